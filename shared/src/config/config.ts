@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from '../errors/folioError.js';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  FOLIO_DATA_DIR: z.string().min(1).default('./data'),
+  FOLIO_NODE_ID: z.coerce.number().int().min(0).max(1023).default(0),
+  EVENTSTORE_URL: optionalUrl,
+  MONGO_URL: optionalUrl,
+  ELASTIC_URL: optionalUrl,
+});
+
+export interface FolioConfig {
+  port: number;
+  host: string;
+  /** Absolute directory for the embedded stores' files. */
+  dataDir: string;
+  /** Distinguishes the processes that mint ids (Snowflake node id). */
+  nodeId: number;
+  eventStoreUrl: string | undefined;
+  mongoUrl: string | undefined;
+  elasticUrl: string | undefined;
+}
+
+/** Reads configuration from the environment; a bad value stops start-up with the variable named. */
+export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioConfig => {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    throw new ValidationError(
+      `invalid configuration: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  const env = parsed.data;
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: resolve(env.FOLIO_DATA_DIR),
+    nodeId: env.FOLIO_NODE_ID,
+    eventStoreUrl: env.EVENTSTORE_URL,
+    mongoUrl: env.MONGO_URL,
+    elasticUrl: env.ELASTIC_URL,
+  };
+};

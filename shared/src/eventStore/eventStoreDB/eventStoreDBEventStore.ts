@@ -1,0 +1,529 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  eventTypeFilter,
+  excludeSystemEvents,
+  jsonEvent,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type AppendExpectedRevision,
+  type AppendResult as ClientAppendResult,
+  type Direction as ClientDirection,
+  type EventData,
+  type Filter,
+  type Position,
+  type ReadPosition,
+  type ReadRevision,
+} from '@eventstore/db-client';
+import {
+  StoreUnavailableError,
+  StreamNotFoundError,
+  WrongExpectedRevisionError,
+} from '../errors.js';
+import {
+  matchesFilter,
+  metadataStreamOf,
+  type ActualRevision,
+  type AppendOptions,
+  type AppendResult,
+  type Direction,
+  type EventFilter,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type GlobalPosition,
+  type JsonObject,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type Subscription,
+  type SubscriptionMessage,
+} from '../eventStore.js';
+import {
+  isJsonObject,
+  requireCheckpointInterval,
+  requireExpectedRevision,
+  requireInRange,
+  requireMaxCount,
+  requireStreamName,
+  serializeEvents,
+} from '../argumentChecks.js';
+import { fromStoredMetadata, toStoredMetadata } from '../storedStreamMetadata.js';
+import { toPortError, type ErrorContext } from './errorMapping.js';
+import {
+  createResubscribingSubscription,
+  type ResubscribeOptions,
+  type SubscriptionStart,
+  type UnderlyingSubscription,
+} from './resubscribingSubscription.js';
+
+export type EventStoreDBEventStoreOptions = (
+  | { connectionString: string }
+  /** A client the caller keeps: `close()` leaves it open. */
+  | { client: EventStoreDBClient }
+) & {
+  /** How subscriptions reconnect after a transient drop. */
+  resubscribe?: ResubscribeOptions;
+};
+
+/** The server keeps positions as signed 64-bit; anything larger is its -1 "no position", wrapped to unsigned. */
+const MAX_LOG_POSITION = 2n ** 63n - 1n;
+const DEFAULT_CHECKPOINT_INTERVAL = 32;
+/** The events the server scans per filtered page when not told otherwise; checkpoints come every interval × window. */
+const SERVER_SEARCH_WINDOW = 32;
+const DELETE_ATTEMPTS = 10;
+
+/** The fields of the client's recorded event the port needs, typed loosely so they can be checked. */
+interface ClientRecordedEvent {
+  streamId: string;
+  id: string;
+  type: string;
+  revision: unknown;
+  created: unknown;
+  data: unknown;
+  metadata: unknown;
+  isJson: boolean;
+  position?: { commit: unknown };
+}
+
+interface ClientResolvedEvent {
+  event?: ClientRecordedEvent;
+  commitPosition?: unknown;
+}
+
+type ClientRead = AsyncIterable<ClientResolvedEvent> & { cancel(): Promise<void> };
+
+/** Some client versions return numbers (KurrentDB-Client-NodeJS#423, #513), which lose precision past 2^53. */
+const requireBigInt = (value: unknown, what: string): bigint => {
+  if (typeof value !== 'bigint') {
+    throw new TypeError(`the EventStoreDB client returned ${what} as a ${typeof value}, not a bigint`);
+  }
+  return value;
+};
+
+const isLogPosition = (position: bigint): boolean => position >= 0n && position <= MAX_LOG_POSITION;
+
+const toRecordedEvent = (recorded: ClientRecordedEvent, commitPosition: unknown): RecordedEvent => {
+  const position = recorded.position?.commit ?? commitPosition;
+  if (position === undefined) {
+    throw new TypeError(`event ${recorded.id} of ${recorded.streamId} came without a log position (EventStoreDB 22.6+ sends one)`);
+  }
+  return {
+    streamName: recorded.streamId,
+    id: recorded.id,
+    type: recorded.type,
+    revision: requireBigInt(recorded.revision, `the revision of event ${recorded.id}`),
+    position: requireBigInt(position, `the commit position of event ${recorded.id}`),
+    created: recorded.created instanceof Date ? recorded.created : new Date(Number(recorded.created)),
+    // Links and binary events written by others carry no JSON object.
+    data: recorded.isJson && isJsonObject(recorded.data) ? recorded.data : {},
+    metadata: isJsonObject(recorded.metadata) ? recorded.metadata : undefined,
+  };
+};
+
+const toClientExpectedRevision = (expected: ExpectedRevision | undefined): AppendExpectedRevision => {
+  const checked = requireExpectedRevision(expected);
+  return checked === 'any' ? ANY : checked === 'no_stream' ? NO_STREAM : checked === 'stream_exists' ? STREAM_EXISTS : checked;
+};
+
+const toProposedEvents = (events: readonly EventToAppend[]): EventData[] =>
+  serializeEvents(events).map((event) =>
+    jsonEvent({
+      id: event.id,
+      type: event.type,
+      data: JSON.parse(event.data) as JsonObject,
+      metadata: event.metadata === null ? undefined : (JSON.parse(event.metadata) as JsonObject),
+    }),
+  );
+
+const toClientDirection = (direction: Direction): ClientDirection => (direction === 'forwards' ? FORWARDS : BACKWARDS);
+
+const toReadRevision = (from: 'start' | 'end' | bigint): ReadRevision =>
+  from === 'start' ? START : from === 'end' ? END : requireInRange(from, 'revision');
+
+/** gRPC-written events have commit === prepare, so one number is a whole client position. */
+const toReadPosition = (from: 'start' | 'end' | GlobalPosition): ReadPosition =>
+  from === 'start' ? START : from === 'end' ? END : toClientPosition(from);
+
+const toClientPosition = (position: GlobalPosition): Position => {
+  requireInRange(position, 'position');
+  return { commit: position, prepare: position };
+};
+
+/**
+ * Where the server filters a subscription: it takes one filter, so with stream and type prefixes
+ * both given it filters by stream, and the rest is applied here (`matchesFilter` runs on every
+ * delivered event either way).
+ */
+const serverFilterFor = (
+  filter: EventFilter | undefined,
+  checkpointInterval: number,
+  checkpointReached: (source: Readable, position: Position) => void,
+): Filter | undefined => {
+  const checkpointing =
+    checkpointInterval >= SERVER_SEARCH_WINDOW
+      ? { checkpointInterval: Math.floor(checkpointInterval / SERVER_SEARCH_WINDOW) }
+      : { checkpointInterval: 1, maxSearchWindow: checkpointInterval };
+  const options = { ...checkpointing, checkpointReached };
+  if (filter?.streamNamePrefixes?.length) return streamNameFilter({ prefixes: [...filter.streamNamePrefixes], ...options });
+  if (filter?.eventTypePrefixes?.length) return eventTypeFilter({ prefixes: [...filter.eventTypePrefixes], ...options });
+  if (filter?.excludeSystemEvents) return excludeSystemEvents(options);
+  return undefined;
+};
+
+/**
+ * One client subscription as the port's ordered message sequence, read by pulling (`read()`),
+ * never through `'data'` handlers. The client raises `caughtUp`, `fellBehind` and checkpoints
+ * when a server message passes its transform, while events it transformed earlier may still wait
+ * in its buffer; so each notice waits behind the events buffered when it was raised. (Iterating
+ * with `for await` would hide the one event already pulled but not yet handed over.)
+ */
+const openClientSubscription = (
+  client: EventStoreDBClient,
+  from: SubscriptionStart,
+  filter: EventFilter | undefined,
+  checkpointInterval: number,
+): UnderlyingSubscription => {
+  const notices: { eventsAhead: number; message: SubscriptionMessage }[] = [];
+  let failure: unknown;
+  let ended = false;
+  let closed = false;
+  let lastDelivered: GlobalPosition | undefined;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const notice = (source: Readable, message: SubscriptionMessage): void => {
+    notices.push({ eventsAhead: source.readableLength, message });
+    signal();
+  };
+
+  const subscription = client.subscribeToAll({
+    fromPosition: toReadPosition(from),
+    resolveLinkTos: false,
+    filter: serverFilterFor(filter, checkpointInterval, (source, position) => {
+      // Old servers send prepare = 0 (KurrentDB#2606) and broken ones a wrapped -1: only a real commit position counts.
+      if (typeof position.commit === 'bigint' && position.commit > 0n && isLogPosition(position.commit)) {
+        notice(source, { kind: 'checkpoint', position: position.commit });
+      }
+    }),
+  });
+  // Attached before anything can be emitted: an 'error' without a listener would crash the process.
+  subscription.on('error', (error: Error) => {
+    failure ??= error;
+    signal();
+  });
+  subscription.on('caughtUp', () => notice(subscription, { kind: 'caughtUp', position: undefined }));
+  subscription.on('fellBehind', () => notice(subscription, { kind: 'fellBehind' }));
+  subscription.on('readable', signal);
+  const onEnd = (): void => {
+    ended = true;
+    signal();
+  };
+  subscription.on('end', onEnd);
+  subscription.on('close', onEnd);
+
+  async function* messages(): AsyncGenerator<SubscriptionMessage> {
+    try {
+      while (!closed) {
+        const due = notices[0];
+        if (due !== undefined && due.eventsAhead <= 0) {
+          notices.shift();
+          yield due.message.kind === 'caughtUp' ? { kind: 'caughtUp', position: lastDelivered } : due.message;
+          continue;
+        }
+        const resolved = subscription.read() as AllStreamResolvedEvent | null;
+        if (resolved !== null) {
+          for (const pending of notices) pending.eventsAhead -= 1;
+          // Links whose target is gone arrive without an event.
+          if (resolved.event === undefined) continue;
+          const event = toRecordedEvent(resolved.event, resolved.commitPosition);
+          if (!matchesFilter(filter, event)) continue;
+          lastDelivered = event.position;
+          yield { kind: 'event', event };
+          continue;
+        }
+        if (failure !== undefined) throw toPortError(failure);
+        if (ended) throw new StoreUnavailableError('EventStoreDB ended the subscription');
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    } finally {
+      closed = true;
+      void subscription.unsubscribe().catch(() => undefined);
+    }
+  }
+
+  return {
+    [Symbol.asyncIterator]: messages,
+    async unsubscribe() {
+      closed = true;
+      signal();
+      await subscription.unsubscribe().catch(() => undefined);
+    },
+  };
+};
+
+/** The port's `EventStore` on an EventStoreDB (KurrentDB) server through `@eventstore/db-client`. */
+export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOptions): EventStore => {
+  const ownsClient = 'connectionString' in options;
+  const client =
+    'connectionString' in options ? EventStoreDBClient.connectionString(options.connectionString) : options.client;
+  const openSubscriptions = new Set<Subscription>();
+
+  /** Maps the client's read to recorded events; stopping early cancels the server call. */
+  async function* recordedEventsOf(open: () => ClientRead, context: ErrorContext): AsyncGenerator<RecordedEvent> {
+    let read: ClientRead | undefined;
+    let completed = false;
+    try {
+      read = open();
+      for await (const resolved of read) {
+        if (resolved.event === undefined) continue;
+        yield toRecordedEvent(resolved.event, resolved.commitPosition);
+      }
+      completed = true;
+    } catch (error) {
+      throw toPortError(error, context);
+    } finally {
+      if (!completed) void read?.cancel().catch(() => undefined);
+    }
+  }
+
+  async function* readStream(streamName: string, readOptions: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    requireStreamName(streamName);
+    const direction = readOptions.direction ?? 'forwards';
+    let remaining = requireMaxCount(readOptions.maxCount);
+    const fromRevision = toReadRevision(readOptions.fromRevision ?? (direction === 'forwards' ? 'start' : 'end'));
+    // Asks for at least one event: a read of none must still fail on a missing stream.
+    const events = recordedEventsOf(
+      () =>
+        client.readStream(streamName, {
+          fromRevision,
+          direction: toClientDirection(direction),
+          maxCount: Math.max(remaining, 1),
+          resolveLinkTos: false,
+        }),
+      { streamName },
+    );
+    for await (const event of events) {
+      if (remaining === 0) return;
+      remaining -= 1;
+      yield event;
+    }
+  }
+
+  const readAllFromServer = (
+    fromPosition: ReadPosition,
+    direction: ClientDirection,
+    maxCount: number | undefined,
+  ): AsyncGenerator<RecordedEvent> =>
+    recordedEventsOf(() => client.readAll({ fromPosition, direction, maxCount, resolveLinkTos: false }), {});
+
+  async function* readAll(readOptions: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    const direction = readOptions.direction ?? 'forwards';
+    let remaining = requireMaxCount(readOptions.maxCount);
+    const from = readOptions.fromPosition ?? (direction === 'forwards' ? 'start' : 'end');
+    const fromPosition = toReadPosition(from);
+    if (remaining === 0) return;
+    const { filter } = readOptions;
+
+    // The server's boundary for a backward read from a position is not documented: read the
+    // event at the position itself, and skip it should the backward read repeat it.
+    let below: GlobalPosition | undefined;
+    if (direction === 'backwards' && typeof from === 'bigint') {
+      below = from;
+      for await (const event of readAllFromServer(fromPosition, FORWARDS, 1)) {
+        if (event.position === from && matchesFilter(filter, event)) {
+          remaining -= 1;
+          yield event;
+        }
+      }
+      if (remaining === 0) return;
+    }
+
+    // The server's read filter cannot express the port's; with a filter, events are counted here.
+    const serverMaxCount = filter === undefined ? remaining + (below === undefined ? 0 : 1) : undefined;
+    for await (const event of readAllFromServer(fromPosition, toClientDirection(direction), serverMaxCount)) {
+      if (below !== undefined && event.position >= below) continue;
+      if (!matchesFilter(filter, event)) continue;
+      remaining -= 1;
+      yield event;
+      if (remaining === 0) return;
+    }
+  }
+
+  const headPosition = async (): Promise<GlobalPosition | undefined> => {
+    for await (const event of readAllFromServer(END, BACKWARDS, 1)) return event.position;
+    return undefined;
+  };
+
+  const currentRevision = async (streamName: string): Promise<ActualRevision> => {
+    try {
+      for await (const event of readStream(streamName, { direction: 'backwards', maxCount: 1 })) return event.revision;
+      return 'no_stream';
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return 'no_stream';
+      throw error;
+    }
+  };
+
+  const positionOfRevision = async (streamName: string, revision: bigint): Promise<GlobalPosition> => {
+    for await (const event of readStream(streamName, { fromRevision: revision, maxCount: 1 })) {
+      if (event.revision === revision) return event.position;
+    }
+    throw new StoreUnavailableError(
+      `the append to ${streamName} succeeded, but the position of revision ${revision} could not be read back`,
+    );
+  };
+
+  const append = async (
+    streamName: string,
+    events: EventData[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> => {
+    let result: ClientAppendResult;
+    try {
+      result = await client.appendToStream(streamName, events, {
+        expectedRevision: toClientExpectedRevision(expectedRevision),
+      });
+    } catch (error) {
+      throw toPortError(error, { streamName, expectedRevision });
+    }
+    // Only a client made with throwOnAppendFailure=false answers so, and its revision is unreliable then.
+    if (!result.success) {
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, await currentRevision(streamName));
+    }
+    const nextExpectedRevision = requireBigInt(result.nextExpectedRevision, 'the next expected revision');
+    const commit = result.position === undefined ? undefined : requireBigInt(result.position.commit, 'a commit position');
+    // An idempotent replay may come back without a position; the original event still has it.
+    const position =
+      commit !== undefined && isLogPosition(commit) ? commit : await positionOfRevision(streamName, nextExpectedRevision);
+    return { nextExpectedRevision, position };
+  };
+
+  /**
+   * The client cannot delete on `'stream_exists'`, so the current revision stands in for it, and
+   * is followed if the stream grows in between.
+   */
+  const deleteOrTombstone = async (
+    streamName: string,
+    appendOptions: AppendOptions,
+    operation: 'deleteStream' | 'tombstoneStream',
+  ): Promise<void> => {
+    requireStreamName(streamName);
+    const expected = appendOptions.expectedRevision ?? 'any';
+    const clientExpected = toClientExpectedRevision(expected);
+    const run = async (expectedRevision: typeof ANY | typeof NO_STREAM | bigint): Promise<void> => {
+      try {
+        await client[operation](streamName, { expectedRevision });
+      } catch (error) {
+        throw toPortError(error, { streamName, expectedRevision: expected });
+      }
+    };
+    if (clientExpected !== STREAM_EXISTS) return run(clientExpected);
+
+    let actual = await currentRevision(streamName);
+    for (let attempt = 1; ; attempt++) {
+      if (actual === 'no_stream') throw new WrongExpectedRevisionError(streamName, expected, actual);
+      try {
+        return await run(actual);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt === DELETE_ATTEMPTS) throw error;
+        actual = error.actualRevision;
+      }
+    }
+  };
+
+  const requireSubscribeOptions = (subscribeOptions: SubscribeToAllOptions): number => {
+    if (typeof subscribeOptions.fromPosition === 'bigint') requireInRange(subscribeOptions.fromPosition, 'position');
+    return requireCheckpointInterval(subscribeOptions.checkpointInterval, DEFAULT_CHECKPOINT_INTERVAL);
+  };
+
+  return {
+    kind: 'eventstoredb',
+
+    async appendToStream(streamName, events, appendOptions: AppendOptions = {}) {
+      requireStreamName(streamName);
+      const expectedRevision = appendOptions.expectedRevision ?? 'any';
+      toClientExpectedRevision(expectedRevision);
+      return append(streamName, toProposedEvents(events), expectedRevision);
+    },
+
+    readStream,
+    readAll,
+
+    subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
+      const checkpointInterval = requireSubscribeOptions(subscribeOptions);
+      const { filter } = subscribeOptions;
+      const resubscribing = createResubscribingSubscription({
+        ...options.resubscribe,
+        fromPosition: subscribeOptions.fromPosition ?? 'start',
+        connect: (from) => openClientSubscription(client, from, filter, checkpointInterval),
+        resolveEnd: headPosition,
+      });
+      async function* tracked(): AsyncGenerator<SubscriptionMessage> {
+        try {
+          yield* resubscribing;
+        } finally {
+          openSubscriptions.delete(subscription);
+        }
+      }
+      const iterator = tracked();
+      const subscription: Subscription = {
+        [Symbol.asyncIterator]: () => iterator,
+        async unsubscribe() {
+          openSubscriptions.delete(subscription);
+          await resubscribing.unsubscribe();
+        },
+      };
+      openSubscriptions.add(subscription);
+      return subscription;
+    },
+
+    async setStreamMetadata(streamName, metadata, appendOptions: AppendOptions = {}) {
+      requireStreamName(streamName);
+      const expectedRevision = appendOptions.expectedRevision ?? 'any';
+      toClientExpectedRevision(expectedRevision);
+      const event = jsonEvent({ id: randomUUID(), type: '$metadata', data: toStoredMetadata(metadata) });
+      return append(metadataStreamOf(streamName), [event], expectedRevision);
+    },
+
+    // Read here rather than with the client's getStreamMetadata, which reports a commit position
+    // as the metastream revision.
+    async getStreamMetadata(streamName) {
+      requireStreamName(streamName);
+      try {
+        for await (const event of readStream(metadataStreamOf(streamName), { direction: 'backwards', maxCount: 1 })) {
+          return { streamName, metadata: fromStoredMetadata(event.data), metastreamRevision: event.revision };
+        }
+      } catch (error) {
+        if (!(error instanceof StreamNotFoundError)) throw error;
+      }
+      return { streamName, metadata: {}, metastreamRevision: 'no_stream' };
+    },
+
+    deleteStream: (streamName, appendOptions = {}) => deleteOrTombstone(streamName, appendOptions, 'deleteStream'),
+
+    tombstoneStream: (streamName, appendOptions = {}) => deleteOrTombstone(streamName, appendOptions, 'tombstoneStream'),
+
+    headPosition,
+
+    async close() {
+      // Unsubscribed first, so none of them takes the disposal for a drop and reconnects.
+      await Promise.all([...openSubscriptions].map((subscription) => subscription.unsubscribe()));
+      if (ownsClient) await client.dispose();
+    },
+  };
+};

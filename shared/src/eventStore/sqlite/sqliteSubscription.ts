@@ -1,0 +1,128 @@
+import {
+  matchesFilter,
+  type GlobalPosition,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type Subscription,
+  type SubscriptionMessage,
+} from '../eventStore.js';
+import { requireCheckpointInterval, requireInRange } from '../argumentChecks.js';
+import { SubscriptionDroppedError } from '../errors.js';
+
+/** What the store keeps of a live subscription, to wake it on commit or drop it. */
+export interface SubscriptionHub {
+  notify(): void;
+  drop(reason?: Error): void;
+  close(): void;
+}
+
+export interface SqliteSubscriptionDeps {
+  options: SubscribeToAllOptions;
+  /** Committed events strictly after `after`, in position order. */
+  readAfter(after: GlobalPosition, limit: number): RecordedEvent[];
+  headPosition(): GlobalPosition | undefined;
+  register(hub: SubscriptionHub): void;
+  unregister(hub: SubscriptionHub): void;
+  /** Another process may write the same file; polling finds its commits. */
+  pollIntervalMs: number;
+}
+
+const PAGE_SIZE = 256;
+const DEFAULT_CHECKPOINT_INTERVAL = 32;
+
+/**
+ * A catch-up subscription that always reads committed rows from the database, after the last
+ * position it scanned. Catch-up and live are the same loop, so the switch can neither skip nor
+ * repeat an event; "live" only means it waits for a commit notification (or a poll) between pages.
+ */
+export const createSqliteSubscription = (deps: SqliteSubscriptionDeps): Subscription => {
+  const { options } = deps;
+  const checkpointInterval = requireCheckpointInterval(options.checkpointInterval, DEFAULT_CHECKPOINT_INTERVAL);
+  const from = options.fromPosition ?? 'start';
+  if (typeof from === 'bigint') requireInRange(from, 'position');
+  // 'end' is resolved now, so events committed after this call are delivered.
+  let scanned: GlobalPosition = from === 'start' ? -1n : from === 'end' ? (deps.headPosition() ?? -1n) : from;
+
+  let closed = false;
+  let dropped: Error | undefined;
+  let wake: (() => void) | undefined;
+  let pendingNotification = false;
+
+  const hub: SubscriptionHub = {
+    notify() {
+      pendingNotification = true;
+      wake?.();
+    },
+    drop(reason) {
+      dropped = reason ?? new Error('subscription dropped by the store');
+      deps.unregister(hub);
+      wake?.();
+    },
+    close() {
+      closed = true;
+      deps.unregister(hub);
+      wake?.();
+    },
+  };
+  deps.register(hub);
+
+  const waitForCommit = () =>
+    new Promise<void>((resolve) => {
+      if (pendingNotification || closed || dropped) return resolve();
+      const timer = setTimeout(done, deps.pollIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function* messages(): AsyncGenerator<SubscriptionMessage> {
+    let live = false;
+    let lastDelivered: GlobalPosition | undefined;
+    let sinceCheckpoint = 0;
+    try {
+      while (true) {
+        if (dropped) throw new SubscriptionDroppedError(dropped.message, { cause: dropped });
+        if (closed) return;
+        pendingNotification = false;
+        const page = deps.readAfter(scanned, PAGE_SIZE);
+        if (page.length === PAGE_SIZE && live) {
+          live = false;
+          yield { kind: 'fellBehind' };
+        }
+        for (const event of page) {
+          if (dropped || closed) break;
+          scanned = event.position;
+          if (matchesFilter(options.filter, event)) {
+            lastDelivered = event.position;
+            sinceCheckpoint = 0;
+            yield { kind: 'event', event };
+          } else if (++sinceCheckpoint >= checkpointInterval) {
+            sinceCheckpoint = 0;
+            yield { kind: 'checkpoint', position: event.position };
+          }
+        }
+        if (page.length < PAGE_SIZE) {
+          if (!live) {
+            live = true;
+            yield { kind: 'caughtUp', position: lastDelivered };
+          }
+          await waitForCommit();
+        }
+      }
+    } finally {
+      closed = true;
+      deps.unregister(hub);
+    }
+  }
+
+  const iterator = messages();
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    async unsubscribe() {
+      hub.close();
+    },
+  };
+};

@@ -1,0 +1,184 @@
+/**
+ * The envelope every domain event travels in, and how it maps onto the event store.
+ *
+ * In the store, `EventToAppend.data` is the event's data encoded to JSON (bigints as decimal
+ * strings) and `EventToAppend.metadata` is
+ * `{ $correlationId, $causationId?, actor, occurredAt, schemaVersion, ...extra }`:
+ * the store's own correlation keys, who did it, the business time, and the version of the data's
+ * schema (so old events can be upcast). Extra metadata keys may not start with `$` (the store
+ * reserves them) nor be `schemaVersion`.
+ */
+import { z } from 'zod';
+import type { EventToAppend, JsonObject, JsonValue, RecordedEvent } from '../eventStore/eventStore.js';
+import { isEventId } from '../ids/eventIds.js';
+import type { AnyEventCatalog, CatalogEvent } from './catalog.js';
+import {
+  type EventIssue,
+  InvalidEventError,
+  InvalidRecordedEventError,
+  UnknownEventTypeError,
+  UnsupportedEventVersionError,
+} from './errors.js';
+import {
+  type AnyEventDefinition,
+  type EventDataOf,
+  decodeEventData,
+  encodeEventData,
+  issuesOf,
+  toJson,
+} from './eventDefinition.js';
+
+export interface EventMetadata {
+  /** The request or process this event belongs to; shared by everything it caused. */
+  readonly $correlationId: string;
+  /** The id of the command or event that directly caused this one. */
+  readonly $causationId?: string;
+  /** Who did it (a user, a service, a provider callback). */
+  readonly actor: string;
+  /** Business time, ISO-8601 in UTC (`2024-05-01T12:00:00.000Z`); the store keeps its own commit time. */
+  readonly occurredAt: string;
+  readonly [extra: string]: JsonValue | undefined;
+}
+
+export interface EventEnvelope<Type extends string = string, Data = unknown> {
+  /** A UUID; deterministic (uuid v5) where a retried command must not duplicate the event. */
+  readonly id: string;
+  readonly type: Type;
+  /** Schema version of `data`; decoded events are always at their definition's current version. */
+  readonly version: number;
+  readonly data: Data;
+  readonly metadata: EventMetadata;
+}
+
+/** The envelope of a definition's events; distributes over a union of definitions. */
+export type EventOf<D> = D extends AnyEventDefinition ? EventEnvelope<D['type'], EventDataOf<D>> : never;
+
+/** Store metadata key holding the schema version of the event's data. */
+export const SCHEMA_VERSION_KEY = 'schemaVersion';
+
+const nonEmpty = z.string().min(1, { error: 'must not be empty' });
+
+const metadataSchema = z.object({
+  $correlationId: nonEmpty,
+  $causationId: nonEmpty.optional(),
+  actor: nonEmpty,
+  occurredAt: z.iso.datetime({ error: 'expected an ISO-8601 UTC timestamp such as 2024-01-01T00:00:00.000Z' }),
+});
+
+const storedMetadataSchema = metadataSchema.extend({
+  [SCHEMA_VERSION_KEY]: z.number().int().positive(),
+});
+
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(Object.keys(metadataSchema.shape));
+const STORED_KEYS: ReadonlySet<string> = new Set(Object.keys(storedMetadataSchema.shape));
+
+/** Builds an envelope at the definition's current type and version. */
+export const createEnvelope = <D extends AnyEventDefinition>(
+  definition: D,
+  fields: { id: string; data: EventDataOf<D>; metadata: EventMetadata },
+): EventOf<D> =>
+  ({
+    id: fields.id,
+    type: definition.type,
+    version: definition.version,
+    data: fields.data,
+    metadata: fields.metadata,
+  }) as EventOf<D>;
+
+/** Validates an envelope against its definition and maps it to what the store appends. */
+export const toEventToAppend = <D extends AnyEventDefinition>(envelope: EventOf<D>, definition: D): EventToAppend => {
+  const { type, version } = definition;
+  if (envelope.type !== type || envelope.version !== version) {
+    throw new InvalidEventError(
+      type,
+      `the envelope is ${envelope.type} v${envelope.version} but its definition is ${type} v${version}`,
+    );
+  }
+  if (!isEventId(envelope.id)) {
+    throw new InvalidEventError(type, `event id ${JSON.stringify(envelope.id)} is not a UUID`, [
+      { path: 'id', message: 'expected a UUID' },
+    ]);
+  }
+  const known = metadataSchema.safeParse(envelope.metadata);
+  if (!known.success) {
+    throw new InvalidEventError(type, 'metadata is invalid', issuesOf(known.error, 'metadata'));
+  }
+  const extra = encodeExtraMetadata(type, envelope.metadata);
+  const data = encodeEventData(definition, envelope.data as EventDataOf<D>);
+  const { $correlationId, $causationId, actor, occurredAt } = known.data;
+  return {
+    id: envelope.id,
+    type,
+    data,
+    metadata: {
+      ...extra,
+      $correlationId,
+      ...($causationId === undefined ? {} : { $causationId }),
+      actor,
+      occurredAt,
+      [SCHEMA_VERSION_KEY]: version,
+    },
+  };
+};
+
+const encodeExtraMetadata = (type: string, metadata: EventMetadata): JsonObject => {
+  const issues: EventIssue[] = [];
+  const extra: JsonObject = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    if (ENVELOPE_KEYS.has(key) || value === undefined) continue;
+    const path = `metadata.${key}`;
+    if (key === SCHEMA_VERSION_KEY) {
+      issues.push({ path, message: 'is reserved: the schema version comes from the event definition' });
+      continue;
+    }
+    if (key.startsWith('$')) {
+      issues.push({ path, message: 'keys starting with "$" are reserved by the event store' });
+      continue;
+    }
+    const json = toJson(value, path);
+    if (json.ok) extra[key] = json.value;
+    else issues.push(json.issue);
+  }
+  if (issues.length > 0) throw new InvalidEventError(type, 'metadata is invalid', issues);
+  return extra;
+};
+
+/**
+ * Turns a recorded event into a typed domain event of the catalog: finds its definition, reads
+ * the envelope from the metadata, upcasts old data to the current version and validates it.
+ */
+export const fromRecordedEvent = <C extends AnyEventCatalog>(recorded: RecordedEvent, catalog: C): CatalogEvent<C> => {
+  const definition = catalog.definitionOf(recorded.type);
+  if (definition === undefined) throw new UnknownEventTypeError(recorded.id, recorded.type);
+  if (recorded.metadata === undefined) {
+    throw new InvalidRecordedEventError(recorded.id, recorded.type, undefined, 'has no metadata');
+  }
+  const stored = storedMetadataSchema.safeParse(recorded.metadata);
+  if (!stored.success) {
+    throw new InvalidRecordedEventError(
+      recorded.id,
+      recorded.type,
+      undefined,
+      'has invalid metadata',
+      issuesOf(stored.error, 'metadata'),
+    );
+  }
+  const { $correlationId, $causationId, actor, occurredAt, schemaVersion } = stored.data;
+  if (schemaVersion > definition.version) {
+    throw new UnsupportedEventVersionError(recorded.id, recorded.type, schemaVersion, definition.version);
+  }
+  const data = decodeEventData(definition, schemaVersion, recorded.data, {
+    eventId: recorded.id,
+    eventType: recorded.type,
+    metadata: recorded.metadata,
+  });
+  const extra = Object.fromEntries(Object.entries(recorded.metadata).filter(([key]) => !STORED_KEYS.has(key)));
+  const metadata: EventMetadata = {
+    ...extra,
+    $correlationId,
+    ...($causationId === undefined ? {} : { $causationId }),
+    actor,
+    occurredAt,
+  };
+  return { id: recorded.id, type: definition.type, version: definition.version, data, metadata } as CatalogEvent<C>;
+};

@@ -1,0 +1,2 @@
+export { describeEventStoreContract } from './eventStoreContract.js';
+export type { EventStoreContractFactory } from './eventStoreContractFactory.js';

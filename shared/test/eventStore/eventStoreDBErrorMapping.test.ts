@@ -1,0 +1,485 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import {
+  AccessDeniedError,
+  CancelledError,
+  DeadlineExceededError,
+  InvalidArgumentError as ClientInvalidArgumentError,
+  MaxAppendSizeExceededError,
+  NotLeaderError,
+  StreamDeletedError as ClientStreamDeletedError,
+  StreamNotFoundError as ClientStreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
+  WrongExpectedVersionError,
+  type EventStoreDBClient,
+} from '@eventstore/db-client';
+import { Subscription as ClientSubscription } from '@eventstore/db-client/dist/streams/utils/Subscription.js';
+import { expect } from 'chai';
+import {
+  InvalidArgumentError,
+  StoreUnavailableError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  WrongExpectedRevisionError,
+} from '../../src/eventStore/errors.js';
+import { collect, type EventStore, type JsonObject, type SubscriptionMessage } from '../../src/eventStore/eventStore.js';
+import { toActualRevision, toPortError } from '../../src/eventStore/eventStoreDB/errorMapping.js';
+import { createEventStoreDBEventStore } from '../../src/eventStore/eventStoreDB/eventStoreDBEventStore.js';
+
+const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+};
+
+describe('EventStoreDB error mapping', () => {
+  it("maps a wrong expected version to the port's conflict, keeping what the adapter expected", () => {
+    const clientError = new WrongExpectedVersionError(undefined, {
+      streamName: 'account-1',
+      expected: 'no_stream',
+      current: 4n,
+    });
+
+    const mapped = toPortError(clientError, { streamName: 'account-1', expectedRevision: 'no_stream' });
+
+    expect(mapped).to.be.instanceOf(WrongExpectedRevisionError);
+    const conflict = mapped as WrongExpectedRevisionError;
+    expect([conflict.streamName, conflict.expectedRevision, conflict.actualRevision]).to.deep.equal([
+      'account-1',
+      'no_stream',
+      4n,
+    ]);
+    expect(conflict.cause).to.equal(clientError);
+  });
+
+  it("reports a missing stream as 'no_stream', never as a number", () => {
+    const clientError = new WrongExpectedVersionError(undefined, {
+      streamName: 'account-2',
+      expected: 'stream_exists',
+      current: 'no_stream',
+    });
+
+    const conflict = toPortError(clientError) as WrongExpectedRevisionError;
+
+    expect(conflict).to.be.instanceOf(WrongExpectedRevisionError);
+    expect([conflict.streamName, conflict.expectedRevision, conflict.actualRevision]).to.deep.equal([
+      'account-2',
+      'stream_exists',
+      'no_stream',
+    ]);
+  });
+
+  it("reads the server's legacy negative codes from the gRPC error path", () => {
+    const clientError = new WrongExpectedVersionError(undefined, {
+      streamName: 'account-3',
+      expected: -1n,
+      current: -1n,
+    });
+
+    const conflict = toPortError(clientError) as WrongExpectedRevisionError;
+
+    expect([conflict.expectedRevision, conflict.actualRevision]).to.deep.equal(['no_stream', 'no_stream']);
+    expect(toActualRevision(7)).to.equal(7n);
+    expect(toActualRevision(-1)).to.equal('no_stream');
+    expect(toActualRevision(undefined)).to.equal('no_stream');
+  });
+
+  it('maps a missing stream and a tombstoned one, naming the stream the adapter read', () => {
+    const notFound = new ClientStreamNotFoundError(undefined, 'from-the-error');
+    const mappedNotFound = toPortError(notFound, { streamName: 'account-4' });
+    expect(mappedNotFound).to.be.instanceOf(StreamNotFoundError);
+    expect((mappedNotFound as StreamNotFoundError).streamName).to.equal('account-4');
+    expect((mappedNotFound as Error).cause).to.equal(notFound);
+
+    const deleted = ClientStreamDeletedError.fromStreamName('account-5');
+    const mappedDeleted = toPortError(deleted);
+    expect(mappedDeleted).to.be.instanceOf(StreamDeletedError);
+    expect((mappedDeleted as StreamDeletedError).streamName).to.equal('account-5');
+  });
+
+  it('maps unavailable, cancelled, deadline exceeded, not leader and timeout to StoreUnavailableError with the cause', () => {
+    // NotLeaderError's constructor reads leader details from gRPC metadata; an instance without it will do.
+    const notLeader = Object.assign(Object.create(NotLeaderError.prototype) as NotLeaderError, { message: 'not leader' });
+    for (const clientError of [
+      new UnavailableError(),
+      new CancelledError(),
+      new DeadlineExceededError(),
+      notLeader,
+      new TimeoutError(),
+    ]) {
+      const mapped = toPortError(clientError);
+      expect(mapped, clientError.constructor.name).to.be.instanceOf(StoreUnavailableError);
+      expect((mapped as Error).cause).to.equal(clientError);
+    }
+  });
+
+  it('converts a raw gRPC error the client let through (code 14 is UNAVAILABLE)', () => {
+    const raw = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: 14,
+      details: 'No connection established',
+    });
+    const mapped = toPortError(raw);
+    expect(mapped).to.be.instanceOf(StoreUnavailableError);
+    expect((mapped as Error).cause).to.be.instanceOf(UnavailableError);
+  });
+
+  it("recognizes a client error by its type slug when it comes from another copy of the client", () => {
+    const foreign = Object.assign(new Error('14 UNAVAILABLE'), { type: 'unavailable' });
+    expect(toPortError(foreign)).to.be.instanceOf(StoreUnavailableError);
+  });
+
+  it('maps rejected arguments and oversized appends to InvalidArgumentError', () => {
+    expect(toPortError(new ClientInvalidArgumentError('bad revision'))).to.be.instanceOf(InvalidArgumentError);
+    expect(toPortError(MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576))).to.be.instanceOf(InvalidArgumentError);
+  });
+
+  it("passes port errors through, even those sharing a client error's type slug", () => {
+    const portError = new StreamNotFoundError('account-6');
+    expect(toPortError(portError, { streamName: 'other' })).to.equal(portError);
+  });
+
+  it('passes through what the port has no word for', () => {
+    const denied = new AccessDeniedError();
+    const unexpected = new Error('boom');
+    expect(toPortError(denied)).to.equal(denied);
+    expect(toPortError(unexpected)).to.equal(unexpected);
+  });
+});
+
+/** A client read as the client returns it: an object-mode stream with `cancel()`. */
+const clientRead = (items: readonly unknown[], failure?: Error) => {
+  const queue = [...items];
+  return Object.assign(
+    new Readable({
+      objectMode: true,
+      read() {
+        if (queue.length > 0) this.push(queue.shift());
+        else if (failure) this.destroy(failure);
+        else this.push(null);
+      },
+    }),
+    { cancel: async () => undefined },
+  );
+};
+
+const clientEvent = (streamId: string, revision: unknown, position: bigint, data: unknown = {}) => ({
+  event: {
+    streamId,
+    id: randomUUID(),
+    revision,
+    type: 'Deposited',
+    created: new Date('2024-01-02T03:04:05.000Z'),
+    data,
+    metadata: undefined,
+    isJson: true,
+    position: { commit: position, prepare: position },
+  },
+  commitPosition: position,
+});
+
+/** Any use of a client method not given here fails the test: it would be I/O the test did not expect. */
+const fakeClient = (methods: Record<string, unknown>): EventStoreDBClient =>
+  new Proxy(methods, {
+    get(target, property) {
+      if (typeof property === 'string' && !(property in target)) throw new Error(`unexpected client call: ${property}`);
+      return target[property as string];
+    },
+  }) as unknown as EventStoreDBClient;
+
+const storeOn = (methods: Record<string, unknown>): EventStore =>
+  createEventStoreDBEventStore({ client: fakeClient(methods), resubscribe: { initialDelayMs: 1, maxDelayMs: 1 } });
+
+describe('EventStoreDB adapter mapping (fake client)', () => {
+  const event = () => ({ id: randomUUID(), type: 'Deposited', data: { amount: '10' } });
+
+  it('rejects bad input with InvalidArgumentError before any I/O', async () => {
+    const store = storeOn({});
+    const bigintData = { amount: 10n } as unknown as JsonObject;
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['an empty batch', () => store.appendToStream('s', [])],
+      ['a negative revision', () => store.appendToStream('s', [event()], { expectedRevision: -1n })],
+      ['a bigint in data', () => store.appendToStream('s', [event(), { ...event(), data: bigintData }])],
+      ['a non-UUID id', () => store.appendToStream('s', [{ ...event(), id: 'order-42' }])],
+      ['an empty stream name', () => store.appendToStream('', [event()])],
+      ['a reserved custom metadata key', () => store.setStreamMetadata('s', { custom: { $acl: 'x' } })],
+      ['a negative delete revision', () => store.deleteStream('s', { expectedRevision: -2n })],
+      ['a negative read revision', () => collect(store.readStream('s', { fromRevision: -1n }))],
+      ['a negative maxCount', () => collect(store.readAll({ maxCount: -1 }))],
+    ];
+    for (const [what, attempt] of attempts) {
+      expect(await failureOf(attempt()), what).to.be.instanceOf(InvalidArgumentError);
+    }
+    expect(() => store.subscribeToAll({ checkpointInterval: 0 })).to.throw(InvalidArgumentError);
+    expect(() => store.subscribeToAll({ fromPosition: -5n })).to.throw(InvalidArgumentError);
+  });
+
+  it("appends JSON events with the client's expected revision and returns the last event's revision and position", async () => {
+    const calls: { streamName: string; events: { id: string; type: string; data: unknown; metadata: unknown }[]; options: unknown }[] = [];
+    const store = storeOn({
+      appendToStream: async (streamName: string, events: never[], options: unknown) => {
+        calls.push({ streamName, events, options });
+        return { success: true, nextExpectedRevision: 4n, position: { commit: 900n, prepare: 900n } };
+      },
+    });
+    const data = { amount: '10', at: new Date('2024-05-06T07:08:09.000Z') } as unknown as JsonObject;
+    const sent = { id: randomUUID(), type: 'Deposited', data, metadata: { $correlationId: 'c-1' } };
+
+    const result = await store.appendToStream('account-7', [sent], { expectedRevision: 'no_stream' });
+    (data as { amount: string }).amount = 'changed after the call';
+
+    expect(result).to.deep.equal({ nextExpectedRevision: 4n, position: 900n });
+    expect(calls).to.have.length(1);
+    expect(calls[0]!.options).to.deep.equal({ expectedRevision: 'no_stream' });
+    const [proposed] = calls[0]!.events;
+    expect([proposed!.id, proposed!.type]).to.deep.equal([sent.id, 'Deposited']);
+    expect(proposed!.data).to.deep.equal({ amount: '10', at: '2024-05-06T07:08:09.000Z' });
+    expect(proposed!.metadata).to.deep.equal({ $correlationId: 'c-1' });
+  });
+
+  it('reads back the position of an append answered without one (an idempotent replay)', async () => {
+    const reads: unknown[] = [];
+    const store = storeOn({
+      appendToStream: async () => ({ success: true, nextExpectedRevision: 2n, position: undefined }),
+      readStream: (streamName: string, options: unknown) => {
+        reads.push({ streamName, options });
+        return clientRead([clientEvent(streamName, 2n, 700n)]);
+      },
+    });
+
+    const result = await store.appendToStream('account-8', [event()], { expectedRevision: 1n });
+
+    expect(result).to.deep.equal({ nextExpectedRevision: 2n, position: 700n });
+    expect(reads).to.deep.equal([
+      { streamName: 'account-8', options: { fromRevision: 2n, direction: 'forwards', maxCount: 1, resolveLinkTos: false } },
+    ]);
+  });
+
+  it('turns a rejected append into the conflict of what the caller expected', async () => {
+    const store = storeOn({
+      appendToStream: async () => {
+        throw new WrongExpectedVersionError(undefined, { streamName: 'account-9', expected: 3n, current: 'no_stream' });
+      },
+    });
+
+    const error = await failureOf(store.appendToStream('account-9', [event()], { expectedRevision: 3n }));
+
+    expect(error).to.be.instanceOf(WrongExpectedRevisionError);
+    expect((error as WrongExpectedRevisionError).actualRevision).to.equal('no_stream');
+    expect((error as WrongExpectedRevisionError).expectedRevision).to.equal(3n);
+  });
+
+  it('maps errors raised while iterating a read', async () => {
+    const store = storeOn({
+      readStream: (streamName: string) =>
+        clientRead([], streamName === 'gone' ? ClientStreamDeletedError.fromStreamName('gone') : new ClientStreamNotFoundError()),
+    });
+
+    const missing = await failureOf(collect(store.readStream('missing')));
+    const gone = await failureOf(collect(store.readStream('gone')));
+
+    expect(missing).to.be.instanceOf(StreamNotFoundError);
+    expect((missing as StreamNotFoundError).streamName).to.equal('missing');
+    expect(gone).to.be.instanceOf(StreamDeletedError);
+  });
+
+  it('maps recorded events and refuses revisions that are not bigints', async () => {
+    const good = clientEvent('account-10', 0n, 1_000n, { amount: '5' });
+    const store = storeOn({
+      readStream: (streamName: string) =>
+        clientRead(streamName === 'numbers' ? [clientEvent('numbers', 0, 1_000n)] : [good]),
+    });
+
+    const [read] = await collect(store.readStream('account-10'));
+
+    expect(read).to.deep.equal({
+      streamName: 'account-10',
+      id: good.event.id,
+      type: 'Deposited',
+      revision: 0n,
+      position: 1_000n,
+      created: new Date('2024-01-02T03:04:05.000Z'),
+      data: { amount: '5' },
+      metadata: undefined,
+    });
+    expect(await failureOf(collect(store.readStream('numbers')))).to.be.instanceOf(TypeError);
+  });
+
+  it('filters readAll here and skips events without a resolved event', async () => {
+    const store = storeOn({
+      readAll: () =>
+        clientRead([
+          clientEvent('account-11', 0n, 100n),
+          { commitPosition: 150n },
+          clientEvent('other-1', 0n, 200n),
+          clientEvent('account-11', 1n, 300n),
+        ]),
+    });
+
+    const read = await collect(store.readAll({ filter: { streamNamePrefixes: ['account-'] } }));
+
+    expect(read.map((e) => e.position)).to.deep.equal([100n, 300n]);
+  });
+
+  it('reads the head position backwards from the end, undefined on an empty log', async () => {
+    const calls: unknown[] = [];
+    const withEvents = storeOn({
+      readAll: (options: unknown) => {
+        calls.push(options);
+        return clientRead([clientEvent('$stats', 9n, 4_242n)]);
+      },
+    });
+    const empty = storeOn({ readAll: () => clientRead([]) });
+
+    expect(await withEvents.headPosition()).to.equal(4_242n);
+    expect(await empty.headPosition()).to.equal(undefined);
+    expect(calls).to.deep.equal([{ fromPosition: 'end', direction: 'backwards', maxCount: 1, resolveLinkTos: false }]);
+  });
+});
+
+/** A server message as the client's subscription transform receives it. */
+const response = {
+  event: (resolved: unknown) => ({ hasEvent: () => true, getEvent: () => resolved }),
+  caughtUp: () => ({ hasCaughtUp: () => true }),
+  checkpoint: (commit: bigint) => ({
+    hasCheckpoint: () => true,
+    // Prepare 0, as some servers send it.
+    getCheckpoint: () => ({ getCommitPosition: () => commit.toString(), getPreparePosition: () => '0' }),
+  }),
+};
+
+/**
+ * A client whose `subscribeToAll` is the real client subscription (its transform, events and
+ * checkpoint callback) fed by a fake gRPC stream per call.
+ */
+const subscribingClient = (script: ((grpc: PassThrough) => void)[]) => {
+  const calls: { fromPosition: unknown; filter: unknown }[] = [];
+  const client = fakeClient({
+    subscribeToAll: (options: { fromPosition: unknown; filter?: { checkpointReached?: never } }) => {
+      calls.push({ fromPosition: options.fromPosition, filter: options.filter });
+      const grpc = Object.assign(new PassThrough({ objectMode: true }), {
+        cancel() {
+          grpc.destroy();
+        },
+      });
+      script[calls.length - 1]!(grpc);
+      return new ClientSubscription(async () => grpc as never, (resolved: unknown) => resolved, {}, options.filter?.checkpointReached);
+    },
+  });
+  return { calls, store: createEventStoreDBEventStore({ client, resubscribe: { initialDelayMs: 1, maxDelayMs: 1 } }) };
+};
+
+const describeMessage = (m: SubscriptionMessage): string =>
+  m.kind === 'event' ? `event ${m.event.position}` : m.kind === 'fellBehind' ? m.kind : `${m.kind} ${m.position}`;
+
+const takeMessages = async (iterator: AsyncIterator<SubscriptionMessage>, count: number): Promise<string[]> => {
+  const taken: string[] = [];
+  while (taken.length < count) {
+    const next = await Promise.race([
+      iterator.next(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only got ${taken.join(', ')}`)), 2_000)),
+    ]);
+    if (next.done) throw new Error(`ended after ${taken.join(', ')}`);
+    taken.push(describeMessage(next.value));
+  }
+  return taken;
+};
+
+describe('EventStoreDB subscription mapping (real client transform, fake server)', () => {
+  it('keeps caughtUp and checkpoints behind the events the server sent before them', async () => {
+    const { calls, store } = subscribingClient([
+      (grpc) => {
+        grpc.write(response.event(clientEvent('account-12', 0n, 100n)));
+        grpc.write(response.event(clientEvent('account-12', 1n, 200n)));
+        grpc.write(response.event(clientEvent('account-12', 2n, 300n)));
+        grpc.write(response.caughtUp());
+        grpc.write(response.checkpoint(350n));
+        grpc.write(response.event(clientEvent('account-12', 3n, 400n)));
+      },
+    ]);
+    const subscription = store.subscribeToAll({ filter: { streamNamePrefixes: ['account-'] } });
+
+    const messages = await takeMessages(subscription[Symbol.asyncIterator](), 6);
+    await subscription.unsubscribe();
+
+    expect(messages).to.deep.equal([
+      'event 100',
+      'event 200',
+      'event 300',
+      'caughtUp 300',
+      'checkpoint 350',
+      'event 400',
+    ]);
+    expect(calls[0]!.fromPosition).to.equal('start');
+    expect(calls[0]!.filter).to.include({ filterOn: 'streamName', checkpointInterval: 1 });
+  });
+
+  it('resubscribes after the server drops it, from the last delivered position', async () => {
+    const { calls, store } = subscribingClient([
+      (grpc) => {
+        grpc.write(response.event(clientEvent('account-13', 0n, 100n)));
+        grpc.write(response.event(clientEvent('account-13', 1n, 200n)));
+        setImmediate(() => grpc.destroy(new UnavailableError()));
+      },
+      (grpc) => {
+        grpc.write(response.event(clientEvent('account-13', 2n, 300n)));
+        grpc.write(response.caughtUp());
+      },
+    ]);
+    const subscription = store.subscribeToAll({ fromPosition: 50n });
+
+    const messages = await takeMessages(subscription[Symbol.asyncIterator](), 4);
+    await subscription.unsubscribe();
+
+    expect(messages).to.deep.equal(['event 100', 'event 200', 'event 300', 'caughtUp 300']);
+    expect(calls.map((c) => c.fromPosition)).to.deep.equal([
+      { commit: 50n, prepare: 50n },
+      { commit: 200n, prepare: 200n },
+    ]);
+    expect(calls[0]!.filter, 'no filter asked for').to.equal(undefined);
+  });
+
+  it('filters by stream on the server and by event type here when both are asked for', async () => {
+    const typed = (revision: bigint, position: bigint, type: string) => {
+      const resolved = clientEvent('account-14', revision, position);
+      resolved.event.type = type;
+      return response.event(resolved);
+    };
+    const { calls, store } = subscribingClient([
+      (grpc) => {
+        grpc.write(typed(0n, 100n, 'Opened'));
+        grpc.write(typed(1n, 200n, 'Deposited'));
+        grpc.write(typed(2n, 300n, '$system'));
+        grpc.write(typed(3n, 400n, 'OpenedAgain'));
+      },
+    ]);
+    const subscription = store.subscribeToAll({
+      filter: { streamNamePrefixes: ['account-'], eventTypePrefixes: ['Op', '$'], excludeSystemEvents: true },
+      checkpointInterval: 64,
+    });
+
+    const messages = await takeMessages(subscription[Symbol.asyncIterator](), 2);
+    await subscription.unsubscribe();
+
+    expect(messages).to.deep.equal(['event 100', 'event 400']);
+    expect(calls[0]!.filter).to.include({ filterOn: 'streamName', checkpointInterval: 2 });
+    expect((calls[0]!.filter as { prefixes: string[] }).prefixes).to.deep.equal(['account-']);
+  });
+
+  it('ends iteration cleanly on unsubscribe, and close() unsubscribes what is still open', async () => {
+    const { store } = subscribingClient([() => undefined, () => undefined]);
+    const first = store.subscribeToAll();
+    const second = store.subscribeToAll();
+    const firstNext = first[Symbol.asyncIterator]().next();
+    const secondNext = second[Symbol.asyncIterator]().next();
+
+    await first.unsubscribe();
+    await store.close();
+
+    expect(await firstNext).to.deep.equal({ done: true, value: undefined });
+    expect(await secondNext).to.deep.equal({ done: true, value: undefined });
+  });
+});

@@ -1,0 +1,37 @@
+import { loadConfig, openEventStore } from '@folio/shared';
+import { createFolioApp } from './folioApp.js';
+
+/**
+ * The whole system in one process on the embedded stores (or on the servers named by the
+ * environment): `npm start`.
+ */
+const config = loadConfig();
+const eventStore = openEventStore(config);
+const app = createFolioApp({ eventStore });
+
+const server = app.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  console.log(
+    JSON.stringify({
+      msg: 'folio listening',
+      url: `http://localhost:${port}`,
+      port,
+      eventStore: eventStore.kind,
+      dataDir: config.dataDir,
+    }),
+  );
+});
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(JSON.stringify({ msg: 'folio stopping', signal }));
+  server.close(() => {
+    void eventStore.close().then(() => process.exit(0));
+  });
+  server.closeIdleConnections();
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
