@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import express, { type Express } from 'express';
-import { healthRouter, type EventStore } from '@folio/shared';
+import { correlationId, healthRouter, notFoundHandler, problemDetailsHandler, type EventStore } from '@folio/shared';
+import type { WriteApi } from '@folio/command-side';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -8,12 +9,18 @@ const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', imp
 
 export interface FolioAppDependencies {
   eventStore: EventStore;
+  writeApi: WriteApi;
 }
 
 /** Every HTTP surface of Folio on one express app: what the single-process default serves. */
-export const createFolioApp = ({ eventStore }: FolioAppDependencies): Express => {
+export const createFolioApp = ({ eventStore, writeApi }: FolioAppDependencies): Express => {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(correlationId());
   app.use(healthRouter({ version: packageJson.version, eventStore }));
+  app.use(writeApi.router);
+  app.use(notFoundHandler());
+  app.use(problemDetailsHandler());
   return app;
 };

@@ -1,4 +1,5 @@
 import { loadConfig, openEventStore } from '@folio/shared';
+import { createWriteApi } from '@folio/command-side';
 import { createFolioApp } from './folioApp.js';
 
 /**
@@ -7,7 +8,15 @@ import { createFolioApp } from './folioApp.js';
  */
 const config = loadConfig();
 const eventStore = openEventStore(config);
-const app = createFolioApp({ eventStore });
+const writeApi = createWriteApi({
+  eventStore,
+  nodeId: config.nodeId,
+  idempotencyRetentionMs: config.idempotencyRetentionMs,
+  stuckAfterMs: config.stuckAfterMs,
+});
+// Movements a crash interrupted are finished before new requests come in.
+await writeApi.start();
+const app = createFolioApp({ eventStore, writeApi });
 
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
@@ -28,8 +37,12 @@ const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
   console.log(JSON.stringify({ msg: 'folio stopping', signal }));
+  // In-flight requests finish; then the log is closed after the last append committed.
   server.close(() => {
-    void eventStore.close().then(() => process.exit(0));
+    void writeApi
+      .stop()
+      .then(() => eventStore.close())
+      .then(() => process.exit(0));
   });
   server.closeIdleConnections();
 };

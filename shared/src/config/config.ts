@@ -13,6 +13,8 @@ const environmentSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   FOLIO_DATA_DIR: z.string().min(1).default('./data'),
   FOLIO_NODE_ID: z.coerce.number().int().min(0).max(1023).default(0),
+  FOLIO_IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  FOLIO_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(30),
   EVENTSTORE_URL: optionalUrl,
   MONGO_URL: optionalUrl,
   ELASTIC_URL: optionalUrl,
@@ -25,6 +27,10 @@ export interface FolioConfig {
   dataDir: string;
   /** Distinguishes the processes that mint ids (Snowflake node id). */
   nodeId: number;
+  /** How long an idempotency key's answer is kept. */
+  idempotencyRetentionMs: number;
+  /** A money movement open longer than this is reported as stuck. */
+  stuckAfterMs: number;
   eventStoreUrl: string | undefined;
   mongoUrl: string | undefined;
   elasticUrl: string | undefined;
@@ -46,6 +52,8 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     host: env.HOST,
     dataDir: resolve(env.FOLIO_DATA_DIR),
     nodeId: env.FOLIO_NODE_ID,
+    idempotencyRetentionMs: env.FOLIO_IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
+    stuckAfterMs: env.FOLIO_STUCK_AFTER_SECONDS * 1000,
     eventStoreUrl: env.EVENTSTORE_URL,
     mongoUrl: env.MONGO_URL,
     elasticUrl: env.ELASTIC_URL,

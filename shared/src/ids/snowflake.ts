@@ -43,6 +43,11 @@ export interface SnowflakeGenerator {
   next(): bigint;
   /** `next()` in its wire form, a decimal string. */
   nextId(): string;
+  /**
+   * Reserves `count` consecutive ids (1–4096) and returns the first: `first + i` is a valid id of
+   * this generator for every `i < count`, so a batch's items can be derived from one id.
+   */
+  reserve(count: number): bigint;
 }
 
 export interface SnowflakeParts {
@@ -91,7 +96,22 @@ export const createSnowflakeGenerator = (options: SnowflakeGeneratorOptions): Sn
     return (BigInt(lastTimestamp) << TIMESTAMP_SHIFT) | nodeBits | BigInt(sequence);
   };
 
-  return { nodeId, next, nextId: () => next().toString() };
+  const reserve = (count: number): bigint => {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_SEQUENCE + 1) {
+      throw new RangeError(`a snowflake reservation is 1 to ${MAX_SEQUENCE + 1} ids, got ${count}`);
+    }
+    next();
+    if (sequence + count - 1 > MAX_SEQUENCE) {
+      if (lastTimestamp >= MAX_TIMESTAMP) throw new RangeError('snowflake timestamp range exhausted');
+      lastTimestamp += 1;
+      sequence = 0;
+    }
+    const first = (BigInt(lastTimestamp) << TIMESTAMP_SHIFT) | nodeBits | BigInt(sequence);
+    sequence += count - 1;
+    return first;
+  };
+
+  return { nodeId, next, nextId: () => next().toString(), reserve };
 };
 
 /** Parses the wire form: decimal digits, no sign, no leading zeros, at most 2^63-1. */

@@ -210,3 +210,20 @@ describe('snowflake wire form', () => {
     expect(() => snowflakeTimestamp(2n ** 63n)).to.throw(ValidationError);
   });
 });
+
+describe('snowflake reservations', () => {
+  it('reserves consecutive ids of one node that later ids never reuse, borrowing a millisecond when needed', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const generator = createSnowflakeGenerator({ nodeId: 7, clock: () => now });
+    for (let i = 0; i < 4000; i++) generator.next();
+    const first = generator.reserve(1000);
+    const parts = decomposeSnowflake(first + 999n);
+    expect(parts.nodeId).to.equal(7);
+    expect(parts.sequence).to.equal(999);
+    expect(decomposeSnowflake(first).timestamp).to.equal(now + 1);
+    expect(generator.next() > first + 999n).to.equal(true);
+    now += 5;
+    expect(() => generator.reserve(0)).to.throw(RangeError);
+    expect(() => generator.reserve(4097)).to.throw(RangeError);
+  });
+});

@@ -82,6 +82,8 @@ interface AppendRequest {
 }
 
 const READ_PAGE_SIZE = 500;
+/** Bound on the stream heads the writer keeps between transactions (oldest forgotten first). */
+const MAX_KNOWN_STREAMS = 10_000;
 /** Positions advance by the stored size (plus a header) so they have gaps, like a log offset. */
 const POSITION_HEADER_BYTES = 64;
 
@@ -153,6 +155,42 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
   /** Latest commit time handed out, so `created` never decreases along the log. */
   let lastCreatedMs = 0;
 
+  /**
+   * What the writer knows of the log from its own transactions: the heads of streams it read or
+   * wrote, and the last position. Only valid while no other connection (another process, another
+   * store on the same file) has committed, which `PRAGMA data_version` tells: it is compared
+   * inside every write transaction, after the write lock is held, so a stale head can never
+   * decide an expected-revision check.
+   */
+  const knownHeads = new Map<string, StreamRow>();
+  let knownPosition = 0n;
+  let knownDataVersion: bigint | undefined;
+  const selectDataVersion = db.prepare<[], bigint>('PRAGMA data_version').pluck();
+
+  const revalidateKnownLog = (): void => {
+    const dataVersion = selectDataVersion.get()!;
+    if (dataVersion === knownDataVersion) return;
+    knownHeads.clear();
+    const head = selectHead.get();
+    knownPosition = head?.position ?? 0n;
+    lastCreatedMs = Math.max(lastCreatedMs, Number(head?.created ?? 0n));
+    knownDataVersion = dataVersion;
+  };
+
+  const remember = (streamName: string, row: StreamRow): StreamRow => {
+    if (knownHeads.size >= MAX_KNOWN_STREAMS) knownHeads.delete(knownHeads.keys().next().value!);
+    knownHeads.set(streamName, row);
+    return row;
+  };
+
+  /** The stream's head inside the write transaction, from memory when still valid. */
+  const streamHead = (streamName: string): StreamRow | undefined => {
+    const known = knownHeads.get(streamName);
+    if (known !== undefined) return known;
+    const row = selectStream(streamName);
+    return row === undefined ? undefined : remember(streamName, row);
+  };
+
   const liveStream = (row: StreamRow | undefined): row is StreamRow =>
     row !== undefined && row.deleted === 0n && row.tombstoned === 0n;
 
@@ -178,9 +216,13 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
     return { nextExpectedRevision: last!.revision, position: last!.position };
   };
 
-  const appendOne = (request: AppendRequest, nextPosition: { value: bigint }, createdMs: number): AppendResult => {
+  /**
+   * Checks a request against its stream's head, writing nothing: returns the original result of
+   * an idempotent retry, `undefined` when the events are to be written, or throws the request's
+   * own error.
+   */
+  const checkAppend = (request: AppendRequest, row: StreamRow | undefined): AppendResult | undefined => {
     const { streamName, expectedRevision } = request;
-    const row = selectStream(streamName);
     if (row?.tombstoned === 1n) throw new StreamDeletedError(streamName);
     const actual = actualRevisionOf(row);
 
@@ -202,40 +244,50 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       }
       if (conflict) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
     }
+    return undefined;
+  };
 
-    const firstRevision = row === undefined ? 0n : row.last_revision + 1n;
-    let revision = firstRevision;
-    let position = nextPosition.value;
+  /** Writes a checked request at the end of the log and moves the known heads past it. */
+  const writeAppend = (request: AppendRequest, row: StreamRow | undefined, createdMs: number): AppendResult => {
+    const { streamName } = request;
+    let revision = row === undefined ? 0n : row.last_revision + 1n;
+    let position = knownPosition;
     for (const event of request.events) {
       position += BigInt(POSITION_HEADER_BYTES + event.data.length + (event.metadata?.length ?? 0));
       insertEvent!.run(position, streamName, revision, event.id, event.type, event.data, event.metadata, createdMs);
       revision += 1n;
     }
-    nextPosition.value = position;
+    knownPosition = position;
     const lastRevision = revision - 1n;
+    const head = row ?? remember(streamName, { last_revision: lastRevision, deleted: 0n, deleted_before: 0n, tombstoned: 0n });
+    head.last_revision = lastRevision;
     if (request.tombstone) {
-      upsertDeletion!.run(streamName, 0, row?.deleted_before ?? 0n, 1);
-    } else if (row?.deleted === 1n) {
+      upsertDeletion!.run(streamName, 0, head.deleted_before, 1);
+      head.deleted = 0n;
+      head.tombstoned = 1n;
+    } else if (head.deleted === 1n) {
       // Appending to a soft-deleted stream recreates it; its earlier events stay hidden.
-      upsertDeletion!.run(streamName, 0, row.deleted_before, 0);
+      upsertDeletion!.run(streamName, 0, head.deleted_before, 0);
+      head.deleted = 0n;
     }
     return { nextExpectedRevision: lastRevision, position };
   };
 
-  const appendInSavepoint = db.transaction(appendOne);
   const commitBatch = db.transaction((requests: readonly AppendRequest[]): BatchOutcome<AppendResult>[] => {
-    const head = selectHead.get();
-    const nextPosition = { value: head?.position ?? 0n };
-    lastCreatedMs = Math.max(lastCreatedMs, Number(head?.created ?? 0n), clock().getTime());
-    return requests.map((request) => {
-      const positionBefore = nextPosition.value;
+    revalidateKnownLog();
+    lastCreatedMs = Math.max(lastCreatedMs, clock().getTime());
+    return requests.map((request): BatchOutcome<AppendResult> => {
+      let row: StreamRow | undefined;
       try {
-        return { ok: true, value: appendInSavepoint(request, nextPosition, lastCreatedMs) };
+        row = streamHead(request.streamName);
+        const replayed = checkAppend(request, row);
+        if (replayed !== undefined) return { ok: true, value: replayed };
       } catch (error) {
-        // The savepoint rolled back this request's rows; its positions are free again.
-        nextPosition.value = positionBefore;
         return { ok: false, error };
       }
+      // Every check is done before the first write, so requests need no savepoint of their own;
+      // a write that still fails throws out of the batch, which then rolls back whole.
+      return { ok: true, value: writeAppend(request, row, lastCreatedMs) };
     });
   });
 
@@ -244,7 +296,15 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
     for (const hub of subscriptions) hub.notify();
   };
   const committer = createGroupCommitter<AppendRequest, AppendResult>(
-    (requests) => commitBatch.immediate(requests),
+    (requests) => {
+      try {
+        return commitBatch.immediate(requests);
+      } catch (error) {
+        // Rolled back: what the batch taught the writer about the log is void.
+        knownDataVersion = undefined;
+        throw error;
+      }
+    },
     notifySubscribers,
   );
 
@@ -397,6 +457,7 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
         if (conflict) throw new WrongExpectedRevisionError(streamName, expected, actual);
         if (actual === 'no_stream') throw new StreamNotFoundError(streamName);
         upsertDeletion!.run(streamName, 1, row!.last_revision + 1n, 0);
+        knownHeads.delete(streamName);
       }).immediate();
     },
 

@@ -1,0 +1,185 @@
+import type { CurrencyCode, JournalRef, Movement, AccountKind, SystemAccountRole } from '@folio/shared';
+import type { Decider, EventPayload } from '../commandHandling/decider.js';
+import {
+  AccountAlreadyExistsError,
+  AccountCurrencyMismatchError,
+  AccountNotFoundError,
+  AccountStateError,
+  InsufficientFundsError,
+} from './accountErrors.js';
+import {
+  availableBalance,
+  postedBalance,
+  type AccountEvent,
+  type AccountState,
+  type OpenAccountState,
+} from './accountState.js';
+
+export interface Posting {
+  accountId: string;
+  journal: JournalRef;
+  amount: bigint;
+  currency: CurrencyCode;
+  movement?: Movement;
+  reason?: string;
+}
+
+export type AccountCommand =
+  | {
+      type: 'OpenAccount';
+      accountId: string;
+      ownerId: string;
+      currency: CurrencyCode;
+      kind: AccountKind;
+      systemRole?: SystemAccountRole;
+      provider?: string;
+      overdraftLimit: bigint;
+    }
+  | { type: 'FreezeAccount'; accountId: string; reason?: string }
+  | { type: 'UnfreezeAccount'; accountId: string }
+  | { type: 'CloseAccount'; accountId: string }
+  | ({ type: 'PostDebit' } & Posting)
+  | ({ type: 'PostCredit' } & Posting);
+
+type Event = EventPayload<AccountEvent>;
+
+const requireAccount = (state: AccountState, accountId: string): OpenAccountState => {
+  if (!state.exists) throw new AccountNotFoundError(accountId);
+  return state;
+};
+
+const transitionsFrom = (account: OpenAccountState): string[] =>
+  account.status === 'active' ? ['freeze', 'close'] : account.status === 'frozen' ? ['unfreeze', 'close'] : [];
+
+const refuseState = (account: OpenAccountState, what: string): never => {
+  const type = account.status === 'frozen' ? 'account-frozen' : account.status === 'closed' ? 'account-closed' : 'illegal-account-transition';
+  throw new AccountStateError(
+    type,
+    account.accountId,
+    account.status,
+    `account ${account.accountId} is ${account.status}: cannot ${what}`,
+    transitionsFrom(account),
+  );
+};
+
+/** Checks shared by debits and credits; a reversal always goes through, since it puts money back. */
+const checkPosting = (account: OpenAccountState, posting: Posting, what: string): void => {
+  if (account.currency !== posting.currency) {
+    throw new AccountCurrencyMismatchError(account.accountId, account.currency, posting.currency);
+  }
+  if (posting.journal.leg !== 'reversal' && account.status !== 'active') refuseState(account, what);
+};
+
+const postingData = (posting: Posting) => ({
+  accountId: posting.accountId,
+  journal: posting.journal,
+  amount: posting.amount,
+  currency: posting.currency,
+  ...(posting.movement === undefined ? {} : { movement: posting.movement }),
+  ...(posting.reason === undefined ? {} : { reason: posting.reason }),
+});
+
+const decide = (command: AccountCommand, state: AccountState): Event[] => {
+  switch (command.type) {
+    case 'OpenAccount': {
+      const { type: _type, ...attributes } = command;
+      if (state.exists) {
+        const same =
+          state.ownerId === command.ownerId &&
+          state.currency === command.currency &&
+          state.kind === command.kind &&
+          state.systemRole === command.systemRole &&
+          state.provider === command.provider &&
+          state.overdraftLimit === command.overdraftLimit;
+        // Opening the same account twice is a no-op, so system accounts can be opened on first use.
+        if (same) return [];
+        throw new AccountAlreadyExistsError(command.accountId);
+      }
+      return [{ type: 'AccountOpened', data: attributes }];
+    }
+    case 'FreezeAccount': {
+      const account = requireAccount(state, command.accountId);
+      if (account.status !== 'active' || account.kind === 'system') refuseState(account, 'freeze');
+      return [
+        {
+          type: 'AccountFrozen',
+          data: { accountId: command.accountId, ...(command.reason === undefined ? {} : { reason: command.reason }) },
+        },
+      ];
+    }
+    case 'UnfreezeAccount': {
+      const account = requireAccount(state, command.accountId);
+      if (account.status !== 'frozen') {
+        throw new AccountStateError(
+          'illegal-account-transition',
+          account.accountId,
+          account.status,
+          `account ${account.accountId} is ${account.status}: only a frozen account can be unfrozen`,
+          transitionsFrom(account),
+        );
+      }
+      return [{ type: 'AccountUnfrozen', data: { accountId: command.accountId } }];
+    }
+    case 'CloseAccount': {
+      const account = requireAccount(state, command.accountId);
+      if (account.status === 'closed' || account.kind === 'system') refuseState(account, 'close');
+      if (postedBalance(account) !== 0n || account.heldDebits !== 0n || account.pendingCredits !== 0n) {
+        throw new AccountStateError(
+          'account-not-empty',
+          account.accountId,
+          account.status,
+          `account ${account.accountId} can be closed only at zero balance with nothing held or pending`,
+          transitionsFrom(account),
+        );
+      }
+      return [{ type: 'AccountClosed', data: { accountId: command.accountId } }];
+    }
+    case 'PostDebit': {
+      const account = requireAccount(state, command.accountId);
+      checkPosting(account, command, 'debit');
+      const available = availableBalance(account);
+      if (account.kind !== 'system' && command.journal.leg !== 'reversal' && available < command.amount) {
+        throw new InsufficientFundsError(account.accountId, available, command.amount, account.currency);
+      }
+      return [{ type: 'AccountDebited', data: postingData(command) }];
+    }
+    case 'PostCredit': {
+      const account = requireAccount(state, command.accountId);
+      checkPosting(account, command, 'credit');
+      return [{ type: 'AccountCredited', data: postingData(command) }];
+    }
+  }
+};
+
+const evolve = (state: AccountState, event: Event): AccountState => {
+  if (event.type === 'AccountOpened') {
+    return {
+      exists: true,
+      ...event.data,
+      status: 'active',
+      debits: 0n,
+      credits: 0n,
+      heldDebits: 0n,
+      pendingCredits: 0n,
+    };
+  }
+  if (!state.exists) return state;
+  switch (event.type) {
+    case 'AccountFrozen':
+      return { ...state, status: 'frozen' };
+    case 'AccountUnfrozen':
+      return { ...state, status: 'active' };
+    case 'AccountClosed':
+      return { ...state, status: 'closed' };
+    case 'AccountDebited':
+      return { ...state, debits: state.debits + event.data.amount };
+    case 'AccountCredited':
+      return { ...state, credits: state.credits + event.data.amount };
+  }
+};
+
+export const accountDecider: Decider<AccountState, AccountCommand, Event> = {
+  initialState: () => ({ exists: false }),
+  evolve,
+  decide,
+};

@@ -1,0 +1,90 @@
+import { FolioError, formatMinorUnits } from '@folio/shared';
+import type { AccountStatus } from './accountState.js';
+
+export class AccountNotFoundError extends FolioError {
+  readonly type = 'account-not-found';
+  readonly status = 404;
+
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} does not exist`);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId };
+  }
+}
+
+export class AccountAlreadyExistsError extends FolioError {
+  readonly type = 'account-already-exists';
+  readonly status = 409;
+
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} already exists with other attributes`);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId };
+  }
+}
+
+/** The account's status does not allow the operation; names the status and what it allows. */
+export class AccountStateError extends FolioError {
+  readonly status = 409;
+
+  constructor(
+    readonly type: 'account-frozen' | 'account-closed' | 'illegal-account-transition' | 'account-not-empty',
+    readonly accountId: string,
+    readonly currentState: AccountStatus,
+    detail: string,
+    readonly allowedTransitions: readonly string[],
+  ) {
+    super(detail);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, currentState: this.currentState, allowedTransitions: this.allowedTransitions };
+  }
+}
+
+export class AccountCurrencyMismatchError extends FolioError {
+  readonly type = 'currency-mismatch';
+  readonly status = 422;
+
+  constructor(
+    readonly accountId: string,
+    readonly accountCurrency: string,
+    readonly requestedCurrency: string,
+  ) {
+    super(`account ${accountId} holds ${accountCurrency}, not ${requestedCurrency}`);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, accountCurrency: this.accountCurrency, requestedCurrency: this.requestedCurrency };
+  }
+}
+
+export class InsufficientFundsError extends FolioError {
+  readonly type = 'insufficient-funds';
+  readonly status = 422;
+
+  constructor(
+    readonly accountId: string,
+    readonly available: bigint,
+    readonly requested: bigint,
+    readonly currency: string,
+  ) {
+    super(
+      `account ${accountId} has ${formatMinorUnits(available)} ${currency} available (minor units), ` +
+        `${formatMinorUnits(requested)} requested`,
+    );
+  }
+
+  override problemExtensions() {
+    return {
+      accountId: this.accountId,
+      available: formatMinorUnits(this.available),
+      requested: formatMinorUnits(this.requested),
+      currency: this.currency,
+    };
+  }
+}

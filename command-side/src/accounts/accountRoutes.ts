@@ -1,0 +1,120 @@
+import {
+  accountIdSchema,
+  accountStream,
+  descriptionSchema,
+  nonNegativeMinorUnitsSchema,
+  parseRequest,
+  currencySchema,
+} from '@folio/shared';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
+import { idempotentHandler } from '../idempotency/index.js';
+import type { AccountCommand } from './accountDecider.js';
+import { AccountNotFoundError } from './accountErrors.js';
+import { accountETag, accountView } from './accountView.js';
+
+const openAccountSchema = z.strictObject({
+  ownerId: z.string().trim().min(1).max(100),
+  currency: currencySchema,
+  kind: z.enum(['customer', 'merchant']),
+  overdraftLimit: nonNegativeMinorUnitsSchema.optional(),
+});
+
+const accountParamsSchema = z.strictObject({ id: accountIdSchema });
+const freezeSchema = z.strictObject({ reason: descriptionSchema.optional() });
+const emptySchema = z.strictObject({});
+
+type LifecycleAction = 'freeze' | 'unfreeze' | 'close';
+
+const lifecycleCommand = (action: LifecycleAction, accountId: string, body: unknown): AccountCommand => {
+  switch (action) {
+    case 'freeze': {
+      const { reason } = parseRequest(freezeSchema, body, 'body');
+      return { type: 'FreezeAccount', accountId, ...(reason ? { reason } : {}) };
+    }
+    case 'unfreeze':
+      parseRequest(emptySchema, body, 'body');
+      return { type: 'UnfreezeAccount', accountId };
+    case 'close':
+      parseRequest(emptySchema, body, 'body');
+      return { type: 'CloseAccount', accountId };
+  }
+};
+
+/** Accounts: open, freeze, unfreeze, close, and read one (folded from its stream). */
+export const accountRoutes = (deps: WriteApiDependencies): Router => {
+  const router = Router();
+  const { accounts } = deps;
+
+  router.post(
+    '/v1/accounts',
+    idempotentHandler({
+      store: deps.idempotency,
+      required: false,
+      callerOf: deps.callerOf,
+      resourceIdFactory: deps.ids.nextId,
+      validate: (request) => void parseRequest(openAccountSchema, request.body, 'body'),
+      handle: async (request, accountId) => {
+        const body = parseRequest(openAccountSchema, request.body, 'body');
+        const result = await accounts.handle(
+          accountStream(accountId),
+          {
+            type: 'OpenAccount',
+            accountId,
+            ownerId: body.ownerId,
+            currency: body.currency,
+            kind: body.kind,
+            overdraftLimit: body.overdraftLimit ?? 0n,
+          },
+          commandContextOf(deps, request, request.res!, `open-${accountId}`),
+        );
+        if (!result.state.exists) throw new AccountNotFoundError(accountId);
+        return {
+          status: 201,
+          body: accountView(result.state, result.revision, result.position),
+          headers: { Location: `/v1/accounts/${accountId}`, ETag: accountETag(result.revision) },
+        };
+      },
+    }),
+  );
+
+  for (const action of ['freeze', 'unfreeze', 'close'] as const) {
+    router.post(
+      `/v1/accounts/:id/${action}`,
+      idempotentHandler({
+        store: deps.idempotency,
+        required: false,
+        callerOf: deps.callerOf,
+        resourceIdFactory: deps.ids.nextId,
+        validate: (request: Request) => {
+          const { id } = parseRequest(accountParamsSchema, request.params, 'params');
+          lifecycleCommand(action, id, request.body);
+        },
+        handle: async (request, commandId) => {
+          const { id } = parseRequest(accountParamsSchema, request.params, 'params');
+          const result = await accounts.handle(
+            accountStream(id),
+            lifecycleCommand(action, id, request.body),
+            commandContextOf(deps, request, request.res!, `${action}-${commandId}`),
+          );
+          if (!result.state.exists) throw new AccountNotFoundError(id);
+          return {
+            status: 200,
+            body: accountView(result.state, result.revision, result.position),
+            headers: { ETag: accountETag(result.revision) },
+          };
+        },
+      }),
+    );
+  }
+
+  router.get('/v1/accounts/:id', async (request, response) => {
+    const { id } = parseRequest(accountParamsSchema, request.params, 'params');
+    const { state, revision, position } = await accounts.load(accountStream(id));
+    if (!state.exists) throw new AccountNotFoundError(id);
+    response.set('ETag', accountETag(revision)).json(accountView(state, revision, position));
+  });
+
+  return router;
+};

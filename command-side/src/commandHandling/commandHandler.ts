@@ -1,0 +1,250 @@
+import {
+  deterministicEventId,
+  StreamNotFoundError,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type EventToAppend,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@folio/shared';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { eventMetadataOf, type CommandContext, type Decider } from './decider.js';
+import { createStreamStateCache, type StreamState } from './streamStateCache.js';
+
+/** What a decider emits: an event's type and data; the handler adds id and metadata. */
+export interface DecidedEvent {
+  type: string;
+  data: unknown;
+}
+
+/** The encoding half of an event catalog: validates an envelope and maps it for the store. */
+export interface EventCodec<Event extends DecidedEvent> {
+  encode(envelope: Event & { id: string; version?: number; metadata: object }): EventToAppend;
+  decode(recorded: RecordedEvent): Event & { metadata: object };
+  definitionOf(type: string): { version: number } | undefined;
+}
+
+export interface CommandResult<State> {
+  state: State;
+  /** Revision of the stream after the command (its last event when it wrote any). */
+  revision: bigint | undefined;
+  /** Global position of the command's last event, or of the stream's last event for a no-op. */
+  position: GlobalPosition | undefined;
+  /** How many events the command appended (0 for a no-op or a replay). */
+  appended: number;
+  /** The command was already applied earlier (same command id): nothing was written now. */
+  replayed: boolean;
+}
+
+export interface HandleOptions {
+  /**
+   * Append without an optimistic-concurrency check. For streams no rule depends on (system
+   * accounts have no balance constraint), so their postings never wait on a conflict.
+   */
+  unconstrained?: boolean;
+}
+
+export interface CommandHandlerOptions<State, Command, Event extends DecidedEvent> {
+  eventStore: EventStore;
+  codec: EventCodec<Event>;
+  decider: Decider<State, Command, Event>;
+  /** Streams whose state stays in memory (least recently used ones leave first). */
+  cacheSize?: number;
+  /** Command ids remembered per stream to recognise a retried command. */
+  dedupeWindow?: number;
+  /** Attempts on a revision conflict before the command fails with it. */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CommandHandler<State, Command> {
+  handle(
+    streamName: string,
+    command: Command,
+    context: CommandContext,
+    options?: HandleOptions,
+  ): Promise<CommandResult<State>>;
+  /** The stream's current state (folded from the log, cached). */
+  load(streamName: string): Promise<StreamState<State>>;
+}
+
+interface Pending<Command, State> {
+  command: Command;
+  context: CommandContext;
+  unconstrained: boolean;
+  resolve: (result: CommandResult<State>) => void;
+  reject: (error: unknown) => void;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The one command handler of the write side: fold the stream, decide, append with the expected
+ * revision, retry only on a revision conflict (bounded, jittered backoff).
+ *
+ * Commands for one stream queue up and are decided together against the evolving state, then
+ * appended in one call: a hot account takes a burst of commands in one append instead of
+ * failing all but one of them on conflicts. Each command still gets its own outcome: a
+ * rejected command throws its own error and the others go through.
+ *
+ * A command's events get ids derived from the stream, the command id and their index, and the
+ * command id travels in their metadata: a command retried with the same id finds itself among
+ * the stream's recent commands and is not applied twice.
+ */
+export const createCommandHandler = <State, Command, Event extends DecidedEvent>(
+  options: CommandHandlerOptions<State, Command, Event>,
+): CommandHandler<State, Command> => {
+  const { eventStore, codec, decider } = options;
+  const maxAttempts = options.maxAttempts ?? 12;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? defaultSleep;
+  const dedupeWindow = options.dedupeWindow ?? 256;
+  const cache = createStreamStateCache<State>(options.cacheSize ?? 10_000);
+  const queues = new Map<string, Pending<Command, State>[]>();
+
+  const foldInto = (entry: StreamState<State>, recorded: RecordedEvent): void => {
+    const event = codec.decode(recorded);
+    entry.state = decider.evolve(entry.state, event);
+    entry.revision = recorded.revision;
+    entry.position = recorded.position;
+    const commandId = (event.metadata as { commandId?: unknown }).commandId;
+    if (typeof commandId === 'string') {
+      entry.recentCommands.delete(commandId);
+      entry.recentCommands.set(commandId, { revision: recorded.revision, position: recorded.position });
+      if (entry.recentCommands.size > dedupeWindow) {
+        entry.recentCommands.delete(entry.recentCommands.keys().next().value!);
+      }
+    }
+  };
+
+  /** The cached state, caught up with whatever was appended since (by any process). */
+  const load = async (streamName: string): Promise<StreamState<State>> => {
+    const entry = cache.get(streamName) ?? {
+      state: decider.initialState(),
+      revision: undefined,
+      position: undefined,
+      recentCommands: new Map(),
+    };
+    const fromRevision = entry.revision === undefined ? 'start' : entry.revision + 1n;
+    try {
+      for await (const recorded of eventStore.readStream(streamName, { fromRevision })) foldInto(entry, recorded);
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    cache.set(streamName, entry);
+    return entry;
+  };
+
+  const processBatch = async (streamName: string, batch: Pending<Command, State>[]): Promise<void> => {
+    const unconstrained = batch.every((pending) => pending.unconstrained);
+    for (let attempt = 1; ; attempt++) {
+      const entry = await load(streamName);
+      let state = entry.state;
+      const toAppend: EventToAppend[] = [];
+      const writers: { pending: Pending<Command, State>; count: number; state: State }[] = [];
+      for (const pending of batch) {
+        const previous = entry.recentCommands.get(pending.context.commandId);
+        if (previous !== undefined) {
+          pending.resolve({ state, ...previous, appended: 0, replayed: true });
+          continue;
+        }
+        try {
+          const decided = decider.decide(pending.command, state);
+          const encoded = decided.map((event, index) =>
+            codec.encode({
+              ...event,
+              id: deterministicEventId(streamName, pending.context.commandId, String(index)),
+              version: codec.definitionOf(event.type)?.version,
+              metadata: eventMetadataOf(pending.context),
+            }),
+          );
+          state = decided.reduce(decider.evolve, state);
+          toAppend.push(...encoded);
+          writers.push({ pending, count: encoded.length, state });
+        } catch (error) {
+          pending.reject(error);
+        }
+      }
+      if (toAppend.length === 0) {
+        for (const { pending } of writers) {
+          pending.resolve({ state, revision: entry.revision, position: entry.position, appended: 0, replayed: false });
+        }
+        return;
+      }
+
+      try {
+        const expectedRevision = unconstrained ? 'any' : (entry.revision ?? 'no_stream');
+        const result = await eventStore.appendToStream(streamName, toAppend, { expectedRevision });
+        const firstRevision = result.nextExpectedRevision - BigInt(toAppend.length) + 1n;
+        if (entry.revision !== undefined ? firstRevision !== entry.revision + 1n : firstRevision !== 0n) {
+          // Another process appended in between (possible only without a revision check): reload.
+          cache.delete(streamName);
+        } else {
+          entry.state = state;
+          entry.revision = result.nextExpectedRevision;
+          entry.position = result.position;
+        }
+        let revision = firstRevision - 1n;
+        for (const { pending, count, state: after } of writers) {
+          revision += BigInt(count);
+          // Each command gets the batch's position: a reader waiting for it sees the command.
+          const outcome = { revision, position: result.position };
+          entry.recentCommands.set(pending.context.commandId, outcome);
+          if (entry.recentCommands.size > dedupeWindow) {
+            entry.recentCommands.delete(entry.recentCommands.keys().next().value!);
+          }
+          if (count === 0) {
+            pending.resolve({ state: after, revision: entry.revision, position: entry.position, appended: 0, replayed: false });
+          } else {
+            pending.resolve({ state: after, ...outcome, appended: count, replayed: false });
+          }
+        }
+        return;
+      } catch (error) {
+        cache.delete(streamName);
+        if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) {
+          await sleep(backoffDelay(attempt, options.backoff, random));
+          continue;
+        }
+        for (const { pending } of writers) pending.reject(error);
+        return;
+      }
+    }
+  };
+
+  const drain = async (streamName: string): Promise<void> => {
+    for (;;) {
+      const pending = queues.get(streamName)!;
+      if (pending.length === 0) {
+        queues.delete(streamName);
+        return;
+      }
+      const batch = pending.splice(0, pending.length);
+      try {
+        await processBatch(streamName, batch);
+      } catch (error) {
+        // Loading the stream failed: every command of the batch fails with it.
+        for (const item of batch) item.reject(error);
+      }
+    }
+  };
+
+  return {
+    handle(streamName, command, context, handleOptions = {}) {
+      return new Promise((resolve, reject) => {
+        const pending = { command, context, unconstrained: handleOptions.unconstrained ?? false, resolve, reject };
+        const queue = queues.get(streamName);
+        if (queue !== undefined) {
+          queue.push(pending);
+          return;
+        }
+        queues.set(streamName, [pending]);
+        // Started on the next turn, so the commands that arrive in this one share a batch.
+        setImmediate(() => void drain(streamName));
+      });
+    },
+    load,
+  };
+};

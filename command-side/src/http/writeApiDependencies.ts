@@ -1,0 +1,33 @@
+import type { EventStore, SnowflakeGenerator } from '@folio/shared';
+import type { Request, Response } from 'express';
+import { correlationIdOf } from '@folio/shared';
+import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
+import type { CommandContext } from '../commandHandling/decider.js';
+import type { IdempotencyStore } from '../idempotency/index.js';
+import type { MovementProcess } from '../movements/movementProcess.js';
+import type { MovementRecovery } from '../movements/movementRecovery.js';
+
+/** What the write API's routes work with. */
+export interface WriteApiDependencies {
+  eventStore: EventStore;
+  accounts: AccountCommandHandler;
+  movements: MovementProcess;
+  recovery: MovementRecovery;
+  idempotency: IdempotencyStore;
+  ids: SnowflakeGenerator;
+  clock: () => Date;
+  /** Who is calling: idempotency keys are scoped by it and events record it as the actor. */
+  callerOf: (request: Request) => string;
+}
+
+export const commandContextOf = (
+  deps: WriteApiDependencies,
+  request: Request,
+  response: Response,
+  commandId: string,
+): CommandContext => ({
+  commandId,
+  correlationId: correlationIdOf(response.locals),
+  actor: deps.callerOf(request),
+  now: deps.clock(),
+});

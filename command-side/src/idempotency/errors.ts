@@ -1,0 +1,35 @@
+import { FolioError } from '@folio/shared';
+
+/** The key was already used, within its retention, for a different request. */
+export class IdempotencyKeyReusedError extends FolioError {
+  readonly type = 'idempotency-key-reused';
+  readonly status = 422;
+
+  constructor() {
+    super('this Idempotency-Key was already used for a different request');
+  }
+}
+
+/** Another request with this key is still running; the client should retry later. */
+export class IdempotentRequestInProgressError extends FolioError {
+  readonly type = 'idempotent-request-in-progress';
+  readonly status = 409;
+
+  constructor(readonly retryAfterSeconds: number) {
+    super('a request with this Idempotency-Key is still in progress');
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { retryAfterSeconds: this.retryAfterSeconds };
+  }
+}
+
+/** A money-moving request came without the `Idempotency-Key` header it must carry. */
+export class IdempotencyKeyRequiredError extends FolioError {
+  readonly type = 'idempotency-key-required';
+  readonly status = 400;
+
+  constructor() {
+    super('this request moves money and needs an Idempotency-Key header');
+  }
+}

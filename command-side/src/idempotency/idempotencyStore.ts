@@ -1,0 +1,377 @@
+/**
+ * Idempotency keys for commands, recorded in the event store.
+ *
+ * Why the event store: it is the one durable, crash-safe store Folio always has (embedded SQLite
+ * or EventStoreDB), its group commit makes the extra appends cheap, and its optimistic concurrency
+ * gives exactly one winner across processes without a lock service.
+ *
+ * Layout: one stream per (caller, key), `idempotency-<sha256(callerId + "\n" + key)>`, so keys
+ * are scoped per caller and any key text makes a valid stream name. A record is a cycle of events:
+ * `IdempotentRequestStarted` (claims the key for a fingerprint and fixes the `resourceId` the
+ * operation will create), then `IdempotentRequestCompleted` (the response to replay) or
+ * `IdempotentRequestAbandoned` (an unexpected failure: nothing to replay).
+ *
+ * How a request goes:
+ * 1. In this process, concurrent requests with one key share one execution: followers await the
+ *    leader's outcome (up to `inFlightWaitMs`, then 409) and answer as replays. This keeps a burst
+ *    of client retries from turning into store conflicts.
+ * 2. The leader reads the stream. With no record, or an expired one, it appends `Started` at the
+ *    exact revision it read (`no_stream` for a new key). Two processes racing for a key both
+ *    append at that revision and only one succeeds; the loser re-reads and sees the winner.
+ * 3. With a live record: another fingerprint is refused (422); `Completed` is replayed; after
+ *    `Abandoned` the request runs again; a `Started` without an outcome is in progress (409 with
+ *    Retry-After) until it is older than `staleAfterMs`, when its process is presumed dead and
+ *    the request takes it over by appending another `Started`. Retries and takeovers keep the
+ *    `resourceId`, so they re-run the same operation, which the ledger makes idempotent.
+ * 4. After the run the outcome is appended right after the claim. A `FolioError` with a 4xx status
+ *    is a business rejection (insufficient funds, frozen account): it is recorded as a completed
+ *    response, its problem document as the body, so a retry gets the same rejection. Anything
+ *    else is recorded as `Abandoned` and rethrown. A transient concurrency conflict is not a
+ *    rejection: remembering it would refuse the key for the whole retention.
+ *    If the claim was taken over meanwhile, the first completion recorded wins and later ones
+ *    answer with it.
+ *
+ * Event ids are `deterministicEventId(stream, revision, attemptId)`: a retried append of one
+ * execution is recognised by the store, while two executions racing for the same revision get
+ * different ids, so the store cannot mistake the loser's append for a retry of the winner's.
+ *
+ * A key becomes reusable once `expiresAt` (first claim + retention) has passed; a new cycle then
+ * starts on the same stream. Validation failures must be raised before `execute` so they never
+ * claim the key.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import {
+  FolioError,
+  StreamNotFoundError,
+  WrongExpectedRevisionError,
+  createEnvelope,
+  deterministicEventId,
+  toEventToAppend,
+  type EventDataOf,
+  type EventStore,
+  type JsonValue,
+} from '@folio/shared';
+import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from './errors.js';
+import {
+  IDEMPOTENCY_STREAM_PREFIX,
+  idempotencyCatalog,
+  idempotentRequestAbandoned,
+  idempotentRequestCompleted,
+  idempotentRequestStarted,
+} from './idempotencyEvents.js';
+
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_STALE_AFTER_MS = 60 * 1000;
+export const DEFAULT_IN_FLIGHT_WAIT_MS = 5 * 1000;
+
+/** Requests in flight usually finish within a second; a longer hint would only slow clients. */
+const RETRY_AFTER_SECONDS = 1;
+
+/** Each lost race means another writer made progress, so a few rounds settle any real contention. */
+const MAX_WRITE_ROUNDS = 5;
+
+export interface IdempotentResponse {
+  status: number;
+  body: JsonValue;
+  headers?: Record<string, string>;
+}
+
+export interface IdempotentOutcome {
+  status: number;
+  body: JsonValue;
+  headers: Record<string, string>;
+  /** The response was produced by another execution with the same key. */
+  replayed: boolean;
+}
+
+export interface ExecuteRequest {
+  callerId: string;
+  key: string;
+  fingerprint: string;
+  /** Mints the id of what the operation creates; called only when a new cycle starts. */
+  newResourceId: () => string;
+  run: (resourceId: string) => Promise<IdempotentResponse>;
+}
+
+export interface IdempotencyStore {
+  execute(request: ExecuteRequest): Promise<IdempotentOutcome>;
+}
+
+export interface IdempotencyStoreOptions {
+  eventStore: EventStore;
+  clock: () => Date;
+  retentionMs?: number;
+  /** A claim older than this without an outcome is presumed dead and may be taken over. */
+  staleAfterMs?: number;
+  /** How long a concurrent request in this process waits for the one executing. */
+  inFlightWaitMs?: number;
+  /** Turns a business rejection into the response to record; the HTTP layer provides it. */
+  toProblem?: (error: FolioError) => IdempotentResponse;
+  /** Distinguishes concurrent executions in event ids. */
+  newAttemptId?: () => string;
+}
+
+export const idempotencyStreamName = (callerId: string, key: string): string =>
+  IDEMPOTENCY_STREAM_PREFIX + createHash('sha256').update(`${callerId}\n${key}`).digest('hex');
+
+export const defaultToProblem = (error: FolioError): IdempotentResponse => ({
+  status: error.status,
+  headers: { 'content-type': 'application/problem+json' },
+  // Extensions may hold values JSON changes (a Date); record what the wire would carry.
+  body: JSON.parse(
+    JSON.stringify({
+      type: `urn:folio:problem:${error.type}`,
+      title: error.type,
+      status: error.status,
+      detail: error.message,
+      ...error.problemExtensions(),
+    }),
+  ) as JsonValue,
+});
+
+const isBusinessRejection = (error: unknown): error is FolioError =>
+  error instanceof FolioError &&
+  error.status >= 400 &&
+  error.status < 500 &&
+  !(error instanceof WrongExpectedRevisionError);
+
+type StartedData = EventDataOf<typeof idempotentRequestStarted>;
+
+type RecordState =
+  | { kind: 'in-progress' }
+  | { kind: 'abandoned' }
+  | { kind: 'completed'; response: IdempotentResponse };
+
+interface KeyRecord {
+  /** The latest claim. */
+  started: StartedData;
+  /** The stream's last revision: where the next append must go. */
+  revision: bigint;
+  state: RecordState;
+}
+
+/** What the read record tells the leader to do. */
+type Decision = { kind: 'replay'; response: IdempotentResponse } | { kind: 'claim'; started: StartedData };
+
+interface Execution {
+  streamName: string;
+  callerId: string;
+  resourceId: string;
+  attemptId: string;
+}
+
+type Settled = { ok: true; outcome: IdempotentOutcome } | { ok: false; error: unknown };
+
+interface Flight {
+  fingerprint: string;
+  settled: Promise<Settled>;
+}
+
+const requirePositive = (name: string, value: number): number => {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+};
+
+const outcomeOf = (response: IdempotentResponse, replayed: boolean): IdempotentOutcome => ({
+  status: response.status,
+  body: response.body,
+  headers: response.headers ?? {},
+  replayed,
+});
+
+const describeError = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+export const createIdempotencyStore = (options: IdempotencyStoreOptions): IdempotencyStore => {
+  const { eventStore, clock } = options;
+  const retentionMs = requirePositive('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_MS);
+  const staleAfterMs = requirePositive('staleAfterMs', options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+  const inFlightWaitMs = requirePositive('inFlightWaitMs', options.inFlightWaitMs ?? DEFAULT_IN_FLIGHT_WAIT_MS);
+  const toProblem = options.toProblem ?? defaultToProblem;
+  const newAttemptId = options.newAttemptId ?? randomUUID;
+  const inFlight = new Map<string, Flight>();
+
+  /** The latest cycle of the stream, read backwards down to its latest `Started`. */
+  const readRecord = async (streamName: string): Promise<KeyRecord | undefined> => {
+    let revision: bigint | undefined;
+    let state: RecordState = { kind: 'in-progress' };
+    try {
+      for await (const recorded of eventStore.readStream(streamName, { direction: 'backwards' })) {
+        revision ??= recorded.revision;
+        const event = idempotencyCatalog.decode(recorded);
+        if (event.type === idempotentRequestStarted.type) return { started: event.data, revision, state };
+        // Any completion of the cycle wins: the operation happened and that is its response.
+        if (event.type === idempotentRequestCompleted.type && state.kind !== 'completed') {
+          state = { kind: 'completed', response: event.data };
+        } else if (state.kind === 'in-progress') {
+          state = { kind: 'abandoned' };
+        }
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      throw error;
+    }
+    throw new Error(`idempotency stream ${streamName} has no IdempotentRequestStarted event`);
+  };
+
+  const decide = (record: KeyRecord | undefined, request: ExecuteRequest, now: Date): Decision => {
+    if (record === undefined || Date.parse(record.started.expiresAt) <= now.getTime()) {
+      return {
+        kind: 'claim',
+        started: {
+          callerId: request.callerId,
+          fingerprint: request.fingerprint,
+          resourceId: request.newResourceId(),
+          startedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + retentionMs).toISOString(),
+        },
+      };
+    }
+    if (record.started.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
+    const retake: Decision = { kind: 'claim', started: { ...record.started, startedAt: now.toISOString() } };
+    switch (record.state.kind) {
+      case 'completed':
+        return { kind: 'replay', response: record.state.response };
+      case 'abandoned':
+        return retake;
+      case 'in-progress':
+        if (now.getTime() - Date.parse(record.started.startedAt) >= staleAfterMs) return retake;
+        throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
+    }
+  };
+
+  const append = async <
+    D extends typeof idempotentRequestStarted | typeof idempotentRequestCompleted | typeof idempotentRequestAbandoned,
+  >(
+    execution: Execution,
+    expectedRevision: bigint | 'no_stream',
+    definition: D,
+    data: EventDataOf<D>,
+  ): Promise<bigint> => {
+    const revision = expectedRevision === 'no_stream' ? 0n : expectedRevision + 1n;
+    const envelope = createEnvelope(definition, {
+      id: deterministicEventId(execution.streamName, revision.toString(), execution.attemptId),
+      data,
+      metadata: {
+        // Ties the record to the operation it guards.
+        $correlationId: execution.resourceId,
+        actor: execution.callerId,
+        occurredAt: clock().toISOString(),
+      },
+    });
+    const result = await eventStore.appendToStream(execution.streamName, [toEventToAppend(envelope, definition)], {
+      expectedRevision,
+    });
+    return result.nextExpectedRevision;
+  };
+
+  const recordCompletion = async (
+    execution: Execution,
+    claimRevision: bigint,
+    response: IdempotentResponse,
+  ): Promise<IdempotentOutcome> => {
+    let expected = claimRevision;
+    for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
+      try {
+        await append(execution, expected, idempotentRequestCompleted, response);
+        return outcomeOf(response, false);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      }
+      // The claim went stale and another execution took it over: the first completion wins.
+      const record = await readRecord(execution.streamName);
+      if (record === undefined || record.started.resourceId !== execution.resourceId) break;
+      if (record.state.kind === 'completed') return outcomeOf(record.state.response, true);
+      expected = record.revision;
+    }
+    // The cycle expired under us or writers kept racing: the operation did happen, so say so.
+    return outcomeOf(response, false);
+  };
+
+  const recordAbandonment = async (execution: Execution, claimRevision: bigint, error: unknown): Promise<void> => {
+    try {
+      await append(execution, claimRevision, idempotentRequestAbandoned, { reason: describeError(error) });
+    } catch {
+      // Left without an outcome, the claim goes stale and is taken over: the crash path, still safe.
+    }
+  };
+
+  const runClaimed = async (
+    execution: Execution,
+    claimRevision: bigint,
+    run: ExecuteRequest['run'],
+  ): Promise<IdempotentOutcome> => {
+    let response: IdempotentResponse;
+    try {
+      response = await run(execution.resourceId);
+    } catch (error) {
+      if (!isBusinessRejection(error)) {
+        await recordAbandonment(execution, claimRevision, error);
+        throw error;
+      }
+      response = toProblem(error);
+    }
+    return recordCompletion(execution, claimRevision, response);
+  };
+
+  const executeDurably = async (streamName: string, request: ExecuteRequest): Promise<IdempotentOutcome> => {
+    const attemptId = newAttemptId();
+    for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
+      const record = await readRecord(streamName);
+      const decision = decide(record, request, clock());
+      if (decision.kind === 'replay') return outcomeOf(decision.response, true);
+      const execution: Execution = {
+        streamName,
+        callerId: request.callerId,
+        resourceId: decision.started.resourceId,
+        attemptId,
+      };
+      let claimRevision: bigint;
+      try {
+        const expectedRevision = record?.revision ?? 'no_stream';
+        claimRevision = await append(execution, expectedRevision, idempotentRequestStarted, decision.started);
+      } catch (error) {
+        if (error instanceof WrongExpectedRevisionError) continue;
+        throw error;
+      }
+      return runClaimed(execution, claimRevision, request.run);
+    }
+    throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
+  };
+
+  const follow = async (flight: Flight, fingerprint: string): Promise<IdempotentOutcome> => {
+    if (flight.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, inFlightWaitMs, undefined);
+    });
+    try {
+      const settled = await Promise.race([flight.settled, timedOut]);
+      if (settled === undefined) throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
+      if (!settled.ok) throw settled.error;
+      return { ...settled.outcome, replayed: true };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    async execute(request) {
+      const streamName = idempotencyStreamName(request.callerId, request.key);
+      const flight = inFlight.get(streamName);
+      if (flight !== undefined) return follow(flight, request.fingerprint);
+      const settled = executeDurably(streamName, request).then(
+        (outcome): Settled => ({ ok: true, outcome }),
+        (error: unknown): Settled => ({ ok: false, error }),
+      );
+      inFlight.set(streamName, { fingerprint: request.fingerprint, settled });
+      try {
+        const result = await settled;
+        if (!result.ok) throw result.error;
+        return result.outcome;
+      } finally {
+        inFlight.delete(streamName);
+      }
+    },
+  };
+};

@@ -1,0 +1,74 @@
+/**
+ * Express glue for idempotency keys: reads the `Idempotency-Key` header, fingerprints the request
+ * and runs the handler through the idempotency store, marking replayed responses. Errors go to
+ * express's error handling, which turns them into problem documents.
+ */
+import { ValidationError } from '@folio/shared';
+import type { Request, RequestHandler, Response } from 'express';
+import { IdempotencyKeyRequiredError, IdempotentRequestInProgressError } from './errors.js';
+import type { IdempotencyStore, IdempotentResponse } from './idempotencyStore.js';
+import { fingerprintRequest } from './requestFingerprint.js';
+
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
+
+export interface IdempotentHandlerOptions {
+  store: IdempotencyStore;
+  /** Money-moving routes require a key; the others accept one. */
+  required: boolean;
+  /** Keys are scoped per caller: two callers may use the same key independently. */
+  callerOf: (req: Request) => string;
+  resourceIdFactory: () => string;
+  /** Input validation, run before the key is claimed so that a rejected input leaves it unused. */
+  validate?: (req: Request) => void | Promise<void>;
+  handle: (req: Request, resourceId: string) => Promise<IdempotentResponse>;
+}
+
+const readKey = (req: Request, required: boolean): string | undefined => {
+  const key = req.get(IDEMPOTENCY_KEY_HEADER);
+  if (key === undefined) {
+    if (required) throw new IdempotencyKeyRequiredError();
+    return undefined;
+  }
+  if (!VALID_KEY.test(key)) {
+    const message = 'must be 1 to 255 printable ASCII characters';
+    throw new ValidationError(`${IDEMPOTENCY_KEY_HEADER} ${message}`, [
+      { path: `headers.${IDEMPOTENCY_KEY_HEADER.toLowerCase()}`, message },
+    ]);
+  }
+  return key;
+};
+
+const send = (res: Response, response: IdempotentResponse, replayed: boolean): void => {
+  if (response.headers !== undefined) res.set(response.headers);
+  if (replayed) res.set(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  res.status(response.status).json(response.body);
+};
+
+export const idempotentHandler =
+  (options: IdempotentHandlerOptions): RequestHandler =>
+  async (req, res) => {
+    const key = readKey(req, options.required);
+    await options.validate?.(req);
+    if (key === undefined) {
+      send(res, await options.handle(req, options.resourceIdFactory()), false);
+      return;
+    }
+    try {
+      const outcome = await options.store.execute({
+        callerId: options.callerOf(req),
+        key,
+        fingerprint: fingerprintRequest(req.method, req.originalUrl, req.body),
+        newResourceId: options.resourceIdFactory,
+        run: (resourceId) => options.handle(req, resourceId),
+      });
+      send(res, outcome, outcome.replayed);
+    } catch (error) {
+      if (error instanceof IdempotentRequestInProgressError) {
+        res.set('Retry-After', String(error.retryAfterSeconds));
+      }
+      throw error;
+    }
+  };

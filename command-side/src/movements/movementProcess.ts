@@ -1,0 +1,235 @@
+import {
+  accountStream,
+  deterministicEventId,
+  FolioError,
+  ledgerCatalog,
+  StoreUnavailableError,
+  StreamNotFoundError,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type GlobalPosition,
+  type JournalLeg,
+  type LedgerEvent,
+} from '@folio/shared';
+import type { AccountCommand } from '../accounts/accountDecider.js';
+import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
+import type { CommandContext } from '../commandHandling/decider.js';
+import type { MovementLeg, MovementPlan } from './movement.js';
+import type { SystemAccounts } from './systemAccountOpener.js';
+
+export type MovementFailure = {
+  type: string;
+  detail: string;
+};
+
+export interface MovementOutcome {
+  status: 'completed' | 'failed';
+  failure?: MovementFailure;
+  /** When the process recorded the outcome (business time). */
+  endedAt: string;
+  /** Global position of the outcome event: read models that reached it show the whole movement. */
+  position: GlobalPosition;
+}
+
+export interface MovementProcessDependencies {
+  eventStore: EventStore;
+  accounts: AccountCommandHandler;
+  systemAccounts: SystemAccounts;
+  clock: () => Date;
+}
+
+export interface RunContext {
+  correlationId: string;
+  actor: string;
+}
+
+export interface ResumeFrom {
+  /** Position of the journal's first leg: its later legs, if any, come after it. */
+  firstLegPosition: GlobalPosition;
+}
+
+/** Errors a refusing account raises; anything else (store down, bug) leaves the journal open. */
+const isRefusal = (error: unknown): error is FolioError =>
+  error instanceof FolioError &&
+  error.status >= 400 &&
+  error.status < 500 &&
+  !(error instanceof WrongExpectedRevisionError) &&
+  !(error instanceof StoreUnavailableError);
+
+const REASON_SEPARATOR = ': ';
+const encodeReason = (failure: MovementFailure): string => `${failure.type}${REASON_SEPARATOR}${failure.detail}`;
+const decodeReason = (reason: string | undefined): MovementFailure => {
+  const at = reason?.indexOf(REASON_SEPARATOR) ?? -1;
+  return at > 0
+    ? { type: reason!.slice(0, at), detail: reason!.slice(at + REASON_SEPARATOR.length) }
+    : { type: 'refused', detail: reason ?? 'the destination refused the movement' };
+};
+
+export const legCommandId = (plan: MovementPlan, leg: JournalLeg): string => `${plan.kind}-${plan.id}:${leg}`;
+
+/**
+ * Posts a journal leg by leg: first leg (may be refused: then nothing was written and the
+ * refusal is thrown), second leg, and the outcome on the movement's own stream. If the second
+ * account refuses, the first leg is reversed by an explicit posting and the movement fails.
+ *
+ * Every step has a deterministic command or event id, so running a movement again (a retried
+ * request, recovery after a crash) never posts a leg twice. When resuming, the process first
+ * looks in the log for the legs already posted after the first one, because a reversal that
+ * happened must never be followed by a credit that would now succeed.
+ */
+export const createMovementProcess = (deps: MovementProcessDependencies) => {
+  const { eventStore, accounts, systemAccounts, clock } = deps;
+
+  const contextFor = (plan: MovementPlan, leg: JournalLeg, run: RunContext): CommandContext => ({
+    commandId: legCommandId(plan, leg),
+    correlationId: run.correlationId,
+    causationId: `${plan.kind}-${plan.id}`,
+    actor: run.actor,
+    now: clock(),
+  });
+
+  const post = async (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, run: RunContext, reason?: string) => {
+    if (side.system !== undefined) await systemAccounts.ensureOpen(side.system, run);
+    const counterparty = side === plan.first ? plan.second : plan.first;
+    const debit = leg === 'reversal' ? side.side === 'credit' : side.side === 'debit';
+    const command: AccountCommand = {
+      type: debit ? 'PostDebit' : 'PostCredit',
+      accountId: side.accountId,
+      journal: { id: plan.id, kind: plan.kind, leg, counterpartyAccountId: counterparty.accountId },
+      amount: plan.movement.amount,
+      currency: plan.movement.currency,
+      ...(leg === 'first' ? { movement: plan.movement } : {}),
+      ...(reason === undefined ? {} : { reason }),
+    };
+    return accounts.handle(accountStream(side.accountId), command, contextFor(plan, leg, run), {
+      unconstrained: side.system !== undefined,
+    });
+  };
+
+  /** The event a leg posted after `since`, if it did (found by its command id in the metadata). */
+  const findLeg = async (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, since: GlobalPosition) => {
+    const commandId = legCommandId(plan, leg);
+    try {
+      for await (const recorded of eventStore.readStream(accountStream(side.accountId), { direction: 'backwards' })) {
+        if (recorded.position <= since) return undefined;
+        if (recorded.metadata?.commandId === commandId) return recorded;
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return undefined;
+  };
+
+  const readOutcome = async (plan: MovementPlan): Promise<MovementOutcome | undefined> => {
+    try {
+      for await (const recorded of eventStore.readStream(plan.streamName, { maxCount: 1 })) {
+        const event = ledgerCatalog.decode(recorded) as LedgerEvent;
+        if (event.type === 'TransferFailed') {
+          return { status: 'failed', failure: event.data.reason, endedAt: event.data.failedAt, position: recorded.position };
+        }
+        if (event.type === 'TransferCompleted' || event.type === 'DepositCompleted') {
+          return { status: 'completed', endedAt: event.data.completedAt, position: recorded.position };
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return undefined;
+  };
+
+  const recordOutcome = async (
+    plan: MovementPlan,
+    failure: MovementFailure | undefined,
+    run: RunContext,
+  ): Promise<MovementOutcome> => {
+    const endedAt = clock().toISOString();
+    const { movement } = plan;
+    const event =
+      failure !== undefined
+        ? { type: 'TransferFailed' as const, data: { ...movement, transferId: plan.id, failedAt: endedAt, reason: failure } }
+        : plan.kind === 'transfer'
+          ? { type: 'TransferCompleted' as const, data: { ...movement, transferId: plan.id, completedAt: endedAt } }
+          : { type: 'DepositCompleted' as const, data: { ...movement, depositId: plan.id, completedAt: endedAt } };
+    const encoded = ledgerCatalog.encode({
+      ...event,
+      id: deterministicEventId(plan.streamName, 'outcome'),
+      version: 1,
+      metadata: {
+        $correlationId: run.correlationId,
+        $causationId: `${plan.kind}-${plan.id}`,
+        actor: run.actor,
+        occurredAt: endedAt,
+        commandId: `${plan.kind}-${plan.id}:outcome`,
+      },
+    } as LedgerEvent);
+    try {
+      const result = await eventStore.appendToStream(plan.streamName, [encoded], { expectedRevision: 'no_stream' });
+      return { status: failure === undefined ? 'completed' : 'failed', ...(failure ? { failure } : {}), endedAt, position: result.position };
+    } catch (error) {
+      // Another run of the same movement recorded it first: its outcome stands.
+      if (error instanceof WrongExpectedRevisionError) {
+        const recorded = await readOutcome(plan);
+        if (recorded !== undefined) return recorded;
+      }
+      throw error;
+    }
+  };
+
+  const finishAfterFirstLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> => {
+    try {
+      await post(plan, 'second', plan.second, run);
+      return await recordOutcome(plan, undefined, run);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const failure = { type: error.type, detail: error.message };
+      await post(plan, 'reversal', plan.first, run, encodeReason(failure));
+      return recordOutcome(plan, failure, run);
+    }
+  };
+
+  const resume = async (plan: MovementPlan, run: RunContext, from: ResumeFrom): Promise<MovementOutcome> => {
+    const recorded = await readOutcome(plan);
+    if (recorded !== undefined) return recorded;
+    const reversal = await findLeg(plan, 'reversal', plan.first, from.firstLegPosition);
+    if (reversal !== undefined) {
+      return recordOutcome(plan, decodeReason((reversal.data as { reason?: string }).reason), run);
+    }
+    if ((await findLeg(plan, 'second', plan.second, from.firstLegPosition)) !== undefined) {
+      return recordOutcome(plan, undefined, run);
+    }
+    return finishAfterFirstLeg(plan, run);
+  };
+
+  /** Movements running in this process, so recovery leaves them alone. */
+  const running = new Set<string>();
+  const tracked = async <T>(plan: MovementPlan, work: () => Promise<T>): Promise<T> => {
+    const key = `${plan.kind}-${plan.id}`;
+    running.add(key);
+    try {
+      return await work();
+    } finally {
+      running.delete(key);
+    }
+  };
+
+  return {
+    /** Runs a new movement. A refused first leg is thrown: nothing was written. */
+    run: (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> =>
+      tracked(plan, async () => {
+        const first = await post(plan, 'first', plan.first, run);
+        if (first.replayed) {
+          // The same movement ran before (a retry): return its outcome, or finish it the careful way.
+          return (await readOutcome(plan)) ?? resume(plan, run, { firstLegPosition: first.position! });
+        }
+        return finishAfterFirstLeg(plan, run);
+      }),
+
+    /** Finishes a movement whose first leg is in the log, whatever happened after it. */
+    resume: (plan: MovementPlan, run: RunContext, from: ResumeFrom): Promise<MovementOutcome> =>
+      tracked(plan, () => resume(plan, run, from)),
+
+    isRunning: (kind: string, id: string): boolean => running.has(`${kind}-${id}`),
+  };
+};
+
+export type MovementProcess = ReturnType<typeof createMovementProcess>;

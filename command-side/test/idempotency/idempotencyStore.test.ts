@@ -1,0 +1,492 @@
+import { expect } from 'chai';
+import {
+  FolioError,
+  StoreUnavailableError,
+  WrongExpectedRevisionError,
+  collect,
+  createEnvelope,
+  deterministicEventId,
+  toEventToAppend,
+  type EventStore,
+} from '@folio/shared';
+import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../../src/idempotency/errors.js';
+import { idempotentRequestStarted } from '../../src/idempotency/idempotencyEvents.js';
+import {
+  DEFAULT_RETENTION_MS,
+  createIdempotencyStore,
+  idempotencyStreamName,
+  type ExecuteRequest,
+  type IdempotencyStoreOptions,
+  type IdempotentOutcome,
+  type IdempotentResponse,
+} from '../../src/idempotency/idempotencyStore.js';
+import { deferred, eventually, openTempEventStore, rejectionOf, type TempEventStore } from './testSupport.js';
+
+class InsufficientFundsError extends FolioError {
+  readonly type = 'insufficient-funds';
+  readonly status = 422;
+
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} has insufficient funds`);
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { accountId: this.accountId, available: '100' };
+  }
+}
+
+const HOUR = 60 * 60 * 1000;
+const STALE_AFTER_MS = 30_000;
+const CALLER = 'merchant:acme';
+const KEY = 'order-7731-capture';
+
+describe('idempotency store', () => {
+  let temp: TempEventStore;
+  let now: Date;
+  let minted: number;
+  const clock = (): Date => now;
+  const advance = (ms: number): void => {
+    now = new Date(now.getTime() + ms);
+  };
+  const newResourceId = (): string => `res-${++minted}`;
+
+  const storeOn = (eventStore: EventStore, options: Partial<IdempotencyStoreOptions> = {}) =>
+    createIdempotencyStore({
+      eventStore,
+      clock,
+      retentionMs: HOUR,
+      staleAfterMs: STALE_AFTER_MS,
+      inFlightWaitMs: 5_000,
+      ...options,
+    });
+
+  /** A run that records the resource ids it was called with. */
+  const recordingRun = (calls: string[], response: (resourceId: string) => IdempotentResponse = created) => {
+    return async (resourceId: string): Promise<IdempotentResponse> => {
+      calls.push(resourceId);
+      return response(resourceId);
+    };
+  };
+
+  const created = (resourceId: string): IdempotentResponse => ({
+    status: 201,
+    body: { transferId: resourceId, amount: '1050', currency: 'USD' },
+    headers: { location: `/transfers/${resourceId}` },
+  });
+
+  const request = (run: ExecuteRequest['run'], overrides: Partial<ExecuteRequest> = {}): ExecuteRequest => ({
+    callerId: CALLER,
+    key: KEY,
+    fingerprint: 'fingerprint-1',
+    newResourceId,
+    run,
+    ...overrides,
+  });
+
+  const streamEvents = async (callerId = CALLER, key = KEY) =>
+    collect(temp.eventStore.readStream(idempotencyStreamName(callerId, key)));
+
+  const appendStartedDirectly = async (resourceId: string, startedAt: Date) => {
+    const streamName = idempotencyStreamName(CALLER, KEY);
+    const envelope = createEnvelope(idempotentRequestStarted, {
+      id: deterministicEventId('crashed process', streamName),
+      data: {
+        callerId: CALLER,
+        fingerprint: 'fingerprint-1',
+        resourceId,
+        startedAt: startedAt.toISOString(),
+        expiresAt: new Date(startedAt.getTime() + HOUR).toISOString(),
+      },
+      metadata: { $correlationId: resourceId, actor: CALLER, occurredAt: startedAt.toISOString() },
+    });
+    await temp.eventStore.appendToStream(streamName, [toEventToAppend(envelope, idempotentRequestStarted)], {
+      expectedRevision: 'no_stream',
+    });
+  };
+
+  beforeEach(() => {
+    temp = openTempEventStore();
+    now = new Date('2025-03-14T09:30:00.000Z');
+    minted = 0;
+  });
+
+  afterEach(async () => {
+    await temp.dispose();
+  });
+
+  it('runs a first request once and records its claim and response', async () => {
+    const calls: string[] = [];
+    const outcome = await storeOn(temp.eventStore).execute(request(recordingRun(calls)));
+
+    expect(calls).to.deep.equal(['res-1']);
+    expect(outcome).to.deep.equal({ ...created('res-1'), replayed: false });
+    const events = await streamEvents();
+    expect(events.map((event) => event.type)).to.deep.equal(['IdempotentRequestStarted', 'IdempotentRequestCompleted']);
+    expect(events[0]!.data).to.deep.include({
+      callerId: CALLER,
+      fingerprint: 'fingerprint-1',
+      resourceId: 'res-1',
+      startedAt: '2025-03-14T09:30:00.000Z',
+      expiresAt: '2025-03-14T10:30:00.000Z',
+    });
+    expect(events[1]!.data).to.deep.equal(created('res-1'));
+  });
+
+  it('replays the same status, body and headers without running or writing anything', async () => {
+    const store = storeOn(temp.eventStore);
+    const calls: string[] = [];
+    const first = await store.execute(request(recordingRun(calls)));
+    const head = await temp.eventStore.headPosition();
+
+    advance(10 * 60 * 1000);
+    const again = await store.execute(request(recordingRun(calls)));
+    const fromAnotherProcess = await storeOn(temp.openAnother()).execute(request(recordingRun(calls)));
+
+    expect(calls).to.have.length(1);
+    for (const replay of [again, fromAnotherProcess]) {
+      expect(replay).to.deep.equal({ ...first, replayed: true });
+    }
+    expect(await temp.eventStore.headPosition()).to.equal(head);
+  });
+
+  it('refuses the key for a different request with 422', async () => {
+    const store = storeOn(temp.eventStore);
+    await store.execute(request(recordingRun([])));
+    const calls: string[] = [];
+
+    const error = await rejectionOf(store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' })));
+
+    expect(error).to.be.instanceOf(IdempotencyKeyReusedError);
+    expect(error).to.include({ status: 422, type: 'idempotency-key-reused' });
+    expect(calls).to.be.empty;
+  });
+
+  it('remembers a business rejection and answers a retry with the same rejection', async () => {
+    const store = storeOn(temp.eventStore);
+    let calls = 0;
+    const rejecting = async (): Promise<IdempotentResponse> => {
+      calls++;
+      throw new InsufficientFundsError('42');
+    };
+
+    const first = await store.execute(request(rejecting));
+    const retry = await store.execute(request(rejecting));
+
+    expect(calls).to.equal(1);
+    expect(first).to.deep.equal({
+      status: 422,
+      headers: { 'content-type': 'application/problem+json' },
+      body: {
+        type: 'urn:folio:problem:insufficient-funds',
+        title: 'insufficient-funds',
+        status: 422,
+        detail: 'account 42 has insufficient funds',
+        accountId: '42',
+        available: '100',
+      },
+      replayed: false,
+    });
+    expect(retry).to.deep.equal({ ...first, replayed: true });
+  });
+
+  it('builds the recorded rejection with the injected toProblem', async () => {
+    const store = storeOn(temp.eventStore, {
+      toProblem: (error) => ({ status: error.status, body: { problem: error.type } }),
+    });
+    const rejecting = async (): Promise<IdempotentResponse> => {
+      throw new InsufficientFundsError('42');
+    };
+
+    await store.execute(request(rejecting));
+    const retry = await store.execute(request(rejecting));
+
+    expect(retry).to.deep.equal({ status: 422, body: { problem: 'insufficient-funds' }, headers: {}, replayed: true });
+  });
+
+  it('abandons the key on an unexpected error, and a retry runs again with the same resource id', async () => {
+    const store = storeOn(temp.eventStore);
+    const calls: string[] = [];
+    const failure = new Error('provider timed out');
+
+    const error = await rejectionOf(
+      store.execute(
+        request(async (resourceId) => {
+          calls.push(resourceId);
+          throw failure;
+        }),
+      ),
+    );
+    expect(error).to.equal(failure);
+    const events = await streamEvents();
+    expect(events.map((event) => event.type)).to.deep.equal(['IdempotentRequestStarted', 'IdempotentRequestAbandoned']);
+    expect(events[1]!.data).to.deep.equal({ reason: 'Error: provider timed out' });
+
+    const retry = await store.execute(request(recordingRun(calls)));
+
+    expect(calls).to.deep.equal(['res-1', 'res-1']);
+    expect(retry).to.deep.equal({ ...created('res-1'), replayed: false });
+    expect(await store.execute(request(recordingRun(calls)))).to.deep.equal({ ...retry, replayed: true });
+  });
+
+  it('does not remember server errors or concurrency conflicts, which are not business rejections', async () => {
+    const store = storeOn(temp.eventStore);
+    const transient = [
+      new StoreUnavailableError('event store unreachable'),
+      new WrongExpectedRevisionError('account-1', 3n, 4n),
+    ];
+    for (const failure of transient) {
+      const error = await rejectionOf(
+        store.execute(
+          request(async () => {
+            throw failure;
+          }),
+        ),
+      );
+      expect(error).to.equal(failure);
+    }
+    const calls: string[] = [];
+    expect(await store.execute(request(recordingRun(calls)))).to.include({ status: 201, replayed: false });
+    expect(calls).to.deep.equal(['res-1']);
+  });
+
+  it('executes 20 concurrent requests with one key exactly once, with 20 identical outcomes', async () => {
+    const store = storeOn(temp.eventStore);
+    const calls: string[] = [];
+    const slowRun = async (resourceId: string): Promise<IdempotentResponse> => {
+      calls.push(resourceId);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return created(resourceId);
+    };
+
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => store.execute(request(slowRun))));
+
+    expect(calls).to.deep.equal(['res-1']);
+    const withoutFlag = ({ replayed: _replayed, ...rest }: IdempotentOutcome) => rest;
+    for (const outcome of outcomes) expect(withoutFlag(outcome)).to.deep.equal(created('res-1'));
+    expect(outcomes.filter((outcome) => !outcome.replayed)).to.have.length(1);
+    expect(await streamEvents()).to.have.length(2);
+  });
+
+  it('gives a concurrent request with another fingerprint 422 at once', async () => {
+    const store = storeOn(temp.eventStore);
+    const release = deferred();
+    const calls: string[] = [];
+    const leader = store.execute(
+      request(async (resourceId) => {
+        calls.push(resourceId);
+        await release.promise;
+        return created(resourceId);
+      }),
+    );
+    await eventually(() => calls.length === 1);
+
+    const error = await rejectionOf(store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' })));
+
+    expect(error).to.be.instanceOf(IdempotencyKeyReusedError);
+    release.resolve();
+    expect(await leader).to.include({ status: 201, replayed: false });
+    expect(calls).to.have.length(1);
+  });
+
+  it('answers 409 with a retry hint when a concurrent request waits longer than inFlightWaitMs', async () => {
+    const store = storeOn(temp.eventStore, { inFlightWaitMs: 30 });
+    const release = deferred();
+    const calls: string[] = [];
+    const leader = store.execute(
+      request(async (resourceId) => {
+        calls.push(resourceId);
+        await release.promise;
+        return created(resourceId);
+      }),
+    );
+    await eventually(() => calls.length === 1);
+
+    const error = await rejectionOf(store.execute(request(recordingRun(calls))));
+
+    expect(error).to.be.instanceOf(IdempotentRequestInProgressError);
+    expect(error).to.include({ status: 409, type: 'idempotent-request-in-progress' });
+    expect((error as IdempotentRequestInProgressError).problemExtensions()).to.deep.equal({ retryAfterSeconds: 1 });
+    release.resolve();
+    await leader;
+    expect(calls).to.have.length(1);
+  });
+
+  it('shares an unexpected failure with the requests waiting on it', async () => {
+    const store = storeOn(temp.eventStore);
+    const release = deferred();
+    const failure = new Error('ledger crashed');
+    let calls = 0;
+    const failing = async (): Promise<IdempotentResponse> => {
+      calls++;
+      await release.promise;
+      throw failure;
+    };
+    const executions = [store.execute(request(failing)), store.execute(request(failing))];
+    release.resolve();
+
+    const errors = await Promise.all(executions.map(rejectionOf));
+
+    expect(errors).to.deep.equal([failure, failure]);
+    expect(calls).to.equal(1);
+  });
+
+  it('lets exactly one of two processes racing for a key run it; the other gets 409', async () => {
+    const stores = [storeOn(temp.eventStore), storeOn(temp.openAnother())];
+    const release = deferred();
+    const calls: string[] = [];
+    const gatedRun = async (resourceId: string): Promise<IdempotentResponse> => {
+      calls.push(resourceId);
+      await release.promise;
+      return created(resourceId);
+    };
+    const settled = stores.map((store) =>
+      store.execute(request(gatedRun)).then(
+        (outcome) => ({ outcome }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+
+    const loser = await Promise.race(settled);
+    expect(loser).to.have.property('error').that.is.instanceOf(IdempotentRequestInProgressError);
+    release.resolve();
+    const results = await Promise.all(settled);
+
+    expect(calls).to.have.length(1);
+    const winner = results.find((result) => 'outcome' in result);
+    expect(winner).to.deep.equal({ outcome: { ...created(calls[0]!), replayed: false } });
+    expect(await stores[1]!.execute(request(gatedRun))).to.deep.equal({ ...created(calls[0]!), replayed: true });
+  });
+
+  it('answers 409 to a request whose claim is fresh but unanswered, and takes it over once stale', async () => {
+    await appendStartedDirectly('res-crashed', now);
+    const store = storeOn(temp.eventStore);
+    const calls: string[] = [];
+
+    advance(STALE_AFTER_MS - 1);
+    const error = await rejectionOf(store.execute(request(recordingRun(calls))));
+    expect(error).to.be.instanceOf(IdempotentRequestInProgressError);
+    expect(calls).to.be.empty;
+
+    advance(1);
+    const takeover = await store.execute(request(recordingRun(calls)));
+
+    expect(calls).to.deep.equal(['res-crashed']);
+    expect(takeover).to.deep.equal({ ...created('res-crashed'), replayed: false });
+    const events = await streamEvents();
+    expect(events.map((event) => event.type)).to.deep.equal([
+      'IdempotentRequestStarted',
+      'IdempotentRequestStarted',
+      'IdempotentRequestCompleted',
+    ]);
+    // Retention still counts from the first attempt.
+    expect(events[1]!.data['expiresAt']).to.equal(events[0]!.data['expiresAt']);
+  });
+
+  it('answers a stale process that finishes after a takeover with the completion already recorded', async () => {
+    const slow = storeOn(temp.eventStore);
+    const other = storeOn(temp.openAnother());
+    const release = deferred();
+    const calls: string[] = [];
+    const slowExecution = slow.execute(
+      request(async (resourceId) => {
+        calls.push(resourceId);
+        await release.promise;
+        return { status: 201, body: { by: 'slow' } };
+      }),
+    );
+    await eventually(() => calls.length === 1);
+
+    advance(STALE_AFTER_MS);
+    const takeover = await other.execute(
+      request(async (resourceId) => {
+        calls.push(resourceId);
+        return { status: 201, body: { by: 'takeover' } };
+      }),
+    );
+    release.resolve();
+
+    expect(takeover).to.deep.equal({ status: 201, body: { by: 'takeover' }, headers: {}, replayed: false });
+    expect(await slowExecution).to.deep.equal({ ...takeover, replayed: true });
+    expect(calls).to.deep.equal(['res-1', 'res-1']);
+    expect(await streamEvents()).to.have.length(3);
+  });
+
+  it('lets the first completion win when a stale process finishes before the one that took over', async () => {
+    const slow = storeOn(temp.eventStore);
+    const other = storeOn(temp.openAnother());
+    const releaseSlow = deferred();
+    const releaseOther = deferred();
+    const calls: string[] = [];
+    const gated = (gate: Promise<void>, by: string) => async (resourceId: string) => {
+      calls.push(resourceId);
+      await gate;
+      return { status: 201, body: { by } };
+    };
+    const slowExecution = slow.execute(request(gated(releaseSlow.promise, 'slow')));
+    await eventually(() => calls.length === 1);
+    advance(STALE_AFTER_MS);
+    const otherExecution = other.execute(request(gated(releaseOther.promise, 'takeover')));
+    await eventually(() => calls.length === 2);
+
+    releaseSlow.resolve();
+    const first = await slowExecution;
+    releaseOther.resolve();
+    const second = await otherExecution;
+
+    expect(first).to.deep.equal({ status: 201, body: { by: 'slow' }, headers: {}, replayed: false });
+    expect(second).to.deep.equal({ ...first, replayed: true });
+    expect(await slow.execute(request(gated(Promise.resolve(), 'later')))).to.deep.equal(second);
+    expect(calls).to.deep.equal(['res-1', 'res-1']);
+  });
+
+  it('makes the key reusable once its retention has passed', async () => {
+    const store = storeOn(temp.eventStore);
+    const calls: string[] = [];
+    await store.execute(request(recordingRun(calls)));
+
+    advance(HOUR - 1);
+    const early = await rejectionOf(store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' })));
+    expect(early).to.be.instanceOf(IdempotencyKeyReusedError);
+
+    advance(1);
+    const reused = await store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' }));
+
+    expect(calls).to.deep.equal(['res-1', 'res-2']);
+    expect(reused).to.deep.equal({ ...created('res-2'), replayed: false });
+    expect(await store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' }))).to.deep.equal({
+      ...reused,
+      replayed: true,
+    });
+  });
+
+  it('scopes keys per caller', async () => {
+    const store = storeOn(temp.eventStore);
+    const calls: string[] = [];
+
+    const [mine, theirs] = await Promise.all([
+      store.execute(request(recordingRun(calls))),
+      store.execute(request(recordingRun(calls), { callerId: 'merchant:other', fingerprint: 'fingerprint-other' })),
+    ]);
+
+    expect(calls).to.have.members(['res-1', 'res-2']);
+    expect([mine.replayed, theirs.replayed]).to.deep.equal([false, false]);
+    expect(idempotencyStreamName(CALLER, KEY)).to.not.equal(idempotencyStreamName('merchant:other', KEY));
+  });
+
+  it('derives event ids from the stream, the revision and the execution attempt', async () => {
+    const store = storeOn(temp.eventStore, { newAttemptId: () => 'attempt-1' });
+    await store.execute(request(recordingRun([])));
+
+    const streamName = idempotencyStreamName(CALLER, KEY);
+    expect((await streamEvents()).map((event) => event.id)).to.deep.equal([
+      deterministicEventId(streamName, '0', 'attempt-1'),
+      deterministicEventId(streamName, '1', 'attempt-1'),
+    ]);
+  });
+
+  it('keeps records for 24 hours by default and refuses nonsensical durations', () => {
+    expect(DEFAULT_RETENTION_MS).to.equal(24 * HOUR);
+    expect(() => storeOn(temp.eventStore, { retentionMs: Number.NaN })).to.throw(RangeError, /retentionMs/);
+    expect(() => storeOn(temp.eventStore, { staleAfterMs: 0 })).to.throw(RangeError, /staleAfterMs/);
+  });
+});

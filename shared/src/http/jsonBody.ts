@@ -1,0 +1,122 @@
+/**
+ * The body reader of command endpoints. Express's JSON parser does the reading, the size limit
+ * and the charset; this adds what a command needs on top: JSON only, a top-level object, an
+ * empty body read as `{}` (commands such as "freeze account" have none), and no key that could
+ * reach an object's prototype once the body is merged or copied somewhere downstream.
+ */
+import express, { type Request, type RequestHandler } from 'express';
+import { UnsupportedMediaTypeError } from '../errors/commonErrors.js';
+import { ValidationError } from '../errors/folioError.js';
+import { describeValue } from '../money/describeValue.js';
+
+export interface JsonBodyOptions {
+  /** Largest accepted body, in bytes or as a size such as `'16kb'`. */
+  limit?: number | string;
+}
+
+/** Enough for any command: the largest, a batch of transfers, is a few kilobytes. */
+export const DEFAULT_JSON_BODY_LIMIT = 64 * 1024;
+
+const JSON_MEDIA_TYPE = 'application/json';
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Whether the request carries content; a `Content-Length: 0` body is no body. */
+function hasContent(request: Request): boolean {
+  if (request.headers['transfer-encoding'] !== undefined) return true;
+  const length = Number(request.headers['content-length'] ?? 0);
+  return length > 0;
+}
+
+interface Visit {
+  value: object;
+  key: string | number | undefined;
+  parent: Visit | undefined;
+}
+
+function pathOf(visit: Visit, key: string): string {
+  const keys: (string | number)[] = [key];
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) keys.push(at.key);
+  return ['body', ...keys.reverse()].join('.');
+}
+
+/**
+ * The path of the shallowest forbidden key, if any. Breadth first with an explicit queue, so a
+ * deeply nested body cannot overflow the stack; paths are only built for the key reported.
+ * `Object.keys` sees the own `__proto__` property that `JSON.parse` creates.
+ */
+function findForbiddenKey(body: object): { key: string; path: string } | undefined {
+  const queue: Visit[] = [{ value: body, key: undefined, parent: undefined }];
+  for (let next = 0; next < queue.length; next += 1) {
+    const visit = queue[next] as Visit;
+    const entries: [string | number, unknown][] = Array.isArray(visit.value)
+      ? visit.value.map((item: unknown, index) => [index, item])
+      : Object.keys(visit.value).map((key) => [key, (visit.value as Record<string, unknown>)[key]]);
+    for (const [key, value] of entries) {
+      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) return { key, path: pathOf(visit, key) };
+      if (typeof value === 'object' && value !== null) queue.push({ value, key, parent: visit });
+    }
+  }
+  return undefined;
+}
+
+function checkBody(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+    throw new ValidationError('the request body must be a JSON object', [
+      { path: 'body', message: `expected a JSON object, got ${got}` },
+    ]);
+  }
+  const forbidden = findForbiddenKey(body);
+  if (forbidden !== undefined) {
+    const { key, path } = forbidden;
+    throw new ValidationError(`the request body must not contain the key "${key}" (at ${path})`, [
+      { path, message: `the key "${key}" is not allowed` },
+    ]);
+  }
+}
+
+/**
+ * Reads a POST, PUT or PATCH body into `request.body` as a JSON object, or fails with the error
+ * `problemDetailsHandler` turns into a 400, 413 or 415. Other methods pass through untouched.
+ */
+export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
+  const parse = express.json({
+    limit: options.limit ?? DEFAULT_JSON_BODY_LIMIT,
+    type: JSON_MEDIA_TYPE,
+    // The top-level check below gives a clearer error than the parser's strict mode.
+    strict: false,
+    // Commands are small; inflating would let a tiny upload cost a lot of CPU and memory.
+    inflate: false,
+  });
+  return (request, response, next) => {
+    if (!METHODS_WITH_BODY.has(request.method)) {
+      next();
+      return;
+    }
+    if (!hasContent(request)) {
+      request.body = {};
+      next();
+      return;
+    }
+    if (request.is(JSON_MEDIA_TYPE) !== JSON_MEDIA_TYPE) {
+      const sent = request.headers['content-type'];
+      const got = sent === undefined ? 'no Content-Type' : `Content-Type ${describeValue(sent)}`;
+      next(new UnsupportedMediaTypeError(`expected a JSON body (${JSON_MEDIA_TYPE}), got ${got}`, [JSON_MEDIA_TYPE]));
+      return;
+    }
+    parse(request, response, (error?: unknown) => {
+      if (error !== undefined) {
+        next(error);
+        return;
+      }
+      try {
+        checkBody(request.body);
+      } catch (invalid) {
+        next(invalid);
+        return;
+      }
+      next();
+    });
+  };
+}

@@ -1,0 +1,6 @@
+export * from './journal.js';
+export * from './accountEvents.js';
+export * from './movementEvents.js';
+export * from './ledgerCatalog.js';
+export * from './streams.js';
+export * from './systemAccounts.js';

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { defineEvent } from '../events/eventDefinition.js';
+import { snowflakeIdSchema } from '../ids/index.js';
+import { movementSchema } from './journal.js';
+
+/** Events of the movement streams (`transfer-<id>`, `deposit-<id>`): how each journal ended. */
+
+const failureSchema = z.object({ type: z.string().min(1), detail: z.string() });
+
+export const transferCompleted = defineEvent({
+  type: 'TransferCompleted',
+  version: 1,
+  schema: movementSchema.extend({ transferId: snowflakeIdSchema, completedAt: z.iso.datetime() }),
+});
+
+/** The destination refused after the source was debited; the debit was reversed. */
+export const transferFailed = defineEvent({
+  type: 'TransferFailed',
+  version: 1,
+  schema: movementSchema.extend({
+    transferId: snowflakeIdSchema,
+    failedAt: z.iso.datetime(),
+    reason: failureSchema,
+  }),
+});
+
+/** Money arrived by bank transfer: the bank system account paid the account. */
+export const depositCompleted = defineEvent({
+  type: 'DepositCompleted',
+  version: 1,
+  schema: movementSchema.extend({ depositId: snowflakeIdSchema, completedAt: z.iso.datetime() }),
+});
+
+export const movementEventDefinitions = [transferCompleted, transferFailed, depositCompleted] as const;
