@@ -48,8 +48,10 @@ const requireAccount = (state: AccountState, accountId: string): OpenAccountStat
   return state;
 };
 
-const transitionsFrom = (account: OpenAccountState): string[] =>
-  account.status === 'active' ? ['freeze', 'close'] : account.status === 'frozen' ? ['unfreeze', 'close'] : [];
+const transitionsFrom = (account: OpenAccountState): string[] => {
+  if (account.kind === 'system') return [];
+  return account.status === 'active' ? ['freeze', 'close'] : account.status === 'frozen' ? ['unfreeze', 'close'] : [];
+};
 
 const refuseState = (account: OpenAccountState, what: string): never => {
   const type = account.status === 'frozen' ? 'account-frozen' : account.status === 'closed' ? 'account-closed' : 'illegal-account-transition';

@@ -111,11 +111,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     entry.position = recorded.position;
     const commandId = (event.metadata as { commandId?: unknown }).commandId;
     if (typeof commandId === 'string') {
-      entry.recentCommands.delete(commandId);
-      entry.recentCommands.set(commandId, { revision: recorded.revision, position: recorded.position });
-      if (entry.recentCommands.size > dedupeWindow) {
-        entry.recentCommands.delete(entry.recentCommands.keys().next().value!);
-      }
+      remember(entry, commandId, { revision: recorded.revision, position: recorded.position });
     }
   };
 
@@ -137,17 +133,51 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     return entry;
   };
 
+  const remember = (entry: StreamState<State>, commandId: string, outcome: { revision: bigint; position: GlobalPosition }) => {
+    entry.recentCommands.delete(commandId);
+    entry.recentCommands.set(commandId, outcome);
+    if (entry.recentCommands.size > dedupeWindow) entry.recentCommands.delete(entry.recentCommands.keys().next().value!);
+  };
+
   const processBatch = async (streamName: string, batch: Pending<Command, State>[]): Promise<void> => {
+    // A command id twice in one batch (a retry racing its original) is decided once; the copies
+    // get the first one's outcome.
+    const leaders: Pending<Command, State>[] = [];
+    const copies = new Map<string, Pending<Command, State>[]>();
+    for (const pending of batch) {
+      const same = copies.get(pending.context.commandId);
+      if (same === undefined) {
+        copies.set(pending.context.commandId, []);
+        leaders.push(pending);
+      } else {
+        same.push(pending);
+      }
+    }
+    const resolve = (pending: Pending<Command, State>, result: CommandResult<State>) => {
+      pending.resolve(result);
+      for (const copy of copies.get(pending.context.commandId)!) copy.resolve({ ...result, appended: 0, replayed: true });
+    };
+    const reject = (pending: Pending<Command, State>, error: unknown) => {
+      pending.reject(error);
+      for (const copy of copies.get(pending.context.commandId)!) copy.reject(error);
+    };
+
     const unconstrained = batch.every((pending) => pending.unconstrained);
     for (let attempt = 1; ; attempt++) {
       const entry = await load(streamName);
       let state = entry.state;
       const toAppend: EventToAppend[] = [];
-      const writers: { pending: Pending<Command, State>; count: number; state: State }[] = [];
-      for (const pending of batch) {
+      // Outcomes are settled only once the state they were decided on is committed: after a
+      // conflict every command of the batch is decided again on the fresh state.
+      type Decision =
+        | { kind: 'replayed'; result: CommandResult<State> }
+        | { kind: 'rejected'; error: unknown }
+        | { kind: 'writes'; count: number; state: State };
+      const decisions: Decision[] = [];
+      for (const pending of leaders) {
         const previous = entry.recentCommands.get(pending.context.commandId);
         if (previous !== undefined) {
-          pending.resolve({ state, ...previous, appended: 0, replayed: true });
+          decisions.push({ kind: 'replayed', result: { state, ...previous, appended: 0, replayed: true } });
           continue;
         }
         try {
@@ -162,55 +192,59 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
           );
           state = decided.reduce(decider.evolve, state);
           toAppend.push(...encoded);
-          writers.push({ pending, count: encoded.length, state });
+          decisions.push({ kind: 'writes', count: encoded.length, state });
         } catch (error) {
-          pending.reject(error);
+          decisions.push({ kind: 'rejected', error });
         }
-      }
-      if (toAppend.length === 0) {
-        for (const { pending } of writers) {
-          pending.resolve({ state, revision: entry.revision, position: entry.position, appended: 0, replayed: false });
-        }
-        return;
       }
 
-      try {
-        const expectedRevision = unconstrained ? 'any' : (entry.revision ?? 'no_stream');
-        const result = await eventStore.appendToStream(streamName, toAppend, { expectedRevision });
-        const firstRevision = result.nextExpectedRevision - BigInt(toAppend.length) + 1n;
-        if (entry.revision !== undefined ? firstRevision !== entry.revision + 1n : firstRevision !== 0n) {
-          // Another process appended in between (possible only without a revision check): reload.
-          cache.delete(streamName);
-        } else {
-          entry.state = state;
-          entry.revision = result.nextExpectedRevision;
-          entry.position = result.position;
-        }
-        let revision = firstRevision - 1n;
-        for (const { pending, count, state: after } of writers) {
-          revision += BigInt(count);
-          // Each command gets the batch's position: a reader waiting for it sees the command.
-          const outcome = { revision, position: result.position };
-          entry.recentCommands.set(pending.context.commandId, outcome);
-          if (entry.recentCommands.size > dedupeWindow) {
-            entry.recentCommands.delete(entry.recentCommands.keys().next().value!);
-          }
-          if (count === 0) {
-            pending.resolve({ state: after, revision: entry.revision, position: entry.position, appended: 0, replayed: false });
+      let revision = entry.revision;
+      let position = entry.position;
+      if (toAppend.length > 0) {
+        try {
+          const expectedRevision = unconstrained ? 'any' : (entry.revision ?? 'no_stream');
+          const result = await eventStore.appendToStream(streamName, toAppend, { expectedRevision });
+          const firstRevision = result.nextExpectedRevision - BigInt(toAppend.length) + 1n;
+          if (firstRevision !== (entry.revision ?? -1n) + 1n) {
+            // Another process appended in between (possible only without a revision check): reload.
+            cache.delete(streamName);
           } else {
-            pending.resolve({ state: after, ...outcome, appended: count, replayed: false });
+            entry.state = state;
+            entry.revision = result.nextExpectedRevision;
+            entry.position = result.position;
           }
+          revision = firstRevision - 1n;
+          position = result.position;
+        } catch (error) {
+          cache.delete(streamName);
+          if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) {
+            await sleep(backoffDelay(attempt, options.backoff, random));
+            continue;
+          }
+          // Nothing was decided on committed state except replays.
+          leaders.forEach((pending, index) => {
+            const decision = decisions[index]!;
+            if (decision.kind === 'replayed') resolve(pending, decision.result);
+            else reject(pending, error);
+          });
+          return;
         }
-        return;
-      } catch (error) {
-        cache.delete(streamName);
-        if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) {
-          await sleep(backoffDelay(attempt, options.backoff, random));
-          continue;
-        }
-        for (const { pending } of writers) pending.reject(error);
-        return;
       }
+
+      leaders.forEach((pending, index) => {
+        const decision = decisions[index]!;
+        if (decision.kind === 'replayed') return resolve(pending, decision.result);
+        if (decision.kind === 'rejected') return reject(pending, decision.error);
+        if (decision.count === 0) {
+          return resolve(pending, { state: decision.state, revision, position, appended: 0, replayed: false });
+        }
+        revision = revision! + BigInt(decision.count);
+        // Each command gets the batch's position: a reader waiting for it sees the command.
+        const outcome = { revision, position: position! };
+        remember(entry, pending.context.commandId, outcome);
+        resolve(pending, { state: decision.state, ...outcome, appended: decision.count, replayed: false });
+      });
+      return;
     }
   };
 

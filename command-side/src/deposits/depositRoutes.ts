@@ -33,7 +33,7 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
       callerOf: deps.callerOf,
       resourceIdFactory: deps.ids.nextId,
       validate: (request) => void parseRequest(depositSchema, request.body, 'body'),
-      handle: async (request, depositId) => {
+      handle: async (request, depositId, attempt) => {
         const body = parseRequest(depositSchema, request.body, 'body');
         const movement: Movement = {
           fromAccountId: systemAccountId({ role: 'bank', currency: body.currency }),
@@ -44,7 +44,7 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
           requestedAt: deps.clock().toISOString(),
         };
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
-        const outcome = await deps.movements.run(depositPlan(depositId, movement), run);
+        const outcome = await deps.movements.run(depositPlan(depositId, movement), run, attempt);
         return {
           status: 201,
           body: {

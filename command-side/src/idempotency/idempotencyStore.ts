@@ -90,7 +90,12 @@ export interface ExecuteRequest {
   fingerprint: string;
   /** Mints the id of what the operation creates; called only when a new cycle starts. */
   newResourceId: () => string;
-  run: (resourceId: string) => Promise<IdempotentResponse>;
+  /**
+   * Does the work. `retry` is true when an earlier execution of this key may have done part of it
+   * (it was abandoned, or taken over from a process presumed dead): the work must then look for
+   * what was already done instead of assuming nothing was.
+   */
+  run: (resourceId: string, attempt: { retry: boolean }) => Promise<IdempotentResponse>;
 }
 
 export interface IdempotencyStore {
@@ -151,13 +156,16 @@ interface KeyRecord {
 }
 
 /** What the read record tells the leader to do. */
-type Decision = { kind: 'replay'; response: IdempotentResponse } | { kind: 'claim'; started: StartedData };
+type Decision =
+  | { kind: 'replay'; response: IdempotentResponse }
+  | { kind: 'claim'; started: StartedData; retry: boolean };
 
 interface Execution {
   streamName: string;
   callerId: string;
   resourceId: string;
   attemptId: string;
+  retry: boolean;
 }
 
 type Settled = { ok: true; outcome: IdempotentOutcome } | { ok: false; error: unknown };
@@ -225,10 +233,11 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
           startedAt: now.toISOString(),
           expiresAt: new Date(now.getTime() + retentionMs).toISOString(),
         },
+        retry: false,
       };
     }
     if (record.started.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
-    const retake: Decision = { kind: 'claim', started: { ...record.started, startedAt: now.toISOString() } };
+    const retake: Decision = { kind: 'claim', started: { ...record.started, startedAt: now.toISOString() }, retry: true };
     switch (record.state.kind) {
       case 'completed':
         return { kind: 'replay', response: record.state.response };
@@ -303,7 +312,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
   ): Promise<IdempotentOutcome> => {
     let response: IdempotentResponse;
     try {
-      response = await run(execution.resourceId);
+      response = await run(execution.resourceId, { retry: execution.retry });
     } catch (error) {
       if (!isBusinessRejection(error)) {
         await recordAbandonment(execution, claimRevision, error);
@@ -325,6 +334,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
         callerId: request.callerId,
         resourceId: decision.started.resourceId,
         attemptId,
+        retry: decision.retry,
       };
       let claimRevision: bigint;
       try {

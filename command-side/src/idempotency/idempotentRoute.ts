@@ -23,7 +23,8 @@ export interface IdempotentHandlerOptions {
   resourceIdFactory: () => string;
   /** Input validation, run before the key is claimed so that a rejected input leaves it unused. */
   validate?: (req: Request) => void | Promise<void>;
-  handle: (req: Request, resourceId: string) => Promise<IdempotentResponse>;
+  /** `retry`: an earlier execution of this key may have done part of the work (see the store). */
+  handle: (req: Request, resourceId: string, attempt: { retry: boolean }) => Promise<IdempotentResponse>;
 }
 
 const readKey = (req: Request, required: boolean): string | undefined => {
@@ -53,7 +54,7 @@ export const idempotentHandler =
     const key = readKey(req, options.required);
     await options.validate?.(req);
     if (key === undefined) {
-      send(res, await options.handle(req, options.resourceIdFactory()), false);
+      send(res, await options.handle(req, options.resourceIdFactory(), { retry: false }), false);
       return;
     }
     try {
@@ -62,7 +63,7 @@ export const idempotentHandler =
         key,
         fingerprint: fingerprintRequest(req.method, req.originalUrl, req.body),
         newResourceId: options.resourceIdFactory,
-        run: (resourceId) => options.handle(req, resourceId),
+        run: (resourceId, attempt) => options.handle(req, resourceId, attempt),
       });
       send(res, outcome, outcome.replayed);
     } catch (error) {

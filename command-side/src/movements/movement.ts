@@ -1,5 +1,6 @@
 import {
   depositStream,
+  systemAccountId,
   transferStream,
   type SystemAccountKey,
   type JournalKind,
@@ -45,15 +46,20 @@ export const transferPlan = (transferId: string, movement: Movement): MovementPl
  * A deposit credits the account first (it may refuse: frozen, closed, wrong currency), then debits
  * the bank system account, which never refuses.
  */
-export const depositPlan = (depositId: string, movement: Movement): MovementPlan => ({
-  kind: 'deposit',
-  id: depositId,
-  movement,
-  first: { accountId: movement.toAccountId, side: 'credit' },
-  second: { accountId: movement.fromAccountId, side: 'debit', system: { role: 'bank', currency: movement.currency } },
-  streamName: depositStream(depositId),
-});
-
+export const depositPlan = (depositId: string, movement: Movement): MovementPlan => {
+  const bank: SystemAccountKey = { role: 'bank', currency: movement.currency };
+  if (movement.fromAccountId !== systemAccountId(bank)) {
+    throw new TypeError(`a deposit is paid by the ${movement.currency} bank account, not ${movement.fromAccountId}`);
+  }
+  return {
+    kind: 'deposit',
+    id: depositId,
+    movement,
+    first: { accountId: movement.toAccountId, side: 'credit' },
+    second: { accountId: movement.fromAccountId, side: 'debit', system: bank },
+    streamName: depositStream(depositId),
+  };
+};
 
 /** Rebuilds the plan of a journal from its first leg, as recovery finds it in the log. */
 export const planOf = (kind: JournalKind, id: string, movement: Movement): MovementPlan =>

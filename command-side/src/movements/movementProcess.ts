@@ -1,6 +1,7 @@
 import {
   accountStream,
   deterministicEventId,
+  snowflakeTimestamp,
   FolioError,
   ledgerCatalog,
   StoreUnavailableError,
@@ -10,6 +11,7 @@ import {
   type GlobalPosition,
   type JournalLeg,
   type LedgerEvent,
+  type Movement,
 } from '@folio/shared';
 import type { AccountCommand } from '../accounts/accountDecider.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
@@ -55,6 +57,9 @@ const isRefusal = (error: unknown): error is FolioError =>
   error.status < 500 &&
   !(error instanceof WrongExpectedRevisionError) &&
   !(error instanceof StoreUnavailableError);
+
+/** The store stamps commit times with its own clock, which may run behind the one minting ids. */
+const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
 
 const REASON_SEPARATOR = ': ';
 const encodeReason = (failure: MovementFailure): string => `${failure.type}${REASON_SEPARATOR}${failure.detail}`;
@@ -106,12 +111,22 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     });
   };
 
-  /** The event a leg posted after `since`, if it did (found by its command id in the metadata). */
-  const findLeg = async (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, since: GlobalPosition) => {
+  /**
+   * The event a leg posted, if it did (found by its command id in the metadata), searching back
+   * from the end of the account's stream down to `since` (a position) or `notBefore` (a time).
+   */
+  const findLeg = async (
+    plan: MovementPlan,
+    leg: JournalLeg,
+    side: MovementLeg,
+    since: GlobalPosition | undefined,
+    notBefore?: Date,
+  ) => {
     const commandId = legCommandId(plan, leg);
     try {
       for await (const recorded of eventStore.readStream(accountStream(side.accountId), { direction: 'backwards' })) {
-        if (recorded.position <= since) return undefined;
+        if (since !== undefined && recorded.position <= since) return undefined;
+        if (notBefore !== undefined && recorded.created < notBefore) return undefined;
         if (recorded.metadata?.commandId === commandId) return recorded;
       }
     } catch (error) {
@@ -120,15 +135,27 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     return undefined;
   };
 
-  const readOutcome = async (plan: MovementPlan): Promise<MovementOutcome | undefined> => {
+  /** How a movement ended, as recorded on its stream; undefined while it is open or unknown. */
+  const readRecord = async (streamName: string): Promise<{ movement: Movement; outcome: MovementOutcome } | undefined> => {
     try {
-      for await (const recorded of eventStore.readStream(plan.streamName, { maxCount: 1 })) {
+      for await (const recorded of eventStore.readStream(streamName, { maxCount: 1 })) {
         const event = ledgerCatalog.decode(recorded) as LedgerEvent;
-        if (event.type === 'TransferFailed') {
-          return { status: 'failed', failure: event.data.reason, endedAt: event.data.failedAt, position: recorded.position };
-        }
-        if (event.type === 'TransferCompleted' || event.type === 'DepositCompleted') {
-          return { status: 'completed', endedAt: event.data.completedAt, position: recorded.position };
+        const { position } = recorded;
+        switch (event.type) {
+          case 'TransferFailed': {
+            const { transferId: _id, failedAt, reason, ...movement } = event.data;
+            return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
+          }
+          case 'TransferCompleted': {
+            const { transferId: _id, completedAt, ...movement } = event.data;
+            return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
+          }
+          case 'DepositCompleted': {
+            const { depositId: _id, completedAt, ...movement } = event.data;
+            return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
+          }
+          default:
+            return undefined;
         }
       }
     } catch (error) {
@@ -136,6 +163,9 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     }
     return undefined;
   };
+
+  const readOutcome = async (plan: MovementPlan): Promise<MovementOutcome | undefined> =>
+    (await readRecord(plan.streamName))?.outcome;
 
   const recordOutcome = async (
     plan: MovementPlan,
@@ -178,13 +208,13 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   const finishAfterFirstLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> => {
     try {
       await post(plan, 'second', plan.second, run);
-      return await recordOutcome(plan, undefined, run);
     } catch (error) {
       if (!isRefusal(error)) throw error;
       const failure = { type: error.type, detail: error.message };
       await post(plan, 'reversal', plan.first, run, encodeReason(failure));
       return recordOutcome(plan, failure, run);
     }
+    return recordOutcome(plan, undefined, run);
   };
 
   const resume = async (plan: MovementPlan, run: RunContext, from: ResumeFrom): Promise<MovementOutcome> => {
@@ -200,35 +230,54 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     return finishAfterFirstLeg(plan, run);
   };
 
-  /** Movements running in this process, so recovery leaves them alone. */
-  const running = new Set<string>();
-  const tracked = async <T>(plan: MovementPlan, work: () => Promise<T>): Promise<T> => {
+  /**
+   * Movements running in this process. A second run of the same movement waits for the first
+   * instead of racing it (a reversal racing a credit could otherwise post both), and recovery
+   * leaves them alone.
+   */
+  const running = new Map<string, Promise<MovementOutcome>>();
+  const singleFlight = (plan: MovementPlan, work: () => Promise<MovementOutcome>): Promise<MovementOutcome> => {
     const key = `${plan.kind}-${plan.id}`;
-    running.add(key);
-    try {
-      return await work();
-    } finally {
-      running.delete(key);
-    }
+    const current = running.get(key);
+    if (current !== undefined) return current;
+    const started = work().finally(() => running.delete(key));
+    running.set(key, started);
+    return started;
   };
 
+  /**
+   * The first leg of a movement that may have run before, if it was posted: it can only come
+   * after the movement's id was minted, which bounds the search.
+   */
+  const findFirstLeg = (plan: MovementPlan) =>
+    findLeg(plan, 'first', plan.first, undefined, new Date(snowflakeTimestamp(plan.id) - CLOCK_SKEW_MARGIN_MS));
+
   return {
-    /** Runs a new movement. A refused first leg is thrown: nothing was written. */
-    run: (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> =>
-      tracked(plan, async () => {
-        const first = await post(plan, 'first', plan.first, run);
-        if (first.replayed) {
-          // The same movement ran before (a retry): return its outcome, or finish it the careful way.
-          return (await readOutcome(plan)) ?? resume(plan, run, { firstLegPosition: first.position! });
+    /**
+     * Runs a movement. A refused first leg is thrown: nothing was written. With `retry`, an
+     * earlier run may have done part of it, so the log is consulted before anything is posted.
+     */
+    run: (plan: MovementPlan, run: RunContext, attempt: { retry: boolean } = { retry: false }) =>
+      singleFlight(plan, async () => {
+        if (attempt.retry) {
+          const recorded = await readOutcome(plan);
+          if (recorded !== undefined) return recorded;
+          const first = await findFirstLeg(plan);
+          if (first !== undefined) return resume(plan, run, { firstLegPosition: first.position });
         }
+        const first = await post(plan, 'first', plan.first, run);
+        if (first.replayed) return (await readOutcome(plan)) ?? resume(plan, run, { firstLegPosition: first.position! });
         return finishAfterFirstLeg(plan, run);
       }),
 
     /** Finishes a movement whose first leg is in the log, whatever happened after it. */
     resume: (plan: MovementPlan, run: RunContext, from: ResumeFrom): Promise<MovementOutcome> =>
-      tracked(plan, () => resume(plan, run, from)),
+      singleFlight(plan, () => resume(plan, run, from)),
 
     isRunning: (kind: string, id: string): boolean => running.has(`${kind}-${id}`),
+
+    /** A movement's request and outcome once it has ended. */
+    read: readRecord,
   };
 };
 

@@ -1,10 +1,21 @@
-import { correlationIdOf, parseRequest, toProblem, type JsonValue } from '@folio/shared';
+import {
+  accountIdSchema,
+  correlationIdOf,
+  NotFoundError,
+  parseRequest,
+  toProblem,
+  transferStream,
+  type JsonValue,
+} from '@folio/shared';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
 import { MAX_BATCH_TRANSFERS, transferRequestSchema } from './transferRequest.js';
 import type { TransferService } from './transferService.js';
+import { inTransitView, transferView } from './transferView.js';
+
+const movementParamsSchema = z.strictObject({ id: accountIdSchema });
 
 const batchSchema = z.strictObject({
   transfers: z.array(z.unknown()).min(1).max(MAX_BATCH_TRANSFERS),
@@ -30,10 +41,10 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
       callerOf: deps.callerOf,
       resourceIdFactory: deps.ids.nextId,
       validate: (request) => void parseRequest(transferRequestSchema, request.body, 'body'),
-      handle: async (request, transferId) => {
+      handle: async (request, transferId, attempt) => {
         const body = parseRequest(transferRequestSchema, request.body, 'body');
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
-        const view = await transfers.transfer(transferId, body, run);
+        const view = await transfers.transfer(transferId, body, run, attempt);
         return { status: 201, body: view, headers: { Location: `/v1/transfers/${transferId}` } };
       },
     }),
@@ -48,7 +59,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
       // The batch's id is the first of a block: item i is transfer `first + i`, the same on a retry.
       resourceIdFactory: () => deps.ids.reserve(MAX_BATCH_TRANSFERS).toString(),
       validate: (request) => void parseRequest(batchSchema, request.body, 'body'),
-      handle: async (request, firstId) => {
+      handle: async (request, firstId, attempt) => {
         const { transfers: items } = parseRequest(batchSchema, request.body, 'body');
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
         const instance = request.originalUrl.split('?', 1)[0]!;
@@ -57,7 +68,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
             const transferId = (BigInt(firstId) + BigInt(index)).toString();
             try {
               const body = parseRequest(transferRequestSchema, item, 'body');
-              return { index, id: transferId, status: 201, body: await transfers.transfer(transferId, body, run) };
+              return { index, id: transferId, status: 201, body: await transfers.transfer(transferId, body, run, attempt) };
             } catch (error) {
               const problem = toProblem(error, `${instance}#${index}`, { correlationId: run.correlationId });
               // A store failure on one item must not hide the outcome of the others.
@@ -69,6 +80,18 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
       },
     }),
   );
+
+  router.get('/v1/transfers/:id', async (request, response) => {
+    const { id } = parseRequest(movementParamsSchema, request.params, 'params');
+    const ended = await deps.movements.read(transferStream(id));
+    if (ended !== undefined) {
+      response.json(transferView(id, ended.movement, ended.outcome));
+      return;
+    }
+    const open = deps.recovery.open().find((journal) => journal.kind === 'transfer' && journal.id === id);
+    if (open === undefined) throw new NotFoundError('transfer', id);
+    response.json(inTransitView(open));
+  });
 
   return router;
 };

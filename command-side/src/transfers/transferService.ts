@@ -17,14 +17,14 @@ export const createTransferService = (deps: {
   movements: MovementProcess;
   clock: () => Date;
 }) => ({
-  async transfer(transferId: string, request: TransferRequest, run: RunContext) {
+  async transfer(transferId: string, request: TransferRequest, run: RunContext, attempt: { retry: boolean }) {
     const destination = await deps.accounts.load(accountStream(request.toAccountId));
     if (!destination.state.exists) throw new AccountNotFoundError(request.toAccountId);
     if (destination.state.currency !== request.currency) {
       throw new AccountCurrencyMismatchError(request.toAccountId, destination.state.currency, request.currency);
     }
     const movement: Movement = { ...request, requestedAt: deps.clock().toISOString() };
-    const outcome = await deps.movements.run(transferPlan(transferId, movement), run);
+    const outcome = await deps.movements.run(transferPlan(transferId, movement), run, attempt);
     return transferView(transferId, movement, outcome);
   },
 });

@@ -4,3 +4,4 @@ export * from './movementEvents.js';
 export * from './ledgerCatalog.js';
 export * from './streams.js';
 export * from './systemAccounts.js';
+export * from './ledgerInvariants.js';

@@ -16,10 +16,11 @@ const EXPECTED =
   'such as "1050" for 10.50 USD';
 
 function notAString(value: unknown): string {
-  const advice =
-    typeof value === 'number' || typeof value === 'bigint'
-      ? `send it as a string, such as "${String(value)}", so that no digit is lost`
-      : EXPECTED;
+  const wholeNumber =
+    (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) || typeof value === 'bigint';
+  const advice = wholeNumber
+    ? `send it as a string, such as "${String(value)}", so that no digit is lost`
+    : EXPECTED;
   return `minor units must be a string, got ${describeValue(value)}: ${advice}`;
 }
 

@@ -55,7 +55,7 @@ describe('minor units (wire form)', () => {
       ['١٢٣', /characters other than digits/],
       ['１２', /characters other than digits/],
       [1050, /must be a string, got the number 1050: send it as a string, such as "1050"/],
-      [10.5, /must be a string, got the number 10\.5/],
+      [10.5, /must be a string, got the number 10\.5: expected a whole number of minor units/],
       [1050n, /must be a string, got the bigint 1050n/],
       [null, /must be a string, got null: expected/],
       [undefined, /must be a string, got undefined/],

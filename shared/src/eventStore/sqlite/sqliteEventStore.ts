@@ -84,6 +84,12 @@ interface AppendRequest {
 const READ_PAGE_SIZE = 500;
 /** Bound on the stream heads the writer keeps between transactions (oldest forgotten first). */
 const MAX_KNOWN_STREAMS = 10_000;
+/**
+ * The events of one append go to SQLite in statements of up to this many rows, which costs far
+ * less than a statement per event. Appends are not mixed in one statement: a multi-row statement
+ * journals each page it touches so it can roll back alone, and each stream has its own index page.
+ */
+const ROWS_PER_INSERT = 32;
 /** Positions advance by the stored size (plus a header) so they have gaps, like a log offset. */
 const POSITION_HEADER_BYTES = 64;
 
@@ -139,11 +145,19 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
   const selectAllBackwards = db.prepare<[bigint, number], EventRow>(
     'SELECT * FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?',
   );
-  const insertEvent = readonly
-    ? undefined
-    : db.prepare(
-        'INSERT INTO events (position, stream_name, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  /** Inserts of 1 to `ROWS_PER_INSERT` rows, prepared on first use. */
+  const insertStatements = new Map<number, Database.Statement<unknown[]>>();
+  const insertEvents = (rowCount: number): Database.Statement<unknown[]> => {
+    let statement = insertStatements.get(rowCount);
+    if (statement === undefined) {
+      const values = Array.from({ length: rowCount }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      statement = db.prepare(
+        `INSERT INTO events (position, stream_name, revision, event_id, type, data, metadata, created) VALUES ${values}`,
       );
+      insertStatements.set(rowCount, statement);
+    }
+    return statement;
+  };
   const upsertDeletion = readonly
     ? undefined
     : db.prepare(
@@ -169,7 +183,14 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
 
   const revalidateKnownLog = (): void => {
     const dataVersion = selectDataVersion.get()!;
-    if (dataVersion === knownDataVersion) return;
+    if (dataVersion === knownDataVersion) {
+      // Trimmed between batches only: a stream written in this batch must stay known until commit.
+      for (const name of knownHeads.keys()) {
+        if (knownHeads.size <= MAX_KNOWN_STREAMS) break;
+        knownHeads.delete(name);
+      }
+      return;
+    }
     knownHeads.clear();
     const head = selectHead.get();
     knownPosition = head?.position ?? 0n;
@@ -177,18 +198,13 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
     knownDataVersion = dataVersion;
   };
 
-  const remember = (streamName: string, row: StreamRow): StreamRow => {
-    if (knownHeads.size >= MAX_KNOWN_STREAMS) knownHeads.delete(knownHeads.keys().next().value!);
-    knownHeads.set(streamName, row);
-    return row;
-  };
-
   /** The stream's head inside the write transaction, from memory when still valid. */
   const streamHead = (streamName: string): StreamRow | undefined => {
     const known = knownHeads.get(streamName);
     if (known !== undefined) return known;
     const row = selectStream(streamName);
-    return row === undefined ? undefined : remember(streamName, row);
+    if (row !== undefined) knownHeads.set(streamName, row);
+    return row;
   };
 
   const liveStream = (row: StreamRow | undefined): row is StreamRow =>
@@ -249,17 +265,26 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
 
   /** Writes a checked request at the end of the log and moves the known heads past it. */
   const writeAppend = (request: AppendRequest, row: StreamRow | undefined, createdMs: number): AppendResult => {
-    const { streamName } = request;
+    const { streamName, events } = request;
     let revision = row === undefined ? 0n : row.last_revision + 1n;
     let position = knownPosition;
-    for (const event of request.events) {
-      position += BigInt(POSITION_HEADER_BYTES + event.data.length + (event.metadata?.length ?? 0));
-      insertEvent!.run(position, streamName, revision, event.id, event.type, event.data, event.metadata, createdMs);
-      revision += 1n;
+    for (let first = 0; first < events.length; first += ROWS_PER_INSERT) {
+      const count = Math.min(ROWS_PER_INSERT, events.length - first);
+      const values: unknown[] = [];
+      for (const event of events.slice(first, first + count)) {
+        position += BigInt(POSITION_HEADER_BYTES + event.data.length + (event.metadata?.length ?? 0));
+        values.push(position, streamName, revision, event.id, event.type, event.data, event.metadata, createdMs);
+        revision += 1n;
+      }
+      insertEvents(count).run(values);
     }
     knownPosition = position;
     const lastRevision = revision - 1n;
-    const head = row ?? remember(streamName, { last_revision: lastRevision, deleted: 0n, deleted_before: 0n, tombstoned: 0n });
+    let head = row;
+    if (head === undefined) {
+      head = { last_revision: lastRevision, deleted: 0n, deleted_before: 0n, tombstoned: 0n };
+      knownHeads.set(streamName, head);
+    }
     head.last_revision = lastRevision;
     if (request.tombstone) {
       upsertDeletion!.run(streamName, 0, head.deleted_before, 1);
@@ -285,8 +310,8 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       } catch (error) {
         return { ok: false, error };
       }
-      // Every check is done before the first write, so requests need no savepoint of their own;
-      // a write that still fails throws out of the batch, which then rolls back whole.
+      // Every check is done before the first insert, so requests need no savepoint of their own;
+      // an insert that still fails throws out of the batch, which then rolls back whole.
       return { ok: true, value: writeAppend(request, row, lastCreatedMs) };
     });
   });

@@ -1,0 +1,341 @@
+import { expect } from 'chai';
+import {
+  accountStream,
+  collect,
+  ledgerCatalog,
+  systemAccountId,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type LedgerEvent,
+} from '@folio/shared';
+import { createAccountCommandHandler, type AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import type { AccountCommand } from '../../src/accounts/accountDecider.js';
+import { InsufficientFundsError } from '../../src/accounts/accountErrors.js';
+import { availableBalance, postedBalance, type AccountState } from '../../src/accounts/accountState.js';
+import type { HandleOptions } from '../../src/commandHandling/commandHandler.js';
+import { contextFor, interceptAppends, openTempStore, recordAppends, rejectionOf, type TempStore } from './testSupport.js';
+
+const ACCOUNT = '7300000000000000001';
+const COUNTERPARTY = '7300000000000000002';
+const JOURNAL = '7300000000000000100';
+const BANK = systemAccountId({ role: 'bank', currency: 'EUR' });
+const STREAM = accountStream(ACCOUNT);
+
+const open = (handler: AccountCommandHandler, overdraftLimit = 0n) =>
+  handler.handle(
+    STREAM,
+    { type: 'OpenAccount', accountId: ACCOUNT, ownerId: 'owner-1', currency: 'EUR', kind: 'customer', overdraftLimit },
+    contextFor(`open-${ACCOUNT}`),
+  );
+
+const openBank = (handler: AccountCommandHandler) =>
+  handler.handle(
+    accountStream(BANK),
+    { type: 'OpenAccount', accountId: BANK, ownerId: 'folio', currency: 'EUR', kind: 'system', systemRole: 'bank', overdraftLimit: 0n },
+    contextFor('open-bank'),
+  );
+
+const post = (
+  handler: AccountCommandHandler,
+  side: 'debit' | 'credit',
+  amount: bigint,
+  commandId: string,
+  options: { accountId?: string; handle?: HandleOptions } = {},
+) => {
+  const accountId = options.accountId ?? ACCOUNT;
+  const command: AccountCommand = {
+    type: side === 'debit' ? 'PostDebit' : 'PostCredit',
+    accountId,
+    journal: { id: JOURNAL, kind: 'transfer', leg: 'first', counterpartyAccountId: COUNTERPARTY },
+    amount,
+    currency: 'EUR',
+  };
+  return handler.handle(accountStream(accountId), command, contextFor(commandId), options.handle);
+};
+
+const readEvents = async (store: EventStore, streamName = STREAM) =>
+  (await collect(store.readStream(streamName))).map((recorded) => ({
+    recorded,
+    event: ledgerCatalog.decode(recorded) as LedgerEvent,
+  }));
+
+const openAccount = (state: AccountState) => {
+  if (!state.exists) throw new Error('expected an open account');
+  return state;
+};
+
+/** Revisions are 0..n-1 in order, and the account never went below its limit at any of them. */
+const assertStreamSound = async (store: EventStore, streamName = STREAM) => {
+  const events = await readEvents(store, streamName);
+  expect(events.map(({ recorded }) => recorded.revision)).to.deep.equal(events.map((_, index) => BigInt(index)));
+  let credits = 0n;
+  let debits = 0n;
+  let overdraftLimit = 0n;
+  for (const { event } of events) {
+    if (event.type === 'AccountOpened') overdraftLimit = event.data.overdraftLimit;
+    if (event.type === 'AccountCredited') credits += event.data.amount;
+    if (event.type === 'AccountDebited') debits += event.data.amount;
+    expect(credits - debits + overdraftLimit >= 0n, `balance ${credits - debits} below the limit`).to.equal(true);
+  }
+  return events;
+};
+
+describe('command handler (account handler on a SQLite store)', () => {
+  let temp: TempStore;
+
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+
+  afterEach(async () => {
+    await temp.dispose();
+  });
+
+  it('appends the commands that arrive together for one stream in one append', async () => {
+    const { store, calls } = recordAppends(temp.store);
+    const handler = createAccountCommandHandler(store);
+    await open(handler);
+    calls.length = 0;
+
+    const results = await Promise.all([1n, 2n, 3n, 4n, 5n].map((amount) => post(handler, 'credit', amount, `credit-${amount}`)));
+
+    expect(calls.map((call) => [call.streamName, call.events.length])).to.deep.equal([[STREAM, 5]]);
+    expect(results.map((result) => result.revision)).to.deep.equal([1n, 2n, 3n, 4n, 5n]);
+    expect(results.every((result) => result.appended === 1 && !result.replayed)).to.equal(true);
+    const head = await temp.store.headPosition();
+    expect(results.every((result) => result.position === head)).to.equal(true);
+    expect(postedBalance(openAccount(results[4]!.state))).to.equal(15n);
+    await assertStreamSound(temp.store);
+  });
+
+  it('gives each command of a batch its own outcome', async () => {
+    const { store, calls } = recordAppends(temp.store);
+    const handler = createAccountCommandHandler(store);
+    await open(handler);
+    await post(handler, 'credit', 100n, 'fund');
+    calls.length = 0;
+
+    const [first, second, third] = await Promise.allSettled([
+      post(handler, 'debit', 60n, 'debit-1'),
+      post(handler, 'debit', 60n, 'debit-2'),
+      post(handler, 'credit', 10n, 'credit-1'),
+    ]);
+
+    expect(first.status).to.equal('fulfilled');
+    expect(third.status).to.equal('fulfilled');
+    expect(second.status).to.equal('rejected');
+    const error = (second as PromiseRejectedResult).reason as InsufficientFundsError;
+    expect(error).to.be.instanceOf(InsufficientFundsError);
+    expect(error.problemExtensions()).to.include({ available: '40', requested: '60' });
+    expect(calls).to.have.length(1);
+    expect(calls[0]!.events.map((event) => event.type)).to.deep.equal(['AccountDebited', 'AccountCredited']);
+    const { state } = await handler.load(STREAM);
+    expect(postedBalance(openAccount(state))).to.equal(50n);
+  });
+
+  it('answers a no-op with the stream revision and position and writes nothing', async () => {
+    const { store, calls } = recordAppends(temp.store);
+    const handler = createAccountCommandHandler(store);
+    const opened = await open(handler);
+    const again = await handler.handle(
+      STREAM,
+      { type: 'OpenAccount', accountId: ACCOUNT, ownerId: 'owner-1', currency: 'EUR', kind: 'customer', overdraftLimit: 0n },
+      contextFor('open-again'),
+    );
+    expect(again).to.deep.include({ revision: opened.revision, position: opened.position, appended: 0, replayed: false });
+    expect(calls).to.have.length(1);
+  });
+
+  it('replays a command id it has seen: same outcome, nothing written', async () => {
+    const handler = createAccountCommandHandler(temp.store);
+    await open(handler);
+    const first = await post(handler, 'credit', 10n, 'credit-once');
+    const head = await temp.store.headPosition();
+
+    const second = await post(handler, 'credit', 10n, 'credit-once');
+
+    expect(first).to.deep.include({ appended: 1, replayed: false });
+    expect(second).to.deep.include({ appended: 0, replayed: true, revision: first.revision, position: first.position });
+    expect(await temp.store.headPosition()).to.equal(head);
+    expect(postedBalance(openAccount((await handler.load(STREAM)).state))).to.equal(10n);
+  });
+
+  it('recognises an old command id with a cold cache (a restarted process)', async () => {
+    const handler = createAccountCommandHandler(temp.store);
+    await open(handler);
+    const first = await post(handler, 'credit', 10n, 'credit-once');
+    await post(handler, 'credit', 5n, 'credit-later');
+    const head = await temp.store.headPosition();
+
+    const restarted = createAccountCommandHandler(temp.openAnother());
+    const replay = await post(restarted, 'credit', 10n, 'credit-once');
+
+    expect(replay).to.deep.include({ appended: 0, replayed: true, revision: first.revision, position: first.position });
+    expect(await temp.store.headPosition()).to.equal(head);
+    expect(postedBalance(openAccount(replay.state))).to.equal(15n);
+  });
+
+  it('applies a command id once when it arrives twice in the same batch', async () => {
+    const handler = createAccountCommandHandler(temp.store);
+    await open(handler);
+
+    const results = await Promise.all([post(handler, 'credit', 10n, 'twice'), post(handler, 'credit', 10n, 'twice')]);
+
+    expect(results.map((result) => result.replayed).sort()).to.deep.equal([false, true]);
+    const credits = (await readEvents(temp.store)).filter(({ event }) => event.type === 'AccountCredited');
+    expect(credits).to.have.length(1);
+  });
+
+  it('retries transparently when another process wrote in between', async () => {
+    const other = createAccountCommandHandler(temp.openAnother());
+    const attempts: unknown[] = [];
+    let interleave = false;
+    const store = interceptAppends(temp.store, async (call, proceed) => {
+      attempts.push(call.options?.expectedRevision);
+      if (interleave) {
+        interleave = false;
+        await post(other, 'credit', 20n, 'other-credit');
+      }
+      return proceed();
+    });
+    const handler = createAccountCommandHandler(store);
+    await open(handler);
+    attempts.length = 0;
+    interleave = true;
+
+    const result = await post(handler, 'credit', 10n, 'my-credit');
+
+    expect(attempts).to.deep.equal([0n, 1n]);
+    expect(result).to.deep.include({ revision: 2n, appended: 1, replayed: false });
+    expect(postedBalance(openAccount(result.state))).to.equal(30n);
+    const events = await assertStreamSound(temp.store);
+    expect(events.map(({ recorded }) => recorded.metadata?.commandId)).to.deep.equal([`open-${ACCOUNT}`, 'other-credit', 'my-credit']);
+  });
+
+  it('keeps concurrent writers of two processes contiguous and complete', async () => {
+    const mine = createAccountCommandHandler(temp.store);
+    const theirs = createAccountCommandHandler(temp.openAnother());
+    await open(mine);
+
+    const amounts = Array.from({ length: 40 }, (_, index) => BigInt(index + 1));
+    await Promise.all(
+      amounts.map((amount) => post(amount % 2n === 0n ? mine : theirs, 'credit', amount, `credit-${amount}`)),
+    );
+
+    const events = await assertStreamSound(temp.store);
+    expect(events).to.have.length(41);
+    const fresh = createAccountCommandHandler(temp.openAnother());
+    expect(postedBalance(openAccount((await fresh.load(STREAM)).state))).to.equal((40n * 41n) / 2n);
+  });
+
+  it('decides again after a conflict, so an answer always matches the log', async () => {
+    const other = createAccountCommandHandler(temp.openAnother());
+    let interleave = false;
+    const store = interceptAppends(temp.store, async (_call, proceed) => {
+      if (interleave) {
+        interleave = false;
+        await post(other, 'credit', 100n, 'other-credit');
+      }
+      return proceed();
+    });
+    const handler = createAccountCommandHandler(store);
+    await open(handler);
+    interleave = true;
+
+    const [debit, credit] = await Promise.allSettled([
+      post(handler, 'debit', 50n, 'my-debit'),
+      post(handler, 'credit', 10n, 'my-credit'),
+    ]);
+
+    // Refused on the first attempt's state, which was never committed; after the other process's
+    // credit the debit is affordable, and the caller is told what the log says.
+    expect(credit.status).to.equal('fulfilled');
+    expect(debit.status).to.equal('fulfilled');
+    const debits = (await readEvents(temp.store)).filter(({ event }) => event.type === 'AccountDebited');
+    expect(debits).to.have.length(1);
+  });
+
+  it('fails with WrongExpectedRevisionError after maxAttempts conflicts, writing nothing', async () => {
+    let conflicting = false;
+    let attempts = 0;
+    const store = interceptAppends(temp.store, (call, proceed) => {
+      if (!conflicting) return proceed();
+      attempts += 1;
+      return Promise.reject(new WrongExpectedRevisionError(call.streamName, call.options?.expectedRevision ?? 'any', 7n));
+    });
+    const handler = createAccountCommandHandler(store);
+    await open(handler);
+    const head = await temp.store.headPosition();
+    conflicting = true;
+
+    const error = await rejectionOf(post(handler, 'credit', 10n, 'never'));
+
+    expect(error).to.be.instanceOf(WrongExpectedRevisionError);
+    expect(attempts, 'the default maxAttempts').to.equal(12);
+    expect(await temp.store.headPosition()).to.equal(head);
+  });
+
+  it('appends unconstrained commands with expectedRevision any, and the others with a revision', async () => {
+    const { store, calls } = recordAppends(temp.store);
+    const handler = createAccountCommandHandler(store);
+    await openBank(handler);
+    const unconstrained = { accountId: BANK, handle: { unconstrained: true } };
+    await post(handler, 'debit', 5n, 'bank-1', unconstrained);
+    await post(handler, 'credit', 5n, 'bank-2', { accountId: BANK });
+    // One constrained command in a batch makes the whole append checked.
+    await Promise.all([
+      post(handler, 'debit', 1n, 'bank-3', unconstrained),
+      post(handler, 'debit', 1n, 'bank-4', { accountId: BANK }),
+    ]);
+
+    expect(calls.map((call) => call.options?.expectedRevision)).to.deep.equal(['no_stream', 'any', 1n, 2n]);
+  });
+
+  it('reports the right revision of an unconstrained append when another process wrote first', async () => {
+    const other = createAccountCommandHandler(temp.openAnother());
+    let interleave = false;
+    let attempts = 0;
+    const store = interceptAppends(temp.store, async (_call, proceed) => {
+      attempts += 1;
+      if (interleave) {
+        interleave = false;
+        await post(other, 'credit', 7n, 'other-credit', { accountId: BANK });
+      }
+      return proceed();
+    });
+    const handler = createAccountCommandHandler(store);
+    await openBank(handler);
+    attempts = 0;
+    interleave = true;
+
+    const result = await post(handler, 'debit', 3n, 'my-debit', { accountId: BANK, handle: { unconstrained: true } });
+
+    expect(attempts).to.equal(1);
+    expect(result.revision).to.equal(2n);
+    const { state, revision } = await handler.load(accountStream(BANK));
+    expect(revision).to.equal(2n);
+    expect(postedBalance(openAccount(state))).to.equal(4n);
+  });
+
+  it('lets exactly the affordable 50 of 200 concurrent debits through, from two processes', async () => {
+    const mine = createAccountCommandHandler(temp.store);
+    const theirs = createAccountCommandHandler(temp.openAnother());
+    await open(mine);
+    await post(mine, 'credit', 500n, 'fund');
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, index) => post(index % 2 === 0 ? mine : theirs, 'debit', 10n, `debit-${index}`)),
+    );
+
+    const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    expect(succeeded).to.have.length(50);
+    expect(refused).to.have.length(150);
+    expect(refused.every((outcome) => outcome.reason instanceof InsufficientFundsError)).to.equal(true);
+    const events = await assertStreamSound(temp.store);
+    expect(events.filter(({ event }) => event.type === 'AccountDebited')).to.have.length(50);
+    const account = openAccount((await createAccountCommandHandler(temp.openAnother()).load(STREAM)).state);
+    expect(postedBalance(account)).to.equal(0n);
+    expect(availableBalance(account)).to.equal(0n);
+  });
+});

@@ -1,0 +1,397 @@
+import { expect } from 'chai';
+import {
+  accountStream,
+  collect,
+  depositStream,
+  ledgerCatalog,
+  StoreUnavailableError,
+  StreamNotFoundError,
+  systemAccountId,
+  transferStream,
+  type CurrencyCode,
+  type EventStore,
+  type LedgerEvent,
+  type Movement,
+} from '@folio/shared';
+import { createAccountCommandHandler, type AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import type { AccountCommand } from '../../src/accounts/accountDecider.js';
+import { InsufficientFundsError } from '../../src/accounts/accountErrors.js';
+import { depositPlan, transferPlan, type MovementPlan } from '../../src/movements/movement.js';
+import { createMovementProcess, legCommandId, type MovementProcess } from '../../src/movements/movementProcess.js';
+import { createOpenJournals } from '../../src/movements/openJournals.js';
+import { createSystemAccounts } from '../../src/movements/systemAccountOpener.js';
+import {
+  contextFor,
+  interceptAppends,
+  NOW,
+  openTempStore,
+  recordAppends,
+  rejectionOf,
+  type TempStore,
+} from '../commandHandling/testSupport.js';
+
+const ALICE = '7300000000000000011';
+const BOB = '7300000000000000012';
+const CAROL = '7300000000000000013';
+const BANK = systemAccountId({ role: 'bank', currency: 'EUR' });
+const RUN = { correlationId: 'request-1', actor: 'test' };
+const clock = () => new Date(NOW);
+
+let nextId = 7300000000000001000n;
+const newId = () => (nextId++).toString();
+
+const movement = (fromAccountId: string, toAccountId: string, amount: bigint): Movement => ({
+  fromAccountId,
+  toAccountId,
+  amount,
+  currency: 'EUR',
+  requestedAt: NOW.toISOString(),
+});
+
+const transfer = (from: string, to: string, amount: bigint) => transferPlan(newId(), movement(from, to, amount));
+const deposit = (to: string, amount: bigint) => depositPlan(newId(), movement(BANK, to, amount));
+
+/** One process of the command side: its account handler, system accounts and movement process. */
+const startProcess = (eventStore: EventStore) => {
+  const accounts = createAccountCommandHandler(eventStore);
+  const systemAccounts = createSystemAccounts(accounts, clock);
+  return { accounts, movements: createMovementProcess({ eventStore, accounts, systemAccounts, clock }) };
+};
+
+const openCustomer = (accounts: AccountCommandHandler, accountId: string) =>
+  accounts.handle(
+    accountStream(accountId),
+    { type: 'OpenAccount', accountId, ownerId: `owner-${accountId}`, currency: 'EUR', kind: 'customer', overdraftLimit: 0n },
+    contextFor(`open-${accountId}`),
+  );
+
+const setFrozen = (accounts: AccountCommandHandler, accountId: string, frozen: boolean) =>
+  accounts.handle(
+    accountStream(accountId),
+    frozen ? { type: 'FreezeAccount', accountId } : { type: 'UnfreezeAccount', accountId },
+    contextFor(`${frozen ? 'freeze' : 'unfreeze'}-${accountId}-${newId()}`),
+  );
+
+/** Posts a plan's first leg the way the process does, then "crashes" (does nothing more). */
+const postFirstLegOnly = (accounts: AccountCommandHandler, plan: MovementPlan) => {
+  const command: AccountCommand = {
+    type: plan.first.side === 'debit' ? 'PostDebit' : 'PostCredit',
+    accountId: plan.first.accountId,
+    journal: { id: plan.id, kind: plan.kind, leg: 'first', counterpartyAccountId: plan.second.accountId },
+    amount: plan.movement.amount,
+    currency: plan.movement.currency,
+    movement: plan.movement,
+  };
+  return accounts.handle(accountStream(plan.first.accountId), command, {
+    ...contextFor(legCommandId(plan, 'first')),
+    causationId: `${plan.kind}-${plan.id}`,
+  });
+};
+
+const decodedStream = async (store: EventStore, streamName: string): Promise<LedgerEvent[]> => {
+  try {
+    return (await collect(store.readStream(streamName))).map((recorded) => ledgerCatalog.decode(recorded) as LedgerEvent);
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return [];
+    throw error;
+  }
+};
+
+type PostingEvent = Extract<LedgerEvent, { type: 'AccountDebited' | 'AccountCredited' }>;
+const isPosting = (event: LedgerEvent): event is PostingEvent =>
+  event.type === 'AccountDebited' || event.type === 'AccountCredited';
+
+const postingsOf = async (store: EventStore, accountId: string, journalId: string): Promise<PostingEvent[]> =>
+  (await decodedStream(store, accountStream(accountId))).filter(isPosting).filter((event) => event.data.journal.id === journalId);
+
+const openJournalsOf = async (store: EventStore) => {
+  const journals = createOpenJournals();
+  for await (const recorded of store.readAll()) journals.apply(recorded);
+  return journals.list();
+};
+
+/**
+ * Folds the whole log and checks the books at every global position: Σ account balances + Σ in
+ * transit = 0 per currency, and a journal's legs sum to zero once it has ended (and stay so).
+ * Returns the balances it found.
+ */
+const checkBooks = async (store: EventStore) => {
+  const journals = createOpenJournals();
+  const balances = new Map<string, bigint>();
+  const perCurrency = new Map<CurrencyCode, bigint>();
+  const journalSums = new Map<string, bigint>();
+  const ended = new Set<string>();
+  const add = <K>(map: Map<K, bigint>, key: K, amount: bigint) => map.set(key, (map.get(key) ?? 0n) + amount);
+
+  for await (const recorded of store.readAll()) {
+    if (ledgerCatalog.definitionOf(recorded.type) === undefined) continue;
+    const event = ledgerCatalog.decode(recorded) as LedgerEvent;
+    journals.apply(recorded);
+    if (isPosting(event)) {
+      const { accountId, amount, currency, journal } = event.data;
+      const signed = event.type === 'AccountCredited' ? amount : -amount;
+      add(balances, accountId, signed);
+      add(perCurrency, currency, signed);
+      add(journalSums, `${journal.kind}-${journal.id}`, signed);
+    } else if (event.type === 'TransferCompleted' || event.type === 'TransferFailed') {
+      ended.add(`transfer-${event.data.transferId}`);
+    } else if (event.type === 'DepositCompleted') {
+      ended.add(`deposit-${event.data.depositId}`);
+    }
+
+    const inTransit = new Map<CurrencyCode, bigint>();
+    for (const journal of journals.list()) add(inTransit, journal.movement.currency, journal.inTransit);
+    for (const currency of new Set([...perCurrency.keys(), ...inTransit.keys()])) {
+      const total = (perCurrency.get(currency) ?? 0n) + (inTransit.get(currency) ?? 0n);
+      expect(total, `Σ balances + in transit in ${currency} at position ${recorded.position}`).to.equal(0n);
+    }
+    for (const key of ended) {
+      expect(journalSums.get(key) ?? 0n, `legs of ended journal ${key} at position ${recorded.position}`).to.equal(0n);
+    }
+  }
+  return { balanceOf: (accountId: string) => balances.get(accountId) ?? 0n, open: journals.list() };
+};
+
+describe('movement process (SQLite store, fixed clock)', () => {
+  let temp: TempStore;
+  let accounts: AccountCommandHandler;
+  let movements: MovementProcess;
+
+  const fund = async (accountId: string, amount: bigint) => {
+    const outcome = await movements.run(deposit(accountId, amount), RUN);
+    expect(outcome.status).to.equal('completed');
+  };
+
+  beforeEach(async () => {
+    temp = openTempStore();
+    ({ accounts, movements } = startProcess(temp.store));
+    await openCustomer(accounts, ALICE);
+    await openCustomer(accounts, BOB);
+  });
+
+  afterEach(async () => {
+    await temp.dispose();
+  });
+
+  it('completes a transfer: source debited, destination credited, outcome recorded last', async () => {
+    await fund(ALICE, 1_000n);
+    const plan = transfer(ALICE, BOB, 300n);
+
+    const outcome = await movements.run(plan, RUN);
+
+    expect(outcome).to.deep.include({ status: 'completed', endedAt: NOW.toISOString() });
+    expect(outcome.position).to.equal(await temp.store.headPosition());
+    const recorded = await decodedStream(temp.store, transferStream(plan.id));
+    expect(recorded.map((event) => [event.type, event.data])).to.deep.equal([
+      ['TransferCompleted', { ...plan.movement, transferId: plan.id, completedAt: NOW.toISOString() }],
+    ]);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([700n, 300n]);
+    expect(books.open).to.deep.equal([]);
+  });
+
+  it('throws the refusal of a transfer the source cannot afford, writing nothing', async () => {
+    await fund(ALICE, 1_000n);
+    const head = await temp.store.headPosition();
+
+    const error = await rejectionOf(movements.run(transfer(ALICE, BOB, 1_001n), RUN));
+
+    expect(error).to.be.instanceOf(InsufficientFundsError);
+    expect((error as InsufficientFundsError).problemExtensions()).to.include({ available: '1000', requested: '1001' });
+    expect(await temp.store.headPosition()).to.equal(head);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([1_000n, 0n]);
+  });
+
+  it('reverses the debit when the destination is frozen and records TransferFailed', async () => {
+    await fund(ALICE, 1_000n);
+    await setFrozen(accounts, BOB, true);
+    const plan = transfer(ALICE, BOB, 300n);
+
+    const outcome = await movements.run(plan, RUN);
+
+    expect(outcome.status).to.equal('failed');
+    expect(outcome.failure?.type).to.equal('account-frozen');
+    expect(outcome.position).to.equal(await temp.store.headPosition());
+    const legs = await postingsOf(temp.store, ALICE, plan.id);
+    expect(legs.map((event) => [event.type, event.data.journal.leg])).to.deep.equal([
+      ['AccountDebited', 'first'],
+      ['AccountCredited', 'reversal'],
+    ]);
+    expect(await postingsOf(temp.store, BOB, plan.id)).to.deep.equal([]);
+    const [failed] = await decodedStream(temp.store, transferStream(plan.id));
+    expect(failed?.type).to.equal('TransferFailed');
+    expect(failed?.type === 'TransferFailed' && failed.data.reason).to.deep.equal(outcome.failure);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([1_000n, 0n]);
+    expect(books.open).to.deep.equal([]);
+  });
+
+  it('opens the bank system account on the first deposit and debits it, without a revision check', async () => {
+    const { store, calls } = recordAppends(temp.store);
+    const { movements: recording } = startProcess(store);
+    expect(await decodedStream(temp.store, accountStream(BANK))).to.deep.equal([]);
+    const plan = deposit(BOB, 250n);
+
+    const outcome = await recording.run(plan, RUN);
+    await recording.run(deposit(BOB, 100n), RUN);
+
+    expect(outcome.status).to.equal('completed');
+    const bank = await decodedStream(temp.store, accountStream(BANK));
+    expect(bank.filter((event) => event.type === 'AccountOpened').map((event) => event.data)).to.deep.equal([
+      { accountId: BANK, ownerId: 'folio', currency: 'EUR', kind: 'system', systemRole: 'bank', overdraftLimit: 0n },
+    ]);
+    const bankPostings = calls.filter((call) => call.streamName === accountStream(BANK) && call.events[0]?.type === 'AccountDebited');
+    expect(bankPostings.map((call) => call.options?.expectedRevision)).to.deep.equal(['any', 'any']);
+    const [completed] = await decodedStream(temp.store, depositStream(plan.id));
+    expect(completed?.type === 'DepositCompleted' && completed.data.depositId).to.equal(plan.id);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(BOB), books.balanceOf(BANK)]).to.deep.equal([350n, -350n]);
+  });
+
+  it('gives the same outcome when the same plan runs again, and posts nothing more', async () => {
+    await fund(ALICE, 1_000n);
+    const plan = transfer(ALICE, BOB, 300n);
+    const first = await movements.run(plan, RUN);
+    const head = await temp.store.headPosition();
+
+    const again = await movements.run(plan, RUN);
+    const elsewhere = await startProcess(temp.openAnother()).movements.run(plan, RUN);
+
+    expect(again).to.deep.equal(first);
+    expect(elsewhere).to.deep.equal(first);
+    expect(await temp.store.headPosition()).to.equal(head);
+    expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
+    expect(await postingsOf(temp.store, BOB, plan.id)).to.have.length(1);
+  });
+
+  it('keeps a failed transfer failed when it runs again after the destination was unfrozen', async () => {
+    await fund(ALICE, 1_000n);
+    await setFrozen(accounts, BOB, true);
+    const plan = transfer(ALICE, BOB, 300n);
+    const failed = await movements.run(plan, RUN);
+    await setFrozen(accounts, BOB, false);
+
+    expect(await movements.run(plan, RUN)).to.deep.equal(failed);
+    expect(await postingsOf(temp.store, BOB, plan.id)).to.deep.equal([]);
+    const books = await checkBooks(temp.store);
+    expect(books.balanceOf(ALICE)).to.equal(1_000n);
+  });
+
+  it('completes, once, a transfer that crashed after its first leg', async () => {
+    await fund(ALICE, 1_000n);
+    const plan = transfer(ALICE, BOB, 300n);
+    await postFirstLegOnly(accounts, plan);
+    const [open] = await openJournalsOf(temp.store);
+    expect(open).to.deep.include({ kind: 'transfer', id: plan.id, inTransit: 300n });
+
+    const restarted = startProcess(temp.openAnother()).movements;
+    const outcome = await restarted.resume(plan, RUN, { firstLegPosition: open!.firstLegPosition });
+    const head = await temp.store.headPosition();
+
+    expect(outcome.status).to.equal('completed');
+    expect(outcome.position).to.equal(head);
+    expect(await restarted.resume(plan, RUN, { firstLegPosition: open!.firstLegPosition })).to.deep.equal(outcome);
+    expect(await movements.run(plan, RUN)).to.deep.equal(outcome);
+    expect(await temp.store.headPosition()).to.equal(head);
+    expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
+    expect(await postingsOf(temp.store, BOB, plan.id)).to.have.length(1);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([700n, 300n]);
+  });
+
+  it('records a transfer that crashed after its reversal as failed, never crediting the destination', async () => {
+    await fund(ALICE, 1_000n);
+    await setFrozen(accounts, BOB, true);
+    const plan = transfer(ALICE, BOB, 300n);
+    const crashing = interceptAppends(temp.store, (call, proceed) =>
+      call.streamName === plan.streamName ? Promise.reject(new StoreUnavailableError('the process died')) : proceed(),
+    );
+    expect(await rejectionOf(startProcess(crashing).movements.run(plan, RUN))).to.be.instanceOf(StoreUnavailableError);
+    const [open] = await openJournalsOf(temp.store);
+    expect(open).to.deep.include({ kind: 'transfer', id: plan.id, inTransit: 0n });
+    await setFrozen(accounts, BOB, false);
+
+    const outcome = await startProcess(temp.openAnother()).movements.resume(plan, RUN, { firstLegPosition: open!.firstLegPosition });
+
+    expect(outcome.status).to.equal('failed');
+    expect(outcome.failure?.type).to.equal('account-frozen');
+    expect(outcome.failure?.detail).to.match(/frozen/);
+    expect(await postingsOf(temp.store, BOB, plan.id)).to.deep.equal([]);
+    expect((await decodedStream(temp.store, plan.streamName)).map((event) => event.type)).to.deep.equal(['TransferFailed']);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([1_000n, 0n]);
+    expect(books.open).to.deep.equal([]);
+  });
+
+  it('reports the money in transit of open journals over $all, and none once they end', async () => {
+    await fund(ALICE, 1_000n);
+    const transferring = transfer(ALICE, BOB, 300n);
+    const depositing = deposit(BOB, 200n);
+    const transferLeg = await postFirstLegOnly(accounts, transferring);
+    const depositLeg = await postFirstLegOnly(accounts, depositing);
+
+    const open = await openJournalsOf(temp.store);
+
+    expect(open.every((journal) => journal.openedAt instanceof Date)).to.equal(true);
+    expect(open.map(({ openedAt: _openedAt, ...journal }) => journal)).to.deep.equal([
+      { kind: 'transfer', id: transferring.id, movement: transferring.movement, firstLegPosition: transferLeg.position, inTransit: 300n },
+      { kind: 'deposit', id: depositing.id, movement: depositing.movement, firstLegPosition: depositLeg.position, inTransit: -200n },
+    ]);
+    await checkBooks(temp.store);
+
+    for (const journal of open) {
+      const plan = journal.kind === 'transfer' ? transferring : depositing;
+      expect((await movements.resume(plan, RUN, { firstLegPosition: journal.firstLegPosition })).status).to.equal('completed');
+    }
+    expect(await openJournalsOf(temp.store)).to.deep.equal([]);
+    const books = await checkBooks(temp.store);
+    expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([700n, 500n]);
+  });
+
+  it('lets concurrent transfers out of one account through only as far as it affords', async () => {
+    await openCustomer(accounts, CAROL);
+    await fund(ALICE, 1_000n);
+    const other = startProcess(temp.openAnother()).movements;
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) =>
+        (index % 2 === 0 ? movements : other).run(transfer(ALICE, index % 3 === 0 ? BOB : CAROL, 100n), RUN),
+      ),
+    );
+
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(10);
+    const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    expect(refused.every((outcome) => outcome.reason instanceof InsufficientFundsError)).to.equal(true);
+    const books = await checkBooks(temp.store);
+    expect(books.balanceOf(ALICE)).to.equal(0n);
+    expect(books.balanceOf(BOB) + books.balanceOf(CAROL)).to.equal(1_000n);
+    expect(books.open).to.deep.equal([]);
+  });
+
+  it('posts a transfer once when the same plan runs twice at the same time', async () => {
+    await fund(ALICE, 1_000n);
+    const plan = transfer(ALICE, BOB, 300n);
+
+    const [one, two] = await Promise.all([movements.run(plan, RUN), movements.run(plan, RUN)]);
+
+    expect(two).to.deep.equal(one);
+    expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
+    await checkBooks(temp.store);
+  });
+
+  it('posts nothing when a finished transfer is retried after much activity on its source', async () => {
+    await fund(ALICE, 1_000n);
+    const plan = transfer(ALICE, BOB, 300n);
+    const first = await movements.run(plan, RUN);
+    // Enough later commands on the source to push the first leg out of the handler's recent ones.
+    await Promise.all(Array.from({ length: 300 }, (_, index) => setFrozen(accounts, ALICE, index % 2 === 0)));
+
+    // A retry says so (the idempotency layer knows): the log is consulted, not the recent commands.
+    const again = await startProcess(temp.openAnother()).movements.run(plan, RUN, { retry: true });
+
+    expect(again).to.deep.equal(first);
+    expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
+    await checkBooks(temp.store);
+  });
+});
