@@ -1,6 +1,5 @@
 import {
   createSnowflakeGenerator,
-  jsonBody,
   toProblem,
   type EventStore,
   type FolioError,
@@ -31,8 +30,6 @@ export interface WriteApiOptions {
   onStuck?: (movements: StuckMovement[]) => void;
   onError?: (error: unknown) => void;
 }
-
-const BATCH_BODY_LIMIT = 1024 * 1024;
 
 /**
  * Callers are not authenticated yet, so they all share one scope for idempotency keys and are
@@ -87,11 +84,6 @@ export const createWriteApi = (options: WriteApiOptions) => {
   };
 
   const router = Router();
-  const body = jsonBody();
-  const batchBody = jsonBody({ limit: BATCH_BODY_LIMIT });
-  router.use((request, response, next) =>
-    request.path === '/v1/transfers/batch' ? batchBody(request, response, next) : body(request, response, next),
-  );
   router.use(accountRoutes(deps));
   router.use(transferRoutes(deps, createTransferService({ accounts, movements, clock })));
   router.use(depositRoutes(deps));

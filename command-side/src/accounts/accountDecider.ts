@@ -1,10 +1,18 @@
-import type { CurrencyCode, JournalRef, Movement, AccountKind, SystemAccountRole } from '@folio/shared';
+import {
+  MAX_MINOR_UNITS,
+  type AccountKind,
+  type CurrencyCode,
+  type JournalRef,
+  type Movement,
+  type SystemAccountRole,
+} from '@folio/shared';
 import type { Decider, EventPayload } from '../commandHandling/decider.js';
 import {
   AccountAlreadyExistsError,
   AccountCurrencyMismatchError,
   AccountNotFoundError,
   AccountStateError,
+  BalanceOutOfRangeError,
   InsufficientFundsError,
 } from './accountErrors.js';
 import {
@@ -70,6 +78,14 @@ const checkPosting = (account: OpenAccountState, posting: Posting, what: string)
     throw new AccountCurrencyMismatchError(account.accountId, account.currency, posting.currency);
   }
   if (posting.journal.leg !== 'reversal' && account.status !== 'active') refuseState(account, what);
+};
+
+/** Balances stay within the money bound, so every figure the books show is exact. */
+const checkBounds = (account: OpenAccountState, effect: bigint): void => {
+  const figures = [postedBalance(account) + effect, availableBalance(account) + effect];
+  if (figures.some((figure) => figure > MAX_MINOR_UNITS || figure < -MAX_MINOR_UNITS)) {
+    throw new BalanceOutOfRangeError(account.accountId);
+  }
 };
 
 const postingData = (posting: Posting) => ({
@@ -143,11 +159,13 @@ const decide = (command: AccountCommand, state: AccountState): Event[] => {
       if (account.kind !== 'system' && command.journal.leg !== 'reversal' && available < command.amount) {
         throw new InsufficientFundsError(account.accountId, available, command.amount, account.currency);
       }
+      checkBounds(account, -command.amount);
       return [{ type: 'AccountDebited', data: postingData(command) }];
     }
     case 'PostCredit': {
       const account = requireAccount(state, command.accountId);
       checkPosting(account, command, 'credit');
+      checkBounds(account, command.amount);
       return [{ type: 'AccountCredited', data: postingData(command) }];
     }
   }

@@ -1,4 +1,4 @@
-import { FolioError, formatMinorUnits } from '@folio/shared';
+import { FolioError, formatMinorUnits, MAX_MINOR_UNITS } from '@folio/shared';
 import type { AccountStatus } from './accountState.js';
 
 export class AccountNotFoundError extends FolioError {
@@ -86,5 +86,33 @@ export class InsufficientFundsError extends FolioError {
       requested: formatMinorUnits(this.requested),
       currency: this.currency,
     };
+  }
+}
+
+/** A posting would take the account's balance beyond what the books can represent exactly. */
+export class BalanceOutOfRangeError extends FolioError {
+  readonly type = 'balance-out-of-range';
+  readonly status = 422;
+
+  constructor(readonly accountId: string) {
+    super(`the posting would take account ${accountId} beyond ±${formatMinorUnits(MAX_MINOR_UNITS)} minor units`);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, bound: formatMinorUnits(MAX_MINOR_UNITS) };
+  }
+}
+
+/** System accounts (bank, clearing, fees…) move only as part of Folio's own processes. */
+export class SystemAccountNotAllowedError extends FolioError {
+  readonly type = 'system-account-not-allowed';
+  readonly status = 422;
+
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} is a system account: it cannot be named in this request`);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId };
   }
 }

@@ -2,6 +2,8 @@ import {
   accountIdSchema,
   accountStream,
   descriptionSchema,
+  jsonBody,
+  referenceSchema,
   nonNegativeMinorUnitsSchema,
   parseRequest,
   currencySchema,
@@ -15,7 +17,7 @@ import { AccountNotFoundError } from './accountErrors.js';
 import { accountETag, accountView } from './accountView.js';
 
 const openAccountSchema = z.strictObject({
-  ownerId: z.string().trim().min(1).max(100),
+  ownerId: referenceSchema,
   currency: currencySchema,
   kind: z.enum(['customer', 'merchant']),
   overdraftLimit: nonNegativeMinorUnitsSchema.optional(),
@@ -49,6 +51,7 @@ export const accountRoutes = (deps: WriteApiDependencies): Router => {
 
   router.post(
     '/v1/accounts',
+    jsonBody(),
     idempotentHandler({
       store: deps.idempotency,
       required: false,
@@ -82,6 +85,7 @@ export const accountRoutes = (deps: WriteApiDependencies): Router => {
   for (const action of ['freeze', 'unfreeze', 'close'] as const) {
     router.post(
       `/v1/accounts/:id/${action}`,
+      jsonBody(),
       idempotentHandler({
         store: deps.idempotency,
         required: false,

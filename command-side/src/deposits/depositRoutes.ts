@@ -1,5 +1,9 @@
 import {
   accountIdSchema,
+  accountStream,
+  depositStream,
+  jsonBody,
+  NotFoundError,
   amountSchema,
   correlationIdOf,
   currencySchema,
@@ -13,7 +17,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
+import { SystemAccountNotAllowedError } from '../accounts/accountErrors.js';
 import { depositPlan } from '../movements/movement.js';
+import type { MovementOutcome } from '../movements/movementProcess.js';
 
 const depositSchema = z.strictObject({
   accountId: accountIdSchema,
@@ -22,11 +28,27 @@ const depositSchema = z.strictObject({
   reference: referenceSchema,
 });
 
+const depositParamsSchema = z.strictObject({ id: accountIdSchema });
+
+const depositView = (id: string, movement: Movement, outcome: MovementOutcome) => ({
+  id,
+  status: outcome.status,
+  accountId: movement.toAccountId,
+  amount: formatMinorUnits(movement.amount),
+  currency: movement.currency,
+  reference: movement.reference ?? null,
+  requestedAt: movement.requestedAt,
+  ...(outcome.status === 'completed' ? { completedAt: outcome.endedAt } : { failedAt: outcome.endedAt }),
+  ...(outcome.failure === undefined ? {} : { failureReason: outcome.failure }),
+  position: outcome.position.toString(),
+});
+
 /** `POST /v1/deposits`: money that arrived by bank transfer, paid from the bank system account. */
 export const depositRoutes = (deps: WriteApiDependencies): Router => {
   const router = Router();
   router.post(
     '/v1/deposits',
+    jsonBody(),
     idempotentHandler({
       store: deps.idempotency,
       required: true,
@@ -35,6 +57,8 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
       validate: (request) => void parseRequest(depositSchema, request.body, 'body'),
       handle: async (request, depositId, attempt) => {
         const body = parseRequest(depositSchema, request.body, 'body');
+        const { state } = await deps.accounts.load(accountStream(body.accountId));
+        if (state.exists && state.kind === 'system') throw new SystemAccountNotAllowedError(body.accountId);
         const movement: Movement = {
           fromAccountId: systemAccountId({ role: 'bank', currency: body.currency }),
           toAccountId: body.accountId,
@@ -47,21 +71,19 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
         const outcome = await deps.movements.run(depositPlan(depositId, movement), run, attempt);
         return {
           status: 201,
-          body: {
-            id: depositId,
-            status: outcome.status,
-            accountId: body.accountId,
-            amount: formatMinorUnits(body.amount),
-            currency: body.currency,
-            reference: body.reference,
-            requestedAt: movement.requestedAt,
-            completedAt: outcome.endedAt,
-            position: outcome.position.toString(),
-          },
+          body: depositView(depositId, movement, outcome),
           headers: { Location: `/v1/deposits/${depositId}` },
         };
       },
     }),
   );
+
+  router.get('/v1/deposits/:id', async (request, response) => {
+    const { id } = parseRequest(depositParamsSchema, request.params, 'params');
+    const ended = await deps.movements.read(depositStream(id));
+    if (ended === undefined) throw new NotFoundError('deposit', id);
+    response.json(depositView(id, ended.movement, ended.outcome));
+  });
+
   return router;
 };

@@ -154,6 +154,10 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
             const { depositId: _id, completedAt, ...movement } = event.data;
             return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
           }
+          case 'DepositFailed': {
+            const { depositId: _id, failedAt, reason, ...movement } = event.data;
+            return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
+          }
           default:
             return undefined;
         }
@@ -174,12 +178,15 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   ): Promise<MovementOutcome> => {
     const endedAt = clock().toISOString();
     const { movement } = plan;
+    const ended = failure === undefined ? { completedAt: endedAt } : { failedAt: endedAt, reason: failure };
     const event =
-      failure !== undefined
-        ? { type: 'TransferFailed' as const, data: { ...movement, transferId: plan.id, failedAt: endedAt, reason: failure } }
-        : plan.kind === 'transfer'
-          ? { type: 'TransferCompleted' as const, data: { ...movement, transferId: plan.id, completedAt: endedAt } }
-          : { type: 'DepositCompleted' as const, data: { ...movement, depositId: plan.id, completedAt: endedAt } };
+      plan.kind === 'transfer'
+        ? failure === undefined
+          ? { type: 'TransferCompleted' as const, data: { ...movement, transferId: plan.id, ...ended } }
+          : { type: 'TransferFailed' as const, data: { ...movement, transferId: plan.id, ...ended } }
+        : failure === undefined
+          ? { type: 'DepositCompleted' as const, data: { ...movement, depositId: plan.id, ...ended } }
+          : { type: 'DepositFailed' as const, data: { ...movement, depositId: plan.id, ...ended } };
     const encoded = ledgerCatalog.encode({
       ...event,
       id: deterministicEventId(plan.streamName, 'outcome'),

@@ -22,7 +22,14 @@ export interface OpenJournal {
   inTransit: bigint;
 }
 
-const TRACKED_TYPES = new Set(['AccountDebited', 'AccountCredited', 'TransferCompleted', 'TransferFailed', 'DepositCompleted']);
+const TRACKED_TYPES = new Set([
+  'AccountDebited',
+  'AccountCredited',
+  'TransferCompleted',
+  'TransferFailed',
+  'DepositCompleted',
+  'DepositFailed',
+]);
 
 /**
  * Folds the log into the set of open journals (money in transit). Fed with `$all` in order, it is
@@ -62,6 +69,7 @@ export const createOpenJournals = () => {
           open.delete(keyOf('transfer', event.data.transferId));
           return;
         case 'DepositCompleted':
+        case 'DepositFailed':
           open.delete(keyOf('deposit', event.data.depositId));
           return;
         default:

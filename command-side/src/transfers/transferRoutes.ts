@@ -1,7 +1,9 @@
 import {
   accountIdSchema,
   correlationIdOf,
+  jsonBody,
   NotFoundError,
+  ValidationError,
   parseRequest,
   toProblem,
   transferStream,
@@ -16,6 +18,23 @@ import type { TransferService } from './transferService.js';
 import { inTransitView, transferView } from './transferView.js';
 
 const movementParamsSchema = z.strictObject({ id: accountIdSchema });
+
+/** A full batch of 1000 transfers with references and metadata fits. */
+const BATCH_BODY_LIMIT = 1024 * 1024;
+
+/** An item's errors name their place in the batch (`body.transfers.3.amount`). */
+const parseBatchItem = (item: unknown, index: number) => {
+  try {
+    return parseRequest(transferRequestSchema, item, 'body');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const place = (path: string) => path.replace(/^body/, `body.transfers.${index}`);
+    throw new ValidationError(
+      error.message.replace(/^invalid request body/, `invalid transfer ${index} of the batch`),
+      error.issues.map((issue) => ({ ...issue, path: place(issue.path) })),
+    );
+  }
+};
 
 const batchSchema = z.strictObject({
   transfers: z.array(z.unknown()).min(1).max(MAX_BATCH_TRANSFERS),
@@ -35,6 +54,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
 
   router.post(
     '/v1/transfers',
+    jsonBody(),
     idempotentHandler({
       store: deps.idempotency,
       required: true,
@@ -52,6 +72,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
 
   router.post(
     '/v1/transfers/batch',
+    jsonBody({ limit: BATCH_BODY_LIMIT }),
     idempotentHandler({
       store: deps.idempotency,
       required: true,
@@ -67,7 +88,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
           items.map(async (item, index): Promise<BatchItemResult> => {
             const transferId = (BigInt(firstId) + BigInt(index)).toString();
             try {
-              const body = parseRequest(transferRequestSchema, item, 'body');
+              const body = parseBatchItem(item, index);
               return { index, id: transferId, status: 201, body: await transfers.transfer(transferId, body, run, attempt) };
             } catch (error) {
               const problem = toProblem(error, `${instance}#${index}`, { correlationId: run.correlationId });

@@ -1,5 +1,9 @@
 import { accountStream, type Movement } from '@folio/shared';
-import { AccountCurrencyMismatchError, AccountNotFoundError } from '../accounts/accountErrors.js';
+import {
+  AccountCurrencyMismatchError,
+  AccountNotFoundError,
+  SystemAccountNotAllowedError,
+} from '../accounts/accountErrors.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import { transferPlan } from '../movements/movement.js';
 import type { MovementProcess, RunContext } from '../movements/movementProcess.js';
@@ -7,10 +11,11 @@ import type { TransferRequest } from './transferRequest.js';
 import { transferView } from './transferView.js';
 
 /**
- * Runs one transfer. What never changes about the destination (that it exists, its currency) is
- * checked before any money moves, so such a request is refused with nothing written; what can
- * change (frozen, closed) is the destination's to refuse during the process, which then
- * reverses the debit.
+ * Runs one transfer between customer or merchant accounts. What never changes about the two
+ * accounts (that they exist, their kind, their currency) is checked before any money moves, so
+ * such a request is refused with nothing written; what can change (frozen, closed, the balance)
+ * is for the accounts to refuse during the process, which reverses the debit if the destination
+ * refuses.
  */
 export const createTransferService = (deps: {
   accounts: AccountCommandHandler;
@@ -18,10 +23,19 @@ export const createTransferService = (deps: {
   clock: () => Date;
 }) => ({
   async transfer(transferId: string, request: TransferRequest, run: RunContext, attempt: { retry: boolean }) {
-    const destination = await deps.accounts.load(accountStream(request.toAccountId));
-    if (!destination.state.exists) throw new AccountNotFoundError(request.toAccountId);
-    if (destination.state.currency !== request.currency) {
-      throw new AccountCurrencyMismatchError(request.toAccountId, destination.state.currency, request.currency);
+    const [source, destination] = await Promise.all([
+      deps.accounts.load(accountStream(request.fromAccountId)),
+      deps.accounts.load(accountStream(request.toAccountId)),
+    ]);
+    for (const [accountId, { state }] of [
+      [request.fromAccountId, source],
+      [request.toAccountId, destination],
+    ] as const) {
+      if (!state.exists) throw new AccountNotFoundError(accountId);
+      if (state.kind === 'system') throw new SystemAccountNotAllowedError(accountId);
+      if (state.currency !== request.currency) {
+        throw new AccountCurrencyMismatchError(accountId, state.currency, request.currency);
+      }
     }
     const movement: Movement = { ...request, requestedAt: deps.clock().toISOString() };
     const outcome = await deps.movements.run(transferPlan(transferId, movement), run, attempt);

@@ -118,6 +118,9 @@ export const checkLedger = (events: Iterable<RecordedEvent>): LedgerReport => {
       case 'DepositCompleted':
         endJournal(`deposit-${event.data.depositId}`, recorded.position, 'completed');
         break;
+      case 'DepositFailed':
+        endJournal(`deposit-${event.data.depositId}`, recorded.position, 'failed');
+        break;
       default:
         break;
     }

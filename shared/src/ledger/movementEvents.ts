@@ -31,4 +31,15 @@ export const depositCompleted = defineEvent({
   schema: movementSchema.extend({ depositId: snowflakeIdSchema, completedAt: z.iso.datetime() }),
 });
 
-export const movementEventDefinitions = [transferCompleted, transferFailed, depositCompleted] as const;
+/** The account refused the money after all, or the bank leg could not be posted; the credit was reversed. */
+export const depositFailed = defineEvent({
+  type: 'DepositFailed',
+  version: 1,
+  schema: movementSchema.extend({
+    depositId: snowflakeIdSchema,
+    failedAt: z.iso.datetime(),
+    reason: failureSchema,
+  }),
+});
+
+export const movementEventDefinitions = [transferCompleted, transferFailed, depositCompleted, depositFailed] as const;

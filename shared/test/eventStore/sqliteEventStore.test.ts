@@ -85,6 +85,19 @@ describe('embedded event store: what the writer remembers between transactions',
     expect(recreated.nextExpectedRevision).to.equal(2n);
   });
 
+  it('answers a retry committed in the same batch as its original with the original result', async () => {
+    const store = open();
+    const events = newEvents(40);
+
+    const [original, retried] = await Promise.all([
+      store.appendToStream('account-7', events, { expectedRevision: 'no_stream' }),
+      store.appendToStream('account-7', events, { expectedRevision: 'no_stream' }),
+    ]);
+
+    expect(retried).to.deep.equal(original);
+    expect((await collect(store.readStream('account-7'))).map((e) => e.id)).to.deep.equal(events.map((e) => e.id));
+  });
+
   it('fails every append of a batch whose write fails, and forgets what that batch wrote', async () => {
     const store = open();
     await store.appendToStream('account-4', newEvents(1));

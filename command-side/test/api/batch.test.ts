@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import {
+  createApiHarness,
+  expectBooksBalanced,
+  expectProblem,
+  expectValidation,
+  headPosition,
+  readAllEvents,
+  uniqueKey,
+  type ApiHarness,
+  type ApiResponse,
+  type ApiServer,
+} from './apiHarness.js';
+
+const BATCH = '/v1/transfers/batch';
+
+describe('write API over HTTP: transfer batches', () => {
+  let harness: ApiHarness;
+  let api: ApiServer;
+
+  before(async () => {
+    harness = await createApiHarness();
+    api = harness.api;
+  });
+  after(() => harness.close());
+
+  const expectNothingWritten = async (request: () => Promise<ApiResponse>): Promise<ApiResponse> => {
+    const before = await headPosition(harness.store);
+    const response = await request();
+    expect(await headPosition(harness.store), `wrote after ${response.status} ${response.text}`).to.equal(before);
+    return response;
+  };
+
+  const item = (fromAccountId: string, toAccountId: string, amount: string, extra: Record<string, unknown> = {}) => ({
+    fromAccountId,
+    toAccountId,
+    amount,
+    currency: 'EUR',
+    ...extra,
+  });
+
+  describe('a mixed batch', () => {
+    let from: string;
+    let to: string;
+    let frozen: string;
+    let key: string;
+    let body: { transfers: unknown[] };
+    let response: ApiResponse;
+
+    before(async () => {
+      from = await api.openFundedAccount('1000');
+      to = (await api.openAccount()).id;
+      frozen = (await api.openAccount()).id;
+      await api.post(`/v1/accounts/${frozen}/freeze`, {});
+      key = uniqueKey('batch');
+      body = {
+        transfers: [
+          item(from, to, '300', { reference: 'first' }),
+          item(from, to, '5000'), // more than the account holds
+          item(from, to, '1.5'), // not minor units
+          item(from, frozen, '200'), // refused by the destination, compensated
+          item(from, '7300000000000000096', '10'), // no such destination
+          item(from, to, '100'),
+        ],
+      };
+      response = await api.post(BATCH, body, { key });
+    });
+
+    it('answers 200 with one result per item, in order, each with its own transfer id', () => {
+      expect(response.status, response.text).to.equal(200);
+      const results = response.body.results as { index: number; id: string; status: number; body: any }[];
+      expect(results.map((result) => result.index)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+      expect(results.map((result) => result.status)).to.deep.equal([201, 422, 400, 201, 404, 201]);
+      for (const result of results) expect(Object.keys(result).sort()).to.deep.equal(['body', 'id', 'index', 'status']);
+      // Item i is transfer first + i, so a retried batch maps its items to the same transfers.
+      const first = BigInt(results[0]!.id);
+      expect(results.map((result) => BigInt(result.id))).to.deep.equal(results.map((_, index) => first + BigInt(index)));
+    });
+
+    it('gives each item the body a single transfer would get', () => {
+      const [ok, poor, invalid, refused, missing, last] = response.body.results;
+      expect(ok.body).to.include({ id: ok.id, status: 'completed', amount: '300', reference: 'first', fromAccountId: from, toAccountId: to });
+      expect(ok.body.position).to.match(/^[1-9][0-9]*$/);
+      expect(poor.body.type).to.equal('urn:folio:problem:insufficient-funds');
+      expect(poor.body).to.include({ status: 422, requested: '5000', currency: 'EUR' });
+      expect(poor.body.available).to.be.oneOf(['700', '600', '400', '500', '1000', '900', '800']);
+      expect(invalid.body.type).to.equal('urn:folio:problem:validation');
+      const paths = invalid.body.errors.map((issue: { path: string }) => issue.path);
+      expect(paths.join(), 'the item’s bad field').to.match(/^body\.(transfers\.2\.)?amount$/);
+      expect(refused.body).to.include({ status: 'failed' });
+      expect(refused.body.failureReason.type).to.equal('account-frozen');
+      expect(missing.body.type).to.equal('urn:folio:problem:account-not-found');
+      expect(last.body.status).to.equal('completed');
+    });
+
+    it('moves exactly the money of the items that completed', async () => {
+      expect((await api.account(from)).balance.posted).to.equal('600');
+      expect((await api.account(to)).balance.posted).to.equal('400');
+      expect((await api.account(frozen)).balance.posted).to.equal('0');
+    });
+
+    it('replays the same key with an identical body and writes nothing', async () => {
+      const replay = await expectNothingWritten(() => api.post(BATCH, body, { key }));
+      expect(replay.status).to.equal(200);
+      expect(replay.body).to.deep.equal(response.body);
+      expect(replay.headers['idempotent-replayed']).to.equal('true');
+      expect((await api.account(from)).balance.posted).to.equal('600');
+    });
+
+    it('refuses the same key with another batch: 422, nothing written', async () => {
+      const other = { transfers: body.transfers.slice(0, 1) };
+      expectProblem(await expectNothingWritten(() => api.post(BATCH, other, { key })), 422, 'idempotency-key-reused');
+    });
+  });
+
+  it('requires an Idempotency-Key, writing nothing', async () => {
+    const from = await api.openFundedAccount('100');
+    const to = (await api.openAccount()).id;
+    const response = await expectNothingWritten(() => api.post(BATCH, { transfers: [item(from, to, '1')] }));
+    expectProblem(response, 400, 'idempotency-key-required');
+  });
+
+  it('refuses more than 1000 items, an empty batch and unknown fields with 400, writing nothing', async () => {
+    const tooMany = { transfers: Array.from({ length: 1001 }, () => ({})) };
+    expectValidation(await expectNothingWritten(() => api.post(BATCH, tooMany, { key: uniqueKey() })), 'body.transfers');
+    expectValidation(await expectNothingWritten(() => api.post(BATCH, { transfers: [] }, { key: uniqueKey() })), 'body.transfers');
+    expectValidation(await expectNothingWritten(() => api.post(BATCH, { transfers: 'x' }, { key: uniqueKey() })), 'body.transfers');
+    expectValidation(
+      await expectNothingWritten(() => api.post(BATCH, { transfers: [{}], atomic: true }, { key: uniqueKey() })),
+      'body.atomic',
+    );
+  });
+
+  describe('a full batch of 1000 transfers (bigger than a single request’s 64 KiB)', () => {
+    let accounts: string[];
+    let transfers: ReturnType<typeof item>[];
+
+    before(async () => {
+      accounts = [];
+      for (let i = 0; i < 10; i++) accounts.push(await api.openFundedAccount('100000'));
+      transfers = Array.from({ length: 1000 }, (_, i) =>
+        item(accounts[i % 10]!, accounts[(i * 7 + 3) % 10]!, String(1 + (i % 97)), { reference: `batch item ${i}` }),
+      ).filter((transfer) => transfer.fromAccountId !== transfer.toAccountId);
+      while (transfers.length < 1000) transfers.push(item(accounts[0]!, accounts[1]!, '1'));
+      expect(Buffer.byteLength(JSON.stringify({ transfers }))).to.be.greaterThan(64 * 1024);
+    });
+
+    it('runs every item', async () => {
+      const response = await api.post(BATCH, { transfers }, { key: uniqueKey() });
+      expect(response.status, response.text.slice(0, 500)).to.equal(200);
+      const statuses = response.body.results.map((result: { status: number }) => result.status);
+      expect(statuses.filter((status: number) => status !== 201), 'items that did not complete').to.deep.equal([]);
+      const completed = (await readAllEvents(harness.store)).filter((event) => event.type === 'TransferCompleted');
+      const ids = new Set(completed.map((event) => (event.data as { transferId: string }).transferId));
+      for (const result of response.body.results) expect(ids.has(result.id), `transfer ${result.id} completed`).to.equal(true);
+      const total = (await Promise.all(accounts.map((id) => api.account(id)))).reduce(
+        (sum, account) => sum + BigInt(account.balance.posted),
+        0n,
+      );
+      expect(total).to.equal(1_000_000n);
+    });
+
+    it('is the batch endpoint with a trailing slash too (same route, same body limit)', async () => {
+      const response = await api.post(`${BATCH}/`, { transfers }, { key: uniqueKey() });
+      expect(response.status, response.text.slice(0, 300)).to.equal(200);
+    });
+  });
+
+  describe('the books afterwards', () => {
+    it('balance', async () => {
+      const report = await expectBooksBalanced(harness.store);
+      expect(report.openJournals).to.equal(0);
+    });
+  });
+});
