@@ -66,6 +66,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     eventStore,
     clock,
     retentionMs: options.idempotencyRetentionMs ?? DEFAULT_RETENTION_MS,
+    // The embedded store has one writing process: claims of an earlier run are from a crash.
+    soleWriter: eventStore.kind === 'sqlite',
     // A remembered rejection answers exactly as the live one did.
     toProblem: (error: FolioError) => {
       const { instance: _instance, ...problem } = toProblem(error, '');

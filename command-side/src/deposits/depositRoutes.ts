@@ -57,6 +57,12 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
       validate: (request) => void parseRequest(depositSchema, request.body, 'body'),
       handle: async (request, depositId, attempt) => {
         const body = parseRequest(depositSchema, request.body, 'body');
+        const headers = { Location: `/v1/deposits/${depositId}` };
+        if (attempt.retry) {
+          // An earlier run may have finished it: answer with what the log says it was.
+          const ended = await deps.movements.read(depositStream(depositId));
+          if (ended !== undefined) return { status: 201, body: depositView(depositId, ended.movement, ended.outcome), headers };
+        }
         const { state } = await deps.accounts.load(accountStream(body.accountId));
         if (state.exists && state.kind === 'system') throw new SystemAccountNotAllowedError(body.accountId);
         const movement: Movement = {
@@ -72,7 +78,7 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
         return {
           status: 201,
           body: depositView(depositId, movement, outcome),
-          headers: { Location: `/v1/deposits/${depositId}` },
+          headers,
         };
       },
     }),

@@ -21,6 +21,8 @@ export const idempotentRequestStarted = defineEvent({
     startedAt: isoInstant,
     /** When the key may be used for a new request; a takeover keeps the first attempt's value. */
     expiresAt: isoInstant,
+    /** The process that claimed the key (one id per process start). */
+    processId: z.string().min(1).optional(),
   }),
 });
 

@@ -21,7 +21,8 @@
  * 3. With a live record: another fingerprint is refused (422); `Completed` is replayed; after
  *    `Abandoned` the request runs again; a `Started` without an outcome is in progress (409 with
  *    Retry-After) until it is older than `staleAfterMs`, when its process is presumed dead and
- *    the request takes it over by appending another `Started`. Retries and takeovers keep the
+ *    the request takes it over by appending another `Started`; when this process is the store's
+ *    sole writer, a claim of another process is from a run that crashed and is taken over at once. Retries and takeovers keep the
  *    `resourceId`, so they re-run the same operation, which the ledger makes idempotent.
  * 4. After the run the outcome is appended right after the claim. A `FolioError` with a 4xx status
  *    is a business rejection (insufficient funds, frozen account): it is recorded as a completed
@@ -108,6 +109,13 @@ export interface IdempotencyStoreOptions {
   retentionMs?: number;
   /** A claim older than this without an outcome is presumed dead and may be taken over. */
   staleAfterMs?: number;
+  /**
+   * This process is the only one writing to the store (the embedded default): a claim made by
+   * another process, necessarily an earlier run that crashed, is taken over at once.
+   */
+  soleWriter?: boolean;
+  /** Identifies this process in its claims; a new one on every start. */
+  processId?: string;
   /** How long a concurrent request in this process waits for the one executing. */
   inFlightWaitMs?: number;
   /** Turns a business rejection into the response to record; the HTTP layer provides it. */
@@ -194,6 +202,8 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
   const { eventStore, clock } = options;
   const retentionMs = requirePositive('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_MS);
   const staleAfterMs = requirePositive('staleAfterMs', options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+  const processId = options.processId ?? randomUUID();
+  const soleWriter = options.soleWriter ?? false;
   const inFlightWaitMs = requirePositive('inFlightWaitMs', options.inFlightWaitMs ?? DEFAULT_IN_FLIGHT_WAIT_MS);
   const toProblem = options.toProblem ?? defaultToProblem;
   const newAttemptId = options.newAttemptId ?? randomUUID;
@@ -232,18 +242,24 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
           resourceId: request.newResourceId(),
           startedAt: now.toISOString(),
           expiresAt: new Date(now.getTime() + retentionMs).toISOString(),
+          processId,
         },
         retry: false,
       };
     }
     if (record.started.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
-    const retake: Decision = { kind: 'claim', started: { ...record.started, startedAt: now.toISOString() }, retry: true };
+    const retake: Decision = {
+      kind: 'claim',
+      started: { ...record.started, startedAt: now.toISOString(), processId },
+      retry: true,
+    };
     switch (record.state.kind) {
       case 'completed':
         return { kind: 'replay', response: record.state.response };
       case 'abandoned':
         return retake;
       case 'in-progress':
+        if (soleWriter && record.started.processId !== processId) return retake;
         if (now.getTime() - Date.parse(record.started.startedAt) >= staleAfterMs) return retake;
         throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
     }

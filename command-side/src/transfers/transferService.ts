@@ -1,4 +1,4 @@
-import { accountStream, type Movement } from '@folio/shared';
+import { accountStream, transferStream, type Movement } from '@folio/shared';
 import {
   AccountCurrencyMismatchError,
   AccountNotFoundError,
@@ -23,6 +23,11 @@ export const createTransferService = (deps: {
   clock: () => Date;
 }) => ({
   async transfer(transferId: string, request: TransferRequest, run: RunContext, attempt: { retry: boolean }) {
+    if (attempt.retry) {
+      // An earlier run may have finished it: answer with what the log says it was.
+      const ended = await deps.movements.read(transferStream(transferId));
+      if (ended !== undefined) return transferView(transferId, ended.movement, ended.outcome);
+    }
     const [source, destination] = await Promise.all([
       deps.accounts.load(accountStream(request.fromAccountId)),
       deps.accounts.load(accountStream(request.toAccountId)),

@@ -1,0 +1,528 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import {
+  checkLedger,
+  collect,
+  ledgerCatalog,
+  openSqliteEventStore,
+  type LedgerEvent,
+  type LedgerReport,
+  type RecordedEvent,
+} from '@folio/shared';
+
+/**
+ * Acceptance of the write API: "the server is killed with SIGKILL during a transfer load and
+ * restarted; every acknowledged transfer ends completed or compensated; no duplicates; every
+ * invariant of DESIGN holds."
+ *
+ * One scenario (in `before`) drives the real `npm start` process through several SIGKILLs and
+ * restarts on one data directory and records what it saw; each `it` then judges one promise.
+ */
+
+// The compiled test may live in any outDir (dist, dist-crash…): the server is always the normal build.
+const repositoryRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'tsconfig.base.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no repository root above ${import.meta.url}`);
+    dir = parent;
+  }
+  return dir;
+})();
+const mainScript = join(repositoryRoot, 'standalone', 'dist', 'src', 'main.js');
+
+const KILLS = 3;
+const IN_FLIGHT = 32;
+const MIN_ACKS_BEFORE_KILL = 100;
+const MAX_REQUESTS_PER_CYCLE = 5_000;
+const ACCOUNT_COUNT = 10;
+const INITIAL_DEPOSIT = 20_000n;
+const START_TIMEOUT_MS = 15_000;
+const EXIT_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const LOAD_TIMEOUT_MS = 20_000;
+const SETTLE_TIMEOUT_MS = 5_000;
+const REPLAY_SAMPLE = 40;
+
+const INSUFFICIENT_FUNDS = 'urn:folio:problem:insufficient-funds';
+const IN_PROGRESS = 'urn:folio:problem:idempotent-request-in-progress';
+
+/** Seeded, so a failing run can be repeated with FOLIO_CRASH_SEED. */
+const seed = Number(process.env.FOLIO_CRASH_SEED ?? Date.now() % 2 ** 31);
+const random = (() => {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+})();
+const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+
+const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+interface RunningFolio {
+  child: ChildProcess;
+  base: string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Its stdout and stderr lines, quoted when something goes wrong. */
+  output: string[];
+}
+
+const startFolio = async (dataDir: string): Promise<RunningFolio> => {
+  const child = spawn(process.execPath, [mainScript], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FOLIO_DATA_DIR: dataDir, EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  createInterface({ input: child.stderr! }).on('line', (line) => output.push(`stderr: ${line}`));
+  const listening = new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'folio listening' && typeof entry.port === 'number') resolve(entry.port);
+      } catch {
+        // Not every line has to be ours.
+      }
+    });
+    void exit.then(({ code, signal }) =>
+      reject(new Error(`folio exited before listening (code ${code}, signal ${signal}):\n${output.join('\n')}`)),
+    );
+  });
+  try {
+    const port = await within(listening, START_TIMEOUT_MS, 'folio to listen');
+    return { child, base: `http://127.0.0.1:${port}`, exit, output };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+};
+
+const killHard = async (folio: RunningFolio): Promise<void> => {
+  folio.child.kill('SIGKILL');
+  await within(folio.exit, EXIT_TIMEOUT_MS, 'folio to die of SIGKILL');
+};
+
+interface Answer {
+  status: number;
+  body: any;
+  replayed: boolean;
+}
+
+const call = async (base: string, method: string, path: string, body?: unknown, key?: string): Promise<Answer> => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...(key === undefined ? {} : { 'Idempotency-Key': key }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text === '' ? undefined : JSON.parse(text),
+    replayed: response.headers.get('Idempotent-Replayed') === 'true',
+  };
+};
+
+const mustCall = async (base: string, method: string, path: string, body?: unknown, key?: string): Promise<any> => {
+  const answer = await call(base, method, path, body, key);
+  if (answer.status >= 300) throw new Error(`${method} ${path} → ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+};
+
+interface TransferBody {
+  fromAccountId: string;
+  toAccountId: string;
+  amount: string;
+  currency: 'USD';
+  reference: string;
+}
+
+interface Sent {
+  key: string;
+  body: TransferBody;
+}
+
+interface Acknowledged extends Sent {
+  status: number;
+  answer: any;
+  /** Answered only when re-sent after the restart that followed the kill. */
+  afterRestart: boolean;
+}
+
+interface Books {
+  report: LedgerReport;
+  /** Outcome event types per transfer id. */
+  outcomes: Map<string, string[]>;
+  /** Transfer ids per reference (each request carries its idempotency key as reference). */
+  transfersByReference: Map<string, Set<string>>;
+  /** Balances folded from completed movements only: what the books must show if nothing doubled. */
+  balancesFromOutcomes: Map<string, bigint>;
+}
+
+const LEDGER_TYPES = new Set<string>(ledgerCatalog.types);
+
+const readBooks = async (dataDir: string): Promise<Books> => {
+  const store = openSqliteEventStore({ path: join(dataDir, 'events.sqlite'), readonly: true });
+  let events: RecordedEvent[];
+  try {
+    events = await collect(store.readAll());
+  } finally {
+    await store.close();
+  }
+  const outcomes = new Map<string, string[]>();
+  const transfersByReference = new Map<string, Set<string>>();
+  const balancesFromOutcomes = new Map<string, bigint>();
+  const noteReference = (reference: string | undefined, transferId: string) => {
+    const key = reference ?? '(none)';
+    transfersByReference.set(key, (transfersByReference.get(key) ?? new Set()).add(transferId));
+  };
+  const move = (accountId: string, amount: bigint) =>
+    balancesFromOutcomes.set(accountId, (balancesFromOutcomes.get(accountId) ?? 0n) + amount);
+  for (const recorded of events) {
+    if (!LEDGER_TYPES.has(recorded.type)) continue;
+    const event = ledgerCatalog.decode(recorded) as LedgerEvent;
+    switch (event.type) {
+      case 'AccountDebited':
+      case 'AccountCredited':
+        if (event.data.journal.kind === 'transfer' && event.data.journal.leg === 'first') {
+          noteReference(event.data.movement?.reference, event.data.journal.id);
+        }
+        break;
+      case 'TransferCompleted':
+      case 'TransferFailed':
+        outcomes.set(event.data.transferId, [...(outcomes.get(event.data.transferId) ?? []), event.type]);
+        noteReference(event.data.reference, event.data.transferId);
+        if (event.type === 'TransferCompleted') {
+          move(event.data.fromAccountId, -event.data.amount);
+          move(event.data.toAccountId, event.data.amount);
+        }
+        break;
+      case 'DepositCompleted':
+        move(event.data.toAccountId, event.data.amount);
+        move(event.data.fromAccountId, -event.data.amount);
+        break;
+      default:
+        break;
+    }
+  }
+  return { report: checkLedger(events), outcomes, transfersByReference, balancesFromOutcomes };
+};
+
+/** What the scenario saw; the `it`s below judge it. */
+interface Observations {
+  accounts: string[];
+  frozen: string;
+  sent: Map<string, Sent>;
+  acknowledged: Acknowledged[];
+  /** Answers during the load that no account state explains (5xx, unexpected problem types). */
+  unexpectedAnswers: string[];
+  /** Requests that failed while the server was not being killed. */
+  lostWhileAlive: string[];
+  restarts: { openJournalsInLog: number; violations: string[]; serverInTransit: number }[];
+  replayMismatches: string[];
+  replaysChecked: number;
+  /** Cut off by a kill, re-sent after the restart, and still not answered definitively. */
+  stillInProgress: Sent[];
+  cutOff: number;
+  finalBalances: Map<string, { posted: bigint; status: string }>;
+  books?: Books;
+  sigtermExit?: { code: number | null; signal: NodeJS.Signals | null };
+  acksPerCycle: number[];
+}
+
+describe('crash: SIGKILL during a transfer load, then restart (npm start on the embedded store)', function () {
+  this.timeout(55_000);
+
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'folio-transfer-crash-')), 'data');
+  const runId = `${seed.toString(36)}`;
+  let folio: RunningFolio | undefined;
+  const seen: Observations = {
+    accounts: [],
+    frozen: '',
+    sent: new Map(),
+    acknowledged: [],
+    unexpectedAnswers: [],
+    lostWhileAlive: [],
+    restarts: [],
+    replayMismatches: [],
+    replaysChecked: 0,
+    stillInProgress: [],
+    cutOff: 0,
+    finalBalances: new Map(),
+    acksPerCycle: [],
+  };
+
+  /** Checks an answer against what the accounts allow: the load only meets these outcomes. */
+  const judge = (sent: Sent, answer: Answer): string | undefined => {
+    const toFrozen = sent.body.toAccountId === seen.frozen;
+    if (answer.status === 201) {
+      const expected = toFrozen ? 'failed' : 'completed';
+      if (answer.body?.status !== expected) return `${sent.key}: 201 with status ${answer.body?.status}, expected ${expected}`;
+      if (toFrozen && answer.body?.failureReason?.type !== 'account-frozen') {
+        return `${sent.key}: failed for ${JSON.stringify(answer.body?.failureReason)}, expected account-frozen`;
+      }
+      return undefined;
+    }
+    if (answer.status === 422 && answer.body?.type === INSUFFICIENT_FUNDS) return undefined;
+    return `${sent.key}: ${answer.status} ${JSON.stringify(answer.body)}`;
+  };
+
+  const spendable = () => seen.accounts.filter((id) => id !== seen.frozen);
+
+  const nextTransfer = (cycle: number, index: number): Sent => {
+    const key = `crash-${runId}-c${cycle}-t${index}`;
+    const fromAccountId = pick(spendable());
+    // Some go to the frozen account (debit, refused credit, reversal: compensation).
+    const toAccountId = random() < 0.12 ? seen.frozen : pick(spendable().filter((id) => id !== fromAccountId));
+    // Some ask for more than any account holds (insufficient funds).
+    const amount = random() < 0.1 ? between(40_000, 90_000) : between(1, 2_500);
+    const sent = { key, body: { fromAccountId, toAccountId, amount: String(amount), currency: 'USD' as const, reference: key } };
+    seen.sent.set(key, sent);
+    return sent;
+  };
+
+  const acknowledge = (sent: Sent, answer: Answer, afterRestart: boolean) => {
+    const problem = judge(sent, answer);
+    if (problem !== undefined) seen.unexpectedAnswers.push(problem);
+    seen.acknowledged.push({ ...sent, status: answer.status, answer: answer.body, afterRestart });
+  };
+
+  /** Runs the load and SIGKILLs the server at a random moment after enough acknowledgements. */
+  const loadThenKill = async (running: RunningFolio, cycle: number): Promise<Sent[]> => {
+    const killAfter = MIN_ACKS_BEFORE_KILL + between(0, 150);
+    const cutOff: Sent[] = [];
+    let acks = 0;
+    let issued = 0;
+    let killed = false;
+    let killing: Promise<void> | undefined;
+    const kill = () => {
+      killed = true;
+      killing = killHard(running);
+    };
+    const worker = async () => {
+      while (!killed && issued < MAX_REQUESTS_PER_CYCLE) {
+        const sent = nextTransfer(cycle, issued++);
+        let answer: Answer;
+        try {
+          answer = await call(running.base, 'POST', '/v1/transfers', sent.body, sent.key);
+        } catch (error) {
+          if (!killed) seen.lostWhileAlive.push(`${sent.key}: ${String(error)}`);
+          cutOff.push(sent);
+          continue;
+        }
+        acknowledge(sent, answer, false);
+        acks++;
+        // A random delay past the threshold, so the kill lands anywhere in a request's life.
+        if (acks === killAfter) setTimeout(kill, between(0, 15));
+      }
+    };
+    await within(Promise.all(Array.from({ length: IN_FLIGHT }, worker)), LOAD_TIMEOUT_MS, 'the transfer load');
+    if (!killed) kill();
+    await killing;
+    seen.acksPerCycle.push(acks);
+    return cutOff;
+  };
+
+  /** After a restart: nothing left open, old answers replay, cut-off requests get answered. */
+  const checkRestart = async (running: RunningFolio, cutOff: Sent[]) => {
+    // Recovery runs before the server listens, so the log has no open journal by now.
+    const books = await readBooks(dataDir);
+    const restart = { openJournalsInLog: books.report.openJournals, violations: books.report.violations, serverInTransit: -1 };
+    seen.restarts.push(restart);
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const inTransit = await mustCall(running.base, 'GET', '/v1/operations/in-transit');
+      restart.serverInTransit = inTransit.movements.length;
+      if (restart.serverInTransit === 0 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const definite = seen.acknowledged.filter((ack) => ack.status !== 409);
+    const sample = Array.from({ length: Math.min(REPLAY_SAMPLE, definite.length) }, () => pick(definite));
+    await Promise.all(
+      sample.map(async (ack) => {
+        const again = await call(running.base, 'POST', '/v1/transfers', ack.body, ack.key);
+        seen.replaysChecked++;
+        if (again.status !== ack.status || JSON.stringify(again.body) !== JSON.stringify(ack.answer) || !again.replayed) {
+          seen.replayMismatches.push(
+            `${ack.key}: first ${ack.status} ${JSON.stringify(ack.answer)}; again ${again.status} ` +
+              `(replayed: ${again.replayed}) ${JSON.stringify(again.body)}`,
+          );
+        }
+      }),
+    );
+
+    seen.cutOff += cutOff.length;
+    await Promise.all(
+      cutOff.map(async (sent) => {
+        const answer = await call(running.base, 'POST', '/v1/transfers', sent.body, sent.key);
+        if (answer.status === 409 && answer.body?.type === IN_PROGRESS) seen.stillInProgress.push(sent);
+        else acknowledge(sent, answer, true);
+      }),
+    );
+  };
+
+  before(async function () {
+    if (!existsSync(mainScript)) throw new Error(`${mainScript} is missing: build the standalone project first`);
+    folio = await startFolio(dataDir);
+    const base = folio.base;
+    for (let i = 0; i < ACCOUNT_COUNT; i++) {
+      const account = await mustCall(base, 'POST', '/v1/accounts', {
+        ownerId: `crash-owner-${i}`,
+        currency: 'USD',
+        kind: 'customer',
+        // A few may go below zero, down to their limit.
+        ...(i % 4 === 1 ? { overdraftLimit: '3000' } : {}),
+      });
+      seen.accounts.push(account.id);
+      await mustCall(
+        base,
+        'POST',
+        '/v1/deposits',
+        { accountId: account.id, amount: INITIAL_DEPOSIT.toString(), currency: 'USD', reference: `seed-${i}` },
+        `crash-${runId}-deposit-${i}`,
+      );
+    }
+    seen.frozen = seen.accounts[ACCOUNT_COUNT - 1]!;
+    await mustCall(base, 'POST', `/v1/accounts/${seen.frozen}/freeze`, { reason: 'crash test: refuses credits' });
+
+    for (let cycle = 0; cycle < KILLS; cycle++) {
+      const cutOff = await loadThenKill(folio, cycle);
+      folio = await startFolio(dataDir);
+      await checkRestart(folio, cutOff);
+    }
+
+    for (const id of seen.accounts) {
+      const account = await mustCall(folio.base, 'GET', `/v1/accounts/${id}`);
+      seen.finalBalances.set(id, { posted: BigInt(account.balance.posted), status: account.status });
+    }
+    seen.books = await readBooks(dataDir);
+    const stopping = folio;
+    folio = undefined;
+    stopping.child.kill('SIGTERM');
+    seen.sigtermExit = await within(stopping.exit, EXIT_TIMEOUT_MS, 'folio to stop on SIGTERM');
+  });
+
+  after(async () => {
+    if (folio !== undefined) await killHard(folio).catch(() => undefined);
+    rmSync(dirname(dataDir), { recursive: true, force: true });
+  });
+
+  const context = () =>
+    `(seed ${seed}; acknowledgements per cycle ${seen.acksPerCycle.join(', ')}; cut off ${seen.cutOff})`;
+
+  it(`was killed ${KILLS} times mid-load, each time after at least ${MIN_ACKS_BEFORE_KILL} acknowledgements`, () => {
+    expect(seen.acksPerCycle, context()).to.have.length(KILLS);
+    for (const acks of seen.acksPerCycle) expect(acks, context()).to.be.at.least(MIN_ACKS_BEFORE_KILL);
+    expect(seen.lostWhileAlive, 'requests lost while the server was up').to.deep.equal([]);
+  });
+
+  it('answers every transfer 201 completed, 201 failed (frozen destination) or 422 insufficient funds', () => {
+    expect(seen.unexpectedAnswers, context()).to.deep.equal([]);
+    const statuses = new Set(
+      seen.acknowledged.map((ack) => `${ack.status}:${ack.status === 201 ? ack.answer?.status : ack.answer?.type}`),
+    );
+    // The load must really have exercised completion, compensation and refusal.
+    expect([...statuses].sort(), context()).to.include.members(['201:completed', '201:failed', `422:${INSUFFICIENT_FUNDS}`]);
+  });
+
+  it('comes back after every SIGKILL with every interrupted movement finished before it listens', () => {
+    expect(seen.restarts, context()).to.have.length(KILLS);
+    for (const [index, restart] of seen.restarts.entries()) {
+      expect(restart.openJournalsInLog, `open journals in the log after restart ${index + 1}`).to.equal(0);
+      expect(restart.violations, `violations after restart ${index + 1}`).to.deep.equal([]);
+      expect(restart.serverInTransit, `movements the server still reports in transit after restart ${index + 1}`).to.equal(0);
+    }
+  });
+
+  it('replays acknowledged answers identically, with Idempotent-Replayed: true, after each restart', () => {
+    expect(seen.replaysChecked, context()).to.be.greaterThan(0);
+    expect(seen.replayMismatches, context()).to.deep.equal([]);
+  });
+
+  it('answers definitively a request cut off by the kill when it is re-sent after the restart', () => {
+    // The process that claimed its key is dead; "in progress" can only be a stale claim.
+    expect(seen.cutOff, context()).to.be.greaterThan(0);
+    const keys = seen.stillInProgress.map((sent) => sent.key);
+    expect(
+      keys.length,
+      `${keys.length} of ${seen.cutOff} cut-off requests re-sent after the restart were answered 409 ` +
+        `idempotent-request-in-progress (e.g. ${keys.slice(0, 3).join(', ')}) ${context()}`,
+    ).to.equal(0);
+  });
+
+  it('keeps invariants 1–3 over the whole log: balanced journals, Σ balances + in transit = 0, no overdraft', () => {
+    const { report } = seen.books!;
+    expect(report.violations, context()).to.deep.equal([]);
+    expect(report.openJournals, 'journals left open').to.equal(0);
+    for (const [currency, amount] of report.inTransit) expect(amount, `${currency} in transit`).to.equal(0n);
+    expect(report.completedJournals).to.be.greaterThan(0);
+  });
+
+  it('ends every acknowledged transfer exactly once (completed or compensated) and never duplicates a request', () => {
+    const { outcomes, transfersByReference } = seen.books!;
+    const problems: string[] = [];
+    for (const [id, types] of outcomes) if (types.length !== 1) problems.push(`transfer ${id} has outcomes ${types.join(', ')}`);
+    for (const [reference, ids] of transfersByReference) {
+      if (!seen.sent.has(reference)) problems.push(`transfer(s) ${[...ids].join(', ')} with unknown reference ${reference}`);
+      if (ids.size > 1) problems.push(`request ${reference} made ${ids.size} transfers: ${[...ids].join(', ')}`);
+    }
+    for (const ack of seen.acknowledged) {
+      const made = transfersByReference.get(ack.key);
+      if (ack.status === 201) {
+        const ended = outcomes.get(ack.answer.id) ?? [];
+        const expected = ack.answer.status === 'completed' ? 'TransferCompleted' : 'TransferFailed';
+        if (ended.length !== 1 || ended[0] !== expected) {
+          problems.push(`${ack.key}: answered ${ack.answer.status} (${ack.answer.id}), log has [${ended.join(', ')}]`);
+        }
+        if (made === undefined || made.size !== 1 || !made.has(ack.answer.id)) {
+          problems.push(`${ack.key}: answered transfer ${ack.answer.id}, log has [${[...(made ?? [])].join(', ')}]`);
+        }
+      } else if (made !== undefined) {
+        problems.push(`${ack.key}: answered ${ack.status} but the log has transfer(s) ${[...made].join(', ')}`);
+      }
+    }
+    expect(problems, context()).to.deep.equal([]);
+  });
+
+  it('serves the balances the log adds up to, and money moved only by completed movements', () => {
+    const { report, balancesFromOutcomes } = seen.books!;
+    for (const id of seen.accounts) {
+      const served = seen.finalBalances.get(id)!;
+      expect(served.posted, `GET /v1/accounts/${id} vs the log`).to.equal(report.balances.get(id)?.balance);
+      expect(served.posted, `account ${id} vs completed movements`).to.equal(balancesFromOutcomes.get(id) ?? 0n);
+    }
+    expect(seen.finalBalances.get(seen.frozen)?.status).to.equal('frozen');
+    expect(seen.finalBalances.get(seen.frozen)?.posted).to.equal(INITIAL_DEPOSIT);
+  });
+
+  it('stops cleanly on SIGTERM after the last restart', () => {
+    expect(seen.sigtermExit).to.deep.equal({ code: 0, signal: null });
+  });
+});
