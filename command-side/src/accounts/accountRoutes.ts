@@ -57,9 +57,8 @@ export const accountRoutes = (deps: WriteApiDependencies): Router => {
       required: false,
       callerOf: deps.callerOf,
       resourceIdFactory: deps.ids.nextId,
-      validate: (request) => void parseRequest(openAccountSchema, request.body, 'body'),
-      handle: async (request, accountId) => {
-        const body = parseRequest(openAccountSchema, request.body, 'body');
+      parse: (request) => parseRequest(openAccountSchema, request.body, 'body'),
+      handle: async (request, body, accountId) => {
         const result = await accounts.handle(
           accountStream(accountId),
           {
@@ -91,15 +90,14 @@ export const accountRoutes = (deps: WriteApiDependencies): Router => {
         required: false,
         callerOf: deps.callerOf,
         resourceIdFactory: deps.ids.nextId,
-        validate: (request: Request) => {
+        parse: (request: Request) => {
           const { id } = parseRequest(accountParamsSchema, request.params, 'params');
-          lifecycleCommand(action, id, request.body);
+          return { id, command: lifecycleCommand(action, id, request.body) };
         },
-        handle: async (request, commandId) => {
-          const { id } = parseRequest(accountParamsSchema, request.params, 'params');
+        handle: async (request, { id, command }, commandId) => {
           const result = await accounts.handle(
             accountStream(id),
-            lifecycleCommand(action, id, request.body),
+            command,
             commandContextOf(deps, request, request.res!, `${action}-${commandId}`),
           );
           if (!result.state.exists) throw new AccountNotFoundError(id);
@@ -115,7 +113,7 @@ export const accountRoutes = (deps: WriteApiDependencies): Router => {
 
   router.get('/v1/accounts/:id', async (request, response) => {
     const { id } = parseRequest(accountParamsSchema, request.params, 'params');
-    const { state, revision, position } = await accounts.load(accountStream(id));
+    const { state, revision, position } = await accounts.load(accountStream(id), { fresh: true });
     if (!state.exists) throw new AccountNotFoundError(id);
     response.set('ETag', accountETag(revision)).json(accountView(state, revision, position));
   });

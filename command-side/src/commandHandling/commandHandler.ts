@@ -66,8 +66,12 @@ export interface CommandHandler<State, Command> {
     context: CommandContext,
     options?: HandleOptions,
   ): Promise<CommandResult<State>>;
-  /** The stream's current state (folded from the log, cached). */
-  load(streamName: string): Promise<StreamState<State>>;
+  /**
+   * The stream's state, folded from the log and cached. The cache is trusted unless `fresh` is
+   * asked for (then whatever was appended since, by any process, is folded in first): a decision
+   * on a stale state fails its revision check and is made again on fresh state.
+   */
+  load(streamName: string, options?: { fresh?: boolean }): Promise<StreamState<State>>;
 }
 
 interface Pending<Command, State> {
@@ -115,9 +119,10 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     }
   };
 
-  /** The cached state, caught up with whatever was appended since (by any process). */
-  const load = async (streamName: string): Promise<StreamState<State>> => {
-    const entry = cache.get(streamName) ?? {
+  const load = async (streamName: string, loadOptions: { fresh?: boolean } = {}): Promise<StreamState<State>> => {
+    const cached = cache.get(streamName);
+    if (cached !== undefined && !loadOptions.fresh) return cached;
+    const entry = cached ?? {
       state: decider.initialState(),
       revision: undefined,
       position: undefined,

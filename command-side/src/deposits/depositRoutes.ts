@@ -54,9 +54,8 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
       required: true,
       callerOf: deps.callerOf,
       resourceIdFactory: deps.ids.nextId,
-      validate: (request) => void parseRequest(depositSchema, request.body, 'body'),
-      handle: async (request, depositId, attempt) => {
-        const body = parseRequest(depositSchema, request.body, 'body');
+      parse: (request) => parseRequest(depositSchema, request.body, 'body'),
+      handle: async (request, body, depositId, attempt) => {
         const headers = { Location: `/v1/deposits/${depositId}` };
         if (attempt.retry) {
           // An earlier run may have finished it: answer with what the log says it was.

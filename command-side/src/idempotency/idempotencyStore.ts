@@ -339,10 +339,14 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     return recordCompletion(execution, claimRevision, response);
   };
 
-  const executeDurably = async (streamName: string, request: ExecuteRequest): Promise<IdempotentOutcome> => {
+  const executeDurably = async (streamName: string, given: ExecuteRequest): Promise<IdempotentOutcome> => {
     const attemptId = newAttemptId();
+    // One id per execution, however many rounds it takes to claim the key.
+    let minted: string | undefined;
+    const request = { ...given, newResourceId: () => (minted ??= given.newResourceId()) };
     for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
-      const record = await readRecord(streamName);
+      // Most keys are new: claim first and read only if the stream turns out to exist.
+      const record = round === 0 ? undefined : await readRecord(streamName);
       const decision = decide(record, request, clock());
       if (decision.kind === 'replay') return outcomeOf(decision.response, true);
       const execution: Execution = {

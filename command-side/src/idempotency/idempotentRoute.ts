@@ -14,17 +14,20 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
 
-export interface IdempotentHandlerOptions {
+export interface IdempotentHandlerOptions<Input> {
   store: IdempotencyStore;
   /** Money-moving routes require a key; the others accept one. */
   required: boolean;
   /** Keys are scoped per caller: two callers may use the same key independently. */
   callerOf: (req: Request) => string;
   resourceIdFactory: () => string;
-  /** Input validation, run before the key is claimed so that a rejected input leaves it unused. */
-  validate?: (req: Request) => void | Promise<void>;
+  /**
+   * Validates the request into the handler's input, before the key is claimed, so that a
+   * rejected input leaves the key unused.
+   */
+  parse: (req: Request) => Input;
   /** `retry`: an earlier execution of this key may have done part of the work (see the store). */
-  handle: (req: Request, resourceId: string, attempt: { retry: boolean }) => Promise<IdempotentResponse>;
+  handle: (req: Request, input: Input, resourceId: string, attempt: { retry: boolean }) => Promise<IdempotentResponse>;
 }
 
 const readKey = (req: Request, required: boolean): string | undefined => {
@@ -49,12 +52,12 @@ const send = (res: Response, response: IdempotentResponse, replayed: boolean): v
 };
 
 export const idempotentHandler =
-  (options: IdempotentHandlerOptions): RequestHandler =>
+  <Input>(options: IdempotentHandlerOptions<Input>): RequestHandler =>
   async (req, res) => {
     const key = readKey(req, options.required);
-    await options.validate?.(req);
+    const input = options.parse(req);
     if (key === undefined) {
-      send(res, await options.handle(req, options.resourceIdFactory(), { retry: false }), false);
+      send(res, await options.handle(req, input, options.resourceIdFactory(), { retry: false }), false);
       return;
     }
     try {
@@ -63,7 +66,7 @@ export const idempotentHandler =
         key,
         fingerprint: fingerprintRequest(req.method, req.originalUrl, req.body),
         newResourceId: options.resourceIdFactory,
-        run: (resourceId, attempt) => options.handle(req, resourceId, attempt),
+        run: (resourceId, attempt) => options.handle(req, input, resourceId, attempt),
       });
       send(res, outcome, outcome.replayed);
     } catch (error) {

@@ -1,4 +1,7 @@
+import { z } from 'zod';
 import {
+  bigintString,
+  journalRefSchema,
   ledgerCatalog,
   type GlobalPosition,
   type JournalKind,
@@ -22,6 +25,9 @@ export interface OpenJournal {
   inTransit: bigint;
 }
 
+/** What a later leg contributes: its journal and amount (the full decode is for first legs). */
+const laterLegSchema = z.object({ journal: journalRefSchema, amount: bigintString });
+
 const TRACKED_TYPES = new Set([
   'AccountDebited',
   'AccountCredited',
@@ -42,6 +48,14 @@ export const createOpenJournals = () => {
   return {
     apply(recorded: RecordedEvent): void {
       if (!TRACKED_TYPES.has(recorded.type)) return;
+      const leg = (recorded.data.journal as { leg?: unknown } | undefined)?.leg;
+      if (leg === 'second' || leg === 'reversal') {
+        // Most of the log; only its journal and amount matter here.
+        const { journal, amount } = laterLegSchema.parse(recorded.data);
+        const journalState = open.get(keyOf(journal.kind, journal.id));
+        if (journalState !== undefined) journalState.inTransit += recorded.type === 'AccountDebited' ? amount : -amount;
+        return;
+      }
       const event = ledgerCatalog.decode(recorded) as LedgerEvent;
       switch (event.type) {
         case 'AccountDebited':

@@ -60,9 +60,8 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
       required: true,
       callerOf: deps.callerOf,
       resourceIdFactory: deps.ids.nextId,
-      validate: (request) => void parseRequest(transferRequestSchema, request.body, 'body'),
-      handle: async (request, transferId, attempt) => {
-        const body = parseRequest(transferRequestSchema, request.body, 'body');
+      parse: (request) => parseRequest(transferRequestSchema, request.body, 'body'),
+      handle: async (request, body, transferId, attempt) => {
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
         const view = await transfers.transfer(transferId, body, run, attempt);
         return { status: 201, body: view, headers: { Location: `/v1/transfers/${transferId}` } };
@@ -79,9 +78,8 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
       callerOf: deps.callerOf,
       // The batch's id is the first of a block: item i is transfer `first + i`, the same on a retry.
       resourceIdFactory: () => deps.ids.reserve(MAX_BATCH_TRANSFERS).toString(),
-      validate: (request) => void parseRequest(batchSchema, request.body, 'body'),
-      handle: async (request, firstId, attempt) => {
-        const { transfers: items } = parseRequest(batchSchema, request.body, 'body');
+      parse: (request) => parseRequest(batchSchema, request.body, 'body'),
+      handle: async (request, { transfers: items }, firstId, attempt) => {
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
         const instance = request.originalUrl.split('?', 1)[0]!;
         const results = await Promise.all(

@@ -32,21 +32,22 @@ describe('idempotent express handler', () => {
   let gate: Deferred<void> | undefined;
   let minted: number;
 
-  const start = async (handlerOptions: Partial<IdempotentHandlerOptions> = {}, inFlightWaitMs = 5_000) => {
+  type Input = { amount: string; from?: string };
+  const start = async (handlerOptions: Partial<IdempotentHandlerOptions<Input>> = {}, inFlightWaitMs = 5_000) => {
     const store = createIdempotencyStore({ eventStore: temp.eventStore, clock: () => new Date(), inFlightWaitMs });
-    const options: IdempotentHandlerOptions = {
+    const options: IdempotentHandlerOptions<Input> = {
       store,
       required: true,
       callerOf: (req) => req.get('x-caller') ?? 'anonymous',
       resourceIdFactory: () => `tr-${++minted}`,
-      validate: (req) => {
-        const body = req.body as { amount?: unknown } | undefined;
+      parse: (req) => {
+        const body = req.body as { amount?: unknown; from?: string } | undefined;
         if (typeof body?.amount !== 'string') throw new ValidationError('amount must be a string of minor units');
+        return { amount: body.amount, ...(body.from === undefined ? {} : { from: body.from }) };
       },
-      handle: async (req, resourceId) => {
+      handle: async (_req, { amount, from }, resourceId) => {
         calls.push(resourceId);
         await gate?.promise;
-        const { amount, from } = req.body as { amount: string; from?: string };
         if (from === 'frozen') throw new AccountFrozenError('account frozen is frozen');
         return {
           status: 201,
