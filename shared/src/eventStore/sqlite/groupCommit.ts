@@ -2,7 +2,7 @@
  * Group commit: requests that arrive within one turn of the event loop are handed together to
  * `commitBatch`, which runs them in one transaction (one fsync). Each request keeps its own
  * outcome: `commitBatch` returns, per request, either a result or the error that request alone
- * failed with. If the whole batch throws (the commit itself failed), every request gets that error.
+ * failed with. If the whole batch throws (a write or the commit failed), every request gets that error.
  */
 export type BatchOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
