@@ -16,3 +16,5 @@ export * from './http/jsonBody.js';
 export * from './http/validation.js';
 export * from './http/wireSchemas.js';
 export * from './http/correlation.js';
+export * from './documents/documentStore.js';
+export * from './search/searchIndex.js';

@@ -1,0 +1,98 @@
+/**
+ * The document store port: where read models and projection checkpoints live. Two adapters
+ * implement it (embedded SQLite, MongoDB) and both must pass the same contract suite
+ * (`describeDocumentStoreContract` in `@folio/shared/testing`).
+ *
+ * Documents are JSON objects with a string `_id`; every value survives a round trip exactly as
+ * JSON does. Money and positions are decimal strings inside documents (never numbers), so no
+ * adapter can round them; a field compared or sorted as a number is stored as a zero-padded
+ * string (see `sortableBigint`).
+ */
+import type { JsonObject, JsonValue } from '../eventStore/eventStore.js';
+
+export type Document = JsonObject & { _id: string };
+
+/** Equality on top-level fields; combined with AND. */
+export type Where = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface FindOptions {
+  where?: Where;
+  /** One top-level field to order by; `_id` breaks ties, in the same direction. */
+  orderBy?: { field: string; direction: 'asc' | 'desc' };
+  /** At most this many documents (default 100, at most 1000). */
+  limit?: number;
+  /** Keyset pagination: the `cursor` of the previous page's last document. */
+  after?: string;
+}
+
+export interface FoundPage<D extends Document> {
+  items: D[];
+  /** Present when more documents follow: pass it as `after` for the next page. */
+  nextCursor?: string;
+}
+
+/** Reads and writes inside one transaction: reads see the transaction's own writes. */
+export interface DocumentSession {
+  get<D extends Document>(collection: string, id: string): Promise<D | undefined>;
+  /** Inserts or replaces the whole document. */
+  put(collection: string, document: Document): Promise<void>;
+  delete(collection: string, id: string): Promise<void>;
+}
+
+export interface DocumentStore {
+  /** Which adapter this is (`'sqlite'`, `'mongodb'`). */
+  readonly kind: string;
+
+  /**
+   * Runs `work` in one transaction: all its writes commit together or none does (SQLite
+   * transaction; MongoDB multi-document transaction on a replica set). `work` must not keep the
+   * session after it returns. A failure inside rolls everything back and is rethrown.
+   */
+  withTransaction<T>(work: (session: DocumentSession) => Promise<T>): Promise<T>;
+
+  get<D extends Document>(collection: string, id: string): Promise<D | undefined>;
+
+  find<D extends Document>(collection: string, options?: FindOptions): Promise<FoundPage<D>>;
+
+  count(collection: string, where?: Where): Promise<number>;
+
+  /** Makes `where`/`orderBy` on these fields fast. Idempotent. */
+  ensureIndex(collection: string, fields: readonly string[]): Promise<void>;
+
+  /** Collections whose name starts with `prefix`. */
+  listCollections(prefix?: string): Promise<string[]>;
+
+  dropCollection(collection: string): Promise<void>;
+
+  /**
+   * Atomically replaces `to` with `from` (which disappears): how a rebuilt read model takes the
+   * live one's place with no moment where readers see neither.
+   */
+  renameCollection(from: string, to: string): Promise<void>;
+
+  /**
+   * SHA-256 over the canonical JSON (keys sorted) of every document in `_id` order: equal
+   * checksums mean equal collections, whichever adapter computed them.
+   */
+  checksum(collection: string): Promise<string>;
+
+  close(): Promise<void>;
+}
+
+/** Width of the zero-padded form of a bigint: 19 digits hold every 64-bit magnitude. */
+const SORTABLE_DIGITS = 19;
+const OFFSET = 10n ** BigInt(SORTABLE_DIGITS);
+
+/**
+ * A bigint as a fixed-width string that sorts like the number, negatives included: stored
+ * beside an exact value so a string index can order and range over it.
+ */
+export const sortableBigint = (value: bigint): string => {
+  if (value <= -OFFSET || value >= OFFSET) throw new RangeError(`${value} has more than ${SORTABLE_DIGITS} digits`);
+  return value < 0n
+    ? `-${(OFFSET + value).toString().padStart(SORTABLE_DIGITS, '0')}`
+    : `0${value.toString().padStart(SORTABLE_DIGITS, '0')}`;
+};
+
+export const isDocument = (value: JsonValue): value is Document =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value._id === 'string';
