@@ -18,3 +18,5 @@ export * from './http/wireSchemas.js';
 export * from './http/correlation.js';
 export * from './documents/documentStore.js';
 export * from './search/searchIndex.js';
+export * from './documents/sqliteDocumentStore.js';
+export * from './documents/mongoDocumentStore.js';

@@ -1,2 +1,3 @@
 export { describeEventStoreContract } from './eventStoreContract.js';
 export type { EventStoreContractFactory } from './eventStoreContractFactory.js';
+export { describeDocumentStoreContract, type DocumentStoreContractFactory } from './documentStoreContract.js';

@@ -1,0 +1,4 @@
+export * from './projections.js';
+export * from './runtime/projection.js';
+export * from './runtime/projector.js';
+export * from './balances/balancesProjection.js';

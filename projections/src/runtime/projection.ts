@@ -1,0 +1,34 @@
+import type { DocumentSession, EventFilter, RecordedEvent } from '@folio/shared';
+
+/** Writes a read model: the part of a projection that knows its collections. */
+export interface ProjectionHandler {
+  /**
+   * Applies events, strictly in log order, inside the transaction that also stores the
+   * projector's checkpoint. Must be idempotent: every document remembers the position of the
+   * last event applied to it and ignores events at or before it, so a batch replayed after a
+   * crash leaves the same result.
+   */
+  handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void>;
+}
+
+/**
+ * A read model built from the log. Its collections are named `<name>_<role>_v<version>`; a
+ * rebuild writes the same roles under other names and then takes the live ones' place.
+ */
+export interface ProjectionDefinition {
+  name: string;
+  /** Bumped when the read model's shape changes. */
+  version: number;
+  /** The events it reads; the subscription skips everything else. */
+  filter: EventFilter;
+  roles: readonly string[];
+  /** Indexes per role that the query side needs, created before the first batch. */
+  indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
+  create(collections: Readonly<Record<string, string>>): ProjectionHandler;
+}
+
+export const liveCollections = (definition: ProjectionDefinition): Record<string, string> =>
+  Object.fromEntries(definition.roles.map((role) => [role, `${definition.name}_${role}_v${definition.version}`]));
+
+/** Where projectors keep their checkpoints (one document per projector). */
+export const CHECKPOINTS_COLLECTION = 'projection_checkpoints';

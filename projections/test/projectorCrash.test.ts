@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { expect } from 'chai';
+import { openSqliteDocumentStore, openSqliteEventStore } from '@folio/shared';
+import { balancesProjection } from '../src/balances/balancesProjection.js';
+import { liveCollections } from '../src/runtime/projection.js';
+import { createProjector } from '../src/runtime/projector.js';
+import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+
+const projectorScript = new URL('./fixtures/projectorProcess.js', import.meta.url).pathname;
+
+/** Runs the projector process; kills it with SIGKILL once it has committed past `killAfter`. */
+const runProjector = (logPath: string, documentsPath: string, killAfter?: bigint) =>
+  new Promise<{ killed: boolean; lastPosition: bigint | undefined }>((resolve, reject) => {
+    const child = spawn(process.execPath, [projectorScript, logPath, documentsPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let lastPosition: bigint | undefined;
+    let killed = false;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const [what, position] = line.split(' ');
+      lastPosition = BigInt(position!);
+      if (what === 'position' && killAfter !== undefined && lastPosition > killAfter && !killed) {
+        killed = child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', () => resolve({ killed, lastPosition }));
+  });
+
+describe('projector crash safety', function () {
+  this.timeout(60_000);
+
+  it('killed with SIGKILL mid catch-up and restarted, ends with read models equal to a clean rebuild', async () => {
+    const logPath = tempPath('folio-projector-crash-', 'events.sqlite');
+    const log = openSqliteEventStore({ path: logPath });
+    await writeLedgerHistory(log, { accounts: 12, transfers: 600 });
+    const head = (await log.headPosition())!;
+
+    const documentsPath = tempPath('folio-projector-crash-', 'readmodels.sqlite');
+    const first = await runProjector(logPath, documentsPath, head / 4n);
+    expect(first.killed, 'killed mid catch-up').to.equal(true);
+    const second = await runProjector(logPath, documentsPath, head / 2n);
+    expect(second.killed, 'killed again, later').to.equal(true);
+    const last = await runProjector(logPath, documentsPath);
+    expect(last.lastPosition).to.equal(head);
+
+    const rebuiltPath = tempPath('folio-projector-crash-', 'rebuilt.sqlite');
+    const rebuilt = openSqliteDocumentStore({ path: rebuiltPath });
+    const clean = createProjector({ eventStore: log, documents: rebuilt, definition: balancesProjection });
+    await clean.start();
+    await clean.stop();
+
+    const survivor = openSqliteDocumentStore({ path: documentsPath });
+    for (const collection of Object.values(liveCollections(balancesProjection))) {
+      expect(await survivor.checksum(collection), collection).to.equal(await rebuilt.checksum(collection));
+    }
+    await Promise.all([survivor.close(), rebuilt.close(), log.close()]);
+  });
+});

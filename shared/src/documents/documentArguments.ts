@@ -1,0 +1,268 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { isJsonObject } from '../eventStore/argumentChecks.js';
+import { InvalidArgumentError } from '../eventStore/errors.js';
+import type { Document, FindOptions, FoundPage, Where } from './documentStore.js';
+
+/**
+ * What both document store adapters share so that they accept, reject, order and page exactly
+ * alike: argument checks (run before any I/O), the `find` plan, cursors and the checksum.
+ */
+
+/**
+ * Collection names become SQLite table names and MongoDB collection names, and field names go
+ * into SQL JSON paths and MongoDB filters: only these shapes are ever put there.
+ */
+const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+export const requireCollectionName = (name: unknown): string => {
+  if (typeof name !== 'string' || !COLLECTION_NAME.test(name)) {
+    throw new InvalidArgumentError(
+      `collection name ${JSON.stringify(name)} is invalid (a letter, then up to 99 letters, digits, '_' or '-')`,
+    );
+  }
+  // SQLite reserves these table names for itself.
+  if (name.toLowerCase().startsWith('sqlite_')) {
+    throw new InvalidArgumentError(`collection name ${name} is reserved`);
+  }
+  return name;
+};
+
+export const requireFieldName = (name: unknown): string => {
+  if (typeof name !== 'string' || !FIELD_NAME.test(name)) {
+    throw new InvalidArgumentError(
+      `field name ${JSON.stringify(name)} is invalid (a letter or '_', then up to 99 letters, digits or '_')`,
+    );
+  }
+  return name;
+};
+
+export const requireDocumentId = (id: unknown): string => {
+  if (typeof id !== 'string') throw new InvalidArgumentError(`a document id is a string, got ${typeof id}`);
+  return id;
+};
+
+export type WhereValue = string | number | boolean | null;
+
+export const requireWhere = (where: Where | undefined): [string, WhereValue][] => {
+  if (where === undefined) return [];
+  if (!isJsonObject(where)) throw new InvalidArgumentError('where must be an object of field values');
+  return Object.entries(where).map(([field, value]) => {
+    requireFieldName(field);
+    const scalar =
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value));
+    if (!scalar) throw new InvalidArgumentError(`where.${field} must be a string, a finite number, a boolean or null`);
+    if (field === '_id' && typeof value !== 'string') throw new InvalidArgumentError('where._id must be a string');
+    return [field, value];
+  });
+};
+
+export interface IndexFields {
+  /** The fields as given, in order. */
+  fields: string[];
+  /** The indexed keys: the fields then `_id`, which breaks ties in every `find` order. */
+  keys: string[];
+}
+
+export const requireIndexFields = (fields: readonly string[]): IndexFields => {
+  if (!Array.isArray(fields) || fields.length === 0) {
+    throw new InvalidArgumentError('an index needs at least one field');
+  }
+  fields.forEach(requireFieldName);
+  if (new Set(fields).size !== fields.length) throw new InvalidArgumentError('an index names each field once');
+  return { fields: [...fields], keys: fields.includes('_id') ? [...fields] : [...fields, '_id'] };
+};
+
+/** The only values `orderBy` fields may hold: they sort alike in SQLite and MongoDB (null < numbers < strings). */
+export type SortValue = string | number | null;
+
+export interface Order {
+  field: string;
+  direction: 'asc' | 'desc';
+}
+
+export interface FindPlan {
+  where: [string, WhereValue][];
+  order: Order;
+  limit: number;
+  /** The last document of the previous page: the page starts strictly after it. */
+  after?: { value: SortValue; id: string };
+}
+
+const requireLimit = (limit: number | undefined): number => {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${String(limit)}`);
+  }
+  return limit;
+};
+
+const requireOrder = (orderBy: FindOptions['orderBy']): Order => {
+  if (orderBy === undefined) return { field: '_id', direction: 'asc' };
+  if (orderBy.direction !== 'asc' && orderBy.direction !== 'desc') {
+    throw new InvalidArgumentError(`orderBy.direction must be 'asc' or 'desc', got ${String(orderBy.direction)}`);
+  }
+  return { field: requireFieldName(orderBy.field), direction: orderBy.direction };
+};
+
+const isSortValue = (value: unknown): value is SortValue =>
+  value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+
+/** The cursor names its order, so a cursor passed with another `orderBy` is refused, not misread. */
+const encodeCursor = (order: Order, value: SortValue, id: string): string =>
+  Buffer.from(JSON.stringify([order.field, order.direction, value, id]), 'utf8').toString('base64url');
+
+const decodeCursor = (cursor: unknown, order: Order): { value: SortValue; id: string } => {
+  let decoded: unknown;
+  try {
+    if (typeof cursor !== 'string') throw new TypeError('not a string');
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError('after is not a cursor returned by find', { cause: error });
+  }
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 4 ||
+    typeof decoded[0] !== 'string' ||
+    typeof decoded[3] !== 'string' ||
+    !isSortValue(decoded[2])
+  ) {
+    throw new InvalidArgumentError('after is not a cursor returned by find');
+  }
+  const [field, direction, value, id] = decoded as [string, string, SortValue, string];
+  if (field !== order.field || direction !== order.direction) {
+    throw new InvalidArgumentError(
+      `after is a cursor for orderBy ${field} ${direction}, not ${order.field} ${order.direction}`,
+    );
+  }
+  return { value, id };
+};
+
+export const planFind = (options: FindOptions = {}): FindPlan => {
+  const order = requireOrder(options.orderBy);
+  const plan: FindPlan = { where: requireWhere(options.where), order, limit: requireLimit(options.limit) };
+  if (options.after !== undefined) plan.after = decodeCursor(options.after, order);
+  return plan;
+};
+
+/** A document's value in the `orderBy` field; a missing field sorts as null, as in MongoDB. */
+export const sortValueOf = (document: Document, field: string): SortValue => {
+  const value = field === '_id' ? document._id : document[field];
+  if (value === undefined) return null;
+  if (!isSortValue(value)) {
+    throw new InvalidArgumentError(
+      `document ${document._id} holds ${JSON.stringify(value)} in orderBy field ${field}: ` +
+        'only strings, numbers and null order the same in every adapter',
+    );
+  }
+  return value;
+};
+
+/** Builds the page from up to `limit + 1` documents in order: the extra one only says more follow. */
+export const pageOf = <D extends Document>(documents: D[], plan: FindPlan): FoundPage<D> => {
+  if (documents.length <= plan.limit) return { items: documents };
+  const items = documents.slice(0, plan.limit);
+  const last = items[items.length - 1]!;
+  return { items, nextCursor: encodeCursor(plan.order, sortValueOf(last, plan.order.field), last._id) };
+};
+
+/** In `u` mode a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * The document as JSON text, exactly what `JSON.stringify` makes of it (dates become strings,
+ * undefined members vanish): both adapters store this, so they store the same thing. What
+ * MongoDB would refuse, read as an operator or silently alter (BSON strings are UTF-8, so a lone
+ * surrogate would not come back) is refused here for both.
+ */
+export const serializeDocument = (document: unknown): { id: string; json: string } => {
+  if (!isJsonObject(document)) throw new InvalidArgumentError('a document must be a JSON object');
+  if (typeof document._id !== 'string') throw new InvalidArgumentError('a document needs a string _id');
+  let json: string;
+  try {
+    json = JSON.stringify(document, (key: string, value: unknown) => {
+      if (key.startsWith('$') || key.includes('\u0000') || LONE_SURROGATE.test(key)) {
+        throw new InvalidArgumentError(`field name ${JSON.stringify(key)} is not allowed in a document`);
+      }
+      if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
+        throw new InvalidArgumentError(`document ${String(document._id)} holds a string that is not valid Unicode`);
+      }
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    const reason = (error as Error).message;
+    throw new InvalidArgumentError(`document ${document._id} is not serializable as JSON: ${reason}`, { cause: error });
+  }
+  return { id: document._id, json };
+};
+
+/** JSON with every object's keys sorted (by UTF-16 code units), so equal values give equal text. */
+export const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
+};
+
+/** The `checksum` of the port: SHA-256 (hex) over each document's canonical JSON plus a newline, in `_id` order. */
+export const createChecksum = (): { add(document: unknown): void; digest(): string } => {
+  const hash = createHash('sha256');
+  return {
+    add(document) {
+      hash.update(canonicalJson(document), 'utf8');
+      hash.update('\n', 'utf8');
+    },
+    digest: () => hash.digest('hex'),
+  };
+};
+
+/**
+ * Marks the async context of a running transaction: from there, starting another transaction or
+ * changing collections would wait on (SQLite) or conflict with (MongoDB) the one running, so it
+ * is refused instead.
+ */
+export const createTransactionScope = () => {
+  // A holder rather than a flag: work scheduled from inside may run after the transaction ended.
+  const inside = new AsyncLocalStorage<{ running: boolean }>();
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      const transaction = { running: true };
+      try {
+        return await inside.run(transaction, work);
+      } finally {
+        transaction.running = false;
+      }
+    },
+    refuseInside(what: string): void {
+      if (inside.getStore()?.running === true) {
+        throw new InvalidArgumentError(`${what} cannot run inside withTransaction: use the session, or run it after`);
+      }
+    },
+  };
+};
+
+/** Lets a session refuse use after its transaction ended. */
+export const createSessionGuard = () => {
+  let open = true;
+  return {
+    check(): void {
+      if (!open) throw new InvalidArgumentError('a DocumentSession was used after its transaction ended');
+    },
+    close(): void {
+      open = false;
+    },
+  };
+};

@@ -1,0 +1,266 @@
+import { MongoClient, MongoServerError, type ClientSession, type Filter, type TransactionOptions } from 'mongodb';
+import { InvalidArgumentError } from '../eventStore/errors.js';
+import type { Document, DocumentSession, DocumentStore, FindOptions, FoundPage, Where } from './documentStore.js';
+import {
+  createChecksum,
+  createSessionGuard,
+  createTransactionScope,
+  pageOf,
+  planFind,
+  requireCollectionName,
+  requireDocumentId,
+  requireIndexFields,
+  requireWhere,
+  serializeDocument,
+  type FindPlan,
+  type WhereValue,
+} from './documentArguments.js';
+import { toPortError } from './mongoErrorMapping.js';
+
+export interface MongoDocumentStoreOptions {
+  /** A MongoDB connection string. The deployment must be a replica set (a single node will do). */
+  url: string;
+  database: string;
+}
+
+/** Documents as stored: exactly the JSON the caller's document serializes to, with its string `_id`. */
+interface StoredDocument {
+  _id: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Multi-document transactions exist only on replica sets (and sharded clusters), which is why
+ * docker-compose runs MongoDB as a single-node replica set. Snapshot reads and majority commits
+ * give each transaction one consistent view and make what it committed survive a failover.
+ */
+const TRANSACTION_OPTIONS: TransactionOptions = {
+  readConcern: { level: 'snapshot' },
+  writeConcern: { w: 'majority' },
+  readPreference: 'primary',
+};
+
+const NAMESPACE_NOT_FOUND = 26;
+
+const isNamespaceNotFound = (error: unknown): boolean =>
+  error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND;
+
+/**
+ * Equality as SQLite's adapter has it: MongoDB's plain `{ field: value }` would also match an
+ * array holding the value, so arrays are ruled out.
+ */
+const whereFilters = (where: readonly [string, WhereValue][]): Filter<StoredDocument>[] =>
+  where.map(([field, value]) =>
+    field === '_id' ? { _id: value as string } : { [field]: { $eq: value, $not: { $type: 'array' } } },
+  );
+
+/**
+ * Keyset condition: strictly after the cursor's (value, _id) in sort order (null < numbers <
+ * strings). MongoDB's `$gt`/`$lt` compare within one type only, so each later type is a branch
+ * of its own; every branch has index bounds on `{ field, _id }`.
+ */
+const afterFilter = (plan: FindPlan): Filter<StoredDocument> | undefined => {
+  const { after, order } = plan;
+  if (after === undefined) return undefined;
+  const beyond = order.direction === 'asc' ? '$gt' : '$lt';
+  if (order.field === '_id') return { _id: { [beyond]: after.id } };
+  const field = order.field;
+  const tie = { [field]: after.value, _id: { [beyond]: after.id } };
+  const { value } = after;
+  if (order.direction === 'asc') {
+    if (value === null) return { $or: [{ [field]: { $ne: null } }, tie] };
+    if (typeof value === 'number') return { $or: [{ [field]: { $gt: value } }, { [field]: { $type: 'string' } }, tie] };
+    return { $or: [{ [field]: { $gt: value } }, tie] };
+  }
+  if (value === null) return tie;
+  if (typeof value === 'number') return { $or: [{ [field]: { $lt: value } }, { [field]: null }, tie] };
+  return { $or: [{ [field]: { $lt: value } }, { [field]: { $type: 'number' } }, { [field]: null }, tie] };
+};
+
+const allOf = (filters: Filter<StoredDocument>[]): Filter<StoredDocument> =>
+  filters.length === 0 ? {} : filters.length === 1 ? filters[0]! : { $and: filters };
+
+/** The production document store, on the `mongodb` driver. */
+export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): DocumentStore => {
+  // Neither connects yet: the first operation does (`ready`).
+  const client = new MongoClient(options.url);
+  const db = client.db(options.database);
+  const collectionOf = (name: string) => db.collection<StoredDocument>(name);
+
+  /** Connects on first use; a failed attempt is forgotten so the next call tries again. */
+  let connecting: Promise<unknown> | undefined;
+  const ready = (): Promise<unknown> =>
+    (connecting ??= client.connect().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    }));
+
+  const call = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      await ready();
+      return await operation();
+    } catch (error) {
+      throw toPortError(error);
+    }
+  };
+
+  const scope = createTransactionScope();
+
+  const openSession = (mongoSession: ClientSession): { session: DocumentSession; close(): void } => {
+    const guard = createSessionGuard();
+    // The driver does not support operations of one transaction in flight together.
+    let tail: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(operation: () => Promise<T>): Promise<T> => {
+      const result = tail.then(operation);
+      tail = result.catch(() => undefined);
+      return result;
+    };
+    const session: DocumentSession = {
+      async get<D extends Document>(collection: string, id: string) {
+        guard.check();
+        requireCollectionName(collection);
+        requireDocumentId(id);
+        const found = await inTurn(() => collectionOf(collection).findOne({ _id: id }, { session: mongoSession }));
+        return (found ?? undefined) as D | undefined;
+      },
+      async put(collection, document) {
+        guard.check();
+        requireCollectionName(collection);
+        const { id, json } = serializeDocument(document);
+        const stored = JSON.parse(json) as StoredDocument;
+        await inTurn(() =>
+          collectionOf(collection).replaceOne({ _id: id }, stored, { upsert: true, session: mongoSession }),
+        );
+      },
+      async delete(collection, id) {
+        guard.check();
+        requireCollectionName(collection);
+        requireDocumentId(id);
+        await inTurn(() => collectionOf(collection).deleteOne({ _id: id }, { session: mongoSession }));
+      },
+    };
+    return { session, close: guard.close };
+  };
+
+  const store: DocumentStore = {
+    kind: 'mongodb',
+
+    async withTransaction<T>(work: (session: DocumentSession) => Promise<T>): Promise<T> {
+      scope.refuseInside('withTransaction');
+      return call(async () => {
+        const mongoSession = client.startSession();
+        try {
+          // The driver reruns the callback after a transient error (a write conflict with another
+          // transaction, a failover), each time with a fresh session of the port. Driver errors
+          // must reach it unmapped, or it would not know to retry: they are mapped by `call`.
+          return await mongoSession.withTransaction(async () => {
+            const { session, close } = openSession(mongoSession);
+            try {
+              return await scope.run(() => work(session));
+            } finally {
+              close();
+            }
+          }, TRANSACTION_OPTIONS);
+        } finally {
+          await mongoSession.endSession();
+        }
+      });
+    },
+
+    async get<D extends Document>(collection: string, id: string) {
+      requireCollectionName(collection);
+      requireDocumentId(id);
+      const found = await call(() => collectionOf(collection).findOne({ _id: id }));
+      return (found ?? undefined) as D | undefined;
+    },
+
+    async find<D extends Document>(collection: string, options?: FindOptions): Promise<FoundPage<D>> {
+      requireCollectionName(collection);
+      const plan = planFind(options);
+      const after = afterFilter(plan);
+      const filter = allOf(after === undefined ? whereFilters(plan.where) : [...whereFilters(plan.where), after]);
+      const direction = plan.order.direction === 'asc' ? 1 : -1;
+      const sort: [string, 1 | -1][] =
+        plan.order.field === '_id' ? [['_id', direction]] : [[plan.order.field, direction], ['_id', direction]];
+      const documents = await call(() =>
+        collectionOf(collection).find(filter, { sort, limit: plan.limit + 1 }).toArray(),
+      );
+      return pageOf(documents as D[], plan);
+    },
+
+    async count(collection: string, where?: Where) {
+      requireCollectionName(collection);
+      const filter = allOf(whereFilters(requireWhere(where)));
+      return call(() => collectionOf(collection).countDocuments(filter));
+    },
+
+    async ensureIndex(collection, fields) {
+      requireCollectionName(collection);
+      const { keys } = requireIndexFields(fields);
+      scope.refuseInside('ensureIndex');
+      await call(() => collectionOf(collection).createIndex(keys.map((key): [string, 1] => [key, 1])));
+    },
+
+    async listCollections(prefix = '') {
+      if (typeof prefix !== 'string') throw new InvalidArgumentError('a collection prefix is a string');
+      const collections = await call(() =>
+        db.listCollections({ type: 'collection' }, { nameOnly: true, authorizedCollections: true }).toArray(),
+      );
+      return collections
+        .map((collection) => collection.name)
+        .filter((name) => name.startsWith(prefix) && !name.startsWith('system.'))
+        .sort();
+    },
+
+    async dropCollection(collection) {
+      requireCollectionName(collection);
+      scope.refuseInside('dropCollection');
+      await call(async () => {
+        try {
+          await db.dropCollection(collection);
+        } catch (error) {
+          // Servers before 7.0 report a missing collection; dropping it is done all the same.
+          if (!isNamespaceNotFound(error)) throw error;
+        }
+      });
+    },
+
+    async renameCollection(from, to) {
+      requireCollectionName(from);
+      requireCollectionName(to);
+      if (from === to) throw new InvalidArgumentError(`cannot rename collection ${from} to itself`);
+      scope.refuseInside('renameCollection');
+      await call(async () => {
+        try {
+          // One server command: readers see the old `to` or the new one, never neither.
+          await db.renameCollection(from, to, { dropTarget: true });
+        } catch (error) {
+          if (isNamespaceNotFound(error)) throw new InvalidArgumentError(`collection ${from} does not exist`);
+          throw error;
+        }
+      });
+    },
+
+    async checksum(collection) {
+      requireCollectionName(collection);
+      return call(async () => {
+        // A snapshot session reads every page at one point in time, as SQLite's single SELECT does.
+        const session = client.startSession({ snapshot: true });
+        try {
+          const checksum = createChecksum();
+          for await (const document of collectionOf(collection).find({}, { session, sort: [['_id', 1]] })) {
+            checksum.add(document);
+          }
+          return checksum.digest();
+        } finally {
+          await session.endSession();
+        }
+      });
+    },
+
+    async close() {
+      await client.close();
+    },
+  };
+  return store;
+};

@@ -1,0 +1,109 @@
+import {
+  MongoError,
+  MongoInvalidArgumentError,
+  MongoNetworkError,
+  MongoNetworkTimeoutError,
+  MongoServerError,
+} from 'mongodb';
+import { expect } from 'chai';
+import { InvalidArgumentError, StoreUnavailableError } from '../../src/eventStore/errors.js';
+import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
+import { toPortError } from '../../src/documents/mongoErrorMapping.js';
+
+const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+};
+
+const serverError = (fields: Record<string, unknown>): MongoServerError =>
+  new MongoServerError({ ok: 0, errmsg: 'server said no', ...fields });
+
+describe('MongoDB document store error mapping', () => {
+  it('maps network failures, lost primaries and retryable labels to StoreUnavailableError, keeping the cause', () => {
+    const unavailable: [MongoError, string][] = [
+      [new MongoNetworkError('connection reset'), 'a network error'],
+      [new MongoNetworkTimeoutError('timed out'), 'a network timeout'],
+      [serverError({ code: 10107, codeName: 'NotWritablePrimary' }), 'not writable primary'],
+      [serverError({ code: 189, codeName: 'PrimarySteppedDown' }), 'a step-down'],
+      [serverError({ code: 91, codeName: 'ShutdownInProgress' }), 'a shutdown'],
+      [serverError({ code: 64, codeName: 'WriteConcernFailed' }), 'a write concern timeout'],
+      [serverError({ code: 112, errorLabels: ['TransientTransactionError'] }), 'a transient transaction error'],
+      [serverError({ code: 50, errorLabels: ['UnknownTransactionCommitResult'] }), 'an unknown commit result'],
+    ];
+    for (const [error, what] of unavailable) {
+      const mapped = toPortError(error);
+      expect(mapped, what).to.be.instanceOf(StoreUnavailableError);
+      expect((mapped as Error).cause, `${what}: cause`).to.equal(error);
+    }
+  });
+
+  it('maps what the caller can fix to InvalidArgumentError', () => {
+    for (const error of [
+      new MongoInvalidArgumentError('Document is larger than the maximum size 16777216'),
+      serverError({ code: 10334, codeName: 'BSONObjectTooLarge' }),
+    ]) {
+      const mapped = toPortError(error);
+      expect(mapped).to.be.instanceOf(InvalidArgumentError);
+      expect((mapped as Error).cause).to.equal(error);
+    }
+  });
+
+  it('says a replica set is needed when the server refuses transactions', () => {
+    const error = serverError({
+      code: 20,
+      codeName: 'IllegalOperation',
+      errmsg: 'Transaction numbers are only allowed on a replica set member or mongos',
+    });
+    const mapped = toPortError(error) as Error;
+    expect(mapped.message).to.match(/needs a replica set/);
+    expect(mapped.cause).to.equal(error);
+  });
+
+  it("leaves the port's own errors, other errors and unmapped server errors as they are", () => {
+    const duplicate = serverError({ code: 11000, codeName: 'DuplicateKey' });
+    const own = new InvalidArgumentError('bad');
+    const plain = new Error('work failed');
+    for (const error of [duplicate, own, plain, 'text']) expect(toPortError(error)).to.equal(error);
+  });
+});
+
+describe('MongoDB document store without a server', () => {
+  // Nothing listens on port 1 of the loopback address: connecting fails at once.
+  const unreachable = () =>
+    createMongoDocumentStore({ url: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200', database: 'folio_none' });
+
+  it('reports an unreachable server as StoreUnavailableError on every call, without running work', async () => {
+    const store = unreachable();
+    try {
+      expect(store.kind).to.equal('mongodb');
+      expect(await failureOf(store.get('balances', 'a'))).to.be.instanceOf(StoreUnavailableError);
+      let ran = false;
+      const failure = await failureOf(
+        store.withTransaction(async () => {
+          ran = true;
+        }),
+      );
+      expect(failure).to.be.instanceOf(StoreUnavailableError);
+      expect(ran, 'work ran without a server').to.equal(false);
+      expect(await failureOf(store.listCollections())).to.be.instanceOf(StoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('checks its arguments before any I/O', async () => {
+    const store = unreachable();
+    try {
+      expect(await failureOf(store.get('bad name', 'a'))).to.be.instanceOf(InvalidArgumentError);
+      expect(await failureOf(store.find('balances', { limit: 0 }))).to.be.instanceOf(InvalidArgumentError);
+      expect(await failureOf(store.ensureIndex('balances', ['a.b']))).to.be.instanceOf(InvalidArgumentError);
+      expect(await failureOf(store.renameCollection('a', 'a'))).to.be.instanceOf(InvalidArgumentError);
+    } finally {
+      await store.close();
+    }
+  });
+});
