@@ -20,3 +20,4 @@ export * from './documents/documentStore.js';
 export * from './search/searchIndex.js';
 export * from './documents/sqliteDocumentStore.js';
 export * from './documents/mongoDocumentStore.js';
+export * from './documents/openDocumentStore.js';

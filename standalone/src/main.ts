@@ -1,5 +1,6 @@
-import { loadConfig, openEventStore } from '@folio/shared';
+import { loadConfig, openDocumentStore, openEventStore } from '@folio/shared';
 import { createWriteApi } from '@folio/command-side';
+import { createProjections } from '@folio/projections';
 import { createFolioApp } from './folioApp.js';
 
 /**
@@ -16,6 +17,10 @@ const writeApi = createWriteApi({
 });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
+const documents = openDocumentStore(config);
+const projections = createProjections({ eventStore, documents });
+// The read models catch up in the background; readers wait for the positions they need.
+void projections.start().then(() => console.log(JSON.stringify({ msg: 'projections caught up' })));
 const app = createFolioApp({ eventStore, writeApi });
 
 const server = app.listen(config.port, config.host, () => {
@@ -41,6 +46,8 @@ const shutdown = (signal: string) => {
   server.close(() => {
     void writeApi
       .stop()
+      .then(() => projections.stop())
+      .then(() => documents.close())
       .then(() => eventStore.close())
       .then(() => process.exit(0));
   });

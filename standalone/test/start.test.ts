@@ -36,6 +36,7 @@ describe('npm start: the whole system on the embedded default', function () {
       expect(body.version).to.match(/^\d+\.\d+\.\d+/);
       expect(body.eventStore.kind).to.equal('sqlite');
       expect(existsSync(join(dataDir, 'events.sqlite')), 'event log file in the data directory').to.equal(true);
+      expect(existsSync(join(dataDir, 'readmodels.sqlite')), 'read models file in the data directory').to.equal(true);
     } finally {
       child.removeAllListeners('exit');
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

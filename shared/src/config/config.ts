@@ -17,6 +17,7 @@ const environmentSchema = z.object({
   FOLIO_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(30),
   EVENTSTORE_URL: optionalUrl,
   MONGO_URL: optionalUrl,
+  FOLIO_MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('folio'),
   ELASTIC_URL: optionalUrl,
 });
 
@@ -33,6 +34,8 @@ export interface FolioConfig {
   stuckAfterMs: number;
   eventStoreUrl: string | undefined;
   mongoUrl: string | undefined;
+  /** The MongoDB database of the read models, when `mongoUrl` is set. */
+  mongoDatabase: string;
   elasticUrl: string | undefined;
 }
 
@@ -56,6 +59,7 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     stuckAfterMs: env.FOLIO_STUCK_AFTER_SECONDS * 1000,
     eventStoreUrl: env.EVENTSTORE_URL,
     mongoUrl: env.MONGO_URL,
+    mongoDatabase: env.FOLIO_MONGO_DATABASE,
     elasticUrl: env.ELASTIC_URL,
   };
 };
