@@ -2,3 +2,4 @@ export * from './projections.js';
 export * from './runtime/projection.js';
 export * from './runtime/projector.js';
 export * from './balances/balancesProjection.js';
+export * from './history/transactionHistoryProjection.js';

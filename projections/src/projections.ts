@@ -1,10 +1,11 @@
 import type { DocumentStore, EventStore, GlobalPosition } from '@folio/shared';
 import { balancesProjection } from './balances/balancesProjection.js';
+import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
 import { createProjector, type Projector, type ProjectorStatus } from './runtime/projector.js';
 
 /** Every read model the query side serves. */
-export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesProjection];
+export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesProjection, transactionHistoryProjection];
 
 export interface ProjectionsOptions {
   eventStore: EventStore;
