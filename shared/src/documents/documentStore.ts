@@ -12,14 +12,20 @@ import type { JsonObject, JsonValue } from '../eventStore/eventStore.js';
 
 export type Document = JsonObject & { _id: string };
 
-/** Equality on top-level fields; combined with AND. */
+/**
+ * Equality on top-level fields, combined with AND. A value matches only a field of the same JSON
+ * type (never an array element); `null` also matches a missing field.
+ */
 export type Where = Readonly<Record<string, string | number | boolean | null>>;
 
 export interface FindOptions {
   where?: Where;
-  /** One top-level field to order by; `_id` breaks ties, in the same direction. */
+  /**
+   * One top-level field to order by; `_id` breaks ties, in the same direction. Missing or null
+   * values come first, then numbers, then strings (by UTF-8 bytes).
+   */
   orderBy?: { field: string; direction: 'asc' | 'desc' };
-  /** At most this many documents (default 100, at most 1000). */
+  /** At most this many documents (default 100; outside 1–1000 is refused). */
   limit?: number;
   /** Keyset pagination: the `cursor` of the previous page's last document. */
   after?: string;
@@ -46,7 +52,10 @@ export interface DocumentStore {
   /**
    * Runs `work` in one transaction: all its writes commit together or none does (SQLite
    * transaction; MongoDB multi-document transaction on a replica set). `work` must not keep the
-   * session after it returns. A failure inside rolls everything back and is rethrown.
+   * session after it returns. A failure inside rolls everything back and is rethrown. On MongoDB
+   * `work` may run more than once (a retried write conflict), so it must have no effect outside
+   * the session. Inside it, schema operations (indexes, renames, drops, nested transactions) are
+   * refused.
    */
   withTransaction<T>(work: (session: DocumentSession) => Promise<T>): Promise<T>;
 
