@@ -21,3 +21,6 @@ export * from './search/searchIndex.js';
 export * from './documents/sqliteDocumentStore.js';
 export * from './documents/mongoDocumentStore.js';
 export * from './documents/openDocumentStore.js';
+export * from './search/sqliteSearchIndex.js';
+export * from './search/elasticsearchSearchIndex.js';
+export * from './search/openSearchIndex.js';

@@ -1,0 +1,398 @@
+/**
+ * The production search index on Elasticsearch 8.
+ *
+ * Each index has an explicit, strict mapping built from its schema, which it also keeps in the
+ * mapping's `_meta` so any process can read it back. A document is stored as
+ * `{ id, version, fields, sortable }`: `fields` holds the wire values (an amount is a decimal
+ * string, mapped as `long`, because a JSON number loses precision past 2^53), `sortable` holds
+ * each amount's zero-padded twin (`sortableBigint`), a keyword that sorts exactly and whose
+ * `search_after` value is a string. Text fields are also copied into `all_text`, where every
+ * query word must match as a prefix.
+ */
+import { Client, errors } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
+import { sortableBigint } from '../documents/documentStore.js';
+import { NotFoundError } from '../errors/commonErrors.js';
+import {
+  DocumentChecksum,
+  canonicalFieldsJson,
+  invalid,
+  prepareDocuments,
+  requireId,
+  requireIndexName,
+  requireSameSchema,
+  requireSchema,
+  toHit,
+  type PreparedDocument,
+  type WireFields,
+} from './searchDocuments.js';
+import { encodeCursor, planQuery, type PlannedQuery } from './searchQueries.js';
+import type {
+  SearchDocument,
+  SearchFieldType,
+  SearchHit,
+  SearchIndex,
+  SearchQuery,
+  SearchResult,
+  SearchSchema,
+} from './searchIndex.js';
+
+export type ElasticsearchSearchIndexOptions =
+  | { node: string }
+  /** A client the caller owns: `close()` leaves it open. */
+  | { client: Client };
+
+/** Documents per bulk request, so one huge upsert does not become one huge HTTP body. */
+const BULK_CHUNK = 500;
+const CHECKSUM_PAGE = 1000;
+const PIT_KEEP_ALIVE = '1m';
+/** A concurrent alias move makes the remove of the old target fail; the swap is retried this often. */
+const ALIAS_ATTEMPTS = 3;
+const TEXT_ANALYZER = 'folio_text';
+const ALL_TEXT = 'all_text';
+const SOURCE_FIELDS = ['id', 'version', 'fields'];
+
+/**
+ * Case and diacritics fold ("Café" and "cafe" are one word); words split where anything but a
+ * letter or digit stands, as the query side splits them before sending each one.
+ */
+const SETTINGS: estypes.IndicesIndexSettings = {
+  analysis: {
+    char_filter: { folio_strip_marks: { type: 'pattern_replace', pattern: '\\p{M}+', replacement: '' } },
+    tokenizer: { folio_words: { type: 'pattern', pattern: '[^\\p{L}\\p{N}]+' } },
+    analyzer: {
+      [TEXT_ANALYZER]: {
+        type: 'custom',
+        char_filter: ['folio_strip_marks'],
+        tokenizer: 'folio_words',
+        filter: ['lowercase', 'asciifolding'],
+      },
+    },
+  },
+};
+
+interface FolioMeta {
+  folio?: { schema?: Record<string, SearchFieldType> };
+}
+
+interface StoredSource {
+  id: string;
+  version: string;
+  fields: WireFields;
+}
+
+const FIELD_MAPPINGS: Record<SearchFieldType, estypes.MappingProperty> = {
+  keyword: { type: 'keyword' },
+  text: { type: 'text', analyzer: TEXT_ANALYZER, copy_to: ALL_TEXT },
+  // `coerce` (on by default) is what parses the decimal strings amounts are sent as.
+  amount: { type: 'long' },
+  date: { type: 'date', format: 'strict_date_optional_time' },
+};
+
+const mappingsFor = (schema: SearchSchema): estypes.MappingTypeMapping => {
+  const entries = Object.entries(schema.fields);
+  return {
+    dynamic: 'strict',
+    _meta: { folio: { schema: schema.fields } },
+    properties: {
+      id: { type: 'keyword' },
+      // Kept as a string: `_version` comes back as a JSON number.
+      version: { type: 'keyword', index: false, doc_values: false },
+      fields: { type: 'object', properties: Object.fromEntries(entries.map(([name, type]) => [name, FIELD_MAPPINGS[type]])) },
+      sortable: {
+        type: 'object',
+        properties: Object.fromEntries(
+          entries.filter(([, type]) => type === 'amount').map(([name]) => [name, { type: 'keyword' }]),
+        ),
+      },
+      [ALL_TEXT]: { type: 'text', analyzer: TEXT_ANALYZER, index_prefixes: { min_chars: 1, max_chars: 10 } },
+    },
+  };
+};
+
+const sourceOf = (schema: SearchSchema, document: PreparedDocument): StoredSource & { sortable: Record<string, string> } => ({
+  id: document.id,
+  version: document.version.toString(),
+  fields: document.fields,
+  sortable: Object.fromEntries(
+    Object.entries(document.fields)
+      .filter(([name, value]) => schema.fields[name] === 'amount' && value !== null)
+      .map(([name, value]) => [name, sortableBigint(BigInt(value as string))]),
+  ),
+});
+
+const errorTypeOf = (error: unknown): string | undefined =>
+  error instanceof errors.ResponseError ? (error.body as { error?: { type?: string } } | undefined)?.error?.type : undefined;
+
+const isNotFound = (error: unknown): boolean => error instanceof errors.ResponseError && error.statusCode === 404;
+
+/** The path a field sorts by, and how a cursor's key becomes its `search_after` value. */
+const sortPathOf = (field: string, type: SearchFieldType): string =>
+  type === 'amount' ? `sortable.${field}` : `fields.${field}`;
+
+const searchAfterValue = (type: SearchFieldType, key: string): string | number =>
+  type === 'amount' ? sortableBigint(BigInt(key)) : type === 'date' ? Number(key) : key;
+
+/** The search request for a plan: text in `must`, exact conditions in `filter`, keyset by `search_after`. */
+const searchRequestFor = (index: string, plan: PlannedQuery): estypes.SearchRequest => {
+  const must: estypes.QueryDslQueryContainer[] = plan.words.map((word) => ({
+    match_bool_prefix: { [ALL_TEXT]: { query: word } },
+  }));
+  const filter: estypes.QueryDslQueryContainer[] = [
+    ...plan.equals.map(({ field, values }) => ({ terms: { [`fields.${field}`]: values } })),
+    ...plan.amountRanges.map(({ field, gte, lte }) => ({
+      range: {
+        [`fields.${field}`]: {
+          ...(gte === undefined ? {} : { gte: gte.toString() }),
+          ...(lte === undefined ? {} : { lte: lte.toString() }),
+        },
+      },
+    })),
+    ...plan.dateRanges.map(({ field, gte, lte }) => ({
+      range: {
+        [`fields.${field}`]: {
+          ...(gte === undefined ? {} : { gte: new Date(gte).toISOString() }),
+          ...(lte === undefined ? {} : { lte: new Date(lte).toISOString() }),
+        },
+      },
+    })),
+  ];
+
+  let sort: estypes.SortCombinations[] = [{ id: { order: 'asc' } }];
+  let searchAfter: estypes.FieldValue[] | undefined;
+  const { after } = plan;
+  if (plan.sort === undefined) {
+    if (after !== undefined) searchAfter = [after.id];
+  } else {
+    const { field, type, direction } = plan.sort;
+    const path = sortPathOf(field, type);
+    // Missing values count as lowest, as in SQLite: first ascending, last descending. A
+    // multi-valued keyword sorts by its smallest value in both directions.
+    sort = [
+      {
+        [path]: {
+          order: direction,
+          missing: direction === 'asc' ? '_first' : '_last',
+          ...(type === 'keyword' ? { mode: 'min' } : {}),
+        },
+      },
+      { id: { order: direction } },
+    ];
+    if (after !== undefined && after.key !== null) {
+      searchAfter = [searchAfterValue(type, after.key), after.id];
+    } else if (after !== undefined) {
+      // `search_after` cannot carry a missing value, so the page after one is spelled out.
+      const missingAfter: estypes.QueryDslQueryContainer = {
+        bool: {
+          must_not: [{ exists: { field: path } }],
+          filter: [{ range: { id: direction === 'asc' ? { gt: after.id } : { lt: after.id } } }],
+        },
+      };
+      filter.push(
+        direction === 'asc'
+          ? { bool: { should: [missingAfter, { exists: { field: path } }], minimum_should_match: 1 } }
+          : missingAfter,
+      );
+    }
+  }
+
+  return {
+    index,
+    size: plan.limit + 1,
+    track_total_hits: false,
+    _source: SOURCE_FIELDS,
+    query: { bool: { ...(must.length > 0 ? { must } : {}), ...(filter.length > 0 ? { filter } : {}) } },
+    sort,
+    ...(searchAfter === undefined ? {} : { search_after: searchAfter }),
+  };
+};
+
+export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndexOptions): SearchIndex => {
+  const ownsClient = !('client' in options);
+  const client = 'client' in options ? options.client : new Client({ node: options.node });
+
+  /** The concrete index a name or alias denotes; `undefined` when neither exists. */
+  const concreteOf = async (name: string): Promise<{ concrete: string; meta: FolioMeta } | undefined> => {
+    let response: estypes.IndicesGetMappingResponse;
+    try {
+      response = await client.indices.getMapping({ index: requireIndexName(name) });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const entries = Object.entries(response);
+    if (entries.length !== 1) throw new Error(`${name} denotes ${entries.length} indexes; a search index is one`);
+    const [concrete, { mappings }] = entries[0]!;
+    return { concrete, meta: (mappings._meta ?? {}) as FolioMeta };
+  };
+
+  const describeIndex = async (name: string): Promise<{ concrete: string; schema: SearchSchema }> => {
+    const found = await concreteOf(name);
+    if (found === undefined) throw new NotFoundError('search index', name);
+    const fields = found.meta.folio?.schema;
+    if (fields === undefined) throw new Error(`index ${found.concrete} has no Folio schema in its mapping _meta`);
+    return { concrete: found.concrete, schema: { fields } };
+  };
+
+  const aliasTargets = async (alias: string): Promise<string[]> => {
+    try {
+      return Object.keys(await client.indices.getAlias({ name: alias }));
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  };
+
+  const bulkWrite = async (schema: SearchSchema, concrete: string, documents: readonly PreparedDocument[]): Promise<void> => {
+    const operations = documents.flatMap((document) => [
+      // External versions: Elasticsearch keeps a write only if its version is above the stored one.
+      { index: { _index: concrete, _id: document.id, version: document.version.toString(), version_type: 'external' } },
+      sourceOf(schema, document),
+    ]);
+    const response = await client.bulk({ operations: operations as unknown as estypes.BulkRequest['operations'] });
+    if (!response.errors) return;
+    const failures = response.items
+      .map((item) => item.index)
+      .filter((item): item is estypes.BulkResponseItem => item?.error !== undefined)
+      // A conflict means the stored version is as new or newer: the write was already applied.
+      .filter((item) => !(item.status === 409 && item.error?.type === 'version_conflict_engine_exception'));
+    if (failures.length > 0) {
+      const shown = failures.slice(0, 3).map((item) => `${item._id}: ${item.error?.type}: ${item.error?.reason}`);
+      throw new Error(`search index ${concrete}: ${failures.length} document(s) not written (${shown.join('; ')})`);
+    }
+  };
+
+  const hitOf = (schema: SearchSchema, source: StoredSource): SearchHit =>
+    toHit(schema, source.id, BigInt(source.version), source.fields);
+
+  return {
+    kind: 'elasticsearch',
+
+    async ensureIndex(index: string, schema: SearchSchema): Promise<void> {
+      const wanted = requireSchema(schema);
+      // Already there, as an index or as an alias: then only its schema has to match.
+      if ((await concreteOf(index)) === undefined) {
+        try {
+          await client.indices.create({ index, settings: SETTINGS, mappings: mappingsFor(wanted) });
+          return;
+        } catch (error) {
+          // Another process created it in the meantime.
+          if (errorTypeOf(error) !== 'resource_already_exists_exception') throw error;
+        }
+      }
+      requireSameSchema(index, (await describeIndex(index)).schema, wanted);
+    },
+
+    async upsert(index: string, documents: readonly SearchDocument[]): Promise<void> {
+      const { concrete, schema } = await describeIndex(index);
+      const prepared = prepareDocuments(schema, documents);
+      for (let start = 0; start < prepared.length; start += BULK_CHUNK) {
+        await bulkWrite(schema, concrete, prepared.slice(start, start + BULK_CHUNK));
+      }
+    },
+
+    async get(index: string, id: string): Promise<SearchHit | undefined> {
+      const { concrete, schema } = await describeIndex(index);
+      const response = await client.get<StoredSource>(
+        { index: concrete, id: requireId(id), _source_includes: SOURCE_FIELDS },
+        { ignore: [404] },
+      );
+      return response.found && response._source !== undefined ? hitOf(schema, response._source) : undefined;
+    },
+
+    async search(index: string, query: SearchQuery): Promise<SearchResult> {
+      const { concrete, schema } = await describeIndex(index);
+      const plan = planQuery(schema, query ?? {});
+      const response = await client.search<StoredSource>(searchRequestFor(concrete, plan));
+      const sources = response.hits.hits.map((hit) => hit._source!);
+      const page = sources.slice(0, plan.limit);
+      const hits = page.map((source) => hitOf(schema, source));
+      const last = page.at(-1);
+      return sources.length > plan.limit && last !== undefined
+        ? { hits, nextCursor: encodeCursor(plan, last.id, last.fields) }
+        : { hits };
+    },
+
+    async refresh(index: string): Promise<void> {
+      try {
+        await client.indices.refresh({ index: requireIndexName(index) });
+      } catch (error) {
+        if (isNotFound(error)) throw new NotFoundError('search index', index);
+        throw error;
+      }
+    },
+
+    async setAlias(alias: string, index: string): Promise<void> {
+      requireIndexName(alias, 'alias');
+      for (let attempt = 1; ; attempt++) {
+        const { concrete } = await describeIndex(index);
+        const current = await aliasTargets(alias);
+        if (current.length === 0 && (await client.indices.exists({ index: alias }))) {
+          throw invalid('alias', `${alias} is an index, so it cannot be an alias`);
+        }
+        // One request: readers see the old target or the new one, never neither. The remove
+        // must find the alias where it was read, so a concurrent move fails instead of merging.
+        const actions: estypes.IndicesUpdateAliasesAction[] = [
+          ...current
+            .filter((target) => target !== concrete)
+            .map((target) => ({ remove: { index: target, alias, must_exist: true } })),
+          { add: { index: concrete, alias } },
+        ];
+        try {
+          await client.indices.updateAliases({ actions });
+          return;
+        } catch (error) {
+          if (!isNotFound(error) || attempt >= ALIAS_ATTEMPTS) throw error;
+        }
+      }
+    },
+
+    async resolveAlias(alias: string): Promise<string | undefined> {
+      const targets = await aliasTargets(requireIndexName(alias, 'alias'));
+      if (targets.length > 1) throw new Error(`alias ${alias} points at ${targets.length} indexes: ${targets.join(', ')}`);
+      return targets[0];
+    },
+
+    async dropIndex(index: string): Promise<void> {
+      // Elasticsearch refuses to delete through an alias, so the alias is resolved first.
+      const found = await concreteOf(index);
+      if (found !== undefined) await client.indices.delete({ index: found.concrete }, { ignore: [404] });
+    },
+
+    async checksum(index: string): Promise<string> {
+      const { concrete } = await describeIndex(index);
+      await client.indices.refresh({ index: concrete });
+      const checksum = new DocumentChecksum();
+      // A point in time reads one consistent snapshot even while writes go on.
+      let pitId = (await client.openPointInTime({ index: concrete, keep_alive: PIT_KEEP_ALIVE })).id;
+      try {
+        let searchAfter: estypes.SortResults | undefined;
+        for (;;) {
+          const response = await client.search<StoredSource>({
+            pit: { id: pitId, keep_alive: PIT_KEEP_ALIVE },
+            size: CHECKSUM_PAGE,
+            track_total_hits: false,
+            _source: SOURCE_FIELDS,
+            sort: [{ id: { order: 'asc' } }],
+            ...(searchAfter === undefined ? {} : { search_after: searchAfter }),
+          });
+          pitId = response.pit_id ?? pitId;
+          const hits = response.hits.hits;
+          for (const { _source } of hits) {
+            checksum.add(_source!.id, BigInt(_source!.version), canonicalFieldsJson(_source!.fields));
+          }
+          if (hits.length < CHECKSUM_PAGE) break;
+          searchAfter = hits.at(-1)!.sort;
+        }
+      } finally {
+        // Best effort: an unclosed point in time expires by itself after its keep-alive.
+        await client.closePointInTime({ id: pitId }).catch(() => undefined);
+      }
+      return checksum.digest();
+    },
+
+    async close(): Promise<void> {
+      if (ownsClient) await client.close();
+    },
+  };
+};

@@ -1,0 +1,14 @@
+import { join } from 'node:path';
+import type { FolioConfig } from '../config/config.js';
+import { createElasticsearchSearchIndex } from './elasticsearchSearchIndex.js';
+import type { SearchIndex } from './searchIndex.js';
+import { openSqliteSearchIndex } from './sqliteSearchIndex.js';
+
+/** The file of the embedded search index inside the data directory. */
+export const embeddedSearchIndexPath = (dataDir: string): string => join(dataDir, 'search.sqlite');
+
+/** Elasticsearch when `ELASTIC_URL` is configured, otherwise the embedded SQLite FTS5 index. */
+export const openSearchIndex = (config: Pick<FolioConfig, 'dataDir' | 'elasticUrl'>): SearchIndex =>
+  config.elasticUrl !== undefined
+    ? createElasticsearchSearchIndex({ node: config.elasticUrl })
+    : openSqliteSearchIndex({ path: embeddedSearchIndexPath(config.dataDir) });

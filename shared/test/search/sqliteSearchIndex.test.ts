@@ -1,0 +1,165 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { NotFoundError } from '../../src/errors/commonErrors.js';
+import type { SearchDocument, SearchIndex, SearchQuery, SearchSchema } from '../../src/search/searchIndex.js';
+import { openSqliteSearchIndex } from '../../src/search/sqliteSearchIndex.js';
+
+/**
+ * What the contract cannot see of the embedded adapter: its query planning for broad filters
+ * (which only kicks in past a couple of thousand matching rows) and sharing one file between
+ * connections, as the projector and the query side do.
+ */
+
+const SCHEMA: SearchSchema = {
+  fields: { description: 'text', account: 'keyword', status: 'keyword', amount: 'amount', at: 'date' },
+};
+const STATUSES = ['PAID', 'PENDING', 'SETTLED', 'FAILED'];
+const WORDS = ['coffee', 'rent', 'salary', 'refund', 'taxi'];
+
+interface Row {
+  id: string;
+  description: string;
+  account: string[];
+  status: string;
+  amount: bigint | null;
+  at: string;
+}
+
+const rows: Row[] = Array.from({ length: 10_000 }, (_, i) => ({
+  id: `d${String(i).padStart(5, '0')}`,
+  description: `${WORDS[i % 5]} ${WORDS[(i * 3 + 1) % 5]} item${i}`,
+  account: i % 10 === 0 ? [`acc-${i % 7}`, 'acc-shared'] : [`acc-${i % 7}`],
+  status: STATUSES[i % 4]!,
+  amount: i % 11 === 0 ? null : 2n ** 53n + BigInt((i * 7919) % 5000),
+  at: new Date(Date.UTC(2024, 0, 1) + ((i * 104729) % 6000) * 60_000).toISOString(),
+}));
+
+const documentOf = (row: Row): SearchDocument => ({
+  id: row.id,
+  version: 1n,
+  fields: { description: row.description, account: row.account, status: row.status, amount: row.amount, at: row.at },
+});
+
+/** Missing values lowest, as both adapters sort them; ids here are ASCII, so `<` is byte order. */
+const compare = (a: string | bigint | null, b: string | bigint | null): number =>
+  a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1;
+
+/** The expected answer, computed the slow and obvious way. */
+const expected = (keep: (row: Row) => boolean, field: 'amount' | 'at' | 'id', direction: 'asc' | 'desc'): string[] => {
+  const sign = direction === 'asc' ? 1 : -1;
+  return rows
+    .filter(keep)
+    .sort((a, b) => sign * (field === 'id' ? 0 : compare(a[field], b[field])) || sign * compare(a.id, b.id))
+    .map((row) => row.id);
+};
+
+const everyPage = async (index: SearchIndex, name: string, query: SearchQuery): Promise<string[]> => {
+  const ids: string[] = [];
+  let after: string | undefined;
+  do {
+    const result = await index.search(name, after === undefined ? query : { ...query, after });
+    ids.push(...result.hits.map((hit) => hit.id));
+    after = result.nextCursor;
+  } while (after !== undefined);
+  return ids;
+};
+
+describe('SQLite search index', () => {
+  let directory: string;
+  let index: SearchIndex;
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'folio-search-'));
+    index = openSqliteSearchIndex({ path: join(directory, 'search.db') });
+    await index.ensureIndex('tx', SCHEMA);
+    await index.upsert('tx', rows.map(documentOf));
+  });
+
+  after(async () => {
+    await index.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  describe('filters broad enough to be checked along the sort order', () => {
+    const cases: [string, SearchQuery, (row: Row) => boolean][] = [
+      ['a common status', { equals: { status: 'PAID' } }, (r) => r.status === 'PAID'],
+      [
+        'two common statuses and a rare account',
+        { equals: { status: ['PAID', 'FAILED'], account: 'acc-shared' } },
+        (r) => ['PAID', 'FAILED'].includes(r.status) && r.account.includes('acc-shared'),
+      ],
+      ['a common word', { text: 'coffee' }, (r) => r.description.includes('coffee')],
+      [
+        'a common prefix and a rare word',
+        { text: 'co item12' },
+        (r) => r.description.includes('coffee') && / item12/.test(r.description),
+      ],
+      [
+        'a wide amount range',
+        { ranges: { amount: { gte: 2n ** 53n + 100n } } },
+        (r) => r.amount !== null && r.amount >= 2n ** 53n + 100n,
+      ],
+      [
+        'a wide date range and a common status',
+        { ranges: { at: { lte: '2024-01-03T00:00:00Z' } }, equals: { status: 'SETTLED' } },
+        (r) => r.at <= '2024-01-03T00:00:00.000Z' && r.status === 'SETTLED',
+      ],
+    ];
+    const sorts = [
+      ['id', 'asc'],
+      ['at', 'desc'],
+      ['amount', 'asc'],
+      ['amount', 'desc'],
+    ] as const;
+
+    for (const [label, query, keep] of cases) {
+      it(`pages through ${label} exactly, in every sort order`, async () => {
+        for (const [field, direction] of sorts) {
+          const sorted: SearchQuery = field === 'id' ? query : { ...query, sort: { field, direction } };
+          const ids = await everyPage(index, 'tx', { ...sorted, limit: 500 });
+          expect(ids, `${label} by ${field} ${direction}`).to.deep.equal(expected(keep, field, direction));
+        }
+      });
+    }
+  });
+
+  describe('one file, several connections', () => {
+    it('sees what another connection wrote, and the indexes and aliases it created or dropped', async () => {
+      const other = openSqliteSearchIndex({ path: join(directory, 'search.db') });
+      try {
+        expect((await other.get('tx', 'd00001'))?.fields.status).to.equal('PENDING');
+
+        await other.ensureIndex('tx-v2', { fields: { status: 'keyword' } });
+        await other.upsert('tx-v2', [{ id: 'n', version: 1n, fields: { status: 'NEW' } }]);
+        await other.setAlias('tx-live', 'tx-v2');
+        expect((await index.search('tx-live', {})).hits.map((hit) => hit.id)).to.deep.equal(['n']);
+
+        // Recreated under the same name with another schema: the first connection follows.
+        await other.dropIndex('tx-v2');
+        await other.ensureIndex('tx-v2', { fields: { note: 'text' } });
+        await other.upsert('tx-v2', [{ id: 'm', version: 1n, fields: { note: 'recreated' } }]);
+        expect(await index.resolveAlias('tx-live')).to.equal(undefined);
+        expect((await index.search('tx-v2', { text: 'recre' })).hits.map((hit) => hit.id)).to.deep.equal(['m']);
+        await other.dropIndex('tx-v2');
+        const error = await index.search('tx-v2', {}).then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+        expect(error).to.be.instanceOf(NotFoundError);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('keeps everything across reopening the file', async () => {
+      const reopened = openSqliteSearchIndex({ path: join(directory, 'search.db') });
+      try {
+        expect(await reopened.checksum('tx')).to.equal(await index.checksum('tx'));
+      } finally {
+        await reopened.close();
+      }
+    });
+  });
+});
