@@ -1,11 +1,12 @@
-import { loadConfig, openDocumentStore, openEventStore } from '@folio/shared';
+import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
 import { createProjections } from './projections.js';
 
 /** The projections as their own process (`npm run start:projections`), for the split topology. */
 const config = loadConfig();
 const eventStore = openEventStore(config);
 const documents = openDocumentStore(config);
-const projections = createProjections({ eventStore, documents });
+const searchIndex = openSearchIndex(config);
+const projections = createProjections({ eventStore, documents, searchIndex });
 await projections.start();
 console.log(
   JSON.stringify({
@@ -18,6 +19,7 @@ const shutdown = async (signal: string) => {
   console.log(JSON.stringify({ msg: 'projections stopping', signal }));
   await projections.stop();
   await documents.close();
+  await searchIndex.close();
   await eventStore.close();
   process.exit(0);
 };

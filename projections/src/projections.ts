@@ -1,4 +1,4 @@
-import type { DocumentStore, EventStore, GlobalPosition } from '@folio/shared';
+import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@folio/shared';
 import { balancesProjection } from './balances/balancesProjection.js';
 import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
@@ -10,6 +10,7 @@ export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesP
 export interface ProjectionsOptions {
   eventStore: EventStore;
   documents: DocumentStore;
+  searchIndex: SearchIndex;
   onError?: (error: unknown) => void;
 }
 

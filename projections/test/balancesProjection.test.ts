@@ -29,7 +29,7 @@ describe('balances projection', () => {
   });
 
   const project = async (batchSize: number) => {
-    const handler = balancesProjection.create(collections);
+    const handler = balancesProjection.create({ collections, searchIndexes: {} });
     const events = await collect(log.readAll());
     for (let i = 0; i < events.length; i += batchSize) {
       await documents.withTransaction((session) => handler.handle(events.slice(i, i + batchSize), session));

@@ -1,34 +1,44 @@
 import { expect } from 'chai';
-import { openSqliteDocumentStore, openSqliteEventStore, type DocumentStore, type SqliteEventStore } from '@folio/shared';
+import {
+  openSqliteDocumentStore,
+  openSqliteEventStore,
+  openSqliteSearchIndex,
+  type DocumentStore,
+  type SearchIndex,
+  type SqliteEventStore,
+} from '@folio/shared';
 import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
-import { CHECKPOINTS_COLLECTION, liveCollections } from '../src/runtime/projection.js';
+import { CHECKPOINTS_COLLECTION, liveCollections, searchAliases } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
 describe('projection rebuild', () => {
   let log: SqliteEventStore;
   let documents: DocumentStore;
+  let searchIndex: SearchIndex;
 
   beforeEach(async () => {
     log = openSqliteEventStore({ path: tempPath('folio-rebuild-', 'events.sqlite') });
     documents = openSqliteDocumentStore({ path: tempPath('folio-rebuild-', 'readmodels.sqlite') });
+    searchIndex = openSqliteSearchIndex({ path: tempPath('folio-rebuild-', 'search.sqlite') });
     await writeLedgerHistory(log, { accounts: 6, transfers: 150 });
   });
 
   afterEach(async () => {
+    await searchIndex.close();
     await documents.close();
     await log.close();
   });
 
   for (const definition of [balancesProjection, transactionHistoryProjection]) {
     it(`rebuilds ${definition.name} from the log equal to the live read model, then swaps it in`, async () => {
-      const live = createProjector({ eventStore: log, documents, definition });
+      const live = createProjector({ eventStore: log, documents, searchIndex, definition });
       await live.start();
       await live.stop();
 
-      const report = await rebuildProjection({ eventStore: log, documents, definition });
+      const report = await rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r1' });
 
       expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
       expect(report.position).to.equal(await log.headPosition());
@@ -42,18 +52,35 @@ describe('projection rebuild', () => {
         `${definition.name}_v${definition.version}`,
       );
       expect(checkpoint?.position).to.equal(report.position!.toString());
+      for (const [role, alias] of Object.entries(searchAliases(definition))) {
+        const target = await searchIndex.resolveAlias(alias);
+        expect(target, `the ${alias} alias moved to the rebuilt index`).to.match(/-rebuild-r1$/);
+        expect(await searchIndex.checksum(target!)).to.equal(report.checksums[`search:${role}`]!.rebuilt);
+      }
+
+      // A projector started afterwards goes on from the rebuilt checkpoint, into the rebuilt index.
+      const after = createProjector({ eventStore: log, documents, searchIndex, definition });
+      await after.start();
+      expect(after.status().position).to.equal(report.position);
+      await after.stop();
     });
   }
 
   it('finds drift: a live read model that lost a change differs from the rebuilt one', async () => {
-    const live = createProjector({ eventStore: log, documents, definition: balancesProjection });
+    const live = createProjector({ eventStore: log, documents, searchIndex, definition: balancesProjection });
     await live.start();
     await live.stop();
     const { accounts } = liveCollections(balancesProjection);
     const [victim] = (await documents.find<{ _id: string; posted: string }>(accounts!, { limit: 1 })).items;
     await documents.withTransaction((session) => session.put(accounts!, { ...victim!, posted: '1' }));
 
-    const report = await rebuildProjection({ eventStore: log, documents, definition: balancesProjection });
+    const report = await rebuildProjection({
+      eventStore: log,
+      documents,
+      searchIndex,
+      definition: balancesProjection,
+      rebuildId: 'r2',
+    });
 
     expect(report.identical).to.equal(false);
     expect(report.checksums.accounts!.live).to.not.equal(report.checksums.accounts!.rebuilt);

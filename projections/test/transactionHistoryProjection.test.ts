@@ -4,6 +4,7 @@ import {
   collect,
   openSqliteDocumentStore,
   openSqliteEventStore,
+  openSqliteSearchIndex,
   type DocumentStore,
   type SqliteEventStore,
 } from '@folio/shared';
@@ -11,7 +12,8 @@ import {
   transactionHistoryProjection,
   type TransactionDocument,
 } from '../src/history/transactionHistoryProjection.js';
-import { liveCollections } from '../src/runtime/projection.js';
+import { liveCollections, searchAliases } from '../src/runtime/projection.js';
+import { createProjector } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
 describe('transaction history projection', () => {
@@ -31,7 +33,7 @@ describe('transaction history projection', () => {
   });
 
   const project = async (batchSize: number) => {
-    const handler = transactionHistoryProjection.create({ transactions: transactions! });
+    const handler = transactionHistoryProjection.create({ collections: { transactions: transactions! }, searchIndexes: {} });
     const events = await collect(log.readAll());
     for (let i = 0; i < events.length; i += batchSize) {
       await documents.withTransaction((session) => handler.handle(events.slice(i, i + batchSize), session));
@@ -72,5 +74,36 @@ describe('transaction history projection', () => {
     } while (after !== undefined);
     expect(seen).to.have.length(await documents.count(transactions!));
     expect(seen).to.deep.equal([...seen].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)));
+  });
+});
+
+describe('transaction history search', () => {
+  it('indexes every movement for search: words, exact amount ranges, account filters', async () => {
+    const log = openSqliteEventStore({ path: tempPath('folio-history-search-', 'events.sqlite') });
+    const documents = openSqliteDocumentStore({ path: tempPath('folio-history-search-', 'readmodels.sqlite') });
+    const searchIndex = openSqliteSearchIndex({ path: tempPath('folio-history-search-', 'search.sqlite') });
+    const [firstAccount] = await writeLedgerHistory(log, { accounts: 4, transfers: 60 });
+    const projector = createProjector({ eventStore: log, documents, searchIndex, definition: transactionHistoryProjection });
+    try {
+      await projector.start();
+      const [alias] = Object.values(searchAliases(transactionHistoryProjection));
+      await searchIndex.refresh(alias!);
+
+      const byReference = await searchIndex.search(alias!, { text: 'ref 10000005' });
+      expect(byReference.hits.map((hit) => hit.id)).to.deep.equal(['10000005']);
+
+      const { transactions } = liveCollections(transactionHistoryProjection);
+      const all = await documents.find<TransactionDocument>(transactions!, { limit: 1000 });
+      const inRange = all.items.filter((item) => BigInt(item.amount) >= 100n && BigInt(item.amount) <= 300n);
+      const ranged = await searchIndex.search(alias!, { ranges: { amount: { gte: 100n, lte: 300n } }, limit: 500 });
+      expect(ranged.hits.map((hit) => hit.id).sort()).to.deep.equal(inRange.map((item) => item.id).sort());
+
+      const mine = await searchIndex.search(alias!, { equals: { accounts: firstAccount! }, limit: 500 });
+      const expected = all.items.filter((item) => item.fromAccountId === firstAccount || item.toAccountId === firstAccount);
+      expect(mine.hits).to.have.length(expected.length);
+    } finally {
+      await projector.stop();
+      await Promise.all([searchIndex.close(), documents.close(), log.close()]);
+    }
   });
 });

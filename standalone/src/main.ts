@@ -1,4 +1,4 @@
-import { loadConfig, openDocumentStore, openEventStore } from '@folio/shared';
+import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
 import { createWriteApi } from '@folio/command-side';
 import { createProjections } from '@folio/projections';
 import { createFolioApp } from './folioApp.js';
@@ -18,7 +18,8 @@ const writeApi = createWriteApi({
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
 const documents = openDocumentStore(config);
-const projections = createProjections({ eventStore, documents });
+const searchIndex = openSearchIndex(config);
+const projections = createProjections({ eventStore, documents, searchIndex });
 // The read models catch up in the background; readers wait for the positions they need.
 void projections.start().then(() => console.log(JSON.stringify({ msg: 'projections caught up' })));
 const app = createFolioApp({ eventStore, writeApi });
@@ -48,6 +49,7 @@ const shutdown = (signal: string) => {
       .stop()
       .then(() => projections.stop())
       .then(() => documents.close())
+      .then(() => searchIndex.close())
       .then(() => eventStore.close())
       .then(() => process.exit(0));
   });

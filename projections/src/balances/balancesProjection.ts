@@ -127,7 +127,7 @@ export const balancesProjection: ProjectionDefinition = {
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
   roles: ['accounts', 'points'],
   indexes: { accounts: [['ownerId']], points: [['accountId'], ['accountId', 'sortablePosition']] },
-  create: (collections) => ({
+  create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       // Within a batch an account is read once and written once.
       const touched = new Map<string, AccountBalanceDocument | undefined>();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { loadConfig, openDocumentStore, openEventStore } from '@folio/shared';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
 import { projectionDefinitions } from '../projections.js';
 import { rebuildProjection } from '../rebuild/rebuildProjection.js';
 
@@ -20,14 +21,22 @@ if (group !== 'projections' || command !== 'rebuild' || definition === undefined
 const config = loadConfig();
 const eventStore = openEventStore(config);
 const documents = openDocumentStore(config);
+const searchIndex = openSearchIndex(config);
 try {
-  const report = await rebuildProjection({ eventStore, documents, definition });
+  const report = await rebuildProjection({
+    eventStore,
+    documents,
+    searchIndex,
+    definition,
+    rebuildId: randomUUID().slice(0, 8),
+  });
   console.log(JSON.stringify({ ...report, position: report.position?.toString() ?? null }, null, 2));
   if (!report.identical) {
     console.error(`the rebuilt ${report.projection} read model differed from the live one; the rebuilt one is now live`);
     process.exitCode = 1;
   }
 } finally {
+  await searchIndex.close();
   await documents.close();
   await eventStore.close();
 }

@@ -6,6 +6,8 @@ import {
   type LedgerEvent,
   type Movement,
   type RecordedEvent,
+  type SearchDocument,
+  type SearchSchema,
 } from '@folio/shared';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 
@@ -122,15 +124,53 @@ export const foldTransactions = async (
   return changed;
 };
 
+/** What support searches: words in references, descriptions and metadata; exact filters; amounts. */
+export const transactionSearchSchema: SearchSchema = {
+  fields: {
+    type: 'keyword',
+    status: 'keyword',
+    currency: 'keyword',
+    accounts: 'keyword',
+    amount: 'amount',
+    requestedAt: 'date',
+    reference: 'text',
+    description: 'text',
+    metadata: 'text',
+    counterparties: 'text',
+  },
+};
+
+export const toSearchDocument = (transaction: TransactionDocument): SearchDocument => ({
+  id: transaction.id,
+  version: BigInt(transaction.lastPosition),
+  fields: {
+    type: transaction.type,
+    status: transaction.status,
+    currency: transaction.currency,
+    accounts: [transaction.fromAccountId, transaction.toAccountId],
+    amount: BigInt(transaction.amount),
+    requestedAt: transaction.requestedAt,
+    reference: transaction.reference,
+    description: transaction.description,
+    metadata: transaction.metadata === null ? null : Object.values(transaction.metadata).join(' '),
+    counterparties: `${transaction.fromAccountId} ${transaction.toAccountId}`,
+  },
+});
+
 export const transactionHistoryProjection: ProjectionDefinition = {
   name: 'history',
   version: 1,
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
   roles: ['transactions'],
   indexes: { transactions: [['fromAccountId'], ['toAccountId'], ['status'], ['requestedAt']] },
-  create: (collections) => ({
+  searchRoles: { transactions: transactionSearchSchema },
+  create: ({ collections, searchIndexes, search }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       const changed = await foldTransactions(events, (id) => session.get<TransactionDocument>(collections.transactions!, id));
+      if (changed.size === 0) return;
+      // Indexed before the documents commit: if the commit fails the batch is replayed, and the
+      // index ignores versions it already has.
+      await search?.upsert(searchIndexes.transactions!, [...changed.values()].map(toSearchDocument));
       for (const document of changed.values()) await session.put(collections.transactions!, document);
     },
   }),

@@ -1,12 +1,18 @@
-import type { DocumentStore, EventStore, GlobalPosition } from '@folio/shared';
-import { CHECKPOINTS_COLLECTION, liveCollections, type ProjectionDefinition } from '../runtime/projection.js';
+import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@folio/shared';
+import {
+  CHECKPOINTS_COLLECTION,
+  liveCollections,
+  liveSearchIndexes,
+  searchAliases,
+  type ProjectionDefinition,
+} from '../runtime/projection.js';
 import { createProjector } from '../runtime/projector.js';
 
 export interface RebuildReport {
   projection: string;
   /** The log position both the live and the rebuilt read model reflected when compared. */
   position: GlobalPosition | undefined;
-  /** Per collection role: the live and rebuilt checksums at that position. */
+  /** Per collection role, and per search role (`search:<role>`): live and rebuilt checksums. */
   checksums: Record<string, { live: string; rebuilt: string }>;
   /** True when every rebuilt collection equals the live one. */
   identical: boolean;
@@ -24,11 +30,18 @@ const REBUILD_SUFFIX = '__rebuild';
 export const rebuildProjection = async (options: {
   eventStore: EventStore;
   documents: DocumentStore;
+  searchIndex?: SearchIndex;
   definition: ProjectionDefinition;
+  /** Distinguishes this rebuild's search indexes from earlier ones (they cannot be renamed). */
+  rebuildId: string;
 }): Promise<RebuildReport> => {
-  const { eventStore, documents, definition } = options;
+  const { eventStore, documents, definition, searchIndex } = options;
   const live = liveCollections(definition);
   const rebuilt = Object.fromEntries(Object.entries(live).map(([role, name]) => [role, `${name}${REBUILD_SUFFIX}`]));
+  const aliases = searchAliases(definition);
+  const rebuiltSearch = Object.fromEntries(
+    Object.entries(liveSearchIndexes(definition)).map(([role, name]) => [role, `${name}-rebuild-${options.rebuildId}`]),
+  );
   const liveCheckpointId = `${definition.name}_v${definition.version}`;
   const rebuildCheckpointId = `${liveCheckpointId}${REBUILD_SUFFIX}`;
 
@@ -37,18 +50,26 @@ export const rebuildProjection = async (options: {
   for (const name of Object.values(rebuilt)) if (existing.has(name)) await documents.dropCollection(name);
   await documents.withTransaction((session) => session.delete(CHECKPOINTS_COLLECTION, rebuildCheckpointId));
 
-  const catchUp = async (collections: Record<string, string>, checkpointId: string) => {
-    const projector = createProjector({ eventStore, documents, definition, collections, checkpointId });
+  const catchUp = async (collections: Record<string, string>, checkpointId: string, searchIndexes?: Record<string, string>) => {
+    const projector = createProjector({
+      eventStore,
+      documents,
+      definition,
+      collections,
+      checkpointId,
+      ...(searchIndex === undefined ? {} : { searchIndex }),
+      ...(searchIndexes === undefined ? {} : { searchIndexes }),
+    });
     await projector.start();
     await projector.stop();
     return projector.status().position;
   };
 
   // Both catch up until they stop at the same position (the log may grow in between).
-  let position = await catchUp(rebuilt, rebuildCheckpointId);
+  let position = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
   for (;;) {
     const livePosition = await catchUp(live, liveCheckpointId);
-    const rebuiltPosition = await catchUp(rebuilt, rebuildCheckpointId);
+    const rebuiltPosition = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
     position = rebuiltPosition;
     if (livePosition === rebuiltPosition) break;
   }
@@ -61,7 +82,21 @@ export const rebuildProjection = async (options: {
     };
   }
 
+  const previousSearch: string[] = [];
+  for (const [role, alias] of Object.entries(aliases)) {
+    await searchIndex!.refresh(rebuiltSearch[role]!);
+    const current = await searchIndex!.resolveAlias(alias);
+    checksums[`search:${role}`] = {
+      live: current === undefined ? '' : await searchIndex!.checksum(current),
+      rebuilt: await searchIndex!.checksum(rebuiltSearch[role]!),
+    };
+    if (current !== undefined) previousSearch.push(current);
+  }
+
   for (const role of definition.roles) await documents.renameCollection(rebuilt[role]!, live[role]!);
+  // Readers search through the alias: moving it is the switch; the old index goes after.
+  for (const [role, alias] of Object.entries(aliases)) await searchIndex!.setAlias(alias, rebuiltSearch[role]!);
+  for (const index of previousSearch) await searchIndex!.dropIndex(index);
   await documents.withTransaction(async (session) => {
     const checkpoint = await session.get(CHECKPOINTS_COLLECTION, rebuildCheckpointId);
     if (checkpoint !== undefined) await session.put(CHECKPOINTS_COLLECTION, { ...checkpoint, _id: liveCheckpointId });

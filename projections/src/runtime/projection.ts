@@ -1,4 +1,4 @@
-import type { DocumentSession, EventFilter, RecordedEvent } from '@folio/shared';
+import type { DocumentSession, EventFilter, RecordedEvent, SearchIndex, SearchSchema } from '@folio/shared';
 
 /** Writes a read model: the part of a projection that knows its collections. */
 export interface ProjectionHandler {
@@ -11,9 +11,18 @@ export interface ProjectionHandler {
   handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void>;
 }
 
+/** Where a projection writes: its collections and search indexes by role. */
+export interface ProjectionTarget {
+  collections: Readonly<Record<string, string>>;
+  searchIndexes: Readonly<Record<string, string>>;
+  /** Present when the projection has search roles. */
+  search?: SearchIndex;
+}
+
 /**
- * A read model built from the log. Its collections are named `<name>_<role>_v<version>`; a
- * rebuild writes the same roles under other names and then takes the live ones' place.
+ * A read model built from the log. Its collections are named `<name>_<role>_v<version>` and its
+ * search indexes `<name>-<role>-v<version>` behind the alias `<name>-<role>`; a rebuild writes
+ * the same roles under other names and then takes the live ones' place.
  */
 export interface ProjectionDefinition {
   name: string;
@@ -24,11 +33,20 @@ export interface ProjectionDefinition {
   roles: readonly string[];
   /** Indexes per role that the query side needs, created before the first batch. */
   indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
-  create(collections: Readonly<Record<string, string>>): ProjectionHandler;
+  /** Search indexes it keeps, by role, with their schemas. */
+  searchRoles?: Readonly<Record<string, SearchSchema>>;
+  create(target: ProjectionTarget): ProjectionHandler;
 }
 
 export const liveCollections = (definition: ProjectionDefinition): Record<string, string> =>
   Object.fromEntries(definition.roles.map((role) => [role, `${definition.name}_${role}_v${definition.version}`]));
+
+/** The alias readers search through, per search role. */
+export const searchAliases = (definition: ProjectionDefinition): Record<string, string> =>
+  Object.fromEntries(Object.keys(definition.searchRoles ?? {}).map((role) => [role, `${definition.name}-${role}`]));
+
+export const liveSearchIndexes = (definition: ProjectionDefinition): Record<string, string> =>
+  Object.fromEntries(Object.entries(searchAliases(definition)).map(([role, alias]) => [role, `${alias}-v${definition.version}`]));
 
 /** Where projectors keep their checkpoints (one document per projector). */
 export const CHECKPOINTS_COLLECTION = 'projection_checkpoints';

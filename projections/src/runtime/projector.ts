@@ -5,16 +5,28 @@ import {
   type EventStore,
   type GlobalPosition,
   type RecordedEvent,
+  type SearchIndex,
   type Subscription,
 } from '@folio/shared';
-import { CHECKPOINTS_COLLECTION, liveCollections, type ProjectionDefinition } from './projection.js';
+import {
+  CHECKPOINTS_COLLECTION,
+  liveCollections,
+  liveSearchIndexes,
+  searchAliases,
+  type ProjectionDefinition,
+  type ProjectionHandler,
+} from './projection.js';
 
 export interface ProjectorOptions {
   eventStore: EventStore;
   documents: DocumentStore;
   definition: ProjectionDefinition;
+  /** Required when the projection has search roles. */
+  searchIndex?: SearchIndex;
   /** Defaults to the live collections; a rebuild passes its own. */
   collections?: Readonly<Record<string, string>>;
+  /** Defaults to the live search indexes; a rebuild passes its own. */
+  searchIndexes?: Readonly<Record<string, string>>;
   /** Defaults to `<name>_v<version>`; a rebuild passes its own. */
   checkpointId?: string;
   /** Events per transaction at most. */
@@ -58,7 +70,33 @@ export const createProjector = (options: ProjectorOptions) => {
   const batchSize = options.batchSize ?? 500;
   const lingerMs = options.lingerMs ?? 2;
   const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: definition.name, error: String(error) })));
-  const handler = definition.create(collections);
+  const searchRoles = Object.entries(definition.searchRoles ?? {});
+  if (searchRoles.length > 0 && options.searchIndex === undefined) {
+    throw new TypeError(`projection ${definition.name} keeps search indexes: the projector needs a search index`);
+  }
+  let handler: ProjectionHandler | undefined;
+
+  /**
+   * The live projector writes to the search index readers search (the alias's target, created
+   * on first start); a rebuild writes to its own.
+   */
+  const prepareTarget = async (): Promise<ProjectionHandler> => {
+    for (const [role, indexes] of Object.entries(definition.indexes ?? {})) {
+      for (const fields of indexes) await documents.ensureIndex(collections[role]!, fields);
+    }
+    const search = options.searchIndex;
+    const searchIndexes: Record<string, string> = {};
+    const aliases = searchAliases(definition);
+    const firstIndexes = liveSearchIndexes(definition);
+    for (const [role, schema] of searchRoles) {
+      const aliased = options.searchIndexes === undefined ? await search!.resolveAlias(aliases[role]!) : undefined;
+      const index = options.searchIndexes?.[role] ?? aliased ?? firstIndexes[role]!;
+      await search!.ensureIndex(index, schema);
+      if (options.searchIndexes === undefined && aliased === undefined) await search!.setAlias(aliases[role]!, index);
+      searchIndexes[role] = index;
+    }
+    return definition.create({ collections, searchIndexes, ...(search === undefined ? {} : { search }) });
+  };
 
   let position: GlobalPosition | undefined;
   let lastEventAt: Date | undefined;
@@ -94,7 +132,7 @@ export const createProjector = (options: ProjectorOptions) => {
     const last = events.at(-1);
     const at = last?.created ?? lastEventAt;
     await documents.withTransaction(async (session) => {
-      if (events.length > 0) await handler.handle(events, session);
+      if (events.length > 0) await handler!.handle(events, session);
       const checkpoint: CheckpointDocument = {
         _id: checkpointId,
         position: through.toString(),
@@ -155,9 +193,7 @@ export const createProjector = (options: ProjectorOptions) => {
   };
 
   const run = async (): Promise<void> => {
-    for (const [role, indexes] of Object.entries(definition.indexes ?? {})) {
-      for (const fields of indexes) await documents.ensureIndex(collections[role]!, fields);
-    }
+    handler = await prepareTarget();
     await readCheckpoint();
     let failures = 0;
     while (!stopped) {
