@@ -3,11 +3,8 @@
  * assembles it (correlation id → health → write routes → 404 → problem details), so a test sees
  * what a product backend would see: status codes, headers and problem documents as sent.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
 import {
@@ -16,7 +13,6 @@ import {
   correlationId,
   healthRouter,
   notFoundHandler,
-  openSqliteEventStore,
   problemDetailsHandler,
   type EventStore,
   type GlobalPosition,
@@ -25,6 +21,7 @@ import {
   type SqliteEventStore,
 } from '@folio/shared';
 import { createWriteApi, type WriteApi, type WriteApiOptions } from '../../src/writeApi.js';
+import { openTempStore } from '../tempEventStore.js';
 
 export interface ApiResponse {
   status: number;
@@ -35,23 +32,7 @@ export interface ApiResponse {
   text: string;
 }
 
-export interface TempStore {
-  store: SqliteEventStore;
-  dispose(): Promise<void>;
-}
-
-/** A SQLite event store in a fresh temp directory; `clock` stamps commit times (`created`). */
-export const openTempStore = (clock?: () => Date): TempStore => {
-  const directory = mkdtempSync(join(tmpdir(), 'folio-api-'));
-  const store = openSqliteEventStore({ path: join(directory, 'events.sqlite'), ...(clock ? { clock } : {}) });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-};
+export { openTempStore, type TempStore } from '../tempEventStore.js';
 
 export interface StartApiOptions extends Partial<Omit<WriteApiOptions, 'eventStore'>> {
   /** The store the write API uses, when it must differ from the harness's (a proxy that fails appends). */

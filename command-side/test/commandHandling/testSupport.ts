@@ -1,40 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
-  openSqliteEventStore,
   type AppendOptions,
   type AppendResult,
   type EventStore,
   type EventToAppend,
-  type SqliteEventStore,
 } from '@folio/shared';
 import type { CommandContext } from '../../src/commandHandling/decider.js';
 
-export interface TempStore {
-  store: SqliteEventStore;
-  /** Another connection to the same file, as a second process would open it. */
-  openAnother(): SqliteEventStore;
-  dispose(): Promise<void>;
-}
-
-export const openTempStore = (): TempStore => {
-  const directory = mkdtempSync(join(tmpdir(), 'folio-command-'));
-  const path = join(directory, 'events.sqlite');
-  const handles = [openSqliteEventStore({ path })];
-  return {
-    store: handles[0]!,
-    openAnother: () => {
-      const handle = openSqliteEventStore({ path });
-      handles.push(handle);
-      return handle;
-    },
-    dispose: async () => {
-      await Promise.all(handles.map((handle) => handle.close()));
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-};
+export { openTempStore, type TempStore } from '../tempEventStore.js';
 
 export interface AppendCall {
   streamName: string;

@@ -20,7 +20,7 @@ import {
   type IdempotentOutcome,
   type IdempotentResponse,
 } from '../../src/idempotency/idempotencyStore.js';
-import { deferred, eventually, openTempEventStore, rejectionOf, type TempEventStore } from './testSupport.js';
+import { deferred, eventually, openTempStore, rejectionOf, type TempStore } from './testSupport.js';
 
 class InsufficientFundsError extends FolioError {
   readonly type = 'insufficient-funds';
@@ -41,7 +41,7 @@ const CALLER = 'merchant:acme';
 const KEY = 'order-7731-capture';
 
 describe('idempotency store', () => {
-  let temp: TempEventStore;
+  let temp: TempStore;
   let now: Date;
   let minted: number;
   const clock = (): Date => now;
@@ -84,7 +84,7 @@ describe('idempotency store', () => {
   });
 
   const streamEvents = async (callerId = CALLER, key = KEY) =>
-    collect(temp.eventStore.readStream(idempotencyStreamName(callerId, key)));
+    collect(temp.store.readStream(idempotencyStreamName(callerId, key)));
 
   const appendStartedDirectly = async (resourceId: string, startedAt: Date) => {
     const streamName = idempotencyStreamName(CALLER, KEY);
@@ -99,13 +99,13 @@ describe('idempotency store', () => {
       },
       metadata: { $correlationId: resourceId, actor: CALLER, occurredAt: startedAt.toISOString() },
     });
-    await temp.eventStore.appendToStream(streamName, [toEventToAppend(envelope, idempotentRequestStarted)], {
+    await temp.store.appendToStream(streamName, [toEventToAppend(envelope, idempotentRequestStarted)], {
       expectedRevision: 'no_stream',
     });
   };
 
   beforeEach(() => {
-    temp = openTempEventStore();
+    temp = openTempStore();
     now = new Date('2025-03-14T09:30:00.000Z');
     minted = 0;
   });
@@ -116,7 +116,7 @@ describe('idempotency store', () => {
 
   it('runs a first request once and records its claim and response', async () => {
     const calls: string[] = [];
-    const outcome = await storeOn(temp.eventStore).execute(request(recordingRun(calls)));
+    const outcome = await storeOn(temp.store).execute(request(recordingRun(calls)));
 
     expect(calls).to.deep.equal(['res-1']);
     expect(outcome).to.deep.equal({ ...created('res-1'), replayed: false });
@@ -133,10 +133,10 @@ describe('idempotency store', () => {
   });
 
   it('replays the same status, body and headers without running or writing anything', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const calls: string[] = [];
     const first = await store.execute(request(recordingRun(calls)));
-    const head = await temp.eventStore.headPosition();
+    const head = await temp.store.headPosition();
 
     advance(10 * 60 * 1000);
     const again = await store.execute(request(recordingRun(calls)));
@@ -146,11 +146,11 @@ describe('idempotency store', () => {
     for (const replay of [again, fromAnotherProcess]) {
       expect(replay).to.deep.equal({ ...first, replayed: true });
     }
-    expect(await temp.eventStore.headPosition()).to.equal(head);
+    expect(await temp.store.headPosition()).to.equal(head);
   });
 
   it('refuses the key for a different request with 422', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     await store.execute(request(recordingRun([])));
     const calls: string[] = [];
 
@@ -162,7 +162,7 @@ describe('idempotency store', () => {
   });
 
   it('remembers a business rejection and answers a retry with the same rejection', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     let calls = 0;
     const rejecting = async (): Promise<IdempotentResponse> => {
       calls++;
@@ -190,7 +190,7 @@ describe('idempotency store', () => {
   });
 
   it('builds the recorded rejection with the injected toProblem', async () => {
-    const store = storeOn(temp.eventStore, {
+    const store = storeOn(temp.store, {
       toProblem: (error) => ({ status: error.status, body: { problem: error.type } }),
     });
     const rejecting = async (): Promise<IdempotentResponse> => {
@@ -204,7 +204,7 @@ describe('idempotency store', () => {
   });
 
   it('abandons the key on an unexpected error, and a retry runs again with the same resource id', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const calls: string[] = [];
     const failure = new Error('provider timed out');
 
@@ -229,7 +229,7 @@ describe('idempotency store', () => {
   });
 
   it('does not remember server errors or concurrency conflicts, which are not business rejections', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const transient = [
       new StoreUnavailableError('event store unreachable'),
       new WrongExpectedRevisionError('account-1', 3n, 4n),
@@ -250,7 +250,7 @@ describe('idempotency store', () => {
   });
 
   it('executes 20 concurrent requests with one key exactly once, with 20 identical outcomes', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const calls: string[] = [];
     const slowRun = async (resourceId: string): Promise<IdempotentResponse> => {
       calls.push(resourceId);
@@ -268,7 +268,7 @@ describe('idempotency store', () => {
   });
 
   it('gives a concurrent request with another fingerprint 422 at once', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const release = deferred();
     const calls: string[] = [];
     const leader = store.execute(
@@ -289,7 +289,7 @@ describe('idempotency store', () => {
   });
 
   it('answers 409 with a retry hint when a concurrent request waits longer than inFlightWaitMs', async () => {
-    const store = storeOn(temp.eventStore, { inFlightWaitMs: 30 });
+    const store = storeOn(temp.store, { inFlightWaitMs: 30 });
     const release = deferred();
     const calls: string[] = [];
     const leader = store.execute(
@@ -312,7 +312,7 @@ describe('idempotency store', () => {
   });
 
   it('shares an unexpected failure with the requests waiting on it', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const release = deferred();
     const failure = new Error('ledger crashed');
     let calls = 0;
@@ -331,7 +331,7 @@ describe('idempotency store', () => {
   });
 
   it('lets exactly one of two processes racing for a key run it; the other gets 409', async () => {
-    const stores = [storeOn(temp.eventStore), storeOn(temp.openAnother())];
+    const stores = [storeOn(temp.store), storeOn(temp.openAnother())];
     const release = deferred();
     const calls: string[] = [];
     const gatedRun = async (resourceId: string): Promise<IdempotentResponse> => {
@@ -359,7 +359,7 @@ describe('idempotency store', () => {
 
   it('answers 409 to a request whose claim is fresh but unanswered, and takes it over once stale', async () => {
     await appendStartedDirectly('res-crashed', now);
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const calls: string[] = [];
 
     advance(STALE_AFTER_MS - 1);
@@ -383,7 +383,7 @@ describe('idempotency store', () => {
   });
 
   it('answers a stale process that finishes after a takeover with the completion already recorded', async () => {
-    const slow = storeOn(temp.eventStore);
+    const slow = storeOn(temp.store);
     const other = storeOn(temp.openAnother());
     const release = deferred();
     const calls: string[] = [];
@@ -412,7 +412,7 @@ describe('idempotency store', () => {
   });
 
   it('lets the first completion win when a stale process finishes before the one that took over', async () => {
-    const slow = storeOn(temp.eventStore);
+    const slow = storeOn(temp.store);
     const other = storeOn(temp.openAnother());
     const releaseSlow = deferred();
     const releaseOther = deferred();
@@ -440,7 +440,7 @@ describe('idempotency store', () => {
   });
 
   it('makes the key reusable once its retention has passed', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const calls: string[] = [];
     await store.execute(request(recordingRun(calls)));
 
@@ -462,7 +462,7 @@ describe('idempotency store', () => {
   });
 
   it('scopes keys per caller', async () => {
-    const store = storeOn(temp.eventStore);
+    const store = storeOn(temp.store);
     const calls: string[] = [];
 
     const [mine, theirs] = await Promise.all([
@@ -476,7 +476,7 @@ describe('idempotency store', () => {
   });
 
   it('derives event ids from the stream, the revision and the execution attempt', async () => {
-    const store = storeOn(temp.eventStore, { newAttemptId: () => 'attempt-1' });
+    const store = storeOn(temp.store, { newAttemptId: () => 'attempt-1' });
     await store.execute(request(recordingRun([])));
 
     const streamName = idempotencyStreamName(CALLER, KEY);
@@ -488,7 +488,7 @@ describe('idempotency store', () => {
 
   it('keeps records for 24 hours by default and refuses nonsensical durations', () => {
     expect(DEFAULT_RETENTION_MS).to.equal(24 * HOUR);
-    expect(() => storeOn(temp.eventStore, { retentionMs: Number.NaN })).to.throw(RangeError, /retentionMs/);
-    expect(() => storeOn(temp.eventStore, { staleAfterMs: 0 })).to.throw(RangeError, /staleAfterMs/);
+    expect(() => storeOn(temp.store, { retentionMs: Number.NaN })).to.throw(RangeError, /retentionMs/);
+    expect(() => storeOn(temp.store, { staleAfterMs: 0 })).to.throw(RangeError, /staleAfterMs/);
   });
 });

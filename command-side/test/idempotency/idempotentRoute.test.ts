@@ -5,7 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { FolioError, ValidationError } from '@folio/shared';
 import { createIdempotencyStore } from '../../src/idempotency/idempotencyStore.js';
 import { idempotentHandler, type IdempotentHandlerOptions } from '../../src/idempotency/idempotentRoute.js';
-import { deferred, openTempEventStore, type Deferred, type TempEventStore } from './testSupport.js';
+import { deferred, openTempStore, type Deferred, type TempStore } from './testSupport.js';
 
 class AccountFrozenError extends FolioError {
   readonly type = 'account-frozen';
@@ -25,7 +25,7 @@ const problemHandler: ErrorRequestHandler = (error: unknown, _req, res, next) =>
 };
 
 describe('idempotent express handler', () => {
-  let temp: TempEventStore;
+  let temp: TempStore;
   let server: Server;
   let baseUrl: string;
   let calls: string[];
@@ -34,7 +34,7 @@ describe('idempotent express handler', () => {
 
   type Input = { amount: string; from?: string };
   const start = async (handlerOptions: Partial<IdempotentHandlerOptions<Input>> = {}, inFlightWaitMs = 5_000) => {
-    const store = createIdempotencyStore({ eventStore: temp.eventStore, clock: () => new Date(), inFlightWaitMs });
+    const store = createIdempotencyStore({ eventStore: temp.store, clock: () => new Date(), inFlightWaitMs });
     const options: IdempotentHandlerOptions<Input> = {
       store,
       required: true,
@@ -74,7 +74,7 @@ describe('idempotent express handler', () => {
     });
 
   beforeEach(() => {
-    temp = openTempEventStore();
+    temp = openTempStore();
     calls = [];
     gate = undefined;
     minted = 0;

@@ -1,34 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteEventStore, type SqliteEventStore } from '@folio/shared';
-
-export interface TempEventStore {
-  path: string;
-  eventStore: SqliteEventStore;
-  /** Another handle on the same file, as a second process would open it. */
-  openAnother(): SqliteEventStore;
-  dispose(): Promise<void>;
-}
-
-export const openTempEventStore = (): TempEventStore => {
-  const directory = mkdtempSync(join(tmpdir(), 'folio-idem-'));
-  const path = join(directory, 'events.sqlite');
-  const handles: SqliteEventStore[] = [openSqliteEventStore({ path })];
-  return {
-    path,
-    eventStore: handles[0]!,
-    openAnother: () => {
-      const handle = openSqliteEventStore({ path });
-      handles.push(handle);
-      return handle;
-    },
-    dispose: async () => {
-      await Promise.all(handles.map((handle) => handle.close()));
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-};
+export { openTempStore, type TempStore } from '../tempEventStore.js';
 
 export interface Deferred<T> {
   promise: Promise<T>;
