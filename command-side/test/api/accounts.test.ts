@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { MAX_MINOR_UNITS, systemAccountId } from '@folio/shared';
 import {
   createApiHarness,
+  DIGITS,
   expectBooksBalanced,
   expectProblem,
   expectValidation,
@@ -12,8 +13,6 @@ import {
   type ApiServer,
 } from './apiHarness.js';
 
-const DIGITS = /^(0|[1-9][0-9]*)$/;
-
 describe('write API over HTTP: accounts', () => {
   let harness: ApiHarness;
   let api: ApiServer;
@@ -23,15 +22,6 @@ describe('write API over HTTP: accounts', () => {
     api = harness.api;
   });
   after(() => harness.close());
-
-  /** Runs `request` and asserts it left the log exactly as it was. */
-  const expectNothingWritten = async (request: () => Promise<ApiResponse>): Promise<ApiResponse> => {
-    const before = await headPosition(harness.store);
-    const response = await request();
-    expect(response.status, response.text).to.be.below(500);
-    expect(await headPosition(harness.store), `wrote after ${response.status} ${response.text}`).to.equal(before);
-    return response;
-  };
 
   describe('open', () => {
     it('answers 201 with Location, ETag and the account with every amount as a minor-unit string', async () => {
@@ -104,7 +94,7 @@ describe('write API over HTTP: accounts', () => {
     ];
     for (const [what, body, paths] of badOpens) {
       it(`refuses ${what} with 400 naming ${paths.join(', ')}, writing nothing`, async () => {
-        const response = await expectNothingWritten(() => api.post('/v1/accounts', body));
+        const response = await harness.expectNothingWritten(() => api.post('/v1/accounts', body));
         expectValidation(response, ...paths);
       });
     }
@@ -162,7 +152,7 @@ describe('write API over HTTP: accounts', () => {
 
     it('refuses to unfreeze an active account with 409 naming its state and what it allows', async () => {
       const { id } = await api.openAccount();
-      const response = await expectNothingWritten(() => api.post(`/v1/accounts/${id}/unfreeze`, {}));
+      const response = await harness.expectNothingWritten(() => api.post(`/v1/accounts/${id}/unfreeze`, {}));
       const problem = expectProblem(response, 409, 'illegal-account-transition');
       expect(problem.currentState).to.equal('active');
       expect(problem.allowedTransitions).to.deep.equal(['freeze', 'close']);
@@ -171,7 +161,7 @@ describe('write API over HTTP: accounts', () => {
     it('refuses to freeze a frozen account with 409 naming its state and what it allows', async () => {
       const { id } = await api.openAccount();
       await api.post(`/v1/accounts/${id}/freeze`, {});
-      const response = await expectNothingWritten(() => api.post(`/v1/accounts/${id}/freeze`, {}));
+      const response = await harness.expectNothingWritten(() => api.post(`/v1/accounts/${id}/freeze`, {}));
       const problem = expectProblem(response, 409, 'account-frozen');
       expect(problem.currentState).to.equal('frozen');
       expect(problem.allowedTransitions).to.deep.equal(['unfreeze', 'close']);
@@ -179,7 +169,7 @@ describe('write API over HTTP: accounts', () => {
 
     it('refuses to close an account with money on it: 409 account-not-empty', async () => {
       const id = await api.openFundedAccount('500');
-      const response = await expectNothingWritten(() => api.post(`/v1/accounts/${id}/close`, {}));
+      const response = await harness.expectNothingWritten(() => api.post(`/v1/accounts/${id}/close`, {}));
       const problem = expectProblem(response, 409, 'account-not-empty');
       expect(problem.currentState).to.equal('active');
       expect((await api.account(id)).status).to.equal('active');
@@ -191,7 +181,7 @@ describe('write API over HTTP: accounts', () => {
       expect(closed.status, closed.text).to.equal(200);
       expect(closed.body.status).to.equal('closed');
       for (const action of ['freeze', 'unfreeze', 'close']) {
-        const response = await expectNothingWritten(() => api.post(`/v1/accounts/${id}/${action}`, {}));
+        const response = await harness.expectNothingWritten(() => api.post(`/v1/accounts/${id}/${action}`, {}));
         expect(response.status, `${action}: ${response.text}`).to.equal(409);
         expect(response.body.currentState).to.equal('closed');
         expect(response.body.allowedTransitions).to.deep.equal([]);
@@ -207,21 +197,21 @@ describe('write API over HTTP: accounts', () => {
     });
 
     it('answers 404 for a lifecycle move on an unknown account, writing nothing', async () => {
-      const response = await expectNothingWritten(() => api.post('/v1/accounts/7300000000000000002/freeze', {}));
+      const response = await harness.expectNothingWritten(() => api.post('/v1/accounts/7300000000000000002/freeze', {}));
       expectProblem(response, 404, 'account-not-found');
     });
 
     it('refuses unknown fields in a lifecycle body, and a malformed id, with 400', async () => {
       const { id } = await api.openAccount();
-      expectValidation(await expectNothingWritten(() => api.post(`/v1/accounts/${id}/close`, { force: true })), 'body.force');
-      expectValidation(await expectNothingWritten(() => api.post(`/v1/accounts/${id}/freeze`, { reason: 7 })), 'body.reason');
-      expectValidation(await expectNothingWritten(() => api.post('/v1/accounts/x1/freeze', {})), 'params.id');
+      expectValidation(await harness.expectNothingWritten(() => api.post(`/v1/accounts/${id}/close`, { force: true })), 'body.force');
+      expectValidation(await harness.expectNothingWritten(() => api.post(`/v1/accounts/${id}/freeze`, { reason: 7 })), 'body.reason');
+      expectValidation(await harness.expectNothingWritten(() => api.post('/v1/accounts/x1/freeze', {})), 'params.id');
     });
 
     it('refuses to freeze a system account', async () => {
       await api.openFundedAccount('1'); // opens the EUR bank account on first use
       const bank = systemAccountId({ role: 'bank', currency: 'EUR' });
-      const response = await expectNothingWritten(() => api.post(`/v1/accounts/${bank}/freeze`, {}));
+      const response = await harness.expectNothingWritten(() => api.post(`/v1/accounts/${bank}/freeze`, {}));
       expect(response.status, response.text).to.equal(409);
     });
   });

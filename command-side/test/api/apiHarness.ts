@@ -236,8 +236,13 @@ export const totalsPerCurrency = (report: LedgerReport): Map<string, bigint> => 
 export interface ApiHarness {
   api: ApiServer;
   store: SqliteEventStore;
+  /** Runs `request` and asserts it answered below 500 and left the log exactly as it was. */
+  expectNothingWritten(request: () => Promise<ApiResponse>): Promise<ApiResponse>;
   close(): Promise<void>;
 }
+
+/** A minor-unit amount or position as the API writes it: digits, no sign, no leading zero. */
+export const DIGITS = /^(0|[1-9][0-9]*)$/;
 
 export const createApiHarness = async (options: StartApiOptions = {}): Promise<ApiHarness> => {
   const temp = openTempStore(options.clock);
@@ -245,6 +250,13 @@ export const createApiHarness = async (options: StartApiOptions = {}): Promise<A
   return {
     api,
     store: temp.store,
+    async expectNothingWritten(request) {
+      const before = await headPosition(temp.store);
+      const response = await request();
+      expect(response.status, response.text).to.be.below(500);
+      expect(await headPosition(temp.store), `wrote after ${response.status} ${response.text}`).to.equal(before);
+      return response;
+    },
     close: async () => {
       await api.stop();
       await temp.dispose();

@@ -24,13 +24,6 @@ describe('write API over HTTP: transfer batches', () => {
   });
   after(() => harness.close());
 
-  const expectNothingWritten = async (request: () => Promise<ApiResponse>): Promise<ApiResponse> => {
-    const before = await headPosition(harness.store);
-    const response = await request();
-    expect(await headPosition(harness.store), `wrote after ${response.status} ${response.text}`).to.equal(before);
-    return response;
-  };
-
   const item = (fromAccountId: string, toAccountId: string, amount: string, extra: Record<string, unknown> = {}) => ({
     fromAccountId,
     toAccountId,
@@ -100,7 +93,7 @@ describe('write API over HTTP: transfer batches', () => {
     });
 
     it('replays the same key with an identical body and writes nothing', async () => {
-      const replay = await expectNothingWritten(() => api.post(BATCH, body, { key }));
+      const replay = await harness.expectNothingWritten(() => api.post(BATCH, body, { key }));
       expect(replay.status).to.equal(200);
       expect(replay.body).to.deep.equal(response.body);
       expect(replay.headers['idempotent-replayed']).to.equal('true');
@@ -109,24 +102,24 @@ describe('write API over HTTP: transfer batches', () => {
 
     it('refuses the same key with another batch: 422, nothing written', async () => {
       const other = { transfers: body.transfers.slice(0, 1) };
-      expectProblem(await expectNothingWritten(() => api.post(BATCH, other, { key })), 422, 'idempotency-key-reused');
+      expectProblem(await harness.expectNothingWritten(() => api.post(BATCH, other, { key })), 422, 'idempotency-key-reused');
     });
   });
 
   it('requires an Idempotency-Key, writing nothing', async () => {
     const from = await api.openFundedAccount('100');
     const to = (await api.openAccount()).id;
-    const response = await expectNothingWritten(() => api.post(BATCH, { transfers: [item(from, to, '1')] }));
+    const response = await harness.expectNothingWritten(() => api.post(BATCH, { transfers: [item(from, to, '1')] }));
     expectProblem(response, 400, 'idempotency-key-required');
   });
 
   it('refuses more than 1000 items, an empty batch and unknown fields with 400, writing nothing', async () => {
     const tooMany = { transfers: Array.from({ length: 1001 }, () => ({})) };
-    expectValidation(await expectNothingWritten(() => api.post(BATCH, tooMany, { key: uniqueKey() })), 'body.transfers');
-    expectValidation(await expectNothingWritten(() => api.post(BATCH, { transfers: [] }, { key: uniqueKey() })), 'body.transfers');
-    expectValidation(await expectNothingWritten(() => api.post(BATCH, { transfers: 'x' }, { key: uniqueKey() })), 'body.transfers');
+    expectValidation(await harness.expectNothingWritten(() => api.post(BATCH, tooMany, { key: uniqueKey() })), 'body.transfers');
+    expectValidation(await harness.expectNothingWritten(() => api.post(BATCH, { transfers: [] }, { key: uniqueKey() })), 'body.transfers');
+    expectValidation(await harness.expectNothingWritten(() => api.post(BATCH, { transfers: 'x' }, { key: uniqueKey() })), 'body.transfers');
     expectValidation(
-      await expectNothingWritten(() => api.post(BATCH, { transfers: [{}], atomic: true }, { key: uniqueKey() })),
+      await harness.expectNothingWritten(() => api.post(BATCH, { transfers: [{}], atomic: true }, { key: uniqueKey() })),
       'body.atomic',
     );
   });

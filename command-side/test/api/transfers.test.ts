@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { MAX_MINOR_UNITS, systemAccountId } from '@folio/shared';
 import {
   createApiHarness,
+  DIGITS,
   expectBooksBalanced,
   expectProblem,
   expectValidation,
@@ -14,8 +15,6 @@ import {
   type ApiServer,
 } from './apiHarness.js';
 
-const DIGITS = /^(0|[1-9][0-9]*)$/;
-
 describe('write API over HTTP: transfers and deposits', () => {
   let harness: ApiHarness;
   let api: ApiServer;
@@ -25,15 +24,6 @@ describe('write API over HTTP: transfers and deposits', () => {
     api = harness.api;
   });
   after(() => harness.close());
-
-  /** Runs `request` and asserts the log did not move at all: no ledger event, no idempotency record. */
-  const expectNothingWritten = async (request: () => Promise<ApiResponse>): Promise<ApiResponse> => {
-    const before = await headPosition(harness.store);
-    const response = await request();
-    expect(response.status, response.text).to.be.below(500);
-    expect(await headPosition(harness.store), `wrote after ${response.status} ${response.text}`).to.equal(before);
-    return response;
-  };
 
   /**
    * Runs `request` and asserts the books did not move: a remembered rejection records its
@@ -112,14 +102,14 @@ describe('write API over HTTP: transfers and deposits', () => {
   describe('idempotency', () => {
     it('requires an Idempotency-Key: 400 idempotency-key-required, nothing written', async () => {
       const body = await validTransfer();
-      const response = await expectNothingWritten(() => api.post('/v1/transfers', body));
+      const response = await harness.expectNothingWritten(() => api.post('/v1/transfers', body));
       expectProblem(response, 400, 'idempotency-key-required');
     });
 
     it('refuses a key longer than 255 characters with 400 naming the header', async () => {
       const body = await validTransfer();
       const key = 'x'.repeat(256);
-      expectValidation(await expectNothingWritten(() => api.post('/v1/transfers', body, { key })), 'headers.idempotency-key');
+      expectValidation(await harness.expectNothingWritten(() => api.post('/v1/transfers', body, { key })), 'headers.idempotency-key');
     });
 
     it('replays the same key and body: same status and body, Idempotent-Replayed, nothing new written', async () => {
@@ -131,7 +121,7 @@ describe('write API over HTTP: transfers and deposits', () => {
       // Key order and spacing do not make another request.
       const reordered = `{ "currency": "EUR", "amount": "100", "toAccountId": "${body.toAccountId}", "fromAccountId": "${body.fromAccountId}" }`;
       for (const again of [body, reordered]) {
-        const replay = await expectNothingWritten(() => api.post('/v1/transfers', again, { key }));
+        const replay = await harness.expectNothingWritten(() => api.post('/v1/transfers', again, { key }));
         expect(replay.status).to.equal(201);
         expect(replay.body).to.deep.equal(first.body);
         expect(replay.headers['idempotent-replayed']).to.equal('true');
@@ -144,9 +134,9 @@ describe('write API over HTTP: transfers and deposits', () => {
       const body = await validTransfer();
       const key = uniqueKey();
       expect((await api.post('/v1/transfers', body, { key })).status).to.equal(201);
-      const otherAmount = await expectNothingWritten(() => api.post('/v1/transfers', { ...body, amount: '101' }, { key }));
+      const otherAmount = await harness.expectNothingWritten(() => api.post('/v1/transfers', { ...body, amount: '101' }, { key }));
       expectProblem(otherAmount, 422, 'idempotency-key-reused');
-      const otherEndpoint = await expectNothingWritten(() =>
+      const otherEndpoint = await harness.expectNothingWritten(() =>
         api.post('/v1/deposits', { accountId: body.toAccountId, amount: '100', currency: 'EUR', reference: 'r' }, { key }),
       );
       expectProblem(otherEndpoint, 422, 'idempotency-key-reused');
@@ -174,7 +164,7 @@ describe('write API over HTTP: transfers and deposits', () => {
 
       // Funded since, the account could pay now; the key still answers what it answered.
       expect((await api.deposit(from, '1000')).status).to.equal(201);
-      const retry = await expectNothingWritten(() => api.transfer(from, to, '351', { key }));
+      const retry = await harness.expectNothingWritten(() => api.transfer(from, to, '351', { key }));
       expect(retry.status).to.equal(422);
       expect(retry.body).to.deep.equal(first.body);
       expect(retry.headers['content-type']).to.match(/^application\/problem\+json/);
@@ -274,7 +264,7 @@ describe('write API over HTTP: transfers and deposits', () => {
   describe('input checks (400, nothing written, never a 500)', () => {
     it('refuses the same account on both sides', async () => {
       const from = await api.openFundedAccount('1000');
-      const response = await expectNothingWritten(() => api.transfer(from, from, '10'));
+      const response = await harness.expectNothingWritten(() => api.transfer(from, from, '10'));
       expectValidation(response, 'body.toAccountId');
     });
 
@@ -298,20 +288,20 @@ describe('write API over HTTP: transfers and deposits', () => {
     for (const [what, amount] of badAmounts) {
       it(`refuses the amount ${what} naming body.amount`, async () => {
         const body = { ...(await validTransfer()), amount };
-        expectValidation(await expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() })), 'body.amount');
+        expectValidation(await harness.expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() })), 'body.amount');
       });
     }
 
     it('refuses a missing amount and an unknown currency, naming both', async () => {
       const { amount: _amount, ...body } = await validTransfer();
-      const response = await expectNothingWritten(() => api.post('/v1/transfers', { ...body, currency: 'EUX' }, { key: uniqueKey() }));
+      const response = await harness.expectNothingWritten(() => api.post('/v1/transfers', { ...body, currency: 'EUX' }, { key: uniqueKey() }));
       expectValidation(response, 'body.amount', 'body.currency');
     });
 
     it('refuses malformed account ids naming each', async () => {
       const body = { ...(await validTransfer()), fromAccountId: 12, toAccountId: '07' };
       expectValidation(
-        await expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() })),
+        await harness.expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() })),
         'body.fromAccountId',
         'body.toAccountId',
       );
@@ -319,7 +309,7 @@ describe('write API over HTTP: transfers and deposits', () => {
 
     it('refuses an unknown field (a misspelt optional one) naming it', async () => {
       const body = { ...(await validTransfer()), descripton: 'typo' };
-      expectValidation(await expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() })), 'body.descripton');
+      expectValidation(await harness.expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() })), 'body.descripton');
     });
 
     it('refuses __proto__ at the top level and inside metadata', async () => {
@@ -329,7 +319,7 @@ describe('write API over HTTP: transfers and deposits', () => {
         json.replace(/}$/, ',"__proto__":{"amount":"1"}}'),
         json.replace(/}$/, ',"metadata":{"__proto__":"x"}}'),
       ]) {
-        const response = await expectNothingWritten(() => api.post('/v1/transfers', text, { key: uniqueKey() }));
+        const response = await harness.expectNothingWritten(() => api.post('/v1/transfers', text, { key: uniqueKey() }));
         expect(expectValidation(response).errors.map((e: { path: string }) => e.path).join()).to.match(/__proto__/);
       }
     });
@@ -353,7 +343,7 @@ describe('write API over HTTP: transfers and deposits', () => {
         [{ line: 'a\nb' }, 'body.metadata.line'],
       ];
       for (const [metadata, path] of refusals) {
-        const response = await expectNothingWritten(() => api.post('/v1/transfers', { ...body, metadata }, { key: uniqueKey() }));
+        const response = await harness.expectNothingWritten(() => api.post('/v1/transfers', { ...body, metadata }, { key: uniqueKey() }));
         expect(response.status, `${JSON.stringify(metadata).slice(0, 60)}: ${response.text}`).to.equal(400);
         const paths = response.body.errors.map((issue: { path: string }) => issue.path);
         expect(paths.some((p: string) => p.startsWith(path)), `${path} in ${paths}`).to.equal(true);
@@ -363,22 +353,22 @@ describe('write API over HTTP: transfers and deposits', () => {
     it('refuses a reference over 140 characters and a description with control characters', async () => {
       const body = await validTransfer();
       expectValidation(
-        await expectNothingWritten(() => api.post('/v1/transfers', { ...body, reference: 'r'.repeat(141) }, { key: uniqueKey() })),
+        await harness.expectNothingWritten(() => api.post('/v1/transfers', { ...body, reference: 'r'.repeat(141) }, { key: uniqueKey() })),
         'body.reference',
       );
       expectValidation(
-        await expectNothingWritten(() => api.post('/v1/transfers', { ...body, description: 'a\u0000b' }, { key: uniqueKey() })),
+        await harness.expectNothingWritten(() => api.post('/v1/transfers', { ...body, description: 'a\u0000b' }, { key: uniqueKey() })),
         'body.description',
       );
     });
 
     it('refuses a body that is not plain UTF-8 JSON with 415: text/plain, no Content-Type, another charset, gzip', async () => {
       const body = JSON.stringify(await validTransfer());
-      const plain = await expectNothingWritten(() =>
+      const plain = await harness.expectNothingWritten(() =>
         api.post('/v1/transfers', body, { key: uniqueKey(), headers: { 'content-type': 'text/plain' } }),
       );
       expect(expectProblem(plain, 415, 'unsupported-media-type').supported).to.deep.equal(['application/json']);
-      const untyped = await expectNothingWritten(() =>
+      const untyped = await harness.expectNothingWritten(() =>
         api.raw({
           method: 'POST',
           path: '/v1/transfers',
@@ -387,11 +377,11 @@ describe('write API over HTTP: transfers and deposits', () => {
         }),
       );
       expectProblem(untyped, 415, 'unsupported-media-type');
-      const latin1 = await expectNothingWritten(() =>
+      const latin1 = await harness.expectNothingWritten(() =>
         api.post('/v1/transfers', body, { key: uniqueKey(), headers: { 'content-type': 'application/json; charset=latin1' } }),
       );
       expectProblem(latin1, 415, 'unsupported-media-type');
-      const gzipped = await expectNothingWritten(() =>
+      const gzipped = await harness.expectNothingWritten(() =>
         api.post('/v1/transfers', body, { key: uniqueKey(), headers: { 'content-encoding': 'gzip' } }),
       );
       expectProblem(gzipped, 415, 'unsupported-media-type');
@@ -399,10 +389,10 @@ describe('write API over HTTP: transfers and deposits', () => {
 
     it('refuses a body over 64 KiB with 413, whether its length is declared or streamed', async () => {
       const body = { ...(await validTransfer()), description: 'x'.repeat(70 * 1024) };
-      const declared = await expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() }));
+      const declared = await harness.expectNothingWritten(() => api.post('/v1/transfers', body, { key: uniqueKey() }));
       expectProblem(declared, 413, 'payload-too-large');
       const chunk = Buffer.alloc(8 * 1024, ' ');
-      const streamed = await expectNothingWritten(() =>
+      const streamed = await harness.expectNothingWritten(() =>
         api.raw({
           method: 'POST',
           path: '/v1/transfers',
@@ -415,17 +405,17 @@ describe('write API over HTTP: transfers and deposits', () => {
 
     it('refuses malformed JSON with 400 malformed-json', async () => {
       for (const text of ['{"amount": "1"', '{amount: 1}', "{'a':1}", '{"a":1}}']) {
-        const response = await expectNothingWritten(() => api.post('/v1/transfers', text, { key: uniqueKey() }));
+        const response = await harness.expectNothingWritten(() => api.post('/v1/transfers', text, { key: uniqueKey() }));
         expectProblem(response, 400, 'malformed-json');
       }
     });
 
     it('refuses a JSON value that is not an object, and an empty body, with 400', async () => {
       for (const text of ['"text"', '42', 'null', '[{"amount":"1"}]']) {
-        const response = await expectNothingWritten(() => api.post('/v1/transfers', text, { key: uniqueKey() }));
+        const response = await harness.expectNothingWritten(() => api.post('/v1/transfers', text, { key: uniqueKey() }));
         expectValidation(response, 'body');
       }
-      const empty = await expectNothingWritten(() =>
+      const empty = await harness.expectNothingWritten(() =>
         api.raw({ method: 'POST', path: '/v1/transfers', headers: { 'idempotency-key': uniqueKey(), 'content-length': '0' } }),
       );
       expectValidation(empty, 'body.fromAccountId', 'body.amount');
@@ -452,7 +442,7 @@ describe('write API over HTTP: transfers and deposits', () => {
     it('requires an Idempotency-Key', async () => {
       const { id } = await api.openAccount();
       const body = { accountId: id, amount: '1', currency: 'EUR', reference: 'r' };
-      expectProblem(await expectNothingWritten(() => api.post('/v1/deposits', body)), 400, 'idempotency-key-required');
+      expectProblem(await harness.expectNothingWritten(() => api.post('/v1/deposits', body)), 400, 'idempotency-key-required');
     });
 
     it('credits once per key', async () => {
@@ -460,7 +450,7 @@ describe('write API over HTTP: transfers and deposits', () => {
       const key = uniqueKey();
       const body = { accountId: id, amount: '70', currency: 'EUR', reference: 'r' };
       const first = await api.post('/v1/deposits', body, { key });
-      const again = await expectNothingWritten(() => api.post('/v1/deposits', body, { key }));
+      const again = await harness.expectNothingWritten(() => api.post('/v1/deposits', body, { key }));
       expect(again.body).to.deep.equal(first.body);
       expect(again.headers['idempotent-replayed']).to.equal('true');
       expect((await api.account(id)).balance.posted).to.equal('70');
@@ -485,7 +475,7 @@ describe('write API over HTTP: transfers and deposits', () => {
 
     it('refuses bad input with 400 naming each field', async () => {
       const { id } = await api.openAccount();
-      const response = await expectNothingWritten(() =>
+      const response = await harness.expectNothingWritten(() =>
         api.post('/v1/deposits', { accountId: id, amount: '1.5', currency: 'EUR', extra: 1 }, { key: uniqueKey() }),
       );
       expectValidation(response, 'body.amount', 'body.reference', 'body.extra');
