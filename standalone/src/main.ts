@@ -1,6 +1,7 @@
 import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
 import { createWriteApi } from '@folio/command-side';
 import { createProjections } from '@folio/projections';
+import { createReadApi, readWaitMsFromEnvironment } from '@folio/query-side';
 import { createFolioApp } from './folioApp.js';
 
 /**
@@ -8,6 +9,7 @@ import { createFolioApp } from './folioApp.js';
  * environment): `npm start`.
  */
 const config = loadConfig();
+const readWaitMs = readWaitMsFromEnvironment();
 const eventStore = openEventStore(config);
 const writeApi = createWriteApi({
   eventStore,
@@ -22,7 +24,8 @@ const searchIndex = openSearchIndex(config);
 const projections = createProjections({ eventStore, documents, searchIndex });
 // The read models catch up in the background; readers wait for the positions they need.
 void projections.start().then(() => console.log(JSON.stringify({ msg: 'projections caught up' })));
-const app = createFolioApp({ eventStore, writeApi });
+const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
+const app = createFolioApp({ eventStore, writeApi, readApi });
 
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();

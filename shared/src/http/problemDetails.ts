@@ -34,7 +34,7 @@ export interface ToProblemOptions {
 }
 
 export interface ProblemDetailsHandlerOptions {
-  /** Called with every error that becomes a 5xx; by default one JSON line on stderr. */
+  /** Called with every unanticipated error (a 5xx not raised as a `FolioError`); by default one JSON line on stderr. */
   onUnexpectedError?: (error: unknown, request: Request) => void;
 }
 
@@ -214,7 +214,10 @@ export function problemDetailsHandler(options: ProblemDetailsHandlerOptions = {}
   const onUnexpectedError = options.onUnexpectedError ?? logUnexpectedError;
   return (error: unknown, request, response, next) => {
     const problem = toProblem(error, requestPath(request), { correlationId: correlationIdOf(response) });
-    if (problem.status >= 500) {
+    // A FolioError with a 5xx status is an answer we chose (a read model behind, a store
+    // unavailable); only what nobody anticipated is logged as unexpected.
+    const chosen = error instanceof FolioError && error.status === problem.status;
+    if (problem.status >= 500 && !chosen) {
       try {
         onUnexpectedError(error, request);
       } catch {

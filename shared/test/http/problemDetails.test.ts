@@ -10,6 +10,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../../src/errors/commonErrors.js';
 import { FolioError, ValidationError } from '../../src/errors/folioError.js';
+import { StoreUnavailableError } from '../../src/eventStore/errors.js';
 import {
   notFoundHandler,
   PROBLEM_TYPE_PREFIX,
@@ -72,6 +73,7 @@ const throwing: Record<string, () => unknown> = {
   cyclic: () => new CyclicExtensionsError('cycle'),
   reserved: () => new ReservedMembersError('reserved'),
   unexpected: () => new Error('connection to db://admin:hunter2@db failed'),
+  'chosen-unavailable': () => new StoreUnavailableError('the read model is behind'),
   'not-an-error': () => 'a thrown string with a secret',
 };
 
@@ -192,6 +194,13 @@ describe('problem details', () => {
       requested: '9007199254740993',
       limits: { daily: ['1', '2'] },
     });
+  });
+
+  it('answers a 5xx the server chose (a typed error) without logging it as unexpected', async () => {
+    const { status, problem } = await get('/throw/chosen-unavailable');
+    expect(status).to.equal(503);
+    expect(problem.type).to.equal('urn:folio:problem:store-unavailable');
+    expect(unexpected).to.deep.equal([]);
   });
 
   it('lists validation issues under errors', async () => {

@@ -1,0 +1,4 @@
+export * from './readApi.js';
+export * from './readYourWrites.js';
+export * from './transactionSearch.js';
+export * from './accountReads.js';

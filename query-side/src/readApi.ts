@@ -1,0 +1,218 @@
+import {
+  accountIdSchema,
+  currencySchema,
+  nonNegativeMinorUnitsSchema,
+  parseRequest,
+  snowflakeIdSchema,
+  type DocumentStore,
+  type EventStore,
+  type GlobalPosition,
+  type SearchIndex,
+} from '@folio/shared';
+import { balancesProjection } from '@folio/projections';
+import { Router, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { getBalance, getBalancePoints, loadAccount } from './accountReads.js';
+import { cursorSchema, instantSchema, limitSchema, positionSchema } from './readParameters.js';
+import {
+  DEFAULT_READ_WAIT_MS,
+  formatReadPosition,
+  READ_POSITION_HEADER,
+  ReadModelBehindError,
+  slowestPosition,
+  waitForPosition,
+  type ReadModelProgress,
+} from './readYourWrites.js';
+import { createTransactionFinder, getTransaction, TRANSACTION_SORTS } from './transactionSearch.js';
+
+export interface ReadApiOptions {
+  documents: DocumentStore;
+  searchIndex: SearchIndex;
+  projections: ReadModelProgress;
+  /** For the projections' lag behind the head of the log. */
+  eventStore: Pick<EventStore, 'headPosition'>;
+  clock?: () => Date;
+  /** How long a read carrying `?position=` waits for the read models (`FOLIO_READ_WAIT_MS`). */
+  readWaitMs?: number;
+}
+
+const MAX_PAGE = 100;
+const DEFAULT_PAGE = 25;
+const MAX_POINTS = 1000;
+const DEFAULT_POINTS = 500;
+/** The search index refuses longer text. */
+const MAX_SEARCH_TEXT = 1000;
+
+/** Every read accepts the position of a write it must see. */
+const position = positionSchema.optional();
+
+const accountParams = z.strictObject({ id: accountIdSchema });
+const transactionParams = z.strictObject({ id: snowflakeIdSchema });
+const noParams = z.strictObject({});
+const onlyPosition = z.strictObject({ position });
+
+const searchQuery = z
+  .strictObject({
+    q: z.string().max(MAX_SEARCH_TEXT, `at most ${MAX_SEARCH_TEXT} characters`).optional(),
+    account: accountIdSchema.optional(),
+    type: z.enum(['transfer', 'deposit']).optional(),
+    status: z.enum(['in_transit', 'completed', 'failed']).optional(),
+    currency: currencySchema.optional(),
+    minAmount: nonNegativeMinorUnitsSchema.optional(),
+    maxAmount: nonNegativeMinorUnitsSchema.optional(),
+    from: instantSchema(false).optional(),
+    to: instantSchema(true).optional(),
+    sort: z.enum(TRANSACTION_SORTS).optional(),
+    cursor: cursorSchema.optional(),
+    limit: limitSchema(MAX_PAGE).optional(),
+    position,
+  })
+  .superRefine((query, ctx) => {
+    if (query.minAmount !== undefined && query.maxAmount !== undefined && query.minAmount > query.maxAmount) {
+      ctx.addIssue({ code: 'custom', path: ['maxAmount'], message: `must not be below minAmount (${query.minAmount})` });
+    }
+    if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
+    }
+  });
+
+const historyQuery = z.strictObject({ cursor: cursorSchema.optional(), limit: limitSchema(MAX_PAGE).optional(), position });
+
+const pointsQuery = z
+  .strictObject({ from: instantSchema(false).optional(), to: instantSchema(true).optional(), limit: limitSchema(MAX_POINTS).optional(), position })
+  .superRefine((query, ctx) => {
+    if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
+    }
+  });
+
+/**
+ * The read API: search and history over the transaction history read model, balances and
+ * balance points from the balances read model, and the projections' progress. It reads read
+ * models only. Every response carries `Folio-Read-Position` (`-1` before the read models reflect
+ * any event), and every endpoint takes `?position=` for read-your-writes.
+ */
+export const createReadApi = (options: ReadApiOptions): Router => {
+  const { documents, searchIndex, projections, eventStore } = options;
+  const clock = options.clock ?? (() => new Date());
+  const readWaitMs = options.readWaitMs ?? DEFAULT_READ_WAIT_MS;
+  const findTransactions = createTransactionFinder({ documents, searchIndex, progress: projections, readWaitMs });
+
+  const stampReadPosition = (response: Response) =>
+    response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(projections.status())));
+
+  /**
+   * Validates the request, waits for `?position=` if given, and answers JSON. The read position
+   * is stamped before the read models are read, so it is a lower bound of what the answer shows.
+   */
+  const read =
+    <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
+      paramsSchema: P,
+      querySchema: Q,
+      answer: (params: z.output<P>, query: z.output<Q>) => Promise<unknown>,
+    ): RequestHandler =>
+    async (request, response) => {
+      stampReadPosition(response);
+      try {
+        const params = parseRequest(paramsSchema, request.params, 'params');
+        const query = parseRequest(querySchema, request.query, 'query');
+        if (query.position !== undefined) await waitForPosition(projections, query.position, readWaitMs);
+        stampReadPosition(response);
+        response.json(await answer(params, query));
+      } catch (error) {
+        if (error instanceof ReadModelBehindError) {
+          stampReadPosition(response);
+          response.set('Retry-After', String(error.retryAfterSeconds));
+        }
+        throw error;
+      }
+    };
+
+  const router = Router();
+
+  router.get(
+    '/v1/transactions',
+    read(noParams, searchQuery, (_params, query) =>
+      findTransactions({
+        filters: {
+          ...(query.q === undefined ? {} : { text: query.q }),
+          ...(query.account === undefined ? {} : { account: query.account }),
+          ...(query.type === undefined ? {} : { type: query.type }),
+          ...(query.status === undefined ? {} : { status: query.status }),
+          ...(query.currency === undefined ? {} : { currency: query.currency }),
+          ...(query.minAmount === undefined ? {} : { minAmount: query.minAmount }),
+          ...(query.maxAmount === undefined ? {} : { maxAmount: query.maxAmount }),
+          ...(query.from === undefined ? {} : { from: query.from }),
+          ...(query.to === undefined ? {} : { to: query.to }),
+        },
+        sort: query.sort ?? '-requestedAt',
+        limit: query.limit ?? DEFAULT_PAGE,
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        refresh: query.position !== undefined,
+      }),
+    ),
+  );
+
+  router.get(
+    '/v1/transactions/:id',
+    read(transactionParams, onlyPosition, ({ id }) => getTransaction(documents, id)),
+  );
+
+  router.get(
+    '/v1/accounts/:id/history',
+    read(accountParams, historyQuery, async ({ id }, query) => {
+      await loadAccount(documents, id);
+      return findTransactions({
+        filters: { account: id },
+        sort: '-requestedAt',
+        limit: query.limit ?? DEFAULT_PAGE,
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        refresh: query.position !== undefined,
+      });
+    }),
+  );
+
+  router.get(
+    '/v1/accounts/:id/balance',
+    read(accountParams, onlyPosition, ({ id }) => {
+      const balances = projections.status().find(({ name }) => name === balancesProjection.name);
+      return getBalance(documents, id, balances?.position);
+    }),
+  );
+
+  router.get(
+    '/v1/accounts/:id/balance-points',
+    read(accountParams, pointsQuery, ({ id }, query) =>
+      getBalancePoints(documents, {
+        accountId: id,
+        ...(query.from === undefined ? {} : { from: query.from }),
+        ...(query.to === undefined ? {} : { to: query.to }),
+        limit: query.limit ?? DEFAULT_POINTS,
+      }),
+    ),
+  );
+
+  router.get(
+    '/v1/projections',
+    read(noParams, onlyPosition, async () => {
+      // Statuses before the head, so no projector can appear ahead of it.
+      const statuses = projections.status();
+      const head = await eventStore.headPosition();
+      const now = clock().getTime();
+      return {
+        headPosition: head?.toString() ?? null,
+        projections: statuses.map(({ name, position: at, caughtUp, lastEventAt }) => ({
+          name,
+          position: at?.toString() ?? null,
+          caughtUp,
+          lag: head === undefined ? '0' : (head - (at ?? 0n)).toString(),
+          lastEventAt: lastEventAt?.toISOString() ?? null,
+          // The log's clock and ours may disagree by a little.
+          secondsSinceLastEvent: lastEventAt === undefined ? null : Math.max(0, now - lastEventAt.getTime()) / 1000,
+        })),
+      };
+    }),
+  );
+
+  return router;
+};

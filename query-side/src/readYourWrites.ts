@@ -1,0 +1,79 @@
+/**
+ * Read-your-writes (DESIGN, "Consistency for readers"): a reader passes the `position` a write
+ * answered with, and the read waits, bounded, until every read model reflects it.
+ */
+import { FolioError, ValidationError, type GlobalPosition } from '@folio/shared';
+import type { Projections, ProjectorStatus } from '@folio/projections';
+
+/** What the read API needs of the projections: how far they are, and a way to wait for them. */
+export type ReadModelProgress = Pick<Projections, 'waitFor' | 'status'>;
+
+/** The position every read model reflects at least, on every response. */
+export const READ_POSITION_HEADER = 'Folio-Read-Position';
+
+/** How long a read waits for the read models by default (`FOLIO_READ_WAIT_MS`). */
+export const DEFAULT_READ_WAIT_MS = 2_000;
+const MAX_READ_WAIT_MS = 60_000;
+
+/** The slowest projector's position: `undefined` until every one has committed something. */
+export const slowestPosition = (statuses: readonly ProjectorStatus[]): GlobalPosition | undefined => {
+  let slowest: GlobalPosition | undefined;
+  for (const { position } of statuses) {
+    if (position === undefined) return undefined;
+    if (slowest === undefined || position < slowest) slowest = position;
+  }
+  return slowest;
+};
+
+/** The header's value; `-1` (below every position) before the read models reflect any event. */
+export const formatReadPosition = (position: GlobalPosition | undefined): string => (position ?? -1n).toString();
+
+/** The read models did not reach the position a reader asked for within the wait bound. */
+export class ReadModelBehindError extends FolioError {
+  readonly type = 'read-model-behind';
+  readonly status = 503;
+  /** Seconds the client should wait before retrying (the `Retry-After` header). */
+  readonly retryAfterSeconds = 1;
+
+  constructor(
+    readonly requestedPosition: GlobalPosition,
+    readonly waitedMs: number,
+    readonly projectors: readonly ProjectorStatus[],
+  ) {
+    const reached = slowestPosition(projectors);
+    super(
+      `the read models have not caught up with position ${requestedPosition} within ${waitedMs} ms ` +
+        `(they reflect position ${reached ?? 'none yet'}): this answer would not include that write yet, so retry later`,
+    );
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return {
+      requestedPosition: this.requestedPosition.toString(),
+      readPosition: slowestPosition(this.projectors)?.toString() ?? null,
+      waitedMs: this.waitedMs,
+      projections: this.projectors.map(({ name, position, caughtUp }) => ({
+        name,
+        position: position?.toString() ?? null,
+        caughtUp,
+      })),
+    };
+  }
+}
+
+/** Waits until the read models reflect `position`; throws `ReadModelBehindError` past `waitMs`. */
+export const waitForPosition = async (progress: ReadModelProgress, position: GlobalPosition, waitMs: number): Promise<void> => {
+  if (!(await progress.waitFor(position, waitMs))) throw new ReadModelBehindError(position, waitMs, progress.status());
+};
+
+/** `FOLIO_READ_WAIT_MS` from the environment; a bad value stops start-up with the variable named. */
+export const readWaitMsFromEnvironment = (environment: NodeJS.ProcessEnv = process.env): number => {
+  const text = environment.FOLIO_READ_WAIT_MS;
+  if (text === undefined || text === '') return DEFAULT_READ_WAIT_MS;
+  const value = /^[0-9]{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1 && value <= MAX_READ_WAIT_MS)) {
+    const message = `expected milliseconds from 1 to ${MAX_READ_WAIT_MS}, got ${JSON.stringify(text)}`;
+    throw new ValidationError(`invalid configuration: FOLIO_READ_WAIT_MS: ${message}`, [{ path: 'FOLIO_READ_WAIT_MS', message }]);
+  }
+  return value;
+};

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { expectProblem, ReadStack } from './readStack.js';
+
+describe('read API: balances, balance points and projections', () => {
+  let stack: ReadStack;
+  let alice: string;
+  let bob: string;
+  const times: string[] = [];
+
+  before(async () => {
+    stack = await ReadStack.start();
+    alice = await stack.openAccount();
+    bob = await stack.openAccount();
+    times.push((await stack.deposit(alice, '10000', 'funding')).requestedAt);
+    for (const amount of ['100', '200', '300', '400']) times.push((await stack.transfer(alice, bob, amount)).requestedAt);
+    await stack.settle();
+  });
+
+  after(() => stack.stop());
+
+  it("answers an account's balance and the position it reflects, 404 for an unknown account", async () => {
+    const response = await stack.get(`/v1/accounts/${alice}/balance`);
+    expect(response.status, response.text).to.equal(200);
+    expect(response.body).to.deep.include({
+      accountId: alice,
+      currency: 'EUR',
+      kind: 'customer',
+      status: 'active',
+      posted: '9000',
+      available: '9000',
+      pending: '0',
+      debits: '1000',
+      credits: '10000',
+    });
+    expect(response.body).to.not.have.any.keys('_id', 'sortableLastPosition');
+    expect(BigInt(response.body.position) >= stack.lastWrite).to.equal(true);
+    expect(BigInt(response.headers['folio-read-position']!) >= stack.lastWrite).to.equal(true);
+    expectProblem(await stack.get('/v1/accounts/123456789/balance'), 404, 'account-not-found');
+  });
+
+  it("does not clash with the write side's account, which it leaves to the command side", async () => {
+    const account = await stack.get(`/v1/accounts/${alice}`);
+    expect(account.status, account.text).to.equal(200);
+    expect(account.body.balance.posted).to.equal('9000');
+  });
+
+  it('charts the posted balance after each posting, oldest first', async () => {
+    const response = await stack.get(`/v1/accounts/${alice}/balance-points`);
+    expect(response.status, response.text).to.equal(200);
+    expect(response.body).to.deep.equal({
+      accountId: alice,
+      currency: 'EUR',
+      truncated: false,
+      items: response.body.items,
+    });
+    expect(response.body.items.map((point: any) => point.posted)).to.deep.equal(['10000', '9900', '9700', '9400', '9000']);
+    const ats = response.body.items.map((point: any) => point.at);
+    expect(ats).to.deep.equal([...ats].sort());
+    expect(Object.keys(response.body.items[0])).to.have.members(['at', 'posted']);
+  });
+
+  it('limits balance points to a time window, keeping the latest when there are more', async () => {
+    const points = async (query: string) => (await stack.get(`/v1/accounts/${alice}/balance-points?${query}`)).body;
+    const all = (await points('')).items as { at: string; posted: string }[];
+    const window = await points(`from=${all[1]!.at}&to=${all[3]!.at}`);
+    expect(window.items).to.deep.equal(all.slice(1, 4));
+    const latest = await points('limit=2');
+    expect(latest).to.deep.include({ truncated: true, items: all.slice(3) });
+    const early = await points(`to=${all[1]!.at}&limit=1`);
+    expect(early).to.deep.include({ truncated: true, items: [all[1]] });
+    expect((await points('from=2026-03-02')).items).to.deep.equal([]);
+    expectProblem(await stack.get('/v1/accounts/123456789/balance-points'), 404, 'account-not-found');
+  });
+
+  it("reports each projector's position, whether it caught up, and its lag", async () => {
+    const response = await stack.get('/v1/projections');
+    expect(response.status, response.text).to.equal(200);
+    const head = BigInt(response.body.headPosition);
+    expect(head >= stack.lastWrite).to.equal(true);
+    expect(response.body.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history']);
+    for (const projection of response.body.projections) {
+      expect(projection.caughtUp).to.equal(true);
+      expect(BigInt(projection.position) >= stack.lastWrite).to.equal(true);
+      expect(projection.lag).to.equal((head - BigInt(projection.position)).toString());
+      expect(Date.parse(projection.lastEventAt)).to.be.a('number').and.not.NaN;
+      expect(projection.secondsSinceLastEvent).to.be.within(0, 60);
+    }
+  });
+});

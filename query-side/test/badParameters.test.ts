@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { expectValidation, ReadStack } from './readStack.js';
+
+describe('read API: bad parameters are 400 problems naming them, never 500', () => {
+  let stack: ReadStack;
+  let account: string;
+
+  before(async () => {
+    stack = await ReadStack.start();
+    account = await stack.openAccount();
+    await stack.deposit(account, '100', 'funding');
+    await stack.settle();
+  });
+
+  after(() => stack.stop());
+
+  const cases: [string, () => string, string][] = [
+    ['an unknown parameter', () => '/v1/transactions?colour=red', 'query.colour'],
+    ['a misspelt one', () => '/v1/transactions?minamount=5', 'query.minamount'],
+    ['a key reaching the prototype', () => '/v1/transactions?__proto__=1', 'query.__proto__'],
+    ['a repeated parameter', () => '/v1/transactions?type=transfer&type=deposit', 'query.type'],
+    ['a decimal amount', () => '/v1/transactions?minAmount=10.5', 'query.minAmount'],
+    ['an amount with a comma', () => '/v1/transactions?maxAmount=1,000', 'query.maxAmount'],
+    ['an amount in exponent form', () => '/v1/transactions?minAmount=1e3', 'query.minAmount'],
+    ['a negative amount', () => '/v1/transactions?minAmount=-5', 'query.minAmount'],
+    ['a signed amount', () => `/v1/transactions?minAmount=${encodeURIComponent('+5')}`, 'query.minAmount'],
+    ['an amount with leading zeros', () => '/v1/transactions?maxAmount=007', 'query.maxAmount'],
+    ['an empty amount', () => '/v1/transactions?minAmount=', 'query.minAmount'],
+    ['an amount of letters', () => '/v1/transactions?maxAmount=ten', 'query.maxAmount'],
+    ['an amount out of range', () => '/v1/transactions?maxAmount=99999999999999999999', 'query.maxAmount'],
+    ['an amount range upside down', () => '/v1/transactions?minAmount=10&maxAmount=5', 'query.maxAmount'],
+    ['a date that does not exist', () => '/v1/transactions?from=2026-02-30', 'query.from'],
+    ['a month that does not exist', () => '/v1/transactions?to=2026-13-01', 'query.to'],
+    ['an hour that does not exist', () => '/v1/transactions?from=2026-03-01T25:00:00Z', 'query.from'],
+    ['a timestamp without a zone', () => '/v1/transactions?from=2026-03-01T10:00:00', 'query.from'],
+    ['a timestamp in words', () => '/v1/transactions?to=yesterday', 'query.to'],
+    ['a timestamp in epoch milliseconds', () => '/v1/transactions?from=1772359200000', 'query.from'],
+    ['more than millisecond precision', () => '/v1/transactions?from=2026-03-01T10:00:00.0001Z', 'query.from'],
+    ['a time range upside down', () => '/v1/transactions?from=2026-03-02&to=2026-03-01', 'query.to'],
+    ['an unknown sort', () => '/v1/transactions?sort=newest', 'query.sort'],
+    ['a sort in the wrong case', () => '/v1/transactions?sort=requestedat', 'query.sort'],
+    ['a sort on a field it does not sort by', () => '/v1/transactions?sort=currency', 'query.sort'],
+    ['a cursor it did not issue', () => '/v1/transactions?cursor=abc', 'query.cursor'],
+    ['an empty cursor', () => '/v1/transactions?cursor=', 'query.cursor'],
+    ['limit 0', () => '/v1/transactions?limit=0', 'query.limit'],
+    ['limit 101', () => '/v1/transactions?limit=101', 'query.limit'],
+    ['limit abc', () => '/v1/transactions?limit=abc', 'query.limit'],
+    ['a fractional limit', () => '/v1/transactions?limit=2.5', 'query.limit'],
+    ['a negative limit', () => '/v1/transactions?limit=-1', 'query.limit'],
+    ['an empty limit', () => '/v1/transactions?limit=', 'query.limit'],
+    ['an unknown type', () => '/v1/transactions?type=payment', 'query.type'],
+    ['an unknown status', () => '/v1/transactions?status=done', 'query.status'],
+    ['a lower-case currency', () => '/v1/transactions?currency=eur', 'query.currency'],
+    ['an unknown currency', () => '/v1/transactions?currency=ABC', 'query.currency'],
+    ['an account id of letters', () => '/v1/transactions?account=alice', 'query.account'],
+    ['an account id with leading zeros', () => '/v1/transactions?account=0123', 'query.account'],
+    ['an account id beyond 64 bits', () => '/v1/transactions?account=99999999999999999999', 'query.account'],
+    ['search text too long', () => `/v1/transactions?q=${'a'.repeat(1001)}`, 'query.q'],
+    ['search text of too many words', () => `/v1/transactions?q=${Array.from({ length: 40 }, (_, i) => `w${i}`).join('+')}`, 'query.q'],
+    ['a position of letters', () => '/v1/transactions?position=latest', 'query.position'],
+    ['a negative position', () => `/v1/accounts/${account}/balance?position=-1`, 'query.position'],
+    ['a fractional position', () => `/v1/accounts/${account}/balance?position=1.5`, 'query.position'],
+    ['a position beyond 64 bits', () => '/v1/projections?position=9223372036854775808', 'query.position'],
+    ['a transaction id of letters', () => '/v1/transactions/abc', 'params.id'],
+    ['a negative transaction id', () => '/v1/transactions/-5', 'params.id'],
+    ['an unknown parameter of a transaction', () => `/v1/transactions/123?expand=all`, 'query.expand'],
+    ['an account id of letters (balance)', () => '/v1/accounts/abc/balance', 'params.id'],
+    ['an account id with leading zeros (history)', () => '/v1/accounts/00/history', 'params.id'],
+    ['an account id of letters (points)', () => '/v1/accounts/x1/balance-points', 'params.id'],
+    ['a bad history cursor', () => `/v1/accounts/${account}/history?cursor=%E2%9C%93`, 'query.cursor'],
+    ['history limit 0', () => `/v1/accounts/${account}/history?limit=0`, 'query.limit'],
+    ['history limit 101', () => `/v1/accounts/${account}/history?limit=101`, 'query.limit'],
+    ['a history filter it does not take', () => `/v1/accounts/${account}/history?status=failed`, 'query.status'],
+    ['a bad balance points date', () => `/v1/accounts/${account}/balance-points?from=2026-02-29`, 'query.from'],
+    ['balance points limit 1001', () => `/v1/accounts/${account}/balance-points?limit=1001`, 'query.limit'],
+    ['balance points limit 0', () => `/v1/accounts/${account}/balance-points?limit=0`, 'query.limit'],
+    ['a balance points window upside down', () => `/v1/accounts/${account}/balance-points?from=2026-03-02&to=2026-03-01`, 'query.to'],
+    ['an unknown balance parameter', () => `/v1/accounts/${account}/balance?at=now`, 'query.at'],
+    ['an unknown projections parameter', () => '/v1/projections?name=history', 'query.name'],
+  ];
+
+  for (const [what, path, parameter] of cases) {
+    it(`${what} → 400 naming ${parameter}`, async () => {
+      expectValidation(await stack.get(path()), parameter);
+    });
+  }
+
+  it('accepts the good forms next to the bad ones', async () => {
+    for (const path of [
+      '/v1/transactions?minAmount=0&maxAmount=999999999999999999',
+      '/v1/transactions?from=2026-03-01T10:00Z&to=2026-03-01T12:00:00.5%2B02:00',
+      '/v1/transactions?from=2024-02-29&to=2024-02-29',
+      '/v1/transactions?q=&limit=1',
+      `/v1/transactions?account=${account}&type=deposit&status=completed&currency=EUR&sort=-amount&limit=100`,
+      `/v1/accounts/${account}/balance-points?from=2026-01-01T00:00:00.000Z&to=2026-12-31&limit=1000`,
+    ]) {
+      const response = await stack.get(path);
+      expect(response.status, `${path}: ${response.text}`).to.equal(200);
+    }
+  });
+});

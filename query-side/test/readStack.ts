@@ -1,0 +1,214 @@
+/**
+ * The read API over real HTTP, in-process on temp-dir SQLite stores, assembled as
+ * `standalone/src/folioApp.ts` assembles it: the write API writes real transfers, the projectors
+ * follow the log, and the read API answers from their read models.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import express from 'express';
+import {
+  correlationId,
+  notFoundHandler,
+  openSqliteDocumentStore,
+  openSqliteEventStore,
+  openSqliteSearchIndex,
+  problemDetailsHandler,
+  type DocumentStore,
+  type SearchIndex,
+  type SqliteEventStore,
+} from '@folio/shared';
+import { createWriteApi, type WriteApi } from '@folio/command-side';
+import { createProjections, type Projections } from '@folio/projections';
+import { createReadApi } from '../src/readApi.js';
+import { ReadModelBehindError } from '../src/readYourWrites.js';
+
+export interface ApiResponse {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: any;
+  text: string;
+}
+
+export interface ReadStackOptions {
+  readWaitMs?: number;
+  /** Where the write side's clock starts; every write moves it on by `stepMs`. */
+  startAt?: string;
+  stepMs?: number;
+}
+
+let nextNodeId = 1;
+let keyCounter = 0;
+const uniqueKey = (prefix: string) => `${prefix}-${process.pid}-${++keyCounter}`;
+
+export class ReadStack {
+  private constructor(
+    private readonly directory: string,
+    readonly eventStore: SqliteEventStore,
+    readonly documents: DocumentStore,
+    readonly searchIndex: SearchIndex,
+    readonly writeApi: WriteApi,
+    readonly projections: Projections,
+    private readonly server: Server,
+    readonly baseUrl: string,
+    private readonly time: { now: number; stepMs: number },
+    private readonly unexpected: unknown[],
+  ) {}
+
+  /** The position of the latest write: idempotency records may follow it, which no projector reads. */
+  lastWrite = 0n;
+
+  private wrote(body: { position?: unknown }): void {
+    if (typeof body.position === 'string' && BigInt(body.position) > this.lastWrite) this.lastWrite = BigInt(body.position);
+  }
+
+  static async start(options: ReadStackOptions = {}): Promise<ReadStack> {
+    const directory = mkdtempSync(join(tmpdir(), 'folio-read-'));
+    const eventStore = openSqliteEventStore({ path: join(directory, 'events.sqlite') });
+    const documents = openSqliteDocumentStore({ path: join(directory, 'readmodels.sqlite') });
+    const searchIndex = openSqliteSearchIndex({ path: join(directory, 'search.sqlite') });
+    const time = { now: Date.parse(options.startAt ?? '2026-03-01T10:00:00.000Z'), stepMs: options.stepMs ?? 60_000 };
+    const writeApi = createWriteApi({
+      eventStore,
+      nodeId: nextNodeId++,
+      clock: () => new Date(time.now),
+      onError: () => {},
+      onStuck: () => {},
+    });
+    await writeApi.start();
+    const projections = createProjections({ eventStore, documents, searchIndex });
+    await projections.start();
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.use(correlationId());
+    app.use(writeApi.router);
+    app.use(
+      createReadApi({
+        documents,
+        searchIndex,
+        projections,
+        eventStore,
+        ...(options.readWaitMs === undefined ? {} : { readWaitMs: options.readWaitMs }),
+      }),
+    );
+    app.use(notFoundHandler());
+    // A 503 read-model-behind is an answer; any other 5xx fails the suite when it stops.
+    const unexpected: unknown[] = [];
+    app.use(problemDetailsHandler({ onUnexpectedError: (error) => error instanceof ReadModelBehindError || unexpected.push(error) }));
+    const server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const { port } = server.address() as AddressInfo;
+    return new ReadStack(
+      directory,
+      eventStore,
+      documents,
+      searchIndex,
+      writeApi,
+      projections,
+      server,
+      `http://127.0.0.1:${port}`,
+      time,
+      unexpected,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await this.writeApi.stop();
+    await this.projections.stop();
+    await this.documents.close();
+    await this.searchIndex.close();
+    await this.eventStore.close();
+    rmSync(this.directory, { recursive: true, force: true });
+    expect(this.unexpected, 'errors that became a 5xx').to.deep.equal([]);
+  }
+
+  /** The write side's time for the next write (ISO), after which it moves on by one step. */
+  private tick(): string {
+    this.time.now += this.time.stepMs;
+    return new Date(this.time.now).toISOString();
+  }
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => (responseHeaders[name] = value));
+    const json = /json/.test(responseHeaders['content-type'] ?? '') && text !== '' ? JSON.parse(text) : undefined;
+    return { status: response.status, headers: responseHeaders, body: json, text };
+  }
+
+  get(path: string): Promise<ApiResponse> {
+    return this.request('GET', path);
+  }
+
+  async openAccount(currency = 'EUR'): Promise<string> {
+    this.tick();
+    const response = await this.request('POST', '/v1/accounts', { ownerId: 'owner-1', currency, kind: 'customer' });
+    expect(response.status, response.text).to.equal(201);
+    this.wrote(response.body);
+    return response.body.id as string;
+  }
+
+  async deposit(accountId: string, amount: string, reference: string, currency = 'EUR'): Promise<any> {
+    const requestedAt = this.tick();
+    const response = await this.request('POST', '/v1/deposits', { accountId, amount, currency, reference }, { 'idempotency-key': uniqueKey('deposit') });
+    expect(response.status, response.text).to.equal(201);
+    this.wrote(response.body);
+    return { ...response.body, requestedAt };
+  }
+
+  /** A transfer (completed or failed); its body (id, status, position) and when it was requested. */
+  async transfer(from: string, to: string, amount: string, extra: Record<string, unknown> = {}, currency = 'EUR'): Promise<any> {
+    const requestedAt = this.tick();
+    const response = await this.request(
+      'POST',
+      '/v1/transfers',
+      { fromAccountId: from, toAccountId: to, amount, currency, ...extra },
+      { 'idempotency-key': uniqueKey('transfer') },
+    );
+    expect(response.status, response.text).to.equal(201);
+    this.wrote(response.body);
+    return { ...response.body, requestedAt };
+  }
+
+  async freeze(accountId: string): Promise<void> {
+    this.tick();
+    const response = await this.request('POST', `/v1/accounts/${accountId}/freeze`);
+    expect(response.status, response.text).to.equal(200);
+    this.wrote(response.body);
+  }
+
+  /** Waits until the read models reflect every write so far. */
+  async settle(): Promise<void> {
+    expect(await this.projections.waitFor(this.lastWrite, 5_000), 'projections caught up').to.equal(true);
+  }
+}
+
+/** Asserts a problem document of `status` whose type ends with `slug`. */
+export const expectProblem = (response: ApiResponse, status: number, slug: string): any => {
+  expect(response.status, response.text).to.equal(status);
+  expect(response.headers['content-type'], response.text).to.match(/^application\/problem\+json/);
+  expect(response.body.type, response.text).to.equal(`urn:folio:problem:${slug}`);
+  return response.body;
+};
+
+/** Asserts a 400 validation problem naming `path` among its errors. */
+export const expectValidation = (response: ApiResponse, path: string): any => {
+  const problem = expectProblem(response, 400, 'validation');
+  expect(problem.errors.map((issue: { path: string }) => issue.path), response.text).to.include(path);
+  return problem;
+};

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { NotFoundError, type DocumentStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
+import type { TransactionDocument } from '@folio/projections';
+import { ReadModelBehindError, type ReadModelProgress } from '../src/readYourWrites.js';
+import { createTransactionFinder } from '../src/transactionSearch.js';
+
+/**
+ * The race between the two read models, which real projectors win too fast to observe: the
+ * projector indexes a batch before it commits the documents, so a search may find a transaction
+ * whose document is not there yet, or older than the hit.
+ */
+describe('transaction finder: a hit ahead of its document', () => {
+  const document = (lastPosition: string, status: TransactionDocument['status']): TransactionDocument => ({
+    _id: '42',
+    id: '42',
+    type: 'transfer',
+    status,
+    fromAccountId: '1',
+    toAccountId: '2',
+    amount: '1050',
+    sortableAmount: '00000000000000001050',
+    currency: 'EUR',
+    reference: 'rent',
+    description: null,
+    metadata: null,
+    requestedAt: '2026-03-01T10:00:00.000Z',
+    endedAt: null,
+    failureReason: null,
+    lastPosition,
+    sortableLastPosition: lastPosition.padStart(20, '0'),
+  });
+
+  /** The history holds `stored` until the projector reaches the hit, then `committed`. */
+  const finderWith = (stored: TransactionDocument | undefined, committed: TransactionDocument, reaches: boolean) => {
+    let reached = false;
+    const waits: GlobalPosition[] = [];
+    const documents = { get: async () => (reached ? committed : stored) } as unknown as DocumentStore;
+    const searchIndex = {
+      search: async () => ({ hits: [{ id: '42', version: 20n, fields: {} }] }),
+    } as unknown as SearchIndex;
+    const progress: ReadModelProgress = {
+      waitFor: async (position) => {
+        waits.push(position);
+        reached = reaches;
+        return reaches;
+      },
+      status: () => [{ name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined }],
+    };
+    return { find: createTransactionFinder({ documents, searchIndex, progress, readWaitMs: 50 }), waits };
+  };
+
+  const page = { filters: { text: 'rent' }, sort: '-requestedAt' as const, limit: 10 };
+
+  it('waits for the history to reach a hit whose document is missing', async () => {
+    const { find, waits } = finderWith(undefined, document('20', 'completed'), true);
+    const result = await find(page);
+    expect(waits).to.deep.equal([20n]);
+    expect(result.items.map((item) => item.status)).to.deep.equal(['completed']);
+  });
+
+  it('waits for the history to reach a hit newer than its document', async () => {
+    const { find, waits } = finderWith(document('10', 'in_transit'), document('20', 'completed'), true);
+    expect((await find(page)).items.map((item) => item.status)).to.deep.equal(['completed']);
+    expect(waits).to.deep.equal([20n]);
+  });
+
+  it('does not wait when the documents are as new as the hits', async () => {
+    const { find, waits } = finderWith(document('20', 'completed'), document('20', 'completed'), true);
+    expect((await find(page)).items).to.have.length(1);
+    expect(waits).to.deep.equal([]);
+  });
+
+  it('says the read model is behind when the history does not catch up within the bound', async () => {
+    const { find } = finderWith(undefined, document('20', 'completed'), false);
+    const error = await find(page).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(ReadModelBehindError);
+    expect((error as ReadModelBehindError).problemExtensions()).to.deep.include({ requestedPosition: '20', readPosition: '10' });
+  });
+
+  it('finds nothing, rather than failing, before the history projector has created its index', async () => {
+    const searchIndex = {
+      search: async () => {
+        throw new NotFoundError('search index', 'history-transactions');
+      },
+    } as unknown as SearchIndex;
+    const progress: ReadModelProgress = { waitFor: async () => true, status: () => [] };
+    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, progress, readWaitMs: 50 });
+    expect(await find(page)).to.deep.equal({ items: [], nextCursor: null });
+  });
+});
