@@ -325,6 +325,7 @@ interface SearchRun {
 const searchRuns: SearchRun[] = [];
 let topUp: { documents: number; seconds: number } | undefined;
 let searchDbMiB = 0;
+let grownSearchDbMiB = 0;
 let documentsDbMiB = 0;
 
 if (SEARCH && kept === undefined) log('search skipped: it uses the index of the full catch-up (scenario "all")');
@@ -377,7 +378,7 @@ if (SEARCH && kept !== undefined) {
       documents: TRANSACTIONS,
       ...(await measureSearch(context, SEARCH_RUNS)),
     });
-    searchDbMiB = fileMiB(join(kept.dir, 'search.sqlite'));
+    grownSearchDbMiB = fileMiB(join(kept.dir, 'search.sqlite'));
   }
 }
 
@@ -442,6 +443,6 @@ for (const run of searchRuns) {
 if (topUp !== undefined) {
   console.log(
     `\nindex growth: ${thousands(topUp.documents)} documents upserted in ${topUp.seconds.toFixed(1)} s ` +
-      `(${thousands(topUp.documents / topUp.seconds)} documents/s, 1,000 per upsert); search index now ${searchDbMiB.toFixed(0)} MiB`,
+      `(${thousands(topUp.documents / topUp.seconds)} documents/s, 1,000 per upsert); search index now ${grownSearchDbMiB.toFixed(0)} MiB`,
   );
 }
