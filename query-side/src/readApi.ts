@@ -9,7 +9,7 @@ import {
   type GlobalPosition,
   type SearchIndex,
 } from '@folio/shared';
-import { balancesProjection } from '@folio/projections';
+import { balancesProjection, slowestPosition } from '@folio/projections';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { getBalance, getBalancePoints, loadAccount } from './accountReads.js';
@@ -19,7 +19,6 @@ import {
   formatReadPosition,
   READ_POSITION_HEADER,
   ReadModelBehindError,
-  slowestPosition,
   waitForPosition,
   type ReadModelProgress,
 } from './readYourWrites.js';

@@ -3,7 +3,7 @@
  * answered with, and the read waits, bounded, until every read model reflects it.
  */
 import { FolioError, ValidationError, type GlobalPosition } from '@folio/shared';
-import type { Projections, ProjectorStatus } from '@folio/projections';
+import { slowestPosition, type Projections, type ProjectorStatus } from '@folio/projections';
 
 /** What the read API needs of the projections: how far they are, and a way to wait for them. */
 export type ReadModelProgress = Pick<Projections, 'waitFor' | 'status'>;
@@ -14,16 +14,6 @@ export const READ_POSITION_HEADER = 'Folio-Read-Position';
 /** How long a read waits for the read models by default (`FOLIO_READ_WAIT_MS`). */
 export const DEFAULT_READ_WAIT_MS = 2_000;
 const MAX_READ_WAIT_MS = 60_000;
-
-/** The slowest projector's position: `undefined` until every one has committed something. */
-export const slowestPosition = (statuses: readonly ProjectorStatus[]): GlobalPosition | undefined => {
-  let slowest: GlobalPosition | undefined;
-  for (const { position } of statuses) {
-    if (position === undefined) return undefined;
-    if (slowest === undefined || position < slowest) slowest = position;
-  }
-  return slowest;
-};
 
 /** The header's value; `-1` (below every position) before the read models reflect any event. */
 export const formatReadPosition = (position: GlobalPosition | undefined): string => (position ?? -1n).toString();

@@ -1,5 +1,6 @@
 export * from './errors/folioError.js';
 export * from './config/config.js';
+export * from './config/version.js';
 export * from './money/index.js';
 export * from './ids/index.js';
 export * from './events/index.js';
@@ -16,6 +17,8 @@ export * from './http/jsonBody.js';
 export * from './http/validation.js';
 export * from './http/wireSchemas.js';
 export * from './http/correlation.js';
+export * from './http/serviceApp.js';
+export * from './http/serveUntilSignalled.js';
 export * from './documents/documentStore.js';
 export * from './search/searchIndex.js';
 export * from './documents/sqliteDocumentStore.js';

@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
-import express, { type Express, type Router } from 'express';
-import { correlationId, healthRouter, notFoundHandler, problemDetailsHandler, type EventStore } from '@folio/shared';
+import type { Express, Router } from 'express';
+import { createServiceApp, type EventStore } from '@folio/shared';
 import type { WriteApi } from '@folio/command-side';
-
-const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
 
 export interface FolioAppDependencies {
   eventStore: EventStore;
@@ -15,15 +10,5 @@ export interface FolioAppDependencies {
 }
 
 /** Every HTTP surface of Folio on one express app: what the single-process default serves. */
-export const createFolioApp = ({ eventStore, writeApi, readApi }: FolioAppDependencies): Express => {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.use(correlationId());
-  app.use(healthRouter({ version: packageJson.version, eventStore }));
-  app.use(writeApi.router);
-  app.use(readApi);
-  app.use(notFoundHandler());
-  app.use(problemDetailsHandler());
-  return app;
-};
+export const createFolioApp = ({ eventStore, writeApi, readApi }: FolioAppDependencies): Express =>
+  createServiceApp({ eventStore, routers: [writeApi.router, readApi] });

@@ -1,4 +1,4 @@
-import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
+import { loadConfig, openDocumentStore, openEventStore, openSearchIndex, serveUntilSignalled } from '@folio/shared';
 import { createWriteApi } from '@folio/command-side';
 import { createProjections } from '@folio/projections';
 import { createReadApi, readWaitMsFromEnvironment } from '@folio/query-side';
@@ -27,36 +27,18 @@ void projections.start().then(() => console.log(JSON.stringify({ msg: 'projectio
 const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
 const app = createFolioApp({ eventStore, writeApi, readApi });
 
-const server = app.listen(config.port, config.host, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  console.log(
-    JSON.stringify({
-      msg: 'folio listening',
-      url: `http://localhost:${port}`,
-      port,
-      eventStore: eventStore.kind,
-      dataDir: config.dataDir,
-    }),
-  );
+serveUntilSignalled({
+  app,
+  port: config.port,
+  host: config.host,
+  service: 'folio',
+  describe: { eventStore: eventStore.kind, dataDir: config.dataDir },
+  // In-flight requests have finished; the log is closed after the last append committed.
+  stop: async () => {
+    await writeApi.stop();
+    await projections.stop();
+    await documents.close();
+    await searchIndex.close();
+    await eventStore.close();
+  },
 });
-
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(JSON.stringify({ msg: 'folio stopping', signal }));
-  // In-flight requests finish; then the log is closed after the last append committed.
-  server.close(() => {
-    void writeApi
-      .stop()
-      .then(() => projections.stop())
-      .then(() => documents.close())
-      .then(() => searchIndex.close())
-      .then(() => eventStore.close())
-      .then(() => process.exit(0));
-  });
-  server.closeIdleConnections();
-};
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,35 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect } from 'chai';
-
-const mainScript = new URL('../src/main.js', import.meta.url);
-
-/** Starts the whole system as `npm start` does and resolves with its port once it listens. */
-const startFolio = (dataDir: string): Promise<{ child: ChildProcess; port: number }> => {
-  const child = spawn(process.execPath, [mainScript.pathname], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FOLIO_DATA_DIR: dataDir, EVENTSTORE_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`folio exited early with code ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'folio listening') resolve({ child, port: entry.port! });
-    });
-  });
-};
+import { startService } from './fixtures/serviceProcess.js';
 
 describe('npm start: the whole system on the embedded default', function () {
   this.timeout(20_000);
 
   it('creates its data directory on first run, answers /healthz, and stops cleanly on SIGTERM', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'folio-start-')), 'nested', 'data');
-    const { child, port } = await startFolio(dataDir);
+    const folio = await startService(new URL('../src/main.js', import.meta.url), 'folio', { FOLIO_DATA_DIR: dataDir });
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      const response = await fetch(`${folio.url}/healthz`);
       expect(response.status).to.equal(200);
       const body = (await response.json()) as { status: string; version: string; eventStore: { kind: string } };
       expect(body.status).to.equal('ok');
@@ -38,10 +20,7 @@ describe('npm start: the whole system on the embedded default', function () {
       expect(existsSync(join(dataDir, 'events.sqlite')), 'event log file in the data directory').to.equal(true);
       expect(existsSync(join(dataDir, 'readmodels.sqlite')), 'read models file in the data directory').to.equal(true);
     } finally {
-      child.removeAllListeners('exit');
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      expect(await exited, 'exit code after SIGTERM').to.equal(0);
+      expect(await folio.stop(), 'exit code after SIGTERM').to.equal(0);
     }
   });
 });

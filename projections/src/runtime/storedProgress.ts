@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { DocumentStore, EventStore, GlobalPosition } from '@folio/shared';
+import { CHECKPOINTS_COLLECTION, type ProjectionDefinition } from './projection.js';
+import type { ProjectorStatus } from './projector.js';
+import { slowestPosition } from './slowestPosition.js';
+
+export interface StoredProgressOptions {
+  documents: DocumentStore;
+  eventStore: Pick<EventStore, 'headPosition'>;
+  definitions: readonly ProjectionDefinition[];
+  /** How often the checkpoints are read again. */
+  pollMs?: number;
+}
+
+const storedCheckpointSchema = z.object({
+  position: z.string().regex(/^\d+$/).transform(BigInt),
+  lastEventAt: z.iso.datetime({ offset: true }).nullable(),
+});
+
+/**
+ * The projections' progress as their stored checkpoints tell it: what a query side running apart
+ * from the projectors knows of them. It polls the checkpoints (and the head of the log, for the
+ * caught-up flag) and offers the same `status` and `waitFor` as the projectors themselves.
+ */
+export const createStoredProgress = ({ documents, eventStore, definitions, pollMs = 100 }: StoredProgressOptions) => {
+  let statuses: ProjectorStatus[] = definitions.map(({ name }) => ({
+    name,
+    position: undefined,
+    caughtUp: false,
+    lastEventAt: undefined,
+  }));
+  const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const refresh = async (): Promise<void> => {
+    const head = await eventStore.headPosition();
+    statuses = await Promise.all(
+      definitions.map(async ({ name, version }) => {
+        const document = await documents.get(CHECKPOINTS_COLLECTION, `${name}_v${version}`);
+        const stored = document === undefined ? undefined : storedCheckpointSchema.parse(document);
+        const position = stored?.position;
+        return {
+          name,
+          position,
+          caughtUp: head === undefined || (position !== undefined && position >= head),
+          lastEventAt: stored?.lastEventAt ? new Date(stored.lastEventAt) : undefined,
+        };
+      }),
+    );
+    const reached = slowestPosition(statuses);
+    if (reached === undefined) return;
+    for (const waiter of waiters) {
+      if (reached >= waiter.target) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
+
+  const poll = (): void => {
+    if (stopped) return;
+    refresh()
+      .catch((error: unknown) => console.error(JSON.stringify({ msg: 'reading projection checkpoints failed', error: (error as Error).message })))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(poll, pollMs);
+      });
+  };
+
+  return {
+    /** Reads the checkpoints once, then keeps them fresh in the background. */
+    start: async (): Promise<void> => {
+      await refresh();
+      timer = setTimeout(poll, pollMs);
+    },
+    status: (): ProjectorStatus[] => statuses,
+    waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
+      const reached = slowestPosition(statuses);
+      if (reached !== undefined && reached >= target) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiter = { target, resolve: () => resolve(true) };
+        waiters.add(waiter);
+        setTimeout(() => {
+          if (waiters.delete(waiter)) resolve(false);
+        }, timeoutMs).unref();
+      });
+    },
+    stop: (): void => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+};
+
+export type StoredProgress = ReturnType<typeof createStoredProgress>;

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import {
+  openSqliteDocumentStore,
+  openSqliteEventStore,
+  openSqliteSearchIndex,
+  type DocumentStore,
+  type SearchIndex,
+  type SqliteEventStore,
+} from '@folio/shared';
+import { createProjections, projectionDefinitions } from '../src/projections.js';
+import { createStoredProgress } from '../src/runtime/storedProgress.js';
+import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+
+describe('projection progress read from stored checkpoints (a query side apart from the projectors)', () => {
+  let log: SqliteEventStore;
+  let documents: DocumentStore;
+  let searchIndex: SearchIndex;
+
+  beforeEach(() => {
+    log = openSqliteEventStore({ path: tempPath('folio-progress-', 'events.sqlite') });
+    documents = openSqliteDocumentStore({ path: tempPath('folio-progress-', 'readmodels.sqlite') });
+    searchIndex = openSqliteSearchIndex({ path: tempPath('folio-progress-', 'search.sqlite') });
+  });
+
+  afterEach(async () => {
+    await searchIndex.close();
+    await documents.close();
+    await log.close();
+  });
+
+  it('knows nothing before the projectors committed, then follows them, and lets a reader wait for a position', async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 20 });
+    const progress = createStoredProgress({ documents, eventStore: log, definitions: projectionDefinitions, pollMs: 10 });
+    await progress.start();
+    expect(progress.status().map(({ position, caughtUp }) => ({ position, caughtUp }))).to.deep.equal(
+      projectionDefinitions.map(() => ({ position: undefined, caughtUp: false })),
+    );
+
+    const projections = createProjections({ eventStore: log, documents, searchIndex });
+    await projections.start();
+    const head = (await log.headPosition())!;
+    expect(await progress.waitFor(head, 5_000), 'sees the projectors reach the head').to.equal(true);
+    for (const status of progress.status()) {
+      expect(status.position, status.name).to.equal(head);
+      expect(status.caughtUp, status.name).to.equal(true);
+      expect(status.lastEventAt, status.name).to.be.instanceOf(Date);
+    }
+
+    await writeLedgerHistory(log, { accounts: 2, transfers: 5, firstAccountId: 4_000_000, seed: 5 });
+    const later = (await log.headPosition())!;
+    expect(await progress.waitFor(later, 5_000), 'follows them live').to.equal(true);
+    expect(await progress.waitFor(later + 1_000_000n, 50), 'a position not yet written times out').to.equal(false);
+
+    await projections.stop();
+    progress.stop();
+  });
+});

@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { startService, type ServiceProcess } from '../fixtures/serviceProcess.js';
+
+const entryPoint = (workspace: string) => new URL(`../../../../${workspace}/dist/src/main.js`, import.meta.url);
+
+const post = async (url: string, body: unknown, idempotencyKey: string) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+describe('the split topology: write API, projections and read API as three processes', function () {
+  this.timeout(30_000);
+  const running: ServiceProcess[] = [];
+
+  after(async () => {
+    for (const service of running.reverse()) await service.stop();
+  });
+
+  it('serves a write through the projections process to the read API, waiting for its position', async () => {
+    const environment = { FOLIO_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'folio-split-')), 'data') };
+    const commandSide = await startService(entryPoint('command-side'), 'command-side', environment);
+    running.push(commandSide);
+    const projections = await startService(entryPoint('projections'), 'projections', environment);
+    running.push(projections);
+    const querySide = await startService(entryPoint('query-side'), 'query-side', environment);
+    running.push(querySide);
+
+    for (const service of running) expect((await fetch(`${service.url}/healthz`)).status, service.url).to.equal(200);
+
+    const account = await post(`${commandSide.url}/v1/accounts`, { ownerId: 'split-owner', currency: 'EUR', kind: 'customer' }, 'split-open');
+    expect(account.status).to.equal(201);
+    const deposit = await post(
+      `${commandSide.url}/v1/deposits`,
+      { accountId: account.body['id'], amount: '4200', currency: 'EUR', reference: 'split-deposit' },
+      'split-deposit',
+    );
+    expect(deposit.status).to.equal(201);
+
+    const balance = await fetch(`${querySide.url}/v1/accounts/${String(account.body['id'])}/balance?position=${String(deposit.body['position'])}`);
+    expect(balance.status).to.equal(200);
+    expect(((await balance.json()) as { posted: string }).posted).to.equal('4200');
+
+    const status = (await (await fetch(`${projections.url}/v1/projections`)).json()) as { projections: { position: string | null }[] };
+    for (const projection of status.projections) {
+      expect(BigInt(projection.position ?? '-1') >= BigInt(String(deposit.body['position']))).to.equal(true);
+    }
+
+    for (const service of running.splice(0).reverse()) expect(await service.stop(), 'clean exit on SIGTERM').to.equal(0);
+  });
+});
