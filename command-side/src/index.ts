@@ -1,1 +1,2 @@
 export * from './writeApi.js';
+export * from './writeApiComposition.js';

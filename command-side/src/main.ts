@@ -1,22 +1,31 @@
-import { createServiceApp, loadConfig, openEventStore, serveUntilSignalled } from '@folio/shared';
-import { createWriteApi } from './writeApi.js';
+import {
+  createLogger,
+  createMetrics,
+  createServiceApp,
+  instrumentEventStore,
+  loadConfig,
+  openEventStore,
+  serveUntilSignalled,
+} from '@folio/shared';
+import { composeWriteApi } from './writeApiComposition.js';
 
-/** The write API as its own process, for the split topology (docker-compose's `command-side`). */
+/**
+ * The write API as its own process, for the split topology (docker-compose's `command-side`). It
+ * does not follow the projections, so it sheds load on commands in flight only.
+ */
 const config = loadConfig();
-const eventStore = openEventStore(config);
-const writeApi = createWriteApi({
-  eventStore,
-  nodeId: config.nodeId,
-  idempotencyRetentionMs: config.idempotencyRetentionMs,
-  stuckAfterMs: config.stuckAfterMs,
-});
+const logger = createLogger({ service: 'command-side', level: config.logLevel });
+const metrics = createMetrics();
+const eventStore = instrumentEventStore(openEventStore(config), metrics);
+const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [writeApi.router] }),
+  app: createServiceApp({ eventStore, routers, logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'command-side',
+  logger,
   describe: { eventStore: eventStore.kind },
   stop: async () => {
     await writeApi.stop();

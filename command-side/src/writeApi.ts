@@ -96,6 +96,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     /** Follows the log and resumes interrupted movements; resolves once they are resumed. */
     start: () => recovery.start(),
     stop: () => recovery.stop(),
+    /** Movements open longer than the stuck threshold, now. */
+    stuckMovements: () => recovery.stuck(),
   };
 };
 

@@ -5,3 +5,4 @@ export * from './balances/balancesProjection.js';
 export * from './history/transactionHistoryProjection.js';
 export * from './runtime/storedProgress.js';
 export * from './runtime/slowestPosition.js';
+export * from './projectionsComposition.js';

@@ -1,16 +1,27 @@
 import { Router } from 'express';
-import { createServiceApp, loadConfig, openDocumentStore, openEventStore, openSearchIndex, serveUntilSignalled } from '@folio/shared';
-import { createProjections } from './projections.js';
+import {
+  createLogger,
+  createMetrics,
+  createServiceApp,
+  loadConfig,
+  openDocumentStore,
+  openEventStore,
+  openSearchIndex,
+  serveUntilSignalled,
+} from '@folio/shared';
+import { composeProjections } from './projectionsComposition.js';
 
 /**
  * The projections as their own process (`npm run start:projections`, docker-compose's
- * `projections`). It serves `/healthz` and its projectors' progress on `PORT`.
+ * `projections`). It serves `/healthz`, `/readyz`, `/metrics` and its projectors' progress on `PORT`.
  */
 const config = loadConfig();
+const logger = createLogger({ service: 'projections', level: config.logLevel });
+const metrics = createMetrics();
 const eventStore = openEventStore(config);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
-const projections = createProjections({ eventStore, documents, searchIndex });
+const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
 
 const progress = Router().get('/v1/projections', (_request, response) => {
   response.json({
@@ -23,21 +34,23 @@ const progress = Router().get('/v1/projections', (_request, response) => {
   });
 });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [progress] }),
+  app: createServiceApp({ eventStore, routers: [progress], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'projections',
+  logger,
+  // The projectors commit what they hold, with its checkpoint, before the stores close.
   stop: async () => {
+    lag.stop();
     await projections.stop();
     await documents.close();
     await searchIndex.close();
     await eventStore.close();
   },
 });
+await lag.start();
 await projections.start();
-console.log(
-  JSON.stringify({
-    msg: 'projections caught up',
-    projections: projections.status().map(({ name, position }) => ({ name, position: position?.toString() ?? null })),
-  }),
+logger.info(
+  { projections: projections.status().map(({ name, position }) => ({ name, position: position?.toString() ?? null })) },
+  'projections caught up',
 );

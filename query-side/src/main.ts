@@ -1,4 +1,14 @@
-import { createServiceApp, loadConfig, openDocumentStore, openEventStore, openSearchIndex, serveUntilSignalled } from '@folio/shared';
+import {
+  createLagMonitor,
+  createLogger,
+  createMetrics,
+  createServiceApp,
+  loadConfig,
+  openDocumentStore,
+  openEventStore,
+  openSearchIndex,
+  serveUntilSignalled,
+} from '@folio/shared';
 import { createStoredProgress, projectionDefinitions } from '@folio/projections';
 import { createReadApi } from './readApi.js';
 import { readWaitMsFromEnvironment } from './readYourWrites.js';
@@ -8,18 +18,29 @@ import { readWaitMsFromEnvironment } from './readYourWrites.js';
  * projectors run elsewhere, so their progress is read from the checkpoints they store.
  */
 const config = loadConfig();
+const logger = createLogger({ service: 'query-side', level: config.logLevel });
+const metrics = createMetrics();
 const eventStore = openEventStore(config);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
 const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });
 await progress.start();
+const lag = createLagMonitor({
+  eventStore,
+  progress: () => progress.status(),
+  onError: (error) => logger.warn({ err: error }, 'reading the projections lag failed'),
+});
+metrics.observeProjectionLag(() => lag.current());
+await lag.start();
 const readApi = createReadApi({ documents, searchIndex, projections: progress, eventStore, readWaitMs: readWaitMsFromEnvironment() });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [readApi] }),
+  app: createServiceApp({ eventStore, routers: [readApi], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'query-side',
+  logger,
   stop: async () => {
+    lag.stop();
     progress.stop();
     await documents.close();
     await searchIndex.close();

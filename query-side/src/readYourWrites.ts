@@ -23,7 +23,7 @@ export class ReadModelBehindError extends FolioError {
   readonly type = 'read-model-behind';
   readonly status = 503;
   /** Seconds the client should wait before retrying (the `Retry-After` header). */
-  readonly retryAfterSeconds = 1;
+  override readonly retryAfterSeconds = 1;
 
   constructor(
     readonly requestedPosition: GlobalPosition,

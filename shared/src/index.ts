@@ -18,6 +18,7 @@ export * from './http/validation.js';
 export * from './http/wireSchemas.js';
 export * from './http/correlation.js';
 export * from './http/serviceApp.js';
+export * from './observability/index.js';
 export * from './http/serveUntilSignalled.js';
 export * from './documents/documentStore.js';
 export * from './search/searchIndex.js';

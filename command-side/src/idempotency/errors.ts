@@ -15,7 +15,7 @@ export class IdempotentRequestInProgressError extends FolioError {
   readonly type = 'idempotent-request-in-progress';
   readonly status = 409;
 
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(override readonly retryAfterSeconds: number) {
     super('a request with this Idempotency-Key is still in progress');
   }
 

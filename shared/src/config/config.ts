@@ -19,6 +19,10 @@ const environmentSchema = z.object({
   MONGO_URL: optionalUrl,
   FOLIO_MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('folio'),
   ELASTIC_URL: optionalUrl,
+  FOLIO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
+  FOLIO_MAX_IN_FLIGHT_COMMANDS: z.coerce.number().int().positive().default(1000),
+  FOLIO_SHED_AT_LAG_SECONDS: z.coerce.number().positive().default(60),
 });
 
 export interface FolioConfig {
@@ -37,6 +41,13 @@ export interface FolioConfig {
   /** The MongoDB database of the read models, when `mongoUrl` is set. */
   mongoDatabase: string;
   elasticUrl: string | undefined;
+  logLevel: string;
+  /** `/readyz` answers 503 while a projection is further behind than this. */
+  readyMaxLagSeconds: number;
+  /** Commands the write API handles at once before it sheds new ones with 503. */
+  maxInFlightCommands: number;
+  /** The write API sheds commands with 503 while the projections are further behind than this. */
+  shedAtLagSeconds: number;
 }
 
 /** Reads configuration from the environment; a bad value stops start-up with the variable named. */
@@ -61,5 +72,9 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     mongoUrl: env.MONGO_URL,
     mongoDatabase: env.FOLIO_MONGO_DATABASE,
     elasticUrl: env.ELASTIC_URL,
+    logLevel: env.FOLIO_LOG_LEVEL,
+    readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,
+    maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,
+    shedAtLagSeconds: env.FOLIO_SHED_AT_LAG_SECONDS,
   };
 };

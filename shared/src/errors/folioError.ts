@@ -6,6 +6,8 @@
 export abstract class FolioError extends Error {
   abstract readonly type: string;
   abstract readonly status: number;
+  /** When set, the answer tells the client to retry after this many seconds (`Retry-After`). */
+  readonly retryAfterSeconds?: number;
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

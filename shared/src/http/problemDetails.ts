@@ -229,6 +229,9 @@ export function problemDetailsHandler(options: ProblemDetailsHandlerOptions = {}
       next(error);
       return;
     }
+    if (error instanceof FolioError && error.retryAfterSeconds !== undefined) {
+      response.set('Retry-After', String(error.retryAfterSeconds));
+    }
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   };
 }

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import type { Logger } from '../observability/logger.js';
 
 export interface ServeOptions {
   app: Express;
@@ -6,37 +7,42 @@ export interface ServeOptions {
   host: string;
   /** Names the process in its log lines. */
   service: string;
+  logger: Logger;
   /** Extra fields of the "listening" log line. */
   describe?: Record<string, unknown>;
   /** Releases the process's resources once no request is in flight any more. */
   stop: () => Promise<void>;
+  /** How long in-flight requests may take to finish before their connections are cut. */
+  drainTimeoutMs?: number;
 }
 
 /**
  * Listens until SIGINT or SIGTERM, then stops accepting connections, lets in-flight requests
  * finish, runs `stop` (which flushes and closes the stores) and exits.
  */
-export const serveUntilSignalled = ({ app, port, host, service, describe = {}, stop }: ServeOptions): void => {
+export const serveUntilSignalled = ({ app, port, host, service, logger, describe = {}, stop, drainTimeoutMs = 20_000 }: ServeOptions): void => {
   const server = app.listen(port, host, () => {
     const address = server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    console.log(JSON.stringify({ msg: `${service} listening`, url: `http://localhost:${boundPort}`, port: boundPort, ...describe }));
+    logger.info({ url: `http://localhost:${boundPort}`, port: boundPort, ...describe }, `${service} listening`);
   });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ msg: `${service} stopping`, signal }));
+    logger.info({ signal }, `${service} stopping`);
     server.close(() => {
       stop().then(
         () => process.exit(0),
         (error: unknown) => {
-          console.error(JSON.stringify({ msg: `${service} failed to stop cleanly`, error: (error as Error).message }));
+          logger.error({ err: error }, `${service} failed to stop cleanly`);
           process.exit(1);
         },
       );
     });
     server.closeIdleConnections();
+    // A client that keeps its connection busy must not hold the shutdown forever.
+    setTimeout(() => server.closeAllConnections(), drainTimeoutMs).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

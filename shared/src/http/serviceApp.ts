@@ -1,29 +1,49 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { folioVersion } from '../config/version.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import { correlationId } from './correlation.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { operationsEndpoints } from '../observability/operationsRoutes.js';
+import type { LagMonitor } from '../observability/projectionLag.js';
+import { requestLog } from '../observability/requestLog.js';
+import { correlationId, correlationIdOf } from './correlation.js';
 import { healthRouter } from './health.js';
 import { notFoundHandler, problemDetailsHandler } from './problemDetails.js';
 
 export interface ServiceAppOptions {
   eventStore: EventStore;
-  /** The service's own routes, mounted in order between the health check and the 404. */
+  /** The service's own routes, mounted in order between the operations endpoints and the 404. */
   routers: readonly RequestHandler[];
+  logger: Logger;
+  metrics: Metrics;
+  /** The projections this process runs or serves, for `/readyz`. */
+  lag?: LagMonitor;
+  readyMaxLagSeconds: number;
 }
 
 /**
- * The express app every Folio process serves: correlation ids, `/healthz`, the service's routes,
- * and problem+json for everything that goes wrong. One shape whether the services run together
- * (`npm start`) or apart (docker-compose).
+ * The express app every Folio process serves: correlation ids, request logs, `/healthz`,
+ * `/readyz` and `/metrics`, the service's routes, and problem+json for everything that goes wrong.
+ * One shape whether the services run together (`npm start`) or apart (docker-compose).
  */
-export const createServiceApp = ({ eventStore, routers }: ServiceAppOptions): Express => {
+export const createServiceApp = ({ eventStore, routers, logger, metrics, lag, readyMaxLagSeconds }: ServiceAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(correlationId());
+  app.use(requestLog(logger));
   app.use(healthRouter({ version: folioVersion, eventStore }));
+  app.use(operationsEndpoints({ metrics, eventStore, ...(lag === undefined ? {} : { lag }), readyMaxLagSeconds }));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
-  app.use(problemDetailsHandler());
+  app.use(
+    problemDetailsHandler({
+      onUnexpectedError: (error, request) =>
+        logger.error(
+          { err: error, method: request.method, path: request.path, correlationId: correlationIdOf(request.res?.locals ?? {}) },
+          'unexpected error while handling a request',
+        ),
+    }),
+  );
   return app;
 };

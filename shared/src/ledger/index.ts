@@ -5,3 +5,4 @@ export * from './ledgerCatalog.js';
 export * from './streams.js';
 export * from './systemAccounts.js';
 export * from './ledgerInvariants.js';
+export * from './compensations.js';

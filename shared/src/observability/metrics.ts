@@ -1,0 +1,93 @@
+import type { ProjectionLag } from './projectionLag.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Folio's Prometheus metrics, one registry per process. Gauges read when scraped are registered
+ * by the parts a process runs (`observeProjectionLag`, `observeStuckMovements`).
+ */
+export const createMetrics = () => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'folio_' });
+
+  const commands = new Counter({
+    name: 'folio_commands_total',
+    help: 'Commands handled by the write API, by route and HTTP status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const duplicateCommands = new Counter({
+    name: 'folio_duplicate_commands_total',
+    help: 'Commands answered from their idempotency record (a retry of an earlier request)',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
+  const appendDuration = new Histogram({
+    name: 'folio_append_duration_seconds',
+    help: 'Time to append to a stream of the event store, until durable',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const eventsAppended = new Counter({
+    name: 'folio_events_appended_total',
+    help: 'Events in successful appends, by type (an idempotent re-append counts again)',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const compensations = new Counter({
+    name: 'folio_movement_compensations_total',
+    help: 'Money movements that failed after a first leg and were compensated by a reversal posting',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const loadShed = new Counter({
+    name: 'folio_load_shed_total',
+    help: 'Requests refused with 503 because the store or the projections were saturated',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    commands,
+    duplicateCommands,
+    appendDuration,
+    eventsAppended,
+    compensations,
+    loadShed,
+    /** Reports the projections' lag, read at every scrape. */
+    observeProjectionLag(read: () => readonly ProjectionLag[]): void {
+      new Gauge({
+        name: 'folio_projection_lag_positions',
+        help: 'Global positions between the head of the log and what each projection reflects',
+        labelNames: ['projection'] as const,
+        registers: [registry],
+        collect() {
+          for (const lag of read()) this.set({ projection: lag.name }, Number(lag.positions));
+        },
+      });
+      new Gauge({
+        name: 'folio_projection_lag_seconds',
+        help: 'Seconds between the head of the log and the last event each projection reflects',
+        labelNames: ['projection'] as const,
+        registers: [registry],
+        collect() {
+          for (const lag of read()) this.set({ projection: lag.name }, lag.seconds);
+        },
+      });
+    },
+    /** Reports the money movements open longer than the stuck threshold (saga timeouts) at every scrape. */
+    observeStuckMovements(count: () => number): void {
+      new Gauge({
+        name: 'folio_movements_stuck',
+        help: 'Money movements open longer than the stuck threshold (saga timeouts)',
+        registers: [registry],
+        collect() {
+          this.set(count());
+        },
+      });
+    },
+  };
+};
+
+export type Metrics = ReturnType<typeof createMetrics>;

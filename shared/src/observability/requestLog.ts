@@ -1,0 +1,27 @@
+import type { RequestHandler } from 'express';
+import { correlationIdOf } from '../http/correlation.js';
+import type { Logger } from './logger.js';
+
+/**
+ * One log line per answered request, with its correlation id: failures (4xx at `info`, 5xx at
+ * `error`) always, successes at `debug` so that a busy write API does not pay for them.
+ */
+export const requestLog = (logger: Logger): RequestHandler => (request, response, next) => {
+  const started = process.hrtime.bigint();
+  response.once('finish', () => {
+    const status = response.statusCode;
+    const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        correlationId: correlationIdOf(response.locals),
+        method: request.method,
+        path: request.path,
+        status,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'request answered',
+    );
+  });
+  next();
+};

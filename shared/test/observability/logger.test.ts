@@ -1,0 +1,52 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import express from 'express';
+import { correlationId, createLogger, requestLog, CORRELATION_ID_HEADER } from '../../src/index.js';
+import { listen } from '../http/httpTestServer.js';
+
+const captured = () => {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, destination };
+};
+
+describe('structured logs', () => {
+  it('writes one JSON line per entry with the service, level and message, and redacts credentials', () => {
+    const { lines, destination } = captured();
+    const logger = createLogger({ service: 'command-side', destination });
+    logger.info(
+      { authorization: 'Bearer key_123.secret', headers: { authorization: 'Bearer other', accept: 'json' }, provider: { secret: 'whsec_1' } },
+      'configured',
+    );
+    expect(lines).to.have.length(1);
+    const [line] = lines;
+    expect(line).to.include({ service: 'command-side', level: 'info', msg: 'configured', authorization: '[redacted]' });
+    expect(line!['headers']).to.deep.equal({ authorization: '[redacted]', accept: 'json' });
+    expect(line!['provider']).to.deep.equal({ secret: '[redacted]' });
+    expect(JSON.stringify(line)).to.not.match(/key_123|whsec_1|other/);
+  });
+
+  it('logs a failed request with its correlation id, and a successful one only at debug level', async () => {
+    const { lines, destination } = captured();
+    const app = express();
+    app.use(correlationId());
+    app.use(requestLog(createLogger({ service: 'query-side', destination })));
+    app.get('/ok', (_request, response) => void response.json({}));
+    app.get('/missing', (_request, response) => void response.status(404).json({}));
+    const server = await listen(app);
+    try {
+      await (await fetch(`${server.url}/ok`)).json();
+      await (await fetch(`${server.url}/missing`, { headers: { [CORRELATION_ID_HEADER]: 'support-ticket-42' } })).json();
+    } finally {
+      await server.close();
+    }
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include({ msg: 'request answered', method: 'GET', path: '/missing', status: 404, correlationId: 'support-ticket-42' });
+    expect(lines[0]!['durationMs']).to.be.a('number');
+  });
+});

@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createLagMonitor, openSqliteEventStore, type ProjectionProgress } from '../../src/index.js';
+
+describe('projection lag', () => {
+  it('is zero at the head of the log, and counts positions and seconds behind it otherwise', async () => {
+    const store = openSqliteEventStore({ path: join(mkdtempSync(join(tmpdir(), 'folio-lag-')), 'events.sqlite') });
+    let clock = 1_000;
+    const append = async (stream: string) =>
+      (await store.appendToStream(stream, [{ id: crypto.randomUUID(), type: 'Noted', data: { at: clock++ } }])).position;
+    try {
+      await append('a-1');
+      const progress: ProjectionProgress[] = [
+        { name: 'current', position: undefined, lastEventAt: undefined },
+        { name: 'never-ran', position: undefined, lastEventAt: undefined },
+      ];
+      const monitor = createLagMonitor({ eventStore: store, progress: () => progress });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const last = await append('a-2');
+
+      progress[0] = { name: 'current', position: last, lastEventAt: new Date() };
+      const lags = await monitor.refresh();
+      expect(lags[0]).to.deep.equal({ name: 'current', positions: 0n, seconds: 0 });
+      expect(lags[1]!.name).to.equal('never-ran');
+      expect(lags[1]!.positions).to.equal(last);
+      expect(lags[1]!.seconds).to.be.greaterThan(0.02).and.lessThan(5);
+      expect(monitor.worstSeconds()).to.equal(lags[1]!.seconds);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import type { Express } from 'express';
+import {
+  createMetrics,
+  createServiceApp,
+  instrumentEventStore,
+  openDocumentStore,
+  openEventStore,
+  openSearchIndex,
+  type EventStore,
+  type FolioConfig,
+  type Logger,
+} from '@folio/shared';
+import { composeWriteApi } from '@folio/command-side';
+import { composeProjections, type Projections } from '@folio/projections';
+import { createReadApi } from '@folio/query-side';
+
+export interface Folio {
+  /** Every HTTP surface of Folio on one express app. */
+  app: Express;
+  eventStore: EventStore;
+  projections: Projections;
+  /** Flushes the projections' checkpoints and closes every store, the log last. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system in one process: the write API, the projections and the read API over the
+ * stores the configuration names. Resolves once movements a crash interrupted are finished, so
+ * the app may take requests; the read models catch up in the background.
+ */
+export const openFolio = async (
+  config: FolioConfig,
+  { logger, readWaitMs }: { logger: Logger; readWaitMs: number },
+): Promise<Folio> => {
+  const metrics = createMetrics();
+  const eventStore = instrumentEventStore(openEventStore(config), metrics);
+  const documents = openDocumentStore(config);
+  const searchIndex = openSearchIndex(config);
+  const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
+  const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag });
+  await writeApi.start();
+  // Readers wait for the positions they need, bounded, while the read models catch up.
+  void projections.start().then(() => logger.info('projections caught up'));
+  await lag.start();
+  const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
+  return {
+    app: createServiceApp({
+      eventStore,
+      routers: [...writeRouters, readApi],
+      logger,
+      metrics,
+      lag,
+      readyMaxLagSeconds: config.readyMaxLagSeconds,
+    }),
+    eventStore,
+    projections,
+    stop: async () => {
+      lag.stop();
+      await writeApi.stop();
+      await projections.stop();
+      await documents.close();
+      await searchIndex.close();
+      await eventStore.close();
+    },
+  };
+};

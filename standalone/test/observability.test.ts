@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createLogger, loadConfig } from '@folio/shared';
+import { openFolio, type Folio } from '../src/folio.js';
+
+interface Running {
+  folio: Folio;
+  url: string;
+  close(): Promise<void>;
+}
+
+const run = async (environment: Record<string, string> = {}): Promise<Running> => {
+  const config = loadConfig({ FOLIO_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'folio-observe-')), 'data'), ...environment });
+  const folio = await openFolio(config, { logger: createLogger({ service: 'folio', level: 'silent' }), readWaitMs: 2_000 });
+  const server = folio.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    folio,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await folio.stop();
+    },
+  };
+};
+
+const post = async (url: string, body: unknown, key: string) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, string>;
+};
+
+/** The value of one sample of the Prometheus text exposition, or undefined when absent. */
+const sample = (exposition: string, series: string): number | undefined => {
+  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('operations endpoints of the running system', function () {
+  this.timeout(20_000);
+
+  it('/metrics counts commands, retries, appends and compensations, and reports lag and stuck movements', async () => {
+    const running = await run();
+    try {
+      const open = (owner: string) => post(`${running.url}/v1/accounts`, { ownerId: owner, currency: 'EUR', kind: 'customer' }, `open-${owner}`);
+      const alice = await open('alice');
+      const bob = await open('bob');
+      await post(`${running.url}/v1/deposits`, { accountId: alice['id'], amount: '1000', currency: 'EUR', reference: 'd1' }, 'deposit');
+      const transfer = { fromAccountId: alice['id'], toAccountId: bob['id'], amount: '100', currency: 'EUR' };
+      await post(`${running.url}/v1/transfers`, transfer, 'transfer-1');
+      await post(`${running.url}/v1/transfers`, transfer, 'transfer-1');
+      await post(`${running.url}/v1/accounts/${bob['id']}/freeze`, {}, 'freeze-bob');
+      const failed = await post(`${running.url}/v1/transfers`, transfer, 'transfer-2');
+      expect(failed['status'], 'the frozen destination refuses; the debit is reversed').to.equal('failed');
+
+      const response = await fetch(`${running.url}/metrics`);
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
+      const metrics = await response.text();
+      expect(sample(metrics, 'folio_commands_total{route="/v1/transfers",status="201"}')).to.equal(3);
+      expect(sample(metrics, 'folio_commands_total{route="/v1/accounts",status="201"}')).to.equal(2);
+      expect(sample(metrics, 'folio_duplicate_commands_total{route="/v1/transfers"}')).to.equal(1);
+      expect(sample(metrics, 'folio_movement_compensations_total{type="TransferFailed"}')).to.equal(1);
+      expect(sample(metrics, 'folio_events_appended_total{type="AccountOpened"}')).to.be.at.least(2);
+      expect(sample(metrics, 'folio_append_duration_seconds_count{outcome="appended"}')).to.be.greaterThan(5);
+      expect(sample(metrics, 'folio_movements_stuck')).to.equal(0);
+      expect(metrics).to.match(/^folio_projection_lag_seconds\{projection="balances"\} \d/m);
+      expect(metrics).to.match(/^folio_projection_lag_positions\{projection="history"\} \d/m);
+      expect(metrics).to.match(/^folio_process_resident_memory_bytes \d/m);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('/readyz is ready while the projections keep up, and unready with the reason once they lag', async () => {
+    const running = await run({ FOLIO_READY_MAX_LAG_SECONDS: '0.2' });
+    try {
+      await post(`${running.url}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea');
+      expect(await running.folio.projections.waitFor((await running.folio.eventStore.headPosition())!, 5_000)).to.equal(true);
+      const ready = await fetch(`${running.url}/readyz`);
+      expect(ready.status).to.equal(200);
+      expect(((await ready.json()) as { status: string }).status).to.equal('ready');
+
+      await running.folio.projections.stop();
+      await post(`${running.url}/v1/accounts`, { ownerId: 'carol', currency: 'EUR', kind: 'customer' }, 'open-carol');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await post(`${running.url}/v1/accounts`, { ownerId: 'dave', currency: 'EUR', kind: 'customer' }, 'open-dave');
+
+      const unready = await fetch(`${running.url}/readyz`);
+      expect(unready.status).to.equal(503);
+      const body = (await unready.json()) as {
+        status: string;
+        checks: { eventStore: { status: string }; projections: { projections: { name: string; status: string; lagSeconds: number }[] } };
+      };
+      expect(body.status).to.equal('unready');
+      expect(body.checks.eventStore.status).to.equal('ok');
+      for (const projection of body.checks.projections.projections) {
+        expect(projection.status, projection.name).to.equal('lagging');
+        expect(projection.lagSeconds, projection.name).to.be.greaterThan(0.2);
+      }
+    } finally {
+      await running.close();
+    }
+  });
+});
