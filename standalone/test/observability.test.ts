@@ -82,8 +82,8 @@ describe('operations endpoints of the running system', function () {
   it('/readyz is ready while the projections keep up, and unready with the reason once they lag', async () => {
     const running = await run({ FOLIO_READY_MAX_LAG_SECONDS: '0.2' });
     try {
-      await post(`${running.url}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea');
-      expect(await running.folio.projections.waitFor((await running.folio.eventStore.headPosition())!, 5_000)).to.equal(true);
+      const opened = await post(`${running.url}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea');
+      expect(await running.folio.projections.waitFor(BigInt(opened['position']!), 5_000)).to.equal(true);
       const ready = await fetch(`${running.url}/readyz`);
       expect(ready.status).to.equal(200);
       expect(((await ready.json()) as { status: string }).status).to.equal('ready');
