@@ -1,19 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import {
-  checkLedger,
-  collect,
-  ledgerCatalog,
-  openSqliteEventStore,
-  type LedgerEvent,
-  type LedgerReport,
-  type RecordedEvent,
-} from '@folio/shared';
+import { killHard, standaloneMain, startFolioProcess, within, type Exit, type FolioProcess } from '../../soak/folioProcess.js';
+import { call, mustCall, type Answer } from '../../soak/httpCall.js';
+import { readBooks, transferOutcomeProblems, type Books } from '../../soak/ledgerBooks.js';
+import { seededRandom } from '../../soak/seededRandom.js';
 
 /**
  * Acceptance of the write API: "the server is killed with SIGKILL during a transfer load and
@@ -23,18 +15,6 @@ import {
  * One scenario (in `before`) drives the real `npm start` process through several SIGKILLs and
  * restarts on one data directory and records what it saw; each `it` then judges one promise.
  */
-
-// The compiled test may live in any outDir (dist, dist-crash…): the server is always the normal build.
-const repositoryRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'tsconfig.base.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no repository root above ${import.meta.url}`);
-    dir = parent;
-  }
-  return dir;
-})();
-const mainScript = join(repositoryRoot, 'standalone', 'dist', 'src', 'main.js');
 
 const KILLS = 3;
 const IN_FLIGHT = 32;
@@ -54,106 +34,9 @@ const IN_PROGRESS = 'urn:folio:problem:idempotent-request-in-progress';
 
 /** Seeded, so a failing run can be repeated with FOLIO_CRASH_SEED. */
 const seed = Number(process.env.FOLIO_CRASH_SEED ?? Date.now() % 2 ** 31);
-const random = (() => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-})();
-const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const { next: random, between, pick } = seededRandom(seed);
 
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
-interface RunningFolio {
-  child: ChildProcess;
-  base: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Its stdout and stderr lines, quoted when something goes wrong. */
-  output: string[];
-}
-
-const startFolio = async (dataDir: string): Promise<RunningFolio> => {
-  const child = spawn(process.execPath, [mainScript], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FOLIO_DATA_DIR: dataDir, EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(`stderr: ${line}`));
-  const listening = new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'folio listening' && typeof entry.port === 'number') resolve(entry.port);
-      } catch {
-        // Not every line has to be ours.
-      }
-    });
-    void exit.then(({ code, signal }) =>
-      reject(new Error(`folio exited before listening (code ${code}, signal ${signal}):\n${output.join('\n')}`)),
-    );
-  });
-  try {
-    const port = await within(listening, START_TIMEOUT_MS, 'folio to listen');
-    return { child, base: `http://127.0.0.1:${port}`, exit, output };
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-};
-
-const killHard = async (folio: RunningFolio): Promise<void> => {
-  folio.child.kill('SIGKILL');
-  await within(folio.exit, EXIT_TIMEOUT_MS, 'folio to die of SIGKILL');
-};
-
-interface Answer {
-  status: number;
-  body: any;
-  replayed: boolean;
-}
-
-const call = async (base: string, method: string, path: string, body?: unknown, key?: string): Promise<Answer> => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      ...(key === undefined ? {} : { 'Idempotency-Key': key }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text === '' ? undefined : JSON.parse(text),
-    replayed: response.headers.get('Idempotent-Replayed') === 'true',
-  };
-};
-
-const mustCall = async (base: string, method: string, path: string, body?: unknown, key?: string): Promise<any> => {
-  const answer = await call(base, method, path, body, key);
-  if (answer.status >= 300) throw new Error(`${method} ${path} → ${answer.status} ${JSON.stringify(answer.body)}`);
-  return answer.body;
-};
+const startFolio = (dataDir: string): Promise<FolioProcess> => startFolioProcess(dataDir, { startTimeoutMs: START_TIMEOUT_MS });
 
 interface TransferBody {
   fromAccountId: string;
@@ -175,65 +58,6 @@ interface Acknowledged extends Sent {
   afterRestart: boolean;
 }
 
-interface Books {
-  report: LedgerReport;
-  /** Outcome event types per transfer id. */
-  outcomes: Map<string, string[]>;
-  /** Transfer ids per reference (each request carries its idempotency key as reference). */
-  transfersByReference: Map<string, Set<string>>;
-  /** Balances folded from completed movements only: what the books must show if nothing doubled. */
-  balancesFromOutcomes: Map<string, bigint>;
-}
-
-const LEDGER_TYPES = new Set<string>(ledgerCatalog.types);
-
-const readBooks = async (dataDir: string): Promise<Books> => {
-  const store = openSqliteEventStore({ path: join(dataDir, 'events.sqlite'), readonly: true });
-  let events: RecordedEvent[];
-  try {
-    events = await collect(store.readAll());
-  } finally {
-    await store.close();
-  }
-  const outcomes = new Map<string, string[]>();
-  const transfersByReference = new Map<string, Set<string>>();
-  const balancesFromOutcomes = new Map<string, bigint>();
-  const noteReference = (reference: string | undefined, transferId: string) => {
-    const key = reference ?? '(none)';
-    transfersByReference.set(key, (transfersByReference.get(key) ?? new Set()).add(transferId));
-  };
-  const move = (accountId: string, amount: bigint) =>
-    balancesFromOutcomes.set(accountId, (balancesFromOutcomes.get(accountId) ?? 0n) + amount);
-  for (const recorded of events) {
-    if (!LEDGER_TYPES.has(recorded.type)) continue;
-    const event = ledgerCatalog.decode(recorded) as LedgerEvent;
-    switch (event.type) {
-      case 'AccountDebited':
-      case 'AccountCredited':
-        if (event.data.journal.kind === 'transfer' && event.data.journal.leg === 'first') {
-          noteReference(event.data.movement?.reference, event.data.journal.id);
-        }
-        break;
-      case 'TransferCompleted':
-      case 'TransferFailed':
-        outcomes.set(event.data.transferId, [...(outcomes.get(event.data.transferId) ?? []), event.type]);
-        noteReference(event.data.reference, event.data.transferId);
-        if (event.type === 'TransferCompleted') {
-          move(event.data.fromAccountId, -event.data.amount);
-          move(event.data.toAccountId, event.data.amount);
-        }
-        break;
-      case 'DepositCompleted':
-        move(event.data.toAccountId, event.data.amount);
-        move(event.data.fromAccountId, -event.data.amount);
-        break;
-      default:
-        break;
-    }
-  }
-  return { report: checkLedger(events), outcomes, transfersByReference, balancesFromOutcomes };
-};
-
 /** What the scenario saw; the `it`s below judge it. */
 interface Observations {
   accounts: string[];
@@ -252,7 +76,7 @@ interface Observations {
   cutOff: number;
   finalBalances: Map<string, { posted: bigint; status: string }>;
   books?: Books;
-  sigtermExit?: { code: number | null; signal: NodeJS.Signals | null };
+  sigtermExit?: Exit;
   acksPerCycle: number[];
 }
 
@@ -261,7 +85,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
 
   const dataDir = join(mkdtempSync(join(tmpdir(), 'folio-transfer-crash-')), 'data');
   const runId = `${seed.toString(36)}`;
-  let folio: RunningFolio | undefined;
+  let folio: FolioProcess | undefined;
   const seen: Observations = {
     accounts: [],
     frozen: '',
@@ -314,7 +138,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
   };
 
   /** Runs the load and SIGKILLs the server at a random moment after enough acknowledgements. */
-  const loadThenKill = async (running: RunningFolio, cycle: number): Promise<Sent[]> => {
+  const loadThenKill = async (running: FolioProcess, cycle: number): Promise<Sent[]> => {
     const killAfter = MIN_ACKS_BEFORE_KILL + between(0, 150);
     const cutOff: Sent[] = [];
     let acks = 0;
@@ -330,7 +154,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
         const sent = nextTransfer(cycle, issued++);
         let answer: Answer;
         try {
-          answer = await call(running.base, 'POST', '/v1/transfers', sent.body, sent.key);
+          answer = await call(running.base, 'POST', '/v1/transfers', { body: sent.body, key: sent.key });
         } catch (error) {
           if (!killed) seen.lostWhileAlive.push(`${sent.key}: ${String(error)}`);
           cutOff.push(sent);
@@ -350,7 +174,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
   };
 
   /** After a restart: nothing left open, old answers replay, cut-off requests get answered. */
-  const checkRestart = async (running: RunningFolio, cutOff: Sent[]) => {
+  const checkRestart = async (running: FolioProcess, cutOff: Sent[]) => {
     // Recovery runs before the server listens, so the log has no open journal by now.
     const books = await readBooks(dataDir);
     const restart = { openJournalsInLog: books.report.openJournals, violations: books.report.violations, serverInTransit: -1 };
@@ -367,7 +191,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
     const sample = Array.from({ length: Math.min(REPLAY_SAMPLE, definite.length) }, () => pick(definite));
     await Promise.all(
       sample.map(async (ack) => {
-        const again = await call(running.base, 'POST', '/v1/transfers', ack.body, ack.key);
+        const again = await call(running.base, 'POST', '/v1/transfers', { body: ack.body, key: ack.key });
         seen.replaysChecked++;
         if (again.status !== ack.status || JSON.stringify(again.body) !== JSON.stringify(ack.answer) || !again.replayed) {
           seen.replayMismatches.push(
@@ -381,7 +205,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
     seen.cutOff += cutOff.length;
     await Promise.all(
       cutOff.map(async (sent) => {
-        const answer = await call(running.base, 'POST', '/v1/transfers', sent.body, sent.key);
+        const answer = await call(running.base, 'POST', '/v1/transfers', { body: sent.body, key: sent.key });
         if (answer.status === 409 && answer.body?.type === IN_PROGRESS) seen.stillInProgress.push(sent);
         else acknowledge(sent, answer, true);
       }),
@@ -389,28 +213,27 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
   };
 
   before(async function () {
-    if (!existsSync(mainScript)) throw new Error(`${mainScript} is missing: build the standalone project first`);
+    if (!existsSync(standaloneMain)) throw new Error(`${standaloneMain} is missing: build the standalone project first`);
     folio = await startFolio(dataDir);
     const base = folio.base;
     for (let i = 0; i < ACCOUNT_COUNT; i++) {
       const account = await mustCall(base, 'POST', '/v1/accounts', {
-        ownerId: `crash-owner-${i}`,
-        currency: 'USD',
-        kind: 'customer',
-        // A few may go below zero, down to their limit.
-        ...(i % 4 === 1 ? { overdraftLimit: '3000' } : {}),
+        body: {
+          ownerId: `crash-owner-${i}`,
+          currency: 'USD',
+          kind: 'customer',
+          // A few may go below zero, down to their limit.
+          ...(i % 4 === 1 ? { overdraftLimit: '3000' } : {}),
+        },
       });
       seen.accounts.push(account.id);
-      await mustCall(
-        base,
-        'POST',
-        '/v1/deposits',
-        { accountId: account.id, amount: INITIAL_DEPOSIT.toString(), currency: 'USD', reference: `seed-${i}` },
-        `crash-${runId}-deposit-${i}`,
-      );
+      await mustCall(base, 'POST', '/v1/deposits', {
+        body: { accountId: account.id, amount: INITIAL_DEPOSIT.toString(), currency: 'USD', reference: `seed-${i}` },
+        key: `crash-${runId}-deposit-${i}`,
+      });
     }
     seen.frozen = seen.accounts[ACCOUNT_COUNT - 1]!;
-    await mustCall(base, 'POST', `/v1/accounts/${seen.frozen}/freeze`, { reason: 'crash test: refuses credits' });
+    await mustCall(base, 'POST', `/v1/accounts/${seen.frozen}/freeze`, { body: { reason: 'crash test: refuses credits' } });
 
     for (let cycle = 0; cycle < KILLS; cycle++) {
       const cutOff = await loadThenKill(folio, cycle);
@@ -486,28 +309,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
   });
 
   it('ends every acknowledged transfer exactly once (completed or compensated) and never duplicates a request', () => {
-    const { outcomes, transfersByReference } = seen.books!;
-    const problems: string[] = [];
-    for (const [id, types] of outcomes) if (types.length !== 1) problems.push(`transfer ${id} has outcomes ${types.join(', ')}`);
-    for (const [reference, ids] of transfersByReference) {
-      if (!seen.sent.has(reference)) problems.push(`transfer(s) ${[...ids].join(', ')} with unknown reference ${reference}`);
-      if (ids.size > 1) problems.push(`request ${reference} made ${ids.size} transfers: ${[...ids].join(', ')}`);
-    }
-    for (const ack of seen.acknowledged) {
-      const made = transfersByReference.get(ack.key);
-      if (ack.status === 201) {
-        const ended = outcomes.get(ack.answer.id) ?? [];
-        const expected = ack.answer.status === 'completed' ? 'TransferCompleted' : 'TransferFailed';
-        if (ended.length !== 1 || ended[0] !== expected) {
-          problems.push(`${ack.key}: answered ${ack.answer.status} (${ack.answer.id}), log has [${ended.join(', ')}]`);
-        }
-        if (made === undefined || made.size !== 1 || !made.has(ack.answer.id)) {
-          problems.push(`${ack.key}: answered transfer ${ack.answer.id}, log has [${[...(made ?? [])].join(', ')}]`);
-        }
-      } else if (made !== undefined) {
-        problems.push(`${ack.key}: answered ${ack.status} but the log has transfer(s) ${[...made].join(', ')}`);
-      }
-    }
+    const problems = transferOutcomeProblems(seen.books!, new Set(seen.sent.keys()), seen.acknowledged);
     expect(problems, context()).to.deep.equal([]);
   });
 

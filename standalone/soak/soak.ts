@@ -1,0 +1,234 @@
+import { mkdtempSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { killHard, startFolioProcess, stopGracefully, type FolioProcess } from './folioProcess.js';
+import { call, type Answer } from './httpCall.js';
+import { readBooks, transferOutcomeProblems } from './ledgerBooks.js';
+import { seededRandom } from './seededRandom.js';
+import { createTransferWorkload, type Operation } from './transferWorkload.js';
+
+/**
+ * `npm run soak -- --minutes N`: a mixed load at a fixed rate against the all-in-one process,
+ * which is killed with SIGKILL at random intervals and restarted each time; at the end every
+ * invariant of the books is checked against the log, and a summary is printed. Exits non-zero
+ * when an invariant is violated.
+ */
+const options = z
+  .object({
+    minutes: z.coerce.number().positive().default(5),
+    rate: z.coerce.number().int().positive().default(50),
+    'kill-min-seconds': z.coerce.number().positive().default(12),
+    'kill-max-seconds': z.coerce.number().positive().default(30),
+    'max-in-flight': z.coerce.number().int().positive().default(64),
+    accounts: z.coerce.number().int().min(3).default(20),
+    seed: z.coerce.number().int().nonnegative().default(Date.now() % 2 ** 31),
+    'data-dir': z.string().optional(),
+  })
+  .parse(
+    parseArgs({
+      options: {
+        minutes: { type: 'string' },
+        rate: { type: 'string' },
+        'kill-min-seconds': { type: 'string' },
+        'kill-max-seconds': { type: 'string' },
+        'max-in-flight': { type: 'string' },
+        accounts: { type: 'string' },
+        seed: { type: 'string' },
+        'data-dir': { type: 'string' },
+      },
+    }).values,
+  );
+
+const random = seededRandom(options.seed);
+const runId = options.seed.toString(36);
+const dataDir = options['data-dir'] ?? join(mkdtempSync(join(tmpdir(), 'folio-soak-')), 'data');
+const endAt = Date.now() + options.minutes * 60_000;
+
+interface Acknowledged {
+  operation: Operation;
+  answer: Answer;
+}
+
+const latencies = new Map<string, number[]>();
+const answers = new Map<string, number>();
+const acknowledged: Acknowledged[] = [];
+const unexpected: string[] = [];
+const lostWhileAlive: string[] = [];
+const replayMismatches: string[] = [];
+const restartProblems: string[] = [];
+let replaysChecked = 0;
+let shedByClient = 0;
+let cutOffTotal = 0;
+let kills = 0;
+let highestPosition = -1n;
+
+const count = (label: string) => answers.set(label, (answers.get(label) ?? 0) + 1);
+
+const acknowledge = (operation: Operation, answer: Answer) => {
+  count(`${operation.kind} ${answer.status}`);
+  const problem = operation.judge(answer);
+  if (problem !== undefined) unexpected.push(problem);
+  if (operation.key !== undefined) acknowledged.push({ operation, answer });
+  const position: unknown = answer.body?.position;
+  if (typeof position === 'string' && BigInt(position) > highestPosition) highestPosition = BigInt(position);
+};
+
+const send = (folio: FolioProcess, operation: Operation) =>
+  call(folio.base, operation.method, operation.path, {
+    ...(operation.body === undefined ? {} : { body: operation.body }),
+    ...(operation.key === undefined ? {} : { key: operation.key }),
+  });
+
+/**
+ * Runs the fixed-rate load for `ms`; then, when `kill` is set, SIGKILLs the process while the
+ * load goes on for a moment, so requests are cut off at every stage of their life. Returns them.
+ */
+const loadThenKill = async (folio: FolioProcess, next: () => Operation, ms: number, kill: boolean): Promise<Operation[]> => {
+  const cutOff: Operation[] = [];
+  const pending = new Set<Promise<void>>();
+  let killed: Promise<void> | undefined;
+  const intervalMs = 1000 / options.rate;
+  const killAt = Date.now() + ms;
+  const stopAt = kill ? killAt + 300 : killAt;
+  let due = Date.now();
+  while (Date.now() < stopAt) {
+    if (kill && killed === undefined && Date.now() >= killAt) {
+      kills++;
+      killed = killHard(folio);
+    }
+    due += intervalMs;
+    if (pending.size >= options['max-in-flight']) {
+      shedByClient++;
+    } else {
+      const operation = random.next() < 0.05 && acknowledged.length > 0 ? replayOf(random.pick(acknowledged)) : next();
+      const started = performance.now();
+      const request = send(folio, operation).then(
+        (answer) => {
+          const took = performance.now() - started;
+          latencies.set(operation.kind, [...(latencies.get(operation.kind) ?? []), took]);
+          if (!operation.kind.startsWith('replay')) acknowledge(operation, answer);
+          else operation.judge(answer);
+        },
+        (error: unknown) => {
+          if (killed === undefined) lostWhileAlive.push(`${operation.kind} ${operation.key ?? operation.path}: ${String(error)}`);
+          if (!operation.kind.startsWith('replay')) cutOff.push(operation);
+        },
+      );
+      pending.add(request);
+      void request.finally(() => pending.delete(request));
+    }
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await killed;
+  await Promise.all(pending);
+  return cutOff;
+};
+
+/** The same request again: the answer must be the first one, replayed. */
+const replayOf = ({ operation, answer }: Acknowledged): Operation => ({
+  ...operation,
+  kind: `replay ${operation.kind}`,
+  judge: (again) => {
+    replaysChecked++;
+    if (again.status !== answer.status || JSON.stringify(again.body) !== JSON.stringify(answer.body) || !again.replayed) {
+      replayMismatches.push(`${operation.key}: first ${answer.status} ${JSON.stringify(answer.body)}; again ${again.status} (replayed ${again.replayed})`);
+    }
+    return undefined;
+  },
+});
+
+/** After a restart: nothing open in the log, and every cut-off request answered definitively. */
+const afterRestart = async (folio: FolioProcess, cutOff: Operation[]) => {
+  const books = await readBooks(dataDir);
+  if (books.report.openJournals !== 0) restartProblems.push(`restart ${kills}: ${books.report.openJournals} journals open after recovery`);
+  for (const violation of books.report.violations) restartProblems.push(`restart ${kills}: ${violation}`);
+  cutOffTotal += cutOff.length;
+  for (const operation of cutOff) {
+    let answer = await send(folio, operation);
+    for (let attempt = 0; answer.status === 409 && attempt < 20; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      answer = await send(folio, operation);
+    }
+    acknowledge(operation, answer);
+  }
+};
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+
+console.log(JSON.stringify({ msg: 'soak starting', ...options, seed: options.seed, dataDir }));
+let folio = await startFolioProcess(dataDir);
+const workload = await createTransferWorkload(folio.base, random, runId, options.accounts);
+const started = Date.now();
+while (Date.now() < endAt) {
+  const cycleMs = random.between(options['kill-min-seconds'] * 1000, options['kill-max-seconds'] * 1000);
+  const last = Date.now() + cycleMs >= endAt;
+  const cutOff = await loadThenKill(folio, workload.next, Math.min(cycleMs, Math.max(0, endAt - Date.now())), !last);
+  if (last) break;
+  folio = await startFolioProcess(dataDir);
+  await afterRestart(folio, cutOff);
+  console.log(JSON.stringify({ msg: 'killed and restarted', kills, acknowledged: acknowledged.length, cutOff: cutOff.length }));
+}
+
+// The read models must reach the last acknowledged write and agree with the log.
+const readModelProblems: string[] = [];
+const books = await readBooks(dataDir);
+for (const id of workload.accounts) {
+  const served = await call(folio.base, 'GET', `/v1/accounts/${id}/balance?position=${highestPosition}`);
+  const expected = books.report.balances.get(id)?.balance ?? 0n;
+  if (served.status !== 200 || BigInt(served.body?.posted ?? -1) !== expected) {
+    readModelProblems.push(`balance of ${id}: read model ${served.status} ${JSON.stringify(served.body)}, log ${expected}`);
+  }
+}
+const exit = await stopGracefully(folio);
+const finalBooks = await readBooks(dataDir);
+const inTransit = [...finalBooks.report.inTransit].filter(([, amount]) => amount !== 0n);
+const transferAcks = acknowledged
+  .filter(({ operation }) => operation.kind === 'transfer')
+  .map(({ operation, answer }) => ({ key: operation.key!, status: answer.status, answer: answer.body }));
+const sentKeys = new Set(acknowledged.filter(({ operation }) => operation.kind === 'transfer').map(({ operation }) => operation.key!));
+
+const invariants = {
+  'balanced journals, no overdraft (1, 3)': finalBooks.report.violations,
+  'Σ balances + in transit = 0, nothing left open (2)': [
+    ...inTransit.map(([currency, amount]) => `${currency} in transit: ${amount}`),
+    ...(finalBooks.report.openJournals === 0 ? [] : [`${finalBooks.report.openJournals} journals open`]),
+  ],
+  'every request had its effect once (4)': [...transferOutcomeProblems(finalBooks, sentKeys, transferAcks), ...replayMismatches],
+  'read models equal the log (5)': readModelProblems,
+  'recovery before listening': restartProblems,
+  'answers the books explain': unexpected,
+  'nothing lost while the server was up': lostWhileAlive,
+  'clean stop on SIGTERM': exit.code === 0 ? [] : [`exit ${JSON.stringify(exit)}`],
+};
+const violated = Object.values(invariants).some((problems) => problems.length > 0);
+const summary = {
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  date: new Date().toISOString(),
+  seed: options.seed,
+  minutes: Math.round(((Date.now() - started) / 60_000) * 10) / 10,
+  rate: options.rate,
+  kills,
+  operations: Object.fromEntries([...answers].sort(([a], [b]) => a.localeCompare(b))),
+  replaysChecked,
+  cutOffByKills: cutOffTotal,
+  shedByClient,
+  eventsInLog: finalBooks.report.eventsChecked,
+  latencyMs: Object.fromEntries(
+    [...latencies].map(([kind, values]) => [
+      kind,
+      { n: values.length, p50: Math.round(percentile(values, 50)), p95: Math.round(percentile(values, 95)), p99: Math.round(percentile(values, 99)) },
+    ]),
+  ),
+  invariants: Object.fromEntries(
+    Object.entries(invariants).map(([name, problems]) => [name, problems.length === 0 ? 'held' : problems.slice(0, 10)]),
+  ),
+};
+console.log(JSON.stringify(summary, null, 2));
+process.exit(violated ? 1 : 0);
