@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import express, { type Express, type Router } from 'express';
 import { correlationId, healthRouter, notFoundHandler, problemDetailsHandler, type EventStore } from '@folio/shared';
 import type { WriteApi } from '@folio/command-side';
+import { createWebUi } from '@folio/query-side';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -23,6 +24,7 @@ export const createFolioApp = ({ eventStore, writeApi, readApi }: FolioAppDepend
   app.use(healthRouter({ version: packageJson.version, eventStore }));
   app.use(writeApi.router);
   app.use(readApi);
+  app.use(createWebUi());
   app.use(notFoundHandler());
   app.use(problemDetailsHandler());
   return app;

@@ -1,8 +1,6 @@
-import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
-import { createWriteApi } from '@folio/command-side';
-import { createProjections } from '@folio/projections';
-import { createReadApi, readWaitMsFromEnvironment } from '@folio/query-side';
-import { createFolioApp } from './folioApp.js';
+import { loadConfig } from '@folio/shared';
+import { readWaitMsFromEnvironment } from '@folio/query-side';
+import { openFolioSystem } from './folioSystem.js';
 
 /**
  * The whole system in one process on the embedded stores (or on the servers named by the
@@ -10,35 +8,34 @@ import { createFolioApp } from './folioApp.js';
  */
 const config = loadConfig();
 const readWaitMs = readWaitMsFromEnvironment();
-const eventStore = openEventStore(config);
-const writeApi = createWriteApi({
-  eventStore,
-  nodeId: config.nodeId,
-  idempotencyRetentionMs: config.idempotencyRetentionMs,
-  stuckAfterMs: config.stuckAfterMs,
+const system = await openFolioSystem(config, {
+  readWaitMs,
+  onCaughtUp: () => console.log(JSON.stringify({ msg: 'projections caught up' })),
 });
-// Movements a crash interrupted are finished before new requests come in.
-await writeApi.start();
-const documents = openDocumentStore(config);
-const searchIndex = openSearchIndex(config);
-const projections = createProjections({ eventStore, documents, searchIndex });
-// The read models catch up in the background; readers wait for the positions they need.
-void projections.start().then(() => console.log(JSON.stringify({ msg: 'projections caught up' })));
-const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
-const app = createFolioApp({ eventStore, writeApi, readApi });
+const empty = (await system.eventStore.headPosition()) === undefined;
 
-const server = app.listen(config.port, config.host, () => {
+const server = system.app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = `http://localhost:${port}`;
   console.log(
     JSON.stringify({
       msg: 'folio listening',
-      url: `http://localhost:${port}`,
+      url,
       port,
-      eventStore: eventStore.kind,
+      eventStore: system.eventStore.kind,
       dataDir: config.dataDir,
     }),
   );
+  if (empty) {
+    console.log(
+      JSON.stringify({
+        msg: 'the ledger is empty: run `npm run demo` in another terminal to fill it with demo data, then open the UI',
+        ui: url,
+        demo: port === 3000 ? 'npm run demo' : `FOLIO_URL=${url} npm run demo`,
+      }),
+    );
+  }
 });
 
 let stopping = false;
@@ -48,13 +45,7 @@ const shutdown = (signal: string) => {
   console.log(JSON.stringify({ msg: 'folio stopping', signal }));
   // In-flight requests finish; then the log is closed after the last append committed.
   server.close(() => {
-    void writeApi
-      .stop()
-      .then(() => projections.stop())
-      .then(() => documents.close())
-      .then(() => searchIndex.close())
-      .then(() => eventStore.close())
-      .then(() => process.exit(0));
+    void system.stop().then(() => process.exit(0));
   });
   server.closeIdleConnections();
 };
