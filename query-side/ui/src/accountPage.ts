@@ -5,7 +5,7 @@ import { el, replaceChildren } from './dom.js';
 import { formatTime } from './format.js';
 import { exponentOf, money } from './money.js';
 import { showLoadError } from './pageErrors.js';
-import { lastSearchHref } from './routes.js';
+import { lastSearchHref, searchHref } from './routes.js';
 import { arrowKeyNavigation, transactionTable } from './transactionTable.js';
 
 const fact = (name: string, value: string, className?: string) =>
@@ -81,6 +81,7 @@ export const renderAccountPage = async (view: HTMLElement, id: string): Promise<
       'section',
       { 'aria-labelledby': 'history-heading' },
       el('h2', { id: 'history-heading' }, 'History'),
+      el('p', {}, el('a', { href: searchHref(new URLSearchParams({ account: id })) }, 'Search and filter this account’s transactions')),
       historyStatus,
       historyHolder,
       more,

@@ -56,7 +56,8 @@ const row = (transaction: Transaction, options: TableOptions): HTMLElement => {
       'td',
       { 'data-label': 'From → to', class: 'parties' },
       accountLink(transaction.fromAccountId, options.account),
-      el('span', { 'aria-label': 'to' }, ' → '),
+      el('span', { 'aria-hidden': 'true' }, ' → '),
+      el('span', { class: 'visually-hidden' }, ' to '),
       accountLink(transaction.toAccountId, options.account),
     ),
     el(
