@@ -101,7 +101,7 @@ export const renderTransactionPage = async (view: HTMLElement, id: string): Prom
   replaceChildren(
     view,
     el('p', { class: 'breadcrumbs' }, el('a', { href: lastSearchHref() }, '← Back to search')),
-    el('h1', {}, title, ' ', statusBadge(detail.status)),
+    el('h1', { tabindex: '-1' }, title, ' ', statusBadge(detail.status)),
     el('p', { class: 'headline-amount' }, money(detail.amount, detail.currency)),
     detail.description === null ? null : el('p', { class: 'description' }, detail.description),
     el(
