@@ -194,14 +194,21 @@ describe('transaction history UI in Chromium', function () {
     expect(await page.locator(':focus').textContent()).to.equal(second);
   });
 
-  it('fits a phone screen: no sideways scrolling, rows as labelled cards', async () => {
+  it('fits a phone screen: no sideways scrolling on any page, rows as labelled cards', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       await phone.goto(folio.baseUrl);
       await until('rows', () => rowsOf(phone), (rows) => rows.length > 0);
-      const overflow = await phone.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
-      expect(overflow, 'pixels of sideways scrolling').to.equal(0);
+      const overflow = () => phone.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
+      expect(await overflow(), 'pixels of sideways scrolling on the search').to.equal(0);
       await phone.screenshot({ path: screenshotFile('phone-search'), fullPage: true });
+      await phone.goto(`${folio.baseUrl}/#/transactions/${await rowsIdOf(folio, 'RENT-2026-11')}`);
+      await phone.locator('table.postings').waitFor();
+      expect(await overflow(), 'pixels of sideways scrolling on a transaction').to.equal(0);
+      await phone.screenshot({ path: screenshotFile('phone-transaction'), fullPage: true });
+      await phone.goto(`${folio.baseUrl}/#/accounts/${accounts.alice}`);
+      await phone.locator('svg.chart').waitFor();
+      expect(await overflow(), 'pixels of sideways scrolling on an account').to.equal(0);
     } finally {
       await phone.close();
     }
