@@ -106,9 +106,11 @@ describe('transaction history UI in Chromium', function () {
     await page.goto(folio.baseUrl);
     await until('first rows', () => rowsOf(page), (rows) => rows.length === 10);
     await search().pressSequentially('INV-2026-0042');
-    const rows = await until('rows for the reference', () => rowsOf(page), (rows) => rows.length === 1);
-    expect(rows[0]).to.deep.equal({ reference: 'INV-2026-0042', amount: '129.99 EUR', status: 'Completed' });
-    expect(page.url()).to.contain('#/?q=INV-2026-0042');
+    // Each pause in the typing may show the results of a prefix first; the whole reference's search starts last.
+    await until('the search for the whole reference', async () => page.url(), (url) => url.endsWith('#/?q=INV-2026-0042'));
+    await until('its answer', () => page.locator('#view').getAttribute('aria-busy'), (busy) => busy === null);
+    const rows = await rowsOf(page);
+    expect(rows).to.deep.equal([{ reference: 'INV-2026-0042', amount: '129.99 EUR', status: 'Completed' }]);
     await page.screenshot({ path: screenshotFile('search-by-reference') });
   });
 
