@@ -61,6 +61,12 @@ export interface BalancePoints {
   truncated: boolean;
 }
 
+export interface ProjectionsStatus {
+  /** `null` while the log is empty. */
+  headPosition: string | null;
+  projections: { name: string; lag: string; caughtUp: boolean }[];
+}
+
 export interface Currency {
   code: string;
   exponent: number;
@@ -99,6 +105,7 @@ const withQuery = (path: string, query: Record<string, string | undefined>): str
 
 export const api = {
   currencies: () => getJson<{ items: Currency[] }>('/v1/currencies'),
+  projections: () => getJson<ProjectionsStatus>('/v1/projections'),
   searchTransactions: (query: Record<string, string | undefined>, signal?: AbortSignal) =>
     getJson<TransactionPage>(withQuery('/v1/transactions', query), signal),
   transaction: (id: string) => getJson<TransactionDetail>(`/v1/transactions/${encodeURIComponent(id)}`),

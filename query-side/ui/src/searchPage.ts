@@ -94,6 +94,8 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
   let cursors: (string | undefined)[] = [undefined];
   let inFlight: AbortController | undefined;
   let timer: number | undefined;
+  /** Counts the pages shown, so a late explanation of an empty page does not replace a newer one. */
+  let rendered = 0;
 
   const showError = (name: Field, message: string) => {
     const target = document.getElementById(`${name}-error`);
@@ -158,21 +160,15 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
   const hasFilters = () => FIELDS.some((name) => name !== 'sort' && read(name) !== '');
 
   const showPage = (page: TransactionPage) => {
+    rendered++;
     const pageNumber = cursors.length;
     if (page.items.length === 0) {
       status.textContent = hasFilters() ? 'No transactions match.' : 'No transactions yet.';
       replaceChildren(
         results,
-        hasFilters()
-          ? el('p', { class: 'empty' }, 'Nothing matches these words and filters. Try fewer words or clear the filters.')
-          : el(
-              'div',
-              { class: 'empty' },
-              el('p', {}, 'The ledger is empty. To see the UI populated with realistic data, run this beside the server:'),
-              el('pre', {}, el('code', {}, 'npm run demo')),
-              el('p', {}, 'It opens accounts in several currencies and writes deposits and transfers for a minute.'),
-            ),
+        el('p', { class: 'empty' }, hasFilters() ? 'Nothing matches these words and filters. Try fewer words or clear the filters.' : 'Nothing to show yet.'),
       );
+      if (!hasFilters()) void explainEmpty(rendered);
     } else {
       status.textContent = `Page ${pageNumber}: ${page.items.length} transaction${page.items.length === 1 ? '' : 's'}${page.nextCursor === null ? '' : ', more on the next page'}.`;
       replaceChildren(
@@ -219,6 +215,28 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
         'Next page →',
       ),
     );
+  };
+
+  /** Nothing found and nothing asked: an empty ledger (offer the demo), or read models still catching up. */
+  const explainEmpty = async (page: number) => {
+    const progress = await api.projections().catch(() => undefined);
+    if (progress === undefined || page !== rendered) return;
+    if (progress.headPosition === null) {
+      replaceChildren(
+        results,
+        el(
+          'div',
+          { class: 'empty' },
+          el('p', {}, 'The ledger is empty. To see the UI populated with realistic data, run this beside the server:'),
+          el('pre', {}, el('code', {}, 'npm run demo')),
+          el('p', {}, 'It opens accounts in several currencies and writes deposits and transfers for a minute.'),
+        ),
+      );
+    } else {
+      if (progress.projections.some((projection) => !projection.caughtUp)) {
+        replaceChildren(results, el('p', { class: 'empty' }, 'The read models are still catching up with the log: transactions appear here shortly. Search again in a moment.'));
+      }
+    }
   };
 
   /** Runs the form's search; `fromStart` goes back to page 1 (the filters or sort changed). */

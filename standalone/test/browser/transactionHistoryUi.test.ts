@@ -222,6 +222,26 @@ describe('transaction history UI in Chromium', function () {
   });
 });
 
+describe('transaction history UI in Chromium, on an empty ledger', function () {
+  this.timeout(30_000);
+
+  it('offers the demo instead of an empty table', async () => {
+    const browser = await launchChromium();
+    const folio = await startFolioInProcess('folio-ui-empty-');
+    try {
+      const page = await browser.newPage();
+      await page.goto(folio.baseUrl);
+      await page.getByText('The ledger is empty').waitFor();
+      expect(await page.locator('.results code').textContent()).to.equal('npm run demo');
+      expect(await page.getByRole('status').textContent()).to.equal('No transactions yet.');
+      await page.screenshot({ path: screenshotFile('empty-ledger') });
+    } finally {
+      await browser.close();
+      await folio.stop();
+    }
+  });
+});
+
 /** A transaction's id by its reference, over the read API. */
 const rowsIdOf = async (folio: RunningFolio, reference: string): Promise<string> => {
   const response = await fetch(`${folio.baseUrl}/v1/transactions?q=${encodeURIComponent(reference)}`);
