@@ -11,6 +11,7 @@ import {
 } from '@folio/shared';
 import { createStoredProgress, projectionDefinitions } from '@folio/projections';
 import { createReadApi } from './readApi.js';
+import { createWebUi } from './webUi.js';
 import { readWaitMsFromEnvironment } from './readYourWrites.js';
 
 /**
@@ -34,7 +35,7 @@ metrics.observeProjectionLag(() => lag.current());
 await lag.start();
 const readApi = createReadApi({ documents, searchIndex, projections: progress, eventStore, readWaitMs: readWaitMsFromEnvironment() });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [readApi], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, routers: [readApi, createWebUi()], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'query-side',

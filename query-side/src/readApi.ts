@@ -1,5 +1,7 @@
 import {
   accountIdSchema,
+  currencyCodes,
+  currencyExponent,
   currencySchema,
   nonNegativeMinorUnitsSchema,
   parseRequest,
@@ -22,7 +24,8 @@ import {
   waitForPosition,
   type ReadModelProgress,
 } from './readYourWrites.js';
-import { createTransactionFinder, getTransaction, TRANSACTION_SORTS } from './transactionSearch.js';
+import { getTransactionDetail } from './transactionDetail.js';
+import { createTransactionFinder, TRANSACTION_SORTS } from './transactionSearch.js';
 
 export interface ReadApiOptions {
   documents: DocumentStore;
@@ -154,7 +157,14 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   router.get(
     '/v1/transactions/:id',
-    read(transactionParams, onlyPosition, ({ id }) => getTransaction(documents, id)),
+    read(transactionParams, onlyPosition, ({ id }) => getTransactionDetail(documents, id)),
+  );
+
+  // What formats amounts: the minor unit exponent of every currency Folio accepts.
+  const currencies = { items: currencyCodes.map((code) => ({ code, exponent: currencyExponent(code) })) };
+  router.get(
+    '/v1/currencies',
+    read(noParams, onlyPosition, async () => currencies),
   );
 
   router.get(

@@ -77,6 +77,16 @@ describe('read API: bad parameters are 400 problems naming them, never 500', () 
     ['a balance points window upside down', () => `/v1/accounts/${account}/balance-points?from=2026-03-02&to=2026-03-01`, 'query.to'],
     ['an unknown balance parameter', () => `/v1/accounts/${account}/balance?at=now`, 'query.at'],
     ['an unknown projections parameter', () => '/v1/projections?name=history', 'query.name'],
+    ['a bad position on a transaction', () => '/v1/transactions/123?position=1e3', 'query.position'],
+    ['a bad position on a history', () => `/v1/accounts/${account}/history?position=0x10`, 'query.position'],
+    ['a bad position on balance points', () => `/v1/accounts/${account}/balance-points?position=01`, 'query.position'],
+    ['a repeated position', () => `/v1/accounts/${account}/balance?position=1&position=2`, 'query.position'],
+    ['a repeated search text', () => '/v1/transactions?q=rent&q=salary', 'query.q'],
+    ['a repeated cursor', () => '/v1/transactions?cursor=a&cursor=b', 'query.cursor'],
+    ['a repeated amount bound', () => '/v1/transactions?minAmount=1&minAmount=2', 'query.minAmount'],
+    ['a to of letters', () => '/v1/transactions?to=soon', 'query.to'],
+    ['a currencies parameter it does not take', () => '/v1/currencies?code=EUR', 'query.code'],
+    ['a bad position on currencies', () => '/v1/currencies?position=-3', 'query.position'],
   ];
 
   for (const [what, path, parameter] of cases) {
@@ -93,6 +103,11 @@ describe('read API: bad parameters are 400 problems naming them, never 500', () 
       '/v1/transactions?q=&limit=1',
       `/v1/transactions?account=${account}&type=deposit&status=completed&currency=EUR&sort=-amount&limit=100`,
       `/v1/accounts/${account}/balance-points?from=2026-01-01T00:00:00.000Z&to=2026-12-31&limit=1000`,
+      `/v1/accounts/${account}/history?limit=1&position=0`,
+      `/v1/accounts/${account}/balance?position=0`,
+      '/v1/projections?position=0',
+      '/v1/currencies?position=0',
+      '/v1/transactions?position=0&sort=amount&status=in_transit&type=transfer',
     ]) {
       const response = await stack.get(path);
       expect(response.status, `${path}: ${response.text}`).to.equal(200);

@@ -1,7 +1,7 @@
 /**
  * The read API over real HTTP, in-process on temp-dir SQLite stores, assembled as
- * `standalone/src/folioApp.ts` assembles it: the write API writes real transfers, the projectors
- * follow the log, and the read API answers from their read models.
+ * `standalone/src/folio.ts` assembles it: the write API writes real transfers, the projectors
+ * follow the log, and the read API (and the UI beside it) answers from their read models.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -25,6 +25,7 @@ import { createWriteApi, type WriteApi } from '@folio/command-side';
 import { createProjections, type Projections } from '@folio/projections';
 import { createReadApi } from '../src/readApi.js';
 import { ReadModelBehindError } from '../src/readYourWrites.js';
+import { createWebUi } from '../src/webUi.js';
 
 export interface ApiResponse {
   status: number;
@@ -96,6 +97,7 @@ export class ReadStack {
         ...(options.readWaitMs === undefined ? {} : { readWaitMs: options.readWaitMs }),
       }),
     );
+    app.use(createWebUi());
     app.use(notFoundHandler());
     // A 503 read-model-behind is an answer; any other 5xx fails the suite when it stops.
     const unexpected: unknown[] = [];

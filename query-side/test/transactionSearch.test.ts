@@ -217,11 +217,16 @@ describe('read API: transaction search', () => {
     });
   }
 
-  it('answers a transaction by id, 404 for an unknown one', async () => {
+  it('answers a transaction by id with its postings and lifecycle, 404 for an unknown one', async () => {
     const response = await stack.get(`/v1/transactions/${failed.id}`);
     expect(response.status, response.text).to.equal(200);
-    expect(Object.keys(response.body)).to.have.members(PUBLIC_FIELDS);
+    expect(Object.keys(response.body)).to.have.members([...PUBLIC_FIELDS, 'postings', 'timeline']);
     expect(response.body).to.deep.include({ id: failed.id, status: 'failed', amount: '300', fromAccountId: alice, toAccountId: carol });
+    expect(response.body.postings).to.deep.equal([
+      { leg: 'first', accountId: alice, side: 'debit', amount: '300', currency: 'EUR' },
+      { leg: 'reversal', accountId: alice, side: 'credit', amount: '300', currency: 'EUR' },
+    ]);
+    expect(response.body.timeline.map((entry: { state: string }) => entry.state)).to.deep.equal(['requested', 'failed']);
     expect(response.headers['folio-read-position']).to.match(/^[0-9]+$/);
     const missing = expectProblem(await stack.get('/v1/transactions/123456789'), 404, 'transaction-not-found');
     expect(missing.id).to.equal('123456789');

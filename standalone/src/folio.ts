@@ -12,20 +12,23 @@ import {
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createReadApi } from '@folio/query-side';
+import { createReadApi, createWebUi } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
   app: Express;
   eventStore: EventStore;
   projections: Projections;
+  /** Settles once the read models have caught up with the log as it was at start. */
+  caughtUp: Promise<void>;
   /** Flushes the projections' checkpoints and closes every store, the log last. */
   stop(): Promise<void>;
 }
 
 /**
- * The whole system in one process: the write API, the projections and the read API over the
- * stores the configuration names. Resolves once movements a crash interrupted are finished, so
+ * The whole system in one process: the write API, the projections, the read API and the web UI
+ * over the stores the configuration names: what `npm start` runs, and what tests and benchmarks
+ * run in-process. Resolves once movements a crash interrupted are finished, so
  * the app may take requests; the read models catch up in the background.
  */
 export const openFolio = async (
@@ -40,13 +43,13 @@ export const openFolio = async (
   const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag });
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.
-  void projections.start().then(() => logger.info('projections caught up'));
+  const caughtUp = projections.start().then(() => logger.info('projections caught up'));
   await lag.start();
   const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
   return {
     app: createServiceApp({
       eventStore,
-      routers: [...writeRouters, readApi],
+      routers: [...writeRouters, readApi, createWebUi()],
       logger,
       metrics,
       lag,
@@ -54,6 +57,7 @@ export const openFolio = async (
     }),
     eventStore,
     projections,
+    caughtUp,
     stop: async () => {
       lag.stop();
       await writeApi.stop();

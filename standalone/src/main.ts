@@ -9,6 +9,7 @@ import { openFolio } from './folio.js';
 const config = loadConfig();
 const logger = createLogger({ service: 'folio', level: config.logLevel });
 const folio = await openFolio(config, { logger, readWaitMs: readWaitMsFromEnvironment() });
+const empty = (await folio.eventStore.headPosition()) === undefined;
 serveUntilSignalled({
   app: folio.app,
   port: config.port,
@@ -16,5 +17,12 @@ serveUntilSignalled({
   service: 'folio',
   logger,
   describe: { eventStore: folio.eventStore.kind, dataDir: config.dataDir },
+  onListening: (url, port) => {
+    if (!empty) return;
+    logger.info(
+      { ui: url, demo: port === 3000 ? 'npm run demo' : `FOLIO_URL=${url} npm run demo` },
+      'the ledger is empty: run `npm run demo` in another terminal to fill it with demo data, then open the UI',
+    );
+  },
   stop: folio.stop,
 });

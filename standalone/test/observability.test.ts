@@ -1,32 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { createLogger, loadConfig } from '@folio/shared';
-import { openFolio, type Folio } from '../src/folio.js';
-
-interface Running {
-  folio: Folio;
-  url: string;
-  close(): Promise<void>;
-}
-
-const run = async (environment: Record<string, string> = {}): Promise<Running> => {
-  const config = loadConfig({ FOLIO_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'folio-observe-')), 'data'), ...environment });
-  const folio = await openFolio(config, { logger: createLogger({ service: 'folio', level: 'silent' }), readWaitMs: 2_000 });
-  const server = folio.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return {
-    folio,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await folio.stop();
-    },
-  };
-};
+import { startFolioInProcess } from './fixtures/inProcessFolio.js';
 
 const post = async (url: string, body: unknown, key: string) => {
   const response = await fetch(url, {
@@ -47,20 +20,20 @@ describe('operations endpoints of the running system', function () {
   this.timeout(20_000);
 
   it('/metrics counts commands, retries, appends and compensations, and reports lag and stuck movements', async () => {
-    const running = await run();
+    const running = await startFolioInProcess('folio-observe-');
     try {
-      const open = (owner: string) => post(`${running.url}/v1/accounts`, { ownerId: owner, currency: 'EUR', kind: 'customer' }, `open-${owner}`);
+      const open = (owner: string) => post(`${running.baseUrl}/v1/accounts`, { ownerId: owner, currency: 'EUR', kind: 'customer' }, `open-${owner}`);
       const alice = await open('alice');
       const bob = await open('bob');
-      await post(`${running.url}/v1/deposits`, { accountId: alice['id'], amount: '1000', currency: 'EUR', reference: 'd1' }, 'deposit');
+      await post(`${running.baseUrl}/v1/deposits`, { accountId: alice['id'], amount: '1000', currency: 'EUR', reference: 'd1' }, 'deposit');
       const transfer = { fromAccountId: alice['id'], toAccountId: bob['id'], amount: '100', currency: 'EUR' };
-      await post(`${running.url}/v1/transfers`, transfer, 'transfer-1');
-      await post(`${running.url}/v1/transfers`, transfer, 'transfer-1');
-      await post(`${running.url}/v1/accounts/${bob['id']}/freeze`, {}, 'freeze-bob');
-      const failed = await post(`${running.url}/v1/transfers`, transfer, 'transfer-2');
+      await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-1');
+      await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-1');
+      await post(`${running.baseUrl}/v1/accounts/${bob['id']}/freeze`, {}, 'freeze-bob');
+      const failed = await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-2');
       expect(failed['status'], 'the frozen destination refuses; the debit is reversed').to.equal('failed');
 
-      const response = await fetch(`${running.url}/metrics`);
+      const response = await fetch(`${running.baseUrl}/metrics`);
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
       const metrics = await response.text();
@@ -75,25 +48,25 @@ describe('operations endpoints of the running system', function () {
       expect(metrics).to.match(/^folio_projection_lag_positions\{projection="history"\} \d/m);
       expect(metrics).to.match(/^folio_process_resident_memory_bytes \d/m);
     } finally {
-      await running.close();
+      await running.stop();
     }
   });
 
   it('/readyz is ready while the projections keep up, and unready with the reason once they lag', async () => {
-    const running = await run({ FOLIO_READY_MAX_LAG_SECONDS: '0.2' });
+    const running = await startFolioInProcess('folio-observe-', { FOLIO_READY_MAX_LAG_SECONDS: '0.2' });
     try {
-      const opened = await post(`${running.url}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea');
-      expect(await running.folio.projections.waitFor(BigInt(opened['position']!), 5_000)).to.equal(true);
-      const ready = await fetch(`${running.url}/readyz`);
+      const opened = await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea');
+      expect(await running.system.projections.waitFor(BigInt(opened['position']!), 5_000)).to.equal(true);
+      const ready = await fetch(`${running.baseUrl}/readyz`);
       expect(ready.status).to.equal(200);
       expect(((await ready.json()) as { status: string }).status).to.equal('ready');
 
-      await running.folio.projections.stop();
-      await post(`${running.url}/v1/accounts`, { ownerId: 'carol', currency: 'EUR', kind: 'customer' }, 'open-carol');
+      await running.system.projections.stop();
+      await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'carol', currency: 'EUR', kind: 'customer' }, 'open-carol');
       await new Promise((resolve) => setTimeout(resolve, 400));
-      await post(`${running.url}/v1/accounts`, { ownerId: 'dave', currency: 'EUR', kind: 'customer' }, 'open-dave');
+      await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'dave', currency: 'EUR', kind: 'customer' }, 'open-dave');
 
-      const unready = await fetch(`${running.url}/readyz`);
+      const unready = await fetch(`${running.baseUrl}/readyz`);
       expect(unready.status).to.equal(503);
       const body = (await unready.json()) as {
         status: string;
@@ -106,7 +79,7 @@ describe('operations endpoints of the running system', function () {
         expect(projection.lagSeconds, projection.name).to.be.greaterThan(0.2);
       }
     } finally {
-      await running.close();
+      await running.stop();
     }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The write API over real HTTP on the embedded store, assembled as `standalone/src/folioApp.ts`
+ * The write API over real HTTP on the embedded store, assembled as `standalone/src/folio.ts`
  * assembles it (correlation id → health → write routes → 404 → problem details), so a test sees
  * what a product backend would see: status codes, headers and problem documents as sent.
  */

@@ -10,6 +10,8 @@ export interface ServeOptions {
   logger: Logger;
   /** Extra fields of the "listening" log line. */
   describe?: Record<string, unknown>;
+  /** Called once the server listens, with its URL and port. */
+  onListening?: (url: string, port: number) => void;
   /** Releases the process's resources once no request is in flight any more. */
   stop: () => Promise<void>;
   /** How long in-flight requests may take to finish before their connections are cut. */
@@ -20,11 +22,13 @@ export interface ServeOptions {
  * Listens until SIGINT or SIGTERM, then stops accepting connections, lets in-flight requests
  * finish, runs `stop` (which flushes and closes the stores) and exits.
  */
-export const serveUntilSignalled = ({ app, port, host, service, logger, describe = {}, stop, drainTimeoutMs = 20_000 }: ServeOptions): void => {
+export const serveUntilSignalled = ({ app, port, host, service, logger, describe = {}, onListening, stop, drainTimeoutMs = 20_000 }: ServeOptions): void => {
   const server = app.listen(port, host, () => {
     const address = server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    logger.info({ url: `http://localhost:${boundPort}`, port: boundPort, ...describe }, `${service} listening`);
+    const url = `http://localhost:${boundPort}`;
+    logger.info({ url, port: boundPort, ...describe }, `${service} listening`);
+    onListening?.(url, boundPort);
   });
   let stopping = false;
   const shutdown = (signal: string) => {

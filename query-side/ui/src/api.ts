@@ -1,0 +1,116 @@
+/** The read API as the UI calls it: same origin, JSON in, problem+json errors as `ApiError`. */
+
+export interface Transaction {
+  id: string;
+  type: string;
+  status: 'in_transit' | 'completed' | 'failed';
+  fromAccountId: string;
+  toAccountId: string;
+  amount: string;
+  currency: string;
+  reference: string | null;
+  description: string | null;
+  metadata: Record<string, string> | null;
+  requestedAt: string;
+  endedAt: string | null;
+  failureReason: { type: string; detail: string } | null;
+}
+
+export interface Posting {
+  leg: 'first' | 'second' | 'reversal';
+  accountId: string;
+  side: 'debit' | 'credit';
+  amount: string;
+  currency: string;
+}
+
+export interface TimelineEntry {
+  state: string;
+  at: string | null;
+  detail: string | null;
+}
+
+export interface TransactionDetail extends Transaction {
+  postings: Posting[];
+  timeline: TimelineEntry[];
+}
+
+export interface TransactionPage {
+  items: Transaction[];
+  nextCursor: string | null;
+}
+
+export interface Balance {
+  accountId: string;
+  ownerId: string;
+  currency: string;
+  kind: string;
+  status: string;
+  overdraftLimit: string;
+  posted: string;
+  pending: string;
+  available: string;
+  updatedAt: string;
+  position: string;
+}
+
+export interface BalancePoints {
+  accountId: string;
+  currency: string;
+  items: { at: string; posted: string }[];
+  truncated: boolean;
+}
+
+export interface ProjectionsStatus {
+  /** `null` while the log is empty. */
+  headPosition: string | null;
+  projections: { name: string; lag: string; caughtUp: boolean }[];
+}
+
+export interface Currency {
+  code: string;
+  exponent: number;
+}
+
+interface Problem {
+  title?: string;
+  detail?: string;
+  status?: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const getJson = async <T>(path: string, signal?: AbortSignal): Promise<T> => {
+  const response = await fetch(path, { headers: { Accept: 'application/json' }, ...(signal === undefined ? {} : { signal }) });
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => ({}))) as Problem;
+    throw new ApiError(response.status, problem.detail ?? problem.title ?? `the server answered ${response.status}`);
+  }
+  return (await response.json()) as T;
+};
+
+const withQuery = (path: string, query: Record<string, string | undefined>): string => {
+  const parameters = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') parameters.set(name, value);
+  const text = parameters.toString();
+  return text === '' ? path : `${path}?${text}`;
+};
+
+export const api = {
+  currencies: () => getJson<{ items: Currency[] }>('/v1/currencies'),
+  projections: () => getJson<ProjectionsStatus>('/v1/projections'),
+  searchTransactions: (query: Record<string, string | undefined>, signal?: AbortSignal) =>
+    getJson<TransactionPage>(withQuery('/v1/transactions', query), signal),
+  transaction: (id: string) => getJson<TransactionDetail>(`/v1/transactions/${encodeURIComponent(id)}`),
+  balance: (accountId: string) => getJson<Balance>(`/v1/accounts/${encodeURIComponent(accountId)}/balance`),
+  balancePoints: (accountId: string) => getJson<BalancePoints>(`/v1/accounts/${encodeURIComponent(accountId)}/balance-points`),
+  history: (accountId: string, cursor?: string) =>
+    getJson<TransactionPage>(withQuery(`/v1/accounts/${encodeURIComponent(accountId)}/history`, { cursor })),
+};

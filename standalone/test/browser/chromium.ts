@@ -1,0 +1,28 @@
+/**
+ * Headless Chromium for the browser tests and the UI benchmark: Debian's `chromium` package
+ * (`CHROMIUM_PATH` to use another build), driven by playwright-core, which downloads nothing.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const chromiumPath = (): string => process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Fails loudly when Chromium is missing: a browser suite that skips itself proves nothing. */
+export const launchChromium = async (): Promise<Browser> => {
+  const executablePath = chromiumPath();
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `Chromium not found at ${executablePath}: install Debian's package (apt-get install -y chromium) ` +
+        'or set CHROMIUM_PATH to a Chromium executable',
+    );
+  }
+  return chromium.launch({ executablePath, headless: true });
+};
+
+/** Where screenshots are kept as test artifacts (git-ignored), created on first use. */
+export const screenshotFile = (name: string): string => {
+  const directory = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
+  mkdirSync(directory, { recursive: true });
+  return `${directory}${name}.png`;
+};
