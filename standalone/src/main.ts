@@ -16,6 +16,10 @@ const writeApi = createWriteApi({
   nodeId: config.nodeId,
   idempotencyRetentionMs: config.idempotencyRetentionMs,
   stuckAfterMs: config.stuckAfterMs,
+  sandboxProviders: config.sandboxProviders,
+  providerSecrets: config.providerSecrets,
+  callbackToleranceSeconds: config.callbackToleranceSeconds,
+  payoutTimeoutMs: config.payoutTimeoutMs,
 });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
