@@ -7,6 +7,8 @@ import type { PaymentSubmission, PayoutSubmission, ProviderAdapter, RefundSubmis
 export interface SandboxFaults {
   /** A payment fails at the provider instead of being captured. */
   failureRate: number;
+  /** The provider never calls back about a payment (it stays PENDING until someone moves it). */
+  paymentSilenceRate: number;
   /** A captured payment is also settled (the rest stay PAID). */
   settleRate: number;
   /** Fee taken at settlement, in basis points of the settled amount. */
@@ -27,6 +29,7 @@ export interface SandboxFaults {
 
 const defaultFaults: SandboxFaults = {
   failureRate: 0.1,
+  paymentSilenceRate: 0,
   settleRate: 0.8,
   feeBasisPoints: 290,
   duplicateRate: 0.05,
@@ -148,6 +151,7 @@ export const createSandboxProvider = (options: SandboxOptions) => {
         refunds: [],
       };
       charges.set(submission.paymentId, charge);
+      if (chance(faults.paymentSilenceRate)) return { providerRef };
       const data = { reference: providerRef, folioId: submission.paymentId, currency: submission.currency };
       if (failed) {
         emit('payment.failed', { ...data, reason: 'card_declined' });
