@@ -28,6 +28,7 @@ import { callbackRoutes } from './providers/callbackRoutes.js';
 import { createProviderReferences } from './providers/providerReferences.js';
 import { createProviderRegistry, type ConfiguredProvider } from './providers/providerRegistry.js';
 import { createSandboxProvider, type SandboxFaults, type SandboxProvider } from './providers/sandboxProvider.js';
+import { sandboxRoutes } from './providers/sandboxRoutes.js';
 import { createTransferService } from './transfers/transferService.js';
 import { transferRoutes } from './transfers/transferRoutes.js';
 
@@ -173,6 +174,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
   router.use(paymentRoutes(deps, paymentService, references));
   router.use(payoutRoutes(deps, payoutService));
   router.use(callbackRoutes(callbacks));
+  router.use(sandboxRoutes((provider) => sandboxes.get(provider as PaymentProvider)));
   router.use(operationsRoutes(deps));
 
   return {

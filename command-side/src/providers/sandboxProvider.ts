@@ -2,6 +2,7 @@ import { formatMinorUnits, type CurrencyCode, type PaymentProvider } from '@foli
 import type { CallbackPayloadWire } from './callbackPayload.js';
 import { signCallback } from './callbackSignature.js';
 import type { PaymentSubmission, PayoutSubmission, ProviderAdapter, RefundSubmission } from './providerAdapter.js';
+import { stripeSettlementReport, type ReportFaults } from './stripeSettlementReport.js';
 
 /** What can go wrong at the simulated provider; rates are probabilities from 0 to 1. */
 export interface SandboxFaults {
@@ -202,6 +203,9 @@ export const createSandboxProvider = (options: SandboxOptions) => {
     charges: (): SandboxCharge[] => [...charges.values()],
     /** Callbacks no delivery attempt got through. */
     undelivered: (): readonly CallbackPayloadWire[] => undelivered,
+    /** Its traffic as a Stripe itemized settlement report (CSV), with the faults asked for. */
+    settlementReport: (report: { payoutId: string; faults?: Partial<ReportFaults> }): string =>
+      stripeSettlementReport([...charges.values()], { ...report, effectiveAt: clock(), random }),
   };
 };
 

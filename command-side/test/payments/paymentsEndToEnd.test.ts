@@ -4,7 +4,7 @@
  * the books checked against what each payment says and against the ledger's invariants.
  */
 import { expect } from 'chai';
-import { ledgerCatalog, type LedgerEvent } from '@folio/shared';
+import { ledgerCatalog, parseDecimalAmount, type LedgerEvent } from '@folio/shared';
 import { httpDelivery } from '../../src/providers/sandboxProvider.js';
 import { createApiHarness, expectBooksBalanced, readAllEvents, totalsPerCurrency, uniqueKey, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
 import { clearingId, SANDBOX_SECRET } from './paymentTestSupport.js';
@@ -144,6 +144,24 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
       if (payment.state === 'SETTLED' || payment.state === 'FAILED') expect(balance, payment.id).to.equal(0n);
       if (payment.state === 'PAID') expect(balance, payment.id).to.equal(BigInt(payment.refunded) - BigInt(payment.captured));
     }
+  });
+
+  it("emits the provider's settlement report for its traffic", async () => {
+    const response = await api.get('/v1/providers/sandbox/sandbox/settlement-report?payoutId=po_e2e');
+    expect(response.status, response.text).to.equal(200);
+    expect(response.headers['content-type']).to.match(/^text\/csv/);
+    const [header, ...lines] = response.text.trimEnd().split('\n');
+    const columns = header!.split(',');
+    const rows = lines.map((line) => Object.fromEntries(line.split(',').map((value, index) => [columns[index]!, value])));
+    const minor = (text: string) => parseDecimalAmount(text, 'EUR', { decimalSeparator: '.' });
+    const charges = rows.filter((row) => row.reporting_category === 'charge');
+    const refunds = rows.filter((row) => row.reporting_category === 'refund');
+    const captured = payments.filter((payment) => payment.state !== 'FAILED');
+    expect(charges).to.have.length(captured.length);
+    expect(charges.reduce((sum, row) => sum + minor(row.gross!), 0n)).to.equal(captured.reduce((sum, p) => sum + BigInt(p.captured), 0n));
+    expect(refunds.reduce((sum, row) => sum - minor(row.gross!), 0n)).to.equal(payments.reduce((sum, p) => sum + BigInt(p.refunded), 0n));
+    const settled = payments.filter((payment) => payment.fee !== null);
+    expect(charges.filter((row) => row.automatic_payout_id === 'po_e2e')).to.have.length(settled.length);
   });
 
   it('keeps the invariants of the books over the whole log', async () => {
