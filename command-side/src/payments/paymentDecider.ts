@@ -215,7 +215,10 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
     case 'FailPayment':
       requireState(payment, 'fail', 'CREATED', 'PENDING');
       return [
-        { type: 'PaymentFailed', data: { paymentId, reason: command.reason, failedAt: command.at, ...cause(command.callbackEventId) } },
+        {
+          type: 'PaymentFailed',
+          data: { paymentId, reason: command.reason, failedAt: command.at, ...cause(command.callbackEventId) },
+        },
       ];
     case 'RequestRefund': {
       const inFlight = payment.refundsInFlight[command.refundId];
@@ -274,7 +277,12 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       return [
         {
           type: 'PaymentCallbackRecorded',
-          data: callbackData(payment, command.callback, { outcome: 'refused', flagged: true, detail: command.detail }, command.at),
+          data: callbackData(
+            payment,
+            command.callback,
+            { outcome: 'refused', flagged: true, detail: command.detail },
+            command.at,
+          ),
         },
       ];
   }
@@ -311,10 +319,16 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
     case 'PaymentRefundRequested':
       return {
         ...state,
-        refundsInFlight: { ...state.refundsInFlight, [event.data.refundId]: { amount: event.data.amount, from: event.data.from } },
+        refundsInFlight: {
+          ...state.refundsInFlight,
+          [event.data.refundId]: { amount: event.data.amount, from: event.data.from },
+        },
         refundCallbacks:
-          event.data.callbackEventId === undefined ? state.refundCallbacks : [...state.refundCallbacks, event.data.callbackEventId],
-        refundRefs: event.data.providerRefundRef === undefined ? state.refundRefs : [...state.refundRefs, event.data.providerRefundRef],
+          event.data.callbackEventId === undefined
+            ? state.refundCallbacks
+            : [...state.refundCallbacks, event.data.callbackEventId],
+        refundRefs:
+          event.data.providerRefundRef === undefined ? state.refundRefs : [...state.refundRefs, event.data.providerRefundRef],
       };
     case 'PaymentRefunded': {
       const { [event.data.refundId]: _done, ...refundsInFlight } = state.refundsInFlight;

@@ -50,7 +50,11 @@ export class RefundExceedsCapturedError extends FolioError {
   }
 
   override problemExtensions() {
-    return { paymentId: this.paymentId, requested: formatMinorUnits(this.requested), refundable: formatMinorUnits(this.refundable) };
+    return {
+      paymentId: this.paymentId,
+      requested: formatMinorUnits(this.requested),
+      refundable: formatMinorUnits(this.refundable),
+    };
   }
 }
 

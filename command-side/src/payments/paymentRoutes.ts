@@ -85,23 +85,38 @@ export const paymentRoutes = (deps: WriteApiDependencies, payments: PaymentServi
       }),
     );
 
-  action('submit', { required: false }, (body) => parseRequest(submitSchema, body, 'body'), (id, input, request) =>
-    payments.submit(id, input.providerRef, runOf(request)),
+  action(
+    'submit',
+    { required: false },
+    (body) => parseRequest(submitSchema, body, 'body'),
+    (id, input, request) => payments.submit(id, input.providerRef, runOf(request)),
   );
-  action('capture', { required: true }, (body) => parseRequest(emptySchema, body, 'body'), (id, _input, request) =>
-    payments.capture(id, runOf(request)),
+  action(
+    'capture',
+    { required: true },
+    (body) => parseRequest(emptySchema, body, 'body'),
+    (id, _input, request) => payments.capture(id, runOf(request)),
   );
-  action('settle', { required: true }, (body) => parseRequest(settleSchema, body, 'body'), (id, input, request) =>
-    payments.settle(id, input.fee, runOf(request)),
+  action(
+    'settle',
+    { required: true },
+    (body) => parseRequest(settleSchema, body, 'body'),
+    (id, input, request) => payments.settle(id, input.fee, runOf(request)),
   );
-  action('fail', { required: false }, (body) => parseRequest(failSchema, body, 'body'), (id, input, request) =>
-    payments.fail(id, input.reason, runOf(request)),
+  action(
+    'fail',
+    { required: false },
+    (body) => parseRequest(failSchema, body, 'body'),
+    (id, input, request) => payments.fail(id, input.reason, runOf(request)),
   );
   action(
     'refunds',
     { required: true, newId: true },
     (body) => parseRequest(refundSchema, body, 'body'),
-    async (id, input, request, refundId) => ({ refundId, payment: await payments.refund(id, refundId, input.amount, runOf(request)) }),
+    async (id, input, request, refundId) => ({
+      refundId,
+      payment: await payments.refund(id, refundId, input.amount, runOf(request)),
+    }),
   );
 
   router.get('/v1/payments/:id', async (request, response) => {

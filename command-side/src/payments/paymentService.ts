@@ -22,11 +22,7 @@ import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
 import { awaitsEffect, callbackRank, classifyCallback, paymentDecider, type PaymentCommand } from './paymentDecider.js';
-import {
-  NotAMerchantAccountError,
-  PaymentJournalRefusedError,
-  PaymentNotFoundError,
-} from './paymentErrors.js';
+import { NotAMerchantAccountError, PaymentJournalRefusedError, PaymentNotFoundError } from './paymentErrors.js';
 import type { ExistingPayment, PaymentCallback } from './paymentState.js';
 import { paymentView, type PaymentView } from './paymentView.js';
 
@@ -75,7 +71,10 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   });
   const now = () => clock().toISOString();
 
-  const load = async (paymentId: string, fresh = false): Promise<{ payment: ExistingPayment; position: GlobalPosition | undefined }> => {
+  const load = async (
+    paymentId: string,
+    fresh = false,
+  ): Promise<{ payment: ExistingPayment; position: GlobalPosition | undefined }> => {
     const { state, position } = await payments.load(paymentStream(paymentId), { fresh });
     if (!state.exists) throw new PaymentNotFoundError(paymentId);
     return { payment: state, position };
@@ -112,7 +111,10 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     };
     const outcome = await movements.run(providerJournalPlan(kind, journalId, movement), run, { retry });
     if (outcome.status === 'failed') {
-      throw new PaymentJournalRefusedError(outcome.failure?.type ?? 'refused', outcome.failure?.detail ?? `the ${kind} was refused`);
+      throw new PaymentJournalRefusedError(
+        outcome.failure?.type ?? 'refused',
+        outcome.failure?.detail ?? `the ${kind} was refused`,
+      );
     }
   };
 
@@ -125,10 +127,21 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       run,
       retry,
     );
-    await handle(payment.paymentId, { type: 'CapturePayment', at: now(), ...cause(callbackEventId) }, run, `capture-${payment.paymentId}`);
+    await handle(
+      payment.paymentId,
+      { type: 'CapturePayment', at: now(), ...cause(callbackEventId) },
+      run,
+      `capture-${payment.paymentId}`,
+    );
   };
 
-  const postSettlement = async (payment: ExistingPayment, fee: bigint, run: RunContext, retry: boolean, callbackEventId?: string) => {
+  const postSettlement = async (
+    payment: ExistingPayment,
+    fee: bigint,
+    run: RunContext,
+    retry: boolean,
+    callbackEventId?: string,
+  ) => {
     const net = payment.captured - payment.refunded - fee;
     const clearing = clearingOf(payment);
     if (net > 0n) {
@@ -139,7 +152,12 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       const fees = systemAccountId({ role: 'fees', currency: payment.currency });
       await runJournal('fee', payment.feeJournalId, payment, { from: fees, to: clearing, amount: fee }, run, retry);
     }
-    await handle(payment.paymentId, { type: 'SettlePayment', fee, at: now(), ...cause(callbackEventId) }, run, `settle-${payment.paymentId}`);
+    await handle(
+      payment.paymentId,
+      { type: 'SettlePayment', fee, at: now(), ...cause(callbackEventId) },
+      run,
+      `settle-${payment.paymentId}`,
+    );
   };
 
   /** Posts a requested refund's journal and records how it ended; a refusal is recorded, then thrown. */
@@ -303,11 +321,19 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     for (;;) {
       const { payment } = await load(paymentId);
       const ready = [...payment.deferred]
-        .sort((a, b) => callbackRank[a.callbackType] - callbackRank[b.callbackType] || a.providerCreatedAt.localeCompare(b.providerCreatedAt))
+        .sort(
+          (a, b) =>
+            callbackRank[a.callbackType] - callbackRank[b.callbackType] || a.providerCreatedAt.localeCompare(b.providerCreatedAt),
+        )
         .find((callback) => classifyCallback(payment, callback, true).outcome !== 'deferred');
       if (ready === undefined) return;
       const { outcome } = classifyCallback(payment, ready, true);
-      await handle(paymentId, { type: 'ReceiveCallback', callback: ready, redelivery: true, at: now() }, run, `redelivered-${ready.eventId}`);
+      await handle(
+        paymentId,
+        { type: 'ReceiveCallback', callback: ready, redelivery: true, at: now() },
+        run,
+        `redelivered-${ready.eventId}`,
+      );
       if (outcome === 'applied') await applyCallback(paymentId, ready, run);
     }
   };

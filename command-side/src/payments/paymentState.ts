@@ -85,9 +85,7 @@ export const paymentEventTypes: PaymentEvent['type'][] = [
 
 /** What may still be refunded: captured, less refunds done and under way. */
 export const refundable = (payment: ExistingPayment): bigint =>
-  payment.captured -
-  payment.refunded -
-  Object.values(payment.refundsInFlight).reduce((sum, refund) => sum + refund.amount, 0n);
+  payment.captured - payment.refunded - Object.values(payment.refundsInFlight).reduce((sum, refund) => sum + refund.amount, 0n);
 
 /** The moves each state allows, as the API names them. */
 export const allowedMoves: Record<PaymentStateName, readonly string[]> = {

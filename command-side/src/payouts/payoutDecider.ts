@@ -34,7 +34,8 @@ const requirePayout = (state: PayoutState): ExistingPayout => {
  */
 export const classifyPayoutCallback = (payout: ExistingPayout, callback: PayoutCallback): Classification => {
   const seen = payout.callbacks[callback.eventId];
-  if (seen !== undefined) return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
+  if (seen !== undefined)
+    return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
   if (isOpen(payout)) return { outcome: 'applied', flagged: false, detail: callback.callbackType };
   const answered = callback.callbackType === 'payout.paid' ? 'PAID' : 'FAILED';
   if (payout.state === answered) return { outcome: 'outdated', flagged: false, detail: `the payout is already ${payout.state}` };
@@ -53,7 +54,8 @@ const decide = (command: PayoutCommand, state: PayoutState): Event[] => {
   }
   const payout = requirePayout(state);
   const { payoutId } = payout;
-  const cause = 'callbackEventId' in command && command.callbackEventId !== undefined ? { callbackEventId: command.callbackEventId } : {};
+  const cause =
+    'callbackEventId' in command && command.callbackEventId !== undefined ? { callbackEventId: command.callbackEventId } : {};
   switch (command.type) {
     case 'SubmitPayout':
       if (payout.providerRef === command.providerRef) return [];

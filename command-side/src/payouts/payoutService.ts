@@ -72,7 +72,13 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     return { payout: state, position };
   };
 
-  const release = async (payout: ExistingPayout, reason: string, timedOut: boolean, run: RunContext, callbackEventId?: string) => {
+  const release = async (
+    payout: ExistingPayout,
+    reason: string,
+    timedOut: boolean,
+    run: RunContext,
+    callbackEventId?: string,
+  ) => {
     await accounts.handle(
       accountStream(payout.accountId),
       { type: 'ReleaseHold', accountId: payout.accountId, holdId: payout.payoutId, reason },
@@ -179,7 +185,12 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       locked(payoutId, async () => {
         const { payout } = await load(payoutId);
         const classification = classifyPayoutCallback(payout, callback);
-        await handle(payoutId, { type: 'ReceivePayoutCallback', callback, at: now() }, run, `callback-${callback.eventId}-${deps.ids.nextId()}`);
+        await handle(
+          payoutId,
+          { type: 'ReceivePayoutCallback', callback, at: now() },
+          run,
+          `callback-${callback.eventId}-${deps.ids.nextId()}`,
+        );
         if (classification.outcome === 'applied') {
           if (callback.callbackType === 'payout.paid') await post(payout, run, callback.eventId);
           else await release(payout, callback.reason ?? 'refused by the provider', false, run, callback.eventId);

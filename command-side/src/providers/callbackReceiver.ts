@@ -60,7 +60,11 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
     return (await payouts.exists(folioId)) ? { resource, resourceId: folioId } : undefined;
   };
 
-  const recordUnmatched = async (provider: PaymentProvider, payload: CallbackPayload, run: { correlationId: string; actor: string }) => {
+  const recordUnmatched = async (
+    provider: PaymentProvider,
+    payload: CallbackPayload,
+    run: { correlationId: string; actor: string },
+  ) => {
     const streamName = providerCallbacksStream(provider);
     const receivedAt = clock().toISOString();
     await deps.eventStore.appendToStream(
@@ -85,7 +89,12 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
     );
   };
 
-  const answer = (resource: string, resourceId: string, payload: CallbackPayload, classification: Classification): CallbackAnswer => ({
+  const answer = (
+    resource: string,
+    resourceId: string,
+    payload: CallbackPayload,
+    classification: Classification,
+  ): CallbackAnswer => ({
     status: 200,
     body: {
       eventId: payload.id,
@@ -98,7 +107,12 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
   });
 
   return {
-    async receive(providerName: string, rawBody: Buffer, signature: string | undefined, correlationId: string): Promise<CallbackAnswer> {
+    async receive(
+      providerName: string,
+      rawBody: Buffer,
+      signature: string | undefined,
+      correlationId: string,
+    ): Promise<CallbackAnswer> {
       const parsedProvider = providerSchema.safeParse(providerName);
       if (!parsedProvider.success || !providers.has(parsedProvider.data)) throw new NotFoundError('provider', providerName);
       const provider = parsedProvider.data;
@@ -107,7 +121,8 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
         toleranceSeconds: deps.toleranceSeconds,
         nowSeconds,
       });
-      if (replays.has(verified)) throw new CallbackSignatureError('callback-replayed', 'this signed callback was already received');
+      if (replays.has(verified))
+        throw new CallbackSignatureError('callback-replayed', 'this signed callback was already received');
       let json: unknown;
       try {
         json = JSON.parse(rawBody.toString('utf8'));

@@ -24,7 +24,8 @@ export const createProviderReferences = (eventStore: EventStore, clock: () => Da
     try {
       for await (const recorded of eventStore.readStream(providerReferenceStream(provider, providerRef), { maxCount: 1 })) {
         const event = paymentCatalog.decode(recorded) as PaymentCatalogEvent;
-        if (event.type === 'ProviderReferenceClaimed') return { resource: event.data.resource, resourceId: event.data.resourceId };
+        if (event.type === 'ProviderReferenceClaimed')
+          return { resource: event.data.resource, resourceId: event.data.resourceId };
       }
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
@@ -35,7 +36,12 @@ export const createProviderReferences = (eventStore: EventStore, clock: () => Da
   return {
     lookup,
     /** Claims the reference for `owner`; claiming it again for the same owner is a no-op. */
-    async claim(provider: PaymentProvider, providerRef: string, owner: ReferenceOwner, run: { correlationId: string; actor: string }) {
+    async claim(
+      provider: PaymentProvider,
+      providerRef: string,
+      owner: ReferenceOwner,
+      run: { correlationId: string; actor: string },
+    ) {
       const streamName = providerReferenceStream(provider, providerRef);
       const claimedAt = clock().toISOString();
       const event = paymentCatalog.encode({

@@ -120,7 +120,12 @@ export const createSandboxProvider = (options: SandboxOptions) => {
 
   /** Sends a callback after its own delay (and maybe twice). */
   const emit = (type: CallbackPayloadWire['type'], data: CallbackPayloadWire['data']) => {
-    const payload: CallbackPayloadWire = { id: `evt_${options.provider}_${++eventCounter}`, type, createdAt: clock().toISOString(), data };
+    const payload: CallbackPayloadWire = {
+      id: `evt_${options.provider}_${++eventCounter}`,
+      type,
+      createdAt: clock().toISOString(),
+      data,
+    };
     const copies = chance(faults.duplicateRate) ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
       inFlight++;
@@ -180,7 +185,12 @@ export const createSandboxProvider = (options: SandboxOptions) => {
       if (chance(faults.submitErrorRate)) throw new Error('the sandbox declined the payout');
       const providerRef = `${prefix.payout}${submission.payoutId}`;
       payoutRefs.set(submission.payoutId, providerRef);
-      const data = { reference: providerRef, folioId: submission.payoutId, currency: submission.currency, amount: formatMinorUnits(submission.amount) };
+      const data = {
+        reference: providerRef,
+        folioId: submission.payoutId,
+        currency: submission.currency,
+        amount: formatMinorUnits(submission.amount),
+      };
       if (chance(faults.payoutSilenceRate)) return { providerRef };
       if (chance(faults.payoutFailureRate)) emit('payout.failed', { ...data, reason: 'account_closed' });
       else emit('payout.paid', data);

@@ -26,9 +26,7 @@ export const sandboxRoutes = (sandboxOf: (provider: string) => SandboxProvider |
     if (sandbox === undefined) throw new NotFoundError('sandbox provider', String(request.params.provider));
     const { payoutId, ...faults } = parseRequest(reportQuerySchema, request.query, 'query');
     const defined = Object.fromEntries(Object.entries(faults).filter(([, value]) => value !== undefined));
-    response
-      .type('text/csv')
-      .send(sandbox.settlementReport({ payoutId: payoutId ?? 'po_sbx_settlement', faults: defined }));
+    response.type('text/csv').send(sandbox.settlementReport({ payoutId: payoutId ?? 'po_sbx_settlement', faults: defined }));
   });
   return router;
 };

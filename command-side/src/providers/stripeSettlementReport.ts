@@ -48,7 +48,13 @@ export const stripeSettlementReport = (
   charges: readonly SandboxCharge[],
   options: { payoutId: string; effectiveAt: Date; faults?: Partial<ReportFaults>; random?: () => number },
 ): string => {
-  const faults: ReportFaults = { missingRowRate: 0, duplicateRowRate: 0, amountSkewRate: 0, unknownRowRate: 0, ...options.faults };
+  const faults: ReportFaults = {
+    missingRowRate: 0,
+    duplicateRowRate: 0,
+    amountSkewRate: 0,
+    unknownRowRate: 0,
+    ...options.faults,
+  };
   const random = options.random ?? Math.random;
   const chance = (rate: number) => rate > 0 && random() < rate;
   const rows: Row[] = [];

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { accountDecider, type AccountCommand } from '../../src/accounts/accountDecider.js';
 import { AccountStateError, HoldNotOpenError, InsufficientFundsError } from '../../src/accounts/accountErrors.js';
-import { availableBalance, pendingBalance, postedBalance, type AccountEvent, type OpenAccountState } from '../../src/accounts/accountState.js';
+import {
+  availableBalance,
+  pendingBalance,
+  postedBalance,
+  type AccountEvent,
+  type OpenAccountState,
+} from '../../src/accounts/accountState.js';
 import type { EventPayload } from '../../src/commandHandling/decider.js';
 import { deciderSpec } from '../deciderSpecification.js';
 
@@ -18,9 +24,21 @@ const opened: Event = {
 };
 const funded: Event = {
   type: 'AccountCredited',
-  data: { accountId: ACCOUNT, journal: { id: '7300000000000000200', kind: 'deposit', leg: 'first', counterpartyAccountId: BANK }, amount: 1_000n, currency: 'EUR' },
+  data: {
+    accountId: ACCOUNT,
+    journal: { id: '7300000000000000200', kind: 'deposit', leg: 'first', counterpartyAccountId: BANK },
+    amount: 1_000n,
+    currency: 'EUR',
+  },
 };
-const place = (amount: bigint, holdId = HOLD): AccountCommand => ({ type: 'PlaceHold', accountId: ACCOUNT, holdId, amount, currency: 'EUR', purpose: 'payout' });
+const place = (amount: bigint, holdId = HOLD): AccountCommand => ({
+  type: 'PlaceHold',
+  accountId: ACCOUNT,
+  holdId,
+  amount,
+  currency: 'EUR',
+  purpose: 'payout',
+});
 const held = (amount: bigint, holdId = HOLD): Event => ({
   type: 'AccountFundsHeld',
   data: { accountId: ACCOUNT, holdId, amount, currency: 'EUR', purpose: 'payout' },
@@ -36,20 +54,29 @@ const heldDebit = (amount: bigint): AccountCommand => ({
 
 describe('account holds', () => {
   it('hold funds that count against the available balance, not the posted one', () => {
-    const state = spec.given([opened, funded]).when(place(600n)).then([held(600n)]) as OpenAccountState;
+    const state = spec
+      .given([opened, funded])
+      .when(place(600n))
+      .then([held(600n)]) as OpenAccountState;
     expect([postedBalance(state), pendingBalance(state), availableBalance(state)]).to.deep.equal([1_000n, -600n, 400n]);
   });
 
   it('refuse a hold beyond the available balance, other holds included', () => {
-    spec.given([opened, funded, held(600n)]).when(place(401n, '7300000000000000101')).thenThrows(InsufficientFundsError, {
-      type: 'insufficient-funds',
-      status: 422,
-      extensions: { accountId: ACCOUNT, available: '400', requested: '401', currency: 'EUR' },
-    });
+    spec
+      .given([opened, funded, held(600n)])
+      .when(place(401n, '7300000000000000101'))
+      .thenThrows(InsufficientFundsError, {
+        type: 'insufficient-funds',
+        status: 422,
+        extensions: { accountId: ACCOUNT, available: '400', requested: '401', currency: 'EUR' },
+      });
   });
 
   it('refuse a hold on a frozen account', () => {
-    spec.given([opened, funded, { type: 'AccountFrozen', data: { accountId: ACCOUNT } }]).when(place(1n)).thenThrows(AccountStateError);
+    spec
+      .given([opened, funded, { type: 'AccountFrozen', data: { accountId: ACCOUNT } }])
+      .when(place(1n))
+      .thenThrows(AccountStateError);
   });
 
   it('post a hold as a debit in one append, whatever the account status is now', () => {
@@ -57,10 +84,18 @@ describe('account holds', () => {
       .given([opened, funded, held(600n), { type: 'AccountFrozen', data: { accountId: ACCOUNT } }])
       .when(heldDebit(600n))
       .then([
-        { type: 'AccountHoldReleased', data: { accountId: ACCOUNT, holdId: HOLD, amount: 600n, currency: 'EUR', outcome: 'posted' } },
+        {
+          type: 'AccountHoldReleased',
+          data: { accountId: ACCOUNT, holdId: HOLD, amount: 600n, currency: 'EUR', outcome: 'posted' },
+        },
         {
           type: 'AccountDebited',
-          data: { accountId: ACCOUNT, journal: { id: HOLD, kind: 'payout', leg: 'first', counterpartyAccountId: BANK }, amount: 600n, currency: 'EUR' },
+          data: {
+            accountId: ACCOUNT,
+            journal: { id: HOLD, kind: 'payout', leg: 'first', counterpartyAccountId: BANK },
+            amount: 600n,
+            currency: 'EUR',
+          },
         },
       ]) as OpenAccountState;
     expect([postedBalance(state), pendingBalance(state), availableBalance(state)]).to.deep.equal([400n, 0n, 400n]);
@@ -68,7 +103,10 @@ describe('account holds', () => {
 
   it('refuse to post a hold that is not open, or for another amount', () => {
     spec.given([opened, funded]).when(heldDebit(600n)).thenThrows(HoldNotOpenError, { type: 'hold-not-open', status: 409 });
-    spec.given([opened, funded, held(600n)]).when(heldDebit(500n)).thenThrows(HoldNotOpenError);
+    spec
+      .given([opened, funded, held(600n)])
+      .when(heldDebit(500n))
+      .thenThrows(HoldNotOpenError);
   });
 
   it('release a hold once; releasing it again changes nothing', () => {

@@ -32,7 +32,10 @@ const created: Event = {
     createdAt: AT,
   },
 };
-const submitted: Event = { type: 'PaymentSubmitted', data: { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'ref-1', submittedAt: AT } };
+const submitted: Event = {
+  type: 'PaymentSubmitted',
+  data: { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'ref-1', submittedAt: AT },
+};
 const captured: Event = {
   type: 'PaymentCaptured',
   data: { paymentId: PAYMENT, amount: 10_000n, journalId: '7400000000000000001', capturedAt: AT },
@@ -66,7 +69,13 @@ const historyOf: Record<PaymentStateName, Event[]> = {
   PAID: [created, submitted, captured],
   SETTLED: [created, submitted, captured, settled],
   FAILED: [created, failed],
-  REFUNDED: [created, submitted, captured, refundRequested('7500000000000000001', 10_000n), refunded('7500000000000000001', 10_000n, 10_000n)],
+  REFUNDED: [
+    created,
+    submitted,
+    captured,
+    refundRequested('7500000000000000001', 10_000n),
+    refunded('7500000000000000001', 10_000n, 10_000n),
+  ],
 };
 
 const moves: Record<string, PaymentCommand> = {
@@ -86,7 +95,8 @@ const legal: Record<PaymentStateName, string[]> = {
   REFUNDED: [],
 };
 
-const stateAfter = (events: readonly Event[]) => events.reduce(paymentDecider.evolve, paymentDecider.initialState()) as ExistingPayment;
+const stateAfter = (events: readonly Event[]) =>
+  events.reduce(paymentDecider.evolve, paymentDecider.initialState()) as ExistingPayment;
 
 describe('payment decider', () => {
   describe('the lifecycle state machine', () => {
@@ -109,11 +119,14 @@ describe('payment decider', () => {
           });
         } else {
           it(`${state} refuses ${move} with 409 naming the state and the allowed moves`, () => {
-            spec.given(history).when(command).thenThrows(IllegalPaymentTransitionError, {
-              type: 'illegal-payment-transition',
-              status: 409,
-              extensions: { paymentId: PAYMENT, currentState: state, allowedTransitions: legal[state] },
-            });
+            spec
+              .given(history)
+              .when(command)
+              .thenThrows(IllegalPaymentTransitionError, {
+                type: 'illegal-payment-transition',
+                status: 409,
+                extensions: { paymentId: PAYMENT, currentState: state, allowedTransitions: legal[state] },
+              });
           });
         }
       }
@@ -131,7 +144,11 @@ describe('payment decider', () => {
     });
 
     it('a settlement of a partly refunded payment settles what is left, less the fee', () => {
-      const history = [...historyOf.PAID, refundRequested('7500000000000000001', 2_000n), refunded('7500000000000000001', 2_000n, 2_000n)];
+      const history = [
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 2_000n),
+        refunded('7500000000000000001', 2_000n, 2_000n),
+      ];
       const [event] = paymentDecider.decide({ type: 'SettlePayment', fee: 250n, at: AT }, stateAfter(history));
       expect(event).to.deep.include({ type: 'PaymentSettled' });
       expect(event!.data).to.include({ gross: 8_000n, fee: 250n, net: 7_750n });
@@ -157,66 +174,107 @@ describe('payment decider', () => {
       let state = stateAfter(historyOf.SETTLED);
       for (const [index, amount] of [3_000n, 3_000n, 4_000n].entries()) {
         const refundId = `750000000000000000${index}`;
-        state = paymentDecider.decide({ type: 'RequestRefund', refundId, amount, at: AT }, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
-        state = paymentDecider.decide({ type: 'CompleteRefund', refundId, at: AT }, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
+        state = paymentDecider
+          .decide({ type: 'RequestRefund', refundId, amount, at: AT }, state)
+          .reduce(paymentDecider.evolve, state) as ExistingPayment;
+        state = paymentDecider
+          .decide({ type: 'CompleteRefund', refundId, at: AT }, state)
+          .reduce(paymentDecider.evolve, state) as ExistingPayment;
         expect(state.state).to.equal(index < 2 ? 'SETTLED' : 'REFUNDED');
       }
       expect(state.refunded).to.equal(10_000n);
     });
 
     it('summing past the captured amount are refused, counting refunds still under way', () => {
-      const history = [...historyOf.PAID, refundRequested('7500000000000000001', 6_000n), refunded('7500000000000000001', 6_000n, 6_000n), refundRequested('7500000000000000002', 3_000n)];
-      spec.given(history).when({ type: 'RequestRefund', refundId: '7500000000000000003', amount: 1_001n, at: AT }).thenThrows(RefundExceedsCapturedError, {
-        type: 'refund-exceeds-captured',
-        status: 422,
-        extensions: { paymentId: PAYMENT, requested: '1001', refundable: '1000' },
-      });
-      spec.given(history).when({ type: 'RequestRefund', refundId: '7500000000000000003', amount: 1_000n, at: AT }).then([
-        refundRequested('7500000000000000003', 1_000n),
-      ]);
+      const history = [
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 6_000n),
+        refunded('7500000000000000001', 6_000n, 6_000n),
+        refundRequested('7500000000000000002', 3_000n),
+      ];
+      spec
+        .given(history)
+        .when({ type: 'RequestRefund', refundId: '7500000000000000003', amount: 1_001n, at: AT })
+        .thenThrows(RefundExceedsCapturedError, {
+          type: 'refund-exceeds-captured',
+          status: 422,
+          extensions: { paymentId: PAYMENT, requested: '1001', refundable: '1000' },
+        });
+      spec
+        .given(history)
+        .when({ type: 'RequestRefund', refundId: '7500000000000000003', amount: 1_000n, at: AT })
+        .then([refundRequested('7500000000000000003', 1_000n)]);
     });
 
     it('a failed refund gives its amount back to what may be refunded', () => {
       const history = [...historyOf.PAID, refundRequested('7500000000000000001', 10_000n)];
-      const afterFailure = spec.given(history).when({ type: 'FailRefund', refundId: '7500000000000000001', reason: { type: 'insufficient-funds', detail: 'no' }, at: AT }).then([
-        { type: 'PaymentRefundFailed', data: { paymentId: PAYMENT, refundId: '7500000000000000001', amount: 10_000n, reason: { type: 'insufficient-funds', detail: 'no' }, failedAt: AT } },
-      ]) as ExistingPayment;
+      const afterFailure = spec
+        .given(history)
+        .when({
+          type: 'FailRefund',
+          refundId: '7500000000000000001',
+          reason: { type: 'insufficient-funds', detail: 'no' },
+          at: AT,
+        })
+        .then([
+          {
+            type: 'PaymentRefundFailed',
+            data: {
+              paymentId: PAYMENT,
+              refundId: '7500000000000000001',
+              amount: 10_000n,
+              reason: { type: 'insufficient-funds', detail: 'no' },
+              failedAt: AT,
+            },
+          },
+        ]) as ExistingPayment;
       expect(afterFailure.state).to.equal('PAID');
       expect(paymentDecider.decide(moves.refund!, afterFailure)).to.have.length(1);
     });
 
     it('never let the refunded total exceed the captured amount, whatever the sequence (property)', () => {
       fc.assert(
-        fc.property(fc.array(fc.record({ amount: fc.bigInt({ min: 1n, max: 12_000n }), completes: fc.boolean() }), { maxLength: 12 }), (requests) => {
-          let state = stateAfter(historyOf.PAID);
-          for (const [index, request] of requests.entries()) {
-            const refundId = (7_500_000_000_000_000_000n + BigInt(index)).toString();
-            try {
-              state = paymentDecider.decide({ type: 'RequestRefund', refundId, amount: request.amount, at: AT }, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
-            } catch (error) {
-              if (!(error instanceof RefundExceedsCapturedError) && !(error instanceof IllegalPaymentTransitionError)) throw error;
-              continue;
+        fc.property(
+          fc.array(fc.record({ amount: fc.bigInt({ min: 1n, max: 12_000n }), completes: fc.boolean() }), { maxLength: 12 }),
+          (requests) => {
+            let state = stateAfter(historyOf.PAID);
+            for (const [index, request] of requests.entries()) {
+              const refundId = (7_500_000_000_000_000_000n + BigInt(index)).toString();
+              try {
+                state = paymentDecider
+                  .decide({ type: 'RequestRefund', refundId, amount: request.amount, at: AT }, state)
+                  .reduce(paymentDecider.evolve, state) as ExistingPayment;
+              } catch (error) {
+                if (!(error instanceof RefundExceedsCapturedError) && !(error instanceof IllegalPaymentTransitionError))
+                  throw error;
+                continue;
+              }
+              const end: PaymentCommand = request.completes
+                ? { type: 'CompleteRefund', refundId, at: AT }
+                : { type: 'FailRefund', refundId, reason: { type: 'refused', detail: '' }, at: AT };
+              state = paymentDecider.decide(end, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
+              expect(state.refunded <= state.captured).to.equal(true);
+              expect(state.state === 'REFUNDED').to.equal(state.refunded === state.captured);
             }
-            const end: PaymentCommand = request.completes
-              ? { type: 'CompleteRefund', refundId, at: AT }
-              : { type: 'FailRefund', refundId, reason: { type: 'refused', detail: '' }, at: AT };
-            state = paymentDecider.decide(end, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
-            expect(state.refunded <= state.captured).to.equal(true);
-            expect(state.state === 'REFUNDED').to.equal(state.refunded === state.captured);
-          }
-        }),
+          },
+        ),
       );
     });
   });
 
   describe('callbacks by precedence', () => {
-    const callback = (eventId: string, callbackType: PaymentCallback['callbackType'], extra: Partial<PaymentCallback> = {}): PaymentCallback => ({
+    const callback = (
+      eventId: string,
+      callbackType: PaymentCallback['callbackType'],
+      extra: Partial<PaymentCallback> = {},
+    ): PaymentCallback => ({
       eventId,
       callbackType,
       providerCreatedAt: AT,
       ...extra,
     });
-    const outcomeOf = (state: PaymentStateName, received: PaymentCallback) => classifyCallback(stateAfter(historyOf[state]), received, false);
+    const outcomeOf = (state: PaymentStateName, received: PaymentCallback) =>
+      classifyCallback(stateAfter(historyOf[state]), received, false);
 
     it('applies a callback in the state it needs, defers one that came too early', () => {
       expect(outcomeOf('PENDING', callback('e1', 'payment.captured')).outcome).to.equal('applied');
@@ -234,7 +292,9 @@ describe('payment decider', () => {
 
     it('takes a late callback for what is already known as outdated, a repeated event id as a duplicate', () => {
       expect(outcomeOf('SETTLED', callback('e5', 'payment.captured'))).to.include({ outcome: 'outdated', flagged: false });
-      const seen = spec.given(historyOf.PENDING).when({ type: 'ReceiveCallback', callback: callback('e6', 'payment.captured'), redelivery: false, at: AT });
+      const seen = spec
+        .given(historyOf.PENDING)
+        .when({ type: 'ReceiveCallback', callback: callback('e6', 'payment.captured'), redelivery: false, at: AT });
       const state = seen.then([
         {
           type: 'PaymentCallbackRecorded',
@@ -255,7 +315,10 @@ describe('payment decider', () => {
     });
 
     it('refuses and flags a capture of another amount than the payment', () => {
-      expect(outcomeOf('PENDING', callback('e7', 'payment.captured', { amount: 9_999n }))).to.include({ outcome: 'refused', flagged: true });
+      expect(outcomeOf('PENDING', callback('e7', 'payment.captured', { amount: 9_999n }))).to.include({
+        outcome: 'refused',
+        flagged: true,
+      });
     });
   });
 });

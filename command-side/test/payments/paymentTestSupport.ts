@@ -28,8 +28,13 @@ export const createPayment = async (
 };
 
 /** POSTs a payment move with a fresh idempotency key. */
-export const move = (api: ApiServer, paymentId: string, action: string, body: unknown = {}, key = uniqueKey(action)): Promise<ApiResponse> =>
-  api.post(`/v1/payments/${paymentId}/${action}`, body, { key });
+export const move = (
+  api: ApiServer,
+  paymentId: string,
+  action: string,
+  body: unknown = {},
+  key = uniqueKey(action),
+): Promise<ApiResponse> => api.post(`/v1/payments/${paymentId}/${action}`, body, { key });
 
 export const expectMoved = (response: ApiResponse, state: string): any => {
   expect(response.status, response.text).to.be.oneOf([200, 201]);
@@ -65,10 +70,18 @@ export interface CallbackOptions {
 }
 
 /** Sends a signed callback as the provider would. */
-export const sendCallback = (api: ApiServer, payload: CallbackPayloadWire, options: CallbackOptions = {}): Promise<ApiResponse> => {
+export const sendCallback = (
+  api: ApiServer,
+  payload: CallbackPayloadWire,
+  options: CallbackOptions = {},
+): Promise<ApiResponse> => {
   const rawBody = JSON.stringify(payload);
-  const signature = options.signature ?? signCallback(options.secret ?? SANDBOX_SECRET, options.timestamp ?? Math.floor(Date.now() / 1000), rawBody);
-  return api.post(`/v1/providers/${options.provider ?? 'sandbox'}/callbacks`, rawBody, { headers: { 'folio-provider-signature': signature } });
+  const signature =
+    options.signature ??
+    signCallback(options.secret ?? SANDBOX_SECRET, options.timestamp ?? Math.floor(Date.now() / 1000), rawBody);
+  return api.post(`/v1/providers/${options.provider ?? 'sandbox'}/callbacks`, rawBody, {
+    headers: { 'folio-provider-signature': signature },
+  });
 };
 
 let eventCounter = 0;
@@ -85,7 +98,10 @@ export const paymentCallback = (
 });
 
 /** Runs `request` and asserts the books (every event but idempotency records) did not change. */
-export const expectBooksUntouched = async (store: TempStore['store'], request: () => Promise<ApiResponse>): Promise<ApiResponse> => {
+export const expectBooksUntouched = async (
+  store: TempStore['store'],
+  request: () => Promise<ApiResponse>,
+): Promise<ApiResponse> => {
   const before = (await ledgerEvents(store)).length;
   const response = await request();
   expect(response.status, response.text).to.be.below(500);

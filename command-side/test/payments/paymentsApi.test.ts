@@ -4,7 +4,15 @@
  */
 import { expect } from 'chai';
 import { systemAccountId } from '@folio/shared';
-import { createApiHarness, expectBooksBalanced, expectProblem, expectValidation, uniqueKey, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
+import {
+  createApiHarness,
+  expectBooksBalanced,
+  expectProblem,
+  expectValidation,
+  uniqueKey,
+  type ApiHarness,
+  type ApiServer,
+} from '../api/apiHarness.js';
 import {
   clearingId,
   createPayment,
@@ -59,12 +67,34 @@ describe('payments API', () => {
     const merchant = await openMerchant(api);
     const customer = (await api.openAccount({ kind: 'customer' })).id;
     const body = { merchantAccountId: merchant, amount: '100', currency: 'EUR', provider: 'sandbox' };
-    expectValidation(await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, amount: '10.5' })), 'body.amount');
-    expectValidation(await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, provider: 'acme' })), 'body.provider');
-    expectProblem(await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, merchantAccountId: customer })), 422, 'not-a-merchant-account');
-    expectProblem(await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, currency: 'USD' })), 422, 'currency-mismatch');
-    expectProblem(await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, provider: 'stripe' })), 422, 'provider-not-configured');
-    expectProblem(await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, merchantAccountId: '7300000000000000999' })), 404, 'account-not-found');
+    expectValidation(
+      await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, amount: '10.5' })),
+      'body.amount',
+    );
+    expectValidation(
+      await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, provider: 'acme' })),
+      'body.provider',
+    );
+    expectProblem(
+      await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, merchantAccountId: customer })),
+      422,
+      'not-a-merchant-account',
+    );
+    expectProblem(
+      await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, currency: 'USD' })),
+      422,
+      'currency-mismatch',
+    );
+    expectProblem(
+      await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, provider: 'stripe' })),
+      422,
+      'provider-not-configured',
+    );
+    expectProblem(
+      await harness.expectNothingWritten(() => api.post('/v1/payments', { ...body, merchantAccountId: '7300000000000000999' })),
+      404,
+      'account-not-found',
+    );
     expectProblem(await api.get('/v1/payments/7300000000000000999'), 404, 'payment-not-found');
   });
 
@@ -118,7 +148,11 @@ describe('payments API', () => {
     const second = await createPayment(api, merchant);
     expectMoved(await move(api, second.id, 'submit', { providerRef: 'ref-fail' }), 'PENDING');
     expectMoved(await move(api, second.id, 'fail', { reason: 'declined' }), 'FAILED');
-    const problem = expectProblem(await expectBooksUntouched(harness.store, () => move(api, second.id, 'capture')), 409, 'illegal-payment-transition');
+    const problem = expectProblem(
+      await expectBooksUntouched(harness.store, () => move(api, second.id, 'capture')),
+      409,
+      'illegal-payment-transition',
+    );
     expect(problem).to.include({ currentState: 'FAILED' });
     expect(problem.allowedTransitions).to.deep.equal([]);
   });
@@ -131,7 +165,11 @@ describe('payments API', () => {
       ['settle', { fee: '0' }],
       ['refunds', { amount: '1' }],
     ] as const) {
-      const problem = expectProblem(await expectBooksUntouched(harness.store, () => move(api, payment.id, action, body)), 409, 'illegal-payment-transition');
+      const problem = expectProblem(
+        await expectBooksUntouched(harness.store, () => move(api, payment.id, action, body)),
+        409,
+        'illegal-payment-transition',
+      );
       expect(problem.currentState).to.equal('CREATED');
       expect(problem.allowedTransitions).to.deep.equal(['submit', 'fail']);
     }
@@ -154,7 +192,11 @@ describe('payments API', () => {
     const payment = await paidPayment(api, merchant, '5000');
     const other = (await api.openAccount({ kind: 'customer' })).id;
     expect((await api.transfer(merchant, other, '4500')).status).to.equal(201);
-    const problem = expectProblem(await expectBooksUntouched(harness.store, () => move(api, payment.id, 'refunds', { amount: '1000' })), 422, 'insufficient-funds');
+    const problem = expectProblem(
+      await expectBooksUntouched(harness.store, () => move(api, payment.id, 'refunds', { amount: '1000' })),
+      422,
+      'insufficient-funds',
+    );
     expect(problem.available).to.equal('500');
   });
 
@@ -163,7 +205,11 @@ describe('payments API', () => {
     const first = await createPayment(api, merchant);
     const second = await createPayment(api, merchant);
     expectMoved(await move(api, first.id, 'submit', { providerRef: 'pi_shared' }), 'PENDING');
-    expectProblem(await expectBooksUntouched(harness.store, () => move(api, second.id, 'submit', { providerRef: 'pi_shared' })), 409, 'provider-reference-taken');
+    expectProblem(
+      await expectBooksUntouched(harness.store, () => move(api, second.id, 'submit', { providerRef: 'pi_shared' })),
+      409,
+      'provider-reference-taken',
+    );
     expect((await api.get(`/v1/payments/${second.id}`)).body.state).to.equal('CREATED');
     const found = await api.get('/v1/payments?provider=sandbox&providerRef=pi_shared');
     expect(found.status, found.text).to.equal(200);

@@ -6,7 +6,15 @@
 import { expect } from 'chai';
 import { ledgerCatalog, parseDecimalAmount, type LedgerEvent } from '@folio/shared';
 import { httpDelivery } from '../../src/providers/sandboxProvider.js';
-import { createApiHarness, expectBooksBalanced, readAllEvents, totalsPerCurrency, uniqueKey, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
+import {
+  createApiHarness,
+  expectBooksBalanced,
+  readAllEvents,
+  totalsPerCurrency,
+  uniqueKey,
+  type ApiHarness,
+  type ApiServer,
+} from '../api/apiHarness.js';
 import { clearingId, SANDBOX_SECRET } from './paymentTestSupport.js';
 
 const PAYMENTS = 1_000;
@@ -59,7 +67,8 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
     api = harness.api;
     api.writeApi.sandbox('sandbox')!.setDelivery(httpDelivery(api.baseUrl, 'sandbox'));
     merchants = [];
-    for (let i = 0; i < MERCHANTS; i++) merchants.push((await api.openAccount({ kind: 'merchant', ownerId: `merchant-${i}` })).id);
+    for (let i = 0; i < MERCHANTS; i++)
+      merchants.push((await api.openAccount({ kind: 'merchant', ownerId: `merchant-${i}` })).id);
 
     const created = await inBatches(Array.from({ length: PAYMENTS }), CONCURRENCY, async (_, index) => {
       const amount = String(100 + Math.floor(random() * 100_000));
@@ -99,7 +108,12 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
   });
 
   it('leaves every payment in a legal end state that matches what the provider did', () => {
-    const charges = new Map(api.writeApi.sandbox('sandbox')!.charges().map((charge) => [charge.paymentId, charge]));
+    const charges = new Map(
+      api.writeApi
+        .sandbox('sandbox')!
+        .charges()
+        .map((charge) => [charge.paymentId, charge]),
+    );
     for (const payment of payments) {
       const charge = charges.get(payment.id)!;
       expect(payment.providerRef).to.equal(charge.providerRef);
@@ -126,9 +140,13 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
 
   it("brings each settled payment's clearing balance back to zero", async () => {
     const clearing = clearingId();
-    const events = (await readAllEvents(harness.store)).filter((event) => event.type === 'AccountDebited' || event.type === 'AccountCredited');
+    const events = (await readAllEvents(harness.store)).filter(
+      (event) => event.type === 'AccountDebited' || event.type === 'AccountCredited',
+    );
     const paymentOfJournal = new Map<string, string>();
-    const postings = events.map((recorded) => ledgerCatalog.decode(recorded) as Extract<LedgerEvent, { type: 'AccountDebited' | 'AccountCredited' }>);
+    const postings = events.map(
+      (recorded) => ledgerCatalog.decode(recorded) as Extract<LedgerEvent, { type: 'AccountDebited' | 'AccountCredited' }>,
+    );
     for (const { data } of postings) {
       const paymentId = data.movement?.metadata?.paymentId;
       if (paymentId !== undefined) paymentOfJournal.set(`${data.journal.kind}-${data.journal.id}`, paymentId);
@@ -137,7 +155,10 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
     for (const { type, data } of postings) {
       if (data.accountId !== clearing) continue;
       const paymentId = paymentOfJournal.get(`${data.journal.kind}-${data.journal.id}`)!;
-      clearingByPayment.set(paymentId, (clearingByPayment.get(paymentId) ?? 0n) + (type === 'AccountCredited' ? data.amount : -data.amount));
+      clearingByPayment.set(
+        paymentId,
+        (clearingByPayment.get(paymentId) ?? 0n) + (type === 'AccountCredited' ? data.amount : -data.amount),
+      );
     }
     for (const payment of payments) {
       const balance = clearingByPayment.get(payment.id) ?? 0n;
@@ -158,8 +179,12 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
     const refunds = rows.filter((row) => row.reporting_category === 'refund');
     const captured = payments.filter((payment) => payment.state !== 'FAILED');
     expect(charges).to.have.length(captured.length);
-    expect(charges.reduce((sum, row) => sum + minor(row.gross!), 0n)).to.equal(captured.reduce((sum, p) => sum + BigInt(p.captured), 0n));
-    expect(refunds.reduce((sum, row) => sum - minor(row.gross!), 0n)).to.equal(payments.reduce((sum, p) => sum + BigInt(p.refunded), 0n));
+    expect(charges.reduce((sum, row) => sum + minor(row.gross!), 0n)).to.equal(
+      captured.reduce((sum, p) => sum + BigInt(p.captured), 0n),
+    );
+    expect(refunds.reduce((sum, row) => sum - minor(row.gross!), 0n)).to.equal(
+      payments.reduce((sum, p) => sum + BigInt(p.refunded), 0n),
+    );
     const settled = payments.filter((payment) => payment.fee !== null);
     expect(charges.filter((row) => row.automatic_payout_id === 'po_e2e')).to.have.length(settled.length);
   });

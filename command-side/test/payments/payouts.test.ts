@@ -22,10 +22,23 @@ describe('payouts', () => {
   let api: ApiServer;
 
   const requestPayout = (accountId: string, amount: string, key = uniqueKey('payout')) =>
-    api.post('/v1/payouts', { accountId, amount, currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' }, { key });
+    api.post(
+      '/v1/payouts',
+      { accountId, amount, currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' },
+      { key },
+    );
 
-  const payoutCallback = (type: 'payout.paid' | 'payout.failed', payout: { id: string; providerRef: string }, id = uniqueKey('evt')) =>
-    sendCallback(api, { id, type, createdAt: new Date().toISOString(), data: { reference: payout.providerRef, ...(type === 'payout.failed' ? { reason: 'account_closed' } : {}) } });
+  const payoutCallback = (
+    type: 'payout.paid' | 'payout.failed',
+    payout: { id: string; providerRef: string },
+    id = uniqueKey('evt'),
+  ) =>
+    sendCallback(api, {
+      id,
+      type,
+      createdAt: new Date().toISOString(),
+      data: { reference: payout.providerRef, ...(type === 'payout.failed' ? { reason: 'account_closed' } : {}) },
+    });
 
   describe('with a provider that answers through callbacks', () => {
     beforeEach(async () => {
@@ -88,7 +101,9 @@ describe('payouts', () => {
       const account = await api.openFundedAccount('10000', { kind: 'merchant' });
       const other = (await api.openAccount()).id;
       const responses = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? requestPayout(account, '1000') : api.transfer(account, other, '1000'))),
+        Array.from({ length: 30 }, (_, i) =>
+          i % 2 === 0 ? requestPayout(account, '1000') : api.transfer(account, other, '1000'),
+        ),
       );
       expect(responses.filter((response) => response.status === 201)).to.have.length(10);
       expect((await api.account(account)).balance.available).to.equal('0');

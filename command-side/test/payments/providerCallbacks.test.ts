@@ -74,7 +74,11 @@ describe('provider callbacks', () => {
     const after = await state(payment.id);
     expect(after).to.include({ state: 'SETTLED', fee: '300', net: '9700' });
     expect(await postedOf(api, clearingId())).to.equal(0n);
-    expect((await recordedCallbacks(payment.id)).map((recorded) => recorded.outcome)).to.deep.equal(['deferred', 'applied', 'applied']);
+    expect((await recordedCallbacks(payment.id)).map((recorded) => recorded.outcome)).to.deep.equal([
+      'deferred',
+      'applied',
+      'applied',
+    ]);
     await expectBooksBalanced(harness.store);
   });
 
@@ -112,7 +116,9 @@ describe('provider callbacks', () => {
     await sendCallback(api, paymentCallback('payment.captured', payment));
     const refund = paymentCallback('payment.refunded', payment, { amount: '2500', refundReference: 're_1' });
     expect((await sendCallback(api, refund)).body.outcome).to.equal('applied');
-    expect((await sendCallback(api, refund, { timestamp: Math.floor(Date.now() / 1000) - 2 })).body.outcome).to.equal('duplicate');
+    expect((await sendCallback(api, refund, { timestamp: Math.floor(Date.now() / 1000) - 2 })).body.outcome).to.equal(
+      'duplicate',
+    );
     expect(await state(payment.id)).to.include({ refunded: '2500', state: 'PAID' });
     expect(await postedOf(api, merchant)).to.equal(7_500n);
   });
@@ -156,7 +162,9 @@ describe('provider callbacks', () => {
   it('answers 404 for an unknown provider and 400 for a signed body of the wrong shape, writing nothing', async () => {
     const payment = await pendingPayment();
     expectProblem(
-      await harness.expectNothingWritten(() => sendCallback(api, paymentCallback('payment.captured', payment), { provider: 'acme' })),
+      await harness.expectNothingWritten(() =>
+        sendCallback(api, paymentCallback('payment.captured', payment), { provider: 'acme' }),
+      ),
       404,
       'not-found',
     );

@@ -51,8 +51,12 @@ describe('Stripe settlement report of the sandbox', () => {
   });
 
   it('injects the faults asked for: missing, duplicated, skewed and unknown rows', () => {
-    expect(parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, faults: { missingRowRate: 1 } }))).to.deep.equal([]);
-    expect(parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, faults: { duplicateRowRate: 1 } }))).to.have.length(6);
+    expect(
+      parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, faults: { missingRowRate: 1 } })),
+    ).to.deep.equal([]);
+    expect(
+      parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, faults: { duplicateRowRate: 1 } })),
+    ).to.have.length(6);
     const skewed = parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, faults: { amountSkewRate: 1 } }));
     expect(skewed[0]).to.include({ gross: '100.01', net: '96.81' });
     const unknown = parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, faults: { unknownRowRate: 1 } }));

@@ -89,4 +89,10 @@ export const payoutCallbackRecorded = defineEvent({
   }),
 });
 
-export const payoutEventDefinitions = [payoutRequested, payoutSubmitted, payoutPaid, payoutFailed, payoutCallbackRecorded] as const;
+export const payoutEventDefinitions = [
+  payoutRequested,
+  payoutSubmitted,
+  payoutPaid,
+  payoutFailed,
+  payoutCallbackRecorded,
+] as const;

@@ -37,13 +37,33 @@ const deposit = [
   opened(BANK, 'system'),
   {
     type: 'AccountCredited',
-    data: { accountId: ACCOUNT, journal: { id: '7300000000000000200', kind: 'deposit', leg: 'first', counterpartyAccountId: BANK }, amount: 1_000n, currency: 'EUR' },
+    data: {
+      accountId: ACCOUNT,
+      journal: { id: '7300000000000000200', kind: 'deposit', leg: 'first', counterpartyAccountId: BANK },
+      amount: 1_000n,
+      currency: 'EUR',
+    },
   },
   {
     type: 'AccountDebited',
-    data: { accountId: BANK, journal: { id: '7300000000000000200', kind: 'deposit', leg: 'second', counterpartyAccountId: ACCOUNT }, amount: 1_000n, currency: 'EUR' },
+    data: {
+      accountId: BANK,
+      journal: { id: '7300000000000000200', kind: 'deposit', leg: 'second', counterpartyAccountId: ACCOUNT },
+      amount: 1_000n,
+      currency: 'EUR',
+    },
   },
-  { type: 'DepositCompleted', data: { ...movement, fromAccountId: BANK, toAccountId: ACCOUNT, amount: 1_000n, depositId: '7300000000000000200', completedAt: AT } },
+  {
+    type: 'DepositCompleted',
+    data: {
+      ...movement,
+      fromAccountId: BANK,
+      toAccountId: ACCOUNT,
+      amount: 1_000n,
+      depositId: '7300000000000000200',
+      completedAt: AT,
+    },
+  },
 ] as const;
 const hold = (amount: bigint, holdId = PAYOUT) =>
   ({ type: 'AccountFundsHeld', data: { accountId: ACCOUNT, holdId, amount, currency: 'EUR', purpose: 'payout' } }) as const;
@@ -54,14 +74,28 @@ describe('checkLedger with holds and provider journals', () => {
       recorded([
         ...deposit,
         hold(600n),
-        { type: 'AccountHoldReleased', data: { accountId: ACCOUNT, holdId: PAYOUT, amount: 600n, currency: 'EUR', outcome: 'posted' } },
+        {
+          type: 'AccountHoldReleased',
+          data: { accountId: ACCOUNT, holdId: PAYOUT, amount: 600n, currency: 'EUR', outcome: 'posted' },
+        },
         {
           type: 'AccountDebited',
-          data: { accountId: ACCOUNT, journal: { id: PAYOUT, kind: 'payout', leg: 'first', counterpartyAccountId: BANK }, amount: 600n, currency: 'EUR', movement },
+          data: {
+            accountId: ACCOUNT,
+            journal: { id: PAYOUT, kind: 'payout', leg: 'first', counterpartyAccountId: BANK },
+            amount: 600n,
+            currency: 'EUR',
+            movement,
+          },
         },
         {
           type: 'AccountCredited',
-          data: { accountId: BANK, journal: { id: PAYOUT, kind: 'payout', leg: 'second', counterpartyAccountId: ACCOUNT }, amount: 600n, currency: 'EUR' },
+          data: {
+            accountId: BANK,
+            journal: { id: PAYOUT, kind: 'payout', leg: 'second', counterpartyAccountId: ACCOUNT },
+            amount: 600n,
+            currency: 'EUR',
+          },
         },
         { type: 'JournalCompleted', data: { ...movement, kind: 'payout', journalId: PAYOUT, completedAt: AT } },
       ] as never),
@@ -79,7 +113,13 @@ describe('checkLedger with holds and provider journals', () => {
         hold(600n),
         {
           type: 'AccountDebited',
-          data: { accountId: ACCOUNT, journal: { id: '7300000000000000300', kind: 'transfer', leg: 'first', counterpartyAccountId: BANK }, amount: 500n, currency: 'EUR', movement: { ...movement, amount: 500n } },
+          data: {
+            accountId: ACCOUNT,
+            journal: { id: '7300000000000000300', kind: 'transfer', leg: 'first', counterpartyAccountId: BANK },
+            amount: 500n,
+            currency: 'EUR',
+            movement: { ...movement, amount: 500n },
+          },
         },
       ] as never),
     );
@@ -92,7 +132,13 @@ describe('checkLedger with holds and provider journals', () => {
         ...deposit,
         {
           type: 'AccountDebited',
-          data: { accountId: ACCOUNT, journal: { id: '7300000000000000400', kind: 'refund', leg: 'first', counterpartyAccountId: BANK }, amount: 600n, currency: 'EUR', movement },
+          data: {
+            accountId: ACCOUNT,
+            journal: { id: '7300000000000000400', kind: 'refund', leg: 'first', counterpartyAccountId: BANK },
+            amount: 600n,
+            currency: 'EUR',
+            movement,
+          },
         },
       ] as never),
     );
