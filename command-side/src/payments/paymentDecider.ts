@@ -223,6 +223,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
     case 'RequestRefund': {
       const inFlight = payment.refundsInFlight[command.refundId];
       if (inFlight !== undefined && inFlight.amount === command.amount) return [];
+      if (payment.refundsEnded.includes(command.refundId)) return [];
       requireState(payment, 'refund', 'PAID', 'SETTLED');
       const left = refundable(payment);
       if (command.amount > left) throw new RefundExceedsCapturedError(paymentId, command.amount, left);
@@ -301,6 +302,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       refundsInFlight: {},
       refundCallbacks: [],
       refundRefs: [],
+      refundsEnded: [],
       callbacks: {},
       deferred: [],
       flaggedForReconciliation: false,
@@ -335,13 +337,14 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       return {
         ...state,
         refundsInFlight,
+        refundsEnded: [...state.refundsEnded, event.data.refundId],
         refunded: event.data.refundedTotal,
         state: event.data.fullyRefunded ? 'REFUNDED' : state.state,
       };
     }
     case 'PaymentRefundFailed': {
       const { [event.data.refundId]: _failed, ...refundsInFlight } = state.refundsInFlight;
-      return { ...state, refundsInFlight };
+      return { ...state, refundsInFlight, refundsEnded: [...state.refundsEnded, event.data.refundId] };
     }
     case 'PaymentCallbackRecorded': {
       const { eventId, outcome } = event.data;

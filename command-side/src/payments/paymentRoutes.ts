@@ -64,7 +64,7 @@ export const paymentRoutes = (deps: WriteApiDependencies, payments: PaymentServi
     name: string,
     options: { required: boolean; newId?: boolean },
     parse: (body: unknown) => Input,
-    run: (paymentId: string, input: Input, request: Request, resourceId: string) => Promise<unknown>,
+    run: (paymentId: string, input: Input, request: Request, resourceId: string, attempt: { retry: boolean }) => Promise<unknown>,
   ) =>
     router.post(
       `/v1/payments/:id/${name}`,
@@ -78,9 +78,9 @@ export const paymentRoutes = (deps: WriteApiDependencies, payments: PaymentServi
           id: parseRequest(paymentParamsSchema, request.params, 'params').id,
           input: parse(request.body),
         }),
-        handle: async (request, { id, input }, resourceId) => ({
+        handle: async (request, { id, input }, resourceId, attempt) => ({
           status: options.newId ? 201 : 200,
-          body: (await run(id, input, request, resourceId)) as never,
+          body: (await run(id, input, request, resourceId, attempt)) as never,
         }),
       }),
     );
@@ -89,25 +89,25 @@ export const paymentRoutes = (deps: WriteApiDependencies, payments: PaymentServi
     'submit',
     { required: false },
     (body) => parseRequest(submitSchema, body, 'body'),
-    (id, input, request) => payments.submit(id, input.providerRef, runOf(request)),
+    (id, input, request, _resourceId, attempt) => payments.submit(id, input.providerRef, runOf(request), attempt),
   );
   action(
     'capture',
     { required: true },
     (body) => parseRequest(emptySchema, body, 'body'),
-    (id, _input, request) => payments.capture(id, runOf(request)),
+    (id, _input, request, _resourceId, attempt) => payments.capture(id, runOf(request), attempt),
   );
   action(
     'settle',
     { required: true },
     (body) => parseRequest(settleSchema, body, 'body'),
-    (id, input, request) => payments.settle(id, input.fee, runOf(request)),
+    (id, input, request, _resourceId, attempt) => payments.settle(id, input.fee, runOf(request), attempt),
   );
   action(
     'fail',
     { required: false },
     (body) => parseRequest(failSchema, body, 'body'),
-    (id, input, request) => payments.fail(id, input.reason, runOf(request)),
+    (id, input, request, _resourceId, attempt) => payments.fail(id, input.reason, runOf(request), attempt),
   );
   action(
     'refunds',

@@ -239,6 +239,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     origin: { callbackEventId?: string; providerRefundRef?: string } = {},
   ) => {
     const payment = await repaired(paymentId, run);
+    // The same refund asked again (a retried request): it ended, or the repair above ended it.
+    if (payment.refundsEnded.includes(refundId)) return;
     const request: PaymentCommand = { type: 'RequestRefund', refundId, amount, at: now(), ...cause(origin.callbackEventId) };
     check(payment, request);
     // Refused with nothing written when the merchant cannot pay it now; a race is refused by the journal.
@@ -338,14 +340,28 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     }
   };
 
-  /** Runs a move under the payment's lock, then whatever deferred callbacks it made applicable. */
-  const move = (paymentId: string, run: RunContext, work: () => Promise<void>): Promise<PaymentView> =>
+  /**
+   * Runs a move under the payment's lock, then whatever deferred callbacks it made applicable.
+   * A retried request (`attempt.retry`) whose move already took effect answers with the payment.
+   */
+  const move = (
+    paymentId: string,
+    run: RunContext,
+    attempt: { retry: boolean },
+    tookEffect: (payment: ExistingPayment) => boolean,
+    work: () => Promise<void>,
+  ): Promise<PaymentView> =>
     locked(paymentId, async () => {
-      await work();
+      if (!(attempt.retry && tookEffect(await repaired(paymentId, run)))) await work();
       await applyDeferred(paymentId, run);
       const { payment, position } = await load(paymentId);
       return paymentView(payment, position);
     });
+
+  const reached =
+    (...states: ExistingPayment['state'][]) =>
+    (payment: ExistingPayment) =>
+      states.includes(payment.state);
 
   return {
     async create(paymentId: string, request: CreatePaymentRequest, run: RunContext): Promise<PaymentView> {
@@ -373,13 +389,17 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       );
       return paymentView(result.state as ExistingPayment, result.position);
     },
-    submit: (paymentId: string, providerRef: string | undefined, run: RunContext) =>
-      move(paymentId, run, () => submit(paymentId, providerRef, run)),
-    capture: (paymentId: string, run: RunContext) => move(paymentId, run, () => capture(paymentId, run)),
-    settle: (paymentId: string, fee: bigint, run: RunContext) => move(paymentId, run, () => settle(paymentId, fee, run)),
-    fail: (paymentId: string, reason: string, run: RunContext) => move(paymentId, run, () => fail(paymentId, reason, run)),
+    submit: (paymentId: string, providerRef: string | undefined, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('PENDING', 'PAID', 'SETTLED', 'REFUNDED'), () => submit(paymentId, providerRef, run)),
+    capture: (paymentId: string, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('PAID', 'SETTLED', 'REFUNDED'), () => capture(paymentId, run)),
+    settle: (paymentId: string, fee: bigint, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, (payment) => payment.fee !== undefined, () => settle(paymentId, fee, run)),
+    fail: (paymentId: string, reason: string, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('FAILED'), () => fail(paymentId, reason, run)),
+    /** A refund id asked again changes nothing, retried or not. */
     refund: (paymentId: string, refundId: string, amount: bigint, run: RunContext) =>
-      move(paymentId, run, () => refund(paymentId, refundId, amount, run)),
+      move(paymentId, run, { retry: false }, () => false, () => refund(paymentId, refundId, amount, run)),
 
     /** Records a provider callback about the payment and applies it by precedence; returns its outcome. */
     receiveCallback: (paymentId: string, callback: PaymentCallback, run: RunContext) =>

@@ -47,6 +47,8 @@ export interface ExistingPayment {
   refundCallbacks: readonly string[];
   /** The provider's references of the refunds Folio asked for: their callbacks change nothing. */
   refundRefs: readonly string[];
+  /** Refunds that completed or failed: asking for one of them again changes nothing. */
+  refundsEnded: readonly string[];
   fee?: bigint;
   net?: bigint;
   failureReason?: string;

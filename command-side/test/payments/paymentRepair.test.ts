@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { StoreUnavailableError } from '@folio/shared';
 import { interceptAppends } from '../commandHandling/testSupport.js';
-import { ApiServer, expectBooksBalanced } from '../api/apiHarness.js';
+import { ApiServer, expectBooksBalanced, uniqueKey } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
 import { clearingId, createPayment, expectMoved, move, openMerchant, postedOf, quietSandbox } from './paymentTestSupport.js';
 
@@ -68,5 +68,31 @@ describe('payments interrupted between their money and their record', () => {
     expect((await api.get(`/v1/payments/${payment.id}`)).body).to.include({ refunded: '4000', refundable: '6000' });
     expect(await postedOf(api, merchant)).to.equal(6_000n);
     await expectBooksBalanced(temp.store);
+  });
+
+  it('answers a refund retried with its key after an interruption without refunding twice', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
+    await move(api, payment.id, 'submit', { providerRef: 'pi_repair_retry' });
+    expectMoved(await move(api, payment.id, 'capture'), 'PAID');
+    failNext = 'PaymentRefunded';
+    const key = uniqueKey('refund');
+    expect((await move(api, payment.id, 'refunds', { amount: '4000' }, key)).status).to.be.at.least(500);
+    const retried = await move(api, payment.id, 'refunds', { amount: '4000' }, key);
+    expect(retried.status, retried.text).to.equal(201);
+    expect(retried.body.payment).to.include({ refunded: '4000', refundable: '6000' });
+    expect(await postedOf(api, merchant)).to.equal(6_000n);
+    await expectBooksBalanced(temp.store);
+  });
+
+  it('answers a capture retried with its key after an interruption with the payment, not a conflict', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
+    await move(api, payment.id, 'submit', { providerRef: 'pi_repair_capture_retry' });
+    failNext = 'PaymentCaptured';
+    const key = uniqueKey('capture');
+    expect((await move(api, payment.id, 'capture', {}, key)).status).to.be.at.least(500);
+    expectMoved(await move(api, payment.id, 'capture', {}, key), 'PAID');
+    expect(await postedOf(api, merchant)).to.equal(10_000n);
   });
 });
