@@ -428,8 +428,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         return paymentView(payment, position);
       }),
 
-    /** Whether a payment with this id exists (for callbacks that name Folio's id). */
-    exists: async (paymentId: string): Promise<ExistingPayment | undefined> => {
+    /** The payment with this id, if there is one (for callbacks that name Folio's id). */
+    find: async (paymentId: string): Promise<ExistingPayment | undefined> => {
       const { state } = await payments.load(paymentStream(paymentId));
       return state.exists ? state : undefined;
     },

@@ -44,6 +44,10 @@ export interface PayoutServiceDependencies {
 }
 
 const TIMEOUT_ACTOR = 'folio:payout-timeout';
+const RECOVERY_ACTOR = 'folio:payout-recovery';
+
+/** The purpose of a payout's hold; the hold's id is the payout's. */
+export const PAYOUT_HOLD = 'payout';
 
 /**
  * Payouts in two phases. The amount is held on the account first: the hold is where the balance
@@ -153,7 +157,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
             holdId: payoutId,
             amount: request.amount,
             currency: request.currency,
-            purpose: `payout ${payoutId}`,
+            purpose: PAYOUT_HOLD,
           },
           contextOf(run, `hold-${payoutId}`),
         );
@@ -203,20 +207,51 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       return payoutView(payout, position);
     },
 
-    exists: async (payoutId: string): Promise<boolean> => (await payouts.load(payoutStream(payoutId))).state.exists,
+    /** The payout with this id, if there is one (for callbacks that name Folio's id). */
+    find: async (payoutId: string): Promise<ExistingPayout | undefined> => {
+      const { state } = await payouts.load(payoutStream(payoutId));
+      return state.exists ? state : undefined;
+    },
 
-    /** Re-arms the deadlines of the payouts still waiting for the provider (after a restart). */
+    /**
+     * After a restart: re-arms the deadlines of the payouts still waiting for the provider, and
+     * releases the holds of payouts a crash interrupted before they were requested (the provider
+     * was never asked).
+     */
     async start(): Promise<void> {
       const waiting = new Map<string, string>();
-      for await (const recorded of deps.eventStore.readAll({ filter: { streamNamePrefixes: ['payout-'] } })) {
-        const data = recorded.data as { payoutId?: string; deadline?: string };
-        if (recorded.type === 'PayoutRequested' && data.payoutId !== undefined && data.deadline !== undefined) {
-          waiting.set(data.payoutId, data.deadline);
-        } else if ((recorded.type === 'PayoutPaid' || recorded.type === 'PayoutFailed') && data.payoutId !== undefined) {
-          waiting.delete(data.payoutId);
+      const requested = new Set<string>();
+      const holds = new Map<string, string>();
+      const filter = { eventTypePrefixes: ['Payout', 'AccountFundsHeld', 'AccountHoldReleased'] };
+      for await (const recorded of deps.eventStore.readAll({ filter })) {
+        const data = recorded.data as { payoutId?: string; deadline?: string; holdId?: string; accountId?: string; purpose?: string };
+        switch (recorded.type) {
+          case 'PayoutRequested':
+            waiting.set(data.payoutId!, data.deadline!);
+            requested.add(data.payoutId!);
+            break;
+          case 'PayoutPaid':
+          case 'PayoutFailed':
+            waiting.delete(data.payoutId!);
+            break;
+          case 'AccountFundsHeld':
+            if (data.purpose === PAYOUT_HOLD) holds.set(data.holdId!, data.accountId!);
+            break;
+          case 'AccountHoldReleased':
+            holds.delete(data.holdId!);
+            break;
         }
       }
       for (const [payoutId, deadline] of waiting) schedule(payoutId, deadline);
+      const run = { correlationId: 'payout-recovery', actor: RECOVERY_ACTOR };
+      for (const [holdId, accountId] of holds) {
+        if (requested.has(holdId)) continue;
+        await accounts.handle(
+          accountStream(accountId),
+          { type: 'ReleaseHold', accountId, holdId, reason: 'the payout was interrupted before the provider was asked' },
+          contextOf(run, `release-${holdId}`),
+        );
+      }
     },
 
     stop(): void {

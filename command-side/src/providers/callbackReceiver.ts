@@ -53,11 +53,8 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
     if (owner !== undefined) return owner.resource === resource ? owner : undefined;
     const { folioId } = payload.data;
     if (folioId === undefined) return undefined;
-    if (resource === 'payment') {
-      const payment = await payments.exists(folioId);
-      return payment?.provider === provider ? { resource, resourceId: folioId } : undefined;
-    }
-    return (await payouts.exists(folioId)) ? { resource, resourceId: folioId } : undefined;
+    const found = resource === 'payment' ? await payments.find(folioId) : await payouts.find(folioId);
+    return found?.provider === provider ? { resource, resourceId: folioId } : undefined;
   };
 
   const recordUnmatched = async (

@@ -3,15 +3,17 @@
  * its answer or on the deadline; racing payouts never hold more than the account has.
  */
 import { expect } from 'chai';
-import { systemAccountId } from '@folio/shared';
+import { accountStream, systemAccountId } from '@folio/shared';
+import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import { PAYOUT_HOLD } from '../../src/payouts/payoutService.js';
 import {
+  ApiServer,
   createApiHarness,
   eventually,
   expectBooksBalanced,
   expectProblem,
   uniqueKey,
   type ApiHarness,
-  type ApiServer,
 } from '../api/apiHarness.js';
 import { expectBooksUntouched, postedOf, quietSandbox, sendCallback } from './paymentTestSupport.js';
 
@@ -128,6 +130,34 @@ describe('payouts', () => {
       const late = await payoutCallback('payout.paid', payout);
       expect(late.body).to.include({ outcome: 'superseded', flaggedForReconciliation: true });
       await expectBooksBalanced(harness.store);
+    });
+  });
+
+  describe('after a crash', () => {
+    beforeEach(async () => {
+      harness = await createApiHarness({ ...quietSandbox, payoutTimeoutMs: 60_000 });
+      api = harness.api;
+    });
+    afterEach(() => harness.close());
+
+    it('releases the hold of a payout interrupted before it was requested, and keeps the others', async () => {
+      const account = await api.openFundedAccount('10000', { kind: 'merchant' });
+      const requested = (await requestPayout(account, '3000')).body;
+      // What a process that died right after holding the money leaves behind.
+      await createAccountCommandHandler(harness.store).handle(
+        accountStream(account),
+        { type: 'PlaceHold', accountId: account, holdId: '7300000000000000777', amount: 2_000n, currency: 'EUR', purpose: PAYOUT_HOLD },
+        { commandId: 'hold-7300000000000000777', correlationId: 'crashed', actor: 'test', now: new Date() },
+      );
+      expect(await api.available(account)).to.equal('5000');
+      await api.stop();
+      const restarted = await ApiServer.start(harness.store, { ...quietSandbox, payoutTimeoutMs: 60_000 });
+      try {
+        expect(await restarted.available(account)).to.equal('7000');
+        expect((await restarted.get(`/v1/payouts/${requested.id}`)).body.state).to.equal('SUBMITTED');
+      } finally {
+        await restarted.stop();
+      }
     });
   });
 });
