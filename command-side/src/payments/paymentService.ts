@@ -394,12 +394,24 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     capture: (paymentId: string, run: RunContext, attempt = { retry: false }) =>
       move(paymentId, run, attempt, reached('PAID', 'SETTLED', 'REFUNDED'), () => capture(paymentId, run)),
     settle: (paymentId: string, fee: bigint, run: RunContext, attempt = { retry: false }) =>
-      move(paymentId, run, attempt, (payment) => payment.fee !== undefined, () => settle(paymentId, fee, run)),
+      move(
+        paymentId,
+        run,
+        attempt,
+        (payment) => payment.fee !== undefined,
+        () => settle(paymentId, fee, run),
+      ),
     fail: (paymentId: string, reason: string, run: RunContext, attempt = { retry: false }) =>
       move(paymentId, run, attempt, reached('FAILED'), () => fail(paymentId, reason, run)),
     /** A refund id asked again changes nothing, retried or not. */
     refund: (paymentId: string, refundId: string, amount: bigint, run: RunContext) =>
-      move(paymentId, run, { retry: false }, () => false, () => refund(paymentId, refundId, amount, run)),
+      move(
+        paymentId,
+        run,
+        { retry: false },
+        () => false,
+        () => refund(paymentId, refundId, amount, run),
+      ),
 
     /** Records a provider callback about the payment and applies it by precedence; returns its outcome. */
     receiveCallback: (paymentId: string, callback: PaymentCallback, run: RunContext) =>

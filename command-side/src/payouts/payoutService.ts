@@ -224,7 +224,13 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       const holds = new Map<string, string>();
       const filter = { eventTypePrefixes: ['Payout', 'AccountFundsHeld', 'AccountHoldReleased'] };
       for await (const recorded of deps.eventStore.readAll({ filter })) {
-        const data = recorded.data as { payoutId?: string; deadline?: string; holdId?: string; accountId?: string; purpose?: string };
+        const data = recorded.data as {
+          payoutId?: string;
+          deadline?: string;
+          holdId?: string;
+          accountId?: string;
+          purpose?: string;
+        };
         switch (recorded.type) {
           case 'PayoutRequested':
             waiting.set(data.payoutId!, data.deadline!);

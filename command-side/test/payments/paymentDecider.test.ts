@@ -261,7 +261,11 @@ describe('payment decider', () => {
       );
     });
     it('take a refund id asked again after it ended as a no-op, never a second refund', () => {
-      const done = [...historyOf.PAID, refundRequested('7500000000000000001', 1_000n), refunded('7500000000000000001', 1_000n, 1_000n)];
+      const done = [
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 1_000n),
+        refunded('7500000000000000001', 1_000n, 1_000n),
+      ];
       spec.given(done).when({ type: 'RequestRefund', refundId: '7500000000000000001', amount: 1_000n, at: AT }).thenNothing();
     });
   });

@@ -146,7 +146,14 @@ describe('payouts', () => {
       // What a process that died right after holding the money leaves behind.
       await createAccountCommandHandler(harness.store).handle(
         accountStream(account),
-        { type: 'PlaceHold', accountId: account, holdId: '7300000000000000777', amount: 2_000n, currency: 'EUR', purpose: PAYOUT_HOLD },
+        {
+          type: 'PlaceHold',
+          accountId: account,
+          holdId: '7300000000000000777',
+          amount: 2_000n,
+          currency: 'EUR',
+          purpose: PAYOUT_HOLD,
+        },
         { commandId: 'hold-7300000000000000777', correlationId: 'crashed', actor: 'test', now: new Date() },
       );
       expect(await api.available(account)).to.equal('5000');
