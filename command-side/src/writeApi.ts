@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import {
   createSnowflakeGenerator,
   toProblem,
   type EventStore,
   type FolioError,
   type JsonValue,
+  type PaymentProvider,
 } from '@folio/shared';
 import { Router, type Request } from 'express';
 import { createAccountCommandHandler } from './accounts/accountCommandHandler.js';
@@ -15,6 +17,18 @@ import { createMovementProcess } from './movements/movementProcess.js';
 import { createMovementRecovery, type StuckMovement } from './movements/movementRecovery.js';
 import { createSystemAccounts } from './movements/systemAccountOpener.js';
 import { operationsRoutes } from './operations/operationsRoutes.js';
+import { createPaymentCommandHandler } from './payments/paymentCommandHandler.js';
+import { paymentRoutes } from './payments/paymentRoutes.js';
+import { createPaymentService } from './payments/paymentService.js';
+import { createPayoutCommandHandler } from './payouts/payoutCommandHandler.js';
+import { payoutRoutes } from './payouts/payoutRoutes.js';
+import { createPayoutService } from './payouts/payoutService.js';
+import { createCallbackReceiver } from './providers/callbackReceiver.js';
+import { callbackRoutes } from './providers/callbackRoutes.js';
+import { createProviderReferences } from './providers/providerReferences.js';
+import { createProviderRegistry, type ConfiguredProvider } from './providers/providerRegistry.js';
+import { createSandboxProvider, type SandboxFaults, type SandboxProvider } from './providers/sandboxProvider.js';
+import { sandboxRoutes } from './providers/sandboxRoutes.js';
 import { createTransferService } from './transfers/transferService.js';
 import { transferRoutes } from './transfers/transferRoutes.js';
 
@@ -29,6 +43,17 @@ export interface WriteApiOptions {
   callerOf?: (request: Request) => string;
   onStuck?: (movements: StuckMovement[]) => void;
   onError?: (error: unknown) => void;
+  /** Adapters of real providers. */
+  providers?: ConfiguredProvider[];
+  /** Providers the in-process sandbox stands in for (default `sandbox`), delivering its callbacks in-process. */
+  sandboxProviders?: PaymentProvider[];
+  sandboxFaults?: Partial<SandboxFaults>;
+  /** Randomness of the sandbox's faults (seeded in tests). */
+  sandboxRandom?: () => number;
+  /** Callback signing secrets; a sandbox without one gets a fresh random secret. */
+  providerSecrets?: Partial<Record<PaymentProvider, string>>;
+  callbackToleranceSeconds?: number;
+  payoutTimeoutMs?: number;
 }
 
 /**
@@ -85,19 +110,88 @@ export const createWriteApi = (options: WriteApiOptions) => {
     callerOf: options.callerOf ?? anonymousCaller,
   };
 
+  const sandboxes = new Map<PaymentProvider, SandboxProvider>();
+  const sandboxSecrets = new Map<PaymentProvider, string>();
+  for (const provider of options.sandboxProviders ?? ['sandbox']) {
+    const secret = options.providerSecrets?.[provider] ?? randomBytes(32).toString('hex');
+    sandboxSecrets.set(provider, secret);
+    sandboxes.set(
+      provider,
+      createSandboxProvider({
+        provider,
+        secret,
+        clock,
+        ...(options.sandboxFaults === undefined ? {} : { faults: options.sandboxFaults }),
+        ...(options.sandboxRandom === undefined ? {} : { random: options.sandboxRandom }),
+      }),
+    );
+  }
+  const providerRegistry = createProviderRegistry([
+    ...(options.providers ?? []),
+    ...[...sandboxes].map(([provider, sandbox]) => ({ adapter: sandbox.adapter, secret: sandboxSecrets.get(provider)! })),
+  ]);
+  const references = createProviderReferences(eventStore, clock);
+  const paymentService = createPaymentService({
+    payments: createPaymentCommandHandler(eventStore),
+    accounts,
+    movements,
+    references,
+    providers: providerRegistry,
+    ids: deps.ids,
+    clock,
+  });
+  const payoutService = createPayoutService({
+    eventStore,
+    payouts: createPayoutCommandHandler(eventStore),
+    accounts,
+    movements,
+    references,
+    providers: providerRegistry,
+    ids: deps.ids,
+    clock,
+    timeoutMs: options.payoutTimeoutMs ?? 600_000,
+    onError,
+  });
+  const callbacks = createCallbackReceiver({
+    eventStore,
+    providers: providerRegistry,
+    references,
+    payments: paymentService,
+    payouts: payoutService,
+    clock,
+    toleranceSeconds: options.callbackToleranceSeconds ?? 300,
+  });
+  for (const [provider, sandbox] of sandboxes) {
+    sandbox.setDelivery(async (rawBody, signature) => {
+      await callbacks.receive(provider, Buffer.from(rawBody), signature, `sandbox-${provider}`);
+    });
+  }
+
   const router = Router();
   router.use(accountRoutes(deps));
   router.use(transferRoutes(deps, createTransferService({ accounts, movements, clock })));
   router.use(depositRoutes(deps));
+  router.use(paymentRoutes(deps, paymentService, references));
+  router.use(payoutRoutes(deps, payoutService));
+  router.use(callbackRoutes(callbacks));
+  router.use(sandboxRoutes((provider) => sandboxes.get(provider as PaymentProvider)));
   router.use(operationsRoutes(deps));
 
   return {
     router,
     /** Follows the log and resumes interrupted movements; resolves once they are resumed. */
-    start: () => recovery.start(),
-    stop: () => recovery.stop(),
+    start: async () => {
+      await recovery.start();
+      await payoutService.start();
+    },
+    stop: async () => {
+      payoutService.stop();
+      await recovery.stop();
+    },
     /** Movements open longer than the stuck threshold, now. */
     stuckMovements: () => recovery.stuck(),
+    /** The in-process sandbox standing in for `provider`, if any. */
+    sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };
 };
 

@@ -12,7 +12,18 @@ import { createWriteApi } from './writeApi.js';
 
 export interface WriteApiCompositionOptions {
   eventStore: EventStore;
-  config: Pick<FolioConfig, 'nodeId' | 'idempotencyRetentionMs' | 'stuckAfterMs' | 'maxInFlightCommands' | 'shedAtLagSeconds'>;
+  config: Pick<
+    FolioConfig,
+    | 'nodeId'
+    | 'idempotencyRetentionMs'
+    | 'stuckAfterMs'
+    | 'maxInFlightCommands'
+    | 'shedAtLagSeconds'
+    | 'sandboxProviders'
+    | 'providerSecrets'
+    | 'callbackToleranceSeconds'
+    | 'payoutTimeoutMs'
+  >;
   logger: Logger;
   metrics: Metrics;
   /** The projections' lag, where this process knows it: commands are shed while it is too high. */
@@ -29,6 +40,10 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag }: Wr
     nodeId: config.nodeId,
     idempotencyRetentionMs: config.idempotencyRetentionMs,
     stuckAfterMs: config.stuckAfterMs,
+    sandboxProviders: config.sandboxProviders,
+    providerSecrets: config.providerSecrets,
+    callbackToleranceSeconds: config.callbackToleranceSeconds,
+    payoutTimeoutMs: config.payoutTimeoutMs,
     onStuck: (stuck) => logger.warn({ count: stuck.length, ids: stuck.map(({ kind, id }) => `${kind}-${id}`) }, 'movements stuck'),
     onError: (error) => logger.error({ err: error }, 'write side error'),
   });

@@ -29,4 +29,35 @@ describe('npm start: the whole system on the embedded default', function () {
       expect(await folio.stop(), 'exit code after SIGTERM').to.equal(0);
     }
   });
+
+  it('takes a payment end to end with the sandbox standing in for a real provider', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'folio-start-'));
+    const folio = await startService(new URL('../src/main.js', import.meta.url), 'folio', {
+      FOLIO_DATA_DIR: dataDir,
+      FOLIO_SANDBOX_PROVIDERS: 'stripe',
+    });
+    const base = folio.url;
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `${path}-${Date.now()}` },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as Record<string, string>;
+    };
+    try {
+      const merchant = await post('/v1/accounts', { ownerId: 'shop', currency: 'EUR', kind: 'merchant' });
+      const payment = await post('/v1/payments', { merchantAccountId: merchant.id, amount: '2500', currency: 'EUR', provider: 'stripe' });
+      const submitted = await post(`/v1/payments/${payment.id}/submit`, {});
+      expect(submitted.providerRef).to.equal(`pi_${payment.id}`);
+      let state = submitted.state;
+      for (let i = 0; i < 100 && state === 'PENDING'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        state = ((await (await fetch(`${base}/v1/payments/${payment.id}`)).json()) as { state: string }).state;
+      }
+      expect(state).to.be.oneOf(['PAID', 'SETTLED', 'FAILED']);
+    } finally {
+      expect(await folio.stop(), 'exit code after SIGTERM').to.equal(0);
+    }
+  });
 });

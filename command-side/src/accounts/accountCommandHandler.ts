@@ -14,6 +14,8 @@ const accountEventTypes: AccountEvent['type'][] = [
   'AccountClosed',
   'AccountDebited',
   'AccountCredited',
+  'AccountFundsHeld',
+  'AccountHoldReleased',
 ];
 
 export const createAccountCommandHandler = (eventStore: EventStore): AccountCommandHandler =>

@@ -13,6 +13,7 @@ import {
   AccountNotFoundError,
   AccountStateError,
   BalanceOutOfRangeError,
+  HoldNotOpenError,
   InsufficientFundsError,
 } from './accountErrors.js';
 import {
@@ -30,6 +31,8 @@ export interface Posting {
   currency: CurrencyCode;
   movement?: Movement;
   reason?: string;
+  /** Posts this open hold (same amount) instead of checking the available balance again. */
+  holdId?: string;
 }
 
 export type AccountCommand =
@@ -47,7 +50,9 @@ export type AccountCommand =
   | { type: 'UnfreezeAccount'; accountId: string }
   | { type: 'CloseAccount'; accountId: string }
   | ({ type: 'PostDebit' } & Posting)
-  | ({ type: 'PostCredit' } & Posting);
+  | ({ type: 'PostCredit' } & Posting)
+  | { type: 'PlaceHold'; accountId: string; holdId: string; amount: bigint; currency: CurrencyCode; purpose: string }
+  | { type: 'ReleaseHold'; accountId: string; holdId: string; reason?: string };
 
 type Event = EventPayload<AccountEvent>;
 
@@ -154,6 +159,7 @@ const decide = (command: AccountCommand, state: AccountState): Event[] => {
     }
     case 'PostDebit': {
       const account = requireAccount(state, command.accountId);
+      if (command.holdId !== undefined) return postHeldDebit(account, command);
       checkPosting(account, command, 'debit');
       const available = availableBalance(account);
       if (account.kind !== 'system' && command.journal.leg !== 'reversal' && available < command.amount) {
@@ -168,7 +174,64 @@ const decide = (command: AccountCommand, state: AccountState): Event[] => {
       checkBounds(account, command.amount);
       return [{ type: 'AccountCredited', data: postingData(command) }];
     }
+    case 'PlaceHold': {
+      const account = requireAccount(state, command.accountId);
+      const open = account.holds[command.holdId];
+      if (open !== undefined) {
+        if (open === command.amount) return [];
+        throw new HoldNotOpenError(account.accountId, command.holdId);
+      }
+      if (account.kind === 'system') throw new TypeError(`system account ${account.accountId} takes no holds`);
+      if (account.currency !== command.currency) {
+        throw new AccountCurrencyMismatchError(account.accountId, account.currency, command.currency);
+      }
+      if (account.status !== 'active') refuseState(account, 'hold funds');
+      const available = availableBalance(account);
+      if (available < command.amount) {
+        throw new InsufficientFundsError(account.accountId, available, command.amount, account.currency);
+      }
+      const { type: _type, ...data } = command;
+      return [{ type: 'AccountFundsHeld', data }];
+    }
+    case 'ReleaseHold': {
+      const account = requireAccount(state, command.accountId);
+      const amount = account.holds[command.holdId];
+      // Releasing twice (a retry, a late timeout) changes nothing.
+      if (amount === undefined) return [];
+      return [
+        {
+          type: 'AccountHoldReleased',
+          data: {
+            accountId: account.accountId,
+            holdId: command.holdId,
+            amount,
+            currency: account.currency,
+            outcome: 'released',
+            ...(command.reason === undefined ? {} : { reason: command.reason }),
+          },
+        },
+      ];
+    }
   }
+};
+
+/**
+ * The hold already took the amount out of the available balance while the account could afford
+ * it, so posting it needs no balance check, whatever the account's status is now.
+ */
+const postHeldDebit = (account: OpenAccountState, posting: Posting): Event[] => {
+  const held = account.holds[posting.holdId!];
+  if (held === undefined || held !== posting.amount) throw new HoldNotOpenError(account.accountId, posting.holdId!);
+  if (account.currency !== posting.currency) {
+    throw new AccountCurrencyMismatchError(account.accountId, account.currency, posting.currency);
+  }
+  return [
+    {
+      type: 'AccountHoldReleased',
+      data: { accountId: account.accountId, holdId: posting.holdId!, amount: held, currency: account.currency, outcome: 'posted' },
+    },
+    { type: 'AccountDebited', data: postingData(posting) },
+  ];
 };
 
 const evolve = (state: AccountState, event: Event): AccountState => {
@@ -180,6 +243,7 @@ const evolve = (state: AccountState, event: Event): AccountState => {
       debits: 0n,
       credits: 0n,
       heldDebits: 0n,
+      holds: {},
       pendingCredits: 0n,
     };
   }
@@ -195,6 +259,16 @@ const evolve = (state: AccountState, event: Event): AccountState => {
       return { ...state, debits: state.debits + event.data.amount };
     case 'AccountCredited':
       return { ...state, credits: state.credits + event.data.amount };
+    case 'AccountFundsHeld':
+      return {
+        ...state,
+        heldDebits: state.heldDebits + event.data.amount,
+        holds: { ...state.holds, [event.data.holdId]: event.data.amount },
+      };
+    case 'AccountHoldReleased': {
+      const { [event.data.holdId]: _released, ...holds } = state.holds;
+      return { ...state, heldDebits: state.heldDebits - event.data.amount, holds };
+    }
   }
 };
 

@@ -116,3 +116,20 @@ export class SystemAccountNotAllowedError extends FolioError {
     return { accountId: this.accountId };
   }
 }
+
+/** A held debit names a hold the account does not have open (released, posted, or never placed). */
+export class HoldNotOpenError extends FolioError {
+  readonly type = 'hold-not-open';
+  readonly status = 409;
+
+  constructor(
+    readonly accountId: string,
+    readonly holdId: string,
+  ) {
+    super(`account ${accountId} has no open hold ${holdId}`);
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, holdId: this.holdId };
+  }
+}

@@ -17,6 +17,8 @@ export interface OpenAccountState {
   credits: bigint;
   /** Debits held (reserved) but not yet posted. */
   heldDebits: bigint;
+  /** The open holds by id; they add up to `heldDebits`. */
+  holds: Readonly<Record<string, bigint>>;
   /** Credits announced but not yet posted. */
   pendingCredits: bigint;
 }
@@ -29,7 +31,9 @@ export type AccountEvent =
   | LedgerEventOfType<'AccountUnfrozen'>
   | LedgerEventOfType<'AccountClosed'>
   | LedgerEventOfType<'AccountDebited'>
-  | LedgerEventOfType<'AccountCredited'>;
+  | LedgerEventOfType<'AccountCredited'>
+  | LedgerEventOfType<'AccountFundsHeld'>
+  | LedgerEventOfType<'AccountHoldReleased'>;
 
 /** The balance as money on the account: posted credits minus posted debits. */
 export const postedBalance = (account: OpenAccountState): bigint => account.credits - account.debits;

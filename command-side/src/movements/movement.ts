@@ -1,10 +1,16 @@
 import {
   depositStream,
+  isSystemAccountId,
+  journalStream,
+  paymentProviders,
   systemAccountId,
+  systemAccountRoles,
   transferStream,
+  type CurrencyCode,
   type SystemAccountKey,
   type JournalKind,
   type Movement,
+  type ProviderJournalKind,
 } from '@folio/shared';
 
 /** One side of a journal: which account, and whether money leaves (debit) or enters (credit). */
@@ -16,6 +22,8 @@ export interface MovementLeg {
    * its postings are appended without a revision check.
    */
   system?: SystemAccountKey;
+  /** Set on a first leg that posts a hold placed earlier (a payout): the hold is its balance check. */
+  holdId?: string;
 }
 
 /**
@@ -61,6 +69,52 @@ export const depositPlan = (depositId: string, movement: Movement): MovementPlan
   };
 };
 
+/** The key of a system account from its id (the id is derived from it), or undefined for any other account. */
+const systemKeyOf = (accountId: string, currency: CurrencyCode): SystemAccountKey | undefined => {
+  if (!isSystemAccountId(accountId)) return undefined;
+  for (const role of systemAccountRoles) {
+    const providers = role === 'provider_clearing' ? paymentProviders : [undefined];
+    for (const provider of providers) {
+      const key: SystemAccountKey = { role, currency, ...(provider === undefined ? {} : { provider }) };
+      if (systemAccountId(key) === accountId) return key;
+    }
+  }
+  throw new TypeError(`${accountId} is not a ${currency} system account`);
+};
+
+const legOf = (accountId: string, side: 'debit' | 'credit', currency: CurrencyCode, holdId?: string): MovementLeg => {
+  const system = systemKeyOf(accountId, currency);
+  return { accountId, side, ...(system === undefined ? {} : { system }), ...(holdId === undefined ? {} : { holdId }) };
+};
+
+/**
+ * Journals of payments and payouts; `from` is debited, `to` credited. The leg that may refuse
+ * goes first:
+ * - capture (clearing → merchant): the merchant is credited first (it may be frozen or closed);
+ * - settlement (bank → clearing, the net) and fee (fees → clearing): system accounts only;
+ * - refund (merchant → clearing or bank): the merchant is debited first (its balance is checked);
+ * - payout (account → bank): the account's hold (id = the payout's) is posted first.
+ */
+export const providerJournalPlan = (kind: ProviderJournalKind, id: string, movement: Movement): MovementPlan => {
+  const from = (holdId?: string) => legOf(movement.fromAccountId, 'debit', movement.currency, holdId);
+  const to = () => legOf(movement.toAccountId, 'credit', movement.currency);
+  const streamName = journalStream(kind, id);
+  switch (kind) {
+    case 'capture':
+    case 'settlement':
+    case 'fee':
+      return { kind, id, movement, first: to(), second: from(), streamName };
+    case 'refund':
+      return { kind, id, movement, first: from(), second: to(), streamName };
+    case 'payout':
+      return { kind, id, movement, first: from(id), second: to(), streamName };
+  }
+};
+
 /** Rebuilds the plan of a journal from its first leg, as recovery finds it in the log. */
 export const planOf = (kind: JournalKind, id: string, movement: Movement): MovementPlan =>
-  kind === 'transfer' ? transferPlan(id, movement) : depositPlan(id, movement);
+  kind === 'transfer'
+    ? transferPlan(id, movement)
+    : kind === 'deposit'
+      ? depositPlan(id, movement)
+      : providerJournalPlan(kind, id, movement);

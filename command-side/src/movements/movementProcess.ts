@@ -51,7 +51,7 @@ export interface ResumeFrom {
 }
 
 /** Errors a refusing account raises; anything else (store down, bug) leaves the journal open. */
-const isRefusal = (error: unknown): error is FolioError =>
+export const isRefusal = (error: unknown): error is FolioError =>
   error instanceof FolioError &&
   error.status >= 400 &&
   error.status < 500 &&
@@ -104,6 +104,7 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
       amount: plan.movement.amount,
       currency: plan.movement.currency,
       ...(leg === 'first' ? { movement: plan.movement } : {}),
+      ...(leg === 'first' && side.holdId !== undefined ? { holdId: side.holdId } : {}),
       ...(reason === undefined ? {} : { reason }),
     };
     return accounts.handle(accountStream(side.accountId), command, contextFor(plan, leg, run), {
@@ -158,6 +159,14 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
             const { depositId: _id, failedAt, reason, ...movement } = event.data;
             return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
           }
+          case 'JournalCompleted': {
+            const { kind: _kind, journalId: _id, completedAt, ...movement } = event.data;
+            return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
+          }
+          case 'JournalFailed': {
+            const { kind: _kind, journalId: _id, failedAt, reason, ...movement } = event.data;
+            return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
+          }
           default:
             return undefined;
         }
@@ -184,9 +193,13 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
         ? failure === undefined
           ? { type: 'TransferCompleted' as const, data: { ...movement, transferId: plan.id, ...ended } }
           : { type: 'TransferFailed' as const, data: { ...movement, transferId: plan.id, ...ended } }
-        : failure === undefined
-          ? { type: 'DepositCompleted' as const, data: { ...movement, depositId: plan.id, ...ended } }
-          : { type: 'DepositFailed' as const, data: { ...movement, depositId: plan.id, ...ended } };
+        : plan.kind === 'deposit'
+          ? failure === undefined
+            ? { type: 'DepositCompleted' as const, data: { ...movement, depositId: plan.id, ...ended } }
+            : { type: 'DepositFailed' as const, data: { ...movement, depositId: plan.id, ...ended } }
+          : failure === undefined
+            ? { type: 'JournalCompleted' as const, data: { ...movement, kind: plan.kind, journalId: plan.id, ...ended } }
+            : { type: 'JournalFailed' as const, data: { ...movement, kind: plan.kind, journalId: plan.id, ...ended } };
     const encoded = ledgerCatalog.encode({
       ...event,
       id: deterministicEventId(plan.streamName, 'outcome'),

@@ -71,7 +71,7 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     while (!stopped) {
       subscription = eventStore.subscribeToAll({
         fromPosition: from,
-        filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
+        filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-', 'journal-'] },
       });
       try {
         for await (const message of subscription) {

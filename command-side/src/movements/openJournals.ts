@@ -35,6 +35,8 @@ const TRACKED_TYPES = new Set([
   'TransferFailed',
   'DepositCompleted',
   'DepositFailed',
+  'JournalCompleted',
+  'JournalFailed',
 ]);
 
 /**
@@ -85,6 +87,10 @@ export const createOpenJournals = () => {
         case 'DepositCompleted':
         case 'DepositFailed':
           open.delete(keyOf('deposit', event.data.depositId));
+          return;
+        case 'JournalCompleted':
+        case 'JournalFailed':
+          open.delete(keyOf(event.data.kind, event.data.journalId));
           return;
         default:
           return;

@@ -1,12 +1,16 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors/folioError.js';
+import { paymentProviders, type PaymentProvider } from '../ledger/systemAccounts.js';
 
 const optionalUrl = z
   .string()
   .trim()
   .optional()
   .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+/** `FOLIO_PROVIDER_SECRET_STRIPE` holds the key Stripe's callbacks are signed with. */
+export const secretVariable = (provider: PaymentProvider): string => `FOLIO_PROVIDER_SECRET_${provider.toUpperCase()}`;
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -23,6 +27,14 @@ const environmentSchema = z.object({
   FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_MAX_IN_FLIGHT_COMMANDS: z.coerce.number().int().positive().default(1000),
   FOLIO_SHED_AT_LAG_SECONDS: z.coerce.number().positive().default(60),
+  FOLIO_SANDBOX_PROVIDERS: z
+    .string()
+    .default('sandbox')
+    .transform((list) => list.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+    .pipe(z.array(z.enum(paymentProviders))),
+  FOLIO_CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  FOLIO_PAYOUT_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
+  ...Object.fromEntries(paymentProviders.map((provider) => [secretVariable(provider), z.string().min(16).optional()])),
 });
 
 export interface FolioConfig {
@@ -48,6 +60,14 @@ export interface FolioConfig {
   maxInFlightCommands: number;
   /** The write API sheds commands with 503 while the projections are further behind than this. */
   shedAtLagSeconds: number;
+  /** Providers the built-in sandbox stands in for (`sandbox`, or a real provider's name for demos). */
+  sandboxProviders: PaymentProvider[];
+  /** Callback signing secrets by provider; never logged. */
+  providerSecrets: Partial<Record<PaymentProvider, string>>;
+  /** How far a callback's signed timestamp may be from now. */
+  callbackToleranceSeconds: number;
+  /** A payout the provider has not answered by then is released. */
+  payoutTimeoutMs: number;
 }
 
 /** Reads configuration from the environment; a bad value stops start-up with the variable named. */
@@ -76,5 +96,14 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,
     maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,
     shedAtLagSeconds: env.FOLIO_SHED_AT_LAG_SECONDS,
+    sandboxProviders: env.FOLIO_SANDBOX_PROVIDERS,
+    providerSecrets: Object.fromEntries(
+      paymentProviders.flatMap((provider) => {
+        const secret = (env as Record<string, unknown>)[secretVariable(provider)];
+        return typeof secret === 'string' ? [[provider, secret]] : [];
+      }),
+    ),
+    callbackToleranceSeconds: env.FOLIO_CALLBACK_TOLERANCE_SECONDS,
+    payoutTimeoutMs: env.FOLIO_PAYOUT_TIMEOUT_SECONDS * 1000,
   };
 };

@@ -63,6 +63,39 @@ export const accountDebited = defineEvent({ type: 'AccountDebited', version: 1, 
 /** Money enters the account (its balance goes up). */
 export const accountCredited = defineEvent({ type: 'AccountCredited', version: 1, schema: postingSchema });
 
+/**
+ * Money set aside on the account for a pending debit (a payout waiting for the provider): it
+ * counts against the available balance until the hold is posted or released.
+ */
+export const accountFundsHeld = defineEvent({
+  type: 'AccountFundsHeld',
+  version: 1,
+  schema: z.object({
+    accountId: snowflakeIdSchema,
+    holdId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    currency: currencyCodeSchema,
+    purpose: z.string().min(1),
+  }),
+});
+
+/**
+ * A hold ends: `posted` when its debit was booked (the `AccountDebited` follows in the same
+ * append), `released` when the money is free again.
+ */
+export const accountHoldReleased = defineEvent({
+  type: 'AccountHoldReleased',
+  version: 1,
+  schema: z.object({
+    accountId: snowflakeIdSchema,
+    holdId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    currency: currencyCodeSchema,
+    outcome: z.enum(['posted', 'released']),
+    reason: z.string().optional(),
+  }),
+});
+
 export const accountEventDefinitions = [
   accountOpened,
   accountFrozen,
@@ -70,4 +103,6 @@ export const accountEventDefinitions = [
   accountClosed,
   accountDebited,
   accountCredited,
+  accountFundsHeld,
+  accountHoldReleased,
 ] as const;

@@ -7,7 +7,7 @@ import { ledgerCatalog, type LedgerEvent } from './ledgerCatalog.js';
  * 2. Σ account balances + money in transit = 0 per currency, where in transit is what open
  *    journals' postings took out of accounts and have not put back yet;
  * 3. no customer or merchant account's available balance goes below zero (its overdraft limit
- *    counts as available), whatever the order of events;
+ *    counts as available, money held for pending debits does not), whatever the order of events;
  * and that no leg of a journal is posted twice and no leg comes without its journal's first leg.
  */
 export interface LedgerReport {
@@ -27,7 +27,11 @@ interface AccountFacts {
   constrained: boolean;
   overdraftLimit: bigint;
   balance: bigint;
+  /** Open holds by id: what pending debits have set aside. */
+  holds: Map<string, bigint>;
 }
+
+const heldOn = (account: AccountFacts): bigint => [...account.holds.values()].reduce((sum, amount) => sum + amount, 0n);
 
 interface JournalFacts {
   currency: string;
@@ -76,8 +80,30 @@ export const checkLedger = (events: Iterable<RecordedEvent>): LedgerReport => {
           constrained: event.data.kind !== 'system',
           overdraftLimit: event.data.overdraftLimit,
           balance: 0n,
+          holds: new Map(),
         });
         break;
+      case 'AccountFundsHeld': {
+        const account = accounts.get(event.data.accountId);
+        if (account === undefined) {
+          violations.push(`${at}: hold on unknown account ${event.data.accountId}`);
+          break;
+        }
+        if (account.holds.has(event.data.holdId)) violations.push(`${at}: hold ${event.data.holdId} placed twice`);
+        account.holds.set(event.data.holdId, event.data.amount);
+        if (account.constrained && account.balance - heldOn(account) + account.overdraftLimit < 0n) {
+          violations.push(`${at}: hold ${event.data.holdId} takes account ${event.data.accountId} below its limit`);
+        }
+        break;
+      }
+      case 'AccountHoldReleased': {
+        const account = accounts.get(event.data.accountId);
+        if (account?.holds.get(event.data.holdId) !== event.data.amount) {
+          violations.push(`${at}: release of hold ${event.data.holdId} that is not open for ${event.data.amount}`);
+        }
+        account?.holds.delete(event.data.holdId);
+        break;
+      }
       case 'AccountDebited':
       case 'AccountCredited': {
         const { accountId, journal, amount, currency } = event.data;
@@ -104,7 +130,7 @@ export const checkLedger = (events: Iterable<RecordedEvent>): LedgerReport => {
         facts.legs.add(leg);
         facts.net += effect;
 
-        if (account.constrained && effect < 0n && journal.leg !== 'reversal' && account.balance + account.overdraftLimit < 0n) {
+        if (account.constrained && effect < 0n && journal.leg !== 'reversal' && account.balance - heldOn(account) + account.overdraftLimit < 0n) {
           violations.push(`${at}: account ${accountId} overdrawn to ${account.balance} (limit ${account.overdraftLimit})`);
         }
         break;
@@ -120,6 +146,12 @@ export const checkLedger = (events: Iterable<RecordedEvent>): LedgerReport => {
         break;
       case 'DepositFailed':
         endJournal(`deposit-${event.data.depositId}`, recorded.position, 'failed');
+        break;
+      case 'JournalCompleted':
+        endJournal(`${event.data.kind}-${event.data.journalId}`, recorded.position, 'completed');
+        break;
+      case 'JournalFailed':
+        endJournal(`${event.data.kind}-${event.data.journalId}`, recorded.position, 'failed');
         break;
       default:
         break;

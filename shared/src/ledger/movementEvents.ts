@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../events/eventDefinition.js';
 import { snowflakeIdSchema } from '../ids/index.js';
-import { movementSchema } from './journal.js';
+import { movementSchema, providerJournalKinds } from './journal.js';
 
 /** Events of the movement streams (`transfer-<id>`, `deposit-<id>`): how each journal ended. */
 
@@ -42,4 +42,34 @@ export const depositFailed = defineEvent({
   }),
 });
 
-export const movementEventDefinitions = [transferCompleted, transferFailed, depositCompleted, depositFailed] as const;
+/** A payment or payout journal (capture, settlement, fee, refund, payout) posted all its legs. */
+export const journalCompleted = defineEvent({
+  type: 'JournalCompleted',
+  version: 1,
+  schema: movementSchema.extend({
+    kind: z.enum(providerJournalKinds),
+    journalId: snowflakeIdSchema,
+    completedAt: z.iso.datetime(),
+  }),
+});
+
+/** A payment or payout journal's second account refused; its first leg was reversed. */
+export const journalFailed = defineEvent({
+  type: 'JournalFailed',
+  version: 1,
+  schema: movementSchema.extend({
+    kind: z.enum(providerJournalKinds),
+    journalId: snowflakeIdSchema,
+    failedAt: z.iso.datetime(),
+    reason: failureSchema,
+  }),
+});
+
+export const movementEventDefinitions = [
+  transferCompleted,
+  transferFailed,
+  depositCompleted,
+  depositFailed,
+  journalCompleted,
+  journalFailed,
+] as const;

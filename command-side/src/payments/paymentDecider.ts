@@ -1,0 +1,379 @@
+import type { CallbackOutcome, CurrencyCode, PaymentProvider, PaymentStateName } from '@folio/shared';
+import type { Decider, EventPayload } from '../commandHandling/decider.js';
+import {
+  FeeExceedsSettlementError,
+  IllegalPaymentTransitionError,
+  PaymentAlreadyExistsError,
+  PaymentNotFoundError,
+  RefundExceedsCapturedError,
+} from './paymentErrors.js';
+import { refundable, type ExistingPayment, type PaymentCallback, type PaymentEvent, type PaymentState } from './paymentState.js';
+
+/** Commands carry their business time (`at`): deciders read no clock. */
+export type PaymentCommand =
+  | {
+      type: 'CreatePayment';
+      paymentId: string;
+      merchantAccountId: string;
+      amount: bigint;
+      currency: CurrencyCode;
+      provider: PaymentProvider;
+      description?: string;
+      customerRef?: string;
+      captureJournalId: string;
+      settlementJournalId: string;
+      feeJournalId: string;
+      at: string;
+    }
+  | { type: 'SubmitPayment'; providerRef: string; at: string }
+  | { type: 'CapturePayment'; at: string; callbackEventId?: string }
+  | { type: 'SettlePayment'; fee: bigint; at: string; callbackEventId?: string }
+  | { type: 'FailPayment'; reason: string; at: string; callbackEventId?: string }
+  | {
+      type: 'RequestRefund';
+      refundId: string;
+      amount: bigint;
+      providerRefundRef?: string;
+      at: string;
+      callbackEventId?: string;
+    }
+  | { type: 'CompleteRefund'; refundId: string; at: string }
+  | { type: 'FailRefund'; refundId: string; reason: { type: string; detail: string }; at: string }
+  /** `redelivery`: a deferred callback tried again; otherwise one just received. */
+  | { type: 'ReceiveCallback'; callback: PaymentCallback; redelivery: boolean; at: string }
+  /** The books refused a callback recorded as applied (the merchant is frozen, cannot pay a refund). */
+  | { type: 'RefuseCallback'; callback: PaymentCallback; detail: string; at: string };
+
+type Event = EventPayload<PaymentEvent>;
+
+const requirePayment = (state: PaymentState, id = 'unknown'): ExistingPayment => {
+  if (!state.exists) throw new PaymentNotFoundError(id);
+  return state;
+};
+
+const requireState = (payment: ExistingPayment, move: string, ...states: PaymentStateName[]): void => {
+  if (!states.includes(payment.state)) throw new IllegalPaymentTransitionError(payment.paymentId, payment.state, move);
+};
+
+const cause = (callbackEventId: string | undefined) => (callbackEventId === undefined ? {} : { callbackEventId });
+
+/** Callbacks of higher rank come later in a payment's life; deferred ones are applied in this order. */
+export const callbackRank = { 'payment.captured': 1, 'payment.failed': 1, 'payment.settled': 2, 'payment.refunded': 3 } as const;
+
+export interface Classification {
+  outcome: CallbackOutcome;
+  flagged: boolean;
+  detail: string;
+}
+
+/**
+ * What a callback means for the payment in its current state: the provider is the truth, but it
+ * speaks late, twice and out of order. A callback that needs a state the payment has not reached
+ * waits; one that repeats or trails what is known changes nothing; one that contradicts a state
+ * of higher precedence never moves money, it flags the payment for reconciliation.
+ */
+export const classifyCallback = (payment: ExistingPayment, callback: PaymentCallback, redelivery: boolean): Classification => {
+  const seen = payment.callbacks[callback.eventId];
+  if (seen !== undefined && !(redelivery && seen === 'deferred')) {
+    return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
+  }
+  const { state } = payment;
+  const apply = (detail: string): Classification => ({ outcome: 'applied', flagged: false, detail });
+  const defer = (detail: string): Classification => ({ outcome: 'deferred', flagged: false, detail });
+  const outdated = (detail: string): Classification => ({ outcome: 'outdated', flagged: false, detail });
+  const supersede = (detail: string): Classification => ({ outcome: 'superseded', flagged: true, detail });
+  switch (callback.callbackType) {
+    case 'payment.captured':
+      if (callback.amount !== undefined && callback.amount !== payment.amount) {
+        return { outcome: 'refused', flagged: true, detail: `captured ${callback.amount}, the payment is for ${payment.amount}` };
+      }
+      if (state === 'CREATED') return defer('captured before the submission was recorded');
+      if (state === 'PENDING') return apply('captured');
+      if (state === 'FAILED') return supersede('the provider reports a capture of a payment Folio recorded as failed');
+      return outdated(`the payment is already ${state}`);
+    case 'payment.failed':
+      if (state === 'CREATED' || state === 'PENDING') return apply('failed');
+      if (state === 'FAILED') return outdated('the payment already failed');
+      return supersede(`a failure after the payment became ${state}: its money was not touched`);
+    case 'payment.settled':
+      if (state === 'CREATED' || state === 'PENDING') return defer('settled before the capture was recorded');
+      if (state === 'PAID') {
+        if (Object.keys(payment.refundsInFlight).length > 0) return defer('a refund is under way');
+        const gross = payment.captured - payment.refunded;
+        if ((callback.fee ?? 0n) > gross) {
+          return { outcome: 'refused', flagged: true, detail: `the fee ${callback.fee} exceeds the ${gross} settled` };
+        }
+        return apply('settled');
+      }
+      if (state === 'SETTLED') return outdated('the payment is already settled');
+      return supersede(`a settlement of a payment that is ${state}`);
+    case 'payment.refunded': {
+      if (callback.providerRefundRef !== undefined && payment.refundRefs.includes(callback.providerRefundRef)) {
+        return outdated('the refund Folio asked for');
+      }
+      if (state === 'CREATED' || state === 'PENDING') return defer('refunded before the capture was recorded');
+      if (state === 'FAILED' || state === 'REFUNDED') return supersede(`a refund of a payment that is ${state}`);
+      const amount = callback.amount ?? 0n;
+      const left = refundable(payment);
+      if (amount <= 0n || amount > left) return supersede(`a refund of ${amount} where ${left} may be refunded`);
+      return apply('refunded');
+    }
+  }
+};
+
+/** Whether a callback recorded as applied has not taken effect yet (its change was interrupted). */
+export const awaitsEffect = (payment: ExistingPayment, callback: PaymentCallback): boolean => {
+  if (payment.callbacks[callback.eventId] !== 'applied') return false;
+  switch (callback.callbackType) {
+    case 'payment.captured':
+      return payment.state === 'PENDING';
+    case 'payment.failed':
+      return payment.state === 'CREATED' || payment.state === 'PENDING';
+    case 'payment.settled':
+      return payment.state === 'PAID';
+    case 'payment.refunded':
+      return !payment.refundCallbacks.includes(callback.eventId) && (payment.state === 'PAID' || payment.state === 'SETTLED');
+  }
+};
+
+const callbackData = (payment: ExistingPayment, callback: PaymentCallback, classification: Classification, at: string) => ({
+  paymentId: payment.paymentId,
+  provider: payment.provider,
+  eventId: callback.eventId,
+  callbackType: callback.callbackType,
+  ...(callback.amount === undefined ? {} : { amount: callback.amount }),
+  ...(callback.fee === undefined ? {} : { fee: callback.fee }),
+  ...(callback.reason === undefined ? {} : { reason: callback.reason }),
+  ...(callback.providerRefundRef === undefined ? {} : { providerRefundRef: callback.providerRefundRef }),
+  providerCreatedAt: callback.providerCreatedAt,
+  outcome: classification.outcome,
+  flaggedForReconciliation: classification.flagged,
+  detail: classification.detail,
+  receivedAt: at,
+});
+
+const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
+  if (command.type === 'CreatePayment') {
+    if (state.exists) {
+      // The same creation again (a retried request) is a no-op.
+      if (state.amount === command.amount && state.merchantAccountId === command.merchantAccountId) return [];
+      throw new PaymentAlreadyExistsError(command.paymentId);
+    }
+    const { type: _type, at, ...data } = command;
+    return [{ type: 'PaymentCreated', data: { ...data, createdAt: at } }];
+  }
+  const payment = requirePayment(state);
+  const { paymentId } = payment;
+  switch (command.type) {
+    case 'SubmitPayment':
+      if (payment.state === 'PENDING' && payment.providerRef === command.providerRef) return [];
+      requireState(payment, 'submit', 'CREATED');
+      return [
+        {
+          type: 'PaymentSubmitted',
+          data: { paymentId, provider: payment.provider, providerRef: command.providerRef, submittedAt: command.at },
+        },
+      ];
+    case 'CapturePayment':
+      requireState(payment, 'capture', 'PENDING');
+      return [
+        {
+          type: 'PaymentCaptured',
+          data: {
+            paymentId,
+            amount: payment.amount,
+            journalId: payment.captureJournalId,
+            capturedAt: command.at,
+            ...cause(command.callbackEventId),
+          },
+        },
+      ];
+    case 'SettlePayment': {
+      requireState(payment, 'settle', 'PAID');
+      if (Object.keys(payment.refundsInFlight).length > 0) {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', 'a refund is under way');
+      }
+      const gross = payment.captured - payment.refunded;
+      if (command.fee > gross) throw new FeeExceedsSettlementError(paymentId, command.fee, gross);
+      const net = gross - command.fee;
+      return [
+        {
+          type: 'PaymentSettled',
+          data: {
+            paymentId,
+            gross,
+            fee: command.fee,
+            net,
+            ...(net > 0n ? { settlementJournalId: payment.settlementJournalId } : {}),
+            ...(command.fee > 0n ? { feeJournalId: payment.feeJournalId } : {}),
+            settledAt: command.at,
+            ...cause(command.callbackEventId),
+          },
+        },
+      ];
+    }
+    case 'FailPayment':
+      requireState(payment, 'fail', 'CREATED', 'PENDING');
+      return [
+        {
+          type: 'PaymentFailed',
+          data: { paymentId, reason: command.reason, failedAt: command.at, ...cause(command.callbackEventId) },
+        },
+      ];
+    case 'RequestRefund': {
+      const inFlight = payment.refundsInFlight[command.refundId];
+      if (inFlight !== undefined && inFlight.amount === command.amount) return [];
+      if (payment.refundsEnded.includes(command.refundId)) return [];
+      requireState(payment, 'refund', 'PAID', 'SETTLED');
+      const left = refundable(payment);
+      if (command.amount > left) throw new RefundExceedsCapturedError(paymentId, command.amount, left);
+      return [
+        {
+          type: 'PaymentRefundRequested',
+          data: {
+            paymentId,
+            refundId: command.refundId,
+            amount: command.amount,
+            from: payment.state === 'PAID' ? 'clearing' : 'bank',
+            ...(command.providerRefundRef === undefined ? {} : { providerRefundRef: command.providerRefundRef }),
+            requestedAt: command.at,
+            ...cause(command.callbackEventId),
+          },
+        },
+      ];
+    }
+    case 'CompleteRefund': {
+      const refund = payment.refundsInFlight[command.refundId];
+      if (refund === undefined) return [];
+      const refundedTotal = payment.refunded + refund.amount;
+      return [
+        {
+          type: 'PaymentRefunded',
+          data: {
+            paymentId,
+            refundId: command.refundId,
+            amount: refund.amount,
+            refundedTotal,
+            fullyRefunded: refundedTotal === payment.captured,
+            refundedAt: command.at,
+          },
+        },
+      ];
+    }
+    case 'FailRefund': {
+      const refund = payment.refundsInFlight[command.refundId];
+      if (refund === undefined) return [];
+      return [
+        {
+          type: 'PaymentRefundFailed',
+          data: { paymentId, refundId: command.refundId, amount: refund.amount, reason: command.reason, failedAt: command.at },
+        },
+      ];
+    }
+    case 'ReceiveCallback': {
+      const classification = classifyCallback(payment, command.callback, command.redelivery);
+      return [{ type: 'PaymentCallbackRecorded', data: callbackData(payment, command.callback, classification, command.at) }];
+    }
+    case 'RefuseCallback':
+      return [
+        {
+          type: 'PaymentCallbackRecorded',
+          data: callbackData(
+            payment,
+            command.callback,
+            { outcome: 'refused', flagged: true, detail: command.detail },
+            command.at,
+          ),
+        },
+      ];
+  }
+};
+
+const evolve = (state: PaymentState, event: Event): PaymentState => {
+  if (event.type === 'PaymentCreated') {
+    const { createdAt, ...data } = event.data;
+    return {
+      exists: true,
+      ...data,
+      createdAt,
+      state: 'CREATED',
+      captured: 0n,
+      refunded: 0n,
+      refundsInFlight: {},
+      refundCallbacks: [],
+      refundRefs: [],
+      refundsEnded: [],
+      callbacks: {},
+      deferred: [],
+      flaggedForReconciliation: false,
+    };
+  }
+  if (!state.exists) return state;
+  switch (event.type) {
+    case 'PaymentSubmitted':
+      return { ...state, state: 'PENDING', providerRef: event.data.providerRef };
+    case 'PaymentCaptured':
+      return { ...state, state: 'PAID', captured: event.data.amount };
+    case 'PaymentSettled':
+      return { ...state, state: 'SETTLED', fee: event.data.fee, net: event.data.net };
+    case 'PaymentFailed':
+      return { ...state, state: 'FAILED', failureReason: event.data.reason };
+    case 'PaymentRefundRequested':
+      return {
+        ...state,
+        refundsInFlight: {
+          ...state.refundsInFlight,
+          [event.data.refundId]: { amount: event.data.amount, from: event.data.from },
+        },
+        refundCallbacks:
+          event.data.callbackEventId === undefined
+            ? state.refundCallbacks
+            : [...state.refundCallbacks, event.data.callbackEventId],
+        refundRefs:
+          event.data.providerRefundRef === undefined ? state.refundRefs : [...state.refundRefs, event.data.providerRefundRef],
+      };
+    case 'PaymentRefunded': {
+      const { [event.data.refundId]: _done, ...refundsInFlight } = state.refundsInFlight;
+      return {
+        ...state,
+        refundsInFlight,
+        refundsEnded: [...state.refundsEnded, event.data.refundId],
+        refunded: event.data.refundedTotal,
+        state: event.data.fullyRefunded ? 'REFUNDED' : state.state,
+      };
+    }
+    case 'PaymentRefundFailed': {
+      const { [event.data.refundId]: _failed, ...refundsInFlight } = state.refundsInFlight;
+      return { ...state, refundsInFlight, refundsEnded: [...state.refundsEnded, event.data.refundId] };
+    }
+    case 'PaymentCallbackRecorded': {
+      const { eventId, outcome } = event.data;
+      const callback: PaymentCallback = {
+        eventId,
+        callbackType: event.data.callbackType,
+        providerCreatedAt: event.data.providerCreatedAt,
+        ...(event.data.amount === undefined ? {} : { amount: event.data.amount }),
+        ...(event.data.fee === undefined ? {} : { fee: event.data.fee }),
+        ...(event.data.reason === undefined ? {} : { reason: event.data.reason }),
+        ...(event.data.providerRefundRef === undefined ? {} : { providerRefundRef: event.data.providerRefundRef }),
+      };
+      // A duplicate says nothing new about the first delivery.
+      if (outcome === 'duplicate') {
+        return { ...state, flaggedForReconciliation: state.flaggedForReconciliation || event.data.flaggedForReconciliation };
+      }
+      const deferred = state.deferred.filter((waiting) => waiting.eventId !== eventId);
+      return {
+        ...state,
+        callbacks: { ...state.callbacks, [eventId]: outcome },
+        deferred: outcome === 'deferred' ? [...deferred, callback] : deferred,
+        flaggedForReconciliation: state.flaggedForReconciliation || event.data.flaggedForReconciliation,
+      };
+    }
+  }
+};
+
+export const paymentDecider: Decider<PaymentState, PaymentCommand, Event> = {
+  initialState: () => ({ exists: false }),
+  evolve,
+  decide,
+};

@@ -1,0 +1,453 @@
+import {
+  accountStream,
+  journalStream,
+  paymentStream,
+  systemAccountId,
+  type CurrencyCode,
+  type GlobalPosition,
+  type Movement,
+  type PaymentProvider,
+  type ProviderJournalKind,
+  type SnowflakeGenerator,
+} from '@folio/shared';
+import { AccountCurrencyMismatchError, AccountNotFoundError, InsufficientFundsError } from '../accounts/accountErrors.js';
+import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
+import { availableBalance } from '../accounts/accountState.js';
+import type { CommandContext } from '../commandHandling/decider.js';
+import { createKeyedLock } from '../concurrency/keyedLock.js';
+import { providerJournalPlan } from '../movements/movement.js';
+import { isRefusal, type MovementProcess, type RunContext } from '../movements/movementProcess.js';
+import { ProviderUnavailableError } from '../providers/providerErrors.js';
+import type { ProviderReferences } from '../providers/providerReferences.js';
+import type { ProviderRegistry } from '../providers/providerRegistry.js';
+import type { PaymentCommandHandler } from './paymentCommandHandler.js';
+import { awaitsEffect, callbackRank, classifyCallback, paymentDecider, type PaymentCommand } from './paymentDecider.js';
+import { NotAMerchantAccountError, PaymentJournalRefusedError, PaymentNotFoundError } from './paymentErrors.js';
+import type { ExistingPayment, PaymentCallback } from './paymentState.js';
+import { paymentView, type PaymentView } from './paymentView.js';
+
+export interface PaymentServiceDependencies {
+  payments: PaymentCommandHandler;
+  accounts: AccountCommandHandler;
+  movements: MovementProcess;
+  references: ProviderReferences;
+  providers: ProviderRegistry;
+  ids: SnowflakeGenerator;
+  clock: () => Date;
+}
+
+export interface CreatePaymentRequest {
+  merchantAccountId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+  provider: PaymentProvider;
+  description?: string;
+  customerRef?: string;
+}
+
+/** Ids a payment needs besides its own: `reserve(PAYMENT_ID_BLOCK)` gives the payment and its journals. */
+export const PAYMENT_ID_BLOCK = 4;
+
+/**
+ * The payment lifecycle as a process. A move is checked against the payment's state, its money is
+ * posted as a journal of its own (capture, settlement and fee, refund), then the move is recorded
+ * on the payment's stream. Journals have ids fixed in advance (a capture's and a settlement's at
+ * creation, a refund's when it is requested), so running a move again never posts twice, and a
+ * move interrupted between its money and its record is completed the next time the payment is
+ * touched: the journals in the log say what happened.
+ *
+ * The steps of one payment never interleave within this process (a keyed lock), so a failure
+ * cannot slip in between a capture's money and its record.
+ */
+export const createPaymentService = (deps: PaymentServiceDependencies) => {
+  const { payments, accounts, movements, references, providers, ids, clock } = deps;
+  const locked = createKeyedLock();
+
+  const contextOf = (run: RunContext, commandId: string): CommandContext => ({
+    commandId,
+    correlationId: run.correlationId,
+    actor: run.actor,
+    now: clock(),
+  });
+  const now = () => clock().toISOString();
+
+  const load = async (
+    paymentId: string,
+    fresh = false,
+  ): Promise<{ payment: ExistingPayment; position: GlobalPosition | undefined }> => {
+    const { state, position } = await payments.load(paymentStream(paymentId), { fresh });
+    if (!state.exists) throw new PaymentNotFoundError(paymentId);
+    return { payment: state, position };
+  };
+
+  const handle = (paymentId: string, command: PaymentCommand, run: RunContext, commandId: string) =>
+    payments.handle(paymentStream(paymentId), command, contextOf(run, commandId));
+
+  /** Rejects a move the payment's state does not allow, before anything is posted. */
+  const check = (payment: ExistingPayment, command: PaymentCommand): void => {
+    paymentDecider.decide(command, payment);
+  };
+
+  const clearingOf = (payment: ExistingPayment) =>
+    systemAccountId({ role: 'provider_clearing', currency: payment.currency, provider: payment.provider });
+
+  const runJournal = async (
+    kind: ProviderJournalKind,
+    journalId: string,
+    payment: ExistingPayment,
+    route: { from: string; to: string; amount: bigint },
+    run: RunContext,
+    retry: boolean,
+  ) => {
+    const movement: Movement = {
+      fromAccountId: route.from,
+      toAccountId: route.to,
+      amount: route.amount,
+      currency: payment.currency,
+      reference: `payment ${payment.paymentId} ${kind}`,
+      ...(payment.description === undefined ? {} : { description: payment.description }),
+      metadata: { paymentId: payment.paymentId, provider: payment.provider },
+      requestedAt: now(),
+    };
+    const outcome = await movements.run(providerJournalPlan(kind, journalId, movement), run, { retry });
+    if (outcome.status === 'failed') {
+      throw new PaymentJournalRefusedError(
+        outcome.failure?.type ?? 'refused',
+        outcome.failure?.detail ?? `the ${kind} was refused`,
+      );
+    }
+  };
+
+  const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
+    await runJournal(
+      'capture',
+      payment.captureJournalId,
+      payment,
+      { from: clearingOf(payment), to: payment.merchantAccountId, amount: payment.amount },
+      run,
+      retry,
+    );
+    await handle(
+      payment.paymentId,
+      { type: 'CapturePayment', at: now(), ...cause(callbackEventId) },
+      run,
+      `capture-${payment.paymentId}`,
+    );
+  };
+
+  const postSettlement = async (
+    payment: ExistingPayment,
+    fee: bigint,
+    run: RunContext,
+    retry: boolean,
+    callbackEventId?: string,
+  ) => {
+    const net = payment.captured - payment.refunded - fee;
+    const clearing = clearingOf(payment);
+    if (net > 0n) {
+      const bank = systemAccountId({ role: 'bank', currency: payment.currency });
+      await runJournal('settlement', payment.settlementJournalId, payment, { from: bank, to: clearing, amount: net }, run, retry);
+    }
+    if (fee > 0n) {
+      const fees = systemAccountId({ role: 'fees', currency: payment.currency });
+      await runJournal('fee', payment.feeJournalId, payment, { from: fees, to: clearing, amount: fee }, run, retry);
+    }
+    await handle(
+      payment.paymentId,
+      { type: 'SettlePayment', fee, at: now(), ...cause(callbackEventId) },
+      run,
+      `settle-${payment.paymentId}`,
+    );
+  };
+
+  /** Posts a requested refund's journal and records how it ended; a refusal is recorded, then thrown. */
+  const postRefund = async (payment: ExistingPayment, refundId: string, run: RunContext, retry: boolean) => {
+    const refund = payment.refundsInFlight[refundId]!;
+    const to = refund.from === 'clearing' ? clearingOf(payment) : systemAccountId({ role: 'bank', currency: payment.currency });
+    try {
+      await runJournal('refund', refundId, payment, { from: payment.merchantAccountId, to, amount: refund.amount }, run, retry);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      await handle(
+        payment.paymentId,
+        { type: 'FailRefund', refundId, reason: { type: error.type, detail: error.message }, at: now() },
+        run,
+        `refund-failed-${refundId}`,
+      );
+      throw error;
+    }
+    await handle(payment.paymentId, { type: 'CompleteRefund', refundId, at: now() }, run, `refund-done-${refundId}`);
+  };
+
+  /**
+   * Completes what an interrupted run left between a journal and its record: the journals in the
+   * log are the truth about the money.
+   */
+  const repaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
+    let { payment } = await load(paymentId);
+    if (payment.state === 'PENDING') {
+      const capture = await movements.read(journalStream('capture', payment.captureJournalId));
+      if (capture?.outcome.status === 'completed') {
+        await postCapture(payment, run, true);
+        ({ payment } = await load(paymentId));
+      }
+    }
+    if (payment.state === 'PAID' && Object.keys(payment.refundsInFlight).length === 0) {
+      const [net, fee] = await Promise.all([
+        movements.read(journalStream('settlement', payment.settlementJournalId)),
+        movements.read(journalStream('fee', payment.feeJournalId)),
+      ]);
+      if (net !== undefined || fee !== undefined) {
+        const gross = payment.captured - payment.refunded;
+        await postSettlement(payment, net !== undefined ? gross - net.movement.amount : fee!.movement.amount, run, true);
+        ({ payment } = await load(paymentId));
+      }
+    }
+    for (const refundId of Object.keys(payment.refundsInFlight)) {
+      try {
+        await postRefund(payment, refundId, run, true);
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+      }
+      ({ payment } = await load(paymentId));
+    }
+    return payment;
+  };
+
+  const capture = async (paymentId: string, run: RunContext, callbackEventId?: string) => {
+    const payment = await repaired(paymentId, run);
+    check(payment, { type: 'CapturePayment', at: now() });
+    await postCapture(payment, run, false, callbackEventId);
+  };
+
+  const settle = async (paymentId: string, fee: bigint, run: RunContext, callbackEventId?: string) => {
+    const payment = await repaired(paymentId, run);
+    check(payment, { type: 'SettlePayment', fee, at: now() });
+    await postSettlement(payment, fee, run, false, callbackEventId);
+  };
+
+  const fail = async (paymentId: string, reason: string, run: RunContext, callbackEventId?: string) => {
+    await repaired(paymentId, run);
+    await handle(paymentId, { type: 'FailPayment', reason, at: now(), ...cause(callbackEventId) }, run, `fail-${paymentId}`);
+  };
+
+  const refund = async (
+    paymentId: string,
+    refundId: string,
+    amount: bigint,
+    run: RunContext,
+    origin: { callbackEventId?: string; providerRefundRef?: string } = {},
+  ) => {
+    const payment = await repaired(paymentId, run);
+    // The same refund asked again (a retried request): it ended, or the repair above ended it.
+    if (payment.refundsEnded.includes(refundId)) return;
+    const request: PaymentCommand = { type: 'RequestRefund', refundId, amount, at: now(), ...cause(origin.callbackEventId) };
+    check(payment, request);
+    // Refused with nothing written when the merchant cannot pay it now; a race is refused by the journal.
+    const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId));
+    if (merchant.exists && availableBalance(merchant) < amount) {
+      throw new InsufficientFundsError(merchant.accountId, availableBalance(merchant), amount, merchant.currency);
+    }
+    let providerRefundRef = origin.providerRefundRef;
+    if (origin.callbackEventId === undefined) {
+      try {
+        ({ providerRefundRef } = await providers.adapterFor(payment.provider).refundPayment({
+          paymentId,
+          providerRef: payment.providerRef!,
+          refundId,
+          amount,
+          currency: payment.currency,
+        }));
+      } catch (error) {
+        throw new ProviderUnavailableError(payment.provider, error instanceof Error ? error.message : String(error));
+      }
+    }
+    const requested = await handle(
+      paymentId,
+      { ...request, ...(providerRefundRef === undefined ? {} : { providerRefundRef }) },
+      run,
+      `refund-${refundId}`,
+    );
+    await postRefund(requested.state as ExistingPayment, refundId, run, false);
+  };
+
+  const submit = async (paymentId: string, givenRef: string | undefined, run: RunContext) => {
+    const payment = await repaired(paymentId, run);
+    check(payment, { type: 'SubmitPayment', providerRef: givenRef ?? 'unknown', at: now() });
+    let providerRef = givenRef;
+    if (providerRef === undefined) {
+      try {
+        ({ providerRef } = await providers.adapterFor(payment.provider).submitPayment({
+          paymentId,
+          amount: payment.amount,
+          currency: payment.currency,
+          ...(payment.description === undefined ? {} : { description: payment.description }),
+        }));
+      } catch (error) {
+        throw new ProviderUnavailableError(payment.provider, error instanceof Error ? error.message : String(error));
+      }
+    }
+    await references.claim(payment.provider, providerRef, { resource: 'payment', resourceId: paymentId }, run);
+    await handle(paymentId, { type: 'SubmitPayment', providerRef, at: now() }, run, `submit-${paymentId}`);
+  };
+
+  /** Applies a callback recorded as applied; if the books refuse it, that is recorded and flagged. */
+  const applyCallback = async (paymentId: string, callback: PaymentCallback, run: RunContext) => {
+    try {
+      switch (callback.callbackType) {
+        case 'payment.captured':
+          return await capture(paymentId, run, callback.eventId);
+        case 'payment.failed':
+          return await fail(paymentId, callback.reason ?? 'failed at the provider', run, callback.eventId);
+        case 'payment.settled':
+          return await settle(paymentId, callback.fee ?? 0n, run, callback.eventId);
+        case 'payment.refunded':
+          return await refund(paymentId, ids.nextId(), callback.amount ?? 0n, run, {
+            callbackEventId: callback.eventId,
+            ...(callback.providerRefundRef === undefined ? {} : { providerRefundRef: callback.providerRefundRef }),
+          });
+      }
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      await handle(
+        paymentId,
+        { type: 'RefuseCallback', callback, detail: `${error.type}: ${error.message}`, at: now() },
+        run,
+        `callback-refused-${callback.eventId}-${ids.nextId()}`,
+      );
+    }
+  };
+
+  /** Applies the deferred callbacks the payment's state now allows, lowest rank first. */
+  const applyDeferred = async (paymentId: string, run: RunContext) => {
+    for (;;) {
+      const { payment } = await load(paymentId);
+      const ready = [...payment.deferred]
+        .sort(
+          (a, b) =>
+            callbackRank[a.callbackType] - callbackRank[b.callbackType] || a.providerCreatedAt.localeCompare(b.providerCreatedAt),
+        )
+        .find((callback) => classifyCallback(payment, callback, true).outcome !== 'deferred');
+      if (ready === undefined) return;
+      const { outcome } = classifyCallback(payment, ready, true);
+      await handle(
+        paymentId,
+        { type: 'ReceiveCallback', callback: ready, redelivery: true, at: now() },
+        run,
+        `redelivered-${ready.eventId}`,
+      );
+      if (outcome === 'applied') await applyCallback(paymentId, ready, run);
+    }
+  };
+
+  /**
+   * Runs a move under the payment's lock, then whatever deferred callbacks it made applicable.
+   * A retried request (`attempt.retry`) whose move already took effect answers with the payment.
+   */
+  const move = (
+    paymentId: string,
+    run: RunContext,
+    attempt: { retry: boolean },
+    tookEffect: (payment: ExistingPayment) => boolean,
+    work: () => Promise<void>,
+  ): Promise<PaymentView> =>
+    locked(paymentId, async () => {
+      if (!(attempt.retry && tookEffect(await repaired(paymentId, run)))) await work();
+      await applyDeferred(paymentId, run);
+      const { payment, position } = await load(paymentId);
+      return paymentView(payment, position);
+    });
+
+  const reached =
+    (...states: ExistingPayment['state'][]) =>
+    (payment: ExistingPayment) =>
+      states.includes(payment.state);
+
+  return {
+    async create(paymentId: string, request: CreatePaymentRequest, run: RunContext): Promise<PaymentView> {
+      const { state: merchant } = await accounts.load(accountStream(request.merchantAccountId));
+      if (!merchant.exists) throw new AccountNotFoundError(request.merchantAccountId);
+      if (merchant.kind !== 'merchant') throw new NotAMerchantAccountError(merchant.accountId, merchant.kind);
+      if (merchant.currency !== request.currency) {
+        throw new AccountCurrencyMismatchError(merchant.accountId, merchant.currency, request.currency);
+      }
+      providers.adapterFor(request.provider);
+      const first = BigInt(paymentId);
+      const result = await handle(
+        paymentId,
+        {
+          type: 'CreatePayment',
+          paymentId,
+          ...request,
+          captureJournalId: (first + 1n).toString(),
+          settlementJournalId: (first + 2n).toString(),
+          feeJournalId: (first + 3n).toString(),
+          at: now(),
+        },
+        run,
+        `create-${paymentId}`,
+      );
+      return paymentView(result.state as ExistingPayment, result.position);
+    },
+    submit: (paymentId: string, providerRef: string | undefined, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('PENDING', 'PAID', 'SETTLED', 'REFUNDED'), () => submit(paymentId, providerRef, run)),
+    capture: (paymentId: string, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('PAID', 'SETTLED', 'REFUNDED'), () => capture(paymentId, run)),
+    settle: (paymentId: string, fee: bigint, run: RunContext, attempt = { retry: false }) =>
+      move(
+        paymentId,
+        run,
+        attempt,
+        (payment) => payment.fee !== undefined,
+        () => settle(paymentId, fee, run),
+      ),
+    fail: (paymentId: string, reason: string, run: RunContext, attempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('FAILED'), () => fail(paymentId, reason, run)),
+    /** A refund id asked again changes nothing, retried or not. */
+    refund: (paymentId: string, refundId: string, amount: bigint, run: RunContext) =>
+      move(
+        paymentId,
+        run,
+        { retry: false },
+        () => false,
+        () => refund(paymentId, refundId, amount, run),
+      ),
+
+    /** Records a provider callback about the payment and applies it by precedence; returns its outcome. */
+    receiveCallback: (paymentId: string, callback: PaymentCallback, run: RunContext) =>
+      locked(paymentId, async () => {
+        const payment = await repaired(paymentId, run);
+        const classification = classifyCallback(payment, callback, false);
+        await handle(
+          paymentId,
+          { type: 'ReceiveCallback', callback, redelivery: false, at: now() },
+          run,
+          `callback-${callback.eventId}-${ids.nextId()}`,
+        );
+        if (classification.outcome === 'applied' || (classification.outcome === 'duplicate' && awaitsEffect(payment, callback))) {
+          await applyCallback(paymentId, callback, run);
+        }
+        await applyDeferred(paymentId, run);
+        return classification;
+      }),
+
+    /** The payment as its stream says now, with any interrupted move completed first. */
+    get: (paymentId: string, run: RunContext) =>
+      locked(paymentId, async () => {
+        await load(paymentId, true);
+        await repaired(paymentId, run);
+        const { payment, position } = await load(paymentId);
+        return paymentView(payment, position);
+      }),
+
+    /** The payment with this id, if there is one (for callbacks that name Folio's id). */
+    find: async (paymentId: string): Promise<ExistingPayment | undefined> => {
+      const { state } = await payments.load(paymentStream(paymentId));
+      return state.exists ? state : undefined;
+    },
+  };
+};
+
+const cause = (callbackEventId: string | undefined) => (callbackEventId === undefined ? {} : { callbackEventId });
+
+export type PaymentService = ReturnType<typeof createPaymentService>;

@@ -1,0 +1,100 @@
+import type {
+  CallbackOutcome,
+  CurrencyCode,
+  PaymentCallbackType,
+  PaymentCatalogEventOfType,
+  PaymentProvider,
+  PaymentStateName,
+} from '@folio/shared';
+
+/** A provider callback as the payment sees it, once its signature and shape were checked. */
+export interface PaymentCallback {
+  eventId: string;
+  callbackType: PaymentCallbackType;
+  amount?: bigint;
+  fee?: bigint;
+  reason?: string;
+  providerRefundRef?: string;
+  providerCreatedAt: string;
+}
+
+export interface RefundInFlight {
+  amount: bigint;
+  from: 'clearing' | 'bank';
+}
+
+export interface ExistingPayment {
+  exists: true;
+  paymentId: string;
+  merchantAccountId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+  provider: PaymentProvider;
+  description?: string;
+  customerRef?: string;
+  captureJournalId: string;
+  settlementJournalId: string;
+  feeJournalId: string;
+  createdAt: string;
+  state: PaymentStateName;
+  providerRef?: string;
+  /** What the provider captured (0 before PAID). */
+  captured: bigint;
+  /** Σ of completed refunds. */
+  refunded: bigint;
+  refundsInFlight: Readonly<Record<string, RefundInFlight>>;
+  /** Provider event ids of the refunds callbacks started, so a redelivered one is not refunded twice. */
+  refundCallbacks: readonly string[];
+  /** The provider's references of the refunds Folio asked for: their callbacks change nothing. */
+  refundRefs: readonly string[];
+  /** Refunds that completed or failed: asking for one of them again changes nothing. */
+  refundsEnded: readonly string[];
+  fee?: bigint;
+  net?: bigint;
+  failureReason?: string;
+  /** The latest outcome of every provider callback, by the provider's event id. */
+  callbacks: Readonly<Record<string, CallbackOutcome>>;
+  /** Callbacks that came before the state they need, waiting to be applied. */
+  deferred: readonly PaymentCallback[];
+  /** A callback contradicted the books: the payment needs reconciliation. */
+  flaggedForReconciliation: boolean;
+}
+
+export type PaymentState = { exists: false } | ExistingPayment;
+
+export type PaymentEvent =
+  | PaymentCatalogEventOfType<'PaymentCreated'>
+  | PaymentCatalogEventOfType<'PaymentSubmitted'>
+  | PaymentCatalogEventOfType<'PaymentCaptured'>
+  | PaymentCatalogEventOfType<'PaymentSettled'>
+  | PaymentCatalogEventOfType<'PaymentFailed'>
+  | PaymentCatalogEventOfType<'PaymentRefundRequested'>
+  | PaymentCatalogEventOfType<'PaymentRefunded'>
+  | PaymentCatalogEventOfType<'PaymentRefundFailed'>
+  | PaymentCatalogEventOfType<'PaymentCallbackRecorded'>;
+
+export const paymentEventTypes: PaymentEvent['type'][] = [
+  'PaymentCreated',
+  'PaymentSubmitted',
+  'PaymentCaptured',
+  'PaymentSettled',
+  'PaymentFailed',
+  'PaymentRefundRequested',
+  'PaymentRefunded',
+  'PaymentRefundFailed',
+  'PaymentCallbackRecorded',
+];
+
+/** What may still be refunded: captured, less refunds done and under way. */
+export const refundable = (payment: ExistingPayment): bigint =>
+  payment.captured - payment.refunded - Object.values(payment.refundsInFlight).reduce((sum, refund) => sum + refund.amount, 0n);
+
+/** The moves each state allows, as the API names them. */
+export const allowedMoves: Record<PaymentStateName, readonly string[]> = {
+  CREATED: ['submit', 'fail'],
+  PENDING: ['capture', 'fail'],
+  PAID: ['settle', 'refund'],
+  SETTLED: ['refund'],
+  FAILED: [],
+  REFUNDED: [],
+};

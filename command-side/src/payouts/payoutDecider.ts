@@ -1,0 +1,125 @@
+import type { CurrencyCode, PaymentProvider } from '@folio/shared';
+import type { Decider, EventPayload } from '../commandHandling/decider.js';
+import type { Classification } from '../payments/paymentDecider.js';
+import { IllegalPayoutTransitionError, PayoutNotFoundError } from './payoutErrors.js';
+import { isOpen, type ExistingPayout, type PayoutCallback, type PayoutEvent, type PayoutState } from './payoutState.js';
+
+export type PayoutCommand =
+  | {
+      type: 'RequestPayout';
+      payoutId: string;
+      accountId: string;
+      amount: bigint;
+      currency: CurrencyCode;
+      provider: PaymentProvider;
+      destination: string;
+      at: string;
+      deadline: string;
+    }
+  | { type: 'SubmitPayout'; providerRef: string; at: string }
+  | { type: 'MarkPayoutPaid'; at: string; callbackEventId?: string }
+  | { type: 'MarkPayoutFailed'; reason: string; timedOut: boolean; at: string; callbackEventId?: string }
+  | { type: 'ReceivePayoutCallback'; callback: PayoutCallback; at: string };
+
+type Event = EventPayload<PayoutEvent>;
+
+const requirePayout = (state: PayoutState): ExistingPayout => {
+  if (!state.exists) throw new PayoutNotFoundError('unknown');
+  return state;
+};
+
+/**
+ * A payout callback against the payout's state: the first answer wins; a contrary answer after
+ * it (paid after the hold was released on timeout) moves no money and is flagged.
+ */
+export const classifyPayoutCallback = (payout: ExistingPayout, callback: PayoutCallback): Classification => {
+  const seen = payout.callbacks[callback.eventId];
+  if (seen !== undefined)
+    return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
+  if (isOpen(payout)) return { outcome: 'applied', flagged: false, detail: callback.callbackType };
+  const answered = callback.callbackType === 'payout.paid' ? 'PAID' : 'FAILED';
+  if (payout.state === answered) return { outcome: 'outdated', flagged: false, detail: `the payout is already ${payout.state}` };
+  return {
+    outcome: 'superseded',
+    flagged: true,
+    detail: `the provider reports ${callback.callbackType} for a payout Folio recorded as ${payout.state}${payout.timedOut ? ' (timed out)' : ''}`,
+  };
+};
+
+const decide = (command: PayoutCommand, state: PayoutState): Event[] => {
+  if (command.type === 'RequestPayout') {
+    if (state.exists) return [];
+    const { type: _type, at, ...data } = command;
+    return [{ type: 'PayoutRequested', data: { ...data, requestedAt: at } }];
+  }
+  const payout = requirePayout(state);
+  const { payoutId } = payout;
+  const cause =
+    'callbackEventId' in command && command.callbackEventId !== undefined ? { callbackEventId: command.callbackEventId } : {};
+  switch (command.type) {
+    case 'SubmitPayout':
+      if (payout.providerRef === command.providerRef) return [];
+      if (payout.state !== 'PENDING') throw new IllegalPayoutTransitionError(payoutId, payout.state, 'submit');
+      return [{ type: 'PayoutSubmitted', data: { payoutId, providerRef: command.providerRef, submittedAt: command.at } }];
+    case 'MarkPayoutPaid':
+      if (!isOpen(payout)) throw new IllegalPayoutTransitionError(payoutId, payout.state, 'pay');
+      return [{ type: 'PayoutPaid', data: { payoutId, journalId: payoutId, paidAt: command.at, ...cause } }];
+    case 'MarkPayoutFailed':
+      if (!isOpen(payout)) throw new IllegalPayoutTransitionError(payoutId, payout.state, 'fail');
+      return [
+        {
+          type: 'PayoutFailed',
+          data: { payoutId, reason: command.reason, timedOut: command.timedOut, failedAt: command.at, ...cause },
+        },
+      ];
+    case 'ReceivePayoutCallback': {
+      const { callback } = command;
+      const classification = classifyPayoutCallback(payout, callback);
+      return [
+        {
+          type: 'PayoutCallbackRecorded',
+          data: {
+            payoutId,
+            provider: payout.provider,
+            eventId: callback.eventId,
+            callbackType: callback.callbackType,
+            ...(callback.reason === undefined ? {} : { reason: callback.reason }),
+            providerCreatedAt: callback.providerCreatedAt,
+            outcome: classification.outcome,
+            flaggedForReconciliation: classification.flagged,
+            detail: classification.detail,
+            receivedAt: command.at,
+          },
+        },
+      ];
+    }
+  }
+};
+
+const evolve = (state: PayoutState, event: Event): PayoutState => {
+  if (event.type === 'PayoutRequested') {
+    return { exists: true, ...event.data, state: 'PENDING', timedOut: false, callbacks: {}, flaggedForReconciliation: false };
+  }
+  if (!state.exists) return state;
+  switch (event.type) {
+    case 'PayoutSubmitted':
+      return { ...state, state: 'SUBMITTED', providerRef: event.data.providerRef };
+    case 'PayoutPaid':
+      return { ...state, state: 'PAID' };
+    case 'PayoutFailed':
+      return { ...state, state: 'FAILED', failureReason: event.data.reason, timedOut: event.data.timedOut };
+    case 'PayoutCallbackRecorded':
+      return {
+        ...state,
+        callbacks:
+          event.data.outcome === 'duplicate' ? state.callbacks : { ...state.callbacks, [event.data.eventId]: event.data.outcome },
+        flaggedForReconciliation: state.flaggedForReconciliation || event.data.flaggedForReconciliation,
+      };
+  }
+};
+
+export const payoutDecider: Decider<PayoutState, PayoutCommand, Event> = {
+  initialState: () => ({ exists: false }),
+  evolve,
+  decide,
+};

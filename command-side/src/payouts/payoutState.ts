@@ -1,0 +1,53 @@
+import type {
+  CallbackOutcome,
+  CurrencyCode,
+  PaymentCatalogEventOfType,
+  PaymentProvider,
+  PayoutCallbackType,
+  PayoutStateName,
+} from '@folio/shared';
+
+export interface PayoutCallback {
+  eventId: string;
+  callbackType: PayoutCallbackType;
+  reason?: string;
+  providerCreatedAt: string;
+}
+
+export interface ExistingPayout {
+  exists: true;
+  payoutId: string;
+  accountId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+  provider: PaymentProvider;
+  destination: string;
+  requestedAt: string;
+  deadline: string;
+  state: PayoutStateName;
+  providerRef?: string;
+  failureReason?: string;
+  timedOut: boolean;
+  callbacks: Readonly<Record<string, CallbackOutcome>>;
+  flaggedForReconciliation: boolean;
+}
+
+export type PayoutState = { exists: false } | ExistingPayout;
+
+export type PayoutEvent =
+  | PaymentCatalogEventOfType<'PayoutRequested'>
+  | PaymentCatalogEventOfType<'PayoutSubmitted'>
+  | PaymentCatalogEventOfType<'PayoutPaid'>
+  | PaymentCatalogEventOfType<'PayoutFailed'>
+  | PaymentCatalogEventOfType<'PayoutCallbackRecorded'>;
+
+export const payoutEventTypes: PayoutEvent['type'][] = [
+  'PayoutRequested',
+  'PayoutSubmitted',
+  'PayoutPaid',
+  'PayoutFailed',
+  'PayoutCallbackRecorded',
+];
+
+/** Waiting for the provider's answer: the amount is held on the account. */
+export const isOpen = (payout: ExistingPayout): boolean => payout.state === 'PENDING' || payout.state === 'SUBMITTED';

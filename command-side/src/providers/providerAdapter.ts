@@ -1,0 +1,36 @@
+import type { CurrencyCode, PaymentProvider } from '@folio/shared';
+
+export interface PaymentSubmission {
+  paymentId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+  description?: string;
+}
+
+export interface RefundSubmission {
+  paymentId: string;
+  providerRef: string;
+  refundId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+}
+
+export interface PayoutSubmission {
+  payoutId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+  destination: string;
+}
+
+/**
+ * The port every payment provider is reached through. Each call carries Folio's id, which the
+ * adapter passes to the provider as its idempotency key: asking twice gives the same reference.
+ * What the provider does afterwards (captured, failed, settled, paid out) comes back later as
+ * signed callbacks.
+ */
+export interface ProviderAdapter {
+  readonly provider: PaymentProvider;
+  submitPayment(submission: PaymentSubmission): Promise<{ providerRef: string }>;
+  refundPayment(submission: RefundSubmission): Promise<{ providerRefundRef: string }>;
+  submitPayout(submission: PayoutSubmission): Promise<{ providerRef: string }>;
+}

@@ -1,0 +1,332 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { PaymentStateName } from '@folio/shared';
+import type { EventPayload } from '../../src/commandHandling/decider.js';
+import { classifyCallback, paymentDecider, type PaymentCommand } from '../../src/payments/paymentDecider.js';
+import {
+  FeeExceedsSettlementError,
+  IllegalPaymentTransitionError,
+  RefundExceedsCapturedError,
+} from '../../src/payments/paymentErrors.js';
+import type { ExistingPayment, PaymentCallback, PaymentEvent } from '../../src/payments/paymentState.js';
+import { deciderSpec } from '../deciderSpecification.js';
+
+type Event = EventPayload<PaymentEvent>;
+
+const PAYMENT = '7400000000000000000';
+const MERCHANT = '7300000000000000001';
+const AT = '2026-01-02T03:04:05.000Z';
+const spec = deciderSpec(paymentDecider);
+
+const created: Event = {
+  type: 'PaymentCreated',
+  data: {
+    paymentId: PAYMENT,
+    merchantAccountId: MERCHANT,
+    amount: 10_000n,
+    currency: 'EUR',
+    provider: 'sandbox',
+    captureJournalId: '7400000000000000001',
+    settlementJournalId: '7400000000000000002',
+    feeJournalId: '7400000000000000003',
+    createdAt: AT,
+  },
+};
+const submitted: Event = {
+  type: 'PaymentSubmitted',
+  data: { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'ref-1', submittedAt: AT },
+};
+const captured: Event = {
+  type: 'PaymentCaptured',
+  data: { paymentId: PAYMENT, amount: 10_000n, journalId: '7400000000000000001', capturedAt: AT },
+};
+const settled: Event = {
+  type: 'PaymentSettled',
+  data: {
+    paymentId: PAYMENT,
+    gross: 10_000n,
+    fee: 300n,
+    net: 9_700n,
+    settlementJournalId: '7400000000000000002',
+    feeJournalId: '7400000000000000003',
+    settledAt: AT,
+  },
+};
+const failed: Event = { type: 'PaymentFailed', data: { paymentId: PAYMENT, reason: 'declined', failedAt: AT } };
+const refundRequested = (refundId: string, amount: bigint, from: 'clearing' | 'bank' = 'clearing'): Event => ({
+  type: 'PaymentRefundRequested',
+  data: { paymentId: PAYMENT, refundId, amount, from, requestedAt: AT },
+});
+const refunded = (refundId: string, amount: bigint, refundedTotal: bigint): Event => ({
+  type: 'PaymentRefunded',
+  data: { paymentId: PAYMENT, refundId, amount, refundedTotal, fullyRefunded: refundedTotal === 10_000n, refundedAt: AT },
+});
+
+/** The shortest history that brings a payment to each state. */
+const historyOf: Record<PaymentStateName, Event[]> = {
+  CREATED: [created],
+  PENDING: [created, submitted],
+  PAID: [created, submitted, captured],
+  SETTLED: [created, submitted, captured, settled],
+  FAILED: [created, failed],
+  REFUNDED: [
+    created,
+    submitted,
+    captured,
+    refundRequested('7500000000000000001', 10_000n),
+    refunded('7500000000000000001', 10_000n, 10_000n),
+  ],
+};
+
+const moves: Record<string, PaymentCommand> = {
+  submit: { type: 'SubmitPayment', providerRef: 'ref-2', at: AT },
+  capture: { type: 'CapturePayment', at: AT },
+  settle: { type: 'SettlePayment', fee: 100n, at: AT },
+  fail: { type: 'FailPayment', reason: 'declined', at: AT },
+  refund: { type: 'RequestRefund', refundId: '7500000000000000009', amount: 1_000n, at: AT },
+};
+
+const legal: Record<PaymentStateName, string[]> = {
+  CREATED: ['submit', 'fail'],
+  PENDING: ['capture', 'fail'],
+  PAID: ['settle', 'refund'],
+  SETTLED: ['refund'],
+  FAILED: [],
+  REFUNDED: [],
+};
+
+const stateAfter = (events: readonly Event[]) =>
+  events.reduce(paymentDecider.evolve, paymentDecider.initialState()) as ExistingPayment;
+
+describe('payment decider', () => {
+  describe('the lifecycle state machine', () => {
+    const expectedState: Record<string, PaymentStateName | undefined> = {
+      submit: 'PENDING',
+      capture: 'PAID',
+      settle: 'SETTLED',
+      fail: 'FAILED',
+      // A partial refund leaves the state as it was; it is tracked as refunded amount.
+      refund: undefined,
+    };
+    for (const [state, history] of Object.entries(historyOf) as [PaymentStateName, Event[]][]) {
+      for (const [move, command] of Object.entries(moves)) {
+        if (legal[state].includes(move)) {
+          it(`${state} --${move}--> ${expectedState[move] ?? state}`, () => {
+            const decided = paymentDecider.decide(command, stateAfter(history));
+            expect(decided).to.have.length(1);
+            const after = decided.reduce(paymentDecider.evolve, stateAfter(history)) as ExistingPayment;
+            expect(after.state).to.equal(expectedState[move] ?? state);
+          });
+        } else {
+          it(`${state} refuses ${move} with 409 naming the state and the allowed moves`, () => {
+            spec
+              .given(history)
+              .when(command)
+              .thenThrows(IllegalPaymentTransitionError, {
+                type: 'illegal-payment-transition',
+                status: 409,
+                extensions: { paymentId: PAYMENT, currentState: state, allowedTransitions: legal[state] },
+              });
+          });
+        }
+      }
+    }
+
+    it('FAILED → PAID is impossible: neither a capture nor a capture callback moves it', () => {
+      spec.given(historyOf.FAILED).when(moves.capture!).thenThrows(IllegalPaymentTransitionError);
+      const callback: PaymentCallback = { eventId: 'evt-1', callbackType: 'payment.captured', providerCreatedAt: AT };
+      const outcome = classifyCallback(stateAfter(historyOf.FAILED), callback, false);
+      expect(outcome).to.include({ outcome: 'superseded', flagged: true });
+    });
+
+    it('a capture books the amount on the capture journal fixed at creation', () => {
+      spec.given(historyOf.PENDING).when(moves.capture!).then([captured]);
+    });
+
+    it('a settlement of a partly refunded payment settles what is left, less the fee', () => {
+      const history = [
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 2_000n),
+        refunded('7500000000000000001', 2_000n, 2_000n),
+      ];
+      const [event] = paymentDecider.decide({ type: 'SettlePayment', fee: 250n, at: AT }, stateAfter(history));
+      expect(event).to.deep.include({ type: 'PaymentSettled' });
+      expect(event!.data).to.include({ gross: 8_000n, fee: 250n, net: 7_750n });
+    });
+
+    it('refuses a fee larger than what is settled', () => {
+      spec.given(historyOf.PAID).when({ type: 'SettlePayment', fee: 10_001n, at: AT }).thenThrows(FeeExceedsSettlementError, {
+        type: 'fee-exceeds-settlement',
+        status: 422,
+      });
+    });
+
+    it('a refund after settlement is paid back from the bank, before it from clearing', () => {
+      const [beforeSettlement] = paymentDecider.decide(moves.refund!, stateAfter(historyOf.PAID));
+      const [afterSettlement] = paymentDecider.decide(moves.refund!, stateAfter(historyOf.SETTLED));
+      expect(beforeSettlement!.data).to.include({ from: 'clearing' });
+      expect(afterSettlement!.data).to.include({ from: 'bank' });
+    });
+  });
+
+  describe('partial refunds', () => {
+    it('become REFUNDED exactly when they add up to the captured amount', () => {
+      let state = stateAfter(historyOf.SETTLED);
+      for (const [index, amount] of [3_000n, 3_000n, 4_000n].entries()) {
+        const refundId = `750000000000000000${index}`;
+        state = paymentDecider
+          .decide({ type: 'RequestRefund', refundId, amount, at: AT }, state)
+          .reduce(paymentDecider.evolve, state) as ExistingPayment;
+        state = paymentDecider
+          .decide({ type: 'CompleteRefund', refundId, at: AT }, state)
+          .reduce(paymentDecider.evolve, state) as ExistingPayment;
+        expect(state.state).to.equal(index < 2 ? 'SETTLED' : 'REFUNDED');
+      }
+      expect(state.refunded).to.equal(10_000n);
+    });
+
+    it('summing past the captured amount are refused, counting refunds still under way', () => {
+      const history = [
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 6_000n),
+        refunded('7500000000000000001', 6_000n, 6_000n),
+        refundRequested('7500000000000000002', 3_000n),
+      ];
+      spec
+        .given(history)
+        .when({ type: 'RequestRefund', refundId: '7500000000000000003', amount: 1_001n, at: AT })
+        .thenThrows(RefundExceedsCapturedError, {
+          type: 'refund-exceeds-captured',
+          status: 422,
+          extensions: { paymentId: PAYMENT, requested: '1001', refundable: '1000' },
+        });
+      spec
+        .given(history)
+        .when({ type: 'RequestRefund', refundId: '7500000000000000003', amount: 1_000n, at: AT })
+        .then([refundRequested('7500000000000000003', 1_000n)]);
+    });
+
+    it('a failed refund gives its amount back to what may be refunded', () => {
+      const history = [...historyOf.PAID, refundRequested('7500000000000000001', 10_000n)];
+      const afterFailure = spec
+        .given(history)
+        .when({
+          type: 'FailRefund',
+          refundId: '7500000000000000001',
+          reason: { type: 'insufficient-funds', detail: 'no' },
+          at: AT,
+        })
+        .then([
+          {
+            type: 'PaymentRefundFailed',
+            data: {
+              paymentId: PAYMENT,
+              refundId: '7500000000000000001',
+              amount: 10_000n,
+              reason: { type: 'insufficient-funds', detail: 'no' },
+              failedAt: AT,
+            },
+          },
+        ]) as ExistingPayment;
+      expect(afterFailure.state).to.equal('PAID');
+      expect(paymentDecider.decide(moves.refund!, afterFailure)).to.have.length(1);
+    });
+
+    it('never let the refunded total exceed the captured amount, whatever the sequence (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.record({ amount: fc.bigInt({ min: 1n, max: 12_000n }), completes: fc.boolean() }), { maxLength: 12 }),
+          (requests) => {
+            let state = stateAfter(historyOf.PAID);
+            for (const [index, request] of requests.entries()) {
+              const refundId = (7_500_000_000_000_000_000n + BigInt(index)).toString();
+              try {
+                state = paymentDecider
+                  .decide({ type: 'RequestRefund', refundId, amount: request.amount, at: AT }, state)
+                  .reduce(paymentDecider.evolve, state) as ExistingPayment;
+              } catch (error) {
+                if (!(error instanceof RefundExceedsCapturedError) && !(error instanceof IllegalPaymentTransitionError))
+                  throw error;
+                continue;
+              }
+              const end: PaymentCommand = request.completes
+                ? { type: 'CompleteRefund', refundId, at: AT }
+                : { type: 'FailRefund', refundId, reason: { type: 'refused', detail: '' }, at: AT };
+              state = paymentDecider.decide(end, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
+              expect(state.refunded <= state.captured).to.equal(true);
+              expect(state.state === 'REFUNDED').to.equal(state.refunded === state.captured);
+            }
+          },
+        ),
+      );
+    });
+    it('take a refund id asked again after it ended as a no-op, never a second refund', () => {
+      const done = [
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 1_000n),
+        refunded('7500000000000000001', 1_000n, 1_000n),
+      ];
+      spec.given(done).when({ type: 'RequestRefund', refundId: '7500000000000000001', amount: 1_000n, at: AT }).thenNothing();
+    });
+  });
+
+  describe('callbacks by precedence', () => {
+    const callback = (
+      eventId: string,
+      callbackType: PaymentCallback['callbackType'],
+      extra: Partial<PaymentCallback> = {},
+    ): PaymentCallback => ({
+      eventId,
+      callbackType,
+      providerCreatedAt: AT,
+      ...extra,
+    });
+    const outcomeOf = (state: PaymentStateName, received: PaymentCallback) =>
+      classifyCallback(stateAfter(historyOf[state]), received, false);
+
+    it('applies a callback in the state it needs, defers one that came too early', () => {
+      expect(outcomeOf('PENDING', callback('e1', 'payment.captured')).outcome).to.equal('applied');
+      expect(outcomeOf('CREATED', callback('e1', 'payment.captured')).outcome).to.equal('deferred');
+      expect(outcomeOf('PENDING', callback('e2', 'payment.settled', { fee: 10n })).outcome).to.equal('deferred');
+      expect(outcomeOf('PAID', callback('e2', 'payment.settled', { fee: 10n })).outcome).to.equal('applied');
+      expect(outcomeOf('PENDING', callback('e3', 'payment.refunded', { amount: 10n })).outcome).to.equal('deferred');
+    });
+
+    it('records a failure after a success as superseded and flagged; the success stands', () => {
+      for (const state of ['PAID', 'SETTLED', 'REFUNDED'] as const) {
+        expect(outcomeOf(state, callback('e4', 'payment.failed'))).to.include({ outcome: 'superseded', flagged: true });
+      }
+    });
+
+    it('takes a late callback for what is already known as outdated, a repeated event id as a duplicate', () => {
+      expect(outcomeOf('SETTLED', callback('e5', 'payment.captured'))).to.include({ outcome: 'outdated', flagged: false });
+      const seen = spec
+        .given(historyOf.PENDING)
+        .when({ type: 'ReceiveCallback', callback: callback('e6', 'payment.captured'), redelivery: false, at: AT });
+      const state = seen.then([
+        {
+          type: 'PaymentCallbackRecorded',
+          data: {
+            paymentId: PAYMENT,
+            provider: 'sandbox',
+            eventId: 'e6',
+            callbackType: 'payment.captured',
+            providerCreatedAt: AT,
+            outcome: 'applied',
+            flaggedForReconciliation: false,
+            detail: 'captured',
+            receivedAt: AT,
+          },
+        },
+      ]) as ExistingPayment;
+      expect(classifyCallback(state, callback('e6', 'payment.captured'), false).outcome).to.equal('duplicate');
+    });
+
+    it('refuses and flags a capture of another amount than the payment', () => {
+      expect(outcomeOf('PENDING', callback('e7', 'payment.captured', { amount: 9_999n }))).to.include({
+        outcome: 'refused',
+        flagged: true,
+      });
+    });
+  });
+});

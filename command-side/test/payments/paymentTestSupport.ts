@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { systemAccountId, type CurrencyCode, type PaymentProvider } from '@folio/shared';
+import { signCallback } from '../../src/providers/callbackSignature.js';
+import type { CallbackPayloadWire } from '../../src/providers/callbackPayload.js';
+import { ledgerEvents, uniqueKey, type ApiResponse, type ApiServer, type TempStore } from '../api/apiHarness.js';
+
+/** The secret the tests' sandbox signs with, so a test can sign (or forge) callbacks itself. */
+export const SANDBOX_SECRET = 'sandbox-secret-for-tests-0123456789';
+
+/** A sandbox that never calls back by itself: the tests send the callbacks. */
+export const quietSandbox = {
+  providerSecrets: { sandbox: SANDBOX_SECRET },
+  sandboxFaults: { paymentSilenceRate: 1, payoutSilenceRate: 1, latencyMs: { min: 0, max: 0 } },
+};
+
+export const openMerchant = async (api: ApiServer, currency = 'EUR'): Promise<string> =>
+  (await api.openAccount({ kind: 'merchant', currency, ownerId: 'merchant-1' })).id as string;
+
+export const createPayment = async (
+  api: ApiServer,
+  merchantAccountId: string,
+  amount = '10000',
+  extra: Record<string, unknown> = {},
+): Promise<any> => {
+  const response = await api.post('/v1/payments', { merchantAccountId, amount, currency: 'EUR', provider: 'sandbox', ...extra });
+  expect(response.status, response.text).to.equal(201);
+  return response.body;
+};
+
+/** POSTs a payment move with a fresh idempotency key. */
+export const move = (
+  api: ApiServer,
+  paymentId: string,
+  action: string,
+  body: unknown = {},
+  key = uniqueKey(action),
+): Promise<ApiResponse> => api.post(`/v1/payments/${paymentId}/${action}`, body, { key });
+
+export const expectMoved = (response: ApiResponse, state: string): any => {
+  expect(response.status, response.text).to.be.oneOf([200, 201]);
+  const payment = response.body.payment ?? response.body;
+  expect(payment.state, response.text).to.equal(state);
+  return payment;
+};
+
+/** A payment submitted with the reference given, then captured: PAID. */
+export const paidPayment = async (api: ApiServer, merchant: string, amount = '10000'): Promise<any> => {
+  const payment = await createPayment(api, merchant, amount);
+  expectMoved(await move(api, payment.id, 'submit', { providerRef: `ref-${payment.id}` }), 'PENDING');
+  return expectMoved(await move(api, payment.id, 'capture'), 'PAID');
+};
+
+export const clearingId = (currency: CurrencyCode = 'EUR', provider: PaymentProvider = 'sandbox') =>
+  systemAccountId({ role: 'provider_clearing', currency, provider });
+
+/** The posted balance of an account (system accounts included), as a bigint. */
+export const postedOf = async (api: ApiServer, accountId: string): Promise<bigint> => {
+  const response = await api.get(`/v1/accounts/${accountId}`);
+  if (response.status === 404) return 0n;
+  expect(response.status, response.text).to.equal(200);
+  return BigInt(response.body.balance.posted);
+};
+
+export interface CallbackOptions {
+  secret?: string;
+  /** Unix seconds the signature claims. */
+  timestamp?: number;
+  provider?: string;
+  signature?: string;
+}
+
+/** Sends a signed callback as the provider would. */
+export const sendCallback = (
+  api: ApiServer,
+  payload: CallbackPayloadWire,
+  options: CallbackOptions = {},
+): Promise<ApiResponse> => {
+  const rawBody = JSON.stringify(payload);
+  const signature =
+    options.signature ??
+    signCallback(options.secret ?? SANDBOX_SECRET, options.timestamp ?? Math.floor(Date.now() / 1000), rawBody);
+  return api.post(`/v1/providers/${options.provider ?? 'sandbox'}/callbacks`, rawBody, {
+    headers: { 'folio-provider-signature': signature },
+  });
+};
+
+let eventCounter = 0;
+export const paymentCallback = (
+  type: CallbackPayloadWire['type'],
+  payment: { id: string; providerRef?: string | null },
+  data: Partial<CallbackPayloadWire['data']> = {},
+  eventId = `evt-test-${process.pid}-${++eventCounter}`,
+): CallbackPayloadWire => ({
+  id: eventId,
+  type,
+  createdAt: new Date().toISOString(),
+  data: { reference: payment.providerRef ?? `unknown-${payment.id}`, folioId: payment.id, ...data },
+});
+
+/** Runs `request` and asserts the books (every event but idempotency records) did not change. */
+export const expectBooksUntouched = async (
+  store: TempStore['store'],
+  request: () => Promise<ApiResponse>,
+): Promise<ApiResponse> => {
+  const before = (await ledgerEvents(store)).length;
+  const response = await request();
+  expect(response.status, response.text).to.be.below(500);
+  expect((await ledgerEvents(store)).length, `wrote after ${response.status} ${response.text}`).to.equal(before);
+  return response;
+};

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import type { EventPayload } from '../../src/commandHandling/decider.js';
+import { classifyPayoutCallback, payoutDecider } from '../../src/payouts/payoutDecider.js';
+import { IllegalPayoutTransitionError } from '../../src/payouts/payoutErrors.js';
+import type { ExistingPayout, PayoutCallback, PayoutEvent } from '../../src/payouts/payoutState.js';
+import { deciderSpec } from '../deciderSpecification.js';
+
+type Event = EventPayload<PayoutEvent>;
+
+const PAYOUT = '7600000000000000000';
+const AT = '2026-01-02T03:04:05.000Z';
+const spec = deciderSpec(payoutDecider);
+
+const requested: Event = {
+  type: 'PayoutRequested',
+  data: {
+    payoutId: PAYOUT,
+    accountId: '7300000000000000001',
+    amount: 4_000n,
+    currency: 'EUR',
+    provider: 'sandbox',
+    destination: 'DE89370400440532013000',
+    requestedAt: AT,
+    deadline: AT,
+  },
+};
+const submitted: Event = { type: 'PayoutSubmitted', data: { payoutId: PAYOUT, providerRef: 'po_1', submittedAt: AT } };
+const paid: Event = { type: 'PayoutPaid', data: { payoutId: PAYOUT, journalId: PAYOUT, paidAt: AT } };
+const timedOut: Event = {
+  type: 'PayoutFailed',
+  data: { payoutId: PAYOUT, reason: 'no answer', timedOut: true, failedAt: AT },
+};
+const callback = (callbackType: PayoutCallback['callbackType'], eventId = 'evt-1'): PayoutCallback => ({
+  eventId,
+  callbackType,
+  providerCreatedAt: AT,
+});
+const stateAfter = (events: Event[]) => events.reduce(payoutDecider.evolve, payoutDecider.initialState()) as ExistingPayout;
+
+describe('payout decider', () => {
+  it('pays or fails a payout waiting for the provider, once', () => {
+    spec.given([requested, submitted]).when({ type: 'MarkPayoutPaid', at: AT }).then([paid]);
+    spec
+      .given([requested, submitted, paid])
+      .when({ type: 'MarkPayoutFailed', reason: 'late', timedOut: false, at: AT })
+      .thenThrows(IllegalPayoutTransitionError, {
+        type: 'illegal-payout-transition',
+        status: 409,
+        extensions: { currentState: 'PAID', allowedTransitions: [] },
+      });
+    spec.given([requested, timedOut]).when({ type: 'MarkPayoutPaid', at: AT }).thenThrows(IllegalPayoutTransitionError);
+  });
+
+  it("applies the provider's first answer; a contrary one after it is superseded and flagged", () => {
+    expect(classifyPayoutCallback(stateAfter([requested, submitted]), callback('payout.paid'))).to.include({ outcome: 'applied' });
+    expect(classifyPayoutCallback(stateAfter([requested, submitted, paid]), callback('payout.paid'))).to.include({
+      outcome: 'outdated',
+      flagged: false,
+    });
+    expect(classifyPayoutCallback(stateAfter([requested, timedOut]), callback('payout.paid'))).to.include({
+      outcome: 'superseded',
+      flagged: true,
+    });
+  });
+
+  it('recognises a repeated event id as a duplicate that leaves the state as it was', () => {
+    const state = spec
+      .given([requested, submitted])
+      .when({ type: 'ReceivePayoutCallback', callback: callback('payout.paid', 'evt-9'), at: AT })
+      .then([
+        {
+          type: 'PayoutCallbackRecorded',
+          data: {
+            payoutId: PAYOUT,
+            provider: 'sandbox',
+            eventId: 'evt-9',
+            callbackType: 'payout.paid',
+            providerCreatedAt: AT,
+            outcome: 'applied',
+            flaggedForReconciliation: false,
+            detail: 'payout.paid',
+            receivedAt: AT,
+          },
+        },
+      ]) as ExistingPayout;
+    expect(classifyPayoutCallback(state, callback('payout.failed', 'evt-9')).outcome).to.equal('duplicate');
+  });
+});

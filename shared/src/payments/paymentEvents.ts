@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { defineEvent } from '../events/eventDefinition.js';
+import { snowflakeIdSchema } from '../ids/index.js';
+import { nonNegativeAmountSchema, positiveAmountSchema } from '../ledger/journal.js';
+import { paymentProviders } from '../ledger/systemAccounts.js';
+import { currencyCodeSchema } from '../money/index.js';
+
+/**
+ * Events of a payment stream (`payment-<id>`): money entering Folio through a provider.
+ *
+ * The lifecycle: `CREATED → PENDING → PAID → SETTLED`, `CREATED|PENDING → FAILED`,
+ * `PAID|SETTLED → REFUNDED` once refunds add up to the captured amount. Every change of state is
+ * one event below; the money of a capture, settlement or refund is a journal of its own (its
+ * id is named here), posted on the accounts and ended by `JournalCompleted` / `JournalFailed`.
+ */
+
+export const paymentStates = ['CREATED', 'PENDING', 'PAID', 'SETTLED', 'FAILED', 'REFUNDED'] as const;
+export type PaymentStateName = (typeof paymentStates)[number];
+
+export const providerSchema = z.enum(paymentProviders);
+
+const failureSchema = z.object({ type: z.string().min(1), detail: z.string() });
+
+/** Set when a provider callback caused the change: the provider's event id. */
+const causeSchema = { callbackEventId: z.string().min(1).optional() };
+
+export const paymentCreated = defineEvent({
+  type: 'PaymentCreated',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    merchantAccountId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    currency: currencyCodeSchema,
+    provider: providerSchema,
+    description: z.string().optional(),
+    customerRef: z.string().optional(),
+    /** Journals fixed at creation, so every run of a capture or settlement posts the same one. */
+    captureJournalId: snowflakeIdSchema,
+    settlementJournalId: snowflakeIdSchema,
+    feeJournalId: snowflakeIdSchema,
+    createdAt: z.iso.datetime(),
+  }),
+});
+
+/** The provider took the payment: its reference, unique per provider, is now mapped to it. */
+export const paymentSubmitted = defineEvent({
+  type: 'PaymentSubmitted',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    provider: providerSchema,
+    providerRef: z.string().min(1),
+    submittedAt: z.iso.datetime(),
+  }),
+});
+
+/** The provider captured the money: the clearing account was debited and the merchant credited. */
+export const paymentCaptured = defineEvent({
+  type: 'PaymentCaptured',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    journalId: snowflakeIdSchema,
+    capturedAt: z.iso.datetime(),
+    ...causeSchema,
+  }),
+});
+
+/**
+ * The provider paid the captured money (less refunds) out to the bank: `net` to the bank, `fee`
+ * to the fees account, `gross = net + fee` off the clearing account, whose balance for this
+ * payment is zero again.
+ */
+export const paymentSettled = defineEvent({
+  type: 'PaymentSettled',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    gross: positiveAmountSchema,
+    fee: nonNegativeAmountSchema,
+    net: nonNegativeAmountSchema,
+    /** Absent when nothing was posted on that side (a zero fee, or a fee taking everything). */
+    settlementJournalId: snowflakeIdSchema.optional(),
+    feeJournalId: snowflakeIdSchema.optional(),
+    settledAt: z.iso.datetime(),
+    ...causeSchema,
+  }),
+});
+
+export const paymentFailed = defineEvent({
+  type: 'PaymentFailed',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    reason: z.string().min(1),
+    failedAt: z.iso.datetime(),
+    ...causeSchema,
+  }),
+});
+
+/** A refund is under way: its amount counts against what may still be refunded. */
+export const paymentRefundRequested = defineEvent({
+  type: 'PaymentRefundRequested',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    /** Also the id of the refund's journal. */
+    refundId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    /** Where the money goes back from: clearing before settlement, the bank after. */
+    from: z.enum(['clearing', 'bank']),
+    /** The provider's reference of the refund, when Folio asked the provider for it. */
+    providerRefundRef: z.string().min(1).optional(),
+    requestedAt: z.iso.datetime(),
+    ...causeSchema,
+  }),
+});
+
+/** The refund's journal completed: the merchant was debited. The payment is REFUNDED when `fullyRefunded`. */
+export const paymentRefunded = defineEvent({
+  type: 'PaymentRefunded',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    refundId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    /** Σ of the payment's completed refunds, this one included. */
+    refundedTotal: positiveAmountSchema,
+    fullyRefunded: z.boolean(),
+    refundedAt: z.iso.datetime(),
+  }),
+});
+
+/** The merchant could not pay the refund (insufficient funds, closed): nothing moved. */
+export const paymentRefundFailed = defineEvent({
+  type: 'PaymentRefundFailed',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    refundId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    reason: failureSchema,
+    failedAt: z.iso.datetime(),
+  }),
+});
+
+/**
+ * What became of a provider callback about this payment; every callback leaves one, applied or
+ * not. A deferred callback is recorded again when it is applied.
+ * - `applied`: it moved the payment (the change follows on the stream);
+ * - `deferred`: it came before the state it needs (a capture before the submission);
+ * - `duplicate`: its event id was seen before;
+ * - `outdated`: the payment is already past what it reports;
+ * - `superseded`: it contradicts a state of higher precedence (a failure after a success): money
+ *   was not touched and the payment is flagged for reconciliation;
+ * - `refused`: it was applicable but the books refused it (the merchant cannot pay a refund).
+ */
+export const callbackOutcomes = ['applied', 'deferred', 'duplicate', 'outdated', 'superseded', 'refused'] as const;
+export type CallbackOutcome = (typeof callbackOutcomes)[number];
+
+export const paymentCallbackTypes = ['payment.captured', 'payment.failed', 'payment.settled', 'payment.refunded'] as const;
+export type PaymentCallbackType = (typeof paymentCallbackTypes)[number];
+
+export const paymentCallbackRecorded = defineEvent({
+  type: 'PaymentCallbackRecorded',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    provider: providerSchema,
+    eventId: z.string().min(1),
+    callbackType: z.enum(paymentCallbackTypes),
+    /** The callback's own fields (amount, fee, reason, refund reference) as the provider sent them. */
+    amount: nonNegativeAmountSchema.optional(),
+    fee: nonNegativeAmountSchema.optional(),
+    reason: z.string().optional(),
+    providerRefundRef: z.string().optional(),
+    providerCreatedAt: z.iso.datetime(),
+    outcome: z.enum(callbackOutcomes),
+    /** Needs a person: the provider and the books disagree. */
+    flaggedForReconciliation: z.boolean(),
+    detail: z.string(),
+    receivedAt: z.iso.datetime(),
+  }),
+});
+
+export const paymentEventDefinitions = [
+  paymentCreated,
+  paymentSubmitted,
+  paymentCaptured,
+  paymentSettled,
+  paymentFailed,
+  paymentRefundRequested,
+  paymentRefunded,
+  paymentRefundFailed,
+  paymentCallbackRecorded,
+] as const;
