@@ -7,7 +7,9 @@ import { killHard, startFolioProcess, stopGracefully, type FolioProcess } from '
 import { call, type Answer } from './httpCall.js';
 import { readBooks, transferOutcomeProblems } from './ledgerBooks.js';
 import { seededRandom } from './seededRandom.js';
-import { createTransferWorkload, type Operation } from './transferWorkload.js';
+import type { Operation } from './operation.js';
+import { createPaymentWorkload } from './paymentWorkload.js';
+import { createTransferWorkload } from './transferWorkload.js';
 
 /**
  * `npm run soak -- --minutes N`: a mixed load at a fixed rate against the all-in-one process,
@@ -64,6 +66,9 @@ let cutOffTotal = 0;
 let kills = 0;
 let highestPosition = -1n;
 
+/** Requests an earlier answer leads to (a created payment's submission), sent before new ones. */
+const followUps: Operation[] = [];
+
 const count = (label: string) => answers.set(label, (answers.get(label) ?? 0) + 1);
 
 const acknowledge = (operation: Operation, answer: Answer) => {
@@ -71,6 +76,8 @@ const acknowledge = (operation: Operation, answer: Answer) => {
   const problem = operation.judge(answer);
   if (problem !== undefined) unexpected.push(problem);
   if (operation.key !== undefined) acknowledged.push({ operation, answer });
+  const followUp = operation.followUp?.(answer);
+  if (followUp !== undefined) followUps.push(followUp);
   const position: unknown = answer.body?.position;
   if (typeof position === 'string' && BigInt(position) > highestPosition) highestPosition = BigInt(position);
 };
@@ -102,7 +109,8 @@ const loadThenKill = async (folio: FolioProcess, next: () => Operation, ms: numb
     if (pending.size >= options['max-in-flight']) {
       shedByClient++;
     } else {
-      const operation = random.next() < 0.05 && acknowledged.length > 0 ? replayOf(random.pick(acknowledged)) : next();
+      const operation =
+        followUps.shift() ?? (random.next() < 0.05 && acknowledged.length > 0 ? replayOf(random.pick(acknowledged)) : next());
       const started = performance.now();
       const request = send(folio, operation).then(
         (answer) => {
@@ -164,24 +172,34 @@ const percentile = (values: number[], p: number) => {
 
 console.log(JSON.stringify({ msg: 'soak starting', ...options, seed: options.seed, dataDir }));
 let folio = await startFolioProcess(dataDir);
-const workload = await createTransferWorkload(folio.base, random, runId, options.accounts);
+const transfers = await createTransferWorkload(folio.base, random, runId, options.accounts);
+const payments = await createPaymentWorkload(folio.base, random, runId, transfers.accounts.filter((id) => id !== transfers.frozen));
+const nextOperation = (): Operation => (random.next() < 0.6 ? transfers.next() : payments.next());
 const started = Date.now();
 while (Date.now() < endAt) {
   const cycleMs = random.between(options['kill-min-seconds'] * 1000, options['kill-max-seconds'] * 1000);
   const last = Date.now() + cycleMs >= endAt;
-  const cutOff = await loadThenKill(folio, workload.next, Math.min(cycleMs, Math.max(0, endAt - Date.now())), !last);
+  const cutOff = await loadThenKill(folio, nextOperation, Math.min(cycleMs, Math.max(0, endAt - Date.now())), !last);
   if (last) break;
   folio = await startFolioProcess(dataDir);
   await afterRestart(folio, cutOff);
   console.log(JSON.stringify({ msg: 'killed and restarted', kills, acknowledged: acknowledged.length, cutOff: cutOff.length }));
 }
 
-// The read models must reach the last acknowledged write and agree with the log.
+// The provider's last callbacks land, then the read models must reach the last acknowledged
+// write and agree with the log.
+await new Promise((resolve) => setTimeout(resolve, 2_000));
 const readModelProblems: string[] = [];
 const books = await readBooks(dataDir);
-for (const id of workload.accounts) {
-  const served = await call(folio.base, 'GET', `/v1/accounts/${id}/balance?position=${highestPosition}`);
+const paymentProblems = await payments.problems(folio.base, books);
+for (const id of [...transfers.accounts, ...payments.merchants]) {
   const expected = books.report.balances.get(id)?.balance ?? 0n;
+  // Callbacks keep posting after the last answer: the read model gets a while to show the same.
+  let served = await call(folio.base, 'GET', `/v1/accounts/${id}/balance?position=${highestPosition}`);
+  for (let attempt = 0; attempt < 50 && BigInt(served.body?.posted ?? -1) !== expected; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    served = await call(folio.base, 'GET', `/v1/accounts/${id}/balance`);
+  }
   if (served.status !== 200 || BigInt(served.body?.posted ?? -1) !== expected) {
     readModelProblems.push(`balance of ${id}: read model ${served.status} ${JSON.stringify(served.body)}, log ${expected}`);
   }
@@ -202,6 +220,7 @@ const invariants = {
   ],
   'every request had its effect once (4)': [...transferOutcomeProblems(finalBooks, sentKeys, transferAcks), ...replayMismatches],
   'read models equal the log (5)': readModelProblems,
+  'payments in legal states, merchants hold Σ captured − Σ refunded': paymentProblems,
   'recovery before listening': restartProblems,
   'answers the books explain': unexpected,
   'nothing lost while the server was up': lostWhileAlive,

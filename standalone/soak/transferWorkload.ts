@@ -1,17 +1,6 @@
-import type { Answer } from './httpCall.js';
 import { mustCall } from './httpCall.js';
+import type { Operation } from './operation.js';
 import type { SeededRandom } from './seededRandom.js';
-
-/** One request of the load: what is sent, and whether its answer is one the ledger may give. */
-export interface Operation {
-  kind: string;
-  method: 'POST' | 'GET';
-  path: string;
-  body?: unknown;
-  key?: string;
-  /** A reason when the answer is not one the state of the accounts explains. */
-  judge(answer: Answer): string | undefined;
-}
 
 const INSUFFICIENT_FUNDS = 'urn:folio:problem:insufficient-funds';
 const CURRENCY = 'EUR';
