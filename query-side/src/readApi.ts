@@ -122,10 +122,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
         stampReadPosition(response);
         response.json(await answer(params, query));
       } catch (error) {
-        if (error instanceof ReadModelBehindError) {
-          stampReadPosition(response);
-          response.set('Retry-After', String(error.retryAfterSeconds));
-        }
+        if (error instanceof ReadModelBehindError) stampReadPosition(response);
         throw error;
       }
     };

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '@folio/shared';
 import type { Request, RequestHandler, Response } from 'express';
-import { IdempotencyKeyRequiredError, IdempotentRequestInProgressError } from './errors.js';
+import { IdempotencyKeyRequiredError } from './errors.js';
 import type { IdempotencyStore, IdempotentResponse } from './idempotencyStore.js';
 import { fingerprintRequest } from './requestFingerprint.js';
 
@@ -60,19 +60,14 @@ export const idempotentHandler =
       send(res, await options.handle(req, input, options.resourceIdFactory(), { retry: false }), false);
       return;
     }
-    try {
-      const outcome = await options.store.execute({
-        callerId: options.callerOf(req),
-        key,
-        fingerprint: fingerprintRequest(req.method, req.originalUrl, req.body),
-        newResourceId: options.resourceIdFactory,
-        run: (resourceId, attempt) => options.handle(req, input, resourceId, attempt),
-      });
-      send(res, outcome, outcome.replayed);
-    } catch (error) {
-      if (error instanceof IdempotentRequestInProgressError) {
-        res.set('Retry-After', String(error.retryAfterSeconds));
-      }
-      throw error;
-    }
+    // An execution still in progress elsewhere throws IdempotentRequestInProgressError, whose
+    // Retry-After the problem handler sets.
+    const outcome = await options.store.execute({
+      callerId: options.callerOf(req),
+      key,
+      fingerprint: fingerprintRequest(req.method, req.originalUrl, req.body),
+      newResourceId: options.resourceIdFactory,
+      run: (resourceId, attempt) => options.handle(req, input, resourceId, attempt),
+    });
+    send(res, outcome, outcome.replayed);
   };

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import express, { type ErrorRequestHandler } from 'express';
-import { FolioError, ValidationError } from '@folio/shared';
+import express from 'express';
+import { FolioError, problemDetailsHandler, ValidationError } from '@folio/shared';
 import { createIdempotencyStore } from '../../src/idempotency/idempotencyStore.js';
 import { idempotentHandler, type IdempotentHandlerOptions } from '../../src/idempotency/idempotentRoute.js';
 import { deferred, openTempStore, type Deferred, type TempStore } from './testSupport.js';
@@ -11,18 +11,6 @@ class AccountFrozenError extends FolioError {
   readonly type = 'account-frozen';
   readonly status = 409;
 }
-
-/** Stands in for the problem-details middleware, which lives elsewhere. */
-const problemHandler: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-  if (!(error instanceof FolioError)) {
-    next(error);
-    return;
-  }
-  res
-    .status(error.status)
-    .type('application/problem+json')
-    .json({ type: error.type, status: error.status, detail: error.message, ...error.problemExtensions() });
-};
 
 describe('idempotent express handler', () => {
   let temp: TempStore;
@@ -60,7 +48,7 @@ describe('idempotent express handler', () => {
     const app = express();
     app.use(express.json());
     app.post('/transfers', idempotentHandler(options));
-    app.use(problemHandler);
+    app.use(problemDetailsHandler());
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -93,7 +81,7 @@ describe('idempotent express handler', () => {
     const response = await post({ amount: '1050' });
 
     expect(response.status).to.equal(400);
-    expect(await response.json()).to.include({ type: 'idempotency-key-required' });
+    expect(await response.json()).to.include({ type: 'urn:folio:problem:idempotency-key-required' });
     expect(calls).to.be.empty;
   });
 
@@ -108,7 +96,7 @@ describe('idempotent express handler', () => {
       const response = await post({ amount: '1050' }, { 'idempotency-key': key });
 
       expect(response.status).to.equal(400);
-      expect(await response.json()).to.include({ type: 'validation' });
+      expect(await response.json()).to.include({ type: 'urn:folio:problem:validation' });
       expect(calls).to.be.empty;
     });
   }
@@ -146,7 +134,7 @@ describe('idempotent express handler', () => {
     const response = await post({ amount: '1051' }, headers);
 
     expect(response.status).to.equal(422);
-    expect(await response.json()).to.include({ type: 'idempotency-key-reused' });
+    expect(await response.json()).to.include({ type: 'urn:folio:problem:idempotency-key-reused' });
     expect(calls).to.have.length(1);
   });
 
@@ -211,7 +199,7 @@ describe('idempotent express handler', () => {
 
     expect(second.status).to.equal(409);
     expect(second.headers.get('retry-after')).to.equal('1');
-    expect(await second.json()).to.include({ type: 'idempotent-request-in-progress', retryAfterSeconds: 1 });
+    expect(await second.json()).to.include({ type: 'urn:folio:problem:idempotent-request-in-progress', retryAfterSeconds: 1 });
     gate.resolve();
     expect((await first).status).to.equal(201);
   });
