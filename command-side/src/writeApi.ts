@@ -15,6 +15,7 @@ import { createMovementProcess } from './movements/movementProcess.js';
 import { createMovementRecovery, type StuckMovement } from './movements/movementRecovery.js';
 import { createSystemAccounts } from './movements/systemAccountOpener.js';
 import { operationsRoutes } from './operations/operationsRoutes.js';
+import { statementRoutes } from './statements/statementRoutes.js';
 import { createTransferService } from './transfers/transferService.js';
 import { transferRoutes } from './transfers/transferRoutes.js';
 
@@ -90,6 +91,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
   router.use(transferRoutes(deps, createTransferService({ accounts, movements, clock })));
   router.use(depositRoutes(deps));
   router.use(operationsRoutes(deps));
+  router.use(statementRoutes(deps));
 
   return {
     router,
