@@ -32,7 +32,7 @@ const importLocation = (provider: string, fileHash: string) => `/v1/statements/$
  * imported before; a malformed file is a 422 naming the line, column and reason, and writes
  * nothing. `GET /v1/statements/:provider/:fileHash` answers an import's summary.
  */
-export const statementRoutes = (deps: WriteApiDependencies, options: { limitBytes?: number } = {}): Router => {
+export const statementRoutes = (deps: Pick<WriteApiDependencies, 'eventStore' | 'callerOf' | 'clock'>, options: { limitBytes?: number } = {}): Router => {
   const limitBytes = options.limitBytes ?? DEFAULT_STATEMENT_UPLOAD_LIMIT;
   const statements = createStatementImportService({ eventStore: deps.eventStore });
   const router = Router();

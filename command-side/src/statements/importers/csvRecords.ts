@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import type { StatementFormat } from '@folio/shared';
 import { CsvError, parse } from 'csv-parse';
 import { MalformedStatementError } from './malformedStatementError.js';
@@ -22,16 +22,16 @@ const breaksInside = (fields: readonly string[]): number =>
  * are skipped; a broken quote rejects the file at its line.
  */
 export async function* csvRecords(text: AsyncIterable<string>, format: StatementFormat, options: CsvOptions = {}): AsyncGenerator<CsvRecord> {
-  const parser = Readable.from(text).pipe(
-    parse({
-      bom: true,
-      info: true,
-      delimiter: options.delimiter ?? ',',
-      record_delimiter: ['\r\n', '\n'],
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }),
-  );
+  const parser = parse({
+    bom: true,
+    info: true,
+    delimiter: options.delimiter ?? ',',
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+    skip_empty_lines: true,
+  });
+  // A failing source (an upload cut off at its size limit) fails the parser, and so this iteration.
+  pipeline(Readable.from(text), parser, () => {});
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       yield { line: info.lines - breaksInside(record), fields: record };
