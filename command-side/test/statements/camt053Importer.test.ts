@@ -103,6 +103,14 @@ describe('statement importers: ISO 20022 camt.053', () => {
     expect(empty.issues[0]!.reason).to.equal('the document has no statement (Stmt)');
   });
 
+  it('rejects an unknown currency and a statement without its account', async () => {
+    const currency = await rejectionOf(camt, { text: sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">50.00</Amt>', '<Amt Ccy="EURO">50.00</Amt>') });
+    expect(currency.issues[0]).to.include({ line: 73, column: 'Amt' });
+    expect(currency.issues[0]!.reason).to.match(/unknown currency "EURO"/);
+    const account = await rejectionOf(camt, { text: sampleText('camt053/statement-20240603.xml').replace(/<Acct>.*<\/Acct>/, '') });
+    expect(account.issues).to.deep.equal([{ line: 9, column: 'Acct', reason: 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)' }]);
+  });
+
   it('rejects an entry without a direction', async () => {
     const text = sampleText('camt053/statement-20240603.xml').replace('<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>', '<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>');
     const error = await rejectionOf(camt, { text });

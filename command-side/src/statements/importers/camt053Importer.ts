@@ -3,6 +3,7 @@ import {
   parseCurrencyCode,
   parseDecimalAmount,
   statementDateSchema,
+  type CurrencyCode,
   type StatementMoney,
   type StatementReference,
   type StatementRow,
@@ -55,9 +56,18 @@ const required = (element: XmlElement | undefined, name: string, at: XmlElement)
 /** `Amt Ccy="EUR"` as minor units, positive as written. */
 const amountOf = (element: XmlElement | undefined, owner: XmlElement): StatementMoney => {
   if (element === undefined) throw new EntryProblem(owner.line, 'Amt', `${owner.name} has no Amt`);
+  const currency = currencyOf(element.attributes['Ccy'], element);
   try {
-    const currency = parseCurrencyCode(element.attributes['Ccy']);
     return { amount: parseDecimalAmount(element.text.trim(), currency, { decimalSeparator: '.' }), currency };
+  } catch (error) {
+    if (error instanceof ValidationError) throw new EntryProblem(element.line, element.name, error.message);
+    throw error;
+  }
+};
+
+const currencyOf = (text: string | undefined, element: XmlElement): CurrencyCode => {
+  try {
+    return parseCurrencyCode(text);
   } catch (error) {
     if (error instanceof ValidationError) throw new EntryProblem(element.line, element.name, error.message);
     throw error;
@@ -189,6 +199,7 @@ const accountOf = (statement: XmlElement): string | undefined =>
 const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined): ParsedStatementInfo => {
   const statementId = required(statement, 'Id', statement);
   const account = accountOf(statement);
+  if (account === undefined) throw new EntryProblem(statement.line, 'Acct', 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)');
   const accountCurrency = textAt(statement, 'Acct', 'Ccy');
   const balances = childrenNamed(statement, 'Bal').map((balance) => {
     const type = textAt(balance, 'Tp', 'CdOrPrtry', 'Cd') ?? textAt(balance, 'Tp', 'CdOrPrtry', 'Prtry');
@@ -196,7 +207,7 @@ const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined)
     const money = amountOf(childAt(balance, 'Amt'), balance);
     return { type, ...money, amount: money.amount * signOf(balance, balance), ...optional('date', dateOf(childAt(balance, 'Dt'))) };
   });
-  const currency = accountCurrency === undefined ? balances[0]?.currency : parseCurrencyCode(accountCurrency);
+  const currency = accountCurrency === undefined ? balances[0]?.currency : currencyOf(accountCurrency, childAt(statement, 'Acct', 'Ccy')!);
   const summary = childAt(statement, 'TxsSummry');
   let declaredTotals: ParsedStatementInfo['declaredTotals'];
   if (summary !== undefined && currency !== undefined) {

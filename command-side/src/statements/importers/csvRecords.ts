@@ -74,12 +74,10 @@ export class CsvHeader<Name extends string> {
       else if (required) fail({ line, column: name, reason: `the header has no ${JSON.stringify(name)} column` });
     }
     this.width = fields.length;
-    this.names = [...positions.keys()];
   }
 
+  /** How many fields the header has, and so every record must have. */
   readonly width: number;
-  /** Every header name of the file, normalised. */
-  readonly names: readonly string[];
 
   has(name: Name): boolean {
     return this.index.has(name);
@@ -90,10 +88,5 @@ export class CsvHeader<Name extends string> {
     const values: Partial<Record<Name, string>> = {};
     for (const [name, position] of this.index) values[name] = (fields[position] ?? '').trim();
     return values;
-  }
-
-  /** Positions of columns whose normalised name matches, for families such as `payment_metadata[key]`. */
-  matching(pattern: RegExp, fields: readonly string[]): { name: string; position: number }[] {
-    return fields.flatMap((field, position) => (pattern.test(field.trim()) ? [{ name: field.trim(), position }] : []));
   }
 }

@@ -1,5 +1,6 @@
 import {
   InvalidAmountError,
+  checkMinorUnits,
   currencyExponent,
   parseDecimalAmount,
   type CurrencyCode,
@@ -49,5 +50,5 @@ export const parseUnsignedMinorUnits = (text: string, currency: CurrencyCode): b
   if (!/^[0-9]+$/.test(text)) {
     throw new InvalidAmountError(`amount ${JSON.stringify(text)} (${currency}) must be unsigned minor units: digits only`);
   }
-  return BigInt(text);
+  return checkMinorUnits(BigInt(text));
 };
