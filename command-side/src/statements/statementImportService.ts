@@ -91,6 +91,8 @@ const changedFields = (previous: StatementRow, next: StatementRow): string[] => 
     .sort();
 };
 
+const optionalAccount = (account: string | undefined) => (account === undefined ? {} : { account });
+
 /** Per statement and currency: the count of its rows and the sums of its credits and debits. */
 const withRowTotals = (statements: readonly ParsedStatementInfo[], rows: readonly ParsedRow[]): StatementInfo[] =>
   statements.map((statement) => {
@@ -169,11 +171,13 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
     if (earlier !== undefined) return { alreadyImported: true, ...earlier };
 
     const metadata: EventMetadata = { $correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
+    const accounts = new Map(statements.flatMap(({ statementId, account }) => (account === undefined ? [] : [[statementId, account] as const])));
     const base = (row: VersionedRow) => ({
       provider: provider.data,
       format,
       fileHash,
       ...(row.statementId === undefined ? {} : { statementId: row.statementId }),
+      ...optionalAccount(row.statementId === undefined ? undefined : accounts.get(row.statementId)),
       rowKey: row.rowKey,
       versionHash: row.versionHash,
       row: row.row,

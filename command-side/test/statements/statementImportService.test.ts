@@ -58,7 +58,13 @@ describe('statement import service', () => {
     expect(last.streamName).to.equal(statementFileStream('nlbank', result.summary.fileHash));
     expect(last.metadata).to.include({ $correlationId: 'import-test', actor: 'finance-ops', occurredAt: '2024-06-05T08:00:00.000Z' });
     expect(events[0]!.streamName).to.equal(statementRowStream('nlbank', 'NL02ABNA0123456789/NLBANK-30001'));
-    expect(events[0]!.data).to.deep.include({ provider: 'nlbank', format: 'camt053', rowKey: 'NL02ABNA0123456789/NLBANK-30001', statementId: 'STMT-20240603-EUR' });
+    expect(events[0]!.data).to.deep.include({
+      provider: 'nlbank',
+      format: 'camt053',
+      rowKey: 'NL02ABNA0123456789/NLBANK-30001',
+      statementId: 'STMT-20240603-EUR',
+      account: 'NL02ABNA0123456789',
+    });
     expect(result.position).to.equal(await temp.store.headPosition());
   });
 

@@ -148,6 +148,8 @@ const rowEventBase = {
   /** The file this version came from. */
   fileHash: fileHashSchema,
   statementId: z.string().min(1).optional(),
+  /** The account of the row's statement, when the format names one. */
+  account: z.string().min(1).optional(),
   /** The row's stable identity within the provider (see the importer of each format). */
   rowKey: z.string().min(1),
   /** SHA-256 of the row's content without its line: equal hashes, same version. */
