@@ -88,6 +88,11 @@ describe('statement importers: Stripe balance and payout reconciliation reports'
     const isk = await rejectionOf(stripe, { text: 'balance_transaction_id,currency,gross,reporting_category\ntxn_1,isk,10.50,charge\n' });
     expect(isk.issues[0]).to.include({ line: 2, column: 'gross' });
     expect(isk.issues[0]!.reason).to.match(/not a whole number of ISK minor units/);
+    const date = await rejectionOf(stripe, { text: 'balance_transaction_id,created_utc,currency,gross,reporting_category\ntxn_1,2024-02-30 10:00:00,eur,1.00,charge\ntxn_2,03/06/2024,eur,1.00,charge\n' });
+    expect(date.issues).to.deep.equal([
+      { line: 2, column: 'created_utc', reason: '"2024-02-30 10:00:00" is not a date and time of the calendar' },
+      { line: 3, column: 'created_utc', reason: '"03/06/2024" is not a date-time such as "2024-05-01 14:03:11"' },
+    ]);
     const empty = await rejectionOf(stripe, { text: '' });
     expect(empty.issues[0]).to.deep.equal({ line: 1, reason: 'the file is empty: expected a header line' });
     const quote = await rejectionOf(stripe, { text: 'balance_transaction_id,currency,gross,reporting_category\ntxn_1,eur,"10.00,charge\n' });

@@ -18,7 +18,15 @@ export const statementDateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/, {
     error: 'expected an ISO 8601 date or date-time',
-  });
+  })
+  .refine(
+    (text) => {
+      const day = text.slice(0, 10);
+      const parsed = new Date(`${day}T00:00:00Z`);
+      return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === day && !/T(2[4-9]|[3-9]\d)|:[6-9]\d/.test(text);
+    },
+    { error: 'is not a date and time of the calendar' },
+  );
 
 export const statementMoneySchema = z.object({ amount: bigintString, currency: currencyCodeSchema });
 export type StatementMoney = z.output<typeof statementMoneySchema>;

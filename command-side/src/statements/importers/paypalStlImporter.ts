@@ -40,6 +40,7 @@ type Column = keyof typeof COLUMNS;
 /** `2024/05/01 10:15:24 -0700` → `2024-05-01T10:15:24-07:00`. */
 const paypalDateTime = dateTimeCell(
   /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}:\d{2}:\d{2}) ([+-]\d{2})(\d{2})$/,
+  '2024/05/01 10:15:24 -0700',
   ([, year, month, day, time, hours, minutes]) => `${year}-${month}-${day}T${time}${hours}:${minutes}`,
 );
 

@@ -1,4 +1,4 @@
-import { ValidationError, parseCurrencyCode, type CurrencyCode, type StatementReference } from '@folio/shared';
+import { ValidationError, parseCurrencyCode, statementDateSchema, type CurrencyCode, type StatementReference } from '@folio/shared';
 import { z } from 'zod';
 
 /** Empty cells are absent values. */
@@ -31,8 +31,8 @@ export const cell = (name: string) => z.string({ error: `the ${name} column is m
 /** An optional cell: empty or absent. */
 export const optionalCell = z.string().optional().transform(present);
 
-/** `YYYY-MM-DD HH:MM:SS` (optionally with `/` for `-`) as ISO 8601; `offset` is appended as given (`Z`, `-07:00`). */
-export const dateTimeCell = (form: RegExp, toIso: (match: RegExpExecArray) => string) =>
+/** An optional date-time cell written the file's way (`form`, like `example`), rewritten as ISO 8601 by `toIso`. */
+export const dateTimeCell = (form: RegExp, example: string, toIso: (match: RegExpExecArray) => string) =>
   z
     .string()
     .optional()
@@ -41,15 +41,20 @@ export const dateTimeCell = (form: RegExp, toIso: (match: RegExpExecArray) => st
       if (text === undefined) return undefined;
       const match = form.exec(text);
       if (match === null) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)} is not a date-time of the form this file uses` });
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)} is not a date-time such as ${JSON.stringify(example)}` });
         return z.NEVER;
       }
-      return toIso(match);
+      const iso = toIso(match);
+      if (!statementDateSchema.safeParse(iso).success) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)} is not a date and time of the calendar` });
+        return z.NEVER;
+      }
+      return iso;
     });
 
 /** `2024-05-01 14:03:11` → `2024-05-01T14:03:11`, with `suffix` (`Z` for a UTC column). */
 export const isoLocalDateTime = (suffix: string) =>
-  dateTimeCell(/^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/, ([, date, time]) => `${date}T${time}${suffix}`);
+  dateTimeCell(/^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/, '2024-05-01 14:03:11', ([, date, time]) => `${date}T${time}${suffix}`);
 
 /** `{ [key]: value }` when there is a value, `{}` otherwise: for spreading optional members. */
 export const optional = <K extends string, V>(key: K, value: V | undefined) =>
