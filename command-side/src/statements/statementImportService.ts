@@ -26,6 +26,7 @@ import {
 import type { z } from 'zod';
 import { forEachConcurrently } from './boundedConcurrency.js';
 import { canonicalJson } from './canonicalJson.js';
+import { StatementIssues } from './importers/malformedStatementError.js';
 import type { ParsedRow, ParsedStatementInfo } from './importers/parsedStatement.js';
 import { chooseImporter } from './importers/statementImporters.js';
 import { decodeStatementText } from './importers/statementText.js';
@@ -161,10 +162,18 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
     };
     const rows: ParsedRow[] = [];
     const statements: ParsedStatementInfo[] = [];
+    // Every row, whatever its format, also passes the schema its event will be written with.
+    const issues = new StatementIssues(format);
     for await (const item of importer.parse(decodeStatementText(counted(), format))) {
-      if (item.kind === 'row') rows.push(item.row);
-      else statements.push(item.statement);
+      if (item.kind === 'statement') {
+        statements.push(item.statement);
+        continue;
+      }
+      const checked = statementRowSchema.safeEncode(item.row.row);
+      if (checked.success) rows.push(item.row);
+      else issues.addZodIssues(item.row.row.line, checked.error);
     }
+    issues.throwIfAny();
     const fileHash = hash.digest('hex');
 
     const earlier = await find(provider.data, fileHash);
