@@ -11,7 +11,12 @@ const uploadQuerySchema = z.strictObject({
   format: z.string().optional(),
   /** The column mapping of a generic CSV, as JSON. */
   mapping: z.string().optional(),
-  fileName: z.string().min(1).max(255).optional(),
+  fileName: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\p{Cc}]+$/u, { error: 'must not contain control characters' })
+    .optional(),
 });
 
 const importParamsSchema = z.strictObject({ provider: statementProviderSchema, fileHash: fileHashSchema });

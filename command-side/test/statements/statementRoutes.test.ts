@@ -84,6 +84,7 @@ describe('write API over HTTP: statement uploads', () => {
       ['provider=stripe&format=xlsx', { 'content-type': 'text/csv' }, 400, /unknown statement format/],
       ['provider=stripe&sheet=1', { 'content-type': 'text/csv' }, 400, /unknown field "sheet"/],
       ['format=csv', { 'content-type': 'text/csv' }, 400, /query\.provider: required/],
+      ['provider=stripe&fileName=a%0Ab.csv', { 'content-type': 'text/csv' }, 400, /query\.fileName: must not contain control characters/],
     ];
     for (const [query, headers, status, detail] of cases) {
       const response = await harness.expectNothingWritten(() => harness.api.request('POST', `/v1/statements?${query}`, { body: csv, headers }));
