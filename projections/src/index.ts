@@ -6,3 +6,4 @@ export * from './history/transactionHistoryProjection.js';
 export * from './runtime/storedProgress.js';
 export * from './runtime/slowestPosition.js';
 export * from './projectionsComposition.js';
+export * from './cli/projectionsCommand.js';

@@ -11,6 +11,7 @@ export * from './eventStore/sqlite/sqliteEventStore.js';
 export * from './eventStore/eventStoreDB/eventStoreDBEventStore.js';
 export * from './http/health.js';
 export * from './ledger/index.js';
+export * from './statements/index.js';
 export * from './errors/commonErrors.js';
 export * from './http/problemDetails.js';
 export * from './http/jsonBody.js';

@@ -1,0 +1,327 @@
+import {
+  ValidationError,
+  parseCurrencyCode,
+  parseDecimalAmount,
+  statementDateSchema,
+  type CurrencyCode,
+  type StatementMoney,
+  type StatementReference,
+  type StatementRow,
+} from '@folio/shared';
+import { StatementIssues } from './malformedStatementError.js';
+import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
+import { optional } from './rowFields.js';
+import { childAt, childrenNamed, textAt, xmlElements, type XmlElement } from './xmlElements.js';
+
+/**
+ * ISO 20022 camt.053 (bank to customer statement), any version `camt.053.001.*`. Each `Stmt` is a
+ * statement with its sequence number, balances and control totals; each `Ntry` is a row whose
+ * amount is positive with a `CRDT`/`DBIT` indicator, booked as `net`. Its `TxDtls` become details
+ * (one entry can book many transactions) and their references the row's references.
+ *
+ * Row identity: the account, then the entry's `AcctSvcrRef`, else its `NtryRef`, else the
+ * statement id and the entry's ordinal in the statement.
+ */
+
+const NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}$/;
+
+const REFERENCE_KINDS: Readonly<Record<string, string>> = {
+  MsgId: 'message_id',
+  AcctSvcrRef: 'account_servicer_reference',
+  PmtInfId: 'payment_information_id',
+  InstrId: 'instruction_id',
+  EndToEndId: 'end_to_end_id',
+  TxId: 'transaction_id',
+  MndtId: 'mandate_id',
+  ChqNb: 'cheque_number',
+  UETR: 'uetr',
+};
+
+class EntryProblem extends Error {
+  constructor(
+    readonly line: number,
+    readonly column: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const required = (element: XmlElement | undefined, name: string, at: XmlElement): string => {
+  const value = textAt(element, name);
+  if (value === undefined) throw new EntryProblem(at.line, name, `${at.name} has no ${name}`);
+  return value;
+};
+
+/** `Amt Ccy="EUR"` as minor units, positive as written. */
+const amountOf = (element: XmlElement | undefined, owner: XmlElement): StatementMoney => {
+  if (element === undefined) throw new EntryProblem(owner.line, 'Amt', `${owner.name} has no Amt`);
+  const currency = currencyOf(element.attributes['Ccy'], element);
+  try {
+    return { amount: parseDecimalAmount(element.text.trim(), currency, { decimalSeparator: '.' }), currency };
+  } catch (error) {
+    if (error instanceof ValidationError) throw new EntryProblem(element.line, element.name, error.message);
+    throw error;
+  }
+};
+
+const currencyOf = (text: string | undefined, element: XmlElement): CurrencyCode => {
+  try {
+    return parseCurrencyCode(text);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new EntryProblem(element.line, element.name, error.message);
+    throw error;
+  }
+};
+
+const signOf = (element: XmlElement, owner: XmlElement): 1n | -1n => {
+  const indicator = textAt(element, 'CdtDbtInd');
+  if (indicator === 'CRDT') return 1n;
+  if (indicator === 'DBIT') return -1n;
+  throw new EntryProblem(owner.line, 'CdtDbtInd', `CdtDbtInd must be CRDT or DBIT, got ${JSON.stringify(indicator ?? '')}`);
+};
+
+/** `Dt` or `DtTm` inside `element`. */
+const dateOf = (element: XmlElement | undefined): string | undefined => {
+  const value = textAt(element, 'Dt') ?? textAt(element, 'DtTm');
+  if (value === undefined || element === undefined) return undefined;
+  if (!statementDateSchema.safeParse(value).success) {
+    throw new EntryProblem(element.line, element.name, `${JSON.stringify(value)} is not an ISO 8601 date or date-time`);
+  }
+  return value;
+};
+
+const checkedDate = (value: string | undefined, element: XmlElement | undefined): string | undefined => {
+  if (value === undefined || element === undefined) return undefined;
+  if (!statementDateSchema.safeParse(value).success) {
+    throw new EntryProblem(element.line, element.name, `${JSON.stringify(value)} is not an ISO 8601 date or date-time`);
+  }
+  return value;
+};
+
+const bankTransactionCode = (entry: XmlElement): string => {
+  const code = childAt(entry, 'BkTxCd');
+  const domain = childAt(code, 'Domn');
+  if (domain !== undefined) {
+    return [textAt(domain, 'Cd'), textAt(domain, 'Fmly', 'Cd'), textAt(domain, 'Fmly', 'SubFmlyCd')].filter(Boolean).join('/');
+  }
+  return textAt(code, 'Prtry', 'Cd') ?? '';
+};
+
+const counterpartyName = (details: XmlElement, credit: boolean): string | undefined => {
+  const party = childAt(details, 'RltdPties', credit ? 'Dbtr' : 'Cdtr');
+  return textAt(party, 'Pty', 'Nm') ?? textAt(party, 'Nm');
+};
+
+const toRow = (entry: XmlElement): StatementRow => {
+  const money = amountOf(childAt(entry, 'Amt'), entry);
+  const sign = signOf(entry, entry);
+  const reversal = textAt(entry, 'RvslInd');
+  if (reversal !== undefined && reversal !== 'true' && reversal !== 'false') {
+    throw new EntryProblem(entry.line, 'RvslInd', `RvslInd must be true or false, got ${JSON.stringify(reversal)}`);
+  }
+  const references: StatementReference[] = [];
+  const addReference = (kind: string, value: string | undefined) => {
+    if (value === undefined || value === 'NOTPROVIDED') return;
+    if (!references.some((reference) => reference.kind === kind && reference.value === value)) references.push({ kind, value });
+  };
+  addReference('account_servicer_reference', textAt(entry, 'AcctSvcrRef'));
+  addReference('entry_reference', textAt(entry, 'NtryRef'));
+
+  const details = childrenNamed(entry, 'NtryDtls').flatMap((group) => childrenNamed(group, 'TxDtls'));
+  const detailRows = details.map((transaction) => {
+    const refs: StatementReference[] = [];
+    for (const ref of childAt(transaction, 'Refs')?.children ?? []) {
+      const kind = REFERENCE_KINDS[ref.name];
+      const value = ref.text.trim();
+      if (kind !== undefined && value !== '' && value !== 'NOTPROVIDED') refs.push({ kind, value });
+    }
+    const remittance = childrenNamed(childAt(transaction, 'RmtInf'), 'Ustrd')
+      .map((line) => line.text.trim())
+      .join(' ');
+    for (const structured of childrenNamed(childAt(transaction, 'RmtInf'), 'Strd')) {
+      const creditorReference = textAt(structured, 'CdtrRefInf', 'Ref');
+      if (creditorReference !== undefined) refs.push({ kind: 'creditor_reference', value: creditorReference });
+    }
+    for (const { kind, value } of refs) addReference(kind, value);
+    const amountElement = childAt(transaction, 'AmtDtls', 'TxAmt', 'Amt') ?? childAt(transaction, 'Amt');
+    const amount = amountElement === undefined ? undefined : amountOf(amountElement, transaction);
+    const transactionSign = textAt(transaction, 'CdtDbtInd') === undefined ? sign : signOf(transaction, transaction);
+    const counterparty = counterpartyName(transaction, sign > 0n);
+    return {
+      references: refs,
+      ...(amount === undefined ? {} : { amount: { ...amount, amount: amount.amount * transactionSign } }),
+      ...optional('remittance', remittance === '' ? undefined : remittance),
+      ...optional('counterparty', counterparty),
+    };
+  });
+
+  const charges = childAt(entry, 'Chrgs');
+  let fee: StatementMoney | undefined;
+  if (charges !== undefined) {
+    const total = childAt(charges, 'TtlChrgsAndTaxAmt');
+    if (total !== undefined) {
+      fee = amountOf(total, charges);
+    } else {
+      for (const record of childrenNamed(charges, 'Rcrd')) {
+        const part = amountOf(childAt(record, 'Amt'), record);
+        const cost = textAt(record, 'CdtDbtInd') === 'CRDT' ? -part.amount : part.amount;
+        fee = { amount: (fee?.amount ?? 0n) + cost, currency: part.currency };
+      }
+    }
+  }
+  const status = textAt(entry, 'Sts', 'Cd') ?? textAt(entry, 'Sts');
+  return {
+    line: entry.line,
+    category: bankTransactionCode(entry),
+    ...optional('description', textAt(entry, 'AddtlNtryInf')),
+    ...optional('fee', fee),
+    net: { ...money, amount: money.amount * sign },
+    references,
+    ...optional('bookingDate', dateOf(childAt(entry, 'BookgDt'))),
+    ...optional('valueDate', dateOf(childAt(entry, 'ValDt'))),
+    ...optional('status', status),
+    ...(reversal === undefined ? {} : { reversal: reversal === 'true' }),
+    ...(detailRows.length === 0 ? {} : { details: detailRows }),
+  };
+};
+
+const sequence = (element: XmlElement, name: string): bigint | undefined => {
+  const value = textAt(element, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,18}$/.test(value)) throw new EntryProblem(childAt(element, name)!.line, name, `${name} must be a number, got ${JSON.stringify(value)}`);
+  return BigInt(value);
+};
+
+const accountOf = (statement: XmlElement): string | undefined =>
+  textAt(statement, 'Acct', 'Id', 'IBAN') ?? textAt(statement, 'Acct', 'Id', 'Othr', 'Id');
+
+const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined): ParsedStatementInfo => {
+  const statementId = required(statement, 'Id', statement);
+  const account = accountOf(statement);
+  if (account === undefined) throw new EntryProblem(statement.line, 'Acct', 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)');
+  const accountCurrency = textAt(statement, 'Acct', 'Ccy');
+  const balances = childrenNamed(statement, 'Bal').map((balance) => {
+    const type = textAt(balance, 'Tp', 'CdOrPrtry', 'Cd') ?? textAt(balance, 'Tp', 'CdOrPrtry', 'Prtry');
+    if (type === undefined) throw new EntryProblem(balance.line, 'Tp', 'the balance has no type code');
+    const money = amountOf(childAt(balance, 'Amt'), balance);
+    return { type, ...money, amount: money.amount * signOf(balance, balance), ...optional('date', dateOf(childAt(balance, 'Dt'))) };
+  });
+  const currency = accountCurrency === undefined ? balances[0]?.currency : currencyOf(accountCurrency, childAt(statement, 'Acct', 'Ccy')!);
+  const summary = childAt(statement, 'TxsSummry');
+  let declaredTotals: ParsedStatementInfo['declaredTotals'];
+  if (summary !== undefined && currency !== undefined) {
+    const totals = (name: string) => {
+      const part = childAt(summary, name);
+      const sum = textAt(part, 'Sum');
+      const count = textAt(part, 'NbOfNtries');
+      if (count !== undefined && !/^\d+$/.test(count)) throw new EntryProblem(part!.line, 'NbOfNtries', `NbOfNtries must be a number, got ${JSON.stringify(count)}`);
+      let amount = 0n;
+      if (sum !== undefined) {
+        try {
+          amount = parseDecimalAmount(sum, currency, { decimalSeparator: '.' });
+        } catch (error) {
+          if (error instanceof ValidationError) throw new EntryProblem(part!.line, 'Sum', error.message);
+          throw error;
+        }
+      }
+      return { count: Number(count ?? 0), amount };
+    };
+    const credits = totals('TtlCdtNtries');
+    const debits = totals('TtlDbtNtries');
+    declaredTotals = { currency, count: credits.count + debits.count, credits: credits.amount, debits: debits.amount };
+  }
+  const pagination = childAt(statement, 'StmtPgntn') ?? childAt(groupHeader, 'MsgPgntn');
+  const lastPage = textAt(pagination, 'LastPgInd');
+  return {
+    statementId,
+    ...optional('account', account),
+    ...optional('currency', currency),
+    ...optional('sequenceNumber', sequence(statement, 'ElctrncSeqNb')),
+    ...optional('legalSequenceNumber', sequence(statement, 'LglSeqNb')),
+    ...optional('pageNumber', pagination === undefined ? undefined : sequence(pagination, 'PgNb')),
+    ...(lastPage === undefined ? {} : { lastPage: lastPage === 'true' }),
+    ...optional('createdAt', checkedDate(textAt(statement, 'CreDtTm') ?? textAt(groupHeader, 'CreDtTm'), statement)),
+    ...optional('periodStart', checkedDate(textAt(statement, 'FrToDt', 'FrDtTm'), childAt(statement, 'FrToDt'))),
+    ...optional('periodEnd', checkedDate(textAt(statement, 'FrToDt', 'ToDtTm'), childAt(statement, 'FrToDt'))),
+    balances,
+    ...optional('declaredTotals', declaredTotals),
+  };
+};
+
+const STATEMENT_PATH = ['Document', 'BkToCstmrStmt', 'Stmt'];
+const samePath = (path: readonly string[], expected: readonly string[]) =>
+  path.length === expected.length && path.every((name, index) => name === expected[index]);
+
+export const camt053Importer: StatementImporter = {
+  format: 'camt053',
+  async *parse(text): AsyncGenerator<ParsedItem> {
+    const issues = new StatementIssues('camt053');
+    const queue: ParsedItem[] = [];
+    let groupHeader: XmlElement | undefined;
+    let statement: XmlElement | undefined;
+    let ordinal = 0;
+    let statements = 0;
+    const guard = (work: () => void) => {
+      try {
+        work();
+      } catch (error) {
+        if (!(error instanceof EntryProblem)) throw error;
+        issues.add({ line: error.line, column: error.column, reason: error.message });
+      }
+    };
+    yield* xmlElements(
+      text,
+      'camt053',
+      {
+        root: ({ name, uri, line }) => {
+          if (name !== 'Document' || !NAMESPACE.test(uri)) {
+            issues.fail({
+              line,
+              column: name,
+              reason: `expected a camt.053 Document (namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.xx), got ${name} in ${JSON.stringify(uri)}`,
+            });
+          }
+        },
+        captures: (path) =>
+          samePath(path, ['Document', 'BkToCstmrStmt', 'GrpHdr']) || samePath(path, STATEMENT_PATH) || samePath(path, [...STATEMENT_PATH, 'Ntry']),
+        detaches: (path) => samePath(path, [...STATEMENT_PATH, 'Ntry']),
+        started: (path, element) => {
+          if (samePath(path, STATEMENT_PATH)) {
+            statement = element;
+            ordinal = 0;
+          }
+        },
+        element: (path, element) => {
+          if (element.name === 'GrpHdr') {
+            groupHeader = element;
+          } else if (element.name === 'Ntry' && statement !== undefined) {
+            ordinal += 1;
+            const owner = statement;
+            const entryOrdinal = ordinal;
+            guard(() => {
+              const account = accountOf(owner) ?? '';
+              const statementId = required(owner, 'Id', owner);
+              const reference = textAt(element, 'AcctSvcrRef');
+              const entryReference = textAt(element, 'NtryRef');
+              const rowKey =
+                reference !== undefined
+                  ? `${account}/${reference}`
+                  : entryReference !== undefined
+                    ? `${account}/ntry:${entryReference}`
+                    : `${account}/${statementId}#${entryOrdinal}`;
+              queue.push({ kind: 'row', row: { rowKey, statementId, row: toRow(element) } });
+            });
+          } else if (samePath(path, STATEMENT_PATH)) {
+            statements += 1;
+            guard(() => queue.push({ kind: 'statement', statement: toStatement(element, groupHeader) }));
+            statement = undefined;
+          }
+        },
+      },
+      () => queue.splice(0),
+    );
+    if (statements === 0) issues.fail({ line: 1, reason: 'the document has no statement (Stmt)' });
+    issues.throwIfAny();
+  },
+};

@@ -1,0 +1,237 @@
+import { ValidationError, parseCurrencyCode, type CurrencyCode, type StatementReference, type StatementRow } from '@folio/shared';
+import { StatementIssues, type StatementIssue } from './malformedStatementError.js';
+import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
+import { optional } from './rowFields.js';
+import { parseMajorUnits } from './statementAmounts.js';
+import { statementLines } from './statementText.js';
+
+/**
+ * SWIFT MT940 customer statements, with or without the `{1:}{2:}{4:` envelope, several messages to
+ * a file. Each message is a statement (`:20:` reference, `:25:` account, `:28C:` number/sequence,
+ * `:60F:`/`:62F:` balances); each `:61:` line is a row, with the `:86:` that follows it as its
+ * description. Amounts use a decimal comma; the mark gives the direction (`C`, `D`, and `RC`/`RD`
+ * for reversals, booked in the opposite direction).
+ *
+ * Row identity: the account and the bank reference (after `//`), else the statement reference,
+ * statement number and the line's ordinal in the statement.
+ */
+
+interface Field {
+  tag: string;
+  line: number;
+  value: string;
+}
+
+class FieldProblem extends Error {
+  constructor(
+    readonly issue: StatementIssue,
+  ) {
+    super(issue.reason);
+  }
+}
+
+const problem = (field: Field, reason: string): FieldProblem => new FieldProblem({ line: field.line, column: `:${field.tag}:`, reason });
+
+const amountOf = (field: Field, text: string, currency: CurrencyCode): bigint => {
+  try {
+    // "1000," is how MT940 writes a whole amount.
+    return parseMajorUnits(text.endsWith(',') ? text.slice(0, -1) : text, currency, { decimalSeparator: ',' });
+  } catch (error) {
+    if (error instanceof ValidationError) throw problem(field, error.message);
+    throw error;
+  }
+};
+
+/** YYMMDD, in this century. */
+const dateOf = (field: Field, text: string): string => {
+  const iso = `20${text.slice(0, 2)}-${text.slice(2, 4)}-${text.slice(4, 6)}`;
+  const parsed = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== iso) throw problem(field, `${text} is not a date (YYMMDD)`);
+  return iso;
+};
+
+/** The entry date has no year: the one that puts it nearest the value date. */
+const entryDateOf = (field: Field, monthDay: string, valueDate: string): string => {
+  const valueYear = Number(valueDate.slice(0, 4));
+  const valueMonth = Number(valueDate.slice(5, 7));
+  const month = Number(monthDay.slice(0, 2));
+  const year = month - valueMonth > 6 ? valueYear - 1 : valueMonth - month > 6 ? valueYear + 1 : valueYear;
+  return dateOf(field, `${String(year).slice(2)}${monthDay}`);
+};
+
+const BALANCE = /^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$/;
+const STATEMENT_LINE = /^(\d{6})(\d{4})?(RC|RD|C|D)([A-Z])?(\d+,\d*)([A-Z][A-Z0-9]{3})(.*)$/;
+const TOTALS = /^(\d+)([A-Z]{3})(\d+,\d*)$/;
+
+const balanceOf = (field: Field) => {
+  const match = BALANCE.exec(field.value.trim());
+  if (match === null) throw problem(field, `expected a balance such as C240430EUR1000,00, got ${JSON.stringify(field.value)}`);
+  const [, mark, date, currencyText, amountText] = match as unknown as [string, string, string, string, string];
+  let currency: CurrencyCode;
+  try {
+    currency = parseCurrencyCode(currencyText);
+  } catch (error) {
+    if (error instanceof ValidationError) throw problem(field, error.message);
+    throw error;
+  }
+  const amount = amountOf(field, amountText, currency);
+  return { type: field.tag, amount: mark === 'D' ? -amount : amount, currency, date: dateOf(field, date) };
+};
+
+/** End-to-end reference and remittance text in the `:86:` conventions banks use most. */
+const informationReferences = (information: string): StatementReference[] => {
+  const flat = information.replace(/\n/g, '');
+  const endToEnd = /\/EREF\/([^/]+)/.exec(flat)?.[1] ?? /EREF\+(\S+?)(?=\s|[A-Z]{4}\+|$)/.exec(flat)?.[1];
+  return endToEnd === undefined || endToEnd === 'NOTPROVIDED' ? [] : [{ kind: 'end_to_end_id', value: endToEnd.trim() }];
+};
+
+const toRow = (field: Field, information: Field | undefined, currency: CurrencyCode): { row: StatementRow; bankReference?: string } => {
+  const [first = '', ...supplementary] = field.value.split('\n');
+  const match = STATEMENT_LINE.exec(first);
+  if (match === null) {
+    throw problem(field, `expected a statement line such as 2405010501C32,37NTRFREF//BANKREF, got ${JSON.stringify(first)}`);
+  }
+  const [, valueText, entryText, mark, , amountText, type, references] = match as unknown as string[];
+  const valueDate = dateOf(field, valueText!);
+  const amount = amountOf(field, amountText!, currency);
+  const [customerReference = '', bankReference] = references!.split('//');
+  const credit = mark === 'C' || mark === 'RD';
+  const refs: StatementReference[] = [];
+  if (customerReference !== '' && customerReference !== 'NONREF') refs.push({ kind: 'customer_reference', value: customerReference });
+  const bank = bankReference?.trim();
+  if (bank !== undefined && bank !== '') refs.push({ kind: 'bank_reference', value: bank });
+  const text = information?.value;
+  if (text !== undefined) refs.push(...informationReferences(text));
+  const details = supplementary.join(' ').trim();
+  return {
+    row: {
+      line: field.line,
+      category: type!,
+      ...optional('description', [details, text?.replace(/\n/g, ' ')].filter((part) => part !== undefined && part !== '').join(' ') || undefined),
+      net: { amount: credit ? amount : -amount, currency },
+      references: refs,
+      valueDate,
+      bookingDate: entryText === undefined ? valueDate : entryDateOf(field, entryText, valueDate),
+      ...(mark!.startsWith('R') ? { reversal: true } : {}),
+    },
+    ...optional('bankReference', bank === '' ? undefined : bank),
+  };
+};
+
+/** The fields of a file, message by message: a `:20:` starts a message. */
+async function* messages(text: AsyncIterable<string>, issues: StatementIssues): AsyncGenerator<Field[]> {
+  let fields: Field[] = [];
+  let current: Field | undefined;
+  for await (const { line, text: raw } of statementLines(text)) {
+    let content = raw;
+    // The envelope: {1:…}{2:…}{3:…} before the text block {4:, and -} after it.
+    if (content.startsWith('{')) {
+      content = content.replace(/^(\{[1-3]:[^}]*\})*(\{4:)?/, '');
+      if (/^\{5:/.test(content)) continue;
+    }
+    if (/^-\}?$/.test(content.trim()) || /^\{5:/.test(content)) {
+      current = undefined;
+      continue;
+    }
+    const tag = /^:(\d{2}[A-Z]?|NS):(.*)$/.exec(content);
+    if (tag !== null) {
+      const [, name, value] = tag as unknown as [string, string, string];
+      if (name === '20' && fields.length > 0) {
+        yield fields;
+        fields = [];
+      }
+      current = { tag: name, line, value };
+      fields.push(current);
+      continue;
+    }
+    if (content.trim() === '') continue;
+    if (current === undefined) issues.fail({ line, reason: `expected a field such as ":20:", got ${JSON.stringify(content.slice(0, 40))}` });
+    current!.value += `\n${content}`;
+  }
+  if (fields.length > 0) yield fields;
+}
+
+export const mt940Importer: StatementImporter = {
+  format: 'mt940',
+  async *parse(text): AsyncGenerator<ParsedItem> {
+    const issues = new StatementIssues('mt940');
+    const statementIds = new Set<string>();
+    let count = 0;
+    for await (const fields of messages(text, issues)) {
+      const start = fields[0]!;
+      const one = (tag: RegExp): Field | undefined => fields.find((field) => tag.test(field.tag));
+      const reference = one(/^20$/);
+      if (reference === undefined) issues.fail({ line: start.line, column: ':20:', reason: 'the statement has no transaction reference (:20:)' });
+      const items: ParsedItem[] = [];
+      try {
+        const account = one(/^25$/)?.value.trim();
+        if (account === undefined || account === '') throw problem(start, 'the statement has no account identification (:25:)');
+        const numberField = one(/^28C?$/);
+        if (numberField === undefined) throw problem(start, 'the statement has no statement number (:28C:)');
+        const number = /^(\d{1,5})(?:\/(\d{1,5}))?$/.exec(numberField.value.trim());
+        if (number === null) throw problem(numberField, `expected a statement number such as 123/1, got ${JSON.stringify(numberField.value)}`);
+        const openingField = one(/^60[FM]$/);
+        if (openingField === undefined) throw problem(start, 'the statement has no opening balance (:60F:)');
+        const opening = balanceOf(openingField);
+        const currency = opening.currency;
+        let statementId = reference!.value.trim();
+        for (let n = 2; statementIds.has(statementId); n += 1) statementId = `${reference!.value.trim()}#${n}`;
+        statementIds.add(statementId);
+        const balances = [opening];
+        let ordinal = 0;
+        let closing = false;
+        let credits: { count: number; amount: bigint } | undefined;
+        let debits: { count: number; amount: bigint } | undefined;
+        for (const [index, field] of fields.entries()) {
+          if (field.tag === '61') {
+            if (closing) throw problem(field, 'a statement line after the closing balance');
+            ordinal += 1;
+            const next = fields[index + 1];
+            const { row, bankReference } = toRow(field, next?.tag === '86' ? next : undefined, currency);
+            const rowKey = bankReference !== undefined ? `${account}/${bankReference}` : `${account}/${statementId}/${number[1]}#${ordinal}`;
+            items.push({ kind: 'row', row: { rowKey, statementId, row } });
+          } else if (/^6[245][FM]?$/.test(field.tag) && field !== openingField) {
+            const balance = balanceOf(field);
+            if (balance.currency !== currency) throw problem(field, `the balance is in ${balance.currency} but the statement is in ${currency}`);
+            if (field.tag.startsWith('62')) closing = true;
+            balances.push(balance);
+          } else if (field.tag === '90C' || field.tag === '90D') {
+            const totals = TOTALS.exec(field.value.trim());
+            if (totals === null) throw problem(field, `expected a count, currency and sum such as 2EUR57,37, got ${JSON.stringify(field.value)}`);
+            const parsed = { count: Number(totals[1]), amount: amountOf(field, totals[3]!, currency) };
+            if (field.tag === '90C') credits = parsed;
+            else debits = parsed;
+          }
+        }
+        if (!closing) throw problem(start, 'the statement has no closing balance (:62F:)');
+        const info: ParsedStatementInfo = {
+          statementId,
+          account,
+          currency,
+          sequenceNumber: BigInt(number[1]!),
+          ...optional('pageNumber', number[2] === undefined ? undefined : BigInt(number[2])),
+          balances,
+          ...(credits === undefined && debits === undefined
+            ? {}
+            : {
+                declaredTotals: {
+                  currency,
+                  count: (credits?.count ?? 0) + (debits?.count ?? 0),
+                  credits: credits?.amount ?? 0n,
+                  debits: debits?.amount ?? 0n,
+                },
+              }),
+        };
+        items.push({ kind: 'statement', statement: info });
+      } catch (error) {
+        if (!(error instanceof FieldProblem)) throw error;
+        issues.add(error.issue);
+        continue;
+      }
+      count += 1;
+      yield* items;
+    }
+    if (count === 0 && issues.size === 0) issues.fail({ line: 1, reason: 'the file has no statement (:20:)' });
+    issues.throwIfAny();
+  },
+};

@@ -1,0 +1,119 @@
+import { expect } from 'chai';
+import { parseStatement, rejectionOf, sampleText } from './statementSamples.js';
+
+const camt = { provider: 'nlbank', format: 'camt053' };
+
+describe('statement importers: ISO 20022 camt.053', () => {
+  it('reads the statement: sequence number, period, balances and control totals', async () => {
+    const { statements } = await parseStatement(camt, { sample: 'camt053/statement-20240603.xml' });
+    expect(statements).to.deep.equal([
+      {
+        statementId: 'STMT-20240603-EUR',
+        account: 'NL02ABNA0123456789',
+        currency: 'EUR',
+        sequenceNumber: 88n,
+        pageNumber: 1n,
+        lastPage: true,
+        createdAt: '2024-06-04T05:30:00+02:00',
+        periodStart: '2024-06-03T00:00:00+02:00',
+        periodEnd: '2024-06-03T23:59:59+02:00',
+        balances: [
+          { type: 'OPBD', amount: 500000n, currency: 'EUR', date: '2024-06-03' },
+          { type: 'CLBD', amount: 520422n, currency: 'EUR', date: '2024-06-03' },
+        ],
+        declaredTotals: { currency: 'EUR', count: 3, credits: 28950n, debits: 8528n },
+      },
+    ]);
+  });
+
+  it('reads each entry as a row, signed by CdtDbtInd, with its transactions as details', async () => {
+    const { rows } = await parseStatement(camt, { sample: 'camt053/statement-20240603.xml' });
+    expect(rows.map(({ rowKey, row }) => [rowKey, row.line, row.net?.amount])).to.deep.equal([
+      ['NL02ABNA0123456789/NLBANK-30001', 27, 23950n],
+      ['NL02ABNA0123456789/NLBANK-30002', 46, -8528n],
+      // No AcctSvcrRef: the entry reference identifies it.
+      ['NL02ABNA0123456789/ntry:E-30003', 71, 5000n],
+    ]);
+    expect(rows[1]).to.deep.equal({
+      rowKey: 'NL02ABNA0123456789/NLBANK-30002',
+      statementId: 'STMT-20240603-EUR',
+      row: {
+        line: 46,
+        category: 'PMNT/ICDT/ESCT',
+        fee: { amount: 35n, currency: 'EUR' },
+        net: { amount: -8528n, currency: 'EUR' },
+        references: [
+          { kind: 'account_servicer_reference', value: 'NLBANK-30002' },
+          { kind: 'payment_information_id', value: 'SEPA-BATCH-0603' },
+          { kind: 'end_to_end_id', value: 'ltx_9001' },
+          { kind: 'end_to_end_id', value: 'ltx_9002' },
+          { kind: 'creditor_reference', value: 'RF18539007547034' },
+        ],
+        bookingDate: '2024-06-03',
+        valueDate: '2024-06-03',
+        status: 'BOOK',
+        reversal: false,
+        details: [
+          {
+            references: [
+              { kind: 'payment_information_id', value: 'SEPA-BATCH-0603' },
+              { kind: 'end_to_end_id', value: 'ltx_9001' },
+            ],
+            amount: { amount: -6000n, currency: 'EUR' },
+            counterparty: 'Paper Supplies B.V.',
+          },
+          {
+            references: [
+              { kind: 'payment_information_id', value: 'SEPA-BATCH-0603' },
+              { kind: 'end_to_end_id', value: 'ltx_9002' },
+              { kind: 'creditor_reference', value: 'RF18539007547034' },
+            ],
+            amount: { amount: -2528n, currency: 'EUR' },
+            counterparty: 'Courier Services GmbH',
+          },
+        ],
+      },
+    });
+    expect(rows[0]!.row.details?.[0]).to.include({ remittance: 'Adyen payout batch 212 ShopCoEU', counterparty: 'Adyen N.V.' });
+    expect(rows[2]!.row).to.include({ category: 'NTRF', description: 'Cash deposit', valueDate: '2024-06-04' });
+  });
+
+  it('reads the same rows from a file with a byte order mark and an older version namespace', async () => {
+    const text = `\uFEFF${sampleText('camt053/statement-20240603.xml').replace('camt.053.001.08', 'camt.053.001.02')}`;
+    const original = await parseStatement(camt, { sample: 'camt053/statement-20240603.xml' });
+    expect(await parseStatement(camt, { text })).to.deep.equal(original);
+  });
+
+  it('rejects an amount off the currency exponent at its line', async () => {
+    const error = await rejectionOf(camt, { sample: 'camt053/inexact-amount.xml' });
+    expect(error.issues).to.have.length(1);
+    expect(error.issues[0]).to.include({ line: 65, column: 'Amt' });
+    expect(error.issues[0]!.reason).to.match(/"25\.285" \(EUR\) has 3 decimals/);
+  });
+
+  it('rejects XML that is not well formed, another message type, and a DOCTYPE', async () => {
+    const broken = await rejectionOf(camt, { sample: 'camt053/not-well-formed.xml' });
+    expect(broken.issues[0]).to.deep.equal({ line: 41, reason: 'not well-formed XML: unexpected close tag.' });
+    const other = await rejectionOf(camt, { sample: 'camt053/wrong-message.xml' });
+    expect(other.issues[0]).to.include({ line: 2, column: 'Document' });
+    expect(other.issues[0]!.reason).to.match(/expected a camt\.053 Document/);
+    const doctype = await rejectionOf(camt, { text: '<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY a "aaaa">]>\n<Document/>' });
+    expect(doctype.issues[0]!.reason).to.equal('a DOCTYPE is not accepted in a statement');
+    const empty = await rejectionOf(camt, { text: '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt/></Document>' });
+    expect(empty.issues[0]!.reason).to.equal('the document has no statement (Stmt)');
+  });
+
+  it('rejects an unknown currency and a statement without its account', async () => {
+    const currency = await rejectionOf(camt, { text: sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">50.00</Amt>', '<Amt Ccy="EURO">50.00</Amt>') });
+    expect(currency.issues[0]).to.include({ line: 73, column: 'Amt' });
+    expect(currency.issues[0]!.reason).to.match(/unknown currency "EURO"/);
+    const account = await rejectionOf(camt, { text: sampleText('camt053/statement-20240603.xml').replace(/<Acct>.*<\/Acct>/, '') });
+    expect(account.issues).to.deep.equal([{ line: 9, column: 'Acct', reason: 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)' }]);
+  });
+
+  it('rejects an entry without a direction', async () => {
+    const text = sampleText('camt053/statement-20240603.xml').replace('<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>', '<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>');
+    const error = await rejectionOf(camt, { text });
+    expect(error.issues[0]).to.deep.equal({ line: 46, column: 'CdtDbtInd', reason: 'CdtDbtInd must be CRDT or DBIT, got "DEBIT"' });
+  });
+});

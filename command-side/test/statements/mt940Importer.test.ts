@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { parseStatement, rejectionOf, sampleText } from './statementSamples.js';
+
+const mt940 = { provider: 'nlbank', format: 'mt940' };
+
+describe('statement importers: SWIFT MT940', () => {
+  it('reads every message of the file as a statement with its number and balances', async () => {
+    const { statements } = await parseStatement(mt940, { sample: 'mt940/statement-202406.sta' });
+    expect(statements).to.deep.equal([
+      {
+        statementId: 'STMT240603',
+        account: 'NL02ABNA0123456789',
+        currency: 'EUR',
+        sequenceNumber: 88n,
+        pageNumber: 1n,
+        balances: [
+          { type: '60F', amount: 500000n, currency: 'EUR', date: '2024-06-02' },
+          { type: '62F', amount: 515422n, currency: 'EUR', date: '2024-06-03' },
+          { type: '64', amount: 515422n, currency: 'EUR', date: '2024-06-03' },
+        ],
+      },
+      {
+        statementId: 'STMT240604',
+        account: 'NL02ABNA0123456789',
+        currency: 'EUR',
+        sequenceNumber: 89n,
+        pageNumber: 1n,
+        balances: [
+          { type: '60F', amount: 515422n, currency: 'EUR', date: '2024-06-03' },
+          { type: '62F', amount: 416622n, currency: 'EUR', date: '2024-06-04' },
+        ],
+      },
+    ]);
+  });
+
+  it('reads each :61: line with its :86: text, the mark giving the direction', async () => {
+    const { rows } = await parseStatement(mt940, { sample: 'mt940/statement-202406.sta' });
+    expect(rows[0]).to.deep.equal({
+      rowKey: 'NL02ABNA0123456789/BANKREF10001',
+      statementId: 'STMT240603',
+      row: {
+        line: 6,
+        category: 'NTRF',
+        description: '/EREF/ADYEN-BATCH-212/REMI/Adyen payout batch 212 ShopCoEU',
+        net: { amount: 23950n, currency: 'EUR' },
+        references: [
+          { kind: 'customer_reference', value: 'ADYEN-BATCH-212' },
+          { kind: 'bank_reference', value: 'BANKREF10001' },
+          { kind: 'end_to_end_id', value: 'ADYEN-BATCH-212' },
+        ],
+        valueDate: '2024-06-03',
+        bookingDate: '2024-06-03',
+      },
+    });
+    expect(rows.map(({ row }) => [row.line, row.net?.amount, row.reversal])).to.deep.equal([
+      [6, 23950n, undefined],
+      [8, -8528n, undefined],
+      // RD reverses a debit: money comes back in.
+      [18, 1200n, true],
+      // "1000," is a whole amount; no entry date means it was booked on its value date.
+      [20, -100000n, undefined],
+    ]);
+    expect(rows[1]!.row.description).to.equal('/EREF/SEPA-BATCH-0603/REMI/Supplier batch, two payments');
+    expect(rows[3]!.row.description).to.equal('CHEQUE 4471 PRESENTED Cheque 4471');
+  });
+
+  it('puts an entry date across the year end in the right year', async () => {
+    const text = [':20:Y', ':25:ACC', ':28C:1', ':60F:C231231EUR0,00', ':61:2401021231C1,00NTRFNONREF//B1', ':62F:C240102EUR1,00'].join('\n');
+    const { rows } = await parseStatement(mt940, { text });
+    expect(rows[0]!.row).to.include({ valueDate: '2024-01-02', bookingDate: '2023-12-31' });
+  });
+
+  it('reads a file without its SWIFT envelope and with a byte order mark the same', async () => {
+    const text = `\uFEFF${sampleText('mt940/statement-202406.sta').replace(/^\{1:[^\n]*\{4:\r\n/, '').replace('-}\r\n', '')}`;
+    const original = await parseStatement(mt940, { sample: 'mt940/statement-202406.sta' });
+    const bare = await parseStatement(mt940, { text });
+    expect(bare.statements).to.deep.equal(original.statements);
+    // Two lines fewer before the first row, three before the second message.
+    expect(bare.rows.map(({ row }) => row.line)).to.deep.equal([5, 7, 16, 18]);
+    const withoutLines = ({ rows }: typeof bare) => rows.map(({ row: { line: _line, ...row }, ...rest }) => ({ ...rest, row }));
+    expect(withoutLines(bare)).to.deep.equal(withoutLines(original));
+  });
+
+  it('rejects amounts off the currency exponent and impossible dates, in every statement of the file', async () => {
+    const error = await rejectionOf(mt940, { sample: 'mt940/bad-lines.sta' });
+    expect(error.issues.map(({ line, column }) => [line, column])).to.deep.equal([
+      [5, ':61:'],
+      [11, ':61:'],
+    ]);
+    expect(error.issues[0]!.reason).to.match(/"10,005" \(EUR\) has 3 decimals/);
+    expect(error.issues[1]!.reason).to.match(/expected a statement line/);
+  });
+
+  it('rejects a statement without its closing balance, and text outside any field', async () => {
+    expect((await rejectionOf(mt940, { sample: 'mt940/no-closing-balance.sta' })).issues).to.deep.equal([
+      { line: 1, column: ':20:', reason: 'the statement has no closing balance (:62F:)' },
+    ]);
+    expect((await rejectionOf(mt940, { text: 'hello\n:20:X\n' })).issues[0]).to.deep.equal({
+      line: 1,
+      reason: 'expected a field such as ":20:", got "hello"',
+    });
+  });
+});

@@ -1,0 +1,190 @@
+import {
+  StoreUnavailableError,
+  collect,
+  statementCatalog,
+  statementFileStream,
+  statementRowStream,
+  type AppendOptions,
+  type EventStore,
+  type EventToAppend,
+  type StatementEvent,
+} from '@folio/shared';
+import { expect } from 'chai';
+import { MalformedStatementError } from '../../src/statements/importers/malformedStatementError.js';
+import { createStatementImportService, type StatementImportRequest } from '../../src/statements/statementImportService.js';
+import { openTempStore, type TempStore } from '../tempEventStore.js';
+import { sampleBytes } from './statementSamples.js';
+
+const context = { correlationId: 'import-test', actor: 'finance-ops', now: new Date('2024-06-05T08:00:00Z') };
+
+async function* bytesOf(content: Buffer | string): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(content);
+}
+
+const request = (provider: string, sample: string, extra: Partial<StatementImportRequest> = {}): StatementImportRequest => ({
+  provider,
+  content: bytesOf(sampleBytes(sample)),
+  ...extra,
+});
+
+const statementEvents = async (store: EventStore): Promise<(StatementEvent & { streamName: string })[]> =>
+  (await collect(store.readAll()))
+    .filter((event) => event.streamName.startsWith('statement'))
+    .map((recorded) => ({ ...statementCatalog.decode(recorded), streamName: recorded.streamName }));
+
+describe('statement import service', () => {
+  let temp: TempStore;
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+  afterEach(() => temp.dispose());
+
+  it('records every row on its own stream, then the file on its stream, with statement totals', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const result = await service.importStatement(request('nlbank', 'camt053/statement-20240603.xml', { format: 'camt053', fileName: 'stmt.xml' }), context);
+    expect(result.alreadyImported).to.equal(false);
+    expect(result.summary.rows).to.deep.equal({ total: 3, recorded: 3, restated: 0, unchanged: 0, duplicated: 0 });
+    expect(result.summary).to.include({ provider: 'nlbank', format: 'camt053', fileName: 'stmt.xml', byteLength: sampleBytes('camt053/statement-20240603.xml').length });
+    expect(result.summary.fileHash).to.match(/^[0-9a-f]{64}$/);
+    const [statement] = result.summary.statements;
+    expect(statement!.rowTotals).to.deep.equal([{ currency: 'EUR', count: 3, credits: 28950n, debits: 8528n }]);
+    // Opening + Σ entries = closing: everything the balance check needs is in the event.
+    const balance = (type: string) => statement!.balances.find((entry) => entry.type === type)!.amount;
+    expect(balance('OPBD') + statement!.rowTotals[0]!.credits - statement!.rowTotals[0]!.debits).to.equal(balance('CLBD'));
+
+    const events = await statementEvents(temp.store);
+    expect(events.map(({ type }) => type)).to.deep.equal(['StatementRowRecorded', 'StatementRowRecorded', 'StatementRowRecorded', 'StatementImported']);
+    const last = events[events.length - 1]!;
+    expect(last.streamName).to.equal(statementFileStream('nlbank', result.summary.fileHash));
+    expect(last.metadata).to.include({ $correlationId: 'import-test', actor: 'finance-ops', occurredAt: '2024-06-05T08:00:00.000Z' });
+    expect(events[0]!.streamName).to.equal(statementRowStream('nlbank', 'NL02ABNA0123456789/NLBANK-30001'));
+    expect(events[0]!.data).to.deep.include({
+      provider: 'nlbank',
+      format: 'camt053',
+      rowKey: 'NL02ABNA0123456789/NLBANK-30001',
+      statementId: 'STMT-20240603-EUR',
+      account: 'NL02ABNA0123456789',
+    });
+    expect(result.position).to.equal(await temp.store.headPosition());
+  });
+
+  it('answers a re-import of the same file with the first result and writes nothing', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const first = await service.importStatement(request('stripe', 'stripe/payout-reconciliation.csv'), context);
+    const head = await temp.store.headPosition();
+    const again = await service.importStatement(request('stripe', 'stripe/payout-reconciliation.csv'), { ...context, now: new Date('2024-06-06T00:00:00Z') });
+    expect(again).to.deep.equal({ ...first, alreadyImported: true });
+    expect(await temp.store.headPosition()).to.equal(head);
+  });
+
+  it('writes nothing for a row delivered again unchanged, and restates a changed row keeping both versions', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const first = await service.importStatement(request('stripe', 'stripe/payout-reconciliation.csv'), context);
+    // The same rows, columns reordered, in a file with other bytes: nothing new.
+    const reordered = await service.importStatement(request('stripe', 'stripe/payout-reconciliation-bom-reordered.csv'), context);
+    expect(reordered.alreadyImported).to.equal(false);
+    expect(reordered.summary.fileHash).not.to.equal(first.summary.fileHash);
+    expect(reordered.summary.rows).to.deep.equal({ total: 4, recorded: 0, restated: 0, unchanged: 4, duplicated: 0 });
+
+    const restated = await service.importStatement(request('stripe', 'stripe/payout-reconciliation-restated.csv'), context);
+    expect(restated.summary.rows).to.deep.equal({ total: 3, recorded: 1, restated: 1, unchanged: 1, duplicated: 0 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_1QAbCdEfGh000003')))).map((event) => statementCatalog.decode(event));
+    expect(history.map(({ type }) => type)).to.deep.equal(['StatementRowRecorded', 'StatementRowRestated']);
+    const restatement = history[1]!;
+    if (restatement.type !== 'StatementRowRestated') expect.fail(restatement.type);
+    expect(restatement.data.previous.fee?.amount).to.equal(1500n);
+    expect(restatement.data.row.fee?.amount).to.equal(0n);
+    expect(restatement.data.previousFileHash).to.equal(first.summary.fileHash);
+    expect(restatement.data.previousVersionHash).to.equal((history[0]!.data as { versionHash: string }).versionHash);
+    expect(restatement.data.changedFields).to.deep.equal(['fee', 'net']);
+  });
+
+  it('records a row identity repeated within a file beside its first occurrence', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const csv = [
+      'balance_transaction_id,currency,gross,reporting_category',
+      'txn_A,eur,10.00,charge',
+      'txn_A,eur,10.00,charge',
+      'txn_A,eur,12.00,charge',
+    ].join('\n');
+    const result = await service.importStatement({ provider: 'stripe', content: bytesOf(csv) }, context);
+    expect(result.summary.rows).to.deep.equal({ total: 3, recorded: 1, restated: 0, unchanged: 0, duplicated: 2 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_A')))).map((event) => statementCatalog.decode(event));
+    const rowLine = (event: StatementEvent) => (event.type === 'StatementImported' ? undefined : event.data.row.line);
+    expect(history.map((event) => [event.type, rowLine(event), 'identical' in event.data ? event.data.identical : undefined])).to.deep.equal([
+      ['StatementRowRecorded', 2, undefined],
+      ['StatementRowDuplicated', 3, true],
+      ['StatementRowDuplicated', 4, false],
+    ]);
+  });
+
+  it('writes nothing of a malformed file, even when its bad row comes after good ones', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    try {
+      await service.importStatement(request('stripe', 'stripe/malformed-amounts.csv'), context);
+      expect.fail('imported a malformed file');
+    } catch (error) {
+      expect(error).to.be.instanceOf(MalformedStatementError);
+      expect((error as MalformedStatementError).line).to.equal(3);
+    }
+    expect(await temp.store.headPosition()).to.equal(undefined);
+  });
+
+  it('completes an interrupted import when the file is imported again, with the same result', async () => {
+    let failFileAppend = true;
+    const flaky: EventStore = Object.create(temp.store, {
+      appendToStream: {
+        value: (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) => {
+          if (failFileAppend && streamName.startsWith('statement-')) return Promise.reject(new StoreUnavailableError('connection lost'));
+          return temp.store.appendToStream(streamName, events, options);
+        },
+      },
+    });
+    const interrupted = createStatementImportService({ eventStore: flaky });
+    try {
+      await interrupted.importStatement(request('adyen', 'adyen/settlement_detail_report_batch_212.csv'), context);
+      expect.fail('the append did not fail');
+    } catch (error) {
+      expect(error).to.be.instanceOf(StoreUnavailableError);
+    }
+    failFileAppend = false;
+    const resumed = await createStatementImportService({ eventStore: temp.store }).importStatement(request('adyen', 'adyen/settlement_detail_report_batch_212.csv'), context);
+    expect(resumed.alreadyImported).to.equal(false);
+    expect(resumed.summary.rows).to.deep.equal({ total: 6, recorded: 6, restated: 0, unchanged: 0, duplicated: 0 });
+    const types = (await statementEvents(temp.store)).map(({ type }) => type);
+    expect(types.filter((type) => type === 'StatementRowRecorded')).to.have.length(6);
+    expect(types.filter((type) => type === 'StatementImported')).to.have.length(1);
+  });
+
+  it('restates a row once when two files race to change it', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const header = 'balance_transaction_id,currency,gross,reporting_category';
+    await service.importStatement({ provider: 'stripe', content: bytesOf(`${header}\ntxn_R,eur,10.00,charge\n`) }, context);
+    const [a, b] = await Promise.all([
+      service.importStatement({ provider: 'stripe', content: bytesOf(`${header}\ntxn_R,eur,11.00,charge\n`) }, context),
+      service.importStatement({ provider: 'stripe', content: bytesOf(`${header}\ntxn_R,eur,12.00,charge\n`) }, context),
+    ]);
+    expect([a.summary.rows.restated, b.summary.rows.restated]).to.deep.equal([1, 1]);
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_R')))).map((event) => statementCatalog.decode(event));
+    expect(history.map(({ type }) => type)).to.deep.equal(['StatementRowRecorded', 'StatementRowRestated', 'StatementRowRestated']);
+    // Each restatement names the version it replaced: a chain, not two branches from the first.
+    expect((history[2]!.data as { previousVersionHash: string }).previousVersionHash).to.equal((history[1]!.data as { versionHash: string }).versionHash);
+  });
+
+  it('refuses an unknown provider name or format before reading anything', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    for (const [provider, format, message] of [
+      ['Stripe!', undefined, /invalid provider/],
+      ['acmebank', undefined, /say which format/],
+      ['stripe', 'xlsx', /unknown statement format "xlsx"/],
+    ] as const) {
+      try {
+        await service.importStatement(request(provider, 'stripe/payout-reconciliation.csv', { format }), context);
+        expect.fail(`accepted ${provider}`);
+      } catch (error) {
+        expect((error as Error).message).to.match(message);
+      }
+    }
+    expect(await temp.store.headPosition()).to.equal(undefined);
+  });
+});

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
+import { projectionDefinitions } from '../projections.js';
+import { rebuildProjection } from '../rebuild/rebuildProjection.js';
+
+export const projectionsUsage = `usage: folio projections rebuild <${projectionDefinitions.map((definition) => definition.name).join('|')}>`;
+
+/**
+ * `folio projections rebuild <name>`: rebuilds a read model from the log beside the live one,
+ * compares them, and swaps the rebuilt one in. Run it while no projector of that read model runs
+ * (stop `npm start` or `npm run start:projections` first); readers are served throughout.
+ * Resolves to the exit code: 0 identical, 1 the rebuilt read model differed, 2 wrong usage.
+ */
+export const runProjectionsCommand = async (args: readonly string[]): Promise<number> => {
+  const [command, name, ...extra] = args;
+  const definition = projectionDefinitions.find((candidate) => candidate.name === name);
+  if (command !== 'rebuild' || definition === undefined || extra.length > 0) {
+    console.error(projectionsUsage);
+    return 2;
+  }
+  const config = loadConfig();
+  const eventStore = openEventStore(config);
+  const documents = openDocumentStore(config);
+  const searchIndex = openSearchIndex(config);
+  try {
+    const report = await rebuildProjection({
+      eventStore,
+      documents,
+      searchIndex,
+      definition,
+      rebuildId: randomUUID().slice(0, 8),
+    });
+    console.log(JSON.stringify({ ...report, position: report.position?.toString() ?? null }, null, 2));
+    if (report.identical) return 0;
+    console.error(`the rebuilt ${report.projection} read model differed from the live one; the rebuilt one is now live`);
+    return 1;
+  } finally {
+    await searchIndex.close();
+    await documents.close();
+    await eventStore.close();
+  }
+};

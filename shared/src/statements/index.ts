@@ -1,0 +1,3 @@
+export * from './statementEvents.js';
+export * from './statementCatalog.js';
+export * from './statementStreams.js';
