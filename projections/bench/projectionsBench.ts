@@ -13,18 +13,20 @@
  *    projection's `toSearchDocument` shape) when the log holds fewer movements than that.
  *
  * The npm script runs node with `--expose-gc` (a full GC between scenarios, so one scenario's
- * garbage does not slow the next) and a 16 GiB heap limit: at 1,000,000 events the projector as
- * it stands retains every event until it has caught up (see "heap when caught up") and would
- * otherwise die of heap exhaustion during the full catch-up.
+ * garbage does not slow the next) and the default heap limit.
+ *
+ * Writing the log takes about a minute per million events, so it is kept (with a `.json`
+ * sidecar) in the temp directory and reused by later runs with the same event and account
+ * counts; the output says whether the log was generated or reused.
  *
  * Environment: BENCH_EVENTS (1,000,000), BENCH_TRANSACTIONS (1,000,000), BENCH_ACCOUNTS (2,000),
  * BENCH_ROUNDS (3), BENCH_SEARCH_RUNS (200 per query kind), BENCH_SCENARIOS (comma-separated
- * names below; default all), BENCH_SEARCH=0 to skip search, BENCH_LOG=<file> to keep the
- * generated log there and reuse it on the next run (with its `.json` sidecar).
+ * names below; default all), BENCH_SEARCH=0 to skip search, BENCH_LOG=<file> to keep the log
+ * elsewhere, BENCH_LOG=fresh to write a new one and delete it afterwards.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ledgerCatalog,
   openSqliteDocumentStore,
@@ -58,7 +60,10 @@ const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
 const SEARCH_RUNS = numberFromEnv('BENCH_SEARCH_RUNS', 200);
 const EVENTS_PER_COMMIT = 500;
 const SEARCH = process.env.BENCH_SEARCH !== '0';
-const LOG = process.env.BENCH_LOG;
+const LOG =
+  process.env.BENCH_LOG === 'fresh'
+    ? undefined
+    : (process.env.BENCH_LOG ?? join(tmpdir(), 'folio-projections-bench-logs', `events-${EVENTS}-accounts-${ACCOUNTS}.sqlite`));
 const GOAL_EVENTS_PER_SECOND = 50_000;
 const GOAL_SEARCH_P95_MS = 50;
 const SEARCH_ALIAS = 'history-transactions';
@@ -86,6 +91,9 @@ let written: WrittenLog;
 let generated: string;
 if (LOG !== undefined && existsSync(logPath) && existsSync(`${logPath}.json`)) {
   const sidecar = JSON.parse(readFileSync(`${logPath}.json`, 'utf8')) as WrittenLog & { accounts: number };
+  if (sidecar.events < EVENTS) {
+    throw new TypeError(`${logPath} holds ${sidecar.events} events, fewer than ${EVENTS}: delete it or change BENCH_LOG`);
+  }
   if (sidecar.accounts !== ACCOUNTS) {
     throw new TypeError(`${logPath} was generated with ${sidecar.accounts} accounts, not ${ACCOUNTS}: delete it or change BENCH_LOG`);
   }
@@ -96,6 +104,9 @@ if (LOG !== undefined && existsSync(logPath) && existsSync(`${logPath}.json`)) {
   generated = `reused from ${logPath}, generated earlier in ${written.seconds.toFixed(1)} s`;
   log(`reusing ${written.events} events from ${logPath}`);
 } else {
+  mkdirSync(dirname(logPath), { recursive: true });
+  // A log left by an interrupted run has no sidecar: it starts again.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(logPath + suffix, { force: true });
   const writer = openSqliteEventStore({ path: logPath });
   log(`writing about ${thousands(EVENTS)} events to ${logPath}`);
   written = await writeLedgerLog(writer, planner, {
@@ -116,11 +127,7 @@ const store = openSqliteEventStore({ path: logPath });
 interface CatchUpResult {
   events: number;
   seconds: number;
-  /**
-   * V8 heap in use the moment the read side reported caught up (or the read loop ended). A
-   * catch-up on the embedded stores runs in microtasks without giving timers a turn, so a
-   * sampling timer could not see the peak: garbage and anything retained is still there.
-   */
+  /** V8 heap in use the moment the read side reported caught up (or the read loop ended). */
   heapMiB: number;
   /** Longest time the event loop got no turn (timers, I/O, HTTP in an all-in-one process). */
   stallSeconds?: number;
@@ -297,8 +304,7 @@ selected.sort((a, b) => Number(a.key === 'all') - Number(b.key === 'all'));
 const results = new Map<string, CatchUpResult[]>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const scenario of selected) {
-    // A catch-up runs without a turn of the event loop; timers it armed (the projector arms one
-    // per event) fire only now, and what they hold can then be collected.
+    // The stores closed by the previous scenario finish their work before the next one is timed.
     await new Promise((resolve) => setTimeout(resolve, 100));
     gc?.();
     log(`round ${round}/${ROUNDS}: ${scenario.name}`);
