@@ -234,10 +234,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
    */
   const consume = async (): Promise<void> => {
     for (const readModel of readModels) readModel.batch = [];
-    const from = readModels.reduce<GlobalPosition | undefined>(
-      (oldest, { position }) => (oldest === undefined || position === undefined || position < oldest ? position : oldest),
-      readModels[0]?.position,
-    );
+    // From the read model furthest behind; one that has no checkpoint yet reads from the start.
+    const positions = readModels.map(({ position }) => position);
+    const from = positions.includes(undefined)
+      ? undefined
+      : positions.reduce((oldest, position) => (position! < oldest! ? position : oldest));
     subscription = eventStore.subscribeToAll({ fromPosition: from ?? 'start', ...(filter === undefined ? {} : { filter }) });
     const iterator = subscription[Symbol.asyncIterator]();
     let taken = 0;
