@@ -8,7 +8,10 @@
  *    projection together (`createProjections`), balances alone, history + search alone; beside
  *    baselines in the same run that only read the log (`readAll`; the projectors' subscription;
  *    `readAll` plus the catalog's decode). Rounds are interleaved; medians are reported.
- * 3. Search latency over the history index the last full catch-up built, then again after the
+ * 3. Freshness while live: every projection caught up on an empty log of its own, then movements
+ *    are appended at a steady rate (BENCH_LIVE_RATE events/s for BENCH_LIVE_SECONDS), and each
+ *    chunk's time from committed to reflected by every read model (`waitFor`) is recorded.
+ * 4. Search latency over the history index the last full catch-up built, then again after the
  *    index is grown to `BENCH_TRANSACTIONS` documents (written directly, in the history
  *    projection's `toSearchDocument` shape) when the log holds fewer movements than that.
  *
@@ -21,7 +24,8 @@
  *
  * Environment: BENCH_EVENTS (1,000,000), BENCH_TRANSACTIONS (1,000,000), BENCH_ACCOUNTS (2,000),
  * BENCH_ROUNDS (3), BENCH_SEARCH_RUNS (200 per query kind), BENCH_SCENARIOS (comma-separated
- * names below; default all), BENCH_SEARCH=0 to skip search, BENCH_LOG=<file> to keep the log
+ * names below; default all), BENCH_SEARCH=0 to skip search, BENCH_LIVE=0 to skip freshness,
+ * BENCH_LIVE_RATE (3,000), BENCH_LIVE_SECONDS (10), BENCH_LOG=<file> to keep the log
  * elsewhere, BENCH_LOG=fresh to write a new one and delete it afterwards.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -45,7 +49,7 @@ import {
   transactionHistoryProjection,
 } from '../src/index.js';
 import { LedgerPlanner, transactionDocumentOf, writeLedgerLog, type WrittenLog } from './ledgerWorkload.js';
-import { measureSearch, searchKinds, type LatencyStats } from './searchWorkload.js';
+import { measureSearch, searchKinds, statsOf, type LatencyStats } from './searchWorkload.js';
 
 const numberFromEnv = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -60,6 +64,11 @@ const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
 const SEARCH_RUNS = numberFromEnv('BENCH_SEARCH_RUNS', 200);
 const EVENTS_PER_COMMIT = 500;
 const SEARCH = process.env.BENCH_SEARCH !== '0';
+const LIVE = process.env.BENCH_LIVE !== '0';
+const LIVE_RATE = numberFromEnv('BENCH_LIVE_RATE', 3_000);
+const LIVE_SECONDS = numberFromEnv('BENCH_LIVE_SECONDS', 10);
+const LIVE_EVENTS_PER_COMMIT = 60;
+const GOAL_FRESH_MS = 1_000;
 const LOG =
   process.env.BENCH_LOG === 'fresh'
     ? undefined
@@ -319,7 +328,56 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. Search
+// 3. Freshness while live
+// ---------------------------------------------------------------------------------------------
+
+interface LiveRun {
+  events: number;
+  seconds: number;
+  lag: LatencyStats;
+  /** Chunks not reflected within 10 s. */
+  missed: number;
+}
+let live: LiveRun | undefined;
+if (LIVE) {
+  const stores = freshReadModels();
+  const liveLog = openSqliteEventStore({ path: join(stores.dir, 'live-events.sqlite') });
+  const projections = createProjections({ eventStore: liveLog, documents: stores.documents, searchIndex: stores.searchIndex });
+  await projections.start();
+  log(`live: ${thousands(LIVE_RATE)} events/s for ${LIVE_SECONDS} s, ${LIVE_EVENTS_PER_COMMIT} events per commit`);
+  const lags: number[] = [];
+  const waits: Promise<void>[] = [];
+  let missed = 0;
+  const started = performance.now();
+  let sent = 0;
+  const livePlanner = new LedgerPlanner({ accounts: 200 });
+  const written = await writeLedgerLog(liveLog, livePlanner, {
+    targetEvents: LIVE_RATE * LIVE_SECONDS,
+    eventsPerCommit: LIVE_EVENTS_PER_COMMIT,
+    onCommit: async (position) => {
+      const committed = performance.now();
+      waits.push(
+        projections.waitFor(position, 10_000).then((reflected) => {
+          if (reflected) lags.push(performance.now() - committed);
+          else missed += 1;
+        }),
+      );
+      // Paced: the next chunk is written when the rate allows it.
+      sent += LIVE_EVENTS_PER_COMMIT;
+      const due = started + (sent / LIVE_RATE) * 1000;
+      if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+    },
+  });
+  await Promise.all(waits);
+  live = { events: written.events, seconds: (performance.now() - started) / 1000, lag: statsOf(lags, 0), missed };
+  log(`  lag p50 ${ms(live.lag.p50)} ms, p95 ${ms(live.lag.p95)} ms, max ${ms(live.lag.max)} ms`);
+  await projections.stop();
+  await liveLog.close();
+  await stores.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Search
 // ---------------------------------------------------------------------------------------------
 
 interface SearchRun {
@@ -430,6 +488,21 @@ if (results.has('all')) {
   );
 }
 if (documentsDbMiB > 0) console.log(`read models after a full catch-up: documents ${documentsDbMiB.toFixed(0)} MiB, search index ${searchDbMiB.toFixed(0)} MiB`);
+
+if (live !== undefined) {
+  console.log('\n### Freshness while live\n');
+  console.log(
+    `Every projection caught up, then ${thousands(live.events)} events appended in ${live.seconds.toFixed(1)} s ` +
+      `(${thousands(live.events / live.seconds)} events/s, ${LIVE_EVENTS_PER_COMMIT} per commit); lag = commit to reflected by every read model.\n`,
+  );
+  console.log('| commits | lag p50 ms | lag p95 ms | lag max ms | not reflected within 10 s |');
+  console.log('|---:|---:|---:|---:|---:|');
+  console.log(`| ${live.lag.runs} | ${ms(live.lag.p50)} | ${ms(live.lag.p95)} | ${ms(live.lag.max)} | ${live.missed} |`);
+  console.log(
+    `\ngoal: fresh within ${thousands(GOAL_FRESH_MS)} ms when live — max lag ${ms(live.lag.max)} ms: ` +
+      `${live.missed === 0 && live.lag.max <= GOAL_FRESH_MS ? 'met' : 'MISSED'}`,
+  );
+}
 
 for (const run of searchRuns) {
   console.log(`\n### Search latency, ${run.title}\n`);
