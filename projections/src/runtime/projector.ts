@@ -115,7 +115,7 @@ const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter
 export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   const { eventStore, documents } = options;
   const batchSize = options.batchSize ?? 500;
-  const catchUpBatchSize = options.catchUpBatchSize ?? 10_000;
+  const catchUpBatchSize = options.catchUpBatchSize ?? 5_000;
   const lingerMs = options.lingerMs ?? 2;
   const names = options.readModels.map(({ definition }) => definition.name).join(', ');
   const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: names, error: String(error) })));
