@@ -374,7 +374,13 @@ export interface WrittenLog {
 export const writeLedgerLog = async (
   store: EventStore,
   planner: LedgerPlanner,
-  options: { targetEvents: number; eventsPerCommit: number; onProgress?: (events: number) => void },
+  options: {
+    targetEvents: number;
+    eventsPerCommit: number;
+    onProgress?: (events: number) => void;
+    /** Called after each chunk with the log's position after it; the next chunk waits for it. */
+    onCommit?: (position: bigint) => Promise<void> | void;
+  },
 ): Promise<WrittenLog> => {
   const started = performance.now();
   const revisions = new Map<string, bigint>();
@@ -384,7 +390,7 @@ export const writeLedgerLog = async (
   let lastReport = 0;
 
   const commit = async (phases: Append[][]): Promise<void> => {
-    const pending: Promise<unknown>[] = [];
+    const pending: Promise<{ position: bigint }>[] = [];
     for (const phase of phases) {
       for (const append of merge(phase)) {
         const expected = revisions.get(append.stream);
@@ -396,7 +402,8 @@ export const writeLedgerLog = async (
         appends += 1;
       }
     }
-    await Promise.all(pending);
+    const written = await Promise.all(pending);
+    if (options.onCommit !== undefined) await options.onCommit(written.reduce((head, { position }) => (position > head ? position : head), -1n));
     if (options.onProgress !== undefined && events - lastReport >= 100_000) {
       lastReport = events;
       options.onProgress(events);

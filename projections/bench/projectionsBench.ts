@@ -8,23 +8,29 @@
  *    projection together (`createProjections`), balances alone, history + search alone; beside
  *    baselines in the same run that only read the log (`readAll`; the projectors' subscription;
  *    `readAll` plus the catalog's decode). Rounds are interleaved; medians are reported.
- * 3. Search latency over the history index the last full catch-up built, then again after the
+ * 3. Freshness while live: every projection caught up on an empty log of its own, then movements
+ *    are appended at a steady rate (BENCH_LIVE_RATE events/s for BENCH_LIVE_SECONDS), and each
+ *    chunk's time from committed to reflected by every read model (`waitFor`) is recorded.
+ * 4. Search latency over the history index the last full catch-up built, then again after the
  *    index is grown to `BENCH_TRANSACTIONS` documents (written directly, in the history
  *    projection's `toSearchDocument` shape) when the log holds fewer movements than that.
  *
  * The npm script runs node with `--expose-gc` (a full GC between scenarios, so one scenario's
- * garbage does not slow the next) and a 16 GiB heap limit: at 1,000,000 events the projector as
- * it stands retains every event until it has caught up (see "heap when caught up") and would
- * otherwise die of heap exhaustion during the full catch-up.
+ * garbage does not slow the next) and the default heap limit.
+ *
+ * Writing the log takes about a minute per million events, so it is kept (with a `.json`
+ * sidecar) in the temp directory and reused by later runs with the same event and account
+ * counts; the output says whether the log was generated or reused.
  *
  * Environment: BENCH_EVENTS (1,000,000), BENCH_TRANSACTIONS (1,000,000), BENCH_ACCOUNTS (2,000),
  * BENCH_ROUNDS (3), BENCH_SEARCH_RUNS (200 per query kind), BENCH_SCENARIOS (comma-separated
- * names below; default all), BENCH_SEARCH=0 to skip search, BENCH_LOG=<file> to keep the
- * generated log there and reuse it on the next run (with its `.json` sidecar).
+ * names below; default all), BENCH_SEARCH=0 to skip search, BENCH_LIVE=0 to skip freshness,
+ * BENCH_LIVE_RATE (3,000), BENCH_LIVE_SECONDS (10), BENCH_LOG=<file> to keep the log
+ * elsewhere, BENCH_LOG=fresh to write a new one and delete it afterwards.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ledgerCatalog,
   openSqliteDocumentStore,
@@ -43,7 +49,7 @@ import {
   transactionHistoryProjection,
 } from '../src/index.js';
 import { LedgerPlanner, transactionDocumentOf, writeLedgerLog, type WrittenLog } from './ledgerWorkload.js';
-import { measureSearch, searchKinds, type LatencyStats } from './searchWorkload.js';
+import { measureSearch, searchKinds, statsOf, type LatencyStats } from './searchWorkload.js';
 
 const numberFromEnv = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -58,7 +64,15 @@ const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
 const SEARCH_RUNS = numberFromEnv('BENCH_SEARCH_RUNS', 200);
 const EVENTS_PER_COMMIT = 500;
 const SEARCH = process.env.BENCH_SEARCH !== '0';
-const LOG = process.env.BENCH_LOG;
+const LIVE = process.env.BENCH_LIVE !== '0';
+const LIVE_RATE = numberFromEnv('BENCH_LIVE_RATE', 3_000);
+const LIVE_SECONDS = numberFromEnv('BENCH_LIVE_SECONDS', 10);
+const LIVE_EVENTS_PER_COMMIT = 60;
+const GOAL_FRESH_MS = 1_000;
+const LOG =
+  process.env.BENCH_LOG === 'fresh'
+    ? undefined
+    : (process.env.BENCH_LOG ?? join(tmpdir(), 'folio-projections-bench-logs', `events-${EVENTS}-accounts-${ACCOUNTS}.sqlite`));
 const GOAL_EVENTS_PER_SECOND = 50_000;
 const GOAL_SEARCH_P95_MS = 50;
 const SEARCH_ALIAS = 'history-transactions';
@@ -86,6 +100,9 @@ let written: WrittenLog;
 let generated: string;
 if (LOG !== undefined && existsSync(logPath) && existsSync(`${logPath}.json`)) {
   const sidecar = JSON.parse(readFileSync(`${logPath}.json`, 'utf8')) as WrittenLog & { accounts: number };
+  if (sidecar.events < EVENTS) {
+    throw new TypeError(`${logPath} holds ${sidecar.events} events, fewer than ${EVENTS}: delete it or change BENCH_LOG`);
+  }
   if (sidecar.accounts !== ACCOUNTS) {
     throw new TypeError(`${logPath} was generated with ${sidecar.accounts} accounts, not ${ACCOUNTS}: delete it or change BENCH_LOG`);
   }
@@ -96,6 +113,9 @@ if (LOG !== undefined && existsSync(logPath) && existsSync(`${logPath}.json`)) {
   generated = `reused from ${logPath}, generated earlier in ${written.seconds.toFixed(1)} s`;
   log(`reusing ${written.events} events from ${logPath}`);
 } else {
+  mkdirSync(dirname(logPath), { recursive: true });
+  // A log left by an interrupted run has no sidecar: it starts again.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(logPath + suffix, { force: true });
   const writer = openSqliteEventStore({ path: logPath });
   log(`writing about ${thousands(EVENTS)} events to ${logPath}`);
   written = await writeLedgerLog(writer, planner, {
@@ -116,11 +136,7 @@ const store = openSqliteEventStore({ path: logPath });
 interface CatchUpResult {
   events: number;
   seconds: number;
-  /**
-   * V8 heap in use the moment the read side reported caught up (or the read loop ended). A
-   * catch-up on the embedded stores runs in microtasks without giving timers a turn, so a
-   * sampling timer could not see the peak: garbage and anything retained is still there.
-   */
+  /** V8 heap in use the moment the read side reported caught up (or the read loop ended). */
   heapMiB: number;
   /** Longest time the event loop got no turn (timers, I/O, HTTP in an all-in-one process). */
   stallSeconds?: number;
@@ -297,8 +313,7 @@ selected.sort((a, b) => Number(a.key === 'all') - Number(b.key === 'all'));
 const results = new Map<string, CatchUpResult[]>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const scenario of selected) {
-    // A catch-up runs without a turn of the event loop; timers it armed (the projector arms one
-    // per event) fire only now, and what they hold can then be collected.
+    // The stores closed by the previous scenario finish their work before the next one is timed.
     await new Promise((resolve) => setTimeout(resolve, 100));
     gc?.();
     log(`round ${round}/${ROUNDS}: ${scenario.name}`);
@@ -313,7 +328,56 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. Search
+// 3. Freshness while live
+// ---------------------------------------------------------------------------------------------
+
+interface LiveRun {
+  events: number;
+  seconds: number;
+  lag: LatencyStats;
+  /** Chunks not reflected within 10 s. */
+  missed: number;
+}
+let live: LiveRun | undefined;
+if (LIVE) {
+  const stores = freshReadModels();
+  const liveLog = openSqliteEventStore({ path: join(stores.dir, 'live-events.sqlite') });
+  const projections = createProjections({ eventStore: liveLog, documents: stores.documents, searchIndex: stores.searchIndex });
+  await projections.start();
+  log(`live: ${thousands(LIVE_RATE)} events/s for ${LIVE_SECONDS} s, ${LIVE_EVENTS_PER_COMMIT} events per commit`);
+  const lags: number[] = [];
+  const waits: Promise<void>[] = [];
+  let missed = 0;
+  const started = performance.now();
+  let sent = 0;
+  const livePlanner = new LedgerPlanner({ accounts: 200 });
+  const written = await writeLedgerLog(liveLog, livePlanner, {
+    targetEvents: LIVE_RATE * LIVE_SECONDS,
+    eventsPerCommit: LIVE_EVENTS_PER_COMMIT,
+    onCommit: async (position) => {
+      const committed = performance.now();
+      waits.push(
+        projections.waitFor(position, 10_000).then((reflected) => {
+          if (reflected) lags.push(performance.now() - committed);
+          else missed += 1;
+        }),
+      );
+      // Paced: the next chunk is written when the rate allows it.
+      sent += LIVE_EVENTS_PER_COMMIT;
+      const due = started + (sent / LIVE_RATE) * 1000;
+      if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+    },
+  });
+  await Promise.all(waits);
+  live = { events: written.events, seconds: (performance.now() - started) / 1000, lag: statsOf(lags, 0), missed };
+  log(`  lag p50 ${ms(live.lag.p50)} ms, p95 ${ms(live.lag.p95)} ms, max ${ms(live.lag.max)} ms`);
+  await projections.stop();
+  await liveLog.close();
+  await stores.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Search
 // ---------------------------------------------------------------------------------------------
 
 interface SearchRun {
@@ -424,6 +488,21 @@ if (results.has('all')) {
   );
 }
 if (documentsDbMiB > 0) console.log(`read models after a full catch-up: documents ${documentsDbMiB.toFixed(0)} MiB, search index ${searchDbMiB.toFixed(0)} MiB`);
+
+if (live !== undefined) {
+  console.log('\n### Freshness while live\n');
+  console.log(
+    `Every projection caught up, then ${thousands(live.events)} events appended in ${live.seconds.toFixed(1)} s ` +
+      `(${thousands(live.events / live.seconds)} events/s, ${LIVE_EVENTS_PER_COMMIT} per commit); lag = commit to reflected by every read model.\n`,
+  );
+  console.log('| commits | lag p50 ms | lag p95 ms | lag max ms | not reflected within 10 s |');
+  console.log('|---:|---:|---:|---:|---:|');
+  console.log(`| ${live.lag.runs} | ${ms(live.lag.p50)} | ${ms(live.lag.p95)} | ${ms(live.lag.max)} | ${live.missed} |`);
+  console.log(
+    `\ngoal: fresh within ${thousands(GOAL_FRESH_MS)} ms when live — max lag ${ms(live.lag.max)} ms: ` +
+      `${live.missed === 0 && live.lag.max <= GOAL_FRESH_MS ? 'met' : 'MISSED'}`,
+  );
+}
 
 for (const run of searchRuns) {
   console.log(`\n### Search latency, ${run.title}\n`);

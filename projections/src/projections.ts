@@ -2,7 +2,7 @@ import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@fo
 import { balancesProjection } from './balances/balancesProjection.js';
 import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
-import { createProjector, type Projector, type ProjectorStatus } from './runtime/projector.js';
+import { createProjectorGroup, type ProjectorStatus } from './runtime/projector.js';
 
 /** Every read model the query side serves. */
 export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesProjection, transactionHistoryProjection];
@@ -14,24 +14,22 @@ export interface ProjectionsOptions {
   onError?: (error: unknown) => void;
 }
 
-/** The read side's projectors, run together: in `npm start`'s process or on their own. */
+/**
+ * The read side's projections, run together (in `npm start`'s process or on their own): one
+ * reading of the log feeds them all, and each batch commits them all.
+ */
 export const createProjections = (options: ProjectionsOptions) => {
-  const projectors: Projector[] = projectionDefinitions.map((definition) =>
-    createProjector({ ...options, definition }),
-  );
+  const projector = createProjectorGroup({
+    ...options,
+    readModels: projectionDefinitions.map((definition) => ({ definition })),
+  });
   return {
-    projectors,
-    /** Starts every projector; resolves once all have caught up with the log. */
-    start: async (): Promise<void> => {
-      await Promise.all(projectors.map((projector) => projector.start()));
-    },
+    /** Starts the projections; resolves once they have caught up with the log. */
+    start: (): Promise<void> => projector.start(),
     /** True once every read model reflects the log up to `position`; false after `timeoutMs`. */
-    waitFor: async (position: GlobalPosition, timeoutMs: number): Promise<boolean> =>
-      (await Promise.all(projectors.map((projector) => projector.waitFor(position, timeoutMs)))).every(Boolean),
-    status: (): ProjectorStatus[] => projectors.map((projector) => projector.status()),
-    stop: async (): Promise<void> => {
-      await Promise.all(projectors.map((projector) => projector.stop()));
-    },
+    waitFor: (position: GlobalPosition, timeoutMs: number): Promise<boolean> => projector.waitFor(position, timeoutMs),
+    status: (): ProjectorStatus[] => projector.status(),
+    stop: (): Promise<void> => projector.stop(),
   };
 };
 

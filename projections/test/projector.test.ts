@@ -4,14 +4,32 @@ import {
   collect,
   formatMinorUnits,
   openSqliteDocumentStore,
+  sortableBigint,
   openSqliteEventStore,
   type DocumentStore,
   type SqliteEventStore,
 } from '@folio/shared';
 import { balancesProjection, type AccountBalanceDocument } from '../src/balances/balancesProjection.js';
-import { liveCollections } from '../src/runtime/projection.js';
-import { createProjector } from '../src/runtime/projector.js';
+import { liveCollections, type ProjectionDefinition } from '../src/runtime/projection.js';
+import { createProjector, createProjectorGroup } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+
+/** A read model that records the positions handed to it: one document per event, counting deliveries. */
+const recording = (name: string, streamNamePrefixes: string[]): ProjectionDefinition => ({
+  name,
+  version: 1,
+  filter: { streamNamePrefixes },
+  roles: ['seen'],
+  create: ({ collections }) => ({
+    async handle(events, session) {
+      for (const event of events) {
+        const _id = sortableBigint(event.position);
+        const earlier = await session.get<{ _id: string; deliveries: number }>(collections.seen!, _id);
+        await session.put(collections.seen!, { _id, deliveries: (earlier?.deliveries ?? 0) + 1 });
+      }
+    },
+  }),
+});
 
 describe('projector runtime', () => {
   let log: SqliteEventStore;
@@ -67,6 +85,50 @@ describe('projector runtime', () => {
     await writeLedgerHistory(log, { accounts: 2, transfers: 10, firstAccountId: 3_000_000, seed: 3 });
     expect(await projector.waitFor((await log.headPosition())!, 5_000)).to.equal(true);
     await expectBalancesMatchLog();
+    await projector.stop();
+  });
+
+  it('feeds read models from one subscription, each from its own checkpoint, and commits their checkpoints together', async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 30 });
+    const accounts = recording('accounts', ['account-']);
+    const transfers = recording('transfers', ['transfer-']);
+    const alone = createProjector({ eventStore: log, documents, definition: accounts });
+    await alone.start();
+    await alone.stop();
+    const ahead = alone.status().position!;
+
+    await writeLedgerHistory(log, { accounts: 2, transfers: 10, firstAccountId: 4_000_000, seed: 5 });
+    const head = (await log.headPosition())!;
+    const group = createProjectorGroup({ eventStore: log, documents, readModels: [{ definition: transfers }, { definition: accounts }] });
+    await group.start();
+    expect(group.status().map(({ name, position }) => [name, position])).to.deep.equal([
+      ['transfers', head],
+      ['accounts', head],
+    ]);
+    await group.stop();
+
+    const seen = async (definition: ProjectionDefinition) => {
+      const { items } = await documents.find<{ _id: string; deliveries: number }>(liveCollections(definition).seen!, { limit: 1000 });
+      expect(items.every(({ deliveries }) => deliveries === 1), `${definition.name}: every event delivered once`).to.equal(true);
+      return items.map((document) => BigInt(document._id));
+    };
+    const all = await collect(log.readAll());
+    const positionsOf = (prefix: string) => all.filter((event) => event.streamName.startsWith(prefix)).map((event) => event.position);
+    // Each read model got every event it reads exactly once: the one ahead only those past its checkpoint again.
+    expect(await seen(accounts)).to.deep.equal(positionsOf('account-'));
+    expect(await seen(transfers)).to.deep.equal(positionsOf('transfer-'));
+    expect(ahead < head).to.equal(true);
+  });
+
+  it('gives timers a turn between the batches of a catch-up', async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 60 });
+    const projector = createProjector({ eventStore: log, documents, definition: balancesProjection, catchUpBatchSize: 20 });
+    let fired = false;
+    setTimeout(() => {
+      fired = true;
+    }, 0);
+    await projector.start();
+    expect(fired, 'a timer armed before the catch-up fired before it ended').to.equal(true);
     await projector.stop();
   });
 });

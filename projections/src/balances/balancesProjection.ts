@@ -1,12 +1,12 @@
 import {
   formatMinorUnits,
-  ledgerCatalog,
   parseMinorUnits,
   sortableBigint,
   type DocumentSession,
   type LedgerEvent,
   type RecordedEvent,
 } from '@folio/shared';
+import { ledgerEventOf } from '../ledgerEvents.js';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 
 /**
@@ -126,14 +126,14 @@ export const balancesProjection: ProjectionDefinition = {
   // position a write answered with, and read-your-writes waits end.
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
   roles: ['accounts', 'points'],
-  indexes: { accounts: [['ownerId']], points: [['accountId'], ['accountId', 'sortablePosition']] },
+  indexes: { accounts: [['ownerId']], points: [['accountId', 'sortablePosition']] },
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       // Within a batch an account is read once and written once.
       const touched = new Map<string, AccountBalanceDocument | undefined>();
       for (const recorded of events) {
         if (!ACCOUNT_EVENTS.has(recorded.type)) continue;
-        const event = ledgerCatalog.decode(recorded) as LedgerEvent;
+        const event = ledgerEventOf(recorded);
         const accountId = (event.data as { accountId: string }).accountId;
         const current = touched.has(accountId)
           ? touched.get(accountId)

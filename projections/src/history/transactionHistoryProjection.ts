@@ -1,6 +1,5 @@
 import {
   formatMinorUnits,
-  ledgerCatalog,
   sortableBigint,
   type DocumentSession,
   type LedgerEvent,
@@ -9,6 +8,7 @@ import {
   type SearchDocument,
   type SearchSchema,
 } from '@folio/shared';
+import { ledgerEventOf } from '../ledgerEvents.js';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 
 /**
@@ -114,7 +114,7 @@ export const foldTransactions = async (
   const changed = new Map<string, TransactionDocument>();
   for (const recorded of events) {
     if (!TRACKED.has(recorded.type)) continue;
-    const change = changeOf(ledgerCatalog.decode(recorded) as LedgerEvent, recorded);
+    const change = changeOf(ledgerEventOf(recorded), recorded);
     if (change === undefined) continue;
     const current = changed.get(change.id) ?? (await load(change.id));
     if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;

@@ -4,9 +4,11 @@ import type { DocumentSession, EventFilter, RecordedEvent, SearchIndex, SearchSc
 export interface ProjectionHandler {
   /**
    * Applies events, strictly in log order, inside the transaction that also stores the
-   * projector's checkpoint. Must be idempotent: every document remembers the position of the
-   * last event applied to it and ignores events at or before it, so a batch replayed after a
-   * crash leaves the same result.
+   * checkpoints (and the other read models' changes of the batch). Must be idempotent: every
+   * document remembers the position of the last event applied to it and ignores events at or
+   * before it, so a batch replayed after a crash leaves the same result. The recorded events are
+   * shared with the other read models the projector keeps: read them, never change them
+   * (`ledgerEventOf` decodes and validates each once for all of them).
    */
   handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void>;
 }

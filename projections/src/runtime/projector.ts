@@ -1,7 +1,9 @@
 import {
+  matchesFilter,
   sortableBigint,
   SubscriptionDroppedError,
   type DocumentStore,
+  type EventFilter,
   type EventStore,
   type GlobalPosition,
   type RecordedEvent,
@@ -17,26 +19,39 @@ import {
   type ProjectionHandler,
 } from './projection.js';
 
-export interface ProjectorOptions {
-  eventStore: EventStore;
-  documents: DocumentStore;
+/** One read model a projector keeps, and where it writes it. */
+export interface ReadModelTarget {
   definition: ProjectionDefinition;
-  /** Required when the projection has search roles. */
-  searchIndex?: SearchIndex;
   /** Defaults to the live collections; a rebuild passes its own. */
   collections?: Readonly<Record<string, string>>;
   /** Defaults to the live search indexes; a rebuild passes its own. */
   searchIndexes?: Readonly<Record<string, string>>;
   /** Defaults to `<name>_v<version>`; a rebuild passes its own. */
   checkpointId?: string;
-  /** Events per transaction at most. */
+}
+
+export interface ProjectorGroupOptions {
+  eventStore: EventStore;
+  documents: DocumentStore;
+  /**
+   * The read models kept, each with its own checkpoint. One subscription feeds them all, and
+   * each batch commits all their changes and checkpoints in one transaction.
+   */
+  readModels: readonly ReadModelTarget[];
+  /** Required when a projection has search roles. */
+  searchIndex?: SearchIndex;
+  /** Events per transaction at most once caught up with the log. */
   batchSize?: number;
-  /** How long a partial batch may wait for more events once the log is quiet. */
+  /** Events per transaction at most while behind: larger batches amortise each commit. */
+  catchUpBatchSize?: number;
+  /** How long a partial batch may wait for more events once caught up. */
   lingerMs?: number;
   onError?: (error: unknown) => void;
-  /** Called after each committed batch with the checkpoint it stored (metrics, tests). */
+  /** Called after each committed batch with the position it reached (metrics, tests). */
   onCommit?: (position: GlobalPosition) => void;
 }
+
+export type ProjectorOptions = Omit<ProjectorGroupOptions, 'readModels'> & ReadModelTarget;
 
 export interface ProjectorStatus {
   name: string;
@@ -55,32 +70,79 @@ interface CheckpointDocument {
   [key: string]: string | null;
 }
 
+/** A read model as the running projector tracks it. */
+interface RunningReadModel {
+  definition: ProjectionDefinition;
+  collections: Readonly<Record<string, string>>;
+  checkpointId: string;
+  searchIndexes: Readonly<Record<string, string>> | undefined;
+  handler: ProjectionHandler | undefined;
+  position: GlobalPosition | undefined;
+  lastEventAt: Date | undefined;
+  /** Events of the open batch this read model takes. */
+  batch: RecordedEvent[];
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Lets timers and I/O run between batches, which the embedded stores never do on their own. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A timer raced against the next message; cleared when the message wins, so none pile up. */
+const lingerTimer = (ms: number) => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
+};
+
+const before = (a: GlobalPosition | undefined, b: GlobalPosition | undefined): boolean =>
+  b !== undefined && (a === undefined || a < b);
+
+/** The filter every read model shares, or none (each filters for itself) when they differ. */
+const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter | undefined => {
+  const [first, ...rest] = definitions.map((definition) => JSON.stringify(definition.filter));
+  return first !== undefined && rest.every((filter) => filter === first) ? definitions[0]!.filter : undefined;
+};
 
 /**
- * Runs one projection: subscribes to `$all` after its stored checkpoint, hands events to the
- * projection in order and in batches, and commits each batch's read-model changes together with
- * the checkpoint in one transaction, so a crash can only replay a batch (which the projection
- * absorbs), never skip one. A dropped subscription is resumed from the checkpoint with backoff.
+ * Runs read models from one subscription to `$all`, after the oldest of their stored checkpoints:
+ * hands each the events it reads, in order and in batches, and commits a batch's read-model
+ * changes together with every checkpoint in one transaction, so a crash can only replay a batch
+ * (which the projections absorb), never skip one. A read model already past an event does not
+ * get it again. A dropped subscription is resumed from the checkpoints with backoff.
  */
-export const createProjector = (options: ProjectorOptions) => {
-  const { eventStore, documents, definition } = options;
-  const collections = options.collections ?? liveCollections(definition);
-  const checkpointId = options.checkpointId ?? `${definition.name}_v${definition.version}`;
+export const createProjectorGroup = (options: ProjectorGroupOptions) => {
+  const { eventStore, documents } = options;
   const batchSize = options.batchSize ?? 500;
+  const catchUpBatchSize = options.catchUpBatchSize ?? 5_000;
   const lingerMs = options.lingerMs ?? 2;
-  const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: definition.name, error: String(error) })));
-  const searchRoles = Object.entries(definition.searchRoles ?? {});
-  if (searchRoles.length > 0 && options.searchIndex === undefined) {
-    throw new TypeError(`projection ${definition.name} keeps search indexes: the projector needs a search index`);
-  }
-  let handler: ProjectionHandler | undefined;
+  const names = options.readModels.map(({ definition }) => definition.name).join(', ');
+  const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: names, error: String(error) })));
+  const readModels: RunningReadModel[] = options.readModels.map((target) => {
+    const { definition } = target;
+    if (Object.keys(definition.searchRoles ?? {}).length > 0 && options.searchIndex === undefined) {
+      throw new TypeError(`projection ${definition.name} keeps search indexes: the projector needs a search index`);
+    }
+    return {
+      definition,
+      collections: target.collections ?? liveCollections(definition),
+      checkpointId: target.checkpointId ?? `${definition.name}_v${definition.version}`,
+      searchIndexes: target.searchIndexes,
+      handler: undefined,
+      position: undefined,
+      lastEventAt: undefined,
+      batch: [],
+    };
+  });
+  const filter = sharedFilter(readModels.map(({ definition }) => definition));
 
   /**
    * The live projector writes to the search index readers search (the alias's target, created
    * on first start); a rebuild writes to its own.
    */
-  const prepareTarget = async (): Promise<ProjectionHandler> => {
+  const prepareTarget = async (readModel: RunningReadModel): Promise<ProjectionHandler> => {
+    const { definition, collections } = readModel;
     for (const [role, indexes] of Object.entries(definition.indexes ?? {})) {
       for (const fields of indexes) await documents.ensureIndex(collections[role]!, fields);
     }
@@ -88,18 +150,16 @@ export const createProjector = (options: ProjectorOptions) => {
     const searchIndexes: Record<string, string> = {};
     const aliases = searchAliases(definition);
     const firstIndexes = liveSearchIndexes(definition);
-    for (const [role, schema] of searchRoles) {
-      const aliased = options.searchIndexes === undefined ? await search!.resolveAlias(aliases[role]!) : undefined;
-      const index = options.searchIndexes?.[role] ?? aliased ?? firstIndexes[role]!;
+    for (const [role, schema] of Object.entries(definition.searchRoles ?? {})) {
+      const aliased = readModel.searchIndexes === undefined ? await search!.resolveAlias(aliases[role]!) : undefined;
+      const index = readModel.searchIndexes?.[role] ?? aliased ?? firstIndexes[role]!;
       await search!.ensureIndex(index, schema);
-      if (options.searchIndexes === undefined && aliased === undefined) await search!.setAlias(aliases[role]!, index);
+      if (readModel.searchIndexes === undefined && aliased === undefined) await search!.setAlias(aliases[role]!, index);
       searchIndexes[role] = index;
     }
     return definition.create({ collections, searchIndexes, ...(search === undefined ? {} : { search }) });
   };
 
-  let position: GlobalPosition | undefined;
-  let lastEventAt: Date | undefined;
   let caughtUp = false;
   let stopped = false;
   let subscription: Subscription | undefined;
@@ -110,91 +170,126 @@ export const createProjector = (options: ProjectorOptions) => {
     caughtUpOnce = resolve;
   });
 
-  const advanced = (to: GlobalPosition, at: Date | undefined) => {
-    position = to;
-    if (at !== undefined) lastEventAt = at;
+  /** The position every read model has reached. */
+  const slowest = (): GlobalPosition | undefined => {
+    let position: GlobalPosition | undefined;
+    for (const [n, readModel] of readModels.entries()) {
+      if (readModel.position === undefined) return undefined;
+      if (n === 0 || readModel.position < position!) position = readModel.position;
+    }
+    return position;
+  };
+
+  const wakeWaiters = () => {
+    const reached = slowest();
+    if (reached === undefined) return;
     for (const waiter of waiters) {
-      if (waiter.target <= to) {
+      if (waiter.target <= reached) {
         waiters.delete(waiter);
         waiter.resolve();
       }
     }
   };
 
-  const readCheckpoint = async (): Promise<void> => {
-    const stored = await documents.get<CheckpointDocument>(CHECKPOINTS_COLLECTION, checkpointId);
-    if (stored !== undefined) {
-      advanced(BigInt(stored.position), stored.lastEventAt === null ? undefined : new Date(stored.lastEventAt));
+  const readCheckpoints = async (): Promise<void> => {
+    for (const readModel of readModels) {
+      const stored = await documents.get<CheckpointDocument>(CHECKPOINTS_COLLECTION, readModel.checkpointId);
+      readModel.position = stored === undefined ? undefined : BigInt(stored.position);
+      readModel.lastEventAt = stored === undefined || stored.lastEventAt === null ? undefined : new Date(stored.lastEventAt);
     }
+    wakeWaiters();
   };
 
-  const commit = async (events: readonly RecordedEvent[], through: GlobalPosition): Promise<void> => {
-    const last = events.at(-1);
-    const at = last?.created ?? lastEventAt;
+  /** Commits the open batch and moves every read model's checkpoint to `through`. */
+  const commit = async (through: GlobalPosition): Promise<void> => {
+    const moving = readModels.filter(({ position }) => before(position, through));
+    const reached = moving.map(({ batch, lastEventAt }) => batch.at(-1)?.created ?? lastEventAt);
     await documents.withTransaction(async (session) => {
-      if (events.length > 0) await handler!.handle(events, session);
-      const checkpoint: CheckpointDocument = {
-        _id: checkpointId,
-        position: through.toString(),
-        sortablePosition: sortableBigint(through),
-        lastEventAt: at === undefined ? null : at.toISOString(),
-      };
-      await session.put(CHECKPOINTS_COLLECTION, checkpoint);
+      for (const [n, readModel] of moving.entries()) {
+        if (readModel.batch.length > 0) await readModel.handler!.handle(readModel.batch, session);
+        const at = reached[n];
+        const checkpoint: CheckpointDocument = {
+          _id: readModel.checkpointId,
+          position: through.toString(),
+          sortablePosition: sortableBigint(through),
+          lastEventAt: at === undefined ? null : at.toISOString(),
+        };
+        await session.put(CHECKPOINTS_COLLECTION, checkpoint);
+      }
     });
-    advanced(through, at);
+    for (const [n, readModel] of moving.entries()) {
+      readModel.position = through;
+      readModel.lastEventAt = reached[n];
+    }
+    for (const readModel of readModels) readModel.batch = [];
+    wakeWaiters();
     options.onCommit?.(through);
+    await yieldToEventLoop();
   };
 
-  /** Consumes one subscription until it ends; batches events, lingering briefly for more. */
+  /**
+   * Consumes one subscription until it ends. Behind the log, batches fill up to
+   * `catchUpBatchSize` without waiting; caught up, a partial batch waits up to `lingerMs` for
+   * more events (one timer per batch) before it commits.
+   */
   const consume = async (): Promise<void> => {
-    subscription = eventStore.subscribeToAll({
-      fromPosition: position ?? 'start',
-      filter: definition.filter,
-    });
+    for (const readModel of readModels) readModel.batch = [];
+    // From the read model furthest behind; one that has no checkpoint yet reads from the start.
+    const positions = readModels.map(({ position }) => position);
+    const from = positions.includes(undefined)
+      ? undefined
+      : positions.reduce((oldest, position) => (position! < oldest! ? position : oldest));
+    subscription = eventStore.subscribeToAll({ fromPosition: from ?? 'start', ...(filter === undefined ? {} : { filter }) });
     const iterator = subscription[Symbol.asyncIterator]();
-    let batch: RecordedEvent[] = [];
+    let taken = 0;
     let through: GlobalPosition | undefined;
+    let linger: ReturnType<typeof lingerTimer> | undefined;
+    const pendingCommit = () => through !== undefined && readModels.some(({ position }) => before(position, through));
+    const flush = async () => {
+      linger?.cancel();
+      linger = undefined;
+      taken = 0;
+      await commit(through!);
+    };
     let pending = iterator.next();
     for (;;) {
-      const next =
-        batch.length > 0 || (through !== undefined && through !== position)
-          ? await Promise.race([pending, sleep(lingerMs).then(() => undefined)])
-          : await pending;
+      if (caughtUp && linger === undefined && pendingCommit()) linger = lingerTimer(lingerMs);
+      const next = linger === undefined ? await pending : await Promise.race([pending, linger.expired]);
       if (next === undefined) {
-        await commit(batch, through!);
-        batch = [];
+        await flush();
         continue;
       }
       if (next.done) break;
       pending = iterator.next();
       const message = next.value;
       if (message.kind === 'event') {
-        batch.push(message.event);
-        through = message.event.position;
-        if (batch.length >= batchSize) {
-          await commit(batch, through);
-          batch = [];
+        const { event } = message;
+        for (const readModel of readModels) {
+          if (before(readModel.position, event.position) && matchesFilter(readModel.definition.filter, event)) {
+            readModel.batch.push(event);
+          }
         }
+        through = event.position;
+        taken += 1;
+        if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush();
       } else if (message.kind === 'checkpoint') {
-        // Past a run of events this projection skips: remember how far the log was read.
+        // Past a run of events no read model takes: remember how far the log was read.
         through = message.position;
       } else if (message.kind === 'caughtUp') {
-        if (through !== undefined && (batch.length > 0 || through !== position)) {
-          await commit(batch, through);
-          batch = [];
-        }
+        if (pendingCommit()) await flush();
         caughtUp = true;
         caughtUpOnce();
       } else {
         caughtUp = false;
       }
     }
-    if (through !== undefined && (batch.length > 0 || through !== position)) await commit(batch, through);
+    linger?.cancel();
+    if (pendingCommit()) await commit(through!);
   };
 
   const run = async (): Promise<void> => {
-    handler = await prepareTarget();
-    await readCheckpoint();
+    for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
+    await readCheckpoints();
     let failures = 0;
     while (!stopped) {
       try {
@@ -204,27 +299,28 @@ export const createProjector = (options: ProjectorOptions) => {
         if (stopped) return;
         if (!(error instanceof SubscriptionDroppedError)) onError(error);
         failures += 1;
-        // Back to the last committed checkpoint: the uncommitted batch is read again.
-        await readCheckpoint();
+        // Back to the last committed checkpoints: the uncommitted batch is read again.
+        await readCheckpoints();
         await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
       }
     }
   };
 
   return {
-    name: definition.name,
     /** Starts projecting; resolves once the projector has caught up with the log the first time. */
     start(): Promise<void> {
       running ??= run();
       return firstCatchUp;
     },
-    status: (): ProjectorStatus => ({ name: definition.name, position, caughtUp, lastEventAt }),
+    status: (): ProjectorStatus[] =>
+      readModels.map(({ definition, position, lastEventAt }) => ({ name: definition.name, position, caughtUp, lastEventAt })),
     /**
-     * Resolves true once every event up to `target` is in the read model, or false after
+     * Resolves true once every event up to `target` is in every read model, or false after
      * `timeoutMs`: how a reader waits for its own write.
      */
     waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
-      if (position !== undefined && position >= target) return Promise.resolve(true);
+      const reached = slowest();
+      if (reached !== undefined && reached >= target) return Promise.resolve(true);
       return new Promise((resolve) => {
         const waiter = { target, resolve: () => resolve(true) };
         waiters.add(waiter);
@@ -238,6 +334,27 @@ export const createProjector = (options: ProjectorOptions) => {
       await subscription?.unsubscribe();
       await running;
     },
+  };
+};
+
+export type ProjectorGroup = ReturnType<typeof createProjectorGroup>;
+
+/** Runs one read model (a rebuild, a test): a group of one. */
+export const createProjector = (options: ProjectorOptions) => {
+  const { definition, collections, searchIndexes, checkpointId, ...shared } = options;
+  const target: ReadModelTarget = {
+    definition,
+    ...(collections === undefined ? {} : { collections }),
+    ...(searchIndexes === undefined ? {} : { searchIndexes }),
+    ...(checkpointId === undefined ? {} : { checkpointId }),
+  };
+  const group = createProjectorGroup({ ...shared, readModels: [target] });
+  return {
+    name: definition.name,
+    start: group.start,
+    status: (): ProjectorStatus => group.status()[0]!,
+    waitFor: group.waitFor,
+    stop: group.stop,
   };
 };
 

@@ -187,21 +187,38 @@ export const serializeDocument = (document: unknown): { id: string; json: string
   if (typeof document._id !== 'string') throw new InvalidArgumentError('a document needs a string _id');
   let json: string;
   try {
-    json = JSON.stringify(document, (key: string, value: unknown) => {
-      if (key.startsWith('$') || key.includes('\u0000') || LONE_SURROGATE.test(key)) {
-        throw new InvalidArgumentError(`field name ${JSON.stringify(key)} is not allowed in a document`);
-      }
-      if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
-        throw new InvalidArgumentError(`document ${String(document._id)} holds a string that is not valid Unicode`);
-      }
-      return value;
-    });
+    json = JSON.stringify(document);
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
     const reason = (error as Error).message;
     throw new InvalidArgumentError(`document ${document._id} is not serializable as JSON: ${reason}`, { cause: error });
   }
+  // Checked after `JSON.stringify` succeeded (so there is no cycle), by a walk: a replacer
+  // function would cost a call from native code for every value.
+  requireStorable(document, document._id);
   return { id: document._id, json };
+};
+
+/** Walks a value as `JSON.stringify` sees it (after `toJSON`), refusing what no adapter may store. */
+const requireStorable = (value: unknown, id: string, key = ''): void => {
+  const seen =
+    value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function'
+      ? (value as { toJSON(key: string): unknown }).toJSON(key)
+      : value;
+  if (typeof seen === 'string') {
+    if (LONE_SURROGATE.test(seen)) throw new InvalidArgumentError(`document ${id} holds a string that is not valid Unicode`);
+    return;
+  }
+  if (seen === null || typeof seen !== 'object') return;
+  if (Array.isArray(seen)) {
+    for (let n = 0; n < seen.length; n++) requireStorable(seen[n], id, String(n));
+    return;
+  }
+  for (const [name, member] of Object.entries(seen)) {
+    if (name.startsWith('$') || name.includes('\u0000') || LONE_SURROGATE.test(name)) {
+      throw new InvalidArgumentError(`field name ${JSON.stringify(name)} is not allowed in a document`);
+    }
+    requireStorable(member, id, name);
+  }
 };
 
 /** JSON with every object's keys sorted (by UTF-16 code units), so equal values give equal text. */

@@ -165,6 +165,11 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
   // enough and spares the log's disk an fsync per projected batch.
   writer.pragma('synchronous = NORMAL');
   writer.pragma('busy_timeout = 10000');
+  // Projections write batches that touch index pages all over the file: a larger page cache
+  // keeps them in memory between commits, and a larger WAL copies each back once per checkpoint
+  // rather than once per commit.
+  writer.pragma('cache_size = -65536');
+  writer.pragma('wal_autocheckpoint = 16384');
   const reader = new Database(path, { readonly: true });
   reader.pragma('busy_timeout = 10000');
 
@@ -209,20 +214,31 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
 
   const openSession = (): { session: DocumentSession; close(): void } => {
     const guard = createSessionGuard();
+    // The transaction holds the write lock, so a table seen here stays until it ends.
+    const tables = new Set<string>();
+    const hasTable = (collection: string): boolean => {
+      if (tables.has(collection)) return true;
+      if (writerHasTable.get(collection) === undefined) return false;
+      tables.add(collection);
+      return true;
+    };
     // Each method is synchronous underneath: its effect happens when it is called, inside the transaction.
     const session: DocumentSession = {
       async get<D extends Document>(collection: string, id: string) {
         guard.check();
         requireCollectionName(collection);
         requireDocumentId(id);
-        if (writerHasTable.get(collection) === undefined) return undefined;
+        if (!hasTable(collection)) return undefined;
         return parse<D>(writeStatement(`SELECT doc FROM ${table(collection)} WHERE _id = ?`).pluck().get(id) as string);
       },
       async put(collection, document) {
         guard.check();
         requireCollectionName(collection);
         const { id, json } = serializeDocument(document);
-        ensureTable(collection);
+        if (!hasTable(collection)) {
+          ensureTable(collection);
+          tables.add(collection);
+        }
         writeStatement(
           `INSERT INTO ${table(collection)} (_id, doc) VALUES (?, ?) ` +
             'ON CONFLICT (_id) DO UPDATE SET doc = excluded.doc',
@@ -232,7 +248,7 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         guard.check();
         requireCollectionName(collection);
         requireDocumentId(id);
-        if (writerHasTable.get(collection) === undefined) return;
+        if (!hasTable(collection)) return;
         writeStatement(`DELETE FROM ${table(collection)} WHERE _id = ?`).run(id);
       },
     };

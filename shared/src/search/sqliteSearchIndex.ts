@@ -5,7 +5,9 @@
  * Per index, a documents table keeps each document's wire JSON plus one column per keyword,
  * amount and date field for filtering and sorting (amounts as 64-bit INTEGERs, exact; dates as
  * epoch milliseconds; a multi-valued keyword as its smallest value, with every value of the array
- * in a side table), and a contentless FTS5 table indexes the text fields.
+ * in a side table), and a contentless FTS5 table indexes the text fields. The FTS5 table also
+ * holds each multi-valued keyword's values as tokens of their own, so words and such a filter
+ * (a text search within one account's transactions) are answered together by FTS5.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -47,11 +49,17 @@ CREATE TABLE IF NOT EXISTS search_aliases (
 
 /** Search and probe statements differ by query shape; this many stay prepared. */
 const MAX_CACHED_STATEMENTS = 200;
-/**
- * A filter matching fewer rows than this is selective: the query starts from its index. A
- * broader one is checked while walking the sort order instead, which then stops after one page.
- */
+/** Words matching fewer documents than this are handed to the query as a list of rows. */
 const SELECTIVE_ROWS = 2000;
+/**
+ * Filters are counted up to this many rows. The query starts from the index of the filter
+ * matching fewest rows when that is below this and below the rows a walk along the sort order
+ * is expected to visit before it fills a page; otherwise it walks the sort order, checking the
+ * filters on the way.
+ */
+const COUNT_CAP = 10_000;
+/** The FTS5 column holding multi-valued keywords as tokens (absent from indexes made before it). */
+const KEYS_COLUMN = 'keys';
 
 interface DocumentRow {
   id: string;
@@ -67,7 +75,7 @@ interface Condition {
   /** The SQL, given `'+'` to keep SQLite from using an index for it, or `''`. */
   sql: (unindexed: string) => string;
   params: readonly Bindable[];
-  /** How many rows match it, counted up to `SELECTIVE_ROWS`. */
+  /** How many rows match it, counted up to `COUNT_CAP`. */
   rows: number;
 }
 
@@ -83,7 +91,11 @@ interface OpenIndex {
   /** Column of each keyword, amount and date field. */
   columns: Map<string, string>;
   textFields: string[];
-  selectHead: Database.Statement<[string], { doc: bigint; version: bigint }>;
+  /** FTS5 columns of the text fields. */
+  textColumns: string[];
+  /** Whether the FTS5 table has the keyword tokens column. */
+  keyTokens: boolean;
+  selectHead: Database.Statement<[string], { doc: bigint; version: bigint; fields: string }>;
   selectOne: Database.Statement<[string], DocumentRow>;
   insert: Database.Statement<Bindable[]>;
   update: Database.Statement<Bindable[]>;
@@ -92,10 +104,14 @@ interface OpenIndex {
   deleteText: Database.Statement<[bigint]> | undefined;
   insertText: Database.Statement<Bindable[]> | undefined;
   selectAll: Database.Statement<[], DocumentRow>;
+  /** The highest row number: about how many documents the index holds. */
+  selectSize: Database.Statement<[], { n: bigint | null }>;
 }
 
-/** Each word must start a token: quoted, so user text never reaches FTS5 as query syntax. */
-const ftsQuery = (words: readonly string[]): string => words.map((word) => `"${word.replaceAll('"', '""')}"*`).join(' ');
+const quoted = (token: string): string => `"${token.replaceAll('"', '""')}"`;
+
+/** A multi-valued keyword's value as one FTS5 token: its column, then its UTF-8 bytes in hex. */
+const keyToken = (column: string, value: string): string => `${column}x${Buffer.from(value, 'utf8').toString('hex')}`;
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
 
@@ -106,6 +122,11 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   // FULL makes every commit durable across power loss, not just process crashes.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
+  // Batches of documents touch index pages all over the file: a larger page cache keeps them in
+  // memory between commits, and a larger WAL copies each back once per checkpoint rather than
+  // once per commit.
+  db.pragma('cache_size = -131072');
+  db.pragma('wal_autocheckpoint = 16384');
   db.exec(CATALOG);
   db.defaultSafeIntegers(true);
 
@@ -122,6 +143,10 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   );
   const deleteAliasesOf = db.prepare<[string]>('DELETE FROM search_aliases WHERE target = ?');
 
+  const selectTextColumn = db.prepare<[string, string], { found: bigint }>(
+    'SELECT 1 AS found FROM pragma_table_info(?) WHERE name = ?',
+  );
+
   const openIndexes = new Map<bigint, OpenIndex>();
   const statements = new Map<string, Database.Statement<Bindable[], unknown>>();
 
@@ -132,6 +157,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       docs: `search_${tag}_docs`,
       values: `search_${tag}_values`,
       text: entries.some(([, type]) => type === 'text') ? `search_${tag}_text` : undefined,
+      keywordFields: entries.filter(([, type]) => type === 'keyword').map(([name]) => name),
       columns: new Map(entries.filter(([, type]) => type !== 'text').map(([name]) => [name, columnOf(name)])),
       textFields: entries.filter(([, type]) => type === 'text').map(([name]) => name),
       columnOf,
@@ -162,7 +188,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     if (text !== undefined) {
       // Contentless: the text already lives in the documents' JSON; prefix indexes keep
       // search-as-you-type fast from the first letter.
-      db.exec(`CREATE VIRTUAL TABLE ${text} USING fts5(${textFields.map(columnOf).join(', ')},
+      db.exec(`CREATE VIRTUAL TABLE ${text} USING fts5(${[...textFields.map(columnOf), KEYS_COLUMN].join(', ')},
         content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')`);
     }
   };
@@ -173,7 +199,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     const schema = JSON.parse(schemaJson) as SearchSchema;
     const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
     const columnList = [...columns.values()];
+    const keyTokens = text !== undefined && selectTextColumn.get(text, KEYS_COLUMN) !== undefined;
     const textColumns = textFields.map(columnOf);
+    const ftsColumns = [...textColumns, ...(keyTokens ? [KEYS_COLUMN] : [])];
     const opened: OpenIndex = {
       tag,
       name,
@@ -183,7 +211,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       text,
       columns,
       textFields,
-      selectHead: db.prepare(`SELECT doc, version FROM ${docs} WHERE id = ?`),
+      textColumns,
+      keyTokens,
+      selectHead: db.prepare(`SELECT doc, version, fields FROM ${docs} WHERE id = ?`),
       selectOne: db.prepare(`SELECT id, version, fields FROM ${docs} WHERE id = ?`),
       insert: db.prepare<Bindable[]>(
         `INSERT INTO ${docs} (id, version, fields${columnList.map((c) => `, ${c}`).join('')})
@@ -199,9 +229,10 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
         text === undefined
           ? undefined
           : db.prepare<Bindable[]>(
-              `INSERT INTO ${text} (rowid, ${textColumns.join(', ')}) VALUES (${placeholders(1 + textColumns.length)})`,
+              `INSERT INTO ${text} (rowid, ${ftsColumns.join(', ')}) VALUES (${placeholders(1 + ftsColumns.length)})`,
             ),
       selectAll: db.prepare(`SELECT id, version, fields FROM ${docs} ORDER BY id`),
+      selectSize: db.prepare(`SELECT max(doc) AS n FROM ${docs}`),
     };
     openIndexes.set(tag, opened);
     return opened;
@@ -233,28 +264,55 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       }
     });
 
+  /** Whether two stored values put the same rows in the side table (only arrays put any). */
+  const sameArray = (a: WireFields[string] | undefined, b: WireFields[string] | undefined): boolean => {
+    const left = Array.isArray(a) ? a : [];
+    const right = Array.isArray(b) ? b : [];
+    return left.length === right.length && left.every((value, n) => value === right[n]);
+  };
+
   const textValue = (value: WireFields[string] | undefined): string | null =>
     value === undefined || value === null ? null : Array.isArray(value) ? value.join('\n') : value;
+
+  /** What the FTS5 table holds of a document: its text fields, then its multi-valued keywords as tokens. */
+  const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)[] => {
+    const texts = index.textFields.map((field) => textValue(fields[field]));
+    if (!index.keyTokens) return texts;
+    const tokens: string[] = [];
+    for (const [field, column] of index.columns) {
+      const value = fields[field];
+      if (Array.isArray(value)) for (const item of value) tokens.push(keyToken(column, item));
+    }
+    return [...texts, tokens.length === 0 ? null : tokens.join(' ')];
+  };
 
   const write = (index: OpenIndex, document: PreparedDocument): void => {
     const head = index.selectHead.get(document.id);
     if (head !== undefined && head.version >= document.version) return;
     const columns = columnValues(index, document.fields);
+    const texts = ftsValues(index, document.fields);
     let doc: bigint;
+    // A new version often changes only a status: its side-table and full-text rows stay as they are.
+    let sameValues = false;
+    let sameText = false;
     if (head === undefined) {
       doc = BigInt(index.insert.run(document.id, document.version, document.fieldsJson, ...columns).lastInsertRowid);
     } else {
       doc = head.doc;
+      const stored = JSON.parse(head.fields) as WireFields;
+      sameValues = [...index.columns.keys()].every((field) => sameArray(stored[field], document.fields[field]));
+      sameText = ftsValues(index, stored).every((text, n) => text === texts[n]);
       index.update.run(document.version, document.fieldsJson, ...columns, doc);
-      index.deleteValues.run(doc);
-      index.deleteText?.run(doc);
+      if (!sameValues) index.deleteValues.run(doc);
+      if (!sameText) index.deleteText?.run(doc);
     }
-    for (const field of index.columns.keys()) {
-      const value = document.fields[field];
-      if (Array.isArray(value)) for (const item of value) index.insertValue.run(field, item, doc);
+    if (!sameValues) {
+      for (const field of index.columns.keys()) {
+        const value = document.fields[field];
+        if (Array.isArray(value)) for (const item of value) index.insertValue.run(field, item, doc);
+      }
     }
-    const texts = index.textFields.map((field) => textValue(document.fields[field]));
-    if (texts.some((text) => text !== null)) index.insertText?.run(doc, ...texts);
+    if (!sameText && texts.some((text) => text !== null)) index.insertText?.run(doc, ...texts);
   };
 
   const upsertAll = db.transaction((index: OpenIndex, documents: readonly PreparedDocument[]) => {
@@ -272,14 +330,53 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   };
 
   const countUpTo = (sql: string, params: readonly Bindable[]): number =>
-    Number(statement<{ n: bigint }>(`SELECT count(*) AS n FROM (${sql} LIMIT ${SELECTIVE_ROWS})`).get(...params)!.n);
+    Number(statement<{ n: bigint }>(`SELECT count(*) AS n FROM (${sql} LIMIT ${COUNT_CAP})`).get(...params)!.n);
 
-  /** The plan's filters as SQL conditions, each with how many rows it matches (up to `SELECTIVE_ROWS`). */
+  /** An equality filter on a keyword field, as counted for planning. */
+  interface Equality {
+    field: string;
+    column: string;
+    wanted: string[];
+    rows: number;
+    arrayRows: number;
+  }
+
+  /**
+   * The filter's values as FTS5 tokens, when every document it matches holds them in an array
+   * (only array values are tokens), so adding them to the full-text query keeps its answer exact.
+   */
+  const keyTokensOf = (index: OpenIndex, equality: Equality): string[] | undefined => {
+    if (!index.keyTokens || equality.arrayRows === 0 || equality.rows >= COUNT_CAP) return undefined;
+    const { field, column, wanted } = equality;
+    const plainValue = statement(
+      `SELECT 1 FROM ${index.docs} d WHERE d.${column} IN (${placeholders(wanted.length)})
+       AND NOT EXISTS (SELECT 1 FROM ${index.values} v WHERE v.doc = d.doc AND v.field = ?) LIMIT 1`,
+    ).get(...wanted, field);
+    return plainValue === undefined ? wanted.map((value) => keyToken(column, value)) : undefined;
+  };
+
+  /** The plan's filters as SQL conditions, each with how many rows it matches (up to `COUNT_CAP`). */
   const conditionsOf = (index: OpenIndex, plan: PlannedQuery): Condition[] => {
     const conditions: Condition[] = [];
     const { docs, values, text } = index;
+    const equalities: Equality[] = plan.equals.map(({ field, values: wanted }) => {
+      const column = index.columns.get(field)!;
+      const list = placeholders(wanted.length);
+      const columnRows = countUpTo(`SELECT doc FROM ${docs} WHERE ${column} IN (${list})`, wanted);
+      const arrayRows = countUpTo(`SELECT doc FROM ${values} WHERE field = ? AND value IN (${list})`, [field, ...wanted]);
+      return { field, column, wanted, rows: Math.min(COUNT_CAP, columnRows + arrayRows), arrayRows };
+    });
     if (plan.words.length > 0) {
-      const match = ftsQuery(plan.words);
+      const words = plan.words.map((word) => `${quoted(word)}*`).join(' ');
+      // Keyword tokens are not words: a text search looks only in the text columns.
+      let match = index.keyTokens ? `{${index.textColumns.join(' ')}} : (${words})` : words;
+      // FTS5 intersects words with a rare array value by skipping through both, where the words'
+      // rows alone (a common word) would all be read.
+      const narrowing = equalities
+        .map((equality) => ({ equality, tokens: keyTokensOf(index, equality) }))
+        .filter(({ tokens }) => tokens !== undefined)
+        .sort((a, b) => a.equality.rows - b.equality.rows)[0];
+      if (narrowing !== undefined) match = `${match} AND ${KEYS_COLUMN} : (${narrowing.tokens!.map(quoted).join(' OR ')})`;
       const matching = `SELECT rowid FROM ${text} WHERE ${text} MATCH ?`;
       const few = statement<{ rowid: bigint }>(`${matching} LIMIT ${SELECTIVE_ROWS}`).all(match);
       // Few matches are handed over as they are, so the full-text query does not run twice.
@@ -291,26 +388,22 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
               params: [`[${few.map(({ rowid }) => rowid).join(',')}]`],
               rows: few.length,
             }
-          : { field: undefined, sql: (u) => `${u}d.doc IN (${matching})`, params: [match], rows: few.length },
+          : { field: undefined, sql: (u) => `${u}d.doc IN (${matching})`, params: [match], rows: COUNT_CAP },
       );
     }
-    for (const { field, values: wanted } of plan.equals) {
-      const column = index.columns.get(field)!;
+    for (const { field, column, wanted, rows, arrayRows } of equalities) {
       const list = placeholders(wanted.length);
-      const inColumn = `SELECT doc FROM ${docs} WHERE ${column} IN (${list})`;
       const inArrays = `SELECT doc FROM ${values} WHERE field = ? AND value IN (${list})`;
-      const columnRows = countUpTo(inColumn, wanted);
-      const arrayRows = countUpTo(inArrays, [field, ...wanted]);
       // The column holds a multi-valued field's smallest value; the side table holds all of them,
       // and is left out when no document of the index has such a value.
       conditions.push(
         arrayRows === 0
-          ? { field, sql: (u) => `${u}d.${column} IN (${list})`, params: wanted, rows: columnRows }
+          ? { field, sql: (u) => `${u}d.${column} IN (${list})`, params: wanted, rows }
           : {
               field,
               sql: (u) => `(${u}d.${column} IN (${list}) OR ${u}d.doc IN (${inArrays}))`,
               params: [...wanted, field, ...wanted],
-              rows: columnRows + arrayRows,
+              rows,
             },
       );
     }
@@ -337,11 +430,18 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     const { sort, after } = plan;
     const where: string[] = [];
     const params: Bindable[] = [];
-    // SQLite has no statistics here to tell a rare value from a common one, so it is told: a
-    // condition matching few rows drives the query through its index, a broad one (`+` hides
-    // the index) is checked while walking the sort order, which then stops after one page.
-    for (const condition of conditionsOf(index, plan)) {
-      const indexed = condition.rows < SELECTIVE_ROWS || (sort !== undefined && condition.field === sort.field);
+    // SQLite has no statistics here to tell a rare value from a common one, so it is told. The
+    // filter matching fewest rows drives the query through its index when that visits fewer rows
+    // than walking the sort order (or id order) would before a page is full, assuming the filters
+    // independent; otherwise the walk checks every filter on the way (`+` hides an index), using
+    // only a range on the sort field itself to bound the walk.
+    const conditions = conditionsOf(index, plan);
+    const size = Number(index.selectSize.get()?.n ?? 0n);
+    const walk = conditions.reduce((rows, { rows: matching }) => (rows * size) / Math.max(1, matching), plan.limit + 1);
+    const driver = conditions.reduce<Condition | undefined>((best, c) => (best === undefined || c.rows < best.rows ? c : best), undefined);
+    const drive = driver !== undefined && driver.rows < COUNT_CAP && driver.rows < walk;
+    for (const condition of conditions) {
+      const indexed = drive ? condition === driver : sort !== undefined && condition.field === sort.field;
       where.push(condition.sql(indexed ? '' : '+'));
       params.push(...condition.params);
     }

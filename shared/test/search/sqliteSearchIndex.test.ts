@@ -21,7 +21,7 @@ const WORDS = ['coffee', 'rent', 'salary', 'refund', 'taxi'];
 interface Row {
   id: string;
   description: string;
-  account: string[];
+  account: string | string[];
   status: string;
   amount: bigint | null;
   at: string;
@@ -30,7 +30,7 @@ interface Row {
 const rows: Row[] = Array.from({ length: 10_000 }, (_, i) => ({
   id: `d${String(i).padStart(5, '0')}`,
   description: `${WORDS[i % 5]} ${WORDS[(i * 3 + 1) % 5]} item${i}`,
-  account: i % 10 === 0 ? [`acc-${i % 7}`, 'acc-shared'] : [`acc-${i % 7}`],
+  account: i % 10 === 0 ? [`acc-${i % 7}`, 'acc-shared'] : i % 13 === 0 ? `acc-${i % 7}` : [`acc-${i % 7}`],
   status: STATUSES[i % 4]!,
   amount: i % 11 === 0 ? null : 2n ** 53n + BigInt((i * 7919) % 5000),
   at: new Date(Date.UTC(2024, 0, 1) + ((i * 104729) % 6000) * 60_000).toISOString(),
@@ -41,6 +41,9 @@ const documentOf = (row: Row): SearchDocument => ({
   version: 1n,
   fields: { description: row.description, account: row.account, status: row.status, amount: row.amount, at: row.at },
 });
+
+const holds = (row: Row, account: string): boolean =>
+  Array.isArray(row.account) ? row.account.includes(account) : row.account === account;
 
 /** Missing values lowest, as both adapters sort them; ids here are ASCII, so `<` is byte order. */
 const compare = (a: string | bigint | null, b: string | bigint | null): number =>
@@ -82,13 +85,13 @@ describe('SQLite search index', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  describe('filters broad enough to be checked along the sort order', () => {
+  describe('filters broad or narrow, alone or with words: exact answers whichever drives the query', () => {
     const cases: [string, SearchQuery, (row: Row) => boolean][] = [
       ['a common status', { equals: { status: 'PAID' } }, (r) => r.status === 'PAID'],
       [
         'two common statuses and a rare account',
         { equals: { status: ['PAID', 'FAILED'], account: 'acc-shared' } },
-        (r) => ['PAID', 'FAILED'].includes(r.status) && r.account.includes('acc-shared'),
+        (r) => ['PAID', 'FAILED'].includes(r.status) && holds(r, 'acc-shared'),
       ],
       ['a common word', { text: 'coffee' }, (r) => r.description.includes('coffee')],
       [
@@ -100,6 +103,26 @@ describe('SQLite search index', () => {
         'a wide amount range',
         { ranges: { amount: { gte: 2n ** 53n + 100n } } },
         (r) => r.amount !== null && r.amount >= 2n ** 53n + 100n,
+      ],
+      [
+        'a common word and an account only arrays hold (answered by the full-text index alone)',
+        { text: 'coffee', equals: { account: 'acc-shared' } },
+        (r) => r.description.includes('coffee') && holds(r, 'acc-shared'),
+      ],
+      [
+        'a common word and an account some documents hold as a single value',
+        { text: 'coffee', equals: { account: 'acc-3' } },
+        (r) => r.description.includes('coffee') && holds(r, 'acc-3'),
+      ],
+      [
+        'a common prefix and two accounts',
+        { text: 'ta', equals: { account: ['acc-shared', 'acc-5'] } },
+        (r) => r.description.includes('taxi') && (holds(r, 'acc-shared') || holds(r, 'acc-5')),
+      ],
+      [
+        'a word that is also a keyword token prefix, and an account',
+        { text: 'f', equals: { account: 'acc-shared' } },
+        () => false,
       ],
       [
         'a wide date range and a common status',

@@ -105,6 +105,12 @@ export const createSqliteSubscription = (deps: SqliteSubscriptionDeps): Subscrip
           }
         }
         if (page.length < PAGE_SIZE) {
+          // At the head: filtered-out events scanned since the last message are reported, so a
+          // consumer's position (and its lag) is right while the log is idle.
+          if (sinceCheckpoint > 0 && !dropped && !closed) {
+            sinceCheckpoint = 0;
+            yield { kind: 'checkpoint', position: scanned };
+          }
           if (!live) {
             live = true;
             yield { kind: 'caughtUp', position: lastDelivered };
