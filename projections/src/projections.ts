@@ -1,4 +1,4 @@
-import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@folio/shared';
+import type { DocumentStore, EventStore, GlobalPosition, RecordedEvent, SearchIndex } from '@folio/shared';
 import { balancesProjection } from './balances/balancesProjection.js';
 import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
@@ -12,6 +12,7 @@ export interface ProjectionsOptions {
   documents: DocumentStore;
   searchIndex: SearchIndex;
   onError?: (error: unknown) => void;
+  onCommit?: (position: GlobalPosition, events: readonly RecordedEvent[]) => void;
 }
 
 /**

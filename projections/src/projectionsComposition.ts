@@ -1,5 +1,25 @@
-import { createLagMonitor, type DocumentStore, type EventStore, type Logger, type Metrics, type SearchIndex } from '@folio/shared';
+import {
+  createLagMonitor,
+  type DocumentStore,
+  type EventStore,
+  type Logger,
+  type Metrics,
+  type RecordedEvent,
+  type SearchIndex,
+} from '@folio/shared';
 import { createProjections } from './projections.js';
+
+const MAX_IDS_PER_LINE = 100;
+
+const distinctMetadata = (events: readonly RecordedEvent[], key: string): string[] => {
+  const ids = new Set<string>();
+  for (const { metadata } of events) {
+    const id = metadata?.[key];
+    if (typeof id === 'string') ids.add(id);
+    if (ids.size === MAX_IDS_PER_LINE) break;
+  }
+  return [...ids];
+};
 
 export interface ProjectionsCompositionOptions {
   eventStore: EventStore;
@@ -16,6 +36,19 @@ export const composeProjections = ({ eventStore, documents, searchIndex, logger,
     documents,
     searchIndex,
     onError: (error) => logger.error({ err: error }, 'projector error'),
+    // At debug level a request can be followed by its correlation id into the read models.
+    onCommit: (position, events) => {
+      if (events.length === 0 || !logger.isLevelEnabled('debug')) return;
+      logger.debug(
+        {
+          position: position.toString(),
+          events: events.length,
+          correlationIds: distinctMetadata(events, '$correlationId'),
+          causationIds: distinctMetadata(events, '$causationId'),
+        },
+        'projected',
+      );
+    },
   });
   const lag = createLagMonitor({
     eventStore,

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { createLogger } from '@folio/shared';
 import { startFolioInProcess } from './fixtures/inProcessFolio.js';
 
 const post = async (url: string, body: unknown, key: string) => {
@@ -78,6 +80,32 @@ describe('operations endpoints of the running system', function () {
         expect(projection.status, projection.name).to.equal('lagging');
         expect(projection.lagSeconds, projection.name).to.be.greaterThan(0.2);
       }
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('follows a request by its correlation id from the HTTP log line through its events into the projections', async () => {
+    const lines: { msg: string; correlationId?: string; correlationIds?: string[] }[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const running = await startFolioInProcess('folio-trace-', {}, createLogger({ service: 'folio', level: 'debug', destination }));
+    try {
+      const response = await fetch(`${running.baseUrl}/v1/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'support-case-7' },
+        body: JSON.stringify({ ownerId: 'erin', currency: 'EUR', kind: 'customer' }),
+      });
+      const { position } = (await response.json()) as { position: string };
+      expect(await running.system.projections.waitFor(BigInt(position), 5_000)).to.equal(true);
+      const events = await running.system.eventStore.readAll({ direction: 'backwards', maxCount: 1 });
+      for await (const event of events) expect(event.metadata?.['$correlationId'], 'the event carries it').to.equal('support-case-7');
+      expect(lines.find((line) => line.msg === 'request answered' && line.correlationId === 'support-case-7'), 'the request line').to.not.equal(undefined);
+      expect(lines.find((line) => line.msg === 'projected' && line.correlationIds?.includes('support-case-7')), 'the projection line').to.not.equal(undefined);
     } finally {
       await running.stop();
     }

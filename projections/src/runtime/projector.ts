@@ -47,8 +47,8 @@ export interface ProjectorGroupOptions {
   /** How long a partial batch may wait for more events once caught up. */
   lingerMs?: number;
   onError?: (error: unknown) => void;
-  /** Called after each committed batch with the position it reached (metrics, tests). */
-  onCommit?: (position: GlobalPosition) => void;
+  /** Called after each committed batch with the position it reached and its events (logs, metrics, tests). */
+  onCommit?: (position: GlobalPosition, events: readonly RecordedEvent[]) => void;
 }
 
 export type ProjectorOptions = Omit<ProjectorGroupOptions, 'readModels'> & ReadModelTarget;
@@ -203,6 +203,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   /** Commits the open batch and moves every read model's checkpoint to `through`. */
   const commit = async (through: GlobalPosition): Promise<void> => {
     const moving = readModels.filter(({ position }) => before(position, through));
+    // The read model furthest behind was handed every event of this batch.
+    const events = moving.reduce<readonly RecordedEvent[]>((longest, { batch }) => (batch.length > longest.length ? batch : longest), []);
     const reached = moving.map(({ batch, lastEventAt }) => batch.at(-1)?.created ?? lastEventAt);
     await documents.withTransaction(async (session) => {
       for (const [n, readModel] of moving.entries()) {
@@ -223,7 +225,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     }
     for (const readModel of readModels) readModel.batch = [];
     wakeWaiters();
-    options.onCommit?.(through);
+    options.onCommit?.(through, events);
     await yieldToEventLoop();
   };
 
