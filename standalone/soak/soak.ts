@@ -148,6 +148,32 @@ const replayOf = ({ operation, answer }: Acknowledged): Operation => ({
   },
 });
 
+/**
+ * The provider's statement of its traffic so far, imported the way finance imports one: the
+ * sandbox writes it in Stripe's format, the upload endpoint imports it (again: a no-op).
+ */
+const importStatement = async (folio: FolioProcess) => {
+  const started = performance.now();
+  try {
+    const report = await fetch(`${folio.base}/v1/providers/sandbox/sandbox/settlement-report`, { signal: AbortSignal.timeout(10_000) });
+    const csv = await report.text();
+    const imported = await fetch(`${folio.base}/v1/statements?provider=sandbox&format=stripe-balance&fileName=sandbox.csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv; charset=utf-8' },
+      body: csv,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = await imported.text();
+    latencies.set('statement import', [...(latencies.get('statement import') ?? []), performance.now() - started]);
+    count(`statement import ${imported.status}`);
+    if (report.status !== 200 || (imported.status !== 201 && imported.status !== 200)) {
+      unexpected.push(`statement import: report ${report.status}, import ${imported.status} ${body.slice(0, 300)}`);
+    }
+  } catch (error) {
+    lostWhileAlive.push(`statement import: ${String(error)}`);
+  }
+};
+
 /** After a restart: nothing open in the log, and every cut-off request answered definitively. */
 const afterRestart = async (folio: FolioProcess, cutOff: Operation[]) => {
   const books = await readBooks(dataDir);
@@ -180,9 +206,13 @@ while (Date.now() < endAt) {
   const cycleMs = random.between(options['kill-min-seconds'] * 1000, options['kill-max-seconds'] * 1000);
   const last = Date.now() + cycleMs >= endAt;
   const cutOff = await loadThenKill(folio, nextOperation, Math.min(cycleMs, Math.max(0, endAt - Date.now())), !last);
-  if (last) break;
+  if (last) {
+    await importStatement(folio);
+    break;
+  }
   folio = await startFolioProcess(dataDir);
   await afterRestart(folio, cutOff);
+  await importStatement(folio);
   console.log(JSON.stringify({ msg: 'killed and restarted', kills, acknowledged: acknowledged.length, cutOff: cutOff.length }));
 }
 
