@@ -187,7 +187,8 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
         : failure === undefined
           ? { type: 'DepositCompleted' as const, data: { ...movement, depositId: plan.id, ...ended } }
           : { type: 'DepositFailed' as const, data: { ...movement, depositId: plan.id, ...ended } };
-    const encoded = ledgerCatalog.encode({
+    // Built from the movement validated at the boundary: the catalog's trusted path.
+    const encoded = ledgerCatalog.encodeTrusted({
       ...event,
       id: deterministicEventId(plan.streamName, 'outcome'),
       version: 1,
