@@ -125,4 +125,23 @@ describe('embedded event store: what the writer remembers between transactions',
     expect(retried.map((r) => r.nextExpectedRevision)).to.deep.equal([1n, 0n]);
     expect(retried[1]!.position > retried[0]!.position).to.equal(true);
   });
+
+  it('commits every append submitted before close, and they are there after reopening', async () => {
+    const store = openSqliteEventStore({ path });
+    const appends = Array.from({ length: 20 }, (_, i) => store.appendToStream(`account-${i}`, newEvents(2)));
+    await store.close();
+    expect((await Promise.all(appends)).every((result) => result.nextExpectedRevision === 1n)).to.equal(true);
+    const reopened = open();
+    expect((await collect(reopened.readAll())).length).to.equal(40);
+  });
+
+  it("answers a failed expectation with the store's own error class across its writer thread", async () => {
+    const store = open();
+    await store.appendToStream('account-8', newEvents(1));
+    const conflict = await rejectionOf(store.appendToStream('account-8', newEvents(1), { expectedRevision: 5n }));
+    expect(conflict).to.be.instanceOf(WrongExpectedRevisionError);
+    expect(conflict).to.include({ streamName: 'account-8', expectedRevision: 5n, actualRevision: 0n });
+    await store.tombstoneStream('account-8');
+    expect(await rejectionOf(store.appendToStream('account-8', newEvents(1)))).to.be.instanceOf(StreamDeletedError);
+  });
 });
