@@ -22,6 +22,7 @@ export const startWriterThread = (path: string): WriterClient => {
   const waiting = new Map<number, { resolve: (reply: WriterReply) => void; reject: (error: unknown) => void }>();
   let nextId = 0;
   let broken: Error | undefined;
+  let closing = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
   const fail = (error: Error): void => {
@@ -32,7 +33,7 @@ export const startWriterThread = (path: string): WriterClient => {
   worker.on('message', (reply: WriterReply) => {
     const waiter = waiting.get(reply.id)!;
     waiting.delete(reply.id);
-    if (waiting.size === 0) worker.unref();
+    if (waiting.size === 0 && !closing) worker.unref();
     waiter.resolve(reply);
   });
   worker.on('error', fail);
@@ -59,6 +60,9 @@ export const startWriterThread = (path: string): WriterClient => {
       await call({ kind: 'delete', streamName, expected });
     },
     async close() {
+      // Held until the thread has ended, so the process waits for it.
+      closing = true;
+      worker.ref();
       if (broken === undefined) await call({ kind: 'close' });
       await exited;
     },
