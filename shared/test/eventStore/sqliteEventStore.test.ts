@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -134,31 +133,5 @@ describe('embedded event store: what the writer remembers between transactions',
     expect((await Promise.all(appends)).every((result) => result.nextExpectedRevision === 1n)).to.equal(true);
     const reopened = open();
     expect((await collect(reopened.readAll())).length).to.equal(40);
-  });
-
-  it("answers a failed expectation with the store's own error class across its writer thread", async () => {
-    const store = open();
-    await store.appendToStream('account-8', newEvents(1));
-    const conflict = await rejectionOf(store.appendToStream('account-8', newEvents(1), { expectedRevision: 5n }));
-    expect(conflict).to.be.instanceOf(WrongExpectedRevisionError);
-    expect(conflict).to.include({ streamName: 'account-8', expectedRevision: 5n, actualRevision: 0n });
-    await store.tombstoneStream('account-8');
-    expect(await rejectionOf(store.appendToStream('account-8', newEvents(1)))).to.be.instanceOf(StreamDeletedError);
-  });
-
-  it('lets a process that appended and closed the store exit by itself, with code 0', () => {
-    const storeModule = new URL('../../src/eventStore/sqlite/sqliteEventStore.js', import.meta.url).href;
-    const script = `
-      const { openSqliteEventStore } = await import(${JSON.stringify(storeModule)});
-      const store = openSqliteEventStore({ path: ${JSON.stringify(path)} });
-      await store.appendToStream('account-1', [{ id: ${JSON.stringify(randomUUID())}, type: 'Counted', data: {} }]);
-      await store.close();
-      console.log('closed');`;
-    const scriptPath = join(directory, 'append-and-close.mjs');
-    writeFileSync(scriptPath, script);
-    const run = spawnSync(process.execPath, [scriptPath], { encoding: 'utf8', timeout: 15_000 });
-    expect(run.stderr).to.equal('');
-    expect(run.stdout.trim()).to.equal('closed');
-    expect(run.status).to.equal(0);
   });
 });

@@ -27,44 +27,6 @@ CREATE TABLE IF NOT EXISTS stream_deletions (
 ) WITHOUT ROWID;
 `;
 
-/** A row of `events` as better-sqlite3 returns it (safe integers on). */
-export interface EventRow {
-  position: bigint;
-  stream_name: string;
-  revision: bigint;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string | null;
-  created: bigint;
-}
-
-/** What reads and writes need to know of a stream: its last revision and deletion marks. */
-export interface StreamRow {
-  last_revision: bigint;
-  deleted: bigint;
-  deleted_before: bigint;
-  tombstoned: bigint;
-}
-
-/** Looks up a stream's row on `db`: `undefined` when the stream has no events. */
-export const createStreamLookup = (db: Database.Database) => {
-  const selectLastRevision = db.prepare<[string], { revision: bigint }>(
-    'SELECT revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
-  );
-  const selectDeletion = db.prepare<[string], Omit<StreamRow, 'last_revision'>>(
-    'SELECT deleted, deleted_before, tombstoned FROM stream_deletions WHERE name = ?',
-  );
-  return (streamName: string): StreamRow | undefined => {
-    const last = selectLastRevision.get(streamName);
-    if (last === undefined) return undefined;
-    const deletion = selectDeletion.get(streamName);
-    return deletion === undefined
-      ? { last_revision: last.revision, deleted: 0n, deleted_before: 0n, tombstoned: 0n }
-      : { last_revision: last.revision, ...deletion };
-  };
-};
-
 export const prepareDatabase = (db: Database.Database, readonly: boolean): void => {
   if (!readonly) {
     db.pragma('journal_mode = WAL');
