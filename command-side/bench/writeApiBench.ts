@@ -11,11 +11,15 @@
  * BENCH_SCENARIOS (a comma-separated subset of echo,single,hot,batch), BENCH_DATA_DIR (where the
  * temporary data directories go; the OS temp dir by default) and BENCH_CPU_PROF_DIR (when set,
  * the Folio server runs under `node --cpu-prof` and writes one profile per round there).
+ *
+ * Besides rates, each scenario reports the CPU time the server process (all its threads) spent
+ * during the measurement per completed transfer (per echoed request for the echo): on a shared
+ * machine the rates follow the other work running, while CPU time per transfer mostly does not.
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -51,6 +55,8 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+const format = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
 // ---------------------------------------------------------------------------------------------
@@ -58,6 +64,8 @@ const sum = (values: number[]): number => values.reduce((total, value) => total 
 
 interface ServerProcess {
   url: string;
+  /** CPU time the process has used so far (user + system, every thread), in ms; NaN where unknown. */
+  cpuMs: () => number;
   /** Lines the server logged at warn or error level: a clean run has none. */
   complaints: string[];
   stop: () => Promise<void>;
@@ -97,6 +105,7 @@ const startServer = (
         ready = true;
         resolve({
           url: `http://127.0.0.1:${message.port}`,
+          cpuMs: () => processCpuMs(child.pid),
           complaints,
           stop: async () => {
             if (child.exitCode !== null || child.signalCode !== null) return;
@@ -116,6 +125,21 @@ const startServer = (
       else if (code !== 0) console.error(`${name} exited with ${code ?? signal}:\n${stderr}`);
     });
   });
+
+/** Clock ticks per second of `/proc/<pid>/stat` times: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process from `/proc` (Linux), in ms; NaN elsewhere. */
+const processCpuMs = (pid: number | undefined): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+};
 
 /** Whether `path` lies on a RAM file system, where fsync costs nothing and "durable" means little. */
 const onTmpfs = (path: string): boolean => {
@@ -269,6 +293,8 @@ interface Sample {
   itemFailures: number;
   /** Responses marked `Idempotent-Replayed`: must be 0, every key is fresh. */
   replayed: number;
+  /** Server CPU time during the measurement per completed transfer (echo: per request), in µs. */
+  cpuMicrosPerTransfer: number;
   /** A few distinct failure descriptions, to say what went wrong. */
   failureKinds: Map<string, number>;
 }
@@ -294,7 +320,14 @@ const noteFailure = (sample: Sample, kind: string) => {
  * One autocannon run: for `seconds`, or, when `amount` is given, until that many requests were
  * answered (then the elapsed time is exact even when one request takes seconds).
  */
-const measure = async (base: string, load: Load, connections: number, seconds: number, amount?: number): Promise<Sample> => {
+const measure = async (
+  base: string,
+  load: Load,
+  connections: number,
+  seconds: number,
+  amount?: number,
+  cpuMs: () => number = () => Number.NaN,
+): Promise<Sample> => {
   const sample: Sample = {
     connections,
     requestsPerSecond: 0,
@@ -305,9 +338,11 @@ const measure = async (base: string, load: Load, connections: number, seconds: n
     errors: 0,
     itemFailures: 0,
     replayed: 0,
+    cpuMicrosPerTransfer: Number.NaN,
     failureKinds: new Map(),
   };
   let completedTransfers = 0;
+  const cpuBefore = cpuMs();
   const result = await autocannon({
     url: base,
     connections,
@@ -344,6 +379,7 @@ const measure = async (base: string, load: Load, connections: number, seconds: n
   });
   sample.requestsPerSecond = result.requests.total / result.duration;
   sample.transfersPerSecond = completedTransfers / result.duration;
+  sample.cpuMicrosPerTransfer = ((cpuMs() - cpuBefore) * 1000) / completedTransfers;
   sample.p50 = result.latency.p50;
   sample.p99 = result.latency.p99;
   sample.non2xx = result.non2xx;
@@ -495,7 +531,8 @@ try {
           }
           amount = scenario.connections * Math.max(1, Math.round((batchesPerSecond * SECONDS) / scenario.connections));
         }
-        const sample = await measure(base, load, scenario.connections, SECONDS, amount);
+        const server = scenario.onEcho ? echo! : folio.server;
+        const sample = await measure(base, load, scenario.connections, SECONDS, amount, server.cpuMs);
         if (scenario.key === 'batch') batchRates.set(scenario.connections, sample.requestsPerSecond);
         if (!scenario.onEcho) await quiesce(base);
         samples.set(scenarioId(scenario), [...(samples.get(scenarioId(scenario)) ?? []), sample]);
@@ -503,7 +540,7 @@ try {
           `round ${round + 1}/${ROUNDS}: ${scenarioId(scenario)}${amount === undefined ? '' : ` (${amount} batches)`}: ` +
             `${Math.round(sample.requestsPerSecond)} req/s, ` +
             (scenario.onEcho ? '' : `${Math.round(sample.transfersPerSecond)} transfers/s, `) +
-            `p50 ${sample.p50} ms, p99 ${sample.p99} ms, ` +
+            `p50 ${sample.p50} ms, p99 ${sample.p99} ms, server CPU ${format(sample.cpuMicrosPerTransfer)} µs per ${scenario.onEcho ? 'request' : 'transfer'}, ` +
             `non-2xx ${sample.non2xx}, errors ${sample.errors}, item failures ${sample.itemFailures}, ` +
             `load average ${loadavg()[0]!.toFixed(1)}` +
             (sample.failureKinds.size > 0 ? ` ${JSON.stringify([...sample.failureKinds])}` : ''),
@@ -523,21 +560,21 @@ try {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const format = (value: number, digits = 0) => (Number.isNaN(value) ? '–' : value.toFixed(digits));
-
 console.log(
   `\nFolio: standalone/dist/src/main.js in a child process, embedded SQLite log, WAL + synchronous=FULL (fsync per commit); ` +
     `${ACCOUNTS} funded accounts + 1 hot account per round, fresh data directory per round; load generator: autocannon in this process.\n`,
 );
-console.log('| scenario | connections | requests/s | transfers/s | p50 ms | p99 ms | non-2xx | errors | failed transfers | per round (requests/s; batches: transfers/s) |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log(
+  '| scenario | connections | requests/s | transfers/s | p50 ms | p99 ms | server CPU µs per transfer | non-2xx | errors | failed transfers | per round (requests/s; batches: transfers/s) |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const scenario of scenarios) {
   const rounds = samples.get(scenarioId(scenario)) ?? [];
   const of = (pick: (sample: Sample) => number) => rounds.map(pick);
   console.log(
     `| ${scenario.name} | ${scenario.connections} | ${format(median(of((s) => s.requestsPerSecond)), scenario.key === 'batch' ? 2 : 0)} | ` +
       `${scenario.onEcho ? '–' : format(median(of((s) => s.transfersPerSecond)))} | ` +
-      `${format(median(of((s) => s.p50)))} | ${format(median(of((s) => s.p99)))} | ` +
+      `${format(median(of((s) => s.p50)))} | ${format(median(of((s) => s.p99)))} | ${format(median(of((s) => s.cpuMicrosPerTransfer)))} | ` +
       `${sum(of((s) => s.non2xx))} | ${sum(of((s) => s.errors))} | ${scenario.onEcho ? '–' : sum(of((s) => s.itemFailures))} | ` +
       `${of((s) => (scenario.key === 'batch' ? s.transfersPerSecond : s.requestsPerSecond))
         .map((rate) => Math.round(rate))
@@ -555,6 +592,9 @@ const hotRate = medianRate('hot', (s) => s.transfersPerSecond);
 const replayed = sum([...samples.values()].flat().map((s) => s.replayed));
 
 console.log(`\nsingle transfers / echo: ${format(singleRate / echoRate, 2)} (goal ≥ 0.5)`);
+const echoCpu = medianRate('echo', (s) => s.cpuMicrosPerTransfer);
+const singleCpu = medianRate('single', (s) => s.cpuMicrosPerTransfer);
+console.log(`server CPU per single transfer / per echo request: ${format(singleCpu / echoCpu, 1)}× (${format(singleCpu)} µs / ${format(echoCpu)} µs)`);
 console.log(`hot-account single transfers / echo: ${format(hotRate / echoRate, 2)} (no goal; contention on one stream)`);
 for (const connections of BATCH_CONNECTIONS) {
   if (!SCENARIOS.has('batch')) break;

@@ -62,6 +62,7 @@ const replayMismatches: string[] = [];
 const restartProblems: string[] = [];
 let replaysChecked = 0;
 let shedByClient = 0;
+let shedByServer = 0;
 let cutOffTotal = 0;
 let kills = 0;
 let highestPosition = -1n;
@@ -82,11 +83,22 @@ const acknowledge = (operation: Operation, answer: Answer) => {
   if (typeof position === 'string' && BigInt(position) > highestPosition) highestPosition = BigInt(position);
 };
 
-const send = (folio: FolioProcess, operation: Operation) =>
-  call(folio.base, operation.method, operation.path, {
-    ...(operation.body === undefined ? {} : { body: operation.body }),
-    ...(operation.key === undefined ? {} : { key: operation.key }),
-  });
+/**
+ * Sends an operation as a well-behaved client does: a 503 (the server shedding load; nothing was
+ * written) is retried after its Retry-After with the same idempotency key, so the answer kept is
+ * the definitive one.
+ */
+const send = async (folio: FolioProcess, operation: Operation): Promise<Answer> => {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await call(folio.base, operation.method, operation.path, {
+      ...(operation.body === undefined ? {} : { body: operation.body }),
+      ...(operation.key === undefined ? {} : { key: operation.key }),
+    });
+    if (answer.status !== 503 || attempt === 60) return answer;
+    shedByServer++;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(answer.body?.retryAfterSeconds ?? 1)));
+  }
+};
 
 /**
  * Runs the fixed-rate load for `ms`; then, when `kill` is set, SIGKILLs the process while the
@@ -157,12 +169,19 @@ const importStatement = async (folio: FolioProcess) => {
   try {
     const report = await fetch(`${folio.base}/v1/providers/sandbox/sandbox/settlement-report`, { signal: AbortSignal.timeout(10_000) });
     const csv = await report.text();
-    const imported = await fetch(`${folio.base}/v1/statements?provider=sandbox&format=stripe-balance&fileName=sandbox.csv`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/csv; charset=utf-8' },
-      body: csv,
-      signal: AbortSignal.timeout(30_000),
-    });
+    const upload = () =>
+      fetch(`${folio.base}/v1/statements?provider=sandbox&format=stripe-balance&fileName=sandbox.csv`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv; charset=utf-8' },
+        body: csv,
+        signal: AbortSignal.timeout(30_000),
+      });
+    let imported = await upload();
+    for (let attempt = 0; imported.status === 503 && attempt < 60; attempt++) {
+      shedByServer++;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      imported = await upload();
+    }
     const body = await imported.text();
     latencies.set('statement import', [...(latencies.get('statement import') ?? []), performance.now() - started]);
     count(`statement import ${imported.status}`);
@@ -268,6 +287,7 @@ const summary = {
   replaysChecked,
   cutOffByKills: cutOffTotal,
   shedByClient,
+  shedByServer,
   eventsInLog: finalBooks.report.eventsChecked,
   latencyMs: Object.fromEntries(
     [...latencies].map(([kind, values]) => [

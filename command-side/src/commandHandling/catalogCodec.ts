@@ -4,6 +4,8 @@ import type { DecidedEvent, EventCodec } from './commandHandler.js';
 /**
  * The part of a catalog one aggregate speaks: encodes its events and decodes its stream, and
  * refuses an event of another aggregate found in the stream (a bug, never to be folded silently).
+ * What it encodes a decider made from a validated command, so it takes the catalog's trusted
+ * path; what it decodes comes from the store and is validated in full.
  */
 export const catalogCodec = <Event extends DecidedEvent>(
   catalog: AnyEventCatalog,
@@ -11,7 +13,7 @@ export const catalogCodec = <Event extends DecidedEvent>(
 ): EventCodec<Event> => {
   const accepted = new Set<string>(types);
   return {
-    encode: (envelope) => catalog.encode(envelope as Parameters<AnyEventCatalog['encode']>[0]),
+    encode: (envelope) => catalog.encodeTrusted(envelope as Parameters<AnyEventCatalog['encodeTrusted']>[0]),
     decode: (recorded: RecordedEvent) => {
       if (!accepted.has(recorded.type)) {
         throw new InvalidRecordedEventError(

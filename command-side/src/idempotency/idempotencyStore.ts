@@ -47,7 +47,7 @@ import {
   WrongExpectedRevisionError,
   createEnvelope,
   deterministicEventId,
-  toEventToAppend,
+  toTrustedEventToAppend,
   type EventDataOf,
   type EventStore,
   type JsonValue,
@@ -284,7 +284,8 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
         occurredAt: clock().toISOString(),
       },
     });
-    const result = await eventStore.appendToStream(execution.streamName, [toEventToAppend(envelope, definition)], {
+    // What this store built itself (a claim, the response the route produced): the trusted path.
+    const result = await eventStore.appendToStream(execution.streamName, [toTrustedEventToAppend(envelope, definition)], {
       expectedRevision,
     });
     return result.nextExpectedRevision;

@@ -200,7 +200,8 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
           : failure === undefined
             ? { type: 'JournalCompleted' as const, data: { ...movement, kind: plan.kind, journalId: plan.id, ...ended } }
             : { type: 'JournalFailed' as const, data: { ...movement, kind: plan.kind, journalId: plan.id, ...ended } };
-    const encoded = ledgerCatalog.encode({
+    // Built from the movement validated at the boundary: the catalog's trusted path.
+    const encoded = ledgerCatalog.encodeTrusted({
       ...event,
       id: deterministicEventId(plan.streamName, 'outcome'),
       version: 1,

@@ -3,9 +3,12 @@ import {
   bigintString,
   journalRefSchema,
   ledgerCatalog,
+  movementSchema,
+  providerJournalKinds,
+  SCHEMA_VERSION_KEY,
+  snowflakeIdSchema,
   type GlobalPosition,
   type JournalKind,
-  type LedgerEvent,
   type Movement,
   type RecordedEvent,
 } from '@folio/shared';
@@ -25,10 +28,20 @@ export interface OpenJournal {
   inTransit: bigint;
 }
 
-/** What a later leg contributes: its journal and amount (the full decode is for first legs). */
-const laterLegSchema = z.object({ journal: journalRefSchema, amount: bigintString });
+/**
+ * Only the fields this fold uses are validated (a posting's journal and amount, a first leg's
+ * movement, an outcome's id): following the whole log, that is most of its cost.
+ */
+const postingSchema = z.object({
+  journal: journalRefSchema.pick({ id: true, kind: true, leg: true }),
+  amount: bigintString,
+  movement: movementSchema.optional(),
+});
+const transferOutcomeSchema = z.object({ transferId: snowflakeIdSchema });
+const depositOutcomeSchema = z.object({ depositId: snowflakeIdSchema });
+const journalOutcomeSchema = z.object({ kind: z.enum(providerJournalKinds), journalId: snowflakeIdSchema });
 
-const TRACKED_TYPES = new Set([
+const TRACKED_TYPES: ReadonlySet<string> = new Set([
   'AccountDebited',
   'AccountCredited',
   'TransferCompleted',
@@ -38,6 +51,15 @@ const TRACKED_TYPES = new Set([
   'JournalCompleted',
   'JournalFailed',
 ]);
+
+/**
+ * The fields of a recorded event: current-version data through the partial schema; an older
+ * version is upcast by a full decode first, whose data has the same fields.
+ */
+const read = <T>(recorded: RecordedEvent, schema: z.ZodType<T>): T =>
+  recorded.metadata?.[SCHEMA_VERSION_KEY] === ledgerCatalog.definitionOf(recorded.type)?.version
+    ? schema.parse(recorded.data)
+    : (ledgerCatalog.decode(recorded).data as T);
 
 /**
  * Folds the log into the set of open journals (money in transit). Fed with `$all` in order, it is
@@ -50,21 +72,12 @@ export const createOpenJournals = () => {
   return {
     apply(recorded: RecordedEvent): void {
       if (!TRACKED_TYPES.has(recorded.type)) return;
-      const leg = (recorded.data.journal as { leg?: unknown } | undefined)?.leg;
-      if (leg === 'second' || leg === 'reversal') {
-        // Most of the log; only its journal and amount matter here.
-        const { journal, amount } = laterLegSchema.parse(recorded.data);
-        const journalState = open.get(keyOf(journal.kind, journal.id));
-        if (journalState !== undefined) journalState.inTransit += recorded.type === 'AccountDebited' ? amount : -amount;
-        return;
-      }
-      const event = ledgerCatalog.decode(recorded) as LedgerEvent;
-      switch (event.type) {
+      switch (recorded.type) {
         case 'AccountDebited':
         case 'AccountCredited': {
-          const { journal, movement, amount } = event.data;
+          const { journal, movement, amount } = read(recorded, postingSchema);
           const key = keyOf(journal.kind, journal.id);
-          const effect = event.type === 'AccountDebited' ? amount : -amount;
+          const effect = recorded.type === 'AccountDebited' ? amount : -amount;
           if (journal.leg === 'first' && movement !== undefined) {
             open.set(key, {
               kind: journal.kind,
@@ -82,17 +95,17 @@ export const createOpenJournals = () => {
         }
         case 'TransferCompleted':
         case 'TransferFailed':
-          open.delete(keyOf('transfer', event.data.transferId));
-          return;
-        case 'DepositCompleted':
-        case 'DepositFailed':
-          open.delete(keyOf('deposit', event.data.depositId));
+          open.delete(keyOf('transfer', read(recorded, transferOutcomeSchema).transferId));
           return;
         case 'JournalCompleted':
         case 'JournalFailed':
-          open.delete(keyOf(event.data.kind, event.data.journalId));
+        {
+          const { kind, journalId } = read(recorded, journalOutcomeSchema);
+          open.delete(keyOf(kind, journalId));
+        }
           return;
         default:
+          open.delete(keyOf('deposit', read(recorded, depositOutcomeSchema).depositId));
           return;
       }
     },

@@ -4,7 +4,7 @@
  * `switch (event.type)` narrows `event.data` to that event's schema.
  */
 import type { EventToAppend, RecordedEvent } from '../eventStore/eventStore.js';
-import { fromRecordedEvent, toEventToAppend, type EventOf } from './envelope.js';
+import { fromRecordedEvent, toEventToAppend, toTrustedEventToAppend, type EventOf } from './envelope.js';
 import { EventDefinitionError, InvalidEventError } from './errors.js';
 import type { AnyEventDefinition } from './eventDefinition.js';
 
@@ -14,6 +14,11 @@ export interface EventCatalog<Definitions extends readonly AnyEventDefinition[]>
   definitionOf(type: string): Definitions[number] | undefined;
   /** Validates and encodes a current-version event for `EventStore.appendToStream`. */
   encode(event: EventOf<Definitions[number]>): EventToAppend;
+  /**
+   * `encode` for an event this process built from validated input (a decider's, a process's):
+   * no zod pass over its data (see `toTrustedEventToAppend`). Never for data from outside.
+   */
+  encodeTrusted(event: EventOf<Definitions[number]>): EventToAppend;
   /** Decodes (upcasting if needed) and validates a recorded event. */
   decode(recorded: RecordedEvent): EventOf<Definitions[number]>;
 }
@@ -44,17 +49,17 @@ export const createEventCatalog = <const Definitions extends readonly AnyEventDe
     }
     byType.set(definition.type, definition);
   }
+  const definitionFor = (type: string): Definitions[number] => {
+    const definition = byType.get(type);
+    if (definition === undefined) throw new InvalidEventError(type, 'the type is not in the event catalog');
+    return definition;
+  };
   const catalog: EventCatalog<Definitions> = {
     definitions,
     types: [...byType.keys()],
     definitionOf: (type) => byType.get(type),
-    encode: (event) => {
-      const definition = byType.get(event.type);
-      if (definition === undefined) {
-        throw new InvalidEventError(event.type, 'the type is not in the event catalog');
-      }
-      return toEventToAppend(event, definition);
-    },
+    encode: (event) => toEventToAppend(event, definitionFor(event.type)),
+    encodeTrusted: (event) => toTrustedEventToAppend(event, definitionFor(event.type)),
     decode: (recorded) => fromRecordedEvent(recorded, catalog),
   };
   return Object.freeze(catalog);

@@ -24,6 +24,7 @@ import {
   type EventDataOf,
   decodeEventData,
   encodeEventData,
+  encodeTrustedEventData,
   issuesOf,
   toJson,
 } from './eventDefinition.js';
@@ -87,13 +88,8 @@ export const createEnvelope = <D extends AnyEventDefinition>(
 
 /** Validates an envelope against its definition and maps it to what the store appends. */
 export const toEventToAppend = <D extends AnyEventDefinition>(envelope: EventOf<D>, definition: D): EventToAppend => {
-  const { type, version } = definition;
-  if (envelope.type !== type || envelope.version !== version) {
-    throw new InvalidEventError(
-      type,
-      `the envelope is ${envelope.type} v${envelope.version} but its definition is ${type} v${version}`,
-    );
-  }
+  const { type } = definition;
+  checkTypeAndVersion(envelope, definition);
   if (!isEventId(envelope.id)) {
     throw new InvalidEventError(type, `event id ${JSON.stringify(envelope.id)} is not a UUID`, [
       { path: 'id', message: 'expected a UUID' },
@@ -103,28 +99,67 @@ export const toEventToAppend = <D extends AnyEventDefinition>(envelope: EventOf<
   if (!known.success) {
     throw new InvalidEventError(type, 'metadata is invalid', issuesOf(known.error, 'metadata'));
   }
-  const extra = encodeExtraMetadata(type, envelope.metadata);
+  const metadata = storedMetadata(definition, envelope.metadata, known.data);
   const data = encodeEventData(definition, envelope.data as EventDataOf<D>);
-  const { $correlationId, $causationId, actor, occurredAt } = known.data;
-  return {
-    id: envelope.id,
-    type,
-    data,
-    metadata: {
-      ...extra,
-      $correlationId,
-      ...($causationId === undefined ? {} : { $causationId }),
-      actor,
-      occurredAt,
-      [SCHEMA_VERSION_KEY]: version,
-    },
-  };
+  return { id: envelope.id, type, data, metadata };
+};
+
+/**
+ * `toEventToAppend` for an envelope this process built itself from input validated at its
+ * boundary (what deciders and processes emit, with ids it derived and the clock's time): the data
+ * skips its zod pass (see `encodeTrustedEventData`) and the metadata is checked for presence
+ * only. Events whose data came from outside go through `toEventToAppend`.
+ */
+export const toTrustedEventToAppend = (envelope: EventEnvelope, definition: AnyEventDefinition): EventToAppend => {
+  checkTypeAndVersion(envelope, definition);
+  const { metadata } = envelope;
+  if (
+    !isNonEmptyString(metadata.$correlationId) ||
+    !isNonEmptyString(metadata.actor) ||
+    !isNonEmptyString(metadata.occurredAt) ||
+    (metadata.$causationId !== undefined && !isNonEmptyString(metadata.$causationId))
+  ) {
+    throw new InvalidEventError(
+      definition.type,
+      'metadata is invalid: $correlationId, actor, occurredAt (and $causationId when given) must be non-empty strings',
+    );
+  }
+  const stored = storedMetadata(definition, metadata, metadata);
+  const data = encodeTrustedEventData(definition, envelope.data);
+  return { id: envelope.id, type: definition.type, data, metadata: stored };
+};
+
+const isNonEmptyString = (value: unknown): boolean => typeof value === 'string' && value !== '';
+
+const checkTypeAndVersion = (envelope: EventEnvelope, { type, version }: AnyEventDefinition): void => {
+  if (envelope.type !== type || envelope.version !== version) {
+    throw new InvalidEventError(
+      type,
+      `the envelope is ${envelope.type} v${envelope.version} but its definition is ${type} v${version}`,
+    );
+  }
+};
+
+/** The store's metadata: the extra keys, then the envelope's own, then the schema version. */
+const storedMetadata = (
+  definition: AnyEventDefinition,
+  metadata: EventMetadata,
+  known: Pick<EventMetadata, '$correlationId' | '$causationId' | 'actor' | 'occurredAt'>,
+): JsonObject => {
+  const stored = encodeExtraMetadata(definition.type, metadata);
+  stored.$correlationId = known.$correlationId;
+  if (known.$causationId !== undefined) stored.$causationId = known.$causationId;
+  stored.actor = known.actor;
+  stored.occurredAt = known.occurredAt;
+  stored[SCHEMA_VERSION_KEY] = definition.version;
+  return stored;
 };
 
 const encodeExtraMetadata = (type: string, metadata: EventMetadata): JsonObject => {
   const issues: EventIssue[] = [];
   const extra: JsonObject = {};
-  for (const [key, value] of Object.entries(metadata)) {
+  for (const key in metadata) {
+    const value = metadata[key];
     if (ENVELOPE_KEYS.has(key) || value === undefined) continue;
     const path = `metadata.${key}`;
     if (key === SCHEMA_VERSION_KEY) {
@@ -133,6 +168,10 @@ const encodeExtraMetadata = (type: string, metadata: EventMetadata): JsonObject 
     }
     if (key.startsWith('$')) {
       issues.push({ path, message: 'keys starting with "$" are reserved by the event store' });
+      continue;
+    }
+    if (typeof value === 'string') {
+      extra[key] = value;
       continue;
     }
     const json = toJson(value, path);

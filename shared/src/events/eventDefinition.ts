@@ -98,6 +98,85 @@ export const encodeEventData = <D extends AnyEventDefinition>(definition: D, dat
   return json.value as JsonObject;
 };
 
+/**
+ * Encodes current-version data that this process built itself from input already validated at
+ * its boundary (what deciders and processes emit), without the zod pass of `encodeEventData`:
+ * that pass re-checks what the code just constructed and was the largest cost of an append.
+ * The schemas' one codec, `bigintString`, is applied (a bigint becomes its decimal string);
+ * anything else that is not JSON is still refused, and every event is validated in full when it
+ * is read back. Data from outside goes through `encodeEventData`.
+ */
+export const encodeTrustedEventData = (definition: AnyEventDefinition, data: unknown): JsonObject => {
+  if (!isPlainObject(data)) throw new InvalidEventError(definition.type, 'data is not an object');
+  const json = toTrustedJson(data);
+  if (json instanceof NotJson) {
+    throw new InvalidEventError(definition.type, 'data is not JSON', [
+      { path: ['data', ...json.reversedPath.reverse()].join('.'), message: json.message },
+    ]);
+  }
+  return json as JsonObject;
+};
+
+/** Where trusted data is not JSON; its path is built only on the way out of a failure. */
+class NotJson {
+  readonly reversedPath: string[] = [];
+  constructor(readonly message: string) {}
+  at(key: string | number): NotJson {
+    this.reversedPath.push(String(key));
+    return this;
+  }
+}
+
+/**
+ * `value` with bigints as decimal strings and `undefined` members dropped. A subtree that needs
+ * neither is returned as it is, not copied: most of an event's data is plain JSON already.
+ */
+const toTrustedJson = (value: unknown): JsonValue | NotJson => {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'number':
+      return Number.isFinite(value) ? value : new NotJson(`${value} is not a JSON number`);
+    case 'object':
+      break;
+    default:
+      return new NotJson(`a ${typeof value} is not JSON`);
+  }
+  if (value === null) return null;
+  if (Array.isArray(value)) {
+    let items: JsonValue[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (item === undefined) return new NotJson('undefined is not JSON').at(index);
+      const converted = toTrustedJson(item);
+      if (converted instanceof NotJson) return converted.at(index);
+      if (items === undefined && converted !== item) items = value.slice(0, index) as JsonValue[];
+      items?.push(converted);
+    }
+    return items ?? (value as JsonValue[]);
+  }
+  if (!isPlainObject(value)) return new NotJson(`a ${value.constructor?.name ?? 'object'} is not JSON`);
+  let members: JsonObject | undefined;
+  for (const key in value) {
+    const member = value[key];
+    const converted = member === undefined ? undefined : toTrustedJson(member);
+    if (converted instanceof NotJson) return converted.at(key);
+    if (members === undefined && (converted !== member || member === undefined)) {
+      // The first member that changes or goes: copy the ones before it as they are.
+      members = {};
+      for (const earlier in value) {
+        if (earlier === key) break;
+        members[earlier] = value[earlier] as JsonValue;
+      }
+    }
+    if (members !== undefined && converted !== undefined) members[key] = converted;
+  }
+  return members ?? (value as JsonObject);
+};
+
 /** Upcasts stored data of `version` to the definition's current version, then validates and decodes it. */
 export const decodeEventData = <D extends AnyEventDefinition>(
   definition: D,

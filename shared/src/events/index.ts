@@ -7,7 +7,7 @@ export type {
   CatalogEventType,
   EventCatalog,
 } from './catalog.js';
-export { SCHEMA_VERSION_KEY, createEnvelope, fromRecordedEvent, toEventToAppend } from './envelope.js';
+export { SCHEMA_VERSION_KEY, createEnvelope, fromRecordedEvent, toEventToAppend, toTrustedEventToAppend } from './envelope.js';
 export type { EventEnvelope, EventMetadata, EventOf } from './envelope.js';
 export {
   EventDecodingError,

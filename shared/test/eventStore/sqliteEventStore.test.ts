@@ -125,4 +125,13 @@ describe('embedded event store: what the writer remembers between transactions',
     expect(retried.map((r) => r.nextExpectedRevision)).to.deep.equal([1n, 0n]);
     expect(retried[1]!.position > retried[0]!.position).to.equal(true);
   });
+
+  it('commits every append submitted before close, and they are there after reopening', async () => {
+    const store = openSqliteEventStore({ path });
+    const appends = Array.from({ length: 20 }, (_, i) => store.appendToStream(`account-${i}`, newEvents(2)));
+    await store.close();
+    expect((await Promise.all(appends)).every((result) => result.nextExpectedRevision === 1n)).to.equal(true);
+    const reopened = open();
+    expect((await collect(reopened.readAll())).length).to.equal(40);
+  });
 });

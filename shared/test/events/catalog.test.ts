@@ -13,6 +13,7 @@ import {
   UnsupportedEventVersionError,
   type Upcaster,
   createEnvelope,
+  bigintString,
   createEventCatalog,
   defineEvent,
 } from '../../src/events/index.js';
@@ -281,5 +282,51 @@ describe('event catalog', () => {
     const appended = sampleCatalog.encode(closed);
     expect(appended.data).to.deep.equal({ reason: 'fraud' });
     expect(Object.keys(appended.data)).to.deep.equal(['reason']);
+  });
+
+  describe('the trusted path, for events built by the code itself', () => {
+    it('stores exactly what the schema encoding stores', () => {
+      const closed = createEnvelope(sampleClosed, {
+        id: EVENT_ID,
+        data: { reason: 'fraud', closedBy: 'user:bob' },
+        metadata: { ...baseMetadata, commandId: 'close-1', attempt: 2 },
+      });
+      for (const event of [deposited, closed] as SampleEvent[]) {
+        expect(sampleCatalog.encodeTrusted(event)).to.deep.equal(sampleCatalog.encode(event));
+      }
+    });
+
+    it('turns nested bigints into decimal strings and leaves the event untouched', () => {
+      const nested = defineEvent({
+        type: 'Nested',
+        version: 1,
+        schema: z.object({ legs: z.array(z.object({ amount: bigintString, note: z.string().optional() })) }),
+      });
+      const data = { legs: [{ amount: 5n, note: 'a' }, { amount: -(2n ** 64n), note: undefined }] };
+      const event = createEnvelope(nested, { id: EVENT_ID, data, metadata: baseMetadata });
+      const catalog = createEventCatalog([nested]);
+      const appended = catalog.encodeTrusted(event);
+      expect(appended.data).to.deep.equal({ legs: [{ amount: '5', note: 'a' }, { amount: '-18446744073709551616' }] });
+      expect(Object.keys((appended.data.legs as object[])[1]!)).to.deep.equal(['amount']);
+      expect(appended).to.deep.equal(catalog.encode(event));
+      expect(data.legs[0]!.amount).to.equal(5n);
+    });
+
+    it('still refuses what JSON cannot hold, with its path', () => {
+      const loose = defineEvent({ type: 'Loose', version: 1, schema: z.object({ at: z.array(z.date()) }) });
+      const event = createEnvelope(loose, { id: EVENT_ID, data: { at: [new Date(0)] }, metadata: baseMetadata });
+      expect(() => createEventCatalog([loose]).encodeTrusted(event)).to.throw(InvalidEventError, /data\.at\.0: a Date is not JSON/);
+      const notFinite = { ...deposited, data: { ...deposited.data, currency: Number.NaN as unknown as string } };
+      expect(() => sampleCatalog.encodeTrusted(notFinite)).to.throw(InvalidEventError, /data\.currency: NaN is not a JSON number/);
+    });
+
+    it('still refuses missing metadata, reserved metadata keys and an unknown type', () => {
+      const noActor = { ...deposited, metadata: { ...baseMetadata, actor: '' } };
+      expect(() => sampleCatalog.encodeTrusted(noActor)).to.throw(InvalidEventError, /metadata is invalid/);
+      const reserved = { ...deposited, metadata: { ...baseMetadata, $custom: 'x' } };
+      expect(() => sampleCatalog.encodeTrusted(reserved)).to.throw(InvalidEventError, /metadata\.\$custom/);
+      const stray = { ...deposited, type: 'SampleVanished' } as unknown as SampleEvent;
+      expect(() => sampleCatalog.encodeTrusted(stray)).to.throw(InvalidEventError, /not in the event catalog/);
+    });
   });
 });

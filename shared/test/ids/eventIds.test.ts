@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { validate, version } from 'uuid';
+import { v5 as uuidv5, validate, version } from 'uuid';
 import {
   type EventIdGenerator,
   FOLIO_EVENT_ID_NAMESPACE,
@@ -25,6 +25,14 @@ describe('event ids', () => {
     // Changing how parts are encoded would silently break idempotent retries of in-flight commands.
     // Expected value: SHA-1 over the namespace bytes and the UTF-8 of '["payment","42"]', computed apart.
     expect(deterministicEventId('payment', '42')).to.equal('582fad55-3b3c-5f5f-9776-819b35011f4a');
+  });
+
+  it('is the uuid v5 of the JSON array of the parts in the Folio namespace, for any parts and length', () => {
+    const parts = fc.array(fc.string({ unit: 'binary', maxLength: 400 }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(parts, (given) => deterministicEventId(...given) === uuidv5(JSON.stringify(given), FOLIO_EVENT_ID_NAMESPACE)),
+      { numRuns: 300 },
+    );
   });
 
   it('keeps part boundaries: ("a", "bc") differs from ("ab", "c") and from ("abc")', () => {
