@@ -48,8 +48,11 @@ serveUntilSignalled({
     await eventStore.close();
   },
 });
+const caughtUp = projections.start();
+// Before the checkpoints are read, the projections' status would read as "nothing projected".
+await projections.loaded();
 await lag.start();
-await projections.start();
+await caughtUp;
 logger.info(
   { projections: projections.status().map(({ name, position }) => ({ name, position: position?.toString() ?? null })) },
   'projections caught up',

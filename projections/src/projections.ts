@@ -27,6 +27,8 @@ export const createProjections = (options: ProjectionsOptions) => {
   return {
     /** Starts the projections; resolves once they have caught up with the log. */
     start: (): Promise<void> => projector.start(),
+    /** Resolves once the stored checkpoints are read (after `start`): `status` is then meaningful. */
+    loaded: (): Promise<void> => projector.loaded(),
     /** True once every read model reflects the log up to `position`; false after `timeoutMs`. */
     waitFor: (position: GlobalPosition, timeoutMs: number): Promise<boolean> => projector.waitFor(position, timeoutMs),
     status: (): ProjectorStatus[] => projector.status(),

@@ -131,4 +131,21 @@ describe('projector runtime', () => {
     expect(fired, 'a timer armed before the catch-up fired before it ended').to.equal(true);
     await projector.stop();
   });
+
+  it('tells where each read model is as soon as its stored checkpoint is read, long before it has caught up', async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 30 });
+    const projector = createProjector({ eventStore: log, documents, definition: balancesProjection });
+    await projector.start();
+    const stored = projector.status().position;
+    await projector.stop();
+    await writeLedgerHistory(log, { accounts: 4, transfers: 300, firstAccountId: 5_000_000, seed: 9 });
+
+    const again = createProjector({ eventStore: log, documents, definition: balancesProjection });
+    const caughtUp = again.start();
+    await again.loaded();
+    expect(again.status().position, 'the stored checkpoint, not "nothing projected"').to.equal(stored);
+    await caughtUp;
+    expect(again.status().position).to.equal(await log.headPosition());
+    await again.stop();
+  });
 });

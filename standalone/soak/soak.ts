@@ -65,6 +65,8 @@ let shedByClient = 0;
 let shedByServer = 0;
 let cutOffTotal = 0;
 let kills = 0;
+let worstLagSeconds = 0;
+const lagSamples: number[] = [];
 let highestPosition = -1n;
 
 /** Requests an earlier answer leads to (a created payment's submission), sent before new ones. */
@@ -109,6 +111,17 @@ const loadThenKill = async (folio: FolioProcess, next: () => Operation, ms: numb
   const pending = new Set<Promise<void>>();
   let killed: Promise<void> | undefined;
   const intervalMs = 1000 / options.rate;
+  // How far the read models trail the log while the load runs, sampled from /readyz.
+  const sampler = setInterval(() => {
+    fetch(`${folio.base}/readyz`, { signal: AbortSignal.timeout(2_000) })
+      .then(async (response) => (await response.json()) as { checks?: { projections?: { projections?: { lagSeconds: number }[] } } })
+      .then((readiness) => {
+        const lag = Math.max(0, ...(readiness.checks?.projections?.projections ?? []).map(({ lagSeconds }) => lagSeconds));
+        lagSamples.push(lag);
+        worstLagSeconds = Math.max(worstLagSeconds, lag);
+      })
+      .catch(() => undefined);
+  }, 1_000);
   const killAt = Date.now() + ms;
   const stopAt = kill ? killAt + 300 : killAt;
   let due = Date.now();
@@ -142,6 +155,7 @@ const loadThenKill = async (folio: FolioProcess, next: () => Operation, ms: numb
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
+  clearInterval(sampler);
   await killed;
   await Promise.all(pending);
   return cutOff;
@@ -288,6 +302,7 @@ const summary = {
   cutOffByKills: cutOffTotal,
   shedByClient,
   shedByServer,
+  projectionLagSeconds: { p50: percentile(lagSamples, 50), p95: percentile(lagSamples, 95), max: worstLagSeconds },
   eventsInLog: finalBooks.report.eventsChecked,
   latencyMs: Object.fromEntries(
     [...latencies].map(([kind, values]) => [

@@ -44,6 +44,8 @@ export const openFolio = async (
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.
   const caughtUp = projections.start().then(() => logger.info('projections caught up'));
+  // Before the checkpoints are read, the projections' status would read as "nothing projected".
+  await projections.loaded();
   await lag.start();
   const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
   return {

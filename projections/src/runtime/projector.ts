@@ -165,6 +165,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   let subscription: Subscription | undefined;
   let running: Promise<void> | undefined;
   const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
+  let checkpointsReadOnce!: () => void;
+  const checkpointsRead = new Promise<void>((resolve) => {
+    checkpointsReadOnce = resolve;
+  });
   let caughtUpOnce!: () => void;
   const firstCatchUp = new Promise<void>((resolve) => {
     caughtUpOnce = resolve;
@@ -292,6 +296,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   const run = async (): Promise<void> => {
     for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
     await readCheckpoints();
+    checkpointsReadOnce();
     let failures = 0;
     while (!stopped) {
       try {
@@ -314,6 +319,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       running ??= run();
       return firstCatchUp;
     },
+    /** Resolves once the stored checkpoints are read: from then on, `status` tells where each read model is. */
+    loaded: (): Promise<void> => checkpointsRead,
     status: (): ProjectorStatus[] =>
       readModels.map(({ definition, position, lastEventAt }) => ({ name: definition.name, position, caughtUp, lastEventAt })),
     /**
@@ -354,6 +361,7 @@ export const createProjector = (options: ProjectorOptions) => {
   return {
     name: definition.name,
     start: group.start,
+    loaded: group.loaded,
     status: (): ProjectorStatus => group.status()[0]!,
     waitFor: group.waitFor,
     stop: group.stop,
