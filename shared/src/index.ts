@@ -28,3 +28,4 @@ export * from './documents/openDocumentStore.js';
 export * from './search/sqliteSearchIndex.js';
 export * from './search/elasticsearchSearchIndex.js';
 export * from './search/openSearchIndex.js';
+export * from './audit/index.js';
