@@ -15,3 +15,4 @@ export * from './periods.js';
 export * from './auditJson.js';
 export * from './auditExport.js';
 export * from './auditRuntime.js';
+export * from './exportFiles.js';

@@ -33,7 +33,10 @@ export interface VerificationReport {
   problems: IntegrityProblem[];
 }
 
-export type VerifiableEvent = Pick<RecordedEvent, 'streamName' | 'id' | 'type' | 'revision' | 'position' | 'data' | 'metadata'>;
+export type VerifiableEvent = Pick<
+  RecordedEvent,
+  'streamName' | 'id' | 'type' | 'revision' | 'position' | 'created' | 'data' | 'metadata'
+>;
 
 interface StreamState {
   revision: bigint;
@@ -70,6 +73,8 @@ export const createLogVerifier = (
   let lastCheckpoint: VerificationReport['lastCheckpoint'];
   const frontier = emptyFrontier();
   let lastPosition = -1n;
+  /** The latest commit time so far and its event: commit times never decrease along the log. */
+  let latestRecorded: VerifiableEvent | undefined;
   /** The first event in the current stretch between two checkpoints: where a bad root points. */
   let stretchStart: VerifiableEvent | undefined;
   const pending = [...checkpoints].sort((a, b) => {
@@ -94,7 +99,8 @@ export const createLogVerifier = (
       const { checkpoint, event } = pending.shift()!;
       const { payload } = checkpoint;
       const signatureProblem = checkpointSignatureProblem(checkpoint, trustedKeyId);
-      const where = event ?? stretchStart;
+      // A bad root cannot tell which leaf changed: it points at the first leaf it may be.
+      const where = stretchStart ?? event;
       if (signatureProblem !== undefined) {
         report(event, `checkpoint at position ${payload.position}: ${signatureProblem}`, { streamName: 'checkpoint' });
       } else if (BigInt(payload.leafCount) !== frontier.leafCount || merkleRoot(frontier) !== payload.root) {
@@ -118,6 +124,15 @@ export const createLogVerifier = (
     if (event.position <= lastPosition) report(event, `its position is not after the previous event's ${lastPosition}`);
     checkCheckpointsUpTo(event.position);
     lastPosition = event.position;
+    if (latestRecorded !== undefined && event.created < latestRecorded.created) {
+      report(
+        latestRecorded,
+        `it was recorded at ${latestRecorded.created.toISOString()}, after the event at position ${event.position} ` +
+          `recorded at ${event.created.toISOString()} that follows it in the log: one of them was moved`,
+      );
+      latestRecorded = undefined;
+    }
+    if (latestRecorded === undefined || event.created >= latestRecorded.created) latestRecorded = event;
     if (!isChainedStream(event.streamName)) return;
     const previous = streams.get(event.streamName);
     const expectedRevision = previous === undefined ? 0n : previous.revision + 1n;
