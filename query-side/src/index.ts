@@ -2,3 +2,4 @@ export * from './readApi.js';
 export * from './readYourWrites.js';
 export * from './transactionSearch.js';
 export * from './accountReads.js';
+export * from './audit/auditApi.js';

@@ -1,15 +1,19 @@
 import {
+  chainEventStore,
   createLagMonitor,
   createLogger,
   createMetrics,
   createServiceApp,
+  loadAuditConfig,
   loadConfig,
+  loadSigner,
   openDocumentStore,
   openEventStore,
   openSearchIndex,
   serveUntilSignalled,
 } from '@folio/shared';
 import { createStoredProgress, projectionDefinitions } from '@folio/projections';
+import { createAuditApi } from './audit/auditApi.js';
 import { createReadApi } from './readApi.js';
 import { readWaitMsFromEnvironment } from './readYourWrites.js';
 
@@ -20,7 +24,11 @@ import { readWaitMsFromEnvironment } from './readYourWrites.js';
 const config = loadConfig();
 const logger = createLogger({ service: 'query-side', level: config.logLevel });
 const metrics = createMetrics();
-const eventStore = openEventStore(config);
+// Period closes are appended from here, so they are chained like every other book entry.
+const eventStore = chainEventStore(openEventStore(config));
+// Exports are signed with the checkpoints' key: in the split topology every service is given
+// the same FOLIO_AUDIT_SIGNING_KEY.
+const signer = loadSigner(loadAuditConfig().signingKey, config.dataDir);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
 const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });
@@ -34,7 +42,7 @@ metrics.observeProjectionLag(() => lag.current());
 await lag.start();
 const readApi = createReadApi({ documents, searchIndex, projections: progress, eventStore, readWaitMs: readWaitMsFromEnvironment() });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [readApi], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, routers: [readApi, createAuditApi({ eventStore, signer })], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'query-side',

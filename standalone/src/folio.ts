@@ -1,18 +1,22 @@
 import type { Express } from 'express';
 import {
+  chainEventStore,
+  composeAuditRuntime,
   createMetrics,
   createServiceApp,
   instrumentEventStore,
+  loadAuditConfig,
   openDocumentStore,
   openEventStore,
   openSearchIndex,
+  type AuditConfig,
   type EventStore,
   type FolioConfig,
   type Logger,
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createReadApi } from '@folio/query-side';
+import { createAuditApi, createReadApi } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
@@ -30,10 +34,12 @@ export interface Folio {
  */
 export const openFolio = async (
   config: FolioConfig,
-  { logger, readWaitMs }: { logger: Logger; readWaitMs: number },
+  { logger, readWaitMs, audit = loadAuditConfig() }: { logger: Logger; readWaitMs: number; audit?: AuditConfig },
 ): Promise<Folio> => {
   const metrics = createMetrics();
-  const eventStore = instrumentEventStore(openEventStore(config), metrics);
+  // Every append of the running system goes through the hash chain.
+  const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
+  const { signer, runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit, dataDir: config.dataDir, logger });
   const documents = openDocumentStore(config);
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
@@ -42,11 +48,13 @@ export const openFolio = async (
   // Readers wait for the positions they need, bounded, while the read models catch up.
   void projections.start().then(() => logger.info('projections caught up'));
   await lag.start();
+  auditRuntime.start();
   const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
+  const auditApi = createAuditApi({ eventStore, signer });
   return {
     app: createServiceApp({
       eventStore,
-      routers: [...writeRouters, readApi],
+      routers: [...writeRouters, readApi, auditApi],
       logger,
       metrics,
       lag,
@@ -58,6 +66,7 @@ export const openFolio = async (
       lag.stop();
       await writeApi.stop();
       await projections.stop();
+      await auditRuntime.stop();
       await documents.close();
       await searchIndex.close();
       await eventStore.close();

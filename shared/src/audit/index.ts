@@ -16,3 +16,4 @@ export * from './auditJson.js';
 export * from './auditExport.js';
 export * from './auditRuntime.js';
 export * from './exportFiles.js';
+export * from './auditComposition.js';

@@ -72,7 +72,12 @@ export const loadSigner = (configuredKey: string | undefined, dataDir: string): 
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    try {
+      writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process sharing the data directory created it first: use that one.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
   return signerFromText(readFileSync(path, 'utf8'));
 };
