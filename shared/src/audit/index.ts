@@ -17,3 +17,4 @@ export * from './auditExport.js';
 export * from './auditRuntime.js';
 export * from './exportFiles.js';
 export * from './auditComposition.js';
+export * from './auditCli.js';
