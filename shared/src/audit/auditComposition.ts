@@ -22,6 +22,7 @@ export const composeAuditRuntime = (options: {
     checkpointEvery: options.audit.checkpointEvery,
     checkpointIntervalMs: options.audit.checkpointIntervalMs,
     snapshotEvery: options.audit.snapshotEvery,
+    booksSnapshotEvery: options.audit.booksSnapshotEvery,
     onError: (error) => options.logger.warn({ err: error }, 'the audit checkpointer failed; it retries'),
   });
   return { signer, runtime };

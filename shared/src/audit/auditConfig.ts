@@ -11,6 +11,8 @@ export interface AuditConfig {
   checkpointIntervalMs: number;
   /** An account's figures are snapshotted every this many events of its stream. */
   snapshotEvery: number;
+  /** The whole books are snapshotted every this many events of the books. */
+  booksSnapshotEvery: number;
 }
 
 const environmentSchema = z.object({
@@ -18,6 +20,7 @@ const environmentSchema = z.object({
   FOLIO_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(1000),
   FOLIO_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().positive().default(60),
   FOLIO_AUDIT_SNAPSHOT_EVERY: z.coerce.number().int().min(2).default(1000),
+  FOLIO_AUDIT_BOOKS_SNAPSHOT_EVERY: z.coerce.number().int().min(2).default(100_000),
 });
 
 export const loadAuditConfig = (environment: NodeJS.ProcessEnv = process.env): AuditConfig => {
@@ -35,5 +38,6 @@ export const loadAuditConfig = (environment: NodeJS.ProcessEnv = process.env): A
     checkpointEvery: env.FOLIO_AUDIT_CHECKPOINT_EVERY,
     checkpointIntervalMs: env.FOLIO_AUDIT_CHECKPOINT_SECONDS * 1000,
     snapshotEvery: env.FOLIO_AUDIT_SNAPSHOT_EVERY,
+    booksSnapshotEvery: env.FOLIO_AUDIT_BOOKS_SNAPSHOT_EVERY,
   };
 };

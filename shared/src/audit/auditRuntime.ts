@@ -4,7 +4,9 @@ import { deterministicEventId } from '../ids/eventIds.js';
 import { ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { snapshotAccount } from './accountAsOf.js';
 import { checkpointRecorded, signCheckpoint, type Checkpoint } from './checkpoints.js';
-import { CHECKPOINT_STREAM, isMerkleLeafStream, linkHashOf } from './eventHash.js';
+import { CHECKPOINT_STREAM, isLedgerStream, isMerkleLeafStream, linkHashOf } from './eventHash.js';
+import { foldFromSnapshot, latestBooksSnapshot, writeBooksSnapshot } from './booksSnapshot.js';
+import { emptyLedgerFold, foldLedgerEvent, type LedgerFold } from '../ledger/ledgerFold.js';
 import { checkpointOf } from './logVerifier.js';
 import { addLeaf, emptyFrontier, frontierFromJson, frontierToJson, merkleRoot, type MerkleFrontier } from './merkle.js';
 import type { AuditSigner } from './signing.js';
@@ -13,7 +15,8 @@ import type { AuditSigner } from './signing.js';
  * The audit's background work, in one pass over `$all` from the last checkpoint:
  * - a signed Merkle checkpoint once `checkpointEvery` leaf events are pending, or once
  *   `checkpointIntervalMs` has passed with any pending;
- * - a snapshot of an account's figures after every `snapshotEvery`-th event of its stream.
+ * - a snapshot of an account's figures after every `snapshotEvery`-th event of its stream;
+ * - a snapshot of the whole books after every `booksSnapshotEvery` events of the books.
  * Only one process should run it (the writer); a second one would find its checkpoint appends
  * refused (exact expected revisions) and pick up from the other's checkpoint.
  */
@@ -23,6 +26,8 @@ export interface AuditRuntimeOptions {
   checkpointEvery?: number;
   checkpointIntervalMs?: number;
   snapshotEvery?: number;
+  /** A snapshot of the whole books after every this many events of the books. */
+  booksSnapshotEvery?: number;
   /** How often the log is polled for new events. */
   pollIntervalMs?: number;
   clock?: () => Date;
@@ -38,7 +43,13 @@ export interface AuditRuntime {
 
 interface Progress {
   frontier: MerkleFrontier;
+  /** The last event the frontier has seen. */
   position: GlobalPosition | undefined;
+  /** The books folded up to `booksPosition`, for the books snapshots. */
+  books: LedgerFold;
+  booksPosition: GlobalPosition | undefined;
+  booksRevision: bigint | undefined;
+  ledgerEventsSinceBooks: number;
   /** Revision of the last checkpoint event, for the next append's expectation. */
   checkpointRevision: bigint | undefined;
   lastCheckpointAt: number;
@@ -53,6 +64,7 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
   const checkpointEvery = options.checkpointEvery ?? 1000;
   const checkpointIntervalMs = options.checkpointIntervalMs ?? 60_000;
   const snapshotEvery = BigInt(options.snapshotEvery ?? 1000);
+  const booksSnapshotEvery = options.booksSnapshotEvery ?? 100_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const clock = options.clock ?? (() => new Date());
   let progress: Progress | undefined;
@@ -68,7 +80,12 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       if (!(error instanceof StreamNotFoundError)) throw error;
     }
     const checkpoint = last === undefined ? undefined : checkpointOf(last.data);
+    const books = await latestBooksSnapshot(eventStore);
     return {
+      books: books === undefined ? emptyLedgerFold() : foldFromSnapshot(books.snapshot),
+      booksPosition: books?.snapshot.position,
+      booksRevision: books?.revision,
+      ledgerEventsSinceBooks: 0,
       frontier: checkpoint === undefined ? emptyFrontier() : frontierFromJson(checkpoint.frontier),
       position: checkpoint === undefined ? undefined : BigInt(checkpoint.payload.position),
       checkpointRevision: last?.revision,
@@ -98,8 +115,19 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
   const pass = async (force: boolean): Promise<Checkpoint | undefined> => {
     progress ??= await resume();
     const state = progress;
+    const from = state.position === undefined || state.booksPosition === undefined ? undefined : state.position < state.booksPosition ? state.position : state.booksPosition;
     try {
-      for await (const event of eventStore.readAll({ fromPosition: state.position ?? 'start' })) {
+      for await (const event of eventStore.readAll({ fromPosition: from ?? 'start' })) {
+        if (state.booksPosition === undefined || event.position > state.booksPosition) {
+          state.booksPosition = event.position;
+          if (isLedgerStream(event.streamName)) {
+            foldLedgerEvent(state.books, event);
+            if (++state.ledgerEventsSinceBooks >= booksSnapshotEvery) {
+              state.booksRevision = await writeBooksSnapshot(eventStore, state.books, event, state.booksRevision ?? 'no_stream');
+              state.ledgerEventsSinceBooks = 0;
+            }
+          }
+        }
         if (state.position !== undefined && event.position <= state.position) continue;
         if (isMerkleLeafStream(event.streamName)) {
           addLeaf(state.frontier, linkHashOf(event));

@@ -18,3 +18,4 @@ export * from './auditRuntime.js';
 export * from './exportFiles.js';
 export * from './auditComposition.js';
 export * from './auditCli.js';
+export * from './booksSnapshot.js';

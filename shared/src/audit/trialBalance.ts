@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent } from '../eventStore/eventStore.js';
 import { emptyLedgerFold, foldLedgerEvent, inTransitOf, type AccountFigures, type LedgerFold } from '../ledger/ledgerFold.js';
+import { booksSnapshotAt, foldFromSnapshot } from './booksSnapshot.js';
 import { CHAINED_STREAM_PREFIXES } from './eventHash.js';
 import { effectiveBy, recordedBy, type PointInTime } from './pointInTime.js';
 
@@ -90,11 +91,23 @@ export const foldBooks = (events: Iterable<RecordedEvent>, point: PointInTime = 
   return { fold, position };
 };
 
-/** The trial balance at a recorded point (`position` and/or `asOf`), read from the event store. */
-export const trialBalanceAt = async (eventStore: EventStore, point: Pick<PointInTime, 'position' | 'asOf'>): Promise<TrialBalance> => {
-  const fold = emptyLedgerFold();
-  let position: bigint | undefined;
-  for await (const event of eventStore.readAll({ filter: { streamNamePrefixes: CHAINED_STREAM_PREFIXES } })) {
+/**
+ * The trial balance at a recorded point (`position` and/or `asOf`), read from the event store:
+ * from the nearest books snapshot recorded by then, or from the start of the log.
+ */
+export const trialBalanceAt = async (
+  eventStore: EventStore,
+  point: Pick<PointInTime, 'position' | 'asOf'>,
+  options: { ignoreSnapshots?: boolean } = {},
+): Promise<TrialBalance> => {
+  const snapshot = options.ignoreSnapshots ? undefined : await booksSnapshotAt(eventStore, point);
+  const fold = snapshot === undefined ? emptyLedgerFold() : foldFromSnapshot(snapshot);
+  let position = snapshot?.position;
+  for await (const event of eventStore.readAll({
+    fromPosition: snapshot?.position ?? 'start',
+    filter: { streamNamePrefixes: CHAINED_STREAM_PREFIXES },
+  })) {
+    if (position !== undefined && event.position <= position) continue;
     if (!recordedBy(event, point)) break;
     foldLedgerEvent(fold, event);
     position = event.position;
