@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../config/config.js';
@@ -18,7 +19,6 @@ import type { PointInTime } from './pointInTime.js';
 import { loadSigner } from './signing.js';
 import { trialBalanceAt } from './trialBalance.js';
 import { verifyEventStore } from './verifyEventStore.js';
-import { writeFileSync } from 'node:fs';
 
 /**
  * `folio audit …`: the auditor's commands. All but `verify-export` read the configured event store

@@ -3,8 +3,7 @@ import { collect, type EventStore, type RecordedEvent } from '../eventStore/even
 import { StreamNotFoundError } from '../eventStore/errors.js';
 import { defineEvent } from '../events/eventDefinition.js';
 import { bigintString } from '../events/bigintJson.js';
-import { NotFoundError } from '../errors/commonErrors.js';
-import { IllegalStateError } from '../errors/commonErrors.js';
+import { IllegalStateError, NotFoundError } from '../errors/commonErrors.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { ledgerCatalog, type LedgerEvent } from '../ledger/ledgerCatalog.js';
 import { CHAINED_STREAM_PREFIXES, PERIOD_STREAM } from './eventHash.js';
