@@ -26,9 +26,9 @@ const logger = createLogger({ service: 'query-side', level: config.logLevel });
 const metrics = createMetrics();
 // Period closes are appended from here, so they are chained like every other book entry.
 const eventStore = chainEventStore(openEventStore(config));
-// Exports are signed with the checkpoints' key: in the split topology every service is given
-// the same FOLIO_AUDIT_SIGNING_KEY.
-const signer = loadSigner(loadAuditConfig().signingKey, config.dataDir);
+// Exports are signed with the checkpoints' key: in the split topology the command side and this
+// service share FOLIO_AUDIT_SIGNING_KEY or the file FOLIO_AUDIT_SIGNING_KEY_FILE names.
+const signer = loadSigner(loadAuditConfig(), config.dataDir);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
 const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });

@@ -93,7 +93,7 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
       await eventStore.close();
     }
   };
-  const signer = () => loadSigner(loadAuditConfig(io.environment).signingKey, loadConfig(io.environment).dataDir);
+  const signer = () => loadSigner(loadAuditConfig(io.environment), loadConfig(io.environment).dataDir);
 
   try {
     const position = parse(positionOption, values.position, '--position');

@@ -14,7 +14,7 @@ export const composeAuditRuntime = (options: {
   dataDir: string;
   logger: Logger;
 }): { signer: AuditSigner; runtime: AuditRuntime } => {
-  const signer = loadSigner(options.audit.signingKey, options.dataDir);
+  const signer = loadSigner(options.audit, options.dataDir);
   options.logger.info({ keyId: signer.keyId }, 'audit checkpoints are signed with this key');
   const runtime = createAuditRuntime({
     eventStore: options.eventStore,

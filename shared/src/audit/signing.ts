@@ -63,12 +63,15 @@ export const generatedSigner = (): AuditSigner => signerFromPrivateKey(generateK
 export const signingKeyPath = (dataDir: string): string => join(dataDir, 'audit-signing-key.pem');
 
 /**
- * The configured key, or the data directory's key, generated (readable by its owner only) when
- * missing.
+ * The configured key, or the key kept in `keyFile` (by default in the data directory), generated
+ * (readable by its owner only) when missing. Processes that sign for the same books must share it.
  */
-export const loadSigner = (configuredKey: string | undefined, dataDir: string): AuditSigner => {
-  if (configuredKey !== undefined && configuredKey.trim() !== '') return signerFromText(configuredKey);
-  const path = signingKeyPath(dataDir);
+export const loadSigner = (
+  configured: { signingKey: string | undefined; signingKeyFile?: string | undefined },
+  dataDir: string,
+): AuditSigner => {
+  if (configured.signingKey !== undefined && configured.signingKey.trim() !== '') return signerFromText(configured.signingKey);
+  const path = configured.signingKeyFile ?? signingKeyPath(dataDir);
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const { privateKey } = generateKeyPairSync('ed25519');
