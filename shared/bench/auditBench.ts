@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import {
   accountAsOf,
   accountStream,
+  BOOKS_SNAPSHOT_STREAM,
   chainEventStore,
   collect,
   createAuditRuntime,
@@ -156,7 +157,13 @@ try {
       break;
     }
   }
+  // The worst case with books snapshots: just before one, so the fold starts a whole interval back.
+  const booksSnapshots = await collect(raw.readStream(BOOKS_SNAPSHOT_STREAM));
+  const nextSnapshot = booksSnapshots.find((event) => BigInt(event.data.position as string) > trialPosition) ?? booksSnapshots.at(-1)!;
+  const [beforeSnapshot] = await collect(raw.readAll({ fromPosition: BigInt(nextSnapshot.data.position as string) - 1n, direction: 'backwards', maxCount: 1 }));
+  const worstPosition = beforeSnapshot!.position;
   const trials: number[] = [];
+  const worstTrials: number[] = [];
   const fullTrials: number[] = [];
   const rawLog: number[] = [];
   let balanced = false;
@@ -171,6 +178,7 @@ try {
         balanced = (await trialBalanceAt(store, { position: trialPosition })).balanced;
       }),
     );
+    worstTrials.push(await time(() => trialBalanceAt(store, { position: worstPosition })));
     fullTrials.push(
       await time(async () => {
         balanced &&= (await trialBalanceAt(store, { position: trialPosition }, { ignoreSnapshots: true })).balanced;
@@ -191,6 +199,7 @@ try {
   console.log(`| as-of balance, without snapshots | ${ms(median(fullFolds))} | ${fullFolds.map(ms).join(' · ')} |`);
   console.log(`| raw read of the log up to the position (baseline) | ${ms(median(rawLog))} | ${rawLog.map(ms).join(' · ')} |`);
   console.log(`| trial balance at the ${TRIAL_EVENTS.toLocaleString('en')}th event, from the nearest books snapshot | ${ms(median(trials))} | ${trials.map(ms).join(' · ')} |`);
+  console.log(`| trial balance just before a books snapshot (worst case: a whole interval folded) | ${ms(median(worstTrials))} | ${worstTrials.map(ms).join(' · ')} |`);
   console.log(`| trial balance over ${TRIAL_EVENTS.toLocaleString('en')} events, no snapshot (full fold) | ${ms(median(fullTrials))} | ${fullTrials.map(ms).join(' · ')} |`);
   console.log(`\ntrial balance balanced: ${balanced}`);
   console.log(`as-of with snapshots: ${ms(median(withSnapshots))} ms (goal ≤ 50 ms); ${(median(withSnapshots) / median(rawWindow)).toFixed(1)}× its raw read`);
