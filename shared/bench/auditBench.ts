@@ -159,9 +159,12 @@ try {
   }
   // The worst case with books snapshots: just before one, so the fold starts a whole interval back.
   const booksSnapshots = await collect(raw.readStream(BOOKS_SNAPSHOT_STREAM));
-  const nextSnapshot = booksSnapshots.find((event) => BigInt(event.data.position as string) > trialPosition) ?? booksSnapshots.at(-1)!;
-  const [beforeSnapshot] = await collect(raw.readAll({ fromPosition: BigInt(nextSnapshot.data.position as string) - 1n, direction: 'backwards', maxCount: 1 }));
-  const worstPosition = beforeSnapshot!.position;
+  const nextSnapshot = booksSnapshots.find((event) => BigInt(event.data.position as string) > trialPosition) ?? booksSnapshots.at(-1);
+  const [beforeSnapshot] =
+    nextSnapshot === undefined
+      ? []
+      : await collect(raw.readAll({ fromPosition: BigInt(nextSnapshot.data.position as string) - 1n, direction: 'backwards', maxCount: 1 }));
+  const worstPosition = beforeSnapshot?.position ?? trialPosition;
   const trials: number[] = [];
   const worstTrials: number[] = [];
   const fullTrials: number[] = [];
