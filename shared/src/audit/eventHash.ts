@@ -19,16 +19,25 @@ import { canonicalJson } from './canonicalJson.js';
 export const HASH_KEY = '$hash';
 export const PREV_HASH_KEY = '$prevHash';
 
-/** Streams whose events are chained: the books, the closed periods and the signed checkpoints. */
+/** The streams of the books themselves. */
 export const CHAINED_STREAM_PREFIXES = ['account-', 'transfer-', 'deposit-'] as const;
 export const CHECKPOINT_STREAM = 'audit-checkpoints';
 export const PERIOD_STREAM = 'audit-periods';
+/**
+ * Snapshots only speed queries up, but a rewritten one would change their answers: they are
+ * chained and covered by the checkpoints like the books.
+ */
+export const SNAPSHOT_STREAM_PREFIX = 'snapshot-';
 
 export const isLedgerStream = (streamName: string): boolean =>
   CHAINED_STREAM_PREFIXES.some((prefix) => streamName.startsWith(prefix));
 
+/** Streams whose events are chained: the books, the closed periods, the snapshots and the signed checkpoints. */
 export const isChainedStream = (streamName: string): boolean =>
-  isLedgerStream(streamName) || streamName === CHECKPOINT_STREAM || streamName === PERIOD_STREAM;
+  isLedgerStream(streamName) ||
+  streamName === CHECKPOINT_STREAM ||
+  streamName === PERIOD_STREAM ||
+  streamName.startsWith(SNAPSHOT_STREAM_PREFIX);
 
 /**
  * Events the Merkle checkpoints cover: every chained event except the checkpoints themselves,

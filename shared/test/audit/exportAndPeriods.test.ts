@@ -59,7 +59,7 @@ describe('audit: exports verified with no database', () => {
         const report = verifyExport({ ...files, [name]: bytes.toString('latin1') });
         expect(report.ok, `${name}[${index}]`).to.equal(false);
       }),
-      { numRuns: 200 },
+      { numRuns: 120 },
     );
   });
 

@@ -33,7 +33,7 @@ describe('audit: verify finds tampering in the embedded store file', () => {
   before(async () => {
     audit = openAuditStore();
     await writeHistory(audit.store, { accounts: 4, movements: 30, seed: 11 });
-    const runtime = createAuditRuntime({ eventStore: audit.store, signer: generatedSigner(), checkpointEvery: 25, clock: audit.now });
+    const runtime = createAuditRuntime({ eventStore: audit.store, signer: generatedSigner(), checkpointEvery: 25, snapshotEvery: 5, clock: audit.now });
     await runtime.runOnce({ force: true });
     await audit.raw.close();
     pristine = join(mkdtempSync(join(tmpdir(), 'folio-tamper-')), 'events.sqlite');
@@ -140,6 +140,17 @@ describe('audit: verify finds tampering in the embedded store file', () => {
     expect(report.firstBroken).to.include({ eventId: swapped.event_id });
     expect(report.firstBroken!.reason).to.match(/one of them was moved/);
     expect(report.problems.some((problem) => /checkpoint at position \d+ signed \d+ events/.test(problem.reason))).to.equal(true);
+  });
+
+  it('names a rewritten snapshot, whose figures as-of queries would otherwise trust', async () => {
+    const rewritten = tamper((db) => {
+      const row = db.prepare("SELECT * FROM events WHERE stream_name LIKE 'snapshot-account-%' ORDER BY position LIMIT 1").get() as Row;
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace(/"balance":"/, '"balance":"1'), row.position);
+      return row;
+    });
+    const report = await verify();
+    expect(report.ok).to.equal(false);
+    expect(report.firstBroken).to.include({ eventId: rewritten.event_id, streamName: rewritten.stream_name });
   });
 
   it('fails when a checkpoint is forged', async () => {
