@@ -16,6 +16,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /folio
 COPY --from=build /folio /folio
+# A named volume mounted here takes this owner, so the audit signing key can be generated into it.
+RUN mkdir -p /var/lib/folio-audit && chown node:node /var/lib/folio-audit
 USER node
 EXPOSE 3000
 CMD ["node", "standalone/dist/src/main.js"]

@@ -1,8 +1,11 @@
 import {
+  chainEventStore,
+  composeAuditRuntime,
   createLogger,
   createMetrics,
   createServiceApp,
   instrumentEventStore,
+  loadAuditConfig,
   loadConfig,
   openEventStore,
   serveUntilSignalled,
@@ -16,10 +19,13 @@ import { composeWriteApi } from './writeApiComposition.js';
 const config = loadConfig();
 const logger = createLogger({ service: 'command-side', level: config.logLevel });
 const metrics = createMetrics();
-const eventStore = instrumentEventStore(openEventStore(config), metrics);
+// Every append of the write side goes through the hash chain; this process also checkpoints.
+const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
+const { runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit: loadAuditConfig(), dataDir: config.dataDir, logger });
 const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
+auditRuntime.start();
 serveUntilSignalled({
   app: createServiceApp({ eventStore, routers, logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
@@ -29,6 +35,7 @@ serveUntilSignalled({
   describe: { eventStore: eventStore.kind },
   stop: async () => {
     await writeApi.stop();
+    await auditRuntime.stop();
     await eventStore.close();
   },
 });

@@ -1,15 +1,19 @@
 import {
+  chainEventStore,
   createLagMonitor,
   createLogger,
   createMetrics,
   createServiceApp,
+  loadAuditConfig,
   loadConfig,
+  loadSigner,
   openDocumentStore,
   openEventStore,
   openSearchIndex,
   serveUntilSignalled,
 } from '@folio/shared';
 import { createStoredProgress, projectionDefinitions } from '@folio/projections';
+import { createAuditApi } from './audit/auditApi.js';
 import { createReadApi } from './readApi.js';
 import { createWebUi } from './webUi.js';
 import { readWaitMsFromEnvironment } from './readYourWrites.js';
@@ -21,7 +25,11 @@ import { readWaitMsFromEnvironment } from './readYourWrites.js';
 const config = loadConfig();
 const logger = createLogger({ service: 'query-side', level: config.logLevel });
 const metrics = createMetrics();
-const eventStore = openEventStore(config);
+// Period closes are appended from here, so they are chained like every other book entry.
+const eventStore = chainEventStore(openEventStore(config));
+// Exports are signed with the checkpoints' key: in the split topology the command side and this
+// service share FOLIO_AUDIT_SIGNING_KEY or the file FOLIO_AUDIT_SIGNING_KEY_FILE names.
+const signer = loadSigner(loadAuditConfig(), config.dataDir);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
 const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });
@@ -35,7 +43,14 @@ metrics.observeProjectionLag(() => lag.current());
 await lag.start();
 const readApi = createReadApi({ documents, searchIndex, projections: progress, eventStore, readWaitMs: readWaitMsFromEnvironment() });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [readApi, createWebUi()], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({
+    eventStore,
+    routers: [readApi, createAuditApi({ eventStore, signer }), createWebUi()],
+    logger,
+    metrics,
+    lag,
+    readyMaxLagSeconds: config.readyMaxLagSeconds,
+  }),
   port: config.port,
   host: config.host,
   service: 'query-side',

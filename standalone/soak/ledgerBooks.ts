@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import {
   checkLedger,
+  checkpointOf,
+  CHECKPOINT_STREAM,
   collect,
+  createLogVerifier,
   ledgerCatalog,
   openSqliteEventStore,
   type LedgerEvent,
   type LedgerReport,
   type RecordedEvent,
+  type VerificationReport,
 } from '@folio/shared';
 
 /** What the log of a data directory says, read independently of the server that wrote it. */
@@ -20,7 +24,19 @@ export interface Books {
   balancesFromOutcomes: Map<string, bigint>;
   /** Global position of the last event. */
   head: bigint | undefined;
+  /** Every hash chain and signed checkpoint of the log, recomputed (invariant 6). */
+  integrity: VerificationReport;
 }
+
+const verifyIntegrity = (events: readonly RecordedEvent[]): VerificationReport => {
+  const checkpoints = events.flatMap((event) => {
+    const checkpoint = event.streamName === CHECKPOINT_STREAM ? checkpointOf(event.data) : undefined;
+    return checkpoint === undefined ? [] : [{ checkpoint, event }];
+  });
+  const verifier = createLogVerifier(checkpoints);
+  for (const event of events) verifier.add(event);
+  return verifier.finish();
+};
 
 const LEDGER_TYPES = new Set<string>(ledgerCatalog.types);
 
@@ -75,6 +91,7 @@ export const readBooks = async (dataDir: string): Promise<Books> => {
     transfersByReference,
     balancesFromOutcomes,
     head: events.at(-1)?.position,
+    integrity: verifyIntegrity(events),
   };
 };
 

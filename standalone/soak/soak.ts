@@ -284,6 +284,9 @@ const invariants = {
   'every request had its effect once (4)': [...transferOutcomeProblems(finalBooks, sentKeys, transferAcks), ...replayMismatches],
   'read models equal the log (5)': readModelProblems,
   'payments in legal states, merchants hold Σ captured − Σ refunded': paymentProblems,
+  'every hash chain and checkpoint verifies (6)': finalBooks.integrity.problems.map(
+    (problem) => `${problem.streamName}@${problem.revision} (position ${problem.position}): ${problem.reason}`,
+  ),
   'recovery before listening': restartProblems,
   'answers the books explain': unexpected,
   'nothing lost while the server was up': lostWhileAlive,

@@ -1,18 +1,22 @@
 import type { Express } from 'express';
 import {
+  chainEventStore,
+  composeAuditRuntime,
   createMetrics,
   createServiceApp,
   instrumentEventStore,
+  loadAuditConfig,
   openDocumentStore,
   openEventStore,
   openSearchIndex,
+  type AuditConfig,
   type EventStore,
   type FolioConfig,
   type Logger,
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createReadApi, createWebUi } from '@folio/query-side';
+import { createAuditApi, createReadApi, createWebUi } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
@@ -33,10 +37,12 @@ export interface Folio {
  */
 export const openFolio = async (
   config: FolioConfig,
-  { logger, readWaitMs }: { logger: Logger; readWaitMs: number },
+  { logger, readWaitMs, audit = loadAuditConfig() }: { logger: Logger; readWaitMs: number; audit?: AuditConfig },
 ): Promise<Folio> => {
   const metrics = createMetrics();
-  const eventStore = instrumentEventStore(openEventStore(config), metrics);
+  // Every append of the running system goes through the hash chain.
+  const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
+  const { signer, runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit, dataDir: config.dataDir, logger });
   const documents = openDocumentStore(config);
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
@@ -47,11 +53,13 @@ export const openFolio = async (
   // Before the checkpoints are read, the projections' status would read as "nothing projected".
   await projections.loaded();
   await lag.start();
+  auditRuntime.start();
   const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
+  const auditApi = createAuditApi({ eventStore, signer });
   return {
     app: createServiceApp({
       eventStore,
-      routers: [...writeRouters, readApi, createWebUi()],
+      routers: [...writeRouters, readApi, auditApi, createWebUi()],
       logger,
       metrics,
       lag,
@@ -64,6 +72,7 @@ export const openFolio = async (
       lag.stop();
       await writeApi.stop();
       await projections.stop();
+      await auditRuntime.stop();
       await documents.close();
       await searchIndex.close();
       await eventStore.close();

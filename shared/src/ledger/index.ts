@@ -4,5 +4,6 @@ export * from './movementEvents.js';
 export * from './ledgerCatalog.js';
 export * from './streams.js';
 export * from './systemAccounts.js';
+export * from './ledgerFold.js';
 export * from './ledgerInvariants.js';
 export * from './compensations.js';

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
+import { AUDIT_USAGE, runAuditCli } from '@folio/shared';
 import { importStatementUsage, runImportStatementCommand } from '@folio/command-side';
 import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
 
 /**
- * `folio`: the operator's command line, against the stores the configuration names.
+ * `folio`: the operator's and the auditor's command line, against the stores the configuration
+ * names.
  *   folio projections rebuild <name>
  *   folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]
+ *   folio audit balance|trial-balance|verify|export|verify-export|…
  */
 const [command, ...args] = process.argv.slice(2);
 switch (command) {
@@ -15,7 +18,14 @@ switch (command) {
   case 'import-statement':
     process.exitCode = await runImportStatementCommand(args);
     break;
+  case 'audit':
+    process.exitCode = await runAuditCli(args, {
+      out: (text) => process.stdout.write(`${text}\n`),
+      err: (text) => process.stderr.write(`${text}\n`),
+      environment: process.env,
+    });
+    break;
   default:
-    console.error([projectionsUsage, importStatementUsage].join('\n'));
+    console.error([projectionsUsage, importStatementUsage, AUDIT_USAGE].join('\n'));
     process.exitCode = 2;
 }

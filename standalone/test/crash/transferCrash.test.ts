@@ -300,6 +300,13 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
     ).to.equal(0);
   });
 
+  it('keeps invariant 6 after every kill: every hash chain and signed checkpoint of the log verifies', () => {
+    const { integrity } = seen.books!;
+    expect(integrity.problems, context()).to.deep.equal([]);
+    expect(integrity.unchainedEvents).to.equal(0);
+    expect(integrity.chainedEvents).to.be.greaterThan(0);
+  });
+
   it('keeps invariants 1–3 over the whole log: balanced journals, Σ balances + in transit = 0, no overdraft', () => {
     const { report } = seen.books!;
     expect(report.violations, context()).to.deep.equal([]);

@@ -1,0 +1,38 @@
+import { FolioError } from '../errors/folioError.js';
+
+/** Chained streams are the books of record: they are never deleted, truncated or given an expiry. */
+export class ProtectedStreamError extends FolioError {
+  readonly type = 'protected-stream';
+  readonly status = 403;
+
+  constructor(
+    readonly streamName: string,
+    readonly operation: string,
+  ) {
+    super(`stream ${streamName} is part of the books and may not be ${operation}`);
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { streamName: this.streamName, operation: this.operation };
+  }
+}
+
+/** An account did not exist at the point a query asked about. */
+export class AccountNotAtPointError extends FolioError {
+  readonly type = 'account-not-found';
+  readonly status = 404;
+
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} did not exist at that point`);
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { accountId: this.accountId };
+  }
+}
+
+/** An export or a signing key could not be read. */
+export class AuditInputError extends FolioError {
+  readonly type = 'audit-input';
+  readonly status = 400;
+}

@@ -1,0 +1,237 @@
+import {
+  isSystemStream,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type RecordedEvent,
+} from '../eventStore/eventStore.js';
+import { StreamNotFoundError, WrongExpectedRevisionError } from '../eventStore/errors.js';
+import { ProtectedStreamError } from './auditErrors.js';
+import { computeEventHash, HASH_KEY, isChainedStream, linkHashOf, PREV_HASH_KEY, unchainedMetadata } from './eventHash.js';
+
+/**
+ * The event store with hash-chained streams: every append to a chained stream gets `$prevHash` and
+ * `$hash` in each event's metadata (see `eventHash.ts`), and chained streams cannot be deleted,
+ * truncated or given an expiry. It works at the port, so both adapters chain alike.
+ *
+ * The predecessor must be the event that really precedes the new one in its stream, even for
+ * callers that append with `expectedRevision: 'any'` (system accounts, possibly concurrently).
+ * So, per chained stream:
+ * - appends from this process are serialised, and each is turned into an append with an exact
+ *   expected revision: the tail this process last wrote or read, whose hash it remembers;
+ * - when another process moved the tail in between, the store refuses that revision; a caller
+ *   who asked for `'any'` or `'stream_exists'` never sees that conflict: the tail is read again and
+ *   the events re-chained and re-sent. A caller who gave its own expectation gets the store's
+ *   answer, as without chaining;
+ * - the store's best-effort deduplication of a retried `'any'` batch (the batch equals the latest
+ *   events of the stream) is kept by comparing ids with the tail's latest events.
+ * Serialising costs little: the command handler already sends one append at a time per stream.
+ */
+export interface ChainedEventStoreOptions {
+  /** How many stream tails to remember (the oldest is forgotten first). */
+  maxKnownStreams?: number;
+  /** Re-reads of the tail before an `'any'` append gives up on a contended stream. */
+  maxAttempts?: number;
+  /** Jitter of the pause before a re-read (injectable for tests). */
+  random?: () => number;
+}
+
+interface Tail {
+  revision: bigint;
+  position: bigint;
+  hash: string;
+  /** Ids of the latest events, oldest first, the last one at `revision`. */
+  recentIds: string[];
+}
+
+const RECENT_IDS = 64;
+
+export const chainEventStore = <Store extends EventStore>(eventStore: Store, options: ChainedEventStoreOptions = {}): Store => {
+  const maxKnownStreams = options.maxKnownStreams ?? 10_000;
+  const maxAttempts = options.maxAttempts ?? 32;
+  const random = options.random ?? Math.random;
+  /** `null`: the stream is known to have no events. */
+  const tails = new Map<string, Tail | null>();
+  const locks = new Map<string, Promise<unknown>>();
+
+  const remember = (streamName: string, tail: Tail | null): void => {
+    tails.delete(streamName);
+    tails.set(streamName, tail);
+    if (tails.size > maxKnownStreams) tails.delete(tails.keys().next().value!);
+  };
+
+  const readTail = async (streamName: string, atLeast: number): Promise<Tail | null> => {
+    const latest: RecordedEvent[] = [];
+    try {
+      for await (const event of eventStore.readStream(streamName, {
+        direction: 'backwards',
+        maxCount: Math.max(atLeast, RECENT_IDS),
+      })) {
+        latest.push(event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      throw error;
+    }
+    const last = latest[0];
+    if (last === undefined) return null;
+    return {
+      revision: last.revision,
+      position: last.position,
+      hash: linkHashOf(last),
+      recentIds: latest.map((event) => event.id).reverse(),
+    };
+  };
+
+  const tailOf = async (streamName: string, atLeast: number): Promise<Tail | null> => {
+    const known = tails.get(streamName);
+    if (known !== undefined && (known === null || known.recentIds.length >= Math.min(atLeast, Number(known.revision) + 1))) {
+      return known;
+    }
+    const tail = await readTail(streamName, atLeast);
+    remember(streamName, tail);
+    return tail;
+  };
+
+  const chain = (streamName: string, events: readonly EventToAppend[], after: Tail | null) => {
+    let prev = after?.hash ?? null;
+    let revision = after === null ? 0n : after.revision + 1n;
+    const chained: EventToAppend[] = [];
+    for (const event of events) {
+      const metadata = unchainedMetadata(event.metadata);
+      const hash = computeEventHash({ streamName, revision, id: event.id, type: event.type, data: event.data, metadata }, prev);
+      chained.push({ ...event, metadata: { ...metadata, [PREV_HASH_KEY]: prev, [HASH_KEY]: hash } });
+      prev = hash;
+      revision += 1n;
+    }
+    return { chained, lastHash: prev! };
+  };
+
+  /** The result of an earlier append of this very batch when it is the latest of the stream. */
+  const replayOf = (tail: Tail | null, events: readonly EventToAppend[]): AppendResult | undefined => {
+    if (tail === null || tail.recentIds.length < events.length) return undefined;
+    const latest = tail.recentIds.slice(tail.recentIds.length - events.length);
+    if (!latest.every((id, index) => id === events[index]!.id)) return undefined;
+    return { nextExpectedRevision: tail.revision, position: tail.position };
+  };
+
+  const appendChained = async (
+    streamName: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> => {
+    for (let attempt = 1; ; attempt++) {
+      const tail = await tailOf(streamName, events.length);
+      const flexible = expected === 'any' || expected === 'stream_exists';
+      if (flexible) {
+        const replayed = replayOf(tail, events);
+        if (replayed !== undefined) return replayed;
+      }
+      // Expectations the tail already contradicts cannot write: the store answers them (a
+      // conflict, or the original result of a retried batch) with the events as given.
+      const contradicted =
+        (expected === 'stream_exists' && tail === null) ||
+        (expected === 'no_stream' && tail !== null) ||
+        (typeof expected === 'bigint' && tail !== null && expected < tail.revision);
+      if (contradicted) return eventStore.appendToStream(streamName, events, { expectedRevision: expected });
+      if (typeof expected === 'bigint' && (tail === null || expected > tail.revision)) {
+        // This process's view is behind another writer's: look again before answering.
+        if (attempt === 1) {
+          tails.delete(streamName);
+          continue;
+        }
+        return eventStore.appendToStream(streamName, events, { expectedRevision: expected });
+      }
+      const { chained, lastHash } = chain(streamName, events, tail);
+      const exact: ExpectedRevision = tail === null ? 'no_stream' : tail.revision;
+      try {
+        const result = await eventStore.appendToStream(streamName, chained, { expectedRevision: exact });
+        const wrote = result.nextExpectedRevision === (tail?.revision ?? -1n) + BigInt(events.length);
+        if (wrote) {
+          const recentIds = [...(tail?.recentIds ?? []), ...events.map((event) => event.id)].slice(-RECENT_IDS);
+          remember(streamName, { revision: result.nextExpectedRevision, position: result.position, hash: lastHash, recentIds });
+        } else {
+          tails.delete(streamName);
+        }
+        return result;
+      } catch (error) {
+        tails.delete(streamName);
+        if (error instanceof WrongExpectedRevisionError && flexible && attempt < maxAttempts) {
+          // Jittered, growing pauses let two contending writers fall out of step.
+          await new Promise((resolve) => setTimeout(resolve, random() * Math.min(100, 2 ** attempt)));
+          continue;
+        }
+        throw error;
+      }
+    }
+  };
+
+  /** Runs `work` after every earlier append to the same stream from this process has settled. */
+  const serialised = <T>(streamName: string, work: () => Promise<T>): Promise<T> => {
+    const previous = locks.get(streamName) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    locks.set(streamName, settled);
+    void settled.then(() => {
+      if (locks.get(streamName) === settled) locks.delete(streamName);
+    });
+    return run;
+  };
+
+  /** `$$<chained>` is the metadata stream of a chained stream: writing it directly is a truncation too. */
+  const protectedTarget = (streamName: string): string | undefined => {
+    if (isChainedStream(streamName)) return streamName;
+    if (streamName.startsWith('$$') && isChainedStream(streamName.slice(2))) return streamName.slice(2);
+    return undefined;
+  };
+
+  const appendToStream: EventStore['appendToStream'] = (streamName, events, appendOptions: AppendOptions = {}) => {
+    const target = protectedTarget(streamName);
+    if (target !== undefined && isSystemStream(streamName)) {
+      return Promise.reject(new ProtectedStreamError(target, 'given metadata by a direct append'));
+    }
+    if (target === undefined || events.length === 0) return eventStore.appendToStream(streamName, events, appendOptions);
+    return serialised(streamName, () => appendChained(streamName, events, appendOptions.expectedRevision ?? 'any'));
+  };
+
+  const setStreamMetadata: EventStore['setStreamMetadata'] = (streamName, metadata, appendOptions) => {
+    const truncating = metadata.maxAge !== undefined || metadata.maxCount !== undefined || metadata.truncateBefore !== undefined;
+    if (truncating && protectedTarget(streamName) !== undefined) {
+      return Promise.reject(new ProtectedStreamError(streamName, 'truncated or given an expiry'));
+    }
+    return eventStore.setStreamMetadata(streamName, metadata, appendOptions);
+  };
+
+  const deleteStream: EventStore['deleteStream'] = (streamName, appendOptions) =>
+    protectedTarget(streamName) !== undefined
+      ? Promise.reject(new ProtectedStreamError(streamName, 'deleted'))
+      : eventStore.deleteStream(streamName, appendOptions);
+
+  const tombstoneStream: EventStore['tombstoneStream'] = (streamName, appendOptions) =>
+    protectedTarget(streamName) !== undefined
+      ? Promise.reject(new ProtectedStreamError(streamName, 'deleted'))
+      : eventStore.tombstoneStream(streamName, appendOptions);
+
+  const bound = new Map<PropertyKey, unknown>([
+    ['appendToStream', appendToStream],
+    ['setStreamMetadata', setStreamMetadata],
+    ['deleteStream', deleteStream],
+    ['tombstoneStream', tombstoneStream],
+  ]);
+  return new Proxy(eventStore, {
+    get(target, property) {
+      if (bound.has(property)) return bound.get(property);
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      // Bound to the real store, so adapters with private state keep working behind the proxy.
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
+      bound.set(property, method);
+      return method;
+    },
+  });
+};

@@ -1,0 +1,52 @@
+import type { RecordedEvent } from '../eventStore/eventStore.js';
+
+/**
+ * A point in the books' history, on two axes:
+ * - what was recorded by then: up to a global `position` and/or a recorded time `asOf`
+ *   (the store's commit time, which never decreases along the log);
+ * - what it was effective for: postings whose business time (`occurredAt`) is at or before
+ *   `effectiveAt`.
+ * "The books at position P, effective at T" is what was known at P about the moment T.
+ */
+export interface PointInTime {
+  position?: bigint;
+  /** Milliseconds since the epoch. */
+  asOf?: number;
+  /** Milliseconds since the epoch. */
+  effectiveAt?: number;
+}
+
+/** Whether the log had recorded `event` by the point (the recorded axis only). */
+export const recordedBy = (event: Pick<RecordedEvent, 'position' | 'created'>, point: PointInTime): boolean =>
+  (point.position === undefined || event.position <= point.position) &&
+  (point.asOf === undefined || event.created.getTime() <= point.asOf);
+
+/** Business time of an event: its `occurredAt`, or when it was recorded for events without one. */
+export const occurredAtOf = (event: Pick<RecordedEvent, 'metadata' | 'created'>): number => {
+  const occurredAt = event.metadata?.occurredAt;
+  if (typeof occurredAt === 'string') {
+    const ms = Date.parse(occurredAt);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return event.created.getTime();
+};
+
+export const effectiveBy = (event: Pick<RecordedEvent, 'metadata' | 'created'>, point: PointInTime): boolean =>
+  point.effectiveAt === undefined || occurredAtOf(event) <= point.effectiveAt;
+
+/** The largest index in [0, count) where `holds` is true, for a predicate true then false; -1 when none. */
+export const lastWhere = async (count: bigint, holds: (index: bigint) => Promise<boolean>): Promise<bigint> => {
+  let low = 0n;
+  let high = count - 1n;
+  let found = -1n;
+  while (low <= high) {
+    const middle = (low + high) / 2n;
+    if (await holds(middle)) {
+      found = middle;
+      low = middle + 1n;
+    } else {
+      high = middle - 1n;
+    }
+  }
+  return found;
+};

@@ -1,0 +1,209 @@
+import type { RecordedEvent } from '../eventStore/eventStore.js';
+import type { AccountKind } from './accountEvents.js';
+import type { JournalKind } from './journal.js';
+import { ledgerCatalog, type LedgerEvent } from './ledgerCatalog.js';
+
+/**
+ * The books folded from the log in `$all` order: each account's figures, each journal's net
+ * effect (what its postings took out of accounts and have not put back yet is in transit), and
+ * the breaches of the books' rules met on the way. The invariant checks, the trial balance and the
+ * audit exports all fold with this one function.
+ */
+export interface AccountFigures {
+  accountId: string;
+  currency: string;
+  kind: AccountKind;
+  overdraftLimit: bigint;
+  debits: bigint;
+  credits: bigint;
+  /** credits − debits */
+  balance: bigint;
+  postings: number;
+}
+
+export interface JournalFacts {
+  kind: JournalKind;
+  id: string;
+  currency: string;
+  /** Σ of its postings' effect on balances: −(money in transit). */
+  net: bigint;
+  legs: Set<string>;
+  ended: boolean;
+  /** Position of its first posting. */
+  startedAt: bigint;
+}
+
+export interface LedgerFold {
+  accounts: Map<string, AccountFigures>;
+  /** Open holds by account, then by hold id: money pending debits have set aside. */
+  holds: Map<string, Map<string, bigint>>;
+  journals: Map<string, JournalFacts>;
+  totalBalance: Map<string, bigint>;
+  completedJournals: number;
+  failedJournals: number;
+  eventsFolded: number;
+  violations: string[];
+}
+
+export const LEDGER_EVENT_TYPES: ReadonlySet<string> = new Set(ledgerCatalog.types as readonly string[]);
+
+export const emptyLedgerFold = (): LedgerFold => ({
+  accounts: new Map(),
+  holds: new Map(),
+  journals: new Map(),
+  totalBalance: new Map(),
+  completedJournals: 0,
+  failedJournals: 0,
+  eventsFolded: 0,
+  violations: [],
+});
+
+/** A new account's figures: nothing posted yet. */
+export const openedAccountFigures = (data: {
+  accountId: string;
+  currency: string;
+  kind: AccountKind;
+  overdraftLimit: bigint;
+}): AccountFigures => ({
+  accountId: data.accountId,
+  currency: data.currency,
+  kind: data.kind,
+  overdraftLimit: data.overdraftLimit,
+  debits: 0n,
+  credits: 0n,
+  balance: 0n,
+  postings: 0,
+});
+
+/** Applies one posting to an account's figures; returns its effect on the balance. */
+export const postToFigures = (figures: AccountFigures, type: 'AccountDebited' | 'AccountCredited', amount: bigint): bigint => {
+  figures.postings += 1;
+  if (type === 'AccountCredited') {
+    figures.credits += amount;
+    figures.balance += amount;
+    return amount;
+  }
+  figures.debits += amount;
+  figures.balance -= amount;
+  return -amount;
+};
+
+const add = (totals: Map<string, bigint>, currency: string, amount: bigint) =>
+  totals.set(currency, (totals.get(currency) ?? 0n) + amount);
+
+const endJournal = (fold: LedgerFold, key: string, position: bigint, outcome: 'completed' | 'failed') => {
+  const journal = fold.journals.get(key);
+  if (journal === undefined) {
+    fold.violations.push(`@${position}: ${key} ended without any posting`);
+    return;
+  }
+  if (journal.ended) fold.violations.push(`@${position}: ${key} ended twice`);
+  journal.ended = true;
+  if (journal.net !== 0n) fold.violations.push(`@${position}: ${key} ${outcome} but its postings sum to ${journal.net}`);
+  if (outcome === 'completed') fold.completedJournals++;
+  else fold.failedJournals++;
+};
+
+const heldOn = (fold: LedgerFold, accountId: string): bigint => {
+  let held = 0n;
+  for (const amount of fold.holds.get(accountId)?.values() ?? []) held += amount;
+  return held;
+};
+
+/** Folds one recorded event into the books; events that are not the books' are ignored. */
+export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void => {
+  if (!LEDGER_EVENT_TYPES.has(recorded.type)) return;
+  fold.eventsFolded++;
+  const { violations } = fold;
+  const at = `@${recorded.position}`;
+  const event = ledgerCatalog.decode(recorded) as LedgerEvent;
+  switch (event.type) {
+    case 'AccountOpened':
+      fold.accounts.set(event.data.accountId, openedAccountFigures(event.data));
+      break;
+    case 'AccountFundsHeld': {
+      const { accountId, holdId, amount } = event.data;
+      const account = fold.accounts.get(accountId);
+      if (account === undefined) {
+        violations.push(`${at}: hold on unknown account ${accountId}`);
+        break;
+      }
+      const holds = fold.holds.get(accountId) ?? new Map<string, bigint>();
+      fold.holds.set(accountId, holds);
+      if (holds.has(holdId)) violations.push(`${at}: hold ${holdId} placed twice`);
+      holds.set(holdId, amount);
+      if (account.kind !== 'system' && account.balance - heldOn(fold, accountId) + account.overdraftLimit < 0n) {
+        violations.push(`${at}: hold ${holdId} takes account ${accountId} below its limit`);
+      }
+      break;
+    }
+    case 'AccountHoldReleased': {
+      const { accountId, holdId, amount } = event.data;
+      const holds = fold.holds.get(accountId);
+      if (holds?.get(holdId) !== amount) violations.push(`${at}: release of hold ${holdId} that is not open for ${amount}`);
+      holds?.delete(holdId);
+      if (holds?.size === 0) fold.holds.delete(accountId);
+      break;
+    }
+    case 'AccountDebited':
+    case 'AccountCredited': {
+      const { accountId, journal, amount, currency } = event.data;
+      const account = fold.accounts.get(accountId);
+      if (account === undefined) {
+        violations.push(`${at}: posting on unknown account ${accountId}`);
+        break;
+      }
+      if (account.currency !== currency) violations.push(`${at}: ${currency} posting on a ${account.currency} account`);
+      const effect = postToFigures(account, event.type, amount);
+      add(fold.totalBalance, currency, effect);
+
+      const key = `${journal.kind}-${journal.id}`;
+      let facts = fold.journals.get(key);
+      if (facts === undefined) {
+        if (journal.leg !== 'first') violations.push(`${at}: ${journal.leg} leg of ${key} before its first leg`);
+        facts = { kind: journal.kind, id: journal.id, currency, net: 0n, legs: new Set(), ended: false, startedAt: recorded.position };
+        fold.journals.set(key, facts);
+      }
+      if (facts.ended) violations.push(`${at}: posting on ${key} after it ended`);
+      const leg = `${journal.leg}:${accountId}`;
+      if (facts.legs.has(leg)) violations.push(`${at}: ${journal.leg} leg of ${key} posted twice on ${accountId}`);
+      facts.legs.add(leg);
+      facts.net += effect;
+
+      const constrained = account.kind !== 'system';
+      if (constrained && effect < 0n && journal.leg !== 'reversal' && account.balance - heldOn(fold, accountId) + account.overdraftLimit < 0n) {
+        violations.push(`${at}: account ${accountId} overdrawn to ${account.balance} (limit ${account.overdraftLimit})`);
+      }
+      break;
+    }
+    case 'TransferCompleted':
+      endJournal(fold, `transfer-${event.data.transferId}`, recorded.position, 'completed');
+      break;
+    case 'TransferFailed':
+      endJournal(fold, `transfer-${event.data.transferId}`, recorded.position, 'failed');
+      break;
+    case 'DepositCompleted':
+      endJournal(fold, `deposit-${event.data.depositId}`, recorded.position, 'completed');
+      break;
+    case 'DepositFailed':
+      endJournal(fold, `deposit-${event.data.depositId}`, recorded.position, 'failed');
+      break;
+    case 'JournalCompleted':
+      endJournal(fold, `${event.data.kind}-${event.data.journalId}`, recorded.position, 'completed');
+      break;
+    case 'JournalFailed':
+      endJournal(fold, `${event.data.kind}-${event.data.journalId}`, recorded.position, 'failed');
+      break;
+    default:
+      break;
+  }
+};
+
+/** Money in transit per currency: what the postings of journals still open took out of accounts. */
+export const inTransitOf = (fold: LedgerFold): Map<string, bigint> => {
+  const inTransit = new Map<string, bigint>();
+  for (const journal of fold.journals.values()) {
+    if (!journal.ended) add(inTransit, journal.currency, -journal.net);
+  }
+  return inTransit;
+};

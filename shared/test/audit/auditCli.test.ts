@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { runAuditCli } from '../../src/index.js';
+import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
+
+const run = promisify(execFile);
+const cli = fileURLToPath(new URL('../../../../standalone/dist/src/cli/folioCli.js', import.meta.url));
+
+/** `folio audit …` in this process: its output and its exit status. */
+const folio = async (args: string[], environment: Record<string, string>) => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runAuditCli(args, {
+    out: (text) => (stdout += `${text}\n`),
+    err: (text) => (stderr += `${text}\n`),
+    environment: { ...process.env, ...environment },
+  });
+  return { code, stdout, stderr };
+};
+
+/** `folio audit …` as an auditor runs it: the installed command, a process of its own. */
+const folioProcess = async (args: string[], environment: Record<string, string>) => {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, 'audit', ...args], { env: { ...process.env, ...environment } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+};
+
+describe('folio audit (command line)', function () {
+  this.timeout(30_000);
+  let audit: AuditStore;
+  let environment: Record<string, string>;
+  let accountId: string;
+
+  before(async () => {
+    audit = openAuditStore();
+    accountId = (await writeHistory(audit.store, { accounts: 2, movements: 6, seed: 9 }))[0]!;
+    await audit.raw.close();
+    environment = { FOLIO_DATA_DIR: audit.directory, FOLIO_LOG_LEVEL: 'silent' };
+  });
+  after(() => audit.dispose());
+
+  it('answers balances and the trial balance, exports, and verifies the export with no database', async () => {
+    const balance = await folio(['balance', accountId!, '--entries', '2'], environment);
+    expect(balance.code, balance.stderr).to.equal(0);
+    expect(JSON.parse(balance.stdout)).to.include({ accountId });
+    const trial = await folio(['trial-balance'], environment);
+    expect(JSON.parse(trial.stdout).balanced).to.equal(true);
+
+    const exported = join(audit.directory, 'export');
+    expect((await folio(['export', exported], environment)).code).to.equal(0);
+    const key = JSON.parse((await folio(['public-key'], environment)).stdout).keyId as string;
+    const clean = await folioProcess(['verify-export', exported, '--key-id', key], { FOLIO_DATA_DIR: join(audit.directory, 'nowhere') });
+    expect(clean.code, clean.stderr).to.equal(0);
+    expect(JSON.parse(clean.stdout).log.checkpointsVerified).to.equal(1);
+
+    const trialFile = join(exported, 'trial-balance.json');
+    writeFileSync(trialFile, readFileSync(trialFile, 'utf8').replace('"balanced":true', '"balanced":false'));
+    const altered = await folioProcess(['verify-export', exported], {});
+    expect(altered.code).to.equal(1);
+    expect(altered.stderr).to.contain('trial-balance.json does not match its hash');
+  });
+
+  it('verify exits 0 on the untouched log and 1 naming the event once the file is altered', async () => {
+    expect((await folio(['verify'], environment)).code).to.equal(0);
+    const db = new Database(join(audit.directory, 'events.sqlite'));
+    const row = db.prepare("SELECT position, event_id, data FROM events WHERE type = 'AccountCredited' LIMIT 1").get() as {
+      position: number;
+      event_id: string;
+      data: string;
+    };
+    db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace('"amount":"', '"amount":"1'), row.position);
+    db.close();
+    const failed = await folio(['verify'], environment);
+    expect(failed.code).to.equal(1);
+    expect(JSON.parse(failed.stdout).firstBroken.eventId).to.equal(row.event_id);
+  });
+
+  it('exits 2 with the usage on bad arguments', async () => {
+    for (const args of [['balance', 'abc'], ['trial-balance', '--position', '-3'], ['balance', accountId, '--as-of', 'soon'], ['nonsense'], ['verify-export']]) {
+      const result = await folio(args, environment);
+      expect(result.code, args.join(' ')).to.equal(2);
+      expect(result.stderr).to.contain('usage:');
+    }
+  });
+});

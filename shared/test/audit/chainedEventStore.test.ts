@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import {
+  accountStream,
+  chainEventStore,
+  collect,
+  computeEventHash,
+  openSqliteEventStore,
+  ProtectedStreamError,
+  verifyEventStore,
+  WrongExpectedRevisionError,
+  type EventToAppend,
+} from '../../src/index.js';
+import { BANK, openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
+
+const event = (type = 'Noted', data: Record<string, string> = {}): EventToAppend => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: { occurredAt: '2026-01-01T00:00:00.000Z' },
+});
+
+describe('audit: hash-chained streams', () => {
+  let audit: AuditStore;
+  beforeEach(() => {
+    audit = openAuditStore();
+  });
+  afterEach(() => audit.dispose());
+
+  it("links each event of a ledger stream to its predecessor's hash and leaves other streams alone", async () => {
+    const stream = accountStream('1000001');
+    await audit.store.appendToStream(stream, [event(), event()], { expectedRevision: 'no_stream' });
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 1n });
+    await audit.store.appendToStream('idempotency-x', [event()]);
+    const events = await collect(audit.raw.readStream(stream));
+    expect(events.map((recorded) => recorded.metadata?.$prevHash)).to.deep.equal([
+      null,
+      events[0]!.metadata?.$hash,
+      events[1]!.metadata?.$hash,
+    ]);
+    for (const recorded of events) {
+      expect(recorded.metadata?.$hash).to.equal(computeEventHash(recorded, (recorded.metadata?.$prevHash as string | null) ?? null));
+    }
+    const [other] = await collect(audit.raw.readStream('idempotency-x'));
+    expect(other!.metadata).to.deep.equal({ occurredAt: '2026-01-01T00:00:00.000Z' });
+    expect((await verifyEventStore(audit.store)).ok).to.equal(true);
+  });
+
+  it("chains concurrent 'any' appends from two processes to one system account in the order they landed", async () => {
+    const other = openSqliteEventStore({ path: audit.path });
+    try {
+      const second = chainEventStore(other);
+      const stream = accountStream(BANK);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, index) =>
+          (index % 2 === 0 ? audit.store : second).appendToStream(stream, [event('Noted', { n: String(index) })], {
+            expectedRevision: 'any',
+          }),
+        ),
+      );
+      const events = await collect(audit.raw.readStream(stream));
+      expect(events).to.have.length(40);
+      const report = await verifyEventStore(audit.store);
+      expect(report.problems).to.deep.equal([]);
+      expect(report.chainedEvents).to.equal(40);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("keeps the store's answers: an 'any' retry of the latest batch writes nothing, a stale revision conflicts", async () => {
+    const stream = accountStream('1000002');
+    const batch = [event(), event()];
+    const first = await audit.store.appendToStream(stream, batch, { expectedRevision: 'any' });
+    const again = await audit.store.appendToStream(stream, batch, { expectedRevision: 'any' });
+    expect(again).to.deep.equal(first);
+    expect(await collect(audit.raw.readStream(stream))).to.have.length(2);
+    const error = await audit.store.appendToStream(stream, [event()], { expectedRevision: 0n }).catch((caught: unknown) => caught);
+    expect(error).to.be.instanceOf(WrongExpectedRevisionError);
+    const retried = await audit.store.appendToStream(stream, batch, { expectedRevision: 'no_stream' });
+    expect(retried).to.deep.equal(first);
+  });
+
+  it('refuses to delete, tombstone or truncate a ledger stream, and changes nothing', async () => {
+    const stream = accountStream('1000003');
+    await audit.store.appendToStream(stream, [event()]);
+    const attempts = [
+      () => audit.store.deleteStream(stream),
+      () => audit.store.tombstoneStream(stream),
+      () => audit.store.setStreamMetadata(stream, { maxCount: 1 }),
+      () => audit.store.setStreamMetadata(stream, { truncateBefore: 1n }),
+      () => audit.store.setStreamMetadata(stream, { maxAge: 1 }),
+      () => audit.store.appendToStream(`$$${stream}`, [event('$metadata', {})]),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt().catch((caught: unknown) => caught);
+      expect(error).to.be.instanceOf(ProtectedStreamError);
+      expect((error as ProtectedStreamError).status).to.equal(403);
+    }
+    expect(await collect(audit.raw.readStream(stream))).to.have.length(1);
+    await audit.store.setStreamMetadata(stream, { custom: { owner: 'books' } });
+    await audit.store.appendToStream('scratch-1', [event()]);
+    await audit.store.deleteStream('scratch-1');
+  });
+
+  it('verifies a log written before chaining as unchained before its first chained event', async () => {
+    const stream = accountStream('1000004');
+    await audit.raw.appendToStream(stream, [event(), event()]);
+    const legacyEnd = await audit.raw.headPosition();
+    await audit.store.appendToStream(stream, [event()]);
+    await writeHistory(audit.store, { accounts: 2, movements: 3, seed: 1 });
+    const report = await verifyEventStore(audit.store);
+    expect(report.ok, JSON.stringify(report.problems)).to.equal(true);
+    expect(report.unchainedEvents).to.equal(2);
+    expect(report.lastUnchainedPosition).to.equal(legacyEnd!.toString());
+  });
+});
