@@ -2,6 +2,7 @@ import {
   createLogger,
   createMetrics,
   createServiceApp,
+  composeSecurity,
   instrumentEventStore,
   loadConfig,
   openEventStore,
@@ -17,7 +18,9 @@ const config = loadConfig();
 const logger = createLogger({ service: 'command-side', level: config.logLevel });
 const metrics = createMetrics();
 const eventStore = instrumentEventStore(openEventStore(config), metrics);
-const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics });
+const security = composeSecurity({ eventStore, config, logger });
+const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics, security });
+await security.start({ bootstrap: true });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
 serveUntilSignalled({
@@ -29,6 +32,7 @@ serveUntilSignalled({
   describe: { eventStore: eventStore.kind },
   stop: async () => {
     await writeApi.stop();
+    await security.stop();
     await eventStore.close();
   },
 });

@@ -1,4 +1,5 @@
 import {
+  composeSecurity,
   createLagMonitor,
   createLogger,
   createMetrics,
@@ -10,7 +11,7 @@ import {
   serveUntilSignalled,
 } from '@folio/shared';
 import { createStoredProgress, projectionDefinitions } from '@folio/projections';
-import { createReadApi } from './readApi.js';
+import { createReadApi, visibleAccountsOf } from './readApi.js';
 import { createWebUi } from './webUi.js';
 import { readWaitMsFromEnvironment } from './readYourWrites.js';
 
@@ -33,9 +34,18 @@ const lag = createLagMonitor({
 });
 metrics.observeProjectionLag(() => lag.current());
 await lag.start();
-const readApi = createReadApi({ documents, searchIndex, projections: progress, eventStore, readWaitMs: readWaitMsFromEnvironment() });
+const security = composeSecurity({ eventStore, config, logger });
+await security.start({ bootstrap: false });
+const readApi = createReadApi({
+  documents,
+  searchIndex,
+  projections: progress,
+  eventStore,
+  readWaitMs: readWaitMsFromEnvironment(),
+  visibleAccounts: visibleAccountsOf(security.directory),
+});
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [readApi, createWebUi()], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, routers: [security.middleware, readApi, createWebUi()], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'query-side',
@@ -43,6 +53,7 @@ serveUntilSignalled({
   stop: async () => {
     lag.stop();
     progress.stop();
+    await security.stop();
     await documents.close();
     await searchIndex.close();
     await eventStore.close();

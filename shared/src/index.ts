@@ -29,3 +29,4 @@ export * from './search/sqliteSearchIndex.js';
 export * from './search/elasticsearchSearchIndex.js';
 export * from './search/openSearchIndex.js';
 export * from './payments/index.js';
+export * from './security/index.js';

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import {
+  composeSecurity,
   createMetrics,
   createServiceApp,
   instrumentEventStore,
@@ -12,7 +13,7 @@ import {
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createReadApi, createWebUi } from '@folio/query-side';
+import { createReadApi, createWebUi, visibleAccountsOf } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
@@ -40,12 +41,21 @@ export const openFolio = async (
   const documents = openDocumentStore(config);
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
-  const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag });
+  const security = composeSecurity({ eventStore, config, logger });
+  const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security });
+  await security.start({ bootstrap: true });
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.
   const caughtUp = projections.start().then(() => logger.info('projections caught up'));
   await lag.start();
-  const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
+  const readApi = createReadApi({
+    documents,
+    searchIndex,
+    projections,
+    eventStore,
+    readWaitMs,
+    visibleAccounts: visibleAccountsOf(security.directory),
+  });
   return {
     app: createServiceApp({
       eventStore,
@@ -61,6 +71,7 @@ export const openFolio = async (
     stop: async () => {
       lag.stop();
       await writeApi.stop();
+      await security.stop();
       await projections.stop();
       await documents.close();
       await searchIndex.close();

@@ -40,7 +40,7 @@ describe('npm start: the whole system on the embedded default', function () {
     const post = async (path: string, body: unknown) => {
       const response = await fetch(`${base}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': `${path}-${Date.now()}` },
+        headers: { 'content-type': 'application/json', 'idempotency-key': `${path}-${Date.now()}`, ...folio.auth },
         body: JSON.stringify(body),
       });
       return (await response.json()) as Record<string, string>;
@@ -53,7 +53,7 @@ describe('npm start: the whole system on the embedded default', function () {
       let state = submitted.state;
       for (let i = 0; i < 100 && state === 'PENDING'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        state = ((await (await fetch(`${base}/v1/payments/${payment.id}`)).json()) as { state: string }).state;
+        state = ((await (await fetch(`${base}/v1/payments/${payment.id}`, { headers: folio.auth })).json()) as { state: string }).state;
       }
       expect(state).to.be.oneOf(['PAID', 'SETTLED', 'FAILED']);
     } finally {

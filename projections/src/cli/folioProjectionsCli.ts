@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { randomUUID } from 'node:crypto';
-import { loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
+import { loadConfig, openDocumentStore, openEventStore, openSearchIndex, runKeysCommand } from '@folio/shared';
 import { projectionDefinitions } from '../projections.js';
 import { rebuildProjection } from '../rebuild/rebuildProjection.js';
 
@@ -12,6 +12,7 @@ import { rebuildProjection } from '../rebuild/rebuildProjection.js';
 const usage = `usage: folio projections rebuild <${projectionDefinitions.map((definition) => definition.name).join('|')}>`;
 
 const [group, command, name] = process.argv.slice(2);
+if (group === 'keys') process.exit(await runKeysCommand(process.argv.slice(3)));
 const definition = projectionDefinitions.find((candidate) => candidate.name === name);
 if (group !== 'projections' || command !== 'rebuild' || definition === undefined) {
   console.error(usage);
