@@ -45,10 +45,12 @@ const environmentSchema = z.object({
     .pipe(z.array(z.enum(paymentProviders))),
   FOLIO_CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   FOLIO_PAYOUT_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
-  FOLIO_BOOTSTRAP_ADMIN_KEY: z
+  FOLIO_BOOTSTRAP_ADMIN_KEY: optionalUrl.pipe(
+    z
     .string()
     .regex(/^folio_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/, 'expected folio_<16 hex digits>_<43 base64url characters> (see `folio keys create`)')
     .optional(),
+  ),
   FOLIO_SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   ...rateVariables('IP', 2000, 4000),
   ...rateVariables('KEY', 1000, 2000),
