@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import { createCredentialCommands } from './credentialCommands.js';
-import { holderRoles, roleSchema } from './principal.js';
+import { holderRoles, normaliseOwnerId, roleSchema } from './principal.js';
 
 export const KEYS_USAGE = `usage:
   folio keys create --role <customer|merchant|operator|auditor|admin> [--owner <ownerId>] [--label <text>]
@@ -44,7 +44,7 @@ export const runKeysCommand = async (args: readonly string[], environment: NodeJ
     if (command === 'create' && role.success) {
       const { keyId: created, token } = await commands.createKey({
         role: role.data,
-        ...(owner === undefined ? {} : { ownerId: owner }),
+        ...(owner === undefined ? {} : { ownerId: normaliseOwnerId(owner) }),
         ...(label === undefined ? {} : { label }),
       });
       console.log(JSON.stringify({ keyId: created, role: role.data, ownerId: owner ?? null, key: token }, null, 2));

@@ -16,5 +16,11 @@ export interface Principal {
   ownerId?: string;
 }
 
+/**
+ * An owner id as accounts store it (NFC, trimmed, like every reference on the wire), so that
+ * "é" typed precomposed or decomposed names the same holder.
+ */
+export const normaliseOwnerId = (ownerId: string): string => ownerId.normalize('NFC').trim();
+
 /** How the caller is named in idempotency scopes and in the `actor` of the events it causes. */
 export const actorOf = (principal: Principal): string => `key:${principal.keyId}`;

@@ -12,7 +12,7 @@ import { jsonBody } from '../http/jsonBody.js';
 import { bearerTokenOf } from './apiKeys.js';
 import { decideAccess, isPublicRoute, type Ownership } from './accessPolicy.js';
 import type { CredentialDirectory } from './credentialDirectory.js';
-import type { Principal } from './principal.js';
+import { normaliseOwnerId, type Principal } from './principal.js';
 import type { BucketRule, RateLimiter } from './rateLimiter.js';
 import type { ReplayGuard } from './replayGuard.js';
 import { ForbiddenError, RateLimitedError, StepUpFailedError, UnauthenticatedError } from './securityErrors.js';
@@ -114,7 +114,8 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
         return;
       case 'newAccount': {
         const body = request.body as Record<string, unknown>;
-        if (body.ownerId !== principal.ownerId || body.kind !== principal.role) {
+        const ownerId = typeof body.ownerId === 'string' ? normaliseOwnerId(body.ownerId) : undefined;
+        if (ownerId !== principal.ownerId || body.kind !== principal.role) {
           throw new ForbiddenError(`a ${principal.role} key opens ${principal.role} accounts for its own holder only (ownerId ${principal.ownerId ?? ''})`);
         }
         return;
