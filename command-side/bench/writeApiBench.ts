@@ -12,6 +12,7 @@
  * temporary data directories go; the OS temp dir by default) and BENCH_CPU_PROF_DIR (when set,
  * the Folio server runs under `node --cpu-prof` and writes one profile per round there).
  */
+import { generateApiKey } from '@folio/shared';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +23,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const env = process.env;
+/** The admin key the bench starts Folio with and calls it with. */
+const BENCH_KEY = generateApiKey().token;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
@@ -76,7 +79,7 @@ const startServer = (
 ): Promise<ServerProcess> =>
   new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], {
-      env: { ...env, ...extraEnv },
+      env: { ...env, FOLIO_BOOTSTRAP_ADMIN_KEY: BENCH_KEY, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -132,7 +135,11 @@ const onTmpfs = (path: string): boolean => {
 const post = async (base: string, path: string, body: unknown, idempotencyKey?: string): Promise<Record<string, unknown>> => {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }) },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${BENCH_KEY}`,
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+    },
     body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -141,7 +148,7 @@ const post = async (base: string, path: string, body: unknown, idempotencyKey?: 
 };
 
 const get = async (base: string, path: string): Promise<Record<string, unknown>> => {
-  const response = await fetch(`${base}${path}`);
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${BENCH_KEY}` } });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
@@ -320,7 +327,7 @@ const measure = async (base: string, load: Load, connections: number, seconds: n
         // Built per request: a fresh key and fresh accounts every time.
         setupRequest: (request) => ({
           ...request,
-          headers: { ...request.headers, 'content-type': 'application/json', 'idempotency-key': nextKey() },
+          headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}`, 'idempotency-key': nextKey() },
           body: JSON.stringify(load.body()),
         }),
         onResponse: (status, body, _context, headers) => {

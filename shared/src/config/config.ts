@@ -52,9 +52,10 @@ const environmentSchema = z.object({
     .optional(),
   ),
   FOLIO_SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
-  ...rateVariables('IP', 2000, 4000),
-  ...rateVariables('KEY', 1000, 2000),
-  ...rateVariables('MONEY', 500, 1000),
+  // Above what one process serves (README, "Rate limits"), so only abuse meets them.
+  ...rateVariables('IP', 5000, 10000),
+  ...rateVariables('KEY', 5000, 10000),
+  ...rateVariables('MONEY', 2000, 4000),
   ...rateVariables('DEVICE', 20, 40),
   FOLIO_RATE_FAILURES_PER_MINUTE: z.coerce.number().positive().default(10),
   FOLIO_RATE_FAILURES_BURST: z.coerce.number().int().positive().default(20),
