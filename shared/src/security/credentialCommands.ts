@@ -9,6 +9,7 @@ import { deterministicEventId } from '../ids/eventIds.js';
 import { digestSecret, generateApiKey, parseApiKey, secretMatches, type NewApiKey } from './apiKeys.js';
 import type { Role } from './principal.js';
 import {
+  API_KEY_STREAM_PREFIX,
   apiKeyCreated,
   apiKeyRevoked,
   apiKeyStream,
@@ -55,10 +56,9 @@ export const createCredentialCommands = ({ eventStore, clock, actor }: Credentia
       },
       metadata: metadata(),
     });
-    const result = await eventStore.appendToStream(apiKeyStream(key.keyId), [securityCatalog.encode(event)], {
-      expectedRevision: 'no_stream',
-    });
-    return { event: securityCatalog.encode(event), position: result.position };
+    const encoded = securityCatalog.encode(event);
+    const result = await eventStore.appendToStream(apiKeyStream(key.keyId), [encoded], { expectedRevision: 'no_stream' });
+    return { event: encoded, position: result.position };
   };
 
   return {
@@ -76,7 +76,7 @@ export const createCredentialCommands = ({ eventStore, clock, actor }: Credentia
     async ensureKey(token: string, request: CreateKeyRequest) {
       const parts = parseApiKey(token);
       if (parts === undefined) throw new Error('the key is not of the form folio_<16 hex>_<43 base64url characters>');
-      const existing = await this.listKeys([parts.keyId]);
+      const existing = await listKeys([parts.keyId]);
       const found = existing[0];
       if (found !== undefined) {
         const stored = await readSecretHash(parts.keyId);
@@ -95,8 +95,9 @@ export const createCredentialCommands = ({ eventStore, clock, actor }: Credentia
         data: { keyId },
         metadata: metadata(),
       });
-      await eventStore.appendToStream(apiKeyStream(keyId), [securityCatalog.encode(event)], { expectedRevision: 'stream_exists' });
-      return securityCatalog.encode(event);
+      const encoded = securityCatalog.encode(event);
+      await eventStore.appendToStream(apiKeyStream(keyId), [encoded], { expectedRevision: 'stream_exists' });
+      return encoded;
     },
 
     async registerDevice(deviceId: string, ownerId: string, publicKey: string) {
@@ -110,30 +111,32 @@ export const createCredentialCommands = ({ eventStore, clock, actor }: Credentia
       return { event: encoded, position: result.position };
     },
 
-    /** Every key (or those named), oldest first, without secrets. */
-    async listKeys(only?: readonly string[]): Promise<StoredKey[]> {
-      const found = new Map<string, StoredKey>();
-      const streams = only?.map(apiKeyStream);
-      const events = streams === undefined ? eventStore.readAll({ filter: { streamNamePrefixes: ['apikey-'] } }) : readStreams(streams);
-      for await (const recorded of events) {
-        const event = securityCatalog.decode(recorded);
-        if (event.type === 'ApiKeyCreated') {
-          found.set(event.data.keyId, {
-            keyId: event.data.keyId,
-            role: event.data.role,
-            ownerId: event.data.ownerId,
-            label: event.data.label,
-            createdAt: event.metadata.occurredAt,
-            revokedAt: undefined,
-          });
-        } else if (event.type === 'ApiKeyRevoked') {
-          const key = found.get(event.data.keyId);
-          if (key !== undefined) key.revokedAt = event.metadata.occurredAt;
-        }
-      }
-      return [...found.values()];
-    },
+    listKeys,
   };
+
+  /** Every key (or those named), oldest first, without secrets. */
+  async function listKeys(only?: readonly string[]): Promise<StoredKey[]> {
+    const found = new Map<string, StoredKey>();
+    const streams = only?.map(apiKeyStream);
+    const events = streams === undefined ? eventStore.readAll({ filter: { streamNamePrefixes: [API_KEY_STREAM_PREFIX] } }) : readStreams(streams);
+    for await (const recorded of events) {
+      const event = securityCatalog.decode(recorded);
+      if (event.type === 'ApiKeyCreated') {
+        found.set(event.data.keyId, {
+          keyId: event.data.keyId,
+          role: event.data.role,
+          ownerId: event.data.ownerId,
+          label: event.data.label,
+          createdAt: event.metadata.occurredAt,
+          revokedAt: undefined,
+        });
+      } else if (event.type === 'ApiKeyRevoked') {
+        const key = found.get(event.data.keyId);
+        if (key !== undefined) key.revokedAt = event.metadata.occurredAt;
+      }
+    }
+    return [...found.values()];
+  }
 
   async function* readStreams(streams: readonly string[]) {
     for (const stream of streams) {

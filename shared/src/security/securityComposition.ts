@@ -47,8 +47,13 @@ export const composeSecurity = ({ eventStore, config, logger, clock = () => new 
       if (!bootstrap) return;
       if (config.bootstrapAdminKey !== undefined) {
         const commands = createCredentialCommands({ eventStore, clock, actor: 'bootstrap' });
-        const { keyId, created } = await commands.ensureKey(config.bootstrapAdminKey, { role: 'admin', label: 'bootstrap' });
-        logger.info({ keyId, created }, 'the bootstrap admin key from FOLIO_BOOTSTRAP_ADMIN_KEY is ready');
+        try {
+          const { keyId, created } = await commands.ensureKey(config.bootstrapAdminKey, { role: 'admin', label: 'bootstrap' });
+          logger.info({ keyId, created }, 'the bootstrap admin key from FOLIO_BOOTSTRAP_ADMIN_KEY is ready');
+        } catch (error) {
+          // The rest of the system serves the keys that exist; this one is not among them.
+          logger.error({ reason: (error as Error).message }, 'FOLIO_BOOTSTRAP_ADMIN_KEY was not accepted');
+        }
       } else if (directory.keyCount() === 0) {
         logger.info(
           { create: 'npm run folio -- keys create --role admin', orSet: 'FOLIO_BOOTSTRAP_ADMIN_KEY' },
