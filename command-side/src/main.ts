@@ -18,7 +18,7 @@ const config = loadConfig();
 const logger = createLogger({ service: 'command-side', level: config.logLevel });
 const metrics = createMetrics();
 const eventStore = instrumentEventStore(openEventStore(config), metrics);
-const security = composeSecurity({ eventStore, config, logger });
+const security = composeSecurity({ eventStore, config, logger, metrics });
 const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics, security });
 await security.start({ bootstrap: true });
 // Movements a crash interrupted are finished before new requests come in.

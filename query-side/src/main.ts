@@ -34,7 +34,7 @@ const lag = createLagMonitor({
 });
 metrics.observeProjectionLag(() => lag.current());
 await lag.start();
-const security = composeSecurity({ eventStore, config, logger });
+const security = composeSecurity({ eventStore, config, logger, metrics });
 await security.start({ bootstrap: false });
 const readApi = createReadApi({
   documents,

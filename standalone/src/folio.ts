@@ -41,7 +41,7 @@ export const openFolio = async (
   const documents = openDocumentStore(config);
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
-  const security = composeSecurity({ eventStore, config, logger });
+  const security = composeSecurity({ eventStore, config, logger, metrics });
   const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security });
   await security.start({ bootstrap: true });
   await writeApi.start();

@@ -1,6 +1,7 @@
 import type { FolioConfig } from '../config/config.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { createCredentialCommands } from './credentialCommands.js';
 import { createCredentialDirectory } from './credentialDirectory.js';
 import { createInMemoryRateLimiter, type RateLimiter } from './rateLimiter.js';
@@ -13,6 +14,8 @@ export interface SecurityCompositionOptions {
   config: Pick<FolioConfig, 'bootstrapAdminKey' | 'signatureToleranceSeconds' | 'rateLimits'>;
   logger: Logger;
   clock?: () => Date;
+  /** Counts refusals by problem type (`folio_security_refusals_total`). */
+  metrics?: Pick<Metrics, 'securityRefusals'>;
   /** Replacements for the in-process defaults (an HSM verifier, shared buckets and replay memory). */
   verifier?: SignatureVerifier;
   limiter?: RateLimiter;
@@ -20,7 +23,7 @@ export interface SecurityCompositionOptions {
 }
 
 /** Credentials, the access policy and rate limits as a process runs them. */
-export const composeSecurity = ({ eventStore, config, logger, clock = () => new Date(), ...ports }: SecurityCompositionOptions) => {
+export const composeSecurity = ({ eventStore, config, logger, metrics, clock = () => new Date(), ...ports }: SecurityCompositionOptions) => {
   const directory = createCredentialDirectory({
     eventStore,
     onError: (error) => logger.error({ err: error }, 'following credentials failed'),
@@ -34,6 +37,7 @@ export const composeSecurity = ({ eventStore, config, logger, clock = () => new 
     limits: config.rateLimits,
     clock,
     signatureToleranceSeconds: config.signatureToleranceSeconds,
+    ...(metrics === undefined ? {} : { onRefused: (type: string) => metrics.securityRefusals.inc({ reason: type }) }),
   });
   return {
     directory,

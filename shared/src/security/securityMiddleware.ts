@@ -6,6 +6,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { NotFoundError } from '../errors/commonErrors.js';
+import { FolioError } from '../errors/folioError.js';
 import { StreamNotFoundError } from '../eventStore/errors.js';
 import type { EventStore, JsonObject } from '../eventStore/eventStore.js';
 import { jsonBody } from '../http/jsonBody.js';
@@ -42,6 +43,8 @@ export interface SecurityOptions {
   clock: () => Date;
   /** How far a signature's timestamp may be from now. */
   signatureToleranceSeconds: number;
+  /** Told the problem type of every refusal, for metrics. */
+  onRefused?: (type: string) => void;
 }
 
 const PRINCIPAL = 'principal';
@@ -215,6 +218,7 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       }
       next();
     } catch (error) {
+      if (error instanceof FolioError) options.onRefused?.(error.type);
       next(error);
     }
   };

@@ -43,6 +43,9 @@ describe('security: rate limits', function () {
       const good = await system.request('GET', '/v1/currencies', { key: system.folio.adminKey });
       expect(good.status).to.equal(429);
       expect(Number(good.headers.get('retry-after'))).to.be.within(1, 60);
+      const metrics = await (await fetch(`${system.folio.baseUrl}/metrics`)).text();
+      expect(metrics).to.contain('folio_security_refusals_total{reason="unauthenticated"} 5');
+      expect(metrics).to.contain('folio_security_refusals_total{reason="rate-limited"} 3');
     } finally {
       await system.stop();
     }
