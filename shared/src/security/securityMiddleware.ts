@@ -10,6 +10,7 @@ import { FolioError } from '../errors/folioError.js';
 import { StreamNotFoundError } from '../eventStore/errors.js';
 import type { EventStore, JsonObject } from '../eventStore/eventStore.js';
 import { jsonBody } from '../http/jsonBody.js';
+import { accountIdSchema } from '../http/wireSchemas.js';
 import { bearerTokenOf } from './apiKeys.js';
 import { decideAccess, isPublicRoute, type Ownership } from './accessPolicy.js';
 import type { CredentialDirectory } from './credentialDirectory.js';
@@ -55,6 +56,8 @@ export const principalOf = (response: Response): Principal | undefined => {
   const value: unknown = response.locals[PRINCIPAL];
   return typeof value === 'object' && value !== null ? (value as Principal) : undefined;
 };
+
+const isAccountId = (value: unknown): value is string => accountIdSchema.safeParse(value).success;
 
 const ACCOUNT_FIELDS = ['fromAccountId', 'toAccountId', 'accountId', 'merchantAccountId'];
 
@@ -113,6 +116,8 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       case 'scoped':
         return;
       case 'pathAccount':
+        // A malformed id is the route's validation error to report; it reaches no account.
+        if (!isAccountId(pathId)) return;
         if (!(await owns(principal, pathId))) throw new NotFoundError('account', pathId ?? '', { type: 'account-not-found' });
         return;
       case 'newAccount': {
@@ -125,8 +130,8 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       }
       case 'bodyAccounts':
         for (const accountId of ownership.accounts(request.body as Record<string, unknown>)) {
-          // A missing or mistyped field is the route's validation error to report.
-          if (typeof accountId !== 'string') continue;
+          // A missing or malformed field is the route's validation error to report.
+          if (!isAccountId(accountId)) continue;
           if (!(await owns(principal, accountId))) throw new NotFoundError('account', accountId, { type: 'account-not-found' });
         }
         return;
