@@ -7,7 +7,6 @@ describe('security: who may call what', function () {
   this.timeout(30_000);
   let system: SecuredFolio;
   let alice: string;
-  let bob: string;
   let aliceAccount: string;
   let bobAccount: string;
   let shopAccount: string;
@@ -15,7 +14,6 @@ describe('security: who may call what', function () {
   before(async () => {
     system = await startSecuredFolio();
     alice = await system.key({ role: 'customer', ownerId: 'alice' });
-    bob = await system.key({ role: 'customer', ownerId: 'bob' });
     aliceAccount = await system.fundedAccount('alice');
     bobAccount = await system.fundedAccount('bob');
     shopAccount = await system.fundedAccount('shop', 'merchant', '0');
