@@ -16,6 +16,7 @@
  * during the measurement per completed transfer (per echoed request for the echo): on a shared
  * machine the rates follow the other work running, while CPU time per transfer mostly does not.
  */
+import { generateApiKey } from '@folio/shared';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +27,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const env = process.env;
+/** The admin key the bench starts Folio with and calls it with. */
+const BENCH_KEY = generateApiKey().token;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
@@ -84,7 +87,7 @@ const startServer = (
 ): Promise<ServerProcess> =>
   new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], {
-      env: { ...env, ...extraEnv },
+      env: { ...env, FOLIO_BOOTSTRAP_ADMIN_KEY: BENCH_KEY, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -156,7 +159,11 @@ const onTmpfs = (path: string): boolean => {
 const post = async (base: string, path: string, body: unknown, idempotencyKey?: string): Promise<Record<string, unknown>> => {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }) },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${BENCH_KEY}`,
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+    },
     body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -165,7 +172,7 @@ const post = async (base: string, path: string, body: unknown, idempotencyKey?: 
 };
 
 const get = async (base: string, path: string): Promise<Record<string, unknown>> => {
-  const response = await fetch(`${base}${path}`);
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${BENCH_KEY}` } });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
@@ -355,7 +362,7 @@ const measure = async (
         // Built per request: a fresh key and fresh accounts every time.
         setupRequest: (request) => ({
           ...request,
-          headers: { ...request.headers, 'content-type': 'application/json', 'idempotency-key': nextKey() },
+          headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}`, 'idempotency-key': nextKey() },
           body: JSON.stringify(load.body()),
         }),
         onResponse: (status, body, _context, headers) => {

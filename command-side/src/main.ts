@@ -4,6 +4,7 @@ import {
   createLogger,
   createMetrics,
   createServiceApp,
+  composeSecurity,
   instrumentEventStore,
   loadAuditConfig,
   loadConfig,
@@ -22,7 +23,9 @@ const metrics = createMetrics();
 // Every append of the write side goes through the hash chain; this process also checkpoints.
 const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
 const { runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit: loadAuditConfig(), dataDir: config.dataDir, logger });
-const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics });
+const security = composeSecurity({ eventStore, config, logger, metrics });
+const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics, security });
+await security.start({ bootstrap: true });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
 auditRuntime.start();
@@ -36,6 +39,7 @@ serveUntilSignalled({
   stop: async () => {
     await writeApi.stop();
     await auditRuntime.stop();
+    await security.stop();
     await eventStore.close();
   },
 });

@@ -1,5 +1,8 @@
 import {
+  actorOf,
   commandMetrics,
+  principalOf,
+  type Security,
   loadShedding,
   type EventStore,
   type FolioConfig,
@@ -8,6 +11,7 @@ import {
   type Metrics,
 } from '@folio/shared';
 import type { RequestHandler } from 'express';
+import { deviceRoutes } from './security/deviceRoutes.js';
 import { createWriteApi } from './writeApi.js';
 
 export interface WriteApiCompositionOptions {
@@ -28,15 +32,22 @@ export interface WriteApiCompositionOptions {
   metrics: Metrics;
   /** The projections' lag, where this process knows it: commands are shed while it is too high. */
   lag?: LagMonitor;
+  /** Its middleware goes in front of everything: callers are who their key says. */
+  security: Security;
 }
 
 /**
  * The write API as a process runs it: logged, measured, and shedding load when saturated. Its
  * routes go after the operations endpoints of the service app.
  */
-export const composeWriteApi = ({ eventStore, config, logger, metrics, lag }: WriteApiCompositionOptions) => {
+export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, security }: WriteApiCompositionOptions) => {
   const writeApi = createWriteApi({
     eventStore,
+    // Idempotency keys are scoped per key, and events record the key that caused them.
+    callerOf: (request) => {
+      const principal = request.res === undefined ? undefined : principalOf(request.res);
+      return principal === undefined ? 'anonymous' : actorOf(principal);
+    },
     nodeId: config.nodeId,
     idempotencyRetentionMs: config.idempotencyRetentionMs,
     stuckAfterMs: config.stuckAfterMs,
@@ -49,6 +60,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag }: Wr
   });
   metrics.observeStuckMovements(() => writeApi.stuckMovements().length);
   const routers: RequestHandler[] = [
+    security.middleware,
     commandMetrics(metrics),
     loadShedding({
       metrics,
@@ -57,6 +69,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag }: Wr
       ...(lag === undefined ? {} : { lag }),
     }),
     writeApi.router,
+    deviceRoutes({ eventStore, directory: security.directory, clock: () => new Date() }),
   ];
   return { writeApi, routers };
 };

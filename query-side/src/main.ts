@@ -1,5 +1,6 @@
 import {
   chainEventStore,
+  composeSecurity,
   createLagMonitor,
   createLogger,
   createMetrics,
@@ -14,7 +15,7 @@ import {
 } from '@folio/shared';
 import { createStoredProgress, projectionDefinitions } from '@folio/projections';
 import { createAuditApi } from './audit/auditApi.js';
-import { createReadApi } from './readApi.js';
+import { createReadApi, visibleAccountsOf } from './readApi.js';
 import { createWebUi } from './webUi.js';
 import { readWaitMsFromEnvironment } from './readYourWrites.js';
 
@@ -41,11 +42,20 @@ const lag = createLagMonitor({
 });
 metrics.observeProjectionLag(() => lag.current());
 await lag.start();
-const readApi = createReadApi({ documents, searchIndex, projections: progress, eventStore, readWaitMs: readWaitMsFromEnvironment() });
+const security = composeSecurity({ eventStore, config, logger, metrics });
+await security.start({ bootstrap: false });
+const readApi = createReadApi({
+  documents,
+  searchIndex,
+  projections: progress,
+  eventStore,
+  readWaitMs: readWaitMsFromEnvironment(),
+  visibleAccounts: visibleAccountsOf(security.directory),
+});
 serveUntilSignalled({
   app: createServiceApp({
     eventStore,
-    routers: [readApi, createAuditApi({ eventStore, signer }), createWebUi()],
+    routers: [security.middleware, readApi, createAuditApi({ eventStore, signer }), createWebUi()],
     logger,
     metrics,
     lag,
@@ -58,6 +68,7 @@ serveUntilSignalled({
   stop: async () => {
     lag.stop();
     progress.stop();
+    await security.stop();
     await documents.close();
     await searchIndex.close();
     await eventStore.close();

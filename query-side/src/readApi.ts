@@ -1,5 +1,6 @@
 import {
   accountIdSchema,
+  NotFoundError,
   currencyCodes,
   currencyExponent,
   currencySchema,
@@ -10,6 +11,9 @@ import {
   type EventStore,
   type GlobalPosition,
   type SearchIndex,
+  holderRoles,
+  principalOf,
+  type CredentialDirectory,
 } from '@folio/shared';
 import { balancesProjection, slowestPosition } from '@folio/projections';
 import { Router, type RequestHandler, type Response } from 'express';
@@ -36,7 +40,18 @@ export interface ReadApiOptions {
   clock?: () => Date;
   /** How long a read carrying `?position=` waits for the read models (`FOLIO_READ_WAIT_MS`). */
   readWaitMs?: number;
+  /** The accounts the caller may see, when it may not see them all (a customer's or merchant's own). */
+  visibleAccounts?: (response: Response) => readonly string[] | undefined;
 }
+
+/** A holder's key sees the accounts opened for its holder; staff keys see everything. */
+export const visibleAccountsOf =
+  (directory: Pick<CredentialDirectory, 'accountsOf'>) =>
+  (response: Response): readonly string[] | undefined => {
+    const principal = principalOf(response);
+    if (principal === undefined || !holderRoles.has(principal.role) || principal.ownerId === undefined) return undefined;
+    return directory.accountsOf(principal.ownerId);
+  };
 
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 25;
@@ -111,7 +126,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
       paramsSchema: P,
       querySchema: Q,
-      answer: (params: z.output<P>, query: z.output<Q>) => Promise<unknown>,
+      answer: (params: z.output<P>, query: z.output<Q>, response: Response) => Promise<unknown>,
     ): RequestHandler =>
     async (request, response) => {
       stampReadPosition(response);
@@ -120,7 +135,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
         const query = parseRequest(querySchema, request.query, 'query');
         if (query.position !== undefined) await waitForPosition(projections, query.position, readWaitMs);
         stampReadPosition(response);
-        response.json(await answer(params, query));
+        response.json(await answer(params, query, response));
       } catch (error) {
         if (error instanceof ReadModelBehindError) stampReadPosition(response);
         throw error;
@@ -131,11 +146,15 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   router.get(
     '/v1/transactions',
-    read(noParams, searchQuery, (_params, query) =>
-      findTransactions({
+    read(noParams, searchQuery, async (_params, query, response) => {
+      // A holder's search runs within its own accounts: another's account finds nothing, as an unknown one does.
+      const visible = options.visibleAccounts?.(response);
+      const account = visible === undefined ? query.account : query.account === undefined ? visible : visible.filter((id) => id === query.account);
+      if (account !== undefined && typeof account !== 'string' && account.length === 0) return { items: [], nextCursor: null };
+      return findTransactions({
         filters: {
           ...(query.q === undefined ? {} : { text: query.q }),
-          ...(query.account === undefined ? {} : { account: query.account }),
+          ...(account === undefined ? {} : { account }),
           ...(query.type === undefined ? {} : { type: query.type }),
           ...(query.status === undefined ? {} : { status: query.status }),
           ...(query.currency === undefined ? {} : { currency: query.currency }),
@@ -148,13 +167,20 @@ export const createReadApi = (options: ReadApiOptions): Router => {
         limit: query.limit ?? DEFAULT_PAGE,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
         refresh: query.position !== undefined,
-      }),
-    ),
+      });
+    }),
   );
 
   router.get(
     '/v1/transactions/:id',
-    read(transactionParams, onlyPosition, ({ id }) => getTransactionDetail(documents, id)),
+    read(transactionParams, onlyPosition, async ({ id }, _query, response) => {
+      const detail = await getTransactionDetail(documents, id);
+      const visible = options.visibleAccounts?.(response);
+      if (visible !== undefined && !visible.includes(detail.fromAccountId) && !visible.includes(detail.toAccountId)) {
+        throw new NotFoundError('transaction', id, { type: 'transaction-not-found' });
+      }
+      return detail;
+    }),
   );
 
   // What formats amounts: the minor unit exponent of every currency Folio accepts.

@@ -42,8 +42,8 @@ export type TransactionSort = (typeof TRANSACTION_SORTS)[number];
 
 export interface TransactionFilters {
   text?: string;
-  /** Either side of the movement. */
-  account?: string;
+  /** Either side of the movement; several: any of them. */
+  account?: string | readonly string[];
   type?: string;
   status?: string;
   currency?: string;
@@ -80,7 +80,7 @@ export interface TransactionFinderOptions {
 }
 
 const toSearchQuery = (filters: TransactionFilters, sort: TransactionSort): SearchQuery => {
-  const equals: Record<string, string> = {};
+  const equals: Record<string, string | readonly string[]> = {};
   if (filters.account !== undefined) equals.accounts = filters.account;
   if (filters.type !== undefined) equals.type = filters.type;
   if (filters.status !== undefined) equals.status = filters.status;

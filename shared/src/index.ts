@@ -31,3 +31,5 @@ export * from './search/elasticsearchSearchIndex.js';
 export * from './search/openSearchIndex.js';
 export * from './payments/index.js';
 export * from './audit/index.js';
+export * from './security/index.js';
+export * from './http/malformedRequests.js';

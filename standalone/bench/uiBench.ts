@@ -21,12 +21,16 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { generateApiKey } from '@folio/shared';
 import type { Page } from 'playwright-core';
 import { launchChromium, screenshotFile } from '../test/browser/chromium.js';
 
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const DATA_ROOT = process.env.BENCH_DATA_DIR ?? tmpdir();
+/** The admin key Folio starts with; the API calls and the browser's session use it. */
+const BENCH_KEY = generateApiKey().token;
+const AUTH = { Authorization: `Bearer ${BENCH_KEY}` };
 const BATCH = 1000;
 const ACCOUNTS = 200;
 const MAIN_SCRIPT = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -43,7 +47,15 @@ const median = (values: readonly number[]): number => {
 const startFolio = (dataDir: string) =>
   new Promise<{ url: string; stop: () => Promise<void> }>((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN_SCRIPT], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FOLIO_DATA_DIR: dataDir, EVENTSTORE_URL: '', FOLIO_READ_WAIT_MS: '60000' },
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        FOLIO_DATA_DIR: dataDir,
+        EVENTSTORE_URL: '',
+        FOLIO_READ_WAIT_MS: '60000',
+        FOLIO_BOOTSTRAP_ADMIN_KEY: BENCH_KEY,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.on('exit', (code) => reject(new Error(`folio exited with code ${code}`)));
@@ -65,7 +77,7 @@ const startFolio = (dataDir: string) =>
 const post = async (url: string, body: unknown): Promise<any> => {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() },
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID(), ...AUTH },
     body: JSON.stringify(body),
   });
   const answer = await response.json();
@@ -119,7 +131,7 @@ const seed = async (url: string): Promise<bigint> => {
 
 const waitForProjections = async (url: string, position: bigint): Promise<void> => {
   for (;;) {
-    const { projections } = (await (await fetch(`${url}/v1/projections`)).json()) as { projections: { position: string | null }[] };
+    const { projections } = (await (await fetch(`${url}/v1/projections`, { headers: AUTH })).json()) as { projections: { position: string | null }[] };
     if (projections.every((projection) => projection.position !== null && BigInt(projection.position) >= position)) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -170,7 +182,7 @@ const measureUi = async (page: Page, query: string, expected: string): Promise<U
 
 const measureApi = async (url: string, query: string): Promise<number> => {
   const started = performance.now();
-  const response = await fetch(`${url}/v1/transactions?q=${encodeURIComponent(query)}&limit=25`);
+  const response = await fetch(`${url}/v1/transactions?q=${encodeURIComponent(query)}&limit=25`, { headers: AUTH });
   const { items } = (await response.json()) as { items: unknown[] };
   if (items.length === 0) throw new Error(`no hit for ${query}`);
   return performance.now() - started;
@@ -191,6 +203,8 @@ const main = async () => {
     console.log(`projections reached position ${position} ${((Date.now() - catchUpStarted) / 1000).toFixed(1)} s after the last write`);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Signed in as the sign-in form leaves a session: the key in sessionStorage.
+    await page.addInitScript({ content: `sessionStorage.setItem('folio.apiKey', ${JSON.stringify(BENCH_KEY)});` });
     const loadStarted = Date.now();
     await page.goto(folio.url);
     await page.waitForSelector('.results tbody tr');

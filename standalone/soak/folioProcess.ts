@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { SOAK_ADMIN_KEY } from './httpCall.js';
 
 /** The repository root, found from wherever the compiled file lives (dist, dist-…). */
 export const repositoryRoot = (() => {
@@ -57,6 +58,7 @@ export const startFolioProcess = async (
       EVENTSTORE_URL: '',
       MONGO_URL: '',
       ELASTIC_URL: '',
+      FOLIO_BOOTSTRAP_ADMIN_KEY: SOAK_ADMIN_KEY,
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,8 @@
+import { generateApiKey } from '@folio/shared';
+
+/** The admin key the soak starts Folio with and calls it with. */
+export const SOAK_ADMIN_KEY = generateApiKey().token;
+
 export interface Answer {
   status: number;
   // Answers are judged field by field by their callers.
@@ -15,6 +20,7 @@ export const call = async (
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
+      Authorization: `Bearer ${SOAK_ADMIN_KEY}`,
       ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...(key === undefined ? {} : { 'Idempotency-Key': key }),
     },

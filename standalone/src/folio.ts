@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import {
   chainEventStore,
   composeAuditRuntime,
+  composeSecurity,
   createMetrics,
   createServiceApp,
   instrumentEventStore,
@@ -16,7 +17,7 @@ import {
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createAuditApi, createReadApi, createWebUi } from '@folio/query-side';
+import { createAuditApi, createReadApi, createWebUi, visibleAccountsOf } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
@@ -46,7 +47,9 @@ export const openFolio = async (
   const documents = openDocumentStore(config);
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
-  const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag });
+  const security = composeSecurity({ eventStore, config, logger, metrics });
+  const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security });
+  await security.start({ bootstrap: true });
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.
   const caughtUp = projections.start().then(() => logger.info('projections caught up'));
@@ -54,7 +57,14 @@ export const openFolio = async (
   await projections.loaded();
   await lag.start();
   auditRuntime.start();
-  const readApi = createReadApi({ documents, searchIndex, projections, eventStore, readWaitMs });
+  const readApi = createReadApi({
+    documents,
+    searchIndex,
+    projections,
+    eventStore,
+    readWaitMs,
+    visibleAccounts: visibleAccountsOf(security.directory),
+  });
   const auditApi = createAuditApi({ eventStore, signer });
   return {
     app: createServiceApp({
@@ -71,6 +81,7 @@ export const openFolio = async (
     stop: async () => {
       lag.stop();
       await writeApi.stop();
+      await security.stop();
       await projections.stop();
       await auditRuntime.stop();
       await documents.close();

@@ -9,7 +9,9 @@ import { openFolio } from './folio.js';
 const config = loadConfig();
 const logger = createLogger({ service: 'folio', level: config.logLevel });
 const folio = await openFolio(config, { logger, readWaitMs: readWaitMsFromEnvironment() });
-const empty = (await folio.eventStore.headPosition()) === undefined;
+// No account yet: the log may hold API keys, but no ledger.
+let empty = true;
+for await (const _ of folio.eventStore.readAll({ maxCount: 1, filter: { streamNamePrefixes: ['account-'] } })) empty = false;
 serveUntilSignalled({
   app: folio.app,
   port: config.port,

@@ -72,7 +72,7 @@ describe('npm run demo: the story it writes', () => {
     try {
       const lines: string[] = [];
       const tally = await runDemo({
-        client: createWriteClient(folio.baseUrl),
+        client: createWriteClient(folio.baseUrl, folio.adminKey),
         durationMs: 50_000,
         transactions: 200,
         seed: 3,
@@ -86,7 +86,7 @@ describe('npm run demo: the story it writes', () => {
       expect(lines[0]).to.equal(`opened ${tally.accounts} accounts in 5 currencies`);
       expect(await folio.system.projections.waitFor((await folio.system.eventStore.headPosition())!, 10_000)).to.equal(true);
       const read = async (query: string) =>
-        ((await (await fetch(`${folio.baseUrl}/v1/transactions?${query}&limit=100`)).json()) as { items: { currency: string; reference: string }[] }).items;
+        ((await (await fetch(`${folio.baseUrl}/v1/transactions?${query}&limit=100`, { headers: folio.auth })).json()) as { items: { currency: string; reference: string }[] }).items;
       for (const currency of ['JPY', 'OMR', 'EUR']) expect((await read(`currency=${currency}`)).length, currency).to.be.greaterThan(0);
       const purchase = (await read('type=transfer')).find((item) => /^SO-\d{6}$/.test(item.reference));
       expect(purchase, 'a purchase').to.not.equal(undefined);
@@ -97,7 +97,7 @@ describe('npm run demo: the story it writes', () => {
   });
 
   it('says how to start Folio when nothing listens', async () => {
-    const client = createWriteClient('http://127.0.0.1:9');
+    const client = createWriteClient('http://127.0.0.1:9', undefined);
     try {
       await client.ready();
       expect.fail('ready() should have refused');

@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import { createLogger } from '@folio/shared';
 import { startFolioInProcess } from './fixtures/inProcessFolio.js';
 
-const post = async (url: string, body: unknown, key: string) => {
+const post = async (url: string, body: unknown, key: string, auth: { authorization: string }) => {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    headers: { 'content-type': 'application/json', 'idempotency-key': key, ...auth },
     body: JSON.stringify(body),
   });
   return (await response.json()) as Record<string, string>;
@@ -24,15 +24,15 @@ describe('operations endpoints of the running system', function () {
   it('/metrics counts commands, retries, appends and compensations, and reports lag and stuck movements', async () => {
     const running = await startFolioInProcess('folio-observe-');
     try {
-      const open = (owner: string) => post(`${running.baseUrl}/v1/accounts`, { ownerId: owner, currency: 'EUR', kind: 'customer' }, `open-${owner}`);
+      const open = (owner: string) => post(`${running.baseUrl}/v1/accounts`, { ownerId: owner, currency: 'EUR', kind: 'customer' }, `open-${owner}`, running.auth);
       const alice = await open('alice');
       const bob = await open('bob');
-      await post(`${running.baseUrl}/v1/deposits`, { accountId: alice['id'], amount: '1000', currency: 'EUR', reference: 'd1' }, 'deposit');
+      await post(`${running.baseUrl}/v1/deposits`, { accountId: alice['id'], amount: '1000', currency: 'EUR', reference: 'd1' }, 'deposit', running.auth);
       const transfer = { fromAccountId: alice['id'], toAccountId: bob['id'], amount: '100', currency: 'EUR' };
-      await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-1');
-      await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-1');
-      await post(`${running.baseUrl}/v1/accounts/${bob['id']}/freeze`, {}, 'freeze-bob');
-      const failed = await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-2');
+      await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-1', running.auth);
+      await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-1', running.auth);
+      await post(`${running.baseUrl}/v1/accounts/${bob['id']}/freeze`, {}, 'freeze-bob', running.auth);
+      const failed = await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-2', running.auth);
       expect(failed['status'], 'the frozen destination refuses; the debit is reversed').to.equal('failed');
 
       const response = await fetch(`${running.baseUrl}/metrics`);
@@ -57,16 +57,16 @@ describe('operations endpoints of the running system', function () {
   it('/readyz is ready while the projections keep up, and unready with the reason once they lag', async () => {
     const running = await startFolioInProcess('folio-observe-', { FOLIO_READY_MAX_LAG_SECONDS: '0.2' });
     try {
-      const opened = await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea');
+      const opened = await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'bea', currency: 'EUR', kind: 'customer' }, 'open-bea', running.auth);
       expect(await running.system.projections.waitFor(BigInt(opened['position']!), 5_000)).to.equal(true);
       const ready = await fetch(`${running.baseUrl}/readyz`);
       expect(ready.status).to.equal(200);
       expect(((await ready.json()) as { status: string }).status).to.equal('ready');
 
       await running.system.projections.stop();
-      await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'carol', currency: 'EUR', kind: 'customer' }, 'open-carol');
+      await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'carol', currency: 'EUR', kind: 'customer' }, 'open-carol', running.auth);
       await new Promise((resolve) => setTimeout(resolve, 400));
-      await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'dave', currency: 'EUR', kind: 'customer' }, 'open-dave');
+      await post(`${running.baseUrl}/v1/accounts`, { ownerId: 'dave', currency: 'EUR', kind: 'customer' }, 'open-dave', running.auth);
 
       const unready = await fetch(`${running.baseUrl}/readyz`);
       expect(unready.status).to.equal(503);
@@ -97,7 +97,7 @@ describe('operations endpoints of the running system', function () {
     try {
       const response = await fetch(`${running.baseUrl}/v1/accounts`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-correlation-id': 'support-case-7' },
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'support-case-7', ...running.auth },
         body: JSON.stringify({ ownerId: 'erin', currency: 'EUR', kind: 'customer' }),
       });
       const { position } = (await response.json()) as { position: string };

@@ -1,4 +1,5 @@
-/** The read API as the UI calls it: same origin, JSON in, problem+json errors as `ApiError`. */
+/** The read API as the UI calls it: same origin, the signed-in key, JSON in, problem+json errors as `ApiError`. */
+import { storedKey } from './session.js';
 
 export interface Transaction {
   id: string;
@@ -88,7 +89,11 @@ export class ApiError extends Error {
 }
 
 const getJson = async <T>(path: string, signal?: AbortSignal): Promise<T> => {
-  const response = await fetch(path, { headers: { Accept: 'application/json' }, ...(signal === undefined ? {} : { signal }) });
+  const key = storedKey();
+  const response = await fetch(path, {
+    headers: { Accept: 'application/json', ...(key === null ? {} : { Authorization: `Bearer ${key}` }) },
+    ...(signal === undefined ? {} : { signal }),
+  });
   if (!response.ok) {
     const problem = (await response.json().catch(() => ({}))) as Problem;
     throw new ApiError(response.status, problem.detail ?? problem.title ?? `the server answered ${response.status}`);

@@ -1,10 +1,12 @@
 /** The transaction history UI: loads the currencies, then renders the page the URL hash names. */
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { renderAccountPage } from './accountPage.js';
 import { el, replaceChildren } from './dom.js';
 import { knowCurrencies } from './money.js';
 import { parseRoute, rememberSearch } from './routes.js';
 import { renderSearchPage } from './searchPage.js';
+import { forgetKey, storedKey } from './session.js';
+import { renderSignInPage } from './signInPage.js';
 import { renderTransactionPage } from './transactionPage.js';
 
 const view = document.getElementById('view') as HTMLElement;
@@ -42,7 +44,9 @@ document.addEventListener('keydown', (event) => {
   else location.hash = '#/';
 });
 
-window.addEventListener('hashchange', () => void render());
+window.addEventListener('hashchange', () => {
+  if (storedKey() !== null) void render();
+});
 
 // The hash names pages, so the skip link moves focus itself rather than following its href.
 document.querySelector('.skip-link')?.addEventListener('click', (event) => {
@@ -50,9 +54,32 @@ document.querySelector('.skip-link')?.addEventListener('click', (event) => {
   view.focus();
 });
 
-try {
-  knowCurrencies((await api.currencies()).items);
-  await render();
-} catch {
-  replaceChildren(view, el('h1', {}, 'Folio is not reachable'), el('p', { role: 'alert' }, 'The server did not answer. Reload the page to try again.'));
+const signOut = el('button', { type: 'button', class: 'sign-out', hidden: true }, 'Sign out');
+signOut.addEventListener('click', () => {
+  forgetKey();
+  void start();
+});
+document.querySelector('header.top')?.appendChild(signOut);
+
+/** Signs in first when no key is kept (or the kept one stopped working), then shows the page. */
+async function start(): Promise<void> {
+  signOut.hidden = true;
+  if (storedKey() === null) {
+    renderSignInPage(view, () => void start());
+    return;
+  }
+  try {
+    knowCurrencies((await api.currencies()).items);
+    signOut.hidden = false;
+    await render();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      forgetKey();
+      renderSignInPage(view, () => void start(), 'Your key is no longer accepted; sign in again.');
+      return;
+    }
+    replaceChildren(view, el('h1', {}, 'Folio is not reachable'), el('p', { role: 'alert' }, 'The server did not answer. Reload the page to try again.'));
+  }
 }
+
+await start();

@@ -221,7 +221,9 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
   const explainEmpty = async (page: number) => {
     const progress = await api.projections().catch(() => undefined);
     if (progress === undefined || page !== rendered) return;
-    if (progress.headPosition === null) {
+    // The log may hold events that are no transactions (API keys): caught up and nothing found is empty too.
+    const catchingUp = progress.projections.some((projection) => !projection.caughtUp);
+    if (progress.headPosition === null || !catchingUp) {
       replaceChildren(
         results,
         el(
@@ -233,9 +235,7 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
         ),
       );
     } else {
-      if (progress.projections.some((projection) => !projection.caughtUp)) {
-        replaceChildren(results, el('p', { class: 'empty' }, 'The read models are still catching up with the log: transactions appear here shortly. Search again in a moment.'));
-      }
+      replaceChildren(results, el('p', { class: 'empty' }, 'The read models are still catching up with the log: transactions appear here shortly. Search again in a moment.'));
     }
   };
 

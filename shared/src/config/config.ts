@@ -12,6 +12,17 @@ const optionalUrl = z
 /** `FOLIO_PROVIDER_SECRET_STRIPE` holds the key Stripe's callbacks are signed with. */
 export const secretVariable = (provider: PaymentProvider): string => `FOLIO_PROVIDER_SECRET_${provider.toUpperCase()}`;
 
+/** `FOLIO_RATE_<NAME>_PER_SECOND` and `FOLIO_RATE_<NAME>_BURST`: one token bucket's refill rate and size. */
+const rateVariables = (name: string, perSecond: number, burst: number) => ({
+  [`FOLIO_RATE_${name}_PER_SECOND`]: z.coerce.number().positive().default(perSecond),
+  [`FOLIO_RATE_${name}_BURST`]: z.coerce.number().int().positive().default(burst),
+});
+
+export interface BucketLimit {
+  perSecond: number;
+  burst: number;
+}
+
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -34,6 +45,20 @@ const environmentSchema = z.object({
     .pipe(z.array(z.enum(paymentProviders))),
   FOLIO_CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   FOLIO_PAYOUT_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
+  FOLIO_BOOTSTRAP_ADMIN_KEY: optionalUrl.pipe(
+    z
+    .string()
+    .regex(/^folio_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/, 'expected folio_<16 hex digits>_<43 base64url characters> (see `folio keys create`)')
+    .optional(),
+  ),
+  FOLIO_SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  // Above what one process serves (README, "Rate limits"), so only abuse meets them.
+  ...rateVariables('IP', 5000, 10000),
+  ...rateVariables('KEY', 5000, 10000),
+  ...rateVariables('MONEY', 2000, 4000),
+  ...rateVariables('DEVICE', 20, 40),
+  FOLIO_RATE_FAILURES_PER_MINUTE: z.coerce.number().positive().default(10),
+  FOLIO_RATE_FAILURES_BURST: z.coerce.number().int().positive().default(20),
   ...Object.fromEntries(paymentProviders.map((provider) => [secretVariable(provider), z.string().min(16).optional()])),
 });
 
@@ -68,7 +93,24 @@ export interface FolioConfig {
   callbackToleranceSeconds: number;
   /** A payout the provider has not answered by then is released. */
   payoutTimeoutMs: number;
+  /** An admin key created at start-up if missing (first runs, tests); never logged. */
+  bootstrapAdminKey: string | undefined;
+  /** How far a device signature's timestamp may be from now; each signature is usable once. */
+  signatureToleranceSeconds: number;
+  /** Token buckets: every request by IP, by key, money movements by key, signed requests by device, failures by IP. */
+  rateLimits: {
+    perIp: BucketLimit;
+    perKey: BucketLimit;
+    moneyPerKey: BucketLimit;
+    perDevice: BucketLimit;
+    failuresPerIp: BucketLimit;
+  };
 }
+
+const bucketOf = (env: Record<string, unknown>, name: string): BucketLimit => ({
+  perSecond: env[`FOLIO_RATE_${name}_PER_SECOND`] as number,
+  burst: env[`FOLIO_RATE_${name}_BURST`] as number,
+});
 
 /** Reads configuration from the environment; a bad value stops start-up with the variable named. */
 export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioConfig => {
@@ -105,5 +147,14 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     ),
     callbackToleranceSeconds: env.FOLIO_CALLBACK_TOLERANCE_SECONDS,
     payoutTimeoutMs: env.FOLIO_PAYOUT_TIMEOUT_SECONDS * 1000,
+    bootstrapAdminKey: env.FOLIO_BOOTSTRAP_ADMIN_KEY,
+    signatureToleranceSeconds: env.FOLIO_SIGNATURE_TOLERANCE_SECONDS,
+    rateLimits: {
+      perIp: bucketOf(env, 'IP'),
+      perKey: bucketOf(env, 'KEY'),
+      moneyPerKey: bucketOf(env, 'MONEY'),
+      perDevice: bucketOf(env, 'DEVICE'),
+      failuresPerIp: { perSecond: env.FOLIO_RATE_FAILURES_PER_MINUTE / 60, burst: env.FOLIO_RATE_FAILURES_BURST },
+    },
   };
 };

@@ -12,6 +12,8 @@ import { describeValue } from '../money/describeValue.js';
 export interface JsonBodyOptions {
   /** Largest accepted body, in bytes or as a size such as `'16kb'`. */
   limit?: number | string;
+  /** Sees the raw bytes of a body before it is parsed (a signature covers them). */
+  onRawBody?: (request: Request, raw: Buffer) => void;
 }
 
 /** Enough for any command: the largest, a batch of transfers, is a few kilobytes. */
@@ -88,6 +90,9 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
     strict: false,
     // Commands are small; inflating would let a tiny upload cost a lot of CPU and memory.
     inflate: false,
+    ...(options.onRawBody === undefined
+      ? {}
+      : { verify: (request: Request, _response: unknown, raw: Buffer) => options.onRawBody!(request, raw) }),
   });
   return (request, response, next) => {
     if (!METHODS_WITH_BODY.has(request.method)) {

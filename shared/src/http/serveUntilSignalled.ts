@@ -1,3 +1,4 @@
+import { answerMalformedRequests } from './malformedRequests.js';
 import type { Express } from 'express';
 import type { Logger } from '../observability/logger.js';
 
@@ -30,6 +31,7 @@ export const serveUntilSignalled = ({ app, port, host, service, logger, describe
     logger.info({ url, port: boundPort, ...describe }, `${service} listening`);
     onListening?.(url, boundPort);
   });
+  answerMalformedRequests(server);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

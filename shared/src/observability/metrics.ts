@@ -47,6 +47,13 @@ export const createMetrics = () => {
     registers: [registry],
   });
 
+  const securityRefusals = new Counter({
+    name: 'folio_security_refusals_total',
+    help: 'Requests refused by authentication, the access policy, step-up signatures or rate limits',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     commands,
@@ -55,6 +62,7 @@ export const createMetrics = () => {
     eventsAppended,
     compensations,
     loadShed,
+    securityRefusals,
     /** Reports the projections' lag, read at every scrape. */
     observeProjectionLag(read: () => readonly ProjectionLag[]): void {
       new Gauge({

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { AUDIT_USAGE, runAuditCli } from '@folio/shared';
+import { AUDIT_USAGE, KEYS_USAGE, runAuditCli, runKeysCommand } from '@folio/shared';
 import { importStatementUsage, runImportStatementCommand } from '@folio/command-side';
 import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
 
@@ -9,6 +9,7 @@ import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
  *   folio projections rebuild <name>
  *   folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]
  *   folio audit balance|trial-balance|verify|export|verify-export|…
+ *   folio keys create|revoke|list
  */
 const [command, ...args] = process.argv.slice(2);
 switch (command) {
@@ -18,6 +19,9 @@ switch (command) {
   case 'import-statement':
     process.exitCode = await runImportStatementCommand(args);
     break;
+  case 'keys':
+    process.exitCode = await runKeysCommand(args);
+    break;
   case 'audit':
     process.exitCode = await runAuditCli(args, {
       out: (text) => process.stdout.write(`${text}\n`),
@@ -26,6 +30,6 @@ switch (command) {
     });
     break;
   default:
-    console.error([projectionsUsage, importStatementUsage, AUDIT_USAGE].join('\n'));
+    console.error([projectionsUsage, importStatementUsage, KEYS_USAGE, AUDIT_USAGE].join('\n'));
     process.exitCode = 2;
 }

@@ -2,6 +2,7 @@
  * `npm run demo`: fills a running Folio (`npm start`) with demo data for about a minute.
  *
  *   FOLIO_URL        where Folio listens (default http://localhost:$PORT, PORT default 3000)
+ *   FOLIO_API_KEY    an admin key (default: FOLIO_BOOTSTRAP_ADMIN_KEY, as `npm start` was given)
  *   DEMO_SECONDS     how long to write (default 60)
  *   DEMO_TRANSACTIONS stop earlier after this many transactions (default 20000)
  *   DEMO_SEED        the story's seed (default: the clock, so each run differs)
@@ -18,6 +19,8 @@ const environmentSchema = z.object({
   DEMO_SECONDS: wholeNumber(3600).default(60),
   DEMO_TRANSACTIONS: wholeNumber(10_000_000).default(20_000),
   DEMO_SEED: wholeNumber(2 ** 31).optional(),
+  FOLIO_API_KEY: z.string().min(1).optional(),
+  FOLIO_BOOTSTRAP_ADMIN_KEY: z.string().min(1).optional(),
 });
 
 const parsed = environmentSchema.safeParse(process.env);
@@ -32,7 +35,7 @@ const seed = environment.DEMO_SEED ?? Date.now() % 2 ** 31;
 console.log(`demo: writing to ${baseUrl} for up to ${environment.DEMO_SECONDS} s or ${environment.DEMO_TRANSACTIONS} transactions (seed ${seed})`);
 try {
   const tally = await runDemo({
-    client: createWriteClient(baseUrl),
+    client: createWriteClient(baseUrl, environment.FOLIO_API_KEY ?? environment.FOLIO_BOOTSTRAP_ADMIN_KEY),
     durationMs: environment.DEMO_SECONDS * 1000,
     transactions: environment.DEMO_TRANSACTIONS,
     seed,

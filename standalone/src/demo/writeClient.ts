@@ -30,11 +30,16 @@ export class RefusedError extends Error {
   }
 }
 
-export const createWriteClient = (baseUrl: string) => {
+/** `apiKey`: an admin key (the demo opens accounts for many holders and deposits for them). */
+export const createWriteClient = (baseUrl: string, apiKey: string | undefined) => {
   const post = async <T>(path: string, body: unknown, schema: z.ZodType<T>, idempotent: boolean): Promise<T> => {
     const response = await fetch(new URL(path, baseUrl), {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(idempotent ? { 'Idempotency-Key': randomUUID() } : {}) },
+      headers: {
+        'Content-Type': 'application/json',
+        ...(apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` }),
+        ...(idempotent ? { 'Idempotency-Key': randomUUID() } : {}),
+      },
       body: JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
     });
     const answer: unknown = await response.json();

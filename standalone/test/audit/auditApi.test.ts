@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { createLogger, loadAuditConfig, loadConfig, verifyExport } from '@folio/shared';
+import { createLogger, generateApiKey, loadAuditConfig, loadConfig, verifyExport } from '@folio/shared';
 import { openFolio, type Folio } from '../../src/folio.js';
 
 /** The auditor's API on the whole running system: every write chained, checkpoints signed. */
@@ -16,23 +16,25 @@ describe('audit API of the running system', function () {
   let alice: string;
   let bob: string;
   let afterDeposit: string;
+  const adminKey = generateApiKey().token;
+  const auth = { authorization: `Bearer ${adminKey}` };
 
   const post = async (path: string, body: unknown, key: string) => {
     const response = await fetch(`${url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...auth },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   const get = async (path: string) => {
-    const response = await fetch(`${url}${path}`);
+    const response = await fetch(`${url}${path}`, { headers: auth });
     return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, any> };
   };
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), 'folio-audit-api-'));
-    const config = loadConfig({ FOLIO_DATA_DIR: join(directory, 'data') });
+    const config = loadConfig({ FOLIO_DATA_DIR: join(directory, 'data'), FOLIO_BOOTSTRAP_ADMIN_KEY: adminKey });
     folio = await openFolio(config, {
       logger: createLogger({ service: 'folio', level: 'silent' }),
       readWaitMs: 2_000,
@@ -90,7 +92,7 @@ describe('audit API of the running system', function () {
   });
 
   it('exports a bundle the standalone verifier accepts', async () => {
-    const response = await fetch(`${url}/v1/audit/export`);
+    const response = await fetch(`${url}/v1/audit/export`, { headers: auth });
     const bundle = (await response.json()) as { files: Record<string, string> };
     const report = verifyExport(bundle.files);
     expect(report.problems).to.deep.equal([]);

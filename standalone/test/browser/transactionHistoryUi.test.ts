@@ -15,6 +15,13 @@ const until = async <T>(what: string, read: () => Promise<T>, check: (value: T) 
   }
 };
 
+/** A page already signed in with `key`, as the sign-in form leaves it (the key in sessionStorage). */
+const signedInPage = async (browser: Browser, key: string, options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> => {
+  const page = await browser.newPage(options);
+  await page.addInitScript({ content: `if (location.protocol === 'http:') sessionStorage.setItem('folio.apiKey', ${JSON.stringify(key)});` });
+  return page;
+};
+
 interface Row {
   reference: string;
   amount: string;
@@ -43,7 +50,7 @@ describe('transaction history UI in Chromium', function () {
   before(async () => {
     browser = await launchChromium();
     folio = await startFolioInProcess('folio-ui-');
-    const client = createWriteClient(folio.baseUrl);
+    const client = createWriteClient(folio.baseUrl, folio.adminKey);
     const open = async (name: string, currency: string, kind: 'customer' | 'merchant') => {
       accounts[name] = (await client.openAccount(`owner-${name}`, currency, kind)).id;
     };
@@ -80,7 +87,7 @@ describe('transaction history UI in Chromium', function () {
   });
 
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page = await signedInPage(browser, folio.adminKey, { viewport: { width: 1280, height: 900 } });
     page.on('request', (request) => {
       if (!request.url().startsWith(folio.baseUrl)) foreignRequests.push(request.url());
     });
@@ -197,7 +204,7 @@ describe('transaction history UI in Chromium', function () {
   });
 
   it('fits a phone screen: no sideways scrolling on any page, rows as labelled cards', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await signedInPage(browser, folio.adminKey, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       await phone.goto(folio.baseUrl);
       await until('rows', () => rowsOf(phone), (rows) => rows.length > 0);
@@ -225,13 +232,19 @@ describe('transaction history UI in Chromium', function () {
 describe('transaction history UI in Chromium, on an empty ledger', function () {
   this.timeout(30_000);
 
-  it('offers the demo instead of an empty table', async () => {
+  it('asks for a key, refuses a wrong one, then offers the demo instead of an empty table', async () => {
     const browser = await launchChromium();
     const folio = await startFolioInProcess('folio-ui-empty-');
     try {
       const page = await browser.newPage();
       await page.goto(folio.baseUrl);
+      await page.getByLabel('API key').fill('folio_0000000000000000_not-a-key');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await until('the refusal', () => page.locator('#sign-in-error').textContent(), (text) => text === 'That key was not accepted.');
+      await page.getByLabel('API key').fill(folio.adminKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByText('The ledger is empty').waitFor();
+      expect(await page.evaluate("sessionStorage.getItem('folio.apiKey')")).to.equal(folio.adminKey);
       expect(await page.locator('.results code').textContent()).to.equal('npm run demo');
       expect(await page.getByRole('status').textContent()).to.equal('No transactions yet.');
       await page.screenshot({ path: screenshotFile('empty-ledger') });
@@ -244,7 +257,7 @@ describe('transaction history UI in Chromium, on an empty ledger', function () {
 
 /** A transaction's id by its reference, over the read API. */
 const rowsIdOf = async (folio: RunningFolio, reference: string): Promise<string> => {
-  const response = await fetch(`${folio.baseUrl}/v1/transactions?q=${encodeURIComponent(reference)}`);
+  const response = await fetch(`${folio.baseUrl}/v1/transactions?q=${encodeURIComponent(reference)}`, { headers: folio.auth });
   const { items } = (await response.json()) as { items: { id: string; reference: string }[] };
   const found = items.find((item) => item.reference === reference);
   if (found === undefined) throw new Error(`no transaction with reference ${reference}`);

@@ -1,15 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateApiKey } from '@folio/shared';
 import { expect } from 'chai';
 import { startService, type ServiceProcess } from '../fixtures/serviceProcess.js';
 
 const entryPoint = (workspace: string) => new URL(`../../../../${workspace}/dist/src/main.js`, import.meta.url);
 
-const post = async (url: string, body: unknown, idempotencyKey: string) => {
+const post = async (url: string, body: unknown, idempotencyKey: string, auth: { authorization: string }) => {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey, ...auth },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -24,7 +25,11 @@ describe('the split topology: write API, projections and read API as three proce
   });
 
   it('serves a write through the projections process to the read API, waiting for its position', async () => {
-    const environment = { FOLIO_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'folio-split-')), 'data') };
+    // One admin key for all three: the write side creates it, the others read it from the log.
+    const environment = {
+      FOLIO_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'folio-split-')), 'data'),
+      FOLIO_BOOTSTRAP_ADMIN_KEY: generateApiKey().token,
+    };
     const commandSide = await startService(entryPoint('command-side'), 'command-side', environment);
     running.push(commandSide);
     const projections = await startService(entryPoint('projections'), 'projections', environment);
@@ -34,16 +39,19 @@ describe('the split topology: write API, projections and read API as three proce
 
     for (const service of running) expect((await fetch(`${service.url}/healthz`)).status, service.url).to.equal(200);
 
-    const account = await post(`${commandSide.url}/v1/accounts`, { ownerId: 'split-owner', currency: 'EUR', kind: 'customer' }, 'split-open');
+    const account = await post(`${commandSide.url}/v1/accounts`, { ownerId: 'split-owner', currency: 'EUR', kind: 'customer' }, 'split-open', commandSide.auth);
     expect(account.status).to.equal(201);
     const deposit = await post(
       `${commandSide.url}/v1/deposits`,
       { accountId: account.body['id'], amount: '4200', currency: 'EUR', reference: 'split-deposit' },
       'split-deposit',
+      commandSide.auth,
     );
     expect(deposit.status).to.equal(201);
 
-    const balance = await fetch(`${querySide.url}/v1/accounts/${String(account.body['id'])}/balance?position=${String(deposit.body['position'])}`);
+    const balance = await fetch(`${querySide.url}/v1/accounts/${String(account.body['id'])}/balance?position=${String(deposit.body['position'])}`, {
+      headers: querySide.auth,
+    });
     expect(balance.status).to.equal(200);
     expect(((await balance.json()) as { posted: string }).posted).to.equal('4200');
 

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import {
+  actorOf,
+  createCredentialCommands,
+  ForbiddenError,
+  isEd25519PublicKey,
+  jsonBody,
+  parseRequest,
+  principalOf,
+  referenceSchema,
+  UnauthenticatedError,
+  ValidationError,
+  type CredentialDirectory,
+  type EventStore,
+} from '@folio/shared';
+import { Router } from 'express';
+import { z } from 'zod';
+
+const registerDeviceSchema = z.strictObject({
+  /** The raw 32-byte Ed25519 public key, base64url. */
+  publicKey: z.string().max(100),
+  /** Whose device: implied by a customer or merchant key; named by an admin registering for a holder. */
+  ownerId: referenceSchema.optional(),
+});
+
+/**
+ * `POST /v1/devices`: an account holder registers the public key of a device; its money
+ * movements are then signed with the private key, which never leaves the device.
+ */
+export const deviceRoutes = ({
+  eventStore,
+  directory,
+  clock,
+}: {
+  eventStore: EventStore;
+  directory: CredentialDirectory;
+  clock: () => Date;
+}): Router => {
+  const router = Router();
+  router.post('/v1/devices', jsonBody(), async (request, response) => {
+    const principal = principalOf(request.res!);
+    if (principal === undefined) throw new UnauthenticatedError();
+    const body = parseRequest(registerDeviceSchema, request.body, 'body');
+    if (!isEd25519PublicKey(body.publicKey)) {
+      throw new ValidationError('invalid request body: body.publicKey: expected a raw Ed25519 public key, base64url (43 characters)', [
+        { path: 'body.publicKey', message: 'expected a raw Ed25519 public key, base64url (43 characters)' },
+      ]);
+    }
+    const ownerId = principal.ownerId ?? body.ownerId;
+    if (ownerId === undefined) {
+      throw new ValidationError('invalid request body: body.ownerId: required for a key without a holder', [
+        { path: 'body.ownerId', message: 'required for a key without a holder' },
+      ]);
+    }
+    if (principal.ownerId !== undefined && body.ownerId !== undefined && body.ownerId !== principal.ownerId) {
+      throw new ForbiddenError('a holder registers devices for itself only');
+    }
+    const deviceId = randomUUID();
+    const commands = createCredentialCommands({ eventStore, clock, actor: actorOf(principal) });
+    const { event, position } = await commands.registerDevice(deviceId, ownerId, body.publicKey);
+    directory.apply(event);
+    response
+      .status(201)
+      .location(`/v1/devices/${deviceId}`)
+      .json({ deviceId, ownerId, publicKey: body.publicKey, position: position.toString() });
+  });
+  return router;
+};

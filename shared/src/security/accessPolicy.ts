@@ -1,0 +1,170 @@
+/**
+ * Who may call what, in one table. Every route is listed; anything not listed is for admins only,
+ * so an endpoint added later is closed until it is given a rule here. Customers and merchants
+ * ("holders") act on their own accounts only: a rule says how a request names the accounts it
+ * touches, and the security middleware checks each of them belongs to the caller.
+ */
+import type { Principal, Role } from './principal.js';
+
+/** How a holder's request names the accounts it acts on. */
+export type Ownership =
+  /** `:id` in the path is an account id. */
+  | { of: 'pathAccount' }
+  /** Accounts named in the JSON body. */
+  | { of: 'bodyAccounts'; accounts: (body: Record<string, unknown>) => unknown[] }
+  /** Opening an account: for the holder itself, of the holder's kind. */
+  | { of: 'newAccount' }
+  /** `:id` names a resource whose stream's first event names its accounts. */
+  | { of: 'resource'; streams: (id: string) => string[] }
+  /** The handler itself narrows what it answers to the holder's accounts. */
+  | { of: 'scoped' }
+  /** Nothing to own: the request concerns the caller only. */
+  | { of: 'self' };
+
+interface RouteRule {
+  methods: readonly string[] | 'any';
+  path: RegExp;
+  /** Callers without a key reach it (the UI's files; provider callbacks, signed by the provider). */
+  public?: true;
+  /** Roles besides admin that may call it. */
+  staff?: readonly Role[];
+  holders?: { roles: readonly Role[]; owns: Ownership };
+  /** Moves money: stricter rate limits, and a device signature from customers. */
+  moneyMoving?: true;
+  /** For a body the middleware reads to check ownership (the route reads it again). */
+  bodyLimit?: number;
+}
+
+const READERS: readonly Role[] = ['operator', 'auditor'];
+const HOLDERS: readonly Role[] = ['customer', 'merchant'];
+const ID = '([^/]+)';
+const movementStreams = (id: string) => [`transfer-${id}`, `deposit-${id}`, `payout-${id}`, `payment-${id}`];
+
+const rules: readonly RouteRule[] = [
+  { methods: ['GET', 'HEAD'], path: /^\/$/, public: true },
+  { methods: ['GET', 'HEAD'], path: /^\/ui(\/.*)?$/, public: true },
+  { methods: ['POST'], path: /^\/v1\/providers\/[^/]+\/callbacks$/, public: true },
+
+  { methods: ['POST'], path: /^\/v1\/accounts$/, holders: { roles: HOLDERS, owns: { of: 'newAccount' } } },
+  { methods: ['POST'], path: /^\/v1\/accounts\/[^/]+\/(freeze|unfreeze|close)$/, staff: ['operator'] },
+  {
+    methods: ['GET', 'HEAD'],
+    path: new RegExp(`^/v1/accounts/${ID}(/history|/balance|/balance-points)?$`),
+    staff: READERS,
+    holders: { roles: HOLDERS, owns: { of: 'pathAccount' } },
+  },
+  {
+    methods: ['POST'],
+    path: /^\/v1\/transfers$/,
+    holders: { roles: HOLDERS, owns: { of: 'bodyAccounts', accounts: (body) => [body.fromAccountId] } },
+    moneyMoving: true,
+  },
+  {
+    methods: ['POST'],
+    path: /^\/v1\/transfers\/batch$/,
+    holders: {
+      roles: HOLDERS,
+      owns: {
+        of: 'bodyAccounts',
+        accounts: (body) =>
+          Array.isArray(body.transfers)
+            ? body.transfers.map((item: unknown) => (typeof item === 'object' && item !== null ? (item as Record<string, unknown>).fromAccountId : item))
+            : [],
+      },
+    },
+    moneyMoving: true,
+    bodyLimit: 1024 * 1024,
+  },
+  {
+    methods: ['GET', 'HEAD'],
+    path: new RegExp(`^/v1/(?:transfers|deposits|payouts|payments)/${ID}$`),
+    staff: READERS,
+    holders: { roles: HOLDERS, owns: { of: 'resource', streams: movementStreams } },
+  },
+  { methods: ['POST'], path: /^\/v1\/deposits$/, staff: ['operator'], moneyMoving: true },
+  {
+    methods: ['POST'],
+    path: /^\/v1\/payments$/,
+    holders: { roles: ['merchant'], owns: { of: 'bodyAccounts', accounts: (body) => [body.merchantAccountId] } },
+  },
+  {
+    methods: ['POST'],
+    path: new RegExp(`^/v1/payments/${ID}/refunds$`),
+    staff: ['operator'],
+    holders: { roles: ['merchant'], owns: { of: 'resource', streams: (id) => [`payment-${id}`] } },
+    moneyMoving: true,
+  },
+  {
+    methods: ['POST'],
+    path: new RegExp(`^/v1/payments/${ID}/[^/]+$`),
+    staff: ['operator'],
+    holders: { roles: ['merchant'], owns: { of: 'resource', streams: (id) => [`payment-${id}`] } },
+  },
+  { methods: ['GET', 'HEAD'], path: /^\/v1\/payments$/, staff: READERS },
+  {
+    methods: ['POST'],
+    path: /^\/v1\/payouts$/,
+    holders: { roles: HOLDERS, owns: { of: 'bodyAccounts', accounts: (body) => [body.accountId] } },
+    moneyMoving: true,
+  },
+  { methods: ['GET', 'HEAD'], path: /^\/v1\/providers\/[^/]+\/sandbox\/settlement-report$/, staff: ['operator'] },
+  { methods: ['GET', 'HEAD'], path: /^\/v1\/operations\/[^/]+$/, staff: READERS },
+  { methods: ['POST'], path: /^\/v1\/devices$/, holders: { roles: HOLDERS, owns: { of: 'self' } } },
+  {
+    methods: ['GET', 'HEAD'],
+    path: /^\/v1\/transactions(\/[^/]+)?$/,
+    staff: READERS,
+    holders: { roles: HOLDERS, owns: { of: 'scoped' } },
+  },
+  { methods: ['GET', 'HEAD'], path: /^\/v1\/currencies$/, staff: READERS, holders: { roles: HOLDERS, owns: { of: 'self' } } },
+  { methods: ['GET', 'HEAD'], path: /^\/v1\/projections$/, staff: READERS },
+  { methods: 'any', path: /^\/v1\/audit(\/.*)?$/, staff: ['auditor'] },
+  { methods: 'any', path: /^\/v1\/(statements|reconciliation)(\/.*)?$/, staff: ['operator'] },
+];
+
+export type AccessDecision =
+  | { kind: 'public' }
+  | { kind: 'denied' }
+  | {
+      kind: 'allowed';
+      /** Set for holders: what they must own. */
+      ownership?: Ownership;
+      /** The `:id` the path names, for ownership checks. */
+      pathId?: string;
+      moneyMoving: boolean;
+      /** A customer moving money signs the request with a device key. */
+      stepUp: boolean;
+      bodyLimit?: number;
+    };
+
+const ruleFor = (method: string, path: string): { rule: RouteRule; pathId: string | undefined } | undefined => {
+  for (const rule of rules) {
+    if (rule.methods !== 'any' && !rule.methods.includes(method)) continue;
+    const match = rule.path.exec(path);
+    if (match !== null) return { rule, pathId: match[1] };
+  }
+  return undefined;
+};
+
+/** Whether `method path` is reachable without a key. */
+export const isPublicRoute = (method: string, path: string): boolean => ruleFor(method, path)?.rule.public === true;
+
+/** What `principal` may do with `method path`. Pure: ownership itself is checked by the caller. */
+export const decideAccess = (method: string, path: string, principal: Principal): AccessDecision => {
+  const found = ruleFor(method, path);
+  if (found?.rule.public === true) return { kind: 'public' };
+  const moneyMoving = found?.rule.moneyMoving === true;
+  const common = {
+    moneyMoving,
+    ...(found?.pathId === undefined ? {} : { pathId: found.pathId }),
+    ...(found?.rule.bodyLimit === undefined ? {} : { bodyLimit: found.rule.bodyLimit }),
+  };
+  if (principal.role === 'admin') return { kind: 'allowed', ...common, stepUp: false };
+  if (found === undefined) return { kind: 'denied' };
+  const { rule } = found;
+  if (rule.staff?.includes(principal.role) === true) return { kind: 'allowed', ...common, stepUp: false };
+  if (rule.holders?.roles.includes(principal.role) === true && principal.ownerId !== undefined) {
+    return { kind: 'allowed', ...common, ownership: rule.holders.owns, stepUp: moneyMoving && principal.role === 'customer' };
+  }
+  return { kind: 'denied' };
+};

@@ -1,0 +1,36 @@
+import { FolioError } from '../errors/folioError.js';
+
+/** No credential, or one that is malformed, unknown or revoked: the answer does not say which. */
+export class UnauthenticatedError extends FolioError {
+  readonly type = 'unauthenticated';
+  readonly status = 401;
+
+  constructor() {
+    super('a valid API key is required: send Authorization: Bearer <key>');
+  }
+}
+
+/** The credential is valid but its role may not do this. */
+export class ForbiddenError extends FolioError {
+  readonly type = 'forbidden';
+  readonly status = 403;
+}
+
+/** A money-moving request from a customer without a valid, fresh, unused device signature. */
+export class StepUpFailedError extends FolioError {
+  readonly type = 'step-up-required';
+  readonly status = 401;
+}
+
+/** Too many requests in a bucket; `Retry-After` says when a token is back. */
+export class RateLimitedError extends FolioError {
+  readonly type = 'rate-limited';
+  readonly status = 429;
+
+  constructor(
+    override readonly retryAfterSeconds: number,
+    what: string,
+  ) {
+    super(`too many ${what}; retry after ${retryAfterSeconds} s`);
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The gate in front of every route: rate limits, the bearer credential, the access policy,
+ * ownership of the accounts a holder's request names, and the device signature a customer's
+ * money movement carries. It runs before any route reads or writes anything, so a request it
+ * refuses has no effect.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { NotFoundError } from '../errors/commonErrors.js';
+import { FolioError } from '../errors/folioError.js';
+import { StreamNotFoundError } from '../eventStore/errors.js';
+import type { EventStore, JsonObject } from '../eventStore/eventStore.js';
+import { jsonBody } from '../http/jsonBody.js';
+import { accountIdSchema } from '../http/wireSchemas.js';
+import { bearerTokenOf } from './apiKeys.js';
+import { decideAccess, isPublicRoute, type Ownership } from './accessPolicy.js';
+import type { CredentialDirectory } from './credentialDirectory.js';
+import { normaliseOwnerId, type Principal } from './principal.js';
+import type { BucketRule, RateLimiter } from './rateLimiter.js';
+import type { ReplayGuard } from './replayGuard.js';
+import { ForbiddenError, RateLimitedError, StepUpFailedError, UnauthenticatedError } from './securityErrors.js';
+import type { SignatureVerifier } from './signatureVerifier.js';
+import { canonicalRequest, DEVICE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './stepUpSignature.js';
+
+export interface RateLimits {
+  /** Every request, by client IP. */
+  perIp: BucketRule;
+  /** Every authenticated request, by key. */
+  perKey: BucketRule;
+  /** Money-moving requests, by key. */
+  moneyPerKey: BucketRule;
+  /** Signed requests, by device. */
+  perDevice: BucketRule;
+  /** Failed authentications and signatures, by client IP: card testing and key guessing stop here. */
+  failuresPerIp: BucketRule;
+}
+
+export interface SecurityOptions {
+  directory: CredentialDirectory;
+  eventStore: Pick<EventStore, 'readStream'>;
+  verifier: SignatureVerifier;
+  replayGuard: ReplayGuard;
+  limiter: RateLimiter;
+  limits: RateLimits;
+  clock: () => Date;
+  /** How far a signature's timestamp may be from now. */
+  signatureToleranceSeconds: number;
+  /** Told the problem type of every refusal, for metrics. */
+  onRefused?: (type: string) => void;
+}
+
+const PRINCIPAL = 'principal';
+const RAW_BODY = Symbol('rawBody');
+
+/** The authenticated caller of a request, once the security middleware let it through. */
+export const principalOf = (response: Response): Principal | undefined => {
+  const value: unknown = response.locals[PRINCIPAL];
+  return typeof value === 'object' && value !== null ? (value as Principal) : undefined;
+};
+
+const isAccountId = (value: unknown): value is string => accountIdSchema.safeParse(value).success;
+
+const ACCOUNT_FIELDS = ['fromAccountId', 'toAccountId', 'accountId', 'merchantAccountId'];
+
+/** The accounts a resource's first event names, at the top level or in its `movement`. */
+const accountsNamedBy = (data: JsonObject): string[] => {
+  const places = [data, typeof data.movement === 'object' && data.movement !== null && !Array.isArray(data.movement) ? data.movement : {}];
+  return places.flatMap((place) => ACCOUNT_FIELDS.map((field) => (place as JsonObject)[field]).filter((id): id is string => typeof id === 'string'));
+};
+
+export const securityMiddleware = (options: SecurityOptions): RequestHandler => {
+  const { directory, limiter, limits } = options;
+  const readBody = new Map<number, RequestHandler>();
+  const bodyReader = (limit: number | undefined): RequestHandler => {
+    const key = limit ?? 0;
+    let reader = readBody.get(key);
+    if (reader === undefined) {
+      reader = jsonBody({
+        ...(limit === undefined ? {} : { limit }),
+        onRawBody: (request, raw) => {
+          (request as unknown as Record<symbol, Buffer>)[RAW_BODY] = raw;
+        },
+      });
+      readBody.set(key, reader);
+    }
+    return reader;
+  };
+  const parseBody = (request: Request, response: Response, limit: number | undefined) =>
+    new Promise<void>((resolve, reject) => bodyReader(limit)(request, response, (error?: unknown) => (error === undefined ? resolve() : reject(error))));
+
+  const limit = (bucket: string, rule: BucketRule, what: string) => {
+    const decision = limiter.take(bucket, rule);
+    if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, what);
+  };
+
+  const failed = (ip: string) => {
+    limiter.take(`failures:${ip}`, limits.failuresPerIp);
+  };
+
+  const owns = async (principal: Principal, accountId: unknown): Promise<boolean> =>
+    typeof accountId === 'string' && (await directory.ownerOfAccount(accountId)) === principal.ownerId;
+
+  const resourceAccounts = async (streams: string[]): Promise<string[] | undefined> => {
+    for (const stream of streams) {
+      try {
+        for await (const event of options.eventStore.readStream(stream, { maxCount: 1 })) return accountsNamedBy(event.data);
+      } catch (error) {
+        if (!(error instanceof StreamNotFoundError)) throw error;
+      }
+    }
+    return undefined;
+  };
+
+  const checkOwnership = async (request: Request, principal: Principal, ownership: Ownership, pathId: string | undefined) => {
+    switch (ownership.of) {
+      case 'self':
+      case 'scoped':
+        return;
+      case 'pathAccount':
+        // A malformed id is the route's validation error to report; it reaches no account.
+        if (!isAccountId(pathId)) return;
+        if (!(await owns(principal, pathId))) throw new NotFoundError('account', pathId ?? '', { type: 'account-not-found' });
+        return;
+      case 'newAccount': {
+        const body = request.body as Record<string, unknown>;
+        const ownerId = typeof body.ownerId === 'string' ? normaliseOwnerId(body.ownerId) : undefined;
+        if (ownerId !== principal.ownerId || body.kind !== principal.role) {
+          throw new ForbiddenError(`a ${principal.role} key opens ${principal.role} accounts for its own holder only (ownerId ${principal.ownerId ?? ''})`);
+        }
+        return;
+      }
+      case 'bodyAccounts':
+        for (const accountId of ownership.accounts(request.body as Record<string, unknown>)) {
+          // A missing or malformed field is the route's validation error to report.
+          if (!isAccountId(accountId)) continue;
+          if (!(await owns(principal, accountId))) throw new NotFoundError('account', accountId, { type: 'account-not-found' });
+        }
+        return;
+      case 'resource': {
+        const id = pathId ?? '';
+        const accounts = await resourceAccounts(ownership.streams(id));
+        const ownedOne = accounts !== undefined && (await Promise.all(accounts.map((account) => owns(principal, account)))).some(Boolean);
+        if (!ownedOne) {
+          const kind = /^\/v1\/(\w+?)s\//.exec(request.path)?.[1] ?? 'resource';
+          throw new NotFoundError(kind, id);
+        }
+        return;
+      }
+    }
+  };
+
+  const checkSignature = async (request: Request, principal: Principal, ip: string) => {
+    const refuse = (detail: string): never => {
+      failed(ip);
+      throw new StepUpFailedError(`a customer's money movement needs a device signature: ${detail}`);
+    };
+    const deviceId = request.get(DEVICE_ID_HEADER);
+    const timestamp = request.get(TIMESTAMP_HEADER);
+    const signature = request.get(SIGNATURE_HEADER);
+    if (deviceId === undefined || timestamp === undefined || signature === undefined) {
+      return refuse(`send ${DEVICE_ID_HEADER}, ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER}`);
+    }
+    if (!/^\d{1,12}$/.test(timestamp)) return refuse(`${TIMESTAMP_HEADER} must be Unix seconds`);
+    const now = options.clock().getTime() / 1000;
+    const seconds = Number(timestamp);
+    if (Math.abs(now - seconds) > options.signatureToleranceSeconds) {
+      return refuse(`${TIMESTAMP_HEADER} is more than ${options.signatureToleranceSeconds} s from the server's clock`);
+    }
+    if (!/^[A-Za-z0-9_-]{86}$/.test(signature)) return refuse(`${SIGNATURE_HEADER} must be a base64url Ed25519 signature`);
+    if (!/^[\x21-\x7e]{1,100}$/.test(deviceId)) return refuse('unknown device');
+    const device = await directory.device(deviceId);
+    if (device === undefined || device.ownerId !== principal.ownerId) return refuse('unknown device');
+    limit(`device:${deviceId}`, limits.perDevice, 'signed requests from this device');
+    const raw = (request as unknown as Record<symbol, Buffer | undefined>)[RAW_BODY] ?? Buffer.alloc(0);
+    const message = Buffer.from(
+      canonicalRequest({
+        method: request.method,
+        path: request.originalUrl,
+        body: raw,
+        idempotencyKey: request.get('Idempotency-Key'),
+        timestamp: seconds,
+      }),
+      'utf8',
+    );
+    const valid = await options.verifier.verify({
+      deviceId,
+      publicKey: device.publicKey,
+      message,
+      signature: Buffer.from(signature, 'base64url'),
+    });
+    if (!valid) return refuse('the signature does not verify');
+    const expiresAtMs = (seconds + options.signatureToleranceSeconds) * 1000 + 1000;
+    if (!options.replayGuard.claim(signature, expiresAtMs)) return refuse('this signature was already used');
+  };
+
+  return async (request, response, next) => {
+    try {
+      const ip = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+      limit(`ip:${ip}`, limits.perIp, 'requests from this address');
+      if (isPublicRoute(request.method, request.path)) {
+        next();
+        return;
+      }
+      const lockout = limiter.peek(`failures:${ip}`, limits.failuresPerIp);
+      if (!lockout.allowed) throw new RateLimitedError(lockout.retryAfterSeconds, 'failed authentications from this address');
+      const token = bearerTokenOf(request.get('Authorization'));
+      const principal = token === undefined ? undefined : await directory.authenticate(token);
+      if (principal === undefined) {
+        failed(ip);
+        throw new UnauthenticatedError();
+      }
+      limit(`key:${principal.keyId}`, limits.perKey, 'requests with this key');
+      const decision = decideAccess(request.method, request.path, principal);
+      if (decision.kind === 'denied') {
+        throw new ForbiddenError(`a ${principal.role} key may not ${request.method} ${request.path}`);
+      }
+      response.locals[PRINCIPAL] = principal;
+      if (decision.kind === 'allowed') {
+        if (decision.moneyMoving) limit(`money:${principal.keyId}`, limits.moneyPerKey, 'money movements with this key');
+        const needsBody = decision.stepUp || decision.ownership?.of === 'bodyAccounts' || decision.ownership?.of === 'newAccount';
+        if (needsBody) await parseBody(request, response, decision.bodyLimit);
+        if (decision.stepUp) await checkSignature(request, principal, ip);
+        if (decision.ownership !== undefined) await checkOwnership(request, principal, decision.ownership, decision.pathId);
+      }
+      next();
+    } catch (error) {
+      if (error instanceof FolioError) options.onRefused?.(error.type);
+      next(error);
+    }
+  };
+};

@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { decideAccess, isPublicRoute, type Principal } from '../../src/security/index.js';
+
+const as = (role: Principal['role'], ownerId?: string): Principal => ({ keyId: 'k', role, ...(ownerId === undefined ? {} : { ownerId }) });
+
+describe('access policy', () => {
+  it('lets admins do anything, and denies every other role a route it does not list', () => {
+    expect(decideAccess('GET', '/v1/anything-new', as('admin')).kind).to.equal('allowed');
+    for (const role of ['customer', 'merchant', 'operator', 'auditor'] as const) {
+      expect(decideAccess('GET', '/v1/anything-new', as(role, 'o')).kind, role).to.equal('denied');
+      expect(decideAccess('DELETE', '/v1/accounts/1', as(role, 'o')).kind, role).to.equal('denied');
+    }
+  });
+
+  it('keeps audit endpoints for auditors, statements and reconciliation for operators', () => {
+    expect(decideAccess('GET', '/v1/audit/balances', as('auditor')).kind).to.equal('allowed');
+    expect(decideAccess('GET', '/v1/audit/balances', as('operator')).kind).to.equal('denied');
+    expect(decideAccess('POST', '/v1/statements', as('operator')).kind).to.equal('allowed');
+    expect(decideAccess('GET', '/v1/reconciliation/exceptions', as('operator')).kind).to.equal('allowed');
+    expect(decideAccess('POST', '/v1/statements', as('auditor')).kind).to.equal('denied');
+    expect(decideAccess('POST', '/v1/statements', as('customer', 'c')).kind).to.equal('denied');
+  });
+
+  it("asks customers, not staff, for a signature on money movements, and holders to own what they name", () => {
+    const customer = decideAccess('POST', '/v1/transfers', as('customer', 'c'));
+    expect(customer).to.include({ kind: 'allowed', stepUp: true, moneyMoving: true });
+    expect(decideAccess('POST', '/v1/transfers', as('merchant', 'm'))).to.include({ kind: 'allowed', stepUp: false });
+    expect(decideAccess('POST', '/v1/transfers', as('admin'))).to.include({ kind: 'allowed', stepUp: false, moneyMoving: true });
+    expect(decideAccess('GET', '/v1/accounts/42/balance', as('customer', 'c'))).to.deep.include({ pathId: '42', ownership: { of: 'pathAccount' } });
+    expect(decideAccess('GET', '/v1/accounts/42', as('customer')).kind, 'a holder key without an owner').to.equal('denied');
+    expect(decideAccess('POST', '/v1/deposits', as('customer', 'c')).kind).to.equal('denied');
+  });
+
+  it('opens the UI and provider callbacks to callers without a key, nothing else', () => {
+    expect(isPublicRoute('GET', '/')).to.equal(true);
+    expect(isPublicRoute('GET', '/ui/js/main.js')).to.equal(true);
+    expect(isPublicRoute('POST', '/v1/providers/stripe/callbacks')).to.equal(true);
+    expect(isPublicRoute('POST', '/ui/x')).to.equal(false);
+    expect(isPublicRoute('GET', '/v1/currencies')).to.equal(false);
+    expect(isPublicRoute('POST', '/v1/providers/stripe/callbacks/x')).to.equal(false);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import {
+  createCredentialCommands,
+  createCredentialDirectory,
+  generateApiKey,
+  openSqliteEventStore,
+  type SqliteEventStore,
+} from '../../src/index.js';
+
+describe('credentials in the event store', () => {
+  let directory: string;
+  let store: SqliteEventStore;
+  let other: SqliteEventStore;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'folio-credentials-'));
+    store = openSqliteEventStore({ path: join(directory, 'events.sqlite') });
+    // Another process on the same log: the CLI beside a running server.
+    other = openSqliteEventStore({ path: join(directory, 'events.sqlite') });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await other.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('creates the bootstrap key once, and refuses the same id with another secret', async () => {
+    const commands = createCredentialCommands({ eventStore: store, clock: () => new Date(), actor: 'bootstrap' });
+    const key = generateApiKey();
+    expect(await commands.ensureKey(key.token, { role: 'admin' })).to.deep.equal({ keyId: key.keyId, created: true });
+    expect(await commands.ensureKey(key.token, { role: 'admin' })).to.deep.equal({ keyId: key.keyId, created: false });
+    const impostor = `folio_${key.keyId}_${generateApiKey().secret}`;
+    let refused: unknown;
+    await commands.ensureKey(impostor, { role: 'admin' }).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.contain('exists with another secret');
+    expect(await commands.listKeys()).to.have.length(1);
+  });
+
+  it("knows a key another process created at once, and forgets it once that process revokes it", async () => {
+    const server = createCredentialDirectory({ eventStore: store, onError: (error) => expect.fail(String(error)) });
+    await server.start();
+    try {
+      const cli = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'cli' });
+      const { token, keyId } = await cli.createKey({ role: 'customer', ownerId: 'alice' });
+      expect(await server.authenticate(token)).to.deep.equal({ keyId, role: 'customer', ownerId: 'alice' });
+      expect(await server.authenticate(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`)).to.equal(undefined);
+      await cli.revokeKey(keyId);
+      const deadline = Date.now() + 1000;
+      while ((await server.authenticate(token)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await server.authenticate(token)).to.equal(undefined);
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,23 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import { createLogger, generateApiKey, loadConfig } from '../../src/index.js';
+
+describe('logs never carry credentials', () => {
+  it('redacts API keys wherever they are logged: headers, tokens, the configuration', () => {
+    const text: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const logger = createLogger({ service: 'folio', destination });
+    const key = generateApiKey().token;
+    const config = loadConfig({ FOLIO_BOOTSTRAP_ADMIN_KEY: key, FOLIO_DATA_DIR: '/tmp/x' });
+    logger.info({ token: key, config, bootstrapAdminKey: key }, 'key created');
+    logger.info({ request: { headers: { authorization: `Bearer ${key}` } }, headers: { authorization: `Bearer ${key}` } }, 'request');
+    logger.info({ env: { FOLIO_BOOTSTRAP_ADMIN_KEY: key } }, 'environment');
+    expect(text.join('')).to.not.contain(key.split('_')[2]!);
+    expect(text.join('')).to.contain('[redacted]');
+  });
+});

@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { createInMemoryRateLimiter, createInMemoryReplayGuard } from '../../src/security/index.js';
+
+describe('token buckets', () => {
+  it('allow a burst, then refill at the rate, and say when to retry', () => {
+    let now = 0;
+    const limiter = createInMemoryRateLimiter(() => now);
+    const rule = { perSecond: 2, burst: 3 };
+    expect([1, 2, 3, 4].map(() => limiter.take('k', rule).allowed)).to.deep.equal([true, true, true, false]);
+    expect(limiter.take('k', rule)).to.deep.equal({ allowed: false, retryAfterSeconds: 1 });
+    now += 500;
+    expect(limiter.take('k', rule).allowed).to.equal(true);
+    expect(limiter.take('k', rule).allowed).to.equal(false);
+    expect(limiter.take('other', rule).allowed, 'buckets are per key').to.equal(true);
+  });
+
+  it('peek without spending, and never refill past the burst', () => {
+    let now = 0;
+    const limiter = createInMemoryRateLimiter(() => now);
+    const rule = { perSecond: 1 / 60, burst: 1 };
+    expect(limiter.peek('ip', rule).allowed).to.equal(true);
+    expect(limiter.take('ip', rule).allowed).to.equal(true);
+    expect(limiter.peek('ip', rule)).to.deep.equal({ allowed: false, retryAfterSeconds: 60 });
+    now += 3_600_000;
+    expect(limiter.take('ip', rule).allowed).to.equal(true);
+    expect(limiter.take('ip', rule).allowed).to.equal(false);
+  });
+});
+
+describe('replay guard', () => {
+  it('lets each signature through once until it expires', () => {
+    let now = 1000;
+    const guard = createInMemoryReplayGuard(() => now);
+    expect(guard.claim('sig', 5000)).to.equal(true);
+    expect(guard.claim('sig', 5000)).to.equal(false);
+    expect(guard.claim('other', 5000)).to.equal(true);
+    now = 20_000;
+    // Past its window, the timestamp check refuses it anyway; the memory may forget it.
+    expect(guard.claim('sig', 30_000)).to.equal(true);
+  });
+});

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { startSecuredFolio } from './securityHarness.js';
+
+describe('security: rate limits', function () {
+  this.timeout(30_000);
+
+  it('answers 429 with Retry-After once a key has spent its money-moving burst, and writes nothing then', async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_MONEY_BURST: '3', FOLIO_RATE_MONEY_PER_SECOND: '0.1' });
+    try {
+      const from = await system.fundedAccount('alice');
+      const to = await system.fundedAccount('bob');
+      const operator = await system.key({ role: 'operator' });
+      const admin = system.folio.adminKey;
+      const transfer = () =>
+        system.request('POST', '/v1/transfers', { key: admin, body: { fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' } });
+      // fundedAccount made two deposits with the admin key: one token left.
+      expect((await transfer()).status).to.equal(201);
+      const before = await system.head();
+      const limited = await transfer();
+      expect(limited.status).to.equal(429);
+      expect(limited.body.type).to.equal('urn:folio:problem:rate-limited');
+      expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 10);
+      expect(await system.head()).to.equal(before);
+      // Reads are not money movements, and other keys have their own buckets.
+      expect((await system.request('GET', `/v1/accounts/${from}`, { key: admin })).status).to.equal(200);
+      const deposit = await system.request('POST', '/v1/deposits', {
+        key: operator,
+        body: { accountId: from, amount: '1', currency: 'EUR', reference: 'operator' },
+      });
+      expect(deposit.status).to.equal(201);
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it('locks an address out after repeated failed authentications, even for a good key (card testing)', async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_FAILURES_BURST: '5', FOLIO_RATE_FAILURES_PER_MINUTE: '1' });
+    try {
+      const wrong = `folio_0123456789abcdef_${'A'.repeat(43)}`;
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 7; attempt++) statuses.push((await system.request('GET', '/v1/currencies', { key: wrong })).status);
+      expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429, 429]);
+      const good = await system.request('GET', '/v1/currencies', { key: system.folio.adminKey });
+      expect(good.status).to.equal(429);
+      expect(Number(good.headers.get('retry-after'))).to.be.within(1, 60);
+      const metrics = await (await fetch(`${system.folio.baseUrl}/metrics`)).text();
+      expect(metrics).to.contain('folio_security_refusals_total{reason="unauthenticated"} 5');
+      expect(metrics).to.contain('folio_security_refusals_total{reason="rate-limited"} 3');
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it('counts failed signatures as failed authentications', async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_FAILURES_BURST: '2', FOLIO_RATE_FAILURES_PER_MINUTE: '1' });
+    try {
+      const alice = await system.key({ role: 'customer', ownerId: 'alice' });
+      const from = await system.fundedAccount('alice');
+      const to = await system.fundedAccount('bob');
+      const body = { fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' };
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) statuses.push((await system.request('POST', '/v1/transfers', { key: alice, body })).status);
+      expect(statuses).to.deep.equal([401, 401, 429]);
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it('limits every request by address and by key', async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_KEY_BURST: '3', FOLIO_RATE_KEY_PER_SECOND: '0.1' });
+    try {
+      const auditor = await system.key({ role: 'auditor' });
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 4; attempt++) statuses.push((await system.request('GET', '/v1/currencies', { key: auditor })).status);
+      expect(statuses).to.deep.equal([200, 200, 200, 429]);
+    } finally {
+      await system.stop();
+    }
+    const byAddress = await startSecuredFolio({ FOLIO_RATE_IP_BURST: '3', FOLIO_RATE_IP_PER_SECOND: '0.1' });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 4; attempt++) statuses.push((await byAddress.request('GET', '/ui/folio.css')).status);
+      expect(statuses).to.deep.equal([200, 200, 200, 429]);
+    } finally {
+      await byAddress.stop();
+    }
+  });
+});
