@@ -99,10 +99,19 @@ const lingerTimer = (ms: number) => {
 const before = (a: GlobalPosition | undefined, b: GlobalPosition | undefined): boolean =>
   b !== undefined && (a === undefined || a < b);
 
-/** The filter every read model shares, or none (each filters for itself) when they differ. */
+/**
+ * What the subscription reads for all the read models: the filter they share; or, when they
+ * select by stream name prefixes only, every prefix any of them reads (each still filters its
+ * own batch); or else no filter at all.
+ */
 const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter | undefined => {
   const [first, ...rest] = definitions.map((definition) => JSON.stringify(definition.filter));
-  return first !== undefined && rest.every((filter) => filter === first) ? definitions[0]!.filter : undefined;
+  if (first !== undefined && rest.every((filter) => filter === first)) return definitions[0]!.filter;
+  const byPrefixOnly = definitions.every(
+    ({ filter }) => filter.streamNamePrefixes !== undefined && filter.eventTypePrefixes === undefined && filter.excludeSystemEvents === undefined,
+  );
+  if (!byPrefixOnly) return undefined;
+  return { streamNamePrefixes: [...new Set(definitions.flatMap(({ filter }) => filter.streamNamePrefixes!))] };
 };
 
 /**
