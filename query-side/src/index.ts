@@ -3,3 +3,4 @@ export * from './readYourWrites.js';
 export * from './transactionSearch.js';
 export * from './accountReads.js';
 export * from './webUi.js';
+export * from './paymentReads.js';

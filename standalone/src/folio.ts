@@ -12,7 +12,7 @@ import {
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createReadApi, createWebUi } from '@folio/query-side';
+import { createPaymentListApi, createReadApi, createWebUi } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
@@ -49,7 +49,8 @@ export const openFolio = async (
   return {
     app: createServiceApp({
       eventStore,
-      routers: [...writeRouters, readApi, createWebUi()],
+      // Listing payments is the read model's: ahead of the write API's lookup by provider reference.
+      routers: [createPaymentListApi({ documents, projections, readWaitMs }), ...writeRouters, readApi, createWebUi()],
       logger,
       metrics,
       lag,
