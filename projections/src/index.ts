@@ -11,3 +11,4 @@ export * from './runtime/storedProgress.js';
 export * from './runtime/slowestPosition.js';
 export * from './projectionsComposition.js';
 export * from './cli/projectionsCommand.js';
+export * from './rebuild/rebuildProjection.js';
