@@ -1,8 +1,9 @@
 /**
  * Reads of the payments read model: a payment or payout by id, and payments listed by merchant,
- * provider reference or state. A payment answers with every field the write API's view has (so
- * a reader cannot tell which side served it), plus what only the read model keeps: its refunds,
- * when it reached each state, its journals and a summary of the provider's callbacks.
+ * provider reference or state, in exactly the write API's shape (one process may serve these
+ * paths from the streams, another from the read model: a reader cannot tell which). What only
+ * the read model keeps (when each state was reached, the refunds, the journals, a summary of the
+ * provider's callbacks) is the payment's or payout's activity, at a path of its own.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -57,6 +58,12 @@ export const paymentView = (payment: PaymentDocument) => ({
   flaggedForReconciliation: payment.callbacks.flaggedForReconciliation,
   createdAt: payment.createdAt,
   position: payment.lastPosition,
+});
+
+/** How the payment got where it is: states reached, refunds, journals (history ids), callbacks. */
+export const paymentActivityView = (payment: PaymentDocument) => ({
+  id: payment.id,
+  state: payment.state,
   refunds: payment.refunds.map(({ refundId, amount, from, state, at, requestedAt, failureReason }) => ({
     refundId,
     amount,
@@ -75,6 +82,7 @@ export const paymentView = (payment: PaymentDocument) => ({
     refunds: payment.refunds.map(({ refundId }) => refundId),
   },
   callbacks: payment.callbacks,
+  position: payment.lastPosition,
 });
 
 export type PaymentReadView = ReturnType<typeof paymentView>;
@@ -94,22 +102,28 @@ export const payoutView = (payout: PayoutDocument) => ({
   timedOut: payout.timedOut,
   flaggedForReconciliation: payout.callbacks.flaggedForReconciliation,
   position: payout.lastPosition,
+});
+
+export const payoutActivityView = (payout: PayoutDocument) => ({
+  id: payout.id,
+  state: payout.state,
   timeline: timelineOf(payout.stateTimes, PAYOUT_STATE_ORDER),
   /** Its journal (a transaction in the history) has the payout's id. */
   journal: payout.state === 'PAID' ? payout.id : null,
   callbacks: payout.callbacks,
+  position: payout.lastPosition,
 });
 
-export const getPayment = async (documents: DocumentStore, id: string) => {
+export const loadPayment = async (documents: DocumentStore, id: string): Promise<PaymentDocument> => {
   const payment = await documents.get<PaymentDocument>(PAYMENTS, id);
   if (payment === undefined) throw new NotFoundError('payment', id, { type: 'payment-not-found' });
-  return paymentView(payment);
+  return payment;
 };
 
-export const getPayout = async (documents: DocumentStore, id: string) => {
+export const loadPayout = async (documents: DocumentStore, id: string): Promise<PayoutDocument> => {
   const payout = await documents.get<PayoutDocument>(PAYOUTS, id);
   if (payout === undefined) throw new NotFoundError('payout', id, { type: 'payout-not-found' });
-  return payoutView(payout);
+  return payout;
 };
 
 export interface PaymentFilters {

@@ -19,7 +19,15 @@ import { balancesProjection, slowestPosition } from '@folio/projections';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { getBalance, getBalancePoints, loadAccount } from './accountReads.js';
-import { findPayments, getPayment, getPayout } from './paymentReads.js';
+import {
+  findPayments,
+  loadPayment,
+  loadPayout,
+  paymentActivityView,
+  paymentView,
+  payoutActivityView,
+  payoutView,
+} from './paymentReads.js';
 import { cursorSchema, instantSchema, limitSchema, positionSchema } from './readParameters.js';
 import {
   DEFAULT_READ_WAIT_MS,
@@ -204,12 +212,22 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   router.get(
     '/v1/payments/:id',
-    read(paymentParams, onlyPosition, ({ id }) => getPayment(documents, id)),
+    read(paymentParams, onlyPosition, async ({ id }) => paymentView(await loadPayment(documents, id))),
+  );
+
+  router.get(
+    '/v1/payments/:id/activity',
+    read(paymentParams, onlyPosition, async ({ id }) => paymentActivityView(await loadPayment(documents, id))),
   );
 
   router.get(
     '/v1/payouts/:id',
-    read(paymentParams, onlyPosition, ({ id }) => getPayout(documents, id)),
+    read(paymentParams, onlyPosition, async ({ id }) => payoutView(await loadPayout(documents, id))),
+  );
+
+  router.get(
+    '/v1/payouts/:id/activity',
+    read(paymentParams, onlyPosition, async ({ id }) => payoutActivityView(await loadPayout(documents, id))),
   );
 
   router.get(

@@ -92,6 +92,8 @@ describe('read API: bad parameters are 400 problems naming them, never 500', () 
     ['a bad position on a payment', () => '/v1/payments/123?position=-1', 'query.position'],
     ['an unknown parameter of a payment', () => '/v1/payments/123?expand=refunds', 'query.expand'],
     ['a payout id with leading zeros', () => '/v1/payouts/0123', 'params.id'],
+    ['a payment id of letters (activity)', () => '/v1/payments/x/activity', 'params.id'],
+    ['a bad position on a payout activity', () => '/v1/payouts/1/activity?position=-2', 'query.position'],
     ['a bad position on a payout', () => '/v1/payouts/123?position=abc', 'query.position'],
     ['a merchant id of letters', () => '/v1/payments?merchant=shop', 'query.merchant'],
     ['an unknown provider', () => '/v1/payments?provider=acme', 'query.provider'],
