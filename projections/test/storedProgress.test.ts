@@ -43,9 +43,8 @@ describe('projection progress read from stored checkpoints (a query side apart f
     for (const status of progress.status()) {
       expect(status.position, status.name).to.equal(head);
       expect(status.caughtUp, status.name).to.equal(true);
-      // The payments read model has read no event of this ledger-only log.
-      if (status.name === 'payments') expect(status.lastEventAt, status.name).to.equal(undefined);
-      else expect(status.lastEventAt, status.name).to.be.instanceOf(Date);
+      // The payments read model took no event of this ledger-only log, yet reflects all of it.
+      expect(status.lastEventAt, status.name).to.be.instanceOf(Date);
     }
 
     await writeLedgerHistory(log, { accounts: 2, transfers: 5, firstAccountId: 4_000_000, seed: 5 });

@@ -209,10 +209,15 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     wakeWaiters();
   };
 
-  /** Commits the open batch and moves every read model's checkpoint to `through`. */
-  const commit = async (through: GlobalPosition): Promise<void> => {
+  /**
+   * Commits the open batch and moves every read model's checkpoint to `through`. `readAt` is when
+   * the last event the subscription delivered was recorded: every read model moved reflects the
+   * log up to it, whether or not it took that event (one that reads rare streams would otherwise
+   * look as old as its last event, and lag behind a log it has read entirely).
+   */
+  const commit = async (through: GlobalPosition, readAt: Date | undefined): Promise<void> => {
     const moving = readModels.filter(({ position }) => before(position, through));
-    const reached = moving.map(({ batch, lastEventAt }) => batch.at(-1)?.created ?? lastEventAt);
+    const reached = moving.map(({ batch, lastEventAt }) => readAt ?? batch.at(-1)?.created ?? lastEventAt);
     await documents.withTransaction(async (session) => {
       for (const [n, readModel] of moving.entries()) {
         if (readModel.batch.length > 0) await readModel.handler!.handle(readModel.batch, session);
@@ -252,13 +257,14 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const iterator = subscription[Symbol.asyncIterator]();
     let taken = 0;
     let through: GlobalPosition | undefined;
+    let readAt: Date | undefined;
     let linger: ReturnType<typeof lingerTimer> | undefined;
     const pendingCommit = () => through !== undefined && readModels.some(({ position }) => before(position, through));
     const flush = async () => {
       linger?.cancel();
       linger = undefined;
       taken = 0;
-      await commit(through!);
+      await commit(through!, readAt);
     };
     let pending = iterator.next();
     for (;;) {
@@ -279,6 +285,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           }
         }
         through = event.position;
+        readAt = event.created;
         taken += 1;
         if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush();
       } else if (message.kind === 'checkpoint') {
@@ -293,7 +300,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       }
     }
     linger?.cancel();
-    if (pendingCommit()) await commit(through!);
+    if (pendingCommit()) await commit(through!, readAt);
   };
 
   const run = async (): Promise<void> => {
