@@ -24,13 +24,13 @@ const metrics = createMetrics();
 const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
 const { runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit: loadAuditConfig(), dataDir: config.dataDir, logger });
 const security = composeSecurity({ eventStore, config, logger, metrics });
-const { writeApi, routers } = composeWriteApi({ eventStore, config, logger, metrics, security });
+const { writeApi, guard, routers } = composeWriteApi({ eventStore, config, logger, metrics, security });
 await security.start({ bootstrap: true });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
 auditRuntime.start();
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers, logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, routers: [guard, ...routers], logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'command-side',

@@ -60,7 +60,6 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
   });
   metrics.observeStuckMovements(() => writeApi.stuckMovements().length);
   const routers: RequestHandler[] = [
-    security.middleware,
     commandMetrics(metrics),
     loadShedding({
       metrics,
@@ -71,5 +70,6 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     writeApi.router,
     deviceRoutes({ eventStore, directory: security.directory, clock: () => new Date() }),
   ];
-  return { writeApi, routers };
+  // The guard goes before every route of the process, the write API's and any other.
+  return { writeApi, guard: security.middleware, routers };
 };

@@ -470,6 +470,10 @@ export const transactionDocumentOf = (planned: PlannedMovement, position: bigint
     requestedAt: movement.requestedAt,
     endedAt: outcome === 'in_transit' ? null : new Date(at).toISOString(),
     failureReason: outcome === 'failed' ? { type: 'account_frozen', detail: 'the counterparty account is frozen' } : null,
+    paymentId: null,
+    payoutId: null,
+    provider: null,
+    providerRef: null,
     lastPosition: position.toString(),
     sortableLastPosition: sortableBigint(position),
   };

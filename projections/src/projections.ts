@@ -1,11 +1,16 @@
 import type { DocumentStore, EventStore, GlobalPosition, RecordedEvent, SearchIndex } from '@folio/shared';
 import { balancesProjection } from './balances/balancesProjection.js';
 import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
+import { paymentsProjection } from './payments/paymentsProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
 import { createProjectorGroup, type ProjectorStatus } from './runtime/projector.js';
 
 /** Every read model the query side serves. */
-export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesProjection, transactionHistoryProjection];
+export const projectionDefinitions: readonly ProjectionDefinition[] = [
+  balancesProjection,
+  transactionHistoryProjection,
+  paymentsProjection,
+];
 
 export interface ProjectionsOptions {
   eventStore: EventStore;

@@ -43,6 +43,7 @@ describe('projection progress read from stored checkpoints (a query side apart f
     for (const status of progress.status()) {
       expect(status.position, status.name).to.equal(head);
       expect(status.caughtUp, status.name).to.equal(true);
+      // The payments read model took no event of this ledger-only log, yet reflects all of it.
       expect(status.lastEventAt, status.name).to.be.instanceOf(Date);
     }
 

@@ -4,3 +4,4 @@ export * from './transactionSearch.js';
 export * from './accountReads.js';
 export * from './webUi.js';
 export * from './audit/auditApi.js';
+export * from './paymentReads.js';

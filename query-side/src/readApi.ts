@@ -4,8 +4,12 @@ import {
   currencyCodes,
   currencyExponent,
   currencySchema,
+  journalKinds,
   nonNegativeMinorUnitsSchema,
   parseRequest,
+  paymentStates,
+  providerSchema,
+  referenceSchema,
   snowflakeIdSchema,
   type DocumentStore,
   type EventStore,
@@ -19,6 +23,15 @@ import { balancesProjection, slowestPosition } from '@folio/projections';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { getBalance, getBalancePoints, loadAccount } from './accountReads.js';
+import {
+  findPayments,
+  loadPayment,
+  loadPayout,
+  paymentActivityView,
+  paymentView,
+  payoutActivityView,
+  payoutView,
+} from './paymentReads.js';
 import { cursorSchema, instantSchema, limitSchema, positionSchema } from './readParameters.js';
 import {
   DEFAULT_READ_WAIT_MS,
@@ -64,6 +77,7 @@ const MAX_SEARCH_TEXT = 1000;
 const position = positionSchema.optional();
 
 const accountParams = z.strictObject({ id: accountIdSchema });
+const paymentParams = z.strictObject({ id: snowflakeIdSchema });
 const transactionParams = z.strictObject({ id: snowflakeIdSchema });
 const noParams = z.strictObject({});
 const onlyPosition = z.strictObject({ position });
@@ -72,7 +86,8 @@ const searchQuery = z
   .strictObject({
     q: z.string().max(MAX_SEARCH_TEXT, `at most ${MAX_SEARCH_TEXT} characters`).optional(),
     account: accountIdSchema.optional(),
-    type: z.enum(['transfer', 'deposit']).optional(),
+    type: z.enum(journalKinds).optional(),
+    payment: snowflakeIdSchema.optional(),
     status: z.enum(['in_transit', 'completed', 'failed']).optional(),
     currency: currencySchema.optional(),
     minAmount: nonNegativeMinorUnitsSchema.optional(),
@@ -93,6 +108,16 @@ const searchQuery = z
     }
   });
 
+const paymentsQuery = z.strictObject({
+  merchant: accountIdSchema.optional(),
+  provider: providerSchema.optional(),
+  providerRef: referenceSchema.optional(),
+  state: z.enum(paymentStates).optional(),
+  cursor: cursorSchema.optional(),
+  limit: limitSchema(MAX_PAGE).optional(),
+  position,
+});
+
 const historyQuery = z.strictObject({ cursor: cursorSchema.optional(), limit: limitSchema(MAX_PAGE).optional(), position });
 
 const pointsQuery = z
@@ -104,26 +129,14 @@ const pointsQuery = z
   });
 
 /**
- * The read API: search and history over the transaction history read model, balances and
- * balance points from the balances read model, and the projections' progress. It reads read
- * models only. Every response carries `Folio-Read-Position` (`-1` before the read models reflect
- * any event), and every endpoint takes `?position=` for read-your-writes.
+ * Validates a request, waits for `?position=` if given, and answers JSON. Every response carries
+ * `Folio-Read-Position`, stamped before the read models are read, so it is a lower bound of what
+ * the answer shows.
  */
-export const createReadApi = (options: ReadApiOptions): Router => {
-  const { documents, searchIndex, projections, eventStore } = options;
-  const clock = options.clock ?? (() => new Date());
-  const readWaitMs = options.readWaitMs ?? DEFAULT_READ_WAIT_MS;
-  const findTransactions = createTransactionFinder({ documents, searchIndex, progress: projections, readWaitMs });
-
+const createReader = ({ projections, readWaitMs }: { projections: ReadModelProgress; readWaitMs: number }) => {
   const stampReadPosition = (response: Response) =>
     response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(projections.status())));
-
-  /**
-   * Validates the request, waits for `?position=` if given, and answers JSON. The read position
-   * is stamped before the read models are read, so it is a lower bound of what the answer shows.
-   */
-  const read =
-    <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
+  return <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
       paramsSchema: P,
       querySchema: Q,
       answer: (params: z.output<P>, query: z.output<Q>, response: Response) => Promise<unknown>,
@@ -141,6 +154,48 @@ export const createReadApi = (options: ReadApiOptions): Router => {
         throw error;
       }
     };
+};
+
+/**
+ * `GET /v1/payments` from the payments read model. The write API answers the same path for a
+ * lookup by provider reference only (from the streams), so a process serving both mounts this
+ * before the write routes.
+ */
+export const createPaymentListApi = (options: Pick<ReadApiOptions, 'documents' | 'projections' | 'readWaitMs'>): Router => {
+  const { documents, projections } = options;
+  const read = createReader({ projections, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS });
+  const router = Router();
+  router.get(
+    '/v1/payments',
+    read(noParams, paymentsQuery, (_params, query) =>
+      findPayments(documents, {
+        filters: {
+          ...(query.merchant === undefined ? {} : { merchantAccountId: query.merchant }),
+          ...(query.provider === undefined ? {} : { provider: query.provider }),
+          ...(query.providerRef === undefined ? {} : { providerRef: query.providerRef }),
+          ...(query.state === undefined ? {} : { state: query.state }),
+        },
+        limit: query.limit ?? DEFAULT_PAGE,
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      }),
+    ),
+  );
+  return router;
+};
+
+/**
+ * The read API: search and history over the transaction history read model, balances and
+ * balance points from the balances read model, payments and payouts from the payments read
+ * model, and the projections' progress. It reads read models only. Every response carries
+ * `Folio-Read-Position` (`-1` before the read models reflect any event), and every endpoint
+ * takes `?position=` for read-your-writes.
+ */
+export const createReadApi = (options: ReadApiOptions): Router => {
+  const { documents, searchIndex, projections, eventStore } = options;
+  const clock = options.clock ?? (() => new Date());
+  const readWaitMs = options.readWaitMs ?? DEFAULT_READ_WAIT_MS;
+  const findTransactions = createTransactionFinder({ documents, searchIndex, progress: projections, readWaitMs });
+  const read = createReader({ projections, readWaitMs });
 
   const router = Router();
 
@@ -158,6 +213,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
           ...(query.type === undefined ? {} : { type: query.type }),
           ...(query.status === undefined ? {} : { status: query.status }),
           ...(query.currency === undefined ? {} : { currency: query.currency }),
+          ...(query.payment === undefined ? {} : { payment: query.payment }),
           ...(query.minAmount === undefined ? {} : { minAmount: query.minAmount }),
           ...(query.maxAmount === undefined ? {} : { maxAmount: query.maxAmount }),
           ...(query.from === undefined ? {} : { from: query.from }),
@@ -169,6 +225,28 @@ export const createReadApi = (options: ReadApiOptions): Router => {
         refresh: query.position !== undefined,
       });
     }),
+  );
+
+  router.use(createPaymentListApi(options));
+
+  router.get(
+    '/v1/payments/:id',
+    read(paymentParams, onlyPosition, async ({ id }) => paymentView(await loadPayment(documents, id))),
+  );
+
+  router.get(
+    '/v1/payments/:id/activity',
+    read(paymentParams, onlyPosition, async ({ id }) => paymentActivityView(await loadPayment(documents, id))),
+  );
+
+  router.get(
+    '/v1/payouts/:id',
+    read(paymentParams, onlyPosition, async ({ id }) => payoutView(await loadPayout(documents, id))),
+  );
+
+  router.get(
+    '/v1/payouts/:id/activity',
+    read(paymentParams, onlyPosition, async ({ id }) => payoutActivityView(await loadPayout(documents, id))),
   );
 
   router.get(

@@ -26,13 +26,17 @@ export interface TimelineEntry {
 
 /**
  * A transfer debits its source first (the balance check lives there) and then credits its
- * destination; a deposit credits its account first (it may refuse) and then debits the bank.
+ * destination; a deposit credits its account first (it may refuse) and then debits the bank. Of
+ * a payment's journals, capture, settlement and fee credit first (the merchant or clearing side)
+ * and a refund debits the merchant first; a payout debits its held amount first.
  */
+const CREDIT_FIRST = new Set(['deposit', 'capture', 'settlement', 'fee']);
+
 const legsOf = (transaction: TransactionView): { first: Omit<Posting, 'leg'>; second: Omit<Posting, 'leg'> } => {
   const { amount, currency } = transaction;
   const debitSource = { accountId: transaction.fromAccountId, side: 'debit' as const, amount, currency };
   const creditDestination = { accountId: transaction.toAccountId, side: 'credit' as const, amount, currency };
-  return transaction.type === 'deposit'
+  return CREDIT_FIRST.has(transaction.type)
     ? { first: creditDestination, second: debitSource }
     : { first: debitSource, second: creditDestination };
 };

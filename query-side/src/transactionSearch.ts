@@ -33,6 +33,10 @@ export const transactionView = (document: TransactionDocument) => ({
   requestedAt: document.requestedAt,
   endedAt: document.endedAt,
   failureReason: document.failureReason,
+  paymentId: document.paymentId,
+  payoutId: document.payoutId,
+  provider: document.provider,
+  providerRef: document.providerRef,
 });
 
 export type TransactionView = ReturnType<typeof transactionView>;
@@ -47,6 +51,8 @@ export interface TransactionFilters {
   type?: string;
   status?: string;
   currency?: string;
+  /** The journals of this payment or payout. */
+  payment?: string;
   minAmount?: bigint;
   maxAmount?: bigint;
   /** UTC timestamps in the search port's form, inclusive. */
@@ -85,6 +91,7 @@ const toSearchQuery = (filters: TransactionFilters, sort: TransactionSort): Sear
   if (filters.type !== undefined) equals.type = filters.type;
   if (filters.status !== undefined) equals.status = filters.status;
   if (filters.currency !== undefined) equals.currency = filters.currency;
+  if (filters.payment !== undefined) equals.payment = filters.payment;
   return {
     ...(filters.text === undefined ? {} : { text: filters.text }),
     equals,

@@ -77,7 +77,7 @@ describe('read API: balances, balance points and projections', () => {
     expect(response.status, response.text).to.equal(200);
     const head = BigInt(response.body.headPosition);
     expect(head >= stack.lastWrite).to.equal(true);
-    expect(response.body.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history']);
+    expect(response.body.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history', 'payments']);
     for (const projection of response.body.projections) {
       expect(projection.caughtUp).to.equal(true);
       expect(BigInt(projection.position) >= stack.lastWrite).to.equal(true);

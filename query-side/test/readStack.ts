@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import express from 'express';
+import express, { type Router } from 'express';
 import {
   correlationId,
   notFoundHandler,
@@ -21,7 +21,7 @@ import {
   type SearchIndex,
   type SqliteEventStore,
 } from '@folio/shared';
-import { createWriteApi, type WriteApi } from '@folio/command-side';
+import { createWriteApi, type WriteApi, type WriteApiOptions } from '@folio/command-side';
 import { createProjections, type Projections } from '@folio/projections';
 import { createReadApi } from '../src/readApi.js';
 import { ReadModelBehindError } from '../src/readYourWrites.js';
@@ -40,6 +40,8 @@ export interface ReadStackOptions {
   /** Where the write side's clock starts; every write moves it on by `stepMs`. */
   startAt?: string;
   stepMs?: number;
+  /** Write side options beyond the store and the clock (the sandbox provider's behaviour). */
+  write?: Partial<WriteApiOptions>;
 }
 
 let nextNodeId = 1;
@@ -56,6 +58,9 @@ export class ReadStack {
     readonly projections: Projections,
     private readonly server: Server,
     readonly baseUrl: string,
+    private readonly readOnlyServer: Server,
+    /** The read API and the UI alone, as the query side runs apart from the write side. */
+    readonly readOnlyUrl: string,
     private readonly time: { now: number; stepMs: number },
     private readonly unexpected: unknown[],
   ) {}
@@ -79,32 +84,34 @@ export class ReadStack {
       clock: () => new Date(time.now),
       onError: () => {},
       onStuck: () => {},
+      ...options.write,
     });
     await writeApi.start();
     const projections = createProjections({ eventStore, documents, searchIndex });
     await projections.start();
-    const app = express();
-    app.disable('x-powered-by');
-    app.set('etag', false);
-    app.use(correlationId());
-    app.use(writeApi.router);
-    app.use(
-      createReadApi({
-        documents,
-        searchIndex,
-        projections,
-        eventStore,
-        ...(options.readWaitMs === undefined ? {} : { readWaitMs: options.readWaitMs }),
-      }),
-    );
-    app.use(createWebUi());
-    app.use(notFoundHandler());
     // A 503 read-model-behind is an answer; any other 5xx fails the suite when it stops.
     const unexpected: unknown[] = [];
-    app.use(problemDetailsHandler({ onUnexpectedError: (error) => error instanceof ReadModelBehindError || unexpected.push(error) }));
-    const server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    const readApi = createReadApi({
+      documents,
+      searchIndex,
+      projections,
+      eventStore,
+      ...(options.readWaitMs === undefined ? {} : { readWaitMs: options.readWaitMs }),
     });
+    const serve = (routers: Router[]) => {
+      const app = express();
+      app.disable('x-powered-by');
+      app.set('etag', false);
+      app.use(correlationId());
+      for (const router of routers) app.use(router);
+      app.use(notFoundHandler());
+      app.use(problemDetailsHandler({ onUnexpectedError: (error) => error instanceof ReadModelBehindError || unexpected.push(error) }));
+      return new Promise<Server>((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+    };
+    const server = await serve([writeApi.router, readApi, createWebUi()]);
+    const readOnlyServer = await serve([readApi, createWebUi()]);
     const { port } = server.address() as AddressInfo;
     return new ReadStack(
       directory,
@@ -115,16 +122,20 @@ export class ReadStack {
       projections,
       server,
       `http://127.0.0.1:${port}`,
+      readOnlyServer,
+      `http://127.0.0.1:${(readOnlyServer.address() as AddressInfo).port}`,
       time,
       unexpected,
     );
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    for (const server of [this.server, this.readOnlyServer]) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
     await this.writeApi.stop();
     await this.projections.stop();
     await this.documents.close();
@@ -140,8 +151,14 @@ export class ReadStack {
     return new Date(this.time.now).toISOString();
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    baseUrl = this.baseUrl,
+  ): Promise<ApiResponse> {
+    const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -155,6 +172,20 @@ export class ReadStack {
 
   get(path: string): Promise<ApiResponse> {
     return this.request('GET', path);
+  }
+
+  /** A read from the query side running apart (where the write API does not answer first). */
+  read(path: string): Promise<ApiResponse> {
+    return this.request('GET', path, undefined, {}, this.readOnlyUrl);
+  }
+
+  /** A write that moves money or a payment on; records its position for `settle`. */
+  async post(path: string, body: unknown, expectedStatus: number, key = uniqueKey('write')): Promise<any> {
+    this.tick();
+    const response = await this.request('POST', path, body, { 'idempotency-key': key });
+    expect(response.status, response.text).to.equal(expectedStatus);
+    this.wrote(response.body.payment ?? response.body);
+    return response.body;
   }
 
   async openAccount(currency = 'EUR'): Promise<string> {

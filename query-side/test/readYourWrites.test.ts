@@ -47,7 +47,7 @@ describe('read API: read-your-writes', () => {
       expect(problem.requestedPosition).to.equal(ahead.toString());
       expect(BigInt(problem.readPosition) >= stack.lastWrite).to.equal(true);
       expect(problem.waitedMs).to.equal(300);
-      expect(problem.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history']);
+      expect(problem.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history', 'payments']);
       expect(response.headers['folio-read-position']).to.equal(problem.readPosition);
     }
   });

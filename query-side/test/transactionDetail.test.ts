@@ -17,6 +17,10 @@ const movement = (overrides: Partial<TransactionView>): TransactionView => ({
   requestedAt: '2026-03-01T10:00:00.000Z',
   endedAt: '2026-03-01T10:00:01.000Z',
   failureReason: null,
+  paymentId: null,
+  payoutId: null,
+  provider: null,
+  providerRef: null,
   ...overrides,
 });
 

@@ -26,6 +26,10 @@ describe('transaction finder: a hit ahead of its document', () => {
     requestedAt: '2026-03-01T10:00:00.000Z',
     endedAt: null,
     failureReason: null,
+    paymentId: null,
+    payoutId: null,
+    provider: null,
+    providerRef: null,
     lastPosition,
     sortableLastPosition: lastPosition.padStart(20, '0'),
   });

@@ -15,6 +15,10 @@ const PUBLIC_FIELDS = [
   'requestedAt',
   'endedAt',
   'failureReason',
+  'paymentId',
+  'payoutId',
+  'provider',
+  'providerRef',
 ];
 
 const compareBigints = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);

@@ -17,7 +17,7 @@ import {
 } from '@folio/shared';
 import { composeWriteApi } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
-import { createAuditApi, createReadApi, createWebUi, visibleAccountsOf } from '@folio/query-side';
+import { createAuditApi, createPaymentListApi, createReadApi, createWebUi, visibleAccountsOf } from '@folio/query-side';
 
 export interface Folio {
   /** Every HTTP surface of Folio on one express app. */
@@ -48,7 +48,7 @@ export const openFolio = async (
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
   const security = composeSecurity({ eventStore, config, logger, metrics });
-  const { writeApi, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security });
+  const { writeApi, guard, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security });
   await security.start({ bootstrap: true });
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.
@@ -69,7 +69,8 @@ export const openFolio = async (
   return {
     app: createServiceApp({
       eventStore,
-      routers: [...writeRouters, readApi, auditApi, createWebUi()],
+      // Listing payments is the read model's: ahead of the write API's lookup by provider reference.
+      routers: [guard, createPaymentListApi({ documents, projections, readWaitMs }), ...writeRouters, readApi, auditApi, createWebUi()],
       logger,
       metrics,
       lag,

@@ -39,10 +39,16 @@ describe('npm run demo: the story it writes', () => {
     for (let i = 0; i < 3000; i++) {
       const step = nextStep(world);
       steps.push(step);
-      settle(world, step, step.kind === 'freeze' || step.kind === 'unfreeze' ? 'done' : 'completed');
+      settle(world, step, step.kind === 'freeze' || step.kind === 'unfreeze' || step.kind === 'payment' ? 'done' : 'completed');
     }
     const transfers = steps.filter((step) => step.kind === 'transfer');
-    expect(new Set(steps.map((step) => step.kind))).to.deep.equal(new Set(['deposit', 'transfer', 'freeze', 'unfreeze']));
+    expect(new Set(steps.map((step) => step.kind))).to.deep.equal(new Set(['deposit', 'transfer', 'payment', 'freeze', 'unfreeze']));
+    for (const step of steps) {
+      if (step.kind !== 'payment') continue;
+      expect(step.merchant.kind, step.description).to.equal('merchant');
+      expect(step.merchant.currency, step.description).to.equal(step.customer.currency);
+      expect(step.amount > 0n, step.description).to.equal(true);
+    }
     for (const prefix of ['SO-', 'RF-SO-', 'P2P-']) expect(transfers.some((step) => step.reference.startsWith(prefix)), prefix).to.equal(true);
     for (const step of transfers) {
       expect(step.from.currency, step.reference).to.equal(step.to.currency);
@@ -91,6 +97,10 @@ describe('npm run demo: the story it writes', () => {
       const purchase = (await read('type=transfer')).find((item) => /^SO-\d{6}$/.test(item.reference));
       expect(purchase, 'a purchase').to.not.equal(undefined);
       expect((await read(`q=${purchase!.reference}`)).map((item) => item.reference)).to.include(purchase!.reference);
+      expect(tally.payments, 'card payments').to.be.greaterThan(0);
+      const payments = (await (await fetch(`${folio.baseUrl}/v1/payments?provider=sandbox&limit=100`, { headers: folio.auth })).json()) as { items: { providerRef: string | null }[] };
+      expect(payments.items.length, 'payments in the read model').to.equal(Math.min(tally.payments, 100));
+      expect(payments.items.every((payment) => payment.providerRef !== null), 'every payment was submitted').to.equal(true);
     } finally {
       await folio.stop();
     }

@@ -48,7 +48,16 @@ export interface BalancePointDocument {
   [key: string]: string;
 }
 
-const ACCOUNT_EVENTS = new Set(['AccountOpened', 'AccountFrozen', 'AccountUnfrozen', 'AccountClosed', 'AccountDebited', 'AccountCredited']);
+const ACCOUNT_EVENTS = new Set([
+  'AccountOpened',
+  'AccountFrozen',
+  'AccountUnfrozen',
+  'AccountClosed',
+  'AccountDebited',
+  'AccountCredited',
+  'AccountFundsHeld',
+  'AccountHoldReleased',
+]);
 
 const withBalances = (account: AccountBalanceDocument): AccountBalanceDocument => {
   const credits = parseMinorUnits(account.credits);
@@ -114,6 +123,20 @@ const apply = (
         credits: formatMinorUnits(parseMinorUnits(account.credits) + event.data.amount),
         ...stamp,
       });
+    // A hold (a payout waiting for its provider) is pending until it is posted or released; a
+    // posted one is followed by its debit in the same append.
+    case 'AccountFundsHeld':
+      return withBalances({
+        ...account,
+        heldDebits: formatMinorUnits(parseMinorUnits(account.heldDebits) + event.data.amount),
+        ...stamp,
+      });
+    case 'AccountHoldReleased':
+      return withBalances({
+        ...account,
+        heldDebits: formatMinorUnits(parseMinorUnits(account.heldDebits) - event.data.amount),
+        ...stamp,
+      });
     default:
       return account;
   }
@@ -121,7 +144,8 @@ const apply = (
 
 export const balancesProjection: ProjectionDefinition = {
   name: 'balances',
-  version: 1,
+  // 2: holds count in pending and available.
+  version: 2,
   // Movement outcomes are read too (and ignored), so the projector's position passes the
   // position a write answered with, and read-your-writes waits end.
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },

@@ -9,12 +9,15 @@ import {
   type SearchSchema,
 } from '@folio/shared';
 import { ledgerEventOf } from '../ledgerEvents.js';
+import { paymentEventOf } from '../paymentEvents.js';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 
 /**
- * Transaction history: one document per money movement (transfer, deposit) with its parties,
- * amount, status and timestamps, as support and finance look it up. It opens when the
- * movement's first leg is posted (in transit) and closes with its outcome.
+ * Transaction history: one document per money movement (transfer, deposit, and the journals of
+ * payments and payouts: capture, settlement, fee, refund, payout) with its parties, amount,
+ * status and timestamps, as support and finance look it up. It opens when the movement's first
+ * leg is posted (in transit) and closes with its outcome. A journal of a payment or payout names
+ * it and the provider's reference, so searching a provider reference finds its transactions.
  */
 export type TransactionDocument = {
   _id: string;
@@ -33,11 +36,48 @@ export type TransactionDocument = {
   requestedAt: string;
   endedAt: string | null;
   failureReason: { type: string; detail: string } | null;
+  /** The payment or payout a provider journal belongs to. */
+  paymentId: string | null;
+  payoutId: string | null;
+  provider: string | null;
+  providerRef: string | null;
   lastPosition: string;
   sortableLastPosition: string;
 };
 
-const TRACKED = new Set(['AccountDebited', 'AccountCredited', 'TransferCompleted', 'TransferFailed', 'DepositCompleted', 'DepositFailed']);
+/**
+ * What the history knows of a payment or payout: the provider's reference (once submitted) and
+ * the journals opened for it, so whichever comes second fills in the other.
+ */
+export type ProviderReferenceDocument = {
+  _id: string;
+  providerRef: string | null;
+  journalIds: string[];
+  lastPosition: string;
+  sortableLastPosition: string;
+};
+
+const TRACKED = new Set([
+  'AccountDebited',
+  'AccountCredited',
+  'TransferCompleted',
+  'TransferFailed',
+  'DepositCompleted',
+  'DepositFailed',
+  'JournalCompleted',
+  'JournalFailed',
+]);
+/** The events that tell the provider's reference of a payment or payout. */
+const SUBMITTED = new Set(['PaymentSubmitted', 'PayoutSubmitted']);
+
+/** The key of a payment's or payout's reference document, from a movement's metadata. */
+const resourceKeyOf = (metadata: Readonly<Record<string, string>> | null): string | undefined => {
+  const { paymentId, payoutId } = metadata ?? {};
+  if (paymentId !== undefined) return `payment:${paymentId}`;
+  if (payoutId !== undefined) return `payout:${payoutId}`;
+  return undefined;
+};
+
 
 const opened = (type: string, id: string, movement: Movement, recorded: RecordedEvent): TransactionDocument => ({
   _id: id,
@@ -55,6 +95,10 @@ const opened = (type: string, id: string, movement: Movement, recorded: Recorded
   requestedAt: movement.requestedAt,
   endedAt: null,
   failureReason: null,
+  paymentId: movement.metadata?.paymentId ?? null,
+  payoutId: movement.metadata?.payoutId ?? null,
+  provider: movement.metadata?.provider ?? null,
+  providerRef: null,
   lastPosition: recorded.position.toString(),
   sortableLastPosition: sortableBigint(recorded.position),
 });
@@ -98,30 +142,95 @@ const changeOf = (
         }),
       };
     }
+    case 'JournalCompleted':
+      return {
+        id: event.data.journalId,
+        apply: (current) => ({
+          ...(current ?? opened(event.data.kind, event.data.journalId, event.data, recorded)),
+          status: 'completed',
+          endedAt: event.data.completedAt,
+          ...stamp,
+        }),
+      };
+    case 'JournalFailed':
+      return {
+        id: event.data.journalId,
+        apply: (current) => ({
+          ...(current ?? opened(event.data.kind, event.data.journalId, event.data, recorded)),
+          status: 'failed',
+          endedAt: event.data.failedAt,
+          failureReason: event.data.reason,
+          ...stamp,
+        }),
+      };
     default:
       return undefined;
   }
 };
 
+/** Where the fold reads the documents it has not changed in the batch yet. */
+export interface HistoryLoader {
+  transaction(id: string): Promise<TransactionDocument | undefined>;
+  reference(key: string): Promise<ProviderReferenceDocument | undefined>;
+}
+
+export interface HistoryChanges {
+  transactions: Map<string, TransactionDocument>;
+  references: Map<string, ProviderReferenceDocument>;
+}
+
 /**
  * Folds a batch into the transactions it touches; each document ignores events at or before the
  * position it reflects, which makes a replayed batch a no-op.
  */
-export const foldTransactions = async (
-  events: readonly RecordedEvent[],
-  load: (id: string) => Promise<TransactionDocument | undefined>,
-): Promise<Map<string, TransactionDocument>> => {
-  const changed = new Map<string, TransactionDocument>();
+export const foldTransactions = async (events: readonly RecordedEvent[], load: HistoryLoader): Promise<HistoryChanges> => {
+  const transactions = new Map<string, TransactionDocument>();
+  const references = new Map<string, ProviderReferenceDocument>();
+  const transactionOf = async (id: string) => transactions.get(id) ?? (await load.transaction(id));
+  const referenceOf = async (key: string) => references.get(key) ?? (await load.reference(key));
+  const stampOf = (recorded: RecordedEvent) => ({
+    lastPosition: recorded.position.toString(),
+    sortableLastPosition: sortableBigint(recorded.position),
+  });
+
+  /** Gives the transaction its payment's or payout's reference, and the reference its journal. */
+  const link = async (transaction: TransactionDocument, key: string, recorded: RecordedEvent) => {
+    const reference = (await referenceOf(key)) ?? { _id: key, providerRef: null, journalIds: [], ...stampOf(recorded) };
+    if (!reference.journalIds.includes(transaction.id)) {
+      references.set(key, { ...reference, journalIds: [...reference.journalIds, transaction.id] });
+    }
+    return reference.providerRef === null ? transaction : { ...transaction, providerRef: reference.providerRef };
+  };
+
   for (const recorded of events) {
+    if (SUBMITTED.has(recorded.type)) {
+      const event = paymentEventOf(recorded);
+      if (event.type !== 'PaymentSubmitted' && event.type !== 'PayoutSubmitted') continue;
+      const key = event.type === 'PaymentSubmitted' ? `payment:${event.data.paymentId}` : `payout:${event.data.payoutId}`;
+      const current = await referenceOf(key);
+      if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
+      const { providerRef } = event.data;
+      const reference = { _id: key, providerRef, journalIds: current?.journalIds ?? [], ...stampOf(recorded) };
+      references.set(key, reference);
+      for (const journalId of reference.journalIds) {
+        const transaction = await transactionOf(journalId);
+        if (transaction !== undefined && transaction.providerRef !== providerRef) {
+          transactions.set(journalId, { ...transaction, providerRef, ...stampOf(recorded) });
+        }
+      }
+      continue;
+    }
     if (!TRACKED.has(recorded.type)) continue;
     const change = changeOf(ledgerEventOf(recorded), recorded);
     if (change === undefined) continue;
-    const current = changed.get(change.id) ?? (await load(change.id));
+    const current = await transactionOf(change.id);
     if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
     const next = change.apply(current);
-    if (next !== undefined) changed.set(change.id, next);
+    if (next === undefined) continue;
+    const key = current === undefined ? resourceKeyOf(next.metadata) : undefined;
+    transactions.set(change.id, key === undefined ? next : await link(next, key, recorded));
   }
-  return changed;
+  return { transactions, references };
 };
 
 /** What support searches: words in references, descriptions and metadata; exact filters; amounts. */
@@ -137,7 +246,17 @@ export const transactionSearchSchema: SearchSchema = {
     description: 'text',
     metadata: 'text',
     counterparties: 'text',
+    payment: 'keyword',
+    providerReferences: 'text',
   },
+};
+
+/** The words a provider reference search finds a journal by: the reference, the provider, the payment's or payout's id. */
+const providerReferencesOf = (transaction: TransactionDocument): string | null => {
+  const words = [transaction.providerRef, transaction.provider, transaction.paymentId, transaction.payoutId].filter(
+    (word): word is string => word !== null,
+  );
+  return words.length === 0 ? null : words.join(' ');
 };
 
 export const toSearchDocument = (transaction: TransactionDocument): SearchDocument => ({
@@ -154,24 +273,31 @@ export const toSearchDocument = (transaction: TransactionDocument): SearchDocume
     description: transaction.description,
     metadata: transaction.metadata === null ? null : Object.values(transaction.metadata).join(' '),
     counterparties: `${transaction.fromAccountId} ${transaction.toAccountId}`,
+    payment: transaction.paymentId ?? transaction.payoutId,
+    providerReferences: providerReferencesOf(transaction),
   },
 });
 
 export const transactionHistoryProjection: ProjectionDefinition = {
   name: 'history',
-  version: 1,
-  filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
-  roles: ['transactions'],
-  indexes: { transactions: [['fromAccountId'], ['toAccountId'], ['status'], ['requestedAt']] },
+  // 2: journals of payments and payouts close with their outcome and carry provider references.
+  version: 2,
+  filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-', 'journal-', 'payment-', 'payout-'] },
+  roles: ['transactions', 'references'],
+  indexes: { transactions: [['fromAccountId'], ['toAccountId'], ['status'], ['requestedAt'], ['paymentId'], ['payoutId']] },
   searchRoles: { transactions: transactionSearchSchema },
   create: ({ collections, searchIndexes, search }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
-      const changed = await foldTransactions(events, (id) => session.get<TransactionDocument>(collections.transactions!, id));
-      if (changed.size === 0) return;
+      const { transactions, references } = await foldTransactions(events, {
+        transaction: (id) => session.get<TransactionDocument>(collections.transactions!, id),
+        reference: (key) => session.get<ProviderReferenceDocument>(collections.references!, key),
+      });
+      for (const reference of references.values()) await session.put(collections.references!, reference);
+      if (transactions.size === 0) return;
       // Indexed before the documents commit: if the commit fails the batch is replayed, and the
       // index ignores versions it already has.
-      await search?.upsert(searchIndexes.transactions!, [...changed.values()].map(toSearchDocument));
-      for (const document of changed.values()) await session.put(collections.transactions!, document);
+      await search?.upsert(searchIndexes.transactions!, [...transactions.values()].map(toSearchDocument));
+      for (const document of transactions.values()) await session.put(collections.transactions!, document);
     },
   }),
 };

@@ -93,7 +93,13 @@ export const rebuildProjection = async (options: {
     if (current !== undefined) previousSearch.push(current);
   }
 
-  for (const role of definition.roles) await documents.renameCollection(rebuilt[role]!, live[role]!);
+  // A role the log gave no document has no rebuilt collection: the live one (empty too, or the
+  // checksums said otherwise) goes.
+  const written = new Set(await documents.listCollections());
+  for (const role of definition.roles) {
+    if (written.has(rebuilt[role]!)) await documents.renameCollection(rebuilt[role]!, live[role]!);
+    else if (written.has(live[role]!)) await documents.dropCollection(live[role]!);
+  }
   // Readers search through the alias: moving it is the switch; the old index goes after.
   for (const [role, alias] of Object.entries(aliases)) await searchIndex!.setAlias(alias, rebuiltSearch[role]!);
   for (const index of previousSearch) await searchIndex!.dropIndex(index);

@@ -99,10 +99,19 @@ const lingerTimer = (ms: number) => {
 const before = (a: GlobalPosition | undefined, b: GlobalPosition | undefined): boolean =>
   b !== undefined && (a === undefined || a < b);
 
-/** The filter every read model shares, or none (each filters for itself) when they differ. */
+/**
+ * What the subscription reads for all the read models: the filter they share; or, when they
+ * select by stream name prefixes only, every prefix any of them reads (each still filters its
+ * own batch); or else no filter at all.
+ */
 const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter | undefined => {
   const [first, ...rest] = definitions.map((definition) => JSON.stringify(definition.filter));
-  return first !== undefined && rest.every((filter) => filter === first) ? definitions[0]!.filter : undefined;
+  if (first !== undefined && rest.every((filter) => filter === first)) return definitions[0]!.filter;
+  const byPrefixOnly = definitions.every(
+    ({ filter }) => filter.streamNamePrefixes !== undefined && filter.eventTypePrefixes === undefined && filter.excludeSystemEvents === undefined,
+  );
+  if (!byPrefixOnly) return undefined;
+  return { streamNamePrefixes: [...new Set(definitions.flatMap(({ filter }) => filter.streamNamePrefixes!))] };
 };
 
 /**
@@ -204,12 +213,17 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     wakeWaiters();
   };
 
-  /** Commits the open batch and moves every read model's checkpoint to `through`. */
-  const commit = async (through: GlobalPosition): Promise<void> => {
+  /**
+   * Commits the open batch and moves every read model's checkpoint to `through`. `readAt` is when
+   * the last event the subscription delivered was recorded: every read model moved reflects the
+   * log up to it, whether or not it took that event (one that reads rare streams would otherwise
+   * look as old as its last event, and lag behind a log it has read entirely).
+   */
+  const commit = async (through: GlobalPosition, readAt: Date | undefined): Promise<void> => {
     const moving = readModels.filter(({ position }) => before(position, through));
     // The read model furthest behind was handed every event of this batch.
     const events = moving.reduce<readonly RecordedEvent[]>((longest, { batch }) => (batch.length > longest.length ? batch : longest), []);
-    const reached = moving.map(({ batch, lastEventAt }) => batch.at(-1)?.created ?? lastEventAt);
+    const reached = moving.map(({ batch, lastEventAt }) => readAt ?? batch.at(-1)?.created ?? lastEventAt);
     await documents.withTransaction(async (session) => {
       for (const [n, readModel] of moving.entries()) {
         if (readModel.batch.length > 0) await readModel.handler!.handle(readModel.batch, session);
@@ -249,13 +263,14 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const iterator = subscription[Symbol.asyncIterator]();
     let taken = 0;
     let through: GlobalPosition | undefined;
+    let readAt: Date | undefined;
     let linger: ReturnType<typeof lingerTimer> | undefined;
     const pendingCommit = () => through !== undefined && readModels.some(({ position }) => before(position, through));
     const flush = async () => {
       linger?.cancel();
       linger = undefined;
       taken = 0;
-      await commit(through!);
+      await commit(through!, readAt);
     };
     let pending = iterator.next();
     for (;;) {
@@ -276,6 +291,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           }
         }
         through = event.position;
+        readAt = event.created;
         taken += 1;
         if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush();
       } else if (message.kind === 'checkpoint') {
@@ -290,7 +306,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       }
     }
     linger?.cancel();
-    if (pendingCommit()) await commit(through!);
+    if (pendingCommit()) await commit(through!, readAt);
   };
 
   const run = async (): Promise<void> => {

@@ -15,6 +15,46 @@ export interface Transaction {
   requestedAt: string;
   endedAt: string | null;
   failureReason: { type: string; detail: string } | null;
+  /** Set on the journals of a payment or payout. */
+  paymentId: string | null;
+  payoutId: string | null;
+  provider: string | null;
+  providerRef: string | null;
+}
+
+/** A payment, in the shape both the write and the read API answer. */
+export interface Payment {
+  id: string;
+  state: string;
+  merchantAccountId: string;
+  amount: string;
+  currency: string;
+  provider: string;
+  providerRef: string | null;
+  description: string | null;
+  customerRef: string | null;
+  captured: string;
+  refunded: string;
+  refundable: string;
+  fee: string | null;
+  net: string | null;
+  failureReason: string | null;
+  flaggedForReconciliation: boolean;
+  createdAt: string;
+}
+
+export interface PaymentActivity {
+  id: string;
+  state: string;
+  refunds: { refundId: string; amount: string; from: string; state: string; at: string; failureReason: { type: string; detail: string } | null }[];
+  timeline: { state: string; at: string }[];
+  journals: { capture: string; settlement: string; fee: string; refunds: string[] };
+  callbacks: { received: number; flaggedForReconciliation: boolean };
+}
+
+export interface PaymentPage {
+  items: Payment[];
+  nextCursor: string | null;
 }
 
 export interface Posting {
@@ -116,6 +156,10 @@ export const api = {
   transaction: (id: string) => getJson<TransactionDetail>(`/v1/transactions/${encodeURIComponent(id)}`),
   balance: (accountId: string) => getJson<Balance>(`/v1/accounts/${encodeURIComponent(accountId)}/balance`),
   balancePoints: (accountId: string) => getJson<BalancePoints>(`/v1/accounts/${encodeURIComponent(accountId)}/balance-points`),
+  payment: (id: string) => getJson<Payment>(`/v1/payments/${encodeURIComponent(id)}`),
+  paymentActivity: (id: string) => getJson<PaymentActivity>(`/v1/payments/${encodeURIComponent(id)}/activity`),
+  findPayments: (query: Record<string, string | undefined>, signal?: AbortSignal) =>
+    getJson<PaymentPage>(withQuery('/v1/payments', query), signal),
   history: (accountId: string, cursor?: string) =>
     getJson<TransactionPage>(withQuery(`/v1/accounts/${encodeURIComponent(accountId)}/history`, { cursor })),
 };

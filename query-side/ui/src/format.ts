@@ -16,6 +16,20 @@ export const STATUS_LABELS: Record<string, string> = {
 export const TYPE_LABELS: Record<string, string> = {
   transfer: 'Transfer',
   deposit: 'Deposit',
+  capture: 'Payment capture',
+  settlement: 'Payment settlement',
+  fee: 'Provider fee',
+  refund: 'Refund',
+  payout: 'Payout',
+};
+
+export const PAYMENT_STATE_LABELS: Record<string, string> = {
+  CREATED: 'Created',
+  PENDING: 'Pending',
+  PAID: 'Paid',
+  SETTLED: 'Settled',
+  FAILED: 'Failed',
+  REFUNDED: 'Refunded',
 };
 
 export const labelOf = (labels: Record<string, string>, value: string): string => labels[value] ?? value;

@@ -3,6 +3,7 @@ import { api, ApiError } from './api.js';
 import { renderAccountPage } from './accountPage.js';
 import { el, replaceChildren } from './dom.js';
 import { knowCurrencies } from './money.js';
+import { renderPaymentPage } from './paymentPage.js';
 import { parseRoute, rememberSearch } from './routes.js';
 import { renderSearchPage } from './searchPage.js';
 import { forgetKey, storedKey } from './session.js';
@@ -27,6 +28,9 @@ const render = async () => {
       break;
     case 'account':
       await renderAccountPage(view, route.id);
+      break;
+    case 'payment':
+      await renderPaymentPage(view, route.id);
       break;
     case 'not-found':
       replaceChildren(view, el('h1', {}, 'Page not found'), el('p', {}, el('a', { href: '#/' }, 'Search transactions')));

@@ -1,25 +1,28 @@
 /**
  * Pages live in the URL hash, so every search, transaction and account can be linked to:
- * `#/?q=rent&status=failed`, `#/transactions/<id>`, `#/accounts/<id>`.
+ * `#/?q=rent&status=failed`, `#/transactions/<id>`, `#/accounts/<id>`, `#/payments/<id>`.
  */
 
 export type Route =
   | { page: 'search'; query: URLSearchParams }
   | { page: 'transaction'; id: string }
   | { page: 'account'; id: string }
+  | { page: 'payment'; id: string }
   | { page: 'not-found'; path: string };
 
 export const parseRoute = (hash: string): Route => {
   const path = hash.replace(/^#/, '') || '/';
   const [pathname = '/', search = ''] = path.split('?', 2);
   if (pathname === '/' || pathname === '') return { page: 'search', query: new URLSearchParams(search) };
-  const match = /^\/(transactions|accounts)\/([0-9]{1,20})$/.exec(pathname);
+  const match = /^\/(transactions|accounts|payments)\/([0-9]{1,20})$/.exec(pathname);
   if (match === null) return { page: 'not-found', path };
-  return { page: match[1] === 'transactions' ? 'transaction' : 'account', id: match[2]! };
+  const pages = { transactions: 'transaction', accounts: 'account', payments: 'payment' } as const;
+  return { page: pages[match[1] as keyof typeof pages], id: match[2]! };
 };
 
 export const transactionHref = (id: string): string => `#/transactions/${id}`;
 export const accountHref = (id: string): string => `#/accounts/${id}`;
+export const paymentHref = (id: string): string => `#/payments/${id}`;
 export const searchHref = (query: URLSearchParams): string => {
   const text = query.toString();
   return text === '' ? '#/' : `#/?${text}`;

@@ -8,7 +8,7 @@ import { api, ApiError, type TransactionPage } from './api.js';
 import { el, replaceChildren } from './dom.js';
 import { labelOf, STATUS_LABELS, TYPE_LABELS } from './format.js';
 import { currencyCodes, exponentOf } from './money.js';
-import { rememberSearch, searchHref } from './routes.js';
+import { paymentHref, rememberSearch, searchHref } from './routes.js';
 import { arrowKeyNavigation, transactionTable, type Sort } from './transactionTable.js';
 
 const TYPING_PAUSE_MS = 100;
@@ -83,8 +83,9 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
   );
   const status = el('p', { class: 'results-status', role: 'status', 'aria-live': 'polite' });
   const results = el('div', { class: 'results' });
+  const payments = el('div', { class: 'payment-matches' });
   const pager = el('nav', { class: 'pager', 'aria-label': 'Result pages' });
-  replaceChildren(view, el('h1', {}, 'Transactions'), form, status, results, pager);
+  replaceChildren(view, el('h1', {}, 'Transactions'), form, status, payments, results, pager);
   arrowKeyNavigation(results);
 
   const field = (name: Field) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
@@ -239,6 +240,23 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
     }
   };
 
+  /** A search text that is a provider's reference also finds its payment. */
+  const findPayments = async (text: string, signal: AbortSignal) => {
+    const found = text === '' || /\s/.test(text) ? [] : await api.findPayments({ providerRef: text }, signal).then((page) => page.items, () => []);
+    if (signal.aborted) return;
+    replaceChildren(
+      payments,
+      found.length === 0
+        ? null
+        : el(
+            'p',
+            { class: 'payment-match' },
+            found.length === 1 ? 'Payment with this provider reference: ' : 'Payments with this provider reference: ',
+            ...found.map((payment) => el('a', { href: paymentHref(payment.id), class: 'id' }, `${payment.provider} ${payment.id}`)),
+          ),
+    );
+  };
+
   /** Runs the form's search; `fromStart` goes back to page 1 (the filters or sort changed). */
   const search = async (fromStart: boolean) => {
     amountLabels();
@@ -252,6 +270,7 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
     view.setAttribute('aria-busy', 'true');
     showError('q', '');
     try {
+      void findPayments(read('q'), controller.signal);
       const page = await api.searchTransactions({ ...query, cursor: cursors.at(-1) }, controller.signal);
       if (controller.signal.aborted) return;
       showPage(page);

@@ -6,7 +6,7 @@ import { api, type TransactionDetail } from './api.js';
 import { el, replaceChildren } from './dom.js';
 import { formatTime, labelOf, TYPE_LABELS } from './format.js';
 import { money } from './money.js';
-import { accountHref, lastSearchHref } from './routes.js';
+import { accountHref, lastSearchHref, paymentHref } from './routes.js';
 import { statusBadge } from './transactionTable.js';
 import { showLoadError } from './pageErrors.js';
 
@@ -83,6 +83,7 @@ const references = (detail: TransactionDetail) => {
     { class: 'facts' },
     ...term('Transaction id', el('code', {}, detail.id)),
     ...term('Reference', detail.reference ?? '—'),
+    ...(detail.providerRef === null ? [] : term('Provider reference', `${detail.provider ?? ''} ${detail.providerRef}`.trim())),
     ...metadata.flatMap(([key, value]) => term(key, value)),
   );
 };
@@ -119,6 +120,8 @@ export const renderTransactionPage = async (view: HTMLElement, id: string): Prom
           ...term('Type', labelOf(TYPE_LABELS, detail.type)),
           ...term('Requested', formatTime(detail.requestedAt)),
           ...term('Ended', formatTime(detail.endedAt)),
+          ...(detail.paymentId === null ? [] : term('Payment', el('a', { href: paymentHref(detail.paymentId), class: 'id payment-link' }, detail.paymentId))),
+          ...(detail.payoutId === null ? [] : term('Payout', el('code', {}, detail.payoutId))),
           ...(detail.failureReason === null ? [] : term('Failure', `${detail.failureReason.type}: ${detail.failureReason.detail}`)),
         ),
       ),

@@ -45,7 +45,8 @@ try {
   });
   console.log(
     `demo: done in ${(tally.elapsedMs / 1000).toFixed(1)} s: ${tally.transactions} transactions ` +
-      `(${tally.completed} completed, ${tally.failed} failed), ${tally.refused} refused, ${tally.frozen} merchant reviews. ` +
+      `(${tally.completed} completed, ${tally.failed} failed), ${tally.refused} refused, ${tally.payments} card payments, ` +
+      `${tally.frozen} merchant reviews. ` +
       `Open ${baseUrl} to search them.`,
   );
 } catch (error) {

@@ -28,6 +28,8 @@ export interface DemoTally {
   failed: number;
   /** Refused before anything was written (insufficient funds, a frozen source). */
   refused: number;
+  /** Card payments handed to the sandbox provider (its callbacks decide how they end). */
+  payments: number;
   frozen: number;
   elapsedMs: number;
 }
@@ -48,6 +50,18 @@ const outcomeOf = async (client: WriteClient, step: DemoStep): Promise<'complete
       });
       return answer.status === 'completed' ? 'completed' : 'failed';
     }
+    case 'payment': {
+      const payment = await client.createPayment({
+        merchantAccountId: step.merchant.id,
+        amount: step.amount,
+        currency: step.merchant.currency.code,
+        provider: 'sandbox',
+        description: step.description,
+        customerRef: step.customerRef,
+      });
+      await client.submitPayment(payment.id);
+      return 'done';
+    }
     case 'freeze':
       await client.freeze(step.account.id, step.reason);
       return 'done';
@@ -61,7 +75,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
   const { client, report } = options;
   const now = options.now ?? Date.now;
   const started = now();
-  const tally: DemoTally = { accounts: 0, transactions: 0, completed: 0, failed: 0, refused: 0, frozen: 0, elapsedMs: 0 };
+  const tally: DemoTally = { accounts: 0, transactions: 0, completed: 0, failed: 0, refused: 0, payments: 0, frozen: 0, elapsedMs: 0 };
   const world: DemoWorld = { accounts: [], random: createRandom(options.seed), sequence: 0, orders: [] };
 
   const take = async (step: DemoStep) => {
@@ -78,6 +92,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
       tally[outcome]++;
     } else if (outcome === 'refused') tally.refused++;
     else if (step.kind === 'freeze') tally.frozen++;
+    else if (step.kind === 'payment') tally.payments++;
   };
 
   await client.ready();
@@ -97,7 +112,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
     const seconds = (now() - started) / 1000;
     report(
       `${seconds.toFixed(0)} s: ${tally.transactions} transactions (${tally.completed} completed, ${tally.failed} failed), ` +
-        `${tally.refused} refused, ${Math.round(tally.transactions / Math.max(seconds, 0.001))}/s`,
+        `${tally.refused} refused, ${tally.payments} card payments, ${Math.round(tally.transactions / Math.max(seconds, 0.001))}/s`,
     );
   }, options.progressEveryMs);
   try {

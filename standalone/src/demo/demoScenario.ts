@@ -1,8 +1,8 @@
 /**
  * The demo's story, decided without I/O: the cast of accounts it opens, and an endless stream of
  * steps (deposits, purchases, refunds, payments between friends, a merchant frozen for review and
- * released again). Each kind of step is an activity with a weight; payments through a provider
- * join as one more activity when the write API offers them.
+ * released again, card payments through the sandbox provider). Each kind of step is an activity
+ * with a weight.
  */
 import { CHANNELS, DEMO_CURRENCIES, EMPLOYERS, FREEZE_REASONS, ownerIdOf, P2P_REASONS, type DemoCurrency, type DemoMerchant } from './demoCatalog.js';
 import type { Random } from './demoRandom.js';
@@ -33,6 +33,7 @@ export type DemoStep =
       description: string;
       metadata: Record<string, string>;
     }
+  | { kind: 'payment'; customer: DemoAccount; merchant: DemoAccount; amount: bigint; description: string; customerRef: string }
   | { kind: 'freeze'; account: DemoAccount; reason: string }
   | { kind: 'unfreeze'; account: DemoAccount };
 
@@ -179,6 +180,30 @@ const friends: DemoActivity = {
   },
 };
 
+/**
+ * A customer pays a merchant by card through the sandbox provider: the payment is created and
+ * submitted, and the provider's callbacks capture, settle or fail it later (money reaches the
+ * merchant only then, so the demo does not count on it).
+ */
+const cardPayment: DemoActivity = {
+  name: 'card payment through the sandbox',
+  weight: 3,
+  plan: (world) => {
+    const customer = world.random.pick(customersOf(world));
+    const merchant = world.random.pick(merchantsOf(world, customer.currency));
+    if (merchant.frozen) return undefined;
+    const goods = world.random.pick(merchant.merchant?.goods ?? ['goods']);
+    return {
+      kind: 'payment',
+      customer,
+      merchant,
+      amount: inCurrency(customer.currency, world.random.bigintBetween(300n, 19_999n)),
+      description: `${merchant.name}: ${goods} (card)`,
+      customerRef: `${customer.ownerId}-${nextNumber(world)}`,
+    };
+  },
+};
+
 /** A merchant is frozen for review now and then, so purchases from it fail and are reversed. */
 const review: DemoActivity = {
   name: 'merchant review',
@@ -191,7 +216,7 @@ const review: DemoActivity = {
   },
 };
 
-export const demoActivities: readonly DemoActivity[] = [salary, purchase, refund, friends, review];
+export const demoActivities: readonly DemoActivity[] = [salary, purchase, refund, friends, cardPayment, review];
 
 /** The next step of the story: an activity drawn by weight, until one has a step that fits. */
 export const nextStep = (world: DemoWorld, activities: readonly DemoActivity[] = demoActivities): DemoStep => {
@@ -216,6 +241,8 @@ export const settle = (world: DemoWorld, step: DemoStep, outcome: 'completed' | 
       step.to.balance += step.amount;
       if (step.reference.startsWith('SO-')) world.orders.push({ reference: step.reference, customer: step.from, merchant: step.to, amount: step.amount });
       if (world.orders.length > 200) world.orders.shift();
+      return;
+    case 'payment':
       return;
     case 'freeze':
       if (outcome === 'done') step.account.frozen = true;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 const accountAnswer = z.object({ id: z.string(), currency: z.string() });
 const movementAnswer = z.object({ id: z.string(), status: z.enum(['completed', 'failed', 'in_transit']), position: z.string() });
+const paymentAnswer = z.object({ id: z.string(), state: z.string(), position: z.string() });
 const problemAnswer = z.object({ type: z.string(), detail: z.string().optional() });
 
 export interface TransferRequest {
@@ -17,6 +18,15 @@ export interface TransferRequest {
   reference: string;
   description: string;
   metadata: Record<string, string>;
+}
+
+export interface PaymentRequest {
+  merchantAccountId: string;
+  amount: bigint;
+  currency: string;
+  provider: string;
+  description: string;
+  customerRef: string;
 }
 
 /** A request the write API refused on business grounds (insufficient funds, a frozen source…). */
@@ -69,6 +79,9 @@ export const createWriteClient = (baseUrl: string, apiKey: string | undefined) =
     deposit: (accountId: string, amount: bigint, currency: string, reference: string) =>
       post('/v1/deposits', { accountId, amount, currency, reference }, movementAnswer, true),
     transfer: (request: TransferRequest) => post('/v1/transfers', request, movementAnswer, true),
+    createPayment: (request: PaymentRequest) => post('/v1/payments', request, paymentAnswer, true),
+    /** Hands the payment to its provider, whose callbacks then capture, settle or fail it. */
+    submitPayment: (paymentId: string) => post(`/v1/payments/${paymentId}/submit`, {}, paymentAnswer, true),
   };
 };
 

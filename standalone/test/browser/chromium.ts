@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const chromiumPath = (): string => process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -25,4 +25,11 @@ export const screenshotFile = (name: string): string => {
   const directory = fileURLToPath(new URL('../../../../artifacts/screenshots/', import.meta.url));
   mkdirSync(directory, { recursive: true });
   return `${directory}${name}.png`;
+};
+
+/** A page already signed in with `key`, as the sign-in form leaves it (the key in sessionStorage). */
+export const signedInPage = async (browser: Browser, key: string, options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> => {
+  const page = await browser.newPage(options);
+  await page.addInitScript({ content: `if (location.protocol === 'http:') sessionStorage.setItem('folio.apiKey', ${JSON.stringify(key)});` });
+  return page;
 };

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { createWriteClient } from '../../src/demo/writeClient.js';
-import { launchChromium, screenshotFile } from './chromium.js';
+import { launchChromium, screenshotFile, signedInPage } from './chromium.js';
 import { startFolioInProcess, type RunningFolio } from '../fixtures/inProcessFolio.js';
 
 /** Polls `check` until it holds (the UI answers as you type, so its rows change a moment later). */
@@ -13,13 +13,6 @@ const until = async <T>(what: string, read: () => Promise<T>, check: (value: T) 
     if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-};
-
-/** A page already signed in with `key`, as the sign-in form leaves it (the key in sessionStorage). */
-const signedInPage = async (browser: Browser, key: string, options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> => {
-  const page = await browser.newPage(options);
-  await page.addInitScript({ content: `if (location.protocol === 'http:') sessionStorage.setItem('folio.apiKey', ${JSON.stringify(key)});` });
-  return page;
 };
 
 interface Row {

@@ -92,6 +92,6 @@ describe('the folio command line', function () {
     expect(JSON.parse(run.stdout)).to.include({ projection: 'balances', identical: true });
     const wrong = await folio(dataDir, 'projections', 'rebuild', 'nothing');
     expect(wrong.code).to.equal(2);
-    expect(wrong.stderr).to.match(/usage: folio projections rebuild <balances\|history>/);
+    expect(wrong.stderr).to.match(/usage: folio projections rebuild <balances\|history\|payments>/);
   });
 });

@@ -158,8 +158,9 @@ describe('security: fuzzing the write API', function () {
         const fuzz = requests[next++]!;
         const status = await answerOf(agent, system.folio.baseUrl, fuzz);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        // OPTIONS is answered with the route's Allow list; nothing else may succeed.
-        const fine = status >= 400 && status < 500 || (fuzz.method === 'OPTIONS' && status === 200);
+        // OPTIONS is answered with the route's Allow list and a GET of a list reads it (the log's head,
+        // checked below, shows that nothing was written); nothing else may succeed.
+        const fine = (status >= 400 && status < 500) || ((fuzz.method === 'OPTIONS' || fuzz.method === 'GET') && status === 200);
         if (!fine) serverErrors.push(`${status} ${fuzz.method} ${fuzz.path} ${JSON.stringify(fuzz.headers)} ${fuzz.body?.slice(0, 200)}`);
       }
     };
@@ -168,8 +169,7 @@ describe('security: fuzzing the write API', function () {
     const total = [...statuses.values()].reduce((sum, count) => sum + count, 0);
     expect(total).to.equal(REQUESTS);
     expect(serverErrors.filter((line) => Number(line.slice(0, 3)) >= 500), 'no 5xx').to.deep.equal([]);
-    // GETs of a missing resource are 404s; a 2xx could only come from a write that should not have happened.
-    expect(serverErrors.slice(0, 5), 'every answer a 4xx').to.deep.equal([]);
+    expect(serverErrors.slice(0, 5), 'every answer to a write a 4xx').to.deep.equal([]);
     expect(statuses.get(401), 'some refused for their credential').to.be.greaterThan(0);
     expect(statuses.get(400), `most refused for their input: ${JSON.stringify([...statuses])}`).to.be.greaterThan(REQUESTS / 3);
     const written: string[] = [];

@@ -1,0 +1,61 @@
+import { sortableBigint, type DocumentSession, type PaymentCatalogEvent, type RecordedEvent } from '@folio/shared';
+import { isPaymentEventType, paymentEventOf } from '../paymentEvents.js';
+import type { ProjectionDefinition } from '../runtime/projection.js';
+import { evolvePayment, type PaymentDocument } from './paymentDocument.js';
+import { evolvePayout, type PayoutDocument } from './payoutDocument.js';
+
+type Role = 'payments' | 'payouts';
+
+/** The document an event changes: the payment's or the payout's. */
+const targetOf = (event: PaymentCatalogEvent): { role: Role; id: string } | undefined => {
+  const data = event.data as { paymentId?: string; payoutId?: string };
+  if (event.type.startsWith('Payment') && data.paymentId !== undefined) return { role: 'payments', id: data.paymentId };
+  if (event.type.startsWith('Payout') && data.payoutId !== undefined) return { role: 'payouts', id: data.payoutId };
+  return undefined;
+};
+
+type Folded = PaymentDocument | PayoutDocument;
+
+/**
+ * Folds a batch into the payments and payouts it touches; each document ignores events at or
+ * before the position it reflects, so a replayed batch changes nothing.
+ */
+export const foldPayments = async (
+  events: readonly RecordedEvent[],
+  load: (role: Role, id: string) => Promise<Folded | undefined>,
+): Promise<Map<string, { role: Role; document: Folded }>> => {
+  const changed = new Map<string, { role: Role; document: Folded }>();
+  for (const recorded of events) {
+    if (!isPaymentEventType(recorded.type)) continue;
+    const event = paymentEventOf(recorded);
+    const target = targetOf(event);
+    if (target === undefined) continue;
+    const key = `${target.role}:${target.id}`;
+    const current = changed.has(key) ? changed.get(key)!.document : await load(target.role, target.id);
+    if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
+    const next =
+      target.role === 'payments'
+        ? evolvePayment(current as PaymentDocument | undefined, event, recorded)
+        : evolvePayout(current as PayoutDocument | undefined, event, recorded);
+    if (next !== undefined) changed.set(key, { role: target.role, document: next });
+  }
+  return changed;
+};
+
+/** Payments and payouts, one document each, found by id, by merchant, by state or by the provider's reference. */
+export const paymentsProjection: ProjectionDefinition = {
+  name: 'payments',
+  version: 1,
+  filter: { streamNamePrefixes: ['payment-', 'payout-'] },
+  roles: ['payments', 'payouts'],
+  indexes: {
+    payments: [['provider', 'providerRef'], ['merchantAccountId', 'sortableId'], ['state', 'sortableId'], ['sortableId']],
+    payouts: [['provider', 'providerRef'], ['accountId', 'sortableId']],
+  },
+  create: ({ collections }) => ({
+    async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
+      const changed = await foldPayments(events, (role, id) => session.get<Folded>(collections[role]!, id));
+      for (const { role, document } of changed.values()) await session.put(collections[role]!, document);
+    },
+  }),
+};
