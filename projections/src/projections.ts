@@ -1,11 +1,12 @@
 import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@folio/shared';
 import { balancesProjection } from './balances/balancesProjection.js';
 import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
+import { reconciliationProjection } from './reconciliation/reconciliationProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
 import { createProjectorGroup, type ProjectorStatus } from './runtime/projector.js';
 
 /** Every read model the query side serves. */
-export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesProjection, transactionHistoryProjection];
+export const projectionDefinitions: readonly ProjectionDefinition[] = [balancesProjection, transactionHistoryProjection, reconciliationProjection];
 
 export interface ProjectionsOptions {
   eventStore: EventStore;

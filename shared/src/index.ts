@@ -30,3 +30,4 @@ export * from './search/sqliteSearchIndex.js';
 export * from './search/elasticsearchSearchIndex.js';
 export * from './search/openSearchIndex.js';
 export * from './payments/index.js';
+export * from './reconciliation/index.js';
