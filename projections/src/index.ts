@@ -7,3 +7,7 @@ export * from './runtime/storedProgress.js';
 export * from './runtime/slowestPosition.js';
 export * from './projectionsComposition.js';
 export * from './cli/projectionsCommand.js';
+export * from './reconciliation/reconciliationProjection.js';
+export * from './reconciliation/reconciliationRules.js';
+export * from './reconciliation/reconciliationDocuments.js';
+export * from './reconciliation/discrepancies.js';

@@ -10,7 +10,7 @@ import {
 import { createProjections, projectionDefinitions } from '../src/projections.js';
 import { createStoredProgress } from '../src/runtime/storedProgress.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
-import { appendPayment } from './fixtures/reconciliationFixture.js';
+import { appendPayment } from '@folio/shared/testing';
 
 describe('projection progress read from stored checkpoints (a query side apart from the projectors)', () => {
   let log: SqliteEventStore;

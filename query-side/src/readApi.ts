@@ -24,6 +24,7 @@ import {
   waitForPosition,
   type ReadModelProgress,
 } from './readYourWrites.js';
+import { mountReconciliationReads } from './reconciliation/reconciliationRoutes.js';
 import { getTransactionDetail } from './transactionDetail.js';
 import { createTransactionFinder, TRANSACTION_SORTS } from './transactionSearch.js';
 
@@ -128,6 +129,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     };
 
   const router = Router();
+  mountReconciliationReads(router, documents, read);
 
   router.get(
     '/v1/transactions',

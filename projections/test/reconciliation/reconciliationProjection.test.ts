@@ -7,7 +7,7 @@ import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
 import { liveCollections } from '../../src/runtime/projection.js';
 import { createProjector } from '../../src/runtime/projector.js';
 import { tempPath } from '../fixtures/ledgerFixture.js';
-import { appendPayment, appendRowRecorded, chargeRow, paymentIdOf } from '../fixtures/reconciliationFixture.js';
+import { appendPayment, appendRowRecorded, chargeRow, paymentIdOf } from '@folio/shared/testing';
 import { labelOf, LOG_START, openScenarioLog, writeScenario } from './reconciliationScenario.js';
 
 const collections = liveCollections(reconciliationProjection);

@@ -9,7 +9,7 @@ import {
   chargeRow,
   paymentIdOf,
   type RowScript,
-} from '../fixtures/reconciliationFixture.js';
+} from '@folio/shared/testing';
 
 export const LOG_START = Date.UTC(2026, 5, 1);
 const DAY = 24 * 3_600_000;
