@@ -188,8 +188,10 @@ const schedule = async (context: Context, subjectId: string, at: string): Promis
     chunk = { _id: `due:${minute}:${bucket.chunks}`, subjects: [] };
     context.docs.put(lookups, { ...bucket, chunks: bucket.chunks + 1 });
   }
-  context.docs.put(lookups, { ...chunk, subjects: [...chunk.subjects, subjectId] });
-  if (!context.clock.dueMinutes.includes(minute)) {
+  // The chunk belongs to this batch's cache: grown in place, written once at the end.
+  chunk.subjects.push(subjectId);
+  context.docs.put(lookups, chunk);
+  if (context.clock.dueMinutes[context.clock.dueMinutes.length - 1] !== minute && !context.clock.dueMinutes.includes(minute)) {
     context.clock.dueMinutes = [...context.clock.dueMinutes, minute].sort();
   }
 };
