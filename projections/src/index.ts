@@ -11,3 +11,4 @@ export * from './reconciliation/reconciliationProjection.js';
 export * from './reconciliation/reconciliationRules.js';
 export * from './reconciliation/reconciliationDocuments.js';
 export * from './reconciliation/discrepancies.js';
+export * from './reconciliation/reconciliationTotals.js';

@@ -1,5 +1,6 @@
 import { createLagMonitor, type DocumentStore, type EventStore, type Logger, type Metrics, type SearchIndex } from '@folio/shared';
 import { createProjections } from './projections.js';
+import { readReconciliationTotals } from './reconciliation/reconciliationTotals.js';
 
 export interface ProjectionsCompositionOptions {
   eventStore: EventStore;
@@ -23,5 +24,6 @@ export const composeProjections = ({ eventStore, documents, searchIndex, logger,
     onError: (error) => logger.warn({ err: error }, 'reading the projections lag failed'),
   });
   metrics.observeProjectionLag(() => lag.current());
+  metrics.observeReconciliation(() => readReconciliationTotals(documents));
   return { projections, lag };
 };
