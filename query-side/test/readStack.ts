@@ -21,7 +21,7 @@ import {
   type SearchIndex,
   type SqliteEventStore,
 } from '@folio/shared';
-import { createWriteApi, type WriteApi } from '@folio/command-side';
+import { createWriteApi, type WriteApi, type WriteApiOptions } from '@folio/command-side';
 import { createProjections, type Projections } from '@folio/projections';
 import { createReadApi } from '../src/readApi.js';
 import { ReadModelBehindError } from '../src/readYourWrites.js';
@@ -40,6 +40,9 @@ export interface ReadStackOptions {
   /** Where the write side's clock starts; every write moves it on by `stepMs`. */
   startAt?: string;
   stepMs?: number;
+  /** The in-process sandbox provider's behaviour, for payments end to end. */
+  sandboxFaults?: WriteApiOptions['sandboxFaults'];
+  sandboxRandom?: () => number;
 }
 
 let nextNodeId = 1;
@@ -79,6 +82,8 @@ export class ReadStack {
       clock: () => new Date(time.now),
       onError: () => {},
       onStuck: () => {},
+      ...(options.sandboxFaults === undefined ? {} : { sandboxFaults: options.sandboxFaults }),
+      ...(options.sandboxRandom === undefined ? {} : { sandboxRandom: options.sandboxRandom }),
     });
     await writeApi.start();
     const projections = createProjections({ eventStore, documents, searchIndex });
