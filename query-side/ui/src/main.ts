@@ -4,6 +4,7 @@ import { renderAccountPage } from './accountPage.js';
 import { el, replaceChildren } from './dom.js';
 import { knowCurrencies } from './money.js';
 import { parseRoute, rememberSearch } from './routes.js';
+import { renderReconciliationPage } from './reconciliationPage.js';
 import { renderSearchPage } from './searchPage.js';
 import { renderTransactionPage } from './transactionPage.js';
 
@@ -25,6 +26,9 @@ const render = async () => {
       break;
     case 'account':
       await renderAccountPage(view, route.id);
+      break;
+    case 'reconciliation':
+      await renderReconciliationPage(view, route.query);
       break;
     case 'not-found':
       replaceChildren(view, el('h1', {}, 'Page not found'), el('p', {}, el('a', { href: '#/' }, 'Search transactions')));
