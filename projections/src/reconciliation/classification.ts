@@ -1,9 +1,13 @@
-import type { StatementInfo } from '@folio/shared';
+import { formatDecimalAmount, isCurrencyCode, type StatementInfo } from '@folio/shared';
 import type { Evidence, Finding } from './discrepancies.js';
 import type { PaymentFacts, RowFacts } from './reconciliationFacts.js';
 import type { ReconciliationRules } from './reconciliationRules.js';
 
 const CAPTURED_STATES = new Set(['PAID', 'SETTLED', 'REFUNDED']);
+
+/** An amount for a person: "7.77 EUR" (details keep minor units). */
+const shown = (minorUnits: string | bigint, currency: string): string =>
+  isCurrencyCode(currency) ? `${formatDecimalAmount(BigInt(minorUnits), currency)} ${currency}` : `${minorUnits} minor units of ${currency}`;
 
 /** `k` when `larger = smaller × 10^k` for some k ≥ 1, else undefined. */
 export const exponentGap = (a: bigint, b: bigint): number | undefined => {
@@ -45,7 +49,7 @@ export const classifyRow = (row: RowFacts, rules: ReconciliationRules): Finding[
     if (sameCurrency && BigInt(row.gross.amount) - BigInt(row.fee.amount) !== BigInt(row.net.amount))
       findings.push({
         code: 'NET_INCONSISTENT',
-        explanation: `Row ${row.rowKey}: gross ${row.gross.amount} − fee ${row.fee.amount} is not the net ${row.net.amount}.`,
+        explanation: `Row ${row.rowKey}: gross ${shown(row.gross.amount, row.gross.currency)} − fee ${shown(row.fee.amount, row.fee.currency)} is not the net ${shown(row.net.amount, row.net.currency)}.`,
         detail: { rowKey: row.rowKey, gross: row.gross.amount, fee: row.fee.amount, net: row.net.amount, currency: row.gross.currency },
         evidence: [row.evidence],
       });
@@ -61,7 +65,7 @@ export const classifyRow = (row: RowFacts, rules: ReconciliationRules): Finding[
     else
       findings.push({
         code: 'PROVIDER_UNMATCHED',
-        explanation: `The provider took ${row.gross?.amount ?? '?'} ${row.gross?.currency ?? ''} (row ${row.rowKey}) for no payment Folio knows.`,
+        explanation: `The provider took ${row.gross === undefined ? 'money' : shown(row.gross.amount, row.gross.currency)} (row ${row.rowKey}) for no payment Folio knows.`,
         detail: { rowKey: row.rowKey, ...(row.gross === undefined ? {} : { gross: row.gross.amount, currency: row.gross.currency }) },
         evidence: [row.evidence],
       });
@@ -134,7 +138,7 @@ export const classifyPayment = (
       if (due <= nowMs)
         findings.push({
           code: 'INTERNAL_UNMATCHED',
-          explanation: `Payment ${payment.paymentId} was captured for ${payment.captured} ${payment.currency} at ${payment.capturedAt}; the provider has reported no such charge within the grace period.`,
+          explanation: `Payment ${payment.paymentId} was captured for ${shown(payment.captured, payment.currency)} at ${payment.capturedAt}; the provider has reported no such charge within the grace period.`,
           detail: { paymentId: payment.paymentId, subclass: 'missing', captured: payment.captured, currency: payment.currency, capturedAt: payment.capturedAt! },
           evidence: ledger,
         });
@@ -156,21 +160,21 @@ export const classifyPayment = (
         if (k !== undefined)
           findings.push({
             code: 'UNIT_EXPONENT_MISMATCH',
-            explanation: `The provider's ${gross} and the ledger's ${captured} ${payment.currency} differ by exactly a factor 10^${k}.`,
+            explanation: `The provider's ${shown(gross, payment.currency)} and the ledger's ${shown(captured, payment.currency)} differ by exactly a factor 10^${k}.`,
             detail: { paymentId: payment.paymentId, captured: payment.captured, gross: charge.gross.amount, currency: payment.currency, exponent: String(k) },
             evidence,
           });
         else if ((difference < 0n ? -difference : difference) > BigInt(rules.amountToleranceMinorUnits))
           findings.push({
             code: 'AMOUNT_MISMATCH',
-            explanation: `The provider charged ${gross} ${payment.currency} for payment ${payment.paymentId}; the ledger captured ${captured}.`,
+            explanation: `The provider charged ${shown(gross, payment.currency)} for payment ${payment.paymentId}; the ledger captured ${shown(captured, payment.currency)}.`,
             detail: { paymentId: payment.paymentId, captured: payment.captured, gross: charge.gross.amount, difference: difference.toString(), currency: payment.currency },
             evidence,
           });
         if (payment.fee !== undefined && charge.fee !== undefined && charge.fee.currency === payment.currency && BigInt(charge.fee.amount) !== BigInt(payment.fee))
           findings.push({
             code: 'FEE_MISMATCH',
-            explanation: `The provider's fee for payment ${payment.paymentId} is ${charge.fee.amount}; the ledger booked ${payment.fee}.`,
+            explanation: `The provider's fee for payment ${payment.paymentId} is ${shown(charge.fee.amount, payment.currency)}; the ledger booked ${shown(payment.fee, payment.currency)}.`,
             detail: { paymentId: payment.paymentId, ledgerFee: payment.fee, providerFee: charge.fee.amount, currency: payment.currency },
             evidence,
           });
@@ -194,7 +198,7 @@ export const classifyStatement = (statement: StatementInfo, evidence: Evidence):
   return [
     {
       code: 'STATEMENT_BALANCE_BREAK',
-      explanation: `Statement ${statement.statementId}: opening ${opening.amount} + entries ${expected - opening.amount} = ${expected}, but the closing balance is ${closing.amount} ${closing.currency}.`,
+      explanation: `Statement ${statement.statementId}: opening ${shown(opening.amount, opening.currency)} + entries ${shown(expected - opening.amount, opening.currency)} = ${shown(expected, opening.currency)}, but the closing balance is ${shown(closing.amount, closing.currency)}.`,
       detail: {
         statementId: statement.statementId,
         opening: opening.amount.toString(),
