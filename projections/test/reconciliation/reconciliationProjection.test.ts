@@ -1,5 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { openSqliteDocumentStore, type DocumentStore, type SqliteEventStore } from '@folio/shared';
+import {
+  openSqliteDocumentStore,
+  reconciliationCatalog,
+  reconciliationStream,
+  type DocumentStore,
+  type ReconciliationEvent,
+  type SqliteEventStore,
+} from '@folio/shared';
 import type { DiscrepancyDocument, SummaryDocument } from '../../src/reconciliation/reconciliationDocuments.js';
 import { createReconciliationProjection, reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { defaultReconciliationRules } from '../../src/reconciliation/reconciliationRules.js';
@@ -116,6 +124,36 @@ describe('reconciliation projection', () => {
     await catchUp(log, documents);
     const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'r1' });
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
+  it('follows the exception workflow: acknowledged, assigned, resolved, and no longer counted open', async () => {
+    await writeScenario(log);
+    await catchUp(log, documents);
+    const [ghost] = (await allDiscrepancies(documents)).filter((discrepancy) => discrepancy.code === 'PROVIDER_UNMATCHED' && discrepancy.status === 'open');
+    const at = new Date(LOG_START).toISOString();
+    const workflow = (type: ReconciliationEvent['type'], data: Record<string, unknown>) =>
+      reconciliationCatalog.encode({
+        type,
+        data: { discrepancyId: ghost!._id, by: 'ops-1', reason: 'checked with the provider', ...data },
+        id: randomUUID(),
+        version: 1,
+        metadata: { $correlationId: 'test', actor: 'ops-1', occurredAt: at },
+      } as ReconciliationEvent);
+    await log.appendToStream(reconciliationStream(ghost!._id), [
+      workflow('DiscrepancyAcknowledged', { acknowledgedAt: at }),
+      workflow('DiscrepancyAssigned', { assignee: 'alice', assignedAt: at }),
+      workflow('DiscrepancyResolved', { resolution: 'suspense', journalId: '4194304', resolvedAt: at }),
+    ]);
+    await catchUp(log, documents);
+    const resolved = (await allDiscrepancies(documents)).find((discrepancy) => discrepancy._id === ghost!._id)!;
+    expect(resolved).to.include({ status: 'resolved', stage: 'resolved', assignee: 'alice' });
+    expect(resolved.history.map((entry) => [entry.action, entry.by, entry.reason])).to.deep.equal([
+      ['acknowledged', 'ops-1', 'checked with the provider'],
+      ['assigned', 'ops-1', 'checked with the provider'],
+      ['resolved', 'ops-1', 'checked with the provider'],
+    ]);
+    const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
+    expect(summary!.open.PROVIDER_UNMATCHED).to.equal(undefined);
   });
 
   it('refuses rules that are not valid', () => {
