@@ -622,7 +622,12 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     version: 1,
     filter: { streamNamePrefixes: ['payment-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
+    // Every role has an index, so each collection exists from the first batch on (a rebuild
+    // swaps in every role, read any events or not).
     indexes: {
+      subjects: [['kind']],
+      lookups: [['paymentId']],
+      summary: [['provider']],
       discrepancies: [
         ['sortablePosition'],
         ['status', 'sortablePosition'],
