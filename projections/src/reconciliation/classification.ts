@@ -1,6 +1,6 @@
 import { formatDecimalAmount, isCurrencyCode, type StatementInfo } from '@folio/shared';
 import type { Evidence, Finding } from './discrepancies.js';
-import type { PaymentFacts, RowFacts } from './reconciliationFacts.js';
+import type { PaymentFacts, PayoutFacts, RowFacts } from './reconciliationFacts.js';
 import type { ReconciliationRules } from './reconciliationRules.js';
 
 const CAPTURED_STATES = new Set(['PAID', 'SETTLED', 'REFUNDED']);
@@ -182,6 +182,35 @@ export const classifyPayment = (
     }
   }
   return nextDeadline === undefined ? { findings } : { findings, nextDeadline };
+};
+
+/**
+ * One-to-many: a payout pays out its lines, so the payout row's net (money leaving the balance,
+ * negative) and the lines' nets must cancel out, per currency.
+ */
+export const classifyPayout = (payout: PayoutFacts): Finding[] => {
+  const lines = Object.values(payout.lines);
+  if (payout.payout === undefined || lines.length === 0) return [];
+  const currency = payout.payout.net.currency;
+  const linesTotal = lines.filter((line) => line.currency === currency).reduce((sum, line) => sum + BigInt(line.amount), 0n);
+  const paidOut = -BigInt(payout.payout.net.amount);
+  const otherCurrencies = lines.some((line) => line.currency !== currency);
+  if (linesTotal === paidOut && !otherCurrencies) return [];
+  return [
+    {
+      code: 'PAYOUT_LINES_MISMATCH',
+      explanation: `Payout ${payout.payoutId} paid out ${shown(paidOut, currency)}, but its ${lines.length} lines add up to ${shown(linesTotal, currency)}${otherCurrencies ? ' (and some lines are in another currency)' : ''}.`,
+      detail: {
+        payoutId: payout.payoutId,
+        paidOut: paidOut.toString(),
+        linesTotal: linesTotal.toString(),
+        difference: (paidOut - linesTotal).toString(),
+        lines: String(lines.length),
+        currency,
+      },
+      evidence: [payout.payout.evidence, ...payout.lineEvidence],
+    },
+  ];
 };
 
 const OPENING = new Set(['OPBD', 'PRCD', '60F', '60M']);

@@ -35,6 +35,8 @@ export interface RowFacts {
   gross?: MoneyFact;
   fee?: MoneyFact;
   net?: MoneyFact;
+  /** The payout batch the row was paid out in (or, for a payout row, the payout it is). */
+  payoutId?: string;
   /** The row's own date (transaction, else booking, else value date). */
   date?: string;
   references: { kind: string; value: string }[];
@@ -48,4 +50,14 @@ export interface RowFacts {
   match?: { paymentId: string; by: 'reference' | 'payment_id' | 'rule' };
   /** More than one payment fitted the rules: none was chosen. */
   ambiguousCandidates?: string[];
+}
+
+/** A payout batch: the payout row and the rows it pays out (current versions). */
+export interface PayoutFacts {
+  provider: string;
+  payoutId: string;
+  /** Net of each line, by row stream. */
+  lines: Record<string, MoneyFact>;
+  payout?: { net: MoneyFact; evidence: Evidence };
+  lineEvidence: Evidence[];
 }

@@ -13,7 +13,7 @@ import {
 } from '@folio/shared';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 import { BatchDocuments } from './batchDocuments.js';
-import { classifyPayment, classifyRow, classifyStatement, sequenceGaps } from './classification.js';
+import { classifyPayment, classifyPayout, classifyRow, classifyStatement, sequenceGaps } from './classification.js';
 import { suggestedActions, type Evidence, type Finding } from './discrepancies.js';
 import type {
   ClockDocument,
@@ -26,7 +26,7 @@ import type {
   Subject,
   SummaryDocument,
 } from './reconciliationDocuments.js';
-import type { MoneyFact, RowFacts } from './reconciliationFacts.js';
+import type { MoneyFact, PayoutFacts, RowFacts } from './reconciliationFacts.js';
 import { defaultReconciliationRules, reconciliationRulesSchema, type ReconciliationRules } from './reconciliationRules.js';
 import { matchByRules, matchKeysOf, type RuleCandidate } from './rowMatching.js';
 
@@ -394,6 +394,7 @@ const rowFactsOf = (row: StatementRow, provider: string, rowKey: string, stream:
   if (fee !== undefined) facts.fee = fee;
   if (net !== undefined) facts.net = net;
   if (date !== undefined) facts.date = date;
+  if (row.payoutId !== undefined) facts.payoutId = row.payoutId;
   return facts;
 };
 
@@ -490,6 +491,35 @@ const applyRowEvent = async (context: Context, recorded: RecordedEvent): Promise
   putSubject(context, row);
   await evaluateRow(context, row);
   if (payment !== undefined) await evaluatePayment(context, payment);
+  if (event.type !== 'StatementRowDuplicated') await evaluatePayout(context, row);
+};
+
+type PayoutSubject = Subject & { payout: PayoutFacts };
+
+/** A row paid out in a batch, or the batch's payout row: the batch is judged again. */
+const evaluatePayout = async (context: Context, row: RowSubject): Promise<void> => {
+  const facts = row.facts;
+  const isPayout = context.rules.payoutCategories.includes(facts.category);
+  const payoutId = facts.payoutId ?? (isPayout ? facts.references[0]?.value : undefined);
+  const net = facts.net ?? facts.gross;
+  if (payoutId === undefined || net === undefined) return;
+  const id = `payout:${facts.provider}:${payoutId}`;
+  const subject = (await getSubject<PayoutSubject>(context, id)) ?? {
+    _id: id,
+    kind: 'statement' as const,
+    sortableLastPosition: row.sortableLastPosition,
+    findings: {},
+    payout: { provider: facts.provider, payoutId, lines: {}, lineEvidence: [] },
+  };
+  const payout: PayoutFacts = { ...subject.payout, lines: { ...subject.payout.lines } };
+  if (isPayout) payout.payout = { net, evidence: facts.evidence };
+  else {
+    payout.lines[facts.stream] = net;
+    payout.lineEvidence = [...payout.lineEvidence.filter((evidence) => evidence.stream !== facts.stream), facts.evidence];
+  }
+  const next: PayoutSubject = { ...subject, sortableLastPosition: row.sortableLastPosition, payout };
+  await syncFindings(context, next, classifyPayout(payout), facts.provider, net.currency);
+  putSubject(context, next);
 };
 
 const applyStatementImported = async (context: Context, recorded: RecordedEvent): Promise<void> => {

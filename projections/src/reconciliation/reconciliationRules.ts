@@ -18,6 +18,8 @@ export const reconciliationRulesSchema = z.strictObject({
   refundCategories: categories,
   /** Categories that take settled money back (chargebacks, disputes). */
   reversalCategories: categories,
+  /** Categories of the row paying a batch of rows out (the payout itself). */
+  payoutCategories: categories,
   /** A rule match needs the same currency and an amount within this many minor units. */
   amountToleranceMinorUnits: z.number().int().nonnegative(),
   /** A rule match needs the row's date within this window of the capture. */
@@ -36,6 +38,7 @@ export const defaultReconciliationRules: ReconciliationRules = reconciliationRul
   chargeCategories: ['charge', 'payment', 'Settled', 'T0006'],
   refundCategories: ['refund', 'Refunded', 'T1107'],
   reversalCategories: ['dispute', 'chargeback', 'Chargeback', 'T1201'],
+  payoutCategories: ['payout', 'MerchantPayout'],
   amountToleranceMinorUnits: 0,
   dateWindowMs: 3 * 24 * 3_600_000,
   settlementGraceMs: 3 * 24 * 3_600_000,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { classifyPayment, classifyRow, exponentGap, sequenceGaps } from '../../src/reconciliation/classification.js';
+import { classifyPayment, classifyPayout, classifyRow, exponentGap, sequenceGaps } from '../../src/reconciliation/classification.js';
 import type { Evidence } from '../../src/reconciliation/discrepancies.js';
 import type { PaymentFacts, RowFacts } from '../../src/reconciliation/reconciliationFacts.js';
 import { defaultReconciliationRules as rules } from '../../src/reconciliation/reconciliationRules.js';
@@ -106,6 +106,17 @@ describe('reconciliation matching engine', () => {
     expect(matchByRules(unmatched, [candidate('2'), candidate('1')], rules)).to.deep.equal({ kind: 'ambiguous', paymentIds: ['1', '2'] });
     expect(matchByRules(unmatched, [candidate('1', '2026-05-01T00:00:00.000Z')], rules)).to.deep.equal({ kind: 'none' });
     expect(matchByRules({ ...unmatched, gross: { amount: '1000', currency: 'USD' } }, [candidate('1')], rules)).to.deep.equal({ kind: 'none' });
+  });
+
+  it('checks a payout against the lines it pays out', () => {
+    const payout = (net: string, lines: Record<string, { amount: string; currency: string }>) =>
+      classifyPayout({ provider: 'stripe', payoutId: 'po_1', lines, lineEvidence: [rowEvidence], payout: { net: { amount: net, currency: 'EUR' }, evidence: rowEvidence } });
+    const lines = { a: { amount: '970', currency: 'EUR' }, b: { amount: '-100', currency: 'EUR' } };
+    expect(payout('-870', lines)).to.deep.equal([]);
+    expect(codes(payout('-880', lines))).to.deep.equal(['PAYOUT_LINES_MISMATCH']);
+    expect(payout('-880', lines)[0]!.detail).to.include({ paidOut: '880', linesTotal: '870', difference: '10' });
+    expect(codes(payout('-870', { ...lines, c: { amount: '0', currency: 'USD' } }))).to.deep.equal(['PAYOUT_LINES_MISMATCH']);
+    expect(classifyPayout({ provider: 'stripe', payoutId: 'po_1', lines, lineEvidence: [] })).to.deep.equal([]);
   });
 
   it('finds every missing number of a statement sequence', () => {

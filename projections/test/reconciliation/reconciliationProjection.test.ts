@@ -69,6 +69,8 @@ describe('reconciliation projection', () => {
     expect(byLabel.get(`UNIT_EXPONENT_MISMATCH ${paymentIdOf(9)}`)!.detail.exponent).to.equal('2');
     expect(byLabel.get('DUPLICATE_PROVIDER_ROW txn_5')!.evidence).to.have.length(2);
     expect(byLabel.get('AMBIGUOUS_MATCH txn_15')!.detail.candidates).to.equal([paymentIdOf(15), paymentIdOf(16)].join(','));
+    expect(byLabel.get('PAYOUT_LINES_MISMATCH po_1')!.detail).to.include({ paidOut: '6099', linesTotal: '6100', difference: '-1', lines: '2' });
+    expect(byLabel.get('PAYOUT_LINES_MISMATCH po_1')!.evidence).to.have.length(3);
     expect(byLabel.get('STATEMENT_BALANCE_BREAK S1')!.detail).to.include({ opening: '1000', entries: '400', closing: '1500', difference: '100' });
 
     // Cleared by later events: the restated row's correction, the payment arriving after its
@@ -85,9 +87,10 @@ describe('reconciliation projection', () => {
     const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
     expect(summary).to.not.equal(undefined);
     // Captured: every payment but the failed 13, the stale 14 and the never-captured ones.
-    expect(summary!.payments).to.equal(15);
+    expect(summary!.payments).to.equal(17);
     expect(summary!.open).to.include({ AMOUNT_MISMATCH: 1, DUPLICATE_CHARGE: 1, INTERNAL_UNMATCHED: 1, PROVIDER_UNMATCHED: 1 });
     expect(summary!.awaitingSettlement).to.equal(3);
+    expect(summary!.matched).to.equal(13);
     expect(BigInt(summary!.delta)).to.equal(BigInt(summary!.ledgerTotal) - BigInt(summary!.providerTotal));
   });
 

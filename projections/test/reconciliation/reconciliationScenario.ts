@@ -82,6 +82,23 @@ export const writeScenario = async (log: SqliteEventStore): Promise<string[]> =>
   // The row arrives before its payment.
   await appendRowRecorded(log, row('txn_20', chargeRow(20, 2000n)), recent);
   await appendPayment(log, { n: 20, amount: 2000n, at: recent, until: 'captured' });
+  // A payout whose payout row does not equal its two lines.
+  await appendPayment(log, { n: 30, amount: 3000n, at: recent, until: 'captured' });
+  await appendPayment(log, { n: 31, amount: 3100n, at: recent, until: 'captured' });
+  await appendRowRecorded(log, row('txn_30', { ...chargeRow(30, 3000n), payoutId: 'po_1' }), recent);
+  await appendRowRecorded(log, row('txn_31', { ...chargeRow(31, 3100n), payoutId: 'po_1' }), recent);
+  await appendRowRecorded(
+    log,
+    row('txn_po_1', {
+      line: 50,
+      category: 'payout',
+      gross: { amount: -6099n, currency: 'EUR' },
+      net: { amount: -6099n, currency: 'EUR' },
+      references: [{ kind: 'source', value: 'po_1' }],
+      payoutId: 'po_1',
+    }),
+    recent,
+  );
   // Bank statements: one that does not add up, and a sequence with a hole.
   const balances = (opening: bigint, closing: bigint) => [
     { type: 'OPBD', amount: opening, currency: 'EUR' as const },
@@ -117,11 +134,12 @@ export const writeScenario = async (log: SqliteEventStore): Promise<string[]> =>
     'AMBIGUOUS_MATCH txn_15',
     'STATEMENT_BALANCE_BREAK S1',
     'STATEMENT_GAP 2',
+    'PAYOUT_LINES_MISMATCH po_1',
   ].sort();
 };
 
 /** How a discrepancy names what it is about, for comparing with the scenario's list. */
 export const labelOf = (discrepancy: { code: string; detail: Record<string, string> }): string =>
   `${discrepancy.code} ${
-    discrepancy.detail.paymentId ?? discrepancy.detail.rowKey ?? discrepancy.detail.statementId ?? discrepancy.detail.missingSequenceNumber ?? '?'
+    discrepancy.detail.paymentId ?? discrepancy.detail.rowKey ?? discrepancy.detail.payoutId ?? discrepancy.detail.statementId ?? discrepancy.detail.missingSequenceNumber ?? '?'
   }`;
