@@ -29,6 +29,7 @@ import { createProviderReferences } from './providers/providerReferences.js';
 import { createProviderRegistry, type ConfiguredProvider } from './providers/providerRegistry.js';
 import { createSandboxProvider, type SandboxFaults, type SandboxProvider } from './providers/sandboxProvider.js';
 import { sandboxRoutes } from './providers/sandboxRoutes.js';
+import { reconciliationRoutes } from './reconciliation/reconciliationRoutes.js';
 import { statementRoutes } from './statements/statementRoutes.js';
 import { createTransferService } from './transfers/transferService.js';
 import { transferRoutes } from './transfers/transferRoutes.js';
@@ -178,6 +179,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
   router.use(sandboxRoutes((provider) => sandboxes.get(provider as PaymentProvider)));
   router.use(operationsRoutes(deps));
   router.use(statementRoutes(deps));
+  router.use(reconciliationRoutes(deps));
 
   return {
     router,

@@ -12,3 +12,8 @@ export * from './runtime/slowestPosition.js';
 export * from './projectionsComposition.js';
 export * from './cli/projectionsCommand.js';
 export * from './rebuild/rebuildProjection.js';
+export * from './reconciliation/reconciliationProjection.js';
+export * from './reconciliation/reconciliationRules.js';
+export * from './reconciliation/reconciliationDocuments.js';
+export * from './reconciliation/discrepancies.js';
+export * from './reconciliation/reconciliationTotals.js';

@@ -2,6 +2,7 @@ import type { DocumentStore, EventStore, GlobalPosition, RecordedEvent, SearchIn
 import { balancesProjection } from './balances/balancesProjection.js';
 import { transactionHistoryProjection } from './history/transactionHistoryProjection.js';
 import { paymentsProjection } from './payments/paymentsProjection.js';
+import { reconciliationProjection } from './reconciliation/reconciliationProjection.js';
 import type { ProjectionDefinition } from './runtime/projection.js';
 import { createProjectorGroup, type ProjectorStatus } from './runtime/projector.js';
 
@@ -10,6 +11,7 @@ export const projectionDefinitions: readonly ProjectionDefinition[] = [
   balancesProjection,
   transactionHistoryProjection,
   paymentsProjection,
+  reconciliationProjection,
 ];
 
 export interface ProjectionsOptions {

@@ -8,6 +8,7 @@ import {
   type SearchIndex,
 } from '@folio/shared';
 import { createProjections } from './projections.js';
+import { readReconciliationTotals } from './reconciliation/reconciliationTotals.js';
 
 const MAX_IDS_PER_LINE = 100;
 
@@ -56,5 +57,6 @@ export const composeProjections = ({ eventStore, documents, searchIndex, logger,
     onError: (error) => logger.warn({ err: error }, 'reading the projections lag failed'),
   });
   metrics.observeProjectionLag(() => lag.current());
+  metrics.observeReconciliation(() => readReconciliationTotals(documents));
   return { projections, lag };
 };

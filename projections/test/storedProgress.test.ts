@@ -10,6 +10,7 @@ import {
 import { createProjections, projectionDefinitions } from '../src/projections.js';
 import { createStoredProgress } from '../src/runtime/storedProgress.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+import { appendPayment } from '@folio/shared/testing';
 
 describe('projection progress read from stored checkpoints (a query side apart from the projectors)', () => {
   let log: SqliteEventStore;
@@ -30,6 +31,7 @@ describe('projection progress read from stored checkpoints (a query side apart f
 
   it('knows nothing before the projectors committed, then follows them, and lets a reader wait for a position', async () => {
     await writeLedgerHistory(log, { accounts: 4, transfers: 20 });
+    await appendPayment(log, { n: 1, amount: 100n, at: new Date().toISOString(), until: 'captured' });
     const progress = createStoredProgress({ documents, eventStore: log, definitions: projectionDefinitions, pollMs: 10 });
     await progress.start();
     expect(progress.status().map(({ position, caughtUp }) => ({ position, caughtUp }))).to.deep.equal(

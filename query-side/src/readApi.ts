@@ -41,6 +41,7 @@ import {
   waitForPosition,
   type ReadModelProgress,
 } from './readYourWrites.js';
+import { mountReconciliationReads } from './reconciliation/reconciliationRoutes.js';
 import { getTransactionDetail } from './transactionDetail.js';
 import { createTransactionFinder, TRANSACTION_SORTS } from './transactionSearch.js';
 
@@ -198,6 +199,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   const read = createReader({ projections, readWaitMs });
 
   const router = Router();
+  mountReconciliationReads(router, documents, read);
 
   router.get(
     '/v1/transactions',

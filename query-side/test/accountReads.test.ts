@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { projectionDefinitions } from '@folio/projections';
 import { expectProblem, ReadStack } from './readStack.js';
 
 describe('read API: balances, balance points and projections', () => {
@@ -77,11 +78,13 @@ describe('read API: balances, balance points and projections', () => {
     expect(response.status, response.text).to.equal(200);
     const head = BigInt(response.body.headPosition);
     expect(head >= stack.lastWrite).to.equal(true);
-    expect(response.body.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history', 'payments']);
+    expect(response.body.projections.map((projection: any) => projection.name)).to.have.members(projectionDefinitions.map((definition) => definition.name));
     for (const projection of response.body.projections) {
       expect(projection.caughtUp).to.equal(true);
       expect(BigInt(projection.position) >= stack.lastWrite).to.equal(true);
       expect(projection.lag).to.equal((head - BigInt(projection.position)).toString());
+      // Only accounts and movements were written: read models of other streams have seen no event yet.
+      if (projection.name !== 'balances' && projection.name !== 'history' && projection.lastEventAt === null) continue;
       expect(Date.parse(projection.lastEventAt)).to.be.a('number').and.not.NaN;
       expect(projection.secondsSinceLastEvent).to.be.within(0, 60);
     }

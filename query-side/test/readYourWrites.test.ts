@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { projectionDefinitions } from '@folio/projections';
 import { DEFAULT_READ_WAIT_MS, readWaitMsFromEnvironment } from '../src/readYourWrites.js';
 import { expectProblem, ReadStack } from './readStack.js';
 
@@ -47,7 +48,7 @@ describe('read API: read-your-writes', () => {
       expect(problem.requestedPosition).to.equal(ahead.toString());
       expect(BigInt(problem.readPosition) >= stack.lastWrite).to.equal(true);
       expect(problem.waitedMs).to.equal(300);
-      expect(problem.projections.map((projection: any) => projection.name)).to.have.members(['balances', 'history', 'payments']);
+      expect(problem.projections.map((projection: any) => projection.name)).to.have.members(projectionDefinitions.map((definition) => definition.name));
       expect(response.headers['folio-read-position']).to.equal(problem.readPosition);
     }
   });

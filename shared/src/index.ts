@@ -33,3 +33,4 @@ export * from './payments/index.js';
 export * from './audit/index.js';
 export * from './security/index.js';
 export * from './http/malformedRequests.js';
+export * from './reconciliation/index.js';

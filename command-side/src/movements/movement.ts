@@ -93,7 +93,8 @@ const legOf = (accountId: string, side: 'debit' | 'credit', currency: CurrencyCo
  * - capture (clearing → merchant): the merchant is credited first (it may be frozen or closed);
  * - settlement (bank → clearing, the net) and fee (fees → clearing): system accounts only;
  * - refund (merchant → clearing or bank): the merchant is debited first (its balance is checked);
- * - payout (account → bank): the account's hold (id = the payout's) is posted first.
+ * - payout (account → bank): the account's hold (id = the payout's) is posted first;
+ * - correction (system → system, closing a reconciliation discrepancy): neither side refuses.
  */
 export const providerJournalPlan = (kind: ProviderJournalKind, id: string, movement: Movement): MovementPlan => {
   const from = (holdId?: string) => legOf(movement.fromAccountId, 'debit', movement.currency, holdId);
@@ -108,6 +109,8 @@ export const providerJournalPlan = (kind: ProviderJournalKind, id: string, movem
       return { kind, id, movement, first: from(), second: to(), streamName };
     case 'payout':
       return { kind, id, movement, first: from(id), second: to(), streamName };
+    case 'correction':
+      return { kind, id, movement, first: from(), second: to(), streamName };
   }
 };
 

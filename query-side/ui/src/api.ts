@@ -113,6 +113,46 @@ export interface Currency {
   exponent: number;
 }
 
+export interface ReconciliationSummary {
+  provider: string;
+  currency: string;
+  payments: number;
+  matched: number;
+  awaitingSettlement: number;
+  statementRows: number;
+  ledgerTotal: string;
+  providerTotal: string;
+  delta: string;
+  open: Record<string, number>;
+  openTotal: number;
+}
+
+export interface Evidence {
+  kind: 'statement-row' | 'ledger-event' | 'statement';
+  stream: string;
+  position: string;
+  type?: string;
+  fileHash?: string;
+  line?: number;
+  statementId?: string;
+}
+
+export interface Discrepancy {
+  id: string;
+  code: string;
+  status: 'open' | 'resolved' | 'cleared';
+  stage: string;
+  assignee: string | null;
+  provider: string;
+  currency: string | null;
+  explanation: string;
+  detail: Record<string, string>;
+  evidence: Evidence[];
+  suggestedAction: string;
+  rulesVersion: number;
+  foundAt: string;
+}
+
 interface Problem {
   title?: string;
   detail?: string;
@@ -160,6 +200,9 @@ export const api = {
   paymentActivity: (id: string) => getJson<PaymentActivity>(`/v1/payments/${encodeURIComponent(id)}/activity`),
   findPayments: (query: Record<string, string | undefined>, signal?: AbortSignal) =>
     getJson<PaymentPage>(withQuery('/v1/payments', query), signal),
+  reconciliationSummary: () => getJson<{ items: ReconciliationSummary[] }>('/v1/reconciliation/summary'),
+  discrepancies: (query: Record<string, string | undefined>) =>
+    getJson<{ items: Discrepancy[]; nextCursor: string | null }>(withQuery('/v1/reconciliation/discrepancies', query)),
   history: (accountId: string, cursor?: string) =>
     getJson<TransactionPage>(withQuery(`/v1/accounts/${encodeURIComponent(accountId)}/history`, { cursor })),
 };

@@ -5,6 +5,7 @@ import { el, replaceChildren } from './dom.js';
 import { knowCurrencies } from './money.js';
 import { renderPaymentPage } from './paymentPage.js';
 import { parseRoute, rememberSearch } from './routes.js';
+import { renderReconciliationPage } from './reconciliationPage.js';
 import { renderSearchPage } from './searchPage.js';
 import { forgetKey, storedKey } from './session.js';
 import { renderSignInPage } from './signInPage.js';
@@ -31,6 +32,9 @@ const render = async () => {
       break;
     case 'payment':
       await renderPaymentPage(view, route.id);
+      break;
+    case 'reconciliation':
+      await renderReconciliationPage(view, route.query);
       break;
     case 'not-found':
       replaceChildren(view, el('h1', {}, 'Page not found'), el('p', {}, el('a', { href: '#/' }, 'Search transactions')));

@@ -1,6 +1,6 @@
 /**
  * Pages live in the URL hash, so every search, transaction and account can be linked to:
- * `#/?q=rent&status=failed`, `#/transactions/<id>`, `#/accounts/<id>`, `#/payments/<id>`.
+ * `#/?q=rent&status=failed`, `#/transactions/<id>`, `#/accounts/<id>`, `#/payments/<id>`, `#/reconciliation?code=…`.
  */
 
 export type Route =
@@ -8,12 +8,14 @@ export type Route =
   | { page: 'transaction'; id: string }
   | { page: 'account'; id: string }
   | { page: 'payment'; id: string }
+  | { page: 'reconciliation'; query: URLSearchParams }
   | { page: 'not-found'; path: string };
 
 export const parseRoute = (hash: string): Route => {
   const path = hash.replace(/^#/, '') || '/';
   const [pathname = '/', search = ''] = path.split('?', 2);
   if (pathname === '/' || pathname === '') return { page: 'search', query: new URLSearchParams(search) };
+  if (pathname === '/reconciliation') return { page: 'reconciliation', query: new URLSearchParams(search) };
   const match = /^\/(transactions|accounts|payments)\/([0-9]{1,20})$/.exec(pathname);
   if (match === null) return { page: 'not-found', path };
   const pages = { transactions: 'transaction', accounts: 'account', payments: 'payment' } as const;

@@ -9,14 +9,14 @@ import { currencyCodeSchema } from '../money/index.js';
  * process; between its legs its money is in transit. Every posting names its journal, so the log
  * alone tells which journals are complete and how much is in transit.
  */
-export const journalKinds = ['transfer', 'deposit', 'capture', 'settlement', 'fee', 'refund', 'payout'] as const;
+export const journalKinds = ['transfer', 'deposit', 'capture', 'settlement', 'fee', 'refund', 'payout', 'correction'] as const;
 export type JournalKind = (typeof journalKinds)[number];
 
 /**
- * Journals of payments and payouts: their outcomes are the generic `JournalCompleted` and
+ * Journals of payments, payouts and reconciliation corrections: their outcomes are the generic `JournalCompleted` and
  * `JournalFailed` on `journal-<kind>-<id>` (transfers and deposits keep their own events).
  */
-export const providerJournalKinds = ['capture', 'settlement', 'fee', 'refund', 'payout'] as const;
+export const providerJournalKinds = ['capture', 'settlement', 'fee', 'refund', 'payout', 'correction'] as const;
 export type ProviderJournalKind = (typeof providerJournalKinds)[number];
 
 /**

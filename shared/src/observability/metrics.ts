@@ -1,9 +1,15 @@
-import type { ProjectionLag } from './projectionLag.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProjectionLag } from './projectionLag.js';
+
+/** What the reconciliation read model says, for the metrics. */
+export interface ReconciliationTotals {
+  open: Record<string, number>;
+  deltas: { provider: string; currency: string; minorUnits: bigint }[];
+}
 
 /**
  * Folio's Prometheus metrics, one registry per process. Gauges read when scraped are registered
- * by the parts a process runs (`observeProjectionLag`, `observeStuckMovements`).
+ * by the parts a process runs (`observeProjectionLag`, `observeStuckMovements`, `observeReconciliation`).
  */
 export const createMetrics = () => {
   const registry = new Registry();
@@ -81,6 +87,32 @@ export const createMetrics = () => {
         registers: [registry],
         collect() {
           for (const lag of read()) this.set({ projection: lag.name }, lag.seconds);
+        },
+      });
+    },
+    /** Reports the reconciliation's open discrepancies and its ledger-vs-provider deltas, read at every scrape. */
+    observeReconciliation(read: () => Promise<ReconciliationTotals>): void {
+      let latest: Promise<ReconciliationTotals> | undefined;
+      // Both gauges are filled from one read per scrape.
+      const totals = () => (latest ??= read().finally(() => setImmediate(() => (latest = undefined))));
+      new Gauge({
+        name: 'folio_reconciliation_open_discrepancies',
+        help: 'Open reconciliation discrepancies, by class',
+        labelNames: ['code'] as const,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const [code, count] of Object.entries((await totals()).open)) this.set({ code }, count);
+        },
+      });
+      new Gauge({
+        name: 'folio_reconciliation_delta_minor_units',
+        help: 'Ledger minus provider money for payments, per provider and currency, in minor units',
+        labelNames: ['provider', 'currency'] as const,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const { provider, currency, minorUnits } of (await totals()).deltas) this.set({ provider, currency }, Number(minorUnits));
         },
       });
     },

@@ -2,3 +2,4 @@ export { describeEventStoreContract } from './eventStoreContract.js';
 export type { EventStoreContractFactory } from './eventStoreContractFactory.js';
 export { describeDocumentStoreContract, type DocumentStoreContractFactory } from './documentStoreContract.js';
 export { describeSearchIndexContract, type SearchIndexContractFactory } from './searchIndexContract.js';
+export * from './reconciliationEvents.js';

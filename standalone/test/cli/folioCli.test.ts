@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { projectionsUsage } from '@folio/projections';
 
 const cli = new URL('../../src/cli/folioCli.js', import.meta.url).pathname;
 const sample = (name: string) => new URL(`../../../../command-side/test/statements/samples/${name}`, import.meta.url).pathname;
@@ -92,6 +93,10 @@ describe('the folio command line', function () {
     expect(JSON.parse(run.stdout)).to.include({ projection: 'balances', identical: true });
     const wrong = await folio(dataDir, 'projections', 'rebuild', 'nothing');
     expect(wrong.code).to.equal(2);
-    expect(wrong.stderr).to.match(/usage: folio projections rebuild <balances\|history\|payments>/);
+    expect(wrong.stderr).to.contain(projectionsUsage);
+    // The statements imported above are in the log: the reconciliation rebuilt from them is the live one.
+    const reconciliation = await folio(dataDir, 'projections', 'rebuild', 'reconciliation');
+    expect(reconciliation.code, reconciliation.stderr).to.equal(0);
+    expect(JSON.parse(reconciliation.stdout)).to.include({ projection: 'reconciliation', identical: true });
   });
 });

@@ -1,0 +1,148 @@
+import {
+  amountSchema,
+  correlationIdOf,
+  currencySchema,
+  discrepancyIdSchema,
+  discrepancyResolutions,
+  formatMinorUnits,
+  jsonBody,
+  journalStream,
+  parseRequest,
+  providerSchema,
+  reconciliationStream,
+  type Movement,
+} from '@folio/shared';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
+import { idempotentHandler } from '../idempotency/index.js';
+import { providerJournalPlan } from '../movements/movement.js';
+import { correctionRoute } from './correctingJournal.js';
+import type { DiscrepancyCommand } from './discrepancyDecider.js';
+import { createDiscrepancyCommandHandler } from './discrepancyCommandHandler.js';
+
+const paramsSchema = z.strictObject({ id: discrepancyIdSchema });
+const reason = z.string().trim().min(1, 'say why: a reason is required').max(2000);
+
+const acknowledgeSchema = z.strictObject({ reason });
+const assignSchema = z.strictObject({ assignee: z.string().trim().min(1).max(200), reason });
+const resolveSchema = z
+  .strictObject({
+    resolution: z.enum(discrepancyResolutions),
+    reason,
+    /** The correcting journal's money, required unless the resolution is `no_action`. */
+    correction: z.strictObject({ amount: amountSchema, currency: currencySchema, provider: providerSchema }).optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.resolution === 'no_action' && body.correction !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['correction'], message: 'no_action moves no money: leave correction out' });
+    if (body.resolution !== 'no_action' && body.correction === undefined)
+      ctx.addIssue({ code: 'custom', path: ['correction'], message: `a ${body.resolution} needs the amount, currency and provider of its correcting journal` });
+  });
+
+const parseWith =
+  <S extends z.ZodType>(schema: S) =>
+  (request: Request): { id: string; body: z.output<S> } => ({
+    id: parseRequest(paramsSchema, request.params, 'params').id,
+    body: parseRequest(schema, request.body, 'body') as z.output<S>,
+  });
+
+/**
+ * The exception workflow: `POST /v1/reconciliation/discrepancies/{id}/acknowledge|assign|resolve`,
+ * each with a required reason, recorded with the caller on the discrepancy's own stream. A
+ * resolution other than `no_action` first posts its correcting journal between system accounts.
+ */
+export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
+  const router = Router();
+  const cases = createDiscrepancyCommandHandler(deps.eventStore);
+
+  const record = async (request: Request, commandId: string, command: DiscrepancyCommand) => {
+    const result = await cases.handle(reconciliationStream(command.discrepancyId), command, commandContextOf(deps, request, request.res!, commandId));
+    return {
+      status: 200,
+      body: {
+        id: command.discrepancyId,
+        acknowledged: result.state.acknowledged,
+        assignee: result.state.assignee ?? null,
+        resolution: result.state.resolved?.resolution ?? null,
+        journalId: result.state.resolved?.journalId ?? null,
+        position: result.position?.toString() ?? null,
+      },
+    };
+  };
+
+  const step = <S extends z.ZodType>(action: string, schema: S, command: (id: string, body: z.output<S>, by: string) => DiscrepancyCommand) =>
+    router.post(
+      `/v1/reconciliation/discrepancies/:id/${action}`,
+      jsonBody(),
+      idempotentHandler<{ id: string; body: z.output<S> }>({
+        store: deps.idempotency,
+        required: true,
+        callerOf: deps.callerOf,
+        resourceIdFactory: deps.ids.nextId,
+        parse: parseWith(schema),
+        handle: (request, { id, body }, commandId) => record(request, `${action}-${commandId}`, command(id, body, deps.callerOf(request))),
+      }),
+    );
+
+  const at = () => deps.clock().toISOString();
+  step('acknowledge', acknowledgeSchema, (id, body, by) => ({ type: 'acknowledge', discrepancyId: id, by, reason: body.reason, at: at() }));
+  step('assign', assignSchema, (id, body, by) => ({ type: 'assign', discrepancyId: id, assignee: body.assignee, by, reason: body.reason, at: at() }));
+
+  router.post(
+    '/v1/reconciliation/discrepancies/:id/resolve',
+    jsonBody(),
+    idempotentHandler<{ id: string; body: z.output<typeof resolveSchema> }>({
+      store: deps.idempotency,
+      required: true,
+      callerOf: deps.callerOf,
+      resourceIdFactory: deps.ids.nextId,
+      parse: parseWith(resolveSchema),
+      handle: async (request, { id, body }, journalId, attempt) => {
+        const by = deps.callerOf(request);
+        const { state } = await cases.load(reconciliationStream(id), { fresh: true });
+        // Refused before any money moves; the decider refuses it again should a race slip through.
+        if (state.resolved !== undefined && !attempt.retry) {
+          return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution: body.resolution, by, reason: body.reason, at: at() });
+        }
+        let posted: string | undefined;
+        if (body.resolution !== 'no_action' && body.correction !== undefined) {
+          const { amount, currency, provider } = body.correction;
+          const route = correctionRoute(body.resolution, provider, currency);
+          const movement: Movement = {
+            fromAccountId: route.from,
+            toAccountId: route.to,
+            amount,
+            currency,
+            reference: `reconciliation ${id} ${body.resolution}`,
+            description: body.reason,
+            metadata: { discrepancyId: id, provider, resolution: body.resolution },
+            requestedAt: at(),
+          };
+          const run = { correlationId: correlationIdOf(request.res!.locals), actor: by };
+          await deps.movements.run(providerJournalPlan('correction', journalId, movement), run, attempt);
+          posted = journalId;
+        }
+        const answer = await record(request, `resolve-${journalId}`, {
+          type: 'resolve',
+          discrepancyId: id,
+          resolution: body.resolution,
+          by,
+          reason: body.reason,
+          at: at(),
+          ...(posted === undefined ? {} : { journalId: posted }),
+        });
+        return {
+          ...answer,
+          body: {
+            ...answer.body,
+            ...(body.correction === undefined
+              ? {}
+              : { correction: { journal: journalStream('correction', journalId), amount: formatMinorUnits(body.correction.amount), currency: body.correction.currency } }),
+          },
+        };
+      },
+    }),
+  );
+  return router;
+};

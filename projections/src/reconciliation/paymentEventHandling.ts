@@ -1,0 +1,100 @@
+/** How payment events change the reconciliation: the ledger's side. */
+import { paymentCatalog, sortableBigint, type PaymentCatalogEvent, type RecordedEvent } from '@folio/shared';
+import type { Evidence } from './discrepancies.js';
+import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
+import { type Context, getSubject } from './reconciliationContext.js';
+import { type CandidateList, type OrphanList, evaluatePayment, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey, withoutCandidate } from './subjectEvaluation.js';
+
+/** Rows that arrived before the payment they name: claimed when it appears. */
+export const claimOrphans = async (context: Context, payment: PaymentSubject, value: string, by: 'reference' | 'payment_id') => {
+  const lookups = context.collections.lookups!;
+  const orphans = await context.docs.get<OrphanList>(lookups, `orphan:${value}`);
+  if (orphans === undefined) return;
+  context.docs.delete(lookups, orphans._id);
+  for (const id of orphans.rows) {
+    const row = await getSubject<RowSubject>(context, id);
+    if (row === undefined || row.facts.match !== undefined) continue;
+    await matchRowToPayment(context, row, payment, by);
+    await evaluateRow(context, row);
+  }
+};
+
+export const ledgerEvidence = (recorded: RecordedEvent): Evidence => ({
+  kind: 'ledger-event',
+  stream: recorded.streamName,
+  position: recorded.position.toString(),
+  type: recorded.type,
+});
+
+export const applyPaymentEvent = async (context: Context, recorded: RecordedEvent): Promise<void> => {
+  const event = paymentCatalog.decode(recorded) as PaymentCatalogEvent;
+  if (!('paymentId' in event.data)) return;
+  const id = paymentSubjectId(event.data.paymentId);
+  const sortable = sortableBigint(recorded.position);
+  let payment = await getSubject<PaymentSubject>(context, id);
+  if (payment !== undefined && payment.sortableLastPosition >= sortable) return;
+  if (event.type === 'PaymentCreated') {
+    const data = event.data;
+    payment = {
+      _id: id,
+      kind: 'payment',
+      sortableLastPosition: sortable,
+      findings: {},
+      rows: [],
+      facts: {
+        paymentId: data.paymentId,
+        provider: data.provider,
+        currency: data.currency,
+        amount: data.amount.toString(),
+        state: 'CREATED',
+        refunded: '0',
+        evidence: [ledgerEvidence(recorded)],
+      },
+    };
+    await claimOrphans(context, payment, data.paymentId, 'payment_id');
+    await evaluatePayment(context, payment);
+    return;
+  }
+  if (payment === undefined) return;
+  const facts = { ...payment.facts };
+  switch (event.type) {
+    case 'PaymentSubmitted':
+      facts.state = 'PENDING';
+      facts.providerRef = event.data.providerRef;
+      facts.submittedAt = event.data.submittedAt;
+      context.docs.put(context.collections.lookups!, { _id: `ref:${event.data.providerRef}`, paymentId: facts.paymentId });
+      break;
+    case 'PaymentCaptured':
+      facts.state = 'PAID';
+      facts.captured = event.data.amount.toString();
+      facts.capturedAt = event.data.capturedAt;
+      break;
+    case 'PaymentSettled':
+      facts.state = 'SETTLED';
+      facts.fee = event.data.fee.toString();
+      break;
+    case 'PaymentFailed':
+      facts.state = 'FAILED';
+      break;
+    case 'PaymentRefunded':
+      facts.refunded = event.data.refundedTotal.toString();
+      if (event.data.fullyRefunded) facts.state = 'REFUNDED';
+      break;
+    default:
+      return;
+  }
+  payment = { ...payment, facts: { ...facts, evidence: [...facts.evidence, ledgerEvidence(recorded)] }, sortableLastPosition: sortable };
+  if (event.type === 'PaymentSubmitted') await claimOrphans(context, payment, event.data.providerRef, 'reference');
+  const hasCharge = payment.rows.length > 0;
+  if (event.type === 'PaymentCaptured' && !hasCharge) {
+    const lookups = context.collections.lookups!;
+    const key = ruleKey(facts.currency, BigInt(facts.captured!));
+    const list = (await context.docs.get<CandidateList>(lookups, key)) ?? { _id: key, candidates: [] };
+    context.docs.put(lookups, {
+      ...list,
+      candidates: [...list.candidates, { paymentId: facts.paymentId, amount: facts.captured!, currency: facts.currency, capturedAt: facts.capturedAt! }],
+    });
+  }
+  if (event.type === 'PaymentFailed') await withoutCandidate(context, payment);
+  await evaluatePayment(context, payment);
+};

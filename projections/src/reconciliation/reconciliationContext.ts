@@ -1,0 +1,175 @@
+/**
+ * What every part of the reconciliation projection works with: the batch's documents, the log's
+ * time, the grace-period schedule, and the bookkeeping of discrepancies and summaries.
+ */
+import { createHash } from 'node:crypto';
+import { sortableBigint } from '@folio/shared';
+import { BatchDocuments } from './batchDocuments.js';
+import { suggestedActions, type Finding } from './discrepancies.js';
+import type { ClockDocument, Contribution, DiscrepancyDocument, DueBucket, DueChunk, Subject, SummaryDocument } from './reconciliationDocuments.js';
+import type { MoneyFact } from './reconciliationFacts.js';
+import type { ReconciliationRules } from './reconciliationRules.js';
+
+export const DUE_CHUNK_SIZE = 500;
+
+/** The id of a discrepancy: stable across rebuilds, as it is derived from what it is about. */
+export const discrepancyIdOf = (subject: string, code: string, key = ''): string =>
+  createHash('sha256').update(`${subject}|${code}|${key}`).digest('hex').slice(0, 32);
+
+export const money = (value: { amount: bigint; currency: string } | undefined): MoneyFact | undefined =>
+  value === undefined ? undefined : { amount: value.amount.toString(), currency: value.currency };
+
+export const minuteOf = (iso: string): string => iso.slice(0, 16);
+export const minuteEnd = (minute: string): string => new Date(Date.parse(`${minute}:00.000Z`) + 60_000).toISOString();
+
+export interface Context {
+  docs: BatchDocuments;
+  collections: Readonly<Record<string, string>>;
+  rules: ReconciliationRules;
+  clock: ClockDocument;
+  /** Position and time of the event being applied. */
+  position: string;
+}
+
+export const emptySummary = (provider: string, currency: string): SummaryDocument => ({
+  _id: `${provider}:${currency}`,
+  provider,
+  currency,
+  payments: 0,
+  matched: 0,
+  awaitingSettlement: 0,
+  statementRows: 0,
+  ledgerTotal: '0',
+  providerTotal: '0',
+  delta: '0',
+  open: {},
+});
+
+export const summaryOf = async (context: Context, provider: string, currency: string): Promise<SummaryDocument> =>
+  (await context.docs.get<SummaryDocument>(context.collections.summary!, `${provider}:${currency}`)) ?? emptySummary(provider, currency);
+
+export const putSummary = (context: Context, summary: SummaryDocument): void => {
+  summary.delta = (BigInt(summary.ledgerTotal) - BigInt(summary.providerTotal)).toString();
+  context.docs.put(context.collections.summary!, summary);
+};
+
+export const addContribution = async (context: Context, contribution: Contribution | undefined, sign: 1 | -1): Promise<void> => {
+  if (contribution === undefined) return;
+  const summary = await summaryOf(context, contribution.provider, contribution.currency);
+  const next: SummaryDocument = {
+    ...summary,
+    payments: summary.payments + sign * contribution.payments,
+    matched: summary.matched + sign * contribution.matched,
+    awaitingSettlement: summary.awaitingSettlement + sign * contribution.awaitingSettlement,
+    statementRows: summary.statementRows + sign * contribution.rows,
+    ledgerTotal: (BigInt(summary.ledgerTotal) + BigInt(sign) * BigInt(contribution.ledger)).toString(),
+    providerTotal: (BigInt(summary.providerTotal) + BigInt(sign) * BigInt(contribution.statement)).toString(),
+  };
+  putSummary(context, next);
+};
+
+export const sameContribution = (a: Contribution | undefined, b: Contribution | undefined): boolean =>
+  JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+export const countOpen = async (context: Context, discrepancy: DiscrepancyDocument, sign: 1 | -1): Promise<void> => {
+  const summary = await summaryOf(context, discrepancy.provider, discrepancy.currency ?? '');
+  const count = (summary.open[discrepancy.code] ?? 0) + sign;
+  const open = { ...summary.open };
+  if (count === 0) delete open[discrepancy.code];
+  else open[discrepancy.code] = count;
+  putSummary(context, { ...summary, open });
+};
+
+/**
+ * Brings the discrepancies of a subject in line with its latest findings: new ones open, ones
+ * no longer found are cleared (unless resolved), found-again ones reopen.
+ */
+export const syncFindings = async (
+  context: Context,
+  subject: Subject,
+  findings: readonly (Finding & { key?: string })[],
+  provider: string,
+  currency: string | null,
+): Promise<void> => {
+  const collection = context.collections.discrepancies!;
+  const now: Record<string, DiscrepancyDocument['code']> = {};
+  for (const finding of findings) {
+    const id = discrepancyIdOf(subject._id, finding.code, finding.key);
+    now[id] = finding.code;
+    const existing = await context.docs.get<DiscrepancyDocument>(collection, id);
+    const content = {
+      provider,
+      currency,
+      explanation: finding.explanation,
+      detail: finding.detail,
+      evidence: finding.evidence,
+      rulesVersion: context.rules.version,
+    };
+    if (existing === undefined) {
+      const created: DiscrepancyDocument = {
+        _id: id,
+        code: finding.code,
+        status: 'open',
+        stage: 'new',
+        assignee: null,
+        subject: subject._id,
+        ...content,
+        suggestedAction: suggestedActions[finding.code],
+        foundAt: context.clock.now,
+        foundPosition: context.position,
+        sortablePosition: sortableBigint(BigInt(context.position)),
+        updatedAt: context.clock.now,
+        history: [],
+      };
+      context.docs.put(collection, created);
+      await countOpen(context, created, 1);
+      continue;
+    }
+    const reopened = existing.status === 'cleared';
+    const stored = {
+      provider: existing.provider,
+      currency: existing.currency,
+      explanation: existing.explanation,
+      detail: existing.detail,
+      evidence: existing.evidence,
+      rulesVersion: existing.rulesVersion,
+    };
+    if (!reopened && JSON.stringify(content) === JSON.stringify(stored)) continue;
+    const next: DiscrepancyDocument = { ...existing, ...content, status: reopened ? 'open' : existing.status, updatedAt: context.clock.now };
+    context.docs.put(collection, next);
+    if (reopened) await countOpen(context, next, 1);
+    else if (existing.status === 'open' && (existing.provider !== next.provider || existing.currency !== next.currency)) {
+      await countOpen(context, existing, -1);
+      await countOpen(context, next, 1);
+    }
+  }
+  for (const [id] of Object.entries(subject.findings)) {
+    if (id in now) continue;
+    const existing = await context.docs.get<DiscrepancyDocument>(collection, id);
+    if (existing === undefined || existing.status !== 'open') continue;
+    context.docs.put(collection, { ...existing, status: 'cleared', updatedAt: context.clock.now });
+    await countOpen(context, existing, -1);
+  }
+  subject.findings = now;
+};
+
+export const putSubject = (context: Context, subject: Subject): void => context.docs.put(context.collections.subjects!, subject);
+export const getSubject = <S extends Subject>(context: Context, id: string): Promise<S | undefined> =>
+  context.docs.get<S>(context.collections.subjects!, id);
+
+export const schedule = async (context: Context, subjectId: string, at: string): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  const minute = minuteOf(at);
+  const bucket = (await context.docs.get<DueBucket>(lookups, `due:${minute}`)) ?? { _id: `due:${minute}`, chunks: 0 };
+  let chunk = bucket.chunks === 0 ? undefined : await context.docs.get<DueChunk>(lookups, `due:${minute}:${bucket.chunks - 1}`);
+  if (chunk === undefined || chunk.subjects.length >= DUE_CHUNK_SIZE) {
+    chunk = { _id: `due:${minute}:${bucket.chunks}`, subjects: [] };
+    context.docs.put(lookups, { ...bucket, chunks: bucket.chunks + 1 });
+  }
+  // The chunk belongs to this batch's cache: grown in place, written once at the end.
+  chunk.subjects.push(subjectId);
+  context.docs.put(lookups, chunk);
+  if (context.clock.dueMinutes[context.clock.dueMinutes.length - 1] !== minute && !context.clock.dueMinutes.includes(minute)) {
+    context.clock.dueMinutes = [...context.clock.dueMinutes, minute].sort();
+  }
+};

@@ -1,0 +1,85 @@
+import type { DocumentSession, RecordedEvent } from '@folio/shared';
+import type { ProjectionDefinition } from '../runtime/projection.js';
+import { BatchDocuments } from './batchDocuments.js';
+import type { ClockDocument, DueBucket, DueChunk, PaymentSubject } from './reconciliationDocuments.js';
+import { defaultReconciliationRules, reconciliationRulesSchema, type ReconciliationRules } from './reconciliationRules.js';
+import { applyPaymentEvent } from './paymentEventHandling.js';
+import { type Context, getSubject, minuteEnd } from './reconciliationContext.js';
+import { applyRowEvent, applyStatementImported } from './statementEventHandling.js';
+import { evaluatePayment } from './subjectEvaluation.js';
+import { applyWorkflow } from './workflowEventHandling.js';
+
+export const RECONCILIATION_PROJECTION = 'reconciliation';
+
+/** Looks again at subjects whose grace period ended before `now`. */
+const sweepDue = async (context: Context): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  while (context.clock.dueMinutes.length > 0 && minuteEnd(context.clock.dueMinutes[0]!) <= context.clock.now) {
+    const minute = context.clock.dueMinutes[0]!;
+    context.clock.dueMinutes = context.clock.dueMinutes.slice(1);
+    const bucket = await context.docs.get<DueBucket>(lookups, `due:${minute}`);
+    if (bucket === undefined) continue;
+    context.docs.delete(lookups, bucket._id);
+    for (let index = 0; index < bucket.chunks; index++) {
+      const chunk = await context.docs.get<DueChunk>(lookups, `due:${minute}:${index}`);
+      if (chunk === undefined) continue;
+      context.docs.delete(lookups, chunk._id);
+      for (const subjectId of new Set(chunk.subjects)) {
+        const payment = await getSubject<PaymentSubject>(context, subjectId);
+        if (payment !== undefined) await evaluatePayment(context, payment);
+      }
+    }
+  }
+};
+
+/**
+ * Reconciliation: the ledger's payments against the providers' statement rows, continuously.
+ * Rows are matched by provider reference first, then by the versioned rules; every gap is a
+ * discrepancy with its evidence. Time comes from the log (the recorded time of the latest event),
+ * and grace periods are checked event by event, so a rebuild finds exactly what the live
+ * projection found whatever the batches.
+ */
+export const createReconciliationProjection = (rules: ReconciliationRules = defaultReconciliationRules): ProjectionDefinition => {
+  const checked = reconciliationRulesSchema.parse(rules);
+  return {
+    name: RECONCILIATION_PROJECTION,
+    version: 1,
+    filter: { streamNamePrefixes: ['payment-', 'statement-', 'statementrow-', 'reconciliation-'] },
+    roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
+    // Every role has an index, so each collection exists from the first batch on (a rebuild
+    // swaps in every role, read any events or not).
+    indexes: {
+      subjects: [['kind']],
+      lookups: [['paymentId']],
+      summary: [['provider']],
+      discrepancies: [
+        ['sortablePosition'],
+        ['status', 'sortablePosition'],
+        ['code', 'sortablePosition'],
+        ['provider', 'sortablePosition'],
+      ],
+    },
+    create: ({ collections }) => ({
+      async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
+        const docs = new BatchDocuments(session);
+        const clock = (await docs.get<ClockDocument>(collections.lookups!, 'clock')) ?? { _id: 'clock', now: '', dueMinutes: [] };
+        const context: Context = { docs, collections, rules: checked, clock: { ...clock }, position: '0' };
+        for (const recorded of events) {
+          const at = recorded.created.toISOString();
+          if (at > context.clock.now) context.clock.now = at;
+          context.position = recorded.position.toString();
+          await sweepDue(context);
+          const stream = recorded.streamName;
+          if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
+          else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
+          else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
+          else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
+        }
+        docs.put(collections.lookups!, context.clock);
+        await docs.flush();
+      },
+    }),
+  };
+};
+
+export const reconciliationProjection = createReconciliationProjection();

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+const durationMs = z.number().int().nonnegative().max(366 * 24 * 3_600_000);
+const categories = z.array(z.string().min(1)).min(1);
+
+/**
+ * How statement rows are matched and judged. Versioned: every discrepancy names the rules version
+ * that found it, and a change of rules is a new version (and a rebuild of the read model).
+ */
+export const reconciliationRulesSchema = z.strictObject({
+  version: z.number().int().positive(),
+  /** Reference kinds tried first, in order, against the provider reference of a payment. */
+  referenceKinds: z.array(z.string().min(1)),
+  /** A reference kind whose value is the payment id itself (carried back as metadata). */
+  paymentIdReferenceKinds: z.array(z.string().min(1)),
+  /** Categories of rows that take money in for one payment. */
+  chargeCategories: categories,
+  refundCategories: categories,
+  /** Categories that take settled money back (chargebacks, disputes). */
+  reversalCategories: categories,
+  /** Categories of the row paying a batch of rows out (the payout itself). */
+  payoutCategories: categories,
+  /** A rule match needs the same currency and an amount within this many minor units. */
+  amountToleranceMinorUnits: z.number().int().nonnegative(),
+  /** A rule match needs the row's date within this window of the capture. */
+  dateWindowMs: durationMs,
+  /** How long a captured payment may wait for its provider row before it is missing. */
+  settlementGraceMs: durationMs,
+  /** How long a payment may stay submitted but neither captured nor failed. */
+  stalePendingMs: durationMs,
+});
+export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
+
+export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
+  version: 1,
+  referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
+  paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],
+  chargeCategories: ['charge', 'payment', 'Settled', 'T0006'],
+  refundCategories: ['refund', 'Refunded', 'T1107'],
+  reversalCategories: ['dispute', 'chargeback', 'Chargeback', 'T1201'],
+  payoutCategories: ['payout', 'MerchantPayout'],
+  amountToleranceMinorUnits: 0,
+  dateWindowMs: 3 * 24 * 3_600_000,
+  settlementGraceMs: 3 * 24 * 3_600_000,
+  stalePendingMs: 24 * 3_600_000,
+});

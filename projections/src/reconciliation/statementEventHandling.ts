@@ -1,0 +1,167 @@
+/** How statement rows and imports change the reconciliation: the provider's side. */
+import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
+import { classifyStatement, sequenceGaps } from './classification.js';
+import type { Evidence } from './discrepancies.js';
+import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
+import type { RowFacts } from './reconciliationFacts.js';
+import { matchByRules, matchKeysOf, type RuleCandidate } from './rowMatching.js';
+import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
+import { type CandidateList, type OrphanList, evaluatePayment, evaluatePayout, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey } from './subjectEvaluation.js';
+
+export const rowFactsOf = (row: StatementRow, provider: string, rowKey: string, stream: string, evidence: Evidence): RowFacts => {
+  const date = row.transactionDate ?? row.bookingDate ?? row.valueDate;
+  const facts: RowFacts = { stream, provider, rowKey, category: row.category, references: row.references, evidence, duplicates: [] };
+  const gross = money(row.gross);
+  const fee = money(row.fee);
+  const net = money(row.net);
+  if (gross !== undefined) facts.gross = gross;
+  if (fee !== undefined) facts.fee = fee;
+  if (net !== undefined) facts.net = net;
+  if (date !== undefined) facts.date = date;
+  if (row.payoutId !== undefined) facts.payoutId = row.payoutId;
+  return facts;
+};
+
+export const rowEvidence = (recorded: RecordedEvent, data: { fileHash: string; versionHash: string; row: StatementRow }): Evidence => ({
+  kind: 'statement-row',
+  stream: recorded.streamName,
+  position: recorded.position.toString(),
+  fileHash: data.fileHash,
+  line: data.row.line,
+  versionHash: data.versionHash,
+});
+
+/** Finds the payment a new row is for: its references first, then the rules. */
+export const matchNewRow = async (context: Context, row: RowSubject): Promise<PaymentSubject | undefined> => {
+  const lookups = context.collections.lookups!;
+  const keys = matchKeysOf(row.facts, context.rules);
+  for (const key of keys) {
+    const paymentId =
+      key.by === 'payment_id' ? key.value : (await context.docs.get<{ _id: string; paymentId: string }>(lookups, `ref:${key.value}`))?.paymentId;
+    if (paymentId === undefined) continue;
+    const payment = await getSubject<PaymentSubject>(context, paymentSubjectId(paymentId));
+    if (payment === undefined) continue;
+    await matchRowToPayment(context, row, payment, key.by);
+    return payment;
+  }
+  const gross = row.facts.gross;
+  if (gross !== undefined && context.rules.chargeCategories.includes(row.facts.category)) {
+    const candidates: RuleCandidate[] = [];
+    const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
+    for (let amount = BigInt(gross.amount) - tolerance; amount <= BigInt(gross.amount) + tolerance; amount++) {
+      const list = await context.docs.get<CandidateList>(lookups, ruleKey(gross.currency, amount));
+      if (list !== undefined) candidates.push(...list.candidates);
+    }
+    const match = matchByRules(row.facts, candidates, context.rules);
+    if (match.kind === 'one') {
+      const payment = (await getSubject<PaymentSubject>(context, paymentSubjectId(match.paymentId)))!;
+      await matchRowToPayment(context, row, payment, 'rule');
+      return payment;
+    }
+    if (match.kind === 'ambiguous') row.facts.ambiguousCandidates = match.paymentIds;
+  }
+  for (const key of keys) {
+    const id = `orphan:${key.value}`;
+    const orphans = (await context.docs.get<OrphanList>(lookups, id)) ?? { _id: id, rows: [] };
+    if (!orphans.rows.includes(row._id)) context.docs.put(lookups, { ...orphans, rows: [...orphans.rows, row._id] });
+  }
+  return undefined;
+};
+
+export const applyRowEvent = async (context: Context, recorded: RecordedEvent): Promise<void> => {
+  const event = statementCatalog.decode(recorded) as StatementEvent;
+  if (event.type === 'StatementImported') return;
+  const id = `row:${recorded.streamName}`;
+  const sortable = sortableBigint(recorded.position);
+  let row = await getSubject<RowSubject>(context, id);
+  if (row !== undefined && row.sortableLastPosition >= sortable) return;
+  const data = event.data;
+  const evidence = rowEvidence(recorded, data);
+  let payment: PaymentSubject | undefined;
+  if (event.type === 'StatementRowRecorded' || row === undefined) {
+    row = {
+      _id: id,
+      kind: 'row',
+      sortableLastPosition: sortable,
+      findings: {},
+      facts: rowFactsOf(data.row, data.provider, data.rowKey, recorded.streamName, evidence),
+    };
+    payment = await matchNewRow(context, row);
+  } else if (event.type === 'StatementRowRestated') {
+    const current = rowFactsOf(data.row, data.provider, data.rowKey, recorded.streamName, evidence);
+    const previousGross = money(event.data.previous.gross);
+    const previousFee = money(event.data.previous.fee);
+    row = {
+      ...row,
+      sortableLastPosition: sortable,
+      facts: {
+        ...current,
+        duplicates: row.facts.duplicates,
+        ...(row.facts.match === undefined ? {} : { match: row.facts.match }),
+        ...(row.facts.ambiguousCandidates === undefined ? {} : { ambiguousCandidates: row.facts.ambiguousCandidates }),
+        restated: {
+          changedFields: event.data.changedFields,
+          previous: row.facts.evidence,
+          ...(previousGross === undefined ? {} : { previousGross }),
+          ...(previousFee === undefined ? {} : { previousFee }),
+        },
+      },
+    };
+    if (row.facts.match !== undefined) payment = await getSubject<PaymentSubject>(context, paymentSubjectId(row.facts.match.paymentId));
+  } else {
+    row = { ...row, sortableLastPosition: sortable, facts: { ...row.facts, duplicates: [...row.facts.duplicates, evidence] } };
+  }
+  // The row is stored before its payment is judged: the payment reads it.
+  putSubject(context, row);
+  await evaluateRow(context, row);
+  if (payment !== undefined) await evaluatePayment(context, payment);
+  if (event.type !== 'StatementRowDuplicated') await evaluatePayout(context, row);
+};
+
+export const applyStatementImported = async (context: Context, recorded: RecordedEvent): Promise<void> => {
+  const event = statementCatalog.decode(recorded) as StatementEvent;
+  if (event.type !== 'StatementImported') return;
+  const { provider, fileHash } = event.data;
+  for (const statement of event.data.statements) {
+    const evidence: Evidence = {
+      kind: 'statement',
+      stream: recorded.streamName,
+      position: recorded.position.toString(),
+      fileHash,
+      statementId: statement.statementId,
+    };
+    const id = `statement:${provider}:${fileHash}:${statement.statementId}`;
+    const sortable = sortableBigint(recorded.position);
+    const existing = await getSubject<Subject>(context, id);
+    if (existing !== undefined && existing.sortableLastPosition >= sortable) continue;
+    const subject: Subject = { _id: id, kind: 'statement', sortableLastPosition: sortable, findings: existing?.findings ?? {} };
+    const currency = statement.currency ?? statement.balances[0]?.currency ?? null;
+    await syncFindings(context, subject, classifyStatement(statement, evidence), provider, currency);
+    putSubject(context, subject);
+
+    if (statement.account === undefined || statement.sequenceNumber === undefined) continue;
+    const sequenceId = `sequence:${provider}:${statement.account}`;
+    const sequence = (await getSubject<Subject & { numbers?: string[]; evidence?: Evidence[] }>(context, sequenceId)) ?? {
+      _id: sequenceId,
+      kind: 'statement' as const,
+      sortableLastPosition: sortable,
+      findings: {},
+      numbers: [],
+      evidence: [],
+    };
+    const number = statement.sequenceNumber.toString();
+    if (sequence.numbers!.includes(number)) continue;
+    const numbers = [...sequence.numbers!, number];
+    const seen = [...(sequence.evidence ?? []), evidence];
+    const gaps = sequenceGaps(numbers.map(BigInt)).map((missing) => ({
+      code: 'STATEMENT_GAP' as const,
+      key: missing.toString(),
+      explanation: `Statement ${missing} of account ${statement.account} was never imported (numbers ${numbers.length} seen).`,
+      detail: { account: statement.account!, missingSequenceNumber: missing.toString() },
+      evidence: seen,
+    }));
+    const next = { ...sequence, sortableLastPosition: sortable, numbers, evidence: seen };
+    await syncFindings(context, next, gaps, provider, currency);
+    putSubject(context, next);
+  }
+};

@@ -1,0 +1,128 @@
+/** Judging payments, rows and payouts again when their facts change, and tying rows to payments. */
+import { classifyPayment, classifyPayout, classifyRow } from './classification.js';
+import type { Contribution, PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
+import type { PayoutFacts, RowFacts } from './reconciliationFacts.js';
+import type { RuleCandidate } from './rowMatching.js';
+import { type Context, addContribution, getSubject, money, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
+
+/** Re-judges a payment against its rows, and the summary with it. */
+export const evaluatePayment = async (context: Context, payment: PaymentSubject): Promise<void> => {
+  const rows: RowFacts[] = [];
+  for (const id of payment.rows) {
+    const row = await getSubject<RowSubject>(context, id);
+    if (row !== undefined) rows.push(row.facts);
+  }
+  const { findings, nextDeadline } = classifyPayment(payment.facts, rows, context.rules, context.clock.now);
+  const facts = payment.facts;
+  await syncFindings(context, payment, findings, facts.provider, facts.currency);
+  const captured = facts.captured !== undefined && facts.state !== 'FAILED';
+  const hasCharge = rows.some((row) => context.rules.chargeCategories.includes(row.category));
+  const contribution: Contribution = {
+    key: `${facts.provider}:${facts.currency}`,
+    provider: facts.provider,
+    currency: facts.currency,
+    payments: captured ? 1 : 0,
+    matched: captured && hasCharge ? 1 : 0,
+    awaitingSettlement: captured && !hasCharge && !findings.some((finding) => finding.code === 'INTERNAL_UNMATCHED') ? 1 : 0,
+    ledger: captured ? (BigInt(facts.captured!) - BigInt(facts.refunded)).toString() : '0',
+    rows: 0,
+    statement: '0',
+  };
+  if (!sameContribution(payment.contribution, contribution)) {
+    await addContribution(context, payment.contribution, -1);
+    await addContribution(context, contribution, 1);
+    payment.contribution = contribution;
+  }
+  if (nextDeadline !== undefined) await schedule(context, payment._id, nextDeadline);
+  putSubject(context, payment);
+};
+
+export const evaluateRow = async (context: Context, row: RowSubject): Promise<void> => {
+  const facts = row.facts;
+  await syncFindings(context, row, classifyRow(facts, context.rules), facts.provider, facts.gross?.currency ?? facts.net?.currency ?? null);
+  const amount = facts.gross ?? facts.net;
+  const contribution: Contribution | undefined =
+    amount === undefined
+      ? undefined
+      : {
+          key: `${facts.provider}:${amount.currency}`,
+          provider: facts.provider,
+          currency: amount.currency,
+          payments: 0,
+          matched: 0,
+          awaitingSettlement: 0,
+          ledger: '0',
+          rows: 1,
+          // Only money for payments is compared with the ledger's payments.
+          statement: [...context.rules.chargeCategories, ...context.rules.refundCategories, ...context.rules.reversalCategories].includes(facts.category)
+            ? amount.amount
+            : '0',
+        };
+  if (!sameContribution(row.contribution, contribution)) {
+    await addContribution(context, row.contribution, -1);
+    await addContribution(context, contribution, 1);
+    if (contribution === undefined) delete row.contribution;
+    else row.contribution = contribution;
+  }
+  putSubject(context, row);
+};
+
+export const paymentSubjectId = (paymentId: string) => `payment:${paymentId}`;
+export const ruleKey = (currency: string, amount: bigint) => `amount:${currency}:${amount}`;
+
+export interface CandidateList {
+  _id: string;
+  candidates: RuleCandidate[];
+}
+
+export const withoutCandidate = async (context: Context, payment: PaymentSubject): Promise<void> => {
+  if (payment.facts.captured === undefined) return;
+  const lookups = context.collections.lookups!;
+  const id = ruleKey(payment.facts.currency, BigInt(payment.facts.captured));
+  const list = await context.docs.get<CandidateList>(lookups, id);
+  if (list === undefined) return;
+  const candidates = list.candidates.filter((candidate) => candidate.paymentId !== payment.facts.paymentId);
+  if (candidates.length === list.candidates.length) return;
+  if (candidates.length === 0) context.docs.delete(lookups, id);
+  else context.docs.put(lookups, { ...list, candidates });
+};
+
+export const matchRowToPayment = async (context: Context, row: RowSubject, payment: PaymentSubject, by: NonNullable<RowFacts['match']>['by']) => {
+  row.facts.match = { paymentId: payment.facts.paymentId, by };
+  delete row.facts.ambiguousCandidates;
+  if (!payment.rows.includes(row._id)) payment.rows = [...payment.rows, row._id];
+  if (context.rules.chargeCategories.includes(row.facts.category)) await withoutCandidate(context, payment);
+};
+
+export interface OrphanList {
+  _id: string;
+  rows: string[];
+}
+
+export type PayoutSubject = Subject & { payout: PayoutFacts };
+
+/** A row paid out in a batch, or the batch's payout row: the batch is judged again. */
+export const evaluatePayout = async (context: Context, row: RowSubject): Promise<void> => {
+  const facts = row.facts;
+  const isPayout = context.rules.payoutCategories.includes(facts.category);
+  const payoutId = facts.payoutId ?? (isPayout ? facts.references[0]?.value : undefined);
+  const net = facts.net ?? facts.gross;
+  if (payoutId === undefined || net === undefined) return;
+  const id = `payout:${facts.provider}:${payoutId}`;
+  const subject = (await getSubject<PayoutSubject>(context, id)) ?? {
+    _id: id,
+    kind: 'statement' as const,
+    sortableLastPosition: row.sortableLastPosition,
+    findings: {},
+    payout: { provider: facts.provider, payoutId, lines: {}, lineEvidence: [] },
+  };
+  const payout: PayoutFacts = { ...subject.payout, lines: { ...subject.payout.lines } };
+  if (isPayout) payout.payout = { net, evidence: facts.evidence };
+  else {
+    payout.lines[facts.stream] = net;
+    payout.lineEvidence = [...payout.lineEvidence.filter((evidence) => evidence.stream !== facts.stream), facts.evidence];
+  }
+  const next: PayoutSubject = { ...subject, sortableLastPosition: row.sortableLastPosition, payout };
+  await syncFindings(context, next, classifyPayout(payout), facts.provider, net.currency);
+  putSubject(context, next);
+};

@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { classifyPayment, classifyPayout, classifyRow, exponentGap, sequenceGaps } from '../../src/reconciliation/classification.js';
+import type { Evidence } from '../../src/reconciliation/discrepancies.js';
+import type { PaymentFacts, RowFacts } from '../../src/reconciliation/reconciliationFacts.js';
+import { defaultReconciliationRules as rules } from '../../src/reconciliation/reconciliationRules.js';
+import { matchByRules, matchKeysOf } from '../../src/reconciliation/rowMatching.js';
+
+const evidence: Evidence = { kind: 'ledger-event', stream: 'payment-1', position: '1', type: 'PaymentCaptured' };
+const rowEvidence: Evidence = { kind: 'statement-row', stream: 'statementrow-x', position: '2', fileHash: 'f'.repeat(64), line: 2, versionHash: 'a'.repeat(64) };
+
+const payment = (overrides: Partial<PaymentFacts> = {}): PaymentFacts => ({
+  paymentId: '42',
+  provider: 'sandbox',
+  currency: 'EUR',
+  amount: '1000',
+  state: 'PAID',
+  captured: '1000',
+  capturedAt: '2026-06-01T00:00:00.000Z',
+  submittedAt: '2026-06-01T00:00:00.000Z',
+  refunded: '0',
+  evidence: [evidence],
+  ...overrides,
+});
+
+const row = (overrides: Partial<RowFacts> = {}): RowFacts => ({
+  stream: 'statementrow-x',
+  provider: 'sandbox',
+  rowKey: 'txn_1',
+  category: 'charge',
+  gross: { amount: '1000', currency: 'EUR' },
+  fee: { amount: '0', currency: 'EUR' },
+  net: { amount: '1000', currency: 'EUR' },
+  references: [],
+  evidence: rowEvidence,
+  duplicates: [],
+  match: { paymentId: '42', by: 'reference' },
+  ...overrides,
+});
+
+const codes = (findings: { code: string }[]) => findings.map((finding) => finding.code);
+const NOW = '2026-06-01T01:00:00.000Z';
+
+describe('reconciliation matching engine', () => {
+  it('finds nothing when the provider row agrees with the payment', () => {
+    expect(classifyPayment(payment(), [row()], rules, NOW).findings).to.deep.equal([]);
+    expect(classifyRow(row(), rules)).to.deep.equal([]);
+  });
+
+  it('tells an amount off by a power of ten from any other difference', () => {
+    expect(codes(classifyPayment(payment(), [row({ gross: { amount: '100000', currency: 'EUR' } })], rules, NOW).findings)).to.deep.equal(['UNIT_EXPONENT_MISMATCH']);
+    expect(codes(classifyPayment(payment(), [row({ gross: { amount: '10', currency: 'EUR' } })], rules, NOW).findings)).to.deep.equal(['UNIT_EXPONENT_MISMATCH']);
+    expect(codes(classifyPayment(payment(), [row({ gross: { amount: '1001', currency: 'EUR' } })], rules, NOW).findings)).to.deep.equal(['AMOUNT_MISMATCH']);
+    expect(classifyPayment(payment(), [row({ gross: { amount: '1001', currency: 'EUR' } })], { ...rules, amountToleranceMinorUnits: 1 }, NOW).findings).to.deep.equal([]);
+    expect(codes(classifyPayment(payment(), [row({ gross: { amount: '1000', currency: 'USD' } })], rules, NOW).findings)).to.deep.equal(['CURRENCY_MISMATCH']);
+  });
+
+  it('exponentGap is k exactly when one amount is the other times 10^k', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.integer({ min: 1, max: 6 }), (amount, k) => {
+        expect(exponentGap(amount, amount * 10n ** BigInt(k))).to.equal(k);
+        expect(exponentGap(amount * 10n ** BigInt(k) + 1n, amount)).to.equal(undefined);
+      }),
+    );
+    expect(exponentGap(5n, 5n)).to.equal(undefined);
+    expect(exponentGap(-5n, 50n)).to.equal(undefined);
+  });
+
+  it('reports a missing provider row only after the grace period, and says when to look again', () => {
+    const within = classifyPayment(payment(), [], rules, NOW);
+    expect(within.findings).to.deep.equal([]);
+    expect(within.nextDeadline).to.equal('2026-06-04T00:00:00.000Z');
+    const after = classifyPayment(payment(), [], rules, '2026-06-04T00:00:00.000Z');
+    expect(codes(after.findings)).to.deep.equal(['INTERNAL_UNMATCHED']);
+    expect(after.findings[0]!.detail.subclass).to.equal('missing');
+  });
+
+  it('reports a payment pending past its limit, a failure the provider contradicts and a chargeback after settlement', () => {
+    expect(codes(classifyPayment(payment({ state: 'PENDING' }), [], rules, '2026-06-03T00:00:00.000Z').findings)).to.deep.equal(['STALE_PENDING']);
+    expect(codes(classifyPayment(payment({ state: 'FAILED' }), [row()], rules, NOW).findings)).to.deep.equal(['STATUS_SUPERSEDED']);
+    const dispute = row({ rowKey: 'txn_2', category: 'dispute', gross: { amount: '-1000', currency: 'EUR' }, net: { amount: '-1000', currency: 'EUR' } });
+    expect(codes(classifyPayment(payment({ state: 'SETTLED' }), [row(), dispute], rules, NOW).findings)).to.deep.equal(['STATUS_SUPERSEDED']);
+  });
+
+  it('reports two charge rows for one payment, a fee the ledger did not book, and a row that does not add up', () => {
+    expect(codes(classifyPayment(payment(), [row(), row({ rowKey: 'txn_2' })], rules, NOW).findings)).to.deep.equal(['DUPLICATE_CHARGE']);
+    const fee = row({ fee: { amount: '35', currency: 'EUR' }, net: { amount: '965', currency: 'EUR' } });
+    expect(codes(classifyPayment(payment({ state: 'SETTLED', fee: '30' }), [fee], rules, NOW).findings)).to.deep.equal(['FEE_MISMATCH']);
+    expect(codes(classifyRow(row({ net: { amount: '999', currency: 'EUR' } }), rules))).to.deep.equal(['NET_INCONSISTENT']);
+  });
+
+  it('matches by payment id and references first, then by rules, and never guesses between candidates', () => {
+    const references = [
+      { kind: 'charge', value: 'ch_1' },
+      { kind: 'payment_intent', value: 'pi_1' },
+      { kind: 'payment_metadata:folio_payment_id', value: '42' },
+    ];
+    expect(matchKeysOf({ references }, rules)).to.deep.equal([
+      { by: 'payment_id', value: '42' },
+      { by: 'reference', value: 'pi_1' },
+      { by: 'reference', value: 'ch_1' },
+    ]);
+    const candidate = (paymentId: string, capturedAt = '2026-06-01T00:00:00.000Z') => ({ paymentId, amount: '1000', currency: 'EUR', capturedAt });
+    const unmatched = { gross: { amount: '1000', currency: 'EUR' }, date: '2026-06-02' };
+    expect(matchByRules(unmatched, [candidate('1')], rules)).to.deep.equal({ kind: 'one', paymentId: '1' });
+    expect(matchByRules(unmatched, [candidate('2'), candidate('1')], rules)).to.deep.equal({ kind: 'ambiguous', paymentIds: ['1', '2'] });
+    expect(matchByRules(unmatched, [candidate('1', '2026-05-01T00:00:00.000Z')], rules)).to.deep.equal({ kind: 'none' });
+    expect(matchByRules({ ...unmatched, gross: { amount: '1000', currency: 'USD' } }, [candidate('1')], rules)).to.deep.equal({ kind: 'none' });
+  });
+
+  it('checks a payout against the lines it pays out', () => {
+    const payout = (net: string, lines: Record<string, { amount: string; currency: string }>) =>
+      classifyPayout({ provider: 'stripe', payoutId: 'po_1', lines, lineEvidence: [rowEvidence], payout: { net: { amount: net, currency: 'EUR' }, evidence: rowEvidence } });
+    const lines = { a: { amount: '970', currency: 'EUR' }, b: { amount: '-100', currency: 'EUR' } };
+    expect(payout('-870', lines)).to.deep.equal([]);
+    expect(codes(payout('-880', lines))).to.deep.equal(['PAYOUT_LINES_MISMATCH']);
+    expect(payout('-880', lines)[0]!.detail).to.include({ paidOut: '880', linesTotal: '870', difference: '10' });
+    expect(codes(payout('-870', { ...lines, c: { amount: '0', currency: 'USD' } }))).to.deep.equal(['PAYOUT_LINES_MISMATCH']);
+    expect(classifyPayout({ provider: 'stripe', payoutId: 'po_1', lines, lineEvidence: [] })).to.deep.equal([]);
+  });
+
+  it('finds every missing number of a statement sequence', () => {
+    expect(sequenceGaps([1n, 4n, 2n])).to.deep.equal([3n]);
+    expect(sequenceGaps([7n])).to.deep.equal([]);
+  });
+
+  it('reports a repeated and a restated row with both versions as evidence', () => {
+    expect(codes(classifyRow(row({ duplicates: [rowEvidence] }), rules))).to.deep.equal(['DUPLICATE_PROVIDER_ROW']);
+    const restated = classifyRow(row({ restated: { changedFields: ['gross'], previous: rowEvidence, previousGross: { amount: '999', currency: 'EUR' } } }), rules);
+    expect(codes(restated)).to.deep.equal(['PROVIDER_ROW_RESTATED']);
+    expect(restated[0]!.evidence).to.have.length(2);
+    const { match: _, ...unmatched } = row();
+    expect(codes(classifyRow(unmatched, rules))).to.deep.equal(['PROVIDER_UNMATCHED']);
+    expect(codes(classifyRow({ ...unmatched, ambiguousCandidates: ['1', '2'] }, rules))).to.deep.equal(['AMBIGUOUS_MATCH']);
+  });
+});

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { defineEvent } from '../events/eventDefinition.js';
+import { createEventCatalog, type CatalogEvent } from '../events/catalog.js';
+
+/**
+ * The exception workflow of a reconciliation discrepancy, on its own stream
+ * (`reconciliation-<discrepancyId>`): who did what and why. The discrepancy itself is derived by
+ * the reconciliation projection; these events only ever add to its history.
+ */
+
+/** The projection's id of a discrepancy: 32 lower-case hex characters. */
+export const discrepancyIdSchema = z.string().regex(/^[0-9a-f]{32}$/, { error: 'expected a discrepancy id (32 hex characters)' });
+
+const actorSchema = { by: z.string().min(1), reason: z.string().min(1).max(2000) };
+
+export const discrepancyAcknowledged = defineEvent({
+  type: 'DiscrepancyAcknowledged',
+  version: 1,
+  schema: z.object({ discrepancyId: discrepancyIdSchema, ...actorSchema, acknowledgedAt: z.iso.datetime() }),
+});
+
+export const discrepancyAssigned = defineEvent({
+  type: 'DiscrepancyAssigned',
+  version: 1,
+  schema: z.object({
+    discrepancyId: discrepancyIdSchema,
+    assignee: z.string().min(1).max(200),
+    ...actorSchema,
+    assignedAt: z.iso.datetime(),
+  }),
+});
+
+/** How a discrepancy was closed: the correcting journal, when money had to move. */
+export const discrepancyResolutions = ['suspense', 'write_off', 'refund', 'no_action'] as const;
+export type DiscrepancyResolution = (typeof discrepancyResolutions)[number];
+
+export const discrepancyResolved = defineEvent({
+  type: 'DiscrepancyResolved',
+  version: 1,
+  schema: z.object({
+    discrepancyId: discrepancyIdSchema,
+    resolution: z.enum(discrepancyResolutions),
+    /** The correcting journal posted for it, when there is one. */
+    journalId: z.string().min(1).optional(),
+    ...actorSchema,
+    resolvedAt: z.iso.datetime(),
+  }),
+});
+
+export const reconciliationCatalog = createEventCatalog([discrepancyAcknowledged, discrepancyAssigned, discrepancyResolved]);
+export type ReconciliationEvent = CatalogEvent<typeof reconciliationCatalog>;
+
+export const RECONCILIATION_STREAM_PREFIX = 'reconciliation-';
+export const reconciliationStream = (discrepancyId: string): string => `${RECONCILIATION_STREAM_PREFIX}${discrepancyId}`;
