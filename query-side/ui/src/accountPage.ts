@@ -5,7 +5,7 @@ import { el, replaceChildren } from './dom.js';
 import { formatTime } from './format.js';
 import { exponentOf, money } from './money.js';
 import { showLoadError } from './pageErrors.js';
-import { lastSearchHref, searchHref } from './routes.js';
+import { auditHref, lastSearchHref, searchHref } from './routes.js';
 import { arrowKeyNavigation, transactionTable } from './transactionTable.js';
 
 const fact = (name: string, value: string, className?: string) =>
@@ -60,7 +60,8 @@ export const renderAccountPage = async (view: HTMLElement, id: string): Promise<
       { class: 'account-meta' },
       `${balance.kind} account of ${balance.ownerId} · ${balance.currency} · `,
       el('span', { class: `badge badge-${balance.status}` }, balance.status),
-      ` · as of ${formatTime(balance.updatedAt)}`,
+      ` · as of ${formatTime(balance.updatedAt)} · `,
+      el('a', { href: auditHref(new URLSearchParams({ account: id, position: balance.position })) }, 'As of…'),
     ),
     el(
       'dl',

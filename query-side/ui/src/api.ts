@@ -108,6 +108,48 @@ export interface ProjectionsStatus {
   projections: { name: string; lag: string; caughtUp: boolean }[];
 }
 
+/** A recorded point (a global position or a time) and/or a business time, as the audit API takes them. */
+export interface AuditQuery {
+  position?: string;
+  asOf?: string;
+  effectiveAt?: string;
+}
+
+/** An account's figures and latest entries at a point, folded from the log. */
+export interface AccountAtPoint {
+  accountId: string;
+  currency: string;
+  kind: string;
+  overdraftLimit: string;
+  debits: string;
+  credits: string;
+  balance: string;
+  postings: number;
+  revision: string;
+  position: string;
+  entries: {
+    revision: string;
+    position: string;
+    recordedAt: string;
+    occurredAt: string;
+    side: 'debit' | 'credit';
+    amount: string;
+    currency: string;
+    journal: { id: string; kind: string; leg: string; counterpartyAccountId: string };
+    balanceAfter: string;
+  }[];
+}
+
+export interface TrialBalance {
+  /** Position of the last event folded; `null` when the books were empty at the point. */
+  position: string | null;
+  balanced: boolean;
+  currencies: { currency: string; accounts: number; balances: string; inTransit: string; difference: string }[];
+  inFlight: { kind: string; id: string; currency: string; inTransit: string; startedAt: string }[];
+  eventsFolded: number;
+  violations: string[];
+}
+
 export interface Currency {
   code: string;
   exponent: number;
@@ -181,7 +223,7 @@ const getJson = async <T>(path: string, signal?: AbortSignal): Promise<T> => {
   return (await response.json()) as T;
 };
 
-const withQuery = (path: string, query: Record<string, string | undefined>): string => {
+const withQuery = (path: string, query: Readonly<Record<string, string | undefined>>): string => {
   const parameters = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') parameters.set(name, value);
   const text = parameters.toString();
@@ -205,4 +247,7 @@ export const api = {
     getJson<{ items: Discrepancy[]; nextCursor: string | null }>(withQuery('/v1/reconciliation/discrepancies', query)),
   history: (accountId: string, cursor?: string) =>
     getJson<TransactionPage>(withQuery(`/v1/accounts/${encodeURIComponent(accountId)}/history`, { cursor })),
+  accountAsOf: (accountId: string, point: AuditQuery) =>
+    getJson<AccountAtPoint>(withQuery(`/v1/audit/accounts/${encodeURIComponent(accountId)}/balance`, { ...point })),
+  trialBalance: (point: Pick<AuditQuery, 'position' | 'asOf'>) => getJson<TrialBalance>(withQuery('/v1/audit/trial-balance', { ...point })),
 };

@@ -1,6 +1,7 @@
 /** The transaction history UI: loads the currencies, then renders the page the URL hash names. */
 import { api, ApiError } from './api.js';
 import { renderAccountPage } from './accountPage.js';
+import { renderAuditPage } from './auditPage.js';
 import { el, replaceChildren } from './dom.js';
 import { knowCurrencies } from './money.js';
 import { renderPaymentPage } from './paymentPage.js';
@@ -35,6 +36,9 @@ const render = async () => {
       break;
     case 'reconciliation':
       await renderReconciliationPage(view, route.query);
+      break;
+    case 'audit':
+      await renderAuditPage(view, route.query);
       break;
     case 'not-found':
       replaceChildren(view, el('h1', {}, 'Page not found'), el('p', {}, el('a', { href: '#/' }, 'Search transactions')));

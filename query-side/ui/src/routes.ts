@@ -1,6 +1,7 @@
 /**
  * Pages live in the URL hash, so every search, transaction and account can be linked to:
- * `#/?q=rent&status=failed`, `#/transactions/<id>`, `#/accounts/<id>`, `#/payments/<id>`, `#/reconciliation?code=…`.
+ * `#/?q=rent&status=failed`, `#/transactions/<id>`, `#/accounts/<id>`, `#/payments/<id>`,
+ * `#/reconciliation?code=…`, `#/audit?account=<id>&position=<n>`.
  */
 
 export type Route =
@@ -9,6 +10,7 @@ export type Route =
   | { page: 'account'; id: string }
   | { page: 'payment'; id: string }
   | { page: 'reconciliation'; query: URLSearchParams }
+  | { page: 'audit'; query: URLSearchParams }
   | { page: 'not-found'; path: string };
 
 export const parseRoute = (hash: string): Route => {
@@ -16,6 +18,7 @@ export const parseRoute = (hash: string): Route => {
   const [pathname = '/', search = ''] = path.split('?', 2);
   if (pathname === '/' || pathname === '') return { page: 'search', query: new URLSearchParams(search) };
   if (pathname === '/reconciliation') return { page: 'reconciliation', query: new URLSearchParams(search) };
+  if (pathname === '/audit') return { page: 'audit', query: new URLSearchParams(search) };
   const match = /^\/(transactions|accounts|payments)\/([0-9]{1,20})$/.exec(pathname);
   if (match === null) return { page: 'not-found', path };
   const pages = { transactions: 'transaction', accounts: 'account', payments: 'payment' } as const;
@@ -25,6 +28,10 @@ export const parseRoute = (hash: string): Route => {
 export const transactionHref = (id: string): string => `#/transactions/${id}`;
 export const accountHref = (id: string): string => `#/accounts/${id}`;
 export const paymentHref = (id: string): string => `#/payments/${id}`;
+export const auditHref = (query: URLSearchParams): string => {
+  const text = query.toString();
+  return text === '' ? '#/audit' : `#/audit?${text}`;
+};
 export const searchHref = (query: URLSearchParams): string => {
   const text = query.toString();
   return text === '' ? '#/' : `#/?${text}`;
