@@ -16,6 +16,8 @@ const uploadQuerySchema = z.strictObject({
     .min(1)
     .max(255)
     .regex(/^[^\p{Cc}]+$/u, { error: 'must not contain control characters' })
+    // A label for the import, never a path: nothing that could walk a file system is kept.
+    .refine((name) => !/[/\\]/.test(name) && name !== '.' && name !== '..', { error: 'must be a file name, not a path' })
     .optional(),
 });
 

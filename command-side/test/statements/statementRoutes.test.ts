@@ -85,6 +85,9 @@ describe('write API over HTTP: statement uploads', () => {
       ['provider=stripe&sheet=1', { 'content-type': 'text/csv' }, 400, /unknown field "sheet"/],
       ['format=csv', { 'content-type': 'text/csv' }, 400, /query\.provider: required/],
       ['provider=stripe&fileName=a%0Ab.csv', { 'content-type': 'text/csv' }, 400, /query\.fileName: must not contain control characters/],
+      ['provider=stripe&fileName=..%2F..%2Fetc%2Fpasswd', { 'content-type': 'text/csv' }, 400, /query\.fileName: must be a file name, not a path/],
+      ['provider=stripe&fileName=..%5Cboot.ini', { 'content-type': 'text/csv' }, 400, /query\.fileName: must be a file name, not a path/],
+      ['provider=stripe&fileName=..', { 'content-type': 'text/csv' }, 400, /query\.fileName: must be a file name, not a path/],
     ];
     for (const [query, headers, status, detail] of cases) {
       const response = await harness.expectNothingWritten(() => harness.api.request('POST', `/v1/statements?${query}`, { body: csv, headers }));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors/folioError.js';
+import { parseEnvironment } from '../config/parseEnvironment.js';
 
 /** The audit's settings, from the environment; a bad value stops start-up with the variable named. */
 export interface AuditConfig {
@@ -27,15 +27,7 @@ const environmentSchema = z.object({
 });
 
 export const loadAuditConfig = (environment: NodeJS.ProcessEnv = process.env): AuditConfig => {
-  const parsed = environmentSchema.safeParse(environment);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new ValidationError(
-      `invalid configuration: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
-      issues,
-    );
-  }
-  const env = parsed.data;
+  const env = parseEnvironment(environmentSchema, environment);
   return {
     signingKey: env.FOLIO_AUDIT_SIGNING_KEY === '' ? undefined : env.FOLIO_AUDIT_SIGNING_KEY,
     signingKeyFile: env.FOLIO_AUDIT_SIGNING_KEY_FILE === '' ? undefined : env.FOLIO_AUDIT_SIGNING_KEY_FILE,

@@ -8,6 +8,7 @@ import {
   type RecordedEvent,
 } from '../eventStore/eventStore.js';
 import { StreamNotFoundError, WrongExpectedRevisionError } from '../eventStore/errors.js';
+import { decorateEventStore } from '../eventStore/decorateEventStore.js';
 import { ProtectedStreamError } from './auditErrors.js';
 import { computeEventHash, HASH_KEY, isChainedStream, linkHashOf, PREV_HASH_KEY, unchainedMetadata } from './eventHash.js';
 
@@ -217,21 +218,5 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
       ? Promise.reject(new ProtectedStreamError(streamName, 'deleted'))
       : eventStore.tombstoneStream(streamName, appendOptions);
 
-  const bound = new Map<PropertyKey, unknown>([
-    ['appendToStream', appendToStream],
-    ['setStreamMetadata', setStreamMetadata],
-    ['deleteStream', deleteStream],
-    ['tombstoneStream', tombstoneStream],
-  ]);
-  return new Proxy(eventStore, {
-    get(target, property) {
-      if (bound.has(property)) return bound.get(property);
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      // Bound to the real store, so adapters with private state keep working behind the proxy.
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      bound.set(property, method);
-      return method;
-    },
-  });
+  return decorateEventStore(eventStore, { appendToStream, setStreamMetadata, deleteStream, tombstoneStream });
 };

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ValidationError } from '../errors/folioError.js';
+import { parseEnvironment } from './parseEnvironment.js';
 import { paymentProviders, type PaymentProvider } from '../ledger/systemAccounts.js';
 
 const optionalUrl = z
@@ -114,15 +114,7 @@ const bucketOf = (env: Record<string, unknown>, name: string): BucketLimit => ({
 
 /** Reads configuration from the environment; a bad value stops start-up with the variable named. */
 export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioConfig => {
-  const parsed = environmentSchema.safeParse(environment);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new ValidationError(
-      `invalid configuration: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
-      issues,
-    );
-  }
-  const env = parsed.data;
+  const env = parseEnvironment(environmentSchema, environment);
   return {
     port: env.PORT,
     host: env.HOST,

@@ -1,3 +1,4 @@
+import { decorateEventStore } from '../eventStore/decorateEventStore.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { compensationEventTypes } from '../ledger/compensations.js';
 import type { Metrics } from './metrics.js';
@@ -22,16 +23,5 @@ export const instrumentEventStore = <Store extends EventStore>(eventStore: Store
       throw error;
     }
   };
-  const bound = new Map<PropertyKey, unknown>([['appendToStream', appendToStream]]);
-  return new Proxy(eventStore, {
-    get(target, property) {
-      if (bound.has(property)) return bound.get(property);
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      // Bound to the real store, so adapters with private state keep working behind the proxy.
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      bound.set(property, method);
-      return method;
-    },
-  });
+  return decorateEventStore(eventStore, { appendToStream });
 };
