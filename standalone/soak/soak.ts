@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { killHard, startFolioProcess, stopGracefully, type FolioProcess } from './folioProcess.js';
-import { call, type Answer } from './httpCall.js';
+import { call, SOAK_ADMIN_KEY, type Answer } from './httpCall.js';
 import { readBooks, transferOutcomeProblems } from './ledgerBooks.js';
 import { seededRandom } from './seededRandom.js';
 import type { Operation } from './operation.js';
@@ -181,12 +181,16 @@ const replayOf = ({ operation, answer }: Acknowledged): Operation => ({
 const importStatement = async (folio: FolioProcess) => {
   const started = performance.now();
   try {
-    const report = await fetch(`${folio.base}/v1/providers/sandbox/sandbox/settlement-report`, { signal: AbortSignal.timeout(10_000) });
+    const authorization = `Bearer ${SOAK_ADMIN_KEY}`;
+    const report = await fetch(`${folio.base}/v1/providers/sandbox/sandbox/settlement-report`, {
+      headers: { authorization },
+      signal: AbortSignal.timeout(10_000),
+    });
     const csv = await report.text();
     const upload = () =>
       fetch(`${folio.base}/v1/statements?provider=sandbox&format=stripe-balance&fileName=sandbox.csv`, {
         method: 'POST',
-        headers: { 'content-type': 'text/csv; charset=utf-8' },
+        headers: { 'content-type': 'text/csv; charset=utf-8', authorization },
         body: csv,
         signal: AbortSignal.timeout(30_000),
       });
