@@ -90,7 +90,11 @@ export const verifySignature = (publicKeyPem: string, text: string, signature: s
   try {
     const publicKey = createPublicKey(publicKeyPem);
     if (publicKey.asymmetricKeyType !== 'ed25519') return false;
-    return verify(null, Buffer.from(text, 'utf8'), publicKey, Buffer.from(signature, 'base64'));
+    const bytes = Buffer.from(signature, 'base64');
+    // Base64 decoding ignores the unused bits of the last character and stray characters: only
+    // the one canonical spelling of the signature is accepted, so no altered byte goes unseen.
+    if (bytes.toString('base64') !== signature) return false;
+    return verify(null, Buffer.from(text, 'utf8'), publicKey, bytes);
   } catch {
     return false;
   }

@@ -49,6 +49,19 @@ describe('audit: exports verified with no database', () => {
     }
   });
 
+  it('fails when the last character of the manifest signature changes only bits base64 ignores', () => {
+    const manifest = JSON.parse(files['manifest.json']!) as { signature: string };
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const payload = manifest.signature.replace(/=+$/, '');
+    // 64 bytes end in a character that carries 2 bits: its 4 low bits are unused.
+    const sibling = alphabet[alphabet.indexOf(payload.at(-1)!) | 1]!;
+    const lookalike = `${payload.slice(0, -1)}${sibling}${manifest.signature.slice(payload.length)}`;
+    expect(Buffer.from(lookalike, 'base64').equals(Buffer.from(manifest.signature, 'base64')), 'decodes to the same bytes').to.equal(true);
+    const altered = files['manifest.json']!.replace(manifest.signature, lookalike);
+    expect(altered).to.not.equal(files['manifest.json']);
+    expect(verifyExport({ ...files, 'manifest.json': altered }).ok).to.equal(false);
+  });
+
   it('fails when any byte of any file is altered', () => {
     const names = Object.keys(files);
     fc.assert(
