@@ -61,7 +61,7 @@ export const loadShedding = ({ metrics, maxInFlight, lag, shedAtLagSeconds, retr
       next(
         new OverloadedError(
           'projections-lagging',
-          `the read models are ${lagSeconds.toFixed(1)} s behind the log (limit ${shedAtLagSeconds} s); retry after ${retryAfterSeconds} s`,
+          `the read models are ${Math.round(lagSeconds * 10) / 10} s behind the log (limit ${shedAtLagSeconds} s); retry after ${retryAfterSeconds} s`,
           retryAfterSeconds,
         ),
       );

@@ -44,7 +44,7 @@ try {
     report: (line) => console.log(`demo: ${line}`),
   });
   console.log(
-    `demo: done in ${(tally.elapsedMs / 1000).toFixed(1)} s: ${tally.transactions} transactions ` +
+    `demo: done in ${Math.round(tally.elapsedMs / 100) / 10} s: ${tally.transactions} transactions ` +
       `(${tally.completed} completed, ${tally.failed} failed), ${tally.refused} refused, ${tally.payments} card payments, ` +
       `${tally.frozen} merchant reviews. ` +
       `Open ${baseUrl} to search them.`,

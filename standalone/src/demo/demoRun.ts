@@ -111,7 +111,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
   const progress = setInterval(() => {
     const seconds = (now() - started) / 1000;
     report(
-      `${seconds.toFixed(0)} s: ${tally.transactions} transactions (${tally.completed} completed, ${tally.failed} failed), ` +
+      `${Math.round(seconds)} s: ${tally.transactions} transactions (${tally.completed} completed, ${tally.failed} failed), ` +
         `${tally.refused} refused, ${tally.payments} card payments, ${Math.round(tally.transactions / Math.max(seconds, 0.001))}/s`,
     );
   }, options.progressEveryMs);
