@@ -33,3 +33,17 @@ export const signedInPage = async (browser: Browser, key: string, options: Param
   await page.addInitScript({ content: `if (location.protocol === 'http:') sessionStorage.setItem('folio.apiKey', ${JSON.stringify(key)});` });
   return page;
 };
+
+/** A signed-in page for one test, whose uncaught page errors land in `pageErrors`. */
+export const openTestPage = async (browser: Browser, key: string, viewport: { width: number; height: number }, pageErrors: string[]): Promise<Page> => {
+  const page = await signedInPage(browser, key, { viewport });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return page;
+};
+
+/** Closes a test's page, keeping a screenshot of it when the test failed. */
+export const closeTestPage = async (page: Page, test: Mocha.Test | undefined): Promise<void> => {
+  if (test?.state === 'failed') await page.screenshot({ path: screenshotFile(`failed-${test.title.replace(/\W+/g, '-')}`), fullPage: true });
+  await page.close();
+};
+

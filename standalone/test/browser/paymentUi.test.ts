@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { createWriteClient } from '../../src/demo/writeClient.js';
-import { launchChromium, screenshotFile, signedInPage } from './chromium.js';
+import { closeTestPage, launchChromium, openTestPage, screenshotFile } from './chromium.js';
 import { startFolioInProcess, type RunningFolio } from '../fixtures/inProcessFolio.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,13 +60,11 @@ describe('payment page in Chromium', function () {
   });
 
   beforeEach(async () => {
-    page = await signedInPage(browser, folio.adminKey, { viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page = await openTestPage(browser, folio.adminKey, { width: 1280, height: 900 }, pageErrors);
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await page.screenshot({ path: screenshotFile(`failed-${this.currentTest.title.replace(/\W+/g, '-')}`), fullPage: true });
-    await page.close();
+    await closeTestPage(page, this.currentTest);
   });
 
   after(async () => {

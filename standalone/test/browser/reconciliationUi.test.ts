@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotFile, signedInPage } from './chromium.js';
+import { launchChromium, openTestPage, screenshotFile } from './chromium.js';
 import { startFolioInProcess, type RunningFolio } from '../fixtures/inProcessFolio.js';
 
 const until = async <T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 5_000): Promise<T> => {
@@ -41,8 +41,7 @@ describe('reconciliation dashboard in Chromium', function () {
     });
     const { position } = (await imported.json()) as { position: string };
     expect(await folio.system.projections.waitFor(BigInt(position), 10_000)).to.equal(true);
-    page = await signedInPage(browser, folio.adminKey, { viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page = await openTestPage(browser, folio.adminKey, { width: 1280, height: 900 }, pageErrors);
   });
 
   after(async () => {

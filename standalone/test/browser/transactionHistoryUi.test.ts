@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { createWriteClient } from '../../src/demo/writeClient.js';
-import { launchChromium, screenshotFile, signedInPage } from './chromium.js';
+import { closeTestPage, launchChromium, screenshotFile, signedInPage } from './chromium.js';
 import { startFolioInProcess, type RunningFolio } from '../fixtures/inProcessFolio.js';
 
 /** Polls `check` until it holds (the UI answers as you type, so its rows change a moment later). */
@@ -91,8 +91,7 @@ describe('transaction history UI in Chromium', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await page.screenshot({ path: screenshotFile(`failed-${this.currentTest.title.replace(/\W+/g, '-')}`), fullPage: true });
-    await page.close();
+    await closeTestPage(page, this.currentTest);
   });
 
   after(async () => {
