@@ -20,6 +20,10 @@ export const reconciliationRulesSchema = z.strictObject({
   reversalCategories: categories,
   /** Categories of the row paying a batch of rows out (the payout itself). */
   payoutCategories: categories,
+  /** Statement formats of bank accounts: their credits are matched to the providers' payouts. */
+  bankFormats: z.array(z.string().min(1)).default(['camt053', 'mt940']),
+  /** Statement sources that are banks whatever the format (a bank's CSV export, say). */
+  bankProviders: z.array(z.string().min(1)).default([]),
   /** A rule match needs the same currency and an amount within this many minor units. */
   amountToleranceMinorUnits: z.number().int().nonnegative(),
   /** A rule match needs the row's date within this window of the capture. */

@@ -1,5 +1,6 @@
 /** How statement rows and imports change the reconciliation: the provider's side. */
 import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
+import { reconcileBankSide } from './bankCreditMatching.js';
 import { classifyStatement, sequenceGaps } from './classification.js';
 import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
@@ -115,7 +116,10 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
   putSubject(context, row);
   await evaluateRow(context, row);
   if (payment !== undefined) await evaluatePayment(context, payment);
-  if (event.type !== 'StatementRowDuplicated') await evaluatePayout(context, row);
+  if (event.type !== 'StatementRowDuplicated') {
+    await evaluatePayout(context, row);
+    await reconcileBankSide(context, row, data.row, data.format);
+  }
 };
 
 export const applyStatementImported = async (context: Context, recorded: RecordedEvent): Promise<void> => {
