@@ -2,6 +2,7 @@
 import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
 import { reconcileBankSide } from './bankCreditMatching.js';
 import { classifyStatement, sequenceGaps } from './classification.js';
+import { waitForCapture } from './lateRowMatching.js';
 import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { RowFacts } from './reconciliationFacts.js';
@@ -61,6 +62,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
     }
     if (match.kind === 'ambiguous') row.facts.ambiguousCandidates = match.paymentIds;
   }
+  if (row.facts.ambiguousCandidates === undefined) await waitForCapture(context, row);
   for (const key of keys) {
     const id = `orphan:${key.value}`;
     const orphans = (await context.docs.get<OrphanList>(lookups, id)) ?? { _id: id, rows: [] };

@@ -255,6 +255,36 @@ describe('reconciliation end to end: every fault class through the sandbox provi
     }
   });
 
+  it('matches rows the provider reported before Folio heard of their capture, once it does', async () => {
+    const stack = await start({ failureRate: 0, settleRate: 0, latencyMs: { min: 1000, max: 1200 } }, 13);
+    try {
+      const merchant = (await stack.request('POST', '/v1/accounts', { ownerId: 'shop', currency: 'EUR', kind: 'merchant' })).body.id as string;
+      merchants.set(stack, merchant);
+      const ids: string[] = [];
+      for (const amount of [1000, 2000, 3000]) {
+        const created = await stack.request('POST', '/v1/payments', { merchantAccountId: merchant, amount: String(amount), currency: 'EUR', provider: 'sandbox' }, { 'idempotency-key': `early-${amount}` });
+        await stack.request('POST', `/v1/payments/${created.body.id}/submit`, {}, { 'idempotency-key': `early-submit-${amount}` });
+        ids.push(created.body.id);
+      }
+      // The report is in before any capture callback: one row carries its references, one does not.
+      await importReport(stack, { payoutId: 'po_early', targeted: { withoutReferences: [ids[2]!] } }, 'early.csv');
+      const early = await Promise.all(ids.map(async (id) => (await stack.get(`/v1/payments/${id}`)).body as Payment));
+      expect(early.map((payment) => payment.state), 'not captured yet').to.deep.equal(['PENDING', 'PENDING', 'PENDING']);
+      const unreferenced = `PROVIDER_UNMATCHED txn_${early[2]!.providerRef}`;
+      expect(await labels(stack)).to.deep.equal([unreferenced]);
+
+      await stack.writeApi.sandbox('sandbox')!.idle();
+      await tick(stack);
+      for (const id of ids) expect((await stack.get(`/v1/payments/${id}`)).body.state).to.equal('PAID');
+      expect(await labels(stack)).to.deep.equal([]);
+      expect(await labels(stack, 'cleared')).to.deep.equal([unreferenced]);
+      const summary = (await stack.get('/v1/reconciliation/summary')).body.items.find((row: any) => row.provider === 'sandbox');
+      expect(summary).to.include({ payments: 3, matched: 3, awaitingSettlement: 0, delta: '0' });
+    } finally {
+      await stack.stop();
+    }
+  });
+
   it("matches the bank's credits to the sandbox's payouts and finds exactly the faults aimed at its statements", async () => {
     const stack = await start({ failureRate: 0, settleRate: 1 }, 9);
     try {
