@@ -108,6 +108,13 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
         let posted: string | undefined;
         if (body.resolution !== 'no_action' && body.correction !== undefined) {
           const { amount, currency, provider } = body.correction;
+          // Claimed first, with the stream's expected revision: of requests resolving at once,
+          // one claims the discrepancy and posts its journal, the others are refused before any money moves.
+          await cases.handle(
+            reconciliationStream(id),
+            { type: 'start-resolution', discrepancyId: id, resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason, at: at() },
+            commandContextOf(deps, request, request.res!, `start-resolution-${journalId}`),
+          );
           const route = correctionRoute(body.resolution, provider, currency);
           const movement: Movement = {
             fromAccountId: route.from,

@@ -33,9 +33,10 @@ describe('reconciliation exception workflow over HTTP', () => {
 
     const events = await readAllEvents(store);
     const workflow = events.filter((event) => event.streamName === reconciliationStream(id));
-    expect(workflow.map((event) => event.type)).to.deep.equal(['DiscrepancyAcknowledged', 'DiscrepancyAssigned', 'DiscrepancyResolved']);
-    expect(workflow.map((event) => event.data.by)).to.deep.equal(['anonymous', 'anonymous', 'anonymous']);
-    expect(workflow[2]!.data).to.include({ reason: 'no order found', journalId });
+    expect(workflow.map((event) => event.type)).to.deep.equal(['DiscrepancyAcknowledged', 'DiscrepancyAssigned', 'DiscrepancyResolutionStarted', 'DiscrepancyResolved']);
+    expect(workflow.map((event) => event.data.by)).to.deep.equal(['anonymous', 'anonymous', 'anonymous', 'anonymous']);
+    expect(workflow[2]!.data).to.deep.include({ resolution: 'suspense', journalId, correction: { amount: '777', currency: 'EUR', provider: 'sandbox' } });
+    expect(workflow[3]!.data).to.include({ reason: 'no order found', journalId });
     const postings = events.filter((event) => (event.data as any).journal?.id === journalId);
     expect(postings.map((event) => [event.type, event.data.accountId])).to.deep.equal([
       ['AccountDebited', systemAccountId({ role: 'provider_clearing', currency: 'EUR', provider: 'sandbox' })],
@@ -46,6 +47,31 @@ describe('reconciliation exception workflow over HTTP', () => {
     const again = await api.post(path('resolve'), { resolution: 'no_action', reason: 'twice' }, { key: uniqueKey() });
     expect(again.status, again.text).to.equal(409);
     expect(again.body.type).to.match(/discrepancy-already-resolved$/);
+  });
+
+  it('resolves a discrepancy once when many resolve it at the same time: one journal, one resolution, a 409 for the others', async () => {
+    const { api, store } = harness;
+    const discrepancy = 'd'.repeat(32);
+    const bodies = Array.from({ length: 12 }, (_, index) =>
+      index % 2 === 0
+        ? { resolution: 'suspense', reason: `ghost charge, desk ${index}`, correction: { amount: '777', currency: 'EUR', provider: 'sandbox' } }
+        : { resolution: 'write_off', reason: `never charged, desk ${index}`, correction: { amount: '500', currency: 'EUR', provider: 'sandbox' } },
+    );
+    const answers = await Promise.all(bodies.map((body) => api.post(path('resolve', discrepancy), body, { key: uniqueKey() })));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses, answers.map((answer) => answer.text).join('\n')).to.deep.equal([200, ...Array(11).fill(409)]);
+    for (const answer of answers.filter((one) => one.status === 409)) expect(answer.body.type).to.match(/discrepancy-(already|being)-resolved$/);
+    const winner = answers.find((answer) => answer.status === 200)!.body;
+
+    const events = await readAllEvents(store);
+    const resolutions = events.filter((event) => event.streamName === reconciliationStream(discrepancy) && event.type === 'DiscrepancyResolved');
+    expect(resolutions).to.have.length(1);
+    expect(resolutions[0]!.data).to.include({ resolution: winner.resolution, journalId: winner.journalId });
+    const journals = events.filter((event) => event.type === 'JournalCompleted' && (event.data as any).metadata?.discrepancyId === discrepancy);
+    expect(journals.map((event) => event.streamName)).to.deep.equal([journalStream('correction', winner.journalId)]);
+    expect(journals[0]!.data).to.include({ amount: winner.resolution === 'suspense' ? '777' : '500' });
+    const postings = events.filter((event) => (event.data as any).journal?.kind === 'correction' && (event.data as any).movement?.metadata?.discrepancyId === discrepancy);
+    expect(postings).to.have.length(1);
   });
 
   const bad: [string, string, unknown, string][] = [
