@@ -110,3 +110,28 @@ export const fittingPayouts = (credit: BankCreditFacts, payouts: readonly Provid
   });
 };
 
+
+/**
+ * A payout no bank credit was matched to: missing once the bank has reported its account past the
+ * day the payout should have arrived (its date plus the settlement grace period), awaiting before.
+ */
+export const classifyPayoutAtBank = (payout: ProviderPayoutFacts, matched: boolean, bankReportedUntil: string | undefined, rules: ReconciliationRules): Finding[] => {
+  if (matched || payout.date === undefined || bankReportedUntil === undefined) return [];
+  const due = instantOf(payout.date) + rules.settlementGraceMs;
+  if (instantOf(bankReportedUntil) < due) return [];
+  return [
+    {
+      code: 'INTERNAL_UNMATCHED',
+      explanation: `Payout ${payout.payoutId} of ${payout.provider} sent ${shown(payout.paidOut.amount, payout.paidOut.currency)} on ${payout.date}; the bank has reported its account up to ${bankReportedUntil} with no such credit.`,
+      detail: {
+        payoutId: payout.payoutId,
+        subclass: 'missing_at_bank',
+        paidOut: payout.paidOut.amount,
+        currency: payout.paidOut.currency,
+        payoutDate: payout.date,
+        bankReportedUntil,
+      },
+      evidence: [payout.evidence],
+    },
+  ];
+};

@@ -2,12 +2,14 @@
  * One-to-many, the bank's end: a provider's payout (its payout row) arrives at the merchant's
  * bank as one credit on a bank statement. Credits are matched to payouts by reference first (the
  * payout id the bank shows), then by amount, currency and date window; each credit consumes at
- * most one payout and each payout at most one credit, whichever side arrives first.
+ * most one payout and each payout at most one credit, whichever side arrives first. A payout still
+ * without its credit once the bank has reported its account past the day it was due is missing.
  */
-import type { StatementRow } from '@folio/shared';
-import { classifyBankCredit, fittingPayouts, type BankCreditFacts, type ProviderPayoutFacts } from './bankCreditClassification.js';
+import type { StatementInfo, StatementRow } from '@folio/shared';
+import { classifyBankCredit, classifyPayoutAtBank, fittingPayouts, type BankCreditFacts, type ProviderPayoutFacts } from './bankCreditClassification.js';
 import type { RowSubject, StatementSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
+import { instantOf } from './rowMatching.js';
 
 type BankPayoutSubject = StatementSubject & {
   bankPayout: ProviderPayoutFacts;
@@ -36,6 +38,15 @@ const payoutByReference = (value: string) => `bank-payout-ref:${value}`;
 const payoutByAmount = (currency: string, amount: bigint) => `bank-payout-amount:${currency}:${amount}`;
 const creditByReference = (value: string) => `bank-credit-ref:${value}`;
 const creditByAmount = (currency: string, amount: bigint) => `bank-credit-amount:${currency}:${amount}`;
+const openPayouts = (currency: string) => `bank-payouts-open:${currency}`;
+/** Until when the bank has reported accounts in a currency (latest booking or statement date seen). */
+const bankReach = (currency: string) => `bank-reached:${currency}`;
+const unconsumed = (key: string) => key.startsWith('bank-payout-amount:') || key.startsWith('bank-payouts-open:');
+
+interface BankReach {
+  _id: string;
+  until: string;
+}
 
 const membersOf = async (context: Context, id: string): Promise<string[]> =>
   (await context.docs.get<IdList>(context.collections.lookups!, id))?.ids ?? [];
@@ -76,9 +87,41 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
   await unlistAll(context, credit);
   payout.credit = credit._id;
   // A consumed payout stays findable by reference (a second credit naming it is no match), not by amount.
-  for (const id of payout.listedUnder.filter((key) => key.startsWith('bank-payout-amount:'))) await unlist(context, id, payout._id);
-  payout.listedUnder = payout.listedUnder.filter((key) => !key.startsWith('bank-payout-amount:'));
+  for (const id of payout.listedUnder.filter(unconsumed)) await unlist(context, id, payout._id);
+  payout.listedUnder = payout.listedUnder.filter((key) => !unconsumed(key));
+  await judgePayout(context, payout);
+};
+
+const judgePayout = async (context: Context, payout: BankPayoutSubject): Promise<void> => {
+  const facts = payout.bankPayout;
+  const reach = await context.docs.get<BankReach>(context.collections.lookups!, bankReach(facts.paidOut.currency));
+  const findings = classifyPayoutAtBank(facts, payout.credit !== undefined, reach?.until, context.rules);
+  await syncFindings(context, payout, findings, facts.provider, facts.paidOut.currency);
   putSubject(context, payout);
+};
+
+/** The bank has reported an account in `currency` up to `date`: payouts due by then are judged again. */
+const bankReported = async (context: Context, currency: string, date: string): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  const reach = await context.docs.get<BankReach>(lookups, bankReach(currency));
+  if (reach !== undefined && instantOf(reach.until) >= instantOf(date)) return;
+  context.docs.put(lookups, { _id: bankReach(currency), until: date });
+  for (const id of await membersOf(context, openPayouts(currency))) {
+    const payout = await getSubject<BankPayoutSubject>(context, id);
+    if (payout !== undefined && payout.credit === undefined) await judgePayout(context, payout);
+  }
+};
+
+const isBankSource = (context: Context, provider: string, format: string): boolean =>
+  context.rules.bankFormats.includes(format) || context.rules.bankProviders.includes(provider);
+
+/** A bank statement imported: the bank has reported its account up to the statement's end. */
+export const bankStatementSeen = async (context: Context, provider: string, format: string, statement: StatementInfo): Promise<void> => {
+  if (!isBankSource(context, provider, format)) return;
+  const closing = statement.balances.find((balance) => balance.type === 'CLBD' || balance.type === '62F');
+  const date = closing?.date ?? statement.periodEnd ?? statement.createdAt;
+  const currency = statement.currency ?? closing?.currency;
+  if (date !== undefined && currency !== undefined) await bankReported(context, currency, date);
 };
 
 const judge = async (context: Context, credit: BankCreditSubject): Promise<void> => {
@@ -169,10 +212,10 @@ const offerPayout = async (context: Context, row: RowSubject): Promise<void> => 
   await unlistAll(context, payout);
   payout.listedUnder = [
     ...bankPayout.references.map(payoutByReference),
-    ...(payout.credit === undefined ? [payoutByAmount(paidOut.currency, BigInt(paidOut.amount))] : []),
+    ...(payout.credit === undefined ? [payoutByAmount(paidOut.currency, BigInt(paidOut.amount)), openPayouts(paidOut.currency)] : []),
   ];
   for (const key of payout.listedUnder) await list(context, key, id);
-  putSubject(context, payout);
+  await judgePayout(context, payout);
 
   if (payout.credit !== undefined) {
     const credit = await getSubject<BankCreditSubject>(context, payout.credit);
@@ -200,9 +243,7 @@ const offerPayout = async (context: Context, row: RowSubject): Promise<void> => 
 };
 
 /** Whether a row is money arriving on a bank account: a credit of a bank statement. */
-const bankCreditOf = (context: Context, row: RowSubject, statementRow: StatementRow, format: string): { amount: string; currency: string } | undefined => {
-  const { rules } = context;
-  if (!rules.bankFormats.includes(format) && !rules.bankProviders.includes(row.facts.provider)) return undefined;
+const bankCreditOf = (context: Context, row: RowSubject, statementRow: StatementRow): { amount: string; currency: string } | undefined => {
   if (statementRow.reversal === true || (statementRow.status !== undefined && statementRow.status !== 'BOOK')) return undefined;
   const amount = row.facts.net ?? row.facts.gross;
   return amount === undefined || BigInt(amount.amount) <= 0n ? undefined : amount;
@@ -211,6 +252,9 @@ const bankCreditOf = (context: Context, row: RowSubject, statementRow: Statement
 /** The bank side of a row's new version: a provider payout row, or a bank credit. */
 export const reconcileBankSide = async (context: Context, row: RowSubject, statementRow: StatementRow, format: string): Promise<void> => {
   if (context.rules.payoutCategories.includes(row.facts.category)) return offerPayout(context, row);
-  const credited = bankCreditOf(context, row, statementRow, format);
+  if (!isBankSource(context, row.facts.provider, format)) return;
+  const credited = bankCreditOf(context, row, statementRow);
   if (credited !== undefined) await placeCredit(context, row, credited);
+  const amount = row.facts.net ?? row.facts.gross;
+  if (amount !== undefined && row.facts.date !== undefined) await bankReported(context, amount.currency, row.facts.date);
 };

@@ -1,6 +1,6 @@
 /** How statement rows and imports change the reconciliation: the provider's side. */
 import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
-import { reconcileBankSide } from './bankCreditMatching.js';
+import { bankStatementSeen, reconcileBankSide } from './bankCreditMatching.js';
 import { classifyStatement, sequenceGaps } from './classification.js';
 import { waitForCapture } from './lateRowMatching.js';
 import type { Evidence } from './discrepancies.js';
@@ -136,6 +136,7 @@ export const applyStatementImported = async (context: Context, recorded: Recorde
       fileHash,
       statementId: statement.statementId,
     };
+    await bankStatementSeen(context, provider, event.data.format, statement);
     const id = `statement:${provider}:${fileHash}:${statement.statementId}`;
     const sortable = sortableBigint(recorded.position);
     const existing = await getSubject<Subject>(context, id);

@@ -68,7 +68,9 @@ const discrepancies = async (documents: DocumentStore, status = 'open') =>
     (discrepancy) => discrepancy.status === status,
   );
 const labels = async (documents: DocumentStore, status = 'open') =>
-  (await discrepancies(documents, status)).map((discrepancy) => `${discrepancy.code} ${discrepancy.detail.rowKey}${discrepancy.detail.payoutId ? ` ${discrepancy.detail.payoutId}` : ''}`).sort();
+  (await discrepancies(documents, status))
+    .map((discrepancy) => [discrepancy.code, discrepancy.detail.rowKey, discrepancy.detail.payoutId].filter((part) => part !== undefined).join(' '))
+    .sort();
 
 describe('reconciliation: a bank credit to the provider payout that sent it', () => {
   let log: SqliteEventStore;
@@ -106,7 +108,8 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     await credit(log, 'B2', 30_000n);
     await credit(log, 'B3', 40_000n);
     await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH B2', 'PROVIDER_UNMATCHED B3']);
+    // po_old was due at the bank long before the credits' day: it is missing there.
+    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH B2', 'INTERNAL_UNMATCHED po_old', 'PROVIDER_UNMATCHED B3']);
     const ambiguous = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
     expect(ambiguous.detail.candidates).to.equal('po_2,po_3');
     expect(ambiguous.evidence).to.have.length(3);
@@ -148,5 +151,27 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH B1 po_1']);
     const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'bank' });
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
+  it('reports a payout missing at the bank once the bank has reported its account past the day it was due, and clears it when its credit comes', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 20_000n);
+    await credit(log, 'B1', 10_000n, { reference: 'po_1', date: day(2) });
+    await catchUp(log, documents);
+    // Within the grace period (three days): awaiting, not missing.
+    expect(await labels(documents)).to.deep.equal([]);
+
+    await credit(log, 'B9', 5_000n, { reference: 'rent', date: day(4) });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['INTERNAL_UNMATCHED po_2', 'PROVIDER_UNMATCHED B9']);
+    const missing = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'INTERNAL_UNMATCHED')!;
+    expect(missing).to.include({ provider: 'stripe', currency: 'EUR' });
+    expect(missing.detail).to.include({ payoutId: 'po_2', subclass: 'missing_at_bank', paidOut: '20000', bankReportedUntil: day(4) });
+    expect(missing.evidence.map((evidence) => evidence.stream)).to.deep.equal([statementRowStream('stripe', 'txn_po_2')]);
+
+    await credit(log, 'B2', 20_000n, { reference: 'po_2', date: day(5) });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
+    expect(await labels(documents, 'cleared')).to.deep.equal(['INTERNAL_UNMATCHED po_2']);
   });
 });

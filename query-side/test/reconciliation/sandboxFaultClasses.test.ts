@@ -292,7 +292,7 @@ describe('reconciliation end to end: every fault class through the sandbox provi
       await pay(stack, [1000, 2000]);
       await importReport(stack, { payoutId: 'po_a', withPayoutRow: true }, 'report-a.csv');
       await pay(stack, [1000, 2000]);
-      await importReport(stack, { payoutId: 'po_b', withPayoutRow: true }, 'report-b.csv');
+      const reportB = await importReport(stack, { payoutId: 'po_b', withPayoutRow: true }, 'report-b.csv');
       await pay(stack, [4000]);
       const report = await importReport(stack, { payoutId: 'po_c', withPayoutRow: true }, 'report-c.csv');
       expect(await labels(stack)).to.deep.equal([]);
@@ -323,6 +323,17 @@ describe('reconciliation end to end: every fault class through the sandbox provi
       expect(gap.evidence).to.have.length(2);
       const [balance] = await found(stack, 'STATEMENT_BALANCE_BREAK');
       expect(balance.detail).to.include({ entries: '0', difference: '100', currency: 'EUR' });
+
+      // Days later the bank still shows no credit for the payout it left out, nor one for the
+      // payout whose credit fitted two: both are missing at the bank now.
+      const before = await labels(stack);
+      stack.advance(4 * DAY);
+      await importBankStatement(stack, {}, 'bank-4.xml');
+      expect((await labels(stack)).filter((label) => !before.includes(label))).to.deep.equal(['INTERNAL_UNMATCHED po_a', 'INTERNAL_UNMATCHED po_b']);
+      const [missing] = (await found(stack, 'INTERNAL_UNMATCHED')).filter((discrepancy) => discrepancy.detail.payoutId === 'po_b');
+      expect(missing).to.include({ provider: 'sandbox' });
+      expect(missing.detail).to.include({ subclass: 'missing_at_bank', currency: 'EUR' });
+      expect(missing.evidence.map((evidence: any) => evidence.fileHash)).to.deep.equal([reportB.fileHash]);
     } finally {
       await stack.stop();
     }
