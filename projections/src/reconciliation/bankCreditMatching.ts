@@ -5,7 +5,7 @@
  * most one payout and each payout at most one credit, whichever side arrives first. A payout still
  * without its credit once the bank has reported its account past the day it was due is missing.
  */
-import type { StatementInfo, StatementRow } from '@folio/shared';
+import { paymentProviders, type StatementInfo, type StatementRow } from '@folio/shared';
 import { classifyBankCredit, classifyPayoutAtBank, fittingPayouts, type BankCreditFacts, type ProviderPayoutFacts } from './bankCreditClassification.js';
 import type { RowSubject, StatementSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
@@ -112,8 +112,14 @@ const bankReported = async (context: Context, currency: string, date: string): P
   }
 };
 
+/**
+ * Bank statement formats, names the rules list as banks, and a generic CSV imported under a name
+ * that is no payment provider's (a bank's own export).
+ */
 const isBankSource = (context: Context, provider: string, format: string): boolean =>
-  context.rules.bankFormats.includes(format) || context.rules.bankProviders.includes(provider);
+  context.rules.bankFormats.includes(format) ||
+  context.rules.bankProviders.includes(provider) ||
+  (format === 'csv' && !(paymentProviders as readonly string[]).includes(provider));
 
 /** A bank statement imported: the bank has reported its account up to the statement's end. */
 export const bankStatementSeen = async (context: Context, provider: string, format: string, statement: StatementInfo): Promise<void> => {

@@ -41,7 +41,7 @@ const bankCredit = (amount: bigint, options: { reference?: string; date?: string
   status: 'BOOK',
 });
 
-const append = (log: SqliteEventStore, provider: string, format: 'stripe-balance' | 'camt053', rowKey: string, row: StatementRow) =>
+const append = (log: SqliteEventStore, provider: string, format: 'stripe-balance' | 'camt053' | 'mt940' | 'csv', rowKey: string, row: StatementRow) =>
   log.appendToStream(statementRowStream(provider, rowKey), [
     statementEvent(
       {
@@ -173,5 +173,16 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     await catchUp(log, documents);
     expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
     expect(await labels(documents, 'cleared')).to.deep.equal(['INTERNAL_UNMATCHED po_2']);
+  });
+
+  it("takes credits from MT940 and from a bank's generic CSV export, but not a payment provider's CSV", async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 20_000n);
+    await payout(log, 'po_3', 30_000n);
+    await append(log, 'bank', 'mt940', 'M1', bankCredit(10_000n, { reference: 'po_1' }));
+    await append(log, 'mybank', 'csv', 'C1', bankCredit(20_001n, { reference: 'po_2' }));
+    await append(log, 'paypal', 'csv', 'P1', bankCredit(30_001n, { reference: 'po_3' }));
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH C1 po_2']);
   });
 });
