@@ -150,13 +150,17 @@ const judge = async (context: Context, credit: BankCreditSubject): Promise<void>
 /** Looks for the payout a credit is: by reference, else by the rules; else it waits for one. */
 const matchCredit = async (context: Context, credit: BankCreditSubject): Promise<void> => {
   const facts = credit.bankCredit;
+  let named = false;
   for (const value of facts.references)
     for (const id of await membersOf(context, payoutByReference(value))) {
       const payout = await getSubject<BankPayoutSubject>(context, id);
-      if (payout !== undefined && payout.credit === undefined) return link(context, credit, payout);
+      if (payout === undefined) continue;
+      if (payout.credit === undefined) return link(context, credit, payout);
+      named = true;
     }
   const open: BankPayoutSubject[] = [];
-  for (const amount of near(context, facts.credited.amount))
+  // A credit naming a payout that another credit took is not given a different one by amount.
+  for (const amount of named ? [] : near(context, facts.credited.amount))
     for (const id of await membersOf(context, payoutByAmount(facts.credited.currency, amount))) {
       const payout = await getSubject<BankPayoutSubject>(context, id);
       if (payout !== undefined && payout.credit === undefined) open.push(payout);

@@ -115,11 +115,14 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     expect(ambiguous.evidence).to.have.length(3);
   });
 
-  it('consumes a payout once: a second credit naming it is unmatched', async () => {
+  it('consumes a payout once: a second credit naming it is unmatched, not matched by amount to another payout', async () => {
     await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 10_000n, day(0));
     await credit(log, 'B1', 10_000n, { reference: 'po_1' });
     await credit(log, 'B2', 10_000n, { reference: 'po_1' });
+    await credit(log, 'B3', 10_000n);
     await catchUp(log, documents);
+    // B3 names no payout: po_2 is the one open payout it fits.
     expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
   });
 

@@ -256,7 +256,7 @@ describe('reconciliation end to end: every fault class through the sandbox provi
   });
 
   it('matches rows the provider reported before Folio heard of their capture, once it does', async () => {
-    const stack = await start({ failureRate: 0, settleRate: 0, latencyMs: { min: 1000, max: 1200 } }, 13);
+    const stack = await start({ failureRate: 0, settleRate: 0, latencyMs: { min: 2500, max: 2600 } }, 13);
     try {
       const merchant = (await stack.request('POST', '/v1/accounts', { ownerId: 'shop', currency: 'EUR', kind: 'merchant' })).body.id as string;
       merchants.set(stack, merchant);
