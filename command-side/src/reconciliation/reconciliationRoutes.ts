@@ -101,8 +101,8 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
       handle: async (request, { id, body }, journalId, attempt) => {
         const by = deps.callerOf(request);
         const { state } = await cases.load(reconciliationStream(id), { fresh: true });
-        // Refused before any money moves; the decider refuses it again should a race slip through.
-        if (state.resolved !== undefined && !attempt.retry) {
+        // Refused before any money moves: resolved already, unless by this very request (retried).
+        if (state.resolved !== undefined && (!attempt.retry || state.resolved.journalId !== journalId)) {
           return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution: body.resolution, by, reason: body.reason, at: at() });
         }
         let posted: string | undefined;
@@ -110,11 +110,12 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
           const { amount, currency, provider } = body.correction;
           // Claimed first, with the stream's expected revision: of requests resolving at once,
           // one claims the discrepancy and posts its journal, the others are refused before any money moves.
-          await cases.handle(
-            reconciliationStream(id),
-            { type: 'start-resolution', discrepancyId: id, resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason, at: at() },
-            commandContextOf(deps, request, request.res!, `start-resolution-${journalId}`),
-          );
+          if (state.resolved === undefined)
+            await cases.handle(
+              reconciliationStream(id),
+              { type: 'start-resolution', discrepancyId: id, resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason, at: at() },
+              commandContextOf(deps, request, request.res!, `start-resolution-${journalId}`),
+            );
           const route = correctionRoute(body.resolution, provider, currency);
           const movement: Movement = {
             fromAccountId: route.from,
