@@ -90,6 +90,8 @@ export const createSandboxProvider = (options: SandboxOptions) => {
   const prefix = REFERENCE_PREFIX[options.provider];
   const charges = new Map<string, SandboxCharge>();
   const payoutRefs = new Map<string, string>();
+  /** Payouts it paid (to the merchant's bank account), for the bank statement. */
+  const paidPayouts: BankCredit[] = [];
   let delivery: CallbackDelivery | undefined;
   let eventCounter = 0;
   let inFlight = 0;
@@ -196,7 +198,10 @@ export const createSandboxProvider = (options: SandboxOptions) => {
       };
       if (chance(faults.payoutSilenceRate)) return { providerRef };
       if (chance(faults.payoutFailureRate)) emit('payout.failed', { ...data, reason: 'account_closed' });
-      else emit('payout.paid', data);
+      else {
+        paidPayouts.push({ reference: providerRef, amount: submission.amount, currency: submission.currency, bookedAt: clock() });
+        emit('payout.paid', data);
+      }
       return { providerRef };
     },
   };
@@ -233,7 +238,8 @@ export const createSandboxProvider = (options: SandboxOptions) => {
     },
     /**
      * The merchant's bank statement (camt.053) of the account its payouts go to: a credit for each
-     * payout not on an earlier statement, the sequence number and booked balance carried on from
+     * payout not on an earlier statement (settlement payouts, by payout id, and the payouts Folio
+     * asked it for, by its reference), the sequence number and booked balance carried on from
      * the previous statement, with the faults asked for.
      */
     bankStatement: (request: { account?: string; faults?: Partial<BankStatementFaults> } = {}): string => {
@@ -251,7 +257,7 @@ export const createSandboxProvider = (options: SandboxOptions) => {
           bookedAt: settled.paidOutAt ?? clock(),
         });
       }
-      const credits = [...payouts.values()];
+      const credits = [...payouts.values(), ...paidPayouts.filter((payout) => !bank.credited.has(payout.reference))];
       const currency = credits[0]?.currency ?? 'EUR';
       const statement = sandboxBankStatement({
         account: request.account ?? 'NL91SBXB0417164300',

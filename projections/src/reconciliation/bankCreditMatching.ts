@@ -197,26 +197,32 @@ const placeCredit = async (context: Context, row: RowSubject, credited: { amount
   await judge(context, credit);
 };
 
-/** A new or changed payout row: listed for credits to come, and given a credit already waiting for it. */
-const offerPayout = async (context: Context, row: RowSubject): Promise<void> => {
+/** A provider's payout row, new or changed: a payout the bank should show. */
+const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> => {
   const facts = row.facts;
   const payoutId = facts.payoutId ?? facts.references[0]?.value;
   const net = facts.net ?? facts.gross;
   if (payoutId === undefined || net === undefined || BigInt(net.amount) >= 0n) return;
-  const id = `bank-payout:${facts.provider}:${payoutId}`;
-  const paidOut = { amount: (-BigInt(net.amount)).toString(), currency: net.currency };
-  const bankPayout: ProviderPayoutFacts = {
+  await offerPayout(context, `bank-payout:${facts.provider}:${payoutId}`, row.sortableLastPosition, {
     provider: facts.provider,
     payoutId,
-    paidOut,
+    paidOut: { amount: (-BigInt(net.amount)).toString(), currency: net.currency },
     ...(facts.date === undefined ? {} : { date: facts.date }),
     references: [...new Set([payoutId, ...referenceValues(row)])],
     evidence: facts.evidence,
-  };
+  });
+};
+
+/**
+ * A payout the bank should show (a provider's payout row, or Folio's own payout once paid), new or
+ * changed: listed for credits to come, and given a credit already waiting for it.
+ */
+export const offerPayout = async (context: Context, id: string, sortableLastPosition: string, bankPayout: ProviderPayoutFacts): Promise<void> => {
+  const { paidOut } = bankPayout;
   const existing = await getSubject<BankPayoutSubject>(context, id);
   const payout: BankPayoutSubject = {
     ...(existing ?? { _id: id, kind: 'statement' as const, findings: {}, listedUnder: [] }),
-    sortableLastPosition: row.sortableLastPosition,
+    sortableLastPosition,
     bankPayout,
   };
   await unlistAll(context, payout);
@@ -261,7 +267,7 @@ const bankCreditOf = (context: Context, row: RowSubject, statementRow: Statement
 
 /** The bank side of a row's new version: a provider payout row, or a bank credit. */
 export const reconcileBankSide = async (context: Context, row: RowSubject, statementRow: StatementRow, format: string): Promise<void> => {
-  if (context.rules.payoutCategories.includes(row.facts.category)) return offerPayout(context, row);
+  if (context.rules.payoutCategories.includes(row.facts.category)) return offerPayoutRow(context, row);
   if (!isBankSource(context, row.facts.provider, format)) return;
   const credited = bankCreditOf(context, row, statementRow);
   if (credited !== undefined) await placeCredit(context, row, credited);

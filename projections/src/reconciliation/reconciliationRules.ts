@@ -36,7 +36,7 @@ export const reconciliationRulesSchema = z.strictObject({
 export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
 
 export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
-  version: 1,
+  version: 2,
   referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
   paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],
   chargeCategories: ['charge', 'payment', 'Settled', 'T0006'],

@@ -13,6 +13,7 @@
  */
 import { expect } from 'chai';
 import type { WriteApiOptions } from '@folio/command-side';
+import { rebuildProjection, reconciliationProjection } from '@folio/projections';
 import { ReadStack } from '../readStack.js';
 
 type Sandbox = NonNullable<ReturnType<ReadStack['writeApi']['sandbox']>>;
@@ -286,31 +287,57 @@ describe('reconciliation end to end: every fault class through the sandbox provi
   });
 
   it("matches the bank's credits to the sandbox's payouts and finds exactly the faults aimed at its statements", async () => {
-    const stack = await start({ failureRate: 0, settleRate: 1 }, 9);
+    const stack = await start({ failureRate: 0, settleRate: 1, payoutFailureRate: 0 }, 9);
     try {
-      // Two payouts of the same amount, and a third.
+      // Two settlement payouts of the same amount, and a third; and two payouts Folio asks for.
       await pay(stack, [1000, 2000]);
       await importReport(stack, { payoutId: 'po_a', withPayoutRow: true }, 'report-a.csv');
       await pay(stack, [1000, 2000]);
       const reportB = await importReport(stack, { payoutId: 'po_b', withPayoutRow: true }, 'report-b.csv');
       await pay(stack, [4000]);
       const report = await importReport(stack, { payoutId: 'po_c', withPayoutRow: true }, 'report-c.csv');
+      const folioPayouts: { id: string; providerRef: string }[] = [];
+      for (const amount of ['1500', '2500']) {
+        const response = await stack.request(
+          'POST',
+          '/v1/payouts',
+          { accountId: merchants.get(stack)!, amount, currency: 'EUR', provider: 'sandbox', destination: 'NL91SBXB0417164300' },
+          { 'idempotency-key': `payout-${amount}` },
+        );
+        expect(response.status, response.text).to.equal(201);
+        folioPayouts.push(response.body);
+      }
+      await stack.writeApi.sandbox('sandbox')!.idle();
+      for (const payout of folioPayouts) expect((await stack.get(`/v1/payouts/${payout.id}`)).body.state).to.equal('PAID');
+      await tick(stack);
       expect(await labels(stack)).to.deep.equal([]);
 
       const bank = await importBankStatement(
         stack,
-        { faults: { unreferencedCredits: ['po_a'], missingCredits: ['po_b'], skewedCredits: ['po_c'], unknownCredits: [12_345n] } },
+        {
+          faults: {
+            unreferencedCredits: ['po_a'],
+            missingCredits: ['po_b'],
+            skewedCredits: ['po_c', folioPayouts[1]!.providerRef],
+            unknownCredits: [12_345n],
+          },
+        },
         'bank-1.xml',
       );
       const bankLabels = await labels(stack);
-      expect(bankLabels).to.have.length(3);
+      expect(bankLabels).to.have.length(4);
       const [ambiguous] = await found(stack, 'AMBIGUOUS_MATCH');
       expect(ambiguous).to.include({ provider: 'bank' });
       expect(ambiguous.detail.candidates).to.equal('po_a,po_b');
       expect(ambiguous.evidence.map((evidence: any) => evidence.fileHash)).to.include(bank.fileHash);
-      const [amount] = await found(stack, 'AMOUNT_MISMATCH');
-      expect(amount.detail).to.include({ payoutId: 'po_c', payoutProvider: 'sandbox', difference: '1', currency: 'EUR' });
+      const amounts = await found(stack, 'AMOUNT_MISMATCH');
+      const amount = amounts.find((discrepancy) => discrepancy.detail.payoutId === 'po_c');
+      expect(amount.detail).to.include({ payoutProvider: 'sandbox', difference: '1', currency: 'EUR' });
       expect(amount.evidence.map((evidence: any) => evidence.fileHash)).to.deep.equal([bank.fileHash, report.fileHash]);
+      // Folio's own payout: the bank credit against the ledger's PayoutPaid.
+      const folio = amounts.find((discrepancy) => discrepancy.detail.payoutId === folioPayouts[1]!.id);
+      expect(folio.detail).to.include({ paidOut: '2500', credited: '2501', difference: '1' });
+      expect(folio.evidence.map((evidence: any) => evidence.type ?? evidence.kind)).to.deep.equal(['statement-row', 'PayoutPaid']);
       const [unknown] = await found(stack, 'PROVIDER_UNMATCHED');
       expect(unknown.detail).to.include({ credited: '12345', currency: 'EUR' });
 
@@ -334,6 +361,10 @@ describe('reconciliation end to end: every fault class through the sandbox provi
       expect(missing).to.include({ provider: 'sandbox' });
       expect(missing.detail).to.include({ subclass: 'missing_at_bank', currency: 'EUR' });
       expect(missing.evidence.map((evidence: any) => evidence.fileHash)).to.deep.equal([reportB.fileHash]);
+
+      // Rebuilt from position 0, the read model is the one the live projection keeps.
+      const rebuilt = await rebuildProjection({ eventStore: stack.eventStore, documents: stack.documents, definition: reconciliationProjection, rebuildId: 'bank-e2e' });
+      expect(rebuilt.identical, JSON.stringify(rebuilt.checksums)).to.equal(true);
     } finally {
       await stack.stop();
     }
