@@ -5,14 +5,14 @@ import type { MoneyFact } from './reconciliationFacts.js';
 import type { ReconciliationRules } from './reconciliationRules.js';
 import { instantOf } from './rowMatching.js';
 
-/** A provider's payout as its payout row reports it: money sent to the merchant's bank. */
+/** A payout the bank should show: a provider's payout row, or Folio's own payout once paid. */
 export interface ProviderPayoutFacts {
   provider: string;
   payoutId: string;
-  /** Positive: what left the provider balance for the bank. */
+  /** Positive: what was sent to the bank. */
   paidOut: MoneyFact;
   date?: string;
-  /** The payout id and the payout row's references: what the bank may show. */
+  /** The payout id and the references the bank may show for it. */
   references: string[];
   evidence: Evidence;
 }

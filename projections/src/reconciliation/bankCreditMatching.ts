@@ -1,6 +1,6 @@
 /**
- * One-to-many, the bank's end: a provider's payout (its payout row) arrives at the merchant's
- * bank as one credit on a bank statement. Credits are matched to payouts by reference first (the
+ * One-to-many, the bank's end: a payout (a provider's payout row, or Folio's own payout once paid)
+ * arrives at the bank as one credit on a bank statement. Credits are matched to payouts by reference first (the
  * payout id the bank shows), then by amount, currency and date window; each credit consumes at
  * most one payout and each payout at most one credit, whichever side arrives first. A payout still
  * without its credit once the bank has reported its account past the day it was due is missing.
