@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { journalStream, reconciliationStream, systemAccountId } from '@folio/shared';
+import { randomUUID } from 'node:crypto';
+import { journalStream, reconciliationCatalog, reconciliationStream, systemAccountId, type ReconciliationEvent } from '@folio/shared';
 import { createApiHarness, readAllEvents, uniqueKey, type ApiHarness } from '../api/apiHarness.js';
 
 const id = 'b'.repeat(32);
@@ -72,6 +73,32 @@ describe('reconciliation exception workflow over HTTP', () => {
     expect(journals[0]!.data).to.include({ amount: winner.resolution === 'suspense' ? '777' : '500' });
     const postings = events.filter((event) => (event.data as any).journal?.kind === 'correction' && (event.data as any).movement?.metadata?.discrepancyId === discrepancy);
     expect(postings).to.have.length(1);
+  });
+
+  it('finishes a resolution another request claimed and never finished, as it was claimed, and refuses the new one', async () => {
+    const { api, store } = harness;
+    const discrepancy = 'e'.repeat(32);
+    const journalId = '4194304';
+    const startedAt = new Date().toISOString();
+    await store.appendToStream(reconciliationStream(discrepancy), [
+      reconciliationCatalog.encode({
+        type: 'DiscrepancyResolutionStarted',
+        data: { discrepancyId: discrepancy, resolution: 'suspense', journalId, correction: { amount: 300n, currency: 'EUR', provider: 'sandbox' }, by: 'ops-1', reason: 'cut short', startedAt },
+        id: randomUUID(),
+        version: 1,
+        metadata: { $correlationId: 'test', actor: 'ops-1', occurredAt: startedAt },
+      } as ReconciliationEvent),
+    ]);
+    const answer = await api.post(path('resolve', discrepancy), { resolution: 'write_off', reason: 'later', correction: { amount: '50', currency: 'EUR', provider: 'sandbox' } }, { key: uniqueKey() });
+    expect(answer.status, answer.text).to.equal(409);
+    expect(answer.body.type).to.match(/discrepancy-already-resolved$/);
+
+    const events = await readAllEvents(store);
+    const resolutions = events.filter((event) => event.streamName === reconciliationStream(discrepancy) && event.type === 'DiscrepancyResolved');
+    expect(resolutions.map((event) => event.data)).to.have.length(1);
+    expect(resolutions[0]!.data).to.include({ resolution: 'suspense', journalId, by: 'ops-1', reason: 'cut short' });
+    const journals = events.filter((event) => event.type === 'JournalCompleted' && (event.data as any).metadata?.discrepancyId === discrepancy);
+    expect(journals.map((event) => [event.streamName, event.data.amount])).to.deep.equal([[journalStream('correction', journalId), '300']]);
   });
 
   const bad: [string, string, unknown, string][] = [
