@@ -40,6 +40,8 @@ export interface ReadStackOptions {
   /** Where the write side's clock starts; every write moves it on by `stepMs`. */
   startAt?: string;
   stepMs?: number;
+  /** The log stamps commit times with the write side's clock (which `advance` moves), not the real time. */
+  logFollowsClock?: boolean;
   /** Write side options beyond the store and the clock (the sandbox provider's behaviour). */
   write?: Partial<WriteApiOptions>;
 }
@@ -74,10 +76,13 @@ export class ReadStack {
 
   static async start(options: ReadStackOptions = {}): Promise<ReadStack> {
     const directory = mkdtempSync(join(tmpdir(), 'folio-read-'));
-    const eventStore = openSqliteEventStore({ path: join(directory, 'events.sqlite') });
+    const time = { now: Date.parse(options.startAt ?? '2026-03-01T10:00:00.000Z'), stepMs: options.stepMs ?? 60_000 };
+    const eventStore = openSqliteEventStore({
+      path: join(directory, 'events.sqlite'),
+      ...(options.logFollowsClock === true ? { clock: () => new Date(time.now) } : {}),
+    });
     const documents = openSqliteDocumentStore({ path: join(directory, 'readmodels.sqlite') });
     const searchIndex = openSqliteSearchIndex({ path: join(directory, 'search.sqlite') });
-    const time = { now: Date.parse(options.startAt ?? '2026-03-01T10:00:00.000Z'), stepMs: options.stepMs ?? 60_000 };
     const writeApi = createWriteApi({
       eventStore,
       nodeId: nextNodeId++,
@@ -143,6 +148,11 @@ export class ReadStack {
     await this.eventStore.close();
     rmSync(this.directory, { recursive: true, force: true });
     expect(this.unexpected, 'errors that became a 5xx').to.deep.equal([]);
+  }
+
+  /** Moves the write side's clock (and the log's, when it follows it) on: time passes without sleeping. */
+  advance(ms: number): void {
+    this.time.now += ms;
   }
 
   /** The write side's time for the next write (ISO), after which it moves on by one step. */

@@ -2,7 +2,8 @@ import { formatMinorUnits, type CurrencyCode, type PaymentProvider } from '@foli
 import type { CallbackPayloadWire } from './callbackPayload.js';
 import { signCallback } from './callbackSignature.js';
 import type { PaymentSubmission, PayoutSubmission, ProviderAdapter, RefundSubmission } from './providerAdapter.js';
-import { stripeSettlementReport, type ReportFaults } from './stripeSettlementReport.js';
+import { sandboxBankStatement, type BankCredit, type BankStatementFaults } from './sandboxBankStatement.js';
+import { stripeSettlementReport, type ReportFaults, type TargetedReportFaults } from './stripeSettlementReport.js';
 
 /** What can go wrong at the simulated provider; rates are probabilities from 0 to 1. */
 export interface SandboxFaults {
@@ -63,7 +64,8 @@ export interface SandboxCharge {
   description?: string;
   createdAt: Date;
   outcome: 'captured' | 'failed';
-  settled?: { fee: bigint; at: Date };
+  /** Settled: its fee, and once paid out, the payout that paid it out to the merchant's bank. */
+  settled?: { fee: bigint; at: Date; payoutId?: string; paidOutAt?: Date };
   refunds: { providerRefundRef: string; amount: bigint; at: Date }[];
 }
 
@@ -88,11 +90,14 @@ export const createSandboxProvider = (options: SandboxOptions) => {
   const prefix = REFERENCE_PREFIX[options.provider];
   const charges = new Map<string, SandboxCharge>();
   const payoutRefs = new Map<string, string>();
+  /** Payouts it paid (to the merchant's bank account), for the bank statement. */
+  const paidPayouts: BankCredit[] = [];
   let delivery: CallbackDelivery | undefined;
   let eventCounter = 0;
   let inFlight = 0;
   let waiters: (() => void)[] = [];
   const undelivered: CallbackPayloadWire[] = [];
+  const bank = { sequenceNumber: 1n, balance: 0n, credited: new Set<string>() };
 
   const chance = (rate: number) => rate > 0 && random() < rate;
   const latency = () => faults.latencyMs.min + Math.floor(random() * (faults.latencyMs.max - faults.latencyMs.min + 1));
@@ -193,7 +198,10 @@ export const createSandboxProvider = (options: SandboxOptions) => {
       };
       if (chance(faults.payoutSilenceRate)) return { providerRef };
       if (chance(faults.payoutFailureRate)) emit('payout.failed', { ...data, reason: 'account_closed' });
-      else emit('payout.paid', data);
+      else {
+        paidPayouts.push({ reference: providerRef, amount: submission.amount, currency: submission.currency, bookedAt: clock() });
+        emit('payout.paid', data);
+      }
       return { providerRef };
     },
   };
@@ -213,9 +221,58 @@ export const createSandboxProvider = (options: SandboxOptions) => {
     charges: (): SandboxCharge[] => [...charges.values()],
     /** Callbacks no delivery attempt got through. */
     undelivered: (): readonly CallbackPayloadWire[] => undelivered,
-    /** Its traffic as a Stripe itemized settlement report (CSV), with the faults asked for. */
-    settlementReport: (report: { payoutId: string; faults?: Partial<ReportFaults> }): string =>
-      stripeSettlementReport([...charges.values()], { ...report, effectiveAt: clock(), random }),
+    /**
+     * Its traffic as a Stripe itemized settlement report (CSV), with the faults asked for. Settled
+     * charges not paid out yet are paid out now, in `payoutId`; earlier ones keep their payout.
+     */
+    settlementReport: (report: {
+      payoutId: string;
+      faults?: Partial<ReportFaults>;
+      targeted?: Partial<TargetedReportFaults>;
+      withPayoutRow?: boolean;
+    }): string => {
+      const now = clock();
+      for (const charge of charges.values())
+        if (charge.settled !== undefined && charge.settled.payoutId === undefined) charge.settled = { ...charge.settled, payoutId: report.payoutId, paidOutAt: now };
+      return stripeSettlementReport([...charges.values()], { ...report, effectiveAt: now, random });
+    },
+    /**
+     * The merchant's bank statement (camt.053) of the account its payouts go to: a credit for each
+     * payout not on an earlier statement (settlement payouts, by payout id, and the payouts Folio
+     * asked it for, by its reference), the sequence number and booked balance carried on from
+     * the previous statement, with the faults asked for.
+     */
+    bankStatement: (request: { account?: string; faults?: Partial<BankStatementFaults> } = {}): string => {
+      const payouts = new Map<string, BankCredit>();
+      for (const charge of charges.values()) {
+        const settled = charge.settled;
+        if (settled?.payoutId === undefined || bank.credited.has(settled.payoutId)) continue;
+        const refunded = charge.refunds.reduce((sum, refund) => sum + refund.amount, 0n);
+        const known = payouts.get(settled.payoutId);
+        const net = charge.amount - settled.fee - refunded;
+        payouts.set(settled.payoutId, {
+          reference: settled.payoutId,
+          amount: (known?.amount ?? 0n) + net,
+          currency: charge.currency,
+          bookedAt: settled.paidOutAt ?? clock(),
+        });
+      }
+      const credits = [...payouts.values(), ...paidPayouts.filter((payout) => !bank.credited.has(payout.reference))];
+      const currency = credits[0]?.currency ?? 'EUR';
+      const statement = sandboxBankStatement({
+        account: request.account ?? 'NL91SBXB0417164300',
+        currency,
+        sequenceNumber: bank.sequenceNumber,
+        openingBalance: bank.balance,
+        credits: credits.filter((credit) => credit.currency === currency),
+        createdAt: clock(),
+        ...(request.faults === undefined ? {} : { faults: request.faults }),
+      });
+      for (const credit of credits) if (credit.currency === currency) bank.credited.add(credit.reference);
+      bank.sequenceNumber = statement.sequenceNumber + 1n;
+      bank.balance = statement.closingBalance;
+      return statement.xml;
+    },
   };
 };
 

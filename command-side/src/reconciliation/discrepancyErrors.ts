@@ -13,3 +13,19 @@ export class DiscrepancyAlreadyResolvedError extends IllegalStateError {
     });
   }
 }
+
+/** Another request is resolving the discrepancy with its own correcting journal. */
+export class DiscrepancyBeingResolvedError extends IllegalStateError {
+  constructor(
+    readonly discrepancyId: string,
+    resolution: string,
+    journalId: string,
+    move: string,
+  ) {
+    super(`discrepancy ${discrepancyId} is being resolved (${resolution}, correcting journal ${journalId}): cannot ${move}`, {
+      type: 'discrepancy-being-resolved',
+      currentState: 'RESOLVING',
+      allowedTransitions: ['RESOLVED'],
+    });
+  }
+}

@@ -18,7 +18,7 @@ import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDep
 import { idempotentHandler } from '../idempotency/index.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import { correctionRoute } from './correctingJournal.js';
-import type { DiscrepancyCommand } from './discrepancyDecider.js';
+import type { Correction, DiscrepancyCommand, MoneyResolution } from './discrepancyDecider.js';
 import { createDiscrepancyCommandHandler } from './discrepancyCommandHandler.js';
 
 const paramsSchema = z.strictObject({ id: discrepancyIdSchema });
@@ -89,6 +89,29 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
   step('acknowledge', acknowledgeSchema, (id, body, by) => ({ type: 'acknowledge', discrepancyId: id, by, reason: body.reason, at: at() }));
   step('assign', assignSchema, (id, body, by) => ({ type: 'assign', discrepancyId: id, assignee: body.assignee, by, reason: body.reason, at: at() }));
 
+  /** The correcting journal of a claimed resolution, posted between system accounts. */
+  const postCorrection = async (
+    request: Request,
+    id: string,
+    claim: { resolution: MoneyResolution; journalId: string; correction: Correction; by: string; reason: string },
+    attempt: { retry: boolean },
+  ) => {
+    const { amount, currency, provider } = claim.correction;
+    const route = correctionRoute(claim.resolution, provider, currency);
+    const movement: Movement = {
+      fromAccountId: route.from,
+      toAccountId: route.to,
+      amount,
+      currency,
+      reference: `reconciliation ${id} ${claim.resolution}`,
+      description: claim.reason,
+      metadata: { discrepancyId: id, provider, resolution: claim.resolution },
+      requestedAt: at(),
+    };
+    const run = { correlationId: correlationIdOf(request.res!.locals), actor: claim.by };
+    await deps.movements.run(providerJournalPlan('correction', claim.journalId, movement), run, attempt);
+  };
+
   router.post(
     '/v1/reconciliation/discrepancies/:id/resolve',
     jsonBody(),
@@ -101,26 +124,29 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
       handle: async (request, { id, body }, journalId, attempt) => {
         const by = deps.callerOf(request);
         const { state } = await cases.load(reconciliationStream(id), { fresh: true });
-        // Refused before any money moves; the decider refuses it again should a race slip through.
-        if (state.resolved !== undefined && !attempt.retry) {
+        // A resolution another request claimed and never finished (cut short): finished now, as claimed.
+        if (state.resolved === undefined && state.resolving !== undefined && state.resolving.journalId !== journalId) {
+          await postCorrection(request, id, state.resolving, { retry: true });
+          const { resolution, journalId: claimed, by: claimedBy, reason } = state.resolving;
+          await record(request, `resolve-${claimed}`, { type: 'resolve', discrepancyId: id, resolution, journalId: claimed, by: claimedBy, reason, at: at() });
+        }
+        // Refused before any money moves: claimed or resolved already, unless by this very request (retried).
+        const byAnother = state.resolving !== undefined && state.resolving.journalId !== journalId;
+        if (byAnother || (state.resolved !== undefined && (!attempt.retry || state.resolved.journalId !== journalId))) {
           return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution: body.resolution, by, reason: body.reason, at: at() });
         }
         let posted: string | undefined;
         if (body.resolution !== 'no_action' && body.correction !== undefined) {
-          const { amount, currency, provider } = body.correction;
-          const route = correctionRoute(body.resolution, provider, currency);
-          const movement: Movement = {
-            fromAccountId: route.from,
-            toAccountId: route.to,
-            amount,
-            currency,
-            reference: `reconciliation ${id} ${body.resolution}`,
-            description: body.reason,
-            metadata: { discrepancyId: id, provider, resolution: body.resolution },
-            requestedAt: at(),
-          };
-          const run = { correlationId: correlationIdOf(request.res!.locals), actor: by };
-          await deps.movements.run(providerJournalPlan('correction', journalId, movement), run, attempt);
+          const claim = { resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason };
+          // Claimed first, with the stream's expected revision: of requests resolving at once,
+          // one claims the discrepancy and posts its journal, the others are refused before any money moves.
+          if (state.resolved === undefined)
+            await cases.handle(
+              reconciliationStream(id),
+              { type: 'start-resolution', discrepancyId: id, ...claim, at: at() },
+              commandContextOf(deps, request, request.res!, `start-resolution-${journalId}`),
+            );
+          await postCorrection(request, id, claim, attempt);
           posted = journalId;
         }
         const answer = await record(request, `resolve-${journalId}`, {

@@ -189,6 +189,18 @@ describe('payments end to end with the sandbox provider over HTTP', function () 
     expect(charges.filter((row) => row.automatic_payout_id === 'po_e2e')).to.have.length(settled.length);
   });
 
+  it("emits the bank statement of the provider's payouts, and refuses a fault it cannot read", async () => {
+    const report = await api.get('/v1/providers/sandbox/sandbox/settlement-report?payoutId=po_e2e&withPayoutRow=true');
+    const paidOut = payments.some((payment) => payment.fee !== null);
+    expect(report.text.includes(',payout,'), 'a payout row when something was settled').to.equal(paidOut);
+    const response = await api.get('/v1/providers/sandbox/sandbox/bank-statement?skippedStatements=1&closingBalanceSkew=-5');
+    expect(response.status, response.text).to.equal(200);
+    expect(response.headers['content-type']).to.match(/^application\/xml/);
+    expect(response.text).to.contain('<ElctrncSeqNb>2</ElctrncSeqNb>');
+    expect(response.text.includes('<EndToEndId>po_e2e</EndToEndId>'), 'a credit for the payout').to.equal(paidOut);
+    expect((await api.get('/v1/providers/sandbox/sandbox/bank-statement?closingBalanceSkew=1.5')).status).to.equal(400);
+  });
+
   it('keeps the invariants of the books over the whole log', async () => {
     const report = await expectBooksBalanced(harness.store);
     expect(report.openJournals).to.equal(0);

@@ -63,6 +63,33 @@ describe('Stripe settlement report of the sandbox', () => {
     expect(unknown.filter((row) => row['payment_metadata[folio_payment_id]'] === '')).to.have.length(2);
   });
 
+  it('aims faults at chosen charges, each changing only what it names', () => {
+    const first = charges[0]!.paymentId;
+    const report = (targeted: Parameters<typeof stripeSettlementReport>[1]['targeted']) =>
+      parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, targeted }))[0]!;
+    expect(report({ amountSkewed: [first] })).to.include({ gross: '100.01', fee: '3.20', net: '96.81' });
+    expect(report({ scaled: [first] })).to.include({ gross: '10000.00', net: '9996.80' });
+    expect(report({ otherCurrency: [first] })).to.include({ currency: 'eur' });
+    expect(report({ netBroken: [first] })).to.include({ gross: '100.00', fee: '3.20', net: '96.85' });
+    expect(report({ feeSkewed: [first] })).to.include({ fee: '3.21', net: '96.79' });
+    expect(report({ withoutReferences: [first] })).to.include({ charge_id: '', payment_intent_id: '', 'payment_metadata[folio_payment_id]': '' });
+    expect(report({ missing: [first] }).reporting_category).to.equal('refund');
+    const all = (targeted: Parameters<typeof stripeSettlementReport>[1]['targeted']) =>
+      parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, targeted }));
+    expect(all({ duplicated: [first] }).map((row) => row.balance_transaction_id)).to.deep.equal(['txn_pi_1', 'txn_pi_1', 'txn_re_1', 'txn_pi_2']);
+    expect(all({ chargedTwice: [first] }).map((row) => row.balance_transaction_id)).to.deep.equal(['txn_pi_1', 'txn_pi_1_2', 'txn_re_1', 'txn_pi_2']);
+    expect(all({ chargedBack: [first] }).map((row) => [row.reporting_category, row.gross])).to.deep.include(['dispute', '-100.00']);
+    expect(all({ capturedDespiteFailure: ['7400000000000000008'] }).map((row) => row.payment_intent_id)).to.deep.equal(['pi_1', 'pi_1', 'pi_2', 'pi_3']);
+    expect(all({ ghostCharges: [777n] }).at(-1)).to.include({ balance_transaction_id: 'txn_ghost_1', gross: '7.77', 'payment_metadata[folio_payment_id]': '' });
+  });
+
+  it('adds a payout row paying out its lines as reported, each balance transaction once, skewed on request', () => {
+    const rows = parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, withPayoutRow: true, targeted: { duplicated: ['7400000000000000000'] } }));
+    expect(rows.at(-1)).to.include({ reporting_category: 'payout', automatic_payout_id: 'po_1', source_id: 'po_1', gross: '-71.80', net: '-71.80' });
+    const skewed = parse(stripeSettlementReport(charges, { payoutId: 'po_1', effectiveAt: at, withPayoutRow: true, targeted: { payoutSkew: 5n } }));
+    expect(skewed.at(-1)).to.include({ net: '-71.85' });
+  });
+
   it('quotes a description that holds a comma or a quote', () => {
     const csv = stripeSettlementReport([charge({ description: 'Order "42", blue' })], { payoutId: 'po_1', effectiveAt: at });
     expect(csv).to.contain('"Order ""42"", blue"');

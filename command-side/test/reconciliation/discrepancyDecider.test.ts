@@ -1,5 +1,5 @@
 import { discrepancyDecider, type DiscrepancyEvent } from '../../src/reconciliation/discrepancyDecider.js';
-import { DiscrepancyAlreadyResolvedError } from '../../src/reconciliation/discrepancyErrors.js';
+import { DiscrepancyAlreadyResolvedError, DiscrepancyBeingResolvedError } from '../../src/reconciliation/discrepancyErrors.js';
 import { deciderSpec } from '../deciderSpecification.js';
 
 const id = 'a'.repeat(32);
@@ -42,5 +42,29 @@ describe('discrepancy workflow decider', () => {
         status: 409,
         message: /is resolved \(suspense\)/,
       });
+  });
+
+  it('claims a resolution that moves money once: only its own journal can then record it', () => {
+    const correction = { amount: 777n, currency: 'EUR' as const, provider: 'sandbox' as const };
+    const start = (journalId: string) => ({ type: 'start-resolution' as const, resolution: 'suspense' as const, journalId, correction, ...why });
+    const started: DiscrepancyEvent = {
+      type: 'DiscrepancyResolutionStarted',
+      data: { discrepancyId: id, resolution: 'suspense', journalId: '4194304', correction, by: 'ops-1', reason: 'looked at it', startedAt: at },
+    };
+    spec.given([acknowledged]).when(start('4194304')).then([started]);
+    // The same request again (its idempotency key retried): nothing new.
+    spec.given([started]).when(start('4194304')).thenNothing();
+    spec.given([started]).when({ type: 'resolve', resolution: 'suspense', journalId: '4194304', ...why }).then([
+      { type: 'DiscrepancyResolved', data: { discrepancyId: id, resolution: 'suspense', journalId: '4194304', by: 'ops-1', reason: 'looked at it', resolvedAt: at } },
+    ]);
+    for (const command of [start('8388608'), { type: 'resolve' as const, resolution: 'no_action' as const, ...why }, { type: 'resolve' as const, resolution: 'suspense' as const, journalId: '8388608', ...why }])
+      spec.given([started]).when(command).thenThrows(DiscrepancyBeingResolvedError, {
+        type: 'discrepancy-being-resolved',
+        status: 409,
+        message: /is being resolved \(suspense, correcting journal 4194304\)/,
+      });
+    spec.given([started]).when({ type: 'assign', assignee: 'alice', ...why }).then([
+      { type: 'DiscrepancyAssigned', data: { discrepancyId: id, assignee: 'alice', by: 'ops-1', reason: 'looked at it', assignedAt: at } },
+    ]);
   });
 });

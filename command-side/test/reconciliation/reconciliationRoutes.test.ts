@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { journalStream, reconciliationStream, systemAccountId } from '@folio/shared';
+import { randomUUID } from 'node:crypto';
+import { journalStream, reconciliationCatalog, reconciliationStream, systemAccountId, type ReconciliationEvent } from '@folio/shared';
 import { createApiHarness, readAllEvents, uniqueKey, type ApiHarness } from '../api/apiHarness.js';
 
 const id = 'b'.repeat(32);
@@ -33,9 +34,10 @@ describe('reconciliation exception workflow over HTTP', () => {
 
     const events = await readAllEvents(store);
     const workflow = events.filter((event) => event.streamName === reconciliationStream(id));
-    expect(workflow.map((event) => event.type)).to.deep.equal(['DiscrepancyAcknowledged', 'DiscrepancyAssigned', 'DiscrepancyResolved']);
-    expect(workflow.map((event) => event.data.by)).to.deep.equal(['anonymous', 'anonymous', 'anonymous']);
-    expect(workflow[2]!.data).to.include({ reason: 'no order found', journalId });
+    expect(workflow.map((event) => event.type)).to.deep.equal(['DiscrepancyAcknowledged', 'DiscrepancyAssigned', 'DiscrepancyResolutionStarted', 'DiscrepancyResolved']);
+    expect(workflow.map((event) => event.data.by)).to.deep.equal(['anonymous', 'anonymous', 'anonymous', 'anonymous']);
+    expect(workflow[2]!.data).to.deep.include({ resolution: 'suspense', journalId, correction: { amount: '777', currency: 'EUR', provider: 'sandbox' } });
+    expect(workflow[3]!.data).to.include({ reason: 'no order found', journalId });
     const postings = events.filter((event) => (event.data as any).journal?.id === journalId);
     expect(postings.map((event) => [event.type, event.data.accountId])).to.deep.equal([
       ['AccountDebited', systemAccountId({ role: 'provider_clearing', currency: 'EUR', provider: 'sandbox' })],
@@ -46,6 +48,57 @@ describe('reconciliation exception workflow over HTTP', () => {
     const again = await api.post(path('resolve'), { resolution: 'no_action', reason: 'twice' }, { key: uniqueKey() });
     expect(again.status, again.text).to.equal(409);
     expect(again.body.type).to.match(/discrepancy-already-resolved$/);
+  });
+
+  it('resolves a discrepancy once when many resolve it at the same time: one journal, one resolution, a 409 for the others', async () => {
+    const { api, store } = harness;
+    const discrepancy = 'd'.repeat(32);
+    const bodies = Array.from({ length: 12 }, (_, index) =>
+      index % 2 === 0
+        ? { resolution: 'suspense', reason: `ghost charge, desk ${index}`, correction: { amount: '777', currency: 'EUR', provider: 'sandbox' } }
+        : { resolution: 'write_off', reason: `never charged, desk ${index}`, correction: { amount: '500', currency: 'EUR', provider: 'sandbox' } },
+    );
+    const answers = await Promise.all(bodies.map((body) => api.post(path('resolve', discrepancy), body, { key: uniqueKey() })));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses, answers.map((answer) => answer.text).join('\n')).to.deep.equal([200, ...Array(11).fill(409)]);
+    for (const answer of answers.filter((one) => one.status === 409)) expect(answer.body.type).to.match(/discrepancy-(already|being)-resolved$/);
+    const winner = answers.find((answer) => answer.status === 200)!.body;
+
+    const events = await readAllEvents(store);
+    const resolutions = events.filter((event) => event.streamName === reconciliationStream(discrepancy) && event.type === 'DiscrepancyResolved');
+    expect(resolutions).to.have.length(1);
+    expect(resolutions[0]!.data).to.include({ resolution: winner.resolution, journalId: winner.journalId });
+    const journals = events.filter((event) => event.type === 'JournalCompleted' && (event.data as any).metadata?.discrepancyId === discrepancy);
+    expect(journals.map((event) => event.streamName)).to.deep.equal([journalStream('correction', winner.journalId)]);
+    expect(journals[0]!.data).to.include({ amount: winner.resolution === 'suspense' ? '777' : '500' });
+    const postings = events.filter((event) => (event.data as any).journal?.kind === 'correction' && (event.data as any).movement?.metadata?.discrepancyId === discrepancy);
+    expect(postings).to.have.length(1);
+  });
+
+  it('finishes a resolution another request claimed and never finished, as it was claimed, and refuses the new one', async () => {
+    const { api, store } = harness;
+    const discrepancy = 'e'.repeat(32);
+    const journalId = '4194304';
+    const startedAt = new Date().toISOString();
+    await store.appendToStream(reconciliationStream(discrepancy), [
+      reconciliationCatalog.encode({
+        type: 'DiscrepancyResolutionStarted',
+        data: { discrepancyId: discrepancy, resolution: 'suspense', journalId, correction: { amount: 300n, currency: 'EUR', provider: 'sandbox' }, by: 'ops-1', reason: 'cut short', startedAt },
+        id: randomUUID(),
+        version: 1,
+        metadata: { $correlationId: 'test', actor: 'ops-1', occurredAt: startedAt },
+      } as ReconciliationEvent),
+    ]);
+    const answer = await api.post(path('resolve', discrepancy), { resolution: 'write_off', reason: 'later', correction: { amount: '50', currency: 'EUR', provider: 'sandbox' } }, { key: uniqueKey() });
+    expect(answer.status, answer.text).to.equal(409);
+    expect(answer.body.type).to.match(/discrepancy-already-resolved$/);
+
+    const events = await readAllEvents(store);
+    const resolutions = events.filter((event) => event.streamName === reconciliationStream(discrepancy) && event.type === 'DiscrepancyResolved');
+    expect(resolutions.map((event) => event.data)).to.have.length(1);
+    expect(resolutions[0]!.data).to.include({ resolution: 'suspense', journalId, by: 'ops-1', reason: 'cut short' });
+    const journals = events.filter((event) => event.type === 'JournalCompleted' && (event.data as any).metadata?.discrepancyId === discrepancy);
+    expect(journals.map((event) => [event.streamName, event.data.amount])).to.deep.equal([[journalStream('correction', journalId), '300']]);
   });
 
   const bad: [string, string, unknown, string][] = [

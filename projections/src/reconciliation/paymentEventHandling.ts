@@ -1,6 +1,7 @@
 /** How payment events change the reconciliation: the ledger's side. */
 import { paymentCatalog, sortableBigint, type PaymentCatalogEvent, type RecordedEvent } from '@folio/shared';
 import type { Evidence } from './discrepancies.js';
+import { claimWaitingRow } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject } from './reconciliationContext.js';
 import { type CandidateList, type OrphanList, evaluatePayment, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey, withoutCandidate } from './subjectEvaluation.js';
@@ -85,6 +86,7 @@ export const applyPaymentEvent = async (context: Context, recorded: RecordedEven
   }
   payment = { ...payment, facts: { ...facts, evidence: [...facts.evidence, ledgerEvidence(recorded)] }, sortableLastPosition: sortable };
   if (event.type === 'PaymentSubmitted') await claimOrphans(context, payment, event.data.providerRef, 'reference');
+  if (event.type === 'PaymentCaptured' && payment.rows.length === 0) await claimWaitingRow(context, payment);
   const hasCharge = payment.rows.length > 0;
   if (event.type === 'PaymentCaptured' && !hasCharge) {
     const lookups = context.collections.lookups!;

@@ -4,6 +4,7 @@ import { BatchDocuments } from './batchDocuments.js';
 import type { ClockDocument, DueBucket, DueChunk, PaymentSubject } from './reconciliationDocuments.js';
 import { defaultReconciliationRules, reconciliationRulesSchema, type ReconciliationRules } from './reconciliationRules.js';
 import { applyPaymentEvent } from './paymentEventHandling.js';
+import { applyPayoutEvent } from './payoutEventHandling.js';
 import { type Context, getSubject, minuteEnd } from './reconciliationContext.js';
 import { applyRowEvent, applyStatementImported } from './statementEventHandling.js';
 import { evaluatePayment } from './subjectEvaluation.js';
@@ -34,6 +35,7 @@ const sweepDue = async (context: Context): Promise<void> => {
 
 /**
  * Reconciliation: the ledger's payments against the providers' statement rows, continuously.
+ * Bank credits are matched to the payouts that sent them (providers' and Folio's own).
  * Rows are matched by provider reference first, then by the versioned rules; every gap is a
  * discrepancy with its evidence. Time comes from the log (the recorded time of the latest event),
  * and grace periods are checked event by event, so a rebuild finds exactly what the live
@@ -43,8 +45,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
   const checked = reconciliationRulesSchema.parse(rules);
   return {
     name: RECONCILIATION_PROJECTION,
-    version: 1,
-    filter: { streamNamePrefixes: ['payment-', 'statement-', 'statementrow-', 'reconciliation-'] },
+    // 2: payouts and bank credits, rows waiting for their capture (a rebuild into new collections).
+    version: 2,
+    filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Every role has an index, so each collection exists from the first batch on (a rebuild
     // swaps in every role, read any events or not).
@@ -71,6 +74,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
           await sweepDue(context);
           const stream = recorded.streamName;
           if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
+          else if (stream.startsWith('payout-')) await applyPayoutEvent(context, recorded);
           else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
           else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
           else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);

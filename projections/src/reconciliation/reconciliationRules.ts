@@ -20,6 +20,10 @@ export const reconciliationRulesSchema = z.strictObject({
   reversalCategories: categories,
   /** Categories of the row paying a batch of rows out (the payout itself). */
   payoutCategories: categories,
+  /** Statement formats of bank accounts: their credits are matched to the providers' payouts. */
+  bankFormats: z.array(z.string().min(1)).default(['camt053', 'mt940']),
+  /** Statement sources that are banks whatever the format (a bank's CSV export, say). */
+  bankProviders: z.array(z.string().min(1)).default([]),
   /** A rule match needs the same currency and an amount within this many minor units. */
   amountToleranceMinorUnits: z.number().int().nonnegative(),
   /** A rule match needs the row's date within this window of the capture. */
@@ -32,7 +36,7 @@ export const reconciliationRulesSchema = z.strictObject({
 export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
 
 export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
-  version: 1,
+  version: 2,
   referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
   paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],
   chargeCategories: ['charge', 'payment', 'Settled', 'T0006'],

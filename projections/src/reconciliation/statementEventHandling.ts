@@ -1,6 +1,8 @@
 /** How statement rows and imports change the reconciliation: the provider's side. */
 import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
+import { bankStatementSeen, reconcileBankSide } from './bankCreditMatching.js';
 import { classifyStatement, sequenceGaps } from './classification.js';
+import { waitForCapture } from './lateRowMatching.js';
 import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { RowFacts } from './reconciliationFacts.js';
@@ -60,6 +62,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
     }
     if (match.kind === 'ambiguous') row.facts.ambiguousCandidates = match.paymentIds;
   }
+  if (row.facts.ambiguousCandidates === undefined) await waitForCapture(context, row);
   for (const key of keys) {
     const id = `orphan:${key.value}`;
     const orphans = (await context.docs.get<OrphanList>(lookups, id)) ?? { _id: id, rows: [] };
@@ -115,7 +118,10 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
   putSubject(context, row);
   await evaluateRow(context, row);
   if (payment !== undefined) await evaluatePayment(context, payment);
-  if (event.type !== 'StatementRowDuplicated') await evaluatePayout(context, row);
+  if (event.type !== 'StatementRowDuplicated') {
+    await evaluatePayout(context, row);
+    await reconcileBankSide(context, row, data.row, data.format);
+  }
 };
 
 export const applyStatementImported = async (context: Context, recorded: RecordedEvent): Promise<void> => {
@@ -130,6 +136,7 @@ export const applyStatementImported = async (context: Context, recorded: Recorde
       fileHash,
       statementId: statement.statementId,
     };
+    await bankStatementSeen(context, provider, event.data.format, statement);
     const id = `statement:${provider}:${fileHash}:${statement.statementId}`;
     const sortable = sortableBigint(recorded.position);
     const existing = await getSubject<Subject>(context, id);

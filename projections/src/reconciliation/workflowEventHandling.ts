@@ -28,6 +28,9 @@ export const applyWorkflow = async (context: Context, recorded: RecordedEvent): 
         history: [...discrepancy.history, { action: 'assigned', ...base, assignee: event.data.assignee, at: event.data.assignedAt }],
       };
       break;
+    case 'DiscrepancyResolutionStarted':
+      // Its resolution is recorded once the correcting journal is posted.
+      return;
     case 'DiscrepancyResolved':
       next = {
         ...discrepancy,

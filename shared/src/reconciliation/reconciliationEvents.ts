@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { defineEvent } from '../events/eventDefinition.js';
 import { createEventCatalog, type CatalogEvent } from '../events/catalog.js';
+import { positiveAmountSchema } from '../ledger/journal.js';
+import { currencyCodeSchema } from '../money/index.js';
+import { providerSchema } from '../payments/paymentEvents.js';
 
 /**
  * The exception workflow of a reconciliation discrepancy, on its own stream
@@ -47,7 +50,25 @@ export const discrepancyResolved = defineEvent({
   }),
 });
 
-export const reconciliationCatalog = createEventCatalog([discrepancyAcknowledged, discrepancyAssigned, discrepancyResolved]);
+/**
+ * A resolution that moves money, claimed on the discrepancy's stream before its correcting
+ * journal is posted: a discrepancy gets one such claim, so it gets one journal and one resolution
+ * however many resolve it at once.
+ */
+export const discrepancyResolutionStarted = defineEvent({
+  type: 'DiscrepancyResolutionStarted',
+  version: 1,
+  schema: z.object({
+    discrepancyId: discrepancyIdSchema,
+    resolution: z.enum(['suspense', 'write_off', 'refund']),
+    journalId: z.string().min(1),
+    correction: z.object({ amount: positiveAmountSchema, currency: currencyCodeSchema, provider: providerSchema }),
+    ...actorSchema,
+    startedAt: z.iso.datetime(),
+  }),
+});
+
+export const reconciliationCatalog = createEventCatalog([discrepancyAcknowledged, discrepancyAssigned, discrepancyResolutionStarted, discrepancyResolved]);
 export type ReconciliationEvent = CatalogEvent<typeof reconciliationCatalog>;
 
 export const RECONCILIATION_STREAM_PREFIX = 'reconciliation-';

@@ -1,0 +1,276 @@
+/**
+ * One-to-many, the bank's end: a payout (a provider's payout row, or Folio's own payout once paid)
+ * arrives at the bank as one credit on a bank statement. Credits are matched to payouts by reference first (the
+ * payout id the bank shows), then by amount, currency and date window; each credit consumes at
+ * most one payout and each payout at most one credit, whichever side arrives first. A payout still
+ * without its credit once the bank has reported its account past the day it was due is missing.
+ */
+import { paymentProviders, type StatementInfo, type StatementRow } from '@folio/shared';
+import { classifyBankCredit, classifyPayoutAtBank, fittingPayouts, type BankCreditFacts, type ProviderPayoutFacts } from './bankCreditClassification.js';
+import type { RowSubject, StatementSubject } from './reconciliationDocuments.js';
+import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
+import { instantOf } from './rowMatching.js';
+
+type BankPayoutSubject = StatementSubject & {
+  bankPayout: ProviderPayoutFacts;
+  /** The credit that consumed the payout. */
+  credit?: string;
+  /** Lookups the payout is listed under, to be taken out of when it changes. */
+  listedUnder: string[];
+};
+
+type BankCreditSubject = StatementSubject & {
+  bankCredit: BankCreditFacts;
+  /** The payout the credit consumed. */
+  payout?: string;
+  /** Payouts that all fit it: reported, not guessed between. */
+  candidates?: string[];
+  /** Lookups it waits under for its payout. */
+  listedUnder: string[];
+};
+
+interface IdList {
+  _id: string;
+  ids: string[];
+}
+
+const payoutByReference = (value: string) => `bank-payout-ref:${value}`;
+const payoutByAmount = (currency: string, amount: bigint) => `bank-payout-amount:${currency}:${amount}`;
+const creditByReference = (value: string) => `bank-credit-ref:${value}`;
+const creditByAmount = (currency: string, amount: bigint) => `bank-credit-amount:${currency}:${amount}`;
+const openPayouts = (currency: string) => `bank-payouts-open:${currency}`;
+/** Until when the bank has reported accounts in a currency (latest booking or statement date seen). */
+const bankReach = (currency: string) => `bank-reached:${currency}`;
+const unconsumed = (key: string) => key.startsWith('bank-payout-amount:') || key.startsWith('bank-payouts-open:');
+
+interface BankReach {
+  _id: string;
+  until: string;
+}
+
+const membersOf = async (context: Context, id: string): Promise<string[]> =>
+  (await context.docs.get<IdList>(context.collections.lookups!, id))?.ids ?? [];
+
+const list = async (context: Context, id: string, member: string): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  const current = (await context.docs.get<IdList>(lookups, id)) ?? { _id: id, ids: [] };
+  if (!current.ids.includes(member)) context.docs.put(lookups, { ...current, ids: [...current.ids, member] });
+};
+
+const unlist = async (context: Context, id: string, member: string): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  const current = await context.docs.get<IdList>(lookups, id);
+  if (current === undefined || !current.ids.includes(member)) return;
+  const ids = current.ids.filter((existing) => existing !== member);
+  if (ids.length === 0) context.docs.delete(lookups, id);
+  else context.docs.put(lookups, { ...current, ids });
+};
+
+const unlistAll = async (context: Context, subject: BankPayoutSubject | BankCreditSubject): Promise<void> => {
+  for (const id of subject.listedUnder) await unlist(context, id, subject._id);
+  subject.listedUnder = [];
+};
+
+/** Amounts within the tolerance of `amount`. */
+const near = (context: Context, amount: string): bigint[] => {
+  const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
+  const amounts: bigint[] = [];
+  for (let candidate = BigInt(amount) - tolerance; candidate <= BigInt(amount) + tolerance; candidate++) amounts.push(candidate);
+  return amounts;
+};
+
+const referenceValues = (row: RowSubject): string[] => [...new Set(row.facts.references.map((reference) => reference.value))];
+
+const link = async (context: Context, credit: BankCreditSubject, payout: BankPayoutSubject): Promise<void> => {
+  credit.payout = payout._id;
+  delete credit.candidates;
+  await unlistAll(context, credit);
+  payout.credit = credit._id;
+  // A consumed payout stays findable by reference (a second credit naming it is no match), not by amount.
+  for (const id of payout.listedUnder.filter(unconsumed)) await unlist(context, id, payout._id);
+  payout.listedUnder = payout.listedUnder.filter((key) => !unconsumed(key));
+  await judgePayout(context, payout);
+};
+
+const judgePayout = async (context: Context, payout: BankPayoutSubject): Promise<void> => {
+  const facts = payout.bankPayout;
+  const reach = await context.docs.get<BankReach>(context.collections.lookups!, bankReach(facts.paidOut.currency));
+  const findings = classifyPayoutAtBank(facts, payout.credit !== undefined, reach?.until, context.rules);
+  await syncFindings(context, payout, findings, facts.provider, facts.paidOut.currency);
+  putSubject(context, payout);
+};
+
+/** The bank has reported an account in `currency` up to `date`: payouts due by then are judged again. */
+const bankReported = async (context: Context, currency: string, date: string): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  const reach = await context.docs.get<BankReach>(lookups, bankReach(currency));
+  if (reach !== undefined && instantOf(reach.until) >= instantOf(date)) return;
+  context.docs.put(lookups, { _id: bankReach(currency), until: date });
+  for (const id of await membersOf(context, openPayouts(currency))) {
+    const payout = await getSubject<BankPayoutSubject>(context, id);
+    if (payout !== undefined && payout.credit === undefined) await judgePayout(context, payout);
+  }
+};
+
+/**
+ * Bank statement formats, names the rules list as banks, and a generic CSV imported under a name
+ * that is no payment provider's (a bank's own export).
+ */
+const isBankSource = (context: Context, provider: string, format: string): boolean =>
+  context.rules.bankFormats.includes(format) ||
+  context.rules.bankProviders.includes(provider) ||
+  (format === 'csv' && !(paymentProviders as readonly string[]).includes(provider));
+
+/** A bank statement imported: the bank has reported its account up to the statement's end. */
+export const bankStatementSeen = async (context: Context, provider: string, format: string, statement: StatementInfo): Promise<void> => {
+  if (!isBankSource(context, provider, format)) return;
+  const closing = statement.balances.find((balance) => balance.type === 'CLBD' || balance.type === '62F');
+  const date = closing?.date ?? statement.periodEnd ?? statement.createdAt;
+  const currency = statement.currency ?? closing?.currency;
+  if (date !== undefined && currency !== undefined) await bankReported(context, currency, date);
+};
+
+const judge = async (context: Context, credit: BankCreditSubject): Promise<void> => {
+  const facts = credit.bankCredit;
+  const payout = credit.payout === undefined ? undefined : await getSubject<BankPayoutSubject>(context, credit.payout);
+  const candidates: BankPayoutSubject[] = [];
+  for (const id of credit.candidates ?? []) {
+    const candidate = await getSubject<BankPayoutSubject>(context, id);
+    if (candidate !== undefined) candidates.push(candidate);
+  }
+  const findings = classifyBankCredit(
+    facts,
+    payout === undefined ? { candidates: candidates.map((candidate) => candidate.bankPayout) } : { payout: payout.bankPayout },
+    context.rules,
+  );
+  await syncFindings(context, credit, findings, facts.provider, facts.credited.currency);
+  putSubject(context, credit);
+};
+
+/** Looks for the payout a credit is: by reference, else by the rules; else it waits for one. */
+const matchCredit = async (context: Context, credit: BankCreditSubject): Promise<void> => {
+  const facts = credit.bankCredit;
+  let named = false;
+  for (const value of facts.references)
+    for (const id of await membersOf(context, payoutByReference(value))) {
+      const payout = await getSubject<BankPayoutSubject>(context, id);
+      if (payout === undefined) continue;
+      if (payout.credit === undefined) return link(context, credit, payout);
+      named = true;
+    }
+  const open: BankPayoutSubject[] = [];
+  // A credit naming a payout that another credit took is not given a different one by amount.
+  for (const amount of named ? [] : near(context, facts.credited.amount))
+    for (const id of await membersOf(context, payoutByAmount(facts.credited.currency, amount))) {
+      const payout = await getSubject<BankPayoutSubject>(context, id);
+      if (payout !== undefined && payout.credit === undefined) open.push(payout);
+    }
+  const fitting = fittingPayouts(facts, open.map((payout) => payout.bankPayout), context.rules);
+  const fittingSubjects = open.filter((payout) => fitting.includes(payout.bankPayout));
+  if (fittingSubjects.length === 1) return link(context, credit, fittingSubjects[0]!);
+  if (fittingSubjects.length > 1) credit.candidates = fittingSubjects.map((payout) => payout._id).sort();
+  else delete credit.candidates;
+  credit.listedUnder = [creditByAmount(facts.credited.currency, BigInt(facts.credited.amount)), ...facts.references.map(creditByReference)];
+  for (const id of credit.listedUnder) await list(context, id, credit._id);
+};
+
+const placeCredit = async (context: Context, row: RowSubject, credited: { amount: string; currency: string }): Promise<void> => {
+  const id = `bank-credit:${row.facts.stream}`;
+  const facts: BankCreditFacts = {
+    provider: row.facts.provider,
+    rowKey: row.facts.rowKey,
+    credited,
+    ...(row.facts.date === undefined ? {} : { date: row.facts.date }),
+    references: referenceValues(row),
+    evidence: row.facts.evidence,
+  };
+  const existing = await getSubject<BankCreditSubject>(context, id);
+  const credit: BankCreditSubject = {
+    ...(existing ?? { _id: id, kind: 'statement' as const, findings: {}, listedUnder: [] }),
+    sortableLastPosition: row.sortableLastPosition,
+    bankCredit: facts,
+  };
+  if (credit.payout === undefined) {
+    await unlistAll(context, credit);
+    await matchCredit(context, credit);
+  }
+  await judge(context, credit);
+};
+
+/** A provider's payout row, new or changed: a payout the bank should show. */
+const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> => {
+  const facts = row.facts;
+  const payoutId = facts.payoutId ?? facts.references[0]?.value;
+  const net = facts.net ?? facts.gross;
+  if (payoutId === undefined || net === undefined || BigInt(net.amount) >= 0n) return;
+  await offerPayout(context, `bank-payout:${facts.provider}:${payoutId}`, row.sortableLastPosition, {
+    provider: facts.provider,
+    payoutId,
+    paidOut: { amount: (-BigInt(net.amount)).toString(), currency: net.currency },
+    ...(facts.date === undefined ? {} : { date: facts.date }),
+    references: [...new Set([payoutId, ...referenceValues(row)])],
+    evidence: facts.evidence,
+  });
+};
+
+/**
+ * A payout the bank should show (a provider's payout row, or Folio's own payout once paid), new or
+ * changed: listed for credits to come, and given a credit already waiting for it.
+ */
+export const offerPayout = async (context: Context, id: string, sortableLastPosition: string, bankPayout: ProviderPayoutFacts): Promise<void> => {
+  const { paidOut } = bankPayout;
+  const existing = await getSubject<BankPayoutSubject>(context, id);
+  const payout: BankPayoutSubject = {
+    ...(existing ?? { _id: id, kind: 'statement' as const, findings: {}, listedUnder: [] }),
+    sortableLastPosition,
+    bankPayout,
+  };
+  await unlistAll(context, payout);
+  payout.listedUnder = [
+    ...bankPayout.references.map(payoutByReference),
+    ...(payout.credit === undefined ? [payoutByAmount(paidOut.currency, BigInt(paidOut.amount)), openPayouts(paidOut.currency)] : []),
+  ];
+  for (const key of payout.listedUnder) await list(context, key, id);
+  await judgePayout(context, payout);
+
+  if (payout.credit !== undefined) {
+    const credit = await getSubject<BankCreditSubject>(context, payout.credit);
+    if (credit !== undefined) await judge(context, credit);
+    return;
+  }
+  for (const value of bankPayout.references)
+    for (const creditId of await membersOf(context, creditByReference(value))) {
+      const credit = await getSubject<BankCreditSubject>(context, creditId);
+      if (credit === undefined || credit.payout !== undefined) continue;
+      await link(context, credit, payout);
+      return judge(context, credit);
+    }
+  const fitting: BankCreditSubject[] = [];
+  for (const amount of near(context, paidOut.amount))
+    for (const creditId of await membersOf(context, creditByAmount(paidOut.currency, amount))) {
+      const credit = await getSubject<BankCreditSubject>(context, creditId);
+      // A credit that already fits several payouts stays reported: one more does not settle it.
+      if (credit === undefined || credit.payout !== undefined || credit.candidates !== undefined) continue;
+      if (fittingPayouts(credit.bankCredit, [bankPayout], context.rules).length === 1) fitting.push(credit);
+    }
+  if (fitting.length !== 1) return;
+  await link(context, fitting[0]!, payout);
+  await judge(context, fitting[0]!);
+};
+
+/** Whether a row is money arriving on a bank account: a credit of a bank statement. */
+const bankCreditOf = (context: Context, row: RowSubject, statementRow: StatementRow): { amount: string; currency: string } | undefined => {
+  if (statementRow.reversal === true || (statementRow.status !== undefined && statementRow.status !== 'BOOK')) return undefined;
+  const amount = row.facts.net ?? row.facts.gross;
+  return amount === undefined || BigInt(amount.amount) <= 0n ? undefined : amount;
+};
+
+/** The bank side of a row's new version: a provider payout row, or a bank credit. */
+export const reconcileBankSide = async (context: Context, row: RowSubject, statementRow: StatementRow, format: string): Promise<void> => {
+  if (context.rules.payoutCategories.includes(row.facts.category)) return offerPayoutRow(context, row);
+  if (!isBankSource(context, row.facts.provider, format)) return;
+  const credited = bankCreditOf(context, row, statementRow);
+  if (credited !== undefined) await placeCredit(context, row, credited);
+  const amount = row.facts.net ?? row.facts.gross;
+  if (amount !== undefined && row.facts.date !== undefined) await bankReported(context, amount.currency, row.facts.date);
+};

@@ -1,0 +1,58 @@
+/**
+ * A provider row that reached reconciliation before its payment's capture: with no reference to
+ * tie it to the payment (those are claimed by reference when the payment appears), it waits
+ * under its amount, and the capture that fits it takes it, by the same rules as a row arriving
+ * after. A row fitting several payments stays reported, and so do several rows fitting one.
+ */
+import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
+import { type Context, getSubject } from './reconciliationContext.js';
+import { matchByRules } from './rowMatching.js';
+import { evaluateRow, matchRowToPayment } from './subjectEvaluation.js';
+
+interface WaitingRows {
+  _id: string;
+  rows: string[];
+}
+
+const waitingKey = (currency: string, amount: bigint) => `waiting-rows:${currency}:${amount}`;
+
+/** Lists a charge row that matched no payment, for a capture still to come. */
+export const waitForCapture = async (context: Context, row: RowSubject): Promise<void> => {
+  const gross = row.facts.gross;
+  if (gross === undefined || row.facts.date === undefined || !context.rules.chargeCategories.includes(row.facts.category)) return;
+  const lookups = context.collections.lookups!;
+  const id = waitingKey(gross.currency, BigInt(gross.amount));
+  const waiting = (await context.docs.get<WaitingRows>(lookups, id)) ?? { _id: id, rows: [] };
+  if (!waiting.rows.includes(row._id)) context.docs.put(lookups, { ...waiting, rows: [...waiting.rows, row._id] });
+};
+
+/** A payment just captured with no row yet: takes the one waiting row that fits it, if exactly one does. */
+export const claimWaitingRow = async (context: Context, payment: PaymentSubject): Promise<void> => {
+  const { captured, capturedAt, currency, paymentId } = payment.facts;
+  if (captured === undefined || capturedAt === undefined) return;
+  const lookups = context.collections.lookups!;
+  const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
+  const candidate = [{ paymentId, amount: captured, currency, capturedAt }];
+  const fitting: { row: RowSubject; list: WaitingRows }[] = [];
+  for (let amount = BigInt(captured) - tolerance; amount <= BigInt(captured) + tolerance; amount++) {
+    const list = await context.docs.get<WaitingRows>(lookups, waitingKey(currency, amount));
+    if (list === undefined) continue;
+    const stillWaiting: string[] = [];
+    for (const id of list.rows) {
+      const row = await getSubject<RowSubject>(context, id);
+      if (row === undefined || row.facts.match !== undefined) continue;
+      stillWaiting.push(id);
+      // A row that fitted several payments is reported as ambiguous: one more does not settle it.
+      if (row.facts.ambiguousCandidates === undefined && matchByRules(row.facts, candidate, context.rules).kind === 'one') fitting.push({ row, list });
+    }
+    if (stillWaiting.length !== list.rows.length) context.docs.put(lookups, { ...list, rows: stillWaiting });
+  }
+  if (fitting.length !== 1) return;
+  const { row } = fitting[0]!;
+  const list = (await context.docs.get<WaitingRows>(lookups, fitting[0]!.list._id))!;
+  const rest = list.rows.filter((id) => id !== row._id);
+  if (rest.length === 0) context.docs.delete(lookups, list._id);
+  else context.docs.put(lookups, { ...list, rows: rest });
+  await matchRowToPayment(context, row, payment, 'rule');
+  await evaluateRow(context, row);
+};

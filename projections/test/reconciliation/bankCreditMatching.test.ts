@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import { openSqliteDocumentStore, statementRowStream, type CurrencyCode, type DocumentStore, type SqliteEventStore, type StatementRow } from '@folio/shared';
+import { statementEvent } from '@folio/shared/testing';
+import type { DiscrepancyDocument } from '../../src/reconciliation/reconciliationDocuments.js';
+import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
+import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
+import { liveCollections } from '../../src/runtime/projection.js';
+import { createProjector } from '../../src/runtime/projector.js';
+import { tempPath } from '../fixtures/ledgerFixture.js';
+import { LOG_START, openScenarioLog } from './reconciliationScenario.js';
+
+const collections = liveCollections(reconciliationProjection);
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+const DAY = 24 * 3_600_000;
+const day = (offset: number) => new Date(LOG_START + offset * DAY).toISOString().slice(0, 10);
+
+/** The payout row of a provider's report: money leaving its balance for the bank. */
+const payoutRow = (payoutId: string, paidOut: bigint, date = day(0), currency: CurrencyCode = 'EUR'): StatementRow => ({
+  line: 9,
+  category: 'payout',
+  gross: { amount: -paidOut, currency },
+  fee: { amount: 0n, currency },
+  net: { amount: -paidOut, currency },
+  references: [
+    { kind: 'balance_transaction', value: `txn_${payoutId}` },
+    { kind: 'source', value: payoutId },
+  ],
+  payoutId,
+  bookingDate: `${date}T00:00:00`,
+});
+
+/** A credit on the bank statement, as the camt.053 importer writes it. */
+const bankCredit = (amount: bigint, options: { reference?: string; date?: string; currency?: CurrencyCode } = {}): StatementRow => ({
+  line: 20,
+  category: 'PMNT/RCDT/ESCT',
+  net: { amount, currency: options.currency ?? 'EUR' },
+  references: options.reference === undefined ? [] : [{ kind: 'end_to_end_id', value: options.reference }],
+  bookingDate: options.date ?? day(1),
+  valueDate: options.date ?? day(1),
+  status: 'BOOK',
+});
+
+const append = (log: SqliteEventStore, provider: string, format: 'stripe-balance' | 'camt053' | 'mt940' | 'csv', rowKey: string, row: StatementRow) =>
+  log.appendToStream(statementRowStream(provider, rowKey), [
+    statementEvent(
+      {
+        type: 'StatementRowRecorded',
+        data: { provider, format, fileHash: hash(`${provider}-${rowKey}`), rowKey, versionHash: hash(JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v))), row },
+      },
+      new Date(LOG_START).toISOString(),
+    ),
+  ]);
+
+const payout = (log: SqliteEventStore, payoutId: string, paidOut: bigint, date?: string, currency?: CurrencyCode) =>
+  append(log, 'stripe', 'stripe-balance', `txn_${payoutId}`, payoutRow(payoutId, paidOut, date, currency));
+const credit = (log: SqliteEventStore, rowKey: string, amount: bigint, options?: Parameters<typeof bankCredit>[1]) =>
+  append(log, 'bank', 'camt053', rowKey, bankCredit(amount, options));
+
+const catchUp = async (log: SqliteEventStore, documents: DocumentStore) => {
+  const projector = createProjector({ eventStore: log, documents, definition: reconciliationProjection, collections, checkpointId: 'reconciliation' });
+  await projector.start();
+  await projector.stop();
+};
+
+const discrepancies = async (documents: DocumentStore, status = 'open') =>
+  ((await documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items as DiscrepancyDocument[]).filter(
+    (discrepancy) => discrepancy.status === status,
+  );
+const labels = async (documents: DocumentStore, status = 'open') =>
+  (await discrepancies(documents, status))
+    .map((discrepancy) => [discrepancy.code, discrepancy.detail.rowKey, discrepancy.detail.payoutId].filter((part) => part !== undefined).join(' '))
+    .sort();
+
+describe('reconciliation: a bank credit to the provider payout that sent it', () => {
+  let log: SqliteEventStore;
+  let documents: DocumentStore;
+
+  beforeEach(() => {
+    ({ log } = openScenarioLog());
+    documents = openSqliteDocumentStore({ path: tempPath('folio-recon-bank-', 'readmodels.sqlite') });
+  });
+
+  afterEach(async () => {
+    await documents.close();
+    await log.close();
+  });
+
+  it('matches a credit to its payout by the reference the bank shows, and reports a wrong amount with both rows as evidence', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 20_000n);
+    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(log, 'B2', 20_001n, { reference: 'po_2' });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH B2 po_2']);
+    const [mismatch] = await discrepancies(documents);
+    expect(mismatch!.provider).to.equal('bank');
+    expect(mismatch!.detail).to.include({ paidOut: '20000', credited: '20001', difference: '1', payoutProvider: 'stripe', currency: 'EUR' });
+    expect(mismatch!.evidence.map((evidence) => evidence.stream)).to.deep.equal([statementRowStream('bank', 'B2'), statementRowStream('stripe', 'txn_po_2')]);
+  });
+
+  it('matches a credit without reference by amount, currency and date window, and reports one that fits two payouts', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 30_000n);
+    await payout(log, 'po_3', 30_000n);
+    await payout(log, 'po_old', 40_000n, day(-10));
+    await credit(log, 'B1', 10_000n);
+    await credit(log, 'B2', 30_000n);
+    await credit(log, 'B3', 40_000n);
+    await catchUp(log, documents);
+    // po_old was due at the bank long before the credits' day: it is missing there.
+    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH B2', 'INTERNAL_UNMATCHED po_old', 'PROVIDER_UNMATCHED B3']);
+    const ambiguous = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
+    expect(ambiguous.detail.candidates).to.equal('po_2,po_3');
+    expect(ambiguous.evidence).to.have.length(3);
+  });
+
+  it('consumes a payout once: a second credit naming it is unmatched, not matched by amount to another payout', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 10_000n, day(0));
+    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(log, 'B2', 10_000n, { reference: 'po_1' });
+    await credit(log, 'B3', 10_000n);
+    await catchUp(log, documents);
+    // B3 names no payout: po_2 is the one open payout it fits.
+    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
+  });
+
+  it('reports a credit in another currency than its payout', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await credit(log, 'B1', 10_000n, { reference: 'po_1', currency: 'USD' });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['CURRENCY_MISMATCH B1 po_1']);
+  });
+
+  it('matches a credit that arrived before its payout row once the payout row arrives, and clears what it reported', async () => {
+    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(log, 'B2', 25_000n);
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 25_000n);
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal([]);
+    expect(await labels(documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+  });
+
+  it('ignores debits and the statements of payment providers, and rebuilds to the same state', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await credit(log, 'D1', -5_000n);
+    await credit(log, 'B1', 10_001n, { reference: 'po_1' });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH B1 po_1']);
+    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'bank' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
+  it('reports a payout missing at the bank once the bank has reported its account past the day it was due, and clears it when its credit comes', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 20_000n);
+    await credit(log, 'B1', 10_000n, { reference: 'po_1', date: day(2) });
+    await catchUp(log, documents);
+    // Within the grace period (three days): awaiting, not missing.
+    expect(await labels(documents)).to.deep.equal([]);
+
+    await credit(log, 'B9', 5_000n, { reference: 'rent', date: day(4) });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['INTERNAL_UNMATCHED po_2', 'PROVIDER_UNMATCHED B9']);
+    const missing = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'INTERNAL_UNMATCHED')!;
+    expect(missing).to.include({ provider: 'stripe', currency: 'EUR' });
+    expect(missing.detail).to.include({ payoutId: 'po_2', subclass: 'missing_at_bank', paidOut: '20000', bankReportedUntil: day(4) });
+    expect(missing.evidence.map((evidence) => evidence.stream)).to.deep.equal([statementRowStream('stripe', 'txn_po_2')]);
+
+    await credit(log, 'B2', 20_000n, { reference: 'po_2', date: day(5) });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
+    expect(await labels(documents, 'cleared')).to.deep.equal(['INTERNAL_UNMATCHED po_2']);
+  });
+
+  it("takes credits from MT940 and from a bank's generic CSV export, but not a payment provider's CSV", async () => {
+    await payout(log, 'po_1', 10_000n);
+    await payout(log, 'po_2', 20_000n);
+    await payout(log, 'po_3', 30_000n);
+    await append(log, 'bank', 'mt940', 'M1', bankCredit(10_000n, { reference: 'po_1' }));
+    await append(log, 'mybank', 'csv', 'C1', bankCredit(20_001n, { reference: 'po_2' }));
+    await append(log, 'paypal', 'csv', 'P1', bankCredit(30_001n, { reference: 'po_3' }));
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH C1 po_2']);
+  });
+});

@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { openSqliteDocumentStore, paymentStream, type DocumentStore, type SqliteEventStore } from '@folio/shared';
+import { appendPayment, appendRowRecorded, chargeRow, paymentEvents, paymentIdOf } from '@folio/shared/testing';
+import type { DiscrepancyDocument, SummaryDocument } from '../../src/reconciliation/reconciliationDocuments.js';
+import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
+import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
+import { liveCollections } from '../../src/runtime/projection.js';
+import { createProjector } from '../../src/runtime/projector.js';
+import { tempPath } from '../fixtures/ledgerFixture.js';
+import { labelOf, LOG_START, openScenarioLog } from './reconciliationScenario.js';
+
+const collections = liveCollections(reconciliationProjection);
+const DAY = 24 * 3_600_000;
+const at = (offsetDays = 0) => new Date(LOG_START + offsetDays * DAY).toISOString();
+
+const catchUp = async (log: SqliteEventStore, documents: DocumentStore) => {
+  const projector = createProjector({ eventStore: log, documents, definition: reconciliationProjection, collections, checkpointId: 'reconciliation' });
+  await projector.start();
+  await projector.stop();
+};
+
+const labels = async (documents: DocumentStore, status: string) =>
+  ((await documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items as DiscrepancyDocument[])
+    .filter((discrepancy) => discrepancy.status === status)
+    .map(labelOf)
+    .sort();
+
+/** The payment's events from its capture on, appended after its submission was. */
+const capture = (log: SqliteEventStore, n: number, amount: bigint, when = at()) =>
+  log.appendToStream(paymentStream(paymentIdOf(n)), paymentEvents({ n, amount, at: when, until: 'captured' }).slice(2));
+
+describe('reconciliation: a provider row that arrives before its payment is captured', () => {
+  let log: SqliteEventStore;
+  let documents: DocumentStore;
+
+  beforeEach(() => {
+    ({ log } = openScenarioLog());
+    documents = openSqliteDocumentStore({ path: tempPath('folio-recon-late-', 'readmodels.sqlite') });
+  });
+
+  afterEach(async () => {
+    await documents.close();
+    await log.close();
+  });
+
+  it('matches a row with references to the submitted payment it names, before and after the capture', async () => {
+    await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_1', file: 'early', row: chargeRow(1, 1000n) }, at());
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([]);
+    await capture(log, 1, 1000n);
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([]);
+    const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
+    expect(summary).to.include({ payments: 1, matched: 1, awaitingSettlement: 0, delta: '0' });
+  });
+
+  it('matches a row without references once the capture that fits it arrives, and clears what it reported', async () => {
+    await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_anon', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at() }) }, at());
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal(['PROVIDER_UNMATCHED txn_anon']);
+
+    await capture(log, 1, 1000n);
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([]);
+    expect(await labels(documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED txn_anon']);
+    const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
+    expect(summary).to.include({ matched: 1, awaitingSettlement: 0 });
+
+    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'late' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
+  it('leaves waiting rows reported when two fit the capture, or when it is outside the date window', async () => {
+    await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_a', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at() }) }, at());
+    await appendRowRecorded(log, { rowKey: 'txn_b', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at(), line: 40 }) }, at());
+    await appendPayment(log, { n: 2, amount: 2000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_old', file: 'early', row: chargeRow(2, 2000n, { withReferences: false, date: at(-10) }) }, at());
+    await capture(log, 1, 1000n);
+    await capture(log, 2, 2000n);
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal(['PROVIDER_UNMATCHED txn_a', 'PROVIDER_UNMATCHED txn_b', 'PROVIDER_UNMATCHED txn_old']);
+  });
+
+  it('lets a later row take a capture that no waiting row fitted', async () => {
+    await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_other', file: 'early', row: chargeRow(1, 999n, { withReferences: false, date: at() }) }, at());
+    await capture(log, 1, 1000n);
+    await appendRowRecorded(log, { rowKey: 'txn_late', file: 'late', row: chargeRow(1, 1000n, { withReferences: false, date: at() }) }, at());
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal(['PROVIDER_UNMATCHED txn_other']);
+  });
+});
