@@ -524,10 +524,13 @@ interface RunningFolio {
 
 const storeEnv = (dataDir: string) => ({ FOLIO_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' });
 
+/** The flags `npm start` and the Docker image run the services with. */
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=32'];
+
 const profileArgs = (name: string, round: number): string[] =>
   CPU_PROF_DIR === undefined
-    ? []
-    : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=folio-api-bench-${runId}-${name}-round-${round + 1}.cpuprofile`];
+    ? SERVICE_NODE_ARGS
+    : [...SERVICE_NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=folio-api-bench-${runId}-${name}-round-${round + 1}.cpuprofile`];
 
 const startFolio = async (shape: ShapeName, round: number): Promise<RunningFolio> => {
   const dataDir = freshDataDir();
