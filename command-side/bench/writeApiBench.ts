@@ -712,5 +712,7 @@ console.log(`\nload average at the end ${loadavg().map((value) => value.toFixed(
 console.log(`replayed responses (must be 0, every key is fresh): ${replayed}`);
 console.log(`money conserved after each round:\n${conservation.map((line) => `  ${line}`).join('\n')}`);
 if (complaints.length > 0) {
-  console.log(`server warnings/errors: ${complaints.length}; first: ${complaints.slice(0, 3).join(' | ')}`);
+  // A stuck-movements warning lists every id: the start of each line says what it is.
+  const shortened = complaints.slice(0, 3).map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line));
+  console.log(`server warnings/errors: ${complaints.length}; first: ${shortened.join(' | ')}`);
 }
