@@ -1,20 +1,27 @@
 /**
- * `npm run bench:api`: the write API over HTTP, measured with autocannon from this process while
- * the system runs as `npm start` runs it (the standalone entry point, embedded store, fsync on) in
- * a child process, beside a bare express JSON echo endpoint in another child process measured in
- * the same run. Each round starts a fresh Folio server on a fresh data directory, opens and funds
- * the accounts over HTTP, warms it up, then measures every scenario once; rounds interleave so
- * the machine's noise spreads over all scenarios alike, and the table shows medians.
+ * `npm run bench:api`: the write API over HTTP, measured with autocannon from this process, beside
+ * a bare express JSON echo endpoint in a child process measured in the same run. Folio runs in two
+ * shapes, each on the embedded store with fsync on:
+ * - `all-in-one`: as `npm start` runs it (the standalone entry point: write API, projections and
+ *   read API in one process);
+ * - `split`: as docker-compose lays it out, the command-side service in one process and the
+ *   projections in another, both on the same data directory (the projections follow the log the
+ *   command side writes).
+ * Each round starts each shape fresh on a fresh data directory, opens and funds the accounts over
+ * HTTP, warms it up, then measures every scenario once; rounds interleave so the machine's noise
+ * spreads over all scenarios alike, and the table shows medians.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_ACCOUNTS
  * (200), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (comma-separated, "50,4"),
- * BENCH_SCENARIOS (a comma-separated subset of echo,single,hot,batch), BENCH_DATA_DIR (where the
+ * BENCH_SCENARIOS (a comma-separated subset of echo,single,hot,batch), BENCH_SHAPES (a comma-separated
+ * subset of all-in-one,split), BENCH_DATA_DIR (where the
  * temporary data directories go; the OS temp dir by default) and BENCH_CPU_PROF_DIR (when set,
  * the Folio server runs under `node --cpu-prof` and writes one profile per round there).
  *
  * Besides rates, each scenario reports the CPU time the server process (all its threads) spent
  * during the measurement per completed transfer (per echoed request for the echo): on a shared
  * machine the rates follow the other work running, while CPU time per transfer mostly does not.
+ * In the split shape the projections process's CPU per transfer is reported beside it.
  */
 import { generateApiKey } from '@folio/shared';
 import autocannon from 'autocannon';
@@ -37,6 +44,10 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 const BATCH_CONNECTIONS = (env.BENCH_BATCH_CONNECTIONS ?? '50,4').split(',').map(Number);
 const BATCH_SIZE = 1000;
 const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'echo,single,hot,batch').split(',').map((name) => name.trim()));
+const SHAPES = (env.BENCH_SHAPES ?? 'all-in-one,split').split(',').map((name) => name.trim());
+for (const shape of SHAPES) {
+  if (shape !== 'all-in-one' && shape !== 'split') throw new Error(`unknown BENCH_SHAPES entry ${shape}`);
+}
 const DATA_ROOT = env.BENCH_DATA_DIR ?? tmpdir();
 const CPU_PROF_DIR = env.BENCH_CPU_PROF_DIR;
 
@@ -46,6 +57,8 @@ const FUNDING = 10n ** 12n;
 const HOT_FUNDING = 10n ** 15n;
 
 const MAIN_SCRIPT = fileURLToPath(new URL('../../../standalone/dist/src/main.js', import.meta.url));
+const COMMAND_SIDE_SCRIPT = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const PROJECTIONS_SCRIPT = fileURLToPath(new URL('../../../projections/dist/src/main.js', import.meta.url));
 const ECHO_SCRIPT = fileURLToPath(new URL('./echoServer.js', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +315,8 @@ interface Sample {
   replayed: number;
   /** Server CPU time during the measurement per completed transfer (echo: per request), in µs. */
   cpuMicrosPerTransfer: number;
+  /** The split shape's projections process: its CPU time per completed transfer, in µs. */
+  readSideCpuMicrosPerTransfer: number;
   /** A few distinct failure descriptions, to say what went wrong. */
   failureKinds: Map<string, number>;
 }
@@ -334,6 +349,7 @@ const measure = async (
   seconds: number,
   amount?: number,
   cpuMs: () => number = () => Number.NaN,
+  readSideCpuMs: () => number = () => Number.NaN,
 ): Promise<Sample> => {
   const sample: Sample = {
     connections,
@@ -346,10 +362,12 @@ const measure = async (
     itemFailures: 0,
     replayed: 0,
     cpuMicrosPerTransfer: Number.NaN,
+    readSideCpuMicrosPerTransfer: Number.NaN,
     failureKinds: new Map(),
   };
   let completedTransfers = 0;
   const cpuBefore = cpuMs();
+  const readSideCpuBefore = readSideCpuMs();
   const result = await autocannon({
     url: base,
     connections,
@@ -387,6 +405,8 @@ const measure = async (
   sample.requestsPerSecond = result.requests.total / result.duration;
   sample.transfersPerSecond = completedTransfers / result.duration;
   sample.cpuMicrosPerTransfer = ((cpuMs() - cpuBefore) * 1000) / completedTransfers;
+  // Measured when the load stops: what the projections have not yet caught up on is not counted.
+  sample.readSideCpuMicrosPerTransfer = ((readSideCpuMs() - readSideCpuBefore) * 1000) / completedTransfers;
   sample.p50 = result.latency.p50;
   sample.p99 = result.latency.p99;
   sample.non2xx = result.non2xx;
@@ -467,7 +487,23 @@ const allScenarios: Scenario[] = [
 ];
 const scenarios = allScenarios.filter((scenario) => SCENARIOS.has(scenario.key));
 
-const scenarioId = (scenario: Scenario) => `${scenario.name} @${scenario.connections}`;
+type ShapeName = 'all-in-one' | 'split';
+
+/** A scenario as measured on one shape of Folio (the echo has no shape). */
+interface Measured {
+  scenario: Scenario;
+  shape: ShapeName | undefined;
+}
+
+const measuredList: Measured[] = [
+  ...scenarios.filter((scenario) => scenario.onEcho).map((scenario) => ({ scenario, shape: undefined })),
+  ...(SHAPES as ShapeName[]).flatMap((shape) =>
+    scenarios.filter((scenario) => !scenario.onEcho).map((scenario): Measured => ({ scenario, shape })),
+  ),
+];
+
+const measuredId = ({ scenario, shape }: Measured) => `${shape ?? 'echo'}: ${scenario.name} @${scenario.connections}`;
+const measuredName = ({ scenario, shape }: Measured) => (shape === undefined ? scenario.name : `${shape}: ${scenario.name}`);
 
 const dataDirs: string[] = [];
 const freshDataDir = (): string => {
@@ -477,26 +513,65 @@ const freshDataDir = (): string => {
   return dir;
 };
 
-const startFolio = async (round: number): Promise<{ server: ServerProcess; ledger: Ledger; dataDir: string }> => {
+interface RunningFolio {
+  /** The process serving the write API (the one loaded and measured). */
+  server: ServerProcess;
+  /** The split shape's projections process. */
+  readSide: ServerProcess | undefined;
+  ledger: Ledger;
+  stop: () => Promise<void>;
+}
+
+const storeEnv = (dataDir: string) => ({ FOLIO_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' });
+
+/** The flags `npm start` and the Docker image run the services with. */
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=32'];
+
+const profileArgs = (name: string, round: number): string[] =>
+  CPU_PROF_DIR === undefined
+    ? SERVICE_NODE_ARGS
+    : [...SERVICE_NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=folio-api-bench-${runId}-${name}-round-${round + 1}.cpuprofile`];
+
+const startFolio = async (shape: ShapeName, round: number): Promise<RunningFolio> => {
   const dataDir = freshDataDir();
-  const nodeArgs =
-    CPU_PROF_DIR === undefined
-      ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=folio-api-bench-${runId}-round-${round + 1}.cpuprofile`];
-  const server = await startServer(
-    'folio',
-    MAIN_SCRIPT,
-    'folio listening',
-    { FOLIO_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' },
-    nodeArgs,
-  );
-  const ledger = await openLedger(server.url);
-  return { server, ledger, dataDir };
+  if (shape === 'all-in-one') {
+    const server = await startServer('folio', MAIN_SCRIPT, 'folio listening', storeEnv(dataDir), profileArgs('all-in-one', round));
+    return { server, readSide: undefined, ledger: await openLedger(server.url), stop: () => server.stop() };
+  }
+  // The command side creates the log; the projections then follow it from the same directory.
+  const server = await startServer('command-side', COMMAND_SIDE_SCRIPT, 'command-side listening', storeEnv(dataDir), profileArgs('command-side', round));
+  let readSide: ServerProcess;
+  try {
+    readSide = await startServer('projections', PROJECTIONS_SCRIPT, 'projections listening', storeEnv(dataDir), profileArgs('projections', round));
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return {
+    server,
+    readSide,
+    ledger: await openLedger(server.url),
+    stop: async () => {
+      await server.stop();
+      await readSide.stop();
+    },
+  };
+};
+
+/** Waits until a process's CPU time stops growing: the projections have caught up with the load. */
+const settle = async (process: ServerProcess): Promise<void> => {
+  let previous = process.cpuMs();
+  for (let attempt = 0; attempt < 600; attempt++) {
+    await new Promise((done) => setTimeout(done, 1000));
+    const now = process.cpuMs();
+    if (!(now - previous > 50)) return;
+    previous = now;
+  }
 };
 
 const samples = new Map<string, Sample[]>();
-/** Batches per second last measured, by connections: sizes the next round's run. */
-const batchRates = new Map<number, number>();
+/** Batches per second last measured, by shape and connections: sizes the next round's run. */
+const batchRates = new Map<string, number>();
 const conservation: string[] = [];
 const complaints: string[] = [];
 
@@ -507,56 +582,73 @@ console.log(
 );
 console.log(
   `date: ${new Date().toISOString()}; ${ROUNDS} rounds of ${SECONDS} s per scenario (+${WARMUP_SECONDS} s warm-up per server); ` +
-    `data under ${DATA_ROOT}${durableNote}`,
+    `shapes ${SHAPES.join(', ')}; data under ${DATA_ROOT}${durableNote}`,
 );
+
+const record = (measured: Measured, sample: Sample, amount: number | undefined) => {
+  samples.set(measuredId(measured), [...(samples.get(measuredId(measured)) ?? []), sample]);
+  const { scenario } = measured;
+  console.error(
+    `${measuredId(measured)}${amount === undefined ? '' : ` (${amount} batches)`}: ` +
+      `${Math.round(sample.requestsPerSecond)} req/s, ` +
+      (scenario.onEcho ? '' : `${Math.round(sample.transfersPerSecond)} transfers/s, `) +
+      `p50 ${sample.p50} ms, p99 ${sample.p99} ms, server CPU ${format(sample.cpuMicrosPerTransfer)} µs per ${scenario.onEcho ? 'request' : 'transfer'}` +
+      (Number.isFinite(sample.readSideCpuMicrosPerTransfer) ? ` (+ projections process ${format(sample.readSideCpuMicrosPerTransfer)} µs)` : '') +
+      `, non-2xx ${sample.non2xx}, errors ${sample.errors}, item failures ${sample.itemFailures}, ` +
+      `load average ${loadavg()[0]!.toFixed(1)}` +
+      (sample.failureKinds.size > 0 ? ` ${JSON.stringify([...sample.failureKinds])}` : ''),
+  );
+};
 
 const echo = SCENARIOS.has('echo') ? await startServer('echo', ECHO_SCRIPT, 'echo listening', { PORT: '0', HOST: '127.0.0.1' }) : undefined;
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    const setupStarted = performance.now();
-    const folio = await startFolio(round);
-    const setupSeconds = (performance.now() - setupStarted) / 1000;
-    try {
-      // Warm-up: JIT, caches and the first pages of the log, so round 1 is not a cold start.
-      if (WARMUP_SECONDS > 0) {
-        await measure(folio.server.url, singleLoad(() => spreadTransfer(folio.ledger)), CONNECTIONS, WARMUP_SECONDS);
-        if (SCENARIOS.has('batch')) await measure(folio.server.url, batchLoad(folio.ledger), 5, 0, 5);
-        if (echo !== undefined) await measure(echo.url, singleLoad(() => spreadTransfer(folio.ledger), '/echo'), CONNECTIONS, WARMUP_SECONDS);
-        await quiesce(folio.server.url);
-      }
-      for (const scenario of scenarios) {
-        const base = scenario.onEcho ? echo!.url : folio.server.url;
-        const load = scenario.load(folio.ledger);
-        let amount: number | undefined;
-        if (scenario.key === 'batch') {
-          // Batches run to a count sized to take about BENCH_SECONDS at the rate seen so far
-          // (a probe of one batch per connection the first time), never less than one per connection.
-          let batchesPerSecond = batchRates.get(scenario.connections);
-          if (batchesPerSecond === undefined) {
-            batchesPerSecond = (await measure(base, load, scenario.connections, 0, scenario.connections)).requestsPerSecond;
-            await quiesce(base);
-          }
-          amount = scenario.connections * Math.max(1, Math.round((batchesPerSecond * SECONDS) / scenario.connections));
+    for (const measured of measuredList.filter(({ shape }) => shape === undefined)) {
+      const ledger: Ledger = { accounts: Array.from({ length: ACCOUNTS }, (_, index) => String(index + 1)), hot: '0', deposited: 0n };
+      if (round === 0 && WARMUP_SECONDS > 0) await measure(echo!.url, measured.scenario.load(ledger), CONNECTIONS, WARMUP_SECONDS);
+      record(measured, await measure(echo!.url, measured.scenario.load(ledger), measured.scenario.connections, SECONDS, undefined, echo!.cpuMs), undefined);
+    }
+    for (const shape of SHAPES as ShapeName[]) {
+      const setupStarted = performance.now();
+      const folio = await startFolio(shape, round);
+      const setupSeconds = (performance.now() - setupStarted) / 1000;
+      const base = folio.server.url;
+      const caughtUp = async () => {
+        await quiesce(base);
+        if (folio.readSide !== undefined) await settle(folio.readSide);
+      };
+      try {
+        // Warm-up: JIT, caches and the first pages of the log, so round 1 is not a cold start.
+        if (WARMUP_SECONDS > 0) {
+          await measure(base, singleLoad(() => spreadTransfer(folio.ledger)), CONNECTIONS, WARMUP_SECONDS);
+          if (SCENARIOS.has('batch')) await measure(base, batchLoad(folio.ledger), 5, 0, 5);
+          await caughtUp();
         }
-        const server = scenario.onEcho ? echo! : folio.server;
-        const sample = await measure(base, load, scenario.connections, SECONDS, amount, server.cpuMs);
-        if (scenario.key === 'batch') batchRates.set(scenario.connections, sample.requestsPerSecond);
-        if (!scenario.onEcho) await quiesce(base);
-        samples.set(scenarioId(scenario), [...(samples.get(scenarioId(scenario)) ?? []), sample]);
-        console.error(
-          `round ${round + 1}/${ROUNDS}: ${scenarioId(scenario)}${amount === undefined ? '' : ` (${amount} batches)`}: ` +
-            `${Math.round(sample.requestsPerSecond)} req/s, ` +
-            (scenario.onEcho ? '' : `${Math.round(sample.transfersPerSecond)} transfers/s, `) +
-            `p50 ${sample.p50} ms, p99 ${sample.p99} ms, server CPU ${format(sample.cpuMicrosPerTransfer)} µs per ${scenario.onEcho ? 'request' : 'transfer'}, ` +
-            `non-2xx ${sample.non2xx}, errors ${sample.errors}, item failures ${sample.itemFailures}, ` +
-            `load average ${loadavg()[0]!.toFixed(1)}` +
-            (sample.failureKinds.size > 0 ? ` ${JSON.stringify([...sample.failureKinds])}` : ''),
-        );
+        for (const measured of measuredList.filter((candidate) => candidate.shape === shape)) {
+          const { scenario } = measured;
+          const load = scenario.load(folio.ledger);
+          let amount: number | undefined;
+          if (scenario.key === 'batch') {
+            // Batches run to a count sized to take about BENCH_SECONDS at the rate seen so far
+            // (a probe of one batch per connection the first time), never less than one per connection.
+            const rateKey = `${shape} @${scenario.connections}`;
+            let batchesPerSecond = batchRates.get(rateKey);
+            if (batchesPerSecond === undefined) {
+              batchesPerSecond = (await measure(base, load, scenario.connections, 0, scenario.connections)).requestsPerSecond;
+              await caughtUp();
+            }
+            amount = scenario.connections * Math.max(1, Math.round((batchesPerSecond * SECONDS) / scenario.connections));
+          }
+          const sample = await measure(base, load, scenario.connections, SECONDS, amount, folio.server.cpuMs, folio.readSide?.cpuMs);
+          if (scenario.key === 'batch') batchRates.set(`${shape} @${scenario.connections}`, sample.requestsPerSecond);
+          await caughtUp();
+          record(measured, sample, amount);
+        }
+        conservation.push(`round ${round + 1}, ${shape}: ${await checkConservation(base, folio.ledger)} (setup ${setupSeconds.toFixed(1)} s)`);
+      } finally {
+        await folio.stop();
+        complaints.push(...folio.server.complaints, ...(folio.readSide?.complaints ?? []));
       }
-      conservation.push(`round ${round + 1}: ${await checkConservation(folio.server.url, folio.ledger)} (setup ${setupSeconds.toFixed(1)} s)`);
-    } finally {
-      await folio.server.stop();
-      complaints.push(...folio.server.complaints);
     }
   }
 } finally {
@@ -568,20 +660,24 @@ try {
 // Report
 
 console.log(
-  `\nFolio: standalone/dist/src/main.js in a child process, embedded SQLite log, WAL + synchronous=FULL (fsync per commit); ` +
-    `${ACCOUNTS} funded accounts + 1 hot account per round, fresh data directory per round; load generator: autocannon in this process.\n`,
+  `\nFolio on the embedded SQLite log, WAL + synchronous=FULL (fsync per commit): all-in-one = standalone/dist/src/main.js; ` +
+    `split = command-side/dist/src/main.js + projections/dist/src/main.js on one data directory, the command side measured and loaded, ` +
+    `the projections' CPU shown beside it (counted until they caught up). ` +
+    `${ACCOUNTS} funded accounts + 1 hot account per round, fresh data directory per round and shape; load generator: autocannon in this process.\n`,
 );
 console.log(
-  '| scenario | connections | requests/s | transfers/s | p50 ms | p99 ms | server CPU µs per transfer | non-2xx | errors | failed transfers | per round (requests/s; batches: transfers/s) |',
+  '| shape: scenario | connections | requests/s | transfers/s | p50 ms | p99 ms | server CPU µs per transfer | projections process CPU µs per transfer | non-2xx | errors | failed transfers | per round (requests/s; batches: transfers/s) |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-for (const scenario of scenarios) {
-  const rounds = samples.get(scenarioId(scenario)) ?? [];
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+for (const measured of measuredList) {
+  const { scenario } = measured;
+  const rounds = samples.get(measuredId(measured)) ?? [];
   const of = (pick: (sample: Sample) => number) => rounds.map(pick);
   console.log(
-    `| ${scenario.name} | ${scenario.connections} | ${format(median(of((s) => s.requestsPerSecond)), scenario.key === 'batch' ? 2 : 0)} | ` +
+    `| ${measuredName(measured)} | ${scenario.connections} | ${format(median(of((s) => s.requestsPerSecond)), scenario.key === 'batch' ? 2 : 0)} | ` +
       `${scenario.onEcho ? '–' : format(median(of((s) => s.transfersPerSecond)))} | ` +
       `${format(median(of((s) => s.p50)))} | ${format(median(of((s) => s.p99)))} | ${format(median(of((s) => s.cpuMicrosPerTransfer)))} | ` +
+      `${format(median(of((s) => s.readSideCpuMicrosPerTransfer)))} | ` +
       `${sum(of((s) => s.non2xx))} | ${sum(of((s) => s.errors))} | ${scenario.onEcho ? '–' : sum(of((s) => s.itemFailures))} | ` +
       `${of((s) => (scenario.key === 'batch' ? s.transfersPerSecond : s.requestsPerSecond))
         .map((rate) => Math.round(rate))
@@ -589,27 +685,34 @@ for (const scenario of scenarios) {
   );
 }
 
-const medianRate = (key: Scenario['key'], pick: (sample: Sample) => number, connections?: number): number => {
-  const scenario = scenarios.find((candidate) => candidate.key === key && (connections === undefined || candidate.connections === connections));
-  return scenario === undefined ? Number.NaN : median((samples.get(scenarioId(scenario)) ?? []).map(pick));
+const medianOf = (shape: ShapeName | undefined, key: Scenario['key'], pick: (sample: Sample) => number, connections?: number): number => {
+  const measured = measuredList.find(
+    (candidate) => candidate.shape === shape && candidate.scenario.key === key && (connections === undefined || candidate.scenario.connections === connections),
+  );
+  return measured === undefined ? Number.NaN : median((samples.get(measuredId(measured)) ?? []).map(pick));
 };
-const echoRate = medianRate('echo', (s) => s.requestsPerSecond);
-const singleRate = medianRate('single', (s) => s.transfersPerSecond);
-const hotRate = medianRate('hot', (s) => s.transfersPerSecond);
+const echoRate = medianOf(undefined, 'echo', (s) => s.requestsPerSecond);
+const echoCpu = medianOf(undefined, 'echo', (s) => s.cpuMicrosPerTransfer);
 const replayed = sum([...samples.values()].flat().map((s) => s.replayed));
 
-console.log(`\nsingle transfers / echo: ${format(singleRate / echoRate, 2)} (goal ≥ 0.5)`);
-const echoCpu = medianRate('echo', (s) => s.cpuMicrosPerTransfer);
-const singleCpu = medianRate('single', (s) => s.cpuMicrosPerTransfer);
-console.log(`server CPU per single transfer / per echo request: ${format(singleCpu / echoCpu, 1)}× (${format(singleCpu)} µs / ${format(echoCpu)} µs)`);
-console.log(`hot-account single transfers / echo: ${format(hotRate / echoRate, 2)} (no goal; contention on one stream)`);
-for (const connections of BATCH_CONNECTIONS) {
-  if (!SCENARIOS.has('batch')) break;
-  const batchRate = medianRate('batch', (s) => s.transfersPerSecond, connections);
-  console.log(`batch transfers/s @${connections} connections: ${format(batchRate)} (goal ≥ 20,000, durable)`);
+for (const shape of SHAPES as ShapeName[]) {
+  const singleRate = medianOf(shape, 'single', (s) => s.transfersPerSecond);
+  const singleCpu = medianOf(shape, 'single', (s) => s.cpuMicrosPerTransfer);
+  const hotRate = medianOf(shape, 'hot', (s) => s.transfersPerSecond);
+  console.log(`\n${shape}: single transfers / echo: ${format(singleRate / echoRate, 2)} (goal ≥ 0.5)`);
+  console.log(`${shape}: server CPU per single transfer / per echo request: ${format(singleCpu / echoCpu, 1)}× (${format(singleCpu)} µs / ${format(echoCpu)} µs)`);
+  console.log(`${shape}: hot-account single transfers / echo: ${format(hotRate / echoRate, 2)} (no goal; contention on one stream)`);
+  for (const connections of BATCH_CONNECTIONS) {
+    if (!SCENARIOS.has('batch')) break;
+    const batchRate = medianOf(shape, 'batch', (s) => s.transfersPerSecond, connections);
+    console.log(`${shape}: batch transfers/s @${connections} connections: ${format(batchRate)} (goal ≥ 20,000, durable)`);
+  }
 }
+console.log(`\nload average at the end ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1 / 5 / 15 min)`);
 console.log(`replayed responses (must be 0, every key is fresh): ${replayed}`);
 console.log(`money conserved after each round:\n${conservation.map((line) => `  ${line}`).join('\n')}`);
 if (complaints.length > 0) {
-  console.log(`server warnings/errors: ${complaints.length}; first: ${complaints.slice(0, 3).join(' | ')}`);
+  // A stuck-movements warning lists every id: the start of each line says what it is.
+  const shortened = complaints.slice(0, 3).map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line));
+  console.log(`server warnings/errors: ${complaints.length}; first: ${shortened.join(' | ')}`);
 }

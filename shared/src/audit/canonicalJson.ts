@@ -8,16 +8,44 @@ import type { JsonValue } from '../eventStore/eventStore.js';
  * data, so no number a hash depends on is ever rounded.
  */
 export const canonicalJson = (value: JsonValue): string => {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${value} has no canonical JSON form`);
-    return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`${value} has no canonical JSON form`);
+      return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const members: string[] = [];
-  for (const key of Object.keys(value).sort()) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let index = 0; index < value.length; index++) text += (index === 0 ? '' : ',') + canonicalJson(value[index]!);
+    return `${text}]`;
+  }
+  return canonicalObject(value, undefined);
+};
+
+/** True when the keys are already in canonical order: objects built in that order skip the sort. */
+const isSorted = (keys: string[]): boolean => {
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1]! > keys[index]!) return false;
+  return true;
+};
+
+/**
+ * An object's canonical JSON; with `omit`, as if the members it names were absent (no copy is
+ * made of the object to drop them). `<` on strings compares UTF-16 code units, as `sort()` does.
+ */
+export const canonicalObject = (value: { [key: string]: JsonValue | undefined }, omit: ReadonlySet<string> | undefined): string => {
+  const keys = Object.keys(value);
+  if (!isSorted(keys)) keys.sort();
+  let text = '{';
+  let first = true;
+  for (const key of keys) {
     const member = value[key];
-    if (member !== undefined) members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
+    if (member === undefined || omit?.has(key)) continue;
+    text += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    first = false;
   }
-  return `{${members.join(',')}}`;
+  return `${text}}`;
 };

@@ -124,7 +124,11 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
     expected: ExpectedRevision,
   ): Promise<AppendResult> => {
     for (let attempt = 1; ; attempt++) {
-      const tail = await tailOf(streamName, events.length);
+      // A stream expected new (a movement's outcome) is chained from nothing without reading it:
+      // if it exists after all, the store refuses the append or recognises a retried one by its
+      // ids. Either way the events it holds may not be these, so such a tail is not remembered.
+      const assumedNew = expected === 'no_stream' && !tails.has(streamName);
+      const tail = assumedNew ? null : await tailOf(streamName, events.length);
       const flexible = expected === 'any' || expected === 'stream_exists';
       if (flexible) {
         const replayed = replayOf(tail, events);
@@ -150,7 +154,7 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
       try {
         const result = await eventStore.appendToStream(streamName, chained, { expectedRevision: exact });
         const wrote = result.nextExpectedRevision === (tail?.revision ?? -1n) + BigInt(events.length);
-        if (wrote) {
+        if (wrote && !assumedNew) {
           const recentIds = [...(tail?.recentIds ?? []), ...events.map((event) => event.id)].slice(-RECENT_IDS);
           remember(streamName, { revision: result.nextExpectedRevision, position: result.position, hash: lastHash, recentIds });
         } else {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
-import { canonicalJson } from './canonicalJson.js';
+import { canonicalJson, canonicalObject } from './canonicalJson.js';
 
 /**
  * Every event of a chained stream carries, in its metadata, the hash of its predecessor in the
@@ -65,17 +65,19 @@ export const unchainedMetadata = (metadata: JsonObject | undefined): JsonObject 
 
 export const sha256Hex = (text: string | Uint8Array): string => createHash('sha256').update(text).digest('hex');
 
+const CHAIN_KEYS: ReadonlySet<string> = new Set([HASH_KEY, PREV_HASH_KEY]);
+
+/**
+ * The canonical JSON of the hashed object written member by member, its keys already in
+ * canonical order (data, id, metadata, prev, revision, stream, type): the same text as
+ * `canonicalJson` of that object, without building it.
+ */
 export const computeEventHash = (event: HashableEvent, prev: string | null): string =>
   sha256Hex(
-    canonicalJson({
-      stream: event.streamName,
-      revision: event.revision.toString(),
-      id: event.id,
-      type: event.type,
-      data: event.data,
-      metadata: unchainedMetadata(event.metadata),
-      prev,
-    }),
+    `{"data":${canonicalJson(event.data)},"id":${JSON.stringify(event.id)},` +
+      `"metadata":${event.metadata === undefined ? '{}' : canonicalObject(event.metadata, CHAIN_KEYS)},` +
+      `"prev":${prev === null ? 'null' : JSON.stringify(prev)},"revision":"${event.revision.toString()}",` +
+      `"stream":${JSON.stringify(event.streamName)},"type":${JSON.stringify(event.type)}}`,
   );
 
 export interface ChainFields {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { addLeaf, canonicalJson, emptyFrontier, frontierFromJson, frontierToJson, merkleRoot, merkleRootOf } from '../../src/index.js';
+import { addLeaf, canonicalJson, computeEventHash, emptyFrontier, frontierFromJson, frontierToJson, merkleRoot, merkleRootOf } from '../../src/index.js';
 
 const sha = (...parts: Buffer[]) => {
   const hash = createHash('sha256');
@@ -32,6 +32,43 @@ describe('audit: canonical JSON', () => {
 
   it('refuses numbers JSON cannot hold', () => {
     expect(() => canonicalJson({ a: Number.NaN })).to.throw(TypeError);
+  });
+
+  it('hashes an event as the SHA-256 of the canonical JSON of its documented parts, chain fields left out', () => {
+    const object = fc.dictionary(fc.string(), fc.jsonValue()) as fc.Arbitrary<{ [key: string]: never }>;
+    fc.assert(
+      fc.property(
+        fc.record({
+          streamName: fc.string({ minLength: 1 }),
+          revision: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+          id: fc.uuid(),
+          type: fc.string({ minLength: 1 }),
+          data: object,
+          metadata: fc.option(object, { nil: undefined }),
+        }),
+        fc.option(fc.stringMatching(/^[0-9a-f]{64}$/), { nil: null }),
+        fc.option(fc.stringMatching(/^[0-9a-f]{64}$/), { nil: undefined }),
+        (event, prev, storedHash) => {
+          const metadata = event.metadata === undefined ? undefined : { ...event.metadata };
+          const hashed = { ...(metadata ?? {}) };
+          if (metadata !== undefined && storedHash !== undefined) Object.assign(metadata, { $hash: storedHash, $prevHash: prev });
+          const expected = createHash('sha256')
+            .update(
+              canonicalJson({
+                stream: event.streamName,
+                revision: event.revision.toString(),
+                id: event.id,
+                type: event.type,
+                data: event.data,
+                metadata: hashed,
+                prev,
+              }),
+            )
+            .digest('hex');
+          expect(computeEventHash({ ...event, metadata }, prev)).to.equal(expected);
+        },
+      ),
+    );
   });
 });
 

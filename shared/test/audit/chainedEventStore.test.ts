@@ -81,6 +81,25 @@ describe('audit: hash-chained streams', () => {
     expect(retried).to.deep.equal(first);
   });
 
+  it("links to the stored event after a 'no_stream' retry that carried other metadata, from this or a fresh process", async () => {
+    const stream = accountStream('1000004');
+    const outcome = event('Ended');
+    const first = await audit.store.appendToStream(stream, [outcome], { expectedRevision: 'no_stream' });
+    for (const store of [audit.store, chainEventStore(audit.raw)]) {
+      const retry = { ...outcome, metadata: { occurredAt: '2026-01-02T00:00:00.000Z' } };
+      expect(await store.appendToStream(stream, [retry], { expectedRevision: 'no_stream' })).to.deep.equal(first);
+    }
+    const fresh = chainEventStore(audit.raw);
+    const retry = { ...outcome, metadata: { occurredAt: '2026-01-03T00:00:00.000Z' } };
+    expect(await fresh.appendToStream(stream, [retry], { expectedRevision: 'no_stream' })).to.deep.equal(first);
+    await fresh.appendToStream(stream, [event()], { expectedRevision: 'any' });
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 'any' });
+    const error = await fresh.appendToStream(stream, [event()], { expectedRevision: 'no_stream' }).catch((caught: unknown) => caught);
+    expect(error).to.be.instanceOf(WrongExpectedRevisionError);
+    expect(await collect(audit.raw.readStream(stream))).to.have.length(3);
+    expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
+  });
+
   it('refuses to delete, tombstone or truncate a ledger stream, and changes nothing', async () => {
     const stream = accountStream('1000003');
     await audit.store.appendToStream(stream, [event()]);
