@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { sortableBigint } from '@folio/shared';
 import { BatchDocuments } from './batchDocuments.js';
-import { suggestedActions, type Finding } from './discrepancies.js';
+import { suggestedActions, type DiscrepancyCode, type Finding } from './discrepancies.js';
 import type { ClockDocument, Contribution, DiscrepancyDocument, DueBucket, DueChunk, Subject, SummaryDocument } from './reconciliationDocuments.js';
+import type { RuleCandidate } from './rowMatching.js';
 import type { MoneyFact } from './reconciliationFacts.js';
 import type { ReconciliationRules } from './reconciliationRules.js';
 
@@ -20,64 +21,138 @@ export const money = (value: { amount: bigint; currency: string } | undefined): 
   value === undefined ? undefined : { amount: value.amount.toString(), currency: value.currency };
 
 export const minuteOf = (iso: string): string => iso.slice(0, 16);
-export const minuteEnd = (minute: string): string => new Date(Date.parse(`${minute}:00.000Z`) + 60_000).toISOString();
+const minuteEnds = new Map<string, number>();
+/** When a minute has passed, in milliseconds; asked for every event while anything is due. */
+export const minuteEndMs = (minute: string): number => {
+  let end = minuteEnds.get(minute);
+  if (end === undefined) {
+    end = Date.parse(`${minute}:00.000Z`) + 60_000;
+    if (minuteEnds.size >= 1024) minuteEnds.clear();
+    minuteEnds.set(minute, end);
+  }
+  return end;
+};
+
+/** A summary as a batch works on it: counted in place, written once at the end of the batch. */
+export interface WorkingSummary {
+  provider: string;
+  currency: string;
+  payments: number;
+  matched: number;
+  awaitingSettlement: number;
+  statementRows: number;
+  ledgerTotal: bigint;
+  providerTotal: bigint;
+  open: Partial<Record<DiscrepancyCode, number>>;
+  changed: boolean;
+}
 
 export interface Context {
   docs: BatchDocuments;
   collections: Readonly<Record<string, string>>;
   rules: ReconciliationRules;
   clock: ClockDocument;
+  /** The clock's time in milliseconds. */
+  nowMs: number;
   /** Position and time of the event being applied. */
   position: string;
+  /** The summaries the batch touched, by provider and currency. */
+  summaries: Map<string, WorkingSummary>;
+  /**
+   * Payments captured in this batch still waiting for a row, by rule key, in capture order: added
+   * to their stored candidate lists at the end of the batch, so one matched within the batch
+   * never costs a read or write of its list.
+   */
+  newCandidates: Map<string, RuleCandidate[]>;
+  /** Payments whose first capture is in this batch. */
+  firstCapturedInBatch: Set<string>;
 }
 
-export const emptySummary = (provider: string, currency: string): SummaryDocument => ({
-  _id: `${provider}:${currency}`,
-  provider,
-  currency,
-  payments: 0,
-  matched: 0,
-  awaitingSettlement: 0,
-  statementRows: 0,
-  ledgerTotal: '0',
-  providerTotal: '0',
-  delta: '0',
-  open: {},
-});
+export const summaryKey = (provider: string, currency: string): string => `${provider}:${currency}`;
 
-export const summaryOf = async (context: Context, provider: string, currency: string): Promise<SummaryDocument> =>
-  (await context.docs.get<SummaryDocument>(context.collections.summary!, `${provider}:${currency}`)) ?? emptySummary(provider, currency);
+const loadSummary = async (context: Context, provider: string, currency: string): Promise<WorkingSummary> => {
+  const key = summaryKey(provider, currency);
+  const stored = await context.docs.get<SummaryDocument>(context.collections.summary!, key);
+  const summary: WorkingSummary =
+    stored === undefined
+      ? { provider, currency, payments: 0, matched: 0, awaitingSettlement: 0, statementRows: 0, ledgerTotal: 0n, providerTotal: 0n, open: {}, changed: false }
+      : {
+          provider,
+          currency,
+          payments: stored.payments,
+          matched: stored.matched,
+          awaitingSettlement: stored.awaitingSettlement,
+          statementRows: stored.statementRows,
+          ledgerTotal: BigInt(stored.ledgerTotal),
+          providerTotal: BigInt(stored.providerTotal),
+          open: { ...stored.open },
+          changed: false,
+        };
+  context.summaries.set(key, summary);
+  return summary;
+};
 
-export const putSummary = (context: Context, summary: SummaryDocument): void => {
-  summary.delta = (BigInt(summary.ledgerTotal) - BigInt(summary.providerTotal)).toString();
-  context.docs.put(context.collections.summary!, summary);
+export const summaryOf = (context: Context, provider: string, currency: string): WorkingSummary | Promise<WorkingSummary> =>
+  context.summaries.get(summaryKey(provider, currency)) ?? loadSummary(context, provider, currency);
+
+/** The summaries the batch changed, as documents. */
+export const putSummaries = (context: Context): void => {
+  for (const summary of context.summaries.values()) {
+    if (!summary.changed) continue;
+    const document: SummaryDocument = {
+      _id: summaryKey(summary.provider, summary.currency),
+      provider: summary.provider,
+      currency: summary.currency,
+      payments: summary.payments,
+      matched: summary.matched,
+      awaitingSettlement: summary.awaitingSettlement,
+      statementRows: summary.statementRows,
+      ledgerTotal: summary.ledgerTotal.toString(),
+      providerTotal: summary.providerTotal.toString(),
+      delta: (summary.ledgerTotal - summary.providerTotal).toString(),
+      open: summary.open,
+    };
+    context.docs.put(context.collections.summary!, document);
+    summary.changed = false;
+  }
 };
 
 export const addContribution = async (context: Context, contribution: Contribution | undefined, sign: 1 | -1): Promise<void> => {
   if (contribution === undefined) return;
   const summary = await summaryOf(context, contribution.provider, contribution.currency);
-  const next: SummaryDocument = {
-    ...summary,
-    payments: summary.payments + sign * contribution.payments,
-    matched: summary.matched + sign * contribution.matched,
-    awaitingSettlement: summary.awaitingSettlement + sign * contribution.awaitingSettlement,
-    statementRows: summary.statementRows + sign * contribution.rows,
-    ledgerTotal: (BigInt(summary.ledgerTotal) + BigInt(sign) * BigInt(contribution.ledger)).toString(),
-    providerTotal: (BigInt(summary.providerTotal) + BigInt(sign) * BigInt(contribution.statement)).toString(),
-  };
-  putSummary(context, next);
+  summary.payments += sign * contribution.payments;
+  summary.matched += sign * contribution.matched;
+  summary.awaitingSettlement += sign * contribution.awaitingSettlement;
+  summary.statementRows += sign * contribution.rows;
+  if (contribution.ledger !== '0') summary.ledgerTotal += BigInt(sign) * BigInt(contribution.ledger);
+  if (contribution.statement !== '0') summary.providerTotal += BigInt(sign) * BigInt(contribution.statement);
+  summary.changed = true;
 };
 
 export const sameContribution = (a: Contribution | undefined, b: Contribution | undefined): boolean =>
-  JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  a === undefined || b === undefined
+    ? a === b
+    : a.key === b.key &&
+      a.provider === b.provider &&
+      a.currency === b.currency &&
+      a.payments === b.payments &&
+      a.matched === b.matched &&
+      a.awaitingSettlement === b.awaitingSettlement &&
+      a.ledger === b.ledger &&
+      a.rows === b.rows &&
+      a.statement === b.statement;
 
 export const countOpen = async (context: Context, discrepancy: DiscrepancyDocument, sign: 1 | -1): Promise<void> => {
   const summary = await summaryOf(context, discrepancy.provider, discrepancy.currency ?? '');
   const count = (summary.open[discrepancy.code] ?? 0) + sign;
-  const open = { ...summary.open };
-  if (count === 0) delete open[discrepancy.code];
-  else open[discrepancy.code] = count;
-  putSummary(context, { ...summary, open });
+  if (count === 0) delete summary.open[discrepancy.code];
+  else summary.open[discrepancy.code] = count;
+  summary.changed = true;
+};
+
+const hasFindings = (subject: Subject): boolean => {
+  for (const _ in subject.findings) return true;
+  return false;
 };
 
 /**
@@ -91,6 +166,8 @@ export const syncFindings = async (
   provider: string,
   currency: string | null,
 ): Promise<void> => {
+  // The common case: nothing found, nothing found before.
+  if (findings.length === 0 && !hasFindings(subject)) return;
   const collection = context.collections.discrepancies!;
   const now: Record<string, DiscrepancyDocument['code']> = {};
   for (const finding of findings) {

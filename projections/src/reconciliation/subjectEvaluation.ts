@@ -75,10 +75,42 @@ export interface CandidateList {
   candidates: RuleCandidate[];
 }
 
+/** A captured payment becomes a candidate for rows no reference ties to a payment. */
+export const addCandidate = (context: Context, candidate: RuleCandidate): void => {
+  const key = ruleKey(candidate.currency, BigInt(candidate.amount));
+  const added = context.newCandidates.get(key);
+  if (added === undefined) context.newCandidates.set(key, [candidate]);
+  else added.push(candidate);
+};
+
+/** The candidates for a rule key: the stored ones, then this batch's. */
+export const candidatesOf = async (context: Context, key: string): Promise<RuleCandidate[]> => {
+  const list = await context.docs.get<CandidateList>(context.collections.lookups!, key);
+  return [...(list?.candidates ?? []), ...(context.newCandidates.get(key) ?? [])];
+};
+
+/** Adds the batch's remaining candidates to their stored lists, in capture order. */
+export const putNewCandidates = async (context: Context): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  for (const [key, added] of context.newCandidates) {
+    if (added.length === 0) continue;
+    const list = (await context.docs.get<CandidateList>(lookups, key)) ?? { _id: key, candidates: [] };
+    context.docs.put(lookups, { ...list, candidates: [...list.candidates, ...added] });
+  }
+  context.newCandidates.clear();
+};
+
 export const withoutCandidate = async (context: Context, payment: PaymentSubject): Promise<void> => {
   if (payment.facts.captured === undefined) return;
   const lookups = context.collections.lookups!;
   const id = ruleKey(payment.facts.currency, BigInt(payment.facts.captured));
+  const added = context.newCandidates.get(id);
+  if (added !== undefined) {
+    const kept = added.filter((candidate) => candidate.paymentId !== payment.facts.paymentId);
+    if (kept.length !== added.length) context.newCandidates.set(id, kept);
+  }
+  // First captured in this batch: no stored list names it yet.
+  if (context.firstCapturedInBatch.has(payment.facts.paymentId)) return;
   const list = await context.docs.get<CandidateList>(lookups, id);
   if (list === undefined) return;
   const candidates = list.candidates.filter((candidate) => candidate.paymentId !== payment.facts.paymentId);
