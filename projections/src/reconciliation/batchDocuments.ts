@@ -1,5 +1,11 @@
 import type { Document, DocumentSession } from '@folio/shared';
 
+/** How a collection's documents are stored, when not as the batch works on them. */
+export interface DocumentCodec {
+  encode(document: Document): Document;
+  decode(stored: Document): Document;
+}
+
 interface Entry {
   document: Document | undefined;
   /** Whether the store may hold the document: what a delete at the end has to undo. */
@@ -15,7 +21,10 @@ interface Entry {
 export class BatchDocuments {
   private readonly collections = new Map<string, Map<string, Entry>>();
 
-  constructor(private readonly session: DocumentSession) {}
+  constructor(
+    private readonly session: DocumentSession,
+    private readonly codecs: ReadonlyMap<string, DocumentCodec> = new Map(),
+  ) {}
 
   private entriesOf(collection: string): Map<string, Entry> {
     let entries = this.collections.get(collection);
@@ -36,7 +45,9 @@ export class BatchDocuments {
     const entries = this.entriesOf(collection);
     const entry = entries.get(id);
     if (entry !== undefined) return entry.document as D | undefined;
-    const document = await this.session.get(collection, id);
+    const stored = await this.session.get(collection, id);
+    const codec = this.codecs.get(collection);
+    const document = stored === undefined || codec === undefined ? stored : codec.decode(stored);
     entries.set(id, { document, stored: document !== undefined, dirty: false });
     return document as D | undefined;
   }
@@ -63,10 +74,11 @@ export class BatchDocuments {
 
   async flush(): Promise<void> {
     for (const [collection, entries] of this.collections) {
+      const codec = this.codecs.get(collection);
       for (const [id, entry] of entries) {
         if (!entry.dirty) continue;
         if (entry.document === undefined) await this.session.delete(collection, id);
-        else await this.session.put(collection, entry.document);
+        else await this.session.put(collection, codec === undefined ? entry.document : codec.encode(entry.document));
         entry.dirty = false;
         entry.stored = entry.document !== undefined;
       }

@@ -1,6 +1,7 @@
 import type { DocumentSession, RecordedEvent } from '@folio/shared';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 import { BatchDocuments } from './batchDocuments.js';
+import { subjectCodec } from './subjectStorage.js';
 import type { ClockDocument, DueBucket, DueChunk, PaymentSubject } from './reconciliationDocuments.js';
 import { defaultReconciliationRules, reconciliationRulesSchema, type ReconciliationRules } from './reconciliationRules.js';
 import { applyPaymentEvent } from './paymentEventHandling.js';
@@ -43,7 +44,8 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
   const checked = reconciliationRulesSchema.parse(rules);
   return {
     name: RECONCILIATION_PROJECTION,
-    version: 1,
+    // 2: subjects stored compactly.
+    version: 2,
     filter: { streamNamePrefixes: ['payment-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Every role has an index, so each collection exists from the first batch on (a rebuild
@@ -59,41 +61,44 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
         ['provider', 'sortablePosition'],
       ],
     },
-    create: ({ collections }) => ({
-      async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
-        const docs = new BatchDocuments(session);
-        const clock = (await docs.get<ClockDocument>(collections.lookups!, 'clock')) ?? { _id: 'clock', now: '', dueMinutes: [] };
-        const context: Context = {
-          docs,
-          collections,
-          rules: checked,
-          clock: { ...clock },
-          nowMs: clock.now === '' ? -Infinity : Date.parse(clock.now),
-          position: '0',
-          summaries: new Map(),
-          newCandidates: new Map(),
-          firstCapturedInBatch: new Set(),
-        };
-        for (const recorded of events) {
-          const at = recorded.created.getTime();
-          if (at > context.nowMs) {
-            context.nowMs = at;
-            context.clock.now = recorded.created.toISOString();
+    create: ({ collections }) => {
+      const codecs = new Map([[collections.subjects!, subjectCodec]]);
+      return {
+        async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
+          const docs = new BatchDocuments(session, codecs);
+          const clock = (await docs.get<ClockDocument>(collections.lookups!, 'clock')) ?? { _id: 'clock', now: '', dueMinutes: [] };
+          const context: Context = {
+            docs,
+            collections,
+            rules: checked,
+            clock: { ...clock },
+            nowMs: clock.now === '' ? -Infinity : Date.parse(clock.now),
+            position: '0',
+            summaries: new Map(),
+            newCandidates: new Map(),
+            firstCapturedInBatch: new Set(),
+          };
+          for (const recorded of events) {
+            const at = recorded.created.getTime();
+            if (at > context.nowMs) {
+              context.nowMs = at;
+              context.clock.now = recorded.created.toISOString();
+            }
+            context.position = recorded.position.toString();
+            if (context.clock.dueMinutes.length > 0) await sweepDue(context);
+            const stream = recorded.streamName;
+            if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
+            else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
+            else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
+            else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
           }
-          context.position = recorded.position.toString();
-          if (context.clock.dueMinutes.length > 0) await sweepDue(context);
-          const stream = recorded.streamName;
-          if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
-          else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
-          else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
-          else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
-        }
-        await putNewCandidates(context);
-        putSummaries(context);
-        docs.put(collections.lookups!, context.clock);
-        await docs.flush();
-      },
-    }),
+          await putNewCandidates(context);
+          putSummaries(context);
+          docs.put(collections.lookups!, context.clock);
+          await docs.flush();
+        },
+      };
+    },
   };
 };
 
