@@ -117,9 +117,7 @@ export const putSummaries = (context: Context): void => {
   }
 };
 
-export const addContribution = async (context: Context, contribution: Contribution | undefined, sign: 1 | -1): Promise<void> => {
-  if (contribution === undefined) return;
-  const summary = await summaryOf(context, contribution.provider, contribution.currency);
+const shift = (summary: WorkingSummary, contribution: Contribution, sign: 1 | -1): void => {
   summary.payments += sign * contribution.payments;
   summary.matched += sign * contribution.matched;
   summary.awaitingSettlement += sign * contribution.awaitingSettlement;
@@ -127,6 +125,25 @@ export const addContribution = async (context: Context, contribution: Contributi
   if (contribution.ledger !== '0') summary.ledgerTotal += BigInt(sign) * BigInt(contribution.ledger);
   if (contribution.statement !== '0') summary.providerTotal += BigInt(sign) * BigInt(contribution.statement);
   summary.changed = true;
+};
+
+/**
+ * Moves a subject's share of the summaries from what it added before to what it adds now;
+ * a promise only when a summary has to be read first.
+ */
+export const moveContribution = (context: Context, before: Contribution | undefined, after: Contribution | undefined): Promise<void> | undefined => {
+  const from = before === undefined ? undefined : context.summaries.get(before.key);
+  const to = after === undefined ? undefined : context.summaries.get(after.key);
+  if ((before !== undefined && from === undefined) || (after !== undefined && to === undefined)) {
+    return (async () => {
+      if (before !== undefined) await summaryOf(context, before.provider, before.currency);
+      if (after !== undefined) await summaryOf(context, after.provider, after.currency);
+      moveContribution(context, before, after);
+    })();
+  }
+  if (before !== undefined) shift(from!, before, -1);
+  if (after !== undefined) shift(to!, after, 1);
+  return undefined;
 };
 
 export const sameContribution = (a: Contribution | undefined, b: Contribution | undefined): boolean =>
@@ -159,15 +176,23 @@ const hasFindings = (subject: Subject): boolean => {
  * Brings the discrepancies of a subject in line with its latest findings: new ones open, ones
  * no longer found are cleared (unless resolved), found-again ones reopen.
  */
-export const syncFindings = async (
+export const syncFindings = (
+  context: Context,
+  subject: Subject,
+  findings: readonly (Finding & { key?: string })[],
+  provider: string,
+  currency: string | null,
+): Promise<void> | undefined =>
+  // The common case, nothing found now or before, needs no promise.
+  findings.length === 0 && !hasFindings(subject) ? undefined : syncChangedFindings(context, subject, findings, provider, currency);
+
+const syncChangedFindings = async (
   context: Context,
   subject: Subject,
   findings: readonly (Finding & { key?: string })[],
   provider: string,
   currency: string | null,
 ): Promise<void> => {
-  // The common case: nothing found, nothing found before.
-  if (findings.length === 0 && !hasFindings(subject)) return;
   const collection = context.collections.discrepancies!;
   const now: Record<string, DiscrepancyDocument['code']> = {};
   for (const finding of findings) {
@@ -234,11 +259,27 @@ export const putSubject = (context: Context, subject: Subject): void => context.
 export const getSubject = <S extends Subject>(context: Context, id: string): Promise<S | undefined> =>
   context.docs.get<S>(context.collections.subjects!, id);
 
-export const schedule = async (context: Context, subjectId: string, at: string): Promise<void> => {
+/** Has the subject looked at again once `at` has passed; a promise only when the schedule has to be read first. */
+export const schedule = (context: Context, subjectId: string, at: string): Promise<void> | undefined => {
   const lookups = context.collections.lookups!;
   const minute = minuteOf(at);
+  const bucket = context.docs.peek<DueBucket>(lookups, `due:${minute}`);
+  const chunk = bucket === null || bucket === undefined || bucket.chunks === 0 ? undefined : context.docs.peek<DueChunk>(lookups, `due:${minute}:${bucket.chunks - 1}`);
+  if (bucket === null || chunk === null) return scheduleAfterReading(context, subjectId, minute);
+  addToSchedule(context, subjectId, minute, bucket ?? { _id: `due:${minute}`, chunks: 0 }, chunk);
+  return undefined;
+};
+
+const scheduleAfterReading = async (context: Context, subjectId: string, minute: string): Promise<void> => {
+  const lookups = context.collections.lookups!;
   const bucket = (await context.docs.get<DueBucket>(lookups, `due:${minute}`)) ?? { _id: `due:${minute}`, chunks: 0 };
-  let chunk = bucket.chunks === 0 ? undefined : await context.docs.get<DueChunk>(lookups, `due:${minute}:${bucket.chunks - 1}`);
+  const chunk = bucket.chunks === 0 ? undefined : await context.docs.get<DueChunk>(lookups, `due:${minute}:${bucket.chunks - 1}`);
+  addToSchedule(context, subjectId, minute, bucket, chunk);
+};
+
+const addToSchedule = (context: Context, subjectId: string, minute: string, bucket: DueBucket, last: DueChunk | undefined): void => {
+  const lookups = context.collections.lookups!;
+  let chunk = last;
   if (chunk === undefined || chunk.subjects.length >= DUE_CHUNK_SIZE) {
     chunk = { _id: `due:${minute}:${bucket.chunks}`, subjects: [] };
     context.docs.put(lookups, { ...bucket, chunks: bucket.chunks + 1 });

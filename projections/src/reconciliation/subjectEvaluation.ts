@@ -3,18 +3,20 @@ import { classifyPayment, classifyPayout, classifyRow } from './classification.j
 import type { Contribution, PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { PayoutFacts, RowFacts } from './reconciliationFacts.js';
 import type { RuleCandidate } from './rowMatching.js';
-import { type Context, addContribution, getSubject, money, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
+import { type Context, getSubject, money, moveContribution, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
 
 /** Re-judges a payment against its rows, and the summary with it. */
 export const evaluatePayment = async (context: Context, payment: PaymentSubject): Promise<void> => {
   const rows: RowFacts[] = [];
   for (const id of payment.rows) {
-    const row = await getSubject<RowSubject>(context, id);
+    const cached = context.docs.peek<RowSubject>(context.collections.subjects!, id);
+    const row = cached === null ? await getSubject<RowSubject>(context, id) : cached;
     if (row !== undefined) rows.push(row.facts);
   }
   const { findings, nextDeadline } = classifyPayment(payment.facts, rows, context.rules, context.clock.now);
   const facts = payment.facts;
-  await syncFindings(context, payment, findings, facts.provider, facts.currency);
+  const syncing = syncFindings(context, payment, findings, facts.provider, facts.currency);
+  if (syncing !== undefined) await syncing;
   const captured = facts.captured !== undefined && facts.state !== 'FAILED';
   const hasCharge = rows.some((row) => context.rules.chargeCategories.includes(row.category));
   const contribution: Contribution = {
@@ -29,17 +31,21 @@ export const evaluatePayment = async (context: Context, payment: PaymentSubject)
     statement: '0',
   };
   if (!sameContribution(payment.contribution, contribution)) {
-    await addContribution(context, payment.contribution, -1);
-    await addContribution(context, contribution, 1);
+    const moving = moveContribution(context, payment.contribution, contribution);
+    if (moving !== undefined) await moving;
     payment.contribution = contribution;
   }
-  if (nextDeadline !== undefined) await schedule(context, payment._id, nextDeadline);
+  if (nextDeadline !== undefined) {
+    const scheduling = schedule(context, payment._id, nextDeadline);
+    if (scheduling !== undefined) await scheduling;
+  }
   putSubject(context, payment);
 };
 
 export const evaluateRow = async (context: Context, row: RowSubject): Promise<void> => {
   const facts = row.facts;
-  await syncFindings(context, row, classifyRow(facts, context.rules), facts.provider, facts.gross?.currency ?? facts.net?.currency ?? null);
+  const syncing = syncFindings(context, row, classifyRow(facts, context.rules), facts.provider, facts.gross?.currency ?? facts.net?.currency ?? null);
+  if (syncing !== undefined) await syncing;
   const amount = facts.gross ?? facts.net;
   const contribution: Contribution | undefined =
     amount === undefined
@@ -59,8 +65,8 @@ export const evaluateRow = async (context: Context, row: RowSubject): Promise<vo
             : '0',
         };
   if (!sameContribution(row.contribution, contribution)) {
-    await addContribution(context, row.contribution, -1);
-    await addContribution(context, contribution, 1);
+    const moving = moveContribution(context, row.contribution, contribution);
+    if (moving !== undefined) await moving;
     if (contribution === undefined) delete row.contribution;
     else row.contribution = contribution;
   }
