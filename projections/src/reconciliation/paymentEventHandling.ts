@@ -1,5 +1,5 @@
 /** How payment events change the reconciliation: the ledger's side. */
-import { paymentCatalog, sortableBigint, type RecordedEvent } from '@folio/shared';
+import { paymentCatalog, sortableBigint, type PaymentCatalogEvent, type RecordedEvent } from '@folio/shared';
 import { decodeTypeAndData } from './eventDecoding.js';
 import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
@@ -27,7 +27,18 @@ export const ledgerEvidence = (recorded: RecordedEvent): Evidence => ({
   type: recorded.type,
 });
 
+/** The payment events that change what reconciliation knows; others (callbacks, refund requests) are skipped undecoded. */
+const appliedTypes: ReadonlySet<string> = new Set<PaymentCatalogEvent['type']>([
+  'PaymentCreated',
+  'PaymentSubmitted',
+  'PaymentCaptured',
+  'PaymentSettled',
+  'PaymentFailed',
+  'PaymentRefunded',
+]);
+
 export const applyPaymentEvent = async (context: Context, recorded: RecordedEvent): Promise<void> => {
+  if (!appliedTypes.has(recorded.type)) return;
   const event = decodeTypeAndData(paymentCatalog, recorded);
   if (!('paymentId' in event.data)) return;
   const id = paymentSubjectId(event.data.paymentId);

@@ -69,6 +69,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
 };
 
 export const applyRowEvent = async (context: Context, recorded: RecordedEvent): Promise<void> => {
+  if (recorded.type === 'StatementImported') return;
   const event = decodeTypeAndData(statementCatalog, recorded);
   if (event.type === 'StatementImported') return;
   const id = `row:${recorded.streamName}`;
@@ -119,6 +120,7 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
 };
 
 export const applyStatementImported = async (context: Context, recorded: RecordedEvent): Promise<void> => {
+  if (recorded.type !== 'StatementImported') return;
   const event = decodeTypeAndData(statementCatalog, recorded);
   if (event.type !== 'StatementImported') return;
   const { provider, fileHash } = event.data;
