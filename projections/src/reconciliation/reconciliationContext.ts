@@ -256,8 +256,11 @@ const syncChangedFindings = async (
 };
 
 export const putSubject = (context: Context, subject: Subject): void => context.docs.put(context.collections.subjects!, subject);
-export const getSubject = <S extends Subject>(context: Context, id: string): Promise<S | undefined> =>
-  context.docs.get<S>(context.collections.subjects!, id);
+/** A subject; from the batch's copy without a promise when it has one. */
+export const getSubject = <S extends Subject>(context: Context, id: string): S | undefined | Promise<S | undefined> => {
+  const cached = context.docs.peek<S>(context.collections.subjects!, id);
+  return cached === null ? context.docs.get<S>(context.collections.subjects!, id) : cached;
+};
 
 /** Has the subject looked at again once `at` has passed; a promise only when the schedule has to be read first. */
 export const schedule = (context: Context, subjectId: string, at: string): Promise<void> | undefined => {

@@ -9,8 +9,8 @@ import { type Context, getSubject, money, moveContribution, putSubject, sameCont
 export const evaluatePayment = async (context: Context, payment: PaymentSubject): Promise<void> => {
   const rows: RowFacts[] = [];
   for (const id of payment.rows) {
-    const cached = context.docs.peek<RowSubject>(context.collections.subjects!, id);
-    const row = cached === null ? await getSubject<RowSubject>(context, id) : cached;
+    const found = getSubject<RowSubject>(context, id);
+    const row = found instanceof Promise ? await found : found;
     if (row !== undefined) rows.push(row.facts);
   }
   const { findings, nextDeadline } = classifyPayment(payment.facts, rows, context.rules, context.clock.now);
