@@ -46,6 +46,7 @@ const ROUNDS = numberFromEnv('BENCH_ROUNDS', 1);
 const PAYMENTS_PER_CHUNK = 500;
 const FAULT_EVERY = 1000;
 const GOAL_SECONDS = 60;
+const GOAL_PAYMENTS = 1_000_000;
 /** The version of what `writeLog` writes: a cached log of another format is not reused. */
 const LOG_FORMAT = 1;
 const LOG =
@@ -222,7 +223,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 await store.close();
-if (LOG === undefined) rmSync(workDir, { recursive: true, force: true });
+rmSync(workDir, { recursive: true, force: true });
 
 const projectionSeconds = median(results.projection!);
 const rawSeconds = median(results.raw!);
@@ -243,5 +244,5 @@ Load average (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(1)).join(',
 | baseline: read + decode with the catalogs | ${decodeSeconds.toFixed(1)} | ${thousands(written.events / decodeSeconds)} | ${(decodeSeconds / rawSeconds).toFixed(1)} | ${cpu('decode').toFixed(1)} | ${perEvent(cpu('decode'))} | ${(cpu('decode') / cpu('raw')).toFixed(1)} |
 | reconciliation projection, from position 0 | ${projectionSeconds.toFixed(1)} | ${thousands(written.events / projectionSeconds)} | ${(projectionSeconds / rawSeconds).toFixed(1)} | ${cpu('projection').toFixed(1)} | ${perEvent(cpu('projection'))} | ${(cpu('projection') / cpu('raw')).toFixed(1)} |
 
-Goal: at most ${GOAL_SECONDS} s — ${projectionSeconds <= GOAL_SECONDS ? 'met' : `**missed** (${(projectionSeconds / GOAL_SECONDS).toFixed(1)} × the goal)`}. Check: ${check}.
+Goal: at most ${GOAL_SECONDS} s for ${thousands(GOAL_PAYMENTS)} payments — ${PAYMENTS !== GOAL_PAYMENTS ? 'not judged on a log of another size' : projectionSeconds <= GOAL_SECONDS ? 'met' : `**missed** (${(projectionSeconds / GOAL_SECONDS).toFixed(1)} × the goal)`}. Check: ${check}.
 `);
