@@ -1,10 +1,11 @@
 /** How payment events change the reconciliation: the ledger's side. */
 import { paymentCatalog, sortableBigint, type PaymentCatalogEvent, type RecordedEvent } from '@folio/shared';
+import { decodeTypeAndData } from './eventDecoding.js';
 import type { Evidence } from './discrepancies.js';
 import { claimWaitingRow } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject } from './reconciliationContext.js';
-import { type CandidateList, type OrphanList, evaluatePayment, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey, withoutCandidate } from './subjectEvaluation.js';
+import { type OrphanList, addCandidate, evaluatePayment, evaluateRow, matchRowToPayment, paymentSubjectId, withoutCandidate } from './subjectEvaluation.js';
 
 /** Rows that arrived before the payment they name: claimed when it appears. */
 export const claimOrphans = async (context: Context, payment: PaymentSubject, value: string, by: 'reference' | 'payment_id') => {
@@ -27,8 +28,19 @@ export const ledgerEvidence = (recorded: RecordedEvent): Evidence => ({
   type: recorded.type,
 });
 
+/** The payment events that change what reconciliation knows; others (callbacks, refund requests) are skipped undecoded. */
+const appliedTypes: ReadonlySet<string> = new Set<PaymentCatalogEvent['type']>([
+  'PaymentCreated',
+  'PaymentSubmitted',
+  'PaymentCaptured',
+  'PaymentSettled',
+  'PaymentFailed',
+  'PaymentRefunded',
+]);
+
 export const applyPaymentEvent = async (context: Context, recorded: RecordedEvent): Promise<void> => {
-  const event = paymentCatalog.decode(recorded) as PaymentCatalogEvent;
+  if (!appliedTypes.has(recorded.type)) return;
+  const event = decodeTypeAndData(paymentCatalog, recorded);
   if (!('paymentId' in event.data)) return;
   const id = paymentSubjectId(event.data.paymentId);
   const sortable = sortableBigint(recorded.position);
@@ -58,6 +70,7 @@ export const applyPaymentEvent = async (context: Context, recorded: RecordedEven
   }
   if (payment === undefined) return;
   const facts = { ...payment.facts };
+  const previouslyCaptured = facts.captured;
   switch (event.type) {
     case 'PaymentSubmitted':
       facts.state = 'PENDING';
@@ -88,14 +101,9 @@ export const applyPaymentEvent = async (context: Context, recorded: RecordedEven
   if (event.type === 'PaymentSubmitted') await claimOrphans(context, payment, event.data.providerRef, 'reference');
   if (event.type === 'PaymentCaptured' && payment.rows.length === 0) await claimWaitingRow(context, payment);
   const hasCharge = payment.rows.length > 0;
-  if (event.type === 'PaymentCaptured' && !hasCharge) {
-    const lookups = context.collections.lookups!;
-    const key = ruleKey(facts.currency, BigInt(facts.captured!));
-    const list = (await context.docs.get<CandidateList>(lookups, key)) ?? { _id: key, candidates: [] };
-    context.docs.put(lookups, {
-      ...list,
-      candidates: [...list.candidates, { paymentId: facts.paymentId, amount: facts.captured!, currency: facts.currency, capturedAt: facts.capturedAt! }],
-    });
+  if (event.type === 'PaymentCaptured') {
+    if (previouslyCaptured === undefined) context.firstCapturedInBatch.add(facts.paymentId);
+    if (!hasCharge) addCandidate(context, { paymentId: facts.paymentId, amount: facts.captured!, currency: facts.currency, capturedAt: facts.capturedAt! });
   }
   if (event.type === 'PaymentFailed') await withoutCandidate(context, payment);
   await evaluatePayment(context, payment);

@@ -1,13 +1,14 @@
 import type { DocumentSession, RecordedEvent } from '@folio/shared';
 import type { ProjectionDefinition } from '../runtime/projection.js';
 import { BatchDocuments } from './batchDocuments.js';
+import { subjectCodec } from './subjectStorage.js';
 import type { ClockDocument, DueBucket, DueChunk, PaymentSubject } from './reconciliationDocuments.js';
 import { defaultReconciliationRules, reconciliationRulesSchema, type ReconciliationRules } from './reconciliationRules.js';
 import { applyPaymentEvent } from './paymentEventHandling.js';
 import { applyPayoutEvent } from './payoutEventHandling.js';
-import { type Context, getSubject, minuteEnd } from './reconciliationContext.js';
+import { type Context, getSubject, minuteEndMs, putSummaries } from './reconciliationContext.js';
 import { applyRowEvent, applyStatementImported } from './statementEventHandling.js';
-import { evaluatePayment } from './subjectEvaluation.js';
+import { evaluatePayment, putNewCandidates } from './subjectEvaluation.js';
 import { applyWorkflow } from './workflowEventHandling.js';
 
 export const RECONCILIATION_PROJECTION = 'reconciliation';
@@ -15,7 +16,7 @@ export const RECONCILIATION_PROJECTION = 'reconciliation';
 /** Looks again at subjects whose grace period ended before `now`. */
 const sweepDue = async (context: Context): Promise<void> => {
   const lookups = context.collections.lookups!;
-  while (context.clock.dueMinutes.length > 0 && minuteEnd(context.clock.dueMinutes[0]!) <= context.clock.now) {
+  while (context.clock.dueMinutes.length > 0 && minuteEndMs(context.clock.dueMinutes[0]!) <= context.nowMs) {
     const minute = context.clock.dueMinutes[0]!;
     context.clock.dueMinutes = context.clock.dueMinutes.slice(1);
     const bucket = await context.docs.get<DueBucket>(lookups, `due:${minute}`);
@@ -45,8 +46,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
   const checked = reconciliationRulesSchema.parse(rules);
   return {
     name: RECONCILIATION_PROJECTION,
-    // 2: payouts and bank credits, rows waiting for their capture (a rebuild into new collections).
-    version: 2,
+    // 3: payouts and bank credits, rows waiting for their capture, subjects stored compactly
+    // (a rebuild into new collections).
+    version: 3,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Every role has an index, so each collection exists from the first batch on (a rebuild
@@ -62,27 +64,45 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
         ['provider', 'sortablePosition'],
       ],
     },
-    create: ({ collections }) => ({
-      async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
-        const docs = new BatchDocuments(session);
-        const clock = (await docs.get<ClockDocument>(collections.lookups!, 'clock')) ?? { _id: 'clock', now: '', dueMinutes: [] };
-        const context: Context = { docs, collections, rules: checked, clock: { ...clock }, position: '0' };
-        for (const recorded of events) {
-          const at = recorded.created.toISOString();
-          if (at > context.clock.now) context.clock.now = at;
-          context.position = recorded.position.toString();
-          await sweepDue(context);
-          const stream = recorded.streamName;
-          if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
-          else if (stream.startsWith('payout-')) await applyPayoutEvent(context, recorded);
-          else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
-          else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
-          else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
-        }
-        docs.put(collections.lookups!, context.clock);
-        await docs.flush();
-      },
-    }),
+    create: ({ collections }) => {
+      const codecs = new Map([[collections.subjects!, subjectCodec]]);
+      return {
+        async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
+          const docs = new BatchDocuments(session, codecs);
+          const clock = (await docs.get<ClockDocument>(collections.lookups!, 'clock')) ?? { _id: 'clock', now: '', dueMinutes: [] };
+          const context: Context = {
+            docs,
+            collections,
+            rules: checked,
+            clock: { ...clock },
+            nowMs: clock.now === '' ? -Infinity : Date.parse(clock.now),
+            position: '0',
+            summaries: new Map(),
+            newCandidates: new Map(),
+            firstCapturedInBatch: new Set(),
+          };
+          for (const recorded of events) {
+            const at = recorded.created.getTime();
+            if (at > context.nowMs) {
+              context.nowMs = at;
+              context.clock.now = recorded.created.toISOString();
+            }
+            context.position = recorded.position.toString();
+            if (context.clock.dueMinutes.length > 0) await sweepDue(context);
+            const stream = recorded.streamName;
+            if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
+            else if (stream.startsWith('payout-')) await applyPayoutEvent(context, recorded);
+            else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
+            else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
+            else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
+          }
+          await putNewCandidates(context);
+          putSummaries(context);
+          docs.put(collections.lookups!, context.clock);
+          await docs.flush();
+        },
+      };
+    },
   };
 };
 

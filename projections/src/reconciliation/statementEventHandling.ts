@@ -1,6 +1,7 @@
 /** How statement rows and imports change the reconciliation: the provider's side. */
 import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
 import { bankStatementSeen, reconcileBankSide } from './bankCreditMatching.js';
+import { decodeTypeAndData } from './eventDecoding.js';
 import { classifyStatement, sequenceGaps } from './classification.js';
 import { waitForCapture } from './lateRowMatching.js';
 import type { Evidence } from './discrepancies.js';
@@ -8,7 +9,7 @@ import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocume
 import type { RowFacts } from './reconciliationFacts.js';
 import { matchByRules, matchKeysOf, type RuleCandidate } from './rowMatching.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
-import { type CandidateList, type OrphanList, evaluatePayment, evaluatePayout, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey } from './subjectEvaluation.js';
+import { type OrphanList, candidatesOf, evaluatePayment, evaluatePayout, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey } from './subjectEvaluation.js';
 
 export const rowFactsOf = (row: StatementRow, provider: string, rowKey: string, stream: string, evidence: Evidence): RowFacts => {
   const date = row.transactionDate ?? row.bookingDate ?? row.valueDate;
@@ -51,8 +52,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
     const candidates: RuleCandidate[] = [];
     const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
     for (let amount = BigInt(gross.amount) - tolerance; amount <= BigInt(gross.amount) + tolerance; amount++) {
-      const list = await context.docs.get<CandidateList>(lookups, ruleKey(gross.currency, amount));
-      if (list !== undefined) candidates.push(...list.candidates);
+      candidates.push(...(await candidatesOf(context, ruleKey(gross.currency, amount))));
     }
     const match = matchByRules(row.facts, candidates, context.rules);
     if (match.kind === 'one') {
@@ -72,7 +72,8 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
 };
 
 export const applyRowEvent = async (context: Context, recorded: RecordedEvent): Promise<void> => {
-  const event = statementCatalog.decode(recorded) as StatementEvent;
+  if (recorded.type === 'StatementImported') return;
+  const event = decodeTypeAndData(statementCatalog, recorded);
   if (event.type === 'StatementImported') return;
   const id = `row:${recorded.streamName}`;
   const sortable = sortableBigint(recorded.position);
@@ -125,7 +126,8 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
 };
 
 export const applyStatementImported = async (context: Context, recorded: RecordedEvent): Promise<void> => {
-  const event = statementCatalog.decode(recorded) as StatementEvent;
+  if (recorded.type !== 'StatementImported') return;
+  const event = decodeTypeAndData(statementCatalog, recorded);
   if (event.type !== 'StatementImported') return;
   const { provider, fileHash } = event.data;
   for (const statement of event.data.statements) {

@@ -3,18 +3,20 @@ import { classifyPayment, classifyPayout, classifyRow } from './classification.j
 import type { Contribution, PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { PayoutFacts, RowFacts } from './reconciliationFacts.js';
 import type { RuleCandidate } from './rowMatching.js';
-import { type Context, addContribution, getSubject, money, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
+import { type Context, getSubject, money, moveContribution, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
 
 /** Re-judges a payment against its rows, and the summary with it. */
 export const evaluatePayment = async (context: Context, payment: PaymentSubject): Promise<void> => {
   const rows: RowFacts[] = [];
   for (const id of payment.rows) {
-    const row = await getSubject<RowSubject>(context, id);
+    const found = getSubject<RowSubject>(context, id);
+    const row = found instanceof Promise ? await found : found;
     if (row !== undefined) rows.push(row.facts);
   }
   const { findings, nextDeadline } = classifyPayment(payment.facts, rows, context.rules, context.clock.now);
   const facts = payment.facts;
-  await syncFindings(context, payment, findings, facts.provider, facts.currency);
+  const syncing = syncFindings(context, payment, findings, facts.provider, facts.currency);
+  if (syncing !== undefined) await syncing;
   const captured = facts.captured !== undefined && facts.state !== 'FAILED';
   const hasCharge = rows.some((row) => context.rules.chargeCategories.includes(row.category));
   const contribution: Contribution = {
@@ -29,17 +31,21 @@ export const evaluatePayment = async (context: Context, payment: PaymentSubject)
     statement: '0',
   };
   if (!sameContribution(payment.contribution, contribution)) {
-    await addContribution(context, payment.contribution, -1);
-    await addContribution(context, contribution, 1);
+    const moving = moveContribution(context, payment.contribution, contribution);
+    if (moving !== undefined) await moving;
     payment.contribution = contribution;
   }
-  if (nextDeadline !== undefined) await schedule(context, payment._id, nextDeadline);
+  if (nextDeadline !== undefined) {
+    const scheduling = schedule(context, payment._id, nextDeadline);
+    if (scheduling !== undefined) await scheduling;
+  }
   putSubject(context, payment);
 };
 
 export const evaluateRow = async (context: Context, row: RowSubject): Promise<void> => {
   const facts = row.facts;
-  await syncFindings(context, row, classifyRow(facts, context.rules), facts.provider, facts.gross?.currency ?? facts.net?.currency ?? null);
+  const syncing = syncFindings(context, row, classifyRow(facts, context.rules), facts.provider, facts.gross?.currency ?? facts.net?.currency ?? null);
+  if (syncing !== undefined) await syncing;
   const amount = facts.gross ?? facts.net;
   const contribution: Contribution | undefined =
     amount === undefined
@@ -59,8 +65,8 @@ export const evaluateRow = async (context: Context, row: RowSubject): Promise<vo
             : '0',
         };
   if (!sameContribution(row.contribution, contribution)) {
-    await addContribution(context, row.contribution, -1);
-    await addContribution(context, contribution, 1);
+    const moving = moveContribution(context, row.contribution, contribution);
+    if (moving !== undefined) await moving;
     if (contribution === undefined) delete row.contribution;
     else row.contribution = contribution;
   }
@@ -75,10 +81,42 @@ export interface CandidateList {
   candidates: RuleCandidate[];
 }
 
+/** A captured payment becomes a candidate for rows no reference ties to a payment. */
+export const addCandidate = (context: Context, candidate: RuleCandidate): void => {
+  const key = ruleKey(candidate.currency, BigInt(candidate.amount));
+  const added = context.newCandidates.get(key);
+  if (added === undefined) context.newCandidates.set(key, [candidate]);
+  else added.push(candidate);
+};
+
+/** The candidates for a rule key: the stored ones, then this batch's. */
+export const candidatesOf = async (context: Context, key: string): Promise<RuleCandidate[]> => {
+  const list = await context.docs.get<CandidateList>(context.collections.lookups!, key);
+  return [...(list?.candidates ?? []), ...(context.newCandidates.get(key) ?? [])];
+};
+
+/** Adds the batch's remaining candidates to their stored lists, in capture order. */
+export const putNewCandidates = async (context: Context): Promise<void> => {
+  const lookups = context.collections.lookups!;
+  for (const [key, added] of context.newCandidates) {
+    if (added.length === 0) continue;
+    const list = (await context.docs.get<CandidateList>(lookups, key)) ?? { _id: key, candidates: [] };
+    context.docs.put(lookups, { ...list, candidates: [...list.candidates, ...added] });
+  }
+  context.newCandidates.clear();
+};
+
 export const withoutCandidate = async (context: Context, payment: PaymentSubject): Promise<void> => {
   if (payment.facts.captured === undefined) return;
   const lookups = context.collections.lookups!;
   const id = ruleKey(payment.facts.currency, BigInt(payment.facts.captured));
+  const added = context.newCandidates.get(id);
+  if (added !== undefined) {
+    const kept = added.filter((candidate) => candidate.paymentId !== payment.facts.paymentId);
+    if (kept.length !== added.length) context.newCandidates.set(id, kept);
+  }
+  // First captured in this batch: no stored list names it yet.
+  if (context.firstCapturedInBatch.has(payment.facts.paymentId)) return;
   const list = await context.docs.get<CandidateList>(lookups, id);
   if (list === undefined) return;
   const candidates = list.candidates.filter((candidate) => candidate.paymentId !== payment.facts.paymentId);

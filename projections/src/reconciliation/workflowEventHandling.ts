@@ -1,10 +1,11 @@
 /** The exception workflow's events on the discrepancies they name. */
-import { reconciliationCatalog, type RecordedEvent, type ReconciliationEvent } from '@folio/shared';
+import { reconciliationCatalog, type RecordedEvent } from '@folio/shared';
+import { decodeTypeAndData } from './eventDecoding.js';
 import type { DiscrepancyDocument } from './reconciliationDocuments.js';
 import { type Context, countOpen } from './reconciliationContext.js';
 
 export const applyWorkflow = async (context: Context, recorded: RecordedEvent): Promise<void> => {
-  const event = reconciliationCatalog.decode(recorded) as ReconciliationEvent;
+  const event = decodeTypeAndData(reconciliationCatalog, recorded);
   const collection = context.collections.discrepancies!;
   const discrepancy = await context.docs.get<DiscrepancyDocument>(collection, event.data.discrepancyId);
   if (discrepancy === undefined) return;
