@@ -170,7 +170,7 @@ interface ReadModelStores {
 const freshReadModels = (): ReadModelStores => {
   const dir = mkdtempSync(join(workDir, 'read-'));
   const documents = openSqliteDocumentStore({ path: join(dir, 'documents.sqlite') });
-  const searchIndex = openSqliteSearchIndex({ path: join(dir, 'search.sqlite') });
+  const searchIndex = openSqliteSearchIndex({ path: join(dir, 'search.sqlite'), writeThread: true });
   return {
     dir,
     documents,
