@@ -42,8 +42,6 @@ export interface SqliteSearchIndexOptions {
 
 /** Search and probe statements differ by query shape; this many stay prepared. */
 const MAX_CACHED_STATEMENTS = 200;
-/** Words matching fewer documents than this are handed to the query as a list of rows. */
-const SELECTIVE_ROWS = 2000;
 /**
  * Filters are counted up to this many rows. The query starts from the index of the filter
  * matching fewest rows when that is below this and below the rows a walk along the sort order
@@ -51,6 +49,11 @@ const SELECTIVE_ROWS = 2000;
  * filters on the way.
  */
 const COUNT_CAP = 10_000;
+/**
+ * Full-text matches kept per connection, each in a temporary table of its own: paging through a
+ * search runs its full-text query once, not once per page, for as long as the index is unchanged.
+ */
+const MATCH_SLOTS = 8;
 
 interface Condition {
   /** The keyword, amount or date field it filters on (none for text). */
@@ -58,9 +61,62 @@ interface Condition {
   /** The SQL, given `'+'` to keep SQLite from using an index for it, or `''`. */
   sql: (unindexed: string) => string;
   params: readonly Bindable[];
-  /** How many rows match it, counted up to `COUNT_CAP`. */
+  /** How many rows match it, counted up to `COUNT_CAP` (words: exactly). */
   rows: number;
 }
+
+/**
+ * The rows full-text queries matched, in temporary tables of this connection (`search_match_<n>`),
+ * reused while the file is unchanged: `data_version` tells commits by other connections (the
+ * writer thread, other processes), `changed` this connection's own.
+ */
+const createMatchCache = (db: Database.Database) => {
+  db.pragma('temp_store = MEMORY');
+  const slots = Array.from({ length: MATCH_SLOTS }, (_, n) => `temp.search_match_${n}`);
+  for (const slot of slots) db.exec(`CREATE TABLE IF NOT EXISTS ${slot} (doc INTEGER PRIMARY KEY)`);
+  const clearSlot = slots.map((slot) => db.prepare(`DELETE FROM ${slot}`));
+  const fills = new Map<string, Database.Statement<[string]>>();
+  /** By query, least recently used first. */
+  const entries = new Map<string, { slot: number; rows: number }>();
+  let version = '';
+  let ownWrites = 0;
+  return {
+    /** Call inside the read transaction the search runs in, so the rows are those of its snapshot. */
+    rowsOf(text: string, match: string): { table: string; rows: number } {
+      const now = `${String(db.pragma('data_version', { simple: true }))}:${ownWrites}`;
+      if (now !== version) {
+        entries.clear();
+        version = now;
+      }
+      const key = `${text}\u0000${match}`;
+      let entry = entries.get(key);
+      if (entry !== undefined) {
+        entries.delete(key);
+      } else {
+        const used = new Set([...entries.values()].map(({ slot }) => slot));
+        let slot = slots.findIndex((_, n) => !used.has(n));
+        if (slot < 0) {
+          const [oldest, evicted] = entries.entries().next().value!;
+          entries.delete(oldest);
+          slot = evicted.slot;
+        }
+        clearSlot[slot]!.run();
+        const sql = `INSERT INTO ${slots[slot]} SELECT rowid FROM ${text} WHERE ${text} MATCH ?`;
+        let fill = fills.get(sql);
+        if (fill === undefined) {
+          fill = db.prepare<[string]>(sql);
+          fills.set(sql, fill);
+        }
+        entry = { slot, rows: fill.run(match).changes };
+      }
+      entries.set(key, entry);
+      return { table: slots[entry.slot]!, rows: entry.rows };
+    },
+    changed(): void {
+      ownWrites += 1;
+    },
+  };
+};
 
 
 const quoted = (token: string): string => `"${token.replaceAll('"', '""')}"`;
@@ -70,6 +126,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   const tables = createSearchTables(db);
   const { find, resolve } = tables;
   const writer = options.writeThread === true ? createSearchWriter(options.path) : undefined;
+  const matches = createMatchCache(db);
   const selectIndexByName = db.prepare<[string], { tag: bigint }>('SELECT tag FROM search_indexes WHERE name = ?');
   const insertIndex = db.prepare<[string, string]>('INSERT INTO search_indexes (name, schema) VALUES (?, ?)');
   const deleteIndex = db.prepare<[bigint]>('DELETE FROM search_indexes WHERE tag = ?');
@@ -139,19 +196,10 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
         .filter(({ tokens }) => tokens !== undefined)
         .sort((a, b) => a.equality.rows - b.equality.rows)[0];
       if (narrowing !== undefined) match = `${match} AND ${KEYS_COLUMN} : (${narrowing.tokens!.map(quoted).join(' OR ')})`;
-      const matching = `SELECT rowid FROM ${text} WHERE ${text} MATCH ?`;
-      const few = statement<{ rowid: bigint }>(`${matching} LIMIT ${SELECTIVE_ROWS}`).all(match);
-      // Few matches are handed over as they are, so the full-text query does not run twice.
-      conditions.push(
-        few.length < SELECTIVE_ROWS
-          ? {
-              field: undefined,
-              sql: () => 'd.doc IN (SELECT value FROM json_each(?))',
-              params: [`[${few.map(({ rowid }) => rowid).join(',')}]`],
-              rows: few.length,
-            }
-          : { field: undefined, sql: (u) => `${u}d.doc IN (${matching})`, params: [match], rows: COUNT_CAP },
-      );
+      // Read once into a table of their own: FTS5 materialises a prefix longer than its prefix
+      // indexes in full anyway, and the next pages of the same search reuse the table.
+      const { table, rows } = matches.rowsOf(text!, match);
+      conditions.push({ field: undefined, sql: (u) => `${u}d.doc IN ${table}`, params: [], rows });
     }
     for (const { field, column, wanted, rows, arrayRows } of equalities) {
       const list = placeholders(wanted.length);
@@ -197,8 +245,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     // than walking the sort order (or id order) would before a page is full, assuming the filters
     // independent; otherwise the walk checks every filter on the way (`+` hides an index), using
     // only a range on the sort field itself to bound the walk.
-    const conditions = conditionsOf(index, plan);
+    // Read first, so the search's snapshot starts before the full-text matches are looked up.
     const size = Number(index.selectSize.get()?.n ?? 0n);
+    const conditions = conditionsOf(index, plan);
     const walk = conditions.reduce((rows, { rows: matching }) => (rows * size) / Math.max(1, matching), plan.limit + 1);
     const driver = conditions.reduce<Condition | undefined>((best, c) => (best === undefined || c.rows < best.rows ? c : best), undefined);
     const drive = driver !== undefined && driver.rows < COUNT_CAP && driver.rows < walk;
@@ -246,6 +295,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       : { hits };
   };
 
+  /** One read transaction: every statement of a search, the full-text matches too, sees the same snapshot. */
+  const searchSnapshot = db.transaction(runSearch);
+
   const ensure = db.transaction((name: string, schema: SearchSchema) => {
     const existing = find(name);
     if (existing !== undefined) {
@@ -254,6 +306,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     }
     const tag = BigInt(insertIndex.run(name, JSON.stringify(schema)).lastInsertRowid);
     tables.createTables(tag, schema);
+    matches.changed();
   });
 
   const drop = db.transaction((name: string) => {
@@ -264,6 +317,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     deleteIndex.run(index.tag);
     deleteAliasesOf.run(index.name);
     tables.forget(index.tag);
+    matches.changed();
   });
 
   const alias = db.transaction((aliasName: string, name: string) => {
@@ -286,7 +340,10 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       const target = resolve(index);
       const prepared = prepareDocuments(target.schema, documents);
       if (prepared.length === 0) return;
-      if (writer === undefined) tables.upsert(target, prepared);
+      if (writer === undefined) {
+        tables.upsert(target, prepared);
+        matches.changed();
+      }
       else await writer.upsert(target.name, prepared);
     },
 
@@ -298,7 +355,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
 
     async search(index: string, query: SearchQuery): Promise<SearchResult> {
       const target = resolve(index);
-      return runSearch(target, planQuery(target.schema, query ?? {}));
+      return searchSnapshot(target, planQuery(target.schema, query ?? {}));
     },
 
     async refresh(index: string): Promise<void> {
