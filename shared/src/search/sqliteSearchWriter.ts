@@ -83,6 +83,8 @@ export const createSearchWriter = (path: string) => {
     async close(): Promise<void> {
       if (worker === undefined) return;
       await last;
+      // Held until the thread has closed its connection and exited.
+      worker.ref();
       worker.postMessage('close');
       await exited;
       worker = undefined;
