@@ -300,6 +300,8 @@ export const transactionHistoryProjection: ProjectionDefinition = {
       // batch is replayed, and the index ignores versions it already has. The index writes while
       // the documents are written.
       const indexed = search?.upsert(searchIndexes.transactions!, [...transactions.values()].map(toSearchDocument));
+      // Its failure is the projector's to report (it awaits it); until then it must not count as unhandled.
+      indexed?.catch(() => undefined);
       try {
         for (const reference of references.values()) await session.put(collections.references!, reference);
         for (const document of transactions.values()) await session.put(collections.transactions!, document);

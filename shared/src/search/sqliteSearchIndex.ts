@@ -118,7 +118,6 @@ const createMatchCache = (db: Database.Database) => {
   };
 };
 
-
 const quoted = (token: string): string => `"${token.replaceAll('"', '""')}"`;
 
 export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): SearchIndex => {
