@@ -84,6 +84,8 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
+const microsPerEvent = (seconds: number | undefined, { events }: { events: number }): string =>
+  seconds === undefined ? '–' : ((seconds * 1e6) / events).toFixed(1);
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 const fileMiB = (path: string): number =>
   ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(path + suffix) ? statSync(path + suffix).size : 0), 0) / 2 ** 20;
@@ -141,9 +143,37 @@ interface CatchUpResult {
   /** Longest time the event loop got no turn (timers, I/O, HTTP in an all-in-one process). */
   stallSeconds?: number;
   check?: string;
+  /** CPU time of every thread of the process, and of the main thread alone (where the OS tells it). */
+  cpuSeconds: number;
+  mainCpuSeconds: number | undefined;
 }
 
 const heapMiB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
+
+/**
+ * CPU seconds the main thread has used, from `/proc` (Linux, in clock ticks of 1/100 s);
+ * undefined elsewhere. Beside the process's total it shows what the search index's writer
+ * thread takes off the main thread, and unlike wall time it barely moves with the machine's load.
+ */
+const mainThreadCpuSeconds = (): number | undefined => {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Starts measuring CPU time; the result reads it. */
+const cpuMeter = () => {
+  const process0 = process.cpuUsage();
+  const main0 = mainThreadCpuSeconds();
+  return () => {
+    const { user, system } = process.cpuUsage(process0);
+    const main = mainThreadCpuSeconds();
+    return { cpuSeconds: (user + system) / 1e6, mainCpuSeconds: main === undefined || main0 === undefined ? undefined : main - main0 };
+  };
+};
 
 /** Watches for the longest gap between turns of a 10 ms interval timer; call the result to stop. */
 const watchStalls = (): (() => number) => {
@@ -170,7 +200,7 @@ interface ReadModelStores {
 const freshReadModels = (): ReadModelStores => {
   const dir = mkdtempSync(join(workDir, 'read-'));
   const documents = openSqliteDocumentStore({ path: join(dir, 'documents.sqlite') });
-  const searchIndex = openSqliteSearchIndex({ path: join(dir, 'search.sqlite') });
+  const searchIndex = openSqliteSearchIndex({ path: join(dir, 'search.sqlite'), writeThread: true });
   return {
     dir,
     documents,
@@ -184,9 +214,10 @@ const freshReadModels = (): ReadModelStores => {
 };
 
 const timed = async (work: () => Promise<number>): Promise<CatchUpResult> => {
+  const cpu = cpuMeter();
   const started = performance.now();
   const events = await work();
-  return { events, seconds: (performance.now() - started) / 1000, heapMiB: heapMiB() };
+  return { events, seconds: (performance.now() - started) / 1000, heapMiB: heapMiB(), ...cpu() };
 };
 
 /** What the read models must hold after a full catch-up. */
@@ -227,6 +258,7 @@ const projectorScenario = async (which: 'all' | 'balances' | 'history'): Promise
     onError = reject;
   });
   const stalls = watchStalls();
+  const cpu = cpuMeter();
   const started = performance.now();
   let stop: () => Promise<void>;
   if (which === 'all') {
@@ -245,6 +277,7 @@ const projectorScenario = async (which: 'all' | 'balances' | 'history'): Promise
     stop = projector.stop;
   }
   const seconds = (performance.now() - started) / 1000;
+  const used = cpu();
   const stallSeconds = stalls();
   const heap = heapMiB();
   await stop();
@@ -255,7 +288,7 @@ const projectorScenario = async (which: 'all' | 'balances' | 'history'): Promise
   } else {
     await stores.close();
   }
-  return { events: written.events, seconds, heapMiB: heap, stallSeconds, check };
+  return { events: written.events, seconds, heapMiB: heap, stallSeconds, check, ...used };
 };
 
 const filter = balancesProjection.filter;
@@ -319,7 +352,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round}/${ROUNDS}: ${scenario.name}`);
     const result = await scenario.run();
     log(
-      `  ${thousands(result.events / result.seconds)} events/s (${result.seconds.toFixed(1)} s), heap ${result.heapMiB.toFixed(0)} MiB` +
+      `  ${thousands(result.events / result.seconds)} events/s (${result.seconds.toFixed(1)} s), ` +
+        `CPU ${microsPerEvent(result.cpuSeconds, result)} µs/event (main thread ${microsPerEvent(result.mainCpuSeconds, result)}), heap ${result.heapMiB.toFixed(0)} MiB` +
         `${result.stallSeconds === undefined ? '' : `, longest event-loop stall ${result.stallSeconds.toFixed(1)} s`}` +
         `${result.check ? `, check ${result.check}` : ''}`,
     );
@@ -465,16 +499,23 @@ console.log(
 );
 
 console.log('\n### Catch-up from position 0 to the head\n');
-console.log('| scenario | events/s (median) | s (median) | ÷ `readAll` | rounds (events/s) | heap when caught up, MiB (max) | longest event-loop stall, s (max) | read models |');
-console.log('|---|---:|---:|---:|---|---:|---:|---|');
+console.log(
+  '| scenario | events/s (median) | s (median) | ÷ `readAll` | rounds (events/s) | CPU µs/event, all threads (median) | main thread (median) | main thread ÷ `readAll` | heap when caught up, MiB (max) | longest event-loop stall, s (max) | read models |',
+);
+console.log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|');
 const rateOf = (result: CatchUpResult) => result.events / result.seconds;
 const readAllMedian = results.has('readAll') ? median(results.get('readAll')!.map(rateOf)) : undefined;
+const mainMicros = (runs: readonly CatchUpResult[]): number | undefined =>
+  runs.some((run) => run.mainCpuSeconds === undefined) ? undefined : median(runs.map((run) => (run.mainCpuSeconds! * 1e6) / run.events));
+const readAllMainMicros = results.has('readAll') ? mainMicros(results.get('readAll')!) : undefined;
 for (const scenario of selected) {
   const runs = results.get(scenario.key)!;
   const rate = median(runs.map(rateOf));
   console.log(
     `| ${scenario.name} | ${thousands(rate)} | ${median(runs.map((run) => run.seconds)).toFixed(1)} | ` +
       `${readAllMedian === undefined ? '–' : (rate / readAllMedian).toFixed(2)} | ${runs.map((run) => thousands(rateOf(run))).join(' · ')} | ` +
+      `${median(runs.map((run) => (run.cpuSeconds * 1e6) / run.events)).toFixed(1)} | ${mainMicros(runs)?.toFixed(1) ?? '–'} | ` +
+      `${mainMicros(runs) === undefined || readAllMainMicros === undefined ? '–' : (readAllMainMicros / mainMicros(runs)!).toFixed(2)} | ` +
       `${Math.max(...runs.map((run) => run.heapMiB)).toFixed(0)} | ` +
       `${scenario.baseline ? '–' : Math.max(...runs.map((run) => run.stallSeconds ?? 0)).toFixed(1)} | ` +
       `${scenario.baseline ? '–' : [...new Set(runs.map((run) => run.check))].join(', ')} |`,

@@ -1,18 +1,19 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
-import { openSqliteDocumentStore, openSqliteEventStore } from '@folio/shared';
+import { openSqliteDocumentStore, openSqliteEventStore, openSqliteSearchIndex } from '@folio/shared';
 import { balancesProjection } from '../src/balances/balancesProjection.js';
-import { liveCollections } from '../src/runtime/projection.js';
-import { createProjector } from '../src/runtime/projector.js';
+import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
+import { liveCollections, liveSearchIndexes } from '../src/runtime/projection.js';
+import { createProjectorGroup } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
 const projectorScript = new URL('./fixtures/projectorProcess.js', import.meta.url).pathname;
 
 /** Runs the projector process; kills it with SIGKILL once it has committed past `killAfter`. */
-const runProjector = (logPath: string, documentsPath: string, killAfter?: bigint) =>
+const runProjector = (logPath: string, documentsPath: string, searchPath: string, killAfter?: bigint) =>
   new Promise<{ killed: boolean; lastPosition: bigint | undefined }>((resolve, reject) => {
-    const child = spawn(process.execPath, [projectorScript, logPath, documentsPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [projectorScript, logPath, documentsPath, searchPath], { stdio: ['ignore', 'pipe', 'inherit'] });
     let lastPosition: bigint | undefined;
     let killed = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -36,23 +37,33 @@ describe('projector crash safety', function () {
     const head = (await log.headPosition())!;
 
     const documentsPath = tempPath('folio-projector-crash-', 'readmodels.sqlite');
-    const first = await runProjector(logPath, documentsPath, head / 4n);
+    const searchPath = tempPath('folio-projector-crash-', 'search.sqlite');
+    const first = await runProjector(logPath, documentsPath, searchPath, head / 4n);
     expect(first.killed, 'killed mid catch-up').to.equal(true);
-    const second = await runProjector(logPath, documentsPath, head / 2n);
+    const second = await runProjector(logPath, documentsPath, searchPath, head / 2n);
     expect(second.killed, 'killed again, later').to.equal(true);
-    const last = await runProjector(logPath, documentsPath);
+    const last = await runProjector(logPath, documentsPath, searchPath);
     expect(last.lastPosition).to.equal(head);
 
-    const rebuiltPath = tempPath('folio-projector-crash-', 'rebuilt.sqlite');
-    const rebuilt = openSqliteDocumentStore({ path: rebuiltPath });
-    const clean = createProjector({ eventStore: log, documents: rebuilt, definition: balancesProjection });
+    const rebuilt = openSqliteDocumentStore({ path: tempPath('folio-projector-crash-', 'rebuilt.sqlite') });
+    const rebuiltSearch = openSqliteSearchIndex({ path: tempPath('folio-projector-crash-', 'rebuilt-search.sqlite') });
+    const definitions = [balancesProjection, transactionHistoryProjection];
+    const clean = createProjectorGroup({
+      eventStore: log,
+      documents: rebuilt,
+      searchIndex: rebuiltSearch,
+      readModels: definitions.map((definition) => ({ definition })),
+    });
     await clean.start();
     await clean.stop();
 
     const survivor = openSqliteDocumentStore({ path: documentsPath });
-    for (const collection of Object.values(liveCollections(balancesProjection))) {
+    const survivorSearch = openSqliteSearchIndex({ path: searchPath });
+    for (const collection of definitions.flatMap((definition) => Object.values(liveCollections(definition)))) {
       expect(await survivor.checksum(collection), collection).to.equal(await rebuilt.checksum(collection));
     }
-    await Promise.all([survivor.close(), rebuilt.close(), log.close()]);
+    const searchIndex = liveSearchIndexes(transactionHistoryProjection).transactions!;
+    expect(await survivorSearch.checksum(searchIndex), searchIndex).to.equal(await rebuiltSearch.checksum(searchIndex));
+    await Promise.all([survivor.close(), survivorSearch.close(), rebuilt.close(), rebuiltSearch.close(), log.close()]);
   });
 });

@@ -59,87 +59,109 @@ const ACCOUNT_EVENTS = new Set([
   'AccountHoldReleased',
 ]);
 
-const withBalances = (account: AccountBalanceDocument): AccountBalanceDocument => {
-  const credits = parseMinorUnits(account.credits);
-  const debits = parseMinorUnits(account.debits);
-  const held = parseMinorUnits(account.heldDebits);
-  const pendingCredits = parseMinorUnits(account.pendingCredits);
-  return {
-    ...account,
-    posted: formatMinorUnits(credits - debits),
-    pending: formatMinorUnits(pendingCredits - held),
-    available: formatMinorUnits(credits - debits - held + parseMinorUnits(account.overdraftLimit)),
-  };
-};
+/**
+ * An account as a batch folds it: amounts as bigints, so each event adds and compares integers,
+ * and the document is built once, when the batch is written.
+ */
+interface FoldedAccount {
+  stored: AccountBalanceDocument;
+  status: string;
+  overdraftLimit: bigint;
+  debits: bigint;
+  credits: bigint;
+  heldDebits: bigint;
+  pendingCredits: bigint;
+  version: bigint;
+  lastPosition: bigint;
+  updatedAt: string;
+}
 
-const apply = (
-  account: AccountBalanceDocument | undefined,
-  event: LedgerEvent,
-  recorded: RecordedEvent,
-): AccountBalanceDocument | undefined => {
-  const stamp = {
-    version: recorded.revision.toString(),
-    lastPosition: recorded.position.toString(),
-    sortableLastPosition: sortableBigint(recorded.position),
-    updatedAt: event.metadata.occurredAt,
-  };
-  if (event.type === 'AccountOpened') {
-    const { accountId, ownerId, currency, kind, overdraftLimit } = event.data;
-    return withBalances({
-      _id: accountId,
-      accountId,
-      ownerId,
-      currency,
-      kind,
-      status: 'active',
-      overdraftLimit: formatMinorUnits(overdraftLimit),
-      debits: '0',
-      credits: '0',
-      heldDebits: '0',
-      pendingCredits: '0',
-      posted: '0',
-      pending: '0',
-      available: '0',
-      ...stamp,
-    });
-  }
-  if (account === undefined) return undefined;
+const folded = (stored: AccountBalanceDocument): FoldedAccount => ({
+  stored,
+  status: stored.status,
+  overdraftLimit: parseMinorUnits(stored.overdraftLimit),
+  debits: parseMinorUnits(stored.debits),
+  credits: parseMinorUnits(stored.credits),
+  heldDebits: parseMinorUnits(stored.heldDebits),
+  pendingCredits: parseMinorUnits(stored.pendingCredits),
+  version: BigInt(stored.version),
+  lastPosition: BigInt(stored.lastPosition),
+  updatedAt: stored.updatedAt,
+});
+
+const postedOf = (account: FoldedAccount): bigint => account.credits - account.debits;
+
+const documentOf = (account: FoldedAccount): AccountBalanceDocument => ({
+  ...account.stored,
+  status: account.status,
+  overdraftLimit: formatMinorUnits(account.overdraftLimit),
+  debits: formatMinorUnits(account.debits),
+  credits: formatMinorUnits(account.credits),
+  heldDebits: formatMinorUnits(account.heldDebits),
+  pendingCredits: formatMinorUnits(account.pendingCredits),
+  posted: formatMinorUnits(postedOf(account)),
+  pending: formatMinorUnits(account.pendingCredits - account.heldDebits),
+  available: formatMinorUnits(postedOf(account) - account.heldDebits + account.overdraftLimit),
+  version: account.version.toString(),
+  lastPosition: account.lastPosition.toString(),
+  sortableLastPosition: sortableBigint(account.lastPosition),
+  updatedAt: account.updatedAt,
+});
+
+/** Applies an event the account has not seen yet to its folded state. */
+const apply = (account: FoldedAccount, event: LedgerEvent): void => {
   switch (event.type) {
     case 'AccountFrozen':
-      return { ...account, status: 'frozen', ...stamp };
+      account.status = 'frozen';
+      break;
     case 'AccountUnfrozen':
-      return { ...account, status: 'active', ...stamp };
+      account.status = 'active';
+      break;
     case 'AccountClosed':
-      return { ...account, status: 'closed', ...stamp };
+      account.status = 'closed';
+      break;
     case 'AccountDebited':
-      return withBalances({
-        ...account,
-        debits: formatMinorUnits(parseMinorUnits(account.debits) + event.data.amount),
-        ...stamp,
-      });
+      account.debits += event.data.amount;
+      break;
     case 'AccountCredited':
-      return withBalances({
-        ...account,
-        credits: formatMinorUnits(parseMinorUnits(account.credits) + event.data.amount),
-        ...stamp,
-      });
+      account.credits += event.data.amount;
+      break;
     // A hold (a payout waiting for its provider) is pending until it is posted or released; a
     // posted one is followed by its debit in the same append.
     case 'AccountFundsHeld':
-      return withBalances({
-        ...account,
-        heldDebits: formatMinorUnits(parseMinorUnits(account.heldDebits) + event.data.amount),
-        ...stamp,
-      });
+      account.heldDebits += event.data.amount;
+      break;
     case 'AccountHoldReleased':
-      return withBalances({
-        ...account,
-        heldDebits: formatMinorUnits(parseMinorUnits(account.heldDebits) - event.data.amount),
-        ...stamp,
-      });
+      account.heldDebits -= event.data.amount;
+      break;
     default:
-      return account;
+      break;
   }
+};
+
+const opened = (event: Extract<LedgerEvent, { type: 'AccountOpened' }>): FoldedAccount => {
+  const { accountId, ownerId, currency, kind, overdraftLimit } = event.data;
+  const stored: AccountBalanceDocument = {
+    _id: accountId,
+    accountId,
+    ownerId,
+    currency,
+    kind,
+    status: 'active',
+    overdraftLimit: '0',
+    debits: '0',
+    credits: '0',
+    heldDebits: '0',
+    pendingCredits: '0',
+    posted: '0',
+    pending: '0',
+    available: '0',
+    version: '0',
+    lastPosition: '0',
+    sortableLastPosition: sortableBigint(0n),
+    updatedAt: event.metadata.occurredAt,
+  };
+  return { ...folded(stored), overdraftLimit };
 };
 
 export const balancesProjection: ProjectionDefinition = {
@@ -153,35 +175,45 @@ export const balancesProjection: ProjectionDefinition = {
   indexes: { accounts: [['ownerId']], points: [['accountId', 'sortablePosition']] },
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
-      // Within a batch an account is read once and written once.
-      const touched = new Map<string, AccountBalanceDocument | undefined>();
+      // Within a batch an account is read once and written once; its points are written as its
+      // postings are folded.
+      const touched = new Map<string, FoldedAccount | undefined>();
       for (const recorded of events) {
         if (!ACCOUNT_EVENTS.has(recorded.type)) continue;
         const event = ledgerEventOf(recorded);
         const accountId = (event.data as { accountId: string }).accountId;
-        const current = touched.has(accountId)
-          ? touched.get(accountId)
-          : await session.get<AccountBalanceDocument>(collections.accounts!, accountId);
-        // Idempotent: an event at or before what the document reflects was applied already.
-        if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) {
-          touched.set(accountId, current);
-          continue;
+        let account = touched.get(accountId);
+        if (account === undefined && !touched.has(accountId)) {
+          const stored = await session.get<AccountBalanceDocument>(collections.accounts!, accountId);
+          account = stored === undefined ? undefined : folded(stored);
+          touched.set(accountId, account);
         }
-        const next = apply(current, event, recorded);
-        touched.set(accountId, next);
-        if (next !== undefined && (event.type === 'AccountDebited' || event.type === 'AccountCredited')) {
+        // Idempotent: an event at or before what the document reflects was applied already.
+        if (account !== undefined && account.lastPosition >= recorded.position) continue;
+        if (event.type === 'AccountOpened') {
+          account = opened(event);
+          touched.set(accountId, account);
+        } else if (account === undefined) {
+          continue;
+        } else {
+          apply(account, event);
+        }
+        account.version = recorded.revision;
+        account.lastPosition = recorded.position;
+        account.updatedAt = event.metadata.occurredAt;
+        if (event.type === 'AccountDebited' || event.type === 'AccountCredited') {
           await session.put(collections.points!, {
-            _id: `${accountId}:${next.version}`,
+            _id: `${accountId}:${recorded.revision}`,
             accountId,
             at: event.metadata.occurredAt,
-            posted: next.posted,
-            position: next.lastPosition,
-            sortablePosition: next.sortableLastPosition,
+            posted: formatMinorUnits(postedOf(account)),
+            position: recorded.position.toString(),
+            sortablePosition: sortableBigint(recorded.position),
           });
         }
       }
       for (const account of touched.values()) {
-        if (account !== undefined) await session.put(collections.accounts!, account);
+        if (account !== undefined) await session.put(collections.accounts!, documentOf(account));
       }
     },
   }),

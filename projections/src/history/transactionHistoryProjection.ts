@@ -10,7 +10,7 @@ import {
 } from '@folio/shared';
 import { ledgerEventOf } from '../ledgerEvents.js';
 import { paymentEventOf } from '../paymentEvents.js';
-import type { ProjectionDefinition } from '../runtime/projection.js';
+import type { HandledBatch, ProjectionDefinition } from '../runtime/projection.js';
 
 /**
  * Transaction history: one document per money movement (transfer, deposit, and the journals of
@@ -287,17 +287,29 @@ export const transactionHistoryProjection: ProjectionDefinition = {
   indexes: { transactions: [['fromAccountId'], ['toAccountId'], ['status'], ['requestedAt'], ['paymentId'], ['payoutId']] },
   searchRoles: { transactions: transactionSearchSchema },
   create: ({ collections, searchIndexes, search }) => ({
-    async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
+    async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<HandledBatch | undefined> {
       const { transactions, references } = await foldTransactions(events, {
         transaction: (id) => session.get<TransactionDocument>(collections.transactions!, id),
         reference: (key) => session.get<ProviderReferenceDocument>(collections.references!, key),
       });
-      for (const reference of references.values()) await session.put(collections.references!, reference);
-      if (transactions.size === 0) return;
-      // Indexed before the documents commit: if the commit fails the batch is replayed, and the
-      // index ignores versions it already has.
-      await search?.upsert(searchIndexes.transactions!, [...transactions.values()].map(toSearchDocument));
-      for (const document of transactions.values()) await session.put(collections.transactions!, document);
+      if (transactions.size === 0) {
+        for (const reference of references.values()) await session.put(collections.references!, reference);
+        return;
+      }
+      // Indexed before the documents commit (the projector waits for it): if the commit fails the
+      // batch is replayed, and the index ignores versions it already has. The index writes while
+      // the documents are written.
+      const indexed = search?.upsert(searchIndexes.transactions!, [...transactions.values()].map(toSearchDocument));
+      // Its failure is the projector's to report (it awaits it); until then it must not count as unhandled.
+      indexed?.catch(() => undefined);
+      try {
+        for (const reference of references.values()) await session.put(collections.references!, reference);
+        for (const document of transactions.values()) await session.put(collections.transactions!, document);
+      } catch (error) {
+        await indexed?.catch(() => undefined);
+        throw error;
+      }
+      return indexed === undefined ? undefined : { outside: indexed };
     },
   }),
 };

@@ -10,7 +10,16 @@ export interface ProjectionHandler {
    * shared with the other read models the projector keeps: read them, never change them
    * (`ledgerEventOf` decodes and validates each once for all of them).
    */
-  handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void>;
+  handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<HandledBatch | void>;
+}
+
+/**
+ * What a handler leaves running outside the document store when it returns (a search index
+ * write on a thread of its own): the projector lets it run beside the other read models'
+ * handlers and waits for it before it commits the batch and its checkpoints.
+ */
+export interface HandledBatch {
+  outside: Promise<void>;
 }
 
 /** Where a projection writes: its collections and search indexes by role. */

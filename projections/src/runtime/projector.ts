@@ -96,6 +96,15 @@ const lingerTimer = (ms: number) => {
   return { expired, cancel: () => clearTimeout(timer) };
 };
 
+/**
+ * Read models that keep search indexes first: their index writes (on another thread with the
+ * embedded index) then run while the others' handlers fold and write.
+ */
+const handlingOrder = (readModels: readonly RunningReadModel[]): RunningReadModel[] => [
+  ...readModels.filter(({ definition }) => definition.searchRoles !== undefined),
+  ...readModels.filter(({ definition }) => definition.searchRoles === undefined),
+];
+
 const before = (a: GlobalPosition | undefined, b: GlobalPosition | undefined): boolean =>
   b !== undefined && (a === undefined || a < b);
 
@@ -124,7 +133,7 @@ const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter
 export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   const { eventStore, documents } = options;
   const batchSize = options.batchSize ?? 500;
-  const catchUpBatchSize = options.catchUpBatchSize ?? 5_000;
+  const catchUpBatchSize = options.catchUpBatchSize ?? 20_000;
   const lingerMs = options.lingerMs ?? 2;
   const names = options.readModels.map(({ definition }) => definition.name).join(', ');
   const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: names, error: String(error) })));
@@ -225,8 +234,22 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const events = moving.reduce<readonly RecordedEvent[]>((longest, { batch }) => (batch.length > longest.length ? batch : longest), []);
     const reached = moving.map(({ batch, lastEventAt }) => readAt ?? batch.at(-1)?.created ?? lastEventAt);
     await documents.withTransaction(async (session) => {
+      const outside: Promise<void>[] = [];
+      let failure: { reason: unknown } | undefined;
+      try {
+        for (const readModel of handlingOrder(moving)) {
+          if (readModel.batch.length === 0) continue;
+          const handled = await readModel.handler!.handle(readModel.batch, session);
+          if (handled) outside.push(handled.outside);
+        }
+      } catch (error) {
+        failure = { reason: error };
+      }
+      // Whatever happened, nothing of this batch may still be running when the next one starts.
+      const written = await Promise.allSettled(outside);
+      failure ??= written.find((result) => result.status === 'rejected');
+      if (failure !== undefined) throw failure.reason;
       for (const [n, readModel] of moving.entries()) {
-        if (readModel.batch.length > 0) await readModel.handler!.handle(readModel.batch, session);
         const at = reached[n];
         const checkpoint: CheckpointDocument = {
           _id: readModel.checkpointId,

@@ -7,8 +7,11 @@ import { openSqliteSearchIndex } from './sqliteSearchIndex.js';
 /** The file of the embedded search index inside the data directory. */
 export const embeddedSearchIndexPath = (dataDir: string): string => join(dataDir, 'search.sqlite');
 
-/** Elasticsearch when `ELASTIC_URL` is configured, otherwise the embedded SQLite FTS5 index. */
+/**
+ * Elasticsearch when `ELASTIC_URL` is configured, otherwise the embedded SQLite FTS5 index, its
+ * writes on a thread of their own (the projections index while they fold the next read model).
+ */
 export const openSearchIndex = (config: Pick<FolioConfig, 'dataDir' | 'elasticUrl'>): SearchIndex =>
   config.elasticUrl !== undefined
     ? createElasticsearchSearchIndex({ node: config.elasticUrl })
-    : openSqliteSearchIndex({ path: embeddedSearchIndexPath(config.dataDir) });
+    : openSqliteSearchIndex({ path: embeddedSearchIndexPath(config.dataDir), writeThread: true });

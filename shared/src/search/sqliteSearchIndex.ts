@@ -1,56 +1,47 @@
 /**
  * The embedded search index: one SQLite file (better-sqlite3, WAL, `synchronous=FULL`) holding
- * any number of indexes and the aliases that point at them.
- *
- * Per index, a documents table keeps each document's wire JSON plus one column per keyword,
- * amount and date field for filtering and sorting (amounts as 64-bit INTEGERs, exact; dates as
- * epoch milliseconds; a multi-valued keyword as its smallest value, with every value of the array
- * in a side table), and a contentless FTS5 table indexes the text fields. The FTS5 table also
- * holds each multi-valued keyword's values as tokens of their own, so words and such a filter
- * (a text search within one account's transactions) are answered together by FTS5.
+ * any number of indexes and the aliases that point at them; its tables are described in
+ * `sqliteSearchTables.ts`.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { NotFoundError } from '../errors/commonErrors.js';
+import type Database from 'better-sqlite3';
 import {
   DocumentChecksum,
   invalid,
-  keywordSortKey,
   prepareDocuments,
   requireId,
   requireIndexName,
   requireSameSchema,
   requireSchema,
   toHit,
-  type PreparedDocument,
   type WireFields,
 } from './searchDocuments.js';
 import { encodeCursor, planQuery, type PlannedQuery } from './searchQueries.js';
 import type { SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchResult, SearchSchema } from './searchIndex.js';
+import {
+  createSearchTables,
+  KEYS_COLUMN,
+  keyToken,
+  openSearchDatabase,
+  placeholders,
+  type Bindable,
+  type DocumentRow,
+  type OpenIndex,
+} from './sqliteSearchTables.js';
+import { createSearchWriter } from './sqliteSearchWriter.js';
 
 export interface SqliteSearchIndexOptions {
   /** The database file; its directory is created when missing. */
   path: string;
+  /**
+   * Writes documents on a thread of their own, with a connection of its own, so that the
+   * inserts and commits of `upsert` run beside the caller's other work (a projector folding
+   * events). Searches and every other operation stay on the calling thread.
+   */
+  writeThread?: boolean;
 }
-
-const CATALOG = `
-CREATE TABLE IF NOT EXISTS search_indexes (
-  -- never reused, so a dropped and recreated index gets new tables and new cached statements
-  tag    INTEGER PRIMARY KEY AUTOINCREMENT,
-  name   TEXT NOT NULL UNIQUE,
-  schema TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS search_aliases (
-  alias  TEXT PRIMARY KEY,
-  target TEXT NOT NULL
-) WITHOUT ROWID;
-`;
 
 /** Search and probe statements differ by query shape; this many stay prepared. */
 const MAX_CACHED_STATEMENTS = 200;
-/** Words matching fewer documents than this are handed to the query as a list of rows. */
-const SELECTIVE_ROWS = 2000;
 /**
  * Filters are counted up to this many rows. The query starts from the index of the filter
  * matching fewest rows when that is below this and below the rows a walk along the sort order
@@ -58,16 +49,11 @@ const SELECTIVE_ROWS = 2000;
  * filters on the way.
  */
 const COUNT_CAP = 10_000;
-/** The FTS5 column holding multi-valued keywords as tokens (absent from indexes made before it). */
-const KEYS_COLUMN = 'keys';
-
-interface DocumentRow {
-  id: string;
-  version: bigint;
-  fields: string;
-}
-
-type Bindable = string | bigint | null;
+/**
+ * Full-text matches kept per connection, each in a temporary table of its own: paging through a
+ * search runs its full-text query once, not once per page, for as long as the index is unchanged.
+ */
+const MATCH_SLOTS = 8;
 
 interface Condition {
   /** The keyword, amount or date field it filters on (none for text). */
@@ -75,65 +61,71 @@ interface Condition {
   /** The SQL, given `'+'` to keep SQLite from using an index for it, or `''`. */
   sql: (unindexed: string) => string;
   params: readonly Bindable[];
-  /** How many rows match it, counted up to `COUNT_CAP`. */
+  /** How many rows match it, counted up to `COUNT_CAP` (words: exactly). */
   rows: number;
 }
 
-/** One index as this connection knows it: its schema, column layout and write statements. */
-interface OpenIndex {
-  tag: bigint;
-  name: string;
-  schema: SearchSchema;
-  docs: string;
-  values: string;
-  /** Undefined when the schema has no text field. */
-  text: string | undefined;
-  /** Column of each keyword, amount and date field. */
-  columns: Map<string, string>;
-  textFields: string[];
-  /** FTS5 columns of the text fields. */
-  textColumns: string[];
-  /** Whether the FTS5 table has the keyword tokens column. */
-  keyTokens: boolean;
-  selectHead: Database.Statement<[string], { doc: bigint; version: bigint; fields: string }>;
-  selectOne: Database.Statement<[string], DocumentRow>;
-  insert: Database.Statement<Bindable[]>;
-  update: Database.Statement<Bindable[]>;
-  deleteValues: Database.Statement<[bigint]>;
-  insertValue: Database.Statement<[string, string, bigint]>;
-  deleteText: Database.Statement<[bigint]> | undefined;
-  insertText: Database.Statement<Bindable[]> | undefined;
-  selectAll: Database.Statement<[], DocumentRow>;
-  /** The highest row number: about how many documents the index holds. */
-  selectSize: Database.Statement<[], { n: bigint | null }>;
-}
+/**
+ * The rows full-text queries matched, in temporary tables of this connection (`search_match_<n>`),
+ * reused while the file is unchanged: `data_version` tells commits by other connections (the
+ * writer thread, other processes), `changed` this connection's own.
+ */
+const createMatchCache = (db: Database.Database) => {
+  db.pragma('temp_store = MEMORY');
+  const slots = Array.from({ length: MATCH_SLOTS }, (_, n) => `temp.search_match_${n}`);
+  for (const slot of slots) db.exec(`CREATE TABLE IF NOT EXISTS ${slot} (doc INTEGER PRIMARY KEY)`);
+  const clearSlot = slots.map((slot) => db.prepare(`DELETE FROM ${slot}`));
+  const fills = new Map<string, Database.Statement<[string]>>();
+  /** By query, least recently used first. */
+  const entries = new Map<string, { slot: number; rows: number }>();
+  let version = '';
+  let ownWrites = 0;
+  return {
+    /** Call inside the read transaction the search runs in, so the rows are those of its snapshot. */
+    rowsOf(text: string, match: string): { table: string; rows: number } {
+      const now = `${String(db.pragma('data_version', { simple: true }))}:${ownWrites}`;
+      if (now !== version) {
+        entries.clear();
+        version = now;
+      }
+      const key = `${text}\u0000${match}`;
+      let entry = entries.get(key);
+      if (entry !== undefined) {
+        entries.delete(key);
+      } else {
+        const used = new Set([...entries.values()].map(({ slot }) => slot));
+        let slot = slots.findIndex((_, n) => !used.has(n));
+        if (slot < 0) {
+          const [oldest, evicted] = entries.entries().next().value!;
+          entries.delete(oldest);
+          slot = evicted.slot;
+        }
+        clearSlot[slot]!.run();
+        const sql = `INSERT INTO ${slots[slot]} SELECT rowid FROM ${text} WHERE ${text} MATCH ?`;
+        let fill = fills.get(sql);
+        if (fill === undefined) {
+          fill = db.prepare<[string]>(sql);
+          fills.set(sql, fill);
+        }
+        entry = { slot, rows: fill.run(match).changes };
+      }
+      entries.set(key, entry);
+      return { table: slots[entry.slot]!, rows: entry.rows };
+    },
+    changed(): void {
+      ownWrites += 1;
+    },
+  };
+};
 
 const quoted = (token: string): string => `"${token.replaceAll('"', '""')}"`;
 
-/** A multi-valued keyword's value as one FTS5 token: its column, then its UTF-8 bytes in hex. */
-const keyToken = (column: string, value: string): string => `${column}x${Buffer.from(value, 'utf8').toString('hex')}`;
-
-const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
-
 export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): SearchIndex => {
-  mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  // FULL makes every commit durable across power loss, not just process crashes.
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 10000');
-  // Batches of documents touch index pages all over the file: a larger page cache keeps them in
-  // memory between commits, and a larger WAL copies each back once per checkpoint rather than
-  // once per commit.
-  db.pragma('cache_size = -131072');
-  db.pragma('wal_autocheckpoint = 16384');
-  db.exec(CATALOG);
-  db.defaultSafeIntegers(true);
-
-  const selectIndex = db.prepare<{ name: string }, { tag: bigint; name: string; schema: string }>(
-    `SELECT tag, name, schema FROM search_indexes
-     WHERE name = coalesce((SELECT target FROM search_aliases WHERE alias = @name), @name)`,
-  );
+  const db = openSearchDatabase(options.path);
+  const tables = createSearchTables(db);
+  const { find, resolve } = tables;
+  const writer = options.writeThread === true ? createSearchWriter(options.path) : undefined;
+  const matches = createMatchCache(db);
   const selectIndexByName = db.prepare<[string], { tag: bigint }>('SELECT tag FROM search_indexes WHERE name = ?');
   const insertIndex = db.prepare<[string, string]>('INSERT INTO search_indexes (name, schema) VALUES (?, ?)');
   const deleteIndex = db.prepare<[bigint]>('DELETE FROM search_indexes WHERE tag = ?');
@@ -143,181 +135,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   );
   const deleteAliasesOf = db.prepare<[string]>('DELETE FROM search_aliases WHERE target = ?');
 
-  const selectTextColumn = db.prepare<[string, string], { found: bigint }>(
-    'SELECT 1 AS found FROM pragma_table_info(?) WHERE name = ?',
-  );
-
-  const openIndexes = new Map<bigint, OpenIndex>();
   const statements = new Map<string, Database.Statement<Bindable[], unknown>>();
-
-  const layoutOf = (tag: bigint, schema: SearchSchema) => {
-    const entries = Object.entries(schema.fields);
-    const columnOf = (field: string) => `f${entries.findIndex(([name]) => name === field)}`;
-    return {
-      docs: `search_${tag}_docs`,
-      values: `search_${tag}_values`,
-      text: entries.some(([, type]) => type === 'text') ? `search_${tag}_text` : undefined,
-      keywordFields: entries.filter(([, type]) => type === 'keyword').map(([name]) => name),
-      columns: new Map(entries.filter(([, type]) => type !== 'text').map(([name]) => [name, columnOf(name)])),
-      textFields: entries.filter(([, type]) => type === 'text').map(([name]) => name),
-      columnOf,
-    };
-  };
-
-  const createTables = (tag: bigint, schema: SearchSchema): void => {
-    const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
-    const columnDefs = [...columns].map(
-      ([field, column]) => `${column} ${schema.fields[field] === 'keyword' ? 'TEXT' : 'INTEGER'}`,
-    );
-    db.exec(`
-      CREATE TABLE ${docs} (
-        doc     INTEGER PRIMARY KEY,
-        id      TEXT    NOT NULL UNIQUE,
-        version INTEGER NOT NULL,
-        fields  TEXT    NOT NULL${columnDefs.map((def) => `,\n        ${def}`).join('')}
-      );
-      ${[...columns.values()].map((column) => `CREATE INDEX ${docs}_${column} ON ${docs} (${column}, id);`).join('\n')}
-      CREATE TABLE ${values} (
-        field TEXT    NOT NULL,
-        value TEXT    NOT NULL,
-        doc   INTEGER NOT NULL,
-        PRIMARY KEY (field, value, doc)
-      ) WITHOUT ROWID;
-      CREATE INDEX ${values}_doc ON ${values} (doc);
-    `);
-    if (text !== undefined) {
-      // Contentless: the text already lives in the documents' JSON; prefix indexes keep
-      // search-as-you-type fast from the first letter.
-      db.exec(`CREATE VIRTUAL TABLE ${text} USING fts5(${[...textFields.map(columnOf), KEYS_COLUMN].join(', ')},
-        content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')`);
-    }
-  };
-
-  const open = (tag: bigint, name: string, schemaJson: string): OpenIndex => {
-    const known = openIndexes.get(tag);
-    if (known !== undefined) return known;
-    const schema = JSON.parse(schemaJson) as SearchSchema;
-    const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
-    const columnList = [...columns.values()];
-    const keyTokens = text !== undefined && selectTextColumn.get(text, KEYS_COLUMN) !== undefined;
-    const textColumns = textFields.map(columnOf);
-    const ftsColumns = [...textColumns, ...(keyTokens ? [KEYS_COLUMN] : [])];
-    const opened: OpenIndex = {
-      tag,
-      name,
-      schema,
-      docs,
-      values,
-      text,
-      columns,
-      textFields,
-      textColumns,
-      keyTokens,
-      selectHead: db.prepare(`SELECT doc, version, fields FROM ${docs} WHERE id = ?`),
-      selectOne: db.prepare(`SELECT id, version, fields FROM ${docs} WHERE id = ?`),
-      insert: db.prepare<Bindable[]>(
-        `INSERT INTO ${docs} (id, version, fields${columnList.map((c) => `, ${c}`).join('')})
-         VALUES (${placeholders(3 + columnList.length)})`,
-      ),
-      update: db.prepare<Bindable[]>(
-        `UPDATE ${docs} SET version = ?, fields = ?${columnList.map((c) => `, ${c} = ?`).join('')} WHERE doc = ?`,
-      ),
-      deleteValues: db.prepare(`DELETE FROM ${values} WHERE doc = ?`),
-      insertValue: db.prepare(`INSERT OR IGNORE INTO ${values} (field, value, doc) VALUES (?, ?, ?)`),
-      deleteText: text === undefined ? undefined : db.prepare(`DELETE FROM ${text} WHERE rowid = ?`),
-      insertText:
-        text === undefined
-          ? undefined
-          : db.prepare<Bindable[]>(
-              `INSERT INTO ${text} (rowid, ${ftsColumns.join(', ')}) VALUES (${placeholders(1 + ftsColumns.length)})`,
-            ),
-      selectAll: db.prepare(`SELECT id, version, fields FROM ${docs} ORDER BY id`),
-      selectSize: db.prepare(`SELECT max(doc) AS n FROM ${docs}`),
-    };
-    openIndexes.set(tag, opened);
-    return opened;
-  };
-
-  /** The index `name` denotes, directly or through an alias; `undefined` when there is none. */
-  const find = (name: string): OpenIndex | undefined => {
-    const row = selectIndex.get({ name: requireIndexName(name) });
-    return row === undefined ? undefined : open(row.tag, row.name, row.schema);
-  };
-
-  const resolve = (name: string): OpenIndex => {
-    const found = find(name);
-    if (found === undefined) throw new NotFoundError('search index', name);
-    return found;
-  };
-
-  const columnValues = (index: OpenIndex, fields: WireFields): Bindable[] =>
-    [...index.columns.keys()].map((field) => {
-      const value = fields[field];
-      if (value === undefined || value === null) return null;
-      switch (index.schema.fields[field]) {
-        case 'amount':
-          return BigInt(value as string);
-        case 'date':
-          return BigInt(Date.parse(value as string));
-        default:
-          return keywordSortKey(value);
-      }
-    });
-
-  /** Whether two stored values put the same rows in the side table (only arrays put any). */
-  const sameArray = (a: WireFields[string] | undefined, b: WireFields[string] | undefined): boolean => {
-    const left = Array.isArray(a) ? a : [];
-    const right = Array.isArray(b) ? b : [];
-    return left.length === right.length && left.every((value, n) => value === right[n]);
-  };
-
-  const textValue = (value: WireFields[string] | undefined): string | null =>
-    value === undefined || value === null ? null : Array.isArray(value) ? value.join('\n') : value;
-
-  /** What the FTS5 table holds of a document: its text fields, then its multi-valued keywords as tokens. */
-  const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)[] => {
-    const texts = index.textFields.map((field) => textValue(fields[field]));
-    if (!index.keyTokens) return texts;
-    const tokens: string[] = [];
-    for (const [field, column] of index.columns) {
-      const value = fields[field];
-      if (Array.isArray(value)) for (const item of value) tokens.push(keyToken(column, item));
-    }
-    return [...texts, tokens.length === 0 ? null : tokens.join(' ')];
-  };
-
-  const write = (index: OpenIndex, document: PreparedDocument): void => {
-    const head = index.selectHead.get(document.id);
-    if (head !== undefined && head.version >= document.version) return;
-    const columns = columnValues(index, document.fields);
-    const texts = ftsValues(index, document.fields);
-    let doc: bigint;
-    // A new version often changes only a status: its side-table and full-text rows stay as they are.
-    let sameValues = false;
-    let sameText = false;
-    if (head === undefined) {
-      doc = BigInt(index.insert.run(document.id, document.version, document.fieldsJson, ...columns).lastInsertRowid);
-    } else {
-      doc = head.doc;
-      const stored = JSON.parse(head.fields) as WireFields;
-      sameValues = [...index.columns.keys()].every((field) => sameArray(stored[field], document.fields[field]));
-      sameText = ftsValues(index, stored).every((text, n) => text === texts[n]);
-      index.update.run(document.version, document.fieldsJson, ...columns, doc);
-      if (!sameValues) index.deleteValues.run(doc);
-      if (!sameText) index.deleteText?.run(doc);
-    }
-    if (!sameValues) {
-      for (const field of index.columns.keys()) {
-        const value = document.fields[field];
-        if (Array.isArray(value)) for (const item of value) index.insertValue.run(field, item, doc);
-      }
-    }
-    if (!sameText && texts.some((text) => text !== null)) index.insertText?.run(doc, ...texts);
-  };
-
-  const upsertAll = db.transaction((index: OpenIndex, documents: readonly PreparedDocument[]) => {
-    for (const document of documents) write(index, document);
-  });
 
   const statement = <R>(sql: string): Database.Statement<Bindable[], R> => {
     let prepared = statements.get(sql);
@@ -377,19 +195,10 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
         .filter(({ tokens }) => tokens !== undefined)
         .sort((a, b) => a.equality.rows - b.equality.rows)[0];
       if (narrowing !== undefined) match = `${match} AND ${KEYS_COLUMN} : (${narrowing.tokens!.map(quoted).join(' OR ')})`;
-      const matching = `SELECT rowid FROM ${text} WHERE ${text} MATCH ?`;
-      const few = statement<{ rowid: bigint }>(`${matching} LIMIT ${SELECTIVE_ROWS}`).all(match);
-      // Few matches are handed over as they are, so the full-text query does not run twice.
-      conditions.push(
-        few.length < SELECTIVE_ROWS
-          ? {
-              field: undefined,
-              sql: () => 'd.doc IN (SELECT value FROM json_each(?))',
-              params: [`[${few.map(({ rowid }) => rowid).join(',')}]`],
-              rows: few.length,
-            }
-          : { field: undefined, sql: (u) => `${u}d.doc IN (${matching})`, params: [match], rows: COUNT_CAP },
-      );
+      // Read once into a table of their own: FTS5 materialises a prefix longer than its prefix
+      // indexes in full anyway, and the next pages of the same search reuse the table.
+      const { table, rows } = matches.rowsOf(text!, match);
+      conditions.push({ field: undefined, sql: (u) => `${u}d.doc IN ${table}`, params: [], rows });
     }
     for (const { field, column, wanted, rows, arrayRows } of equalities) {
       const list = placeholders(wanted.length);
@@ -435,8 +244,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     // than walking the sort order (or id order) would before a page is full, assuming the filters
     // independent; otherwise the walk checks every filter on the way (`+` hides an index), using
     // only a range on the sort field itself to bound the walk.
-    const conditions = conditionsOf(index, plan);
+    // Read first, so the search's snapshot starts before the full-text matches are looked up.
     const size = Number(index.selectSize.get()?.n ?? 0n);
+    const conditions = conditionsOf(index, plan);
     const walk = conditions.reduce((rows, { rows: matching }) => (rows * size) / Math.max(1, matching), plan.limit + 1);
     const driver = conditions.reduce<Condition | undefined>((best, c) => (best === undefined || c.rows < best.rows ? c : best), undefined);
     const drive = driver !== undefined && driver.rows < COUNT_CAP && driver.rows < walk;
@@ -484,6 +294,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       : { hits };
   };
 
+  /** One read transaction: every statement of a search, the full-text matches too, sees the same snapshot. */
+  const searchSnapshot = db.transaction(runSearch);
+
   const ensure = db.transaction((name: string, schema: SearchSchema) => {
     const existing = find(name);
     if (existing !== undefined) {
@@ -491,7 +304,8 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       return;
     }
     const tag = BigInt(insertIndex.run(name, JSON.stringify(schema)).lastInsertRowid);
-    createTables(tag, schema);
+    tables.createTables(tag, schema);
+    matches.changed();
   });
 
   const drop = db.transaction((name: string) => {
@@ -501,7 +315,8 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     if (index.text !== undefined) db.exec(`DROP TABLE IF EXISTS ${index.text}`);
     deleteIndex.run(index.tag);
     deleteAliasesOf.run(index.name);
-    openIndexes.delete(index.tag);
+    tables.forget(index.tag);
+    matches.changed();
   });
 
   const alias = db.transaction((aliasName: string, name: string) => {
@@ -515,6 +330,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     kind: 'sqlite',
 
     async ensureIndex(index: string, schema: SearchSchema): Promise<void> {
+      await writer?.idle();
       // IMMEDIATE: two processes ensuring the same index must not both create it.
       ensure.immediate(requireIndexName(index), requireSchema(schema));
     },
@@ -522,7 +338,12 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     async upsert(index: string, documents: readonly SearchDocument[]): Promise<void> {
       const target = resolve(index);
       const prepared = prepareDocuments(target.schema, documents);
-      if (prepared.length > 0) upsertAll.immediate(target, prepared);
+      if (prepared.length === 0) return;
+      if (writer === undefined) {
+        tables.upsert(target, prepared);
+        matches.changed();
+      }
+      else await writer.upsert(target.name, prepared);
     },
 
     async get(index: string, id: string): Promise<SearchHit | undefined> {
@@ -533,7 +354,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
 
     async search(index: string, query: SearchQuery): Promise<SearchResult> {
       const target = resolve(index);
-      return runSearch(target, planQuery(target.schema, query ?? {}));
+      return searchSnapshot(target, planQuery(target.schema, query ?? {}));
     },
 
     async refresh(index: string): Promise<void> {
@@ -542,6 +363,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     },
 
     async setAlias(aliasName: string, index: string): Promise<void> {
+      await writer?.idle();
       alias.immediate(requireIndexName(aliasName, 'alias'), index);
     },
 
@@ -550,6 +372,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     },
 
     async dropIndex(index: string): Promise<void> {
+      await writer?.idle();
       drop.immediate(requireIndexName(index));
     },
 
@@ -561,6 +384,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     },
 
     async close(): Promise<void> {
+      await writer?.close();
       if (db.open) db.close();
     },
   };

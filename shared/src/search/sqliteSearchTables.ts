@@ -1,0 +1,288 @@
+/**
+ * The tables of the embedded search index and how documents are written to them, shared by the
+ * connection that searches and the thread that writes (see `sqliteSearchIndex.ts`).
+ *
+ * Per index, a documents table keeps each document's wire JSON plus one column per keyword,
+ * amount and date field for filtering and sorting (amounts as 64-bit INTEGERs, exact; dates as
+ * epoch milliseconds; a multi-valued keyword as its smallest value, with every value of the array
+ * in a side table), and a contentless FTS5 table indexes the text fields. The FTS5 table also
+ * holds each multi-valued keyword's values as tokens of their own, so words and such a filter
+ * (a text search within one account's transactions) are answered together by FTS5.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { NotFoundError } from '../errors/commonErrors.js';
+import { keywordSortKey, requireIndexName, type PreparedDocument, type WireFields } from './searchDocuments.js';
+import type { SearchSchema } from './searchIndex.js';
+
+const CATALOG = `
+CREATE TABLE IF NOT EXISTS search_indexes (
+  -- never reused, so a dropped and recreated index gets new tables and new cached statements
+  tag    INTEGER PRIMARY KEY AUTOINCREMENT,
+  name   TEXT NOT NULL UNIQUE,
+  schema TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_aliases (
+  alias  TEXT PRIMARY KEY,
+  target TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** The FTS5 column holding multi-valued keywords as tokens (absent from indexes made before it). */
+export const KEYS_COLUMN = 'keys';
+
+export interface DocumentRow {
+  id: string;
+  version: bigint;
+  fields: string;
+}
+
+export type Bindable = string | bigint | null;
+
+/** One index as this connection knows it: its schema, column layout and write statements. */
+export interface OpenIndex {
+  tag: bigint;
+  name: string;
+  schema: SearchSchema;
+  docs: string;
+  values: string;
+  /** Undefined when the schema has no text field. */
+  text: string | undefined;
+  /** Column of each keyword, amount and date field. */
+  columns: Map<string, string>;
+  textFields: string[];
+  /** FTS5 columns of the text fields. */
+  textColumns: string[];
+  /** Whether the FTS5 table has the keyword tokens column. */
+  keyTokens: boolean;
+  selectHead: Database.Statement<[string], { doc: bigint; version: bigint; fields: string }>;
+  selectOne: Database.Statement<[string], DocumentRow>;
+  insert: Database.Statement<Bindable[]>;
+  update: Database.Statement<Bindable[]>;
+  deleteValues: Database.Statement<[bigint]>;
+  insertValue: Database.Statement<[string, string, bigint]>;
+  deleteText: Database.Statement<[bigint]> | undefined;
+  insertText: Database.Statement<Bindable[]> | undefined;
+  selectAll: Database.Statement<[], DocumentRow>;
+  /** The highest row number: about how many documents the index holds. */
+  selectSize: Database.Statement<[], { n: bigint | null }>;
+}
+
+/** A multi-valued keyword's value as one FTS5 token: its column, then its UTF-8 bytes in hex. */
+export const keyToken = (column: string, value: string): string => `${column}x${Buffer.from(value, 'utf8').toString('hex')}`;
+
+export const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
+
+/** Opens the file as every connection to it is configured. */
+export const openSearchDatabase = (path: string): Database.Database => {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // FULL makes every commit durable across power loss, not just process crashes.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  // Batches of documents touch index pages all over the file: a larger page cache keeps them in
+  // memory between commits, and a larger WAL copies each back once per checkpoint rather than
+  // once per commit.
+  db.pragma('cache_size = -131072');
+  db.pragma('wal_autocheckpoint = 16384');
+  db.exec(CATALOG);
+  db.defaultSafeIntegers(true);
+  return db;
+};
+
+/** The indexes as one connection knows them, and the writes of documents into them. */
+export const createSearchTables = (db: Database.Database) => {
+  const selectIndex = db.prepare<{ name: string }, { tag: bigint; name: string; schema: string }>(
+    `SELECT tag, name, schema FROM search_indexes
+     WHERE name = coalesce((SELECT target FROM search_aliases WHERE alias = @name), @name)`,
+  );
+  const selectTextColumn = db.prepare<[string, string], { found: bigint }>(
+    'SELECT 1 AS found FROM pragma_table_info(?) WHERE name = ?',
+  );
+
+  const openIndexes = new Map<bigint, OpenIndex>();
+
+  const layoutOf = (tag: bigint, schema: SearchSchema) => {
+    const entries = Object.entries(schema.fields);
+    const columnOf = (field: string) => `f${entries.findIndex(([name]) => name === field)}`;
+    return {
+      docs: `search_${tag}_docs`,
+      values: `search_${tag}_values`,
+      text: entries.some(([, type]) => type === 'text') ? `search_${tag}_text` : undefined,
+      keywordFields: entries.filter(([, type]) => type === 'keyword').map(([name]) => name),
+      columns: new Map(entries.filter(([, type]) => type !== 'text').map(([name]) => [name, columnOf(name)])),
+      textFields: entries.filter(([, type]) => type === 'text').map(([name]) => name),
+      columnOf,
+    };
+  };
+
+  const createTables = (tag: bigint, schema: SearchSchema): void => {
+    const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
+    const columnDefs = [...columns].map(
+      ([field, column]) => `${column} ${schema.fields[field] === 'keyword' ? 'TEXT' : 'INTEGER'}`,
+    );
+    db.exec(`
+      CREATE TABLE ${docs} (
+        doc     INTEGER PRIMARY KEY,
+        id      TEXT    NOT NULL UNIQUE,
+        version INTEGER NOT NULL,
+        fields  TEXT    NOT NULL${columnDefs.map((def) => `,\n        ${def}`).join('')}
+      );
+      ${[...columns.values()].map((column) => `CREATE INDEX ${docs}_${column} ON ${docs} (${column}, id);`).join('\n')}
+      CREATE TABLE ${values} (
+        field TEXT    NOT NULL,
+        value TEXT    NOT NULL,
+        doc   INTEGER NOT NULL,
+        PRIMARY KEY (field, value, doc)
+      ) WITHOUT ROWID;
+      CREATE INDEX ${values}_doc ON ${values} (doc);
+    `);
+    if (text !== undefined) {
+      // Contentless: the text already lives in the documents' JSON; prefix indexes keep
+      // search-as-you-type fast from the first letter.
+      db.exec(`CREATE VIRTUAL TABLE ${text} USING fts5(${[...textFields.map(columnOf), KEYS_COLUMN].join(', ')},
+        content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')`);
+    }
+  };
+
+  const open = (tag: bigint, name: string, schemaJson: string): OpenIndex => {
+    const known = openIndexes.get(tag);
+    if (known !== undefined) return known;
+    const schema = JSON.parse(schemaJson) as SearchSchema;
+    const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
+    const columnList = [...columns.values()];
+    const keyTokens = text !== undefined && selectTextColumn.get(text, KEYS_COLUMN) !== undefined;
+    const textColumns = textFields.map(columnOf);
+    const ftsColumns = [...textColumns, ...(keyTokens ? [KEYS_COLUMN] : [])];
+    const opened: OpenIndex = {
+      tag,
+      name,
+      schema,
+      docs,
+      values,
+      text,
+      columns,
+      textFields,
+      textColumns,
+      keyTokens,
+      selectHead: db.prepare(`SELECT doc, version, fields FROM ${docs} WHERE id = ?`),
+      selectOne: db.prepare(`SELECT id, version, fields FROM ${docs} WHERE id = ?`),
+      insert: db.prepare<Bindable[]>(
+        `INSERT INTO ${docs} (id, version, fields${columnList.map((c) => `, ${c}`).join('')})
+         VALUES (${placeholders(3 + columnList.length)})`,
+      ),
+      update: db.prepare<Bindable[]>(
+        `UPDATE ${docs} SET version = ?, fields = ?${columnList.map((c) => `, ${c} = ?`).join('')} WHERE doc = ?`,
+      ),
+      deleteValues: db.prepare(`DELETE FROM ${values} WHERE doc = ?`),
+      insertValue: db.prepare(`INSERT OR IGNORE INTO ${values} (field, value, doc) VALUES (?, ?, ?)`),
+      deleteText: text === undefined ? undefined : db.prepare(`DELETE FROM ${text} WHERE rowid = ?`),
+      insertText:
+        text === undefined
+          ? undefined
+          : db.prepare<Bindable[]>(
+              `INSERT INTO ${text} (rowid, ${ftsColumns.join(', ')}) VALUES (${placeholders(1 + ftsColumns.length)})`,
+            ),
+      selectAll: db.prepare(`SELECT id, version, fields FROM ${docs} ORDER BY id`),
+      selectSize: db.prepare(`SELECT max(doc) AS n FROM ${docs}`),
+    };
+    openIndexes.set(tag, opened);
+    return opened;
+  };
+
+  /** The index `name` denotes, directly or through an alias; `undefined` when there is none. */
+  const find = (name: string): OpenIndex | undefined => {
+    const row = selectIndex.get({ name: requireIndexName(name) });
+    return row === undefined ? undefined : open(row.tag, row.name, row.schema);
+  };
+
+  const resolve = (name: string): OpenIndex => {
+    const found = find(name);
+    if (found === undefined) throw new NotFoundError('search index', name);
+    return found;
+  };
+  const columnValues = (index: OpenIndex, fields: WireFields): Bindable[] =>
+    [...index.columns.keys()].map((field) => {
+      const value = fields[field];
+      if (value === undefined || value === null) return null;
+      switch (index.schema.fields[field]) {
+        case 'amount':
+          return BigInt(value as string);
+        case 'date':
+          return BigInt(Date.parse(value as string));
+        default:
+          return keywordSortKey(value);
+      }
+    });
+
+  /** Whether two stored values put the same rows in the side table (only arrays put any). */
+  const sameArray = (a: WireFields[string] | undefined, b: WireFields[string] | undefined): boolean => {
+    const left = Array.isArray(a) ? a : [];
+    const right = Array.isArray(b) ? b : [];
+    return left.length === right.length && left.every((value, n) => value === right[n]);
+  };
+
+  const textValue = (value: WireFields[string] | undefined): string | null =>
+    value === undefined || value === null ? null : Array.isArray(value) ? value.join('\n') : value;
+
+  /** What the FTS5 table holds of a document: its text fields, then its multi-valued keywords as tokens. */
+  const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)[] => {
+    const texts = index.textFields.map((field) => textValue(fields[field]));
+    if (!index.keyTokens) return texts;
+    const tokens: string[] = [];
+    for (const [field, column] of index.columns) {
+      const value = fields[field];
+      if (Array.isArray(value)) for (const item of value) tokens.push(keyToken(column, item));
+    }
+    return [...texts, tokens.length === 0 ? null : tokens.join(' ')];
+  };
+
+  const write = (index: OpenIndex, document: PreparedDocument): void => {
+    const head = index.selectHead.get(document.id);
+    if (head !== undefined && head.version >= document.version) return;
+    const columns = columnValues(index, document.fields);
+    const texts = ftsValues(index, document.fields);
+    let doc: bigint;
+    // A new version often changes only a status: its side-table and full-text rows stay as they are.
+    let sameValues = false;
+    let sameText = false;
+    if (head === undefined) {
+      doc = BigInt(index.insert.run(document.id, document.version, document.fieldsJson, ...columns).lastInsertRowid);
+    } else {
+      doc = head.doc;
+      const stored = JSON.parse(head.fields) as WireFields;
+      sameValues = [...index.columns.keys()].every((field) => sameArray(stored[field], document.fields[field]));
+      sameText = ftsValues(index, stored).every((text, n) => text === texts[n]);
+      index.update.run(document.version, document.fieldsJson, ...columns, doc);
+      if (!sameValues) index.deleteValues.run(doc);
+      if (!sameText) index.deleteText?.run(doc);
+    }
+    if (!sameValues) {
+      for (const field of index.columns.keys()) {
+        const value = document.fields[field];
+        if (Array.isArray(value)) for (const item of value) index.insertValue.run(field, item, doc);
+      }
+    }
+    if (!sameText && texts.some((text) => text !== null)) index.insertText?.run(doc, ...texts);
+  };
+
+  const upsertAll = db.transaction((index: OpenIndex, documents: readonly PreparedDocument[]) => {
+    for (const document of documents) write(index, document);
+  });
+
+  return {
+    find,
+    resolve,
+    createTables,
+    /** Forgets a dropped index's statements. */
+    forget: (tag: bigint): void => {
+      openIndexes.delete(tag);
+    },
+    /** Writes documents in one transaction, each skipped unless its version is above the stored one. */
+    upsert: (index: OpenIndex, documents: readonly PreparedDocument[]): void => upsertAll.immediate(index, documents),
+  };
+};
+
+export type SearchTables = ReturnType<typeof createSearchTables>;

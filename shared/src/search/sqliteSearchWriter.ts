@@ -1,0 +1,95 @@
+/**
+ * Writes of the embedded search index on a thread of their own: a process that projects and
+ * searches keeps its main thread for folding events and answering queries while the index's
+ * inserts and commits run on another core. Batches are written in the order they are sent; each
+ * write resolves once its transaction has committed, so whatever the caller does next (commit a
+ * checkpoint, answer a read) sees it.
+ */
+import { Worker } from 'node:worker_threads';
+import { NotFoundError } from '../errors/commonErrors.js';
+import type { PreparedDocument } from './searchDocuments.js';
+
+/** A batch as it crosses to the thread: the fields travel as their JSON, which the thread parses. */
+export interface WriteRequest {
+  id: number;
+  index: string;
+  documents: readonly Pick<PreparedDocument, 'id' | 'version' | 'fieldsJson'>[];
+}
+
+export interface WriteReply {
+  id: number;
+  failure?: { kind: 'missing' } | { kind: 'error'; message: string; code?: string };
+}
+
+export const createSearchWriter = (path: string) => {
+  let worker: Worker | undefined;
+  let exited: Promise<void> | undefined;
+  let failed: Error | undefined;
+  let nextId = 1;
+  /** The latest write, settled: the thread answers in order, so every earlier one has settled too. */
+  let last: Promise<unknown> = Promise.resolve();
+  const pending = new Map<number, { index: string; resolve: () => void; reject: (error: Error) => void }>();
+
+  const settle = (reply: WriteReply): void => {
+    const waiting = pending.get(reply.id);
+    if (waiting === undefined) return;
+    pending.delete(reply.id);
+    // Idle, the thread must not keep the process alive; busy, it must.
+    if (pending.size === 0) worker?.unref();
+    const { failure } = reply;
+    if (failure === undefined) waiting.resolve();
+    else if (failure.kind === 'missing') waiting.reject(new NotFoundError('search index', waiting.index));
+    else waiting.reject(Object.assign(new Error(`search index write failed: ${failure.message}`), failure.code === undefined ? {} : { code: failure.code }));
+  };
+
+  const start = (): Worker => {
+    const started = new Worker(new URL('./sqliteSearchWriterThread.js', import.meta.url), { workerData: { path } });
+    started.on('message', settle);
+    const fail = (error: Error) => {
+      failed = error;
+      for (const { reject } of pending.values()) reject(error);
+      pending.clear();
+    };
+    started.on('error', fail);
+    exited = new Promise((resolve) => {
+      started.on('exit', (code) => {
+        if (pending.size > 0) fail(new Error(`the search index writer thread exited with code ${code}`));
+        resolve();
+      });
+    });
+    return started;
+  };
+
+  return {
+    upsert(index: string, documents: readonly PreparedDocument[]): Promise<void> {
+      if (failed !== undefined) return Promise.reject(failed);
+      worker ??= start();
+      const id = nextId++;
+      const request: WriteRequest = {
+        id,
+        index,
+        documents: documents.map(({ id: documentId, version, fieldsJson }) => ({ id: documentId, version, fieldsJson })),
+      };
+      const written = new Promise<void>((resolve, reject) => {
+        pending.set(id, { index, resolve, reject });
+        worker!.ref();
+        worker!.postMessage(request);
+      });
+      last = written.catch(() => undefined);
+      return written;
+    },
+    /** Resolves once every write sent so far has settled. */
+    idle: (): Promise<unknown> => last,
+    async close(): Promise<void> {
+      if (worker === undefined) return;
+      await last;
+      // Held until the thread has closed its connection and exited.
+      worker.ref();
+      worker.postMessage('close');
+      await exited;
+      worker = undefined;
+    },
+  };
+};
+
+export type SearchWriter = ReturnType<typeof createSearchWriter>;
