@@ -113,6 +113,7 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
       return Promise.resolve();
     }
     writing = (async () => {
+      let written = false;
       try {
         if (!limited) {
           limited = await limitRecoveryCheckpoints(eventStore).then(
@@ -122,11 +123,14 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
         }
         await eventStore.appendToStream(RECOVERY_CHECKPOINT_STREAM, [event], { expectedRevision: 'any' });
         folded -= covered;
+        written = true;
       } catch (error) {
         options.onWarning('recovery checkpoint not written, tried again later', error);
       } finally {
         writing = undefined;
       }
+      // Enough was folded during the write for another one (a failed write waits for the next occasion).
+      if (written && !stopped && folded >= schedule.everyEvents) void checkpoint();
     })();
     return writing;
   };
@@ -202,13 +206,15 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     stuck,
     /** Every open movement: the money in transit right now. */
     open: () => journals.list(),
+    /** The last event folded into the open journals, if any. */
+    position: (): GlobalPosition | undefined => position,
     /** Stops following the log, checkpointing what was folded since the last checkpoint. */
     async stop(): Promise<void> {
       stopped = true;
       if (timer !== undefined) clearInterval(timer);
       if (checkpointTimer !== undefined) clearInterval(checkpointTimer);
       await subscription?.unsubscribe();
-      await writing;
+      while (writing !== undefined) await writing;
       if (caughtUpOnce) await checkpoint();
     },
   };
