@@ -33,9 +33,14 @@ export interface MovementRecoveryOptions {
 }
 
 /**
- * When the open journals are checkpointed, once caught up: after this many events were folded
- * since the last checkpoint, or this often while any were, and on stop. A restart folds only the
- * log after the latest checkpoint.
+ * When the open journals are checkpointed, once caught up: right after folding an event, when
+ * `everyEvents` were folded since the last checkpoint or `everyMs` have passed since it (the first
+ * event after a start checkpoints what the start folded); and on stop, unless the log has been
+ * idle that long. A restart folds only the log after the latest checkpoint.
+ *
+ * A checkpoint is never written while the log is idle: it would become the head of the log long
+ * after the last ledger event, and a projection lag measured against the head would look as old
+ * as that idle time.
  */
 export interface RecoveryCheckpointSchedule {
   everyEvents: number;
@@ -60,11 +65,15 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
   let position: GlobalPosition | undefined;
   /** Events folded since the last checkpoint written. */
   let folded = 0;
+  let lastFoldedAt = 0;
+  /** When the last checkpoint was written by this process (never yet: undefined). */
+  let checkpointedAt: number | undefined;
+  /** After a failed write, the next one waits until then. */
+  let retryAt = 0;
   let caughtUpOnce = false;
   let stopped = false;
   let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let checkpointTimer: NodeJS.Timeout | undefined;
   let writing: Promise<void> | undefined;
   let limited = false;
   let caughtUp!: () => void;
@@ -123,8 +132,10 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
         }
         await eventStore.appendToStream(RECOVERY_CHECKPOINT_STREAM, [event], { expectedRevision: 'any' });
         folded -= covered;
+        checkpointedAt = clock().getTime();
         written = true;
       } catch (error) {
+        retryAt = clock().getTime() + schedule.everyMs;
         options.onWarning('recovery checkpoint not written, tried again later', error);
       } finally {
         writing = undefined;
@@ -134,6 +145,10 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     })();
     return writing;
   };
+
+  const checkpointDue = (): boolean =>
+    lastFoldedAt >= retryAt &&
+    (folded >= schedule.everyEvents || checkpointedAt === undefined || lastFoldedAt - checkpointedAt >= schedule.everyMs);
 
   /** A bad checkpoint is never trusted: recovery then folds the whole log, as without one. */
   const readCheckpoint = async (): Promise<RecoveryCheckpoint | undefined> => {
@@ -168,16 +183,12 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
             journals.apply(message.event);
             position = message.event.position;
             folded += 1;
-            if (caughtUpOnce && folded >= schedule.everyEvents) void checkpoint();
+            lastFoldedAt = clock().getTime();
+            if (caughtUpOnce && checkpointDue()) void checkpoint();
           } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
             caughtUpOnce = true;
-            const interrupted = journals.list();
-            // What this start had to fold is checkpointed right away: a crash soon after is cheap too.
-            void checkpoint();
-            checkpointTimer = setInterval(() => void checkpoint(), schedule.everyMs);
-            checkpointTimer.unref();
             // Whatever is open now was interrupted: nobody in this new process runs it.
-            await Promise.all(interrupted.map(resumeOne));
+            await Promise.all(journals.list().map(resumeOne));
             caughtUp();
           }
         }
@@ -212,10 +223,9 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     async stop(): Promise<void> {
       stopped = true;
       if (timer !== undefined) clearInterval(timer);
-      if (checkpointTimer !== undefined) clearInterval(checkpointTimer);
       await subscription?.unsubscribe();
       while (writing !== undefined) await writing;
-      if (caughtUpOnce) await checkpoint();
+      if (caughtUpOnce && clock().getTime() - lastFoldedAt < schedule.everyMs) await checkpoint();
     },
   };
 };

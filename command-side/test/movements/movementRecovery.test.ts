@@ -154,13 +154,14 @@ const startRecovery = (
   eventStore: EventStore,
   process: MovementProcess,
   checkpoint: Partial<RecoveryCheckpointSchedule> = {},
+  now: () => Date = clock,
 ) => {
   const warnings: Warning[] = [];
   const errors: unknown[] = [];
   const recovery = createMovementRecovery({
     eventStore,
     process,
-    clock,
+    clock: now,
     stuckAfterMs: 3_600_000,
     checkEveryMs: 3_600_000,
     onStuck: () => {},
@@ -259,10 +260,9 @@ describe('movement recovery from a checkpoint (SQLite store, fixed clock)', () =
     });
   }
 
-  it('checkpoints once caught up, every N events after, and on stop: each the open journals as of its position', async () => {
+  it('checkpoints at the first event after catching up, every N events after, and on stop: each true to the log up to its position', async () => {
     const interrupted = transfer(ALICE, BOB, 300n);
     await postFirstLegOnly(accounts, interrupted);
-    const caughtUpAt = await lastLedgerPosition(temp.store);
     const { recovery, warnings } = startRecovery(temp.store, movements, { everyEvents: 4 });
 
     await recovery.start();
@@ -272,11 +272,13 @@ describe('movement recovery from a checkpoint (SQLite store, fixed clock)', () =
     await recovery.stop();
 
     const checkpoints = (await collect(temp.store.readStream(RECOVERY_CHECKPOINT_STREAM))).map(decodeRecoveryCheckpoint);
-    // Written at catch-up, before the resumed transfer went on: it is still open there.
-    expect(checkpoints[0]!.position).to.equal(caughtUpAt);
-    expect(checkpoints[0]!.journals.map(({ id, inTransit }) => ({ id, inTransit }))).to.deep.equal([{ id: interrupted.id, inTransit: 300n }]);
-    // 11 events folded after it (2 finishing the resumed transfer, 3 per new one): at least two more every 4.
-    expect(checkpoints.length).to.be.within(3, 4);
+    // Right after the credit that finished the interrupted transfer, before its outcome closed it.
+    const credit = (await collect(temp.store.readStream(accountStream(BOB)))).find(({ metadata }) => metadata?.commandId === legCommandId(interrupted, 'second'))!;
+    expect(checkpoints[0]!.position).to.equal(credit.position);
+    expect(checkpoints[0]!.journals.map(({ id, inTransit }) => ({ id, inTransit }))).to.deep.equal([{ id: interrupted.id, inTransit: 0n }]);
+    // 11 events folded after catching up (2 finishing the resumed transfer, 3 per new one): the
+    // first, at least one every 4 after it, and the last on stop.
+    expect(checkpoints.length).to.be.within(3, 5);
     expect(checkpoints.at(-1)).to.deep.equal({ position: head, journals: [] });
     for (const { position, journals } of checkpoints) {
       // Never ahead of what it records: exactly the fold of the log up to its position.
@@ -285,15 +287,51 @@ describe('movement recovery from a checkpoint (SQLite store, fixed clock)', () =
     expect(warnings).to.deep.equal([]);
   });
 
+  it('checkpoints at the first event once the interval has passed, and not on stop after the log was idle that long', async () => {
+    let now = NOW.getTime();
+    const moving = () => new Date(now);
+    const { recovery } = startRecovery(temp.store, movements, { everyEvents: 1_000, everyMs: 60_000 }, moving);
+    await recovery.start();
+    const written = async () => {
+      try {
+        return (await collect(temp.store.readStream(RECOVERY_CHECKPOINT_STREAM))).map(decodeRecoveryCheckpoint);
+      } catch (error) {
+        if (error instanceof StreamNotFoundError) return [];
+        throw error;
+      }
+    };
+
+    await movements.run(transfer(ALICE, BOB, 10n), RUN);
+    await eventually(async () => recovery.position() === (await lastLedgerPosition(temp.store)), 'the first transfer folded');
+    await eventually(async () => (await written()).length === 1, 'the checkpoint of what the start folded');
+
+    now += 30_000;
+    await movements.run(transfer(ALICE, BOB, 10n), RUN);
+    await eventually(async () => recovery.position() === (await lastLedgerPosition(temp.store)), 'the second transfer folded');
+    expect(await written()).to.have.length(1);
+
+    now += 30_000;
+    await movements.run(transfer(ALICE, BOB, 10n), RUN);
+    const third = await lastLedgerPosition(temp.store);
+    await eventually(async () => (await written()).length === 2, 'a checkpoint a minute after the first');
+    await eventually(async () => recovery.position() === third, 'the third transfer folded');
+
+    now += 60_000;
+    await recovery.stop();
+    const checkpoints = await written();
+    expect(checkpoints).to.have.length(2);
+    expect(checkpoints[1]!.position <= third, "never ahead of the log").to.equal(true);
+    expect(checkpoints[1]!.journals).to.deep.equal(await openJournalsUpTo(temp.store, checkpoints[1]!.position));
+  });
+
   it('writes nothing more when nothing was folded since the last checkpoint', async () => {
     const first = startRecovery(temp.store, movements);
     await first.recovery.start();
     await first.recovery.stop();
     const written = (await collect(temp.store.readStream(RECOVERY_CHECKPOINT_STREAM))).length;
 
-    const again = startRecovery(temp.store, movements, { everyMs: 5 });
+    const again = startRecovery(temp.store, movements);
     await again.recovery.start();
-    await new Promise((resolve) => setTimeout(resolve, 50));
     await again.recovery.stop();
 
     expect(written).to.equal(1);
@@ -323,21 +361,25 @@ describe('movement recovery from a checkpoint (SQLite store, fixed clock)', () =
     );
     const interrupted = transfer(ALICE, BOB, 300n);
     await postFirstLegOnly(accounts, interrupted);
-    const { recovery, warnings, errors } = startRecovery(failing, startProcess(failing).movements, { everyEvents: 2, everyMs: 20 });
+    const process = startProcess(failing).movements;
+    const { recovery, warnings, errors } = startRecovery(failing, process, { everyEvents: 2, everyMs: 20 }, () => new Date());
 
     await recovery.start();
     expect(await outcomesOf(temp.store, interrupted)).to.deep.equal(['TransferCompleted']);
-    const later = transfer(ALICE, BOB, 50n);
-    expect((await startProcess(failing).movements.run(later, RUN)).status).to.equal('completed');
-    await eventually(async () => warnings.length >= 2, 'failed writes reported');
+    expect((await process.run(transfer(ALICE, BOB, 50n), RUN)).status).to.equal('completed');
+    await eventually(async () => warnings.length >= 1, 'a failed write reported');
     expect(await readLatestRecoveryCheckpoint(temp.store)).to.equal(undefined);
 
     refuse = false;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect((await process.run(transfer(ALICE, BOB, 50n), RUN)).status).to.equal('completed');
     await eventually(async () => (await readLatestRecoveryCheckpoint(temp.store)) !== undefined, 'a checkpoint once the store takes it');
     await eventually(async () => recovery.position() === (await lastLedgerPosition(temp.store)), 'everything folded');
     await recovery.stop();
     expect(warnings.every(({ message }) => message === 'recovery checkpoint not written, tried again later')).to.equal(true);
     expect(errors).to.deep.equal([]);
-    expect((await readLatestRecoveryCheckpoint(temp.store))!.position).to.equal(await lastLedgerPosition(temp.store));
+    const latest = (await readLatestRecoveryCheckpoint(temp.store))!;
+    expect(latest.position).to.equal(await lastLedgerPosition(temp.store));
+    expect(latest.journals).to.deep.equal([]);
   });
 });
