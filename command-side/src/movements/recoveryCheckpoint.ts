@@ -49,7 +49,7 @@ export const openJournalsCheckpointed = defineEvent({
   }),
 });
 
-const checkpointCatalog = createEventCatalog([openJournalsCheckpointed]);
+export const recoveryCheckpointCatalog = createEventCatalog([openJournalsCheckpointed]);
 
 export interface RecoveryCheckpoint {
   position: GlobalPosition;
@@ -57,7 +57,7 @@ export interface RecoveryCheckpoint {
 }
 
 export const encodeRecoveryCheckpoint = (checkpoint: RecoveryCheckpoint, recordedAt: Date): EventToAppend =>
-  checkpointCatalog.encode({
+  recoveryCheckpointCatalog.encode({
     type: openJournalsCheckpointed.type,
     // Two processes checkpointing the same position write the same event: the store keeps one.
     id: deterministicEventId(RECOVERY_CHECKPOINT_STREAM, checkpoint.position.toString()),
@@ -68,7 +68,7 @@ export const encodeRecoveryCheckpoint = (checkpoint: RecoveryCheckpoint, recorde
 
 /** Throws on anything but a well-formed checkpoint: a bad one must never seed recovery. */
 export const decodeRecoveryCheckpoint = (recorded: RecordedEvent): RecoveryCheckpoint => {
-  const { data } = checkpointCatalog.decode(recorded);
+  const { data } = recoveryCheckpointCatalog.decode(recorded);
   return { position: data.position, journals: data.journals };
 };
 
