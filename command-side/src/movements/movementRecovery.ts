@@ -35,8 +35,8 @@ export interface MovementRecoveryOptions {
 /**
  * When the open journals are checkpointed, once caught up: right after folding an event, when
  * `everyEvents` were folded since the last checkpoint or `everyMs` have passed since it (the first
- * event after a start checkpoints what the start folded); and on stop, unless the log has been
- * idle that long. A restart folds only the log after the latest checkpoint.
+ * event after a start checkpoints what the start folded); and on stop, unless the last event
+ * folded was committed longer ago than that. A restart folds only the log after the latest checkpoint.
  *
  * A checkpoint is never written while the log is idle: it would become the head of the log long
  * after the last ledger event, and a projection lag measured against the head would look as old
@@ -65,7 +65,8 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
   let position: GlobalPosition | undefined;
   /** Events folded since the last checkpoint written. */
   let folded = 0;
-  let lastFoldedAt = 0;
+  /** When the store committed the last event folded. */
+  let lastFoldedCommit: Date | undefined;
   /** When the last checkpoint was written by this process (never yet: undefined). */
   let checkpointedAt: number | undefined;
   /** After a failed write, the next one waits until then. */
@@ -118,6 +119,7 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     try {
       event = encodeRecoveryCheckpoint({ position, journals: journals.list() }, clock());
     } catch (error) {
+      retryAt = clock().getTime() + schedule.everyMs;
       options.onWarning('recovery checkpoint not written, tried again later', error);
       return Promise.resolve();
     }
@@ -146,9 +148,9 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     return writing;
   };
 
-  const checkpointDue = (): boolean =>
-    lastFoldedAt >= retryAt &&
-    (folded >= schedule.everyEvents || checkpointedAt === undefined || lastFoldedAt - checkpointedAt >= schedule.everyMs);
+  const checkpointDue = (now: number): boolean =>
+    now >= retryAt &&
+    (folded >= schedule.everyEvents || checkpointedAt === undefined || now - checkpointedAt >= schedule.everyMs);
 
   /** A bad checkpoint is never trusted: recovery then folds the whole log, as without one. */
   const readCheckpoint = async (): Promise<RecoveryCheckpoint | undefined> => {
@@ -182,9 +184,9 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
           if (message.kind === 'event') {
             journals.apply(message.event);
             position = message.event.position;
+            lastFoldedCommit = message.event.created;
             folded += 1;
-            lastFoldedAt = clock().getTime();
-            if (caughtUpOnce && checkpointDue()) void checkpoint();
+            if (caughtUpOnce && checkpointDue(clock().getTime())) void checkpoint();
           } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
             caughtUpOnce = true;
             // Whatever is open now was interrupted: nobody in this new process runs it.
@@ -225,7 +227,8 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
       if (timer !== undefined) clearInterval(timer);
       await subscription?.unsubscribe();
       while (writing !== undefined) await writing;
-      if (caughtUpOnce && clock().getTime() - lastFoldedAt < schedule.everyMs) await checkpoint();
+      const idleMs = lastFoldedCommit === undefined ? Infinity : clock().getTime() - lastFoldedCommit.getTime();
+      if (caughtUpOnce && idleMs < schedule.everyMs) await checkpoint();
     },
   };
 };

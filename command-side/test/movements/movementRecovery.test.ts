@@ -154,7 +154,7 @@ const startRecovery = (
   eventStore: EventStore,
   process: MovementProcess,
   checkpoint: Partial<RecoveryCheckpointSchedule> = {},
-  now: () => Date = clock,
+  now: () => Date = () => new Date(),
 ) => {
   const warnings: Warning[] = [];
   const errors: unknown[] = [];
@@ -172,7 +172,7 @@ const startRecovery = (
   return { recovery, warnings, errors };
 };
 
-describe('movement recovery from a checkpoint (SQLite store, fixed clock)', () => {
+describe('movement recovery from a checkpoint (SQLite store)', () => {
   let temp: TempStore;
   let accounts: AccountCommandHandler;
   let movements: MovementProcess;
@@ -290,38 +290,48 @@ describe('movement recovery from a checkpoint (SQLite store, fixed clock)', () =
   it('checkpoints at the first event once the interval has passed, and not on stop after the log was idle that long', async () => {
     let now = NOW.getTime();
     const moving = () => new Date(now);
-    const { recovery } = startRecovery(temp.store, movements, { everyEvents: 1_000, everyMs: 60_000 }, moving);
-    await recovery.start();
-    const written = async () => {
-      try {
-        return (await collect(temp.store.readStream(RECOVERY_CHECKPOINT_STREAM))).map(decodeRecoveryCheckpoint);
-      } catch (error) {
-        if (error instanceof StreamNotFoundError) return [];
-        throw error;
-      }
-    };
+    // The store commits at the same moving time.
+    const own = openTempStore(moving);
+    try {
+      const { accounts, movements } = startProcess(own.store);
+      await openCustomer(accounts, ALICE);
+      await openCustomer(accounts, BOB);
+      await movements.run(deposit(ALICE, 1_000n), RUN);
+      const { recovery } = startRecovery(own.store, movements, { everyEvents: 1_000, everyMs: 60_000 }, moving);
+      await recovery.start();
+      const written = async () => {
+        try {
+          return (await collect(own.store.readStream(RECOVERY_CHECKPOINT_STREAM))).map(decodeRecoveryCheckpoint);
+        } catch (error) {
+          if (error instanceof StreamNotFoundError) return [];
+          throw error;
+        }
+      };
 
-    await movements.run(transfer(ALICE, BOB, 10n), RUN);
-    await eventually(async () => recovery.position() === (await lastLedgerPosition(temp.store)), 'the first transfer folded');
-    await eventually(async () => (await written()).length === 1, 'the checkpoint of what the start folded');
+      await movements.run(transfer(ALICE, BOB, 10n), RUN);
+      await eventually(async () => recovery.position() === (await lastLedgerPosition(own.store)), 'the first transfer folded');
+      await eventually(async () => (await written()).length === 1, 'the checkpoint of what the start folded');
 
-    now += 30_000;
-    await movements.run(transfer(ALICE, BOB, 10n), RUN);
-    await eventually(async () => recovery.position() === (await lastLedgerPosition(temp.store)), 'the second transfer folded');
-    expect(await written()).to.have.length(1);
+      now += 30_000;
+      await movements.run(transfer(ALICE, BOB, 10n), RUN);
+      await eventually(async () => recovery.position() === (await lastLedgerPosition(own.store)), 'the second transfer folded');
+      expect(await written()).to.have.length(1);
 
-    now += 30_000;
-    await movements.run(transfer(ALICE, BOB, 10n), RUN);
-    const third = await lastLedgerPosition(temp.store);
-    await eventually(async () => (await written()).length === 2, 'a checkpoint a minute after the first');
-    await eventually(async () => recovery.position() === third, 'the third transfer folded');
+      now += 30_000;
+      await movements.run(transfer(ALICE, BOB, 10n), RUN);
+      const third = await lastLedgerPosition(own.store);
+      await eventually(async () => (await written()).length === 2, 'a checkpoint a minute after the first');
+      await eventually(async () => recovery.position() === third, 'the third transfer folded');
 
-    now += 60_000;
-    await recovery.stop();
-    const checkpoints = await written();
-    expect(checkpoints).to.have.length(2);
-    expect(checkpoints[1]!.position <= third, "never ahead of the log").to.equal(true);
-    expect(checkpoints[1]!.journals).to.deep.equal(await openJournalsUpTo(temp.store, checkpoints[1]!.position));
+      now += 60_000;
+      await recovery.stop();
+      const checkpoints = await written();
+      expect(checkpoints).to.have.length(2);
+      expect(checkpoints[1]!.position <= third, 'never ahead of the log').to.equal(true);
+      expect(checkpoints[1]!.journals).to.deep.equal(await openJournalsUpTo(own.store, checkpoints[1]!.position));
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('writes nothing more when nothing was folded since the last checkpoint', async () => {
