@@ -2,3 +2,5 @@ export * from './writeApi.js';
 export * from './writeApiComposition.js';
 export * from './statements/importStatementCommand.js';
 export * from './statements/statementImportService.js';
+export { createOpenJournals, type OpenJournal } from './movements/openJournals.js';
+export { decodeRecoveryCheckpoint, RECOVERY_CHECKPOINT_STREAM, type RecoveryCheckpoint } from './movements/recoveryCheckpoint.js';

@@ -14,7 +14,7 @@ import { depositRoutes } from './deposits/depositRoutes.js';
 import type { WriteApiDependencies } from './http/writeApiDependencies.js';
 import { createIdempotencyStore, DEFAULT_RETENTION_MS } from './idempotency/index.js';
 import { createMovementProcess } from './movements/movementProcess.js';
-import { createMovementRecovery, type StuckMovement } from './movements/movementRecovery.js';
+import { createMovementRecovery, type RecoveryCheckpointSchedule, type StuckMovement } from './movements/movementRecovery.js';
 import { createSystemAccounts } from './movements/systemAccountOpener.js';
 import { operationsRoutes } from './operations/operationsRoutes.js';
 import { createPaymentCommandHandler } from './payments/paymentCommandHandler.js';
@@ -43,8 +43,11 @@ export interface WriteApiOptions {
   /** A movement open longer than this is reported as stuck. */
   stuckAfterMs?: number;
   callerOf?: (request: Request) => string;
+  /** When movement recovery checkpoints the open journals (defaults in `movementRecovery.ts`). */
+  recoveryCheckpoint?: Partial<RecoveryCheckpointSchedule>;
   onStuck?: (movements: StuckMovement[]) => void;
   onError?: (error: unknown) => void;
+  onWarning?: (message: string, error: unknown) => void;
   /** Adapters of real providers. */
   providers?: ConfiguredProvider[];
   /** Providers the in-process sandbox stands in for (default `sandbox`), delivering its callbacks in-process. */
@@ -88,6 +91,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
       options.onStuck ??
       ((stuck) => logLine({ level: 'warn', msg: 'movements stuck', count: stuck.length, ids: stuck.map((m) => `${m.kind}-${m.id}`) })),
     onError,
+    onWarning: options.onWarning ?? ((msg, error) => logLine({ level: 'warn', msg, error: String(error) })),
+    ...(options.recoveryCheckpoint === undefined ? {} : { checkpoint: options.recoveryCheckpoint }),
   });
   const idempotency = createIdempotencyStore({
     eventStore,

@@ -21,6 +21,7 @@ export interface WriteApiCompositionOptions {
     | 'nodeId'
     | 'idempotencyRetentionMs'
     | 'stuckAfterMs'
+    | 'recoveryCheckpoint'
     | 'maxInFlightCommands'
     | 'shedAtLagSeconds'
     | 'sandboxProviders'
@@ -51,12 +52,14 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     nodeId: config.nodeId,
     idempotencyRetentionMs: config.idempotencyRetentionMs,
     stuckAfterMs: config.stuckAfterMs,
+    recoveryCheckpoint: config.recoveryCheckpoint,
     sandboxProviders: config.sandboxProviders,
     providerSecrets: config.providerSecrets,
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
     onStuck: (stuck) => logger.warn({ count: stuck.length, ids: stuck.map(({ kind, id }) => `${kind}-${id}`) }, 'movements stuck'),
     onError: (error) => logger.error({ err: error }, 'write side error'),
+    onWarning: (message, error) => logger.warn({ err: error }, message),
   });
   metrics.observeStuckMovements(() => writeApi.stuckMovements().length);
   const routers: RequestHandler[] = [

@@ -63,11 +63,12 @@ const read = <T>(recorded: RecordedEvent, schema: z.ZodType<T>): T =>
 
 /**
  * Folds the log into the set of open journals (money in transit). Fed with `$all` in order, it is
- * what recovery resumes and what stuck-movement reports list.
+ * what recovery resumes and what stuck-movement reports list. `seed` is the set as it was after
+ * some position (a recovery checkpoint): then it is fed the log after that position only.
  */
-export const createOpenJournals = () => {
-  const open = new Map<string, OpenJournal>();
+export const createOpenJournals = (seed: readonly OpenJournal[] = []) => {
   const keyOf = (kind: string, id: string) => `${kind}-${id}`;
+  const open = new Map<string, OpenJournal>(seed.map((journal) => [keyOf(journal.kind, journal.id), { ...journal }]));
 
   return {
     apply(recorded: RecordedEvent): void {

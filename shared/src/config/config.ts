@@ -30,6 +30,8 @@ const environmentSchema = z.object({
   FOLIO_NODE_ID: z.coerce.number().int().min(0).max(1023).default(0),
   FOLIO_IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().positive().default(24),
   FOLIO_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(30),
+  FOLIO_RECOVERY_CHECKPOINT_EVENTS: z.coerce.number().int().positive().default(10_000),
+  FOLIO_RECOVERY_CHECKPOINT_SECONDS: z.coerce.number().positive().default(30),
   EVENTSTORE_URL: optionalUrl,
   MONGO_URL: optionalUrl,
   FOLIO_MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('folio'),
@@ -73,6 +75,8 @@ export interface FolioConfig {
   idempotencyRetentionMs: number;
   /** A money movement open longer than this is reported as stuck. */
   stuckAfterMs: number;
+  /** Movement recovery checkpoints the open journals after this many events, or this often. */
+  recoveryCheckpoint: { everyEvents: number; everyMs: number };
   eventStoreUrl: string | undefined;
   mongoUrl: string | undefined;
   /** The MongoDB database of the read models, when `mongoUrl` is set. */
@@ -122,6 +126,10 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     nodeId: env.FOLIO_NODE_ID,
     idempotencyRetentionMs: env.FOLIO_IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
     stuckAfterMs: env.FOLIO_STUCK_AFTER_SECONDS * 1000,
+    recoveryCheckpoint: {
+      everyEvents: env.FOLIO_RECOVERY_CHECKPOINT_EVENTS,
+      everyMs: env.FOLIO_RECOVERY_CHECKPOINT_SECONDS * 1000,
+    },
     eventStoreUrl: env.EVENTSTORE_URL,
     mongoUrl: env.MONGO_URL,
     mongoDatabase: env.FOLIO_MONGO_DATABASE,

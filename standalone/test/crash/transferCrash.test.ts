@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect } from 'chai';
+import { createOpenJournals, decodeRecoveryCheckpoint, RECOVERY_CHECKPOINT_STREAM } from '@folio/command-side';
+import { collect, openSqliteEventStore } from '@folio/shared';
 import { killHard, standaloneMain, startFolioProcess, within, type Exit, type FolioProcess } from '../../soak/folioProcess.js';
 import { call, mustCall, type Answer } from '../../soak/httpCall.js';
 import { readBooks, transferOutcomeProblems, type Books } from '../../soak/ledgerBooks.js';
@@ -35,6 +37,29 @@ const IN_PROGRESS = 'urn:folio:problem:idempotent-request-in-progress';
 /** Seeded, so a failing run can be repeated with FOLIO_CRASH_SEED. */
 const seed = Number(process.env.FOLIO_CRASH_SEED ?? Date.now() % 2 ** 31);
 const { next: random, between, pick } = seededRandom(seed);
+
+/**
+ * Every recovery checkpoint in the log, each compared with the open journals folded from the start
+ * of the log up to its position: a start from any of them sees what a start from scratch sees.
+ */
+const recoveryCheckpointsOf = async (dataDir: string): Promise<{ count: number; mismatches: string[] }> => {
+  const store = openSqliteEventStore({ path: join(dataDir, 'events.sqlite'), readonly: true });
+  try {
+    const events = await collect(store.readAll());
+    const checkpoints = events.filter((event) => event.streamName === RECOVERY_CHECKPOINT_STREAM).map(decodeRecoveryCheckpoint);
+    const mismatches: string[] = [];
+    for (const checkpoint of checkpoints) {
+      const journals = createOpenJournals();
+      for (const event of events) if (event.position <= checkpoint.position) journals.apply(event);
+      const expected = JSON.stringify(journals.list(), (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+      const found = JSON.stringify(checkpoint.journals, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+      if (expected !== found) mismatches.push(`checkpoint at ${checkpoint.position}: ${found}, the log says ${expected}`);
+    }
+    return { count: checkpoints.length, mismatches };
+  } finally {
+    await store.close();
+  }
+};
 
 const startFolio = (dataDir: string): Promise<FolioProcess> => startFolioProcess(dataDir, { startTimeoutMs: START_TIMEOUT_MS });
 
@@ -76,6 +101,7 @@ interface Observations {
   cutOff: number;
   finalBalances: Map<string, { posted: bigint; status: string }>;
   books?: Books;
+  recoveryCheckpoints?: { count: number; mismatches: string[] };
   sigtermExit?: Exit;
   acksPerCycle: number[];
 }
@@ -250,6 +276,7 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
     folio = undefined;
     stopping.child.kill('SIGTERM');
     seen.sigtermExit = await within(stopping.exit, EXIT_TIMEOUT_MS, 'folio to stop on SIGTERM');
+    seen.recoveryCheckpoints = await recoveryCheckpointsOf(dataDir);
   });
 
   after(async () => {
@@ -329,6 +356,12 @@ describe('crash: SIGKILL during a transfer load, then restart (npm start on the 
     }
     expect(seen.finalBalances.get(seen.frozen)?.status).to.equal('frozen');
     expect(seen.finalBalances.get(seen.frozen)?.posted).to.equal(INITIAL_DEPOSIT);
+  });
+
+  it('checkpoints movement recovery after every start and on stop, each checkpoint true to the log up to its position', () => {
+    // Every start checkpoints at its first event once caught up, and the final stop once more.
+    expect(seen.recoveryCheckpoints!.count, context()).to.be.at.least(KILLS + 2);
+    expect(seen.recoveryCheckpoints!.mismatches, context()).to.deep.equal([]);
   });
 
   it('stops cleanly on SIGTERM after the last restart', () => {

@@ -1,0 +1,94 @@
+/**
+ * A recovery checkpoint: the open journals after the event at `position`, so that a restart folds
+ * only the log after it instead of the whole log. It lives on a stream of its own that no ledger,
+ * audit chain or projection reads (none of their stream-name prefixes matches it).
+ */
+import {
+  bigintString,
+  collect,
+  createEventCatalog,
+  defineEvent,
+  deterministicEventId,
+  journalKinds,
+  movementSchema,
+  StreamNotFoundError,
+  type EventStore,
+  type EventToAppend,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@folio/shared';
+import { z } from 'zod';
+import type { OpenJournal } from './openJournals.js';
+
+export const RECOVERY_CHECKPOINT_STREAM = 'movement-recovery-checkpoints';
+
+/** Only the latest checkpoint is ever read; a few earlier ones are kept to look into. */
+export const RECOVERY_CHECKPOINTS_KEPT = 10;
+
+const isoDate = z.codec(z.iso.datetime(), z.date(), {
+  decode: (text) => new Date(text),
+  encode: (date) => date.toISOString(),
+});
+
+const openJournalSchema = z.object({
+  kind: z.enum(journalKinds),
+  id: z.string().min(1),
+  movement: movementSchema,
+  firstLegPosition: bigintString,
+  openedAt: isoDate,
+  inTransit: bigintString,
+});
+
+export const openJournalsCheckpointed = defineEvent({
+  type: 'OpenJournalsCheckpointed',
+  version: 1,
+  schema: z.object({
+    /** The last event folded into `journals`: a restart follows the log after it. */
+    position: bigintString,
+    journals: z.array(openJournalSchema),
+  }),
+});
+
+export const recoveryCheckpointCatalog = createEventCatalog([openJournalsCheckpointed]);
+
+export interface RecoveryCheckpoint {
+  position: GlobalPosition;
+  journals: OpenJournal[];
+}
+
+export const encodeRecoveryCheckpoint = (checkpoint: RecoveryCheckpoint, recordedAt: Date): EventToAppend =>
+  recoveryCheckpointCatalog.encode({
+    type: openJournalsCheckpointed.type,
+    // Two processes checkpointing the same position write the same event: the store keeps one.
+    id: deterministicEventId(RECOVERY_CHECKPOINT_STREAM, checkpoint.position.toString()),
+    version: openJournalsCheckpointed.version,
+    data: { position: checkpoint.position, journals: checkpoint.journals },
+    metadata: { $correlationId: 'movement-recovery', actor: 'folio:movement-recovery', occurredAt: recordedAt.toISOString() },
+  });
+
+/** Throws on anything but a well-formed checkpoint: a bad one must never seed recovery. */
+export const decodeRecoveryCheckpoint = (recorded: RecordedEvent): RecoveryCheckpoint => {
+  const { data } = recoveryCheckpointCatalog.decode(recorded);
+  return { position: data.position, journals: data.journals };
+};
+
+/**
+ * The latest checkpoint, or undefined when none was written yet. Throws when it cannot be read or
+ * is malformed.
+ */
+export const readLatestRecoveryCheckpoint = async (eventStore: EventStore): Promise<RecoveryCheckpoint | undefined> => {
+  try {
+    const [latest] = await collect(eventStore.readStream(RECOVERY_CHECKPOINT_STREAM, { direction: 'backwards', maxCount: 1 }));
+    return latest === undefined ? undefined : decodeRecoveryCheckpoint(latest);
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return undefined;
+    throw error;
+  }
+};
+
+/** Keeps the checkpoint stream short where the store honours `maxCount`; sets it once. */
+export const limitRecoveryCheckpoints = async (eventStore: EventStore): Promise<void> => {
+  const { metadata } = await eventStore.getStreamMetadata(RECOVERY_CHECKPOINT_STREAM);
+  if (metadata.maxCount === RECOVERY_CHECKPOINTS_KEPT) return;
+  await eventStore.setStreamMetadata(RECOVERY_CHECKPOINT_STREAM, { ...metadata, maxCount: RECOVERY_CHECKPOINTS_KEPT });
+};
