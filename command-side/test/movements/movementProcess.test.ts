@@ -6,20 +6,15 @@ import {
   ledgerCatalog,
   StoreUnavailableError,
   StreamNotFoundError,
-  systemAccountId,
   transferStream,
   type CurrencyCode,
   type EventStore,
   type LedgerEvent,
-  type Movement,
 } from '@folio/shared';
-import { createAccountCommandHandler, type AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
-import type { AccountCommand } from '../../src/accounts/accountDecider.js';
+import type { AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { InsufficientFundsError } from '../../src/accounts/accountErrors.js';
-import { depositPlan, transferPlan, type MovementPlan } from '../../src/movements/movement.js';
-import { createMovementProcess, legCommandId, type MovementProcess } from '../../src/movements/movementProcess.js';
+import type { MovementProcess } from '../../src/movements/movementProcess.js';
 import { createOpenJournals } from '../../src/movements/openJournals.js';
-import { createSystemAccounts } from '../../src/movements/systemAccountOpener.js';
 import {
   contextFor,
   interceptAppends,
@@ -29,41 +24,18 @@ import {
   rejectionOf,
   type TempStore,
 } from '../commandHandling/testSupport.js';
+import { BANK, movementPlans, openCustomer, postFirstLegOnly, RUN, startProcess } from './movementScenario.js';
+
+const { newId, transfer, deposit } = movementPlans(7300000000000001000n);
 
 const ALICE = '7300000000000000011';
 const BOB = '7300000000000000012';
 const CAROL = '7300000000000000013';
-const BANK = systemAccountId({ role: 'bank', currency: 'EUR' });
-const RUN = { correlationId: 'request-1', actor: 'test' };
-const clock = () => new Date(NOW);
 
-let nextId = 7300000000000001000n;
-const newId = () => (nextId++).toString();
 
-const movement = (fromAccountId: string, toAccountId: string, amount: bigint): Movement => ({
-  fromAccountId,
-  toAccountId,
-  amount,
-  currency: 'EUR',
-  requestedAt: NOW.toISOString(),
-});
 
-const transfer = (from: string, to: string, amount: bigint) => transferPlan(newId(), movement(from, to, amount));
-const deposit = (to: string, amount: bigint) => depositPlan(newId(), movement(BANK, to, amount));
 
-/** One process of the command side: its account handler, system accounts and movement process. */
-const startProcess = (eventStore: EventStore) => {
-  const accounts = createAccountCommandHandler(eventStore);
-  const systemAccounts = createSystemAccounts(accounts, clock);
-  return { accounts, movements: createMovementProcess({ eventStore, accounts, systemAccounts, clock }) };
-};
 
-const openCustomer = (accounts: AccountCommandHandler, accountId: string) =>
-  accounts.handle(
-    accountStream(accountId),
-    { type: 'OpenAccount', accountId, ownerId: `owner-${accountId}`, currency: 'EUR', kind: 'customer', overdraftLimit: 0n },
-    contextFor(`open-${accountId}`),
-  );
 
 const setFrozen = (accounts: AccountCommandHandler, accountId: string, frozen: boolean) =>
   accounts.handle(
@@ -72,21 +44,6 @@ const setFrozen = (accounts: AccountCommandHandler, accountId: string, frozen: b
     contextFor(`${frozen ? 'freeze' : 'unfreeze'}-${accountId}-${newId()}`),
   );
 
-/** Posts a plan's first leg the way the process does, then "crashes" (does nothing more). */
-const postFirstLegOnly = (accounts: AccountCommandHandler, plan: MovementPlan) => {
-  const command: AccountCommand = {
-    type: plan.first.side === 'debit' ? 'PostDebit' : 'PostCredit',
-    accountId: plan.first.accountId,
-    journal: { id: plan.id, kind: plan.kind, leg: 'first', counterpartyAccountId: plan.second.accountId },
-    amount: plan.movement.amount,
-    currency: plan.movement.currency,
-    movement: plan.movement,
-  };
-  return accounts.handle(accountStream(plan.first.accountId), command, {
-    ...contextFor(legCommandId(plan, 'first')),
-    causationId: `${plan.kind}-${plan.id}`,
-  });
-};
 
 const decodedStream = async (store: EventStore, streamName: string): Promise<LedgerEvent[]> => {
   try {

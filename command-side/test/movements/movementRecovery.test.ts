@@ -4,17 +4,14 @@ import {
   collect,
   ledgerCatalog,
   StreamNotFoundError,
-  systemAccountId,
   type EventStore,
   type GlobalPosition,
   type LedgerEvent,
-  type Movement,
   type SubscribeToAllOptions,
 } from '@folio/shared';
-import { createAccountCommandHandler, type AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
-import type { AccountCommand } from '../../src/accounts/accountDecider.js';
-import { depositPlan, transferPlan, type MovementPlan } from '../../src/movements/movement.js';
-import { createMovementProcess, legCommandId, type MovementProcess } from '../../src/movements/movementProcess.js';
+import type { AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import type { MovementPlan } from '../../src/movements/movement.js';
+import { legCommandId, type MovementProcess } from '../../src/movements/movementProcess.js';
 import { createMovementRecovery, type RecoveryCheckpointSchedule } from '../../src/movements/movementRecovery.js';
 import { createOpenJournals, type OpenJournal } from '../../src/movements/openJournals.js';
 import {
@@ -23,56 +20,18 @@ import {
   readLatestRecoveryCheckpoint,
   RECOVERY_CHECKPOINT_STREAM,
 } from '../../src/movements/recoveryCheckpoint.js';
-import { createSystemAccounts } from '../../src/movements/systemAccountOpener.js';
-import { contextFor, interceptAppends, NOW, openTempStore, type TempStore } from '../commandHandling/testSupport.js';
+import { interceptAppends, NOW, openTempStore, type TempStore } from '../commandHandling/testSupport.js';
+import { movementPlans, openCustomer, postFirstLegOnly, RUN, startProcess } from './movementScenario.js';
+
+const { transfer, deposit } = movementPlans(7300000000000002000n);
 
 const ALICE = '7300000000000000021';
 const BOB = '7300000000000000022';
-const BANK = systemAccountId({ role: 'bank', currency: 'EUR' });
-const RUN = { correlationId: 'request-1', actor: 'test' };
-const clock = () => new Date(NOW);
 
-let nextId = 7300000000000002000n;
-const newId = () => (nextId++).toString();
 
-const movement = (fromAccountId: string, toAccountId: string, amount: bigint): Movement => ({
-  fromAccountId,
-  toAccountId,
-  amount,
-  currency: 'EUR',
-  requestedAt: NOW.toISOString(),
-});
-const transfer = (from: string, to: string, amount: bigint) => transferPlan(newId(), movement(from, to, amount));
-const deposit = (to: string, amount: bigint) => depositPlan(newId(), movement(BANK, to, amount));
 
-const startProcess = (eventStore: EventStore) => {
-  const accounts = createAccountCommandHandler(eventStore);
-  const systemAccounts = createSystemAccounts(accounts, clock);
-  return { accounts, movements: createMovementProcess({ eventStore, accounts, systemAccounts, clock }) };
-};
 
-const openCustomer = (accounts: AccountCommandHandler, accountId: string) =>
-  accounts.handle(
-    accountStream(accountId),
-    { type: 'OpenAccount', accountId, ownerId: `owner-${accountId}`, currency: 'EUR', kind: 'customer', overdraftLimit: 0n },
-    contextFor(`open-${accountId}`),
-  );
 
-/** Posts a plan's first leg the way the process does, then "crashes" (does nothing more). */
-const postFirstLegOnly = (accounts: AccountCommandHandler, plan: MovementPlan) => {
-  const command: AccountCommand = {
-    type: plan.first.side === 'debit' ? 'PostDebit' : 'PostCredit',
-    accountId: plan.first.accountId,
-    journal: { id: plan.id, kind: plan.kind, leg: 'first', counterpartyAccountId: plan.second.accountId },
-    amount: plan.movement.amount,
-    currency: plan.movement.currency,
-    movement: plan.movement,
-  };
-  return accounts.handle(accountStream(plan.first.accountId), command, {
-    ...contextFor(legCommandId(plan, 'first')),
-    causationId: `${plan.kind}-${plan.id}`,
-  });
-};
 
 /** The open journals after the event at `upTo`, folded from the start of the log. */
 const openJournalsUpTo = async (store: EventStore, upTo: GlobalPosition): Promise<OpenJournal[]> => {
