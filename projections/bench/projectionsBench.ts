@@ -37,7 +37,6 @@ import {
   openSqliteEventStore,
   openSqliteSearchIndex,
   type DocumentStore,
-  type EventStore,
   type SearchIndex,
 } from '@folio/shared';
 import {

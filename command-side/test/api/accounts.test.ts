@@ -9,7 +9,6 @@ import {
   headPosition,
   uniqueKey,
   type ApiHarness,
-  type ApiResponse,
   type ApiServer,
 } from './apiHarness.js';
 

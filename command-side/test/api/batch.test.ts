@@ -4,7 +4,6 @@ import {
   expectBooksBalanced,
   expectProblem,
   expectValidation,
-  headPosition,
   readAllEvents,
   uniqueKey,
   type ApiHarness,

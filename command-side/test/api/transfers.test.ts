@@ -6,7 +6,6 @@ import {
   expectBooksBalanced,
   expectProblem,
   expectValidation,
-  headPosition,
   ledgerEvents,
   readAllEvents,
   uniqueKey,

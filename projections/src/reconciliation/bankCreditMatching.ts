@@ -259,7 +259,7 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
 };
 
 /** Whether a row is money arriving on a bank account: a credit of a bank statement. */
-const bankCreditOf = (context: Context, row: RowSubject, statementRow: StatementRow): { amount: string; currency: string } | undefined => {
+const bankCreditOf = (row: RowSubject, statementRow: StatementRow): { amount: string; currency: string } | undefined => {
   if (statementRow.reversal === true || (statementRow.status !== undefined && statementRow.status !== 'BOOK')) return undefined;
   const amount = row.facts.net ?? row.facts.gross;
   return amount === undefined || BigInt(amount.amount) <= 0n ? undefined : amount;
@@ -269,7 +269,7 @@ const bankCreditOf = (context: Context, row: RowSubject, statementRow: Statement
 export const reconcileBankSide = async (context: Context, row: RowSubject, statementRow: StatementRow, format: string): Promise<void> => {
   if (context.rules.payoutCategories.includes(row.facts.category)) return offerPayoutRow(context, row);
   if (!isBankSource(context, row.facts.provider, format)) return;
-  const credited = bankCreditOf(context, row, statementRow);
+  const credited = bankCreditOf(row, statementRow);
   if (credited !== undefined) await placeCredit(context, row, credited);
   const amount = row.facts.net ?? row.facts.gross;
   if (amount !== undefined && row.facts.date !== undefined) await bankReported(context, amount.currency, row.facts.date);

@@ -1,5 +1,5 @@
 /** How statement rows and imports change the reconciliation: the provider's side. */
-import { sortableBigint, statementCatalog, type RecordedEvent, type StatementEvent, type StatementRow } from '@folio/shared';
+import { sortableBigint, statementCatalog, type RecordedEvent, type StatementRow } from '@folio/shared';
 import { bankStatementSeen, reconcileBankSide } from './bankCreditMatching.js';
 import { decodeTypeAndData } from './eventDecoding.js';
 import { classifyStatement, sequenceGaps } from './classification.js';

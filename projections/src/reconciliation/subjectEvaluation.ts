@@ -3,7 +3,7 @@ import { classifyPayment, classifyPayout, classifyRow } from './classification.j
 import type { Contribution, PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { PayoutFacts, RowFacts } from './reconciliationFacts.js';
 import type { RuleCandidate } from './rowMatching.js';
-import { type Context, getSubject, money, moveContribution, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
+import { type Context, getSubject, moveContribution, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
 
 /** Re-judges a payment against its rows, and the summary with it. */
 export const evaluatePayment = async (context: Context, payment: PaymentSubject): Promise<void> => {

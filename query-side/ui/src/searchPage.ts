@@ -6,7 +6,7 @@
 import { parseAmountInput } from './amounts.js';
 import { api, ApiError, type TransactionPage } from './api.js';
 import { el, replaceChildren } from './dom.js';
-import { labelOf, STATUS_LABELS, TYPE_LABELS } from './format.js';
+import { STATUS_LABELS, TYPE_LABELS } from './format.js';
 import { currencyCodes, exponentOf } from './money.js';
 import { paymentHref, rememberSearch, searchHref } from './routes.js';
 import { arrowKeyNavigation, transactionTable, type Sort } from './transactionTable.js';

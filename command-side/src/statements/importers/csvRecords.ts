@@ -59,7 +59,7 @@ export class CsvHeader<Name extends string> {
     readonly line: number,
     fields: readonly string[],
     columns: Readonly<Record<Name, boolean>>,
-    private readonly fail: (issue: { line: number; column?: string; reason: string }) => never,
+    fail: (issue: { line: number; column?: string; reason: string }) => never,
   ) {
     const positions = new Map<string, number>();
     fields.forEach((field, position) => {

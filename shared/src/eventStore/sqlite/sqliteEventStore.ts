@@ -8,7 +8,6 @@ import {
   type AppendOptions,
   type AppendResult,
   type EventStore,
-  type EventToAppend,
   type ExpectedRevision,
   type GlobalPosition,
   type JsonObject,
