@@ -48,7 +48,7 @@ describe('transaction finder: a hit ahead of its document', () => {
         reached = reaches;
         return reaches;
       },
-      status: () => [{ name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined }],
+      status: () => [{ name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined, filter: {} }],
     };
     return { find: createTransactionFinder({ documents, searchIndex, progress, readWaitMs: 50 }), waits };
   };

@@ -76,10 +76,17 @@ describe('operations endpoints of the running system', function () {
       };
       expect(body.status).to.equal('unready');
       expect(body.checks.eventStore.status).to.equal('ok');
+      // Opening accounts is behind only for the read models that read accounts.
+      const readsAccounts = new Set(['balances', 'history']);
       for (const projection of body.checks.projections.projections) {
-        expect(projection.status, projection.name).to.equal('lagging');
-        expect(projection.lagSeconds, projection.name).to.be.greaterThan(0.2);
+        if (readsAccounts.has(projection.name)) {
+          expect(projection.status, projection.name).to.equal('lagging');
+          expect(projection.lagSeconds, projection.name).to.be.greaterThan(0.2);
+        } else {
+          expect(projection.status, projection.name).to.equal('ok');
+        }
       }
+      expect(body.checks.projections.projections.map(({ name }) => name)).to.include.members([...readsAccounts]);
     } finally {
       await running.stop();
     }

@@ -60,6 +60,8 @@ export interface ProjectorStatus {
   caughtUp: boolean;
   /** When the last committed event was recorded in the log. */
   lastEventAt: Date | undefined;
+  /** The events the read model reads. */
+  filter: EventFilter;
 }
 
 interface CheckpointDocument {
@@ -361,7 +363,13 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     /** Resolves once the stored checkpoints are read: from then on, `status` tells where each read model is. */
     loaded: (): Promise<void> => checkpointsRead,
     status: (): ProjectorStatus[] =>
-      readModels.map(({ definition, position, lastEventAt }) => ({ name: definition.name, position, caughtUp, lastEventAt })),
+      readModels.map(({ definition, position, lastEventAt }) => ({
+        name: definition.name,
+        position,
+        caughtUp,
+        lastEventAt,
+        filter: definition.filter,
+      })),
     /**
      * Resolves true once every event up to `target` is in every read model, or false after
      * `timeoutMs`: how a reader waits for its own write.

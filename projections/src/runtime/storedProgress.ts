@@ -23,11 +23,12 @@ const storedCheckpointSchema = z.object({
  * caught-up flag) and offers the same `status` and `waitFor` as the projectors themselves.
  */
 export const createStoredProgress = ({ documents, eventStore, definitions, pollMs = 100 }: StoredProgressOptions) => {
-  let statuses: ProjectorStatus[] = definitions.map(({ name }) => ({
+  let statuses: ProjectorStatus[] = definitions.map(({ name, filter }) => ({
     name,
     position: undefined,
     caughtUp: false,
     lastEventAt: undefined,
+    filter,
   }));
   const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
   let timer: NodeJS.Timeout | undefined;
@@ -36,7 +37,7 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
   const refresh = async (): Promise<void> => {
     const head = await eventStore.headPosition();
     statuses = await Promise.all(
-      definitions.map(async ({ name, version }) => {
+      definitions.map(async ({ name, version, filter }) => {
         const document = await documents.get(CHECKPOINTS_COLLECTION, `${name}_v${version}`);
         const stored = document === undefined ? undefined : storedCheckpointSchema.parse(document);
         const position = stored?.position;
@@ -45,6 +46,7 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
           position,
           caughtUp: head === undefined || (position !== undefined && position >= head),
           lastEventAt: stored?.lastEventAt ? new Date(stored.lastEventAt) : undefined,
+          filter,
         };
       }),
     );

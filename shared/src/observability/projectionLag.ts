@@ -1,4 +1,4 @@
-import type { EventStore, GlobalPosition, RecordedEvent } from '../eventStore/eventStore.js';
+import type { EventFilter, EventStore, GlobalPosition, RecordedEvent } from '../eventStore/eventStore.js';
 
 /** What a lag monitor needs to know of each projection (a projector's status, or a stored one). */
 export interface ProjectionProgress {
@@ -6,6 +6,8 @@ export interface ProjectionProgress {
   position: GlobalPosition | undefined;
   /** When the last event the projection reflects was committed to the log. */
   lastEventAt: Date | undefined;
+  /** The events the projection reads: one behind the head only by events it skips is not behind. */
+  filter?: EventFilter;
 }
 
 export interface ProjectionLag {
@@ -30,6 +32,23 @@ const firstOf = async (events: AsyncIterable<RecordedEvent>): Promise<RecordedEv
 };
 
 /**
+ * Whether the log holds an event after `position` that the filter lets through. A subscription
+ * reports how far it has scanned past skipped events on the embedded store, but EventStoreDB's
+ * filtered subscriptions go quiet at the head: a projection that has read everything it wants
+ * stays at its last event while others (audit checkpoints, keys, snapshots) are appended after it.
+ */
+const hasWantedEventAfter = async (
+  eventStore: Pick<EventStore, 'readAll'>,
+  position: GlobalPosition | undefined,
+  filter: EventFilter,
+): Promise<boolean> => {
+  for await (const event of eventStore.readAll({ fromPosition: position ?? 'start', filter, maxCount: 2 })) {
+    if (position === undefined || event.position > position) return true;
+  }
+  return false;
+};
+
+/**
  * How far each projection is behind the head of the log, in positions and in seconds, refreshed
  * in the background so that readiness checks, load shedding and scrapes read it for free.
  */
@@ -47,10 +66,15 @@ export const createLagMonitor = ({ eventStore, progress, everyMs = 1_000, onErro
     }
     // Positions overstate the lag of a projection that skips the latest events; seconds do not,
     // which is why thresholds are in seconds.
-    lags = statuses.map(({ name, position, lastEventAt }) => {
-      if (head === undefined || (position !== undefined && position >= head.position)) {
-        return { name, positions: 0n, seconds: 0 };
-      }
+    const wanted = await Promise.all(
+      statuses.map(({ position, filter }) =>
+        head === undefined || (position !== undefined && position >= head.position)
+          ? false
+          : filter === undefined || hasWantedEventAfter(eventStore, position, filter),
+      ),
+    );
+    lags = statuses.map(({ name, position, lastEventAt }, index) => {
+      if (head === undefined || !wanted[index]) return { name, positions: 0n, seconds: 0 };
       const reflected = lastEventAt ?? logStart ?? head.created;
       return {
         name,

@@ -31,4 +31,33 @@ describe('projection lag', () => {
       await store.close();
     }
   });
+
+  it('is zero for a projection behind the head only by events it skips, as a filtered subscription on EventStoreDB leaves it', async () => {
+    const store = openSqliteEventStore({ path: join(mkdtempSync(join(tmpdir(), 'folio-lag-')), 'events.sqlite') });
+    const append = async (stream: string) =>
+      (await store.appendToStream(stream, [{ id: crypto.randomUUID(), type: 'Noted', data: {} }])).position;
+    const filter = { streamNamePrefixes: ['wanted-'] };
+    try {
+      const read = await append('wanted-1');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await append('skipped-1');
+      const progress: ProjectionProgress[] = [
+        { name: 'parked', position: read, lastEventAt: new Date(Date.now() - 30), filter },
+        { name: 'never-ran', position: undefined, lastEventAt: undefined, filter: { streamNamePrefixes: ['other-'] } },
+        { name: 'unfiltered', position: read, lastEventAt: new Date(Date.now() - 30) },
+      ];
+      const monitor = createLagMonitor({ eventStore: store, progress: () => progress });
+      const [parked, neverRan, unfiltered] = await monitor.refresh();
+      expect(parked).to.deep.equal({ name: 'parked', positions: 0n, seconds: 0 });
+      expect(neverRan).to.deep.equal({ name: 'never-ran', positions: 0n, seconds: 0 });
+      expect(unfiltered!.positions > 0n).to.equal(true);
+
+      const wanted = await append('wanted-2');
+      const [behind] = await monitor.refresh();
+      expect(behind!.positions).to.equal(wanted - read);
+      expect(behind!.seconds).to.be.greaterThan(0.02);
+    } finally {
+      await store.close();
+    }
+  });
 });
