@@ -105,6 +105,11 @@ const decodeCursor = (cursor: unknown, sort: PlannedSort | undefined): KeysetPos
   const key = body.k;
   const form = KEY_FORMS[sort.type];
   if (key !== null && (typeof key !== 'string' || (form !== undefined && !form.test(key)))) throw bad('bad sort key');
+  // Every stored amount lies within the clamp: a key past it was not issued by a search.
+  if (sort.type === 'amount' && key !== null && key !== undefined) {
+    const amount = BigInt(key);
+    if (amount > AMOUNT_CLAMP || amount < -AMOUNT_CLAMP) throw bad('bad sort key');
+  }
   return { key: key ?? null, id };
 };
 

@@ -115,6 +115,10 @@ const createMatchCache = (db: Database.Database) => {
     changed(): void {
       ownWrites += 1;
     },
+    /** A search that failed rolled its transaction back, and with it the rows it put in a slot. */
+    forget(): void {
+      entries.clear();
+    },
   };
 };
 
@@ -342,8 +346,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       if (writer === undefined) {
         tables.upsert(target, prepared);
         matches.changed();
-      }
-      else await writer.upsert(target.name, prepared);
+      } else await writer.upsert(target.name, prepared);
     },
 
     async get(index: string, id: string): Promise<SearchHit | undefined> {
@@ -354,7 +357,13 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
 
     async search(index: string, query: SearchQuery): Promise<SearchResult> {
       const target = resolve(index);
-      return searchSnapshot(target, planQuery(target.schema, query ?? {}));
+      const plan = planQuery(target.schema, query ?? {});
+      try {
+        return searchSnapshot(target, plan);
+      } catch (error) {
+        matches.forget();
+        throw error;
+      }
     },
 
     async refresh(index: string): Promise<void> {

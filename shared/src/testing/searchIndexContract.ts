@@ -584,6 +584,19 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         await expectInvalid(store.search(index, { after: nextCursor! }), 'after', 'cursor of another field');
         await expectInvalid(store.search(index, { after: 'not a cursor' }), 'after', 'garbage cursor');
       });
+
+      it('refuses a cursor whose amount no search issued, and answers the next search as before', async () => {
+        const index = await newIndex();
+        await write(index, corpus());
+        const sort = { field: 'amount', direction: 'asc' } as const;
+        const expected = await store.search(index, { sort, limit: 2 });
+        const body = JSON.parse(Buffer.from(expected.nextCursor!, 'base64url').toString('utf8')) as Record<string, unknown>;
+        for (const k of ['9999999999999999999', '-9999999999999999999']) {
+          const forged = Buffer.from(JSON.stringify({ ...body, k }), 'utf8').toString('base64url');
+          await expectInvalid(store.search(index, { sort, after: forged }), 'after', `amount key ${k}`);
+        }
+        expect(await store.search(index, { sort, limit: 2 })).to.deep.equal(expected);
+      });
     });
 
     describe('aliases', () => {
