@@ -24,7 +24,6 @@ export interface WriteReply {
 export const createSearchWriter = (path: string) => {
   let worker: Worker | undefined;
   let exited: Promise<void> | undefined;
-  let failed: Error | undefined;
   let nextId = 1;
   /** The latest write, settled: the thread answers in order, so every earlier one has settled too. */
   let last: Promise<unknown> = Promise.resolve();
@@ -45,15 +44,17 @@ export const createSearchWriter = (path: string) => {
   const start = (): Worker => {
     const started = new Worker(new URL('./sqliteSearchWriterThread.js', import.meta.url), { workerData: { path } });
     started.on('message', settle);
+    // A thread that failed or ended takes its unanswered writes with it (their transactions rolled
+    // back): they are refused, so the caller replays them, and the next write starts a new thread.
     const fail = (error: Error) => {
-      failed = error;
+      if (worker === started) worker = undefined;
       for (const { reject } of pending.values()) reject(error);
       pending.clear();
     };
     started.on('error', fail);
     exited = new Promise((resolve) => {
       started.on('exit', (code) => {
-        if (pending.size > 0) fail(new Error(`the search index writer thread exited with code ${code}`));
+        fail(new Error(`the search index writer thread exited with code ${code}`));
         resolve();
       });
     });
@@ -62,7 +63,6 @@ export const createSearchWriter = (path: string) => {
 
   return {
     upsert(index: string, documents: readonly PreparedDocument[]): Promise<void> {
-      if (failed !== undefined) return Promise.reject(failed);
       worker ??= start();
       const id = nextId++;
       const request: WriteRequest = {
