@@ -14,7 +14,10 @@ export interface ProjectionLag {
   name: string;
   /** Global positions between the head of the log and the projection's checkpoint. */
   positions: bigint;
-  /** Seconds between the head event's commit and the last event the projection reflects. */
+  /**
+   * Seconds between the head event's commit and the first event the projection lacks (without a
+   * filter: the last event it reflects).
+   */
   seconds: number;
 }
 
@@ -32,23 +35,6 @@ const firstOf = async (events: AsyncIterable<RecordedEvent>): Promise<RecordedEv
 };
 
 /**
- * Whether the log holds an event after `position` that the filter lets through. A subscription
- * reports how far it has scanned past skipped events on the embedded store, but EventStoreDB's
- * filtered subscriptions go quiet at the head: a projection that has read everything it wants
- * stays at its last event while others (audit checkpoints, keys, snapshots) are appended after it.
- */
-const hasWantedEventAfter = async (
-  eventStore: Pick<EventStore, 'readAll'>,
-  position: GlobalPosition | undefined,
-  filter: EventFilter,
-): Promise<boolean> => {
-  for await (const event of eventStore.readAll({ fromPosition: position ?? 'start', filter, maxCount: 2 })) {
-    if (position === undefined || event.position > position) return true;
-  }
-  return false;
-};
-
-/**
  * How far each projection is behind the head of the log, in positions and in seconds, refreshed
  * in the background so that readiness checks, load shedding and scrapes read it for free.
  */
@@ -56,6 +42,31 @@ export const createLagMonitor = ({ eventStore, progress, everyMs = 1_000, onErro
   let lags: ProjectionLag[] = [];
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** Per projection, a stretch of the log known to hold nothing it reads: after `from`, up to `through`. */
+  const quiet = new Map<string, { from: GlobalPosition | undefined; through: GlobalPosition }>();
+
+  /**
+   * The first event after `position` that the filter lets through. The embedded store's
+   * subscriptions report how far they scanned past skipped events, but EventStoreDB's filtered
+   * subscriptions go quiet at the head: a projection that has read everything it wants stays at
+   * its last event while others (audit checkpoints, keys, snapshots) are appended after it. The
+   * stretch found quiet is remembered, so each refresh reads only what was appended since.
+   */
+  const firstWantedAfter = async (
+    name: string,
+    position: GlobalPosition | undefined,
+    filter: EventFilter,
+    head: GlobalPosition,
+  ): Promise<RecordedEvent | undefined> => {
+    const known = quiet.get(name);
+    const covers = known !== undefined && (known.from === undefined || (position !== undefined && position >= known.from));
+    const from = covers && (position === undefined || known.through > position) ? known.through : position;
+    for await (const event of eventStore.readAll({ fromPosition: from ?? 'start', filter, maxCount: 2 })) {
+      if (from === undefined || event.position > from) return event;
+    }
+    quiet.set(name, { from: from === position ? position : known!.from, through: head });
+    return undefined;
+  };
 
   const refresh = async (): Promise<readonly ProjectionLag[]> => {
     const head = await firstOf(eventStore.readAll({ direction: 'backwards', maxCount: 1 }));
@@ -66,16 +77,21 @@ export const createLagMonitor = ({ eventStore, progress, everyMs = 1_000, onErro
     }
     // Positions overstate the lag of a projection that skips the latest events; seconds do not,
     // which is why thresholds are in seconds.
-    const wanted = await Promise.all(
-      statuses.map(({ position, filter }) =>
+    // A filtered projection is as old as the first event it lacks; one read without a filter, as
+    // old as the last event it reflects.
+    const unreflected = await Promise.all(
+      statuses.map(({ name, position, filter }) =>
         head === undefined || (position !== undefined && position >= head.position)
-          ? false
-          : filter === undefined || hasWantedEventAfter(eventStore, position, filter),
+          ? null
+          : filter === undefined
+            ? undefined
+            : firstWantedAfter(name, position, filter, head.position).then((event) => event ?? null),
       ),
     );
     lags = statuses.map(({ name, position, lastEventAt }, index) => {
-      if (head === undefined || !wanted[index]) return { name, positions: 0n, seconds: 0 };
-      const reflected = lastEventAt ?? logStart ?? head.created;
+      const lacking = unreflected[index];
+      if (head === undefined || lacking === null) return { name, positions: 0n, seconds: 0 };
+      const reflected = lacking?.created ?? lastEventAt ?? logStart ?? head.created;
       return {
         name,
         positions: head.position - (position ?? 0n),
