@@ -242,7 +242,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         for (const readModel of handlingOrder(moving)) {
           if (readModel.batch.length === 0) continue;
           const handled = await readModel.handler!.handle(readModel.batch, session);
-          if (handled) outside.push(handled.outside);
+          if (handled) {
+            // Observed at once: a failure while later handlers run must not go unhandled; it is
+            // read back from `allSettled` below.
+            handled.outside.catch(() => undefined);
+            outside.push(handled.outside);
+          }
         }
       } catch (error) {
         failure = { reason: error };
