@@ -6,7 +6,7 @@
  */
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject } from './reconciliationContext.js';
-import { matchByRules } from './rowMatching.js';
+import { matchByRules, matchKeysOf } from './rowMatching.js';
 import { evaluateRow, matchRowToPayment } from './subjectEvaluation.js';
 
 interface WaitingRows {
@@ -16,10 +16,14 @@ interface WaitingRows {
 
 const waitingKey = (currency: string, amount: bigint) => `waiting-rows:${currency}:${amount}`;
 
-/** Lists a charge row that matched no payment, for a capture still to come. */
+/**
+ * Lists a charge row that matched no payment, for a capture still to come. A row with a reference
+ * waits for the payment it names instead: another capture of the same amount must not take it.
+ */
 export const waitForCapture = async (context: Context, row: RowSubject): Promise<void> => {
   const gross = row.facts.gross;
   if (gross === undefined || row.facts.date === undefined || !context.rules.chargeCategories.includes(row.facts.category)) return;
+  if (matchKeysOf(row.facts, context.rules).length > 0) return;
   const lookups = context.collections.lookups!;
   const id = waitingKey(gross.currency, BigInt(gross.amount));
   const waiting = (await context.docs.get<WaitingRows>(lookups, id)) ?? { _id: id, rows: [] };

@@ -46,9 +46,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
   const checked = reconciliationRulesSchema.parse(rules);
   return {
     name: RECONCILIATION_PROJECTION,
-    // 3: payouts and bank credits, rows waiting for their capture, subjects stored compactly
-    // (a rebuild into new collections).
-    version: 3,
+    // 3: payouts and bank credits, rows waiting for their capture, subjects stored compactly;
+    // 4: a row naming a payment is never matched to another one (each a rebuild into new collections).
+    version: 4,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Every role has an index, so each collection exists from the first batch on (a rebuild

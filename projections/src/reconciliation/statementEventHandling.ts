@@ -48,7 +48,9 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
     return payment;
   }
   const gross = row.facts.gross;
-  if (gross !== undefined && context.rules.chargeCategories.includes(row.facts.category)) {
+  // A row that names a payment of ours is that payment's, or nobody's: the rules never guess another.
+  const namesPayment = keys.some(({ by }) => by === 'payment_id');
+  if (gross !== undefined && !namesPayment && context.rules.chargeCategories.includes(row.facts.category)) {
     const candidates: RuleCandidate[] = [];
     const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
     for (let amount = BigInt(gross.amount) - tolerance; amount <= BigInt(gross.amount) + tolerance; amount++) {

@@ -84,6 +84,21 @@ describe('reconciliation: a provider row that arrives before its payment is capt
     expect(await labels(documents, 'open')).to.deep.equal(['PROVIDER_UNMATCHED txn_a', 'PROVIDER_UNMATCHED txn_b', 'PROVIDER_UNMATCHED txn_old']);
   });
 
+  it('keeps a row that names a payment not yet known for that payment: another capture of its amount does not take it', async () => {
+    await appendPayment(log, { n: 2, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_3', file: 'early', row: chargeRow(3, 1000n, { date: at() }) }, at());
+    await capture(log, 2, 1000n);
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal(['PROVIDER_UNMATCHED txn_3']);
+
+    await appendRowRecorded(log, { rowKey: 'txn_2', file: 'late', row: chargeRow(2, 1000n, { date: at() }) }, at());
+    await appendPayment(log, { n: 3, amount: 1000n, at: at(), until: 'captured' });
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([]);
+    const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
+    expect(summary).to.include({ payments: 2, matched: 2, awaitingSettlement: 0, delta: '0' });
+  });
+
   it('lets a later row take a capture that no waiting row fitted', async () => {
     await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
     await appendRowRecorded(log, { rowKey: 'txn_other', file: 'early', row: chargeRow(1, 999n, { withReferences: false, date: at() }) }, at());
