@@ -15,7 +15,7 @@ export interface DiscrepancyCase {
   acknowledged: boolean;
   assignee?: string;
   /** A resolution that moves money, claimed before its journal: the only one the case can get. */
-  resolving?: { resolution: MoneyResolution; journalId: string; correction: Correction; by: string; reason: string };
+  resolving?: { resolution: MoneyResolution; journalId: string; correction: Correction; by: string; reason: string; startedAt: string };
   resolved?: { resolution: DiscrepancyResolution; journalId?: string; by: string };
 }
 
@@ -56,8 +56,8 @@ export const discrepancyDecider: Decider<DiscrepancyCase, DiscrepancyCommand, Di
       case 'DiscrepancyAssigned':
         return { ...state, assignee: event.data.assignee };
       case 'DiscrepancyResolutionStarted': {
-        const { resolution, journalId, correction, by, reason } = event.data;
-        return { ...state, resolving: { resolution, journalId, correction, by, reason } };
+        const { resolution, journalId, correction, by, reason, startedAt } = event.data;
+        return { ...state, resolving: { resolution, journalId, correction, by, reason, startedAt } };
       }
       case 'DiscrepancyResolved':
         return {

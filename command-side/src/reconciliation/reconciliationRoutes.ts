@@ -48,6 +48,13 @@ const parseWith =
   });
 
 /**
+ * How long a claimed resolution may stay unfinished before another request finishes it. Sooner,
+ * its claimant may still be posting the journal from another process, where nothing in this one
+ * would keep the two from posting it twice; so until then other requests are refused (409).
+ */
+const CLAIM_ABANDONED_AFTER_MS = 30_000;
+
+/**
  * The exception workflow: `POST /v1/reconciliation/discrepancies/{id}/acknowledge|assign|resolve`,
  * each with a required reason, recorded with the caller on the discrepancy's own stream. A
  * resolution other than `no_action` first posts its correcting journal between system accounts.
@@ -124,10 +131,12 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
       handle: async (request, { id, body }, journalId, attempt) => {
         const by = deps.callerOf(request);
         const { state } = await cases.load(reconciliationStream(id), { fresh: true });
-        // A resolution another request claimed and never finished (cut short): finished now, as claimed.
-        if (state.resolved === undefined && state.resolving !== undefined && state.resolving.journalId !== journalId) {
-          await postCorrection(request, id, state.resolving, { retry: true });
-          const { resolution, journalId: claimed, by: claimedBy, reason } = state.resolving;
+        // A resolution another request claimed and left unfinished (cut short): finished now, as claimed.
+        const unfinished = state.resolving;
+        const abandoned = unfinished !== undefined && deps.clock().getTime() - Date.parse(unfinished.startedAt) >= CLAIM_ABANDONED_AFTER_MS;
+        if (state.resolved === undefined && abandoned && unfinished.journalId !== journalId) {
+          await postCorrection(request, id, unfinished, { retry: true });
+          const { resolution, journalId: claimed, by: claimedBy, reason } = unfinished;
           await record(request, `resolve-${claimed}`, { type: 'resolve', discrepancyId: id, resolution, journalId: claimed, by: claimedBy, reason, at: at() });
         }
         // Refused before any money moves: claimed or resolved already, unless by this very request (retried).

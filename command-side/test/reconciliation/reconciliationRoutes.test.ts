@@ -75,12 +75,8 @@ describe('reconciliation exception workflow over HTTP', () => {
     expect(postings).to.have.length(1);
   });
 
-  it('finishes a resolution another request claimed and never finished, as it was claimed, and refuses the new one', async () => {
-    const { api, store } = harness;
-    const discrepancy = 'e'.repeat(32);
-    const journalId = '4194304';
-    const startedAt = new Date().toISOString();
-    await store.appendToStream(reconciliationStream(discrepancy), [
+  const claimResolution = (discrepancy: string, journalId: string, startedAt: string) =>
+    harness.store.appendToStream(reconciliationStream(discrepancy), [
       reconciliationCatalog.encode({
         type: 'DiscrepancyResolutionStarted',
         data: { discrepancyId: discrepancy, resolution: 'suspense', journalId, correction: { amount: 300n, currency: 'EUR', provider: 'sandbox' }, by: 'ops-1', reason: 'cut short', startedAt },
@@ -89,6 +85,26 @@ describe('reconciliation exception workflow over HTTP', () => {
         metadata: { $correlationId: 'test', actor: 'ops-1', occurredAt: startedAt },
       } as ReconciliationEvent),
     ]);
+
+  it('refuses to resolve while another request holds a fresh claim (it may still be posting from another process), moving no money', async () => {
+    const discrepancy = 'f'.repeat(32);
+    await claimResolution(discrepancy, '4194305', new Date().toISOString());
+    const books = async () => (await readAllEvents(harness.store)).filter(({ streamName }) => /^(account|journal)-/.test(streamName)).length;
+    const before = await books();
+    const answer = await harness.api.post(path('resolve', discrepancy), { resolution: 'write_off', reason: 'now', correction: { amount: '50', currency: 'EUR', provider: 'sandbox' } }, { key: uniqueKey() });
+    expect(answer.status, answer.text).to.equal(409);
+    expect(answer.body.type).to.match(/discrepancy-being-resolved$/);
+    expect(await books()).to.equal(before);
+    const events = (await readAllEvents(harness.store)).filter(({ streamName }) => streamName === reconciliationStream(discrepancy));
+    expect(events.map(({ type }) => type)).to.deep.equal(['DiscrepancyResolutionStarted']);
+  });
+
+  it('finishes a resolution another request claimed and abandoned, as it was claimed, and refuses the new one', async () => {
+    const { api, store } = harness;
+    const discrepancy = 'e'.repeat(32);
+    const journalId = '4194304';
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    await claimResolution(discrepancy, journalId, startedAt);
     const answer = await api.post(path('resolve', discrepancy), { resolution: 'write_off', reason: 'later', correction: { amount: '50', currency: 'EUR', provider: 'sandbox' } }, { key: uniqueKey() });
     expect(answer.status, answer.text).to.equal(409);
     expect(answer.body.type).to.match(/discrepancy-already-resolved$/);
