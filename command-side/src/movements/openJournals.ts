@@ -62,6 +62,13 @@ const read = <T>(recorded: RecordedEvent, schema: z.ZodType<T>): T =>
     : (ledgerCatalog.decode(recorded).data as T);
 
 /**
+ * The version of what the fold below tracks, kept in every recovery checkpoint: a checkpoint of
+ * another version could lack journals this one opens, so it is not trusted. Bump it whenever the
+ * fold starts tracking another event, journal kind or field.
+ */
+export const OPEN_JOURNALS_FOLD_VERSION = 1;
+
+/**
  * Folds the log into the set of open journals (money in transit). Fed with `$all` in order, it is
  * what recovery resumes and what stuck-movement reports list. `seed` is the set as it was after
  * some position (a recovery checkpoint): then it is fed the log after that position only.

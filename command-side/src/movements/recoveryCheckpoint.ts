@@ -18,7 +18,7 @@ import {
   type RecordedEvent,
 } from '@folio/shared';
 import { z } from 'zod';
-import type { OpenJournal } from './openJournals.js';
+import { OPEN_JOURNALS_FOLD_VERSION, type OpenJournal } from './openJournals.js';
 
 export const RECOVERY_CHECKPOINT_STREAM = 'movement-recovery-checkpoints';
 
@@ -45,6 +45,8 @@ export const openJournalsCheckpointed = defineEvent({
   schema: z.object({
     /** The last event folded into `journals`: a restart follows the log after it. */
     position: bigintString,
+    /** `OPEN_JOURNALS_FOLD_VERSION` of the fold that wrote it. */
+    fold: z.number().int().positive(),
     journals: z.array(openJournalSchema),
   }),
 });
@@ -62,13 +64,16 @@ export const encodeRecoveryCheckpoint = (checkpoint: RecoveryCheckpoint, recorde
     // Two processes checkpointing the same position write the same event: the store keeps one.
     id: deterministicEventId(RECOVERY_CHECKPOINT_STREAM, checkpoint.position.toString()),
     version: openJournalsCheckpointed.version,
-    data: { position: checkpoint.position, journals: checkpoint.journals },
+    data: { position: checkpoint.position, fold: OPEN_JOURNALS_FOLD_VERSION, journals: checkpoint.journals },
     metadata: { $correlationId: 'movement-recovery', actor: 'folio:movement-recovery', occurredAt: recordedAt.toISOString() },
   });
 
 /** Throws on anything but a well-formed checkpoint: a bad one must never seed recovery. */
 export const decodeRecoveryCheckpoint = (recorded: RecordedEvent): RecoveryCheckpoint => {
   const { data } = recoveryCheckpointCatalog.decode(recorded);
+  if (data.fold !== OPEN_JOURNALS_FOLD_VERSION) {
+    throw new Error(`recovery checkpoint of open-journals fold ${data.fold}, this one is ${OPEN_JOURNALS_FOLD_VERSION}`);
+  }
   return { position: data.position, journals: data.journals };
 };
 

@@ -196,6 +196,7 @@ describe('movement recovery from a checkpoint (SQLite store)', () => {
   for (const [what, corrupt] of [
     ['garbled data', (event: ReturnType<typeof encodeRecoveryCheckpoint>) => ({ ...event, data: { position: 'nowhere', journals: 'all' } })],
     ['an unknown event type', (event: ReturnType<typeof encodeRecoveryCheckpoint>) => ({ ...event, type: 'SomethingElse' })],
+    ['another fold version', (event: ReturnType<typeof encodeRecoveryCheckpoint>) => ({ ...event, data: { ...event.data, fold: 99 } })],
   ] as const) {
     it(`ignores a latest checkpoint with ${what}, with a warning, and folds the whole log to the same end`, async () => {
       const crash = await crashAroundACheckpoint();
