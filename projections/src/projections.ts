@@ -14,6 +14,9 @@ export const projectionDefinitions: readonly ProjectionDefinition[] = [
   reconciliationProjection,
 ];
 
+/** Events per catch-up transaction on MongoDB (the embedded store takes the projector's default). */
+export const MONGODB_CATCH_UP_BATCH_SIZE = 2_000;
+
 export interface ProjectionsOptions {
   eventStore: EventStore;
   documents: DocumentStore;
@@ -30,6 +33,9 @@ export const createProjections = (options: ProjectionsOptions) => {
   const projector = createProjectorGroup({
     ...options,
     readModels: projectionDefinitions.map((definition) => ({ definition })),
+    // A MongoDB transaction keeps its writes in the server's cache and must end within its
+    // lifetime limit (60 s by default): there, catching up takes smaller transactions.
+    ...(options.documents.kind === 'mongodb' ? { catchUpBatchSize: MONGODB_CATCH_UP_BATCH_SIZE } : {}),
   });
   return {
     /** Starts the projections; resolves once they have caught up with the log. */
