@@ -197,13 +197,50 @@ const placeCredit = async (context: Context, row: RowSubject, credited: { amount
   await judge(context, credit);
 };
 
+/**
+ * A credit whose row was restated into no credit (reversed, no longer booked): it stops being
+ * looked for and what it reported is cleared; the payout it had consumed waits for another.
+ */
+const withdrawCredit = async (context: Context, row: RowSubject): Promise<void> => {
+  const credit = await getSubject<BankCreditSubject>(context, `bank-credit:${row.facts.stream}`);
+  if (credit === undefined) return;
+  await unlistAll(context, credit);
+  const payoutId = credit.payout;
+  delete credit.payout;
+  delete credit.candidates;
+  await syncFindings(context, credit, [], credit.bankCredit.provider, credit.bankCredit.credited.currency);
+  putSubject(context, credit);
+  const payout = payoutId === undefined ? undefined : await getSubject<BankPayoutSubject>(context, payoutId);
+  if (payout === undefined) return;
+  delete payout.credit;
+  await offerPayout(context, payout._id, payout.sortableLastPosition, payout.bankPayout);
+};
+
+/** A payout whose row was restated into no payout: the credit it had consumed looks for another. */
+const withdrawPayout = async (context: Context, id: string): Promise<void> => {
+  const payout = await getSubject<BankPayoutSubject>(context, id);
+  if (payout === undefined) return;
+  await unlistAll(context, payout);
+  const creditId = payout.credit;
+  delete payout.credit;
+  await syncFindings(context, payout, [], payout.bankPayout.provider, payout.bankPayout.paidOut.currency);
+  putSubject(context, payout);
+  const credit = creditId === undefined ? undefined : await getSubject<BankCreditSubject>(context, creditId);
+  if (credit === undefined) return;
+  delete credit.payout;
+  await matchCredit(context, credit);
+  await judge(context, credit);
+};
+
 /** A provider's payout row, new or changed: a payout the bank should show. */
 const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> => {
   const facts = row.facts;
   const payoutId = facts.payoutId ?? facts.references[0]?.value;
+  if (payoutId === undefined) return;
+  const id = `bank-payout:${facts.provider}:${payoutId}`;
   const net = facts.net ?? facts.gross;
-  if (payoutId === undefined || net === undefined || BigInt(net.amount) >= 0n) return;
-  await offerPayout(context, `bank-payout:${facts.provider}:${payoutId}`, row.sortableLastPosition, {
+  if (net === undefined || BigInt(net.amount) >= 0n) return withdrawPayout(context, id);
+  await offerPayout(context, id, row.sortableLastPosition, {
     provider: facts.provider,
     payoutId,
     paidOut: { amount: (-BigInt(net.amount)).toString(), currency: net.currency },
@@ -271,6 +308,7 @@ export const reconcileBankSide = async (context: Context, row: RowSubject, state
   if (!isBankSource(context, row.facts.provider, format)) return;
   const credited = bankCreditOf(row, statementRow);
   if (credited !== undefined) await placeCredit(context, row, credited);
+  else await withdrawCredit(context, row);
   const amount = row.facts.net ?? row.facts.gross;
   if (amount !== undefined && row.facts.date !== undefined) await bankReported(context, amount.currency, row.facts.date);
 };

@@ -52,6 +52,31 @@ const append = (log: SqliteEventStore, provider: string, format: 'stripe-balance
     ),
   ]);
 
+const versionHash = (row: StatementRow) => hash(JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
+
+/** A later file's version of a row: the bank reversed a credit, or a provider changed a payout. */
+const restate = (log: SqliteEventStore, provider: string, format: 'stripe-balance' | 'camt053', rowKey: string, previous: StatementRow, row: StatementRow) =>
+  log.appendToStream(statementRowStream(provider, rowKey), [
+    statementEvent(
+      {
+        type: 'StatementRowRestated',
+        data: {
+          provider,
+          format,
+          fileHash: hash(`${provider}-${rowKey}-restated`),
+          rowKey,
+          versionHash: versionHash(row),
+          row,
+          previousVersionHash: versionHash(previous),
+          previousFileHash: hash(`${provider}-${rowKey}`),
+          previous,
+          changedFields: Object.keys(row).filter((key) => versionHash({ [key]: row[key as keyof StatementRow] } as never) !== versionHash({ [key]: previous[key as keyof StatementRow] } as never)),
+        },
+      },
+      new Date(LOG_START).toISOString(),
+    ),
+  ]);
+
 const payout = (log: SqliteEventStore, payoutId: string, paidOut: bigint, date?: string, currency?: CurrencyCode) =>
   append(log, 'stripe', 'stripe-balance', `txn_${payoutId}`, payoutRow(payoutId, paidOut, date, currency));
 const credit = (log: SqliteEventStore, rowKey: string, amount: bigint, options?: Parameters<typeof bankCredit>[1]) =>
@@ -124,6 +149,22 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     await catchUp(log, documents);
     // B3 names no payout: po_2 is the one open payout it fits.
     expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
+  });
+
+  it('gives a payout back when the credit that consumed it is restated as reversed, and a credit back when its payout is restated away', async () => {
+    await payout(log, 'po_1', 10_000n);
+    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
+    await payout(log, 'po_2', 20_000n);
+    await credit(log, 'B2', 20_000n, { reference: 'po_2' });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal([]);
+
+    await restate(log, 'bank', 'camt053', 'B1', bankCredit(10_000n, { reference: 'po_1' }), { ...bankCredit(10_000n, { reference: 'po_1' }), reversal: true });
+    await credit(log, 'B3', 10_000n);
+    await restate(log, 'stripe', 'stripe-balance', 'txn_po_2', payoutRow('po_2', 20_000n), { ...payoutRow('po_2', 20_000n), gross: { amount: 0n, currency: 'EUR' }, net: { amount: 0n, currency: 'EUR' } });
+    await catchUp(log, documents);
+    // B3 takes po_1 that B1 no longer holds; B2 lost its payout and names no other.
+    expect(await labels(documents)).to.deep.equal(['PROVIDER_ROW_RESTATED B1', 'PROVIDER_ROW_RESTATED txn_po_2', 'PROVIDER_UNMATCHED B2']);
   });
 
   it('reports a credit in another currency than its payout', async () => {
