@@ -28,6 +28,7 @@ import { forEachConcurrently } from '../src/statements/boundedConcurrency.js';
 import type { MovementProcess } from '../src/movements/movementProcess.js';
 import { createMovementRecovery } from '../src/movements/movementRecovery.js';
 import { RECOVERY_CHECKPOINT_STREAM } from '../src/movements/recoveryCheckpoint.js';
+import { median } from '@folio/shared/testing';
 
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 50_000);
 const TAIL = Number(process.env.BENCH_TAIL ?? 3_000);
@@ -40,12 +41,6 @@ const INTERRUPTED = 5;
 const NOW = new Date('2024-06-05T00:00:00Z');
 const accountId = (index: number) => (7_400_000_000_000_000_000n + BigInt(index)).toString();
 const transferId = (index: number) => (7_400_000_000_000_100_000n + BigInt(index)).toString();
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const encode = (event: Omit<LedgerEvent, 'version' | 'metadata'>, key: string): EventToAppend =>
   ledgerCatalog.encodeTrusted({

@@ -16,6 +16,7 @@ import { forEachConcurrently } from '../src/statements/boundedConcurrency.js';
 import { stripeBalanceImporter } from '../src/statements/importers/stripeBalanceImporter.js';
 import { decodeStatementText } from '../src/statements/importers/statementText.js';
 import { createStatementImportService } from '../src/statements/statementImportService.js';
+import { median } from '@folio/shared/testing';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -40,12 +41,6 @@ const stripeFile = (variant: string): Buffer => {
 async function* chunks(bytes: Buffer): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += 64 * 1024) yield bytes.subarray(at, at + 64 * 1024);
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const timed = async (work: () => Promise<unknown>): Promise<number> => {
   const started = process.hrtime.bigint();

@@ -32,6 +32,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { median } from '@folio/shared/testing';
 
 const env = process.env;
 /** The admin key the bench starts Folio with and calls it with. */
@@ -63,13 +64,6 @@ const ECHO_SCRIPT = fileURLToPath(new URL('./echoServer.js', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // Statistics
-
-const median = (values: number[]): number => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const format = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 

@@ -49,6 +49,7 @@ import {
 } from '../src/index.js';
 import { LedgerPlanner, transactionDocumentOf, writeLedgerLog, type WrittenLog } from './ledgerWorkload.js';
 import { measureSearch, searchKinds, statsOf, type LatencyStats } from './searchWorkload.js';
+import { median } from '@folio/shared/testing';
 
 const numberFromEnv = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -77,11 +78,6 @@ const GOAL_SEARCH_P95_MS = 50;
 const SEARCH_ALIAS = 'history-transactions';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
 const microsPerEvent = (seconds: number | undefined, { events }: { events: number }): string =>
   seconds === undefined ? '–' : ((seconds * 1e6) / events).toFixed(1);

@@ -31,7 +31,7 @@ import {
   type EventStore,
   type EventToAppend,
 } from '@folio/shared';
-import { chargeRow, paymentEvents, paymentIdOf, rowStreamOf, statementEvent } from '@folio/shared/testing';
+import { chargeRow, median, paymentEvents, paymentIdOf, rowStreamOf, statementEvent } from '@folio/shared/testing';
 import { createHash } from 'node:crypto';
 import { createProjector, liveCollections, reconciliationProjection, type SummaryDocument } from '../src/index.js';
 
@@ -55,11 +55,6 @@ const LOG =
     : (process.env.BENCH_LOG ?? join(tmpdir(), 'folio-recon-bench-logs', `format-${LOG_FORMAT}-payments-${PAYMENTS}.sqlite`));
 
 const gc = (globalThis as { gc?: () => void }).gc;
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
 const log = (message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const fileHash = createHash('sha256').update('bench settlement report').digest('hex');

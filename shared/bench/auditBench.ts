@@ -30,6 +30,7 @@ import {
   type EventToAppend,
   type LedgerEvent,
 } from '../src/index.js';
+import { median } from '../src/testing/index.js';
 
 const ACCOUNT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const TRIAL_EVENTS = Number(process.env.BENCH_AUDIT_TRIAL_EVENTS ?? 1_000_000);
@@ -37,12 +38,6 @@ const JOURNALS_PER_BATCH = 1000;
 const QUERIES = 25;
 const FULL_FOLDS = 3;
 const TRIAL_ROUNDS = 3;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const time = async (work: () => Promise<unknown>): Promise<number> => {
   const start = performance.now();

@@ -11,16 +11,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteEventStore } from '../src/eventStore/sqlite/sqliteEventStore.js';
 import { prepareDatabase } from '../src/eventStore/sqlite/schema.js';
+import { median } from '../src/testing/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const payload = { amount: '1050', currency: 'EUR', reference: 'bench transfer 000000000000' };
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const freshPath = (): { path: string; cleanup: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), 'folio-bench-'));

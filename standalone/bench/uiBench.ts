@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { generateApiKey } from '@folio/shared';
 import type { Page } from 'playwright-core';
 import { launchChromium, screenshotFile } from '../test/browser/chromium.js';
+import { median } from '@folio/shared/testing';
 
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -37,12 +38,6 @@ const MAIN_SCRIPT = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 const WORDS = ['invoice', 'rent', 'salary', 'refund', 'groceries', 'subscription', 'hotel', 'train', 'dinner', 'insurance'];
 const referenceOf = (n: number) => `BENCH-${String(n).padStart(7, '0')}`;
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const startFolio = (dataDir: string) =>
   new Promise<{ url: string; stop: () => Promise<void> }>((resolve, reject) => {

@@ -3,3 +3,4 @@ export type { EventStoreContractFactory } from './eventStoreContractFactory.js';
 export { describeDocumentStoreContract, type DocumentStoreContractFactory } from './documentStoreContract.js';
 export { describeSearchIndexContract, type SearchIndexContractFactory } from './searchIndexContract.js';
 export * from './reconciliationEvents.js';
+export { median } from './median.js';
