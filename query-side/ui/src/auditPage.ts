@@ -7,7 +7,7 @@ import { api, ApiError, type AccountAtPoint, type AuditQuery, type TrialBalance 
 import { el, replaceChildren } from './dom.js';
 import { formatTime } from './format.js';
 import { money } from './money.js';
-import { accountHref, auditHref, transactionHref } from './routes.js';
+import { accountLink, auditHref, transactionHref } from './routes.js';
 
 const FIELDS = ['account', 'position', 'asOf', 'effectiveAt'] as const;
 type Field = (typeof FIELDS)[number];
@@ -127,7 +127,7 @@ const accountSection = (account: AccountAtPoint) =>
   el(
     'section',
     { 'aria-labelledby': 'account-heading', class: 'account-at-point' },
-    el('h2', { id: 'account-heading' }, 'Account ', el('a', { href: accountHref(account.accountId), class: 'id' }, account.accountId)),
+    el('h2', { id: 'account-heading' }, 'Account ', accountLink(account.accountId)),
     el(
       'dl',
       { class: 'balances' },

@@ -7,7 +7,7 @@ import { el, replaceChildren } from './dom.js';
 import { formatTime, labelOf, PAYMENT_STATE_LABELS, STATUS_LABELS, TYPE_LABELS } from './format.js';
 import { money } from './money.js';
 import { showLoadError } from './pageErrors.js';
-import { accountHref, lastSearchHref, searchHref, transactionHref } from './routes.js';
+import { accountLink, lastSearchHref, searchHref, transactionHref } from './routes.js';
 
 const REFUND_STATE_LABELS: Record<string, string> = {
   requested: 'Requested',
@@ -129,7 +129,7 @@ export const renderPaymentPage = async (view: HTMLElement, id: string): Promise<
         el(
           'dl',
           { class: 'facts' },
-          ...term('Merchant account', el('a', { href: accountHref(payment.merchantAccountId), class: 'id' }, payment.merchantAccountId)),
+          ...term('Merchant account', accountLink(payment.merchantAccountId)),
           ...term('Provider', payment.provider),
           ...term('Provider reference', payment.providerRef === null ? '—' : el('code', { class: 'provider-ref' }, payment.providerRef)),
           ...term('Captured', money(payment.captured, payment.currency)),

@@ -4,6 +4,8 @@
  * `#/reconciliation?code=…`, `#/audit?account=<id>&position=<n>`.
  */
 
+import { el } from './dom.js';
+
 export type Route =
   | { page: 'search'; query: URLSearchParams }
   | { page: 'transaction'; id: string }
@@ -45,3 +47,6 @@ export const rememberSearch = (hash: string): void => {
 };
 
 export const lastSearchHref = (): string => lastSearch;
+
+/** An account id as a link to its page. */
+export const accountLink = (id: string): HTMLElement => el('a', { href: accountHref(id), class: 'id' }, id);

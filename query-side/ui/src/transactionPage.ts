@@ -6,7 +6,7 @@ import { api, type TransactionDetail } from './api.js';
 import { el, replaceChildren } from './dom.js';
 import { formatTime, labelOf, TYPE_LABELS } from './format.js';
 import { money } from './money.js';
-import { accountHref, lastSearchHref, paymentHref } from './routes.js';
+import { accountLink, lastSearchHref, paymentHref } from './routes.js';
 import { statusBadge } from './transactionTable.js';
 import { showLoadError } from './pageErrors.js';
 
@@ -25,7 +25,6 @@ const TIMELINE_LABELS: Record<string, string> = {
 
 const term = (name: string, ...value: (Node | string)[]) => [el('dt', {}, name), el('dd', {}, ...value)];
 
-const accountLink = (id: string) => el('a', { href: accountHref(id), class: 'id' }, id);
 
 const postingsTable = (detail: TransactionDetail) =>
   el(

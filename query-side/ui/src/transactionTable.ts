@@ -3,7 +3,7 @@ import type { Transaction } from './api.js';
 import { el } from './dom.js';
 import { formatTime, labelOf, STATUS_LABELS, TYPE_LABELS } from './format.js';
 import { money } from './money.js';
-import { accountHref, transactionHref } from './routes.js';
+import { accountLink, transactionHref } from './routes.js';
 
 export type SortKey = 'requestedAt' | 'amount';
 export type Sort = `${'' | '-'}${SortKey}`;
@@ -19,8 +19,8 @@ export interface TableOptions {
 export const statusBadge = (status: string): HTMLElement =>
   el('span', { class: `badge badge-${status}` }, labelOf(STATUS_LABELS, status));
 
-const accountLink = (id: string, current?: string): HTMLElement =>
-  id === current ? el('span', { class: 'id', title: 'this account' }, 'this account') : el('a', { href: accountHref(id), class: 'id' }, id);
+const partyOf = (id: string, current?: string): HTMLElement =>
+  id === current ? el('span', { class: 'id', title: 'this account' }, 'this account') : accountLink(id);
 
 const sortHeader = (label: string, key: SortKey, numeric: boolean, options: TableOptions): HTMLElement => {
   const sort = options.sort;
@@ -55,10 +55,10 @@ const row = (transaction: Transaction, options: TableOptions): HTMLElement => {
     el(
       'td',
       { 'data-label': 'From → to', class: 'parties' },
-      accountLink(transaction.fromAccountId, options.account),
+      partyOf(transaction.fromAccountId, options.account),
       el('span', { 'aria-hidden': 'true' }, ' → '),
       el('span', { class: 'visually-hidden' }, ' to '),
-      accountLink(transaction.toAccountId, options.account),
+      partyOf(transaction.toAccountId, options.account),
     ),
     el(
       'td',
