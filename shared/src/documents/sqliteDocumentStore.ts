@@ -137,6 +137,38 @@ const statementCache = (db: Database.Database) => {
   };
 };
 
+/**
+ * The single-document statements of each collection, prepared once: a projection batch runs
+ * them hundreds of thousands of times, where building and looking up their SQL text each time
+ * costs as much as a small insert.
+ */
+const collectionStatements = (db: Database.Database) => {
+  const byCollection = new Map<
+    string,
+    { get: Database.Statement<[string], string>; put: Database.Statement<[string, string]>; delete: Database.Statement<[string]> }
+  >();
+  const statementsOf = (collection: string) => {
+    let statements = byCollection.get(collection);
+    if (statements === undefined) {
+      if (byCollection.size >= MAX_CACHED_STATEMENTS) byCollection.delete(byCollection.keys().next().value!);
+      statements = {
+        get: db.prepare<[string], string>(`SELECT doc FROM ${table(collection)} WHERE _id = ?`).pluck(),
+        put: db.prepare<[string, string]>(
+          `INSERT INTO ${table(collection)} (_id, doc) VALUES (?, ?) ON CONFLICT (_id) DO UPDATE SET doc = excluded.doc`,
+        ),
+        delete: db.prepare<[string]>(`DELETE FROM ${table(collection)} WHERE _id = ?`),
+      };
+      byCollection.set(collection, statements);
+    }
+    return statements;
+  };
+  /** After a drop or rename: the statements would otherwise name a table that is gone or another one. */
+  statementsOf.forget = (collection: string): void => {
+    byCollection.delete(collection);
+  };
+  return statementsOf;
+};
+
 /** Runs tasks one at a time, in call order, whether each succeeds or fails. */
 const createSerialQueue = () => {
   let tail: Promise<unknown> = Promise.resolve();
@@ -173,8 +205,13 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
   const reader = new Database(path, { readonly: true });
   reader.pragma('busy_timeout = 10000');
 
-  const writeStatement = statementCache(writer);
   const readStatement = statementCache(reader);
+  const writerStatements = collectionStatements(writer);
+  const readerStatements = collectionStatements(reader);
+  const forgetStatements = (collection: string): void => {
+    writerStatements.forget(collection);
+    readerStatements.forget(collection);
+  };
   const tableExistsOn = (db: Database.Database) =>
     db.prepare<[string], number>("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
   const writerHasTable = tableExistsOn(writer);
@@ -229,7 +266,7 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         requireCollectionName(collection);
         requireDocumentId(id);
         if (!hasTable(collection)) return undefined;
-        return parse<D>(writeStatement(`SELECT doc FROM ${table(collection)} WHERE _id = ?`).pluck().get(id) as string);
+        return parse<D>(writerStatements(collection).get.get(id));
       },
       async put(collection, document) {
         guard.check();
@@ -239,17 +276,14 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
           ensureTable(collection);
           tables.add(collection);
         }
-        writeStatement(
-          `INSERT INTO ${table(collection)} (_id, doc) VALUES (?, ?) ` +
-            'ON CONFLICT (_id) DO UPDATE SET doc = excluded.doc',
-        ).run(id, json);
+        writerStatements(collection).put.run(id, json);
       },
       async delete(collection, id) {
         guard.check();
         requireCollectionName(collection);
         requireDocumentId(id);
         if (!hasTable(collection)) return;
-        writeStatement(`DELETE FROM ${table(collection)} WHERE _id = ?`).run(id);
+        writerStatements(collection).delete.run(id);
       },
     };
     return { session, close: guard.close };
@@ -285,7 +319,7 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
       requireCollectionName(collection);
       requireDocumentId(id);
       return read(collection, undefined, () =>
-        parse<D>(readStatement(`SELECT doc FROM ${table(collection)} WHERE _id = ?`).pluck().get(id) as string),
+        parse<D>(readerStatements(collection).get.get(id)),
       );
     },
 
@@ -344,7 +378,10 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
 
     async dropCollection(collection) {
       requireCollectionName(collection);
-      return writeAlone('dropCollection', () => writer.exec(`DROP TABLE IF EXISTS ${table(collection)}`));
+      return writeAlone('dropCollection', () => {
+        forgetStatements(collection);
+        writer.exec(`DROP TABLE IF EXISTS ${table(collection)}`);
+      });
     },
 
     async renameCollection(from, to) {
@@ -356,6 +393,8 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         // An index keeps its name through ALTER TABLE; left as is, it would block the same index on a new `from`.
         const ownIndexes = selectIndexes.all(from).filter((name) => name.startsWith(`${from}/`));
         for (const name of ownIndexes) writer.exec(`DROP INDEX "${name}"`);
+        forgetStatements(from);
+        forgetStatements(to);
         writer.exec(`DROP TABLE IF EXISTS ${table(to)}`);
         writer.exec(`ALTER TABLE ${table(from)} RENAME TO ${table(to)}`);
         for (const name of ownIndexes) {
