@@ -207,15 +207,15 @@ export const isSystemEventType = (type: string): boolean => type.startsWith('$')
 
 export const metadataStreamOf = (streamName: string): string => `$$${streamName}`;
 
-export const matchesFilter = (filter: EventFilter | undefined, event: RecordedEvent): boolean => {
+export const matchesFilter = (filter: EventFilter | undefined, event: RecordedEvent): boolean =>
+  filterAdmits(filter, event.streamName, event.type);
+
+/** `matchesFilter` on the two fields a filter reads, so a store can test a row before decoding it. */
+export const filterAdmits = (filter: EventFilter | undefined, streamName: string, type: string): boolean => {
   if (filter === undefined) return true;
-  if (filter.excludeSystemEvents && isSystemEventType(event.type)) return false;
-  if (filter.streamNamePrefixes && !filter.streamNamePrefixes.some((p) => event.streamName.startsWith(p))) {
-    return false;
-  }
-  if (filter.eventTypePrefixes && !filter.eventTypePrefixes.some((p) => event.type.startsWith(p))) {
-    return false;
-  }
+  if (filter.excludeSystemEvents && isSystemEventType(type)) return false;
+  if (filter.streamNamePrefixes && !filter.streamNamePrefixes.some((p) => streamName.startsWith(p))) return false;
+  if (filter.eventTypePrefixes && !filter.eventTypePrefixes.some((p) => type.startsWith(p))) return false;
   return true;
 };
 

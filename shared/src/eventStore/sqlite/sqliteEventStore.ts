@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import {
-  matchesFilter,
+  filterAdmits,
   metadataStreamOf,
   type AppendOptions,
   type AppendResult,
@@ -33,6 +33,14 @@ import {
   serializeEvents,
   type SerializedEvent,
 } from '../argumentChecks.js';
+import {
+  EVENT_COLUMNS,
+  positionOfRow,
+  recordedEventOfRow,
+  streamNameOfRow,
+  typeOfRow,
+  type EventRowValues,
+} from './eventRows.js';
 import { createGroupCommitter, type BatchOutcome } from './groupCommit.js';
 import { prepareDatabase } from './schema.js';
 import { createSqliteSubscription, type SubscriptionHub } from './sqliteSubscription.js';
@@ -138,12 +146,16 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
   const selectStreamBackwards = db.prepare<[string, bigint, bigint, number], EventRow>(
     'SELECT * FROM events WHERE stream_name = ? AND revision >= ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
   );
-  const selectAllForwards = db.prepare<[bigint, number], EventRow>(
-    'SELECT * FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?',
-  );
-  const selectAllBackwards = db.prepare<[bigint, number], EventRow>(
-    'SELECT * FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?',
-  );
+  const selectAllForwards = db
+    .prepare<[bigint, number], EventRowValues>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`,
+    )
+    .raw();
+  const selectAllBackwards = db
+    .prepare<[bigint, number], EventRowValues>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`,
+    )
+    .raw();
   /** Inserts of 1 to `ROWS_PER_INSERT` rows, prepared on first use. */
   const insertStatements = new Map<number, Database.Statement<unknown[]>>();
   const insertEvents = (rowCount: number): Database.Statement<unknown[]> => {
@@ -409,20 +421,18 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       const page = statement.all(cursor, READ_PAGE_SIZE);
       if (page.length === 0) return;
       for (const eventRow of page) {
-        const event = toRecordedEvent(eventRow);
-        if (!matchesFilter(readOptions.filter, event)) continue;
+        if (!filterAdmits(readOptions.filter, streamNameOfRow(eventRow), typeOfRow(eventRow))) continue;
         remaining -= 1;
-        yield event;
+        yield recordedEventOfRow(eventRow);
         if (remaining === 0) return;
       }
-      const lastPosition = page[page.length - 1]!.position;
+      const lastPosition = positionOfRow(page[page.length - 1]!);
       cursor = direction === 'forwards' ? lastPosition + 1n : lastPosition - 1n;
       if (cursor < 0n) return;
     }
   }
 
-  const readAfter = (after: GlobalPosition, limit: number): RecordedEvent[] =>
-    selectAllForwards.all(after + 1n, limit).map(toRecordedEvent);
+  const readAfter = (after: GlobalPosition, limit: number): EventRowValues[] => selectAllForwards.all(after + 1n, limit);
 
   const headPositionNow = (): GlobalPosition | undefined => selectHead.get()?.position ?? undefined;
 

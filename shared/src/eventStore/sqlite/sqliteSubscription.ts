@@ -1,13 +1,13 @@
 import {
-  matchesFilter,
+  filterAdmits,
   type GlobalPosition,
-  type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
   type SubscriptionMessage,
 } from '../eventStore.js';
 import { requireCheckpointInterval, requireInRange } from '../argumentChecks.js';
 import { SubscriptionDroppedError } from '../errors.js';
+import { positionOfRow, recordedEventOfRow, streamNameOfRow, typeOfRow, type EventRowValues } from './eventRows.js';
 
 /** What the store keeps of a live subscription, to wake it on commit or drop it. */
 export interface SubscriptionHub {
@@ -18,8 +18,8 @@ export interface SubscriptionHub {
 
 export interface SqliteSubscriptionDeps {
   options: SubscribeToAllOptions;
-  /** Committed events strictly after `after`, in position order. */
-  readAfter(after: GlobalPosition, limit: number): RecordedEvent[];
+  /** Committed rows strictly after `after`, in position order; only those delivered are decoded. */
+  readAfter(after: GlobalPosition, limit: number): readonly EventRowValues[];
   headPosition(): GlobalPosition | undefined;
   register(hub: SubscriptionHub): void;
   unregister(hub: SubscriptionHub): void;
@@ -92,16 +92,16 @@ export const createSqliteSubscription = (deps: SqliteSubscriptionDeps): Subscrip
           live = false;
           yield { kind: 'fellBehind' };
         }
-        for (const event of page) {
+        for (const row of page) {
           if (dropped || closed) break;
-          scanned = event.position;
-          if (matchesFilter(options.filter, event)) {
-            lastDelivered = event.position;
+          scanned = positionOfRow(row);
+          if (filterAdmits(options.filter, streamNameOfRow(row), typeOfRow(row))) {
+            lastDelivered = scanned;
             sinceCheckpoint = 0;
-            yield { kind: 'event', event };
+            yield { kind: 'event', event: recordedEventOfRow(row) };
           } else if (++sinceCheckpoint >= checkpointInterval) {
             sinceCheckpoint = 0;
-            yield { kind: 'checkpoint', position: event.position };
+            yield { kind: 'checkpoint', position: scanned };
           }
         }
         if (page.length < PAGE_SIZE) {
