@@ -133,7 +133,15 @@ export const classifyPayment = (
 
   if (CAPTURED_STATES.has(payment.state) && payment.captured !== undefined) {
     const charge = charges[0];
-    if (charge === undefined) {
+    const ambiguousRows = payment.ambiguousRows ?? [];
+    if (charge === undefined && ambiguousRows.length > 1)
+      findings.push({
+        code: 'AMBIGUOUS_MATCH',
+        explanation: `Payment ${payment.paymentId} was captured for ${shown(payment.captured, payment.currency)}; ${ambiguousRows.length} provider rows waiting under that amount fit it, and none was chosen.`,
+        detail: { paymentId: payment.paymentId, candidates: ambiguousRows.map((row) => row.rowKey).join(',') },
+        evidence: [...ledger, ...ambiguousRows.map((row) => row.evidence)],
+      });
+    else if (charge === undefined) {
       const due = Date.parse(payment.capturedAt!) + rules.settlementGraceMs;
       if (due <= nowMs)
         findings.push({

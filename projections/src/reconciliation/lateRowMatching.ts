@@ -2,7 +2,8 @@
  * A provider row that reached reconciliation before its payment's capture: with no reference to
  * tie it to the payment (those are claimed by reference when the payment appears), it waits
  * under its amount, and the capture that fits it takes it, by the same rules as a row arriving
- * after. A row fitting several payments stays reported, and so do several rows fitting one.
+ * after. A row fitting several payments stays reported as ambiguous; a capture that several
+ * waiting rows fit takes none of them and reports them as its ambiguous candidates.
  */
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject } from './reconciliationContext.js';
@@ -51,6 +52,9 @@ export const claimWaitingRow = async (context: Context, payment: PaymentSubject)
     }
     if (stillWaiting.length !== list.rows.length) context.docs.put(lookups, { ...list, rows: stillWaiting });
   }
+  // Several rows fit: the payment reports them all and takes none (a row reports itself unmatched).
+  if (fitting.length > 1) payment.facts.ambiguousRows = fitting.map(({ row: waiting }) => ({ rowKey: waiting.facts.rowKey, evidence: waiting.facts.evidence }));
+  else delete payment.facts.ambiguousRows;
   if (fitting.length !== 1) return;
   const { row } = fitting[0]!;
   const list = (await context.docs.get<WaitingRows>(lookups, fitting[0]!.list._id))!;

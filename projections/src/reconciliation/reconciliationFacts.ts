@@ -23,6 +23,8 @@ export interface PaymentFacts {
   refunded: string;
   /** The ledger events behind these facts. */
   evidence: Evidence[];
+  /** Provider rows that were waiting for this capture and fitted it, more than one: none was chosen. */
+  ambiguousRows?: { rowKey: string; evidence: Evidence }[];
 }
 
 /** The current version of one statement row, and what its history says. */

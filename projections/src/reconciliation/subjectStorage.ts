@@ -34,6 +34,8 @@ interface StoredPayment {
     fee?: string;
     refunded?: string;
     ledger: StoredLedgerEvidence[];
+    /** Row key, row stream, version. */
+    ambiguousRows?: [string, string, StoredRowEvidence][];
   };
   /** Payments, matched, awaiting settlement, ledger total. */
   counted?: [number, number, number, string];
@@ -131,6 +133,7 @@ const encodePayment = (payment: PaymentSubject): StoredPayment => {
   if (facts.capturedAt !== undefined) stored.facts.capturedAt = facts.capturedAt;
   if (facts.fee !== undefined) stored.facts.fee = facts.fee;
   if (facts.refunded !== '0') stored.facts.refunded = facts.refunded;
+  if (facts.ambiguousRows !== undefined) stored.facts.ambiguousRows = facts.ambiguousRows.map((row) => [row.rowKey, (row.evidence as RowEvidence).stream, rowEvidenceOut(row.evidence)]);
   const counted = payment.contribution;
   if (counted !== undefined) stored.counted = [counted.payments, counted.matched, counted.awaitingSettlement, counted.ledger];
   return stored;
@@ -154,6 +157,7 @@ const decodePayment = (stored: StoredPayment): PaymentSubject => {
   if (facts.captured !== undefined) decoded.captured = facts.captured;
   if (facts.capturedAt !== undefined) decoded.capturedAt = facts.capturedAt;
   if (facts.fee !== undefined) decoded.fee = facts.fee;
+  if (facts.ambiguousRows !== undefined) decoded.ambiguousRows = facts.ambiguousRows.map(([rowKey, stream, evidence]) => ({ rowKey, evidence: rowEvidenceIn(evidence, stream) }));
   const payment: PaymentSubject = {
     _id: stored._id,
     kind: 'payment',

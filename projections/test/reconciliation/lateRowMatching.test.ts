@@ -72,7 +72,7 @@ describe('reconciliation: a provider row that arrives before its payment is capt
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
   });
 
-  it('leaves waiting rows reported when two fit the capture, or when it is outside the date window', async () => {
+  it('reports a capture that two waiting rows fit as ambiguous and takes neither; leaves a row outside the date window reported', async () => {
     await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
     await appendRowRecorded(log, { rowKey: 'txn_a', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at() }) }, at());
     await appendRowRecorded(log, { rowKey: 'txn_b', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at(), line: 40 }) }, at());
@@ -81,7 +81,17 @@ describe('reconciliation: a provider row that arrives before its payment is capt
     await capture(log, 1, 1000n);
     await capture(log, 2, 2000n);
     await catchUp(log, documents);
-    expect(await labels(documents, 'open')).to.deep.equal(['PROVIDER_UNMATCHED txn_a', 'PROVIDER_UNMATCHED txn_b', 'PROVIDER_UNMATCHED txn_old']);
+    expect(await labels(documents, 'open')).to.deep.equal([
+      `AMBIGUOUS_MATCH ${paymentIdOf(1)}`,
+      'PROVIDER_UNMATCHED txn_a',
+      'PROVIDER_UNMATCHED txn_b',
+      'PROVIDER_UNMATCHED txn_old',
+    ]);
+    const ambiguous = (await documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items.find(
+      (discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH',
+    ) as DiscrepancyDocument;
+    expect(ambiguous.detail).to.include({ candidates: 'txn_a,txn_b' });
+    expect(ambiguous.evidence.filter((evidence) => evidence.kind === 'statement-row')).to.have.length(2);
   });
 
   it('keeps a row that names a payment not yet known for that payment: another capture of its amount does not take it', async () => {

@@ -39,15 +39,26 @@ const paymentSubject: fc.Arbitrary<PaymentSubject> = fc
     findings,
     rows: fc.array(word.map((key) => `row:statementrow-${key}`), { maxLength: 2 }),
     counted: fc.option(fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), digits), { nil: undefined }),
+    ambiguousRows: fc.option(
+      fc.array(fc.record({ key: word, position, fileHash: hash, line: fc.integer({ min: 1, max: 10 ** 6 }), versionHash: hash }), { minLength: 2, maxLength: 3 }),
+      { nil: undefined },
+    ),
   })
-  .map(({ ledger, at, findings, rows, counted, ...fields }) => {
+  .map(({ ledger, at, findings, rows, counted, ambiguousRows, ...fields }) => {
     const evidence: Evidence[] = ledger.map(({ position, type, elsewhere }) => ({
       kind: 'ledger-event',
       stream: elsewhere === undefined ? `payment-${fields.paymentId}` : `elsewhere-${elsewhere}`,
       position,
       type,
     }));
-    const facts = defined<PaymentFacts>({ ...fields, evidence });
+    const facts = defined<PaymentFacts>({
+      ...fields,
+      evidence,
+      ambiguousRows: ambiguousRows?.map(({ key, ...version }) => ({
+        rowKey: key,
+        evidence: { kind: 'statement-row', stream: `statementrow-${key}`, ...version },
+      })),
+    });
     const subject: PaymentSubject = { _id: `payment:${fields.paymentId}`, kind: 'payment', sortableLastPosition: at.padStart(20, '0'), findings, rows, facts };
     if (counted !== undefined) {
       const [payments, matched, awaitingSettlement, ledgerTotal] = counted;

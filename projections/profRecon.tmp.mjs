@@ -1,0 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { openSqliteDocumentStore, openSqliteEventStore } from '@folio/shared';
+import { createProjector, reconciliationProjection } from '@folio/projections';
+const store = openSqliteEventStore({ path: process.argv[2], readonly: true });
+const dir = mkdtempSync(join(tmpdir(), 'folio-recon-prof-'));
+const documents = openSqliteDocumentStore({ path: join(dir, 'documents.sqlite') });
+const projector = createProjector({ eventStore: store, documents, definition: reconciliationProjection });
+const t = performance.now(); const c = process.cpuUsage();
+await projector.start(); await projector.stop();
+const cpu = process.cpuUsage(c);
+console.log('wall', ((performance.now()-t)/1000).toFixed(1), 'cpu', ((cpu.user+cpu.system)/1e6).toFixed(1));
+await documents.close(); await store.close(); rmSync(dir, { recursive: true, force: true });
