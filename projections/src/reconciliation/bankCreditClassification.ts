@@ -114,8 +114,29 @@ export const fittingPayouts = (credit: BankCreditFacts, payouts: readonly Provid
 /**
  * A payout no bank credit was matched to: missing once the bank has reported its account past the
  * day the payout should have arrived (its date plus the settlement grace period), awaiting before.
+ * One that several credits waiting for a payout fit is ambiguous instead: none is chosen.
  */
-export const classifyPayoutAtBank = (payout: ProviderPayoutFacts, matched: boolean, bankReportedUntil: string | undefined, rules: ReconciliationRules): Finding[] => {
+export const classifyPayoutAtBank = (
+  payout: ProviderPayoutFacts,
+  matched: boolean,
+  bankReportedUntil: string | undefined,
+  rules: ReconciliationRules,
+  ambiguousCredits: readonly BankCreditFacts[] = [],
+): Finding[] => {
+  if (!matched && ambiguousCredits.length > 1)
+    return [
+      {
+        code: 'AMBIGUOUS_MATCH',
+        explanation: `Payout ${payout.payoutId} of ${payout.provider} sent ${shown(payout.paidOut.amount, payout.paidOut.currency)}; ${ambiguousCredits.length} bank credits waiting under that amount fit it by currency and date, and none was chosen.`,
+        detail: {
+          payoutId: payout.payoutId,
+          paidOut: payout.paidOut.amount,
+          currency: payout.paidOut.currency,
+          candidates: ambiguousCredits.map((credit) => credit.rowKey).join(','),
+        },
+        evidence: [payout.evidence, ...ambiguousCredits.map((credit) => credit.evidence)],
+      },
+    ];
   if (matched || payout.date === undefined || bankReportedUntil === undefined) return [];
   const due = instantOf(payout.date) + rules.settlementGraceMs;
   if (instantOf(bankReportedUntil) < due) return [];

@@ -15,6 +15,8 @@ type BankPayoutSubject = StatementSubject & {
   bankPayout: ProviderPayoutFacts;
   /** The credit that consumed the payout. */
   credit?: string;
+  /** Credits that were waiting and all fit it: reported, not guessed between. */
+  ambiguousCredits?: string[];
   /** Lookups the payout is listed under, to be taken out of when it changes. */
   listedUnder: string[];
 };
@@ -86,6 +88,7 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
   delete credit.candidates;
   await unlistAll(context, credit);
   payout.credit = credit._id;
+  delete payout.ambiguousCredits;
   // A consumed payout stays findable by reference (a second credit naming it is no match), not by amount.
   for (const id of payout.listedUnder.filter(unconsumed)) await unlist(context, id, payout._id);
   payout.listedUnder = payout.listedUnder.filter((key) => !unconsumed(key));
@@ -95,7 +98,12 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
 const judgePayout = async (context: Context, payout: BankPayoutSubject): Promise<void> => {
   const facts = payout.bankPayout;
   const reach = await context.docs.get<BankReach>(context.collections.lookups!, bankReach(facts.paidOut.currency));
-  const findings = classifyPayoutAtBank(facts, payout.credit !== undefined, reach?.until, context.rules);
+  const ambiguous: BankCreditFacts[] = [];
+  for (const id of payout.ambiguousCredits ?? []) {
+    const credit = await getSubject<BankCreditSubject>(context, id);
+    if (credit !== undefined) ambiguous.push(credit.bankCredit);
+  }
+  const findings = classifyPayoutAtBank(facts, payout.credit !== undefined, reach?.until, context.rules, ambiguous);
   await syncFindings(context, payout, findings, facts.provider, facts.paidOut.currency);
   putSubject(context, payout);
 };
@@ -290,6 +298,12 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
       if (credit === undefined || credit.payout !== undefined || credit.candidates !== undefined) continue;
       if (fittingPayouts(credit.bankCredit, [bankPayout], context.rules).length === 1) fitting.push(credit);
     }
+  const ambiguous = fitting.length > 1 ? fitting.map((credit) => credit._id).sort() : undefined;
+  if (String(ambiguous) !== String(payout.ambiguousCredits)) {
+    if (ambiguous === undefined) delete payout.ambiguousCredits;
+    else payout.ambiguousCredits = ambiguous;
+    await judgePayout(context, payout);
+  }
   if (fitting.length !== 1) return;
   await link(context, fitting[0]!, payout);
   await judge(context, fitting[0]!);

@@ -48,8 +48,8 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     name: RECONCILIATION_PROJECTION,
     // 3: payouts and bank credits, rows waiting for their capture, subjects stored compactly;
     // 4: a row naming a payment is never matched to another one; 5: a bank credit or payout restated
-    // away gives back what it had consumed; 6: a capture that several waiting rows fit reports
-    // them as ambiguous (each a rebuild into new collections).
+    // away gives back what it had consumed; 6: a capture or a payout that several waiting rows or
+    // credits fit reports them as ambiguous (each a rebuild into new collections).
     version: 6,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],

@@ -174,6 +174,22 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     expect(await labels(documents)).to.deep.equal(['CURRENCY_MISMATCH B1 po_1']);
   });
 
+  it('reports a payout that two waiting credits fit as ambiguous and takes neither', async () => {
+    await credit(log, 'B1', 10_000n);
+    await credit(log, 'B2', 10_000n);
+    await catchUp(log, documents);
+    await payout(log, 'po_1', 10_000n);
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+    const ambiguous = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
+    expect(ambiguous.detail).to.include({ candidates: 'B1,B2', paidOut: '10000', currency: 'EUR' });
+    expect(ambiguous.evidence.map((evidence) => evidence.stream)).to.deep.equal([
+      statementRowStream('stripe', 'txn_po_1'),
+      statementRowStream('bank', 'B1'),
+      statementRowStream('bank', 'B2'),
+    ]);
+  });
+
   it('matches a credit that arrived before its payout row once the payout row arrives, and clears what it reported', async () => {
     await credit(log, 'B1', 10_000n, { reference: 'po_1' });
     await credit(log, 'B2', 25_000n);
