@@ -5,12 +5,12 @@ import type { Evidence } from './discrepancies.js';
 import { claimWaitingRow } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject } from './reconciliationContext.js';
-import { type OrphanList, addCandidate, evaluatePayment, evaluateRow, matchRowToPayment, paymentSubjectId, withoutCandidate } from './subjectEvaluation.js';
+import { type OrphanList, addCandidate, evaluatePayment, evaluateRow, matchRowToPayment, orphanListId, paymentSubjectId, withoutCandidate } from './subjectEvaluation.js';
 
 /** Rows that arrived before the payment they name: claimed when it appears. */
 export const claimOrphans = async (context: Context, payment: PaymentSubject, value: string, by: 'reference' | 'payment_id') => {
   const lookups = context.collections.lookups!;
-  const orphans = await context.docs.get<OrphanList>(lookups, `orphan:${value}`);
+  const orphans = await context.docs.get<OrphanList>(lookups, orphanListId(value));
   if (orphans === undefined) return;
   context.docs.delete(lookups, orphans._id);
   for (const id of orphans.rows) {

@@ -8,10 +8,31 @@ import { applyPaymentEvent } from './paymentEventHandling.js';
 import { applyPayoutEvent } from './payoutEventHandling.js';
 import { type Context, getSubject, minuteEndMs, putSummaries } from './reconciliationContext.js';
 import { applyRowEvent, applyStatementImported } from './statementEventHandling.js';
-import { evaluatePayment, putNewCandidates } from './subjectEvaluation.js';
+import { evaluatePayment, orphanListId, paymentSubjectId, putNewCandidates, rowSubjectId } from './subjectEvaluation.js';
 import { applyWorkflow } from './workflowEventHandling.js';
 
 export const RECONCILIATION_PROJECTION = 'reconciliation';
+
+const PAYMENT_STREAM_PREFIX = 'payment-';
+
+/**
+ * The subjects a batch's payment and row events are about, and the orphan lists a new payment
+ * claims from, read in one go before the batch is handled: their ids follow from stream names,
+ * and most of them do not exist yet while a log is caught up.
+ */
+const prefetchSubjects = async (docs: BatchDocuments, collections: Record<string, string>, events: readonly RecordedEvent[]): Promise<void> => {
+  const subjects: string[] = [];
+  const orphanLists: string[] = [];
+  for (const { streamName, type } of events) {
+    if (streamName.startsWith(PAYMENT_STREAM_PREFIX)) {
+      const paymentId = streamName.slice(PAYMENT_STREAM_PREFIX.length);
+      subjects.push(paymentSubjectId(paymentId));
+      if (type === 'PaymentCreated') orphanLists.push(orphanListId(paymentId));
+    } else if (streamName.startsWith('statementrow-')) subjects.push(rowSubjectId(streamName));
+  }
+  await docs.prefetch(collections.subjects!, subjects);
+  await docs.prefetch(collections.lookups!, orphanLists);
+};
 
 /** Looks again at subjects whose grace period ended before `now`. */
 const sweepDue = async (context: Context): Promise<void> => {
@@ -83,6 +104,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
             newCandidates: new Map(),
             firstCapturedInBatch: new Set(),
           };
+          await prefetchSubjects(docs, collections, events);
           for (const recorded of events) {
             const at = recorded.created.getTime();
             if (at > context.nowMs) {
@@ -92,7 +114,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
             context.position = recorded.position.toString();
             if (context.clock.dueMinutes.length > 0) await sweepDue(context);
             const stream = recorded.streamName;
-            if (stream.startsWith('payment-')) await applyPaymentEvent(context, recorded);
+            if (stream.startsWith(PAYMENT_STREAM_PREFIX)) await applyPaymentEvent(context, recorded);
             else if (stream.startsWith('payout-')) await applyPayoutEvent(context, recorded);
             else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
             else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);

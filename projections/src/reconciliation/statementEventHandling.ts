@@ -9,7 +9,7 @@ import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocume
 import type { RowFacts } from './reconciliationFacts.js';
 import { matchByRules, matchKeysOf, type RuleCandidate } from './rowMatching.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
-import { type OrphanList, candidatesOf, evaluatePayment, evaluatePayout, evaluateRow, matchRowToPayment, paymentSubjectId, ruleKey } from './subjectEvaluation.js';
+import { type OrphanList, candidatesOf, evaluatePayment, evaluatePayout, evaluateRow, matchRowToPayment, orphanListId, paymentSubjectId, rowSubjectId, ruleKey } from './subjectEvaluation.js';
 
 export const rowFactsOf = (row: StatementRow, provider: string, rowKey: string, stream: string, evidence: Evidence): RowFacts => {
   const date = row.transactionDate ?? row.bookingDate ?? row.valueDate;
@@ -66,7 +66,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
   }
   if (row.facts.ambiguousCandidates === undefined) await waitForCapture(context, row);
   for (const key of keys) {
-    const id = `orphan:${key.value}`;
+    const id = orphanListId(key.value);
     const orphans = (await context.docs.get<OrphanList>(lookups, id)) ?? { _id: id, rows: [] };
     if (!orphans.rows.includes(row._id)) context.docs.put(lookups, { ...orphans, rows: [...orphans.rows, row._id] });
   }
@@ -77,7 +77,7 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
   if (recorded.type === 'StatementImported') return;
   const event = decodeTypeAndData(statementCatalog, recorded);
   if (event.type === 'StatementImported') return;
-  const id = `row:${recorded.streamName}`;
+  const id = rowSubjectId(recorded.streamName);
   const sortable = sortableBigint(recorded.position);
   let row = await getSubject<RowSubject>(context, id);
   if (row !== undefined && row.sortableLastPosition >= sortable) return;

@@ -74,6 +74,9 @@ export const evaluateRow = async (context: Context, row: RowSubject): Promise<vo
 };
 
 export const paymentSubjectId = (paymentId: string) => `payment:${paymentId}`;
+export const rowSubjectId = (rowStream: string) => `row:${rowStream}`;
+/** The rows that named a payment (by its id or provider reference) before it appeared. */
+export const orphanListId = (value: string) => `orphan:${value}`;
 export const ruleKey = (currency: string, amount: bigint) => `amount:${currency}:${amount}`;
 
 export interface CandidateList {

@@ -46,6 +46,12 @@ export const requireDocumentId = (id: unknown): string => {
   return id;
 };
 
+export const requireDocumentIds = (ids: unknown): readonly string[] => {
+  if (!Array.isArray(ids)) throw new InvalidArgumentError('document ids come as an array');
+  for (const id of ids) requireDocumentId(id);
+  return ids as readonly string[];
+};
+
 export type WhereValue = string | number | boolean | null;
 
 export const requireWhere = (where: Where | undefined): [string, WhereValue][] => {
@@ -201,6 +207,12 @@ export const serializeDocument = (document: unknown): { id: string; json: string
   // escape `\udXXX`, NUL as `\u0000`), so a text without any such trace needs no walk.
   if (MAYBE_UNSTORABLE.test(json)) requireStorable(document, document._id);
   return { id: document._id, json };
+};
+
+/** `serializeDocument` of each, all checked before any is written. */
+export const serializeDocuments = (documents: unknown): { id: string; json: string }[] => {
+  if (!Array.isArray(documents)) throw new InvalidArgumentError('documents come as an array');
+  return documents.map(serializeDocument);
 };
 
 /** Walks a value as `JSON.stringify` sees it (after `toJSON`), refusing what no adapter may store. */

@@ -40,8 +40,18 @@ export interface FoundPage<D extends Document> {
 /** Reads and writes inside one transaction: reads see the transaction's own writes. */
 export interface DocumentSession {
   get<D extends Document>(collection: string, id: string): Promise<D | undefined>;
+  /**
+   * The documents of `ids` that exist, by id (a missing one has no entry): one read however many
+   * ids, where a `get` each would cost a round trip each on a server.
+   */
+  getMany<D extends Document>(collection: string, ids: readonly string[]): Promise<Map<string, D>>;
   /** Inserts or replaces the whole document. */
   put(collection: string, document: Document): Promise<void>;
+  /**
+   * `put` of each document in order (of two with one id, the later wins), in one write however
+   * many. Every document is checked first: one refused writes none of them.
+   */
+  putMany(collection: string, documents: readonly Document[]): Promise<void>;
   delete(collection: string, id: string): Promise<void>;
 }
 

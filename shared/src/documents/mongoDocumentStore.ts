@@ -9,9 +9,11 @@ import {
   planFind,
   requireCollectionName,
   requireDocumentId,
+  requireDocumentIds,
   requireIndexFields,
   requireWhere,
   serializeDocument,
+  serializeDocuments,
   type FindPlan,
   type WhereValue,
 } from './documentArguments.js';
@@ -41,6 +43,8 @@ const TRANSACTION_OPTIONS: TransactionOptions = {
 };
 
 const NAMESPACE_NOT_FOUND = 26;
+/** Ids per `$in` query of `getMany`: a query document stays far below the 16 MiB BSON limit. */
+const IDS_PER_QUERY = 1000;
 
 const isNamespaceNotFound = (error: unknown): boolean =>
   error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND;
@@ -123,6 +127,20 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         const found = await inTurn(() => collectionOf(collection).findOne({ _id: id }, { session: mongoSession }));
         return (found ?? undefined) as D | undefined;
       },
+      async getMany<D extends Document>(collection: string, ids: readonly string[]) {
+        guard.check();
+        requireCollectionName(collection);
+        requireDocumentIds(ids);
+        const found = new Map<string, D>();
+        for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+          const chunk = ids.slice(start, start + IDS_PER_QUERY);
+          const documents = await inTurn(() =>
+            collectionOf(collection).find({ _id: { $in: chunk } }, { session: mongoSession }).toArray(),
+          );
+          for (const document of documents) found.set(document._id, document as unknown as D);
+        }
+        return found;
+      },
       async put(collection, document) {
         guard.check();
         requireCollectionName(collection);
@@ -131,6 +149,16 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         await inTurn(() =>
           collectionOf(collection).replaceOne({ _id: id }, stored, { upsert: true, session: mongoSession }),
         );
+      },
+      async putMany(collection, documents) {
+        guard.check();
+        requireCollectionName(collection);
+        const operations = serializeDocuments(documents).map(({ id, json }) => ({
+          replaceOne: { filter: { _id: id }, replacement: JSON.parse(json) as StoredDocument, upsert: true },
+        }));
+        if (operations.length === 0) return;
+        // Ordered: of two writes of one id, the later lands last, as a put each would.
+        await inTurn(() => collectionOf(collection).bulkWrite(operations, { session: mongoSession, ordered: true }));
       },
       async delete(collection, id) {
         guard.check();

@@ -11,9 +11,11 @@ import {
   planFind,
   requireCollectionName,
   requireDocumentId,
+  requireDocumentIds,
   requireIndexFields,
   requireWhere,
   serializeDocument,
+  serializeDocuments,
   type FindPlan,
   type WhereValue,
 } from './documentArguments.js';
@@ -145,7 +147,12 @@ const statementCache = (db: Database.Database) => {
 const collectionStatements = (db: Database.Database) => {
   const byCollection = new Map<
     string,
-    { get: Database.Statement<[string], string>; put: Database.Statement<[string, string]>; delete: Database.Statement<[string]> }
+    {
+      get: Database.Statement<[string], string>;
+      getMany: Database.Statement<[string], [string, string]>;
+      put: Database.Statement<[string, string]>;
+      delete: Database.Statement<[string]>;
+    }
   >();
   const statementsOf = (collection: string) => {
     let statements = byCollection.get(collection);
@@ -153,6 +160,12 @@ const collectionStatements = (db: Database.Database) => {
       if (byCollection.size >= MAX_CACHED_STATEMENTS) byCollection.delete(byCollection.keys().next().value!);
       statements = {
         get: db.prepare<[string], string>(`SELECT doc FROM ${table(collection)} WHERE _id = ?`).pluck(),
+        // The ids travel as one JSON array: any number of them, in one statement.
+        getMany: db
+          .prepare<[string], [string, string]>(
+            `SELECT _id, doc FROM ${table(collection)} WHERE _id IN (SELECT value FROM json_each(?))`,
+          )
+          .raw(),
         put: db.prepare<[string, string]>(
           `INSERT INTO ${table(collection)} (_id, doc) VALUES (?, ?) ON CONFLICT (_id) DO UPDATE SET doc = excluded.doc`,
         ),
@@ -259,6 +272,13 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
       tables.add(collection);
       return true;
     };
+    const writable = (collection: string) => {
+      if (!hasTable(collection)) {
+        ensureTable(collection);
+        tables.add(collection);
+      }
+      return writerStatements(collection);
+    };
     // Each method is synchronous underneath: its effect happens when it is called, inside the transaction.
     const session: DocumentSession = {
       async get<D extends Document>(collection: string, id: string) {
@@ -268,15 +288,28 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         if (!hasTable(collection)) return undefined;
         return parse<D>(writerStatements(collection).get.get(id));
       },
+      async getMany<D extends Document>(collection: string, ids: readonly string[]) {
+        guard.check();
+        requireCollectionName(collection);
+        requireDocumentIds(ids);
+        const found = new Map<string, D>();
+        if (ids.length === 0 || !hasTable(collection)) return found;
+        for (const [id, json] of writerStatements(collection).getMany.all(JSON.stringify(ids))) found.set(id, JSON.parse(json) as D);
+        return found;
+      },
       async put(collection, document) {
         guard.check();
         requireCollectionName(collection);
         const { id, json } = serializeDocument(document);
-        if (!hasTable(collection)) {
-          ensureTable(collection);
-          tables.add(collection);
-        }
-        writerStatements(collection).put.run(id, json);
+        writable(collection).put.run(id, json);
+      },
+      async putMany(collection, documents) {
+        guard.check();
+        requireCollectionName(collection);
+        const serialized = serializeDocuments(documents);
+        if (serialized.length === 0) return;
+        const { put } = writable(collection);
+        for (const { id, json } of serialized) put.run(id, json);
       },
       async delete(collection, id) {
         guard.check();

@@ -175,6 +175,63 @@ export const describeDocumentStoreContract = (factory: DocumentStoreContractFact
         expect(await store.count(collection), 'nothing of the failed transactions is written').to.equal(0);
         await expectInvalidArgument(store.get(collection, 7 as unknown as string), 'get with a numeric id');
       });
+
+      it('getMany returns the documents that exist, by id, including the transaction\'s own writes and across many ids', async () => {
+        const collection = `${uniquePrefix()}-many`;
+        const stored = Array.from({ length: 1500 }, (_, n) => ({ _id: `d${n}`, n, tags: ['x', String(n)] }));
+        await putAll(collection, stored);
+        const wanted = [...stored.map((d) => d._id).filter((_, n) => n % 2 === 0), 'missing', 'd0'];
+
+        await store.withTransaction(async (session) => {
+          await session.put(collection, { _id: 'd2', n: -2 });
+          await session.delete(collection, 'd4');
+          await session.put(collection, { _id: 'fresh', n: 9 });
+          const found = await session.getMany<Document & { n: number }>(collection, [...wanted, 'fresh']);
+          expect(found.size).to.equal(750 - 1 + 1);
+          expect(found.get('d0')).to.deep.equal({ _id: 'd0', n: 0, tags: ['x', '0'] });
+          expect(found.get('d2')).to.deep.equal({ _id: 'd2', n: -2 });
+          expect(found.has('d4'), 'deleted in the transaction').to.equal(false);
+          expect(found.has('d1'), 'not asked for').to.equal(false);
+          expect(found.has('missing')).to.equal(false);
+          expect(found.get('fresh')).to.deep.equal({ _id: 'fresh', n: 9 });
+          expect(await session.getMany(collection, [])).to.deep.equal(new Map());
+          expect(await session.getMany(`${uniquePrefix()}-missing`, ['d0'])).to.deep.equal(new Map());
+          await expectInvalidArgument(session.getMany(collection, ['d0', 7 as unknown as string]), 'getMany with a numeric id');
+          await expectInvalidArgument(session.getMany(collection, 'd0' as unknown as string[]), 'getMany with a string for ids');
+        });
+      });
+
+      it('putMany writes each document in order, the later of one id winning, and refuses them all for one bad one', async () => {
+        const collection = `${uniquePrefix()}-many`;
+        await putAll(collection, [{ _id: 'kept', v: 0 }]);
+        await store.withTransaction(async (session) => {
+          await session.putMany(collection, [
+            { _id: 'a', v: 1 },
+            { _id: 'b', v: 1 },
+            { _id: 'a', v: 2 },
+            { _id: 'kept', v: 3 },
+          ]);
+          await session.putMany(collection, []);
+          expect(await session.get(collection, 'a')).to.deep.equal({ _id: 'a', v: 2 });
+        });
+        expect(await store.find(collection)).to.deep.equal({
+          items: [
+            { _id: 'a', v: 2 },
+            { _id: 'b', v: 1 },
+            { _id: 'kept', v: 3 },
+          ],
+        });
+
+        await expectInvalidArgument(
+          store.withTransaction((session) => session.putMany(collection, [{ _id: 'c', v: 1 }, { _id: 'op', nested: { $set: 1 } }])),
+          'putMany with a $-prefixed field name',
+        );
+        await expectInvalidArgument(
+          store.withTransaction((session) => session.putMany(collection, { _id: 'c' } as unknown as Document[])),
+          'putMany with a document for the list',
+        );
+        expect(await store.count(collection), 'nothing of the refused lists is written').to.equal(3);
+      });
     });
 
     describe('transactions', () => {
@@ -280,6 +337,8 @@ export const describeDocumentStoreContract = (factory: DocumentStoreContractFact
 
         await expectInvalidArgument(kept!.put(collection, { _id: 'late' }), 'put on an ended session');
         await expectInvalidArgument(kept!.get(collection, 'late'), 'get on an ended session');
+        await expectInvalidArgument(kept!.putMany(collection, [{ _id: 'late' }]), 'putMany on an ended session');
+        await expectInvalidArgument(kept!.getMany(collection, ['late']), 'getMany on an ended session');
         expect(await store.get(collection, 'late')).to.equal(undefined);
       });
     });
