@@ -175,17 +175,23 @@ export const balancesProjection: ProjectionDefinition = {
   indexes: { accounts: [['ownerId']], points: [['accountId', 'sortablePosition']] },
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
-      // Within a batch an account is read once and written once; its points are written as its
-      // postings are folded.
+      // Within a batch the accounts are read in one go and each written once, with the points of
+      // its postings.
+      const decoded = events
+        .filter((recorded) => ACCOUNT_EVENTS.has(recorded.type))
+        .map((recorded) => ({ recorded, event: ledgerEventOf(recorded) }));
+      const accountIdOf = (event: LedgerEvent): string => (event.data as { accountId: string }).accountId;
+      const stored = await session.getMany<AccountBalanceDocument>(collections.accounts!, [
+        ...new Set(decoded.map(({ event }) => accountIdOf(event))),
+      ]);
       const touched = new Map<string, FoldedAccount | undefined>();
-      for (const recorded of events) {
-        if (!ACCOUNT_EVENTS.has(recorded.type)) continue;
-        const event = ledgerEventOf(recorded);
-        const accountId = (event.data as { accountId: string }).accountId;
+      const points: BalancePointDocument[] = [];
+      for (const { recorded, event } of decoded) {
+        const accountId = accountIdOf(event);
         let account = touched.get(accountId);
         if (account === undefined && !touched.has(accountId)) {
-          const stored = await session.get<AccountBalanceDocument>(collections.accounts!, accountId);
-          account = stored === undefined ? undefined : folded(stored);
+          const document = stored.get(accountId);
+          account = document === undefined ? undefined : folded(document);
           touched.set(accountId, account);
         }
         // Idempotent: an event at or before what the document reflects was applied already.
@@ -202,7 +208,7 @@ export const balancesProjection: ProjectionDefinition = {
         account.lastPosition = recorded.position;
         account.updatedAt = event.metadata.occurredAt;
         if (event.type === 'AccountDebited' || event.type === 'AccountCredited') {
-          await session.put(collections.points!, {
+          points.push({
             _id: `${accountId}:${recorded.revision}`,
             accountId,
             at: event.metadata.occurredAt,
@@ -212,9 +218,11 @@ export const balancesProjection: ProjectionDefinition = {
           });
         }
       }
-      for (const account of touched.values()) {
-        if (account !== undefined) await session.put(collections.accounts!, documentOf(account));
-      }
+      await session.putMany(collections.points!, points);
+      await session.putMany(
+        collections.accounts!,
+        [...touched.values()].flatMap((account) => (account === undefined ? [] : [documentOf(account)])),
+      );
     },
   }),
 };

@@ -294,7 +294,7 @@ export const transactionHistoryProjection: ProjectionDefinition = {
         reference: (key) => session.get<ProviderReferenceDocument>(collections.references!, key),
       });
       if (transactions.size === 0) {
-        for (const reference of references.values()) await session.put(collections.references!, reference);
+        if (references.size > 0) await session.putMany(collections.references!, [...references.values()]);
         return;
       }
       // Indexed before the documents commit (the projector waits for it): if the commit fails the
@@ -304,8 +304,8 @@ export const transactionHistoryProjection: ProjectionDefinition = {
       // Its failure is the projector's to report (it awaits it); until then it must not count as unhandled.
       indexed?.catch(() => undefined);
       try {
-        for (const reference of references.values()) await session.put(collections.references!, reference);
-        for (const document of transactions.values()) await session.put(collections.transactions!, document);
+        if (references.size > 0) await session.putMany(collections.references!, [...references.values()]);
+        await session.putMany(collections.transactions!, [...transactions.values()]);
       } catch (error) {
         await indexed?.catch(() => undefined);
         throw error;

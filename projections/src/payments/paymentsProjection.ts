@@ -55,7 +55,9 @@ export const paymentsProjection: ProjectionDefinition = {
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       const changed = await foldPayments(events, (role, id) => session.get<Folded>(collections[role]!, id));
-      for (const { role, document } of changed.values()) await session.put(collections[role]!, document);
+      const byRole = new Map<string, Folded[]>();
+      for (const { role, document } of changed.values()) byRole.set(role, [...(byRole.get(role) ?? []), document]);
+      for (const [role, documents] of byRole) await session.putMany(collections[role]!, documents);
     },
   }),
 };
