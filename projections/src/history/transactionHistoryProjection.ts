@@ -170,6 +170,8 @@ const changeOf = (
 
 /** Where the fold reads the documents it has not changed in the batch yet. */
 export interface HistoryLoader {
+  /** Those of `ids` that exist, read in one go. */
+  transactions(ids: readonly string[]): Promise<Map<string, TransactionDocument>>;
   transaction(id: string): Promise<TransactionDocument | undefined>;
   reference(key: string): Promise<ProviderReferenceDocument | undefined>;
 }
@@ -186,7 +188,20 @@ export interface HistoryChanges {
 export const foldTransactions = async (events: readonly RecordedEvent[], load: HistoryLoader): Promise<HistoryChanges> => {
   const transactions = new Map<string, TransactionDocument>();
   const references = new Map<string, ProviderReferenceDocument>();
-  const transactionOf = async (id: string) => transactions.get(id) ?? (await load.transaction(id));
+  // Decoded first, so the transactions the batch's movements touch are read in one go.
+  type Decoded =
+    | { recorded: RecordedEvent; submitted: ReturnType<typeof paymentEventOf> }
+    | { recorded: RecordedEvent; change: NonNullable<ReturnType<typeof changeOf>> };
+  const decoded = events.flatMap((recorded): Decoded[] => {
+    if (SUBMITTED.has(recorded.type)) return [{ recorded, submitted: paymentEventOf(recorded) }];
+    if (!TRACKED.has(recorded.type)) return [];
+    const change = changeOf(ledgerEventOf(recorded), recorded);
+    return change === undefined ? [] : [{ recorded, change }];
+  });
+  const prefetchedIds = new Set(decoded.flatMap((item) => ('change' in item ? [item.change.id] : [])));
+  const prefetched = await load.transactions([...prefetchedIds]);
+  const transactionOf = async (id: string) =>
+    transactions.get(id) ?? prefetched.get(id) ?? (prefetchedIds.has(id) ? undefined : await load.transaction(id));
   const referenceOf = async (key: string) => references.get(key) ?? (await load.reference(key));
   const stampOf = (recorded: RecordedEvent) => ({
     lastPosition: recorded.position.toString(),
@@ -202,9 +217,10 @@ export const foldTransactions = async (events: readonly RecordedEvent[], load: H
     return reference.providerRef === null ? transaction : { ...transaction, providerRef: reference.providerRef };
   };
 
-  for (const recorded of events) {
-    if (SUBMITTED.has(recorded.type)) {
-      const event = paymentEventOf(recorded);
+  for (const item of decoded) {
+    const { recorded } = item;
+    if ('submitted' in item) {
+      const event = item.submitted;
       if (event.type !== 'PaymentSubmitted' && event.type !== 'PayoutSubmitted') continue;
       const key = event.type === 'PaymentSubmitted' ? `payment:${event.data.paymentId}` : `payout:${event.data.payoutId}`;
       const current = await referenceOf(key);
@@ -220,9 +236,7 @@ export const foldTransactions = async (events: readonly RecordedEvent[], load: H
       }
       continue;
     }
-    if (!TRACKED.has(recorded.type)) continue;
-    const change = changeOf(ledgerEventOf(recorded), recorded);
-    if (change === undefined) continue;
+    const { change } = item;
     const current = await transactionOf(change.id);
     if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
     const next = change.apply(current);
@@ -290,6 +304,7 @@ export const transactionHistoryProjection: ProjectionDefinition = {
   create: ({ collections, searchIndexes, search }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<HandledBatch | undefined> {
       const { transactions, references } = await foldTransactions(events, {
+        transactions: (ids) => session.getMany<TransactionDocument>(collections.transactions!, ids),
         transaction: (id) => session.get<TransactionDocument>(collections.transactions!, id),
         reference: (key) => session.get<ProviderReferenceDocument>(collections.references!, key),
       });
