@@ -22,16 +22,23 @@ type Folded = PaymentDocument | PayoutDocument;
  */
 export const foldPayments = async (
   events: readonly RecordedEvent[],
-  load: (role: Role, id: string) => Promise<Folded | undefined>,
+  /** Those of `ids` that exist, read in one go. */
+  load: (role: Role, ids: readonly string[]) => Promise<Map<string, Folded>>,
 ): Promise<Map<string, { role: Role; document: Folded }>> => {
   const changed = new Map<string, { role: Role; document: Folded }>();
-  for (const recorded of events) {
-    if (!isPaymentEventType(recorded.type)) continue;
+  const decoded = events.flatMap((recorded) => {
+    if (!isPaymentEventType(recorded.type)) return [];
     const event = paymentEventOf(recorded);
     const target = targetOf(event);
-    if (target === undefined) continue;
+    return target === undefined ? [] : [{ recorded, event, target }];
+  });
+  const stored = new Map<Role, Map<string, Folded>>();
+  for (const role of new Set(decoded.map(({ target }) => target.role))) {
+    stored.set(role, await load(role, [...new Set(decoded.filter(({ target }) => target.role === role).map(({ target }) => target.id))]));
+  }
+  for (const { recorded, event, target } of decoded) {
     const key = `${target.role}:${target.id}`;
-    const current = changed.has(key) ? changed.get(key)!.document : await load(target.role, target.id);
+    const current = changed.has(key) ? changed.get(key)!.document : stored.get(target.role)!.get(target.id);
     if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
     const next =
       target.role === 'payments'
@@ -54,7 +61,7 @@ export const paymentsProjection: ProjectionDefinition = {
   },
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
-      const changed = await foldPayments(events, (role, id) => session.get<Folded>(collections[role]!, id));
+      const changed = await foldPayments(events, (role, ids) => session.getMany<Folded>(collections[role]!, ids));
       const byRole = new Map<string, Folded[]>();
       for (const { role, document } of changed.values()) byRole.set(role, [...(byRole.get(role) ?? []), document]);
       for (const [role, documents] of byRole) await session.putMany(collections[role]!, documents);
