@@ -66,6 +66,8 @@ export interface Context {
   newCandidates: Map<string, RuleCandidate[]>;
   /** Payments whose first capture is in this batch. */
   firstCapturedInBatch: Set<string>;
+  /** Payments no longer candidates for rules, with the ambiguous rows that listed them. */
+  withdrawnCandidates: Map<string, string[]>;
 }
 
 export const summaryKey = (provider: string, currency: string): string => `${provider}:${currency}`;

@@ -27,6 +27,8 @@ export interface PaymentSubject extends SubjectBase {
   facts: PaymentFacts;
   /** Row subjects matched to the payment, in match order. */
   rows: string[];
+  /** Unmatched rows that list the payment among the several they fit: looked at again once it is taken. */
+  ambiguousFor?: string[];
 }
 
 export interface RowSubject extends SubjectBase {

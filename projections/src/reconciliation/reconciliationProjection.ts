@@ -1,5 +1,6 @@
 import type { DocumentSession, RecordedEvent } from '@folio/shared';
 import type { ProjectionDefinition } from '../runtime/projection.js';
+import { refreshAmbiguousRows } from './ambiguousRows.js';
 import { BatchDocuments } from './batchDocuments.js';
 import { subjectCodec } from './subjectStorage.js';
 import type { ClockDocument, DueBucket, DueChunk, PaymentSubject } from './reconciliationDocuments.js';
@@ -103,6 +104,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
             summaries: new Map(),
             newCandidates: new Map(),
             firstCapturedInBatch: new Set(),
+            withdrawnCandidates: new Map(),
           };
           await prefetchSubjects(docs, collections, events);
           for (const recorded of events) {
@@ -119,6 +121,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
             else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
             else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
             else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
+            if (context.withdrawnCandidates.size > 0) await refreshAmbiguousRows(context);
           }
           await putNewCandidates(context);
           putSummaries(context);

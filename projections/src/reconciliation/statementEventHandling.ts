@@ -7,9 +7,20 @@ import { waitForCapture } from './lateRowMatching.js';
 import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { RowFacts } from './reconciliationFacts.js';
-import { matchByRules, matchKeysOf, type RuleCandidate } from './rowMatching.js';
+import { matchByRules, matchKeysOf } from './rowMatching.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
-import { type OrphanList, candidatesOf, evaluatePayment, evaluatePayout, evaluateRow, matchRowToPayment, orphanListId, paymentSubjectId, rowSubjectId, ruleKey } from './subjectEvaluation.js';
+import { markAmbiguous } from './ambiguousRows.js';
+import {
+  type OrphanList,
+  evaluatePayment,
+  evaluatePayout,
+  evaluateRow,
+  matchRowToPayment,
+  orphanListId,
+  paymentSubjectId,
+  rowSubjectId,
+  ruleCandidatesOf,
+} from './subjectEvaluation.js';
 
 export const rowFactsOf = (row: StatementRow, provider: string, rowKey: string, stream: string, evidence: Evidence): RowFacts => {
   const date = row.transactionDate ?? row.bookingDate ?? row.valueDate;
@@ -51,18 +62,13 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
   // A row that names a payment of ours is that payment's, or nobody's: the rules never guess another.
   const namesPayment = keys.some(({ by }) => by === 'payment_id');
   if (gross !== undefined && !namesPayment && context.rules.chargeCategories.includes(row.facts.category)) {
-    const candidates: RuleCandidate[] = [];
-    const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
-    for (let amount = BigInt(gross.amount) - tolerance; amount <= BigInt(gross.amount) + tolerance; amount++) {
-      candidates.push(...(await candidatesOf(context, ruleKey(gross.currency, amount))));
-    }
-    const match = matchByRules(row.facts, candidates, context.rules);
+    const match = matchByRules(row.facts, await ruleCandidatesOf(context, gross), context.rules);
     if (match.kind === 'one') {
       const payment = (await getSubject<PaymentSubject>(context, paymentSubjectId(match.paymentId)))!;
       await matchRowToPayment(context, row, payment, 'rule');
       return payment;
     }
-    if (match.kind === 'ambiguous') row.facts.ambiguousCandidates = match.paymentIds;
+    if (match.kind === 'ambiguous') await markAmbiguous(context, row, match.paymentIds);
   }
   if (row.facts.ambiguousCandidates === undefined) await waitForCapture(context, row);
   for (const key of keys) {

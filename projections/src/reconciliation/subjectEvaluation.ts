@@ -92,6 +92,16 @@ export const addCandidate = (context: Context, candidate: RuleCandidate): void =
   else added.push(candidate);
 };
 
+/** The payments the rules may match a charge row to: those captured for its amount, within the tolerance. */
+export const ruleCandidatesOf = async (context: Context, gross: { amount: string; currency: string }): Promise<RuleCandidate[]> => {
+  const candidates: RuleCandidate[] = [];
+  const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
+  for (let amount = BigInt(gross.amount) - tolerance; amount <= BigInt(gross.amount) + tolerance; amount++) {
+    candidates.push(...(await candidatesOf(context, ruleKey(gross.currency, amount))));
+  }
+  return candidates;
+};
+
 /** The candidates for a rule key: the stored ones, then this batch's. */
 export const candidatesOf = async (context: Context, key: string): Promise<RuleCandidate[]> => {
   const list = await context.docs.get<CandidateList>(context.collections.lookups!, key);
@@ -111,6 +121,10 @@ export const putNewCandidates = async (context: Context): Promise<void> => {
 
 export const withoutCandidate = async (context: Context, payment: PaymentSubject): Promise<void> => {
   if (payment.facts.captured === undefined) return;
+  if (payment.ambiguousFor !== undefined) {
+    context.withdrawnCandidates.set(payment.facts.paymentId, payment.ambiguousFor);
+    delete payment.ambiguousFor;
+  }
   const lookups = context.collections.lookups!;
   const id = ruleKey(payment.facts.currency, BigInt(payment.facts.captured));
   const added = context.newCandidates.get(id);

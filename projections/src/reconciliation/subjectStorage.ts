@@ -22,6 +22,7 @@ interface StoredPayment {
   at: string;
   findings?: Record<string, DiscrepancyCode>;
   rows?: string[];
+  ambiguousFor?: string[];
   facts: {
     provider: string;
     currency: string;
@@ -127,6 +128,7 @@ const encodePayment = (payment: PaymentSubject): StoredPayment => {
   };
   if (!isEmpty(payment.findings)) stored.findings = payment.findings;
   if (payment.rows.length > 0) stored.rows = payment.rows;
+  if (payment.ambiguousFor !== undefined) stored.ambiguousFor = payment.ambiguousFor;
   if (facts.providerRef !== undefined) stored.facts.providerRef = facts.providerRef;
   if (facts.submittedAt !== undefined) stored.facts.submittedAt = facts.submittedAt;
   if (facts.captured !== undefined) stored.facts.captured = facts.captured;
@@ -166,6 +168,7 @@ const decodePayment = (stored: StoredPayment): PaymentSubject => {
     rows: stored.rows ?? [],
     facts: decoded,
   };
+  if (stored.ambiguousFor !== undefined) payment.ambiguousFor = stored.ambiguousFor;
   if (stored.counted !== undefined) {
     const [payments, matched, awaitingSettlement, ledger] = stored.counted;
     payment.contribution = {

@@ -94,6 +94,31 @@ describe('reconciliation: a provider row that arrives before its payment is capt
     expect(ambiguous.evidence.filter((evidence) => evidence.kind === 'statement-row')).to.have.length(2);
   });
 
+  it('matches a row that fitted several payments again once other rows take them: fewer candidates, then the one left', async () => {
+    for (const n of [1, 2, 3]) await appendPayment(log, { n, amount: 1000n, at: at(), until: 'captured' });
+    await appendRowRecorded(log, { rowKey: 'txn_x', file: 'report', row: chargeRow(9, 1000n, { withReferences: false, date: at() }) }, at());
+    await catchUp(log, documents);
+    const candidates = async () =>
+      ((await documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items as DiscrepancyDocument[])
+        .filter((discrepancy) => discrepancy.status === 'open' && discrepancy.code === 'AMBIGUOUS_MATCH')
+        .map((discrepancy) => discrepancy.detail.candidates);
+    expect(await candidates()).to.deep.equal([[1, 2, 3].map(paymentIdOf).sort().join(',')]);
+
+    await appendRowRecorded(log, { rowKey: 'txn_1', file: 'report', row: chargeRow(1, 1000n, { date: at() }) }, at());
+    await catchUp(log, documents);
+    expect(await candidates()).to.deep.equal([[2, 3].map(paymentIdOf).sort().join(',')]);
+
+    await appendRowRecorded(log, { rowKey: 'txn_2', file: 'report', row: chargeRow(2, 1000n, { date: at() }) }, at());
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([]);
+    expect(await labels(documents, 'cleared')).to.deep.equal(['AMBIGUOUS_MATCH txn_x']);
+    const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
+    expect(summary).to.include({ payments: 3, matched: 3, awaitingSettlement: 0, delta: '0' });
+
+    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'ambiguous' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
   it('keeps a row that names a payment not yet known for that payment: another capture of its amount does not take it', async () => {
     await appendPayment(log, { n: 2, amount: 1000n, at: at(), until: 'submitted' });
     await appendRowRecorded(log, { rowKey: 'txn_3', file: 'early', row: chargeRow(3, 1000n, { date: at() }) }, at());

@@ -38,13 +38,14 @@ const paymentSubject: fc.Arbitrary<PaymentSubject> = fc
     at: position,
     findings,
     rows: fc.array(word.map((key) => `row:statementrow-${key}`), { maxLength: 2 }),
+    ambiguousFor: fc.option(fc.array(word.map((key) => `row:statementrow-${key}`), { minLength: 1, maxLength: 3 }), { nil: undefined }),
     counted: fc.option(fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), digits), { nil: undefined }),
     ambiguousRows: fc.option(
       fc.array(fc.record({ key: word, position, fileHash: hash, line: fc.integer({ min: 1, max: 10 ** 6 }), versionHash: hash }), { minLength: 2, maxLength: 3 }),
       { nil: undefined },
     ),
   })
-  .map(({ ledger, at, findings, rows, counted, ambiguousRows, ...fields }) => {
+  .map(({ ledger, at, findings, rows, counted, ambiguousRows, ambiguousFor, ...fields }) => {
     const evidence: Evidence[] = ledger.map(({ position, type, elsewhere }) => ({
       kind: 'ledger-event',
       stream: elsewhere === undefined ? `payment-${fields.paymentId}` : `elsewhere-${elsewhere}`,
@@ -60,6 +61,7 @@ const paymentSubject: fc.Arbitrary<PaymentSubject> = fc
       })),
     });
     const subject: PaymentSubject = { _id: `payment:${fields.paymentId}`, kind: 'payment', sortableLastPosition: at.padStart(20, '0'), findings, rows, facts };
+    if (ambiguousFor !== undefined) subject.ambiguousFor = ambiguousFor;
     if (counted !== undefined) {
       const [payments, matched, awaitingSettlement, ledgerTotal] = counted;
       subject.contribution = {
