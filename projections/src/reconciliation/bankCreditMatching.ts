@@ -17,6 +17,8 @@ type BankPayoutSubject = StatementSubject & {
   credit?: string;
   /** Credits that were waiting and all fit it: reported, not guessed between. */
   ambiguousCredits?: string[];
+  /** Credits that list it among the several payouts they fit: looked at again once it is taken. */
+  ambiguousFor?: string[];
   /** Lookups the payout is listed under, to be taken out of when it changes. */
   listedUnder: string[];
 };
@@ -89,10 +91,20 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
   await unlistAll(context, credit);
   payout.credit = credit._id;
   delete payout.ambiguousCredits;
+  const ambiguous = (payout.ambiguousFor ?? []).filter((id) => id !== credit._id);
+  delete payout.ambiguousFor;
   // A consumed payout stays findable by reference (a second credit naming it is no match), not by amount.
   for (const id of payout.listedUnder.filter(unconsumed)) await unlist(context, id, payout._id);
   payout.listedUnder = payout.listedUnder.filter((key) => !unconsumed(key));
   await judgePayout(context, payout);
+  // Credits that fitted it among others are matched again against the payouts still free.
+  for (const id of ambiguous) {
+    const other = await getSubject<BankCreditSubject>(context, id);
+    if (other === undefined || other.payout !== undefined || !(other.candidates ?? []).includes(payout._id)) continue;
+    await unlistAll(context, other);
+    await matchCredit(context, other);
+    await judge(context, other);
+  }
 };
 
 const judgePayout = async (context: Context, payout: BankPayoutSubject): Promise<void> => {
@@ -176,8 +188,14 @@ const matchCredit = async (context: Context, credit: BankCreditSubject): Promise
   const fitting = fittingPayouts(facts, open.map((payout) => payout.bankPayout), context.rules);
   const fittingSubjects = open.filter((payout) => fitting.includes(payout.bankPayout));
   if (fittingSubjects.length === 1) return link(context, credit, fittingSubjects[0]!);
-  if (fittingSubjects.length > 1) credit.candidates = fittingSubjects.map((payout) => payout._id).sort();
-  else delete credit.candidates;
+  if (fittingSubjects.length > 1) {
+    credit.candidates = fittingSubjects.map((payout) => payout._id).sort();
+    for (const payout of fittingSubjects) {
+      if (payout.ambiguousFor?.includes(credit._id)) continue;
+      payout.ambiguousFor = [...(payout.ambiguousFor ?? []), credit._id];
+      putSubject(context, payout);
+    }
+  } else delete credit.candidates;
   credit.listedUnder = [creditByAmount(facts.credited.currency, BigInt(facts.credited.amount)), ...facts.references.map(creditByReference)];
   for (const id of credit.listedUnder) await list(context, id, credit._id);
 };

@@ -71,8 +71,8 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // 3: payouts and bank credits, rows waiting for their capture, subjects stored compactly;
     // 4: a row naming a payment is never matched to another one; 5: a bank credit or payout restated
     // away gives back what it had consumed; 6: a capture or a payout that several waiting rows or
-    // credits fit reports them as ambiguous; 7: an ambiguous row is matched again once one of its
-    // payments is taken (each a rebuild into new collections).
+    // credits fit reports them as ambiguous; 7: an ambiguous row or bank credit is matched again once
+    // one of its candidates is taken (each a rebuild into new collections).
     version: 7,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],

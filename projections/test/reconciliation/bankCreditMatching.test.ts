@@ -140,6 +140,21 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     expect(ambiguous.evidence).to.have.length(3);
   });
 
+  it('matches a credit that fitted two payouts to the other one once a credit naming the first takes it', async () => {
+    await payout(log, 'po_2', 30_000n);
+    await payout(log, 'po_3', 30_000n);
+    await credit(log, 'B2', 30_000n);
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH B2']);
+
+    await credit(log, 'B4', 30_000n, { reference: 'po_2' });
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal([]);
+    expect(await labels(documents, 'cleared')).to.deep.equal(['AMBIGUOUS_MATCH B2']);
+    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'refresh' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
   it('consumes a payout once: a second credit naming it is unmatched, not matched by amount to another payout', async () => {
     await payout(log, 'po_1', 10_000n);
     await payout(log, 'po_2', 10_000n, day(0));
