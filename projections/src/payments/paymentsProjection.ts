@@ -63,7 +63,11 @@ export const paymentsProjection: ProjectionDefinition = {
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       const changed = await foldPayments(events, (role, ids) => session.getMany<Folded>(collections[role]!, ids));
       const byRole = new Map<string, Folded[]>();
-      for (const { role, document } of changed.values()) byRole.set(role, [...(byRole.get(role) ?? []), document]);
+      for (const { role, document } of changed.values()) {
+        const documents = byRole.get(role);
+        if (documents === undefined) byRole.set(role, [document]);
+        else documents.push(document);
+      }
       for (const [role, documents] of byRole) await session.putMany(collections[role]!, documents);
     },
   }),
