@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS search_aliases (
 ) WITHOUT ROWID;
 `;
 
+const WAL_BYTES = 64 * 2 ** 20;
+
 /** The FTS5 column holding multi-valued keywords as tokens (absent from indexes made before it). */
 export const KEYS_COLUMN = 'keys';
 
@@ -88,10 +90,10 @@ export const openSearchDatabase = (path: string): Database.Database => {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   // Batches of documents touch index pages all over the file: a larger page cache keeps them in
-  // memory between commits, and a larger WAL copies each back once per checkpoint rather than
-  // once per commit.
+  // memory between commits, and a larger WAL (64 MiB, whatever the file's page size) copies each
+  // back once per checkpoint rather than once per commit.
   db.pragma('cache_size = -131072');
-  db.pragma('wal_autocheckpoint = 16384');
+  db.pragma(`wal_autocheckpoint = ${WAL_BYTES / Number(db.pragma('page_size', { simple: true }))}`);
   db.exec(CATALOG);
   db.defaultSafeIntegers(true);
   return db;
