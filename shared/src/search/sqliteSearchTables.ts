@@ -7,7 +7,9 @@
  * epoch milliseconds; a multi-valued keyword as its smallest value, with every value of the array
  * in a side table), and a contentless FTS5 table indexes the text fields. The FTS5 table also
  * holds each multi-valued keyword's values as tokens of their own, so words and such a filter
- * (a text search within one account's transactions) are answered together by FTS5.
+ * (a text search within one account's transactions) are answered together by FTS5. An index made
+ * by an earlier version keeps the FTS5 layout it was made with (positions, one-letter prefixes,
+ * the tokenizer's default word characters): every query is written so that it runs on both.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -28,6 +30,8 @@ CREATE TABLE IF NOT EXISTS search_aliases (
   target TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
+
+const WAL_BYTES = 64 * 2 ** 20;
 
 /** The FTS5 column holding multi-valued keywords as tokens (absent from indexes made before it). */
 export const KEYS_COLUMN = 'keys';
@@ -78,15 +82,18 @@ export const placeholders = (count: number): string => Array.from({ length: coun
 export const openSearchDatabase = (path: string): Database.Database => {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  // Only a new file takes it (one made earlier keeps its pages). Larger pages make shallower
+  // B-trees and fewer pages for a batch to dirty and copy to the WAL at each commit.
+  db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   // FULL makes every commit durable across power loss, not just process crashes.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   // Batches of documents touch index pages all over the file: a larger page cache keeps them in
-  // memory between commits, and a larger WAL copies each back once per checkpoint rather than
-  // once per commit.
+  // memory between commits, and a larger WAL (64 MiB, whatever the file's page size) copies each
+  // back once per checkpoint rather than once per commit.
   db.pragma('cache_size = -131072');
-  db.pragma('wal_autocheckpoint = 16384');
+  db.pragma(`wal_autocheckpoint = ${WAL_BYTES / Number(db.pragma('page_size', { simple: true }))}`);
   db.exec(CATALOG);
   db.defaultSafeIntegers(true);
   return db;
@@ -140,10 +147,16 @@ export const createSearchTables = (db: Database.Database) => {
       CREATE INDEX ${values}_doc ON ${values} (doc);
     `);
     if (text !== undefined) {
-      // Contentless: the text already lives in the documents' JSON; prefix indexes keep
-      // search-as-you-type fast from the first letter.
+      // Contentless: the text already lives in the documents' JSON. Searches match words by
+      // prefix within columns and never by position, so no positions are kept (detail=column).
+      // Marks, and letters newer than the tokenizer's Unicode tables (`Cn` to it), are word
+      // characters as they are to `searchQueries.ts`: a query word is then always one token, never
+      // a phrase, which detail=column could not answer. Prefix indexes of two and three letters
+      // keep search-as-you-type fast; a single letter matches so many documents that reading them
+      // costs more than merging its terms.
       db.exec(`CREATE VIRTUAL TABLE ${text} USING fts5(${[...textFields.map(columnOf), KEYS_COLUMN].join(', ')},
-        content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')`);
+        content='', contentless_delete=1, detail=column, prefix='2 3',
+        tokenize="unicode61 remove_diacritics 2 categories 'L* N* M* Co Cn'")`);
     }
   };
 

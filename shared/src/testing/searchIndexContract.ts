@@ -316,6 +316,20 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         }
       });
 
+      it('keeps a word with marks whole: found by its beginning, not by a letter inside it', async () => {
+        const marked = await newIndex();
+        // Hindi "work done" and Thai "eat rice": their vowel signs are marks, not word breaks.
+        await write(marked, [
+          doc('hi', 1n, { description: 'काम पूरा', status: 'PAID' }),
+          doc('th', 1n, { description: 'กินข้าว', status: 'PAID' }),
+        ]);
+        expect(await search(marked, { text: 'का' })).to.deep.equal(['hi']);
+        expect(await search(marked, { text: 'काम पू' })).to.deep.equal(['hi']);
+        expect(await search(marked, { text: 'กิน' })).to.deep.equal(['th']);
+        expect(await search(marked, { text: 'म' })).to.deep.equal([]);
+        expect(await search(marked, { text: 'น' })).to.deep.equal([]);
+      });
+
       it('ignores text without any word, and combines words with filters', async () => {
         expect(await found(' ?! ')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
         expect(await found('coffee', { equals: { status: 'PAID' } })).to.deep.equal(['a', 'd']);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { NotFoundError } from '../../src/errors/commonErrors.js';
 import type { SearchDocument, SearchIndex, SearchQuery, SearchSchema } from '../../src/search/searchIndex.js';
@@ -146,6 +147,79 @@ describe('SQLite search index', () => {
         }
       });
     }
+  });
+
+  describe('an index made by the earlier layout (positions, one-letter prefixes, 4 KiB pages)', () => {
+    /** The file an earlier version made for `ensureIndex('tx', SCHEMA)`, as it made it. */
+    const EARLIER_FILE = `
+      CREATE TABLE search_indexes (tag INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, schema TEXT NOT NULL);
+      CREATE TABLE search_aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE search_1_docs (
+        doc INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, fields TEXT NOT NULL,
+        f1 TEXT, f2 TEXT, f3 INTEGER, f4 INTEGER
+      );
+      CREATE INDEX search_1_docs_f1 ON search_1_docs (f1, id);
+      CREATE INDEX search_1_docs_f2 ON search_1_docs (f2, id);
+      CREATE INDEX search_1_docs_f3 ON search_1_docs (f3, id);
+      CREATE INDEX search_1_docs_f4 ON search_1_docs (f4, id);
+      CREATE TABLE search_1_values (
+        field TEXT NOT NULL, value TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (field, value, doc)
+      ) WITHOUT ROWID;
+      CREATE INDEX search_1_values_doc ON search_1_values (doc);
+      CREATE VIRTUAL TABLE search_1_text USING fts5(f0, keys,
+        content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
+      INSERT INTO search_indexes (tag, name, schema) VALUES (1, 'tx', '${JSON.stringify(SCHEMA)}');
+    `;
+    const queries: SearchQuery[] = [
+      { text: 'coffee' },
+      { text: 't' },
+      { text: 'co item12', sort: { field: 'at', direction: 'desc' } },
+      { text: 'coffee', equals: { account: 'acc-shared' } },
+      { text: 'ta', equals: { account: ['acc-shared', 'acc-5'] }, sort: { field: 'amount', direction: 'asc' } },
+      { text: 'f', equals: { account: 'acc-shared' } },
+      { text: 'item1', equals: { status: 'PAID' } },
+      { equals: { account: 'acc-3' }, sort: { field: 'at', direction: 'desc' } },
+    ];
+
+    it('keeps answering as a new index does, before and after documents change', async () => {
+      const earlierPath = join(directory, 'earlier.db');
+      const file = new Database(earlierPath);
+      file.pragma('journal_mode = WAL');
+      file.exec(EARLIER_FILE);
+      file.close();
+      // Written through the thread, which opens the file on a connection of its own.
+      const earlier = openSqliteSearchIndex({ path: earlierPath, writeThread: true });
+      const fresh = openSqliteSearchIndex({ path: join(directory, 'fresh.db') });
+      try {
+        await earlier.ensureIndex('tx', SCHEMA);
+        await fresh.ensureIndex('tx', SCHEMA);
+        const sample = rows.slice(0, 3000);
+        // New words and accounts for some documents: their full-text and side-table rows are replaced.
+        const changed = sample
+          .filter((_, i) => i % 7 === 0)
+          .map((row) => documentOf({ ...row, description: `taxi refund ${row.id}`, account: ['acc-shared', 'acc-9'] }));
+        for (const stage of [sample.map(documentOf), changed.map((document) => ({ ...document, version: 2n }))]) {
+          await earlier.upsert('tx', stage);
+          await fresh.upsert('tx', stage);
+          for (const query of queries) {
+            const answer = await everyPage(fresh, 'tx', { ...query, limit: 500 });
+            expect(await everyPage(earlier, 'tx', { ...query, limit: 500 }), JSON.stringify(query)).to.deep.equal(answer);
+          }
+          expect(await earlier.checksum('tx')).to.equal(await fresh.checksum('tx'));
+        }
+        expect(await everyPage(earlier, 'tx', { text: 'taxi refund', equals: { account: 'acc-9' } })).to.have.length(changed.length);
+        const written = new Database(earlierPath, { readonly: true });
+        try {
+          // Still the earlier tables, not new ones made beside them.
+          expect(written.prepare('SELECT tag FROM search_indexes').pluck().all()).to.deep.equal([1]);
+        } finally {
+          written.close();
+        }
+      } finally {
+        await earlier.close();
+        await fresh.close();
+      }
+    });
   });
 
   describe('one file, several connections', () => {
