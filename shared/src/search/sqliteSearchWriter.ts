@@ -21,7 +21,11 @@ export interface WriteReply {
   failure?: { kind: 'missing' } | { kind: 'error'; message: string; code?: string };
 }
 
-export const createSearchWriter = (path: string) => {
+/**
+ * `thread` is the module the thread runs: the one beside this file, which writes into `path`
+ * (another answers the same messages, to test how this side recovers from a thread that dies).
+ */
+export const createSearchWriter = (path: string, thread: URL = new URL('./sqliteSearchWriterThread.js', import.meta.url)) => {
   let worker: Worker | undefined;
   let exited: Promise<void> | undefined;
   let nextId = 1;
@@ -42,7 +46,7 @@ export const createSearchWriter = (path: string) => {
   };
 
   const start = (): Worker => {
-    const started = new Worker(new URL('./sqliteSearchWriterThread.js', import.meta.url), { workerData: { path } });
+    const started = new Worker(thread, { workerData: { path } });
     started.on('message', settle);
     // A thread that failed or ended takes its unanswered writes with it (their transactions rolled
     // back): they are refused, so the caller replays them, and the next write starts a new thread.

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { createSearchWriter } from '../../src/search/sqliteSearchWriter.js';
 
 const indexModule = new URL('../../src/search/sqliteSearchIndex.js', import.meta.url).href;
 
@@ -41,5 +42,19 @@ describe('SQLite search index writing on its own thread', function () {
     `);
     expect(code).to.equal(0);
     expect(output).to.equal('a');
+  });
+
+  it('refuses the writes a thread that died had not answered, and starts a new thread for the next one', async () => {
+    const writer = createSearchWriter(join(directory, 'unused.db'), new URL('./fixtures/dyingSearchWriterThread.js', import.meta.url));
+    await writer.upsert('things', []);
+    const dying = writer.upsert('die', []);
+    const sentBehind = writer.upsert('things', []);
+    const outcomes = await Promise.allSettled([dying, sentBehind]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).to.equal('rejected');
+      expect(String((outcome as PromiseRejectedResult).reason)).to.contain('exited with code 3');
+    }
+    await writer.upsert('things', []);
+    await writer.close();
   });
 });
