@@ -124,15 +124,6 @@ const createMatchCache = (db: Database.Database) => {
 
 const quoted = (token: string): string => `"${token.replaceAll('"', '""')}"`;
 
-/**
- * A word longer than the prefix indexes, in plain ASCII letters and digits (one token, whose
- * indexed form is its lower case), is looked up in the index's vocabulary: when few terms start
- * with it, the query names them, and FTS5 can skip through their rows beside a rare filter token
- * instead of reading every row of the prefix first.
- */
-const EXPANDABLE_WORD = /^[A-Za-z0-9]{4,}$/;
-const MAX_EXPANDED_TERMS = 16;
-
 export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): SearchIndex => {
   const db = openSearchDatabase(options.path);
   const tables = createSearchTables(db);
@@ -186,34 +177,6 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     return plainValue === undefined ? wanted.map((value) => keyToken(column, value)) : undefined;
   };
 
-  /** The FTS5 vocabulary of a full-text table, in this connection's temporary schema. */
-  const vocabularies = new Map<string, string>();
-  const vocabularyOf = (text: string): string => {
-    let vocabulary = vocabularies.get(text);
-    if (vocabulary === undefined) {
-      vocabulary = `temp.${text}_vocabulary`;
-      db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vocabulary} USING fts5vocab(main, ${text}, row)`);
-      vocabularies.set(text, vocabulary);
-    }
-    return vocabulary;
-  };
-
-  /** A word as a prefix query: the terms that start with it when they are few, else `"word"*`. */
-  const prefixExpression = (text: string, word: string): string => {
-    if (!EXPANDABLE_WORD.test(word)) return `${quoted(word)}*`;
-    const prefix = word.toLowerCase();
-    // In byte order, every term starting with the prefix sorts below the prefix with its last character raised.
-    const beyond = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    const terms = statement<{ term: string }>(
-      `SELECT term FROM ${vocabularyOf(text)} WHERE term >= ? AND term < ? LIMIT ${MAX_EXPANDED_TERMS + 1}`,
-    )
-      .all(prefix, beyond)
-      .map(({ term }) => term)
-      .filter((term) => term.startsWith(prefix));
-    if (terms.length === 0 || terms.length > MAX_EXPANDED_TERMS) return `${quoted(word)}*`;
-    return `(${terms.map(quoted).join(' OR ')})`;
-  };
-
   /** The plan's filters as SQL conditions, each with how many rows it matches (up to `COUNT_CAP`). */
   const conditionsOf = (index: OpenIndex, plan: PlannedQuery): Condition[] => {
     const conditions: Condition[] = [];
@@ -226,7 +189,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       return { field, column, wanted, rows: Math.min(COUNT_CAP, columnRows + arrayRows), arrayRows };
     });
     if (plan.words.length > 0) {
-      const words = plan.words.map((word) => prefixExpression(text!, word)).join(' AND ');
+      const words = plan.words.map((word) => `${quoted(word)}*`).join(' ');
       // Keyword tokens are not words: a text search looks only in the text columns.
       let match = index.keyTokens ? `{${index.textColumns.join(' ')}} : (${words})` : words;
       // FTS5 intersects words with a rare array value by skipping through both, where the words'
