@@ -334,6 +334,29 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         expect(await found(' ?! ')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
         expect(await found('coffee', { equals: { status: 'PAID' } })).to.deep.equal(['a', 'd']);
       });
+
+      it('finds every word a long prefix starts, whether few or many words start with it, beside filters', async () => {
+        const many = await newIndex();
+        // 25 words start with "batch" (more than a query names one by one), 11 with "batch1", one with "batch13x".
+        await write(
+          many,
+          Array.from({ length: 24 }, (_, n) =>
+            doc(`m${n}`, 1n, {
+              description: `Batch${String(n).padStart(2, '0')}${n === 13 ? 'x' : ''} settled`,
+              account: [`acc-${n % 2}`],
+              status: n % 3 === 0 ? 'PAID' : 'PENDING',
+            }),
+          ),
+        );
+        const ids = async (text: string, query: SearchQuery = {}) => (await search(many, { ...query, text })).sort();
+        const named = (...numbers: number[]) => numbers.map((n) => `m${n}`).sort();
+        expect(await ids('batch')).to.have.length(24);
+        expect(await ids('BATCH1')).to.deep.equal(named(10, 11, 12, 13, 14, 15, 16, 17, 18, 19));
+        expect(await ids('batch13x')).to.deep.equal(named(13));
+        expect(await ids('batch0 settled', { equals: { account: 'acc-1' } })).to.deep.equal(named(1, 3, 5, 7, 9));
+        expect(await ids('batch2', { equals: { status: 'PAID' } })).to.deep.equal(named(21));
+        expect(await ids('batch99')).to.deep.equal([]);
+      });
     });
 
     describe('equals', () => {
