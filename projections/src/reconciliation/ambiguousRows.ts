@@ -1,9 +1,10 @@
 /**
  * A charge row that several captured payments fit is reported as ambiguous and takes none. Each
  * of those payments remembers the row; once one is taken by another row (or fails), the row is
- * matched again against the payments still free: it may now fit exactly one, or none.
+ * matched again against the payments still free: it may now fit exactly one, or none. The same
+ * the other way: a capture that several waiting rows fitted looks again once one is taken.
  */
-import { waitForCapture } from './lateRowMatching.js';
+import { claimWaitingRow, waitForCapture } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject, putSubject } from './reconciliationContext.js';
 import { matchByRules } from './rowMatching.js';
@@ -43,6 +44,22 @@ export const refreshAmbiguousRows = async (context: Context): Promise<void> => {
       const row = await getSubject<RowSubject>(context, id);
       if (row === undefined || row.facts.match !== undefined || !(row.facts.ambiguousCandidates ?? []).includes(paymentId)) continue;
       await rematch(context, row);
+    }
+  }
+};
+
+/**
+ * Looks again at every capture that several waiting rows fitted, once one of those rows was
+ * matched: it may now take the one left.
+ */
+export const refreshAmbiguousCaptures = async (context: Context): Promise<void> => {
+  for (const [rowId, paymentIds] of context.takenWaitingRows) {
+    context.takenWaitingRows.delete(rowId);
+    for (const paymentId of paymentIds) {
+      const payment = await getSubject<PaymentSubject>(context, paymentSubjectId(paymentId));
+      if (payment === undefined || payment.rows.length > 0 || payment.facts.ambiguousRows === undefined) continue;
+      await claimWaitingRow(context, payment);
+      await evaluatePayment(context, payment);
     }
   }
 };

@@ -6,7 +6,7 @@
  * waiting rows fit takes none of them and reports them as its ambiguous candidates.
  */
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
-import { type Context, getSubject } from './reconciliationContext.js';
+import { type Context, getSubject, putSubject } from './reconciliationContext.js';
 import { matchByRules, matchKeysOf } from './rowMatching.js';
 import { evaluateRow, matchRowToPayment } from './subjectEvaluation.js';
 
@@ -52,9 +52,16 @@ export const claimWaitingRow = async (context: Context, payment: PaymentSubject)
     }
     if (stillWaiting.length !== list.rows.length) context.docs.put(lookups, { ...list, rows: stillWaiting });
   }
-  // Several rows fit: the payment reports them all and takes none (a row reports itself unmatched).
-  if (fitting.length > 1) payment.facts.ambiguousRows = fitting.map(({ row: waiting }) => ({ rowKey: waiting.facts.rowKey, evidence: waiting.facts.evidence }));
-  else delete payment.facts.ambiguousRows;
+  // Several rows fit: the payment reports them all and takes none (a row reports itself unmatched);
+  // each row remembers the payment, which looks again once one of them is taken.
+  if (fitting.length > 1) {
+    payment.facts.ambiguousRows = fitting.map(({ row: waiting }) => ({ rowKey: waiting.facts.rowKey, evidence: waiting.facts.evidence }));
+    for (const { row: waiting } of fitting) {
+      if (waiting.ambiguousFor?.includes(paymentId)) continue;
+      waiting.ambiguousFor = [...(waiting.ambiguousFor ?? []), paymentId];
+      putSubject(context, waiting);
+    }
+  } else delete payment.facts.ambiguousRows;
   if (fitting.length !== 1) return;
   const { row } = fitting[0]!;
   const list = (await context.docs.get<WaitingRows>(lookups, fitting[0]!.list._id))!;

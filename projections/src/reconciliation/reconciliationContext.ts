@@ -68,6 +68,8 @@ export interface Context {
   firstCapturedInBatch: Set<string>;
   /** Payments no longer candidates for rules, with the ambiguous rows that listed them. */
   withdrawnCandidates: Map<string, string[]>;
+  /** Waiting rows just matched, with the payments whose captures they fitted among others. */
+  takenWaitingRows: Map<string, string[]>;
 }
 
 export const summaryKey = (provider: string, currency: string): string => `${provider}:${currency}`;

@@ -34,6 +34,8 @@ export interface PaymentSubject extends SubjectBase {
 export interface RowSubject extends SubjectBase {
   kind: 'row';
   facts: RowFacts;
+  /** Captures that the row, waiting, fitted among others: looked at again once it is taken. */
+  ambiguousFor?: string[];
 }
 
 export interface StatementSubject extends SubjectBase {

@@ -1,6 +1,6 @@
 import type { DocumentSession, RecordedEvent } from '@folio/shared';
 import type { ProjectionDefinition } from '../runtime/projection.js';
-import { refreshAmbiguousRows } from './ambiguousRows.js';
+import { refreshAmbiguousCaptures, refreshAmbiguousRows } from './ambiguousRows.js';
 import { BatchDocuments } from './batchDocuments.js';
 import { subjectCodec } from './subjectStorage.js';
 import type { ClockDocument, DueBucket, DueChunk, PaymentSubject } from './reconciliationDocuments.js';
@@ -106,6 +106,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
             newCandidates: new Map(),
             firstCapturedInBatch: new Set(),
             withdrawnCandidates: new Map(),
+            takenWaitingRows: new Map(),
           };
           await prefetchSubjects(docs, collections, events);
           for (const recorded of events) {
@@ -122,7 +123,10 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
             else if (stream.startsWith('statementrow-')) await applyRowEvent(context, recorded);
             else if (stream.startsWith('statement-')) await applyStatementImported(context, recorded);
             else if (stream.startsWith('reconciliation-')) await applyWorkflow(context, recorded);
-            if (context.withdrawnCandidates.size > 0) await refreshAmbiguousRows(context);
+            while (context.withdrawnCandidates.size > 0 || context.takenWaitingRows.size > 0) {
+              await refreshAmbiguousRows(context);
+              await refreshAmbiguousCaptures(context);
+            }
           }
           await putNewCandidates(context);
           putSummaries(context);

@@ -145,6 +145,10 @@ export const withoutCandidate = async (context: Context, payment: PaymentSubject
 export const matchRowToPayment = async (context: Context, row: RowSubject, payment: PaymentSubject, by: NonNullable<RowFacts['match']>['by']) => {
   row.facts.match = { paymentId: payment.facts.paymentId, by };
   delete row.facts.ambiguousCandidates;
+  if (row.ambiguousFor !== undefined) {
+    context.takenWaitingRows.set(row._id, row.ambiguousFor.filter((paymentId) => paymentId !== payment.facts.paymentId));
+    delete row.ambiguousFor;
+  }
   if (!payment.rows.includes(row._id)) payment.rows = [...payment.rows, row._id];
   if (context.rules.chargeCategories.includes(row.facts.category)) await withoutCandidate(context, payment);
 };

@@ -46,6 +46,7 @@ interface StoredRow {
   _id: string;
   kind: 'row';
   at: string;
+  ambiguousFor?: string[];
   findings?: Record<string, DiscrepancyCode>;
   facts: {
     provider: string;
@@ -201,6 +202,7 @@ const encodeRow = (row: RowSubject): StoredRow => {
     },
   };
   if (!isEmpty(row.findings)) stored.findings = row.findings;
+  if (row.ambiguousFor !== undefined) stored.ambiguousFor = row.ambiguousFor;
   if (facts.gross !== undefined) stored.facts.gross = moneyOut(facts.gross);
   if (facts.fee !== undefined) stored.facts.fee = moneyOut(facts.fee);
   if (facts.net !== undefined) stored.facts.net = moneyOut(facts.net);
@@ -245,6 +247,7 @@ const decodeRow = (stored: StoredRow): RowSubject => {
   if (facts.match !== undefined) decoded.match = facts.match;
   if (facts.ambiguousCandidates !== undefined) decoded.ambiguousCandidates = facts.ambiguousCandidates;
   const row: RowSubject = { _id: stored._id, kind: 'row', sortableLastPosition: stored.at, findings: stored.findings ?? {}, facts: decoded };
+  if (stored.ambiguousFor !== undefined) row.ambiguousFor = stored.ambiguousFor;
   if (stored.counted !== undefined) {
     const [currency, statement] = stored.counted;
     const contribution: Contribution = {

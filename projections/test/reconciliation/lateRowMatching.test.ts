@@ -119,6 +119,25 @@ describe('reconciliation: a provider row that arrives before its payment is capt
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
   });
 
+  it('lets a capture that two waiting rows fitted take the one left once another capture takes the other', async () => {
+    await appendPayment(log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
+    await appendPayment(log, { n: 2, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(log, { rowKey: 'txn_a', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at(0) }) }, at());
+    await appendRowRecorded(log, { rowKey: 'txn_b', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at(4), line: 40 }) }, at());
+    await capture(log, 1, 1000n, at(2));
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([`AMBIGUOUS_MATCH ${paymentIdOf(1)}`, 'PROVIDER_UNMATCHED txn_a', 'PROVIDER_UNMATCHED txn_b']);
+
+    // Only txn_a is within the date window of this capture: it takes it, and leaves txn_b to the first.
+    await capture(log, 2, 1000n, at(-2));
+    await catchUp(log, documents);
+    expect(await labels(documents, 'open')).to.deep.equal([]);
+    const summary = await documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
+    expect(summary).to.include({ payments: 2, matched: 2, awaitingSettlement: 0, delta: '0' });
+    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'taken' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
   it('keeps a row that names a payment not yet known for that payment: another capture of its amount does not take it', async () => {
     await appendPayment(log, { n: 2, amount: 1000n, at: at(), until: 'submitted' });
     await appendRowRecorded(log, { rowKey: 'txn_3', file: 'early', row: chargeRow(3, 1000n, { date: at() }) }, at());

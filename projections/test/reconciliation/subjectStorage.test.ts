@@ -99,8 +99,9 @@ const rowSubject: fc.Arbitrary<RowSubject> = fc
     at: position,
     findings,
     counted: fc.option(fc.tuple(fc.constantFrom('EUR', 'USD'), digits), { nil: undefined }),
+    ambiguousFor: fc.option(fc.array(fc.stringMatching(/^[0-9]{1,19}$/), { minLength: 1, maxLength: 3 }), { nil: undefined }),
   })
-  .map(({ key, versions, duplicates, restated, at, findings, counted, ...fields }) => {
+  .map(({ key, versions, duplicates, restated, at, findings, counted, ambiguousFor, ...fields }) => {
     const stream = `statementrow-${key}`;
     const [current, previous, ...others] = versions.map((version): Evidence => ({ kind: 'statement-row', stream, ...version }));
     const facts = defined<RowFacts>({
@@ -111,6 +112,7 @@ const rowSubject: fc.Arbitrary<RowSubject> = fc
       restated: restated === undefined ? undefined : defined({ changedFields: restated.changedFields, previous: previous!, previousGross: restated.previousGross, previousFee: restated.previousFee }),
     });
     const subject: RowSubject = { _id: `row:${stream}`, kind: 'row', sortableLastPosition: at.padStart(20, '0'), findings, facts };
+    if (ambiguousFor !== undefined) subject.ambiguousFor = ambiguousFor;
     if (counted !== undefined) {
       const contribution: Contribution = {
         key: `${fields.provider}:${counted[0]}`,
