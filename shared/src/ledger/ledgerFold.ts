@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { RecordedEvent } from '../eventStore/eventStore.js';
 import { SCHEMA_VERSION_KEY } from '../events/envelope.js';
+import { InvalidRecordedEventError } from '../events/errors.js';
+import { issuesOf } from '../events/eventDefinition.js';
 import { snowflakeIdSchema } from '../ids/index.js';
 import { currencyCodeSchema } from '../money/index.js';
 import { accountKinds, type AccountKind } from './accountEvents.js';
@@ -100,8 +102,13 @@ type FoldedEvent =
 const foldedEventOf = (recorded: RecordedEvent): FoldedEvent | undefined => {
   const schema = foldedSchemas.get(recorded.type);
   if (schema === undefined) return undefined;
-  const current = recorded.metadata?.[SCHEMA_VERSION_KEY] === ledgerCatalog.definitionOf(recorded.type)?.version;
-  return { type: recorded.type, data: current ? schema.parse(recorded.data) : ledgerCatalog.decode(recorded).data } as FoldedEvent;
+  const version = ledgerCatalog.definitionOf(recorded.type)?.version;
+  if (recorded.metadata?.[SCHEMA_VERSION_KEY] !== version) return ledgerCatalog.decode(recorded) as FoldedEvent;
+  const parsed = schema.safeParse(recorded.data);
+  if (!parsed.success) {
+    throw new InvalidRecordedEventError(recorded.id, recorded.type, version, 'has invalid data', issuesOf(parsed.error, 'data'));
+  }
+  return { type: recorded.type, data: parsed.data } as FoldedEvent;
 };
 
 export const emptyLedgerFold = (): LedgerFold => ({

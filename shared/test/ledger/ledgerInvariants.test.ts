@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { checkLedger } from '../../src/ledger/ledgerInvariants.js';
 import { ledgerCatalog, type LedgerEvent } from '../../src/ledger/ledgerCatalog.js';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.js';
-import { UnsupportedEventVersionError } from '../../src/events/errors.js';
+import { InvalidRecordedEventError, UnsupportedEventVersionError } from '../../src/events/errors.js';
 
 const ACCOUNT = '7300000000000000001';
 const BANK = '7300000000000000002';
@@ -159,7 +159,7 @@ describe('checkLedger reading the books from the log', () => {
       (data: Record<string, unknown>) => ({ ...data, accountId: 'nobody' }),
       (data: Record<string, unknown>) => ({ ...data, journal: { ...(data.journal as object), leg: 'third' } }),
     ]) {
-      expect(() => checkLedger(withData(events, 2, change))).to.throw(/amount|accountId|leg/);
+      expect(() => checkLedger(withData(events, 2, change))).to.throw(InvalidRecordedEventError, /data\.(amount|accountId|journal\.leg)/);
     }
   });
 
