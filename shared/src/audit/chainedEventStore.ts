@@ -128,8 +128,10 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
       // if it exists after all, the store refuses the append or recognises a retried one by its
       // ids. Either way the events it holds may not be these, so such a tail is not remembered.
       const assumedNew = expected === 'no_stream' && !tails.has(streamName);
-      const tail = assumedNew ? null : await tailOf(streamName, events.length);
       const flexible = expected === 'any' || expected === 'stream_exists';
+      // Only a flexible append looks for itself among the latest ids: an exact one needs the tail's
+      // revision and hash, however many events it brings.
+      const tail = assumedNew ? null : await tailOf(streamName, flexible ? events.length : 0);
       if (flexible) {
         const replayed = replayOf(tail, events);
         if (replayed !== undefined) return replayed;
