@@ -10,7 +10,10 @@ const isPlainObject = (value: object): value is Record<string, unknown> => {
   return prototype === Object.prototype || prototype === null;
 };
 
-/** JSON of `value` with object keys sorted at every depth: one spelling per value. */
+/**
+ * JSON of `value` with object keys sorted at every depth: one spelling per value. Written into one
+ * string without intermediate arrays: a batch body holds a thousand objects.
+ */
 export const canonicalJson = (value: unknown): string => {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
@@ -18,13 +21,19 @@ export const canonicalJson = (value: unknown): string => {
     if (!Number.isFinite(value)) throw new TypeError(`${value} is not a JSON number`);
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let index = 0; index < value.length; index++) text += (index === 0 ? '' : ',') + canonicalJson(value[index]);
+    return `${text}]`;
+  }
   if (typeof value === 'object' && isPlainObject(value)) {
-    const members = Object.keys(value)
-      .filter((key) => value[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
-    return `{${members.join(',')}}`;
+    let text = '{';
+    for (const key of Object.keys(value).sort()) {
+      const member = value[key];
+      if (member === undefined) continue;
+      text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    }
+    return `${text}}`;
   }
   throw new TypeError(`a ${typeof value} is not a parsed JSON value`);
 };

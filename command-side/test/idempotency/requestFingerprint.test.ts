@@ -27,6 +27,13 @@ describe('request fingerprint', () => {
     expect(new Set([base, ...variants]).size).to.equal(variants.length + 1);
   });
 
+  it('gives the fingerprints recorded by earlier versions: a key claimed before an upgrade still matches', () => {
+    const body = parsed(
+      '{"transfers":[{"toAccountId":"2","fromAccountId":"1","amount":"1050","currency":"EUR","metadata":{"z":"é\\"","a":[1,2.5,null,true]}}]}',
+    );
+    expect(fingerprintRequest('POST', '/v1/transfers/batch', body)).to.equal('d762f1fad6f7722099614e86cf8a7f234ad131c995ed876e984bff5054e4e01d');
+  });
+
   it('keeps array order significant', () => {
     expect(fingerprintRequest('POST', '/x', ['a', 'b'])).not.to.equal(fingerprintRequest('POST', '/x', ['b', 'a']));
   });

@@ -10,14 +10,16 @@ import {
   type JsonObject,
   type RecordedEvent,
 } from '@folio/shared';
-import type { OpenJournal } from '../../src/movements/openJournals.js';
+import { OPEN_JOURNALS_FOLD_VERSION, type OpenJournal } from '../../src/movements/openJournals.js';
 import {
   decodeRecoveryCheckpoint,
   encodeRecoveryCheckpoint,
   limitRecoveryCheckpoints,
+  openJournalsCheckpointed,
   readLatestRecoveryCheckpoint,
   RECOVERY_CHECKPOINT_STREAM,
   RECOVERY_CHECKPOINTS_KEPT,
+  recoveryCheckpointCatalog,
 } from '../../src/movements/recoveryCheckpoint.js';
 import { NOW, openTempStore, rejectionOf } from '../commandHandling/testSupport.js';
 
@@ -69,6 +71,22 @@ const sampleJournal: OpenJournal = {
 };
 
 describe('recovery checkpoint: codec and stream', () => {
+  it('stores exactly what the checkpoint schema encodes, without its zod pass', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 63n }), fc.array(openJournal, { maxLength: 5 }), (position, journals) => {
+        const event = encodeRecoveryCheckpoint({ position, journals }, NOW);
+        const validated = recoveryCheckpointCatalog.encode({
+          type: openJournalsCheckpointed.type,
+          id: event.id,
+          version: openJournalsCheckpointed.version,
+          data: { position, fold: OPEN_JOURNALS_FOLD_VERSION, journals },
+          metadata: { $correlationId: 'movement-recovery', actor: 'folio:movement-recovery', occurredAt: NOW.toISOString() },
+        });
+        expect(event).to.deep.equal(validated);
+      }),
+    );
+  });
+
   it('gives back, through JSON, exactly the open journals and position it was given', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 2n ** 63n }), fc.array(openJournal, { maxLength: 5 }), (position, journals) => {

@@ -4,7 +4,15 @@ import { deterministicEventId } from '../ids/eventIds.js';
 import { ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { snapshotAccount } from './accountAsOf.js';
 import { checkpointRecorded, signCheckpoint, type Checkpoint } from './checkpoints.js';
-import { CHECKPOINT_STREAM, isLedgerStream, isMerkleLeafStream, linkHashOf } from './eventHash.js';
+import {
+  CHAINED_STREAM_PREFIXES,
+  CHECKPOINT_STREAM,
+  isLedgerStream,
+  isMerkleLeafStream,
+  linkHashOf,
+  PERIOD_STREAM,
+  SNAPSHOT_STREAM_PREFIX,
+} from './eventHash.js';
 import { foldFromSnapshot, latestBooksSnapshot, writeBooksSnapshot } from './booksSnapshot.js';
 import { emptyLedgerFold, foldLedgerEvent, type LedgerFold } from '../ledger/ledgerFold.js';
 import { checkpointOf } from './logVerifier.js';
@@ -55,6 +63,13 @@ interface Progress {
   lastCheckpointAt: number;
   leavesSinceCheckpoint: number;
 }
+
+/**
+ * What the pass reads: the Merkle leaves, of which the books and the account streams are a part.
+ * Everything else in the log (idempotency records, recovery checkpoints, credentials) is left to
+ * the store's filter, so the pass does not pay for reading it.
+ */
+const AUDITED_STREAMS = { streamNamePrefixes: [...CHAINED_STREAM_PREFIXES, PERIOD_STREAM, SNAPSHOT_STREAM_PREFIX] };
 
 export const snapshotEventId = (accountId: string, revision: bigint): string =>
   deterministicEventId('account-snapshot', accountId, revision.toString());
@@ -117,7 +132,7 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
     const state = progress;
     const from = state.position === undefined || state.booksPosition === undefined ? undefined : state.position < state.booksPosition ? state.position : state.booksPosition;
     try {
-      for await (const event of eventStore.readAll({ fromPosition: from ?? 'start' })) {
+      for await (const event of eventStore.readAll({ fromPosition: from ?? 'start', filter: AUDITED_STREAMS })) {
         if (state.booksPosition === undefined || event.position > state.booksPosition) {
           state.booksPosition = event.position;
           if (isLedgerStream(event.streamName)) {

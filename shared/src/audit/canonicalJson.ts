@@ -10,7 +10,7 @@ import type { JsonValue } from '../eventStore/eventStore.js';
 export const canonicalJson = (value: JsonValue): string => {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quoted(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -25,6 +25,14 @@ export const canonicalJson = (value: JsonValue): string => {
   }
   return canonicalObject(value, undefined);
 };
+
+/**
+ * Characters `JSON.stringify` escapes (quote, backslash, controls) and surrogates (it escapes the
+ * lone ones): a string without any is quoted as it is, which is most of an event's keys and values.
+ */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+const quoted = (text: string): string => (NEEDS_ESCAPING.test(text) ? JSON.stringify(text) : `"${text}"`);
 
 /** True when the keys are already in canonical order: objects built in that order skip the sort. */
 const isSorted = (keys: string[]): boolean => {
@@ -44,7 +52,7 @@ export const canonicalObject = (value: { [key: string]: JsonValue | undefined },
   for (const key of keys) {
     const member = value[key];
     if (member === undefined || omit?.has(key)) continue;
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    text += `${first ? '' : ','}${quoted(key)}:${canonicalJson(member)}`;
     first = false;
   }
   return `${text}}`;

@@ -10,7 +10,7 @@ import {
 import { StreamNotFoundError, WrongExpectedRevisionError } from '../eventStore/errors.js';
 import { decorateEventStore } from '../eventStore/decorateEventStore.js';
 import { ProtectedStreamError } from './auditErrors.js';
-import { computeEventHash, HASH_KEY, isChainedStream, linkHashOf, PREV_HASH_KEY, unchainedMetadata } from './eventHash.js';
+import { computeEventHash, HASH_KEY, isChainedStream, linkHashOf, PREV_HASH_KEY } from './eventHash.js';
 
 /**
  * The event store with hash-chained streams: every append to a chained stream gets `$prevHash` and
@@ -101,9 +101,9 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
     let revision = after === null ? 0n : after.revision + 1n;
     const chained: EventToAppend[] = [];
     for (const event of events) {
-      const metadata = unchainedMetadata(event.metadata);
-      const hash = computeEventHash({ streamName, revision, id: event.id, type: event.type, data: event.data, metadata }, prev);
-      chained.push({ ...event, metadata: { ...metadata, [PREV_HASH_KEY]: prev, [HASH_KEY]: hash } });
+      // The hash leaves out any chain fields the given metadata carries; the copy replaces them.
+      const hash = computeEventHash({ streamName, revision, id: event.id, type: event.type, data: event.data, metadata: event.metadata }, prev);
+      chained.push({ ...event, metadata: { ...event.metadata, [PREV_HASH_KEY]: prev, [HASH_KEY]: hash } });
       prev = hash;
       revision += 1n;
     }
@@ -128,8 +128,10 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
       // if it exists after all, the store refuses the append or recognises a retried one by its
       // ids. Either way the events it holds may not be these, so such a tail is not remembered.
       const assumedNew = expected === 'no_stream' && !tails.has(streamName);
-      const tail = assumedNew ? null : await tailOf(streamName, events.length);
       const flexible = expected === 'any' || expected === 'stream_exists';
+      // Only a flexible append looks for itself among the latest ids: an exact one needs the tail's
+      // revision and hash, however many events it brings.
+      const tail = assumedNew ? null : await tailOf(streamName, flexible ? events.length : 0);
       if (flexible) {
         const replayed = replayOf(tail, events);
         if (replayed !== undefined) return replayed;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
 import { canonicalJson, canonicalObject } from './canonicalJson.js';
 
@@ -56,14 +56,8 @@ export interface HashableEvent {
   metadata: JsonObject | undefined;
 }
 
-/** The metadata as hashed: without the chain fields. */
-export const unchainedMetadata = (metadata: JsonObject | undefined): JsonObject => {
-  if (metadata === undefined) return {};
-  const { [HASH_KEY]: _hash, [PREV_HASH_KEY]: _prev, ...rest } = metadata;
-  return rest;
-};
-
-export const sha256Hex = (text: string | Uint8Array): string => createHash('sha256').update(text).digest('hex');
+/** One call, no hash object: a text is hashed as its UTF-8 bytes. */
+export const sha256Hex = (text: string | Uint8Array): string => hash('sha256', text, 'hex');
 
 const CHAIN_KEYS: ReadonlySet<string> = new Set([HASH_KEY, PREV_HASH_KEY]);
 

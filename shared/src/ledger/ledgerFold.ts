@@ -1,7 +1,13 @@
+import { z } from 'zod';
 import type { RecordedEvent } from '../eventStore/eventStore.js';
-import type { AccountKind } from './accountEvents.js';
-import type { JournalKind } from './journal.js';
-import { ledgerCatalog, type LedgerEvent } from './ledgerCatalog.js';
+import { SCHEMA_VERSION_KEY } from '../events/envelope.js';
+import { InvalidRecordedEventError } from '../events/errors.js';
+import { issuesOf } from '../events/eventDefinition.js';
+import { snowflakeIdSchema } from '../ids/index.js';
+import { currencyCodeSchema } from '../money/index.js';
+import { accountKinds, type AccountKind } from './accountEvents.js';
+import { journalRefSchema, nonNegativeAmountSchema, positiveAmountSchema, providerJournalKinds, type JournalKind } from './journal.js';
+import { ledgerCatalog } from './ledgerCatalog.js';
 
 /**
  * The books folded from the log in `$all` order: each account's figures, each journal's net
@@ -46,6 +52,64 @@ export interface LedgerFold {
 }
 
 export const LEDGER_EVENT_TYPES: ReadonlySet<string> = new Set(ledgerCatalog.types as readonly string[]);
+
+/**
+ * Only the fields the fold uses are validated, each with its event's own schema: over the whole
+ * log, a full decode of every event (its movement, its metadata) was most of the fold's cost.
+ * What the fold ignores is still checked where it is used, and `verify` checks every event's hash.
+ */
+const holdSchema = z.object({ accountId: snowflakeIdSchema, holdId: snowflakeIdSchema, amount: positiveAmountSchema });
+const foldedData = {
+  AccountOpened: z.object({
+    accountId: snowflakeIdSchema,
+    currency: currencyCodeSchema,
+    kind: z.enum(accountKinds),
+    overdraftLimit: nonNegativeAmountSchema,
+  }),
+  AccountFundsHeld: holdSchema,
+  AccountHoldReleased: holdSchema,
+  AccountDebited: z.object({
+    accountId: snowflakeIdSchema,
+    journal: journalRefSchema.pick({ id: true, kind: true, leg: true }),
+    amount: positiveAmountSchema,
+    currency: currencyCodeSchema,
+  }),
+  TransferCompleted: z.object({ transferId: snowflakeIdSchema }),
+  DepositCompleted: z.object({ depositId: snowflakeIdSchema }),
+  JournalCompleted: z.object({ kind: z.enum(providerJournalKinds), journalId: snowflakeIdSchema }),
+};
+const foldedSchemas: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
+  ...Object.entries(foldedData),
+  ['AccountCredited', foldedData.AccountDebited],
+  ['TransferFailed', foldedData.TransferCompleted],
+  ['DepositFailed', foldedData.DepositCompleted],
+  ['JournalFailed', foldedData.JournalCompleted],
+]);
+
+type Folded<T extends keyof typeof foldedData> = z.output<(typeof foldedData)[T]>;
+type FoldedEvent =
+  | { type: 'AccountOpened'; data: Folded<'AccountOpened'> }
+  | { type: 'AccountFundsHeld' | 'AccountHoldReleased'; data: Folded<'AccountFundsHeld'> }
+  | { type: 'AccountDebited' | 'AccountCredited'; data: Folded<'AccountDebited'> }
+  | { type: 'TransferCompleted' | 'TransferFailed'; data: Folded<'TransferCompleted'> }
+  | { type: 'DepositCompleted' | 'DepositFailed'; data: Folded<'DepositCompleted'> }
+  | { type: 'JournalCompleted' | 'JournalFailed'; data: Folded<'JournalCompleted'> };
+
+/**
+ * The fields of an event the fold uses; `undefined` for the books' events it does not fold. An
+ * event of an older version is upcast by a full decode first: its data then has the same fields.
+ */
+const foldedEventOf = (recorded: RecordedEvent): FoldedEvent | undefined => {
+  const schema = foldedSchemas.get(recorded.type);
+  if (schema === undefined) return undefined;
+  const version = ledgerCatalog.definitionOf(recorded.type)?.version;
+  if (recorded.metadata?.[SCHEMA_VERSION_KEY] !== version) return ledgerCatalog.decode(recorded) as FoldedEvent;
+  const parsed = schema.safeParse(recorded.data);
+  if (!parsed.success) {
+    throw new InvalidRecordedEventError(recorded.id, recorded.type, version, 'has invalid data', issuesOf(parsed.error, 'data'));
+  }
+  return { type: recorded.type, data: parsed.data } as FoldedEvent;
+};
 
 export const emptyLedgerFold = (): LedgerFold => ({
   accounts: new Map(),
@@ -116,8 +180,8 @@ export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void
   fold.eventsFolded++;
   const { violations } = fold;
   const at = `@${recorded.position}`;
-  const event = ledgerCatalog.decode(recorded) as LedgerEvent;
-  switch (event.type) {
+  const event = foldedEventOf(recorded);
+  switch (event?.type) {
     case 'AccountOpened':
       fold.accounts.set(event.data.accountId, openedAccountFigures(event.data));
       break;

@@ -30,6 +30,19 @@ describe('audit: canonical JSON', () => {
     );
   });
 
+  it('spells every string, key or value, as JSON.stringify does: escapes, controls, lone surrogates', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udfff', 'é', 'a') }),
+    );
+    fc.assert(
+      fc.property(text, text, (key, value) => {
+        expect(canonicalJson(value)).to.equal(JSON.stringify(value));
+        expect(canonicalJson({ [key]: value })).to.equal(`{${JSON.stringify(key)}:${JSON.stringify(value)}}`);
+      }),
+    );
+  });
+
   it('refuses numbers JSON cannot hold', () => {
     expect(() => canonicalJson({ a: Number.NaN })).to.throw(TypeError);
   });

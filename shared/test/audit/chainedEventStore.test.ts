@@ -11,6 +11,7 @@ import {
   WrongExpectedRevisionError,
   type EventToAppend,
 } from '../../src/index.js';
+import { decorateEventStore } from '../../src/eventStore/decorateEventStore.js';
 import { BANK, openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
 
 const event = (type = 'Noted', data: Record<string, string> = {}): EventToAppend => ({
@@ -97,6 +98,28 @@ describe('audit: hash-chained streams', () => {
     const error = await fresh.appendToStream(stream, [event()], { expectedRevision: 'no_stream' }).catch((caught: unknown) => caught);
     expect(error).to.be.instanceOf(WrongExpectedRevisionError);
     expect(await collect(audit.raw.readStream(stream))).to.have.length(3);
+    expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
+  });
+
+  it('appends a burst larger than the ids it remembers at an exact revision without reading the stream again', async () => {
+    let reads = 0;
+    const counted = chainEventStore(
+      decorateEventStore(audit.raw, {
+        readStream: (streamName, options) => {
+          reads++;
+          return audit.raw.readStream(streamName, options);
+        },
+      }),
+    );
+    const stream = accountStream('1000005');
+    const burst = () => Array.from({ length: 100 }, () => event());
+    await counted.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+    const second = await counted.appendToStream(stream, burst(), { expectedRevision: 0n });
+    expect(reads).to.equal(1);
+    await counted.appendToStream(stream, burst(), { expectedRevision: second.nextExpectedRevision });
+    expect(reads).to.equal(1);
+    const retried = await counted.appendToStream(stream, burst(), { expectedRevision: 'any' });
+    expect(retried.nextExpectedRevision).to.equal(300n);
     expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { checkLedger } from '../../src/ledger/ledgerInvariants.js';
 import { ledgerCatalog, type LedgerEvent } from '../../src/ledger/ledgerCatalog.js';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.js';
+import { InvalidRecordedEventError, UnsupportedEventVersionError } from '../../src/events/errors.js';
 
 const ACCOUNT = '7300000000000000001';
 const BANK = '7300000000000000002';
@@ -144,5 +145,28 @@ describe('checkLedger with holds and provider journals', () => {
     );
     expect(report.violations).to.deep.equal([]);
     expect(report.inTransit.get('EUR')).to.equal(600n);
+  });
+});
+
+describe('checkLedger reading the books from the log', () => {
+  const withData = (events: RecordedEvent[], index: number, change: (data: Record<string, unknown>) => Record<string, unknown>) =>
+    events.map((event, at) => (at === index ? { ...event, data: change(event.data) as RecordedEvent['data'] } : event));
+
+  it('refuses a posting whose folded fields are malformed', () => {
+    const events = recorded([...deposit] as never);
+    for (const change of [
+      (data: Record<string, unknown>) => ({ ...data, amount: '-5' }),
+      (data: Record<string, unknown>) => ({ ...data, accountId: 'nobody' }),
+      (data: Record<string, unknown>) => ({ ...data, journal: { ...(data.journal as object), leg: 'third' } }),
+    ]) {
+      expect(() => checkLedger(withData(events, 2, change))).to.throw(InvalidRecordedEventError, /data\.(amount|accountId|journal\.leg)/);
+    }
+  });
+
+  it('reads an event of another version than the current one through the full decode', () => {
+    const events = recorded([...deposit] as never);
+    const newer = events.map((event) => (event.type === 'AccountCredited' ? { ...event, metadata: { ...event.metadata, schemaVersion: 2 } } : event));
+    expect(() => checkLedger(newer)).to.throw(UnsupportedEventVersionError);
+    expect(checkLedger(events).balances.get(ACCOUNT)?.balance).to.equal(1_000n);
   });
 });
