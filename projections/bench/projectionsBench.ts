@@ -49,13 +49,7 @@ import {
 } from '../src/index.js';
 import { LedgerPlanner, transactionDocumentOf, writeLedgerLog, type WrittenLog } from './ledgerWorkload.js';
 import { measureSearch, searchKinds, statsOf, type LatencyStats } from './searchWorkload.js';
-import { median } from '@folio/shared/testing';
-
-const numberFromEnv = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
-  return Math.floor(value);
-};
+import { median, numberFromEnv } from '@folio/shared/testing';
 
 const EVENTS = numberFromEnv('BENCH_EVENTS', 1_000_000);
 const TRANSACTIONS = numberFromEnv('BENCH_TRANSACTIONS', 1_000_000);

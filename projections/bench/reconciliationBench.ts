@@ -31,15 +31,9 @@ import {
   type EventStore,
   type EventToAppend,
 } from '@folio/shared';
-import { chargeRow, median, paymentEvents, paymentIdOf, rowStreamOf, statementEvent } from '@folio/shared/testing';
+import { chargeRow, median, numberFromEnv, paymentEvents, paymentIdOf, rowStreamOf, statementEvent } from '@folio/shared/testing';
 import { createHash } from 'node:crypto';
 import { createProjector, liveCollections, reconciliationProjection, type SummaryDocument } from '../src/index.js';
-
-const numberFromEnv = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
-  return Math.floor(value);
-};
 
 const PAYMENTS = numberFromEnv('BENCH_RECON_PAYMENTS', 1_000_000);
 const ROUNDS = numberFromEnv('BENCH_ROUNDS', 1);

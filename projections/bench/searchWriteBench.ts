@@ -15,15 +15,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteSearchIndex, type SearchDocument } from '@folio/shared';
-import { median } from '@folio/shared/testing';
+import { median, numberFromEnv } from '@folio/shared/testing';
 import { toSearchDocument, transactionSearchSchema } from '../src/index.js';
 import { LedgerPlanner, transactionDocumentOf } from './ledgerWorkload.js';
-
-const numberFromEnv = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
-  return Math.floor(value);
-};
 
 const DOCUMENTS = numberFromEnv('BENCH_DOCUMENTS', 100_000);
 const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);

@@ -4,3 +4,4 @@ export { describeDocumentStoreContract, type DocumentStoreContractFactory } from
 export { describeSearchIndexContract, type SearchIndexContractFactory } from './searchIndexContract.js';
 export * from './reconciliationEvents.js';
 export { median } from './median.js';
+export { numberFromEnv } from './benchEnvironment.js';
