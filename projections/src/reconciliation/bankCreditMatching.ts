@@ -29,6 +29,8 @@ type BankCreditSubject = StatementSubject & {
   payout?: string;
   /** Payouts that all fit it: reported, not guessed between. */
   candidates?: string[];
+  /** Payouts that it, waiting, fitted among other credits: looked at again once it is taken. */
+  ambiguousFor?: string[];
   /** Lookups it waits under for its payout. */
   listedUnder: string[];
 };
@@ -93,6 +95,8 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
   delete payout.ambiguousCredits;
   const ambiguous = (payout.ambiguousFor ?? []).filter((id) => id !== credit._id);
   delete payout.ambiguousFor;
+  const waitedFor = (credit.ambiguousFor ?? []).filter((id) => id !== payout._id);
+  delete credit.ambiguousFor;
   // A consumed payout stays findable by reference (a second credit naming it is no match), not by amount.
   for (const id of payout.listedUnder.filter(unconsumed)) await unlist(context, id, payout._id);
   payout.listedUnder = payout.listedUnder.filter((key) => !unconsumed(key));
@@ -104,6 +108,12 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
     await unlistAll(context, other);
     await matchCredit(context, other);
     await judge(context, other);
+  }
+  // Payouts the credit fitted among other waiting credits offer themselves again to those left.
+  for (const id of waitedFor) {
+    const other = await getSubject<BankPayoutSubject>(context, id);
+    if (other === undefined || other.credit !== undefined || !(other.ambiguousCredits ?? []).includes(credit._id)) continue;
+    await offerPayout(context, other._id, other.sortableLastPosition, other.bankPayout);
   }
 };
 
@@ -322,6 +332,12 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
     else payout.ambiguousCredits = ambiguous;
     await judgePayout(context, payout);
   }
+  if (ambiguous !== undefined)
+    for (const credit of fitting) {
+      if (credit.ambiguousFor?.includes(id)) continue;
+      credit.ambiguousFor = [...(credit.ambiguousFor ?? []), id];
+      putSubject(context, credit);
+    }
   if (fitting.length !== 1) return;
   await link(context, fitting[0]!, payout);
   await judge(context, fitting[0]!);

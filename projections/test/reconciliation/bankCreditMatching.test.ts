@@ -205,6 +205,22 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     ]);
   });
 
+  it('lets a payout that two waiting credits fitted take the one left once another payout takes the other', async () => {
+    await credit(log, 'B1', 10_000n, { date: day(0) });
+    await credit(log, 'B2', 10_000n, { date: day(4) });
+    await catchUp(log, documents);
+    await payout(log, 'po_1', 10_000n, day(2));
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+
+    // Only B1 is within the date window of this payout: it takes it, and leaves B2 to the first.
+    await payout(log, 'po_2', 10_000n, day(-2));
+    await catchUp(log, documents);
+    expect(await labels(documents)).to.deep.equal([]);
+    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'left' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
   it('matches a credit that arrived before its payout row once the payout row arrives, and clears what it reported', async () => {
     await credit(log, 'B1', 10_000n, { reference: 'po_1' });
     await credit(log, 'B2', 25_000n);
