@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { openSqliteDocumentStore, statementRowStream, type CurrencyCode, type DocumentStore, type SqliteEventStore, type StatementRow } from '@folio/shared';
+import { statementRowStream, type CurrencyCode, type DocumentStore, type SqliteEventStore, type StatementRow } from '@folio/shared';
 import { statementEvent } from '@folio/shared/testing';
 import type { DiscrepancyDocument } from '../../src/reconciliation/reconciliationDocuments.js';
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
 import { liveCollections } from '../../src/runtime/projection.js';
-import { createProjector } from '../../src/runtime/projector.js';
-import { tempPath } from '../fixtures/ledgerFixture.js';
-import { LOG_START, openScenarioLog } from './reconciliationScenario.js';
+import { catchUpReconciliation, LOG_START, useScenarioStores } from './reconciliationScenario.js';
 
 const collections = liveCollections(reconciliationProjection);
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -82,12 +80,6 @@ const payout = (log: SqliteEventStore, payoutId: string, paidOut: bigint, date?:
 const credit = (log: SqliteEventStore, rowKey: string, amount: bigint, options?: Parameters<typeof bankCredit>[1]) =>
   append(log, 'bank', 'camt053', rowKey, bankCredit(amount, options));
 
-const catchUp = async (log: SqliteEventStore, documents: DocumentStore) => {
-  const projector = createProjector({ eventStore: log, documents, definition: reconciliationProjection, collections, checkpointId: 'reconciliation' });
-  await projector.start();
-  await projector.stop();
-};
-
 const discrepancies = async (documents: DocumentStore, status = 'open') =>
   ((await documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items as DiscrepancyDocument[]).filter(
     (discrepancy) => discrepancy.status === status,
@@ -98,105 +90,94 @@ const labels = async (documents: DocumentStore, status = 'open') =>
     .sort();
 
 describe('reconciliation: a bank credit to the provider payout that sent it', () => {
-  let log: SqliteEventStore;
-  let documents: DocumentStore;
-
-  beforeEach(() => {
-    ({ log } = openScenarioLog());
-    documents = openSqliteDocumentStore({ path: tempPath('folio-recon-bank-', 'readmodels.sqlite') });
-  });
-
-  afterEach(async () => {
-    await documents.close();
-    await log.close();
-  });
+  const stores = useScenarioStores('folio-recon-bank-');
 
   it('matches a credit to its payout by the reference the bank shows, and reports a wrong amount with both rows as evidence', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await payout(log, 'po_2', 20_000n);
-    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
-    await credit(log, 'B2', 20_001n, { reference: 'po_2' });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH B2 po_2']);
-    const [mismatch] = await discrepancies(documents);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 20_000n);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(stores.log, 'B2', 20_001n, { reference: 'po_2' });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMOUNT_MISMATCH B2 po_2']);
+    const [mismatch] = await discrepancies(stores.documents);
     expect(mismatch!.provider).to.equal('bank');
     expect(mismatch!.detail).to.include({ paidOut: '20000', credited: '20001', difference: '1', payoutProvider: 'stripe', currency: 'EUR' });
     expect(mismatch!.evidence.map((evidence) => evidence.stream)).to.deep.equal([statementRowStream('bank', 'B2'), statementRowStream('stripe', 'txn_po_2')]);
   });
 
   it('matches a credit without reference by amount, currency and date window, and reports one that fits two payouts', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await payout(log, 'po_2', 30_000n);
-    await payout(log, 'po_3', 30_000n);
-    await payout(log, 'po_old', 40_000n, day(-10));
-    await credit(log, 'B1', 10_000n);
-    await credit(log, 'B2', 30_000n);
-    await credit(log, 'B3', 40_000n);
-    await catchUp(log, documents);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 30_000n);
+    await payout(stores.log, 'po_3', 30_000n);
+    await payout(stores.log, 'po_old', 40_000n, day(-10));
+    await credit(stores.log, 'B1', 10_000n);
+    await credit(stores.log, 'B2', 30_000n);
+    await credit(stores.log, 'B3', 40_000n);
+    await catchUpReconciliation(stores);
     // po_old was due at the bank long before the credits' day: it is missing there.
-    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH B2', 'INTERNAL_UNMATCHED po_old', 'PROVIDER_UNMATCHED B3']);
-    const ambiguous = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
+    expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH B2', 'INTERNAL_UNMATCHED po_old', 'PROVIDER_UNMATCHED B3']);
+    const ambiguous = (await discrepancies(stores.documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
     expect(ambiguous.detail.candidates).to.equal('po_2,po_3');
     expect(ambiguous.evidence).to.have.length(3);
   });
 
   it('matches a credit that fitted two payouts to the other one once a credit naming the first takes it', async () => {
-    await payout(log, 'po_2', 30_000n);
-    await payout(log, 'po_3', 30_000n);
-    await credit(log, 'B2', 30_000n);
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH B2']);
+    await payout(stores.log, 'po_2', 30_000n);
+    await payout(stores.log, 'po_3', 30_000n);
+    await credit(stores.log, 'B2', 30_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH B2']);
 
-    await credit(log, 'B4', 30_000n, { reference: 'po_2' });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal([]);
-    expect(await labels(documents, 'cleared')).to.deep.equal(['AMBIGUOUS_MATCH B2']);
-    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'refresh' });
+    await credit(stores.log, 'B4', 30_000n, { reference: 'po_2' });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['AMBIGUOUS_MATCH B2']);
+    const report = await rebuildProjection({ eventStore: stores.log, documents: stores.documents, definition: reconciliationProjection, rebuildId: 'refresh' });
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
   });
 
   it('consumes a payout once: a second credit naming it is unmatched, not matched by amount to another payout', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await payout(log, 'po_2', 10_000n, day(0));
-    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
-    await credit(log, 'B2', 10_000n, { reference: 'po_1' });
-    await credit(log, 'B3', 10_000n);
-    await catchUp(log, documents);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 10_000n, day(0));
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(stores.log, 'B2', 10_000n, { reference: 'po_1' });
+    await credit(stores.log, 'B3', 10_000n);
+    await catchUpReconciliation(stores);
     // B3 names no payout: po_2 is the one open payout it fits.
-    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
   });
 
   it('gives a payout back when the credit that consumed it is restated as reversed, and a credit back when its payout is restated away', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
-    await payout(log, 'po_2', 20_000n);
-    await credit(log, 'B2', 20_000n, { reference: 'po_2' });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal([]);
+    await payout(stores.log, 'po_1', 10_000n);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+    await payout(stores.log, 'po_2', 20_000n);
+    await credit(stores.log, 'B2', 20_000n, { reference: 'po_2' });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
 
-    await restate(log, 'bank', 'camt053', 'B1', bankCredit(10_000n, { reference: 'po_1' }), { ...bankCredit(10_000n, { reference: 'po_1' }), reversal: true });
-    await credit(log, 'B3', 10_000n);
-    await restate(log, 'stripe', 'stripe-balance', 'txn_po_2', payoutRow('po_2', 20_000n), { ...payoutRow('po_2', 20_000n), gross: { amount: 0n, currency: 'EUR' }, net: { amount: 0n, currency: 'EUR' } });
-    await catchUp(log, documents);
+    await restate(stores.log, 'bank', 'camt053', 'B1', bankCredit(10_000n, { reference: 'po_1' }), { ...bankCredit(10_000n, { reference: 'po_1' }), reversal: true });
+    await credit(stores.log, 'B3', 10_000n);
+    await restate(stores.log, 'stripe', 'stripe-balance', 'txn_po_2', payoutRow('po_2', 20_000n), { ...payoutRow('po_2', 20_000n), gross: { amount: 0n, currency: 'EUR' }, net: { amount: 0n, currency: 'EUR' } });
+    await catchUpReconciliation(stores);
     // B3 takes po_1 that B1 no longer holds; B2 lost its payout and names no other.
-    expect(await labels(documents)).to.deep.equal(['PROVIDER_ROW_RESTATED B1', 'PROVIDER_ROW_RESTATED txn_po_2', 'PROVIDER_UNMATCHED B2']);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED B1', 'PROVIDER_ROW_RESTATED txn_po_2', 'PROVIDER_UNMATCHED B2']);
   });
 
   it('reports a credit in another currency than its payout', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await credit(log, 'B1', 10_000n, { reference: 'po_1', currency: 'USD' });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['CURRENCY_MISMATCH B1 po_1']);
+    await payout(stores.log, 'po_1', 10_000n);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1', currency: 'USD' });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['CURRENCY_MISMATCH B1 po_1']);
   });
 
   it('reports a payout that two waiting credits fit as ambiguous and takes neither', async () => {
-    await credit(log, 'B1', 10_000n);
-    await credit(log, 'B2', 10_000n);
-    await catchUp(log, documents);
-    await payout(log, 'po_1', 10_000n);
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
-    const ambiguous = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
+    await credit(stores.log, 'B1', 10_000n);
+    await credit(stores.log, 'B2', 10_000n);
+    await catchUpReconciliation(stores);
+    await payout(stores.log, 'po_1', 10_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+    const ambiguous = (await discrepancies(stores.documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
     expect(ambiguous.detail).to.include({ candidates: 'B1,B2', paidOut: '10000', currency: 'EUR' });
     expect(ambiguous.evidence.map((evidence) => evidence.stream)).to.deep.equal([
       statementRowStream('stripe', 'txn_po_1'),
@@ -206,74 +187,74 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
   });
 
   it('lets a payout that two waiting credits fitted take the one left once another payout takes the other', async () => {
-    await credit(log, 'B1', 10_000n, { date: day(0) });
-    await credit(log, 'B2', 10_000n, { date: day(4) });
-    await catchUp(log, documents);
-    await payout(log, 'po_1', 10_000n, day(2));
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+    await credit(stores.log, 'B1', 10_000n, { date: day(0) });
+    await credit(stores.log, 'B2', 10_000n, { date: day(4) });
+    await catchUpReconciliation(stores);
+    await payout(stores.log, 'po_1', 10_000n, day(2));
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
 
     // Only B1 is within the date window of this payout: it takes it, and leaves B2 to the first.
-    await payout(log, 'po_2', 10_000n, day(-2));
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal([]);
-    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'left' });
+    await payout(stores.log, 'po_2', 10_000n, day(-2));
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
+    const report = await rebuildProjection({ eventStore: stores.log, documents: stores.documents, definition: reconciliationProjection, rebuildId: 'left' });
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
   });
 
   it('matches a credit that arrived before its payout row once the payout row arrives, and clears what it reported', async () => {
-    await credit(log, 'B1', 10_000n, { reference: 'po_1' });
-    await credit(log, 'B2', 25_000n);
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(stores.log, 'B2', 25_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
 
-    await payout(log, 'po_1', 10_000n);
-    await payout(log, 'po_2', 25_000n);
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal([]);
-    expect(await labels(documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 25_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
   });
 
   it('ignores debits and the statements of payment providers, and rebuilds to the same state', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await credit(log, 'D1', -5_000n);
-    await credit(log, 'B1', 10_001n, { reference: 'po_1' });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH B1 po_1']);
-    const report = await rebuildProjection({ eventStore: log, documents, definition: reconciliationProjection, rebuildId: 'bank' });
+    await payout(stores.log, 'po_1', 10_000n);
+    await credit(stores.log, 'D1', -5_000n);
+    await credit(stores.log, 'B1', 10_001n, { reference: 'po_1' });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMOUNT_MISMATCH B1 po_1']);
+    const report = await rebuildProjection({ eventStore: stores.log, documents: stores.documents, definition: reconciliationProjection, rebuildId: 'bank' });
     expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
   });
 
   it('reports a payout missing at the bank once the bank has reported its account past the day it was due, and clears it when its credit comes', async () => {
-    await payout(log, 'po_1', 10_000n);
-    await payout(log, 'po_2', 20_000n);
-    await credit(log, 'B1', 10_000n, { reference: 'po_1', date: day(2) });
-    await catchUp(log, documents);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 20_000n);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1', date: day(2) });
+    await catchUpReconciliation(stores);
     // Within the grace period (three days): awaiting, not missing.
-    expect(await labels(documents)).to.deep.equal([]);
+    expect(await labels(stores.documents)).to.deep.equal([]);
 
-    await credit(log, 'B9', 5_000n, { reference: 'rent', date: day(4) });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['INTERNAL_UNMATCHED po_2', 'PROVIDER_UNMATCHED B9']);
-    const missing = (await discrepancies(documents)).find((discrepancy) => discrepancy.code === 'INTERNAL_UNMATCHED')!;
+    await credit(stores.log, 'B9', 5_000n, { reference: 'rent', date: day(4) });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['INTERNAL_UNMATCHED po_2', 'PROVIDER_UNMATCHED B9']);
+    const missing = (await discrepancies(stores.documents)).find((discrepancy) => discrepancy.code === 'INTERNAL_UNMATCHED')!;
     expect(missing).to.include({ provider: 'stripe', currency: 'EUR' });
     expect(missing.detail).to.include({ payoutId: 'po_2', subclass: 'missing_at_bank', paidOut: '20000', bankReportedUntil: day(4) });
     expect(missing.evidence.map((evidence) => evidence.stream)).to.deep.equal([statementRowStream('stripe', 'txn_po_2')]);
 
-    await credit(log, 'B2', 20_000n, { reference: 'po_2', date: day(5) });
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
-    expect(await labels(documents, 'cleared')).to.deep.equal(['INTERNAL_UNMATCHED po_2']);
+    await credit(stores.log, 'B2', 20_000n, { reference: 'po_2', date: day(5) });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['INTERNAL_UNMATCHED po_2']);
   });
 
   it("takes credits from MT940 and from a bank's generic CSV export, but not a payment provider's CSV", async () => {
-    await payout(log, 'po_1', 10_000n);
-    await payout(log, 'po_2', 20_000n);
-    await payout(log, 'po_3', 30_000n);
-    await append(log, 'bank', 'mt940', 'M1', bankCredit(10_000n, { reference: 'po_1' }));
-    await append(log, 'mybank', 'csv', 'C1', bankCredit(20_001n, { reference: 'po_2' }));
-    await append(log, 'paypal', 'csv', 'P1', bankCredit(30_001n, { reference: 'po_3' }));
-    await catchUp(log, documents);
-    expect(await labels(documents)).to.deep.equal(['AMOUNT_MISMATCH C1 po_2']);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 20_000n);
+    await payout(stores.log, 'po_3', 30_000n);
+    await append(stores.log, 'bank', 'mt940', 'M1', bankCredit(10_000n, { reference: 'po_1' }));
+    await append(stores.log, 'mybank', 'csv', 'C1', bankCredit(20_001n, { reference: 'po_2' }));
+    await append(stores.log, 'paypal', 'csv', 'P1', bankCredit(30_001n, { reference: 'po_3' }));
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMOUNT_MISMATCH C1 po_2']);
   });
 });

@@ -1,4 +1,7 @@
-import { openSqliteEventStore, type SqliteEventStore } from '@folio/shared';
+import { openSqliteDocumentStore, openSqliteEventStore, type DocumentStore, type SqliteEventStore } from '@folio/shared';
+import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
+import { liveCollections } from '../../src/runtime/projection.js';
+import { createProjector } from '../../src/runtime/projector.js';
 import { tempPath } from '../fixtures/ledgerFixture.js';
 import {
   appendPayment,
@@ -22,6 +25,36 @@ export const openScenarioLog = (): { log: SqliteEventStore; advance: (ms: number
     clock: () => new Date((now += 1000)),
   });
   return { log, advance: (ms) => (now += ms) };
+};
+
+/**
+ * A scenario log and a fresh read-model store for each test of the suite that calls it (its own
+ * `beforeEach` and `afterEach`); read them from the returned object inside the tests.
+ */
+export const useScenarioStores = (prefix: string): { log: SqliteEventStore; documents: DocumentStore } => {
+  const stores = {} as { log: SqliteEventStore; documents: DocumentStore };
+  beforeEach(() => {
+    stores.log = openScenarioLog().log;
+    stores.documents = openSqliteDocumentStore({ path: tempPath(prefix, 'readmodels.sqlite') });
+  });
+  afterEach(async () => {
+    await stores.documents.close();
+    await stores.log.close();
+  });
+  return stores;
+};
+
+/** Runs the reconciliation projection over the log until it has caught up, then stops it. */
+export const catchUpReconciliation = async ({ log, documents }: { log: SqliteEventStore; documents: DocumentStore }): Promise<void> => {
+  const projector = createProjector({
+    eventStore: log,
+    documents,
+    definition: reconciliationProjection,
+    collections: liveCollections(reconciliationProjection),
+    checkpointId: 'reconciliation',
+  });
+  await projector.start();
+  await projector.stop();
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
