@@ -50,13 +50,6 @@ const MAX_CACHED_STATEMENTS = 200;
  */
 const COUNT_CAP = 10_000;
 /**
- * A filter counted up to the cap is estimated from the newest documents instead: the share of
- * them it matches, times the index's size. Taking the cap as its count would make it look far
- * more selective than a common value (a currency) is, and the plan would drive through the
- * full-text matches and sort them all rather than walk the sort order.
- */
-const SAMPLE_SIZE = 2_000;
-/**
  * Full-text matches kept per connection, each in a temporary table of its own: paging through a
  * search runs its full-text query once, not once per page, for as long as the index is unchanged.
  */
@@ -68,7 +61,7 @@ interface Condition {
   /** The SQL, given `'+'` to keep SQLite from using an index for it, or `''`. */
   sql: (unindexed: string) => string;
   params: readonly Bindable[];
-  /** How many rows match it: counted up to `COUNT_CAP` (words: exactly), estimated beyond. */
+  /** How many rows match it, counted up to `COUNT_CAP` (words: exactly). */
   rows: number;
 }
 
@@ -185,7 +178,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   };
 
   /** The plan's filters as SQL conditions, each with how many rows it matches (up to `COUNT_CAP`). */
-  const conditionsOf = (index: OpenIndex, plan: PlannedQuery, size: number): Condition[] => {
+  const conditionsOf = (index: OpenIndex, plan: PlannedQuery): Condition[] => {
     const conditions: Condition[] = [];
     const { docs, values, text } = index;
     const equalities: Equality[] = plan.equals.map(({ field, values: wanted }) => {
@@ -242,14 +235,6 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       const params = bounds.map(([, bound]) => bound);
       conditions.push({ field, sql, params, rows: countUpTo(`SELECT doc FROM ${docs} d WHERE ${sql('')}`, params) });
     }
-    for (const condition of conditions) {
-      if (condition.field === undefined || condition.rows < COUNT_CAP) continue;
-      const column = index.columns.get(condition.field)!;
-      const sampled = statement<{ n: bigint }>(
-        `SELECT count(*) AS n FROM (SELECT doc, ${column} FROM ${docs} ORDER BY doc DESC LIMIT ${SAMPLE_SIZE}) d WHERE ${condition.sql('')}`,
-      ).get(...condition.params)!.n;
-      condition.rows = Math.max(COUNT_CAP, Math.round((Number(sampled) / SAMPLE_SIZE) * size));
-    }
     return conditions;
   };
 
@@ -265,7 +250,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     // only a range on the sort field itself to bound the walk.
     // Read first, so the search's snapshot starts before the full-text matches are looked up.
     const size = Number(index.selectSize.get()?.n ?? 0n);
-    const conditions = conditionsOf(index, plan, size);
+    const conditions = conditionsOf(index, plan);
     const walk = conditions.reduce((rows, { rows: matching }) => (rows * size) / Math.max(1, matching), plan.limit + 1);
     const driver = conditions.reduce<Condition | undefined>((best, c) => (best === undefined || c.rows < best.rows ? c : best), undefined);
     const drive = driver !== undefined && driver.rows < COUNT_CAP && driver.rows < walk;
