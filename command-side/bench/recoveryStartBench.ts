@@ -28,11 +28,11 @@ import { forEachConcurrently } from '../src/statements/boundedConcurrency.js';
 import type { MovementProcess } from '../src/movements/movementProcess.js';
 import { createMovementRecovery } from '../src/movements/movementRecovery.js';
 import { RECOVERY_CHECKPOINT_STREAM } from '../src/movements/recoveryCheckpoint.js';
-import { median } from '@folio/shared/testing';
+import { median, numberFromEnv } from '@folio/shared/testing';
 
-const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 50_000);
-const TAIL = Number(process.env.BENCH_TAIL ?? 3_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TRANSFERS = numberFromEnv('BENCH_TRANSFERS', 50_000);
+const TAIL = numberFromEnv('BENCH_TAIL', 3_000, 0);
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
 const DATA_ROOT = process.env.BENCH_DATA_DIR ?? tmpdir();
 const ACCOUNTS = 200;
 /** Transfers left with their first leg only: what recovery must find. */

@@ -16,12 +16,12 @@ import { forEachConcurrently } from '../src/statements/boundedConcurrency.js';
 import { stripeBalanceImporter } from '../src/statements/importers/stripeBalanceImporter.js';
 import { decodeStatementText } from '../src/statements/importers/statementText.js';
 import { createStatementImportService } from '../src/statements/statementImportService.js';
-import { median } from '@folio/shared/testing';
+import { median, numberFromEnv } from '@folio/shared/testing';
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROWS = numberFromEnv('BENCH_ROWS', 20_000);
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
 const DATA_ROOT = process.env.BENCH_DATA_DIR ?? tmpdir();
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const CONCURRENCY = numberFromEnv('BENCH_CONCURRENCY', 16);
 
 const header = 'balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,charge_id,automatic_payout_id,description';
 

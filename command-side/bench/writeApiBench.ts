@@ -32,16 +32,16 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { median } from '@folio/shared/testing';
+import { median, numberFromEnv } from '@folio/shared/testing';
 
 const env = process.env;
 /** The admin key the bench starts Folio with and calls it with. */
 const BENCH_KEY = generateApiKey().token;
-const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
-const ACCOUNTS = Number(env.BENCH_ACCOUNTS ?? 200);
-const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
+const SECONDS = numberFromEnv('BENCH_SECONDS', 10);
+const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 3, 0);
+const ACCOUNTS = numberFromEnv('BENCH_ACCOUNTS', 200);
+const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 50);
 const BATCH_CONNECTIONS = (env.BENCH_BATCH_CONNECTIONS ?? '50,4').split(',').map(Number);
 const BATCH_SIZE = 1000;
 const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'echo,single,hot,batch').split(',').map((name) => name.trim()));

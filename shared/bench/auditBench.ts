@@ -30,10 +30,10 @@ import {
   type EventToAppend,
   type LedgerEvent,
 } from '../src/index.js';
-import { median } from '../src/testing/index.js';
+import { median, numberFromEnv } from '../src/testing/index.js';
 
-const ACCOUNT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
-const TRIAL_EVENTS = Number(process.env.BENCH_AUDIT_TRIAL_EVENTS ?? 1_000_000);
+const ACCOUNT_EVENTS = numberFromEnv('BENCH_AUDIT_EVENTS', 1_000_000);
+const TRIAL_EVENTS = numberFromEnv('BENCH_AUDIT_TRIAL_EVENTS', 1_000_000);
 const JOURNALS_PER_BATCH = 1000;
 const QUERIES = 25;
 const FULL_FOLDS = 3;

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteEventStore } from '../src/eventStore/sqlite/sqliteEventStore.js';
 import { prepareDatabase } from '../src/eventStore/sqlite/schema.js';
-import { median } from '../src/testing/index.js';
+import { median, numberFromEnv } from '../src/testing/index.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
+const SECONDS = numberFromEnv('BENCH_SECONDS', 2);
 const payload = { amount: '1050', currency: 'EUR', reference: 'bench transfer 000000000000' };
 
 const freshPath = (): { path: string; cleanup: () => void } => {

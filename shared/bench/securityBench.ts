@@ -19,11 +19,11 @@ import { createInMemoryRateLimiter } from '../src/security/rateLimiter.js';
 import { createInMemoryReplayGuard } from '../src/security/replayGuard.js';
 import { securityMiddleware } from '../src/security/securityMiddleware.js';
 import { createEd25519Verifier } from '../src/security/signatureVerifier.js';
-import { median } from '../src/testing/index.js';
+import { median, numberFromEnv } from '../src/testing/index.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 3);
+const SECONDS = numberFromEnv('BENCH_SECONDS', 3);
+const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 50);
 
 const directoryPath = mkdtempSync(join(tmpdir(), 'folio-security-bench-'));
 const eventStore = openSqliteEventStore({ path: join(directoryPath, 'events.sqlite') });

@@ -24,10 +24,10 @@ import { fileURLToPath } from 'node:url';
 import { generateApiKey } from '@folio/shared';
 import type { Page } from 'playwright-core';
 import { launchChromium, screenshotFile } from '../test/browser/chromium.js';
-import { median } from '@folio/shared/testing';
+import { median, numberFromEnv } from '@folio/shared/testing';
 
-const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 100_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const TRANSACTIONS = numberFromEnv('BENCH_TRANSACTIONS', 100_000);
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 15);
 const DATA_ROOT = process.env.BENCH_DATA_DIR ?? tmpdir();
 /** The admin key Folio starts with; the API calls and the browser's session use it. */
 const BENCH_KEY = generateApiKey().token;
