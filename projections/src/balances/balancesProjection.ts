@@ -173,6 +173,9 @@ export const balancesProjection: ProjectionDefinition = {
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
   roles: ['accounts', 'points'],
   indexes: { accounts: [['ownerId']], points: [['accountId', 'sortablePosition']] },
+  prepare: (recorded) => {
+    if (ACCOUNT_EVENTS.has(recorded.type)) ledgerEventOf(recorded);
+  },
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       // Within a batch the accounts are read in one go and each written once, with the points of

@@ -301,6 +301,10 @@ export const transactionHistoryProjection: ProjectionDefinition = {
   // No document index: transactions are read by id, and every query by field goes to the search
   // index. Each index would cost every write a B-tree insert (six of them more than doubled it).
   searchRoles: { transactions: transactionSearchSchema },
+  prepare: (recorded) => {
+    if (SUBMITTED.has(recorded.type)) paymentEventOf(recorded);
+    else if (TRACKED.has(recorded.type)) ledgerEventOf(recorded);
+  },
   create: ({ collections, searchIndexes, search }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<HandledBatch | undefined> {
       const { transactions, references } = await foldTransactions(events, {

@@ -59,6 +59,9 @@ export const paymentsProjection: ProjectionDefinition = {
     payments: [['provider', 'providerRef'], ['merchantAccountId', 'sortableId'], ['state', 'sortableId'], ['sortableId']],
     payouts: [['provider', 'providerRef'], ['accountId', 'sortableId']],
   },
+  prepare: (recorded) => {
+    if (isPaymentEventType(recorded.type)) paymentEventOf(recorded);
+  },
   create: ({ collections }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<void> {
       const changed = await foldPayments(events, (role, ids) => session.getMany<Folded>(collections[role]!, ids));

@@ -46,6 +46,12 @@ export interface ProjectionDefinition {
   indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
   /** Search indexes it keeps, by role, with their schemas. */
   searchRoles?: Readonly<Record<string, SearchSchema>>;
+  /**
+   * Work on one event that needs nothing but the event (decoding it into a cache the handler
+   * reads), done while the event is read ahead of its batch. Best effort: a failure is left for
+   * `handle` to meet when it reads the event.
+   */
+  prepare?(event: RecordedEvent): void;
   create(target: ProjectionTarget): ProjectionHandler;
 }
 

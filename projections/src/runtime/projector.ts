@@ -9,7 +9,9 @@ import {
   type RecordedEvent,
   type SearchIndex,
   type Subscription,
+  type SubscriptionMessage,
 } from '@folio/shared';
+import { readAhead, type ReadAhead } from './readAhead.js';
 import {
   CHECKPOINTS_COLLECTION,
   liveCollections,
@@ -156,6 +158,13 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     };
   });
   const filter = sharedFilter(readModels.map(({ definition }) => definition));
+  const preparing = readModels.filter(({ definition }) => definition.prepare !== undefined).map(({ definition }) => definition);
+  const prepare = (message: SubscriptionMessage): void => {
+    if (message.kind !== 'event') return;
+    for (const definition of preparing) {
+      if (matchesFilter(definition.filter, message.event)) definition.prepare!(message.event);
+    }
+  };
 
   /**
    * The live projector writes to the search index readers search (the alias's target, created
@@ -183,6 +192,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   let caughtUp = false;
   let stopped = false;
   let subscription: Subscription | undefined;
+  let reader: ReadAhead<SubscriptionMessage> | undefined;
   let running: Promise<void> | undefined;
   const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
   let checkpointsReadOnce!: () => void;
@@ -253,7 +263,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         failure = { reason: error };
       }
       // Whatever happened, nothing of this batch may still be running when the next one starts.
-      const written = await Promise.allSettled(outside);
+      // Meanwhile the next batch is read from the log.
+      const settling = Promise.allSettled(outside);
+      if (outside.length > 0) await reader?.readWhile(settling);
+      const written = await settling;
       failure ??= written.find((result) => result.status === 'rejected');
       if (failure !== undefined) throw failure.reason;
       for (const [n, readModel] of moving.entries()) {
@@ -289,8 +302,19 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const from = positions.includes(undefined)
       ? undefined
       : positions.reduce((oldest, position) => (position! < oldest! ? position : oldest));
-    subscription = eventStore.subscribeToAll({ fromPosition: from ?? 'start', ...(filter === undefined ? {} : { filter }) });
-    const iterator = subscription[Symbol.asyncIterator]();
+    const subscribed = eventStore.subscribeToAll({ fromPosition: from ?? 'start', ...(filter === undefined ? {} : { filter }) });
+    subscription = subscribed;
+    reader = readAhead(subscribed[Symbol.asyncIterator](), catchUpBatchSize, prepare);
+    try {
+      await consumeFrom(reader);
+    } finally {
+      reader = undefined;
+      // Ended, dropped or failed: a subscription left open would keep what it read ahead.
+      await subscribed.unsubscribe().catch(() => undefined);
+    }
+  };
+
+  const consumeFrom = async (reader: ReadAhead<SubscriptionMessage>): Promise<void> => {
     let taken = 0;
     let through: GlobalPosition | undefined;
     let readAt: Date | undefined;
@@ -302,7 +326,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       taken = 0;
       await commit(through!, readAt);
     };
-    let pending = iterator.next();
+    let pending = reader.next();
     for (;;) {
       if (caughtUp && linger === undefined && pendingCommit()) linger = lingerTimer(lingerMs);
       const next = linger === undefined ? await pending : await Promise.race([pending, linger.expired]);
@@ -310,8 +334,9 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         await flush();
         continue;
       }
-      if (next.done) break;
-      pending = iterator.next();
+      // Stopping: what was read ahead is left for the next start.
+      if (next.done || stopped) break;
+      pending = reader.next();
       const message = next.value;
       if (message.kind === 'event') {
         const { event } = message;

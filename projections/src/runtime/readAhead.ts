@@ -1,0 +1,100 @@
+/**
+ * An iterator that can read its source ahead of the consumer while the consumer waits. A
+ * projector spends part of each batch waiting for the search index, written on its own thread;
+ * reading and decoding the next events of the log then fill that wait instead of following it.
+ *
+ * Values come out in the source's order, and a failure of the source comes out after every value
+ * read before it. One `next()` at a time.
+ */
+export interface ReadAhead<T> {
+  next(): Promise<IteratorResult<T>>;
+  /**
+   * Reads ahead, up to the capacity, until `waiting` settles; resolves then (or sooner, when
+   * the source has nothing more to give now). Never waits for the source beyond `waiting`.
+   */
+  readWhile(waiting: Promise<unknown>): Promise<void>;
+}
+
+/** Values read between two turns of the event loop while reading ahead, so the wait's end is seen. */
+const TURN = 256;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export const readAhead = <T>(
+  source: AsyncIterator<T>,
+  capacity: number,
+  /** Called on each value as it is read, before the consumer takes it; what it throws is ignored. */
+  prepare?: (value: T) => void,
+): ReadAhead<T> => {
+  if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  // A queue with a moving head: shifting a long array would copy it on every take.
+  let queue: IteratorResult<T>[] = [];
+  let head = 0;
+  let ended = false;
+  let failure: { reason: unknown } | undefined;
+  let inFlight: Promise<void> | undefined;
+
+  const queued = () => queue.length - head;
+
+  /** Reads one value into the queue; a read already under way is joined, so the order holds. */
+  const pull = (): Promise<void> => {
+    inFlight ??= (async () => {
+      try {
+        const result = await source.next();
+        if (prepare !== undefined && !result.done) {
+          try {
+            prepare(result.value);
+          } catch {
+            // Best effort: the consumer meets the same failure when it reads the value.
+          }
+        }
+        queue.push(result);
+        if (result.done) ended = true;
+      } catch (error) {
+        failure = { reason: error };
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      for (;;) {
+        if (head < queue.length) {
+          const result = queue[head]!;
+          head += 1;
+          // Taken values are dropped once they are half the array: one copy per as many takes.
+          if (head * 2 >= queue.length) {
+            queue = queue.slice(head);
+            head = 0;
+          }
+          return result;
+        }
+        if (failure !== undefined) throw failure.reason;
+        await pull();
+      }
+    },
+    async readWhile(waiting: Promise<unknown>): Promise<void> {
+      let settled = false;
+      const over = waiting.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true;
+        },
+      );
+      let turn = 0;
+      while (!settled && !ended && failure === undefined && queued() < capacity) {
+        // A live source may wait long for its next value: the wait's end comes first.
+        await Promise.race([pull(), over]);
+        if (++turn === TURN) {
+          turn = 0;
+          await nextTurn();
+        }
+      }
+    },
+  };
+};
