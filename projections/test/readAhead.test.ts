@@ -6,10 +6,15 @@ const manualSource = <T>() => {
   const given: (IteratorResult<T> | { failure: Error })[] = [];
   const waiting: (() => void)[] = [];
   let reads = 0;
+  let underWay = 0;
+  let mostAtOnce = 0;
   const source: AsyncIterator<T> = {
     async next() {
       reads += 1;
+      underWay += 1;
+      mostAtOnce = Math.max(mostAtOnce, underWay);
       while (given.length === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+      underWay -= 1;
       const item = given.shift()!;
       if ('failure' in item) throw item.failure;
       return item;
@@ -19,6 +24,8 @@ const manualSource = <T>() => {
   return {
     source,
     reads: () => reads,
+    /** Iterators in general need not answer overlapping reads in order, so none may overlap. */
+    mostAtOnce: () => mostAtOnce,
     give(...values: T[]) {
       given.push(...values.map((value) => ({ value, done: false as const })));
       wake();
@@ -84,6 +91,24 @@ describe('reading a subscription ahead of its consumer', () => {
     fed.give(3, 4);
     expect((await next).value).to.equal(3);
     expect(fed.reads()).to.equal(3);
+  });
+
+  it('keeps the order when it reads ahead while the consumer is waiting for the source', async () => {
+    const fed = manualSource<number>();
+    const reader = readAhead(fed.source, 100);
+    const first = reader.next();
+    let release!: () => void;
+    const reading = reader.readWhile(
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    fed.give(1, 2, 3);
+    await tick();
+    release();
+    await reading;
+    expect([(await first).value, (await reader.next()).value, (await reader.next()).value]).to.deep.equal([1, 2, 3]);
+    expect(fed.mostAtOnce()).to.equal(1);
   });
 
   it('passes a failure of the source on after the values read before it', async () => {

@@ -32,24 +32,34 @@ export const readAhead = <T>(
   let head = 0;
   let ended = false;
   let failure: { reason: unknown } | undefined;
+  /** A read into the queue under way. */
   let inFlight: Promise<void> | undefined;
+  /** A read straight to the consumer under way (nothing was read ahead). */
+  let direct: Promise<unknown> | undefined;
 
   const queued = () => queue.length - head;
 
-  /** Reads one value into the queue; a read already under way is joined, so the order holds. */
+  const prepared = (result: IteratorResult<T>): IteratorResult<T> => {
+    if (prepare !== undefined && !result.done) {
+      try {
+        prepare(result.value);
+      } catch {
+        // Best effort: the consumer meets the same failure when it reads the value.
+      }
+    }
+    if (result.done) ended = true;
+    return result;
+  };
+
+  /** Reads one value into the queue, after any read under way, so the order holds. */
   const pull = (): Promise<void> => {
     inFlight ??= (async () => {
       try {
+        // Its failure is the consumer's to meet, from that read.
+        if (direct !== undefined) await direct.then(undefined, () => undefined);
+        // Awaited first: `queue` may be another array by the time the value comes.
         const result = await source.next();
-        if (prepare !== undefined && !result.done) {
-          try {
-            prepare(result.value);
-          } catch {
-            // Best effort: the consumer meets the same failure when it reads the value.
-          }
-        }
-        queue.push(result);
-        if (result.done) ended = true;
+        queue.push(prepared(result));
       } catch (error) {
         failure = { reason: error };
       } finally {
@@ -59,23 +69,38 @@ export const readAhead = <T>(
     return inFlight;
   };
 
+  const take = (): IteratorResult<T> => {
+    const result = queue[head]!;
+    head += 1;
+    // Taken values are dropped once they are half the array: one copy per as many takes.
+    if (head * 2 >= queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    return result;
+  };
+
+  const next = (): Promise<IteratorResult<T>> => {
+    if (head < queue.length) return Promise.resolve(take());
+    if (failure !== undefined) return Promise.reject(failure.reason);
+    if (inFlight !== undefined) return inFlight.then(next);
+    // Nothing read ahead and nothing being read: straight from the source, without a queue.
+    const read: Promise<IteratorResult<T>> = source.next().then(
+      (result) => {
+        direct = undefined;
+        return prepared(result);
+      },
+      (error: unknown) => {
+        direct = undefined;
+        throw error;
+      },
+    );
+    direct = read;
+    return read;
+  };
+
   return {
-    async next(): Promise<IteratorResult<T>> {
-      for (;;) {
-        if (head < queue.length) {
-          const result = queue[head]!;
-          head += 1;
-          // Taken values are dropped once they are half the array: one copy per as many takes.
-          if (head * 2 >= queue.length) {
-            queue = queue.slice(head);
-            head = 0;
-          }
-          return result;
-        }
-        if (failure !== undefined) throw failure.reason;
-        await pull();
-      }
-    },
+    next,
     async readWhile(waiting: Promise<unknown>): Promise<void> {
       let settled = false;
       const over = waiting.then(
