@@ -4,13 +4,16 @@ import {
   collect,
   formatMinorUnits,
   openSqliteDocumentStore,
+  openSqliteSearchIndex,
   sortableBigint,
   openSqliteEventStore,
   type DocumentStore,
+  type SearchIndex,
   type SqliteEventStore,
 } from '@folio/shared';
 import { balancesProjection, type AccountBalanceDocument } from '../src/balances/balancesProjection.js';
-import { liveCollections, type ProjectionDefinition } from '../src/runtime/projection.js';
+import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
+import { liveCollections, liveSearchIndexes, type ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector, createProjectorGroup } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
@@ -130,6 +133,43 @@ describe('projector runtime', () => {
     await projector.start();
     expect(fired, 'a timer armed before the catch-up fired before it ended').to.equal(true);
     await projector.stop();
+  });
+
+  it('indexes a batch again when its search write is lost after its documents committed', async () => {
+    await writeLedgerHistory(log, { accounts: 6, transfers: 120 });
+    const search = openSqliteSearchIndex({ path: tempPath('folio-projector-', 'search.sqlite'), writeThread: true });
+    // While behind the log, a batch's documents commit before its index write lands; this one
+    // never does, as if the process died first.
+    let upserts = 0;
+    const losing: SearchIndex = {
+      ...search,
+      upsert: (index, batch) => (++upserts === 3 ? Promise.reject(new Error('index write lost')) : search.upsert(index, batch)),
+    };
+    const errors: unknown[] = [];
+    const readModels = [{ definition: balancesProjection }, { definition: transactionHistoryProjection }];
+    const projector = createProjectorGroup({
+      eventStore: log,
+      documents,
+      searchIndex: losing,
+      readModels,
+      catchUpBatchSize: 20,
+      onError: (error) => errors.push(error),
+    });
+    await projector.start();
+    await projector.stop();
+    expect(errors.map(String)).to.deep.equal(['Error: index write lost']);
+
+    const rebuilt = openSqliteDocumentStore({ path: tempPath('folio-projector-', 'rebuilt.sqlite') });
+    const rebuiltSearch = openSqliteSearchIndex({ path: tempPath('folio-projector-', 'rebuilt-search.sqlite') });
+    const clean = createProjectorGroup({ eventStore: log, documents: rebuilt, searchIndex: rebuiltSearch, readModels });
+    await clean.start();
+    await clean.stop();
+    const index = liveSearchIndexes(transactionHistoryProjection).transactions!;
+    expect(await search.checksum(index)).to.equal(await rebuiltSearch.checksum(index));
+    for (const collection of Object.values(liveCollections(transactionHistoryProjection))) {
+      expect(await documents.checksum(collection), collection).to.equal(await rebuilt.checksum(collection));
+    }
+    await Promise.all([search.close(), rebuilt.close(), rebuiltSearch.close()]);
   });
 
   it('tells where each read model is as soon as its stored checkpoint is read, long before it has caught up', async () => {

@@ -5,11 +5,15 @@ import {
   openSqliteDocumentStore,
   openSqliteEventStore,
   openSqliteSearchIndex,
+  sortableBigint,
   type DocumentStore,
   type SqliteEventStore,
 } from '@folio/shared';
+import { appendPayment, paymentIdOf } from '@folio/shared/testing';
 import {
+  foldTransactions,
   transactionHistoryProjection,
+  type ProviderReferenceDocument,
   type TransactionDocument,
 } from '../src/history/transactionHistoryProjection.js';
 import { liveCollections, searchAliases } from '../src/runtime/projection.js';
@@ -57,6 +61,36 @@ describe('transaction history projection', () => {
     await project(33);
     await project(7);
     expect(await documents.checksum(transactions!)).to.equal(once);
+  });
+
+  it('names what a replayed batch touched but already reflects, so its search documents are written again', async () => {
+    await project(1_000);
+    const events = await collect(log.readAll());
+    const stored = await documents.find<TransactionDocument>(transactions!, { limit: 1 });
+    const journal = stored.items[0]!;
+    await appendPayment(log, { n: 7, amount: 1_000n, at: '2025-01-01T00:00:00.000Z', until: 'submitted' });
+    const submitted = (await collect(log.readAll())).filter(({ type }) => type === 'PaymentSubmitted');
+    const key = `payment:${paymentIdOf(7)}`;
+    // The reference already took the submission, and passed the provider reference to its journal.
+    const reference: ProviderReferenceDocument = {
+      _id: key,
+      providerRef: 'pi_7',
+      journalIds: [journal.id],
+      lastPosition: submitted[0]!.position.toString(),
+      sortableLastPosition: sortableBigint(submitted[0]!.position),
+    };
+    const loader = {
+      transactions: (ids: readonly string[]) =>
+        documents.withTransaction((session) => session.getMany<TransactionDocument>(transactions!, ids)),
+      transaction: (id: string) => documents.get<TransactionDocument>(transactions!, id),
+      reference: async (wanted: string) => (wanted === key ? reference : undefined),
+    };
+    const replayed = await foldTransactions(events, loader);
+    expect(replayed.transactions.size, 'nothing changes').to.equal(0);
+    expect(replayed.unchanged.size).to.equal(await documents.count(transactions!));
+    const resubmitted = await foldTransactions(submitted, loader);
+    expect(resubmitted.transactions.size).to.equal(0);
+    expect([...resubmitted.unchanged.values()]).to.deep.equal([journal]);
   });
 
   it('pages a large history in amount order, exactly', async () => {

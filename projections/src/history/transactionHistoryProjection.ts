@@ -179,6 +179,11 @@ export interface HistoryLoader {
 export interface HistoryChanges {
   transactions: Map<string, TransactionDocument>;
   references: Map<string, ProviderReferenceDocument>;
+  /**
+   * Transactions the batch touched that already reflect it: a replayed batch, whose search index
+   * writes may not have landed before the crash that replays it. They are indexed again.
+   */
+  unchanged: Map<string, TransactionDocument>;
 }
 
 /**
@@ -188,6 +193,7 @@ export interface HistoryChanges {
 export const foldTransactions = async (events: readonly RecordedEvent[], load: HistoryLoader): Promise<HistoryChanges> => {
   const transactions = new Map<string, TransactionDocument>();
   const references = new Map<string, ProviderReferenceDocument>();
+  const unchanged = new Map<string, TransactionDocument>();
   // Decoded first, so the transactions the batch's movements touch are read in one go.
   type Decoded =
     | { recorded: RecordedEvent; submitted: ReturnType<typeof paymentEventOf> }
@@ -224,7 +230,13 @@ export const foldTransactions = async (events: readonly RecordedEvent[], load: H
       if (event.type !== 'PaymentSubmitted' && event.type !== 'PayoutSubmitted') continue;
       const key = event.type === 'PaymentSubmitted' ? `payment:${event.data.paymentId}` : `payout:${event.data.payoutId}`;
       const current = await referenceOf(key);
-      if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
+      if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) {
+        for (const journalId of current.journalIds) {
+          const transaction = await transactionOf(journalId);
+          if (transaction !== undefined) unchanged.set(journalId, transaction);
+        }
+        continue;
+      }
       const { providerRef } = event.data;
       const reference = { _id: key, providerRef, journalIds: current?.journalIds ?? [], ...stampOf(recorded) };
       references.set(key, reference);
@@ -238,13 +250,17 @@ export const foldTransactions = async (events: readonly RecordedEvent[], load: H
     }
     const { change } = item;
     const current = await transactionOf(change.id);
-    if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) continue;
+    if (current !== undefined && current.sortableLastPosition >= sortableBigint(recorded.position)) {
+      unchanged.set(change.id, current);
+      continue;
+    }
     const next = change.apply(current);
     if (next === undefined) continue;
     const key = current === undefined ? resourceKeyOf(next.metadata) : undefined;
     transactions.set(change.id, key === undefined ? next : await link(next, key, recorded));
   }
-  return { transactions, references };
+  for (const id of transactions.keys()) unchanged.delete(id);
+  return { transactions, references, unchanged };
 };
 
 /** What support searches: words in references, descriptions and metadata; exact filters; amounts. */
@@ -307,24 +323,28 @@ export const transactionHistoryProjection: ProjectionDefinition = {
   },
   create: ({ collections, searchIndexes, search }) => ({
     async handle(events: readonly RecordedEvent[], session: DocumentSession): Promise<HandledBatch | undefined> {
-      const { transactions, references } = await foldTransactions(events, {
+      const { transactions, references, unchanged } = await foldTransactions(events, {
         transactions: (ids) => session.getMany<TransactionDocument>(collections.transactions!, ids),
         transaction: (id) => session.get<TransactionDocument>(collections.transactions!, id),
         reference: (key) => session.get<ProviderReferenceDocument>(collections.references!, key),
       });
-      if (transactions.size === 0) {
+      if (transactions.size === 0 && unchanged.size === 0) {
         if (references.size > 0) await session.putMany(collections.references!, [...references.values()]);
         return;
       }
-      // Indexed before the documents commit (the projector waits for it): if the commit fails the
-      // batch is replayed, and the index ignores versions it already has. The index writes while
-      // the documents are written.
-      const indexed = search?.upsert(searchIndexes.transactions!, [...transactions.values()].map(toSearchDocument));
+      // The index writes while the documents are written. If the commit fails the batch is
+      // replayed, and the index ignores versions it already has; if the index write is lost (the
+      // projector may commit the documents before it lands, never the checkpoint), the replay
+      // finds the documents applied and indexes them again.
+      const indexed = search?.upsert(
+        searchIndexes.transactions!,
+        [...transactions.values(), ...unchanged.values()].map(toSearchDocument),
+      );
       // Its failure is the projector's to report (it awaits it); until then it must not count as unhandled.
       indexed?.catch(() => undefined);
       try {
         if (references.size > 0) await session.putMany(collections.references!, [...references.values()]);
-        await session.putMany(collections.transactions!, [...transactions.values()]);
+        if (transactions.size > 0) await session.putMany(collections.transactions!, [...transactions.values()]);
       } catch (error) {
         await indexed?.catch(() => undefined);
         throw error;

@@ -16,7 +16,10 @@ export interface ProjectionHandler {
 /**
  * What a handler leaves running outside the document store when it returns (a search index
  * write on a thread of its own): the projector lets it run beside the other read models'
- * handlers and waits for it before it commits the batch and its checkpoints.
+ * handlers, and never commits a checkpoint past the batch before it has landed. While behind the
+ * log, the batch's documents may commit first and the write land while the next batch is
+ * handled; so when a replayed batch finds its documents applied already, the handler must leave
+ * that work running again.
  */
 export interface HandledBatch {
   outside: Promise<void>;

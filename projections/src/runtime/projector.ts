@@ -87,7 +87,16 @@ interface RunningReadModel {
   batch: RecordedEvent[];
 }
 
+/** Index writes of a committed batch, and where they take the read models that wrote them once they land. */
+interface Landing {
+  written: Promise<PromiseSettledResult<void>[]>;
+  through: GlobalPosition;
+  reached: Map<RunningReadModel, Date | undefined>;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Events taken into a batch between two turns of the event loop. */
+const YIELD_EVERY = 1_000;
 /** Lets timers and I/O run between batches, which the embedded stores never do on their own. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -193,6 +202,14 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   let stopped = false;
   let subscription: Subscription | undefined;
   let reader: ReadAhead<SubscriptionMessage> | undefined;
+  /**
+   * While behind the log, a batch's search index writes may still run when its documents commit:
+   * they land while the next batch is handled, and the read models that keep the index move their
+   * checkpoints past the batch only in a later commit, once the writes have landed. A crash in
+   * between replays the batch; its documents are applied already, and the projection indexes
+   * what the batch touched again.
+   */
+  let landing: Landing | undefined;
   let running: Promise<void> | undefined;
   const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
   let checkpointsReadOnce!: () => void;
@@ -239,14 +256,22 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
    * the last event the subscription delivered was recorded: every read model moved reflects the
    * log up to it, whether or not it took that event (one that reads rare streams would otherwise
    * look as old as its last event, and lag behind a log it has read entirely).
+   *
+   * `leaveLanding`: the batch's search index writes may still run after the commit (see
+   * `landing`); the read models that wrote then keep the checkpoint of the batch before.
    */
-  const commit = async (through: GlobalPosition, readAt: Date | undefined): Promise<void> => {
+  const commit = async (through: GlobalPosition, readAt: Date | undefined, leaveLanding = false): Promise<void> => {
     const moving = readModels.filter(({ position }) => before(position, through));
     // The read model furthest behind was handed every event of this batch.
     const events = moving.reduce<readonly RecordedEvent[]>((longest, { batch }) => (batch.length > longest.length ? batch : longest), []);
-    const reached = moving.map(({ batch, lastEventAt }) => readAt ?? batch.at(-1)?.created ?? lastEventAt);
+    const reached = new Map(moving.map((readModel) => [readModel, readAt ?? readModel.batch.at(-1)?.created ?? readModel.lastEventAt]));
+    const previous = landing;
+    landing = undefined;
+    const checkpoints = new Map<RunningReadModel, { position: GlobalPosition; at: Date | undefined }>();
+    let left: Landing | undefined;
     await documents.withTransaction(async (session) => {
       const outside: Promise<void>[] = [];
+      const writing = new Set<RunningReadModel>();
       let failure: { reason: unknown } | undefined;
       try {
         for (const readModel of handlingOrder(moving)) {
@@ -257,32 +282,52 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
             // read back from `allSettled` below.
             handled.outside.catch(() => undefined);
             outside.push(handled.outside);
+            writing.add(readModel);
           }
         }
       } catch (error) {
         failure = { reason: error };
       }
-      // Whatever happened, nothing of this batch may still be running when the next one starts.
-      // Meanwhile the next batch is read from the log.
+      // No checkpoint may pass index writes that have not landed. Meanwhile the next batch is
+      // read from the log.
+      const mustLand = previous === undefined ? [] : [previous.written];
       const settling = Promise.allSettled(outside);
-      if (outside.length > 0) await reader?.readWhile(settling);
-      const written = await settling;
-      failure ??= written.find((result) => result.status === 'rejected');
-      if (failure !== undefined) throw failure.reason;
-      for (const [n, readModel] of moving.entries()) {
-        const at = reached[n];
+      const leave = leaveLanding && failure === undefined && outside.length > 0;
+      if (!leave) mustLand.push(settling);
+      for (const written of mustLand) {
+        await reader?.readWhile(written);
+        failure ??= (await written).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      }
+      if (failure !== undefined) {
+        // Whatever happened, nothing of this batch may still be running when the next one starts.
+        if (leave) await settling;
+        throw failure.reason;
+      }
+      for (const readModel of moving) {
+        if (leave && writing.has(readModel)) {
+          // Its index writes land later: the checkpoint stays where the landed ones reach.
+          if (previous !== undefined && before(readModel.position, previous.through)) {
+            checkpoints.set(readModel, { position: previous.through, at: previous.reached.get(readModel) ?? readModel.lastEventAt });
+          }
+        } else {
+          checkpoints.set(readModel, { position: through, at: reached.get(readModel) });
+        }
+      }
+      for (const [readModel, { position, at }] of checkpoints) {
         const checkpoint: CheckpointDocument = {
           _id: readModel.checkpointId,
-          position: through.toString(),
-          sortablePosition: sortableBigint(through),
+          position: position.toString(),
+          sortablePosition: sortableBigint(position),
           lastEventAt: at === undefined ? null : at.toISOString(),
         };
         await session.put(CHECKPOINTS_COLLECTION, checkpoint);
       }
+      if (leave) left = { written: settling, through, reached };
     });
-    for (const [n, readModel] of moving.entries()) {
-      readModel.position = through;
-      readModel.lastEventAt = reached[n];
+    landing = left;
+    for (const [readModel, { position, at }] of checkpoints) {
+      readModel.position = position;
+      readModel.lastEventAt = at;
     }
     for (const readModel of readModels) readModel.batch = [];
     wakeWaiters();
@@ -309,6 +354,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       await consumeFrom(reader);
     } finally {
       reader = undefined;
+      // Index writes of a batch whose checkpoint was never written: the batch is read again.
+      const dropped = landing;
+      landing = undefined;
+      await dropped?.written;
       // Ended, dropped or failed: a subscription left open would keep what it read ahead.
       await subscribed.unsubscribe().catch(() => undefined);
     }
@@ -320,11 +369,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     let readAt: Date | undefined;
     let linger: ReturnType<typeof lingerTimer> | undefined;
     const pendingCommit = () => through !== undefined && readModels.some(({ position }) => before(position, through));
-    const flush = async () => {
+    const flush = async (leaveLanding = false) => {
       linger?.cancel();
       linger = undefined;
       taken = 0;
-      await commit(through!, readAt);
+      await commit(through!, readAt, leaveLanding);
     };
     let pending = reader.next();
     for (;;) {
@@ -348,7 +397,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         through = event.position;
         readAt = event.created;
         taken += 1;
-        if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush();
+        // Events read ahead come without a turn of the event loop: a process that also serves
+        // requests gets one every so often while a large batch fills.
+        if (taken % YIELD_EVERY === 0) await yieldToEventLoop();
+        // Behind the log, the batch's index writes land while the next batch is handled.
+        if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush(!caughtUp);
       } else if (message.kind === 'checkpoint') {
         // Past a run of events no read model takes: remember how far the log was read.
         through = message.position;
