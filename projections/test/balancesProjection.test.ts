@@ -8,7 +8,12 @@ import {
   type DocumentStore,
   type SqliteEventStore,
 } from '@folio/shared';
-import { balancesProjection, type AccountBalanceDocument } from '../src/balances/balancesProjection.js';
+import {
+  balancePointIdPrefix,
+  balancesProjection,
+  type AccountBalanceDocument,
+  type BalancePointDocument,
+} from '../src/balances/balancesProjection.js';
 import { liveCollections } from '../src/runtime/projection.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
@@ -59,12 +64,15 @@ describe('balances projection', () => {
     await project(100);
     const report = checkLedger(await collect(log.readAll()));
     const [accountId, { balance }] = [...report.balances].find(([, facts]) => facts.currency === 'EUR' && facts.balance > 0n)!;
-    const points = await documents.find<{ _id: string; posted: string; sortablePosition: string }>(collections.points!, {
-      where: { accountId },
-      orderBy: { field: 'sortablePosition', direction: 'asc' },
+    const points = await documents.find<BalancePointDocument>(collections.points!, {
+      idPrefix: balancePointIdPrefix(accountId),
+      orderBy: { field: '_id', direction: 'asc' },
       limit: 1000,
     });
     expect(points.items.length).to.be.greaterThan(1);
+    expect(points.items.every((point) => point.accountId === accountId)).to.equal(true);
+    const positions = points.items.map((point) => BigInt(point.position));
+    expect(positions, 'in log order').to.deep.equal([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     expect(points.items.at(-1)!.posted).to.equal(formatMinorUnits(balance));
   });
 });

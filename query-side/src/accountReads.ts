@@ -1,6 +1,7 @@
 /** Reads of the balances read model: an account's balance, and its balance over time. */
 import { NotFoundError, type DocumentStore, type GlobalPosition } from '@folio/shared';
 import {
+  balancePointIdPrefix,
   balancesProjection,
   liveCollections,
   type AccountBalanceDocument,
@@ -63,8 +64,8 @@ export interface BalancePointsRequest {
 
 /**
  * The posted balance after each posting in [from, to], oldest first: the latest `limit` of them
- * when there are more (`truncated`). Read newest first along the (account, position) index, so
- * a chart of recent activity costs about `limit` reads however long the history is.
+ * when there are more (`truncated`). Read newest first along the account's range of point ids,
+ * so a chart of recent activity costs about `limit` reads however long the history is.
  */
 export const getBalancePoints = async (documents: DocumentStore, { accountId, from, to, limit }: BalancePointsRequest) => {
   const account = await loadAccount(documents, accountId);
@@ -75,8 +76,8 @@ export const getBalancePoints = async (documents: DocumentStore, { accountId, fr
   let after: string | undefined;
   scan: do {
     const page = await documents.find<BalancePointDocument>(POINTS, {
-      where: { accountId },
-      orderBy: { field: 'sortablePosition', direction: 'desc' },
+      idPrefix: balancePointIdPrefix(accountId),
+      orderBy: { field: '_id', direction: 'desc' },
       limit: SCAN_PAGE,
       ...(after === undefined ? {} : { after }),
     });

@@ -96,6 +96,8 @@ export interface Order {
 
 export interface FindPlan {
   where: [string, WhereValue][];
+  /** From `idPrefix`: ids at or above `from` and, when there is a bound, below `below`. */
+  idRange?: { from: string; below: string | undefined };
   order: Order;
   limit: number;
   /** The last document of the previous page: the page starts strictly after it. */
@@ -151,9 +153,33 @@ const decodeCursor = (cursor: unknown, order: Order): { value: SortValue; id: st
   return { value, id };
 };
 
+/**
+ * The least string above every string that starts with `prefix`, in code point order (which is
+ * UTF-8 byte order, the order of `_id` in every adapter): the prefix with its last code point
+ * raised by one. `undefined` when every code point is already the last one (U+10FFFF).
+ */
+export const prefixUpperBound = (prefix: string): string | undefined => {
+  const points = Array.from(prefix, (character) => character.codePointAt(0)!);
+  while (points.length > 0) {
+    const last = points.pop()!;
+    if (last < 0x10ffff) return String.fromCodePoint(...points, last + 1 === 0xd800 ? 0xe000 : last + 1);
+  }
+  return undefined;
+};
+
+const requireIdPrefix = (prefix: unknown): string => {
+  if (typeof prefix !== 'string' || prefix === '') throw new InvalidArgumentError('idPrefix is a non-empty string');
+  if (LONE_SURROGATE.test(prefix)) throw new InvalidArgumentError('idPrefix is not valid Unicode');
+  return prefix;
+};
+
 export const planFind = (options: FindOptions = {}): FindPlan => {
   const order = requireOrder(options.orderBy);
   const plan: FindPlan = { where: requireWhere(options.where), order, limit: requireLimit(options.limit) };
+  if (options.idPrefix !== undefined) {
+    const from = requireIdPrefix(options.idPrefix);
+    plan.idRange = { from, below: prefixUpperBound(from) };
+  }
   if (options.after !== undefined) plan.after = decodeCursor(options.after, order);
   return plan;
 };

@@ -21,6 +21,12 @@ export type Where = Readonly<Record<string, string | number | boolean | null>>;
 export interface FindOptions {
   where?: Where;
   /**
+   * Only documents whose `_id` starts with this (non-empty) string: a range of the `_id` order,
+   * which every adapter keeps indexed, so ids built as `<owner>:<sortable key>` serve an owner's
+   * documents in key order without an index of their own.
+   */
+  idPrefix?: string;
+  /**
    * One top-level field to order by; `_id` breaks ties, in the same direction. Missing or null
    * values come first, then numbers, then strings (by UTF-8 bytes).
    */

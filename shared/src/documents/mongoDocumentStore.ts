@@ -206,7 +206,13 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
       requireCollectionName(collection);
       const plan = planFind(options);
       const after = afterFilter(plan);
-      const filter = allOf(after === undefined ? whereFilters(plan.where) : [...whereFilters(plan.where), after]);
+      const filters = whereFilters(plan.where);
+      if (plan.idRange !== undefined) {
+        const { from, below } = plan.idRange;
+        filters.push({ _id: below === undefined ? { $gte: from } : { $gte: from, $lt: below } });
+      }
+      if (after !== undefined) filters.push(after);
+      const filter = allOf(filters);
       const direction = plan.order.direction === 'asc' ? 1 : -1;
       const sort: [string, 1 | -1][] =
         plan.order.field === '_id' ? [['_id', direction]] : [[plan.order.field, direction], ['_id', direction]];

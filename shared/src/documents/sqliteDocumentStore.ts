@@ -361,6 +361,15 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
       const plan = planFind(options);
       const whereParams: unknown[] = [];
       const where = whereSql(plan.where, whereParams);
+      if (plan.idRange !== undefined) {
+        // A range of the primary key: SQLite seeks to it, in either direction.
+        where.push('_id >= ?');
+        whereParams.push(plan.idRange.from);
+        if (plan.idRange.below !== undefined) {
+          where.push('_id < ?');
+          whereParams.push(plan.idRange.below);
+        }
+      }
       const { field, direction } = plan.order;
       const queries = keysetSegments(plan).map((segment) => {
         const conditions = segment.condition === undefined ? where : [...where, segment.condition];

@@ -399,6 +399,34 @@ export const describeDocumentStoreContract = (factory: DocumentStoreContractFact
         expect(ids(descending.items)).to.deep.equal(sorted(names).reverse());
       });
 
+      it('finds the documents whose _id starts with idPrefix, in _id order either way, one page or many', async () => {
+        const collection = `${uniquePrefix()}-find`;
+        // Neighbours on both sides of each prefix, in UTF-8 byte order: a longer owner id, the next
+        // character, characters a LIKE or GLOB pattern would treat specially, and the last code points.
+        const names = [
+          '12:a', '12:b', '12:\u{10FFFF}', '12:\u{10FFFF}x', '12;', '123:a', '12', '1',
+          '%_*:1', '%_*:2', '%a*:1', 'é:1', 'é:2', 'ê', '\u{FFFF}:1', '\u{10000}:1',
+          '\u{10FFFF}', '\u{10FFFF}\u{10FFFF}', '\u{10FFFF}a',
+        ];
+        await putAll(collection, names.map((_id, n) => ({ _id, n, group: n % 2 === 0 ? 'even' : 'odd' })));
+        for (const idPrefix of ['12:', '12', '%_*:', 'é:', '\u{FFFF}', '\u{10FFFF}', '\u{10FFFF}\u{10FFFF}']) {
+          const expected = sorted(names.filter((name) => name.startsWith(idPrefix)));
+          for (const direction of ['asc', 'desc'] as const) {
+            const wanted = direction === 'asc' ? expected : [...expected].reverse();
+            const orderBy = { field: '_id', direction };
+            expect(ids((await store.find(collection, { idPrefix, orderBy })).items), `${idPrefix} ${direction}`).to.deep.equal(wanted);
+            expect(ids(await findAll(collection, { idPrefix, orderBy, limit: 1 })), `${idPrefix} ${direction}, by 1`).to.deep.equal(wanted);
+          }
+        }
+        const odd = await store.find(collection, { idPrefix: '12:', where: { group: 'odd' } });
+        expect(ids(odd.items), 'with where').to.deep.equal(sorted(['12:b', '12:\u{10FFFF}x']));
+        expect(ids((await store.find(collection, { idPrefix: 'none' })).items)).to.deep.equal([]);
+        for (const idPrefix of ['', 7, '\uD800'] as unknown[]) {
+          const refused = await store.find(collection, { idPrefix: idPrefix as string }).then(() => undefined, (error: unknown) => error);
+          expect(refused, JSON.stringify(idPrefix)).to.be.instanceOf(InvalidArgumentError);
+        }
+      });
+
       it('orders by a field ascending or descending, breaking ties by _id in the same direction', async () => {
         const collection = `${uniquePrefix()}-find`;
         const ranks: Record<string, string> = { e: '2', a: '1', d: '2', b: '3', c: '1', f: '2' };
