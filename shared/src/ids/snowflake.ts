@@ -28,7 +28,8 @@ const NODE_ID_SHIFT = SEQUENCE_BITS;
 const TIMESTAMP_SHIFT = SEQUENCE_BITS + NODE_ID_BITS;
 
 const CANONICAL_DIGITS = /^(0|[1-9][0-9]*)$/;
-const MAX_DIGITS = MAX_SNOWFLAKE_ID.toString().length;
+const MAX_DIGITS_TEXT = MAX_SNOWFLAKE_ID.toString();
+const MAX_DIGITS = MAX_DIGITS_TEXT.length;
 
 export interface SnowflakeGeneratorOptions {
   /** Which generator this is, 0–1023; two live generators must never share one. */
@@ -130,7 +131,9 @@ const snowflakeIdProblem = (text: string): string | undefined => {
   if (!CANONICAL_DIGITS.test(text)) {
     return 'expected decimal digits only, without sign, spaces or leading zeros';
   }
-  if (text.length > MAX_DIGITS || BigInt(text) > MAX_SNOWFLAKE_ID) {
+  // Canonical digits of the same length compare as text the way they compare as numbers: no
+  // bigint is made for the ids of every event read.
+  if (text.length > MAX_DIGITS || (text.length === MAX_DIGITS && text > MAX_DIGITS_TEXT)) {
     return `must not exceed ${MAX_SNOWFLAKE_ID}`;
   }
   return undefined;
