@@ -49,7 +49,11 @@ export interface ProjectorGroupOptions {
   /** How long a partial batch may wait for more events once caught up. */
   lingerMs?: number;
   onError?: (error: unknown) => void;
-  /** Called after each committed batch with the position it reached and its events (logs, metrics, tests). */
+  /**
+   * Called after each committed batch with the position its documents reached and its events
+   * (logs, metrics, tests); a read model whose index writes are still landing checkpoints that
+   * position with a later commit.
+   */
   onCommit?: (position: GlobalPosition, events: readonly RecordedEvent[]) => void;
 }
 
