@@ -135,3 +135,46 @@ describe('embedded event store: what the writer remembers between transactions',
     expect((await collect(reopened.readAll())).length).to.equal(40);
   });
 });
+
+describe('embedded event store: reading with a filter', () => {
+  let directory: string;
+  let store: SqliteEventStore;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'folio-sqlite-'));
+    store = openSqliteEventStore({ path: join(directory, 'events.db') });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('never parses the events a filter leaves out, reading $all or subscribed to it', async () => {
+    await store.appendToStream('account-1', newEvents(2));
+    await store.appendToStream('other-1', newEvents(2));
+    await store.appendToStream('account-2', newEvents(1));
+    // What the filter leaves out is not even read as JSON: here it could not be.
+    const tamper = new Database(join(directory, 'events.db'));
+    tamper.prepare("UPDATE events SET data = '{not json' WHERE stream_name = 'other-1'").run();
+    tamper.close();
+    const filter = { streamNamePrefixes: ['account-'] };
+
+    const read = await collect(store.readAll({ filter }));
+    expect(read.map((event) => [event.streamName, event.data])).to.deep.equal([
+      ['account-1', { i: 0 }],
+      ['account-1', { i: 1 }],
+      ['account-2', { i: 0 }],
+    ]);
+    const delivered: string[] = [];
+    const subscription = store.subscribeToAll({ filter });
+    for await (const message of subscription) {
+      if (message.kind === 'event') delivered.push(message.event.streamName);
+      if (message.kind === 'caughtUp') break;
+    }
+    await subscription.unsubscribe();
+    expect(delivered).to.deep.equal(['account-1', 'account-1', 'account-2']);
+    const unfiltered = await collect(store.readAll()).then(() => undefined, (error: unknown) => error);
+    expect(unfiltered, 'without the filter the tampered rows are read').to.be.instanceOf(SyntaxError);
+  });
+});
