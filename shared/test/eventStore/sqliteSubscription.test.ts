@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import type { EventToAppend, SubscriptionMessage } from '../../src/eventStore/eventStore.js';
+import { collect, type EventToAppend, type SubscriptionMessage } from '../../src/eventStore/eventStore.js';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.js';
 
 const newEvents = (count: number, type = 'Counted'): EventToAppend[] =>
   Array.from({ length: count }, (_, i) => ({ id: randomUUID(), type, data: { i } }));
 
-describe('embedded event store: filtered subscription at the head of the log', () => {
+describe('embedded event store: filtered reads and subscriptions', () => {
   let directory: string;
   let store: SqliteEventStore;
 
@@ -49,5 +50,33 @@ describe('embedded event store: filtered subscription at the head of the log', (
     } finally {
       await subscription.unsubscribe();
     }
+  });
+
+  it('never parses the events a filter leaves out, reading $all or subscribed to it', async () => {
+    await store.appendToStream('account-1', newEvents(2));
+    await store.appendToStream('other-1', newEvents(2));
+    await store.appendToStream('account-2', newEvents(1));
+    // What the filter leaves out is not even read as JSON: here it could not be.
+    const tamper = new Database(join(directory, 'events.db'));
+    tamper.prepare("UPDATE events SET data = '{not json' WHERE stream_name = 'other-1'").run();
+    tamper.close();
+    const filter = { streamNamePrefixes: ['account-'] };
+
+    const read = await collect(store.readAll({ filter }));
+    expect(read.map((event) => [event.streamName, event.data])).to.deep.equal([
+      ['account-1', { i: 0 }],
+      ['account-1', { i: 1 }],
+      ['account-2', { i: 0 }],
+    ]);
+    const delivered: string[] = [];
+    const subscription = store.subscribeToAll({ filter });
+    for await (const message of subscription) {
+      if (message.kind === 'event') delivered.push(message.event.streamName);
+      if (message.kind === 'caughtUp') break;
+    }
+    await subscription.unsubscribe();
+    expect(delivered).to.deep.equal(['account-1', 'account-1', 'account-2']);
+    const unfiltered = await collect(store.readAll()).then(() => undefined, (error: unknown) => error);
+    expect(unfiltered, 'without the filter the tampered rows are read').to.be.instanceOf(SyntaxError);
   });
 });
