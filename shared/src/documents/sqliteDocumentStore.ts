@@ -182,6 +182,8 @@ const collectionStatements = (db: Database.Database) => {
   return statementsOf;
 };
 
+const WAL_BUDGET_BYTES = 64 * 2 ** 20;
+
 /** Runs tasks one at a time, in call order, whether each succeeds or fails. */
 const createSerialQueue = () => {
   let tail: Promise<unknown> = Promise.resolve();
@@ -219,7 +221,8 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
   // keeps them in memory between commits, and a larger WAL copies each back once per checkpoint
   // rather than once per commit.
   writer.pragma('cache_size = -65536');
-  writer.pragma('wal_autocheckpoint = 16384');
+  // The WAL's budget in bytes (64 MiB), whatever the file's page size.
+  writer.pragma(`wal_autocheckpoint = ${WAL_BUDGET_BYTES / Number(writer.pragma('page_size', { simple: true }))}`);
   const reader = new Database(path, { readonly: true });
   reader.pragma('busy_timeout = 10000');
 
