@@ -28,8 +28,8 @@ const NODE_ID_SHIFT = SEQUENCE_BITS;
 const TIMESTAMP_SHIFT = SEQUENCE_BITS + NODE_ID_BITS;
 
 const CANONICAL_DIGITS = /^(0|[1-9][0-9]*)$/;
-const MAX_DIGITS_TEXT = MAX_SNOWFLAKE_ID.toString();
-const MAX_DIGITS = MAX_DIGITS_TEXT.length;
+const MAX_ID_TEXT = MAX_SNOWFLAKE_ID.toString();
+const MAX_DIGITS = MAX_ID_TEXT.length;
 
 export interface SnowflakeGeneratorOptions {
   /** Which generator this is, 0–1023; two live generators must never share one. */
@@ -133,7 +133,7 @@ const snowflakeIdProblem = (text: string): string | undefined => {
   }
   // Canonical digits of the same length compare as text the way they compare as numbers: no
   // bigint is made for the ids of every event read.
-  if (text.length > MAX_DIGITS || (text.length === MAX_DIGITS && text > MAX_DIGITS_TEXT)) {
+  if (text.length > MAX_DIGITS || (text.length === MAX_DIGITS && text > MAX_ID_TEXT)) {
     return `must not exceed ${MAX_SNOWFLAKE_ID}`;
   }
   return undefined;
