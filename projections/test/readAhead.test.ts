@@ -73,6 +73,19 @@ describe('reading a subscription ahead of its consumer', () => {
     expect((await reader.next()).value).to.equal(0);
   });
 
+  it('counts runs of values by their size against its capacity, and frees what is taken', async () => {
+    const fed = manualSource<number[]>();
+    fed.give(...Array.from({ length: 20 }, () => [1, 2, 3]));
+    const reader = readAhead(fed.source, 10, { sizeOf: (run) => run.length });
+    await reader.readWhile(new Promise(() => undefined));
+    // 3 + 3 + 3 is under 10; the fourth run reaches it.
+    expect(fed.reads()).to.equal(4);
+    await reader.next();
+    await reader.next();
+    await reader.readWhile(new Promise(() => undefined));
+    expect(fed.reads()).to.equal(6);
+  });
+
   it('stops reading once the wait is over, even while the source has nothing to give', async () => {
     const fed = manualSource<number>();
     const reader = readAhead(fed.source, 100);
@@ -128,9 +141,11 @@ describe('reading a subscription ahead of its consumer', () => {
 
   it('prepares each value as it is read, and leaves a failure of preparing to the consumer', async () => {
     const prepared: number[] = [];
-    const reader = readAhead(counting(5), 10, (value) => {
-      if (value === 3) throw new Error('undecodable');
-      prepared.push(value);
+    const reader = readAhead(counting(5), 10, {
+      prepare: (value) => {
+        if (value === 3) throw new Error('undecodable');
+        prepared.push(value);
+      },
     });
     await reader.readWhile(new Promise(() => undefined));
     expect(prepared).to.deep.equal([0, 1, 2, 4]);

@@ -180,18 +180,21 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
           fromPosition: position ?? 'start',
           filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-', 'journal-'] },
         });
-        for await (const message of subscription) {
-          if (message.kind === 'event') {
-            journals.apply(message.event);
-            position = message.event.position;
-            lastFoldedCommit = message.event.created;
-            folded += 1;
-            if (caughtUpOnce && checkpointDue(clock().getTime())) void checkpoint();
-          } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
-            caughtUpOnce = true;
-            // Whatever is open now was interrupted: nobody in this new process runs it.
-            await Promise.all(journals.list().map(resumeOne));
-            caughtUp();
+        for await (const run of subscription.runs()) {
+          for (const message of run) {
+            if (message.kind === 'event') {
+              journals.apply(message.event);
+              position = message.event.position;
+              lastFoldedCommit = message.event.created;
+              folded += 1;
+              if (caughtUpOnce && checkpointDue(clock().getTime())) void checkpoint();
+            } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
+              caughtUpOnce = true;
+              // Whatever is open now was interrupted: nobody in this new process runs it.
+              await Promise.all(journals.list().map(resumeOne));
+              caughtUp();
+              if (stopped) return;
+            }
           }
         }
         return;

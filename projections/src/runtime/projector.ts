@@ -172,10 +172,17 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   });
   const filter = sharedFilter(readModels.map(({ definition }) => definition));
   const preparing = readModels.filter(({ definition }) => definition.prepare !== undefined).map(({ definition }) => definition);
-  const prepare = (message: SubscriptionMessage): void => {
-    if (message.kind !== 'event') return;
-    for (const definition of preparing) {
-      if (matchesFilter(definition.filter, message.event)) definition.prepare!(message.event);
+  const prepare = (run: readonly SubscriptionMessage[]): void => {
+    if (preparing.length === 0) return;
+    for (const message of run) {
+      if (message.kind !== 'event') continue;
+      for (const definition of preparing) {
+        try {
+          if (matchesFilter(definition.filter, message.event)) definition.prepare!(message.event);
+        } catch {
+          // Best effort: the handler meets the same failure when it decodes the event.
+        }
+      }
     }
   };
 
@@ -205,7 +212,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   let caughtUp = false;
   let stopped = false;
   let subscription: Subscription | undefined;
-  let reader: ReadAhead<SubscriptionMessage> | undefined;
+  let reader: ReadAhead<readonly SubscriptionMessage[]> | undefined;
   /**
    * While behind the log, a batch's search index writes may still run when its documents commit:
    * they land while the next batch is handled, and the read models that keep the index move their
@@ -353,7 +360,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       : positions.reduce((oldest, position) => (position! < oldest! ? position : oldest));
     const subscribed = eventStore.subscribeToAll({ fromPosition: from ?? 'start', ...(filter === undefined ? {} : { filter }) });
     subscription = subscribed;
-    reader = readAhead(subscribed[Symbol.asyncIterator](), catchUpBatchSize, prepare);
+    reader = readAhead(subscribed.runs(), catchUpBatchSize, { prepare, sizeOf: (run) => run.length });
     try {
       await consumeFrom(reader);
     } finally {
@@ -367,7 +374,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     }
   };
 
-  const consumeFrom = async (reader: ReadAhead<SubscriptionMessage>): Promise<void> => {
+  const consumeFrom = async (reader: ReadAhead<readonly SubscriptionMessage[]>): Promise<void> => {
     let taken = 0;
     let through: GlobalPosition | undefined;
     let readAt: Date | undefined;
@@ -390,32 +397,35 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       // Stopping: what was read ahead is left for the next start.
       if (next.done || stopped) break;
       pending = reader.next();
-      const message = next.value;
-      if (message.kind === 'event') {
-        const { event } = message;
-        for (const readModel of readModels) {
-          if (before(readModel.position, event.position) && matchesFilter(readModel.definition.filter, event)) {
-            readModel.batch.push(event);
+      for (const message of next.value) {
+        if (stopped) break;
+        if (message.kind === 'event') {
+          const { event } = message;
+          for (const readModel of readModels) {
+            if (before(readModel.position, event.position) && matchesFilter(readModel.definition.filter, event)) {
+              readModel.batch.push(event);
+            }
           }
+          through = event.position;
+          readAt = event.created;
+          taken += 1;
+          // Events read ahead come without a turn of the event loop: a process that also serves
+          // requests gets one every so often while a large batch fills.
+          if (taken % YIELD_EVERY === 0) await yieldToEventLoop();
+          // Behind the log, the batch's index writes land while the next batch is handled.
+          if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush(!caughtUp);
+        } else if (message.kind === 'checkpoint') {
+          // Past a run of events no read model takes: remember how far the log was read.
+          through = message.position;
+        } else if (message.kind === 'caughtUp') {
+          if (pendingCommit()) await flush();
+          caughtUp = true;
+          caughtUpOnce();
+        } else {
+          caughtUp = false;
         }
-        through = event.position;
-        readAt = event.created;
-        taken += 1;
-        // Events read ahead come without a turn of the event loop: a process that also serves
-        // requests gets one every so often while a large batch fills.
-        if (taken % YIELD_EVERY === 0) await yieldToEventLoop();
-        // Behind the log, the batch's index writes land while the next batch is handled.
-        if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush(!caughtUp);
-      } else if (message.kind === 'checkpoint') {
-        // Past a run of events no read model takes: remember how far the log was read.
-        through = message.position;
-      } else if (message.kind === 'caughtUp') {
-        if (pendingCommit()) await flush();
-        caughtUp = true;
-        caughtUpOnce();
-      } else {
-        caughtUp = false;
       }
+      if (stopped) break;
     }
     linger?.cancel();
     if (pendingCommit()) await commit(through!, readAt);

@@ -15,29 +15,34 @@ export interface ReadAhead<T> {
   readWhile(waiting: Promise<unknown>): Promise<void>;
 }
 
-/** Values read between two turns of the event loop while reading ahead, so the wait's end is seen. */
+/** Size read between two turns of the event loop while reading ahead, so the wait's end is seen. */
 const TURN = 256;
+
+export interface ReadAheadOptions<T> {
+  /** Called on each value as it is read, before the consumer takes it; what it throws is ignored. */
+  prepare?: (value: T) => void;
+  /** What a value counts for against the capacity (a run of messages: its length); 1 by default. */
+  sizeOf?: (value: T) => number;
+}
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export const readAhead = <T>(
-  source: AsyncIterator<T>,
-  capacity: number,
-  /** Called on each value as it is read, before the consumer takes it; what it throws is ignored. */
-  prepare?: (value: T) => void,
-): ReadAhead<T> => {
+export const readAhead = <T>(source: AsyncIterator<T>, capacity: number, options: ReadAheadOptions<T> = {}): ReadAhead<T> => {
+  const { prepare, sizeOf = () => 1 } = options;
   if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
   // A queue with a moving head: shifting a long array would copy it on every take.
   let queue: IteratorResult<T>[] = [];
   let head = 0;
+  /** The size of the values queued and not taken. */
+  let queuedSize = 0;
+  /** The size read ahead since the last turn of the event loop. */
+  let sinceTurn = 0;
   let ended = false;
   let failure: { reason: unknown } | undefined;
   /** A read into the queue under way. */
   let inFlight: Promise<void> | undefined;
   /** A read straight to the consumer under way (nothing was read ahead). */
   let direct: Promise<unknown> | undefined;
-
-  const queued = () => queue.length - head;
 
   const prepared = (result: IteratorResult<T>): IteratorResult<T> => {
     if (prepare !== undefined && !result.done) {
@@ -60,6 +65,11 @@ export const readAhead = <T>(
         // Awaited first: `queue` may be another array by the time the value comes.
         const result = await source.next();
         queue.push(prepared(result));
+        if (!result.done) {
+          const size = sizeOf(result.value);
+          queuedSize += size;
+          sinceTurn += size;
+        }
       } catch (error) {
         failure = { reason: error };
       } finally {
@@ -72,6 +82,7 @@ export const readAhead = <T>(
   const take = (): IteratorResult<T> => {
     const result = queue[head]!;
     head += 1;
+    if (!result.done) queuedSize -= sizeOf(result.value);
     // Taken values are dropped once they are half the array: one copy per as many takes.
     if (head * 2 >= queue.length) {
       queue = queue.slice(head);
@@ -111,12 +122,11 @@ export const readAhead = <T>(
           settled = true;
         },
       );
-      let turn = 0;
-      while (!settled && !ended && failure === undefined && queued() < capacity) {
+      while (!settled && !ended && failure === undefined && queuedSize < capacity) {
         // A live source may wait long for its next value: the wait's end comes first.
         await Promise.race([pull(), over]);
-        if (++turn === TURN) {
-          turn = 0;
+        if (sinceTurn >= TURN) {
+          sinceTurn = 0;
           await nextTurn();
         }
       }

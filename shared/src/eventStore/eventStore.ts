@@ -128,7 +128,19 @@ export type SubscriptionMessage =
  * store drops the subscription, after which the consumer resubscribes from its checkpoint.
  */
 export interface Subscription extends AsyncIterable<SubscriptionMessage> {
+  /**
+   * The same messages in runs: as many as the adapter has at hand at once (the embedded store:
+   * what one read of the log found), never an empty run. A consumer that handles thousands of
+   * events a second then pays the asynchronous hand-over once a run instead of once a message.
+   * A subscription is read one way or the other, never both.
+   */
+  runs(): AsyncIterableIterator<readonly SubscriptionMessage[]>;
   unsubscribe(): Promise<void>;
+}
+
+/** Runs of one message each, for an adapter whose source hands messages over one at a time. */
+export async function* runsOfOne(messages: AsyncIterator<SubscriptionMessage>): AsyncGenerator<readonly SubscriptionMessage[]> {
+  for await (const message of { [Symbol.asyncIterator]: () => messages }) yield [message];
 }
 
 export interface StreamMetadata {

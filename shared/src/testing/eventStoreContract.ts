@@ -89,20 +89,32 @@ const ids = (events: readonly { id: string }[]): string[] => events.map((e) => e
 const eventsOf = (messages: readonly SubscriptionMessage[]): RecordedEvent[] =>
   messages.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
 
+type SubscriptionReading = 'one at a time' | 'in runs';
+
 /**
  * Pulls a subscription one message at a time so every wait is bounded and the full message
  * sequence (events, caughtUp, checkpoints) can be asserted afterwards.
  */
 class SubscriptionReader {
   readonly messages: SubscriptionMessage[] = [];
+  /** How many messages each run held, when read in runs. */
+  readonly runLengths: number[] = [];
   private readonly iterator: AsyncIterator<SubscriptionMessage>;
   private ended = false;
 
   constructor(
     private readonly subscription: Subscription,
     private readonly label: string,
+    way: SubscriptionReading = 'one at a time',
   ) {
-    this.iterator = subscription[Symbol.asyncIterator]();
+    this.iterator = way === 'one at a time' ? subscription[Symbol.asyncIterator]() : this.flatten(subscription.runs());
+  }
+
+  private async *flatten(runs: AsyncIterableIterator<readonly SubscriptionMessage[]>): AsyncGenerator<SubscriptionMessage> {
+    for await (const run of runs) {
+      this.runLengths.push(run.length);
+      yield* run;
+    }
   }
 
   get events(): RecordedEvent[] {
@@ -217,12 +229,14 @@ export const describeEventStoreContract = (factory: EventStoreContractFactory): 
       fromPosition: GlobalPosition | 'start' | 'end',
       filter: EventFilter,
       checkpointInterval?: number,
+      way?: SubscriptionReading,
     ): SubscriptionReader =>
       new SubscriptionReader(
         store.subscribeToAll(
           checkpointInterval === undefined ? { fromPosition, filter } : { fromPosition, filter, checkpointInterval },
         ),
         label,
+        way,
       );
 
     const expectStreamNotFound = async (name: string, what: string): Promise<void> => {
@@ -678,63 +692,66 @@ export const describeEventStoreContract = (factory: EventStoreContractFactory): 
     });
 
     describe('subscriptions to $all', () => {
-      it('catches up, then goes live with no gap and no duplicate, and says when it caught up', async () => {
-        const prefix = uniquePrefix();
-        const from = await startingPoint();
-        const before: EventToAppend[] = [];
-        // More events than one catch-up page of either adapter, so catch-up takes several reads.
-        for (let i = 0; i < 30; i++) {
-          const batch = newEvents(20);
-          await store.appendToStream(`${prefix}-${i % 3}`, batch);
-          before.push(...batch);
-        }
-
-        const reader = subscribe('catch-up subscription', from, { streamNamePrefixes: [prefix] });
-        try {
-          const during = newEvents(40, 'Live');
-          const appendingWhileCatchingUp = (async () => {
-            for (const event of during) {
-              await store.appendToStream(`${prefix}-live`, [event]);
-              // Spreads the appends so that some commit during catch-up and some after the switch.
-              await pause(2);
-            }
-          })();
-          const total = before.length + during.length;
-          await reader.readUntil(
-            () => reader.events.length >= total && reader.hasCaughtUp(),
-            `${total} events and caughtUp`,
-            true,
-          );
-          await appendingWhileCatchingUp;
-
-          const delivered = reader.events;
-          expect(ids(delivered), 'events in append order, each once').to.deep.equal(ids([...before, ...during]));
-          expectStrictlyIncreasing(delivered.map((e) => e.position), 'delivered positions');
-
-          const caughtUpAt = reader.messages.findIndex((m) => m.kind === 'caughtUp');
-          const lastBeforeSubscribing = reader.messages.findIndex(
-            (m) => m.kind === 'event' && m.event.id === before.at(-1)!.id,
-          );
-          expect(caughtUpAt, 'caughtUp comes after the events committed before subscribing').to.be.greaterThan(
-            lastBeforeSubscribing,
-          );
-          const caughtUp = reader.messages[caughtUpAt] as Extract<SubscriptionMessage, { kind: 'caughtUp' }>;
-          if (caughtUp.position !== undefined) {
-            expect(typeof caughtUp.position).to.equal('bigint');
-            expect(caughtUp.position >= delivered[before.length - 1]!.position).to.equal(true);
+      for (const way of ['one at a time', 'in runs'] as const) {
+        it(`catches up, then goes live with no gap and no duplicate, and says when it caught up (read ${way})`, async () => {
+          const prefix = uniquePrefix();
+          const from = await startingPoint();
+          const before: EventToAppend[] = [];
+          // More events than one catch-up page of either adapter, so catch-up takes several reads.
+          for (let i = 0; i < 30; i++) {
+            const batch = newEvents(20);
+            await store.appendToStream(`${prefix}-${i % 3}`, batch);
+            before.push(...batch);
           }
 
-          const sentinel = newEvent('Sentinel');
-          await store.appendToStream(`${prefix}-live`, [sentinel]);
-          const seen = reader.events.length;
-          await reader.readUntilEvent(sentinel.id, 'the sentinel event');
-          expect(ids(reader.events.slice(seen)), 'nothing but the sentinel after the live switch').to.deep.equal([
-            sentinel.id,
-          ]);
-        } finally {
-          await reader.close();
-        }
-      });
+          const reader = subscribe('catch-up subscription', from, { streamNamePrefixes: [prefix] }, undefined, way);
+          try {
+            const during = newEvents(40, 'Live');
+            const appendingWhileCatchingUp = (async () => {
+              for (const event of during) {
+                await store.appendToStream(`${prefix}-live`, [event]);
+                // Spreads the appends so that some commit during catch-up and some after the switch.
+                await pause(2);
+              }
+            })();
+            const total = before.length + during.length;
+            await reader.readUntil(
+              () => reader.events.length >= total && reader.hasCaughtUp(),
+              `${total} events and caughtUp`,
+              true,
+            );
+            await appendingWhileCatchingUp;
+
+            const delivered = reader.events;
+            expect(ids(delivered), 'events in append order, each once').to.deep.equal(ids([...before, ...during]));
+            expectStrictlyIncreasing(delivered.map((e) => e.position), 'delivered positions');
+
+            const caughtUpAt = reader.messages.findIndex((m) => m.kind === 'caughtUp');
+            const lastBeforeSubscribing = reader.messages.findIndex(
+              (m) => m.kind === 'event' && m.event.id === before.at(-1)!.id,
+            );
+            expect(caughtUpAt, 'caughtUp comes after the events committed before subscribing').to.be.greaterThan(
+              lastBeforeSubscribing,
+            );
+            const caughtUp = reader.messages[caughtUpAt] as Extract<SubscriptionMessage, { kind: 'caughtUp' }>;
+            if (caughtUp.position !== undefined) {
+              expect(typeof caughtUp.position).to.equal('bigint');
+              expect(caughtUp.position >= delivered[before.length - 1]!.position).to.equal(true);
+            }
+
+            const sentinel = newEvent('Sentinel');
+            await store.appendToStream(`${prefix}-live`, [sentinel]);
+            const seen = reader.events.length;
+            await reader.readUntilEvent(sentinel.id, 'the sentinel event');
+            expect(ids(reader.events.slice(seen)), 'nothing but the sentinel after the live switch').to.deep.equal([
+              sentinel.id,
+            ]);
+            if (way === 'in runs') expect(reader.runLengths.every((length) => length > 0), 'no empty run').to.equal(true);
+          } finally {
+            await reader.close();
+          }
+        });
+      }
 
       it('from a position starts with the first event after it', async () => {
         const prefix = uniquePrefix();

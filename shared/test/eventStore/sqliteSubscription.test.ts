@@ -52,6 +52,25 @@ describe('embedded event store: filtered reads and subscriptions', () => {
     }
   });
 
+  it('hands a catch-up over in runs of many messages, and stops at once when unsubscribed', async () => {
+    await store.appendToStream('wanted-1', newEvents(600));
+    const subscription = store.subscribeToAll({ fromPosition: 'start' });
+    const runs: (readonly SubscriptionMessage[])[] = [];
+    for await (const run of subscription.runs()) {
+      runs.push(run);
+      if (run.at(-1)?.kind === 'caughtUp') break;
+    }
+    expect(runs.flat().filter((message) => message.kind === 'event')).to.have.length(600);
+    expect(runs.length, 'runs for 600 events').to.be.at.most(3);
+
+    const again = store.subscribeToAll({ fromPosition: 'start' });
+    const iterator = again[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).to.have.property('kind', 'event');
+    await again.unsubscribe();
+    // The rest of the run already read is not handed out.
+    expect((await iterator.next()).done).to.equal(true);
+  });
+
   it('never parses the events a filter leaves out, reading $all or subscribed to it', async () => {
     await store.appendToStream('account-1', newEvents(2));
     await store.appendToStream('other-1', newEvents(2));

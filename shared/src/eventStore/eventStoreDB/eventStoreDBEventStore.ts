@@ -31,6 +31,7 @@ import {
 import {
   matchesFilter,
   metadataStreamOf,
+  runsOfOne,
   type ActualRevision,
   type AppendOptions,
   type AppendResult,
@@ -483,6 +484,7 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
       const iterator = tracked();
       const subscription: Subscription = {
         [Symbol.asyncIterator]: () => iterator,
+        runs: () => runsOfOne(iterator),
         async unsubscribe() {
           openSubscriptions.delete(subscription);
           await resubscribing.unsubscribe();

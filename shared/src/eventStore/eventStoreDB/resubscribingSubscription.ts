@@ -1,5 +1,5 @@
 import { InvalidArgumentError, StoreUnavailableError, SubscriptionDroppedError } from '../errors.js';
-import type { GlobalPosition, Subscription, SubscriptionMessage } from '../eventStore.js';
+import { runsOfOne, type GlobalPosition, type Subscription, type SubscriptionMessage } from '../eventStore.js';
 
 /** Where a subscription starts; a position is exclusive. */
 export type SubscriptionStart = 'start' | 'end' | GlobalPosition;
@@ -184,6 +184,7 @@ export const createResubscribingSubscription = (options: ResubscribingSubscripti
   const iterator = run();
   return {
     [Symbol.asyncIterator]: () => iterator,
+    runs: () => runsOfOne(iterator),
     async unsubscribe() {
       stop.abort();
       await closeCurrent();

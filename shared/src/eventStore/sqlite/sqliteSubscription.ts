@@ -78,7 +78,8 @@ export const createSqliteSubscription = (deps: SqliteSubscriptionDeps): Subscrip
       wake = done;
     });
 
-  async function* messages(): AsyncGenerator<SubscriptionMessage> {
+  /** One run per read of the log: its events and checkpoints, and whether the read reached the head. */
+  async function* runs(): AsyncGenerator<SubscriptionMessage[]> {
     let live = false;
     let lastDelivered: GlobalPosition | undefined;
     let sinceCheckpoint = 0;
@@ -88,35 +89,37 @@ export const createSqliteSubscription = (deps: SqliteSubscriptionDeps): Subscrip
         if (closed) return;
         pendingNotification = false;
         const page = deps.readAfter(scanned, PAGE_SIZE);
+        const run: SubscriptionMessage[] = [];
         if (page.length === PAGE_SIZE && live) {
           live = false;
-          yield { kind: 'fellBehind' };
+          run.push({ kind: 'fellBehind' });
         }
         for (const row of page) {
-          if (dropped || closed) break;
           scanned = positionOfRow(row);
           if (filterAdmits(options.filter, streamNameOfRow(row), typeOfRow(row))) {
             lastDelivered = scanned;
             sinceCheckpoint = 0;
-            yield { kind: 'event', event: recordedEventOfRow(row) };
+            run.push({ kind: 'event', event: recordedEventOfRow(row) });
           } else if (++sinceCheckpoint >= checkpointInterval) {
             sinceCheckpoint = 0;
-            yield { kind: 'checkpoint', position: scanned };
+            run.push({ kind: 'checkpoint', position: scanned });
           }
         }
         if (page.length < PAGE_SIZE) {
           // At the head: filtered-out events scanned since the last message are reported, so a
           // consumer's position (and its lag) is right while the log is idle.
-          if (sinceCheckpoint > 0 && !dropped && !closed) {
+          if (sinceCheckpoint > 0) {
             sinceCheckpoint = 0;
-            yield { kind: 'checkpoint', position: scanned };
+            run.push({ kind: 'checkpoint', position: scanned });
           }
           if (!live) {
             live = true;
-            yield { kind: 'caughtUp', position: lastDelivered };
+            run.push({ kind: 'caughtUp', position: lastDelivered });
           }
-          await waitForCommit();
         }
+        if (run.length > 0) yield run;
+        if (dropped || closed) continue;
+        if (page.length < PAGE_SIZE) await waitForCommit();
       }
     } finally {
       closed = true;
@@ -124,9 +127,22 @@ export const createSqliteSubscription = (deps: SqliteSubscriptionDeps): Subscrip
     }
   }
 
-  const iterator = messages();
+  async function* messages(source: AsyncIterator<SubscriptionMessage[]>): AsyncGenerator<SubscriptionMessage> {
+    // Returning early returns the runs too, which unregisters the subscription.
+    for await (const run of { [Symbol.asyncIterator]: () => source }) {
+      for (const message of run) {
+        // Nothing more once unsubscribed or dropped: the next run ends the iteration or throws.
+        if (closed || dropped) break;
+        yield message;
+      }
+    }
+  }
+
+  const runIterator = runs();
+  const messageIterator = messages(runIterator);
   return {
-    [Symbol.asyncIterator]: () => iterator,
+    [Symbol.asyncIterator]: () => messageIterator,
+    runs: () => runIterator,
     async unsubscribe() {
       hub.close();
     },
