@@ -417,9 +417,13 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       requested === 'start' ? 0n : requested === 'end' ? (selectHead.get()?.position ?? 0n) : requested;
     if (direction === 'forwards' && requested === 'end') return;
     const statement = direction === 'forwards' ? selectAllForwards : selectAllBackwards;
+    // A read of a few events (the head, the next one a filter admits) reads no more rows than it
+    // needs; through a filter that skips most rows, the pages double up to the full size.
+    let filteredLimit = remaining;
     while (remaining > 0) {
-      const page = statement.all(cursor, READ_PAGE_SIZE);
+      const page = statement.all(cursor, Math.min(READ_PAGE_SIZE, readOptions.filter === undefined ? remaining : filteredLimit));
       if (page.length === 0) return;
+      filteredLimit = Math.min(READ_PAGE_SIZE, filteredLimit * 2);
       for (const eventRow of page) {
         if (!filterAdmits(readOptions.filter, streamNameOfRow(eventRow), typeOfRow(eventRow))) continue;
         remaining -= 1;
