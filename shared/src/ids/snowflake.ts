@@ -165,8 +165,12 @@ export const compareSnowflakeIds = (a: string, b: string): number => {
   return a < b ? -1 : a > b ? 1 : 0;
 };
 
-/** The wire form of a Snowflake id; the parsed value stays a string. */
-export const snowflakeIdSchema = z.string().superRefine((value, ctx) => {
-  const problem = snowflakeIdProblem(value);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid snowflake id: ${problem}` });
+/**
+ * The wire form of a Snowflake id; the parsed value stays a string. A plain check rather than
+ * `superRefine`, which allocates an issue-adding closure on every parse: an event carries several
+ * ids, and every event read back is parsed.
+ */
+export const snowflakeIdSchema = z.string().check((payload) => {
+  const problem = snowflakeIdProblem(payload.value);
+  if (problem !== undefined) payload.issues.push({ code: 'custom', message: `invalid snowflake id: ${problem}`, input: payload.value });
 });

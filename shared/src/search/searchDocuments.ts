@@ -80,17 +80,29 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 /** Byte order of the UTF-8 encodings: how SQLite (BINARY) and Elasticsearch (keyword) sort strings. */
 const compareUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
+/** What is wrong with a string value; `undefined` when nothing is. */
+const stringProblem = (value: unknown, maxBytes?: number): string | undefined => {
+  if (typeof value !== 'string') return `expected a string, got ${describeValue(value)}`;
+  if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate';
+  if (maxBytes !== undefined && utf8Bytes(value) > maxBytes) return `longer than ${maxBytes} UTF-8 bytes`;
+  return undefined;
+};
+
 const requireString = (path: string, value: unknown, maxBytes?: number): string => {
-  if (typeof value !== 'string') throw invalid(path, `expected a string, got ${describeValue(value)}`);
-  if (LONE_SURROGATE.test(value)) throw invalid(path, 'contains a lone UTF-16 surrogate');
-  if (maxBytes !== undefined && utf8Bytes(value) > maxBytes) throw invalid(path, `longer than ${maxBytes} UTF-8 bytes`);
-  return value;
+  const problem = stringProblem(value, maxBytes);
+  if (problem !== undefined) throw invalid(path, problem);
+  return value as string;
 };
 
 const requireStrings = (path: string, value: unknown, maxBytes?: number): string | string[] => {
   if (!Array.isArray(value)) return requireString(path, value, maxBytes);
   if (value.length > MAX_VALUES_PER_FIELD) throw invalid(path, `more than ${MAX_VALUES_PER_FIELD} values`);
-  return value.map((item, i) => requireString(`${path}[${i}]`, item, maxBytes));
+  // An item's path is built only if it is refused.
+  for (let i = 0; i < value.length; i++) {
+    const problem = stringProblem(value[i], maxBytes);
+    if (problem !== undefined) throw invalid(`${path}[${i}]`, problem);
+  }
+  return [...(value as string[])];
 };
 
 export const requireKeyword = (path: string, value: unknown): string => requireString(path, value, MAX_KEYWORD_BYTES);
@@ -137,22 +149,56 @@ const toWire = (path: string, type: SearchFieldType, value: unknown): WireValue 
   }
 };
 
+/** A schema's field names in sorted order: the order of a document's stored fields. */
+const sortedNames = new WeakMap<SearchSchema, readonly string[]>();
+
+const sortedNamesOf = (schema: SearchSchema): readonly string[] => {
+  let names = sortedNames.get(schema);
+  if (names === undefined) {
+    names = Object.keys(schema.fields).sort();
+    sortedNames.set(schema, names);
+  }
+  return names;
+};
+
+/** `error` with its path under `prefix`: fields are checked under their own names, and a full path is built only for a refusal. */
+const under = (prefix: string, error: unknown): unknown => {
+  if (!(error instanceof ValidationError) || error.issues.length !== 1) return error;
+  const [{ path, message }] = error.issues as [{ path: string; message: string }];
+  return invalid(`${prefix}${path}`, message);
+};
+
 /** Validates a document against the schema; throws `ValidationError` naming the offending field. */
 const prepareDocument = (schema: SearchSchema, document: SearchDocument, at: number): PreparedDocument => {
-  const path = `documents[${at}]`;
-  const id = requireId(document?.id, `${path}.id`);
+  let id: string;
+  try {
+    id = requireId(document?.id);
+  } catch (error) {
+    throw under(`documents[${at}].`, error);
+  }
   const { version } = document;
   if (typeof version !== 'bigint' || version < 0n || version > MAX_VERSION) {
-    throw invalid(`${path}.version`, `expected a bigint between 0 and 2^63 - 1, got ${describeValue(version)}`);
+    throw invalid(`documents[${at}].version`, `expected a bigint between 0 and 2^63 - 1, got ${describeValue(version)}`);
   }
-  const names = Object.keys(document.fields ?? {}).sort();
+  const given: Readonly<Record<string, unknown>> = document.fields ?? {};
+  const names = sortedNamesOf(schema);
+  let known = 0;
+  for (const name of names) if (Object.hasOwn(given, name)) known += 1;
+  let own = 0;
+  for (const name in given) if (Object.hasOwn(given, name)) own += 1;
+  if (own !== known) {
+    const unknown = Object.keys(given).sort().find((name) => fieldTypeOf(schema, name) === undefined)!;
+    throw invalid(`documents[${at}].fields.${unknown}`, `unknown field ${unknown}`);
+  }
   const fields: WireFields = {};
-  for (const name of names) {
-    const type = fieldTypeOf(schema, name);
-    if (type === undefined) throw invalid(`${path}.fields.${name}`, `unknown field ${name}`);
-    const value = document.fields[name];
-    if (value === undefined) continue;
-    fields[name] = toWire(`${path}.fields.${name}`, type, value);
+  try {
+    for (const name of names) {
+      const value = given[name];
+      if (value === undefined || !Object.hasOwn(given, name)) continue;
+      fields[name] = toWire(name, schema.fields[name]!, value);
+    }
+  } catch (error) {
+    throw under(`documents[${at}].fields.`, error);
   }
   return { id, version, fields, fieldsJson: JSON.stringify(fields) };
 };

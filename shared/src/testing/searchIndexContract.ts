@@ -202,22 +202,24 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
       it('rejects a batch with an invalid document, naming the field, and writes none of it', async () => {
         const index = await newIndex();
         const good = doc('good', 1n, { status: 'PAID' });
+        // The path names the document in the batch and the field, down to an item of a list.
         const cases: [Fields, string][] = [
-          [{ nope: 'x' }, 'nope'],
-          [{ toString: 'x' }, 'toString'],
-          [{ amount: 5 as never }, 'amount'],
-          [{ amount: MAX + 1n }, 'amount'],
-          [{ at: '2024-05-01 12:00' }, 'at'],
-          [{ at: '2024-02-30T00:00:00Z' }, 'at'],
-          [{ status: 42 as never }, 'status'],
-          [{ account: ['ok', 1 as never] }, 'account'],
+          [{ nope: 'x' }, 'documents[1].fields.nope:'],
+          [{ toString: 'x' }, 'documents[1].fields.toString:'],
+          [{ amount: 5 as never }, 'documents[1].fields.amount:'],
+          [{ amount: MAX + 1n }, 'documents[1].fields.amount:'],
+          [{ at: '2024-05-01 12:00' }, 'documents[1].fields.at:'],
+          [{ at: '2024-02-30T00:00:00Z' }, 'documents[1].fields.at:'],
+          [{ status: 42 as never }, 'documents[1].fields.status:'],
+          [{ account: ['ok', 1 as never] }, 'documents[1].fields.account[1]:'],
+          [{ status: 'ok', nope: 'x', account: [1 as never] }, 'documents[1].fields.nope:'],
         ];
         for (const [fields, field] of cases) {
           await expectInvalid(store.upsert(index, [good, doc('bad', 1n, fields)]), field, `upsert ${JSON.stringify(field)}`);
         }
-        await expectInvalid(store.upsert(index, [doc('', 1n, {})]), 'id', 'empty id');
-        await expectInvalid(store.upsert(index, [doc('v', -1n, {})]), 'version', 'negative version');
-        await expectInvalid(store.upsert(index, [doc('v', 1 as never, {})]), 'version', 'number version');
+        await expectInvalid(store.upsert(index, [doc('', 1n, {})]), 'documents[0].id:', 'empty id');
+        await expectInvalid(store.upsert(index, [doc('v', -1n, {})]), 'documents[0].version:', 'negative version');
+        await expectInvalid(store.upsert(index, [doc('v', 1 as never, {})]), 'documents[0].version:', 'number version');
         await store.refresh(index);
         expect(await store.get(index, 'good')).to.equal(undefined);
       });
