@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { isJsonObject } from '../eventStore/argumentChecks.js';
 import { InvalidArgumentError } from '../eventStore/errors.js';
 import type { Document, FindOptions, FoundPage, Where } from './documentStore.js';
+import { LONE_SURROGATE, prefixUpperBound } from '../text/codePointOrder.js';
 
 /**
  * What both document store adapters share so that they accept, reject, order and page exactly
@@ -153,19 +154,6 @@ const decodeCursor = (cursor: unknown, order: Order): { value: SortValue; id: st
   return { value, id };
 };
 
-/**
- * The least string above every string that starts with `prefix`, in code point order (which is
- * UTF-8 byte order, the order of `_id` in every adapter): the prefix with its last code point
- * raised by one. `undefined` when every code point is already the last one (U+10FFFF).
- */
-export const prefixUpperBound = (prefix: string): string | undefined => {
-  const points = Array.from(prefix, (character) => character.codePointAt(0)!);
-  while (points.length > 0) {
-    const last = points.pop()!;
-    if (last < 0x10ffff) return String.fromCodePoint(...points, last + 1 === 0xd800 ? 0xe000 : last + 1);
-  }
-  return undefined;
-};
 
 const requireIdPrefix = (prefix: unknown): string => {
   if (typeof prefix !== 'string' || prefix === '') throw new InvalidArgumentError('idPrefix is a non-empty string');
@@ -208,8 +196,6 @@ export const pageOf = <D extends Document>(documents: D[], plan: FindPlan): Foun
 /** What `JSON.stringify` writes for a `$` key, a lone surrogate or NUL, and for lookalikes in plain strings. */
 const MAYBE_UNSTORABLE = /"\$|\\u(?:d[89a-f]|0000)/;
 
-/** In `u` mode a surrogate pair is one code point, so this matches only unpaired halves. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * The document as JSON text, exactly what `JSON.stringify` makes of it (dates become strings,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { collect, type EventToAppend, type SubscriptionMessage } from '../../src/eventStore/eventStore.js';
+import { collect, filterAdmits, type EventFilter, type EventToAppend, type SubscriptionMessage } from '../../src/eventStore/eventStore.js';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.js';
 
 const newEvents = (count: number, type = 'Counted'): EventToAppend[] =>
@@ -97,5 +97,43 @@ describe('embedded event store: filtered reads and subscriptions', () => {
     expect(delivered).to.deep.equal(['account-1', 'account-1', 'account-2']);
     const unfiltered = await collect(store.readAll()).then(() => undefined, (error: unknown) => error);
     expect(unfiltered, 'without the filter the tampered rows are read').to.be.instanceOf(SyntaxError);
+  });
+
+  it('reads through a filter exactly what the filter admits, at the edges of code point order', async () => {
+    // Stream names and types around the prefixes' range bounds: the filter runs in SQL as ranges.
+    const names = ['a', 'ab', 'abc', 'ab\uffff', 'ab\u{10000}', 'ac', 'a%', 'a_', '\u{10ffff}', '\u{10ffff}x', 'é', 'e\u0301', 'A'];
+    const types = ['Opened', 'OpenedLater', 'Closed', '$metadata', '$x', '%y', '#z'];
+    for (const [i, name] of names.entries()) {
+      await store.appendToStream(name, [
+        { id: randomUUID(), type: types[i % types.length]!, data: { i } },
+        { id: randomUUID(), type: types[(i + 3) % types.length]!, data: { i } },
+      ]);
+    }
+    const all = await collect(store.readAll());
+    const filters: EventFilter[] = [
+      { streamNamePrefixes: ['ab'] },
+      { streamNamePrefixes: ['ab\uffff', '\u{10ffff}'] },
+      { streamNamePrefixes: ['a%', 'a_'] },
+      { streamNamePrefixes: [''] },
+      { streamNamePrefixes: [] },
+      { streamNamePrefixes: ['e'] },
+      { eventTypePrefixes: ['Opened'] },
+      { eventTypePrefixes: ['$'] },
+      { excludeSystemEvents: true },
+      { excludeSystemEvents: true, streamNamePrefixes: ['a', 'é'], eventTypePrefixes: ['Open', '%', '#'] },
+      // A lone surrogate has no UTF-8 form: that filter runs on the rows read, with the same result.
+      { streamNamePrefixes: ['ab\ud800'] },
+    ];
+    for (const filter of filters) {
+      const expected = all.filter((event) => filterAdmits(filter, event.streamName, event.type)).map((event) => event.id);
+      expect((await collect(store.readAll({ filter }))).map((event) => event.id), JSON.stringify(filter)).to.deep.equal(expected);
+      const backwards = await collect(store.readAll({ filter, direction: 'backwards' }));
+      expect(backwards.map((event) => event.id), `${JSON.stringify(filter)} backwards`).to.deep.equal([...expected].reverse());
+      const firstTwo = await collect(store.readAll({ filter, maxCount: 2, fromPosition: all[3]!.position }));
+      const expectedFromFourth = all.slice(3).filter((event) => filterAdmits(filter, event.streamName, event.type));
+      expect(firstTwo.map((event) => event.id), `${JSON.stringify(filter)} two from the fourth`).to.deep.equal(
+        expectedFromFourth.slice(0, 2).map((event) => event.id),
+      );
+    }
   });
 });

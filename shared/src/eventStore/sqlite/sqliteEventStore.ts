@@ -7,6 +7,7 @@ import {
   metadataStreamOf,
   type AppendOptions,
   type AppendResult,
+  type Direction,
   type EventStore,
   type ExpectedRevision,
   type GlobalPosition,
@@ -41,6 +42,7 @@ import {
   typeOfRow,
   type EventRowValues,
 } from './eventRows.js';
+import { filterConditionOf, type FilterCondition } from './eventFilterSql.js';
 import { createGroupCommitter, type BatchOutcome } from './groupCommit.js';
 import { prepareDatabase } from './schema.js';
 import { createSqliteSubscription, type SubscriptionHub } from './sqliteSubscription.js';
@@ -156,6 +158,22 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       `SELECT ${EVENT_COLUMNS} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`,
     )
     .raw();
+  /** Reads of `$all` through a filter, prepared once per direction and shape of condition. */
+  const filteredScans = new Map<string, Database.Statement<unknown[], EventRowValues>>();
+  const filteredScan = (direction: Direction, condition: FilterCondition): Database.Statement<unknown[], EventRowValues> => {
+    const key = `${direction} ${condition.sql}`;
+    let statement = filteredScans.get(key);
+    if (statement === undefined) {
+      const [bound, order] = direction === 'forwards' ? ['>=', 'ASC'] : ['<=', 'DESC'];
+      statement = db
+        .prepare<unknown[], EventRowValues>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE position ${bound} ? AND ${condition.sql} ORDER BY position ${order} LIMIT ?`,
+        )
+        .raw();
+      filteredScans.set(key, statement);
+    }
+    return statement;
+  };
   /** Inserts of 1 to `ROWS_PER_INSERT` rows, prepared on first use. */
   const insertStatements = new Map<number, Database.Statement<unknown[]>>();
   const insertEvents = (rowCount: number): Database.Statement<unknown[]> => {
@@ -416,16 +434,24 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
     let cursor =
       requested === 'start' ? 0n : requested === 'end' ? (selectHead.get()?.position ?? 0n) : requested;
     if (direction === 'forwards' && requested === 'end') return;
-    const statement = direction === 'forwards' ? selectAllForwards : selectAllBackwards;
+    const { filter } = readOptions;
+    // Rows the filter leaves out stay in SQLite, whose test of a row costs a fraction of reading
+    // it out; only a filter SQL cannot express exactly is applied here.
+    const condition = filterConditionOf(filter);
+    const filteredHere = filter !== undefined && condition === undefined;
+    const read = (from: GlobalPosition, limit: number): EventRowValues[] =>
+      condition === undefined
+        ? (direction === 'forwards' ? selectAllForwards : selectAllBackwards).all(from, limit)
+        : filteredScan(direction, condition).all(from, ...condition.params, limit);
     // A read of a few events (the head, the next one a filter admits) reads no more rows than it
-    // needs; through a filter that skips most rows, the pages double up to the full size.
+    // needs; through a filter applied here that skips most rows, the pages double up to the full size.
     let filteredLimit = remaining;
     while (remaining > 0) {
-      const page = statement.all(cursor, Math.min(READ_PAGE_SIZE, readOptions.filter === undefined ? remaining : filteredLimit));
+      const page = read(cursor, Math.min(READ_PAGE_SIZE, filteredHere ? filteredLimit : remaining));
       if (page.length === 0) return;
       filteredLimit = Math.min(READ_PAGE_SIZE, filteredLimit * 2);
       for (const eventRow of page) {
-        if (!filterAdmits(readOptions.filter, streamNameOfRow(eventRow), typeOfRow(eventRow))) continue;
+        if (filteredHere && !filterAdmits(filter, streamNameOfRow(eventRow), typeOfRow(eventRow))) continue;
         remaining -= 1;
         yield recordedEventOfRow(eventRow);
         if (remaining === 0) return;
