@@ -76,11 +76,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     version: 7,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
-    // Every role has an index, so each collection exists from the first batch on (a rebuild
-    // swaps in every role, read any events or not).
+    // Only what the query side filters or sorts by: subjects and lookups are read by id alone,
+    // and every index costs each of their writes a B-tree insert.
     indexes: {
-      subjects: [['kind']],
-      lookups: [['paymentId']],
       summary: [['provider']],
       discrepancies: [
         ['sortablePosition'],
