@@ -154,7 +154,6 @@ const decodeCursor = (cursor: unknown, order: Order): { value: SortValue; id: st
   return { value, id };
 };
 
-
 const requireIdPrefix = (prefix: unknown): string => {
   if (typeof prefix !== 'string' || prefix === '') throw new InvalidArgumentError('idPrefix is a non-empty string');
   if (LONE_SURROGATE.test(prefix)) throw new InvalidArgumentError('idPrefix is not valid Unicode');
@@ -195,7 +194,6 @@ export const pageOf = <D extends Document>(documents: D[], plan: FindPlan): Foun
 
 /** What `JSON.stringify` writes for a `$` key, a lone surrogate or NUL, and for lookalikes in plain strings. */
 const MAYBE_UNSTORABLE = /"\$|\\u(?:d[89a-f]|0000)/;
-
 
 /**
  * The document as JSON text, exactly what `JSON.stringify` makes of it (dates become strings,
