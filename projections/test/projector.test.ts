@@ -13,6 +13,7 @@ import {
 } from '@folio/shared';
 import { balancesProjection, type AccountBalanceDocument } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
+import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
 import { liveCollections, liveSearchIndexes, type ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector, createProjectorGroup } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
@@ -170,6 +171,59 @@ describe('projector runtime', () => {
       expect(await documents.checksum(collection), collection).to.equal(await rebuilt.checksum(collection));
     }
     await Promise.all([search.close(), rebuilt.close(), rebuiltSearch.close()]);
+  });
+
+  it('gives a new version of a read model a search index of its own behind the same alias, and keeps the old one', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    const search = openSqliteSearchIndex({ path: tempPath('folio-projector-', 'search.sqlite') });
+    /** Version `version` indexes every account event under `word`; the positions, and so the document versions, stay the same. */
+    const words = (version: number, word: string): ProjectionDefinition => ({
+      name: 'words',
+      version,
+      filter: { streamNamePrefixes: ['account-'] },
+      roles: ['none'],
+      searchRoles: { events: { fields: { word: 'keyword' } } },
+      create: ({ searchIndexes, search: index }) => ({
+        async handle(events) {
+          const written = index!.upsert(
+            searchIndexes.events!,
+            events.map((event) => ({ id: event.position.toString(), version: event.position, fields: { word } })),
+          );
+          written.catch(() => undefined);
+          return { outside: written };
+        },
+      }),
+    });
+    const run = async (definition: ProjectionDefinition) => {
+      const projector = createProjector({ eventStore: log, documents, searchIndex: search, definition });
+      await projector.start();
+      await projector.stop();
+    };
+    const found = async (word: string) => (await search.search('words-events', { equals: { word: [word] }, limit: 500 })).hits.length;
+
+    await run(words(1, 'one'));
+    const indexed = await found('one');
+    expect(indexed).to.be.greaterThan(0);
+
+    // Until the new version has caught up, readers keep the old index; then the alias moves.
+    const upgraded = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(2, 'two') });
+    const caughtUp = upgraded.start();
+    expect(await search.resolveAlias('words-events')).to.equal('words-events-v1');
+    await caughtUp;
+    await upgraded.stop();
+    expect(await search.resolveAlias('words-events')).to.equal('words-events-v2');
+    expect(await found('two'), 'every document as the new version writes it').to.equal(indexed);
+    expect(await found('one'), 'nothing of the old version behind the alias').to.equal(0);
+    expect((await search.search('words-events-v1', { equals: { word: ['one'] }, limit: 500 })).hits, 'the old index, kept for a rollback').to.have.length(indexed);
+
+    // A restart of the new version keeps writing where the alias points, and so after a rebuild.
+    await run(words(2, 'two'));
+    expect(await search.resolveAlias('words-events')).to.equal('words-events-v2');
+    await rebuildProjection({ eventStore: log, documents, searchIndex: search, definition: words(2, 'two'), rebuildId: 'r1' });
+    await run(words(2, 'two'));
+    expect(await search.resolveAlias('words-events')).to.equal('words-events-v2-rebuild-r1');
+    expect(await found('two')).to.equal(indexed);
+    await search.close();
   });
 
   it('tells where each read model is as soon as its stored checkpoint is read, long before it has caught up', async () => {

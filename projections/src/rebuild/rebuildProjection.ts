@@ -3,6 +3,7 @@ import {
   CHECKPOINTS_COLLECTION,
   liveCollections,
   liveSearchIndexes,
+  rebuiltSearchIndex,
   searchAliases,
   type ProjectionDefinition,
 } from '../runtime/projection.js';
@@ -40,7 +41,7 @@ export const rebuildProjection = async (options: {
   const rebuilt = Object.fromEntries(Object.entries(live).map(([role, name]) => [role, `${name}${REBUILD_SUFFIX}`]));
   const aliases = searchAliases(definition);
   const rebuiltSearch = Object.fromEntries(
-    Object.entries(liveSearchIndexes(definition)).map(([role, name]) => [role, `${name}-rebuild-${options.rebuildId}`]),
+    Object.entries(liveSearchIndexes(definition)).map(([role, name]) => [role, rebuiltSearchIndex(name, options.rebuildId)]),
   );
   const liveCheckpointId = `${definition.name}_v${definition.version}`;
   const rebuildCheckpointId = `${liveCheckpointId}${REBUILD_SUFFIX}`;

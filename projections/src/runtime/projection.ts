@@ -68,5 +68,17 @@ export const searchAliases = (definition: ProjectionDefinition): Record<string, 
 export const liveSearchIndexes = (definition: ProjectionDefinition): Record<string, string> =>
   Object.fromEntries(Object.entries(searchAliases(definition)).map(([role, alias]) => [role, `${alias}-v${definition.version}`]));
 
+/** The index a rebuild of a version builds beside that version's live index (indexes cannot be renamed). */
+export const rebuiltSearchIndex = (liveIndex: string, rebuildId: string): string => `${liveIndex}-rebuild-${rebuildId}`;
+
+/**
+ * Whether `index` holds documents as this version of the read model writes them: the index the
+ * version first built, or one a rebuild of it built. An older version's index behind the alias
+ * is not: its documents carry the same log positions as versions, so writes of the new version
+ * would be skipped as already applied.
+ */
+export const isSearchIndexOfVersion = (liveIndex: string, index: string): boolean =>
+  index === liveIndex || index.startsWith(rebuiltSearchIndex(liveIndex, ''));
+
 /** Where projectors keep their checkpoints (one document per projector). */
 export const CHECKPOINTS_COLLECTION = 'projection_checkpoints';

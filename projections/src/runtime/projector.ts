@@ -14,6 +14,7 @@ import {
 import { readAhead, type ReadAhead } from './readAhead.js';
 import {
   CHECKPOINTS_COLLECTION,
+  isSearchIndexOfVersion,
   liveCollections,
   liveSearchIndexes,
   searchAliases,
@@ -186,9 +187,13 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     }
   };
 
+  /** Aliases that name an older version's index, moved to this version's once it has caught up. */
+  const aliasesToMove: { alias: string; index: string }[] = [];
+
   /**
-   * The live projector writes to the search index readers search (the alias's target, created
-   * on first start); a rebuild writes to its own.
+   * The live projector writes to this version's search index: the alias's target when that is
+   * this version's, or the one it creates (the alias names it at once on a first start, and once
+   * it has caught up when an older version's is there); a rebuild writes to its own.
    */
   const prepareTarget = async (readModel: RunningReadModel): Promise<ProjectionHandler> => {
     const { definition, collections } = readModel;
@@ -200,10 +205,17 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const aliases = searchAliases(definition);
     const firstIndexes = liveSearchIndexes(definition);
     for (const [role, schema] of Object.entries(definition.searchRoles ?? {})) {
-      const aliased = readModel.searchIndexes === undefined ? await search!.resolveAlias(aliases[role]!) : undefined;
-      const index = readModel.searchIndexes?.[role] ?? aliased ?? firstIndexes[role]!;
+      const alias = aliases[role]!;
+      const aliased = readModel.searchIndexes === undefined ? await search!.resolveAlias(alias) : undefined;
+      // A new version builds an index of its own, as it does collections. Readers keep the older
+      // version's through the alias until the new one has caught up; it stays, for a rollback.
+      const current = aliased !== undefined && isSearchIndexOfVersion(firstIndexes[role]!, aliased) ? aliased : undefined;
+      const index = readModel.searchIndexes?.[role] ?? current ?? firstIndexes[role]!;
       await search!.ensureIndex(index, schema);
-      if (readModel.searchIndexes === undefined && aliased === undefined) await search!.setAlias(aliases[role]!, index);
+      if (readModel.searchIndexes === undefined && current === undefined) {
+        if (aliased === undefined) await search!.setAlias(alias, index);
+        else aliasesToMove.push({ alias, index });
+      }
       searchIndexes[role] = index;
     }
     return definition.create({ collections, searchIndexes, ...(search === undefined ? {} : { search }) });
@@ -419,6 +431,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           through = message.position;
         } else if (message.kind === 'caughtUp') {
           if (pendingCommit()) await flush();
+          // Every index write has landed: a new version's indexes are complete.
+          while (aliasesToMove.length > 0) {
+            const { alias, index } = aliasesToMove[0]!;
+            await options.searchIndex!.setAlias(alias, index);
+            aliasesToMove.shift();
+          }
           caughtUp = true;
           caughtUpOnce();
         } else {
