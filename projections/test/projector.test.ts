@@ -35,6 +35,25 @@ const recording = (name: string, streamNamePrefixes: string[]): ProjectionDefini
   }),
 });
 
+/** Version `version` indexes every account event under `word`; the positions, and so the document versions, stay the same. */
+const words = (version: number, word: string): ProjectionDefinition => ({
+  name: 'words',
+  version,
+  filter: { streamNamePrefixes: ['account-'] },
+  roles: ['none'],
+  searchRoles: { events: { fields: { word: 'keyword' } } },
+  create: ({ searchIndexes, search: index }) => ({
+    async handle(events) {
+      const written = index!.upsert(
+        searchIndexes.events!,
+        events.map((event) => ({ id: event.position.toString(), version: event.position, fields: { word } })),
+      );
+      written.catch(() => undefined);
+      return { outside: written };
+    },
+  }),
+});
+
 describe('projector runtime', () => {
   let log: SqliteEventStore;
   let documents: DocumentStore;
@@ -176,24 +195,6 @@ describe('projector runtime', () => {
   it('gives a new version of a read model a search index of its own behind the same alias, and keeps the old one', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
     const search = openSqliteSearchIndex({ path: tempPath('folio-projector-', 'search.sqlite') });
-    /** Version `version` indexes every account event under `word`; the positions, and so the document versions, stay the same. */
-    const words = (version: number, word: string): ProjectionDefinition => ({
-      name: 'words',
-      version,
-      filter: { streamNamePrefixes: ['account-'] },
-      roles: ['none'],
-      searchRoles: { events: { fields: { word: 'keyword' } } },
-      create: ({ searchIndexes, search: index }) => ({
-        async handle(events) {
-          const written = index!.upsert(
-            searchIndexes.events!,
-            events.map((event) => ({ id: event.position.toString(), version: event.position, fields: { word } })),
-          );
-          written.catch(() => undefined);
-          return { outside: written };
-        },
-      }),
-    });
     const run = async (definition: ProjectionDefinition) => {
       const projector = createProjector({ eventStore: log, documents, searchIndex: search, definition });
       await projector.start();
@@ -223,6 +224,60 @@ describe('projector runtime', () => {
     await run(words(2, 'two'));
     expect(await search.resolveAlias('words-events')).to.equal('words-events-v2-rebuild-r1');
     expect(await found('two')).to.equal(indexed);
+    await search.close();
+  });
+
+  it('picks up the index a stopped new version was building, and a checkpoint from before indexes were recorded keeps its index', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 30 });
+    const search = openSqliteSearchIndex({ path: tempPath('folio-projector-', 'search.sqlite') });
+    const found = async (word: string) => (await search.search('words-events', { equals: { word: [word] }, limit: 500 })).hits.length;
+    const v1 = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(1, 'one') });
+    await v1.start();
+    await v1.stop();
+    const indexed = await found('one');
+
+    // The new version stops after a few batches, long before it has caught up.
+    let commits = 0;
+    let stopped!: (stopping: Promise<void>) => void;
+    const stopping = new Promise<Promise<void>>((resolve) => {
+      stopped = resolve;
+    });
+    const interrupted = createProjector({
+      eventStore: log,
+      documents,
+      searchIndex: search,
+      definition: words(2, 'two'),
+      catchUpBatchSize: 5,
+      onCommit: () => {
+        if (++commits === 3) stopped(interrupted.stop());
+      },
+    });
+    void interrupted.start();
+    await (await stopping);
+    expect(await search.resolveAlias('words-events'), 'readers keep the old index meanwhile').to.equal('words-events-v1');
+    expect((await documents.get('projection_checkpoints', 'words_v2'))?.searchIndexes, 'its checkpoint names its index').to.deep.equal({
+      events: 'words-events-v2',
+    });
+    const resumed = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(2, 'two') });
+    await resumed.start();
+    await resumed.stop();
+    expect(await search.resolveAlias('words-events')).to.equal('words-events-v2');
+    expect(await found('two'), 'the new index holds every document').to.equal(indexed);
+
+    // A version 3 whose checkpoint was stored before checkpoints named their indexes had written
+    // where the alias pointed: it goes on there, and nothing moves.
+    await documents.withTransaction(async (session) => {
+      const { searchIndexes, ...withoutIndexes } = (await session.get('projection_checkpoints', 'words_v2'))!;
+      expect(searchIndexes).to.deep.equal({ events: 'words-events-v2' });
+      await session.put('projection_checkpoints', { ...withoutIndexes, _id: 'words_v3' });
+    });
+    await writeLedgerHistory(log, { accounts: 2, transfers: 3 });
+    const legacy = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(3, 'three') });
+    await legacy.start();
+    await legacy.stop();
+    expect(await search.resolveAlias('words-events')).to.equal('words-events-v2');
+    expect(await found('three'), 'the events after its checkpoint, in the index it wrote').to.be.greaterThan(0);
+    expect((await documents.get('projection_checkpoints', 'words_v3'))?.searchIndexes).to.deep.equal({ events: 'words-events-v2' });
     await search.close();
   });
 

@@ -6,6 +6,7 @@ import {
   type EventFilter,
   type EventStore,
   type GlobalPosition,
+  type JsonValue,
   type RecordedEvent,
   type SearchIndex,
   type Subscription,
@@ -76,15 +77,28 @@ interface CheckpointDocument {
   position: string;
   sortablePosition: string;
   lastEventAt: string | null;
-  [key: string]: string | null;
+  /**
+   * And `searchIndexes`: the search indexes the read model writes, by role, where a restart goes
+   * on writing. Absent from checkpoints stored before they were recorded, and for read models
+   * without search.
+   */
+  [key: string]: JsonValue;
 }
+
+const isIndexNames = (value: unknown): value is Record<string, string> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((name) => typeof name === 'string');
 
 /** A read model as the running projector tracks it. */
 interface RunningReadModel {
   definition: ProjectionDefinition;
   collections: Readonly<Record<string, string>>;
   checkpointId: string;
+  /** Given by the caller (a rebuild writes its own); otherwise chosen at start. */
   searchIndexes: Readonly<Record<string, string>> | undefined;
+  /** The search indexes its stored checkpoint names, when it names any. */
+  storedSearchIndexes: Readonly<Record<string, string>> | undefined;
+  /** The search indexes it writes, by role. */
+  writesTo: Readonly<Record<string, string>>;
   handler: ProjectionHandler | undefined;
   position: GlobalPosition | undefined;
   lastEventAt: Date | undefined;
@@ -165,6 +179,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       collections: target.collections ?? liveCollections(definition),
       checkpointId: target.checkpointId ?? `${definition.name}_v${definition.version}`,
       searchIndexes: target.searchIndexes,
+      storedSearchIndexes: undefined,
+      writesTo: {},
       handler: undefined,
       position: undefined,
       lastEventAt: undefined,
@@ -205,19 +221,29 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const aliases = searchAliases(definition);
     const firstIndexes = liveSearchIndexes(definition);
     for (const [role, schema] of Object.entries(definition.searchRoles ?? {})) {
-      const alias = aliases[role]!;
-      const aliased = readModel.searchIndexes === undefined ? await search!.resolveAlias(alias) : undefined;
-      // A new version builds an index of its own, as it does collections. Readers keep the older
-      // version's through the alias until the new one has caught up; it stays, for a rollback.
-      const current = aliased !== undefined && isSearchIndexOfVersion(firstIndexes[role]!, aliased) ? aliased : undefined;
-      const index = readModel.searchIndexes?.[role] ?? current ?? firstIndexes[role]!;
-      await search!.ensureIndex(index, schema);
-      if (readModel.searchIndexes === undefined && current === undefined) {
-        if (aliased === undefined) await search!.setAlias(alias, index);
-        else aliasesToMove.push({ alias, index });
+      const given = readModel.searchIndexes?.[role];
+      if (given !== undefined) {
+        await search!.ensureIndex(given, schema);
+        searchIndexes[role] = given;
+        continue;
       }
+      const alias = aliases[role]!;
+      const aliased = await search!.resolveAlias(alias);
+      const index =
+        // Where its checkpoint says it writes.
+        readModel.storedSearchIndexes?.[role] ??
+        // A checkpoint from before indexes were recorded: the read model wrote where the alias points.
+        (readModel.position !== undefined && readModel.storedSearchIndexes === undefined ? aliased : undefined) ??
+        // From the start: this version's index, or (as a new version builds its own collections) a
+        // new one. The older version's stays, for a rollback.
+        (aliased !== undefined && isSearchIndexOfVersion(firstIndexes[role]!, aliased) ? aliased : firstIndexes[role]!);
+      await search!.ensureIndex(index, schema);
+      // Readers keep the index the alias names until this one has caught up.
+      if (aliased === undefined) await search!.setAlias(alias, index);
+      else if (aliased !== index) aliasesToMove.push({ alias, index });
       searchIndexes[role] = index;
     }
+    readModel.writesTo = searchIndexes;
     return definition.create({ collections, searchIndexes, ...(search === undefined ? {} : { search }) });
   };
 
@@ -269,6 +295,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     for (const readModel of readModels) {
       const stored = await documents.get<CheckpointDocument>(CHECKPOINTS_COLLECTION, readModel.checkpointId);
       readModel.position = stored === undefined ? undefined : BigInt(stored.position);
+      readModel.storedSearchIndexes = isIndexNames(stored?.searchIndexes) ? stored.searchIndexes : undefined;
       readModel.lastEventAt = stored === undefined || stored.lastEventAt === null ? undefined : new Date(stored.lastEventAt);
     }
     wakeWaiters();
@@ -342,6 +369,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           position: position.toString(),
           sortablePosition: sortableBigint(position),
           lastEventAt: at === undefined ? null : at.toISOString(),
+          ...(Object.keys(readModel.writesTo).length === 0 ? {} : { searchIndexes: { ...readModel.writesTo } }),
         };
         await session.put(CHECKPOINTS_COLLECTION, checkpoint);
       }
@@ -450,9 +478,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   };
 
   const run = async (): Promise<void> => {
-    for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
+    // Checkpoints first: they name the search indexes a read model already writes.
     await readCheckpoints();
     checkpointsReadOnce();
+    for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
     let failures = 0;
     while (!stopped) {
       try {
