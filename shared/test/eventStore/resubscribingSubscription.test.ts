@@ -132,6 +132,26 @@ describe('resubscribing subscription', () => {
     expect(delays).to.have.length(1);
   });
 
+  it('hands the same messages over in runs of one, across a resubscription, and ends when unsubscribed', async () => {
+    const log = [10n, 20n, 30n];
+    const after = (from: SubscriptionStart) => log.filter((p) => from === 'start' || (typeof from === 'bigint' && p > from));
+    const { connect, sources } = scriptedConnections([
+      (from) => fakeSource(after(from).slice(0, 1).map(eventAt), new StoreUnavailableError('connection reset')),
+      (from) => fakeSource([...after(from).map(eventAt), { kind: 'caughtUp', position: undefined }], 'wait'),
+    ]);
+    const subscription = subscribe({ connect, sleep: instantSleep().sleep });
+    const runs = subscription.runs();
+    const taken: (readonly SubscriptionMessage[])[] = [];
+    for await (const run of runs) {
+      taken.push(run);
+      if (run.some((message) => message.kind === 'caughtUp')) break;
+    }
+    expect(taken.map((run) => run.length)).to.deep.equal([1, 1, 1, 1]);
+    expect(positionsOf(taken.flat())).to.deep.equal(['event 10', 'event 20', 'event 30', 'caughtUp 30']);
+    expect((await runs.next()).done, 'leaving the loop ended the subscription').to.equal(true);
+    expect((sources.at(-1) as unknown as { unsubscribed: boolean }).unsubscribed, 'its connection closed').to.equal(true);
+  });
+
   it('skips events a new connection delivers again', async () => {
     const { connect } = scriptedConnections([
       () => fakeSource([eventAt(10n), eventAt(20n)], new StoreUnavailableError('reset')),
