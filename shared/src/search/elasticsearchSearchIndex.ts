@@ -359,6 +359,18 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
       if (found !== undefined) await client.indices.delete({ index: found.concrete }, { ignore: [404] });
     },
 
+    async listIndexes(prefix: string): Promise<string[]> {
+      // A pattern that names an alias yields the alias's index, under its own name.
+      const response = await client.indices.getMapping({
+        index: `${requireIndexName(prefix, 'prefix')}*`,
+        allow_no_indices: true,
+        expand_wildcards: 'open',
+      });
+      return Object.keys(response)
+        .filter((name) => name.startsWith(prefix))
+        .sort();
+    },
+
     async checksum(index: string): Promise<string> {
       const { concrete } = await describeIndex(index);
       await client.indices.refresh({ index: concrete });

@@ -87,6 +87,9 @@ export interface SearchIndex {
 
   dropIndex(index: string): Promise<void>;
 
+  /** The indexes (never aliases) whose names start with `prefix`, in name order. */
+  listIndexes(prefix: string): Promise<string[]>;
+
   /** SHA-256 over the documents (id, version, canonical fields) in id order. */
   checksum(index: string): Promise<string>;
 

@@ -131,6 +131,9 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   const writer = options.writeThread === true ? createSearchWriter(options.path) : undefined;
   const matches = createMatchCache(db);
   const selectIndexByName = db.prepare<[string], { tag: bigint }>('SELECT tag FROM search_indexes WHERE name = ?');
+  const selectIndexNames = db
+    .prepare<{ prefix: string }, string>('SELECT name FROM search_indexes WHERE substr(name, 1, length(@prefix)) = @prefix ORDER BY name')
+    .pluck();
   const insertIndex = db.prepare<[string, string]>('INSERT INTO search_indexes (name, schema) VALUES (?, ?)');
   const deleteIndex = db.prepare<[bigint]>('DELETE FROM search_indexes WHERE tag = ?');
   const selectAlias = db.prepare<[string], { target: string }>('SELECT target FROM search_aliases WHERE alias = ?');
@@ -383,6 +386,10 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     async dropIndex(index: string): Promise<void> {
       await writer?.idle();
       drop.immediate(requireIndexName(index));
+    },
+
+    async listIndexes(prefix: string): Promise<string[]> {
+      return selectIndexNames.all({ prefix: requireIndexName(prefix, 'prefix') });
     },
 
     async checksum(index: string): Promise<string> {

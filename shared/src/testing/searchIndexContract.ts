@@ -684,6 +684,23 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         await expectInvalid(store.setAlias(other, index), 'alias', 'alias named like an index');
       });
 
+      it('lists the indexes whose names start with a prefix, in name order, never an alias', async () => {
+        const family = uniqueName();
+        const names = [`${family}-v2`, `${family}-v1-rebuild-a`, `${family}-v1`];
+        for (const name of names) {
+          created.push(name);
+          await store.ensureIndex(name, SCHEMA);
+        }
+        await store.setAlias(`${family}-alias`, `${family}-v2`);
+        expect(await store.listIndexes(`${family}-v`)).to.deep.equal([`${family}-v1`, `${family}-v1-rebuild-a`, `${family}-v2`]);
+        expect(await store.listIndexes(family)).to.deep.equal([`${family}-v1`, `${family}-v1-rebuild-a`, `${family}-v2`]);
+        expect(await store.listIndexes(`${family}-v1-`)).to.deep.equal([`${family}-v1-rebuild-a`]);
+        expect(await store.listIndexes(uniqueName())).to.deep.equal([]);
+        await store.dropIndex(`${family}-v1`);
+        expect(await store.listIndexes(`${family}-v`)).to.deep.equal([`${family}-v1-rebuild-a`, `${family}-v2`]);
+        await expectInvalid(store.listIndexes('Not A Prefix'), 'prefix', 'a prefix no index name could have');
+      });
+
       it('dropping the index drops its alias; dropping through the alias drops the index', async () => {
         const index = await newIndex();
         const alias = uniqueName();

@@ -386,6 +386,16 @@ describe('Elasticsearch search index: requests', () => {
       await cluster.index.dropIndex('folio-tx');
       cluster.only('DELETE', `/${INDEX}`);
     });
+
+    it('lists indexes by a wildcard on their names, tolerating none, and keeps only names with the prefix', async () => {
+      // `tx*` also matches the alias `tx`, whose index the mapping answer names as itself.
+      const cluster = new FakeCluster().on('GET', '/:pattern/_mapping', () => ({ ...mappingOf('tx-v2'), ...mappingOf('tx-v1'), ...mappingOf('other-v1') }));
+      expect(await cluster.index.listIndexes('tx')).to.deep.equal(['tx-v1', 'tx-v2']);
+      const [request] = cluster.requests;
+      expect(cluster.requests).to.have.length(1);
+      expect(decodeURIComponent(String(request!.path))).to.equal('/tx*/_mapping');
+      expect(request!.querystring).to.include({ allow_no_indices: 'true', expand_wildcards: 'open' });
+    });
   });
 
   describe('checksum', () => {

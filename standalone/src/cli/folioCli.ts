@@ -6,7 +6,7 @@ import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
 /**
  * `folio`: the operator's and the auditor's command line, against the stores the configuration
  * names.
- *   folio projections rebuild <name>
+ *   folio projections rebuild|prune <name>
  *   folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]
  *   folio audit balance|trial-balance|verify|export|verify-export|…
  *   folio keys create|revoke|list

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { projectionsUsage } from '@folio/projections';
+import { embeddedDocumentStorePath, openSqliteDocumentStore } from '@folio/shared';
 
 const cli = new URL('../../src/cli/folioCli.js', import.meta.url).pathname;
 const sample = (name: string) => new URL(`../../../../command-side/test/statements/samples/${name}`, import.meta.url).pathname;
@@ -98,5 +99,16 @@ describe('the folio command line', function () {
     const reconciliation = await folio(dataDir, 'projections', 'rebuild', 'reconciliation');
     expect(reconciliation.code, reconciliation.stderr).to.equal(0);
     expect(JSON.parse(reconciliation.stdout)).to.include({ projection: 'reconciliation', identical: true });
+  });
+
+  it('prunes what an older version of a read model left', async () => {
+    const documents = openSqliteDocumentStore({ path: embeddedDocumentStorePath(dataDir) });
+    await documents.withTransaction((session) => session.put('history_transactions_v1', { _id: 'left over' }));
+    await documents.close();
+    const run = await folio(dataDir, 'projections', 'prune', 'history');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(JSON.parse(run.stdout)).to.deep.include({ projection: 'history', collections: ['history_transactions_v1'] });
+    const again = await folio(dataDir, 'projections', 'prune', 'history');
+    expect(JSON.parse(again.stdout)).to.deep.include({ collections: [], checkpoints: [], searchIndexes: [] });
   });
 });

@@ -1,0 +1,79 @@
+import { IllegalStateError, type DocumentStore, type SearchIndex } from '@folio/shared';
+import {
+  CHECKPOINTS_COLLECTION,
+  isSearchIndexOfVersion,
+  liveSearchIndexes,
+  searchAliases,
+  type ProjectionDefinition,
+} from '../runtime/projection.js';
+
+export interface PruneReport {
+  projection: string;
+  /** The version kept: the definition's. */
+  version: number;
+  /** What was dropped, all of older versions. */
+  collections: string[];
+  checkpoints: string[];
+  searchIndexes: string[];
+}
+
+/** The version a name ends with, `<stem>v<version>` and an optional suffix; `undefined` for another name. */
+const versionIn = (name: string, stem: string, suffix: RegExp): number | undefined => {
+  if (!name.startsWith(stem)) return undefined;
+  const match = /^v(\d+)(.*)$/s.exec(name.slice(stem.length));
+  return match === null || !suffix.test(match[2]!) ? undefined : Number(match[1]);
+};
+
+/**
+ * Drops what older versions of a read model left: their collections (and leftovers of their
+ * rebuilds), checkpoints and search indexes. A new version builds beside the old one, and the old
+ * one stays for a rollback until this runs. Refused while a search alias still names an older
+ * version's index: readers use it until the new version has caught up.
+ */
+export const pruneProjection = async (options: {
+  documents: DocumentStore;
+  searchIndex?: SearchIndex;
+  definition: ProjectionDefinition;
+}): Promise<PruneReport> => {
+  const { documents, searchIndex, definition } = options;
+  const { name, version } = definition;
+  const aliases = searchAliases(definition);
+  const ownIndexes = liveSearchIndexes(definition);
+  for (const [role, alias] of Object.entries(aliases)) {
+    const aliased = await searchIndex!.resolveAlias(alias);
+    if (aliased !== undefined && !isSearchIndexOfVersion(ownIndexes[role]!, aliased)) {
+      throw new IllegalStateError(
+        `the search alias ${alias} still names ${aliased}: version ${version} of ${name} has not caught up yet; prune once it has`,
+        { currentState: 'catching-up', type: 'projection-catching-up' },
+      );
+    }
+  }
+
+  const older = (found: number | undefined): boolean => found !== undefined && found < version;
+  const collections = (await documents.listCollections(`${name}_`)).filter((collection) => {
+    const role = /^[A-Za-z][A-Za-z0-9]*_/.exec(collection.slice(name.length + 1))?.[0];
+    return role !== undefined && older(versionIn(collection, `${name}_${role}`, /^(__rebuild)?$/));
+  });
+  const checkpointIds: string[] = [];
+  for (let page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v` }); ; ) {
+    checkpointIds.push(...page.items.map((checkpoint) => checkpoint._id).filter((id) => older(versionIn(id, `${name}_`, /^(__rebuild)?$/))));
+    if (page.nextCursor === undefined) break;
+    page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v`, after: page.nextCursor });
+  }
+  const searchIndexes: string[] = [];
+  for (const alias of Object.values(aliases)) {
+    const aliased = await searchIndex!.resolveAlias(alias);
+    for (const index of await searchIndex!.listIndexes(`${alias}-v`)) {
+      if (index !== aliased && older(versionIn(index, `${alias}-`, /^(-rebuild-.+)?$/))) searchIndexes.push(index);
+    }
+  }
+
+  for (const collection of collections) await documents.dropCollection(collection);
+  if (checkpointIds.length > 0) {
+    await documents.withTransaction(async (session) => {
+      for (const id of checkpointIds) await session.delete(CHECKPOINTS_COLLECTION, id);
+    });
+  }
+  for (const index of searchIndexes) await searchIndex!.dropIndex(index);
+  return { projection: name, version, collections, checkpoints: checkpointIds, searchIndexes };
+};

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import {
+  IllegalStateError,
+  openSqliteDocumentStore,
+  openSqliteEventStore,
+  openSqliteSearchIndex,
+  type DocumentStore,
+  type SearchIndex,
+  type SqliteEventStore,
+} from '@folio/shared';
+import { pruneProjection } from '../src/prune/pruneProjection.js';
+import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
+import type { ProjectionDefinition } from '../src/runtime/projection.js';
+import { createProjector } from '../src/runtime/projector.js';
+import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+
+/** Version `version` keeps the last position it saw and indexes every account event under `word`. */
+const words = (version: number, word: string): ProjectionDefinition => ({
+  name: 'words',
+  version,
+  filter: { streamNamePrefixes: ['account-'] },
+  roles: ['seen'],
+  searchRoles: { events: { fields: { word: 'keyword' } } },
+  create: ({ collections, searchIndexes, search }) => ({
+    async handle(events, session) {
+      await session.put(collections.seen!, { _id: 'last', position: events.at(-1)!.position.toString() });
+      const written = search!.upsert(
+        searchIndexes.events!,
+        events.map((event) => ({ id: event.position.toString(), version: event.position, fields: { word } })),
+      );
+      written.catch(() => undefined);
+      return { outside: written };
+    },
+  }),
+});
+
+describe('pruning older versions of a read model', () => {
+  let log: SqliteEventStore;
+  let documents: DocumentStore;
+  let search: SearchIndex;
+
+  beforeEach(async () => {
+    log = openSqliteEventStore({ path: tempPath('folio-prune-', 'events.sqlite') });
+    documents = openSqliteDocumentStore({ path: tempPath('folio-prune-', 'readmodels.sqlite') });
+    search = openSqliteSearchIndex({ path: tempPath('folio-prune-', 'search.sqlite') });
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+  });
+
+  afterEach(async () => {
+    await search.close();
+    await documents.close();
+    await log.close();
+  });
+
+  const run = async (definition: ProjectionDefinition) => {
+    const projector = createProjector({ eventStore: log, documents, searchIndex: search, definition });
+    await projector.start();
+    await projector.stop();
+  };
+  const checkpointIds = async () => (await documents.find('projection_checkpoints', { idPrefix: 'words_' })).items.map((item) => item._id);
+
+  it("drops an older version's collections, checkpoints and search indexes, rebuilt ones included, and nothing of the current one", async () => {
+    await run(words(1, 'one'));
+    await rebuildProjection({ eventStore: log, documents, searchIndex: search, definition: words(1, 'one'), rebuildId: 'a' });
+    // What an interrupted rebuild of version 1 would have left.
+    await documents.withTransaction(async (session) => {
+      await session.put('words_seen_v1__rebuild', { _id: 'last', position: '1' });
+      await session.put('projection_checkpoints', { _id: 'words_v1__rebuild', position: '1', sortablePosition: '1', lastEventAt: null });
+    });
+    await documents.withTransaction((session) => session.put('wordsmith_seen_v1', { _id: 'other' }));
+
+    await run(words(2, 'two'));
+    const report = await pruneProjection({ documents, searchIndex: search, definition: words(2, 'two') });
+    expect(report).to.deep.equal({
+      projection: 'words',
+      version: 2,
+      collections: ['words_seen_v1', 'words_seen_v1__rebuild'],
+      checkpoints: ['words_v1', 'words_v1__rebuild'],
+      searchIndexes: ['words-events-v1-rebuild-a'],
+    });
+    expect(await documents.listCollections('words')).to.deep.equal(['words_seen_v2', 'wordsmith_seen_v1']);
+    expect(await checkpointIds()).to.deep.equal(['words_v2']);
+    expect(await search.listIndexes('words-events')).to.deep.equal(['words-events-v2']);
+    expect((await search.search('words-events', { equals: { word: ['two'] } })).hits).to.not.be.empty;
+
+    const again = await pruneProjection({ documents, searchIndex: search, definition: words(2, 'two') });
+    expect(again).to.deep.include({ collections: [], checkpoints: [], searchIndexes: [] });
+  });
+
+  it('refuses while the alias still names an older version, and drops nothing', async () => {
+    await run(words(1, 'one'));
+    const error = await pruneProjection({ documents, searchIndex: search, definition: words(2, 'two') }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(IllegalStateError);
+    expect((error as Error).message).to.include('words-events-v1');
+    expect(await documents.listCollections('words_')).to.deep.equal(['words_seen_v1']);
+    expect(await checkpointIds()).to.deep.equal(['words_v1']);
+    expect(await search.listIndexes('words-events')).to.deep.equal(['words-events-v1']);
+  });
+});
