@@ -17,6 +17,7 @@ import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
 import { liveCollections, liveSearchIndexes, type ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector, createProjectorGroup } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+import { wordsReadModel as words } from './fixtures/wordsReadModel.js';
 
 /** A read model that records the positions handed to it: one document per event, counting deliveries. */
 const recording = (name: string, streamNamePrefixes: string[]): ProjectionDefinition => ({
@@ -31,25 +32,6 @@ const recording = (name: string, streamNamePrefixes: string[]): ProjectionDefini
         const earlier = await session.get<{ _id: string; deliveries: number }>(collections.seen!, _id);
         await session.put(collections.seen!, { _id, deliveries: (earlier?.deliveries ?? 0) + 1 });
       }
-    },
-  }),
-});
-
-/** Version `version` indexes every account event under `word`; the positions, and so the document versions, stay the same. */
-const words = (version: number, word: string): ProjectionDefinition => ({
-  name: 'words',
-  version,
-  filter: { streamNamePrefixes: ['account-'] },
-  roles: ['none'],
-  searchRoles: { events: { fields: { word: 'keyword' } } },
-  create: ({ searchIndexes, search: index }) => ({
-    async handle(events) {
-      const written = index!.upsert(
-        searchIndexes.events!,
-        events.map((event) => ({ id: event.position.toString(), version: event.position, fields: { word } })),
-      );
-      written.catch(() => undefined);
-      return { outside: written };
     },
   }),
 });

@@ -1,56 +1,25 @@
 import { expect } from 'chai';
-import {
-  IllegalStateError,
-  openSqliteDocumentStore,
-  openSqliteEventStore,
-  openSqliteSearchIndex,
-  type DocumentStore,
-  type SearchIndex,
-  type SqliteEventStore,
-} from '@folio/shared';
+import { IllegalStateError, type DocumentStore, type SearchIndex, type SqliteEventStore } from '@folio/shared';
 import { pruneProjection } from '../src/prune/pruneProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
 import type { ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
-import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
-
-/** Version `version` keeps the last position it saw and indexes every account event under `word`. */
-const words = (version: number, word: string): ProjectionDefinition => ({
-  name: 'words',
-  version,
-  filter: { streamNamePrefixes: ['account-'] },
-  roles: ['seen'],
-  searchRoles: { events: { fields: { word: 'keyword' } } },
-  create: ({ collections, searchIndexes, search }) => ({
-    async handle(events, session) {
-      await session.put(collections.seen!, { _id: 'last', position: events.at(-1)!.position.toString() });
-      const written = search!.upsert(
-        searchIndexes.events!,
-        events.map((event) => ({ id: event.position.toString(), version: event.position, fields: { word } })),
-      );
-      written.catch(() => undefined);
-      return { outside: written };
-    },
-  }),
-});
+import { openEmbeddedStores, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+import { wordsReadModel as words } from './fixtures/wordsReadModel.js';
 
 describe('pruning older versions of a read model', () => {
+  let stores: ReturnType<typeof openEmbeddedStores>;
   let log: SqliteEventStore;
   let documents: DocumentStore;
   let search: SearchIndex;
 
   beforeEach(async () => {
-    log = openSqliteEventStore({ path: tempPath('folio-prune-', 'events.sqlite') });
-    documents = openSqliteDocumentStore({ path: tempPath('folio-prune-', 'readmodels.sqlite') });
-    search = openSqliteSearchIndex({ path: tempPath('folio-prune-', 'search.sqlite') });
+    stores = openEmbeddedStores('folio-prune-');
+    ({ log, documents, search } = stores);
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
   });
 
-  afterEach(async () => {
-    await search.close();
-    await documents.close();
-    await log.close();
-  });
+  afterEach(() => stores.close());
 
   const run = async (definition: ProjectionDefinition) => {
     const projector = createProjector({ eventStore: log, documents, searchIndex: search, definition });

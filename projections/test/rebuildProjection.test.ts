@@ -1,36 +1,25 @@
 import { expect } from 'chai';
-import {
-  openSqliteDocumentStore,
-  openSqliteEventStore,
-  openSqliteSearchIndex,
-  type DocumentStore,
-  type SearchIndex,
-  type SqliteEventStore,
-} from '@folio/shared';
+import type { DocumentStore, SearchIndex, SqliteEventStore } from '@folio/shared';
 import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
 import { CHECKPOINTS_COLLECTION, liveCollections, searchAliases } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
-import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+import { openEmbeddedStores, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
 describe('projection rebuild', () => {
+  let stores: ReturnType<typeof openEmbeddedStores>;
   let log: SqliteEventStore;
   let documents: DocumentStore;
   let searchIndex: SearchIndex;
 
   beforeEach(async () => {
-    log = openSqliteEventStore({ path: tempPath('folio-rebuild-', 'events.sqlite') });
-    documents = openSqliteDocumentStore({ path: tempPath('folio-rebuild-', 'readmodels.sqlite') });
-    searchIndex = openSqliteSearchIndex({ path: tempPath('folio-rebuild-', 'search.sqlite') });
+    stores = openEmbeddedStores('folio-rebuild-');
+    ({ log, documents, search: searchIndex } = stores);
     await writeLedgerHistory(log, { accounts: 6, transfers: 150 });
   });
 
-  afterEach(async () => {
-    await searchIndex.close();
-    await documents.close();
-    await log.close();
-  });
+  afterEach(() => stores.close());
 
   for (const definition of [balancesProjection, transactionHistoryProjection]) {
     it(`rebuilds ${definition.name} from the log equal to the live read model, then swaps it in`, async () => {
