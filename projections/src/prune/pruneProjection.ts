@@ -32,7 +32,7 @@ const versionIn = (name: string, stem: string, suffix: RegExp): number | undefin
  */
 export const pruneProjection = async (options: {
   documents: DocumentStore;
-  searchIndex?: SearchIndex;
+  searchIndex: SearchIndex;
   definition: ProjectionDefinition;
 }): Promise<PruneReport> => {
   const { documents, searchIndex, definition } = options;
@@ -40,7 +40,7 @@ export const pruneProjection = async (options: {
   const aliases = searchAliases(definition);
   const ownIndexes = liveSearchIndexes(definition);
   for (const [role, alias] of Object.entries(aliases)) {
-    const aliased = await searchIndex!.resolveAlias(alias);
+    const aliased = await searchIndex.resolveAlias(alias);
     if (aliased !== undefined && !isSearchIndexOfVersion(ownIndexes[role]!, aliased)) {
       throw new IllegalStateError(
         `the search alias ${alias} still names ${aliased}: version ${version} of ${name} has not caught up yet; prune once it has`,
@@ -62,8 +62,8 @@ export const pruneProjection = async (options: {
   }
   const searchIndexes: string[] = [];
   for (const alias of Object.values(aliases)) {
-    const aliased = await searchIndex!.resolveAlias(alias);
-    for (const index of await searchIndex!.listIndexes(`${alias}-v`)) {
+    const aliased = await searchIndex.resolveAlias(alias);
+    for (const index of await searchIndex.listIndexes(`${alias}-v`)) {
       if (index !== aliased && older(versionIn(index, `${alias}-`, /^(-rebuild-.+)?$/))) searchIndexes.push(index);
     }
   }
@@ -74,6 +74,6 @@ export const pruneProjection = async (options: {
       for (const id of checkpointIds) await session.delete(CHECKPOINTS_COLLECTION, id);
     });
   }
-  for (const index of searchIndexes) await searchIndex!.dropIndex(index);
+  for (const index of searchIndexes) await searchIndex.dropIndex(index);
   return { projection: name, version, collections, checkpoints: checkpointIds, searchIndexes };
 };
