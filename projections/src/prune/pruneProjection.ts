@@ -27,8 +27,9 @@ const versionIn = (name: string, stem: string, suffix: RegExp): number | undefin
 /**
  * Drops what older versions of a read model left: their collections (and leftovers of their
  * rebuilds), checkpoints and search indexes. A new version builds beside the old one, and the old
- * one stays for a rollback until this runs. Refused while a search alias still names an older
- * version's index: readers use it until the new version has caught up.
+ * one stays for a rollback until this runs, which is once every instance runs the new version.
+ * Refused while a search alias still names an older version's index: readers use it until the new
+ * version has caught up.
  */
 export const pruneProjection = async (options: {
   documents: DocumentStore;
