@@ -1,6 +1,7 @@
 import { IllegalStateError, type DocumentStore, type SearchIndex } from '@folio/shared';
 import {
   CHECKPOINTS_COLLECTION,
+  REBUILD_SUFFIX,
   isSearchIndexOfVersion,
   liveSearchIndexes,
   searchAliases,
@@ -38,10 +39,11 @@ export const pruneProjection = async (options: {
 }): Promise<PruneReport> => {
   const { documents, searchIndex, definition } = options;
   const { name, version } = definition;
-  const aliases = searchAliases(definition);
   const ownIndexes = liveSearchIndexes(definition);
-  for (const [role, alias] of Object.entries(aliases)) {
+  const aliases: { alias: string; aliased: string | undefined }[] = [];
+  for (const [role, alias] of Object.entries(searchAliases(definition))) {
     const aliased = await searchIndex.resolveAlias(alias);
+    aliases.push({ alias, aliased });
     if (aliased !== undefined && !isSearchIndexOfVersion(ownIndexes[role]!, aliased)) {
       throw new IllegalStateError(
         `the search alias ${alias} still names ${aliased}: version ${version} of ${name} has not caught up yet; prune once it has`,
@@ -51,19 +53,19 @@ export const pruneProjection = async (options: {
   }
 
   const older = (found: number | undefined): boolean => found !== undefined && found < version;
+  const liveOrRebuilt = new RegExp(`^(${REBUILD_SUFFIX})?$`);
   const collections = (await documents.listCollections(`${name}_`)).filter((collection) => {
     const role = /^[A-Za-z][A-Za-z0-9]*_/.exec(collection.slice(name.length + 1))?.[0];
-    return role !== undefined && older(versionIn(collection, `${name}_${role}`, /^(__rebuild)?$/));
+    return role !== undefined && older(versionIn(collection, `${name}_${role}`, liveOrRebuilt));
   });
   const checkpointIds: string[] = [];
   for (let page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v` }); ; ) {
-    checkpointIds.push(...page.items.map((checkpoint) => checkpoint._id).filter((id) => older(versionIn(id, `${name}_`, /^(__rebuild)?$/))));
+    checkpointIds.push(...page.items.map((checkpoint) => checkpoint._id).filter((id) => older(versionIn(id, `${name}_`, liveOrRebuilt))));
     if (page.nextCursor === undefined) break;
     page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v`, after: page.nextCursor });
   }
   const searchIndexes: string[] = [];
-  for (const alias of Object.values(aliases)) {
-    const aliased = await searchIndex.resolveAlias(alias);
+  for (const { alias, aliased } of aliases) {
     for (const index of await searchIndex.listIndexes(`${alias}-v`)) {
       if (index !== aliased && older(versionIn(index, `${alias}-`, /^(-rebuild-.+)?$/))) searchIndexes.push(index);
     }

@@ -1,8 +1,10 @@
 import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@folio/shared';
 import {
   CHECKPOINTS_COLLECTION,
+  liveCheckpointId,
   liveCollections,
   liveSearchIndexes,
+  REBUILD_SUFFIX,
   rebuiltSearchIndex,
   searchAliases,
   type ProjectionDefinition,
@@ -18,8 +20,6 @@ export interface RebuildReport {
   /** True when every rebuilt collection equals the live one. */
   identical: boolean;
 }
-
-const REBUILD_SUFFIX = '__rebuild';
 
 /**
  * Rebuilds a read model from position 0 beside the live one, brings both to the same log
@@ -43,8 +43,8 @@ export const rebuildProjection = async (options: {
   const rebuiltSearch = Object.fromEntries(
     Object.entries(liveSearchIndexes(definition)).map(([role, name]) => [role, rebuiltSearchIndex(name, options.rebuildId)]),
   );
-  const liveCheckpointId = `${definition.name}_v${definition.version}`;
-  const rebuildCheckpointId = `${liveCheckpointId}${REBUILD_SUFFIX}`;
+  const liveCheckpoint = liveCheckpointId(definition);
+  const rebuildCheckpointId = `${liveCheckpoint}${REBUILD_SUFFIX}`;
 
   // Leftovers of an interrupted rebuild are discarded: it starts again from position 0.
   const existing = new Set(await documents.listCollections());
@@ -69,7 +69,7 @@ export const rebuildProjection = async (options: {
   // Both catch up until they stop at the same position (the log may grow in between).
   let position = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
   for (;;) {
-    const livePosition = await catchUp(live, liveCheckpointId);
+    const livePosition = await catchUp(live, liveCheckpoint);
     const rebuiltPosition = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
     position = rebuiltPosition;
     if (livePosition === rebuiltPosition) break;
@@ -106,7 +106,7 @@ export const rebuildProjection = async (options: {
   for (const index of previousSearch) await searchIndex!.dropIndex(index);
   await documents.withTransaction(async (session) => {
     const checkpoint = await session.get(CHECKPOINTS_COLLECTION, rebuildCheckpointId);
-    if (checkpoint !== undefined) await session.put(CHECKPOINTS_COLLECTION, { ...checkpoint, _id: liveCheckpointId });
+    if (checkpoint !== undefined) await session.put(CHECKPOINTS_COLLECTION, { ...checkpoint, _id: liveCheckpoint });
     await session.delete(CHECKPOINTS_COLLECTION, rebuildCheckpointId);
   });
 

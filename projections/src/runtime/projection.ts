@@ -68,6 +68,12 @@ export const searchAliases = (definition: ProjectionDefinition): Record<string, 
 export const liveSearchIndexes = (definition: ProjectionDefinition): Record<string, string> =>
   Object.fromEntries(Object.entries(searchAliases(definition)).map(([role, alias]) => [role, `${alias}-v${definition.version}`]));
 
+/** Where the live projector of this version keeps its checkpoint. */
+export const liveCheckpointId = (definition: ProjectionDefinition): string => `${definition.name}_v${definition.version}`;
+
+/** What a rebuild appends to the names of the collections and the checkpoint it builds beside the live ones. */
+export const REBUILD_SUFFIX = '__rebuild';
+
 /** The index a rebuild of a version builds beside that version's live index (indexes cannot be renamed). */
 export const rebuiltSearchIndex = (liveIndex: string, rebuildId: string): string => `${liveIndex}-rebuild-${rebuildId}`;
 

@@ -16,6 +16,7 @@ import { readAhead, type ReadAhead } from './readAhead.js';
 import {
   CHECKPOINTS_COLLECTION,
   isSearchIndexOfVersion,
+  liveCheckpointId,
   liveCollections,
   liveSearchIndexes,
   searchAliases,
@@ -177,7 +178,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     return {
       definition,
       collections: target.collections ?? liveCollections(definition),
-      checkpointId: target.checkpointId ?? `${definition.name}_v${definition.version}`,
+      checkpointId: target.checkpointId ?? liveCheckpointId(definition),
       searchIndexes: target.searchIndexes,
       storedSearchIndexes: undefined,
       writesTo: {},
