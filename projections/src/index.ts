@@ -1,6 +1,7 @@
 export * from './projections.js';
 export * from './runtime/projection.js';
 export * from './runtime/projector.js';
+export * from './runtime/readModelChecksum.js';
 export * from './balances/balancesProjection.js';
 export * from './history/transactionHistoryProjection.js';
 export * from './payments/paymentDocument.js';

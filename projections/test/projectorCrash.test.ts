@@ -6,6 +6,7 @@ import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { liveCollections, liveSearchIndexes } from '../src/runtime/projection.js';
 import { createProjectorGroup } from '../src/runtime/projector.js';
+import { readModelChecksum } from '../src/runtime/readModelChecksum.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
 const projectorScript = new URL('./fixtures/projectorProcess.js', import.meta.url).pathname;
@@ -59,8 +60,12 @@ describe('projector crash safety', function () {
 
     const survivor = openSqliteDocumentStore({ path: documentsPath });
     const survivorSearch = openSqliteSearchIndex({ path: searchPath });
-    for (const collection of definitions.flatMap((definition) => Object.values(liveCollections(definition)))) {
-      expect(await survivor.checksum(collection), collection).to.equal(await rebuilt.checksum(collection));
+    for (const definition of definitions) {
+      for (const [role, collection] of Object.entries(liveCollections(definition))) {
+        expect(await readModelChecksum(survivor, definition, role, collection), collection).to.equal(
+          await readModelChecksum(rebuilt, definition, role, collection),
+        );
+      }
     }
     const searchIndex = liveSearchIndexes(transactionHistoryProjection).transactions!;
     expect(await survivorSearch.checksum(searchIndex), searchIndex).to.equal(await rebuiltSearch.checksum(searchIndex));

@@ -5,13 +5,13 @@ import {
   balancesProjection,
   liveCollections,
   type AccountBalanceDocument,
-  type BalancePointDocument,
+  type BalancePointsDocument,
 } from '@folio/projections';
 
 const { accounts: ACCOUNTS, points: POINTS } = liveCollections(balancesProjection) as { accounts: string; points: string };
 
-/** Points read per round trip while scanning an account's history. */
-const SCAN_PAGE = 500;
+/** Point documents read per round trip while scanning an account's history. */
+const SCAN_PAGE = 100;
 
 export const balanceView = (account: AccountBalanceDocument, position: GlobalPosition) => ({
   accountId: account.accountId,
@@ -75,13 +75,13 @@ export const getBalancePoints = async (documents: DocumentStore, { accountId, fr
   let truncated = false;
   let after: string | undefined;
   scan: do {
-    const page = await documents.find<BalancePointDocument>(POINTS, {
+    const page = await documents.find<BalancePointsDocument>(POINTS, {
       idPrefix: balancePointIdPrefix(accountId),
       orderBy: { field: '_id', direction: 'desc' },
       limit: SCAN_PAGE,
       ...(after === undefined ? {} : { after }),
     });
-    for (const point of page.items) {
+    for (const point of page.items.flatMap((document) => document.points.toReversed())) {
       const at = Date.parse(point.at);
       if (at > toMs) continue;
       if (at < fromMs) break scan;

@@ -1,5 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { projectionDefinitions } from '@folio/projections';
+import { collect, openSqliteDocumentStore } from '@folio/shared';
+import { balancesProjection, liveCollections, projectionDefinitions, type BalancePointsDocument } from '@folio/projections';
+import { getBalancePoints } from '../src/accountReads.js';
 import { expectProblem, ReadStack } from './readStack.js';
 
 describe('read API: balances, balance points and projections', () => {
@@ -71,6 +76,26 @@ describe('read API: balances, balance points and projections', () => {
     expect(early).to.deep.include({ truncated: true, items: [all[1]] });
     expect((await points('from=2026-03-02')).items).to.deep.equal([]);
     expectProblem(await stack.get('/v1/accounts/123456789/balance-points'), 404, 'account-not-found');
+  });
+
+  it('charts the same points from documents a catch-up filled, many points to a document', async () => {
+    const collections = liveCollections(balancesProjection);
+    const caughtUp = openSqliteDocumentStore({ path: join(mkdtempSync(join(tmpdir(), 'folio-points-')), 'readmodels.sqlite') });
+    try {
+      const handler = balancesProjection.create({ collections, searchIndexes: {} });
+      const events = await collect(stack.eventStore.readAll());
+      await caughtUp.withTransaction((session) => handler.handle(events, session));
+      const [document] = (await caughtUp.find<BalancePointsDocument>(collections.points!, { idPrefix: `${alice}:` })).items;
+      expect(document?.points, "all of the account's points in one document").to.have.length(5);
+      const all = (await stack.get(`/v1/accounts/${alice}/balance-points`)).body.items;
+      const chart = (query: { from?: string; to?: string; limit: number }) =>
+        getBalancePoints(caughtUp, { accountId: alice, ...query });
+      expect((await chart({ limit: 1000 })).items).to.deep.equal(all);
+      expect(await chart({ limit: 2 })).to.deep.include({ truncated: true, items: all.slice(3) });
+      expect((await chart({ from: all[1].at, to: all[3].at, limit: 1000 })).items).to.deep.equal(all.slice(1, 4));
+    } finally {
+      await caughtUp.close();
+    }
   });
 
   it("reports each projector's position, whether it caught up, and its lag", async () => {

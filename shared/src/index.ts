@@ -22,6 +22,7 @@ export * from './http/serviceApp.js';
 export * from './observability/index.js';
 export * from './http/serveUntilSignalled.js';
 export * from './documents/documentStore.js';
+export { createChecksum } from './documents/documentArguments.js';
 export * from './search/searchIndex.js';
 export * from './documents/sqliteDocumentStore.js';
 export * from './documents/mongoDocumentStore.js';

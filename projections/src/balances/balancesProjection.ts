@@ -11,7 +11,8 @@ import type { ProjectionDefinition } from '../runtime/projection.js';
 
 /**
  * Account balances: one document per account with its posted, pending and available balance,
- * and a point per posting for balance-over-time charts. Amounts are minor-unit strings.
+ * and a point per posting (the posted balance after it) for balance-over-time charts, an
+ * account's points of one batch sharing a document. Amounts are minor-unit strings.
  */
 export interface AccountBalanceDocument {
   _id: string;
@@ -38,22 +39,50 @@ export interface AccountBalanceDocument {
 }
 
 /**
- * The start of the ids of an account's balance points: `<account id>:<revision, sortable>`, so the
- * account's points are one range of the id order, oldest first.
+ * The start of the ids of an account's balance point documents: `<account id>:<revision,
+ * sortable>`, so the account's points are one range of the id order, oldest first.
  */
 export const balancePointIdPrefix = (accountId: string): string => `${accountId}:`;
 
-export interface BalancePointDocument {
-  /** `balancePointIdPrefix(accountId)` and the posting's stream revision as `sortableBigint`. */
-  _id: string;
-  accountId: string;
+/** The posted balance right after one posting. */
+export interface BalancePoint {
   /** Business time of the posting. */
   at: string;
   posted: string;
+  /** The posting's stream revision and log position: the event the point comes from. */
+  revision: string;
   position: string;
-  sortablePosition: string;
   [key: string]: string;
 }
+
+/**
+ * An account's consecutive points from one batch, oldest first, at most `MAX_POINTS_PER_DOCUMENT`:
+ * catching up, a batch posts to an account many times, and one document for those postings costs
+ * far less to write than one per posting.
+ */
+export interface BalancePointsDocument {
+  /** `balancePointIdPrefix(accountId)` and the first point's revision as `sortableBigint`. */
+  _id: string;
+  accountId: string;
+  points: BalancePoint[];
+  [key: string]: string | BalancePoint[];
+}
+
+export const MAX_POINTS_PER_DOCUMENT = 256;
+
+/** An account's new points in documents, oldest first. */
+const pointDocuments = (accountId: string, points: readonly BalancePoint[]): BalancePointsDocument[] => {
+  const documents: BalancePointsDocument[] = [];
+  for (let start = 0; start < points.length; start += MAX_POINTS_PER_DOCUMENT) {
+    const slice = points.slice(start, start + MAX_POINTS_PER_DOCUMENT);
+    documents.push({
+      _id: `${balancePointIdPrefix(accountId)}${sortableBigint(BigInt(slice[0]!.revision))}`,
+      accountId,
+      points: slice,
+    });
+  }
+  return documents;
+};
 
 const ACCOUNT_EVENTS = new Set([
   'AccountOpened',
@@ -81,6 +110,8 @@ interface FoldedAccount {
   version: bigint;
   lastPosition: bigint;
   updatedAt: string;
+  /** Points of the postings this batch applied, oldest first. */
+  points: BalancePoint[];
 }
 
 const folded = (stored: AccountBalanceDocument): FoldedAccount => ({
@@ -94,6 +125,7 @@ const folded = (stored: AccountBalanceDocument): FoldedAccount => ({
   version: BigInt(stored.version),
   lastPosition: BigInt(stored.lastPosition),
   updatedAt: stored.updatedAt,
+  points: [],
 });
 
 const postedOf = (account: FoldedAccount): bigint => account.credits - account.debits;
@@ -175,12 +207,16 @@ export const balancesProjection: ProjectionDefinition = {
   name: 'balances',
   // 2: holds count in pending and available. 3: points keyed by account and sortable revision,
   // read as a range of ids instead of through an index of their own (an index insert per posting).
-  version: 3,
+  // 4: an account's points of one batch in one document.
+  version: 4,
   // Movement outcomes are read too (and ignored), so the projector's position passes the
   // position a write answered with, and read-your-writes waits end.
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
   roles: ['accounts', 'points'],
   indexes: { accounts: [['ownerId']] },
+  recordsOf: {
+    points: (document) => (document as BalancePointsDocument).points.map((point) => ({ accountId: document.accountId as string, ...point })),
+  },
   prepare: (recorded) => {
     if (ACCOUNT_EVENTS.has(recorded.type)) ledgerEventOf(recorded);
   },
@@ -196,7 +232,6 @@ export const balancesProjection: ProjectionDefinition = {
         ...new Set(decoded.map(({ event }) => accountIdOf(event))),
       ]);
       const touched = new Map<string, FoldedAccount | undefined>();
-      const points: BalancePointDocument[] = [];
       for (const { recorded, event } of decoded) {
         const accountId = accountIdOf(event);
         let account = touched.get(accountId);
@@ -219,21 +254,20 @@ export const balancesProjection: ProjectionDefinition = {
         account.lastPosition = recorded.position;
         account.updatedAt = event.metadata.occurredAt;
         if (event.type === 'AccountDebited' || event.type === 'AccountCredited') {
-          points.push({
-            _id: `${balancePointIdPrefix(accountId)}${sortableBigint(recorded.revision)}`,
-            accountId,
+          account.points.push({
             at: event.metadata.occurredAt,
             posted: formatMinorUnits(postedOf(account)),
+            revision: recorded.revision.toString(),
             position: recorded.position.toString(),
-            sortablePosition: sortableBigint(recorded.position),
           });
         }
       }
-      await session.putMany(collections.points!, points);
+      const accounts = [...touched.values()].filter((account) => account !== undefined);
       await session.putMany(
-        collections.accounts!,
-        [...touched.values()].flatMap((account) => (account === undefined ? [] : [documentOf(account)])),
+        collections.points!,
+        accounts.flatMap((account) => pointDocuments(account.stored.accountId, account.points)),
       );
+      await session.putMany(collections.accounts!, accounts.map(documentOf));
     },
   }),
 };

@@ -10,6 +10,7 @@ import {
   type ProjectionDefinition,
 } from '../runtime/projection.js';
 import { createProjector } from '../runtime/projector.js';
+import { readModelChecksum } from '../runtime/readModelChecksum.js';
 
 export interface RebuildReport {
   projection: string;
@@ -78,8 +79,8 @@ export const rebuildProjection = async (options: {
   const checksums: RebuildReport['checksums'] = {};
   for (const role of definition.roles) {
     checksums[role] = {
-      live: await documents.checksum(live[role]!),
-      rebuilt: await documents.checksum(rebuilt[role]!),
+      live: await readModelChecksum(documents, definition, role, live[role]!),
+      rebuilt: await readModelChecksum(documents, definition, role, rebuilt[role]!),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { DocumentSession, EventFilter, RecordedEvent, SearchIndex, SearchSchema } from '@folio/shared';
+import type { Document, DocumentSession, EventFilter, JsonObject, RecordedEvent, SearchIndex, SearchSchema } from '@folio/shared';
 
 /** Writes a read model: the part of a projection that knows its collections. */
 export interface ProjectionHandler {
@@ -49,6 +49,12 @@ export interface ProjectionDefinition {
   indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
   /** Search indexes it keeps, by role, with their schemas. */
   searchRoles?: Readonly<Record<string, SearchSchema>>;
+  /**
+   * For a role whose documents group records as batches fell (an account's balance points of one
+   * batch), the records a document holds, in order: read models are compared by these
+   * (`readModelChecksum`), since a rebuild or a restart cuts its batches elsewhere.
+   */
+  recordsOf?: Readonly<Record<string, (document: Document) => readonly JsonObject[]>>;
   /**
    * Work on one event that needs nothing but the event (decoding it into a cache the handler
    * reads), done while the event is read ahead of its batch. Best effort: a failure is left for
