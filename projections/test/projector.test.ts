@@ -260,6 +260,58 @@ describe('projector runtime', () => {
     await search.close();
   });
 
+  it('loads a new search index as a bulk load, finished once caught up and before readers move to it, also after a stop', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 30 });
+    const file = openSqliteSearchIndex({ path: tempPath('folio-projector-', 'search.sqlite') });
+    const calls: string[] = [];
+    const search: SearchIndex = {
+      ...file,
+      async ensureIndex(index, schema, options) {
+        calls.push(`ensure ${index}${options?.loading === true ? ' loading' : ''}`);
+        await file.ensureIndex(index, schema, options);
+      },
+      async finishLoading(index) {
+        calls.push(`finish ${index}`);
+        await file.finishLoading(index);
+      },
+      async setAlias(alias, index) {
+        calls.push(`alias ${alias} ${index}`);
+        await file.setAlias(alias, index);
+      },
+    };
+    const v1 = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(1, 'one') });
+    await v1.start();
+    expect(calls, 'a first start').to.deep.equal(['ensure words-events-v1 loading', 'alias words-events words-events-v1', 'finish words-events-v1']);
+    await v1.stop();
+
+    calls.length = 0;
+    let commits = 0;
+    let stopped!: (stopping: Promise<void>) => void;
+    const stopping = new Promise<Promise<void>>((resolve) => {
+      stopped = resolve;
+    });
+    const interrupted = createProjector({
+      eventStore: log,
+      documents,
+      searchIndex: search,
+      definition: words(2, 'two'),
+      catchUpBatchSize: 5,
+      onCommit: () => {
+        if (++commits === 3) stopped(interrupted.stop());
+      },
+    });
+    void interrupted.start();
+    await (await stopping);
+    expect(calls, 'a new version stopped before it caught up').to.deep.equal(['ensure words-events-v2 loading']);
+
+    calls.length = 0;
+    const resumed = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(2, 'two') });
+    await resumed.start();
+    await resumed.stop();
+    expect(calls, 'its next start').to.deep.equal(['ensure words-events-v2', 'finish words-events-v2', 'alias words-events words-events-v2']);
+    await file.close();
+  });
+
   it('tells where each read model is as soon as its stored checkpoint is read, long before it has caught up', async () => {
     await writeLedgerHistory(log, { accounts: 4, transfers: 30 });
     const projector = createProjector({ eventStore: log, documents, definition: balancesProjection });

@@ -206,6 +206,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
 
   /** Aliases that name an older version's index, moved to this version's once it has caught up. */
   const aliasesToMove: { alias: string; index: string }[] = [];
+  /**
+   * The search indexes written since this start, to finish loading once caught up: those a
+   * catch-up from position 0 created `loading`, or an earlier start created and stopped before
+   * finishing (finishing a complete index does nothing).
+   */
+  const indexesToFinish = new Set<string>();
 
   /**
    * The live projector writes to this version's search index: the alias's target when that is
@@ -223,8 +229,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     const firstIndexes = liveSearchIndexes(definition);
     for (const [role, schema] of Object.entries(definition.searchRoles ?? {})) {
       const given = readModel.searchIndexes?.[role];
+      const loading = readModel.position === undefined;
       if (given !== undefined) {
-        await search!.ensureIndex(given, schema);
+        await search!.ensureIndex(given, schema, { loading });
+        indexesToFinish.add(given);
         searchIndexes[role] = given;
         continue;
       }
@@ -238,7 +246,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         // From the start: this version's index, or (as a new version builds its own collections) a
         // new one. The older version's stays, for a rollback.
         (aliased !== undefined && isSearchIndexOfVersion(firstIndexes[role]!, aliased) ? aliased : firstIndexes[role]!);
-      await search!.ensureIndex(index, schema);
+      await search!.ensureIndex(index, schema, { loading });
+      indexesToFinish.add(index);
       // Readers keep the index the alias names until this one has caught up.
       if (aliased === undefined) await search!.setAlias(alias, index);
       else if (aliased !== index) aliasesToMove.push({ alias, index });
@@ -460,7 +469,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           through = message.position;
         } else if (message.kind === 'caughtUp') {
           if (pendingCommit()) await flush();
-          // Every index write has landed: a new version's indexes are complete.
+          // Every index write has landed: a new version's indexes are complete once loaded.
+          for (const index of indexesToFinish) {
+            await options.searchIndex!.finishLoading(index);
+            indexesToFinish.delete(index);
+          }
           while (aliasesToMove.length > 0) {
             const { alias, index } = aliasesToMove[0]!;
             await options.searchIndex!.setAlias(alias, index);

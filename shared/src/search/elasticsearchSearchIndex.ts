@@ -20,6 +20,7 @@ import {
   prepareDocuments,
   requireId,
   requireIndexName,
+  requireLoading,
   requireSameSchema,
   requireSchema,
   toHit,
@@ -28,6 +29,7 @@ import {
 } from './searchDocuments.js';
 import { encodeCursor, planQuery, type PlannedQuery } from './searchQueries.js';
 import type {
+  EnsureIndexOptions,
   SearchDocument,
   SearchFieldType,
   SearchHit,
@@ -268,7 +270,10 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
   return {
     kind: 'elasticsearch',
 
-    async ensureIndex(index: string, schema: SearchSchema): Promise<void> {
+    // `loading` changes nothing here: Elasticsearch builds what a search needs segment by segment
+    // as it indexes, so there is nothing to leave for the end.
+    async ensureIndex(index: string, schema: SearchSchema, options?: EnsureIndexOptions): Promise<void> {
+      requireLoading(options);
       const wanted = requireSchema(schema);
       // Already there, as an index or as an alias: then only its schema has to match.
       if ((await concreteOf(index)) === undefined) {
@@ -281,6 +286,10 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
         }
       }
       requireSameSchema(index, (await describeIndex(index)).schema, wanted);
+    },
+
+    async finishLoading(index: string): Promise<void> {
+      await describeIndex(index);
     },
 
     async upsert(index: string, documents: readonly SearchDocument[]): Promise<void> {

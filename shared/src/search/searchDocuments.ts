@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { ValidationError } from '../errors/folioError.js';
 import { MAX_MINOR_UNITS } from '../money/money.js';
 import { describeValue } from '../money/describeValue.js';
-import type { SearchDocument, SearchFieldType, SearchFieldValue, SearchHit, SearchSchema } from './searchIndex.js';
+import type { EnsureIndexOptions, SearchDocument, SearchFieldType, SearchFieldValue, SearchHit, SearchSchema } from './searchIndex.js';
 
 /** A field value as stored: an amount is its decimal string, never a JSON number. */
 export type WireValue = string | string[] | null;
@@ -51,6 +51,13 @@ export const requireIndexName = (name: unknown, what = 'index'): string => {
     throw invalid(what, `${describeValue(name)} is not a valid name (lower-case letters, digits, '_' and '-', at most 200)`);
   }
   return name;
+};
+
+/** The `loading` option of `ensureIndex`, false when not given. */
+export const requireLoading = (options: EnsureIndexOptions | undefined): boolean => {
+  const loading = options?.loading ?? false;
+  if (typeof loading !== 'boolean') throw invalid('options.loading', `expected a boolean, got ${describeValue(loading)}`);
+  return loading;
 };
 
 export const requireSchema = (schema: SearchSchema): SearchSchema => {

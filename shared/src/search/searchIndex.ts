@@ -61,12 +61,29 @@ export interface SearchResult {
   nextCursor?: string;
 }
 
+export interface EnsureIndexOptions {
+  /**
+   * The new index is about to take a bulk load (a projector catching up from position 0), until
+   * `finishLoading`: the adapter may leave for then what only makes searches fast. Searches
+   * answer the same meanwhile, filtered and sorted ones more slowly. The embedded adapter builds
+   * its filter and sort indexes at the end, one sort each, instead of inserting every document
+   * into each of them; Elasticsearch has nothing to defer. Ignored for an index that exists.
+   */
+  loading?: boolean;
+}
+
 export interface SearchIndex {
   /** Which adapter this is (`'sqlite'`, `'elasticsearch'`). */
   readonly kind: string;
 
   /** Creates the index with this schema if it does not exist. Idempotent. */
-  ensureIndex(index: string, schema: SearchSchema): Promise<void>;
+  ensureIndex(index: string, schema: SearchSchema, options?: EnsureIndexOptions): Promise<void>;
+
+  /**
+   * Builds what an index created `loading` left for later, and returns once searches on it are
+   * as fast as on any other. Idempotent: on an index that is complete, it does nothing.
+   */
+  finishLoading(index: string): Promise<void>;
 
   /** Writes documents; each is skipped if its version is not above the stored one. */
   upsert(index: string, documents: readonly SearchDocument[]): Promise<void>;

@@ -9,6 +9,7 @@ import {
   invalid,
   prepareDocuments,
   requireId,
+  requireLoading,
   requireIndexName,
   requireSameSchema,
   requireSchema,
@@ -16,7 +17,7 @@ import {
   type WireFields,
 } from './searchDocuments.js';
 import { encodeCursor, planQuery, type PlannedQuery } from './searchQueries.js';
-import type { SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchResult, SearchSchema } from './searchIndex.js';
+import type { EnsureIndexOptions, SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchResult, SearchSchema } from './searchIndex.js';
 import {
   createSearchTables,
   KEYS_COLUMN,
@@ -304,14 +305,14 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   /** One read transaction: every statement of a search, the full-text matches too, sees the same snapshot. */
   const searchSnapshot = db.transaction(runSearch);
 
-  const ensure = db.transaction((name: string, schema: SearchSchema) => {
+  const ensure = db.transaction((name: string, schema: SearchSchema, loading: boolean) => {
     const existing = find(name);
     if (existing !== undefined) {
       requireSameSchema(name, existing.schema, schema);
       return;
     }
     const tag = BigInt(insertIndex.run(name, JSON.stringify(schema)).lastInsertRowid);
-    tables.createTables(tag, schema);
+    tables.createTables(tag, schema, loading);
     matches.changed();
   });
 
@@ -336,10 +337,16 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   return {
     kind: 'sqlite',
 
-    async ensureIndex(index: string, schema: SearchSchema): Promise<void> {
+    async ensureIndex(index: string, schema: SearchSchema, options?: EnsureIndexOptions): Promise<void> {
       await writer?.idle();
       // IMMEDIATE: two processes ensuring the same index must not both create it.
-      ensure.immediate(requireIndexName(index), requireSchema(schema));
+      ensure.immediate(requireIndexName(index), requireSchema(schema), requireLoading(options));
+    },
+
+    async finishLoading(index: string): Promise<void> {
+      const target = resolve(index);
+      if (writer === undefined) tables.finishLoading(target);
+      else await writer.finishLoading(target.name);
     },
 
     async upsert(index: string, documents: readonly SearchDocument[]): Promise<void> {

@@ -125,7 +125,15 @@ export const createSearchTables = (db: Database.Database) => {
     };
   };
 
-  const createTables = (tag: bigint, schema: SearchSchema): void => {
+  /** The filter and sort index of one column: what a `loading` index builds only when it finishes loading. */
+  const columnIndexSql = (docs: string, column: string): string =>
+    `CREATE INDEX IF NOT EXISTS ${docs}_${column} ON ${docs} (${column}, id);`;
+
+  /**
+   * `loading`: without the column indexes. A projector catching up from position 0 inserts rows
+   * all over each of them, batch after batch; built at the end, each is one sort of the table.
+   */
+  const createTables = (tag: bigint, schema: SearchSchema, loading: boolean): void => {
     const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
     const columnDefs = [...columns].map(
       ([field, column]) => `${column} ${schema.fields[field] === 'keyword' ? 'TEXT' : 'INTEGER'}`,
@@ -137,7 +145,7 @@ export const createSearchTables = (db: Database.Database) => {
         version INTEGER NOT NULL,
         fields  TEXT    NOT NULL${columnDefs.map((def) => `,\n        ${def}`).join('')}
       );
-      ${[...columns.values()].map((column) => `CREATE INDEX ${docs}_${column} ON ${docs} (${column}, id);`).join('\n')}
+      ${loading ? '' : [...columns.values()].map((column) => columnIndexSql(docs, column)).join('\n')}
       CREATE TABLE ${values} (
         field TEXT    NOT NULL,
         value TEXT    NOT NULL,
@@ -285,6 +293,10 @@ export const createSearchTables = (db: Database.Database) => {
     for (const document of documents) write(index, document);
   });
 
+  const buildColumnIndexes = db.transaction((index: OpenIndex) => {
+    for (const column of index.columns.values()) db.exec(columnIndexSql(index.docs, column));
+  });
+
   return {
     find,
     resolve,
@@ -295,6 +307,8 @@ export const createSearchTables = (db: Database.Database) => {
     },
     /** Writes documents in one transaction, each skipped unless its version is above the stored one. */
     upsert: (index: OpenIndex, documents: readonly PreparedDocument[]): void => upsertAll.immediate(index, documents),
+    /** Builds the column indexes a `loading` index was created without; those there already stay. */
+    finishLoading: (index: OpenIndex): void => buildColumnIndexes.immediate(index),
   };
 };
 

@@ -9,12 +9,16 @@ import { Worker } from 'node:worker_threads';
 import { NotFoundError } from '../errors/commonErrors.js';
 import type { PreparedDocument } from './searchDocuments.js';
 
-/** A batch as it crosses to the thread: the fields travel as their JSON, which the thread parses. */
-export interface WriteRequest {
-  id: number;
-  index: string;
-  documents: readonly Pick<PreparedDocument, 'id' | 'version' | 'fieldsJson'>[];
-}
+/**
+ * A batch as it crosses to the thread (the fields travel as their JSON, which the thread parses),
+ * or the end of an index's loading (see `finishLoading` of the port).
+ */
+export type WriteRequest =
+  | { id: number; kind: 'upsert'; index: string; documents: readonly Pick<PreparedDocument, 'id' | 'version' | 'fieldsJson'>[] }
+  | { id: number; kind: 'finishLoading'; index: string };
+
+/** A request as the caller makes it: the writer numbers it. */
+type Request = WriteRequest extends infer R ? (R extends WriteRequest ? Omit<R, 'id'> : never) : never;
 
 export interface WriteReply {
   id: number;
@@ -65,23 +69,27 @@ export const createSearchWriter = (path: string, thread: URL = new URL('./sqlite
     return started;
   };
 
+  const send = (request: Request): Promise<void> => {
+    worker ??= start();
+    const id = nextId++;
+    const written = new Promise<void>((resolve, reject) => {
+      pending.set(id, { index: request.index, resolve, reject });
+      worker!.ref();
+      worker!.postMessage({ ...request, id });
+    });
+    last = written.catch(() => undefined);
+    return written;
+  };
+
   return {
-    upsert(index: string, documents: readonly PreparedDocument[]): Promise<void> {
-      worker ??= start();
-      const id = nextId++;
-      const request: WriteRequest = {
-        id,
+    upsert: (index: string, documents: readonly PreparedDocument[]): Promise<void> =>
+      send({
+        kind: 'upsert',
         index,
-        documents: documents.map(({ id: documentId, version, fieldsJson }) => ({ id: documentId, version, fieldsJson })),
-      };
-      const written = new Promise<void>((resolve, reject) => {
-        pending.set(id, { index, resolve, reject });
-        worker!.ref();
-        worker!.postMessage(request);
-      });
-      last = written.catch(() => undefined);
-      return written;
-    },
+        documents: documents.map(({ id, version, fieldsJson }) => ({ id, version, fieldsJson })),
+      }),
+    /** On the thread, as building the indexes of a large table takes a while. */
+    finishLoading: (index: string): Promise<void> => send({ kind: 'finishLoading', index }),
     /** Resolves once every write sent so far has settled. */
     idle: (): Promise<unknown> => last,
     async close(): Promise<void> {

@@ -22,6 +22,9 @@ port.on('message', (request: WriteRequest | 'close') => {
     const target = tables.find(request.index);
     if (target === undefined) {
       reply = { id: request.id, failure: { kind: 'missing' } };
+    } else if (request.kind === 'finishLoading') {
+      tables.finishLoading(target);
+      reply = { id: request.id };
     } else {
       const documents = request.documents.map(({ id, version, fieldsJson }) => ({
         id,

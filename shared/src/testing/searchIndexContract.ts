@@ -94,10 +94,10 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
 
     const uniqueName = (): string => `${prefix}${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 
-    const newIndex = async (schema: SearchSchema = SCHEMA): Promise<string> => {
+    const newIndex = async (schema: SearchSchema = SCHEMA, options?: { loading: boolean }): Promise<string> => {
       const name = uniqueName();
       created.push(name);
-      await store.ensureIndex(name, schema);
+      await store.ensureIndex(name, schema, options);
       return name;
     };
 
@@ -160,7 +160,53 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         await expectNotFound(store.upsert(missing, [doc('x', 1n, {})]), 'upsert');
         await expectNotFound(store.refresh(missing), 'refresh');
         await expectNotFound(store.checksum(missing), 'checksum');
+        await expectNotFound(store.finishLoading(missing), 'finishLoading');
         await store.dropIndex(missing);
+      });
+
+      it('answers the same searches from an index created loading, before and after it finishes loading', async () => {
+        const loading = await newIndex(SCHEMA, { loading: true });
+        const complete = await newIndex();
+        const statuses = ['PAID', 'FAILED', 'PENDING'];
+        const documents = Array.from({ length: 40 }, (_, n) =>
+          doc(`d${String(n).padStart(2, '0')}`, 1n, {
+            description: `order ${n % 7 === 0 ? 'coffee' : 'books'} number ${n}`,
+            account: n % 5 === 0 ? [`acc-${n % 3}`, 'acc-shared'] : `acc-${n % 3}`,
+            status: statuses[n % 3]!,
+            currency: n % 4 === 0 ? 'USD' : 'EUR',
+            amount: n % 9 === 0 ? null : BigInt((n * 7919) % 1000) * 10n ** 15n,
+            at: new Date(Date.UTC(2026, 0, 1) + ((n * 37) % 40) * 3_600_000).toISOString(),
+          }),
+        );
+        for (const index of [loading, complete]) {
+          await write(index, documents.slice(0, 25));
+          await write(index, documents.slice(25));
+        }
+        const queries: SearchQuery[] = [
+          { sort: { field: 'amount', direction: 'desc' }, limit: 7 },
+          { sort: { field: 'at', direction: 'asc' }, equals: { status: 'PAID' }, limit: 4 },
+          { equals: { account: 'acc-shared', currency: 'EUR' } },
+          { ranges: { amount: { gte: 200n * 10n ** 15n, lte: 700n * 10n ** 15n } }, sort: { field: 'amount', direction: 'asc' }, limit: 3 },
+          { text: 'books', equals: { account: 'acc-1' }, sort: { field: 'at', direction: 'desc' }, limit: 5 },
+          { ranges: { at: { gte: '2026-01-01T05:00:00.000Z' } }, sort: { field: 'status', direction: 'asc' }, limit: 6 },
+        ];
+        const answers = async (index: string) => Promise.all(queries.map((query) => allPages(index, query)));
+        const expected = await answers(complete);
+        expect(expected.flat(2), 'the queries find documents').to.have.length.above(40);
+        expect(await answers(loading), 'while loading').to.deep.equal(expected);
+        await store.finishLoading(loading);
+        await store.finishLoading(loading);
+        await store.finishLoading(complete);
+        expect(await answers(loading), 'loaded').to.deep.equal(expected);
+        expect(await store.checksum(loading)).to.equal(await store.checksum(complete));
+        // Of an index that exists, `loading` changes nothing.
+        await store.ensureIndex(loading, SCHEMA, { loading: true });
+        expect(await answers(loading)).to.deep.equal(expected);
+        expect(await store.checksum(loading)).to.equal(await store.checksum(complete));
+      });
+
+      it('refuses a loading option that is not a boolean', async () => {
+        await expectInvalid(store.ensureIndex(uniqueName(), SCHEMA, { loading: 'yes' as never }), 'loading', 'loading: "yes"');
       });
 
       it('dropIndex removes the index and its documents; ensuring it again starts empty', async () => {

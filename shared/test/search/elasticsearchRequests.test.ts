@@ -138,6 +138,21 @@ describe('Elasticsearch search index: requests', () => {
       await cluster.index.ensureIndex(INDEX, SCHEMA);
       expect(cluster.sent('GET', `/${INDEX}/_mapping`)).to.have.length(2);
     });
+
+    it('creates a loading index as any other, and finishing its load only checks that it exists', async () => {
+      const bodies: unknown[] = [];
+      for (const loading of [false, true]) {
+        const cluster = new FakeCluster()
+          .on('GET', `/${INDEX}/_mapping`, () => errorResponse(404, 'index_not_found_exception'))
+          .on('PUT', `/${INDEX}`, () => ({ acknowledged: true }));
+        await cluster.index.ensureIndex(INDEX, SCHEMA, { loading });
+        bodies.push(cluster.only('PUT', `/${INDEX}`).body);
+      }
+      expect(bodies[1]).to.deep.equal(bodies[0]);
+      const cluster = new FakeCluster().withIndex();
+      await cluster.index.finishLoading(INDEX);
+      expect(cluster.requests.map(({ method, path }) => `${method} ${path}`)).to.deep.equal([`GET /${INDEX}/_mapping`]);
+    });
   });
 
   describe('upsert', () => {

@@ -222,6 +222,35 @@ describe('SQLite search index', () => {
     });
   });
 
+  describe('loading', () => {
+    it('creates the filter and sort indexes when the load finishes, on the writing thread, once', async () => {
+      const path = join(directory, 'loading.db');
+      const loading = openSqliteSearchIndex({ path, writeThread: true });
+      const file = new Database(path, { readonly: true });
+      const columnIndexes = () =>
+        file
+          .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name LIKE '%\\_docs' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name")
+          .pluck()
+          .all();
+      try {
+        await loading.ensureIndex('load', SCHEMA, { loading: true });
+        await loading.upsert('load', rows.slice(0, 2000).map(documentOf));
+        expect(columnIndexes(), 'while loading').to.deep.equal([]);
+        const query: SearchQuery = { equals: { status: 'PAID' }, sort: { field: 'amount', direction: 'desc' }, limit: 100 };
+        const whileLoading = await everyPage(loading, 'load', query);
+        await loading.finishLoading('load');
+        expect(columnIndexes(), 'one per keyword, amount and date field').to.have.length(4);
+        await loading.finishLoading('load');
+        expect(columnIndexes()).to.have.length(4);
+        expect(await everyPage(loading, 'load', query)).to.deep.equal(whileLoading);
+        expect(whileLoading).to.have.length(500);
+      } finally {
+        file.close();
+        await loading.close();
+      }
+    });
+  });
+
   describe('one file, several connections', () => {
     it('sees what another connection wrote, and the indexes and aliases it created or dropped', async () => {
       const other = openSqliteSearchIndex({ path: join(directory, 'search.db') });
