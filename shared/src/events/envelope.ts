@@ -211,13 +211,14 @@ export const fromRecordedEvent = <C extends AnyEventCatalog>(recorded: RecordedE
     eventType: recorded.type,
     metadata: recorded.metadata,
   });
-  const extra = Object.fromEntries(Object.entries(recorded.metadata).filter(([key]) => !STORED_KEYS.has(key)));
-  const metadata: EventMetadata = {
-    ...extra,
-    $correlationId,
-    ...($causationId === undefined ? {} : { $causationId }),
-    actor,
-    occurredAt,
-  };
-  return { id: recorded.id, type: definition.type, version: definition.version, data, metadata } as CatalogEvent<C>;
+  // Built key by key: most events carry no extra key, and this runs for every event a reader decodes.
+  const metadata: Record<string, unknown> = {};
+  for (const key in recorded.metadata) {
+    if (!STORED_KEYS.has(key) && Object.hasOwn(recorded.metadata, key)) metadata[key] = recorded.metadata[key];
+  }
+  metadata.$correlationId = $correlationId;
+  if ($causationId !== undefined) metadata.$causationId = $causationId;
+  metadata.actor = actor;
+  metadata.occurredAt = occurredAt;
+  return { id: recorded.id, type: definition.type, version: definition.version, data, metadata: metadata as EventMetadata } as CatalogEvent<C>;
 };
