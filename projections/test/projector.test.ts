@@ -51,6 +51,27 @@ describe('projector runtime', () => {
     await log.close();
   });
 
+  /** Runs `definition` in batches of 5 events and stops it after its third commit, long before it has caught up. */
+  const runInterrupted = async (search: SearchIndex, definition: ProjectionDefinition): Promise<void> => {
+    let commits = 0;
+    let stopped!: (stopping: Promise<void>) => void;
+    const stopping = new Promise<Promise<void>>((resolve) => {
+      stopped = resolve;
+    });
+    const interrupted = createProjector({
+      eventStore: log,
+      documents,
+      searchIndex: search,
+      definition,
+      catchUpBatchSize: 5,
+      onCommit: () => {
+        if (++commits === 3) stopped(interrupted.stop());
+      },
+    });
+    void interrupted.start();
+    await (await stopping);
+  };
+
   const expectBalancesMatchLog = async () => {
     const report = checkLedger(await collect(log.readAll()));
     for (const [accountId, { balance }] of report.balances) {
@@ -215,24 +236,7 @@ describe('projector runtime', () => {
     await v1.stop();
     const indexed = await found('one');
 
-    // The new version stops after a few batches, long before it has caught up.
-    let commits = 0;
-    let stopped!: (stopping: Promise<void>) => void;
-    const stopping = new Promise<Promise<void>>((resolve) => {
-      stopped = resolve;
-    });
-    const interrupted = createProjector({
-      eventStore: log,
-      documents,
-      searchIndex: search,
-      definition: words(2, 'two'),
-      catchUpBatchSize: 5,
-      onCommit: () => {
-        if (++commits === 3) stopped(interrupted.stop());
-      },
-    });
-    void interrupted.start();
-    await (await stopping);
+    await runInterrupted(search, words(2, 'two'));
     expect(await search.resolveAlias('words-events'), 'readers keep the old index meanwhile').to.equal('words-events-v1');
     expect((await documents.get('projection_checkpoints', 'words_v2'))?.searchIndexes, 'its checkpoint names its index').to.deep.equal({
       events: 'words-events-v2',
@@ -285,23 +289,7 @@ describe('projector runtime', () => {
     await v1.stop();
 
     calls.length = 0;
-    let commits = 0;
-    let stopped!: (stopping: Promise<void>) => void;
-    const stopping = new Promise<Promise<void>>((resolve) => {
-      stopped = resolve;
-    });
-    const interrupted = createProjector({
-      eventStore: log,
-      documents,
-      searchIndex: search,
-      definition: words(2, 'two'),
-      catchUpBatchSize: 5,
-      onCommit: () => {
-        if (++commits === 3) stopped(interrupted.stop());
-      },
-    });
-    void interrupted.start();
-    await (await stopping);
+    await runInterrupted(search, words(2, 'two'));
     expect(calls, 'a new version stopped before it caught up').to.deep.equal(['ensure words-events-v2 loading']);
 
     calls.length = 0;
