@@ -208,16 +208,52 @@ export const accountAsOf = async (
   return { figures: state.figures, revision, position: position!, entries, snapshotRevision: snapshot?.revision };
 };
 
+/** An account's latest snapshot, and the revision of its snapshot stream that holds it. */
+export interface LatestAccountSnapshot {
+  snapshot: AccountSnapshot;
+  streamRevision: bigint;
+}
+
 /**
- * Writes the snapshot of an account after `revision` unless one at or after it exists. Safe to
- * repeat: the snapshot stream is appended with an exact expected revision and deterministic ids.
+ * Appends the snapshot of an account after the event `last` (of its stream) to the snapshot
+ * stream, expected at `expectedRevision`; deterministic ids make a repeat a no-op.
+ */
+export const appendAccountSnapshot = async (
+  eventStore: EventStore,
+  accountId: string,
+  last: RecordedEvent,
+  fold: { figures: AccountFigures; maxOccurredAt: number | undefined },
+  expectedRevision: bigint | 'no_stream',
+  eventId: (accountId: string, revision: bigint) => string,
+): Promise<LatestAccountSnapshot> => {
+  const snapshot: AccountSnapshot = {
+    revision: last.revision,
+    position: last.position,
+    recordedAt: last.created.toISOString(),
+    ...(fold.maxOccurredAt === undefined ? {} : { maxOccurredAt: new Date(fold.maxOccurredAt).toISOString() }),
+    figures: { ...fold.figures },
+  };
+  const data = accountSnapshotted.schema.encode(snapshot);
+  const appended = await eventStore.appendToStream(
+    snapshotStream(accountId),
+    [{ id: eventId(accountId, last.revision), type: accountSnapshotted.type, data, metadata: { occurredAt: snapshot.recordedAt } }],
+    { expectedRevision },
+  );
+  return { snapshot, streamRevision: appended.nextExpectedRevision };
+};
+
+/**
+ * Writes the snapshot of an account after `revision` unless one at or after it exists, folding
+ * the account's events since its previous snapshot. Safe to repeat: the snapshot stream is
+ * appended with an exact expected revision and deterministic ids. Returns the latest snapshot
+ * (written or found), or `undefined` when the stream does not reach `revision`.
  */
 export const snapshotAccount = async (
   eventStore: EventStore,
   accountId: string,
   revision: bigint,
   eventId: (accountId: string, revision: bigint) => string,
-): Promise<boolean> => {
+): Promise<LatestAccountSnapshot | undefined> => {
   const streamName = snapshotStream(accountId);
   const [latest] = await collect(
     (async function* () {
@@ -229,7 +265,7 @@ export const snapshotAccount = async (
     })(),
   );
   const previous = latest === undefined ? undefined : decodeSnapshot(latest);
-  if (previous !== undefined && previous.revision >= revision) return false;
+  if (previous !== undefined && previous.revision >= revision) return { snapshot: previous, streamRevision: latest!.revision };
   const state: FoldState = {
     figures: previous === undefined ? undefined : figuresFromSnapshot(previous),
     maxOccurredAt: previous?.maxOccurredAt === undefined ? undefined : Date.parse(previous.maxOccurredAt),
@@ -242,18 +278,13 @@ export const snapshotAccount = async (
     foldAccountEvent(state, recorded, {});
     last = recorded;
   }
-  if (state.figures === undefined || last === undefined || last.revision !== revision) return false;
-  const data = accountSnapshotted.schema.encode({
-    revision,
-    position: last.position,
-    recordedAt: last.created.toISOString(),
-    ...(state.maxOccurredAt === undefined ? {} : { maxOccurredAt: new Date(state.maxOccurredAt).toISOString() }),
-    figures: state.figures,
-  });
-  await eventStore.appendToStream(
-    streamName,
-    [{ id: eventId(accountId, revision), type: accountSnapshotted.type, data, metadata: { occurredAt: last.created.toISOString() } }],
-    { expectedRevision: latest === undefined ? 'no_stream' : latest.revision },
+  if (state.figures === undefined || last === undefined || last.revision !== revision) return undefined;
+  return appendAccountSnapshot(
+    eventStore,
+    accountId,
+    last,
+    { figures: state.figures, maxOccurredAt: state.maxOccurredAt },
+    latest === undefined ? 'no_stream' : latest.revision,
+    eventId,
   );
-  return true;
 };

@@ -2,7 +2,8 @@ import { collect, type EventStore, type GlobalPosition, type RecordedEvent } fro
 import { StreamNotFoundError, WrongExpectedRevisionError } from '../eventStore/errors.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
-import { snapshotAccount } from './accountAsOf.js';
+import { appendAccountSnapshot, snapshotAccount, type LatestAccountSnapshot } from './accountAsOf.js';
+import { occurredAtOf } from './pointInTime.js';
 import { checkpointRecorded, signCheckpoint, type Checkpoint } from './checkpoints.js';
 import {
   CHAINED_STREAM_PREFIXES,
@@ -62,7 +63,27 @@ interface Progress {
   checkpointRevision: bigint | undefined;
   lastCheckpointAt: number;
   leavesSinceCheckpoint: number;
+  /** Per account whose latest snapshot this pass wrote or found: what its next snapshot needs. */
+  snapshotTails: Map<string, SnapshotTail>;
 }
+
+/**
+ * An account seen event by event since its latest snapshot: the books fold holds its figures,
+ * so its next snapshot needs only the latest business time of the postings since.
+ */
+interface SnapshotTail {
+  /** The last revision of the account stream seen. */
+  revision: bigint;
+  /** The snapshot stream's revision, for the next append's expectation. */
+  streamRevision: bigint;
+  maxOccurredAt: number | undefined;
+}
+
+const tailOf = ({ snapshot, streamRevision }: LatestAccountSnapshot): SnapshotTail => ({
+  revision: snapshot.revision,
+  streamRevision,
+  maxOccurredAt: snapshot.maxOccurredAt === undefined ? undefined : Date.parse(snapshot.maxOccurredAt),
+});
 
 /**
  * What the pass reads: the Merkle leaves, of which the books and the account streams are a part.
@@ -106,7 +127,40 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       checkpointRevision: last?.revision,
       lastCheckpointAt: clock().getTime(),
       leavesSinceCheckpoint: 0,
+      snapshotTails: new Map(),
     };
+  };
+
+  /**
+   * Writes an account's snapshot after every `snapshotEvery`-th event of its stream. When the
+   * books fold has just folded the event and this pass has seen every event of the account since
+   * its previous snapshot, the snapshot takes the books' figures for the account; otherwise (the
+   * first snapshot of an account since the start, or after a gap) the account's events since its
+   * previous snapshot are read and folded again.
+   */
+  const snapshotWhenDue = async (state: Progress, event: RecordedEvent, booksAtEvent: boolean): Promise<void> => {
+    const accountId = event.streamName.slice(ACCOUNT_STREAM_PREFIX.length);
+    const tails = state.snapshotTails;
+    let tail = tails.get(accountId);
+    if (tail !== undefined && (!booksAtEvent || tail.revision + 1n !== event.revision)) {
+      tails.delete(accountId);
+      tail = undefined;
+    }
+    if (tail !== undefined) {
+      tail.revision = event.revision;
+      if (event.type === 'AccountDebited' || event.type === 'AccountCredited') {
+        const occurredAt = occurredAtOf(event);
+        tail.maxOccurredAt = Math.max(tail.maxOccurredAt ?? occurredAt, occurredAt);
+      }
+    }
+    if ((event.revision + 1n) % snapshotEvery !== 0n) return;
+    const figures = state.books.accounts.get(accountId);
+    const latest =
+      tail !== undefined && figures !== undefined
+        ? await appendAccountSnapshot(eventStore, accountId, event, { figures, maxOccurredAt: tail.maxOccurredAt }, tail.streamRevision, snapshotEventId)
+        : await snapshotAccount(eventStore, accountId, event.revision, snapshotEventId);
+    if (latest !== undefined && latest.snapshot.revision === event.revision) tails.set(accountId, tailOf(latest));
+    else tails.delete(accountId);
   };
 
   const writeCheckpoint = async (state: Progress): Promise<Checkpoint> => {
@@ -133,7 +187,8 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
     const from = state.position === undefined || state.booksPosition === undefined ? undefined : state.position < state.booksPosition ? state.position : state.booksPosition;
     try {
       for await (const event of eventStore.readAll({ fromPosition: from ?? 'start', filter: AUDITED_STREAMS })) {
-        if (state.booksPosition === undefined || event.position > state.booksPosition) {
+        const booksAtEvent = state.booksPosition === undefined || event.position > state.booksPosition;
+        if (booksAtEvent) {
           state.booksPosition = event.position;
           if (isLedgerStream(event.streamName)) {
             foldLedgerEvent(state.books, event);
@@ -148,9 +203,7 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
           addLeaf(state.frontier, linkHashOf(event));
           state.leavesSinceCheckpoint++;
         }
-        if (event.streamName.startsWith(ACCOUNT_STREAM_PREFIX) && (event.revision + 1n) % snapshotEvery === 0n) {
-          await snapshotAccount(eventStore, event.streamName.slice(ACCOUNT_STREAM_PREFIX.length), event.revision, snapshotEventId);
-        }
+        if (event.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) await snapshotWhenDue(state, event, booksAtEvent);
         state.position = event.position;
         if (state.leavesSinceCheckpoint >= checkpointEvery) await writeCheckpoint(state);
       }

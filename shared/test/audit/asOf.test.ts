@@ -3,13 +3,17 @@ import fc from 'fast-check';
 import {
   accountAsOf,
   AccountNotAtPointError,
+  accountSnapshotted,
   accountStream,
   BOOKS_SNAPSHOT_STREAM,
   collect,
   createAuditRuntime,
+  foldAccountEvent,
   generatedSigner,
   snapshotStream,
   trialBalanceAt,
+  type EventStore,
+  type FoldState,
   type PointInTime,
   type RecordedEvent,
 } from '../../src/index.js';
@@ -96,6 +100,46 @@ describe('audit: as-of queries from the event store', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("writes every account snapshot equal to a fold of the account's stream, reading each stream again only for its first", async () => {
+    const fresh = openAuditStore();
+    try {
+      const ids = [BANK, ...(await writeHistory(fresh.store, { accounts: 4, movements: 80, seed: 5, backdated: 0.3 }))];
+      const reads: string[] = [];
+      const counting: EventStore = {
+        ...fresh.store,
+        readStream: (streamName, options) => {
+          reads.push(streamName);
+          return fresh.store.readStream(streamName, options);
+        },
+      };
+      const runtime = createAuditRuntime({ eventStore: counting, signer: generatedSigner(), snapshotEvery: 3, clock: fresh.now });
+      await runtime.runOnce({ force: true });
+      let written = 0;
+      for (const accountId of ids) {
+        const stream = await collect(fresh.raw.readStream(accountStream(accountId)));
+        for (const recorded of await collect(fresh.raw.readStream(snapshotStream(accountId)))) {
+          const snapshot = accountSnapshotted.schema.parse(recorded.data);
+          const state: FoldState = { figures: undefined, maxOccurredAt: undefined };
+          for (const event of stream.filter(({ revision }) => revision <= snapshot.revision)) foldAccountEvent(state, event, {});
+          const at = stream[Number(snapshot.revision)]!;
+          expect(snapshot, `${accountId} @${snapshot.revision}`).to.deep.equal({
+            revision: at.revision,
+            position: at.position,
+            recordedAt: at.created.toISOString(),
+            ...(state.maxOccurredAt === undefined ? {} : { maxOccurredAt: new Date(state.maxOccurredAt).toISOString() }),
+            figures: state.figures,
+          });
+          written += 1;
+        }
+      }
+      expect(written).to.be.greaterThan(3 * ids.length);
+      expect(new Set(reads.filter((name) => name.startsWith('account-'))).size, 'accounts read again').to.equal(ids.length);
+      expect(reads.filter((name) => name.startsWith('account-')), 'one read each').to.have.length(ids.length);
+    } finally {
+      await fresh.dispose();
+    }
   });
 
   it('uses a snapshot when one lies before the point and lists the latest entries with the balance after each', async () => {
