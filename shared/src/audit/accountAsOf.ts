@@ -254,18 +254,9 @@ export const snapshotAccount = async (
   revision: bigint,
   eventId: (accountId: string, revision: bigint) => string,
 ): Promise<LatestAccountSnapshot | undefined> => {
-  const streamName = snapshotStream(accountId);
-  const [latest] = await collect(
-    (async function* () {
-      try {
-        yield* eventStore.readStream(streamName, { direction: 'backwards', maxCount: 1 });
-      } catch (error) {
-        if (!(error instanceof StreamNotFoundError)) throw error;
-      }
-    })(),
-  );
-  const previous = latest === undefined ? undefined : decodeSnapshot(latest);
-  if (previous !== undefined && previous.revision >= revision) return { snapshot: previous, streamRevision: latest!.revision };
+  const latest = await latestAccountSnapshot(eventStore, accountId);
+  const previous = latest?.snapshot;
+  if (previous !== undefined && previous.revision >= revision) return latest;
   const state: FoldState = {
     figures: previous === undefined ? undefined : figuresFromSnapshot(previous),
     maxOccurredAt: previous?.maxOccurredAt === undefined ? undefined : Date.parse(previous.maxOccurredAt),
@@ -284,7 +275,34 @@ export const snapshotAccount = async (
     accountId,
     last,
     { figures: state.figures, maxOccurredAt: state.maxOccurredAt },
-    latest === undefined ? 'no_stream' : latest.revision,
+    latest === undefined ? 'no_stream' : latest.streamRevision,
     eventId,
   );
+};
+
+/** The account's latest snapshot, if it has one. */
+export const latestAccountSnapshot = async (eventStore: EventStore, accountId: string): Promise<LatestAccountSnapshot | undefined> => {
+  try {
+    const [latest] = await collect(eventStore.readStream(snapshotStream(accountId), { direction: 'backwards', maxCount: 1 }));
+    return latest === undefined ? undefined : { snapshot: decodeSnapshot(latest), streamRevision: latest.revision };
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return undefined;
+    throw error;
+  }
+};
+
+/** The latest business time among the account's postings from revision `from` to `to`, both included. */
+export const latestPostingTime = async (
+  eventStore: EventStore,
+  accountId: string,
+  from: bigint,
+  to: bigint,
+): Promise<number | undefined> => {
+  let latest: number | undefined;
+  for await (const recorded of eventStore.readStream(accountStream(accountId), { fromRevision: from, maxCount: Number(to - from + 1n) })) {
+    if (recorded.type !== 'AccountDebited' && recorded.type !== 'AccountCredited') continue;
+    const occurredAt = occurredAtOf(recorded);
+    latest = Math.max(latest ?? occurredAt, occurredAt);
+  }
+  return latest;
 };

@@ -2,7 +2,7 @@ import { collect, type EventStore, type GlobalPosition, type RecordedEvent } fro
 import { StreamNotFoundError, WrongExpectedRevisionError } from '../eventStore/errors.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
-import { appendAccountSnapshot, snapshotAccount, type LatestAccountSnapshot } from './accountAsOf.js';
+import { appendAccountSnapshot, latestAccountSnapshot, latestPostingTime, snapshotAccount } from './accountAsOf.js';
 import { occurredAtOf } from './pointInTime.js';
 import { checkpointRecorded, signCheckpoint, type Checkpoint } from './checkpoints.js';
 import {
@@ -63,27 +63,26 @@ interface Progress {
   checkpointRevision: bigint | undefined;
   lastCheckpointAt: number;
   leavesSinceCheckpoint: number;
-  /** Per account whose latest snapshot this pass wrote or found: what its next snapshot needs. */
-  snapshotTails: Map<string, SnapshotTail>;
+  /** Per account, what this pass has seen of its stream since the process started (see `AccountTail`). */
+  accountTails: Map<string, AccountTail>;
 }
 
 /**
- * An account seen event by event since its latest snapshot: the books fold holds its figures,
- * so its next snapshot needs only the latest business time of the postings since.
+ * The events of an account's stream this pass has seen one after the other. The books fold holds
+ * every account's figures; a snapshot also needs the latest business time of the account's
+ * postings, which the tail keeps for the postings it has seen, and for all of them up to
+ * `revision` once it `knows` the latest snapshot.
  */
-interface SnapshotTail {
-  /** The last revision of the account stream seen. */
+interface AccountTail {
+  from: bigint;
   revision: bigint;
-  /** The snapshot stream's revision, for the next append's expectation. */
-  streamRevision: bigint;
   maxOccurredAt: number | undefined;
+  /** The snapshot stream's revision, once the tail covers every posting since the start. */
+  knows: { streamRevision: bigint | 'no_stream' } | undefined;
 }
 
-const tailOf = ({ snapshot, streamRevision }: LatestAccountSnapshot): SnapshotTail => ({
-  revision: snapshot.revision,
-  streamRevision,
-  maxOccurredAt: snapshot.maxOccurredAt === undefined ? undefined : Date.parse(snapshot.maxOccurredAt),
-});
+const later = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
 
 /**
  * What the pass reads: the Merkle leaves, of which the books and the account streams are a part.
@@ -127,40 +126,62 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       checkpointRevision: last?.revision,
       lastCheckpointAt: clock().getTime(),
       leavesSinceCheckpoint: 0,
-      snapshotTails: new Map(),
+      accountTails: new Map(),
     };
   };
 
   /**
-   * Writes an account's snapshot after every `snapshotEvery`-th event of its stream. When the
-   * books fold has just folded the event and this pass has seen every event of the account since
-   * its previous snapshot, the snapshot takes the books' figures for the account; otherwise (the
-   * first snapshot of an account since the start, or after a gap) the account's events since its
-   * previous snapshot are read and folded again.
+   * Writes an account's snapshot after every `snapshotEvery`-th event of its stream, with the
+   * figures the books fold holds once it has folded that event. The latest business time comes
+   * from the tail; the first time, its snapshot stream's head is read, and the account's
+   * postings the pass has not seen since that snapshot (those before the process started). Where
+   * the books fold is ahead of the event (after a restart), the account's events since its
+   * latest snapshot are folded again instead.
    */
   const snapshotWhenDue = async (state: Progress, event: RecordedEvent, booksAtEvent: boolean): Promise<void> => {
     const accountId = event.streamName.slice(ACCOUNT_STREAM_PREFIX.length);
-    const tails = state.snapshotTails;
-    let tail = tails.get(accountId);
-    if (tail !== undefined && (!booksAtEvent || tail.revision + 1n !== event.revision)) {
+    const due = (event.revision + 1n) % snapshotEvery === 0n;
+    const tails = state.accountTails;
+    if (!booksAtEvent) {
       tails.delete(accountId);
-      tail = undefined;
+      if (due) await snapshotAccount(eventStore, accountId, event.revision, snapshotEventId);
+      return;
     }
-    if (tail !== undefined) {
-      tail.revision = event.revision;
-      if (event.type === 'AccountDebited' || event.type === 'AccountCredited') {
-        const occurredAt = occurredAtOf(event);
-        tail.maxOccurredAt = Math.max(tail.maxOccurredAt ?? occurredAt, occurredAt);
-      }
+    let tail = tails.get(accountId);
+    if (tail === undefined || tail.revision + 1n !== event.revision) {
+      tail = { from: event.revision, revision: event.revision, maxOccurredAt: undefined, knows: undefined };
+      tails.set(accountId, tail);
     }
-    if ((event.revision + 1n) % snapshotEvery !== 0n) return;
+    tail.revision = event.revision;
+    if (event.type === 'AccountDebited' || event.type === 'AccountCredited') tail.maxOccurredAt = later(tail.maxOccurredAt, occurredAtOf(event));
+    if (!due) return;
     const figures = state.books.accounts.get(accountId);
-    const latest =
-      tail !== undefined && figures !== undefined
-        ? await appendAccountSnapshot(eventStore, accountId, event, { figures, maxOccurredAt: tail.maxOccurredAt }, tail.streamRevision, snapshotEventId)
-        : await snapshotAccount(eventStore, accountId, event.revision, snapshotEventId);
-    if (latest !== undefined && latest.snapshot.revision === event.revision) tails.set(accountId, tailOf(latest));
-    else tails.delete(accountId);
+    if (figures === undefined) return;
+    if (tail.knows === undefined) {
+      const latest = await latestAccountSnapshot(eventStore, accountId);
+      if (latest !== undefined && latest.snapshot.revision >= event.revision) {
+        // Written before a restart: the next one follows it, if it is this one.
+        if (latest.snapshot.revision === event.revision) {
+          tail.maxOccurredAt = latest.snapshot.maxOccurredAt === undefined ? undefined : Date.parse(latest.snapshot.maxOccurredAt);
+          tail.knows = { streamRevision: latest.streamRevision };
+        }
+        return;
+      }
+      const unseenFrom = latest === undefined ? 0n : latest.snapshot.revision + 1n;
+      const before = latest?.snapshot.maxOccurredAt === undefined ? undefined : Date.parse(latest.snapshot.maxOccurredAt);
+      const unseen = tail.from > unseenFrom ? await latestPostingTime(eventStore, accountId, unseenFrom, tail.from - 1n) : undefined;
+      tail.maxOccurredAt = later(tail.maxOccurredAt, later(before, unseen));
+      tail.knows = { streamRevision: latest?.streamRevision ?? 'no_stream' };
+    }
+    const written = await appendAccountSnapshot(
+      eventStore,
+      accountId,
+      event,
+      { figures, maxOccurredAt: tail.maxOccurredAt },
+      tail.knows.streamRevision,
+      snapshotEventId,
+    );
+    tail.knows = { streamRevision: written.streamRevision };
   };
 
   const writeCheckpoint = async (state: Progress): Promise<Checkpoint> => {

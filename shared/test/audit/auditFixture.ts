@@ -53,6 +53,8 @@ export interface HistoryOptions {
   seed: number;
   /** Chance that a posting's business time lies before the previous one's (a late posting). */
   backdated?: number;
+  /** From this many events written on, every business time lies a year back. */
+  yearBackFrom?: number;
 }
 
 const seeded = (seed: number) => {
@@ -71,10 +73,12 @@ const seeded = (seed: number) => {
 export const writeHistory = async (store: EventStore, options: HistoryOptions): Promise<string[]> => {
   const random = seeded(options.seed);
   let business = Date.UTC(2025, 11, 1);
+  let written = 0;
   const occurredAt = () => {
     business += 60_000;
     const back = random() < (options.backdated ?? 0.1) ? Math.floor(random() * 30) * 86_400_000 : 0;
-    return new Date(business - back).toISOString();
+    const yearBack = options.yearBackFrom !== undefined && written++ >= options.yearBackFrom ? 365 * 86_400_000 : 0;
+    return new Date(business - back - yearBack).toISOString();
   };
   const append = (streamName: string, event: Pick<LedgerEvent, 'type' | 'data'>) =>
     store.appendToStream(
