@@ -78,6 +78,11 @@ const resourceKeyOf = (metadata: Readonly<Record<string, string>> | null): strin
   return undefined;
 };
 
+/** The position a document reflects once the event is applied: built only for a document that changes. */
+const stampOf = (recorded: RecordedEvent) => ({
+  lastPosition: recorded.position.toString(),
+  sortableLastPosition: sortableBigint(recorded.position),
+});
 
 const opened = (type: string, id: string, movement: Movement, recorded: RecordedEvent): TransactionDocument => ({
   _id: id,
@@ -99,8 +104,7 @@ const opened = (type: string, id: string, movement: Movement, recorded: Recorded
   payoutId: movement.metadata?.payoutId ?? null,
   provider: movement.metadata?.provider ?? null,
   providerRef: null,
-  lastPosition: recorded.position.toString(),
-  sortableLastPosition: sortableBigint(recorded.position),
+  ...stampOf(recorded),
 });
 
 /** The movement a history event belongs to, and what it does to its document. */
@@ -108,7 +112,6 @@ const changeOf = (
   event: LedgerEvent,
   recorded: RecordedEvent,
 ): { id: string; apply: (current: TransactionDocument | undefined) => TransactionDocument | undefined } | undefined => {
-  const stamp = { lastPosition: recorded.position.toString(), sortableLastPosition: sortableBigint(recorded.position) };
   switch (event.type) {
     case 'AccountDebited':
     case 'AccountCredited': {
@@ -123,7 +126,7 @@ const changeOf = (
       const type = event.type === 'TransferCompleted' ? 'transfer' : 'deposit';
       return {
         id,
-        apply: (current) => ({ ...(current ?? opened(type, id, event.data, recorded)), status: 'completed', endedAt: completedAt, ...stamp }),
+        apply: (current) => ({ ...(current ?? opened(type, id, event.data, recorded)), status: 'completed', endedAt: completedAt, ...stampOf(recorded) }),
       };
     }
     case 'TransferFailed':
@@ -138,7 +141,7 @@ const changeOf = (
           status: 'failed',
           endedAt: failedAt,
           failureReason: reason,
-          ...stamp,
+          ...stampOf(recorded),
         }),
       };
     }
@@ -149,7 +152,7 @@ const changeOf = (
           ...(current ?? opened(event.data.kind, event.data.journalId, event.data, recorded)),
           status: 'completed',
           endedAt: event.data.completedAt,
-          ...stamp,
+          ...stampOf(recorded),
         }),
       };
     case 'JournalFailed':
@@ -160,7 +163,7 @@ const changeOf = (
           status: 'failed',
           endedAt: event.data.failedAt,
           failureReason: event.data.reason,
-          ...stamp,
+          ...stampOf(recorded),
         }),
       };
     default:
@@ -209,10 +212,6 @@ export const foldTransactions = async (events: readonly RecordedEvent[], load: H
   const transactionOf = async (id: string) =>
     transactions.get(id) ?? prefetched.get(id) ?? (prefetchedIds.has(id) ? undefined : await load.transaction(id));
   const referenceOf = async (key: string) => references.get(key) ?? (await load.reference(key));
-  const stampOf = (recorded: RecordedEvent) => ({
-    lastPosition: recorded.position.toString(),
-    sortableLastPosition: sortableBigint(recorded.position),
-  });
 
   /** Gives the transaction its payment's or payout's reference, and the reference its journal. */
   const link = async (transaction: TransactionDocument, key: string, recorded: RecordedEvent) => {
