@@ -71,14 +71,14 @@ interface Progress {
  * The events of an account's stream this pass has seen one after the other. The books fold holds
  * every account's figures; a snapshot also needs the latest business time of the account's
  * postings, which the tail keeps for the postings it has seen, and for all of them up to
- * `revision` once it `knows` the latest snapshot.
+ * `revision` once it knows the snapshot stream's revision.
  */
 interface AccountTail {
   from: bigint;
   revision: bigint;
   maxOccurredAt: number | undefined;
-  /** The snapshot stream's revision, once the tail covers every posting since the start. */
-  knows: { streamRevision: bigint | 'no_stream' } | undefined;
+  /** The snapshot stream's revision, known once the tail covers every posting since the start. */
+  snapshotStreamRevision: bigint | 'no_stream' | undefined;
 }
 
 const later = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -149,7 +149,7 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
     }
     let tail = tails.get(accountId);
     if (tail === undefined || tail.revision + 1n !== event.revision) {
-      tail = { from: event.revision, revision: event.revision, maxOccurredAt: undefined, knows: undefined };
+      tail = { from: event.revision, revision: event.revision, maxOccurredAt: undefined, snapshotStreamRevision: undefined };
       tails.set(accountId, tail);
     }
     tail.revision = event.revision;
@@ -157,13 +157,13 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
     if (!due) return;
     const figures = state.books.accounts.get(accountId);
     if (figures === undefined) return;
-    if (tail.knows === undefined) {
+    if (tail.snapshotStreamRevision === undefined) {
       const latest = await latestAccountSnapshot(eventStore, accountId);
       if (latest !== undefined && latest.snapshot.revision >= event.revision) {
         // Written before a restart: the next one follows it, if it is this one.
         if (latest.snapshot.revision === event.revision) {
           tail.maxOccurredAt = latest.snapshot.maxOccurredAt === undefined ? undefined : Date.parse(latest.snapshot.maxOccurredAt);
-          tail.knows = { streamRevision: latest.streamRevision };
+          tail.snapshotStreamRevision = latest.streamRevision;
         }
         return;
       }
@@ -171,17 +171,17 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       const before = latest?.snapshot.maxOccurredAt === undefined ? undefined : Date.parse(latest.snapshot.maxOccurredAt);
       const unseen = tail.from > unseenFrom ? await latestPostingTime(eventStore, accountId, unseenFrom, tail.from - 1n) : undefined;
       tail.maxOccurredAt = later(tail.maxOccurredAt, later(before, unseen));
-      tail.knows = { streamRevision: latest?.streamRevision ?? 'no_stream' };
+      tail.snapshotStreamRevision = latest?.streamRevision ?? 'no_stream';
     }
     const written = await appendAccountSnapshot(
       eventStore,
       accountId,
       event,
       { figures, maxOccurredAt: tail.maxOccurredAt },
-      tail.knows.streamRevision,
+      tail.snapshotStreamRevision,
       snapshotEventId,
     );
-    tail.knows = { streamRevision: written.streamRevision };
+    tail.snapshotStreamRevision = written.streamRevision;
   };
 
   const writeCheckpoint = async (state: Progress): Promise<Checkpoint> => {

@@ -13,12 +13,12 @@ import type { PreparedDocument } from './searchDocuments.js';
  * A batch as it crosses to the thread (the fields travel as their JSON, which the thread parses),
  * or the end of an index's loading (see `finishLoading` of the port).
  */
-export type WriteRequest =
-  | { id: number; kind: 'upsert'; index: string; documents: readonly Pick<PreparedDocument, 'id' | 'version' | 'fieldsJson'>[] }
-  | { id: number; kind: 'finishLoading'; index: string };
+type Request =
+  | { kind: 'upsert'; index: string; documents: readonly Pick<PreparedDocument, 'id' | 'version' | 'fieldsJson'>[] }
+  | { kind: 'finishLoading'; index: string };
 
-/** A request as the caller makes it: the writer numbers it. */
-type Request = WriteRequest extends infer R ? (R extends WriteRequest ? Omit<R, 'id'> : never) : never;
+/** A request as it crosses, numbered by the writer so that the reply finds its caller. */
+export type WriteRequest = Request & { id: number };
 
 export interface WriteReply {
   id: number;

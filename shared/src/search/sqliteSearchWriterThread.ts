@@ -22,17 +22,18 @@ port.on('message', (request: WriteRequest | 'close') => {
     const target = tables.find(request.index);
     if (target === undefined) {
       reply = { id: request.id, failure: { kind: 'missing' } };
-    } else if (request.kind === 'finishLoading') {
-      tables.finishLoading(target);
-      reply = { id: request.id };
     } else {
-      const documents = request.documents.map(({ id, version, fieldsJson }) => ({
-        id,
-        version,
-        fieldsJson,
-        fields: JSON.parse(fieldsJson) as WireFields,
-      }));
-      tables.upsert(target, documents);
+      if (request.kind === 'finishLoading') {
+        tables.finishLoading(target);
+      } else {
+        const documents = request.documents.map(({ id, version, fieldsJson }) => ({
+          id,
+          version,
+          fieldsJson,
+          fields: JSON.parse(fieldsJson) as WireFields,
+        }));
+        tables.upsert(target, documents);
+      }
       reply = { id: request.id };
     }
   } catch (error) {
