@@ -35,10 +35,17 @@ const prefetchSubjects = async (docs: BatchDocuments, collections: Record<string
   await docs.prefetch(collections.lookups!, orphanLists);
 };
 
+/**
+ * Whether a grace period ended before `now`. Asked before `sweepDue` is called: while a log is
+ * caught up some minute is nearly always pending, and an async call per event costs a promise.
+ */
+const somethingDue = (context: Context): boolean =>
+  context.clock.dueMinutes.length > 0 && minuteEndMs(context.clock.dueMinutes[0]!) <= context.nowMs;
+
 /** Looks again at subjects whose grace period ended before `now`. */
 const sweepDue = async (context: Context): Promise<void> => {
   const lookups = context.collections.lookups!;
-  while (context.clock.dueMinutes.length > 0 && minuteEndMs(context.clock.dueMinutes[0]!) <= context.nowMs) {
+  while (somethingDue(context)) {
     const minute = context.clock.dueMinutes[0]!;
     context.clock.dueMinutes = context.clock.dueMinutes.slice(1);
     const bucket = await context.docs.get<DueBucket>(lookups, `due:${minute}`);
@@ -114,7 +121,7 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
               context.clock.now = recorded.created.toISOString();
             }
             context.position = recorded.position.toString();
-            if (context.clock.dueMinutes.length > 0) await sweepDue(context);
+            if (somethingDue(context)) await sweepDue(context);
             const stream = recorded.streamName;
             if (stream.startsWith(PAYMENT_STREAM_PREFIX)) await applyPaymentEvent(context, recorded);
             else if (stream.startsWith('payout-')) await applyPayoutEvent(context, recorded);
