@@ -56,6 +56,33 @@ describe('pruning older versions of a read model', () => {
     expect(again).to.deep.include({ collections: [], checkpoints: [], searchIndexes: [] });
   });
 
+  it('drops the search indexes of a role the current version no longer has, as the older checkpoints name them', async () => {
+    await run(words(1, 'one'));
+    const withoutSearch: ProjectionDefinition = {
+      name: 'words',
+      version: 2,
+      filter: { streamNamePrefixes: ['account-'] },
+      roles: ['seen'],
+      create: ({ collections }) => ({
+        async handle(events, session) {
+          await session.put(collections.seen!, { _id: 'last', position: events.at(-1)!.position.toString() });
+        },
+      }),
+    };
+    await run(withoutSearch);
+
+    const report = await pruneProjection({ documents, searchIndex: search, definition: withoutSearch });
+    expect(report).to.deep.equal({
+      projection: 'words',
+      version: 2,
+      collections: ['words_seen_v1'],
+      checkpoints: ['words_v1'],
+      searchIndexes: ['words-events-v1'],
+    });
+    expect(await search.listIndexes('words-events')).to.deep.equal([]);
+    expect(await checkpointIds()).to.deep.equal(['words_v2']);
+  });
+
   it('refuses while the alias still names an older version, and drops nothing', async () => {
     await run(words(1, 'one'));
     const error = await pruneProjection({ documents, searchIndex: search, definition: words(2, 'two') }).then(

@@ -5,6 +5,7 @@ import {
   isSearchIndexOfVersion,
   liveSearchIndexes,
   searchAliases,
+  searchIndexesOfCheckpoint,
   type ProjectionDefinition,
 } from '../runtime/projection.js';
 
@@ -59,8 +60,21 @@ export const pruneProjection = async (options: {
     return role !== undefined && older(versionIn(collection, `${name}_${role}`, liveOrRebuilt));
   });
   const checkpointIds: string[] = [];
+  // What older versions' checkpoints say they wrote, and what the current version's say it writes.
+  const namedByOlder = new Set<string>();
+  const inUse = new Set(aliases.map(({ aliased }) => aliased).filter((index) => index !== undefined));
   for (let page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v` }); ; ) {
-    checkpointIds.push(...page.items.map((checkpoint) => checkpoint._id).filter((id) => older(versionIn(id, `${name}_`, liveOrRebuilt))));
+    for (const checkpoint of page.items) {
+      const found = versionIn(checkpoint._id, `${name}_`, liveOrRebuilt);
+      if (found === undefined) continue;
+      const named = Object.values(searchIndexesOfCheckpoint(checkpoint) ?? {});
+      if (older(found)) {
+        checkpointIds.push(checkpoint._id);
+        for (const index of named) namedByOlder.add(index);
+      } else {
+        for (const index of named) inUse.add(index);
+      }
+    }
     if (page.nextCursor === undefined) break;
     page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v`, after: page.nextCursor });
   }
@@ -69,6 +83,12 @@ export const pruneProjection = async (options: {
     for (const index of await searchIndex.listIndexes(`${alias}-v`)) {
       if (index !== aliased && older(versionIn(index, `${alias}-`, /^(-rebuild-.+)?$/))) searchIndexes.push(index);
     }
+  }
+  // An older version's role the current one no longer has: its aliases are not the definition's,
+  // so only the checkpoints tell where its indexes are.
+  for (const index of [...namedByOlder].sort()) {
+    if (inUse.has(index) || searchIndexes.includes(index)) continue;
+    if ((await searchIndex.listIndexes(index)).includes(index)) searchIndexes.push(index);
   }
 
   for (const collection of collections) await documents.dropCollection(collection);

@@ -94,3 +94,15 @@ export const isSearchIndexOfVersion = (liveIndex: string, index: string): boolea
 
 /** Where projectors keep their checkpoints (one document per projector). */
 export const CHECKPOINTS_COLLECTION = 'projection_checkpoints';
+
+/**
+ * The search indexes a stored checkpoint names (its `searchIndexes`: by role, the indexes its read
+ * model writes); `undefined` for a checkpoint stored before checkpoints named them, and for a read
+ * model without search.
+ */
+export const searchIndexesOfCheckpoint = (checkpoint: Readonly<Record<string, unknown>> | undefined): Record<string, string> | undefined => {
+  const named = checkpoint?.searchIndexes;
+  return typeof named === 'object' && named !== null && !Array.isArray(named) && Object.values(named).every((index) => typeof index === 'string')
+    ? (named as Record<string, string>)
+    : undefined;
+};

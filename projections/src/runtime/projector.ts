@@ -20,6 +20,7 @@ import {
   liveCollections,
   liveSearchIndexes,
   searchAliases,
+  searchIndexesOfCheckpoint,
   type ProjectionDefinition,
   type ProjectionHandler,
 } from './projection.js';
@@ -85,9 +86,6 @@ interface CheckpointDocument {
    */
   [key: string]: JsonValue;
 }
-
-const isIndexNames = (value: unknown): value is Record<string, string> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((name) => typeof name === 'string');
 
 /** A read model as the running projector tracks it. */
 interface RunningReadModel {
@@ -305,7 +303,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     for (const readModel of readModels) {
       const stored = await documents.get<CheckpointDocument>(CHECKPOINTS_COLLECTION, readModel.checkpointId);
       readModel.position = stored === undefined ? undefined : BigInt(stored.position);
-      readModel.storedSearchIndexes = isIndexNames(stored?.searchIndexes) ? stored.searchIndexes : undefined;
+      readModel.storedSearchIndexes = searchIndexesOfCheckpoint(stored);
       readModel.lastEventAt = stored === undefined || stored.lastEventAt === null ? undefined : new Date(stored.lastEventAt);
     }
     wakeWaiters();
