@@ -182,16 +182,7 @@ const collectionStatements = (db: Database.Database) => {
   return statementsOf;
 };
 
-/**
- * The WAL's budget. A checkpoint copies each page changed since the previous one back into the
- * file once, however many commits changed it. Catching up, each commit touches index pages all
- * over large collections (statement rows are keyed by hashes, in no order), so a budget of
- * several batches saves most of those copies: reconciliation over 1,000,000 payments wrote 22 %
- * fewer bytes and took 8 % less time. The file keeps its size once grown (cutting it back after
- * each checkpoint, to grow again, took back what the budget saved), so the store takes up to
- * this much disk beside its documents.
- */
-const WAL_BUDGET_BYTES = 512 * 2 ** 20;
+const WAL_BUDGET_BYTES = 64 * 2 ** 20;
 
 /** Runs tasks one at a time, in call order, whether each succeeds or fails. */
 const createSerialQueue = () => {
@@ -230,7 +221,7 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
   // keeps them in memory between commits, and a larger WAL copies each back once per checkpoint
   // rather than once per commit.
   writer.pragma('cache_size = -65536');
-  // The WAL's budget in bytes, whatever the file's page size.
+  // The WAL's budget in bytes (64 MiB), whatever the file's page size.
   writer.pragma(`wal_autocheckpoint = ${WAL_BUDGET_BYTES / Number(writer.pragma('page_size', { simple: true }))}`);
   const reader = new Database(path, { readonly: true });
   reader.pragma('busy_timeout = 10000');
