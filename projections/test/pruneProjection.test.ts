@@ -56,7 +56,7 @@ describe('pruning older versions of a read model', () => {
     expect(again).to.deep.include({ collections: [], checkpoints: [], searchIndexes: [] });
   });
 
-  it('drops the search indexes of a role the current version no longer has, as the older checkpoints name them', async () => {
+  it('drops the search indexes of a role the current version no longer has, as the older checkpoints name them, and none the current version names', async () => {
     await run(words(1, 'one'));
     const withoutSearch: ProjectionDefinition = {
       name: 'words',
@@ -70,17 +70,37 @@ describe('pruning older versions of a read model', () => {
       }),
     };
     await run(withoutSearch);
+    // A rebuild of version 2 told to write into an index an older version had named too.
+    await documents.withTransaction((session) =>
+      session.put('projection_checkpoints', {
+        _id: 'words_v2__rebuild',
+        position: '1',
+        sortablePosition: '1',
+        lastEventAt: null,
+        searchIndexes: { events: 'words-shared' },
+      }),
+    );
+    await documents.withTransaction((session) =>
+      session.put('projection_checkpoints', {
+        _id: 'words_v1__rebuild',
+        position: '1',
+        sortablePosition: '1',
+        lastEventAt: null,
+        searchIndexes: { events: 'words-shared' },
+      }),
+    );
+    await search.ensureIndex('words-shared', { fields: { word: 'keyword' } });
 
     const report = await pruneProjection({ documents, searchIndex: search, definition: withoutSearch });
     expect(report).to.deep.equal({
       projection: 'words',
       version: 2,
       collections: ['words_seen_v1'],
-      checkpoints: ['words_v1'],
+      checkpoints: ['words_v1', 'words_v1__rebuild'],
       searchIndexes: ['words-events-v1'],
     });
-    expect(await search.listIndexes('words-events')).to.deep.equal([]);
-    expect(await checkpointIds()).to.deep.equal(['words_v2']);
+    expect(await search.listIndexes('words-')).to.deep.equal(['words-shared']);
+    expect(await checkpointIds()).to.deep.equal(['words_v2', 'words_v2__rebuild']);
   });
 
   it('refuses while the alias still names an older version, and drops nothing', async () => {

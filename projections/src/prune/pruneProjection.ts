@@ -60,9 +60,10 @@ export const pruneProjection = async (options: {
     return role !== undefined && older(versionIn(collection, `${name}_${role}`, liveOrRebuilt));
   });
   const checkpointIds: string[] = [];
-  // What older versions' checkpoints say they wrote, and what the current version's say it writes.
+  // What older versions' checkpoints say they wrote, and what the current version's say it writes:
+  // an index named by both (a projector can be given any index name) is not dropped.
   const namedByOlder = new Set<string>();
-  const inUse = new Set(aliases.map(({ aliased }) => aliased).filter((index) => index !== undefined));
+  const inUse = new Set<string>();
   for (let page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v` }); ; ) {
     for (const checkpoint of page.items) {
       const found = versionIn(checkpoint._id, `${name}_`, liveOrRebuilt);
