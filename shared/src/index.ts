@@ -25,7 +25,6 @@ export * from './documents/documentStore.js';
 export { createChecksum } from './documents/documentArguments.js';
 export * from './search/searchIndex.js';
 export * from './documents/sqliteDocumentStore.js';
-export { DEFAULT_WAL_BUDGET, type WalBudget } from './documents/sqliteWalBudget.js';
 export * from './documents/mongoDocumentStore.js';
 export * from './documents/openDocumentStore.js';
 export * from './search/sqliteSearchIndex.js';

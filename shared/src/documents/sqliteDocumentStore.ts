@@ -19,13 +19,10 @@ import {
   type FindPlan,
   type WhereValue,
 } from './documentArguments.js';
-import { createWalBudgetSwitch, DEFAULT_WAL_BUDGET, type WalBudget } from './sqliteWalBudget.js';
 
 export interface SqliteDocumentStoreOptions {
   /** The database file; its directory is created when missing. */
   path: string;
-  /** How much WAL commits may leave before a checkpoint (see `sqliteWalBudget.ts`). */
-  walBudget?: WalBudget;
 }
 
 /** Prepared statements kept per connection; the least recently used go first. */
@@ -185,6 +182,8 @@ const collectionStatements = (db: Database.Database) => {
   return statementsOf;
 };
 
+const WAL_BUDGET_BYTES = 64 * 2 ** 20;
+
 /** Runs tasks one at a time, in call order, whether each succeeds or fails. */
 const createSerialQueue = () => {
   let tail: Promise<unknown> = Promise.resolve();
@@ -219,9 +218,11 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
   writer.pragma('synchronous = NORMAL');
   writer.pragma('busy_timeout = 10000');
   // Projections write batches that touch index pages all over the file: a larger page cache
-  // keeps them in memory between commits.
+  // keeps them in memory between commits, and a larger WAL copies each back once per checkpoint
+  // rather than once per commit.
   writer.pragma('cache_size = -65536');
-  const walBudget = createWalBudgetSwitch(writer, options.walBudget ?? DEFAULT_WAL_BUDGET);
+  // The WAL's budget in bytes (64 MiB), whatever the file's page size.
+  writer.pragma(`wal_autocheckpoint = ${WAL_BUDGET_BYTES / Number(writer.pragma('page_size', { simple: true }))}`);
   const reader = new Database(path, { readonly: true });
   reader.pragma('busy_timeout = 10000');
 
@@ -269,9 +270,8 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
     return writeQueue(() => mapErrors(() => writer.transaction(change).immediate()));
   };
 
-  const openSession = (): { session: DocumentSession; close(): void; written(): number } => {
+  const openSession = (): { session: DocumentSession; close(): void } => {
     const guard = createSessionGuard();
-    let written = 0;
     // The transaction holds the write lock, so a table seen here stays until it ends.
     const tables = new Set<string>();
     const hasTable = (collection: string): boolean => {
@@ -310,7 +310,6 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         requireCollectionName(collection);
         const { id, json } = serializeDocument(document);
         writable(collection).put.run(id, json);
-        written += 1;
       },
       async putMany(collection, documents) {
         guard.check();
@@ -319,7 +318,6 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         if (serialized.length === 0) return;
         const { put } = writable(collection);
         for (const { id, json } of serialized) put.run(id, json);
-        written += serialized.length;
       },
       async delete(collection, id) {
         guard.check();
@@ -327,10 +325,9 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         requireDocumentId(id);
         if (!hasTable(collection)) return;
         writerStatements(collection).delete.run(id);
-        written += 1;
       },
     };
-    return { session, close: guard.close, written: () => written };
+    return { session, close: guard.close };
   };
 
   const store: DocumentStore = {
@@ -344,11 +341,10 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
         } catch (error) {
           throw toStoreError(error);
         }
-        const { session, close, written } = openSession();
+        const { session, close } = openSession();
         try {
           const result = await scope.run(() => work(session));
           close();
-          walBudget.beforeCommit(written());
           writer.exec('COMMIT');
           return result;
         } catch (error) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -56,31 +56,6 @@ describe('SQLite document store', () => {
     expect((await second.find('balances', { where: { currency: 'USD' } })).items).to.deep.equal([
       { _id: 'b', currency: 'USD' },
     ]);
-  });
-
-  it('leaves bulk commits a larger WAL, and shrinks it back once everyday commits resume', async () => {
-    const path = join(directory, 'documents.db');
-    const store = openSqliteDocumentStore({
-      path,
-      walBudget: { everydayBytes: 64 * 1024, bulkBytes: 64 * 2 ** 20, bulkDocuments: 100 },
-    });
-    open.push(store);
-    const walBytes = () => statSync(`${path}-wal`).size;
-    const batch = (from: number, count: number) =>
-      Array.from({ length: count }, (_, n) => ({ _id: `d${from + n}`, text: 'x'.repeat(4000) }));
-
-    // Two bulk commits of about 800 KB each: past the everyday budget, neither checkpoints, so
-    // the second is appended after the first.
-    await store.withTransaction((session) => session.putMany('bulk', batch(0, 200)));
-    await store.withTransaction((session) => session.putMany('bulk', batch(200, 200)));
-    expect(walBytes()).to.be.above(1_500_000);
-
-    // An everyday commit checkpoints what the bulk ones left; the next starts the log afresh, cut
-    // back to the everyday budget.
-    await store.withTransaction((session) => session.put('small', { _id: 'a' }));
-    await store.withTransaction((session) => session.put('small', { _id: 'b' }));
-    expect(walBytes()).to.be.at.most(64 * 1024 + 2 * 16384);
-    expect((await store.find('bulk', { limit: 1000 })).items).to.have.length(400);
   });
 
   it('lets a transaction queued before close commit', async () => {
