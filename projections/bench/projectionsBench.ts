@@ -31,6 +31,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import {
   ledgerCatalog,
   openSqliteDocumentStore,
@@ -135,6 +136,8 @@ interface CatchUpResult {
   /** CPU time of every thread of the process, and of the main thread alone (where the OS tells it). */
   cpuSeconds: number;
   mainCpuSeconds: number | undefined;
+  /** Time the main thread stood still for garbage collection (scavenges and the pauses of major collections). */
+  gcPauseSeconds: number;
 }
 
 const heapMiB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
@@ -153,14 +156,34 @@ const mainThreadCpuSeconds = (): number | undefined => {
   }
 };
 
-/** Starts measuring CPU time; the result reads it. */
+/** The main thread's garbage collection pauses from now on; call the result to stop and read them. */
+const watchGcPauses = (): (() => number) => {
+  let milliseconds = 0;
+  const add = (entries: readonly { duration: number }[]) => {
+    for (const entry of entries) milliseconds += entry.duration;
+  };
+  const observer = new PerformanceObserver((list) => add(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    add(observer.takeRecords());
+    observer.disconnect();
+    return milliseconds / 1000;
+  };
+};
+
+/** Starts measuring CPU time and garbage collection pauses; the result reads them. */
 const cpuMeter = () => {
   const process0 = process.cpuUsage();
   const main0 = mainThreadCpuSeconds();
+  const gcPauses = watchGcPauses();
   return () => {
     const { user, system } = process.cpuUsage(process0);
     const main = mainThreadCpuSeconds();
-    return { cpuSeconds: (user + system) / 1e6, mainCpuSeconds: main === undefined || main0 === undefined ? undefined : main - main0 };
+    return {
+      cpuSeconds: (user + system) / 1e6,
+      mainCpuSeconds: main === undefined || main0 === undefined ? undefined : main - main0,
+      gcPauseSeconds: gcPauses(),
+    };
   };
 };
 
@@ -342,7 +365,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     const result = await scenario.run();
     log(
       `  ${thousands(result.events / result.seconds)} events/s (${result.seconds.toFixed(1)} s), ` +
-        `CPU ${microsPerEvent(result.cpuSeconds, result)} µs/event (main thread ${microsPerEvent(result.mainCpuSeconds, result)}), heap ${result.heapMiB.toFixed(0)} MiB` +
+        `CPU ${microsPerEvent(result.cpuSeconds, result)} µs/event (main thread ${microsPerEvent(result.mainCpuSeconds, result)}), ` +
+        `GC pauses ${result.gcPauseSeconds.toFixed(1)} s, heap ${result.heapMiB.toFixed(0)} MiB` +
         `${result.stallSeconds === undefined ? '' : `, longest event-loop stall ${result.stallSeconds.toFixed(1)} s`}` +
         `${result.check ? `, check ${result.check}` : ''}`,
     );
@@ -489,9 +513,9 @@ console.log(
 
 console.log('\n### Catch-up from position 0 to the head\n');
 console.log(
-  '| scenario | events/s (median) | s (median) | ÷ `readAll` | rounds (events/s) | CPU µs/event, all threads (median) | main thread (median) | main thread ÷ `readAll` | heap when caught up, MiB (max) | longest event-loop stall, s (max) | read models |',
+  '| scenario | events/s (median) | s (median) | ÷ `readAll` | rounds (events/s) | CPU µs/event, all threads (median) | main thread (median) | main thread ÷ `readAll` | main thread in GC pauses, share of wall time (median) | heap when caught up, MiB (max) | longest event-loop stall, s (max) | read models |',
 );
-console.log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|');
+console.log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|');
 const rateOf = (result: CatchUpResult) => result.events / result.seconds;
 const readAllMedian = results.has('readAll') ? median(results.get('readAll')!.map(rateOf)) : undefined;
 const mainMicros = (runs: readonly CatchUpResult[]): number | undefined =>
@@ -505,6 +529,7 @@ for (const scenario of selected) {
       `${readAllMedian === undefined ? '–' : (rate / readAllMedian).toFixed(2)} | ${runs.map((run) => thousands(rateOf(run))).join(' · ')} | ` +
       `${median(runs.map((run) => (run.cpuSeconds * 1e6) / run.events)).toFixed(1)} | ${mainMicros(runs)?.toFixed(1) ?? '–'} | ` +
       `${mainMicros(runs) === undefined || readAllMainMicros === undefined ? '–' : (readAllMainMicros / mainMicros(runs)!).toFixed(2)} | ` +
+      `${(100 * median(runs.map((run) => run.gcPauseSeconds / run.seconds))).toFixed(0)} % | ` +
       `${Math.max(...runs.map((run) => run.heapMiB)).toFixed(0)} | ` +
       `${scenario.baseline ? '–' : Math.max(...runs.map((run) => run.stallSeconds ?? 0)).toFixed(1)} | ` +
       `${scenario.baseline ? '–' : [...new Set(runs.map((run) => run.check))].join(', ')} |`,
