@@ -78,6 +78,9 @@ export const keyToken = (column: string, value: string): string => `${column}x${
 
 export const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
 
+/** The name of an index's covering index (see `createSearchTables`). */
+export const coveringIndexOf = (docs: string): string => `${docs}_cover`;
+
 /** Opens the file as every connection to it is configured. */
 export const openSearchDatabase = (path: string): Database.Database => {
   mkdirSync(dirname(path), { recursive: true });
@@ -130,8 +133,23 @@ export const createSearchTables = (db: Database.Database) => {
     `CREATE INDEX IF NOT EXISTS ${docs}_${column} ON ${docs} (${column}, id);`;
 
   /**
-   * `loading`: without the column indexes. A projector catching up from position 0 inserts rows
-   * all over each of them, batch after batch; built at the end, each is one sort of the table.
+   * Every column but the documents' JSON, by row number (`coveringIndexOf`): a search driven by its
+   * full-text matches filters and sorts them here, and reads the wide rows only for the page it
+   * returns. A later index of the same layout builds it too; one made before it has none.
+   */
+  const coveringIndexSql = (docs: string, columns: Iterable<string>): string =>
+    `CREATE INDEX IF NOT EXISTS ${coveringIndexOf(docs)} ON ${docs} (${['doc', ...columns, 'id'].join(', ')});`;
+
+  /** The indexes a `loading` index is created without. */
+  const searchIndexesSql = (docs: string, columns: ReadonlyMap<string, string>): string[] => [
+    ...[...columns.values()].map((column) => columnIndexSql(docs, column)),
+    coveringIndexSql(docs, columns.values()),
+  ];
+
+  /**
+   * `loading`: without the column and covering indexes. A projector catching up from position 0
+   * inserts rows all over each of them, batch after batch; built at the end, each is one sort of
+   * the table.
    */
   const createTables = (tag: bigint, schema: SearchSchema, loading: boolean): void => {
     const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
@@ -145,7 +163,7 @@ export const createSearchTables = (db: Database.Database) => {
         version INTEGER NOT NULL,
         fields  TEXT    NOT NULL${columnDefs.map((def) => `,\n        ${def}`).join('')}
       );
-      ${loading ? '' : [...columns.values()].map((column) => columnIndexSql(docs, column)).join('\n')}
+      ${loading ? '' : searchIndexesSql(docs, columns).join('\n')}
       CREATE TABLE ${values} (
         field TEXT    NOT NULL,
         value TEXT    NOT NULL,
@@ -294,7 +312,7 @@ export const createSearchTables = (db: Database.Database) => {
   });
 
   const buildColumnIndexes = db.transaction((index: OpenIndex) => {
-    for (const column of index.columns.values()) db.exec(columnIndexSql(index.docs, column));
+    for (const sql of searchIndexesSql(index.docs, index.columns)) db.exec(sql);
   });
 
   return {
@@ -307,7 +325,7 @@ export const createSearchTables = (db: Database.Database) => {
     },
     /** Writes documents in one transaction, each skipped unless its version is above the stored one. */
     upsert: (index: OpenIndex, documents: readonly PreparedDocument[]): void => upsertAll.immediate(index, documents),
-    /** Builds the column indexes a `loading` index was created without; those there already stay. */
+    /** Builds the indexes a `loading` index was created without; those there already stay. */
     finishLoading: (index: OpenIndex): void => buildColumnIndexes.immediate(index),
   };
 };

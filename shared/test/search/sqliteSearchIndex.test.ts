@@ -223,7 +223,7 @@ describe('SQLite search index', () => {
   });
 
   describe('loading', () => {
-    it('creates the filter and sort indexes when the load finishes, on the writing thread, once', async () => {
+    it('creates the filter, sort and covering indexes when the load finishes, on the writing thread, once', async () => {
       const path = join(directory, 'loading.db');
       const loading = openSqliteSearchIndex({ path, writeThread: true });
       const file = new Database(path, { readonly: true });
@@ -239,9 +239,11 @@ describe('SQLite search index', () => {
         const query: SearchQuery = { equals: { status: 'PAID' }, sort: { field: 'amount', direction: 'desc' }, limit: 100 };
         const whileLoading = await everyPage(loading, 'load', query);
         await loading.finishLoading('load');
-        expect(columnIndexes(), 'one per keyword, amount and date field').to.have.length(4);
+        const built = columnIndexes();
+        expect(built, 'one per keyword, amount and date field, and the covering one').to.have.length(5);
+        expect(built.filter((name) => name.endsWith('_cover'))).to.have.length(1);
         await loading.finishLoading('load');
-        expect(columnIndexes()).to.have.length(4);
+        expect(columnIndexes()).to.deep.equal(built);
         expect(await everyPage(loading, 'load', query)).to.deep.equal(whileLoading);
         expect(whileLoading).to.have.length(500);
       } finally {
