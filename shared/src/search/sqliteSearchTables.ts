@@ -135,7 +135,7 @@ export const createSearchTables = (db: Database.Database) => {
   /**
    * Every column but the documents' JSON, by row number (`coveringIndexOf`): a search driven by its
    * full-text matches filters and sorts them here, and reads the wide rows only for the page it
-   * returns. A later index of the same layout builds it too; one made before it has none.
+   * returns. An index made before it existed has none and is searched without it.
    */
   const coveringIndexSql = (docs: string, columns: Iterable<string>): string =>
     `CREATE INDEX IF NOT EXISTS ${coveringIndexOf(docs)} ON ${docs} (${['doc', ...columns, 'id'].join(', ')});`;
@@ -311,7 +311,7 @@ export const createSearchTables = (db: Database.Database) => {
     for (const document of documents) write(index, document);
   });
 
-  const buildColumnIndexes = db.transaction((index: OpenIndex) => {
+  const buildDeferredIndexes = db.transaction((index: OpenIndex) => {
     for (const sql of searchIndexesSql(index.docs, index.columns)) db.exec(sql);
   });
 
@@ -326,7 +326,7 @@ export const createSearchTables = (db: Database.Database) => {
     /** Writes documents in one transaction, each skipped unless its version is above the stored one. */
     upsert: (index: OpenIndex, documents: readonly PreparedDocument[]): void => upsertAll.immediate(index, documents),
     /** Builds the indexes a `loading` index was created without; those there already stay. */
-    finishLoading: (index: OpenIndex): void => buildColumnIndexes.immediate(index),
+    finishLoading: (index: OpenIndex): void => buildDeferredIndexes.immediate(index),
   };
 };
 
