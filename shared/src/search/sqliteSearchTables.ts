@@ -141,7 +141,7 @@ export const createSearchTables = (db: Database.Database) => {
     `CREATE INDEX IF NOT EXISTS ${coveringIndexOf(docs)} ON ${docs} (${['doc', ...columns, 'id'].join(', ')});`;
 
   /** The indexes a `loading` index is created without. */
-  const searchIndexesSql = (docs: string, columns: ReadonlyMap<string, string>): string[] => [
+  const deferredIndexesSql = (docs: string, columns: ReadonlyMap<string, string>): string[] => [
     ...[...columns.values()].map((column) => columnIndexSql(docs, column)),
     coveringIndexSql(docs, columns.values()),
   ];
@@ -163,7 +163,7 @@ export const createSearchTables = (db: Database.Database) => {
         version INTEGER NOT NULL,
         fields  TEXT    NOT NULL${columnDefs.map((def) => `,\n        ${def}`).join('')}
       );
-      ${loading ? '' : searchIndexesSql(docs, columns).join('\n')}
+      ${loading ? '' : deferredIndexesSql(docs, columns).join('\n')}
       CREATE TABLE ${values} (
         field TEXT    NOT NULL,
         value TEXT    NOT NULL,
@@ -312,7 +312,7 @@ export const createSearchTables = (db: Database.Database) => {
   });
 
   const buildDeferredIndexes = db.transaction((index: OpenIndex) => {
-    for (const sql of searchIndexesSql(index.docs, index.columns)) db.exec(sql);
+    for (const sql of deferredIndexesSql(index.docs, index.columns)) db.exec(sql);
   });
 
   return {
