@@ -149,6 +149,36 @@ describe('SQLite search index', () => {
     }
   });
 
+  describe('a search driven by its words', () => {
+    it('filters and sorts its matches in the covering index, which holds every column it reads there', async () => {
+      // The statements a second connection to the file prepares, with the connection, so that
+      // SQLite's plan for them can be read where their full-text matches table lives.
+      const prepared: { connection: Database.Database; sql: string }[] = [];
+      const prepare = Database.prototype.prepare;
+      Database.prototype.prepare = function (this: Database.Database, sql: string) {
+        prepared.push({ connection: this, sql });
+        return prepare.call(this, sql);
+      } as typeof prepare;
+      const reader = openSqliteSearchIndex({ path: join(directory, 'search.db') });
+      try {
+        const query: SearchQuery = { text: 'item12', equals: { status: 'PAID' }, sort: { field: 'amount', direction: 'desc' }, limit: 5 };
+        const ids = await everyPage(reader, 'tx', query);
+        expect(ids).to.deep.equal(expected((r) => / item12/.test(r.description) && r.status === 'PAID', 'amount', 'desc'));
+        const searches = prepared.filter(({ sql }) => sql.includes('INDEXED BY'));
+        expect(searches, 'the first page and the next ones').to.have.length.of.at.least(2);
+        for (const { connection, sql } of searches) {
+          const parameters = Array.from(sql.matchAll(/\?/g), () => null);
+          const explain = prepare.call(connection, `EXPLAIN QUERY PLAN ${sql}`) as Database.Statement<null[], { detail: string }>;
+          const plan = explain.all(...parameters).map((step) => step.detail);
+          expect(plan.join('\n')).to.match(/USING COVERING INDEX \w+_cover\b/);
+        }
+      } finally {
+        Database.prototype.prepare = prepare;
+        await reader.close();
+      }
+    });
+  });
+
   describe('an index made by the earlier layout (positions, one-letter prefixes, 4 KiB pages)', () => {
     /** The file an earlier version made for `ensureIndex('tx', SCHEMA)`, as it made it. */
     const EARLIER_FILE = `
