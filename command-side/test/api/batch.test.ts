@@ -123,6 +123,12 @@ describe('write API over HTTP: transfer batches', () => {
     );
   });
 
+  it('refuses an item nested thousands deep with 400, writing nothing', async () => {
+    const deep = `{"transfers":[${'['.repeat(5000)}${']'.repeat(5000)}]}`;
+    const response = await harness.expectNothingWritten(() => api.post(BATCH, deep, { key: uniqueKey() }));
+    expectProblem(response, 400, 'validation');
+  });
+
   describe('a full batch of 1000 transfers (bigger than a single request’s 64 KiB)', () => {
     let accounts: string[];
     let transfers: ReturnType<typeof item>[];

@@ -1,8 +1,9 @@
 /**
  * The body reader of command endpoints. Express's JSON parser does the reading, the size limit
  * and the charset; this adds what a command needs on top: JSON only, a top-level object, an
- * empty body read as `{}` (commands such as "freeze account" have none), and no key that could
- * reach an object's prototype once the body is merged or copied somewhere downstream.
+ * empty body read as `{}` (commands such as "freeze account" have none), no key that could
+ * reach an object's prototype once the body is merged or copied somewhere downstream, and no
+ * nesting deeper than `MAX_BODY_DEPTH`.
  */
 import express, { type Request, type RequestHandler } from 'express';
 import { UnsupportedMediaTypeError } from '../errors/commonErrors.js';
@@ -30,33 +31,55 @@ function hasContent(request: Request): boolean {
   return length > 0;
 }
 
+/**
+ * Deeper than any command's body nests (a batch item's metadata value is four levels down), and
+ * shallow enough for whatever walks a body recursively downstream (validation, the idempotency
+ * fingerprint) to stay far from the stack's limit.
+ */
+export const MAX_BODY_DEPTH = 32;
+
 interface Visit {
   value: object;
   key: string | number | undefined;
   parent: Visit | undefined;
+  /** 1 for the body itself. */
+  depth: number;
 }
 
-function pathOf(visit: Visit, key: string): string {
+function pathOf(visit: Visit, key: string | number): string {
   const keys: (string | number)[] = [key];
   for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) keys.push(at.key);
   return ['body', ...keys.reverse()].join('.');
 }
 
 /**
- * The path of the shallowest forbidden key, if any. Breadth first with an explicit queue, so a
- * deeply nested body cannot overflow the stack; paths are only built for the key reported.
- * `Object.keys` sees the own `__proto__` property that `JSON.parse` creates.
+ * The shallowest key that could reach a prototype, or value nested too deep, if any. Breadth
+ * first with an explicit queue, so a deeply nested body cannot overflow the stack; paths are only
+ * built for the one reported. `Object.keys` sees the own `__proto__` property that `JSON.parse`
+ * creates.
  */
-function findForbiddenKey(body: object): { key: string; path: string } | undefined {
-  const queue: Visit[] = [{ value: body, key: undefined, parent: undefined }];
+function findProblem(body: object): ValidationError | undefined {
+  const queue: Visit[] = [{ value: body, key: undefined, parent: undefined, depth: 1 }];
   for (let next = 0; next < queue.length; next += 1) {
     const visit = queue[next] as Visit;
     const entries: [string | number, unknown][] = Array.isArray(visit.value)
       ? visit.value.map((item: unknown, index) => [index, item])
       : Object.keys(visit.value).map((key) => [key, (visit.value as Record<string, unknown>)[key]]);
     for (const [key, value] of entries) {
-      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) return { key, path: pathOf(visit, key) };
-      if (typeof value === 'object' && value !== null) queue.push({ value, key, parent: visit });
+      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+        const path = pathOf(visit, key);
+        return new ValidationError(`the request body must not contain the key "${key}" (at ${path})`, [
+          { path, message: `the key "${key}" is not allowed` },
+        ]);
+      }
+      if (typeof value !== 'object' || value === null) continue;
+      if (visit.depth === MAX_BODY_DEPTH) {
+        const path = pathOf(visit, key);
+        return new ValidationError(`the request body nests objects and arrays more than ${MAX_BODY_DEPTH} deep (at ${path})`, [
+          { path, message: `nested more than ${MAX_BODY_DEPTH} deep` },
+        ]);
+      }
+      queue.push({ value, key, parent: visit, depth: visit.depth + 1 });
     }
   }
   return undefined;
@@ -69,13 +92,8 @@ function checkBody(body: unknown): void {
       { path: 'body', message: `expected a JSON object, got ${got}` },
     ]);
   }
-  const forbidden = findForbiddenKey(body);
-  if (forbidden !== undefined) {
-    const { key, path } = forbidden;
-    throw new ValidationError(`the request body must not contain the key "${key}" (at ${path})`, [
-      { path, message: `the key "${key}" is not allowed` },
-    ]);
-  }
+  const problem = findProblem(body);
+  if (problem !== undefined) throw problem;
 }
 
 /**

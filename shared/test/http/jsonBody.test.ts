@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import express from 'express';
 import { z } from 'zod';
-import { jsonBody } from '../../src/http/jsonBody.js';
+import { jsonBody, MAX_BODY_DEPTH } from '../../src/http/jsonBody.js';
 import { notFoundHandler, problemDetailsHandler, toJsonSafe } from '../../src/http/problemDetails.js';
 import { parseRequest } from '../../src/http/validation.js';
 import {
@@ -233,16 +233,21 @@ describe('jsonBody and parseRequest over HTTP', () => {
       });
     }
 
-    it('survives deeply nested input without overflowing the stack', async () => {
+    it(`refuses a body nested more than ${MAX_BODY_DEPTH} deep, naming where, and accepts one exactly that deep`, async () => {
+      const nested = (depth: number) => `{"deep":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+      const accepted = await fetch(`${server.url}/deep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(MAX_BODY_DEPTH) });
+      expect(accepted.status).to.equal(200);
+      expect(await accepted.json()).to.deep.equal({ keys: ['deep'] });
+      const response = await postJson('/transfers', nested(MAX_BODY_DEPTH + 1));
+      expectRejected(response, 400, 'validation');
+      const path = ['body', 'deep', ...Array.from({ length: MAX_BODY_DEPTH - 1 }, () => '0')].join('.');
+      expect(response.body.errors).to.deep.equal([{ path, message: `nested more than ${MAX_BODY_DEPTH} deep` }]);
+    });
+
+    it('refuses 20,000 levels of nesting with a 400, without overflowing the stack', async () => {
       const depth = 20_000;
-      const body = `{"deep":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-      const response = await fetch(`${server.url}/deep`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      expect(response.status).to.equal(200);
-      expect(await response.json()).to.deep.equal({ keys: ['deep'] });
+      const response = await postJson('/deep', `{"transfers":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expectRejected(response, 400, 'validation');
     });
   });
 
