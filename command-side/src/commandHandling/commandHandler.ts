@@ -109,6 +109,9 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
   const queues = new Map<string, Pending<Command, State>[]>();
 
   const foldInto = (entry: StreamState<State>, recorded: RecordedEvent): void => {
+    // A fresh load reads while commands of this process may append: an event one of them has
+    // already applied to the entry is not applied again.
+    if (entry.revision !== undefined && recorded.revision <= entry.revision) return;
     const event = codec.decode(recorded);
     entry.state = decider.evolve(entry.state, event);
     entry.revision = recorded.revision;
@@ -134,7 +137,9 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
     }
-    cache.set(streamName, entry);
+    // A stream that does not exist yet is not cached: another process may create it at any time,
+    // and a request naming it must not be refused as unknown once it exists.
+    if (entry.revision !== undefined) cache.set(streamName, entry);
     return entry;
   };
 
@@ -168,8 +173,14 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     };
 
     const unconstrained = batch.every((pending) => pending.unconstrained);
+    // A rejection writes nothing, so no revision check catches one decided on a cached state that
+    // another process has since changed (a deposit made through another instance). Before any is
+    // answered, and remembered under an idempotency key, the batch is decided again on the log's
+    // latest state.
+    let fresh = false;
     for (let attempt = 1; ; attempt++) {
-      const entry = await load(streamName);
+      const entry = await load(streamName, { fresh });
+      const base = entry.revision;
       let state = entry.state;
       const toAppend: EventToAppend[] = [];
       // Outcomes are settled only once the state they were decided on is committed: after a
@@ -203,6 +214,11 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
         }
       }
 
+      if (!fresh && decisions.some((decision) => decision.kind === 'rejected')) {
+        fresh = true;
+        continue;
+      }
+
       let revision = entry.revision;
       let position = entry.position;
       if (toAppend.length > 0) {
@@ -210,13 +226,16 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
           const expectedRevision = unconstrained ? 'any' : (entry.revision ?? 'no_stream');
           const result = await eventStore.appendToStream(streamName, toAppend, { expectedRevision });
           const firstRevision = result.nextExpectedRevision - BigInt(toAppend.length) + 1n;
-          if (firstRevision !== (entry.revision ?? -1n) + 1n) {
-            // Another process appended in between (possible only without a revision check): reload.
+          if (entry.revision !== base || firstRevision !== (base ?? -1n) + 1n) {
+            // Another process appended in between (possible only without a revision check), or a
+            // fresh load folded events into the entry meanwhile: the state decided on is not the
+            // stream's, so the next command reloads it.
             cache.delete(streamName);
           } else {
             entry.state = state;
             entry.revision = result.nextExpectedRevision;
             entry.position = result.position;
+            cache.set(streamName, entry);
           }
           revision = firstRevision - 1n;
           position = result.position;

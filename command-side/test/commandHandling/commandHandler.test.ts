@@ -317,6 +317,79 @@ describe('command handler (account handler on a SQLite store)', () => {
     expect(postedBalance(openAccount(state))).to.equal(4n);
   });
 
+  it('refuses only on the latest state: a debit the cache cannot afford goes through when another process funded it', async () => {
+    const mine = createAccountCommandHandler(temp.store);
+    const theirs = createAccountCommandHandler(temp.openAnother());
+    await open(mine);
+    expect(availableBalance(openAccount((await mine.load(STREAM)).state))).to.equal(0n);
+    await post(theirs, 'credit', 100n, 'their-deposit');
+
+    const result = await post(mine, 'debit', 60n, 'my-debit');
+
+    expect(availableBalance(openAccount(result.state))).to.equal(40n);
+    const refused = await rejectionOf(post(mine, 'debit', 60n, 'my-second-debit'));
+    expect(refused).to.be.instanceOf(InsufficientFundsError);
+    await assertStreamSound(temp.store);
+  });
+
+  it('knows a stream another process created after this one found it missing', async () => {
+    const mine = createAccountCommandHandler(temp.store);
+    const theirs = createAccountCommandHandler(temp.openAnother());
+    expect((await mine.load(STREAM)).state.exists).to.equal(false);
+    await open(theirs);
+
+    expect((await mine.load(STREAM)).state.exists).to.equal(true);
+  });
+
+  it('folds an event once when a fresh load reads it while the append that wrote it is being acknowledged', async () => {
+    // A networked store: the append has committed but its answer is still on the way when a
+    // balance read asks for the stream's latest events, and those arrive after the answer.
+    let committed!: () => void;
+    const appendCommitted = new Promise<void>((resolve) => (committed = resolve));
+    let acknowledge!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (acknowledge = resolve));
+    let deliver!: () => void;
+    const delivered = new Promise<void>((resolve) => (deliver = resolve));
+    let holding = false;
+    const appending = interceptAppends(temp.store, async (_call, proceed) => {
+      const result = await proceed();
+      if (holding) {
+        committed();
+        await acknowledged;
+      }
+      return result;
+    });
+    const store = new Proxy(appending, {
+      get(target, property) {
+        if (property !== 'readStream') return Reflect.get(target, property, target) as unknown;
+        return (...args: Parameters<EventStore['readStream']>) =>
+          (async function* () {
+            const events = await collect(target.readStream(...args));
+            if (holding) await delivered;
+            yield* events;
+          })();
+      },
+    });
+    const handler = createAccountCommandHandler(store);
+    await open(handler);
+    holding = true;
+
+    const credit = post(handler, 'credit', 100n, 'credit');
+    await appendCommitted;
+    const balanceRead = handler.load(STREAM, { fresh: true });
+    acknowledge();
+    await credit;
+    deliver();
+    await balanceRead;
+    holding = false;
+
+    expect(postedBalance(openAccount((await handler.load(STREAM)).state))).to.equal(100n);
+    expect(postedBalance(openAccount((await handler.load(STREAM, { fresh: true })).state))).to.equal(100n);
+    const refused = await rejectionOf(post(handler, 'debit', 200n, 'too-much'));
+    expect(refused).to.be.instanceOf(InsufficientFundsError);
+    await assertStreamSound(temp.store);
+  });
+
   it('lets exactly the affordable 50 of 200 concurrent debits through, from two processes', async () => {
     const mine = createAccountCommandHandler(temp.store);
     const theirs = createAccountCommandHandler(temp.openAnother());
