@@ -9,7 +9,9 @@ import {
   openSqliteEventStore,
   type DocumentStore,
   type SearchIndex,
+  SubscriptionDroppedError,
   type SqliteEventStore,
+  type SubscriptionMessage,
 } from '@folio/shared';
 import { balancesProjection, type AccountBalanceDocument } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
@@ -112,6 +114,59 @@ describe('projector runtime', () => {
     expect(await projector.waitFor((await log.headPosition())!, 5_000)).to.equal(true);
     await expectBalancesMatchLog();
     await projector.stop();
+  });
+
+  it('resubscribes when the store drops its subscription while a run is being handled, instead of ending the process', async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 400 });
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    // The first subscription hands over 1,000 events in one run, then drops while the projector,
+    // having asked for the next run already, gives the event loop a turn in the middle of that run.
+    let subscriptions = 0;
+    const dropping = new Proxy(log, {
+      get(target, property) {
+        if (property !== 'subscribeToAll') return Reflect.get(target, property, target) as unknown;
+        return (...args: Parameters<SqliteEventStore['subscribeToAll']>) => {
+          const subscription = target.subscribeToAll(...args);
+          subscriptions += 1;
+          if (subscriptions > 1) return subscription;
+          let reads = 0;
+          const runs: AsyncIterableIterator<readonly SubscriptionMessage[]> = {
+            async next() {
+              reads += 1;
+              if (reads > 1) {
+                await new Promise((resolve) => setImmediate(resolve));
+                throw new SubscriptionDroppedError('test drop while a run is handled');
+              }
+              const run: SubscriptionMessage[] = [];
+              for await (const message of subscription) {
+                if (message.kind === 'event') run.push(message);
+                if (run.length === 1_000 || message.kind === 'caughtUp') break;
+              }
+              expect(run, 'a run as long as the events handled between two turns of the event loop').to.have.length(1_000);
+              return { done: false, value: run };
+            },
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          };
+          return { ...subscription, runs: () => runs, unsubscribe: () => subscription.unsubscribe() };
+        };
+      },
+    });
+    const projector = createProjector({ eventStore: dropping, documents, definition: balancesProjection, onError: () => undefined });
+    try {
+      await projector.start();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).to.deep.equal([]);
+      expect(subscriptions).to.equal(2);
+      expect(projector.status().position).to.equal(await log.headPosition());
+      await expectBalancesMatchLog();
+    } finally {
+      process.off('unhandledRejection', record);
+      await projector.stop();
+    }
   });
 
   it('feeds read models from one subscription, each from its own checkpoint, and commits their checkpoints together', async () => {

@@ -434,7 +434,15 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       taken = 0;
       await commit(through!, readAt, leaveLanding);
     };
-    let pending = reader.next();
+    // The next run is asked for before this one is handled, and awaited only after: a drop meanwhile
+    // (while a commit or a turn of the event loop is awaited) is thrown here then, not reported as
+    // an unhandled rejection, which would end the process.
+    const readNext = () => {
+      const read = reader.next();
+      read.catch(() => undefined);
+      return read;
+    };
+    let pending = readNext();
     for (;;) {
       if (caughtUp && linger === undefined && pendingCommit()) linger = lingerTimer(lingerMs);
       const next = linger === undefined ? await pending : await Promise.race([pending, linger.expired]);
@@ -444,7 +452,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       }
       // Stopping: what was read ahead is left for the next start.
       if (next.done || stopped) break;
-      pending = reader.next();
+      pending = readNext();
       for (const message of next.value) {
         if (stopped) break;
         if (message.kind === 'event') {
