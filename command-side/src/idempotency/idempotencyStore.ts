@@ -142,7 +142,8 @@ export const defaultToProblem = (error: FolioError): IdempotentResponse => ({
   ) as JsonValue,
 });
 
-const isBusinessRejection = (error: unknown): error is FolioError =>
+/** A refusal to remember under the key (a 4xx `FolioError`); anything else may go another way when retried. */
+export const isBusinessRejection = (error: unknown): error is FolioError =>
   error instanceof FolioError &&
   error.status >= 400 &&
   error.status < 500 &&

@@ -12,7 +12,8 @@ import {
 import { Router } from 'express';
 import { z } from 'zod';
 import type { WriteApiDependencies } from '../http/writeApiDependencies.js';
-import { idempotentHandler } from '../idempotency/index.js';
+import { idempotentHandler, isBusinessRejection } from '../idempotency/index.js';
+import { BatchIncompleteError } from './batchIncompleteError.js';
 import { MAX_BATCH_TRANSFERS, transferRequestSchema } from './transferRequest.js';
 import type { TransferService } from './transferService.js';
 import { inTransitView, transferView } from './transferView.js';
@@ -82,6 +83,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
       handle: async (request, { transfers: items }, firstId, attempt) => {
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
         const instance = request.originalUrl.split('?', 1)[0]!;
+        const incomplete: number[] = [];
         const results = await Promise.all(
           items.map(async (item, index): Promise<BatchItemResult> => {
             const transferId = (BigInt(firstId) + BigInt(index)).toString();
@@ -89,12 +91,14 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
               const body = parseBatchItem(item, index);
               return { index, id: transferId, status: 201, body: await transfers.transfer(transferId, body, run, attempt) };
             } catch (error) {
+              if (!isBusinessRejection(error)) incomplete.push(index);
               const problem = toProblem(error, `${instance}#${index}`, { correlationId: run.correlationId });
               // A store failure on one item must not hide the outcome of the others.
               return { index, id: transferId, status: problem.status, body: problem as JsonValue };
             }
           }),
         );
+        if (incomplete.length > 0) throw new BatchIncompleteError(results, incomplete.sort((a, b) => a - b));
         return { status: 200, body: { results } };
       },
     }),

@@ -1,14 +1,17 @@
 import { expect } from 'chai';
+import { accountStream, StoreUnavailableError, type AppendOptions, type EventStore, type EventToAppend } from '@folio/shared';
 import {
+  ApiServer,
   createApiHarness,
   expectBooksBalanced,
   expectProblem,
   expectValidation,
+  openTempStore,
   readAllEvents,
   uniqueKey,
   type ApiHarness,
   type ApiResponse,
-  type ApiServer,
+  type TempStore,
 } from './apiHarness.js';
 
 const BATCH = '/v1/transfers/batch';
@@ -169,5 +172,75 @@ describe('write API over HTTP: transfer batches', () => {
       const report = await expectBooksBalanced(harness.store);
       expect(report.openJournals).to.equal(0);
     });
+  });
+});
+
+describe('write API over HTTP: a batch whose store fails for some items', () => {
+  let temp: TempStore;
+  let api: ApiServer;
+  let failAppendsTo: string | undefined;
+
+  before(async () => {
+    temp = openTempStore();
+    // Appends to one account fail while `failAppendsTo` names it: the store is down for it.
+    const flaky = new Proxy(temp.store as EventStore, {
+      get(target, property) {
+        if (property === 'appendToStream') {
+          return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
+            streamName === failAppendsTo
+              ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
+              : target.appendToStream(streamName, events, options);
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    api = await ApiServer.start(temp.store, { eventStore: flaky });
+  });
+  after(async () => {
+    await api.stop();
+    await temp.dispose();
+  });
+
+  it('answers 503 with every item\'s result and remembers nothing, so a retry with the same key finishes it once', async () => {
+    const from = await api.openFundedAccount('1000');
+    const to = (await api.openAccount()).id;
+    const unreachable = (await api.openAccount()).id;
+    const key = uniqueKey('flaky-batch');
+    const body = {
+      transfers: [
+        { fromAccountId: from, toAccountId: to, amount: '100', currency: 'EUR' },
+        { fromAccountId: from, toAccountId: unreachable, amount: '200', currency: 'EUR' },
+        { fromAccountId: from, toAccountId: to, amount: '5000', currency: 'EUR' },
+      ],
+    };
+    failAppendsTo = accountStream(unreachable);
+
+    const first = await api.post(BATCH, body, { key });
+
+    const problem = expectProblem(first, 503, 'batch-incomplete');
+    expect(first.headers['retry-after']).to.equal('1');
+    expect(problem.results.map((result: { status: number }) => result.status)).to.deep.equal([201, 503, 422]);
+    const ids = problem.results.map((result: { id: string }) => result.id);
+
+    failAppendsTo = undefined;
+    const retried = await api.post(BATCH, body, { key });
+    expect(retried.status, retried.text).to.equal(200);
+    expect(retried.headers['idempotent-replayed']).to.equal(undefined);
+    expect(retried.body.results.map((result: { id: string }) => result.id)).to.deep.equal(ids);
+    expect(retried.body.results.map((result: { status: number; body: { status?: string } }) => [result.status, result.body.status])).to.deep.equal([
+      [201, 'completed'],
+      [201, 'completed'],
+      [422, 422],
+    ]);
+    const replayed = await api.post(BATCH, body, { key });
+    expect(replayed.headers['idempotent-replayed']).to.equal('true');
+    expect(replayed.body).to.deep.equal(retried.body);
+
+    expect((await api.account(from)).balance.posted).to.equal('700');
+    expect((await api.account(to)).balance.posted).to.equal('100');
+    expect((await api.account(unreachable)).balance.posted).to.equal('200');
+    const report = await expectBooksBalanced(temp.store);
+    expect(report.openJournals).to.equal(0);
   });
 });
