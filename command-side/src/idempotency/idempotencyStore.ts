@@ -371,8 +371,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
   };
 
-  const follow = async (flight: Flight, fingerprint: string): Promise<IdempotentOutcome> => {
-    if (flight.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  const follow = async (flight: Flight): Promise<IdempotentOutcome> => {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, inFlightWaitMs, undefined);
@@ -391,7 +390,11 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     async execute(request) {
       const streamName = idempotencyStreamName(request.callerId, request.key);
       const flight = inFlight.get(streamName);
-      if (flight !== undefined) return follow(flight, request.fingerprint);
+      if (flight?.fingerprint === request.fingerprint) return follow(flight);
+      // Another request with this key is in flight: the record decides. It may be a request that
+      // is about to be refused, and the key's recorded response this one's to replay; or the
+      // other one holds the claim, and this one is refused.
+      if (flight !== undefined) return executeDurably(streamName, request);
       const settled = executeDurably(streamName, request).then(
         (outcome): Settled => ({ ok: true, outcome }),
         (error: unknown): Settled => ({ ok: false, error }),

@@ -288,6 +288,22 @@ describe('idempotency store', () => {
     expect(calls).to.have.length(1);
   });
 
+  it('replays the recorded response to its request while another request with the key is being refused', async () => {
+    const store = storeOn(temp.store);
+    const calls: string[] = [];
+    const first = await store.execute(request(recordingRun(calls)));
+
+    const [other, retry] = await Promise.allSettled([
+      store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' })),
+      store.execute(request(recordingRun(calls))),
+    ]);
+
+    expect((other as PromiseRejectedResult).reason).to.be.instanceOf(IdempotencyKeyReusedError);
+    expect(retry.status).to.equal('fulfilled');
+    expect((retry as PromiseFulfilledResult<unknown>).value).to.deep.equal({ ...first, replayed: true });
+    expect(calls).to.have.length(1);
+  });
+
   it('answers 409 with a retry hint when a concurrent request waits longer than inFlightWaitMs', async () => {
     const store = storeOn(temp.store, { inFlightWaitMs: 30 });
     const release = deferred();
