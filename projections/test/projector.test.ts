@@ -169,6 +169,73 @@ describe('projector runtime', () => {
     }
   });
 
+  it('reports itself behind after its subscription drops, until the next one has caught up', async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 30 });
+    // The first subscription delivers nothing past its first catch-up, and drops when told: the
+    // projector falls behind the log, and its next subscription replays from the checkpoint.
+    let subscriptions = 0;
+    let drop!: () => void;
+    const dropped = new Promise<void>((resolve) => {
+      drop = resolve;
+    });
+    const resubscribed: { position: bigint | undefined; caughtUp: boolean }[] = [];
+    const holding = new Proxy(log, {
+      get(target, property) {
+        if (property !== 'subscribeToAll') return Reflect.get(target, property, target) as unknown;
+        return (...args: Parameters<SqliteEventStore['subscribeToAll']>) => {
+          const subscription = target.subscribeToAll(...args);
+          subscriptions += 1;
+          if (subscriptions > 1) {
+            const { position, caughtUp } = projector.status();
+            resubscribed.push({ position, caughtUp });
+            return subscription;
+          }
+          const underlying = subscription.runs();
+          let held = false;
+          const runs: AsyncIterableIterator<readonly SubscriptionMessage[]> = {
+            async next() {
+              if (held) {
+                await dropped;
+                throw new SubscriptionDroppedError('test drop while behind');
+              }
+              const read = await underlying.next();
+              held = read.done !== true && read.value.some(({ kind }) => kind === 'caughtUp');
+              return read;
+            },
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          };
+          return { ...subscription, runs: () => runs, unsubscribe: () => subscription.unsubscribe() };
+        };
+      },
+    });
+    const replayed: boolean[] = [];
+    const projector = createProjector({
+      eventStore: holding,
+      documents,
+      definition: balancesProjection,
+      onError: () => undefined,
+      onCommit: () => {
+        if (subscriptions > 1) replayed.push(projector.status().caughtUp);
+      },
+    });
+    await projector.start();
+    const reached = projector.status().position;
+    expect(projector.status().caughtUp).to.equal(true);
+    await writeLedgerHistory(log, { accounts: 2, transfers: 10, firstAccountId: 3_000_000, seed: 3 });
+    const head = (await log.headPosition())!;
+    drop();
+
+    expect(await projector.waitFor(head, 5_000)).to.equal(true);
+    expect(resubscribed, 'as the next subscription starts').to.deep.equal([{ position: reached, caughtUp: false }]);
+    expect([...new Set(replayed)], 'while the replay commits').to.deep.equal([false]);
+    for (const waitUntil = Date.now() + 5_000; !projector.status().caughtUp && Date.now() < waitUntil; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(projector.status().caughtUp, 'once the next subscription has caught up').to.equal(true);
+    await expectBalancesMatchLog();
+    await projector.stop();
+  });
+
   it('feeds read models from one subscription, each from its own checkpoint, and commits their checkpoints together', async () => {
     await writeLedgerHistory(log, { accounts: 4, transfers: 30 });
     const accounts = recording('accounts', ['account-']);

@@ -56,6 +56,56 @@ describe('projection rebuild', () => {
     });
   }
 
+  /** `store` whose `step` throws as if the process died just before or just after it did its work. */
+  const dyingAt = <T extends object>(store: T, step: keyof T & string, when: 'before' | 'after'): T => ({
+    ...store,
+    [step]: async (...args: unknown[]) => {
+      if (when === 'after') await (store[step] as (...args: unknown[]) => Promise<unknown>)(...args);
+      throw new Error(`the process died ${when} ${step}`);
+    },
+  });
+
+  for (const [when, step] of [
+    ['after', 'renameCollection'],
+    ['before', 'setAlias'],
+    ['after', 'setAlias'],
+    ['after', 'dropIndex'],
+  ] as const) {
+    it(`loses nothing when the process dies ${when} ${step} while swapping the rebuilt read model in`, async () => {
+      const definition = transactionHistoryProjection;
+      const live = createProjector({ eventStore: log, documents, searchIndex, definition });
+      await live.start();
+      await live.stop();
+      const dying =
+        step === 'renameCollection'
+          ? { documents: dyingAt(documents, step, when), searchIndex }
+          : { documents, searchIndex: dyingAt(searchIndex, step, when) };
+      let died: unknown;
+      await rebuildProjection({ eventStore: log, ...dying, definition, rebuildId: 'r1' }).catch((error: unknown) => (died = error));
+      expect(String(died)).to.equal(`Error: the process died ${when} ${step}`);
+
+      // The next start goes on from whatever the swap left, and readers end up searching everything.
+      await writeLedgerHistory(log, { accounts: 2, transfers: 10, firstAccountId: 3_000_000, seed: 3 });
+      const restarted = createProjector({ eventStore: log, documents, searchIndex, definition });
+      await restarted.start();
+      await restarted.stop();
+      const clean = openEmbeddedStores('folio-rebuild-clean-');
+      try {
+        const projector = createProjector({ eventStore: log, documents: clean.documents, searchIndex: clean.search, definition });
+        await projector.start();
+        await projector.stop();
+        for (const alias of Object.values(searchAliases(definition))) {
+          expect(await searchIndex.checksum(alias), `${alias} finds every transaction`).to.equal(await clean.search.checksum(alias));
+        }
+        for (const collection of Object.values(liveCollections(definition))) {
+          expect(await documents.checksum(collection), collection).to.equal(await clean.documents.checksum(collection));
+        }
+      } finally {
+        await clean.close();
+      }
+    });
+  }
+
   it('finds drift: a live read model that lost a change differs from the rebuilt one', async () => {
     const live = createProjector({ eventStore: log, documents, searchIndex, definition: balancesProjection });
     await live.start();

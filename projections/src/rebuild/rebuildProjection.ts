@@ -102,14 +102,17 @@ export const rebuildProjection = async (options: {
     if (written.has(rebuilt[role]!)) await documents.renameCollection(rebuilt[role]!, live[role]!);
     else if (written.has(live[role]!)) await documents.dropCollection(live[role]!);
   }
-  // Readers search through the alias: moving it is the switch; the old index goes after.
-  for (const [role, alias] of Object.entries(aliases)) await searchIndex!.setAlias(alias, rebuiltSearch[role]!);
-  for (const index of previousSearch) await searchIndex!.dropIndex(index);
+  // Before anything of the old search index goes: the live checkpoint names the rebuilt indexes,
+  // so a projector started after a crash at any later step writes there and moves the alias
+  // there once caught up. A crash before leaves the old ones named, complete at the same position.
   await documents.withTransaction(async (session) => {
     const checkpoint = await session.get(CHECKPOINTS_COLLECTION, rebuildCheckpointId);
     if (checkpoint !== undefined) await session.put(CHECKPOINTS_COLLECTION, { ...checkpoint, _id: liveCheckpoint });
     await session.delete(CHECKPOINTS_COLLECTION, rebuildCheckpointId);
   });
+  // Readers search through the alias: moving it is the switch; the old index goes after.
+  for (const [role, alias] of Object.entries(aliases)) await searchIndex!.setAlias(alias, rebuiltSearch[role]!);
+  for (const index of previousSearch) await searchIndex!.dropIndex(index);
 
   return {
     projection: definition.name,

@@ -413,6 +413,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       await consumeFrom(reader);
     } finally {
       reader = undefined;
+      // The next subscription replays from the checkpoints: behind until it says it caught up.
+      caughtUp = false;
       // Index writes of a batch whose checkpoint was never written: the batch is read again.
       const dropped = landing;
       landing = undefined;
