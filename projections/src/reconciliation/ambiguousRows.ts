@@ -24,7 +24,7 @@ export const markAmbiguous = async (context: Context, row: RowSubject, paymentId
 /** Matches a row that was ambiguous again, by the rules, against the payments still free. */
 const rematch = async (context: Context, row: RowSubject): Promise<void> => {
   delete row.facts.ambiguousCandidates;
-  const match = row.facts.gross === undefined ? undefined : matchByRules(row.facts, await ruleCandidatesOf(context, row.facts.gross), context.rules);
+  const match = row.facts.gross === undefined ? undefined : matchByRules(row.facts, await ruleCandidatesOf(context, row.facts.provider, row.facts.gross), context.rules);
   let payment: PaymentSubject | undefined;
   if (match?.kind === 'one') {
     payment = await getSubject<PaymentSubject>(context, paymentSubjectId(match.paymentId));

@@ -10,6 +10,7 @@ import { classifyBankCredit, classifyPayoutAtBank, fittingPayouts, type BankCred
 import type { RowSubject, StatementSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
 import { instantOf } from './rowMatching.js';
+import { payoutKeyOf } from './subjectEvaluation.js';
 
 type BankPayoutSubject = StatementSubject & {
   bankPayout: ProviderPayoutFacts;
@@ -273,7 +274,7 @@ const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> 
   const facts = row.facts;
   const payoutId = facts.payoutId ?? facts.references[0]?.value;
   if (payoutId === undefined) return;
-  const id = `bank-payout:${facts.provider}:${payoutId}`;
+  const id = `bank-payout:${payoutKeyOf(facts, payoutId)}`;
   const net = facts.net ?? facts.gross;
   if (net === undefined || BigInt(net.amount) >= 0n) return withdrawPayout(context, id);
   await offerPayout(context, id, row.sortableLastPosition, {

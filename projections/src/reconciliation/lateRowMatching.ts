@@ -1,9 +1,10 @@
 /**
  * A provider row that reached reconciliation before its payment's capture: with no reference to
  * tie it to the payment (those are claimed by reference when the payment appears), it waits
- * under its amount, and the capture that fits it takes it, by the same rules as a row arriving
- * after. A row fitting several payments stays reported as ambiguous; a capture that several
- * waiting rows fit takes none of them and reports them as its ambiguous candidates.
+ * under its provider and amount, and the capture through that provider that fits it takes it, by
+ * the same rules as a row arriving after. A row fitting several payments stays reported as
+ * ambiguous; a capture that several waiting rows fit takes none of them and reports them as its
+ * ambiguous candidates.
  */
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject, putSubject } from './reconciliationContext.js';
@@ -15,7 +16,7 @@ interface WaitingRows {
   rows: string[];
 }
 
-const waitingKey = (currency: string, amount: bigint) => `waiting-rows:${currency}:${amount}`;
+const waitingKey = (provider: string, currency: string, amount: bigint) => `waiting-rows:${provider}:${currency}:${amount}`;
 
 /**
  * Lists a charge row that matched no payment, for a capture still to come. A row with a reference
@@ -26,21 +27,21 @@ export const waitForCapture = async (context: Context, row: RowSubject): Promise
   if (gross === undefined || row.facts.date === undefined || !context.rules.chargeCategories.includes(row.facts.category)) return;
   if (matchKeysOf(row.facts, context.rules).length > 0) return;
   const lookups = context.collections.lookups!;
-  const id = waitingKey(gross.currency, BigInt(gross.amount));
+  const id = waitingKey(row.facts.provider, gross.currency, BigInt(gross.amount));
   const waiting = (await context.docs.get<WaitingRows>(lookups, id)) ?? { _id: id, rows: [] };
   if (!waiting.rows.includes(row._id)) context.docs.put(lookups, { ...waiting, rows: [...waiting.rows, row._id] });
 };
 
 /** A payment just captured with no row yet: takes the one waiting row that fits it, if exactly one does. */
 export const claimWaitingRow = async (context: Context, payment: PaymentSubject): Promise<void> => {
-  const { captured, capturedAt, currency, paymentId } = payment.facts;
+  const { captured, capturedAt, currency, paymentId, provider } = payment.facts;
   if (captured === undefined || capturedAt === undefined) return;
   const lookups = context.collections.lookups!;
   const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
-  const candidate = [{ paymentId, amount: captured, currency, capturedAt }];
+  const candidate = [{ paymentId, provider, amount: captured, currency, capturedAt }];
   const fitting: { row: RowSubject; list: WaitingRows }[] = [];
   for (let amount = BigInt(captured) - tolerance; amount <= BigInt(captured) + tolerance; amount++) {
-    const list = await context.docs.get<WaitingRows>(lookups, waitingKey(currency, amount));
+    const list = await context.docs.get<WaitingRows>(lookups, waitingKey(provider, currency, amount));
     if (list === undefined) continue;
     const stillWaiting: string[] = [];
     for (const id of list.rows) {

@@ -5,12 +5,22 @@ import type { Evidence } from './discrepancies.js';
 import { claimWaitingRow } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject } from './reconciliationContext.js';
-import { type OrphanList, addCandidate, evaluatePayment, evaluateRow, matchRowToPayment, orphanListId, paymentSubjectId, withoutCandidate } from './subjectEvaluation.js';
+import {
+  type OrphanList,
+  addCandidate,
+  evaluatePayment,
+  evaluateRow,
+  matchRowToPayment,
+  orphanListId,
+  paymentSubjectId,
+  providerRefId,
+  withoutCandidate,
+} from './subjectEvaluation.js';
 
-/** Rows that arrived before the payment they name: claimed when it appears. */
+/** Rows of the payment's provider that arrived before the payment they name: claimed when it appears. */
 export const claimOrphans = async (context: Context, payment: PaymentSubject, value: string, by: 'reference' | 'payment_id') => {
   const lookups = context.collections.lookups!;
-  const orphans = await context.docs.get<OrphanList>(lookups, orphanListId(value));
+  const orphans = await context.docs.get<OrphanList>(lookups, orphanListId(payment.facts.provider, value));
   if (orphans === undefined) return;
   context.docs.delete(lookups, orphans._id);
   for (const id of orphans.rows) {
@@ -76,7 +86,7 @@ export const applyPaymentEvent = async (context: Context, recorded: RecordedEven
       facts.state = 'PENDING';
       facts.providerRef = event.data.providerRef;
       facts.submittedAt = event.data.submittedAt;
-      context.docs.put(context.collections.lookups!, { _id: `ref:${event.data.providerRef}`, paymentId: facts.paymentId });
+      context.docs.put(context.collections.lookups!, { _id: providerRefId(facts.provider, event.data.providerRef), paymentId: facts.paymentId });
       break;
     case 'PaymentCaptured':
       facts.state = 'PAID';
@@ -103,7 +113,8 @@ export const applyPaymentEvent = async (context: Context, recorded: RecordedEven
   const hasCharge = payment.rows.length > 0;
   if (event.type === 'PaymentCaptured') {
     if (previouslyCaptured === undefined) context.firstCapturedInBatch.add(facts.paymentId);
-    if (!hasCharge) addCandidate(context, { paymentId: facts.paymentId, amount: facts.captured!, currency: facts.currency, capturedAt: facts.capturedAt! });
+    if (!hasCharge)
+      addCandidate(context, { paymentId: facts.paymentId, provider: facts.provider, amount: facts.captured!, currency: facts.currency, capturedAt: facts.capturedAt! });
   }
   if (event.type === 'PaymentFailed') await withoutCandidate(context, payment);
   await evaluatePayment(context, payment);

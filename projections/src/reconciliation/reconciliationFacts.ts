@@ -32,6 +32,8 @@ export interface RowFacts {
   /** The row's stream: its identity at the provider. */
   stream: string;
   provider: string;
+  /** The account of the row's statement, when its format names one (Adyen merchant account). */
+  account?: string;
   rowKey: string;
   category: string;
   gross?: MoneyFact;

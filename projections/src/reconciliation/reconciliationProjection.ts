@@ -18,17 +18,17 @@ const PAYMENT_STREAM_PREFIX = 'payment-';
 
 /**
  * The subjects a batch's payment and row events are about, and the orphan lists a new payment
- * claims from, read in one go before the batch is handled: their ids follow from stream names,
- * and most of them do not exist yet while a log is caught up.
+ * claims from, read in one go before the batch is handled: their ids follow from stream names
+ * (and a new payment's provider), and most of them do not exist yet while a log is caught up.
  */
 const prefetchSubjects = async (docs: BatchDocuments, collections: Record<string, string>, events: readonly RecordedEvent[]): Promise<void> => {
   const subjects: string[] = [];
   const orphanLists: string[] = [];
-  for (const { streamName, type } of events) {
+  for (const { streamName, type, data } of events) {
     if (streamName.startsWith(PAYMENT_STREAM_PREFIX)) {
       const paymentId = streamName.slice(PAYMENT_STREAM_PREFIX.length);
       subjects.push(paymentSubjectId(paymentId));
-      if (type === 'PaymentCreated') orphanLists.push(orphanListId(paymentId));
+      if (type === 'PaymentCreated' && typeof data.provider === 'string') orphanLists.push(orphanListId(data.provider, paymentId));
     } else if (streamName.startsWith('statementrow-')) subjects.push(rowSubjectId(streamName));
   }
   await docs.prefetch(collections.subjects!, subjects);
@@ -79,8 +79,10 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // 4: a row naming a payment is never matched to another one; 5: a bank credit or payout restated
     // away gives back what it had consumed; 6: a capture or a payout that several waiting rows or
     // credits fit reports them as ambiguous; 7: an ambiguous row or bank credit is matched again once
-    // one of its candidates is taken (each a rebuild into new collections).
-    version: 7,
+    // one of its candidates is taken; 8: a row is matched only to payments made through its provider
+    // (references, orphans and amounts looked up per provider), and a payout batch is its statement
+    // account's (each a rebuild into new collections).
+    version: 8,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

@@ -14,6 +14,7 @@ export const matchKeysOf = (row: Pick<RowFacts, 'references'>, rules: Reconcilia
 /** A captured payment still waiting for its provider row, as the rules see it. */
 export interface RuleCandidate {
   paymentId: string;
+  provider: string;
   amount: string;
   currency: string;
   capturedAt: string;
@@ -28,15 +29,17 @@ export const instantOf = (date: string): number =>
 const absolute = (value: bigint): bigint => (value < 0n ? -value : value);
 
 /**
- * Matches a row that no reference tied to a payment by amount and currency (exact, or within the
- * tolerance) and date window. Two or more candidates are reported, never guessed between.
+ * Matches a row that no reference tied to a payment by provider, amount and currency (exact, or
+ * within the tolerance) and date window. Two or more candidates are reported, never guessed between.
+ * The provider holds the money it reports: its row is never for a payment made through another.
  */
-export const matchByRules = (row: Pick<RowFacts, 'gross' | 'date'>, candidates: readonly RuleCandidate[], rules: ReconciliationRules): RuleMatch => {
+export const matchByRules = (row: Pick<RowFacts, 'provider' | 'gross' | 'date'>, candidates: readonly RuleCandidate[], rules: ReconciliationRules): RuleMatch => {
   if (row.gross === undefined || row.date === undefined) return { kind: 'none' };
   const gross = BigInt(row.gross.amount);
   const rowTime = instantOf(row.date);
   const fitting = candidates.filter(
     (candidate) =>
+      candidate.provider === row.provider &&
       candidate.currency === row.gross!.currency &&
       absolute(BigInt(candidate.amount) - gross) <= BigInt(rules.amountToleranceMinorUnits) &&
       Math.abs(Date.parse(candidate.capturedAt) - rowTime) <= rules.dateWindowMs,

@@ -18,13 +18,20 @@ import {
   matchRowToPayment,
   orphanListId,
   paymentSubjectId,
+  providerRefId,
   rowSubjectId,
   ruleCandidatesOf,
 } from './subjectEvaluation.js';
 
-export const rowFactsOf = (row: StatementRow, provider: string, rowKey: string, stream: string, evidence: Evidence): RowFacts => {
+export const rowFactsOf = (
+  row: StatementRow,
+  { provider, account, rowKey }: { provider: string; account?: string | undefined; rowKey: string },
+  stream: string,
+  evidence: Evidence,
+): RowFacts => {
   const date = row.transactionDate ?? row.bookingDate ?? row.valueDate;
   const facts: RowFacts = { stream, provider, rowKey, category: row.category, references: row.references, evidence, duplicates: [] };
+  if (account !== undefined) facts.account = account;
   const gross = money(row.gross);
   const fee = money(row.fee);
   const net = money(row.net);
@@ -45,16 +52,20 @@ export const rowEvidence = (recorded: RecordedEvent, data: { fileHash: string; v
   versionHash: data.versionHash,
 });
 
-/** Finds the payment a new row is for: its references first, then the rules. */
+/** Finds the payment a new row is for, among those made through its provider: its references first, then the rules. */
 export const matchNewRow = async (context: Context, row: RowSubject): Promise<PaymentSubject | undefined> => {
   const lookups = context.collections.lookups!;
+  const { provider } = row.facts;
   const keys = matchKeysOf(row.facts, context.rules);
   for (const key of keys) {
     const paymentId =
-      key.by === 'payment_id' ? key.value : (await context.docs.get<{ _id: string; paymentId: string }>(lookups, `ref:${key.value}`))?.paymentId;
+      key.by === 'payment_id'
+        ? key.value
+        : (await context.docs.get<{ _id: string; paymentId: string }>(lookups, providerRefId(provider, key.value)))?.paymentId;
     if (paymentId === undefined) continue;
     const payment = await getSubject<PaymentSubject>(context, paymentSubjectId(paymentId));
-    if (payment === undefined) continue;
+    // A payment id is ours, not the provider's: one made through another provider is not this row's.
+    if (payment === undefined || payment.facts.provider !== provider) continue;
     await matchRowToPayment(context, row, payment, key.by);
     return payment;
   }
@@ -62,7 +73,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
   // A row that names a payment of ours is that payment's, or nobody's: the rules never guess another.
   const namesPayment = keys.some(({ by }) => by === 'payment_id');
   if (gross !== undefined && !namesPayment && context.rules.chargeCategories.includes(row.facts.category)) {
-    const match = matchByRules(row.facts, await ruleCandidatesOf(context, gross), context.rules);
+    const match = matchByRules(row.facts, await ruleCandidatesOf(context, provider, gross), context.rules);
     if (match.kind === 'one') {
       const payment = (await getSubject<PaymentSubject>(context, paymentSubjectId(match.paymentId)))!;
       await matchRowToPayment(context, row, payment, 'rule');
@@ -72,7 +83,7 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
   }
   if (row.facts.ambiguousCandidates === undefined) await waitForCapture(context, row);
   for (const key of keys) {
-    const id = orphanListId(key.value);
+    const id = orphanListId(provider, key.value);
     const orphans = (await context.docs.get<OrphanList>(lookups, id)) ?? { _id: id, rows: [] };
     if (!orphans.rows.includes(row._id)) context.docs.put(lookups, { ...orphans, rows: [...orphans.rows, row._id] });
   }
@@ -96,11 +107,11 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
       kind: 'row',
       sortableLastPosition: sortable,
       findings: {},
-      facts: rowFactsOf(data.row, data.provider, data.rowKey, recorded.streamName, evidence),
+      facts: rowFactsOf(data.row, data, recorded.streamName, evidence),
     };
     payment = await matchNewRow(context, row);
   } else if (event.type === 'StatementRowRestated') {
-    const current = rowFactsOf(data.row, data.provider, data.rowKey, recorded.streamName, evidence);
+    const current = rowFactsOf(data.row, data, recorded.streamName, evidence);
     const previousGross = money(event.data.previous.gross);
     const previousFee = money(event.data.previous.fee);
     row = {

@@ -75,9 +75,22 @@ export const evaluateRow = async (context: Context, row: RowSubject): Promise<vo
 
 export const paymentSubjectId = (paymentId: string) => `payment:${paymentId}`;
 export const rowSubjectId = (rowStream: string) => `row:${rowStream}`;
-/** The rows that named a payment (by its id or provider reference) before it appeared. */
-export const orphanListId = (value: string) => `orphan:${value}`;
-export const ruleKey = (currency: string, amount: bigint) => `amount:${currency}:${amount}`;
+/**
+ * The rows of a provider that named a payment (by its id or provider reference) before it appeared.
+ * Lookups by reference or amount are each provider's own: a reference is unique only within its
+ * provider, and a row may only be matched to a payment made through its provider.
+ */
+export const orphanListId = (provider: string, value: string) => `orphan:${provider}:${value}`;
+/** The payment a provider's reference names. */
+export const providerRefId = (provider: string, providerRef: string) => `ref:${provider}:${providerRef}`;
+export const ruleKey = (provider: string, currency: string, amount: bigint) => `amount:${provider}:${currency}:${amount}`;
+/**
+ * A provider's payout batch. Batch numbers are unique only within an account (Adyen numbers them
+ * per merchant account), so a batch is keyed by its statement's account when the format names
+ * one; escaped, the account holds no `:` and the key stays unambiguous.
+ */
+export const payoutKeyOf = (row: Pick<RowFacts, 'provider' | 'account'>, payoutId: string): string =>
+  row.account === undefined ? `${row.provider}:${payoutId}` : `${row.provider}@${encodeURIComponent(row.account)}:${payoutId}`;
 
 export interface CandidateList {
   _id: string;
@@ -86,18 +99,18 @@ export interface CandidateList {
 
 /** A captured payment becomes a candidate for rows no reference ties to a payment. */
 export const addCandidate = (context: Context, candidate: RuleCandidate): void => {
-  const key = ruleKey(candidate.currency, BigInt(candidate.amount));
+  const key = ruleKey(candidate.provider, candidate.currency, BigInt(candidate.amount));
   const added = context.newCandidates.get(key);
   if (added === undefined) context.newCandidates.set(key, [candidate]);
   else added.push(candidate);
 };
 
-/** The payments the rules may match a charge row to: those captured for its amount, within the tolerance. */
-export const ruleCandidatesOf = async (context: Context, gross: { amount: string; currency: string }): Promise<RuleCandidate[]> => {
+/** The payments the rules may match a charge row to: those captured through its provider for its amount, within the tolerance. */
+export const ruleCandidatesOf = async (context: Context, provider: string, gross: { amount: string; currency: string }): Promise<RuleCandidate[]> => {
   const candidates: RuleCandidate[] = [];
   const tolerance = BigInt(context.rules.amountToleranceMinorUnits);
   for (let amount = BigInt(gross.amount) - tolerance; amount <= BigInt(gross.amount) + tolerance; amount++) {
-    candidates.push(...(await candidatesOf(context, ruleKey(gross.currency, amount))));
+    candidates.push(...(await candidatesOf(context, ruleKey(provider, gross.currency, amount))));
   }
   return candidates;
 };
@@ -126,7 +139,7 @@ export const withoutCandidate = async (context: Context, payment: PaymentSubject
     delete payment.ambiguousFor;
   }
   const lookups = context.collections.lookups!;
-  const id = ruleKey(payment.facts.currency, BigInt(payment.facts.captured));
+  const id = ruleKey(payment.facts.provider, payment.facts.currency, BigInt(payment.facts.captured));
   const added = context.newCandidates.get(id);
   if (added !== undefined) {
     const kept = added.filter((candidate) => candidate.paymentId !== payment.facts.paymentId);
@@ -167,7 +180,7 @@ export const evaluatePayout = async (context: Context, row: RowSubject): Promise
   const payoutId = facts.payoutId ?? (isPayout ? facts.references[0]?.value : undefined);
   const net = facts.net ?? facts.gross;
   if (payoutId === undefined || net === undefined) return;
-  const id = `payout:${facts.provider}:${payoutId}`;
+  const id = `payout:${payoutKeyOf(facts, payoutId)}`;
   const subject = (await getSubject<PayoutSubject>(context, id)) ?? {
     _id: id,
     kind: 'statement' as const,

@@ -50,6 +50,7 @@ interface StoredRow {
   findings?: Record<string, DiscrepancyCode>;
   facts: {
     provider: string;
+    account?: string;
     rowKey: string;
     category: string;
     gross?: StoredMoney;
@@ -203,6 +204,7 @@ const encodeRow = (row: RowSubject): StoredRow => {
   };
   if (!isEmpty(row.findings)) stored.findings = row.findings;
   if (row.ambiguousFor !== undefined) stored.ambiguousFor = row.ambiguousFor;
+  if (facts.account !== undefined) stored.facts.account = facts.account;
   if (facts.gross !== undefined) stored.facts.gross = moneyOut(facts.gross);
   if (facts.fee !== undefined) stored.facts.fee = moneyOut(facts.fee);
   if (facts.net !== undefined) stored.facts.net = moneyOut(facts.net);
@@ -233,6 +235,7 @@ const decodeRow = (stored: StoredRow): RowSubject => {
     evidence: rowEvidenceIn(facts.version, stream),
     duplicates: (facts.duplicates ?? []).map((evidence) => rowEvidenceIn(evidence, stream)),
   };
+  if (facts.account !== undefined) decoded.account = facts.account;
   if (facts.gross !== undefined) decoded.gross = moneyIn(facts.gross);
   if (facts.fee !== undefined) decoded.fee = moneyIn(facts.fee);
   if (facts.net !== undefined) decoded.net = moneyIn(facts.net);

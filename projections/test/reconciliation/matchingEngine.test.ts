@@ -89,7 +89,7 @@ describe('reconciliation matching engine', () => {
     expect(codes(classifyRow(row({ net: { amount: '999', currency: 'EUR' } }), rules))).to.deep.equal(['NET_INCONSISTENT']);
   });
 
-  it('matches by payment id and references first, then by rules, and never guesses between candidates', () => {
+  it('matches by payment id and references first, then by rules within the row\'s provider, and never guesses between candidates', () => {
     const references = [
       { kind: 'charge', value: 'ch_1' },
       { kind: 'payment_intent', value: 'pi_1' },
@@ -100,12 +100,14 @@ describe('reconciliation matching engine', () => {
       { by: 'reference', value: 'pi_1' },
       { by: 'reference', value: 'ch_1' },
     ]);
-    const candidate = (paymentId: string, capturedAt = '2026-06-01T00:00:00.000Z') => ({ paymentId, amount: '1000', currency: 'EUR', capturedAt });
-    const unmatched = { gross: { amount: '1000', currency: 'EUR' }, date: '2026-06-02' };
+    const candidate = (paymentId: string, capturedAt = '2026-06-01T00:00:00.000Z', provider = 'sandbox') => ({ paymentId, provider, amount: '1000', currency: 'EUR', capturedAt });
+    const unmatched = { provider: 'sandbox', gross: { amount: '1000', currency: 'EUR' }, date: '2026-06-02' };
     expect(matchByRules(unmatched, [candidate('1')], rules)).to.deep.equal({ kind: 'one', paymentId: '1' });
     expect(matchByRules(unmatched, [candidate('2'), candidate('1')], rules)).to.deep.equal({ kind: 'ambiguous', paymentIds: ['1', '2'] });
     expect(matchByRules(unmatched, [candidate('1', '2026-05-01T00:00:00.000Z')], rules)).to.deep.equal({ kind: 'none' });
     expect(matchByRules({ ...unmatched, gross: { amount: '1000', currency: 'USD' } }, [candidate('1')], rules)).to.deep.equal({ kind: 'none' });
+    expect(matchByRules(unmatched, [candidate('1', undefined, 'stripe')], rules)).to.deep.equal({ kind: 'none' });
+    expect(matchByRules(unmatched, [candidate('2', undefined, 'stripe'), candidate('1')], rules)).to.deep.equal({ kind: 'one', paymentId: '1' });
   });
 
   it('checks a payout against the lines it pays out', () => {

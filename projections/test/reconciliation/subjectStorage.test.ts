@@ -83,6 +83,7 @@ const rowSubject: fc.Arbitrary<RowSubject> = fc
   .record({
     key: word,
     provider: word,
+    account: fc.option(word, { nil: undefined }),
     rowKey: word,
     category: fc.constantFrom('charge', 'refund', 'payout'),
     gross: fc.option(money, { nil: undefined }),
