@@ -133,3 +133,34 @@ export class HoldNotOpenError extends FolioError {
     return { accountId: this.accountId, holdId: this.holdId };
   }
 }
+
+/** A close refused while money debited from the account, or on its way to it, is between two legs. */
+export class AccountMoneyInTransitError extends FolioError {
+  readonly type = 'account-money-in-transit';
+  readonly status = 409;
+
+  constructor(
+    readonly accountId: string,
+    readonly movements: readonly string[],
+  ) {
+    super(
+      `account ${accountId} cannot be closed while money is in transit from or to it (${movements.join(', ')}); ` +
+        'try again once those movements have ended',
+    );
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, movements: this.movements };
+  }
+}
+
+/** The movements in transit could not be known in time (the log is being read): the answer is not known yet. */
+export class MovementsNotKnownYetError extends FolioError {
+  readonly type = 'movements-not-known-yet';
+  readonly status = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor(readonly accountId: string) {
+    super(`whether money is in transit from or to account ${accountId} is not known yet; try again`);
+  }
+}

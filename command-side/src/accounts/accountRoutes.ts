@@ -12,6 +12,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
+import { closeAccount } from './accountClosing.js';
 import type { AccountCommand } from './accountDecider.js';
 import { AccountNotFoundError } from './accountErrors.js';
 import { accountETag, accountView } from './accountView.js';
@@ -95,11 +96,11 @@ export const accountRoutes = (deps: WriteApiDependencies): Router => {
           return { id, command: lifecycleCommand(action, id, request.body) };
         },
         handle: async (request, { id, command }, commandId) => {
-          const result = await accounts.handle(
-            accountStream(id),
-            command,
-            commandContextOf(deps, request, request.res!, `${action}-${commandId}`),
-          );
+          const context = commandContextOf(deps, request, request.res!, `${action}-${commandId}`);
+          const result =
+            command.type === 'CloseAccount'
+              ? await closeAccount(deps, id, context)
+              : await accounts.handle(accountStream(id), command, context);
           if (!result.state.exists) throw new AccountNotFoundError(id);
           return {
             status: 200,

@@ -42,6 +42,12 @@ export interface HandleOptions {
    * accounts have no balance constraint), so their postings never wait on a conflict.
    */
   unconstrained?: boolean;
+  /**
+   * Decide the command only if the stream is still at this revision when its turn comes; otherwise
+   * it fails with `WrongExpectedRevisionError`. For a decision that rests on something read
+   * outside the stream at that revision (money in transit, for a close).
+   */
+  expectedRevision?: bigint;
 }
 
 export interface CommandHandlerOptions<State, Command, Event extends DecidedEvent> {
@@ -78,6 +84,7 @@ interface Pending<Command, State> {
   command: Command;
   context: CommandContext;
   unconstrained: boolean;
+  expectedRevision: bigint | undefined;
   resolve: (result: CommandResult<State>) => void;
   reject: (error: unknown) => void;
 }
@@ -196,6 +203,12 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
           decisions.push({ kind: 'replayed', result: { state, ...previous, appended: 0, replayed: true } });
           continue;
         }
+        const { expectedRevision } = pending;
+        const current = toAppend.length === 0 ? base : (base ?? -1n) + BigInt(toAppend.length);
+        if (expectedRevision !== undefined && current !== expectedRevision) {
+          decisions.push({ kind: 'rejected', error: new WrongExpectedRevisionError(streamName, expectedRevision, current ?? 'no_stream') });
+          continue;
+        }
         try {
           const decided = decider.decide(pending.command, state);
           const encoded = decided.map((event, index) =>
@@ -292,7 +305,14 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
   return {
     handle(streamName, command, context, handleOptions = {}) {
       return new Promise((resolve, reject) => {
-        const pending = { command, context, unconstrained: handleOptions.unconstrained ?? false, resolve, reject };
+        const pending = {
+          command,
+          context,
+          unconstrained: handleOptions.unconstrained ?? false,
+          expectedRevision: handleOptions.expectedRevision,
+          resolve,
+          reject,
+        };
         const queue = queues.get(streamName);
         if (queue !== undefined) {
           queue.push(pending);

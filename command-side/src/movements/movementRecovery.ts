@@ -82,6 +82,18 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     caughtUp = resolve;
   });
 
+  /** Callers waiting for the fold to reach a position (see `waitFor`). */
+  let waiters: { target: GlobalPosition; resolve: (reached: boolean) => void }[] = [];
+  const settleWaiters = (): void => {
+    if (waiters.length === 0 || position === undefined) return;
+    const reached = position;
+    waiters = waiters.filter((waiter) => {
+      if (waiter.target > reached) return true;
+      waiter.resolve(true);
+      return false;
+    });
+  };
+
   const resumeOne = async (journal: OpenJournal): Promise<void> => {
     if (process.isRunning(journal.kind, journal.id)) return;
     try {
@@ -196,6 +208,7 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
               if (stopped) return;
             }
           }
+          settleWaiters();
         }
         return;
       } catch (error) {
@@ -224,6 +237,22 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     open: () => journals.list(),
     /** The last event folded into the open journals, if any. */
     position: (): GlobalPosition | undefined => position,
+    /**
+     * Resolves true once an event at or past `target` is folded (so `open` lists every movement
+     * whose first leg is at or before it, for a `target` the position of an event it folds), false
+     * after `timeoutMs`.
+     */
+    waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
+      if (position !== undefined && position >= target) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiter = { target, resolve };
+        waiters.push(waiter);
+        setTimeout(() => {
+          waiters = waiters.filter((other) => other !== waiter);
+          resolve(false);
+        }, timeoutMs).unref();
+      });
+    },
     /** Stops following the log, checkpointing what was folded since the last checkpoint. */
     async stop(): Promise<void> {
       stopped = true;

@@ -390,6 +390,27 @@ describe('command handler (account handler on a SQLite store)', () => {
     await assertStreamSound(temp.store);
   });
 
+  it('decides a command with an expected revision only at that revision, counting the batch ahead of it', async () => {
+    const handler = createAccountCommandHandler(temp.store);
+    await open(handler);
+    const close = (expectedRevision: bigint, commandId: string) =>
+      handler.handle(STREAM, { type: 'CloseAccount', accountId: ACCOUNT }, contextFor(commandId), { expectedRevision });
+
+    const [credit, stale] = await Promise.allSettled([post(handler, 'credit', 5n, 'credit'), close(0n, 'close-stale')]);
+
+    expect(credit.status).to.equal('fulfilled');
+    expect((stale as PromiseRejectedResult).reason).to.be.instanceOf(WrongExpectedRevisionError);
+    await post(handler, 'debit', 5n, 'debit');
+    const closed = await close(2n, 'close');
+    expect(openAccount(closed.state).status).to.equal('closed');
+    expect((await readEvents(temp.store)).map(({ event }) => event.type)).to.deep.equal([
+      'AccountOpened',
+      'AccountCredited',
+      'AccountDebited',
+      'AccountClosed',
+    ]);
+  });
+
   it('lets exactly the affordable 50 of 200 concurrent debits through, from two processes', async () => {
     const mine = createAccountCommandHandler(temp.store);
     const theirs = createAccountCommandHandler(temp.openAnother());

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { accountStream, StoreUnavailableError, type AppendOptions, type EventStore, type EventToAppend } from '@folio/shared';
+import { ApiServer, expectBooksBalanced, expectProblem, openTempStore, uniqueKey, type TempStore } from './apiHarness.js';
+
+describe('write API over HTTP: closing an account with money in transit', () => {
+  let temp: TempStore;
+  let api: ApiServer;
+  let failAppendsTo: string | undefined;
+
+  before(async () => {
+    temp = openTempStore();
+    // Appends to one account fail while `failAppendsTo` names it: a transfer to it stays between its legs.
+    const flaky = new Proxy(temp.store as EventStore, {
+      get(target, property) {
+        if (property === 'appendToStream') {
+          return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
+            streamName === failAppendsTo
+              ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
+              : target.appendToStream(streamName, events, options);
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    api = await ApiServer.start(temp.store, { eventStore: flaky });
+  });
+  after(async () => {
+    await api.stop();
+    await temp.dispose();
+  });
+
+  it('refuses to close an account whose debit is on its way, so a refused credit can still come back to it', async () => {
+    const from = await api.openFundedAccount('300');
+    const to = (await api.openAccount()).id;
+    const key = uniqueKey('in-transit');
+    failAppendsTo = accountStream(to);
+    const interrupted = await api.transfer(from, to, '300', { key });
+    expect(interrupted.status, interrupted.text).to.equal(503);
+    expect((await api.account(from)).balance.posted).to.equal('0');
+
+    const refused = await api.post(`/v1/accounts/${from}/close`, {});
+
+    const problem = expectProblem(refused, 409, 'account-money-in-transit');
+    expect(problem.movements).to.have.length(1);
+    expect(problem.movements[0]).to.match(/^transfer-\d+$/);
+    expect((await api.account(from)).status).to.equal('active');
+
+    // The destination refuses once the store answers again: the debit comes back to an account that can hold it.
+    failAppendsTo = undefined;
+    expect((await api.post(`/v1/accounts/${to}/freeze`, {})).status).to.equal(200);
+    const retried = await api.transfer(from, to, '300', { key });
+    expect(retried.status, retried.text).to.equal(201);
+    expect(retried.body.status).to.equal('failed');
+    expect((await api.account(from)).balance.posted).to.equal('300');
+    expectProblem(await api.post(`/v1/accounts/${from}/close`, {}), 409, 'account-not-empty');
+    const report = await expectBooksBalanced(temp.store);
+    expect(report.openJournals).to.equal(0);
+  });
+
+  it('closes an account at zero once its movements have ended', async () => {
+    const from = await api.openFundedAccount('300');
+    const to = (await api.openAccount()).id;
+    expect((await api.transfer(from, to, '300')).status).to.equal(201);
+
+    const closed = await api.post(`/v1/accounts/${from}/close`, {});
+
+    expect(closed.status, closed.text).to.equal(200);
+    expect(closed.body.status).to.equal('closed');
+  });
+});
