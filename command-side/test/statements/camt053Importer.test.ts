@@ -111,6 +111,18 @@ describe('statement importers: ISO 20022 camt.053', () => {
     expect(account.issues).to.deep.equal([{ line: 9, column: 'Acct', reason: 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)' }]);
   });
 
+  it('rejects a signed amount instead of flipping its direction, at its line', async () => {
+    // "-85.28" against DBIT once became a credit of 85.28; CdtDbtInd alone gives the direction.
+    const entry = sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">85.28</Amt>', '<Amt Ccy="EUR">-85.28</Amt>');
+    expect((await rejectionOf(camt, { text: entry })).issues).to.deep.equal([
+      { line: 47, column: 'Amt', reason: 'amount "-85.28" must be unsigned: CdtDbtInd gives the direction' },
+    ]);
+    const balance = sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">5000.00</Amt>', '<Amt Ccy="EUR">-5000.00</Amt>');
+    expect((await rejectionOf(camt, { text: balance })).issues).to.deep.equal([
+      { line: 17, column: 'Amt', reason: 'amount "-5000.00" must be unsigned: CdtDbtInd gives the direction' },
+    ]);
+  });
+
   it('rejects an entry without a direction', async () => {
     const text = sampleText('camt053/statement-20240603.xml').replace('<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>', '<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>');
     const error = await rejectionOf(camt, { text });

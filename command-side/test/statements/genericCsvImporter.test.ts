@@ -82,6 +82,20 @@ describe('statement importers: generic CSV with a column mapping', () => {
     expect(error.issues[2]!.reason).to.match(/"12,5" \(JPY\) has decimals, but JPY has no minor unit/);
   });
 
+  it('rejects a row whose mapped gross or net is empty, naming its line and column', async () => {
+    const netOnly = { provider: 'acme', format: 'csv', mapping: { rowKey: 'id', currency: 'EUR', net: 'amount' } };
+    expect((await rejectionOf(netOnly, { text: 'id,amount\nA,\nB,1.00\n' })).issues).to.deep.equal([
+      { line: 2, column: 'amount', reason: 'must not be empty: the row needs its amount' },
+    ]);
+    const grossAndFee = { provider: 'acme', format: 'csv', mapping: { rowKey: 'id', currency: 'EUR', gross: 'gross', fee: 'fee' } };
+    expect((await rejectionOf(grossAndFee, { text: 'id,gross,fee\nA,10.00,\nB,,0.30\n' })).issues).to.deep.equal([
+      { line: 3, column: 'gross', reason: 'must not be empty: the row needs its amount' },
+    ]);
+    // An empty fee cell is no fee.
+    const { rows } = await parseStatement(grossAndFee, { text: 'id,gross,fee\nA,10.00,\n' });
+    expect(rows[0]!.row).to.deep.include({ gross: { amount: 1000n, currency: 'EUR' } }).and.not.have.property('fee');
+  });
+
   it('rejects a file missing a mapped column', async () => {
     const error = await rejectionOf(bankCsv(), { text: 'Booking date;Amount\n2024-06-03;1,00\n' });
     expect(error.issues[0]).to.deep.equal({ line: 1, column: 'Bank reference', reason: 'the header has no "Bank reference" column' });

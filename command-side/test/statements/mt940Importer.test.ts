@@ -81,6 +81,52 @@ describe('statement importers: SWIFT MT940', () => {
     expect(withoutLines(bare)).to.deep.equal(withoutLines(original));
   });
 
+  it('reads the end-to-end reference of structured :86: text up to the next ?NN subfield', async () => {
+    const referenceIn = async (information: string) => {
+      const text = [':20:S', ':25:ACC', ':28C:1', ':60F:C240602EUR0,00', ':61:2406030603C1,00NTRFNONREF//B1', `:86:${information}`, ':62F:C240603EUR1,00'].join('\n');
+      const { rows } = await parseStatement(mt940, { text });
+      return rows[0]!.row.references.filter(({ kind }) => kind === 'end_to_end_id').map(({ value }) => value);
+    };
+    expect(await referenceIn('166?00SEPA-GUTSCHRIFT?20EREF+ADYEN-BATCH-134?21SVWZ+Adyen payout batch 134')).to.deep.equal(['ADYEN-BATCH-134']);
+    expect(await referenceIn('?20EREF+ADYEN-BATCH-134?21SVWZ+Adyen payout?30DEUTDEFF?31DE02100100100006820101')).to.deep.equal(['ADYEN-BATCH-134']);
+    // The /EREF/ convention inside subfields, and a subfield that ends where the :86: line wraps.
+    expect(await referenceIn('166?00GUTSCHRIFT?20/EREF/ADYEN-BATCH-134?21/REMI/Adyen payout')).to.deep.equal(['ADYEN-BATCH-134']);
+    expect(await referenceIn('166?00GUTSCHRIFT?20EREF+ADYEN-BATCH-134\n?21SVWZ+Adyen payout')).to.deep.equal(['ADYEN-BATCH-134']);
+    // A reference longer than its subfield continues in the next one, without the marker.
+    expect(await referenceIn('166?00SEPA?20EREF+ZV01234567890123456789?210123456789?22SVWZ+Invoice 42')).to.deep.equal(['ZV012345678901234567890123456789']);
+  });
+
+  it('reads a statement in a full SWIFT envelope: a {3:{108:…}} header and a -}{5:{…}} trailer on the text\'s lines', async () => {
+    const bare = sampleText('mt940/statement-202406.sta').replace(/^\{1:[^\n]*\{4:\r?\n/, '').replace(/-\}\r?\n/, '');
+    const [first, second] = bare.split(/(?=:20:STMT240604)/) as [string, string];
+    const header = (n: number) => `{1:F01NLBKNL2AXXX000000000${n}}{2:O9401200240604NLBKNL2AXXX00000000002406041200N}{3:{108:MUR12${n}}{121:180f1e65-90e0-44d5-a49a-92b55eb3025f}}{4:`;
+    const text = `${header(1)}\n${first.trimEnd()}\n-}{5:{MAC:00000000}{CHK:123456789ABC}}{S:{SAC:}}\n${header(2)}\n${second.trimEnd()}\n-}{5:{CHK:ABC}}`;
+    const original = await parseStatement(mt940, { sample: 'mt940/statement-202406.sta' });
+    const enveloped = await parseStatement(mt940, { text });
+    expect(enveloped.statements).to.deep.equal(original.statements);
+    const withoutLines = ({ rows }: typeof enveloped) => rows.map(({ row: { line: _line, ...row }, ...rest }) => ({ ...rest, row }));
+    expect(withoutLines(enveloped)).to.deep.equal(withoutLines(original));
+    // The next message's header may follow the trailer on the same line.
+    const joined = text.replace('{S:{SAC:}}\n{1:', '{S:{SAC:}}{1:');
+    expect(withoutLines(await parseStatement(mt940, { text: joined }))).to.deep.equal(withoutLines(original));
+  });
+
+  it('keys a line without a bank reference on its statement\'s days, so a daily :20:STARTUMS / :28C:0 never collides', async () => {
+    const day = (opening: string, closing: string, line: string) =>
+      [':20:STARTUMS', ':25:DE02100100100006820101', ':28C:0', `:60F:C${opening}EUR0,00`, `:61:${line}NTRFNONREF`, ':86:Card payment', `:62F:C${closing}EUR1,00`].join('\n');
+    const monday = day('240602', '240603', '2406030603C1,00');
+    const tuesday = day('240603', '240604', '2406040604D1,00');
+    const keys = async (text: string) => (await parseStatement(mt940, { text })).rows.map(({ rowKey }) => rowKey);
+    expect(await keys(monday)).to.deep.equal(['DE02100100100006820101/STARTUMS/0/2024-06-02/2024-06-03/2024-06-03#1']);
+    expect(await keys(tuesday)).to.deep.equal(['DE02100100100006820101/STARTUMS/0/2024-06-03/2024-06-04/2024-06-04#1']);
+    // The same bytes, the same keys; and a day's keys do not depend on the other days in its file.
+    expect(await keys(monday)).to.deep.equal(await keys(monday));
+    expect(await keys(`${monday}\n${tuesday}`)).to.deep.equal([...(await keys(monday)), ...(await keys(tuesday))]);
+    // Pages of one statement differ too.
+    const pages = await keys(`${monday}\n${monday.replace(':28C:0', ':28C:0/2')}`);
+    expect(new Set(pages).size).to.equal(2);
+  });
+
   it('rejects amounts off the currency exponent and impossible dates, in every statement of the file', async () => {
     const error = await rejectionOf(mt940, { sample: 'mt940/bad-lines.sta' });
     expect(error.issues.map(({ line, column }) => [line, column])).to.deep.equal([

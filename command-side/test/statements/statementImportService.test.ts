@@ -118,6 +118,18 @@ describe('statement import service', () => {
     ]);
   });
 
+  it('records the next day\'s MT940 line without a bank reference as a new row, not a restatement of yesterday\'s', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    // Many banks send the same :20: and :28C: every day.
+    const day = (opening: string, closing: string, line: string) =>
+      [':20:STARTUMS', ':25:DE02100100100006820101', ':28C:0', `:60F:C${opening}EUR0,00`, `:61:${line}NTRFNONREF`, `:62F:C${closing}EUR1,00`].join('\n');
+    const monday = await service.importStatement({ provider: 'debank', format: 'mt940', content: bytesOf(day('240602', '240603', '2406030603C1,00')) }, context);
+    expect(monday.summary.rows).to.deep.equal({ total: 1, recorded: 1, restated: 0, unchanged: 0, duplicated: 0 });
+    const tuesday = await service.importStatement({ provider: 'debank', format: 'mt940', content: bytesOf(day('240603', '240604', '2406040604D1,00')) }, context);
+    expect(tuesday.summary.rows).to.deep.equal({ total: 1, recorded: 1, restated: 0, unchanged: 0, duplicated: 0 });
+    expect((await statementEvents(temp.store)).filter(({ type }) => type === 'StatementRowRestated')).to.deep.equal([]);
+  });
+
   it('writes nothing of a malformed file, even when its bad row comes after good ones', async () => {
     const service = createStatementImportService({ eventStore: temp.store });
     try {

@@ -53,12 +53,19 @@ const required = (element: XmlElement | undefined, name: string, at: XmlElement)
   return value;
 };
 
-/** `Amt Ccy="EUR"` as minor units, positive as written. */
+/**
+ * `Amt Ccy="EUR"` as minor units. camt amounts are unsigned: the direction is the `CdtDbtInd` beside
+ * them, so a signed amount is refused rather than guessed at (a "-" against `DBIT` is no credit).
+ */
 const amountOf = (element: XmlElement | undefined, owner: XmlElement): StatementMoney => {
   if (element === undefined) throw new EntryProblem(owner.line, 'Amt', `${owner.name} has no Amt`);
   const currency = currencyOf(element.attributes['Ccy'], element);
+  const text = element.text.trim();
+  if (text.startsWith('-')) {
+    throw new EntryProblem(element.line, element.name, `amount ${JSON.stringify(text)} must be unsigned: CdtDbtInd gives the direction`);
+  }
   try {
-    return { amount: parseDecimalAmount(element.text.trim(), currency, { decimalSeparator: '.' }), currency };
+    return { amount: parseDecimalAmount(text, currency, { decimalSeparator: '.' }), currency };
   } catch (error) {
     if (error instanceof ValidationError) throw new EntryProblem(element.line, element.name, error.message);
     throw error;

@@ -61,9 +61,15 @@ const rowSchema = (mapping: CsvMapping) =>
         });
       }
     }
-    const money = (name: string | undefined, directed: boolean): StatementMoney | undefined => {
+    /** `required`: an empty cell is an issue, not a row without that amount. */
+    const money = (name: string | undefined, directed: boolean, required: boolean): StatementMoney | undefined => {
       const text = value(name);
-      if (name === undefined || text === undefined || currency === undefined) return undefined;
+      if (name === undefined) return undefined;
+      if (text === undefined) {
+        if (required) ctx.addIssue({ code: 'custom', path: [name], message: 'must not be empty: the row needs its amount' });
+        return undefined;
+      }
+      if (currency === undefined) return undefined;
       const unit = currency;
       const amount = convert(ctx, name, () => {
         const parsed = mapping.amountUnit === 'minor' ? parseMinorUnits(text) : parseMajorUnits(text, unit, { decimalSeparator: mapping.decimalSeparator });
@@ -83,9 +89,10 @@ const rowSchema = (mapping: CsvMapping) =>
       }
       return text;
     };
-    const gross = money(mapping.gross, true);
-    const fee = money(mapping.fee, false);
-    const net = money(mapping.net, true);
+    // A mapped gross or net is the row's money; an empty fee cell means no fee was charged.
+    const gross = money(mapping.gross, true, true);
+    const fee = money(mapping.fee, false, false);
+    const net = money(mapping.net, true, true);
     const row = {
       category: value(mapping.category) ?? '',
       ...optional('description', value(mapping.description)),

@@ -12,8 +12,10 @@ import { statementLines } from './statementText.js';
  * description. Amounts use a decimal comma; the mark gives the direction (`C`, `D`, and `RC`/`RD`
  * for reversals, booked in the opposite direction).
  *
- * Row identity: the account and the bank reference (after `//`), else the statement reference,
- * statement number and the line's ordinal in the statement.
+ * Row identity: the account and the bank reference (after `//`). A line without one is keyed on what
+ * the statement and the line say of themselves: the account, `:20:` reference, `:28C:` number (and
+ * page), the opening balance date, the line's value and entry dates and its ordinal in the message.
+ * The dates matter: many banks send the same `:20:STARTUMS` / `:28C:0` every day.
  */
 
 interface Field {
@@ -78,9 +80,28 @@ const balanceOf = (field: Field) => {
   return { type: field.tag, amount: mark === 'D' ? -amount : amount, currency, date: dateOf(field, date) };
 };
 
+/** `?NN` subfields whose text is the purpose: `?20`–`?29`, continued in `?60`–`?63`. */
+const PURPOSE_SUBFIELD = /^(2\d|6[0-3])$/;
+
+/** Structured `:86:` text: subfields from the start, after an optional 3-digit transaction code. */
+const STRUCTURED = /^(\d{3})?\?\d{2}/;
+
+/**
+ * The purpose text of `:86:`. In structured text (`166?00…?20EREF+…?21SVWZ+…`) each `?NN` ends a
+ * subfield: the purpose is its `?2x`/`?6x` subfields joined, since a long value continues in the
+ * next one; the markers themselves and the other subfields (names, BIC, IBAN) are no part of it.
+ */
+const purposeOf = (flat: string): string => {
+  if (!STRUCTURED.test(flat)) return flat;
+  const parts = flat.split(/\?(\d{2})/);
+  let purpose = '';
+  for (let at = 1; at < parts.length; at += 2) if (PURPOSE_SUBFIELD.test(parts[at]!)) purpose += parts[at + 1]!;
+  return purpose;
+};
+
 /** End-to-end reference and remittance text in the `:86:` conventions banks use most. */
 const informationReferences = (information: string): StatementReference[] => {
-  const flat = information.replace(/\n/g, '');
+  const flat = purposeOf(information.replace(/\n/g, ''));
   const endToEnd = /\/EREF\/([^/]+)/.exec(flat)?.[1] ?? /EREF\+(\S+?)(?=\s|[A-Z]{4}\+|$)/.exec(flat)?.[1];
   return endToEnd === undefined || endToEnd === 'NOTPROVIDED' ? [] : [{ kind: 'end_to_end_id', value: endToEnd.trim() }];
 };
@@ -118,21 +139,37 @@ const toRow = (field: Field, information: Field | undefined, currency: CurrencyC
   };
 };
 
+/** A header or trailer block, `{1:…}`, `{3:{108:…}}`, `{5:{CHK:…}}`, `{S:…}`: its sub-blocks nest one deep. */
+const ENVELOPE_BLOCK = /^\{(?:[1235]|S):(?:[^{}]|\{[^{}]*\})*\}/;
+
+/**
+ * A line without its envelope: blocks 1–3 before the text block `{4:`, and its end `-}` with the
+ * trailers after it, all of which may share a line with each other and with the text.
+ */
+const withoutEnvelope = (raw: string): { content: string; ended: boolean } => {
+  let content = raw;
+  let ended = false;
+  for (;;) {
+    const block = ENVELOPE_BLOCK.exec(content);
+    if (block !== null) content = content.slice(block[0].length);
+    else if (content.startsWith('{4:')) content = content.slice(3);
+    else if (/^-\}(\{|\s*$)/.test(content)) {
+      ended = true;
+      content = content.slice(2);
+    } else break;
+  }
+  // Without the envelope, a line of "-" ends a message; a trailer left unparsed is still a trailer.
+  if (/^\s*-\s*$/.test(content) || /^\{[5S]:/.test(content)) return { content: '', ended: true };
+  return { content, ended };
+};
+
 /** The fields of a file, message by message: a `:20:` starts a message. */
 async function* messages(text: AsyncIterable<string>, issues: StatementIssues): AsyncGenerator<Field[]> {
   let fields: Field[] = [];
   let current: Field | undefined;
   for await (const { line, text: raw } of statementLines(text)) {
-    let content = raw;
-    // The envelope: {1:…}{2:…}{3:…} before the text block {4:, and -} after it.
-    if (content.startsWith('{')) {
-      content = content.replace(/^(\{[1-3]:[^}]*\})*(\{4:)?/, '');
-      if (/^\{5:/.test(content)) continue;
-    }
-    if (/^-\}?$/.test(content.trim()) || /^\{5:/.test(content)) {
-      current = undefined;
-      continue;
-    }
+    const { content, ended } = withoutEnvelope(raw);
+    if (ended) current = undefined;
     const tag = /^:(\d{2}[A-Z]?|NS):(.*)$/.exec(content);
     if (tag !== null) {
       const [, name, value] = tag as unknown as [string, string, string];
@@ -177,6 +214,8 @@ export const mt940Importer: StatementImporter = {
         let statementId = reference!.value.trim();
         for (let n = 2; statementIds.has(statementId); n += 1) statementId = `${reference!.value.trim()}#${n}`;
         statementIds.add(statementId);
+        // Not the file-unique statementId: a statement's lines keep their keys whatever else its file holds.
+        const statementKey = [account, reference!.value.trim(), number[1], ...(number[2] === undefined ? [] : [number[2]]), opening.date].join('/');
         const balances = [opening];
         let ordinal = 0;
         let closing = false;
@@ -188,7 +227,7 @@ export const mt940Importer: StatementImporter = {
             ordinal += 1;
             const next = fields[index + 1];
             const { row, bankReference } = toRow(field, next?.tag === '86' ? next : undefined, currency);
-            const rowKey = bankReference !== undefined ? `${account}/${bankReference}` : `${account}/${statementId}/${number[1]}#${ordinal}`;
+            const rowKey = bankReference !== undefined ? `${account}/${bankReference}` : `${statementKey}/${row.valueDate}/${row.bookingDate}#${ordinal}`;
             items.push({ kind: 'row', row: { rowKey, statementId, row } });
           } else if (/^6[245][FM]?$/.test(field.tag) && field !== openingField) {
             const balance = balanceOf(field);
