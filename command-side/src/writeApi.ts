@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   createSnowflakeGenerator,
+  holdSoleWriterLock,
   toProblem,
   type EventStore,
   type FolioError,
@@ -59,6 +60,11 @@ export interface WriteApiOptions {
   providerSecrets?: Partial<Record<PaymentProvider, string>>;
   callbackToleranceSeconds?: number;
   payoutTimeoutMs?: number;
+  /**
+   * On the embedded store: a lock file beside the log, held from `start` to `stop`, so a second
+   * process running the write API on the same log refuses to start (see `holdSoleWriterLock`).
+   */
+  soleWriterLock?: string;
 }
 
 /**
@@ -98,7 +104,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     eventStore,
     clock,
     retentionMs: options.idempotencyRetentionMs ?? DEFAULT_RETENTION_MS,
-    // The embedded store has one writing process: claims of an earlier run are from a crash.
+    // The embedded store has one process running the write API (a process started by the
+    // composition holds `soleWriterLock`): claims of an earlier run are from a crash.
     soleWriter: eventStore.kind === 'sqlite',
     // A remembered rejection answers exactly as the live one did.
     toProblem: (error: FolioError) => {
@@ -186,16 +193,20 @@ export const createWriteApi = (options: WriteApiOptions) => {
   router.use(statementRoutes(deps));
   router.use(reconciliationRoutes(deps));
 
+  let lock: { release(): void } | undefined;
   return {
     router,
     /** Follows the log and resumes interrupted movements; resolves once they are resumed. */
     start: async () => {
+      if (options.soleWriterLock !== undefined) lock ??= holdSoleWriterLock(options.soleWriterLock);
       await recovery.start();
       await payoutService.start();
     },
     stop: async () => {
       payoutService.stop();
       await recovery.stop();
+      lock?.release();
+      lock = undefined;
     },
     /** Movements open longer than the stuck threshold, now. */
     stuckMovements: () => recovery.stuck(),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   actorOf,
   commandMetrics,
@@ -28,6 +29,7 @@ export interface WriteApiCompositionOptions {
     | 'providerSecrets'
     | 'callbackToleranceSeconds'
     | 'payoutTimeoutMs'
+    | 'dataDir'
   >;
   logger: Logger;
   metrics: Metrics;
@@ -57,6 +59,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     providerSecrets: config.providerSecrets,
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
+    ...(eventStore.kind === 'sqlite' ? { soleWriterLock: join(config.dataDir, 'write-api.lock') } : {}),
     onStuck: (stuck) => logger.warn({ count: stuck.length, ids: stuck.map(({ kind, id }) => `${kind}-${id}`) }, 'movements stuck'),
     onError: (error) => logger.error({ err: error }, 'write side error'),
     onWarning: (message, error) => logger.warn({ err: error }, message),

@@ -8,6 +8,7 @@ export * from './eventStore/eventStore.js';
 export * from './eventStore/errors.js';
 export * from './eventStore/openEventStore.js';
 export * from './eventStore/sqlite/sqliteEventStore.js';
+export * from './eventStore/sqlite/soleWriterLock.js';
 export * from './eventStore/eventStoreDB/eventStoreDBEventStore.js';
 export * from './http/health.js';
 export * from './ledger/index.js';
