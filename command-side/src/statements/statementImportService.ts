@@ -69,6 +69,13 @@ interface VersionedRow extends ParsedRow {
   versionHash: string;
 }
 
+/** A row's first occurrence in the file, and the occurrences of its identity after it. */
+interface RowGroup {
+  row: VersionedRow;
+  /** Each with its occurrence number among the file's rows of the same identity and content. */
+  repeats: { row: VersionedRow; occurrence: number }[];
+}
+
 type RowOutcome = 'recorded' | 'restated' | 'unchanged';
 
 type RowEvent = Extract<StatementEvent, { type: 'StatementRowRecorded' | 'StatementRowRestated' }>;
@@ -91,6 +98,30 @@ const changedFields = (previous: StatementRow, next: StatementRow): string[] => 
     .filter((key) => key !== 'line' && canonicalJson(before[key]) !== canonicalJson(after[key]))
     .sort();
 };
+
+/** Groups the file's rows by identity: one seen again in the same file is a repeat, recorded beside the first occurrence. */
+const groupByIdentity = (rows: readonly ParsedRow[]): RowGroup[] => {
+  const groups = new Map<string, RowGroup & { occurrences: Map<string, number> }>();
+  for (const parsed of rows) {
+    const row = { ...parsed, versionHash: versionHashOf(parsed.row) };
+    const group = groups.get(row.rowKey);
+    if (group === undefined) {
+      groups.set(row.rowKey, { row, repeats: [], occurrences: new Map([[row.versionHash, 1]]) });
+      continue;
+    }
+    const occurrence = (group.occurrences.get(row.versionHash) ?? 0) + 1;
+    group.occurrences.set(row.versionHash, occurrence);
+    group.repeats.push({ row, occurrence });
+  }
+  return [...groups.values()];
+};
+
+/**
+ * A repeat is named by its identity, content and occurrence number, not by its file: the same rows
+ * delivered again in other bytes repeat nothing new, while one more repeat in a file does.
+ */
+const duplicatedEventId = (provider: string, repeat: VersionedRow, occurrence: number): string =>
+  deterministicEventId('statement-row', provider, repeat.rowKey, 'duplicated', repeat.versionHash, String(occurrence));
 
 const optionalAccount = (account: string | undefined) => (account === undefined ? {} : { account });
 
@@ -119,7 +150,7 @@ const withRowTotals = (statements: readonly ParsedStatementInfo[], rows: readonl
  * restate it from the same version. Last, `StatementImported` goes to the file's stream, named by
  * the file's SHA-256: importing the same bytes again finds it and answers the first import's
  * result. An import interrupted before that last append is completed by importing the file again,
- * since every event's id is derived from the file and the row.
+ * since every event's id is derived from the row (and a version's from the file too).
  */
 export const createStatementImportService = ({ eventStore, concurrency = 16 }: StatementImportServiceOptions) => {
   const readStream = async (streamName: string) => {
@@ -192,19 +223,10 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
       row: row.row,
     });
 
-    // A row's identity seen again in the same file is a repeat, recorded beside the first occurrence.
-    const firsts = new Map<string, { row: VersionedRow; repeats: VersionedRow[] }>();
-    for (const parsed of rows) {
-      const row = { ...parsed, versionHash: versionHashOf(parsed.row) };
-      const first = firsts.get(row.rowKey);
-      if (first === undefined) firsts.set(row.rowKey, { row, repeats: [] });
-      else first.repeats.push(row);
-    }
-
     const outcomes: Record<RowOutcome, number> = { recorded: 0, restated: 0, unchanged: 0 };
     let duplicated = 0;
 
-    const importRow = async ({ row, repeats }: { row: VersionedRow; repeats: VersionedRow[] }) => {
+    const importRow = async ({ row, repeats }: RowGroup) => {
       const streamName = statementRowStream(provider.data, row.rowKey);
       for (let attempt = 1; ; attempt += 1) {
         const history = await readStream(streamName);
@@ -251,8 +273,8 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
             ),
           );
         }
-        for (const repeat of repeats) {
-          const id = deterministicEventId('statement-row', provider.data, fileHash, repeat.rowKey, 'duplicated', String(repeat.row.line));
+        for (const { row: repeat, occurrence } of repeats) {
+          const id = duplicatedEventId(provider.data, repeat, occurrence);
           if (history.some((entry) => entry.id === id)) continue;
           pending.push(
             statementCatalog.encode(
@@ -275,7 +297,7 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
         return;
       }
     };
-    await forEachConcurrently([...firsts.values()], concurrency, importRow);
+    await forEachConcurrently(groupByIdentity(rows), concurrency, importRow);
 
     const summary: StatementImportSummary = {
       provider: provider.data,

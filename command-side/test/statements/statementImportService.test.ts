@@ -118,6 +118,40 @@ describe('statement import service', () => {
     ]);
   });
 
+  it('writes nothing for in-file repeats delivered again in other bytes, and records one more repeat', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const lines = ['balance_transaction_id,currency,gross,reporting_category', 'txn_A,eur,10.00,charge', 'txn_A,eur,10.00,charge', 'txn_A,eur,12.00,charge'];
+    await service.importStatement({ provider: 'stripe', content: bytesOf(lines.join('\n')) }, context);
+    const before = await statementEvents(temp.store);
+    // The same file saved with CRLF: same rows, other bytes.
+    const crlf = await service.importStatement({ provider: 'stripe', content: bytesOf(lines.join('\r\n')) }, context);
+    expect(crlf.alreadyImported).to.equal(false);
+    expect(crlf.summary.rows).to.deep.equal({ total: 3, recorded: 0, restated: 0, unchanged: 1, duplicated: 2 });
+    expect((await statementEvents(temp.store)).slice(before.length).map(({ type }) => type)).to.deep.equal(['StatementImported']);
+
+    const oneMore = await service.importStatement({ provider: 'stripe', content: bytesOf([...lines, 'txn_A,eur,10.00,charge'].join('\n')) }, context);
+    expect(oneMore.summary.rows).to.deep.equal({ total: 4, recorded: 0, restated: 0, unchanged: 1, duplicated: 3 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_A')))).map((event) => statementCatalog.decode(event));
+    const rowLine = (event: StatementEvent) => (event.type === 'StatementImported' ? undefined : event.data.row.line);
+    expect(history.map((event) => [event.type, rowLine(event)])).to.deep.equal([
+      ['StatementRowRecorded', 2],
+      ['StatementRowDuplicated', 3],
+      ['StatementRowDuplicated', 4],
+      ['StatementRowDuplicated', 5],
+    ]);
+  });
+
+  it('writes nothing for a restatement delivered again in other bytes', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const file = (gross: string, newline: string) => ['balance_transaction_id,currency,gross,reporting_category', `txn_R,eur,${gross},charge`].join(newline);
+    await service.importStatement({ provider: 'stripe', content: bytesOf(file('10.00', '\n')) }, context);
+    await service.importStatement({ provider: 'stripe', content: bytesOf(file('11.00', '\n')) }, context);
+    const again = await service.importStatement({ provider: 'stripe', content: bytesOf(file('11.00', '\r\n')) }, context);
+    expect(again.summary.rows).to.deep.equal({ total: 1, recorded: 0, restated: 0, unchanged: 1, duplicated: 0 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_R')))).map((event) => statementCatalog.decode(event));
+    expect(history.map(({ type }) => type)).to.deep.equal(['StatementRowRecorded', 'StatementRowRestated']);
+  });
+
   it('records the next day\'s MT940 line without a bank reference as a new row, not a restatement of yesterday\'s', async () => {
     const service = createStatementImportService({ eventStore: temp.store });
     // Many banks send the same :20: and :28C: every day.
