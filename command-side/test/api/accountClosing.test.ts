@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { accountStream, StoreUnavailableError, type AppendOptions, type EventStore, type EventToAppend } from '@folio/shared';
-import { ApiServer, expectBooksBalanced, expectProblem, openTempStore, uniqueKey, type TempStore } from './apiHarness.js';
+import { accountStream } from '@folio/shared';
+import { ApiServer, expectBooksBalanced, expectProblem, failingAppendsTo, openTempStore, uniqueKey, type TempStore } from './apiHarness.js';
 
 describe('write API over HTTP: closing an account with money in transit', () => {
   let temp: TempStore;
@@ -10,18 +10,7 @@ describe('write API over HTTP: closing an account with money in transit', () => 
   before(async () => {
     temp = openTempStore();
     // Appends to one account fail while `failAppendsTo` names it: a transfer to it stays between its legs.
-    const flaky = new Proxy(temp.store as EventStore, {
-      get(target, property) {
-        if (property === 'appendToStream') {
-          return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
-            streamName === failAppendsTo
-              ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
-              : target.appendToStream(streamName, events, options);
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const flaky = failingAppendsTo(temp.store, () => failAppendsTo);
     api = await ApiServer.start(temp.store, { eventStore: flaky });
   });
   after(async () => {

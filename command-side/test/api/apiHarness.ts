@@ -14,7 +14,10 @@ import {
   healthRouter,
   notFoundHandler,
   problemDetailsHandler,
+  StoreUnavailableError,
+  type AppendOptions,
   type EventStore,
+  type EventToAppend,
   type GlobalPosition,
   type LedgerReport,
   type RecordedEvent,
@@ -289,3 +292,18 @@ export const expectValidation = (response: ApiResponse, ...paths: string[]): any
   for (const path of paths) expect(named, response.text).to.include(path);
   return problem;
 };
+
+/** `store` with every append to the stream `failing()` names refused, as if the store were unreachable for it. */
+export const failingAppendsTo = (store: EventStore, failing: () => string | undefined): EventStore =>
+  new Proxy(store, {
+    get(target, property) {
+      if (property === 'appendToStream') {
+        return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
+          streamName === failing()
+            ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
+            : target.appendToStream(streamName, events, options);
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { accountStream, StoreUnavailableError, type AppendOptions, type EventStore, type EventToAppend } from '@folio/shared';
+import { accountStream } from '@folio/shared';
 import {
   ApiServer,
   createApiHarness,
   expectBooksBalanced,
   expectProblem,
   expectValidation,
+  failingAppendsTo,
   openTempStore,
   readAllEvents,
   uniqueKey,
@@ -183,18 +184,7 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
   before(async () => {
     temp = openTempStore();
     // Appends to one account fail while `failAppendsTo` names it: the store is down for it.
-    const flaky = new Proxy(temp.store as EventStore, {
-      get(target, property) {
-        if (property === 'appendToStream') {
-          return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
-            streamName === failAppendsTo
-              ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
-              : target.appendToStream(streamName, events, options);
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const flaky = failingAppendsTo(temp.store, () => failAppendsTo);
     api = await ApiServer.start(temp.store, { eventStore: flaky });
   });
   after(async () => {

@@ -4,14 +4,7 @@
  * account command handler, as the process would have before dying, and never finishing it.
  */
 import { expect } from 'chai';
-import {
-  accountStream,
-  StoreUnavailableError,
-  type EventStore,
-  type EventToAppend,
-  type AppendOptions,
-  type JournalLeg,
-} from '@folio/shared';
+import { accountStream, type EventStore, type JournalLeg } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { transferPlan, type MovementPlan } from '../../src/movements/movement.js';
 import { legCommandId } from '../../src/movements/movementProcess.js';
@@ -21,6 +14,7 @@ import {
   createApiHarness,
   eventually,
   expectBooksBalanced,
+  failingAppendsTo,
   openTempStore,
   readAllEvents,
   type TempStore,
@@ -95,18 +89,7 @@ describe('write API over HTTP: operations', () => {
       temp = openTempStore(clock);
       // The write API's appends to one stream fail while `failAppendsTo` names it: the store is
       // down for that account, so the movement cannot finish however often it is resumed.
-      const flaky = new Proxy(temp.store as EventStore, {
-        get(target, property) {
-          if (property === 'appendToStream') {
-            return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) => {
-              if (streamName === failAppendsTo) return Promise.reject(new StoreUnavailableError('the store is unreachable'));
-              return target.appendToStream(streamName, events, options);
-            };
-          }
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const flaky = failingAppendsTo(temp.store, () => failAppendsTo);
       api = await ApiServer.start(temp.store, {
         eventStore: flaky,
         clock,
