@@ -1,14 +1,7 @@
 /** Reads of the balances read model: an account's balance, and its balance over time. */
 import { NotFoundError, type DocumentStore, type GlobalPosition } from '@folio/shared';
-import {
-  balancePointIdPrefix,
-  balancesProjection,
-  liveCollections,
-  type AccountBalanceDocument,
-  type BalancePointsDocument,
-} from '@folio/projections';
-
-const { accounts: ACCOUNTS, points: POINTS } = liveCollections(balancesProjection) as { accounts: string; points: string };
+import { balancePointIdPrefix, type AccountBalanceDocument, type BalancePointsDocument } from '@folio/projections';
+import type { ServedVersion } from './servedVersions.js';
 
 /** Point documents read per round trip while scanning an account's history. */
 const SCAN_PAGE = 100;
@@ -33,25 +26,27 @@ export const balanceView = (account: AccountBalanceDocument, position: GlobalPos
   position: position.toString(),
 });
 
-export const loadAccount = async (documents: DocumentStore, accountId: string): Promise<AccountBalanceDocument> => {
-  const account = await documents.get<AccountBalanceDocument>(ACCOUNTS, accountId);
+/** `collections`: the balances read model's, of the version read. */
+export const loadAccount = async (
+  documents: DocumentStore,
+  collections: ServedVersion['collections'],
+  accountId: string,
+): Promise<AccountBalanceDocument> => {
+  const account = await documents.get<AccountBalanceDocument>(collections.accounts!, accountId);
   if (account === undefined) throw new NotFoundError('account', accountId, { type: 'account-not-found' });
   return account;
 };
 
 /**
- * The balance and the log position it reflects: the balances projector's position read before
- * the document (every event up to it is applied), or the document's own last event if that is
- * later (it was committed with every event before it).
+ * The balance and the log position it reflects: the position of the balances version read, taken
+ * before the document (every event up to it is applied), or the document's own last event if that
+ * is later (it was committed with every event before it).
  */
-export const getBalance = async (
-  documents: DocumentStore,
-  accountId: string,
-  projectorPosition: GlobalPosition | undefined,
-) => {
-  const account = await loadAccount(documents, accountId);
+export const getBalance = async (documents: DocumentStore, balances: ServedVersion, accountId: string) => {
+  const account = await loadAccount(documents, balances.collections, accountId);
   const own = BigInt(account.lastPosition);
-  return balanceView(account, projectorPosition !== undefined && projectorPosition > own ? projectorPosition : own);
+  const { position } = balances.status;
+  return balanceView(account, position !== undefined && position > own ? position : own);
 };
 
 export interface BalancePointsRequest {
@@ -67,15 +62,19 @@ export interface BalancePointsRequest {
  * when there are more (`truncated`). Read newest first along the account's range of point ids,
  * so a chart of recent activity costs about `limit` reads however long the history is.
  */
-export const getBalancePoints = async (documents: DocumentStore, { accountId, from, to, limit }: BalancePointsRequest) => {
-  const account = await loadAccount(documents, accountId);
+export const getBalancePoints = async (
+  documents: DocumentStore,
+  collections: ServedVersion['collections'],
+  { accountId, from, to, limit }: BalancePointsRequest,
+) => {
+  const account = await loadAccount(documents, collections, accountId);
   const fromMs = from === undefined ? -Infinity : Date.parse(from);
   const toMs = to === undefined ? Infinity : Date.parse(to);
   const items: { at: string; posted: string }[] = [];
   let truncated = false;
   let after: string | undefined;
   scan: do {
-    const page = await documents.find<BalancePointsDocument>(POINTS, {
+    const page = await documents.find<BalancePointsDocument>(collections.points!, {
       idPrefix: balancePointIdPrefix(accountId),
       orderBy: { field: '_id', direction: 'desc' },
       limit: SCAN_PAGE,

@@ -14,9 +14,11 @@ import {
   type PaymentStateName,
   type Where,
 } from '@folio/shared';
-import { liveCollections, paymentsProjection, type PaymentDocument, type PayoutDocument } from '@folio/projections';
+import type { PaymentDocument, PayoutDocument } from '@folio/projections';
+import type { ServedVersion } from './servedVersions.js';
 
-const { payments: PAYMENTS, payouts: PAYOUTS } = liveCollections(paymentsProjection) as { payments: string; payouts: string };
+/** The payments read model's collections, of the version read. */
+type PaymentsCollections = ServedVersion['collections'];
 
 /** The moves each state allows, as the write API names them. */
 const ALLOWED_MOVES: Record<PaymentStateName, readonly string[]> = {
@@ -114,14 +116,14 @@ export const payoutActivityView = (payout: PayoutDocument) => ({
   position: payout.lastPosition,
 });
 
-export const loadPayment = async (documents: DocumentStore, id: string): Promise<PaymentDocument> => {
-  const payment = await documents.get<PaymentDocument>(PAYMENTS, id);
+export const loadPayment = async (documents: DocumentStore, collections: PaymentsCollections, id: string): Promise<PaymentDocument> => {
+  const payment = await documents.get<PaymentDocument>(collections.payments!, id);
   if (payment === undefined) throw new NotFoundError('payment', id, { type: 'payment-not-found' });
   return payment;
 };
 
-export const loadPayout = async (documents: DocumentStore, id: string): Promise<PayoutDocument> => {
-  const payout = await documents.get<PayoutDocument>(PAYOUTS, id);
+export const loadPayout = async (documents: DocumentStore, collections: PaymentsCollections, id: string): Promise<PayoutDocument> => {
+  const payout = await documents.get<PayoutDocument>(collections.payouts!, id);
   if (payout === undefined) throw new NotFoundError('payout', id, { type: 'payout-not-found' });
   return payout;
 };
@@ -168,7 +170,11 @@ const decodeCursor = (cursor: string, filters: string): string => {
 };
 
 /** Payments matching every filter given, newest first (by id, which is time-sortable). */
-export const findPayments = async (documents: DocumentStore, { filters, limit, cursor }: PaymentPageRequest) => {
+export const findPayments = async (
+  documents: DocumentStore,
+  collections: PaymentsCollections,
+  { filters, limit, cursor }: PaymentPageRequest,
+) => {
   const where: Record<string, string> = {};
   if (filters.merchantAccountId !== undefined) where.merchantAccountId = filters.merchantAccountId;
   if (filters.provider !== undefined) where.provider = filters.provider;
@@ -178,7 +184,7 @@ export const findPayments = async (documents: DocumentStore, { filters, limit, c
   const after = cursor === undefined ? undefined : decodeCursor(cursor, filterId);
   let page;
   try {
-    page = await documents.find<PaymentDocument>(PAYMENTS, {
+    page = await documents.find<PaymentDocument>(collections.payments!, {
       where,
       orderBy: { field: 'sortableId', direction: 'desc' },
       limit,

@@ -19,7 +19,13 @@ import {
   principalOf,
   type CredentialDirectory,
 } from '@folio/shared';
-import { balancesProjection, slowestPosition } from '@folio/projections';
+import {
+  balancesProjection,
+  paymentsProjection,
+  slowestPosition,
+  transactionHistoryProjection,
+  type ProjectionDefinition,
+} from '@folio/projections';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { getBalance, getBalancePoints, loadAccount } from './accountReads.js';
@@ -41,13 +47,15 @@ import {
   waitForPosition,
   type ReadModelProgress,
 } from './readYourWrites.js';
-import { mountReconciliationReads } from './reconciliation/reconciliationRoutes.js';
+import { mountReconciliationReads, type ReadRoute } from './reconciliation/reconciliationRoutes.js';
+import { createServedReadModels, type ServedReadModels } from './servedVersions.js';
 import { getTransactionDetail } from './transactionDetail.js';
 import { createTransactionFinder, TRANSACTION_SORTS } from './transactionSearch.js';
 
 export interface ReadApiOptions {
   documents: DocumentStore;
   searchIndex: SearchIndex;
+  /** The projectors' progress, on the read models' current versions; an older version is read until they catch up. */
   projections: ReadModelProgress;
   /** For the projections' lag behind the head of the log. */
   eventStore: Pick<EventStore, 'headPosition'>;
@@ -131,23 +139,24 @@ const pointsQuery = z
 
 /**
  * Validates a request, waits for `?position=` if given, and answers JSON. Every response carries
- * `Folio-Read-Position`, stamped before the read models are read, so it is a lower bound of what
- * the answer shows.
+ * `Folio-Read-Position` of the read model versions read, stamped before they are read, so it is a
+ * lower bound of what the answer shows.
  */
-const createReader = ({ projections, readWaitMs }: { projections: ReadModelProgress; readWaitMs: number }) => {
+const createReader = ({ readModels, readWaitMs }: { readModels: ServedReadModels; readWaitMs: number }) => {
   const stampReadPosition = (response: Response) =>
-    response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(projections.status())));
+    response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(readModels.status())));
   return <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
       paramsSchema: P,
       querySchema: Q,
       answer: (params: z.output<P>, query: z.output<Q>, response: Response) => Promise<unknown>,
     ): RequestHandler =>
     async (request, response) => {
+      await readModels.check();
       stampReadPosition(response);
       try {
         const params = parseRequest(paramsSchema, request.params, 'params');
         const query = parseRequest(querySchema, request.query, 'query');
-        if (query.position !== undefined) await waitForPosition(projections, query.position, readWaitMs);
+        if (query.position !== undefined) await waitForPosition(readModels, query.position, readWaitMs);
         stampReadPosition(response);
         response.json(await answer(params, query, response));
       } catch (error) {
@@ -157,30 +166,31 @@ const createReader = ({ projections, readWaitMs }: { projections: ReadModelProgr
     };
 };
 
+/** `GET /v1/payments` from the payments read model. */
+const listPayments = (documents: DocumentStore, readModels: ServedReadModels, read: ReadRoute): RequestHandler =>
+  read(noParams, paymentsQuery, async (_params, query) =>
+    findPayments(documents, (await readModels.serving(paymentsProjection)).collections, {
+      filters: {
+        ...(query.merchant === undefined ? {} : { merchantAccountId: query.merchant }),
+        ...(query.provider === undefined ? {} : { provider: query.provider }),
+        ...(query.providerRef === undefined ? {} : { providerRef: query.providerRef }),
+        ...(query.state === undefined ? {} : { state: query.state }),
+      },
+      limit: query.limit ?? DEFAULT_PAGE,
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+    }),
+  );
+
 /**
- * `GET /v1/payments` from the payments read model. The write API answers the same path for a
- * lookup by provider reference only (from the streams), so a process serving both mounts this
- * before the write routes.
+ * `GET /v1/payments` alone. The write API answers the same path for a lookup by provider reference
+ * only (from the streams), so a process serving both mounts this before the write routes.
  */
 export const createPaymentListApi = (options: Pick<ReadApiOptions, 'documents' | 'projections' | 'readWaitMs'>): Router => {
   const { documents, projections } = options;
-  const read = createReader({ projections, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS });
+  const readModels = createServedReadModels({ documents, projections });
+  const read = createReader({ readModels, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS });
   const router = Router();
-  router.get(
-    '/v1/payments',
-    read(noParams, paymentsQuery, (_params, query) =>
-      findPayments(documents, {
-        filters: {
-          ...(query.merchant === undefined ? {} : { merchantAccountId: query.merchant }),
-          ...(query.provider === undefined ? {} : { provider: query.provider }),
-          ...(query.providerRef === undefined ? {} : { providerRef: query.providerRef }),
-          ...(query.state === undefined ? {} : { state: query.state }),
-        },
-        limit: query.limit ?? DEFAULT_PAGE,
-        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-      }),
-    ),
-  );
+  router.get('/v1/payments', listPayments(documents, readModels, read));
   return router;
 };
 
@@ -195,11 +205,15 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   const { documents, searchIndex, projections, eventStore } = options;
   const clock = options.clock ?? (() => new Date());
   const readWaitMs = options.readWaitMs ?? DEFAULT_READ_WAIT_MS;
-  const findTransactions = createTransactionFinder({ documents, searchIndex, progress: projections, readWaitMs });
-  const read = createReader({ projections, readWaitMs });
+  const readModels = createServedReadModels({ documents, projections, searchIndex });
+  const collectionsOf = async (definition: ProjectionDefinition) => (await readModels.serving(definition)).collections;
+  const payment = async (id: string) => loadPayment(documents, await collectionsOf(paymentsProjection), id);
+  const payout = async (id: string) => loadPayout(documents, await collectionsOf(paymentsProjection), id);
+  const findTransactions = createTransactionFinder({ documents, searchIndex, readModels, readWaitMs });
+  const read = createReader({ readModels, readWaitMs });
 
   const router = Router();
-  mountReconciliationReads(router, documents, read);
+  mountReconciliationReads(router, documents, readModels, read);
 
   router.get(
     '/v1/transactions',
@@ -229,32 +243,32 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     }),
   );
 
-  router.use(createPaymentListApi(options));
+  router.get('/v1/payments', listPayments(documents, readModels, read));
 
   router.get(
     '/v1/payments/:id',
-    read(paymentParams, onlyPosition, async ({ id }) => paymentView(await loadPayment(documents, id))),
+    read(paymentParams, onlyPosition, async ({ id }) => paymentView(await payment(id))),
   );
 
   router.get(
     '/v1/payments/:id/activity',
-    read(paymentParams, onlyPosition, async ({ id }) => paymentActivityView(await loadPayment(documents, id))),
+    read(paymentParams, onlyPosition, async ({ id }) => paymentActivityView(await payment(id))),
   );
 
   router.get(
     '/v1/payouts/:id',
-    read(paymentParams, onlyPosition, async ({ id }) => payoutView(await loadPayout(documents, id))),
+    read(paymentParams, onlyPosition, async ({ id }) => payoutView(await payout(id))),
   );
 
   router.get(
     '/v1/payouts/:id/activity',
-    read(paymentParams, onlyPosition, async ({ id }) => payoutActivityView(await loadPayout(documents, id))),
+    read(paymentParams, onlyPosition, async ({ id }) => payoutActivityView(await payout(id))),
   );
 
   router.get(
     '/v1/transactions/:id',
     read(transactionParams, onlyPosition, async ({ id }, _query, response) => {
-      const detail = await getTransactionDetail(documents, id);
+      const detail = await getTransactionDetail(documents, await collectionsOf(transactionHistoryProjection), id);
       const visible = options.visibleAccounts?.(response);
       if (visible !== undefined && !visible.includes(detail.fromAccountId) && !visible.includes(detail.toAccountId)) {
         throw new NotFoundError('transaction', id, { type: 'transaction-not-found' });
@@ -273,7 +287,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   router.get(
     '/v1/accounts/:id/history',
     read(accountParams, historyQuery, async ({ id }, query) => {
-      await loadAccount(documents, id);
+      await loadAccount(documents, await collectionsOf(balancesProjection), id);
       return findTransactions({
         filters: { account: id },
         sort: '-requestedAt',
@@ -286,16 +300,13 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   router.get(
     '/v1/accounts/:id/balance',
-    read(accountParams, onlyPosition, ({ id }) => {
-      const balances = projections.status().find(({ name }) => name === balancesProjection.name);
-      return getBalance(documents, id, balances?.position);
-    }),
+    read(accountParams, onlyPosition, async ({ id }) => getBalance(documents, await readModels.serving(balancesProjection), id)),
   );
 
   router.get(
     '/v1/accounts/:id/balance-points',
-    read(accountParams, pointsQuery, ({ id }, query) =>
-      getBalancePoints(documents, {
+    read(accountParams, pointsQuery, async ({ id }, query) =>
+      getBalancePoints(documents, await collectionsOf(balancesProjection), {
         accountId: id,
         ...(query.from === undefined ? {} : { from: query.from }),
         ...(query.to === undefined ? {} : { to: query.to }),

@@ -7,6 +7,7 @@
  * history document).
  */
 import type { DocumentStore } from '@folio/shared';
+import type { ServedVersion } from './servedVersions.js';
 import { getTransaction, type TransactionView } from './transactionSearch.js';
 
 export interface Posting {
@@ -73,7 +74,12 @@ export const movementTimeline = (transaction: TransactionView): TimelineEntry[] 
   }
 };
 
-export const getTransactionDetail = async (documents: DocumentStore, id: string) => {
-  const transaction = await getTransaction(documents, id);
+/** `collections`: the history read model's, of the version read. */
+export const getTransactionDetail = async (
+  documents: DocumentStore,
+  collections: ServedVersion['collections'],
+  id: string,
+) => {
+  const transaction = await getTransaction(documents, collections, id);
   return { ...transaction, postings: movementPostings(transaction), timeline: movementTimeline(transaction) };
 };

@@ -13,10 +13,10 @@ import {
   type SearchQuery,
   type SearchResult,
 } from '@folio/shared';
-import { liveCollections, searchAliases, transactionHistoryProjection, type TransactionDocument } from '@folio/projections';
-import { waitForPosition, type ReadModelProgress } from './readYourWrites.js';
+import { searchAliases, transactionHistoryProjection, type TransactionDocument } from '@folio/projections';
+import { waitForPosition } from './readYourWrites.js';
+import type { ServedReadModels, ServedVersion } from './servedVersions.js';
 
-const HISTORY = liveCollections(transactionHistoryProjection).transactions!;
 const SEARCH_ALIAS = searchAliases(transactionHistoryProjection).transactions!;
 
 export const transactionView = (document: TransactionDocument) => ({
@@ -81,7 +81,8 @@ export interface TransactionPage {
 export interface TransactionFinderOptions {
   documents: DocumentStore;
   searchIndex: SearchIndex;
-  progress: ReadModelProgress;
+  /** The history is read in the version the search alias names. */
+  readModels: Pick<ServedReadModels, 'serving' | 'waitFor' | 'status'>;
   readWaitMs: number;
 }
 
@@ -151,9 +152,12 @@ const asParameterError = (error: ValidationError): ValidationError => {
   return new ValidationError(`invalid request query: ${issues.map(({ path, message }) => `${path}: ${message}`).join('; ')}`, issues);
 };
 
-export const createTransactionFinder = ({ documents, searchIndex, progress, readWaitMs }: TransactionFinderOptions) => {
-  const load = (hits: readonly SearchHit[]) =>
-    Promise.all(hits.map((hit) => documents.get<TransactionDocument>(HISTORY, hit.id)));
+export const createTransactionFinder = ({ documents, searchIndex, readModels, readWaitMs }: TransactionFinderOptions) => {
+  // Asked each time: the alias may have moved to a new version while a page waited.
+  const load = async (hits: readonly SearchHit[]) => {
+    const history = (await readModels.serving(transactionHistoryProjection)).collections.transactions!;
+    return Promise.all(hits.map((hit) => documents.get<TransactionDocument>(history, hit.id)));
+  };
 
   /**
    * The projector indexes a batch before it commits the documents, so a hit may be ahead of its
@@ -166,7 +170,7 @@ export const createTransactionFinder = ({ documents, searchIndex, progress, read
       return document === undefined || BigInt(document.lastPosition) < hit.version;
     });
     if (behind.length > 0) {
-      await waitForPosition(progress, behind.reduce((max, hit) => (hit.version > max ? hit.version : max), 0n), readWaitMs);
+      await waitForPosition(readModels, behind.reduce((max, hit) => (hit.version > max ? hit.version : max), 0n), readWaitMs);
       found = await load(hits);
     }
     // Only a rebuild swapping index and collection one after the other leaves a hit without its document.
@@ -194,8 +198,13 @@ export const createTransactionFinder = ({ documents, searchIndex, progress, read
 
 export type TransactionFinder = ReturnType<typeof createTransactionFinder>;
 
-export const getTransaction = async (documents: DocumentStore, id: string): Promise<TransactionView> => {
-  const document = await documents.get<TransactionDocument>(HISTORY, id);
+/** `collections`: the history read model's, of the version read. */
+export const getTransaction = async (
+  documents: DocumentStore,
+  collections: ServedVersion['collections'],
+  id: string,
+): Promise<TransactionView> => {
+  const document = await documents.get<TransactionDocument>(collections.transactions!, id);
   if (document === undefined) throw new NotFoundError('transaction', id, { type: 'transaction-not-found' });
   return transactionView(document);
 };

@@ -89,7 +89,7 @@ describe('read API: balances, balance points and projections', () => {
       expect(document?.points, "all of the account's points in one document").to.have.length(5);
       const all = (await stack.get(`/v1/accounts/${alice}/balance-points`)).body.items;
       const chart = (query: { from?: string; to?: string; limit: number }) =>
-        getBalancePoints(caughtUp, { accountId: alice, ...query });
+        getBalancePoints(caughtUp, collections, { accountId: alice, ...query });
       expect((await chart({ limit: 1000 })).items).to.deep.equal(all);
       expect(await chart({ limit: 2 })).to.deep.include({ truncated: true, items: all.slice(3) });
       expect((await chart({ from: all[1].at, to: all[3].at, limit: 1000 })).items).to.deep.equal(all.slice(1, 4));

@@ -22,7 +22,7 @@ import {
   type SqliteEventStore,
 } from '@folio/shared';
 import { createWriteApi, type WriteApi, type WriteApiOptions } from '@folio/command-side';
-import { createProjections, type Projections } from '@folio/projections';
+import { createProjections, createStoredProgress, projectionDefinitions, type Projections, type StoredProgress } from '@folio/projections';
 import { createReadApi } from '../src/readApi.js';
 import { ReadModelBehindError } from '../src/readYourWrites.js';
 import { createWebUi } from '../src/webUi.js';
@@ -44,6 +44,11 @@ export interface ReadStackOptions {
   logFollowsClock?: boolean;
   /** Write side options beyond the store and the clock (the sandbox provider's behaviour). */
   write?: Partial<WriteApiOptions>;
+  /**
+   * The projectors wait for the test to start them, and the read API knows their progress from
+   * the checkpoints they store, as the query side running apart does.
+   */
+  projectLater?: boolean;
 }
 
 let nextNodeId = 1;
@@ -58,6 +63,7 @@ export class ReadStack {
     readonly searchIndex: SearchIndex,
     readonly writeApi: WriteApi,
     readonly projections: Projections,
+    private readonly storedProgress: StoredProgress | undefined,
     private readonly server: Server,
     readonly baseUrl: string,
     private readonly readOnlyServer: Server,
@@ -93,13 +99,17 @@ export class ReadStack {
     });
     await writeApi.start();
     const projections = createProjections({ eventStore, documents, searchIndex });
-    await projections.start();
+    const storedProgress =
+      options.projectLater === true
+        ? createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, pollMs: 20 })
+        : undefined;
+    await (storedProgress ?? projections).start();
     // A 503 read-model-behind is an answer; any other 5xx fails the suite when it stops.
     const unexpected: unknown[] = [];
     const readApi = createReadApi({
       documents,
       searchIndex,
-      projections,
+      projections: storedProgress ?? projections,
       eventStore,
       ...(options.readWaitMs === undefined ? {} : { readWaitMs: options.readWaitMs }),
     });
@@ -125,6 +135,7 @@ export class ReadStack {
       searchIndex,
       writeApi,
       projections,
+      storedProgress,
       server,
       `http://127.0.0.1:${port}`,
       readOnlyServer,
@@ -142,6 +153,7 @@ export class ReadStack {
       });
     }
     await this.writeApi.stop();
+    this.storedProgress?.stop();
     await this.projections.stop();
     await this.documents.close();
     await this.searchIndex.close();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { NotFoundError, type DocumentStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
 import type { TransactionDocument } from '@folio/projections';
-import { ReadModelBehindError, type ReadModelProgress } from '../src/readYourWrites.js';
-import { createTransactionFinder } from '../src/transactionSearch.js';
+import { ReadModelBehindError } from '../src/readYourWrites.js';
+import { createTransactionFinder, type TransactionFinderOptions } from '../src/transactionSearch.js';
 
 /**
  * The race between the two read models, which real projectors win too fast to observe: the
@@ -42,15 +42,17 @@ describe('transaction finder: a hit ahead of its document', () => {
     const searchIndex = {
       search: async () => ({ hits: [{ id: '42', version: 20n, fields: {} }] }),
     } as unknown as SearchIndex;
-    const progress: ReadModelProgress = {
+    const status = { name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined, filter: {} };
+    const readModels: TransactionFinderOptions['readModels'] = {
+      serving: async () => ({ collections: { transactions: 'history_transactions' }, status }),
       waitFor: async (position) => {
         waits.push(position);
         reached = reaches;
         return reaches;
       },
-      status: () => [{ name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined, filter: {} }],
+      status: () => [status],
     };
-    return { find: createTransactionFinder({ documents, searchIndex, progress, readWaitMs: 50 }), waits };
+    return { find: createTransactionFinder({ documents, searchIndex, readModels, readWaitMs: 50 }), waits };
   };
 
   const page = { filters: { text: 'rent' }, sort: '-requestedAt' as const, limit: 10 };
@@ -90,8 +92,8 @@ describe('transaction finder: a hit ahead of its document', () => {
         throw new NotFoundError('search index', 'history-transactions');
       },
     } as unknown as SearchIndex;
-    const progress: ReadModelProgress = { waitFor: async () => true, status: () => [] };
-    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, progress, readWaitMs: 50 });
+    const readModels = { waitFor: async () => true, status: () => [] } as unknown as TransactionFinderOptions['readModels'];
+    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
     expect(await find(page)).to.deep.equal({ items: [], nextCursor: null });
   });
 });

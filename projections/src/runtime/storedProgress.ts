@@ -12,7 +12,8 @@ export interface StoredProgressOptions {
   pollMs?: number;
 }
 
-const storedCheckpointSchema = z.object({
+/** What a reader of the checkpoints needs of one: how far its read model reflects the log. */
+export const storedCheckpointSchema = z.object({
   position: z.string().regex(/^\d+$/).transform(BigInt),
   lastEventAt: z.iso.datetime({ offset: true }).nullable(),
 });

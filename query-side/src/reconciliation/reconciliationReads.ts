@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, ValidationError, type DocumentStore, type Where } from '@folio/shared';
-import {
-  discrepancyCodes,
-  discrepancyStatuses,
-  liveCollections,
-  reconciliationProjection,
-  type DiscrepancyDocument,
-  type SummaryDocument,
-} from '@folio/projections';
+import { discrepancyCodes, discrepancyStatuses, type DiscrepancyDocument, type SummaryDocument } from '@folio/projections';
 import { z } from 'zod';
 import { cursorSchema, limitSchema, positionSchema } from '../readParameters.js';
+import type { ServedVersion } from '../servedVersions.js';
 
-const collections = liveCollections(reconciliationProjection);
+/** The reconciliation read model's collections, of the version read. */
+type ReconciliationCollections = ServedVersion['collections'];
+
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 25;
 
@@ -55,7 +51,11 @@ const view = (discrepancy: DiscrepancyDocument) => {
 };
 
 /** A page of discrepancies, oldest first, filtered by code, provider and status. */
-export const listDiscrepancies = async (documents: DocumentStore, query: z.output<typeof discrepanciesQuery>) => {
+export const listDiscrepancies = async (
+  documents: DocumentStore,
+  collections: ReconciliationCollections,
+  query: z.output<typeof discrepanciesQuery>,
+) => {
   const where: Record<string, string> = {};
   if (query.code !== undefined) where.code = query.code;
   if (query.provider !== undefined) where.provider = query.provider;
@@ -80,14 +80,14 @@ export const listDiscrepancies = async (documents: DocumentStore, query: z.outpu
   };
 };
 
-export const getDiscrepancy = async (documents: DocumentStore, id: string) => {
+export const getDiscrepancy = async (documents: DocumentStore, collections: ReconciliationCollections, id: string) => {
   const found = await documents.get<Stored<DiscrepancyDocument>>(collections.discrepancies!, id);
   if (found === undefined) throw new NotFoundError('discrepancy', id);
   return view(found);
 };
 
 /** Per provider and currency: what matched, what is open by code, and the ledger-vs-provider delta. */
-export const reconciliationSummary = async (documents: DocumentStore) => {
+export const reconciliationSummary = async (documents: DocumentStore, collections: ReconciliationCollections) => {
   const items: SummaryDocument[] = [];
   let after: string | undefined;
   do {
