@@ -8,6 +8,7 @@
 import { paymentProviders, type StatementInfo, type StatementRow } from '@folio/shared';
 import { classifyBankCredit, classifyPayoutAtBank, fittingPayouts, type BankCreditFacts, type ProviderPayoutFacts } from './bankCreditClassification.js';
 import type { RowSubject, StatementSubject } from './reconciliationDocuments.js';
+import type { RowFacts } from './reconciliationFacts.js';
 import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
 import { instantOf } from './rowMatching.js';
 import { payoutKeyOf } from './subjectEvaluation.js';
@@ -269,12 +270,19 @@ const withdrawPayout = async (context: Context, id: string): Promise<void> => {
   await judge(context, credit);
 };
 
+/** The payout a provider's payout row (a version of it) is, as the bank should show it. */
+const bankPayoutOf = (context: Context, facts: RowFacts): { id: string; payoutId: string } | undefined => {
+  const payoutId = facts.payoutId ?? facts.references[0]?.value;
+  if (!context.rules.payoutCategories.includes(facts.category) || payoutId === undefined) return undefined;
+  return { id: `bank-payout:${payoutKeyOf(facts, payoutId)}`, payoutId };
+};
+
 /** A provider's payout row, new or changed: a payout the bank should show. */
 const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> => {
   const facts = row.facts;
-  const payoutId = facts.payoutId ?? facts.references[0]?.value;
-  if (payoutId === undefined) return;
-  const id = `bank-payout:${payoutKeyOf(facts, payoutId)}`;
+  const payout = bankPayoutOf(context, facts);
+  if (payout === undefined) return;
+  const { id, payoutId } = payout;
   const net = facts.net ?? facts.gross;
   if (net === undefined || BigInt(net.amount) >= 0n) return withdrawPayout(context, id);
   await offerPayout(context, id, row.sortableLastPosition, {
@@ -351,8 +359,13 @@ const bankCreditOf = (row: RowSubject, statementRow: StatementRow): { amount: st
   return amount === undefined || BigInt(amount.amount) <= 0n ? undefined : amount;
 };
 
-/** The bank side of a row's new version: a provider payout row, or a bank credit. */
-export const reconcileBankSide = async (context: Context, row: RowSubject, statementRow: StatementRow, format: string): Promise<void> => {
+/**
+ * The bank side of a row's new version: a provider payout row, or a bank credit. A payout row
+ * restated into another payout (or none) withdraws the one its last version (`previous`) was.
+ */
+export const reconcileBankSide = async (context: Context, row: RowSubject, statementRow: StatementRow, format: string, previous?: RowFacts): Promise<void> => {
+  const left = previous === undefined ? undefined : bankPayoutOf(context, previous);
+  if (left !== undefined && left.id !== bankPayoutOf(context, row.facts)?.id) await withdrawPayout(context, left.id);
   if (context.rules.payoutCategories.includes(row.facts.category)) return offerPayoutRow(context, row);
   if (!isBankSource(context, row.facts.provider, format)) return;
   const credited = bankCreditOf(row, statementRow);

@@ -73,6 +73,31 @@ export const classifyRow = (row: RowFacts, rules: ReconciliationRules): Finding[
   return findings;
 };
 
+/** Whether a row's category is money for a payment, which the ledger's payments are compared with. */
+export const isPaymentMoney = (category: string, rules: ReconciliationRules): boolean =>
+  rules.chargeCategories.includes(category) ||
+  rules.refundCategories.includes(category) ||
+  rules.reversalCategories.includes(category) ||
+  rules.reversalReversalCategories.includes(category) ||
+  rules.captureReversalCategories.includes(category);
+
+/** Σ of the rows' amounts (gross, else net) in `currency`. */
+const totalOf = (rows: readonly RowFacts[], currency: string): bigint => {
+  let total = 0n;
+  for (const row of rows) {
+    const amount = row.gross ?? row.net;
+    if (amount !== undefined && amount.currency === currency) total += BigInt(amount.amount);
+  }
+  return total;
+};
+
+/** Whether reversals still hold money that reversals of them did not give back (one of unknown amount holds it all). */
+const stillReversed = (reversals: readonly RowFacts[], reversalReversals: readonly RowFacts[]): boolean =>
+  reversals.some((row) => {
+    const amount = row.gross ?? row.net;
+    return amount === undefined || totalOf([...reversals, ...reversalReversals], amount.currency) < 0n;
+  });
+
 export interface PaymentClassification {
   findings: Finding[];
   /** The next log time at which the findings can change with no new event (a grace period ends). */
@@ -92,6 +117,8 @@ export const classifyPayment = (
   const findings: Finding[] = [];
   const charges = rows.filter((row) => rules.chargeCategories.includes(row.category));
   const reversals = rows.filter((row) => rules.reversalCategories.includes(row.category));
+  const reversalReversals = rows.filter((row) => rules.reversalReversalCategories.includes(row.category));
+  const captureReversals = rows.filter((row) => rules.captureReversalCategories.includes(row.category));
   const ledger = payment.evidence;
   const nowMs = Date.parse(now);
   let nextDeadline: string | undefined;
@@ -123,12 +150,13 @@ export const classifyPayment = (
       detail: { paymentId: payment.paymentId, ledgerState: payment.state, providerOutcome: 'captured' },
       evidence: [...ledger, ...charges.map((row) => row.evidence)],
     });
-  if (reversals.length > 0 && (payment.state === 'PAID' || payment.state === 'SETTLED'))
+  // A reversal the provider reversed again (a dispute won) gave the money back: only what it still holds counts.
+  if ((payment.state === 'PAID' || payment.state === 'SETTLED') && stillReversed(reversals, reversalReversals))
     findings.push({
       code: 'STATUS_SUPERSEDED',
       explanation: `The provider took back payment ${payment.paymentId} (${reversals[0]!.category}) after Folio recorded it as ${payment.state.toLowerCase()}.`,
       detail: { paymentId: payment.paymentId, ledgerState: payment.state, providerOutcome: reversals[0]!.category },
-      evidence: [...ledger, ...reversals.map((row) => row.evidence)],
+      evidence: [...ledger, ...reversals.map((row) => row.evidence), ...reversalReversals.map((row) => row.evidence)],
     });
 
   if (CAPTURED_STATES.has(payment.state) && payment.captured !== undefined) {
@@ -152,9 +180,10 @@ export const classifyPayment = (
         });
       else nextDeadline = new Date(due).toISOString();
     } else if (charge.gross !== undefined) {
-      const evidence = [...ledger, charge.evidence];
+      const evidence = [...ledger, charge.evidence, ...captureReversals.map((row) => row.evidence)];
       const captured = BigInt(payment.captured);
-      const gross = BigInt(charge.gross.amount);
+      // What the provider captured: the charge row's gross less what it released of it.
+      const gross = BigInt(charge.gross.amount) + totalOf(captureReversals, charge.gross.currency);
       if (charge.gross.currency !== payment.currency)
         findings.push({
           code: 'CURRENCY_MISMATCH',
@@ -169,14 +198,14 @@ export const classifyPayment = (
           findings.push({
             code: 'UNIT_EXPONENT_MISMATCH',
             explanation: `The provider's ${shown(gross, payment.currency)} and the ledger's ${shown(captured, payment.currency)} differ by exactly a factor 10^${k}.`,
-            detail: { paymentId: payment.paymentId, captured: payment.captured, gross: charge.gross.amount, currency: payment.currency, exponent: String(k) },
+            detail: { paymentId: payment.paymentId, captured: payment.captured, gross: gross.toString(), currency: payment.currency, exponent: String(k) },
             evidence,
           });
         else if ((difference < 0n ? -difference : difference) > BigInt(rules.amountToleranceMinorUnits))
           findings.push({
             code: 'AMOUNT_MISMATCH',
             explanation: `The provider charged ${shown(gross, payment.currency)} for payment ${payment.paymentId}; the ledger captured ${shown(captured, payment.currency)}.`,
-            detail: { paymentId: payment.paymentId, captured: payment.captured, gross: charge.gross.amount, difference: difference.toString(), currency: payment.currency },
+            detail: { paymentId: payment.paymentId, captured: payment.captured, gross: gross.toString(), difference: difference.toString(), currency: payment.currency },
             evidence,
           });
         if (payment.fee !== undefined && charge.fee !== undefined && charge.fee.currency === payment.currency && BigInt(charge.fee.amount) !== BigInt(payment.fee))

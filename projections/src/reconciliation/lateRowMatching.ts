@@ -7,6 +7,7 @@
  * ambiguous candidates.
  */
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
+import type { RowFacts } from './reconciliationFacts.js';
 import { type Context, getSubject, putSubject } from './reconciliationContext.js';
 import { matchByRules, matchKeysOf } from './rowMatching.js';
 import { evaluateRow, matchRowToPayment } from './subjectEvaluation.js';
@@ -19,17 +20,35 @@ interface WaitingRows {
 const waitingKey = (provider: string, currency: string, amount: bigint) => `waiting-rows:${provider}:${currency}:${amount}`;
 
 /**
- * Lists a charge row that matched no payment, for a capture still to come. A row with a reference
+ * The list a charge row's version waits in for its capture, if it waits. A row with a reference
  * waits for the payment it names instead: another capture of the same amount must not take it.
  */
+const waitingListOf = (context: Context, facts: RowFacts): string | undefined => {
+  const gross = facts.gross;
+  if (gross === undefined || facts.date === undefined || !context.rules.chargeCategories.includes(facts.category)) return undefined;
+  if (matchKeysOf(facts, context.rules).length > 0) return undefined;
+  return waitingKey(facts.provider, gross.currency, BigInt(gross.amount));
+};
+
+/** Lists a charge row that matched no payment, for a capture still to come. */
 export const waitForCapture = async (context: Context, row: RowSubject): Promise<void> => {
-  const gross = row.facts.gross;
-  if (gross === undefined || row.facts.date === undefined || !context.rules.chargeCategories.includes(row.facts.category)) return;
-  if (matchKeysOf(row.facts, context.rules).length > 0) return;
+  const id = waitingListOf(context, row.facts);
+  if (id === undefined) return;
   const lookups = context.collections.lookups!;
-  const id = waitingKey(row.facts.provider, gross.currency, BigInt(gross.amount));
   const waiting = (await context.docs.get<WaitingRows>(lookups, id)) ?? { _id: id, rows: [] };
   if (!waiting.rows.includes(row._id)) context.docs.put(lookups, { ...waiting, rows: [...waiting.rows, row._id] });
+};
+
+/** Takes a row out of the list its version `facts` waited in: a capture must not take it for that version. */
+export const stopWaiting = async (context: Context, rowId: string, facts: RowFacts): Promise<void> => {
+  const id = waitingListOf(context, facts);
+  if (id === undefined) return;
+  const lookups = context.collections.lookups!;
+  const waiting = await context.docs.get<WaitingRows>(lookups, id);
+  if (waiting === undefined || !waiting.rows.includes(rowId)) return;
+  const rows = waiting.rows.filter((waitingId) => waitingId !== rowId);
+  if (rows.length === 0) context.docs.delete(lookups, id);
+  else context.docs.put(lookups, { ...waiting, rows });
 };
 
 /** A payment just captured with no row yet: takes the one waiting row that fits it, if exactly one does. */

@@ -68,7 +68,7 @@ export interface Context {
   firstCapturedInBatch: Set<string>;
   /** Payments no longer candidates for rules, with the ambiguous rows that listed them. */
   withdrawnCandidates: Map<string, string[]>;
-  /** Waiting rows just matched, with the payments whose captures they fitted among others. */
+  /** Waiting rows just matched or restated, with the payments whose captures they fitted among others. */
   takenWaitingRows: Map<string, string[]>;
 }
 

@@ -81,8 +81,10 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // credits fit reports them as ambiguous; 7: an ambiguous row or bank credit is matched again once
     // one of its candidates is taken; 8: a row is matched only to payments made through its provider
     // (references, orphans and amounts looked up per provider), and a payout batch is its statement
-    // account's (each a rebuild into new collections).
-    version: 8,
+    // account's; 9: a restated row leaves the payout it was in and is matched again when what it is
+    // matched by changed, and a won dispute or a partial capture counts at the provider's net (rules 3)
+    // (each a rebuild into new collections).
+    version: 9,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

@@ -18,6 +18,13 @@ export const reconciliationRulesSchema = z.strictObject({
   refundCategories: categories,
   /** Categories that take settled money back (chargebacks, disputes). */
   reversalCategories: categories,
+  /** Categories that give back what a reversal took (a dispute won, a chargeback reversed). */
+  reversalReversalCategories: z.array(z.string().min(1)),
+  /**
+   * Categories that take back the part of a charge row's gross the provider did not capture (a
+   * Stripe partial capture reports the full authorisation as the charge): the charge counts net of them.
+   */
+  captureReversalCategories: z.array(z.string().min(1)),
   /** Categories of the row paying a batch of rows out (the payout itself). */
   payoutCategories: categories,
   /** Statement formats of bank accounts: their credits are matched to the providers' payouts. */
@@ -36,12 +43,15 @@ export const reconciliationRulesSchema = z.strictObject({
 export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
 
 export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
-  version: 2,
-  referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
+  version: 3,
+  // A PayPal charge row carries its `Transaction ID`, the id its refunds and chargebacks name it by (`paypal_reference:TXN`).
+  referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'transaction_id', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
   paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],
   chargeCategories: ['charge', 'payment', 'Settled', 'T0006'],
   refundCategories: ['refund', 'Refunded', 'T1107'],
-  reversalCategories: ['dispute', 'chargeback', 'Chargeback', 'T1201'],
+  reversalCategories: ['dispute', 'chargeback', 'Chargeback', 'SecondChargeback', 'T1201'],
+  reversalReversalCategories: ['dispute_reversal', 'ChargebackReversed', 'T1202'],
+  captureReversalCategories: ['partial_capture_reversal'],
   payoutCategories: ['payout', 'MerchantPayout'],
   amountToleranceMinorUnits: 0,
   dateWindowMs: 3 * 24 * 3_600_000,

@@ -10,6 +10,7 @@ import type { RowFacts } from './reconciliationFacts.js';
 import { matchByRules, matchKeysOf } from './rowMatching.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
 import { markAmbiguous } from './ambiguousRows.js';
+import { matchedDifferently, releaseRow, reofferPayment } from './rowRestatement.js';
 import {
   type OrphanList,
   evaluatePayment,
@@ -101,6 +102,9 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
   const data = event.data;
   const evidence = rowEvidence(recorded, data);
   let payment: PaymentSubject | undefined;
+  // A restatement's replaced version, and the payment it held when the new version is matched afresh.
+  let previous: RowFacts | undefined;
+  let released: PaymentSubject | undefined;
   if (event.type === 'StatementRowRecorded' || row === undefined) {
     row = {
       _id: id,
@@ -111,6 +115,7 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
     };
     payment = await matchNewRow(context, row);
   } else if (event.type === 'StatementRowRestated') {
+    previous = row.facts;
     const current = rowFactsOf(data.row, data, recorded.streamName, evidence);
     const previousGross = money(event.data.previous.gross);
     const previousFee = money(event.data.previous.fee);
@@ -130,17 +135,21 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
         },
       },
     };
-    if (row.facts.match !== undefined) payment = await getSubject<PaymentSubject>(context, paymentSubjectId(row.facts.match.paymentId));
+    if (matchedDifferently(previous, row.facts)) {
+      released = await releaseRow(context, row, previous);
+      payment = await matchNewRow(context, row);
+    } else if (row.facts.match !== undefined) payment = await getSubject<PaymentSubject>(context, paymentSubjectId(row.facts.match.paymentId));
   } else {
     row = { ...row, sortableLastPosition: sortable, facts: { ...row.facts, duplicates: [...row.facts.duplicates, evidence] } };
   }
   // The row is stored before its payment is judged: the payment reads it.
   putSubject(context, row);
   await evaluateRow(context, row);
-  if (payment !== undefined) await evaluatePayment(context, payment);
+  if (released !== undefined) await reofferPayment(context, released);
+  if (payment !== undefined && payment._id !== released?._id) await evaluatePayment(context, payment);
   if (event.type !== 'StatementRowDuplicated') {
-    await evaluatePayout(context, row);
-    await reconcileBankSide(context, row, data.row, data.format);
+    await evaluatePayout(context, row, previous);
+    await reconcileBankSide(context, row, data.row, data.format, previous);
   }
 };
 

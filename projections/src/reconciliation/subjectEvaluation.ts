@@ -1,7 +1,7 @@
 /** Judging payments, rows and payouts again when their facts change, and tying rows to payments. */
-import { classifyPayment, classifyPayout, classifyRow } from './classification.js';
+import { classifyPayment, classifyPayout, classifyRow, isPaymentMoney } from './classification.js';
 import type { Contribution, PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
-import type { PayoutFacts, RowFacts } from './reconciliationFacts.js';
+import type { MoneyFact, PayoutFacts, RowFacts } from './reconciliationFacts.js';
 import type { RuleCandidate } from './rowMatching.js';
 import { type Context, getSubject, moveContribution, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
 
@@ -60,9 +60,7 @@ export const evaluateRow = async (context: Context, row: RowSubject): Promise<vo
           ledger: '0',
           rows: 1,
           // Only money for payments is compared with the ledger's payments.
-          statement: [...context.rules.chargeCategories, ...context.rules.refundCategories, ...context.rules.reversalCategories].includes(facts.category)
-            ? amount.amount
-            : '0',
+          statement: isPaymentMoney(facts.category, context.rules) ? amount.amount : '0',
         };
   if (!sameContribution(row.contribution, contribution)) {
     const moving = moveContribution(context, row.contribution, contribution);
@@ -173,14 +171,41 @@ export interface OrphanList {
 
 export type PayoutSubject = Subject & { payout: PayoutFacts };
 
-/** A row paid out in a batch, or the batch's payout row: the batch is judged again. */
-export const evaluatePayout = async (context: Context, row: RowSubject): Promise<void> => {
-  const facts = row.facts;
+/** Where a version of a row counts in a payout batch: as the batch's payout row or as one of its lines. */
+interface PayoutPlace {
+  id: string;
+  payoutId: string;
+  isPayout: boolean;
+  net: MoneyFact;
+}
+
+const payoutPlaceOf = (context: Context, facts: RowFacts): PayoutPlace | undefined => {
   const isPayout = context.rules.payoutCategories.includes(facts.category);
   const payoutId = facts.payoutId ?? (isPayout ? facts.references[0]?.value : undefined);
   const net = facts.net ?? facts.gross;
-  if (payoutId === undefined || net === undefined) return;
-  const id = `payout:${payoutKeyOf(facts, payoutId)}`;
+  if (payoutId === undefined || net === undefined) return undefined;
+  return { id: `payout:${payoutKeyOf(facts, payoutId)}`, payoutId, isPayout, net };
+};
+
+const judgePayout = async (context: Context, subject: PayoutSubject, row: RowSubject, currency: string): Promise<void> => {
+  subject.sortableLastPosition = row.sortableLastPosition;
+  await syncFindings(context, subject, classifyPayout(subject.payout), row.facts.provider, currency);
+  putSubject(context, subject);
+};
+
+/**
+ * A row paid out in a batch, or the batch's payout row: the batch is judged again. A restated row
+ * (`previous` its last version) first leaves the batch it no longer counts in.
+ */
+export const evaluatePayout = async (context: Context, row: RowSubject, previous?: RowFacts): Promise<void> => {
+  const place = payoutPlaceOf(context, row.facts);
+  const left = previous === undefined ? undefined : payoutPlaceOf(context, previous);
+  if (left !== undefined && (left.id !== place?.id || left.isPayout !== place.isPayout)) await leavePayout(context, row, left);
+  if (place !== undefined) await joinPayout(context, row, place);
+};
+
+const joinPayout = async (context: Context, row: RowSubject, { id, payoutId, isPayout, net }: PayoutPlace): Promise<void> => {
+  const facts = row.facts;
   const subject = (await getSubject<PayoutSubject>(context, id)) ?? {
     _id: id,
     kind: 'statement' as const,
@@ -194,7 +219,20 @@ export const evaluatePayout = async (context: Context, row: RowSubject): Promise
     payout.lines[facts.stream] = net;
     payout.lineEvidence = [...payout.lineEvidence.filter((evidence) => evidence.stream !== facts.stream), facts.evidence];
   }
-  const next: PayoutSubject = { ...subject, sortableLastPosition: row.sortableLastPosition, payout };
-  await syncFindings(context, next, classifyPayout(payout), facts.provider, net.currency);
-  putSubject(context, next);
+  await judgePayout(context, { ...subject, payout }, row, net.currency);
+};
+
+/** Takes a row's last version out of the batch it counted in. */
+const leavePayout = async (context: Context, row: RowSubject, { id, isPayout, net }: PayoutPlace): Promise<void> => {
+  const subject = await getSubject<PayoutSubject>(context, id);
+  if (subject === undefined) return;
+  const { stream } = row.facts;
+  const payout: PayoutFacts = { ...subject.payout, lines: { ...subject.payout.lines } };
+  // Another row may have become the batch's payout row since: only this row's is taken out.
+  if (isPayout && payout.payout?.evidence.stream === stream) delete payout.payout;
+  if (!isPayout) {
+    delete payout.lines[stream];
+    payout.lineEvidence = payout.lineEvidence.filter((evidence) => evidence.stream !== stream);
+  }
+  await judgePayout(context, { ...subject, payout }, row, net.currency);
 };

@@ -163,6 +163,21 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED B1', 'PROVIDER_ROW_RESTATED txn_po_2', 'PROVIDER_UNMATCHED B2']);
   });
 
+  it('gives the credit of a payout row restated into another payout to that payout, and forgets the payout it was', async () => {
+    await payout(stores.log, 'po_1', 10_000n);
+    await credit(stores.log, 'B1', 10_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
+
+    await restate(stores.log, 'stripe', 'stripe-balance', 'txn_po_1', payoutRow('po_1', 10_000n), payoutRow('po_9', 10_000n));
+    // The bank reports its account past the day both payouts were due.
+    await credit(stores.log, 'B9', 5_000n, { reference: 'rent', date: day(4) });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED txn_po_1', 'PROVIDER_UNMATCHED B9']);
+    const report = await rebuildProjection({ eventStore: stores.log, documents: stores.documents, definition: reconciliationProjection, rebuildId: 'moved' });
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+  });
+
   it('reports a credit in another currency than its payout', async () => {
     await payout(stores.log, 'po_1', 10_000n);
     await credit(stores.log, 'B1', 10_000n, { reference: 'po_1', currency: 'USD' });

@@ -82,6 +82,26 @@ describe('reconciliation matching engine', () => {
     expect(codes(classifyPayment(payment({ state: 'SETTLED' }), [row(), dispute], rules, NOW).findings)).to.deep.equal(['STATUS_SUPERSEDED']);
   });
 
+  it('counts a reversal the provider reversed again, and a partial capture, at what the provider holds', () => {
+    const signed = (rowKey: string, category: string, amount: string) =>
+      row({ rowKey, category, gross: { amount, currency: 'EUR' }, fee: { amount: '0', currency: 'EUR' }, net: { amount, currency: 'EUR' } });
+    const settled = payment({ state: 'SETTLED' });
+    const dispute = signed('txn_du', 'dispute', '-1000');
+    expect(classifyPayment(settled, [row(), dispute, signed('txn_dr', 'dispute_reversal', '1000')], rules, NOW).findings).to.deep.equal([]);
+    expect(codes(classifyPayment(settled, [row(), dispute, signed('txn_dr', 'dispute_reversal', '400')], rules, NOW).findings)).to.deep.equal(['STATUS_SUPERSEDED']);
+    const adyen = [signed('cb', 'Chargeback', '-1000'), signed('cbr', 'ChargebackReversed', '1000')];
+    expect(classifyPayment(settled, [row({ category: 'Settled' }), ...adyen], rules, NOW).findings).to.deep.equal([]);
+    expect(codes(classifyPayment(settled, [row({ category: 'Settled' }), ...adyen, signed('cb2', 'SecondChargeback', '-1000')], rules, NOW).findings)).to.deep.equal(['STATUS_SUPERSEDED']);
+
+    const partial = payment({ captured: '700' });
+    const authorised = row({ net: { amount: '1000', currency: 'EUR' } });
+    expect(classifyPayment(partial, [authorised, signed('txn_pcr', 'partial_capture_reversal', '-300')], rules, NOW).findings).to.deep.equal([]);
+    const short = classifyPayment(partial, [authorised, signed('txn_pcr', 'partial_capture_reversal', '-200')], rules, NOW).findings;
+    expect(codes(short)).to.deep.equal(['AMOUNT_MISMATCH']);
+    expect(short[0]!.detail).to.include({ captured: '700', gross: '800', difference: '100' });
+    expect(short[0]!.evidence).to.have.length(3);
+  });
+
   it('reports two charge rows for one payment, a fee the ledger did not book, and a row that does not add up', () => {
     expect(codes(classifyPayment(payment(), [row(), row({ rowKey: 'txn_2' })], rules, NOW).findings)).to.deep.equal(['DUPLICATE_CHARGE']);
     const fee = row({ fee: { amount: '35', currency: 'EUR' }, net: { amount: '965', currency: 'EUR' } });
