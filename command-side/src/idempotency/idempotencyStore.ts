@@ -233,8 +233,19 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     throw new Error(`idempotency stream ${streamName} has no IdempotentRequestStarted event`);
   };
 
+  /** Whether the latest claim may still be running: not ended, not stale, not a crashed run of ours. */
+  const stillRunning = (record: KeyRecord, now: Date): boolean =>
+    record.state.kind === 'in-progress' &&
+    !(soleWriter && record.started.processId !== processId) &&
+    now.getTime() - Date.parse(record.started.startedAt) < staleAfterMs;
+
   const decide = (record: KeyRecord | undefined, request: ExecuteRequest, now: Date): Decision => {
-    if (record === undefined || Date.parse(record.started.expiresAt) <= now.getTime()) {
+    const expired = record !== undefined && Date.parse(record.started.expiresAt) <= now.getTime();
+    // A key past its retention starts a new cycle, but not while its latest claim may still run
+    // (taken over shortly before): the two runs would race, and the first one's caller could be
+    // answered with the new request's response.
+    if (record !== undefined && expired && stillRunning(record, now)) throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
+    if (record === undefined || expired) {
       return {
         kind: 'claim',
         started: {
@@ -260,8 +271,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
       case 'abandoned':
         return retake;
       case 'in-progress':
-        if (soleWriter && record.started.processId !== processId) return retake;
-        if (now.getTime() - Date.parse(record.started.startedAt) >= staleAfterMs) return retake;
+        if (!stillRunning(record, now)) return retake;
         throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
     }
   };

@@ -86,7 +86,7 @@ describe('idempotency store', () => {
   const streamEvents = async (callerId = CALLER, key = KEY) =>
     collect(temp.store.readStream(idempotencyStreamName(callerId, key)));
 
-  const appendStartedDirectly = async (resourceId: string, startedAt: Date) => {
+  const appendStartedDirectly = async (resourceId: string, startedAt: Date, expiresAt = new Date(startedAt.getTime() + HOUR)) => {
     const streamName = idempotencyStreamName(CALLER, KEY);
     const envelope = createEnvelope(idempotentRequestStarted, {
       id: deterministicEventId('crashed process', streamName),
@@ -95,7 +95,7 @@ describe('idempotency store', () => {
         fingerprint: 'fingerprint-1',
         resourceId,
         startedAt: startedAt.toISOString(),
-        expiresAt: new Date(startedAt.getTime() + HOUR).toISOString(),
+        expiresAt: expiresAt.toISOString(),
       },
       metadata: { $correlationId: resourceId, actor: CALLER, occurredAt: startedAt.toISOString() },
     });
@@ -453,6 +453,23 @@ describe('idempotency store', () => {
     expect(second).to.deep.equal({ ...first, replayed: true });
     expect(await slow.execute(request(gated(Promise.resolve(), 'later')))).to.deep.equal(second);
     expect(calls).to.deep.equal(['res-1', 'res-1']);
+  });
+
+  it('keeps a key past its retention in progress while its latest claim may still run, then starts a new cycle', async () => {
+    // Taken over shortly before the retention ended: the run is fresh although the key has expired.
+    await appendStartedDirectly('res-taken-over', new Date(now.getTime() - 5_000), new Date(now.getTime() - 1));
+    const store = storeOn(temp.store);
+    const calls: string[] = [];
+
+    const refused = await rejectionOf(store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' })));
+    expect(refused).to.be.instanceOf(IdempotentRequestInProgressError);
+    expect(calls).to.deep.equal([]);
+
+    advance(STALE_AFTER_MS);
+    const reused = await store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' }));
+    expect(reused).to.include({ status: 201, replayed: false });
+    expect(calls).to.have.length(1);
+    expect(calls[0]).to.not.equal('res-taken-over');
   });
 
   it('makes the key reusable once its retention has passed', async () => {
