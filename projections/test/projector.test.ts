@@ -16,7 +16,7 @@ import {
 import { balancesProjection, type AccountBalanceDocument } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
-import { liveCollections, liveSearchIndexes, type ProjectionDefinition } from '../src/runtime/projection.js';
+import { liveCheckpointId, liveCollections, liveSearchIndexes, type ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector, createProjectorGroup } from '../src/runtime/projector.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 import { wordsReadModel as words } from './fixtures/wordsReadModel.js';
@@ -437,5 +437,34 @@ describe('projector runtime', () => {
     await caughtUp;
     expect(again.status().position).to.equal(await log.headPosition());
     await again.stop();
+  });
+
+  it("records in every read model's checkpoint that it has caught up once, and later commits keep the record", async () => {
+    await writeLedgerHistory(log, { accounts: 4, transfers: 60 });
+    const accounts = recording('accounts', ['account-']);
+    const readModels = [{ definition: balancesProjection }, { definition: accounts }];
+    const recorded = async () =>
+      Promise.all(
+        readModels.map(async ({ definition }) => (await documents.get('projection_checkpoints', liveCheckpointId(definition)))?.caughtUpOnce ?? false),
+      );
+    let stopped!: (stopping: Promise<void>) => void;
+    const stopping = new Promise<Promise<void>>((resolve) => {
+      stopped = resolve;
+    });
+    const interrupted = createProjectorGroup({ eventStore: log, documents, readModels, catchUpBatchSize: 5, onCommit: () => stopped(interrupted.stop()) });
+    void interrupted.start();
+    await (await stopping);
+    expect(await recorded(), 'stopped before it caught up').to.deep.equal([false, false]);
+
+    const group = createProjectorGroup({ eventStore: log, documents, readModels });
+    await group.start();
+    expect(await recorded(), 'once caught up').to.deep.equal([true, true]);
+    await writeLedgerHistory(log, { accounts: 2, transfers: 10, firstAccountId: 6_000_000, seed: 7 });
+    const head = (await log.headPosition())!;
+    expect(await group.waitFor(head, 5_000)).to.equal(true);
+    await group.stop();
+    const stored = await documents.get<{ _id: string; position: string }>('projection_checkpoints', liveCheckpointId(balancesProjection));
+    expect(stored?.position, 'a later commit').to.equal(head.toString());
+    expect(await recorded(), 'kept by later commits').to.deep.equal([true, true]);
   });
 });

@@ -26,7 +26,41 @@ describe('pruning older versions of a read model', () => {
     await projector.start();
     await projector.stop();
   };
+  /** Runs `definition` in batches of 5 events and stops it after its first commit, long before it has caught up. */
+  const runInterrupted = async (definition: ProjectionDefinition) => {
+    let stopped!: (stopping: Promise<void>) => void;
+    const stopping = new Promise<Promise<void>>((resolve) => {
+      stopped = resolve;
+    });
+    const projector = createProjector({
+      eventStore: log,
+      documents,
+      searchIndex: search,
+      definition,
+      catchUpBatchSize: 5,
+      onCommit: () => stopped(projector.stop()),
+    });
+    void projector.start();
+    await (await stopping);
+  };
   const checkpointIds = async () => (await documents.find('projection_checkpoints', { idPrefix: 'words_' })).items.map((item) => item._id);
+  /** A version of the words read model that keeps no search index. */
+  const unsearched = (version: number): ProjectionDefinition => ({
+    name: 'words',
+    version,
+    filter: { streamNamePrefixes: ['account-'] },
+    roles: ['seen'],
+    create: ({ collections }) => ({
+      async handle(events, session) {
+        await session.put(collections.seen!, { _id: 'last', position: events.at(-1)!.position.toString() });
+      },
+    }),
+  });
+  const refusal = (definition: ProjectionDefinition) =>
+    pruneProjection({ documents, searchIndex: search, definition }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
 
   it("drops an older version's collections, checkpoints and search indexes, rebuilt ones included, and nothing of the current one", async () => {
     await run(words(1, 'one'));
@@ -58,17 +92,7 @@ describe('pruning older versions of a read model', () => {
 
   it('drops the search indexes of a role the current version no longer has, as the older checkpoints name them, and none the current version names', async () => {
     await run(words(1, 'one'));
-    const withoutSearch: ProjectionDefinition = {
-      name: 'words',
-      version: 2,
-      filter: { streamNamePrefixes: ['account-'] },
-      roles: ['seen'],
-      create: ({ collections }) => ({
-        async handle(events, session) {
-          await session.put(collections.seen!, { _id: 'last', position: events.at(-1)!.position.toString() });
-        },
-      }),
-    };
+    const withoutSearch = unsearched(2);
     await run(withoutSearch);
     // A rebuild of version 2 told to write into an index an older version had named too.
     await documents.withTransaction((session) =>
@@ -114,5 +138,39 @@ describe('pruning older versions of a read model', () => {
     expect(await documents.listCollections('words_')).to.deep.equal(['words_seen_v1']);
     expect(await checkpointIds()).to.deep.equal(['words_v1']);
     expect(await search.listIndexes('words-events')).to.deep.equal(['words-events-v1']);
+  });
+
+  it('refuses, for a read model without search, until its current version has caught up once, saying how far it is, and drops nothing', async () => {
+    await run(unsearched(1));
+    const v1 = (await documents.get<{ _id: string; position: string }>('projection_checkpoints', 'words_v1'))!.position;
+    const notStarted = await refusal(unsearched(2));
+    expect(notStarted).to.be.instanceOf(IllegalStateError);
+    expect((notStarted as Error).message).to.equal(
+      `version 2 of words has not caught up with the log yet: it has projected nothing yet, version 1 is at ${v1}; prune once it has`,
+    );
+
+    await runInterrupted(unsearched(2));
+    const v2 = (await documents.get<{ _id: string; position: string }>('projection_checkpoints', 'words_v2'))!;
+    expect(BigInt(v2.position) < BigInt(v1)).to.equal(true);
+    const halfBuilt = await refusal(unsearched(2));
+    expect(halfBuilt).to.be.instanceOf(IllegalStateError);
+    expect((halfBuilt as Error).message).to.include(`version 2 of words has not caught up with the log yet: it is at position ${v2.position}, version 1 is at ${v1}`);
+    expect(await documents.listCollections('words_')).to.deep.equal(['words_seen_v1', 'words_seen_v2']);
+    expect(await checkpointIds()).to.deep.equal(['words_v1', 'words_v2']);
+
+    // Caught up once, it stays prunable however far the log moves on.
+    await run(unsearched(2));
+    await writeLedgerHistory(log, { accounts: 2, transfers: 3, firstAccountId: 3_000_000, seed: 3 });
+    const report = await pruneProjection({ documents, searchIndex: search, definition: unsearched(2) });
+    expect(report).to.deep.include({ collections: ['words_seen_v1'], checkpoints: ['words_v1'] });
+  });
+
+  it('prunes once a rebuild has caught the current version up: the rebuilt checkpoint keeps the record', async () => {
+    await run(unsearched(1));
+    await runInterrupted(unsearched(2));
+    await rebuildProjection({ eventStore: log, documents, searchIndex: search, definition: unsearched(2), rebuildId: 'r' });
+    expect((await documents.get('projection_checkpoints', 'words_v2'))?.caughtUpOnce).to.equal(true);
+    const report = await pruneProjection({ documents, searchIndex: search, definition: unsearched(2) });
+    expect(report).to.deep.include({ collections: ['words_seen_v1'], checkpoints: ['words_v1'] });
   });
 });

@@ -8,7 +8,8 @@ import {
   type SqliteEventStore,
 } from '@folio/shared';
 import { createProjections, projectionDefinitions } from '../src/projections.js';
-import { createStoredProgress } from '../src/runtime/storedProgress.js';
+import { liveCheckpointId } from '../src/runtime/projection.js';
+import { createStoredProgress, storedCheckpointSchema } from '../src/runtime/storedProgress.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 import { appendPayment } from '@folio/shared/testing';
 
@@ -56,5 +57,21 @@ describe('projection progress read from stored checkpoints (a query side apart f
 
     await projections.stop();
     progress.stop();
+  });
+
+  it('reads whether a read model has caught up once: not from a checkpoint stored before that was recorded, and once its projector has', async () => {
+    expect(storedCheckpointSchema.parse({ _id: 'balances_v1', position: '12', sortablePosition: '12', lastEventAt: null })).to.deep.equal({
+      position: 12n,
+      lastEventAt: null,
+      caughtUpOnce: false,
+    });
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    const projections = createProjections({ eventStore: log, documents, searchIndex });
+    await projections.start();
+    await projections.stop();
+    for (const definition of projectionDefinitions) {
+      const stored = storedCheckpointSchema.parse(await documents.get('projection_checkpoints', liveCheckpointId(definition)));
+      expect(stored.caughtUpOnce, definition.name).to.equal(true);
+    }
   });
 });

@@ -9,6 +9,7 @@ import type { DocumentStore, GlobalPosition, SearchIndex } from '@folio/shared';
 import {
   CHECKPOINTS_COLLECTION,
   isSearchIndexOfVersion,
+  liveCheckpointId,
   liveCollections,
   liveSearchIndexes,
   projectionDefinitions,
@@ -57,10 +58,10 @@ const furthest = (a: OlderVersion, b: OlderVersion): OlderVersion =>
 
 /**
  * The read models as the query side reads them: each in its current version once that has caught
- * up (or when no older one is stored: a fresh install), otherwise in the older version furthest
- * along. The choice is cached: a read model read in its current version stays there, so in the
- * steady state nothing is read to choose; one read in an older version is checked again at most
- * every `recheckMs`.
+ * up (as its checkpoint records, or when no older one is stored: a fresh install), otherwise in the
+ * older version furthest along. The choice is cached: a read model read in its current version
+ * stays there, so in the steady state nothing is read to choose; one read in an older version is
+ * checked again at most every `recheckMs`.
  */
 export const createServedReadModels = ({ documents, projections, searchIndex, recheckMs = 100 }: ServedReadModelsOptions) => {
   /** The read models read in an older version, by name; the others are read in the current one. */
@@ -97,6 +98,12 @@ export const createServedReadModels = ({ documents, projections, searchIndex, re
     return found;
   };
 
+  /** Whether the current version's checkpoint records that it has caught up with the log once. */
+  const recordedCaughtUp = async (definition: ProjectionDefinition): Promise<boolean> => {
+    const checkpoint = await documents.get(CHECKPOINTS_COLLECTION, liveCheckpointId(definition));
+    return checkpoint !== undefined && storedCheckpointSchema.parse(checkpoint).caughtUpOnce;
+  };
+
   /** The older version a read model's search aliases name, if any (the oldest, while they move one by one). */
   const aliasedOlderVersion = async (definition: ProjectionDefinition, olders: readonly OlderVersion[], search: SearchIndex) => {
     let oldest: OlderVersion | undefined;
@@ -118,8 +125,10 @@ export const createServedReadModels = ({ documents, projections, searchIndex, re
     const olders = await storedOlderVersions(definition);
     if (olders.length === 0) return undefined;
     if (searchIndex !== undefined && definition.searchRoles !== undefined) return aliasedOlderVersion(definition, olders, searchIndex);
+    if (await recordedCaughtUp(definition)) return undefined;
     const older = olders.reduce(furthest);
-    // Caught up with the log, or at least as far as every older version (a stopped one stays behind).
+    // Without that record (a checkpoint stored before it was kept, or not caught up yet): caught up
+    // with the log now, or at least as far as every older version (a stopped one stays behind).
     const caughtUp = current.caughtUp || (current.position !== undefined && current.position >= older.position);
     return caughtUp ? undefined : older;
   };

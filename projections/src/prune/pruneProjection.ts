@@ -3,11 +3,13 @@ import {
   CHECKPOINTS_COLLECTION,
   REBUILD_SUFFIX,
   isSearchIndexOfVersion,
+  liveCheckpointId,
   liveSearchIndexes,
   searchAliases,
   searchIndexesOfCheckpoint,
   type ProjectionDefinition,
 } from '../runtime/projection.js';
+import { storedCheckpointSchema } from '../runtime/storedProgress.js';
 
 export interface PruneReport {
   projection: string;
@@ -30,8 +32,9 @@ const versionIn = (name: string, stem: string, suffix: RegExp): number | undefin
  * Drops what older versions of a read model left: their collections (and leftovers of their
  * rebuilds), checkpoints and search indexes. A new version builds beside the old one, and the old
  * one stays for a rollback until this runs, which is once every instance runs the new version.
- * Refused while a search alias still names an older version's index: readers use it until the new
- * version has caught up.
+ * Refused while a search alias still names an older version's index, and while an older version is
+ * stored and the current one's checkpoint does not record that it has caught up: readers use the
+ * older version until then.
  */
 export const pruneProjection = async (options: {
   documents: DocumentStore;
@@ -64,20 +67,39 @@ export const pruneProjection = async (options: {
   // an index named by both (a projector can be given any index name) is not dropped.
   const namedByOlder = new Set<string>();
   const inUse = new Set<string>();
+  // The current version's checkpoint, and the older version furthest along: the one readers read meanwhile.
+  let current: ReturnType<typeof storedCheckpointSchema.parse> | undefined;
+  let furthestOlder: { version: number; position: bigint } | undefined;
   for (let page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v` }); ; ) {
     for (const checkpoint of page.items) {
       const found = versionIn(checkpoint._id, `${name}_`, liveOrRebuilt);
       if (found === undefined) continue;
       const named = Object.values(searchIndexesOfCheckpoint(checkpoint) ?? {});
+      // A version's own checkpoint, not a rebuild's.
+      const own = checkpoint._id === liveCheckpointId({ ...definition, version: found });
       if (older(found)) {
         checkpointIds.push(checkpoint._id);
         for (const index of named) namedByOlder.add(index);
+        if (own) {
+          const { position } = storedCheckpointSchema.parse(checkpoint);
+          if (furthestOlder === undefined || position > furthestOlder.position) furthestOlder = { version: found, position };
+        }
       } else {
         for (const index of named) inUse.add(index);
+        if (own && found === version) current = storedCheckpointSchema.parse(checkpoint);
       }
     }
     if (page.nextCursor === undefined) break;
     page = await documents.find(CHECKPOINTS_COLLECTION, { idPrefix: `${name}_v`, after: page.nextCursor });
+  }
+  // Readers read an older version until the current one has caught up (without search, only its
+  // checkpoint tells): dropping it before would leave them a half-built one.
+  if (furthestOlder !== undefined && current?.caughtUpOnce !== true) {
+    const reached = current === undefined ? 'has projected nothing yet' : `is at position ${current.position}`;
+    throw new IllegalStateError(
+      `version ${version} of ${name} has not caught up with the log yet: it ${reached}, version ${furthestOlder.version} is at ${furthestOlder.position}; prune once it has`,
+      { currentState: 'catching-up', type: 'projection-catching-up' },
+    );
   }
   const searchIndexes: string[] = [];
   for (const { alias, aliased } of aliases) {

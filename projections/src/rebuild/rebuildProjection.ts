@@ -105,6 +105,8 @@ export const rebuildProjection = async (options: {
   // Before anything of the old search index goes: the live checkpoint names the rebuilt indexes,
   // so a projector started after a crash at any later step writes there and moves the alias
   // there once caught up. A crash before leaves the old ones named, complete at the same position.
+  // The rebuilt checkpoint carries the record that it has caught up (`caughtUpOnce`), as the live
+  // one has in the catch-ups above: readers go on reading this version, and older ones stay prunable.
   await documents.withTransaction(async (session) => {
     const checkpoint = await session.get(CHECKPOINTS_COLLECTION, rebuildCheckpointId);
     if (checkpoint !== undefined) await session.put(CHECKPOINTS_COLLECTION, { ...checkpoint, _id: liveCheckpoint });

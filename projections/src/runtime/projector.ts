@@ -82,7 +82,9 @@ interface CheckpointDocument {
   /**
    * And `searchIndexes`: the search indexes the read model writes, by role, where a restart goes
    * on writing. Absent from checkpoints stored before they were recorded, and for read models
-   * without search.
+   * without search. And `caughtUpOnce: true` once the read model has caught up with the log: a
+   * lasting record that its version can be read and older ones pruned (its position stops telling
+   * once the log moves on); absent until then, and from checkpoints stored before it was recorded.
    */
   [key: string]: JsonValue;
 }
@@ -101,6 +103,8 @@ interface RunningReadModel {
   handler: ProjectionHandler | undefined;
   position: GlobalPosition | undefined;
   lastEventAt: Date | undefined;
+  /** Whether it has caught up with the log, this start or an earlier one. */
+  caughtUpOnce: boolean;
   /** Events of the open batch this read model takes. */
   batch: RecordedEvent[];
 }
@@ -183,6 +187,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       handler: undefined,
       position: undefined,
       lastEventAt: undefined,
+      caughtUpOnce: false,
       batch: [],
     };
   });
@@ -305,6 +310,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       readModel.position = stored === undefined ? undefined : BigInt(stored.position);
       readModel.storedSearchIndexes = searchIndexesOfCheckpoint(stored);
       readModel.lastEventAt = stored === undefined || stored.lastEventAt === null ? undefined : new Date(stored.lastEventAt);
+      readModel.caughtUpOnce = stored?.caughtUpOnce === true;
     }
     wakeWaiters();
   };
@@ -378,6 +384,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           sortablePosition: sortableBigint(position),
           lastEventAt: at === undefined ? null : at.toISOString(),
           ...(Object.keys(readModel.writesTo).length === 0 ? {} : { searchIndexes: { ...readModel.writesTo } }),
+          ...(readModel.caughtUpOnce ? { caughtUpOnce: true } : {}),
         };
         await session.put(CHECKPOINTS_COLLECTION, checkpoint);
       }
@@ -392,6 +399,23 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     wakeWaiters();
     options.onCommit?.(through, events);
     await yieldToEventLoop();
+  };
+
+  /**
+   * Records in every read model's checkpoint that it has caught up, once: readers then read its
+   * version and prune may drop older ones. Last, after its indexes are complete and its aliases
+   * moved. A read model with no checkpoint yet records it with its first commit.
+   */
+  const recordCaughtUp = async (): Promise<void> => {
+    const unrecorded = readModels.filter(({ caughtUpOnce }) => !caughtUpOnce);
+    if (unrecorded.length === 0) return;
+    await documents.withTransaction(async (session) => {
+      for (const { checkpointId } of unrecorded) {
+        const stored = await session.get<CheckpointDocument>(CHECKPOINTS_COLLECTION, checkpointId);
+        if (stored !== undefined) await session.put(CHECKPOINTS_COLLECTION, { ...stored, caughtUpOnce: true });
+      }
+    });
+    for (const readModel of unrecorded) readModel.caughtUpOnce = true;
   };
 
   /**
@@ -487,6 +511,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
             await options.searchIndex!.setAlias(alias, index);
             aliasesToMove.shift();
           }
+          await recordCaughtUp();
           caughtUp = true;
           caughtUpOnce();
         } else {

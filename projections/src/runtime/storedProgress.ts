@@ -12,10 +12,14 @@ export interface StoredProgressOptions {
   pollMs?: number;
 }
 
-/** What a reader of the checkpoints needs of one: how far its read model reflects the log. */
+/**
+ * What a reader of the checkpoints needs of one: how far its read model reflects the log, and
+ * whether it has ever caught up with it (false for checkpoints stored before that was recorded).
+ */
 export const storedCheckpointSchema = z.object({
   position: z.string().regex(/^\d+$/).transform(BigInt),
   lastEventAt: z.iso.datetime({ offset: true }).nullable(),
+  caughtUpOnce: z.boolean().default(false),
 });
 
 /**
