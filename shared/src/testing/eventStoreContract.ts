@@ -555,9 +555,10 @@ export const describeEventStoreContract = (factory: EventStoreContractFactory): 
         );
       });
 
-      it('readStream from a revision past the end gives no events', async () => {
+      it("readStream from a revision past the end, or forwards from 'end', gives no events", async () => {
         expect(await readRevisions(name, { fromRevision: 8n })).to.deep.equal([]);
         expect(await readRevisions(name, { fromRevision: 1000n })).to.deep.equal([]);
+        expect(await readRevisions(name, { fromRevision: 'end' })).to.deep.equal([]);
       });
 
       it('maxCount limits the number of events returned', async () => {
@@ -642,6 +643,12 @@ export const describeEventStoreContract = (factory: EventStoreContractFactory): 
           store.deleteStream(name, { expectedRevision: 0n }),
           WrongExpectedRevisionError,
           'deleting with a stale revision',
+        );
+        expect(await readRevisions(name)).to.deep.equal([0n, 1n, 2n]);
+        await expectFailure(
+          store.deleteStream(name, { expectedRevision: 'no_stream' }),
+          WrongExpectedRevisionError,
+          "deleting a stream that exists with 'no_stream'",
         );
         expect(await readRevisions(name)).to.deep.equal([0n, 1n, 2n]);
 

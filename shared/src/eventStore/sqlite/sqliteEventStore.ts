@@ -337,6 +337,9 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
         const replayed = checkAppend(request, row);
         if (replayed !== undefined) return { ok: true, value: replayed };
       } catch (error) {
+        // A failure SQLite answered by rolling the transaction back fails the whole batch: the
+        // requests after it must not commit one statement at a time.
+        if (!db.inTransaction) throw error;
         return { ok: false, error };
       }
       // Every check is done before the first insert, so requests need no savepoint of their own;
@@ -408,7 +411,9 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
     if (!liveStream(row)) throw new StreamNotFoundError(streamName);
     const { from: visible, minCreatedMs } = visibleFrom(streamName, row);
 
-    const start = requested === 'start' ? 0n : requested === 'end' ? row.last_revision : requested;
+    // Forwards from the end there is nothing yet, as on EventStoreDB; backwards it is the last event.
+    const end = direction === 'forwards' ? row.last_revision + 1n : row.last_revision;
+    const start = requested === 'start' ? 0n : requested === 'end' ? end : requested;
     let low = direction === 'forwards' ? (start > visible ? start : visible) : visible;
     let high = direction === 'forwards' || start > row.last_revision ? row.last_revision : start;
     const statement = direction === 'forwards' ? selectStreamForwards : selectStreamBackwards;
@@ -517,7 +522,8 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
         const actual = actualRevisionOf(row);
         const conflict =
           (typeof expected === 'bigint' && actual !== expected) ||
-          (expected === 'stream_exists' && actual === 'no_stream');
+          (expected === 'stream_exists' && actual === 'no_stream') ||
+          (expected === 'no_stream' && actual !== 'no_stream');
         if (conflict) throw new WrongExpectedRevisionError(streamName, expected, actual);
         if (actual === 'no_stream') throw new StreamNotFoundError(streamName);
         upsertDeletion!.run(streamName, 1, row!.last_revision + 1n, 0);
