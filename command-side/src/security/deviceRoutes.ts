@@ -25,7 +25,9 @@ const registerDeviceSchema = z.strictObject({
 
 /**
  * `POST /v1/devices`: an account holder registers the public key of a device; its money
- * movements are then signed with the private key, which never leaves the device.
+ * movements are then signed with the private key, which never leaves the device. A holder's
+ * first device comes with its key alone; every further one arrives signed by a device the holder
+ * has (the security middleware checks that before this route runs).
  */
 export const deviceRoutes = ({
   eventStore,

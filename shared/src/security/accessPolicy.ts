@@ -12,7 +12,7 @@ export type Ownership =
   | { of: 'pathAccount' }
   /** Accounts named in the JSON body. */
   | { of: 'bodyAccounts'; accounts: (body: Record<string, unknown>) => unknown[] }
-  /** Opening an account: for the holder itself, of the holder's kind. */
+  /** Opening an account: for the holder itself, of the holder's kind, without an overdraft (credit is staff's to grant). */
   | { of: 'newAccount' }
   /** `:id` names a resource whose stream's first event names its accounts. */
   | { of: 'resource'; streams: (id: string) => string[] }
@@ -31,6 +31,8 @@ interface RouteRule {
   holders?: { roles: readonly Role[]; owns: Ownership };
   /** Moves money: stricter rate limits, and a device signature from customers. */
   moneyMoving?: true;
+  /** Adds a signing device: a holder that has one signs with it, so a bearer key alone cannot add its own. */
+  enrolsDevice?: true;
   /** For a body the middleware reads to check ownership (the route reads it again). */
   bodyLimit?: number;
 }
@@ -109,7 +111,7 @@ const rules: readonly RouteRule[] = [
   },
   { methods: ['GET', 'HEAD'], path: /^\/v1\/providers\/[^/]+\/sandbox\/settlement-report$/, staff: ['operator'] },
   { methods: ['GET', 'HEAD'], path: /^\/v1\/operations\/[^/]+$/, staff: READERS },
-  { methods: ['POST'], path: /^\/v1\/devices$/, holders: { roles: HOLDERS, owns: { of: 'self' } } },
+  { methods: ['POST'], path: /^\/v1\/devices$/, holders: { roles: HOLDERS, owns: { of: 'self' } }, enrolsDevice: true },
   {
     methods: ['GET', 'HEAD'],
     path: /^\/v1\/transactions(\/[^/]+)?$/,
@@ -122,6 +124,12 @@ const rules: readonly RouteRule[] = [
   { methods: 'any', path: /^\/v1\/(statements|reconciliation)(\/.*)?$/, staff: ['operator'] },
 ];
 
+/**
+ * When a request must carry a device signature: `always` (a customer's money movement), or
+ * `onceEnrolled` (a holder adding a device once it has one).
+ */
+export type StepUp = 'always' | 'onceEnrolled' | 'never';
+
 export type AccessDecision =
   | { kind: 'public' }
   | { kind: 'denied' }
@@ -129,21 +137,41 @@ export type AccessDecision =
       kind: 'allowed';
       /** Set for holders: what they must own. */
       ownership?: Ownership;
-      /** The `:id` the path names, for ownership checks. */
+      /**
+       * The `:id` the path names as the route sees it (percent-decoded), for ownership checks;
+       * absent when it cannot be decoded.
+       */
       pathId?: string;
       moneyMoving: boolean;
-      /** A customer moving money signs the request with a device key. */
-      stepUp: boolean;
+      stepUp: StepUp;
       bodyLimit?: number;
     };
+
+/**
+ * A path segment as Express hands it to the route: percent-decoded. Judging the raw segment would
+ * let `%34` for `4` pass as "not an account id" while the route serves the account.
+ */
+const routeParam = (segment: string | undefined): string | undefined => {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
 
 const ruleFor = (method: string, path: string): { rule: RouteRule; pathId: string | undefined } | undefined => {
   for (const rule of rules) {
     if (rule.methods !== 'any' && !rule.methods.includes(method)) continue;
     const match = rule.path.exec(path);
-    if (match !== null) return { rule, pathId: match[1] };
+    if (match !== null) return { rule, pathId: routeParam(match[1]) };
   }
   return undefined;
+};
+
+const stepUpFor = (rule: RouteRule, principal: Principal): StepUp => {
+  if (rule.moneyMoving === true && principal.role === 'customer') return 'always';
+  return rule.enrolsDevice === true ? 'onceEnrolled' : 'never';
 };
 
 /** Whether `method path` is reachable without a key. */
@@ -159,12 +187,12 @@ export const decideAccess = (method: string, path: string, principal: Principal)
     ...(found?.pathId === undefined ? {} : { pathId: found.pathId }),
     ...(found?.rule.bodyLimit === undefined ? {} : { bodyLimit: found.rule.bodyLimit }),
   };
-  if (principal.role === 'admin') return { kind: 'allowed', ...common, stepUp: false };
+  if (principal.role === 'admin') return { kind: 'allowed', ...common, stepUp: 'never' };
   if (found === undefined) return { kind: 'denied' };
   const { rule } = found;
-  if (rule.staff?.includes(principal.role) === true) return { kind: 'allowed', ...common, stepUp: false };
+  if (rule.staff?.includes(principal.role) === true) return { kind: 'allowed', ...common, stepUp: 'never' };
   if (rule.holders?.roles.includes(principal.role) === true && principal.ownerId !== undefined) {
-    return { kind: 'allowed', ...common, ownership: rule.holders.owns, stepUp: moneyMoving && principal.role === 'customer' };
+    return { kind: 'allowed', ...common, ownership: rule.holders.owns, stepUp: stepUpFor(rule, principal) };
   }
   return { kind: 'denied' };
 };

@@ -47,6 +47,8 @@ export interface CredentialDirectory {
   /** The accounts opened for `ownerId` that this process has seen. */
   accountsOf(ownerId: string): readonly string[];
   device(deviceId: string): Promise<DeviceKey | undefined>;
+  /** Whether `ownerId` has registered a device that this process has seen. */
+  hasDevice(ownerId: string): boolean;
   /** Keys known, revoked ones included. */
   keyCount(): number;
   /** Applies an event this process has just appended, without waiting for the subscription. */
@@ -61,6 +63,7 @@ export interface CredentialDirectoryOptions {
 export const createCredentialDirectory = ({ eventStore, onError }: CredentialDirectoryOptions): CredentialDirectory => {
   const keys = new Map<string, KnownKey>();
   const devices = new Map<string, DeviceKey>();
+  const deviceOwners = new Set<string>();
   const owners = new Map<string, string>();
   const accountsByOwner = new Map<string, string[]>();
   let stopped = false;
@@ -89,7 +92,9 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
       }
       case 'DeviceKeyRegistered': {
         const parsed = deviceData.safeParse(data);
-        if (parsed.success) devices.set(parsed.data.deviceId, parsed.data);
+        if (!parsed.success) return;
+        devices.set(parsed.data.deviceId, parsed.data);
+        deviceOwners.add(parsed.data.ownerId);
         return;
       }
       case 'AccountOpened': {
@@ -169,6 +174,7 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
       if (!devices.has(deviceId)) await readThrough(deviceStream(deviceId));
       return devices.get(deviceId);
     },
+    hasDevice: (ownerId) => deviceOwners.has(ownerId),
     apply,
   };
 };

@@ -16,10 +16,19 @@ export class ForbiddenError extends FolioError {
   readonly status = 403;
 }
 
-/** A money-moving request from a customer without a valid, fresh, unused device signature. */
+/**
+ * A request that needs a device signature (a customer's money movement, a holder's further
+ * device) without a valid, fresh, unused one.
+ */
 export class StepUpFailedError extends FolioError {
   readonly type = 'step-up-required';
   readonly status = 401;
+}
+
+/** A holder opening an account with an overdraft: credit is staff's to grant, never the holder's own. */
+export class OverdraftNotPermittedError extends FolioError {
+  readonly type = 'overdraft-not-permitted';
+  readonly status = 403;
 }
 
 /** Too many requests in a bucket; `Retry-After` says when a token is back. */

@@ -1,8 +1,9 @@
 /**
  * The gate in front of every route: rate limits, the bearer credential, the access policy,
  * ownership of the accounts a holder's request names, and the device signature a customer's
- * money movement carries. It runs before any route reads or writes anything, so a request it
- * refuses has no effect.
+ * money movement (or a holder's further device) carries. It runs before any route reads or
+ * writes anything, so a request it refuses has no effect. Each check fails closed: what it cannot
+ * judge, it refuses.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { NotFoundError } from '../errors/commonErrors.js';
@@ -10,14 +11,15 @@ import { FolioError } from '../errors/folioError.js';
 import { StreamNotFoundError } from '../eventStore/errors.js';
 import type { EventStore, JsonObject } from '../eventStore/eventStore.js';
 import { jsonBody } from '../http/jsonBody.js';
-import { accountIdSchema } from '../http/wireSchemas.js';
+import { nonNegativeMinorUnitsSchema } from '../http/wireSchemas.js';
+import { snowflakeIdSchema } from '../ids/snowflake.js';
 import { bearerTokenOf } from './apiKeys.js';
-import { decideAccess, isPublicRoute, type Ownership } from './accessPolicy.js';
+import { decideAccess, isPublicRoute, type Ownership, type StepUp } from './accessPolicy.js';
 import type { CredentialDirectory } from './credentialDirectory.js';
 import { normaliseOwnerId, type Principal } from './principal.js';
 import type { BucketRule, RateLimiter } from './rateLimiter.js';
 import type { ReplayGuard } from './replayGuard.js';
-import { ForbiddenError, RateLimitedError, StepUpFailedError, UnauthenticatedError } from './securityErrors.js';
+import { ForbiddenError, OverdraftNotPermittedError, RateLimitedError, StepUpFailedError, UnauthenticatedError } from './securityErrors.js';
 import type { SignatureVerifier } from './signatureVerifier.js';
 import { canonicalRequest, DEVICE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './stepUpSignature.js';
 
@@ -57,7 +59,15 @@ export const principalOf = (response: Response): Principal | undefined => {
   return typeof value === 'object' && value !== null ? (value as Principal) : undefined;
 };
 
-const isAccountId = (value: unknown): value is string => accountIdSchema.safeParse(value).success;
+/** Account, movement and payment ids are all snowflakes. */
+const isId = (value: unknown): value is string => snowflakeIdSchema.safeParse(value).success;
+
+/** An account opened without credit: no overdraft limit, or one of zero. */
+const withoutOverdraft = (overdraftLimit: unknown): boolean => {
+  if (overdraftLimit === undefined) return true;
+  const parsed = nonNegativeMinorUnitsSchema.safeParse(overdraftLimit);
+  return parsed.success && parsed.data === 0n;
+};
 
 const ACCOUNT_FIELDS = ['fromAccountId', 'toAccountId', 'accountId', 'merchantAccountId'];
 
@@ -116,9 +126,10 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       case 'scoped':
         return;
       case 'pathAccount':
-        // A malformed id is the route's validation error to report; it reaches no account.
-        if (!isAccountId(pathId)) return;
-        if (!(await owns(principal, pathId))) throw new NotFoundError('account', pathId ?? '', { type: 'account-not-found' });
+        // An id that is not an account id, or cannot be decoded, names no account of the holder's.
+        if (!isId(pathId) || !(await owns(principal, pathId))) {
+          throw new NotFoundError('account', pathId ?? '', { type: 'account-not-found' });
+        }
         return;
       case 'newAccount': {
         const body = request.body as Record<string, unknown>;
@@ -126,22 +137,24 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
         if (ownerId !== principal.ownerId || body.kind !== principal.role) {
           throw new ForbiddenError(`a ${principal.role} key opens ${principal.role} accounts for its own holder only (ownerId ${principal.ownerId ?? ''})`);
         }
+        if (!withoutOverdraft(body.overdraftLimit)) {
+          throw new OverdraftNotPermittedError(`a ${principal.role} key opens accounts without an overdraft: an overdraftLimit above 0 is granted by staff`);
+        }
         return;
       }
       case 'bodyAccounts':
         for (const accountId of ownership.accounts(request.body as Record<string, unknown>)) {
           // A missing or malformed field is the route's validation error to report.
-          if (!isAccountId(accountId)) continue;
+          if (!isId(accountId)) continue;
           if (!(await owns(principal, accountId))) throw new NotFoundError('account', accountId, { type: 'account-not-found' });
         }
         return;
       case 'resource': {
-        const id = pathId ?? '';
-        const accounts = await resourceAccounts(ownership.streams(id));
+        const accounts = isId(pathId) ? await resourceAccounts(ownership.streams(pathId)) : undefined;
         const ownedOne = accounts !== undefined && (await Promise.all(accounts.map((account) => owns(principal, account)))).some(Boolean);
         if (!ownedOne) {
           const kind = /^\/v1\/(\w+?)s\//.exec(request.path)?.[1] ?? 'resource';
-          throw new NotFoundError(kind, id);
+          throw new NotFoundError(kind, pathId ?? '');
         }
         return;
       }
@@ -151,7 +164,7 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
   const checkSignature = async (request: Request, principal: Principal, ip: string) => {
     const refuse = (detail: string): never => {
       failed(ip);
-      throw new StepUpFailedError(`a customer's money movement needs a device signature: ${detail}`);
+      throw new StepUpFailedError(`this request needs a signature by one of the holder's devices: ${detail}`);
     };
     const deviceId = request.get(DEVICE_ID_HEADER);
     const timestamp = request.get(TIMESTAMP_HEADER);
@@ -165,7 +178,12 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
     if (Math.abs(now - seconds) > options.signatureToleranceSeconds) {
       return refuse(`${TIMESTAMP_HEADER} is more than ${options.signatureToleranceSeconds} s from the server's clock`);
     }
-    if (!/^[A-Za-z0-9_-]{86}$/.test(signature)) return refuse(`${SIGNATURE_HEADER} must be a base64url Ed25519 signature`);
+    const signatureBytes = Buffer.from(signature, 'base64url');
+    // The last of 86 characters carries 4 unused bits: only the canonical spelling is taken, so a
+    // replay cannot pass as new by flipping them.
+    if (!/^[A-Za-z0-9_-]{86}$/.test(signature) || signatureBytes.toString('base64url') !== signature) {
+      return refuse(`${SIGNATURE_HEADER} must be a base64url Ed25519 signature, canonically encoded`);
+    }
     if (!/^[\x21-\x7e]{1,100}$/.test(deviceId)) return refuse('unknown device');
     const device = await directory.device(deviceId);
     if (device === undefined || device.ownerId !== principal.ownerId) return refuse('unknown device');
@@ -185,12 +203,16 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       deviceId,
       publicKey: device.publicKey,
       message,
-      signature: Buffer.from(signature, 'base64url'),
+      signature: signatureBytes,
     });
     if (!valid) return refuse('the signature does not verify');
     const expiresAtMs = (seconds + options.signatureToleranceSeconds) * 1000 + 1000;
-    if (!options.replayGuard.claim(signature, expiresAtMs)) return refuse('this signature was already used');
+    if (!options.replayGuard.claim(signatureBytes, expiresAtMs)) return refuse('this signature was already used');
   };
+
+  /** A holder that has a device signs with it to add another, so a bearer key alone cannot enrol its own. */
+  const needsSignature = (stepUp: StepUp, principal: Principal): boolean =>
+    stepUp === 'always' || (stepUp === 'onceEnrolled' && principal.ownerId !== undefined && directory.hasDevice(principal.ownerId));
 
   return async (request, response, next) => {
     try {
@@ -216,9 +238,10 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       response.locals[PRINCIPAL] = principal;
       if (decision.kind === 'allowed') {
         if (decision.moneyMoving) limit(`money:${principal.keyId}`, limits.moneyPerKey, 'money movements with this key');
-        const needsBody = decision.stepUp || decision.ownership?.of === 'bodyAccounts' || decision.ownership?.of === 'newAccount';
+        const signed = needsSignature(decision.stepUp, principal);
+        const needsBody = signed || decision.ownership?.of === 'bodyAccounts' || decision.ownership?.of === 'newAccount';
         if (needsBody) await parseBody(request, response, decision.bodyLimit);
-        if (decision.stepUp) await checkSignature(request, principal, ip);
+        if (signed) await checkSignature(request, principal, ip);
         if (decision.ownership !== undefined) await checkOwnership(request, principal, decision.ownership, decision.pathId);
       }
       next();

@@ -23,12 +23,29 @@ describe('access policy', () => {
 
   it("asks customers, not staff, for a signature on money movements, and holders to own what they name", () => {
     const customer = decideAccess('POST', '/v1/transfers', as('customer', 'c'));
-    expect(customer).to.include({ kind: 'allowed', stepUp: true, moneyMoving: true });
-    expect(decideAccess('POST', '/v1/transfers', as('merchant', 'm'))).to.include({ kind: 'allowed', stepUp: false });
-    expect(decideAccess('POST', '/v1/transfers', as('admin'))).to.include({ kind: 'allowed', stepUp: false, moneyMoving: true });
+    expect(customer).to.include({ kind: 'allowed', stepUp: 'always', moneyMoving: true });
+    expect(decideAccess('POST', '/v1/transfers', as('merchant', 'm'))).to.include({ kind: 'allowed', stepUp: 'never' });
+    expect(decideAccess('POST', '/v1/transfers', as('admin'))).to.include({ kind: 'allowed', stepUp: 'never', moneyMoving: true });
     expect(decideAccess('GET', '/v1/accounts/42/balance', as('customer', 'c'))).to.deep.include({ pathId: '42', ownership: { of: 'pathAccount' } });
     expect(decideAccess('GET', '/v1/accounts/42', as('customer')).kind, 'a holder key without an owner').to.equal('denied');
     expect(decideAccess('POST', '/v1/deposits', as('customer', 'c')).kind).to.equal('denied');
+  });
+
+  it('asks a holder adding a device for a signature once it has one, and staff never', () => {
+    for (const role of ['customer', 'merchant'] as const) {
+      expect(decideAccess('POST', '/v1/devices', as(role, 'h'))).to.include({ kind: 'allowed', stepUp: 'onceEnrolled' });
+    }
+    expect(decideAccess('POST', '/v1/devices', as('admin'))).to.include({ kind: 'allowed', stepUp: 'never' });
+  });
+
+  it('hands ownership checks the id the route sees: percent-decoded, or none when it cannot be decoded', () => {
+    const customer = as('customer', 'c');
+    expect(decideAccess('GET', '/v1/accounts/4%32/balance', customer)).to.deep.include({ pathId: '42', ownership: { of: 'pathAccount' } });
+    expect(decideAccess('GET', '/v1/transfers/%34%32', customer)).to.deep.include({ pathId: '42' });
+    expect(decideAccess('POST', '/v1/payments/4%32/capture', as('merchant', 'm'))).to.deep.include({ pathId: '42' });
+    const undecodable = decideAccess('GET', '/v1/accounts/4%E0%A4%A/history', customer);
+    expect(undecodable).to.deep.include({ kind: 'allowed', ownership: { of: 'pathAccount' } });
+    expect(undecodable).to.not.have.property('pathId');
   });
 
   it('opens the UI and provider callbacks to callers without a key, nothing else', () => {

@@ -31,11 +31,23 @@ describe('replay guard', () => {
   it('lets each signature through once until it expires', () => {
     let now = 1000;
     const guard = createInMemoryReplayGuard(() => now);
-    expect(guard.claim('sig', 5000)).to.equal(true);
-    expect(guard.claim('sig', 5000)).to.equal(false);
-    expect(guard.claim('other', 5000)).to.equal(true);
+    const sig = Buffer.alloc(64, 1);
+    expect(guard.claim(sig, 5000)).to.equal(true);
+    expect(guard.claim(sig, 5000)).to.equal(false);
+    expect(guard.claim(Buffer.alloc(64, 2), 5000)).to.equal(true);
     now = 20_000;
     // Past its window, the timestamp check refuses it anyway; the memory may forget it.
-    expect(guard.claim('sig', 30_000)).to.equal(true);
+    expect(guard.claim(sig, 30_000)).to.equal(true);
+  });
+
+  it('knows a signature by its bytes, however the header spelt them', () => {
+    const guard = createInMemoryReplayGuard(() => 0);
+    const signature = Buffer.alloc(64, 0xab);
+    const spelling = signature.toString('base64url');
+    // The last character's 4 low bits are unused: another character there decodes to the same bytes.
+    const respelt = `${spelling.slice(0, -1)}${spelling.at(-1) === 'w' ? 'x' : 'w'}`;
+    expect(Buffer.from(respelt, 'base64url').equals(signature)).to.equal(true);
+    expect(guard.claim(Buffer.from(spelling, 'base64url'), 5000)).to.equal(true);
+    expect(guard.claim(Buffer.from(respelt, 'base64url'), 5000)).to.equal(false);
   });
 });

@@ -148,6 +148,55 @@ describe('security: who may call what', function () {
       expect(own.status).to.equal(201);
     });
 
+    it('opens accounts without an overdraft: an overdraft limit above zero is for staff to grant', async () => {
+      const merchant = await system.key({ role: 'merchant', ownerId: 'shop' });
+      const before = await system.head();
+      for (const [key, ownerId, kind, overdraftLimit] of [
+        [alice, 'alice', 'customer', '100000000'],
+        [alice, 'alice', 'customer', '1'],
+        [alice, 'alice', 'customer', 'not-an-amount'],
+        [merchant, 'shop', 'merchant', '500'],
+      ] as const) {
+        const answer = await system.request('POST', '/v1/accounts', { key, body: { ownerId, currency: 'EUR', kind, overdraftLimit } });
+        expect(answer.status, `${kind} ${overdraftLimit}`).to.equal(403);
+        expect(answer.body.type).to.equal('urn:folio:problem:overdraft-not-permitted');
+      }
+      expect(await system.head(), 'nothing written').to.equal(before);
+      const zero = await system.request('POST', '/v1/accounts', { key: alice, body: { ownerId: 'alice', currency: 'EUR', kind: 'customer', overdraftLimit: '0' } });
+      expect(zero.status).to.equal(201);
+      const granted = await system.request('POST', '/v1/accounts', {
+        key: system.folio.adminKey,
+        body: { ownerId: 'alice', currency: 'EUR', kind: 'customer', overdraftLimit: '5000' },
+      });
+      expect(granted.status).to.equal(201);
+      expect(granted.body.overdraftLimit).to.equal('5000');
+    });
+
+    it("judges a percent-encoded id as the route decodes it: another holder's account stays missing", async () => {
+      const encoded = (id: string) => `${id.slice(0, -1)}%${id.charCodeAt(id.length - 1).toString(16)}`;
+      for (const suffix of ['', '/balance', '/history', '/balance-points']) {
+        const other = await system.request('GET', `/v1/accounts/${encoded(bobAccount)}${suffix}`, { key: alice });
+        expect(other.status, suffix).to.equal(404);
+        expect(other.body.type).to.equal('urn:folio:problem:account-not-found');
+        expect((await system.request('GET', `/v1/accounts/${encoded(aliceAccount)}${suffix}`, { key: alice })).status, suffix).to.equal(200);
+      }
+      for (const id of [`${bobAccount.slice(0, -1)}%E0%A4%A`, `${bobAccount}%2Fbalance`, '..%2F..%2Fx', '%20']) {
+        const answer = await system.request('GET', `/v1/accounts/${id}`, { key: alice });
+        expect(answer.status, id).to.equal(404);
+        expect(answer.body.type).to.equal('urn:folio:problem:account-not-found');
+      }
+      const toBob = await system.request('POST', '/v1/transfers', {
+        key: system.folio.adminKey,
+        body: { fromAccountId: bobAccount, toAccountId: aliceAccount, amount: '1', currency: 'EUR' },
+      });
+      const bobOnly = await system.request('POST', '/v1/transfers', {
+        key: system.folio.adminKey,
+        body: { fromAccountId: bobAccount, toAccountId: await system.fundedAccount('dave', 'customer', '0'), amount: '1', currency: 'EUR' },
+      });
+      expect((await system.request('GET', `/v1/transfers/${encoded(toBob.body.id)}`, { key: alice })).status).to.equal(200);
+      expect((await system.request('GET', `/v1/transfers/${encoded(bobOnly.body.id)}`, { key: alice })).status).to.equal(404);
+    });
+
     it('sees only transactions touching its own accounts, whatever it searches for', async () => {
       const carol = await system.fundedAccount('carol');
       const admin = system.folio.adminKey;

@@ -35,6 +35,8 @@ export interface RequestOptions {
 export const startSecuredFolio = async (environment: Record<string, string> = {}) => {
   const folio: RunningFolio = await startFolioInProcess('folio-security-', environment);
   const commands = createCredentialCommands({ eventStore: folio.system.eventStore, clock: () => new Date(), actor: 'test' });
+  /** The first device registered with each key: it signs the registration of the next ones. */
+  const enrolled = new Map<string, Device>();
 
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Answer> => {
     const text = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -73,12 +75,17 @@ export const startSecuredFolio = async (environment: Record<string, string> = {}
     async key(create: CreateKeyRequest): Promise<string> {
       return (await commands.createKey(create)).token;
     },
-    /** Registers a fresh device for the holder of `key` over the API. */
-    async device(key: string): Promise<Device> {
+    /**
+     * Registers a fresh device for the holder of `key` over the API, signed by `signedBy`: by
+     * default the first device registered with `key`, if any.
+     */
+    async device(key: string, signedBy: Device | undefined = enrolled.get(key)): Promise<Device> {
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-      const answer = await request('POST', '/v1/devices', { key, body: { publicKey: rawPublicKey(publicKey) } });
+      const answer = await request('POST', '/v1/devices', { key, body: { publicKey: rawPublicKey(publicKey) }, ...(signedBy === undefined ? {} : { device: signedBy }) });
       if (answer.status !== 201) throw new Error(`device registration answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      return { deviceId: answer.body.deviceId as string, privateKey };
+      const device = { deviceId: answer.body.deviceId as string, privateKey };
+      if (!enrolled.has(key)) enrolled.set(key, device);
+      return device;
     },
     /** Opens an account for `ownerId` and funds it, as an admin. */
     async fundedAccount(ownerId: string, kind: 'customer' | 'merchant' = 'customer', amount = '10000'): Promise<string> {

@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import { rawPublicKey, signRequest } from '@folio/shared';
-import { startSecuredFolio, type SecuredFolio } from './securityHarness.js';
+import { startSecuredFolio, type Device, type SecuredFolio } from './securityHarness.js';
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 describe("security: step-up signatures on customers' money movements", function () {
   this.timeout(30_000);
@@ -89,6 +91,34 @@ describe("security: step-up signatures on customers' money movements", function 
     await expectRefused(await system.request('POST', '/v1/transfers', { key: alice, body, idempotencyKey: 'replayed', headers }), /already used/, before);
   });
 
+  it('refuses a signature spelt other than canonically, so a replay cannot pass as new', async () => {
+    const device = await system.device(alice);
+    const body = JSON.stringify(transfer('12'));
+    const sign = (idempotencyKey: string) =>
+      signRequest(device.privateKey, device.deviceId, { method: 'POST', path: '/v1/transfers', body, idempotencyKey, timestamp: Math.floor(Date.now() / 1000) });
+    // The last character's 4 low bits are unused: flipping the lowest spells the same 64 bytes.
+    const respelt = (signature: string) => `${signature.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(signature.at(-1)!) ^ 1]}`;
+    const fresh = sign('respelt-fresh');
+    const before = await system.head();
+    const firstUse = await system.request('POST', '/v1/transfers', {
+      key: alice,
+      rawBody: body,
+      idempotencyKey: 'respelt-fresh',
+      headers: { ...fresh, 'Folio-Signature': respelt(fresh['Folio-Signature']!) },
+    });
+    await expectRefused(firstUse, /canonically encoded/, before);
+    const used = sign('respelt-replay');
+    expect((await system.request('POST', '/v1/transfers', { key: alice, rawBody: body, idempotencyKey: 'respelt-replay', headers: used })).status).to.equal(201);
+    const head = await system.head();
+    const replay = await system.request('POST', '/v1/transfers', {
+      key: alice,
+      rawBody: body,
+      idempotencyKey: 'respelt-replay',
+      headers: { ...used, 'Folio-Signature': respelt(used['Folio-Signature']!) },
+    });
+    await expectRefused(replay, /canonically encoded/, head);
+  });
+
   it("refuses another holder's device and an unknown one", async () => {
     const bob = await system.key({ role: 'customer', ownerId: 'bob' });
     const bobsDevice = await system.device(bob);
@@ -107,16 +137,48 @@ describe("security: step-up signatures on customers' money movements", function 
     expect((await system.request('GET', `/v1/accounts/${aliceAccount}`, { key: alice })).status).to.equal(200);
   });
 
+  describe('adding devices', () => {
+    const register = (key: string, options: { device?: Device } = {}) =>
+      system.request('POST', '/v1/devices', { key, body: { publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey) }, ...options });
+
+    it('takes a holder\'s first device on its key alone, and every further one only signed by a device it has', async () => {
+      const dora = await system.key({ role: 'customer', ownerId: 'dora' });
+      const first = await system.device(dora);
+      const before = await system.head();
+      // A stolen key alone cannot enrol a device of its own.
+      await expectRefused(await register(dora), /send Folio-Device-Id/, before);
+      const eve = await system.key({ role: 'customer', ownerId: 'eve' });
+      await expectRefused(await register(dora, { device: await system.device(eve) }), /unknown device/, await system.head());
+      const second = await register(dora, { device: first });
+      expect(second.status).to.equal(201);
+      expect(second.body.ownerId).to.equal('dora');
+    });
+
+    it('asks the same of a merchant, and nothing of an admin registering for a holder', async () => {
+      const shop = await system.key({ role: 'merchant', ownerId: 'dora-shop' });
+      await system.device(shop);
+      const before = await system.head();
+      await expectRefused(await register(shop), /send Folio-Device-Id/, before);
+      const admin = await system.request('POST', '/v1/devices', {
+        key: system.folio.adminKey,
+        body: { publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey), ownerId: 'dora-shop' },
+      });
+      expect(admin.status).to.equal(201);
+    });
+  });
+
   it('registers only well-formed Ed25519 public keys', async () => {
+    const device = await system.device(alice);
     const before = await system.head();
     for (const publicKey of ['', 'AAAA', `${'x'.repeat(42)}!`, Buffer.alloc(32, 0xff).toString('base64url') + '=']) {
-      const answer = await system.request('POST', '/v1/devices', { key: alice, body: { publicKey } });
+      const answer = await system.request('POST', '/v1/devices', { key: alice, device, body: { publicKey } });
       expect(answer.status, publicKey).to.equal(400);
     }
-    const rsa = await system.request('POST', '/v1/devices', { key: alice, body: { publicKey: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' } });
+    const rsa = await system.request('POST', '/v1/devices', { key: alice, device, body: { publicKey: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' } });
     expect(rsa.status).to.equal(400);
     const forBob = await system.request('POST', '/v1/devices', {
       key: alice,
+      device,
       body: { publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey), ownerId: 'bob' },
     });
     expect(forBob.status).to.equal(403);
