@@ -2,7 +2,14 @@ import type { CurrencyCode, PaymentProvider } from '@folio/shared';
 import type { Decider, EventPayload } from '../commandHandling/decider.js';
 import type { Classification } from '../payments/paymentDecider.js';
 import { IllegalPayoutTransitionError, PayoutNotFoundError } from './payoutErrors.js';
-import { isOpen, type ExistingPayout, type PayoutCallback, type PayoutEvent, type PayoutState } from './payoutState.js';
+import {
+  isOpen,
+  reportedPaid,
+  type ExistingPayout,
+  type PayoutCallback,
+  type PayoutEvent,
+  type PayoutState,
+} from './payoutState.js';
 
 export type PayoutCommand =
   | {
@@ -28,21 +35,39 @@ const requirePayout = (state: PayoutState): ExistingPayout => {
   return state;
 };
 
+const stateReported = (callback: PayoutCallback): 'PAID' | 'FAILED' =>
+  callback.callbackType === 'payout.paid' ? 'PAID' : 'FAILED';
+
 /**
- * A payout callback against the payout's state: the first answer wins; a contrary answer after
- * it (paid after the hold was released on timeout) moves no money and is flagged.
+ * How the payout ends, or must end: as the provider's first answer says, or as it ended without
+ * one (timed out, not taken by the provider); undefined while it waits for an answer.
+ */
+const settledAs = (payout: ExistingPayout): 'PAID' | 'FAILED' | undefined => {
+  if (payout.answer !== undefined) return stateReported(payout.answer);
+  return payout.state === 'PAID' || payout.state === 'FAILED' ? payout.state : undefined;
+};
+
+/**
+ * A payout callback against the payout's state: the first answer wins, even before its money
+ * has moved; a contrary answer after it (paid after the hold was released on timeout) moves no
+ * money and is flagged.
  */
 export const classifyPayoutCallback = (payout: ExistingPayout, callback: PayoutCallback): Classification => {
   const seen = payout.callbacks[callback.eventId];
   if (seen !== undefined)
     return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
-  if (isOpen(payout)) return { outcome: 'applied', flagged: false, detail: callback.callbackType };
-  const answered = callback.callbackType === 'payout.paid' ? 'PAID' : 'FAILED';
-  if (payout.state === answered) return { outcome: 'outdated', flagged: false, detail: `the payout is already ${payout.state}` };
+  const settled = settledAs(payout);
+  if (settled === undefined) return { outcome: 'applied', flagged: false, detail: callback.callbackType };
+  const standing = isOpen(payout)
+    ? `reported ${payout.answer!.callbackType} by the provider`
+    : `recorded as ${payout.state}${payout.timedOut ? ' (timed out)' : ''}`;
+  if (stateReported(callback) === settled) {
+    return { outcome: 'outdated', flagged: false, detail: `the payout is already ${standing}` };
+  }
   return {
     outcome: 'superseded',
     flagged: true,
-    detail: `the provider reports ${callback.callbackType} for a payout Folio recorded as ${payout.state}${payout.timedOut ? ' (timed out)' : ''}`,
+    detail: `the provider reports ${callback.callbackType} for a payout ${standing}`,
   };
 };
 
@@ -59,13 +84,13 @@ const decide = (command: PayoutCommand, state: PayoutState): Event[] => {
   switch (command.type) {
     case 'SubmitPayout':
       if (payout.providerRef === command.providerRef) return [];
-      if (payout.state !== 'PENDING') throw new IllegalPayoutTransitionError(payoutId, payout.state, 'submit');
+      if (payout.state !== 'PENDING') throw new IllegalPayoutTransitionError(payout, 'submit');
       return [{ type: 'PayoutSubmitted', data: { payoutId, providerRef: command.providerRef, submittedAt: command.at } }];
     case 'MarkPayoutPaid':
-      if (!isOpen(payout)) throw new IllegalPayoutTransitionError(payoutId, payout.state, 'pay');
+      if (!isOpen(payout)) throw new IllegalPayoutTransitionError(payout, 'pay');
       return [{ type: 'PayoutPaid', data: { payoutId, journalId: payoutId, paidAt: command.at, ...cause } }];
     case 'MarkPayoutFailed':
-      if (!isOpen(payout)) throw new IllegalPayoutTransitionError(payoutId, payout.state, 'fail');
+      if (!isOpen(payout) || reportedPaid(payout)) throw new IllegalPayoutTransitionError(payout, 'fail');
       return [
         {
           type: 'PayoutFailed',
@@ -108,13 +133,17 @@ const evolve = (state: PayoutState, event: Event): PayoutState => {
       return { ...state, state: 'PAID' };
     case 'PayoutFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason, timedOut: event.data.timedOut };
-    case 'PayoutCallbackRecorded':
+    case 'PayoutCallbackRecorded': {
+      const { eventId, callbackType, reason, providerCreatedAt, outcome, flaggedForReconciliation } = event.data;
+      const answered = outcome === 'applied' && state.answer === undefined;
+      const answer = { eventId, callbackType, providerCreatedAt, ...(reason === undefined ? {} : { reason }) };
       return {
         ...state,
-        callbacks:
-          event.data.outcome === 'duplicate' ? state.callbacks : { ...state.callbacks, [event.data.eventId]: event.data.outcome },
-        flaggedForReconciliation: state.flaggedForReconciliation || event.data.flaggedForReconciliation,
+        ...(answered ? { answer } : {}),
+        callbacks: outcome === 'duplicate' ? state.callbacks : { ...state.callbacks, [eventId]: outcome },
+        flaggedForReconciliation: state.flaggedForReconciliation || flaggedForReconciliation,
       };
+    }
   }
 };
 

@@ -1,4 +1,5 @@
 import { FolioError, IllegalStateError, type PayoutStateName } from '@folio/shared';
+import { reportedPaid, type ExistingPayout } from './payoutState.js';
 
 export class PayoutNotFoundError extends FolioError {
   readonly type = 'payout-not-found';
@@ -21,15 +22,16 @@ const allowed: Record<PayoutStateName, readonly string[]> = {
 };
 
 export class IllegalPayoutTransitionError extends IllegalStateError {
-  constructor(
-    readonly payoutId: string,
-    currentState: PayoutStateName,
-    move: string,
-  ) {
-    super(`payout ${payoutId} is ${currentState}: cannot ${move}`, {
+  readonly payoutId: string;
+
+  constructor(payout: ExistingPayout, move: string) {
+    const paid = reportedPaid(payout);
+    super(`payout ${payout.payoutId} is ${payout.state}${paid ? ', reported paid by the provider' : ''}: cannot ${move}`, {
       type: 'illegal-payout-transition',
-      currentState,
-      allowedTransitions: allowed[currentState],
+      currentState: payout.state,
+      // Once the provider reported it paid, a payout still open can only be paid.
+      allowedTransitions: allowed[payout.state].filter((allowedMove) => !(paid && allowedMove === 'fail')),
     });
+    this.payoutId = payout.payoutId;
   }
 }

@@ -37,9 +37,9 @@ export const payoutRoutes = (deps: WriteApiDependencies, payouts: PayoutService)
       callerOf: deps.callerOf,
       resourceIdFactory: deps.ids.nextId,
       parse: (request) => parseRequest(payoutSchema, request.body, 'body'),
-      handle: async (request, body, payoutId) => {
+      handle: async (request, body, payoutId, attempt) => {
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
-        const view = await payouts.request(payoutId, body, run);
+        const view = await payouts.request(payoutId, body, run, attempt);
         return { status: 201, body: view, headers: { Location: `/v1/payouts/${payoutId}` } };
       },
     }),

@@ -1,5 +1,6 @@
 import {
   accountStream,
+  journalStream,
   payoutStream,
   systemAccountId,
   type CurrencyCode,
@@ -16,7 +17,7 @@ import type { MovementProcess, RunContext } from '../movements/movementProcess.j
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PayoutCommandHandler } from './payoutCommandHandler.js';
-import { classifyPayoutCallback, type PayoutCommand } from './payoutDecider.js';
+import { classifyPayoutCallback, payoutDecider, type PayoutCommand } from './payoutDecider.js';
 import { PayoutNotFoundError } from './payoutErrors.js';
 import { isOpen, type ExistingPayout, type PayoutCallback } from './payoutState.js';
 import { payoutView, type PayoutView } from './payoutView.js';
@@ -46,6 +47,9 @@ export interface PayoutServiceDependencies {
 const TIMEOUT_ACTOR = 'folio:payout-timeout';
 const RECOVERY_ACTOR = 'folio:payout-recovery';
 
+/** Node's timers wait at most 2^31-1 ms (about 24.8 days): a longer delay fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The purpose of a payout's hold; the hold's id is the payout's. */
 export const PAYOUT_HOLD = 'payout';
 
@@ -55,6 +59,8 @@ export const PAYOUT_HOLD = 'payout';
  * account can never hold more than it has. Then the provider is asked; its answer (a callback)
  * posts the hold as the payout journal (account → bank) or releases it, and so does the deadline
  * passing without an answer. Meanwhile the held amount counts against the available balance.
+ * The answer is recorded before its money moves: one whose posting was interrupted is completed
+ * on the next callback, at the deadline or at a restart, and never overruled by the deadline.
  */
 export const createPayoutService = (deps: PayoutServiceDependencies) => {
   const { payouts, accounts, movements, references, providers, clock } = deps;
@@ -69,11 +75,22 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   });
   const handle = (payoutId: string, command: PayoutCommand, run: RunContext, commandId: string) =>
     payouts.handle(payoutStream(payoutId), command, contextOf(run, commandId));
+  const cause = (callbackEventId: string | undefined) => (callbackEventId === undefined ? {} : { callbackEventId });
 
   const load = async (payoutId: string, fresh = false) => {
     const { state, position } = await payouts.load(payoutStream(payoutId), { fresh });
     if (!state.exists) throw new PayoutNotFoundError(payoutId);
     return { payout: state, position };
+  };
+
+  const find = async (payoutId: string): Promise<ExistingPayout | undefined> => {
+    const { state } = await payouts.load(payoutStream(payoutId));
+    return state.exists ? state : undefined;
+  };
+
+  /** Rejects a move the payout's state does not allow, before any money moves. */
+  const check = (payout: ExistingPayout, command: PayoutCommand): void => {
+    payoutDecider.decide(command, payout);
   };
 
   const release = async (
@@ -83,21 +100,20 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     run: RunContext,
     callbackEventId?: string,
   ) => {
+    const failed: PayoutCommand = { type: 'MarkPayoutFailed', reason, timedOut, at: now(), ...cause(callbackEventId) };
+    // A payout the provider reported paid keeps its hold, whatever the deadline says.
+    check(payout, failed);
     await accounts.handle(
       accountStream(payout.accountId),
       { type: 'ReleaseHold', accountId: payout.accountId, holdId: payout.payoutId, reason },
       contextOf(run, `release-${payout.payoutId}`),
     );
-    await handle(
-      payout.payoutId,
-      { type: 'MarkPayoutFailed', reason, timedOut, at: now(), ...(callbackEventId === undefined ? {} : { callbackEventId }) },
-      run,
-      `failed-${payout.payoutId}`,
-    );
+    await handle(payout.payoutId, failed, run, `failed-${payout.payoutId}`);
     clearTimer(payout.payoutId);
   };
 
-  const post = async (payout: ExistingPayout, run: RunContext, callbackEventId?: string) => {
+  /** `retry`: an earlier run may have posted part of the journal, so the log is consulted first. */
+  const post = async (payout: ExistingPayout, run: RunContext, retry: boolean, callbackEventId?: string) => {
     const plan = providerJournalPlan('payout', payout.payoutId, {
       fromAccountId: payout.accountId,
       toAccountId: systemAccountId({ role: 'bank', currency: payout.currency }),
@@ -107,14 +123,30 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       metadata: { payoutId: payout.payoutId, provider: payout.provider, destination: payout.destination },
       requestedAt: payout.requestedAt,
     });
-    await movements.run(plan, run, { retry: false });
-    await handle(
-      payout.payoutId,
-      { type: 'MarkPayoutPaid', at: now(), ...(callbackEventId === undefined ? {} : { callbackEventId }) },
-      run,
-      `paid-${payout.payoutId}`,
-    );
+    await movements.run(plan, run, { retry });
+    const paid: PayoutCommand = { type: 'MarkPayoutPaid', at: now(), ...cause(callbackEventId) };
+    await handle(payout.payoutId, paid, run, `paid-${payout.payoutId}`);
     clearTimer(payout.payoutId);
+  };
+
+  /** Moves the money the provider's answer says: posts the hold when paid, releases it when failed. */
+  const effect = (payout: ExistingPayout, answer: PayoutCallback, run: RunContext, retry: boolean) =>
+    answer.callbackType === 'payout.paid'
+      ? post(payout, run, retry, answer.eventId)
+      : release(payout, answer.reason ?? 'refused by the provider', false, run, answer.eventId);
+
+  /**
+   * The payout, with what an interrupted run left of it completed from the log first: a posted
+   * journal means it was paid, and an answer recorded without its money moved is effected.
+   */
+  const repaired = async (payoutId: string, run: RunContext): Promise<ExistingPayout> => {
+    const { payout } = await load(payoutId, true);
+    if (!isOpen(payout)) return payout;
+    const journal = await movements.read(journalStream('payout', payoutId));
+    if (journal?.outcome.status === 'completed') await post(payout, run, true, payout.answer?.eventId);
+    else if (payout.answer !== undefined) await effect(payout, payout.answer, run, true);
+    else return payout;
+    return (await load(payoutId)).payout;
   };
 
   const clearTimer = (payoutId: string) => {
@@ -125,69 +157,98 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   const expire = (payoutId: string) =>
     locked(payoutId, async () => {
       timers.delete(payoutId);
-      const { payout } = await load(payoutId, true);
-      if (!isOpen(payout)) return;
       const run = { correlationId: `payout-${payoutId}`, actor: TIMEOUT_ACTOR };
-      await release(payout, 'no answer from the provider before the deadline', true, run);
+      const payout = await repaired(payoutId, run);
+      if (isOpen(payout)) await release(payout, 'no answer from the provider before the deadline', true, run);
     }).catch(deps.onError);
 
+  /** Arms the payout's deadline; one further away than a timer can wait is re-armed on the way. */
   const schedule = (payoutId: string, deadline: string) => {
     clearTimer(payoutId);
-    const timer = setTimeout(() => void expire(payoutId), Math.max(0, Date.parse(deadline) - clock().getTime()));
+    const wait = Math.max(0, Date.parse(deadline) - clock().getTime());
+    const timer =
+      wait > MAX_TIMER_MS
+        ? setTimeout(() => schedule(payoutId, deadline), MAX_TIMER_MS)
+        : setTimeout(() => void expire(payoutId), wait);
     timer.unref();
     timers.set(payoutId, timer);
   };
 
+  /** Holds the amount (the balance check: refused here, nothing is written) and records the request. */
+  const place = async (payoutId: string, request: PayoutRequest, run: RunContext, retry: boolean) => {
+    await accounts.handle(
+      accountStream(request.accountId),
+      {
+        type: 'PlaceHold',
+        accountId: request.accountId,
+        holdId: payoutId,
+        amount: request.amount,
+        currency: request.currency,
+        purpose: PAYOUT_HOLD,
+      },
+      // Retried before the payout was requested, the hold is either still open (placing it again
+      // changes nothing) or was released at a restart: then it must be placed again, so the
+      // command is decided on the account's holds, not replayed by its id.
+      contextOf(run, retry ? `hold-${payoutId}-${deps.ids.nextId()}` : `hold-${payoutId}`),
+    );
+    const deadline = new Date(clock().getTime() + deps.timeoutMs).toISOString();
+    await handle(payoutId, { type: 'RequestPayout', payoutId, ...request, at: now(), deadline }, run, `request-${payoutId}`);
+    schedule(payoutId, deadline);
+    return (await load(payoutId)).payout;
+  };
+
+  /**
+   * Asks the provider, which knows the payout by its id (asked again, it answers the same). Only
+   * its refusal releases the hold: once it took the payout, a failure to record that leaves the
+   * payout open, for a retry, the provider's answer or the deadline.
+   */
+  const submit = async (payout: ExistingPayout, run: RunContext) => {
+    const { payoutId, amount, currency, destination } = payout;
+    let providerRef: string;
+    try {
+      ({ providerRef } = await providers.adapterFor(payout.provider).submitPayout({ payoutId, amount, currency, destination }));
+    } catch (error) {
+      const reason = `the provider did not take the payout: ${error instanceof Error ? error.message : String(error)}`;
+      return release(payout, reason, false, run);
+    }
+    await references.claim(payout.provider, providerRef, { resource: 'payout', resourceId: payoutId }, run);
+    await handle(payoutId, { type: 'SubmitPayout', providerRef, at: now() }, run, `submit-${payoutId}`);
+  };
+
+  /** A payout the provider may not have been asked about yet, and may still be asked about. */
+  const awaitsSubmission = (payout: ExistingPayout) =>
+    payout.state === 'PENDING' && Date.parse(payout.deadline) > clock().getTime();
+
   return {
-    async request(payoutId: string, request: PayoutRequest, run: RunContext): Promise<PayoutView> {
+    /**
+     * `retry`: an earlier attempt may have requested the payout. It is then answered from the
+     * payout's state: its hold is not placed again, and a payout that ended is not sent again.
+     */
+    async request(payoutId: string, request: PayoutRequest, run: RunContext, attempt: { retry: boolean }): Promise<PayoutView> {
       const { state: account } = await accounts.load(accountStream(request.accountId));
       if (!account.exists) throw new AccountNotFoundError(request.accountId);
       if (account.kind === 'system') throw new SystemAccountNotAllowedError(request.accountId);
       if (account.currency !== request.currency) {
         throw new AccountCurrencyMismatchError(account.accountId, account.currency, request.currency);
       }
-      const adapter = providers.adapterFor(request.provider);
+      // An unconfigured provider is refused before anything is written.
+      providers.adapterFor(request.provider);
       return locked(payoutId, async () => {
-        // The balance check: refused here, nothing is written.
-        await accounts.handle(
-          accountStream(request.accountId),
-          {
-            type: 'PlaceHold',
-            accountId: request.accountId,
-            holdId: payoutId,
-            amount: request.amount,
-            currency: request.currency,
-            purpose: PAYOUT_HOLD,
-          },
-          contextOf(run, `hold-${payoutId}`),
-        );
-        const deadline = new Date(clock().getTime() + deps.timeoutMs).toISOString();
-        await handle(payoutId, { type: 'RequestPayout', payoutId, ...request, at: now(), deadline }, run, `request-${payoutId}`);
-        schedule(payoutId, deadline);
-        let { payout } = await load(payoutId);
-        try {
-          const { providerRef } = await adapter.submitPayout({
-            payoutId,
-            amount: request.amount,
-            currency: request.currency,
-            destination: request.destination,
-          });
-          await references.claim(request.provider, providerRef, { resource: 'payout', resourceId: payoutId }, run);
-          await handle(payoutId, { type: 'SubmitPayout', providerRef, at: now() }, run, `submit-${payoutId}`);
-        } catch (error) {
-          ({ payout } = await load(payoutId));
-          const reason = `the provider did not take the payout: ${error instanceof Error ? error.message : String(error)}`;
-          if (isOpen(payout)) await release(payout, reason, false, run);
-        }
+        const requested = attempt.retry && (await find(payoutId)) !== undefined;
+        const payout = requested ? await repaired(payoutId, run) : await place(payoutId, request, run, attempt.retry);
+        if (!requested || awaitsSubmission(payout)) await submit(payout, run);
         const loaded = await load(payoutId);
         return payoutView(loaded.payout, loaded.position);
       });
     },
 
-    /** Records a provider callback about the payout; the first answer posts or releases the hold. */
+    /**
+     * Records a provider callback about the payout; the first answer posts or releases the hold.
+     * An earlier answer whose money did not move (its posting failed) is effected first.
+     */
     receiveCallback: (payoutId: string, callback: PayoutCallback, run: RunContext) =>
       locked(payoutId, async () => {
-        const { payout } = await load(payoutId);
+        const payout = await repaired(payoutId, run);
         const classification = classifyPayoutCallback(payout, callback);
         await handle(
           payoutId,
@@ -195,10 +256,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
           run,
           `callback-${callback.eventId}-${deps.ids.nextId()}`,
         );
-        if (classification.outcome === 'applied') {
-          if (callback.callbackType === 'payout.paid') await post(payout, run, callback.eventId);
-          else await release(payout, callback.reason ?? 'refused by the provider', false, run, callback.eventId);
-        }
+        if (classification.outcome === 'applied') await effect(payout, callback, run, false);
         return classification;
       }),
 
@@ -208,18 +266,16 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     },
 
     /** The payout with this id, if there is one (for callbacks that name Folio's id). */
-    find: async (payoutId: string): Promise<ExistingPayout | undefined> => {
-      const { state } = await payouts.load(payoutStream(payoutId));
-      return state.exists ? state : undefined;
-    },
+    find,
 
     /**
-     * After a restart: re-arms the deadlines of the payouts still waiting for the provider, and
-     * releases the holds of payouts a crash interrupted before they were requested (the provider
-     * was never asked).
+     * After a restart: effects the answers a crash kept from moving their money, re-arms the
+     * deadlines of the payouts still waiting for the provider, and releases the holds of payouts
+     * a crash interrupted before they were requested (the provider was never asked).
      */
     async start(): Promise<void> {
       const waiting = new Map<string, string>();
+      const answered = new Set<string>();
       const requested = new Set<string>();
       const holds = new Map<string, string>();
       const filter = { eventTypePrefixes: ['Payout', 'AccountFundsHeld', 'AccountHoldReleased'] };
@@ -227,6 +283,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
         const data = recorded.data as {
           payoutId?: string;
           deadline?: string;
+          outcome?: string;
           holdId?: string;
           accountId?: string;
           purpose?: string;
@@ -235,6 +292,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
           case 'PayoutRequested':
             waiting.set(data.payoutId!, data.deadline!);
             requested.add(data.payoutId!);
+            break;
+          case 'PayoutCallbackRecorded':
+            if (data.outcome === 'applied') answered.add(data.payoutId!);
             break;
           case 'PayoutPaid':
           case 'PayoutFailed':
@@ -248,8 +308,12 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
             break;
         }
       }
-      for (const [payoutId, deadline] of waiting) schedule(payoutId, deadline);
       const run = { correlationId: 'payout-recovery', actor: RECOVERY_ACTOR };
+      for (const [payoutId, deadline] of waiting) {
+        schedule(payoutId, deadline);
+        // Left to the deadline if it fails now.
+        if (answered.has(payoutId)) await locked(payoutId, () => repaired(payoutId, run)).catch(deps.onError);
+      }
       for (const [holdId, accountId] of holds) {
         if (requested.has(holdId)) continue;
         await accounts.handle(

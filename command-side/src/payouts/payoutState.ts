@@ -28,6 +28,11 @@ export interface ExistingPayout {
   providerRef?: string;
   failureReason?: string;
   timedOut: boolean;
+  /**
+   * The provider's first answer, once applied. Recorded before its money moves, so a payout still
+   * open with one has it to complete: the answer decides, not the deadline.
+   */
+  answer?: PayoutCallback;
   callbacks: Readonly<Record<string, CallbackOutcome>>;
   flaggedForReconciliation: boolean;
 }
@@ -51,3 +56,6 @@ export const payoutEventTypes: PayoutEvent['type'][] = [
 
 /** Waiting for the provider's answer: the amount is held on the account. */
 export const isOpen = (payout: ExistingPayout): boolean => payout.state === 'PENDING' || payout.state === 'SUBMITTED';
+
+/** The provider reported the payout paid: it may only end PAID. */
+export const reportedPaid = (payout: ExistingPayout): boolean => payout.answer?.callbackType === 'payout.paid';

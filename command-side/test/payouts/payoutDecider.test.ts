@@ -30,6 +30,20 @@ const timedOut: Event = {
   type: 'PayoutFailed',
   data: { payoutId: PAYOUT, reason: 'no answer', timedOut: true, failedAt: AT },
 };
+const paidAnswered: Event = {
+  type: 'PayoutCallbackRecorded',
+  data: {
+    payoutId: PAYOUT,
+    provider: 'sandbox',
+    eventId: 'evt-1',
+    callbackType: 'payout.paid',
+    providerCreatedAt: AT,
+    outcome: 'applied',
+    flaggedForReconciliation: false,
+    detail: 'payout.paid',
+    receivedAt: AT,
+  },
+};
 const callback = (callbackType: PayoutCallback['callbackType'], eventId = 'evt-1'): PayoutCallback => ({
   eventId,
   callbackType,
@@ -58,6 +72,27 @@ describe('payout decider', () => {
       flagged: false,
     });
     expect(classifyPayoutCallback(stateAfter([requested, timedOut]), callback('payout.paid'))).to.include({
+      outcome: 'superseded',
+      flagged: true,
+    });
+  });
+
+  it('holds a payout the provider reported paid to that answer until its money has moved', () => {
+    spec
+      .given([requested, submitted, paidAnswered])
+      .when({ type: 'MarkPayoutFailed', reason: 'no answer', timedOut: true, at: AT })
+      .thenThrows(IllegalPayoutTransitionError, {
+        type: 'illegal-payout-transition',
+        status: 409,
+        extensions: { currentState: 'SUBMITTED', allowedTransitions: ['pay'] },
+      });
+    spec.given([requested, submitted, paidAnswered]).when({ type: 'MarkPayoutPaid', at: AT }).then([paid]);
+    const answered = stateAfter([requested, submitted, paidAnswered]);
+    expect(classifyPayoutCallback(answered, callback('payout.paid', 'evt-2'))).to.include({
+      outcome: 'outdated',
+      flagged: false,
+    });
+    expect(classifyPayoutCallback(answered, callback('payout.failed', 'evt-3'))).to.include({
       outcome: 'superseded',
       flagged: true,
     });

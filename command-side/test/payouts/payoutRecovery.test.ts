@@ -1,0 +1,277 @@
+/**
+ * Payouts interrupted between the provider's answer and its money, retried after they ended, and
+ * waiting longer than a timer can: the provider's answer and the journals in the log decide, never
+ * the deadline alone, and a payout is neither sent twice nor held twice.
+ */
+import { mock } from 'node:test';
+import { expect } from 'chai';
+import {
+  accountStream,
+  StoreUnavailableError,
+  type AppendOptions,
+  type EventStore,
+  type EventToAppend,
+  type PaymentProvider,
+} from '@folio/shared';
+import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import {
+  ApiServer,
+  eventually,
+  expectBooksBalanced,
+  openTempStore,
+  readAllEvents,
+  uniqueKey,
+  type TempStore,
+} from '../api/apiHarness.js';
+import { quietSandbox, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
+
+/** `store` with the appends `failing` picks refused, as if the store were unreachable for them. */
+const failingAppends = (store: EventStore, failing: (streamName: string, events: readonly EventToAppend[]) => boolean) =>
+  new Proxy(store, {
+    get(target, property) {
+      if (property === 'appendToStream') {
+        return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
+          failing(streamName, events)
+            ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
+            : target.appendToStream(streamName, events, options);
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+
+const DAY_MS = 24 * 3_600_000;
+
+describe('payouts interrupted or retried', () => {
+  let temp: TempStore;
+  let api: ApiServer | undefined;
+  /** Set to make the appends it picks fail. */
+  let failing: ((streamName: string, events: readonly EventToAppend[]) => boolean) | undefined;
+
+  const startApi = async (options: Parameters<typeof ApiServer.start>[1] = {}) => {
+    await api?.stop();
+    api = await ApiServer.start(temp.store, {
+      ...quietSandbox,
+      payoutTimeoutMs: 60_000,
+      eventStore: failingAppends(temp.store, (streamName, events) => failing?.(streamName, events) ?? false),
+      ...options,
+    });
+    return api;
+  };
+
+  const requestPayout = (server: ApiServer, accountId: string, key = uniqueKey('payout')) =>
+    server.post(
+      '/v1/payouts',
+      { accountId, amount: '4000', currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' },
+      { key },
+    );
+
+  const paidCallback = (server: ApiServer, payout: { providerRef: string }, id = uniqueKey('evt')) =>
+    sendCallback(server, {
+      id,
+      type: 'payout.paid',
+      createdAt: new Date().toISOString(),
+      data: { reference: payout.providerRef },
+    });
+
+  const payoutState = async (server: ApiServer, payoutId: string) => (await server.get(`/v1/payouts/${payoutId}`)).body;
+  const payoutRequested = async () => (await readAllEvents(temp.store)).find((event) => event.type === 'PayoutRequested');
+  const requestedPayoutId = async () => (await payoutRequested())!.data.payoutId as string;
+  const holdsPlaced = async () => (await readAllEvents(temp.store)).filter((event) => event.type === 'AccountFundsHeld').length;
+
+  beforeEach(() => {
+    temp = openTempStore();
+    failing = undefined;
+  });
+  afterEach(async () => {
+    await api?.stop();
+    api = undefined;
+    await temp.dispose();
+  });
+
+  describe('when the provider reported it paid', () => {
+    /** A payout whose paid callback was recorded while posting its hold failed (the account stream unreachable). */
+    const paidButNotPosted = async (server: ApiServer, account: string) => {
+      const payout = (await requestPayout(server, account)).body;
+      const eventId = uniqueKey('evt');
+      failing = (streamName) => streamName === accountStream(account);
+      const first = await paidCallback(server, payout, eventId);
+      failing = undefined;
+      expect(first.status, first.text).to.be.at.least(500);
+      expect((await payoutState(server, payout.id)).state).to.equal('SUBMITTED');
+      return { payout, eventId };
+    };
+
+    const expectPaid = async (server: ApiServer, account: string, payoutId: string) => {
+      expect(await payoutState(server, payoutId)).to.include({ state: 'PAID', timedOut: false, flaggedForReconciliation: false });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      await expectBooksBalanced(temp.store);
+    };
+
+    it("posts the hold when the provider redelivers an answer whose posting failed", async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const { payout, eventId } = await paidButNotPosted(server, account);
+
+      const redelivered = await paidCallback(server, payout, eventId);
+      expect(redelivered.body).to.include({ outcome: 'duplicate', flaggedForReconciliation: false });
+      await expectPaid(server, account, payout.id);
+    });
+
+    it('posts the hold at the deadline instead of releasing it', async () => {
+      const server = await startApi({ payoutTimeoutMs: 1500 });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const { payout } = await paidButNotPosted(server, account);
+
+      await eventually(async () => (await payoutState(server, payout.id)).state !== 'SUBMITTED', 'the deadline');
+      await expectPaid(server, account, payout.id);
+    });
+
+    it('posts the hold at a restart', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const { payout } = await paidButNotPosted(server, account);
+
+      await expectPaid(await startApi(), account, payout.id);
+    });
+
+    it('records it paid at the deadline when its journal posted but the payout was not recorded paid', async () => {
+      const server = await startApi({ payoutTimeoutMs: 1500 });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(server, account)).body;
+      failing = (streamName, events) =>
+        streamName === `payout-${payout.id}` && events.some((event) => event.type === 'PayoutPaid');
+      expect((await paidCallback(server, payout)).status).to.be.at.least(500);
+      failing = undefined;
+      expect((await server.account(account)).balance.posted).to.equal('6000');
+
+      await eventually(async () => (await payoutState(server, payout.id)).state !== 'SUBMITTED', 'the deadline');
+      await expectPaid(server, account, payout.id);
+    });
+  });
+
+  describe('retried with the same idempotency key', () => {
+    it('does not send a payout that failed at its deadline to the provider again', async () => {
+      const submitted: PayoutSubmission[] = [];
+      const adapter = (submitPayout: ProviderAdapter['submitPayout']): ProviderAdapter => ({
+        provider: 'sandbox' as PaymentProvider,
+        submitPayment: () => Promise.reject(new Error('not in this test')),
+        refundPayment: () => Promise.reject(new Error('not in this test')),
+        submitPayout,
+      });
+      const withAdapter = (submitPayout: ProviderAdapter['submitPayout']) => ({
+        sandboxProviders: [],
+        providers: [{ adapter: adapter(submitPayout), secret: SANDBOX_SECRET }],
+        payoutTimeoutMs: 300,
+      });
+      // The first process dies while it asks the provider.
+      const crashing = await startApi(withAdapter(() => new Promise(() => {})));
+      const account = await crashing.openFundedAccount('10000', { kind: 'merchant' });
+      const key = uniqueKey('payout');
+      const first = requestPayout(crashing, account, key).catch(() => undefined);
+      await eventually(async () => (await payoutRequested()) !== undefined, 'the payout to be requested');
+      const payoutId = await requestedPayoutId();
+      const restarted = await startApi(
+        withAdapter(async (submission) => {
+          submitted.push(submission);
+          return { providerRef: `po_${submission.payoutId}` };
+        }),
+      );
+      await first;
+      await eventually(async () => (await payoutState(restarted, payoutId)).state === 'FAILED', 'the deadline');
+
+      const retried = await requestPayout(restarted, account, key);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.body).to.include({ id: payoutId, state: 'FAILED', timedOut: true });
+      expect(submitted).to.deep.equal([]);
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+    });
+
+    it('does not hold the amount again for a payout that ended, however many commands the account took since', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const key = uniqueKey('payout');
+      // The payout is requested, but the answer to the request is lost.
+      failing = (streamName, events) =>
+        streamName.startsWith('idempotency-') && events.some((event) => /Completed/.test(event.type));
+      expect((await requestPayout(server, account, key)).status).to.be.at.least(500);
+      failing = undefined;
+      const payout = await payoutState(server, await requestedPayoutId());
+      expect((await paidCallback(server, payout)).body.outcome).to.equal('applied');
+      // More commands on the account than its stream remembers command ids of.
+      const accounts = createAccountCommandHandler(temp.store);
+      for (let i = 0; i < 258; i++) {
+        await accounts.handle(
+          accountStream(account),
+          i % 2 === 0 ? { type: 'FreezeAccount', accountId: account } : { type: 'UnfreezeAccount', accountId: account },
+          { commandId: `busy-${i}`, correlationId: 'busy', actor: 'test', now: new Date() },
+        );
+      }
+      const restarted = await startApi();
+
+      const retried = await requestPayout(restarted, account, key);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.body).to.include({ id: payout.id, state: 'PAID' });
+      expect(await holdsPlaced()).to.equal(1);
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('holds the amount again when a restart released the hold of a payout interrupted before it was requested', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const key = uniqueKey('payout');
+      failing = (streamName) => streamName.startsWith('payout-');
+      expect((await requestPayout(server, account, key)).status).to.be.at.least(500);
+      failing = undefined;
+      const restarted = await startApi();
+      expect(await restarted.available(account)).to.equal('10000');
+
+      const retried = await requestPayout(restarted, account, key);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.body.state).to.equal('SUBMITTED');
+      expect(await restarted.available(account)).to.equal('6000');
+      expect((await paidCallback(restarted, retried.body)).body.outcome).to.equal('applied');
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      await expectBooksBalanced(temp.store);
+    });
+  });
+
+  describe('with a deadline further away than a timer can wait', () => {
+    it('keeps the payout waiting instead of failing it at once', async () => {
+      const server = await startApi({ payoutTimeoutMs: 30 * DAY_MS });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(server, account)).body;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await payoutState(server, payout.id)).state).to.equal('SUBMITTED');
+      expect(await server.available(account)).to.equal('6000');
+    });
+
+    it('fails it at the deadline, not before', async () => {
+      // The service's clock and its timers move together.
+      let elapsed = 0;
+      const clock = () => new Date(Date.now() + elapsed);
+      const advance = (ms: number) => {
+        elapsed += ms;
+        mock.timers.tick(ms);
+      };
+      const server = await startApi({ payoutTimeoutMs: 30 * DAY_MS, clock });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      let payoutId: string;
+      mock.timers.enable({ apis: ['setTimeout'] });
+      try {
+        payoutId = (await requestPayout(server, account)).body.id;
+        advance(2 ** 31 - 1);
+        advance(30 * DAY_MS - (2 ** 31 - 1) - 60_000);
+        expect((await payoutState(server, payoutId)).state).to.equal('SUBMITTED');
+        advance(120_000);
+      } finally {
+        mock.timers.reset();
+      }
+      await eventually(async () => (await payoutState(server, payoutId)).state === 'FAILED', 'the deadline');
+      expect(await payoutState(server, payoutId)).to.include({ timedOut: true });
+      expect(await server.available(account)).to.equal('10000');
+    });
+  });
+});
