@@ -29,11 +29,22 @@ export const requireInRange = (value: bigint, what: string): bigint => {
   return value;
 };
 
+/**
+ * Revisions are signed 64-bit on EventStoreDB's side: a larger one would wrap (2^64 - 1 becomes
+ * -1, "no stream") or fail there, so it is refused here, by every adapter alike.
+ */
+const MAX_REVISION = 2n ** 63n - 1n;
+
+export const requireRevision = (value: bigint, what = 'revision'): bigint => {
+  if (value < 0n || value > MAX_REVISION) throw new InvalidArgumentError(`${what} ${value} is out of range`);
+  return value;
+};
+
 export const requireExpectedRevision = (expected: ExpectedRevision | undefined): ExpectedRevision => {
   if (expected === undefined) return 'any';
   if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return expected;
   // EventStoreDB clients turn -1 into a huge unsigned revision (KurrentDB-Client-NodeJS#348).
-  if (typeof expected !== 'bigint' || expected < 0n || expected > MAX_UINT64) {
+  if (typeof expected !== 'bigint' || expected < 0n || expected > MAX_REVISION) {
     throw new InvalidArgumentError(
       `expected revision ${String(expected)} is invalid (use 'any', 'no_stream', 'stream_exists' or a revision >= 0)`,
     );

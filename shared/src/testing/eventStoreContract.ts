@@ -431,13 +431,15 @@ export const describeEventStoreContract = (factory: EventStoreContractFactory): 
         expect(await readRevisions(name)).to.deep.equal([0n, 1n]);
       });
 
-      it('rejects a negative expected revision without writing', async () => {
+      it('rejects a negative expected revision, or one past 2^63 - 1, without writing', async () => {
         const name = `${uniquePrefix()}-a`;
-        await expectFailure(
-          store.appendToStream(name, newEvents(1), { expectedRevision: -1n }),
-          InvalidArgumentError,
-          'an append expecting revision -1',
-        );
+        for (const expectedRevision of [-1n, 2n ** 63n, 2n ** 64n - 1n]) {
+          await expectFailure(
+            store.appendToStream(name, newEvents(1), { expectedRevision }),
+            InvalidArgumentError,
+            `an append expecting revision ${expectedRevision}`,
+          );
+        }
         await expectStreamNotFound(name, 'reading the stream after the rejected append');
       });
 

@@ -54,6 +54,7 @@ import {
   requireCheckpointInterval,
   requireExpectedRevision,
   requireInRange,
+  requireRevision,
   requireMaxCount,
   requireStreamName,
   serializeEvents,
@@ -149,7 +150,7 @@ const toProposedEvents = (events: readonly EventToAppend[]): EventData[] =>
 const toClientDirection = (direction: Direction): ClientDirection => (direction === 'forwards' ? FORWARDS : BACKWARDS);
 
 const toReadRevision = (from: 'start' | 'end' | bigint): ReadRevision =>
-  from === 'start' ? START : from === 'end' ? END : requireInRange(from, 'revision');
+  from === 'start' ? START : from === 'end' ? END : requireRevision(from);
 
 /** gRPC-written events have commit === prepare, so one number is a whole client position. */
 const toReadPosition = (from: 'start' | 'end' | GlobalPosition): ReadPosition =>

@@ -29,6 +29,7 @@ import {
 import {
   requireExpectedRevision,
   requireInRange,
+  requireRevision,
   requireMaxCount,
   requireStreamName,
   serializeEvents,
@@ -113,7 +114,7 @@ const toRecordedEvent = (row: EventRow): RecordedEvent => ({
   metadata: row.metadata === null ? undefined : (JSON.parse(row.metadata) as JsonObject),
 });
 
-const validateRevision = (revision: bigint): bigint => requireInRange(revision, 'revision');
+const validateRevision = (revision: bigint): bigint => requireRevision(revision);
 
 export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEventStore => {
   const readonly = options.readonly ?? false;
