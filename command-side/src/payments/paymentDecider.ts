@@ -7,7 +7,15 @@ import {
   PaymentNotFoundError,
   RefundExceedsCapturedError,
 } from './paymentErrors.js';
-import { refundable, type ExistingPayment, type PaymentCallback, type PaymentEvent, type PaymentState } from './paymentState.js';
+import {
+  refundable,
+  refundSource,
+  type ExistingPayment,
+  type PaymentCallback,
+  type PaymentEvent,
+  type PaymentState,
+  type RefundInFlight,
+} from './paymentState.js';
 
 /** Commands carry their business time (`at`): deciders read no clock. */
 export type PaymentCommand =
@@ -38,10 +46,14 @@ export type PaymentCommand =
       callbackEventId?: string;
     }
   | { type: 'CompleteRefund'; refundId: string; at: string }
-  | { type: 'FailRefund'; refundId: string; reason: { type: string; detail: string }; at: string }
+  /**
+   * The provider refunded, but the merchant's account refused the debit (`refusal` says why): the
+   * refund is paid from suspense and the payment flagged, the merchant's debt left to reconciliation.
+   */
+  | { type: 'BookRefundFromSuspense'; refundId: string; refusal: string; at: string }
   /** `redelivery`: a deferred callback tried again; otherwise one just received. */
   | { type: 'ReceiveCallback'; callback: PaymentCallback; redelivery: boolean; at: string }
-  /** The books refused a callback recorded as applied (the merchant is frozen, cannot pay a refund). */
+  /** The books refused a callback recorded as applied (a capture for a frozen merchant). */
   | { type: 'RefuseCallback'; callback: PaymentCallback; detail: string; at: string };
 
 type Event = EventPayload<PaymentEvent>;
@@ -108,7 +120,12 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
       if (state === 'SETTLED') return outdated('the payment is already settled');
       return supersede(`a settlement of a payment that is ${state}`);
     case 'payment.refunded': {
-      if (callback.providerRefundRef !== undefined && payment.refundRefs.includes(callback.providerRefundRef)) {
+      const reference = callback.providerRefundRef;
+      if (reference !== undefined && payment.refundRefs.includes(reference)) {
+        if (payment.flaggedRefundRefs.includes(reference)) {
+          const detail = 'the refund Folio asked for, paid from suspense: the merchant owes it';
+          return { outcome: 'outdated', flagged: true, detail };
+        }
         return outdated('the refund Folio asked for');
       }
       if (state === 'CREATED' || state === 'PENDING') return defer('refunded before the capture was recorded');
@@ -151,6 +168,34 @@ const callbackData = (payment: ExistingPayment, callback: PaymentCallback, class
   detail: classification.detail,
   receivedAt: at,
 });
+
+const refundedEvent = (payment: ExistingPayment, refundId: string, refund: RefundInFlight, at: string): Event => {
+  const refundedTotal = payment.refunded + refund.amount;
+  return {
+    type: 'PaymentRefunded',
+    data: {
+      paymentId: payment.paymentId,
+      refundId,
+      amount: refund.amount,
+      refundedTotal,
+      fullyRefunded: refundedTotal === payment.captured,
+      refundedAt: at,
+    },
+  };
+};
+
+/**
+ * The callback a refund paid from suspense is recorded under, refused by the books and flagged: the
+ * one that reported it, or, for a refund Folio asked for, the provider's answer to the request.
+ */
+const refundCallbackOf = (payment: ExistingPayment, refundId: string, refund: RefundInFlight, at: string): PaymentCallback =>
+  payment.applied.find((callback) => callback.eventId === refund.callbackEventId) ?? {
+    eventId: `refund-${refundId}`,
+    callbackType: 'payment.refunded',
+    amount: refund.amount,
+    ...(refund.providerRefundRef === undefined ? {} : { providerRefundRef: refund.providerRefundRef }),
+    providerCreatedAt: at,
+  };
 
 const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
   if (command.type === 'CreatePayment') {
@@ -234,7 +279,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
             paymentId,
             refundId: command.refundId,
             amount: command.amount,
-            from: payment.state === 'PAID' ? 'clearing' : 'bank',
+            from: refundSource(payment),
             ...(command.providerRefundRef === undefined ? {} : { providerRefundRef: command.providerRefundRef }),
             requestedAt: command.at,
             ...cause(command.callbackEventId),
@@ -244,30 +289,25 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
     }
     case 'CompleteRefund': {
       const refund = payment.refundsInFlight[command.refundId];
-      if (refund === undefined) return [];
-      const refundedTotal = payment.refunded + refund.amount;
-      return [
-        {
-          type: 'PaymentRefunded',
-          data: {
-            paymentId,
-            refundId: command.refundId,
-            amount: refund.amount,
-            refundedTotal,
-            fullyRefunded: refundedTotal === payment.captured,
-            refundedAt: command.at,
-          },
-        },
-      ];
+      return refund === undefined ? [] : [refundedEvent(payment, command.refundId, refund, command.at)];
     }
-    case 'FailRefund': {
+    case 'BookRefundFromSuspense': {
       const refund = payment.refundsInFlight[command.refundId];
       if (refund === undefined) return [];
+      const detail =
+        `the provider refunded ${refund.amount}, the merchant's account refused it (${command.refusal}): ` +
+        'paid from suspense';
       return [
         {
-          type: 'PaymentRefundFailed',
-          data: { paymentId, refundId: command.refundId, amount: refund.amount, reason: command.reason, failedAt: command.at },
+          type: 'PaymentCallbackRecorded',
+          data: callbackData(
+            payment,
+            refundCallbackOf(payment, command.refundId, refund, command.at),
+            { outcome: 'refused', flagged: true, detail },
+            command.at,
+          ),
         },
+        refundedEvent(payment, command.refundId, refund, command.at),
       ];
     }
     case 'ReceiveCallback': {
@@ -302,9 +342,11 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       refundsInFlight: {},
       refundCallbacks: [],
       refundRefs: [],
+      flaggedRefundRefs: [],
       refundsEnded: [],
       callbacks: {},
       deferred: [],
+      applied: [],
       flaggedForReconciliation: false,
     };
   }
@@ -318,12 +360,18 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       return { ...state, state: 'SETTLED', fee: event.data.fee, net: event.data.net };
     case 'PaymentFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason };
-    case 'PaymentRefundRequested':
+    case 'PaymentRefundRequested': {
+      const { amount, from, providerRefundRef, callbackEventId } = event.data;
       return {
         ...state,
         refundsInFlight: {
           ...state.refundsInFlight,
-          [event.data.refundId]: { amount: event.data.amount, from: event.data.from },
+          [event.data.refundId]: {
+            amount,
+            from,
+            ...(providerRefundRef === undefined ? {} : { providerRefundRef }),
+            ...(callbackEventId === undefined ? {} : { callbackEventId }),
+          },
         },
         refundCallbacks:
           event.data.callbackEventId === undefined
@@ -332,6 +380,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
         refundRefs:
           event.data.providerRefundRef === undefined ? state.refundRefs : [...state.refundRefs, event.data.providerRefundRef],
       };
+    }
     case 'PaymentRefunded': {
       const { [event.data.refundId]: _done, ...refundsInFlight } = state.refundsInFlight;
       return {
@@ -343,8 +392,15 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       };
     }
     case 'PaymentRefundFailed': {
-      const { [event.data.refundId]: _failed, ...refundsInFlight } = state.refundsInFlight;
-      return { ...state, refundsInFlight, refundsEnded: [...state.refundsEnded, event.data.refundId] };
+      // Streams from before refunds were paid from suspense: the provider had refunded all the
+      // same, so its confirmation is no longer one of Folio's own refunds and gets applied.
+      const { [event.data.refundId]: failed, ...refundsInFlight } = state.refundsInFlight;
+      return {
+        ...state,
+        refundsInFlight,
+        refundsEnded: [...state.refundsEnded, event.data.refundId],
+        refundRefs: state.refundRefs.filter((reference) => reference !== failed?.providerRefundRef),
+      };
     }
     case 'PaymentCallbackRecorded': {
       const { eventId, outcome } = event.data;
@@ -361,11 +417,17 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       if (outcome === 'duplicate') {
         return { ...state, flaggedForReconciliation: state.flaggedForReconciliation || event.data.flaggedForReconciliation };
       }
-      const deferred = state.deferred.filter((waiting) => waiting.eventId !== eventId);
+      const others = (callbacks: readonly PaymentCallback[]) => callbacks.filter((other) => other.eventId !== eventId);
+      const flaggedRefund = event.data.flaggedForReconciliation ? callback.providerRefundRef : undefined;
       return {
         ...state,
         callbacks: { ...state.callbacks, [eventId]: outcome },
-        deferred: outcome === 'deferred' ? [...deferred, callback] : deferred,
+        deferred: outcome === 'deferred' ? [...others(state.deferred), callback] : others(state.deferred),
+        applied: outcome === 'applied' ? [...others(state.applied), callback] : others(state.applied),
+        flaggedRefundRefs:
+          flaggedRefund === undefined || state.flaggedRefundRefs.includes(flaggedRefund)
+            ? state.flaggedRefundRefs
+            : [...state.flaggedRefundRefs, flaggedRefund],
         flaggedForReconciliation: state.flaggedForReconciliation || event.data.flaggedForReconciliation,
       };
     }

@@ -10,9 +10,9 @@ import {
   type ProviderJournalKind,
   type SnowflakeGenerator,
 } from '@folio/shared';
-import { AccountCurrencyMismatchError, AccountNotFoundError, InsufficientFundsError } from '../accounts/accountErrors.js';
+import { accountDecider } from '../accounts/accountDecider.js';
+import { AccountCurrencyMismatchError, AccountNotFoundError } from '../accounts/accountErrors.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
-import { availableBalance } from '../accounts/accountState.js';
 import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
 import { providerJournalPlan } from '../movements/movement.js';
@@ -23,7 +23,7 @@ import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
 import { awaitsEffect, callbackRank, classifyCallback, paymentDecider, type PaymentCommand } from './paymentDecider.js';
 import { NotAMerchantAccountError, PaymentJournalRefusedError, PaymentNotFoundError } from './paymentErrors.js';
-import type { ExistingPayment, PaymentCallback } from './paymentState.js';
+import { refundSource, type ExistingPayment, type PaymentCallback, type RefundInFlight } from './paymentState.js';
 import { paymentView, type PaymentView } from './paymentView.js';
 
 export interface PaymentServiceDependencies {
@@ -91,21 +91,27 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const clearingOf = (payment: ExistingPayment) =>
     systemAccountId({ role: 'provider_clearing', currency: payment.currency, provider: payment.provider });
 
+  /** The account a refund's money goes back to the payer from. */
+  const refundAccountOf = (payment: ExistingPayment, from: RefundInFlight['from']) =>
+    from === 'clearing' ? clearingOf(payment) : systemAccountId({ role: 'bank', currency: payment.currency });
+
+  /** Posts a journal of the payment; its description is the payment's unless the route gives one. */
   const runJournal = async (
     kind: ProviderJournalKind,
     journalId: string,
     payment: ExistingPayment,
-    route: { from: string; to: string; amount: bigint },
+    route: { from: string; to: string; amount: bigint; description?: string },
     run: RunContext,
     retry: boolean,
   ) => {
+    const description = route.description ?? payment.description;
     const movement: Movement = {
       fromAccountId: route.from,
       toAccountId: route.to,
       amount: route.amount,
       currency: payment.currency,
       reference: `payment ${payment.paymentId} ${kind}`,
-      ...(payment.description === undefined ? {} : { description: payment.description }),
+      ...(description === undefined ? {} : { description }),
       metadata: { paymentId: payment.paymentId, provider: payment.provider },
       requestedAt: now(),
     };
@@ -160,30 +166,66 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     );
   };
 
-  /** Posts a requested refund's journal and records how it ended; a refusal is recorded, then thrown. */
+  const bookFromSuspense = (payment: ExistingPayment, refundId: string, refusal: string, run: RunContext) =>
+    handle(
+      payment.paymentId,
+      { type: 'BookRefundFromSuspense', refundId, refusal, at: now() },
+      run,
+      `refund-suspense-${refundId}`,
+    );
+
+  /**
+   * Posts a requested refund's journal and records it. The provider has refunded by now (Folio
+   * asked it first, or it reported the refund), so a merchant account that refuses the debit
+   * (frozen, or spent in between) cannot undo it: the payer's money is paid from suspense instead,
+   * by a correction journal with the refund's id, and the payment is flagged for reconciliation.
+   */
   const postRefund = async (payment: ExistingPayment, refundId: string, run: RunContext, retry: boolean) => {
     const refund = payment.refundsInFlight[refundId]!;
-    const to = refund.from === 'clearing' ? clearingOf(payment) : systemAccountId({ role: 'bank', currency: payment.currency });
+    const route = { to: refundAccountOf(payment, refund.from), amount: refund.amount };
+    // A run interrupted after paying it from suspense: the merchant is not debited on top of that.
+    const paidFromSuspense = retry ? await movements.read(journalStream('correction', refundId)) : undefined;
+    if (paidFromSuspense !== undefined) {
+      await bookFromSuspense(payment, refundId, paidFromSuspense.movement.description ?? 'refused', run);
+      return;
+    }
     try {
-      await runJournal('refund', refundId, payment, { from: payment.merchantAccountId, to, amount: refund.amount }, run, retry);
+      await runJournal('refund', refundId, payment, { from: payment.merchantAccountId, ...route }, run, retry);
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      await handle(
-        payment.paymentId,
-        { type: 'FailRefund', refundId, reason: { type: error.type, detail: error.message }, at: now() },
-        run,
-        `refund-failed-${refundId}`,
-      );
-      throw error;
+      const refusal = `${error.type}: ${error.message}`;
+      const suspense = systemAccountId({ role: 'suspense', currency: payment.currency });
+      await runJournal('correction', refundId, payment, { from: suspense, ...route, description: refusal }, run, retry);
+      await bookFromSuspense(payment, refundId, refusal, run);
+      return;
     }
     await handle(payment.paymentId, { type: 'CompleteRefund', refundId, at: now() }, run, `refund-done-${refundId}`);
+  };
+
+  /**
+   * Refuses, with nothing written, a refund the merchant's account would refuse now: the first leg
+   * of its journal decided on the account's current state (status, currency, available balance).
+   */
+  const checkMerchantPays = async (payment: ExistingPayment, refundId: string, amount: bigint) => {
+    const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
+    const to = refundAccountOf(payment, refundSource(payment));
+    accountDecider.decide(
+      {
+        type: 'PostDebit',
+        accountId: payment.merchantAccountId,
+        journal: { id: refundId, kind: 'refund', leg: 'first', counterpartyAccountId: to },
+        amount,
+        currency: payment.currency,
+      },
+      merchant,
+    );
   };
 
   /**
    * Completes what an interrupted run left between a journal and its record: the journals in the
    * log are the truth about the money.
    */
-  const repaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
+  const journalsRepaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
     let { payment } = await load(paymentId);
     if (payment.state === 'PENDING') {
       const capture = await movements.read(journalStream('capture', payment.captureJournalId));
@@ -204,30 +246,26 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       }
     }
     for (const refundId of Object.keys(payment.refundsInFlight)) {
-      try {
-        await postRefund(payment, refundId, run, true);
-      } catch (error) {
-        if (!isRefusal(error)) throw error;
-      }
+      await postRefund(payment, refundId, run, true);
       ({ payment } = await load(paymentId));
     }
     return payment;
   };
 
   const capture = async (paymentId: string, run: RunContext, callbackEventId?: string) => {
-    const payment = await repaired(paymentId, run);
+    const payment = await journalsRepaired(paymentId, run);
     check(payment, { type: 'CapturePayment', at: now() });
     await postCapture(payment, run, false, callbackEventId);
   };
 
   const settle = async (paymentId: string, fee: bigint, run: RunContext, callbackEventId?: string) => {
-    const payment = await repaired(paymentId, run);
+    const payment = await journalsRepaired(paymentId, run);
     check(payment, { type: 'SettlePayment', fee, at: now() });
     await postSettlement(payment, fee, run, false, callbackEventId);
   };
 
   const fail = async (paymentId: string, reason: string, run: RunContext, callbackEventId?: string) => {
-    await repaired(paymentId, run);
+    await journalsRepaired(paymentId, run);
     await handle(paymentId, { type: 'FailPayment', reason, at: now(), ...cause(callbackEventId) }, run, `fail-${paymentId}`);
   };
 
@@ -238,18 +276,15 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     run: RunContext,
     origin: { callbackEventId?: string; providerRefundRef?: string } = {},
   ) => {
-    const payment = await repaired(paymentId, run);
+    const payment = await journalsRepaired(paymentId, run);
     // The same refund asked again (a retried request): it ended, or the repair above ended it.
     if (payment.refundsEnded.includes(refundId)) return;
     const request: PaymentCommand = { type: 'RequestRefund', refundId, amount, at: now(), ...cause(origin.callbackEventId) };
     check(payment, request);
-    // Refused with nothing written when the merchant cannot pay it now; a race is refused by the journal.
-    const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId));
-    if (merchant.exists && availableBalance(merchant) < amount) {
-      throw new InsufficientFundsError(merchant.accountId, availableBalance(merchant), amount, merchant.currency);
-    }
     let providerRefundRef = origin.providerRefundRef;
+    // A refund the provider reported has happened; one Folio asks for happens only if the books take it now.
     if (origin.callbackEventId === undefined) {
+      await checkMerchantPays(payment, refundId, amount);
       try {
         ({ providerRefundRef } = await providers.adapterFor(payment.provider).refundPayment({
           paymentId,
@@ -272,7 +307,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   };
 
   const submit = async (paymentId: string, givenRef: string | undefined, run: RunContext) => {
-    const payment = await repaired(paymentId, run);
+    const payment = await journalsRepaired(paymentId, run);
     check(payment, { type: 'SubmitPayment', providerRef: givenRef ?? 'unknown', at: now() });
     let providerRef = givenRef;
     if (providerRef === undefined) {
@@ -318,6 +353,21 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     }
   };
 
+  const unfinishedCallback = (payment: ExistingPayment) => payment.applied.find((callback) => awaitsEffect(payment, callback));
+
+  /**
+   * The payment with every interrupted change completed: its journals' records first, then the
+   * callbacks recorded as applied whose change never followed (the run applying them failed).
+   */
+  const repaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
+    let payment = await journalsRepaired(paymentId, run);
+    for (let callback = unfinishedCallback(payment); callback !== undefined; callback = unfinishedCallback(payment)) {
+      await applyCallback(paymentId, callback, run);
+      ({ payment } = await load(paymentId));
+    }
+    return payment;
+  };
+
   /** Applies the deferred callbacks the payment's state now allows, lowest rank first. */
   const applyDeferred = async (paymentId: string, run: RunContext) => {
     for (;;) {
@@ -352,7 +402,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     work: () => Promise<void>,
   ): Promise<PaymentView> =>
     locked(paymentId, async () => {
-      if (!(attempt.retry && tookEffect(await repaired(paymentId, run)))) await work();
+      const current = await repaired(paymentId, run);
+      if (!(attempt.retry && tookEffect(current))) await work();
       await applyDeferred(paymentId, run);
       const { payment, position } = await load(paymentId);
       return paymentView(payment, position);
@@ -424,9 +475,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
           run,
           `callback-${callback.eventId}-${ids.nextId()}`,
         );
-        if (classification.outcome === 'applied' || (classification.outcome === 'duplicate' && awaitsEffect(payment, callback))) {
-          await applyCallback(paymentId, callback, run);
-        }
+        if (classification.outcome === 'applied') await applyCallback(paymentId, callback, run);
         await applyDeferred(paymentId, run);
         return classification;
       }),

@@ -21,6 +21,10 @@ export interface PaymentCallback {
 export interface RefundInFlight {
   amount: bigint;
   from: 'clearing' | 'bank';
+  /** The provider's reference of the refund, when Folio asked the provider for it. */
+  providerRefundRef?: string;
+  /** The callback that reported the refund, when the provider started it. */
+  callbackEventId?: string;
 }
 
 export interface ExistingPayment {
@@ -47,6 +51,8 @@ export interface ExistingPayment {
   refundCallbacks: readonly string[];
   /** The provider's references of the refunds Folio asked for: their callbacks change nothing. */
   refundRefs: readonly string[];
+  /** References of refunds the books disagree on (booked from suspense): their callbacks stay flagged. */
+  flaggedRefundRefs: readonly string[];
   /** Refunds that completed or failed: asking for one of them again changes nothing. */
   refundsEnded: readonly string[];
   fee?: bigint;
@@ -56,6 +62,8 @@ export interface ExistingPayment {
   callbacks: Readonly<Record<string, CallbackOutcome>>;
   /** Callbacks that came before the state they need, waiting to be applied. */
   deferred: readonly PaymentCallback[];
+  /** Callbacks recorded as applied: one whose change an interruption left undone is applied again (`awaitsEffect`). */
+  applied: readonly PaymentCallback[];
   /** A callback contradicted the books: the payment needs reconciliation. */
   flaggedForReconciliation: boolean;
 }
@@ -88,6 +96,10 @@ export const paymentEventTypes: PaymentEvent['type'][] = [
 /** What may still be refunded: captured, less refunds done and under way. */
 export const refundable = (payment: ExistingPayment): bigint =>
   payment.captured - payment.refunded - Object.values(payment.refundsInFlight).reduce((sum, refund) => sum + refund.amount, 0n);
+
+/** Where a refund's money goes back from: clearing before settlement, the bank after. */
+export const refundSource = (payment: ExistingPayment): RefundInFlight['from'] =>
+  payment.state === 'PAID' ? 'clearing' : 'bank';
 
 /** The moves each state allows, as the API names them. */
 export const allowedMoves: Record<PaymentStateName, readonly string[]> = {

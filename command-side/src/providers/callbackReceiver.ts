@@ -17,7 +17,7 @@ import type { PayoutService } from '../payouts/payoutService.js';
 import { parseCallbackPayload, type CallbackPayload } from './callbackPayload.js';
 import { createReplayGuard, verifyCallbackSignature } from './callbackSignature.js';
 import { CallbackSignatureError } from './providerErrors.js';
-import type { ProviderReferences } from './providerReferences.js';
+import type { ProviderReferences, ReferenceOwner } from './providerReferences.js';
 import type { ProviderRegistry } from './providerRegistry.js';
 
 export interface CallbackReceiverDependencies {
@@ -37,29 +37,45 @@ export interface CallbackAnswer {
 
 const isPaymentCallback = (type: string): type is PaymentCallbackType => type.startsWith('payment.');
 
+/** Where a callback goes: the payment or payout it is about, or nowhere, and why. */
+type Route = { target: ReferenceOwner } | { unmatched: string };
+
+const NOTHING_MATCHES: Route = { unmatched: 'no payment or payout of this provider has this reference or id' };
+
 /**
  * Where provider callbacks enter: the signature and its age are checked before anything else
  * (a forged or replayed callback is refused with nothing written), then the body's shape, then
  * the callback goes to the payment or payout it names: by the provider's reference, or by Folio's
- * id for a callback that overtook the submission. Each one leaves an event, matched or not.
+ * id for a callback that overtook the submission; when it names both, they must agree. Each one
+ * leaves an event, matched or not.
  */
 export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
   const { providers, references, payments, payouts, clock } = deps;
   const replays = createReplayGuard(deps.toleranceSeconds);
 
-  const targetOf = async (provider: PaymentProvider, payload: CallbackPayload) => {
+  const routeOf = async (provider: PaymentProvider, payload: CallbackPayload): Promise<Route> => {
     const resource = isPaymentCallback(payload.type) ? 'payment' : 'payout';
-    const owner = await references.lookup(provider, payload.data.reference);
-    if (owner !== undefined) return owner.resource === resource ? owner : undefined;
-    const { folioId } = payload.data;
-    if (folioId === undefined) return undefined;
+    const { reference, folioId } = payload.data;
+    const owner = await references.lookup(provider, reference);
+    if (owner !== undefined) {
+      if (owner.resource !== resource) return NOTHING_MATCHES;
+      // The provider got Folio's id with the submission; a caller may record any reference at
+      // submission, so one claimed by another payment must not take this payment's callbacks.
+      if (folioId !== undefined && folioId !== owner.resourceId) {
+        const detail = `the reference belongs to ${resource} ${owner.resourceId}, the callback names ${folioId}`;
+        return { unmatched: `${detail}: applied to neither` };
+      }
+      return { target: owner };
+    }
+    if (folioId === undefined) return NOTHING_MATCHES;
     const found = resource === 'payment' ? await payments.find(folioId) : await payouts.find(folioId);
-    return found?.provider === provider ? { resource, resourceId: folioId } : undefined;
+    return found?.provider === provider ? { target: { resource, resourceId: folioId } } : NOTHING_MATCHES;
   };
 
   const recordUnmatched = async (
     provider: PaymentProvider,
     payload: CallbackPayload,
+    detail: string,
     run: { correlationId: string; actor: string },
   ) => {
     const streamName = providerCallbacksStream(provider);
@@ -76,7 +92,7 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
             eventId: payload.id,
             callbackType: payload.type,
             providerRef: payload.data.reference,
-            detail: 'no payment or payout of this provider has this reference or id',
+            detail,
             receivedAt,
           },
           metadata: { $correlationId: run.correlationId, actor: run.actor, occurredAt: receivedAt },
@@ -103,6 +119,54 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
     },
   });
 
+  /** Routes a verified callback and applies it where it belongs. */
+  const handle = async (provider: PaymentProvider, rawBody: Buffer, correlationId: string): Promise<CallbackAnswer> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new MalformedJsonError('the callback body is not valid JSON');
+    }
+    const payload = parseCallbackPayload(json);
+    const run = { correlationId, actor: `provider:${provider}` };
+    const route = await routeOf(provider, payload);
+    if ('unmatched' in route) {
+      await recordUnmatched(provider, payload, route.unmatched, run);
+      return {
+        status: 202,
+        body: { eventId: payload.id, outcome: 'unmatched', flaggedForReconciliation: true, detail: route.unmatched },
+      };
+    }
+    const { target } = route;
+    if (target.resource === 'payment') {
+      const classification = await payments.receiveCallback(
+        target.resourceId,
+        {
+          eventId: payload.id,
+          callbackType: payload.type as PaymentCallbackType,
+          providerCreatedAt: payload.createdAt,
+          ...(payload.data.amount === undefined ? {} : { amount: payload.data.amount }),
+          ...(payload.data.fee === undefined ? {} : { fee: payload.data.fee }),
+          ...(payload.data.reason === undefined ? {} : { reason: payload.data.reason }),
+          ...(payload.data.refundReference === undefined ? {} : { providerRefundRef: payload.data.refundReference }),
+        },
+        run,
+      );
+      return answer('payment', target.resourceId, payload, classification);
+    }
+    const classification = await payouts.receiveCallback(
+      target.resourceId,
+      {
+        eventId: payload.id,
+        callbackType: payload.type as PayoutCallbackType,
+        providerCreatedAt: payload.createdAt,
+        ...(payload.data.reason === undefined ? {} : { reason: payload.data.reason }),
+      },
+      run,
+    );
+    return answer('payout', target.resourceId, payload, classification);
+  };
+
   return {
     async receive(
       providerName: string,
@@ -118,52 +182,16 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
         toleranceSeconds: deps.toleranceSeconds,
         nowSeconds,
       });
-      if (replays.has(verified))
+      // Claimed before anything is awaited: a copy of this request arriving meanwhile is a replay.
+      if (!replays.claim(verified, nowSeconds))
         throw new CallbackSignatureError('callback-replayed', 'this signed callback was already received');
-      let json: unknown;
       try {
-        json = JSON.parse(rawBody.toString('utf8'));
-      } catch {
-        throw new MalformedJsonError('the callback body is not valid JSON');
+        return await handle(provider, rawBody, correlationId);
+      } catch (error) {
+        // Only a callback that was handled counts as received: after a failure the provider's retry must get through.
+        replays.release(verified);
+        throw error;
       }
-      const payload = parseCallbackPayload(json);
-      const run = { correlationId, actor: `provider:${provider}` };
-      const target = await targetOf(provider, payload);
-      let result: CallbackAnswer;
-      if (target === undefined) {
-        await recordUnmatched(provider, payload, run);
-        result = { status: 202, body: { eventId: payload.id, outcome: 'unmatched', flaggedForReconciliation: true } };
-      } else if (target.resource === 'payment') {
-        const classification = await payments.receiveCallback(
-          target.resourceId,
-          {
-            eventId: payload.id,
-            callbackType: payload.type as PaymentCallbackType,
-            providerCreatedAt: payload.createdAt,
-            ...(payload.data.amount === undefined ? {} : { amount: payload.data.amount }),
-            ...(payload.data.fee === undefined ? {} : { fee: payload.data.fee }),
-            ...(payload.data.reason === undefined ? {} : { reason: payload.data.reason }),
-            ...(payload.data.refundReference === undefined ? {} : { providerRefundRef: payload.data.refundReference }),
-          },
-          run,
-        );
-        result = answer('payment', target.resourceId, payload, classification);
-      } else {
-        const classification = await payouts.receiveCallback(
-          target.resourceId,
-          {
-            eventId: payload.id,
-            callbackType: payload.type as PayoutCallbackType,
-            providerCreatedAt: payload.createdAt,
-            ...(payload.data.reason === undefined ? {} : { reason: payload.data.reason }),
-          },
-          run,
-        );
-        result = answer('payout', target.resourceId, payload, classification);
-      }
-      // Only a callback that was handled counts as received: after a failure the provider's retry must get through.
-      replays.remember(verified, nowSeconds);
-      return result;
     },
   };
 };

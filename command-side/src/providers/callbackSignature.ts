@@ -55,13 +55,22 @@ export const verifyCallbackSignature = (
 export const createReplayGuard = (toleranceSeconds: number) => {
   const seen = new Map<string, number>();
   return {
-    has: (signature: string): boolean => seen.has(signature),
-    remember(signature: string, nowSeconds: number): void {
+    /**
+     * Claims the signature for the request carrying it; false when another request holds it. It
+     * checks and takes in one synchronous step, so of two copies in flight only one gets it.
+     */
+    claim(signature: string, nowSeconds: number): boolean {
+      if (seen.has(signature)) return false;
       seen.set(signature, nowSeconds);
       for (const [entry, at] of seen) {
         if (at >= nowSeconds - 2 * toleranceSeconds) break;
         seen.delete(entry);
       }
+      return true;
+    },
+    /** Gives a claim back: the request was not handled, so the provider's retry must get through. */
+    release(signature: string): void {
+      seen.delete(signature);
     },
   };
 };

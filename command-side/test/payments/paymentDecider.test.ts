@@ -206,28 +206,21 @@ describe('payment decider', () => {
         .then([refundRequested('7500000000000000003', 1_000n)]);
     });
 
-    it('a failed refund gives its amount back to what may be refunded', () => {
-      const history = [...historyOf.PAID, refundRequested('7500000000000000001', 10_000n)];
-      const afterFailure = spec
-        .given(history)
-        .when({
-          type: 'FailRefund',
-          refundId: '7500000000000000001',
-          reason: { type: 'insufficient-funds', detail: 'no' },
-          at: AT,
-        })
-        .then([
-          {
-            type: 'PaymentRefundFailed',
-            data: {
-              paymentId: PAYMENT,
-              refundId: '7500000000000000001',
-              amount: 10_000n,
-              reason: { type: 'insufficient-funds', detail: 'no' },
-              failedAt: AT,
-            },
+    it('a refund recorded as failed (streams from before refunds were paid from suspense) gives its amount back', () => {
+      const afterFailure = stateAfter([
+        ...historyOf.PAID,
+        refundRequested('7500000000000000001', 10_000n),
+        {
+          type: 'PaymentRefundFailed',
+          data: {
+            paymentId: PAYMENT,
+            refundId: '7500000000000000001',
+            amount: 10_000n,
+            reason: { type: 'insufficient-funds', detail: 'no' },
+            failedAt: AT,
           },
-        ]) as ExistingPayment;
+        },
+      ]);
       expect(afterFailure.state).to.equal('PAID');
       expect(paymentDecider.decide(moves.refund!, afterFailure)).to.have.length(1);
     });
@@ -251,7 +244,7 @@ describe('payment decider', () => {
               }
               const end: PaymentCommand = request.completes
                 ? { type: 'CompleteRefund', refundId, at: AT }
-                : { type: 'FailRefund', refundId, reason: { type: 'refused', detail: '' }, at: AT };
+                : { type: 'BookRefundFromSuspense', refundId, refusal: 'account-frozen', at: AT };
               state = paymentDecider.decide(end, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
               expect(state.refunded <= state.captured).to.equal(true);
               expect(state.state === 'REFUNDED').to.equal(state.refunded === state.captured);
@@ -320,6 +313,35 @@ describe('payment decider', () => {
         },
       ]) as ExistingPayment;
       expect(classifyCallback(state, callback('e6', 'payment.captured'), false).outcome).to.equal('duplicate');
+    });
+
+    it('applies the confirmation of a refund recorded as failed: the provider refunded it all the same', () => {
+      const requested: Event = {
+        type: 'PaymentRefundRequested',
+        data: {
+          paymentId: PAYMENT,
+          refundId: '7500000000000000001',
+          amount: 1_000n,
+          from: 'clearing',
+          providerRefundRef: 're_1',
+          requestedAt: AT,
+        },
+      };
+      const refundFailed: Event = {
+        type: 'PaymentRefundFailed',
+        data: {
+          paymentId: PAYMENT,
+          refundId: '7500000000000000001',
+          amount: 1_000n,
+          reason: { type: 'account-frozen', detail: 'frozen' },
+          failedAt: AT,
+        },
+      };
+      const confirmation = callback('e8', 'payment.refunded', { amount: 1_000n, providerRefundRef: 're_1' });
+      const outcomeAfter = (events: Event[]) =>
+        classifyCallback(stateAfter([...historyOf.PAID, ...events]), confirmation, false).outcome;
+      expect(outcomeAfter([requested])).to.equal('outdated');
+      expect(outcomeAfter([requested, refundFailed])).to.equal('applied');
     });
 
     it('refuses and flags a capture of another amount than the payment', () => {

@@ -7,20 +7,38 @@ import { StoreUnavailableError } from '@folio/shared';
 import { interceptAppends } from '../commandHandling/testSupport.js';
 import { ApiServer, expectBooksBalanced, uniqueKey } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
-import { clearingId, createPayment, expectMoved, move, openMerchant, postedOf, quietSandbox } from './paymentTestSupport.js';
+import {
+  clearingId,
+  createPayment,
+  expectMoved,
+  move,
+  openMerchant,
+  paymentCallback,
+  postedOf,
+  quietSandbox,
+  sendCallback,
+} from './paymentTestSupport.js';
 
 describe('payments interrupted between their money and their record', () => {
   let temp: TempStore;
   let api: ApiServer;
   let failNext: string | undefined;
+  /** The kind of journal whose next posting fails: nothing of that journal is written. */
+  let failNextPosting: string | undefined;
 
   beforeEach(async () => {
     temp = openTempStore();
     failNext = undefined;
+    failNextPosting = undefined;
     const store = interceptAppends(temp.store, (call, proceed) => {
       const types = call.events.map((event) => event.type);
       if (failNext !== undefined && call.streamName.startsWith('payment-') && types.includes(failNext)) {
         failNext = undefined;
+        return Promise.reject(new StoreUnavailableError('the store went away'));
+      }
+      const kinds = call.events.map((event) => (event.data.journal as { kind?: string } | undefined)?.kind);
+      if (failNextPosting !== undefined && call.streamName.startsWith('account-') && kinds.includes(failNextPosting)) {
+        failNextPosting = undefined;
         return Promise.reject(new StoreUnavailableError('the store went away'));
       }
       return proceed();
@@ -94,5 +112,18 @@ describe('payments interrupted between their money and their record', () => {
     expect((await move(api, payment.id, 'capture', {}, key)).status).to.be.at.least(500);
     expectMoved(await move(api, payment.id, 'capture', {}, key), 'PAID');
     expect(await postedOf(api, merchant)).to.equal(10_000n);
+  });
+
+  it('applies a settlement callback that waited for the capture when applying it was interrupted', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
+    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_repair_deferred' }), 'PENDING');
+    const settled = await sendCallback(api, paymentCallback('payment.settled', pending, { fee: '290' }));
+    expect(settled.body.outcome, settled.text).to.equal('deferred');
+    failNextPosting = 'settlement';
+    expect((await move(api, payment.id, 'capture')).status).to.be.at.least(500);
+    expect((await api.get(`/v1/payments/${payment.id}`)).body).to.include({ state: 'SETTLED', fee: '290', net: '9710' });
+    expect(await postedOf(api, clearingId())).to.equal(0n);
+    await expectBooksBalanced(temp.store);
   });
 });
