@@ -79,7 +79,8 @@ const rules: readonly RouteRule[] = [
   },
   {
     methods: ['GET', 'HEAD'],
-    path: new RegExp(`^/v1/(?:transfers|deposits|payouts|payments)/${ID}$`),
+    // A payment's or payout's activity is read with it (the payment page shows both).
+    path: new RegExp(`^/v1/(?:transfers|deposits|payouts|payments)/${ID}(?:/activity)?$`),
     staff: READERS,
     holders: { roles: HOLDERS, owns: { of: 'resource', streams: movementStreams } },
   },

@@ -31,6 +31,17 @@ describe('access policy', () => {
     expect(decideAccess('POST', '/v1/deposits', as('customer', 'c')).kind).to.equal('denied');
   });
 
+  it("lets whoever may read a payment or payout read its activity, a holder only its own", () => {
+    for (const kind of ['payments', 'payouts']) {
+      for (const role of ['operator', 'auditor'] as const) {
+        expect(decideAccess('GET', `/v1/${kind}/42/activity`, as(role)).kind, `${role} on ${kind}`).to.equal('allowed');
+      }
+      const activity = decideAccess('GET', `/v1/${kind}/42/activity`, as('merchant', 'm'));
+      expect(activity).to.deep.include({ kind: 'allowed', pathId: '42' });
+      expect(activity.kind === 'allowed' && activity.ownership?.of).to.equal('resource');
+    }
+  });
+
   it('asks a holder adding a device for a signature once it has one, and staff never', () => {
     for (const role of ['customer', 'merchant'] as const) {
       expect(decideAccess('POST', '/v1/devices', as(role, 'h'))).to.include({ kind: 'allowed', stepUp: 'onceEnrolled' });
