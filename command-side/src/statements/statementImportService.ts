@@ -12,6 +12,7 @@ import {
   statementRowDuplicated,
   statementRowRecorded,
   statementRowRestated,
+  statementInfoSchema,
   statementRowSchema,
   statementRowStream,
   type EventMetadata,
@@ -203,6 +204,16 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
       const checked = statementRowSchema.safeEncode(item.row.row);
       if (checked.success) rows.push(item.row);
       else issues.addZodIssues(item.row.row.line, checked.error);
+    }
+    // The statements' own facts go into the file's last event: checked now too, so a file that
+    // would fail there writes no row first (its rows would stay without it for good).
+    for (const statement of withRowTotals(statements, rows)) {
+      const checked = statementInfoSchema.safeEncode(statement);
+      if (checked.success) continue;
+      const line = rows.find((row) => row.statementId === statement.statementId)?.row.line ?? 1;
+      for (const issue of checked.error.issues) {
+        issues.add({ line, reason: `statement ${statement.statementId}: ${issue.path.join('.')}: ${issue.message}` });
+      }
     }
     issues.throwIfAny();
     const fileHash = hash.digest('hex');

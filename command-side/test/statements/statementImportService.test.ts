@@ -176,6 +176,26 @@ describe('statement import service', () => {
     expect(await temp.store.headPosition()).to.equal(undefined);
   });
 
+  it('writes nothing of a file whose statement declares totals no event can hold, naming the line', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const mt940 = [':20:STMT1', ':25:DE02100100100006820101', ':28C:1', ':60F:C240603EUR0,00', ':61:2406030603C1,00NTRFNONREF', ':62F:C240603EUR1,00', ':90C:99999999999999999EUR1,00'].join('\n');
+    const camt = (count: string) =>
+      `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId><CreDtTm>2024-06-03T10:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id><CreDtTm>2024-06-03T10:00:00</CreDtTm><Acct><Id><IBAN>DE02100100100006820101</IBAN></Id><Ccy>EUR</Ccy></Acct><TxsSummry><TtlCdtNtries><NbOfNtries>${count}</NbOfNtries><Sum>1.00</Sum></TtlCdtNtries></TxsSummry><Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-06-03</Dt></BookgDt><ValDt><Dt>2024-06-03</Dt></ValDt><AcctSvcrRef>R1</AcctSvcrRef></Ntry></Stmt></BkToCstmrStmt></Document>`;
+    for (const [format, content, line] of [
+      ['mt940', mt940, 7],
+      ['camt053', camt('99999999999999999'), 1],
+    ] as const) {
+      try {
+        await service.importStatement({ provider: 'debank', format, content: bytesOf(content) }, context);
+        expect.fail(`imported a ${format} file declaring 99999999999999999 entries`);
+      } catch (error) {
+        expect(error, format).to.be.instanceOf(MalformedStatementError);
+        expect((error as MalformedStatementError).line, format).to.equal(line);
+      }
+    }
+    expect(await temp.store.headPosition()).to.equal(undefined);
+  });
+
   it('completes an interrupted import when the file is imported again, with the same result', async () => {
     let failFileAppend = true;
     const flaky: EventStore = Object.create(temp.store, {

@@ -222,7 +222,9 @@ const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined)
       const part = childAt(summary, name);
       const sum = textAt(part, 'Sum');
       const count = textAt(part, 'NbOfNtries');
-      if (count !== undefined && !/^\d+$/.test(count)) throw new EntryProblem(part!.line, 'NbOfNtries', `NbOfNtries must be a number, got ${JSON.stringify(count)}`);
+      if (count !== undefined && !(/^\d+$/.test(count) && Number.isSafeInteger(Number(count)))) {
+        throw new EntryProblem(part!.line, 'NbOfNtries', `NbOfNtries must be a number of entries, got ${JSON.stringify(count)}`);
+      }
       let amount = 0n;
       if (sum !== undefined) {
         try {

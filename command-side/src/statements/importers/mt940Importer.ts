@@ -237,7 +237,9 @@ export const mt940Importer: StatementImporter = {
           } else if (field.tag === '90C' || field.tag === '90D') {
             const totals = TOTALS.exec(field.value.trim());
             if (totals === null) throw problem(field, `expected a count, currency and sum such as 2EUR57,37, got ${JSON.stringify(field.value)}`);
-            const parsed = { count: Number(totals[1]), amount: amountOf(field, totals[3]!, currency) };
+            const count = Number(totals[1]);
+            if (!Number.isSafeInteger(count)) throw problem(field, `the count ${totals[1]} of entries is out of range`);
+            const parsed = { count, amount: amountOf(field, totals[3]!, currency) };
             if (field.tag === '90C') credits = parsed;
             else debits = parsed;
           }
