@@ -2,12 +2,14 @@ import {
   accountAsOf,
   accountAtPointToJson,
   accountIdSchema,
+  actorOf,
   closePeriod,
   createExport,
   jsonBody,
   listPeriods,
   parseRequest,
   periodIdSchema,
+  principalOf,
   readCheckpoints,
   restatementsOf,
   toBundle,
@@ -20,7 +22,7 @@ import {
   type PointInTime,
   type RestatementReport,
 } from '@folio/shared';
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { instantSchema, limitSchema, positionSchema } from '../readParameters.js';
 
@@ -63,8 +65,15 @@ const closeBody = z.strictObject({
   periodId: periodIdSchema,
   effectiveUntil: instantSchema(true),
   position: positionSchema.optional(),
-  actor: z.string().min(1).max(200),
+  // Still accepted from older clients, never recorded: the close names the authenticated caller.
+  actor: z.string().min(1).max(200).optional(),
 });
+
+/** Who a record names as its author, as every event does: the key that authenticated the request. */
+const callerOf = (response: Response): string => {
+  const principal = principalOf(response);
+  return principal === undefined ? 'anonymous' : actorOf(principal);
+};
 
 const pointOf = (query: { position?: bigint | undefined; asOf?: string | undefined; effectiveAt?: string | undefined }): PointInTime => ({
   ...(query.position === undefined ? {} : { position: query.position }),
@@ -166,7 +175,7 @@ export const createAuditApi = ({ eventStore, signer, clock = () => new Date() }:
         periodId: body.periodId,
         effectiveUntil: new Date(body.effectiveUntil),
         ...(body.position === undefined ? {} : { position: body.position }),
-        actor: body.actor,
+        actor: callerOf(response),
         now: clock(),
       });
       response.status(201).json(periodToJson(closed));

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../config/config.js';
-import { FolioError } from '../errors/folioError.js';
+import { FolioError, ValidationError } from '../errors/folioError.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import type { EventStore, JsonValue } from '../eventStore/eventStore.js';
 import { snowflakeIdSchema } from '../ids/index.js';
@@ -159,7 +159,8 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
           closePeriod(eventStore, {
             periodId,
             effectiveUntil: new Date(until),
-            actor: values.actor!,
+            // Named by the operator, and marked so: it can never pass for an API key's `key:<keyId>`.
+            actor: `cli:${values.actor!}`,
             now: new Date(),
             ...(position === undefined ? {} : { position }),
           }),
@@ -189,7 +190,7 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
     }
     if (error instanceof FolioError) {
       io.err(`${error.message}`);
-      return error instanceof AuditInputError ? 2 : 1;
+      return error instanceof AuditInputError || error instanceof ValidationError ? 2 : 1;
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-import { FolioError } from '../errors/folioError.js';
+import { FolioError, ValidationError } from '../errors/folioError.js';
 
 /** Chained streams are the books of record: they are never deleted, truncated or given an expiry. */
 export class ProtectedStreamError extends FolioError {
@@ -35,4 +35,14 @@ export class AccountNotAtPointError extends FolioError {
 export class AuditInputError extends FolioError {
   readonly type = 'audit-input';
   readonly status = 400;
+}
+
+/** A position past the head of the log: the books there are not written yet, so an answer "at" it would change. */
+export class PositionBeyondHeadError extends ValidationError {
+  constructor(
+    readonly position: bigint,
+    readonly head: bigint,
+  ) {
+    super(`position ${position} is beyond the head of the log (${head})`, [{ path: 'position', message: `beyond the head of the log (${head})` }]);
+  }
 }

@@ -6,6 +6,7 @@ import { CHECKPOINT_STREAM, isChainedStream, sha256Hex } from './eventHash.js';
 import { figuresToJson, trialBalanceToJson } from './auditJson.js';
 import { checkpointOf, createLogVerifier, type IntegrityProblem, type VerificationReport } from './logVerifier.js';
 import { keyIdOfPem, verifySignature, type AuditSigner } from './signing.js';
+import { refuseBeyondHead } from './pointInTime.js';
 import { foldBooks, trialBalanceOf } from './trialBalance.js';
 
 /**
@@ -86,6 +87,8 @@ export const createExport = async (
   signer: AuditSigner,
   options: { position?: bigint; now: Date },
 ): Promise<ExportFiles> => {
+  // A signed export "at P" must never change: P cannot lie beyond what is written.
+  await refuseBeyondHead(eventStore, options.position);
   const position = options.position ?? (await eventStore.headPosition()) ?? 0n;
   const events: RecordedEvent[] = [];
   for await (const event of eventStore.readAll()) {

@@ -58,6 +58,11 @@ interface Progress {
   books: LedgerFold;
   booksPosition: GlobalPosition | undefined;
   booksRevision: bigint | undefined;
+  /**
+   * Position of the newest books snapshot, of any format: the next one lies beyond it, so that
+   * snapshots stay in log order even where the fold restarts from the start (an older format).
+   */
+  booksSnapshotPosition: GlobalPosition | undefined;
   ledgerEventsSinceBooks: number;
   /** Revision of the last checkpoint event, for the next append's expectation. */
   checkpointRevision: bigint | undefined;
@@ -117,9 +122,10 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
     const checkpoint = last === undefined ? undefined : checkpointOf(last.data);
     const books = await latestBooksSnapshot(eventStore);
     return {
-      books: books === undefined ? emptyLedgerFold() : foldFromSnapshot(books.snapshot),
-      booksPosition: books?.snapshot.position,
+      books: books?.snapshot === undefined ? emptyLedgerFold() : foldFromSnapshot(books.snapshot),
+      booksPosition: books?.snapshot?.position,
       booksRevision: books?.revision,
+      booksSnapshotPosition: books?.position,
       ledgerEventsSinceBooks: 0,
       frontier: checkpoint === undefined ? emptyFrontier() : frontierFromJson(checkpoint.frontier),
       position: checkpoint === undefined ? undefined : BigInt(checkpoint.payload.position),
@@ -213,8 +219,9 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
           state.booksPosition = event.position;
           if (isLedgerStream(event.streamName)) {
             foldLedgerEvent(state.books, event);
-            if (++state.ledgerEventsSinceBooks >= booksSnapshotEvery) {
+            if (++state.ledgerEventsSinceBooks >= booksSnapshotEvery && event.position > (state.booksSnapshotPosition ?? -1n)) {
               state.booksRevision = await writeBooksSnapshot(eventStore, state.books, event, state.booksRevision ?? 'no_stream');
+              state.booksSnapshotPosition = event.position;
               state.ledgerEventsSinceBooks = 0;
             }
           }

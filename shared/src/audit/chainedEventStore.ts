@@ -1,4 +1,6 @@
+import { version as uuidVersion } from 'uuid';
 import {
+  collect,
   isSystemStream,
   type AppendOptions,
   type AppendResult,
@@ -27,7 +29,12 @@ import { computeEventHash, HASH_KEY, isChainedStream, linkHashOf, PREV_HASH_KEY 
  *   the events re-chained and re-sent. A caller who gave its own expectation gets the store's
  *   answer, as without chaining;
  * - the store's best-effort deduplication of a retried `'any'` batch (the batch equals the latest
- *   events of the stream) is kept by comparing ids with the tail's latest events.
+ *   events of the stream) is kept by comparing ids with the tail's latest events;
+ * - the store may answer an append as a repeat of another process's append of the same ids
+ *   (derived from one command), which carried other metadata: after an append whose ids another
+ *   process may share, the tail's hash is read back from the store;
+ * - events reach the store unchained only when it cannot write them (the stream is already past
+ *   the caller's expectation), so that it answers with its conflict or earlier result.
  * Serialising costs little: the command handler already sends one append at a time per stream.
  */
 export interface ChainedEventStoreOptions {
@@ -118,6 +125,28 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
     return { nextExpectedRevision: tail.revision, position: tail.position };
   };
 
+  /** Where the stream stands against the expectation: at it, past it, or short of it. */
+  const stanceOf = (expected: ExpectedRevision, tail: Tail | null): 'at' | 'past' | 'short' => {
+    if (expected === 'any') return 'at';
+    if (expected === 'no_stream') return tail === null ? 'at' : 'past';
+    if (expected === 'stream_exists') return tail === null ? 'short' : 'at';
+    if (tail === null || expected > tail.revision) return 'short';
+    return expected < tail.revision ? 'past' : 'at';
+  };
+
+  /**
+   * A random (v4) id is this append's alone. Any other, such as one derived from a command (v5),
+   * may already follow the expected revision from another process's append of the same command,
+   * with its own metadata or data: the store then answers with that append's result.
+   */
+  const mayBeAnotherWriters = (events: readonly EventToAppend[]): boolean => events.some((event) => uuidVersion(event.id) !== 4);
+
+  /** The hash the stream holds at `revision`: what its next event links to. */
+  const storedHashAt = async (streamName: string, revision: bigint): Promise<string> => {
+    const [stored] = await collect(eventStore.readStream(streamName, { fromRevision: revision, maxCount: 1 }));
+    return linkHashOf(stored!);
+  };
+
   const appendChained = async (
     streamName: string,
     events: readonly EventToAppend[],
@@ -136,33 +165,22 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
         const replayed = replayOf(tail, events);
         if (replayed !== undefined) return replayed;
       }
-      // Expectations the tail already contradicts cannot write: the store answers them (a
-      // conflict, or the original result of a retried batch) with the events as given.
-      const contradicted =
-        (expected === 'stream_exists' && tail === null) ||
-        (expected === 'no_stream' && tail !== null) ||
-        (typeof expected === 'bigint' && tail !== null && expected < tail.revision);
-      if (contradicted) return eventStore.appendToStream(streamName, events, { expectedRevision: expected });
-      if (typeof expected === 'bigint' && (tail === null || expected > tail.revision)) {
-        // This process's view is behind another writer's: look again before answering.
-        if (attempt === 1) {
-          tails.delete(streamName);
-          continue;
-        }
-        return eventStore.appendToStream(streamName, events, { expectedRevision: expected });
+      const stance = stanceOf(expected, tail);
+      // A stream past the expectation stays past it: the store answers with a conflict or the
+      // original result of a retried batch, and writes nothing.
+      if (stance === 'past') return eventStore.appendToStream(streamName, events, { expectedRevision: expected });
+      if (stance === 'short') {
+        // This process's view may be behind another writer's: look again before answering. The
+        // store is not asked: should the stream reach the expectation meanwhile, it would take
+        // the events unchained.
+        tails.delete(streamName);
+        if (attempt === 1) continue;
+        throw new WrongExpectedRevisionError(streamName, expected, tail?.revision ?? 'no_stream');
       }
       const { chained, lastHash } = chain(streamName, events, tail);
-      const exact: ExpectedRevision = tail === null ? 'no_stream' : tail.revision;
+      let result: AppendResult;
       try {
-        const result = await eventStore.appendToStream(streamName, chained, { expectedRevision: exact });
-        const wrote = result.nextExpectedRevision === (tail?.revision ?? -1n) + BigInt(events.length);
-        if (wrote && !assumedNew) {
-          const recentIds = [...(tail?.recentIds ?? []), ...events.map((event) => event.id)].slice(-RECENT_IDS);
-          remember(streamName, { revision: result.nextExpectedRevision, position: result.position, hash: lastHash, recentIds });
-        } else {
-          tails.delete(streamName);
-        }
-        return result;
+        result = await eventStore.appendToStream(streamName, chained, { expectedRevision: tail === null ? 'no_stream' : tail.revision });
       } catch (error) {
         tails.delete(streamName);
         if (error instanceof WrongExpectedRevisionError && flexible && attempt < maxAttempts) {
@@ -172,6 +190,17 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
         }
         throw error;
       }
+      if (assumedNew) return result;
+      // The answer may be another writer's append of the same ids: the next event links to what
+      // the store holds, read back, not to what this process computed.
+      let hash = lastHash;
+      if (mayBeAnotherWriters(events)) {
+        tails.delete(streamName);
+        hash = await storedHashAt(streamName, result.nextExpectedRevision);
+      }
+      const recentIds = [...(tail?.recentIds ?? []), ...events.map((event) => event.id)].slice(-RECENT_IDS);
+      remember(streamName, { revision: result.nextExpectedRevision, position: result.position, hash, recentIds });
+      return result;
     }
   };
 

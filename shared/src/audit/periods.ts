@@ -7,7 +7,7 @@ import { IllegalStateError, NotFoundError } from '../errors/commonErrors.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { ledgerCatalog, type LedgerEvent } from '../ledger/ledgerCatalog.js';
 import { CHAINED_STREAM_PREFIXES, PERIOD_STREAM } from './eventHash.js';
-import { occurredAtOf } from './pointInTime.js';
+import { occurredAtOf, refuseBeyondHead } from './pointInTime.js';
 import { foldBooks } from './trialBalance.js';
 
 /**
@@ -57,6 +57,7 @@ const balancesOf = (events: RecordedEvent[], position: bigint | undefined, effec
     .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
 };
 
+/** `actor` is who closes it, named as events name their actor: the caller's key (`key:<keyId>`) over HTTP. */
 export const closePeriod = async (
   eventStore: EventStore,
   request: { periodId: string; effectiveUntil: Date; position?: bigint; actor: string; now: Date },
@@ -65,6 +66,8 @@ export const closePeriod = async (
   if (existing.some(({ close }) => close.periodId === request.periodId)) {
     throw new IllegalStateError(`period ${request.periodId} is already closed`, { type: 'period-closed', currentState: 'closed' });
   }
+  // A close records the figures at its position once and for all: they must not change later.
+  await refuseBeyondHead(eventStore, request.position);
   const position = request.position ?? (await eventStore.headPosition()) ?? 0n;
   const events = await bookEvents(eventStore);
   const close: PeriodClose = {

@@ -1,4 +1,5 @@
-import type { RecordedEvent } from '../eventStore/eventStore.js';
+import type { EventStore, RecordedEvent } from '../eventStore/eventStore.js';
+import { PositionBeyondHeadError } from './auditErrors.js';
 
 /**
  * A point in the books' history, on two axes:
@@ -15,6 +16,13 @@ export interface PointInTime {
   /** Milliseconds since the epoch. */
   effectiveAt?: number;
 }
+
+/** Refuses a position past the head of the log (an empty log's head is 0): what it names may still change. */
+export const refuseBeyondHead = async (eventStore: Pick<EventStore, 'headPosition'>, position: bigint | undefined): Promise<void> => {
+  if (position === undefined) return;
+  const head = (await eventStore.headPosition()) ?? 0n;
+  if (position > head) throw new PositionBeyondHeadError(position, head);
+};
 
 /** Whether the log had recorded `event` by the point (the recorded axis only). */
 export const recordedBy = (event: Pick<RecordedEvent, 'position' | 'created'>, point: PointInTime): boolean =>

@@ -1,8 +1,8 @@
 import type { EventStore, RecordedEvent } from '../eventStore/eventStore.js';
 import { emptyLedgerFold, foldLedgerEvent, inTransitOf, type AccountFigures, type LedgerFold } from '../ledger/ledgerFold.js';
-import { booksSnapshotAt, foldFromSnapshot } from './booksSnapshot.js';
+import { booksSnapshotAt, foldFromSnapshot, type BooksSnapshot } from './booksSnapshot.js';
 import { CHAINED_STREAM_PREFIXES } from './eventHash.js';
-import { effectiveBy, recordedBy, type PointInTime } from './pointInTime.js';
+import { effectiveBy, recordedBy, refuseBeyondHead, type PointInTime } from './pointInTime.js';
 
 /**
  * The trial balance at a point: every account's figures folded from the log (never from a read
@@ -91,16 +91,12 @@ export const foldBooks = (events: Iterable<RecordedEvent>, point: PointInTime = 
   return { fold, position };
 };
 
-/**
- * The trial balance at a recorded point (`position` and/or `asOf`), read from the event store:
- * from the nearest books snapshot recorded by then, or from the start of the log.
- */
-export const trialBalanceAt = async (
+/** Folds the books from a snapshot (or from the start of the log) up to a recorded point. */
+const foldUpTo = async (
   eventStore: EventStore,
   point: Pick<PointInTime, 'position' | 'asOf'>,
-  options: { ignoreSnapshots?: boolean } = {},
-): Promise<TrialBalance> => {
-  const snapshot = options.ignoreSnapshots ? undefined : await booksSnapshotAt(eventStore, point);
+  snapshot: BooksSnapshot | undefined,
+): Promise<{ fold: LedgerFold; position: bigint | undefined }> => {
   const fold = snapshot === undefined ? emptyLedgerFold() : foldFromSnapshot(snapshot);
   let position = snapshot?.position;
   for await (const event of eventStore.readAll({
@@ -112,5 +108,26 @@ export const trialBalanceAt = async (
     foldLedgerEvent(fold, event);
     position = event.position;
   }
-  return trialBalanceOf(fold, position);
+  return { fold, position };
+};
+
+/**
+ * The trial balance at a recorded point (`position` and/or `asOf`, never beyond the head), read
+ * from the event store: from the nearest books snapshot recorded by then, or from the start of the
+ * log. A snapshot keeps no detail of broken rules or ended journals, so once the books have broken
+ * a rule, before the snapshot or since, the whole log is folded: the answer is a full replay's.
+ */
+export const trialBalanceAt = async (
+  eventStore: EventStore,
+  point: Pick<PointInTime, 'position' | 'asOf'>,
+  options: { ignoreSnapshots?: boolean } = {},
+): Promise<TrialBalance> => {
+  await refuseBeyondHead(eventStore, point.position);
+  const snapshot = options.ignoreSnapshots ? undefined : await booksSnapshotAt(eventStore, point);
+  if (snapshot !== undefined && !snapshot.rulesBroken) {
+    const books = await foldUpTo(eventStore, point, snapshot);
+    if (books.fold.violations.length === 0) return trialBalanceOf(books.fold, books.position);
+  }
+  const books = await foldUpTo(eventStore, point, undefined);
+  return trialBalanceOf(books.fold, books.position);
 };

@@ -5,10 +5,14 @@ import {
   chainEventStore,
   collect,
   computeEventHash,
+  createAuditRuntime,
+  deterministicEventId,
+  generatedSigner,
   openSqliteEventStore,
   ProtectedStreamError,
   verifyEventStore,
   WrongExpectedRevisionError,
+  type EventStore,
   type EventToAppend,
 } from '../../src/index.js';
 import { decorateEventStore } from '../../src/eventStore/decorateEventStore.js';
@@ -120,6 +124,73 @@ describe('audit: hash-chained streams', () => {
     expect(reads).to.equal(1);
     const retried = await counted.appendToStream(stream, burst(), { expectedRevision: 'any' });
     expect(retried.nextExpectedRevision).to.equal(300n);
+    expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
+  });
+
+  it("links to the stored event when the store answers an append as another process's append of the same ids", async () => {
+    const stream = accountStream('1000006');
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 0n });
+    // One command, retried through two processes: the same derived id, other metadata.
+    const id = deterministicEventId(stream, 'command-1', '0');
+    const retried = (correlation: string): EventToAppend => ({ ...event('Noted', { n: '2' }), id, metadata: { $correlationId: correlation } });
+    const first = await chainEventStore(audit.raw).appendToStream(stream, [retried('other')], { expectedRevision: 1n });
+    expect(await audit.store.appendToStream(stream, [retried('this')], { expectedRevision: 1n })).to.deep.equal(first);
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 2n });
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 'any' });
+    expect(await collect(audit.raw.readStream(stream))).to.have.length(5);
+    expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
+  });
+
+  it('keeps the checkpoint chain when another process checkpointed the same head first (an export while the server runs)', async () => {
+    const signer = generatedSigner();
+    let now = Date.UTC(2026, 0, 1);
+    const server = createAuditRuntime({ eventStore: audit.store, signer, clock: () => new Date(now) });
+    const put = (n: number) => audit.store.appendToStream(accountStream(String(2_000_000 + n)), [event()], { expectedRevision: 'no_stream' });
+    await put(1);
+    await server.runOnce({ force: true });
+    await put(2);
+    await server.runOnce({ force: true });
+    await put(3);
+    now += 1000;
+    await createAuditRuntime({ eventStore: chainEventStore(audit.raw), signer }).runOnce({ force: true });
+    now += 61_000;
+    await server.runOnce();
+    await put(4);
+    now += 61_000;
+    await server.runOnce();
+    const report = await verifyEventStore(audit.store, { trustedKeyId: signer.keyId });
+    expect(report.problems).to.deep.equal([]);
+    expect(await collect(audit.raw.readStream('audit-checkpoints'))).to.have.length(4);
+  });
+
+  it("chains a 'stream_exists' append against the real tail when this process last saw the stream missing", async () => {
+    const stream = accountStream('1000007');
+    const missing = await audit.store.appendToStream(stream, [event()], { expectedRevision: 'stream_exists' }).catch((caught: unknown) => caught);
+    expect(missing).to.be.instanceOf(WrongExpectedRevisionError);
+    await chainEventStore(audit.raw).appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+    await audit.store.appendToStream(stream, [event()], { expectedRevision: 'stream_exists' });
+    const [opened, appended] = await collect(audit.raw.readStream(stream));
+    expect(appended!.metadata?.$prevHash).to.equal(opened!.metadata?.$hash);
+    expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
+  });
+
+  it('answers an expectation the stream falls short of with a conflict, never by handing the store unchained events', async () => {
+    const stream = accountStream('1000008');
+    const other = chainEventStore(audit.raw);
+    await other.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+    let reads = 0;
+    // The other process reaches the expected revision just after this one's second look at the tail.
+    const racing: EventStore = decorateEventStore(audit.raw, {
+      readStream: (streamName, options) =>
+        (async function* () {
+          yield* audit.raw.readStream(streamName, options);
+          if (++reads === 2) await other.appendToStream(stream, [event()], { expectedRevision: 0n });
+        })(),
+    });
+    const error = await chainEventStore(racing).appendToStream(stream, [event()], { expectedRevision: 1n }).catch((caught: unknown) => caught);
+    expect(error).to.be.instanceOf(WrongExpectedRevisionError);
+    expect(await collect(audit.raw.readStream(stream))).to.have.length(2);
     expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
   });
 

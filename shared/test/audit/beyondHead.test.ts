@@ -1,0 +1,51 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { closePeriod, createExport, generatedSigner, listPeriods, runAuditCli, trialBalanceAt } from '../../src/index.js';
+import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
+
+describe('audit: positions beyond the head of the log', () => {
+  let audit: AuditStore;
+  let head: bigint;
+  before(async () => {
+    audit = openAuditStore();
+    await writeHistory(audit.store, { accounts: 2, movements: 3, seed: 4 });
+    head = (await audit.raw.headPosition())!;
+  });
+  after(() => audit.dispose());
+
+  it('refuses an export, a period close and a trial balance beyond the head with a validation error, and answers at the head', async () => {
+    const signer = generatedSigner();
+    const beyond = head + 1n;
+    const attempts = {
+      export: () => createExport(audit.store, signer, { position: beyond, now: new Date() }),
+      close: () => closePeriod(audit.store, { periodId: 'p1', effectiveUntil: new Date(), position: beyond, actor: 'key:test', now: new Date() }),
+      trialBalance: () => trialBalanceAt(audit.store, { position: beyond }),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) {
+      const error = await (attempt() as Promise<unknown>).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error, name).to.include({ status: 400, type: 'validation' });
+      expect((error as Error).message, name).to.contain(`position ${beyond} is beyond the head of the log (${head})`);
+    }
+    expect(await listPeriods(audit.store)).to.deep.equal([]);
+    expect(JSON.parse((await createExport(audit.store, signer, { position: head, now: new Date() }))['manifest.json']!).position).to.equal(head.toString());
+    expect((await trialBalanceAt(audit.store, { position: head })).balanced).to.equal(true);
+    expect((await closePeriod(audit.store, { periodId: 'p1', effectiveUntil: new Date(), position: head, actor: 'key:test', now: new Date() })).closedAtPosition).to.equal(head);
+  });
+
+  it('makes `folio audit export --position` beyond the head exit 2 and write nothing', async () => {
+    const target = join(audit.directory, 'export');
+    let stderr = '';
+    const code = await runAuditCli(['export', target, '--position', String(head + 1000n)], {
+      out: () => undefined,
+      err: (text) => (stderr += text),
+      environment: { ...process.env, FOLIO_DATA_DIR: audit.directory, FOLIO_LOG_LEVEL: 'silent' },
+    });
+    expect(code, stderr).to.equal(2);
+    expect(stderr).to.contain('is beyond the head of the log');
+    expect(existsSync(target)).to.equal(false);
+  });
+});
