@@ -16,7 +16,7 @@ import { chainEventStore } from './chainedEventStore.js';
 import { readExport, toBundle, writeExport } from './exportFiles.js';
 import { closePeriod, periodIdSchema, restatementsOf } from './periods.js';
 import type { PointInTime } from './pointInTime.js';
-import { loadSigner } from './signing.js';
+import { loadExistingSigner } from './signing.js';
 import { trialBalanceAt } from './trialBalance.js';
 import { verifyEventStore } from './verifyEventStore.js';
 
@@ -93,7 +93,9 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
       await eventStore.close();
     }
   };
-  const signer = () => loadSigner(loadAuditConfig(io.environment), loadConfig(io.environment).dataDir);
+  // Never a new key: one that signed nothing would mislead an auditor. Read before the store is
+  // opened, so a missing key writes nothing.
+  const signer = () => loadExistingSigner(loadAuditConfig(io.environment), loadConfig(io.environment).dataDir);
 
   try {
     const position = parse(positionOption, values.position, '--position');
@@ -119,17 +121,16 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
       }
       case 'verify': {
         const upTo = parse(positionOption, values['up-to'], '--up-to');
-        const report = await withStore((eventStore) =>
-          verifyEventStore(eventStore, { trustedKeyId: signer().keyId, ...(upTo === undefined ? {} : { upTo }) }),
-        );
+        const trustedKeyId = signer().keyId;
+        const report = await withStore((eventStore) => verifyEventStore(eventStore, { trustedKeyId, ...(upTo === undefined ? {} : { upTo }) }));
         io.out(json(report));
         if (!report.ok) io.err(`verification FAILED at ${json(report.firstBroken)}`);
         return report.ok ? 0 : 1;
       }
       case 'export': {
         if (target === undefined) throw new UsageError('export needs a directory (or a file with --bundle)');
+        const key = signer();
         const files = await withStore(async (eventStore) => {
-          const key = signer();
           if (position === undefined) {
             // An export of the head carries a checkpoint of the head.
             await createAuditRuntime({ eventStore, signer: key }).runOnce({ force: true });

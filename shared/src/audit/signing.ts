@@ -62,27 +62,54 @@ export const generatedSigner = (): AuditSigner => signerFromPrivateKey(generateK
 /** The embedded default's key file inside the data directory. */
 export const signingKeyPath = (dataDir: string): string => join(dataDir, 'audit-signing-key.pem');
 
+interface SigningKeySettings {
+  signingKey: string | undefined;
+  signingKeyFile?: string | undefined;
+}
+
+const isConfigured = (configured: SigningKeySettings): configured is { signingKey: string } =>
+  configured.signingKey !== undefined && configured.signingKey.trim() !== '';
+
+const keyFileOf = (configured: SigningKeySettings, dataDir: string): string => configured.signingKeyFile ?? signingKeyPath(dataDir);
+
 /**
- * The configured key, or the key kept in `keyFile` (by default in the data directory), generated
- * (readable by its owner only) when missing. Processes that sign for the same books must share it.
+ * The configured key, or the key kept in its key file (by default in the data directory), never
+ * generated: a new key would have signed nothing, so its public key, a verification trusting it or
+ * an export signed with it would mislead an auditor.
  */
-export const loadSigner = (
-  configured: { signingKey: string | undefined; signingKeyFile?: string | undefined },
-  dataDir: string,
-): AuditSigner => {
-  if (configured.signingKey !== undefined && configured.signingKey.trim() !== '') return signerFromText(configured.signingKey);
-  const path = configured.signingKeyFile ?? signingKeyPath(dataDir);
+export const loadExistingSigner = (configured: SigningKeySettings, dataDir: string): AuditSigner => {
+  if (isConfigured(configured)) return signerFromText(configured.signingKey);
+  const path = keyFileOf(configured, dataDir);
   if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    const { privateKey } = generateKeyPairSync('ed25519');
-    try {
-      writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      // Another process sharing the data directory created it first: use that one.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    throw new AuditInputError(
+      `no audit signing key: FOLIO_AUDIT_SIGNING_KEY is not set and there is no key file at ${path}. ` +
+        'Point FOLIO_AUDIT_SIGNING_KEY_FILE (or FOLIO_DATA_DIR) at the key file the server signs with, ' +
+        'or set FOLIO_AUDIT_SIGNING_KEY to that key; only the server creates a key, on its first start.',
+    );
   }
   return signerFromText(readFileSync(path, 'utf8'));
+};
+
+const generateKeyFile = (path: string): void => {
+  mkdirSync(dirname(path), { recursive: true });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  try {
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process sharing the data directory created it first: use that one.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+};
+
+/**
+ * `loadExistingSigner`, generating the key file (readable by its owner only) when missing: for the
+ * process that writes checkpoints, on its first start. Processes that sign for the same books must
+ * share the key.
+ */
+export const loadSigner = (configured: SigningKeySettings, dataDir: string): AuditSigner => {
+  const path = keyFileOf(configured, dataDir);
+  if (!isConfigured(configured) && !existsSync(path)) generateKeyFile(path);
+  return loadExistingSigner(configured, dataDir);
 };
 
 /** Whether `signature` (base64) is the Ed25519 signature of `text` by the SPKI PEM public key. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { runAuditCli } from '../../src/index.js';
+import { loadSigner, runAuditCli } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
 
 const run = promisify(execFile);
@@ -44,6 +44,8 @@ describe('folio audit (command line)', function () {
     audit = openAuditStore();
     accountId = (await writeHistory(audit.store, { accounts: 2, movements: 6, seed: 9 }))[0]!;
     await audit.raw.close();
+    // The server's first start created the key; the command line only uses it.
+    loadSigner({ signingKey: undefined }, audit.directory);
     environment = { FOLIO_DATA_DIR: audit.directory, FOLIO_LOG_LEVEL: 'silent' };
   });
   after(() => audit.dispose());

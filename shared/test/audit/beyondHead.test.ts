@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { closePeriod, createExport, generatedSigner, listPeriods, runAuditCli, trialBalanceAt } from '../../src/index.js';
+import { closePeriod, createExport, generatedSigner, listPeriods, loadSigner, runAuditCli, trialBalanceAt } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
 
 describe('audit: positions beyond the head of the log', () => {
@@ -38,6 +38,7 @@ describe('audit: positions beyond the head of the log', () => {
 
   it('makes `folio audit export --position` beyond the head exit 2 and write nothing', async () => {
     const target = join(audit.directory, 'export');
+    loadSigner({ signingKey: undefined }, audit.directory);
     let stderr = '';
     const code = await runAuditCli(['export', target, '--position', String(head + 1000n)], {
       out: () => undefined,

@@ -1,9 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { AuditInputError, loadAuditConfig, loadSigner, signingKeyPath, verifySignature } from '../../src/index.js';
+import { AuditInputError, keyIdOf, loadAuditConfig, loadExistingSigner, loadSigner, signingKeyPath, verifySignature } from '../../src/index.js';
 
 describe('audit: signing keys', () => {
   let directory: string;
@@ -21,6 +21,19 @@ describe('audit: signing keys', () => {
     expect(verifySignature(first.publicKeyPem, 'books!', again.sign('books'))).to.equal(false);
     const elsewhere = loadSigner({ signingKey: undefined, signingKeyFile: join(directory, 'keys', 'k.pem') }, directory);
     expect(elsewhere.keyId).to.not.equal(first.keyId);
+  });
+
+  it('reads an existing key without ever creating one, and names the file it looked for', () => {
+    const keyFile = join(directory, 'keys', 'k.pem');
+    expect(() => loadExistingSigner({ signingKey: undefined }, directory)).to.throw(AuditInputError, `no key file at ${signingKeyPath(directory)}`);
+    expect(() => loadExistingSigner({ signingKey: undefined, signingKeyFile: keyFile }, directory)).to.throw(AuditInputError, `no key file at ${keyFile}`);
+    expect(readdirSync(directory)).to.deep.equal([]);
+
+    const generated = loadSigner({ signingKey: undefined, signingKeyFile: keyFile }, directory);
+    expect(loadExistingSigner({ signingKey: undefined, signingKeyFile: keyFile }, directory).keyId).to.equal(generated.keyId);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const configured = loadExistingSigner({ signingKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), signingKeyFile: keyFile }, directory);
+    expect(configured.keyId).to.equal(keyIdOf(createPublicKey(privateKey)));
   });
 
   it('takes a configured key as PKCS#8 PEM, base64 DER or base64 seed, the same key each way', () => {
