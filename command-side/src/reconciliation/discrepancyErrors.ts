@@ -1,4 +1,5 @@
-import { IllegalStateError } from '@folio/shared';
+import { FolioError, IllegalStateError } from '@folio/shared';
+import type { MovementFailure } from '../movements/movementProcess.js';
 
 export class DiscrepancyAlreadyResolvedError extends IllegalStateError {
   constructor(
@@ -27,5 +28,23 @@ export class DiscrepancyBeingResolvedError extends IllegalStateError {
       currentState: 'RESOLVING',
       allowedTransitions: ['RESOLVED'],
     });
+  }
+}
+
+/** A resolution's correcting journal did not post (an account refused a leg): nothing was resolved. */
+export class CorrectingJournalFailedError extends FolioError {
+  readonly type = 'correcting-journal-failed';
+  readonly status = 422;
+
+  constructor(
+    readonly discrepancyId: string,
+    readonly journalId: string,
+    readonly failure: MovementFailure,
+  ) {
+    super(`the correcting journal ${journalId} of discrepancy ${discrepancyId} failed (${failure.type}: ${failure.detail}): the discrepancy is not resolved`);
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { journalId: this.journalId, failureReason: this.failure };
   }
 }

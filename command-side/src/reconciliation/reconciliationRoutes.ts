@@ -17,9 +17,11 @@ import { z } from 'zod';
 import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
 import { providerJournalPlan } from '../movements/movement.js';
+import { isRefusal, type MovementFailure } from '../movements/movementProcess.js';
 import { correctionRoute } from './correctingJournal.js';
-import type { Correction, DiscrepancyCommand, MoneyResolution } from './discrepancyDecider.js';
+import { resolutionRefusal, type Correction, type DiscrepancyCommand, type MoneyResolution } from './discrepancyDecider.js';
 import { createDiscrepancyCommandHandler } from './discrepancyCommandHandler.js';
+import { CorrectingJournalFailedError } from './discrepancyErrors.js';
 
 const paramsSchema = z.strictObject({ id: discrepancyIdSchema });
 const reason = z.string().trim().min(1, 'say why: a reason is required').max(2000);
@@ -53,6 +55,9 @@ const parseWith =
  * would keep the two from posting it twice; so until then other requests are refused (409).
  */
 const CLAIM_ABANDONED_AFTER_MS = 30_000;
+
+/** A resolution that moves money, as claimed: its correcting journal and who asked for it why. */
+type Claim = { resolution: MoneyResolution; journalId: string; correction: Correction; by: string; reason: string };
 
 /**
  * The exception workflow: `POST /v1/reconciliation/discrepancies/{id}/acknowledge|assign|resolve`,
@@ -97,12 +102,7 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
   step('assign', assignSchema, (id, body, by) => ({ type: 'assign', discrepancyId: id, assignee: body.assignee, by, reason: body.reason, at: at() }));
 
   /** The correcting journal of a claimed resolution, posted between system accounts. */
-  const postCorrection = async (
-    request: Request,
-    id: string,
-    claim: { resolution: MoneyResolution; journalId: string; correction: Correction; by: string; reason: string },
-    attempt: { retry: boolean },
-  ) => {
+  const postCorrection = async (request: Request, id: string, claim: Claim, attempt: { retry: boolean }) => {
     const { amount, currency, provider } = claim.correction;
     const route = correctionRoute(claim.resolution, provider, currency);
     const movement: Movement = {
@@ -116,7 +116,43 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
       requestedAt: at(),
     };
     const run = { correlationId: correlationIdOf(request.res!.locals), actor: claim.by };
-    await deps.movements.run(providerJournalPlan('correction', claim.journalId, movement), run, attempt);
+    return deps.movements.run(providerJournalPlan('correction', claim.journalId, movement), run, attempt);
+  };
+
+  /** Why a claimed correction did not post, or undefined once its journal completed. */
+  const correctionFailure = async (request: Request, id: string, claim: Claim, attempt: { retry: boolean }): Promise<MovementFailure | undefined> => {
+    try {
+      const outcome = await postCorrection(request, id, claim, attempt);
+      if (outcome.status === 'completed') return undefined;
+      return outcome.failure ?? { type: 'refused', detail: 'the correcting journal was refused' };
+    } catch (error) {
+      // A refused first leg wrote nothing. Anything else (the store down) may have posted it: the
+      // claim then stays, for a retry or the takeover to finish.
+      if (!isRefusal(error)) throw error;
+      return { type: error.type, detail: error.message };
+    }
+  };
+
+  /**
+   * Posts a claimed resolution's journal, then records the resolution if the journal completed;
+   * otherwise releases the claim, so that another resolution can be tried, and throws why.
+   */
+  const finishClaim = async (request: Request, id: string, claim: Claim, attempt: { retry: boolean }) => {
+    const failure = await correctionFailure(request, id, claim, attempt);
+    const { resolution, journalId, by, reason } = claim;
+    if (failure === undefined) return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution, journalId, by, reason, at: at() });
+    await record(request, `fail-resolution-${journalId}`, { type: 'fail-resolution', discrepancyId: id, journalId, failure, by, reason, at: at() });
+    throw new CorrectingJournalFailedError(id, journalId, failure);
+  };
+
+  /** A resolution another request claimed and left unfinished (cut short), finished as claimed. */
+  const finishAbandoned = async (request: Request, id: string, claim: Claim) => {
+    try {
+      await finishClaim(request, id, claim, { retry: true });
+    } catch (error) {
+      // Its journal did not post and its claim is released: the request taking over goes on.
+      if (!(error instanceof CorrectingJournalFailedError)) throw error;
+    }
   };
 
   router.post(
@@ -130,52 +166,31 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
       parse: parseWith(resolveSchema),
       handle: async (request, { id, body }, journalId, attempt) => {
         const by = deps.callerOf(request);
-        const { state } = await cases.load(reconciliationStream(id), { fresh: true });
-        // A resolution another request claimed and left unfinished (cut short): finished now, as claimed.
+        const caseOf = async () => (await cases.load(reconciliationStream(id), { fresh: true })).state;
+        let state = await caseOf();
         const unfinished = state.resolving;
         const abandoned = unfinished !== undefined && deps.clock().getTime() - Date.parse(unfinished.startedAt) >= CLAIM_ABANDONED_AFTER_MS;
         if (state.resolved === undefined && abandoned && unfinished.journalId !== journalId) {
-          await postCorrection(request, id, unfinished, { retry: true });
-          const { resolution, journalId: claimed, by: claimedBy, reason } = unfinished;
-          await record(request, `resolve-${claimed}`, { type: 'resolve', discrepancyId: id, resolution, journalId: claimed, by: claimedBy, reason, at: at() });
+          await finishAbandoned(request, id, unfinished);
+          state = await caseOf();
         }
-        // Refused before any money moves: claimed or resolved already, unless by this very request (retried).
-        const byAnother = state.resolving !== undefined && state.resolving.journalId !== journalId;
-        if (byAnother || (state.resolved !== undefined && (!attempt.retry || state.resolved.journalId !== journalId))) {
+        const refusal = resolutionRefusal(state, id, journalId, attempt);
+        if (refusal !== undefined) throw refusal;
+        if (body.resolution === 'no_action' || body.correction === undefined)
           return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution: body.resolution, by, reason: body.reason, at: at() });
-        }
-        let posted: string | undefined;
-        if (body.resolution !== 'no_action' && body.correction !== undefined) {
-          const claim = { resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason };
-          // Claimed first, with the stream's expected revision: of requests resolving at once,
-          // one claims the discrepancy and posts its journal, the others are refused before any money moves.
-          if (state.resolved === undefined)
-            await cases.handle(
-              reconciliationStream(id),
-              { type: 'start-resolution', discrepancyId: id, ...claim, at: at() },
-              commandContextOf(deps, request, request.res!, `start-resolution-${journalId}`),
-            );
-          await postCorrection(request, id, claim, attempt);
-          posted = journalId;
-        }
-        const answer = await record(request, `resolve-${journalId}`, {
-          type: 'resolve',
-          discrepancyId: id,
-          resolution: body.resolution,
-          by,
-          reason: body.reason,
-          at: at(),
-          ...(posted === undefined ? {} : { journalId: posted }),
-        });
-        return {
-          ...answer,
-          body: {
-            ...answer.body,
-            ...(body.correction === undefined
-              ? {}
-              : { correction: { journal: journalStream('correction', journalId), amount: formatMinorUnits(body.correction.amount), currency: body.correction.currency } }),
-          },
-        };
+
+        const claim = { resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason };
+        // Claimed first, with the stream's expected revision: of requests resolving at once,
+        // one claims the discrepancy and posts its journal, the others are refused before any money moves.
+        if (state.resolved === undefined)
+          await cases.handle(
+            reconciliationStream(id),
+            { type: 'start-resolution', discrepancyId: id, ...claim, at: at() },
+            commandContextOf(deps, request, request.res!, `start-resolution-${journalId}`),
+          );
+        const answer = await finishClaim(request, id, claim, attempt);
+        const { amount, currency } = body.correction;
+        return { ...answer, body: { ...answer.body, correction: { journal: journalStream('correction', journalId), amount: formatMinorUnits(amount), currency } } };
       },
     }),
   );

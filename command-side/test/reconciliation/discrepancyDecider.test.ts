@@ -1,5 +1,6 @@
-import { discrepancyDecider, type DiscrepancyEvent } from '../../src/reconciliation/discrepancyDecider.js';
-import { DiscrepancyAlreadyResolvedError, DiscrepancyBeingResolvedError } from '../../src/reconciliation/discrepancyErrors.js';
+import { expect } from 'chai';
+import { discrepancyDecider, resolutionRefusal, type DiscrepancyEvent } from '../../src/reconciliation/discrepancyDecider.js';
+import { CorrectingJournalFailedError, DiscrepancyAlreadyResolvedError, DiscrepancyBeingResolvedError } from '../../src/reconciliation/discrepancyErrors.js';
 import { deciderSpec } from '../deciderSpecification.js';
 
 const id = 'a'.repeat(32);
@@ -66,5 +67,66 @@ describe('discrepancy workflow decider', () => {
     spec.given([started]).when({ type: 'assign', assignee: 'alice', ...why }).then([
       { type: 'DiscrepancyAssigned', data: { discrepancyId: id, assignee: 'alice', by: 'ops-1', reason: 'looked at it', assignedAt: at } },
     ]);
+  });
+
+  describe('a correcting journal that did not post', () => {
+    const correction = { amount: 777n, currency: 'EUR' as const, provider: 'sandbox' as const };
+    const failure = { type: 'balance-out-of-range', detail: 'the posting would take the account beyond its bound' };
+    const startedBy = (journalId: string): DiscrepancyEvent => ({
+      type: 'DiscrepancyResolutionStarted',
+      data: { discrepancyId: id, resolution: 'suspense', journalId, correction, by: 'ops-1', reason: 'looked at it', startedAt: at },
+    });
+    const failedFor = (journalId: string): DiscrepancyEvent => ({
+      type: 'DiscrepancyResolutionFailed',
+      data: { discrepancyId: id, journalId, failure, by: 'ops-1', reason: 'looked at it', failedAt: at },
+    });
+    const fail = (journalId: string) => ({ type: 'fail-resolution' as const, journalId, failure, ...why });
+
+    it('releases its claim, with why, and the discrepancy can then be resolved another way', () => {
+      spec.given([startedBy('4194304')]).when(fail('4194304')).then([failedFor('4194304')]);
+      const released = [startedBy('4194304'), failedFor('4194304')];
+      spec.given(released).when({ type: 'resolve', resolution: 'no_action', ...why }).then([
+        { type: 'DiscrepancyResolved', data: { discrepancyId: id, resolution: 'no_action', by: 'ops-1', reason: 'looked at it', resolvedAt: at } },
+      ]);
+      spec.given(released).when({ type: 'start-resolution', resolution: 'write_off', journalId: '8388608', correction, ...why }).then([
+        {
+          type: 'DiscrepancyResolutionStarted',
+          data: { discrepancyId: id, resolution: 'write_off', journalId: '8388608', correction, by: 'ops-1', reason: 'looked at it', startedAt: at },
+        },
+      ]);
+    });
+
+    it('releases no claim it does not hold: one released already, another journal\'s, or none on a resolved case', () => {
+      spec.given([startedBy('4194304'), failedFor('4194304')]).when(fail('4194304')).thenNothing();
+      spec.given([startedBy('4194304'), failedFor('4194304'), startedBy('8388608')]).when(fail('4194304')).thenNothing();
+      spec.given([resolved]).when(fail('4194304')).thenNothing();
+    });
+
+    it('refuses its request when retried, with the same failure, before any money moves', () => {
+      const state = [startedBy('4194304'), failedFor('4194304'), resolved].reduce(discrepancyDecider.evolve, discrepancyDecider.initialState());
+      const refusal = resolutionRefusal(state, id, '4194304', { retry: true });
+      expect(refusal).to.be.instanceOf(CorrectingJournalFailedError);
+      expect({ type: refusal!.type, status: refusal!.status, ...refusal!.problemExtensions() }).to.deep.equal({
+        type: 'correcting-journal-failed',
+        status: 422,
+        journalId: '4194304',
+        failureReason: failure,
+      });
+      expect(resolutionRefusal(state, id, '8388608', { retry: false })).to.be.instanceOf(DiscrepancyAlreadyResolvedError);
+    });
+  });
+
+  it('refuses a resolution before any money moves while another journal holds the claim or once resolved, unless by its own journal retried', () => {
+    const correction = { amount: 777n, currency: 'EUR' as const, provider: 'sandbox' as const };
+    const started: DiscrepancyEvent = {
+      type: 'DiscrepancyResolutionStarted',
+      data: { discrepancyId: id, resolution: 'suspense', journalId: '4194304', correction, by: 'ops-1', reason: 'looked at it', startedAt: at },
+    };
+    const stateOf = (events: DiscrepancyEvent[]) => events.reduce(discrepancyDecider.evolve, discrepancyDecider.initialState());
+    expect(resolutionRefusal(stateOf([acknowledged]), id, '4194304', { retry: false })).to.equal(undefined);
+    expect(resolutionRefusal(stateOf([started]), id, '4194304', { retry: true })).to.equal(undefined);
+    expect(resolutionRefusal(stateOf([started]), id, '8388608', { retry: false })).to.be.instanceOf(DiscrepancyBeingResolvedError);
+    expect(resolutionRefusal(stateOf([started, resolved]), id, '4194304', { retry: true })).to.equal(undefined);
+    expect(resolutionRefusal(stateOf([started, resolved]), id, '4194304', { retry: false })).to.be.instanceOf(DiscrepancyAlreadyResolvedError);
   });
 });

@@ -30,7 +30,8 @@ export const applyWorkflow = async (context: Context, recorded: RecordedEvent): 
       };
       break;
     case 'DiscrepancyResolutionStarted':
-      // Its resolution is recorded once the correcting journal is posted.
+    case 'DiscrepancyResolutionFailed':
+      // A resolution is recorded once its correcting journal is posted; one that failed leaves the discrepancy as it was.
       return;
     case 'DiscrepancyResolved':
       next = {

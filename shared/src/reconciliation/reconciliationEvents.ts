@@ -68,7 +68,31 @@ export const discrepancyResolutionStarted = defineEvent({
   }),
 });
 
-export const reconciliationCatalog = createEventCatalog([discrepancyAcknowledged, discrepancyAssigned, discrepancyResolutionStarted, discrepancyResolved]);
+/**
+ * A claimed resolution whose correcting journal did not post: its first leg was refused (nothing
+ * was written), or its second was and the first was reversed. The claim is released and the
+ * discrepancy stays unresolved, so another resolution can be tried.
+ */
+export const discrepancyResolutionFailed = defineEvent({
+  type: 'DiscrepancyResolutionFailed',
+  version: 1,
+  schema: z.object({
+    discrepancyId: discrepancyIdSchema,
+    journalId: z.string().min(1),
+    /** The refusal: the refusing account's problem type and its detail. */
+    failure: z.object({ type: z.string().min(1), detail: z.string() }),
+    ...actorSchema,
+    failedAt: z.iso.datetime(),
+  }),
+});
+
+export const reconciliationCatalog = createEventCatalog([
+  discrepancyAcknowledged,
+  discrepancyAssigned,
+  discrepancyResolutionStarted,
+  discrepancyResolutionFailed,
+  discrepancyResolved,
+]);
 export type ReconciliationEvent = CatalogEvent<typeof reconciliationCatalog>;
 
 export const RECONCILIATION_STREAM_PREFIX = 'reconciliation-';
