@@ -47,9 +47,10 @@ export const runImportStatementCommand = async (args: readonly string[]): Promis
     console.log(JSON.stringify({ ...summary, alreadyImported: result.alreadyImported, position: result.position.toString() }, null, 2));
     return 0;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const { code, path } = error as NodeJS.ErrnoException;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-      console.error(`cannot read ${file} (${code})`);
+      // The statement or the mapping file: whichever could not be read.
+      console.error(`cannot read ${path ?? file} (${code})`);
       return 1;
     }
     if (!(error instanceof FolioError) || error.status >= 500) throw error;

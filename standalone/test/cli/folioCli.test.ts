@@ -86,6 +86,9 @@ describe('the folio command line', function () {
     const missing = await folio(dataDir, 'import-statement', join(dataDir, 'nowhere.csv'), '--provider', 'stripe');
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.match(/^cannot read .*nowhere\.csv/);
+    const noMapping = await folio(dataDir, 'import-statement', sample('csv/bank-export.csv'), '--provider', 'nlbank', '--format', 'csv', '--mapping', join(dataDir, 'nomapping.json'));
+    expect(noMapping.code).to.equal(1);
+    expect(noMapping.stderr).to.match(/^cannot read .*nomapping\.json/);
   });
 
   it('still rebuilds a read model', async () => {
