@@ -1,28 +1,22 @@
 import { expect } from 'chai';
 import { accountStream } from '@folio/shared';
-import { ApiServer, expectBooksBalanced, expectProblem, failingAppendsTo, openTempStore, uniqueKey, type TempStore } from './apiHarness.js';
+import { createFlakyApiHarness, expectBooksBalanced, expectProblem, uniqueKey, type ApiServer, type FlakyApiHarness } from './apiHarness.js';
 
 describe('write API over HTTP: closing an account with money in transit', () => {
-  let temp: TempStore;
+  let harness: FlakyApiHarness;
   let api: ApiServer;
-  let failAppendsTo: string | undefined;
 
   before(async () => {
-    temp = openTempStore();
-    // Appends to one account fail while `failAppendsTo` names it: a transfer to it stays between its legs.
-    const flaky = failingAppendsTo(temp.store, () => failAppendsTo);
-    api = await ApiServer.start(temp.store, { eventStore: flaky });
+    harness = await createFlakyApiHarness();
+    api = harness.api;
   });
-  after(async () => {
-    await api.stop();
-    await temp.dispose();
-  });
+  after(() => harness.close());
 
   it('refuses to close an account whose debit is on its way, so a refused credit can still come back to it', async () => {
     const from = await api.openFundedAccount('300');
     const to = (await api.openAccount()).id;
     const key = uniqueKey('in-transit');
-    failAppendsTo = accountStream(to);
+    harness.failing.stream = accountStream(to);
     const interrupted = await api.transfer(from, to, '300', { key });
     expect(interrupted.status, interrupted.text).to.equal(503);
     expect((await api.account(from)).balance.posted).to.equal('0');
@@ -35,14 +29,14 @@ describe('write API over HTTP: closing an account with money in transit', () => 
     expect((await api.account(from)).status).to.equal('active');
 
     // The destination refuses once the store answers again: the debit comes back to an account that can hold it.
-    failAppendsTo = undefined;
+    harness.failing.stream = undefined;
     expect((await api.post(`/v1/accounts/${to}/freeze`, {})).status).to.equal(200);
     const retried = await api.transfer(from, to, '300', { key });
     expect(retried.status, retried.text).to.equal(201);
     expect(retried.body.status).to.equal('failed');
     expect((await api.account(from)).balance.posted).to.equal('300');
     expectProblem(await api.post(`/v1/accounts/${from}/close`, {}), 409, 'account-not-empty');
-    const report = await expectBooksBalanced(temp.store);
+    const report = await expectBooksBalanced(harness.store);
     expect(report.openJournals).to.equal(0);
   });
 

@@ -247,9 +247,10 @@ export interface ApiHarness {
 /** A minor-unit amount or position as the API writes it: digits, no sign, no leading zero. */
 export const DIGITS = /^(0|[1-9][0-9]*)$/;
 
-export const createApiHarness = async (options: StartApiOptions = {}): Promise<ApiHarness> => {
+/** `wrap`: the store the write API uses, made from the harness's (a proxy that fails appends). */
+export const createApiHarness = async (options: StartApiOptions = {}, wrap?: (store: EventStore) => EventStore): Promise<ApiHarness> => {
   const temp = openTempStore(options.clock);
-  const api = await ApiServer.start(temp.store, options);
+  const api = await ApiServer.start(temp.store, wrap === undefined ? options : { ...options, eventStore: wrap(temp.store) });
   return {
     api,
     store: temp.store,
@@ -307,3 +308,12 @@ export const failingAppendsTo = (store: EventStore, failing: () => string | unde
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+
+/** A write API on a store that is down for one stream while `failing.stream` names it. */
+export type FlakyApiHarness = ApiHarness & { failing: { stream: string | undefined } };
+
+export const createFlakyApiHarness = async (): Promise<FlakyApiHarness> => {
+  const failing: { stream: string | undefined } = { stream: undefined };
+  const harness = await createApiHarness({}, (store) => failingAppendsTo(store, () => failing.stream));
+  return { ...harness, failing };
+};

@@ -1,18 +1,17 @@
 import { expect } from 'chai';
 import { accountStream } from '@folio/shared';
 import {
-  ApiServer,
   createApiHarness,
+  createFlakyApiHarness,
   expectBooksBalanced,
   expectProblem,
   expectValidation,
-  failingAppendsTo,
-  openTempStore,
   readAllEvents,
   uniqueKey,
   type ApiHarness,
   type ApiResponse,
-  type TempStore,
+  type ApiServer,
+  type FlakyApiHarness,
 } from './apiHarness.js';
 
 const BATCH = '/v1/transfers/batch';
@@ -177,20 +176,14 @@ describe('write API over HTTP: transfer batches', () => {
 });
 
 describe('write API over HTTP: a batch whose store fails for some items', () => {
-  let temp: TempStore;
+  let harness: FlakyApiHarness;
   let api: ApiServer;
-  let failAppendsTo: string | undefined;
 
   before(async () => {
-    temp = openTempStore();
-    // Appends to one account fail while `failAppendsTo` names it: the store is down for it.
-    const flaky = failingAppendsTo(temp.store, () => failAppendsTo);
-    api = await ApiServer.start(temp.store, { eventStore: flaky });
+    harness = await createFlakyApiHarness();
+    api = harness.api;
   });
-  after(async () => {
-    await api.stop();
-    await temp.dispose();
-  });
+  after(() => harness.close());
 
   it('answers 503 with every item\'s result and remembers nothing, so a retry with the same key finishes it once', async () => {
     const from = await api.openFundedAccount('1000');
@@ -204,7 +197,7 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
         { fromAccountId: from, toAccountId: to, amount: '5000', currency: 'EUR' },
       ],
     };
-    failAppendsTo = accountStream(unreachable);
+    harness.failing.stream = accountStream(unreachable);
 
     const first = await api.post(BATCH, body, { key });
 
@@ -213,7 +206,7 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
     expect(problem.results.map((result: { status: number }) => result.status)).to.deep.equal([201, 503, 422]);
     const ids = problem.results.map((result: { id: string }) => result.id);
 
-    failAppendsTo = undefined;
+    harness.failing.stream = undefined;
     const retried = await api.post(BATCH, body, { key });
     expect(retried.status, retried.text).to.equal(200);
     expect(retried.headers['idempotent-replayed']).to.equal(undefined);
@@ -230,7 +223,7 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
     expect((await api.account(from)).balance.posted).to.equal('700');
     expect((await api.account(to)).balance.posted).to.equal('100');
     expect((await api.account(unreachable)).balance.posted).to.equal('200');
-    const report = await expectBooksBalanced(temp.store);
+    const report = await expectBooksBalanced(harness.store);
     expect(report.openJournals).to.equal(0);
   });
 });

@@ -1,25 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-
-const cli = new URL('../../src/cli/folioCli.js', import.meta.url).pathname;
+import { runFolio } from './folioProcess.js';
 
 /** Runs the built `folio audit …` as an auditor would, with no signing key configured. */
-const folioAudit = (dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'audit', ...args], {
-      env: { ...process.env, FOLIO_DATA_DIR: dataDir, EVENTSTORE_URL: '', FOLIO_AUDIT_SIGNING_KEY: '', FOLIO_AUDIT_SIGNING_KEY_FILE: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+const folioAudit = (dataDir: string, ...args: string[]) =>
+  runFolio(dataDir, ['audit', ...args], { FOLIO_AUDIT_SIGNING_KEY: '', FOLIO_AUDIT_SIGNING_KEY_FILE: '' });
 
 describe('folio audit without a signing key', function () {
   this.timeout(20_000);

@@ -1,34 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { projectionsUsage } from '@folio/projections';
 import { embeddedDocumentStorePath, openSqliteDocumentStore } from '@folio/shared';
+import { runFolio } from './folioProcess.js';
 
-const cli = new URL('../../src/cli/folioCli.js', import.meta.url).pathname;
 const sample = (name: string) => new URL(`../../../../command-side/test/statements/samples/${name}`, import.meta.url).pathname;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built `folio` command as an operator would, on the embedded stores in `dataDir`. */
-const folio = (dataDir: string, ...args: string[]): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, FOLIO_DATA_DIR: dataDir, EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+const folio = (dataDir: string, ...args: string[]) => runFolio(dataDir, args);
 
 describe('the folio command line', function () {
   this.timeout(20_000);
