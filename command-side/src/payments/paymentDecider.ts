@@ -51,9 +51,15 @@ export type PaymentCommand =
    * refund is paid from suspense and the payment flagged, the merchant's debt left to reconciliation.
    */
   | { type: 'BookRefundFromSuspense'; refundId: string; refusal: string; at: string }
+  /**
+   * The provider captured, but the merchant's account refused the credit (`refusal` says why): the
+   * money is booked to suspense (clearing → suspense, a correction journal with the capture's id),
+   * the payment is captured all the same and flagged, the merchant's due left to reconciliation.
+   */
+  | { type: 'BookCaptureToSuspense'; refusal: string; at: string; callbackEventId?: string }
   /** `redelivery`: a deferred callback tried again; otherwise one just received. */
   | { type: 'ReceiveCallback'; callback: PaymentCallback; redelivery: boolean; at: string }
-  /** The books refused a callback recorded as applied (a capture for a frozen merchant). */
+  /** The books refused a callback recorded as applied (its move no longer fits the payment). */
   | { type: 'RefuseCallback'; callback: PaymentCallback; detail: string; at: string };
 
 type Event = EventPayload<PaymentEvent>;
@@ -197,6 +203,19 @@ const refundCallbackOf = (payment: ExistingPayment, refundId: string, refund: Re
     providerCreatedAt: at,
   };
 
+/**
+ * The callback a capture booked to suspense is recorded under, refused by the books and flagged: the
+ * one that reported it, or, for a capture Folio was asked to record, one standing for that request.
+ */
+const captureCallbackOf = (payment: ExistingPayment, callbackEventId: string | undefined, at: string): PaymentCallback =>
+  payment.applied.find((callback) => callback.eventId === callbackEventId) ??
+  payment.applied.find((callback) => callback.callbackType === 'payment.captured') ?? {
+    eventId: `capture-${payment.paymentId}`,
+    callbackType: 'payment.captured',
+    amount: payment.amount,
+    providerCreatedAt: at,
+  };
+
 const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
   if (command.type === 'CreatePayment') {
     if (state.exists) {
@@ -308,6 +327,34 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
           ),
         },
         refundedEvent(payment, command.refundId, refund, command.at),
+      ];
+    }
+    case 'BookCaptureToSuspense': {
+      // The same booking again (an interrupted run repaired) changes nothing.
+      if (payment.state !== 'PENDING') return [];
+      const detail =
+        `the provider captured ${payment.amount}, the merchant's account refused it (${command.refusal}): ` +
+        'booked to suspense';
+      return [
+        {
+          type: 'PaymentCallbackRecorded',
+          data: callbackData(
+            payment,
+            captureCallbackOf(payment, command.callbackEventId, command.at),
+            { outcome: 'refused', flagged: true, detail },
+            command.at,
+          ),
+        },
+        {
+          type: 'PaymentCaptured',
+          data: {
+            paymentId,
+            amount: payment.amount,
+            journalId: payment.captureJournalId,
+            capturedAt: command.at,
+            ...cause(command.callbackEventId),
+          },
+        },
       ];
     }
     case 'ReceiveCallback': {

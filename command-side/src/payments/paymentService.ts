@@ -124,20 +124,61 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     }
   };
 
-  const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
-    await runJournal(
-      'capture',
-      payment.captureJournalId,
-      payment,
-      { from: clearingOf(payment), to: payment.merchantAccountId, amount: payment.amount },
+  const bookCaptureToSuspense = (payment: ExistingPayment, refusal: string, run: RunContext, callbackEventId?: string) =>
+    handle(
+      payment.paymentId,
+      { type: 'BookCaptureToSuspense', refusal, at: now(), ...cause(callbackEventId) },
       run,
-      retry,
+      `capture-suspense-${payment.paymentId}`,
     );
+
+  /**
+   * Posts the capture's journal and records it. The provider holds the money by now, so a merchant
+   * account that refuses the credit (frozen, closed) cannot undo it: the money is booked to suspense
+   * instead, by a correction journal with the capture's id (clearing → suspense), the payment is
+   * captured all the same and flagged for reconciliation.
+   */
+  const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
+    // A run interrupted after booking it to suspense: the merchant is not credited on top of that.
+    const bookedToSuspense = retry ? await movements.read(journalStream('correction', payment.captureJournalId)) : undefined;
+    if (bookedToSuspense !== undefined) {
+      await bookCaptureToSuspense(payment, bookedToSuspense.movement.description ?? 'refused', run, callbackEventId);
+      return;
+    }
+    const route = { from: clearingOf(payment), amount: payment.amount };
+    try {
+      await runJournal('capture', payment.captureJournalId, payment, { ...route, to: payment.merchantAccountId }, run, retry);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const refusal = `${error.type}: ${error.message}`;
+      const suspense = systemAccountId({ role: 'suspense', currency: payment.currency });
+      await runJournal('correction', payment.captureJournalId, payment, { ...route, to: suspense, description: refusal }, run, retry);
+      await bookCaptureToSuspense(payment, refusal, run, callbackEventId);
+      return;
+    }
     await handle(
       payment.paymentId,
       { type: 'CapturePayment', at: now(), ...cause(callbackEventId) },
       run,
       `capture-${payment.paymentId}`,
+    );
+  };
+
+  /**
+   * Refuses, with nothing written, a capture the merchant's account would refuse now: the first leg
+   * of its journal decided on the account's current state (status, currency).
+   */
+  const checkMerchantTakes = async (payment: ExistingPayment) => {
+    const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
+    accountDecider.decide(
+      {
+        type: 'PostCredit',
+        accountId: payment.merchantAccountId,
+        journal: { id: payment.captureJournalId, kind: 'capture', leg: 'first', counterpartyAccountId: clearingOf(payment) },
+        amount: payment.amount,
+        currency: payment.currency,
+      },
+      merchant,
     );
   };
 
@@ -228,8 +269,11 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const journalsRepaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
     let { payment } = await load(paymentId);
     if (payment.state === 'PENDING') {
-      const capture = await movements.read(journalStream('capture', payment.captureJournalId));
-      if (capture?.outcome.status === 'completed') {
+      const [capture, toSuspense] = await Promise.all([
+        movements.read(journalStream('capture', payment.captureJournalId)),
+        movements.read(journalStream('correction', payment.captureJournalId)),
+      ]);
+      if (capture?.outcome.status === 'completed' || toSuspense !== undefined) {
         await postCapture(payment, run, true);
         ({ payment } = await load(paymentId));
       }
@@ -255,6 +299,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const capture = async (paymentId: string, run: RunContext, callbackEventId?: string) => {
     const payment = await journalsRepaired(paymentId, run);
     check(payment, { type: 'CapturePayment', at: now() });
+    // A capture the provider reported has happened; one Folio is asked to record happens only if the books take it now.
+    if (callbackEventId === undefined) await checkMerchantTakes(payment);
     await postCapture(payment, run, false, callbackEventId);
   };
 
