@@ -4,9 +4,8 @@
  * payment captured all the same and flagged for reconciliation, never left out of the books.
  */
 import { expect } from 'chai';
-import { collect, paymentStream, StoreUnavailableError, systemAccountId } from '@folio/shared';
+import { collect, paymentStream, systemAccountId } from '@folio/shared';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
-import { interceptAppends } from '../commandHandling/testSupport.js';
 import { ApiServer, expectBooksBalanced, expectProblem } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
 import {
@@ -18,15 +17,14 @@ import {
   openMerchant,
   paymentCallback,
   postedOf,
-  SANDBOX_SECRET,
   sendCallback,
+  startApiFailingOnce,
 } from './paymentTestSupport.js';
 
 describe('captures the merchant account refuses', () => {
   let temp: TempStore;
   let api: ApiServer;
-  /** An event type whose next append to a payment stream fails, as a crash would leave it. */
-  let failNext: string | undefined;
+  let failing: { type: string | undefined };
 
   const provider: ProviderAdapter = {
     provider: 'sandbox',
@@ -37,20 +35,7 @@ describe('captures the merchant account refuses', () => {
 
   beforeEach(async () => {
     temp = openTempStore();
-    failNext = undefined;
-    const store = interceptAppends(temp.store, (call, proceed) => {
-      const types = call.events.map((event) => event.type);
-      if (failNext !== undefined && call.streamName.startsWith('payment-') && types.includes(failNext)) {
-        failNext = undefined;
-        return Promise.reject(new StoreUnavailableError('the store went away'));
-      }
-      return proceed();
-    });
-    api = await ApiServer.start(temp.store, {
-      sandboxProviders: [],
-      providers: [{ adapter: provider, secret: SANDBOX_SECRET }],
-      eventStore: store,
-    });
+    ({ api, failing } = await startApiFailingOnce(temp, provider));
   });
   afterEach(async () => {
     await api.stop();
@@ -116,7 +101,7 @@ describe('captures the merchant account refuses', () => {
     const merchant = await openMerchant(api);
     const payment = await pendingPayment(merchant);
     await lifecycle(merchant, 'freeze');
-    failNext = 'PaymentCaptured';
+    failing.type = 'PaymentCaptured';
     expect((await sendCallback(api, paymentCallback('payment.captured', payment))).status).to.be.at.least(500);
     await lifecycle(merchant, 'unfreeze');
     const after = (await api.get(`/v1/payments/${payment.id}`)).body;

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { systemAccountId, type CurrencyCode, type PaymentProvider } from '@folio/shared';
+import { StoreUnavailableError, systemAccountId, type CurrencyCode, type PaymentProvider } from '@folio/shared';
 import { signCallback } from '../../src/providers/callbackSignature.js';
 import type { CallbackPayloadWire } from '../../src/providers/callbackPayload.js';
-import { ledgerEvents, uniqueKey, type ApiResponse, type ApiServer, type TempStore } from '../api/apiHarness.js';
+import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import { ApiServer, ledgerEvents, uniqueKey, type ApiResponse, type TempStore } from '../api/apiHarness.js';
+import { interceptAppends } from '../commandHandling/testSupport.js';
 
 /** The secret the tests' sandbox signs with, so a test can sign (or forge) callbacks itself. */
 export const SANDBOX_SECRET = 'sandbox-secret-for-tests-0123456789';
@@ -107,4 +109,25 @@ export const expectBooksUntouched = async (
   expect(response.status, response.text).to.be.below(500);
   expect((await ledgerEvents(store)).length, `wrote after ${response.status} ${response.text}`).to.equal(before);
   return response;
+};
+
+/**
+ * A write API with `provider` standing in for the sandbox, on a store whose next append of an
+ * event of type `failing.type` to a payment stream fails once, as a crash would leave it.
+ */
+export const startApiFailingOnce = async (temp: TempStore, provider: ProviderAdapter) => {
+  const failing: { type: string | undefined } = { type: undefined };
+  const store = interceptAppends(temp.store, (call, proceed) => {
+    if (failing.type !== undefined && call.streamName.startsWith('payment-') && call.events.some((event) => event.type === failing.type)) {
+      failing.type = undefined;
+      return Promise.reject(new StoreUnavailableError('the store went away'));
+    }
+    return proceed();
+  });
+  const api = await ApiServer.start(temp.store, {
+    sandboxProviders: [],
+    providers: [{ adapter: provider, secret: SANDBOX_SECRET }],
+    eventStore: store,
+  });
+  return { api, failing };
 };

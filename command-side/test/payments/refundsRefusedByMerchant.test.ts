@@ -4,9 +4,8 @@
  * paid from suspense and the payment flagged for reconciliation, never recorded as failed.
  */
 import { expect } from 'chai';
-import { collect, paymentStream, StoreUnavailableError, systemAccountId } from '@folio/shared';
+import { collect, paymentStream, systemAccountId } from '@folio/shared';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
-import { interceptAppends } from '../commandHandling/testSupport.js';
 import { ApiServer, expectBooksBalanced, expectProblem } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
 import {
@@ -18,8 +17,8 @@ import {
   openMerchant,
   paymentCallback,
   postedOf,
-  SANDBOX_SECRET,
   sendCallback,
+  startApiFailingOnce,
 } from './paymentTestSupport.js';
 
 describe('refunds the merchant account refuses', () => {
@@ -28,8 +27,7 @@ describe('refunds the merchant account refuses', () => {
   let refundsAsked: string[];
   /** Runs while the provider refunds: what may happen between Folio's checks and its journal. */
   let whileRefunding: (() => Promise<void>) | undefined;
-  /** An event type whose next append to a payment stream fails, as a crash would leave it. */
-  let failNext: string | undefined;
+  let failing: { type: string | undefined };
 
   const provider: ProviderAdapter = {
     provider: 'sandbox',
@@ -46,20 +44,7 @@ describe('refunds the merchant account refuses', () => {
     temp = openTempStore();
     refundsAsked = [];
     whileRefunding = undefined;
-    failNext = undefined;
-    const store = interceptAppends(temp.store, (call, proceed) => {
-      const types = call.events.map((event) => event.type);
-      if (failNext !== undefined && call.streamName.startsWith('payment-') && types.includes(failNext)) {
-        failNext = undefined;
-        return Promise.reject(new StoreUnavailableError('the store went away'));
-      }
-      return proceed();
-    });
-    api = await ApiServer.start(temp.store, {
-      sandboxProviders: [],
-      providers: [{ adapter: provider, secret: SANDBOX_SECRET }],
-      eventStore: store,
-    });
+    ({ api, failing } = await startApiFailingOnce(temp, provider));
   });
   afterEach(async () => {
     await api.stop();
@@ -138,7 +123,7 @@ describe('refunds the merchant account refuses', () => {
     const merchant = await openMerchant(api);
     const payment = await paidPayment(merchant);
     whileRefunding = () => setStatus(merchant, 'freeze');
-    failNext = 'PaymentRefunded';
+    failing.type = 'PaymentRefunded';
     expect((await move(api, payment.id, 'refunds', { amount: '3000' })).status).to.be.at.least(500);
     await setStatus(merchant, 'unfreeze');
     const after = (await api.get(`/v1/payments/${payment.id}`)).body;
