@@ -175,6 +175,17 @@ const callbackData = (payment: ExistingPayment, callback: PaymentCallback, class
   receivedAt: at,
 });
 
+const capturedEvent = (payment: ExistingPayment, at: string, callbackEventId: string | undefined): Event => ({
+  type: 'PaymentCaptured',
+  data: {
+    paymentId: payment.paymentId,
+    amount: payment.amount,
+    journalId: payment.captureJournalId,
+    capturedAt: at,
+    ...cause(callbackEventId),
+  },
+});
+
 const refundedEvent = (payment: ExistingPayment, refundId: string, refund: RefundInFlight, at: string): Event => {
   const refundedTotal = payment.refunded + refund.amount;
   return {
@@ -240,18 +251,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       ];
     case 'CapturePayment':
       requireState(payment, 'capture', 'PENDING');
-      return [
-        {
-          type: 'PaymentCaptured',
-          data: {
-            paymentId,
-            amount: payment.amount,
-            journalId: payment.captureJournalId,
-            capturedAt: command.at,
-            ...cause(command.callbackEventId),
-          },
-        },
-      ];
+      return [capturedEvent(payment, command.at, command.callbackEventId)];
     case 'SettlePayment': {
       requireState(payment, 'settle', 'PAID');
       if (Object.keys(payment.refundsInFlight).length > 0) {
@@ -345,16 +345,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
             command.at,
           ),
         },
-        {
-          type: 'PaymentCaptured',
-          data: {
-            paymentId,
-            amount: payment.amount,
-            journalId: payment.captureJournalId,
-            capturedAt: command.at,
-            ...cause(command.callbackEventId),
-          },
-        },
+        capturedEvent(payment, command.at, command.callbackEventId),
       ];
     }
     case 'ReceiveCallback': {
