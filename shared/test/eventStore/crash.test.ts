@@ -29,9 +29,21 @@ const runWriterAndKill = async (path: string, ackTarget: number): Promise<Acknow
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   const lines = createInterface({ input: child.stdout });
   const killAt = ackTarget + Math.floor(Math.random() * ackTarget);
+  let killed = false;
   lines.on('line', (line) => {
-    acknowledged.push(JSON.parse(line) as Acknowledged);
-    if (acknowledged.length === killAt) child.kill('SIGKILL');
+    let parsed: Acknowledged;
+    try {
+      parsed = JSON.parse(line) as Acknowledged;
+    } catch (error) {
+      // The kill can cut the line being written: that append was never reported whole.
+      if (killed) return;
+      throw error;
+    }
+    acknowledged.push(parsed);
+    if (acknowledged.length === killAt) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
   });
   const reader = (async () => {
     // A second reader of the same file must only ever see whole, committed appends.
