@@ -79,7 +79,8 @@ describe('audit: trial balances from books snapshots', () => {
   const snapshotEvery = (booksSnapshotEvery: number) =>
     createAuditRuntime({ eventStore: audit.store, signer: generatedSigner(), booksSnapshotEvery, clock: audit.now }).runOnce();
 
-  it('is unbalanced, as a full replay is, when a completed transfer is posted to again after the snapshot', async () => {
+  /** A transfer of 100 from the bank to alice, completed, then a books snapshot. */
+  const completedTransferSnapshotted = async () => {
     const books = booksOf(audit.store);
     const alice = '1000001';
     await books.open(BANK, 'system');
@@ -88,6 +89,11 @@ describe('audit: trial balances from books snapshots', () => {
     await books.post('AccountCredited', alice, '7000001', 'second', BANK, 100n);
     await books.end('TransferCompleted', '7000001', BANK, alice, 100n);
     await snapshotEvery(1);
+    return { books, alice };
+  };
+
+  it('is unbalanced, as a full replay is, when a completed transfer is posted to again after the snapshot', async () => {
+    const { books, alice } = await completedTransferSnapshotted();
     await books.post('AccountCredited', alice, '7000001', 'second', BANK, 50n);
     const trial = await trialBalanceAt(audit.store, {});
     expect(trial.balanced).to.equal(false);
@@ -96,14 +102,7 @@ describe('audit: trial balances from books snapshots', () => {
   });
 
   it('is unbalanced, as a full replay is, when the first leg of a completed transfer is posted again after the snapshot', async () => {
-    const books = booksOf(audit.store);
-    const alice = '1000001';
-    await books.open(BANK, 'system');
-    await books.open(alice, 'customer');
-    await books.post('AccountDebited', BANK, '7000001', 'first', alice, 100n);
-    await books.post('AccountCredited', alice, '7000001', 'second', BANK, 100n);
-    await books.end('TransferCompleted', '7000001', BANK, alice, 100n);
-    await snapshotEvery(1);
+    const { books, alice } = await completedTransferSnapshotted();
     await books.post('AccountDebited', BANK, '7000001', 'first', alice, 100n);
     expect((await trialBalanceAt(audit.store, {})).balanced).to.equal(false);
     await expectSnapshotsChangeNothing(audit);
