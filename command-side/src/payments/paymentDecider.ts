@@ -10,6 +10,7 @@ import {
 import {
   refundable,
   refundSource,
+  suspensePartOf,
   type ExistingPayment,
   type PaymentCallback,
   type PaymentEvent,
@@ -214,6 +215,9 @@ const refundCallbackOf = (payment: ExistingPayment, refundId: string, refund: Re
     providerCreatedAt: at,
   };
 
+/** The event id standing for a capture Folio was asked to record, when no provider callback reported it. */
+const requestedCaptureEventId = (paymentId: string) => `capture-${paymentId}`;
+
 /**
  * The callback a capture booked to suspense is recorded under, refused by the books and flagged: the
  * one that reported it, or, for a capture Folio was asked to record, one standing for that request.
@@ -221,7 +225,7 @@ const refundCallbackOf = (payment: ExistingPayment, refundId: string, refund: Re
 const captureCallbackOf = (payment: ExistingPayment, callbackEventId: string | undefined, at: string): PaymentCallback =>
   payment.applied.find((callback) => callback.eventId === callbackEventId) ??
   payment.applied.find((callback) => callback.callbackType === 'payment.captured') ?? {
-    eventId: `capture-${payment.paymentId}`,
+    eventId: requestedCaptureEventId(payment.paymentId),
     callbackType: 'payment.captured',
     amount: payment.amount,
     providerCreatedAt: at,
@@ -291,6 +295,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       requireState(payment, 'refund', 'PAID', 'SETTLED');
       const left = refundable(payment);
       if (command.amount > left) throw new RefundExceedsCapturedError(paymentId, command.amount, left);
+      const fromCaptureInSuspense = suspensePartOf(payment, command.amount);
       return [
         {
           type: 'PaymentRefundRequested',
@@ -299,6 +304,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
             refundId: command.refundId,
             amount: command.amount,
             from: refundSource(payment),
+            ...(fromCaptureInSuspense > 0n ? { fromCaptureInSuspense } : {}),
             ...(command.providerRefundRef === undefined ? {} : { providerRefundRef: command.providerRefundRef }),
             requestedAt: command.at,
             ...cause(command.callbackEventId),
@@ -335,17 +341,15 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       const detail =
         `the provider captured ${payment.amount}, the merchant's account refused it (${command.refusal}): ` +
         'booked to suspense';
+      const callback = captureCallbackOf(payment, command.callbackEventId, command.at);
+      // The capture names the provider's callback refused here: the fold reads its money went to suspense.
+      const reportedBy = callback.eventId === requestedCaptureEventId(paymentId) ? undefined : callback.eventId;
       return [
         {
           type: 'PaymentCallbackRecorded',
-          data: callbackData(
-            payment,
-            captureCallbackOf(payment, command.callbackEventId, command.at),
-            { outcome: 'refused', flagged: true, detail },
-            command.at,
-          ),
+          data: callbackData(payment, callback, { outcome: 'refused', flagged: true, detail }, command.at),
         },
-        capturedEvent(payment, command.at, command.callbackEventId),
+        capturedEvent(payment, command.at, reportedBy),
       ];
     }
     case 'ReceiveCallback': {
@@ -377,6 +381,8 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       state: 'CREATED',
       captured: 0n,
       refunded: 0n,
+      capturedToSuspense: 0n,
+      refundedFromSuspense: 0n,
       refundsInFlight: {},
       refundCallbacks: [],
       refundRefs: [],
@@ -392,14 +398,26 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
   switch (event.type) {
     case 'PaymentSubmitted':
       return { ...state, state: 'PENDING', providerRef: event.data.providerRef };
-    case 'PaymentCaptured':
-      return { ...state, state: 'PAID', captured: event.data.amount };
+    case 'PaymentCaptured': {
+      // Booked to suspense (`BookCaptureToSuspense`) if the books refused its cause just before: the
+      // merchant's account never received its money. No other capture has a refused cause: a capture
+      // callback applied is recorded so, one of another amount never captures, and the id standing
+      // for a requested capture is recorded only by that booking.
+      const cause = event.data.callbackEventId ?? requestedCaptureEventId(state.paymentId);
+      const toSuspense = state.callbacks[cause] === 'refused';
+      return {
+        ...state,
+        state: 'PAID',
+        captured: event.data.amount,
+        capturedToSuspense: toSuspense ? event.data.amount : 0n,
+      };
+    }
     case 'PaymentSettled':
       return { ...state, state: 'SETTLED', fee: event.data.fee, net: event.data.net };
     case 'PaymentFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason };
     case 'PaymentRefundRequested': {
-      const { amount, from, providerRefundRef, callbackEventId } = event.data;
+      const { amount, from, fromCaptureInSuspense, providerRefundRef, callbackEventId } = event.data;
       return {
         ...state,
         refundsInFlight: {
@@ -407,6 +425,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
           [event.data.refundId]: {
             amount,
             from,
+            fromCaptureInSuspense: fromCaptureInSuspense ?? 0n,
             ...(providerRefundRef === undefined ? {} : { providerRefundRef }),
             ...(callbackEventId === undefined ? {} : { callbackEventId }),
           },
@@ -420,12 +439,13 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       };
     }
     case 'PaymentRefunded': {
-      const { [event.data.refundId]: _done, ...refundsInFlight } = state.refundsInFlight;
+      const { [event.data.refundId]: done, ...refundsInFlight } = state.refundsInFlight;
       return {
         ...state,
         refundsInFlight,
         refundsEnded: [...state.refundsEnded, event.data.refundId],
         refunded: event.data.refundedTotal,
+        refundedFromSuspense: state.refundedFromSuspense + (done?.fromCaptureInSuspense ?? 0n),
         state: event.data.fullyRefunded ? 'REFUNDED' : state.state,
       };
     }

@@ -23,7 +23,7 @@ import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
 import { awaitsEffect, callbackRank, classifyCallback, paymentDecider, type PaymentCommand } from './paymentDecider.js';
 import { NotAMerchantAccountError, PaymentJournalRefusedError, PaymentNotFoundError } from './paymentErrors.js';
-import { refundSource, type ExistingPayment, type PaymentCallback, type RefundInFlight } from './paymentState.js';
+import { refundSource, suspensePartOf, type ExistingPayment, type PaymentCallback, type RefundInFlight } from './paymentState.js';
 import { paymentView, type PaymentView } from './paymentView.js';
 
 export interface PaymentServiceDependencies {
@@ -91,6 +91,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const clearingOf = (payment: ExistingPayment) =>
     systemAccountId({ role: 'provider_clearing', currency: payment.currency, provider: payment.provider });
 
+  const suspenseOf = (payment: ExistingPayment) => systemAccountId({ role: 'suspense', currency: payment.currency });
+
   /** The account a refund's money goes back to the payer from. */
   const refundAccountOf = (payment: ExistingPayment, from: RefundInFlight['from']) =>
     from === 'clearing' ? clearingOf(payment) : systemAccountId({ role: 'bank', currency: payment.currency });
@@ -151,8 +153,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     } catch (error) {
       if (!isRefusal(error)) throw error;
       const refusal = `${error.type}: ${error.message}`;
-      const suspense = systemAccountId({ role: 'suspense', currency: payment.currency });
-      await runJournal('correction', payment.captureJournalId, payment, { ...route, to: suspense, description: refusal }, run, retry);
+      const toSuspense = { ...route, to: suspenseOf(payment), description: refusal };
+      await runJournal('correction', payment.captureJournalId, payment, toSuspense, run, retry);
       await bookCaptureToSuspense(payment, refusal, run, callbackEventId);
       return;
     }
@@ -215,39 +217,68 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       `refund-suspense-${refundId}`,
     );
 
+  const completeRefund = (payment: ExistingPayment, refundId: string, run: RunContext) =>
+    handle(payment.paymentId, { type: 'CompleteRefund', refundId, at: now() }, run, `refund-done-${refundId}`);
+
+  /** Runs a journal; an account's refusal of it is returned as its reason, not thrown. */
+  const refusalOf = async (journal: () => Promise<void>): Promise<string | undefined> => {
+    try {
+      await journal();
+      return undefined;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return `${error.type}: ${error.message}`;
+    }
+  };
+
   /**
-   * Posts a requested refund's journal and records it. The provider has refunded by now (Folio
+   * Posts a requested refund's journals and records it. The part the capture's suspense booking
+   * holds (the merchant's account refused the capture, so never received it) is paid back from
+   * suspense; the rest is the merchant's, debited first. The provider has refunded by now (Folio
    * asked it first, or it reported the refund), so a merchant account that refuses the debit
-   * (frozen, or spent in between) cannot undo it: the payer's money is paid from suspense instead,
-   * by a correction journal with the refund's id, and the payment is flagged for reconciliation.
+   * (frozen, or spent in between) cannot undo it: its part is paid from suspense too and the
+   * payment is flagged for reconciliation. Whatever comes from suspense is one correction journal
+   * with the refund's id, posted last.
    */
   const postRefund = async (payment: ExistingPayment, refundId: string, run: RunContext, retry: boolean) => {
     const refund = payment.refundsInFlight[refundId]!;
-    const route = { to: refundAccountOf(payment, refund.from), amount: refund.amount };
-    // A run interrupted after paying it from suspense: the merchant is not debited on top of that.
-    const paidFromSuspense = retry ? await movements.read(journalStream('correction', refundId)) : undefined;
-    if (paidFromSuspense !== undefined) {
-      await bookFromSuspense(payment, refundId, paidFromSuspense.movement.description ?? 'refused', run);
+    const to = refundAccountOf(payment, refund.from);
+    // A run interrupted after its correction journal, the last of its money: nothing is posted again.
+    const corrected = retry ? await movements.read(journalStream('correction', refundId)) : undefined;
+    if (corrected !== undefined) {
+      // It paid more than the suspense booking's part: the merchant's account refused its own.
+      if (corrected.movement.amount > refund.fromCaptureInSuspense) {
+        await bookFromSuspense(payment, refundId, corrected.movement.description ?? 'refused', run);
+      } else {
+        await completeRefund(payment, refundId, run);
+      }
       return;
     }
-    try {
-      await runJournal('refund', refundId, payment, { from: payment.merchantAccountId, ...route }, run, retry);
-    } catch (error) {
-      if (!isRefusal(error)) throw error;
-      const refusal = `${error.type}: ${error.message}`;
-      const suspense = systemAccountId({ role: 'suspense', currency: payment.currency });
-      await runJournal('correction', refundId, payment, { from: suspense, ...route, description: refusal }, run, retry);
-      await bookFromSuspense(payment, refundId, refusal, run);
-      return;
+    const merchantPart = refund.amount - refund.fromCaptureInSuspense;
+    const refusal =
+      merchantPart > 0n
+        ? await refusalOf(() =>
+            runJournal('refund', refundId, payment, { from: payment.merchantAccountId, to, amount: merchantPart }, run, retry),
+          )
+        : undefined;
+    const fromSuspense = refusal === undefined ? refund.fromCaptureInSuspense : refund.amount;
+    if (fromSuspense > 0n) {
+      const description = refusal ?? 'refund of a capture booked to suspense';
+      const fromSuspenseRoute = { from: suspenseOf(payment), to, amount: fromSuspense, description };
+      await runJournal('correction', refundId, payment, fromSuspenseRoute, run, retry);
     }
-    await handle(payment.paymentId, { type: 'CompleteRefund', refundId, at: now() }, run, `refund-done-${refundId}`);
+    if (refusal === undefined) await completeRefund(payment, refundId, run);
+    else await bookFromSuspense(payment, refundId, refusal, run);
   };
 
   /**
    * Refuses, with nothing written, a refund the merchant's account would refuse now: the first leg
    * of its journal decided on the account's current state (status, currency, available balance).
+   * The part the capture's suspense booking pays back is not asked of the merchant.
    */
   const checkMerchantPays = async (payment: ExistingPayment, refundId: string, amount: bigint) => {
+    const merchantPart = amount - suspensePartOf(payment, amount);
+    if (merchantPart === 0n) return;
     const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
     const to = refundAccountOf(payment, refundSource(payment));
     accountDecider.decide(
@@ -255,7 +286,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         type: 'PostDebit',
         accountId: payment.merchantAccountId,
         journal: { id: refundId, kind: 'refund', leg: 'first', counterpartyAccountId: to },
-        amount,
+        amount: merchantPart,
         currency: payment.currency,
       },
       merchant,

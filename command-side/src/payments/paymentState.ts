@@ -21,6 +21,8 @@ export interface PaymentCallback {
 export interface RefundInFlight {
   amount: bigint;
   from: 'clearing' | 'bank';
+  /** The part paid back from the capture's suspense booking (0 when none); the rest is the merchant's. */
+  fromCaptureInSuspense: bigint;
   /** The provider's reference of the refund, when Folio asked the provider for it. */
   providerRefundRef?: string;
   /** The callback that reported the refund, when the provider started it. */
@@ -46,6 +48,10 @@ export interface ExistingPayment {
   captured: bigint;
   /** Σ of completed refunds. */
   refunded: bigint;
+  /** What of the capture was booked to suspense, the merchant's account having refused it (0 when none). */
+  capturedToSuspense: bigint;
+  /** What completed refunds paid back from that booking. */
+  refundedFromSuspense: bigint;
   refundsInFlight: Readonly<Record<string, RefundInFlight>>;
   /** Provider event ids of the refunds callbacks started, so a redelivered one is not refunded twice. */
   refundCallbacks: readonly string[];
@@ -96,6 +102,21 @@ export const paymentEventTypes: PaymentEvent['type'][] = [
 /** What may still be refunded: captured, less refunds done and under way. */
 export const refundable = (payment: ExistingPayment): bigint =>
   payment.captured - payment.refunded - Object.values(payment.refundsInFlight).reduce((sum, refund) => sum + refund.amount, 0n);
+
+/** What the capture's suspense booking still holds, less refunds under way that are paid from it. */
+const heldInSuspense = (payment: ExistingPayment): bigint =>
+  payment.capturedToSuspense -
+  payment.refundedFromSuspense -
+  Object.values(payment.refundsInFlight).reduce((sum, refund) => sum + refund.fromCaptureInSuspense, 0n);
+
+/**
+ * The part of a refund of `amount` paid back from the capture's suspense booking: as much as it
+ * holds. The merchant never received that money, so it pays only the rest.
+ */
+export const suspensePartOf = (payment: ExistingPayment, amount: bigint): bigint => {
+  const held = heldInSuspense(payment);
+  return amount < held ? amount : held;
+};
 
 /** Where a refund's money goes back from: clearing before settlement, the bank after. */
 export const refundSource = (payment: ExistingPayment): RefundInFlight['from'] =>

@@ -263,6 +263,72 @@ describe('payment decider', () => {
     });
   });
 
+  describe('refunds of a capture booked to suspense', () => {
+    const capturedCallback: PaymentCallback = { eventId: 'e1', callbackType: 'payment.captured', providerCreatedAt: AT };
+    const after = (state: ExistingPayment, command: PaymentCommand) =>
+      paymentDecider.decide(command, state).reduce(paymentDecider.evolve, state) as ExistingPayment;
+    const reported = (state: ExistingPayment) =>
+      after(state, { type: 'ReceiveCallback', callback: capturedCallback, redelivery: false, at: AT });
+    const toSuspense = (callbackEventId?: string): PaymentCommand => ({
+      type: 'BookCaptureToSuspense',
+      refusal: 'account-frozen: frozen',
+      at: AT,
+      ...(callbackEventId === undefined ? {} : { callbackEventId }),
+    });
+    const refund = (refundId: string, amount: bigint): PaymentCommand => ({ type: 'RequestRefund', refundId, amount, at: AT });
+    const inSuspense = () => after(reported(stateAfter(historyOf.PENDING)), toSuspense('e1'));
+
+    it('holds the capture in suspense, reported by a callback, asked of Folio, or repaired after an interruption', () => {
+      expect(inSuspense()).to.include({ state: 'PAID', capturedToSuspense: 10_000n, flaggedForReconciliation: true });
+      expect(after(stateAfter(historyOf.PENDING), toSuspense())).to.include({ capturedToSuspense: 10_000n });
+      // A repair knows no callback: the capture names the one it refuses.
+      const [, capture] = paymentDecider.decide(toSuspense(), reported(stateAfter(historyOf.PENDING)));
+      expect(capture!.data).to.include({ callbackEventId: 'e1' });
+      expect(after(reported(stateAfter(historyOf.PENDING)), toSuspense())).to.include({ capturedToSuspense: 10_000n });
+    });
+
+    it('holds nothing in suspense for a capture the merchant took, even after a capture of another amount was refused', () => {
+      const tookIt = after(reported(stateAfter(historyOf.PENDING)), { type: 'CapturePayment', callbackEventId: 'e1', at: AT });
+      expect(tookIt).to.include({ capturedToSuspense: 0n });
+      const mismatched: PaymentCallback = { ...capturedCallback, eventId: 'e2', amount: 9_999n };
+      const refused = after(stateAfter(historyOf.PENDING), {
+        type: 'ReceiveCallback',
+        callback: mismatched,
+        redelivery: false,
+        at: AT,
+      });
+      expect(after(refused, moves.capture!)).to.include({ capturedToSuspense: 0n });
+      const [request] = paymentDecider.decide(refund('7500000000000000001', 1_000n), stateAfter(historyOf.PAID));
+      expect(request!.data).not.to.have.property('fromCaptureInSuspense');
+    });
+
+    it('pays refunds back from the booking, counting those under way and done, never past what it holds', () => {
+      let state = after(inSuspense(), refund('7500000000000000001', 3_000n));
+      expect(state.refundsInFlight['7500000000000000001']).to.include({ fromCaptureInSuspense: 3_000n });
+      const [second] = paymentDecider.decide(refund('7500000000000000002', 7_000n), state);
+      expect(second!.data).to.include({ fromCaptureInSuspense: 7_000n });
+      state = after(state, { type: 'CompleteRefund', refundId: '7500000000000000001', at: AT });
+      expect(state).to.include({ refunded: 3_000n, refundedFromSuspense: 3_000n, flaggedForReconciliation: true });
+      state = after(state, refund('7500000000000000002', 7_000n));
+      state = after(state, { type: 'BookRefundFromSuspense', refundId: '7500000000000000002', refusal: 'x', at: AT });
+      expect(state).to.include({ state: 'REFUNDED', refunded: 10_000n, refundedFromSuspense: 10_000n });
+      // Were the booking smaller than the refund, the merchant would pay the rest.
+      const smaller = { ...inSuspense(), capturedToSuspense: 4_000n };
+      const [partly] = paymentDecider.decide(refund('7500000000000000003', 6_000n), smaller);
+      expect(partly!.data).to.include({ amount: 6_000n, fromCaptureInSuspense: 4_000n });
+    });
+
+    it('takes a refund requested before refunds were paid from the booking as the merchant\'s', () => {
+      const state = [refundRequested('7500000000000000001', 3_000n), refunded('7500000000000000001', 3_000n, 3_000n)].reduce(
+        paymentDecider.evolve,
+        inSuspense(),
+      ) as ExistingPayment;
+      expect(state).to.include({ refunded: 3_000n, refundedFromSuspense: 0n });
+      const [rest] = paymentDecider.decide(refund('7500000000000000002', 7_000n), state);
+      expect(rest!.data).to.include({ fromCaptureInSuspense: 7_000n });
+    });
+  });
+
   describe('callbacks by precedence', () => {
     const callback = (
       eventId: string,

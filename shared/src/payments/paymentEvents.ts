@@ -111,6 +111,12 @@ export const paymentRefundRequested = defineEvent({
     amount: positiveAmountSchema,
     /** Where the money goes back from: clearing before settlement, the bank after. */
     from: z.enum(['clearing', 'bank']),
+    /**
+     * The part paid back from suspense, where the capture was booked when the merchant's account
+     * refused it: the merchant never received that money. The rest is the merchant's to pay.
+     * Absent: none (and in streams from before such refunds).
+     */
+    fromCaptureInSuspense: positiveAmountSchema.optional(),
     /** The provider's reference of the refund, when Folio asked the provider for it. */
     providerRefundRef: z.string().min(1).optional(),
     requestedAt: z.iso.datetime(),
@@ -118,7 +124,10 @@ export const paymentRefundRequested = defineEvent({
   }),
 });
 
-/** The refund's journal completed: the merchant was debited. The payment is REFUNDED when `fullyRefunded`. */
+/**
+ * The refund's journals completed: the merchant was debited, less what was paid back from the
+ * capture's suspense booking. The payment is REFUNDED when `fullyRefunded`.
+ */
 export const paymentRefunded = defineEvent({
   type: 'PaymentRefunded',
   version: 1,
