@@ -4,6 +4,7 @@ import { formatDecimalAmount, type CurrencyCode } from '@folio/shared';
 export interface BankCredit {
   /** What the bank shows as the credit's reference: the payout id. */
   reference: string;
+  /** Negative when the payout took money from the account (its refunds and fees exceeded its charges): a debit entry. */
   amount: bigint;
   currency: CurrencyCode;
   bookedAt: Date;
@@ -45,8 +46,9 @@ const day = (at: Date): string => at.toISOString().slice(0, 10);
 
 /**
  * The bank's ISO 20022 camt.053 statement of the account a provider pays out to: one booked
- * credit per payout, with the payout id as end-to-end reference, opening and closing booked
- * balances and control totals, and the faults asked for. Answers the file and the closing
+ * entry per payout (a credit, or a debit for a negative one), with the payout id as end-to-end
+ * reference, opening and closing booked balances, control totals that match the entries as
+ * written (faults included), and the faults asked for. Answers the file and the closing
  * balance as booked (the next statement's opening).
  */
 export const sandboxBankStatement = (request: BankStatementRequest): { xml: string; closingBalance: bigint; sequenceNumber: bigint } => {
@@ -67,8 +69,10 @@ export const sandboxBankStatement = (request: BankStatementRequest): { xml: stri
   for (const amount of faults.unknownCredits ?? []) entries.push({ amount, bookedAt: request.createdAt, serial: ++serial });
 
   const sequenceNumber = request.sequenceNumber + BigInt(faults.skippedStatements ?? 0);
-  const credited = entries.reduce((sum, entry) => sum + entry.amount, 0n);
-  const closingBalance = request.openingBalance + credited;
+  const credits = entries.filter((entry) => entry.amount >= 0n);
+  const debits = entries.filter((entry) => entry.amount < 0n);
+  const sumOf = (items: readonly { amount: bigint }[]) => items.reduce((sum, item) => sum + item.amount, 0n);
+  const closingBalance = request.openingBalance + sumOf(entries);
   const statementId = `SBX-${request.account}-${sequenceNumber}`;
   const amount = (units: bigint) => `<Amt Ccy="${currency}">${formatDecimalAmount(units < 0n ? -units : units, currency)}</Amt>`;
   const balance = (code: string, units: bigint) =>
@@ -78,14 +82,17 @@ export const sandboxBankStatement = (request: BankStatementRequest): { xml: stri
       '<Ntry>',
       `<NtryRef>${sequenceNumber}-${item.serial}</NtryRef>`,
       amount(item.amount),
-      '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>false</RvslInd><Sts><Cd>BOOK</Cd></Sts>',
+      `<CdtDbtInd>${item.amount < 0n ? 'DBIT' : 'CRDT'}</CdtDbtInd><RvslInd>false</RvslInd><Sts><Cd>BOOK</Cd></Sts>`,
       `<BookgDt><Dt>${day(item.bookedAt)}</Dt></BookgDt><ValDt><Dt>${day(item.bookedAt)}</Dt></ValDt>`,
       `<AcctSvcrRef>${escape(statementId)}-${item.serial}</AcctSvcrRef>`,
-      '<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>',
+      // A credit transfer received, or a direct debit the provider collected from the account.
+      item.amount < 0n
+        ? '<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RDDT</Cd><SubFmlyCd>ESDD</SubFmlyCd></Fmly></Domn></BkTxCd>'
+        : '<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>',
       '<NtryDtls><TxDtls>',
       item.reference === undefined ? '' : `<Refs><EndToEndId>${escape(item.reference)}</EndToEndId></Refs>`,
       `<AmtDtls><TxAmt>${amount(item.amount)}</TxAmt></AmtDtls>`,
-      '<RltdPties><Dbtr><Pty><Nm>Payment provider</Nm></Pty></Dbtr></RltdPties>',
+      item.amount < 0n ? '<RltdPties><Cdtr><Pty><Nm>Payment provider</Nm></Pty></Cdtr></RltdPties>' : '<RltdPties><Dbtr><Pty><Nm>Payment provider</Nm></Pty></Dbtr></RltdPties>',
       item.reference === undefined ? '<RmtInf><Ustrd>Payout</Ustrd></RmtInf>' : `<RmtInf><Ustrd>Payout ${escape(item.reference)}</Ustrd></RmtInf>`,
       '</TxDtls></NtryDtls>',
       '</Ntry>',
@@ -99,8 +106,8 @@ export const sandboxBankStatement = (request: BankStatementRequest): { xml: stri
     `<Acct><Id><IBAN>${escape(request.account)}</IBAN></Id><Ccy>${currency}</Ccy></Acct>`,
     balance('OPBD', request.openingBalance),
     balance('CLBD', closingBalance + (faults.closingBalanceSkew ?? 0n)),
-    `<TxsSummry><TtlCdtNtries><NbOfNtries>${entries.length}</NbOfNtries><Sum>${formatDecimalAmount(credited, currency)}</Sum></TtlCdtNtries>`,
-    `<TtlDbtNtries><NbOfNtries>0</NbOfNtries><Sum>${formatDecimalAmount(0n, currency)}</Sum></TtlDbtNtries></TxsSummry>`,
+    `<TxsSummry><TtlCdtNtries><NbOfNtries>${credits.length}</NbOfNtries><Sum>${formatDecimalAmount(sumOf(credits), currency)}</Sum></TtlCdtNtries>`,
+    `<TtlDbtNtries><NbOfNtries>${debits.length}</NbOfNtries><Sum>${formatDecimalAmount(-sumOf(debits), currency)}</Sum></TtlDbtNtries></TxsSummry>`,
     ...entries.map(entry),
     '</Stmt>',
     '</BkToCstmrStmt></Document>',

@@ -29,6 +29,17 @@ describe('sandbox bank statement (camt.053 of the payouts)', () => {
     expect(rows[0]!.row).to.include({ bookingDate: '2026-05-03', status: 'BOOK' });
   });
 
+  it('books a payout that took money from the account as a debit entry, with control totals that match', async () => {
+    // A payout of a fully refunded charge nets to minus its fee: the provider debits the account.
+    const debit: BankCredit = { reference: 'po_3', amount: -500n, currency: 'EUR', bookedAt: new Date('2026-05-03T00:00:00.000Z') };
+    const statement = sandboxBankStatement({ ...request, credits: [credits[0]!, debit] });
+    expect(statement.closingBalance).to.equal(1_000n + 9_680n - 500n);
+    const { statements, rows } = await parseStatement(camt, { text: statement.xml });
+    expect(rows.map(({ row }) => row.net?.amount)).to.deep.equal([9_680n, -500n]);
+    expect(statements[0]!.declaredTotals).to.deep.equal({ currency: 'EUR', count: 2, credits: 9_680n, debits: 500n });
+    expect(statements[0]!.balances.find((balance) => balance.type === 'CLBD')!.amount).to.equal(statement.closingBalance);
+  });
+
   it('injects the faults aimed at it: a skipped statement, a closing balance off, credits missing, skewed, unreferenced or unknown', async () => {
     const statement = sandboxBankStatement({
       ...request,

@@ -123,6 +123,91 @@ describe('statement importers: ISO 20022 camt.053', () => {
     ]);
   });
 
+  it('rejects a statement that declares one entry more than it has, at the line of the count', async () => {
+    const text = sampleText('camt053/statement-20240603.xml').replace('<NbOfNtries>2</NbOfNtries>', '<NbOfNtries>3</NbOfNtries>');
+    expect((await rejectionOf(camt, { text })).issues).to.deep.equal([
+      { line: 24, column: 'NbOfNtries', reason: 'TtlCdtNtries declares 3 credit entries but the statement has 2: the file is incomplete or altered' },
+    ]);
+  });
+
+  it('rejects a statement whose credit sum is one minor unit off its entries, at the line of the sum', async () => {
+    const text = sampleText('camt053/statement-20240603.xml').replace('<Sum>289.50</Sum>', '<Sum>289.51</Sum>');
+    expect((await rejectionOf(camt, { text })).issues).to.deep.equal([
+      {
+        line: 24,
+        column: 'Sum',
+        reason: "TtlCdtNtries declares that the credit entries add up to 289.51 EUR, but the statement's add up to 289.50 EUR: the file is incomplete or altered",
+      },
+    ]);
+  });
+
+  it('counts a batch entry as one entry however many transactions it books, with the totals of all entries and their net', async () => {
+    // The debit entry books two transactions (TxDtls): TxsSummry counts entries, so it is one.
+    const totals = (debits: string) =>
+      sampleText('camt053/statement-20240603.xml').replace(
+        /<TxsSummry>[^]*<\/TxsSummry>/,
+        [
+          '<TxsSummry>',
+          '<TtlNtries><NbOfNtries>3</NbOfNtries><Sum>374.78</Sum><TtlNetNtry><Amt>204.22</Amt><CdtDbtInd>CRDT</CdtDbtInd></TtlNetNtry></TtlNtries>',
+          '<TtlCdtNtries><NbOfNtries>2</NbOfNtries><Sum>289.50</Sum></TtlCdtNtries>',
+          `<TtlDbtNtries><NbOfNtries>${debits}</NbOfNtries><Sum>85.28</Sum></TtlDbtNtries>`,
+          '</TxsSummry>',
+        ].join('\n'),
+      );
+    const { statements, rows } = await parseStatement(camt, { text: totals('1') });
+    expect(rows).to.have.length(3);
+    expect(rows[1]!.row.details).to.have.length(2);
+    expect(statements[0]!.declaredTotals).to.deep.equal({ currency: 'EUR', count: 3, credits: 28950n, debits: 8528n });
+    expect((await rejectionOf(camt, { text: totals('2') })).issues).to.deep.equal([
+      { line: 26, column: 'NbOfNtries', reason: 'TtlDbtNtries declares 2 debit entries but the statement has 1: the file is incomplete or altered' },
+    ]);
+  });
+
+  it('rejects a total of all entries or a net that disagrees with the entries, in either version\'s form', async () => {
+    const withTotal = (total: string) =>
+      sampleText('camt053/statement-20240603.xml').replace('<TxsSummry>', `<TxsSummry>\n<TtlNtries>${total}</TtlNtries>`);
+    expect((await rejectionOf(camt, { text: withTotal('<NbOfNtries>4</NbOfNtries><Sum>374.78</Sum>') })).issues).to.deep.equal([
+      { line: 24, column: 'NbOfNtries', reason: 'TtlNtries declares 4 entries but the statement has 3: the file is incomplete or altered' },
+    ]);
+    expect((await rejectionOf(camt, { text: withTotal('<Sum>289.50</Sum>') })).issues).to.deep.equal([
+      { line: 24, column: 'Sum', reason: "TtlNtries declares that the entries add up to 289.50 EUR, but the statement's add up to 374.78 EUR: the file is incomplete or altered" },
+    ]);
+    // camt.053.001.08 and later: TtlNetNtry/{Amt, CdtDbtInd}.
+    expect((await rejectionOf(camt, { text: withTotal('<TtlNetNtry><Amt>204.22</Amt><CdtDbtInd>DBIT</CdtDbtInd></TtlNetNtry>') })).issues).to.deep.equal([
+      {
+        line: 24,
+        column: 'TtlNetNtry',
+        reason: "TtlNtries declares that the entries net to a debit of 204.22 EUR, but the statement's net to a credit of 204.22 EUR: the file is incomplete or altered",
+      },
+    ]);
+    // camt.053.001.02: TtlNetNtryAmt with the CdtDbtInd beside it.
+    const legacy = (net: string) => withTotal(`<TtlNetNtryAmt>${net}</TtlNetNtryAmt><CdtDbtInd>CRDT</CdtDbtInd>`).replace('camt.053.001.08', 'camt.053.001.02');
+    expect((await parseStatement(camt, { text: legacy('204.22') })).statements[0]!.declaredTotals).to.deep.equal({
+      currency: 'EUR',
+      count: 3,
+      credits: 28950n,
+      debits: 8528n,
+    });
+    expect((await rejectionOf(camt, { text: legacy('204.21') })).issues[0]).to.include({ line: 24, column: 'TtlNetNtryAmt' });
+  });
+
+  it('rejects an entry in another currency than the control sums, which cannot be checked against it', async () => {
+    const text = sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">50.00</Amt>', '<Amt Ccy="USD">50.00</Amt>');
+    expect((await rejectionOf(camt, { text })).issues).to.deep.equal([
+      { line: 73, column: 'Amt', reason: 'the entry is in USD, but the statement declares its control sums in EUR: they cannot be checked' },
+    ]);
+    // Without sums, only the count is declared, and it is in no currency.
+    const counted = text.replace(/<Sum>[^<]*<\/Sum>/g, '');
+    expect((await parseStatement(camt, { text: counted })).rows).to.have.length(3);
+  });
+
+  it('accepts a statement that declares no control totals, as before', async () => {
+    const text = sampleText('camt053/statement-20240603.xml').replace(/<TxsSummry>[^]*<\/TxsSummry>/, '');
+    const { statements, rows } = await parseStatement(camt, { text });
+    expect(rows).to.have.length(3);
+    expect(statements[0]).not.to.have.property('declaredTotals');
+  });
+
   it('rejects an entry without a direction', async () => {
     const text = sampleText('camt053/statement-20240603.xml').replace('<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>', '<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>');
     const error = await rejectionOf(camt, { text });

@@ -127,6 +127,73 @@ describe('statement importers: SWIFT MT940', () => {
     expect(new Set(pages).size).to.equal(2);
   });
 
+  describe('declared totals (:90C: / :90D:)', () => {
+    // The sample's first message: a credit of 239,50 and a debit of 85,28 (a batch of two payments, one line).
+    const first = (...totals: string[]) =>
+      [
+        ':20:STMT240603',
+        ':25:NL02ABNA0123456789',
+        ':28C:88/1',
+        ':60F:C240602EUR5000,00',
+        ':61:2406030603C239,50NTRFADYEN-BATCH-212//BANKREF10001',
+        ':86:/EREF/ADYEN-BATCH-212/REMI/Adyen payout batch 212 ShopCoEU',
+        ':61:2406030603D85,28NTRFNONREF//BANKREF10002',
+        ':86:/EREF/SEPA-BATCH-0603/REMI/Supplier batch, two payments',
+        ':62F:C240603EUR5154,22',
+        ...totals,
+      ].join('\n');
+
+    it('accepts totals that match the statement lines, and records them', async () => {
+      const { statements, rows } = await parseStatement(mt940, { text: first(':90D:1EUR85,28', ':90C:1EUR239,50') });
+      expect(rows).to.have.length(2);
+      expect(statements[0]!.declaredTotals).to.deep.equal({ currency: 'EUR', count: 2, credits: 23950n, debits: 8528n });
+    });
+
+    it('rejects a :90C: that declares one credit entry more than the statement has, at its line', async () => {
+      expect((await rejectionOf(mt940, { text: first(':90D:1EUR85,28', ':90C:2EUR239,50') })).issues).to.deep.equal([
+        { line: 11, column: ':90C:', reason: ':90C: declares 2 credit entries but the statement has 1: the file is incomplete or altered' },
+      ]);
+    });
+
+    it('rejects a :90D: whose sum is one minor unit off the debit lines, at its line', async () => {
+      expect((await rejectionOf(mt940, { text: first(':90D:1EUR85,29', ':90C:1EUR239,50') })).issues).to.deep.equal([
+        {
+          line: 10,
+          column: ':90D:',
+          reason: ":90D: declares that the debit entries add up to 85,29 EUR, but the statement's add up to 85,28 EUR: the file is incomplete or altered",
+        },
+      ]);
+    });
+
+    it('counts a reversal the way it is booked: RD (a debit reversed) with the credits, RC with the debits', async () => {
+      const reversals = (...totals: string[]) =>
+        [
+          ':20:STMT240604',
+          ':25:NL02ABNA0123456789',
+          ':28C:89/1',
+          ':60F:C240603EUR5154,22',
+          ':61:2406040604RD12,00NMSCNONREF//BANKREF10003',
+          ':61:2406040604RC2,00NMSCNONREF//BANKREF10004',
+          ':61:240604D1000,NCHK4471//BANKREF10005',
+          ':62F:C240604EUR4164,22',
+          ...totals,
+        ].join('\n');
+      const { statements } = await parseStatement(mt940, { text: reversals(':90D:2EUR1002,00', ':90C:1EUR12,00') });
+      expect(statements[0]!.declaredTotals).to.deep.equal({ currency: 'EUR', count: 3, credits: 1200n, debits: 100200n });
+      // Counted by their letter (RD a debit) instead, the totals do not match what the lines book.
+      expect((await rejectionOf(mt940, { text: reversals(':90D:2EUR1012,00', ':90C:1EUR2,00') })).issues.map(({ line, column }) => [line, column])).to.deep.equal([
+        [9, ':90D:'],
+        [10, ':90C:'],
+      ]);
+    });
+
+    it('rejects a total in another currency than the statement\'s', async () => {
+      expect((await rejectionOf(mt940, { text: first(':90D:1USD85,28') })).issues).to.deep.equal([
+        { line: 10, column: ':90D:', reason: 'the total is in USD but the statement is in EUR' },
+      ]);
+    });
+  });
+
   it('rejects amounts off the currency exponent and impossible dates, in every statement of the file', async () => {
     const error = await rejectionOf(mt940, { sample: 'mt940/bad-lines.sta' });
     expect(error.issues.map(({ line, column }) => [line, column])).to.deep.equal([

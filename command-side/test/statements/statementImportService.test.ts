@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { MalformedStatementError } from '../../src/statements/importers/malformedStatementError.js';
 import { createStatementImportService, type StatementImportRequest } from '../../src/statements/statementImportService.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
-import { sampleBytes } from './statementSamples.js';
+import { sampleBytes, sampleText } from './statementSamples.js';
 
 const context = { correlationId: 'import-test', actor: 'finance-ops', now: new Date('2024-06-05T08:00:00Z') };
 
@@ -191,6 +191,26 @@ describe('statement import service', () => {
       } catch (error) {
         expect(error, format).to.be.instanceOf(MalformedStatementError);
         expect((error as MalformedStatementError).line, format).to.equal(line);
+      }
+    }
+    expect(await temp.store.headPosition()).to.equal(undefined);
+  });
+
+  it('writes nothing of a file whose declared control totals disagree with its entries, naming the line of the declaration', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const mt940 = [':20:STMT1', ':25:DE02100100100006820101', ':28C:1', ':60F:C240603EUR0,00', ':61:2406030603C1,00NTRFNONREF', ':62F:C240603EUR1,00', ':90C:2EUR1,00'].join('\n');
+    const camt = sampleText('camt053/statement-20240603.xml').replace('<Sum>289.50</Sum>', '<Sum>289.51</Sum>');
+    for (const [format, content, line, reason] of [
+      ['mt940', mt940, 7, /:90C: declares 2 credit entries but the statement has 1/],
+      ['camt053', camt, 24, /TtlCdtNtries declares that the credit entries add up to 289\.51 EUR, but the statement's add up to 289\.50 EUR/],
+    ] as const) {
+      try {
+        await service.importStatement({ provider: 'debank', format, content: bytesOf(content) }, context);
+        expect.fail(`imported a ${format} file whose totals disagree with its entries`);
+      } catch (error) {
+        expect(error, format).to.be.instanceOf(MalformedStatementError);
+        expect((error as MalformedStatementError).line, format).to.equal(line);
+        expect((error as MalformedStatementError).message, format).to.match(reason);
       }
     }
     expect(await temp.store.headPosition()).to.equal(undefined);

@@ -116,7 +116,11 @@ export const statementInfoSchema = z.object({
   periodEnd: statementDateSchema.optional(),
   /** Every balance the statement states, signed (a debit balance is negative), in file order. */
   balances: z.array(balanceSchema),
-  /** Control totals the statement declares (camt `TxsSummry`, MT940 `:90C:`/`:90D:`), as written. */
+  /**
+   * Control totals the statement declares (camt `TxsSummry`, MT940 `:90C:`/`:90D:`), as written; a
+   * direction the statement gives no figure for reads 0. The import refuses a statement whose
+   * entries disagree with any figure it gives.
+   */
   declaredTotals: entryTotalsSchema.optional(),
   /**
    * Totals of the statement's rows in this file (repeats included), per currency, by the sign of

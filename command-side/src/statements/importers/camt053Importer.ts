@@ -8,6 +8,7 @@ import {
   type StatementReference,
   type StatementRow,
 } from '@folio/shared';
+import { EntryTally, type DeclaredEntryTotals, type DeclaredFigure, type EntryBooking, type EntryDirection } from './declaredEntryTotals.js';
 import { StatementIssues } from './malformedStatementError.js';
 import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { optional } from './rowFields.js';
@@ -18,6 +19,10 @@ import { childAt, childrenNamed, textAt, xmlElements, type XmlElement } from './
  * statement with its sequence number, balances and control totals; each `Ntry` is a row whose
  * amount is positive with a `CRDT`/`DBIT` indicator, booked as `net`. Its `TxDtls` become details
  * (one entry can book many transactions) and their references the row's references.
+ *
+ * The control totals (`TxsSummry`) count and sum entries, not transactions: a batch entry is one
+ * entry of its amount however many `TxDtls` it holds. A statement whose entries disagree with
+ * them is rejected at the line of the figure.
  *
  * Row identity: the account, then the entry's `AcctSvcrRef`, else its `NtryRef`, else the
  * statement id and the entry's ordinal in the statement.
@@ -120,8 +125,10 @@ const counterpartyName = (details: XmlElement, credit: boolean): string | undefi
   return textAt(party, 'Pty', 'Nm') ?? textAt(party, 'Nm');
 };
 
-const toRow = (entry: XmlElement): StatementRow => {
-  const money = amountOf(childAt(entry, 'Amt'), entry);
+/** The row of an entry, and how it was booked: what the statement's control totals count. */
+const toRow = (entry: XmlElement): { row: StatementRow; booking: EntryBooking } => {
+  const amountElement = childAt(entry, 'Amt');
+  const money = amountOf(amountElement, entry);
   const sign = signOf(entry, entry);
   const reversal = textAt(entry, 'RvslInd');
   if (reversal !== undefined && reversal !== 'true' && reversal !== 'false') {
@@ -179,17 +186,21 @@ const toRow = (entry: XmlElement): StatementRow => {
   }
   const status = textAt(entry, 'Sts', 'Cd') ?? textAt(entry, 'Sts');
   return {
-    line: entry.line,
-    category: bankTransactionCode(entry),
-    ...optional('description', textAt(entry, 'AddtlNtryInf')),
-    ...optional('fee', fee),
-    net: { ...money, amount: money.amount * sign },
-    references,
-    ...optional('bookingDate', dateOf(childAt(entry, 'BookgDt'))),
-    ...optional('valueDate', dateOf(childAt(entry, 'ValDt'))),
-    ...optional('status', status),
-    ...(reversal === undefined ? {} : { reversal: reversal === 'true' }),
-    ...(detailRows.length === 0 ? {} : { details: detailRows }),
+    row: {
+      line: entry.line,
+      category: bankTransactionCode(entry),
+      ...optional('description', textAt(entry, 'AddtlNtryInf')),
+      ...optional('fee', fee),
+      net: { ...money, amount: money.amount * sign },
+      references,
+      ...optional('bookingDate', dateOf(childAt(entry, 'BookgDt'))),
+      ...optional('valueDate', dateOf(childAt(entry, 'ValDt'))),
+      ...optional('status', status),
+      ...(reversal === undefined ? {} : { reversal: reversal === 'true' }),
+      ...(detailRows.length === 0 ? {} : { details: detailRows }),
+    },
+    // A reversal (RvslInd) is counted the way CdtDbtInd books it, as its row is signed.
+    booking: { direction: sign > 0n ? 'credit' : 'debit', ...money, line: amountElement!.line, column: 'Amt' },
   };
 };
 
@@ -203,7 +214,87 @@ const sequence = (element: XmlElement, name: string): bigint | undefined => {
 const accountOf = (statement: XmlElement): string | undefined =>
   textAt(statement, 'Acct', 'Id', 'IBAN') ?? textAt(statement, 'Acct', 'Id', 'Othr', 'Id');
 
-const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined): ParsedStatementInfo => {
+/** A control sum: a decimal without currency, in the statement's. */
+const declaredAmount = (element: XmlElement, currency: CurrencyCode): bigint => {
+  try {
+    return parseDecimalAmount(element.text.trim(), currency, { decimalSeparator: '.' });
+  } catch (error) {
+    if (error instanceof ValidationError) throw new EntryProblem(element.line, element.name, error.message);
+    throw error;
+  }
+};
+
+/**
+ * The figures of one part of `TxsSummry`: `TtlNtries` (all entries: their count, the sum of their
+ * unsigned amounts and their net), `TtlCdtNtries` or `TtlDbtNtries` (a count and a sum).
+ */
+const summaryFigures = (summary: XmlElement, part: string, direction: EntryDirection | undefined, currency: CurrencyCode): DeclaredFigure[] => {
+  const element = childAt(summary, part);
+  if (element === undefined) return [];
+  const where = (child: XmlElement) => ({ line: child.line, column: child.name, declaredBy: part, ...optional('direction', direction) });
+  const figures: DeclaredFigure[] = [];
+  const count = childAt(element, 'NbOfNtries');
+  const countText = textAt(element, 'NbOfNtries');
+  if (count !== undefined && countText !== undefined) {
+    if (!(/^\d+$/.test(countText) && Number.isSafeInteger(Number(countText)))) {
+      throw new EntryProblem(count.line, 'NbOfNtries', `NbOfNtries must be a number of entries, got ${JSON.stringify(countText)}`);
+    }
+    figures.push({ kind: 'count', value: BigInt(countText), ...where(count) });
+  }
+  const sum = childAt(element, 'Sum');
+  if (sum !== undefined) figures.push({ kind: 'sum', value: declaredAmount(sum, currency), ...where(sum) });
+  // camt.053.001.02 writes the net as TtlNetNtryAmt beside a CdtDbtInd; later versions wrap both in TtlNetNtry.
+  const net = childAt(element, 'TtlNetNtry');
+  if (net !== undefined) {
+    const amount = childAt(net, 'Amt');
+    if (amount === undefined) throw new EntryProblem(net.line, 'Amt', 'TtlNetNtry has no Amt');
+    figures.push({ kind: 'net', value: declaredAmount(amount, currency) * signOf(net, net), ...where(net) });
+  }
+  const legacyNet = childAt(element, 'TtlNetNtryAmt');
+  if (legacyNet !== undefined) figures.push({ kind: 'net', value: declaredAmount(legacyNet, currency) * signOf(element, element), ...where(legacyNet) });
+  return figures;
+};
+
+const SUMMARY_PARTS: readonly (readonly [string, EntryDirection | undefined])[] = [
+  ['TtlNtries', undefined],
+  ['TtlCdtNtries', 'credit'],
+  ['TtlDbtNtries', 'debit'],
+];
+
+/**
+ * What `TxsSummry` declares: the figures to hold against the entries, and the totals recorded
+ * with the statement. Its sums carry no currency of their own; a statement that names none
+ * (no `Acct/Ccy`, no balance) gives them its entries'.
+ */
+const transactionsSummary = (
+  summary: XmlElement,
+  currency: CurrencyCode | undefined,
+): { declared: DeclaredEntryTotals; declaredTotals: NonNullable<ParsedStatementInfo['declaredTotals']> } | undefined => {
+  const parts = SUMMARY_PARTS.filter(([part]) => childAt(summary, part) !== undefined);
+  if (parts.length === 0) return undefined;
+  if (currency === undefined) {
+    throw new EntryProblem(summary.line, 'TxsSummry', 'the statement declares control totals but names no currency (Acct/Ccy or a balance) and has no entry to take one from');
+  }
+  const figures = parts.flatMap(([part, direction]) => summaryFigures(summary, part, direction, currency));
+  if (figures.length === 0) return undefined;
+  const figure = (kind: DeclaredFigure['kind'], direction?: EntryDirection) =>
+    figures.find((candidate) => candidate.kind === kind && candidate.direction === direction)?.value;
+  return {
+    declared: { currency, decimalSeparator: '.', figures },
+    declaredTotals: {
+      currency,
+      count: Number(figure('count') ?? (figure('count', 'credit') ?? 0n) + (figure('count', 'debit') ?? 0n)),
+      credits: figure('sum', 'credit') ?? 0n,
+      debits: figure('sum', 'debit') ?? 0n,
+    },
+  };
+};
+
+const toStatement = (
+  statement: XmlElement,
+  groupHeader: XmlElement | undefined,
+  entryCurrency: CurrencyCode | undefined,
+): { info: ParsedStatementInfo; declared?: DeclaredEntryTotals } => {
   const statementId = required(statement, 'Id', statement);
   const account = accountOf(statement);
   if (account === undefined) throw new EntryProblem(statement.line, 'Acct', 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)');
@@ -216,33 +307,10 @@ const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined)
   });
   const currency = accountCurrency === undefined ? balances[0]?.currency : currencyOf(accountCurrency, childAt(statement, 'Acct', 'Ccy')!);
   const summary = childAt(statement, 'TxsSummry');
-  let declaredTotals: ParsedStatementInfo['declaredTotals'];
-  if (summary !== undefined && currency !== undefined) {
-    const totals = (name: string) => {
-      const part = childAt(summary, name);
-      const sum = textAt(part, 'Sum');
-      const count = textAt(part, 'NbOfNtries');
-      if (count !== undefined && !(/^\d+$/.test(count) && Number.isSafeInteger(Number(count)))) {
-        throw new EntryProblem(part!.line, 'NbOfNtries', `NbOfNtries must be a number of entries, got ${JSON.stringify(count)}`);
-      }
-      let amount = 0n;
-      if (sum !== undefined) {
-        try {
-          amount = parseDecimalAmount(sum, currency, { decimalSeparator: '.' });
-        } catch (error) {
-          if (error instanceof ValidationError) throw new EntryProblem(part!.line, 'Sum', error.message);
-          throw error;
-        }
-      }
-      return { count: Number(count ?? 0), amount };
-    };
-    const credits = totals('TtlCdtNtries');
-    const debits = totals('TtlDbtNtries');
-    declaredTotals = { currency, count: credits.count + debits.count, credits: credits.amount, debits: debits.amount };
-  }
+  const declared = summary === undefined ? undefined : transactionsSummary(summary, currency ?? entryCurrency);
   const pagination = childAt(statement, 'StmtPgntn') ?? childAt(groupHeader, 'MsgPgntn');
   const lastPage = textAt(pagination, 'LastPgInd');
-  return {
+  const info: ParsedStatementInfo = {
     statementId,
     ...optional('account', account),
     ...optional('currency', currency),
@@ -254,8 +322,9 @@ const toStatement = (statement: XmlElement, groupHeader: XmlElement | undefined)
     ...optional('periodStart', checkedDate(textAt(statement, 'FrToDt', 'FrDtTm'), childAt(statement, 'FrToDt'))),
     ...optional('periodEnd', checkedDate(textAt(statement, 'FrToDt', 'ToDtTm'), childAt(statement, 'FrToDt'))),
     balances,
-    ...optional('declaredTotals', declaredTotals),
+    ...optional('declaredTotals', declared?.declaredTotals),
   };
+  return { info, ...optional('declared', declared?.declared) };
 };
 
 const STATEMENT_PATH = ['Document', 'BkToCstmrStmt', 'Stmt'];
@@ -271,12 +340,17 @@ export const camt053Importer: StatementImporter = {
     let statement: XmlElement | undefined;
     let ordinal = 0;
     let statements = 0;
-    const guard = (work: () => void) => {
+    let tally = new EntryTally();
+    let entriesRead = true;
+    /** Whether `work` went through; its problem is an issue of the file otherwise. */
+    const guard = (work: () => void): boolean => {
       try {
         work();
+        return true;
       } catch (error) {
         if (!(error instanceof EntryProblem)) throw error;
         issues.add({ line: error.line, column: error.column, reason: error.message });
+        return false;
       }
     };
     yield* xmlElements(
@@ -299,6 +373,8 @@ export const camt053Importer: StatementImporter = {
           if (samePath(path, STATEMENT_PATH)) {
             statement = element;
             ordinal = 0;
+            tally = new EntryTally();
+            entriesRead = true;
           }
         },
         element: (path, element) => {
@@ -308,7 +384,7 @@ export const camt053Importer: StatementImporter = {
             ordinal += 1;
             const owner = statement;
             const entryOrdinal = ordinal;
-            guard(() => {
+            const read = guard(() => {
               const account = accountOf(owner) ?? '';
               const statementId = required(owner, 'Id', owner);
               const reference = textAt(element, 'AcctSvcrRef');
@@ -319,11 +395,20 @@ export const camt053Importer: StatementImporter = {
                   : entryReference !== undefined
                     ? `${account}/ntry:${entryReference}`
                     : `${account}/${statementId}#${entryOrdinal}`;
-              queue.push({ kind: 'row', row: { rowKey, statementId, row: toRow(element) } });
+              const { row, booking } = toRow(element);
+              queue.push({ kind: 'row', row: { rowKey, statementId, row } });
+              tally.add(booking);
             });
+            entriesRead &&= read;
           } else if (samePath(path, STATEMENT_PATH)) {
             statements += 1;
-            guard(() => queue.push({ kind: 'statement', statement: toStatement(element, groupHeader) }));
+            guard(() => {
+              const { info, declared } = toStatement(element, groupHeader, tally.firstCurrency);
+              // An entry that could not be read is an issue already; the totals would only disagree for want of it.
+              const disagreements = declared === undefined || !entriesRead ? [] : tally.disagreements(declared);
+              for (const issue of disagreements) issues.add(issue);
+              if (disagreements.length === 0) queue.push({ kind: 'statement', statement: info });
+            });
             statement = undefined;
           }
         },

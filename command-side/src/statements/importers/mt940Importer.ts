@@ -1,4 +1,5 @@
 import { ValidationError, parseCurrencyCode, type CurrencyCode, type StatementReference, type StatementRow } from '@folio/shared';
+import { EntryTally, type DeclaredFigure, type EntryBooking } from './declaredEntryTotals.js';
 import { StatementIssues, type StatementIssue } from './malformedStatementError.js';
 import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { optional } from './rowFields.js';
@@ -10,7 +11,9 @@ import { statementLines } from './statementText.js';
  * a file. Each message is a statement (`:20:` reference, `:25:` account, `:28C:` number/sequence,
  * `:60F:`/`:62F:` balances); each `:61:` line is a row, with the `:86:` that follows it as its
  * description. Amounts use a decimal comma; the mark gives the direction (`C`, `D`, and `RC`/`RD`
- * for reversals, booked in the opposite direction).
+ * for reversals, booked in the opposite direction). `:90C:`/`:90D:`, when a bank sends them,
+ * declare the number and sum of the credit and debit lines: a statement whose lines disagree is
+ * rejected at the line of the declaration.
  *
  * Row identity: the account and the bank reference (after `//`). A line without one is keyed on what
  * the statement and the line say of themselves: the account, `:20:` reference, `:28C:` number (and
@@ -65,17 +68,20 @@ const BALANCE = /^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$/;
 const STATEMENT_LINE = /^(\d{6})(\d{4})?(RC|RD|C|D)([A-Z])?(\d+,\d*)([A-Z][A-Z0-9]{3})(.*)$/;
 const TOTALS = /^(\d+)([A-Z]{3})(\d+,\d*)$/;
 
-const balanceOf = (field: Field) => {
-  const match = BALANCE.exec(field.value.trim());
-  if (match === null) throw problem(field, `expected a balance such as C240430EUR1000,00, got ${JSON.stringify(field.value)}`);
-  const [, mark, date, currencyText, amountText] = match as unknown as [string, string, string, string, string];
-  let currency: CurrencyCode;
+const currencyOf = (field: Field, text: string): CurrencyCode => {
   try {
-    currency = parseCurrencyCode(currencyText);
+    return parseCurrencyCode(text);
   } catch (error) {
     if (error instanceof ValidationError) throw problem(field, error.message);
     throw error;
   }
+};
+
+const balanceOf = (field: Field) => {
+  const match = BALANCE.exec(field.value.trim());
+  if (match === null) throw problem(field, `expected a balance such as C240430EUR1000,00, got ${JSON.stringify(field.value)}`);
+  const [, mark, date, currencyText, amountText] = match as unknown as [string, string, string, string, string];
+  const currency = currencyOf(field, currencyText);
   const amount = amountOf(field, amountText, currency);
   return { type: field.tag, amount: mark === 'D' ? -amount : amount, currency, date: dateOf(field, date) };
 };
@@ -106,7 +112,12 @@ const informationReferences = (information: string): StatementReference[] => {
   return endToEnd === undefined || endToEnd === 'NOTPROVIDED' ? [] : [{ kind: 'end_to_end_id', value: endToEnd.trim() }];
 };
 
-const toRow = (field: Field, information: Field | undefined, currency: CurrencyCode): { row: StatementRow; bankReference?: string } => {
+/** The row of a `:61:` line, its bank reference, and how it was booked: what `:90C:`/`:90D:` count. */
+const toRow = (
+  field: Field,
+  information: Field | undefined,
+  currency: CurrencyCode,
+): { row: StatementRow; bankReference?: string; booking: EntryBooking } => {
   const [first = '', ...supplementary] = field.value.split('\n');
   const match = STATEMENT_LINE.exec(first);
   if (match === null) {
@@ -136,6 +147,8 @@ const toRow = (field: Field, information: Field | undefined, currency: CurrencyC
       ...(mark!.startsWith('R') ? { reversal: true } : {}),
     },
     ...optional('bankReference', bank === '' ? undefined : bank),
+    // RD (a debit reversed) brings money back: a credit line, counted in :90C: as its row is signed; RC in :90D:.
+    booking: { direction: credit ? 'credit' : 'debit', amount, currency, line: field.line, column: ':61:' },
   };
 };
 
@@ -221,12 +234,15 @@ export const mt940Importer: StatementImporter = {
         let closing = false;
         let credits: { count: number; amount: bigint } | undefined;
         let debits: { count: number; amount: bigint } | undefined;
+        const tally = new EntryTally();
+        const figures: DeclaredFigure[] = [];
         for (const [index, field] of fields.entries()) {
           if (field.tag === '61') {
             if (closing) throw problem(field, 'a statement line after the closing balance');
             ordinal += 1;
             const next = fields[index + 1];
-            const { row, bankReference } = toRow(field, next?.tag === '86' ? next : undefined, currency);
+            const { row, bankReference, booking } = toRow(field, next?.tag === '86' ? next : undefined, currency);
+            tally.add(booking);
             const rowKey = bankReference !== undefined ? `${account}/${bankReference}` : `${statementKey}/${row.valueDate}/${row.bookingDate}#${ordinal}`;
             items.push({ kind: 'row', row: { rowKey, statementId, row } });
           } else if (/^6[245][FM]?$/.test(field.tag) && field !== openingField) {
@@ -239,12 +255,22 @@ export const mt940Importer: StatementImporter = {
             if (totals === null) throw problem(field, `expected a count, currency and sum such as 2EUR57,37, got ${JSON.stringify(field.value)}`);
             const count = Number(totals[1]);
             if (!Number.isSafeInteger(count)) throw problem(field, `the count ${totals[1]} of entries is out of range`);
+            const totalsCurrency = currencyOf(field, totals[2]!);
+            if (totalsCurrency !== currency) throw problem(field, `the total is in ${totalsCurrency} but the statement is in ${currency}`);
             const parsed = { count, amount: amountOf(field, totals[3]!, currency) };
+            const tag = `:${field.tag}:`;
+            const where = { direction: field.tag === '90C' ? 'credit' : 'debit', line: field.line, column: tag, declaredBy: tag } as const;
+            figures.push({ kind: 'count', value: BigInt(count), ...where }, { kind: 'sum', value: parsed.amount, ...where });
             if (field.tag === '90C') credits = parsed;
             else debits = parsed;
           }
         }
         if (!closing) throw problem(start, 'the statement has no closing balance (:62F:)');
+        const disagreements = tally.disagreements({ currency, decimalSeparator: ',', figures });
+        if (disagreements.length > 0) {
+          for (const issue of disagreements) issues.add(issue);
+          continue;
+        }
         const info: ParsedStatementInfo = {
           statementId,
           account,
