@@ -552,13 +552,19 @@ const startFolio = async (shape: ShapeName, round: number): Promise<RunningFolio
   };
 };
 
+/**
+ * CPU per second below which a process counts as idle. A process under `--cpu-prof` spends about
+ * a tenth of a core sampling even when idle, which would never settle under the plain threshold.
+ */
+const IDLE_CPU_MS_PER_SECOND = CPU_PROF_DIR === undefined ? 50 : 200;
+
 /** Waits until a process's CPU time stops growing: the projections have caught up with the load. */
 const settle = async (process: ServerProcess): Promise<void> => {
   let previous = process.cpuMs();
   for (let attempt = 0; attempt < 600; attempt++) {
     await new Promise((done) => setTimeout(done, 1000));
     const now = process.cpuMs();
-    if (!(now - previous > 50)) return;
+    if (!(now - previous > IDLE_CPU_MS_PER_SECOND)) return;
     previous = now;
   }
 };
