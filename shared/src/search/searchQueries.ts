@@ -73,8 +73,9 @@ const fieldOfType = (
   return type;
 };
 
+/** Words are looked up in NFC, the form every text is stored in (the wire schemas normalise it). */
 const wordsOf = (text: string): string[] =>
-  (text.match(WORD) ?? []).filter((word) => HAS_LETTER_OR_DIGIT.test(word));
+  (text.normalize('NFC').match(WORD) ?? []).filter((word) => HAS_LETTER_OR_DIGIT.test(word));
 
 const clampAmount = (path: string, value: unknown): bigint => {
   if (typeof value !== 'bigint') throw invalid(path, `expected a bigint amount, got ${describeValue(value)}`);

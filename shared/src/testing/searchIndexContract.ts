@@ -350,6 +350,14 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         expect(await found('rÉpair')).to.deep.equal(['c']);
       });
 
+      it('finds text whatever Unicode form the query is typed in', async () => {
+        const korean = await newIndex();
+        // Hangul syllables, unlike accented Latin letters, share no letter with their decomposed form.
+        await write(korean, [doc('k', 1n, { description: '한국 결제'.normalize('NFC'), status: 'PAID' })]);
+        expect(await search(korean, { text: '한국'.normalize('NFD') })).to.deep.equal(['k']);
+        expect(await search(korean, { text: '한국'.normalize('NFC') })).to.deep.equal(['k']);
+      });
+
       it('finds words spread over several text fields, arrays included', async () => {
         expect(await found('coffee acme')).to.deep.equal(['a']);
         expect(await found('rent inv 2024')).to.deep.equal(['b']);
