@@ -21,6 +21,7 @@ export const TYPE_LABELS: Record<string, string> = {
   fee: 'Provider fee',
   refund: 'Refund',
   payout: 'Payout',
+  correction: 'Correction',
 };
 
 export const PAYMENT_STATE_LABELS: Record<string, string> = {
