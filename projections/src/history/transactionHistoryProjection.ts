@@ -310,7 +310,8 @@ export const toSearchDocument = (transaction: TransactionDocument): SearchDocume
 export const transactionHistoryProjection: ProjectionDefinition = {
   name: 'history',
   // 2: journals of payments and payouts close with their outcome and carry provider references.
-  version: 2,
+  // 3: the embedded search index holds words split as queries split them.
+  version: 3,
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-', 'journal-', 'payment-', 'payout-'] },
   roles: ['transactions', 'references'],
   // No document index: transactions are read by id, and every query by field goes to the search

@@ -15,14 +15,12 @@ import {
   type WireFields,
 } from './searchDocuments.js';
 import type { SearchFieldType, SearchQuery, SearchSchema } from './searchIndex.js';
+import { searchWordsOf } from './searchWords.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
 const MAX_TEXT_CHARS = 1000;
 const MAX_WORDS = 32;
-/** Letters, digits and the marks on them: what both tokenizers (FTS5 unicode61, the ES pattern) keep. */
-const WORD = /[\p{L}\p{N}\p{M}]+/gu;
-const HAS_LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 /** Bounds beyond the money bound match like the bound plus one, so they stay in 64 bits without changing the answer. */
 const AMOUNT_CLAMP = MAX_MINOR_UNITS + 1n;
 
@@ -72,10 +70,6 @@ const fieldOfType = (
   if (!allowed.includes(type)) throw invalid(path, `field ${field} is ${type}, not ${allowed.join(' or ')}`);
   return type;
 };
-
-/** Words are looked up in NFC, the form every text is stored in (the wire schemas normalise it). */
-const wordsOf = (text: string): string[] =>
-  (text.normalize('NFC').match(WORD) ?? []).filter((word) => HAS_LETTER_OR_DIGIT.test(word));
 
 const clampAmount = (path: string, value: unknown): bigint => {
   if (typeof value !== 'bigint') throw invalid(path, `expected a bigint amount, got ${describeValue(value)}`);
@@ -131,7 +125,7 @@ export const planQuery = (schema: SearchSchema, query: SearchQuery): PlannedQuer
   if (query.text !== undefined) {
     if (typeof query.text !== 'string') throw invalid('text', `expected a string, got ${describeValue(query.text)}`);
     if (query.text.length > MAX_TEXT_CHARS) throw invalid('text', `longer than ${MAX_TEXT_CHARS} characters`);
-    plan.words = wordsOf(query.text);
+    plan.words = searchWordsOf(query.text);
     if (plan.words.length > MAX_WORDS) throw invalid('text', `more than ${MAX_WORDS} words`);
     if (plan.words.length > 0 && !Object.values(schema.fields).includes('text')) {
       throw invalid('text', 'this index has no text field');

@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import { NotFoundError } from '../errors/commonErrors.js';
 import { keywordSortKey, requireIndexName, type PreparedDocument, type WireFields } from './searchDocuments.js';
 import type { SearchSchema } from './searchIndex.js';
+import { searchWordsOf } from './searchWords.js';
 
 const CATALOG = `
 CREATE TABLE IF NOT EXISTS search_indexes (
@@ -263,8 +264,12 @@ export const createSearchTables = (db: Database.Database) => {
     return left.length === right.length && left.every((value, n) => value === right[n]);
   };
 
-  const textValue = (value: WireFields[string] | undefined): string | null =>
-    value === undefined || value === null ? null : Array.isArray(value) ? value.join('\n') : value;
+  /** A text field's words, split as a query splits them, so every word written can be found. */
+  const textValue = (value: WireFields[string] | undefined): string | null => {
+    if (value === undefined || value === null) return null;
+    const words = (Array.isArray(value) ? value : [value]).flatMap(searchWordsOf);
+    return words.length === 0 ? null : words.join(' ');
+  };
 
   /** What the FTS5 table holds of a document: its text fields, then its multi-valued keywords as tokens. */
   const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)[] => {

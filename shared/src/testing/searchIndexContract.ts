@@ -358,6 +358,19 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         expect(await search(korean, { text: '한국'.normalize('NFC') })).to.deep.equal(['k']);
       });
 
+      it('finds a word written with characters no word is made of, as the query splits it', async () => {
+        const odd = await newIndex();
+        // A private-use character and an emoji newer than SQLite's Unicode tables: FTS5 alone keeps them inside a word.
+        await write(odd, [
+          doc('p', 1n, { reference: 'INV\u{E000}42', status: 'PAID' }),
+          doc('q', 1n, { description: 'gift\u{1FAE0}card', status: 'PAID' }),
+        ]);
+        expect(await search(odd, { text: 'INV\u{E000}42' })).to.deep.equal(['p']);
+        expect(await search(odd, { text: '42' })).to.deep.equal(['p']);
+        expect(await search(odd, { text: 'gift\u{1FAE0}card' })).to.deep.equal(['q']);
+        expect(await search(odd, { text: 'card' })).to.deep.equal(['q']);
+      });
+
       it('finds words spread over several text fields, arrays included', async () => {
         expect(await found('coffee acme')).to.deep.equal(['a']);
         expect(await found('rent inv 2024')).to.deep.equal(['b']);
