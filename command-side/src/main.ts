@@ -8,14 +8,19 @@ import {
   instrumentEventStore,
   loadAuditConfig,
   loadConfig,
+  openDocumentStore,
   openEventStore,
   serveUntilSignalled,
 } from '@folio/shared';
+import { createStoredProgress, projectionDefinitions } from '@folio/projections';
+import { readModelDiscrepancies } from './reconciliation/readModelDiscrepancies.js';
 import { composeWriteApi } from './writeApiComposition.js';
 
 /**
  * The write API as its own process, for the split topology (docker-compose's `command-side`). It
- * does not follow the projections, so it sheds load on commands in flight only.
+ * sheds load on commands in flight only. The exception workflow acts on the discrepancies of the
+ * reconciliation read model, which it reads as the query side does: the projectors run elsewhere,
+ * so their progress is read from the checkpoints they store.
  */
 const config = loadConfig();
 const logger = createLogger({ service: 'command-side', level: config.logLevel });
@@ -23,8 +28,12 @@ const metrics = createMetrics();
 // Every append of the write side goes through the hash chain; this process also checkpoints.
 const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
 const { runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit: loadAuditConfig(), dataDir: config.dataDir, logger });
+const documents = openDocumentStore(config);
+const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });
+await progress.start();
 const security = composeSecurity({ eventStore, config, logger, metrics });
-const { writeApi, guard, routers } = composeWriteApi({ eventStore, config, logger, metrics, security });
+const discrepancies = readModelDiscrepancies({ documents, progress });
+const { writeApi, guard, routers } = composeWriteApi({ eventStore, config, logger, metrics, security, discrepancies });
 await security.start({ bootstrap: true });
 // Movements a crash interrupted are finished before new requests come in.
 await writeApi.start();
@@ -40,6 +49,8 @@ serveUntilSignalled({
     await writeApi.stop();
     await auditRuntime.stop();
     await security.stop();
+    progress.stop();
+    await documents.close();
     await eventStore.close();
   },
 });

@@ -30,6 +30,7 @@ import { createProviderReferences } from './providers/providerReferences.js';
 import { createProviderRegistry, type ConfiguredProvider } from './providers/providerRegistry.js';
 import { createSandboxProvider, type SandboxFaults, type SandboxProvider } from './providers/sandboxProvider.js';
 import { sandboxRoutes } from './providers/sandboxRoutes.js';
+import type { DiscrepancyLookup } from './reconciliation/discrepancyLookup.js';
 import { reconciliationRoutes } from './reconciliation/reconciliationRoutes.js';
 import { statementRoutes } from './statements/statementRoutes.js';
 import { createTransferService } from './transfers/transferService.js';
@@ -60,6 +61,8 @@ export interface WriteApiOptions {
   providerSecrets?: Partial<Record<PaymentProvider, string>>;
   callbackToleranceSeconds?: number;
   payoutTimeoutMs?: number;
+  /** The discrepancies the reconciliation read model knows; without it the exception workflow refuses every id. */
+  discrepancies?: DiscrepancyLookup;
   /**
    * On the embedded store: a lock file beside the log, held from `start` to `stop`, so a second
    * process running the write API on the same log refuses to start (see `holdSoleWriterLock`).
@@ -122,6 +125,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
     ids: createSnowflakeGenerator({ nodeId: options.nodeId, clock: () => clock().getTime() }),
     clock,
     callerOf: options.callerOf ?? anonymousCaller,
+    discrepancies: options.discrepancies,
   };
 
   const sandboxes = new Map<PaymentProvider, SandboxProvider>();

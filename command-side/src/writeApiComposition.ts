@@ -12,6 +12,7 @@ import {
   type Metrics,
 } from '@folio/shared';
 import type { RequestHandler } from 'express';
+import type { DiscrepancyLookup } from './reconciliation/discrepancyLookup.js';
 import { deviceRoutes } from './security/deviceRoutes.js';
 import { createWriteApi } from './writeApi.js';
 
@@ -37,13 +38,15 @@ export interface WriteApiCompositionOptions {
   lag?: LagMonitor;
   /** Its middleware goes in front of everything: callers are who their key says. */
   security: Security;
+  /** The discrepancies the reconciliation read model knows (`readModelDiscrepancies`): what the exception workflow acts on. */
+  discrepancies: DiscrepancyLookup;
 }
 
 /**
  * The write API as a process runs it: logged, measured, and shedding load when saturated. Its
  * routes go after the operations endpoints of the service app.
  */
-export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, security }: WriteApiCompositionOptions) => {
+export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, security, discrepancies }: WriteApiCompositionOptions) => {
   const writeApi = createWriteApi({
     eventStore,
     // Idempotency keys are scoped per key, and events record the key that caused them.
@@ -59,6 +62,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     providerSecrets: config.providerSecrets,
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
+    discrepancies,
     ...(eventStore.kind === 'sqlite' ? { soleWriterLock: join(config.dataDir, 'write-api.lock') } : {}),
     onStuck: (stuck) => logger.warn({ count: stuck.length, ids: stuck.map(({ kind, id }) => `${kind}-${id}`) }, 'movements stuck'),
     onError: (error) => logger.error({ err: error }, 'write side error'),

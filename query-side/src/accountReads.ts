@@ -1,7 +1,6 @@
 /** Reads of the balances read model: an account's balance, and its balance over time. */
 import { NotFoundError, type DocumentStore, type GlobalPosition } from '@folio/shared';
-import { balancePointIdPrefix, type AccountBalanceDocument, type BalancePointsDocument } from '@folio/projections';
-import type { ServedVersion } from './servedVersions.js';
+import { balancePointIdPrefix, type AccountBalanceDocument, type BalancePointsDocument, type ServedVersion } from '@folio/projections';
 
 /** Point documents read per round trip while scanning an account's history. */
 const SCAN_PAGE = 100;

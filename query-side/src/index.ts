@@ -5,4 +5,3 @@ export * from './accountReads.js';
 export * from './webUi.js';
 export * from './audit/auditApi.js';
 export * from './paymentReads.js';
-export * from './servedVersions.js';

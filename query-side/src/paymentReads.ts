@@ -14,8 +14,7 @@ import {
   type PaymentStateName,
   type Where,
 } from '@folio/shared';
-import type { PaymentDocument, PayoutDocument } from '@folio/projections';
-import type { ServedVersion } from './servedVersions.js';
+import type { PaymentDocument, PayoutDocument, ServedVersion } from '@folio/projections';
 
 /** The payments read model's collections, of the version read. */
 type PaymentsCollections = ServedVersion['collections'];

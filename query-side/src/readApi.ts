@@ -21,10 +21,12 @@ import {
 } from '@folio/shared';
 import {
   balancesProjection,
+  createServedReadModels,
   paymentsProjection,
   slowestPosition,
   transactionHistoryProjection,
   type ProjectionDefinition,
+  type ServedReadModels,
 } from '@folio/projections';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
@@ -48,7 +50,6 @@ import {
   type ReadModelProgress,
 } from './readYourWrites.js';
 import { mountReconciliationReads, type ReadRoute } from './reconciliation/reconciliationRoutes.js';
-import { createServedReadModels, type ServedReadModels } from './servedVersions.js';
 import { getTransactionDetail } from './transactionDetail.js';
 import { createTransactionFinder, TRANSACTION_SORTS } from './transactionSearch.js';
 

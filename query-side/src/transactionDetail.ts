@@ -7,7 +7,7 @@
  * history document).
  */
 import type { DocumentStore } from '@folio/shared';
-import type { ServedVersion } from './servedVersions.js';
+import type { ServedVersion } from '@folio/projections';
 import { getTransaction, type TransactionView } from './transactionSearch.js';
 
 export interface Posting {

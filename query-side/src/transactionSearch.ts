@@ -13,9 +13,8 @@ import {
   type SearchQuery,
   type SearchResult,
 } from '@folio/shared';
-import { searchAliases, transactionHistoryProjection, type TransactionDocument } from '@folio/projections';
+import { searchAliases, transactionHistoryProjection, type ServedReadModels, type ServedVersion, type TransactionDocument } from '@folio/projections';
 import { waitForPosition } from './readYourWrites.js';
-import type { ServedReadModels, ServedVersion } from './servedVersions.js';
 
 const SEARCH_ALIAS = searchAliases(transactionHistoryProjection).transactions!;
 

@@ -21,7 +21,7 @@ import {
   type SearchIndex,
   type SqliteEventStore,
 } from '@folio/shared';
-import { createWriteApi, type WriteApi, type WriteApiOptions } from '@folio/command-side';
+import { createWriteApi, readModelDiscrepancies, type WriteApi, type WriteApiOptions } from '@folio/command-side';
 import { createProjections, createStoredProgress, projectionDefinitions, type Projections, type StoredProgress } from '@folio/projections';
 import { createReadApi } from '../src/readApi.js';
 import { ReadModelBehindError } from '../src/readYourWrites.js';
@@ -89,20 +89,21 @@ export class ReadStack {
     });
     const documents = openSqliteDocumentStore({ path: join(directory, 'readmodels.sqlite') });
     const searchIndex = openSqliteSearchIndex({ path: join(directory, 'search.sqlite') });
+    const projections = createProjections({ eventStore, documents, searchIndex });
+    const storedProgress =
+      options.projectLater === true
+        ? createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, pollMs: 20 })
+        : undefined;
     const writeApi = createWriteApi({
       eventStore,
       nodeId: nextNodeId++,
       clock: () => new Date(time.now),
       onError: () => {},
       onStuck: () => {},
+      discrepancies: readModelDiscrepancies({ documents, progress: storedProgress ?? projections }),
       ...options.write,
     });
     await writeApi.start();
-    const projections = createProjections({ eventStore, documents, searchIndex });
-    const storedProgress =
-      options.projectLater === true
-        ? createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, pollMs: 20 })
-        : undefined;
     await (storedProgress ?? projections).start();
     // A 503 read-model-behind is an answer; any other 5xx fails the suite when it stops.
     const unexpected: unknown[] = [];

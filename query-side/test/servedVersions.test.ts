@@ -7,11 +7,11 @@ import {
   balancesProjection,
   CHECKPOINTS_COLLECTION,
   createProjectorGroup,
+  createServedReadModels,
   liveCollections,
   projectionDefinitions,
   type ProjectorStatus,
 } from '@folio/projections';
-import { createServedReadModels } from '../src/servedVersions.js';
 import { expectProblem, ReadStack, type ApiResponse } from './readStack.js';
 
 /** A sandbox that never calls back by itself: the log holds only what the test writes. */

@@ -15,7 +15,7 @@ import {
   type FolioConfig,
   type Logger,
 } from '@folio/shared';
-import { composeWriteApi } from '@folio/command-side';
+import { composeWriteApi, readModelDiscrepancies } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
 import { createAuditApi, createPaymentListApi, createReadApi, createWebUi, visibleAccountsOf } from '@folio/query-side';
 
@@ -48,7 +48,9 @@ export const openFolio = async (
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
   const security = composeSecurity({ eventStore, config, logger, metrics });
-  const { writeApi, guard, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security });
+  // The exception workflow acts on the discrepancies the read side knows, in the version it reads.
+  const discrepancies = readModelDiscrepancies({ documents, progress: projections });
+  const { writeApi, guard, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security, discrepancies });
   await security.start({ bootstrap: true });
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.

@@ -6,6 +6,7 @@ import type { CommandContext } from '../commandHandling/decider.js';
 import type { IdempotencyStore } from '../idempotency/index.js';
 import type { MovementProcess } from '../movements/movementProcess.js';
 import type { MovementRecovery } from '../movements/movementRecovery.js';
+import type { DiscrepancyLookup } from '../reconciliation/discrepancyLookup.js';
 
 /** What the write API's routes work with. */
 export interface WriteApiDependencies {
@@ -18,6 +19,11 @@ export interface WriteApiDependencies {
   clock: () => Date;
   /** Who is calling: idempotency keys are scoped by it and events record it as the actor. */
   callerOf: (request: Request) => string;
+  /**
+   * The discrepancies the reconciliation read model knows, which the exception workflow acts on.
+   * Without it the write API knows none, and refuses the workflow on every id.
+   */
+  discrepancies?: DiscrepancyLookup;
 }
 
 export const commandContextOf = (

@@ -1,5 +1,41 @@
-import { FolioError, IllegalStateError } from '@folio/shared';
+import { FolioError, IllegalStateError, NotFoundError, UnprocessableError } from '@folio/shared';
 import type { MovementFailure } from '../movements/movementProcess.js';
+
+/** The reconciliation read model knows no discrepancy by this id: nothing explains acting on it. */
+export class DiscrepancyNotFoundError extends NotFoundError {
+  constructor(discrepancyId: string) {
+    super('discrepancy', discrepancyId, { type: 'discrepancy-not-found' });
+  }
+}
+
+/** The read model shows the discrepancy resolved or cleared: only an open one is worked on. */
+export class DiscrepancyNotOpenError extends IllegalStateError {
+  constructor(
+    readonly discrepancyId: string,
+    status: string,
+    move: string,
+  ) {
+    super(`discrepancy ${discrepancyId} is ${status}, not open: cannot ${move}`, { type: 'discrepancy-not-open', currentState: status, allowedTransitions: [] });
+  }
+}
+
+/** A correction would move money in another currency, or through another provider, than the discrepancy's. */
+export class CorrectionMismatchError extends UnprocessableError {
+  constructor(
+    readonly discrepancyId: string,
+    readonly field: 'currency' | 'provider',
+    readonly discrepancyValue: string,
+    readonly correctionValue: string,
+  ) {
+    super(`the correction's ${field} ${correctionValue} is not discrepancy ${discrepancyId}'s ${field} ${discrepancyValue}: a correction moves money in the discrepancy's own currency and through its provider`, {
+      type: 'correction-mismatch',
+    });
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { field: `correction.${this.field}`, discrepancy: this.discrepancyValue, correction: this.correctionValue };
+  }
+}
 
 export class DiscrepancyAlreadyResolvedError extends IllegalStateError {
   constructor(

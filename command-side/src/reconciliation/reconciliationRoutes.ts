@@ -19,9 +19,10 @@ import { idempotentHandler } from '../idempotency/index.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import { isRefusal, type MovementFailure } from '../movements/movementProcess.js';
 import { correctionRoute } from './correctingJournal.js';
-import { resolutionRefusal, type Correction, type DiscrepancyCommand, type MoneyResolution } from './discrepancyDecider.js';
+import { resolutionRefusal, type Correction, type DiscrepancyCase, type DiscrepancyCommand, type MoneyResolution } from './discrepancyDecider.js';
 import { createDiscrepancyCommandHandler } from './discrepancyCommandHandler.js';
 import { CorrectingJournalFailedError } from './discrepancyErrors.js';
+import { admissionRefusal } from './workflowAdmission.js';
 
 const paramsSchema = z.strictObject({ id: discrepancyIdSchema });
 const reason = z.string().trim().min(1, 'say why: a reason is required').max(2000);
@@ -60,13 +61,29 @@ const CLAIM_ABANDONED_AFTER_MS = 30_000;
 type Claim = { resolution: MoneyResolution; journalId: string; correction: Correction; by: string; reason: string };
 
 /**
+ * Whether an earlier attempt of this resolution (its correcting journal) reached the case's stream:
+ * it was admitted then, and its retry finishes it as it began, whatever the read model shows since.
+ */
+const begunBy = (state: DiscrepancyCase, journalId: string): boolean =>
+  state.resolving?.journalId === journalId || state.resolved?.journalId === journalId || state.failed.has(journalId);
+
+/**
  * The exception workflow: `POST /v1/reconciliation/discrepancies/{id}/acknowledge|assign|resolve`,
- * each with a required reason, recorded with the caller on the discrepancy's own stream. A
- * resolution other than `no_action` first posts its correcting journal between system accounts.
+ * each with a required reason, recorded with the caller on the discrepancy's own stream, on a
+ * discrepancy the reconciliation read model shows open. A resolution other than `no_action` first
+ * posts its correcting journal, in the discrepancy's currency and through its provider, between
+ * system accounts.
  */
 export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
   const router = Router();
   const cases = createDiscrepancyCommandHandler(deps.eventStore);
+
+  /** Refuses a step the read model's view of the discrepancy does not explain, before the step records or moves anything. */
+  const admit = async (id: string, move: string, correction?: Correction): Promise<void> => {
+    const known = deps.discrepancies === undefined ? undefined : await deps.discrepancies(id);
+    const refusal = admissionRefusal(id, known, move, correction);
+    if (refusal !== undefined) throw refusal;
+  };
 
   const record = async (request: Request, commandId: string, command: DiscrepancyCommand) => {
     const result = await cases.handle(reconciliationStream(command.discrepancyId), command, commandContextOf(deps, request, request.res!, commandId));
@@ -93,7 +110,10 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
         callerOf: deps.callerOf,
         resourceIdFactory: deps.ids.nextId,
         parse: parseWith(schema),
-        handle: (request, { id, body }, commandId) => record(request, `${action}-${commandId}`, command(id, body, deps.callerOf(request))),
+        handle: async (request, { id, body }, commandId) => {
+          await admit(id, action);
+          return record(request, `${action}-${commandId}`, command(id, body, deps.callerOf(request)));
+        },
       }),
     );
 
@@ -168,6 +188,7 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
         const by = deps.callerOf(request);
         const caseOf = async () => (await cases.load(reconciliationStream(id), { fresh: true })).state;
         let state = await caseOf();
+        if (!begunBy(state, journalId)) await admit(id, 'resolve', body.correction);
         const unfinished = state.resolving;
         const abandoned = unfinished !== undefined && deps.clock().getTime() - Date.parse(unfinished.startedAt) >= CLAIM_ABANDONED_AFTER_MS;
         if (state.resolved === undefined && abandoned && unfinished.journalId !== journalId) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { journalStream, reconciliationCatalog, reconciliationStream, type ReconciliationEvent } from '@folio/shared';
 import { createApiHarness, readAllEvents, uniqueKey, type ApiHarness } from '../api/apiHarness.js';
+import { knownDiscrepancies } from './knownDiscrepancies.js';
 
 const path = (discrepancy: string) => `/v1/reconciliation/discrepancies/${discrepancy}/resolve`;
 /** The largest balance an account may reach, in minor units. */
@@ -15,7 +16,16 @@ describe('reconciliation resolutions whose correcting journal does not post', ()
   let harness: ApiHarness;
 
   before(async () => {
-    harness = await createApiHarness();
+    const sandboxUsd = { provider: 'sandbox', currency: 'USD' };
+    harness = await createApiHarness({
+      discrepancies: knownDiscrepancies({
+        ['0'.repeat(32)]: sandboxUsd,
+        ['1'.repeat(32)]: { provider: 'stripe', currency: 'USD' },
+        // Its evidence names no currency: a correction may go in any.
+        ['2'.repeat(32)]: { provider: 'sandbox', currency: null },
+        ['3'.repeat(32)]: sandboxUsd,
+      }),
+    });
     // sandbox clearing at −BOUND (a debit from it is refused), suspense at +BOUND (a credit to it is refused).
     const filled = await harness.api.post(
       path('0'.repeat(32)),
@@ -68,7 +78,8 @@ describe('reconciliation resolutions whose correcting journal does not post', ()
     expect(await postingsOf(refused.body.journalId)).to.deep.equal([]);
     expect((await workflowOf(discrepancy)).map(({ type }) => type)).to.deep.equal(['DiscrepancyResolutionStarted', 'DiscrepancyResolutionFailed']);
 
-    const writeOff = { resolution: 'write_off', reason: 'never charged', correction: { amount: '5', currency: 'USD', provider: 'stripe' } };
+    // In EUR: the next test needs the sandbox's USD clearing account left at its bound.
+    const writeOff = { resolution: 'write_off', reason: 'never charged', correction: { amount: '5', currency: 'EUR', provider: 'sandbox' } };
     const resolved = await harness.api.post(path(discrepancy), writeOff, { key: uniqueKey() });
     expect(resolved.status, resolved.text).to.equal(200);
     expect(resolved.body).to.include({ resolution: 'write_off' });

@@ -2,15 +2,21 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { journalStream, reconciliationCatalog, reconciliationStream, systemAccountId, type ReconciliationEvent } from '@folio/shared';
 import { createApiHarness, readAllEvents, uniqueKey, type ApiHarness } from '../api/apiHarness.js';
+import { knownDiscrepancies } from './knownDiscrepancies.js';
 
 const id = 'b'.repeat(32);
+/** Found with no currency: its evidence names none. */
+const currencyless = '9'.repeat(32);
 const path = (action: string, discrepancy = id) => `/v1/reconciliation/discrepancies/${discrepancy}/${action}`;
 
 describe('reconciliation exception workflow over HTTP', () => {
   let harness: ApiHarness;
 
   before(async () => {
-    harness = await createApiHarness();
+    const open = {};
+    harness = await createApiHarness({
+      discrepancies: knownDiscrepancies({ [id]: open, ['d'.repeat(32)]: open, ['e'.repeat(32)]: open, ['f'.repeat(32)]: open, [currencyless]: { currency: null } }),
+    });
   });
   after(() => harness.close());
 
@@ -115,6 +121,13 @@ describe('reconciliation exception workflow over HTTP', () => {
     expect(resolutions[0]!.data).to.include({ resolution: 'suspense', journalId, by: 'ops-1', reason: 'cut short' });
     const journals = events.filter((event) => event.type === 'JournalCompleted' && (event.data as any).metadata?.discrepancyId === discrepancy);
     expect(journals.map((event) => [event.streamName, event.data.amount])).to.deep.equal([[journalStream('correction', journalId), '300']]);
+  });
+
+  it('takes a correction in any currency for a discrepancy whose evidence names none', async () => {
+    const body = { resolution: 'suspense', reason: 'ghost charge', correction: { amount: '5', currency: 'JPY', provider: 'sandbox' } };
+    const resolved = await harness.api.post(path('resolve', currencyless), body, { key: uniqueKey() });
+    expect(resolved.status, resolved.text).to.equal(200);
+    expect(resolved.body.correction).to.include({ amount: '5', currency: 'JPY' });
   });
 
   const bad: [string, string, unknown, string][] = [

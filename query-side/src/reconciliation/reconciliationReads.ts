@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, ValidationError, type DocumentStore, type Where } from '@folio/shared';
-import { discrepancyCodes, discrepancyStatuses, type DiscrepancyDocument, type SummaryDocument } from '@folio/projections';
+import { discrepancyCodes, discrepancyStatuses, type DiscrepancyDocument, type ServedVersion, type SummaryDocument } from '@folio/projections';
 import { z } from 'zod';
 import { cursorSchema, limitSchema, positionSchema } from '../readParameters.js';
-import type { ServedVersion } from '../servedVersions.js';
 
 /** The reconciliation read model's collections, of the version read. */
 type ReconciliationCollections = ServedVersion['collections'];

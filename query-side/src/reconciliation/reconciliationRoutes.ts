@@ -1,8 +1,7 @@
 import type { DocumentStore, GlobalPosition } from '@folio/shared';
-import { reconciliationProjection } from '@folio/projections';
+import { reconciliationProjection, type ServedReadModels } from '@folio/projections';
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import type { ServedReadModels } from '../servedVersions.js';
 import { discrepanciesQuery, discrepancyParams, getDiscrepancy, listDiscrepancies, reconciliationSummary, summaryQuery } from './reconciliationReads.js';
 
 /** How the read API wraps an endpoint: validation, `?position=` waiting, the read position header. */

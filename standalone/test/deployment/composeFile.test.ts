@@ -74,7 +74,7 @@ describe('docker-compose.yml', () => {
   it('starts each Folio service from a built entry point, health-checked, after the servers it needs', () => {
     const { services } = readCompose();
     const needs: Record<string, string[]> = {
-      'command-side': ['eventstore'],
+      'command-side': ['eventstore', 'mongo'],
       projections: ['eventstore', 'mongo', 'elasticsearch'],
       'query-side': ['projections'],
     };
@@ -95,10 +95,9 @@ describe('docker-compose.yml', () => {
     for (const name of ['command-side', 'projections', 'query-side']) {
       const environment = services[name]!.environment ?? {};
       expect(environment['EVENTSTORE_URL'], name).to.match(/^esdb:\/\/eventstore:2113/);
-      if (name !== 'command-side') {
-        expect(environment['MONGO_URL'], name).to.match(/^mongodb:\/\/mongo:27017\/.*replicaSet=rs0/);
-        expect(environment['ELASTIC_URL'], name).to.equal('http://elasticsearch:9200');
-      }
+      // The write side reads the reconciliation read model too (the discrepancies it acts on), and searches nothing.
+      expect(environment['MONGO_URL'], name).to.match(/^mongodb:\/\/mongo:27017\/.*replicaSet=rs0/);
+      if (name !== 'command-side') expect(environment['ELASTIC_URL'], name).to.equal('http://elasticsearch:9200');
     }
   });
 });

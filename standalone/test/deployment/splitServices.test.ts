@@ -24,7 +24,7 @@ describe('the split topology: write API, projections and read API as three proce
     for (const service of running.reverse()) await service.stop();
   });
 
-  it('serves a write through the projections process to the read API, waiting for its position', async () => {
+  it('serves a write through the projections process to the read API, waiting for its position; the write side acts on the discrepancies they found', async () => {
     // One admin key for all three: the write side creates it, the others read it from the log.
     const environment = {
       FOLIO_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'folio-split-')), 'data'),
@@ -59,6 +59,30 @@ describe('the split topology: write API, projections and read API as three proce
     for (const projection of status.projections) {
       expect(BigInt(projection.position ?? '-1') >= BigInt(String(deposit.body['position']))).to.equal(true);
     }
+
+    // The write side finds the discrepancies the projections process found, in the read model the query side reads.
+    const report = ['balance_transaction_id,currency,gross,reporting_category', 'txn_split_ghost,eur,7.77,charge', ''].join('\n');
+    const imported = await fetch(`${commandSide.url}/v1/statements?provider=sandbox&format=stripe-balance`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...commandSide.auth },
+      body: report,
+    });
+    expect(imported.status).to.equal(201);
+    const { position } = (await imported.json()) as { position: string };
+    const listed = await fetch(`${querySide.url}/v1/reconciliation/discrepancies?status=open&position=${position}`, { headers: querySide.auth });
+    const [ghost] = ((await listed.json()) as { items: { id: string; code: string }[] }).items;
+    expect(ghost?.code).to.equal('PROVIDER_UNMATCHED');
+    const resolve = (provider: string, key: string) =>
+      post(
+        `${commandSide.url}/v1/reconciliation/discrepancies/${ghost!.id}/resolve`,
+        { resolution: 'suspense', reason: 'ghost charge', correction: { amount: '777', currency: 'EUR', provider } },
+        key,
+        commandSide.auth,
+      );
+    expect((await resolve('stripe', 'split-resolve-stripe')).body['type']).to.equal('urn:folio:problem:correction-mismatch');
+    expect((await resolve('sandbox', 'split-resolve')).status).to.equal(200);
+    const unknown = await post(`${commandSide.url}/v1/reconciliation/discrepancies/${'0'.repeat(32)}/acknowledge`, { reason: 'who knows' }, 'split-unknown', commandSide.auth);
+    expect(unknown.status).to.equal(404);
 
     for (const service of running.splice(0).reverse()) expect(await service.stop(), 'clean exit on SIGTERM').to.equal(0);
   });

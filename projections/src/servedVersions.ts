@@ -1,30 +1,30 @@
 /**
- * Which version of each read model the query side reads (docs/production.md, "Upgrades"). A new
- * version is built from position 0 into collections of its own, beside the older version's,
- * which stay: until it has caught up, the older version is read, so no reader sees a half-built
- * model, and a reader waiting for its write waits for the version it reads.
+ * Which version of each read model its readers read (docs/production.md, "Upgrades"): the query
+ * side, and the write side looking up the discrepancies its workflow acts on. A new version is
+ * built from position 0 into collections of its own, beside the older version's, which stay:
+ * until it has caught up, the older version is read, so no reader sees a half-built model, and a
+ * reader waiting for its write waits for the version it reads.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DocumentStore, GlobalPosition, SearchIndex } from '@folio/shared';
+import { projectionDefinitions, type Projections } from './projections.js';
 import {
   CHECKPOINTS_COLLECTION,
   isSearchIndexOfVersion,
   liveCheckpointId,
   liveCollections,
   liveSearchIndexes,
-  projectionDefinitions,
   searchAliases,
-  slowestPosition,
-  storedCheckpointSchema,
   type ProjectionDefinition,
-  type ProjectorStatus,
-} from '@folio/projections';
-import type { ReadModelProgress } from './readYourWrites.js';
+} from './runtime/projection.js';
+import type { ProjectorStatus } from './runtime/projector.js';
+import { slowestPosition } from './runtime/slowestPosition.js';
+import { storedCheckpointSchema } from './runtime/storedProgress.js';
 
 export interface ServedReadModelsOptions {
   documents: DocumentStore;
-  /** The projectors' progress: that of the read models' current versions. */
-  projections: ReadModelProgress;
+  /** The projectors' progress (in-process, or as their stored checkpoints tell): that of the read models' current versions. */
+  projections: Pick<Projections, 'waitFor' | 'status'>;
   /**
    * A read model with search is read in the version its aliases name: the projector moves them to
    * the new version's indexes once it has caught up, and the documents must be those the search
@@ -57,7 +57,7 @@ const furthest = (a: OlderVersion, b: OlderVersion): OlderVersion =>
   b.position > a.position || (b.position === a.position && b.version > a.version) ? b : a;
 
 /**
- * The read models as the query side reads them: each in its current version once that has caught
+ * The read models as their readers read them: each in its current version once that has caught
  * up (as its checkpoint records, or when no older one is stored: a fresh install), otherwise in the
  * older version furthest along. The choice is cached: a read model read in its current version
  * stays there, so in the steady state nothing is read to choose; one read in an older version is
