@@ -12,7 +12,6 @@ import {
   referenceSchema,
   snowflakeIdSchema,
   type DocumentStore,
-  type EventStore,
   type GlobalPosition,
   type SearchIndex,
   holderRoles,
@@ -47,6 +46,7 @@ import {
   READ_POSITION_HEADER,
   ReadModelBehindError,
   waitForPosition,
+  type WaitLog,
   type ReadModelProgress,
 } from './readYourWrites.js';
 import { mountReconciliationReads, type ReadRoute } from './reconciliation/reconciliationRoutes.js';
@@ -58,8 +58,8 @@ export interface ReadApiOptions {
   searchIndex: SearchIndex;
   /** The projectors' progress, on the read models' current versions; an older version is read until they catch up. */
   projections: ReadModelProgress;
-  /** For the projections' lag behind the head of the log. */
-  eventStore: Pick<EventStore, 'headPosition'>;
+  /** For the projections' lag behind the head of the log, and what a read waiting for a position waits for. */
+  eventStore: WaitLog;
   clock?: () => Date;
   /** How long a read carrying `?position=` waits for the read models (`FOLIO_READ_WAIT_MS`). */
   readWaitMs?: number;
@@ -143,7 +143,7 @@ const pointsQuery = z
  * `Folio-Read-Position` of the read model versions read, stamped before they are read, so it is a
  * lower bound of what the answer shows.
  */
-const createReader = ({ readModels, readWaitMs }: { readModels: ServedReadModels; readWaitMs: number }) => {
+const createReader = ({ readModels, readWaitMs, log }: { readModels: ServedReadModels; readWaitMs: number; log?: WaitLog }) => {
   const stampReadPosition = (response: Response) =>
     response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(readModels.status())));
   return <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
@@ -157,7 +157,7 @@ const createReader = ({ readModels, readWaitMs }: { readModels: ServedReadModels
       try {
         const params = parseRequest(paramsSchema, request.params, 'params');
         const query = parseRequest(querySchema, request.query, 'query');
-        if (query.position !== undefined) await waitForPosition(readModels, query.position, readWaitMs);
+        if (query.position !== undefined) await waitForPosition(readModels, query.position, readWaitMs, log);
         stampReadPosition(response);
         response.json(await answer(params, query, response));
       } catch (error) {
@@ -211,7 +211,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   const payment = async (id: string) => loadPayment(documents, await collectionsOf(paymentsProjection), id);
   const payout = async (id: string) => loadPayout(documents, await collectionsOf(paymentsProjection), id);
   const findTransactions = createTransactionFinder({ documents, searchIndex, readModels, readWaitMs });
-  const read = createReader({ readModels, readWaitMs });
+  const read = createReader({ readModels, readWaitMs, log: eventStore });
 
   const router = Router();
   mountReconciliationReads(router, documents, readModels, read);

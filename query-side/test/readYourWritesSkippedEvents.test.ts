@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { openSqliteEventStore, type GlobalPosition, type SqliteEventStore } from '@folio/shared';
+import type { ProjectorStatus } from '@folio/projections';
+import { ReadModelBehindError, waitForPosition, type ReadModelProgress } from '../src/readYourWrites.js';
+
+/**
+ * Read models whose positions stay where they are, as at an idle EventStoreDB head: a filtered
+ * subscription there reports neither the events it skips nor how far it has scanned.
+ */
+const stalledAt = (positions: Record<string, GlobalPosition>): ReadModelProgress => {
+  const status = (): ProjectorStatus[] =>
+    Object.entries(positions).map(([name, position]) => ({
+      name,
+      position,
+      caughtUp: true,
+      lastEventAt: undefined,
+      filter: { streamNamePrefixes: [`${name}-`] },
+    }));
+  return {
+    status,
+    waitFor: async (target, timeoutMs) => {
+      if (status().every(({ position }) => position !== undefined && position >= target)) return true;
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+      return false;
+    },
+  };
+};
+
+describe('read-your-writes past events the read models skip', () => {
+  let log: SqliteEventStore;
+  const append = async (stream: string) =>
+    (await log.appendToStream(stream, [{ id: randomUUID(), type: 'Noted', data: {} }])).position;
+
+  beforeEach(() => {
+    log = openSqliteEventStore({ path: join(mkdtempSync(join(tmpdir(), 'folio-skipped-')), 'events.sqlite') });
+  });
+  afterEach(() => log.close());
+
+  it('answers at once for a position past only events every read model skips', async () => {
+    const balances = await append('balances-1');
+    const history = await append('history-1');
+    await append('device-1');
+    const device = await append('device-2');
+    const started = Date.now();
+    await waitForPosition(stalledAt({ balances, history }), device, 1_000, log);
+    expect(Date.now() - started).to.be.below(500);
+  });
+
+  it('waits out the bound when an event a read model takes lies before the position', async () => {
+    const balances = await append('balances-1');
+    const history = await append('history-1');
+    await append('balances-2');
+    const device = await append('device-1');
+    const wait = waitForPosition(stalledAt({ balances, history }), device, 300, log);
+    const error = await wait.then(() => undefined, (caught: unknown) => caught);
+    expect(error).to.be.instanceOf(ReadModelBehindError);
+  });
+
+  it('never takes a position beyond the head of the log as reflected', async () => {
+    const balances = await append('balances-1');
+    const history = await append('history-1');
+    const error = await waitForPosition(stalledAt({ balances, history }), history + 1_000n, 300, log).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).to.be.instanceOf(ReadModelBehindError);
+  });
+});
