@@ -134,10 +134,16 @@ export class HoldNotOpenError extends FolioError {
   }
 }
 
-/** A close refused while money debited from the account, or on its way to it, is between two legs. */
+/**
+ * A close refused while money debited from the account, or on its way to it, is between two legs.
+ * The refusal holds only until those movements end (moments, or once their retry or recovery
+ * resumes them), so it says when to ask again: an answer with a retry hint is not remembered under
+ * an Idempotency-Key, and the same key closes the account afterwards.
+ */
 export class AccountMoneyInTransitError extends FolioError {
   readonly type = 'account-money-in-transit';
   readonly status = 409;
+  override readonly retryAfterSeconds = 1;
 
   constructor(
     readonly accountId: string,

@@ -1,4 +1,4 @@
-import { FolioError } from '@folio/shared';
+import { FolioError, type JsonValue } from '@folio/shared';
 
 /** The key was already used, within its retention, for a different request. */
 export class IdempotencyKeyReusedError extends FolioError {
@@ -32,4 +32,16 @@ export class IdempotencyKeyRequiredError extends FolioError {
   constructor() {
     super('this request moves money and needs an Idempotency-Key header');
   }
+}
+
+/**
+ * A request that failed as a whole (it is retried, not remembered) but answered some of its parts
+ * for good: a batch whose items were rejected while others could not run. Its answer shows those
+ * parts, so the idempotency store records `finalParts` before the error reaches the client and
+ * hands them to every later run of the key, which answers those parts with them instead of
+ * deciding them again.
+ */
+export abstract class PartlyAnsweredError extends FolioError {
+  /** Keyed by part (a batch item's index): only the parts a retry must not decide again. */
+  abstract readonly finalParts: Readonly<Record<string, JsonValue>>;
 }

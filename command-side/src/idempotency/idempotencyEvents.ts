@@ -9,6 +9,9 @@ import { z } from 'zod';
 
 const isoInstant = z.iso.datetime({ error: 'expected an ISO-8601 UTC timestamp' });
 
+/** Answers to parts of a request (keyed by part: a batch item's index) that are final though the request is not. */
+const finalParts = z.record(z.string(), z.json());
+
 export const idempotentRequestStarted = defineEvent({
   type: 'IdempotentRequestStarted',
   version: 1,
@@ -23,6 +26,8 @@ export const idempotentRequestStarted = defineEvent({
     expiresAt: isoInstant,
     /** The process that claimed the key (one id per process start). */
     processId: z.string().min(1).optional(),
+    /** The parts earlier attempts of this cycle answered for good, carried to every later claim. */
+    finalParts: finalParts.optional(),
   }),
 });
 
@@ -39,7 +44,11 @@ export const idempotentRequestCompleted = defineEvent({
 export const idempotentRequestAbandoned = defineEvent({
   type: 'IdempotentRequestAbandoned',
   version: 1,
-  schema: z.object({ reason: z.string() }),
+  schema: z.object({
+    reason: z.string(),
+    /** Every part answered for good so far, earlier attempts' included: the client may have seen them. */
+    finalParts: finalParts.optional(),
+  }),
 });
 
 export const idempotencyCatalog = createEventCatalog([

@@ -27,10 +27,16 @@
  * 4. After the run the outcome is appended right after the claim. A `FolioError` with a 4xx status
  *    is a business rejection (insufficient funds, frozen account): it is recorded as a completed
  *    response, its problem document as the body, so a retry gets the same rejection. Anything
- *    else is recorded as `Abandoned` and rethrown. A transient concurrency conflict is not a
- *    rejection: remembering it would refuse the key for the whole retention.
+ *    else is recorded as `Abandoned` and rethrown. A transient refusal (a concurrency conflict, a
+ *    4xx with a retry hint) is not a rejection: remembering it would refuse the key for the whole
+ *    retention.
  *    If the claim was taken over meanwhile, the first completion recorded wins and later ones
  *    answer with it.
+ *
+ * A run may fail as a whole yet answer some parts for good (`PartlyAnsweredError`: a batch's
+ * rejected items in its 503). Those parts go into the `Abandoned` event, before the error reaches
+ * the client, and from there into every later claim of the cycle (so a takeover after a crash has
+ * them too); each later run gets them as `attempt.finalParts` and answers those parts with them.
  *
  * Event ids are `deterministicEventId(stream, revision, attemptId)`: a retried append of one
  * execution is recognised by the store, while two executions racing for the same revision get
@@ -52,7 +58,7 @@ import {
   type EventStore,
   type JsonValue,
 } from '@folio/shared';
-import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from './errors.js';
+import { IdempotencyKeyReusedError, IdempotentRequestInProgressError, PartlyAnsweredError } from './errors.js';
 import {
   IDEMPOTENCY_STREAM_PREFIX,
   idempotencyCatalog,
@@ -85,18 +91,28 @@ export interface IdempotentOutcome {
   replayed: boolean;
 }
 
+/** Answers to parts of a request, keyed by part, that no later run may decide again. */
+export type FinalParts = Readonly<Record<string, JsonValue>>;
+
+export interface RunAttempt {
+  /**
+   * An earlier execution of this key may have done part of the work (it was abandoned, or taken
+   * over from a process presumed dead): the work must then look for what was already done instead
+   * of assuming nothing was.
+   */
+  retry: boolean;
+  /** The parts earlier executions answered for good (see `PartlyAnsweredError`): answer them so. */
+  finalParts: FinalParts;
+}
+
 export interface ExecuteRequest {
   callerId: string;
   key: string;
   fingerprint: string;
   /** Mints the id of what the operation creates; called only when a new cycle starts. */
   newResourceId: () => string;
-  /**
-   * Does the work. `retry` is true when an earlier execution of this key may have done part of it
-   * (it was abandoned, or taken over from a process presumed dead): the work must then look for
-   * what was already done instead of assuming nothing was.
-   */
-  run: (resourceId: string, attempt: { retry: boolean }) => Promise<IdempotentResponse>;
+  /** Does the work. */
+  run: (resourceId: string, attempt: RunAttempt) => Promise<IdempotentResponse>;
 }
 
 export interface IdempotencyStore {
@@ -142,18 +158,25 @@ export const defaultToProblem = (error: FolioError): IdempotentResponse => ({
   ) as JsonValue,
 });
 
-/** A refusal to remember under the key (a 4xx `FolioError`); anything else may go another way when retried. */
+/**
+ * A refusal to remember under the key: a 4xx `FolioError` that is final. One that says when to retry
+ * (`retryAfterSeconds`: money still in transit, a request in progress, a rate limit) describes the
+ * moment, not the request, and so does a concurrency conflict: remembering them would keep
+ * refusing the key for the whole retention after the moment has passed. Anything else may go
+ * another way when retried.
+ */
 export const isBusinessRejection = (error: unknown): error is FolioError =>
   error instanceof FolioError &&
   error.status >= 400 &&
   error.status < 500 &&
+  error.retryAfterSeconds === undefined &&
   !(error instanceof WrongExpectedRevisionError);
 
 type StartedData = EventDataOf<typeof idempotentRequestStarted>;
 
 type RecordState =
   | { kind: 'in-progress' }
-  | { kind: 'abandoned' }
+  | { kind: 'abandoned'; finalParts: FinalParts | undefined }
   | { kind: 'completed'; response: IdempotentResponse };
 
 interface KeyRecord {
@@ -175,6 +198,7 @@ interface Execution {
   resourceId: string;
   attemptId: string;
   retry: boolean;
+  finalParts: FinalParts;
 }
 
 type Settled = { ok: true; outcome: IdempotentOutcome } | { ok: false; error: unknown };
@@ -222,8 +246,8 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
         // Any completion of the cycle wins: the operation happened and that is its response.
         if (event.type === idempotentRequestCompleted.type && state.kind !== 'completed') {
           state = { kind: 'completed', response: event.data };
-        } else if (state.kind === 'in-progress') {
-          state = { kind: 'abandoned' };
+        } else if (event.type === idempotentRequestAbandoned.type && state.kind === 'in-progress') {
+          state = { kind: 'abandoned', finalParts: event.data.finalParts };
         }
       }
     } catch (error) {
@@ -260,9 +284,11 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
       };
     }
     if (record.started.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
+    // The parts the abandoned attempt answered for good (its own and those it carried) ride along.
+    const answered = record.state.kind === 'abandoned' ? record.state.finalParts : undefined;
     const retake: Decision = {
       kind: 'claim',
-      started: { ...record.started, startedAt: now.toISOString(), processId },
+      started: { ...record.started, ...(answered === undefined ? {} : { finalParts: answered }), startedAt: now.toISOString(), processId },
       retry: true,
     };
     switch (record.state.kind) {
@@ -325,11 +351,30 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     return outcomeOf(response, false);
   };
 
+  /**
+   * Ends the attempt without an answer to remember. A failure that answered parts for good will
+   * show them to the client, so they are recorded first, with the parts carried from earlier
+   * attempts, and the failure reaches the client only once they are. This order is what makes it
+   * safe: a crash before the record leaves the client without an answer, and a retry deciding those
+   * parts afresh contradicts nothing it saw; after the record, every later run answers them from it.
+   * Parts that could not be recorded must not be seen: the recording failure is thrown instead
+   * (an append that failed but landed only means a retry shows the parts for the first time).
+   */
   const recordAbandonment = async (execution: Execution, claimRevision: bigint, error: unknown): Promise<void> => {
+    const answered =
+      error instanceof PartlyAnsweredError && Object.keys(error.finalParts).length > 0
+        ? { ...execution.finalParts, ...error.finalParts }
+        : undefined;
     try {
-      await append(execution, claimRevision, idempotentRequestAbandoned, { reason: describeError(error) });
-    } catch {
+      await append(execution, claimRevision, idempotentRequestAbandoned, {
+        reason: describeError(error),
+        ...(answered === undefined ? {} : { finalParts: answered }),
+      });
+    } catch (failure) {
       // Left without an outcome, the claim goes stale and is taken over: the crash path, still safe.
+      if (answered === undefined) return;
+      // Another execution took the claim over: its answer is the one to wait for.
+      throw failure instanceof WrongExpectedRevisionError ? new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS) : failure;
     }
   };
 
@@ -340,7 +385,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
   ): Promise<IdempotentOutcome> => {
     let response: IdempotentResponse;
     try {
-      response = await run(execution.resourceId, { retry: execution.retry });
+      response = await run(execution.resourceId, { retry: execution.retry, finalParts: execution.finalParts });
     } catch (error) {
       if (!isBusinessRejection(error)) {
         await recordAbandonment(execution, claimRevision, error);
@@ -367,6 +412,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
         resourceId: decision.started.resourceId,
         attemptId,
         retry: decision.retry,
+        finalParts: decision.started.finalParts ?? {},
       };
       let claimRevision: bigint;
       try {

@@ -6,7 +6,7 @@
 import { ValidationError } from '@folio/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import { IdempotencyKeyRequiredError } from './errors.js';
-import type { IdempotencyStore, IdempotentResponse } from './idempotencyStore.js';
+import type { IdempotencyStore, IdempotentResponse, RunAttempt } from './idempotencyStore.js';
 import { fingerprintRequest } from './requestFingerprint.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -26,8 +26,8 @@ export interface IdempotentHandlerOptions<Input> {
    * rejected input leaves the key unused.
    */
   parse: (req: Request) => Input;
-  /** `retry`: an earlier execution of this key may have done part of the work (see the store). */
-  handle: (req: Request, input: Input, resourceId: string, attempt: { retry: boolean }) => Promise<IdempotentResponse>;
+  /** `attempt`: what earlier executions of this key may have done or answered (see the store). */
+  handle: (req: Request, input: Input, resourceId: string, attempt: RunAttempt) => Promise<IdempotentResponse>;
 }
 
 const readKey = (req: Request, required: boolean): string | undefined => {
@@ -57,7 +57,7 @@ export const idempotentHandler =
     const key = readKey(req, options.required);
     const input = options.parse(req);
     if (key === undefined) {
-      send(res, await options.handle(req, input, options.resourceIdFactory(), { retry: false }), false);
+      send(res, await options.handle(req, input, options.resourceIdFactory(), { retry: false, finalParts: {} }), false);
       return;
     }
     // An execution still in progress elsewhere throws IdempotentRequestInProgressError, whose

@@ -86,6 +86,9 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
         const incomplete: number[] = [];
         const results = await Promise.all(
           items.map(async (item, index): Promise<BatchItemResult> => {
+            // Rejected in the 503 an earlier attempt answered (see BatchIncompleteError): final.
+            const answered = attempt.finalParts[String(index)];
+            if (answered !== undefined) return answered as BatchItemResult;
             const transferId = (BigInt(firstId) + BigInt(index)).toString();
             try {
               const body = parseBatchItem(item, index);

@@ -50,4 +50,27 @@ describe('write API over HTTP: closing an account with money in transit', () => 
     expect(closed.status, closed.text).to.equal(200);
     expect(closed.body.status).to.equal('closed');
   });
+
+  it('does not remember a refusal for money in transit under an Idempotency-Key: the same key closes the account once the movements ended', async () => {
+    const from = await api.openFundedAccount('300');
+    const to = (await api.openAccount()).id;
+    const transferKey = uniqueKey('in-transit');
+    harness.failing.stream = accountStream(to);
+    expect((await api.transfer(from, to, '300', { key: transferKey })).status).to.equal(503);
+    harness.failing.stream = undefined;
+    const closeKey = uniqueKey('close');
+
+    const refused = await api.post(`/v1/accounts/${from}/close`, {}, { key: closeKey });
+
+    expectProblem(refused, 409, 'account-money-in-transit');
+    expect(refused.headers['retry-after']).to.equal('1');
+    expect((await api.transfer(from, to, '300', { key: transferKey })).status).to.equal(201);
+    const closed = await api.post(`/v1/accounts/${from}/close`, {}, { key: closeKey });
+    expect(closed.status, closed.text).to.equal(200);
+    expect(closed.headers['idempotent-replayed']).to.equal(undefined);
+    expect(closed.body.status).to.equal('closed');
+    const replayed = await api.post(`/v1/accounts/${from}/close`, {}, { key: closeKey });
+    expect(replayed.headers['idempotent-replayed']).to.equal('true');
+    expect(replayed.body).to.deep.equal(closed.body);
+  });
 });

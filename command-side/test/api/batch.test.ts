@@ -132,6 +132,14 @@ describe('write API over HTTP: transfer batches', () => {
     expectProblem(response, 400, 'validation');
   });
 
+  it('refuses an item holding a number too large for JSON (1e400) with 400 naming where, writing nothing', async () => {
+    const from = await api.openFundedAccount('100');
+    const to = (await api.openAccount()).id;
+    const raw = `{"transfers":[{"fromAccountId":"${from}","toAccountId":"${to}","amount":"1","currency":"EUR","metadata":{"n":1e400}}]}`;
+    const response = await harness.expectNothingWritten(() => api.post(BATCH, raw, { key: uniqueKey('too-large') }));
+    expectValidation(response, 'body.transfers.0.metadata.n');
+  });
+
   describe('a full batch of 1000 transfers (bigger than a single request’s 64 KiB)', () => {
     let accounts: string[];
     let transfers: ReturnType<typeof item>[];
@@ -223,6 +231,39 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
     expect((await api.account(from)).balance.posted).to.equal('700');
     expect((await api.account(to)).balance.posted).to.equal('100');
     expect((await api.account(unreachable)).balance.posted).to.equal('200');
+    const report = await expectBooksBalanced(harness.store);
+    expect(report.openJournals).to.equal(0);
+  });
+
+  it('keeps an item rejected in the 503 answer rejected on every retry, though it could complete by then', async () => {
+    const from = await api.openFundedAccount('1000');
+    const to = (await api.openAccount()).id;
+    const unreachable = (await api.openAccount()).id;
+    const key = uniqueKey('flaky-batch-rejected');
+    const body = {
+      transfers: [
+        { fromAccountId: from, toAccountId: to, amount: '100', currency: 'EUR' },
+        { fromAccountId: from, toAccountId: unreachable, amount: '200', currency: 'EUR' },
+        { fromAccountId: from, toAccountId: to, amount: '5000', currency: 'EUR' },
+      ],
+    };
+    harness.failing.stream = accountStream(unreachable);
+    const first = expectProblem(await api.post(BATCH, body, { key }), 503, 'batch-incomplete');
+    expect(first.results.map((result: { status: number }) => result.status)).to.deep.equal([201, 503, 422]);
+    // The client acts on the 422 (it may resend that transfer under a new key); the account can now pay it.
+    expect((await api.deposit(from, '10000')).status).to.equal(201);
+
+    const stillFailing = expectProblem(await api.post(BATCH, body, { key }), 503, 'batch-incomplete');
+    expect(stillFailing.results[2]).to.deep.equal(first.results[2]);
+    harness.failing.stream = undefined;
+    const retried = await api.post(BATCH, body, { key });
+
+    expect(retried.status, retried.text).to.equal(200);
+    expect(retried.body.results[2]).to.deep.equal(first.results[2]);
+    expect(retried.body.results[0]).to.deep.equal(first.results[0]);
+    expect(retried.body.results[1]).to.include({ status: 201, id: first.results[1].id });
+    expect((await api.account(from)).balance.posted).to.equal('10700');
+    expect((await api.account(to)).balance.posted).to.equal('100');
     const report = await expectBooksBalanced(harness.store);
     expect(report.openJournals).to.equal(0);
   });

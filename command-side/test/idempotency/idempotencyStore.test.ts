@@ -7,9 +7,12 @@ import {
   createEnvelope,
   deterministicEventId,
   toEventToAppend,
+  type AppendOptions,
   type EventStore,
+  type EventToAppend,
+  type JsonValue,
 } from '@folio/shared';
-import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../../src/idempotency/errors.js';
+import { IdempotencyKeyReusedError, IdempotentRequestInProgressError, PartlyAnsweredError } from '../../src/idempotency/errors.js';
 import { idempotentRequestStarted } from '../../src/idempotency/idempotencyEvents.js';
 import {
   DEFAULT_RETENTION_MS,
@@ -19,6 +22,7 @@ import {
   type IdempotencyStoreOptions,
   type IdempotentOutcome,
   type IdempotentResponse,
+  type RunAttempt,
 } from '../../src/idempotency/idempotencyStore.js';
 import { deferred, eventually, openTempStore, rejectionOf, type TempStore } from './testSupport.js';
 
@@ -33,6 +37,23 @@ class InsufficientFundsError extends FolioError {
   override problemExtensions(): Record<string, unknown> {
     return { accountId: this.accountId, available: '100' };
   }
+}
+
+/** A request failed as a whole that answered some parts for good, as a batch's rejected items. */
+class PartsAnsweredError extends PartlyAnsweredError {
+  readonly type = 'parts-incomplete';
+  readonly status = 503;
+
+  constructor(readonly finalParts: Record<string, JsonValue>) {
+    super('some parts could not run');
+  }
+}
+
+/** A refusal that holds only for the moment, and says when to ask again. */
+class MoneyInTransitError extends FolioError {
+  readonly type = 'money-in-transit';
+  readonly status = 409;
+  override readonly retryAfterSeconds = 1;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -247,6 +268,110 @@ describe('idempotency store', () => {
     const calls: string[] = [];
     expect(await store.execute(request(recordingRun(calls)))).to.include({ status: 201, replayed: false });
     expect(calls).to.deep.equal(['res-1']);
+  });
+
+  it('does not remember a 4xx that says when to retry: the same key runs again once the moment has passed', async () => {
+    const store = storeOn(temp.store);
+    const refusal = new MoneyInTransitError('money is in transit; try again');
+
+    const error = await rejectionOf(
+      store.execute(
+        request(async () => {
+          throw refusal;
+        }),
+      ),
+    );
+
+    expect(error).to.equal(refusal);
+    const calls: string[] = [];
+    expect(await store.execute(request(recordingRun(calls)))).to.deep.equal({ ...created('res-1'), replayed: false });
+    expect(calls).to.deep.equal(['res-1']);
+    expect((await streamEvents()).map((event) => event.type)).to.deep.equal([
+      'IdempotentRequestStarted',
+      'IdempotentRequestAbandoned',
+      'IdempotentRequestStarted',
+      'IdempotentRequestCompleted',
+    ]);
+  });
+
+  it('records the parts a failure answered for good and gives them to every later run, a takeover included', async () => {
+    const store = storeOn(temp.store);
+    const other = storeOn(temp.openAnother());
+    const attempts: RunAttempt[] = [];
+    const rejected = (item: number) => ({ index: item, status: 422, body: { type: 'insufficient-funds' } });
+    const answering = (parts: Record<string, JsonValue>, gate?: Promise<void>) => async (_resourceId: string, attempt: RunAttempt) => {
+      attempts.push(attempt);
+      await gate;
+      throw new PartsAnsweredError(parts);
+    };
+
+    expect(await rejectionOf(store.execute(request(answering({ 1: rejected(1) }))))).to.be.instanceOf(PartsAnsweredError);
+    expect((await streamEvents())[1]!.data).to.deep.equal({
+      reason: 'PartsAnsweredError: some parts could not run',
+      finalParts: { 1: rejected(1) },
+    });
+
+    // A retry that stalls (its process presumed dead) and is taken over: the claim carried the parts.
+    const stalled = deferred();
+    const stalledExecution = rejectionOf(store.execute(request(answering({ 3: rejected(3) }, stalled.promise))));
+    await eventually(() => attempts.length === 2);
+    advance(STALE_AFTER_MS);
+    expect(await rejectionOf(other.execute(request(answering({ 2: rejected(2) }))))).to.be.instanceOf(PartsAnsweredError);
+    // The stalled run's parts could not be recorded after the takeover, so its failure, which shows them, is not answered.
+    stalled.resolve();
+    expect(await stalledExecution).to.be.instanceOf(IdempotentRequestInProgressError);
+
+    const calls: string[] = [];
+    const finished = await store.execute(
+      request(async (resourceId, attempt) => {
+        attempts.push(attempt);
+        return recordingRun(calls)(resourceId);
+      }),
+    );
+
+    expect(finished).to.deep.equal({ ...created('res-1'), replayed: false });
+    expect(attempts).to.deep.equal([
+      { retry: false, finalParts: {} },
+      { retry: true, finalParts: { 1: rejected(1) } },
+      { retry: true, finalParts: { 1: rejected(1) } },
+      { retry: true, finalParts: { 1: rejected(1), 2: rejected(2) } },
+    ]);
+  });
+
+  it('does not let a failure that answered parts reach the client when its parts cannot be recorded', async () => {
+    const refusingAbandonments = new Proxy(temp.store, {
+      get(target, property) {
+        if (property === 'appendToStream') {
+          return (streamName: string, events: readonly EventToAppend[], options?: AppendOptions) =>
+            events.some((event) => event.type === 'IdempotentRequestAbandoned')
+              ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
+              : target.appendToStream(streamName, events, options);
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = storeOn(refusingAbandonments);
+
+    const error = await rejectionOf(
+      store.execute(
+        request(async () => {
+          throw new PartsAnsweredError({ 0: { status: 422 } });
+        }),
+      ),
+    );
+
+    expect(error).to.be.instanceOf(StoreUnavailableError);
+    // The client saw no part: once the claim is stale, a retry decides them all again.
+    advance(STALE_AFTER_MS);
+    const attempts: RunAttempt[] = [];
+    await storeOn(temp.store).execute(
+      request(async (resourceId, attempt) => {
+        attempts.push(attempt);
+        return created(resourceId);
+      }),
+    );
+    expect(attempts).to.deep.equal([{ retry: true, finalParts: {} }]);
   });
 
   it('executes 20 concurrent requests with one key exactly once, with 20 identical outcomes', async () => {

@@ -3,7 +3,8 @@
  * and the charset; this adds what a command needs on top: JSON only, a top-level object, an
  * empty body read as `{}` (commands such as "freeze account" have none), no key that could
  * reach an object's prototype once the body is merged or copied somewhere downstream, and no
- * nesting deeper than `MAX_BODY_DEPTH`.
+ * nesting deeper than `MAX_BODY_DEPTH`, and no number too large to be represented (`1e400`, which
+ * `JSON.parse` reads as `Infinity`: no schema or fingerprint downstream should ever see one).
  */
 import express, { type Request, type RequestHandler } from 'express';
 import { UnsupportedMediaTypeError } from '../errors/commonErrors.js';
@@ -53,7 +54,8 @@ function pathOf(visit: Visit, key: string | number): string {
 }
 
 /**
- * The shallowest key that could reach a prototype, or value nested too deep, if any. Breadth
+ * The shallowest key that could reach a prototype, number too large to be represented, or value
+ * nested too deep, if any. Breadth
  * first with an explicit queue, so a deeply nested body cannot overflow the stack; paths are only
  * built for the one reported. `Object.keys` sees the own `__proto__` property that `JSON.parse`
  * creates.
@@ -70,6 +72,13 @@ function findProblem(body: object): ValidationError | undefined {
         const path = pathOf(visit, key);
         return new ValidationError(`the request body must not contain the key "${key}" (at ${path})`, [
           { path, message: `the key "${key}" is not allowed` },
+        ]);
+      }
+      // JSON.parse gives Infinity for a number beyond a double's range, never NaN.
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        const path = pathOf(visit, key);
+        return new ValidationError(`the request body holds a number too large to be represented (at ${path})`, [
+          { path, message: 'a number too large to be represented' },
         ]);
       }
       if (typeof value !== 'object' || value === null) continue;

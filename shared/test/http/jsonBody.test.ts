@@ -233,6 +233,20 @@ describe('jsonBody and parseRequest over HTTP', () => {
       });
     }
 
+    const tooLarge: [body: string, path: string][] = [
+      ['{"reference":"r","x":1e400}', 'body.x'],
+      ['{"transfers":[{"from":"1"},{"amount":-1e400}]}', 'body.transfers.1.amount'],
+      ['{"a":[[2E+999]]}', 'body.a.0.0'],
+    ];
+    for (const [body, path] of tooLarge) {
+      it(`answers 400 naming ${path}, whose number is too large for JSON to hold, and nothing reaches the handler`, async () => {
+        const response = await postJson('/transfers', body);
+        expectRejected(response, 400, 'validation');
+        expect(response.body.errors).to.deep.equal([{ path, message: 'a number too large to be represented' }]);
+        expect(response.body.detail).to.include(path);
+      });
+    }
+
     it(`refuses a body nested more than ${MAX_BODY_DEPTH} deep, naming where, and accepts one exactly that deep`, async () => {
       const nested = (depth: number) => `{"deep":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
       const accepted = await fetch(`${server.url}/deep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(MAX_BODY_DEPTH) });
