@@ -1,5 +1,7 @@
 import {
+  formatMinorUnits,
   MAX_MINOR_UNITS,
+  ValidationError,
   type AccountKind,
   type CurrencyCode,
   type JournalRef,
@@ -56,6 +58,17 @@ export type AccountCommand =
 
 type Event = EventPayload<AccountEvent>;
 
+/**
+ * The largest overdraft limit an account may have. The available balance counts the limit, and it
+ * must stay within the money bound like every figure the books show, so a limit takes its size off
+ * what the account can hold: at half the bound an account can always hold more than it may owe,
+ * where a limit near the bound would leave no room for a single deposit.
+ */
+export const MAX_OVERDRAFT_LIMIT = MAX_MINOR_UNITS / 2n;
+
+/** Why a larger limit is refused, as a validation issue says it. */
+export const overdraftLimitProblem = `must be at most ${formatMinorUnits(MAX_OVERDRAFT_LIMIT)} minor units (half the money bound), so the account keeps room to receive money`;
+
 const requireAccount = (state: AccountState, accountId: string): OpenAccountState => {
   if (!state.exists) throw new AccountNotFoundError(accountId);
   return state;
@@ -77,7 +90,11 @@ const refuseState = (account: OpenAccountState, what: string): never => {
   );
 };
 
-/** Checks shared by debits and credits; a reversal always goes through, since it puts money back. */
+/**
+ * Checks shared by debits and credits. A reversal puts back what its first leg moved: refusing it
+ * would strand that money in transit, so neither the account's status nor its funds stop it (the
+ * currency is the first leg's, so it always matches).
+ */
 const checkPosting = (account: OpenAccountState, posting: Posting, what: string): void => {
   if (account.currency !== posting.currency) {
     throw new AccountCurrencyMismatchError(account.accountId, account.currency, posting.currency);
@@ -85,7 +102,12 @@ const checkPosting = (account: OpenAccountState, posting: Posting, what: string)
   if (posting.journal.leg !== 'reversal' && account.status !== 'active') refuseState(account, what);
 };
 
-/** Balances stay within the money bound, so every figure the books show is exact. */
+/**
+ * Balances stay within the money bound, so every figure the books show is exact. A reversal is
+ * bounded too, yet it restores figures the account had, which were within the bound: it can be
+ * refused only if postings between its legs filled the room the first leg freed. Its movement then
+ * stays in transit, reported as stuck, until recovery can finish it one way or the other.
+ */
 const checkBounds = (account: OpenAccountState, effect: bigint): void => {
   const figures = [postedBalance(account) + effect, availableBalance(account) + effect];
   if (figures.some((figure) => figure > MAX_MINOR_UNITS || figure < -MAX_MINOR_UNITS)) {
@@ -117,6 +139,11 @@ const decide = (command: AccountCommand, state: AccountState): Event[] => {
         // Opening the same account twice is a no-op, so system accounts can be opened on first use.
         if (same) return [];
         throw new AccountAlreadyExistsError(command.accountId);
+      }
+      if (command.overdraftLimit > MAX_OVERDRAFT_LIMIT) {
+        throw new ValidationError(`the overdraft limit ${overdraftLimitProblem}`, [
+          { path: 'overdraftLimit', message: overdraftLimitProblem },
+        ]);
       }
       return [{ type: 'AccountOpened', data: attributes }];
     }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
 import { closeAccount } from './accountClosing.js';
-import type { AccountCommand } from './accountDecider.js';
+import { MAX_OVERDRAFT_LIMIT, overdraftLimitProblem, type AccountCommand } from './accountDecider.js';
 import { AccountNotFoundError } from './accountErrors.js';
 import { accountETag, accountView } from './accountView.js';
 
@@ -21,7 +21,10 @@ const openAccountSchema = z.strictObject({
   ownerId: referenceSchema,
   currency: currencySchema,
   kind: z.enum(['customer', 'merchant']),
-  overdraftLimit: nonNegativeMinorUnitsSchema.optional(),
+  // Checked here too, so a limit beyond the cap is a 400 that claims no idempotency key.
+  overdraftLimit: nonNegativeMinorUnitsSchema
+    .refine((limit) => limit <= MAX_OVERDRAFT_LIMIT, { error: overdraftLimitProblem })
+    .optional(),
 });
 
 const accountParamsSchema = z.strictObject({ id: accountIdSchema });

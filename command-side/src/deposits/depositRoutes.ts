@@ -20,6 +20,7 @@ import { idempotentHandler } from '../idempotency/index.js';
 import { SystemAccountNotAllowedError } from '../accounts/accountErrors.js';
 import { depositPlan } from '../movements/movement.js';
 import type { MovementOutcome } from '../movements/movementProcess.js';
+import type { OpenJournal } from '../movements/openJournals.js';
 
 const depositSchema = z.strictObject({
   accountId: accountIdSchema,
@@ -30,17 +31,30 @@ const depositSchema = z.strictObject({
 
 const depositParamsSchema = z.strictObject({ id: accountIdSchema });
 
-const depositView = (id: string, movement: Movement, outcome: MovementOutcome) => ({
-  id,
-  status: outcome.status,
+const movementFields = (movement: Movement) => ({
   accountId: movement.toAccountId,
   amount: formatMinorUnits(movement.amount),
   currency: movement.currency,
   reference: movement.reference ?? null,
   requestedAt: movement.requestedAt,
+});
+
+const depositView = (id: string, outcome: MovementOutcome) => ({
+  id,
+  status: outcome.status,
+  ...movementFields(outcome.movement),
   ...(outcome.status === 'completed' ? { completedAt: outcome.endedAt } : { failedAt: outcome.endedAt }),
   ...(outcome.failure === undefined ? {} : { failureReason: outcome.failure }),
   position: outcome.position.toString(),
+});
+
+/** A deposit between its legs: the account is credited, the bank not debited yet. */
+const inTransitView = (journal: OpenJournal) => ({
+  id: journal.id,
+  status: 'in_transit' as const,
+  ...movementFields(journal.movement),
+  inTransit: formatMinorUnits(journal.inTransit),
+  position: journal.firstLegPosition.toString(),
 });
 
 /** `POST /v1/deposits`: money that arrived by bank transfer, paid from the bank system account. */
@@ -60,7 +74,7 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
         if (attempt.retry) {
           // An earlier run may have finished it: answer with what the log says it was.
           const ended = await deps.movements.read(depositStream(depositId));
-          if (ended !== undefined) return { status: 201, body: depositView(depositId, ended.movement, ended.outcome), headers };
+          if (ended !== undefined) return { status: 201, body: depositView(depositId, ended.outcome), headers };
         }
         const { state } = await deps.accounts.load(accountStream(body.accountId));
         if (state.exists && state.kind === 'system') throw new SystemAccountNotAllowedError(body.accountId);
@@ -74,11 +88,8 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
         };
         const run = { correlationId: correlationIdOf(request.res!.locals), actor: deps.callerOf(request) };
         const outcome = await deps.movements.run(depositPlan(depositId, movement), run, attempt);
-        return {
-          status: 201,
-          body: depositView(depositId, movement, outcome),
-          headers,
-        };
+        // After a retry the movement is the one an earlier run recorded, with its request time.
+        return { status: 201, body: depositView(depositId, outcome), headers };
       },
     }),
   );
@@ -86,8 +97,13 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
   router.get('/v1/deposits/:id', async (request, response) => {
     const { id } = parseRequest(depositParamsSchema, request.params, 'params');
     const ended = await deps.movements.read(depositStream(id));
-    if (ended === undefined) throw new NotFoundError('deposit', id);
-    response.json(depositView(id, ended.movement, ended.outcome));
+    if (ended !== undefined) {
+      response.json(depositView(id, ended.outcome));
+      return;
+    }
+    const open = deps.recovery.open().find((journal) => journal.kind === 'deposit' && journal.id === id);
+    if (open === undefined) throw new NotFoundError('deposit', id);
+    response.json(inTransitView(open));
   });
 
   return router;

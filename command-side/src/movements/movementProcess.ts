@@ -12,11 +12,12 @@ import {
   type JournalLeg,
   type LedgerEvent,
   type Movement,
+  type RecordedEvent,
 } from '@folio/shared';
 import type { AccountCommand } from '../accounts/accountDecider.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import type { CommandContext } from '../commandHandling/decider.js';
-import type { MovementLeg, MovementPlan } from './movement.js';
+import { planOf, type MovementLeg, type MovementPlan } from './movement.js';
 import type { SystemAccounts } from './systemAccountOpener.js';
 
 export type MovementFailure = {
@@ -26,6 +27,8 @@ export type MovementFailure = {
 
 export interface MovementOutcome {
   status: 'completed' | 'failed';
+  /** The movement as its first leg recorded it: a retried request answers with its request time. */
+  movement: Movement;
   failure?: MovementFailure;
   /** When the process recorded the outcome (business time). */
   endedAt: string;
@@ -57,6 +60,42 @@ export const isRefusal = (error: unknown): error is FolioError =>
   error.status < 500 &&
   !(error instanceof WrongExpectedRevisionError) &&
   !(error instanceof StoreUnavailableError);
+
+/**
+ * A movement whose first leg is posted but which could not be finished now (a reversal its account
+ * refused, a conflict that outlasted its retries). Its money is in transit and recovery finishes
+ * it; a 5xx, so the idempotency layer does not remember it as the request's answer and a retry
+ * with the same key reports the outcome.
+ */
+export class MovementIncompleteError extends FolioError {
+  readonly type = 'movement-incomplete';
+  readonly status = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor(
+    readonly kind: string,
+    readonly movementId: string,
+    cause: FolioError,
+  ) {
+    super(
+      `${kind} ${movementId} is in transit: its first leg is posted, but it could not be finished now (${cause.message}); ` +
+        'it will be finished by recovery, and a retry with the same Idempotency-Key answers with its outcome',
+      { cause },
+    );
+  }
+
+  override problemExtensions() {
+    return { kind: this.kind, id: this.movementId };
+  }
+}
+
+/**
+ * Once the first leg is posted, a 4xx is no longer an answer to the request: it would be
+ * remembered as a rejection of a movement that moved money. A 5xx or an untyped error (a bug,
+ * logged as such) already tells the caller to retry.
+ */
+const incompleteUnlessServerError = (plan: MovementPlan, error: unknown): unknown =>
+  error instanceof FolioError && error.status < 500 ? new MovementIncompleteError(plan.kind, plan.id, error) : error;
 
 /** The store stamps commit times with its own clock, which may run behind the one minting ids. */
 const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
@@ -145,27 +184,27 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
         switch (event.type) {
           case 'TransferFailed': {
             const { transferId: _id, failedAt, reason, ...movement } = event.data;
-            return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
+            return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
           }
           case 'TransferCompleted': {
             const { transferId: _id, completedAt, ...movement } = event.data;
-            return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
+            return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
           }
           case 'DepositCompleted': {
             const { depositId: _id, completedAt, ...movement } = event.data;
-            return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
+            return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
           }
           case 'DepositFailed': {
             const { depositId: _id, failedAt, reason, ...movement } = event.data;
-            return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
+            return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
           }
           case 'JournalCompleted': {
             const { kind: _kind, journalId: _id, completedAt, ...movement } = event.data;
-            return { movement, outcome: { status: 'completed', endedAt: completedAt, position } };
+            return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
           }
           case 'JournalFailed': {
             const { kind: _kind, journalId: _id, failedAt, reason, ...movement } = event.data;
-            return { movement, outcome: { status: 'failed', failure: reason, endedAt: failedAt, position } };
+            return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
           }
           default:
             return undefined;
@@ -215,7 +254,13 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     } as LedgerEvent);
     try {
       const result = await eventStore.appendToStream(plan.streamName, [encoded], { expectedRevision: 'no_stream' });
-      return { status: failure === undefined ? 'completed' : 'failed', ...(failure ? { failure } : {}), endedAt, position: result.position };
+      return {
+        status: failure === undefined ? 'completed' : 'failed',
+        movement,
+        ...(failure ? { failure } : {}),
+        endedAt,
+        position: result.position,
+      };
     } catch (error) {
       // Another run of the same movement recorded it first: its outcome stands.
       if (error instanceof WrongExpectedRevisionError) {
@@ -228,27 +273,46 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
 
   const finishAfterFirstLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> => {
     try {
-      await post(plan, 'second', plan.second, run);
+      try {
+        await post(plan, 'second', plan.second, run);
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        const failure = { type: error.type, detail: error.message };
+        await post(plan, 'reversal', plan.first, run, encodeReason(failure));
+        return await recordOutcome(plan, failure, run);
+      }
+      return await recordOutcome(plan, undefined, run);
     } catch (error) {
-      if (!isRefusal(error)) throw error;
-      const failure = { type: error.type, detail: error.message };
-      await post(plan, 'reversal', plan.first, run, encodeReason(failure));
-      return recordOutcome(plan, failure, run);
+      throw incompleteUnlessServerError(plan, error);
     }
-    return recordOutcome(plan, undefined, run);
   };
 
   const resume = async (plan: MovementPlan, run: RunContext, from: ResumeFrom): Promise<MovementOutcome> => {
-    const recorded = await readOutcome(plan);
-    if (recorded !== undefined) return recorded;
-    const reversal = await findLeg(plan, 'reversal', plan.first, from.firstLegPosition);
-    if (reversal !== undefined) {
-      return recordOutcome(plan, decodeReason((reversal.data as { reason?: string }).reason), run);
+    try {
+      const recorded = await readOutcome(plan);
+      if (recorded !== undefined) return recorded;
+      const reversal = await findLeg(plan, 'reversal', plan.first, from.firstLegPosition);
+      if (reversal !== undefined) {
+        return await recordOutcome(plan, decodeReason((reversal.data as { reason?: string }).reason), run);
+      }
+      if ((await findLeg(plan, 'second', plan.second, from.firstLegPosition)) !== undefined) {
+        return await recordOutcome(plan, undefined, run);
+      }
+      return await finishAfterFirstLeg(plan, run);
+    } catch (error) {
+      throw incompleteUnlessServerError(plan, error);
     }
-    if ((await findLeg(plan, 'second', plan.second, from.firstLegPosition)) !== undefined) {
-      return recordOutcome(plan, undefined, run);
-    }
-    return finishAfterFirstLeg(plan, run);
+  };
+
+  /**
+   * The plan as the first leg an earlier run posted recorded it. A retried request builds its
+   * movement anew (a new request time); the movement is the one of its first leg, in the log and
+   * in every answer.
+   */
+  const recordedPlan = (plan: MovementPlan, firstLeg: RecordedEvent): MovementPlan => {
+    const event = ledgerCatalog.decode(firstLeg) as LedgerEvent;
+    const movement = event.type === 'AccountDebited' || event.type === 'AccountCredited' ? event.data.movement : undefined;
+    return movement === undefined ? plan : planOf(plan.kind, plan.id, movement);
   };
 
   /**
@@ -284,10 +348,17 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
           const recorded = await readOutcome(plan);
           if (recorded !== undefined) return recorded;
           const first = await findFirstLeg(plan);
-          if (first !== undefined) return resume(plan, run, { firstLegPosition: first.position });
+          if (first !== undefined) return resume(recordedPlan(plan, first), run, { firstLegPosition: first.position });
         }
         const first = await post(plan, 'first', plan.first, run);
-        if (first.replayed) return (await readOutcome(plan)) ?? resume(plan, run, { firstLegPosition: first.position! });
+        if (first.replayed) {
+          const recorded = await readOutcome(plan);
+          if (recorded !== undefined) return recorded;
+          const firstLeg = await findFirstLeg(plan);
+          return firstLeg === undefined
+            ? resume(plan, run, { firstLegPosition: first.position! })
+            : resume(recordedPlan(plan, firstLeg), run, { firstLegPosition: firstLeg.position });
+        }
         return finishAfterFirstLeg(plan, run);
       }),
 

@@ -44,7 +44,8 @@ export const createTransferService = (deps: {
     }
     const movement: Movement = { ...request, requestedAt: deps.clock().toISOString() };
     const outcome = await deps.movements.run(transferPlan(transferId, movement), run, attempt);
-    return transferView(transferId, movement, outcome);
+    // After a retry the movement is the one an earlier run recorded, with its request time.
+    return transferView(transferId, outcome.movement, outcome);
   },
 });
 
