@@ -193,11 +193,11 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
   });
   after(() => harness.close());
 
-  it('answers 503 with every item\'s result and remembers nothing, so a retry with the same key finishes it once', async () => {
+  /** A batch of three from a source holding 1000: one that goes through, one to an account the store fails, one too large. */
+  const batchWithUnreachableItem = async (keyLabel: string) => {
     const from = await api.openFundedAccount('1000');
     const to = (await api.openAccount()).id;
     const unreachable = (await api.openAccount()).id;
-    const key = uniqueKey('flaky-batch');
     const body = {
       transfers: [
         { fromAccountId: from, toAccountId: to, amount: '100', currency: 'EUR' },
@@ -206,6 +206,11 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
       ],
     };
     harness.failing.stream = accountStream(unreachable);
+    return { from, to, unreachable, body, key: uniqueKey(keyLabel) };
+  };
+
+  it('answers 503 with every item\'s result and remembers nothing, so a retry with the same key finishes it once', async () => {
+    const { from, to, unreachable, body, key } = await batchWithUnreachableItem('flaky-batch');
 
     const first = await api.post(BATCH, body, { key });
 
@@ -236,18 +241,7 @@ describe('write API over HTTP: a batch whose store fails for some items', () => 
   });
 
   it('keeps an item rejected in the 503 answer rejected on every retry, though it could complete by then', async () => {
-    const from = await api.openFundedAccount('1000');
-    const to = (await api.openAccount()).id;
-    const unreachable = (await api.openAccount()).id;
-    const key = uniqueKey('flaky-batch-rejected');
-    const body = {
-      transfers: [
-        { fromAccountId: from, toAccountId: to, amount: '100', currency: 'EUR' },
-        { fromAccountId: from, toAccountId: unreachable, amount: '200', currency: 'EUR' },
-        { fromAccountId: from, toAccountId: to, amount: '5000', currency: 'EUR' },
-      ],
-    };
-    harness.failing.stream = accountStream(unreachable);
+    const { from, to, body, key } = await batchWithUnreachableItem('flaky-batch-rejected');
     const first = expectProblem(await api.post(BATCH, body, { key }), 503, 'batch-incomplete');
     expect(first.results.map((result: { status: number }) => result.status)).to.deep.equal([201, 503, 422]);
     // The client acts on the 422 (it may resend that transfer under a new key); the account can now pay it.
