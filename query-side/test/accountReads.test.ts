@@ -115,3 +115,29 @@ describe('read API: balances, balance points and projections', () => {
     }
   });
 });
+
+describe('read API: balance points when the writers\' clock steps back', () => {
+  let stack: ReadStack;
+
+  before(async () => {
+    stack = await ReadStack.start();
+  });
+  after(() => stack.stop());
+
+  it('keeps every point of a time window, a posting stamped before the one it follows included', async () => {
+    const account = await stack.openAccount();
+    await stack.deposit(account, '100', 'one');
+    const second = await stack.deposit(account, '200', 'two');
+    // A clock stepped back (or another writer's, behind this one's) stamps the next posting earlier.
+    stack.advance(-30 * 60_000);
+    await stack.deposit(account, '300', 'three');
+    await stack.settle();
+    const points = async (query: string) => (await stack.get(`/v1/accounts/${account}/balance-points?${query}`)).body.items;
+    const all = (await points('')) as { at: string; posted: string }[];
+    expect(all.map(({ posted }) => posted)).to.deep.equal(['100', '300', '600']);
+    const ats = all.map(({ at }) => at);
+    expect(ats, 'times never decrease along the account').to.deep.equal([...ats].sort());
+    const from = new Date(Date.parse(second.requestedAt) - 1_000).toISOString();
+    expect((await points(`from=${from}`)).map(({ posted }: { posted: string }) => posted)).to.deep.equal(['300', '600']);
+  });
+});

@@ -203,12 +203,14 @@ const opened = (event: Extract<LedgerEvent, { type: 'AccountOpened' }>): FoldedA
   return { ...folded(stored), overdraftLimit };
 };
 
+const laterOf = (a: string, b: string): string => (Date.parse(b) > Date.parse(a) ? b : a);
+
 export const balancesProjection: ProjectionDefinition = {
   name: 'balances',
   // 2: holds count in pending and available. 3: points keyed by account and sortable revision,
   // read as a range of ids instead of through an index of their own (an index insert per posting).
-  // 4: an account's points of one batch in one document.
-  version: 4,
+  // 4: an account's points of one batch in one document. 5: times never decrease along an account.
+  version: 5,
   // Movement outcomes are read too (and ignored), so the projector's position passes the
   // position a write answered with, and read-your-writes waits end.
   filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-'] },
@@ -252,10 +254,12 @@ export const balancesProjection: ProjectionDefinition = {
         }
         account.version = recorded.revision;
         account.lastPosition = recorded.position;
-        account.updatedAt = event.metadata.occurredAt;
+        // Business times come from the writers' clocks, which may step back or disagree: an
+        // account's times never decrease, so a window over its points ends at the first before it.
+        account.updatedAt = laterOf(account.updatedAt, event.metadata.occurredAt);
         if (event.type === 'AccountDebited' || event.type === 'AccountCredited') {
           account.points.push({
-            at: event.metadata.occurredAt,
+            at: account.updatedAt,
             posted: formatMinorUnits(postedOf(account)),
             revision: recorded.revision.toString(),
             position: recorded.position.toString(),
