@@ -9,7 +9,7 @@ import { accountKinds } from '../ledger/accountEvents.js';
 import { openedAccountFigures, postToFigures, type AccountFigures } from '../ledger/ledgerFold.js';
 import type { JournalRef } from '../ledger/journal.js';
 import { AccountNotAtPointError } from './auditErrors.js';
-import { effectiveBy, lastWhere, occurredAtOf, recordedBy, type PointInTime } from './pointInTime.js';
+import { effectiveBy, lastWhere, occurredAtOf, recordedBy, refuseBeyondHead, type PointInTime } from './pointInTime.js';
 
 /**
  * An account's figures at a point in time, folded from its stream in the event store (never from
@@ -186,6 +186,8 @@ export const accountAsOf = async (
   point: PointInTime,
   options: AccountAsOfOptions = {},
 ): Promise<AccountAtPoint> => {
+  // As the trial balance: an answer "at" a position not written yet would change once it is.
+  await refuseBeyondHead(eventStore, point.position);
   const streamName = accountStream(accountId);
   const revision = await revisionAt(eventStore, streamName, point);
   if (revision === undefined) throw new AccountNotAtPointError(accountId);

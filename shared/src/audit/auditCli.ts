@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../config/config.js';
@@ -13,7 +12,7 @@ import { createExport, verifyExport } from './auditExport.js';
 import { accountAtPointToJson, trialBalanceToJson } from './auditJson.js';
 import { createAuditRuntime } from './auditRuntime.js';
 import { chainEventStore } from './chainedEventStore.js';
-import { readExport, toBundle, writeExport } from './exportFiles.js';
+import { readExport, writeBundle, writeExport } from './exportFiles.js';
 import { closePeriod, periodIdSchema, restatementsOf } from './periods.js';
 import type { PointInTime } from './pointInTime.js';
 import { loadExistingSigner } from './signing.js';
@@ -45,7 +44,9 @@ export interface CliIo {
 const positionOption = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'a position is decimal digits').transform(BigInt);
 const instantOption = z
   .union([z.iso.datetime({ offset: true }), z.iso.date().transform((date) => `${date}T23:59:59.999Z`)])
-  .transform((text) => Date.parse(text));
+  .transform((text) => Date.parse(text))
+  // An offset can carry year 0000 or 9999 past the four-digit years an ISO-8601 time (and a close) holds.
+  .refine((millis) => Number.isFinite(millis) && /^\d{4}-/.test(new Date(millis).toISOString()), 'a time from year 0000 to 9999 in UTC');
 const entriesOption = z.string().regex(/^[0-9]{1,4}$/, 'a whole number up to 9999').transform(Number);
 
 class UsageError extends Error {}
@@ -137,7 +138,7 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
           }
           return createExport(eventStore, key, { ...(position === undefined ? {} : { position }), now: new Date() });
         });
-        if (values.bundle) writeFileSync(target, toBundle(files));
+        if (values.bundle) writeBundle(target, files);
         else writeExport(target, files);
         io.out(json({ exported: target, manifest: JSON.parse(files['manifest.json']!) as JsonValue }));
         return 0;

@@ -24,6 +24,7 @@ export const composeAuditRuntime = (options: {
     snapshotEvery: options.audit.snapshotEvery,
     booksSnapshotEvery: options.audit.booksSnapshotEvery,
     onError: (error) => options.logger.warn({ err: error }, 'the audit checkpointer failed; it retries'),
+    onWarning: (message) => options.logger.warn(message),
   });
   return { signer, runtime };
 };

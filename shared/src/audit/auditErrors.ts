@@ -1,4 +1,6 @@
+import { IllegalStateError } from '../errors/commonErrors.js';
 import { FolioError, ValidationError } from '../errors/folioError.js';
+import type { PeriodClose } from './periods.js';
 
 /** Chained streams are the books of record: they are never deleted, truncated or given an expiry. */
 export class ProtectedStreamError extends FolioError {
@@ -37,6 +39,12 @@ export class AuditInputError extends FolioError {
   readonly status = 400;
 }
 
+/** An export could not be written where it was asked for: a message for the operator, not a stack trace. */
+export class ExportWriteError extends FolioError {
+  readonly type = 'export-write';
+  readonly status = 500;
+}
+
 /** A position past the head of the log: the books there are not written yet, so an answer "at" it would change. */
 export class PositionBeyondHeadError extends ValidationError {
   constructor(
@@ -44,5 +52,24 @@ export class PositionBeyondHeadError extends ValidationError {
     readonly head: bigint,
   ) {
     super(`position ${position} is beyond the head of the log (${head})`, [{ path: 'position', message: `beyond the head of the log (${head})` }]);
+  }
+}
+
+/** A period is closed once: the answer names the close that was recorded. */
+export class PeriodClosedError extends IllegalStateError {
+  constructor(readonly closed: PeriodClose) {
+    super(
+      `period ${closed.periodId} is already closed (effective until ${closed.effectiveUntil}, at position ${closed.closedAtPosition})`,
+      { type: 'period-closed', currentState: 'closed' },
+    );
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return {
+      ...super.problemExtensions(),
+      periodId: this.closed.periodId,
+      effectiveUntil: this.closed.effectiveUntil,
+      closedAtPosition: this.closed.closedAtPosition.toString(),
+    };
   }
 }

@@ -4,7 +4,7 @@ import { deterministicEventId } from '../ids/eventIds.js';
 import { ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { appendAccountSnapshot, latestAccountSnapshot, latestPostingTime, snapshotAccount } from './accountAsOf.js';
 import { occurredAtOf } from './pointInTime.js';
-import { checkpointRecorded, signCheckpoint, type Checkpoint } from './checkpoints.js';
+import { checkpointRecorded, checkpointSignatureProblem, signCheckpoint, type Checkpoint } from './checkpoints.js';
 import {
   CHAINED_STREAM_PREFIXES,
   CHECKPOINT_STREAM,
@@ -41,6 +41,8 @@ export interface AuditRuntimeOptions {
   pollIntervalMs?: number;
   clock?: () => Date;
   onError?: (error: unknown) => void;
+  /** What the runtime worked around but someone should look into (a checkpoint it could not resume from). */
+  onWarning?: (message: string) => void;
 }
 
 export interface AuditRuntime {
@@ -112,6 +114,40 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
+  /**
+   * Where the Merkle tree stood at a checkpoint. The frontier stored with it is not signed: it is
+   * used only when it gives the signed leaf count and root, else a rewritten frontier would make
+   * every later checkpoint disagree with the log and blame honest events. Otherwise the tree is
+   * rebuilt from the log up to the signed position, or from the start when the signature does not
+   * hold with this key (its position then proves nothing either).
+   */
+  const resumeTree = async (checkpoint: Checkpoint): Promise<Pick<Progress, 'frontier' | 'position'>> => {
+    const signatureProblem = checkpointSignatureProblem(checkpoint, signer.keyId);
+    if (signatureProblem !== undefined) {
+      options.onWarning?.(`the last checkpoint cannot be resumed from (${signatureProblem}): the Merkle tree is rebuilt from the start of the log`);
+      return { frontier: emptyFrontier(), position: undefined };
+    }
+    const { payload } = checkpoint;
+    const position = BigInt(payload.position);
+    let stored: MerkleFrontier | undefined;
+    try {
+      stored = frontierFromJson(checkpoint.frontier);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
+    if (stored?.leafCount === BigInt(payload.leafCount) && merkleRoot(stored) === payload.root) return { frontier: stored, position };
+    const frontier = emptyFrontier();
+    for await (const event of eventStore.readAll({ filter: AUDITED_STREAMS })) {
+      if (event.position > position) break;
+      if (isMerkleLeafStream(event.streamName)) addLeaf(frontier, linkHashOf(event));
+    }
+    options.onWarning?.(
+      `the frontier stored with the checkpoint at position ${position} does not give its signed root: rebuilt from the log` +
+        (merkleRoot(frontier) === payload.root ? '' : ', which does not give it either (run `folio audit verify`)'),
+    );
+    return { frontier, position };
+  };
+
   const resume = async (): Promise<Progress> => {
     let last: RecordedEvent | undefined;
     try {
@@ -120,6 +156,10 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       if (!(error instanceof StreamNotFoundError)) throw error;
     }
     const checkpoint = last === undefined ? undefined : checkpointOf(last.data);
+    if (last !== undefined && checkpoint === undefined) {
+      options.onWarning?.('the last checkpoint cannot be read: the Merkle tree is rebuilt from the start of the log');
+    }
+    const tree = checkpoint === undefined ? { frontier: emptyFrontier(), position: undefined } : await resumeTree(checkpoint);
     const books = await latestBooksSnapshot(eventStore);
     return {
       books: books?.snapshot === undefined ? emptyLedgerFold() : foldFromSnapshot(books.snapshot),
@@ -127,8 +167,7 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       booksRevision: books?.revision,
       booksSnapshotPosition: books?.position,
       ledgerEventsSinceBooks: 0,
-      frontier: checkpoint === undefined ? emptyFrontier() : frontierFromJson(checkpoint.frontier),
-      position: checkpoint === undefined ? undefined : BigInt(checkpoint.payload.position),
+      ...tree,
       checkpointRevision: last?.revision,
       lastCheckpointAt: clock().getTime(),
       leavesSinceCheckpoint: 0,

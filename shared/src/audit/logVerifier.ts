@@ -1,6 +1,6 @@
 import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
-import { checkpointSchema, checkpointSignatureProblem, type Checkpoint } from './checkpoints.js';
-import { chainFieldsOf, computeEventHash, hasChainFields, isChainedStream, isMerkleLeafStream } from './eventHash.js';
+import { checkpointRecorded, checkpointSchema, checkpointSignatureProblem, type Checkpoint } from './checkpoints.js';
+import { chainFieldsOf, CHECKPOINT_STREAM, computeEventHash, hasChainFields, isChainedStream, isMerkleLeafStream } from './eventHash.js';
 import { addLeaf, emptyFrontier, merkleRoot } from './merkle.js';
 
 /**
@@ -27,6 +27,8 @@ export interface VerificationReport {
   lastUnchainedPosition: string | undefined;
   checkpointsVerified: number;
   lastCheckpoint: { position: string; leafCount: string; root: string; keyId: string } | undefined;
+  /** Merkle leaves after the last verified checkpoint (all of them when none verified): what no signature covers yet. */
+  leavesAfterLastCheckpoint: number;
   /** The earliest problem in log order. */
   firstBroken: IntegrityProblem | undefined;
   /** The first problems found (at most 100). */
@@ -166,6 +168,11 @@ export const createLogVerifier = (
         );
       }
     }
+    // An unreadable checkpoint would otherwise just go unchecked, and with it the signature over
+    // the events it alone covered.
+    if (event.streamName === CHECKPOINT_STREAM && (event.type !== checkpointRecorded.type || checkpointOf(event.data) === undefined)) {
+      report(event, `it is not a readable ${checkpointRecorded.type}: what it signed cannot be checked`);
+    }
     streams.set(event.streamName, { revision: event.revision, hash, chained: fields !== undefined });
     if (isMerkleLeafStream(event.streamName)) {
       stretchStart ??= event;
@@ -183,6 +190,7 @@ export const createLogVerifier = (
       lastUnchainedPosition: lastUnchainedPosition?.toString(),
       checkpointsVerified,
       lastCheckpoint,
+      leavesAfterLastCheckpoint: Number(frontier.leafCount - BigInt(lastCheckpoint?.leafCount ?? '0')),
       firstBroken,
       problems,
     };

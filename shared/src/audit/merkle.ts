@@ -85,6 +85,7 @@ export const frontierToJson = (frontier: MerkleFrontier): { leafCount: string; n
   nodes: frontier.nodes.map((node) => node.toString('hex')),
 });
 
+/** Checks the shape only: whether a stored frontier gives the root it was signed with is for the caller to check. */
 export const frontierFromJson = (json: { leafCount: string; nodes: readonly string[] }): MerkleFrontier => {
   const frontier = { leafCount: BigInt(json.leafCount), nodes: json.nodes.map((node) => Buffer.from(node, 'hex')) };
   if (subtreeSizes(frontier.leafCount).length !== frontier.nodes.length) {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { collect, type EventStore, type RecordedEvent } from '../eventStore/eventStore.js';
-import { StreamNotFoundError } from '../eventStore/errors.js';
+import { StreamNotFoundError, WrongExpectedRevisionError } from '../eventStore/errors.js';
 import { defineEvent } from '../events/eventDefinition.js';
 import { bigintString } from '../events/bigintJson.js';
-import { IllegalStateError, NotFoundError } from '../errors/commonErrors.js';
+import { NotFoundError } from '../errors/commonErrors.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { ledgerCatalog, type LedgerEvent } from '../ledger/ledgerCatalog.js';
+import { PeriodClosedError } from './auditErrors.js';
+import { canonicalJson } from './canonicalJson.js';
 import { CHAINED_STREAM_PREFIXES, PERIOD_STREAM } from './eventHash.js';
 import { occurredAtOf, refuseBeyondHead } from './pointInTime.js';
 import { foldBooks } from './trialBalance.js';
@@ -62,10 +64,10 @@ export const closePeriod = async (
   eventStore: EventStore,
   request: { periodId: string; effectiveUntil: Date; position?: bigint; actor: string; now: Date },
 ): Promise<PeriodClose> => {
+  const closedAs = (periods: { close: PeriodClose }[]) => periods.find(({ close }) => close.periodId === request.periodId)?.close;
   const existing = await readPeriods(eventStore);
-  if (existing.some(({ close }) => close.periodId === request.periodId)) {
-    throw new IllegalStateError(`period ${request.periodId} is already closed`, { type: 'period-closed', currentState: 'closed' });
-  }
+  const earlier = closedAs(existing);
+  if (earlier !== undefined) throw new PeriodClosedError(earlier);
   // A close records the figures at its position once and for all: they must not change later.
   await refuseBeyondHead(eventStore, request.position);
   const position = request.position ?? (await eventStore.headPosition()) ?? 0n;
@@ -76,19 +78,31 @@ export const closePeriod = async (
     closedAtPosition: position,
     balances: balancesOf(events, position, request.effectiveUntil.getTime()),
   };
-  await eventStore.appendToStream(
-    PERIOD_STREAM,
-    [
-      {
-        id: deterministicEventId('period-close', request.periodId),
-        type: periodClosed.type,
-        data: periodClosed.schema.encode(close),
-        metadata: { actor: request.actor, occurredAt: request.now.toISOString() },
-      },
-    ],
-    { expectedRevision: existing.length === 0 ? 'no_stream' : existing[existing.length - 1]!.event.revision },
-  );
-  return close;
+  const data = periodClosed.schema.encode(close);
+  try {
+    await eventStore.appendToStream(
+      PERIOD_STREAM,
+      [
+        {
+          id: deterministicEventId('period-close', request.periodId),
+          type: periodClosed.type,
+          data,
+          metadata: { actor: request.actor, occurredAt: request.now.toISOString() },
+        },
+      ],
+      { expectedRevision: existing.length === 0 ? 'no_stream' : existing[existing.length - 1]!.event.revision },
+    );
+  } catch (error) {
+    // Another close came first: of this period (decided below), or of another one (409, to retry).
+    if (!(error instanceof WrongExpectedRevisionError) || closedAs(await readPeriods(eventStore)) === undefined) throw error;
+  }
+  // The event id names the period alone, so that a retry is written once; but the store then
+  // also takes a concurrent close of the period with other figures for a retry, and answers it
+  // without writing it. What was stored decides: the same figures are the retry's answer, other
+  // ones mean this close lost.
+  const stored = closedAs(await readPeriods(eventStore))!;
+  if (canonicalJson(periodClosed.schema.encode(stored)) !== canonicalJson(data)) throw new PeriodClosedError(stored);
+  return stored;
 };
 
 export interface Restatement {

@@ -4,7 +4,7 @@ import { CHECKPOINT_STREAM } from './eventHash.js';
 import { checkpointOf, createLogVerifier, type VerificationReport } from './logVerifier.js';
 import type { Checkpoint } from './checkpoints.js';
 
-/** Every checkpoint the store holds, with the event carrying it; an unreadable one is a problem. */
+/** Every readable checkpoint the store holds, with the event carrying it (the verifier reports the others as it meets them in the log). */
 export const readCheckpoints = async (eventStore: EventStore): Promise<{ checkpoint: Checkpoint; event: RecordedEvent }[]> => {
   let events: RecordedEvent[];
   try {

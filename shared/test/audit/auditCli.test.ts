@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { loadSigner, runAuditCli } from '../../src/index.js';
+import { listPeriods, loadSigner, openSqliteEventStore, runAuditCli } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
 
 const run = promisify(execFile);
@@ -84,6 +84,41 @@ describe('folio audit (command line)', function () {
     const failed = await folio(['verify'], environment);
     expect(failed.code).to.equal(1);
     expect(JSON.parse(failed.stdout).firstBroken.eventId).to.equal(row.event_id);
+  });
+
+  it('exits 2 with the usage on a time outside the four-digit years once its offset is applied, and closes nothing', async () => {
+    for (const until of ['9999-12-31T23:59:59-01:00', '0000-01-01T00:00:00+01:00']) {
+      const result = await folioProcess(['close-period', 'Y', '--until', until, '--actor', 'me'], environment);
+      expect(result.code, result.stderr).to.equal(2);
+      expect(result.stderr).to.contain(`--until: `).and.to.contain('usage:').and.not.to.contain('    at ');
+      const asOf = await folio(['balance', accountId, '--as-of', until], environment);
+      expect(asOf.code, asOf.stderr).to.equal(2);
+    }
+    expect((await folio(['close-period', 'Y', '--until', '9999-12-31T23:59:59Z', '--actor', 'me'], environment)).code).to.equal(0);
+    const store = openSqliteEventStore({ path: audit.path, readonly: true });
+    try {
+      expect((await listPeriods(store)).map((period) => period.effectiveUntil)).to.deep.equal(['9999-12-31T23:59:59.000Z']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('exits 1 with a clear message, no stack trace, when the export cannot be written where asked', async () => {
+    const file = join(audit.directory, 'a-file');
+    writeFileSync(file, 'x');
+    const directory = join(audit.directory, 'a-directory');
+    mkdirSync(directory);
+    for (const [args, reason] of [
+      [['export', file, '--position', '1'], 'is a file, not a directory'],
+      [['export', directory, '--position', '1', '--bundle'], 'is a directory, not a file'],
+    ] as const) {
+      const result = await folioProcess([...args], environment);
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stderr).to.contain(`cannot write the export to ${args[1]}: it ${reason}`);
+      expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1);
+    }
+    expect(readFileSync(file, 'utf8')).to.equal('x');
+    expect(existsSync(join(directory, 'manifest.json'))).to.equal(false);
   });
 
   it('exits 2 with the usage on bad arguments', async () => {

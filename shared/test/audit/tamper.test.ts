@@ -3,9 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import {
+  accountStream,
+  chainEventStore,
+  computeEventHash,
   createAuditRuntime,
   generatedSigner,
+  ledgerCatalog,
   openSqliteEventStore,
   verifyEventStore,
   type VerificationReport,
@@ -17,8 +22,20 @@ interface Row {
   stream_name: string;
   revision: bigint;
   event_id: string;
+  type: string;
   data: string;
+  metadata: string;
 }
+
+/** Rewrites an event's data and type and, as anyone can (the hash has no key), its `$hash`. */
+const rechain = (db: Database.Database, row: Row, data: Record<string, unknown>, type = row.type): void => {
+  const metadata = JSON.parse(row.metadata) as Record<string, unknown> & { $prevHash: string | null };
+  metadata['$hash'] = computeEventHash(
+    { streamName: row.stream_name, revision: row.revision, id: row.event_id, type, data: data as never, metadata: metadata as never },
+    metadata.$prevHash,
+  );
+  db.prepare('UPDATE events SET type = ?, data = ?, metadata = ? WHERE position = ?').run(type, JSON.stringify(data), JSON.stringify(metadata), row.position);
+};
 
 /**
  * Tampering with the embedded store's file directly, as someone with access to the database
@@ -29,11 +46,12 @@ describe('audit: verify finds tampering in the embedded store file', () => {
   let pristine: string;
   let work: string;
   let copy: string;
+  const signer = generatedSigner();
 
   before(async () => {
     audit = openAuditStore();
     await writeHistory(audit.store, { accounts: 4, movements: 30, seed: 11 });
-    const runtime = createAuditRuntime({ eventStore: audit.store, signer: generatedSigner(), checkpointEvery: 25, snapshotEvery: 5, clock: audit.now });
+    const runtime = createAuditRuntime({ eventStore: audit.store, signer, checkpointEvery: 25, snapshotEvery: 5, clock: audit.now });
     await runtime.runOnce({ force: true });
     await audit.raw.close();
     pristine = join(mkdtempSync(join(tmpdir(), 'folio-tamper-')), 'events.sqlite');
@@ -64,7 +82,7 @@ describe('audit: verify finds tampering in the embedded store file', () => {
   const verify = async (): Promise<VerificationReport> => {
     const store = openSqliteEventStore({ path: copy, readonly: true });
     try {
-      return await verifyEventStore(store);
+      return await verifyEventStore(store, { trustedKeyId: signer.keyId });
     } finally {
       await store.close();
     }
@@ -80,6 +98,118 @@ describe('audit: verify finds tampering in the embedded store file', () => {
     expect(report.ok).to.equal(true);
     expect(report.checkpointsVerified).to.be.greaterThan(3);
     expect(report.unchainedEvents).to.equal(0);
+    expect(report).to.have.property('leavesAfterLastCheckpoint', 0);
+  });
+
+  it('counts the events written after the last verified checkpoint, which no signature covers yet', async () => {
+    const store = openSqliteEventStore({ path: copy });
+    try {
+      const accountId = '1000000';
+      const frozen = ledgerCatalog.encode({
+        type: 'AccountFrozen',
+        id: randomUUID(),
+        version: 1,
+        data: { accountId, reason: 'review' },
+        metadata: { $correlationId: 'test', actor: 'test', occurredAt: new Date().toISOString() },
+      });
+      await chainEventStore(store).appendToStream(accountStream(accountId), [frozen, { ...frozen, id: randomUUID() }]);
+    } finally {
+      await store.close();
+    }
+    const report = await verify();
+    expect(report.ok).to.equal(true);
+    expect(report).to.have.property('leavesAfterLastCheckpoint', 2);
+  });
+
+  for (const [what, change] of [
+    ['its signature removed', (data: Record<string, unknown>) => ({ ...data, signature: '' })],
+    ['its payload dropped', (data: Record<string, unknown>) => ({ ...data, payload: undefined })],
+  ] as const) {
+    it(`fails naming a checkpoint event that cannot be read (${what}), though re-chained`, async () => {
+      const victim = tamper((db) => {
+        const row = db.prepare("SELECT * FROM events WHERE stream_name = 'audit-checkpoints' ORDER BY revision DESC LIMIT 1").get() as Row;
+        rechain(db, row, JSON.parse(JSON.stringify(change(JSON.parse(row.data) as Record<string, unknown>))) as Record<string, unknown>);
+        return row;
+      });
+      const report = await verify();
+      expect(report.ok).to.equal(false);
+      expect(report.firstBroken).to.include({ eventId: victim.event_id, streamName: 'audit-checkpoints' });
+      expect(report.firstBroken!.reason).to.match(/is not a readable CheckpointRecorded/);
+    });
+  }
+
+  /** The writer restarting on the copy: more business, then its next checkpoint; what it warned of. */
+  const restartWriter = async (runtimeSigner = signer): Promise<string[]> => {
+    const warnings: string[] = [];
+    const store = openSqliteEventStore({ path: copy });
+    try {
+      const chained = chainEventStore(store);
+      await chained.appendToStream(accountStream('1000000'), [
+        ledgerCatalog.encode({
+          type: 'AccountFrozen',
+          id: randomUUID(),
+          version: 1,
+          data: { accountId: '1000000', reason: 'review' },
+          metadata: { $correlationId: 'test', actor: 'test', occurredAt: new Date().toISOString() },
+        }),
+      ]);
+      await createAuditRuntime({ eventStore: chained, signer: runtimeSigner, onWarning: (message) => warnings.push(message) }).runOnce({ force: true });
+    } finally {
+      await store.close();
+    }
+    return warnings;
+  };
+
+  it('resumes from a checkpoint whose stored frontier was rewritten by rebuilding it from the log, with a warning', async () => {
+    tamper((db) => {
+      const row = db.prepare("SELECT * FROM events WHERE stream_name = 'audit-checkpoints' ORDER BY revision DESC LIMIT 1").get() as Row;
+      const data = JSON.parse(row.data) as { frontier: { nodes: string[] } };
+      data.frontier.nodes[0] = 'ab'.repeat(32);
+      rechain(db, row, data as unknown as Record<string, unknown>);
+      return row;
+    });
+    // The frontier is not signed: verification cannot see the change...
+    const before = await verify();
+    expect(before.ok).to.equal(true);
+    const warnings = await restartWriter();
+    // ...and the next checkpoint must not carry it into a root that blames honest events.
+    const after = await verify();
+    expect(after.problems).to.deep.equal([]);
+    expect(after.checkpointsVerified).to.equal(before.checkpointsVerified + 1);
+    expect(after.leavesAfterLastCheckpoint).to.equal(0);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(/frontier stored with the checkpoint at position \d+ does not give its signed root: rebuilt from the log$/);
+  });
+
+  it('resumes from the start of the log, with a warning, when the last checkpoint is signed by another key', async () => {
+    const before = await verify();
+    const other = generatedSigner();
+    const warnings = await restartWriter(other);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.contain(`signed by key ${signer.keyId}, not the trusted key ${other.keyId}`);
+    const store = openSqliteEventStore({ path: copy, readonly: true });
+    try {
+      // Every checkpoint of the new key covers the log from its start.
+      const report = await verifyEventStore(store, { trustedKeyId: other.keyId });
+      expect(report.checkpointsVerified).to.equal(1);
+      expect(report.leavesAfterLastCheckpoint).to.equal(0);
+      expect(report.problems.every((problem) => /signed by key/.test(problem.reason))).to.equal(true);
+      expect(report.problems).to.have.length(before.checkpointsVerified);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails naming an event of the checkpoint stream of another type', async () => {
+    const victim = tamper((db) => {
+      const row = db.prepare("SELECT * FROM events WHERE stream_name = 'audit-checkpoints' ORDER BY revision LIMIT 1").get() as Row;
+      rechain(db, row, JSON.parse(row.data) as Record<string, unknown>, 'CheckpointNoted');
+      return row;
+    });
+    const report = await verify();
+    expect(report.ok).to.equal(false);
+    expect(report.firstBroken).to.include({ eventId: victim.event_id });
+    expect(report.firstBroken!.reason).to.match(/is not a readable CheckpointRecorded/);
   });
 
   it('names an event whose amount was altered', async () => {

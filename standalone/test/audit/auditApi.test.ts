@@ -119,6 +119,15 @@ describe('audit API of the running system', function () {
     }
   });
 
+  it("answers 400 for an account's balance at a position beyond the head, as for the trial balance", async () => {
+    for (const path of [`/v1/audit/accounts/${alice}/balance?position=9223372036854775807`, '/v1/audit/trial-balance?position=9223372036854775807']) {
+      const response = await get(path);
+      expect(response.status, path).to.equal(400);
+      expect(response.type, path).to.contain('application/problem+json');
+      expect(response.body['detail'], path).to.match(/^position 9223372036854775807 is beyond the head of the log \(\d+\)$/);
+    }
+  });
+
   it('closes a period and reports no restatement while nothing is dated into it', async () => {
     const closed = await post('/v1/audit/periods', { periodId: '2025-12', effectiveUntil: '2025-12-31', actor: 'auditor' }, 'close');
     expect(closed.status, JSON.stringify(closed.body)).to.equal(201);
