@@ -103,19 +103,27 @@ const link = async (context: Context, credit: BankCreditSubject, payout: BankPay
   for (const id of payout.listedUnder.filter(unconsumed)) await unlist(context, id, payout._id);
   payout.listedUnder = payout.listedUnder.filter((key) => !unconsumed(key));
   await judgePayout(context, payout);
-  // Credits that fitted it among others are matched again against the payouts still free.
-  for (const id of ambiguous) {
-    const other = await getSubject<BankCreditSubject>(context, id);
-    if (other === undefined || other.payout !== undefined || !(other.candidates ?? []).includes(payout._id)) continue;
-    await unlistAll(context, other);
-    await matchCredit(context, other);
-    await judge(context, other);
+  await rematchCredits(context, payout._id, ambiguous);
+  await reofferPayouts(context, credit._id, waitedFor);
+};
+
+/** Credits that fitted a payout among others, once it is taken, withdrawn or changed: matched again against the payouts still free. */
+const rematchCredits = async (context: Context, payoutId: string, creditIds: readonly string[]): Promise<void> => {
+  for (const id of creditIds) {
+    const credit = await getSubject<BankCreditSubject>(context, id);
+    if (credit === undefined || credit.payout !== undefined || !(credit.candidates ?? []).includes(payoutId)) continue;
+    await unlistAll(context, credit);
+    await matchCredit(context, credit);
+    await judge(context, credit);
   }
-  // Payouts the credit fitted among other waiting credits offer themselves again to those left.
-  for (const id of waitedFor) {
-    const other = await getSubject<BankPayoutSubject>(context, id);
-    if (other === undefined || other.credit !== undefined || !(other.ambiguousCredits ?? []).includes(credit._id)) continue;
-    await offerPayout(context, other._id, other.sortableLastPosition, other.bankPayout);
+};
+
+/** Payouts a waiting credit fitted among others, once it is taken, withdrawn or changed: offered again to the credits left. */
+const reofferPayouts = async (context: Context, creditId: string, payoutIds: readonly string[]): Promise<void> => {
+  for (const id of payoutIds) {
+    const payout = await getSubject<BankPayoutSubject>(context, id);
+    if (payout === undefined || payout.credit !== undefined || !(payout.ambiguousCredits ?? []).includes(creditId)) continue;
+    await offerPayout(context, payout._id, payout.sortableLastPosition, payout.bankPayout);
   }
 };
 
@@ -199,7 +207,9 @@ const matchCredit = async (context: Context, credit: BankCreditSubject): Promise
     }
   const fitting = fittingPayouts(facts, open.map((payout) => payout.bankPayout), context.rules);
   const fittingSubjects = open.filter((payout) => fitting.includes(payout.bankPayout));
-  if (fittingSubjects.length === 1) return link(context, credit, fittingSubjects[0]!);
+  const only = fittingSubjects.length === 1 ? fittingSubjects[0]! : undefined;
+  // A payout that several waiting credits already fit is theirs to share: the credit waits with them.
+  if (only !== undefined && only.ambiguousCredits === undefined) return link(context, credit, only);
   if (fittingSubjects.length > 1) {
     credit.candidates = fittingSubjects.map((payout) => payout._id).sort();
     for (const payout of fittingSubjects) {
@@ -210,6 +220,10 @@ const matchCredit = async (context: Context, credit: BankCreditSubject): Promise
   } else delete credit.candidates;
   credit.listedUnder = [creditByAmount(facts.credited.currency, BigInt(facts.credited.amount)), ...facts.references.map(creditByReference)];
   for (const id of credit.listedUnder) await list(context, id, credit._id);
+  if (only === undefined) return;
+  // Stored first: the payout looks again among the waiting credits, this one with them.
+  putSubject(context, credit);
+  await offerPayout(context, only._id, only.sortableLastPosition, only.bankPayout);
 };
 
 const placeCredit = async (context: Context, row: RowSubject, credited: { amount: string; currency: string }): Promise<void> => {
@@ -229,8 +243,13 @@ const placeCredit = async (context: Context, row: RowSubject, credited: { amount
     bankCredit: facts,
   };
   if (credit.payout === undefined) {
+    const waitedFor = credit.ambiguousFor ?? [];
+    delete credit.ambiguousFor;
     await unlistAll(context, credit);
     await matchCredit(context, credit);
+    // Stored first: the payouts it fitted look again among the waiting credits, its new version with them.
+    putSubject(context, credit);
+    await reofferPayouts(context, credit._id, waitedFor);
   }
   await judge(context, credit);
 };
@@ -244,10 +263,13 @@ const withdrawCredit = async (context: Context, row: RowSubject): Promise<void> 
   if (credit === undefined) return;
   await unlistAll(context, credit);
   const payoutId = credit.payout;
+  const waitedFor = credit.ambiguousFor ?? [];
   delete credit.payout;
   delete credit.candidates;
+  delete credit.ambiguousFor;
   await syncFindings(context, credit, [], credit.bankCredit.provider, credit.bankCredit.credited.currency);
   putSubject(context, credit);
+  await reofferPayouts(context, credit._id, waitedFor);
   const payout = payoutId === undefined ? undefined : await getSubject<BankPayoutSubject>(context, payoutId);
   if (payout === undefined) return;
   delete payout.credit;
@@ -260,9 +282,14 @@ const withdrawPayout = async (context: Context, id: string): Promise<void> => {
   if (payout === undefined) return;
   await unlistAll(context, payout);
   const creditId = payout.credit;
+  const contested = payout.ambiguousFor ?? [];
   delete payout.credit;
+  // No longer a payout: it neither waits among credits nor is one of a credit's candidates.
+  delete payout.ambiguousCredits;
+  delete payout.ambiguousFor;
   await syncFindings(context, payout, [], payout.bankPayout.provider, payout.bankPayout.paidOut.currency);
   putSubject(context, payout);
+  await rematchCredits(context, id, contested);
   const credit = creditId === undefined ? undefined : await getSubject<BankCreditSubject>(context, creditId);
   if (credit === undefined) return;
   delete credit.payout;
@@ -285,6 +312,8 @@ const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> 
   const { id, payoutId } = payout;
   const net = facts.net ?? facts.gross;
   if (net === undefined || BigInt(net.amount) >= 0n) return withdrawPayout(context, id);
+  // A changed payout may no longer fit the credits that fitted it among others: they look again.
+  const contested = (await getSubject<BankPayoutSubject>(context, id))?.ambiguousFor ?? [];
   await offerPayout(context, id, row.sortableLastPosition, {
     provider: facts.provider,
     payoutId,
@@ -293,6 +322,11 @@ const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> 
     references: [...new Set([payoutId, ...referenceValues(row)])],
     evidence: facts.evidence,
   });
+  if (contested.length === 0) return;
+  const offered = (await getSubject<BankPayoutSubject>(context, id))!;
+  delete offered.ambiguousFor;
+  putSubject(context, offered);
+  await rematchCredits(context, id, contested);
 };
 
 /**
@@ -313,9 +347,9 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
     ...(payout.credit === undefined ? [payoutByAmount(paidOut.currency, BigInt(paidOut.amount)), openPayouts(paidOut.currency)] : []),
   ];
   for (const key of payout.listedUnder) await list(context, key, id);
-  await judgePayout(context, payout);
-
+  // Judged only once its credit has been looked for: a payout a waiting credit takes now was never missing.
   if (payout.credit !== undefined) {
+    await judgePayout(context, payout);
     const credit = await getSubject<BankCreditSubject>(context, payout.credit);
     if (credit !== undefined) await judge(context, credit);
     return;
@@ -335,21 +369,19 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
       if (credit === undefined || credit.payout !== undefined || credit.candidates !== undefined) continue;
       if (fittingPayouts(credit.bankCredit, [bankPayout], context.rules).length === 1) fitting.push(credit);
     }
-  const ambiguous = fitting.length > 1 ? fitting.map((credit) => credit._id).sort() : undefined;
-  if (String(ambiguous) !== String(payout.ambiguousCredits)) {
-    if (ambiguous === undefined) delete payout.ambiguousCredits;
-    else payout.ambiguousCredits = ambiguous;
-    await judgePayout(context, payout);
+  if (fitting.length === 1) {
+    await link(context, fitting[0]!, payout);
+    return judge(context, fitting[0]!);
   }
-  if (ambiguous !== undefined)
+  if (fitting.length > 1) {
+    payout.ambiguousCredits = fitting.map((credit) => credit._id).sort();
     for (const credit of fitting) {
       if (credit.ambiguousFor?.includes(id)) continue;
       credit.ambiguousFor = [...(credit.ambiguousFor ?? []), id];
       putSubject(context, credit);
     }
-  if (fitting.length !== 1) return;
-  await link(context, fitting[0]!, payout);
-  await judge(context, fitting[0]!);
+  } else delete payout.ambiguousCredits;
+  await judgePayout(context, payout);
 };
 
 /** Whether a row is money arriving on a bank account: a credit of a bank statement. */

@@ -82,9 +82,11 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // one of its candidates is taken; 8: a row is matched only to payments made through its provider
     // (references, orphans and amounts looked up per provider), and a payout batch is its statement
     // account's; 9: a restated row leaves the payout it was in and is matched again when what it is
-    // matched by changed, and a won dispute or a partial capture counts at the provider's net (rules 3)
+    // matched by changed, and a won dispute or a partial capture counts at the provider's net (rules 3);
+    // 10: a reference outranks a rule match, a capture or payout already ambiguous is joined rather than
+    // taken, a payout is judged after its credit is looked for and in its payout row's currency (rules 4)
     // (each a rebuild into new collections).
-    version: 9,
+    version: 10,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

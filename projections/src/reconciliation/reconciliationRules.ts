@@ -43,7 +43,7 @@ export const reconciliationRulesSchema = z.strictObject({
 export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
 
 export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
-  version: 3,
+  version: 4,
   // A PayPal charge row carries its `Transaction ID`, the id its refunds and chargebacks name it by (`paypal_reference:TXN`).
   referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'transaction_id', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
   paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],

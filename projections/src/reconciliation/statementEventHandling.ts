@@ -7,9 +7,9 @@ import { waitForCapture } from './lateRowMatching.js';
 import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { RowFacts } from './reconciliationFacts.js';
-import { matchByRules, matchKeysOf } from './rowMatching.js';
+import { matchKeysOf } from './rowMatching.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
-import { markAmbiguous } from './ambiguousRows.js';
+import { matchRowByRules } from './ambiguousRows.js';
 import { matchedDifferently, releaseRow, reofferPayment } from './rowRestatement.js';
 import {
   type OrphanList,
@@ -21,7 +21,6 @@ import {
   paymentSubjectId,
   providerRefId,
   rowSubjectId,
-  ruleCandidatesOf,
 } from './subjectEvaluation.js';
 
 export const rowFactsOf = (
@@ -53,6 +52,23 @@ export const rowEvidence = (recorded: RecordedEvent, data: { fileHash: string; v
   versionHash: data.versionHash,
 });
 
+/**
+ * A reference outranks the rules: the charge rows the rules gave a payment that a charge row names
+ * are given back, to be matched afresh once the row naming it has it.
+ */
+const releaseGuessedRows = async (context: Context, row: RowSubject, payment: PaymentSubject): Promise<RowSubject[]> => {
+  const { chargeCategories } = context.rules;
+  if (!chargeCategories.includes(row.facts.category)) return [];
+  const released: RowSubject[] = [];
+  for (const id of payment.rows) {
+    const guessed = await getSubject<RowSubject>(context, id);
+    if (guessed === undefined || guessed.facts.match?.by !== 'rule' || !chargeCategories.includes(guessed.facts.category)) continue;
+    await releaseRow(context, guessed, guessed.facts);
+    released.push(guessed);
+  }
+  return released;
+};
+
 /** Finds the payment a new row is for, among those made through its provider: its references first, then the rules. */
 export const matchNewRow = async (context: Context, row: RowSubject): Promise<PaymentSubject | undefined> => {
   const lookups = context.collections.lookups!;
@@ -67,20 +83,23 @@ export const matchNewRow = async (context: Context, row: RowSubject): Promise<Pa
     const payment = await getSubject<PaymentSubject>(context, paymentSubjectId(paymentId));
     // A payment id is ours, not the provider's: one made through another provider is not this row's.
     if (payment === undefined || payment.facts.provider !== provider) continue;
+    const guessed = await releaseGuessedRows(context, row, payment);
     await matchRowToPayment(context, row, payment, key.by);
+    for (const released of guessed) {
+      const taken = await matchNewRow(context, released);
+      await evaluateRow(context, released);
+      if (taken !== undefined) await evaluatePayment(context, taken);
+    }
     return payment;
   }
   const gross = row.facts.gross;
   // A row that names a payment of ours is that payment's, or nobody's: the rules never guess another.
   const namesPayment = keys.some(({ by }) => by === 'payment_id');
   if (gross !== undefined && !namesPayment && context.rules.chargeCategories.includes(row.facts.category)) {
-    const match = matchByRules(row.facts, await ruleCandidatesOf(context, provider, gross), context.rules);
-    if (match.kind === 'one') {
-      const payment = (await getSubject<PaymentSubject>(context, paymentSubjectId(match.paymentId)))!;
-      await matchRowToPayment(context, row, payment, 'rule');
-      return payment;
-    }
-    if (match.kind === 'ambiguous') await markAmbiguous(context, row, match.paymentIds);
+    // Stored first: a capture it joins the waiting rows of reads it.
+    putSubject(context, row);
+    const payment = await matchRowByRules(context, row, gross);
+    if (payment !== undefined) return payment;
   }
   if (row.facts.ambiguousCandidates === undefined) await waitForCapture(context, row);
   for (const key of keys) {

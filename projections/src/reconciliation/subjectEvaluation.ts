@@ -187,9 +187,10 @@ const payoutPlaceOf = (context: Context, facts: RowFacts): PayoutPlace | undefin
   return { id: `payout:${payoutKeyOf(facts, payoutId)}`, payoutId, isPayout, net };
 };
 
-const judgePayout = async (context: Context, subject: PayoutSubject, row: RowSubject, currency: string): Promise<void> => {
+/** A batch is judged in its payout row's currency, whichever of its rows came last; it finds nothing without one. */
+const judgePayout = async (context: Context, subject: PayoutSubject, row: RowSubject): Promise<void> => {
   subject.sortableLastPosition = row.sortableLastPosition;
-  await syncFindings(context, subject, classifyPayout(subject.payout), row.facts.provider, currency);
+  await syncFindings(context, subject, classifyPayout(subject.payout), row.facts.provider, subject.payout.payout?.net.currency ?? null);
   putSubject(context, subject);
 };
 
@@ -219,11 +220,11 @@ const joinPayout = async (context: Context, row: RowSubject, { id, payoutId, isP
     payout.lines[facts.stream] = net;
     payout.lineEvidence = [...payout.lineEvidence.filter((evidence) => evidence.stream !== facts.stream), facts.evidence];
   }
-  await judgePayout(context, { ...subject, payout }, row, net.currency);
+  await judgePayout(context, { ...subject, payout }, row);
 };
 
 /** Takes a row's last version out of the batch it counted in. */
-const leavePayout = async (context: Context, row: RowSubject, { id, isPayout, net }: PayoutPlace): Promise<void> => {
+const leavePayout = async (context: Context, row: RowSubject, { id, isPayout }: PayoutPlace): Promise<void> => {
   const subject = await getSubject<PayoutSubject>(context, id);
   if (subject === undefined) return;
   const { stream } = row.facts;
@@ -234,5 +235,5 @@ const leavePayout = async (context: Context, row: RowSubject, { id, isPayout, ne
     delete payout.lines[stream];
     payout.lineEvidence = payout.lineEvidence.filter((evidence) => evidence.stream !== stream);
   }
-  await judgePayout(context, { ...subject, payout }, row, net.currency);
+  await judgePayout(context, { ...subject, payout }, row);
 };

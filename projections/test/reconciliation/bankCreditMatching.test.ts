@@ -6,7 +6,7 @@ import type { DiscrepancyDocument } from '../../src/reconciliation/reconciliatio
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
 import { liveCollections } from '../../src/runtime/projection.js';
-import { catchUpReconciliation, LOG_START, useScenarioStores } from './reconciliationScenario.js';
+import { catchUpReconciliation, expectSameAtBatchSizes, LOG_START, useScenarioStores } from './reconciliationScenario.js';
 
 const collections = liveCollections(reconciliationProjection);
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -201,6 +201,54 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     ]);
   });
 
+  it('adds a later credit that fits a payout already ambiguous between waiting credits to its candidates, and gives it none of them', async () => {
+    await credit(stores.log, 'B1', 10_000n);
+    await credit(stores.log, 'B2', 10_000n);
+    await payout(stores.log, 'po_1', 10_000n);
+    await catchUpReconciliation(stores);
+    await credit(stores.log, 'B3', 10_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2', 'PROVIDER_UNMATCHED B3']);
+    const ambiguous = (await discrepancies(stores.documents)).find((discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH')!;
+    expect(ambiguous.detail.candidates!.split(',').sort()).to.deep.equal(['B1', 'B2', 'B3']);
+    await expectSameAtBatchSizes(stores);
+  });
+
+  for (const change of ['reversed', 'restated to another amount']) {
+    it(`lets a payout that two waiting credits fitted take the one left once the other is ${change}`, async () => {
+      await credit(stores.log, 'B1', 10_000n);
+      await credit(stores.log, 'B2', 10_000n);
+      await payout(stores.log, 'po_1', 10_000n);
+      await catchUpReconciliation(stores);
+      expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+
+      const restated = change === 'reversed' ? { ...bankCredit(10_000n), reversal: true } : bankCredit(9_000n);
+      await restate(stores.log, 'bank', 'camt053', 'B2', bankCredit(10_000n), restated);
+      await catchUpReconciliation(stores);
+      expect(await labels(stores.documents)).to.deep.equal(change === 'reversed' ? ['PROVIDER_ROW_RESTATED B2'] : ['PROVIDER_ROW_RESTATED B2', 'PROVIDER_UNMATCHED B2']);
+      expect(await labels(stores.documents, 'cleared')).to.include.members(['AMBIGUOUS_MATCH po_1', 'PROVIDER_UNMATCHED B1']);
+      await expectSameAtBatchSizes(stores);
+    });
+  }
+
+  for (const change of ['restated away', 'restated to another amount']) {
+    it(`matches a credit that fitted two payouts to the one left once the other is ${change}`, async () => {
+      await payout(stores.log, 'po_1', 10_000n);
+      await payout(stores.log, 'po_2', 10_000n);
+      await credit(stores.log, 'B1', 10_000n);
+      await catchUpReconciliation(stores);
+      expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH B1']);
+
+      const amount = change === 'restated away' ? 0n : -5_000n;
+      const restated = { ...payoutRow('po_2', 10_000n), gross: { amount, currency: 'EUR' as const }, net: { amount, currency: 'EUR' as const } };
+      await restate(stores.log, 'stripe', 'stripe-balance', 'txn_po_2', payoutRow('po_2', 10_000n), restated);
+      await catchUpReconciliation(stores);
+      expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED txn_po_2']);
+      expect(await labels(stores.documents, 'cleared')).to.deep.equal(['AMBIGUOUS_MATCH B1']);
+      await expectSameAtBatchSizes(stores);
+    });
+  }
+
   it('lets a payout that two waiting credits fitted take the one left once another payout takes the other', async () => {
     await credit(stores.log, 'B1', 10_000n, { date: day(0) });
     await credit(stores.log, 'B2', 10_000n, { date: day(4) });
@@ -260,6 +308,20 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     await catchUpReconciliation(stores);
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
     expect(await labels(stores.documents, 'cleared')).to.deep.equal(['INTERNAL_UNMATCHED po_2']);
+  });
+
+  it('never reports missing at the bank a payout that a waiting credit takes as it arrives, by reference or by amount', async () => {
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1', date: day(0) });
+    await credit(stores.log, 'B2', 25_000n, { date: day(0) });
+    // The bank has reported its account well past the day both payouts are due.
+    await credit(stores.log, 'B9', 5_000n, { reference: 'rent', date: day(10) });
+    await catchUpReconciliation(stores);
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 25_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B9']);
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED B1', 'PROVIDER_UNMATCHED B2']);
+    await expectSameAtBatchSizes(stores);
   });
 
   it("takes credits from MT940 and from a bank's generic CSV export, but not a payment provider's CSV", async () => {

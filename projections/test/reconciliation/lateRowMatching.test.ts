@@ -5,7 +5,7 @@ import type { DiscrepancyDocument, SummaryDocument } from '../../src/reconciliat
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
 import { liveCollections } from '../../src/runtime/projection.js';
-import { catchUpReconciliation, labelOf, LOG_START, useScenarioStores } from './reconciliationScenario.js';
+import { catchUpReconciliation, expectSameAtBatchSizes, labelOf, LOG_START, useScenarioStores } from './reconciliationScenario.js';
 
 const collections = liveCollections(reconciliationProjection);
 const DAY = 24 * 3_600_000;
@@ -133,6 +133,34 @@ describe('reconciliation: a provider row that arrives before its payment is capt
     expect(await labels(stores.documents, 'open')).to.deep.equal([]);
     const summary = await stores.documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
     expect(summary).to.include({ payments: 2, matched: 2, awaitingSettlement: 0, delta: '0' });
+  });
+
+  it('adds a later row that fits a capture already ambiguous between waiting rows to its candidates, and gives it none of them', async () => {
+    await appendPayment(stores.log, { n: 1, amount: 1000n, at: at(), until: 'submitted' });
+    await appendRowRecorded(stores.log, { rowKey: 'txn_a', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at() }) }, at());
+    await appendRowRecorded(stores.log, { rowKey: 'txn_b', file: 'early', row: chargeRow(1, 1000n, { withReferences: false, date: at(), line: 40 }) }, at());
+    await capture(stores.log, 1, 1000n);
+    await catchUpReconciliation(stores);
+    await appendRowRecorded(stores.log, { rowKey: 'txn_c', file: 'late', row: chargeRow(1, 1000n, { withReferences: false, date: at(), line: 41 }) }, at());
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents, 'open')).to.deep.equal([
+      `AMBIGUOUS_MATCH ${paymentIdOf(1)}`,
+      'PROVIDER_UNMATCHED txn_a',
+      'PROVIDER_UNMATCHED txn_b',
+      'PROVIDER_UNMATCHED txn_c',
+    ]);
+    const ambiguous = (await stores.documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items.find(
+      (discrepancy) => discrepancy.code === 'AMBIGUOUS_MATCH',
+    ) as DiscrepancyDocument;
+    expect(ambiguous.detail).to.include({ candidates: 'txn_a,txn_b,txn_c' });
+    await expectSameAtBatchSizes(stores);
+
+    // Another capture of that amount takes no guess either: the three rows fit it as well.
+    await appendPayment(stores.log, { n: 2, amount: 1000n, at: at(), until: 'captured' });
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents, 'open')).to.deep.equal(
+      [`AMBIGUOUS_MATCH ${paymentIdOf(1)}`, `AMBIGUOUS_MATCH ${paymentIdOf(2)}`, 'PROVIDER_UNMATCHED txn_a', 'PROVIDER_UNMATCHED txn_b', 'PROVIDER_UNMATCHED txn_c'].sort(),
+    );
   });
 
   it('lets a later row take a capture that no waiting row fitted', async () => {

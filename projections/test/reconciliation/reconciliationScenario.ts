@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { openSqliteDocumentStore, openSqliteEventStore, type DocumentStore, type SqliteEventStore } from '@folio/shared';
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { liveCollections } from '../../src/runtime/projection.js';
@@ -55,6 +56,29 @@ export const catchUpReconciliation = async ({ log, documents }: { log: SqliteEve
   });
   await projector.start();
   await projector.stop();
+};
+
+/**
+ * Catches the projection up again at each batch size, into collections of its own: each must equal
+ * the read model `catchUpReconciliation` built, whatever the batch boundaries fell on.
+ */
+export const expectSameAtBatchSizes = async ({ log, documents }: { log: SqliteEventStore; documents: DocumentStore }, sizes = [1, 20_000]): Promise<void> => {
+  const live = liveCollections(reconciliationProjection);
+  for (const size of sizes) {
+    const collections = Object.fromEntries(Object.entries(live).map(([role, name]) => [role, `${name}_batch${size}`]));
+    const projector = createProjector({
+      eventStore: log,
+      documents,
+      definition: reconciliationProjection,
+      collections,
+      checkpointId: `reconciliation_batch${size}`,
+      catchUpBatchSize: size,
+      batchSize: size,
+    });
+    await projector.start();
+    await projector.stop();
+    for (const role of reconciliationProjection.roles) expect(await documents.checksum(collections[role]!), `${role} at batch size ${size}`).to.equal(await documents.checksum(live[role]!));
+  }
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
