@@ -4,7 +4,15 @@ import { deterministicEventId } from '../ids/eventIds.js';
 import { ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { appendAccountSnapshot, latestAccountSnapshot, latestPostingTime, snapshotAccount } from './accountAsOf.js';
 import { occurredAtOf } from './pointInTime.js';
-import { checkpointRecorded, checkpointSignatureProblem, signCheckpoint, type Checkpoint } from './checkpoints.js';
+import {
+  CHECKPOINT_FORMAT,
+  checkpointLeaf,
+  checkpointRecorded,
+  checkpointSignatureProblem,
+  signCheckpoint,
+  type Checkpoint,
+  type CheckpointFormat,
+} from './checkpoints.js';
 import {
   CHAINED_STREAM_PREFIXES,
   CHECKPOINT_STREAM,
@@ -53,6 +61,7 @@ export interface AuditRuntime {
 }
 
 interface Progress {
+  /** The tree of the format written, `CHECKPOINT_FORMAT`. */
   frontier: MerkleFrontier;
   /** The last event the frontier has seen. */
   position: GlobalPosition | undefined;
@@ -115,11 +124,29 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
   let stopped = false;
 
   /**
+   * The tree of the format written over the leaves up to `position`, rebuilt from the log, and the
+   * root those leaves give in `format`, to compare with what a checkpoint of it signed.
+   */
+  const rebuildTree = async (position: bigint, format: CheckpointFormat): Promise<{ frontier: MerkleFrontier; root: string }> => {
+    const frontier = emptyFrontier();
+    const signed = format === CHECKPOINT_FORMAT ? frontier : emptyFrontier();
+    for await (const event of eventStore.readAll({ filter: AUDITED_STREAMS })) {
+      if (event.position > position) break;
+      if (!isMerkleLeafStream(event.streamName)) continue;
+      const hash = linkHashOf(event);
+      addLeaf(frontier, checkpointLeaf(CHECKPOINT_FORMAT, hash, event));
+      if (signed !== frontier) addLeaf(signed, checkpointLeaf(format, hash, event));
+    }
+    return { frontier, root: merkleRoot(signed) };
+  };
+
+  /**
    * Where the Merkle tree stood at a checkpoint. The frontier stored with it is not signed: it is
    * used only when it gives the signed leaf count and root, else a rewritten frontier would make
    * every later checkpoint disagree with the log and blame honest events. Otherwise the tree is
    * rebuilt from the log up to the signed position, or from the start when the signature does not
-   * hold with this key (its position then proves nothing either).
+   * hold with this key (its position then proves nothing either). A checkpoint of an older format
+   * holds the leaves of that format: the tree of the current one is rebuilt from the log, once.
    */
   const resumeTree = async (checkpoint: Checkpoint): Promise<Pick<Progress, 'frontier' | 'position'>> => {
     const signatureProblem = checkpointSignatureProblem(checkpoint, signer.keyId);
@@ -129,6 +156,15 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
     }
     const { payload } = checkpoint;
     const position = BigInt(payload.position);
+    if (payload.format !== CHECKPOINT_FORMAT) {
+      const { frontier, root } = await rebuildTree(position, payload.format);
+      if (root !== payload.root) {
+        options.onWarning?.(
+          `the log up to the ${payload.format} checkpoint at position ${position} does not give its signed root (run \`folio audit verify\`)`,
+        );
+      }
+      return { frontier, position };
+    }
     let stored: MerkleFrontier | undefined;
     try {
       stored = frontierFromJson(checkpoint.frontier);
@@ -136,14 +172,10 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
       if (!(error instanceof RangeError)) throw error;
     }
     if (stored?.leafCount === BigInt(payload.leafCount) && merkleRoot(stored) === payload.root) return { frontier: stored, position };
-    const frontier = emptyFrontier();
-    for await (const event of eventStore.readAll({ filter: AUDITED_STREAMS })) {
-      if (event.position > position) break;
-      if (isMerkleLeafStream(event.streamName)) addLeaf(frontier, linkHashOf(event));
-    }
+    const { frontier, root } = await rebuildTree(position, payload.format);
     options.onWarning?.(
       `the frontier stored with the checkpoint at position ${position} does not give its signed root: rebuilt from the log` +
-        (merkleRoot(frontier) === payload.root ? '' : ', which does not give it either (run `folio audit verify`)'),
+        (root === payload.root ? '' : ', which does not give it either (run `folio audit verify`)'),
     );
     return { frontier, position };
   };
@@ -267,7 +299,7 @@ export const createAuditRuntime = (options: AuditRuntimeOptions): AuditRuntime =
         }
         if (state.position !== undefined && event.position <= state.position) continue;
         if (isMerkleLeafStream(event.streamName)) {
-          addLeaf(state.frontier, linkHashOf(event));
+          addLeaf(state.frontier, checkpointLeaf(CHECKPOINT_FORMAT, linkHashOf(event), event));
           state.leavesSinceCheckpoint++;
         }
         if (event.streamName.startsWith(ACCOUNT_STREAM_PREFIX)) await snapshotWhenDue(state, event, booksAtEvent);

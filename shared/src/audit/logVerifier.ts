@@ -1,12 +1,20 @@
 import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
-import { checkpointRecorded, checkpointSchema, checkpointSignatureProblem, type Checkpoint } from './checkpoints.js';
+import {
+  CHECKPOINT_FORMAT,
+  checkpointLeaf,
+  checkpointRecorded,
+  checkpointSchema,
+  checkpointSignatureProblem,
+  type Checkpoint,
+  type CheckpointFormat,
+} from './checkpoints.js';
 import { chainFieldsOf, CHECKPOINT_STREAM, computeEventHash, hasChainFields, isChainedStream, isMerkleLeafStream } from './eventHash.js';
-import { addLeaf, emptyFrontier, merkleRoot } from './merkle.js';
+import { addLeaf, emptyFrontier, leafHash, merkleRoot, type MerkleFrontier } from './merkle.js';
 
 /**
  * Verifies a log read in `$all` order, trusting nothing stored but the signatures: recomputes every
  * chained event's hash and link, checks each stream's revisions follow on, and recomputes the
- * Merkle root at every checkpoint and checks its signature. The same code checks the live store
+ * Merkle root at every checkpoint, with the leaves of its format, and checks its signature. The same code checks the live store
  * (`verifyEventStore`) and an export (`verifyExport`).
  */
 export interface IntegrityProblem {
@@ -26,7 +34,9 @@ export interface VerificationReport {
   /** Position of the last unchained event: the log is "unchained before" the one after it. */
   lastUnchainedPosition: string | undefined;
   checkpointsVerified: number;
-  lastCheckpoint: { position: string; leafCount: string; root: string; keyId: string } | undefined;
+  /** The verified checkpoints per format: those of `folio-checkpoint/1` do not bind commit times and positions. */
+  checkpointFormats: Partial<Record<CheckpointFormat, number>>;
+  lastCheckpoint: { format: CheckpointFormat; position: string; leafCount: string; root: string; keyId: string } | undefined;
   /** Merkle leaves after the last verified checkpoint (all of them when none verified): what no signature covers yet. */
   leavesAfterLastCheckpoint: number;
   /** The earliest problem in log order. */
@@ -72,8 +82,9 @@ export const createLogVerifier = (
   let unchainedEvents = 0;
   let lastUnchainedPosition: bigint | undefined;
   let checkpointsVerified = 0;
+  const checkpointFormats: VerificationReport['checkpointFormats'] = {};
   let lastCheckpoint: VerificationReport['lastCheckpoint'];
-  const frontier = emptyFrontier();
+  let leafCount = 0n;
   let lastPosition = -1n;
   /** The latest commit time so far and its event: commit times never decrease along the log. */
   let latestRecorded: VerifiableEvent | undefined;
@@ -83,6 +94,13 @@ export const createLogVerifier = (
     const difference = BigInt(a.checkpoint.payload.position) - BigInt(b.checkpoint.payload.position);
     return difference < 0n ? -1 : difference > 0n ? 1 : 0;
   });
+  /** A tree per format still to check, dropped after its last checkpoint: a log moves to the new format once. */
+  const trees = new Map<CheckpointFormat, { frontier: MerkleFrontier; pending: number }>();
+  for (const { checkpoint } of pending) {
+    const tree = trees.get(checkpoint.payload.format) ?? { frontier: emptyFrontier(), pending: 0 };
+    tree.pending++;
+    trees.set(checkpoint.payload.format, tree);
+  }
 
   const report = (event: VerifiableEvent | undefined, reason: string, fallback?: { streamName: string }) => {
     const problem: IntegrityProblem = {
@@ -100,24 +118,44 @@ export const createLogVerifier = (
     while (pending.length > 0 && (position === undefined || BigInt(pending[0]!.checkpoint.payload.position) < position)) {
       const { checkpoint, event } = pending.shift()!;
       const { payload } = checkpoint;
+      const tree = trees.get(payload.format)!;
+      if (--tree.pending === 0) trees.delete(payload.format);
       const signatureProblem = checkpointSignatureProblem(checkpoint, trustedKeyId);
       // A bad root cannot tell which leaf changed: it points at the first leaf it may be.
       const where = stretchStart ?? event;
+      const root = merkleRoot(tree.frontier);
       if (signatureProblem !== undefined) {
         report(event, `checkpoint at position ${payload.position}: ${signatureProblem}`, { streamName: 'checkpoint' });
-      } else if (BigInt(payload.leafCount) !== frontier.leafCount || merkleRoot(frontier) !== payload.root) {
+      } else if (BigInt(payload.leafCount) !== tree.frontier.leafCount || root !== payload.root) {
         report(
           where,
-          `checkpoint at position ${payload.position} signed ${payload.leafCount} events with root ${payload.root}, ` +
-            `the log gives ${frontier.leafCount} with root ${merkleRoot(frontier)}: an event up to that position was ` +
-            `altered, removed, added or moved${stretchStart === undefined ? '' : ' (the stretch since the previous checkpoint starts here)'}`,
+          `checkpoint at position ${payload.position} signed ${payload.leafCount} events with root ${payload.root} ` +
+            `(${payload.format}), the log gives ${tree.frontier.leafCount} with root ${root}: an event up to that position was ` +
+            `altered, removed, added or moved` +
+            (payload.format === CHECKPOINT_FORMAT ? ', or its position or commit time changed' : '') +
+            (stretchStart === undefined ? '' : ` (the stretch since the previous checkpoint starts here and ends at position ${payload.position})`),
           { streamName: 'checkpoint' },
         );
       } else {
         checkpointsVerified++;
-        lastCheckpoint = { position: payload.position, leafCount: payload.leafCount, root: payload.root, keyId: payload.keyId };
+        checkpointFormats[payload.format] = (checkpointFormats[payload.format] ?? 0) + 1;
+        lastCheckpoint = { format: payload.format, position: payload.position, leafCount: payload.leafCount, root: payload.root, keyId: payload.keyId };
       }
       stretchStart = undefined;
+    }
+  };
+
+  /**
+   * An event whose position or commit time a leaf cannot encode is reported, and takes the legacy
+   * leaf (of another length than any bound leaf's input), so the root cannot match either.
+   */
+  const leafOf = (format: CheckpointFormat, hash: string, event: VerifiableEvent): Buffer => {
+    try {
+      return checkpointLeaf(format, hash, event);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      report(event, `its position or commit time cannot be signed: ${error.message}`);
+      return leafHash(Buffer.from(hash, 'hex'));
     }
   };
 
@@ -176,7 +214,8 @@ export const createLogVerifier = (
     streams.set(event.streamName, { revision: event.revision, hash, chained: fields !== undefined });
     if (isMerkleLeafStream(event.streamName)) {
       stretchStart ??= event;
-      addLeaf(frontier, hash);
+      leafCount++;
+      for (const [format, tree] of trees) addLeaf(tree.frontier, leafOf(format, hash, event));
     }
   };
 
@@ -189,8 +228,9 @@ export const createLogVerifier = (
       unchainedEvents,
       lastUnchainedPosition: lastUnchainedPosition?.toString(),
       checkpointsVerified,
+      checkpointFormats,
       lastCheckpoint,
-      leavesAfterLastCheckpoint: Number(frontier.leafCount - BigInt(lastCheckpoint?.leafCount ?? '0')),
+      leavesAfterLastCheckpoint: Number(leafCount - BigInt(lastCheckpoint?.leafCount ?? '0')),
       firstBroken,
       problems,
     };

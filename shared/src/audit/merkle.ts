@@ -1,18 +1,19 @@
 import { createHash, hash } from 'node:crypto';
 
 /**
- * The Merkle tree hash of RFC 6962 (Certificate Transparency), over leaves given as 32-byte event
- * hashes in `$all` order:
+ * The Merkle tree hash of RFC 6962 (Certificate Transparency), over leaf hashes in `$all` order:
  *
- *   leaf(h)      = SHA-256(0x00 ‖ h)
+ *   leaf(d)      = SHA-256(0x00 ‖ d)
  *   node(l, r)   = SHA-256(0x01 ‖ l ‖ r)
  *   MTH([])      = SHA-256("")
- *   MTH([h])     = leaf(h)
+ *   MTH([d])     = leaf(d)
  *   MTH(D[0:n])  = node(MTH(D[0:k]), MTH(D[k:n]))  with k the largest power of two below n
  *
- * so an odd leaf is never duplicated: the right part of a split is simply smaller. The frontier
- * (the roots of the perfect subtrees the leaves so far decompose into, largest first) is enough
- * to add leaves and to compute the root, so a checkpointer resumes from its last checkpoint.
+ * so an odd leaf is never duplicated: the right part of a split is simply smaller. The leaf data
+ * `d` is, per checkpoint format (see `checkpoints.ts`), the 32-byte event hash alone (`leafHash`)
+ * or the event hash bound to the event's place in the log (`boundLeafHash`). The frontier (the
+ * roots of the perfect subtrees the leaves so far decompose into, largest first) is enough to add
+ * leaves and to compute the root, so a checkpointer resumes from its last checkpoint.
  */
 export interface MerkleFrontier {
   leafCount: bigint;
@@ -28,6 +29,7 @@ const HASH_BYTES = 32;
  * general path, with the same result.
  */
 const scratch = Buffer.alloc(1 + 2 * HASH_BYTES);
+const UINT64_LIMIT = 1n << 64n;
 
 const prefixedHash = (prefix: number, parts: readonly Buffer[]): Buffer => {
   if (parts.some((part) => part.length !== HASH_BYTES)) {
@@ -42,6 +44,27 @@ const prefixedHash = (prefix: number, parts: readonly Buffer[]): Buffer => {
 
 export const leafHash = (eventHash: Buffer): Buffer => prefixedHash(0, [eventHash]);
 
+/**
+ * The leaf of an event bound to where and when the log holds it, 49 bytes hashed:
+ *
+ *   SHA-256(0x00 ‖ event hash (32 bytes) ‖ position (8 bytes) ‖ commit time (8 bytes))
+ *
+ * with the position as an unsigned and the commit time, in milliseconds since 1970-01-01T00:00Z,
+ * as a signed (two's complement) 64-bit big-endian integer: fixed widths, so no two inputs share
+ * their bytes. Milliseconds are what both event stores give back on every read (see
+ * `docs/audit-format.md`). A position or time those widths cannot hold is a `RangeError`.
+ */
+export const boundLeafHash = (eventHash: Buffer, position: bigint, recordedAtMs: number): Buffer => {
+  if (eventHash.length !== HASH_BYTES) throw new RangeError(`an event hash has ${HASH_BYTES} bytes, not ${eventHash.length}`);
+  if (position < 0n || position >= UINT64_LIMIT) throw new RangeError(`position ${position} does not fit 64 unsigned bits`);
+  if (!Number.isSafeInteger(recordedAtMs)) throw new RangeError(`commit time ${recordedAtMs} is not a whole number of milliseconds`);
+  scratch[0] = 0;
+  eventHash.copy(scratch, 1);
+  scratch.writeBigUInt64BE(position, 1 + HASH_BYTES);
+  scratch.writeBigInt64BE(BigInt(recordedAtMs), 1 + HASH_BYTES + 8);
+  return hash('sha256', scratch.subarray(0, 1 + HASH_BYTES + 16), 'buffer');
+};
+
 export const nodeHash = (left: Buffer, right: Buffer): Buffer => prefixedHash(1, [left, right]);
 
 export const emptyFrontier = (): MerkleFrontier => ({ leafCount: 0n, nodes: [] });
@@ -55,9 +78,9 @@ const subtreeSizes = (leafCount: bigint): bigint[] => {
   return sizes;
 };
 
-/** Adds one leaf (an event hash, hex) to the frontier, in place. */
-export const addLeaf = (frontier: MerkleFrontier, eventHashHex: string): void => {
-  let node = leafHash(Buffer.from(eventHashHex, 'hex'));
+/** Adds one leaf hash (`leafHash` or `boundLeafHash`) to the frontier, in place. */
+export const addLeaf = (frontier: MerkleFrontier, leaf: Buffer): void => {
+  let node = leaf;
   // Merging mirrors binary addition: each trailing 1-bit of the count is a subtree of equal size.
   let count = frontier.leafCount;
   while ((count & 1n) === 1n) {
@@ -94,13 +117,13 @@ export const frontierFromJson = (json: { leafCount: string; nodes: readonly stri
   return frontier;
 };
 
-/** The root over a list of event hashes, straight from the definition (for tests and small sets). */
-export const merkleRootOf = (eventHashes: readonly string[]): string => {
-  const mth = (hashes: readonly string[]): Buffer => {
-    if (hashes.length === 1) return leafHash(Buffer.from(hashes[0]!, 'hex'));
+/** The root over a list of leaf hashes, straight from the definition (for tests and small sets). */
+export const merkleRootOf = (leaves: readonly Buffer[]): string => {
+  const mth = (hashes: readonly Buffer[]): Buffer => {
+    if (hashes.length === 1) return hashes[0]!;
     let split = 1;
     while (split * 2 < hashes.length) split *= 2;
     return nodeHash(mth(hashes.slice(0, split)), mth(hashes.slice(split)));
   };
-  return eventHashes.length === 0 ? createHash('sha256').digest('hex') : mth(eventHashes).toString('hex');
+  return leaves.length === 0 ? createHash('sha256').digest('hex') : mth(leaves).toString('hex');
 };

@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { addLeaf, canonicalJson, computeEventHash, emptyFrontier, frontierFromJson, frontierToJson, merkleRoot, merkleRootOf } from '../../src/index.js';
+import {
+  addLeaf,
+  boundLeafHash,
+  canonicalJson,
+  checkpointLeaf,
+  computeEventHash,
+  emptyFrontier,
+  frontierFromJson,
+  frontierToJson,
+  leafHash,
+  merkleRoot,
+  merkleRootOf,
+} from '../../src/index.js';
 
 const sha = (...parts: Buffer[]) => {
   const hash = createHash('sha256');
@@ -92,22 +104,53 @@ describe('audit: Merkle tree (RFC 6962)', () => {
 
   it('splits at the largest power of two below the count, never duplicating an odd leaf', () => {
     const expected = node(node(leaf(hashes[0]!), leaf(hashes[1]!)), leaf(hashes[2]!)).toString('hex');
-    expect(merkleRootOf(hashes)).to.equal(expected);
+    const leaves = hashes.map((hex) => leafHash(Buffer.from(hex, 'hex')));
+    expect(merkleRootOf(leaves)).to.equal(expected);
     expect(merkleRootOf([])).to.equal(createHash('sha256').digest('hex'));
-    expect(merkleRootOf([hashes[0]!])).to.equal(leaf(hashes[0]!).toString('hex'));
+    expect(merkleRootOf([leaves[0]!])).to.equal(leaf(hashes[0]!).toString('hex'));
   });
 
   it('the incremental frontier gives the root of the definition after every leaf, also after a JSON round trip', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 80 }), (leaves) => {
-        const hexes = leaves.map((bytes) => Buffer.from(bytes).toString('hex'));
+        const leafHashes = leaves.map((bytes) => leafHash(Buffer.from(bytes)));
         let frontier = emptyFrontier();
-        hexes.forEach((hex, index) => {
-          addLeaf(frontier, hex);
+        leafHashes.forEach((leafHashed, index) => {
+          addLeaf(frontier, leafHashed);
           if (index % 7 === 0) frontier = frontierFromJson(frontierToJson(frontier));
-          expect(merkleRoot(frontier)).to.equal(merkleRootOf(hexes.slice(0, index + 1)));
+          expect(merkleRoot(frontier)).to.equal(merkleRootOf(leafHashes.slice(0, index + 1)));
         });
       }),
     );
+  });
+});
+
+describe('audit: Merkle leaves of the checkpoint formats', () => {
+  const eventHash = 'ab'.repeat(32);
+  const be64 = (value: bigint) => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigInt64BE(BigInt.asIntN(64, value));
+    return bytes;
+  };
+
+  it('folio-checkpoint/1 hashes the event hash alone', () => {
+    const leaf = checkpointLeaf('folio-checkpoint/1', eventHash, { position: 7n, created: new Date(1) });
+    expect(leaf.toString('hex')).to.equal(sha(Buffer.from([0]), Buffer.from(eventHash, 'hex')).toString('hex'));
+  });
+
+  it('folio-checkpoint/2 binds the position (unsigned) and the commit time (signed milliseconds), 64 bits big-endian each', () => {
+    const created = new Date('2026-01-01T00:00:01.234Z');
+    const leaf = checkpointLeaf('folio-checkpoint/2', eventHash, { position: 2n ** 64n - 1n, created });
+    const expected = sha(Buffer.from([0]), Buffer.from(eventHash, 'hex'), Buffer.alloc(8, 0xff), be64(BigInt(created.getTime())));
+    expect(leaf.toString('hex')).to.equal(expected.toString('hex'));
+    const beforeEpoch = boundLeafHash(Buffer.from(eventHash, 'hex'), 0n, -1);
+    expect(beforeEpoch.toString('hex')).to.equal(sha(Buffer.from([0]), Buffer.from(eventHash, 'hex'), Buffer.alloc(8), Buffer.alloc(8, 0xff)).toString('hex'));
+  });
+
+  it('folio-checkpoint/2 refuses what 64 bits cannot hold, or an invalid time', () => {
+    const hash = Buffer.from(eventHash, 'hex');
+    expect(() => boundLeafHash(hash, -1n, 0)).to.throw(RangeError);
+    expect(() => boundLeafHash(hash, 2n ** 64n, 0)).to.throw(RangeError);
+    expect(() => checkpointLeaf('folio-checkpoint/2', eventHash, { position: 1n, created: new Date(Number.NaN) })).to.throw(RangeError);
   });
 });
