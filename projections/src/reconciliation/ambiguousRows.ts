@@ -9,7 +9,7 @@ import { claimWaitingRow, waitForCapture } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import { type Context, getSubject, putSubject } from './reconciliationContext.js';
 import { matchByRules, matchKeysOf, type RuleCandidate } from './rowMatching.js';
-import { evaluatePayment, evaluateRow, matchRowToPayment, paymentSubjectId, ruleCandidatesOf } from './subjectEvaluation.js';
+import { evaluatePayment, evaluateRow, hasChargeRow, matchRowToPayment, paymentSubjectId, ruleCandidatesOf } from './subjectEvaluation.js';
 
 /** Records that `row` fits all of `paymentIds`, on the row and on each payment. */
 export const markAmbiguous = async (context: Context, row: RowSubject, paymentIds: string[]): Promise<void> => {
@@ -89,7 +89,7 @@ export const refreshAmbiguousCaptures = async (context: Context): Promise<void> 
     context.takenWaitingRows.delete(rowId);
     for (const paymentId of paymentIds) {
       const payment = await getSubject<PaymentSubject>(context, paymentSubjectId(paymentId));
-      if (payment === undefined || payment.rows.length > 0 || payment.facts.ambiguousRows === undefined) continue;
+      if (payment === undefined || payment.facts.ambiguousRows === undefined || (await hasChargeRow(context, payment))) continue;
       await claimWaitingRow(context, payment);
       await evaluatePayment(context, payment);
     }

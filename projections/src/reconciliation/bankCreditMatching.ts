@@ -11,7 +11,7 @@ import type { RowSubject, StatementSubject } from './reconciliationDocuments.js'
 import type { RowFacts } from './reconciliationFacts.js';
 import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
 import { instantOf } from './rowMatching.js';
-import { payoutKeyOf } from './subjectEvaluation.js';
+import { payoutIdOfPayoutRow, payoutKeyOf } from './subjectEvaluation.js';
 
 type BankPayoutSubject = StatementSubject & {
   bankPayout: ProviderPayoutFacts;
@@ -299,8 +299,9 @@ const withdrawPayout = async (context: Context, id: string): Promise<void> => {
 
 /** The payout a provider's payout row (a version of it) is, as the bank should show it. */
 const bankPayoutOf = (context: Context, facts: RowFacts): { id: string; payoutId: string } | undefined => {
-  const payoutId = facts.payoutId ?? facts.references[0]?.value;
-  if (!context.rules.payoutCategories.includes(facts.category) || payoutId === undefined) return undefined;
+  if (!context.rules.payoutCategories.includes(facts.category)) return undefined;
+  const payoutId = payoutIdOfPayoutRow(facts, context.rules);
+  if (payoutId === undefined) return undefined;
   return { id: `bank-payout:${payoutKeyOf(facts, payoutId)}`, payoutId };
 };
 

@@ -10,6 +10,7 @@ import {
   addCandidate,
   evaluatePayment,
   evaluateRow,
+  hasChargeRow,
   matchRowToPayment,
   orphanListId,
   paymentSubjectId,
@@ -109,11 +110,10 @@ export const applyPaymentEvent = async (context: Context, recorded: RecordedEven
   }
   payment = { ...payment, facts: { ...facts, evidence: [...facts.evidence, ledgerEvidence(recorded)] }, sortableLastPosition: sortable };
   if (event.type === 'PaymentSubmitted') await claimOrphans(context, payment, event.data.providerRef, 'reference');
-  if (event.type === 'PaymentCaptured' && payment.rows.length === 0) await claimWaitingRow(context, payment);
-  const hasCharge = payment.rows.length > 0;
   if (event.type === 'PaymentCaptured') {
+    if (!(await hasChargeRow(context, payment))) await claimWaitingRow(context, payment);
     if (previouslyCaptured === undefined) context.firstCapturedInBatch.add(facts.paymentId);
-    if (!hasCharge)
+    if (!(await hasChargeRow(context, payment)))
       addCandidate(context, { paymentId: facts.paymentId, provider: facts.provider, amount: facts.captured!, currency: facts.currency, capturedAt: facts.capturedAt! });
   }
   if (event.type === 'PaymentFailed') await withoutCandidate(context, payment);

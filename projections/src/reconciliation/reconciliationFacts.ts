@@ -41,7 +41,7 @@ export interface RowFacts {
   net?: MoneyFact;
   /** The payout batch the row was paid out in (or, for a payout row, the payout it is). */
   payoutId?: string;
-  /** The row's own date (transaction, else booking, else value date). */
+  /** The row's own date (transaction, else booking, else value date); a date-time in its file's zone is stored as its UTC instant. */
   date?: string;
   references: { kind: string; value: string }[];
   /** The current version as evidence. */

@@ -85,8 +85,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // matched by changed, and a won dispute or a partial capture counts at the provider's net (rules 3);
     // 10: a reference outranks a rule match, a capture or payout already ambiguous is joined rather than
     // taken, a payout is judged after its credit is looked for and in its payout row's currency (rules 4)
+    // 11: only a charge row is a capture's charge; PayPal withdrawals are payouts; row dates in their file's zone (rules 5)
     // (each a rebuild into new collections).
-    version: 10,
+    version: 11,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

@@ -27,6 +27,11 @@ export const reconciliationRulesSchema = z.strictObject({
   captureReversalCategories: z.array(z.string().min(1)),
   /** Categories of the row paying a batch of rows out (the payout itself). */
   payoutCategories: categories,
+  /**
+   * Reference kinds, in order, naming the payout a payout row is when it carries no payout id: a
+   * Stripe balance report's payout row names it as `source_id` (its first reference is the balance transaction).
+   */
+  payoutReferenceKinds: z.array(z.string().min(1)),
   /** Statement formats of bank accounts: their credits are matched to the providers' payouts. */
   bankFormats: z.array(z.string().min(1)).default(['camt053', 'mt940']),
   /** Statement sources that are banks whatever the format (a bank's CSV export, say). */
@@ -43,7 +48,7 @@ export const reconciliationRulesSchema = z.strictObject({
 export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
 
 export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
-  version: 4,
+  version: 5,
   // A PayPal charge row carries its `Transaction ID`, the id its refunds and chargebacks name it by (`paypal_reference:TXN`).
   referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'transaction_id', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
   paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],
@@ -52,7 +57,10 @@ export const defaultReconciliationRules: ReconciliationRules = reconciliationRul
   reversalCategories: ['dispute', 'chargeback', 'Chargeback', 'SecondChargeback', 'T1201'],
   reversalReversalCategories: ['dispute_reversal', 'ChargebackReversed', 'T1202'],
   captureReversalCategories: ['partial_capture_reversal'],
-  payoutCategories: ['payout', 'MerchantPayout'],
+  // PayPal's T04xx rows are withdrawals to the bank (T0400 general, T0401 auto-sweep, T0402 to Hyperwallet, T0403 by the user).
+  payoutCategories: ['payout', 'MerchantPayout', 'T0400', 'T0401', 'T0402', 'T0403'],
+  // A PayPal withdrawal is known by its `Transaction ID`.
+  payoutReferenceKinds: ['source', 'transaction_id'],
   amountToleranceMinorUnits: 0,
   dateWindowMs: 3 * 24 * 3_600_000,
   settlementGraceMs: 3 * 24 * 3_600_000,

@@ -5,7 +5,7 @@
  * and orphan lists), so the new version is matched as a new row would be and neither the row nor a
  * payment is taken twice.
  */
-import { addCandidate, evaluatePayment, orphanListId, paymentSubjectId, type OrphanList } from './subjectEvaluation.js';
+import { addCandidate, evaluatePayment, hasChargeRow, orphanListId, paymentSubjectId, type OrphanList } from './subjectEvaluation.js';
 import { claimWaitingRow, stopWaiting } from './lateRowMatching.js';
 import type { PaymentSubject, RowSubject } from './reconciliationDocuments.js';
 import type { RowFacts } from './reconciliationFacts.js';
@@ -25,14 +25,6 @@ export const matchedDifferently = (previous: RowFacts, current: RowFacts): boole
 
 /** A captured payment the rules may give a row to, when it has no charge row. */
 const mayTakeRow = (payment: PaymentSubject): boolean => payment.facts.captured !== undefined && payment.facts.capturedAt !== undefined && payment.facts.state !== 'FAILED';
-
-const hasChargeRow = async (context: Context, payment: PaymentSubject): Promise<boolean> => {
-  for (const id of payment.rows) {
-    const row = await getSubject<RowSubject>(context, id);
-    if (row !== undefined && context.rules.chargeCategories.includes(row.facts.category)) return true;
-  }
-  return false;
-};
 
 /**
  * Gives back what the row's last version (`previous`) held; the row keeps only its new facts.

@@ -8,6 +8,7 @@ import type { Evidence } from './discrepancies.js';
 import type { PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { RowFacts } from './reconciliationFacts.js';
 import { matchKeysOf } from './rowMatching.js';
+import { inTimeZone } from './zonedDates.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
 import { matchRowByRules } from './ambiguousRows.js';
 import { matchedDifferently, releaseRow, reofferPayment } from './rowRestatement.js';
@@ -38,7 +39,7 @@ export const rowFactsOf = (
   if (gross !== undefined) facts.gross = gross;
   if (fee !== undefined) facts.fee = fee;
   if (net !== undefined) facts.net = net;
-  if (date !== undefined) facts.date = date;
+  if (date !== undefined) facts.date = inTimeZone(date, row.timeZone);
   if (row.payoutId !== undefined) facts.payoutId = row.payoutId;
   return facts;
 };

@@ -2,6 +2,7 @@
 import { classifyPayment, classifyPayout, classifyRow, isPaymentMoney } from './classification.js';
 import type { Contribution, PaymentSubject, RowSubject, Subject } from './reconciliationDocuments.js';
 import type { MoneyFact, PayoutFacts, RowFacts } from './reconciliationFacts.js';
+import type { ReconciliationRules } from './reconciliationRules.js';
 import type { RuleCandidate } from './rowMatching.js';
 import { type Context, getSubject, moveContribution, putSubject, sameContribution, schedule, syncFindings } from './reconciliationContext.js';
 
@@ -153,6 +154,15 @@ export const withoutCandidate = async (context: Context, payment: PaymentSubject
   else context.docs.put(lookups, { ...list, candidates });
 };
 
+/** Whether one of the payment's rows is its charge: a refund or dispute row naming it first is not. */
+export const hasChargeRow = async (context: Context, payment: PaymentSubject): Promise<boolean> => {
+  for (const id of payment.rows) {
+    const row = await getSubject<RowSubject>(context, id);
+    if (row !== undefined && context.rules.chargeCategories.includes(row.facts.category)) return true;
+  }
+  return false;
+};
+
 export const matchRowToPayment = async (context: Context, row: RowSubject, payment: PaymentSubject, by: NonNullable<RowFacts['match']>['by']) => {
   row.facts.match = { paymentId: payment.facts.paymentId, by };
   delete row.facts.ambiguousCandidates;
@@ -179,9 +189,19 @@ interface PayoutPlace {
   net: MoneyFact;
 }
 
+/** The payout a payout row is: its payout id, else the first reference of a kind that names it. */
+export const payoutIdOfPayoutRow = (facts: Pick<RowFacts, 'payoutId' | 'references'>, rules: ReconciliationRules): string | undefined => {
+  if (facts.payoutId !== undefined) return facts.payoutId;
+  for (const kind of rules.payoutReferenceKinds) {
+    const reference = facts.references.find((candidate) => candidate.kind === kind);
+    if (reference !== undefined) return reference.value;
+  }
+  return undefined;
+};
+
 const payoutPlaceOf = (context: Context, facts: RowFacts): PayoutPlace | undefined => {
   const isPayout = context.rules.payoutCategories.includes(facts.category);
-  const payoutId = facts.payoutId ?? (isPayout ? facts.references[0]?.value : undefined);
+  const payoutId = isPayout ? payoutIdOfPayoutRow(facts, context.rules) : facts.payoutId;
   const net = facts.net ?? facts.gross;
   if (payoutId === undefined || net === undefined) return undefined;
   return { id: `payout:${payoutKeyOf(facts, payoutId)}`, payoutId, isPayout, net };

@@ -1,5 +1,14 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { openSqliteDocumentStore, openSqliteEventStore, type DocumentStore, type SqliteEventStore } from '@folio/shared';
+import {
+  openSqliteDocumentStore,
+  openSqliteEventStore,
+  statementRowStream,
+  type DocumentStore,
+  type SqliteEventStore,
+  type StatementFormat,
+  type StatementRow,
+} from '@folio/shared';
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { liveCollections } from '../../src/runtime/projection.js';
 import { createProjector } from '../../src/runtime/projector.js';
@@ -12,6 +21,7 @@ import {
   appendStatementImported,
   chargeRow,
   paymentIdOf,
+  statementEvent,
   type RowScript,
 } from '@folio/shared/testing';
 
@@ -82,6 +92,27 @@ export const expectSameAtBatchSizes = async ({ log, documents }: { log: SqliteEv
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Records a row as the importer of `format` would, for providers and formats the fixtures' Stripe-like rows do not cover. */
+export const appendFormatRow = (log: SqliteEventStore, provider: string, format: StatementFormat, rowKey: string, row: StatementRow) =>
+  log.appendToStream(statementRowStream(provider, rowKey), [
+    statementEvent(
+      {
+        type: 'StatementRowRecorded',
+        data: {
+          provider,
+          format,
+          fileHash: hashOf(`${provider}-${rowKey}`),
+          rowKey,
+          versionHash: hashOf(JSON.stringify(row, (_, value) => (typeof value === 'bigint' ? value.toString() : value))),
+          row,
+        },
+      },
+      iso(LOG_START),
+    ),
+  ]);
 
 /**
  * One payment (or statement) per discrepancy class, plus clean ones, and what reconciliation
