@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
@@ -19,7 +16,6 @@ import {
   leafHash,
   linkHashOf,
   merkleRoot,
-  openSqliteEventStore,
   verifyEventStore,
   verifyExport,
   type AuditSigner,
@@ -28,6 +24,7 @@ import {
   type VerificationReport,
 } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
+import { useTamperedCopies } from './tamperedCopies.js';
 
 interface Row {
   position: bigint;
@@ -73,10 +70,9 @@ const writeLegacyCheckpoint = async (store: EventStore, signer: AuditSigner, sig
  */
 describe('audit: checkpoints bind each event to its position and commit time', () => {
   let audit: AuditStore;
-  let pristine: string;
-  let work: string;
-  let copy: string;
   const signer = generatedSigner();
+  const copies = useTamperedCopies('folio-bound');
+  const { tamper, withCopy } = copies;
   const upgradeWarnings: string[] = [];
 
   before(async () => {
@@ -94,40 +90,10 @@ describe('audit: checkpoints bind each event to its position and commit time', (
     await writeHistory(audit.store, { accounts: 3, movements: 6, seed: 7 });
     // A restarted writer, resuming from the frontier of the current format stored with its checkpoint.
     await runtime().runOnce({ force: true });
-    await audit.raw.close();
-    pristine = join(mkdtempSync(join(tmpdir(), 'folio-bound-')), 'events.sqlite');
-    copyFileSync(audit.path, pristine);
-    audit.raw = openSqliteEventStore({ path: audit.path });
+    await copies.keep(audit);
   });
-  after(async () => {
-    await audit.dispose();
-    rmSync(join(pristine, '..'), { recursive: true, force: true });
-  });
+  after(() => audit.dispose());
 
-  beforeEach(() => {
-    work = mkdtempSync(join(tmpdir(), 'folio-bound-tampered-'));
-    copy = join(work, 'events.sqlite');
-    copyFileSync(pristine, copy);
-  });
-  afterEach(() => rmSync(work, { recursive: true, force: true }));
-
-  const tamper = <T>(change: (db: Database.Database) => T): T => {
-    const db = new Database(copy);
-    db.defaultSafeIntegers(true);
-    try {
-      return db.transaction(() => change(db))();
-    } finally {
-      db.close();
-    }
-  };
-  const withCopy = async <T>(work: (store: EventStore) => Promise<T>): Promise<T> => {
-    const store = openSqliteEventStore({ path: copy, readonly: true });
-    try {
-      return await work(store);
-    } finally {
-      await store.close();
-    }
-  };
   const verify = (): Promise<VerificationReport> => withCopy((store) => verifyEventStore(store, { trustedKeyId: signer.keyId }));
   const checkpointPositions = (): bigint[] =>
     tamper((db) =>

@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +13,7 @@ import {
   type VerificationReport,
 } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
+import { useTamperedCopies } from './tamperedCopies.js';
 
 interface Row {
   position: bigint;
@@ -43,50 +41,20 @@ const rechain = (db: Database.Database, row: Row, data: Record<string, unknown>,
  */
 describe('audit: verify finds tampering in the embedded store file', () => {
   let audit: AuditStore;
-  let pristine: string;
-  let work: string;
-  let copy: string;
   const signer = generatedSigner();
+  const copies = useTamperedCopies('folio-tamper');
+  const { tamper, withCopy } = copies;
 
   before(async () => {
     audit = openAuditStore();
     await writeHistory(audit.store, { accounts: 4, movements: 30, seed: 11 });
     const runtime = createAuditRuntime({ eventStore: audit.store, signer, checkpointEvery: 25, snapshotEvery: 5, clock: audit.now });
     await runtime.runOnce({ force: true });
-    await audit.raw.close();
-    pristine = join(mkdtempSync(join(tmpdir(), 'folio-tamper-')), 'events.sqlite');
-    copyFileSync(audit.path, pristine);
-    audit.raw = openSqliteEventStore({ path: audit.path });
+    await copies.keep(audit);
   });
-  after(async () => {
-    await audit.dispose();
-    rmSync(join(pristine, '..'), { recursive: true, force: true });
-  });
+  after(() => audit.dispose());
 
-  beforeEach(() => {
-    work = mkdtempSync(join(tmpdir(), 'folio-tampered-'));
-    copy = join(work, 'events.sqlite');
-    copyFileSync(pristine, copy);
-  });
-  afterEach(() => rmSync(work, { recursive: true, force: true }));
-
-  const tamper = (change: (db: Database.Database) => Row) => {
-    const db = new Database(copy);
-    db.defaultSafeIntegers(true);
-    try {
-      return db.transaction(() => change(db))();
-    } finally {
-      db.close();
-    }
-  };
-  const verify = async (): Promise<VerificationReport> => {
-    const store = openSqliteEventStore({ path: copy, readonly: true });
-    try {
-      return await verifyEventStore(store, { trustedKeyId: signer.keyId });
-    } finally {
-      await store.close();
-    }
-  };
+  const verify = (): Promise<VerificationReport> => withCopy((store) => verifyEventStore(store, { trustedKeyId: signer.keyId }));
   const posting = (db: Database.Database, offset = 10): Row =>
     db
       .prepare("SELECT * FROM events WHERE type = 'AccountDebited' AND revision > 1 ORDER BY position LIMIT 1 OFFSET ?")
@@ -102,7 +70,7 @@ describe('audit: verify finds tampering in the embedded store file', () => {
   });
 
   it('counts the events written after the last verified checkpoint, which no signature covers yet', async () => {
-    const store = openSqliteEventStore({ path: copy });
+    const store = openSqliteEventStore({ path: copies.path });
     try {
       const accountId = '1000000';
       const frozen = ledgerCatalog.encode({
@@ -141,7 +109,7 @@ describe('audit: verify finds tampering in the embedded store file', () => {
   /** The writer restarting on the copy: more business, then its next checkpoint; what it warned of. */
   const restartWriter = async (runtimeSigner = signer): Promise<string[]> => {
     const warnings: string[] = [];
-    const store = openSqliteEventStore({ path: copy });
+    const store = openSqliteEventStore({ path: copies.path });
     try {
       const chained = chainEventStore(store);
       await chained.appendToStream(accountStream('1000000'), [
@@ -187,7 +155,7 @@ describe('audit: verify finds tampering in the embedded store file', () => {
     const warnings = await restartWriter(other);
     expect(warnings).to.have.length(1);
     expect(warnings[0]).to.contain(`signed by key ${signer.keyId}, not the trusted key ${other.keyId}`);
-    const store = openSqliteEventStore({ path: copy, readonly: true });
+    const store = openSqliteEventStore({ path: copies.path, readonly: true });
     try {
       // Every checkpoint of the new key covers the log from its start.
       const report = await verifyEventStore(store, { trustedKeyId: other.keyId });
