@@ -24,16 +24,9 @@ import {
   type VerificationReport,
 } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
-import { useTamperedCopies } from './tamperedCopies.js';
+import { useTamperedCopies, type StoredEventRow } from './tamperedCopies.js';
 
-interface Row {
-  position: bigint;
-  stream_name: string;
-  revision: bigint;
-  event_id: string;
-  type: string;
-  created: bigint;
-}
+type Row = StoredEventRow;
 
 /**
  * A checkpoint as the checkpointer wrote them before leaves were bound to their position and

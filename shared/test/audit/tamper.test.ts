@@ -13,17 +13,9 @@ import {
   type VerificationReport,
 } from '../../src/index.js';
 import { openAuditStore, writeHistory, type AuditStore } from './auditFixture.js';
-import { useTamperedCopies } from './tamperedCopies.js';
+import { useTamperedCopies, type StoredEventRow } from './tamperedCopies.js';
 
-interface Row {
-  position: bigint;
-  stream_name: string;
-  revision: bigint;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
+type Row = StoredEventRow;
 
 /** Rewrites an event's data and type and, as anyone can (the hash has no key), its `$hash`. */
 const rechain = (db: Database.Database, row: Row, data: Record<string, unknown>, type = row.type): void => {

@@ -5,6 +5,18 @@ import Database from 'better-sqlite3';
 import { openSqliteEventStore, type EventStore } from '../../src/index.js';
 import type { AuditStore } from './auditFixture.js';
 
+/** A row of the embedded store's events table, integers as bigints. */
+export interface StoredEventRow {
+  position: bigint;
+  stream_name: string;
+  revision: bigint;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  created: bigint;
+}
+
 /**
  * Copies of an audit store's file to tamper with directly, as someone with access to the database
  * could: the history is written once and kept, and each test of the suite that calls this gets a
