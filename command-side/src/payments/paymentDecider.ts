@@ -101,6 +101,10 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
   const defer = (detail: string): Classification => ({ outcome: 'deferred', flagged: false, detail });
   const outdated = (detail: string): Classification => ({ outcome: 'outdated', flagged: false, detail });
   const supersede = (detail: string): Classification => ({ outcome: 'superseded', flagged: true, detail });
+  // Money in another currency is not this payment's money, whatever its amount says.
+  if (callback.callbackType !== 'payment.failed' && callback.currency !== undefined && callback.currency !== payment.currency) {
+    return { outcome: 'refused', flagged: true, detail: `${callback.callbackType} in ${callback.currency}, the payment is in ${payment.currency}` };
+  }
   switch (callback.callbackType) {
     case 'payment.captured':
       if (callback.amount !== undefined && callback.amount !== payment.amount) {
@@ -166,6 +170,7 @@ const callbackData = (payment: ExistingPayment, callback: PaymentCallback, class
   eventId: callback.eventId,
   callbackType: callback.callbackType,
   ...(callback.amount === undefined ? {} : { amount: callback.amount }),
+  ...(callback.currency === undefined ? {} : { currency: callback.currency }),
   ...(callback.fee === undefined ? {} : { fee: callback.fee }),
   ...(callback.reason === undefined ? {} : { reason: callback.reason }),
   ...(callback.providerRefundRef === undefined ? {} : { providerRefundRef: callback.providerRefundRef }),
@@ -467,6 +472,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
         callbackType: event.data.callbackType,
         providerCreatedAt: event.data.providerCreatedAt,
         ...(event.data.amount === undefined ? {} : { amount: event.data.amount }),
+        ...(event.data.currency === undefined ? {} : { currency: event.data.currency }),
         ...(event.data.fee === undefined ? {} : { fee: event.data.fee }),
         ...(event.data.reason === undefined ? {} : { reason: event.data.reason }),
         ...(event.data.providerRefundRef === undefined ? {} : { providerRefundRef: event.data.providerRefundRef }),

@@ -12,6 +12,7 @@ export interface PaymentCallback {
   eventId: string;
   callbackType: PaymentCallbackType;
   amount?: bigint;
+  currency?: CurrencyCode;
   fee?: bigint;
   reason?: string;
   providerRefundRef?: string;

@@ -47,15 +47,26 @@ const settledAs = (payout: ExistingPayout): 'PAID' | 'FAILED' | undefined => {
   return payout.state === 'PAID' || payout.state === 'FAILED' ? payout.state : undefined;
 };
 
+/** What a callback names that is not the payout's money: it is about another payout, or wrong. */
+const moneyMismatch = (payout: ExistingPayout, callback: PayoutCallback): string | undefined => {
+  if (callback.currency !== undefined && callback.currency !== payout.currency)
+    return `${callback.callbackType} in ${callback.currency}, the payout is in ${payout.currency}`;
+  if (callback.amount !== undefined && callback.amount !== payout.amount)
+    return `${callback.callbackType} for ${callback.amount}, the payout is for ${payout.amount}`;
+  return undefined;
+};
+
 /**
  * A payout callback against the payout's state: the first answer wins, even before its money
  * has moved; a contrary answer after it (paid after the hold was released on timeout) moves no
- * money and is flagged.
+ * money and is flagged, and so does one naming another amount or currency than the payout's.
  */
 export const classifyPayoutCallback = (payout: ExistingPayout, callback: PayoutCallback): Classification => {
   const seen = payout.callbacks[callback.eventId];
   if (seen !== undefined)
     return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
+  const mismatch = moneyMismatch(payout, callback);
+  if (mismatch !== undefined) return { outcome: 'refused', flagged: true, detail: mismatch };
   const settled = settledAs(payout);
   if (settled === undefined) return { outcome: 'applied', flagged: false, detail: callback.callbackType };
   const standing = isOpen(payout)
@@ -108,6 +119,8 @@ const decide = (command: PayoutCommand, state: PayoutState): Event[] => {
             provider: payout.provider,
             eventId: callback.eventId,
             callbackType: callback.callbackType,
+            ...(callback.amount === undefined ? {} : { amount: callback.amount }),
+            ...(callback.currency === undefined ? {} : { currency: callback.currency }),
             ...(callback.reason === undefined ? {} : { reason: callback.reason }),
             providerCreatedAt: callback.providerCreatedAt,
             outcome: classification.outcome,
@@ -134,9 +147,16 @@ const evolve = (state: PayoutState, event: Event): PayoutState => {
     case 'PayoutFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason, timedOut: event.data.timedOut };
     case 'PayoutCallbackRecorded': {
-      const { eventId, callbackType, reason, providerCreatedAt, outcome, flaggedForReconciliation } = event.data;
+      const { eventId, callbackType, amount, currency, reason, providerCreatedAt, outcome, flaggedForReconciliation } = event.data;
       const answered = outcome === 'applied' && state.answer === undefined;
-      const answer = { eventId, callbackType, providerCreatedAt, ...(reason === undefined ? {} : { reason }) };
+      const answer = {
+        eventId,
+        callbackType,
+        providerCreatedAt,
+        ...(amount === undefined ? {} : { amount }),
+        ...(currency === undefined ? {} : { currency }),
+        ...(reason === undefined ? {} : { reason }),
+      };
       return {
         ...state,
         ...(answered ? { answer } : {}),

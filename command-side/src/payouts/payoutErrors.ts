@@ -14,6 +14,18 @@ export class PayoutNotFoundError extends FolioError {
   }
 }
 
+/** The payout's journal ended failed (reversed): the account named in `type` refused its leg. */
+export class PayoutJournalRefusedError extends FolioError {
+  readonly status = 422;
+
+  constructor(
+    readonly type: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 const allowed: Record<PayoutStateName, readonly string[]> = {
   PENDING: ['submit', 'pay', 'fail'],
   SUBMITTED: ['pay', 'fail'],

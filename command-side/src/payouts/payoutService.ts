@@ -17,8 +17,8 @@ import type { MovementProcess, RunContext } from '../movements/movementProcess.j
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PayoutCommandHandler } from './payoutCommandHandler.js';
-import { classifyPayoutCallback, payoutDecider, type PayoutCommand } from './payoutDecider.js';
-import { PayoutNotFoundError } from './payoutErrors.js';
+import { classifyPayoutCallback, type PayoutCommand } from './payoutDecider.js';
+import { PayoutJournalRefusedError, PayoutNotFoundError } from './payoutErrors.js';
 import { isOpen, type ExistingPayout, type PayoutCallback } from './payoutState.js';
 import { payoutView, type PayoutView } from './payoutView.js';
 
@@ -50,6 +50,10 @@ const RECOVERY_ACTOR = 'folio:payout-recovery';
 /** Node's timers wait at most 2^31-1 ms (about 24.8 days): a longer delay fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** A deadline run that failed is retried after this, doubling on each failure up to the maximum. */
+const EXPIRY_RETRY_BASE_MS = 1_000;
+const EXPIRY_RETRY_MAX_MS = 300_000;
+
 /** The purpose of a payout's hold; the hold's id is the payout's. */
 export const PAYOUT_HOLD = 'payout';
 
@@ -66,6 +70,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   const { payouts, accounts, movements, references, providers, clock } = deps;
   const locked = createKeyedLock();
   const timers = new Map<string, NodeJS.Timeout>();
+  let stopped = false;
   const now = () => clock().toISOString();
   const contextOf = (run: RunContext, commandId: string): CommandContext => ({
     commandId,
@@ -88,11 +93,24 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     return state.exists ? state : undefined;
   };
 
-  /** Rejects a move the payout's state does not allow, before any money moves. */
-  const check = (payout: ExistingPayout, command: PayoutCommand): void => {
-    payoutDecider.decide(command, payout);
+  /** Releases the payout's hold; nothing happens once it is gone. */
+  const releaseHold = (payout: ExistingPayout, reason: string, run: RunContext) =>
+    accounts.handle(
+      accountStream(payout.accountId),
+      { type: 'ReleaseHold', accountId: payout.accountId, holdId: payout.payoutId, reason },
+      contextOf(run, `release-${payout.payoutId}`),
+    );
+
+  const holdsOpen = async (payout: ExistingPayout): Promise<boolean> => {
+    const { state: account } = await accounts.load(accountStream(payout.accountId), { fresh: true });
+    return account.exists && account.holds[payout.payoutId] !== undefined;
   };
 
+  /**
+   * Fails the payout, then releases its hold: recorded before its money moves, so an interruption
+   * between the two leaves a FAILED payout still holding, which repair releases, never an open
+   * payout with nothing held. A payout the provider reported paid is refused here, hold kept.
+   */
   const release = async (
     payout: ExistingPayout,
     reason: string,
@@ -101,15 +119,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     callbackEventId?: string,
   ) => {
     const failed: PayoutCommand = { type: 'MarkPayoutFailed', reason, timedOut, at: now(), ...cause(callbackEventId) };
-    // A payout the provider reported paid keeps its hold, whatever the deadline says.
-    check(payout, failed);
-    await accounts.handle(
-      accountStream(payout.accountId),
-      { type: 'ReleaseHold', accountId: payout.accountId, holdId: payout.payoutId, reason },
-      contextOf(run, `release-${payout.payoutId}`),
-    );
     await handle(payout.payoutId, failed, run, `failed-${payout.payoutId}`);
     clearTimer(payout.payoutId);
+    await releaseHold(payout, reason, run);
   };
 
   /** `retry`: an earlier run may have posted part of the journal, so the log is consulted first. */
@@ -123,7 +135,14 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       metadata: { payoutId: payout.payoutId, provider: payout.provider, destination: payout.destination },
       requestedAt: payout.requestedAt,
     });
-    await movements.run(plan, run, { retry });
+    const outcome = await movements.run(plan, run, { retry });
+    // A reversed journal moved no money: the payout is not paid on the books.
+    if (outcome.status === 'failed') {
+      throw new PayoutJournalRefusedError(
+        outcome.failure?.type ?? 'refused',
+        outcome.failure?.detail ?? `the payout journal of ${payout.payoutId} was refused`,
+      );
+    }
     const paid: PayoutCommand = { type: 'MarkPayoutPaid', at: now(), ...cause(callbackEventId) };
     await handle(payout.payoutId, paid, run, `paid-${payout.payoutId}`);
     clearTimer(payout.payoutId);
@@ -137,15 +156,21 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
 
   /**
    * The payout, with what an interrupted run left of it completed from the log first: a posted
-   * journal means it was paid, and an answer recorded without its money moved is effected.
+   * journal means it was paid, an answer recorded without its money moved is effected, and a
+   * failed payout still holding is released. An open payout whose hold is gone with no answer and
+   * no journal (a release interrupted before failures were recorded first) can no longer be paid:
+   * it fails, so a late `payout.paid` is flagged instead of posting a hold that is not there.
    */
   const repaired = async (payoutId: string, run: RunContext): Promise<ExistingPayout> => {
     const { payout } = await load(payoutId, true);
+    if (payout.state === 'FAILED') await releaseHold(payout, payout.failureReason ?? 'the payout failed', run);
     if (!isOpen(payout)) return payout;
     const journal = await movements.read(journalStream('payout', payoutId));
     if (journal?.outcome.status === 'completed') await post(payout, run, true, payout.answer?.eventId);
     else if (payout.answer !== undefined) await effect(payout, payout.answer, run, true);
-    else return payout;
+    else if (journal === undefined && !(await holdsOpen(payout))) {
+      await release(payout, 'its hold was released before the payout ended', false, run);
+    } else return payout;
     return (await load(payoutId)).payout;
   };
 
@@ -154,16 +179,28 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     timers.delete(payoutId);
   };
 
+  /** Failed runs of a deadline in a row, by payout: the next one waits longer. */
+  const expiryFailures = new Map<string, number>();
+
+  /** A deadline whose run failed (the store unreachable) is run again, or the payout would stay open. */
   const expire = (payoutId: string) =>
     locked(payoutId, async () => {
       timers.delete(payoutId);
       const run = { correlationId: `payout-${payoutId}`, actor: TIMEOUT_ACTOR };
       const payout = await repaired(payoutId, run);
       if (isOpen(payout)) await release(payout, 'no answer from the provider before the deadline', true, run);
-    }).catch(deps.onError);
+      expiryFailures.delete(payoutId);
+    }).catch((error: unknown) => {
+      deps.onError(error);
+      const failures = (expiryFailures.get(payoutId) ?? 0) + 1;
+      expiryFailures.set(payoutId, failures);
+      const wait = Math.min(EXPIRY_RETRY_MAX_MS, EXPIRY_RETRY_BASE_MS * 2 ** (failures - 1));
+      schedule(payoutId, new Date(clock().getTime() + wait).toISOString());
+    });
 
   /** Arms the payout's deadline; one further away than a timer can wait is re-armed on the way. */
   const schedule = (payoutId: string, deadline: string) => {
+    if (stopped) return;
     clearTimer(payoutId);
     const wait = Math.max(0, Date.parse(deadline) - clock().getTime());
     const timer =
@@ -271,12 +308,14 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     /**
      * After a restart: effects the answers a crash kept from moving their money, re-arms the
      * deadlines of the payouts still waiting for the provider, and releases the holds of payouts
-     * a crash interrupted before they were requested (the provider was never asked).
+     * a crash interrupted before they were requested (the provider was never asked) or after they
+     * were recorded failed.
      */
     async start(): Promise<void> {
       const waiting = new Map<string, string>();
       const answered = new Set<string>();
       const requested = new Set<string>();
+      const failed = new Set<string>();
       const holds = new Map<string, string>();
       const filter = { eventTypePrefixes: ['Payout', 'AccountFundsHeld', 'AccountHoldReleased'] };
       for await (const recorded of deps.eventStore.readAll({ filter })) {
@@ -297,8 +336,11 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
             if (data.outcome === 'applied') answered.add(data.payoutId!);
             break;
           case 'PayoutPaid':
+            waiting.delete(data.payoutId!);
+            break;
           case 'PayoutFailed':
             waiting.delete(data.payoutId!);
+            failed.add(data.payoutId!);
             break;
           case 'AccountFundsHeld':
             if (data.purpose === PAYOUT_HOLD) holds.set(data.holdId!, data.accountId!);
@@ -315,6 +357,10 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
         if (answered.has(payoutId)) await locked(payoutId, () => repaired(payoutId, run)).catch(deps.onError);
       }
       for (const [holdId, accountId] of holds) {
+        if (failed.has(holdId)) {
+          await locked(holdId, () => repaired(holdId, run)).catch(deps.onError);
+          continue;
+        }
         if (requested.has(holdId)) continue;
         await accounts.handle(
           accountStream(accountId),
@@ -325,6 +371,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     },
 
     stop(): void {
+      stopped = true;
       for (const payoutId of [...timers.keys()]) clearTimer(payoutId);
     },
   };

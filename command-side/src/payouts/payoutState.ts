@@ -10,6 +10,8 @@ import type {
 export interface PayoutCallback {
   eventId: string;
   callbackType: PayoutCallbackType;
+  amount?: bigint;
+  currency?: CurrencyCode;
   reason?: string;
   providerCreatedAt: string;
 }

@@ -3,7 +3,7 @@
  * its answer or on the deadline; racing payouts never hold more than the account has.
  */
 import { expect } from 'chai';
-import { accountStream, systemAccountId } from '@folio/shared';
+import { accountStream, systemAccountId, type CurrencyCode } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { PAYOUT_HOLD } from '../../src/payouts/payoutService.js';
 import {
@@ -12,6 +12,7 @@ import {
   eventually,
   expectBooksBalanced,
   expectProblem,
+  readAllEvents,
   uniqueKey,
   type ApiHarness,
 } from '../api/apiHarness.js';
@@ -74,6 +75,33 @@ describe('payouts', () => {
       const late = await payoutCallback('payout.paid', payout);
       expect(late.body).to.include({ outcome: 'superseded', flaggedForReconciliation: true });
       expect((await api.account(account)).balance.posted).to.equal('10000');
+      await expectBooksBalanced(harness.store);
+    });
+
+    it('refuses and flags an answer for another amount or currency than the payout, keeping the hold', async () => {
+      const account = await api.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(account, '4000')).body;
+      const answer = (data: { amount: string; currency: CurrencyCode }) =>
+        sendCallback(api, {
+          id: uniqueKey('evt'),
+          type: 'payout.paid',
+          createdAt: new Date().toISOString(),
+          data: { reference: payout.providerRef, ...data },
+        });
+      const dollars = await answer({ amount: '4000', currency: 'USD' });
+      expect(dollars.status, dollars.text).to.equal(200);
+      expect(dollars.body).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+      expect((await answer({ amount: '1', currency: 'EUR' })).body).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+      expect((await api.get(`/v1/payouts/${payout.id}`)).body).to.include({ state: 'SUBMITTED', flaggedForReconciliation: true });
+      expect((await api.account(account)).balance).to.deep.equal({ posted: '10000', pending: '-4000', available: '6000' });
+      const recorded = (await readAllEvents(harness.store)).filter((event) => event.type === 'PayoutCallbackRecorded');
+      expect(recorded.map((event) => [event.data.amount, event.data.currency])).to.deep.equal([
+        ['4000', 'USD'],
+        ['1', 'EUR'],
+      ]);
+
+      expect((await answer({ amount: '4000', currency: 'EUR' })).body.outcome).to.equal('applied');
+      expect((await api.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
       await expectBooksBalanced(harness.store);
     });
 

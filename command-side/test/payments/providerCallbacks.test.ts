@@ -125,6 +125,35 @@ describe('provider callbacks', () => {
     expect(await postedOf(api, merchant)).to.equal(7_500n);
   });
 
+  it('refuses and flags a capture, settlement or refund in another currency than the payment, moving nothing', async () => {
+    const payment = await pendingPayment();
+    const yen = await sendCallback(api, paymentCallback('payment.captured', payment, { amount: '10000', currency: 'JPY' }));
+    expect(yen.status, yen.text).to.equal(200);
+    expect(yen.body).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    expect(await state(payment.id)).to.include({ state: 'PENDING', flaggedForReconciliation: true });
+    expect(await postedOf(api, merchant)).to.equal(0n);
+
+    expect((await sendCallback(api, paymentCallback('payment.captured', payment, { currency: 'EUR' }))).body.outcome).to.equal('applied');
+    const settled = await sendCallback(api, paymentCallback('payment.settled', payment, { fee: '300', currency: 'USD' }));
+    expect(settled.body).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    const refunded = await sendCallback(
+      api,
+      paymentCallback('payment.refunded', payment, { amount: '2500', currency: 'GBP', refundReference: 're_gbp' }),
+    );
+    expect(refunded.body).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    expect(await state(payment.id)).to.include({ state: 'PAID', refunded: '0' });
+    expect(await postedOf(api, merchant)).to.equal(10_000n);
+    expect(await postedOf(api, clearingId())).to.equal(-10_000n);
+    const recorded = (await recordedCallbacks(payment.id)) as { outcome: string; currency?: string }[];
+    expect(recorded.map(({ outcome, currency }) => [outcome, currency])).to.deep.equal([
+      ['refused', 'JPY'],
+      ['applied', 'EUR'],
+      ['refused', 'USD'],
+      ['refused', 'GBP'],
+    ]);
+    await expectBooksBalanced(harness.store);
+  });
+
   it('refuses a forged signature with 401 and writes nothing', async () => {
     const payment = await pendingPayment();
     const forged = await harness.expectNothingWritten(() =>

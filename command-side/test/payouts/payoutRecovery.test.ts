@@ -3,9 +3,12 @@
  * waiting longer than a timer can: the provider's answer and the journals in the log decide, never
  * the deadline alone, and a payout is neither sent twice nor held twice.
  */
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import {
   accountStream,
+  ledgerCatalog,
+  systemAccountId,
   StoreUnavailableError,
   type AppendOptions,
   type EventStore,
@@ -41,6 +44,7 @@ const failingAppends = (store: EventStore, failing: (streamName: string, events:
   });
 
 const DAY_MS = 24 * 3_600_000;
+const BANK = systemAccountId({ role: 'bank', currency: 'EUR' });
 
 describe('payouts interrupted or retried', () => {
   let temp: TempStore;
@@ -150,7 +154,149 @@ describe('payouts interrupted or retried', () => {
     });
   });
 
+  describe('when recording its failure or releasing its hold was interrupted', () => {
+    const failedCallback = (server: ApiServer, payout: { providerRef: string }) =>
+      sendCallback(server, {
+        id: uniqueKey('evt'),
+        type: 'payout.failed',
+        createdAt: new Date().toISOString(),
+        data: { reference: payout.providerRef, reason: 'account_closed' },
+      });
+    const recordingFailureFailsOnce = () => {
+      let once = true;
+      failing = (streamName, events) => {
+        if (!once || !streamName.startsWith('payout-') || !events.some((event) => event.type === 'PayoutFailed')) return false;
+        once = false;
+        return true;
+      };
+    };
+
+    it('keeps the hold until the failure is recorded, fails it at a later try of the deadline and flags a late paid answer', async () => {
+      const server = await startApi({ payoutTimeoutMs: 1500 });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(server, account)).body;
+      recordingFailureFailsOnce();
+
+      await eventually(async () => (await payoutState(server, payout.id)).state === 'FAILED', 'the deadline, tried again', 8000);
+      expect(await payoutState(server, payout.id)).to.include({ timedOut: true });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      const late = await paidCallback(server, payout);
+      expect(late.status, late.text).to.equal(200);
+      expect(late.body).to.include({ outcome: 'superseded', flaggedForReconciliation: true });
+      expect((await server.account(account)).balance.posted).to.equal('10000');
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('releases at a restart the hold of a payout recorded failed whose release was interrupted', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(server, account)).body;
+      failing = (streamName, events) =>
+        streamName === accountStream(account) && events.some((event) => event.type === 'AccountHoldReleased');
+      expect((await failedCallback(server, payout)).status).to.be.at.least(500);
+      failing = undefined;
+      expect(await payoutState(server, payout.id)).to.include({ state: 'FAILED' });
+      expect(await server.available(account)).to.equal('6000');
+
+      const restarted = await startApi();
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('fails, and flags a late paid answer for, a payout whose hold an earlier release took without recording its failure', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(server, account)).body;
+      // What a release that wrote the hold's release before the payout's failure left behind.
+      await createAccountCommandHandler(temp.store).handle(
+        accountStream(account),
+        { type: 'ReleaseHold', accountId: account, holdId: payout.id, reason: 'no answer from the provider before the deadline' },
+        { commandId: `release-${payout.id}`, correlationId: 'interrupted', actor: 'test', now: new Date() },
+      );
+      const restarted = await startApi();
+
+      const late = await paidCallback(restarted, payout);
+      expect(late.status, late.text).to.equal(200);
+      expect(late.body).to.include({ outcome: 'superseded', flaggedForReconciliation: true });
+      expect(await payoutState(restarted, payout.id)).to.include({ state: 'FAILED', flaggedForReconciliation: true });
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('does not record it paid when the bank account refused its journal', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payout = (await requestPayout(server, account)).body;
+      // The bank account refuses credits (system accounts are never frozen through the API, so its
+      // stream is written to directly, and read afresh by a restart).
+      await temp.store.appendToStream(
+        accountStream(BANK),
+        [
+          ledgerCatalog.encode({
+            type: 'AccountFrozen',
+            id: randomUUID(),
+            version: 1,
+            data: { accountId: BANK },
+            metadata: { $correlationId: 'test', actor: 'test', occurredAt: new Date().toISOString() },
+          }),
+        ],
+        { expectedRevision: 'stream_exists' },
+      );
+
+      const restarted = await startApi();
+
+      const paid = await paidCallback(restarted, payout);
+      expect(paid.status, paid.text).to.equal(422);
+      expect(paid.body.type).to.equal('urn:folio:problem:account-frozen');
+      expect((await payoutState(restarted, payout.id)).state).to.equal('SUBMITTED');
+      expect((await restarted.account(account)).balance.posted).to.equal('10000');
+      await expectBooksBalanced(temp.store);
+    });
+  });
+
   describe('retried with the same idempotency key', () => {
+    it('sends a payout the provider refused again, with its hold, when recording the refusal failed', async () => {
+      const submitted: PayoutSubmission[] = [];
+      const server = await startApi({
+        sandboxProviders: [],
+        providers: [
+          {
+            adapter: {
+              provider: 'sandbox' as PaymentProvider,
+              submitPayment: () => Promise.reject(new Error('not in this test')),
+              refundPayment: () => Promise.reject(new Error('not in this test')),
+              submitPayout: async (submission) => {
+                submitted.push(submission);
+                if (submitted.length === 1) throw new Error('temporarily declined');
+                return { providerRef: `po_${submission.payoutId}` };
+              },
+            },
+            secret: SANDBOX_SECRET,
+          },
+        ],
+      });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const key = uniqueKey('payout');
+      let once = true;
+      failing = (streamName, events) => {
+        if (!once || !streamName.startsWith('payout-') || !events.some((event) => event.type === 'PayoutFailed')) return false;
+        once = false;
+        return true;
+      };
+      expect((await requestPayout(server, account, key)).status).to.be.at.least(500);
+      expect(await server.available(account)).to.equal('6000');
+
+      const retried = await requestPayout(server, account, key);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.body.state).to.equal('SUBMITTED');
+      expect(submitted).to.have.length(2);
+      expect(await server.available(account)).to.equal('6000');
+      expect((await paidCallback(server, retried.body)).body.outcome).to.equal('applied');
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      expect(await holdsPlaced()).to.equal(1);
+      await expectBooksBalanced(temp.store);
+    });
+
     it('does not send a payout that failed at its deadline to the provider again', async () => {
       const submitted: PayoutSubmission[] = [];
       const adapter = (submitPayout: ProviderAdapter['submitPayout']): ProviderAdapter => ({

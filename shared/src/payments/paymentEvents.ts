@@ -180,8 +180,10 @@ export const paymentCallbackRecorded = defineEvent({
     provider: providerSchema,
     eventId: z.string().min(1),
     callbackType: z.enum(paymentCallbackTypes),
-    /** The callback's own fields (amount, fee, reason, refund reference) as the provider sent them. */
+    /** The callback's own fields (amount, currency, fee, reason, refund reference) as the provider sent them. */
     amount: nonNegativeAmountSchema.optional(),
+    /** Absent from callbacks recorded before it was kept. */
+    currency: currencyCodeSchema.optional(),
     fee: nonNegativeAmountSchema.optional(),
     reason: z.string().optional(),
     providerRefundRef: z.string().optional(),

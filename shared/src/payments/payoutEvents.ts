@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../events/eventDefinition.js';
 import { snowflakeIdSchema } from '../ids/index.js';
-import { positiveAmountSchema } from '../ledger/journal.js';
+import { nonNegativeAmountSchema, positiveAmountSchema } from '../ledger/journal.js';
 import { currencyCodeSchema } from '../money/index.js';
 import { callbackOutcomes, providerSchema } from './paymentEvents.js';
 
@@ -80,6 +80,9 @@ export const payoutCallbackRecorded = defineEvent({
     provider: providerSchema,
     eventId: z.string().min(1),
     callbackType: z.enum(payoutCallbackTypes),
+    /** The amount and currency the provider named, if any (absent from callbacks recorded before they were kept). */
+    amount: nonNegativeAmountSchema.optional(),
+    currency: currencyCodeSchema.optional(),
     reason: z.string().optional(),
     providerCreatedAt: z.iso.datetime(),
     outcome: z.enum(callbackOutcomes),
