@@ -14,6 +14,7 @@ import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import type { MovementProcess, RunContext } from '../movements/movementProcess.js';
+import { ProviderRefusedError, ProviderUnavailableError } from '../providers/providerErrors.js';
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PayoutCommandHandler } from './payoutCommandHandler.js';
@@ -236,8 +237,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
 
   /**
    * Asks the provider, which knows the payout by its id (asked again, it answers the same). Only
-   * its refusal releases the hold: once it took the payout, a failure to record that leaves the
-   * payout open, for a retry, the provider's answer or the deadline.
+   * its refusal releases the hold: a provider that could not be reached (a timeout, a lost
+   * connection) may have taken the payout, and once it took it, a failure to record that leaves
+   * the payout open too, holding, for a retry, the provider's answer or the deadline.
    */
   const submit = async (payout: ExistingPayout, run: RunContext) => {
     const { payoutId, amount, currency, destination } = payout;
@@ -245,8 +247,10 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     try {
       ({ providerRef } = await providers.adapterFor(payout.provider).submitPayout({ payoutId, amount, currency, destination }));
     } catch (error) {
-      const reason = `the provider did not take the payout: ${error instanceof Error ? error.message : String(error)}`;
-      return release(payout, reason, false, run);
+      if (error instanceof ProviderRefusedError) {
+        return release(payout, `the provider did not take the payout: ${error.message}`, false, run);
+      }
+      throw new ProviderUnavailableError(payout.provider, error instanceof Error ? error.message : String(error));
     }
     await references.claim(payout.provider, providerRef, { resource: 'payout', resourceId: payoutId }, run);
     await handle(payoutId, { type: 'SubmitPayout', providerRef, at: now() }, run, `submit-${payoutId}`);

@@ -25,8 +25,9 @@ export interface PayoutSubmission {
 /**
  * The port every payment provider is reached through. Each call carries Folio's id, which the
  * adapter passes to the provider as its idempotency key: asking twice gives the same reference.
- * What the provider does afterwards (captured, failed, settled, paid out) comes back later as
- * signed callbacks.
+ * A provider's outright refusal is thrown as a `ProviderRefusedError`; any other error may come
+ * after the provider took the request. What the provider does afterwards (captured, failed,
+ * settled, paid out) comes back later as signed callbacks.
  */
 export interface ProviderAdapter {
   readonly provider: PaymentProvider;

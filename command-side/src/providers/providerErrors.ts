@@ -31,6 +31,17 @@ export class ProviderUnavailableError extends FolioError {
   }
 }
 
+/**
+ * What an adapter throws when the provider answered that it will not take the request. Any other
+ * error (a timeout, a lost connection) leaves open whether the provider took it.
+ */
+export class ProviderRefusedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ProviderRefusedError';
+  }
+}
+
 /** A callback whose signature does not verify: forged, tampered with, stale or replayed. */
 export class CallbackSignatureError extends FolioError {
   readonly status = 401;

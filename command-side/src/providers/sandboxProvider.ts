@@ -2,6 +2,7 @@ import { formatMinorUnits, type CurrencyCode, type PaymentProvider } from '@foli
 import type { CallbackPayloadWire } from './callbackPayload.js';
 import { signCallback } from './callbackSignature.js';
 import type { PaymentSubmission, PayoutSubmission, ProviderAdapter, RefundSubmission } from './providerAdapter.js';
+import { ProviderRefusedError } from './providerErrors.js';
 import { sandboxBankStatement, type BankCredit, type BankStatementFaults } from './sandboxBankStatement.js';
 import { stripeSettlementReport, type ReportFaults, type TargetedReportFaults } from './stripeSettlementReport.js';
 
@@ -148,7 +149,7 @@ export const createSandboxProvider = (options: SandboxOptions) => {
     async submitPayment(submission: PaymentSubmission) {
       const known = charges.get(submission.paymentId);
       if (known !== undefined) return { providerRef: known.providerRef };
-      if (chance(faults.submitErrorRate)) throw new Error('the sandbox declined the submission');
+      if (chance(faults.submitErrorRate)) throw new ProviderRefusedError('the sandbox declined the submission');
       const providerRef = `${prefix.payment}${submission.paymentId}`;
       const failed = chance(faults.failureRate);
       const charge: SandboxCharge = {
@@ -187,7 +188,7 @@ export const createSandboxProvider = (options: SandboxOptions) => {
     async submitPayout(submission: PayoutSubmission) {
       const known = payoutRefs.get(submission.payoutId);
       if (known !== undefined) return { providerRef: known };
-      if (chance(faults.submitErrorRate)) throw new Error('the sandbox declined the payout');
+      if (chance(faults.submitErrorRate)) throw new ProviderRefusedError('the sandbox declined the payout');
       const providerRef = `${prefix.payout}${submission.payoutId}`;
       payoutRefs.set(submission.payoutId, providerRef);
       const data = {

@@ -141,6 +141,28 @@ describe('payouts', () => {
     });
   });
 
+  describe('with a provider that refuses payouts outright', () => {
+    beforeEach(async () => {
+      harness = await createApiHarness({
+        ...quietSandbox,
+        sandboxFaults: { ...quietSandbox.sandboxFaults, submitErrorRate: 1 },
+        payoutTimeoutMs: 60_000,
+      });
+      api = harness.api;
+    });
+    afterEach(() => harness.close());
+
+    it('fails the payout and releases its hold at once', async () => {
+      const account = await api.openFundedAccount('10000', { kind: 'merchant' });
+      const response = await requestPayout(account, '4000');
+      expect(response.status, response.text).to.equal(201);
+      expect(response.body).to.include({ state: 'FAILED', timedOut: false });
+      expect(response.body.failureReason).to.match(/declined the payout/);
+      expect((await api.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      await expectBooksBalanced(harness.store);
+    });
+  });
+
   describe('with a provider that never answers', () => {
     beforeEach(async () => {
       harness = await createApiHarness({ ...quietSandbox, payoutTimeoutMs: 150 });

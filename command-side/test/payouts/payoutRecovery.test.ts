@@ -17,10 +17,12 @@ import {
 } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import {
   ApiServer,
   eventually,
   expectBooksBalanced,
+  expectProblem,
   openTempStore,
   readAllEvents,
   uniqueKey,
@@ -267,7 +269,7 @@ describe('payouts interrupted or retried', () => {
               refundPayment: () => Promise.reject(new Error('not in this test')),
               submitPayout: async (submission) => {
                 submitted.push(submission);
-                if (submitted.length === 1) throw new Error('temporarily declined');
+                if (submitted.length === 1) throw new ProviderRefusedError('temporarily declined');
                 return { providerRef: `po_${submission.payoutId}` };
               },
             },
@@ -379,6 +381,96 @@ describe('payouts interrupted or retried', () => {
       expect(await restarted.available(account)).to.equal('6000');
       expect((await paidCallback(restarted, retried.body)).body.outcome).to.equal('applied');
       expect((await restarted.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      await expectBooksBalanced(temp.store);
+    });
+  });
+
+  describe('when the provider could not be reached', () => {
+    /** A provider whose first payout call fails in transit (it may have taken the payout), the rest answer. */
+    const unreachableOnce = () => {
+      const submitted: PayoutSubmission[] = [];
+      const adapter: ProviderAdapter = {
+        provider: 'sandbox' as PaymentProvider,
+        submitPayment: () => Promise.reject(new Error('not in this test')),
+        refundPayment: () => Promise.reject(new Error('not in this test')),
+        submitPayout: async (submission) => {
+          submitted.push(submission);
+          if (submitted.length === 1) throw new Error('socket hang up');
+          return { providerRef: `po_${submission.payoutId}` };
+        },
+      };
+      return { submitted, options: { sandboxProviders: [], providers: [{ adapter, secret: SANDBOX_SECRET }] } };
+    };
+
+    /** The first request, answered 502 with the payout kept open and its amount still held. */
+    const unanswered = async (server: ApiServer, account: string, key = uniqueKey('payout')) => {
+      expectProblem(await requestPayout(server, account, key), 502, 'provider-unavailable');
+      const payoutId = await requestedPayoutId();
+      expect(await payoutState(server, payoutId)).to.include({ state: 'PENDING', timedOut: false });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '10000', pending: '-4000', available: '6000' });
+      return payoutId;
+    };
+
+    const answer = (server: ApiServer, type: 'payout.paid' | 'payout.failed', payoutId: string) =>
+      sendCallback(server, {
+        id: uniqueKey('evt'),
+        type,
+        createdAt: new Date().toISOString(),
+        data: { reference: `po_${payoutId}`, folioId: payoutId, ...(type === 'payout.failed' ? { reason: 'account_closed' } : {}) },
+      });
+
+    it('keeps the hold and, retried with the same key, sends the same payout again and posts it once', async () => {
+      const { submitted, options } = unreachableOnce();
+      const server = await startApi(options);
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const key = uniqueKey('payout');
+      const payoutId = await unanswered(server, account, key);
+
+      const retried = await requestPayout(server, account, key);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.body).to.include({ id: payoutId, state: 'SUBMITTED', providerRef: `po_${payoutId}` });
+      expect(submitted.map((submission) => submission.payoutId)).to.deep.equal([payoutId, payoutId]);
+      expect(await holdsPlaced()).to.equal(1);
+      expect((await paidCallback(server, retried.body)).body.outcome).to.equal('applied');
+      expect(await payoutState(server, payoutId)).to.include({ state: 'PAID', flaggedForReconciliation: false });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it("posts the hold once when the provider's paid answer comes without a retry", async () => {
+      const { options } = unreachableOnce();
+      const server = await startApi(options);
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payoutId = await unanswered(server, account);
+
+      const paid = await answer(server, 'payout.paid', payoutId);
+      expect(paid.body, paid.text).to.include({ resource: 'payout', outcome: 'applied', flaggedForReconciliation: false });
+      expect(await payoutState(server, payoutId)).to.include({ state: 'PAID', flaggedForReconciliation: false });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it("releases the hold on the provider's failed answer", async () => {
+      const { options } = unreachableOnce();
+      const server = await startApi(options);
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payoutId = await unanswered(server, account);
+
+      expect((await answer(server, 'payout.failed', payoutId)).body.outcome).to.equal('applied');
+      expect(await payoutState(server, payoutId)).to.include({ state: 'FAILED', failureReason: 'account_closed', timedOut: false });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('releases the hold at the deadline without an answer', async () => {
+      const { options } = unreachableOnce();
+      const server = await startApi({ ...options, payoutTimeoutMs: 1500 });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payoutId = await unanswered(server, account);
+
+      await eventually(async () => (await payoutState(server, payoutId)).state === 'FAILED', 'the deadline');
+      expect(await payoutState(server, payoutId)).to.include({ timedOut: true });
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
       await expectBooksBalanced(temp.store);
     });
   });
