@@ -9,6 +9,19 @@ import {
 import { z } from 'zod';
 
 /**
+ * A provider's time, written with `Z` or with an offset (both are ISO 8601, and a refused callback
+ * is not redelivered): recorded in UTC, as every time in the log.
+ */
+const providerTimeSchema = z.iso.datetime({ offset: true }).transform((text, ctx) => {
+  const utc = new Date(text).toISOString();
+  if (!/^\d{4}-/.test(utc)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a time within the years 0000 to 9999 in UTC' });
+    return z.NEVER;
+  }
+  return utc;
+});
+
+/**
  * The callback every provider adapter speaks (the sandbox sends it as is; an adapter for a real
  * provider maps its own format to it). `reference` is the provider's reference of the payment or
  * payout; `folioId` is Folio's id, passed to the provider as metadata at submission, so a callback
@@ -17,7 +30,7 @@ import { z } from 'zod';
 export const callbackPayloadSchema = z.strictObject({
   id: z.string().min(1).max(255),
   type: z.enum([...paymentCallbackTypes, ...payoutCallbackTypes]),
-  createdAt: z.iso.datetime(),
+  createdAt: providerTimeSchema,
   data: z.strictObject({
     reference: z.string().min(1).max(255),
     folioId: snowflakeIdSchema.optional(),

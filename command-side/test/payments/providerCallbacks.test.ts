@@ -53,6 +53,20 @@ describe('provider callbacks', () => {
     expect(await postedOf(api, merchant)).to.equal(10_000n);
   });
 
+  it('takes a callback whose time carries an offset, and records that time in UTC', async () => {
+    const payment = await pendingPayment();
+    const callback = { ...paymentCallback('payment.captured', payment, { amount: '10000' }), createdAt: '2026-03-01T12:00:00+02:00' };
+    const response = await sendCallback(api, callback);
+    expect(response.status, response.text).to.equal(200);
+    expect(response.body).to.include({ outcome: 'applied' });
+    const recorded = (await collect(harness.store.readStream(paymentStream(payment.id))))
+      .map((event) => paymentCatalog.decode(event) as PaymentCatalogEvent)
+      .find((event) => event.type === 'PaymentCallbackRecorded');
+    expect((recorded?.data as { providerCreatedAt?: string }).providerCreatedAt).to.equal('2026-03-01T10:00:00.000Z');
+    const beyond = { ...paymentCallback('payment.captured', payment), createdAt: '9999-12-31T23:00:00-02:00' };
+    expectProblem(await harness.expectNothingWritten(() => sendCallback(api, beyond)), 400, 'validation');
+  });
+
   it('deduplicates by the provider event id: a duplicate is recorded and changes nothing', async () => {
     const payment = await pendingPayment();
     const callback = paymentCallback('payment.captured', payment);
