@@ -138,18 +138,23 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
       };
     }
     const { target } = route;
+    const { amount, currency, fee, reason, refundReference } = payload.data;
+    // What payments and payouts read alike of a callback; fields the provider left out stay out.
+    const callback = {
+      eventId: payload.id,
+      providerCreatedAt: payload.createdAt,
+      ...(amount === undefined ? {} : { amount }),
+      ...(currency === undefined ? {} : { currency }),
+      ...(reason === undefined ? {} : { reason }),
+    };
     if (target.resource === 'payment') {
       const classification = await payments.receiveCallback(
         target.resourceId,
         {
-          eventId: payload.id,
+          ...callback,
           callbackType: payload.type as PaymentCallbackType,
-          providerCreatedAt: payload.createdAt,
-          ...(payload.data.amount === undefined ? {} : { amount: payload.data.amount }),
-          ...(payload.data.currency === undefined ? {} : { currency: payload.data.currency }),
-          ...(payload.data.fee === undefined ? {} : { fee: payload.data.fee }),
-          ...(payload.data.reason === undefined ? {} : { reason: payload.data.reason }),
-          ...(payload.data.refundReference === undefined ? {} : { providerRefundRef: payload.data.refundReference }),
+          ...(fee === undefined ? {} : { fee }),
+          ...(refundReference === undefined ? {} : { providerRefundRef: refundReference }),
         },
         run,
       );
@@ -157,14 +162,7 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
     }
     const classification = await payouts.receiveCallback(
       target.resourceId,
-      {
-        eventId: payload.id,
-        callbackType: payload.type as PayoutCallbackType,
-        providerCreatedAt: payload.createdAt,
-        ...(payload.data.amount === undefined ? {} : { amount: payload.data.amount }),
-        ...(payload.data.currency === undefined ? {} : { currency: payload.data.currency }),
-        ...(payload.data.reason === undefined ? {} : { reason: payload.data.reason }),
-      },
+      { ...callback, callbackType: payload.type as PayoutCallbackType },
       run,
     );
     return answer('payout', target.resourceId, payload, classification);
