@@ -10,6 +10,7 @@ export * from './payments/paymentsProjection.js';
 export * from './paymentEvents.js';
 export * from './runtime/storedProgress.js';
 export * from './runtime/slowestPosition.js';
+export { statusesOf } from './runtime/positionWaiters.js';
 export * from './servedVersions.js';
 export * from './projectionsComposition.js';
 export * from './cli/projectionsCommand.js';

@@ -42,8 +42,9 @@ export const createProjections = (options: ProjectionsOptions) => {
     start: (): Promise<void> => projector.start(),
     /** Resolves once the stored checkpoints are read (after `start`): `status` is then meaningful. */
     loaded: (): Promise<void> => projector.loaded(),
-    /** True once every read model reflects the log up to `position`; false after `timeoutMs`. */
-    waitFor: (position: GlobalPosition, timeoutMs: number): Promise<boolean> => projector.waitFor(position, timeoutMs),
+    /** True once the read models named (every one without names) reflect the log up to `position`; false after `timeoutMs`. */
+    waitFor: (position: GlobalPosition, timeoutMs: number, names?: readonly string[]): Promise<boolean> =>
+      projector.waitFor(position, timeoutMs, names),
     status: (): ProjectorStatus[] => projector.status(),
     stop: (): Promise<void> => projector.stop(),
   };

@@ -17,14 +17,21 @@ import {
   searchAliases,
   type ProjectionDefinition,
 } from './runtime/projection.js';
+import { statusesOf } from './runtime/positionWaiters.js';
 import type { ProjectorStatus } from './runtime/projector.js';
 import { slowestPosition } from './runtime/slowestPosition.js';
 import { storedCheckpointSchema } from './runtime/storedProgress.js';
 
+/** How far the read models' projectors are, and a way to wait for them: in-process, or as their stored checkpoints tell. */
+export interface ReadModelProgress {
+  waitFor: Projections['waitFor'];
+  status(): readonly ProjectorStatus[];
+}
+
 export interface ServedReadModelsOptions {
   documents: DocumentStore;
-  /** The projectors' progress (in-process, or as their stored checkpoints tell): that of the read models' current versions. */
-  projections: Pick<Projections, 'waitFor' | 'status'>;
+  /** The progress of the read models' current versions. */
+  projections: ReadModelProgress;
   /**
    * A read model with search is read in the version its aliases name: the projector moves them to
    * the new version's indexes once it has caught up, and the documents must be those the search
@@ -161,8 +168,12 @@ export const createServedReadModels = ({ documents, projections, searchIndex, re
     return { name: definition.name, position: older.position, caughtUp: false, lastEventAt: older.lastEventAt, filter: definition.filter };
   };
 
-  /** The progress of the versions read, one per read model (after `check`): in the steady state, the projectors' own. */
-  const status = (): ProjectorStatus[] => (olderRead.size === 0 ? projections.status() : projectionDefinitions.map(servedStatus));
+  /**
+   * The progress of the versions read, one per read model named (all without names), after
+   * `check`: in the steady state, the projectors' own.
+   */
+  const status = (names?: readonly string[]): readonly ProjectorStatus[] =>
+    statusesOf(olderRead.size === 0 ? projections.status() : projectionDefinitions.map(servedStatus), names);
 
   return {
     check,
@@ -173,14 +184,15 @@ export const createServedReadModels = ({ documents, projections, searchIndex, re
       const version = olderRead.get(definition.name)?.version ?? definition.version;
       return { collections: liveCollections({ ...definition, version }), status: servedStatus(definition) };
     },
-    /** Resolves true once every version read reflects `target`, or false after `timeoutMs`. */
-    async waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
+    /** Resolves true once the versions read of the read models named (all without names) reflect `target`, or false after `timeoutMs`. */
+    async waitFor(target: GlobalPosition, timeoutMs: number, names?: readonly string[]): Promise<boolean> {
       const deadline = Date.now() + timeoutMs;
+      const awaited = names === undefined ? projectionDefinitions : projectionDefinitions.filter(({ name }) => names.includes(name));
       for (;;) {
         await check();
-        // Every read model in its current version: the projectors tell when, without polling.
-        if (olderRead.size === 0) return projections.waitFor(target, Math.max(0, deadline - Date.now()));
-        const reached = slowestPosition(status());
+        // Each read model awaited in its current version: the projectors tell when, without polling.
+        if (awaited.every(({ name }) => !olderRead.has(name))) return projections.waitFor(target, Math.max(0, deadline - Date.now()), names);
+        const reached = slowestPosition(awaited.map(servedStatus));
         if (reached !== undefined && reached >= target) return true;
         const left = deadline - Date.now();
         if (left <= 0) return false;

@@ -22,6 +22,8 @@ import {
   balancesProjection,
   createServedReadModels,
   paymentsProjection,
+  projectionDefinitions,
+  reconciliationProjection,
   slowestPosition,
   transactionHistoryProjection,
   type ProjectionDefinition,
@@ -141,31 +143,35 @@ const pointsQuery = z
 /**
  * Validates a request, waits for `?position=` if given, and answers JSON. Every response carries
  * `Folio-Read-Position` of the read model versions read, stamped before they are read, so it is a
- * lower bound of what the answer shows.
+ * lower bound of what the answer shows. A route names the read models it reads: it waits for
+ * those only, and its header is theirs.
  */
-const createReader = ({ readModels, readWaitMs, log }: { readModels: ServedReadModels; readWaitMs: number; log?: WaitLog }) => {
-  const stampReadPosition = (response: Response) =>
-    response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(readModels.status())));
-  return <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
-      paramsSchema: P,
-      querySchema: Q,
-      answer: (params: z.output<P>, query: z.output<Q>, response: Response) => Promise<unknown>,
-    ): RequestHandler =>
-    async (request, response) => {
-      await readModels.check();
-      stampReadPosition(response);
-      try {
-        const params = parseRequest(paramsSchema, request.params, 'params');
-        const query = parseRequest(querySchema, request.query, 'query');
-        if (query.position !== undefined) await waitForPosition(readModels, query.position, readWaitMs, log);
+const createReader =
+  ({ readModels, readWaitMs, log }: { readModels: ServedReadModels; readWaitMs: number; log?: WaitLog }) =>
+  (readsFrom: readonly ProjectionDefinition[] = projectionDefinitions) => {
+    const names = readsFrom.map(({ name }) => name);
+    const stampReadPosition = (response: Response) =>
+      response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(readModels.status(names))));
+    return <P extends z.ZodType, Q extends z.ZodType<{ position?: GlobalPosition | undefined }>>(
+        paramsSchema: P,
+        querySchema: Q,
+        answer: (params: z.output<P>, query: z.output<Q>, response: Response) => Promise<unknown>,
+      ): RequestHandler =>
+      async (request, response) => {
+        await readModels.check();
         stampReadPosition(response);
-        response.json(await answer(params, query, response));
-      } catch (error) {
-        if (error instanceof ReadModelBehindError) stampReadPosition(response);
-        throw error;
-      }
-    };
-};
+        try {
+          const params = parseRequest(paramsSchema, request.params, 'params');
+          const query = parseRequest(querySchema, request.query, 'query');
+          if (query.position !== undefined) await waitForPosition(readModels, query.position, readWaitMs, { ...(log === undefined ? {} : { log }), names });
+          stampReadPosition(response);
+          response.json(await answer(params, query, response));
+        } catch (error) {
+          if (error instanceof ReadModelBehindError) stampReadPosition(response);
+          throw error;
+        }
+      };
+  };
 
 /** `GET /v1/payments` from the payments read model. */
 const listPayments = (documents: DocumentStore, readModels: ServedReadModels, read: ReadRoute): RequestHandler =>
@@ -189,7 +195,7 @@ const listPayments = (documents: DocumentStore, readModels: ServedReadModels, re
 export const createPaymentListApi = (options: Pick<ReadApiOptions, 'documents' | 'projections' | 'readWaitMs'>): Router => {
   const { documents, projections } = options;
   const readModels = createServedReadModels({ documents, projections });
-  const read = createReader({ readModels, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS });
+  const read = createReader({ readModels, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS })([paymentsProjection]);
   const router = Router();
   router.get('/v1/payments', listPayments(documents, readModels, read));
   return router;
@@ -211,14 +217,18 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   const payment = async (id: string) => loadPayment(documents, await collectionsOf(paymentsProjection), id);
   const payout = async (id: string) => loadPayout(documents, await collectionsOf(paymentsProjection), id);
   const findTransactions = createTransactionFinder({ documents, searchIndex, readModels, readWaitMs });
-  const read = createReader({ readModels, readWaitMs, log: eventStore });
+  const reader = createReader({ readModels, readWaitMs, log: eventStore });
+  const read = reader();
+  const readHistory = reader([transactionHistoryProjection]);
+  const readPayments = reader([paymentsProjection]);
+  const readBalances = reader([balancesProjection]);
 
   const router = Router();
-  mountReconciliationReads(router, documents, readModels, read);
+  mountReconciliationReads(router, documents, readModels, reader([reconciliationProjection]));
 
   router.get(
     '/v1/transactions',
-    read(noParams, searchQuery, async (_params, query, response) => {
+    readHistory(noParams, searchQuery, async (_params, query, response) => {
       // A holder's search runs within its own accounts: another's account finds nothing, as an unknown one does.
       const visible = options.visibleAccounts?.(response);
       const account = visible === undefined ? query.account : query.account === undefined ? visible : visible.filter((id) => id === query.account);
@@ -244,31 +254,31 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     }),
   );
 
-  router.get('/v1/payments', listPayments(documents, readModels, read));
+  router.get('/v1/payments', listPayments(documents, readModels, readPayments));
 
   router.get(
     '/v1/payments/:id',
-    read(paymentParams, onlyPosition, async ({ id }) => paymentView(await payment(id))),
+    readPayments(paymentParams, onlyPosition, async ({ id }) => paymentView(await payment(id))),
   );
 
   router.get(
     '/v1/payments/:id/activity',
-    read(paymentParams, onlyPosition, async ({ id }) => paymentActivityView(await payment(id))),
+    readPayments(paymentParams, onlyPosition, async ({ id }) => paymentActivityView(await payment(id))),
   );
 
   router.get(
     '/v1/payouts/:id',
-    read(paymentParams, onlyPosition, async ({ id }) => payoutView(await payout(id))),
+    readPayments(paymentParams, onlyPosition, async ({ id }) => payoutView(await payout(id))),
   );
 
   router.get(
     '/v1/payouts/:id/activity',
-    read(paymentParams, onlyPosition, async ({ id }) => payoutActivityView(await payout(id))),
+    readPayments(paymentParams, onlyPosition, async ({ id }) => payoutActivityView(await payout(id))),
   );
 
   router.get(
     '/v1/transactions/:id',
-    read(transactionParams, onlyPosition, async ({ id }, _query, response) => {
+    readHistory(transactionParams, onlyPosition, async ({ id }, _query, response) => {
       const detail = await getTransactionDetail(documents, await collectionsOf(transactionHistoryProjection), id);
       const visible = options.visibleAccounts?.(response);
       if (visible !== undefined && !visible.includes(detail.fromAccountId) && !visible.includes(detail.toAccountId)) {
@@ -287,7 +297,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   router.get(
     '/v1/accounts/:id/history',
-    read(accountParams, historyQuery, async ({ id }, query) => {
+    reader([balancesProjection, transactionHistoryProjection])(accountParams, historyQuery, async ({ id }, query) => {
       await loadAccount(documents, await collectionsOf(balancesProjection), id);
       return findTransactions({
         filters: { account: id },
@@ -301,12 +311,12 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   router.get(
     '/v1/accounts/:id/balance',
-    read(accountParams, onlyPosition, async ({ id }) => getBalance(documents, await readModels.serving(balancesProjection), id)),
+    readBalances(accountParams, onlyPosition, async ({ id }) => getBalance(documents, await readModels.serving(balancesProjection), id)),
   );
 
   router.get(
     '/v1/accounts/:id/balance-points',
-    read(accountParams, pointsQuery, async ({ id }, query) =>
+    readBalances(accountParams, pointsQuery, async ({ id }, query) =>
       getBalancePoints(documents, await collectionsOf(balancesProjection), {
         accountId: id,
         ...(query.from === undefined ? {} : { from: query.from }),

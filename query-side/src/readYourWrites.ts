@@ -3,10 +3,10 @@
  * answered with, and the read waits, bounded, until every read model reflects it.
  */
 import { FolioError, ValidationError, type EventStore, type GlobalPosition } from '@folio/shared';
-import { slowestPosition, type Projections, type ProjectorStatus } from '@folio/projections';
+import { slowestPosition, statusesOf, type ProjectorStatus, type ReadModelProgress } from '@folio/projections';
 
 /** What the read API needs of the projections: how far they are, and a way to wait for them. */
-export type ReadModelProgress = Pick<Projections, 'waitFor' | 'status'>;
+export type { ReadModelProgress };
 
 /** The position every read model reflects at least, on every response. */
 export const READ_POSITION_HEADER = 'Folio-Read-Position';
@@ -51,6 +51,22 @@ export class ReadModelBehindError extends FolioError {
   }
 }
 
+/**
+ * A position no write can have answered with: it lies past the head of the log. Retrying would
+ * never help, so it is the caller's mistake (a position from another deployment, or mistyped).
+ */
+export class PositionNotWrittenError extends ValidationError {
+  constructor(
+    readonly position: GlobalPosition,
+    readonly head: GlobalPosition | undefined,
+  ) {
+    const where = head === undefined ? 'the log is empty' : `the head of the log is ${head}`;
+    super(`invalid request query: query.position: ${position} was never written (${where})`, [
+      { path: 'query.position', message: `beyond the head of the log (${head ?? 'empty'}): no write answered with it` },
+    ]);
+  }
+}
+
 /** The log, as a wait reads it to learn whether anything the read models take lies ahead. */
 export type WaitLog = Pick<EventStore, 'readAll' | 'headPosition'>;
 
@@ -77,14 +93,33 @@ const nothingAheadUpTo = async (log: WaitLog, statuses: readonly ProjectorStatus
   return true;
 };
 
+export interface WaitOptions {
+  /** With the log, a wait tells a position past only skipped events, or past the head, at once. */
+  log?: WaitLog;
+  /** The read models the answer reads (all without names): no other one holds the read back. */
+  names?: readonly string[];
+}
+
 /**
  * Waits until the read models reflect `position`; throws `ReadModelBehindError` past `waitMs`.
- * With the log, a position past only events the read models skip is reflected at once.
+ * With the log, a position past only events the read models skip is reflected at once, and one
+ * still past the head once the bound is over is refused (`PositionNotWrittenError`). The head is
+ * read only then, so a log node a moment behind the one that answered the write refuses nothing.
  */
-export const waitForPosition = async (progress: ReadModelProgress, position: GlobalPosition, waitMs: number, log?: WaitLog): Promise<void> => {
-  if (await progress.waitFor(position, 0)) return;
-  if (log !== undefined && (await nothingAheadUpTo(log, progress.status(), position))) return;
-  if (!(await progress.waitFor(position, waitMs))) throw new ReadModelBehindError(position, waitMs, progress.status());
+export const waitForPosition = async (
+  progress: ReadModelProgress,
+  position: GlobalPosition,
+  waitMs: number,
+  { log, names }: WaitOptions = {},
+): Promise<void> => {
+  if (await progress.waitFor(position, 0, names)) return;
+  if (log !== undefined && (await nothingAheadUpTo(log, statusesOf(progress.status(), names), position))) return;
+  if (await progress.waitFor(position, waitMs, names)) return;
+  if (log !== undefined) {
+    const head = await log.headPosition();
+    if (head === undefined || position > head) throw new PositionNotWrittenError(position, head);
+  }
+  throw new ReadModelBehindError(position, waitMs, statusesOf(progress.status(), names));
 };
 
 /** `FOLIO_READ_WAIT_MS` from the environment; a bad value stops start-up with the variable named. */

@@ -169,7 +169,9 @@ export const createTransactionFinder = ({ documents, searchIndex, readModels, re
       return document === undefined || BigInt(document.lastPosition) < hit.version;
     });
     if (behind.length > 0) {
-      await waitForPosition(readModels, behind.reduce((max, hit) => (hit.version > max ? hit.version : max), 0n), readWaitMs);
+      await waitForPosition(readModels, behind.reduce((max, hit) => (hit.version > max ? hit.version : max), 0n), readWaitMs, {
+        names: [transactionHistoryProjection.name],
+      });
       found = await load(hits);
     }
     // Only a rebuild swapping index and collection one after the other leaves a hit without its document.

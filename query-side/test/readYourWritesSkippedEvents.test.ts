@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { openSqliteEventStore, type GlobalPosition, type SqliteEventStore } from '@folio/shared';
 import type { ProjectorStatus } from '@folio/projections';
-import { ReadModelBehindError, waitForPosition, type ReadModelProgress } from '../src/readYourWrites.js';
+import { PositionNotWrittenError, ReadModelBehindError, waitForPosition, type ReadModelProgress } from '../src/readYourWrites.js';
 
 /**
  * Read models whose positions stay where they are, as at an idle EventStoreDB head: a filtered
@@ -46,7 +46,7 @@ describe('read-your-writes past events the read models skip', () => {
     await append('device-1');
     const device = await append('device-2');
     const started = Date.now();
-    await waitForPosition(stalledAt({ balances, history }), device, 1_000, log);
+    await waitForPosition(stalledAt({ balances, history }), device, 1_000, { log });
     expect(Date.now() - started).to.be.below(500);
   });
 
@@ -55,18 +55,24 @@ describe('read-your-writes past events the read models skip', () => {
     const history = await append('history-1');
     await append('balances-2');
     const device = await append('device-1');
-    const wait = waitForPosition(stalledAt({ balances, history }), device, 300, log);
+    const wait = waitForPosition(stalledAt({ balances, history }), device, 300, { log });
     const error = await wait.then(() => undefined, (caught: unknown) => caught);
     expect(error).to.be.instanceOf(ReadModelBehindError);
   });
 
-  it('never takes a position beyond the head of the log as reflected', async () => {
+  it('never takes a position beyond the head of the log as reflected: once the bound is over, it is refused as never written', async () => {
     const balances = await append('balances-1');
     const history = await append('history-1');
-    const error = await waitForPosition(stalledAt({ balances, history }), history + 1_000n, 300, log).then(
+    const started = Date.now();
+    const error = await waitForPosition(stalledAt({ balances, history }), history + 1_000n, 300, { log }).then(
       () => undefined,
       (caught: unknown) => caught,
     );
-    expect(error).to.be.instanceOf(ReadModelBehindError);
+    expect(Date.now() - started, 'waited the bound first').to.be.at.least(290);
+    expect(error).to.be.instanceOf(PositionNotWrittenError);
+    expect((error as PositionNotWrittenError).status).to.equal(400);
+    expect((error as PositionNotWrittenError).issues).to.deep.equal([
+      { path: 'query.position', message: `beyond the head of the log (${history}): no write answered with it` },
+    ]);
   });
 });

@@ -10,6 +10,8 @@ import {
   createServedReadModels,
   liveCollections,
   projectionDefinitions,
+  slowestPosition,
+  statusesOf,
   type ProjectorStatus,
 } from '@folio/projections';
 import { expectProblem, ReadStack, type ApiResponse } from './readStack.js';
@@ -122,16 +124,18 @@ describe('served read model versions', () => {
   let documents: DocumentStore;
   /** The current balances version's progress; the other read models are far ahead. */
   let balancesAt: GlobalPosition | undefined;
+  const status = (): ProjectorStatus[] =>
+    projectionDefinitions.map(({ name, filter }) => ({
+      name,
+      position: name === balancesProjection.name ? balancesAt : 1_000n,
+      caughtUp: false,
+      lastEventAt: undefined,
+      filter,
+    }));
   const projections = {
-    status: (): ProjectorStatus[] =>
-      projectionDefinitions.map(({ name, filter }) => ({
-        name,
-        position: name === balancesProjection.name ? balancesAt : 1_000n,
-        caughtUp: false,
-        lastEventAt: undefined,
-        filter,
-      })),
-    waitFor: async () => false,
+    status,
+    waitFor: async (target: GlobalPosition, _timeoutMs: number, names?: readonly string[]) =>
+      (slowestPosition(statusesOf(status(), names)) ?? -1n) >= target,
   };
   const checkpoint = (id: string, position: bigint) => ({
     _id: id,
@@ -172,6 +176,9 @@ describe('served read model versions', () => {
     // Waits are for the version read: it has reached 100, the current one only 60.
     expect(await upgrading.waitFor(100n, 1_000)).to.equal(true);
     expect(await upgrading.waitFor(101n, 50)).to.equal(false);
+    // A read of another read model waits for that one only.
+    expect(await upgrading.waitFor(500n, 50, ['history', 'payments'])).to.equal(true);
+    expect(await upgrading.waitFor(500n, 50, ['history', 'balances'])).to.equal(false);
 
     balancesAt = 100n;
     expect((await upgrading.serving(balancesProjection)).collections).to.deep.equal(collectionsOf(balancesProjection.version));

@@ -38,6 +38,7 @@ describe('transaction finder: a hit ahead of its document', () => {
   const finderWith = (stored: TransactionDocument | undefined, committed: TransactionDocument, reaches: boolean) => {
     let reached = false;
     const waits: GlobalPosition[] = [];
+    const waitedFor: (readonly string[] | undefined)[] = [];
     const documents = { get: async () => (reached ? committed : stored) } as unknown as DocumentStore;
     const searchIndex = {
       search: async () => ({ hits: [{ id: '42', version: 20n, fields: {} }] }),
@@ -45,22 +46,24 @@ describe('transaction finder: a hit ahead of its document', () => {
     const status = { name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined, filter: {} };
     const readModels: TransactionFinderOptions['readModels'] = {
       serving: async () => ({ collections: { transactions: 'history_transactions' }, status }),
-      waitFor: async (position) => {
+      waitFor: async (position, _timeoutMs, names) => {
         waits.push(position);
+        waitedFor.push(names);
         reached = reaches;
         return reaches;
       },
       status: () => [status],
     };
-    return { find: createTransactionFinder({ documents, searchIndex, readModels, readWaitMs: 50 }), waits };
+    return { find: createTransactionFinder({ documents, searchIndex, readModels, readWaitMs: 50 }), waits, waitedFor };
   };
 
   const page = { filters: { text: 'rent' }, sort: '-requestedAt' as const, limit: 10 };
 
-  it('waits for the history to reach a hit whose document is missing', async () => {
-    const { find, waits } = finderWith(undefined, document('20', 'completed'), true);
+  it('waits for the history, and only the history, to reach a hit whose document is missing', async () => {
+    const { find, waits, waitedFor } = finderWith(undefined, document('20', 'completed'), true);
     const result = await find(page);
     expect(waits).to.deep.equal([20n]);
+    expect(waitedFor).to.deep.equal([['history']]);
     expect(result.items.map((item) => item.status)).to.deep.equal(['completed']);
   });
 

@@ -12,6 +12,7 @@ import {
   type Subscription,
   type SubscriptionMessage,
 } from '@folio/shared';
+import { createPositionWaiters } from './positionWaiters.js';
 import { readAhead, type ReadAhead } from './readAhead.js';
 import {
   CHECKPOINTS_COLLECTION,
@@ -273,7 +274,6 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
    */
   let landing: Landing | undefined;
   let running: Promise<void> | undefined;
-  const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
   let checkpointsReadOnce!: () => void;
   const checkpointsRead = new Promise<void>((resolve) => {
     checkpointsReadOnce = resolve;
@@ -283,26 +283,16 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     caughtUpOnce = resolve;
   });
 
-  /** The position every read model has reached. */
-  const slowest = (): GlobalPosition | undefined => {
-    let position: GlobalPosition | undefined;
-    for (const [n, readModel] of readModels.entries()) {
-      if (readModel.position === undefined) return undefined;
-      if (n === 0 || readModel.position < position!) position = readModel.position;
-    }
-    return position;
-  };
-
-  const wakeWaiters = () => {
-    const reached = slowest();
-    if (reached === undefined) return;
-    for (const waiter of waiters) {
-      if (waiter.target <= reached) {
-        waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
-  };
+  const status = (): ProjectorStatus[] =>
+    readModels.map(({ definition, position, lastEventAt }) => ({
+      name: definition.name,
+      position,
+      caughtUp,
+      lastEventAt,
+      filter: definition.filter,
+    }));
+  const waiters = createPositionWaiters(status);
+  const wakeWaiters = (): void => waiters.wake();
 
   const readCheckpoints = async (): Promise<void> => {
     for (const readModel of readModels) {
@@ -553,29 +543,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     },
     /** Resolves once the stored checkpoints are read: from then on, `status` tells where each read model is. */
     loaded: (): Promise<void> => checkpointsRead,
-    status: (): ProjectorStatus[] =>
-      readModels.map(({ definition, position, lastEventAt }) => ({
-        name: definition.name,
-        position,
-        caughtUp,
-        lastEventAt,
-        filter: definition.filter,
-      })),
+    status,
     /**
-     * Resolves true once every event up to `target` is in every read model, or false after
-     * `timeoutMs`: how a reader waits for its own write.
+     * Resolves true once every event up to `target` is in the read models named (every one
+     * without names), or false after `timeoutMs`: how a reader waits for its own write.
      */
-    waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
-      const reached = slowest();
-      if (reached !== undefined && reached >= target) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const waiter = { target, resolve: () => resolve(true) };
-        waiters.add(waiter);
-        setTimeout(() => {
-          if (waiters.delete(waiter)) resolve(false);
-        }, timeoutMs).unref();
-      });
-    },
+    waitFor: waiters.waitFor,
     async stop(): Promise<void> {
       stopped = true;
       await subscription?.unsubscribe();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DocumentStore, EventStore, GlobalPosition } from '@folio/shared';
 import { CHECKPOINTS_COLLECTION, type ProjectionDefinition } from './projection.js';
 import type { ProjectorStatus } from './projector.js';
-import { slowestPosition } from './slowestPosition.js';
+import { createPositionWaiters } from './positionWaiters.js';
 
 export interface StoredProgressOptions {
   documents: DocumentStore;
@@ -35,7 +35,7 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
     lastEventAt: undefined,
     filter,
   }));
-  const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
+  const waiters = createPositionWaiters(() => statuses);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -55,14 +55,7 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
         };
       }),
     );
-    const reached = slowestPosition(statuses);
-    if (reached === undefined) return;
-    for (const waiter of waiters) {
-      if (reached >= waiter.target) {
-        waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
+    waiters.wake();
   };
 
   const poll = (): void => {
@@ -81,17 +74,7 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
       timer = setTimeout(poll, pollMs);
     },
     status: (): ProjectorStatus[] => statuses,
-    waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
-      const reached = slowestPosition(statuses);
-      if (reached !== undefined && reached >= target) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const waiter = { target, resolve: () => resolve(true) };
-        waiters.add(waiter);
-        setTimeout(() => {
-          if (waiters.delete(waiter)) resolve(false);
-        }, timeoutMs).unref();
-      });
-    },
+    waitFor: waiters.waitFor,
     stop: (): void => {
       stopped = true;
       clearTimeout(timer);
