@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DocumentStore, EventStore, GlobalPosition } from '@folio/shared';
+import type { DocumentStore, EventStore } from '@folio/shared';
 import { CHECKPOINTS_COLLECTION, type ProjectionDefinition } from './projection.js';
 import type { ProjectorStatus } from './projector.js';
 import { createPositionWaiters } from './positionWaiters.js';

@@ -99,25 +99,55 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
       throw error;
     }));
 
+  /** Operations under way: `close` lets them finish, as SQLite's lets what it queued commit. */
+  const running = new Set<Promise<unknown>>();
+
   const call = async <T>(operation: () => Promise<T>): Promise<T> => {
+    const attempt = (async () => {
+      try {
+        await ready();
+        return await operation();
+      } catch (error) {
+        throw toPortError(error);
+      }
+    })();
+    running.add(attempt);
     try {
-      await ready();
-      return await operation();
-    } catch (error) {
-      throw toPortError(error);
+      return await attempt;
+    } finally {
+      running.delete(attempt);
     }
   };
 
   const scope = createTransactionScope();
 
-  const openSession = (mongoSession: ClientSession): { session: DocumentSession; close(): void } => {
+  /**
+   * A port session over one attempt of the driver's transaction. `finish` or `abandon` must end
+   * it before the attempt does: an operation of the driver's session that starts once its
+   * transaction has committed or aborted runs outside any transaction, or inside the retry's.
+   */
+  const openSession = (
+    mongoSession: ClientSession,
+  ): { session: DocumentSession; finish(): Promise<void>; abandon(): Promise<void> } => {
     const guard = createSessionGuard();
     // The driver does not support operations of one transaction in flight together.
     let tail: Promise<unknown> = Promise.resolve();
     const inTurn = <T>(operation: () => Promise<T>): Promise<T> => {
-      const result = tail.then(operation);
+      // Checked again when its turn comes: it may be queued behind one that outlived the attempt.
+      const result = tail.then(() => {
+        guard.check();
+        return operation();
+      });
       tail = result.catch(() => undefined);
       return result;
+    };
+    /** Until no operation is queued or running, including any queued meanwhile. */
+    const settle = async (): Promise<void> => {
+      let settled: Promise<unknown> | undefined;
+      while (settled !== tail) {
+        settled = tail;
+        await settled;
+      }
     };
     const session: DocumentSession = {
       async get<D extends Document>(collection: string, id: string) {
@@ -167,7 +197,19 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         await inTurn(() => collectionOf(collection).deleteOne({ _id: id }, { session: mongoSession }));
       },
     };
-    return { session, close: guard.close };
+    return {
+      session,
+      // What work called but did not await still lands in this transaction, as SQLite's
+      // synchronous calls do.
+      async finish() {
+        await settle();
+        guard.close();
+      },
+      async abandon() {
+        guard.close();
+        await settle();
+      },
+    };
   };
 
   const store: DocumentStore = {
@@ -182,12 +224,16 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
           // transaction, a failover), each time with a fresh session of the port. Driver errors
           // must reach it unmapped, or it would not know to retry: they are mapped by `call`.
           return await mongoSession.withTransaction(async () => {
-            const { session, close } = openSession(mongoSession);
+            const { session, finish, abandon } = openSession(mongoSession);
+            let result: T;
             try {
-              return await scope.run(() => work(session));
-            } finally {
-              close();
+              result = await scope.run(() => work(session));
+            } catch (error) {
+              await abandon();
+              throw error;
             }
+            await finish();
+            return result;
           }, TRANSACTION_OPTIONS);
         } finally {
           await mongoSession.endSession();
@@ -216,8 +262,10 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
       const direction = plan.order.direction === 'asc' ? 1 : -1;
       const sort: [string, 1 | -1][] =
         plan.order.field === '_id' ? [['_id', direction]] : [[plan.order.field, direction], ['_id', direction]];
+      // One batch for the whole page: the server's first batch is 101 documents by default, and a
+      // page read in two round trips is not one read (a rename between them ends the cursor).
       const documents = await call(() =>
-        collectionOf(collection).find(filter, { sort, limit: plan.limit + 1 }).toArray(),
+        collectionOf(collection).find(filter, { sort, limit: plan.limit + 1, batchSize: plan.limit + 1 }).toArray(),
       );
       return pageOf(documents as D[], plan);
     },
@@ -293,6 +341,7 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
     },
 
     async close() {
+      await Promise.allSettled(running);
       await client.close();
     },
   };

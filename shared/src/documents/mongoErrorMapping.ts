@@ -1,4 +1,5 @@
 import {
+  BSON,
   MongoError,
   MongoErrorLabel,
   MongoInvalidArgumentError,
@@ -41,7 +42,11 @@ const RETRYABLE_LABELS = [
   MongoErrorLabel.RetryableWriteError,
 ];
 
-const BSON_OBJECT_TOO_LARGE = 10334;
+/**
+ * A document over 16 MiB: BSONObjectTooLarge, or the codes a server raises for an update
+ * (17419) or an upsert (17420) whose result would be too large.
+ */
+const DOCUMENT_TOO_LARGE_CODES = new Set([10334, 17419, 17420]);
 const ILLEGAL_OPERATION = 20;
 
 const isUnavailable = (error: MongoError): boolean =>
@@ -57,12 +62,17 @@ const isUnavailable = (error: MongoError): boolean =>
  * Anything else surfaces as the driver raised it.
  */
 export const toPortError = (error: unknown): unknown => {
+  // The driver's BSON serializer refuses some JSON before anything is sent: an object with a
+  // `_bsontype` member (taken for a BSON value of another library version), for one.
+  if (BSON.BSONError.isBSONError(error)) {
+    return new InvalidArgumentError(`MongoDB cannot take the document as BSON: ${error.message}`, { cause: error });
+  }
   if (error instanceof FolioError || !(error instanceof MongoError)) return error;
   if (isUnavailable(error)) {
     return new StoreUnavailableError(`MongoDB is unavailable: ${error.message}`, { cause: error });
   }
   const serverCode = error instanceof MongoServerError ? error.code : undefined;
-  if (error instanceof MongoInvalidArgumentError || serverCode === BSON_OBJECT_TOO_LARGE) {
+  if (error instanceof MongoInvalidArgumentError || (typeof serverCode === 'number' && DOCUMENT_TOO_LARGE_CODES.has(serverCode))) {
     return new InvalidArgumentError(`MongoDB rejected the request: ${error.message}`, { cause: error });
   }
   if (serverCode === ILLEGAL_OPERATION && /replica set/i.test(error.message)) {

@@ -1,4 +1,5 @@
 import {
+  BSON,
   MongoError,
   MongoInvalidArgumentError,
   MongoNetworkError,
@@ -17,6 +18,16 @@ const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
     return error;
   }
   throw new Error('expected a failure');
+};
+
+/** What the driver's BSON serializer throws for `document`, before anything reaches a server. */
+const bsonRefusal = (document: Record<string, unknown>): unknown => {
+  try {
+    BSON.serialize(document);
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected BSON to refuse the document');
 };
 
 const serverError = (fields: Record<string, unknown>): MongoServerError =>
@@ -45,6 +56,9 @@ describe('MongoDB document store error mapping', () => {
     for (const error of [
       new MongoInvalidArgumentError('Document is larger than the maximum size 16777216'),
       serverError({ code: 10334, codeName: 'BSONObjectTooLarge' }),
+      serverError({ code: 17419, errmsg: 'Resulting document after update is larger than 16777216' }),
+      serverError({ code: 17420, errmsg: 'Document to upsert is larger than 16777216' }),
+      bsonRefusal({ _id: 'd', metadata: { _bsontype: 'card' } }),
     ]) {
       const mapped = toPortError(error);
       expect(mapped).to.be.instanceOf(InvalidArgumentError);
