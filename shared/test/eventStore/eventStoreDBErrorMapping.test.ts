@@ -12,8 +12,9 @@ import {
   TimeoutError,
   UnavailableError,
   WrongExpectedVersionError,
-  type EventStoreDBClient,
+  EventStoreDBClient,
 } from '@eventstore/db-client';
+import { ReadStream as ClientReadStream } from '@eventstore/db-client/dist/streams/utils/ReadStream.js';
 import { Subscription as ClientSubscription } from '@eventstore/db-client/dist/streams/utils/Subscription.js';
 import { expect } from 'chai';
 import {
@@ -481,5 +482,122 @@ describe('EventStoreDB subscription mapping (real client transform, fake server)
 
     expect(await firstNext).to.deep.equal({ done: true, value: undefined });
     expect(await secondNext).to.deep.equal({ done: true, value: undefined });
+  });
+});
+
+/**
+ * A gRPC server-streaming call as @grpc/grpc-js hands it to the client; `cancel()` ends it the way
+ * grpc-js does: the stream ends, then emits the CANCELLED error the client ignores as its own.
+ */
+const grpcCall = () => {
+  const grpc = Object.assign(new PassThrough({ objectMode: true }), {
+    cancel() {
+      grpc.push(null);
+      grpc.emit('error', Object.assign(new Error('1 CANCELLED: Cancelled on client'), { code: 1, details: 'Cancelled on client' }));
+    },
+  });
+  return grpc;
+};
+
+const unconverted = (resolved: unknown) => resolved;
+
+describe('EventStoreDB adapter where the server and client answer unlike the embedded store', () => {
+  it('takes a cluster discovery that found no node for an unavailable store', () => {
+    const discovery = new Error('Failed to discover after 10 attempts.');
+
+    const mapped = toPortError(discovery);
+
+    expect(mapped).to.be.instanceOf(StoreUnavailableError);
+    expect((mapped as Error).cause).to.equal(discovery);
+  });
+
+  it('resubscribes, rather than dropping the subscription, when cluster discovery finds no node', async () => {
+    const starts: unknown[] = [];
+    const client = fakeClient({
+      subscribeToAll: (options: { fromPosition: unknown }) => {
+        starts.push(options.fromPosition);
+        // As the client does when discovery fails: the call never starts and the subscription emits the error.
+        if (starts.length === 1) {
+          return new ClientSubscription(async () => Promise.reject(new Error('Failed to discover after 10 attempts.')), unconverted, {});
+        }
+        const grpc = grpcCall();
+        grpc.write(response.event(clientEvent('account-20', 0n, 100n)));
+        grpc.write(response.caughtUp());
+        return new ClientSubscription(async () => grpc as never, unconverted, {});
+      },
+    });
+    const store = createEventStoreDBEventStore({ client, resubscribe: { initialDelayMs: 1, maxDelayMs: 1 } });
+    const subscription = store.subscribeToAll();
+
+    const messages = await takeMessages(subscription[Symbol.asyncIterator](), 2);
+    await subscription.unsubscribe();
+
+    expect(messages).to.deep.equal(['event 100', 'caughtUp 100']);
+    expect(starts).to.deep.equal(['start', 'start']);
+  });
+
+  it('fails the reads close() cuts short, where the client ends them as if they were complete', async () => {
+    const calls: ReturnType<typeof grpcCall>[] = [];
+    const readWith = (...events: unknown[]) => {
+      const grpc = grpcCall();
+      calls.push(grpc);
+      for (const resolved of events) grpc.write(response.event(resolved));
+      return new ClientReadStream(async () => grpc as never, unconverted, {});
+    };
+    const client = fakeClient({
+      readStream: (streamName: string) => readWith(clientEvent(streamName, 0n, 100n)),
+      readAll: () => readWith(),
+      // What the client's dispose does to the calls still open.
+      dispose: async () => calls.forEach((call) => call.cancel()),
+    });
+    const connectionString = EventStoreDBClient.connectionString;
+    EventStoreDBClient.connectionString = (() => client) as unknown as typeof connectionString;
+    let store: EventStore;
+    try {
+      store = createEventStoreDBEventStore({ connectionString: 'esdb://localhost:2113?tls=false' });
+    } finally {
+      EventStoreDBClient.connectionString = connectionString;
+    }
+    const reading = store.readStream('account-21')[Symbol.asyncIterator]();
+    expect((await reading.next()).value?.revision).to.equal(0n);
+    const head = store.headPosition();
+
+    await store.close();
+
+    expect(await failureOf(reading.next()), 'the rest of the stream').to.be.instanceOf(StoreUnavailableError);
+    expect(await failureOf(head), 'the head of a log that is not empty').to.be.instanceOf(StoreUnavailableError);
+  });
+
+  it("answers 'stream_exists' on a soft-deleted stream with a conflict at 'no_stream', not as a tombstone", async () => {
+    // EventStoreDB refuses 'stream_exists' on a soft-deleted stream with StreamDeleted; reading it
+    // still tells a soft delete (not found) from a tombstone (deleted).
+    const store = storeOn({
+      appendToStream: async (streamName: string) => {
+        throw ClientStreamDeletedError.fromStreamName(streamName);
+      },
+      readStream: (streamName: string) =>
+        clientRead(
+          [],
+          streamName === 'account-22'
+            ? new ClientStreamNotFoundError(undefined, streamName)
+            : ClientStreamDeletedError.fromStreamName(streamName),
+        ),
+    });
+    const event = { id: randomUUID(), type: 'Deposited', data: { amount: '10' } };
+
+    const softDeleted = await failureOf(store.appendToStream('account-22', [event], { expectedRevision: 'stream_exists' }));
+    const tombstoned = await failureOf(store.appendToStream('account-23', [event], { expectedRevision: 'stream_exists' }));
+    const tombstonedAny = await failureOf(store.appendToStream('account-23', [event]));
+
+    expect(softDeleted).to.be.instanceOf(WrongExpectedRevisionError);
+    const conflict = softDeleted as WrongExpectedRevisionError;
+    expect([conflict.streamName, conflict.expectedRevision, conflict.actualRevision]).to.deep.equal([
+      'account-22',
+      'stream_exists',
+      'no_stream',
+    ]);
+    expect(tombstoned).to.be.instanceOf(StreamDeletedError);
+    expect((tombstoned as StreamDeletedError).streamName).to.equal('account-23');
+    expect(tombstonedAny).to.be.instanceOf(StreamDeletedError);
   });
 });

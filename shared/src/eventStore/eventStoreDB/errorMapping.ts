@@ -60,7 +60,15 @@ const is = (error: unknown, kind: ClientErrorKind): boolean => {
  */
 const transientKinds: readonly ClientErrorKind[] = ['unavailable', 'cancelled', 'deadlineExceeded', 'notLeader', 'timeout'];
 
-const isTransientClientError = (error: unknown): boolean => transientKinds.some((kind) => is(error, kind));
+/**
+ * Cluster discovery (gossip seeds, `esdb+discover://`) that finds no node throws a plain `Error`
+ * with no code or type to match; its message is all there is. No node answered: unavailable.
+ */
+const isFailedDiscovery = (error: unknown): boolean =>
+  error instanceof Error && /^Failed to discover after \d+ attempts\.$/.test(error.message);
+
+const isTransientClientError = (error: unknown): boolean =>
+  transientKinds.some((kind) => is(error, kind)) || isFailedDiscovery(error);
 
 /**
  * The client reports a missing stream as `'no_stream'` (or `-1` on its gRPC error path); a number

@@ -25,6 +25,7 @@ import {
 } from '@eventstore/db-client';
 import {
   StoreUnavailableError,
+  StreamDeletedError,
   StreamNotFoundError,
   WrongExpectedRevisionError,
 } from '../errors.js';
@@ -284,6 +285,7 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
   const client =
     'connectionString' in options ? EventStoreDBClient.connectionString(options.connectionString) : options.client;
   const openSubscriptions = new Set<Subscription>();
+  let disposed = false;
 
   /** Maps the client's read to recorded events; stopping early cancels the server call. */
   async function* recordedEventsOf(open: () => ClientRead, context: ErrorContext): AsyncGenerator<RecordedEvent> {
@@ -295,6 +297,9 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
         if (resolved.event === undefined) continue;
         yield toRecordedEvent(resolved.event, resolved.commitPosition);
       }
+      // Disposing the client cancels its reads, and the client ends a read it cancelled as if it
+      // were complete: what was read is only a part.
+      if (disposed) throw new StoreUnavailableError('the event store was closed: the read may be incomplete');
       completed = true;
     } catch (error) {
       throw toPortError(error, context);
@@ -401,7 +406,13 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
         expectedRevision: toClientExpectedRevision(expectedRevision),
       });
     } catch (error) {
-      throw toPortError(error, { streamName, expectedRevision });
+      const mapped = toPortError(error, { streamName, expectedRevision });
+      // EventStoreDB refuses 'stream_exists' on a soft-deleted stream as if it were tombstoned,
+      // where the port sees no stream; a read tells them apart, failing only on a tombstone.
+      if (mapped instanceof StreamDeletedError && expectedRevision === 'stream_exists') {
+        throw new WrongExpectedRevisionError(streamName, expectedRevision, await currentRevision(streamName));
+      }
+      throw mapped;
     }
     // Only a client made with throwOnAppendFailure=false answers so, and its revision is unreliable then.
     if (!result.success) {
@@ -526,7 +537,10 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
     async close() {
       // Unsubscribed first, so none of them takes the disposal for a drop and reconnects.
       await Promise.all([...openSubscriptions].map((subscription) => subscription.unsubscribe()));
-      if (ownsClient) await client.dispose();
+      if (ownsClient) {
+        disposed = true;
+        await client.dispose();
+      }
     },
   };
 };
