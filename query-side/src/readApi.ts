@@ -69,13 +69,13 @@ export interface ReadApiOptions {
   visibleAccounts?: (response: Response) => readonly string[] | undefined;
 }
 
-/** A holder's key sees the accounts opened for its holder; staff keys see everything. */
+/** A holder's key sees the accounts of its kind opened for its holder; staff keys see everything. */
 export const visibleAccountsOf =
   (directory: Pick<CredentialDirectory, 'accountsOf'>) =>
   (response: Response): readonly string[] | undefined => {
     const principal = principalOf(response);
     if (principal === undefined || !holderRoles.has(principal.role) || principal.ownerId === undefined) return undefined;
-    return directory.accountsOf(principal.ownerId);
+    return directory.accountsOf(principal.ownerId, principal.role);
   };
 
 const MAX_PAGE = 100;

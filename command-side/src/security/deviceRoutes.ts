@@ -3,6 +3,7 @@ import {
   actorOf,
   createCredentialCommands,
   ForbiddenError,
+  NotFoundError,
   isEd25519PublicKey,
   jsonBody,
   parseRequest,
@@ -65,6 +66,23 @@ export const deviceRoutes = ({
       .status(201)
       .location(`/v1/devices/${deviceId}`)
       .json({ deviceId, ownerId, publicKey: body.publicKey, position: position.toString() });
+  });
+
+  // A holder revokes its own devices with its key alone: taking trust away needs no step-up, and
+  // a holder whose every device is lost could not sign for it. Another's device answers as a missing one.
+  router.post('/v1/devices/:id/revoke', jsonBody(), async (request, response) => {
+    const principal = principalOf(request.res!);
+    if (principal === undefined) throw new UnauthenticatedError();
+    parseRequest(z.strictObject({}), request.body, 'body');
+    const deviceId = String(request.params.id);
+    const device = /^[\x21-\x7e]{1,100}$/.test(deviceId) ? await directory.device(deviceId) : undefined;
+    if (device === undefined || (principal.ownerId !== undefined && device.ownerId !== principal.ownerId)) {
+      throw new NotFoundError('device', deviceId);
+    }
+    const commands = createCredentialCommands({ eventStore, clock, actor: actorOf(principal) });
+    const { event, position } = await commands.revokeDevice(deviceId);
+    directory.apply(event);
+    response.json({ deviceId, ownerId: device.ownerId, revoked: true, position: position.toString() });
   });
   return router;
 };

@@ -113,6 +113,8 @@ const rules: readonly RouteRule[] = [
   { methods: ['GET', 'HEAD'], path: /^\/v1\/providers\/[^/]+\/sandbox\/settlement-report$/, staff: ['operator'] },
   { methods: ['GET', 'HEAD'], path: /^\/v1\/operations\/[^/]+$/, staff: READERS },
   { methods: ['POST'], path: /^\/v1\/devices$/, holders: { roles: HOLDERS, owns: { of: 'self' } }, enrolsDevice: true },
+  // The route answers another holder's device as a missing one.
+  { methods: ['POST'], path: /^\/v1\/devices\/[^/]+\/revoke$/, holders: { roles: HOLDERS, owns: { of: 'self' } } },
   {
     methods: ['GET', 'HEAD'],
     path: /^\/v1\/transactions(\/[^/]+)?$/,

@@ -14,6 +14,7 @@ import {
   apiKeyRevoked,
   apiKeyStream,
   deviceKeyRegistered,
+  deviceKeyRevoked,
   deviceStream,
   securityCatalog,
 } from './securityEvents.js';
@@ -108,6 +109,18 @@ export const createCredentialCommands = ({ eventStore, clock, actor }: Credentia
       });
       const encoded = securityCatalog.encode(event);
       const result = await eventStore.appendToStream(deviceStream(deviceId), [encoded], { expectedRevision: 'no_stream' });
+      return { event: encoded, position: result.position };
+    },
+
+    /** Revokes a registered device (once: a second revocation is the same event). */
+    async revokeDevice(deviceId: string) {
+      const event = createEnvelope(deviceKeyRevoked, {
+        id: deterministicEventId('device-revoked', deviceId),
+        data: { deviceId },
+        metadata: metadata(),
+      });
+      const encoded = securityCatalog.encode(event);
+      const result = await eventStore.appendToStream(deviceStream(deviceId), [encoded], { expectedRevision: 'stream_exists' });
       return { event: encoded, position: result.position };
     },
 

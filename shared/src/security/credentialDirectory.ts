@@ -1,7 +1,7 @@
 /**
  * What every process knows about credentials and account holders, kept current by following the
- * log: API keys (revocations apply as soon as the event arrives), device keys, and which holder
- * owns which account. A miss reads the stream itself, so a key created a moment ago by the CLI in
+ * log: API keys and device keys (a revocation of either applies as soon as its event arrives), and
+ * which holder owns which account. A miss reads the stream itself, so a key created a moment ago by the CLI in
  * another process, or an account opened by the previous request, is already known.
  */
 import { z } from 'zod';
@@ -35,7 +35,14 @@ const keyCreatedData = z.object({
 });
 const keyRevokedData = z.object({ keyId: z.string() });
 const deviceData = z.object({ deviceId: z.string(), ownerId: z.string(), publicKey: z.string() });
-const accountOpenedData = z.object({ accountId: z.string(), ownerId: z.string() });
+const deviceRevokedData = z.object({ deviceId: z.string() });
+const accountOpenedData = z.object({ accountId: z.string(), ownerId: z.string(), kind: z.string() });
+
+/** Whose an account is, and of what kind: a holder's key acts on the accounts of its own kind only. */
+export interface AccountHolder {
+  ownerId: string;
+  kind: string;
+}
 
 export interface CredentialDirectory {
   /** Follows the log; resolves once everything committed so far is known. */
@@ -43,11 +50,13 @@ export interface CredentialDirectory {
   stop(): Promise<void>;
   /** The principal of a valid, unrevoked bearer token; `undefined` for anything else. */
   authenticate(token: string): Promise<Principal | undefined>;
-  ownerOfAccount(accountId: string): Promise<string | undefined>;
-  /** The accounts opened for `ownerId` that this process has seen. */
-  accountsOf(ownerId: string): readonly string[];
+  /** Whose `accountId` is and its kind; `undefined` for an account never opened. */
+  holderOfAccount(accountId: string): Promise<AccountHolder | undefined>;
+  /** The accounts of `kind` opened for `ownerId` that this process has seen. */
+  accountsOf(ownerId: string, kind: string): readonly string[];
+  /** A registered device that is not revoked. */
   device(deviceId: string): Promise<DeviceKey | undefined>;
-  /** Whether `ownerId` has registered a device that this process has seen. */
+  /** Whether `ownerId` has registered a device that this process has seen, revoked ones included. */
   hasDevice(ownerId: string): boolean;
   /** Keys known, revoked ones included. */
   keyCount(): number;
@@ -60,11 +69,15 @@ export interface CredentialDirectoryOptions {
   onError: (error: unknown) => void;
 }
 
+/** Owner ids are free text; a newline is not in any kind, so the pair cannot be mistaken. */
+const ownedBy = (ownerId: string, kind: string): string => `${kind}\n${ownerId}`;
+
 export const createCredentialDirectory = ({ eventStore, onError }: CredentialDirectoryOptions): CredentialDirectory => {
   const keys = new Map<string, KnownKey>();
   const devices = new Map<string, DeviceKey>();
+  const revokedDevices = new Set<string>();
   const deviceOwners = new Set<string>();
-  const owners = new Map<string, string>();
+  const holders = new Map<string, AccountHolder>();
   const accountsByOwner = new Map<string, string[]>();
   let stopped = false;
   let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
@@ -97,13 +110,20 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
         deviceOwners.add(parsed.data.ownerId);
         return;
       }
+      case 'DeviceKeyRevoked': {
+        // The holder still counts as enrolled: a new device comes signed by another, or from an admin.
+        const parsed = deviceRevokedData.safeParse(data);
+        if (parsed.success) revokedDevices.add(parsed.data.deviceId);
+        return;
+      }
       case 'AccountOpened': {
         const parsed = accountOpenedData.safeParse(data);
-        if (!parsed.success || owners.has(parsed.data.accountId)) return;
-        owners.set(parsed.data.accountId, parsed.data.ownerId);
-        const list = accountsByOwner.get(parsed.data.ownerId) ?? [];
-        list.push(parsed.data.accountId);
-        accountsByOwner.set(parsed.data.ownerId, list);
+        if (!parsed.success || holders.has(parsed.data.accountId)) return;
+        const { accountId, ownerId, kind } = parsed.data;
+        holders.set(accountId, { ownerId, kind });
+        const list = accountsByOwner.get(ownedBy(ownerId, kind)) ?? [];
+        list.push(accountId);
+        accountsByOwner.set(ownedBy(ownerId, kind), list);
         return;
       }
       default:
@@ -164,15 +184,15 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
       if (known === undefined || known.revoked || !secretMatches(parts.secret, known.secretHash)) return undefined;
       return { keyId: parts.keyId, role: known.role, ...(known.ownerId === undefined ? {} : { ownerId: known.ownerId }) };
     },
-    async ownerOfAccount(accountId) {
-      if (!owners.has(accountId)) await readThrough(accountStream(accountId), 1);
-      return owners.get(accountId);
+    async holderOfAccount(accountId) {
+      if (!holders.has(accountId)) await readThrough(accountStream(accountId), 1);
+      return holders.get(accountId);
     },
     keyCount: () => keys.size,
-    accountsOf: (ownerId) => accountsByOwner.get(ownerId) ?? [],
+    accountsOf: (ownerId, kind) => accountsByOwner.get(ownedBy(ownerId, kind)) ?? [],
     async device(deviceId) {
       if (!devices.has(deviceId)) await readThrough(deviceStream(deviceId));
-      return devices.get(deviceId);
+      return revokedDevices.has(deviceId) ? undefined : devices.get(deviceId);
     },
     hasDevice: (ownerId) => deviceOwners.has(ownerId),
     apply,

@@ -45,4 +45,11 @@ export const deviceKeyRegistered = defineEvent({
   }),
 });
 
-export const securityCatalog = createEventCatalog([apiKeyCreated, apiKeyRevoked, deviceKeyRegistered]);
+/** A lost or stolen device: its signatures are refused from then on. */
+export const deviceKeyRevoked = defineEvent({
+  type: 'DeviceKeyRevoked',
+  version: 1,
+  schema: z.object({ deviceId: z.string().min(1) }),
+});
+
+export const securityCatalog = createEventCatalog([apiKeyCreated, apiKeyRevoked, deviceKeyRegistered, deviceKeyRevoked]);

@@ -106,8 +106,16 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
     limiter.take(`failures:${ip}`, limits.failuresPerIp);
   };
 
-  const owns = async (principal: Principal, accountId: unknown): Promise<boolean> =>
-    typeof accountId === 'string' && (await directory.ownerOfAccount(accountId)) === principal.ownerId;
+  /**
+   * A holder's accounts are those of its owner id and of its own kind: a merchant key, which signs
+   * nothing, must not reach a customer account under the same owner id, and no holder reaches
+   * the books' own (`system`) accounts, whatever owner id they were opened under.
+   */
+  const owns = async (principal: Principal, accountId: unknown): Promise<boolean> => {
+    if (typeof accountId !== 'string') return false;
+    const holder = await directory.holderOfAccount(accountId);
+    return holder !== undefined && holder.ownerId === principal.ownerId && holder.kind === principal.role;
+  };
 
   const resourceAccounts = async (streams: string[]): Promise<string[] | undefined> => {
     for (const stream of streams) {

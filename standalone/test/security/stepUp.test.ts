@@ -167,6 +167,33 @@ describe("security: step-up signatures on customers' money movements", function 
     });
   });
 
+  it('refuses a revoked device at once; only its holder or an admin revokes it', async () => {
+    const gus = await system.key({ role: 'customer', ownerId: 'gus' });
+    const gusAccount = await system.fundedAccount('gus');
+    const lost = await system.device(gus);
+    const kept = await system.device(gus);
+    const move = (device: Device) =>
+      system.request('POST', '/v1/transfers', { key: gus, device, body: { fromAccountId: gusAccount, toAccountId: bobAccount, amount: '1', currency: 'EUR' } });
+    expect((await move(lost)).status).to.equal(201);
+    const byAlice = await system.request('POST', `/v1/devices/${lost.deviceId}/revoke`, { key: alice, body: {} });
+    expect(byAlice.status).to.equal(404);
+    expect((await move(lost)).status, "another holder cannot revoke it").to.equal(201);
+    const revoked = await system.request('POST', `/v1/devices/${lost.deviceId}/revoke`, { key: gus, body: {} });
+    expect(revoked.status).to.equal(200);
+    expect(revoked.body).to.include({ deviceId: lost.deviceId, revoked: true });
+    await expectRefused(await move(lost), /unknown device/, await system.head());
+    // A stolen key cannot enrol a device of its own in the lost one's place.
+    await expectRefused(
+      await system.request('POST', '/v1/devices', { key: gus, body: { publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey) } }),
+      /send Folio-Device-Id/,
+      await system.head(),
+    );
+    expect((await move(kept)).status).to.equal(201);
+    const byAdmin = await system.request('POST', `/v1/devices/${kept.deviceId}/revoke`, { key: system.folio.adminKey, body: {} });
+    expect(byAdmin.status).to.equal(200);
+    await expectRefused(await move(kept), /unknown device/, await system.head());
+  });
+
   it('registers only well-formed Ed25519 public keys', async () => {
     const device = await system.device(alice);
     const before = await system.head();
