@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { DocumentStore, SearchIndex, SqliteEventStore } from '@folio/shared';
 import { balancesProjection } from '../src/balances/balancesProjection.js';
@@ -105,6 +106,30 @@ describe('projection rebuild', () => {
       }
     });
   }
+
+  it('finds drift in the search index: a live full-text row that lost a document is reported by id, and the rebuilt index swapped in', async () => {
+    const definition = transactionHistoryProjection;
+    const live = createProjector({ eventStore: log, documents, searchIndex, definition });
+    await live.start();
+    await live.stop();
+    const [role, alias] = Object.entries(searchAliases(definition))[0]!;
+    const liveIndex = (await searchIndex.resolveAlias(alias))!;
+    const healthy = await searchIndex.checksum(liveIndex);
+
+    // The documents stay as they are: only what searches read drifts from them.
+    const raw = new Database(stores.searchPath);
+    const { tag } = raw.prepare('SELECT tag FROM search_indexes WHERE name = ?').get(liveIndex) as { tag: string };
+    const { doc, id } = raw.prepare(`SELECT doc, id FROM search_${tag}_docs ORDER BY doc LIMIT 1 OFFSET 7`).get() as { doc: bigint; id: string };
+    raw.prepare(`DELETE FROM search_${tag}_text WHERE rowid = ?`).run(doc);
+    raw.close();
+
+    const report = await rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'drift' });
+    expect(report.identical).to.equal(false);
+    expect(report.checksums[`search:${role}`]!.live).to.contain(`search index ${liveIndex} disagrees with its documents at document "${id}": the full-text index lacks`);
+    expect(report.checksums[`search:${role}`]!.rebuilt).to.equal(healthy);
+    expect(await searchIndex.resolveAlias(alias)).to.not.equal(liveIndex);
+    expect(await searchIndex.checksum(alias)).to.equal(healthy);
+  });
 
   it('finds drift: a live read model that lost a change differs from the rebuilt one', async () => {
     const live = createProjector({ eventStore: log, documents, searchIndex, definition: balancesProjection });

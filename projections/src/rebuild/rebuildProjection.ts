@@ -1,4 +1,4 @@
-import type { DocumentStore, EventStore, GlobalPosition, SearchIndex } from '@folio/shared';
+import { SearchIndexDisagreementError, type DocumentStore, type EventStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
 import {
   CHECKPOINTS_COLLECTION,
   liveCheckpointId,
@@ -16,7 +16,10 @@ export interface RebuildReport {
   projection: string;
   /** The log position both the live and the rebuilt read model reflected when compared. */
   position: GlobalPosition | undefined;
-  /** Per collection role, and per search role (`search:<role>`): live and rebuilt checksums. */
+  /**
+   * Per collection role, and per search role (`search:<role>`): live and rebuilt checksums. A live
+   * search index whose own rows disagree with its documents has no checksum: its `live` says why.
+   */
   checksums: Record<string, { live: string; rebuilt: string }>;
   /** True when every rebuilt collection equals the live one. */
   identical: boolean;
@@ -89,7 +92,8 @@ export const rebuildProjection = async (options: {
     await searchIndex!.refresh(rebuiltSearch[role]!);
     const current = await searchIndex!.resolveAlias(alias);
     checksums[`search:${role}`] = {
-      live: current === undefined ? '' : await searchIndex!.checksum(current),
+      live: current === undefined ? '' : await liveSearchChecksum(searchIndex!, current),
+      // A rebuilt index that disagrees with its own documents throws: it must not go live.
       rebuilt: await searchIndex!.checksum(rebuiltSearch[role]!),
     };
     if (current !== undefined) previousSearch.push(current);
@@ -122,4 +126,14 @@ export const rebuildProjection = async (options: {
     checksums,
     identical: Object.values(checksums).every(({ live: a, rebuilt: b }) => a === b),
   };
+};
+
+/** The live index's checksum, or why it has none: drift the rebuild is there to repair. */
+const liveSearchChecksum = async (searchIndex: SearchIndex, index: string): Promise<string> => {
+  try {
+    return await searchIndex.checksum(index);
+  } catch (error) {
+    if (error instanceof SearchIndexDisagreementError) return error.message;
+    throw error;
+  }
 };

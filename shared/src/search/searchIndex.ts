@@ -107,7 +107,11 @@ export interface SearchIndex {
   /** The indexes (never aliases) whose names start with `prefix`, in name order. */
   listIndexes(prefix: string): Promise<string[]>;
 
-  /** SHA-256 over the documents (id, version, canonical fields) in id order. */
+  /**
+   * SHA-256 over the documents (id, version, canonical fields) in id order. An adapter that
+   * derives what searches read itself (the embedded one) first checks it against the documents
+   * and throws `SearchIndexDisagreementError` where it differs: equal checksums must mean equal answers.
+   */
   checksum(index: string): Promise<string>;
 
   close(): Promise<void>;

@@ -5,7 +5,6 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  DocumentChecksum,
   invalid,
   prepareDocuments,
   requireId,
@@ -30,6 +29,9 @@ import {
   type OpenIndex,
 } from './sqliteSearchTables.js';
 import { createSearchWriter } from './sqliteSearchWriter.js';
+import { verifiedChecksum } from './sqliteSearchVerification.js';
+
+export { SearchIndexDisagreementError } from './sqliteSearchVerification.js';
 
 export interface SqliteSearchIndexOptions {
   /** The database file; its directory is created when missing. */
@@ -412,11 +414,13 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
       return selectIndexNames.all({ prefix: requireIndexName(prefix, 'prefix') });
     },
 
+    /**
+     * The documents' checksum, as the other adapter computes it, once the rows searches read
+     * are verified to agree with them (`sqliteSearchVerification.ts`): an index that would answer
+     * some search otherwise throws `SearchIndexDisagreementError` rather than checksum equal.
+     */
     async checksum(index: string): Promise<string> {
-      const target = resolve(index);
-      const checksum = new DocumentChecksum();
-      for (const row of target.selectAll.iterate()) checksum.add(row.id, row.version, row.fields);
-      return checksum.digest();
+      return verifiedChecksum(options.path, resolve(index));
     },
 
     async close(): Promise<void> {

@@ -61,6 +61,8 @@ export interface OpenIndex {
   textColumns: string[];
   /** Whether the FTS5 table has the keyword tokens column. */
   keyTokens: boolean;
+  /** Every FTS5 column, in the order `ftsValues` gives a document's values. */
+  ftsColumns: string[];
   selectHead: Database.Statement<[string], { doc: bigint; version: bigint; fields: string }>;
   selectOne: Database.Statement<[string], DocumentRow>;
   insert: Database.Statement<Bindable[]>;
@@ -69,7 +71,6 @@ export interface OpenIndex {
   insertValue: Database.Statement<[string, string, bigint]>;
   deleteText: Database.Statement<[bigint]> | undefined;
   insertText: Database.Statement<Bindable[]> | undefined;
-  selectAll: Database.Statement<[], DocumentRow>;
   /** The highest row number: about how many documents the index holds. */
   selectSize: Database.Statement<[], { n: bigint | null }>;
 }
@@ -81,6 +82,58 @@ export const placeholders = (count: number): string => Array.from({ length: coun
 
 /** The name of an index's covering index (see `createSearchTables`). */
 export const coveringIndexOf = (docs: string): string => `${docs}_cover`;
+
+/**
+ * What a document's stored fields put in its row's filter and sort columns, in the order of
+ * `OpenIndex.columns`. With `sideValues` and `ftsValues`, all that a document's JSON derives:
+ * writes use them, and so does the check that the derived rows still agree with the JSON
+ * (`sqliteSearchVerification.ts`).
+ */
+export const columnValues = (index: OpenIndex, fields: WireFields): Bindable[] =>
+  [...index.columns.keys()].map((field) => {
+    const value = fields[field];
+    if (value === undefined || value === null) return null;
+    switch (index.schema.fields[field]) {
+      case 'amount':
+        return BigInt(value as string);
+      case 'date':
+        return BigInt(Date.parse(value as string));
+      default:
+        return keywordSortKey(value);
+    }
+  });
+
+/** The side table's rows of a document, as field and value: every value of a multi-valued keyword. */
+export const sideValues = (index: OpenIndex, fields: WireFields): [string, string][] => {
+  const rows: [string, string][] = [];
+  for (const field of index.columns.keys()) {
+    const value = fields[field];
+    if (Array.isArray(value)) for (const item of value) rows.push([field, item]);
+  }
+  return rows;
+};
+
+/** A text field's words, split as a query splits them, so every word written can be found. */
+const textValue = (value: WireFields[string] | undefined): string | null => {
+  if (value === undefined || value === null) return null;
+  const words = (Array.isArray(value) ? value : [value]).flatMap(searchWordsOf);
+  return words.length === 0 ? null : words.join(' ');
+};
+
+/**
+ * What the FTS5 table holds of a document, column by column (`OpenIndex.ftsColumns`): its text
+ * fields, then its multi-valued keywords as tokens. No row when every one is null.
+ */
+export const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)[] => {
+  const texts = index.textFields.map((field) => textValue(fields[field]));
+  if (!index.keyTokens) return texts;
+  const tokens: string[] = [];
+  for (const [field, column] of index.columns) {
+    const value = fields[field];
+    if (Array.isArray(value)) for (const item of value) tokens.push(keyToken(column, item));
+  }
+  return [...texts, tokens.length === 0 ? null : tokens.join(' ')];
+};
 
 /** Opens the file as every connection to it is configured. */
 export const openSearchDatabase = (path: string): Database.Database => {
@@ -207,6 +260,7 @@ export const createSearchTables = (db: Database.Database) => {
       textFields,
       textColumns,
       keyTokens,
+      ftsColumns,
       selectHead: db.prepare(`SELECT doc, version, fields FROM ${docs} WHERE id = ?`),
       selectOne: db.prepare(`SELECT id, version, fields FROM ${docs} WHERE id = ?`),
       insert: db.prepare<Bindable[]>(
@@ -225,7 +279,6 @@ export const createSearchTables = (db: Database.Database) => {
           : db.prepare<Bindable[]>(
               `INSERT INTO ${text} (rowid, ${ftsColumns.join(', ')}) VALUES (${placeholders(1 + ftsColumns.length)})`,
             ),
-      selectAll: db.prepare(`SELECT id, version, fields FROM ${docs} ORDER BY id`),
       selectSize: db.prepare(`SELECT max(doc) AS n FROM ${docs}`),
     };
     openIndexes.set(tag, opened);
@@ -243,44 +296,11 @@ export const createSearchTables = (db: Database.Database) => {
     if (found === undefined) throw new NotFoundError('search index', name);
     return found;
   };
-  const columnValues = (index: OpenIndex, fields: WireFields): Bindable[] =>
-    [...index.columns.keys()].map((field) => {
-      const value = fields[field];
-      if (value === undefined || value === null) return null;
-      switch (index.schema.fields[field]) {
-        case 'amount':
-          return BigInt(value as string);
-        case 'date':
-          return BigInt(Date.parse(value as string));
-        default:
-          return keywordSortKey(value);
-      }
-    });
-
   /** Whether two stored values put the same rows in the side table (only arrays put any). */
   const sameArray = (a: WireFields[string] | undefined, b: WireFields[string] | undefined): boolean => {
     const left = Array.isArray(a) ? a : [];
     const right = Array.isArray(b) ? b : [];
     return left.length === right.length && left.every((value, n) => value === right[n]);
-  };
-
-  /** A text field's words, split as a query splits them, so every word written can be found. */
-  const textValue = (value: WireFields[string] | undefined): string | null => {
-    if (value === undefined || value === null) return null;
-    const words = (Array.isArray(value) ? value : [value]).flatMap(searchWordsOf);
-    return words.length === 0 ? null : words.join(' ');
-  };
-
-  /** What the FTS5 table holds of a document: its text fields, then its multi-valued keywords as tokens. */
-  const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)[] => {
-    const texts = index.textFields.map((field) => textValue(fields[field]));
-    if (!index.keyTokens) return texts;
-    const tokens: string[] = [];
-    for (const [field, column] of index.columns) {
-      const value = fields[field];
-      if (Array.isArray(value)) for (const item of value) tokens.push(keyToken(column, item));
-    }
-    return [...texts, tokens.length === 0 ? null : tokens.join(' ')];
   };
 
   const write = (index: OpenIndex, document: PreparedDocument): void => {
@@ -303,12 +323,7 @@ export const createSearchTables = (db: Database.Database) => {
       if (!sameValues) index.deleteValues.run(doc);
       if (!sameText) index.deleteText?.run(doc);
     }
-    if (!sameValues) {
-      for (const field of index.columns.keys()) {
-        const value = document.fields[field];
-        if (Array.isArray(value)) for (const item of value) index.insertValue.run(field, item, doc);
-      }
-    }
+    if (!sameValues) for (const [field, item] of sideValues(index, document.fields)) index.insertValue.run(field, item, doc);
     if (!sameText && texts.some((text) => text !== null)) index.insertText?.run(doc, ...texts);
   };
 
