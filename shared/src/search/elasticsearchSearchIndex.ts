@@ -6,8 +6,8 @@
  * `{ id, version, fields, sortable }`: `fields` holds the wire values (an amount is a decimal
  * string, mapped as `long`, because a JSON number loses precision past 2^53), `sortable` holds
  * each amount's zero-padded twin (`sortableBigint`), a keyword that sorts exactly and whose
- * `search_after` value is a string. Text fields are also copied into `all_text`, where every
- * query word must match as a prefix.
+ * `search_after` value is a string. `all_text` holds the words of every text field, split and
+ * composed as a query's words are (`searchWordsOf`); every query word must match one as a prefix.
  */
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
@@ -28,6 +28,7 @@ import {
   type WireFields,
 } from './searchDocuments.js';
 import { encodeCursor, planQuery, type PlannedQuery } from './searchQueries.js';
+import { searchWordsOf } from './searchWords.js';
 import type {
   EnsureIndexOptions,
   SearchDocument,
@@ -53,21 +54,30 @@ const ALIAS_ATTEMPTS = 3;
 const TEXT_ANALYZER = 'folio_text';
 const ALL_TEXT = 'all_text';
 const SOURCE_FIELDS = ['id', 'version', 'fields'];
+/**
+ * Tokens are cut to this many UTF-16 units (at most 3 UTF-8 bytes each), below Lucene's
+ * 32766-byte term limit, past which a document is refused. A query word has at most 1000 units,
+ * at most 4000 once folded, so a prefix match is decided before the cut.
+ */
+const MAX_TOKEN_CHARS = 8000;
 
 /**
- * Case and diacritics fold ("Café" and "cafe" are one word); words split where anything but a
- * letter or digit stands, as the query side splits them before sending each one.
+ * Case and Latin diacritics fold ("Café" and "cafe" are one word), as SQLite's `remove_diacritics`
+ * folds them: the combining diacritics are dropped, and `asciifolding` folds the composed letters.
+ * Other marks (Indic and Thai vowel signs) stay inside their word, as in `searchWordsOf`: dropped,
+ * "कम" would find "काम". Words split where anything but a letter, digit or mark stands.
  */
 const SETTINGS: estypes.IndicesIndexSettings = {
   analysis: {
-    char_filter: { folio_strip_marks: { type: 'pattern_replace', pattern: '\\p{M}+', replacement: '' } },
-    tokenizer: { folio_words: { type: 'pattern', pattern: '[^\\p{L}\\p{N}]+' } },
+    char_filter: { folio_strip_marks: { type: 'pattern_replace', pattern: '[\\u0300-\\u036F]+', replacement: '' } },
+    tokenizer: { folio_words: { type: 'pattern', pattern: '[^\\p{L}\\p{N}\\p{M}]+' } },
+    filter: { folio_cut: { type: 'truncate', length: MAX_TOKEN_CHARS } },
     analyzer: {
       [TEXT_ANALYZER]: {
         type: 'custom',
         char_filter: ['folio_strip_marks'],
         tokenizer: 'folio_words',
-        filter: ['lowercase', 'asciifolding'],
+        filter: ['lowercase', 'asciifolding', 'folio_cut'],
       },
     },
   },
@@ -85,7 +95,7 @@ interface StoredSource {
 
 const FIELD_MAPPINGS: Record<SearchFieldType, estypes.MappingProperty> = {
   keyword: { type: 'keyword' },
-  text: { type: 'text', analyzer: TEXT_ANALYZER, copy_to: ALL_TEXT },
+  text: { type: 'text', analyzer: TEXT_ANALYZER },
   // `coerce` (on by default) is what parses the decimal strings amounts are sent as.
   amount: { type: 'long' },
   date: { type: 'date', format: 'strict_date_optional_time' },
@@ -112,21 +122,52 @@ const mappingsFor = (schema: SearchSchema): estypes.MappingTypeMapping => {
   };
 };
 
-const sourceOf = (schema: SearchSchema, document: PreparedDocument): StoredSource & { sortable: Record<string, string> } => ({
-  id: document.id,
-  version: document.version.toString(),
-  fields: document.fields,
-  sortable: Object.fromEntries(
-    Object.entries(document.fields)
-      .filter(([name, value]) => schema.fields[name] === 'amount' && value !== null)
-      .map(([name, value]) => [name, sortableBigint(BigInt(value as string))]),
-  ),
-});
+/**
+ * The words a query can find, as the query side splits them: a `copy_to` of the raw text would
+ * keep text stored decomposed (metadata is stored as sent) in a form no NFC query word matches.
+ */
+const allTextOf = (schema: SearchSchema, fields: WireFields): string | undefined => {
+  const words = Object.entries(fields)
+    .filter(([name, value]) => schema.fields[name] === 'text' && value !== null)
+    .flatMap(([, value]) => (Array.isArray(value) ? value : [value as string]).flatMap(searchWordsOf));
+  return words.length === 0 ? undefined : words.join(' ');
+};
+
+const sourceOf = (
+  schema: SearchSchema,
+  document: PreparedDocument,
+): StoredSource & { sortable: Record<string, string>; [ALL_TEXT]?: string } => {
+  const allText = allTextOf(schema, document.fields);
+  return {
+    id: document.id,
+    version: document.version.toString(),
+    fields: document.fields,
+    sortable: Object.fromEntries(
+      Object.entries(document.fields)
+        .filter(([name, value]) => schema.fields[name] === 'amount' && value !== null)
+        .map(([name, value]) => [name, sortableBigint(BigInt(value as string))]),
+    ),
+    ...(allText === undefined ? {} : { [ALL_TEXT]: allText }),
+  };
+};
 
 const errorTypeOf = (error: unknown): string | undefined =>
   error instanceof errors.ResponseError ? (error.body as { error?: { type?: string } } | undefined)?.error?.type : undefined;
 
 const isNotFound = (error: unknown): boolean => error instanceof errors.ResponseError && error.statusCode === 404;
+
+/**
+ * Elasticsearch answers 200 with what the shards it reached hold when others fail or time out:
+ * such a page would carry a cursor past the missing shards' documents, such a checksum would
+ * hash part of the index, and such a refresh would leave writes unseen. All are errors here.
+ */
+const requireEveryShard = (what: string, response: { timed_out?: boolean; _shards?: estypes.ShardStatistics }): void => {
+  if (response.timed_out === true) throw new Error(`${what} timed out before every shard answered`);
+  const shards = response._shards;
+  if (shards === undefined || shards.failed === 0) return;
+  const reasons = (shards.failures ?? []).slice(0, 3).map(({ reason }) => `${reason.type}: ${reason.reason ?? ''}`);
+  throw new Error(`${what}: ${shards.failed} of ${shards.total} shards failed (${reasons.join('; ')})`);
+};
 
 /** The path a field sorts by, and how a cursor's key becomes its `search_after` value. */
 const sortPathOf = (field: string, type: SearchFieldType): string =>
@@ -200,6 +241,7 @@ const searchRequestFor = (index: string, plan: PlannedQuery): estypes.SearchRequ
 
   return {
     index,
+    allow_partial_search_results: false,
     size: plan.limit + 1,
     track_total_hits: false,
     _source: SOURCE_FIELDS,
@@ -300,19 +342,22 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
       }
     },
 
+    // Reads go to the name given: an alias is resolved by the server as it answers, so a reader
+    // never asks an index that a swap and a drop took away after it read the schema.
     async get(index: string, id: string): Promise<SearchHit | undefined> {
-      const { concrete, schema } = await describeIndex(index);
+      const { schema } = await describeIndex(index);
       const response = await client.get<StoredSource>(
-        { index: concrete, id: requireId(id), _source_includes: SOURCE_FIELDS },
+        { index, id: requireId(id), _source_includes: SOURCE_FIELDS },
         { ignore: [404] },
       );
       return response.found && response._source !== undefined ? hitOf(schema, response._source) : undefined;
     },
 
     async search(index: string, query: SearchQuery): Promise<SearchResult> {
-      const { concrete, schema } = await describeIndex(index);
+      const { schema } = await describeIndex(index);
       const plan = planQuery(schema, query ?? {});
-      const response = await client.search<StoredSource>(searchRequestFor(concrete, plan));
+      const response = await client.search<StoredSource>(searchRequestFor(index, plan));
+      requireEveryShard(`search of ${index}`, response);
       const sources = response.hits.hits.map((hit) => hit._source!);
       const page = sources.slice(0, plan.limit);
       const hits = page.map((source) => hitOf(schema, source));
@@ -324,7 +369,7 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
 
     async refresh(index: string): Promise<void> {
       try {
-        await client.indices.refresh({ index: requireIndexName(index) });
+        requireEveryShard(`refresh of ${index}`, await client.indices.refresh({ index: requireIndexName(index) }));
       } catch (error) {
         if (isNotFound(error)) throw new NotFoundError('search index', index);
         throw error;
@@ -382,7 +427,7 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
 
     async checksum(index: string): Promise<string> {
       const { concrete } = await describeIndex(index);
-      await client.indices.refresh({ index: concrete });
+      requireEveryShard(`refresh of ${concrete}`, await client.indices.refresh({ index: concrete }));
       const checksum = new DocumentChecksum();
       // A point in time reads one consistent snapshot even while writes go on.
       let pitId = (await client.openPointInTime({ index: concrete, keep_alive: PIT_KEEP_ALIVE })).id;
@@ -391,6 +436,7 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
         for (;;) {
           const response = await client.search<StoredSource>({
             pit: { id: pitId, keep_alive: PIT_KEEP_ALIVE },
+            allow_partial_search_results: false,
             size: CHECKSUM_PAGE,
             track_total_hits: false,
             _source: SOURCE_FIELDS,
@@ -398,6 +444,7 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
             ...(searchAfter === undefined ? {} : { search_after: searchAfter }),
           });
           pitId = response.pit_id ?? pitId;
+          requireEveryShard(`checksum of ${concrete}`, response);
           const hits = response.hits.hits;
           for (const { _source } of hits) {
             checksum.add(_source!.id, BigInt(_source!.version), canonicalFieldsJson(_source!.fields));

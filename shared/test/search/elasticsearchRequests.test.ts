@@ -105,7 +105,7 @@ describe('Elasticsearch search index: requests', () => {
       expect(mappings._meta).to.deep.equal({ folio: { schema: SCHEMA.fields } });
       expect(mappings.properties.id).to.deep.equal({ type: 'keyword' });
       expect(mappings.properties.fields.properties).to.deep.equal({
-        description: { type: 'text', analyzer: 'folio_text', copy_to: 'all_text' },
+        description: { type: 'text', analyzer: 'folio_text' },
         account: { type: 'keyword' },
         status: { type: 'keyword' },
         amount: { type: 'long' },
@@ -117,6 +117,42 @@ describe('Elasticsearch search index: requests', () => {
       const analyzer = settings.analysis.analyzer.folio_text;
       expect(analyzer.filter).to.include.members(['lowercase', 'asciifolding']);
       expect(settings.analysis.char_filter[analyzer.char_filter[0]].type).to.equal('pattern_replace');
+    });
+
+    it('cuts every token short of Lucene\'s 32766-byte term limit, beyond the longest a query word folds to', async () => {
+      // A longer term fails its whole document (an "immense term"), and the bulk that carries it, at every retry.
+      const cluster = new FakeCluster()
+        .on('GET', `/${INDEX}/_mapping`, () => errorResponse(404, 'index_not_found_exception'))
+        .on('PUT', `/${INDEX}`, () => ({ acknowledged: true }));
+      await cluster.index.ensureIndex(INDEX, SCHEMA);
+      const { analysis } = (cluster.only('PUT', `/${INDEX}`).body as { settings: { analysis: Record<string, any> } }).settings;
+      const filters: string[] = analysis.analyzer.folio_text.filter;
+      const last = analysis.filter?.[filters.at(-1)!];
+      expect(last?.type).to.equal('truncate');
+      // Lengths count UTF-16 units (at most 3 UTF-8 bytes each); a query word has at most 1000, and folding makes one at most 4.
+      expect(3 * last.length).to.be.below(32766);
+      expect(last.length).to.be.at.least(4 * 1000);
+    });
+
+    it('keeps a word with marks whole, as SQLite does: a Hindi or Thai word is found by its beginning, not with its vowel signs dropped', async () => {
+      const cluster = new FakeCluster()
+        .on('GET', `/${INDEX}/_mapping`, () => errorResponse(404, 'index_not_found_exception'))
+        .on('PUT', `/${INDEX}`, () => ({ acknowledged: true }));
+      await cluster.index.ensureIndex(INDEX, SCHEMA);
+      const { analysis } = (cluster.only('PUT', `/${INDEX}`).body as { settings: { analysis: Record<string, any> } }).settings;
+      const analyzer = analysis.analyzer.folio_text;
+      // The analyzer's character filter and tokenizer replayed (Java and JavaScript agree on these Unicode classes).
+      const stripped = new RegExp(analysis.char_filter[analyzer.char_filter[0]].pattern, 'gu');
+      const split = new RegExp(analysis.tokenizer[analyzer.tokenizer].pattern, 'u');
+      const tokens = (text: string) =>
+        text.replace(stripped, '').split(split).filter((token) => token !== '').map((token) => token.toLowerCase());
+      const finds = (query: string, text: string) => tokens(text).some((token) => token.startsWith(tokens(query)[0]!));
+      // "Work done", "price", "eat rice"; "less" shares only their consonants.
+      expect(finds('का', 'काम पूरा')).to.equal(true);
+      expect(finds('कम', 'काम पूरा')).to.equal(false);
+      expect(finds('कम', 'कीमत')).to.equal(false);
+      expect(finds('กิน', 'กินข้าว')).to.equal(true);
+      expect(finds('กน', 'กินข้าว')).to.equal(false);
     });
 
     it('accepts an existing index with the same schema and refuses one with another, creating nothing', async () => {
@@ -176,9 +212,23 @@ describe('Elasticsearch search index: requests', () => {
         {
           ...source('t2', ABOVE_2_53, { amount: ABOVE_2_53.toString(), description: 'Café' }),
           sortable: { amount: sortableBigint(ABOVE_2_53) },
+          all_text: 'Café',
         },
       ]);
       expect(numbersIn(body)).to.deep.equal([]);
+    });
+
+    it('indexes the words of every text field as a query splits them, composed (NFC), in all_text', async () => {
+      const schema: SearchSchema = { fields: { description: 'text', reference: 'text', status: 'keyword' } };
+      const cluster = new FakeCluster().withIndex(INDEX, schema).on('POST', '/_bulk', () => ({ errors: false, items: [] }));
+      await cluster.index.upsert(INDEX, [
+        // Metadata reaches the index as sent, so decomposed Hangul and kana (jamo, a combining voicing mark) do too.
+        { id: 'k', version: 1n, fields: { description: '한국 결제 が'.normalize('NFD'), reference: ['INV\u{E000}42', 'gift\u{1FAE0}card'] } },
+        { id: 'n', version: 1n, fields: { description: null, status: 'PAID' } },
+      ]);
+      const body = cluster.only('POST', '/_bulk').body as Record<string, unknown>[];
+      expect(body[1]!.all_text).to.equal('한국 결제 が INV 42 gift card'.normalize('NFC'));
+      expect(body[3]).to.not.have.property('all_text');
     });
 
     it('writes through an alias to the index it points at', async () => {
@@ -344,6 +394,38 @@ describe('Elasticsearch search index: requests', () => {
       expect(cluster.sent('POST', `/${INDEX}/_search`)).to.deep.equal([]);
     });
 
+    it('refuses a page that some shards did not answer, rather than return it and a cursor past what they hold', async () => {
+      const cluster = new FakeCluster().withIndex().on('POST', `/${INDEX}/_search`, () => ({
+        timed_out: false,
+        _shards: { total: 2, successful: 1, skipped: 0, failed: 1, failures: [{ shard: 1, index: INDEX, reason: { type: 'node_disconnected_exception', reason: 'gone' } }] },
+        hits: { hits: hits.map((_source) => ({ _index: INDEX, _source })) },
+      }));
+      const error = (await rejectionOf(cluster.index.search(INDEX, { sort: { field: 'amount', direction: 'desc' }, limit: 2 }))) as Error;
+      expect(error.message).to.include('1 of 2 shards').and.include('node_disconnected_exception');
+      expect(cluster.only('POST', `/${INDEX}/_search`).querystring).to.include({ allow_partial_search_results: 'false' });
+    });
+
+    it('refuses a page cut short by a search timeout', async () => {
+      const cluster = new FakeCluster().withIndex().on('POST', `/${INDEX}/_search`, () => ({
+        timed_out: true,
+        _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+        hits: { hits: hits.map((_source) => ({ _index: INDEX, _source })) },
+      }));
+      expect(((await rejectionOf(cluster.index.search(INDEX, {}))) as Error).message).to.include('timed out');
+    });
+
+    it('searches and reads through the alias it was given, so an alias swap followed by dropping the old index never fails a reader', async () => {
+      // The alias was resolved to tx-v1 just before it moved to tx-v2 and tx-v1 was dropped.
+      const cluster = new FakeCluster()
+        .on('GET', '/folio-tx/_mapping', () => mappingOf(INDEX))
+        .on('POST', `/${INDEX}/_search`, () => errorResponse(404, 'index_not_found_exception'))
+        .on('GET', `/${INDEX}/_doc/t3`, () => errorResponse(404, 'index_not_found_exception'))
+        .on('POST', '/folio-tx/_search', () => ({ hits: { hits: hits.map((_source) => ({ _index: 'tx-v2', _source })) } }))
+        .on('GET', '/folio-tx/_doc/t3', () => ({ _index: 'tx-v2', _id: 't3', found: true, _version: 3, _source: hits[0] }));
+      expect((await cluster.index.search('folio-tx', {})).hits.map((hit) => hit.id)).to.deep.equal(['t3', 't2', 't1']);
+      expect((await cluster.index.get('folio-tx', 't3'))?.fields.amount).to.equal(MAX);
+    });
+
     it('reports a missing index as NotFoundError', async () => {
       const cluster = new FakeCluster().on('GET', '/missing/_mapping', () => errorResponse(404, 'index_not_found_exception'));
       expect(await rejectionOf(cluster.index.search('missing', {}))).to.be.instanceOf(NotFoundError);
@@ -413,6 +495,15 @@ describe('Elasticsearch search index: requests', () => {
     });
   });
 
+  describe('refresh', () => {
+    it('fails when a shard did not refresh, since writes it holds stay invisible', async () => {
+      const cluster = new FakeCluster().on('GET', `/${INDEX}/_refresh`, () => ({
+        _shards: { total: 2, successful: 1, failed: 1, failures: [{ shard: 0, index: INDEX, reason: { type: 'engine_closed_exception', reason: 'closed' } }] },
+      }));
+      expect(((await rejectionOf(cluster.index.refresh(INDEX))) as Error).message).to.include('engine_closed_exception');
+    });
+  });
+
   describe('checksum', () => {
     let directory: string;
 
@@ -464,6 +555,33 @@ describe('Elasticsearch search index: requests', () => {
       expect(body.pit).to.deep.equal({ id: 'pit-1', keep_alive: '1m' });
       expect(body.sort).to.deep.equal([{ id: { order: 'asc' } }]);
       cluster.only('DELETE', '/_pit');
+    });
+
+    it('fails rather than hash an index that a shard did not refresh', async () => {
+      const cluster = new FakeCluster()
+        .withIndex()
+        .on('GET', `/${INDEX}/_refresh`, () => ({
+          _shards: { total: 2, successful: 1, failed: 1, failures: [{ shard: 0, reason: { type: 'engine_closed_exception' } }] },
+        }));
+      expect(((await rejectionOf(cluster.index.checksum(INDEX))) as Error).message).to.include('engine_closed_exception');
+      expect(cluster.sent('POST', `/${INDEX}/_pit`)).to.deep.equal([]);
+    });
+
+    it('fails rather than hash a page that some shards did not answer', async () => {
+      const cluster = new FakeCluster()
+        .withIndex()
+        .on('GET', `/${INDEX}/_refresh`, () => ({ _shards: { total: 1, successful: 1, failed: 0 } }))
+        .on('POST', `/${INDEX}/_pit`, () => ({ id: 'pit-1' }))
+        .on('DELETE', '/_pit', () => ({ succeeded: true, num_freed: 1 }))
+        .on('POST', '/_search', () => ({
+          pit_id: 'pit-1',
+          timed_out: false,
+          _shards: { total: 2, successful: 1, skipped: 0, failed: 1, failures: [{ shard: 1, reason: { type: 'no_shard_available_action_exception' } }] },
+          hits: { hits: [{ _source: source('a', 1n, {}), sort: ['a', 0] }] },
+        }));
+      expect(((await rejectionOf(cluster.index.checksum(INDEX))) as Error).message).to.include('1 of 2 shards');
+      cluster.only('DELETE', '/_pit');
+      expect(cluster.only('POST', '/_search').querystring).to.include({ allow_partial_search_results: 'false' });
     });
   });
 });
