@@ -213,4 +213,53 @@ describe('statement importers: ISO 20022 camt.053', () => {
     const error = await rejectionOf(camt, { text });
     expect(error.issues[0]).to.deep.equal({ line: 46, column: 'CdtDbtInd', reason: 'CdtDbtInd must be CRDT or DBIT, got "DEBIT"' });
   });
+
+  describe('entries as banks write them', () => {
+    const statementWith = (version: string, entries: string) =>
+      [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.${version}">`,
+        '<BkToCstmrStmt><GrpHdr><MsgId>BANK-0604</MsgId><CreDtTm>2024-06-04T05:00:00+02:00</CreDtTm></GrpHdr>',
+        '<Stmt><Id>STMT-0603</Id><Acct><Id><IBAN>DE02100100109307118603</IBAN></Id><Ccy>EUR</Ccy></Acct>',
+        entries,
+        '</Stmt></BkToCstmrStmt></Document>',
+      ].join('\n');
+    const entry = (amount: string, indicator: string, inside: string) =>
+      `<Ntry><Amt Ccy="EUR">${amount}</Amt><CdtDbtInd>${indicator}</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-06-03</Dt></BookgDt>${inside}<BkTxCd><Prtry><Cd>NTRF</Cd></Prtry></BkTxCd></Ntry>`;
+
+    it('does not key entries on NOTPROVIDED: two such entries stay two rows', async () => {
+      const text = statementWith(
+        '02',
+        [
+          entry('10.00', 'CRDT', '<NtryRef>NOTPROVIDED</NtryRef><AcctSvcrRef>NOTPROVIDED</AcctSvcrRef>'),
+          entry('20.00', 'DBIT', '<NtryRef>NOTPROVIDED</NtryRef><AcctSvcrRef>NOTPROVIDED</AcctSvcrRef>'),
+        ].join('\n'),
+      );
+      const { rows } = await parseStatement(camt, { text });
+      expect(rows.map(({ rowKey }) => rowKey)).to.deep.equal(['DE02100100109307118603/STMT-0603#1', 'DE02100100109307118603/STMT-0603#2']);
+    });
+
+    it('keys entries without references by page too: page 2 of a statement does not restate page 1', async () => {
+      const page = (number: string) =>
+        statementWith('02', entry('10.00', 'CRDT', '')).replace('</CreDtTm></GrpHdr>', `</CreDtTm><MsgPgntn><PgNb>${number}</PgNb><LastPgInd>false</LastPgInd></MsgPgntn></GrpHdr>`);
+      const first = await parseStatement(camt, { text: page('1') });
+      const second = await parseStatement(camt, { text: page('2') });
+      expect([first.rows[0]!.rowKey, second.rows[0]!.rowKey]).to.deep.equal(['DE02100100109307118603/STMT-0603/1#1', 'DE02100100109307118603/STMT-0603/2#1']);
+    });
+
+    it('reads the charges of a camt.053.001.02 entry, one Chrgs element per charge', async () => {
+      const charges = '<Chrgs><Amt Ccy="EUR">2.50</Amt><CdtDbtInd>DBIT</CdtDbtInd></Chrgs><Chrgs><Amt Ccy="EUR">0.40</Amt><CdtDbtInd>DBIT</CdtDbtInd></Chrgs>';
+      const { rows } = await parseStatement(camt, { text: statementWith('02', entry('100.00', 'DBIT', `<AcctSvcrRef>B-1</AcctSvcrRef>${charges}`)) });
+      expect(rows[0]!.row.fee).to.deep.equal({ amount: 290n, currency: 'EUR' });
+    });
+
+    it('rejects elements nested without bound at once, instead of reading them for minutes', async () => {
+      const depth = 100_000;
+      const text = statementWith('02', entry('1.00', 'CRDT', `<AcctSvcrRef>B-1</AcctSvcrRef>${'<AddtlNtryInf>'.repeat(depth)}${'</AddtlNtryInf>'.repeat(depth)}`));
+      const started = Date.now();
+      const error = await rejectionOf(camt, { text });
+      expect(error.issues[0]).to.deep.include({ line: 5, column: 'AddtlNtryInf', reason: 'elements nest deeper than 64 levels, which no statement does' });
+      expect(Date.now() - started).to.be.below(2000);
+    });
+  });
 });

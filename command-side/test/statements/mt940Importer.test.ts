@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { decodeStatementText, statementLines } from '../../src/statements/importers/statementText.js';
 import { parseStatement, rejectionOf, sampleText } from './statementSamples.js';
 
 const mt940 = { provider: 'nlbank', format: 'mt940' };
@@ -212,5 +213,37 @@ describe('statement importers: SWIFT MT940', () => {
       line: 1,
       reason: 'expected a field such as ":20:", got "hello"',
     });
+  });
+
+  it('does not key lines on a bank reference of NONREF: two such lines stay two rows', async () => {
+    const text = [
+      ':20:STMT0603',
+      ':25:DE02100100109307118603',
+      ':28C:7/1',
+      ':60F:C240602EUR100,00',
+      ':61:2406030603C10,00NTRFNONREF//NONREF',
+      ':86:First',
+      ':61:2406030603C20,00NTRFNONREF//NONREF',
+      ':86:Second',
+      ':62F:C240603EUR130,00',
+    ].join('\n');
+    const { rows } = await parseStatement(mt940, { text });
+    expect(rows.map(({ rowKey }) => rowKey)).to.deep.equal([
+      'DE02100100109307118603/STMT0603/7/1/2024-06-02/2024-06-03/2024-06-03#1',
+      'DE02100100109307118603/STMT0603/7/1/2024-06-02/2024-06-03/2024-06-03#2',
+    ]);
+    expect(rows[0]!.row.references).to.deep.equal([]);
+  });
+
+  it('reads a huge line arriving in small chunks in linear time', async () => {
+    const bytes = Buffer.from(`:20:${'A'.repeat(1024 * 1024)}\n`);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < bytes.length; at += 64) yield bytes.subarray(at, at + 64);
+    }
+    const started = Date.now();
+    let lines = 0;
+    for await (const { text } of statementLines(decodeStatementText(chunks(), 'mt940'))) lines += text.length > 0 ? 1 : 0;
+    expect(lines).to.equal(1);
+    expect(Date.now() - started).to.be.below(2000);
   });
 });

@@ -21,7 +21,8 @@ describe('statement importers: PayPal settlement report (STL)', () => {
       [5, 'T0006', 8450n, 295n],
       // A refund takes money out and gives part of the fee back.
       [6, 'T1107', -1500n, -44n],
-      [7, 'T0006', 12000n, 420n],
+      // ¥120 with a ¥4 fee, written with two implied decimals like every PayPal amount.
+      [7, 'T0006', 120n, 4n],
       [8, 'T0400', -5000n, 0n],
     ]);
     expect(rows[1]).to.deep.equal({
@@ -45,9 +46,17 @@ describe('statement importers: PayPal settlement report (STL)', () => {
     });
   });
 
-  it('takes amounts as minor units of their own currency: 12000 JPY is ¥12,000, not divided by 100', async () => {
+  it('reads amounts with two implied decimals in every currency: 12000 JPY is ¥120, 10050 JPY cannot be booked', async () => {
     const { rows } = await parseStatement(paypal, { sample: 'paypal/STL-20240603.01.009.CSV' });
-    expect(rows[2]!.row.gross).to.deep.equal({ amount: 12000n, currency: 'JPY' });
+    expect(rows[2]!.row.gross).to.deep.equal({ amount: 120n, currency: 'JPY' });
+    const text = sampleText('paypal/STL-20240603.01.009.CSV').replace('"CR",12000,"JPY"', '"CR",12050,"JPY"');
+    expect((await rejectionOf(paypal, { text })).issues).to.deep.equal([
+      {
+        line: 7,
+        column: 'Gross Transaction Amount',
+        reason: 'amount "120.50" (JPY) is not a whole number of JPY minor units (ISO 4217 gives it 0 decimals), so it cannot be booked exactly',
+      },
+    ]);
   });
 
   it('reads the file the same without its byte order mark and with columns in another order', async () => {
@@ -71,7 +80,7 @@ describe('statement importers: PayPal settlement report (STL)', () => {
     const bad = await rejectionOf(paypal, { sample: 'paypal/bad-rows.CSV' });
     expect(bad.issues).to.deep.equal([
       { line: 5, column: 'Transaction  Debit or Credit', reason: 'must be "CR" or "DR"' },
-      { line: 6, column: 'Gross Transaction Amount', reason: 'amount "84.50" (USD) must be unsigned minor units: digits only' },
+      { line: 6, column: 'Gross Transaction Amount', reason: 'amount "84.50" (USD) must be unsigned digits with two implied decimals' },
       { line: 7, column: 'Fee Debit or Credit', reason: 'a fee other than 0 needs "CR" or "DR"' },
     ]);
   });

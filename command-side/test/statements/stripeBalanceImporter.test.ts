@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseStatement, rejectionOf } from './statementSamples.js';
+import { parseStatement, rejectionOf, sampleBytes } from './statementSamples.js';
 
 const stripe = { provider: 'stripe' };
 
@@ -98,5 +98,23 @@ describe('statement importers: Stripe balance and payout reconciliation reports'
     const quote = await rejectionOf(stripe, { text: 'balance_transaction_id,currency,gross,reporting_category\ntxn_1,eur,"10.00,charge\n' });
     expect(quote.issues[0]!.line).to.equal(2);
     expect(quote.issues[0]!.reason).to.match(/^not valid CSV/);
+  });
+
+  it('reads a file whose lines end in a lone CR as lines, not as one header record', async () => {
+    const lines = ['balance_transaction_id,currency,gross,reporting_category,description', 'txn_1,usd,10.00,charge,Order 1'];
+    const { rows } = await parseStatement(stripe, { text: `${lines.join('\r')}\r` });
+    expect(rows.map(({ rowKey, row }) => [rowKey, row.line, row.gross?.amount])).to.deep.equal([['txn_1', 2, 1000n]]);
+  });
+
+  it('counts a CRLF inside a quoted field as one line, for the rows after it too', async () => {
+    const lines = ['balance_transaction_id,currency,gross,reporting_category,description', 'txn_1,usd,10.00,charge,"Order 1\r\nsecond line"', 'txn_2,usd,1.001,charge,Order 2'];
+    expect((await rejectionOf(stripe, { text: `${lines.join('\r\n')}\r\n` })).issues[0]).to.include({ line: 4, column: 'gross' });
+  });
+
+  it('rejects text that is not UTF-8 at the line it is on, not at the first line of its chunk', async () => {
+    // Read whole, the sample is one chunk; inline, it comes in chunks of a few bytes.
+    const expected = [{ line: 4, reason: 'the file is not valid UTF-8 text' }];
+    expect((await rejectionOf(stripe, { sample: 'stripe/latin1-export.csv' })).issues).to.deep.equal(expected);
+    expect((await rejectionOf(stripe, { text: sampleBytes('stripe/latin1-export.csv') })).issues).to.deep.equal(expected);
   });
 });

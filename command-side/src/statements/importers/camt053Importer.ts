@@ -42,6 +42,15 @@ const REFERENCE_KINDS: Readonly<Record<string, string>> = {
   UETR: 'uetr',
 };
 
+/** What banks write where a reference is required but they have none: it names nothing. */
+const NOT_PROVIDED = 'NOTPROVIDED';
+
+/** The trimmed text along `path`, unless it is the placeholder for "no reference". */
+const referenceAt = (element: XmlElement | undefined, ...path: string[]): string | undefined => {
+  const value = textAt(element, ...path);
+  return value === NOT_PROVIDED ? undefined : value;
+};
+
 class EntryProblem extends Error {
   constructor(
     readonly line: number,
@@ -136,7 +145,7 @@ const toRow = (entry: XmlElement): { row: StatementRow; booking: EntryBooking } 
   }
   const references: StatementReference[] = [];
   const addReference = (kind: string, value: string | undefined) => {
-    if (value === undefined || value === 'NOTPROVIDED') return;
+    if (value === undefined || value === NOT_PROVIDED) return;
     if (!references.some((reference) => reference.kind === kind && reference.value === value)) references.push({ kind, value });
   };
   addReference('account_servicer_reference', textAt(entry, 'AcctSvcrRef'));
@@ -148,7 +157,7 @@ const toRow = (entry: XmlElement): { row: StatementRow; booking: EntryBooking } 
     for (const ref of childAt(transaction, 'Refs')?.children ?? []) {
       const kind = REFERENCE_KINDS[ref.name];
       const value = ref.text.trim();
-      if (kind !== undefined && value !== '' && value !== 'NOTPROVIDED') refs.push({ kind, value });
+      if (kind !== undefined && value !== '' && value !== NOT_PROVIDED) refs.push({ kind, value });
     }
     const remittance = childrenNamed(childAt(transaction, 'RmtInf'), 'Ustrd')
       .map((line) => line.text.trim())
@@ -177,7 +186,9 @@ const toRow = (entry: XmlElement): { row: StatementRow; booking: EntryBooking } 
     if (total !== undefined) {
       fee = amountOf(total, charges);
     } else {
-      for (const record of childrenNamed(charges, 'Rcrd')) {
+      // From .04 on, one Chrgs holds a Rcrd per charge; .02 repeats Chrgs, each with its own Amt.
+      const records = childAt(charges, 'Rcrd') !== undefined ? childrenNamed(charges, 'Rcrd') : childrenNamed(entry, 'Chrgs');
+      for (const record of records) {
         const part = amountOf(childAt(record, 'Amt'), record);
         const cost = textAt(record, 'CdtDbtInd') === 'CRDT' ? -part.amount : part.amount;
         fee = { amount: (fee?.amount ?? 0n) + cost, currency: part.currency };
@@ -387,14 +398,17 @@ export const camt053Importer: StatementImporter = {
             const read = guard(() => {
               const account = accountOf(owner) ?? '';
               const statementId = required(owner, 'Id', owner);
-              const reference = textAt(element, 'AcctSvcrRef');
-              const entryReference = textAt(element, 'NtryRef');
+              // Several entries of one statement may each say NOTPROVIDED: that is no identity to key them on.
+              const reference = referenceAt(element, 'AcctSvcrRef');
+              const entryReference = referenceAt(element, 'NtryRef');
+              // The pages of a statement are separate messages with the same Id, each counting its entries from 1.
+              const page = textAt(childAt(owner, 'StmtPgntn') ?? childAt(groupHeader, 'MsgPgntn'), 'PgNb');
               const rowKey =
                 reference !== undefined
                   ? `${account}/${reference}`
                   : entryReference !== undefined
                     ? `${account}/ntry:${entryReference}`
-                    : `${account}/${statementId}#${entryOrdinal}`;
+                    : `${account}/${statementId}${page === undefined ? '' : `/${page}`}#${entryOrdinal}`;
               const { row, booking } = toRow(element);
               queue.push({ kind: 'row', row: { rowKey, statementId, row } });
               tally.add(booking);

@@ -13,9 +13,13 @@ export interface CsvOptions {
   delimiter?: string;
 }
 
-/** Line breaks inside a record's quoted fields, counted the way the parser counts lines. */
+/** Line breaks inside a record's quoted fields, counted the way the parser counts lines: CR and LF each. */
 const breaksInside = (fields: readonly string[]): number =>
   fields.reduce((count, field) => count + (field.match(/[\r\n]/g)?.length ?? 0), 0);
+
+/** CRLFs inside a record's quoted fields: the parser counts each as two lines of the file, where it is one. */
+const crlfsInside = (fields: readonly string[]): number =>
+  fields.reduce((count, field) => count + (field.match(/\r\n/g)?.length ?? 0), 0);
 
 /**
  * The records of a CSV text, streamed. Quoting follows RFC 4180 as csv-parse reads it; empty lines
@@ -26,19 +30,22 @@ export async function* csvRecords(text: AsyncIterable<string>, format: Statement
     bom: true,
     info: true,
     delimiter: options.delimiter ?? ',',
-    record_delimiter: ['\r\n', '\n'],
+    // A lone CR ends a line too (classic Mac exports): read as one, such a file would be a header and nothing else.
+    record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
   });
   // A failing source (an upload cut off at its size limit) fails the parser, and so this iteration.
   pipeline(Readable.from(text), parser, () => {});
+  let overcounted = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      yield { line: info.lines - breaksInside(record), fields: record };
+      yield { line: info.lines - breaksInside(record) - overcounted, fields: record };
+      overcounted += crlfsInside(record);
     }
   } catch (error) {
     if (error instanceof CsvError) {
-      const line = typeof error['lines'] === 'number' ? error['lines'] : 1;
+      const line = typeof error['lines'] === 'number' ? error['lines'] - overcounted : 1;
       throw new MalformedStatementError(format, [{ line, reason: `not valid CSV: ${error.message.replace(/ at line \d+/, '')}` }]);
     }
     throw error;

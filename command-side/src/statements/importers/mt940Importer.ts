@@ -130,7 +130,8 @@ const toRow = (
   const credit = mark === 'C' || mark === 'RD';
   const refs: StatementReference[] = [];
   if (customerReference !== '' && customerReference !== 'NONREF') refs.push({ kind: 'customer_reference', value: customerReference });
-  const bank = bankReference?.trim();
+  // Like the customer reference, a bank reference of NONREF names nothing: it must not key the row.
+  const bank = bankReference?.trim() === 'NONREF' ? undefined : bankReference?.trim();
   if (bank !== undefined && bank !== '') refs.push({ kind: 'bank_reference', value: bank });
   const text = information?.value;
   if (text !== undefined) refs.push(...informationReferences(text));

@@ -4,14 +4,14 @@ import { CsvHeader, csvRecords } from './csvRecords.js';
 import { StatementIssues } from './malformedStatementError.js';
 import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { cell, convert, currencyIn, dateTimeCell, optional, optionalCell, present, referencesOf } from './rowFields.js';
-import { parseUnsignedMinorUnits } from './statementAmounts.js';
+import { parseImpliedHundredths } from './statementAmounts.js';
 
 /**
  * PayPal's settlement report (STL): records typed by their first field. `RH`/`FH` head the report
  * and the file, each section (`SH` … `SC`) is one account's reporting window, `CH` names the
  * columns of the `SB` transaction rows that follow, `SC` counts them, `FF` ends the file. Rows are
- * identified by `Transaction ID`. Amounts are unsigned minor units of their currency with a
- * separate `CR`/`DR` flag for the gross and for the fee; a fee refund is `CR`.
+ * identified by `Transaction ID`. Amounts are unsigned, with two implied decimals in every currency,
+ * and a separate `CR`/`DR` flag for the gross and for the fee; a fee refund is `CR`.
  */
 
 const COLUMNS = {
@@ -71,7 +71,7 @@ const rowSchema = z
     const money = (amountColumn: Column, currencyColumn: Column, text: string, currencyText: string): StatementMoney | undefined => {
       const currency = currencyIn(ctx, currencyColumn, currencyText);
       if (currency === undefined) return undefined;
-      const amount = convert(ctx, amountColumn, () => parseUnsignedMinorUnits(text, currency));
+      const amount = convert(ctx, amountColumn, () => parseImpliedHundredths(text, currency));
       return amount === undefined ? undefined : { amount, currency };
     };
     const gross = money(

@@ -45,10 +45,15 @@ export const parseMajorUnits = (text: string, currency: CurrencyCode, options: M
   return parseDecimalAmount(text, currency, { decimalSeparator });
 };
 
-/** Unsigned minor units written as plain digits (PayPal's "10000" for 100.00 USD). */
-export const parseUnsignedMinorUnits = (text: string, currency: CurrencyCode): bigint => {
+/**
+ * PayPal's unsigned amounts: digits with two implied decimals whatever the currency, so "10000" is
+ * 100.00 USD and also ¥100 (PayPal's report specifications say so of yen). Booked in ISO minor units
+ * of `currency`, exactly or not at all: "10050" JPY is ¥100.50, which cannot be booked.
+ */
+export const parseImpliedHundredths = (text: string, currency: CurrencyCode): bigint => {
   if (!/^[0-9]+$/.test(text)) {
-    throw new InvalidAmountError(`amount ${JSON.stringify(text)} (${currency}) must be unsigned minor units: digits only`);
+    throw new InvalidAmountError(`amount ${JSON.stringify(text)} (${currency}) must be unsigned digits with two implied decimals`);
   }
-  return checkMinorUnits(BigInt(text));
+  const padded = text.padStart(3, '0');
+  return checkMinorUnits(parseMajorUnits(`${padded.slice(0, -2)}.${padded.slice(-2)}`, currency, { decimalSeparator: '.', providerDecimals: 2 }));
 };

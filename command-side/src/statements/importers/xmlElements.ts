@@ -2,6 +2,12 @@ import type { StatementFormat } from '@folio/shared';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { MalformedStatementError } from './malformedStatementError.js';
 
+/**
+ * Deeper than any statement nests (camt.053 stays under 20 levels). The parser resolves each
+ * name's namespace by walking up the open elements, so unbounded nesting takes quadratic time.
+ */
+const MAX_XML_DEPTH = 64;
+
 /** An element read whole: small subtrees only (a statement header, one entry), never the document. */
 export interface XmlElement {
   name: string;
@@ -67,6 +73,7 @@ export async function* xmlElements<T>(
   });
   parser.on('doctype', () => fail('a DOCTYPE is not accepted in a statement'));
   parser.on('opentag', (tag: SaxesTagNS) => {
+    if (path.length >= MAX_XML_DEPTH) fail(`elements nest deeper than ${MAX_XML_DEPTH} levels, which no statement does`, parser.line, tag.local);
     if (path.length === 0) events.root({ name: tag.local, uri: tag.uri, line: parser.line });
     path.push(tag.local);
     const parent = open[open.length - 1]?.element;
