@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import {
+  composeSecurity,
   createLogger,
   createMetrics,
   createServiceApp,
@@ -13,7 +14,8 @@ import { composeProjections } from './projectionsComposition.js';
 
 /**
  * The projections as their own process (`npm run start:projections`, docker-compose's
- * `projections`). It serves `/healthz`, `/readyz`, `/metrics` and its projectors' progress on `PORT`.
+ * `projections`). It serves `/healthz`, `/readyz`, `/metrics` and its projectors' progress on `PORT`,
+ * the last two to staff keys, as every process does.
  */
 const config = loadConfig();
 const logger = createLogger({ service: 'projections', level: config.logLevel });
@@ -22,6 +24,8 @@ const eventStore = openEventStore(config);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
 const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
+const security = composeSecurity({ eventStore, config, logger, metrics });
+await security.start({ bootstrap: false });
 
 const progress = Router().get('/v1/projections', (_request, response) => {
   response.json({
@@ -34,7 +38,7 @@ const progress = Router().get('/v1/projections', (_request, response) => {
   });
 });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, routers: [progress], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, guard: security.middleware, routers: [progress], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
   port: config.port,
   host: config.host,
   service: 'projections',
@@ -43,6 +47,7 @@ serveUntilSignalled({
   stop: async () => {
     lag.stop();
     await projections.stop();
+    await security.stop();
     await documents.close();
     await searchIndex.close();
     await eventStore.close();

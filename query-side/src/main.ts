@@ -55,7 +55,8 @@ const readApi = createReadApi({
 serveUntilSignalled({
   app: createServiceApp({
     eventStore,
-    routers: [security.middleware, readApi, createAuditApi({ eventStore, signer }), createWebUi()],
+    guard: security.middleware,
+    routers: [readApi, createAuditApi({ eventStore, signer }), createWebUi()],
     logger,
     metrics,
     lag,

@@ -72,7 +72,8 @@ export const openFolio = async (
     app: createServiceApp({
       eventStore,
       // Listing payments is the read model's: ahead of the write API's lookup by provider reference.
-      routers: [guard, createPaymentListApi({ documents, projections, readWaitMs }), ...writeRouters, readApi, auditApi, createWebUi()],
+      guard,
+      routers: [createPaymentListApi({ documents, projections, readWaitMs }), ...writeRouters, readApi, auditApi, createWebUi()],
       logger,
       metrics,
       lag,

@@ -35,7 +35,10 @@ describe('operations endpoints of the running system', function () {
       const failed = await post(`${running.baseUrl}/v1/transfers`, transfer, 'transfer-2', running.auth);
       expect(failed['status'], 'the frozen destination refuses; the debit is reversed').to.equal('failed');
 
-      const response = await fetch(`${running.baseUrl}/metrics`);
+      // It tells open discrepancies and the ledger-vs-provider delta: staff keys only, probes need none.
+      expect((await fetch(`${running.baseUrl}/metrics`)).status).to.equal(401);
+      expect((await fetch(`${running.baseUrl}/readyz`)).status).to.equal(200);
+      const response = await fetch(`${running.baseUrl}/metrics`, { headers: running.auth });
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
       const metrics = await response.text();

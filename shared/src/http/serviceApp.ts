@@ -3,7 +3,7 @@ import { folioVersion } from '../config/version.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { operationsEndpoints } from '../observability/operationsRoutes.js';
+import { metricsEndpoint, readinessEndpoint } from '../observability/operationsRoutes.js';
 import type { LagMonitor } from '../observability/projectionLag.js';
 import { requestLog } from '../observability/requestLog.js';
 import { correlationId, correlationIdOf } from './correlation.js';
@@ -12,7 +12,9 @@ import { notFoundHandler, problemDetailsHandler } from './problemDetails.js';
 
 export interface ServiceAppOptions {
   eventStore: EventStore;
-  /** The service's own routes, mounted in order between the operations endpoints and the 404. */
+  /** The security gate: every request after `/healthz` and `/readyz` passes it, `/metrics` included. */
+  guard: RequestHandler;
+  /** The service's own routes, mounted in order behind the gate and `/metrics`, before the 404. */
   routers: readonly RequestHandler[];
   logger: Logger;
   metrics: Metrics;
@@ -22,18 +24,21 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The express app every Folio process serves: correlation ids, request logs, `/healthz`,
- * `/readyz` and `/metrics`, the service's routes, and problem+json for everything that goes wrong.
- * One shape whether the services run together (`npm start`) or apart (docker-compose).
+ * The express app every Folio process serves: correlation ids, request logs, `/healthz` and
+ * `/readyz` for the platform's probes, then the security gate, `/metrics`, the service's routes,
+ * and problem+json for everything that goes wrong. One shape whether the services run together
+ * (`npm start`) or apart (docker-compose).
  */
-export const createServiceApp = ({ eventStore, routers, logger, metrics, lag, readyMaxLagSeconds }: ServiceAppOptions): Express => {
+export const createServiceApp = ({ eventStore, guard, routers, logger, metrics, lag, readyMaxLagSeconds }: ServiceAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(correlationId());
   app.use(requestLog(logger));
   app.use(healthRouter({ version: folioVersion, eventStore }));
-  app.use(operationsEndpoints({ metrics, eventStore, ...(lag === undefined ? {} : { lag }), readyMaxLagSeconds }));
+  app.use(readinessEndpoint({ eventStore, ...(lag === undefined ? {} : { lag }), readyMaxLagSeconds }));
+  app.use(guard);
+  app.use(metricsEndpoint(metrics));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(

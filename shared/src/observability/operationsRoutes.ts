@@ -13,14 +13,20 @@ export interface OperationsEndpointsOptions {
 }
 
 /**
- * `GET /metrics` (Prometheus text format) and `GET /readyz`: 200 when the event store answers and
- * every projection is within its lag threshold, 503 otherwise, with the reason.
+ * `GET /metrics` in Prometheus text format. It tells open discrepancies and the ledger-vs-provider
+ * delta, so it is served behind the security gate, to staff keys.
  */
-export const operationsEndpoints = ({ metrics, eventStore, lag, readyMaxLagSeconds }: OperationsEndpointsOptions): Router => {
-  const router = Router();
-  router.get('/metrics', async (_request, response) => {
+export const metricsEndpoint = (metrics: Metrics): Router =>
+  Router().get('/metrics', async (_request, response) => {
     response.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+/**
+ * `GET /readyz`, open for the platform's probes: 200 when the event store answers and every
+ * projection is within its lag threshold, 503 otherwise, with the reason.
+ */
+export const readinessEndpoint = ({ eventStore, lag, readyMaxLagSeconds }: Omit<OperationsEndpointsOptions, 'metrics'>): Router => {
+  const router = Router();
   router.get('/readyz', async (_request, response) => {
     const checks: Record<string, unknown> = {};
     let ready = true;

@@ -123,6 +123,7 @@ const rules: readonly RouteRule[] = [
   },
   { methods: ['GET', 'HEAD'], path: /^\/v1\/currencies$/, staff: READERS, holders: { roles: HOLDERS, owns: { of: 'self' } } },
   { methods: ['GET', 'HEAD'], path: /^\/v1\/projections$/, staff: READERS },
+  { methods: ['GET', 'HEAD'], path: /^\/metrics$/, staff: READERS },
   { methods: 'any', path: /^\/v1\/audit(\/.*)?$/, staff: ['auditor'] },
   { methods: 'any', path: /^\/v1\/(statements|reconciliation)(\/.*)?$/, staff: ['operator'] },
 ];

@@ -37,7 +37,8 @@ describe('audit API in front of the log (query side)', () => {
     };
     const app = createServiceApp({
       eventStore: audit.store,
-      routers: [security.middleware, createAuditApi({ eventStore: audit.store, signer: generatedSigner() })],
+      guard: security.middleware,
+      routers: [createAuditApi({ eventStore: audit.store, signer: generatedSigner() })],
       logger,
       metrics: createMetrics(),
       readyMaxLagSeconds: 60,

@@ -55,7 +55,12 @@ describe('the split topology: write API, projections and read API as three proce
     expect(balance.status).to.equal(200);
     expect(((await balance.json()) as { posted: string }).posted).to.equal('4200');
 
-    const status = (await (await fetch(`${projections.url}/v1/projections`)).json()) as { projections: { position: string | null }[] };
+    // The projections process's progress and metrics are for staff keys, as every process's are.
+    expect((await fetch(`${projections.url}/v1/projections`)).status).to.equal(401);
+    expect((await fetch(`${projections.url}/metrics`)).status).to.equal(401);
+    expect((await fetch(`${projections.url}/metrics`, { headers: projections.auth })).status).to.equal(200);
+    const progress = await fetch(`${projections.url}/v1/projections`, { headers: projections.auth });
+    const status = (await progress.json()) as { projections: { position: string | null }[] };
     for (const projection of status.projections) {
       expect(BigInt(projection.position ?? '-1') >= BigInt(String(deposit.body['position']))).to.equal(true);
     }
