@@ -38,12 +38,16 @@ export const renderAccountPage = async (view: HTMLElement, id: string): Promise<
   };
   more.addEventListener('click', async () => {
     if (nextCursor === null) return;
+    // Disabling or hiding the button drops its focus to the top of the page: hand it to the first row loaded instead.
+    const hadFocus = document.activeElement === more;
     more.disabled = true;
     try {
       const page = await api.history(id, nextCursor);
+      const firstLoaded = items.length;
       items.push(...page.items);
       nextCursor = page.nextCursor;
       showHistory();
+      if (hadFocus) historyHolder.querySelectorAll<HTMLAnchorElement>('a.row-link')[firstLoaded]?.focus();
     } catch {
       historyStatus.textContent = 'Older transactions could not be loaded. Try again.';
     } finally {

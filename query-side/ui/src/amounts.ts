@@ -30,16 +30,21 @@ export type ParsedAmount = { ok: true; minorUnits: string } | { ok: false; messa
 
 /**
  * What someone typed into an amount box, in major units of a currency with `exponent` decimals,
- * as minor units: "10.5" with exponent 2 → "1050". Grouping commas and spaces are ignored; more
+ * as minor units: "10.5" with exponent 2 → "1050". Commas and spaces are read only where they
+ * group thousands: "10,50" is refused, since many readers mean ten and a half by it. More
  * decimals than the currency has are refused rather than rounded.
  */
 export const parseAmountInput = (text: string, exponent: number): ParsedAmount => {
-  const compact = text.replace(/[,\s]/g, '');
-  const match = /^([0-9]*)(?:\.([0-9]*))?$/.exec(compact);
-  if (match === null || compact === '' || compact === '.') {
-    return { ok: false, message: exponent === 0 ? 'enter a whole amount, such as 1050' : `enter an amount such as 10.${'5'.padEnd(exponent, '0')}` };
+  const trimmed = text.trim();
+  const match = /^([1-9][0-9]{0,2}(?:[,\s][0-9]{3})+|[0-9]*)(?:\.([0-9]*))?$/.exec(trimmed);
+  if (match === null || trimmed === '' || trimmed === '.') {
+    const example = exponent === 0 ? '1050' : `10.${'5'.padEnd(exponent, '0')}`;
+    if (/^[0-9.,\s]*,[0-9.,\s]*$/.test(trimmed)) {
+      return { ok: false, message: exponent === 0 ? 'commas group thousands, such as 1,050' : `use a point for decimals, such as ${example}; commas group thousands` };
+    }
+    return { ok: false, message: exponent === 0 ? `enter a whole amount, such as ${example}` : `enter an amount such as ${example}` };
   }
-  const whole = match[1] ?? '';
+  const whole = (match[1] ?? '').replace(/[,\s]/g, '');
   const fraction = match[2] ?? '';
   if (fraction.length > exponent) {
     return {

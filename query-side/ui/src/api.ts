@@ -179,6 +179,18 @@ export interface Evidence {
   statementId?: string;
 }
 
+/** A step of the exception workflow: who did it and why, as they wrote it. */
+export interface WorkflowEntry {
+  action: 'acknowledged' | 'assigned' | 'resolved';
+  by: string;
+  reason: string;
+  at: string;
+  position: string;
+  assignee?: string;
+  resolution?: string;
+  journalId?: string;
+}
+
 export interface Discrepancy {
   id: string;
   code: string;
@@ -193,6 +205,7 @@ export interface Discrepancy {
   suggestedAction: string;
   rulesVersion: number;
   foundAt: string;
+  history: WorkflowEntry[];
 }
 
 interface Problem {
@@ -210,12 +223,21 @@ export class ApiError extends Error {
   }
 }
 
+let keyRefused: () => void = () => undefined;
+
+/** Called when the server refuses the key a request carried (revoked, say), so the UI can ask for another. */
+export const whenKeyRefused = (handler: () => void): void => {
+  keyRefused = handler;
+};
+
 const getJson = async <T>(path: string, signal?: AbortSignal): Promise<T> => {
   const key = storedKey();
   const response = await fetch(path, {
     headers: { Accept: 'application/json', ...(key === null ? {} : { Authorization: `Bearer ${key}` }) },
     ...(signal === undefined ? {} : { signal }),
   });
+  // Only the key still in use: an answer to a request made before signing in with another is old news.
+  if (response.status === 401 && key !== null && key === storedKey()) keyRefused();
   if (!response.ok) {
     const problem = (await response.json().catch(() => ({}))) as Problem;
     throw new ApiError(response.status, problem.detail ?? problem.title ?? `the server answered ${response.status}`);

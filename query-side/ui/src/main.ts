@@ -1,5 +1,5 @@
 /** The transaction history UI: loads the currencies, then renders the page the URL hash names. */
-import { api, ApiError } from './api.js';
+import { api, ApiError, whenKeyRefused } from './api.js';
 import { renderAccountPage } from './accountPage.js';
 import { renderAuditPage } from './auditPage.js';
 import { el, replaceChildren } from './dom.js';
@@ -12,12 +12,23 @@ import { forgetKey, storedKey } from './session.js';
 import { renderSignInPage } from './signInPage.js';
 import { renderTransactionPage } from './transactionPage.js';
 
-const view = document.getElementById('view') as HTMLElement;
+let view = document.getElementById('view') as HTMLElement;
 let leave: (() => void) | undefined;
 
-const render = async () => {
+/**
+ * Leaves the page shown for a fresh, empty view: a page still loading for an earlier address (or
+ * a refused key) then fills an element no longer in the document instead of the page asked for.
+ */
+const freshView = (): void => {
   leave?.();
   leave = undefined;
+  const next = el('main', { id: 'view', tabindex: '-1' });
+  view.replaceWith(next);
+  view = next;
+};
+
+const render = async () => {
+  freshView();
   const route = parseRoute(location.hash);
   switch (route.page) {
     case 'search':
@@ -73,11 +84,27 @@ signOut.addEventListener('click', () => {
 });
 document.querySelector('header.top')?.appendChild(signOut);
 
+const KEY_REFUSED = 'Your key is no longer accepted; sign in again.';
+
+const signInAgain = (notice?: string): void => {
+  signOut.hidden = true;
+  freshView();
+  renderSignInPage(view, () => void start(), notice);
+};
+
+// A key revoked while signed in: back to the sign-in form, which then returns to the same address.
+whenKeyRefused(() => {
+  // Before sign-in is complete, the sign-in form and the start-up check answer a refused key themselves.
+  if (signOut.hidden) return;
+  forgetKey();
+  signInAgain(KEY_REFUSED);
+});
+
 /** Signs in first when no key is kept (or the kept one stopped working), then shows the page. */
 async function start(): Promise<void> {
   signOut.hidden = true;
   if (storedKey() === null) {
-    renderSignInPage(view, () => void start());
+    signInAgain();
     return;
   }
   try {
@@ -87,7 +114,7 @@ async function start(): Promise<void> {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       forgetKey();
-      renderSignInPage(view, () => void start(), 'Your key is no longer accepted; sign in again.');
+      signInAgain(KEY_REFUSED);
       return;
     }
     replaceChildren(view, el('h1', {}, 'Folio is not reachable'), el('p', { role: 'alert' }, 'The server did not answer. Reload the page to try again.'));

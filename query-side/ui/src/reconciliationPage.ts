@@ -1,12 +1,15 @@
 /**
- * The reconciliation dashboard (`#/reconciliation?code=&status=&provider=`): per provider and
+ * The reconciliation dashboard (`#/reconciliation?code=&status=&provider=&cursor=`): per provider and
  * currency what matched, what is open by class and the ledger-vs-provider delta; below, the
- * discrepancies the filters select, each with its explanation, suggested action and evidence.
+ * discrepancies the filters select, each with its explanation, suggested action, evidence and
+ * the workflow steps taken on it (who, when and why).
  */
-import { api, type Discrepancy, type ReconciliationSummary } from './api.js';
+import { api, type Discrepancy, type ReconciliationSummary, type WorkflowEntry } from './api.js';
 import { el, replaceChildren } from './dom.js';
+import { formatTime } from './format.js';
 import { money } from './money.js';
 import { showLoadError } from './pageErrors.js';
+import { transactionHref } from './routes.js';
 
 const CODES = [
   'PROVIDER_UNMATCHED', 'INTERNAL_UNMATCHED', 'DUPLICATE_PROVIDER_ROW', 'PROVIDER_ROW_RESTATED', 'DUPLICATE_CHARGE',
@@ -14,6 +17,7 @@ const CODES = [
   'STALE_PENDING', 'PAYOUT_LINES_MISMATCH', 'STATEMENT_GAP', 'STATEMENT_BALANCE_BREAK', 'AMBIGUOUS_MATCH',
 ];
 const STATUSES = ['open', 'resolved', 'cleared'];
+const PAGE_SIZE = 100;
 
 const summaryTable = (items: readonly ReconciliationSummary[]) =>
   items.length === 0
@@ -68,6 +72,31 @@ const evidenceList = (discrepancy: Discrepancy) =>
     ),
   );
 
+const workflowStep = (entry: WorkflowEntry): string =>
+  entry.action === 'assigned'
+    ? `assigned to ${entry.assignee ?? ''}`
+    : entry.action === 'resolved'
+      ? `resolved (${entry.resolution ?? ''})`
+      : entry.action;
+
+/** The steps people took, their reasons as they typed them: text, never markup. */
+const workflowList = (discrepancy: Discrepancy) =>
+  discrepancy.history.length === 0
+    ? null
+    : el(
+        'ol',
+        { class: 'workflow', 'aria-label': 'Workflow' },
+        ...discrepancy.history.map((entry) =>
+          el(
+            'li',
+            {},
+            el('time', { datetime: entry.at }, formatTime(entry.at)),
+            ` ${workflowStep(entry)} by ${entry.by}: ${entry.reason}`,
+            entry.journalId === undefined ? null : el('span', {}, ' · ', el('a', { href: transactionHref(entry.journalId) }, 'correcting journal')),
+          ),
+        ),
+      );
+
 const discrepancyItem = (discrepancy: Discrepancy) =>
   el(
     'li',
@@ -81,8 +110,9 @@ const discrepancyItem = (discrepancy: Discrepancy) =>
         el('span', { class: 'explanation' }, discrepancy.explanation),
       ),
       el('p', { class: 'action' }, `Suggested action: ${discrepancy.suggestedAction}`),
-      el('p', { class: 'found' }, `Found ${discrepancy.foundAt} by rules v${discrepancy.rulesVersion}; provider ${discrepancy.provider}${discrepancy.assignee === null ? '' : `; assigned to ${discrepancy.assignee}`}`),
+      el('p', { class: 'found' }, `Found ${formatTime(discrepancy.foundAt)} by rules v${discrepancy.rulesVersion}; provider ${discrepancy.provider}${discrepancy.assignee === null ? '' : `; assigned to ${discrepancy.assignee}`}`),
       evidenceList(discrepancy),
+      workflowList(discrepancy),
     ),
   );
 
@@ -99,7 +129,13 @@ export const renderReconciliationPage = async (view: HTMLElement, query: URLSear
   try {
     [summary, page] = await Promise.all([
       api.reconciliationSummary(),
-      api.discrepancies({ code: filters.code ?? undefined, status: filters.status || undefined, provider: filters.provider ?? undefined, limit: '100' }),
+      api.discrepancies({
+        code: filters.code ?? undefined,
+        status: filters.status || undefined,
+        provider: filters.provider ?? undefined,
+        cursor: query.get('cursor') ?? undefined,
+        limit: String(PAGE_SIZE),
+      }),
     ]);
   } catch (error) {
     showLoadError(view, 'Reconciliation', error);
@@ -118,6 +154,13 @@ export const renderReconciliationPage = async (view: HTMLElement, query: URLSear
     if (!next.has('status')) next.set('status', '');
     location.hash = `#/reconciliation?${next.toString()}`;
   });
+  // Each page is an address of its own, so Back returns to the one before.
+  const pageHref = (cursor: string | null) => {
+    const next = new URLSearchParams(query);
+    if (cursor === null) next.delete('cursor');
+    else next.set('cursor', cursor);
+    return `#/reconciliation?${next.toString()}`;
+  };
   replaceChildren(
     view,
     el('h1', { tabindex: '-1' }, 'Reconciliation'),
@@ -127,6 +170,16 @@ export const renderReconciliationPage = async (view: HTMLElement, query: URLSear
     page.items.length === 0
       ? el('p', { class: 'empty' }, 'No discrepancy matches these filters.')
       : el('ul', { class: 'discrepancies' }, ...page.items.map(discrepancyItem)),
-    page.nextCursor === null ? null : el('p', { class: 'more' }, 'Showing the first 100: narrow the filters to see the rest.'),
+    page.nextCursor === null && !query.has('cursor')
+      ? null
+      : el(
+          'p',
+          { class: 'more' },
+          `${PAGE_SIZE} at a time, oldest first. `,
+          query.has('cursor') ? el('a', { href: pageHref(null) }, `← First ${PAGE_SIZE}`) : null,
+          ' ',
+          page.nextCursor === null ? null : el('a', { href: pageHref(page.nextCursor) }, `Next ${PAGE_SIZE} →`),
+        ),
   );
+  view.querySelector('h1')?.focus();
 };

@@ -1,7 +1,7 @@
 /**
  * The search page: a search box answering as you type, filters, and a sortable, paged table.
- * The form's state lives in the URL hash (replaced, not pushed, as you type), so a search can be
- * bookmarked, shared and returned to with Back.
+ * The form's state and the page shown live in the URL hash (replaced, not pushed, as you type),
+ * so a search can be bookmarked, shared and returned to with Back on the page it was left on.
  */
 import { parseAmountInput } from './amounts.js';
 import { api, ApiError, type TransactionPage } from './api.js';
@@ -63,7 +63,7 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
     el(
       'details',
       // Folded on a phone unless a filter is set, so the results are not pushed off the screen.
-      { class: 'filters-panel', open: window.matchMedia('(min-width: 721px)').matches || [...initial.keys()].some((name) => name !== 'q' && name !== 'sort') },
+      { class: 'filters-panel', open: window.matchMedia('(min-width: 721px)').matches || [...initial.keys()].some((name) => !['q', 'sort', 'cursor'].includes(name)) },
       el('summary', {}, 'Filters'),
       el(
         'fieldset',
@@ -75,8 +75,9 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
         select('currency', 'Currency', currencyCodes().map((code) => [code, code]), value('currency')),
         input('min', 'Amount from', { inputmode: 'decimal', autocomplete: 'off' }, value('min')),
         input('max', 'Amount to', { inputmode: 'decimal', autocomplete: 'off' }, value('max')),
-        input('from', 'Requested from', { type: 'date' }, value('from')),
-        input('to', 'Requested to', { type: 'date' }, value('to')),
+        // The API reads a date as a UTC day, the zone every time on these pages is shown in.
+        input('from', 'Requested from (UTC)', { type: 'date' }, value('from')),
+        input('to', 'Requested to (UTC)', { type: 'date' }, value('to')),
         el('div', { class: 'field field-actions' }, el('button', { type: 'button', class: 'secondary', id: 'clear-filters' }, 'Clear filters')),
       ),
     ),
@@ -91,8 +92,8 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
   const field = (name: Field) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
   const read = (name: Field) => field(name)?.value.trim() ?? '';
   let sort = (value('sort') || '-requestedAt') as Sort;
-  /** Cursors of the pages before the current one, and of the current one. */
-  let cursors: (string | undefined)[] = [undefined];
+  /** Cursors of the pages before the current one, and of the current one; those after the first are in the URL. */
+  let cursors: (string | undefined)[] = [undefined, ...initial.getAll('cursor')];
   let inFlight: AbortController | undefined;
   let timer: number | undefined;
   /** Counts the pages shown, so a late explanation of an empty page does not replace a newer one. */
@@ -126,10 +127,18 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
       const parsed = parseAmountInput(text, exponent);
       if (parsed.ok) amounts[parameter] = parsed.minorUnits;
       else {
-        showError(name, parsed.message);
+        showError(name, currency === '' && text.includes('.') ? 'without a currency, amounts are in minor units: choose one to type decimals' : parsed.message);
         valid = false;
       }
     }
+    // The API would refuse these too, but in minor units and parameter names rather than the form's words.
+    if (amounts['minAmount'] !== undefined && amounts['maxAmount'] !== undefined && BigInt(amounts['minAmount']) > BigInt(amounts['maxAmount'])) {
+      showError('max', 'must not be below the amount from');
+      valid = false;
+    }
+    const datesReversed = read('from') !== '' && read('to') !== '' && read('to') < read('from');
+    showError('to', datesReversed ? 'must not be before the date from' : '');
+    if (datesReversed) valid = false;
     const account = read('account');
     showError('account', /^[0-9]*$/.test(account) ? '' : 'an account id is digits only');
     if (!/^[0-9]*$/.test(account)) valid = false;
@@ -154,15 +163,28 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
       const text = name === 'sort' ? (sort === '-requestedAt' ? '' : sort) : read(name);
       if (text !== '') query.set(name, text);
     }
+    for (const cursor of cursors.slice(1)) if (cursor !== undefined) query.append('cursor', cursor);
     history.replaceState(null, '', searchHref(query));
     rememberSearch(location.hash);
   };
 
   const hasFilters = () => FIELDS.some((name) => name !== 'sort' && read(name) !== '');
 
+  /** The pager or sort button that has the focus, to give it back once the results are rebuilt. */
+  const focusedControl = (): string | undefined => {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLButtonElement)) return undefined;
+    if (active.dataset['sort'] !== undefined) return `button[data-sort="${active.dataset['sort']}"]`;
+    if (active.dataset['pager'] !== undefined) return `button[data-pager="${active.dataset['pager']}"]`;
+    return undefined;
+  };
+
   const showPage = (page: TransactionPage) => {
     rendered++;
-    const pageNumber = cursors.length;
+    const refocus = focusedControl();
+    // The pager steps from the page shown, so a second click before the next page arrives asks for the same page again.
+    const shown = cursors;
+    const pageNumber = shown.length;
     if (page.items.length === 0) {
       status.textContent = hasFilters() ? 'No transactions match.' : 'No transactions yet.';
       replaceChildren(
@@ -193,9 +215,10 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
         {
           type: 'button',
           class: 'secondary',
-          disabled: cursors.length === 1,
+          'data-pager': 'previous',
+          disabled: shown.length === 1,
           onclick: () => {
-            cursors = cursors.slice(0, -1);
+            cursors = shown.slice(0, -1);
             void search(false);
           },
         },
@@ -207,15 +230,21 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
         {
           type: 'button',
           class: 'secondary',
+          'data-pager': 'next',
           disabled: page.nextCursor === null,
           onclick: () => {
-            cursors = [...cursors, page.nextCursor ?? undefined];
+            cursors = [...shown, page.nextCursor ?? undefined];
             void search(false);
           },
         },
         'Next page →',
       ),
     );
+    // Rebuilding the buttons would drop a keyboard user's focus to the top of the page; a disabled one passes it on.
+    if (refocus !== undefined) {
+      const control = view.querySelector<HTMLButtonElement>(refocus);
+      (control !== null && !control.disabled ? control : pager.querySelector<HTMLButtonElement>('button:not(:disabled)'))?.focus();
+    }
   };
 
   /** Nothing found and nothing asked: an empty ledger (offer the demo), or read models still catching up. */
@@ -262,8 +291,8 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
     amountLabels();
     const query = apiQuery();
     if (query === undefined) return;
-    remember();
     if (fromStart) cursors = [undefined];
+    remember();
     inFlight?.abort();
     const controller = new AbortController();
     inFlight = controller;
@@ -300,7 +329,8 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
     sort = '-requestedAt';
     void search(true);
   });
-  void search(true);
+  // The page the URL names, which Back from a transaction returns to.
+  void search(false);
 
   const searchBox = field('q') as HTMLInputElement;
   if (initial.toString() === '') searchBox.focus();
