@@ -128,16 +128,29 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
         }
         return apply('settled');
       }
-      if (state === 'SETTLED') return outdated('the payment is already settled');
+      if (state === 'SETTLED') {
+        // The books took another fee than the provider says: no repeat of what is known.
+        if (callback.fee !== undefined && callback.fee !== payment.fee) {
+          const detail = `settled with a fee of ${callback.fee}, the books took ${payment.fee}`;
+          return { outcome: 'refused', flagged: true, detail };
+        }
+        return outdated('the payment is already settled');
+      }
       return supersede(`a settlement of a payment that is ${state}`);
     case 'payment.refunded': {
       const reference = callback.providerRefundRef;
-      if (reference !== undefined && payment.refundRefs.includes(reference)) {
+      const booked = reference === undefined ? undefined : payment.refundRefs.get(reference);
+      if (reference !== undefined && booked !== undefined) {
+        // The provider's word on a refund the books hold: another amount is a discrepancy, never a second refund.
+        if (callback.amount !== undefined && callback.amount !== booked) {
+          const detail = `a refund of ${callback.amount} under ${reference}, the books hold ${booked} for it`;
+          return { outcome: 'refused', flagged: true, detail };
+        }
         if (payment.flaggedRefundRefs.includes(reference)) {
-          const detail = 'the refund Folio asked for, paid from suspense: the merchant owes it';
+          const detail = 'a refund the books hold, flagged: paid from suspense, or reported for another amount';
           return { outcome: 'outdated', flagged: true, detail };
         }
-        return outdated('the refund Folio asked for');
+        return outdated('a refund the books hold');
       }
       if (state === 'CREATED' || state === 'PENDING') return defer('refunded before the capture was recorded');
       if (state === 'FAILED' || state === 'REFUNDED') return supersede(`a refund of a payment that is ${state}`);
@@ -297,6 +310,10 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       const inFlight = payment.refundsInFlight[command.refundId];
       if (inFlight !== undefined && inFlight.amount === command.amount) return [];
       if (payment.refundsEnded.includes(command.refundId)) return [];
+      // The provider names a refund it reported itself and the books already hold (its answer to
+      // this request was lost): refunding again would pay it back twice.
+      const reference = command.callbackEventId === undefined ? command.providerRefundRef : undefined;
+      if (reference !== undefined && payment.refundRefs.has(reference)) return [];
       requireState(payment, 'refund', 'PAID', 'SETTLED');
       const left = refundable(payment);
       if (command.amount > left) throw new RefundExceedsCapturedError(paymentId, command.amount, left);
@@ -390,7 +407,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       refundedFromSuspense: 0n,
       refundsInFlight: {},
       refundCallbacks: [],
-      refundRefs: [],
+      refundRefs: new Map(),
       flaggedRefundRefs: [],
       refundsEnded: [],
       callbacks: {},
@@ -440,7 +457,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
             ? state.refundCallbacks
             : [...state.refundCallbacks, event.data.callbackEventId],
         refundRefs:
-          event.data.providerRefundRef === undefined ? state.refundRefs : [...state.refundRefs, event.data.providerRefundRef],
+          providerRefundRef === undefined ? state.refundRefs : new Map(state.refundRefs).set(providerRefundRef, amount),
       };
     }
     case 'PaymentRefunded': {
@@ -458,12 +475,9 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       // Streams from before refunds were paid from suspense: the provider had refunded all the
       // same, so its confirmation is no longer one of Folio's own refunds and gets applied.
       const { [event.data.refundId]: failed, ...refundsInFlight } = state.refundsInFlight;
-      return {
-        ...state,
-        refundsInFlight,
-        refundsEnded: [...state.refundsEnded, event.data.refundId],
-        refundRefs: state.refundRefs.filter((reference) => reference !== failed?.providerRefundRef),
-      };
+      const refundRefs = new Map(state.refundRefs);
+      if (failed?.providerRefundRef !== undefined) refundRefs.delete(failed.providerRefundRef);
+      return { ...state, refundsInFlight, refundsEnded: [...state.refundsEnded, event.data.refundId], refundRefs };
     }
     case 'PaymentCallbackRecorded': {
       const { eventId, outcome } = event.data;

@@ -342,8 +342,11 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   };
 
   const fail = async (paymentId: string, reason: string, run: RunContext, callbackEventId?: string) => {
-    await journalsRepaired(paymentId, run);
-    await handle(paymentId, { type: 'FailPayment', reason, at: now(), ...cause(callbackEventId) }, run, `fail-${paymentId}`);
+    const payment = await journalsRepaired(paymentId, run);
+    const command: PaymentCommand = { type: 'FailPayment', reason, at: now(), ...cause(callbackEventId) };
+    // Decided here first: the handler answers a command id it has seen (a failure before) as done.
+    check(payment, command);
+    await handle(paymentId, command, run, `fail-${paymentId}`);
   };
 
   const refund = async (
@@ -380,12 +383,17 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       run,
       `refund-${refundId}`,
     );
-    await postRefund(requested.state as ExistingPayment, refundId, run, false);
+    const recorded = requested.state as ExistingPayment;
+    // Not under way: the provider's answer named a refund its callback already booked.
+    if (recorded.refundsInFlight[refundId] === undefined) return;
+    await postRefund(recorded, refundId, run, false);
   };
 
   const submit = async (paymentId: string, givenRef: string | undefined, run: RunContext) => {
     const payment = await journalsRepaired(paymentId, run);
-    check(payment, { type: 'SubmitPayment', providerRef: givenRef ?? 'unknown', at: now() });
+    // Without a reference no submission is a repeat of the recorded one (references are never empty):
+    // the provider is asked only for a payment not yet submitted.
+    check(payment, { type: 'SubmitPayment', providerRef: givenRef ?? '', at: now() });
     let providerRef = givenRef;
     if (providerRef === undefined) {
       try {
@@ -557,11 +565,15 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         return classification;
       }),
 
-    /** The payment as its stream says now, with any interrupted move completed first. */
+    /**
+     * The payment as its stream says now, with any interrupted move completed first, and the
+     * callbacks that waited for what it completed applied.
+     */
     get: (paymentId: string, run: RunContext) =>
       locked(paymentId, async () => {
         await load(paymentId, true);
         await repaired(paymentId, run);
+        await applyDeferred(paymentId, run);
         const { payment, position } = await load(paymentId);
         return paymentView(payment, position);
       }),

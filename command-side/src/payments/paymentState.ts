@@ -56,9 +56,15 @@ export interface ExistingPayment {
   refundsInFlight: Readonly<Record<string, RefundInFlight>>;
   /** Provider event ids of the refunds callbacks started, so a redelivered one is not refunded twice. */
   refundCallbacks: readonly string[];
-  /** The provider's references of the refunds Folio asked for: their callbacks change nothing. */
-  refundRefs: readonly string[];
-  /** References of refunds the books disagree on (booked from suspense): their callbacks stay flagged. */
+  /**
+   * The provider's references of the refunds the books hold, with their amounts: their callbacks
+   * change nothing, and one for another amount is flagged.
+   */
+  refundRefs: ReadonlyMap<string, bigint>;
+  /**
+   * References of refunds the books disagree on (booked from suspense, or reported for another
+   * amount): their callbacks stay flagged.
+   */
   flaggedRefundRefs: readonly string[];
   /** Refunds that completed or failed: asking for one of them again changes nothing. */
   refundsEnded: readonly string[];

@@ -69,7 +69,13 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
     }
     if (folioId === undefined) return NOTHING_MATCHES;
     const found = resource === 'payment' ? await payments.find(folioId) : await payouts.find(folioId);
-    return found?.provider === provider ? { target: { resource, resourceId: folioId } } : NOTHING_MATCHES;
+    if (found?.provider !== provider) return NOTHING_MATCHES;
+    // A callback about another reference than the one the payment or payout has is not about its money.
+    if (found.providerRef !== undefined && found.providerRef !== reference) {
+      const detail = `${resource} ${folioId} has the reference ${found.providerRef}, the callback names ${reference}`;
+      return { unmatched: `${detail}: applied to none` };
+    }
+    return { target: { resource, resourceId: folioId } };
   };
 
   const recordUnmatched = async (

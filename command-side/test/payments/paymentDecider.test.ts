@@ -261,6 +261,24 @@ describe('payment decider', () => {
       ];
       spec.given(done).when({ type: 'RequestRefund', refundId: '7500000000000000001', amount: 1_000n, at: AT }).thenNothing();
     });
+    it('take a refund the provider answers with the reference of one its callback already booked as a no-op', () => {
+      const reportedFirst: Event = {
+        type: 'PaymentRefundRequested',
+        data: {
+          paymentId: PAYMENT,
+          refundId: '7500000000000000001',
+          amount: 1_000n,
+          from: 'clearing',
+          providerRefundRef: 're_lost_answer',
+          requestedAt: AT,
+          callbackEventId: 'evt-refund',
+        },
+      };
+      spec
+        .given([...historyOf.PAID, reportedFirst, refunded('7500000000000000001', 1_000n, 1_000n)])
+        .when({ type: 'RequestRefund', refundId: '7500000000000000002', amount: 1_000n, providerRefundRef: 're_lost_answer', at: AT })
+        .thenNothing();
+    });
   });
 
   describe('refunds of a capture booked to suspense', () => {
@@ -415,6 +433,36 @@ describe('payment decider', () => {
         outcome: 'refused',
         flagged: true,
       });
+    });
+
+    it('refuses and flags a settlement of a settled payment with another fee, takes one with its fee as outdated', () => {
+      expect(outcomeOf('SETTLED', callback('e12', 'payment.settled', { fee: 310n }))).to.include({ outcome: 'refused', flagged: true });
+      expect(outcomeOf('SETTLED', callback('e13', 'payment.settled', { fee: 300n }))).to.include({ outcome: 'outdated', flagged: false });
+      expect(outcomeOf('SETTLED', callback('e14', 'payment.settled'))).to.include({ outcome: 'outdated', flagged: false });
+    });
+
+    it('refuses and flags the confirmation of a booked refund for another amount, moving nothing', () => {
+      const requested: Event = {
+        type: 'PaymentRefundRequested',
+        data: {
+          paymentId: PAYMENT,
+          refundId: '7500000000000000001',
+          amount: 4_000n,
+          from: 'clearing',
+          providerRefundRef: 're_1',
+          requestedAt: AT,
+        },
+      };
+      for (const events of [[requested], [requested, refunded('7500000000000000001', 4_000n, 4_000n)]]) {
+        const state = stateAfter([...historyOf.PAID, ...events]);
+        const confirm = (eventId: string, amount?: bigint) => {
+          const said = amount === undefined ? {} : { amount };
+          return classifyCallback(state, callback(eventId, 'payment.refunded', { providerRefundRef: 're_1', ...said }), false);
+        };
+        expect(confirm('e9', 3_000n)).to.include({ outcome: 'refused', flagged: true });
+        expect(confirm('e10', 4_000n)).to.include({ outcome: 'outdated', flagged: false });
+        expect(confirm('e11')).to.include({ outcome: 'outdated', flagged: false });
+      }
     });
   });
 });

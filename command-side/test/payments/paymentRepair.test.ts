@@ -114,6 +114,20 @@ describe('payments interrupted between their money and their record', () => {
     expect(await postedOf(api, merchant)).to.equal(10_000n);
   });
 
+  it('applies a settlement callback that waited for a capture whose record was interrupted, once the capture is completed', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
+    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_repair_capture_waiting' }), 'PENDING');
+    const settled = await sendCallback(api, paymentCallback('payment.settled', pending, { fee: '290' }));
+    expect(settled.body.outcome, settled.text).to.equal('deferred');
+    failNext = 'PaymentCaptured';
+    expect((await move(api, payment.id, 'capture')).status).to.be.at.least(500);
+    expect((await api.get(`/v1/payments/${payment.id}`)).body).to.include({ state: 'SETTLED', fee: '290', net: '9710' });
+    expect(await postedOf(api, clearingId())).to.equal(0n);
+    expect(await postedOf(api, merchant)).to.equal(10_000n);
+    await expectBooksBalanced(temp.store);
+  });
+
   it('applies a settlement callback that waited for the capture when applying it was interrupted', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);

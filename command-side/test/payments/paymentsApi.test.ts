@@ -155,6 +155,13 @@ describe('payments API', () => {
     );
     expect(problem).to.include({ currentState: 'FAILED' });
     expect(problem.allowedTransitions).to.deep.equal([]);
+    const again = expectProblem(
+      await expectBooksUntouched(harness.store, () => move(api, second.id, 'fail', { reason: 'declined again' })),
+      409,
+      'illegal-payment-transition',
+    );
+    expect(again).to.include({ currentState: 'FAILED' });
+    expect((await api.get(`/v1/payments/${second.id}`)).body.failureReason).to.equal('declined');
   });
 
   it('refuses an illegal move with 409 naming the current state and the allowed moves, writing nothing', async () => {
@@ -198,6 +205,22 @@ describe('payments API', () => {
       'insufficient-funds',
     );
     expect(problem.available).to.equal('500');
+  });
+
+  it('refuses to submit a submitted payment again, without asking the provider or claiming a reference, whatever its reference', async () => {
+    const merchant = await openMerchant(api);
+    for (const providerRef of ['pi_first', 'unknown']) {
+      const payment = await createPayment(api, merchant);
+      expectMoved(await move(api, payment.id, 'submit', { providerRef }), 'PENDING');
+      const problem = expectProblem(
+        await expectBooksUntouched(harness.store, () => move(api, payment.id, 'submit')),
+        409,
+        'illegal-payment-transition',
+      );
+      expect(problem.currentState).to.equal('PENDING');
+      expect((await api.get(`/v1/payments/${payment.id}`)).body.providerRef).to.equal(providerRef);
+      expectProblem(await api.get(`/v1/payments?provider=sandbox&providerRef=sbx_pay_${payment.id}`), 404, 'not-found');
+    }
   });
 
   it('keeps one provider reference to one payment, and finds the payment by it', async () => {

@@ -139,6 +139,36 @@ describe('provider callbacks', () => {
     expect(await postedOf(api, merchant)).to.equal(7_500n);
   });
 
+  it('flags a settlement the provider reports with another fee than the books took, moving nothing', async () => {
+    const payment = await pendingPayment();
+    expectMoved(await move(api, payment.id, 'capture'), 'PAID');
+    expectMoved(await move(api, payment.id, 'settle', { fee: '290' }), 'SETTLED');
+    const same = await sendCallback(api, paymentCallback('payment.settled', payment, { fee: '290' }));
+    expect(same.body).to.include({ outcome: 'outdated', flaggedForReconciliation: false });
+    const other = await sendCallback(api, paymentCallback('payment.settled', payment, { fee: '300' }));
+    expect(other.body, other.text).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    expect(await state(payment.id)).to.include({ state: 'SETTLED', fee: '290', net: '9710', flaggedForReconciliation: true });
+    expect(await postedOf(api, clearingId())).to.equal(0n);
+    await expectBooksBalanced(harness.store);
+  });
+
+  it('takes the confirmation of a refund Folio made as nothing new, and flags one for another amount, moving nothing', async () => {
+    const payment = await pendingPayment();
+    expectMoved(await move(api, payment.id, 'capture'), 'PAID');
+    const refund = await move(api, payment.id, 'refunds', { amount: '4000' });
+    expect(refund.status, refund.text).to.equal(201);
+    const refundReference = `sbx_re_${refund.body.refundId}`;
+    const confirmed = await sendCallback(api, paymentCallback('payment.refunded', payment, { amount: '4000', refundReference }));
+    expect(confirmed.body).to.include({ outcome: 'outdated', flaggedForReconciliation: false });
+    expect((await state(payment.id)).flaggedForReconciliation).to.equal(false);
+    const other = await sendCallback(api, paymentCallback('payment.refunded', payment, { amount: '3000', refundReference }));
+    expect(other.body, other.text).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    expect(await state(payment.id)).to.include({ refunded: '4000', refundable: '6000', flaggedForReconciliation: true });
+    expect(await postedOf(api, merchant)).to.equal(6_000n);
+    expect(await postedOf(api, clearingId())).to.equal(-6_000n);
+    await expectBooksBalanced(harness.store);
+  });
+
   it('refuses and flags a capture, settlement or refund in another currency than the payment, moving nothing', async () => {
     const payment = await pendingPayment();
     const yen = await sendCallback(api, paymentCallback('payment.captured', payment, { amount: '10000', currency: 'JPY' }));

@@ -84,6 +84,25 @@ describe('provider callback routing', () => {
     expect(unmatched.map((event) => event.type)).to.deep.equal(['ProviderCallbackUnmatched']);
   });
 
+  it('applies a callback naming a payment by its id but with a reference that is not the payment\'s to none, flagged', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
+    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_its_own' }), 'PENDING');
+    const captured = await sendCallback(api, paymentCallback('payment.captured', { id: pending.id, providerRef: 'pi_another' }));
+    expect(captured.status, captured.text).to.equal(202);
+    expect(captured.body).to.include({ outcome: 'unmatched', flaggedForReconciliation: true });
+    expect(captured.body.detail).to.include('pi_its_own').and.include('pi_another');
+    expect((await api.get(`/v1/payments/${payment.id}`)).body.state).to.equal('PENDING');
+    expect(await postedOf(api, merchant)).to.equal(0n);
+    expect(await recordedCallbacks(payment.id)).to.deep.equal([]);
+    const unmatched = await collect(temp.store.readStream(providerCallbacksStream('sandbox')));
+    expect(unmatched.map((event) => event.type)).to.deep.equal(['ProviderCallbackUnmatched']);
+    // Its own reference still moves it.
+    const own = await sendCallback(api, paymentCallback('payment.captured', pending));
+    expect(own.body.outcome, own.text).to.equal('applied');
+    expect(await postedOf(api, merchant)).to.equal(10_000n);
+  });
+
   it('refuses the second of two concurrent copies of one signed callback as a replay, writing once', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
