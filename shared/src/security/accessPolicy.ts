@@ -110,7 +110,7 @@ const rules: readonly RouteRule[] = [
     holders: { roles: HOLDERS, owns: { of: 'bodyAccounts', accounts: (body) => [body.accountId] } },
     moneyMoving: true,
   },
-  { methods: ['GET', 'HEAD'], path: /^\/v1\/providers\/[^/]+\/sandbox\/settlement-report$/, staff: ['operator'] },
+  { methods: ['GET', 'HEAD'], path: /^\/v1\/providers\/[^/]+\/sandbox\/(settlement-report|bank-statement)$/, staff: ['operator'] },
   { methods: ['GET', 'HEAD'], path: /^\/v1\/operations\/[^/]+$/, staff: READERS },
   { methods: ['POST'], path: /^\/v1\/devices$/, holders: { roles: HOLDERS, owns: { of: 'self' } }, enrolsDevice: true },
   // The route answers another holder's device as a missing one.

@@ -96,6 +96,11 @@ describe('security: who may call what', function () {
         'urn:folio:problem:route-not-found',
       );
       expect((await system.request('GET', '/v1/operations/in-transit', { key: operator })).status).to.equal(200);
+      // The sandbox's statements are what operators reconcile against: its report and its bank's.
+      for (const statement of ['settlement-report', 'bank-statement']) {
+        expect((await system.request('GET', `/v1/providers/sandbox/sandbox/${statement}`, { key: operator })).status, statement).to.equal(200);
+        expect((await system.request('GET', `/v1/providers/sandbox/sandbox/${statement}`, { key: auditor })).status, statement).to.equal(403);
+      }
     });
   });
 
