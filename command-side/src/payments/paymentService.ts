@@ -17,7 +17,7 @@ import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import { isRefusal, type MovementProcess, type RunContext } from '../movements/movementProcess.js';
-import { ProviderUnavailableError } from '../providers/providerErrors.js';
+import { providerRequestError } from '../providers/providerErrors.js';
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
@@ -374,7 +374,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
           currency: payment.currency,
         }));
       } catch (error) {
-        throw new ProviderUnavailableError(payment.provider, error instanceof Error ? error.message : String(error));
+        throw providerRequestError(payment.provider, error);
       }
     }
     const requested = await handle(
@@ -404,7 +404,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
           ...(payment.description === undefined ? {} : { description: payment.description }),
         }));
       } catch (error) {
-        throw new ProviderUnavailableError(payment.provider, error instanceof Error ? error.message : String(error));
+        throw providerRequestError(payment.provider, error);
       }
     }
     await references.claim(payment.provider, providerRef, { resource: 'payment', resourceId: paymentId }, run);

@@ -32,6 +32,33 @@ export class ProviderUnavailableError extends FolioError {
 }
 
 /**
+ * The provider answered that it will not take the request (a declined card, a refund it refuses):
+ * nothing was recorded, and the same request would be declined again, so the answer is kept
+ * under its idempotency key like any other rejection.
+ */
+export class ProviderDeclinedError extends FolioError {
+  readonly type = 'provider-declined';
+  readonly status = 422;
+
+  constructor(
+    readonly provider: string,
+    reason: string,
+  ) {
+    super(`payment provider ${provider} declined the request: ${reason}`);
+  }
+
+  override problemExtensions() {
+    return { provider: this.provider };
+  }
+}
+
+/** A provider's answer to a request, as the error its caller answers with: declined, or unknown. */
+export const providerRequestError = (provider: string, error: unknown): FolioError =>
+  error instanceof ProviderRefusedError
+    ? new ProviderDeclinedError(provider, error.message)
+    : new ProviderUnavailableError(provider, error instanceof Error ? error.message : String(error));
+
+/**
  * What an adapter throws when the provider answered that it will not take the request. Any other
  * error (a timeout, a lost connection) leaves open whether the provider took it.
  */
