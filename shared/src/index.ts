@@ -1,6 +1,7 @@
 export * from './errors/folioError.js';
 export * from './config/config.js';
 export * from './config/version.js';
+export * from './cli/existingStores.js';
 export * from './money/index.js';
 export * from './ids/index.js';
 export * from './events/index.js';

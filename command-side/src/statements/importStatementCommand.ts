@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FolioError, loadConfig, openEventStore, statementImported } from '@folio/shared';
+import { FolioError, loadConfig, openEventStore, requireExistingStores, statementImported, ValidationError } from '@folio/shared';
 import { createStatementImportService } from './statementImportService.js';
 
 export const importStatementUsage =
@@ -16,7 +16,7 @@ const mappingOf = (value: string | undefined): string | undefined =>
  * `folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]`: imports a
  * statement file into the configured event store, as the upload endpoint does, and prints the
  * import's summary. Exit codes: 0 imported (or imported before), 1 the file is malformed or was
- * refused, 2 wrong usage.
+ * refused, 2 wrong usage (a bad provider, format or mapping included).
  */
 export const runImportStatementCommand = async (args: readonly string[]): Promise<number> => {
   let parsed;
@@ -36,7 +36,9 @@ export const runImportStatementCommand = async (args: readonly string[]): Promis
     console.error(importStatementUsage);
     return 2;
   }
-  const eventStore = openEventStore(loadConfig());
+  const config = loadConfig();
+  requireExistingStores(config);
+  const eventStore = openEventStore(config);
   try {
     const service = createStatementImportService({ eventStore });
     const result = await service.importStatement(
@@ -54,6 +56,11 @@ export const runImportStatementCommand = async (args: readonly string[]): Promis
       return 1;
     }
     if (!(error instanceof FolioError) || error.status >= 500) throw error;
+    if (error instanceof ValidationError) {
+      // The provider, format or mapping given, checked before the file is read: the call is wrong, not the file.
+      console.error(`${error.message}\n${importStatementUsage}`);
+      return 2;
+    }
     console.error(error.message);
     const extensions = error.problemExtensions();
     if (Object.keys(extensions).length > 0) console.error(JSON.stringify(extensions, null, 2));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { IllegalStateError, loadConfig, openDocumentStore, openEventStore, openSearchIndex } from '@folio/shared';
+import { IllegalStateError, loadConfig, openDocumentStore, openEventStore, openSearchIndex, requireExistingStores } from '@folio/shared';
 import { projectionDefinitions } from '../projections.js';
 import { pruneProjection } from '../prune/pruneProjection.js';
 import { rebuildProjection } from '../rebuild/rebuildProjection.js';
@@ -24,6 +24,7 @@ export const runProjectionsCommand = async (args: readonly string[]): Promise<nu
     return 2;
   }
   const config = loadConfig();
+  requireExistingStores(config, true);
   if (command === 'prune') {
     const documents = openDocumentStore(config);
     const searchIndex = openSearchIndex(config);

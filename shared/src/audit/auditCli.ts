@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { requireExistingStores } from '../cli/existingStores.js';
 import { loadConfig } from '../config/config.js';
 import { FolioError, ValidationError } from '../errors/folioError.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
@@ -51,6 +52,10 @@ const entriesOption = z.string().regex(/^[0-9]{1,4}$/, 'a whole number up to 999
 
 class UsageError extends Error {}
 
+/** The commands that take a positional argument (an account, a path, a period). */
+const targeted = new Set(['balance', 'export', 'verify-export', 'close-period', 'restatements']);
+const untargeted = new Set(['trial-balance', 'verify', 'public-key']);
+
 const parse = <T extends z.ZodType>(schema: T, value: string | undefined, name: string): z.output<T> | undefined => {
   if (value === undefined) return undefined;
   const result = schema.safeParse(value);
@@ -84,10 +89,12 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
     return 2;
   }
   const { values, positionals } = parsed;
-  const [command, target] = positionals;
+  const [command, target, ...extra] = positionals;
 
   const withStore = async <T>(work: (eventStore: EventStore) => Promise<T>): Promise<T> => {
-    const eventStore = chainEventStore(openEventStore(loadConfig(io.environment)));
+    const config = loadConfig(io.environment);
+    requireExistingStores(config);
+    const eventStore = chainEventStore(openEventStore(config));
     try {
       return await work(eventStore);
     } finally {
@@ -99,6 +106,9 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
   const signer = () => loadExistingSigner(loadAuditConfig(io.environment), loadConfig(io.environment).dataDir);
 
   try {
+    const unexpected = command === undefined ? undefined : targeted.has(command) ? extra[0] : untargeted.has(command) ? target : undefined;
+    // An argument left unread would silently change nothing: `verify 1200` is not `verify --up-to 1200`.
+    if (unexpected !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(unexpected)}`);
     const position = parse(positionOption, values.position, '--position');
     const point: PointInTime = {
       ...(position === undefined ? {} : { position }),

@@ -10,26 +10,51 @@ import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
  *   folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]
  *   folio audit balance|trial-balance|verify|export|verify-export|…
  *   folio keys create|revoke|list
+ * Exit codes: 0 done, 1 failed (a store, a file, a refusal), 2 wrong usage.
  */
-const [command, ...args] = process.argv.slice(2);
-switch (command) {
-  case 'projections':
-    process.exitCode = await runProjectionsCommand(args);
-    break;
-  case 'import-statement':
-    process.exitCode = await runImportStatementCommand(args);
-    break;
-  case 'keys':
-    process.exitCode = await runKeysCommand(args);
-    break;
-  case 'audit':
-    process.exitCode = await runAuditCli(args, {
-      out: (text) => process.stdout.write(`${text}\n`),
-      err: (text) => process.stderr.write(`${text}\n`),
-      environment: process.env,
-    });
-    break;
-  default:
-    console.error([projectionsUsage, importStatementUsage, KEYS_USAGE, AUDIT_USAGE].join('\n'));
-    process.exitCode = 2;
+const usages: Record<string, string> = {
+  projections: projectionsUsage,
+  'import-statement': importStatementUsage,
+  keys: KEYS_USAGE,
+  audit: AUDIT_USAGE,
+};
+const allUsages = Object.values(usages).join('\n');
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
+
+const run = async ([command, ...args]: readonly string[]): Promise<number> => {
+  if (command === undefined || isHelp(command) || command === 'help') {
+    (command === undefined ? process.stderr : process.stdout).write(`${allUsages}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const usage = usages[command];
+  if (usage === undefined) {
+    process.stderr.write(`unknown command ${command}\n${allUsages}\n`);
+    return 2;
+  }
+  if (args.some(isHelp)) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  switch (command) {
+    case 'projections':
+      return runProjectionsCommand(args);
+    case 'import-statement':
+      return runImportStatementCommand(args);
+    case 'keys':
+      return runKeysCommand(args);
+    default:
+      return runAuditCli(args, {
+        out: (text) => process.stdout.write(`${text}\n`),
+        err: (text) => process.stderr.write(`${text}\n`),
+        environment: process.env,
+      });
+  }
+};
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  // An operator needs the reason (store unreachable, bad configuration), not a stack trace.
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
 }
