@@ -1,12 +1,12 @@
 import { FolioError } from '@folio/shared';
 
-/** No adapter is configured for the provider a request names. */
-export class ProviderNotConfiguredError extends FolioError {
-  readonly type = 'provider-not-configured';
-  readonly status = 422;
-
-  constructor(readonly provider: string) {
-    super(`payment provider ${provider} is not configured on this Folio`);
+/** A problem with a provider Folio relays a request to: the answer names the provider. */
+abstract class ProviderProblem extends FolioError {
+  constructor(
+    readonly provider: string,
+    message: string,
+  ) {
+    super(message);
   }
 
   override problemExtensions() {
@@ -14,20 +14,23 @@ export class ProviderNotConfiguredError extends FolioError {
   }
 }
 
+/** No adapter is configured for the provider a request names. */
+export class ProviderNotConfiguredError extends ProviderProblem {
+  readonly type = 'provider-not-configured';
+  readonly status = 422;
+
+  constructor(provider: string) {
+    super(provider, `payment provider ${provider} is not configured on this Folio`);
+  }
+}
+
 /** The provider could not be reached or answered with an error; nothing was recorded. */
-export class ProviderUnavailableError extends FolioError {
+export class ProviderUnavailableError extends ProviderProblem {
   readonly type = 'provider-unavailable';
   readonly status = 502;
 
-  constructor(
-    readonly provider: string,
-    detail: string,
-  ) {
-    super(`payment provider ${provider} did not take the request: ${detail}`);
-  }
-
-  override problemExtensions() {
-    return { provider: this.provider };
+  constructor(provider: string, detail: string) {
+    super(provider, `payment provider ${provider} did not take the request: ${detail}`);
   }
 }
 
@@ -36,19 +39,12 @@ export class ProviderUnavailableError extends FolioError {
  * nothing was recorded, and the same request would be declined again, so the answer is kept
  * under its idempotency key like any other rejection.
  */
-export class ProviderDeclinedError extends FolioError {
+export class ProviderDeclinedError extends ProviderProblem {
   readonly type = 'provider-declined';
   readonly status = 422;
 
-  constructor(
-    readonly provider: string,
-    reason: string,
-  ) {
-    super(`payment provider ${provider} declined the request: ${reason}`);
-  }
-
-  override problemExtensions() {
-    return { provider: this.provider };
+  constructor(provider: string, reason: string) {
+    super(provider, `payment provider ${provider} declined the request: ${reason}`);
   }
 }
 
