@@ -1,24 +1,32 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { AuditInputError, ExportWriteError } from './auditErrors.js';
 import { BUNDLE_FORMAT, type ExportFiles } from './auditExport.js';
 
-/** Runs a write of the export to `path`, turning a file system failure into one line saying why. */
-const writing = (path: string, write: () => void): void => {
+/** Why an export cannot go to `path`, by the error code the file system gave (or we raise alike). */
+const reasonOf = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return 'it is a file, not a directory (--bundle writes the export as one file)';
+  if (code === 'EISDIR') return 'it is a directory, not a file (without --bundle the export is written into a directory)';
+  if (code === 'ENOTEMPTY') return 'it already holds files (an export is written into a new or empty directory)';
+  return error instanceof Error ? error.message : String(error);
+};
+
+const fileSystemError = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
+
+/**
+ * Writes the export beside `path` under a temporary name, then renames it into place: an export
+ * interrupted (a full disk, Ctrl-C) leaves no partial export where a verifier would read it.
+ */
+const writing = (path: string, write: (temporary: string) => void): void => {
+  const temporary = join(dirname(path), `.${process.pid}-${Date.now()}.partial-export`);
   try {
-    write();
+    mkdirSync(dirname(path), { recursive: true });
+    write(temporary);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'EEXIST'
-        ? 'it is a file, not a directory (--bundle writes the export as one file)'
-        : code === 'EISDIR'
-          ? 'it is a directory, not a file (without --bundle the export is written into a directory)'
-          : error instanceof Error
-            ? error.message
-            : String(error);
-    throw new ExportWriteError(`cannot write the export to ${path}: ${reason}`, { cause: error });
+    rmSync(temporary, { recursive: true, force: true });
+    throw new ExportWriteError(`cannot write the export to ${path}: ${reasonOf(error)}`, { cause: error });
   }
 };
 
@@ -27,16 +35,28 @@ const writing = (path: string, write: () => void): void => {
  * `{"format": "folio-audit-export-bundle/1", "files": {name: content}}`, what the API answers).
  */
 export const writeExport = (directory: string, files: ExportFiles): void =>
-  writing(directory, () => {
-    mkdirSync(directory, { recursive: true });
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(directory, name), content);
+  writing(directory, (temporary) => {
+    if (existsSync(directory)) {
+      if (!statSync(directory).isDirectory()) throw fileSystemError('EEXIST');
+      // Files of an earlier export mixed with this one's would not verify, or worse, would.
+      if (readdirSync(directory).length > 0) throw fileSystemError('ENOTEMPTY');
+    }
+    mkdirSync(temporary);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(temporary, name), content);
+    if (existsSync(directory)) rmdirSync(directory);
+    renameSync(temporary, directory);
   });
 
 const bundleSchema = z.strictObject({ format: z.literal(BUNDLE_FORMAT), files: z.record(z.string(), z.string()) });
 
 export const toBundle = (files: ExportFiles): string => `${JSON.stringify({ format: BUNDLE_FORMAT, files })}\n`;
 
-export const writeBundle = (path: string, files: ExportFiles): void => writing(path, () => writeFileSync(path, toBundle(files)));
+export const writeBundle = (path: string, files: ExportFiles): void =>
+  writing(path, (temporary) => {
+    if (existsSync(path) && statSync(path).isDirectory()) throw fileSystemError('EISDIR');
+    writeFileSync(temporary, toBundle(files));
+    renameSync(temporary, path);
+  });
 
 /** Reads an export from a directory or a bundle file; file contents are kept byte for byte (as latin1 when not UTF-8). */
 export const readExport = (path: string): ExportFiles => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -119,6 +119,26 @@ describe('folio audit (command line)', function () {
     }
     expect(readFileSync(file, 'utf8')).to.equal('x');
     expect(existsSync(join(directory, 'manifest.json'))).to.equal(false);
+  });
+
+  it('writes an export whole or not at all: never into a directory holding other files, never leaving a partial one', async () => {
+    const parent = join(audit.directory, 'exports');
+    const used = join(parent, 'used');
+    mkdirSync(used, { recursive: true });
+    writeFileSync(join(used, 'notes.txt'), 'mine');
+    const refused = await folioProcess(['export', used, '--position', '1'], environment);
+    expect(refused.code, refused.stderr).to.equal(1);
+    expect(refused.stderr).to.contain(`cannot write the export to ${used}: it already holds files`);
+    expect(readdirSync(used)).to.deep.equal(['notes.txt']);
+
+    const empty = join(parent, 'empty');
+    mkdirSync(empty);
+    for (const [target, extra] of [[empty, []], [join(parent, 'new', 'deeper'), []], [join(parent, 'bundle.json'), ['--bundle']]] as const) {
+      const written = await folioProcess(['export', target, '--position', '1', ...extra], environment);
+      expect(written.code, written.stderr).to.equal(0);
+      expect((await folioProcess(['verify-export', target], {})).code, target).to.equal(0);
+    }
+    expect(readdirSync(parent).filter((name) => name.includes('partial')), 'no partial export left').to.deep.equal([]);
   });
 
   it('exits 2 with the usage on bad arguments', async () => {
