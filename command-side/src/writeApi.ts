@@ -212,6 +212,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
       lock?.release();
       lock = undefined;
     },
+    /** Every movement between its legs, now. */
+    inTransit: () => recovery.open(),
     /** Movements open longer than the stuck threshold, now. */
     stuckMovements: () => recovery.stuck(),
     /** The in-process sandbox standing in for `provider`, if any. */

@@ -80,6 +80,11 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     writeApi.router,
     deviceRoutes({ eventStore, directory: security.directory, clock: () => new Date() }),
   ];
-  // The guard goes before every route of the process, the write API's and any other.
-  return { writeApi, guard: security.middleware, routers };
+  // The guard goes before every route of the process, the write API's and any other. A movement
+  // between its legs is found as its route finds it, so its holders see it then too.
+  const guard = security.middlewareServingMovements((kind, id) => {
+    const open = writeApi.inTransit().find((journal) => journal.kind === kind && journal.id === id);
+    return open === undefined ? undefined : [open.movement.fromAccountId, open.movement.toAccountId];
+  });
+  return { writeApi, guard, routers };
 };

@@ -14,8 +14,12 @@ export type Ownership =
   | { of: 'bodyAccounts'; accounts: (body: Record<string, unknown>) => unknown[] }
   /** Opening an account: for the holder itself, of the holder's kind, without an overdraft (credit is staff's to grant). */
   | { of: 'newAccount' }
-  /** `:id` names a resource whose stream's first event names its accounts. */
-  | { of: 'resource'; streams: (id: string) => string[] }
+  /**
+   * `:id` names a resource whose stream's first event names its accounts. With `inTransit`, it is
+   * a movement, whose own stream is written only when it ends: between its legs it is looked up
+   * among the movements in transit.
+   */
+  | { of: 'resource'; streams: (id: string) => string[]; inTransit?: true }
   /** The handler itself narrows what it answers to the holder's accounts. */
   | { of: 'scoped' }
   /** Nothing to own: the request concerns the caller only. */
@@ -82,7 +86,7 @@ const rules: readonly RouteRule[] = [
     // A payment's or payout's activity is read with it (the payment page shows both).
     path: new RegExp(`^/v1/(?:transfers|deposits|payouts|payments)/${ID}(?:/activity)?$`),
     staff: READERS,
-    holders: { roles: HOLDERS, owns: { of: 'resource', streams: movementStreams } },
+    holders: { roles: HOLDERS, owns: { of: 'resource', streams: movementStreams, inTransit: true } },
   },
   { methods: ['POST'], path: /^\/v1\/deposits$/, staff: ['operator'], moneyMoving: true },
   {

@@ -6,7 +6,7 @@ import { createCredentialCommands } from './credentialCommands.js';
 import { createCredentialDirectory } from './credentialDirectory.js';
 import { createInMemoryRateLimiter, type RateLimiter } from './rateLimiter.js';
 import { createInMemoryReplayGuard, type ReplayGuard } from './replayGuard.js';
-import { securityMiddleware } from './securityMiddleware.js';
+import { securityMiddleware, type SecurityOptions } from './securityMiddleware.js';
 import { createEd25519Verifier, type SignatureVerifier } from './signatureVerifier.js';
 
 export interface SecurityCompositionOptions {
@@ -28,7 +28,7 @@ export const composeSecurity = ({ eventStore, config, logger, metrics, clock = (
     eventStore,
     onError: (error) => logger.error({ err: error }, 'following credentials failed'),
   });
-  const middleware = securityMiddleware({
+  const options: SecurityOptions = {
     directory,
     eventStore,
     verifier: ports.verifier ?? createEd25519Verifier(),
@@ -38,10 +38,16 @@ export const composeSecurity = ({ eventStore, config, logger, metrics, clock = (
     clock,
     signatureToleranceSeconds: config.signatureToleranceSeconds,
     ...(metrics === undefined ? {} : { onRefused: (type: string) => metrics.securityRefusals.inc({ reason: type }) }),
-  });
+  };
   return {
     directory,
-    middleware,
+    middleware: securityMiddleware(options),
+    /**
+     * The middleware of a process serving movements, which also knows those in transit (composed
+     * after this, hence not an option here). Same buckets and replay memory as `middleware`.
+     */
+    middlewareServingMovements: (movementInTransit: NonNullable<SecurityOptions['movementInTransit']>) =>
+      securityMiddleware({ ...options, movementInTransit }),
     /**
      * Resolves once the credentials in the log are known. The write side also creates the
      * bootstrap admin key when one is configured, and says how to create a key when none exists.

@@ -46,6 +46,11 @@ export interface SecurityOptions {
   clock: () => Date;
   /** How far a signature's timestamp may be from now. */
   signatureToleranceSeconds: number;
+  /**
+   * The accounts of the `kind` movement `id` while it is between its legs, if it is: the write
+   * side knows; a process that serves no movements leaves it out.
+   */
+  movementInTransit?: (kind: string, id: string) => readonly string[] | undefined;
   /** Told the problem type of every refusal, for metrics. */
   onRefused?: (type: string) => void;
 }
@@ -158,12 +163,13 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
         }
         return;
       case 'resource': {
-        const accounts = isId(pathId) ? await resourceAccounts(ownership.streams(pathId)) : undefined;
+        const kind = /^\/v1\/(\w+?)s\//.exec(request.path)?.[1] ?? 'resource';
+        const accounts = isId(pathId)
+          ? ((await resourceAccounts(ownership.streams(pathId))) ?? (ownership.inTransit === true ? options.movementInTransit?.(kind, pathId) : undefined))
+          : undefined;
         const ownedOne = accounts !== undefined && (await Promise.all(accounts.map((account) => owns(principal, account)))).some(Boolean);
-        if (!ownedOne) {
-          const kind = /^\/v1\/(\w+?)s\//.exec(request.path)?.[1] ?? 'resource';
-          throw new NotFoundError(kind, pathId ?? '');
-        }
+        // Another holder's movement answers exactly as a missing one.
+        if (!ownedOne) throw new NotFoundError(kind, pathId ?? '');
         return;
       }
     }
