@@ -107,6 +107,65 @@ describe('projection rebuild', () => {
     });
   }
 
+  for (const [when, step] of [
+    ['after', 'renameCollection'],
+    ['before', 'setAlias'],
+    ['after', 'setAlias'],
+    ['before', 'dropIndex'],
+  ] as const) {
+    it(`drops what a rebuild that died ${when} ${step} left in the search index on the next rebuild, and keeps the live index`, async () => {
+      const definition = transactionHistoryProjection;
+      const live = createProjector({ eventStore: log, documents, searchIndex, definition });
+      await live.start();
+      await live.stop();
+      const dying =
+        step === 'renameCollection'
+          ? { documents: dyingAt(documents, step, when), searchIndex }
+          : { documents, searchIndex: dyingAt(searchIndex, step, when) };
+      await rebuildProjection({ eventStore: log, ...dying, definition, rebuildId: 'r1' }).catch(() => undefined);
+
+      const report = await rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r2' });
+
+      expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+      for (const alias of Object.values(searchAliases(definition))) {
+        expect(await searchIndex.listIndexes(`${alias}-`)).to.deep.equal([`${alias}-v${definition.version}-rebuild-r2`]);
+        expect(await searchIndex.resolveAlias(alias)).to.equal(`${alias}-v${definition.version}-rebuild-r2`);
+      }
+    });
+  }
+
+  it('drops the search index an interrupted rebuild built before building its own, never the live one', async () => {
+    const definition = transactionHistoryProjection;
+    const live = createProjector({ eventStore: log, documents, searchIndex, definition });
+    await live.start();
+    await live.stop();
+    // Each dies while comparing, before anything is swapped in.
+    const dying = dyingAt(searchIndex, 'checksum', 'before');
+    const calls: string[] = [];
+    const watching: SearchIndex = {
+      ...dying,
+      ensureIndex: async (index, schema, options) => {
+        calls.push(`ensure ${index}`);
+        await searchIndex.ensureIndex(index, schema, options);
+      },
+      dropIndex: async (index) => {
+        calls.push(`drop ${index}`);
+        await searchIndex.dropIndex(index);
+      },
+    };
+    for (const rebuildId of ['r1', 'r2']) {
+      await rebuildProjection({ eventStore: log, documents, searchIndex: watching, definition, rebuildId }).catch(() => undefined);
+    }
+
+    for (const alias of Object.values(searchAliases(definition))) {
+      const liveIndex = `${alias}-v${definition.version}`;
+      expect(await searchIndex.resolveAlias(alias)).to.equal(liveIndex);
+      expect(calls.filter((call) => call.startsWith('drop '))).to.deep.equal([`drop ${liveIndex}-rebuild-r1`]);
+      expect(calls.indexOf(`drop ${liveIndex}-rebuild-r1`), 'dropped before the next one is built').to.be.below(calls.indexOf(`ensure ${liveIndex}-rebuild-r2`));
+      expect(await searchIndex.listIndexes(`${alias}-`)).to.deep.equal([liveIndex, `${liveIndex}-rebuild-r2`]);
+    }
+  });
+
   it('finds drift in the search index: a live full-text row that lost a document is reported by id, and the rebuilt index swapped in', async () => {
     const definition = transactionHistoryProjection;
     const live = createProjector({ eventStore: log, documents, searchIndex, definition });

@@ -1,12 +1,14 @@
 import { SearchIndexDisagreementError, type DocumentStore, type EventStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
 import {
   CHECKPOINTS_COLLECTION,
+  isSearchIndexOfVersion,
   liveCheckpointId,
   liveCollections,
   liveSearchIndexes,
   REBUILD_SUFFIX,
   rebuiltSearchIndex,
   searchAliases,
+  searchIndexesOfCheckpoint,
   type ProjectionDefinition,
 } from '../runtime/projection.js';
 import { createProjector } from '../runtime/projector.js';
@@ -30,7 +32,8 @@ export interface RebuildReport {
  * position, compares their checksums (a difference is drift between the log and the read model),
  * then puts the rebuilt collections in the live ones' place, each by an atomic rename: readers see
  * the old or the new collection, never neither. The live projector of this read model must not
- * run elsewhere meanwhile; the rebuilt one's checkpoint becomes the live checkpoint.
+ * run elsewhere meanwhile, nor another rebuild of it (both would build into the same collections and
+ * drop each other's indexes); the rebuilt one's checkpoint becomes the live checkpoint.
  */
 export const rebuildProjection = async (options: {
   eventStore: EventStore;
@@ -44,8 +47,9 @@ export const rebuildProjection = async (options: {
   const live = liveCollections(definition);
   const rebuilt = Object.fromEntries(Object.entries(live).map(([role, name]) => [role, `${name}${REBUILD_SUFFIX}`]));
   const aliases = searchAliases(definition);
+  const liveSearch = liveSearchIndexes(definition);
   const rebuiltSearch = Object.fromEntries(
-    Object.entries(liveSearchIndexes(definition)).map(([role, name]) => [role, rebuiltSearchIndex(name, options.rebuildId)]),
+    Object.entries(liveSearch).map(([role, name]) => [role, rebuiltSearchIndex(name, options.rebuildId)]),
   );
   const liveCheckpoint = liveCheckpointId(definition);
   const rebuildCheckpointId = `${liveCheckpoint}${REBUILD_SUFFIX}`;
@@ -54,6 +58,15 @@ export const rebuildProjection = async (options: {
   const existing = new Set(await documents.listCollections());
   for (const name of Object.values(rebuilt)) if (existing.has(name)) await documents.dropCollection(name);
   await documents.withTransaction((session) => session.delete(CHECKPOINTS_COLLECTION, rebuildCheckpointId));
+  // Their search indexes too, but for what readers read (the alias) and what the live projector
+  // writes (its checkpoint): a rebuild that died after the checkpoint swap made its index that.
+  if (searchIndex !== undefined) {
+    const liveNamed = searchIndexesOfCheckpoint(await documents.get(CHECKPOINTS_COLLECTION, liveCheckpoint)) ?? {};
+    for (const [role, alias] of Object.entries(aliases)) {
+      const keep = new Set([await searchIndex.resolveAlias(alias), liveNamed[role]]);
+      for (const index of await indexesOfVersion(searchIndex, liveSearch[role]!)) if (!keep.has(index)) await searchIndex.dropIndex(index);
+    }
+  }
 
   const catchUp = async (collections: Record<string, string>, checkpointId: string, searchIndexes?: Record<string, string>) => {
     const projector = createProjector({
@@ -118,6 +131,13 @@ export const rebuildProjection = async (options: {
   });
   // Readers search through the alias: moving it is the switch; the old index goes after.
   for (const [role, alias] of Object.entries(aliases)) await searchIndex!.setAlias(alias, rebuiltSearch[role]!);
+  // Besides them, what an interrupted rebuild left that only became stale since: the live catch-up
+  // above moves the alias off the index that rebuild swapped out without dropping it.
+  for (const [role, liveIndex] of Object.entries(liveSearch)) {
+    for (const index of await indexesOfVersion(searchIndex!, liveIndex)) {
+      if (index !== rebuiltSearch[role] && !previousSearch.includes(index)) previousSearch.push(index);
+    }
+  }
   for (const index of previousSearch) await searchIndex!.dropIndex(index);
 
   return {
@@ -127,6 +147,10 @@ export const rebuildProjection = async (options: {
     identical: Object.values(checksums).every(({ live: a, rebuilt: b }) => a === b),
   };
 };
+
+/** The indexes of this version of a role: the first one its projector built, and those rebuilds built. */
+const indexesOfVersion = async (searchIndex: SearchIndex, liveIndex: string): Promise<string[]> =>
+  (await searchIndex.listIndexes(liveIndex)).filter((index) => isSearchIndexOfVersion(liveIndex, index));
 
 /** The live index's checksum, or why it has none: drift the rebuild is there to repair. */
 const liveSearchChecksum = async (searchIndex: SearchIndex, index: string): Promise<string> => {
