@@ -192,10 +192,10 @@ const listPayments = (documents: DocumentStore, readModels: ServedReadModels, re
  * `GET /v1/payments` alone. The write API answers the same path for a lookup by provider reference
  * only (from the streams), so a process serving both mounts this before the write routes.
  */
-export const createPaymentListApi = (options: Pick<ReadApiOptions, 'documents' | 'projections' | 'readWaitMs'>): Router => {
-  const { documents, projections } = options;
+export const createPaymentListApi = (options: Pick<ReadApiOptions, 'documents' | 'projections' | 'readWaitMs' | 'eventStore'>): Router => {
+  const { documents, projections, eventStore } = options;
   const readModels = createServedReadModels({ documents, projections });
-  const read = createReader({ readModels, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS })([paymentsProjection]);
+  const read = createReader({ readModels, readWaitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS, log: eventStore })([paymentsProjection]);
   const router = Router();
   router.get('/v1/payments', listPayments(documents, readModels, read));
   return router;

@@ -73,7 +73,7 @@ export const openFolio = async (
       eventStore,
       // Listing payments is the read model's: ahead of the write API's lookup by provider reference.
       guard,
-      routers: [createPaymentListApi({ documents, projections, readWaitMs }), ...writeRouters, readApi, auditApi, createWebUi()],
+      routers: [createPaymentListApi({ documents, projections, readWaitMs, eventStore }), ...writeRouters, readApi, auditApi, createWebUi()],
       logger,
       metrics,
       lag,

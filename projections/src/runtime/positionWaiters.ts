@@ -13,14 +13,14 @@ export const statusesOf = (statuses: readonly ProjectorStatus[], names?: readonl
  */
 export const createPositionWaiters = (statuses: () => readonly ProjectorStatus[]) => {
   const waiters = new Set<{ target: GlobalPosition; names: readonly string[] | undefined; resolve: () => void }>();
-  const reached = (target: GlobalPosition, names: readonly string[] | undefined): boolean => {
-    const slowest = slowestPosition(statusesOf(statuses(), names));
+  const reached = (current: readonly ProjectorStatus[], target: GlobalPosition, names: readonly string[] | undefined): boolean => {
+    const slowest = slowestPosition(statusesOf(current, names));
     return slowest !== undefined && slowest >= target;
   };
   return {
     /** Resolves true once the named read models (all without names) reflect `target`, or false after `timeoutMs`. */
     waitFor(target: GlobalPosition, timeoutMs: number, names?: readonly string[]): Promise<boolean> {
-      if (reached(target, names)) return Promise.resolve(true);
+      if (reached(statuses(), target, names)) return Promise.resolve(true);
       return new Promise((resolve) => {
         const waiter = { target, names, resolve: () => resolve(true) };
         waiters.add(waiter);
@@ -30,8 +30,10 @@ export const createPositionWaiters = (statuses: () => readonly ProjectorStatus[]
       });
     },
     wake(): void {
+      if (waiters.size === 0) return;
+      const current = statuses();
       for (const waiter of waiters) {
-        if (reached(waiter.target, waiter.names)) {
+        if (reached(current, waiter.target, waiter.names)) {
           waiters.delete(waiter);
           waiter.resolve();
         }
