@@ -69,13 +69,14 @@ export const deviceRoutes = ({
   });
 
   // A holder revokes its own devices with its key alone: taking trust away needs no step-up, and
-  // a holder whose every device is lost could not sign for it. Another's device answers as a missing one.
+  // a holder whose every device is lost could not sign for it. Another's device answers as a missing
+  // one; a device revoked already is revoked again, answering as the first time (a lost answer's retry).
   router.post('/v1/devices/:id/revoke', jsonBody(), async (request, response) => {
     const principal = principalOf(request.res!);
     if (principal === undefined) throw new UnauthenticatedError();
     parseRequest(z.strictObject({}), request.body, 'body');
     const deviceId = String(request.params.id);
-    const device = /^[\x21-\x7e]{1,100}$/.test(deviceId) ? await directory.device(deviceId) : undefined;
+    const device = /^[\x21-\x7e]{1,100}$/.test(deviceId) ? await directory.registeredDevice(deviceId) : undefined;
     if (device === undefined || (principal.ownerId !== undefined && device.ownerId !== principal.ownerId)) {
       throw new NotFoundError('device', deviceId);
     }

@@ -56,6 +56,8 @@ export interface CredentialDirectory {
   accountsOf(ownerId: string, kind: string): readonly string[];
   /** A registered device that is not revoked. */
   device(deviceId: string): Promise<DeviceKey | undefined>;
+  /** A registered device, revoked or not: whose it is, for revoking it again. */
+  registeredDevice(deviceId: string): Promise<DeviceKey | undefined>;
   /** Whether `ownerId` has registered a device that this process has seen, revoked ones included. */
   hasDevice(ownerId: string): boolean;
   /** Keys known, revoked ones included. */
@@ -167,6 +169,11 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
     }
   };
 
+  const registeredDevice = async (deviceId: string): Promise<DeviceKey | undefined> => {
+    if (!devices.has(deviceId)) await readThrough(deviceStream(deviceId));
+    return devices.get(deviceId);
+  };
+
   return {
     start: () =>
       new Promise<void>((resolve) => {
@@ -191,9 +198,10 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
     keyCount: () => keys.size,
     accountsOf: (ownerId, kind) => accountsByOwner.get(ownedBy(ownerId, kind)) ?? [],
     async device(deviceId) {
-      if (!devices.has(deviceId)) await readThrough(deviceStream(deviceId));
-      return revokedDevices.has(deviceId) ? undefined : devices.get(deviceId);
+      const device = await registeredDevice(deviceId);
+      return revokedDevices.has(deviceId) ? undefined : device;
     },
+    registeredDevice,
     hasDevice: (ownerId) => deviceOwners.has(ownerId),
     apply,
   };

@@ -181,6 +181,12 @@ describe("security: step-up signatures on customers' money movements", function 
     const revoked = await system.request('POST', `/v1/devices/${lost.deviceId}/revoke`, { key: gus, body: {} });
     expect(revoked.status).to.equal(200);
     expect(revoked.body).to.include({ deviceId: lost.deviceId, revoked: true });
+    // Its retry (an answer lost on the way) answers the same, writing nothing more.
+    const head = await system.head();
+    const again = await system.request('POST', `/v1/devices/${lost.deviceId}/revoke`, { key: gus, body: {} });
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body).to.deep.equal(revoked.body);
+    expect(await system.head()).to.equal(head);
     await expectRefused(await move(lost), /unknown device/, await system.head());
     // A stolen key cannot enrol a device of its own in the lost one's place.
     await expectRefused(
