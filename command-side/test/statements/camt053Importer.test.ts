@@ -239,12 +239,17 @@ describe('statement importers: ISO 20022 camt.053', () => {
       expect(rows.map(({ rowKey }) => rowKey)).to.deep.equal(['DE02100100109307118603/STMT-0603#1', 'DE02100100109307118603/STMT-0603#2']);
     });
 
-    it('keys entries without references by page too: page 2 of a statement does not restate page 1', async () => {
+    it('keys entries without references by page too: page 2 of a statement does not restate page 1, which keys as a statement without pages', async () => {
       const page = (number: string) =>
         statementWith('02', entry('10.00', 'CRDT', '')).replace('</CreDtTm></GrpHdr>', `</CreDtTm><MsgPgntn><PgNb>${number}</PgNb><LastPgInd>false</LastPgInd></MsgPgntn></GrpHdr>`);
       const first = await parseStatement(camt, { text: page('1') });
       const second = await parseStatement(camt, { text: page('2') });
-      expect([first.rows[0]!.rowKey, second.rows[0]!.rowKey]).to.deep.equal(['DE02100100109307118603/STMT-0603/1#1', 'DE02100100109307118603/STMT-0603/2#1']);
+      const unpaged = await parseStatement(camt, { text: statementWith('02', entry('10.00', 'CRDT', '')) });
+      expect([unpaged.rows[0]!.rowKey, first.rows[0]!.rowKey, second.rows[0]!.rowKey]).to.deep.equal([
+        'DE02100100109307118603/STMT-0603#1',
+        'DE02100100109307118603/STMT-0603#1',
+        'DE02100100109307118603/STMT-0603/2#1',
+      ]);
     });
 
     it('reads the charges of a camt.053.001.02 entry, one Chrgs element per charge', async () => {

@@ -401,8 +401,11 @@ export const camt053Importer: StatementImporter = {
               // Several entries of one statement may each say NOTPROVIDED: that is no identity to key them on.
               const reference = referenceAt(element, 'AcctSvcrRef');
               const entryReference = referenceAt(element, 'NtryRef');
-              // The pages of a statement are separate messages with the same Id, each counting its entries from 1.
-              const page = textAt(childAt(owner, 'StmtPgntn') ?? childAt(groupHeader, 'MsgPgntn'), 'PgNb');
+              // The pages of a statement are separate messages with the same Id, each counting its entries
+              // from 1. The first page keeps the key entries had before pages were told apart, so a
+              // statement imported then and sent again restates its rows instead of doubling them.
+              const pageNumber = textAt(childAt(owner, 'StmtPgntn') ?? childAt(groupHeader, 'MsgPgntn'), 'PgNb');
+              const page = pageNumber === undefined || /^0*1$/.test(pageNumber) ? undefined : pageNumber;
               const rowKey =
                 reference !== undefined
                   ? `${account}/${reference}`
