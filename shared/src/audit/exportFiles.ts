@@ -16,16 +16,17 @@ const reasonOf = (error: unknown): string => {
 const fileSystemError = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 
 /**
- * Writes the export beside `path` under a temporary name, then renames it into place: an export
- * interrupted (a full disk, Ctrl-C) leaves no partial export where a verifier would read it.
+ * Writes the export under a temporary name beside `path` (or, for a directory that exists, inside
+ * it), then renames it into place: an export interrupted (a full disk, Ctrl-C) leaves no partial
+ * export where a verifier would read it.
  */
-const writing = (path: string, write: (temporary: string) => void): void => {
-  const temporary = join(dirname(path), `.${process.pid}-${Date.now()}.partial-export`);
+const writing = (path: string, temporaryIn: string, write: (temporary: string) => void): void => {
+  const temporary = join(temporaryIn, `.${process.pid}-${Date.now()}.partial-export`);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(temporaryIn, { recursive: true });
     write(temporary);
   } catch (error) {
-    rmSync(temporary, { recursive: true, force: true });
+    if (existsSync(temporary)) rmSync(temporary, { recursive: true, force: true });
     throw new ExportWriteError(`cannot write the export to ${path}: ${reasonOf(error)}`, { cause: error });
   }
 };
@@ -34,25 +35,30 @@ const writing = (path: string, write: (temporary: string) => void): void => {
  * An export on disk: a directory of its files, or one bundle file (JSON:
  * `{"format": "folio-audit-export-bundle/1", "files": {name: content}}`, what the API answers).
  */
-export const writeExport = (directory: string, files: ExportFiles): void =>
-  writing(directory, (temporary) => {
-    if (existsSync(directory)) {
+export const writeExport = (directory: string, files: ExportFiles): void => {
+  // An empty directory that exists stays (a mount point or a symlink cannot be replaced): the
+  // export is written in a hidden directory inside it, whose files are then moved up.
+  const exists = existsSync(directory);
+  writing(directory, exists ? directory : dirname(directory), (temporary) => {
+    if (exists) {
       if (!statSync(directory).isDirectory()) throw fileSystemError('EEXIST');
       // Files of an earlier export mixed with this one's would not verify, or worse, would.
       if (readdirSync(directory).length > 0) throw fileSystemError('ENOTEMPTY');
     }
     mkdirSync(temporary);
     for (const [name, content] of Object.entries(files)) writeFileSync(join(temporary, name), content);
-    if (existsSync(directory)) rmdirSync(directory);
-    renameSync(temporary, directory);
+    if (!exists) return renameSync(temporary, directory);
+    for (const name of Object.keys(files)) renameSync(join(temporary, name), join(directory, name));
+    rmdirSync(temporary);
   });
+};
 
 const bundleSchema = z.strictObject({ format: z.literal(BUNDLE_FORMAT), files: z.record(z.string(), z.string()) });
 
 export const toBundle = (files: ExportFiles): string => `${JSON.stringify({ format: BUNDLE_FORMAT, files })}\n`;
 
 export const writeBundle = (path: string, files: ExportFiles): void =>
-  writing(path, (temporary) => {
+  writing(path, dirname(path), (temporary) => {
     if (existsSync(path) && statSync(path).isDirectory()) throw fileSystemError('EISDIR');
     writeFileSync(temporary, toBundle(files));
     renameSync(temporary, path);

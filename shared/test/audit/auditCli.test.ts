@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -133,12 +133,18 @@ describe('folio audit (command line)', function () {
 
     const empty = join(parent, 'empty');
     mkdirSync(empty);
-    for (const [target, extra] of [[empty, []], [join(parent, 'new', 'deeper'), []], [join(parent, 'bundle.json'), ['--bundle']]] as const) {
+    // A directory that cannot be replaced, only written into (as a mount point cannot).
+    const linked = join(parent, 'linked');
+    mkdirSync(join(parent, 'target'));
+    symlinkSync(join(parent, 'target'), linked);
+    for (const [target, extra] of [[empty, []], [linked, []], [join(parent, 'new', 'deeper'), []], [join(parent, 'bundle.json'), ['--bundle']]] as const) {
       const written = await folioProcess(['export', target, '--position', '1', ...extra], environment);
       expect(written.code, written.stderr).to.equal(0);
       expect((await folioProcess(['verify-export', target], {})).code, target).to.equal(0);
     }
-    expect(readdirSync(parent).filter((name) => name.includes('partial')), 'no partial export left').to.deep.equal([]);
+    for (const directory of [parent, empty, join(parent, 'target')]) {
+      expect(readdirSync(directory).filter((name) => name.includes('partial')), `no partial export left in ${directory}`).to.deep.equal([]);
+    }
   });
 
   it('exits 2 with the usage on bad arguments', async () => {
