@@ -10,6 +10,16 @@ describe('UI amount input: separators', () => {
     expect(parseAmountInput('10,50', 2)).to.deep.equal({ ok: false, message: 'use a point for decimals, such as 10.50; commas group thousands' });
   });
 
+  it('refuses a single comma before three digits in a currency of three decimals, where it could mean either', () => {
+    expect(parseAmountInput('10,500', 3)).to.deep.equal({
+      ok: false,
+      message: 'write 10.500 or 10500: with three decimals a single comma could mean either',
+    });
+    expect(parseAmountInput('10,500', 2)).to.deep.equal({ ok: true, minorUnits: '1050000' });
+    expect(parseAmountInput('1,234,567', 3)).to.deep.equal({ ok: true, minorUnits: '1234567000' });
+    expect(parseAmountInput('10,500.250', 3)).to.deep.equal({ ok: true, minorUnits: '10500250' });
+  });
+
   it('still reads thousands grouped by commas or spaces', () => {
     expect(parseAmountInput('1,000', 2)).to.deep.equal({ ok: true, minorUnits: '100000' });
     expect(parseAmountInput('12,345,678.9', 2)).to.deep.equal({ ok: true, minorUnits: '1234567890' });

@@ -44,6 +44,10 @@ export const parseAmountInput = (text: string, exponent: number): ParsedAmount =
     }
     return { ok: false, message: exponent === 0 ? `enter a whole amount, such as ${example}` : `enter an amount such as ${example}` };
   }
+  // With three decimals, "10,500" is ten and a half to many readers, ten thousand five hundred to others.
+  if (exponent === 3 && match[2] === undefined && /^[0-9]+,[0-9]{3}$/.test(trimmed)) {
+    return { ok: false, message: `write ${trimmed.replace(',', '.')} or ${trimmed.replace(',', '')}: with three decimals a single comma could mean either` };
+  }
   const whole = (match[1] ?? '').replace(/[,\s]/g, '');
   const fraction = match[2] ?? '';
   if (fraction.length > exponent) {
