@@ -4,7 +4,7 @@ import type { DocumentStore, SearchIndex, SqliteEventStore } from '@folio/shared
 import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
-import { CHECKPOINTS_COLLECTION, liveCollections, searchAliases } from '../src/runtime/projection.js';
+import { CHECKPOINTS_COLLECTION, liveCollections, searchAliases, type ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
 import { readModelChecksum } from '../src/runtime/readModelChecksum.js';
 import { openEmbeddedStores, writeLedgerHistory } from './fixtures/ledgerFixture.js';
@@ -23,11 +23,41 @@ describe('projection rebuild', () => {
 
   afterEach(() => stores.close());
 
+  /** `store` whose `step` throws as if the process died just before or just after it did its work. */
+  const dyingAt = <T extends object>(store: T, step: keyof T & string, when: 'before' | 'after'): T => ({
+    ...store,
+    [step]: async (...args: unknown[]) => {
+      if (when === 'after') await (store[step] as (...args: unknown[]) => Promise<unknown>)(...args);
+      throw new Error(`the process died ${when} ${step}`);
+    },
+  });
+
+  /** Builds the live read model from the log, as its projector does, and stops it. */
+  const projectLive = async (definition: ProjectionDefinition): Promise<void> => {
+    const live = createProjector({ eventStore: log, documents, searchIndex, definition });
+    await live.start();
+    await live.stop();
+  };
+
+  /** A rebuild whose process dies `when` the swap's `step`; what it died of. */
+  const rebuildDying = async (
+    definition: ProjectionDefinition,
+    when: 'before' | 'after',
+    step: 'renameCollection' | 'setAlias' | 'dropIndex',
+  ): Promise<unknown> => {
+    const dying =
+      step === 'renameCollection'
+        ? { documents: dyingAt(documents, step, when), searchIndex }
+        : { documents, searchIndex: dyingAt(searchIndex, step, when) };
+    return rebuildProjection({ eventStore: log, ...dying, definition, rebuildId: 'r1' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  };
+
   for (const definition of [balancesProjection, transactionHistoryProjection]) {
     it(`rebuilds ${definition.name} from the log equal to the live read model, then swaps it in`, async () => {
-      const live = createProjector({ eventStore: log, documents, searchIndex, definition });
-      await live.start();
-      await live.stop();
+      await projectLive(definition);
 
       const report = await rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r1' });
 
@@ -57,15 +87,6 @@ describe('projection rebuild', () => {
     });
   }
 
-  /** `store` whose `step` throws as if the process died just before or just after it did its work. */
-  const dyingAt = <T extends object>(store: T, step: keyof T & string, when: 'before' | 'after'): T => ({
-    ...store,
-    [step]: async (...args: unknown[]) => {
-      if (when === 'after') await (store[step] as (...args: unknown[]) => Promise<unknown>)(...args);
-      throw new Error(`the process died ${when} ${step}`);
-    },
-  });
-
   for (const [when, step] of [
     ['after', 'renameCollection'],
     ['before', 'setAlias'],
@@ -74,16 +95,8 @@ describe('projection rebuild', () => {
   ] as const) {
     it(`loses nothing when the process dies ${when} ${step} while swapping the rebuilt read model in`, async () => {
       const definition = transactionHistoryProjection;
-      const live = createProjector({ eventStore: log, documents, searchIndex, definition });
-      await live.start();
-      await live.stop();
-      const dying =
-        step === 'renameCollection'
-          ? { documents: dyingAt(documents, step, when), searchIndex }
-          : { documents, searchIndex: dyingAt(searchIndex, step, when) };
-      let died: unknown;
-      await rebuildProjection({ eventStore: log, ...dying, definition, rebuildId: 'r1' }).catch((error: unknown) => (died = error));
-      expect(String(died)).to.equal(`Error: the process died ${when} ${step}`);
+      await projectLive(definition);
+      expect(String(await rebuildDying(definition, when, step))).to.equal(`Error: the process died ${when} ${step}`);
 
       // The next start goes on from whatever the swap left, and readers end up searching everything.
       await writeLedgerHistory(log, { accounts: 2, transfers: 10, firstAccountId: 3_000_000, seed: 3 });
@@ -115,14 +128,8 @@ describe('projection rebuild', () => {
   ] as const) {
     it(`drops what a rebuild that died ${when} ${step} left in the search index on the next rebuild, and keeps the live index`, async () => {
       const definition = transactionHistoryProjection;
-      const live = createProjector({ eventStore: log, documents, searchIndex, definition });
-      await live.start();
-      await live.stop();
-      const dying =
-        step === 'renameCollection'
-          ? { documents: dyingAt(documents, step, when), searchIndex }
-          : { documents, searchIndex: dyingAt(searchIndex, step, when) };
-      await rebuildProjection({ eventStore: log, ...dying, definition, rebuildId: 'r1' }).catch(() => undefined);
+      await projectLive(definition);
+      expect(String(await rebuildDying(definition, when, step))).to.equal(`Error: the process died ${when} ${step}`);
 
       const report = await rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r2' });
 
@@ -136,9 +143,7 @@ describe('projection rebuild', () => {
 
   it('drops the search index an interrupted rebuild built before building its own, never the live one', async () => {
     const definition = transactionHistoryProjection;
-    const live = createProjector({ eventStore: log, documents, searchIndex, definition });
-    await live.start();
-    await live.stop();
+    await projectLive(definition);
     // Each dies while comparing, before anything is swapped in.
     const dying = dyingAt(searchIndex, 'checksum', 'before');
     const calls: string[] = [];
@@ -168,9 +173,7 @@ describe('projection rebuild', () => {
 
   it('finds drift in the search index: a live full-text row that lost a document is reported by id, and the rebuilt index swapped in', async () => {
     const definition = transactionHistoryProjection;
-    const live = createProjector({ eventStore: log, documents, searchIndex, definition });
-    await live.start();
-    await live.stop();
+    await projectLive(definition);
     const [role, alias] = Object.entries(searchAliases(definition))[0]!;
     const liveIndex = (await searchIndex.resolveAlias(alias))!;
     const healthy = await searchIndex.checksum(liveIndex);
@@ -191,9 +194,7 @@ describe('projection rebuild', () => {
   });
 
   it('finds drift: a live read model that lost a change differs from the rebuilt one', async () => {
-    const live = createProjector({ eventStore: log, documents, searchIndex, definition: balancesProjection });
-    await live.start();
-    await live.stop();
+    await projectLive(balancesProjection);
     const { accounts } = liveCollections(balancesProjection);
     const [victim] = (await documents.find<{ _id: string; posted: string }>(accounts!, { limit: 1 })).items;
     await documents.withTransaction((session) => session.put(accounts!, { ...victim!, posted: '1' }));

@@ -53,9 +53,14 @@ const settled: Event = {
   },
 };
 const failed: Event = { type: 'PaymentFailed', data: { paymentId: PAYMENT, reason: 'declined', failedAt: AT } };
-const refundRequested = (refundId: string, amount: bigint, from: 'clearing' | 'bank' = 'clearing'): Event => ({
+const refundRequested = (
+  refundId: string,
+  amount: bigint,
+  from: 'clearing' | 'bank' = 'clearing',
+  extra: { providerRefundRef?: string; callbackEventId?: string } = {},
+): Event => ({
   type: 'PaymentRefundRequested',
-  data: { paymentId: PAYMENT, refundId, amount, from, requestedAt: AT },
+  data: { paymentId: PAYMENT, refundId, amount, from, ...extra, requestedAt: AT },
 });
 const refunded = (refundId: string, amount: bigint, refundedTotal: bigint): Event => ({
   type: 'PaymentRefunded',
@@ -262,18 +267,10 @@ describe('payment decider', () => {
       spec.given(done).when({ type: 'RequestRefund', refundId: '7500000000000000001', amount: 1_000n, at: AT }).thenNothing();
     });
     it('take a refund the provider answers with the reference of one its callback already booked as a no-op', () => {
-      const reportedFirst: Event = {
-        type: 'PaymentRefundRequested',
-        data: {
-          paymentId: PAYMENT,
-          refundId: '7500000000000000001',
-          amount: 1_000n,
-          from: 'clearing',
-          providerRefundRef: 're_lost_answer',
-          requestedAt: AT,
-          callbackEventId: 'evt-refund',
-        },
-      };
+      const reportedFirst = refundRequested('7500000000000000001', 1_000n, 'clearing', {
+        providerRefundRef: 're_lost_answer',
+        callbackEventId: 'evt-refund',
+      });
       spec
         .given([...historyOf.PAID, reportedFirst, refunded('7500000000000000001', 1_000n, 1_000n)])
         .when({ type: 'RequestRefund', refundId: '7500000000000000002', amount: 1_000n, providerRefundRef: 're_lost_answer', at: AT })
@@ -400,17 +397,7 @@ describe('payment decider', () => {
     });
 
     it('applies the confirmation of a refund recorded as failed: the provider refunded it all the same', () => {
-      const requested: Event = {
-        type: 'PaymentRefundRequested',
-        data: {
-          paymentId: PAYMENT,
-          refundId: '7500000000000000001',
-          amount: 1_000n,
-          from: 'clearing',
-          providerRefundRef: 're_1',
-          requestedAt: AT,
-        },
-      };
+      const requested = refundRequested('7500000000000000001', 1_000n, 'clearing', { providerRefundRef: 're_1' });
       const refundFailed: Event = {
         type: 'PaymentRefundFailed',
         data: {
@@ -442,17 +429,7 @@ describe('payment decider', () => {
     });
 
     it('refuses and flags the confirmation of a booked refund for another amount, moving nothing', () => {
-      const requested: Event = {
-        type: 'PaymentRefundRequested',
-        data: {
-          paymentId: PAYMENT,
-          refundId: '7500000000000000001',
-          amount: 4_000n,
-          from: 'clearing',
-          providerRefundRef: 're_1',
-          requestedAt: AT,
-        },
-      };
+      const requested = refundRequested('7500000000000000001', 4_000n, 'clearing', { providerRefundRef: 're_1' });
       for (const events of [[requested], [requested, refunded('7500000000000000001', 4_000n, 4_000n)]]) {
         const state = stateAfter([...historyOf.PAID, ...events]);
         const confirm = (eventId: string, amount?: bigint) => {
