@@ -366,12 +366,21 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
 
     async upsert(index: string, documents: readonly SearchDocument[]): Promise<void> {
       const target = resolve(index);
+      if (writer !== undefined && Array.isArray(documents)) {
+        if (documents.length === 0) return;
+        try {
+          await writer.upsert(target.name, documents);
+        } catch (error) {
+          // A value that cannot cross to the thread is one the schema refuses: say which.
+          if ((error as { name?: unknown }).name === 'DataCloneError') prepareDocuments(target.schema, documents);
+          throw error;
+        }
+        return;
+      }
       const prepared = prepareDocuments(target.schema, documents);
       if (prepared.length === 0) return;
-      if (writer === undefined) {
-        tables.upsert(target, prepared);
-        matches.changed();
-      } else await writer.upsert(target.name, prepared);
+      tables.upsert(target, prepared);
+      matches.changed();
     },
 
     async get(index: string, id: string): Promise<SearchHit | undefined> {

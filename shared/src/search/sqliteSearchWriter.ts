@@ -7,14 +7,16 @@
  */
 import { Worker } from 'node:worker_threads';
 import { NotFoundError } from '../errors/commonErrors.js';
-import type { PreparedDocument } from './searchDocuments.js';
+import { ValidationError } from '../errors/folioError.js';
+import type { SearchDocument } from './searchIndex.js';
 
 /**
- * A batch as it crosses to the thread (the fields travel as their JSON, which the thread parses),
- * or the end of an index's loading (see `finishLoading` of the port).
+ * A batch as it crosses to the thread, which validates and serialises it against the index's
+ * schema (work the caller's thread, busy folding events, is spared), or the end of an index's
+ * loading (see `finishLoading` of the port).
  */
 type Request =
-  | { kind: 'upsert'; index: string; documents: readonly Pick<PreparedDocument, 'id' | 'version' | 'fieldsJson'>[] }
+  | { kind: 'upsert'; index: string; documents: readonly SearchDocument[] }
   | { kind: 'finishLoading'; index: string };
 
 /** A request as it crosses, numbered by the writer so that the reply finds its caller. */
@@ -22,7 +24,10 @@ export type WriteRequest = Request & { id: number };
 
 export interface WriteReply {
   id: number;
-  failure?: { kind: 'missing' } | { kind: 'error'; message: string; code?: string };
+  failure?:
+    | { kind: 'missing' }
+    | { kind: 'invalid'; message: string; issues: readonly { path: string; message: string }[] }
+    | { kind: 'error'; message: string; code?: string };
 }
 
 /**
@@ -46,6 +51,7 @@ export const createSearchWriter = (path: string, thread: URL = new URL('./sqlite
     const { failure } = reply;
     if (failure === undefined) waiting.resolve();
     else if (failure.kind === 'missing') waiting.reject(new NotFoundError('search index', waiting.index));
+    else if (failure.kind === 'invalid') waiting.reject(new ValidationError(failure.message, failure.issues));
     else waiting.reject(Object.assign(new Error(`search index write failed: ${failure.message}`), failure.code === undefined ? {} : { code: failure.code }));
   };
 
@@ -73,20 +79,22 @@ export const createSearchWriter = (path: string, thread: URL = new URL('./sqlite
     worker ??= start();
     const id = nextId++;
     const written = new Promise<void>((resolve, reject) => {
+      // A value that cannot cross to the thread (a function, say) fails here, before anything is sent.
+      worker!.postMessage({ ...request, id });
       pending.set(id, { index: request.index, resolve, reject });
       worker!.ref();
-      worker!.postMessage({ ...request, id });
     });
     last = written.catch(() => undefined);
     return written;
   };
 
   return {
-    upsert: (index: string, documents: readonly PreparedDocument[]): Promise<void> =>
+    /** Only what the schema reads of each document crosses: its id, version and fields. */
+    upsert: (index: string, documents: readonly SearchDocument[]): Promise<void> =>
       send({
         kind: 'upsert',
         index,
-        documents: documents.map(({ id, version, fieldsJson }) => ({ id, version, fieldsJson })),
+        documents: documents.map((document) => ({ id: document?.id, version: document?.version, fields: document?.fields })),
       }),
     /** On the thread, as building the indexes of a large table takes a while. */
     finishLoading: (index: string): Promise<void> => send({ kind: 'finishLoading', index }),

@@ -3,7 +3,8 @@
  * its own connection to the file, one batch at a time, in the order the batches were sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WireFields } from './searchDocuments.js';
+import { ValidationError } from '../errors/folioError.js';
+import { prepareDocuments } from './searchDocuments.js';
 import { createSearchTables, openSearchDatabase } from './sqliteSearchTables.js';
 import type { WriteReply, WriteRequest } from './sqliteSearchWriter.js';
 
@@ -26,17 +27,15 @@ port.on('message', (request: WriteRequest | 'close') => {
       if (request.kind === 'finishLoading') {
         tables.finishLoading(target);
       } else {
-        const documents = request.documents.map(({ id, version, fieldsJson }) => ({
-          id,
-          version,
-          fieldsJson,
-          fields: JSON.parse(fieldsJson) as WireFields,
-        }));
-        tables.upsert(target, documents);
+        tables.upsert(target, prepareDocuments(target.schema, request.documents));
       }
       reply = { id: request.id };
     }
   } catch (error) {
+    if (error instanceof ValidationError) {
+      port.postMessage({ id: request.id, failure: { kind: 'invalid', message: error.message, issues: error.issues } } satisfies WriteReply);
+      return;
+    }
     const { message, code } = error as { message?: unknown; code?: unknown };
     reply = {
       id: request.id,

@@ -259,6 +259,9 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
           [{ status: 42 as never }, 'documents[1].fields.status:'],
           [{ account: ['ok', 1 as never] }, 'documents[1].fields.account[1]:'],
           [{ status: 'ok', nope: 'x', account: [1 as never] }, 'documents[1].fields.nope:'],
+          // Values no thread or wire can carry.
+          [{ status: (() => 'PAID') as never }, 'documents[1].fields.status:'],
+          [{ account: ['ok', Symbol('x') as never] }, 'documents[1].fields.account[1]:'],
         ];
         for (const [fields, field] of cases) {
           await expectInvalid(store.upsert(index, [good, doc('bad', 1n, fields)]), field, `upsert ${JSON.stringify(field)}`);
