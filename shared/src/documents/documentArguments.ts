@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { isJsonObject } from '../eventStore/argumentChecks.js';
 import { InvalidArgumentError } from '../eventStore/errors.js';
 import type { Document, FindOptions, FoundPage, Where } from './documentStore.js';
+import type { JsonObject } from '../eventStore/eventStore.js';
 import { LONE_SURROGATE, prefixUpperBound } from '../text/codePointOrder.js';
 
 /**
@@ -192,14 +193,131 @@ export const pageOf = <D extends Document>(documents: D[], plan: FindPlan): Foun
   return { items, nextCursor: encodeCursor(plan.order, sortValueOf(last, plan.order.field), last._id) };
 };
 
-/** What `JSON.stringify` writes for a `$` key, a lone surrogate or NUL, and for lookalikes in plain strings. */
-const MAYBE_UNSTORABLE = /"\$|\\u(?:d[89a-f]|0000)/;
+/**
+ * What `JSON.stringify` writes for a `$` key, a `_bsontype` key, a lone surrogate or NUL, and for
+ * lookalikes in plain strings.
+ */
+const MAYBE_UNSTORABLE = /"\$|"_bsontype"|\\u(?:d[89a-f]|0000)/;
+
+/**
+ * MongoDB stores documents of up to 16 MiB as BSON, and its driver refuses a write whose update
+ * statement (the document, plus a filter repeating the `_id`) reaches 16 MiB: a document's size
+ * counts its `_id` a second time, and 1 KiB is left for the rest of the statement.
+ */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 1024;
+
+/**
+ * MongoDB refuses documents nested deeper than 100 levels: the document is the first, and each
+ * object or array inside one adds one.
+ */
+export const MAX_DOCUMENT_DEPTH = 100;
+
+/**
+ * BSON takes at most 7 bytes per byte of JSON text (a one-digit number in an array: 2 bytes of
+ * JSON, up to 13 of BSON with its index for key), the `_id` counted again at most one more, and
+ * UTF-8 at most 3 bytes per UTF-16 unit: JSON text shorter than this cannot exceed the size limit.
+ */
+const SURELY_SMALL_JSON = Math.floor(MAX_DOCUMENT_BYTES / 24);
+
+/** Fewer objects and arrays in all than levels allowed: then no nesting can be too deep. */
+const isSurelyShallow = (json: string): boolean => {
+  let openings = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = json.indexOf(bracket); at !== -1; at = json.indexOf(bracket, at + 1)) {
+      if (++openings > MAX_DOCUMENT_DEPTH) return false;
+    }
+  }
+  return true;
+};
+
+/** The deepest nesting of objects and arrays in JSON text, read from its brackets outside strings. */
+const depthOfJson = (json: string): number => {
+  let depth = 0;
+  let deepest = 0;
+  for (let at = 0; at < json.length; at++) {
+    const code = json.charCodeAt(at);
+    if (code === 0x22) {
+      // A string: up to its closing quote, stepping over escapes.
+      for (at++; json.charCodeAt(at) !== 0x22; at++) if (json.charCodeAt(at) === 0x5c) at++;
+    } else if (code === 0x7b || code === 0x5b) {
+      deepest = Math.max(deepest, ++depth);
+    } else if (code === 0x7d || code === 0x5d) {
+      depth--;
+    }
+  }
+  return deepest;
+};
+
+/**
+ * Whether the document's objects and arrays nest deeper than `levels` (it is the first), walked on
+ * the value rather than its text, which costs a fraction of reading every character. `undefined`
+ * when a member has `toJSON`, whose text may nest otherwise than the value.
+ */
+const nestsDeeperThan = (value: object, levels: number): boolean | undefined => {
+  if (levels === 0) return true;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  // Indexed and `for…in` loops: `Object.values` would allocate an array for every object.
+  if (Array.isArray(value)) {
+    for (let at = 0; at < value.length; at++) {
+      const member: unknown = value[at];
+      if (typeof member !== 'object' || member === null) continue;
+      const deeper = nestsDeeperThan(member, levels - 1);
+      if (deeper !== false) return deeper;
+    }
+    return false;
+  }
+  for (const key in value) {
+    const member: unknown = (value as Record<string, unknown>)[key];
+    if (typeof member !== 'object' || member === null || !Object.hasOwn(value, key)) continue;
+    const deeper = nestsDeeperThan(member, levels - 1);
+    if (deeper !== false) return deeper;
+  }
+  return false;
+};
+
+const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** The size of a JSON value as BSON, as the driver writes it (integers of 32 bits in 4 bytes, other numbers in 8). */
+const bsonSizeOf = (value: unknown): number => {
+  if (typeof value === 'string') return 4 + utf8Length(value) + 1;
+  if (typeof value === 'number') return Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? 4 : 8;
+  if (typeof value === 'boolean') return 1;
+  if (value === null || typeof value !== 'object') return 0;
+  let size = 4 + 1;
+  if (Array.isArray(value)) {
+    value.forEach((member, index) => {
+      size += 1 + String(index).length + 1 + bsonSizeOf(member);
+    });
+  } else {
+    for (const [key, member] of Object.entries(value)) size += 1 + utf8Length(key) + 1 + bsonSizeOf(member);
+  }
+  return size;
+};
+
+/**
+ * Refuses a document nested deeper than `MAX_DOCUMENT_DEPTH` or larger than `MAX_DOCUMENT_BYTES`,
+ * measured on its JSON text and what that parses to: what both adapters store. Only text that
+ * could break a limit is measured.
+ */
+const requireWithinLimits = (document: JsonObject, json: string, id: string): void => {
+  if (!isSurelyShallow(json) && (nestsDeeperThan(document, MAX_DOCUMENT_DEPTH) ?? depthOfJson(json) > MAX_DOCUMENT_DEPTH)) {
+    throw new InvalidArgumentError(`document ${id} is nested deeper than ${MAX_DOCUMENT_DEPTH} levels`);
+  }
+  if (json.length <= SURELY_SMALL_JSON) return;
+  const size = bsonSizeOf(JSON.parse(json)) + utf8Length(id);
+  if (size > MAX_DOCUMENT_BYTES) {
+    throw new InvalidArgumentError(
+      `document ${id} takes ${size} bytes, more than the ${MAX_DOCUMENT_BYTES} a document may take ` +
+        '(as BSON, its _id counted twice)',
+    );
+  }
+};
 
 /**
  * The document as JSON text, exactly what `JSON.stringify` makes of it (dates become strings,
  * undefined members vanish): both adapters store this, so they store the same thing. What
- * MongoDB would refuse, read as an operator or silently alter (BSON strings are UTF-8, so a lone
- * surrogate would not come back) is refused here for both.
+ * MongoDB would refuse (too large, too deep), read as an operator or silently alter (BSON strings
+ * are UTF-8, so a lone surrogate would not come back) is refused here for both.
  */
 export const serializeDocument = (document: unknown): { id: string; json: string } => {
   if (!isJsonObject(document)) throw new InvalidArgumentError('a document must be a JSON object');
@@ -213,9 +331,11 @@ export const serializeDocument = (document: unknown): { id: string; json: string
   }
   // Checked after `JSON.stringify` succeeded (so there is no cycle), by a walk: a replacer
   // function would cost a call from native code for every value. Whatever the walk refuses
-  // leaves a trace in the JSON text (a key starting with `$` as `"$`, a lone surrogate as the
-  // escape `\udXXX`, NUL as `\u0000`), so a text without any such trace needs no walk.
+  // leaves a trace in the JSON text (a key starting with `$` as `"$`, a `_bsontype` key as
+  // `"_bsontype"`, a lone surrogate as the escape `\udXXX`, NUL as `\u0000`), so a text without
+  // any such trace needs no walk.
   if (MAYBE_UNSTORABLE.test(json)) requireStorable(document, document._id);
+  requireWithinLimits(document, json, document._id);
   return { id: document._id, json };
 };
 
@@ -241,7 +361,8 @@ const requireStorable = (value: unknown, id: string, key = ''): void => {
     return;
   }
   for (const [name, member] of Object.entries(seen)) {
-    if (name.startsWith('$') || name.includes('\u0000') || LONE_SURROGATE.test(name)) {
+    // The driver takes an object with a `_bsontype` member for a BSON value and refuses it.
+    if (name.startsWith('$') || name === '_bsontype' || name.includes('\u0000') || LONE_SURROGATE.test(name)) {
       throw new InvalidArgumentError(`field name ${JSON.stringify(name)} is not allowed in a document`);
     }
     requireStorable(member, id, name);

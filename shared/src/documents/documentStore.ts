@@ -6,7 +6,10 @@
  * Documents are JSON objects with a string `_id`; every value survives a round trip exactly as
  * JSON does. Money and positions are decimal strings inside documents (never numbers), so no
  * adapter can round them; a field compared or sorted as a number is stored as a zero-padded
- * string (see `sortableBigint`).
+ * string (see `sortableBigint`). Every adapter refuses, as MongoDB must, a document over 16 MiB
+ * less 1 KiB as BSON (its `_id` counted twice) or nested deeper than 100 levels
+ * (`MAX_DOCUMENT_BYTES`, `MAX_DOCUMENT_DEPTH`), and field names starting with `$` or named
+ * `_bsontype`.
  */
 import type { JsonObject, JsonValue } from '../eventStore/eventStore.js';
 
@@ -71,7 +74,9 @@ export interface DocumentStore {
    * session after it returns. A failure inside rolls everything back and is rethrown. On MongoDB
    * `work` may run more than once (a retried write conflict), so it must have no effect outside
    * the session. Inside it, schema operations (indexes, renames, drops, nested transactions) are
-   * refused.
+   * refused. A `StoreUnavailableError` from the commit itself (no majority acknowledged it in
+   * time, or its answer was lost) leaves it unknown whether the transaction committed: what is
+   * retried after one must be idempotent.
    */
   withTransaction<T>(work: (session: DocumentSession) => Promise<T>): Promise<T>;
 

@@ -20,7 +20,11 @@ import {
 import { toPortError } from './mongoErrorMapping.js';
 
 export interface MongoDocumentStoreOptions {
-  /** A MongoDB connection string. The deployment must be a replica set (a single node will do). */
+  /**
+   * A MongoDB connection string. The deployment must be a replica set (a single node will do).
+   * Its `wtimeoutMS` bounds how long a write waits for a majority (`DEFAULT_MAJORITY_WAIT_MS`
+   * when absent).
+   */
   url: string;
   database: string;
 }
@@ -32,15 +36,30 @@ interface StoredDocument {
 }
 
 /**
+ * How long a commit or a collection change waits for a majority of the replica set to acknowledge
+ * it, unless the connection string's `wtimeoutMS` says otherwise. Without a majority (members down
+ * or partitioned away) an unbounded wait never ends, and the projector stalls with it. When the
+ * wait runs out the write may or may not have been applied: the caller gets
+ * `StoreUnavailableError` and retries, which projector batches bear (their position guards make
+ * a batch applied twice count once).
+ */
+export const DEFAULT_MAJORITY_WAIT_MS = 10_000;
+
+/**
  * Multi-document transactions exist only on replica sets (and sharded clusters), which is why
  * docker-compose runs MongoDB as a single-node replica set. Snapshot reads and majority commits
  * give each transaction one consistent view and make what it committed survive a failover.
+ *
+ * The commit's wait is bounded twice over: `maxCommitTimeMS` fails it once, where a write concern
+ * timeout alone would have the driver retry the commit for up to two minutes. Its clock starts
+ * with the command, before the write concern's, so it is the one that runs out.
  */
-const TRANSACTION_OPTIONS: TransactionOptions = {
+const transactionOptions = (majorityWaitMs: number): TransactionOptions => ({
   readConcern: { level: 'snapshot' },
-  writeConcern: { w: 'majority' },
+  writeConcern: { w: 'majority', wtimeoutMS: majorityWaitMs },
+  maxCommitTimeMS: majorityWaitMs,
   readPreference: 'primary',
-};
+});
 
 const NAMESPACE_NOT_FOUND = 26;
 /** Ids per `$in` query of `getMany`: a query document stays far below the 16 MiB BSON limit. */
@@ -88,7 +107,12 @@ const allOf = (filters: Filter<StoredDocument>[]): Filter<StoredDocument> =>
 export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): DocumentStore => {
   // Neither connects yet: the first operation does (`ready`).
   const client = new MongoClient(options.url);
-  const db = client.db(options.database);
+  const majorityWaitMs = client.options.writeConcern?.wtimeoutMS ?? DEFAULT_MAJORITY_WAIT_MS;
+  const transaction = transactionOptions(majorityWaitMs);
+  // Collection changes (indexes, renames, drops) wait for a majority as commits do, and no longer.
+  // A rename runs on the admin database, which does not inherit this one's write concern.
+  const writeConcern = { w: 'majority', wtimeoutMS: majorityWaitMs } as const;
+  const db = client.db(options.database, { writeConcern });
   const collectionOf = (name: string) => db.collection<StoredDocument>(name);
 
   /** Connects on first use; a failed attempt is forgotten so the next call tries again. */
@@ -234,7 +258,7 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
             }
             await finish();
             return result;
-          }, TRANSACTION_OPTIONS);
+          }, transaction);
         } finally {
           await mongoSession.endSession();
         }
@@ -315,7 +339,7 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
       await call(async () => {
         try {
           // One server command: readers see the old `to` or the new one, never neither.
-          await db.renameCollection(from, to, { dropTarget: true });
+          await db.renameCollection(from, to, { dropTarget: true, writeConcern });
         } catch (error) {
           if (isNamespaceNotFound(error)) throw new InvalidArgumentError(`collection ${from} does not exist`);
           throw error;

@@ -12,20 +12,32 @@ import { FolioError } from '../errors/folioError.js';
 import { InvalidArgumentError, StoreUnavailableError } from '../eventStore/errors.js';
 
 /**
- * Server codes meaning "no usable primary right now, or the answer was lost": the driver's own
- * retryable set (host unreachable, step-downs, shutdowns, network timeouts) plus write concern
- * and read concern waits that ran out.
+ * Server codes meaning "no usable primary right now, the answer was lost, or the attempt was cut
+ * short and another may succeed": the driver's own retryable set (host unreachable, step-downs,
+ * shutdowns, network timeouts), waits for a majority or a snapshot that ran out, and reads or
+ * transactions the server ended under them.
  */
 const UNAVAILABLE_CODES = new Set([
   6, // HostUnreachable
   7, // HostNotFound
-  64, // WriteConcernFailed (a write concern timeout)
+  24, // LockTimeout
+  43, // CursorNotFound (a cursor the server dropped, as on a failover)
+  50, // MaxTimeMSExpired (a commit that waited longer than `maxCommitTimeMS` for a majority)
+  64, // WriteConcernTimeout (formerly WriteConcernFailed)
   89, // NetworkTimeout
   91, // ShutdownInProgress
+  112, // WriteConflict
   133, // FailedToSatisfyReadPreference
   134, // ReadConcernMajorityNotAvailableYet
+  175, // QueryPlanKilled (a read whose collection was dropped or renamed under it)
   189, // PrimarySteppedDown
+  216, // ElectionInProgress
+  237, // CursorKilled
+  239, // SnapshotTooOld (a snapshot older than the server keeps, 5 minutes by default)
+  246, // SnapshotUnavailable
+  251, // NoSuchTransaction (a transaction the server aborted: failover, lifetime limit)
   262, // ExceededTimeLimit
+  365, // TemporarilyUnavailable (cache pressure)
   9001, // SocketException
   10058, // LegacyNotPrimary
   10107, // NotWritablePrimary
@@ -33,6 +45,17 @@ const UNAVAILABLE_CODES = new Set([
   11602, // InterruptedDueToReplStateChange
   13435, // NotPrimaryNoSecondaryOk
   13436, // NotPrimaryOrSecondary
+]);
+
+/**
+ * A transaction the server refuses for its size or duration: retried as it is, it fails again,
+ * so the message says what to change. The server aborts a transaction open longer than
+ * `transactionLifetimeLimitSeconds` (60 by default), and one whose changes outgrow its cache.
+ */
+const TRANSACTION_LIMIT_CODES = new Map([
+  [257, 'TransactionTooLarge'],
+  [290, 'TransactionExceededLifetimeLimitSeconds'],
+  [388, 'TransactionTooLargeForCache'],
 ]);
 
 /** Labels the server or driver puts on failures that may succeed when tried again. */
@@ -43,10 +66,11 @@ const RETRYABLE_LABELS = [
 ];
 
 /**
- * A document over 16 MiB: BSONObjectTooLarge, or the codes a server raises for an update
- * (17419) or an upsert (17420) whose result would be too large.
+ * A document MongoDB cannot store: nested deeper than 100 levels (Overflow), over 16 MiB
+ * (BSONObjectTooLarge, or the codes a server raises for an update (17419) or an upsert (17420)
+ * whose result would be too large). The port's own checks refuse these first.
  */
-const DOCUMENT_TOO_LARGE_CODES = new Set([10334, 17419, 17420]);
+const UNSTORABLE_DOCUMENT_CODES = new Set([15, 10334, 17419, 17420]);
 const ILLEGAL_OPERATION = 20;
 
 const isUnavailable = (error: MongoError): boolean =>
@@ -68,11 +92,27 @@ export const toPortError = (error: unknown): unknown => {
     return new InvalidArgumentError(`MongoDB cannot take the document as BSON: ${error.message}`, { cause: error });
   }
   if (error instanceof FolioError || !(error instanceof MongoError)) return error;
+  const serverCode = error instanceof MongoServerError ? error.code : undefined;
+  const transactionLimit = typeof serverCode === 'number' ? TRANSACTION_LIMIT_CODES.get(serverCode) : undefined;
+  if (transactionLimit !== undefined) {
+    return new StoreUnavailableError(
+      `MongoDB aborted a transaction too large or too long (${transactionLimit}): it fails again unless it ` +
+        `writes less, or the server allows more: ${error.message}`,
+      { cause: error },
+    );
+  }
+  if (error.hasErrorLabel(MongoErrorLabel.UnknownTransactionCommitResult)) {
+    return new StoreUnavailableError(
+      `MongoDB did not confirm the commit (no majority within the time allowed, or the answer was lost): ` +
+        `the transaction may or may not have committed: ${error.message}`,
+      { cause: error },
+    );
+  }
   if (isUnavailable(error)) {
     return new StoreUnavailableError(`MongoDB is unavailable: ${error.message}`, { cause: error });
   }
-  const serverCode = error instanceof MongoServerError ? error.code : undefined;
-  if (error instanceof MongoInvalidArgumentError || (typeof serverCode === 'number' && DOCUMENT_TOO_LARGE_CODES.has(serverCode))) {
+  const unstorable = typeof serverCode === 'number' && UNSTORABLE_DOCUMENT_CODES.has(serverCode);
+  if (error instanceof MongoInvalidArgumentError || unstorable) {
     return new InvalidArgumentError(`MongoDB rejected the request: ${error.message}`, { cause: error });
   }
   if (serverCode === ILLEGAL_OPERATION && /replica set/i.test(error.message)) {

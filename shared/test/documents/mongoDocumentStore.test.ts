@@ -5,6 +5,7 @@ import {
   MongoNetworkError,
   MongoNetworkTimeoutError,
   MongoServerError,
+  MongoWriteConcernError,
 } from 'mongodb';
 import { expect } from 'chai';
 import { InvalidArgumentError, StoreUnavailableError } from '../../src/eventStore/errors.js';
@@ -52,10 +53,61 @@ describe('MongoDB document store error mapping', () => {
     }
   });
 
+  it('maps reads and transactions the server cut short, which another attempt may complete, to StoreUnavailableError', () => {
+    const transient: [MongoError, string][] = [
+      [serverError({ code: 24, codeName: 'LockTimeout' }), 'a lock wait that ran out'],
+      [serverError({ code: 43, codeName: 'CursorNotFound' }), 'a cursor the server dropped'],
+      [serverError({ code: 112, codeName: 'WriteConflict' }), 'a write conflict'],
+      [serverError({ code: 175, codeName: 'QueryPlanKilled' }), 'a read whose collection was renamed under it'],
+      [serverError({ code: 216, codeName: 'ElectionInProgress' }), 'an election'],
+      [serverError({ code: 237, codeName: 'CursorKilled' }), 'a killed cursor'],
+      [serverError({ code: 239, codeName: 'SnapshotTooOld' }), 'a snapshot older than the server keeps'],
+      [serverError({ code: 246, codeName: 'SnapshotUnavailable' }), 'a snapshot not available yet'],
+      [serverError({ code: 251, codeName: 'NoSuchTransaction' }), 'a transaction the server aborted'],
+      [serverError({ code: 365, codeName: 'TemporarilyUnavailable' }), 'cache pressure'],
+      [serverError({ code: 50, codeName: 'MaxTimeMSExpired' }), 'a time limit'],
+    ];
+    for (const [error, what] of transient) {
+      const mapped = toPortError(error);
+      expect(mapped, what).to.be.instanceOf(StoreUnavailableError);
+      expect((mapped as Error).cause, `${what}: cause`).to.equal(error);
+    }
+  });
+
+  it('says a commit the majority did not confirm in time may or may not have committed', () => {
+    // As the driver raises them: the wait reported in writeConcernError, labelled by the driver.
+    for (const writeConcernError of [
+      { code: 50, codeName: 'MaxTimeMSExpired', errmsg: 'operation exceeded time limit' },
+      { code: 64, codeName: 'WriteConcernTimeout', errmsg: 'waiting for replication timed out', errInfo: { wtimeout: true } },
+    ]) {
+      const error = new MongoWriteConcernError({ ok: 1, writeConcernError });
+      error.addErrorLabel('UnknownTransactionCommitResult');
+      const mapped = toPortError(error);
+      expect(mapped, writeConcernError.codeName).to.be.instanceOf(StoreUnavailableError);
+      expect((mapped as Error).message).to.match(/may or may not have committed/);
+      expect((mapped as Error).cause).to.equal(error);
+    }
+  });
+
+  it('says what to change when a transaction was too large or too long for the server', () => {
+    for (const [code, codeName] of [
+      [257, 'TransactionTooLarge'],
+      [290, 'TransactionExceededLifetimeLimitSeconds'],
+      [388, 'TransactionTooLargeForCache'],
+    ] as const) {
+      const error = serverError({ code, codeName, errorLabels: ['TransientTransactionError'] });
+      const mapped = toPortError(error);
+      expect(mapped, codeName).to.be.instanceOf(StoreUnavailableError);
+      expect((mapped as Error).message, codeName).to.contain(codeName).and.match(/writes less/);
+      expect((mapped as Error).cause).to.equal(error);
+    }
+  });
+
   it('maps what the caller can fix to InvalidArgumentError', () => {
     for (const error of [
       new MongoInvalidArgumentError('Document is larger than the maximum size 16777216'),
       serverError({ code: 10334, codeName: 'BSONObjectTooLarge' }),
+      serverError({ code: 15, codeName: 'Overflow', errmsg: 'Document exceeds maximum nesting depth of 100' }),
       serverError({ code: 17419, errmsg: 'Resulting document after update is larger than 16777216' }),
       serverError({ code: 17420, errmsg: 'Document to upsert is larger than 16777216' }),
       bsonRefusal({ _id: 'd', metadata: { _bsontype: 'card' } }),
@@ -79,9 +131,11 @@ describe('MongoDB document store error mapping', () => {
 
   it("leaves the port's own errors, other errors and unmapped server errors as they are", () => {
     const duplicate = serverError({ code: 11000, codeName: 'DuplicateKey' });
+    // A shard's refusal to migrate chunks with its range deleter off: nothing this store sends.
+    const rangeDeleter = serverError({ code: 313, codeName: 'ResumableRangeDeleterDisabled' });
     const own = new InvalidArgumentError('bad');
     const plain = new Error('work failed');
-    for (const error of [duplicate, own, plain, 'text']) expect(toPortError(error)).to.equal(error);
+    for (const error of [duplicate, rangeDeleter, own, plain, 'text']) expect(toPortError(error)).to.equal(error);
   });
 });
 

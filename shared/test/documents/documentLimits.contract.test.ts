@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { BSON } from 'mongodb';
+import type { Document, DocumentStore } from '../../src/documents/documentStore.js';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH, serializeDocument } from '../../src/documents/documentArguments.js';
+import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
+import { openSqliteDocumentStore } from '../../src/documents/sqliteDocumentStore.js';
+import { InvalidArgumentError } from '../../src/eventStore/errors.js';
+
+/**
+ * The limits MongoDB sets on a document (16 MiB of BSON, 100 levels of nesting) hold on every
+ * adapter: a write one adapter takes, the other takes too.
+ */
+
+const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure, but the write succeeded');
+};
+
+/** `{ _id, text }` whose size as the port counts it (BSON, `_id` counted twice) is exactly `bytes`. */
+const documentOfSize = (id: string, bytes: number): Document => {
+  const empty = { _id: id, text: '' };
+  const overhead = BSON.calculateObjectSize(empty) + Buffer.byteLength(id, 'utf8');
+  return { _id: id, text: 'x'.repeat(bytes - overhead) };
+};
+
+/** A document whose innermost member sits `levels` deep, the document being the first level. */
+const nested = (id: string, levels: number, container: 'object' | 'array'): Document => {
+  let value: unknown = 'bottom';
+  for (let level = 1; level < levels; level++) value = container === 'object' ? { inner: value } : [value];
+  return { _id: id, value } as Document;
+};
+
+/** The depth of a value as MongoDB counts it: a document or array is one level more than its members. */
+const depthOf = (value: unknown): number =>
+  value !== null && typeof value === 'object' ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0;
+
+const describeLimits = (name: string, create: () => Promise<DocumentStore>): void => {
+  describe(`document store limits: ${name}`, () => {
+    let store: DocumentStore;
+    const collection = (): string => `c${randomUUID().replaceAll('-', '').slice(0, 16)}-limits`;
+
+    before(async () => {
+      store = await create();
+    });
+
+    after(async () => {
+      await store?.close();
+    });
+
+    it('takes a document of exactly the size limit and refuses one byte more, put or putMany, writing nothing', async () => {
+      const target = collection();
+      const largest = documentOfSize('largest', MAX_DOCUMENT_BYTES);
+      await store.withTransaction((session) => session.put(target, largest));
+      expect(await store.get(target, 'largest')).to.deep.equal(largest);
+
+      const tooLarge = documentOfSize('too-large', MAX_DOCUMENT_BYTES + 1);
+      for (const write of [
+        store.withTransaction(async (session) => {
+          await session.put(target, { _id: 'small' });
+          await session.put(target, tooLarge);
+        }),
+        store.withTransaction((session) => session.putMany(target, [{ _id: 'small' }, tooLarge])),
+      ]) {
+        expect(await rejectionOf(write)).to.be.instanceOf(InvalidArgumentError);
+      }
+      expect(await store.count(target), 'nothing of the refused writes').to.equal(1);
+    });
+
+    it(`takes ${MAX_DOCUMENT_DEPTH} levels of objects or arrays and refuses one more, writing nothing`, async () => {
+      const target = collection();
+      for (const container of ['object', 'array'] as const) {
+        const deepest = nested(`deepest-${container}`, MAX_DOCUMENT_DEPTH, container);
+        expect(depthOf(deepest)).to.equal(MAX_DOCUMENT_DEPTH);
+        await store.withTransaction((session) => session.put(target, deepest));
+        expect(await store.get(target, deepest._id)).to.deep.equal(deepest);
+
+        const tooDeep = nested(`too-deep-${container}`, MAX_DOCUMENT_DEPTH + 1, container);
+        expect(depthOf(tooDeep)).to.equal(MAX_DOCUMENT_DEPTH + 1);
+        expect(await rejectionOf(store.withTransaction((session) => session.put(target, tooDeep)))).to.be.instanceOf(
+          InvalidArgumentError,
+        );
+        expect(
+          await rejectionOf(store.withTransaction((session) => session.putMany(target, [{ _id: 'small' }, tooDeep]))),
+        ).to.be.instanceOf(InvalidArgumentError);
+      }
+      // What is stored is the JSON text: a member whose `toJSON` nests deeper is measured by it.
+      const deepJson = { _id: 'deep-json', value: { toJSON: () => nested('x', MAX_DOCUMENT_DEPTH, 'object') } } as unknown as Document;
+      expect(await rejectionOf(store.withTransaction((session) => session.put(target, deepJson)))).to.be.instanceOf(
+        InvalidArgumentError,
+      );
+      // Brackets inside strings, quotes escaped among them, are text: no nesting at all.
+      const bracketsInText = {
+        _id: 'brackets-in-text',
+        text: `${'[{'.repeat(300)}"\\"${'{'.repeat(300)}`,
+        list: ['"[', '\\'],
+      };
+      await store.withTransaction((session) => session.put(target, bracketsInText));
+      expect(await store.get(target, bracketsInText._id)).to.deep.equal(bracketsInText);
+      expect(await store.count(target), 'the two deepest documents and the text').to.equal(3);
+    });
+
+    it('refuses a _bsontype field, which MongoDB would take for a value of its own', async () => {
+      const target = collection();
+      const documents: Document[] = [
+        { _id: 'top', _bsontype: 'ObjectId' },
+        { _id: 'nested', metadata: { _bsontype: 'card', number: 7 } },
+        { _id: 'in-array', items: [{ _bsontype: 1 }] },
+      ];
+      for (const document of documents) {
+        expect(await rejectionOf(store.withTransaction((session) => session.put(target, document)))).to.be.instanceOf(
+          InvalidArgumentError,
+        );
+      }
+      expect(await store.count(target)).to.equal(0);
+    });
+  });
+};
+
+const directory = mkdtempSync(join(tmpdir(), 'folio-documents-limits-'));
+after(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describeLimits('sqlite', async () => openSqliteDocumentStore({ path: join(directory, 'documents.db') }));
+
+const url = process.env.MONGO_URL;
+if (url) {
+  const database = `folio_limits_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  describeLimits('mongodb', async () => createMongoDocumentStore({ url, database }));
+}
+
+describe('document size as the port counts it', () => {
+  /** Values of every JSON kind, numbers of every BSON width, keys and text beyond ASCII. */
+  const samples: Document[] = [
+    { _id: 'scalars', int: 7, negative: -(2 ** 31), wide: 2 ** 31, fraction: 0.5, huge: 1e300, yes: true, none: null },
+    { _id: 'ünïcødé 🙂', 'clé 🔑': 'texte 🙂 ünïcødé', nested: { deeper: [1, 'two', { three: [] }] } },
+    { _id: 'array', items: Array.from({ length: 1200 }, (_, n) => (n % 3 === 0 ? n : n % 3 === 1 ? `${n}` : { n })) },
+  ];
+
+  it('is the BSON size MongoDB measures, plus the _id once more, whatever the values', () => {
+    for (const sample of samples) {
+      const bytes = BSON.calculateObjectSize(sample) + Buffer.byteLength(sample._id, 'utf8');
+      // Padding the sample to exactly the limit: taken; one byte more: refused.
+      const padding = 'p'.repeat(MAX_DOCUMENT_BYTES - bytes - BSON.calculateObjectSize({ padding: '' }) + 5);
+      const atLimit = { ...sample, padding };
+      expect(BSON.calculateObjectSize(atLimit) + Buffer.byteLength(sample._id, 'utf8')).to.equal(MAX_DOCUMENT_BYTES);
+      expect(() => serializeDocument(atLimit), sample._id).not.to.throw();
+      expect(() => serializeDocument({ ...atLimit, padding: `${padding}p` }), sample._id).to.throw(InvalidArgumentError);
+    }
+  });
+
+  it('leaves room for the statement that carries the largest document to MongoDB, whatever its _id', () => {
+    for (const id of ['a', 'é'.repeat(4000), 'x'.repeat(1024 * 1024)]) {
+      const largest = documentOfSize(id, MAX_DOCUMENT_BYTES);
+      expect(() => serializeDocument(largest)).not.to.throw();
+      // What the driver builds for a `replaceOne` of `putMany`, and refuses at 16 MiB or more.
+      const statement = { q: { _id: id }, u: largest, upsert: true };
+      expect(BSON.calculateObjectSize(statement)).to.be.below(16 * 1024 * 1024);
+    }
+  });
+});
