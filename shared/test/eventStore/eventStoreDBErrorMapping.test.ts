@@ -138,6 +138,19 @@ describe('EventStoreDB error mapping', () => {
     expect(toPortError(MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576))).to.be.instanceOf(InvalidArgumentError);
   });
 
+  it('says which append was too large, what the limit is, and that nothing was written', () => {
+    // The client's error has an empty message: all it carries is the limit.
+    const tooLarge = MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576);
+
+    const mapped = toPortError(tooLarge, { streamName: 'account-50', expectedRevision: 'any' });
+
+    expect(mapped).to.be.instanceOf(InvalidArgumentError);
+    expect((mapped as Error).message).to.equal(
+      "the append to account-50 is larger than EventStoreDB's maximum append size of 1048576 bytes (its MaxAppendSize setting): nothing was written",
+    );
+    expect((mapped as Error).cause).to.equal(tooLarge);
+  });
+
   it("passes port errors through, even those sharing a client error's type slug", () => {
     const portError = new StreamNotFoundError('account-6');
     expect(toPortError(portError, { streamName: 'other' })).to.equal(portError);
@@ -234,7 +247,10 @@ describe('EventStoreDB adapter mapping (fake client)', () => {
 
     expect(result).to.deep.equal({ nextExpectedRevision: 4n, position: 900n });
     expect(calls).to.have.length(1);
-    expect(calls[0]!.options).to.deep.equal({ expectedRevision: 'no_stream' });
+    expect(calls[0]!.options, 'the default write deadline goes to the server too').to.deep.equal({
+      expectedRevision: 'no_stream',
+      deadline: 10_000,
+    });
     const [proposed] = calls[0]!.events;
     expect([proposed!.id, proposed!.type]).to.deep.equal([sent.id, 'Deposited']);
     expect(proposed!.data).to.deep.equal({ amount: '10', at: '2024-05-06T07:08:09.000Z' });
@@ -599,5 +615,282 @@ describe('EventStoreDB adapter where the server and client answer unlike the emb
     expect(tombstoned).to.be.instanceOf(StreamDeletedError);
     expect((tombstoned as StreamDeletedError).streamName).to.equal('account-23');
     expect(tombstonedAny).to.be.instanceOf(StreamDeletedError);
+  });
+});
+
+describe('EventStoreDB adapter when the server stalls without closing the connection', () => {
+  const timeouts = { readIdleMs: 30, writeMs: 30, subscriptionIdleMs: 30 };
+
+  /** Fails instead of hanging, so that a missing bound shows as a failure. */
+  const unlessHung = <T>(promise: Promise<T>, what: string): Promise<T> =>
+    Promise.race([
+      promise,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} hung`)), 2_000)),
+    ]);
+
+  /** A read whose server sends `events`, then nothing, without ending the call. */
+  const stalledRead = (cancelled: unknown[], ...events: unknown[]) => {
+    const grpc = grpcCall();
+    const cancel = grpc.cancel;
+    grpc.cancel = () => {
+      cancelled.push(grpc);
+      cancel();
+    };
+    for (const resolved of events) grpc.write(response.event(resolved));
+    return new ClientReadStream(async () => grpc as never, unconverted, {});
+  };
+
+  const storeWithTimeouts = (methods: Record<string, unknown>): EventStore =>
+    createEventStoreDBEventStore({ client: fakeClient(methods), resubscribe: { initialDelayMs: 1, maxDelayMs: 1 }, timeouts });
+
+  it('fails a read the server stops answering with StoreUnavailableError, and cancels the call', async () => {
+    const cancelled: unknown[] = [];
+    const store = storeWithTimeouts({
+      readStream: (streamName: string) => stalledRead(cancelled, clientEvent(streamName, 0n, 100n)),
+      readAll: () => stalledRead(cancelled),
+    });
+
+    const reading = store.readStream('account-30')[Symbol.asyncIterator]();
+    expect((await unlessHung(reading.next(), 'the first event')).value?.revision).to.equal(0n);
+    const stalled = await unlessHung(failureOf(reading.next()), 'the stalled read');
+    const head = await unlessHung(failureOf(store.headPosition()), 'the head position');
+
+    expect(stalled).to.be.instanceOf(StoreUnavailableError);
+    expect(head).to.be.instanceOf(StoreUnavailableError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cancelled, 'both calls cancelled').to.have.length(2);
+  });
+
+  it('never cuts a long read that keeps streaming, nor one whose reader is slow', async () => {
+    const store = createEventStoreDBEventStore({
+      client: fakeClient({
+        readAll: () => {
+          const grpc = grpcCall();
+          // Events 20 ms apart: the read lasts well past the idle bound, never silent that long.
+          void (async () => {
+            for (let i = 1; i <= 12; i++) {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              grpc.write(response.event(clientEvent('account-31', BigInt(i - 1), BigInt(i * 100))));
+            }
+            grpc.end();
+          })();
+          return new ClientReadStream(async () => grpc as never, unconverted, {});
+        },
+      }),
+      timeouts: { readIdleMs: 150 },
+    });
+
+    const positions: bigint[] = [];
+    for await (const event of store.readAll()) {
+      positions.push(event.position);
+      // The reader takes twice the idle bound over some events, while the server has sent them.
+      if (positions.length % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+
+    expect(positions).to.deep.equal(Array.from({ length: 12 }, (_, i) => BigInt((i + 1) * 100)));
+  });
+
+  it('fails an append, a delete and a tombstone the server does not answer, saying the write may have happened', async () => {
+    const appendOptions: unknown[] = [];
+    const never = () => new Promise<never>(() => undefined);
+    const store = storeWithTimeouts({
+      appendToStream: (_streamName: string, _events: unknown, options: unknown) => {
+        appendOptions.push(options);
+        return never();
+      },
+      deleteStream: never,
+      tombstoneStream: never,
+    });
+    const event = { id: randomUUID(), type: 'Deposited', data: { amount: '10' } };
+
+    const failures = [
+      await unlessHung(failureOf(store.appendToStream('account-32', [event], { expectedRevision: 4n })), 'the append'),
+      await unlessHung(failureOf(store.deleteStream('account-32')), 'the delete'),
+      await unlessHung(failureOf(store.tombstoneStream('account-32')), 'the tombstone'),
+    ];
+
+    for (const failure of failures) {
+      expect(failure).to.be.instanceOf(StoreUnavailableError);
+      expect((failure as Error).message).to.match(/may or may not have been written/);
+    }
+    expect(appendOptions, 'the server is given the same deadline').to.deep.equal([{ expectedRevision: 4n, deadline: 30 }]);
+  });
+
+  it('refuses a timeout that is not a positive integer', () => {
+    for (const bad of [{ readIdleMs: 0 }, { writeMs: -1 }, { subscriptionIdleMs: 1.5 }]) {
+      expect(() => createEventStoreDBEventStore({ client: fakeClient({}), timeouts: bad }), JSON.stringify(bad)).to.throw(
+        InvalidArgumentError,
+      );
+    }
+  });
+
+  /** Subscriptions fed by the script, one fake gRPC stream per connection, and a head probe. */
+  const subscriptionsWithProbe = (script: ((grpc: ReturnType<typeof grpcCall>) => void)[], probe: () => unknown) => {
+    const starts: unknown[] = [];
+    const probes = { count: 0 };
+    const store = storeWithTimeouts({
+      subscribeToAll: (options: { fromPosition: unknown }) => {
+        starts.push(options.fromPosition);
+        const grpc = grpcCall();
+        script[starts.length - 1]!(grpc);
+        return new ClientSubscription(async () => grpc as never, unconverted, {});
+      },
+      readAll: () => {
+        probes.count += 1;
+        return probe();
+      },
+    });
+    return { starts, probes, store };
+  };
+
+  it('resubscribes from the last delivered position when catch-up stalls with more of the log to send', async () => {
+    const { starts, store } = subscriptionsWithProbe(
+      [
+        (grpc) => grpc.write(response.event(clientEvent('account-33', 0n, 100n))),
+        (grpc) => {
+          grpc.write(response.event(clientEvent('account-33', 1n, 200n)));
+          grpc.write(response.event(clientEvent('account-33', 2n, 300n)));
+          grpc.write(response.caughtUp());
+        },
+      ],
+      () => clientRead([clientEvent('account-33', 2n, 300n)]),
+    );
+    const subscription = store.subscribeToAll();
+
+    const messages = await takeMessages(subscription[Symbol.asyncIterator](), 4);
+    await subscription.unsubscribe();
+
+    expect(messages).to.deep.equal(['event 100', 'event 200', 'event 300', 'caughtUp 300']);
+    expect(starts).to.deep.equal(['start', { commit: 100n, prepare: 100n }]);
+  });
+
+  it('resubscribes a live subscription when the server does not answer the probe', async () => {
+    const cancelled: unknown[] = [];
+    const { starts, store } = subscriptionsWithProbe(
+      [
+        (grpc) => {
+          grpc.write(response.event(clientEvent('account-34', 0n, 100n)));
+          grpc.write(response.caughtUp());
+        },
+        (grpc) => {
+          grpc.write(response.event(clientEvent('account-34', 1n, 200n)));
+          grpc.write(response.caughtUp());
+        },
+      ],
+      () => stalledRead(cancelled),
+    );
+    const subscription = store.subscribeToAll();
+
+    const messages = await takeMessages(subscription[Symbol.asyncIterator](), 5);
+    await subscription.unsubscribe();
+
+    expect(messages).to.deep.equal(['event 100', 'caughtUp 100', 'fellBehind', 'event 200', 'caughtUp 200']);
+    expect(starts).to.deep.equal(['start', { commit: 100n, prepare: 100n }]);
+  });
+
+  it('keeps a live subscription on a quiet log, the server answering the probes', async () => {
+    let live: ReturnType<typeof grpcCall> | undefined;
+    const { starts, probes, store } = subscriptionsWithProbe(
+      [
+        (grpc) => {
+          live = grpc;
+          grpc.write(response.event(clientEvent('account-35', 0n, 100n)));
+          grpc.write(response.caughtUp());
+        },
+      ],
+      () => clientRead([clientEvent('account-35', 0n, 100n)]),
+    );
+    const subscription = store.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect(await takeMessages(iterator, 2)).to.deep.equal(['event 100', 'caughtUp 100']);
+
+    const next = takeMessages(iterator, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    live!.write(response.event(clientEvent('account-35', 1n, 200n)));
+
+    expect(await next).to.deep.equal(['event 200']);
+    await subscription.unsubscribe();
+    expect(starts, 'no resubscribe').to.have.length(1);
+    expect(probes.count, 'the quiet spells were probed').to.be.greaterThan(1);
+  });
+});
+
+describe('EventStoreDB adapter on soft-deleted streams, as the embedded store answers', () => {
+  const event = () => ({ id: randomUUID(), type: 'Deposited', data: { amount: '10' } });
+  /** A read of a stream EventStoreDB holds as soft-deleted: it reads as not found. */
+  const softDeletedRead = (streamName: string) => clientRead([], new ClientStreamNotFoundError(undefined, streamName));
+
+  it("reports a conflict on a soft-deleted stream at 'no_stream', not at the revision EventStoreDB still counts", async () => {
+    // EventStoreDB checks an expected revision against the old last revision of a soft-deleted stream.
+    const store = storeOn({
+      appendToStream: async (streamName: string) => {
+        throw new WrongExpectedVersionError(undefined, { streamName, expected: 0n, current: 2n });
+      },
+      deleteStream: async (streamName: string) => {
+        throw new WrongExpectedVersionError(undefined, { streamName, expected: 0n, current: 2n });
+      },
+      readStream: (streamName: string) =>
+        streamName === 'account-40' ? softDeletedRead(streamName) : clientRead([clientEvent(streamName, 2n, 900n)]),
+    });
+
+    const onDeleted = await failureOf(store.appendToStream('account-40', [event()], { expectedRevision: 0n }));
+    const deletingDeleted = await failureOf(store.deleteStream('account-40', { expectedRevision: 0n }));
+    const onLive = await failureOf(store.appendToStream('account-41', [event()], { expectedRevision: 0n }));
+
+    for (const conflict of [onDeleted, deletingDeleted]) {
+      expect(conflict).to.be.instanceOf(WrongExpectedRevisionError);
+      const { streamName, expectedRevision, actualRevision } = conflict as WrongExpectedRevisionError;
+      expect([streamName, expectedRevision, actualRevision]).to.deep.equal(['account-40', 0n, 'no_stream']);
+      expect((conflict as Error).cause).to.be.instanceOf(WrongExpectedVersionError);
+    }
+    expect((onLive as WrongExpectedRevisionError).actualRevision, 'a live stream keeps its revision').to.equal(2n);
+  });
+
+  it("answers a soft delete of a stream without events with StreamNotFoundError, not a conflict on 'any'", async () => {
+    // What EventStoreDB answers (KurrentDB#4637): expected -2 (any) or -1 (no stream), actual -1.
+    const store = storeOn({
+      deleteStream: async (streamName: string, options: { expectedRevision: unknown }) => {
+        const expected = options.expectedRevision === 'any' ? -2n : -1n;
+        throw new WrongExpectedVersionError(undefined, { streamName, expected, current: -1n });
+      },
+      readStream: (streamName: string) => clientRead([], new ClientStreamNotFoundError(undefined, streamName)),
+    });
+
+    const onAny = await failureOf(store.deleteStream('account-42'));
+    const onNoStream = await failureOf(store.deleteStream('account-42', { expectedRevision: 'no_stream' }));
+    const onRevision = await failureOf(store.deleteStream('account-42', { expectedRevision: 3n }));
+
+    for (const missing of [onAny, onNoStream]) {
+      expect(missing).to.be.instanceOf(StreamNotFoundError);
+      expect((missing as StreamNotFoundError).streamName).to.equal('account-42');
+    }
+    expect(onRevision, 'an expected revision on no stream is still a conflict').to.be.instanceOf(WrongExpectedRevisionError);
+  });
+
+  it("reads the metadata of a soft-deleted stream without EventStoreDB's deletion mark, so it can be written back", async () => {
+    const written: unknown[] = [];
+    const store = storeOn({
+      // What EventStoreDB writes to soft-delete a stream: $tb at long.MaxValue.
+      readStream: (streamName: string) =>
+        clientRead([
+          {
+            event: {
+              ...clientEvent(streamName, 1n, 500n, JSON.parse('{"$tb":9223372036854775807,"owner":"ledger"}')).event,
+              type: '$metadata',
+            },
+          },
+        ]),
+      appendToStream: async (_streamName: string, events: { data: unknown }[]) => {
+        written.push(events[0]!.data);
+        return { success: true, nextExpectedRevision: 2n, position: { commit: 600n, prepare: 600n } };
+      },
+    });
+
+    const read = await store.getStreamMetadata('account-43');
+    await store.setStreamMetadata('account-43', read.metadata, { expectedRevision: read.metastreamRevision });
+
+    expect(read.metadata).to.deep.equal({ custom: { owner: 'ledger' } });
+    expect(read.metastreamRevision).to.equal(1n);
+    expect(written).to.deep.equal([{ owner: 'ledger' }]);
   });
 });

@@ -98,7 +98,7 @@ const streamNameOf = (error: unknown, context: ErrorContext): string => {
 };
 
 /** The port errors whose constructors take no options still point back at the client error. */
-const withCause = <E extends Error>(mapped: E, cause: unknown): E => {
+export const withCause = <E extends Error>(mapped: E, cause: unknown): E => {
   Object.defineProperty(mapped, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
   return mapped;
 };
@@ -136,7 +136,17 @@ export const toPortError = (raw: unknown, context: ErrorContext = {}): unknown =
   if (isTransientClientError(error)) {
     return new StoreUnavailableError(`EventStoreDB is unavailable: ${messageOf(error)}`, { cause: error });
   }
-  if (is(error, 'invalidArgument') || is(error, 'maxAppendSizeExceeded')) {
+  if (is(error, 'maxAppendSizeExceeded')) {
+    // The client's error carries no message; the limit is the server's MaxAppendSize setting.
+    const limit = (error as { maxAppendSize?: unknown }).maxAppendSize;
+    const stream = streamNameOf(error, context);
+    return new InvalidArgumentError(
+      `the append${stream === '' ? '' : ` to ${stream}`} is larger than EventStoreDB's maximum append size` +
+        `${typeof limit === 'number' ? ` of ${limit} bytes` : ''} (its MaxAppendSize setting): nothing was written`,
+      { cause: error },
+    );
+  }
+  if (is(error, 'invalidArgument')) {
     return new InvalidArgumentError(`EventStoreDB rejected the request: ${messageOf(error)}`, { cause: error });
   }
   return error;

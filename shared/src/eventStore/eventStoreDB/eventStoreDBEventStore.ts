@@ -24,12 +24,14 @@ import {
   type ReadRevision,
 } from '@eventstore/db-client';
 import {
+  InvalidArgumentError,
   StoreUnavailableError,
   StreamDeletedError,
   StreamNotFoundError,
   WrongExpectedRevisionError,
 } from '../errors.js';
 import {
+  collect,
   matchesFilter,
   metadataStreamOf,
   runsOfOne,
@@ -61,13 +63,36 @@ import {
   serializeEvents,
 } from '../argumentChecks.js';
 import { fromStoredMetadata, toStoredMetadata } from '../storedStreamMetadata.js';
-import { toPortError, type ErrorContext } from './errorMapping.js';
+import { toPortError, withCause, type ErrorContext } from './errorMapping.js';
 import {
   createResubscribingSubscription,
   type ResubscribeOptions,
   type SubscriptionStart,
   type UnderlyingSubscription,
 } from './resubscribingSubscription.js';
+
+/**
+ * Bounds on waiting for a server that stops answering without closing the connection (a stalled
+ * leader still answers the gRPC keepalive, so the connection never drops). The client puts no
+ * deadline on reads, subscriptions or batched appends. Each bound ends in `StoreUnavailableError`.
+ */
+export interface EventStoreDBTimeouts {
+  /**
+   * A read fails when the server sends nothing for this long while the reader waits for it. Not
+   * a bound on the whole read: a long read that keeps streaming, or a slow reader, is never cut.
+   * Default 10 s.
+   */
+  readIdleMs?: number;
+  /** Appends, deletes and tombstones fail after this long; the write may still have happened. Default 10 s. */
+  writeMs?: number;
+  /**
+   * A subscription that hears nothing for this long while waiting probes the server with a read,
+   * and resubscribes from its checkpoint when the server does not answer the probe or, while
+   * catching up, has events it did not send. A live subscription on a quiet log just waits.
+   * Default 30 s.
+   */
+  subscriptionIdleMs?: number;
+}
 
 export type EventStoreDBEventStoreOptions = (
   | { connectionString: string }
@@ -76,14 +101,42 @@ export type EventStoreDBEventStoreOptions = (
 ) & {
   /** How subscriptions reconnect after a transient drop. */
   resubscribe?: ResubscribeOptions;
+  timeouts?: EventStoreDBTimeouts;
 };
 
 /** The server keeps positions as signed 64-bit; anything larger is its -1 "no position", wrapped to unsigned. */
 const MAX_LOG_POSITION = 2n ** 63n - 1n;
+/**
+ * The `$tb` EventStoreDB writes to soft-delete a stream (its long.MaxValue); a JSON number reads
+ * it back rounded up to 2^63.
+ */
+const SOFT_DELETED_TRUNCATE_BEFORE = 2n ** 63n - 1n;
 const DEFAULT_CHECKPOINT_INTERVAL = 32;
 /** The events the server scans per filtered page when not told otherwise; checkpoints come every interval × window. */
 const SERVER_SEARCH_WINDOW = 32;
 const DELETE_ATTEMPTS = 10;
+const DEFAULT_READ_IDLE_MS = 10_000;
+const DEFAULT_WRITE_MS = 10_000;
+const DEFAULT_SUBSCRIPTION_IDLE_MS = 30_000;
+
+const requireTimeout = (value: number | undefined, fallback: number, name: string): number => {
+  const ms = value ?? fallback;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got ${ms}`);
+  return ms;
+};
+
+const STALLED = Symbol('stalled');
+
+/** `STALLED` when `promise` has not settled within `ms`; a later rejection of it is handled here. */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | typeof STALLED> => {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<typeof STALLED>((resolve) => {
+    timer = setTimeout(() => resolve(STALLED), ms);
+  });
+  return Promise.race([promise, stalled]).finally(() => clearTimeout(timer));
+};
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The fields of the client's recorded event the port needs, typed loosely so they can be checked. */
 interface ClientRecordedEvent {
@@ -195,21 +248,66 @@ const openClientSubscription = (
   from: SubscriptionStart,
   filter: EventFilter | undefined,
   checkpointInterval: number,
+  idle: { ms: number; probeHead(): Promise<GlobalPosition | undefined> },
 ): UnderlyingSubscription => {
   const notices: { eventsAhead: number; message: SubscriptionMessage }[] = [];
   let failure: unknown;
   let ended = false;
   let closed = false;
   let lastDelivered: GlobalPosition | undefined;
+  /** The latest position the server sent, delivered or filtered out here: how far catch-up got. */
+  let lastSent: GlobalPosition | undefined = typeof from === 'bigint' ? from : undefined;
+  /** Whether the server last said it was live, whatever the consumer has been handed yet. */
+  let serverLive = false;
   let wake: (() => void) | undefined;
   const signal = (): void => {
     const resume = wake;
     wake = undefined;
     resume?.();
   };
+  const sent = (position: GlobalPosition): void => {
+    if (lastSent === undefined || position > lastSent) lastSent = position;
+  };
   const notice = (source: Readable, message: SubscriptionMessage): void => {
     notices.push({ eventsAhead: source.readableLength, message });
     signal();
+  };
+  /** Waits for the server; false when it sent nothing for `idle.ms`. */
+  const serverSends = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve(false);
+      }, idle.ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  const somethingArrived = (): boolean =>
+    subscription.readableLength > 0 || notices.length > 0 || failure !== undefined || ended || closed;
+  /**
+   * Tells a quiet log from a stalled server: the server must answer a read, and while catching up
+   * it must have nothing more to send. A probe failing for a reason other than unavailability says
+   * nothing about the subscription, which goes on waiting.
+   */
+  const checkNotStalled = async (): Promise<void> => {
+    let head: GlobalPosition | undefined;
+    try {
+      head = await idle.probeHead();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) return;
+      throw new StoreUnavailableError(
+        `EventStoreDB sent nothing to the subscription for ${idle.ms} ms and did not answer a read: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    if (serverLive || somethingArrived()) return;
+    if (head !== undefined && (lastSent === undefined || head > lastSent)) {
+      throw new StoreUnavailableError(
+        `EventStoreDB sent nothing to the catching-up subscription for ${idle.ms} ms while the log goes on to ${head}`,
+      );
+    }
   };
 
   const subscription = client.subscribeToAll({
@@ -218,6 +316,7 @@ const openClientSubscription = (
     filter: serverFilterFor(filter, checkpointInterval, (source, position) => {
       // Old servers send prepare = 0 (KurrentDB#2606) and broken ones a wrapped -1: only a real commit position counts.
       if (typeof position.commit === 'bigint' && position.commit > 0n && isLogPosition(position.commit)) {
+        sent(position.commit);
         notice(source, { kind: 'checkpoint', position: position.commit });
       }
     }),
@@ -227,8 +326,14 @@ const openClientSubscription = (
     failure ??= error;
     signal();
   });
-  subscription.on('caughtUp', () => notice(subscription, { kind: 'caughtUp', position: undefined }));
-  subscription.on('fellBehind', () => notice(subscription, { kind: 'fellBehind' }));
+  subscription.on('caughtUp', () => {
+    serverLive = true;
+    notice(subscription, { kind: 'caughtUp', position: undefined });
+  });
+  subscription.on('fellBehind', () => {
+    serverLive = false;
+    notice(subscription, { kind: 'fellBehind' });
+  });
   subscription.on('readable', signal);
   const onEnd = (): void => {
     ended = true;
@@ -252,6 +357,7 @@ const openClientSubscription = (
           // Links whose target is gone arrive without an event.
           if (resolved.event === undefined) continue;
           const event = toRecordedEvent(resolved.event, resolved.commitPosition);
+          sent(event.position);
           if (!matchesFilter(filter, event)) continue;
           lastDelivered = event.position;
           yield { kind: 'event', event };
@@ -259,9 +365,7 @@ const openClientSubscription = (
         }
         if (failure !== undefined) throw toPortError(failure);
         if (ended) throw new StoreUnavailableError('EventStoreDB ended the subscription');
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
+        if (!(await serverSends()) && !somethingArrived()) await checkNotStalled();
       }
     } finally {
       closed = true;
@@ -281,19 +385,37 @@ const openClientSubscription = (
 
 /** The port's `EventStore` on an EventStoreDB (KurrentDB) server through `@eventstore/db-client`. */
 export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOptions): EventStore => {
+  const readIdleMs = requireTimeout(options.timeouts?.readIdleMs, DEFAULT_READ_IDLE_MS, 'readIdleMs');
+  const writeMs = requireTimeout(options.timeouts?.writeMs, DEFAULT_WRITE_MS, 'writeMs');
+  const subscriptionIdleMs = requireTimeout(
+    options.timeouts?.subscriptionIdleMs,
+    DEFAULT_SUBSCRIPTION_IDLE_MS,
+    'subscriptionIdleMs',
+  );
   const ownsClient = 'connectionString' in options;
   const client =
     'connectionString' in options ? EventStoreDBClient.connectionString(options.connectionString) : options.client;
   const openSubscriptions = new Set<Subscription>();
   let disposed = false;
 
-  /** Maps the client's read to recorded events; stopping early cancels the server call. */
+  /**
+   * Maps the client's read to recorded events; stopping early cancels the server call, and so
+   * does a server that sends nothing for `readIdleMs` while the reader waits.
+   */
   async function* recordedEventsOf(open: () => ClientRead, context: ErrorContext): AsyncGenerator<RecordedEvent> {
     let read: ClientRead | undefined;
+    let resolvedEvents: AsyncIterator<ClientResolvedEvent> | undefined;
     let completed = false;
     try {
       read = open();
-      for await (const resolved of read) {
+      resolvedEvents = read[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await within(resolvedEvents.next(), readIdleMs);
+        if (next === STALLED) {
+          throw new StoreUnavailableError(`EventStoreDB sent nothing for ${readIdleMs} ms: the read was abandoned`);
+        }
+        if (next.done === true) break;
+        const resolved = next.value;
         if (resolved.event === undefined) continue;
         yield toRecordedEvent(resolved.event, resolved.commitPosition);
       }
@@ -304,7 +426,10 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
     } catch (error) {
       throw toPortError(error, context);
     } finally {
-      if (!completed) void read?.cancel().catch(() => undefined);
+      if (!completed) {
+        void resolvedEvents?.return?.().catch(() => undefined);
+        void read?.cancel().catch(() => undefined);
+      }
     }
   }
 
@@ -386,6 +511,28 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
     }
   };
 
+  /** Whether the stream reads as missing (never written, or soft-deleted); unknown counts as no. */
+  const readsAsMissing = async (streamName: string): Promise<boolean> => {
+    try {
+      await collect(readStream(streamName, { direction: 'backwards', maxCount: 1 }));
+      return false;
+    } catch (error) {
+      return error instanceof StreamNotFoundError;
+    }
+  };
+
+  /**
+   * EventStoreDB reports a soft-deleted stream's old last revision in a conflict, where the port
+   * sees no stream (and 'no_stream' is what an append to it may expect).
+   */
+  const asPortConflict = async (conflict: WrongExpectedRevisionError): Promise<WrongExpectedRevisionError> => {
+    if (typeof conflict.actualRevision !== 'bigint' || !(await readsAsMissing(conflict.streamName))) return conflict;
+    return withCause(
+      new WrongExpectedRevisionError(conflict.streamName, conflict.expectedRevision, 'no_stream'),
+      conflict.cause,
+    );
+  };
+
   const positionOfRevision = async (streamName: string, revision: bigint): Promise<GlobalPosition> => {
     for await (const event of readStream(streamName, { fromRevision: revision, maxCount: 1 })) {
       if (event.revision === revision) return event.position;
@@ -395,6 +542,20 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
     );
   };
 
+  /**
+   * The client bounds a batched append only on the server side, which a stalled server does not
+   * enforce; so the wait is bounded here too.
+   */
+  const boundedWrite = async <T>(call: (deadline: number) => Promise<T>, what: string): Promise<T> => {
+    const result = await within(call(writeMs), writeMs);
+    if (result === STALLED) {
+      throw new StoreUnavailableError(
+        `EventStoreDB did not answer ${what} within ${writeMs} ms: it may or may not have been written`,
+      );
+    }
+    return result;
+  };
+
   const append = async (
     streamName: string,
     events: EventData[],
@@ -402,9 +563,14 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
   ): Promise<AppendResult> => {
     let result: ClientAppendResult;
     try {
-      result = await client.appendToStream(streamName, events, {
-        expectedRevision: toClientExpectedRevision(expectedRevision),
-      });
+      result = await boundedWrite(
+        (deadline) =>
+          client.appendToStream(streamName, events, {
+            expectedRevision: toClientExpectedRevision(expectedRevision),
+            deadline,
+          }),
+        `the append to ${streamName}`,
+      );
     } catch (error) {
       const mapped = toPortError(error, { streamName, expectedRevision });
       // EventStoreDB refuses 'stream_exists' on a soft-deleted stream as if it were tombstoned,
@@ -412,7 +578,7 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
       if (mapped instanceof StreamDeletedError && expectedRevision === 'stream_exists') {
         throw new WrongExpectedRevisionError(streamName, expectedRevision, await currentRevision(streamName));
       }
-      throw mapped;
+      throw mapped instanceof WrongExpectedRevisionError ? await asPortConflict(mapped) : mapped;
     }
     // Only a client made with throwOnAppendFailure=false answers so, and its revision is unreliable then.
     if (!result.success) {
@@ -440,9 +606,19 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
     const clientExpected = toClientExpectedRevision(expected);
     const run = async (expectedRevision: typeof ANY | typeof NO_STREAM | bigint): Promise<void> => {
       try {
-        await client[operation](streamName, { expectedRevision });
+        await boundedWrite(
+          (deadline) => client[operation](streamName, { expectedRevision, deadline }),
+          `the ${operation === 'deleteStream' ? 'deletion' : 'tombstone'} of ${streamName}`,
+        );
       } catch (error) {
-        throw toPortError(error, { streamName, expectedRevision: expected });
+        const mapped = toPortError(error, { streamName, expectedRevision: expected });
+        if (!(mapped instanceof WrongExpectedRevisionError)) throw mapped;
+        const conflict = await asPortConflict(mapped);
+        // EventStoreDB refuses to soft-delete a stream without events as a conflict, even on
+        // 'any' (KurrentDB#4637), where the port's answer is that there is no such stream.
+        const missing = conflict.actualRevision === 'no_stream' && (expected === 'any' || expected === 'no_stream');
+        if (operation === 'deleteStream' && missing) throw withCause(new StreamNotFoundError(streamName), mapped.cause);
+        throw conflict;
       }
     };
     if (clientExpected !== STREAM_EXISTS) return run(clientExpected);
@@ -483,7 +659,11 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
       const resubscribing = createResubscribingSubscription({
         ...options.resubscribe,
         fromPosition: subscribeOptions.fromPosition ?? 'start',
-        connect: (from) => openClientSubscription(client, from, filter, checkpointInterval),
+        connect: (from) =>
+          openClientSubscription(client, from, filter, checkpointInterval, {
+            ms: subscriptionIdleMs,
+            probeHead: headPosition,
+          }),
         resolveEnd: headPosition,
       });
       async function* tracked(): AsyncGenerator<SubscriptionMessage> {
@@ -520,7 +700,12 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
       requireStreamName(streamName);
       try {
         for await (const event of readStream(metadataStreamOf(streamName), { direction: 'backwards', maxCount: 1 })) {
-          return { streamName, metadata: fromStoredMetadata(event.data), metastreamRevision: event.revision };
+          const metadata = fromStoredMetadata(event.data);
+          // The port reports a soft delete as no stream, not as truncation.
+          if (metadata.truncateBefore !== undefined && metadata.truncateBefore >= SOFT_DELETED_TRUNCATE_BEFORE) {
+            delete metadata.truncateBefore;
+          }
+          return { streamName, metadata, metastreamRevision: event.revision };
         }
       } catch (error) {
         if (!(error instanceof StreamNotFoundError)) throw error;
