@@ -9,6 +9,7 @@
  * `search_after` value is a string. `all_text` holds the words of every text field, split and
  * composed as a query's words are (`searchWordsOf`); every query word must match one as a prefix.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { sortableBigint } from '../documents/documentStore.js';
@@ -27,6 +28,7 @@ import {
   type PreparedDocument,
   type WireFields,
 } from './searchDocuments.js';
+import { FOLDED_CODE_POINTS } from './elasticsearchFolding.js';
 import { encodeCursor, planQuery, type PlannedQuery } from './searchQueries.js';
 import { searchWordsOf } from './searchWords.js';
 import type {
@@ -41,12 +43,29 @@ import type {
 } from './searchIndex.js';
 
 export type ElasticsearchSearchIndexOptions =
-  | { node: string }
+  /** `requestTimeoutMs`: how long a request may go unanswered before it fails (default 30 s). */
+  | { node: string; requestTimeoutMs?: number }
   /** A client the caller owns: `close()` leaves it open. */
   | { client: Client };
 
+/**
+ * The client's own default is ten minutes, for which a search would hold its reader's request
+ * and a bulk its projector whenever a node stops answering without closing its connections. A
+ * request that times out is not sent again (the client retries timeouts only when asked to);
+ * every write here is idempotent, so the projector's replay of its batch is the retry.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Documents per bulk request, so one huge upsert does not become one huge HTTP body. */
 const BULK_CHUNK = 500;
+/**
+ * Elasticsearch answers 429 to writes while its write queue or memory is full (and to an index
+ * blocked at the disk's flood stage), and the client does not retry those: a bulk (or the items
+ * of one) it refused is sent again this often, after pauses doubling from `BULK_PAUSE_MS`, before
+ * the upsert fails and the projector replays its batch.
+ */
+const BULK_ATTEMPTS = 4;
+const BULK_PAUSE_MS = 250;
 const CHECKSUM_PAGE = 1000;
 const PIT_KEEP_ALIVE = '1m';
 /** A concurrent alias move makes the remove of the old target fail; the swap is retried this often. */
@@ -57,27 +76,43 @@ const SOURCE_FIELDS = ['id', 'version', 'fields'];
 /**
  * Tokens are cut to this many UTF-16 units (at most 3 UTF-8 bytes each), below Lucene's
  * 32766-byte term limit, past which a document is refused. A query word has at most 1000 units,
- * at most 4000 once folded, so a prefix match is decided before the cut.
+ * and folding never lengthens one, so a prefix match is decided before the cut.
  */
 const MAX_TOKEN_CHARS = 8000;
 
+/** A code point as a `mapping` rule spells it: each UTF-16 unit escaped, so none is taken for syntax; -1 is nothing. */
+const mappingRuleText = (codePoint: number): string =>
+  codePoint < 0
+    ? ''
+    : String.fromCodePoint(codePoint)
+        .split('')
+        .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .join('');
+
+const FOLD_RULES = Array.from(
+  { length: FOLDED_CODE_POINTS.length / 2 },
+  (_, pair) => `${mappingRuleText(FOLDED_CODE_POINTS[2 * pair]!)} => ${mappingRuleText(FOLDED_CODE_POINTS[2 * pair + 1]!)}`,
+);
+
 /**
- * Case and Latin diacritics fold ("Café" and "cafe" are one word), as SQLite's `remove_diacritics`
- * folds them: the combining diacritics are dropped, and `asciifolding` folds the composed letters.
- * Other marks (Indic and Thai vowel signs) stay inside their word, as in `searchWordsOf`: dropped,
- * "कम" would find "काम". Words split where anything but a letter, digit or mark stands.
+ * Case and diacritics fold ("Café" and "cafe" are one word) exactly as the embedded index folds
+ * them, character by character (`elasticsearchFolding.ts`); Lucene's `lowercase` and
+ * `asciifolding` would fold a thousand characters otherwise, so that a query would find
+ * documents on one adapter and not on the other. Marks other than the diacritics (Indic and Thai
+ * vowel signs) stay inside their word, as in `searchWordsOf`: dropped, "कम" would find "काम".
+ * Words split where anything but a letter, digit or mark stands.
  */
 const SETTINGS: estypes.IndicesIndexSettings = {
   analysis: {
-    char_filter: { folio_strip_marks: { type: 'pattern_replace', pattern: '[\\u0300-\\u036F]+', replacement: '' } },
+    char_filter: { folio_fold: { type: 'mapping', mappings: FOLD_RULES } },
     tokenizer: { folio_words: { type: 'pattern', pattern: '[^\\p{L}\\p{N}\\p{M}]+' } },
     filter: { folio_cut: { type: 'truncate', length: MAX_TOKEN_CHARS } },
     analyzer: {
       [TEXT_ANALYZER]: {
         type: 'custom',
-        char_filter: ['folio_strip_marks'],
+        char_filter: ['folio_fold'],
         tokenizer: 'folio_words',
-        filter: ['lowercase', 'asciifolding', 'folio_cut'],
+        filter: ['folio_cut'],
       },
     },
   },
@@ -253,7 +288,20 @@ const searchRequestFor = (index: string, plan: PlannedQuery): estypes.SearchRequ
 
 export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndexOptions): SearchIndex => {
   const ownsClient = !('client' in options);
-  const client = 'client' in options ? options.client : new Client({ node: options.node });
+  const client =
+    'client' in options
+      ? options.client
+      : new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS });
+
+  /** A request on an index read a moment before: a 404 means it was dropped in between. */
+  const onIndex = async <T>(index: string, request: Promise<T>): Promise<T> => {
+    try {
+      return await request;
+    } catch (error) {
+      if (isNotFound(error)) throw new NotFoundError('search index', index);
+      throw error;
+    }
+  };
 
   /** The concrete index a name or alias denotes; `undefined` when neither exists. */
   const concreteOf = async (name: string): Promise<{ concrete: string; meta: FolioMeta } | undefined> => {
@@ -274,7 +322,13 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
     const found = await concreteOf(name);
     if (found === undefined) throw new NotFoundError('search index', name);
     const fields = found.meta.folio?.schema;
-    if (fields === undefined) throw new Error(`index ${found.concrete} has no Folio schema in its mapping _meta`);
+    if (fields === undefined) {
+      // A write to a dropped index makes one with dynamic mappings where `action.auto_create_index` allows it.
+      throw new Error(
+        `index ${found.concrete} was not created by Folio (it has no Folio schema in its mapping _meta): ` +
+          'drop it and rebuild the read model that writes it',
+      );
+    }
     return { concrete: found.concrete, schema: { fields } };
   };
 
@@ -287,22 +341,60 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
     }
   };
 
-  const bulkWrite = async (schema: SearchSchema, concrete: string, documents: readonly PreparedDocument[]): Promise<void> => {
+  /** Sends one bulk; returns the documents refused as overloaded, to be sent again, with why. */
+  const bulkOnce = async (
+    schema: SearchSchema,
+    concrete: string,
+    documents: readonly PreparedDocument[],
+  ): Promise<{ document: PreparedDocument; reason: string }[]> => {
     const operations = documents.flatMap((document) => [
       // External versions: Elasticsearch keeps a write only if its version is above the stored one.
       { index: { _index: concrete, _id: document.id, version: document.version.toString(), version_type: 'external' } },
       sourceOf(schema, document),
     ]);
-    const response = await client.bulk({ operations: operations as unknown as estypes.BulkRequest['operations'] });
-    if (!response.errors) return;
-    const failures = response.items
-      .map((item) => item.index)
-      .filter((item): item is estypes.BulkResponseItem => item?.error !== undefined)
+    let response: estypes.BulkResponse;
+    try {
+      response = await client.bulk({ operations: operations as unknown as estypes.BulkRequest['operations'] });
+    } catch (error) {
+      if (error instanceof errors.ResponseError && error.statusCode === 429) {
+        return documents.map((document) => ({ document, reason: errorTypeOf(error) ?? 'too many requests' }));
+      }
+      throw error;
+    }
+    if (!response.errors) return [];
+    const rejected: { document: PreparedDocument; reason: string }[] = [];
+    const failures: estypes.BulkResponseItem[] = [];
+    response.items.forEach((item, position) => {
+      const result = item.index;
+      if (result?.error === undefined) return;
       // A conflict means the stored version is as new or newer: the write was already applied.
-      .filter((item) => !(item.status === 409 && item.error?.type === 'version_conflict_engine_exception'));
+      if (result.status === 409 && result.error.type === 'version_conflict_engine_exception') return;
+      // The index was dropped after its schema was read (and was not created again with dynamic mappings).
+      if (result.error.type === 'index_not_found_exception') throw new NotFoundError('search index', concrete);
+      if (result.status === 429) rejected.push({ document: documents[position]!, reason: result.error.type });
+      else failures.push(result);
+    });
     if (failures.length > 0) {
       const shown = failures.slice(0, 3).map((item) => `${item._id}: ${item.error?.type}: ${item.error?.reason}`);
       throw new Error(`search index ${concrete}: ${failures.length} document(s) not written (${shown.join('; ')})`);
+    }
+    return rejected;
+  };
+
+  const bulkWrite = async (schema: SearchSchema, concrete: string, documents: readonly PreparedDocument[]): Promise<void> => {
+    let pending = documents;
+    for (let attempt = 1; ; attempt++) {
+      const rejected = await bulkOnce(schema, concrete, pending);
+      if (rejected.length === 0) return;
+      if (attempt >= BULK_ATTEMPTS) {
+        const shown = rejected.slice(0, 3).map(({ document, reason }) => `${document.id}: ${reason}`);
+        throw new Error(
+          `search index ${concrete}: ${rejected.length} document(s) not written, ` +
+            `refused with 429 (too many requests) ${attempt} times (${shown.join('; ')})`,
+        );
+      }
+      await sleep(BULK_PAUSE_MS * 2 ** (attempt - 1));
+      pending = rejected.map(({ document }) => document);
     }
   };
 
@@ -350,13 +442,15 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
         { index, id: requireId(id), _source_includes: SOURCE_FIELDS },
         { ignore: [404] },
       );
+      // A missing document is `found: false`; a missing index is an error body.
+      if ((response as { error?: unknown }).error !== undefined) throw new NotFoundError('search index', index);
       return response.found && response._source !== undefined ? hitOf(schema, response._source) : undefined;
     },
 
     async search(index: string, query: SearchQuery): Promise<SearchResult> {
       const { schema } = await describeIndex(index);
       const plan = planQuery(schema, query ?? {});
-      const response = await client.search<StoredSource>(searchRequestFor(index, plan));
+      const response = await onIndex(index, client.search<StoredSource>(searchRequestFor(index, plan)));
       requireEveryShard(`search of ${index}`, response);
       const sources = response.hits.hits.map((hit) => hit._source!);
       const page = sources.slice(0, plan.limit);
@@ -368,12 +462,7 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
     },
 
     async refresh(index: string): Promise<void> {
-      try {
-        requireEveryShard(`refresh of ${index}`, await client.indices.refresh({ index: requireIndexName(index) }));
-      } catch (error) {
-        if (isNotFound(error)) throw new NotFoundError('search index', index);
-        throw error;
-      }
+      requireEveryShard(`refresh of ${index}`, await onIndex(index, client.indices.refresh({ index: requireIndexName(index) })));
     },
 
     async setAlias(alias: string, index: string): Promise<void> {
@@ -427,10 +516,10 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
 
     async checksum(index: string): Promise<string> {
       const { concrete } = await describeIndex(index);
-      requireEveryShard(`refresh of ${concrete}`, await client.indices.refresh({ index: concrete }));
+      requireEveryShard(`refresh of ${concrete}`, await onIndex(index, client.indices.refresh({ index: concrete })));
       const checksum = new DocumentChecksum();
       // A point in time reads one consistent snapshot even while writes go on.
-      let pitId = (await client.openPointInTime({ index: concrete, keep_alive: PIT_KEEP_ALIVE })).id;
+      let pitId = (await onIndex(index, client.openPointInTime({ index: concrete, keep_alive: PIT_KEEP_ALIVE }))).id;
       try {
         let searchAfter: estypes.SortResults | undefined;
         for (;;) {

@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, errors } from '@elastic/elasticsearch';
 import type MockModule from '@elastic/elasticsearch-mock';
 import type { MockPattern } from '@elastic/elasticsearch-mock';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { sortableBigint } from '../../src/documents/documentStore.js';
 import { NotFoundError } from '../../src/errors/commonErrors.js';
@@ -79,6 +83,64 @@ const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
   throw new Error('expected a failure');
 };
 
+type Analysis = Record<'analyzer' | 'char_filter' | 'tokenizer' | 'filter', Record<string, any>>;
+
+/** The analysis an index is created with, as sent. */
+const analysisSent = async (): Promise<Analysis> => {
+  const cluster = new FakeCluster()
+    .on('GET', `/${INDEX}/_mapping`, () => errorResponse(404, 'index_not_found_exception'))
+    .on('PUT', `/${INDEX}`, () => ({ acknowledged: true }));
+  await cluster.index.ensureIndex(INDEX, SCHEMA);
+  return (cluster.only('PUT', `/${INDEX}`).body as { settings: { analysis: Analysis } }).settings.analysis;
+};
+
+const unescapeRule = (text: string): string =>
+  text.trim().replace(/\\u([0-9a-fA-F]{4})/g, (_, unit: string) => String.fromCharCode(Number.parseInt(unit, 16)));
+
+/**
+ * The text analyzer replayed from the analysis sent (Java and JavaScript agree on the Unicode
+ * classes of its tokenizer). It knows only the parts whose behaviour is spelled out in the
+ * settings: any other (Lucene's `lowercase`, `asciifolding`) folds by tables of its own, which
+ * this replay, and so the checks against the embedded index, cannot see.
+ */
+const replayedAnalyzer = (analysis: Analysis): ((text: string) => string[]) => {
+  const analyzer = analysis.analyzer.folio_text;
+  const charFilters = (analyzer.char_filter as string[]).map((name) => {
+    const filter = analysis.char_filter[name];
+    if (filter.type !== 'mapping') throw new Error(`no replay of the character filter ${name} (${filter.type})`);
+    const rules = new Map(
+      (filter.mappings as string[]).map((rule) => {
+        const [, from, to] = /^(.*)\s*=>\s*(.*)\s*$/.exec(rule)!;
+        return [unescapeRule(from!), unescapeRule(to!)];
+      }),
+    );
+    const longest = Math.max(...[...rules.keys()].map((key) => key.length));
+    return (text: string): string => {
+      let out = '';
+      for (let at = 0; at < text.length; ) {
+        const length = [...Array(longest).keys()].map((n) => longest - n).find((n) => rules.has(text.slice(at, at + n)));
+        out += length === undefined ? text[at] : rules.get(text.slice(at, at + length));
+        at += length ?? 1;
+      }
+      return out;
+    };
+  });
+  const tokenizer = analysis.tokenizer[analyzer.tokenizer];
+  expect(tokenizer.type).to.equal('pattern');
+  const split = new RegExp(tokenizer.pattern, 'u');
+  const filters = (analyzer.filter as string[]).map((name) => {
+    const filter = analysis.filter[name];
+    if (filter?.type !== 'truncate') throw new Error(`no replay of the token filter ${name}`);
+    return (token: string) => token.slice(0, filter.length as number);
+  });
+  return (text) =>
+    charFilters
+      .reduce((folded, filter) => filter(folded), text)
+      .split(split)
+      .filter((token) => token !== '')
+      .map((token) => filters.reduce((cut, filter) => filter(cut), token));
+};
+
 /** Every number anywhere in a parsed body, with its path: amounts and versions must not be among them. */
 const numbersIn = (value: unknown, path = '$'): string[] => {
   if (typeof value === 'number') return [path];
@@ -114,9 +176,7 @@ describe('Elasticsearch search index: requests', () => {
       expect(mappings.properties.sortable.properties).to.deep.equal({ amount: { type: 'keyword' } });
       expect(mappings.properties.all_text).to.include({ type: 'text', analyzer: 'folio_text' });
       expect(mappings.properties.all_text.index_prefixes).to.be.an('object');
-      const analyzer = settings.analysis.analyzer.folio_text;
-      expect(analyzer.filter).to.include.members(['lowercase', 'asciifolding']);
-      expect(settings.analysis.char_filter[analyzer.char_filter[0]].type).to.equal('pattern_replace');
+      expect(replayedAnalyzer(settings.analysis)('Café CAFE déjà-vu')).to.deep.equal(['cafe', 'cafe', 'deja', 'vu']);
     });
 
     it('cuts every token short of Lucene\'s 32766-byte term limit, beyond the longest a query word folds to', async () => {
@@ -129,23 +189,13 @@ describe('Elasticsearch search index: requests', () => {
       const filters: string[] = analysis.analyzer.folio_text.filter;
       const last = analysis.filter?.[filters.at(-1)!];
       expect(last?.type).to.equal('truncate');
-      // Lengths count UTF-16 units (at most 3 UTF-8 bytes each); a query word has at most 1000, and folding makes one at most 4.
+      // Lengths count UTF-16 units (at most 3 UTF-8 bytes each); a query word has at most 1000, which folding never lengthens.
       expect(3 * last.length).to.be.below(32766);
-      expect(last.length).to.be.at.least(4 * 1000);
+      expect(last.length).to.be.at.least(1000);
     });
 
     it('keeps a word with marks whole, as SQLite does: a Hindi or Thai word is found by its beginning, not with its vowel signs dropped', async () => {
-      const cluster = new FakeCluster()
-        .on('GET', `/${INDEX}/_mapping`, () => errorResponse(404, 'index_not_found_exception'))
-        .on('PUT', `/${INDEX}`, () => ({ acknowledged: true }));
-      await cluster.index.ensureIndex(INDEX, SCHEMA);
-      const { analysis } = (cluster.only('PUT', `/${INDEX}`).body as { settings: { analysis: Record<string, any> } }).settings;
-      const analyzer = analysis.analyzer.folio_text;
-      // The analyzer's character filter and tokenizer replayed (Java and JavaScript agree on these Unicode classes).
-      const stripped = new RegExp(analysis.char_filter[analyzer.char_filter[0]].pattern, 'gu');
-      const split = new RegExp(analysis.tokenizer[analyzer.tokenizer].pattern, 'u');
-      const tokens = (text: string) =>
-        text.replace(stripped, '').split(split).filter((token) => token !== '').map((token) => token.toLowerCase());
+      const tokens = replayedAnalyzer(await analysisSent());
       const finds = (query: string, text: string) => tokens(text).some((token) => token.startsWith(tokens(query)[0]!));
       // "Work done", "price", "eat rice"; "less" shares only their consonants.
       expect(finds('का', 'काम पूरा')).to.equal(true);
@@ -188,6 +238,113 @@ describe('Elasticsearch search index: requests', () => {
       const cluster = new FakeCluster().withIndex();
       await cluster.index.finishLoading(INDEX);
       expect(cluster.requests.map(({ method, path }) => `${method} ${path}`)).to.deep.equal([`GET /${INDEX}/_mapping`]);
+    });
+  });
+
+  describe('text analysis', () => {
+    let directory: string;
+
+    before(() => {
+      directory = mkdtempSync(join(tmpdir(), 'folio-search-analysis-'));
+    });
+
+    after(() => {
+      rmSync(directory, { recursive: true, force: true });
+    });
+
+    /** The tokenizer of the embedded index's full-text table, as the table declares it. */
+    const embeddedTokenizer = async (): Promise<string> => {
+      const path = join(directory, `tokenizer-${randomUUID()}.db`);
+      const embedded = openSqliteSearchIndex({ path });
+      await embedded.ensureIndex(INDEX, SCHEMA);
+      await embedded.close();
+      const db = new Database(path, { readonly: true });
+      try {
+        const declared = db.prepare<[], string>("SELECT sql FROM sqlite_schema WHERE sql LIKE '%USING fts5%'").pluck().get()!;
+        return /tokenize\s*=\s*("[^"]*"|'[^']*')/.exec(declared)![1]!;
+      } finally {
+        db.close();
+      }
+    };
+
+    it('folds every letter, digit and mark exactly as the embedded index does, so a query finds the same words on both', async () => {
+      const analyze = replayedAnalyzer(await analysisSent());
+      const db = new Database(':memory:');
+      try {
+        // Positions are kept here (FTS5's default, detail=full) so each probe word's token is read back in order.
+        db.exec(`CREATE VIRTUAL TABLE probe USING fts5(words, tokenize=${await embeddedTokenizer()})`);
+        db.exec('CREATE VIRTUAL TABLE probe_tokens USING fts5vocab(probe, instance)');
+        const wordCharacter = /^[\p{L}\p{N}\p{M}]$/u;
+        const characters: string[] = [];
+        for (let codePoint = 0; codePoint <= 0x10ffff; codePoint++) {
+          if (codePoint >= 0xd800 && codePoint <= 0xdfff) continue;
+          const character = String.fromCodePoint(codePoint);
+          if (wordCharacter.test(character)) characters.push(character);
+        }
+        // Each character between two letters that fold to themselves: "x" + character + "x" is one word on both sides.
+        const PER_ROW = 1000;
+        const insert = db.prepare<[number, string]>('INSERT INTO probe (rowid, words) VALUES (?, ?)');
+        db.transaction(() => {
+          for (let row = 0; row * PER_ROW < characters.length; row++) {
+            insert.run(row, characters.slice(row * PER_ROW, (row + 1) * PER_ROW).map((character) => `x${character}x`).join(' '));
+          }
+        })();
+        const embeddedTokens: string[] = db
+          .prepare<[], string>('SELECT term FROM probe_tokens ORDER BY doc, "offset"')
+          .pluck()
+          .all();
+        expect(embeddedTokens).to.have.length(characters.length);
+        const differences = characters
+          .map((character, at) => ({ character, embedded: [embeddedTokens[at]], elasticsearch: analyze(`x${character}x`) }))
+          .filter(({ embedded, elasticsearch }) => JSON.stringify(embedded) !== JSON.stringify(elasticsearch))
+          .map(({ character, embedded, elasticsearch }) => {
+            const codePoint = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+            return `${codePoint}: ${JSON.stringify(embedded)} embedded, ${JSON.stringify(elasticsearch)} Elasticsearch`;
+          });
+        expect(differences.slice(0, 20), `${differences.length} characters fold differently`).to.deep.equal([]);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('finds what the embedded index finds: "strasse" not "Straße", "lodz" not "Łódź", "1" not "①", "λογος" the capitals "ΛΟΓΟΣ"', async () => {
+      const cases: [query: string, text: string, found: boolean][] = [
+        ['cafe', 'Café', true],
+        ['straß', 'STRASSE Straße', true],
+        ['strasse', 'Straße', false],
+        ['łodz', 'Łódź', true],
+        ['lodz', 'Łódź', false],
+        ['aero', 'Ærø', false],
+        ['oeuvre', 'Œuvre', false],
+        ['fjord', 'Fjørd', false],
+        ['istanbul', 'ıstanbul', false],
+        ['1', '①', false],
+        ['x2', 'x²', false],
+        ['ab', 'ＡＢ', false],
+        ['λογος', 'ΛΟΓΟΣ', true],
+        ['μs', 'µs', true],
+      ];
+      const analyze = replayedAnalyzer(await analysisSent());
+      const elasticsearchFinds = (query: string, text: string) =>
+        analyze(query).every((word) => analyze(text).some((token) => token.startsWith(word)));
+      const embedded = openSqliteSearchIndex({ path: join(directory, 'cases.db') });
+      try {
+        const schema: SearchSchema = { fields: { description: 'text' } };
+        await embedded.ensureIndex(INDEX, schema);
+        await embedded.upsert(
+          INDEX,
+          cases.map(([, text], at) => ({ id: `d${at}`, version: 1n, fields: { description: text } })),
+        );
+        await embedded.refresh(INDEX);
+        for (const [at, [query, text, found]] of cases.entries()) {
+          const { hits } = await embedded.search(INDEX, { text: query });
+          const embeddedFinds = hits.some((hit) => hit.id === `d${at}`);
+          const answers = [embeddedFinds, elasticsearchFinds(query, text)];
+          expect(answers, `"${query}" in "${text}": embedded, Elasticsearch`).to.deep.equal([found, found]);
+        }
+      } finally {
+        await embedded.close();
+      }
     });
   });
 
@@ -269,6 +426,76 @@ describe('Elasticsearch search index: requests', () => {
       const error = (await rejectionOf(cluster.index.upsert(INDEX, documents))) as Error;
       expect(error.message).to.include('t2').and.include('mapper_parsing_exception').and.include('1 document');
       expect(error.message).to.not.include('t1');
+    });
+
+    it('reports a write to an index dropped since its schema was read as NotFoundError, not as a partial failure', async () => {
+      // With `action.auto_create_index` off, the bulk refuses each item instead of creating the index with dynamic mappings.
+      const cluster = new FakeCluster().withIndex().on('POST', '/_bulk', () => ({
+        errors: true,
+        items: ['t1', 't2'].map((_id) => ({
+          index: {
+            _index: INDEX,
+            _id,
+            status: 404,
+            error: { type: 'index_not_found_exception', reason: `no such index [${INDEX}]`, index: INDEX },
+          },
+        })),
+      }));
+      const error = await rejectionOf(cluster.index.upsert(INDEX, documents));
+      expect(error).to.be.instanceOf(NotFoundError);
+      expect((error as NotFoundError).id).to.equal(INDEX);
+    });
+
+    it('refuses to use an index that has no Folio schema (one a write created with dynamic mappings), naming the cure', async () => {
+      const cluster = new FakeCluster()
+        .on('GET', `/${INDEX}/_mapping`, () => ({ [INDEX]: { mappings: { properties: { id: { type: 'text' } } } } }))
+        .on('POST', '/_bulk', () => ({ errors: false, items: [] }))
+        .on('POST', `/${INDEX}/_search`, () => ({ hits: { hits: [] } }));
+      for (const attempt of [cluster.index.upsert(INDEX, documents), cluster.index.search(INDEX, {}), cluster.index.ensureIndex(INDEX, SCHEMA)]) {
+        const error = (await rejectionOf(attempt)) as Error;
+        expect(error.message).to.include(INDEX).and.include('not created by Folio').and.include('drop');
+      }
+      expect(cluster.sent('POST', '/_bulk')).to.deep.equal([]);
+      expect(cluster.sent('POST', `/${INDEX}/_search`)).to.deep.equal([]);
+    });
+
+    it('sends again, after a pause, only the items Elasticsearch rejected as overloaded (429)', async () => {
+      let bulks = 0;
+      const cluster = new FakeCluster().withIndex().on('POST', '/_bulk', () => {
+        bulks += 1;
+        if (bulks === 1) return errorResponse(429, 'circuit_breaking_exception');
+        if (bulks === 2) {
+          return {
+            errors: true,
+            items: [
+              { index: { _index: INDEX, _id: 't1', status: 201, result: 'created' } },
+              { index: { _index: INDEX, _id: 't2', status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } },
+            ],
+          };
+        }
+        return { errors: false, items: [{ index: { _index: INDEX, _id: 't2', status: 201, result: 'created' } }] };
+      });
+      await cluster.index.upsert(INDEX, documents);
+      const ids = cluster.sent('POST', '/_bulk').map(({ body }) =>
+        (body as { index?: { _id: string } }[]).flatMap((line) => (line.index === undefined ? [] : [line.index._id])),
+      );
+      expect(ids).to.deep.equal([['t1', 't2'], ['t1', 't2'], ['t2']]);
+    });
+
+    it('gives up on items Elasticsearch keeps rejecting as overloaded, naming them', async () => {
+      const cluster = new FakeCluster().withIndex().on('POST', '/_bulk', ({ body }) => ({
+        errors: true,
+        items: (body as { index?: { _id: string } }[]).flatMap(({ index }): object[] =>
+          index === undefined
+            ? []
+            : index._id === 't1'
+              ? [{ index: { _index: INDEX, _id: 't1', status: 201, result: 'created' } }]
+              : [{ index: { _index: INDEX, _id: index._id, status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } }],
+        ),
+      }));
+      const error = (await rejectionOf(cluster.index.upsert(INDEX, documents))) as Error;
+      expect(error.message).to.include('t2').and.include('es_rejected_execution_exception');
+      expect(cluster.sent('POST', '/_bulk').length).to.be.within(3, 6);
     });
 
     it('splits a large upsert into bulks of 500 documents', async () => {
@@ -430,6 +657,39 @@ describe('Elasticsearch search index: requests', () => {
       const cluster = new FakeCluster().on('GET', '/missing/_mapping', () => errorResponse(404, 'index_not_found_exception'));
       expect(await rejectionOf(cluster.index.search('missing', {}))).to.be.instanceOf(NotFoundError);
     });
+
+    it('reports an index dropped after its schema was read as NotFoundError, to a search, a read and a checksum', async () => {
+      const cluster = new FakeCluster()
+        .withIndex()
+        .on('POST', `/${INDEX}/_search`, () => errorResponse(404, 'index_not_found_exception'))
+        .on('GET', `/${INDEX}/_doc/t1`, () => errorResponse(404, 'index_not_found_exception'))
+        .on('GET', `/${INDEX}/_refresh`, () => ({ _shards: { total: 1, successful: 1, failed: 0 } }))
+        .on('POST', `/${INDEX}/_pit`, () => errorResponse(404, 'index_not_found_exception'));
+      for (const attempt of [cluster.index.search(INDEX, {}), cluster.index.get(INDEX, 't1'), cluster.index.checksum(INDEX)]) {
+        const error = await rejectionOf(attempt);
+        expect(error).to.be.instanceOf(NotFoundError);
+        expect((error as NotFoundError).id).to.equal(INDEX);
+      }
+    });
+  });
+
+  describe('timeouts', () => {
+    it('fails a request that a node leaves unanswered after the request timeout, instead of holding its caller', async () => {
+      const silent = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      const index = createElasticsearchSearchIndex({ node: `http://127.0.0.1:${port}`, requestTimeoutMs: 200 });
+      try {
+        const started = Date.now();
+        const error = await rejectionOf(index.search(INDEX, {}));
+        expect(error).to.be.instanceOf(errors.TimeoutError);
+        expect(Date.now() - started).to.be.below(5000);
+      } finally {
+        await index.close();
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
   });
 
   describe('get', () => {
@@ -443,7 +703,13 @@ describe('Elasticsearch search index: requests', () => {
           _version: 9,
           _source: source('t1', ABOVE_2_53, { amount: MAX.toString() }),
         }))
-        .on('GET', `/${INDEX}/_doc/t2`, () => errorResponse(404, 'not_found'));
+        // How Elasticsearch answers for a document it does not hold: 404, and no error in the body.
+        .on('GET', `/${INDEX}/_doc/t2`, () =>
+          new errors.ResponseError({
+            body: { _index: INDEX, _id: 't2', found: false },
+            statusCode: 404,
+          } as ConstructorParameters<typeof errors.ResponseError>[0]),
+        );
       expect(await cluster.index.get(INDEX, 't1')).to.deep.equal({ id: 't1', version: ABOVE_2_53, fields: { amount: MAX } });
       expect(await cluster.index.get(INDEX, 't2')).to.equal(undefined);
     });
