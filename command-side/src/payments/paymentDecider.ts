@@ -1,5 +1,6 @@
 import type { CallbackOutcome, CurrencyCode, PaymentProvider, PaymentStateName } from '@folio/shared';
 import type { Decider, EventPayload } from '../commandHandling/decider.js';
+import { ProviderDeclinedError } from '../providers/providerErrors.js';
 import {
   FeeExceedsSettlementError,
   IllegalPaymentTransitionError,
@@ -38,6 +39,8 @@ export type PaymentCommand =
   | { type: 'CapturePayment'; at: string; callbackEventId?: string }
   | { type: 'SettlePayment'; fee: bigint; at: string; callbackEventId?: string }
   | { type: 'FailPayment'; reason: string; at: string; callbackEventId?: string }
+  /** The provider declined the submission (`reason` is its word): the payment fails, and so does a submission asked again. */
+  | { type: 'DeclineSubmission'; reason: string; at: string }
   | {
       type: 'RequestRefund';
       refundId: string;
@@ -123,12 +126,24 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
       if (state === 'PAID') {
         if (Object.keys(payment.refundsInFlight).length > 0) return defer('a refund is under way');
         const gross = payment.captured - payment.refunded;
+        // The books would post what was captured less refunds: another amount paid out is money
+        // the provider did not move as they would book it.
+        if (callback.amount !== undefined && callback.amount !== gross) {
+          const detail =
+            `settled ${callback.amount}, the books hold ${gross} to settle ` +
+            `(captured ${payment.captured}, refunded ${payment.refunded})`;
+          return { outcome: 'refused', flagged: true, detail };
+        }
         if ((callback.fee ?? 0n) > gross) {
           return { outcome: 'refused', flagged: true, detail: `the fee ${callback.fee} exceeds the ${gross} settled` };
         }
         return apply('settled');
       }
       if (state === 'SETTLED') {
+        const settled = (payment.fee ?? 0n) + (payment.net ?? 0n);
+        if (callback.amount !== undefined && callback.amount !== settled) {
+          return { outcome: 'refused', flagged: true, detail: `settled ${callback.amount}, the books settled ${settled}` };
+        }
         // The books took another fee than the provider says: no repeat of what is known.
         if (callback.fee !== undefined && callback.fee !== payment.fee) {
           const detail = `settled with a fee of ${callback.fee}, the books took ${payment.fee}`;
@@ -139,8 +154,15 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
       return supersede(`a settlement of a payment that is ${state}`);
     case 'payment.refunded': {
       const reference = callback.providerRefundRef;
-      const booked = reference === undefined ? undefined : payment.refundRefs.get(reference);
-      if (reference !== undefined && booked !== undefined) {
+      // Providers name every refund they make, and the name is all that tells a second refund from
+      // the same one reported under another event id: without it, booking could pay one refund back
+      // twice. It is held here, on the payment, for a person to match against the provider's report.
+      if (reference === undefined) {
+        const detail = `a refund of ${callback.amount ?? 'no amount'} without the provider's refund reference: not booked`;
+        return { outcome: 'refused', flagged: true, detail };
+      }
+      const booked = payment.refundRefs.get(reference);
+      if (booked !== undefined) {
         // The provider's word on a refund the books hold: another amount is a discrepancy, never a second refund.
         if (callback.amount !== undefined && callback.amount !== booked) {
           const detail = `a refund of ${callback.amount} under ${reference}, the books hold ${booked} for it`;
@@ -264,6 +286,10 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
   switch (command.type) {
     case 'SubmitPayment':
       if (payment.state === 'PENDING' && payment.providerRef === command.providerRef) return [];
+      // Asked again, a declined submission is answered as it was, without asking the provider.
+      if (payment.state === 'FAILED' && payment.submissionDeclined) {
+        throw new ProviderDeclinedError(payment.provider, payment.failureReason ?? 'declined');
+      }
       requireState(payment, 'submit', 'CREATED');
       return [
         {
@@ -306,6 +332,10 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
           data: { paymentId, reason: command.reason, failedAt: command.at, ...cause(command.callbackEventId) },
         },
       ];
+    case 'DeclineSubmission':
+      if (payment.state === 'FAILED' && payment.submissionDeclined) return [];
+      requireState(payment, 'decline', 'CREATED');
+      return [{ type: 'PaymentFailed', data: { paymentId, reason: command.reason, failedAt: command.at, declined: true } }];
     case 'RequestRefund': {
       const inFlight = payment.refundsInFlight[command.refundId];
       if (inFlight !== undefined && inFlight.amount === command.amount) return [];
@@ -401,6 +431,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       ...data,
       createdAt,
       state: 'CREATED',
+      submissionDeclined: false,
       captured: 0n,
       refunded: 0n,
       capturedToSuspense: 0n,
@@ -437,7 +468,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
     case 'PaymentSettled':
       return { ...state, state: 'SETTLED', fee: event.data.fee, net: event.data.net };
     case 'PaymentFailed':
-      return { ...state, state: 'FAILED', failureReason: event.data.reason };
+      return { ...state, state: 'FAILED', failureReason: event.data.reason, submissionDeclined: event.data.declined === true };
     case 'PaymentRefundRequested': {
       const { amount, from, fromCaptureInSuspense, providerRefundRef, callbackEventId } = event.data;
       return {

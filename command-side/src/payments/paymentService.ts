@@ -17,7 +17,7 @@ import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import { isRefusal, type MovementProcess, type RunContext } from '../movements/movementProcess.js';
-import { providerRequestError } from '../providers/providerErrors.js';
+import { ProviderDeclinedError, ProviderRefusedError, providerRequestError } from '../providers/providerErrors.js';
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
@@ -44,6 +44,9 @@ export interface CreatePaymentRequest {
   description?: string;
   customerRef?: string;
 }
+
+/** The actor of what a read of a payment completes. */
+const REPAIR_ACTOR = 'folio:payment-repair';
 
 /** Ids a payment needs besides its own: `reserve(PAYMENT_ID_BLOCK)` gives the payment and its journals. */
 export const PAYMENT_ID_BLOCK = 4;
@@ -404,6 +407,13 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
           ...(payment.description === undefined ? {} : { description: payment.description }),
         }));
       } catch (error) {
+        // A declined submission is final: the payment fails with the provider's reason, and the
+        // caller is answered with the refusal, as a submission asked again will be.
+        if (error instanceof ProviderRefusedError) {
+          const reason = error.message === '' ? 'declined' : error.message;
+          await handle(paymentId, { type: 'DeclineSubmission', reason, at: now() }, run, `decline-${paymentId}`);
+          throw new ProviderDeclinedError(payment.provider, reason);
+        }
         throw providerRequestError(payment.provider, error);
       }
     }
@@ -567,13 +577,16 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
 
     /**
      * The payment as its stream says now, with any interrupted move completed first, and the
-     * callbacks that waited for what it completed applied.
+     * callbacks that waited for what it completed applied. A read never asks the provider and
+     * decides nothing new: it completes what the log already holds (journals, callbacks recorded),
+     * the system's own doing, so it is recorded under the system's name rather than the reader's.
      */
     get: (paymentId: string, run: RunContext) =>
       locked(paymentId, async () => {
+        const repair = { correlationId: run.correlationId, actor: REPAIR_ACTOR };
         await load(paymentId, true);
-        await repaired(paymentId, run);
-        await applyDeferred(paymentId, run);
+        await repaired(paymentId, repair);
+        await applyDeferred(paymentId, repair);
         const { payment, position } = await load(paymentId);
         return paymentView(payment, position);
       }),

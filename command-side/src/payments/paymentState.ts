@@ -71,6 +71,8 @@ export interface ExistingPayment {
   fee?: bigint;
   net?: bigint;
   failureReason?: string;
+  /** It failed because the provider declined its submission: a submission asked again is declined again. */
+  submissionDeclined: boolean;
   /** The latest outcome of every provider callback, by the provider's event id. */
   callbacks: Readonly<Record<string, CallbackOutcome>>;
   /** Callbacks that came before the state they need, waiting to be applied. */

@@ -9,6 +9,7 @@ import {
   RefundExceedsCapturedError,
 } from '../../src/payments/paymentErrors.js';
 import type { ExistingPayment, PaymentCallback, PaymentEvent } from '../../src/payments/paymentState.js';
+import { ProviderDeclinedError } from '../../src/providers/providerErrors.js';
 import { deciderSpec } from '../deciderSpecification.js';
 
 type Event = EventPayload<PaymentEvent>;
@@ -171,6 +172,37 @@ describe('payment decider', () => {
       const [afterSettlement] = paymentDecider.decide(moves.refund!, stateAfter(historyOf.SETTLED));
       expect(beforeSettlement!.data).to.include({ from: 'clearing' });
       expect(afterSettlement!.data).to.include({ from: 'bank' });
+    });
+  });
+
+  describe('submissions the provider declines', () => {
+    const declined: Event = {
+      type: 'PaymentFailed',
+      data: { paymentId: PAYMENT, reason: 'card declined', failedAt: AT, declined: true },
+    };
+    const decline: PaymentCommand = { type: 'DeclineSubmission', reason: 'card declined', at: AT };
+
+    it("fail the created payment with the provider's reason", () => {
+      const after = spec.given([created]).when(decline).then([declined]) as ExistingPayment;
+      expect(after).to.include({ state: 'FAILED', failureReason: 'card declined', submissionDeclined: true });
+    });
+
+    it('answer a submission asked again with the same refusal, and a decline again with nothing', () => {
+      spec
+        .given([created, declined])
+        .when(moves.submit!)
+        .thenThrows(ProviderDeclinedError, {
+          type: 'provider-declined',
+          status: 422,
+          extensions: { provider: 'sandbox' },
+          message: /declined the request: card declined$/,
+        });
+      spec.given([created, declined]).when(decline).thenNothing();
+    });
+
+    it('are no failure of their own: a payment failed otherwise refuses a submission as an illegal move', () => {
+      spec.given(historyOf.FAILED).when(moves.submit!).thenThrows(IllegalPaymentTransitionError);
+      spec.given(historyOf.PENDING).when(decline).thenThrows(IllegalPaymentTransitionError);
     });
   });
 
@@ -363,7 +395,7 @@ describe('payment decider', () => {
       expect(outcomeOf('CREATED', callback('e1', 'payment.captured')).outcome).to.equal('deferred');
       expect(outcomeOf('PENDING', callback('e2', 'payment.settled', { fee: 10n })).outcome).to.equal('deferred');
       expect(outcomeOf('PAID', callback('e2', 'payment.settled', { fee: 10n })).outcome).to.equal('applied');
-      expect(outcomeOf('PENDING', callback('e3', 'payment.refunded', { amount: 10n })).outcome).to.equal('deferred');
+      expect(outcomeOf('PENDING', callback('e3', 'payment.refunded', { amount: 10n, providerRefundRef: 're_1' })).outcome).to.equal('deferred');
     });
 
     it('records a failure after a success as superseded and flagged; the success stands', () => {
@@ -426,6 +458,58 @@ describe('payment decider', () => {
       expect(outcomeOf('SETTLED', callback('e12', 'payment.settled', { fee: 310n }))).to.include({ outcome: 'refused', flagged: true });
       expect(outcomeOf('SETTLED', callback('e13', 'payment.settled', { fee: 300n }))).to.include({ outcome: 'outdated', flagged: false });
       expect(outcomeOf('SETTLED', callback('e14', 'payment.settled'))).to.include({ outcome: 'outdated', flagged: false });
+    });
+
+    it('refuses and flags a settlement of another amount than captured less refunds, applies one of that amount', () => {
+      const settle = (eventId: string, amount: bigint) => callback(eventId, 'payment.settled', { amount, fee: 300n });
+      const refused = outcomeOf('PAID', settle('e15', 8_000n));
+      expect(refused).to.include({ outcome: 'refused', flagged: true });
+      expect(refused.detail).to.contain('8000').and.to.contain('10000');
+      expect(outcomeOf('PAID', settle('e16', 10_000n))).to.include({ outcome: 'applied', flagged: false });
+      const partlyRefunded = stateAfter([...historyOf.PAID, refundRequested('7500000000000000001', 4_000n), refunded('7500000000000000001', 4_000n, 4_000n)]);
+      expect(classifyCallback(partlyRefunded, settle('e17', 10_000n), false)).to.include({ outcome: 'refused', flagged: true });
+      expect(classifyCallback(partlyRefunded, settle('e18', 6_000n), false)).to.include({ outcome: 'applied', flagged: false });
+    });
+
+    it('refuses and flags a settlement of a settled payment for another amount than it settled, takes its amount as outdated', () => {
+      const settle = (eventId: string, amount: bigint) => callback(eventId, 'payment.settled', { amount, fee: 300n });
+      expect(outcomeOf('SETTLED', settle('e19', 9_700n))).to.include({ outcome: 'refused', flagged: true });
+      expect(outcomeOf('SETTLED', settle('e20', 10_000n))).to.include({ outcome: 'outdated', flagged: false });
+    });
+
+    it('refuses and flags a refund without the provider\'s refund reference in every state, never booking it', () => {
+      for (const state of Object.keys(historyOf) as PaymentStateName[]) {
+        const unnamed = callback(`e21-${state}`, 'payment.refunded', { amount: 1_000n });
+        const classification = outcomeOf(state, unnamed);
+        expect(classification, state).to.include({ outcome: 'refused', flagged: true });
+        expect(classification.detail).to.contain('refund reference');
+      }
+      const state = spec.given(historyOf.PAID).when({
+        type: 'ReceiveCallback',
+        callback: callback('e22', 'payment.refunded', { amount: 1_000n }),
+        redelivery: false,
+        at: AT,
+      });
+      const after = state.then([
+        {
+          type: 'PaymentCallbackRecorded',
+          data: {
+            paymentId: PAYMENT,
+            provider: 'sandbox',
+            eventId: 'e22',
+            callbackType: 'payment.refunded',
+            amount: 1_000n,
+            providerCreatedAt: AT,
+            outcome: 'refused',
+            flaggedForReconciliation: true,
+            detail: "a refund of 1000 without the provider's refund reference: not booked",
+            receivedAt: AT,
+          },
+        },
+      ]) as ExistingPayment;
+      expect(after).to.include({ refunded: 0n, flaggedForReconciliation: true });
+      expect(after.refundsInFlight).to.deep.equal({});
+      expect(after.applied).to.deep.equal([]);
     });
 
     it('refuses and flags the confirmation of a booked refund for another amount, moving nothing', () => {

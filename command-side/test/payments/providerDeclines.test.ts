@@ -1,14 +1,26 @@
 /**
  * A provider that answers it will not take a request (a declined card, a refund it refuses): the
- * caller learns it was declined and why, nothing is written, and a retry under the same key gets
- * the same answer without asking the provider again.
+ * caller learns it was declined and why, and a retry gets the same answer without asking the
+ * provider again. A declined submission fails the payment with the provider's reason; a declined
+ * refund writes nothing.
  */
 import { expect } from 'chai';
+import { collect, paymentCatalog, paymentStream, type PaymentCatalogEvent } from '@folio/shared';
+import { evolvePayment, type PaymentDocument } from '@folio/projections';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ApiServer, expectBooksBalanced, expectProblem, uniqueKey } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
-import { createPayment, expectBooksUntouched, expectMoved, move, openMerchant, postedOf, startApiFailingOnce } from './paymentTestSupport.js';
+import {
+  clearingId,
+  createPayment,
+  expectBooksUntouched,
+  expectMoved,
+  move,
+  openMerchant,
+  postedOf,
+  startApiFailingOnce,
+} from './paymentTestSupport.js';
 
 describe('requests the provider declines', () => {
   let temp: TempStore;
@@ -42,19 +54,48 @@ describe('requests the provider declines', () => {
     await temp.dispose();
   });
 
-  it('answers a declined submission 422 provider-declined with the reason, writes nothing, and repeats it under the same key', async () => {
-    const payment = await createPayment(api, await openMerchant(api));
+  it('fails a payment whose submission the provider declines, with its reason, moving no money', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
     declineSubmissions = true;
-    const key = uniqueKey('submit');
-    const declined = await expectBooksUntouched(temp.store, () => move(api, payment.id, 'submit', {}, key));
+    const declined = await move(api, payment.id, 'submit', {}, uniqueKey('submit'));
     const problem = expectProblem(declined, 422, 'provider-declined');
     expect(problem.detail).to.contain('card declined');
     expect(problem.provider).to.equal('sandbox');
-    const again = await move(api, payment.id, 'submit', {}, key);
-    expect(again.status).to.equal(422);
-    expect(again.headers['idempotent-replayed']).to.equal('true');
+    const view = (await api.get(`/v1/payments/${payment.id}`)).body;
+    expect(view).to.include({ state: 'FAILED', failureReason: 'card declined', providerRef: null });
+    expect(view.allowedTransitions).to.deep.equal([]);
+    const events = (await collect(temp.store.readStream(paymentStream(payment.id)))).map((recorded) => ({
+      recorded,
+      event: paymentCatalog.decode(recorded) as PaymentCatalogEvent,
+    }));
+    expect(events.map(({ event }) => event.type)).to.deep.equal(['PaymentCreated', 'PaymentFailed']);
+    expect(events[1]!.event.data).to.include({ reason: 'card declined', declined: true });
+    // The payments read model folds the same events: support sees the failure and its reason.
+    const document = events.reduce<PaymentDocument | undefined>((read, { event, recorded }) => evolvePayment(read, event, recorded), undefined);
+    expect(document).to.include({ state: 'FAILED', failureReason: 'card declined' });
+    expect(await postedOf(api, merchant)).to.equal(0n);
+    expect(await postedOf(api, clearingId())).to.equal(0n);
+    await expectBooksBalanced(temp.store);
+  });
+
+  it('answers a declined submission retried, with its key or without, as it was answered, asking the provider once', async () => {
+    const payment = await createPayment(api, await openMerchant(api));
+    declineSubmissions = true;
+    const key = uniqueKey('submit');
+    const declined = await move(api, payment.id, 'submit', {}, key);
+    expectProblem(declined, 422, 'provider-declined');
+    const sameKey = await expectBooksUntouched(temp.store, () => move(api, payment.id, 'submit', {}, key));
+    expect(sameKey.headers['idempotent-replayed']).to.equal('true');
+    expect(sameKey.body).to.deep.equal(declined.body);
+    const problemOf = ({ body }: { body: any }) => ({ type: body.type, status: body.status, detail: body.detail, provider: body.provider });
+    for (const retry of [() => move(api, payment.id, 'submit', {}), () => api.post(`/v1/payments/${payment.id}/submit`, {})]) {
+      const again = await expectBooksUntouched(temp.store, retry);
+      expect(again.status, again.text).to.equal(422);
+      expect(problemOf(again)).to.deep.equal(problemOf(declined));
+    }
     expect(asked.submissions).to.equal(1);
-    expect((await api.get(`/v1/payments/${payment.id}`)).body.state).to.equal('CREATED');
+    expect((await api.get(`/v1/payments/${payment.id}`)).body.state).to.equal('FAILED');
   });
 
   it('answers a declined refund 422 provider-declined, moving nothing', async () => {

@@ -96,6 +96,11 @@ export const paymentFailed = defineEvent({
     paymentId: snowflakeIdSchema,
     reason: z.string().min(1),
     failedAt: z.iso.datetime(),
+    /**
+     * The provider declined the submission (`reason` is its word): a submission asked again is
+     * answered with that refusal. Absent for any other failure.
+     */
+    declined: z.literal(true).optional(),
     ...causeSchema,
   }),
 });
