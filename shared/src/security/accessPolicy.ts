@@ -103,6 +103,14 @@ const rules: readonly RouteRule[] = [
   },
   {
     methods: ['POST'],
+    // A capture or a settlement says what the provider did with money it holds, and books it
+    // (clearing to the merchant; the fee): the provider's signed callbacks or an operator say so,
+    // never the merchant the money would go to.
+    path: new RegExp(`^/v1/payments/${ID}/(?:capture|settle)$`),
+    staff: ['operator'],
+  },
+  {
+    methods: ['POST'],
     path: new RegExp(`^/v1/payments/${ID}/[^/]+$`),
     staff: ['operator'],
     holders: { roles: ['merchant'], owns: { of: 'resource', streams: (id) => [`payment-${id}`] } },

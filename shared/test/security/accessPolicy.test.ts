@@ -42,6 +42,19 @@ describe('access policy', () => {
     }
   });
 
+  it('lets a merchant act on its payment but not record a capture or settlement, which operators and callbacks do', () => {
+    const merchant = as('merchant', 'm');
+    for (const action of ['capture', 'settle']) {
+      expect(decideAccess('POST', `/v1/payments/42/${action}`, merchant), action).to.deep.equal({ kind: 'denied' });
+      expect(decideAccess('POST', `/v1/payments/42/${action}`, as('operator')), action).to.include({ kind: 'allowed' });
+    }
+    for (const action of ['submit', 'fail', 'refunds']) {
+      const decision = decideAccess('POST', `/v1/payments/42/${action}`, merchant);
+      expect(decision, action).to.include({ kind: 'allowed' });
+      expect(decision, action).to.have.nested.property('ownership.of', 'resource');
+    }
+  });
+
   it('asks a holder adding a device for a signature once it has one, and staff never', () => {
     for (const role of ['customer', 'merchant'] as const) {
       expect(decideAccess('POST', '/v1/devices', as(role, 'h'))).to.include({ kind: 'allowed', stepUp: 'onceEnrolled' });
@@ -53,7 +66,7 @@ describe('access policy', () => {
     const customer = as('customer', 'c');
     expect(decideAccess('GET', '/v1/accounts/4%32/balance', customer)).to.deep.include({ pathId: '42', ownership: { of: 'pathAccount' } });
     expect(decideAccess('GET', '/v1/transfers/%34%32', customer)).to.deep.include({ pathId: '42' });
-    expect(decideAccess('POST', '/v1/payments/4%32/capture', as('merchant', 'm'))).to.deep.include({ pathId: '42' });
+    expect(decideAccess('POST', '/v1/payments/4%32/submit', as('merchant', 'm'))).to.deep.include({ pathId: '42' });
     const undecodable = decideAccess('GET', '/v1/accounts/4%E0%A4%A/history', customer);
     expect(undecodable).to.deep.include({ kind: 'allowed', ownership: { of: 'pathAccount' } });
     expect(undecodable).to.not.have.property('pathId');
