@@ -4,6 +4,7 @@ import { pruneProjection } from '../src/prune/pruneProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
 import type { ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
+import { leaseClaims, ReadModelBusyError } from '../src/runtime/readModelLease.js';
 import { openEmbeddedStores, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 import { wordsReadModel as words } from './fixtures/wordsReadModel.js';
 
@@ -125,6 +126,62 @@ describe('pruning older versions of a read model', () => {
     });
     expect(await search.listIndexes('words-')).to.deep.equal(['words-shared']);
     expect(await checkpointIds()).to.deep.equal(['words_v2', 'words_v2__rebuild']);
+  });
+
+  it('refuses while a projector of an older version still runs, and drops nothing of what it writes; prunes once it has stopped', async () => {
+    const older = createProjector({ eventStore: log, documents, searchIndex: search, definition: words(1, 'one') });
+    await older.start();
+    try {
+      await run(words(2, 'two'));
+      const refused = await refusal(words(2, 'two'));
+      expect(refused).to.be.instanceOf(ReadModelBusyError);
+      expect((refused as Error).message).to.match(/^cannot prune words_v1: a live projector is running on it \(pid \d+ on .+\); stop it first/);
+      expect(await documents.listCollections('words_')).to.deep.equal(['words_seen_v1', 'words_seen_v2']);
+      expect(await checkpointIds()).to.deep.equal(['words_v1', 'words_v2']);
+      expect(await search.listIndexes('words-events')).to.deep.equal(['words-events-v1', 'words-events-v2']);
+      const seen = async () => BigInt((await documents.get<{ _id: string; position: string }>('words_seen_v1', 'last'))!.position);
+      const before = await seen();
+      await writeLedgerHistory(log, { accounts: 2, transfers: 3, firstAccountId: 3_000_000, seed: 3 });
+      expect(await older.waitFor((await log.headPosition())!, 10_000)).to.equal(true);
+      expect(await seen() > before, 'version 1 goes on being written where it was').to.equal(true);
+    } finally {
+      await older.stop();
+    }
+
+    const report = await pruneProjection({ documents, searchIndex: search, definition: words(2, 'two') });
+    expect(report).to.deep.include({ collections: ['words_seen_v1'], checkpoints: ['words_v1'], searchIndexes: ['words-events-v1'] });
+    expect(await leaseClaims(documents, 'words_v1')).to.deep.equal([]);
+  });
+
+  it('keeps a projector of an older version started during a prune waiting until the prune has ended', async () => {
+    await run(words(1, 'one'));
+    await run(words(2, 'two'));
+    const errors: unknown[] = [];
+    let older: ReturnType<typeof createProjector> | undefined;
+    // Started as the prune drops its first collection: its claim is the prune's by then.
+    const starting: SearchIndex = {
+      ...search,
+      dropIndex: async (index) => {
+        older ??= createProjector({ eventStore: log, documents, searchIndex: search, definition: words(1, 'one'), onError: (error) => errors.push(error) });
+        void older.start();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await search.dropIndex(index);
+      },
+    };
+    const report = await pruneProjection({ documents, searchIndex: starting, definition: words(2, 'two') });
+    expect(report).to.deep.include({ collections: ['words_seen_v1'], checkpoints: ['words_v1'] });
+    try {
+      await older!.start();
+    } finally {
+      await older!.stop();
+    }
+    expect(String(errors[0])).to.match(/^ReadModelBusyError: cannot project words_v1: a prune is in progress on it/);
+    // It built version 1 again from the log, whole, after the prune: nothing half-dropped is left.
+    expect((await documents.get<{ _id: string; position: string }>('projection_checkpoints', 'words_v1'))?.position).to.equal(
+      (await log.headPosition())!.toString(),
+    );
+    expect(await documents.get('words_seen_v1', 'last')).to.not.equal(undefined);
+    expect(await search.listIndexes('words-events')).to.deep.equal(['words-events-v1', 'words-events-v2']);
   });
 
   it('refuses while the alias still names an older version, and drops nothing', async () => {

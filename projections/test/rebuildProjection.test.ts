@@ -1,13 +1,29 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import type { DocumentStore, SearchIndex, SqliteEventStore } from '@folio/shared';
+import { randomUUID } from 'node:crypto';
+import {
+  accountStream,
+  ledgerCatalog,
+  openSqliteDocumentStore,
+  openSqliteEventStore,
+  type DocumentStore,
+  type SearchIndex,
+  type SqliteEventStore,
+} from '@folio/shared';
 import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
-import { CHECKPOINTS_COLLECTION, liveCollections, searchAliases, type ProjectionDefinition } from '../src/runtime/projection.js';
+import { CHECKPOINTS_COLLECTION, liveCheckpointId, liveCollections, searchAliases, type ProjectionDefinition } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
 import { readModelChecksum } from '../src/runtime/readModelChecksum.js';
-import { openEmbeddedStores, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+import { leaseClaims, ReadModelBusyError } from '../src/runtime/readModelLease.js';
+import { openEmbeddedStores, tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+
+const liveProjectorScript = new URL('./fixtures/liveProjectorProcess.js', import.meta.url).pathname;
 
 describe('projection rebuild', () => {
   let stores: ReturnType<typeof openEmbeddedStores>;
@@ -37,6 +53,46 @@ describe('projection rebuild', () => {
     const live = createProjector({ eventStore: log, documents, searchIndex, definition });
     await live.start();
     await live.stop();
+  };
+
+  /** What `promise` failed with, or undefined. */
+  const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  /** Expects the live read model and its search aliases to equal those a projector builds from the log alone. */
+  const expectEqualToLog = async (definition: ProjectionDefinition): Promise<void> => {
+    const clean = openEmbeddedStores('folio-rebuild-clean-');
+    try {
+      const projector = createProjector({ eventStore: log, documents: clean.documents, searchIndex: clean.search, definition });
+      await projector.start();
+      await projector.stop();
+      for (const [role, collection] of Object.entries(liveCollections(definition))) {
+        expect(await readModelChecksum(documents, definition, role, collection), collection).to.equal(
+          await readModelChecksum(clean.documents, definition, role, collection),
+        );
+      }
+      for (const alias of Object.values(searchAliases(definition))) {
+        expect(await searchIndex.checksum(alias), `${alias} finds every transaction`).to.equal(await clean.search.checksum(alias));
+      }
+    } finally {
+      await clean.close();
+    }
+  };
+
+  /** Resolves once `rebuilding` holds the read model; throws if it ended before it was seen to. */
+  const rebuildClaiming = async (definition: ProjectionDefinition, rebuilding: Promise<unknown>): Promise<void> => {
+    let ended = false;
+    void rebuilding.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    while (!(await leaseClaims(documents, liveCheckpointId(definition))).some(({ kind }) => kind === 'rebuild')) {
+      if (ended) throw new Error('the rebuild ended before it was seen holding the read model');
+      await sleep(1);
+    }
   };
 
   /** A rebuild whose process dies `when` the swap's `step`; what it died of. */
@@ -86,6 +142,122 @@ describe('projection rebuild', () => {
       await after.stop();
     });
   }
+
+  /**
+   * Opens `count` more accounts. More of `writeLedgerHistory` would open its bank account again,
+   * which the balances read model takes as a new account however its batches fall.
+   */
+  const openAccounts = async (first: number, count: number): Promise<void> => {
+    for (let n = 0; n < count; n++) {
+      const accountId = String(first + n);
+      const event = ledgerCatalog.encode({
+        type: 'AccountOpened',
+        data: { accountId, ownerId: `owner-${accountId}`, currency: 'EUR', kind: 'customer', overdraftLimit: 0n },
+        id: randomUUID(),
+        version: 1,
+        metadata: { $correlationId: 'test', actor: 'test', occurredAt: new Date(Date.UTC(2026, 1, 1)).toISOString() },
+      });
+      await log.appendToStream(accountStream(accountId), [event]);
+    }
+  };
+
+  for (const [definition, grow] of [
+    [balancesProjection, (first: number) => openAccounts(first, 30)],
+    [transactionHistoryProjection, (first: number) => writeLedgerHistory(log, { accounts: 3, transfers: 40, firstAccountId: first, seed: first })],
+  ] as const) {
+    it(`refuses to rebuild ${definition.name} while its live projector runs, which goes on keeping it equal to the log`, async () => {
+      const errors: unknown[] = [];
+      const live = createProjector({ eventStore: log, documents, searchIndex, definition, onError: (error) => errors.push(error) });
+      await live.start();
+      try {
+        const writing = grow(2_000_000);
+        const refused = await failureOf(rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r1' }));
+        await writing;
+        expect(refused).to.be.instanceOf(ReadModelBusyError);
+        expect((refused as Error).message).to.match(
+          new RegExp(`^cannot rebuild ${liveCheckpointId(definition)}: a live projector is running on it \\(pid ${process.pid} on .+, claimed until .+\\); stop it first`),
+        );
+        await grow(3_000_000);
+        expect(await live.waitFor((await log.headPosition())!, 10_000), 'the live projector kept up with the log').to.equal(true);
+      } finally {
+        await live.stop();
+      }
+      expect(errors).to.deep.equal([]);
+      expect((await documents.listCollections()).filter((name) => name.includes('__rebuild'))).to.deep.equal([]);
+      await expectEqualToLog(definition);
+    });
+  }
+
+  it('keeps a projector started during a rebuild waiting until the rebuild has swapped, then it goes on from the rebuilt read model', async () => {
+    const definition = transactionHistoryProjection;
+    await projectLive(definition);
+    const rebuilding = rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r1' });
+    await rebuildClaiming(definition, rebuilding);
+    const errors: unknown[] = [];
+    const live = createProjector({ eventStore: log, documents, searchIndex, definition, onError: (error) => errors.push(error) });
+    const started = live.start();
+    await writeLedgerHistory(log, { accounts: 3, transfers: 40, firstAccountId: 2_000_000, seed: 5 });
+    const report = await rebuilding;
+    try {
+      await started;
+      await writeLedgerHistory(log, { accounts: 2, transfers: 20, firstAccountId: 3_000_000, seed: 3 });
+      expect(await live.waitFor((await log.headPosition())!, 10_000)).to.equal(true);
+    } finally {
+      await live.stop();
+    }
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+    expect(errors.map(String)).to.have.length(1);
+    expect(String(errors[0])).to.match(new RegExp(`^ReadModelBusyError: cannot project ${liveCheckpointId(definition)}: a rebuild is in progress on it`));
+    for (const alias of Object.values(searchAliases(definition))) {
+      expect(await searchIndex.resolveAlias(alias)).to.match(/-rebuild-r1$/);
+    }
+    await expectEqualToLog(definition);
+    expect(await leaseClaims(documents, liveCheckpointId(definition)), 'every claim released').to.deep.equal([]);
+  });
+
+  it('refuses a second rebuild of a read model while one runs', async () => {
+    const definition = transactionHistoryProjection;
+    await projectLive(definition);
+    const first = rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r1' });
+    await rebuildClaiming(definition, first);
+    const second = await failureOf(rebuildProjection({ eventStore: log, documents, searchIndex, definition, rebuildId: 'r2' }));
+    expect(second).to.be.instanceOf(ReadModelBusyError);
+    expect((second as Error).message).to.match(new RegExp(`^cannot rebuild ${liveCheckpointId(definition)}: a rebuild is in progress on it`));
+    expect((await first).identical).to.equal(true);
+    await expectEqualToLog(definition);
+  });
+
+  it('refuses a rebuild beside a projector killed with SIGKILL until its claim has expired, then rebuilds', async function () {
+    this.timeout(30_000);
+    const logPath = tempPath('folio-rebuild-killed-', 'events.sqlite');
+    const documentsPath = tempPath('folio-rebuild-killed-', 'readmodels.sqlite');
+    const killedLog = openSqliteEventStore({ path: logPath });
+    const killedDocuments = openSqliteDocumentStore({ path: documentsPath });
+    try {
+      await writeLedgerHistory(killedLog, { accounts: 4, transfers: 40 });
+      const child = spawn(process.execPath, [liveProjectorScript, logPath, documentsPath, '2000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = once(child, 'exit');
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      expect(line).to.equal(`caught-up ${child.pid}`);
+      child.kill('SIGKILL');
+      await exited;
+
+      const rebuild = () =>
+        rebuildProjection({ eventStore: killedLog, documents: killedDocuments, definition: balancesProjection, rebuildId: 'r1' });
+      const refused = await failureOf(rebuild());
+      expect(refused).to.be.instanceOf(ReadModelBusyError);
+      const { claim } = refused as ReadModelBusyError;
+      expect(claim).to.include({ kind: 'projector', pid: child.pid });
+      expect((refused as Error).message).to.contain('a projector that was killed without stopping holds it until then');
+      await sleep(Date.parse(claim.expiresAt) - Date.now() + 10);
+      const report = await rebuild();
+      expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+      expect(await leaseClaims(killedDocuments, liveCheckpointId(balancesProjection))).to.deep.equal([]);
+    } finally {
+      await killedDocuments.close();
+      await killedLog.close();
+    }
+  });
 
   for (const [when, step] of [
     ['after', 'renameCollection'],

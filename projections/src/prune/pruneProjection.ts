@@ -9,6 +9,7 @@ import {
   searchIndexesOfCheckpoint,
   type ProjectionDefinition,
 } from '../runtime/projection.js';
+import { createReadModelLease, LEASES_COLLECTION } from '../runtime/readModelLease.js';
 import { storedCheckpointSchema } from '../runtime/storedProgress.js';
 
 export interface PruneReport {
@@ -34,7 +35,8 @@ const versionIn = (name: string, stem: string, suffix: RegExp): number | undefin
  * one stays for a rollback until this runs, which is once every instance runs the new version.
  * Refused while a search alias still names an older version's index, and while an older version is
  * stored and the current one's checkpoint does not record that it has caught up: readers use the
- * older version until then.
+ * older version until then. Refused too (`ReadModelBusyError`) while a projector, a rebuild or
+ * a prune holds an older version: an instance not yet upgraded still projects and reads it.
  */
 export const pruneProjection = async (options: {
   documents: DocumentStore;
@@ -58,10 +60,11 @@ export const pruneProjection = async (options: {
 
   const older = (found: number | undefined): boolean => found !== undefined && found < version;
   const liveOrRebuilt = new RegExp(`^(${REBUILD_SUFFIX})?$`);
-  const collections = (await documents.listCollections(`${name}_`)).filter((collection) => {
+  const collectionVersion = (collection: string): number | undefined => {
     const role = /^[A-Za-z][A-Za-z0-9]*_/.exec(collection.slice(name.length + 1))?.[0];
-    return role !== undefined && older(versionIn(collection, `${name}_${role}`, liveOrRebuilt));
-  });
+    return role === undefined ? undefined : versionIn(collection, `${name}_${role}`, liveOrRebuilt);
+  };
+  const collections = (await documents.listCollections(`${name}_`)).filter((collection) => older(collectionVersion(collection)));
   const checkpointIds: string[] = [];
   // What older versions' checkpoints say they wrote, and what the current version's say it writes:
   // an index named by both (a projector can be given any index name) is not dropped.
@@ -114,12 +117,37 @@ export const pruneProjection = async (options: {
     if ((await searchIndex.listIndexes(index)).includes(index)) searchIndexes.push(index);
   }
 
-  for (const collection of collections) await documents.dropCollection(collection);
-  if (checkpointIds.length > 0) {
-    await documents.withTransaction(async (session) => {
-      for (const id of checkpointIds) await session.delete(CHECKPOINTS_COLLECTION, id);
-    });
+  // Every older version with something stored, or someone working on it, is held while it goes:
+  // a projector of one started meanwhile waits, and then builds it again from the log.
+  const olderVersions = new Set<number>();
+  for (const collection of collections) olderVersions.add(collectionVersion(collection)!);
+  for (const id of checkpointIds) olderVersions.add(versionIn(id, `${name}_`, liveOrRebuilt)!);
+  for (let page = await documents.find(LEASES_COLLECTION, { idPrefix: `${name}_v` }); ; ) {
+    for (const { _id } of page.items) {
+      const found = versionIn(_id, `${name}_`, /^$/);
+      if (older(found)) olderVersions.add(found!);
+    }
+    if (page.nextCursor === undefined) break;
+    page = await documents.find(LEASES_COLLECTION, { idPrefix: `${name}_v`, after: page.nextCursor });
   }
-  for (const index of searchIndexes) await searchIndex.dropIndex(index);
+  const lease = createReadModelLease({
+    documents,
+    readModels: [...olderVersions].sort((a, b) => a - b).map((older) => liveCheckpointId({ ...definition, version: older })),
+    kind: 'prune',
+    // Dropping is not undone by stopping halfway: a lapsed claim leaves the drops to finish.
+    onRenewalError: () => undefined,
+  });
+  await lease.acquire();
+  try {
+    for (const collection of collections) await documents.dropCollection(collection);
+    if (checkpointIds.length > 0) {
+      await documents.withTransaction(async (session) => {
+        for (const id of checkpointIds) await session.delete(CHECKPOINTS_COLLECTION, id);
+      });
+    }
+    for (const index of searchIndexes) await searchIndex.dropIndex(index);
+  } finally {
+    await lease.release();
+  }
   return { projection: name, version, collections, checkpoints: checkpointIds, searchIndexes };
 };

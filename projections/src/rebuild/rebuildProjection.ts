@@ -12,6 +12,7 @@ import {
   type ProjectionDefinition,
 } from '../runtime/projection.js';
 import { createProjector } from '../runtime/projector.js';
+import { createReadModelLease, ReadModelBusyError } from '../runtime/readModelLease.js';
 import { readModelChecksum } from '../runtime/readModelChecksum.js';
 
 export interface RebuildReport {
@@ -31,9 +32,13 @@ export interface RebuildReport {
  * Rebuilds a read model from position 0 beside the live one, brings both to the same log
  * position, compares their checksums (a difference is drift between the log and the read model),
  * then puts the rebuilt collections in the live ones' place, each by an atomic rename: readers see
- * the old or the new collection, never neither. The live projector of this read model must not
- * run elsewhere meanwhile, nor another rebuild of it (both would build into the same collections and
- * drop each other's indexes); the rebuilt one's checkpoint becomes the live checkpoint.
+ * the old or the new collection, never neither. The rebuilt one's checkpoint becomes the live
+ * checkpoint.
+ *
+ * A live projector of the read model would keep writing beside the swap (into the indexes it
+ * drops, with checkpoints that undo it), and another rebuild would drop this one's indexes: the
+ * rebuild claims the read model alone (`readModelLease`) and throws `ReadModelBusyError` while a
+ * projector, a rebuild or a prune holds it. Projectors started meanwhile wait for it to end.
  */
 export const rebuildProjection = async (options: {
   eventStore: EventStore;
@@ -42,7 +47,34 @@ export const rebuildProjection = async (options: {
   definition: ProjectionDefinition;
   /** Distinguishes this rebuild's search indexes from earlier ones (they cannot be renamed). */
   rebuildId: string;
+  /** How long the rebuild's claim on the read model outlives its process when it is killed outright. */
+  leaseTtlMs?: number;
 }): Promise<RebuildReport> => {
+  const { documents, definition } = options;
+  let overtaken: ReadModelBusyError | undefined;
+  const lease = createReadModelLease({
+    documents,
+    readModels: [liveCheckpointId(definition)],
+    kind: 'rebuild',
+    ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }),
+    // A renewal the store failed is tried again at the next; one refused means the claim lapsed.
+    onRenewalError: (error) => {
+      if (error instanceof ReadModelBusyError) overtaken ??= error;
+    },
+  });
+  await lease.acquire();
+  try {
+    const report = await rebuildHeld(options);
+    // The claim lapsed while the rebuild ran (a stall longer than it lasts): someone else worked
+    // on the read model beside the swap, and the result cannot be vouched for.
+    if (overtaken !== undefined) throw overtaken;
+    return report;
+  } finally {
+    await lease.release();
+  }
+};
+
+const rebuildHeld = async (options: Parameters<typeof rebuildProjection>[0]): Promise<RebuildReport> => {
   const { eventStore, documents, definition, searchIndex } = options;
   const live = liveCollections(definition);
   const rebuilt = Object.fromEntries(Object.entries(live).map(([role, name]) => [role, `${name}${REBUILD_SUFFIX}`]));
@@ -75,6 +107,7 @@ export const rebuildProjection = async (options: {
       definition,
       collections,
       checkpointId,
+      leased: false,
       ...(searchIndex === undefined ? {} : { searchIndex }),
       ...(searchIndexes === undefined ? {} : { searchIndexes }),
     });

@@ -14,6 +14,7 @@ import {
 } from '@folio/shared';
 import { createPositionWaiters } from './positionWaiters.js';
 import { readAhead, type ReadAhead } from './readAhead.js';
+import { createReadModelLease, ReadModelBusyError } from './readModelLease.js';
 import {
   CHECKPOINTS_COLLECTION,
   isSearchIndexOfVersion,
@@ -60,6 +61,14 @@ export interface ProjectorGroupOptions {
    * position with a later commit.
    */
   onCommit?: (position: GlobalPosition, events: readonly RecordedEvent[]) => void;
+  /**
+   * Whether the projector claims its read models (`readModelLease`) while it runs, so that a
+   * rebuild or a prune of them is refused meanwhile, and waits while one holds them. True by
+   * default; a rebuild, which holds them itself, passes false.
+   */
+  leased?: boolean;
+  /** How long its claim outlives the process when it is killed outright. */
+  leaseTtlMs?: number;
 }
 
 export type ProjectorOptions = Omit<ProjectorGroupOptions, 'readModels'> & ReadModelTarget;
@@ -118,6 +127,8 @@ interface Landing {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How often a projector kept from its read models by a rebuild or a prune asks again. */
+const LEASE_RETRY_MS = 500;
 /** Events taken into a batch between two turns of the event loop. */
 const YIELD_EVERY = 1_000;
 /** Lets timers and I/O run between batches, which the embedded stores never do on their own. */
@@ -514,7 +525,38 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     if (pendingCommit()) await commit(through!, readAt);
   };
 
+  const lease =
+    options.leased === false
+      ? undefined
+      : createReadModelLease({
+          documents,
+          readModels: readModels.map(({ checkpointId }) => checkpointId),
+          kind: 'projector',
+          ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }),
+          onRenewalError: onError,
+        });
+  /**
+   * A rebuild or a prune swaps and drops what the projector writes: it waits until they have
+   * ended (it is told once), then reads the checkpoints they left.
+   */
+  const acquireLease = async (): Promise<boolean> => {
+    let told = false;
+    for (;;) {
+      if (stopped) return false;
+      try {
+        await lease!.acquire();
+        return true;
+      } catch (error) {
+        if (!(error instanceof ReadModelBusyError)) throw error;
+        if (!told) onError(error);
+        told = true;
+        await sleep(LEASE_RETRY_MS);
+      }
+    }
+  };
+
   const run = async (): Promise<void> => {
+    if (lease !== undefined && !(await acquireLease())) return;
     // Checkpoints first: they name the search indexes a read model already writes.
     await readCheckpoints();
     checkpointsReadOnce();
@@ -552,7 +594,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     async stop(): Promise<void> {
       stopped = true;
       await subscription?.unsubscribe();
-      await running;
+      try {
+        await running;
+      } finally {
+        // A projector that failed holds nothing either: a rebuild can repair what it left.
+        await lease?.release();
+      }
     },
   };
 };

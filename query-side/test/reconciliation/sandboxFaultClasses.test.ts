@@ -362,7 +362,9 @@ describe('reconciliation end to end: every fault class through the sandbox provi
       expect(missing.detail).to.include({ subclass: 'missing_at_bank', currency: 'EUR' });
       expect(missing.evidence.map((evidence: any) => evidence.fileHash)).to.deep.equal([reportB.fileHash]);
 
-      // Rebuilt from position 0, the read model is the one the live projection keeps.
+      // Rebuilt from position 0, the read model is the one the live projection keeps (its
+      // projector stopped first: a rebuild is refused beside one).
+      await stack.projections.stop();
       const rebuilt = await rebuildProjection({ eventStore: stack.eventStore, documents: stack.documents, definition: reconciliationProjection, rebuildId: 'bank-e2e' });
       expect(rebuilt.identical, JSON.stringify(rebuilt.checksums)).to.equal(true);
     } finally {

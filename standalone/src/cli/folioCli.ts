@@ -10,7 +10,8 @@ import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
  *   folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]
  *   folio audit balance|trial-balance|verify|export|verify-export|…
  *   folio keys create|revoke|list
- * Exit codes: 0 done, 1 failed (a store, a file, a refusal), 2 wrong usage.
+ * Exit codes: 0 done, 1 failed (a store, a file, a refusal), 2 wrong usage; every failure says
+ * why in one line on stderr first.
  */
 const usages: Record<string, string> = {
   projections: projectionsUsage,
@@ -18,13 +19,18 @@ const usages: Record<string, string> = {
   keys: KEYS_USAGE,
   audit: AUDIT_USAGE,
 };
-const allUsages = Object.values(usages).join('\n');
+const EXIT_CODES = 'exit codes: 0 done; 1 failed (a store, a file, a refusal, a difference found); 2 wrong usage';
+const allUsages = [...Object.values(usages), EXIT_CODES].join('\n');
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
 const run = async ([command, ...args]: readonly string[]): Promise<number> => {
-  if (command === undefined || isHelp(command) || command === 'help') {
-    (command === undefined ? process.stderr : process.stdout).write(`${allUsages}\n`);
-    return command === undefined ? 2 : 0;
+  if (command === undefined) {
+    process.stderr.write(`no command given\n${allUsages}\n`);
+    return 2;
+  }
+  if (isHelp(command) || command === 'help') {
+    process.stdout.write(`${allUsages}\n`);
+    return 0;
   }
   const usage = usages[command];
   if (usage === undefined) {
@@ -32,7 +38,7 @@ const run = async ([command, ...args]: readonly string[]): Promise<number> => {
     return 2;
   }
   if (args.some(isHelp)) {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(`${usage}\n${EXIT_CODES}\n`);
     return 0;
   }
   switch (command) {
