@@ -18,10 +18,16 @@ const accountEventTypes: AccountEvent['type'][] = [
   'AccountHoldReleased',
 ];
 
+/**
+ * The embedded store has one process writing to it (the write API holds its sole-writer lock),
+ * EventStoreDB as many as are deployed: system accounts' postings skip the revision check only
+ * on the former.
+ */
 export const createAccountCommandHandler = (eventStore: EventStore): AccountCommandHandler =>
   createCommandHandler({
     eventStore,
     codec: catalogCodec<EventPayload<AccountEvent>>(ledgerCatalog, accountEventTypes),
     decider: accountDecider,
+    soleWriter: eventStore.kind === 'sqlite',
   });
 

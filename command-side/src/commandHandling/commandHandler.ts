@@ -38,8 +38,9 @@ export interface CommandResult<State> {
 
 export interface HandleOptions {
   /**
-   * Append without an optimistic-concurrency check. For streams no rule depends on (system
-   * accounts have no balance constraint), so their postings never wait on a conflict.
+   * No rule depends on the stream's state (system accounts have no balance constraint): where
+   * the handler is the store's sole writer, its commands are appended without an
+   * optimistic-concurrency check, so their postings never wait on a conflict.
    */
   unconstrained?: boolean;
   /**
@@ -58,11 +59,19 @@ export interface CommandHandlerOptions<State, Command, Event extends DecidedEven
   cacheSize?: number;
   /** Command ids remembered per stream to recognise a retried command. */
   dedupeWindow?: number;
-  /** Attempts on a revision conflict before the command fails with it. */
+  /** Attempts on a revision conflict before the command fails with it (more for unconstrained commands). */
   maxAttempts?: number;
   backoff?: BackoffOptions;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * No other process appends to the store (the embedded store under its sole-writer lock). Only
+   * then may unconstrained commands skip the revision check: with several writers, a command
+   * another process appended meanwhile (two processes finishing the same movement) is in the
+   * log but not in this process's cache, and only a revision conflict makes it seen before it
+   * is appended a second time.
+   */
+  soleWriter?: boolean;
 }
 
 export interface CommandHandler<State, Command> {
@@ -89,6 +98,9 @@ interface Pending<Command, State> {
   reject: (error: unknown) => void;
 }
 
+/** How many times longer than `maxAttempts` an unconstrained batch is retried on conflicts. */
+const UNCONSTRAINED_ATTEMPTS_FACTOR = 4;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -112,6 +124,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   const dedupeWindow = options.dedupeWindow ?? 256;
+  const soleWriter = options.soleWriter ?? false;
   const cache = createStreamStateCache<State>(options.cacheSize ?? 10_000);
   const queues = new Map<string, Pending<Command, State>[]>();
 
@@ -180,6 +193,11 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     };
 
     const unconstrained = batch.every((pending) => pending.unconstrained);
+    const unchecked = soleWriter && unconstrained;
+    // A conflict changes none of an unconstrained batch's decisions: it only shows what other
+    // processes appended (one of its commands, perhaps). Such a batch is tried longer, so a system
+    // account several processes post to does not leave their movements in transit.
+    const attempts = unconstrained ? maxAttempts * UNCONSTRAINED_ATTEMPTS_FACTOR : maxAttempts;
     // A rejection writes nothing, so no revision check catches one decided on a cached state that
     // another process has since changed (a deposit made through another instance). Before any is
     // answered, and remembered under an idempotency key, the batch is decided again on the log's
@@ -236,7 +254,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
       let position = entry.position;
       if (toAppend.length > 0) {
         try {
-          const expectedRevision = unconstrained ? 'any' : (entry.revision ?? 'no_stream');
+          const expectedRevision = unchecked ? 'any' : (entry.revision ?? 'no_stream');
           const result = await eventStore.appendToStream(streamName, toAppend, { expectedRevision });
           const firstRevision = result.nextExpectedRevision - BigInt(toAppend.length) + 1n;
           if (entry.revision !== base || firstRevision !== (base ?? -1n) + 1n) {
@@ -253,11 +271,14 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
           revision = firstRevision - 1n;
           position = result.position;
         } catch (error) {
-          cache.delete(streamName);
-          if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) {
+          if (error instanceof WrongExpectedRevisionError && attempt < attempts) {
+            // The entry still holds the stream up to its revision: the next round folds in only
+            // what was appended since, not the whole stream again (a hot account's is long).
+            fresh = true;
             await sleep(backoffDelay(attempt, options.backoff, random));
             continue;
           }
+          cache.delete(streamName);
           // Nothing was decided on committed state except replays.
           leaders.forEach((pending, index) => {
             const decision = decisions[index]!;

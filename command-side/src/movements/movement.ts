@@ -19,7 +19,8 @@ export interface MovementLeg {
   side: 'debit' | 'credit';
   /**
    * Set for a system account: it is opened on first use, and since no rule depends on its state
-   * its postings are appended without a revision check.
+   * its postings are appended without a revision check where the process is the store's sole
+   * writer (see `HandleOptions.unconstrained`).
    */
   system?: SystemAccountKey;
   /** Set on a first leg that posts a hold placed earlier (a payout): the hold is its balance check. */

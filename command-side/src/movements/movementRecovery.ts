@@ -54,12 +54,15 @@ const RESUME_ACTOR = 'folio:movement-recovery';
 /**
  * Keeps the set of open journals current by following `$all` from the latest recovery checkpoint
  * (from the start without one), resumes every open one once it has caught up (after a crash those
- * are the interrupted movements), then periodically reports and resumes movements stuck longer
- * than the threshold, and checkpoints the open journals so the next start reads little of the log.
+ * are the interrupted movements; with several writers, every stuck one), then periodically reports
+ * and resumes movements stuck longer than the threshold, and checkpoints the open journals so the
+ * next start reads little of the log.
  */
 export const createMovementRecovery = (options: MovementRecoveryOptions) => {
   const { eventStore, process, clock } = options;
   const schedule = { ...DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE, ...options.checkpoint };
+  // The embedded store has one writing process (under its sole-writer lock), EventStoreDB several.
+  const soleWriter = eventStore.kind === 'sqlite';
   let journals = createOpenJournals();
   /** The last event folded into `journals` (or the checkpoint they were seeded from). */
   let position: GlobalPosition | undefined;
@@ -202,8 +205,12 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
               if (caughtUpOnce && checkpointDue(clock().getTime())) void checkpoint();
             } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
               caughtUpOnce = true;
-              // Whatever is open now was interrupted: nobody in this new process runs it.
-              await Promise.all(journals.list().map(resumeOne));
+              // For a sole writer, whatever is open now was interrupted: nobody in this new process
+              // runs it. With several writers, a movement opened lately may be running in another
+              // process, and a second run racing it could credit a destination that accepts money
+              // again while the first run reverses the debit it refused: it is resumed once stuck,
+              // its run presumed dead.
+              await Promise.all((soleWriter ? journals.list() : stuck()).map(resumeOne));
               caughtUp();
               if (stopped) return;
             }
