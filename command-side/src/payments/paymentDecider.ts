@@ -1,11 +1,13 @@
 import type { CallbackOutcome, CurrencyCode, PaymentProvider, PaymentStateName } from '@folio/shared';
 import type { Decider, EventPayload } from '../commandHandling/decider.js';
 import { ProviderDeclinedError } from '../providers/providerErrors.js';
+import type { ReferenceOwner } from '../providers/providerReferences.js';
 import {
   FeeExceedsSettlementError,
   IllegalPaymentTransitionError,
   PaymentAlreadyExistsError,
   PaymentNotFoundError,
+  ProviderReferenceTakenError,
   RefundExceedsCapturedError,
 } from './paymentErrors.js';
 import {
@@ -36,7 +38,16 @@ export type PaymentCommand =
       at: string;
     }
   | { type: 'SubmitPayment'; providerRef: string; at: string }
+  /**
+   * The provider took the submission under `providerRef`, which belongs to another payment or
+   * payout (`takenBy`): the charge it holds is flagged for reconciliation, and the payment is not submitted again.
+   */
+  | { type: 'RecordReferenceTaken'; providerRef: string; takenBy?: ReferenceOwner; at: string }
+  /** Decides the capture before its journal is posted: a failure decided elsewhere meanwhile is refused. */
+  | { type: 'StartCapture'; at: string; callbackEventId?: string }
   | { type: 'CapturePayment'; at: string; callbackEventId?: string }
+  /** Fixes the settlement's fee on the stream before its journals are posted: one fee, whoever posts them. */
+  | { type: 'StartSettlement'; fee: bigint; at: string; callbackEventId?: string }
   | { type: 'SettlePayment'; fee: bigint; at: string; callbackEventId?: string }
   | { type: 'FailPayment'; reason: string; at: string; callbackEventId?: string }
   /** The provider declined the submission (`reason` is its word): the payment fails, and so does a submission asked again. */
@@ -104,6 +115,12 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
   const defer = (detail: string): Classification => ({ outcome: 'deferred', flagged: false, detail });
   const outdated = (detail: string): Classification => ({ outcome: 'outdated', flagged: false, detail });
   const supersede = (detail: string): Classification => ({ outcome: 'superseded', flagged: true, detail });
+  // A callback that waited for the submission names the charge it is about: another reference than
+  // the one submitted is another charge, whatever payment it names.
+  if (callback.providerRef !== undefined && payment.providerRef !== undefined && callback.providerRef !== payment.providerRef) {
+    const detail = `the callback names the reference ${callback.providerRef}, the payment has ${payment.providerRef}: applied to none`;
+    return { outcome: 'refused', flagged: true, detail };
+  }
   // Money in another currency is not this payment's money, whatever its amount says.
   if (callback.callbackType !== 'payment.failed' && callback.currency !== undefined && callback.currency !== payment.currency) {
     return { outcome: 'refused', flagged: true, detail: `${callback.callbackType} in ${callback.currency}, the payment is in ${payment.currency}` };
@@ -118,6 +135,7 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
       if (state === 'FAILED') return supersede('the provider reports a capture of a payment Folio recorded as failed');
       return outdated(`the payment is already ${state}`);
     case 'payment.failed':
+      if (payment.capturing !== undefined) return supersede('a failure of a payment whose capture is under way: the capture stands');
       if (state === 'CREATED' || state === 'PENDING') return apply('failed');
       if (state === 'FAILED') return outdated('the payment already failed');
       return supersede(`a failure after the payment became ${state}: its money was not touched`);
@@ -136,6 +154,14 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
         }
         if ((callback.fee ?? 0n) > gross) {
           return { outcome: 'refused', flagged: true, detail: `the fee ${callback.fee} exceeds the ${gross} settled` };
+        }
+        // Another writer fixed the fee already: its journals are being posted, no second settlement.
+        if (payment.settling !== undefined) {
+          if (callback.fee !== undefined && callback.fee !== payment.settling.fee) {
+            const detail = `settled with a fee of ${callback.fee}, the books are settling with ${payment.settling.fee}`;
+            return { outcome: 'refused', flagged: true, detail };
+          }
+          return outdated('the payment is being settled');
         }
         return apply('settled');
       }
@@ -175,6 +201,7 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
         return outdated('a refund the books hold');
       }
       if (state === 'CREATED' || state === 'PENDING') return defer('refunded before the capture was recorded');
+      if (payment.settling !== undefined) return defer('a settlement is under way');
       if (state === 'FAILED' || state === 'REFUNDED') return supersede(`a refund of a payment that is ${state}`);
       const amount = callback.amount ?? 0n;
       const left = refundable(payment);
@@ -195,7 +222,12 @@ export const awaitsEffect = (payment: ExistingPayment, callback: PaymentCallback
     case 'payment.settled':
       return payment.state === 'PAID';
     case 'payment.refunded':
-      return !payment.refundCallbacks.includes(callback.eventId) && (payment.state === 'PAID' || payment.state === 'SETTLED');
+      // A refund the books hold under its reference took effect, whichever callback started it.
+      return (
+        !payment.refundCallbacks.includes(callback.eventId) &&
+        !(callback.providerRefundRef !== undefined && payment.refundRefs.has(callback.providerRefundRef)) &&
+        (payment.state === 'PAID' || payment.state === 'SETTLED')
+      );
   }
 };
 
@@ -209,6 +241,7 @@ const callbackData = (payment: ExistingPayment, callback: PaymentCallback, class
   ...(callback.fee === undefined ? {} : { fee: callback.fee }),
   ...(callback.reason === undefined ? {} : { reason: callback.reason }),
   ...(callback.providerRefundRef === undefined ? {} : { providerRefundRef: callback.providerRefundRef }),
+  ...(callback.providerRef === undefined ? {} : { providerRef: callback.providerRef }),
   providerCreatedAt: callback.providerCreatedAt,
   outcome: classification.outcome,
   flaggedForReconciliation: classification.flagged,
@@ -290,6 +323,11 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       if (payment.state === 'FAILED' && payment.submissionDeclined) {
         throw new ProviderDeclinedError(payment.provider, payment.failureReason ?? 'declined');
       }
+      // The provider holds a charge under a reference Folio cannot give this payment: asked again,
+      // it would answer the same, and another reference would leave that charge unexplained.
+      if (payment.state === 'CREATED' && payment.referenceTaken !== undefined) {
+        throw new ProviderReferenceTakenError(payment.provider, payment.referenceTaken);
+      }
       requireState(payment, 'submit', 'CREATED');
       return [
         {
@@ -297,11 +335,74 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
           data: { paymentId, provider: payment.provider, providerRef: command.providerRef, submittedAt: command.at },
         },
       ];
+    case 'RecordReferenceTaken':
+      if (payment.referenceTaken === command.providerRef) return [];
+      requireState(payment, 'submit', 'CREATED');
+      return [
+        {
+          type: 'PaymentReferenceTaken',
+          data: {
+            paymentId,
+            provider: payment.provider,
+            providerRef: command.providerRef,
+            ...(command.takenBy === undefined ? {} : { takenBy: command.takenBy }),
+            recordedAt: command.at,
+          },
+        },
+      ];
+    case 'StartCapture':
+      // Its amount and journal are the payment's: the same capture again, from another writer or a repair.
+      if (payment.capturing !== undefined) return [];
+      requireState(payment, 'capture', 'PENDING');
+      return [
+        {
+          type: 'PaymentCaptureStarted',
+          data: {
+            paymentId,
+            amount: payment.amount,
+            journalId: payment.captureJournalId,
+            startedAt: command.at,
+            ...cause(command.callbackEventId),
+          },
+        },
+      ];
     case 'CapturePayment':
       requireState(payment, 'capture', 'PENDING');
       return [capturedEvent(payment, command.at, command.callbackEventId)];
+    case 'StartSettlement': {
+      // The same settlement again, from another writer or a retry: nothing new.
+      if (payment.settling?.fee === command.fee) return [];
+      requireState(payment, 'settle', 'PAID');
+      if (payment.settling !== undefined) {
+        throw new IllegalPaymentTransitionError(
+          paymentId,
+          payment.state,
+          'settle',
+          `a settlement with a fee of ${payment.settling.fee} is under way`,
+        );
+      }
+      if (Object.keys(payment.refundsInFlight).length > 0) {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', 'a refund is under way');
+      }
+      const gross = payment.captured - payment.refunded;
+      if (command.fee > gross) throw new FeeExceedsSettlementError(paymentId, command.fee, gross);
+      return [
+        {
+          type: 'PaymentSettlementStarted',
+          data: { paymentId, gross, fee: command.fee, net: gross - command.fee, startedAt: command.at, ...cause(command.callbackEventId) },
+        },
+      ];
+    }
     case 'SettlePayment': {
       requireState(payment, 'settle', 'PAID');
+      if (payment.settling !== undefined && payment.settling.fee !== command.fee) {
+        throw new IllegalPaymentTransitionError(
+          paymentId,
+          payment.state,
+          'settle',
+          `a settlement with a fee of ${payment.settling.fee} is under way`,
+        );
+      }
       if (Object.keys(payment.refundsInFlight).length > 0) {
         throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', 'a refund is under way');
       }
@@ -326,6 +427,9 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
     }
     case 'FailPayment':
       requireState(payment, 'fail', 'CREATED', 'PENDING');
+      if (payment.capturing !== undefined) {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'fail', 'a capture is under way');
+      }
       return [
         {
           type: 'PaymentFailed',
@@ -342,9 +446,15 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       if (payment.refundsEnded.includes(command.refundId)) return [];
       // The provider names a refund it reported itself and the books already hold (its answer to
       // this request was lost): refunding again would pay it back twice.
-      const reference = command.callbackEventId === undefined ? command.providerRefundRef : undefined;
+      // So is one a callback reports under another event id than the one that booked it (two writers
+      // took the two reports at once).
+      const reference = command.providerRefundRef;
       if (reference !== undefined && payment.refundRefs.has(reference)) return [];
       requireState(payment, 'refund', 'PAID', 'SETTLED');
+      // Its fee is fixed on what was captured less refunds: a refund now would be settled too.
+      if (payment.settling !== undefined) {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'refund', 'a settlement is under way');
+      }
       const left = refundable(payment);
       if (command.amount > left) throw new RefundExceedsCapturedError(paymentId, command.amount, left);
       const fromCaptureInSuspense = suspensePartOf(payment, command.amount);
@@ -458,15 +568,28 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       // for a requested capture is recorded only by that booking.
       const cause = event.data.callbackEventId ?? requestedCaptureEventId(state.paymentId);
       const toSuspense = state.callbacks[cause] === 'refused';
+      const { capturing: _done, ...rest } = state;
       return {
-        ...state,
+        ...rest,
         state: 'PAID',
         captured: event.data.amount,
         capturedToSuspense: toSuspense ? event.data.amount : 0n,
       };
     }
-    case 'PaymentSettled':
-      return { ...state, state: 'SETTLED', fee: event.data.fee, net: event.data.net };
+    case 'PaymentCaptureStarted': {
+      const { callbackEventId } = event.data;
+      return { ...state, capturing: callbackEventId === undefined ? {} : { callbackEventId } };
+    }
+    case 'PaymentSettlementStarted': {
+      const { fee, callbackEventId } = event.data;
+      return { ...state, settling: { fee, ...(callbackEventId === undefined ? {} : { callbackEventId }) } };
+    }
+    case 'PaymentSettled': {
+      const { settling: _done, ...rest } = state;
+      return { ...rest, state: 'SETTLED', fee: event.data.fee, net: event.data.net };
+    }
+    case 'PaymentReferenceTaken':
+      return { ...state, referenceTaken: event.data.providerRef, flaggedForReconciliation: true };
     case 'PaymentFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason, submissionDeclined: event.data.declined === true };
     case 'PaymentRefundRequested': {
@@ -521,6 +644,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
         ...(event.data.fee === undefined ? {} : { fee: event.data.fee }),
         ...(event.data.reason === undefined ? {} : { reason: event.data.reason }),
         ...(event.data.providerRefundRef === undefined ? {} : { providerRefundRef: event.data.providerRefundRef }),
+        ...(event.data.providerRef === undefined ? {} : { providerRef: event.data.providerRef }),
       };
       // A duplicate says nothing new about the first delivery.
       if (outcome === 'duplicate') {

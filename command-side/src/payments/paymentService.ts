@@ -22,7 +22,13 @@ import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
 import { awaitsEffect, callbackRank, classifyCallback, paymentDecider, type PaymentCommand } from './paymentDecider.js';
-import { NotAMerchantAccountError, PaymentJournalRefusedError, PaymentNotFoundError } from './paymentErrors.js';
+import {
+  IllegalPaymentTransitionError,
+  NotAMerchantAccountError,
+  PaymentJournalRefusedError,
+  PaymentNotFoundError,
+  ProviderReferenceTakenError,
+} from './paymentErrors.js';
 import { refundSource, suspensePartOf, type ExistingPayment, type PaymentCallback, type RefundInFlight } from './paymentState.js';
 import { paymentView, type PaymentView } from './paymentView.js';
 
@@ -59,8 +65,10 @@ export const PAYMENT_ID_BLOCK = 4;
  * move interrupted between its money and its record is completed the next time the payment is
  * touched: the journals in the log say what happened.
  *
- * The steps of one payment never interleave within this process (a keyed lock), so a failure
- * cannot slip in between a capture's money and its record.
+ * The steps of one payment never interleave within this process (a keyed lock). Across processes
+ * (several instances of the write API) the payment's stream decides: a capture, a settlement's fee
+ * and a refund are recorded there before their journals are posted, so a failure cannot slip in
+ * between a capture's money and its record, and every writer posts the money that was decided.
  */
 export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const { payments, accounts, movements, references, providers, ids, clock } = deps;
@@ -144,6 +152,14 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
    * captured all the same and flagged for reconciliation.
    */
   const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
+    // Decided on the stream first: a failure another writer decides meanwhile is refused, so no
+    // payment is recorded failed while its capture's money is posted.
+    await handle(
+      payment.paymentId,
+      { type: 'StartCapture', at: now(), ...cause(callbackEventId) },
+      run,
+      `capture-start-${payment.paymentId}`,
+    );
     // A run interrupted after booking it to suspense: the merchant is not credited on top of that.
     const bookedToSuspense = retry ? await movements.read(journalStream('correction', payment.captureJournalId)) : undefined;
     if (bookedToSuspense !== undefined) {
@@ -187,13 +203,12 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     );
   };
 
-  const postSettlement = async (
-    payment: ExistingPayment,
-    fee: bigint,
-    run: RunContext,
-    retry: boolean,
-    callbackEventId?: string,
-  ) => {
+  /**
+   * Posts the journals of the settlement fixed on the payment's stream, and records it. Every writer
+   * posts the fee recorded there, so the journals and the record cannot disagree.
+   */
+  const completeSettlement = async (payment: ExistingPayment, run: RunContext, retry: boolean) => {
+    const { fee, callbackEventId } = payment.settling!;
     const net = payment.captured - payment.refunded - fee;
     const clearing = clearingOf(payment);
     if (net > 0n) {
@@ -210,6 +225,28 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       run,
       `settle-${payment.paymentId}`,
     );
+  };
+
+  /**
+   * Fixes the fee on the payment's stream, then completes the settlement. Another writer may have
+   * fixed one first (a second instance of the write API): a settlement with another fee is refused.
+   */
+  const postSettlement = async (payment: ExistingPayment, fee: bigint, run: RunContext, callbackEventId?: string) => {
+    // The command id names what is decided: the store takes an append of the same event ids as a
+    // retry of it, so two writers deciding other fees must not share one.
+    const started = await handle(
+      payment.paymentId,
+      { type: 'StartSettlement', fee, at: now(), ...cause(callbackEventId) },
+      run,
+      `settle-start-${payment.paymentId}-${fee}-${callbackEventId ?? 'requested'}`,
+    );
+    const decided = started.state as ExistingPayment;
+    const fixed = decided.settling?.fee ?? decided.fee;
+    if (fixed !== fee) {
+      const why = `a settlement with a fee of ${fixed} was decided first`;
+      throw new IllegalPaymentTransitionError(payment.paymentId, decided.state, 'settle', why);
+    }
+    if (decided.settling !== undefined) await completeSettlement(decided, run, false);
   };
 
   const bookFromSuspense = (payment: ExistingPayment, refundId: string, refusal: string, run: RunContext) =>
@@ -307,11 +344,16 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         movements.read(journalStream('capture', payment.captureJournalId)),
         movements.read(journalStream('correction', payment.captureJournalId)),
       ]);
-      if (capture?.outcome.status === 'completed' || toSuspense !== undefined) {
-        await postCapture(payment, run, true);
+      if (payment.capturing !== undefined || capture?.outcome.status === 'completed' || toSuspense !== undefined) {
+        await postCapture(payment, run, true, payment.capturing?.callbackEventId);
         ({ payment } = await load(paymentId));
       }
     }
+    if (payment.state === 'PAID' && payment.settling !== undefined) {
+      await completeSettlement(payment, run, true);
+      ({ payment } = await load(paymentId));
+    }
+    // Streams from before settlements were fixed on the stream first: the journals say what was posted.
     if (payment.state === 'PAID' && Object.keys(payment.refundsInFlight).length === 0) {
       const [net, fee] = await Promise.all([
         movements.read(journalStream('settlement', payment.settlementJournalId)),
@@ -319,7 +361,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       ]);
       if (net !== undefined || fee !== undefined) {
         const gross = payment.captured - payment.refunded;
-        await postSettlement(payment, net !== undefined ? gross - net.movement.amount : fee!.movement.amount, run, true);
+        const posted = net !== undefined ? gross - net.movement.amount : fee!.movement.amount;
+        await completeSettlement({ ...payment, settling: { fee: posted } }, run, true);
         ({ payment } = await load(paymentId));
       }
     }
@@ -340,8 +383,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
 
   const settle = async (paymentId: string, fee: bigint, run: RunContext, callbackEventId?: string) => {
     const payment = await journalsRepaired(paymentId, run);
-    check(payment, { type: 'SettlePayment', fee, at: now() });
-    await postSettlement(payment, fee, run, false, callbackEventId);
+    check(payment, { type: 'StartSettlement', fee, at: now() });
+    await postSettlement(payment, fee, run, callbackEventId);
   };
 
   const fail = async (paymentId: string, reason: string, run: RunContext, callbackEventId?: string) => {
@@ -412,12 +455,29 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         if (error instanceof ProviderRefusedError) {
           const reason = error.message === '' ? 'declined' : error.message;
           await handle(paymentId, { type: 'DeclineSubmission', reason, at: now() }, run, `decline-${paymentId}`);
+          // Callbacks that waited for the submission are judged against the failure now, not at the next touch.
+          await applyDeferred(paymentId, run);
           throw new ProviderDeclinedError(payment.provider, reason);
         }
         throw providerRequestError(payment.provider, error);
       }
     }
-    await references.claim(payment.provider, providerRef, { resource: 'payment', resourceId: paymentId }, run);
+    try {
+      await references.claim(payment.provider, providerRef, { resource: 'payment', resourceId: paymentId }, run);
+    } catch (error) {
+      // A reference the caller gave is the caller's mistake; one the provider answered with is a
+      // charge it holds for this payment that Folio cannot book: it is recorded, flagged, and the
+      // provider is not asked again.
+      if (!(error instanceof ProviderReferenceTakenError) || givenRef !== undefined) throw error;
+      const takenBy = await references.lookup(payment.provider, providerRef);
+      await handle(
+        paymentId,
+        { type: 'RecordReferenceTaken', providerRef, ...(takenBy === undefined ? {} : { takenBy }), at: now() },
+        run,
+        `reference-taken-${paymentId}`,
+      );
+      throw error;
+    }
     await handle(paymentId, { type: 'SubmitPayment', providerRef, at: now() }, run, `submit-${paymentId}`);
   };
 
@@ -564,13 +624,17 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       locked(paymentId, async () => {
         const payment = await repaired(paymentId, run);
         const classification = classifyCallback(payment, callback, false);
-        await handle(
+        const recorded = await handle(
           paymentId,
           { type: 'ReceiveCallback', callback, redelivery: false, at: now() },
           run,
           `callback-${callback.eventId}-${ids.nextId()}`,
         );
-        if (classification.outcome === 'applied') await applyCallback(paymentId, callback, run);
+        // Judged on this process's view; the record was decided on the stream as it is (another
+        // writer may have moved it): only a callback recorded as applied there is applied.
+        if (classification.outcome === 'applied' && awaitsEffect(recorded.state as ExistingPayment, callback)) {
+          await applyCallback(paymentId, callback, run);
+        }
         await applyDeferred(paymentId, run);
         return classification;
       }),

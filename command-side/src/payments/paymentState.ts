@@ -16,6 +16,8 @@ export interface PaymentCallback {
   fee?: bigint;
   reason?: string;
   providerRefundRef?: string;
+  /** The provider's reference of the payment the callback names (absent in callbacks recorded before it was kept). */
+  providerRef?: string;
   providerCreatedAt: string;
 }
 
@@ -70,6 +72,15 @@ export interface ExistingPayment {
   refundsEnded: readonly string[];
   fee?: bigint;
   net?: bigint;
+  /** A capture decided and not recorded yet: its journal is posted by whichever writer gets to it, and the payment no longer fails. */
+  capturing?: { callbackEventId?: string };
+  /** A settlement decided and not recorded yet: its journals are posted with this fee, by whichever writer gets to them. */
+  settling?: { fee: bigint; callbackEventId?: string };
+  /**
+   * The provider took the submission under this reference, which belongs to another payment or
+   * payout: the provider holds a charge Folio cannot book, so the payment is flagged and not submitted again.
+   */
+  referenceTaken?: string;
   failureReason?: string;
   /** It failed because the provider declined its submission: a submission asked again is declined again. */
   submissionDeclined: boolean;
@@ -94,7 +105,10 @@ export type PaymentEvent =
   | PaymentCatalogEventOfType<'PaymentRefundRequested'>
   | PaymentCatalogEventOfType<'PaymentRefunded'>
   | PaymentCatalogEventOfType<'PaymentRefundFailed'>
-  | PaymentCatalogEventOfType<'PaymentCallbackRecorded'>;
+  | PaymentCatalogEventOfType<'PaymentCallbackRecorded'>
+  | PaymentCatalogEventOfType<'PaymentReferenceTaken'>
+  | PaymentCatalogEventOfType<'PaymentCaptureStarted'>
+  | PaymentCatalogEventOfType<'PaymentSettlementStarted'>;
 
 export const paymentEventTypes: PaymentEvent['type'][] = [
   'PaymentCreated',
@@ -106,6 +120,9 @@ export const paymentEventTypes: PaymentEvent['type'][] = [
   'PaymentRefunded',
   'PaymentRefundFailed',
   'PaymentCallbackRecorded',
+  'PaymentReferenceTaken',
+  'PaymentCaptureStarted',
+  'PaymentSettlementStarted',
 ];
 
 /** What may still be refunded: captured, less refunds done and under way. */

@@ -161,6 +161,8 @@ export const createCallbackReceiver = (deps: CallbackReceiverDependencies) => {
           callbackType: payload.type as PaymentCallbackType,
           ...(fee === undefined ? {} : { fee }),
           ...(refundReference === undefined ? {} : { providerRefundRef: refundReference }),
+          // Kept with the callback: one that waits for the submission must still be about the charge submitted.
+          providerRef: payload.data.reference,
         },
         run,
       );

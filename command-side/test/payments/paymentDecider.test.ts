@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { PaymentStateName } from '@folio/shared';
 import type { EventPayload } from '../../src/commandHandling/decider.js';
-import { classifyCallback, paymentDecider, type PaymentCommand } from '../../src/payments/paymentDecider.js';
+import { awaitsEffect, classifyCallback, paymentDecider, type PaymentCommand } from '../../src/payments/paymentDecider.js';
 import {
   FeeExceedsSettlementError,
   IllegalPaymentTransitionError,
+  ProviderReferenceTakenError,
   RefundExceedsCapturedError,
 } from '../../src/payments/paymentErrors.js';
 import type { ExistingPayment, PaymentCallback, PaymentEvent } from '../../src/payments/paymentState.js';
@@ -523,6 +524,131 @@ describe('payment decider', () => {
         expect(confirm('e9', 3_000n)).to.include({ outcome: 'refused', flagged: true });
         expect(confirm('e10', 4_000n)).to.include({ outcome: 'outdated', flagged: false });
         expect(confirm('e11')).to.include({ outcome: 'outdated', flagged: false });
+      }
+    });
+  });
+
+  describe('what more than one writer decides at once', () => {
+    const settlementStarted = (fee: bigint, callbackEventId?: string): Event => ({
+      type: 'PaymentSettlementStarted',
+      data: { paymentId: PAYMENT, gross: 10_000n, fee, net: 10_000n - fee, startedAt: AT, ...(callbackEventId === undefined ? {} : { callbackEventId }) },
+    });
+    const settledCallback = (eventId: string, fee: bigint): PaymentCallback => ({ eventId, callbackType: 'payment.settled', fee, providerCreatedAt: AT });
+
+    it('fixes a settlement\'s fee once: the same fee again is nothing new, another one is refused', () => {
+      spec
+        .given(historyOf.PAID)
+        .when({ type: 'StartSettlement', fee: 300n, at: AT, callbackEventId: 'e1' })
+        .then([settlementStarted(300n, 'e1')]);
+      spec.given([...historyOf.PAID, settlementStarted(300n)]).when({ type: 'StartSettlement', fee: 300n, at: AT }).thenNothing();
+      spec
+        .given([...historyOf.PAID, settlementStarted(300n)])
+        .when({ type: 'StartSettlement', fee: 10_000n, at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /fee of 300 is under way/ });
+      spec
+        .given([...historyOf.PAID, settlementStarted(300n)])
+        .when({ type: 'SettlePayment', fee: 10_000n, at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409 });
+      const settledState = spec
+        .given([...historyOf.PAID, settlementStarted(300n, 'e1')])
+        .when({ type: 'SettlePayment', fee: 300n, at: AT, callbackEventId: 'e1' })
+        .then([{ type: 'PaymentSettled', data: { ...settled.data, callbackEventId: 'e1' } }]) as ExistingPayment;
+      expect(settledState).to.include({ state: 'SETTLED', fee: 300n, net: 9_700n });
+      expect(settledState.settling).to.equal(undefined);
+    });
+
+    it('decides a capture before its money: the same capture again is nothing new, a failure is refused or superseded', () => {
+      const captureStarted: Event = {
+        type: 'PaymentCaptureStarted',
+        data: { paymentId: PAYMENT, amount: 10_000n, journalId: '7400000000000000001', startedAt: AT, callbackEventId: 'e1' },
+      };
+      spec.given(historyOf.PENDING).when({ type: 'StartCapture', at: AT, callbackEventId: 'e1' }).then([captureStarted]);
+      spec.given([...historyOf.PENDING, captureStarted]).when({ type: 'StartCapture', at: AT }).thenNothing();
+      spec
+        .given([...historyOf.PENDING, captureStarted])
+        .when({ type: 'FailPayment', reason: 'card_declined', at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /capture is under way/ });
+      const failure: PaymentCallback = { eventId: 'e2', callbackType: 'payment.failed', providerCreatedAt: AT };
+      expect(classifyCallback(stateAfter([...historyOf.PENDING, captureStarted]), failure, false)).to.include({ outcome: 'superseded', flagged: true });
+      const paid = spec.given([...historyOf.PENDING, captureStarted]).when({ type: 'CapturePayment', at: AT }).then([captured]) as ExistingPayment;
+      expect(paid).to.include({ state: 'PAID', captured: 10_000n });
+      expect(paid.capturing).to.equal(undefined);
+    });
+
+    it('takes a settlement callback for the fee being settled as outdated, flags one with another fee, and holds refunds meanwhile', () => {
+      const settling = stateAfter([...historyOf.PAID, settlementStarted(300n)]);
+      expect(classifyCallback(settling, settledCallback('e2', 300n), false)).to.include({ outcome: 'outdated', flagged: false });
+      expect(classifyCallback(settling, settledCallback('e3', 10_000n), false)).to.include({ outcome: 'refused', flagged: true });
+      const refund: PaymentCallback = { eventId: 'e4', callbackType: 'payment.refunded', amount: 1_000n, providerRefundRef: 're_1', providerCreatedAt: AT };
+      expect(classifyCallback(settling, refund, false).outcome).to.equal('deferred');
+      spec
+        .given([...historyOf.PAID, settlementStarted(300n)])
+        .when({ type: 'RequestRefund', refundId: '7500000000000000001', amount: 1_000n, at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /settlement is under way/ });
+    });
+
+    it('books a refund reported under a second event id as nothing new once the first booked it', () => {
+      const first: PaymentCallback = { eventId: 'e5', callbackType: 'payment.refunded', amount: 2_500n, providerRefundRef: 're_1', providerCreatedAt: AT };
+      const second: PaymentCallback = { ...first, eventId: 'e6' };
+      const recordedApplied = (callback: PaymentCallback): Event => ({
+        type: 'PaymentCallbackRecorded',
+        data: {
+          paymentId: PAYMENT,
+          provider: 'sandbox',
+          eventId: callback.eventId,
+          callbackType: 'payment.refunded',
+          amount: 2_500n,
+          providerRefundRef: 're_1',
+          providerCreatedAt: AT,
+          outcome: 'applied',
+          flaggedForReconciliation: false,
+          detail: 'refunded',
+          receivedAt: AT,
+        },
+      });
+      const history = [
+        ...historyOf.PAID,
+        recordedApplied(first),
+        recordedApplied(second),
+        refundRequested('7500000000000000001', 2_500n, 'clearing', { providerRefundRef: 're_1', callbackEventId: 'e5' }),
+      ];
+      spec
+        .given(history)
+        .when({ type: 'RequestRefund', refundId: '7500000000000000002', amount: 2_500n, providerRefundRef: 're_1', callbackEventId: 'e6', at: AT })
+        .thenNothing();
+      expect(awaitsEffect(stateAfter(history), second)).to.equal(false);
+    });
+
+    it('refuses and flags a waiting callback about another reference than the one submitted', () => {
+      const early: PaymentCallback = { eventId: 'e7', callbackType: 'payment.captured', providerRef: 'pi_other', providerCreatedAt: AT };
+      expect(classifyCallback(stateAfter(historyOf.CREATED), early, false).outcome).to.equal('deferred');
+      expect(classifyCallback(stateAfter(historyOf.PENDING), early, true)).to.include({ outcome: 'refused', flagged: true });
+      expect(classifyCallback(stateAfter(historyOf.PENDING), { ...early, providerRef: 'ref-1' }, true).outcome).to.equal('applied');
+      // Recorded before the reference was kept: it names none, and is applied as it always was.
+      const { providerRef: _none, ...unnamed } = early;
+      expect(classifyCallback(stateAfter(historyOf.PENDING), unnamed, true).outcome).to.equal('applied');
+    });
+
+    it('records a reference the provider answered with that another payment holds, flagged, and submits the payment no more', () => {
+      const taken: Event = {
+        type: 'PaymentReferenceTaken',
+        data: { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'pi_shared', takenBy: { resource: 'payment', resourceId: '7400000000000000099' }, recordedAt: AT },
+      };
+      const state = spec
+        .given(historyOf.CREATED)
+        .when({ type: 'RecordReferenceTaken', providerRef: 'pi_shared', takenBy: { resource: 'payment', resourceId: '7400000000000000099' }, at: AT })
+        .then([taken]) as ExistingPayment;
+      expect(state).to.include({ state: 'CREATED', referenceTaken: 'pi_shared', flaggedForReconciliation: true });
+      spec.given([...historyOf.CREATED, taken]).when({ type: 'RecordReferenceTaken', providerRef: 'pi_shared', at: AT }).thenNothing();
+      for (const providerRef of ['pi_shared', 'pi_another']) {
+        spec
+          .given([...historyOf.CREATED, taken])
+          .when({ type: 'SubmitPayment', providerRef, at: AT })
+          .thenThrows(ProviderReferenceTakenError, {
+            type: 'provider-reference-taken',
+            status: 409,
+            extensions: { provider: 'sandbox', providerRef: 'pi_shared' },
+          });
       }
     });
   });

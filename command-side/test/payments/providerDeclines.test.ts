@@ -18,7 +18,9 @@ import {
   expectMoved,
   move,
   openMerchant,
+  paymentCallback,
   postedOf,
+  sendCallback,
   startApiFailingOnce,
 } from './paymentTestSupport.js';
 
@@ -96,6 +98,29 @@ describe('requests the provider declines', () => {
     }
     expect(asked.submissions).to.equal(1);
     expect((await api.get(`/v1/payments/${payment.id}`)).body.state).to.equal('FAILED');
+  });
+
+  it('judges the callbacks that waited for a declined submission at once, flagging them, moving nothing', async () => {
+    const merchant = await openMerchant(api);
+    const payment = await createPayment(api, merchant);
+    const early = await sendCallback(api, paymentCallback('payment.captured', { id: payment.id, providerRef: `pi_${payment.id}` }));
+    expect(early.body.outcome, early.text).to.equal('deferred');
+    declineSubmissions = true;
+    expectProblem(await move(api, payment.id, 'submit', {}), 422, 'provider-declined');
+    // Read from the log, not through the API: a read would complete what the decline left.
+    const events = (await collect(temp.store.readStream(paymentStream(payment.id)))).map(
+      (recorded) => paymentCatalog.decode(recorded) as PaymentCatalogEvent,
+    );
+    expect(events.map((event) => event.type)).to.deep.equal([
+      'PaymentCreated',
+      'PaymentCallbackRecorded',
+      'PaymentFailed',
+      'PaymentCallbackRecorded',
+    ]);
+    expect(events[3]!.data).to.include({ outcome: 'superseded', flaggedForReconciliation: true });
+    expect(await postedOf(api, merchant)).to.equal(0n);
+    expect(await postedOf(api, clearingId())).to.equal(0n);
+    await expectBooksBalanced(temp.store);
   });
 
   it('answers a declined refund 422 provider-declined, moving nothing', async () => {

@@ -192,12 +192,71 @@ export const paymentCallbackRecorded = defineEvent({
     fee: nonNegativeAmountSchema.optional(),
     reason: z.string().optional(),
     providerRefundRef: z.string().optional(),
+    /**
+     * The provider's reference of the payment the callback names. Absent from callbacks recorded
+     * before it was kept: a deferred one of those is applied whatever reference the payment gets.
+     */
+    providerRef: z.string().optional(),
     providerCreatedAt: z.iso.datetime(),
     outcome: z.enum(callbackOutcomes),
     /** Needs a person: the provider and the books disagree. */
     flaggedForReconciliation: z.boolean(),
     detail: z.string(),
     receivedAt: z.iso.datetime(),
+  }),
+});
+
+/**
+ * The provider took the submission, but the reference it answered with already belongs to another
+ * payment or payout (`takenBy`): the payment stays CREATED while the provider holds a charge under
+ * that reference for it, and is flagged for reconciliation. A submission asked again is answered
+ * with this conflict, without asking the provider.
+ */
+export const paymentReferenceTaken = defineEvent({
+  type: 'PaymentReferenceTaken',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    provider: providerSchema,
+    providerRef: z.string().min(1),
+    takenBy: z.object({ resource: z.enum(['payment', 'payout']), resourceId: snowflakeIdSchema }).optional(),
+    recordedAt: z.iso.datetime(),
+  }),
+});
+
+/**
+ * A capture is decided: its journal (the id fixed at creation, the payment's amount) is posted next,
+ * and `PaymentCaptured` follows. From here the payment no longer fails: a failure reported now is
+ * superseded. Streams from before it captured without it.
+ */
+export const paymentCaptureStarted = defineEvent({
+  type: 'PaymentCaptureStarted',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    amount: positiveAmountSchema,
+    journalId: snowflakeIdSchema,
+    startedAt: z.iso.datetime(),
+    ...causeSchema,
+  }),
+});
+
+/**
+ * A settlement is decided: the fee is fixed here, on the payment's stream, before its journals are
+ * posted (`net` to the bank, `fee` to the fees account, with the journal ids fixed at creation), so
+ * every writer posts and records the same money. `PaymentSettled` follows once they are posted.
+ * Streams from before it settled without it.
+ */
+export const paymentSettlementStarted = defineEvent({
+  type: 'PaymentSettlementStarted',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    gross: positiveAmountSchema,
+    fee: nonNegativeAmountSchema,
+    net: nonNegativeAmountSchema,
+    startedAt: z.iso.datetime(),
+    ...causeSchema,
   }),
 });
 
@@ -211,4 +270,7 @@ export const paymentEventDefinitions = [
   paymentRefunded,
   paymentRefundFailed,
   paymentCallbackRecorded,
+  paymentReferenceTaken,
+  paymentCaptureStarted,
+  paymentSettlementStarted,
 ] as const;
