@@ -121,6 +121,27 @@ describe('payments projection', () => {
     expect(payout).to.deep.include({ state: 'FAILED', providerRef: 'po_42', timedOut: true, stateTimes: { PENDING: at(7), SUBMITTED: at(8), FAILED: at(59) } });
   });
 
+  it('flags a payment whose provider answered with a reference another payment holds', async () => {
+    const payment = paymentStream(PAYMENT);
+    await append(payment, 'PaymentCreated', {
+      paymentId: PAYMENT,
+      merchantAccountId: MERCHANT,
+      amount: 10000n,
+      currency: 'EUR',
+      provider: 'sandbox',
+      captureJournalId: '7300000000000000011',
+      settlementJournalId: '7300000000000000012',
+      feeJournalId: '7300000000000000013',
+      createdAt: at(1),
+    });
+    await append(payment, 'PaymentReferenceTaken', { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'pi_taken', recordedAt: at(2) });
+    await project(10);
+    expect((await documents.get<PaymentDocument>(collections.payments!, PAYMENT))!).to.deep.include({
+      state: 'CREATED',
+      callbacks: { received: 0, flaggedForReconciliation: true },
+    });
+  });
+
   it('is idempotent: the same events applied twice, in any batches, leave the same read model', async () => {
     await writeLifecycle();
     await project(4);

@@ -166,6 +166,9 @@ export const evolvePayment = (
         ...stamp,
       });
     }
+    case 'PaymentReferenceTaken':
+      // The provider holds a charge under a reference another payment holds: for reconciliation.
+      return { ...payment, callbacks: { ...payment.callbacks, flaggedForReconciliation: true }, ...stamp };
     case 'PaymentCallbackRecorded':
       return {
         ...payment,
