@@ -2,6 +2,7 @@ import {
   matchesFilter,
   sortableBigint,
   SubscriptionDroppedError,
+  TransactionLimitExceededError,
   type DocumentStore,
   type EventFilter,
   type EventStore,
@@ -12,6 +13,7 @@ import {
   type Subscription,
   type SubscriptionMessage,
 } from '@folio/shared';
+import { createBatchSizing } from './batchSizing.js';
 import { createPositionWaiters } from './positionWaiters.js';
 import { readAhead, type ReadAhead } from './readAhead.js';
 import { createReadModelLease, ReadModelBusyError } from './readModelLease.js';
@@ -48,9 +50,12 @@ export interface ProjectorGroupOptions {
   readModels: readonly ReadModelTarget[];
   /** Required when a projection has search roles. */
   searchIndex?: SearchIndex;
-  /** Events per transaction at most once caught up with the log. */
+  /**
+   * Events per transaction at most once caught up with the log. Fewer for a while when the
+   * document store refuses a transaction for its size or duration (`TransactionLimitExceededError`).
+   */
   batchSize?: number;
-  /** Events per transaction at most while behind: larger batches amortise each commit. */
+  /** Events per transaction at most while behind: larger batches amortise each commit. Fewer likewise. */
   catchUpBatchSize?: number;
   /** How long a partial batch may wait for more events once caught up. */
   lingerMs?: number;
@@ -175,13 +180,18 @@ const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter
  * hands each the events it reads, in order and in batches, and commits a batch's read-model
  * changes together with every checkpoint in one transaction, so a crash can only replay a batch
  * (which the projections absorb), never skip one. A read model already past an event does not
- * get it again. A dropped subscription is resumed from the checkpoints with backoff.
+ * get it again. A dropped subscription is resumed from the checkpoints with backoff. A batch the
+ * document store refuses for its size or duration is read again from them at once, in smaller
+ * batches (`batchSizing`); one of a single event, with backoff.
  */
 export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   const { eventStore, documents } = options;
   const batchSize = options.batchSize ?? 500;
   const catchUpBatchSize = options.catchUpBatchSize ?? 20_000;
   const lingerMs = options.lingerMs ?? 2;
+  const sizing = createBatchSizing({ largest: Math.max(batchSize, catchUpBatchSize) });
+  /** Set when a batch was refused for its size and the next one is smaller: read again without waiting. */
+  let shrunk = false;
   const names = options.readModels.map(({ definition }) => definition.name).join(', ');
   const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: names, error: String(error) })));
   const readModels: RunningReadModel[] = options.readModels.map((target) => {
@@ -454,12 +464,23 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     let through: GlobalPosition | undefined;
     let readAt: Date | undefined;
     let linger: ReturnType<typeof lingerTimer> | undefined;
+    const limitNow = () => sizing.limit(caughtUp ? batchSize : catchUpBatchSize);
+    /** Events per batch at most: the configured size, or fewer while the store refuses that many. */
+    let limit = limitNow();
     const pendingCommit = () => through !== undefined && readModels.some(({ position }) => before(position, through));
     const flush = async (leaveLanding = false) => {
       linger?.cancel();
       linger = undefined;
+      const events = taken;
       taken = 0;
-      await commit(through!, readAt, leaveLanding);
+      try {
+        await commit(through!, readAt, leaveLanding);
+      } catch (error) {
+        if (error instanceof TransactionLimitExceededError) shrunk = sizing.refused(events);
+        throw error;
+      }
+      sizing.committed(events);
+      limit = limitNow();
     };
     // The next run is asked for before this one is handled, and awaited only after: a drop meanwhile
     // (while a commit or a turn of the event loop is awaited) is thrown here then, not reported as
@@ -496,7 +517,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           // requests gets one every so often while a large batch fills.
           if (taken % YIELD_EVERY === 0) await yieldToEventLoop();
           // Behind the log, the batch's index writes land while the next batch is handled.
-          if (taken >= (caughtUp ? batchSize : catchUpBatchSize)) await flush(!caughtUp);
+          if (taken >= limit) await flush(!caughtUp);
         } else if (message.kind === 'checkpoint') {
           // Past a run of events no read model takes: remember how far the log was read.
           through = message.position;
@@ -514,9 +535,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           }
           await recordCaughtUp();
           caughtUp = true;
+          limit = limitNow();
           caughtUpOnce();
         } else {
           caughtUp = false;
+          limit = limitNow();
         }
       }
       if (stopped) break;
@@ -569,10 +592,13 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       } catch (error) {
         if (stopped) return;
         if (!(error instanceof SubscriptionDroppedError)) onError(error);
-        failures += 1;
-        // Back to the last committed checkpoints: the uncommitted batch is read again.
+        // Back to the last committed checkpoints: the uncommitted batch is read again, smaller
+        // and at once when it was refused for its size.
+        const smaller = shrunk;
+        shrunk = false;
+        if (!smaller) failures += 1;
         await readCheckpoints();
-        await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
+        if (!smaller) await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
       }
     }
   };

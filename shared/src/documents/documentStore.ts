@@ -103,6 +103,11 @@ export interface DocumentStore {
   /**
    * SHA-256 over the canonical JSON (keys sorted) of every document in `_id` order: equal
    * checksums mean equal collections, whichever adapter computed them.
+   *
+   * Of a collection that nothing writes meanwhile (a rebuild compares read models it holds alone,
+   * `readModelLease`): an adapter may read a large collection in many short reads, as MongoDB's
+   * must (it keeps a snapshot for minutes only), and a checksum taken while the collection changes
+   * may then describe a state it never had.
    */
   checksum(collection: string): Promise<string>;
 

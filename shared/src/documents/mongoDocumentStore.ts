@@ -2,6 +2,7 @@ import { MongoClient, MongoServerError, type ClientSession, type Filter, type Tr
 import { InvalidArgumentError } from '../eventStore/errors.js';
 import type { Document, DocumentSession, DocumentStore, FindOptions, FoundPage, Where } from './documentStore.js';
 import {
+  MAX_DOCUMENT_BYTES,
   createChecksum,
   createSessionGuard,
   createTransactionScope,
@@ -62,8 +63,21 @@ const transactionOptions = (majorityWaitMs: number): TransactionOptions => ({
 });
 
 const NAMESPACE_NOT_FOUND = 26;
-/** Ids per `$in` query of `getMany`: a query document stays far below the 16 MiB BSON limit. */
+/** Ids per `$in` query of `getMany`, however short. */
 const IDS_PER_QUERY = 1000;
+/**
+ * Bytes of ids per `$in` query of `getMany`: half the 16 MiB a command may take, which leaves the
+ * rest of the command room to spare, and holds the longest id a stored document may have.
+ */
+const ID_BYTES_PER_QUERY = 8 * 1024 * 1024;
+/** What BSON adds around each id in an `$in` array: type, index as key (up to 4 digits), length, terminators. */
+const ID_OVERHEAD_BYTES = 16;
+/**
+ * Documents per read of `checksum`. Each page is a query of its own, short however large the
+ * collection: one read of it all would outlast what the server keeps of a snapshot
+ * (`minSnapshotHistoryWindowInSeconds`) or lets a transaction live (`transactionLifetimeLimitSeconds`).
+ */
+const CHECKSUM_PAGE = 1000;
 
 const isNamespaceNotFound = (error: unknown): boolean =>
   error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND;
@@ -98,6 +112,36 @@ const afterFilter = (plan: FindPlan): Filter<StoredDocument> | undefined => {
   if (value === null) return tie;
   if (typeof value === 'number') return { $or: [{ [field]: { $lt: value } }, { [field]: null }, tie] };
   return { $or: [{ [field]: { $lt: value } }, { [field]: { $type: 'number' } }, { [field]: null }, tie] };
+};
+
+/**
+ * No stored document has an id of more than half `MAX_DOCUMENT_BYTES` (its size counts the `_id`
+ * twice): one is not asked for, since a query holding it could exceed what a command may take.
+ */
+const mayBeStored = (idBytes: number): boolean => idBytes <= MAX_DOCUMENT_BYTES / 2;
+
+/**
+ * `ids` as the `$in` lists of `getMany`'s queries: at most `IDS_PER_QUERY` ids and
+ * `ID_BYTES_PER_QUERY` bytes each, without ids no document can have.
+ */
+const idQueries = (ids: readonly string[]): string[][] => {
+  const queries: string[][] = [];
+  let query: string[] = [];
+  let bytes = 0;
+  for (const id of ids) {
+    const idBytes = Buffer.byteLength(id, 'utf8');
+    if (!mayBeStored(idBytes)) continue;
+    const size = idBytes + ID_OVERHEAD_BYTES;
+    if (query.length > 0 && (query.length === IDS_PER_QUERY || bytes + size > ID_BYTES_PER_QUERY)) {
+      queries.push(query);
+      query = [];
+      bytes = 0;
+    }
+    query.push(id);
+    bytes += size;
+  }
+  if (query.length > 0) queries.push(query);
+  return queries;
 };
 
 const allOf = (filters: Filter<StoredDocument>[]): Filter<StoredDocument> =>
@@ -178,6 +222,7 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         guard.check();
         requireCollectionName(collection);
         requireDocumentId(id);
+        if (!mayBeStored(Buffer.byteLength(id, 'utf8'))) return undefined;
         const found = await inTurn(() => collectionOf(collection).findOne({ _id: id }, { session: mongoSession }));
         return (found ?? undefined) as D | undefined;
       },
@@ -186,10 +231,9 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         requireCollectionName(collection);
         requireDocumentIds(ids);
         const found = new Map<string, D>();
-        for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
-          const chunk = ids.slice(start, start + IDS_PER_QUERY);
+        for (const query of idQueries(ids)) {
           const documents = await inTurn(() =>
-            collectionOf(collection).find({ _id: { $in: chunk } }, { session: mongoSession }).toArray(),
+            collectionOf(collection).find({ _id: { $in: query } }, { session: mongoSession }).toArray(),
           );
           for (const document of documents) found.set(document._id, document as unknown as D);
         }
@@ -268,6 +312,7 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
     async get<D extends Document>(collection: string, id: string) {
       requireCollectionName(collection);
       requireDocumentId(id);
+      if (!mayBeStored(Buffer.byteLength(id, 'utf8'))) return undefined;
       const found = await call(() => collectionOf(collection).findOne({ _id: id }));
       return (found ?? undefined) as D | undefined;
     },
@@ -350,16 +395,24 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
     async checksum(collection) {
       requireCollectionName(collection);
       return call(async () => {
-        // A snapshot session reads every page at one point in time, as SQLite's single SELECT does.
-        const session = client.startSession({ snapshot: true });
-        try {
-          const checksum = createChecksum();
-          for await (const document of collectionOf(collection).find({}, { session, sort: [['_id', 1]] })) {
+        // Page after page by `_id`, not one snapshot: the port's checksum is of a collection that
+        // nothing writes meanwhile, so the pages together read one state of it.
+        const checksum = createChecksum();
+        let after: string | undefined;
+        for (;;) {
+          const page = collectionOf(collection).find(after === undefined ? {} : { _id: { $gt: after } }, {
+            sort: [['_id', 1]],
+            limit: CHECKSUM_PAGE,
+            batchSize: CHECKSUM_PAGE,
+          });
+          let read = 0;
+          // Hashed as batches arrive: a page of large documents is never held whole.
+          for await (const document of page) {
             checksum.add(document);
+            after = document._id;
+            read += 1;
           }
-          return checksum.digest();
-        } finally {
-          await session.endSession();
+          if (read < CHECKSUM_PAGE) return checksum.digest();
         }
       });
     },

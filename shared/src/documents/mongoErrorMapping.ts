@@ -9,7 +9,7 @@ import {
   MongoServerSelectionError,
 } from 'mongodb';
 import { FolioError } from '../errors/folioError.js';
-import { InvalidArgumentError, StoreUnavailableError } from '../eventStore/errors.js';
+import { InvalidArgumentError, StoreUnavailableError, TransactionLimitExceededError } from '../eventStore/errors.js';
 
 /**
  * Server codes meaning "no usable primary right now, the answer was lost, or the attempt was cut
@@ -35,7 +35,7 @@ const UNAVAILABLE_CODES = new Set([
   237, // CursorKilled
   239, // SnapshotTooOld (a snapshot older than the server keeps, 5 minutes by default)
   246, // SnapshotUnavailable
-  251, // NoSuchTransaction (a transaction the server aborted: failover, lifetime limit)
+  251, // NoSuchTransaction (a transaction lost in a failover; see ABORTED_UNDER_IT for those aborted while they ran)
   262, // ExceededTimeLimit
   365, // TemporarilyUnavailable (cache pressure)
   9001, // SocketException
@@ -57,6 +57,15 @@ const TRANSACTION_LIMIT_CODES = new Map([
   [290, 'TransactionExceededLifetimeLimitSeconds'],
   [388, 'TransactionTooLargeForCache'],
 ]);
+
+const NO_SUCH_TRANSACTION = 251;
+/**
+ * What a replica set answers the next operation (or the commit) of a transaction it aborted while
+ * it ran, past its lifetime limit or under cache pressure: "Transaction with { txnNumber: 5 } has
+ * been aborted.", code 251 rather than 290. A rarer abort (a kill) may read the same: taken for a
+ * refusal, it costs its writer smaller transactions for a while, no more.
+ */
+const ABORTED_UNDER_IT = /has been aborted/i;
 
 /** Labels the server or driver puts on failures that may succeed when tried again. */
 const RETRYABLE_LABELS = [
@@ -82,7 +91,8 @@ const isUnavailable = (error: MongoError): boolean =>
 
 /**
  * The one place where `mongodb` driver errors become the port's errors, where a caller can act
- * on them: retry later (`StoreUnavailableError`) or fix the input (`InvalidArgumentError`).
+ * on them: retry later (`StoreUnavailableError`), write less per transaction
+ * (`TransactionLimitExceededError`) or fix the input (`InvalidArgumentError`).
  * Anything else surfaces as the driver raised it.
  */
 export const toPortError = (error: unknown): unknown => {
@@ -95,9 +105,17 @@ export const toPortError = (error: unknown): unknown => {
   const serverCode = error instanceof MongoServerError ? error.code : undefined;
   const transactionLimit = typeof serverCode === 'number' ? TRANSACTION_LIMIT_CODES.get(serverCode) : undefined;
   if (transactionLimit !== undefined) {
-    return new StoreUnavailableError(
+    return new TransactionLimitExceededError(
       `MongoDB aborted a transaction too large or too long (${transactionLimit}): it fails again unless it ` +
         `writes less, or the server allows more: ${error.message}`,
+      { cause: error },
+    );
+  }
+  if (serverCode === NO_SUCH_TRANSACTION && ABORTED_UNDER_IT.test(error.message)) {
+    return new TransactionLimitExceededError(
+      `MongoDB aborted the transaction while it ran (most often for running longer than ` +
+        `transactionLifetimeLimitSeconds, or for outgrowing its cache): it fails again unless it writes less, ` +
+        `or the server allows more: ${error.message}`,
       { cause: error },
     );
   }

@@ -66,3 +66,11 @@ export class StoreUnavailableError extends FolioError {
   readonly type = 'store-unavailable';
   readonly status = 503;
 }
+
+/**
+ * The store refused a transaction for its size or its duration (on MongoDB: more changes than its
+ * cache holds, or open longer than `transactionLifetimeLimitSeconds`); nothing of it was written.
+ * Retried as it is, it is refused again: a caller that can split the work writes less per
+ * transaction. A `StoreUnavailableError` still, for the callers that can only retry.
+ */
+export class TransactionLimitExceededError extends StoreUnavailableError {}

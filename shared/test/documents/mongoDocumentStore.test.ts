@@ -8,7 +8,7 @@ import {
   MongoWriteConcernError,
 } from 'mongodb';
 import { expect } from 'chai';
-import { InvalidArgumentError, StoreUnavailableError } from '../../src/eventStore/errors.js';
+import { InvalidArgumentError, StoreUnavailableError, TransactionLimitExceededError } from '../../src/eventStore/errors.js';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import { toPortError } from '../../src/documents/mongoErrorMapping.js';
 
@@ -70,6 +70,7 @@ describe('MongoDB document store error mapping', () => {
     for (const [error, what] of transient) {
       const mapped = toPortError(error);
       expect(mapped, what).to.be.instanceOf(StoreUnavailableError);
+      expect(mapped, `${what}: not a refusal for size`).not.to.be.instanceOf(TransactionLimitExceededError);
       expect((mapped as Error).cause, `${what}: cause`).to.equal(error);
     }
   });
@@ -97,10 +98,24 @@ describe('MongoDB document store error mapping', () => {
     ] as const) {
       const error = serverError({ code, codeName, errorLabels: ['TransientTransactionError'] });
       const mapped = toPortError(error);
-      expect(mapped, codeName).to.be.instanceOf(StoreUnavailableError);
+      expect(mapped, codeName).to.be.instanceOf(TransactionLimitExceededError).and.instanceOf(StoreUnavailableError);
       expect((mapped as Error).message, codeName).to.contain(codeName).and.match(/writes less/);
       expect((mapped as Error).cause).to.equal(error);
     }
+  });
+
+  it('takes a transaction the server says it aborted while it ran for one refused for its size or duration', () => {
+    // As a replica set answers the operation after it aborted the transaction past its lifetime limit.
+    const error = serverError({
+      code: 251,
+      codeName: 'NoSuchTransaction',
+      errmsg: 'Transaction with { txnNumber: 1 } has been aborted.',
+      errorLabels: ['TransientTransactionError'],
+    });
+    const mapped = toPortError(error);
+    expect(mapped).to.be.instanceOf(TransactionLimitExceededError).and.instanceOf(StoreUnavailableError);
+    expect((mapped as Error).message).to.match(/transactionLifetimeLimitSeconds/).and.match(/writes less/);
+    expect((mapped as Error).cause).to.equal(error);
   });
 
   it('maps what the caller can fix to InvalidArgumentError', () => {

@@ -1,0 +1,226 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { BSON } from 'mongodb';
+import { createChecksum } from '../../src/documents/documentArguments.js';
+import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
+import type { Document, DocumentStore } from '../../src/documents/documentStore.js';
+import { ordinaryAnswer, startFakeMongoServer, type Answer, type FakeMongoServer } from './fakeMongoServer.js';
+
+/**
+ * The MongoDB document store's reads against a fake primary holding one collection, which limits
+ * reads as a server does, scaled down so that a test can reach the limits: a snapshot lasts only
+ * `snapshotWindowMs` (`minSnapshotHistoryWindowInSeconds`, 300 s by default), a transaction only
+ * `transactionLifetimeMs` (`transactionLifetimeLimitSeconds`, 60 s), a reply batch holds at most
+ * `batchBytes` (16 MiB) and each batch takes `batchMs` to read.
+ */
+
+interface Limits {
+  snapshotWindowMs: number;
+  transactionLifetimeMs: number;
+  batchBytes: number;
+  batchMs: number;
+}
+
+/** What a server accepts as a command: a BSON document of 16 MiB, and 16 KiB for the command around it. */
+const MAX_COMMAND_BYTES = 16 * 1024 * 1024 + 16 * 1024;
+
+/** MongoDB compares strings by their UTF-8 bytes. */
+const byId = (a: BSON.Document, b: BSON.Document): number =>
+  Buffer.compare(Buffer.from(a._id as string, 'utf8'), Buffer.from(b._id as string, 'utf8'));
+
+/** The filters the adapter sends on `_id`: all, equal, `$in`, `$gt`. Any other is not faked. */
+const matcher = (filter: BSON.Document): ((document: BSON.Document) => boolean) => {
+  const keys = Object.keys(filter);
+  if (keys.length === 0) return () => true;
+  if (keys.length !== 1 || keys[0] !== '_id') throw new Error(`filter ${JSON.stringify(filter)} is not faked`);
+  const condition = filter._id as unknown;
+  if (typeof condition === 'string') return (document) => document._id === condition;
+  const operators = condition as BSON.Document;
+  if (Array.isArray(operators.$in)) {
+    const wanted = new Set(operators.$in as string[]);
+    return (document) => wanted.has(document._id as string);
+  }
+  if (typeof operators.$gt === 'string' && Object.keys(operators).length === 1) {
+    const after = Buffer.from(operators.$gt, 'utf8');
+    return (document) => Buffer.compare(Buffer.from(document._id as string, 'utf8'), after) > 0;
+  }
+  throw new Error(`filter ${JSON.stringify(filter)} is not faked`);
+};
+
+interface Cursor {
+  remaining: BSON.Document[];
+  /** When its snapshot was taken, for a cursor reading one. */
+  snapshotAt?: number;
+}
+
+const serverError = (code: number, codeName: string, errmsg: string, errorLabels?: string[]): BSON.Document => ({
+  ok: 0,
+  code,
+  codeName,
+  errmsg,
+  ...(errorLabels === undefined ? {} : { errorLabels }),
+});
+
+/** A primary holding `documents` in one collection, reading them within `limits`. */
+const collectionAnswer = (collection: string, documents: readonly BSON.Document[], limits: Limits): Answer => {
+  const stored = [...documents].sort(byId);
+  const cursors = new Map<number, Cursor>();
+  const transactionsStarted = new Map<string, number>();
+  let nextCursorId = 1;
+
+  /** At most `batchSize` documents and `batchBytes` bytes (but at least one), as a server's batch. */
+  const takeBatch = (cursor: Cursor, batchSize: number): BSON.Document[] => {
+    const batch: BSON.Document[] = [];
+    let bytes = 0;
+    while (cursor.remaining.length > 0 && batch.length < batchSize) {
+      const size = BSON.calculateObjectSize(cursor.remaining[0]!);
+      if (batch.length > 0 && bytes + size > limits.batchBytes) break;
+      batch.push(cursor.remaining.shift()!);
+      bytes += size;
+    }
+    return batch;
+  };
+
+  const reply = (cursorId: number, cursor: Cursor, batch: BSON.Document[], first: boolean): BSON.Document => {
+    const open = cursor.remaining.length > 0;
+    if (open) cursors.set(cursorId, cursor);
+    else cursors.delete(cursorId);
+    return {
+      cursor: {
+        id: BSON.Long.fromNumber(open ? cursorId : 0),
+        ns: `folio_fake.${collection}`,
+        [first ? 'firstBatch' : 'nextBatch']: batch,
+      },
+      ok: 1,
+    };
+  };
+
+  return async (command) => {
+    if (BSON.calculateObjectSize(command) > MAX_COMMAND_BYTES) {
+      return serverError(10334, 'BSONObjectTooLarge', 'command document too large');
+    }
+    if (command.txnNumber !== undefined) {
+      const transaction = `${(command.lsid as { id: BSON.Binary }).id.toString('hex')}:${String(command.txnNumber)}`;
+      const started = transactionsStarted.get(transaction) ?? Date.now();
+      transactionsStarted.set(transaction, started);
+      if (Date.now() - started > limits.transactionLifetimeMs) {
+        return serverError(251, 'NoSuchTransaction', 'transaction aborted: it exceeded transactionLifetimeLimitSeconds', [
+          'TransientTransactionError',
+        ]);
+      }
+    }
+    if ('find' in command) {
+      await sleep(limits.batchMs);
+      const matches = command.find === collection ? stored.filter(matcher((command.filter ?? {}) as BSON.Document)) : [];
+      const limit = typeof command.limit === 'number' && command.limit > 0 ? command.limit : Infinity;
+      const readConcern = command.readConcern as BSON.Document | undefined;
+      const cursor: Cursor = {
+        remaining: matches.slice(0, limit),
+        ...(readConcern?.level === 'snapshot' ? { snapshotAt: Date.now() } : {}),
+      };
+      // A first batch holds 101 documents unless the command says otherwise.
+      const batchSize = typeof command.batchSize === 'number' ? command.batchSize : 101;
+      return reply(nextCursorId++, cursor, takeBatch(cursor, batchSize), true);
+    }
+    if ('getMore' in command) {
+      await sleep(limits.batchMs);
+      const cursorId = Number(command.getMore);
+      const cursor = cursors.get(cursorId);
+      if (cursor === undefined) return serverError(43, 'CursorNotFound', `cursor id ${cursorId} not found`);
+      if (cursor.snapshotAt !== undefined && Date.now() - cursor.snapshotAt > limits.snapshotWindowMs) {
+        cursors.delete(cursorId);
+        return serverError(239, 'SnapshotTooOld', 'Read timestamp is older than the oldest available timestamp');
+      }
+      const batchSize = typeof command.batchSize === 'number' ? command.batchSize : Infinity;
+      return reply(cursorId, cursor, takeBatch(cursor, batchSize), false);
+    }
+    if ('killCursors' in command) {
+      for (const id of command.cursors as unknown[]) cursors.delete(Number(id));
+      return { cursorsKilled: command.cursors as unknown[], ok: 1 };
+    }
+    return ordinaryAnswer(command);
+  };
+};
+
+const checksumOf = (documents: readonly BSON.Document[]): string => {
+  const checksum = createChecksum();
+  for (const document of [...documents].sort(byId)) checksum.add(document);
+  return checksum.digest();
+};
+
+describe('MongoDB document store reads at scale (fake primary)', () => {
+  let server: FakeMongoServer | undefined;
+  let store: DocumentStore | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    await store?.close();
+    server = undefined;
+    store = undefined;
+  });
+
+  /** Limits that large reads of few documents stay within. */
+  const roomy: Limits = { snapshotWindowMs: 60_000, transactionLifetimeMs: 60_000, batchBytes: 48 * 1024 * 1024, batchMs: 0 };
+
+  const open = async (documents: readonly BSON.Document[], limits: Limits): Promise<DocumentStore> => {
+    server = await startFakeMongoServer(collectionAnswer('balances', documents, limits));
+    store = createMongoDocumentStore({ url: server.url(), database: 'folio_fake' });
+    return store;
+  };
+
+  it('checksums a collection that takes longer to read than the server keeps a snapshot or lets a transaction live', async () => {
+    // Ids whose UTF-8 order (the server's) is not their UTF-16 order: pages follow the server's.
+    const documents = Array.from({ length: 3000 }, (_, n) => ({
+      _id: `${n % 2 === 0 ? '\uff61' : '\u{1f600}'}:${String(n).padStart(5, '0')}`,
+      amount: String(n * 7),
+      currency: 'EUR',
+    }));
+    // Some 35 documents a batch, 10 ms each: reading them all takes several times the snapshot window.
+    const limits: Limits = { snapshotWindowMs: 250, transactionLifetimeMs: 250, batchBytes: 2500, batchMs: 10 };
+    const documentStore = await open(documents, limits);
+
+    const started = Date.now();
+    expect(await documentStore.checksum('balances')).to.equal(checksumOf(documents));
+    expect(Date.now() - started, 'the read outlasted the snapshot window').to.be.above(limits.snapshotWindowMs);
+  });
+
+  it('checksums an empty or missing collection as SHA-256 of nothing', async () => {
+    const documentStore = await open([], roomy);
+    expect(await documentStore.checksum('balances')).to.equal(checksumOf([]));
+    expect(await documentStore.checksum('elsewhere')).to.equal(checksumOf([]));
+  });
+
+  it('getMany of many long ids keeps each query under the 16 MiB a command may take', async () => {
+    const long = (n: number, length: number): string => `${String(n).padStart(6, '0')}:${'x'.repeat(length)}`;
+    // 1000 ids of 20 KiB: 20 MiB of ids, which one query of 1000 ids would carry.
+    const many = Array.from({ length: 1000 }, (_, n) => long(n, 20 * 1024));
+    // And ids as long as a stored document's may be: half its 16 MiB.
+    const longest = [long(1000, 8 * 1024 * 1024 - 1024), long(1001, 8 * 1024 * 1024 - 1024)];
+    const stored = [many[0]!, many[500]!, many[999]!, ...longest].map((_id) => ({ _id, n: _id.slice(0, 6) }));
+    const documentStore = await open(stored, roomy);
+
+    const found = await documentStore.withTransaction((session) => session.getMany<Document>('balances', [...many, ...longest]));
+
+    expect([...found.keys()].sort()).to.deep.equal(stored.map((document) => document._id).sort());
+    const queries = server!.commands.filter((command) => 'find' in command);
+    for (const query of queries) expect(BSON.calculateObjectSize(query)).to.be.at.most(MAX_COMMAND_BYTES);
+    const asked = queries.flatMap((query) => ((query.filter as BSON.Document)._id as { $in: string[] }).$in);
+    expect(asked, 'every id asked for once').to.have.members([...many, ...longest]);
+  });
+
+  it('finds nothing for an id longer than any stored document may have, without a query the server would refuse', async () => {
+    const documentStore = await open([{ _id: 'a' }], roomy);
+    const tooLong = 'x'.repeat(18 * 1024 * 1024);
+
+    expect(await documentStore.get('balances', tooLong)).to.equal(undefined);
+    const [viaSession, many] = await documentStore.withTransaction(async (session) => [
+      await session.get('balances', tooLong),
+      await session.getMany('balances', [tooLong, 'a']),
+    ]);
+    expect(viaSession).to.equal(undefined);
+    expect([...many.keys()]).to.deep.equal(['a']);
+    for (const query of server!.commands.filter((command) => 'find' in command)) {
+      expect(BSON.calculateObjectSize(query)).to.be.below(MAX_COMMAND_BYTES);
+    }
+  });
+});
