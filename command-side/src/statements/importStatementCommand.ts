@@ -12,6 +12,14 @@ export const importStatementUsage =
 const mappingOf = (value: string | undefined): string | undefined =>
   value === undefined || value.trimStart().startsWith('{') ? value : readFileSync(value, 'utf8');
 
+/** Why the arguments are not an import, or undefined when they are one. */
+const usageProblem = (file: string | undefined, extra: readonly string[], provider: string | undefined): string | undefined => {
+  if (file === undefined) return 'import-statement needs the statement file';
+  if (extra.length > 0) return `unexpected argument ${JSON.stringify(extra[0])} (import-statement takes one file)`;
+  if (provider === undefined) return 'import-statement needs --provider';
+  return undefined;
+};
+
 /**
  * `folio import-statement <file> --provider <name> [--format <f>] [--mapping <json>]`: imports a
  * statement file into the configured event store, as the upload endpoint does, and prints the
@@ -32,8 +40,9 @@ export const runImportStatementCommand = async (args: readonly string[]): Promis
   }
   const [file, ...extra] = parsed.positionals;
   const { provider, format, mapping } = parsed.values;
-  if (file === undefined || extra.length > 0 || provider === undefined) {
-    console.error(importStatementUsage);
+  const problem = usageProblem(file, extra, provider);
+  if (problem !== undefined || file === undefined || provider === undefined) {
+    console.error(`${problem}\n${importStatementUsage}`);
     return 2;
   }
   const config = loadConfig();

@@ -2,13 +2,12 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { requireExistingStores } from '../cli/existingStores.js';
 import { loadConfig } from '../config/config.js';
-import { FolioError, ValidationError } from '../errors/folioError.js';
+import { FolioError } from '../errors/folioError.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import type { EventStore, JsonValue } from '../eventStore/eventStore.js';
 import { snowflakeIdSchema } from '../ids/index.js';
 import { accountAsOf } from './accountAsOf.js';
 import { loadAuditConfig } from './auditConfig.js';
-import { AuditInputError } from './auditErrors.js';
 import { createExport, verifyExport } from './auditExport.js';
 import { accountAtPointToJson, trialBalanceToJson } from './auditJson.js';
 import { createAuditRuntime } from './auditRuntime.js';
@@ -23,7 +22,10 @@ import { verifyEventStore } from './verifyEventStore.js';
 /**
  * `folio audit …`: the auditor's commands. All but `verify-export` read the configured event store
  * (the same environment as `npm start`); `verify-export` needs nothing but the export. The exit
- * status is 1 when a verification fails and 2 on a usage error.
+ * status is 0 when done; 1 when the command failed: a verification or an unbalanced trial balance,
+ * an export missing, unreadable, not an export or not writable where asked, no signing key, a bad
+ * configuration, a store's refusal (a position beyond the head, a period closed before); 2 on wrong
+ * usage (an argument or option missing, malformed or not taken by the command), with the usage.
  */
 export const AUDIT_USAGE = `usage:
   folio audit balance <accountId> [--position P] [--as-of T] [--effective-at T] [--entries N]
@@ -49,12 +51,28 @@ const instantOption = z
   // An offset can carry year 0000 or 9999 past the four-digit years an ISO-8601 time (and a close) holds.
   .refine((millis) => Number.isFinite(millis) && /^\d{4}-/.test(new Date(millis).toISOString()), 'a time from year 0000 to 9999 in UTC');
 const entriesOption = z.string().regex(/^[0-9]{1,4}$/, 'a whole number up to 9999').transform(Number);
+// Key ids are printed in lower case; one copied in upper case names the same key.
+const keyIdOption = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'a key id is 64 hex digits (as `folio audit public-key` prints it)')
+  .transform((hex) => hex.toLowerCase());
 
 class UsageError extends Error {}
 
 /** The commands that take a positional argument (an account, a path, a period). */
 const targeted = new Set(['balance', 'export', 'verify-export', 'close-period', 'restatements']);
 const untargeted = new Set(['trial-balance', 'verify', 'public-key']);
+/** The options each command reads: any other would be silently ignored (`verify --position 9` verifying everything). */
+const optionsOf = new Map<string, readonly string[]>([
+  ['balance', ['position', 'as-of', 'effective-at', 'entries']],
+  ['trial-balance', ['position', 'as-of']],
+  ['verify', ['up-to']],
+  ['export', ['position', 'bundle']],
+  ['verify-export', ['key-id']],
+  ['close-period', ['until', 'actor', 'position']],
+  ['restatements', []],
+  ['public-key', []],
+]);
 
 const parse = <T extends z.ZodType>(schema: T, value: string | undefined, name: string): z.output<T> | undefined => {
   if (value === undefined) return undefined;
@@ -109,6 +127,9 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
     const unexpected = command === undefined ? undefined : targeted.has(command) ? extra[0] : untargeted.has(command) ? target : undefined;
     // An argument left unread would silently change nothing: `verify 1200` is not `verify --up-to 1200`.
     if (unexpected !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(unexpected)}`);
+    const taken = command === undefined ? undefined : optionsOf.get(command);
+    const unread = taken === undefined ? undefined : Object.keys(values).find((name) => !taken.includes(name));
+    if (unread !== undefined) throw new UsageError(`${command} takes no --${unread}`);
     const position = parse(positionOption, values.position, '--position');
     const point: PointInTime = {
       ...(position === undefined ? {} : { position }),
@@ -125,7 +146,6 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
         return 0;
       }
       case 'trial-balance': {
-        if (point.effectiveAt !== undefined) throw new UsageError('trial-balance takes --position and --as-of only');
         const trial = await withStore((eventStore) => trialBalanceAt(eventStore, point));
         io.out(json(trialBalanceToJson(trial)));
         return trial.balanced ? 0 : 1;
@@ -155,7 +175,7 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
       }
       case 'verify-export': {
         if (target === undefined) throw new UsageError('verify-export needs the export directory or bundle file');
-        const keyId = values['key-id'];
+        const keyId = parse(keyIdOption, values['key-id'], '--key-id');
         const report = verifyExport(readExport(target), keyId === undefined ? {} : { trustedKeyId: keyId });
         io.out(json(report));
         if (!report.ok) io.err(`export verification FAILED: ${[...report.problems, report.firstBroken?.reason].filter(Boolean).join('; ')}`);
@@ -200,9 +220,10 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
       io.err(`${error.message}\n${AUDIT_USAGE}`);
       return 2;
     }
+    // Not the call but what it named: an export, the signing key, the configuration, the books.
     if (error instanceof FolioError) {
-      io.err(`${error.message}`);
-      return error instanceof AuditInputError || error instanceof ValidationError ? 2 : 1;
+      io.err(error.message);
+      return 1;
     }
     throw error;
   }

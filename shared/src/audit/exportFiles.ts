@@ -1,12 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AuditInputError, ExportWriteError } from './auditErrors.js';
 import { BUNDLE_FORMAT, type ExportFiles } from './auditExport.js';
 
 /** Why an export cannot go to `path`, by the error code the file system gave (or we raise alike). */
 const reasonOf = (error: unknown): string => {
-  const code = (error as NodeJS.ErrnoException).code;
+  const { code, syscall, path = '' } = error as NodeJS.ErrnoException;
+  // Directories are created one level at a time: the parent of the one refused exists.
+  if (syscall === 'mkdir' && code === 'ENOTDIR') return `${dirname(path)} is a file, not a directory`;
+  if (syscall === 'mkdir') return `cannot create the directory ${path} (${code})`;
   if (code === 'EEXIST') return 'it is a file, not a directory (--bundle writes the export as one file)';
   if (code === 'EISDIR') return 'it is a directory, not a file (without --bundle the export is written into a directory)';
   if (code === 'ENOTEMPTY') return 'it already holds files (an export is written into a new or empty directory)';
@@ -16,6 +19,24 @@ const reasonOf = (error: unknown): string => {
 const fileSystemError = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 
 /**
+ * Creates `directory` and its missing parents one level at a time, failing at the first that cannot
+ * be created: Node 20's recursive mkdir retries forever where a parent exists yet takes no new
+ * directories (under /proc).
+ */
+const makeDirectories = (directory: string): void => {
+  const missing: string[] = [];
+  for (let path = resolve(directory); !existsSync(path) && path !== dirname(path); path = dirname(path)) missing.unshift(path);
+  for (const path of missing) {
+    try {
+      mkdirSync(path);
+    } catch (error) {
+      // Created meanwhile (another export beside this one) serves as well.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(path).isDirectory()) throw error;
+    }
+  }
+};
+
+/**
  * Writes the export under a temporary name beside `path` (or, for a directory that exists, inside
  * it), then renames it into place: an export interrupted (a full disk, Ctrl-C) leaves no partial
  * export where a verifier would read it.
@@ -23,7 +44,7 @@ const fileSystemError = (code: string): NodeJS.ErrnoException => Object.assign(n
 const writing = (path: string, temporaryIn: string, write: (temporary: string) => void): void => {
   const temporary = join(temporaryIn, `.${process.pid}-${Date.now()}.partial-export`);
   try {
-    mkdirSync(temporaryIn, { recursive: true });
+    makeDirectories(temporaryIn);
     write(temporary);
   } catch (error) {
     if (existsSync(temporary)) rmSync(temporary, { recursive: true, force: true });

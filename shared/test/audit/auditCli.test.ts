@@ -23,15 +23,24 @@ const folio = async (args: string[], environment: Record<string, string>) => {
   return { code, stdout, stderr };
 };
 
-/** `folio audit …` as an auditor runs it: the installed command, a process of its own. */
+/**
+ * `folio audit …` as an auditor runs it: the installed command, a process of its own, stopped after
+ * twenty seconds (its code then null) rather than left running.
+ */
 const folioProcess = async (args: string[], environment: Record<string, string>) => {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, 'audit', ...args], { env: { ...process.env, ...environment } });
+    const { stdout, stderr } = await run(process.execPath, [cli, 'audit', ...args], { env: { ...process.env, ...environment }, timeout: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
+    const failed = error as { code: number | null; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+};
+
+/** Says why in one line, without the usage or a stack trace. */
+const expectOneLine = (stderr: string, reason: string) => {
+  expect(stderr.trim().split('\n'), stderr).to.have.length(1);
+  expect(stderr).to.contain(reason).and.not.contain('usage:');
 };
 
 describe('folio audit (command line)', function () {
@@ -144,6 +153,109 @@ describe('folio audit (command line)', function () {
     }
     for (const directory of [parent, empty, join(parent, 'target')]) {
       expect(readdirSync(directory).filter((name) => name.includes('partial')), `no partial export left in ${directory}`).to.deep.equal([]);
+    }
+  });
+
+  it('exits 1 in one line, not 2 with the usage, when the export to verify is missing or is not an export', async () => {
+    const missing = join(audit.directory, 'no-such-export');
+    const notBundle = join(audit.directory, 'not-a-bundle.json');
+    writeFileSync(notBundle, '{}');
+    const notExport = join(audit.directory, 'not-an-export');
+    mkdirSync(notExport);
+    for (const [target, reason] of [
+      [missing, `${missing} does not exist`],
+      [notBundle, `${notBundle} is neither an export directory nor a folio-audit-export-bundle/1 file`],
+    ] as const) {
+      const result = await folioProcess(['verify-export', target], {});
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stdout).to.equal('');
+      expectOneLine(result.stderr, reason);
+    }
+    const empty = await folioProcess(['verify-export', notExport], {});
+    expect(empty.code, empty.stderr).to.equal(1);
+    expectOneLine(empty.stderr, 'manifest.json is missing');
+  });
+
+  it('exits 1 in one line on a bad configuration or signing key, as the other commands do', async () => {
+    for (const [setting, reason] of [
+      [{ FOLIO_AUDIT_CHECKPOINT_EVERY: 'often' }, 'invalid configuration: FOLIO_AUDIT_CHECKPOINT_EVERY'],
+      [{ FOLIO_NODE_ID: 'abc' }, 'invalid configuration: FOLIO_NODE_ID'],
+      [{ FOLIO_AUDIT_SIGNING_KEY: 'not a key' }, 'FOLIO_AUDIT_SIGNING_KEY is not a PKCS#8 PEM or base64 Ed25519 private key'],
+    ] as const) {
+      const result = await folio(['public-key'], { ...environment, ...setting });
+      expect(result.code, result.stderr).to.equal(1);
+      expectOneLine(result.stderr, reason);
+    }
+  });
+
+  it('fails in one line, at once, to export where a directory cannot be created (not spinning on /proc)', async function () {
+    // Room for both runs to be stopped, should they spin.
+    this.timeout(60_000);
+    for (const [target, extra] of [[join('/proc', 'nope', 'export'), []], [join('/proc', 'nope', 'export.json'), ['--bundle']]] as const) {
+      const result = await folioProcess(['export', target, '--position', '1', ...extra], environment);
+      expect(result.code, `${target}: ${result.stderr}`).to.equal(1);
+      expectOneLine(result.stderr, `cannot write the export to ${target}: cannot create the directory /proc`);
+    }
+  });
+
+  it('creates the missing directories of an export one by one, and names the one that is a file', async () => {
+    const file = join(audit.directory, 'in-the-way');
+    writeFileSync(file, 'x');
+    for (const target of [join(file, 'export'), join(file, 'deeper', 'export')]) {
+      const refused = await folio(['export', target, '--position', '1'], environment);
+      expect(refused.code, refused.stderr).to.equal(1);
+      expectOneLine(refused.stderr, `cannot write the export to ${target}: ${file} is a file, not a directory`);
+    }
+    const nested = join(audit.directory, 'one', 'two', 'three', 'bundle.json');
+    const written = await folio(['export', nested, '--position', '1', '--bundle'], environment);
+    expect(written.code, written.stderr).to.equal(0);
+    expect((await folio(['verify-export', nested], {})).code).to.equal(0);
+  });
+
+  it('takes the key id as public-key prints it or in capitals, and refuses a malformed one as wrong usage', async () => {
+    const exported = join(audit.directory, 'keyed-export');
+    expect((await folio(['export', exported, '--position', '1'], environment)).code).to.equal(0);
+    const key = JSON.parse((await folio(['public-key'], environment)).stdout).keyId as string;
+    for (const keyId of [key, key.toUpperCase()]) {
+      const result = await folio(['verify-export', exported, '--key-id', keyId], {});
+      expect(result.code, result.stderr).to.equal(0);
+    }
+    const other = await folio(['verify-export', exported, '--key-id', 'f'.repeat(64)], {});
+    expect(other.code).to.equal(1);
+    expect(other.stderr).to.contain(`not the trusted key ${'f'.repeat(64)}`);
+    for (const keyId of ['', key.slice(1), `folio_${key}`]) {
+      const result = await folio(['verify-export', exported, '--key-id', keyId], {});
+      expect(result.code, keyId).to.equal(2);
+      expect(result.stderr.split('\n')[0]).to.contain('--key-id: a key id is 64 hex digits');
+      expect(result.stderr).to.contain('usage:');
+    }
+  });
+
+  it('exits 2 with the usage on an option the command does not read, and does nothing', async () => {
+    const target = join(audit.directory, 'unread-option');
+    for (const args of [
+      ['verify', '--position', '1'],
+      ['export', target, '--as-of', '2026-01-01'],
+      ['export', target, '--up-to', '1'],
+      ['trial-balance', '--effective-at', '2026-01-01'],
+      ['balance', accountId, '--bundle'],
+      ['verify-export', target, '--position', '1'],
+      ['close-period', 'unread', '--until', '2026-01-01', '--actor', 'me', '--as-of', '2026-01-01'],
+      ['restatements', 'unread', '--position', '1'],
+      ['public-key', '--key-id', 'f'.repeat(64)],
+    ]) {
+      const result = await folio(args, environment);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(2);
+      expect(result.stdout, args.join(' ')).to.equal('');
+      expect(result.stderr.split('\n')[0], args.join(' ')).to.match(new RegExp(`^${args[0]} takes no --`));
+      expect(result.stderr).to.contain('usage:');
+    }
+    expect(existsSync(target)).to.equal(false);
+    const store = openSqliteEventStore({ path: audit.path, readonly: true });
+    try {
+      expect((await listPeriods(store)).map((period) => period.periodId)).to.not.include('unread');
+    } finally {
+      await store.close();
     }
   });
 

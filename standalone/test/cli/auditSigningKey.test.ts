@@ -16,11 +16,12 @@ describe('folio audit without a signing key', function () {
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('public-key exits 2 naming the key file it looked for, prints no key and creates none', async () => {
+  it('public-key exits 1 naming the key file it looked for in one line, prints no key and creates none', async () => {
     const run = await folioAudit(dataDir, 'public-key');
-    expect(run.code).to.equal(2);
+    expect(run.code).to.equal(1);
     expect(run.stdout).to.equal('');
     expect(run.stderr).to.contain(`no key file at ${join(dataDir, 'audit-signing-key.pem')}`).and.contain('FOLIO_AUDIT_SIGNING_KEY');
+    expect(run.stderr.trim().split('\n'), run.stderr).to.have.length(1);
     expect(readdirSync(dataDir)).to.deep.equal([]);
   });
 });

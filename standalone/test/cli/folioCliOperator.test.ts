@@ -104,11 +104,47 @@ describe('the folio command line, as an operator meets it', function () {
     expect(JSON.parse(decomposed.stdout)).to.include({ ownerId: '\u00e9lise' });
   });
 
-  it('does not echo a whole key given to revoke, and refuses it as a usage error', async () => {
+  it('does not echo a whole key given to revoke, or in place of the command or an argument, and refuses it as a usage error', async () => {
     const { keyId, key } = await createLedger();
-    const run = await runFolio(dataDir, ['keys', 'revoke', key]);
-    expect(run.code).to.equal(2);
-    expect(run.stderr + run.stdout).to.not.contain(key.slice(`folio_${keyId}_`.length));
+    const calls = [
+      ['keys', 'revoke', key],
+      ['keys', key],
+      ['keys', 'revoke', keyId, key],
+      ['keys', 'create', '--role', 'admin', key],
+    ];
+    const runs = await Promise.all(calls.map((args) => runFolio(dataDir, args)));
+    calls.forEach((args, index) => {
+      const run = runs[index]!;
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr + run.stdout, args.join(' ')).to.not.contain(key.slice(`folio_${keyId}_`.length));
+      expect(run.stderr.split('\n')[0], args.join(' ')).to.not.match(/^usage:/);
+    });
+  });
+
+  it('says why in one line before the usage when keys or import-statement is called wrong, and opens nothing', async function () {
+    this.timeout(60_000);
+    const calls: [string[], RegExp][] = [
+      [['keys'], /^no keys command given$/],
+      [['keys', 'frob'], /^unknown keys command "frob"$/],
+      [['keys', 'frob', 'now'], /^unknown keys command "frob"$/],
+      [['keys', 'revoke'], /^revoke needs a key id$/],
+      [['keys', 'create'], /^create needs --role$/],
+      [['keys', 'create', '--role', 'root'], /^unknown role "root"$/],
+      [['keys', 'list', '--role', 'admin'], /^list takes no --role$/],
+      [['keys', 'revoke', '0123456789abcdef', '--label', 'old'], /^revoke takes no --label$/],
+      [['import-statement'], /^import-statement needs the statement file$/],
+      [['import-statement', sample('stripe/payout-reconciliation.csv')], /^import-statement needs --provider$/],
+      [['import-statement', 'a.csv', 'b.csv', '--provider', 'stripe'], /^unexpected argument "b\.csv"/],
+    ];
+    const runs = await Promise.all(calls.map(([args]) => runFolio(dataDir, args)));
+    calls.forEach(([args, reason], index) => {
+      const run = runs[index]!;
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stdout, args.join(' ')).to.equal('');
+      expectOneLineReason(run, reason);
+      expect(run.stderr.split('\n')[1], args.join(' ')).to.match(/^usage:/);
+    });
+    expect(existsSync(dataDir)).to.equal(false);
   });
 
   it('answers a wrong --format or --provider of import-statement as a usage error (2), not a malformed file (1)', async () => {
