@@ -56,9 +56,8 @@ describe('payments projection', () => {
     }
   };
 
-  const writeLifecycle = async () => {
-    const payment = paymentStream(PAYMENT);
-    await append(payment, 'PaymentCreated', {
+  const appendCreated = (payment: string) =>
+    append(payment, 'PaymentCreated', {
       paymentId: PAYMENT,
       merchantAccountId: MERCHANT,
       amount: 10000n,
@@ -69,6 +68,10 @@ describe('payments projection', () => {
       feeJournalId: '7300000000000000013',
       createdAt: at(1),
     });
+
+  const writeLifecycle = async () => {
+    const payment = paymentStream(PAYMENT);
+    await appendCreated(payment);
     await append(payment, 'PaymentSubmitted', { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'pi_42', submittedAt: at(2) });
     const callback = { paymentId: PAYMENT, provider: 'sandbox', eventId: 'evt_1', callbackType: 'payment.captured', providerCreatedAt: at(3), detail: '', receivedAt: at(3) };
     await append(payment, 'PaymentCallbackRecorded', { ...callback, outcome: 'applied', flaggedForReconciliation: false });
@@ -123,17 +126,7 @@ describe('payments projection', () => {
 
   it('flags a payment whose provider answered with a reference another payment holds', async () => {
     const payment = paymentStream(PAYMENT);
-    await append(payment, 'PaymentCreated', {
-      paymentId: PAYMENT,
-      merchantAccountId: MERCHANT,
-      amount: 10000n,
-      currency: 'EUR',
-      provider: 'sandbox',
-      captureJournalId: '7300000000000000011',
-      settlementJournalId: '7300000000000000012',
-      feeJournalId: '7300000000000000013',
-      createdAt: at(1),
-    });
+    await appendCreated(payment);
     await append(payment, 'PaymentReferenceTaken', { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'pi_taken', recordedAt: at(2) });
     await project(10);
     expect((await documents.get<PaymentDocument>(collections.payments!, PAYMENT))!).to.deep.include({

@@ -88,6 +88,25 @@ const requireState = (payment: ExistingPayment, move: string, ...states: Payment
   if (!states.includes(payment.state)) throw new IllegalPaymentTransitionError(payment.paymentId, payment.state, move);
 };
 
+/**
+ * What a settlement with `fee` takes off clearing (captured less refunds), once nothing stands in
+ * its way: the payment is PAID, no settlement with another fee and no refund is under way, and the
+ * fee fits.
+ */
+const settlementGross = (payment: ExistingPayment, fee: bigint): bigint => {
+  requireState(payment, 'settle', 'PAID');
+  const { paymentId, settling } = payment;
+  if (settling !== undefined && settling.fee !== fee) {
+    throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', `a settlement with a fee of ${settling.fee} is under way`);
+  }
+  if (Object.keys(payment.refundsInFlight).length > 0) {
+    throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', 'a refund is under way');
+  }
+  const gross = payment.captured - payment.refunded;
+  if (fee > gross) throw new FeeExceedsSettlementError(paymentId, fee, gross);
+  return gross;
+};
+
 const cause = (callbackEventId: string | undefined) => (callbackEventId === undefined ? {} : { callbackEventId });
 
 /** Callbacks of higher rank come later in a payment's life; deferred ones are applied in this order. */
@@ -372,20 +391,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
     case 'StartSettlement': {
       // The same settlement again, from another writer or a retry: nothing new.
       if (payment.settling?.fee === command.fee) return [];
-      requireState(payment, 'settle', 'PAID');
-      if (payment.settling !== undefined) {
-        throw new IllegalPaymentTransitionError(
-          paymentId,
-          payment.state,
-          'settle',
-          `a settlement with a fee of ${payment.settling.fee} is under way`,
-        );
-      }
-      if (Object.keys(payment.refundsInFlight).length > 0) {
-        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', 'a refund is under way');
-      }
-      const gross = payment.captured - payment.refunded;
-      if (command.fee > gross) throw new FeeExceedsSettlementError(paymentId, command.fee, gross);
+      const gross = settlementGross(payment, command.fee);
       return [
         {
           type: 'PaymentSettlementStarted',
@@ -394,20 +400,7 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       ];
     }
     case 'SettlePayment': {
-      requireState(payment, 'settle', 'PAID');
-      if (payment.settling !== undefined && payment.settling.fee !== command.fee) {
-        throw new IllegalPaymentTransitionError(
-          paymentId,
-          payment.state,
-          'settle',
-          `a settlement with a fee of ${payment.settling.fee} is under way`,
-        );
-      }
-      if (Object.keys(payment.refundsInFlight).length > 0) {
-        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'settle', 'a refund is under way');
-      }
-      const gross = payment.captured - payment.refunded;
-      if (command.fee > gross) throw new FeeExceedsSettlementError(paymentId, command.fee, gross);
+      const gross = settlementGross(payment, command.fee);
       const net = gross - command.fee;
       return [
         {
