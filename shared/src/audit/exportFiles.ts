@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { makeDirectories } from '../files/makeDirectories.js';
 import { AuditInputError, ExportWriteError } from './auditErrors.js';
 import { BUNDLE_FORMAT, type ExportFiles } from './auditExport.js';
 
@@ -17,24 +18,6 @@ const reasonOf = (error: unknown): string => {
 };
 
 const fileSystemError = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
-
-/**
- * Creates `directory` and its missing parents one level at a time, failing at the first that cannot
- * be created: Node 20's recursive mkdir retries forever where a parent exists yet takes no new
- * directories (under /proc).
- */
-const makeDirectories = (directory: string): void => {
-  const missing: string[] = [];
-  for (let path = resolve(directory); !existsSync(path) && path !== dirname(path); path = dirname(path)) missing.unshift(path);
-  for (const path of missing) {
-    try {
-      mkdirSync(path);
-    } catch (error) {
-      // Created meanwhile (another export beside this one) serves as well.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(path).isDirectory()) throw error;
-    }
-  }
-};
 
 /**
  * Writes the export under a temporary name beside `path` (or, for a directory that exists, inside

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirectories } from '../files/makeDirectories.js';
 import { dirname, join } from 'node:path';
 import { AuditInputError } from './auditErrors.js';
 import { sha256Hex } from './eventHash.js';
@@ -91,7 +92,7 @@ export const loadExistingSigner = (configured: SigningKeySettings, dataDir: stri
 };
 
 const generateKeyFile = (path: string): void => {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectories(dirname(path));
   const { privateKey } = generateKeyPairSync('ed25519');
   try {
     writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });

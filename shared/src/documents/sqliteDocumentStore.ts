@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { makeDirectories } from '../files/makeDirectories.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, StoreUnavailableError } from '../eventStore/errors.js';
@@ -204,7 +204,7 @@ export const openSqliteDocumentStore = (options: SqliteDocumentStoreOptions): Do
   if (path === '' || path === ':memory:') {
     throw new InvalidArgumentError('the document store needs a file: it opens it twice (writer and reader)');
   }
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectories(dirname(path));
   const writer = new Database(path);
   // Before anything is written, so a new file takes it (an existing one keeps its own): read
   // models insert documents all over their B-trees in large batches, and 16 KiB pages make the

@@ -11,7 +11,7 @@
  * by an earlier version keeps the FTS5 layout it was made with (positions, one-letter prefixes,
  * the tokenizer's default word characters): every query is written so that it runs on both.
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirectories } from '../files/makeDirectories.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NotFoundError } from '../errors/commonErrors.js';
@@ -137,7 +137,7 @@ export const ftsValues = (index: OpenIndex, fields: WireFields): (string | null)
 
 /** Opens the file as every connection to it is configured. */
 export const openSearchDatabase = (path: string): Database.Database => {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectories(dirname(path));
   const db = new Database(path);
   // Only a new file takes it (one made earlier keeps its pages). Larger pages make shallower
   // B-trees and fewer pages for a batch to dirty and copy to the WAL at each commit.

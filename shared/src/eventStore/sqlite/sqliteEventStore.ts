@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { makeDirectories } from '../../files/makeDirectories.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -118,7 +118,7 @@ const validateRevision = (revision: bigint): bigint => requireRevision(revision)
 
 export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEventStore => {
   const readonly = options.readonly ?? false;
-  if (!readonly) mkdirSync(dirname(options.path), { recursive: true });
+  if (!readonly) makeDirectories(dirname(options.path));
   const db = new Database(options.path, { readonly, fileMustExist: readonly });
   prepareDatabase(db, readonly);
   const clock = options.clock ?? (() => new Date());
