@@ -57,9 +57,15 @@ export type PaymentCommand =
       refundId: string;
       amount: bigint;
       providerRefundRef?: string;
+      /** Reserves the refund before the provider is asked for it: it moves no money until accepted. */
+      awaitsProvider?: true;
       at: string;
       callbackEventId?: string;
     }
+  /** The provider took a reserved refund under `providerRefundRef`: its money is posted next. */
+  | { type: 'AcceptRefund'; refundId: string; providerRefundRef: string; at: string }
+  /** The provider declined a reserved refund (`reason` is its word): the reservation is released. */
+  | { type: 'DeclineRefund'; refundId: string; reason: string; at: string }
   | { type: 'CompleteRefund'; refundId: string; at: string }
   /**
    * The provider refunded, but the merchant's account refused the debit (`refusal` says why): the
@@ -294,6 +300,17 @@ const refundedEvent = (payment: ExistingPayment, refundId: string, refund: Refun
   };
 };
 
+/** Ends a reserved refund the provider did not take, or took under a reference the books hold: nothing moved. */
+const refundFailedEvent = (
+  payment: ExistingPayment,
+  refundId: string,
+  at: string,
+  reason: { type: string; detail: string },
+): Event => ({
+  type: 'PaymentRefundFailed',
+  data: { paymentId: payment.paymentId, refundId, amount: payment.refundsInFlight[refundId]!.amount, reason, failedAt: at },
+});
+
 /**
  * The callback a refund paid from suspense is recorded under, refused by the books and flagged: the
  * one that reported it, or, for a refund Folio asked for, the provider's answer to the request.
@@ -461,12 +478,37 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
             from: refundSource(payment),
             ...(fromCaptureInSuspense > 0n ? { fromCaptureInSuspense } : {}),
             ...(command.providerRefundRef === undefined ? {} : { providerRefundRef: command.providerRefundRef }),
+            ...(command.awaitsProvider === undefined ? {} : { awaitsProvider: command.awaitsProvider }),
             requestedAt: command.at,
             ...cause(command.callbackEventId),
           },
         },
       ];
     }
+    case 'AcceptRefund': {
+      // Accepted already, or ended: the same answer again changes nothing.
+      if (payment.refundsInFlight[command.refundId]?.awaitingProvider === undefined) return [];
+      const reference = command.providerRefundRef;
+      // The provider reported this refund itself before its answer was recorded, and the books
+      // hold it under that report: posting the reservation too would pay it back twice.
+      if (payment.refundRefs.has(reference)) {
+        return [
+          refundFailedEvent(payment, command.refundId, command.at, {
+            type: 'booked-from-provider-report',
+            detail: `the provider's report of refund ${reference} booked it first`,
+          }),
+        ];
+      }
+      return [
+        {
+          type: 'PaymentRefundAccepted',
+          data: { paymentId, refundId: command.refundId, providerRefundRef: reference, acceptedAt: command.at },
+        },
+      ];
+    }
+    case 'DeclineRefund':
+      if (payment.refundsInFlight[command.refundId]?.awaitingProvider === undefined) return [];
+      return [refundFailedEvent(payment, command.refundId, command.at, { type: 'provider-declined', detail: command.reason })];
     case 'CompleteRefund': {
       const refund = payment.refundsInFlight[command.refundId];
       return refund === undefined ? [] : [refundedEvent(payment, command.refundId, refund, command.at)];
@@ -586,7 +628,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
     case 'PaymentFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason, submissionDeclined: event.data.declined === true };
     case 'PaymentRefundRequested': {
-      const { amount, from, fromCaptureInSuspense, providerRefundRef, callbackEventId } = event.data;
+      const { amount, from, fromCaptureInSuspense, providerRefundRef, awaitsProvider, callbackEventId } = event.data;
       return {
         ...state,
         refundsInFlight: {
@@ -597,6 +639,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
             fromCaptureInSuspense: fromCaptureInSuspense ?? 0n,
             ...(providerRefundRef === undefined ? {} : { providerRefundRef }),
             ...(callbackEventId === undefined ? {} : { callbackEventId }),
+            ...(awaitsProvider === undefined ? {} : { awaitingProvider: awaitsProvider }),
           },
         },
         refundCallbacks:
@@ -605,6 +648,17 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
             : [...state.refundCallbacks, event.data.callbackEventId],
         refundRefs:
           providerRefundRef === undefined ? state.refundRefs : new Map(state.refundRefs).set(providerRefundRef, amount),
+      };
+    }
+    case 'PaymentRefundAccepted': {
+      const { refundId, providerRefundRef } = event.data;
+      const reserved = state.refundsInFlight[refundId];
+      if (reserved === undefined) return state;
+      const { awaitingProvider: _answered, ...refund } = reserved;
+      return {
+        ...state,
+        refundsInFlight: { ...state.refundsInFlight, [refundId]: { ...refund, providerRefundRef } },
+        refundRefs: new Map(state.refundRefs).set(providerRefundRef, refund.amount),
       };
     }
     case 'PaymentRefunded': {
@@ -619,8 +673,9 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
       };
     }
     case 'PaymentRefundFailed': {
-      // Streams from before refunds were paid from suspense: the provider had refunded all the
-      // same, so its confirmation is no longer one of Folio's own refunds and gets applied.
+      // A reservation ends here with no reference of its own. In streams from before refunds were
+      // paid from suspense, the provider had refunded all the same, so its confirmation is no
+      // longer one of Folio's own refunds and gets applied.
       const { [event.data.refundId]: failed, ...refundsInFlight } = state.refundsInFlight;
       const refundRefs = new Map(state.refundRefs);
       if (failed?.providerRefundRef !== undefined) refundRefs.delete(failed.providerRefundRef);

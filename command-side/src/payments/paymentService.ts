@@ -68,7 +68,9 @@ export const PAYMENT_ID_BLOCK = 4;
  * The steps of one payment never interleave within this process (a keyed lock). Across processes
  * (several instances of the write API) the payment's stream decides: a capture, a settlement's fee
  * and a refund are recorded there before their journals are posted, so a failure cannot slip in
- * between a capture's money and its record, and every writer posts the money that was decided.
+ * between a capture's money and its record, and every writer posts the money that was decided. A
+ * refund Folio asks the provider for is reserved there before the provider is asked, so the
+ * provider never pays back what the stream then refuses.
  */
 export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const { payments, accounts, movements, references, providers, ids, clock } = deps;
@@ -366,7 +368,10 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         ({ payment } = await load(paymentId));
       }
     }
-    for (const refundId of Object.keys(payment.refundsInFlight)) {
+    // A reservation whose provider answer is not recorded moves no money: the provider may not have
+    // refunded. A read never asks it; the request retried with its key does.
+    for (const [refundId, refund] of Object.entries(payment.refundsInFlight)) {
+      if (refund.awaitingProvider !== undefined) continue;
       await postRefund(payment, refundId, run, true);
       ({ payment } = await load(paymentId));
     }
@@ -395,6 +400,46 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     await handle(paymentId, command, run, `fail-${paymentId}`);
   };
 
+  /**
+   * Asks the provider for a refund reserved on the payment's stream, records its answer, and posts
+   * the refund it took. Only a reserved refund is sent, so the provider never refunds what another
+   * writer's refund or settlement took first. The refund id is the provider's idempotency key: a
+   * request retried after a lost answer is answered as the first was, never refunded twice.
+   */
+  const askProvider = async (payment: ExistingPayment, refundId: string, amount: bigint, run: RunContext) => {
+    const { paymentId } = payment;
+    let providerRefundRef: string;
+    try {
+      ({ providerRefundRef } = await providers.adapterFor(payment.provider).refundPayment({
+        paymentId,
+        providerRef: payment.providerRef!,
+        refundId,
+        amount,
+        currency: payment.currency,
+      }));
+    } catch (error) {
+      // A declined refund releases its reservation; any other error may come after the provider
+      // took it, so the reservation stays until the request is retried.
+      if (error instanceof ProviderRefusedError) {
+        const reason = error.message === '' ? 'declined' : error.message;
+        await handle(paymentId, { type: 'DeclineRefund', refundId, reason, at: now() }, run, `refund-declined-${refundId}`);
+        // Callbacks that waited for the refund are judged without it now, not at the next touch.
+        await applyDeferred(paymentId, run);
+      }
+      throw providerRequestError(payment.provider, error);
+    }
+    const accepted = await handle(
+      paymentId,
+      { type: 'AcceptRefund', refundId, providerRefundRef, at: now() },
+      run,
+      `refund-accepted-${refundId}-${providerRefundRef}`,
+    );
+    const recorded = accepted.state as ExistingPayment;
+    // Ended: the provider's report of it booked it first.
+    if (recorded.refundsInFlight[refundId] === undefined) return;
+    await postRefund(recorded, refundId, run, false);
+  };
+
   const refund = async (
     paymentId: string,
     refundId: string,
@@ -407,32 +452,31 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     if (payment.refundsEnded.includes(refundId)) return;
     const request: PaymentCommand = { type: 'RequestRefund', refundId, amount, at: now(), ...cause(origin.callbackEventId) };
     check(payment, request);
-    let providerRefundRef = origin.providerRefundRef;
-    // A refund the provider reported has happened; one Folio asks for happens only if the books take it now.
-    if (origin.callbackEventId === undefined) {
-      await checkMerchantPays(payment, refundId, amount);
-      try {
-        ({ providerRefundRef } = await providers.adapterFor(payment.provider).refundPayment({
-          paymentId,
-          providerRef: payment.providerRef!,
-          refundId,
-          amount,
-          currency: payment.currency,
-        }));
-      } catch (error) {
-        throw providerRequestError(payment.provider, error);
-      }
+    // A refund the provider reported has happened: it is recorded and posted.
+    if (origin.callbackEventId !== undefined) {
+      const { providerRefundRef } = origin;
+      const requested = await handle(
+        paymentId,
+        { ...request, ...(providerRefundRef === undefined ? {} : { providerRefundRef }) },
+        run,
+        `refund-${refundId}`,
+      );
+      const recorded = requested.state as ExistingPayment;
+      // Not under way: the books hold it under its reference already.
+      if (recorded.refundsInFlight[refundId] === undefined) return;
+      await postRefund(recorded, refundId, run, false);
+      return;
     }
-    const requested = await handle(
-      paymentId,
-      { ...request, ...(providerRefundRef === undefined ? {} : { providerRefundRef }) },
-      run,
-      `refund-${refundId}`,
-    );
-    const recorded = requested.state as ExistingPayment;
-    // Not under way: the provider's answer named a refund its callback already booked.
-    if (recorded.refundsInFlight[refundId] === undefined) return;
-    await postRefund(recorded, refundId, run, false);
+    // One Folio asks for happens only if the books take it now, and is reserved on the payment's
+    // stream before the provider hears of it. Reserved already: its provider answer was lost.
+    let reserved = payment;
+    if (payment.refundsInFlight[refundId] === undefined) {
+      await checkMerchantPays(payment, refundId, amount);
+      const requested = await handle(paymentId, { ...request, awaitsProvider: true }, run, `refund-${refundId}`);
+      reserved = requested.state as ExistingPayment;
+    }
+    if (reserved.refundsInFlight[refundId]?.awaitingProvider === undefined) return;
+    await askProvider(reserved, refundId, amount, run);
   };
 
   const submit = async (paymentId: string, givenRef: string | undefined, run: RunContext) => {

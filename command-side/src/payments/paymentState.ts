@@ -30,6 +30,11 @@ export interface RefundInFlight {
   providerRefundRef?: string;
   /** The callback that reported the refund, when the provider started it. */
   callbackEventId?: string;
+  /**
+   * Reserved for a request to the provider whose answer is not recorded yet: it holds its amount,
+   * but no money moves for it until the provider is known to have taken it.
+   */
+  awaitingProvider?: true;
 }
 
 export interface ExistingPayment {
@@ -108,7 +113,8 @@ export type PaymentEvent =
   | PaymentCatalogEventOfType<'PaymentCallbackRecorded'>
   | PaymentCatalogEventOfType<'PaymentReferenceTaken'>
   | PaymentCatalogEventOfType<'PaymentCaptureStarted'>
-  | PaymentCatalogEventOfType<'PaymentSettlementStarted'>;
+  | PaymentCatalogEventOfType<'PaymentSettlementStarted'>
+  | PaymentCatalogEventOfType<'PaymentRefundAccepted'>;
 
 export const paymentEventTypes: PaymentEvent['type'][] = [
   'PaymentCreated',
@@ -123,6 +129,7 @@ export const paymentEventTypes: PaymentEvent['type'][] = [
   'PaymentReferenceTaken',
   'PaymentCaptureStarted',
   'PaymentSettlementStarted',
+  'PaymentRefundAccepted',
 ];
 
 /** What may still be refunded: captured, less refunds done and under way. */

@@ -59,7 +59,7 @@ const refundRequested = (
   refundId: string,
   amount: bigint,
   from: 'clearing' | 'bank' = 'clearing',
-  extra: { providerRefundRef?: string; callbackEventId?: string } = {},
+  extra: { providerRefundRef?: string; callbackEventId?: string; awaitsProvider?: true } = {},
 ): Event => ({
   type: 'PaymentRefundRequested',
   data: { paymentId: PAYMENT, refundId, amount, from, ...extra, requestedAt: AT },
@@ -650,6 +650,75 @@ describe('payment decider', () => {
             extensions: { provider: 'sandbox', providerRef: 'pi_shared' },
           });
       }
+    });
+  });
+  describe('refunds reserved before the provider is asked', () => {
+    const REFUND = '7500000000000000001';
+    const reserved = refundRequested(REFUND, 4_000n, 'clearing', { awaitsProvider: true });
+    const accepted: Event = {
+      type: 'PaymentRefundAccepted',
+      data: { paymentId: PAYMENT, refundId: REFUND, providerRefundRef: 're_1', acceptedAt: AT },
+    };
+    const released = (type: string, detail: string): Event => ({
+      type: 'PaymentRefundFailed',
+      data: { paymentId: PAYMENT, refundId: REFUND, amount: 4_000n, reason: { type, detail }, failedAt: AT },
+    });
+
+    it('a reservation holds its amount and blocks a settlement while the provider has not answered', () => {
+      spec
+        .given(historyOf.PAID)
+        .when({ type: 'RequestRefund', refundId: REFUND, amount: 4_000n, awaitsProvider: true, at: AT })
+        .then([reserved]);
+      spec
+        .given([...historyOf.PAID, reserved])
+        .when({ type: 'RequestRefund', refundId: '7500000000000000002', amount: 6_001n, at: AT })
+        .thenThrows(RefundExceedsCapturedError);
+      spec
+        .given([...historyOf.PAID, reserved])
+        .when({ type: 'StartSettlement', fee: 100n, at: AT })
+        .thenThrows(IllegalPaymentTransitionError);
+      expect(stateAfter([...historyOf.PAID, reserved]).refundsInFlight[REFUND]).to.include({ awaitingProvider: true });
+    });
+
+    it("the provider's answer is recorded once, and its reference is the books'", () => {
+      const state = spec
+        .given([...historyOf.PAID, reserved])
+        .when({ type: 'AcceptRefund', refundId: REFUND, providerRefundRef: 're_1', at: AT })
+        .then([accepted]) as ExistingPayment;
+      expect(state.refundsInFlight[REFUND]).to.deep.equal({
+        amount: 4_000n,
+        from: 'clearing',
+        fromCaptureInSuspense: 0n,
+        providerRefundRef: 're_1',
+      });
+      expect(state.refundRefs.get('re_1')).to.equal(4_000n);
+      const answered = [...historyOf.PAID, reserved, accepted];
+      spec.given(answered).when({ type: 'AcceptRefund', refundId: REFUND, providerRefundRef: 're_1', at: AT }).then([]);
+      spec.given(answered).when({ type: 'DeclineRefund', refundId: REFUND, reason: 'no', at: AT }).then([]);
+    });
+
+    it('a reservation the provider declines is released, giving its amount back', () => {
+      const state = spec
+        .given([...historyOf.PAID, reserved])
+        .when({ type: 'DeclineRefund', refundId: REFUND, reason: 'balance too low', at: AT })
+        .then([released('provider-declined', 'balance too low')]) as ExistingPayment;
+      expect(state.refundsInFlight).to.deep.equal({});
+      expect(state.refundsEnded).to.deep.equal([REFUND]);
+      spec
+        .given([...historyOf.PAID, reserved, released('provider-declined', 'no')])
+        .when({ type: 'AcceptRefund', refundId: REFUND, providerRefundRef: 're_1', at: AT })
+        .then([]);
+    });
+
+    it("a reservation the provider's own report booked first is released, not paid back twice", () => {
+      const reported = refundRequested('7500000000000000002', 4_000n, 'clearing', {
+        providerRefundRef: 're_1',
+        callbackEventId: 'evt-1',
+      });
+      spec
+        .given([...historyOf.PAID, reserved, reported])
+        .when({ type: 'AcceptRefund', refundId: REFUND, providerRefundRef: 're_1', at: AT })
+        .then([released('booked-from-provider-report', "the provider's report of refund re_1 booked it first")]);
     });
   });
 });

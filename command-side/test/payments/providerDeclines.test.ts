@@ -2,14 +2,14 @@
  * A provider that answers it will not take a request (a declined card, a refund it refuses): the
  * caller learns it was declined and why, and a retry gets the same answer without asking the
  * provider again. A declined submission fails the payment with the provider's reason; a declined
- * refund writes nothing.
+ * refund releases the reservation made before the provider was asked, and moves no money.
  */
 import { expect } from 'chai';
 import { collect, paymentCatalog, paymentStream, type PaymentCatalogEvent } from '@folio/shared';
 import { evolvePayment, type PaymentDocument } from '@folio/projections';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
-import { ApiServer, expectBooksBalanced, expectProblem, uniqueKey } from '../api/apiHarness.js';
+import { ApiServer, expectBooksBalanced, expectProblem, ledgerEvents, uniqueKey } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
 import {
   clearingId,
@@ -123,14 +123,23 @@ describe('requests the provider declines', () => {
     await expectBooksBalanced(temp.store);
   });
 
-  it('answers a declined refund 422 provider-declined, moving nothing', async () => {
+  it('answers a declined refund 422 provider-declined, releasing its reservation, moving no money', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
     expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
     expectMoved(await move(api, payment.id, 'capture'), 'PAID');
     const key = uniqueKey('refund');
-    const declined = await expectBooksUntouched(temp.store, () => move(api, payment.id, 'refunds', { amount: '4000' }, key));
+    const before = (await ledgerEvents(temp.store)).length;
+    const declined = await move(api, payment.id, 'refunds', { amount: '4000' }, key);
     expect(expectProblem(declined, 422, 'provider-declined').detail).to.contain('too low');
+    // The refund was reserved before the provider was asked, and released: nothing else was written.
+    const written = (await ledgerEvents(temp.store)).slice(before);
+    expect(written.map((event) => [event.streamName, event.type])).to.deep.equal([
+      [paymentStream(payment.id), 'PaymentRefundRequested'],
+      [paymentStream(payment.id), 'PaymentRefundFailed'],
+    ]);
+    const released = paymentCatalog.decode(written[1]!) as PaymentCatalogEvent;
+    expect(released.type === 'PaymentRefundFailed' && released.data.reason.type).to.equal('provider-declined');
     expect((await move(api, payment.id, 'refunds', { amount: '4000' }, key)).status).to.equal(422);
     expect(asked.refunds).to.equal(1);
     expect(await postedOf(api, merchant)).to.equal(10_000n);

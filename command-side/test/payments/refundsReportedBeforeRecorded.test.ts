@@ -1,7 +1,7 @@
 /**
- * A refund the provider took while Folio could not record it (the provider timed out after taking
- * it, or the process stopped before the record): the provider's callback for it books it first,
- * and the client's retry with the same key must then find it, not refund it a second time.
+ * A refund the provider took while Folio could not record its answer (the provider timed out after
+ * taking it, or the process stopped before the record): the provider's callback for it books it
+ * first, and the client's retry with the same key must then find it, not refund it a second time.
  */
 import { expect } from 'chai';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
@@ -77,7 +77,7 @@ describe('refunds the provider reports before Folio recorded them', () => {
       const payment = await paidPayment(merchant);
       const key = uniqueKey('refund');
       if (interruption === 'the provider timing out') timeOutAfterTaking = true;
-      else failing.type = 'PaymentRefundRequested';
+      else failing.type = 'PaymentRefundAccepted';
       const first = await move(api, payment.id, 'refunds', { amount: '4000' }, key);
       expect(first.status, first.text).to.be.at.least(500);
       expect(await postedOf(api, merchant)).to.equal(10_000n);

@@ -105,7 +105,10 @@ export const paymentFailed = defineEvent({
   }),
 });
 
-/** A refund is under way: its amount counts against what may still be refunded. */
+/**
+ * A refund is under way: its amount counts against what may still be refunded. One Folio asks the
+ * provider for is recorded first (`awaitsProvider`), so two writers cannot both have it sent.
+ */
 export const paymentRefundRequested = defineEvent({
   type: 'PaymentRefundRequested',
   version: 1,
@@ -124,8 +127,30 @@ export const paymentRefundRequested = defineEvent({
     fromCaptureInSuspense: positiveAmountSchema.optional(),
     /** The provider's reference of the refund, when Folio asked the provider for it. */
     providerRefundRef: z.string().min(1).optional(),
+    /**
+     * Folio asks the provider for it next: no money moves until the provider's answer is recorded
+     * (`PaymentRefundAccepted`), and a refusal ends it (`PaymentRefundFailed`). Absent: the provider
+     * had refunded when it was recorded (it reported the refund, or in streams from before refunds
+     * were recorded before asking).
+     */
+    awaitsProvider: z.literal(true).optional(),
     requestedAt: z.iso.datetime(),
     ...causeSchema,
+  }),
+});
+
+/**
+ * The provider took a refund Folio asked it for (`PaymentRefundRequested` with `awaitsProvider`),
+ * under its reference: the refund's journals are posted next, and `PaymentRefunded` follows.
+ */
+export const paymentRefundAccepted = defineEvent({
+  type: 'PaymentRefundAccepted',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    refundId: snowflakeIdSchema,
+    providerRefundRef: z.string().min(1),
+    acceptedAt: z.iso.datetime(),
   }),
 });
 
@@ -147,7 +172,11 @@ export const paymentRefunded = defineEvent({
   }),
 });
 
-/** The merchant could not pay the refund (insufficient funds, closed): nothing moved. */
+/**
+ * The refund ended without moving money: the provider declined it, or it was booked under the
+ * provider's own report of it; in streams from before refunds were paid from suspense, the
+ * merchant could not pay it.
+ */
 export const paymentRefundFailed = defineEvent({
   type: 'PaymentRefundFailed',
   version: 1,
@@ -273,4 +302,5 @@ export const paymentEventDefinitions = [
   paymentReferenceTaken,
   paymentCaptureStarted,
   paymentSettlementStarted,
+  paymentRefundAccepted,
 ] as const;
