@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   accountStream,
   deterministicEventId,
@@ -12,9 +13,10 @@ import {
   type JournalLeg,
   type LedgerEvent,
   type Movement,
+  type MovementOutcomeChoice,
   type RecordedEvent,
 } from '@folio/shared';
-import type { AccountCommand } from '../accounts/accountDecider.js';
+import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import type { CommandContext } from '../commandHandling/decider.js';
 import { planOf, type MovementLeg, type MovementPlan } from './movement.js';
@@ -111,6 +113,19 @@ const decodeReason = (reason: string | undefined): MovementFailure => {
 
 export const legCommandId = (plan: MovementPlan, leg: JournalLeg): string => `${plan.kind}-${plan.id}:${leg}`;
 
+/** How a run chose to end a movement (`MovementOutcomeChosen`), and the stream revision of that choice. */
+interface ChosenOutcome {
+  outcome: MovementOutcomeChoice;
+  failure: MovementFailure | undefined;
+  revision: bigint;
+}
+
+/** What a movement's stream says: the outcome chosen for it, if any, and how it ended, if it did. */
+interface MovementRecord {
+  chosen?: ChosenOutcome;
+  ended?: { movement: Movement; outcome: MovementOutcome };
+}
+
 /**
  * Posts a journal leg by leg: first leg (may be refused: then nothing was written and the
  * refusal is thrown), second leg, and the outcome on the movement's own stream. If the second
@@ -120,9 +135,19 @@ export const legCommandId = (plan: MovementPlan, leg: JournalLeg): string => `${
  * request, recovery after a crash) never posts a leg twice. When resuming, the process first
  * looks in the log for the legs already posted after the first one, because a reversal that
  * happened must never be followed by a credit that would now succeed.
+ *
+ * With several writing processes, two runs of one movement may overlap (a run slower than the
+ * stuck threshold and the recovery of another process), and the second account may refuse one of
+ * them and accept the other (unfrozen in between): one would credit it while the other reverses
+ * the first leg. There, a run first chooses the outcome on the movement's own stream
+ * (`MovementOutcomeChosen`, appended only where the stream is still empty), and posts only the
+ * leg of the outcome that stands, its own or another run's. A sole writer runs each movement once
+ * at a time (see `singleFlight`) and posts as it decides.
  */
 export const createMovementProcess = (deps: MovementProcessDependencies) => {
   const { eventStore, accounts, systemAccounts, clock } = deps;
+  // The embedded store has one writing process (under its sole-writer lock), EventStoreDB several.
+  const soleWriter = eventStore.kind === 'sqlite';
 
   const contextFor = (plan: MovementPlan, leg: JournalLeg, run: RunContext): CommandContext => ({
     commandId: legCommandId(plan, leg),
@@ -132,11 +157,10 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     now: clock(),
   });
 
-  const post = async (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, run: RunContext, reason?: string) => {
-    if (side.system !== undefined) await systemAccounts.ensureOpen(side.system, run);
+  const commandFor = (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, reason?: string): AccountCommand => {
     const counterparty = side === plan.first ? plan.second : plan.first;
     const debit = leg === 'reversal' ? side.side === 'credit' : side.side === 'debit';
-    const command: AccountCommand = {
+    return {
       type: debit ? 'PostDebit' : 'PostCredit',
       accountId: side.accountId,
       journal: { id: plan.id, kind: plan.kind, leg, counterpartyAccountId: counterparty.accountId },
@@ -146,9 +170,29 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
       ...(leg === 'first' && side.holdId !== undefined ? { holdId: side.holdId } : {}),
       ...(reason === undefined ? {} : { reason }),
     };
-    return accounts.handle(accountStream(side.accountId), command, contextFor(plan, leg, run), {
+  };
+
+  const post = async (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, run: RunContext, reason?: string) => {
+    if (side.system !== undefined) await systemAccounts.ensureOpen(side.system, run);
+    return accounts.handle(accountStream(side.accountId), commandFor(plan, leg, side, reason), contextFor(plan, leg, run), {
       unconstrained: side.system !== undefined,
     });
+  };
+
+  /**
+   * Why the second account would refuse the second leg now, decided on its latest state without
+   * writing anything; undefined when it would accept it.
+   */
+  const refusalOfSecondLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementFailure | undefined> => {
+    if (plan.second.system !== undefined) await systemAccounts.ensureOpen(plan.second.system, run);
+    const { state } = await accounts.load(accountStream(plan.second.accountId), { fresh: true });
+    try {
+      accountDecider.decide(commandFor(plan, 'second', plan.second), state);
+      return undefined;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return { type: error.type, detail: error.message };
+    }
   };
 
   /**
@@ -175,54 +219,73 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     return undefined;
   };
 
-  /** How a movement ended, as recorded on its stream; undefined while it is open or unknown. */
-  const readRecord = async (streamName: string): Promise<{ movement: Movement; outcome: MovementOutcome } | undefined> => {
+  /** How a movement ended, from its outcome event; undefined for any other event. */
+  const endedBy = (event: LedgerEvent, position: GlobalPosition): MovementRecord['ended'] => {
+    switch (event.type) {
+      case 'TransferFailed': {
+        const { transferId: _id, failedAt, reason, ...movement } = event.data;
+        return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
+      }
+      case 'TransferCompleted': {
+        const { transferId: _id, completedAt, ...movement } = event.data;
+        return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
+      }
+      case 'DepositCompleted': {
+        const { depositId: _id, completedAt, ...movement } = event.data;
+        return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
+      }
+      case 'DepositFailed': {
+        const { depositId: _id, failedAt, reason, ...movement } = event.data;
+        return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
+      }
+      case 'JournalCompleted': {
+        const { kind: _kind, journalId: _id, completedAt, ...movement } = event.data;
+        return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
+      }
+      case 'JournalFailed': {
+        const { kind: _kind, journalId: _id, failedAt, reason, ...movement } = event.data;
+        return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  /**
+   * What a movement's stream holds: at most an outcome chosen (first, where one was) and how the
+   * movement ended.
+   */
+  const readMovement = async (streamName: string): Promise<MovementRecord> => {
+    const record: MovementRecord = {};
     try {
-      for await (const recorded of eventStore.readStream(streamName, { maxCount: 1 })) {
+      for await (const recorded of eventStore.readStream(streamName, { maxCount: 2 })) {
         const event = ledgerCatalog.decode(recorded) as LedgerEvent;
-        const { position } = recorded;
-        switch (event.type) {
-          case 'TransferFailed': {
-            const { transferId: _id, failedAt, reason, ...movement } = event.data;
-            return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
-          }
-          case 'TransferCompleted': {
-            const { transferId: _id, completedAt, ...movement } = event.data;
-            return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
-          }
-          case 'DepositCompleted': {
-            const { depositId: _id, completedAt, ...movement } = event.data;
-            return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
-          }
-          case 'DepositFailed': {
-            const { depositId: _id, failedAt, reason, ...movement } = event.data;
-            return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
-          }
-          case 'JournalCompleted': {
-            const { kind: _kind, journalId: _id, completedAt, ...movement } = event.data;
-            return { movement, outcome: { status: 'completed', movement, endedAt: completedAt, position } };
-          }
-          case 'JournalFailed': {
-            const { kind: _kind, journalId: _id, failedAt, reason, ...movement } = event.data;
-            return { movement, outcome: { status: 'failed', movement, failure: reason, endedAt: failedAt, position } };
-          }
-          default:
-            return undefined;
+        if (event.type === 'MovementOutcomeChosen') {
+          record.chosen = { outcome: event.data.outcome, failure: event.data.reason, revision: recorded.revision };
+        } else {
+          const ended = endedBy(event, recorded.position);
+          if (ended !== undefined) record.ended = ended;
         }
       }
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
     }
-    return undefined;
+    return record;
   };
+
+  /** How a movement ended, as recorded on its stream; undefined while it is open or unknown. */
+  const readRecord = async (streamName: string): Promise<{ movement: Movement; outcome: MovementOutcome } | undefined> =>
+    (await readMovement(streamName)).ended;
 
   const readOutcome = async (plan: MovementPlan): Promise<MovementOutcome | undefined> =>
     (await readRecord(plan.streamName))?.outcome;
 
+  /** Appends how the movement ended, after the outcome chosen for it if any (at `chosen.revision`). */
   const recordOutcome = async (
     plan: MovementPlan,
     failure: MovementFailure | undefined,
     run: RunContext,
+    chosen?: ChosenOutcome,
   ): Promise<MovementOutcome> => {
     const endedAt = clock().toISOString();
     const { movement } = plan;
@@ -253,7 +316,9 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
       },
     } as LedgerEvent);
     try {
-      const result = await eventStore.appendToStream(plan.streamName, [encoded], { expectedRevision: 'no_stream' });
+      const result = await eventStore.appendToStream(plan.streamName, [encoded], {
+        expectedRevision: chosen === undefined ? 'no_stream' : chosen.revision,
+      });
       return {
         status: failure === undefined ? 'completed' : 'failed',
         movement,
@@ -271,8 +336,64 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     }
   };
 
+  /**
+   * Chooses how the movement ends, by whether the second account would take its leg now, unless
+   * another run chose first: the outcome that stands, with its revision on the movement's stream.
+   */
+  const chooseOutcome = async (plan: MovementPlan, run: RunContext): Promise<ChosenOutcome | MovementOutcome> => {
+    const failure = await refusalOfSecondLeg(plan, run);
+    const outcome: MovementOutcomeChoice = failure === undefined ? 'complete' : 'reverse';
+    const chosenAt = clock().toISOString();
+    const encoded = ledgerCatalog.encodeTrusted({
+      type: 'MovementOutcomeChosen',
+      // An id of this run's own: a choice appended by another run, even the same one, is never
+      // taken for this one (the append is refused and the other run's choice is followed).
+      id: randomUUID(),
+      version: 1,
+      data: { kind: plan.kind, journalId: plan.id, outcome, ...(failure === undefined ? {} : { reason: failure }), chosenAt },
+      metadata: {
+        $correlationId: run.correlationId,
+        $causationId: `${plan.kind}-${plan.id}`,
+        actor: run.actor,
+        occurredAt: chosenAt,
+        commandId: `${plan.kind}-${plan.id}:outcome-chosen`,
+      },
+    } as LedgerEvent);
+    try {
+      const result = await eventStore.appendToStream(plan.streamName, [encoded], { expectedRevision: 'no_stream' });
+      return { outcome, failure, revision: result.nextExpectedRevision };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      // Another run chose first (or, before outcomes were chosen, ended the movement): that stands.
+      const record = await readMovement(plan.streamName);
+      const standing = record.ended?.outcome ?? record.chosen;
+      if (standing === undefined) throw error;
+      return standing;
+    }
+  };
+
+  /**
+   * Posts the leg of the outcome chosen (again, if another run posted it already: its command id
+   * makes that a no-op) and records how the movement ended. A refusal of that leg leaves the
+   * movement in transit, for recovery to finish once the account takes it: the other leg may
+   * never be posted instead, since another run may be following the same choice.
+   */
+  const follow = async (plan: MovementPlan, chosen: ChosenOutcome, run: RunContext): Promise<MovementOutcome> => {
+    if (chosen.outcome === 'complete') {
+      await post(plan, 'second', plan.second, run);
+      return recordOutcome(plan, undefined, run, chosen);
+    }
+    const failure = chosen.failure ?? decodeReason(undefined);
+    await post(plan, 'reversal', plan.first, run, encodeReason(failure));
+    return recordOutcome(plan, failure, run, chosen);
+  };
+
   const finishAfterFirstLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> => {
     try {
+      if (!soleWriter) {
+        const standing = await chooseOutcome(plan, run);
+        return 'status' in standing ? standing : await follow(plan, standing, run);
+      }
       try {
         await post(plan, 'second', plan.second, run);
       } catch (error) {
@@ -289,8 +410,10 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
 
   const resume = async (plan: MovementPlan, run: RunContext, from: ResumeFrom): Promise<MovementOutcome> => {
     try {
-      const recorded = await readOutcome(plan);
-      if (recorded !== undefined) return recorded;
+      const record = await readMovement(plan.streamName);
+      if (record.ended !== undefined) return record.ended.outcome;
+      if (record.chosen !== undefined) return await follow(plan, record.chosen, run);
+      // Legs posted without an outcome chosen: by a sole writer, or before outcomes were chosen.
       const reversal = await findLeg(plan, 'reversal', plan.first, from.firstLegPosition);
       if (reversal !== undefined) {
         return await recordOutcome(plan, decodeReason((reversal.data as { reason?: string }).reason), run);

@@ -206,10 +206,10 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
             } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
               caughtUpOnce = true;
               // For a sole writer, whatever is open now was interrupted: nobody in this new process
-              // runs it. With several writers, a movement opened lately may be running in another
-              // process, and a second run racing it could credit a destination that accepts money
-              // again while the first run reverses the debit it refused: it is resumed once stuck,
-              // its run presumed dead.
+              // runs it. With several writers, a movement opened lately is most likely running in
+              // another process: it is resumed once stuck, its run presumed dead. A run racing a live
+              // one would still follow the outcome that run chose (`MovementOutcomeChosen`), but only
+              // add conflicts.
               await Promise.all((soleWriter ? journals.list() : stuck()).map(resumeOne));
               caughtUp();
               if (stopped) return;

@@ -14,6 +14,7 @@ import {
   type SqliteEventStore,
 } from '@folio/shared';
 import { ApiServer, openTempStore, readAllEvents, totalsPerCurrency, type StartApiOptions, type TempStore } from '../api/apiHarness.js';
+import { interceptAppends, type AppendCall } from '../commandHandling/testSupport.js';
 
 /**
  * The shared log as a write API of a multi-process deployment sees it: not the embedded store's
@@ -64,6 +65,58 @@ export const slowReadsOf = (store: EventStore, streamName: string, delayMs: numb
             ? target.readStream(name, readOptions)
             : (async function* () {
                 await new Promise((resolve) => setTimeout(resolve, delayMs));
+                yield* target.readStream(name, readOptions);
+              })();
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+
+/**
+ * Appends that `held` picks wait until `release`: the process making them is stopped at that step
+ * (between deciding a leg and appending it) for as long as a test needs.
+ */
+export interface AppendGate {
+  wrap(store: EventStore): EventStore;
+  /** Resolves with the first append held, once it is. */
+  reached: Promise<AppendCall>;
+  release(): void;
+}
+
+export const holdAppends = (held: (call: AppendCall) => boolean): AppendGate => {
+  let reach!: (call: AppendCall) => void;
+  const reached = new Promise<AppendCall>((resolve) => (reach = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return {
+    wrap: (store) =>
+      interceptAppends(store, async (call, proceed) => {
+        if (held(call)) {
+          reach(call);
+          await released;
+        }
+        return proceed();
+      }),
+    reached,
+    release,
+  };
+};
+
+/** The journal a posting append belongs to, if it is one. */
+export const journalOf = (call: AppendCall): { id: string; kind: string; leg: string } | undefined =>
+  (call.events[0]?.data as { journal?: { id: string; kind: string; leg: string } } | undefined)?.journal;
+
+/** Reads of `streamName` wait until `until` resolves: this process looks at it only once the test lets it. */
+export const readsOfAfter = (store: EventStore, streamName: string, until: Promise<void>): EventStore =>
+  new Proxy(store, {
+    get(target, property) {
+      if (property === 'readStream') {
+        return (name: string, readOptions?: ReadStreamOptions) =>
+          name !== streamName
+            ? target.readStream(name, readOptions)
+            : (async function* () {
+                await until;
                 yield* target.readStream(name, readOptions);
               })();
       }

@@ -6,7 +6,8 @@ import { issuesOf } from '../events/eventDefinition.js';
 import { snowflakeIdSchema } from '../ids/index.js';
 import { currencyCodeSchema } from '../money/index.js';
 import { accountKinds, type AccountKind } from './accountEvents.js';
-import { journalRefSchema, nonNegativeAmountSchema, positiveAmountSchema, providerJournalKinds, type JournalKind } from './journal.js';
+import { journalKinds, journalRefSchema, nonNegativeAmountSchema, positiveAmountSchema, providerJournalKinds, type JournalKind } from './journal.js';
+import { movementOutcomes, type MovementOutcomeChoice } from './movementEvents.js';
 import { ledgerCatalog } from './ledgerCatalog.js';
 
 /**
@@ -37,6 +38,8 @@ export interface JournalFacts {
   ended: boolean;
   /** Position of its first posting. */
   startedAt: bigint;
+  /** How a run chose to end it, where one did (see `MovementOutcomeChosen`): no leg may contradict it. */
+  chosen?: MovementOutcomeChoice;
 }
 
 export interface LedgerFold {
@@ -77,6 +80,7 @@ const foldedData = {
   TransferCompleted: z.object({ transferId: snowflakeIdSchema }),
   DepositCompleted: z.object({ depositId: snowflakeIdSchema }),
   JournalCompleted: z.object({ kind: z.enum(providerJournalKinds), journalId: snowflakeIdSchema }),
+  MovementOutcomeChosen: z.object({ kind: z.enum(journalKinds), journalId: snowflakeIdSchema, outcome: z.enum(movementOutcomes) }),
 };
 const foldedSchemas: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
   ...Object.entries(foldedData),
@@ -93,7 +97,8 @@ type FoldedEvent =
   | { type: 'AccountDebited' | 'AccountCredited'; data: Folded<'AccountDebited'> }
   | { type: 'TransferCompleted' | 'TransferFailed'; data: Folded<'TransferCompleted'> }
   | { type: 'DepositCompleted' | 'DepositFailed'; data: Folded<'DepositCompleted'> }
-  | { type: 'JournalCompleted' | 'JournalFailed'; data: Folded<'JournalCompleted'> };
+  | { type: 'JournalCompleted' | 'JournalFailed'; data: Folded<'JournalCompleted'> }
+  | { type: 'MovementOutcomeChosen'; data: Folded<'MovementOutcomeChosen'> };
 
 /**
  * The fields of an event the fold uses; `undefined` for the books' events it does not fold. An
@@ -162,6 +167,8 @@ const endJournal = (fold: LedgerFold, key: string, position: bigint, outcome: 'c
     return;
   }
   if (journal.ended) fold.violations.push(`@${position}: ${key} ended twice`);
+  const contradicted = outcome === 'completed' ? 'reverse' : 'complete';
+  if (journal.chosen === contradicted) fold.violations.push(`@${position}: ${key} ${outcome} though a run chose to ${contradicted} it`);
   journal.ended = true;
   if (journal.net !== 0n) fold.violations.push(`@${position}: ${key} ${outcome} but its postings sum to ${journal.net}`);
   if (outcome === 'completed') fold.completedJournals++;
@@ -231,6 +238,10 @@ export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void
       if (facts.ended) violations.push(`${at}: posting on ${key} after it ended`);
       const leg = `${journal.leg}:${accountId}`;
       if (facts.legs.has(leg)) violations.push(`${at}: ${journal.leg} leg of ${key} posted twice on ${accountId}`);
+      const contradicted = journal.leg === 'second' ? 'reverse' : journal.leg === 'reversal' ? 'complete' : undefined;
+      if (contradicted !== undefined && facts.chosen === contradicted) {
+        violations.push(`${at}: ${journal.leg} leg of ${key} posted though a run chose to ${contradicted} it`);
+      }
       facts.legs.add(leg);
       facts.net += effect;
 
@@ -258,6 +269,15 @@ export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void
     case 'JournalFailed':
       endJournal(fold, `${event.data.kind}-${event.data.journalId}`, recorded.position, 'failed');
       break;
+    case 'MovementOutcomeChosen': {
+      const key = `${event.data.kind}-${event.data.journalId}`;
+      const facts = fold.journals.get(key);
+      if (facts === undefined) violations.push(`${at}: outcome of ${key} chosen without any posting`);
+      else if (facts.ended) violations.push(`${at}: outcome of ${key} chosen after it ended`);
+      else if (facts.chosen !== undefined) violations.push(`${at}: outcome of ${key} chosen twice`);
+      else facts.chosen = event.data.outcome;
+      break;
+    }
     default:
       break;
   }

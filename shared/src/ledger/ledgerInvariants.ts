@@ -8,7 +8,8 @@ import { emptyLedgerFold, foldLedgerEvent, inTransitOf } from './ledgerFold.js';
  *    journals' postings took out of accounts and have not put back yet;
  * 3. no customer or merchant account's available balance goes below zero (its overdraft limit
  *    counts as available, money held for pending debits does not), whatever the order of events;
- * and that no leg of a journal is posted twice and no leg comes without its journal's first leg.
+ * and that no leg of a journal is posted twice, no leg comes without its journal's first leg, and
+ * neither a leg nor the outcome contradicts how a run chose to end the journal.
  */
 export interface LedgerReport {
   /** Balance (credits − debits) per account. */

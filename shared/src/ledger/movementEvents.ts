@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineEvent } from '../events/eventDefinition.js';
 import { snowflakeIdSchema } from '../ids/index.js';
-import { movementSchema, providerJournalKinds } from './journal.js';
+import { journalKinds, movementSchema, providerJournalKinds } from './journal.js';
 
-/** Events of the movement streams (`transfer-<id>`, `deposit-<id>`): how each journal ended. */
+/** Events of the movement streams (`transfer-<id>`, `deposit-<id>`, `journal-<kind>-<id>`): how each journal ends. */
 
 const failureSchema = z.object({ type: z.string().min(1), detail: z.string() });
 
@@ -65,6 +65,28 @@ export const journalFailed = defineEvent({
   }),
 });
 
+export const movementOutcomes = ['complete', 'reverse'] as const;
+export type MovementOutcomeChoice = (typeof movementOutcomes)[number];
+
+/**
+ * How a movement will end, chosen by one run before it posts the leg that ends it: the second leg
+ * (`complete`) or the reversal of the first (`reverse`, for the refusal in `reason`). Appended as
+ * the first event of the movement's stream, so the choice of only one of the runs that may race on
+ * a movement (several write-side processes) stands, and every run follows it: a destination that
+ * refused one run and accepts another can never be both credited and reversed.
+ */
+export const movementOutcomeChosen = defineEvent({
+  type: 'MovementOutcomeChosen',
+  version: 1,
+  schema: z.object({
+    kind: z.enum(journalKinds),
+    journalId: snowflakeIdSchema,
+    outcome: z.enum(movementOutcomes),
+    reason: failureSchema.optional(),
+    chosenAt: z.iso.datetime(),
+  }),
+});
+
 export const movementEventDefinitions = [
   transferCompleted,
   transferFailed,
@@ -72,4 +94,5 @@ export const movementEventDefinitions = [
   depositFailed,
   journalCompleted,
   journalFailed,
+  movementOutcomeChosen,
 ] as const;
