@@ -55,8 +55,8 @@ export const slowAppendsTo = (store: EventStore, slow: (streamName: string) => b
     },
   });
 
-/** Reads of `streamName` reach the log `delayMs` late: this process decides what to do about it after the others. */
-export const slowReadsOf = (store: EventStore, streamName: string, delayMs: number): EventStore =>
+/** Reads of `streamName` reach the log once `before` has resolved; others as they come. */
+const readsOfDelayed = (store: EventStore, streamName: string, before: () => Promise<unknown>): EventStore =>
   new Proxy(store, {
     get(target, property) {
       if (property === 'readStream') {
@@ -64,7 +64,7 @@ export const slowReadsOf = (store: EventStore, streamName: string, delayMs: numb
           name !== streamName
             ? target.readStream(name, readOptions)
             : (async function* () {
-                await new Promise((resolve) => setTimeout(resolve, delayMs));
+                await before();
                 yield* target.readStream(name, readOptions);
               })();
       }
@@ -72,6 +72,10 @@ export const slowReadsOf = (store: EventStore, streamName: string, delayMs: numb
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+
+/** Reads of `streamName` reach the log `delayMs` late: this process decides what to do about it after the others. */
+export const slowReadsOf = (store: EventStore, streamName: string, delayMs: number): EventStore =>
+  readsOfDelayed(store, streamName, () => new Promise((resolve) => setTimeout(resolve, delayMs)));
 
 /**
  * Appends that `held` picks wait until `release`: the process making them is stopped at that step
@@ -109,21 +113,7 @@ export const journalOf = (call: AppendCall): { id: string; kind: string; leg: st
 
 /** Reads of `streamName` wait until `until` resolves: this process looks at it only once the test lets it. */
 export const readsOfAfter = (store: EventStore, streamName: string, until: Promise<void>): EventStore =>
-  new Proxy(store, {
-    get(target, property) {
-      if (property === 'readStream') {
-        return (name: string, readOptions?: ReadStreamOptions) =>
-          name !== streamName
-            ? target.readStream(name, readOptions)
-            : (async function* () {
-                await until;
-                yield* target.readStream(name, readOptions);
-              })();
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  readsOfDelayed(store, streamName, () => until);
 
 export interface TwoInstancesOptions {
   /** For both instances. */
