@@ -8,8 +8,8 @@ import { expect } from 'chai';
 import type { EventStore } from '@folio/shared';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { interceptAppends } from '../commandHandling/testSupport.js';
-import { ApiServer, expectBooksBalanced, expectProblem, uniqueKey, type ApiResponse } from '../api/apiHarness.js';
-import { openTempStore, type TempStore } from '../tempEventStore.js';
+import { expectBooksBalanced, expectProblem, uniqueKey, type ApiResponse, type ApiServer } from '../api/apiHarness.js';
+import { startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
 import { clearingId, createPayment, expectMoved, move, openMerchant, postedOf, SANDBOX_SECRET } from './paymentTestSupport.js';
 
 interface Arrival {
@@ -19,7 +19,7 @@ interface Arrival {
 }
 
 describe('refunds asked of the provider by two write API instances', () => {
-  let temp: TempStore;
+  let instances: TwoInstances;
   let first: ApiServer;
   let second: ApiServer;
   /** The refunds the provider was asked for, by Folio's refund id (its idempotency key there): what it paid back. */
@@ -78,19 +78,16 @@ describe('refunds asked of the provider by two write API instances', () => {
     });
 
   beforeEach(async () => {
-    temp = openTempStore();
     asked = new Map();
     requests = 0;
     timeOutAfterTaking = false;
     gate = undefined;
     const options = { sandboxProviders: [], providers: [{ adapter: provider, secret: SANDBOX_SECRET }] };
-    first = await ApiServer.start(temp.store, { ...options, eventStore: gated(temp.store) });
-    second = await ApiServer.start(temp.store, { ...options, eventStore: gated(temp.store) });
+    instances = await startTwoInstances({ api: options, wrap: { a: gated, b: gated } });
+    ({ a: first, b: second } = instances);
   });
   afterEach(async () => {
-    await first.stop();
-    await second.stop();
-    await temp.dispose();
+    await instances.close();
   });
 
   const paidPayment = async () => {
@@ -115,7 +112,7 @@ describe('refunds asked of the provider by two write API instances', () => {
       });
     }
     expect(await postedOf(first, merchant)).to.equal(10_000n - refunded);
-    await expectBooksBalanced(temp.store);
+    await expectBooksBalanced(instances.store);
   };
 
   /** Two refunds of 6000 of a payment of 10000, one to each instance, both checked before either is written. */

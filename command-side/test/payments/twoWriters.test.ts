@@ -8,12 +8,12 @@ import { expect } from 'chai';
 import { collect, paymentCatalog, paymentStream, systemAccountId, type EventStore, type PaymentCatalogEvent } from '@folio/shared';
 import type { CallbackPayloadWire } from '../../src/providers/callbackPayload.js';
 import { interceptAppends } from '../commandHandling/testSupport.js';
-import { ApiServer, expectBooksBalanced } from '../api/apiHarness.js';
-import { openTempStore, type TempStore } from '../tempEventStore.js';
+import { expectBooksBalanced, type ApiServer } from '../api/apiHarness.js';
+import { startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
 import { clearingId, createPayment, expectMoved, move, openMerchant, paymentCallback, postedOf, quietSandbox, sendCallback } from './paymentTestSupport.js';
 
 describe('two write API instances on one log', () => {
-  let temp: TempStore;
+  let instances: TwoInstances;
   let first: ApiServer;
   let second: ApiServer;
   /** Appends of a callback's record to a payment stream wait until this many arrived, so both instances decide at once. */
@@ -35,15 +35,12 @@ describe('two write API instances on one log', () => {
     });
 
   beforeEach(async () => {
-    temp = openTempStore();
     barrier = undefined;
-    first = await ApiServer.start(temp.store, { ...quietSandbox, eventStore: gated(temp.store) });
-    second = await ApiServer.start(temp.store, { ...quietSandbox, eventStore: gated(temp.store) });
+    instances = await startTwoInstances({ api: quietSandbox, wrap: { a: gated, b: gated } });
+    ({ a: first, b: second } = instances);
   });
   afterEach(async () => {
-    await first.stop();
-    await second.stop();
-    await temp.dispose();
+    await instances.close();
   });
 
   const paidPayment = async () => {
@@ -85,12 +82,12 @@ describe('two write API instances on one log', () => {
     expect(await postedOf(first, merchant)).to.equal(10_000n);
     // The settlement the books did not take is held for a person.
     for (const view of views) expect(view.flaggedForReconciliation).to.equal(true);
-    const settled = (await collect(temp.store.readStream(paymentStream(payment.id))))
+    const settled = (await collect(instances.store.readStream(paymentStream(payment.id))))
       .map((recorded) => paymentCatalog.decode(recorded) as PaymentCatalogEvent)
       .filter((event) => event.type === 'PaymentSettled');
     expect(settled).to.have.length(1);
     expect(settled[0]!.data).to.include({ fee });
-    await expectBooksBalanced(temp.store);
+    await expectBooksBalanced(instances.store);
   });
 
   it('books one refund once when the provider reports it under two event ids to both instances at once', async () => {
@@ -102,7 +99,7 @@ describe('two write API instances on one log', () => {
     for (const api of [first, second]) expect((await api.get(`/v1/payments/${payment.id}`)).body).to.include({ refunded: '2500' });
     expect(await postedOf(first, merchant)).to.equal(7_500n);
     expect(await postedOf(first, clearingId())).to.equal(-7_500n);
-    await expectBooksBalanced(temp.store);
+    await expectBooksBalanced(instances.store);
   });
 
   it('captures once when the provider reports the capture under two event ids to both instances at once', async () => {
@@ -114,7 +111,7 @@ describe('two write API instances on one log', () => {
     for (const api of [first, second]) expect((await api.get(`/v1/payments/${payment.id}`)).body).to.include({ state: 'PAID', captured: '10000' });
     expect(await postedOf(first, merchant)).to.equal(10_000n);
     expect(await postedOf(first, clearingId())).to.equal(-10_000n);
-    await expectBooksBalanced(temp.store);
+    await expectBooksBalanced(instances.store);
   });
 
   it('never leaves money captured for a payment recorded as failed when a capture and a failure race', async () => {
@@ -133,6 +130,6 @@ describe('two write API instances on one log', () => {
       ]);
     }
     expect(await postedOf(first, clearingId())).to.equal(-merchantPosted);
-    await expectBooksBalanced(temp.store);
+    await expectBooksBalanced(instances.store);
   });
 });
