@@ -7,6 +7,7 @@ import {
   type FolioError,
   type JsonValue,
   type PaymentProvider,
+  hasSoleWriter,
 } from '@folio/shared';
 import { Router, type Request } from 'express';
 import { createAccountCommandHandler } from './accounts/accountCommandHandler.js';
@@ -107,9 +108,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     eventStore,
     clock,
     retentionMs: options.idempotencyRetentionMs ?? DEFAULT_RETENTION_MS,
-    // The embedded store has one process running the write API (a process started by the
-    // composition holds `soleWriterLock`): claims of an earlier run are from a crash.
-    soleWriter: eventStore.kind === 'sqlite',
+    // Claims of an earlier run are from a crash when this process is the only writer.
+    soleWriter: hasSoleWriter(eventStore),
     // A remembered rejection answers exactly as the live one did.
     toProblem: (error: FolioError) => {
       const { instance: _instance, ...problem } = toProblem(error, '');

@@ -10,6 +10,7 @@ import {
   type LagMonitor,
   type Logger,
   type Metrics,
+  hasSoleWriter,
 } from '@folio/shared';
 import type { RequestHandler } from 'express';
 import type { DiscrepancyLookup } from './reconciliation/discrepancyLookup.js';
@@ -63,7 +64,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
     discrepancies,
-    ...(eventStore.kind === 'sqlite' ? { soleWriterLock: join(config.dataDir, 'write-api.lock') } : {}),
+    ...(hasSoleWriter(eventStore) ? { soleWriterLock: join(config.dataDir, 'write-api.lock') } : {}),
     onStuck: (stuck) => logger.warn({ count: stuck.length, ids: stuck.map(({ kind, id }) => `${kind}-${id}`) }, 'movements stuck'),
     onError: (error) => logger.error({ err: error }, 'write side error'),
     onWarning: (message, error) => logger.warn({ err: error }, message),

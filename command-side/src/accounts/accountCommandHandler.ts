@@ -1,4 +1,4 @@
-import { ledgerCatalog, type EventStore } from '@folio/shared';
+import { hasSoleWriter, ledgerCatalog, type EventStore } from '@folio/shared';
 import { catalogCodec } from '../commandHandling/catalogCodec.js';
 import { createCommandHandler, type CommandHandler } from '../commandHandling/commandHandler.js';
 import type { EventPayload } from '../commandHandling/decider.js';
@@ -18,16 +18,12 @@ const accountEventTypes: AccountEvent['type'][] = [
   'AccountHoldReleased',
 ];
 
-/**
- * The embedded store has one process writing to it (the write API holds its sole-writer lock),
- * EventStoreDB as many as are deployed: system accounts' postings skip the revision check only
- * on the former.
- */
+/** System accounts' postings skip the revision check only where this process is the sole writer. */
 export const createAccountCommandHandler = (eventStore: EventStore): AccountCommandHandler =>
   createCommandHandler({
     eventStore,
     codec: catalogCodec<EventPayload<AccountEvent>>(ledgerCatalog, accountEventTypes),
     decider: accountDecider,
-    soleWriter: eventStore.kind === 'sqlite',
+    soleWriter: hasSoleWriter(eventStore),
   });
 

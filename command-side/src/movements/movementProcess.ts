@@ -15,6 +15,7 @@ import {
   type Movement,
   type MovementOutcomeChoice,
   type RecordedEvent,
+  hasSoleWriter,
 } from '@folio/shared';
 import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
@@ -146,8 +147,7 @@ interface MovementRecord {
  */
 export const createMovementProcess = (deps: MovementProcessDependencies) => {
   const { eventStore, accounts, systemAccounts, clock } = deps;
-  // The embedded store has one writing process (under its sole-writer lock), EventStoreDB several.
-  const soleWriter = eventStore.kind === 'sqlite';
+  const soleWriter = hasSoleWriter(eventStore);
 
   const contextFor = (plan: MovementPlan, leg: JournalLeg, run: RunContext): CommandContext => ({
     commandId: legCommandId(plan, leg),

@@ -1,4 +1,4 @@
-import { StoreUnavailableError, SubscriptionDroppedError, type EventStore, type EventToAppend, type GlobalPosition } from '@folio/shared';
+import { hasSoleWriter, StoreUnavailableError, SubscriptionDroppedError, type EventStore, type EventToAppend, type GlobalPosition } from '@folio/shared';
 import { planOf } from './movement.js';
 import type { MovementProcess } from './movementProcess.js';
 import { createOpenJournals, type OpenJournal } from './openJournals.js';
@@ -61,8 +61,7 @@ const RESUME_ACTOR = 'folio:movement-recovery';
 export const createMovementRecovery = (options: MovementRecoveryOptions) => {
   const { eventStore, process, clock } = options;
   const schedule = { ...DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE, ...options.checkpoint };
-  // The embedded store has one writing process (under its sole-writer lock), EventStoreDB several.
-  const soleWriter = eventStore.kind === 'sqlite';
+  const soleWriter = hasSoleWriter(eventStore);
   let journals = createOpenJournals();
   /** The last event folded into `journals` (or the checkpoint they were seeded from). */
   let position: GlobalPosition | undefined;

@@ -211,6 +211,14 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/**
+ * Whether one process alone writes through this store: the embedded store, which the write API
+ * opens under a sole-writer lock; EventStoreDB takes as many writing processes as are deployed.
+ * A sole writer may trust its own caches for what it appended (system accounts' postings skip the
+ * revision check), run each movement once at a time, and take an earlier run's open work for a crash's.
+ */
+export const hasSoleWriter = (store: EventStore): boolean => store.kind === 'sqlite';
+
 /** `$`-prefixed stream names belong to the store itself. */
 export const isSystemStream = (streamName: string): boolean => streamName.startsWith('$');
 
