@@ -26,7 +26,8 @@ export type PayoutCommand =
   | { type: 'SubmitPayout'; providerRef: string; at: string }
   | { type: 'MarkPayoutPaid'; at: string; callbackEventId?: string }
   | { type: 'MarkPayoutFailed'; reason: string; timedOut: boolean; at: string; callbackEventId?: string }
-  | { type: 'ReceivePayoutCallback'; callback: PayoutCallback; at: string };
+  | { type: 'ReceivePayoutCallback'; callback: PayoutCallback; at: string }
+  | { type: 'AbandonPayout'; payoutId: string; accountId: string; reason: string; at: string };
 
 type Event = EventPayload<PayoutEvent>;
 
@@ -86,7 +87,19 @@ const decide = (command: PayoutCommand, state: PayoutState): Event[] => {
   if (command.type === 'RequestPayout') {
     if (state.exists) return [];
     const { type: _type, at, ...data } = command;
-    return [{ type: 'PayoutRequested', data: { ...data, requestedAt: at } }];
+    const requested: Event = { type: 'PayoutRequested', data: { ...data, requestedAt: at } };
+    if (state.abandoned === undefined) return [requested];
+    // Its hold was released as an interrupted payout's: the provider must never be asked.
+    const failed: Event = {
+      type: 'PayoutFailed',
+      data: { payoutId: command.payoutId, reason: state.abandoned, timedOut: false, failedAt: at },
+    };
+    return [requested, failed];
+  }
+  if (command.type === 'AbandonPayout') {
+    if (state.exists || state.abandoned !== undefined) return [];
+    const { payoutId, accountId, reason, at } = command;
+    return [{ type: 'PayoutAbandoned', data: { payoutId, accountId, reason, abandonedAt: at } }];
   }
   const payout = requirePayout(state);
   const { payoutId } = payout;
@@ -138,7 +151,7 @@ const evolve = (state: PayoutState, event: Event): PayoutState => {
   if (event.type === 'PayoutRequested') {
     return { exists: true, ...event.data, state: 'PENDING', timedOut: false, callbacks: {}, flaggedForReconciliation: false };
   }
-  if (!state.exists) return state;
+  if (!state.exists) return event.type === 'PayoutAbandoned' ? { exists: false, abandoned: event.data.reason } : state;
   switch (event.type) {
     case 'PayoutSubmitted':
       return { ...state, state: 'SUBMITTED', providerRef: event.data.providerRef };
@@ -146,6 +159,9 @@ const evolve = (state: PayoutState, event: Event): PayoutState => {
       return { ...state, state: 'PAID' };
     case 'PayoutFailed':
       return { ...state, state: 'FAILED', failureReason: event.data.reason, timedOut: event.data.timedOut };
+    case 'PayoutAbandoned':
+      // Decided only while the stream is empty: a payout requested first is not abandoned.
+      return state;
     case 'PayoutCallbackRecorded': {
       const { eventId, callbackType, amount, currency, reason, providerCreatedAt, outcome, flaggedForReconciliation } = event.data;
       const answered = outcome === 'applied' && state.answer === undefined;

@@ -3,6 +3,7 @@ import {
   journalStream,
   payoutStream,
   systemAccountId,
+  WrongExpectedRevisionError,
   type CurrencyCode,
   type EventStore,
   type PaymentProvider,
@@ -55,6 +56,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const EXPIRY_RETRY_BASE_MS = 1_000;
 const EXPIRY_RETRY_MAX_MS = 300_000;
 
+/** Each round a callback is judged again follows another writer's progress on the payout: a few settle it. */
+const MAX_JUDGING_ROUNDS = 5;
+
+/** Why a payout whose hold was placed but which was never requested fails, its hold released. */
+const ABANDONED = 'the payout was interrupted before the provider was asked';
+
 /** The purpose of a payout's hold; the hold's id is the payout's. */
 export const PAYOUT_HOLD = 'payout';
 
@@ -84,9 +91,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   const cause = (callbackEventId: string | undefined) => (callbackEventId === undefined ? {} : { callbackEventId });
 
   const load = async (payoutId: string, fresh = false) => {
-    const { state, position } = await payouts.load(payoutStream(payoutId), { fresh });
+    const { state, revision, position } = await payouts.load(payoutStream(payoutId), { fresh });
     if (!state.exists) throw new PayoutNotFoundError(payoutId);
-    return { payout: state, position };
+    return { payout: state, revision, position };
   };
 
   const find = async (payoutId: string): Promise<ExistingPayout | undefined> => {
@@ -119,10 +126,20 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     run: RunContext,
     callbackEventId?: string,
   ) => {
+    await recordFailure(payout, reason, timedOut, run, callbackEventId);
+    await releaseHold(payout, reason, run);
+  };
+
+  const recordFailure = async (
+    payout: ExistingPayout,
+    reason: string,
+    timedOut: boolean,
+    run: RunContext,
+    callbackEventId?: string,
+  ) => {
     const failed: PayoutCommand = { type: 'MarkPayoutFailed', reason, timedOut, at: now(), ...cause(callbackEventId) };
     await handle(payout.payoutId, failed, run, `failed-${payout.payoutId}`);
     clearTimer(payout.payoutId);
-    await releaseHold(payout, reason, run);
   };
 
   /** `retry`: an earlier run may have posted part of the journal, so the log is consulted first. */
@@ -170,7 +187,8 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     if (journal?.outcome.status === 'completed') await post(payout, run, true, payout.answer?.eventId);
     else if (payout.answer !== undefined) await effect(payout, payout.answer, run, true);
     else if (journal === undefined && !(await holdsOpen(payout))) {
-      await release(payout, 'its hold was released before the payout ended', false, run);
+      // Its hold is gone already, released under this payout's release command: nothing to release.
+      await recordFailure(payout, 'its hold was released before the payout ended', false, run);
     } else return payout;
     return (await load(payoutId)).payout;
   };
@@ -214,25 +232,34 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
 
   /** Holds the amount (the balance check: refused here, nothing is written) and records the request. */
   const place = async (payoutId: string, request: PayoutRequest, run: RunContext, retry: boolean) => {
-    await accounts.handle(
-      accountStream(request.accountId),
-      {
-        type: 'PlaceHold',
-        accountId: request.accountId,
-        holdId: payoutId,
-        amount: request.amount,
-        currency: request.currency,
-        purpose: PAYOUT_HOLD,
-      },
-      // Retried before the payout was requested, the hold is either still open (placing it again
-      // changes nothing) or was released at a restart: then it must be placed again, so the
-      // command is decided on the account's holds, not replayed by its id.
-      contextOf(run, retry ? `hold-${payoutId}-${deps.ids.nextId()}` : `hold-${payoutId}`),
-    );
+    // Abandoned already (retried after a restart released its hold), it fails without holding.
+    const { state } = await payouts.load(payoutStream(payoutId), { fresh: retry });
+    if (state.exists || state.abandoned === undefined) {
+      await accounts.handle(
+        accountStream(request.accountId),
+        {
+          type: 'PlaceHold',
+          accountId: request.accountId,
+          holdId: payoutId,
+          amount: request.amount,
+          currency: request.currency,
+          purpose: PAYOUT_HOLD,
+        },
+        // Retried before the payout was requested, the hold is either still open (placing it again
+        // changes nothing) or was released by a restart abandoning the payout meanwhile: then it is
+        // placed again and released once the request finds the payout abandoned, so the command is
+        // decided on the account's holds, not replayed by its id.
+        contextOf(run, retry ? `hold-${payoutId}-${deps.ids.nextId()}` : `hold-${payoutId}`),
+      );
+    }
     const deadline = new Date(clock().getTime() + deps.timeoutMs).toISOString();
     await handle(payoutId, { type: 'RequestPayout', payoutId, ...request, at: now(), deadline }, run, `request-${payoutId}`);
-    schedule(payoutId, deadline);
-    return (await load(payoutId)).payout;
+    const { payout } = await load(payoutId);
+    if (isOpen(payout)) schedule(payoutId, deadline);
+    // Abandoned by a starting process that took it for interrupted: recorded failed, so the
+    // provider is not asked, and its hold released, if that process has not released it yet.
+    else await releaseHold(payout, payout.failureReason ?? ABANDONED, run);
+    return payout;
   };
 
   /**
@@ -277,7 +304,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       return locked(payoutId, async () => {
         const requested = attempt.retry && (await find(payoutId)) !== undefined;
         const payout = requested ? await repaired(payoutId, run) : await place(payoutId, request, run, attempt.retry);
-        if (!requested || awaitsSubmission(payout)) await submit(payout, run);
+        if (payout.state === 'PENDING' && (!requested || awaitsSubmission(payout))) await submit(payout, run);
         const loaded = await load(payoutId);
         return payoutView(loaded.payout, loaded.position);
       });
@@ -285,20 +312,32 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
 
     /**
      * Records a provider callback about the payout; the first answer posts or releases the hold.
-     * An earlier answer whose money did not move (its posting failed) is effected first.
+     * An earlier answer whose money did not move (its posting failed) is effected first. The
+     * outcome answered is the one recorded, and only a callback recorded as the answer moves money.
      */
     receiveCallback: (payoutId: string, callback: PayoutCallback, run: RunContext) =>
       locked(payoutId, async () => {
-        const payout = await repaired(payoutId, run);
-        const classification = classifyPayoutCallback(payout, callback);
-        await handle(
-          payoutId,
-          { type: 'ReceivePayoutCallback', callback, at: now() },
-          run,
-          `callback-${callback.eventId}-${deps.ids.nextId()}`,
-        );
-        if (classification.outcome === 'applied') await effect(payout, callback, run, false);
-        return classification;
+        const commandId = `callback-${callback.eventId}-${deps.ids.nextId()}`;
+        for (let round = 1; ; round++) {
+          await repaired(payoutId, run);
+          const { payout, revision } = await load(payoutId);
+          const classification = classifyPayoutCallback(payout, callback);
+          try {
+            // Recorded only on the payout it was judged on: another instance's answer or deadline
+            // recorded meanwhile makes it judged again, so the money moves as the record says.
+            await payouts.handle(
+              payoutStream(payoutId),
+              { type: 'ReceivePayoutCallback', callback, at: now() },
+              contextOf(run, commandId),
+              { expectedRevision: revision },
+            );
+          } catch (error) {
+            if (error instanceof WrongExpectedRevisionError && round < MAX_JUDGING_ROUNDS) continue;
+            throw error;
+          }
+          if (classification.outcome === 'applied') await effect(payout, callback, run, false);
+          return classification;
+        }
       }),
 
     get: async (payoutId: string): Promise<PayoutView> => {
@@ -366,9 +405,17 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
           continue;
         }
         if (requested.has(holdId)) continue;
+        // Another process may be requesting it still: the payout's stream decides which of the two
+        // comes first, its request or its abandonment, so its hold is never released under it.
+        const abandoned = await payouts.handle(
+          payoutStream(holdId),
+          { type: 'AbandonPayout', payoutId: holdId, accountId, reason: ABANDONED, at: now() },
+          contextOf(run, `abandon-${holdId}`),
+        );
+        if (abandoned.state.exists) continue;
         await accounts.handle(
           accountStream(accountId),
-          { type: 'ReleaseHold', accountId, holdId, reason: 'the payout was interrupted before the provider was asked' },
+          { type: 'ReleaseHold', accountId, holdId, reason: ABANDONED },
           contextOf(run, `release-${holdId}`),
         );
       }

@@ -39,14 +39,16 @@ export interface ExistingPayout {
   flaggedForReconciliation: boolean;
 }
 
-export type PayoutState = { exists: false } | ExistingPayout;
+/** `abandoned`: why a payout never requested was abandoned (its hold released); it can only fail now. */
+export type PayoutState = { exists: false; abandoned?: string } | ExistingPayout;
 
 export type PayoutEvent =
   | PaymentCatalogEventOfType<'PayoutRequested'>
   | PaymentCatalogEventOfType<'PayoutSubmitted'>
   | PaymentCatalogEventOfType<'PayoutPaid'>
   | PaymentCatalogEventOfType<'PayoutFailed'>
-  | PaymentCatalogEventOfType<'PayoutCallbackRecorded'>;
+  | PaymentCatalogEventOfType<'PayoutCallbackRecorded'>
+  | PaymentCatalogEventOfType<'PayoutAbandoned'>;
 
 export const payoutEventTypes: PayoutEvent['type'][] = [
   'PayoutRequested',
@@ -54,6 +56,7 @@ export const payoutEventTypes: PayoutEvent['type'][] = [
   'PayoutPaid',
   'PayoutFailed',
   'PayoutCallbackRecorded',
+  'PayoutAbandoned',
 ];
 
 /** Waiting for the provider's answer: the amount is held on the account. */

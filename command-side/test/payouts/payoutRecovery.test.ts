@@ -365,22 +365,33 @@ describe('payouts interrupted or retried', () => {
       await expectBooksBalanced(temp.store);
     });
 
-    it('holds the amount again when a restart released the hold of a payout interrupted before it was requested', async () => {
-      const server = await startApi();
+    it('answers a payout whose hold a restart released before it was requested as failed, without holding or sending it', async () => {
+      const submitted: PayoutSubmission[] = [];
+      const adapter: ProviderAdapter = {
+        provider: 'sandbox' as PaymentProvider,
+        submitPayment: () => Promise.reject(new Error('not in this test')),
+        refundPayment: () => Promise.reject(new Error('not in this test')),
+        submitPayout: async (submission) => {
+          submitted.push(submission);
+          return { providerRef: `po_${submission.payoutId}` };
+        },
+      };
+      const options = { sandboxProviders: [], providers: [{ adapter, secret: SANDBOX_SECRET }] };
+      const server = await startApi(options);
       const account = await server.openFundedAccount('10000', { kind: 'merchant' });
       const key = uniqueKey('payout');
       failing = (streamName) => streamName.startsWith('payout-');
       expect((await requestPayout(server, account, key)).status).to.be.at.least(500);
       failing = undefined;
-      const restarted = await startApi();
+      const restarted = await startApi(options);
       expect(await restarted.available(account)).to.equal('10000');
 
       const retried = await requestPayout(restarted, account, key);
       expect(retried.status, retried.text).to.equal(201);
-      expect(retried.body.state).to.equal('SUBMITTED');
-      expect(await restarted.available(account)).to.equal('6000');
-      expect((await paidCallback(restarted, retried.body)).body.outcome).to.equal('applied');
-      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '6000', pending: '0', available: '6000' });
+      expect(retried.body).to.include({ state: 'FAILED', failureReason: 'the payout was interrupted before the provider was asked' });
+      expect(submitted).to.deep.equal([]);
+      expect(await holdsPlaced()).to.equal(1);
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
       await expectBooksBalanced(temp.store);
     });
   });

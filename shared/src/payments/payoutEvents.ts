@@ -68,6 +68,23 @@ export const payoutFailed = defineEvent({
   }),
 });
 
+/**
+ * A payout whose hold was placed but which was never requested, taken for interrupted by a
+ * starting process: recorded on the still empty stream before that process releases the hold, so
+ * a process still requesting the payout finds it abandoned and fails it instead of asking the
+ * provider with nothing held. Its `PayoutRequested`, if it comes, is followed by `PayoutFailed`.
+ */
+export const payoutAbandoned = defineEvent({
+  type: 'PayoutAbandoned',
+  version: 1,
+  schema: z.object({
+    payoutId: snowflakeIdSchema,
+    accountId: snowflakeIdSchema,
+    reason: z.string().min(1),
+    abandonedAt: z.iso.datetime(),
+  }),
+});
+
 export const payoutCallbackTypes = ['payout.paid', 'payout.failed'] as const;
 export type PayoutCallbackType = (typeof payoutCallbackTypes)[number];
 
@@ -98,4 +115,5 @@ export const payoutEventDefinitions = [
   payoutPaid,
   payoutFailed,
   payoutCallbackRecorded,
+  payoutAbandoned,
 ] as const;
