@@ -18,12 +18,23 @@ const accountEventTypes: AccountEvent['type'][] = [
   'AccountHoldReleased',
 ];
 
+/**
+ * What an account command asks. A posting is its money: a leg run again carries the movement as
+ * that run rebuilt it (a new request time) and a refusal's wording of the moment, and posts the same.
+ */
+export const accountCommandIdentity = (command: AccountCommand): unknown => {
+  if (command.type !== 'PostDebit' && command.type !== 'PostCredit') return command;
+  const { movement: _movement, reason: _reason, ...money } = command;
+  return money;
+};
+
 /** System accounts' postings skip the revision check only where this process is the sole writer. */
 export const createAccountCommandHandler = (eventStore: EventStore): AccountCommandHandler =>
   createCommandHandler({
     eventStore,
     codec: catalogCodec<EventPayload<AccountEvent>>(ledgerCatalog, accountEventTypes),
     decider: accountDecider,
+    commandIdentity: accountCommandIdentity,
     soleWriter: hasSoleWriter(eventStore),
   });
 

@@ -8,8 +8,10 @@ import {
   type RecordedEvent,
 } from '@folio/shared';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { commandDigestOf, withoutRunStamps } from './commandDigest.js';
+import { CommandIdReusedError } from './commandErrors.js';
 import { eventMetadataOf, type CommandContext, type Decider } from './decider.js';
-import { createStreamStateCache, type StreamState } from './streamStateCache.js';
+import { createStreamStateCache, type RecordedCommand, type StreamState } from './streamStateCache.js';
 
 /** What a decider emits: an event's type and data; the handler adds id and metadata. */
 export interface DecidedEvent {
@@ -32,7 +34,7 @@ export interface CommandResult<State> {
   position: GlobalPosition | undefined;
   /** How many events the command appended (0 for a no-op or a replay). */
   appended: number;
-  /** The command was already applied earlier (same command id): nothing was written now. */
+  /** The command was already applied earlier (same command id, same content): nothing was written now. */
   replayed: boolean;
 }
 
@@ -49,6 +51,13 @@ export interface HandleOptions {
    * outside the stream at that revision (money in transit, for a close).
    */
   expectedRevision?: bigint;
+  /**
+   * The command may have been applied already, by an earlier run, but not at or before this
+   * global position (a movement's later leg comes after its first). The handler remembers only the
+   * stream's last `dedupeWindow` commands: where it has forgotten some since this position, it
+   * looks for the command in the log before deciding it again.
+   */
+  retrySince?: GlobalPosition;
 }
 
 export interface CommandHandlerOptions<State, Command, Event extends DecidedEvent> {
@@ -57,8 +66,18 @@ export interface CommandHandlerOptions<State, Command, Event extends DecidedEven
   decider: Decider<State, Command, Event>;
   /** Streams whose state stays in memory (least recently used ones leave first). */
   cacheSize?: number;
-  /** Command ids remembered per stream to recognise a retried command. */
+  /**
+   * Command ids remembered per stream to recognise a retried command. A retry from further back is
+   * recognised only when it says since when it may have been applied (`HandleOptions.retrySince`).
+   */
   dedupeWindow?: number;
+  /**
+   * What a command asks, compared between a command and the one recorded under its id: a retry
+   * asks the same, another command under a used id is refused (`CommandIdReusedError`). Leave out
+   * what a retry decides anew; by default the command's business time and the callback that caused
+   * it (see `withoutRunStamps`).
+   */
+  commandIdentity?: (command: Command) => unknown;
   /** Attempts on a revision conflict before the command fails with it (more for unconstrained commands). */
   maxAttempts?: number;
   backoff?: BackoffOptions;
@@ -92,8 +111,11 @@ export interface CommandHandler<State, Command> {
 interface Pending<Command, State> {
   command: Command;
   context: CommandContext;
+  /** `commandDigestOf` what the command asks. */
+  digest: string;
   unconstrained: boolean;
   expectedRevision: bigint | undefined;
+  retrySince: GlobalPosition | undefined;
   resolve: (result: CommandResult<State>) => void;
   reject: (error: unknown) => void;
 }
@@ -112,9 +134,15 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * failing all but one of them on conflicts. Each command still gets its own outcome: a
  * rejected command throws its own error and the others go through.
  *
- * A command's events get ids derived from the stream, the command id and their index, and the
- * command id travels in their metadata: a command retried with the same id finds itself among
- * the stream's recent commands and is not applied twice.
+ * The command id travels in a command's events' metadata with a digest of what the command asked:
+ * a command retried with the same id finds itself among the stream's recent commands and is not
+ * applied twice, and a different command under that id (another writer's decision, a caller's
+ * mistake) is refused instead of being answered as done. The digest compares what was asked, not
+ * what was decided: a retry decided on a later state would decide other events. Events written
+ * before digests were recorded are taken as the command's, as before. The events' ids are derived
+ * from the stream, the command id, the digest and their index: the store takes a retried append
+ * for the first, but not another writer's different command, whose append then fails its revision
+ * check.
  */
 export const createCommandHandler = <State, Command, Event extends DecidedEvent>(
   options: CommandHandlerOptions<State, Command, Event>,
@@ -124,6 +152,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   const dedupeWindow = options.dedupeWindow ?? 256;
+  const commandIdentity = options.commandIdentity ?? withoutRunStamps;
   const soleWriter = options.soleWriter ?? false;
   const cache = createStreamStateCache<State>(options.cacheSize ?? 10_000);
   const queues = new Map<string, Pending<Command, State>[]>();
@@ -136,9 +165,13 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     entry.state = decider.evolve(entry.state, event);
     entry.revision = recorded.revision;
     entry.position = recorded.position;
-    const commandId = (event.metadata as { commandId?: unknown }).commandId;
+    const { commandId, commandDigest } = event.metadata as { commandId?: unknown; commandDigest?: unknown };
     if (typeof commandId === 'string') {
-      remember(entry, commandId, { revision: recorded.revision, position: recorded.position });
+      remember(entry, commandId, {
+        revision: recorded.revision,
+        position: recorded.position,
+        digest: typeof commandDigest === 'string' ? commandDigest : undefined,
+      });
     }
   };
 
@@ -150,6 +183,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
       revision: undefined,
       position: undefined,
       recentCommands: new Map(),
+      forgottenThrough: undefined,
     };
     const fromRevision = entry.revision === undefined ? 'start' : entry.revision + 1n;
     try {
@@ -163,26 +197,65 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     return entry;
   };
 
-  const remember = (entry: StreamState<State>, commandId: string, outcome: { revision: bigint; position: GlobalPosition }) => {
+  const remember = (entry: StreamState<State>, commandId: string, outcome: RecordedCommand) => {
     entry.recentCommands.delete(commandId);
     entry.recentCommands.set(commandId, outcome);
-    if (entry.recentCommands.size > dedupeWindow) entry.recentCommands.delete(entry.recentCommands.keys().next().value!);
-  };
-
-  const processBatch = async (streamName: string, batch: Pending<Command, State>[]): Promise<void> => {
-    // A command id twice in one batch (a retry racing its original) is decided once; the copies
-    // get the first one's outcome.
-    const leaders: Pending<Command, State>[] = [];
-    const copies = new Map<string, Pending<Command, State>[]>();
-    for (const pending of batch) {
-      const same = copies.get(pending.context.commandId);
-      if (same === undefined) {
-        copies.set(pending.context.commandId, []);
-        leaders.push(pending);
-      } else {
-        same.push(pending);
+    if (entry.recentCommands.size > dedupeWindow) {
+      const [oldest, forgotten] = entry.recentCommands.entries().next().value!;
+      entry.recentCommands.delete(oldest);
+      if (entry.forgottenThrough === undefined || forgotten.position > entry.forgottenThrough) {
+        entry.forgottenThrough = forgotten.position;
       }
     }
+  };
+
+  /**
+   * The commands of `leaders` that say since when they may have been applied and that the entry
+   * may have forgotten, as the log records them (read back from its end down to that position).
+   */
+  const findForgotten = async (
+    streamName: string,
+    entry: StreamState<State>,
+    leaders: readonly Pending<Command, State>[],
+  ): Promise<Map<string, RecordedCommand>> => {
+    const found = new Map<string, RecordedCommand>();
+    const { forgottenThrough } = entry;
+    if (forgottenThrough === undefined) return found;
+    const sought = new Map<string, GlobalPosition>();
+    for (const { context, retrySince } of leaders) {
+      if (retrySince !== undefined && retrySince < forgottenThrough && !entry.recentCommands.has(context.commandId)) {
+        sought.set(context.commandId, retrySince);
+      }
+    }
+    if (sought.size === 0) return found;
+    const since = [...sought.values()].reduce((lowest, position) => (position < lowest ? position : lowest));
+    try {
+      for await (const recorded of eventStore.readStream(streamName, { direction: 'backwards' })) {
+        if (recorded.position <= since) break;
+        const commandId = recorded.metadata?.commandId;
+        if (typeof commandId !== 'string' || found.has(commandId)) continue;
+        const soughtSince = sought.get(commandId);
+        if (soughtSince === undefined || recorded.position <= soughtSince) continue;
+        const digest = recorded.metadata?.commandDigest;
+        // Read backwards, the first event met is the command's last: where its events ended.
+        found.set(commandId, {
+          revision: recorded.revision,
+          position: recorded.position,
+          digest: typeof digest === 'string' ? digest : undefined,
+        });
+        if (found.size === sought.size) break;
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return found;
+  };
+
+  const processBatch = async (
+    streamName: string,
+    leaders: Pending<Command, State>[],
+    copies: Map<string, Pending<Command, State>[]>,
+  ): Promise<void> => {
     const resolve = (pending: Pending<Command, State>, result: CommandResult<State>) => {
       pending.resolve(result);
       for (const copy of copies.get(pending.context.commandId)!) copy.resolve({ ...result, appended: 0, replayed: true });
@@ -192,7 +265,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
       for (const copy of copies.get(pending.context.commandId)!) copy.reject(error);
     };
 
-    const unconstrained = batch.every((pending) => pending.unconstrained);
+    const unconstrained = leaders.every((pending) => pending.unconstrained);
     const unchecked = soleWriter && unconstrained;
     // A conflict changes none of an unconstrained batch's decisions: it only shows what other
     // processes appended (one of its commands, perhaps). Such a batch is tried longer, so a system
@@ -205,6 +278,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
     let fresh = false;
     for (let attempt = 1; ; attempt++) {
       const entry = await load(streamName, { fresh });
+      const forgotten = await findForgotten(streamName, entry, leaders);
       const base = entry.revision;
       let state = entry.state;
       const toAppend: EventToAppend[] = [];
@@ -216,9 +290,14 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
         | { kind: 'writes'; count: number; state: State };
       const decisions: Decision[] = [];
       for (const pending of leaders) {
-        const previous = entry.recentCommands.get(pending.context.commandId);
+        const previous = entry.recentCommands.get(pending.context.commandId) ?? forgotten.get(pending.context.commandId);
         if (previous !== undefined) {
-          decisions.push({ kind: 'replayed', result: { state, ...previous, appended: 0, replayed: true } });
+          if (previous.digest !== undefined && previous.digest !== pending.digest) {
+            decisions.push({ kind: 'rejected', error: new CommandIdReusedError(streamName, pending.context.commandId) });
+          } else {
+            const { revision, position } = previous;
+            decisions.push({ kind: 'replayed', result: { state, revision, position, appended: 0, replayed: true } });
+          }
           continue;
         }
         const { expectedRevision } = pending;
@@ -232,9 +311,9 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
           const encoded = decided.map((event, index) =>
             codec.encode({
               ...event,
-              id: deterministicEventId(streamName, pending.context.commandId, String(index)),
+              id: deterministicEventId(streamName, pending.context.commandId, pending.digest, String(index)),
               version: codec.definitionOf(event.type)?.version,
-              metadata: eventMetadataOf(pending.context),
+              metadata: eventMetadataOf(pending.context, pending.digest),
             }),
           );
           state = decided.reduce(decider.evolve, state);
@@ -299,7 +378,7 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
         revision = revision! + BigInt(decision.count);
         // Each command gets the batch's position: a reader waiting for it sees the command.
         const outcome = { revision, position: position! };
-        remember(entry, pending.context.commandId, outcome);
+        remember(entry, pending.context.commandId, { ...outcome, digest: pending.digest });
         resolve(pending, { state: decision.state, ...outcome, appended: decision.count, replayed: false });
       });
       return;
@@ -314,11 +393,33 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
         return;
       }
       const batch = pending.splice(0, pending.length);
+      // A command id twice in one batch (a retry racing its original) is decided once; the copies
+      // get the first one's outcome. Another command under that id waits for the next batch, to be
+      // judged against what the first one wrote.
+      const leaders: Pending<Command, State>[] = [];
+      const copies = new Map<string, Pending<Command, State>[]>();
+      const later: Pending<Command, State>[] = [];
+      const leaderOf = new Map<string, Pending<Command, State>>();
+      for (const item of batch) {
+        const { commandId } = item.context;
+        const leader = leaderOf.get(commandId);
+        if (leader === undefined) {
+          leaderOf.set(commandId, item);
+          copies.set(commandId, []);
+          leaders.push(item);
+        } else if (leader.digest === item.digest) {
+          copies.get(commandId)!.push(item);
+        } else {
+          later.push(item);
+        }
+      }
+      pending.unshift(...later);
       try {
-        await processBatch(streamName, batch);
+        await processBatch(streamName, leaders, copies);
       } catch (error) {
         // Loading the stream failed: every command of the batch fails with it.
-        for (const item of batch) item.reject(error);
+        for (const item of leaders) item.reject(error);
+        for (const same of copies.values()) for (const item of same) item.reject(error);
       }
     }
   };
@@ -329,8 +430,10 @@ export const createCommandHandler = <State, Command, Event extends DecidedEvent>
         const pending = {
           command,
           context,
+          digest: commandDigestOf(commandIdentity(command)),
           unconstrained: handleOptions.unconstrained ?? false,
           expectedRevision: handleOptions.expectedRevision,
+          retrySince: handleOptions.retrySince,
           resolve,
           reject,
         };

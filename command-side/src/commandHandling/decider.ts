@@ -22,12 +22,14 @@ export interface CommandContext {
   now: Date;
 }
 
-export const eventMetadataOf = (context: CommandContext): EventMetadata => ({
+/** The metadata of a command's events; `commandDigest` is what the command asked (see `commandDigestOf`). */
+export const eventMetadataOf = (context: CommandContext, commandDigest: string): EventMetadata => ({
   $correlationId: context.correlationId,
   ...(context.causationId === undefined ? {} : { $causationId: context.causationId }),
   actor: context.actor,
   occurredAt: context.now.toISOString(),
   commandId: context.commandId,
+  commandDigest,
 });
 
 /** An event as a decider sees it: its type and data (the envelope is the handler's business). */

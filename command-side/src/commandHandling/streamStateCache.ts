@@ -7,7 +7,19 @@ export interface StreamState<State> {
   revision: bigint | undefined;
   position: GlobalPosition | undefined;
   /** Recent command ids and where their events ended, oldest first. */
-  recentCommands: Map<string, { revision: bigint; position: GlobalPosition }>;
+  recentCommands: Map<string, RecordedCommand>;
+  /**
+   * Position of the latest event whose command left `recentCommands`: a command id not found there
+   * may still have been applied at or before it. Undefined while every command is remembered.
+   */
+  forgottenThrough: GlobalPosition | undefined;
+}
+
+/** Where a command's events ended, and the digest of what it asked (absent on events written before digests). */
+export interface RecordedCommand {
+  revision: bigint;
+  position: GlobalPosition;
+  digest: string | undefined;
 }
 
 /** Least-recently-used cache of stream states, bounded by a number of streams. */

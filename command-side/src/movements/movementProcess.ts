@@ -19,6 +19,7 @@ import {
 } from '@folio/shared';
 import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
+import { CommandIdReusedError } from '../commandHandling/commandErrors.js';
 import type { CommandContext } from '../commandHandling/decider.js';
 import { planOf, type MovementLeg, type MovementPlan } from './movement.js';
 import type { SystemAccounts } from './systemAccountOpener.js';
@@ -56,13 +57,17 @@ export interface ResumeFrom {
   firstLegPosition: GlobalPosition;
 }
 
-/** Errors a refusing account raises; anything else (store down, bug) leaves the journal open. */
+/**
+ * Errors a refusing account raises; anything else (store down, bug) leaves the journal open. A leg
+ * whose command id holds another posting is no refusal: that posting is in the books.
+ */
 export const isRefusal = (error: unknown): error is FolioError =>
   error instanceof FolioError &&
   error.status >= 400 &&
   error.status < 500 &&
   !(error instanceof WrongExpectedRevisionError) &&
-  !(error instanceof StoreUnavailableError);
+  !(error instanceof StoreUnavailableError) &&
+  !(error instanceof CommandIdReusedError);
 
 /**
  * A movement whose first leg is posted but which could not be finished now (a reversal its account
@@ -172,10 +177,22 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     };
   };
 
-  const post = async (plan: MovementPlan, leg: JournalLeg, side: MovementLeg, run: RunContext, reason?: string) => {
+  /**
+   * Posts a leg. A later leg comes after the first (at `firstLegPosition`), and another run may have
+   * posted it already, long enough ago for the account to have taken more commands since than the
+   * handler remembers: the handler then looks for it in the log from there.
+   */
+  const post = async (
+    plan: MovementPlan,
+    leg: JournalLeg,
+    side: MovementLeg,
+    run: RunContext,
+    options: { reason?: string; firstLegPosition?: GlobalPosition } = {},
+  ) => {
     if (side.system !== undefined) await systemAccounts.ensureOpen(side.system, run);
-    return accounts.handle(accountStream(side.accountId), commandFor(plan, leg, side, reason), contextFor(plan, leg, run), {
+    return accounts.handle(accountStream(side.accountId), commandFor(plan, leg, side, options.reason), contextFor(plan, leg, run), {
       unconstrained: side.system !== undefined,
+      ...(options.firstLegPosition === undefined ? {} : { retrySince: options.firstLegPosition }),
     });
   };
 
@@ -373,33 +390,46 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   };
 
   /**
-   * Posts the leg of the outcome chosen (again, if another run posted it already: its command id
-   * makes that a no-op) and records how the movement ended. A refusal of that leg leaves the
+   * Posts the leg of the outcome chosen (again, if another run posted it already: its command id,
+   * looked for in the log back to the first leg, makes that a no-op) and records how the movement ended. A refusal of that leg leaves the
    * movement in transit, for recovery to finish once the account takes it: the other leg may
    * never be posted instead, since another run may be following the same choice.
    */
-  const follow = async (plan: MovementPlan, chosen: ChosenOutcome, run: RunContext): Promise<MovementOutcome> => {
+  const follow = async (
+    plan: MovementPlan,
+    chosen: ChosenOutcome,
+    run: RunContext,
+    firstLegPosition: GlobalPosition,
+  ): Promise<MovementOutcome> => {
     if (chosen.outcome === 'complete') {
-      await post(plan, 'second', plan.second, run);
+      await post(plan, 'second', plan.second, run, { firstLegPosition });
       return recordOutcome(plan, undefined, run, chosen);
     }
     const failure = chosen.failure ?? decodeReason(undefined);
-    await post(plan, 'reversal', plan.first, run, encodeReason(failure));
+    await post(plan, 'reversal', plan.first, run, { reason: encodeReason(failure), firstLegPosition });
     return recordOutcome(plan, failure, run, chosen);
   };
 
-  const finishAfterFirstLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementOutcome> => {
+  /**
+   * A sole writer's later legs are new: its runs of a movement never overlap, and a resumed one has
+   * looked for them in the log first. Another writer may be following the same outcome.
+   */
+  const finishAfterFirstLeg = async (
+    plan: MovementPlan,
+    run: RunContext,
+    firstLegPosition: GlobalPosition,
+  ): Promise<MovementOutcome> => {
     try {
       if (!soleWriter) {
         const standing = await chooseOutcome(plan, run);
-        return 'status' in standing ? standing : await follow(plan, standing, run);
+        return 'status' in standing ? standing : await follow(plan, standing, run, firstLegPosition);
       }
       try {
         await post(plan, 'second', plan.second, run);
       } catch (error) {
         if (!isRefusal(error)) throw error;
         const failure = { type: error.type, detail: error.message };
-        await post(plan, 'reversal', plan.first, run, encodeReason(failure));
+        await post(plan, 'reversal', plan.first, run, { reason: encodeReason(failure) });
         return await recordOutcome(plan, failure, run);
       }
       return await recordOutcome(plan, undefined, run);
@@ -412,7 +442,7 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     try {
       const record = await readMovement(plan.streamName);
       if (record.ended !== undefined) return record.ended.outcome;
-      if (record.chosen !== undefined) return await follow(plan, record.chosen, run);
+      if (record.chosen !== undefined) return await follow(plan, record.chosen, run, from.firstLegPosition);
       // Legs posted without an outcome chosen: by a sole writer, or before outcomes were chosen.
       const reversal = await findLeg(plan, 'reversal', plan.first, from.firstLegPosition);
       if (reversal !== undefined) {
@@ -421,7 +451,7 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
       if ((await findLeg(plan, 'second', plan.second, from.firstLegPosition)) !== undefined) {
         return await recordOutcome(plan, undefined, run);
       }
-      return await finishAfterFirstLeg(plan, run);
+      return await finishAfterFirstLeg(plan, run, from.firstLegPosition);
     } catch (error) {
       throw incompleteUnlessServerError(plan, error);
     }
@@ -482,7 +512,7 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
             ? resume(plan, run, { firstLegPosition: first.position! })
             : resume(recordedPlan(plan, firstLeg), run, { firstLegPosition: firstLeg.position });
         }
-        return finishAfterFirstLeg(plan, run);
+        return finishAfterFirstLeg(plan, run, first.position!);
       }),
 
     /** Finishes a movement whose first leg is in the log, whatever happened after it. */

@@ -4,15 +4,24 @@ import {
   collect,
   ledgerCatalog,
   systemAccountId,
+  toProblem,
   WrongExpectedRevisionError,
   type EventStore,
   type LedgerEvent,
 } from '@folio/shared';
-import { createAccountCommandHandler, type AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
-import type { AccountCommand } from '../../src/accounts/accountDecider.js';
+import {
+  accountCommandIdentity,
+  createAccountCommandHandler,
+  type AccountCommandHandler,
+} from '../../src/accounts/accountCommandHandler.js';
+import { accountDecider, type AccountCommand } from '../../src/accounts/accountDecider.js';
 import { InsufficientFundsError } from '../../src/accounts/accountErrors.js';
-import { availableBalance, postedBalance, type AccountState } from '../../src/accounts/accountState.js';
-import type { HandleOptions } from '../../src/commandHandling/commandHandler.js';
+import { availableBalance, postedBalance, type AccountEvent, type AccountState } from '../../src/accounts/accountState.js';
+import { catalogCodec } from '../../src/commandHandling/catalogCodec.js';
+import { commandDigestOf, withoutRunStamps } from '../../src/commandHandling/commandDigest.js';
+import { CommandIdReusedError } from '../../src/commandHandling/commandErrors.js';
+import { createCommandHandler, type EventCodec, type HandleOptions } from '../../src/commandHandling/commandHandler.js';
+import type { EventPayload } from '../../src/commandHandling/decider.js';
 import { contextFor, interceptAppends, openTempStore, recordAppends, rejectionOf, type TempStore } from './testSupport.js';
 
 const ACCOUNT = '7300000000000000001';
@@ -35,6 +44,14 @@ const openBank = (handler: AccountCommandHandler) =>
     contextFor('open-bank'),
   );
 
+const posting = (side: 'debit' | 'credit', amount: bigint, accountId = ACCOUNT): Extract<AccountCommand, { type: 'PostDebit' | 'PostCredit' }> => ({
+  type: side === 'debit' ? 'PostDebit' : 'PostCredit',
+  accountId,
+  journal: { id: JOURNAL, kind: 'transfer', leg: 'first', counterpartyAccountId: COUNTERPARTY },
+  amount,
+  currency: 'EUR',
+});
+
 const post = (
   handler: AccountCommandHandler,
   side: 'debit' | 'credit',
@@ -43,14 +60,46 @@ const post = (
   options: { accountId?: string; handle?: HandleOptions } = {},
 ) => {
   const accountId = options.accountId ?? ACCOUNT;
-  const command: AccountCommand = {
-    type: side === 'debit' ? 'PostDebit' : 'PostCredit',
-    accountId,
-    journal: { id: JOURNAL, kind: 'transfer', leg: 'first', counterpartyAccountId: COUNTERPARTY },
-    amount,
-    currency: 'EUR',
+  return handler.handle(accountStream(accountId), posting(side, amount, accountId), contextFor(commandId), options.handle);
+};
+
+type AccountEventPayload = EventPayload<AccountEvent>;
+const ACCOUNT_EVENT_TYPES: AccountEventPayload['type'][] = [
+  'AccountOpened',
+  'AccountFrozen',
+  'AccountUnfrozen',
+  'AccountClosed',
+  'AccountDebited',
+  'AccountCredited',
+  'AccountFundsHeld',
+  'AccountHoldReleased',
+];
+
+/** The account handler with a window of `dedupeWindow` recent commands, and the codec given. */
+const accountHandlerWith = (
+  eventStore: EventStore,
+  options: { dedupeWindow?: number; codec?: EventCodec<AccountEventPayload> } = {},
+): AccountCommandHandler =>
+  createCommandHandler({
+    eventStore,
+    codec: options.codec ?? catalogCodec<AccountEventPayload>(ledgerCatalog, ACCOUNT_EVENT_TYPES),
+    decider: accountDecider,
+    commandIdentity: accountCommandIdentity,
+    soleWriter: true,
+    ...(options.dedupeWindow === undefined ? {} : { dedupeWindow: options.dedupeWindow }),
+  });
+
+/** What an earlier version appended: events with a command id and no digest of the command. */
+const codecWithoutDigests = (): EventCodec<AccountEventPayload> => {
+  const codec = catalogCodec<AccountEventPayload>(ledgerCatalog, ACCOUNT_EVENT_TYPES);
+  return {
+    ...codec,
+    encode: (envelope) => {
+      const encoded = codec.encode(envelope);
+      const { commandDigest: _digest, ...metadata } = encoded.metadata!;
+      return { ...encoded, metadata };
+    },
   };
-  return handler.handle(accountStream(accountId), command, contextFor(commandId), options.handle);
 };
 
 const readEvents = async (store: EventStore, streamName = STREAM) =>
@@ -431,5 +480,194 @@ describe('command handler (account handler on a SQLite store)', () => {
     const account = openAccount((await createAccountCommandHandler(temp.openAnother()).load(STREAM)).state);
     expect(postedBalance(account)).to.equal(0n);
     expect(availableBalance(account)).to.equal(0n);
+  });
+  describe('a command id used again', () => {
+    it('refuses another command under a command id it has seen, with a typed error, writing nothing', async () => {
+      const handler = createAccountCommandHandler(temp.store);
+      await open(handler);
+      await post(handler, 'credit', 10n, 'credit-once');
+      const head = await temp.store.headPosition();
+
+      const error = await rejectionOf(post(handler, 'credit', 25n, 'credit-once'));
+
+      expect(error).to.be.instanceOf(CommandIdReusedError);
+      expect(error).to.deep.include({ streamName: STREAM, commandId: 'credit-once' });
+      expect(await temp.store.headPosition()).to.equal(head);
+      expect(postedBalance(openAccount((await handler.load(STREAM)).state))).to.equal(10n);
+    });
+
+    it('refuses it after a restart too, when the command is known from the log only', async () => {
+      const handler = createAccountCommandHandler(temp.store);
+      await open(handler);
+      await post(handler, 'credit', 10n, 'credit-once');
+      const head = await temp.store.headPosition();
+
+      const restarted = createAccountCommandHandler(temp.openAnother());
+      const error = await rejectionOf(post(restarted, 'debit', 10n, 'credit-once'));
+
+      expect(error).to.be.instanceOf(CommandIdReusedError);
+      expect(await temp.store.headPosition()).to.equal(head);
+    });
+
+    it('refuses the command of a second writer that decided other content under the same id', async () => {
+      const mine = createAccountCommandHandler(temp.store);
+      const theirs = createAccountCommandHandler(temp.openAnother());
+      await open(mine);
+      await theirs.load(STREAM);
+
+      const applied = await post(mine, 'credit', 10n, 'shared-id');
+      const error = await rejectionOf(post(theirs, 'credit', 20n, 'shared-id'));
+
+      expect(applied).to.deep.include({ appended: 1, replayed: false });
+      expect(error).to.be.instanceOf(CommandIdReusedError);
+      const credits = (await readEvents(temp.store)).filter(({ event }) => event.type === 'AccountCredited');
+      expect(credits.map(({ event }) => event.type === 'AccountCredited' && event.data.amount)).to.deep.equal([10n]);
+    });
+
+    it('applies the first of two commands under one id in a batch and refuses the other', async () => {
+      const handler = createAccountCommandHandler(temp.store);
+      await open(handler);
+
+      const [first, second, retry] = await Promise.allSettled([
+        post(handler, 'credit', 10n, 'twice'),
+        post(handler, 'credit', 99n, 'twice'),
+        post(handler, 'credit', 10n, 'twice'),
+      ]);
+
+      expect(first.status === 'fulfilled' && first.value).to.deep.include({ appended: 1, replayed: false });
+      expect(retry.status === 'fulfilled' && retry.value).to.deep.include({ appended: 0, replayed: true });
+      expect((second as PromiseRejectedResult).reason).to.be.instanceOf(CommandIdReusedError);
+      expect(postedBalance(openAccount((await handler.load(STREAM)).state))).to.equal(10n);
+    });
+
+    it('decides a different command under one id in a batch on its own when the first was rejected', async () => {
+      const handler = createAccountCommandHandler(temp.store);
+      await open(handler);
+
+      const [tooMuch, credit] = await Promise.allSettled([post(handler, 'debit', 10n, 'same'), post(handler, 'credit', 10n, 'same')]);
+
+      expect((tooMuch as PromiseRejectedResult).reason).to.be.instanceOf(InsufficientFundsError);
+      expect(credit.status === 'fulfilled' && credit.value).to.deep.include({ appended: 1, replayed: false });
+    });
+
+    it('answers a retry as a replay when only what a run decides anew differs (request time, refusal wording)', async () => {
+      const handler = createAccountCommandHandler(temp.store);
+      await open(handler);
+      const leg = (requestedAt: string, reason: string): AccountCommand => ({
+        ...posting('credit', 10n),
+        movement: { fromAccountId: COUNTERPARTY, toAccountId: ACCOUNT, amount: 10n, currency: 'EUR', requestedAt },
+        reason,
+      });
+      const first = await handler.handle(STREAM, leg('2025-03-01T10:00:00.000Z', 'first try'), contextFor('leg'));
+
+      const again = await handler.handle(STREAM, leg('2025-03-01T10:05:00.000Z', 'second try'), contextFor('leg'));
+
+      expect(again).to.deep.include({ appended: 0, replayed: true, revision: first.revision, position: first.position });
+    });
+
+    it('records a digest of what the command asked in its events; by default what a run stamps on it is left out', async () => {
+      const handler = createAccountCommandHandler(temp.store);
+      await open(handler);
+      await post(handler, 'credit', 10n, 'credit-once');
+
+      const [, credit] = await readEvents(temp.store);
+
+      expect(credit!.recorded.metadata).to.include({ commandId: 'credit-once', commandDigest: commandDigestOf(posting('credit', 10n)) });
+      expect(credit!.event.metadata).to.include({ commandDigest: commandDigestOf(posting('credit', 10n)) });
+      expect(commandDigestOf({ a: 1n, b: 'x' })).to.equal(commandDigestOf({ b: 'x', a: 1n, c: undefined }));
+      expect(commandDigestOf({ a: 1n })).to.not.equal(commandDigestOf({ a: 2n }));
+      const stamped = (at: string, callbackEventId: string) => ({ type: 'StartSettlement', fee: 5n, at, callbackEventId });
+      const digestOf = (command: object) => commandDigestOf(withoutRunStamps(command));
+      expect(digestOf(stamped('2025-03-01T10:00:00.000Z', 'evt_1'))).to.equal(digestOf(stamped('2025-03-01T10:05:00.000Z', 'evt_2')));
+      expect(digestOf({ ...stamped('2025-03-01T10:00:00.000Z', 'evt_1'), fee: 6n })).to.not.equal(digestOf(stamped('2025-03-01T10:00:00.000Z', 'evt_1')));
+    });
+
+    it('replays by id alone a command whose events were written before digests were recorded', async () => {
+      const earlier = accountHandlerWith(temp.store, { codec: codecWithoutDigests() });
+      await open(earlier);
+      const first = await post(earlier, 'credit', 10n, 'credit-once');
+      expect((await readEvents(temp.store))[1]!.recorded.metadata).to.not.have.property('commandDigest');
+
+      const replay = await post(createAccountCommandHandler(temp.openAnother()), 'credit', 10n, 'credit-once');
+
+      expect(replay).to.deep.include({ appended: 0, replayed: true, revision: first.revision, position: first.position });
+    });
+
+    it('is answered as 409 problem+json with a stable type and the command id', () => {
+      const problem = toProblem(new CommandIdReusedError(STREAM, 'credit-once'), '/v1/transfers');
+
+      expect(problem).to.include({ type: 'urn:folio:problem:command-id-reused', status: 409, commandId: 'credit-once', stream: STREAM });
+      expect(problem.detail).to.match(/already applied .* with other content/);
+    });
+  });
+
+  describe('a retry from beyond the recent commands', () => {
+    const WINDOW = 4;
+
+    /** Credits the command `commandId`, then more commands than the window holds; where it started. */
+    const creditThenMore = async (handler: AccountCommandHandler, commandId: string) => {
+      await open(handler);
+      const since = (await temp.store.headPosition())!;
+      const first = await post(handler, 'credit', 10n, commandId);
+      for (let index = 0; index < WINDOW + 2; index++) await post(handler, 'credit', 1n, `later-${index}`);
+      return { since, first };
+    };
+
+    it('is found in the log when it says since when it may have been applied, in this process and after a restart', async () => {
+      const handler = accountHandlerWith(temp.store, { dedupeWindow: WINDOW });
+      const { since, first } = await creditThenMore(handler, 'leg');
+      const head = await temp.store.headPosition();
+
+      const again = await post(handler, 'credit', 10n, 'leg', { handle: { retrySince: since } });
+      const restarted = accountHandlerWith(temp.openAnother(), { dedupeWindow: WINDOW });
+      const afterRestart = await post(restarted, 'credit', 10n, 'leg', { handle: { retrySince: since } });
+
+      for (const result of [again, afterRestart]) {
+        expect(result).to.deep.include({ appended: 0, replayed: true, revision: first.revision, position: first.position });
+      }
+      expect(await temp.store.headPosition()).to.equal(head);
+      expect(postedBalance(openAccount((await restarted.load(STREAM)).state))).to.equal(10n + BigInt(WINDOW + 2));
+    });
+
+    it('is refused when the log holds another command under its id', async () => {
+      const handler = accountHandlerWith(temp.store, { dedupeWindow: WINDOW });
+      const { since } = await creditThenMore(handler, 'leg');
+      const head = await temp.store.headPosition();
+
+      const error = await rejectionOf(post(handler, 'credit', 11n, 'leg', { handle: { retrySince: since } }));
+
+      expect(error).to.be.instanceOf(CommandIdReusedError);
+      expect(await temp.store.headPosition()).to.equal(head);
+    });
+
+    it('is decided when the log does not hold it since then, and reads the log only as far back as that', async () => {
+      const handler = accountHandlerWith(temp.store, { dedupeWindow: WINDOW });
+      await creditThenMore(handler, 'other');
+      const since = (await temp.store.headPosition())!;
+      for (let index = 0; index < WINDOW + 2; index++) await post(handler, 'credit', 1n, `even-later-${index}`);
+      let oldestRead: bigint | undefined;
+      const watched = new Proxy(temp.store, {
+        get(target, property) {
+          if (property !== 'readStream') return Reflect.get(target, property, target) as unknown;
+          return (...args: Parameters<EventStore['readStream']>) =>
+            (async function* () {
+              for await (const recorded of target.readStream(...args)) {
+                if (oldestRead === undefined || recorded.position < oldestRead) oldestRead = recorded.position;
+                yield recorded;
+              }
+            })();
+        },
+      });
+      const cached = accountHandlerWith(watched, { dedupeWindow: WINDOW });
+      await cached.load(STREAM);
+      oldestRead = undefined;
+
+      const result = await post(cached, 'credit', 10n, 'new-leg', { handle: { retrySince: since } });
+
+      expect(result).to.deep.include({ appended: 1, replayed: false });
+      expect(oldestRead! <= since, 'read back to where the command may have started').to.equal(true);
+      const events = await readEvents(temp.store);
+      expect(events.filter(({ recorded }) => recorded.position < oldestRead!)).to.have.length.greaterThan(WINDOW);
+    });
   });
 });

@@ -10,10 +10,12 @@ import {
   type CurrencyCode,
   type EventStore,
   type LedgerEvent,
+  type SqliteEventStore,
 } from '@folio/shared';
 import type { AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { InsufficientFundsError } from '../../src/accounts/accountErrors.js';
-import type { MovementProcess } from '../../src/movements/movementProcess.js';
+import { CommandIdReusedError } from '../../src/commandHandling/commandErrors.js';
+import { legCommandId, MovementIncompleteError, type MovementProcess } from '../../src/movements/movementProcess.js';
 import { createOpenJournals } from '../../src/movements/openJournals.js';
 import {
   contextFor,
@@ -24,6 +26,7 @@ import {
   rejectionOf,
   type TempStore,
 } from '../commandHandling/testSupport.js';
+import { asSharedLog } from '../concurrency/twoInstances.js';
 import { BANK, movementPlans, openCustomer, postFirstLegOnly, RUN, startProcess } from './movementScenario.js';
 
 const { newId, transfer, deposit } = movementPlans(7300000000000001000n);
@@ -350,5 +353,94 @@ describe('movement process (SQLite store, fixed clock)', () => {
     expect(again).to.deep.equal(first);
     expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
     await checkBooks(temp.store);
+  });
+
+  for (const writers of [
+    { name: 'with several writers', log: (store: EventStore) => asSharedLog(store as SqliteEventStore) },
+    { name: 'as the sole writer', log: (store: EventStore) => store },
+  ]) {
+    describe(`${writers.name}, a movement whose later leg was posted long before it is finished`, () => {
+      /** A process that stops (a crash) when it is about to record how `plan` ended. */
+      const stoppingBeforeOutcome = (plan: { streamName: string }) =>
+        startProcess(
+          interceptAppends(writers.log(temp.store), (call, proceed) =>
+            call.streamName === plan.streamName && /(Completed|Failed)$/.test(call.events[0]!.type)
+              ? Promise.reject(new Error('the process stopped'))
+              : proceed(),
+          ),
+        );
+
+      /** More commands on the account than a handler remembers, leaving it as it was (active). */
+      const keepBusy = (accountId: string) =>
+        Promise.all(Array.from({ length: 300 }, (_, index) => setFrozen(accounts, accountId, index % 2 === 0)));
+
+      /** What movement recovery does in a process started afterwards. */
+      const recover = async (plan: Parameters<MovementProcess['resume']>[0]) => {
+        const [journal] = (await openJournalsOf(temp.store)).filter((open) => open.id === plan.id);
+        expect(journal, 'the movement is open').to.not.equal(undefined);
+        const recovery = startProcess(writers.log(temp.openAnother()));
+        const run = { correlationId: 'recovery', actor: 'recovery' };
+        return recovery.movements.resume(plan, run, { firstLegPosition: journal!.firstLegPosition });
+      };
+
+      it('credits the destination once', async () => {
+        await fund(ALICE, 1_000n);
+        const plan = transfer(ALICE, BOB, 300n);
+        await rejectionOf(stoppingBeforeOutcome(plan).movements.run(plan, RUN));
+        expect(await postingsOf(temp.store, BOB, plan.id)).to.have.length(1);
+        await keepBusy(BOB);
+
+        const outcome = await recover(plan);
+
+        expect(outcome.status).to.equal('completed');
+        expect(await postingsOf(temp.store, BOB, plan.id)).to.have.length(1);
+        const books = await checkBooks(temp.store);
+        expect(books.balanceOf(BOB)).to.equal(300n);
+        expect(books.open).to.deep.equal([]);
+      });
+
+      it('reverses the source once', async () => {
+        await fund(ALICE, 1_000n);
+        await setFrozen(accounts, BOB, true);
+        const plan = transfer(ALICE, BOB, 300n);
+        await rejectionOf(stoppingBeforeOutcome(plan).movements.run(plan, RUN));
+        expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(2);
+        await keepBusy(ALICE);
+
+        const outcome = await recover(plan);
+
+        expect(outcome.status).to.equal('failed');
+        const types = (await postingsOf(temp.store, ALICE, plan.id)).map((event) => event.type);
+        expect(types).to.deep.equal(['AccountDebited', 'AccountCredited']);
+        const books = await checkBooks(temp.store);
+        expect(books.balanceOf(ALICE)).to.equal(1_000n);
+        expect(books.open).to.deep.equal([]);
+      });
+    });
+  }
+
+  it('leaves a movement in transit, not reversed, when its second leg finds its command id holding another posting', async () => {
+    await fund(ALICE, 1_000n);
+    const plan = transfer(ALICE, BOB, 300n);
+    // A bug posted something else under the second leg's command id: that posting is in the books,
+    // so the leg is no refusal that a reversal of the first could answer.
+    await accounts.handle(
+      accountStream(BOB),
+      {
+        type: 'PostCredit',
+        accountId: BOB,
+        journal: { id: plan.id, kind: 'transfer', leg: 'second', counterpartyAccountId: ALICE },
+        amount: 1n,
+        currency: 'EUR',
+      },
+      contextFor(legCommandId(plan, 'second')),
+    );
+
+    const error = await rejectionOf(movements.run(plan, RUN));
+
+    expect(error).to.be.instanceOf(MovementIncompleteError);
+    expect((error as MovementIncompleteError).cause).to.be.instanceOf(CommandIdReusedError);
+    expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
+    expect(await decodedStream(temp.store, transferStream(plan.id))).to.deep.equal([]);
   });
 });

@@ -3,10 +3,11 @@
  *
  * In the store, `EventToAppend.data` is the event's data encoded to JSON (bigints as decimal
  * strings) and `EventToAppend.metadata` is
- * `{ $correlationId, $causationId?, actor, occurredAt, schemaVersion, ...extra }`:
- * the store's own correlation keys, who did it, the business time, and the version of the data's
- * schema (so old events can be upcast). Extra metadata keys may not start with `$` (the store
- * reserves them) nor be `schemaVersion`.
+ * `{ $correlationId, $causationId?, actor, occurredAt, commandId?, commandDigest?, schemaVersion, ...extra }`:
+ * the store's own correlation keys, who did it, the business time, the command that decided the
+ * event and a digest of what that command asked (so a retry is told from another command reusing
+ * its id), and the version of the data's schema (so old events can be upcast). Extra metadata keys
+ * may not start with `$` (the store reserves them) nor be `schemaVersion`.
  */
 import { z } from 'zod';
 import type { EventToAppend, JsonObject, JsonValue, RecordedEvent } from '../eventStore/eventStore.js';
@@ -38,6 +39,14 @@ export interface EventMetadata {
   readonly actor: string;
   /** Business time, ISO-8601 in UTC (`2024-05-01T12:00:00.000Z`); the store keeps its own commit time. */
   readonly occurredAt: string;
+  /** The command that decided the event; a command retried keeps its id. */
+  readonly commandId?: string;
+  /**
+   * Lowercase hex SHA-256 of what the command asked (see the command handler): a command reusing
+   * a recorded command id is a retry only when its digest is the same. Absent on events written
+   * before digests were recorded.
+   */
+  readonly commandDigest?: string;
   readonly [extra: string]: JsonValue | undefined;
 }
 
@@ -59,11 +68,15 @@ export const SCHEMA_VERSION_KEY = 'schemaVersion';
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
 
+const COMMAND_DIGEST = /^[0-9a-f]{64}$/;
+
 const metadataSchema = z.object({
   $correlationId: nonEmpty,
   $causationId: nonEmpty.optional(),
   actor: nonEmpty,
   occurredAt: z.iso.datetime({ error: 'expected an ISO-8601 UTC timestamp such as 2024-01-01T00:00:00.000Z' }),
+  commandId: nonEmpty.optional(),
+  commandDigest: z.string().regex(COMMAND_DIGEST, { error: 'expected a lowercase hex SHA-256 digest' }).optional(),
 });
 
 const storedMetadataSchema = metadataSchema.extend({
@@ -117,11 +130,14 @@ export const toTrustedEventToAppend = (envelope: EventEnvelope, definition: AnyE
     !isNonEmptyString(metadata.$correlationId) ||
     !isNonEmptyString(metadata.actor) ||
     !isNonEmptyString(metadata.occurredAt) ||
-    (metadata.$causationId !== undefined && !isNonEmptyString(metadata.$causationId))
+    (metadata.$causationId !== undefined && !isNonEmptyString(metadata.$causationId)) ||
+    (metadata.commandId !== undefined && !isNonEmptyString(metadata.commandId)) ||
+    (metadata.commandDigest !== undefined && !(typeof metadata.commandDigest === 'string' && COMMAND_DIGEST.test(metadata.commandDigest)))
   ) {
     throw new InvalidEventError(
       definition.type,
-      'metadata is invalid: $correlationId, actor, occurredAt (and $causationId when given) must be non-empty strings',
+      'metadata is invalid: $correlationId, actor, occurredAt (and $causationId and commandId when given) must be ' +
+        'non-empty strings, and commandDigest when given a lowercase hex SHA-256 digest',
     );
   }
   const stored = storedMetadata(definition, metadata, metadata);
@@ -144,13 +160,15 @@ const checkTypeAndVersion = (envelope: EventEnvelope, { type, version }: AnyEven
 const storedMetadata = (
   definition: AnyEventDefinition,
   metadata: EventMetadata,
-  known: Pick<EventMetadata, '$correlationId' | '$causationId' | 'actor' | 'occurredAt'>,
+  known: Pick<EventMetadata, '$correlationId' | '$causationId' | 'actor' | 'occurredAt' | 'commandId' | 'commandDigest'>,
 ): JsonObject => {
   const stored = encodeExtraMetadata(definition.type, metadata);
   stored.$correlationId = known.$correlationId;
   if (known.$causationId !== undefined) stored.$causationId = known.$causationId;
   stored.actor = known.actor;
   stored.occurredAt = known.occurredAt;
+  if (known.commandId !== undefined) stored.commandId = known.commandId;
+  if (known.commandDigest !== undefined) stored.commandDigest = known.commandDigest;
   stored[SCHEMA_VERSION_KEY] = definition.version;
   return stored;
 };
@@ -202,7 +220,7 @@ export const fromRecordedEvent = <C extends AnyEventCatalog>(recorded: RecordedE
       issuesOf(stored.error, 'metadata'),
     );
   }
-  const { $correlationId, $causationId, actor, occurredAt, schemaVersion } = stored.data;
+  const { $correlationId, $causationId, actor, occurredAt, commandId, commandDigest, schemaVersion } = stored.data;
   if (schemaVersion > definition.version) {
     throw new UnsupportedEventVersionError(recorded.id, recorded.type, schemaVersion, definition.version);
   }
@@ -220,5 +238,7 @@ export const fromRecordedEvent = <C extends AnyEventCatalog>(recorded: RecordedE
   if ($causationId !== undefined) metadata.$causationId = $causationId;
   metadata.actor = actor;
   metadata.occurredAt = occurredAt;
+  if (commandId !== undefined) metadata.commandId = commandId;
+  if (commandDigest !== undefined) metadata.commandDigest = commandDigest;
   return { id: recorded.id, type: definition.type, version: definition.version, data, metadata: metadata as EventMetadata } as CatalogEvent<C>;
 };

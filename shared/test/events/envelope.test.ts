@@ -103,6 +103,22 @@ describe('event envelope', () => {
     expect(() => toEventToAppend(closed(notJson), sampleClosed)).to.throw(InvalidEventError, /metadata\.score: NaN/);
   });
 
+  it('carries the command id and the digest of what the command asked, and refuses a malformed digest on every path', () => {
+    const digest = 'a'.repeat(64);
+    const envelope = closed({ ...baseMetadata, commandId: 'close-42', commandDigest: digest });
+    const appended = toEventToAppend(envelope, sampleClosed);
+    expect(appended.metadata).to.include({ commandId: 'close-42', commandDigest: digest });
+    expect(fromRecordedEvent(recordedFrom(appended), sampleCatalog)).to.deep.equal(envelope);
+    expect(sampleCatalog.encodeTrusted(envelope)).to.deep.equal(appended);
+
+    const malformed = closed({ ...baseMetadata, commandId: 'close-42', commandDigest: 'A'.repeat(64) });
+    expect(() => toEventToAppend(malformed, sampleClosed)).to.throw(InvalidEventError, /metadata\.commandDigest: expected a lowercase hex SHA-256 digest/);
+    expect(() => sampleCatalog.encodeTrusted(malformed)).to.throw(InvalidEventError, /commandDigest/);
+    const stored = recordedFrom({ ...appended, metadata: { ...appended.metadata, commandDigest: 'not a digest' } });
+    expect(() => fromRecordedEvent(stored, sampleCatalog)).to.throw(InvalidRecordedEventError, /metadata\.commandDigest/);
+    expect(() => toEventToAppend(closed({ ...baseMetadata, commandId: '' }), sampleClosed)).to.throw(InvalidEventError, /metadata\.commandId/);
+  });
+
   it('refuses recorded events without metadata or with broken metadata', () => {
     const appended = toEventToAppend(closed(baseMetadata), sampleClosed);
     const bare = { ...recordedFrom(appended), metadata: undefined };
