@@ -16,12 +16,18 @@ import { depositRoutes } from './deposits/depositRoutes.js';
 import type { WriteApiDependencies } from './http/writeApiDependencies.js';
 import { createIdempotencyStore, DEFAULT_RETENTION_MS } from './idempotency/index.js';
 import { createMovementProcess } from './movements/movementProcess.js';
-import { createMovementRecovery, type RecoveryCheckpointSchedule, type StuckMovement } from './movements/movementRecovery.js';
+import {
+  createMovementRecovery,
+  DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE,
+  type RecoveryCheckpointSchedule,
+  type StuckMovement,
+} from './movements/movementRecovery.js';
 import { createSystemAccounts } from './movements/systemAccountOpener.js';
 import { operationsRoutes } from './operations/operationsRoutes.js';
 import { createPaymentCommandHandler } from './payments/paymentCommandHandler.js';
 import { paymentRoutes } from './payments/paymentRoutes.js';
 import { createPaymentService } from './payments/paymentService.js';
+import { createRefundRecovery, type RefundRecoveryOptions } from './payments/refundRecovery.js';
 import { createPayoutCommandHandler } from './payouts/payoutCommandHandler.js';
 import { payoutRoutes } from './payouts/payoutRoutes.js';
 import { createPayoutService } from './payouts/payoutService.js';
@@ -62,6 +68,10 @@ export interface WriteApiOptions {
   providerSecrets?: Partial<Record<PaymentProvider, string>>;
   callbackToleranceSeconds?: number;
   payoutTimeoutMs?: number;
+  /** A refund asked of the provider whose answer is not recorded this long after is asked again (default 60 s). */
+  refundRetryMs?: number;
+  /** How refund recovery's periodic check is scheduled (a timer by default; tests run passes themselves). */
+  refundRecoveryChecks?: RefundRecoveryOptions['every'];
   /** The discrepancies the reconciliation read model knows; without it the exception workflow refuses every id. */
   discrepancies?: DiscrepancyLookup;
   /**
@@ -84,6 +94,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
   const { eventStore } = options;
   const clock = options.clock ?? (() => new Date());
   const onError = options.onError ?? ((error: unknown) => logLine({ level: 'error', msg: 'write side error', error: String(error) }));
+  const onWarning = options.onWarning ?? ((msg: string, error: unknown) => logLine({ level: 'warn', msg, error: String(error) }));
   const accounts = createAccountCommandHandler(eventStore);
   const movements = createMovementProcess({
     eventStore,
@@ -101,7 +112,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
       options.onStuck ??
       ((stuck) => logLine({ level: 'warn', msg: 'movements stuck', count: stuck.length, ids: stuck.map((m) => `${m.kind}-${m.id}`) })),
     onError,
-    onWarning: options.onWarning ?? ((msg, error) => logLine({ level: 'warn', msg, error: String(error) })),
+    onWarning,
     ...(options.recoveryCheckpoint === undefined ? {} : { checkpoint: options.recoveryCheckpoint }),
   });
   const idempotency = createIdempotencyStore({
@@ -158,6 +169,18 @@ export const createWriteApi = (options: WriteApiOptions) => {
     ids: deps.ids,
     clock,
   });
+  const refundRetryMs = options.refundRetryMs ?? 60_000;
+  const refundRecovery = createRefundRecovery({
+    eventStore,
+    recover: ({ paymentId, refundId }) => paymentService.recoverRefund(paymentId, refundId),
+    clock,
+    retryAfterMs: refundRetryMs,
+    checkEveryMs: Math.min(refundRetryMs, 10_000),
+    ...(options.refundRecoveryChecks === undefined ? {} : { every: options.refundRecoveryChecks }),
+    checkpointEveryMs: options.recoveryCheckpoint?.everyMs ?? DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE.everyMs,
+    onError,
+    onWarning,
+  });
   const payoutService = createPayoutService({
     eventStore,
     payouts: createPayoutCommandHandler(eventStore),
@@ -205,9 +228,11 @@ export const createWriteApi = (options: WriteApiOptions) => {
       if (options.soleWriterLock !== undefined) lock ??= holdSoleWriterLock(options.soleWriterLock);
       await recovery.start();
       await payoutService.start();
+      refundRecovery.start();
     },
     stop: async () => {
       payoutService.stop();
+      await refundRecovery.stop();
       await recovery.stop();
       lock?.release();
       lock = undefined;
@@ -216,6 +241,10 @@ export const createWriteApi = (options: WriteApiOptions) => {
     inTransit: () => recovery.open(),
     /** Movements open longer than the stuck threshold, now. */
     stuckMovements: () => recovery.stuck(),
+    /** Asks the provider again about every refund whose answer is overdue now (what the periodic check runs). */
+    recoverRefunds: () => refundRecovery.recoverDue(),
+    /** Refunds asked of the provider whose answer is not recorded, as far as this process has followed the log. */
+    refundsAwaitingProvider: () => refundRecovery.awaiting(),
     /** The in-process sandbox standing in for `provider`, if any. */
     sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };

@@ -31,6 +31,7 @@ export interface WriteApiCompositionOptions {
     | 'providerSecrets'
     | 'callbackToleranceSeconds'
     | 'payoutTimeoutMs'
+    | 'refundRetryMs'
     | 'dataDir'
   >;
   logger: Logger;
@@ -63,6 +64,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     providerSecrets: config.providerSecrets,
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
+    refundRetryMs: config.refundRetryMs,
     discrepancies,
     ...(hasSoleWriter(eventStore) ? { soleWriterLock: join(config.dataDir, 'write-api.lock') } : {}),
     onStuck: (stuck) => logger.warn({ count: stuck.length, ids: stuck.map(({ kind, id }) => `${kind}-${id}`) }, 'movements stuck'),

@@ -135,6 +135,24 @@ describe('payments projection', () => {
     });
   });
 
+  it('says which refunds await an answer from the provider, until their acceptance is recorded', async () => {
+    const payment = paymentStream(PAYMENT);
+    await appendCreated(payment);
+    await append(payment, 'PaymentSubmitted', { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'pi_42', submittedAt: at(2) });
+    await append(payment, 'PaymentCaptured', { paymentId: PAYMENT, amount: 10000n, journalId: '7300000000000000011', capturedAt: at(3) });
+    const asked = { paymentId: PAYMENT, from: 'clearing', awaitsProvider: true };
+    await append(payment, 'PaymentRefundRequested', { ...asked, refundId: '7300000000000000021', amount: 3000n, requestedAt: at(4) });
+    await append(payment, 'PaymentRefundRequested', { ...asked, refundId: '7300000000000000022', amount: 2000n, requestedAt: at(5) });
+    await append(payment, 'PaymentRefundAccepted', { paymentId: PAYMENT, refundId: '7300000000000000021', providerRefundRef: 're_1', acceptedAt: at(6) });
+    await project(2);
+    const document = (await documents.get<PaymentDocument>(collections.payments!, PAYMENT))!;
+    expect(document.refunds.map(({ refundId, state, awaitingProvider }) => ({ refundId, state, awaitingProvider }))).to.deep.equal([
+      { refundId: '7300000000000000021', state: 'requested', awaitingProvider: false },
+      { refundId: '7300000000000000022', state: 'requested', awaitingProvider: true },
+    ]);
+    expect(document.refundable).to.equal('5000');
+  });
+
   it('is idempotent: the same events applied twice, in any batches, leave the same read model', async () => {
     await writeLifecycle();
     await project(4);

@@ -53,6 +53,11 @@ export const paymentView = (payment: PaymentDocument) => ({
   refundsInFlight: payment.refunds
     .filter(({ state }) => state === 'requested')
     .map(({ refundId, amount }) => ({ refundId, amount })),
+  // As the write API answers it: oldest first, each holding off a settlement until its answer is recorded.
+  refundsAwaitingProvider: payment.refunds
+    .filter(({ state, awaitingProvider }) => state === 'requested' && awaitingProvider === true)
+    .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+    .map(({ refundId, amount, requestedAt }) => ({ refundId, amount, since: requestedAt })),
   fee: payment.fee,
   net: payment.net,
   failureReason: payment.failureReason,

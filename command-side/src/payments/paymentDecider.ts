@@ -640,6 +640,7 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
             ...(providerRefundRef === undefined ? {} : { providerRefundRef }),
             ...(callbackEventId === undefined ? {} : { callbackEventId }),
             ...(awaitsProvider === undefined ? {} : { awaitingProvider: awaitsProvider }),
+            requestedAt: event.data.requestedAt,
           },
         },
         refundCallbacks:

@@ -31,6 +31,7 @@ import {
 } from './paymentErrors.js';
 import { refundSource, suspensePartOf, type ExistingPayment, type PaymentCallback, type RefundInFlight } from './paymentState.js';
 import { paymentView, type PaymentView } from './paymentView.js';
+import { REFUND_RECOVERY_ACTOR } from './refundRecovery.js';
 
 export interface PaymentServiceDependencies {
   payments: PaymentCommandHandler;
@@ -156,26 +157,29 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
     // Decided on the stream first: a failure another writer decides meanwhile is refused, so no
     // payment is recorded failed while its capture's money is posted.
-    await handle(
+    const started = await handle(
       payment.paymentId,
       { type: 'StartCapture', at: now(), ...cause(callbackEventId) },
       run,
       `capture-start-${payment.paymentId}`,
     );
+    // Started by another writer already (a replay): its run may have posted part of the journal,
+    // so the journal's legs are looked up in the log rather than in recent commands only.
+    const again = retry || started.replayed;
     // A run interrupted after booking it to suspense: the merchant is not credited on top of that.
-    const bookedToSuspense = retry ? await movements.read(journalStream('correction', payment.captureJournalId)) : undefined;
+    const bookedToSuspense = again ? await movements.read(journalStream('correction', payment.captureJournalId)) : undefined;
     if (bookedToSuspense !== undefined) {
       await bookCaptureToSuspense(payment, bookedToSuspense.movement.description ?? 'refused', run, callbackEventId);
       return;
     }
     const route = { from: clearingOf(payment), amount: payment.amount };
     try {
-      await runJournal('capture', payment.captureJournalId, payment, { ...route, to: payment.merchantAccountId }, run, retry);
+      await runJournal('capture', payment.captureJournalId, payment, { ...route, to: payment.merchantAccountId }, run, again);
     } catch (error) {
       if (!isRefusal(error)) throw error;
       const refusal = `${error.type}: ${error.message}`;
       const toSuspense = { ...route, to: suspenseOf(payment), description: refusal };
-      await runJournal('correction', payment.captureJournalId, payment, toSuspense, run, retry);
+      await runJournal('correction', payment.captureJournalId, payment, toSuspense, run, again);
       await bookCaptureToSuspense(payment, refusal, run, callbackEventId);
       return;
     }
@@ -248,7 +252,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       const why = `a settlement with a fee of ${fixed} was decided first`;
       throw new IllegalPaymentTransitionError(payment.paymentId, decided.state, 'settle', why);
     }
-    if (decided.settling !== undefined) await completeSettlement(decided, run, false);
+    // Fixed by another writer already (a replay): its run may have posted part of the journals.
+    if (decided.settling !== undefined) await completeSettlement(decided, run, started.replayed);
   };
 
   const bookFromSuspense = (payment: ExistingPayment, refundId: string, refusal: string, run: RunContext) =>
@@ -369,7 +374,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       }
     }
     // A reservation whose provider answer is not recorded moves no money: the provider may not have
-    // refunded. A read never asks it; the request retried with its key does.
+    // refunded. A read never asks it; the request retried with its key does, and so does refund
+    // recovery once it is overdue (`refundRecovery.ts`).
     for (const [refundId, refund] of Object.entries(payment.refundsInFlight)) {
       if (refund.awaitingProvider !== undefined) continue;
       await postRefund(payment, refundId, run, true);
@@ -419,7 +425,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       }));
     } catch (error) {
       // A declined refund releases its reservation; any other error may come after the provider
-      // took it, so the reservation stays until the request is retried.
+      // took it, so the reservation stays until the request is retried or recovery asks again.
       if (error instanceof ProviderRefusedError) {
         const reason = error.message === '' ? 'declined' : error.message;
         await handle(paymentId, { type: 'DeclineRefund', refundId, reason, at: now() }, run, `refund-declined-${refundId}`);
@@ -437,7 +443,8 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     const recorded = accepted.state as ExistingPayment;
     // Ended: the provider's report of it booked it first.
     if (recorded.refundsInFlight[refundId] === undefined) return;
-    await postRefund(recorded, refundId, run, false);
+    // Recorded by another writer already (a replay): its run may have posted part of the journals.
+    await postRefund(recorded, refundId, run, accepted.replayed);
   };
 
   const refund = async (
@@ -464,7 +471,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       const recorded = requested.state as ExistingPayment;
       // Not under way: the books hold it under its reference already.
       if (recorded.refundsInFlight[refundId] === undefined) return;
-      await postRefund(recorded, refundId, run, false);
+      await postRefund(recorded, refundId, run, requested.replayed);
       return;
     }
     // One Folio asks for happens only if the books take it now, and is reserved on the payment's
@@ -697,6 +704,31 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         await applyDeferred(paymentId, repair);
         const { payment, position } = await load(paymentId);
         return paymentView(payment, position);
+      }),
+
+    /**
+     * Asks the provider again about a refund reserved for it whose answer was never recorded, under
+     * the same refund id (its idempotency key there: the provider answers as it did the first time),
+     * and records the answer as a request does: accepted, the refund is posted; declined, the
+     * reservation is released. Resolves once the answer is recorded, or was meanwhile; throws while
+     * the provider cannot be reached, the reservation kept for the next attempt.
+     */
+    recoverRefund: (paymentId: string, refundId: string) =>
+      locked(paymentId, async () => {
+        const run = { correlationId: `refund-recovery-${refundId}`, actor: REFUND_RECOVERY_ACTOR };
+        // Another process may have recorded the answer: the stream decides, not this process's copy.
+        await load(paymentId, true);
+        const payment = await repaired(paymentId, run);
+        const reserved = payment.refundsInFlight[refundId];
+        if (reserved?.awaitingProvider !== undefined) {
+          try {
+            await askProvider(payment, refundId, reserved.amount, run);
+          } catch (error) {
+            // Declined: recorded and released by `askProvider`, the recovery's work done.
+            if (!(error instanceof ProviderDeclinedError)) throw error;
+          }
+        }
+        await applyDeferred(paymentId, run);
       }),
 
     /** The payment with this id, if there is one (for callbacks that name Folio's id). */

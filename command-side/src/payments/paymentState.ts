@@ -35,6 +35,8 @@ export interface RefundInFlight {
    * but no money moves for it until the provider is known to have taken it.
    */
   awaitingProvider?: true;
+  /** When it was requested (its reservation's business time). */
+  requestedAt: string;
 }
 
 export interface ExistingPayment {
@@ -150,6 +152,13 @@ export const suspensePartOf = (payment: ExistingPayment, amount: bigint): bigint
   const held = heldInSuspense(payment);
   return amount < held ? amount : held;
 };
+
+/** Refunds reserved for a request to the provider whose answer is not recorded yet, oldest first. */
+export const refundsAwaitingProvider = (payment: ExistingPayment) =>
+  Object.entries(payment.refundsInFlight)
+    .filter(([, refund]) => refund.awaitingProvider !== undefined)
+    .map(([refundId, refund]) => ({ refundId, amount: refund.amount, since: refund.requestedAt }))
+    .sort((a, b) => a.since.localeCompare(b.since));
 
 /** Where a refund's money goes back from: clearing before settlement, the bank after. */
 export const refundSource = (payment: ExistingPayment): RefundInFlight['from'] =>

@@ -1,5 +1,5 @@
 import { formatMinorUnits, type GlobalPosition } from '@folio/shared';
-import { allowedMoves, refundable, type ExistingPayment } from './paymentState.js';
+import { allowedMoves, refundable, refundsAwaitingProvider, type ExistingPayment } from './paymentState.js';
 
 /** A payment as the write API answers it: Folio's id is the key, the provider's reference an attribute. */
 export const paymentView = (payment: ExistingPayment, position: GlobalPosition | undefined) => ({
@@ -19,6 +19,13 @@ export const paymentView = (payment: ExistingPayment, position: GlobalPosition |
   refundsInFlight: Object.entries(payment.refundsInFlight).map(([refundId, refund]) => ({
     refundId,
     amount: formatMinorUnits(refund.amount),
+  })),
+  // Asked of the provider, its answer not recorded yet: each holds its amount and holds off a
+  // settlement until the answer is recorded (retried with its key, or by refund recovery).
+  refundsAwaitingProvider: refundsAwaitingProvider(payment).map(({ refundId, amount, since }) => ({
+    refundId,
+    amount: formatMinorUnits(amount),
+    since,
   })),
   fee: payment.fee === undefined ? null : formatMinorUnits(payment.fee),
   net: payment.net === undefined ? null : formatMinorUnits(payment.net),

@@ -690,6 +690,7 @@ describe('payment decider', () => {
         from: 'clearing',
         fromCaptureInSuspense: 0n,
         providerRefundRef: 're_1',
+        requestedAt: AT,
       });
       expect(state.refundRefs.get('re_1')).to.equal(4_000n);
       const answered = [...historyOf.PAID, reserved, accepted];

@@ -7,6 +7,11 @@ export type PaymentRefundEntry = {
   /** Where the money goes back from: the clearing account before settlement, the bank after. */
   from: 'clearing' | 'bank';
   state: 'requested' | 'refunded' | 'failed';
+  /**
+   * Requested of the provider by Folio, its answer not recorded yet: it holds its amount and holds
+   * off the payment's settlement until the answer is recorded. Absent in documents of version 1.
+   */
+  awaitingProvider?: boolean;
   /** When it reached its current state. */
   at: string;
   requestedAt: string;
@@ -136,18 +141,27 @@ export const evolvePayment = (
         ...stamp,
       };
     case 'PaymentRefundRequested': {
-      const { refundId, amount, from, requestedAt } = event.data;
+      const { refundId, amount, from, requestedAt, awaitsProvider } = event.data;
       const refund: PaymentRefundEntry = {
         refundId,
         amount: formatMinorUnits(amount),
         from,
         state: 'requested',
+        awaitingProvider: awaitsProvider === true,
         at: requestedAt,
         requestedAt,
         failureReason: null,
       };
       return withRefundable({ ...payment, refunds: [...payment.refunds, refund], ...stamp });
     }
+    case 'PaymentRefundAccepted':
+      return {
+        ...payment,
+        refunds: payment.refunds.map((refund) =>
+          refund.refundId === event.data.refundId ? { ...refund, awaitingProvider: false } : refund,
+        ),
+        ...stamp,
+      };
     case 'PaymentRefunded': {
       const { refundId, refundedTotal, fullyRefunded, refundedAt } = event.data;
       return withRefundable({

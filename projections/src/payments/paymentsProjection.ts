@@ -52,7 +52,8 @@ export const foldPayments = async (
 /** Payments and payouts, one document each, found by id, by merchant, by state or by the provider's reference. */
 export const paymentsProjection: ProjectionDefinition = {
   name: 'payments',
-  version: 1,
+  // 2: refunds say whether they await the provider's answer (`PaymentRefundAccepted` records it).
+  version: 2,
   filter: { streamNamePrefixes: ['payment-', 'payout-'] },
   roles: ['payments', 'payouts'],
   indexes: {

@@ -1,0 +1,362 @@
+import {
+  bigintString,
+  collect,
+  createEventCatalog,
+  defineEvent,
+  deterministicEventId,
+  paymentCatalog,
+  positiveAmountSchema,
+  snowflakeIdSchema,
+  StoreUnavailableError,
+  StreamNotFoundError,
+  SubscriptionDroppedError,
+  type EventStore,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@folio/shared';
+import { z } from 'zod';
+
+/** A refund reserved on its payment's stream for a request to the provider whose answer is not recorded. */
+export interface AwaitingRefund {
+  paymentId: string;
+  refundId: string;
+  amount: bigint;
+  /** When it was reserved (the reservation's business time). */
+  requestedAt: string;
+}
+
+/**
+ * Where the refunds awaiting the provider are checkpointed, so that a start folds only the log
+ * after the latest checkpoint. No ledger, audit chain or projection reads it (none of their
+ * stream-name prefixes matches it), as `movement-recovery-checkpoints`.
+ */
+export const REFUND_RECOVERY_CHECKPOINT_STREAM = 'refund-recovery-checkpoints';
+
+/** Only the latest checkpoint is ever read; a few earlier ones are kept to look into. */
+const CHECKPOINTS_KEPT = 10;
+
+export const refundsAwaitingProviderCheckpointed = defineEvent({
+  type: 'RefundsAwaitingProviderCheckpointed',
+  version: 1,
+  schema: z.object({
+    /** The log up to here is folded into `refunds`: a start follows it after this position. */
+    position: bigintString,
+    refunds: z.array(
+      z.object({
+        paymentId: snowflakeIdSchema,
+        refundId: snowflakeIdSchema,
+        amount: positiveAmountSchema,
+        requestedAt: z.iso.datetime(),
+      }),
+    ),
+  }),
+});
+
+export const refundRecoveryCheckpointCatalog = createEventCatalog([refundsAwaitingProviderCheckpointed]);
+
+/**
+ * The events that open and end a reservation: a payment's refund events, which no other stream
+ * holds. By type alone, which EventStoreDB filters on the server (given a stream prefix too, it
+ * would send every payment event and leave the types to the client).
+ */
+const FOLDED = { eventTypePrefixes: ['PaymentRefund'] };
+
+/**
+ * Folds payment events into the refunds awaiting the provider: a reservation opens with
+ * `PaymentRefundRequested` (`awaitsProvider`) and ends with the provider's answer recorded
+ * (`PaymentRefundAccepted`) or the refund ending (`PaymentRefunded`, `PaymentRefundFailed`).
+ */
+export const createAwaitingRefunds = (seed: readonly AwaitingRefund[] = []) => {
+  const awaiting = new Map(seed.map((refund) => [refund.refundId, refund]));
+  return {
+    apply(recorded: RecordedEvent): void {
+      const event = paymentCatalog.decode(recorded);
+      switch (event.type) {
+        case 'PaymentRefundRequested':
+          if (event.data.awaitsProvider === true) {
+            const { paymentId, refundId, amount, requestedAt } = event.data;
+            awaiting.set(refundId, { paymentId, refundId, amount, requestedAt });
+          }
+          return;
+        case 'PaymentRefundAccepted':
+        case 'PaymentRefunded':
+        case 'PaymentRefundFailed':
+          awaiting.delete(event.data.refundId);
+          return;
+      }
+    },
+    list: (): AwaitingRefund[] => [...awaiting.values()],
+  };
+};
+
+export interface RefundRecoveryOptions {
+  eventStore: EventStore;
+  /**
+   * Asks the provider again about one reservation, under its refund id, and records the answer:
+   * resolves once it is recorded (or was, meanwhile), throws while the provider cannot be reached.
+   */
+  recover: (refund: AwaitingRefund) => Promise<void>;
+  clock: () => Date;
+  /** A reservation unanswered this long after it was made is asked again. */
+  retryAfterMs: number;
+  /** How often due reservations are looked for. */
+  checkEveryMs: number;
+  /** Runs `check` every `everyMs` until the returned function is called (a timer by default). */
+  every?: (check: () => void, everyMs: number) => () => void;
+  /** Once the fold moves on, a checkpoint is written when this long has passed since the last one (or the start). */
+  checkpointEveryMs: number;
+  onError: (error: unknown) => void;
+  onWarning: (message: string, error: unknown) => void;
+}
+
+/** Who asks the provider again, in the events it causes. */
+export const REFUND_RECOVERY_ACTOR = 'folio:refund-recovery';
+
+/** A provider still unreachable is asked again later each time, up to this long after the last attempt. */
+const MAX_BACKOFF_MS = 3_600_000;
+
+/** How long a pass waits for the fold to reach the head of the log before working on what it has. */
+const CATCH_UP_WAIT_MS = 5_000;
+
+const RESUBSCRIBE_AFTER_MS = 500;
+
+const everyInterval = (check: () => void, everyMs: number) => {
+  const timer = setInterval(check, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
+/**
+ * Finds refunds whose provider answer was lost (a timeout, a dropped connection, a process stopped
+ * between the reservation and the answer) and asks the provider again, so that a client that never
+ * retries does not leave the reservation holding its amount and the payment's settlement forever.
+ *
+ * It follows the log as movement recovery does: from its latest checkpoint (the reservations open
+ * then, and the position they reflect), keeping the set of open reservations current, whichever
+ * process made them. A reservation is due `retryAfterMs` after it was made; asked again and still
+ * unanswered (the provider unreachable), it waits twice as long each time before the next attempt.
+ * With several write-side processes, each may ask about the same reservation: the refund id is the
+ * provider's idempotency key, so the provider answers each the same, and the payment's stream and
+ * the refund's journals (fixed ids) book it once.
+ */
+export const createRefundRecovery = (options: RefundRecoveryOptions) => {
+  const { eventStore, clock } = options;
+  let awaiting = createAwaitingRefunds();
+  /** Everything up to here was folded (events delivered, or scanned and filtered out). */
+  let position: GlobalPosition | undefined;
+  /**
+   * Where the latest checkpoint this process wrote or started from lies in the log: a restart reads
+   * little more than the log after it, so a fold not past it has nothing worth checkpointing.
+   */
+  let checkpointed: GlobalPosition | undefined;
+  /** When this process last wrote a checkpoint, or first caught up. */
+  let checkpointedAt: number | undefined;
+  /** When the fold last moved on (local time). */
+  let progressAt: number | undefined;
+  let caughtUpOnce = false;
+  let stopped = false;
+  let limited = false;
+  let writing: Promise<void> | undefined;
+  let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
+  let cancelChecks: (() => void) | undefined;
+  let waiters: { target: GlobalPosition; resolve: () => void }[] = [];
+  /** Failed attempts in a row and when the next one is due, by refund id. */
+  const attempts = new Map<string, { failures: number; nextAt: number }>();
+  const running = new Set<string>();
+  /** The pass running now: a check while one runs joins it. */
+  let pass: Promise<void> | undefined;
+
+  const readCheckpoint = async () => {
+    try {
+      const [latest] = await collect(eventStore.readStream(REFUND_RECOVERY_CHECKPOINT_STREAM, { direction: 'backwards', maxCount: 1 }));
+      return latest === undefined ? undefined : { ...refundRecoveryCheckpointCatalog.decode(latest).data, writtenAt: latest.position };
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      if (error instanceof StoreUnavailableError) throw error;
+      // A bad checkpoint never seeds the fold: the whole log is folded, as without one.
+      options.onWarning('refund recovery checkpoint ignored, folding the whole log', error);
+      return undefined;
+    }
+  };
+
+  /**
+   * The reservations as they are now, with the position they reflect, unless the fold has not moved
+   * past the latest checkpoint. The snapshot is taken between two messages, so the two agree.
+   */
+  const checkpoint = (): Promise<void> => {
+    const current = position;
+    if (writing !== undefined || current === undefined || (checkpointed !== undefined && current <= checkpointed)) {
+      return writing ?? Promise.resolve();
+    }
+    const event = refundRecoveryCheckpointCatalog.encode({
+      type: refundsAwaitingProviderCheckpointed.type,
+      // Two processes checkpointing the same position write the same event: the store keeps one.
+      id: deterministicEventId(REFUND_RECOVERY_CHECKPOINT_STREAM, current.toString()),
+      version: refundsAwaitingProviderCheckpointed.version,
+      data: { position: current, refunds: awaiting.list() },
+      metadata: { $correlationId: 'refund-recovery', actor: REFUND_RECOVERY_ACTOR, occurredAt: clock().toISOString() },
+    });
+    writing = (async () => {
+      try {
+        if (!limited) {
+          const { metadata } = await eventStore.getStreamMetadata(REFUND_RECOVERY_CHECKPOINT_STREAM);
+          if (metadata.maxCount !== CHECKPOINTS_KEPT) {
+            await eventStore.setStreamMetadata(REFUND_RECOVERY_CHECKPOINT_STREAM, { ...metadata, maxCount: CHECKPOINTS_KEPT });
+          }
+          limited = true;
+        }
+        const written = await eventStore.appendToStream(REFUND_RECOVERY_CHECKPOINT_STREAM, [event], { expectedRevision: 'any' });
+        checkpointed = written.position;
+        checkpointedAt = clock().getTime();
+      } catch (error) {
+        // Tried again at the next progress: a restart then reads a little more of the log.
+        options.onWarning('refund recovery checkpoint not written, tried again later', error);
+      } finally {
+        writing = undefined;
+      }
+    })();
+    return writing;
+  };
+
+  /**
+   * The fold reached `to`. Once caught up, a checkpoint follows when the last one is older than the
+   * schedule: only right after progress, so never while the log is idle (a checkpoint would then be
+   * the head of the log long after the last event, and projection lag is measured against it).
+   */
+  const advance = (to: GlobalPosition) => {
+    if (position !== undefined && to <= position) return;
+    position = to;
+    progressAt = clock().getTime();
+    waiters = waiters.filter((waiter) => {
+      if (waiter.target > to) return true;
+      waiter.resolve();
+      return false;
+    });
+    if (caughtUpOnce && checkpointedAt !== undefined && progressAt - checkpointedAt >= options.checkpointEveryMs) void checkpoint();
+  };
+
+  const fold = (recorded: RecordedEvent) => {
+    try {
+      awaiting.apply(recorded);
+    } catch (error) {
+      options.onError(error);
+    }
+    advance(recorded.position);
+  };
+
+  const follow = async (): Promise<void> => {
+    let seeded = false;
+    while (!stopped) {
+      try {
+        if (!seeded) {
+          const latest = await readCheckpoint();
+          if (latest !== undefined) {
+            awaiting = createAwaitingRefunds(latest.refunds);
+            position = latest.position;
+            checkpointed = latest.writtenAt;
+          }
+          seeded = true;
+        }
+        subscription = eventStore.subscribeToAll({ fromPosition: position ?? 'start', filter: FOLDED });
+        for await (const run of subscription.runs()) {
+          for (const message of run) {
+            if (message.kind === 'event') fold(message.event);
+            else if (message.kind === 'checkpoint') advance(message.position);
+            else if (message.kind === 'caughtUp' && !caughtUpOnce) {
+              caughtUpOnce = true;
+              // What the start folded is checkpointed at the first progress after the schedule's time.
+              checkpointedAt = clock().getTime();
+            }
+          }
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof SubscriptionDroppedError)) options.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS));
+      }
+    }
+  };
+
+  /** Resolves once the fold has reached the head of the log as it is now, or after a bounded wait. */
+  const caughtUpWithHead = async (): Promise<void> => {
+    const head = await eventStore.headPosition();
+    if (head === undefined || (position !== undefined && position >= head)) return;
+    await new Promise<void>((resolve) => {
+      const waiter = { target: head, resolve };
+      waiters.push(waiter);
+      setTimeout(() => {
+        waiters = waiters.filter((other) => other !== waiter);
+        resolve();
+      }, CATCH_UP_WAIT_MS).unref();
+    });
+  };
+
+  const dueAt = (refund: AwaitingRefund) =>
+    attempts.get(refund.refundId)?.nextAt ?? Date.parse(refund.requestedAt) + options.retryAfterMs;
+
+  const recoverOne = async (refund: AwaitingRefund) => {
+    running.add(refund.refundId);
+    try {
+      await options.recover(refund);
+      attempts.delete(refund.refundId);
+    } catch (error) {
+      const { paymentId, refundId, amount, requestedAt } = refund;
+      options.onWarning(
+        `refund ${refundId} of ${amount} on payment ${paymentId}, reserved at ${requestedAt}, still awaits the provider: asked again later`,
+        error,
+      );
+      const failures = (attempts.get(refund.refundId)?.failures ?? 0) + 1;
+      const wait = Math.max(options.retryAfterMs, Math.min(MAX_BACKOFF_MS, options.retryAfterMs * 2 ** failures));
+      attempts.set(refund.refundId, { failures, nextAt: clock().getTime() + wait });
+    } finally {
+      running.delete(refund.refundId);
+    }
+  };
+
+  /** Asks the provider again about every reservation due now, one at a time (a provider down is not stormed). */
+  const passOverDue = async (): Promise<void> => {
+    await caughtUpWithHead();
+    const open = awaiting.list();
+    const openIds = new Set(open.map((refund) => refund.refundId));
+    for (const refundId of attempts.keys()) if (!openIds.has(refundId)) attempts.delete(refundId);
+    for (const refund of open) {
+      if (stopped) return;
+      if (running.has(refund.refundId) || clock().getTime() < dueAt(refund)) continue;
+      await recoverOne(refund);
+    }
+  };
+
+  const recoverDue = (): Promise<void> =>
+    (pass ??= passOverDue()
+      .catch(options.onError)
+      .finally(() => {
+        pass = undefined;
+      }));
+
+  return {
+    /** Starts following the log and looking for due reservations; returns at once. */
+    start(): void {
+      void follow();
+      cancelChecks = (options.every ?? everyInterval)(() => void recoverDue(), options.checkEveryMs);
+    },
+    /** One pass over the reservations due now (the periodic check runs the same); resolves when it ends. */
+    recoverDue: (): Promise<void> => recoverDue(),
+    /** The reservations awaiting the provider, as far as the log is folded. */
+    awaiting: (): AwaitingRefund[] => awaiting.list(),
+    async stop(): Promise<void> {
+      stopped = true;
+      cancelChecks?.();
+      await subscription?.unsubscribe();
+      // A pass waiting for the fold goes on with what it has, and stops before the next refund.
+      for (const waiter of waiters) waiter.resolve();
+      waiters = [];
+      await pass;
+      while (writing !== undefined) await writing;
+      // Unless the log was idle that long, as for the periodic checkpoints.
+      if (caughtUpOnce && progressAt !== undefined && clock().getTime() - progressAt < options.checkpointEveryMs) await checkpoint();
+    },
+  };
+
+};
+
+export type RefundRecovery = ReturnType<typeof createRefundRecovery>;
