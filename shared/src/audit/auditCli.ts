@@ -12,7 +12,7 @@ import { createExport, verifyExport } from './auditExport.js';
 import { accountAtPointToJson, trialBalanceToJson } from './auditJson.js';
 import { createAuditRuntime } from './auditRuntime.js';
 import { chainEventStore } from './chainedEventStore.js';
-import { readExport, writeBundle, writeExport } from './exportFiles.js';
+import { prepareExport, readExport } from './exportFiles.js';
 import { closePeriod, periodIdSchema, restatementsOf } from './periods.js';
 import type { PointInTime } from './pointInTime.js';
 import { loadExistingSigner } from './signing.js';
@@ -161,15 +161,19 @@ export const runAuditCli = async (args: readonly string[], io: CliIo): Promise<n
       case 'export': {
         if (target === undefined) throw new UsageError('export needs a directory (or a file with --bundle)');
         const key = signer();
+        // Before the checkpoint below is appended: an export that cannot be written leaves the log as it was.
+        const destination = prepareExport(target, { bundle: values.bundle === true });
         const files = await withStore(async (eventStore) => {
           if (position === undefined) {
             // An export of the head carries a checkpoint of the head.
             await createAuditRuntime({ eventStore, signer: key }).runOnce({ force: true });
           }
           return createExport(eventStore, key, { ...(position === undefined ? {} : { position }), now: new Date() });
+        }).catch((error: unknown) => {
+          destination.abandon();
+          throw error;
         });
-        if (values.bundle) writeBundle(target, files);
-        else writeExport(target, files);
+        destination.write(files);
         io.out(json({ exported: target, manifest: JSON.parse(files['manifest.json']!) as JsonValue }));
         return 0;
       }

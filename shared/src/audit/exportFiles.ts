@@ -19,54 +19,73 @@ const reasonOf = (error: unknown): string => {
 
 const fileSystemError = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 
-/**
- * Writes the export under a temporary name beside `path` (or, for a directory that exists, inside
- * it), then renames it into place: an export interrupted (a full disk, Ctrl-C) leaves no partial
- * export where a verifier would read it.
- */
-const writing = (path: string, temporaryIn: string, write: (temporary: string) => void): void => {
-  const temporary = join(temporaryIn, `.${process.pid}-${Date.now()}.partial-export`);
-  try {
-    makeDirectories(temporaryIn);
-    write(temporary);
-  } catch (error) {
-    if (existsSync(temporary)) rmSync(temporary, { recursive: true, force: true });
-    throw new ExportWriteError(`cannot write the export to ${path}: ${reasonOf(error)}`, { cause: error });
-  }
-};
+/** Where an export is being written: made ready before the export is made, so nothing is made for nowhere. */
+export interface ExportTarget {
+  /** Writes the files under the temporary name and moves them into place. */
+  write(files: ExportFiles): void;
+  /** Removes what was made ready, for an export that will not be written after all. */
+  abandon(): void;
+}
 
 /**
- * An export on disk: a directory of its files, or one bundle file (JSON:
- * `{"format": "folio-audit-export-bundle/1", "files": {name: content}}`, what the API answers).
+ * Checks that an export can go to `path` and makes its temporary place there: beside `path`, or
+ * for a directory that exists, inside it. The export is written under that name and then renamed
+ * into place, so an export interrupted (a full disk, Ctrl-C) leaves no partial export where a
+ * verifier would read it. A directory export goes into a new or empty directory; a bundle
+ * (`bundle`) is one file: `{"format": "folio-audit-export-bundle/1", "files": {name: content}}`,
+ * what the API answers.
  */
-export const writeExport = (directory: string, files: ExportFiles): void => {
+export const prepareExport = (path: string, options: { bundle: boolean }): ExportTarget => {
+  const exists = existsSync(path);
   // An empty directory that exists stays (a mount point or a symlink cannot be replaced): the
   // export is written in a hidden directory inside it, whose files are then moved up.
-  const exists = existsSync(directory);
-  writing(directory, exists ? directory : dirname(directory), (temporary) => {
-    if (exists) {
-      if (!statSync(directory).isDirectory()) throw fileSystemError('EEXIST');
+  const intoExisting = exists && !options.bundle;
+  const temporary = join(intoExisting ? path : dirname(path), `.${process.pid}-${Date.now()}.partial-export`);
+  const failed = (error: unknown): ExportWriteError => {
+    if (existsSync(temporary)) rmSync(temporary, { recursive: true, force: true });
+    return new ExportWriteError(`cannot write the export to ${path}: ${reasonOf(error)}`, { cause: error });
+  };
+  try {
+    makeDirectories(dirname(temporary));
+    if (options.bundle) {
+      if (exists && statSync(path).isDirectory()) throw fileSystemError('EISDIR');
+      writeFileSync(temporary, '', { flag: 'wx' });
+    } else {
+      if (exists && !statSync(path).isDirectory()) throw fileSystemError('EEXIST');
       // Files of an earlier export mixed with this one's would not verify, or worse, would.
-      if (readdirSync(directory).length > 0) throw fileSystemError('ENOTEMPTY');
+      if (exists && readdirSync(path).length > 0) throw fileSystemError('ENOTEMPTY');
+      mkdirSync(temporary);
     }
-    mkdirSync(temporary);
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(temporary, name), content);
-    if (!exists) return renameSync(temporary, directory);
-    for (const name of Object.keys(files)) renameSync(join(temporary, name), join(directory, name));
-    rmdirSync(temporary);
-  });
+  } catch (error) {
+    throw failed(error);
+  }
+  return {
+    write(files) {
+      try {
+        if (options.bundle) {
+          writeFileSync(temporary, toBundle(files));
+          return renameSync(temporary, path);
+        }
+        for (const [name, content] of Object.entries(files)) writeFileSync(join(temporary, name), content);
+        if (!intoExisting) return renameSync(temporary, path);
+        for (const name of Object.keys(files)) renameSync(join(temporary, name), join(path, name));
+        rmdirSync(temporary);
+      } catch (error) {
+        throw failed(error);
+      }
+    },
+    abandon() {
+      rmSync(temporary, { recursive: true, force: true });
+    },
+  };
 };
+
+/** Writes an export into the directory `directory` (see `prepareExport`). */
+export const writeExport = (directory: string, files: ExportFiles): void => prepareExport(directory, { bundle: false }).write(files);
 
 const bundleSchema = z.strictObject({ format: z.literal(BUNDLE_FORMAT), files: z.record(z.string(), z.string()) });
 
 export const toBundle = (files: ExportFiles): string => `${JSON.stringify({ format: BUNDLE_FORMAT, files })}\n`;
-
-export const writeBundle = (path: string, files: ExportFiles): void =>
-  writing(path, dirname(path), (temporary) => {
-    if (existsSync(path) && statSync(path).isDirectory()) throw fileSystemError('EISDIR');
-    writeFileSync(temporary, toBundle(files));
-    renameSync(temporary, path);
-  });
 
 /** Reads an export from a directory or a bundle file; file contents are kept byte for byte (as latin1 when not UTF-8). */
 export const readExport = (path: string): ExportFiles => {

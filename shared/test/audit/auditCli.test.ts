@@ -130,6 +130,30 @@ describe('folio audit (command line)', function () {
     expect(existsSync(join(directory, 'manifest.json'))).to.equal(false);
   });
 
+  it('appends no checkpoint for an export of the head that cannot be written', async () => {
+    const head = async () => {
+      const store = openSqliteEventStore({ path: audit.path, readonly: true });
+      try {
+        return await store.headPosition();
+      } finally {
+        await store.close();
+      }
+    };
+    const before = await head();
+    const file = join(audit.directory, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const directory = join(audit.directory, 'not-a-file');
+    mkdirSync(directory);
+    for (const args of [['export', file], ['export', directory, '--bundle'], ['export', join(file, 'below')]]) {
+      const result = await folio(args, environment);
+      expect(result.code, result.stderr).to.equal(1);
+      expectOneLine(result.stderr, `cannot write the export to ${args[1]}`);
+      expect(await head(), args.join(' ')).to.equal(before);
+    }
+    expect(readdirSync(directory)).to.deep.equal([]);
+    expect(readdirSync(audit.directory).filter((name) => name.includes('partial'))).to.deep.equal([]);
+  });
+
   it('writes an export whole or not at all: never into a directory holding other files, never leaving a partial one', async () => {
     const parent = join(audit.directory, 'exports');
     const used = join(parent, 'used');
