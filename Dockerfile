@@ -16,7 +16,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 # A larger young generation: a service allocates short-lived objects per request and per event,
 # and with the default the scavenger ran often enough to take a sixth of its CPU (BENCHMARKS.md).
-ENV NODE_OPTIONS=--max-semi-space-size=32
+ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /folio
 COPY --from=build /folio /folio
 # A named volume mounted here takes this owner, so the audit signing key can be generated into it.

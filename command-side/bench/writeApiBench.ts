@@ -519,7 +519,7 @@ interface RunningFolio {
 const storeEnv = (dataDir: string) => ({ FOLIO_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EVENTSTORE_URL: '', MONGO_URL: '', ELASTIC_URL: '' });
 
 /** The flags `npm start` and the Docker image run the services with. */
-const SERVICE_NODE_ARGS = ['--max-semi-space-size=32'];
+const SERVICE_NODE_ARGS = ['--max-semi-space-size=64'];
 
 const profileArgs = (name: string, round: number): string[] =>
   CPU_PROF_DIR === undefined
