@@ -21,11 +21,24 @@ const accountEventTypes: AccountEvent['type'][] = [
 /**
  * What an account command asks. A posting is its money: a leg run again carries the movement as
  * that run rebuilt it (a new request time) and a refusal's wording of the moment, and posts the same.
+ * A hold's release is the hold: a payout's failure is released by whichever run gets there first,
+ * each in the words of the failure it saw (the provider's answer, its deadline), and the others
+ * find it released.
  */
 export const accountCommandIdentity = (command: AccountCommand): unknown => {
-  if (command.type !== 'PostDebit' && command.type !== 'PostCredit') return command;
-  const { movement: _movement, reason: _reason, ...money } = command;
-  return money;
+  switch (command.type) {
+    case 'PostDebit':
+    case 'PostCredit': {
+      const { movement: _movement, reason: _reason, ...money } = command;
+      return money;
+    }
+    case 'ReleaseHold': {
+      const { reason: _reason, ...hold } = command;
+      return hold;
+    }
+    default:
+      return command;
+  }
 };
 
 /** System accounts' postings skip the revision check only where this process is the sole writer. */

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { paymentStream, payoutStream } from '@folio/shared';
+import { accountStream, paymentStream, payoutStream, reconciliationStream } from '@folio/shared';
+import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { CommandIdReusedError } from '../../src/commandHandling/commandErrors.js';
 import { createPaymentCommandHandler } from '../../src/payments/paymentCommandHandler.js';
 import { createPayoutCommandHandler } from '../../src/payouts/payoutCommandHandler.js';
+import { createDiscrepancyCommandHandler } from '../../src/reconciliation/discrepancyCommandHandler.js';
 import { contextFor, openTempStore, rejectionOf, type TempStore } from './testSupport.js';
 
 const PAYMENT = '7400000000000000001';
@@ -114,5 +116,80 @@ describe('command identities: what a payment or payout command asks', () => {
     expect(await fail('no answer before the deadline', true)).to.deep.include({ replayed: true, appended: 0 });
     const { state } = await createPayoutCommandHandler(temp.store).load(payoutStream(PAYOUT), { fresh: true });
     expect(state).to.deep.include({ state: 'FAILED', failureReason: 'insufficient funds at the bank', timedOut: false });
+  });
+});
+
+describe('command identities: what an account or discrepancy command asks', () => {
+  let temp: TempStore;
+
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+  afterEach(() => temp.dispose());
+
+  const ACCOUNT = '7300000000000000002';
+
+  /** An account that may owe 10 000, holding 4 000 for the payout `PAYOUT`. */
+  const holding = async () => {
+    const accounts = createAccountCommandHandler(temp.store);
+    const stream = accountStream(ACCOUNT);
+    await accounts.handle(
+      stream,
+      { type: 'OpenAccount', accountId: ACCOUNT, ownerId: 'owner-1', currency: 'EUR', kind: 'customer', overdraftLimit: 10_000n },
+      contextFor(`open-${ACCOUNT}`),
+    );
+    await accounts.handle(
+      stream,
+      { type: 'PlaceHold', accountId: ACCOUNT, holdId: PAYOUT, amount: 4_000n, currency: 'EUR', purpose: 'payout' },
+      contextFor(`hold-${PAYOUT}`),
+    );
+  };
+
+  const release = (holdId: string, reason: string) =>
+    createAccountCommandHandler(temp.store).handle(
+      accountStream(ACCOUNT),
+      { type: 'ReleaseHold', accountId: ACCOUNT, holdId, reason },
+      contextFor(`release-${PAYOUT}`),
+    );
+
+  it("answers a payout's hold released again in the words of another failure as the release recorded", async () => {
+    await holding();
+    // One instance releases it as the provider's failure says, the other at the payout's deadline.
+    expect((await release(PAYOUT, 'account_closed')).replayed).to.equal(false);
+    expect(await release(PAYOUT, 'no answer from the provider before the deadline')).to.deep.include({ replayed: true, appended: 0 });
+    const { state } = await createAccountCommandHandler(temp.store).load(accountStream(ACCOUNT), { fresh: true });
+    expect(state).to.deep.include({ holds: {} });
+  });
+
+  it('refuses another hold released under a release command id already used', async () => {
+    await holding();
+    await release(PAYOUT, 'account_closed');
+    expect(await rejectionOf(release('7600000000000000002', 'account_closed'))).to.be.instanceOf(CommandIdReusedError);
+  });
+
+  const DISCREPANCY = '0123456789abcdef0123456789abcdef';
+  const JOURNAL = '7700000000000000001';
+
+  it("answers a correcting journal's failure recorded again as another run saw it as the failure recorded, which stands", async () => {
+    const stream = reconciliationStream(DISCREPANCY);
+    const correction = { amount: 2_500n, currency: 'EUR' as const, provider: 'sandbox' as const };
+    const why = { discrepancyId: DISCREPANCY, by: 'key:ops', reason: 'ghost charge' };
+    await createDiscrepancyCommandHandler(temp.store).handle(
+      stream,
+      { type: 'start-resolution', resolution: 'suspense', journalId: JOURNAL, correction, ...why, at: AT },
+      contextFor(`start-resolution-${JOURNAL}`),
+    );
+    // The claimant's run and the request taking its claim over each met the refusal of their moment.
+    const fail = (failure: { type: string; detail: string }) =>
+      createDiscrepancyCommandHandler(temp.store).handle(
+        stream,
+        { type: 'fail-resolution', journalId: JOURNAL, failure, ...why, at: LATER },
+        contextFor(`fail-resolution-${JOURNAL}`),
+      );
+    const first = { type: 'balance-out-of-range', detail: 'the posting would take account 1 beyond the bound' };
+    expect((await fail(first)).replayed).to.equal(false);
+    const second = await fail({ type: 'balance-out-of-range', detail: 'the posting would take account 2 beyond the bound' });
+    expect(second).to.deep.include({ replayed: true, appended: 0 });
+    expect(second.state.failed.get(JOURNAL)).to.deep.equal(first);
   });
 });
