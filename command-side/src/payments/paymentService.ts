@@ -97,6 +97,19 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const handle = (paymentId: string, command: PaymentCommand, run: RunContext, commandId: string) =>
     payments.handle(paymentStream(paymentId), command, contextOf(run, commandId));
 
+  /**
+   * Decides a step whose journals follow it on the stream as it is now, not as this process last
+   * read it: decided on an older copy, another writer's same step would be appended again at the
+   * revision known here, which the store takes for a retry and answers as new. `earlier`: another
+   * writer decided it first (a replay, or nothing to write under another command id, a callback's),
+   * and its run may have posted part of the journals, so their legs are looked up in the log.
+   */
+  const decideStep = async (paymentId: string, command: PaymentCommand, run: RunContext, commandId: string) => {
+    await payments.load(paymentStream(paymentId), { fresh: true });
+    const result = await handle(paymentId, command, run, commandId);
+    return { ...result, earlier: result.replayed || result.appended === 0 };
+  };
+
   /** Rejects a move the payment's state does not allow, before anything is posted. */
   const check = (payment: ExistingPayment, command: PaymentCommand): void => {
     paymentDecider.decide(command, payment);
@@ -157,15 +170,13 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
     // Decided on the stream first: a failure another writer decides meanwhile is refused, so no
     // payment is recorded failed while its capture's money is posted.
-    const started = await handle(
+    const started = await decideStep(
       payment.paymentId,
       { type: 'StartCapture', at: now(), ...cause(callbackEventId) },
       run,
       `capture-start-${payment.paymentId}`,
     );
-    // Started by another writer already (a replay): its run may have posted part of the journal,
-    // so the journal's legs are looked up in the log rather than in recent commands only.
-    const again = retry || started.replayed;
+    const again = retry || started.earlier;
     // A run interrupted after booking it to suspense: the merchant is not credited on top of that.
     const bookedToSuspense = again ? await movements.read(journalStream('correction', payment.captureJournalId)) : undefined;
     if (bookedToSuspense !== undefined) {
@@ -240,7 +251,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const postSettlement = async (payment: ExistingPayment, fee: bigint, run: RunContext, callbackEventId?: string) => {
     // The command id names what is decided: the store takes an append of the same event ids as a
     // retry of it, so two writers deciding other fees must not share one.
-    const started = await handle(
+    const started = await decideStep(
       payment.paymentId,
       { type: 'StartSettlement', fee, at: now(), ...cause(callbackEventId) },
       run,
@@ -252,8 +263,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       const why = `a settlement with a fee of ${fixed} was decided first`;
       throw new IllegalPaymentTransitionError(payment.paymentId, decided.state, 'settle', why);
     }
-    // Fixed by another writer already (a replay): its run may have posted part of the journals.
-    if (decided.settling !== undefined) await completeSettlement(decided, run, started.replayed);
+    if (decided.settling !== undefined) await completeSettlement(decided, run, started.earlier);
   };
 
   const bookFromSuspense = (payment: ExistingPayment, refundId: string, refusal: string, run: RunContext) =>
@@ -434,7 +444,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       }
       throw providerRequestError(payment.provider, error);
     }
-    const accepted = await handle(
+    const accepted = await decideStep(
       paymentId,
       { type: 'AcceptRefund', refundId, providerRefundRef, at: now() },
       run,
@@ -443,8 +453,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     const recorded = accepted.state as ExistingPayment;
     // Ended: the provider's report of it booked it first.
     if (recorded.refundsInFlight[refundId] === undefined) return;
-    // Recorded by another writer already (a replay): its run may have posted part of the journals.
-    await postRefund(recorded, refundId, run, accepted.replayed);
+    await postRefund(recorded, refundId, run, accepted.earlier);
   };
 
   const refund = async (
