@@ -36,6 +36,10 @@ const environmentSchema = z.object({
   MONGO_URL: optionalUrl,
   FOLIO_MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('folio'),
   ELASTIC_URL: optionalUrl,
+  FOLIO_EVENTSTORE_READ_IDLE_SECONDS: z.coerce.number().positive().default(10),
+  FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+  FOLIO_EVENTSTORE_SUBSCRIPTION_IDLE_SECONDS: z.coerce.number().positive().default(30),
+  FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
   FOLIO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_MAX_IN_FLIGHT_COMMANDS: z.coerce.number().int().positive().default(1000),
@@ -79,10 +83,14 @@ export interface FolioConfig {
   /** Movement recovery checkpoints the open journals after this many events, or this often. */
   recoveryCheckpoint: { everyEvents: number; everyMs: number };
   eventStoreUrl: string | undefined;
+  /** How long EventStoreDB may stay silent before a read, a write or a subscription gives up on it. */
+  eventStoreTimeouts: { readIdleMs: number; writeMs: number; subscriptionIdleMs: number };
   mongoUrl: string | undefined;
   /** The MongoDB database of the read models, when `mongoUrl` is set. */
   mongoDatabase: string;
   elasticUrl: string | undefined;
+  /** How long an Elasticsearch request may go unanswered before it fails. */
+  elasticRequestTimeoutMs: number;
   logLevel: string;
   /** `/readyz` answers 503 while a projection is further behind than this. */
   readyMaxLagSeconds: number;
@@ -134,9 +142,15 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
       everyMs: env.FOLIO_RECOVERY_CHECKPOINT_SECONDS * 1000,
     },
     eventStoreUrl: env.EVENTSTORE_URL,
+    eventStoreTimeouts: {
+      readIdleMs: env.FOLIO_EVENTSTORE_READ_IDLE_SECONDS * 1000,
+      writeMs: env.FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS * 1000,
+      subscriptionIdleMs: env.FOLIO_EVENTSTORE_SUBSCRIPTION_IDLE_SECONDS * 1000,
+    },
     mongoUrl: env.MONGO_URL,
     mongoDatabase: env.FOLIO_MONGO_DATABASE,
     elasticUrl: env.ELASTIC_URL,
+    elasticRequestTimeoutMs: env.FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS * 1000,
     logLevel: env.FOLIO_LOG_LEVEL,
     readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,
     maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,

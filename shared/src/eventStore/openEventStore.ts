@@ -8,7 +8,7 @@ import { openSqliteEventStore } from './sqlite/sqliteEventStore.js';
 export const embeddedEventStorePath = (dataDir: string): string => join(dataDir, 'events.sqlite');
 
 /** EventStoreDB when `EVENTSTORE_URL` is configured, otherwise the embedded SQLite log. */
-export const openEventStore = (config: Pick<FolioConfig, 'dataDir' | 'eventStoreUrl'>): EventStore =>
+export const openEventStore = (config: Pick<FolioConfig, 'dataDir' | 'eventStoreUrl' | 'eventStoreTimeouts'>): EventStore =>
   config.eventStoreUrl !== undefined
-    ? createEventStoreDBEventStore({ connectionString: config.eventStoreUrl })
+    ? createEventStoreDBEventStore({ connectionString: config.eventStoreUrl, timeouts: config.eventStoreTimeouts })
     : openSqliteEventStore({ path: embeddedEventStorePath(config.dataDir) });

@@ -14,6 +14,7 @@ import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { sortableBigint } from '../documents/documentStore.js';
 import { NotFoundError } from '../errors/commonErrors.js';
+import { StoreUnavailableError } from '../eventStore/errors.js';
 import {
   DocumentChecksum,
   canonicalFieldsJson,
@@ -190,6 +191,39 @@ const errorTypeOf = (error: unknown): string | undefined =>
   error instanceof errors.ResponseError ? (error.body as { error?: { type?: string } } | undefined)?.error?.type : undefined;
 
 const isNotFound = (error: unknown): boolean => error instanceof errors.ResponseError && error.statusCode === 404;
+
+/** Statuses of a cluster that cannot answer now (overloaded, no shard available, a proxy's timeout), not of a bad request. */
+const UNAVAILABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/**
+ * A failure to get an answer (unreachable, timed out, overloaded) as the other adapters report
+ * it: `StoreUnavailableError`, which callers retry and the HTTP side answers 503. Anything else as it came.
+ */
+const unavailableOf = (error: unknown): unknown => {
+  const unanswered =
+    error instanceof errors.ConnectionError ||
+    error instanceof errors.TimeoutError ||
+    error instanceof errors.NoLivingConnectionsError ||
+    (error instanceof errors.ResponseError && UNAVAILABLE_STATUSES.has(error.statusCode ?? 0));
+  return unanswered ? new StoreUnavailableError(`Elasticsearch is unavailable: ${(error as Error).message}`, { cause: error }) : error;
+};
+
+/** The index with every method's transport failures reported as `unavailableOf` says. */
+const reportingUnavailability = (index: SearchIndex): SearchIndex =>
+  Object.fromEntries(
+    Object.entries(index).map(([name, member]) => [
+      name,
+      typeof member === 'function'
+        ? async (...args: unknown[]) => {
+            try {
+              return await (member as (...given: unknown[]) => Promise<unknown>)(...args);
+            } catch (error) {
+              throw unavailableOf(error);
+            }
+          }
+        : member,
+    ]),
+  ) as unknown as SearchIndex;
 
 /**
  * Elasticsearch answers 200 with what the shards it reached hold when others fail or time out:
@@ -401,7 +435,7 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
   const hitOf = (schema: SearchSchema, source: StoredSource): SearchHit =>
     toHit(schema, source.id, BigInt(source.version), source.fields);
 
-  return {
+  return reportingUnavailability({
     kind: 'elasticsearch',
 
     // `loading` changes nothing here: Elasticsearch builds what a search needs segment by segment
@@ -551,5 +585,5 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
     async close(): Promise<void> {
       if (ownsClient) await client.close();
     },
-  };
+  });
 };

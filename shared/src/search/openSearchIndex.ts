@@ -11,7 +11,7 @@ export const embeddedSearchIndexPath = (dataDir: string): string => join(dataDir
  * Elasticsearch when `ELASTIC_URL` is configured, otherwise the embedded SQLite FTS5 index, its
  * writes on a thread of their own (the projections index while they fold the next read model).
  */
-export const openSearchIndex = (config: Pick<FolioConfig, 'dataDir' | 'elasticUrl'>): SearchIndex =>
+export const openSearchIndex = (config: Pick<FolioConfig, 'dataDir' | 'elasticUrl' | 'elasticRequestTimeoutMs'>): SearchIndex =>
   config.elasticUrl !== undefined
-    ? createElasticsearchSearchIndex({ node: config.elasticUrl })
+    ? createElasticsearchSearchIndex({ node: config.elasticUrl, requestTimeoutMs: config.elasticRequestTimeoutMs })
     : openSqliteSearchIndex({ path: embeddedSearchIndexPath(config.dataDir), writeThread: true });

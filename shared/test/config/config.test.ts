@@ -21,4 +21,32 @@ describe('configuration', () => {
       });
     }
   });
+
+  describe('how long EventStoreDB and Elasticsearch may stay silent', () => {
+    it('waits 10 s for a read or a write, 30 s for a quiet subscription and an Elasticsearch request, by default', () => {
+      const config = loadConfig({});
+      expect(config.eventStoreTimeouts).to.deep.equal({ readIdleMs: 10_000, writeMs: 10_000, subscriptionIdleMs: 30_000 });
+      expect(config.elasticRequestTimeoutMs).to.equal(30_000);
+    });
+
+    it('takes each in seconds', () => {
+      const config = loadConfig({
+        FOLIO_EVENTSTORE_READ_IDLE_SECONDS: '20',
+        FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: '2.5',
+        FOLIO_EVENTSTORE_SUBSCRIPTION_IDLE_SECONDS: '60',
+        FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS: '90',
+      });
+      expect(config.eventStoreTimeouts).to.deep.equal({ readIdleMs: 20_000, writeMs: 2_500, subscriptionIdleMs: 60_000 });
+      expect(config.elasticRequestTimeoutMs).to.equal(90_000);
+    });
+
+    for (const variable of ['FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS', 'FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS']) {
+      it(`stops start-up naming ${variable} when it is not a positive number`, () => {
+        expect(() => loadConfig({ [variable]: '0' }))
+          .to.throw(ValidationError)
+          .with.property('message')
+          .that.contains(variable);
+      });
+    }
+  });
 });

@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { sortableBigint } from '../../src/documents/documentStore.js';
 import { NotFoundError } from '../../src/errors/commonErrors.js';
 import { ValidationError } from '../../src/errors/folioError.js';
+import { StoreUnavailableError } from '../../src/eventStore/errors.js';
 import { createElasticsearchSearchIndex } from '../../src/search/elasticsearchSearchIndex.js';
 import type { SearchDocument, SearchIndex, SearchSchema } from '../../src/search/searchIndex.js';
 import { openSqliteSearchIndex } from '../../src/search/sqliteSearchIndex.js';
@@ -682,12 +683,33 @@ describe('Elasticsearch search index: requests', () => {
       try {
         const started = Date.now();
         const error = await rejectionOf(index.search(INDEX, {}));
-        expect(error).to.be.instanceOf(errors.TimeoutError);
+        expect(error).to.be.instanceOf(StoreUnavailableError);
+        expect((error as Error).cause).to.be.instanceOf(errors.TimeoutError);
         expect(Date.now() - started).to.be.below(5000);
       } finally {
         await index.close();
         silent.closeAllConnections();
         await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+    it('reports a node that refuses connections, or a cluster that cannot answer now, as unavailable; a bad request as it is', async () => {
+      const closed = createServer(() => undefined);
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+      const refused = createElasticsearchSearchIndex({ node: `http://127.0.0.1:${port}`, requestTimeoutMs: 2_000 });
+      try {
+        const error = await rejectionOf(refused.search(INDEX, {}));
+        expect(error).to.be.instanceOf(StoreUnavailableError);
+        expect((error as Error).cause).to.be.instanceOf(errors.ConnectionError);
+      } finally {
+        await refused.close();
+      }
+      for (const [statusCode, unavailable] of [[503, true], [504, true], [400, false]] as const) {
+        const cluster = new FakeCluster().withIndex().on('POST', `/${INDEX}/_search`, () => errorResponse(statusCode, 'some_exception'));
+        const error = await rejectionOf(cluster.index.search(INDEX, {}));
+        if (unavailable) expect(error, String(statusCode)).to.be.instanceOf(StoreUnavailableError);
+        else expect(error, String(statusCode)).to.be.instanceOf(errors.ResponseError).and.not.be.instanceOf(StoreUnavailableError);
       }
     });
   });
