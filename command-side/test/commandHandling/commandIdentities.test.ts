@@ -26,7 +26,8 @@ describe('command identities: what a payment or payout command asks', () => {
   });
   afterEach(() => temp.dispose());
 
-  const createPayment = (amount: bigint, commandId = `create-${PAYMENT}`) =>
+  // Each call is another instance's handler, with a cache of its own.
+  const createPayment = (amount: bigint) =>
     createPaymentCommandHandler(temp.store).handle(
       paymentStream(PAYMENT),
       {
@@ -41,7 +42,7 @@ describe('command identities: what a payment or payout command asks', () => {
         feeJournalId: '7400000000000000013',
         at: AT,
       },
-      contextFor(commandId),
+      contextFor(`create-${PAYMENT}`),
     );
 
   it('answers a payment failed again in other words as the failure recorded, which stands', async () => {
@@ -62,22 +63,7 @@ describe('command identities: what a payment or payout command asks', () => {
 
   it('refuses a payment created again under its command id for another amount', async () => {
     await createPayment(10_000n);
-    const error = await rejectionOf(createPaymentCommandHandler(temp.store).handle(
-      paymentStream(PAYMENT),
-      {
-        type: 'CreatePayment',
-        paymentId: PAYMENT,
-        merchantAccountId: MERCHANT,
-        amount: 20_000n,
-        currency: 'EUR',
-        provider: 'sandbox',
-        captureJournalId: '7400000000000000011',
-        settlementJournalId: '7400000000000000012',
-        feeJournalId: '7400000000000000013',
-        at: AT,
-      },
-      contextFor(`create-${PAYMENT}`),
-    ));
+    const error = await rejectionOf(createPayment(20_000n));
     expect(error).to.be.instanceOf(CommandIdReusedError);
   });
 
