@@ -153,6 +153,27 @@ describe('payments projection', () => {
     expect(document.refundable).to.equal('5000');
   });
 
+  it('shows a capture whose route to suspense was chosen as the write side does: pending until it is recorded', async () => {
+    const payment = paymentStream(PAYMENT);
+    await appendCreated(payment);
+    await append(payment, 'PaymentSubmitted', { paymentId: PAYMENT, provider: 'sandbox', providerRef: 'pi_42', submittedAt: at(2) });
+    const capture = { paymentId: PAYMENT, amount: 10000n, journalId: '7300000000000000011' };
+    await append(payment, 'PaymentCaptureStarted', { ...capture, startedAt: at(3) });
+    await append(payment, 'PaymentRouteChosen', {
+      paymentId: PAYMENT,
+      move: 'capture',
+      journalId: capture.journalId,
+      route: 'suspense',
+      refusal: 'account-frozen: account is frozen',
+      chosenAt: at(3),
+    });
+    await project(10);
+    expect((await documents.get<PaymentDocument>(collections.payments!, PAYMENT))!).to.deep.include({ state: 'PENDING', captured: '0' });
+    await append(payment, 'PaymentCaptured', { ...capture, capturedAt: at(4) });
+    await project(10);
+    expect((await documents.get<PaymentDocument>(collections.payments!, PAYMENT))!).to.deep.include({ state: 'PAID', captured: '10000' });
+  });
+
   it('is idempotent: the same events applied twice, in any batches, leave the same read model', async () => {
     await writeLifecycle();
     await project(4);

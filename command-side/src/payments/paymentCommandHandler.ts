@@ -9,9 +9,9 @@ import { paymentEventTypes, type PaymentEvent, type PaymentState } from './payme
 export type PaymentCommandHandler = CommandHandler<PaymentState, PaymentCommand>;
 
 /**
- * What a payment command asks. A failure, a decline or a booking to suspense is the same whatever
- * words explain it: two runs (a provider's callback and a retried request, two deliveries) word
- * it as they found it, and the one recorded first stands.
+ * What a payment command asks. A failure, a decline, a booking or a route to suspense is the same
+ * whatever words explain it: two runs (a provider's callback and a retried request, two
+ * deliveries) word it as they found it, and the one recorded first stands.
  */
 export const paymentCommandIdentity = (command: PaymentCommand): unknown => {
   const asked = withoutRunStamps(command) as Record<string, unknown>;
@@ -23,7 +23,8 @@ export const paymentCommandIdentity = (command: PaymentCommand): unknown => {
       return rest;
     }
     case 'BookCaptureToSuspense':
-    case 'BookRefundFromSuspense': {
+    case 'BookRefundFromSuspense':
+    case 'ChooseRoute': {
       const { refusal: _refusal, ...rest } = asked;
       return rest;
     }

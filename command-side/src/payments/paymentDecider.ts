@@ -15,6 +15,7 @@ import {
   refundSource,
   suspensePartOf,
   type ExistingPayment,
+  type MoneyRoute,
   type PaymentCallback,
   type PaymentEvent,
   type PaymentState,
@@ -78,6 +79,12 @@ export type PaymentCommand =
    * the payment is captured all the same and flagged, the merchant's due left to reconciliation.
    */
   | { type: 'BookCaptureToSuspense'; refusal: string; at: string; callbackEventId?: string }
+  /**
+   * Fixes where the money of the capture under way (no `refundId`) or of an accepted refund goes,
+   * before its journal is posted: to the merchant's account, or to suspense, that account having
+   * refused it (`refusal`). The route chosen first stands.
+   */
+  | { type: 'ChooseRoute'; refundId?: string; to: MoneyRoute['to']; refusal?: string; at: string }
   /** `redelivery`: a deferred callback tried again; otherwise one just received. */
   | { type: 'ReceiveCallback'; callback: PaymentCallback; redelivery: boolean; at: string }
   /** The books refused a callback recorded as applied (its move no longer fits the payment). */
@@ -549,6 +556,26 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
         capturedEvent(payment, command.at, reportedBy),
       ];
     }
+    case 'ChooseRoute': {
+      const { refundId } = command;
+      const refund = refundId === undefined ? undefined : payment.refundsInFlight[refundId];
+      // Chosen already, or the move ended (another writer recorded it): the route that stands.
+      const open = refundId === undefined ? payment.capturing : refund?.awaitingProvider === undefined ? refund : undefined;
+      if (open === undefined || open.route !== undefined) return [];
+      return [
+        {
+          type: 'PaymentRouteChosen',
+          data: {
+            paymentId,
+            move: refundId === undefined ? 'capture' : 'refund',
+            journalId: refundId ?? payment.captureJournalId,
+            route: command.to,
+            ...(command.to === 'suspense' ? { refusal: command.refusal ?? 'refused' } : {}),
+            chosenAt: command.at,
+          },
+        },
+      ];
+    }
     case 'ReceiveCallback': {
       const classification = classifyCallback(payment, command.callback, command.redelivery);
       return [{ type: 'PaymentCallbackRecorded', data: callbackData(payment, command.callback, classification, command.at) }];
@@ -614,6 +641,14 @@ const evolve = (state: PaymentState, event: Event): PaymentState => {
     case 'PaymentCaptureStarted': {
       const { callbackEventId } = event.data;
       return { ...state, capturing: callbackEventId === undefined ? {} : { callbackEventId } };
+    }
+    case 'PaymentRouteChosen': {
+      const { move, journalId, route: to, refusal } = event.data;
+      const route: MoneyRoute = to === 'merchant' ? { to } : { to, refusal: refusal ?? 'refused' };
+      if (move === 'capture') return state.capturing === undefined ? state : { ...state, capturing: { ...state.capturing, route } };
+      const refund = state.refundsInFlight[journalId];
+      if (refund === undefined) return state;
+      return { ...state, refundsInFlight: { ...state.refundsInFlight, [journalId]: { ...refund, route } } };
     }
     case 'PaymentSettlementStarted': {
       const { fee, callbackEventId } = event.data;

@@ -113,6 +113,33 @@ export class PaymentJournalRefusedError extends FolioError {
   }
 }
 
+/**
+ * The merchant's account was chosen for a capture's or refund's money (it took it when chosen) and
+ * refuses the journal now (frozen, or spent, in between). The journal waits for the account:
+ * another writer may be posting it, so booking the money to suspense instead could pay it twice.
+ * A 5xx, so a retry with the same key answers once it is posted; every touch of the payment tries again.
+ */
+export class PaymentJournalWaitingError extends FolioError {
+  readonly type = 'payment-journal-waiting';
+  readonly status = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor(
+    readonly paymentId: string,
+    readonly journalId: string,
+    readonly refusal: string,
+  ) {
+    super(
+      `payment ${paymentId}: journal ${journalId} goes to the merchant's account, which refuses it now (${refusal}); ` +
+        'it is posted once the account takes it',
+    );
+  }
+
+  override problemExtensions() {
+    return { paymentId: this.paymentId, journalId: this.journalId };
+  }
+}
+
 /** Payments are paid to merchant accounts only. */
 export class NotAMerchantAccountError extends FolioError {
   readonly type = 'not-a-merchant-account';

@@ -10,7 +10,7 @@ import {
   type ProviderJournalKind,
   type SnowflakeGenerator,
 } from '@folio/shared';
-import { accountDecider } from '../accounts/accountDecider.js';
+import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
 import { AccountCurrencyMismatchError, AccountNotFoundError } from '../accounts/accountErrors.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import type { CommandContext } from '../commandHandling/decider.js';
@@ -26,6 +26,7 @@ import {
   IllegalPaymentTransitionError,
   NotAMerchantAccountError,
   PaymentJournalRefusedError,
+  PaymentJournalWaitingError,
   PaymentNotFoundError,
   ProviderReferenceTakenError,
 } from './paymentErrors.js';
@@ -161,11 +162,69 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       `capture-suspense-${payment.paymentId}`,
     );
 
+  /** Why the merchant's account would refuse `command` now, decided on its latest state with nothing written. */
+  const merchantRefusal = async (payment: ExistingPayment, command: AccountCommand): Promise<string | undefined> => {
+    const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
+    try {
+      accountDecider.decide(command, merchant);
+      return undefined;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return `${error.type}: ${error.message}`;
+    }
+  };
+
+  /** The first leg of the capture's journal: the merchant credited. */
+  const captureCredit = (payment: ExistingPayment): AccountCommand => ({
+    type: 'PostCredit',
+    accountId: payment.merchantAccountId,
+    journal: { id: payment.captureJournalId, kind: 'capture', leg: 'first', counterpartyAccountId: clearingOf(payment) },
+    amount: payment.amount,
+    currency: payment.currency,
+  });
+
+  /** The first leg of a refund's journal: the merchant debited its part. */
+  const refundDebit = (payment: ExistingPayment, refundId: string, amount: bigint, to: string): AccountCommand => ({
+    type: 'PostDebit',
+    accountId: payment.merchantAccountId,
+    journal: { id: refundId, kind: 'refund', leg: 'first', counterpartyAccountId: to },
+    amount,
+    currency: payment.currency,
+  });
+
+  /**
+   * Fixes on the payment's stream where a capture's (no `refundId`) or a refund's money goes: to
+   * suspense when `refusal` says the merchant's account refuses it, to that account otherwise. The
+   * command id names the route, so two writers choosing others do not share one; the route
+   * recorded first stands (`state`), and `earlier` says another writer chose it and may have
+   * posted part of its journal.
+   */
+  const chooseRoute = (paymentId: string, refundId: string | undefined, refusal: string | undefined, run: RunContext) => {
+    const to = refusal === undefined ? 'merchant' : 'suspense';
+    return decideStep(
+      paymentId,
+      { type: 'ChooseRoute', ...(refundId === undefined ? {} : { refundId }), to, ...(refusal === undefined ? {} : { refusal }), at: now() },
+      run,
+      `route-${refundId ?? `capture-${paymentId}`}-${to}`,
+    );
+  };
+
+  /** Posts a journal to the merchant's account chosen for it; a refusal now leaves it waiting for the account. */
+  const runMerchantJournal = async (payment: ExistingPayment, journalId: string, journal: () => Promise<void>) => {
+    try {
+      await journal();
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      throw new PaymentJournalWaitingError(payment.paymentId, journalId, `${error.type}: ${error.message}`);
+    }
+  };
+
   /**
    * Posts the capture's journal and records it. The provider holds the money by now, so a merchant
    * account that refuses the credit (frozen, closed) cannot undo it: the money is booked to suspense
    * instead, by a correction journal with the capture's id (clearing → suspense), the payment is
-   * captured all the same and flagged for reconciliation.
+   * captured all the same and flagged for reconciliation. Which of the two is posted is fixed on the
+   * stream first (`ChooseRoute`), so no run credits the merchant on top of a suspense booking.
    */
   const postCapture = async (payment: ExistingPayment, run: RunContext, retry: boolean, callbackEventId?: string) => {
     // Decided on the stream first: a failure another writer decides meanwhile is refused, so no
@@ -176,24 +235,36 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       run,
       `capture-start-${payment.paymentId}`,
     );
-    const again = retry || started.earlier;
-    // A run interrupted after booking it to suspense: the merchant is not credited on top of that.
-    const bookedToSuspense = again ? await movements.read(journalStream('correction', payment.captureJournalId)) : undefined;
-    if (bookedToSuspense !== undefined) {
-      await bookCaptureToSuspense(payment, bookedToSuspense.movement.description ?? 'refused', run, callbackEventId);
-      return;
+    let again = retry || started.earlier;
+    let route = (started.state as ExistingPayment).capturing?.route;
+    if (route === undefined) {
+      let refusal: string | undefined;
+      // Streams from before routes were chosen: a journal an earlier run posted says where the money went.
+      const [toMerchant, toSuspense] = again
+        ? await Promise.all([
+            movements.read(journalStream('capture', payment.captureJournalId)),
+            movements.read(journalStream('correction', payment.captureJournalId)),
+          ])
+        : [undefined, undefined];
+      if (toSuspense !== undefined) refusal = toSuspense.movement.description ?? 'refused';
+      else if (toMerchant?.outcome.status !== 'completed') refusal = await merchantRefusal(payment, captureCredit(payment));
+      const chosen = await chooseRoute(payment.paymentId, undefined, refusal, run);
+      again ||= chosen.earlier;
+      route = (chosen.state as ExistingPayment).capturing?.route;
+      // Recorded by another writer meanwhile.
+      if (route === undefined) return;
     }
-    const route = { from: clearingOf(payment), amount: payment.amount };
-    try {
-      await runJournal('capture', payment.captureJournalId, payment, { ...route, to: payment.merchantAccountId }, run, again);
-    } catch (error) {
-      if (!isRefusal(error)) throw error;
-      const refusal = `${error.type}: ${error.message}`;
-      const toSuspense = { ...route, to: suspenseOf(payment), description: refusal };
+    const clearing = { from: clearingOf(payment), amount: payment.amount };
+    if (route.to === 'suspense') {
+      const toSuspense = { ...clearing, to: suspenseOf(payment), description: route.refusal };
       await runJournal('correction', payment.captureJournalId, payment, toSuspense, run, again);
-      await bookCaptureToSuspense(payment, refusal, run, callbackEventId);
+      await bookCaptureToSuspense(payment, route.refusal, run, callbackEventId);
       return;
     }
+    const toMerchant = { ...clearing, to: payment.merchantAccountId };
+    await runMerchantJournal(payment, payment.captureJournalId, () =>
+      runJournal('capture', payment.captureJournalId, payment, toMerchant, run, again),
+    );
     await handle(
       payment.paymentId,
       { type: 'CapturePayment', at: now(), ...cause(callbackEventId) },
@@ -208,16 +279,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
    */
   const checkMerchantTakes = async (payment: ExistingPayment) => {
     const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
-    accountDecider.decide(
-      {
-        type: 'PostCredit',
-        accountId: payment.merchantAccountId,
-        journal: { id: payment.captureJournalId, kind: 'capture', leg: 'first', counterpartyAccountId: clearingOf(payment) },
-        amount: payment.amount,
-        currency: payment.currency,
-      },
-      merchant,
-    );
+    accountDecider.decide(captureCredit(payment), merchant);
   };
 
   /**
@@ -277,17 +339,6 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const completeRefund = (payment: ExistingPayment, refundId: string, run: RunContext) =>
     handle(payment.paymentId, { type: 'CompleteRefund', refundId, at: now() }, run, `refund-done-${refundId}`);
 
-  /** Runs a journal; an account's refusal of it is returned as its reason, not thrown. */
-  const refusalOf = async (journal: () => Promise<void>): Promise<string | undefined> => {
-    try {
-      await journal();
-      return undefined;
-    } catch (error) {
-      if (!isRefusal(error)) throw error;
-      return `${error.type}: ${error.message}`;
-    }
-  };
-
   /**
    * Posts a requested refund's journals and records it. The part the capture's suspense booking
    * holds (the merchant's account refused the capture, so never received it) is paid back from
@@ -295,34 +346,42 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
    * asked it first, or it reported the refund), so a merchant account that refuses the debit
    * (frozen, or spent in between) cannot undo it: its part is paid from suspense too and the
    * payment is flagged for reconciliation. Whatever comes from suspense is one correction journal
-   * with the refund's id, posted last.
+   * with the refund's id, posted last. Whether the merchant's part comes from the merchant or from
+   * suspense is fixed on the stream first (`ChooseRoute`), so no run debits the merchant on top of
+   * a suspense payment.
    */
   const postRefund = async (payment: ExistingPayment, refundId: string, run: RunContext, retry: boolean) => {
-    const refund = payment.refundsInFlight[refundId]!;
+    let refund = payment.refundsInFlight[refundId]!;
     const to = refundAccountOf(payment, refund.from);
-    // A run interrupted after its correction journal, the last of its money: nothing is posted again.
-    const corrected = retry ? await movements.read(journalStream('correction', refundId)) : undefined;
-    if (corrected !== undefined) {
-      // It paid more than the suspense booking's part: the merchant's account refused its own.
-      if (corrected.movement.amount > refund.fromCaptureInSuspense) {
-        await bookFromSuspense(payment, refundId, corrected.movement.description ?? 'refused', run);
-      } else {
-        await completeRefund(payment, refundId, run);
-      }
-      return;
-    }
     const merchantPart = refund.amount - refund.fromCaptureInSuspense;
-    const refusal =
-      merchantPart > 0n
-        ? await refusalOf(() =>
-            runJournal('refund', refundId, payment, { from: payment.merchantAccountId, to, amount: merchantPart }, run, retry),
-          )
-        : undefined;
+    let again = retry;
+    if (merchantPart > 0n && refund.route === undefined) {
+      let refusal: string | undefined;
+      // Streams from before routes were chosen: a correction an earlier run posted (its last
+      // journal) paid more than the suspense booking's part when the merchant's account refused its own.
+      const corrected = retry ? await movements.read(journalStream('correction', refundId)) : undefined;
+      if (corrected !== undefined) {
+        if (corrected.movement.amount > refund.fromCaptureInSuspense) refusal = corrected.movement.description ?? 'refused';
+      } else {
+        refusal = await merchantRefusal(payment, refundDebit(payment, refundId, merchantPart, to));
+      }
+      const chosen = await chooseRoute(payment.paymentId, refundId, refusal, run);
+      again ||= chosen.earlier;
+      const standing = (chosen.state as ExistingPayment).refundsInFlight[refundId];
+      // Ended by another writer meanwhile.
+      if (standing === undefined) return;
+      refund = standing;
+    }
+    const refusal = refund.route?.to === 'suspense' ? refund.route.refusal : undefined;
+    if (merchantPart > 0n && refusal === undefined) {
+      const fromMerchant = { from: payment.merchantAccountId, to, amount: merchantPart };
+      await runMerchantJournal(payment, refundId, () => runJournal('refund', refundId, payment, fromMerchant, run, again));
+    }
     const fromSuspense = refusal === undefined ? refund.fromCaptureInSuspense : refund.amount;
     if (fromSuspense > 0n) {
       const description = refusal ?? 'refund of a capture booked to suspense';
       const fromSuspenseRoute = { from: suspenseOf(payment), to, amount: fromSuspense, description };
-      await runJournal('correction', refundId, payment, fromSuspenseRoute, run, retry);
+      await runJournal('correction', refundId, payment, fromSuspenseRoute, run, again);
     }
     if (refusal === undefined) await completeRefund(payment, refundId, run);
     else await bookFromSuspense(payment, refundId, refusal, run);
@@ -337,17 +396,19 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     const merchantPart = amount - suspensePartOf(payment, amount);
     if (merchantPart === 0n) return;
     const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
-    const to = refundAccountOf(payment, refundSource(payment));
-    accountDecider.decide(
-      {
-        type: 'PostDebit',
-        accountId: payment.merchantAccountId,
-        journal: { id: refundId, kind: 'refund', leg: 'first', counterpartyAccountId: to },
-        amount: merchantPart,
-        currency: payment.currency,
-      },
-      merchant,
-    );
+    accountDecider.decide(refundDebit(payment, refundId, merchantPart, refundAccountOf(payment, refundSource(payment))), merchant);
+  };
+
+  /**
+   * A journal waiting for the merchant's account stays under way: the payment is read and moved as
+   * it is meanwhile, and the next touch tries it again.
+   */
+  const unlessWaiting = async (step: Promise<void>) => {
+    try {
+      await step;
+    } catch (error) {
+      if (!(error instanceof PaymentJournalWaitingError)) throw error;
+    }
   };
 
   /**
@@ -362,7 +423,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         movements.read(journalStream('correction', payment.captureJournalId)),
       ]);
       if (payment.capturing !== undefined || capture?.outcome.status === 'completed' || toSuspense !== undefined) {
-        await postCapture(payment, run, true, payment.capturing?.callbackEventId);
+        await unlessWaiting(postCapture(payment, run, true, payment.capturing?.callbackEventId));
         ({ payment } = await load(paymentId));
       }
     }
@@ -388,7 +449,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     // recovery once it is overdue (`refundRecovery.ts`).
     for (const [refundId, refund] of Object.entries(payment.refundsInFlight)) {
       if (refund.awaitingProvider !== undefined) continue;
-      await postRefund(payment, refundId, run, true);
+      await unlessWaiting(postRefund(payment, refundId, run, true));
       ({ payment } = await load(paymentId));
     }
     return payment;
@@ -577,13 +638,25 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const repaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
     let payment = await journalsRepaired(paymentId, run);
     for (let callback = unfinishedCallback(payment); callback !== undefined; callback = unfinishedCallback(payment)) {
-      await applyCallback(paymentId, callback, run);
+      try {
+        await applyCallback(paymentId, callback, run);
+      } catch (error) {
+        // Its journal waits for the merchant's account: the next touch tries it again.
+        if (error instanceof PaymentJournalWaitingError) return (await load(paymentId)).payment;
+        throw error;
+      }
       ({ payment } = await load(paymentId));
     }
     return payment;
   };
 
-  /** Applies the deferred callbacks the payment's state now allows, lowest rank first. */
+  /**
+   * Applies the deferred callbacks the payment's state now allows, lowest rank first. Each try is
+   * recorded as decided on the stream as it is then (another writer may have moved it, deferring
+   * the callback again), and applied only if recorded so. Its command id is its own: a later try
+   * under the id of one recorded as deferred would be answered as that one, leaving the callback
+   * deferred and tried again forever.
+   */
   const applyDeferred = async (paymentId: string, run: RunContext) => {
     for (;;) {
       const { payment } = await load(paymentId);
@@ -594,14 +667,13 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
         )
         .find((callback) => classifyCallback(payment, callback, true).outcome !== 'deferred');
       if (ready === undefined) return;
-      const { outcome } = classifyCallback(payment, ready, true);
-      await handle(
+      const recorded = await handle(
         paymentId,
         { type: 'ReceiveCallback', callback: ready, redelivery: true, at: now() },
         run,
-        `redelivered-${ready.eventId}`,
+        `redelivered-${ready.eventId}-${ids.nextId()}`,
       );
-      if (outcome === 'applied') await applyCallback(paymentId, ready, run);
+      if (awaitsEffect(recorded.state as ExistingPayment, ready)) await applyCallback(paymentId, ready, run);
     }
   };
 

@@ -21,6 +21,12 @@ export interface PaymentCallback {
   providerCreatedAt: string;
 }
 
+/**
+ * Where a capture's or refund's money goes, fixed on the payment's stream before its journal is
+ * posted: the merchant's account, or suspense because that account refused it (`refusal`).
+ */
+export type MoneyRoute = { to: 'merchant' } | { to: 'suspense'; refusal: string };
+
 export interface RefundInFlight {
   amount: bigint;
   from: 'clearing' | 'bank';
@@ -37,6 +43,8 @@ export interface RefundInFlight {
   awaitingProvider?: true;
   /** When it was requested (its reservation's business time). */
   requestedAt: string;
+  /** Where the merchant's part goes, once chosen (`PaymentRouteChosen`). */
+  route?: MoneyRoute;
 }
 
 export interface ExistingPayment {
@@ -80,7 +88,7 @@ export interface ExistingPayment {
   fee?: bigint;
   net?: bigint;
   /** A capture decided and not recorded yet: its journal is posted by whichever writer gets to it, and the payment no longer fails. */
-  capturing?: { callbackEventId?: string };
+  capturing?: { callbackEventId?: string; route?: MoneyRoute };
   /** A settlement decided and not recorded yet: its journals are posted with this fee, by whichever writer gets to them. */
   settling?: { fee: bigint; callbackEventId?: string };
   /**
@@ -116,7 +124,8 @@ export type PaymentEvent =
   | PaymentCatalogEventOfType<'PaymentReferenceTaken'>
   | PaymentCatalogEventOfType<'PaymentCaptureStarted'>
   | PaymentCatalogEventOfType<'PaymentSettlementStarted'>
-  | PaymentCatalogEventOfType<'PaymentRefundAccepted'>;
+  | PaymentCatalogEventOfType<'PaymentRefundAccepted'>
+  | PaymentCatalogEventOfType<'PaymentRouteChosen'>;
 
 export const paymentEventTypes: PaymentEvent['type'][] = [
   'PaymentCreated',
@@ -132,6 +141,7 @@ export const paymentEventTypes: PaymentEvent['type'][] = [
   'PaymentCaptureStarted',
   'PaymentSettlementStarted',
   'PaymentRefundAccepted',
+  'PaymentRouteChosen',
 ];
 
 /** What may still be refunded: captured, less refunds done and under way. */

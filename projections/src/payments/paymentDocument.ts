@@ -192,6 +192,8 @@ export const evolvePayment = (
         },
         ...stamp,
       };
+    // Decisions whose journals follow (a capture or settlement started, where money goes): the
+    // write side's view shows none of them until the move is recorded.
     default:
       return payment;
   }

@@ -289,6 +289,29 @@ export const paymentSettlementStarted = defineEvent({
   }),
 });
 
+/**
+ * Where the money of a capture or refund goes, fixed before either journal is posted: `merchant`
+ * (its journal, `journalId` being the capture's or the refund's), or `suspense` (a `correction`
+ * journal with that id), the merchant's account having refused it (`refusal` says why). Every
+ * writer follows the route recorded first, so a merchant account that would take the money later
+ * (unfrozen in between) is never paid on top of a suspense booking. A refund wholly paid from the
+ * capture's suspense booking has none. Streams from before it chose where the money went while
+ * posting it.
+ */
+export const paymentRouteChosen = defineEvent({
+  type: 'PaymentRouteChosen',
+  version: 1,
+  schema: z.object({
+    paymentId: snowflakeIdSchema,
+    move: z.enum(['capture', 'refund']),
+    journalId: snowflakeIdSchema,
+    route: z.enum(['merchant', 'suspense']),
+    /** Set for the suspense route only. */
+    refusal: z.string().min(1).optional(),
+    chosenAt: z.iso.datetime(),
+  }),
+});
+
 export const paymentEventDefinitions = [
   paymentCreated,
   paymentSubmitted,
@@ -303,4 +326,5 @@ export const paymentEventDefinitions = [
   paymentCaptureStarted,
   paymentSettlementStarted,
   paymentRefundAccepted,
+  paymentRouteChosen,
 ] as const;
