@@ -1,14 +1,9 @@
-import { hasSoleWriter, StoreUnavailableError, SubscriptionDroppedError, type EventStore, type EventToAppend, type GlobalPosition } from '@folio/shared';
+import { hasSoleWriter, type EventStore, type EventToAppend, type GlobalPosition } from '@folio/shared';
+import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
 import { planOf } from './movement.js';
 import type { MovementProcess } from './movementProcess.js';
 import { createOpenJournals, type OpenJournal } from './openJournals.js';
-import {
-  encodeRecoveryCheckpoint,
-  limitRecoveryCheckpoints,
-  readLatestRecoveryCheckpoint,
-  RECOVERY_CHECKPOINT_STREAM,
-  type RecoveryCheckpoint,
-} from './recoveryCheckpoint.js';
+import { decodeRecoveryCheckpoint, encodeRecoveryCheckpoint, RECOVERY_CHECKPOINT_STREAM } from './recoveryCheckpoint.js';
 
 export interface StuckMovement extends OpenJournal {
   /** How long it has been open, in milliseconds. */
@@ -63,8 +58,6 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
   const schedule = { ...DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE, ...options.checkpoint };
   const soleWriter = hasSoleWriter(eventStore);
   let journals = createOpenJournals();
-  /** The last event folded into `journals` (or the checkpoint they were seeded from). */
-  let position: GlobalPosition | undefined;
   /** Events folded since the last checkpoint written. */
   let folded = 0;
   /** When the store committed the last event folded. */
@@ -73,28 +66,11 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
   let checkpointedAt: number | undefined;
   /** After a failed write, the next one waits until then. */
   let retryAt = 0;
-  let caughtUpOnce = false;
-  let stopped = false;
-  let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> | undefined;
-  let limited = false;
   let caughtUp!: () => void;
   const ready = new Promise<void>((resolve) => {
     caughtUp = resolve;
   });
-
-  /** Callers waiting for the fold to reach a position (see `waitFor`). */
-  let waiters: { target: GlobalPosition; resolve: (reached: boolean) => void }[] = [];
-  const settleWaiters = (): void => {
-    if (waiters.length === 0 || position === undefined) return;
-    const reached = position;
-    waiters = waiters.filter((waiter) => {
-      if (waiter.target > reached) return true;
-      waiter.resolve(true);
-      return false;
-    });
-  };
 
   const resumeOne = async (journal: OpenJournal): Promise<void> => {
     if (process.isRunning(journal.kind, journal.id)) return;
@@ -121,113 +97,82 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
       .filter((journal) => journal.ageMs >= options.stuckAfterMs);
   };
 
+  /** A failed write waits out the interval before the next one. */
+  const retryLater = (): void => {
+    retryAt = clock().getTime() + schedule.everyMs;
+  };
+
   /**
    * Writes the open journals as they are now, with the position of the last event folded into
    * them. The snapshot is taken synchronously, between two events, so the two always agree; the
    * write runs in the background and a failed one is tried again at the next occasion.
    */
-  const checkpoint = (): Promise<void> => {
+  const checkpoint = (): Promise<unknown> => {
+    const position = log.position();
+    const writing = log.writing();
     if (writing !== undefined || folded === 0 || position === undefined) return writing ?? Promise.resolve();
     const covered = folded;
     let event: EventToAppend;
     try {
       event = encodeRecoveryCheckpoint({ position, journals: journals.list() }, clock());
     } catch (error) {
-      retryAt = clock().getTime() + schedule.everyMs;
+      retryLater();
       options.onWarning('recovery checkpoint not written, tried again later', error);
       return Promise.resolve();
     }
-    writing = (async () => {
-      let written = false;
-      try {
-        if (!limited) {
-          limited = await limitRecoveryCheckpoints(eventStore).then(
-            () => true,
-            (error: unknown) => (options.onWarning('recovery checkpoint stream not limited', error), false),
-          );
-        }
-        await eventStore.appendToStream(RECOVERY_CHECKPOINT_STREAM, [event], { expectedRevision: 'any' });
-        folded -= covered;
-        checkpointedAt = clock().getTime();
-        written = true;
-      } catch (error) {
-        retryAt = clock().getTime() + schedule.everyMs;
-        options.onWarning('recovery checkpoint not written, tried again later', error);
-      } finally {
-        writing = undefined;
-      }
-      // Enough was folded during the write for another one (a failed write waits for the next occasion).
-      if (written && !stopped && folded >= schedule.everyEvents) void checkpoint();
-    })();
-    return writing;
+    return log
+      .write(event, {
+        written: () => {
+          folded -= covered;
+          checkpointedAt = clock().getTime();
+        },
+        failed: retryLater,
+      })
+      .then((written) => {
+        // Enough was folded during the write for another one (a failed write waits for the next occasion).
+        if (written && !log.stopped() && folded >= schedule.everyEvents) void checkpoint();
+      });
   };
 
   const checkpointDue = (now: number): boolean =>
     now >= retryAt &&
     (folded >= schedule.everyEvents || checkpointedAt === undefined || now - checkpointedAt >= schedule.everyMs);
 
-  /** A bad checkpoint is never trusted: recovery then folds the whole log, as without one. */
-  const readCheckpoint = async (): Promise<RecoveryCheckpoint | undefined> => {
-    try {
-      return await readLatestRecoveryCheckpoint(eventStore);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error;
-      options.onWarning('recovery checkpoint ignored, folding the whole log', error);
-      return undefined;
-    }
-  };
-
-  const follow = async (): Promise<void> => {
-    let seeded = false;
-    while (!stopped) {
-      try {
-        if (!seeded) {
-          const latest = await readCheckpoint();
-          if (latest !== undefined) {
-            journals = createOpenJournals(latest.journals);
-            position = latest.position;
-          }
-          seeded = true;
-          if (stopped) return;
-        }
-        subscription = eventStore.subscribeToAll({
-          fromPosition: position ?? 'start',
-          filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-', 'journal-'] },
-        });
-        for await (const run of subscription.runs()) {
-          for (const message of run) {
-            if (message.kind === 'event') {
-              journals.apply(message.event);
-              position = message.event.position;
-              lastFoldedCommit = message.event.created;
-              folded += 1;
-              if (caughtUpOnce && checkpointDue(clock().getTime())) void checkpoint();
-            } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
-              caughtUpOnce = true;
-              // For a sole writer, whatever is open now was interrupted: nobody in this new process
-              // runs it. With several writers, a movement opened lately is most likely running in
-              // another process: it is resumed once stuck, its run presumed dead. A run racing a live
-              // one would still follow the outcome that run chose (`MovementOutcomeChosen`), but only
-              // add conflicts.
-              await Promise.all((soleWriter ? journals.list() : stuck()).map(resumeOne));
-              caughtUp();
-              if (stopped) return;
-            }
-          }
-          settleWaiters();
-        }
-        return;
-      } catch (error) {
-        if (!(error instanceof SubscriptionDroppedError)) options.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-  };
+  const log = createCheckpointedLogFold({
+    eventStore,
+    checkpoints: { streamName: RECOVERY_CHECKPOINT_STREAM, name: 'recovery checkpoint', decode: decodeRecoveryCheckpoint },
+    filter: { streamNamePrefixes: ['account-', 'transfer-', 'deposit-', 'journal-'] },
+    seed: (latest) => {
+      journals = createOpenJournals(latest.journals);
+      return latest.position;
+    },
+    apply: (event) => {
+      journals.apply(event);
+      lastFoldedCommit = event.created;
+      folded += 1;
+    },
+    // Only events: `position` is the last event folded, what a checkpoint records.
+    followsScans: false,
+    moved: () => {
+      if (log.caughtUp() && checkpointDue(clock().getTime())) void checkpoint();
+    },
+    caughtUp: async () => {
+      // For a sole writer, whatever is open now was interrupted: nobody in this new process
+      // runs it. With several writers, a movement opened lately is most likely running in
+      // another process: it is resumed once stuck, its run presumed dead. A run racing a live
+      // one would still follow the outcome that run chose (`MovementOutcomeChosen`), but only
+      // add conflicts.
+      await Promise.all((soleWriter ? journals.list() : stuck()).map(resumeOne));
+      caughtUp();
+    },
+    onError: options.onError,
+    onWarning: options.onWarning,
+  });
 
   return {
     /** Starts following the log; resolves once interrupted movements have been resumed. */
     start(): Promise<void> {
-      void follow();
+      log.start();
       timer = setInterval(() => {
         const found = stuck();
         if (found.length === 0) return;
@@ -242,31 +187,19 @@ export const createMovementRecovery = (options: MovementRecoveryOptions) => {
     /** Every open movement: the money in transit right now. */
     open: () => journals.list(),
     /** The last event folded into the open journals, if any. */
-    position: (): GlobalPosition | undefined => position,
+    position: (): GlobalPosition | undefined => log.position(),
     /**
      * Resolves true once an event at or past `target` is folded (so `open` lists every movement
      * whose first leg is at or before it, for a `target` the position of an event it folds), false
      * after `timeoutMs`.
      */
-    waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
-      if (position !== undefined && position >= target) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const waiter = { target, resolve };
-        waiters.push(waiter);
-        setTimeout(() => {
-          waiters = waiters.filter((other) => other !== waiter);
-          resolve(false);
-        }, timeoutMs).unref();
-      });
-    },
+    waitFor: (target: GlobalPosition, timeoutMs: number): Promise<boolean> => log.waitFor(target, timeoutMs),
     /** Stops following the log, checkpointing what was folded since the last checkpoint. */
     async stop(): Promise<void> {
-      stopped = true;
       if (timer !== undefined) clearInterval(timer);
-      await subscription?.unsubscribe();
-      while (writing !== undefined) await writing;
+      await log.stop();
       const idleMs = lastFoldedCommit === undefined ? Infinity : clock().getTime() - lastFoldedCommit.getTime();
-      if (caughtUpOnce && idleMs < schedule.everyMs) await checkpoint();
+      if (log.caughtUp() && idleMs < schedule.everyMs) await checkpoint();
     },
   };
 };

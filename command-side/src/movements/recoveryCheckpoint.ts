@@ -5,15 +5,12 @@
  */
 import {
   bigintString,
-  collect,
   createEventCatalog,
   defineEvent,
   deterministicEventId,
   journalKinds,
   movementSchema,
-  StreamNotFoundError,
   toTrustedEventToAppend,
-  type EventStore,
   type EventToAppend,
   type GlobalPosition,
   type RecordedEvent,
@@ -22,9 +19,6 @@ import { z } from 'zod';
 import { OPEN_JOURNALS_FOLD_VERSION, type OpenJournal } from './openJournals.js';
 
 export const RECOVERY_CHECKPOINT_STREAM = 'movement-recovery-checkpoints';
-
-/** Only the latest checkpoint is ever read; a few earlier ones are kept to look into. */
-export const RECOVERY_CHECKPOINTS_KEPT = 10;
 
 const isoDate = z.codec(z.iso.datetime(), z.date(), {
   decode: (text) => new Date(text),
@@ -90,25 +84,4 @@ export const decodeRecoveryCheckpoint = (recorded: RecordedEvent): RecoveryCheck
     throw new Error(`recovery checkpoint of open-journals fold ${data.fold}, this one is ${OPEN_JOURNALS_FOLD_VERSION}`);
   }
   return { position: data.position, journals: data.journals };
-};
-
-/**
- * The latest checkpoint, or undefined when none was written yet. Throws when it cannot be read or
- * is malformed.
- */
-export const readLatestRecoveryCheckpoint = async (eventStore: EventStore): Promise<RecoveryCheckpoint | undefined> => {
-  try {
-    const [latest] = await collect(eventStore.readStream(RECOVERY_CHECKPOINT_STREAM, { direction: 'backwards', maxCount: 1 }));
-    return latest === undefined ? undefined : decodeRecoveryCheckpoint(latest);
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return undefined;
-    throw error;
-  }
-};
-
-/** Keeps the checkpoint stream short where the store honours `maxCount`; sets it once. */
-export const limitRecoveryCheckpoints = async (eventStore: EventStore): Promise<void> => {
-  const { metadata } = await eventStore.getStreamMetadata(RECOVERY_CHECKPOINT_STREAM);
-  if (metadata.maxCount === RECOVERY_CHECKPOINTS_KEPT) return;
-  await eventStore.setStreamMetadata(RECOVERY_CHECKPOINT_STREAM, { ...metadata, maxCount: RECOVERY_CHECKPOINTS_KEPT });
 };

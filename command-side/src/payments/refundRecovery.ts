@@ -1,20 +1,17 @@
 import {
   bigintString,
-  collect,
   createEventCatalog,
   defineEvent,
   deterministicEventId,
   paymentCatalog,
   positiveAmountSchema,
   snowflakeIdSchema,
-  StoreUnavailableError,
-  StreamNotFoundError,
-  SubscriptionDroppedError,
   type EventStore,
   type GlobalPosition,
   type RecordedEvent,
 } from '@folio/shared';
 import { z } from 'zod';
+import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
 
 /** A refund reserved on its payment's stream for a request to the provider whose answer is not recorded. */
 export interface AwaitingRefund {
@@ -31,9 +28,6 @@ export interface AwaitingRefund {
  * stream-name prefixes matches it), as `movement-recovery-checkpoints`.
  */
 export const REFUND_RECOVERY_CHECKPOINT_STREAM = 'refund-recovery-checkpoints';
-
-/** Only the latest checkpoint is ever read; a few earlier ones are kept to look into. */
-const CHECKPOINTS_KEPT = 10;
 
 export const refundsAwaitingProviderCheckpointed = defineEvent({
   type: 'RefundsAwaitingProviderCheckpointed',
@@ -118,8 +112,6 @@ const MAX_BACKOFF_MS = 3_600_000;
 /** How long a pass waits for the fold to reach the head of the log before working on what it has. */
 const CATCH_UP_WAIT_MS = 5_000;
 
-const RESUBSCRIBE_AFTER_MS = 500;
-
 const everyInterval = (check: () => void, everyMs: number) => {
   const timer = setInterval(check, everyMs);
   timer.unref();
@@ -142,8 +134,6 @@ const everyInterval = (check: () => void, everyMs: number) => {
 export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   const { eventStore, clock } = options;
   let awaiting = createAwaitingRefunds();
-  /** Everything up to here was folded (events delivered, or scanned and filtered out). */
-  let position: GlobalPosition | undefined;
   /**
    * Where the latest checkpoint this process wrote or started from lies in the log: a restart reads
    * little more than the log after it, so a fold not past it has nothing worth checkpointing.
@@ -153,38 +143,25 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   let checkpointedAt: number | undefined;
   /** When the fold last moved on (local time). */
   let progressAt: number | undefined;
-  let caughtUpOnce = false;
-  let stopped = false;
-  let limited = false;
-  let writing: Promise<void> | undefined;
-  let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
   let cancelChecks: (() => void) | undefined;
-  let waiters: { target: GlobalPosition; resolve: () => void }[] = [];
+  /** Resolved on stop: a pass waiting for the fold goes on with what it has. */
+  let endWaits!: () => void;
+  const waitsEnded = new Promise<void>((resolve) => {
+    endWaits = resolve;
+  });
   /** Failed attempts in a row and when the next one is due, by refund id. */
   const attempts = new Map<string, { failures: number; nextAt: number }>();
   const running = new Set<string>();
   /** The pass running now: a check while one runs joins it. */
   let pass: Promise<void> | undefined;
 
-  const readCheckpoint = async () => {
-    try {
-      const [latest] = await collect(eventStore.readStream(REFUND_RECOVERY_CHECKPOINT_STREAM, { direction: 'backwards', maxCount: 1 }));
-      return latest === undefined ? undefined : { ...refundRecoveryCheckpointCatalog.decode(latest).data, writtenAt: latest.position };
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return undefined;
-      if (error instanceof StoreUnavailableError) throw error;
-      // A bad checkpoint never seeds the fold: the whole log is folded, as without one.
-      options.onWarning('refund recovery checkpoint ignored, folding the whole log', error);
-      return undefined;
-    }
-  };
-
   /**
    * The reservations as they are now, with the position they reflect, unless the fold has not moved
    * past the latest checkpoint. The snapshot is taken between two messages, so the two agree.
    */
-  const checkpoint = (): Promise<void> => {
-    const current = position;
+  const checkpoint = (): Promise<unknown> => {
+    const current = log.position();
+    const writing = log.writing();
     if (writing !== undefined || current === undefined || (checkpointed !== undefined && current <= checkpointed)) {
       return writing ?? Promise.resolve();
     }
@@ -196,100 +173,53 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
       data: { position: current, refunds: awaiting.list() },
       metadata: { $correlationId: 'refund-recovery', actor: REFUND_RECOVERY_ACTOR, occurredAt: clock().toISOString() },
     });
-    writing = (async () => {
-      try {
-        if (!limited) {
-          const { metadata } = await eventStore.getStreamMetadata(REFUND_RECOVERY_CHECKPOINT_STREAM);
-          if (metadata.maxCount !== CHECKPOINTS_KEPT) {
-            await eventStore.setStreamMetadata(REFUND_RECOVERY_CHECKPOINT_STREAM, { ...metadata, maxCount: CHECKPOINTS_KEPT });
-          }
-          limited = true;
-        }
-        const written = await eventStore.appendToStream(REFUND_RECOVERY_CHECKPOINT_STREAM, [event], { expectedRevision: 'any' });
-        checkpointed = written.position;
+    // A failed write is tried again at the next progress: a restart then reads a little more of the log.
+    return log.write(event, {
+      written: (at) => {
+        checkpointed = at;
         checkpointedAt = clock().getTime();
-      } catch (error) {
-        // Tried again at the next progress: a restart then reads a little more of the log.
-        options.onWarning('refund recovery checkpoint not written, tried again later', error);
-      } finally {
-        writing = undefined;
-      }
-    })();
-    return writing;
-  };
-
-  /**
-   * The fold reached `to`. Once caught up, a checkpoint follows when the last one is older than the
-   * schedule: only right after progress, so never while the log is idle (a checkpoint would then be
-   * the head of the log long after the last event, and projection lag is measured against it).
-   */
-  const advance = (to: GlobalPosition) => {
-    if (position !== undefined && to <= position) return;
-    position = to;
-    progressAt = clock().getTime();
-    waiters = waiters.filter((waiter) => {
-      if (waiter.target > to) return true;
-      waiter.resolve();
-      return false;
+      },
     });
-    if (caughtUpOnce && checkpointedAt !== undefined && progressAt - checkpointedAt >= options.checkpointEveryMs) void checkpoint();
   };
 
-  const fold = (recorded: RecordedEvent) => {
-    try {
-      awaiting.apply(recorded);
-    } catch (error) {
-      options.onError(error);
-    }
-    advance(recorded.position);
-  };
-
-  const follow = async (): Promise<void> => {
-    let seeded = false;
-    while (!stopped) {
+  const log = createCheckpointedLogFold({
+    eventStore,
+    checkpoints: {
+      streamName: REFUND_RECOVERY_CHECKPOINT_STREAM,
+      name: 'refund recovery checkpoint',
+      decode: (recorded) => ({ ...refundRecoveryCheckpointCatalog.decode(recorded).data, writtenAt: recorded.position }),
+    },
+    filter: FOLDED,
+    seed: (latest) => {
+      awaiting = createAwaitingRefunds(latest.refunds);
+      checkpointed = latest.writtenAt;
+      return latest.position;
+    },
+    apply: (recorded) => {
       try {
-        if (!seeded) {
-          const latest = await readCheckpoint();
-          if (latest !== undefined) {
-            awaiting = createAwaitingRefunds(latest.refunds);
-            position = latest.position;
-            checkpointed = latest.writtenAt;
-          }
-          seeded = true;
-        }
-        subscription = eventStore.subscribeToAll({ fromPosition: position ?? 'start', filter: FOLDED });
-        for await (const run of subscription.runs()) {
-          for (const message of run) {
-            if (message.kind === 'event') fold(message.event);
-            else if (message.kind === 'checkpoint') advance(message.position);
-            else if (message.kind === 'caughtUp' && !caughtUpOnce) {
-              caughtUpOnce = true;
-              // What the start folded is checkpointed at the first progress after the schedule's time.
-              checkpointedAt = clock().getTime();
-            }
-          }
-        }
-        return;
+        awaiting.apply(recorded);
       } catch (error) {
-        if (!(error instanceof SubscriptionDroppedError)) options.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS));
+        options.onError(error);
       }
-    }
-  };
-
-  /** Resolves once the fold has reached the head of the log as it is now, or after a bounded wait. */
-  const caughtUpWithHead = async (): Promise<void> => {
-    const head = await eventStore.headPosition();
-    if (head === undefined || (position !== undefined && position >= head)) return;
-    await new Promise<void>((resolve) => {
-      const waiter = { target: head, resolve };
-      waiters.push(waiter);
-      setTimeout(() => {
-        waiters = waiters.filter((other) => other !== waiter);
-        resolve();
-      }, CATCH_UP_WAIT_MS).unref();
-    });
-  };
+    },
+    // Everything up to the position is folded, events delivered or scanned and filtered out.
+    followsScans: true,
+    /**
+     * Once caught up, a checkpoint follows when the last one is older than the schedule: only right
+     * after progress, so never while the log is idle (a checkpoint would then be the head of the
+     * log long after the last event, and projection lag is measured against it).
+     */
+    moved: () => {
+      progressAt = clock().getTime();
+      if (log.caughtUp() && checkpointedAt !== undefined && progressAt - checkpointedAt >= options.checkpointEveryMs) void checkpoint();
+    },
+    caughtUp: () => {
+      // What the start folded is checkpointed at the first progress after the schedule's time.
+      checkpointedAt = clock().getTime();
+    },
+    onError: options.onError,
+    onWarning: options.onWarning,
+  });
 
   const dueAt = (refund: AwaitingRefund) =>
     attempts.get(refund.refundId)?.nextAt ?? Date.parse(refund.requestedAt) + options.retryAfterMs;
@@ -315,12 +245,12 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
 
   /** Asks the provider again about every reservation due now, one at a time (a provider down is not stormed). */
   const passOverDue = async (): Promise<void> => {
-    await caughtUpWithHead();
+    await Promise.race([log.waitForHead(CATCH_UP_WAIT_MS), waitsEnded]);
     const open = awaiting.list();
     const openIds = new Set(open.map((refund) => refund.refundId));
     for (const refundId of attempts.keys()) if (!openIds.has(refundId)) attempts.delete(refundId);
     for (const refund of open) {
-      if (stopped) return;
+      if (log.stopped()) return;
       if (running.has(refund.refundId) || clock().getTime() < dueAt(refund)) continue;
       await recoverOne(refund);
     }
@@ -336,7 +266,7 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   return {
     /** Starts following the log and looking for due reservations; returns at once. */
     start(): void {
-      void follow();
+      log.start();
       cancelChecks = (options.every ?? everyInterval)(() => void recoverDue(), options.checkEveryMs);
     },
     /** One pass over the reservations due now (the periodic check runs the same); resolves when it ends. */
@@ -344,16 +274,13 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     /** The reservations awaiting the provider, as far as the log is folded. */
     awaiting: (): AwaitingRefund[] => awaiting.list(),
     async stop(): Promise<void> {
-      stopped = true;
       cancelChecks?.();
-      await subscription?.unsubscribe();
+      await log.stop();
       // A pass waiting for the fold goes on with what it has, and stops before the next refund.
-      for (const waiter of waiters) waiter.resolve();
-      waiters = [];
+      endWaits();
       await pass;
-      while (writing !== undefined) await writing;
       // Unless the log was idle that long, as for the periodic checkpoints.
-      if (caughtUpOnce && progressAt !== undefined && clock().getTime() - progressAt < options.checkpointEveryMs) await checkpoint();
+      if (log.caughtUp() && progressAt !== undefined && clock().getTime() - progressAt < options.checkpointEveryMs) await checkpoint();
     },
   };
 

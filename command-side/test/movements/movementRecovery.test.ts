@@ -17,9 +17,9 @@ import { createOpenJournals, type OpenJournal } from '../../src/movements/openJo
 import {
   decodeRecoveryCheckpoint,
   encodeRecoveryCheckpoint,
-  readLatestRecoveryCheckpoint,
   RECOVERY_CHECKPOINT_STREAM,
 } from '../../src/movements/recoveryCheckpoint.js';
+import { readLatestCheckpoint } from '../../src/recovery/checkpointedLogFold.js';
 import { interceptAppends, NOW, openTempStore, type TempStore } from '../commandHandling/testSupport.js';
 import { movementPlans, openCustomer, postFirstLegOnly, RUN, startProcess } from './movementScenario.js';
 
@@ -338,17 +338,17 @@ describe('movement recovery from a checkpoint (SQLite store)', () => {
     expect(await outcomesOf(temp.store, interrupted)).to.deep.equal(['TransferCompleted']);
     expect((await process.run(transfer(ALICE, BOB, 50n), RUN)).status).to.equal('completed');
     await eventually(async () => warnings.length >= 1, 'a failed write reported');
-    expect(await readLatestRecoveryCheckpoint(temp.store)).to.equal(undefined);
+    expect(await readLatestCheckpoint(temp.store, RECOVERY_CHECKPOINT_STREAM, decodeRecoveryCheckpoint)).to.equal(undefined);
 
     refuse = false;
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect((await process.run(transfer(ALICE, BOB, 50n), RUN)).status).to.equal('completed');
-    await eventually(async () => (await readLatestRecoveryCheckpoint(temp.store)) !== undefined, 'a checkpoint once the store takes it');
+    await eventually(async () => (await readLatestCheckpoint(temp.store, RECOVERY_CHECKPOINT_STREAM, decodeRecoveryCheckpoint)) !== undefined, 'a checkpoint once the store takes it');
     await eventually(async () => recovery.position() === (await lastLedgerPosition(temp.store)), 'everything folded');
     await recovery.stop();
     expect(warnings.every(({ message }) => message === 'recovery checkpoint not written, tried again later')).to.equal(true);
     expect(errors).to.deep.equal([]);
-    const latest = (await readLatestRecoveryCheckpoint(temp.store))!;
+    const latest = (await readLatestCheckpoint(temp.store, RECOVERY_CHECKPOINT_STREAM, decodeRecoveryCheckpoint))!;
     expect(latest.position).to.equal(await lastLedgerPosition(temp.store));
     expect(latest.journals).to.deep.equal([]);
   });

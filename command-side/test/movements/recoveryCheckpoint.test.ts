@@ -14,13 +14,11 @@ import { OPEN_JOURNALS_FOLD_VERSION, type OpenJournal } from '../../src/movement
 import {
   decodeRecoveryCheckpoint,
   encodeRecoveryCheckpoint,
-  limitRecoveryCheckpoints,
   openJournalsCheckpointed,
-  readLatestRecoveryCheckpoint,
   RECOVERY_CHECKPOINT_STREAM,
-  RECOVERY_CHECKPOINTS_KEPT,
   recoveryCheckpointCatalog,
 } from '../../src/movements/recoveryCheckpoint.js';
+import { CHECKPOINTS_KEPT, limitCheckpointStream, readLatestCheckpoint } from '../../src/recovery/checkpointedLogFold.js';
 import { NOW, openTempStore, rejectionOf } from '../commandHandling/testSupport.js';
 
 /** What the store gives back for an appended event: its data and metadata through JSON. */
@@ -134,24 +132,24 @@ describe('recovery checkpoint: codec and stream', () => {
     afterEach(() => temp.dispose());
 
     it('reads none before the first is written, then the latest one', async () => {
-      expect(await readLatestRecoveryCheckpoint(temp.store)).to.equal(undefined);
+      expect(await readLatestCheckpoint(temp.store, RECOVERY_CHECKPOINT_STREAM, decodeRecoveryCheckpoint)).to.equal(undefined);
       await temp.store.appendToStream(RECOVERY_CHECKPOINT_STREAM, [encodeRecoveryCheckpoint({ position: 7n, journals: [sampleJournal] }, NOW)]);
       await temp.store.appendToStream(RECOVERY_CHECKPOINT_STREAM, [encodeRecoveryCheckpoint({ position: 9n, journals: [] }, NOW)]);
-      expect(await readLatestRecoveryCheckpoint(temp.store)).to.deep.equal({ position: 9n, journals: [] });
+      expect(await readLatestCheckpoint(temp.store, RECOVERY_CHECKPOINT_STREAM, decodeRecoveryCheckpoint)).to.deep.equal({ position: 9n, journals: [] });
     });
 
     it('throws when the latest one is malformed, even if an earlier one was fine', async () => {
       await temp.store.appendToStream(RECOVERY_CHECKPOINT_STREAM, [encodeRecoveryCheckpoint({ position: 7n, journals: [] }, NOW)]);
       const garbled = encodeRecoveryCheckpoint({ position: 9n, journals: [] }, NOW);
       await temp.store.appendToStream(RECOVERY_CHECKPOINT_STREAM, [{ ...garbled, data: { position: 'nine', journals: [] } }]);
-      expect(await rejectionOf(readLatestRecoveryCheckpoint(temp.store))).to.be.instanceOf(Error);
+      expect(await rejectionOf(readLatestCheckpoint(temp.store, RECOVERY_CHECKPOINT_STREAM, decodeRecoveryCheckpoint))).to.be.instanceOf(Error);
     });
 
     it('keeps the stream to the last few checkpoints, setting its limit only once', async () => {
-      await limitRecoveryCheckpoints(temp.store);
-      await limitRecoveryCheckpoints(temp.store);
+      await limitCheckpointStream(temp.store, RECOVERY_CHECKPOINT_STREAM);
+      await limitCheckpointStream(temp.store, RECOVERY_CHECKPOINT_STREAM);
       const { metadata, metastreamRevision } = await temp.store.getStreamMetadata(RECOVERY_CHECKPOINT_STREAM);
-      expect(metadata.maxCount).to.equal(RECOVERY_CHECKPOINTS_KEPT);
+      expect(metadata.maxCount).to.equal(CHECKPOINTS_KEPT);
       expect(metastreamRevision).to.equal(0n);
     });
   });

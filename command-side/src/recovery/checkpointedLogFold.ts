@@ -1,0 +1,216 @@
+/**
+ * A fold of part of the log kept current in the write-side process by following `$all`, and
+ * checkpointed on a stream of its own so that a start folds only the log after the latest
+ * checkpoint. Movement recovery (open journals) and refund recovery (refunds awaiting the provider)
+ * are such folds; each keeps what it folds, when it checkpoints, and what it does with the fold.
+ */
+import {
+  collect,
+  StoreUnavailableError,
+  StreamNotFoundError,
+  SubscriptionDroppedError,
+  type EventFilter,
+  type EventStore,
+  type EventToAppend,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@folio/shared';
+
+/** Only the latest checkpoint is ever read; a few earlier ones are kept to look into. */
+export const CHECKPOINTS_KEPT = 10;
+
+const RESUBSCRIBE_AFTER_MS = 500;
+
+/**
+ * The latest checkpoint on `streamName`, or undefined when none was written yet. Throws when it
+ * cannot be read or `decode` rejects it.
+ */
+export const readLatestCheckpoint = async <Checkpoint>(
+  eventStore: EventStore,
+  streamName: string,
+  decode: (recorded: RecordedEvent) => Checkpoint,
+): Promise<Checkpoint | undefined> => {
+  try {
+    const [latest] = await collect(eventStore.readStream(streamName, { direction: 'backwards', maxCount: 1 }));
+    return latest === undefined ? undefined : decode(latest);
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return undefined;
+    throw error;
+  }
+};
+
+/** Keeps a checkpoint stream short where the store honours `maxCount`; sets it once. */
+export const limitCheckpointStream = async (eventStore: EventStore, streamName: string): Promise<void> => {
+  const { metadata } = await eventStore.getStreamMetadata(streamName);
+  if (metadata.maxCount === CHECKPOINTS_KEPT) return;
+  await eventStore.setStreamMetadata(streamName, { ...metadata, maxCount: CHECKPOINTS_KEPT });
+};
+
+export interface CheckpointedLogFoldOptions<Checkpoint> {
+  eventStore: EventStore;
+  checkpoints: {
+    streamName: string;
+    /** What warnings call one ('recovery checkpoint'). */
+    name: string;
+    /** Throws on anything but a well-formed checkpoint: a bad one must never seed the fold. */
+    decode: (recorded: RecordedEvent) => Checkpoint;
+  };
+  /** The events folded. */
+  filter: EventFilter;
+  /** Seeds the fold from the latest checkpoint; returns the position the checkpoint reflects. */
+  seed: (checkpoint: Checkpoint) => GlobalPosition;
+  /** A throw drops the subscription: it is reported and the log followed again after the last position. */
+  apply: (event: RecordedEvent) => void;
+  /**
+   * Whether the log scanned past events the filter leaves out (`checkpoint` messages) moves the
+   * fold too, or only the events folded do.
+   */
+  followsScans: boolean;
+  /** The fold moved to `position()`: where a checkpoint schedule looks whether one is due. */
+  moved: () => void;
+  /** The first time the fold reaches the head of the log; the fold goes on once it resolves. */
+  caughtUp: () => Promise<void> | void;
+  onError: (error: unknown) => void;
+  onWarning: (message: string, error: unknown) => void;
+}
+
+export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFoldOptions<Checkpoint>) => {
+  const { eventStore, checkpoints } = options;
+  /** The last position folded (or the checkpoint it was seeded from). */
+  let position: GlobalPosition | undefined;
+  let caughtUpOnce = false;
+  let stopped = false;
+  let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
+  let writing: Promise<boolean> | undefined;
+  let limited = false;
+  /** Callers waiting for the fold to reach a position (see `waitFor`). */
+  let waiters: { target: GlobalPosition; resolve: (reached: boolean) => void }[] = [];
+
+  /** Resolves true once the fold reaches `target`, false after `timeoutMs`. */
+  const waitFor = (target: GlobalPosition, timeoutMs: number): Promise<boolean> => {
+    if (position !== undefined && position >= target) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { target, resolve };
+      waiters.push(waiter);
+      setTimeout(() => {
+        waiters = waiters.filter((other) => other !== waiter);
+        resolve(false);
+      }, timeoutMs).unref();
+    });
+  };
+
+  const advance = (to: GlobalPosition): void => {
+    if (position !== undefined && to <= position) return;
+    position = to;
+    if (waiters.length > 0) {
+      waiters = waiters.filter((waiter) => {
+        if (waiter.target > to) return true;
+        waiter.resolve(true);
+        return false;
+      });
+    }
+    options.moved();
+  };
+
+  /** A bad checkpoint is never trusted: the whole log is then folded, as without one. */
+  const readCheckpoint = async (): Promise<Checkpoint | undefined> => {
+    try {
+      return await readLatestCheckpoint(eventStore, checkpoints.streamName, checkpoints.decode);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      options.onWarning(`${checkpoints.name} ignored, folding the whole log`, error);
+      return undefined;
+    }
+  };
+
+  const limit = (): Promise<boolean> =>
+    limitCheckpointStream(eventStore, checkpoints.streamName).then(
+      () => true,
+      (error: unknown) => {
+        options.onWarning(`${checkpoints.name} stream not limited`, error);
+        return false;
+      },
+    );
+
+  const follow = async (): Promise<void> => {
+    let seeded = false;
+    while (!stopped) {
+      try {
+        if (!seeded) {
+          const latest = await readCheckpoint();
+          if (latest !== undefined) position = options.seed(latest);
+          seeded = true;
+          // Stopped while reading: a subscription made now would never be ended.
+          if (stopped) return;
+        }
+        subscription = eventStore.subscribeToAll({ fromPosition: position ?? 'start', filter: options.filter });
+        for await (const run of subscription.runs()) {
+          for (const message of run) {
+            if (message.kind === 'event') {
+              options.apply(message.event);
+              advance(message.event.position);
+            } else if (message.kind === 'checkpoint' && options.followsScans) {
+              advance(message.position);
+            } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
+              caughtUpOnce = true;
+              await options.caughtUp();
+              if (stopped) return;
+            }
+          }
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof SubscriptionDroppedError)) options.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS));
+      }
+    }
+  };
+
+  return {
+    /** Starts following the log from the latest checkpoint (from the start without one). */
+    start(): void {
+      void follow();
+    },
+    /** The last position folded, if any. */
+    position: (): GlobalPosition | undefined => position,
+    /** Whether the fold has reached the head of the log once (a checkpoint before would hold a partial fold). */
+    caughtUp: (): boolean => caughtUpOnce,
+    stopped: (): boolean => stopped,
+    /** The checkpoint being written, if any: one is written at a time. */
+    writing: (): Promise<boolean> | undefined => writing,
+    /**
+     * Writes `event` in the background, the stream limited to its last few checkpoints first (once),
+     * and resolves whether it was written. `written` and `failed` run before the next write can
+     * start; a failed write is warned about, and the caller's schedule tries again later.
+     */
+    write(event: EventToAppend, outcome: { written: (at: GlobalPosition) => void; failed?: () => void }): Promise<boolean> {
+      writing = (async () => {
+        try {
+          if (!limited) limited = await limit();
+          const result = await eventStore.appendToStream(checkpoints.streamName, [event], { expectedRevision: 'any' });
+          outcome.written(result.position);
+          return true;
+        } catch (error) {
+          outcome.failed?.();
+          options.onWarning(`${checkpoints.name} not written, tried again later`, error);
+          return false;
+        } finally {
+          writing = undefined;
+        }
+      })();
+      return writing;
+    },
+    waitFor,
+    /** Resolves true once the fold reaches the head of the log as it is now, false after `timeoutMs`. */
+    async waitForHead(timeoutMs: number): Promise<boolean> {
+      const head = await eventStore.headPosition();
+      return head === undefined || waitFor(head, timeoutMs);
+    },
+    /** Stops following the log; resolves once the checkpoint being written, if any, is. */
+    async stop(): Promise<void> {
+      stopped = true;
+      await subscription?.unsubscribe();
+      while (writing !== undefined) await writing;
+    },
+  };
+};
