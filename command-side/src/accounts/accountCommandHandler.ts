@@ -7,7 +7,8 @@ import type { AccountEvent, AccountState } from './accountState.js';
 
 export type AccountCommandHandler = CommandHandler<AccountState, AccountCommand>;
 
-const accountEventTypes: AccountEvent['type'][] = [
+/** The events of an account's stream. */
+export const accountEventTypes: AccountEvent['type'][] = [
   'AccountOpened',
   'AccountFrozen',
   'AccountUnfrozen',

@@ -11,6 +11,7 @@ import {
 } from '@folio/shared';
 import {
   accountCommandIdentity,
+  accountEventTypes,
   createAccountCommandHandler,
   type AccountCommandHandler,
 } from '../../src/accounts/accountCommandHandler.js';
@@ -64,16 +65,6 @@ const post = (
 };
 
 type AccountEventPayload = EventPayload<AccountEvent>;
-const ACCOUNT_EVENT_TYPES: AccountEventPayload['type'][] = [
-  'AccountOpened',
-  'AccountFrozen',
-  'AccountUnfrozen',
-  'AccountClosed',
-  'AccountDebited',
-  'AccountCredited',
-  'AccountFundsHeld',
-  'AccountHoldReleased',
-];
 
 /** The account handler with a window of `dedupeWindow` recent commands, and the codec given. */
 const accountHandlerWith = (
@@ -82,7 +73,7 @@ const accountHandlerWith = (
 ): AccountCommandHandler =>
   createCommandHandler({
     eventStore,
-    codec: options.codec ?? catalogCodec<AccountEventPayload>(ledgerCatalog, ACCOUNT_EVENT_TYPES),
+    codec: options.codec ?? catalogCodec<AccountEventPayload>(ledgerCatalog, accountEventTypes),
     decider: accountDecider,
     commandIdentity: accountCommandIdentity,
     soleWriter: true,
@@ -91,7 +82,7 @@ const accountHandlerWith = (
 
 /** What an earlier version appended: events with a command id and no digest of the command. */
 const codecWithoutDigests = (): EventCodec<AccountEventPayload> => {
-  const codec = catalogCodec<AccountEventPayload>(ledgerCatalog, ACCOUNT_EVENT_TYPES);
+  const codec = catalogCodec<AccountEventPayload>(ledgerCatalog, accountEventTypes);
   return {
     ...codec,
     encode: (envelope) => {

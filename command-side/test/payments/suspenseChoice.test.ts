@@ -113,17 +113,26 @@ describe('suspense chosen for money the merchant refused', () => {
   });
 
   describe('two instances on one log', () => {
-    it("books a capture to suspense once when another instance's repair runs while the correction is in transit and the merchant was unfrozen", async () => {
+    /**
+     * Two instances, A's appends of the `leg` leg of a `kind` journal held at the gate, and a
+     * payment to a new merchant submitted on A.
+     */
+    const submittedOnHeldInstance = async (kind: string, leg: string) => {
       const gate = holdAppends((call) => {
         const journal = journalOf(call);
-        return journal?.kind === 'correction' && journal.leg === 'second';
+        return journal?.kind === kind && journal.leg === leg;
       });
       const instances = await startTwoInstances({ api: quietSandbox, wrap: { a: gate.wrap } });
+      const merchant = await openMerchant(instances.a);
+      const created = await createPayment(instances.a, merchant);
+      const payment = expectMoved(await move(instances.a, created.id, 'submit', { providerRef: `pi_${created.id}` }), 'PENDING');
+      return { gate, instances, merchant, payment };
+    };
+
+    it("books a capture to suspense once when another instance's repair runs while the correction is in transit and the merchant was unfrozen", async () => {
+      const { gate, instances, merchant, payment } = await submittedOnHeldInstance('correction', 'second');
       try {
         const { a, b } = instances;
-        const merchant = await openMerchant(a);
-        const created = await createPayment(a, merchant);
-        const payment = expectMoved(await move(a, created.id, 'submit', { providerRef: `pi_${created.id}` }), 'PENDING');
         await setStatus(a, merchant, 'freeze');
         const reported = sendCallback(a, paymentCallback('payment.captured', payment));
         await gate.reached;
@@ -146,16 +155,9 @@ describe('suspense chosen for money the merchant refused', () => {
     });
 
     it('keeps a capture routed to the merchant waiting, never booked to suspense, when the account is frozen just before its journal', async () => {
-      const gate = holdAppends((call) => {
-        const journal = journalOf(call);
-        return journal?.kind === 'capture' && journal.leg === 'first';
-      });
-      const instances = await startTwoInstances({ api: quietSandbox, wrap: { a: gate.wrap } });
+      const { gate, instances, merchant, payment } = await submittedOnHeldInstance('capture', 'first');
       try {
         const { a, b } = instances;
-        const merchant = await openMerchant(a);
-        const created = await createPayment(a, merchant);
-        const payment = expectMoved(await move(a, created.id, 'submit', { providerRef: `pi_${created.id}` }), 'PENDING');
         const reported = sendCallback(a, paymentCallback('payment.captured', payment));
         await gate.reached;
         await setStatus(b, merchant, 'freeze');
