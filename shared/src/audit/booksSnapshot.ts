@@ -6,24 +6,27 @@ import { bigintString } from '../events/bigintJson.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { accountKinds } from '../ledger/accountEvents.js';
 import { journalKinds, type JournalKind } from '../ledger/journal.js';
+import { movementOutcomes } from '../ledger/movementEvents.js';
 import { emptyLedgerFold, type JournalFacts, type LedgerFold } from '../ledger/ledgerFold.js';
 import { lastWhere, type PointInTime } from './pointInTime.js';
 
 /**
  * A snapshot of the whole books after the event at `position`, so a trial balance folds only the
- * log since the nearest one: every account's figures, the journals still open and the holds, the
- * ids of the journals that have ended since the snapshot before (a later posting or outcome on one
- * is a broken rule, not a new movement in transit) and whether the books had broken any rule by
- * then. Listing each ended journal once keeps every snapshot as small as the books' activity
- * between two; folding from one reads the lists of those before it. It keeps no detail of the
- * broken rules or the ended journals: once the books break a rule, before or after the snapshot,
- * a trial balance folds the whole log, so that its answer is always a full replay's.
+ * log since the nearest one: every account's figures, the journals still open with the outcome a
+ * run chose for each (a later leg, outcome event or choice contradicting it is a broken rule), the
+ * holds, the ids of the journals that have ended since the snapshot before (a later posting or
+ * outcome on one is a broken rule, not a new movement in transit) and whether the books had broken
+ * any rule by then. Listing each ended journal once keeps every snapshot as small as the books'
+ * activity between two; folding from one reads the lists of those before it. It keeps no detail of
+ * the broken rules or the ended journals: once the books break a rule, before or after the
+ * snapshot, a trial balance folds the whole log, so that its answer is always a full replay's.
  *
- * Its `format` is `folio-books-snapshot/2`; a snapshot of an older format lacks the ended journals
- * and is never folded from.
+ * Its `format` is `folio-books-snapshot/3`; a snapshot of an older format is never folded from:
+ * format 1 lacks the ended journals, and format 2 the chosen outcomes, which it cannot be read as
+ * "none chosen" since a journal open there may have had its outcome chosen before it.
  */
 export const BOOKS_SNAPSHOT_STREAM = 'snapshot-books';
-export const BOOKS_SNAPSHOT_FORMAT = 'folio-books-snapshot/2';
+export const BOOKS_SNAPSHOT_FORMAT = 'folio-books-snapshot/3';
 
 const figures = z.object({
   accountId: z.string(),
@@ -43,6 +46,8 @@ const openJournal = z.object({
   net: bigintString,
   legs: z.array(z.string()),
   startedAt: bigintString,
+  /** The outcome a run chose for it (`MovementOutcomeChosen`), `null` while none has. */
+  chosen: z.enum(movementOutcomes).nullable(),
 });
 
 const endedJournalsSchema = z.partialRecord(z.enum(journalKinds), z.array(z.string()));
@@ -87,8 +92,8 @@ export const foldFromSnapshot = (snapshot: BooksSnapshot): LedgerFold => {
     fold.accounts.set(account.accountId, { ...account });
     fold.totalBalance.set(account.currency, (fold.totalBalance.get(account.currency) ?? 0n) + account.balance);
   }
-  for (const journal of snapshot.openJournals) {
-    fold.journals.set(`${journal.kind}-${journal.id}`, { ...journal, legs: new Set(journal.legs), ended: false });
+  for (const { chosen, ...journal } of snapshot.openJournals) {
+    fold.journals.set(`${journal.kind}-${journal.id}`, { ...journal, legs: new Set(journal.legs), ended: false, ...(chosen === null ? {} : { chosen }) });
   }
   for (const [kind, ids] of Object.entries(snapshot.endedJournals) as [JournalKind, string[]][]) {
     for (const id of ids) fold.journals.set(`${kind}-${id}`, endedJournal(kind, id));
@@ -122,7 +127,9 @@ export const writeBooksSnapshot = async (
     completedJournals: fold.completedJournals,
     failedJournals: fold.failedJournals,
     accounts: [...fold.accounts.values()],
-    openJournals: journals.filter((journal) => !journal.ended).map((journal) => ({ ...journal, legs: [...journal.legs] })),
+    openJournals: journals
+      .filter((journal) => !journal.ended)
+      .map(({ kind, id, currency, net, legs, startedAt, chosen }) => ({ kind, id, currency, net, legs: [...legs], startedAt, chosen: chosen ?? null })),
     openHolds: [...fold.holds].flatMap(([accountId, holds]) => [...holds].map(([holdId, amount]) => ({ accountId, holdId, amount }))),
     endedJournals,
     rulesBroken: fold.violations.length > 0,

@@ -37,6 +37,9 @@ const booksOf = (store: EventStore) => {
         type,
         data: { accountId, journal: { id: transferId, kind: 'transfer', leg, counterpartyAccountId }, amount, currency: 'EUR' },
       }),
+    /** How a run chose to end the transfer, recorded on its stream before the leg that ends it. */
+    choose: (transferId: string, outcome: 'complete' | 'reverse') =>
+      append(transferStream(transferId), { type: 'MovementOutcomeChosen', data: { kind: 'transfer', journalId: transferId, outcome, chosenAt: AT } }),
     end: (outcome: 'TransferCompleted' | 'TransferFailed', transferId: string, fromAccountId: string, toAccountId: string, amount: bigint) => {
       const movement = { transferId, fromAccountId, toAccountId, amount, currency: 'EUR' as const, requestedAt: AT };
       return append(
@@ -108,6 +111,48 @@ describe('audit: trial balances from books snapshots', () => {
     await expectSnapshotsChangeNothing(audit);
   });
 
+  describe('an outcome chosen before the snapshot, for a transfer still open there', () => {
+    /** A transfer of 100 from the bank to alice, its first leg posted and its completion chosen, then a books snapshot. */
+    const chosenTransferSnapshotted = async () => {
+      const books = booksOf(audit.store);
+      const alice = '1000001';
+      await books.open(BANK, 'system');
+      await books.open(alice, 'customer');
+      await books.post('AccountDebited', BANK, '7000001', 'first', alice, 100n);
+      await books.choose('7000001', 'complete');
+      await snapshotEvery(1);
+      return { books, alice };
+    };
+
+    const expectAsFullReplay = async (position: bigint, violation: string) => {
+      const full = await trialBalanceAt(audit.store, { position }, { ignoreSnapshots: true });
+      expect(full.violations).to.deep.equal([`@${position}: ${violation}`]);
+      expect(await trialBalanceAt(audit.store, { position })).to.deep.equal(full);
+      await expectSnapshotsChangeNothing(audit);
+    };
+
+    it('is a violation when a leg after the snapshot contradicts it', async () => {
+      const { books, alice } = await chosenTransferSnapshotted();
+      const { position } = await books.post('AccountCredited', BANK, '7000001', 'reversal', alice, 100n);
+      await expectAsFullReplay(position, 'reversal leg of transfer-7000001 posted though a run chose to complete it');
+    });
+
+    it('is a violation when it is chosen again after the snapshot', async () => {
+      const { books } = await chosenTransferSnapshotted();
+      const { position } = await books.choose('7000001', 'reverse');
+      await expectAsFullReplay(position, 'outcome of transfer-7000001 chosen twice');
+    });
+
+    it('is a violation when an outcome event after the snapshot contradicts it', async () => {
+      const { books, alice } = await chosenTransferSnapshotted();
+      // Both first legs: the postings balance, so the outcome event breaks no other rule.
+      await books.post('AccountCredited', alice, '7000001', 'first', BANK, 100n);
+      await snapshotEvery(1);
+      const { position } = await books.end('TransferFailed', '7000001', BANK, alice, 100n);
+      await expectAsFullReplay(position, 'transfer-7000001 failed though a run chose to complete it');
+    });
+  });
+
   it('keeps the rules broken before the snapshot: an overdraft and a posting on an unknown account', async () => {
     const books = booksOf(audit.store);
     const [alice, bob] = ['1000001', '1000002'];
@@ -124,7 +169,7 @@ describe('audit: trial balances from books snapshots', () => {
     await expectSnapshotsChangeNothing(audit);
   });
 
-  it('never folds from a snapshot of the older format, and writes the current one after it', async () => {
+  it('never folds from a snapshot of the first format, and writes the current one after it', async () => {
     const books = booksOf(audit.store);
     const alice = '1000001';
     await books.open(alice, 'customer');
@@ -137,8 +182,42 @@ describe('audit: trial balances from books snapshots', () => {
     await snapshotEvery(1);
     const [, current, ...more] = await collect(audit.raw.readStream(BOOKS_SNAPSHOT_STREAM));
     expect(more).to.deep.equal([]);
-    expect(current!.data.format).to.equal('folio-books-snapshot/2');
+    expect(current!.data.format).to.equal('folio-books-snapshot/3');
     expect(BigInt(current!.data.position as string) > position).to.equal(true);
+    await expectSnapshotsChangeNothing(audit);
+  });
+
+  it('never folds from a snapshot of format 2, which cannot tell whether a journal open there had its outcome chosen', async () => {
+    const books = booksOf(audit.store);
+    const alice = '1000001';
+    await books.open(BANK, 'system');
+    await books.open(alice, 'customer');
+    const { position: startedAt } = await books.post('AccountDebited', BANK, '7000001', 'first', alice, 100n);
+    const { position } = await books.choose('7000001', 'complete');
+    const figures = { currency: 'EUR', overdraftLimit: '0', credits: '0' };
+    const written = {
+      format: 'folio-books-snapshot/2',
+      position: position.toString(),
+      recordedAt: audit.now().toISOString(),
+      eventsFolded: 4,
+      completedJournals: 0,
+      failedJournals: 0,
+      accounts: [
+        { ...figures, accountId: BANK, kind: 'system', debits: '100', balance: '-100', postings: 1 },
+        { ...figures, accountId: alice, kind: 'customer', debits: '0', balance: '0', postings: 0 },
+      ],
+      openJournals: [{ kind: 'transfer', id: '7000001', currency: 'EUR', net: '-100', legs: [`first:${BANK}`], startedAt: startedAt.toString() }],
+      openHolds: [],
+      endedJournals: {},
+      rulesBroken: false,
+    };
+    await audit.store.appendToStream(BOOKS_SNAPSHOT_STREAM, [{ id: randomUUID(), type: 'BooksSnapshotted', data: written, metadata: undefined }], { expectedRevision: 'no_stream' });
+    await books.post('AccountCredited', BANK, '7000001', 'reversal', alice, 100n);
+    expect((await trialBalanceAt(audit.store, {})).violations).to.have.length(1);
+    await expectSnapshotsChangeNothing(audit);
+    await snapshotEvery(1);
+    const formats = (await collect(audit.raw.readStream(BOOKS_SNAPSHOT_STREAM))).map((snapshot) => snapshot.data.format);
+    expect(formats).to.deep.equal(['folio-books-snapshot/2', 'folio-books-snapshot/3']);
     await expectSnapshotsChangeNothing(audit);
   });
 
@@ -167,19 +246,36 @@ describe('audit: trial balances from books snapshots', () => {
 
   it('equals a full replay at every position of books that break rules before, across and after snapshots', async () => {
     type Operation =
-      | { kind: 'transfer'; from: number; to: number; amount: bigint; outcome: 'complete' | 'open' | 'fail' }
+      | { kind: 'transfer'; from: number; to: number; amount: bigint; outcome: 'complete' | 'open' | 'fail'; chosen: boolean }
+      | { kind: 'choose'; journal: number; outcome: 'complete' | 'reverse' }
+      | { kind: 'finish'; journal: number; outcome: 'complete' | 'reverse' }
       | { kind: 'repost'; journal: number; leg: 'first' | 'second'; amount: bigint }
       | { kind: 'reend'; journal: number }
       | { kind: 'unknownAccount'; amount: bigint }
       | { kind: 'snapshots'; every: number; fresh: boolean };
     const amount = fc.bigInt({ min: 1n, max: 300n });
     const operation: fc.Arbitrary<Operation> = fc.oneof(
-      { weight: 5, arbitrary: fc.record({ kind: fc.constant('transfer' as const), from: fc.nat(3), to: fc.nat(3), amount, outcome: fc.constantFrom('complete' as const, 'open' as const, 'fail' as const) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          kind: fc.constant('transfer' as const),
+          from: fc.nat(3),
+          to: fc.nat(3),
+          amount,
+          outcome: fc.constantFrom('complete' as const, 'open' as const, 'fail' as const),
+          chosen: fc.boolean(),
+        }),
+      },
+      // A second choice, or a first one for a journal open or ended.
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('choose' as const), journal: fc.nat(3), outcome: fc.constantFrom('complete' as const, 'reverse' as const) }) },
+      // The leg and the outcome event that end a journal, which may contradict its choice.
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('finish' as const), journal: fc.nat(3), outcome: fc.constantFrom('complete' as const, 'reverse' as const) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('repost' as const), journal: fc.nat(), leg: fc.constantFrom('first' as const, 'second' as const), amount }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('reend' as const), journal: fc.nat() }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('unknownAccount' as const), amount }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('snapshots' as const), every: fc.integer({ min: 1, max: 4 }), fresh: fc.boolean() }) },
     );
+    const chosenOpen: Operation = { kind: 'transfer', from: 1, to: 2, amount: 1n, outcome: 'open', chosen: true };
     let fromSnapshot = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 25 }), async (operations) => {
@@ -205,10 +301,23 @@ describe('audit: trial balances from books snapshots', () => {
               const id = String(7_000_000 + journals.length);
               journals.push({ id, from, to, amount: step.amount });
               await books.post('AccountDebited', from, id, 'first', to, step.amount);
+              // As a run with several write-side instances records it: the choice, then the leg that ends the transfer (left open: not yet).
+              if (step.chosen) await books.choose(id, step.outcome === 'fail' ? 'reverse' : 'complete');
               if (step.outcome === 'open') continue;
               if (step.outcome === 'fail') await books.post('AccountCredited', from, id, 'reversal', to, step.amount);
               else await books.post('AccountCredited', to, id, 'second', from, step.amount);
               await books.end(step.outcome === 'fail' ? 'TransferFailed' : 'TransferCompleted', id, from, to, step.amount);
+            } else if (step.kind === 'choose' || step.kind === 'finish') {
+              // Counted back from the newest, so that a journal still open is often the one touched.
+              const journal = journals[journals.length - 1 - (step.journal % journals.length)]!;
+              if (step.kind === 'choose') await books.choose(journal.id, step.outcome);
+              else if (step.outcome === 'reverse') {
+                await books.post('AccountCredited', journal.from, journal.id, 'reversal', journal.to, journal.amount);
+                await books.end('TransferFailed', journal.id, journal.from, journal.to, journal.amount);
+              } else {
+                await books.post('AccountCredited', journal.to, journal.id, 'second', journal.from, journal.amount);
+                await books.end('TransferCompleted', journal.id, journal.from, journal.to, journal.amount);
+              }
             } else if (step.kind === 'repost' || step.kind === 'reend') {
               const journal = journals[step.journal % Math.max(journals.length, 1)];
               if (journal === undefined) continue;
@@ -230,7 +339,14 @@ describe('audit: trial balances from books snapshots', () => {
           await fresh.dispose();
         }
       }),
-      { numRuns: 30 },
+      {
+        numRuns: 30,
+        examples: [
+          // A transfer open at a snapshot with its outcome chosen before it: contradicted after it, or chosen again.
+          [[chosenOpen, { kind: 'snapshots', every: 1, fresh: false }, { kind: 'finish', journal: 0, outcome: 'reverse' }]],
+          [[chosenOpen, { kind: 'snapshots', every: 1, fresh: false }, { kind: 'choose', journal: 0, outcome: 'reverse' }, { kind: 'finish', journal: 0, outcome: 'complete' }]],
+        ],
+      },
     );
     expect(fromSnapshot).to.be.greaterThan(0);
   });
