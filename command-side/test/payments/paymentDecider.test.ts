@@ -6,10 +6,16 @@ import { awaitsEffect, classifyCallback, paymentDecider, type PaymentCommand } f
 import {
   FeeExceedsSettlementError,
   IllegalPaymentTransitionError,
+  PaymentNotFoundError,
   ProviderReferenceTakenError,
   RefundExceedsCapturedError,
 } from '../../src/payments/paymentErrors.js';
-import type { ExistingPayment, PaymentCallback, PaymentEvent } from '../../src/payments/paymentState.js';
+import {
+  refundsAwaitingProvider,
+  type ExistingPayment,
+  type PaymentCallback,
+  type PaymentEvent,
+} from '../../src/payments/paymentState.js';
 import { ProviderDeclinedError } from '../../src/providers/providerErrors.js';
 import { deciderSpec } from '../deciderSpecification.js';
 
@@ -720,6 +726,170 @@ describe('payment decider', () => {
         .given([...historyOf.PAID, reserved, reported])
         .when({ type: 'AcceptRefund', refundId: REFUND, providerRefundRef: 're_1', at: AT })
         .then([released('booked-from-provider-report', "the provider's report of refund re_1 booked it first")]);
+    });
+  });
+
+  describe("where a capture's or refund's money goes", () => {
+    const REFUND = '7500000000000000001';
+    // Another time than the moves before it, so the event is seen to carry the command's.
+    const CHOSEN_AT = '2026-01-03T00:00:00.000Z';
+    const captureStarted: Event = {
+      type: 'PaymentCaptureStarted',
+      data: { paymentId: PAYMENT, amount: 10_000n, journalId: '7400000000000000001', startedAt: AT, callbackEventId: 'e1' },
+    };
+    const capturing = [...historyOf.PENDING, captureStarted];
+    const reserved = refundRequested(REFUND, 4_000n, 'clearing', { awaitsProvider: true });
+    const accepted: Event = {
+      type: 'PaymentRefundAccepted',
+      data: { paymentId: PAYMENT, refundId: REFUND, providerRefundRef: 're_1', acceptedAt: AT },
+    };
+    const refunding = [...historyOf.PAID, reserved, accepted];
+    const choose = (to: 'merchant' | 'suspense', extra: { refundId?: string; refusal?: string } = {}): PaymentCommand => ({
+      type: 'ChooseRoute',
+      to,
+      ...extra,
+      at: CHOSEN_AT,
+    });
+    const chosen = (move: 'capture' | 'refund', to: 'merchant' | 'suspense', refusal?: string): Event => ({
+      type: 'PaymentRouteChosen',
+      data: {
+        paymentId: PAYMENT,
+        move,
+        journalId: move === 'capture' ? '7400000000000000001' : REFUND,
+        route: to,
+        ...(refusal === undefined ? {} : { refusal }),
+        chosenAt: CHOSEN_AT,
+      },
+    });
+
+    it("records the route of a capture under way on its journal: to the merchant, or to suspense with the account's refusal", () => {
+      const toMerchant = spec.given(capturing).when(choose('merchant')).then([chosen('capture', 'merchant')]) as ExistingPayment;
+      expect(toMerchant.capturing).to.deep.equal({ callbackEventId: 'e1', route: { to: 'merchant' } });
+      const toSuspense = spec
+        .given(capturing)
+        .when(choose('suspense', { refusal: 'account-frozen: frozen' }))
+        .then([chosen('capture', 'suspense', 'account-frozen: frozen')]) as ExistingPayment;
+      expect(toSuspense.capturing).to.deep.equal({ callbackEventId: 'e1', route: { to: 'suspense', refusal: 'account-frozen: frozen' } });
+      expect(toSuspense.state).to.equal('PENDING');
+    });
+
+    it('names a refusal for suspense even when none was given, and none for the merchant even when one was', () => {
+      spec.given(capturing).when(choose('suspense')).then([chosen('capture', 'suspense', 'refused')]);
+      spec.given(capturing).when(choose('merchant', { refusal: 'account-frozen: frozen' })).then([chosen('capture', 'merchant')]);
+    });
+
+    it('lets the first route of a capture stand: another one, or the same again, is nothing new', () => {
+      const toSuspense = [...capturing, chosen('capture', 'suspense', 'account-frozen: frozen')];
+      spec.given(toSuspense).when(choose('merchant')).thenNothing();
+      spec.given(toSuspense).when(choose('suspense', { refusal: 'account-closed' })).thenNothing();
+      spec.given([...capturing, chosen('capture', 'merchant')]).when(choose('suspense', { refusal: 'account-frozen: frozen' })).thenNothing();
+      expect(stateAfter(toSuspense).capturing?.route).to.deep.equal({ to: 'suspense', refusal: 'account-frozen: frozen' });
+    });
+
+    it('chooses no route for a capture not under way: not started, recorded already, or of a failed payment', () => {
+      for (const history of [historyOf.PENDING, [...capturing, captured], historyOf.PAID, historyOf.FAILED]) {
+        spec.given(history).when(choose('merchant')).thenNothing();
+      }
+    });
+
+    it("records the route of a refund the provider took on the refund's journal", () => {
+      const state = spec
+        .given(refunding)
+        .when(choose('suspense', { refundId: REFUND, refusal: 'account-frozen: frozen' }))
+        .then([chosen('refund', 'suspense', 'account-frozen: frozen')]) as ExistingPayment;
+      expect(state.refundsInFlight[REFUND]).to.include({ providerRefundRef: 're_1', amount: 4_000n });
+      expect(state.refundsInFlight[REFUND]!.route).to.deep.equal({ to: 'suspense', refusal: 'account-frozen: frozen' });
+      // A refund asked of Folio once the provider had made it is never reserved.
+      const direct = [...historyOf.SETTLED, refundRequested(REFUND, 4_000n, 'bank', { providerRefundRef: 're_1' })];
+      const after = spec.given(direct).when(choose('merchant', { refundId: REFUND })).then([chosen('refund', 'merchant')]) as ExistingPayment;
+      expect(after.refundsInFlight[REFUND]!.route).to.deep.equal({ to: 'merchant' });
+    });
+
+    it('lets the first route of a refund stand', () => {
+      const toMerchant = [...refunding, chosen('refund', 'merchant')];
+      spec.given(toMerchant).when(choose('suspense', { refundId: REFUND, refusal: 'account-frozen: frozen' })).thenNothing();
+      spec.given(toMerchant).when(choose('merchant', { refundId: REFUND })).thenNothing();
+      expect(stateAfter(toMerchant).refundsInFlight[REFUND]!.route).to.deep.equal({ to: 'merchant' });
+    });
+
+    it('chooses no route for a refund the provider has not taken, one ended, or one never requested', () => {
+      spec.given([...historyOf.PAID, reserved]).when(choose('merchant', { refundId: REFUND })).thenNothing();
+      const ended = [...refunding, refunded(REFUND, 4_000n, 4_000n)];
+      spec.given(ended).when(choose('merchant', { refundId: REFUND })).thenNothing();
+      spec.given(refunding).when(choose('merchant', { refundId: '7500000000000000002' })).thenNothing();
+      // A refund id names a refund, never the capture, even while one is under way.
+      spec.given(capturing).when(choose('merchant', { refundId: REFUND })).thenNothing();
+    });
+
+    it('refuses a route for a payment that does not exist', () => {
+      spec
+        .given([])
+        .when(choose('merchant'))
+        .thenThrows(PaymentNotFoundError, { type: 'payment-not-found', status: 404, extensions: { paymentId: 'unknown' } });
+    });
+
+    it('folds a route recorded for no move under way as nothing, and one without a refusal as refused', () => {
+      // Another writer's capture or refund ended before its route was read back: nothing to hold it.
+      expect(stateAfter([...historyOf.PAID, chosen('capture', 'merchant')])).to.deep.equal(stateAfter(historyOf.PAID));
+      expect(stateAfter([...historyOf.PAID, chosen('refund', 'merchant')])).to.deep.equal(stateAfter(historyOf.PAID));
+      expect(stateAfter([...capturing, chosen('capture', 'suspense')]).capturing?.route).to.deep.equal({ to: 'suspense', refusal: 'refused' });
+    });
+  });
+
+  describe('refunds reserved, by age', () => {
+    it('keep when each was requested, and are listed oldest first while the provider has not answered', () => {
+      const requestedOn = (requestedAt: string, event: Event) => ({ ...event, data: { ...event.data, requestedAt } }) as Event;
+      const reserve = (refundId: string, amount: bigint) => refundRequested(refundId, amount, 'clearing', { awaitsProvider: true });
+      const state = stateAfter([
+        ...historyOf.PAID,
+        requestedOn('2026-01-05T00:00:00.000Z', reserve('7500000000000000001', 1_000n)),
+        requestedOn('2026-01-04T00:00:00.000Z', reserve('7500000000000000002', 2_000n)),
+        requestedOn('2026-01-03T00:00:00.000Z', refundRequested('7500000000000000003', 3_000n)),
+      ]);
+      expect(state.refundsInFlight['7500000000000000003']).to.include({ requestedAt: '2026-01-03T00:00:00.000Z' });
+      expect(refundsAwaitingProvider(state)).to.deep.equal([
+        { refundId: '7500000000000000002', amount: 2_000n, since: '2026-01-04T00:00:00.000Z' },
+        { refundId: '7500000000000000001', amount: 1_000n, since: '2026-01-05T00:00:00.000Z' },
+      ]);
+    });
+  });
+
+  describe('deferred callbacks redelivered', () => {
+    const early: PaymentCallback = { eventId: 'e1', callbackType: 'payment.captured', providerCreatedAt: AT };
+    const recorded = (outcome: 'deferred' | 'applied' | 'duplicate', detail: string): Event => ({
+      type: 'PaymentCallbackRecorded',
+      data: {
+        paymentId: PAYMENT,
+        provider: 'sandbox',
+        eventId: 'e1',
+        callbackType: 'payment.captured',
+        providerCreatedAt: AT,
+        outcome,
+        flaggedForReconciliation: false,
+        detail,
+        receivedAt: AT,
+      },
+    });
+    const deferred = recorded('deferred', 'captured before the submission was recorded');
+    const receive = (redelivery: boolean): PaymentCommand => ({ type: 'ReceiveCallback', callback: early, redelivery, at: AT });
+
+    it('are judged again: applied once the payment reached the state they need, deferred again before', () => {
+      const state = spec
+        .given([created, deferred, submitted])
+        .when(receive(true))
+        .then([recorded('applied', 'captured')]) as ExistingPayment;
+      expect(state.deferred).to.deep.equal([]);
+      expect(state.applied).to.deep.equal([early]);
+      spec.given([created, deferred]).when(receive(true)).then([deferred]);
+    });
+
+    it('are applied only as recorded: redelivered again once applied, or received again from the provider, they are duplicates', () => {
+      const duplicate = recorded('duplicate', 'event e1 was already received (applied)');
+      spec.given([created, deferred, submitted, recorded('applied', 'captured')]).when(receive(true)).then([duplicate]);
+      spec
+        .given([created, deferred, submitted])
+        .when(receive(false))
+        .then([recorded('duplicate', 'event e1 was already received (deferred)')]);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { EventPayload } from '../../src/commandHandling/decider.js';
-import { classifyPayoutCallback, payoutDecider } from '../../src/payouts/payoutDecider.js';
-import { IllegalPayoutTransitionError } from '../../src/payouts/payoutErrors.js';
+import { classifyPayoutCallback, payoutDecider, type PayoutCommand } from '../../src/payouts/payoutDecider.js';
+import { IllegalPayoutTransitionError, PayoutNotFoundError } from '../../src/payouts/payoutErrors.js';
 import type { ExistingPayout, PayoutCallback, PayoutEvent } from '../../src/payouts/payoutState.js';
 import { deciderSpec } from '../deciderSpecification.js';
 
@@ -119,5 +119,92 @@ describe('payout decider', () => {
         },
       ]) as ExistingPayout;
     expect(classifyPayoutCallback(state, callback('payout.failed', 'evt-9')).outcome).to.equal('duplicate');
+  });
+
+  describe('payouts abandoned before they were requested', () => {
+    // Other times than the request's, so each event is seen to carry its own command's.
+    const ABANDONED_AT = '2026-01-03T00:00:00.000Z';
+    const LATE_AT = '2026-01-04T00:00:00.000Z';
+    const REASON = 'hold found without its request on start: released';
+    const abandoned: Event = {
+      type: 'PayoutAbandoned',
+      data: { payoutId: PAYOUT, accountId: '7300000000000000001', reason: REASON, abandonedAt: ABANDONED_AT },
+    };
+    const abandon = (reason = REASON): PayoutCommand => ({
+      type: 'AbandonPayout',
+      payoutId: PAYOUT,
+      accountId: '7300000000000000001',
+      reason,
+      at: ABANDONED_AT,
+    });
+    const request = (at: string): PayoutCommand => ({
+      type: 'RequestPayout',
+      payoutId: PAYOUT,
+      accountId: '7300000000000000001',
+      amount: 4_000n,
+      currency: 'EUR',
+      provider: 'sandbox',
+      destination: 'DE89370400440532013000',
+      at,
+      deadline: AT,
+    });
+    const requestedLate = { ...requested, data: { ...requested.data, requestedAt: LATE_AT } } as Event;
+
+    it('a payout never abandoned is requested and nothing more', () => {
+      const state = spec.given([]).when(request(AT)).then([requested]) as ExistingPayout;
+      expect(state).to.include({ exists: true, state: 'PENDING' });
+    });
+
+    it('abandons a payout on its empty stream, once', () => {
+      const state = spec.given([]).when(abandon()).then([abandoned]);
+      expect(state).to.deep.equal({ exists: false, abandoned: REASON });
+      spec.given([abandoned]).when(abandon('another reason')).thenNothing();
+    });
+
+    it('abandons no payout once requested, whatever its state', () => {
+      for (const history of [[requested], [requested, submitted], [requested, submitted, paid], [requested, timedOut]]) {
+        spec.given(history).when(abandon()).thenNothing();
+      }
+    });
+
+    it('fails a payout requested after its abandonment, for the reason it was abandoned, without asking the provider', () => {
+      const failed: Event = { type: 'PayoutFailed', data: { payoutId: PAYOUT, reason: REASON, timedOut: false, failedAt: LATE_AT } };
+      const state = spec
+        .given([abandoned])
+        .when(request(LATE_AT))
+        .then([requestedLate, failed]) as ExistingPayout;
+      expect(state).to.include({ exists: true, state: 'FAILED', failureReason: REASON, timedOut: false });
+      const history = [abandoned, requestedLate, failed];
+      spec
+        .given(history)
+        .when({ type: 'SubmitPayout', providerRef: 'po_1', at: LATE_AT })
+        .thenThrows(IllegalPayoutTransitionError, {
+          type: 'illegal-payout-transition',
+          status: 409,
+          extensions: { currentState: 'FAILED', allowedTransitions: [] },
+        });
+      spec.given(history).when({ type: 'MarkPayoutPaid', at: LATE_AT }).thenThrows(IllegalPayoutTransitionError);
+      spec.given(history).when(request(LATE_AT)).thenNothing();
+    });
+
+    it('refuses every other move on a payout abandoned and never requested as not found', () => {
+      const moves: PayoutCommand[] = [
+        { type: 'SubmitPayout', providerRef: 'po_1', at: AT },
+        { type: 'MarkPayoutPaid', at: AT },
+        { type: 'MarkPayoutFailed', reason: 'no answer', timedOut: true, at: AT },
+        { type: 'ReceivePayoutCallback', callback: callback('payout.paid'), at: AT },
+      ];
+      for (const move of moves) {
+        spec
+          .given([abandoned])
+          .when(move)
+          .thenThrows(PayoutNotFoundError, { type: 'payout-not-found', status: 404, extensions: { payoutId: 'unknown' } });
+      }
+    });
+
+    it('folds an abandonment recorded after the request as nothing: the payout goes on', () => {
+      expect(stateAfter([requested, submitted, abandoned])).to.deep.equal(stateAfter([requested, submitted]));
+      spec.given([requested, submitted, abandoned]).when({ type: 'MarkPayoutPaid', at: AT }).then([paid]);
+    });
   });
 });
