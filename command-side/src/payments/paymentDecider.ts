@@ -411,6 +411,10 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       ];
     case 'CapturePayment':
       requireState(payment, 'capture', 'PENDING');
+      // The route recorded first stands: money routed to suspense never reaches the merchant too.
+      if (payment.capturing?.route?.to === 'suspense') {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'capture', 'its money was routed to suspense');
+      }
       return [capturedEvent(payment, command.at, command.callbackEventId)];
     case 'StartSettlement': {
       // The same settlement again, from another writer or a retry: nothing new.
@@ -518,11 +522,17 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       return [refundFailedEvent(payment, command.refundId, command.at, { type: 'provider-declined', detail: command.reason })];
     case 'CompleteRefund': {
       const refund = payment.refundsInFlight[command.refundId];
+      if (refund?.route?.to === 'suspense') {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'complete the refund', 'its money was routed to suspense');
+      }
       return refund === undefined ? [] : [refundedEvent(payment, command.refundId, refund, command.at)];
     }
     case 'BookRefundFromSuspense': {
       const refund = payment.refundsInFlight[command.refundId];
       if (refund === undefined) return [];
+      if (refund.route?.to === 'merchant') {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'book the refund from suspense', 'its money was routed to the merchant');
+      }
       const detail =
         `the provider refunded ${refund.amount}, the merchant's account refused it (${command.refusal}): ` +
         'paid from suspense';
@@ -542,6 +552,9 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
     case 'BookCaptureToSuspense': {
       // The same booking again (an interrupted run repaired) changes nothing.
       if (payment.state !== 'PENDING') return [];
+      if (payment.capturing?.route?.to === 'merchant') {
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, 'book the capture to suspense', 'its money was routed to the merchant');
+      }
       const detail =
         `the provider captured ${payment.amount}, the merchant's account refused it (${command.refusal}): ` +
         'booked to suspense';

@@ -821,6 +821,40 @@ describe('payment decider', () => {
       spec.given(capturing).when(choose('merchant', { refundId: REFUND })).thenNothing();
     });
 
+    it('holds every writer to the route recorded first: the other way of ending the move is refused', () => {
+      const frozen = 'account-frozen: frozen';
+      spec
+        .given([...capturing, chosen('capture', 'suspense', frozen)])
+        .when({ type: 'CapturePayment', at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /routed to/ });
+      spec
+        .given([...capturing, chosen('capture', 'merchant')])
+        .when({ type: 'BookCaptureToSuspense', refusal: frozen, at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /routed to/ });
+      spec
+        .given([...refunding, chosen('refund', 'suspense', frozen)])
+        .when({ type: 'CompleteRefund', refundId: REFUND, at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /routed to/ });
+      spec
+        .given([...refunding, chosen('refund', 'merchant')])
+        .when({ type: 'BookRefundFromSuspense', refundId: REFUND, refusal: frozen, at: AT })
+        .thenThrows(IllegalPaymentTransitionError, { type: 'illegal-payment-transition', status: 409, message: /routed to/ });
+    });
+
+    it('ends each move the way its route says', () => {
+      const captureByRoute = stateAfter([...capturing, chosen('capture', 'merchant')]);
+      expect(paymentDecider.decide({ type: 'CapturePayment', at: AT }, captureByRoute).map((event) => event.type)).to.deep.equal(['PaymentCaptured']);
+      const toSuspense = stateAfter([...capturing, chosen('capture', 'suspense', 'account-frozen: frozen')]);
+      expect(paymentDecider.decide({ type: 'BookCaptureToSuspense', refusal: 'account-frozen: frozen', at: AT }, toSuspense).map((event) => event.type))
+        .to.deep.equal(['PaymentCallbackRecorded', 'PaymentCaptured']);
+      const refundByRoute = stateAfter([...refunding, chosen('refund', 'merchant')]);
+      expect(paymentDecider.decide({ type: 'CompleteRefund', refundId: REFUND, at: AT }, refundByRoute).map((event) => event.type)).to.deep.equal(['PaymentRefunded']);
+      const refundToSuspense = stateAfter([...refunding, chosen('refund', 'suspense', 'account-frozen: frozen')]);
+      expect(
+        paymentDecider.decide({ type: 'BookRefundFromSuspense', refundId: REFUND, refusal: 'account-frozen: frozen', at: AT }, refundToSuspense).map((event) => event.type),
+      ).to.deep.equal(['PaymentCallbackRecorded', 'PaymentRefunded']);
+    });
+
     it('refuses a route for a payment that does not exist', () => {
       spec
         .given([])
