@@ -245,6 +245,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     recoverRefunds: () => refundRecovery.recoverDue(),
     /** Refunds asked of the provider whose answer is not recorded, as far as this process has followed the log. */
     refundsAwaitingProvider: () => refundRecovery.awaiting(),
+    /** Their number, those overdue and the oldest one's age, as refund recovery last counted them (for the metrics). */
+    refundsAwaitingProviderStatus: () => refundRecovery.status(),
     /** The in-process sandbox standing in for `provider`, if any. */
     sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };

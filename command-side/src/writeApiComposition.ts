@@ -72,6 +72,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     onWarning: (message, error) => logger.warn({ err: error }, message),
   });
   metrics.observeStuckMovements(() => writeApi.stuckMovements().length);
+  metrics.observeRefundsAwaitingProvider(() => writeApi.refundsAwaitingProviderStatus());
   const routers: RequestHandler[] = [
     commandMetrics(metrics),
     loadShedding({

@@ -9,6 +9,7 @@ import {
   type EventStore,
   type GlobalPosition,
   type RecordedEvent,
+  type RefundsAwaitingProviderStatus,
 } from '@folio/shared';
 import { z } from 'zod';
 import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
@@ -59,24 +60,26 @@ const FOLDED = { eventTypePrefixes: ['PaymentRefund'] };
  * Folds payment events into the refunds awaiting the provider: a reservation opens with
  * `PaymentRefundRequested` (`awaitsProvider`) and ends with the provider's answer recorded
  * (`PaymentRefundAccepted`) or the refund ending (`PaymentRefunded`, `PaymentRefundFailed`).
+ * `apply` tells whether the event opened or ended one.
  */
 export const createAwaitingRefunds = (seed: readonly AwaitingRefund[] = []) => {
   const awaiting = new Map(seed.map((refund) => [refund.refundId, refund]));
   return {
-    apply(recorded: RecordedEvent): void {
+    apply(recorded: RecordedEvent): boolean {
       const event = paymentCatalog.decode(recorded);
       switch (event.type) {
-        case 'PaymentRefundRequested':
-          if (event.data.awaitsProvider === true) {
-            const { paymentId, refundId, amount, requestedAt } = event.data;
-            awaiting.set(refundId, { paymentId, refundId, amount, requestedAt });
-          }
-          return;
+        case 'PaymentRefundRequested': {
+          if (event.data.awaitsProvider !== true) return false;
+          const { paymentId, refundId, amount, requestedAt } = event.data;
+          awaiting.set(refundId, { paymentId, refundId, amount, requestedAt });
+          return true;
+        }
         case 'PaymentRefundAccepted':
         case 'PaymentRefunded':
         case 'PaymentRefundFailed':
-          awaiting.delete(event.data.refundId);
-          return;
+          return awaiting.delete(event.data.refundId);
+        default:
+          return false;
       }
     },
     list: (): AwaitingRefund[] => [...awaiting.values()],
@@ -154,6 +157,24 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   const running = new Set<string>();
   /** The pass running now: a check while one runs joins it. */
   let pass: Promise<void> | undefined;
+  /**
+   * Counted again when the fold opens or ends a reservation and at every pass (which also ages
+   * them), never on a request: a scrape reads it as it is.
+   */
+  let status: RefundsAwaitingProviderStatus = { awaiting: 0, overdue: 0, oldestAgeSeconds: 0 };
+  const count = (): void => {
+    const now = clock().getTime();
+    const open = awaiting.list();
+    let overdue = 0;
+    // Not before now: another instance's clock may run ahead of this one's.
+    let oldest = now;
+    for (const refund of open) {
+      const requestedAt = Date.parse(refund.requestedAt);
+      if (now - requestedAt >= options.retryAfterMs) overdue += 1;
+      oldest = Math.min(oldest, requestedAt);
+    }
+    status = { awaiting: open.length, overdue, oldestAgeSeconds: (now - oldest) / 1_000 };
+  };
 
   /**
    * The reservations as they are now, with the position they reflect, unless the fold has not moved
@@ -192,12 +213,13 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     filter: FOLDED,
     seed: (latest) => {
       awaiting = createAwaitingRefunds(latest.refunds);
+      count();
       checkpointed = latest.writtenAt;
       return latest.position;
     },
     apply: (recorded) => {
       try {
-        awaiting.apply(recorded);
+        if (awaiting.apply(recorded)) count();
       } catch (error) {
         options.onError(error);
       }
@@ -246,6 +268,7 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   /** Asks the provider again about every reservation due now, one at a time (a provider down is not stormed). */
   const passOverDue = async (): Promise<void> => {
     await Promise.race([log.waitForHead(CATCH_UP_WAIT_MS), waitsEnded]);
+    count();
     const open = awaiting.list();
     const openIds = new Set(open.map((refund) => refund.refundId));
     for (const refundId of attempts.keys()) if (!openIds.has(refundId)) attempts.delete(refundId);
@@ -273,6 +296,8 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     recoverDue: (): Promise<void> => recoverDue(),
     /** The reservations awaiting the provider, as far as the log is folded. */
     awaiting: (): AwaitingRefund[] => awaiting.list(),
+    /** How many reservations await the provider, and since when, as last counted. */
+    status: (): RefundsAwaitingProviderStatus => status,
     async stop(): Promise<void> {
       cancelChecks?.();
       await log.stop();

@@ -7,9 +7,19 @@ export interface ReconciliationTotals {
   deltas: { provider: string; currency: string; minorUnits: bigint }[];
 }
 
+/** Refunds asked of a provider whose answer is not recorded, as refund recovery last counted them. */
+export interface RefundsAwaitingProviderStatus {
+  awaiting: number;
+  /** Those unanswered longer than the retry delay: asked again, and still unanswered if the provider stays unreachable. */
+  overdue: number;
+  /** Since the oldest was asked for; 0 when none awaits. */
+  oldestAgeSeconds: number;
+}
+
 /**
  * Folio's Prometheus metrics, one registry per process. Gauges read when scraped are registered
- * by the parts a process runs (`observeProjectionLag`, `observeStuckMovements`, `observeReconciliation`).
+ * by the parts a process runs (`observeProjectionLag`, `observeStuckMovements`, `observeReconciliation`,
+ * `observeRefundsAwaitingProvider`).
  */
 export const createMetrics = () => {
   const registry = new Registry();
@@ -124,6 +134,33 @@ export const createMetrics = () => {
         registers: [registry],
         collect() {
           this.set(count());
+        },
+      });
+    },
+    /** Reports refund recovery's count of refunds awaiting the provider at every scrape. */
+    observeRefundsAwaitingProvider(read: () => RefundsAwaitingProviderStatus): void {
+      new Gauge({
+        name: 'folio_refunds_awaiting_provider',
+        help: 'Refunds asked of the provider whose answer is not recorded',
+        registers: [registry],
+        collect() {
+          this.set(read().awaiting);
+        },
+      });
+      new Gauge({
+        name: 'folio_refunds_awaiting_provider_overdue',
+        help: 'Refunds awaiting the provider longer than the retry delay (FOLIO_REFUND_RETRY_SECONDS)',
+        registers: [registry],
+        collect() {
+          this.set(read().overdue);
+        },
+      });
+      new Gauge({
+        name: 'folio_refunds_awaiting_provider_oldest_age_seconds',
+        help: 'Seconds since the oldest refund awaiting the provider was asked for (0 when none awaits)',
+        registers: [registry],
+        collect() {
+          this.set(read().oldestAgeSeconds);
         },
       });
     },
