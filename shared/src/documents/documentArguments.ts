@@ -18,6 +18,16 @@ import { LONE_SURROGATE, prefixUpperBound } from '../text/codePointOrder.js';
 const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
+/**
+ * The most UTF-8 bytes an id, an id prefix or a value a cursor carries may take: 1 MiB. Ids are
+ * keys such as `<owner>:<sortable key>`, tens of bytes, so none comes near it, while every command
+ * MongoDB is sent with them stays far below the 16 MiB it takes: a keyset filter carries a
+ * cursor's value and id twice each, a document counts its `_id` twice, and `getMany` packs ids
+ * into 8 MiB queries. Beyond the bound the driver would fail with its own serialisation error and
+ * SQLite would answer something else again, so both adapters refuse it first.
+ */
+export const MAX_KEY_BYTES = 1024 * 1024;
+
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
@@ -43,14 +53,30 @@ export const requireFieldName = (name: unknown): string => {
   return name;
 };
 
-export const requireDocumentId = (id: unknown): string => {
+const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** Refuses `text` over `MAX_KEY_BYTES`, naming it as `argument`. */
+const requireKeySize = (text: string, argument: string): void => {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: shorter text needs no counting.
+  if (text.length * 3 <= MAX_KEY_BYTES) return;
+  const bytes = utf8Length(text);
+  if (bytes > MAX_KEY_BYTES) {
+    throw new InvalidArgumentError(
+      `${argument} takes ${bytes} bytes of UTF-8, more than the ${MAX_KEY_BYTES} ` +
+        'an id, id prefix or cursor value may take',
+    );
+  }
+};
+
+export const requireDocumentId = (id: unknown, argument = 'id'): string => {
   if (typeof id !== 'string') throw new InvalidArgumentError(`a document id is a string, got ${typeof id}`);
+  requireKeySize(id, argument);
   return id;
 };
 
 export const requireDocumentIds = (ids: unknown): readonly string[] => {
   if (!Array.isArray(ids)) throw new InvalidArgumentError('document ids come as an array');
-  for (const id of ids) requireDocumentId(id);
+  ids.forEach((id: unknown, index) => requireDocumentId(id, `ids[${index}]`));
   return ids as readonly string[];
 };
 
@@ -67,7 +93,10 @@ export const requireWhere = (where: Where | undefined): [string, WhereValue][] =
       typeof value === 'boolean' ||
       (typeof value === 'number' && Number.isFinite(value));
     if (!scalar) throw new InvalidArgumentError(`where.${field} must be a string, a finite number, a boolean or null`);
-    if (field === '_id' && typeof value !== 'string') throw new InvalidArgumentError('where._id must be a string');
+    if (field === '_id') {
+      if (typeof value !== 'string') throw new InvalidArgumentError('where._id must be a string');
+      requireKeySize(value, 'where._id');
+    }
     return [field, value];
   });
 };
@@ -152,11 +181,15 @@ const decodeCursor = (cursor: unknown, order: Order): { value: SortValue; id: st
       `after is a cursor for orderBy ${field} ${direction}, not ${order.field} ${order.direction}`,
     );
   }
+  // No cursor `find` returns holds more (`sortValueOf`); a forged one could.
+  requireKeySize(id, 'after');
+  if (typeof value === 'string') requireKeySize(value, 'after');
   return { value, id };
 };
 
 const requireIdPrefix = (prefix: unknown): string => {
   if (typeof prefix !== 'string' || prefix === '') throw new InvalidArgumentError('idPrefix is a non-empty string');
+  requireKeySize(prefix, 'idPrefix');
   if (LONE_SURROGATE.test(prefix)) throw new InvalidArgumentError('idPrefix is not valid Unicode');
   return prefix;
 };
@@ -172,7 +205,11 @@ export const planFind = (options: FindOptions = {}): FindPlan => {
   return plan;
 };
 
-/** A document's value in the `orderBy` field; a missing field sorts as null, as in MongoDB. */
+/**
+ * A document's value in the `orderBy` field, for a cursor; a missing field sorts as null, as in
+ * MongoDB. A string longer than a cursor may carry is refused, so that every cursor `find`
+ * returns is one it takes back.
+ */
 export const sortValueOf = (document: Document, field: string): SortValue => {
   const value = field === '_id' ? document._id : document[field];
   if (value === undefined) return null;
@@ -181,6 +218,9 @@ export const sortValueOf = (document: Document, field: string): SortValue => {
       `document ${document._id} holds ${JSON.stringify(value)} in orderBy field ${field}: ` +
         'only strings, numbers and null order the same in every adapter',
     );
+  }
+  if (typeof value === 'string') {
+    requireKeySize(value, `the value in orderBy field ${field} of the page's last document`);
   }
   return value;
 };
@@ -275,8 +315,6 @@ const nestsDeeperThan = (value: object, levels: number): boolean | undefined => 
   return false;
 };
 
-const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
-
 /** The size of a JSON value as BSON, as the driver writes it (integers of 32 bits in 4 bytes, other numbers in 8). */
 const bsonSizeOf = (value: unknown): number => {
   if (typeof value === 'string') return 4 + utf8Length(value) + 1;
@@ -322,6 +360,7 @@ const requireWithinLimits = (document: JsonObject, json: string, id: string): vo
 export const serializeDocument = (document: unknown): { id: string; json: string } => {
   if (!isJsonObject(document)) throw new InvalidArgumentError('a document must be a JSON object');
   if (typeof document._id !== 'string') throw new InvalidArgumentError('a document needs a string _id');
+  requireKeySize(document._id, '_id');
   let json: string;
   try {
     json = JSON.stringify(document);

@@ -9,7 +9,9 @@
  * string (see `sortableBigint`). Every adapter refuses, as MongoDB must, a document over 16 MiB
  * less 1 KiB as BSON (its `_id` counted twice) or nested deeper than 100 levels
  * (`MAX_DOCUMENT_BYTES`, `MAX_DOCUMENT_DEPTH`), and field names starting with `$` or named
- * `_bsontype`.
+ * `_bsontype`. An id, id prefix or cursor value (an `orderBy` value a cursor carries) over 1 MiB
+ * of UTF-8 (`MAX_KEY_BYTES`) is refused wherever it is passed, and so is paging past a document
+ * whose `orderBy` value is longer.
  */
 import type { JsonObject, JsonValue } from '../eventStore/eventStore.js';
 

@@ -2,7 +2,6 @@ import { MongoClient, MongoServerError, type ClientSession, type Filter, type Tr
 import { InvalidArgumentError } from '../eventStore/errors.js';
 import type { Document, DocumentSession, DocumentStore, FindOptions, FoundPage, Where } from './documentStore.js';
 import {
-  MAX_DOCUMENT_BYTES,
   createChecksum,
   createSessionGuard,
   createTransactionScope,
@@ -67,7 +66,7 @@ const NAMESPACE_NOT_FOUND = 26;
 const IDS_PER_QUERY = 1000;
 /**
  * Bytes of ids per `$in` query of `getMany`: half the 16 MiB a command may take, which leaves the
- * rest of the command room to spare, and holds the longest id a stored document may have.
+ * rest of the command room to spare, and holds the longest id (`MAX_KEY_BYTES`) several times.
  */
 const ID_BYTES_PER_QUERY = 8 * 1024 * 1024;
 /** What BSON adds around each id in an `$in` array: type, index as key (up to 4 digits), length, terminators. */
@@ -114,24 +113,13 @@ const afterFilter = (plan: FindPlan): Filter<StoredDocument> | undefined => {
   return { $or: [{ [field]: { $lt: value } }, { [field]: { $type: 'number' } }, { [field]: null }, tie] };
 };
 
-/**
- * No stored document has an id of more than half `MAX_DOCUMENT_BYTES` (its size counts the `_id`
- * twice): one is not asked for, since a query holding it could exceed what a command may take.
- */
-const mayBeStored = (idBytes: number): boolean => idBytes <= MAX_DOCUMENT_BYTES / 2;
-
-/**
- * `ids` as the `$in` lists of `getMany`'s queries: at most `IDS_PER_QUERY` ids and
- * `ID_BYTES_PER_QUERY` bytes each, without ids no document can have.
- */
+/** `ids` as the `$in` lists of `getMany`'s queries: at most `IDS_PER_QUERY` ids and `ID_BYTES_PER_QUERY` bytes each. */
 const idQueries = (ids: readonly string[]): string[][] => {
   const queries: string[][] = [];
   let query: string[] = [];
   let bytes = 0;
   for (const id of ids) {
-    const idBytes = Buffer.byteLength(id, 'utf8');
-    if (!mayBeStored(idBytes)) continue;
-    const size = idBytes + ID_OVERHEAD_BYTES;
+    const size = Buffer.byteLength(id, 'utf8') + ID_OVERHEAD_BYTES;
     if (query.length > 0 && (query.length === IDS_PER_QUERY || bytes + size > ID_BYTES_PER_QUERY)) {
       queries.push(query);
       query = [];
@@ -222,7 +210,6 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         guard.check();
         requireCollectionName(collection);
         requireDocumentId(id);
-        if (!mayBeStored(Buffer.byteLength(id, 'utf8'))) return undefined;
         const found = await inTurn(() => collectionOf(collection).findOne({ _id: id }, { session: mongoSession }));
         return (found ?? undefined) as D | undefined;
       },
@@ -312,7 +299,6 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
     async get<D extends Document>(collection: string, id: string) {
       requireCollectionName(collection);
       requireDocumentId(id);
-      if (!mayBeStored(Buffer.byteLength(id, 'utf8'))) return undefined;
       const found = await call(() => collectionOf(collection).findOne({ _id: id }));
       return (found ?? undefined) as D | undefined;
     },

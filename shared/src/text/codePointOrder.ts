@@ -12,10 +12,13 @@ export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * one (U+10FFFF).
  */
 export const prefixUpperBound = (prefix: string): string | undefined => {
-  const points = Array.from(prefix, (character) => character.codePointAt(0)!);
-  while (points.length > 0) {
-    const last = points.pop()!;
-    if (last < 0x10ffff) return String.fromCodePoint(...points, last + 1 === 0xd800 ? 0xe000 : last + 1);
+  // From the end, one code point at a time: spreading them all as arguments would overflow the
+  // stack for a long prefix.
+  for (let end = prefix.length; end > 0; ) {
+    const start = end >= 2 && prefix.codePointAt(end - 2)! > 0xffff ? end - 2 : end - 1;
+    const last = prefix.codePointAt(start)!;
+    if (last < 0x10ffff) return prefix.slice(0, start) + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1);
+    end = start;
   }
   return undefined;
 };

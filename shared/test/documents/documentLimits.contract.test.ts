@@ -5,14 +5,20 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { BSON } from 'mongodb';
 import type { Document, DocumentStore } from '../../src/documents/documentStore.js';
-import { MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH, serializeDocument } from '../../src/documents/documentArguments.js';
+import {
+  MAX_DOCUMENT_BYTES,
+  MAX_DOCUMENT_DEPTH,
+  MAX_KEY_BYTES,
+  serializeDocument,
+} from '../../src/documents/documentArguments.js';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import { openSqliteDocumentStore } from '../../src/documents/sqliteDocumentStore.js';
 import { InvalidArgumentError } from '../../src/eventStore/errors.js';
 
 /**
- * The limits MongoDB sets on a document (16 MiB of BSON, 100 levels of nesting) hold on every
- * adapter: a write one adapter takes, the other takes too.
+ * The limits MongoDB sets on a document (16 MiB of BSON, 100 levels of nesting), and the port's
+ * bound on ids, id prefixes and cursor values, hold on every adapter: what one adapter takes, the
+ * other takes too.
  */
 
 const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
@@ -30,6 +36,22 @@ const documentOfSize = (id: string, bytes: number): Document => {
   const overhead = BSON.calculateObjectSize(empty) + Buffer.byteLength(id, 'utf8');
   return { _id: id, text: 'x'.repeat(bytes - overhead) };
 };
+
+/** Whether `promise` fails with `InvalidArgumentError` naming `argument` and its size. */
+const expectRefusal = async (promise: Promise<unknown>, argument: string, bytes: number): Promise<void> => {
+  const failure = await rejectionOf(promise);
+  expect(failure, argument).to.be.instanceOf(InvalidArgumentError);
+  expect((failure as Error).message, argument).to.include(`${argument} takes ${bytes} bytes`);
+};
+
+/** A cursor as a client may forge one: `find`'s own, with its value and `_id` replaced. */
+const forgedCursor = (cursor: string, value: string, id: string): string => {
+  const [field, direction] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+  return Buffer.from(JSON.stringify([field, direction, value, id]), 'utf8').toString('base64url');
+};
+
+/** Strings equal without a diff of megabytes when they differ. */
+const sameText = (actual: unknown, expected: string): boolean => actual === expected;
 
 /** A document whose innermost member sits `levels` deep, the document being the first level. */
 const nested = (id: string, levels: number, container: 'object' | 'array'): Document => {
@@ -105,6 +127,80 @@ const describeLimits = (name: string, create: () => Promise<DocumentStore>): voi
       await store.withTransaction((session) => session.put(target, bracketsInText));
       expect(await store.get(target, bracketsInText._id)).to.deep.equal(bracketsInText);
       expect(await store.count(target), 'the two deepest documents and the text').to.equal(3);
+    });
+
+    it(`takes ids, id prefixes and cursor values of ${MAX_KEY_BYTES} bytes of UTF-8, wherever they are passed`, async () => {
+      const target = collection();
+      // Two bytes a character: the bound counts UTF-8, not characters.
+      const longest = 'é'.repeat(MAX_KEY_BYTES / 2);
+      await store.withTransaction(async (session) => {
+        await session.put(target, { _id: longest, name: longest });
+        await session.putMany(target, [{ _id: 'short', name: longest }]);
+      });
+
+      expect(sameText((await store.get(target, longest))?._id, longest)).to.equal(true);
+      const many = await store.withTransaction((session) => session.getMany(target, ['short', longest]));
+      expect(many.size).to.equal(2);
+      const prefixed = await store.find(target, { idPrefix: longest });
+      expect(sameText(prefixed.items[0]?._id, longest) && prefixed.items.length === 1).to.equal(true);
+      expect(await store.count(target, { _id: longest })).to.equal(1);
+      // Pages by `_id` and by a field, each cursor carrying a value of the largest size.
+      const idDescending = { field: '_id', direction: 'desc' } as const;
+      const byId = await store.find(target, { orderBy: idDescending, limit: 1 });
+      expect(sameText(byId.items[0]?._id, longest)).to.equal(true);
+      const nextById = await store.find(target, { orderBy: idDescending, limit: 1, after: byId.nextCursor });
+      expect(nextById.items.map((document) => document._id)).to.deep.equal(['short']);
+      const nameAscending = { field: 'name', direction: 'asc' } as const;
+      const byName = await store.find(target, { orderBy: nameAscending, limit: 1 });
+      expect(byName.items.map((document) => document._id)).to.deep.equal(['short']);
+      const nextByName = await store.find(target, { orderBy: nameAscending, limit: 1, after: byName.nextCursor });
+      expect(sameText(nextByName.items[0]?._id, longest) && nextByName.nextCursor === undefined).to.equal(true);
+
+      await store.withTransaction((session) => session.delete(target, longest));
+      expect(await store.count(target)).to.equal(1);
+    });
+
+    it('refuses an id, id prefix or cursor value one byte longer, naming it, before reading or writing anything', async () => {
+      const target = collection();
+      const tooLong = `${'é'.repeat(MAX_KEY_BYTES / 2)}x`;
+      const bytes = MAX_KEY_BYTES + 1;
+      const documents = [{ _id: 'a', name: 'a' }, { _id: 'b', name: 'b' }];
+      await store.withTransaction((session) => session.putMany(target, documents));
+      const nameAscending = { field: 'name', direction: 'asc' } as const;
+      const { nextCursor: byId } = await store.find(target, { limit: 1 });
+      const { nextCursor: byName } = await store.find(target, { orderBy: nameAscending, limit: 1 });
+
+      await expectRefusal(store.get(target, tooLong), 'id', bytes);
+      await expectRefusal(store.withTransaction((session) => session.get(target, tooLong)), 'id', bytes);
+      await expectRefusal(store.withTransaction((session) => session.getMany(target, ['a', tooLong])), 'ids[1]', bytes);
+      await expectRefusal(store.withTransaction((session) => session.delete(target, tooLong)), 'id', bytes);
+      await expectRefusal(store.withTransaction((session) => session.put(target, { _id: tooLong })), '_id', bytes);
+      await expectRefusal(
+        store.withTransaction((session) => session.putMany(target, [{ _id: 'c' }, { _id: tooLong }])),
+        '_id',
+        bytes,
+      );
+      await expectRefusal(store.find(target, { idPrefix: tooLong }), 'idPrefix', bytes);
+      await expectRefusal(store.find(target, { where: { _id: tooLong } }), 'where._id', bytes);
+      await expectRefusal(store.count(target, { _id: tooLong }), 'where._id', bytes);
+      const forgedId = forgedCursor(byId!, tooLong, tooLong);
+      await expectRefusal(store.find(target, { limit: 1, after: forgedId }), 'after', bytes);
+      const forgedName = forgedCursor(byName!, tooLong, 'a');
+      await expectRefusal(store.find(target, { orderBy: nameAscending, limit: 1, after: forgedName }), 'after', bytes);
+      expect(await store.count(target), 'nothing of the refused writes').to.equal(2);
+    });
+
+    it('refuses to page past a document whose orderBy value is longer than a cursor may carry', async () => {
+      const target = collection();
+      const tooLong = `${'é'.repeat(MAX_KEY_BYTES / 2)}x`;
+      const documents = [{ _id: 'a', name: tooLong }, { _id: 'b', name: 'b' }];
+      await store.withTransaction((session) => session.putMany(target, documents));
+      const orderBy = { field: 'name', direction: 'desc' } as const;
+      const argument = "orderBy field name of the page's last document";
+      await expectRefusal(store.find(target, { orderBy, limit: 1 }), argument, MAX_KEY_BYTES + 1);
+      // The last of its page, it needs no cursor.
+      const all = await store.find(target, { orderBy, limit: 2 });
+      expect(all.items.map((document) => document._id)).to.deep.equal(['a', 'b']);
     });
 
     it('refuses a _bsontype field, which MongoDB would take for a value of its own', async () => {

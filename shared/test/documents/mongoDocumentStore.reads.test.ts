@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { BSON } from 'mongodb';
-import { createChecksum } from '../../src/documents/documentArguments.js';
+import { MAX_KEY_BYTES, createChecksum } from '../../src/documents/documentArguments.js';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import type { Document, DocumentStore } from '../../src/documents/documentStore.js';
+import { InvalidArgumentError } from '../../src/eventStore/errors.js';
 import { ordinaryAnswer, startFakeMongoServer, type Answer, type FakeMongoServer } from './fakeMongoServer.js';
 
 /**
@@ -194,8 +195,8 @@ describe('MongoDB document store reads at scale (fake primary)', () => {
     const long = (n: number, length: number): string => `${String(n).padStart(6, '0')}:${'x'.repeat(length)}`;
     // 1000 ids of 20 KiB: 20 MiB of ids, which one query of 1000 ids would carry.
     const many = Array.from({ length: 1000 }, (_, n) => long(n, 20 * 1024));
-    // And ids as long as a stored document's may be: half its 16 MiB.
-    const longest = [long(1000, 8 * 1024 * 1024 - 1024), long(1001, 8 * 1024 * 1024 - 1024)];
+    // And ids as long as an id may be.
+    const longest = [long(1000, MAX_KEY_BYTES - 7), long(1001, MAX_KEY_BYTES - 7)];
     const stored = [many[0]!, many[500]!, many[999]!, ...longest].map((_id) => ({ _id, n: _id.slice(0, 6) }));
     const documentStore = await open(stored, roomy);
 
@@ -208,19 +209,39 @@ describe('MongoDB document store reads at scale (fake primary)', () => {
     expect(asked, 'every id asked for once').to.have.members([...many, ...longest]);
   });
 
-  it('finds nothing for an id longer than any stored document may have, without a query the server would refuse', async () => {
-    const documentStore = await open([{ _id: 'a' }], roomy);
+  it('refuses an id, id prefix or cursor over the bound before sending anything, where the driver would throw', async () => {
+    const documentStore = await open([{ _id: 'a' }, { _id: 'b' }], roomy);
+    const { nextCursor } = await documentStore.find('balances', { limit: 1 });
+    // Over 16 MiB, where the driver's BSON serialisation fails: the bound refuses it long before.
     const tooLong = 'x'.repeat(18 * 1024 * 1024);
+    // A cursor find would never return, as a client may forge one: its `_id` replaced.
+    const [field, direction, value] = JSON.parse(Buffer.from(nextCursor!, 'base64url').toString('utf8')) as unknown[];
+    const forged = Buffer.from(JSON.stringify([field, direction, value, tooLong]), 'utf8').toString('base64url');
+    server!.commands.length = 0;
 
-    expect(await documentStore.get('balances', tooLong)).to.equal(undefined);
-    const [viaSession, many] = await documentStore.withTransaction(async (session) => [
-      await session.get('balances', tooLong),
-      await session.getMany('balances', [tooLong, 'a']),
-    ]);
-    expect(viaSession).to.equal(undefined);
-    expect([...many.keys()]).to.deep.equal(['a']);
-    for (const query of server!.commands.filter((command) => 'find' in command)) {
-      expect(BSON.calculateObjectSize(query)).to.be.below(MAX_COMMAND_BYTES);
+    const refusals: [string, () => Promise<unknown>][] = [
+      ['id', () => documentStore.get('balances', tooLong)],
+      ['id', () => documentStore.withTransaction((session) => session.get('balances', tooLong))],
+      ['ids[1]', () => documentStore.withTransaction((session) => session.getMany('balances', ['a', tooLong]))],
+      ['id', () => documentStore.withTransaction((session) => session.delete('balances', tooLong))],
+      ['_id', () => documentStore.withTransaction((session) => session.put('balances', { _id: tooLong }))],
+      ['_id', () => documentStore.withTransaction((session) => session.putMany('balances', [{ _id: 'a' }, { _id: tooLong }]))],
+      ['idPrefix', () => documentStore.find('balances', { idPrefix: tooLong })],
+      ['where._id', () => documentStore.find('balances', { where: { _id: tooLong } })],
+      ['where._id', () => documentStore.count('balances', { _id: tooLong })],
+      ['after', () => documentStore.find('balances', { limit: 1, after: forged })],
+    ];
+    for (const [argument, refused] of refusals) {
+      let failure: unknown;
+      try {
+        await refused();
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure, argument).to.be.instanceOf(InvalidArgumentError);
+      expect((failure as Error).message, argument).to.include(`${argument} takes ${tooLong.length} bytes`);
     }
+    const sent = server!.commands.filter((command) => !('abortTransaction' in command) && !('endSessions' in command));
+    expect(sent.map((command) => Object.keys(command)[0])).to.deep.equal([]);
   });
 });
