@@ -131,3 +131,11 @@ export const startApiFailingOnce = async (temp: TempStore, provider: ProviderAda
   });
   return { api, failing };
 };
+
+/** Asks `server` for a payout of 4000 EUR from `accountId` to a bank account, under `key`. */
+export const requestPayout = (server: ApiServer, accountId: string, key = uniqueKey('payout')) =>
+  server.post(
+    '/v1/payouts',
+    { accountId, amount: '4000', currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' },
+    { key },
+  );

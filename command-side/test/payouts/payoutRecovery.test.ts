@@ -28,7 +28,7 @@ import {
   uniqueKey,
   type TempStore,
 } from '../api/apiHarness.js';
-import { quietSandbox, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
+import { quietSandbox, requestPayout, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
 
 /** `store` with the appends `failing` picks refused, as if the store were unreachable for them. */
 const failingAppends = (store: EventStore, failing: (streamName: string, events: readonly EventToAppend[]) => boolean) =>
@@ -64,13 +64,6 @@ describe('payouts interrupted or retried', () => {
     });
     return api;
   };
-
-  const requestPayout = (server: ApiServer, accountId: string, key = uniqueKey('payout')) =>
-    server.post(
-      '/v1/payouts',
-      { accountId, amount: '4000', currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' },
-      { key },
-    );
 
   const paidCallback = (server: ApiServer, payout: { providerRef: string }, id = uniqueKey('evt')) =>
     sendCallback(server, {

@@ -10,7 +10,7 @@ import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/prov
 import { ApiServer, eventually, expectProblem, readAllEvents, uniqueKey } from '../api/apiHarness.js';
 import type { AppendCall } from '../commandHandling/testSupport.js';
 import { asSharedLog, expectBooksRight, holdAppends, startTwoInstances, type AppendGate, type TwoInstances } from '../concurrency/twoInstances.js';
-import { quietSandbox, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
+import { quietSandbox, requestPayout, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
 
 const appendsTo = (call: AppendCall, prefix: string, type: string) =>
   call.streamName.startsWith(prefix) && call.events.some((event) => event.type === type);
@@ -45,13 +45,6 @@ describe('payouts on two write API instances', () => {
     });
     return instances;
   };
-
-  const requestPayout = (server: ApiServer, accountId: string, key = uniqueKey('payout')) =>
-    server.post(
-      '/v1/payouts',
-      { accountId, amount: '4000', currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' },
-      { key },
-    );
 
   /** A merchant account holding 10000 with a payout of 4000 from it submitted through `server`. */
   const submittedPayout = async (server: ApiServer) => {
