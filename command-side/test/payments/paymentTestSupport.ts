@@ -3,7 +3,7 @@ import { StoreUnavailableError, systemAccountId, type CurrencyCode, type Payment
 import { signCallback } from '../../src/providers/callbackSignature.js';
 import type { CallbackPayloadWire } from '../../src/providers/callbackPayload.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
-import { ApiServer, ledgerEvents, uniqueKey, type ApiResponse, type TempStore } from '../api/apiHarness.js';
+import { ApiServer, createApiHarness, ledgerEvents, uniqueKey, type ApiHarness, type ApiResponse, type TempStore } from '../api/apiHarness.js';
 import { interceptAppends } from '../commandHandling/testSupport.js';
 
 /** The secret the tests' sandbox signs with, so a test can sign (or forge) callbacks itself. */
@@ -139,3 +139,22 @@ export const requestPayout = (server: ApiServer, accountId: string, key = unique
     { accountId, amount: '4000', currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' },
     { key },
   );
+
+export interface MerchantOnQuietSandbox {
+  harness: ApiHarness;
+  api: ApiServer;
+  merchant: string;
+}
+
+/**
+ * Gives each test of the suite a fresh write API on a sandbox that calls back only when told, and
+ * a merchant account on it: `ready` receives them before each test; they are closed after it.
+ */
+export const eachTestWithMerchant = (ready: (fresh: MerchantOnQuietSandbox) => void): void => {
+  let harness: ApiHarness | undefined;
+  beforeEach(async () => {
+    harness = await createApiHarness({ ...quietSandbox, callbackToleranceSeconds: 300 });
+    ready({ harness, api: harness.api, merchant: await openMerchant(harness.api) });
+  });
+  afterEach(() => harness?.close());
+};

@@ -5,16 +5,15 @@
 import { expect } from 'chai';
 import { collect, paymentCatalog, paymentStream, type PaymentCatalogEvent } from '@folio/shared';
 import { signCallback } from '../../src/providers/callbackSignature.js';
-import { createApiHarness, expectBooksBalanced, expectProblem, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
+import { expectBooksBalanced, expectProblem, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
 import {
   clearingId,
   createPayment,
+  eachTestWithMerchant,
   expectMoved,
   move,
-  openMerchant,
   paymentCallback,
   postedOf,
-  quietSandbox,
   sendCallback,
   SANDBOX_SECRET,
 } from './paymentTestSupport.js';
@@ -24,12 +23,7 @@ describe('provider callbacks', () => {
   let api: ApiServer;
   let merchant: string;
 
-  beforeEach(async () => {
-    harness = await createApiHarness({ ...quietSandbox, callbackToleranceSeconds: 300 });
-    api = harness.api;
-    merchant = await openMerchant(api);
-  });
-  afterEach(() => harness.close());
+  eachTestWithMerchant((fresh) => ({ harness, api, merchant } = fresh));
 
   const pendingPayment = async (amount = '10000') => {
     const payment = await createPayment(api, merchant, amount);

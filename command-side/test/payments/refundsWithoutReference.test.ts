@@ -6,20 +6,15 @@
  */
 import { expect } from 'chai';
 import { collect, paymentCatalog, paymentStream, type PaymentCatalogEvent } from '@folio/shared';
-import { createApiHarness, expectBooksBalanced, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
-import { clearingId, createPayment, expectMoved, move, openMerchant, paymentCallback, postedOf, quietSandbox, sendCallback } from './paymentTestSupport.js';
+import { expectBooksBalanced, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
+import { clearingId, createPayment, eachTestWithMerchant, expectMoved, move, paymentCallback, postedOf, sendCallback } from './paymentTestSupport.js';
 
 describe('refund callbacks without the provider\'s refund reference', () => {
   let harness: ApiHarness;
   let api: ApiServer;
   let merchant: string;
 
-  beforeEach(async () => {
-    harness = await createApiHarness({ ...quietSandbox, callbackToleranceSeconds: 300 });
-    api = harness.api;
-    merchant = await openMerchant(api);
-  });
-  afterEach(() => harness.close());
+  eachTestWithMerchant((fresh) => ({ harness, api, merchant } = fresh));
 
   const state = async (paymentId: string) => (await api.get(`/v1/payments/${paymentId}`)).body;
 

@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import { collect, paymentCatalog, paymentStream, systemAccountId, type PaymentCatalogEvent } from '@folio/shared';
-import { createApiHarness, expectBooksBalanced, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
-import { clearingId, createPayment, expectMoved, move, openMerchant, paymentCallback, postedOf, quietSandbox, sendCallback } from './paymentTestSupport.js';
+import { expectBooksBalanced, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
+import { clearingId, createPayment, eachTestWithMerchant, expectMoved, move, paymentCallback, postedOf, sendCallback } from './paymentTestSupport.js';
 
 describe('settlement callbacks of another amount than the books settle', () => {
   let harness: ApiHarness;
@@ -15,12 +15,7 @@ describe('settlement callbacks of another amount than the books settle', () => {
   const bank = systemAccountId({ role: 'bank', currency: 'EUR' });
   const fees = systemAccountId({ role: 'fees', currency: 'EUR' });
 
-  beforeEach(async () => {
-    harness = await createApiHarness({ ...quietSandbox, callbackToleranceSeconds: 300 });
-    api = harness.api;
-    merchant = await openMerchant(api);
-  });
-  afterEach(() => harness.close());
+  eachTestWithMerchant((fresh) => ({ harness, api, merchant } = fresh));
 
   const paidPayment = async () => {
     const payment = await createPayment(api, merchant);
