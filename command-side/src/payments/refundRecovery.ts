@@ -1,9 +1,11 @@
 import {
   bigintString,
+  collect,
   createEventCatalog,
   defineEvent,
   deterministicEventId,
   paymentCatalog,
+  paymentStream,
   positiveAmountSchema,
   snowflakeIdSchema,
   type EventStore,
@@ -115,6 +117,17 @@ const MAX_BACKOFF_MS = 3_600_000;
 /** How long a pass waits for the fold to reach the head of the log before working on what it has. */
 const CATCH_UP_WAIT_MS = 5_000;
 
+/** What the refunds awaiting the provider are counted under: their payment's provider and currency. */
+type PaymentLabels = Pick<RefundsAwaitingProviderStatus, 'provider' | 'currency'>;
+
+/** A payment's provider and currency, from the event that created it: the first of its stream. */
+const readPaymentLabels = async (eventStore: EventStore, paymentId: string): Promise<PaymentLabels> => {
+  const [first] = await collect(eventStore.readStream(paymentStream(paymentId), { maxCount: 1 }));
+  const created = first === undefined ? undefined : paymentCatalog.decode(first);
+  if (created?.type !== 'PaymentCreated') throw new Error(`payment ${paymentId} does not start with PaymentCreated`);
+  return { provider: created.data.provider, currency: created.data.currency };
+};
+
 const everyInterval = (check: () => void, everyMs: number) => {
   const timer = setInterval(check, everyMs);
   timer.unref();
@@ -158,22 +171,53 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   /** The pass running now: a check while one runs joins it. */
   let pass: Promise<void> | undefined;
   /**
-   * Counted again when the fold opens or ends a reservation and at every pass (which also ages
-   * them), never on a request: a scrape reads it as it is.
+   * The provider and currency of each payment with a reservation open, which its reservations are
+   * counted under. The refund events do not carry them: the payment's first event does, read once
+   * per payment while one of its reservations is open.
    */
-  let status: RefundsAwaitingProviderStatus = { awaiting: 0, overdue: 0, oldestAgeSeconds: 0 };
+  const payments = new Map<string, PaymentLabels>();
+  const reading = new Set<string>();
+  const readPayment = (paymentId: string): void => {
+    reading.add(paymentId);
+    void readPaymentLabels(eventStore, paymentId)
+      .then(
+        (labels) => {
+          payments.set(paymentId, labels);
+          count();
+        },
+        // Read again at the next count: the fold's next reservation or the next pass.
+        (error: unknown) => options.onWarning(`refunds awaiting the provider on payment ${paymentId} not counted yet`, error),
+      )
+      .finally(() => reading.delete(paymentId));
+  };
+  /**
+   * Counted again when the fold opens or ends a reservation, when a payment's provider and currency
+   * are read, and at every pass (which also ages them), never on a request: a scrape reads it as it
+   * is. A reservation is counted once its payment's provider and currency are known.
+   */
+  let status: RefundsAwaitingProviderStatus[] = [];
   const count = (): void => {
     const now = clock().getTime();
     const open = awaiting.list();
-    let overdue = 0;
-    // Not before now: another instance's clock may run ahead of this one's.
-    let oldest = now;
+    const openPayments = new Set(open.map((refund) => refund.paymentId));
+    for (const paymentId of payments.keys()) if (!openPayments.has(paymentId)) payments.delete(paymentId);
+    const counted = new Map<string, PaymentLabels & { awaiting: number; overdue: number; oldest: number }>();
     for (const refund of open) {
+      const labels = payments.get(refund.paymentId);
+      if (labels === undefined) {
+        if (!reading.has(refund.paymentId)) readPayment(refund.paymentId);
+        continue;
+      }
+      const key = `${labels.provider} ${labels.currency}`;
+      // Not before now: another instance's clock may run ahead of this one's.
+      const group = counted.get(key) ?? { ...labels, awaiting: 0, overdue: 0, oldest: now };
       const requestedAt = Date.parse(refund.requestedAt);
-      if (now - requestedAt >= options.retryAfterMs) overdue += 1;
-      oldest = Math.min(oldest, requestedAt);
+      group.awaiting += 1;
+      if (now - requestedAt >= options.retryAfterMs) group.overdue += 1;
+      group.oldest = Math.min(group.oldest, requestedAt);
+      counted.set(key, group);
     }
-    status = { awaiting: open.length, overdue, oldestAgeSeconds: (now - oldest) / 1_000 };
+    status = [...counted.values()].map(({ oldest, ...group }) => ({ ...group, oldestAgeSeconds: (now - oldest) / 1_000 }));
   };
 
   /**
@@ -296,8 +340,8 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     recoverDue: (): Promise<void> => recoverDue(),
     /** The reservations awaiting the provider, as far as the log is folded. */
     awaiting: (): AwaitingRefund[] => awaiting.list(),
-    /** How many reservations await the provider, and since when, as last counted. */
-    status: (): RefundsAwaitingProviderStatus => status,
+    /** How many reservations await each provider, per currency, and since when, as last counted. */
+    status: (): RefundsAwaitingProviderStatus[] => status,
     async stop(): Promise<void> {
       cancelChecks?.();
       await log.stop();

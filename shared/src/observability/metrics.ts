@@ -7,12 +7,17 @@ export interface ReconciliationTotals {
   deltas: { provider: string; currency: string; minorUnits: bigint }[];
 }
 
-/** Refunds asked of a provider whose answer is not recorded, as refund recovery last counted them. */
+/**
+ * Refunds asked of a provider whose answer is not recorded, as refund recovery last counted them,
+ * for one provider and currency (the payment's).
+ */
 export interface RefundsAwaitingProviderStatus {
+  provider: string;
+  currency: string;
   awaiting: number;
   /** Those unanswered longer than the retry delay: asked again, and still unanswered if the provider stays unreachable. */
   overdue: number;
-  /** Since the oldest was asked for; 0 when none awaits. */
+  /** Since the oldest was asked for. */
   oldestAgeSeconds: number;
 }
 
@@ -137,32 +142,34 @@ export const createMetrics = () => {
         },
       });
     },
-    /** Reports refund recovery's count of refunds awaiting the provider at every scrape. */
-    observeRefundsAwaitingProvider(read: () => RefundsAwaitingProviderStatus): void {
-      new Gauge({
-        name: 'folio_refunds_awaiting_provider',
-        help: 'Refunds asked of the provider whose answer is not recorded',
-        registers: [registry],
-        collect() {
-          this.set(read().awaiting);
-        },
-      });
-      new Gauge({
-        name: 'folio_refunds_awaiting_provider_overdue',
-        help: 'Refunds awaiting the provider longer than the retry delay (FOLIO_REFUND_RETRY_SECONDS)',
-        registers: [registry],
-        collect() {
-          this.set(read().overdue);
-        },
-      });
-      new Gauge({
-        name: 'folio_refunds_awaiting_provider_oldest_age_seconds',
-        help: 'Seconds since the oldest refund awaiting the provider was asked for (0 when none awaits)',
-        registers: [registry],
-        collect() {
-          this.set(read().oldestAgeSeconds);
-        },
-      });
+    /**
+     * Reports refund recovery's count of refunds awaiting the provider at every scrape, by provider
+     * and currency: a provider that stops answering shows as its own series. A provider and currency
+     * none awaits any more has no series, rather than one left at its last value.
+     */
+    observeRefundsAwaitingProvider(read: () => readonly RefundsAwaitingProviderStatus[]): void {
+      const gauge = (name: string, help: string, value: (status: RefundsAwaitingProviderStatus) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['provider', 'currency'] as const,
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const status of read()) this.set({ provider: status.provider, currency: status.currency }, value(status));
+          },
+        });
+      gauge('folio_refunds_awaiting_provider', 'Refunds asked of the provider whose answer is not recorded', (status) => status.awaiting);
+      gauge(
+        'folio_refunds_awaiting_provider_overdue',
+        'Refunds awaiting the provider longer than the retry delay (FOLIO_REFUND_RETRY_SECONDS)',
+        (status) => status.overdue,
+      );
+      gauge(
+        'folio_refunds_awaiting_provider_oldest_age_seconds',
+        'Seconds since the oldest refund awaiting the provider was asked for',
+        (status) => status.oldestAgeSeconds,
+      );
     },
   };
 };

@@ -537,11 +537,13 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
     },
 
     async listIndexes(prefix: string): Promise<string[]> {
-      // A pattern that names an alias yields the alias's index, under its own name.
+      // A pattern that names an alias yields the alias's index, under its own name. A wildcard
+      // matches only open indexes unless told otherwise, and an index an operator closed is still
+      // one to prune and still holds its name; `all` would add hidden (system) indexes.
       const response = await client.indices.getMapping({
         index: `${requireIndexName(prefix, 'prefix')}*`,
         allow_no_indices: true,
-        expand_wildcards: 'open',
+        expand_wildcards: ['open', 'closed'],
       });
       return Object.keys(response)
         .filter((name) => name.startsWith(prefix))

@@ -779,7 +779,20 @@ describe('Elasticsearch search index: requests', () => {
       const [request] = cluster.requests;
       expect(cluster.requests).to.have.length(1);
       expect(decodeURIComponent(String(request!.path))).to.equal('/tx*/_mapping');
-      expect(request!.querystring).to.include({ allow_no_indices: 'true', expand_wildcards: 'open' });
+      expect(request!.querystring).to.include({ allow_no_indices: 'true', expand_wildcards: 'open,closed' });
+    });
+
+    it('lists closed indexes too, which a wildcard matches only when asked to expand to closed ones', async () => {
+      // As Elasticsearch answers: `expand_wildcards` defaults to open, leaving an index an operator closed out.
+      const cluster = new FakeCluster().on('GET', '/:pattern/_mapping', (request) => {
+        const states = String(request.querystring?.expand_wildcards ?? 'open').split(',');
+        const expandsClosed = states.includes('closed') || states.includes('all');
+        return { ...mappingOf('tx-v2'), ...(expandsClosed ? mappingOf('tx-v1') : {}) };
+      });
+      expect(await cluster.index.listIndexes('tx-v')).to.deep.equal(['tx-v1', 'tx-v2']);
+      // Not `all`, which brings hidden (system) indexes along.
+      expect(cluster.requests).to.have.length(1);
+      expect(cluster.requests[0]!.querystring).to.include({ expand_wildcards: 'open,closed' });
     });
   });
 
