@@ -12,7 +12,7 @@ import {
   type ProjectionDefinition,
 } from '../runtime/projection.js';
 import { createProjector } from '../runtime/projector.js';
-import { createReadModelLease, ReadModelBusyError } from '../runtime/readModelLease.js';
+import { createReadModelLease, ReadModelBusyError, ReadModelLeaseLapsedError } from '../runtime/readModelLease.js';
 import { readModelChecksum } from '../runtime/readModelChecksum.js';
 
 export interface RebuildReport {
@@ -51,20 +51,20 @@ export const rebuildProjection = async (options: {
   leaseTtlMs?: number;
 }): Promise<RebuildReport> => {
   const { documents, definition } = options;
-  let overtaken: ReadModelBusyError | undefined;
+  let overtaken: ReadModelBusyError | ReadModelLeaseLapsedError | undefined;
   const lease = createReadModelLease({
     documents,
     readModels: [liveCheckpointId(definition)],
     kind: 'rebuild',
     ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }),
-    // A renewal the store failed is tried again at the next; one refused means the claim lapsed.
+    // A renewal the store failed is tried again at the next; one refused, or none in time, means the claim lapsed.
     onRenewalError: (error) => {
-      if (error instanceof ReadModelBusyError) overtaken ??= error;
+      if (error instanceof ReadModelBusyError || error instanceof ReadModelLeaseLapsedError) overtaken ??= error;
     },
   });
   await lease.acquire();
   try {
-    const report = await rebuildHeld(options);
+    const report = await rebuildHeld(options, lease.requireHeld);
     // The claim lapsed while the rebuild ran (a stall longer than it lasts): someone else worked
     // on the read model beside the swap, and the result cannot be vouched for.
     if (overtaken !== undefined) throw overtaken;
@@ -74,7 +74,7 @@ export const rebuildProjection = async (options: {
   }
 };
 
-const rebuildHeld = async (options: Parameters<typeof rebuildProjection>[0]): Promise<RebuildReport> => {
+const rebuildHeld = async (options: Parameters<typeof rebuildProjection>[0], requireHeld: () => void): Promise<RebuildReport> => {
   const { eventStore, documents, definition, searchIndex } = options;
   const live = liveCollections(definition);
   const rebuilt = Object.fromEntries(Object.entries(live).map(([role, name]) => [role, `${name}${REBUILD_SUFFIX}`]));
@@ -145,6 +145,8 @@ const rebuildHeld = async (options: Parameters<typeof rebuildProjection>[0]): Pr
     if (current !== undefined) previousSearch.push(current);
   }
 
+  // Nothing is swapped once the claim has lapsed: others may be working on the read model.
+  requireHeld();
   // A role the log gave no document has no rebuilt collection: the live one (empty too, or the
   // checksums said otherwise) goes.
   const written = new Set(await documents.listCollections());

@@ -284,6 +284,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
 
   let caughtUp = false;
   let stopped = false;
+  /**
+   * Subscriptions that failed since the last committed batch: the resubscribe backoff grows with
+   * them, and a subscription that made progress before it failed starts it over.
+   */
+  let failuresInARow = 0;
   let subscription: Subscription | undefined;
   let reader: ReadAhead<readonly SubscriptionMessage[]> | undefined;
   /**
@@ -402,6 +407,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       if (leave) left = { written: settling, through, reached };
     });
     landing = left;
+    failuresInARow = 0;
     for (const [readModel, { position, at }] of checkpoints) {
       readModel.position = position;
       readModel.lastEventAt = at;
@@ -584,11 +590,9 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     await readCheckpoints();
     checkpointsReadOnce();
     for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
-    let failures = 0;
     while (!stopped) {
       try {
         await consume();
-        failures = 0;
       } catch (error) {
         if (stopped) return;
         if (!(error instanceof SubscriptionDroppedError)) onError(error);
@@ -596,9 +600,9 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         // and at once when it was refused for its size.
         const smaller = shrunk;
         shrunk = false;
-        if (!smaller) failures += 1;
+        if (!smaller) failuresInARow += 1;
         await readCheckpoints();
-        if (!smaller) await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
+        if (!smaller) await sleep(Math.min(5_000, 50 * 2 ** Math.min(failuresInARow, 7)));
       }
     }
   };

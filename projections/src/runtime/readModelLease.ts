@@ -53,6 +53,36 @@ export class ReadModelBusyError extends IllegalStateError {
   }
 }
 
+/**
+ * The claim ran out before a renewal succeeded (the store unreachable longer than the lease):
+ * someone else may have taken the read model since, so its holder must stop working on it.
+ */
+export class ReadModelLeaseLapsedError extends IllegalStateError {
+  readonly readModels: readonly string[];
+
+  constructor(readModels: readonly string[], lapsedAt: number) {
+    super(
+      `the claim on ${readModels.join(', ')} lapsed at ${new Date(lapsedAt).toISOString()} without a renewal: ` +
+        'others may have worked on them since; stop, and start again',
+      { currentState: 'lease-lapsed', type: 'read-model-lease-lapsed' },
+    );
+    this.readModels = readModels;
+  }
+}
+
+/** The time and timers a lease runs on: the system's, or a test's. */
+export interface LeaseClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): { unref(): unknown };
+  clearTimeout(timer: { unref(): unknown }): void;
+}
+
+const systemClock: LeaseClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 const live = (claims: Record<string, LeaseClaim>, now: number): [string, LeaseClaim][] =>
   Object.entries(claims).filter(([, claim]) => Date.parse(claim.expiresAt) > now);
 
@@ -66,9 +96,16 @@ export const leaseClaims = async (documents: DocumentStore, readModel: string): 
  * Claims (or renews the claim on) every read model named, all or none, in one transaction: two
  * claimants write the same document, so one of them sees the other's claim.
  */
-const claim = async (documents: DocumentStore, readModels: readonly string[], holder: string, kind: LeaseKind, ttlMs: number): Promise<void> => {
+const claim = async (
+  documents: DocumentStore,
+  readModels: readonly string[],
+  holder: string,
+  kind: LeaseKind,
+  ttlMs: number,
+  clock: LeaseClock,
+): Promise<void> => {
   await documents.withTransaction(async (session: DocumentSession) => {
-    const now = Date.now();
+    const now = clock.now();
     for (const readModel of readModels) {
       const stored = await session.get<LeaseDocument>(LEASES_COLLECTION, readModel);
       const others = live(stored?.claims ?? {}, now).filter(([id]) => id !== holder);
@@ -83,9 +120,9 @@ const claim = async (documents: DocumentStore, readModels: readonly string[], ho
   });
 };
 
-const unclaim = async (documents: DocumentStore, readModels: readonly string[], holder: string): Promise<void> => {
+const unclaim = async (documents: DocumentStore, readModels: readonly string[], holder: string, clock: LeaseClock): Promise<void> => {
   await documents.withTransaction(async (session) => {
-    const now = Date.now();
+    const now = clock.now();
     for (const readModel of readModels) {
       const stored = await session.get<LeaseDocument>(LEASES_COLLECTION, readModel);
       if (stored === undefined) continue;
@@ -104,36 +141,109 @@ export interface ReadModelLeaseOptions {
   ttlMs?: number;
   /** A renewal that failed: the store, or (after a stall longer than the lease) an exclusive holder took over. */
   onRenewalError: (error: unknown) => void;
+  clock?: LeaseClock;
 }
 
 /**
  * A claim on read models that lasts while this process renews it. `acquire` throws
  * `ReadModelBusyError` when someone holds one of them in a way that excludes `kind`; once
  * acquired, the claim is renewed in the background until `release`.
+ *
+ * The holder counts its claim from before each claim was sent (never later than the store's
+ * record of it), so it stops holding no later than others may start. Once that time has passed
+ * without a renewal the claim has lapsed for good: `onRenewalError` gets
+ * `ReadModelLeaseLapsedError` at that moment, `held` turns false, and no renewal is tried again,
+ * since a later one would hide that others may have worked on the read models in between.
  */
-export const createReadModelLease = ({ documents, readModels, kind, ttlMs = DEFAULT_LEASE_TTL_MS, onRenewalError }: ReadModelLeaseOptions) => {
+export const createReadModelLease = ({
+  documents,
+  readModels,
+  kind,
+  ttlMs = DEFAULT_LEASE_TTL_MS,
+  onRenewalError,
+  clock = systemClock,
+}: ReadModelLeaseOptions) => {
   const holder = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
+  let acquired = false;
+  /** Until when this holder holds the claim, unless renewed. */
+  let heldUntil = 0;
+  let lapsed: ReadModelLeaseLapsedError | undefined;
+  let renewalTimer: { unref(): unknown } | undefined;
+  let lapseTimer: { unref(): unknown } | undefined;
   let renewing: Promise<void> | undefined;
+  const renewEvery = Math.max(1, Math.floor(ttlMs / 3));
+
+  // The holder's own work keeps the process alive; a claim alone must not.
+  const timeout = (callback: () => void, ms: number) => {
+    const timer = clock.setTimeout(callback, ms);
+    timer.unref();
+    return timer;
+  };
+  const stopTimers = (): void => {
+    if (renewalTimer !== undefined) clock.clearTimeout(renewalTimer);
+    if (lapseTimer !== undefined) clock.clearTimeout(lapseTimer);
+    renewalTimer = undefined;
+    lapseTimer = undefined;
+  };
+  const lapse = (): void => {
+    if (!acquired || lapsed !== undefined) return;
+    stopTimers();
+    lapsed = new ReadModelLeaseLapsedError(readModels, heldUntil);
+    onRenewalError(lapsed);
+  };
+  const holdUntil = (until: number): void => {
+    heldUntil = until;
+    if (lapseTimer !== undefined) clock.clearTimeout(lapseTimer);
+    lapseTimer = timeout(() => {
+      lapseTimer = undefined;
+      lapse();
+    }, Math.max(0, until - clock.now()));
+  };
+  const scheduleRenewal = (): void => {
+    renewalTimer = timeout(() => {
+      const askedAt = clock.now();
+      renewing = claim(documents, readModels, holder, kind, ttlMs, clock)
+        .then(
+          () => {
+            if (lapsed === undefined) holdUntil(askedAt + ttlMs);
+          },
+          (error: unknown) => {
+            if (lapsed === undefined) onRenewalError(error);
+          },
+        )
+        .finally(() => {
+          renewing = undefined;
+          if (acquired && lapsed === undefined) scheduleRenewal();
+        });
+    }, renewEvery);
+  };
+  const held = (): boolean => {
+    // The lapse timer may not have had its turn yet: the clock says.
+    if (acquired && lapsed === undefined && clock.now() >= heldUntil) lapse();
+    return acquired && lapsed === undefined;
+  };
+
   return {
     async acquire(): Promise<void> {
-      await claim(documents, readModels, holder, kind, ttlMs);
-      timer ??= setInterval(() => {
-        renewing ??= claim(documents, readModels, holder, kind, ttlMs)
-          .catch(onRenewalError)
-          .finally(() => {
-            renewing = undefined;
-          });
-      }, Math.max(1, Math.floor(ttlMs / 3)));
-      // The holder's own work keeps the process alive; a claim alone must not.
-      timer.unref();
+      const askedAt = clock.now();
+      await claim(documents, readModels, holder, kind, ttlMs, clock);
+      acquired = true;
+      lapsed = undefined;
+      holdUntil(askedAt + ttlMs);
+      if (renewalTimer === undefined && renewing === undefined) scheduleRenewal();
+    },
+    /** Whether the claim still holds: false once it has lapsed, or before `acquire` and after `release`. */
+    held,
+    /** Throws `ReadModelLeaseLapsedError` unless the claim still holds: before each step a lapsed holder must not take. */
+    requireHeld(): void {
+      if (!held()) throw lapsed ?? new ReadModelLeaseLapsedError(readModels, heldUntil);
     },
     async release(): Promise<void> {
-      if (timer === undefined) return;
-      clearInterval(timer);
-      timer = undefined;
+      if (!acquired) return;
+      acquired = false;
+      stopTimers();
       await renewing;
-      await unclaim(documents, readModels, holder);
+      await unclaim(documents, readModels, holder, clock);
     },
   };
 };

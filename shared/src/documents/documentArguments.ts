@@ -28,6 +28,17 @@ const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
  */
 export const MAX_KEY_BYTES = 1024 * 1024;
 
+/**
+ * The most a `where` may take: 8 MiB, counting each field's name, its value's UTF-8 (8 bytes for
+ * any other value) and `WHERE_BYTES_PER_FIELD` for what MongoDB's filter wraps around them. Half
+ * of the 16 MiB a MongoDB command may carry, which leaves room for a cursor's values and an id
+ * prefix's bounds beside it; beyond it the driver fails with its own serialisation error, so both
+ * adapters refuse it first.
+ */
+export const MAX_WHERE_BYTES = 8 * 1024 * 1024;
+/** What a field of `where` adds to MongoDB's filter besides its name and value (operators, types, lengths, an index in `$and`), rounded up. */
+export const WHERE_BYTES_PER_FIELD = 64;
+
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
@@ -85,7 +96,8 @@ export type WhereValue = string | number | boolean | null;
 export const requireWhere = (where: Where | undefined): [string, WhereValue][] => {
   if (where === undefined) return [];
   if (!isJsonObject(where)) throw new InvalidArgumentError('where must be an object of field values');
-  return Object.entries(where).map(([field, value]) => {
+  let bytes = 0;
+  const fields = Object.entries(where).map(([field, value]): [string, WhereValue] => {
     requireFieldName(field);
     const scalar =
       value === null ||
@@ -97,8 +109,16 @@ export const requireWhere = (where: Where | undefined): [string, WhereValue][] =
       if (typeof value !== 'string') throw new InvalidArgumentError('where._id must be a string');
       requireKeySize(value, 'where._id');
     }
+    bytes += WHERE_BYTES_PER_FIELD + field.length + (typeof value === 'string' ? utf8Length(value) : 8);
     return [field, value];
   });
+  if (bytes > MAX_WHERE_BYTES) {
+    throw new InvalidArgumentError(
+      `where takes ${bytes} bytes, more than the ${MAX_WHERE_BYTES} a filter may take ` +
+        `(UTF-8 of its field names and values, and ${WHERE_BYTES_PER_FIELD} a field)`,
+    );
+  }
+  return fields;
 };
 
 export interface IndexFields {

@@ -1,4 +1,14 @@
-import { MongoClient, MongoServerError, type ClientSession, type Filter, type TransactionOptions } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  MongoClient,
+  MongoError,
+  MongoErrorLabel,
+  MongoServerError,
+  ReadConcern,
+  type ClientSession,
+  type Filter,
+  type TransactionOptions,
+} from 'mongodb';
 import { InvalidArgumentError } from '../eventStore/errors.js';
 import type { Document, DocumentSession, DocumentStore, FindOptions, FoundPage, Where } from './documentStore.js';
 import {
@@ -51,8 +61,8 @@ export const DEFAULT_MAJORITY_WAIT_MS = 10_000;
  * give each transaction one consistent view and make what it committed survive a failover.
  *
  * The commit's wait is bounded twice over: `maxCommitTimeMS` fails it once, where a write concern
- * timeout alone would have the driver retry the commit for up to two minutes. Its clock starts
- * with the command, before the write concern's, so it is the one that runs out.
+ * timeout alone would leave its outcome unknown and the commit tried again. Its clock starts with
+ * the command, before the write concern's, so it is the one that runs out.
  */
 const transactionOptions = (majorityWaitMs: number): TransactionOptions => ({
   readConcern: { level: 'snapshot' },
@@ -60,6 +70,20 @@ const transactionOptions = (majorityWaitMs: number): TransactionOptions => ({
   maxCommitTimeMS: majorityWaitMs,
   readPreference: 'primary',
 });
+
+/**
+ * How long a transaction is tried again after the server aborted it (a write conflict, a
+ * failover: `TransientTransactionError`) or did not confirm its commit
+ * (`UnknownTransactionCommitResult`). The driver's `withTransaction` retries these for two
+ * minutes; the projector, which redoes a failed batch from its checkpoints with its own backoff,
+ * must hear of a store that keeps failing long before that, as its lag and health do. No new
+ * attempt starts once the window has passed; the one under way is bounded by the operations'
+ * own timeouts (`serverSelectionTimeoutMS`, `maxCommitTimeMS`).
+ */
+export const TRANSACTION_RETRY_WINDOW_MS = 2_000;
+/** Pause before the first retry of a transaction, doubled each time up to `RETRY_PAUSE_MAX_MS`, jittered. */
+const RETRY_PAUSE_MS = 5;
+const RETRY_PAUSE_MAX_MS = 250;
 
 const NAMESPACE_NOT_FOUND = 26;
 /** Ids per `$in` query of `getMany`, however short. */
@@ -80,6 +104,22 @@ const CHECKSUM_PAGE = 1000;
 
 const isNamespaceNotFound = (error: unknown): boolean =>
   error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND;
+
+const MAX_TIME_MS_EXPIRED = 50;
+
+const hasLabel = (error: unknown, label: string): boolean => error instanceof MongoError && error.hasErrorLabel(label);
+
+/**
+ * A commit that waited `maxCommitTimeMS` for a majority: tried again, it would wait as long again.
+ * The server reports it as the command's error or as its write concern's.
+ */
+const isCommitTimeout = (error: unknown): boolean =>
+  error instanceof MongoServerError &&
+  (error.code === MAX_TIME_MS_EXPIRED || error.writeConcernError?.code === MAX_TIME_MS_EXPIRED);
+
+/** Full jitter over an exponential pause, so that conflicting writers do not meet again in step. */
+const retryPause = (retry: number): Promise<void> =>
+  sleep(Math.random() * Math.min(RETRY_PAUSE_MAX_MS, RETRY_PAUSE_MS * 2 ** retry));
 
 /**
  * Equality as SQLite's adapter has it: MongoDB's plain `{ field: value }` would also match an
@@ -144,7 +184,12 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
   // Collection changes (indexes, renames, drops) wait for a majority as commits do, and no longer.
   // A rename runs on the admin database, which does not inherit this one's write concern.
   const writeConcern = { w: 'majority', wtimeoutMS: majorityWaitMs } as const;
-  const db = client.db(options.database, { writeConcern });
+  // Reads outside transactions see only what a majority holds: at the default (`local`) a reader
+  // could see a write no majority acknowledged (a commit that timed out waiting for one), which a
+  // failover then rolls back; a projector reading its checkpoint so would skip the batch for good.
+  // The cost: while the majority lags, reads return its older state, and the primary keeps that
+  // history in cache. Transactions read their own snapshot instead (`transactionOptions`).
+  const db = client.db(options.database, { writeConcern, readConcern: new ReadConcern('majority') });
   const collectionOf = (name: string) => db.collection<StoredDocument>(name);
 
   /** Connects on first use; a failed attempt is forgotten so the next call tries again. */
@@ -178,8 +223,8 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
   const scope = createTransactionScope();
 
   /**
-   * A port session over one attempt of the driver's transaction. `finish` or `abandon` must end
-   * it before the attempt does: an operation of the driver's session that starts once its
+   * A port session over one attempt of a transaction. `finish` or `abandon` must end it before
+   * the attempt does: an operation of the driver's session that starts once its
    * transaction has committed or aborted runs outside any transaction, or inside the retry's.
    */
   const openSession = (
@@ -267,6 +312,58 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
     };
   };
 
+  /** One attempt of `work`, in the transaction just started on `mongoSession`, with a port session of its own. */
+  const attemptWork = async <T>(mongoSession: ClientSession, work: (session: DocumentSession) => Promise<T>): Promise<T> => {
+    const { session, finish, abandon } = openSession(mongoSession);
+    let result: T;
+    try {
+      result = await scope.run(() => work(session));
+    } catch (error) {
+      await abandon();
+      throw error;
+    }
+    await finish();
+    return result;
+  };
+
+  /**
+   * Runs `work` in a transaction and commits it, as the driver's `withTransaction` does, but tries
+   * again only within `TRANSACTION_RETRY_WINDOW_MS`: the work after a transient error (each time in
+   * a new transaction), the commit alone when its outcome is unknown (the server commits a
+   * transaction once, however often asked). Driver errors leave unmapped, for `call` to map.
+   */
+  const runTransaction = async <T>(mongoSession: ClientSession, work: (session: DocumentSession) => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + TRANSACTION_RETRY_WINDOW_MS;
+    const mayRetry = async (retry: number): Promise<boolean> => {
+      if (Date.now() >= deadline) return false;
+      await retryPause(retry);
+      return Date.now() < deadline;
+    };
+    for (let retry = 0; ; retry++) {
+      mongoSession.startTransaction(transaction);
+      let result: T;
+      try {
+        result = await attemptWork(mongoSession, work);
+      } catch (error) {
+        // Ignores what the server answers: a transaction it lost is aborted all the same.
+        if (mongoSession.inTransaction()) await mongoSession.abortTransaction();
+        if (hasLabel(error, MongoErrorLabel.TransientTransactionError) && (await mayRetry(retry))) continue;
+        throw error;
+      }
+      for (let commitRetry = 0; ; commitRetry++) {
+        try {
+          await mongoSession.commitTransaction();
+          return result;
+        } catch (error) {
+          const unknown = hasLabel(error, MongoErrorLabel.UnknownTransactionCommitResult) && !isCommitTimeout(error);
+          if (unknown && (await mayRetry(commitRetry))) continue;
+          if (hasLabel(error, MongoErrorLabel.TransientTransactionError) && (await mayRetry(retry))) break;
+          throw error;
+        }
+      }
+    }
+  };
+
   const store: DocumentStore = {
     kind: 'mongodb',
 
@@ -275,21 +372,7 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
       return call(async () => {
         const mongoSession = client.startSession();
         try {
-          // The driver reruns the callback after a transient error (a write conflict with another
-          // transaction, a failover), each time with a fresh session of the port. Driver errors
-          // must reach it unmapped, or it would not know to retry: they are mapped by `call`.
-          return await mongoSession.withTransaction(async () => {
-            const { session, finish, abandon } = openSession(mongoSession);
-            let result: T;
-            try {
-              result = await scope.run(() => work(session));
-            } catch (error) {
-              await abandon();
-              throw error;
-            }
-            await finish();
-            return result;
-          }, transaction);
+          return await runTransaction(mongoSession, work);
         } finally {
           await mongoSession.endSession();
         }

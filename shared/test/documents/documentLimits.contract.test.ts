@@ -9,6 +9,8 @@ import {
   MAX_DOCUMENT_BYTES,
   MAX_DOCUMENT_DEPTH,
   MAX_KEY_BYTES,
+  MAX_WHERE_BYTES,
+  WHERE_BYTES_PER_FIELD,
   serializeDocument,
 } from '../../src/documents/documentArguments.js';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
@@ -188,6 +190,28 @@ const describeLimits = (name: string, create: () => Promise<DocumentStore>): voi
       const forgedName = forgedCursor(byName!, tooLong, 'a');
       await expectRefusal(store.find(target, { orderBy: nameAscending, limit: 1, after: forgedName }), 'after', bytes);
       expect(await store.count(target), 'nothing of the refused writes').to.equal(2);
+    });
+
+    it(`takes a where of ${MAX_WHERE_BYTES} bytes and refuses one byte more, long values or many fields, before reading anything`, async () => {
+      const target = collection();
+      await store.withTransaction((session) => session.putMany(target, [{ _id: 'a', name: 'a' }]));
+      // Two bytes a character, as the bound counts UTF-8; the field's name and its share of the filter count too.
+      const filling = MAX_WHERE_BYTES - WHERE_BYTES_PER_FIELD - 'name'.length;
+      const largest = { name: 'é'.repeat(filling / 2) };
+      expect((await store.find(target, { where: largest })).items).to.deep.equal([]);
+      expect(await store.count(target, largest)).to.equal(0);
+
+      const tooLarge = { name: `${largest.name}x` };
+      await expectRefusal(store.find(target, { where: tooLarge }), 'where', MAX_WHERE_BYTES + 1);
+      await expectRefusal(store.count(target, tooLarge), 'where', MAX_WHERE_BYTES + 1);
+      // Short values, but so many fields that the filter outgrows the bound all the same.
+      // Each a name of 7 bytes and a number, which counts 8 as BSON's double does.
+      const perField = WHERE_BYTES_PER_FIELD + 7 + 8;
+      const fields = Math.floor(MAX_WHERE_BYTES / perField) + 1;
+      const many = Object.fromEntries(Array.from({ length: fields }, (_, n) => [`f${String(n).padStart(6, '0')}`, n]));
+      const manyBytes = fields * perField;
+      await expectRefusal(store.find(target, { where: many }), 'where', manyBytes);
+      await expectRefusal(store.count(target, many), 'where', manyBytes);
     });
 
     it('refuses to page past a document whose orderBy value is longer than a cursor may carry', async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import type { BSON } from 'mongodb';
+import { BSON } from 'mongodb';
 import { DEFAULT_MAJORITY_WAIT_MS, createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import type { DocumentStore } from '../../src/documents/documentStore.js';
 import { StoreUnavailableError } from '../../src/eventStore/errors.js';
@@ -104,5 +104,36 @@ describe('MongoDB document store without a majority (fake primary)', () => {
     );
     expect(changes.map((command) => Object.keys(command)[0])).to.deep.equal(['createIndexes', 'renameCollection', 'drop']);
     for (const change of changes) expect(change.writeConcern).to.deep.equal({ w: 'majority', wtimeout: 300 });
+  });
+
+  it('reads outside transactions at majority, so no reader sees what a failover rolls back; inside them, one snapshot', async () => {
+    const emptyCursor = (command: BSON.Document): BSON.Document => ({
+      cursor: { id: BSON.Long.fromNumber(0), ns: `folio_fake.${String(Object.values(command)[0])}`, firstBatch: [] },
+      ok: 1,
+    });
+    const answered = await startFakeMongoServer((command) =>
+      'find' in command || 'aggregate' in command ? emptyCursor(command) : ordinaryAnswer(command),
+    );
+    const reader = createMongoDocumentStore({ url: answered.url(), database: 'folio_fake' });
+    try {
+      await reader.get('balances', 'a');
+      await reader.find('balances', { where: { currency: 'EUR' } });
+      await reader.count('balances');
+      await reader.checksum('balances');
+      const outside = answered.commands.filter((command) => 'find' in command || 'aggregate' in command);
+      expect(outside.map((command) => Object.keys(command)[0])).to.deep.equal(['find', 'find', 'aggregate', 'find']);
+      for (const read of outside) expect(read.readConcern, JSON.stringify(read)).to.deep.equal({ level: 'majority' });
+
+      answered.commands.length = 0;
+      await reader.withTransaction(async (session) => {
+        await session.get('balances', 'a');
+        await session.getMany('balances', ['b']);
+      });
+      const inside = answered.commands.filter((command) => 'find' in command);
+      expect(inside.map((command) => command.readConcern)).to.deep.equal([{ level: 'snapshot' }, undefined]);
+    } finally {
+      await answered.close();
+      await reader.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { BSON } from 'mongodb';
-import { MAX_KEY_BYTES, createChecksum } from '../../src/documents/documentArguments.js';
+import { MAX_KEY_BYTES, MAX_WHERE_BYTES, WHERE_BYTES_PER_FIELD, createChecksum } from '../../src/documents/documentArguments.js';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import type { Document, DocumentStore } from '../../src/documents/documentStore.js';
 import { InvalidArgumentError } from '../../src/eventStore/errors.js';
@@ -243,5 +243,40 @@ describe('MongoDB document store reads at scale (fake primary)', () => {
     }
     const sent = server!.commands.filter((command) => !('abortTransaction' in command) && !('endSessions' in command));
     expect(sent.map((command) => Object.keys(command)[0])).to.deep.equal([]);
+  });
+
+  it('refuses a where over the bound before sending anything, where the driver would throw its RangeError', async () => {
+    const documentStore = await open([{ _id: 'a', name: 'a' }], roomy);
+    server!.commands.length = 0;
+    // Over 16 MiB, more than any command may carry.
+    const tooLong = { name: 'x'.repeat(18 * 1024 * 1024) };
+    for (const refused of [() => documentStore.find('balances', { where: tooLong }), () => documentStore.count('balances', tooLong)]) {
+      let failure: unknown;
+      try {
+        await refused();
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.be.instanceOf(InvalidArgumentError);
+      expect((failure as Error).message).to.match(new RegExp(`^where takes \\d+ bytes, more than the ${MAX_WHERE_BYTES}`));
+    }
+    expect(server!.commands.map((command) => Object.keys(command)[0])).to.deep.equal([]);
+  });
+
+  it('keeps a find of the largest where, id prefix and cursor together under the 16 MiB a command may take', async () => {
+    const documentStore = await open([{ _id: 'a', name: 'a' }], roomy);
+    const orderBy = { field: 'name', direction: 'asc' } as const;
+    const longest = 'y'.repeat(MAX_KEY_BYTES);
+    // A cursor as a client may forge one, with values as long as a cursor may carry.
+    const cursor = Buffer.from(JSON.stringify(['name', 'asc', longest, longest]), 'utf8').toString('base64url');
+    const where = { currency: 'z'.repeat(MAX_WHERE_BYTES - WHERE_BYTES_PER_FIELD - 'currency'.length) };
+    server!.commands.length = 0;
+
+    // The fake primary fakes no filter on other fields than `_id`: what matters is what was sent.
+    await documentStore.find('balances', { where, idPrefix: longest, orderBy, after: cursor, limit: 1 }).catch(() => undefined);
+
+    const [query] = server!.commands.filter((command) => 'find' in command);
+    expect(query, 'the find was sent').not.to.equal(undefined);
+    expect(BSON.calculateObjectSize(query!)).to.be.at.most(MAX_COMMAND_BYTES);
   });
 });

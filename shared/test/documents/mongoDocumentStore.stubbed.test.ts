@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { Db, MongoClient, MongoError, MongoErrorLabel, MongoServerError, MongoTopologyClosedError } from 'mongodb';
+import { Db, MongoClient, MongoErrorLabel, MongoServerError, MongoTopologyClosedError } from 'mongodb';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import type { Document, DocumentStore } from '../../src/documents/documentStore.js';
 
@@ -23,21 +23,21 @@ class FakeSession {
   /** Operations still running when an attempt committed or aborted. */
   readonly inFlightAtEnd: number[] = [];
 
-  async withTransaction<T>(callback: () => Promise<T>): Promise<T> {
-    for (;;) {
-      this.attempt += 1;
-      this.state = 'starting';
-      let result: T;
-      try {
-        result = await callback();
-      } catch (error) {
-        await this.end('aborted');
-        if (error instanceof MongoError && error.hasErrorLabel(MongoErrorLabel.TransientTransactionError)) continue;
-        throw error;
-      }
-      await this.end('committed');
-      return result;
-    }
+  startTransaction(): void {
+    this.attempt += 1;
+    this.state = 'starting';
+  }
+
+  inTransaction(): boolean {
+    return this.state === 'starting' || this.state === 'in progress';
+  }
+
+  async commitTransaction(): Promise<void> {
+    await this.end('committed');
+  }
+
+  async abortTransaction(): Promise<void> {
+    await this.end('aborted');
   }
 
   /** An operation joins the transaction when it starts, as `applySession` has it. */
