@@ -32,7 +32,8 @@ import { computeEventHash, HASH_KEY, isChainedStream, linkHashOf, PREV_HASH_KEY 
  *   events of the stream) is kept by comparing ids with the tail's latest events;
  * - the store may answer an append as a repeat of another process's append of the same ids
  *   (derived from one command), which carried other metadata: after an append whose ids another
- *   process may share, the tail's hash is read back from the store;
+ *   process may share, the tail's hash is read back from the store, unless the store says it
+ *   wrote these very events;
  * - events reach the store unchained only when it cannot write them (the stream is already past
  *   the caller's expectation), so that it answers with its conflict or earlier result.
  * Serialising costs little: the command handler already sends one append at a time per stream.
@@ -122,7 +123,7 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
     if (tail === null || tail.recentIds.length < events.length) return undefined;
     const latest = tail.recentIds.slice(tail.recentIds.length - events.length);
     if (!latest.every((id, index) => id === events[index]!.id)) return undefined;
-    return { nextExpectedRevision: tail.revision, position: tail.position };
+    return { nextExpectedRevision: tail.revision, position: tail.position, written: false };
   };
 
   /** Where the stream stands against the expectation: at it, past it, or short of it. */
@@ -194,7 +195,7 @@ export const chainEventStore = <Store extends EventStore>(eventStore: Store, opt
       // The answer may be another writer's append of the same ids: the next event links to what
       // the store holds, read back, not to what this process computed.
       let hash = lastHash;
-      if (mayBeAnotherWriters(events)) {
+      if (result.written !== true && mayBeAnotherWriters(events)) {
         tails.delete(streamName);
         hash = await storedHashAt(streamName, result.nextExpectedRevision);
       }

@@ -64,6 +64,12 @@ export interface AppendResult {
   nextExpectedRevision: bigint;
   /** Global position of the last event of this append. */
   position: GlobalPosition;
+  /**
+   * True when this append stored these very events; false when the store answered it as a repeat
+   * of an earlier append of the same ids (whose events may differ in anything but their ids).
+   * Absent where the store cannot tell: EventStoreDB answers a repeat as it answered the original.
+   */
+  written?: boolean;
 }
 
 export type Direction = 'forwards' | 'backwards';

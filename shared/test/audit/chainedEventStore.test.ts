@@ -13,6 +13,7 @@ import {
   verifyEventStore,
   WrongExpectedRevisionError,
   type EventStore,
+  type AppendResult,
   type EventToAppend,
 } from '../../src/index.js';
 import { decorateEventStore } from '../../src/eventStore/decorateEventStore.js';
@@ -78,12 +79,12 @@ describe('audit: hash-chained streams', () => {
     const batch = [event(), event()];
     const first = await audit.store.appendToStream(stream, batch, { expectedRevision: 'any' });
     const again = await audit.store.appendToStream(stream, batch, { expectedRevision: 'any' });
-    expect(again).to.deep.equal(first);
+    expect(again).to.deep.equal({ ...first, written: false });
     expect(await collect(audit.raw.readStream(stream))).to.have.length(2);
     const error = await audit.store.appendToStream(stream, [event()], { expectedRevision: 0n }).catch((caught: unknown) => caught);
     expect(error).to.be.instanceOf(WrongExpectedRevisionError);
     const retried = await audit.store.appendToStream(stream, batch, { expectedRevision: 'no_stream' });
-    expect(retried).to.deep.equal(first);
+    expect(retried).to.deep.equal({ ...first, written: false });
   });
 
   it("links to the stored event after a 'no_stream' retry that carried other metadata, from this or a fresh process", async () => {
@@ -92,11 +93,11 @@ describe('audit: hash-chained streams', () => {
     const first = await audit.store.appendToStream(stream, [outcome], { expectedRevision: 'no_stream' });
     for (const store of [audit.store, chainEventStore(audit.raw)]) {
       const retry = { ...outcome, metadata: { occurredAt: '2026-01-02T00:00:00.000Z' } };
-      expect(await store.appendToStream(stream, [retry], { expectedRevision: 'no_stream' })).to.deep.equal(first);
+      expect(await store.appendToStream(stream, [retry], { expectedRevision: 'no_stream' })).to.deep.equal({ ...first, written: false });
     }
     const fresh = chainEventStore(audit.raw);
     const retry = { ...outcome, metadata: { occurredAt: '2026-01-03T00:00:00.000Z' } };
-    expect(await fresh.appendToStream(stream, [retry], { expectedRevision: 'no_stream' })).to.deep.equal(first);
+    expect(await fresh.appendToStream(stream, [retry], { expectedRevision: 'no_stream' })).to.deep.equal({ ...first, written: false });
     await fresh.appendToStream(stream, [event()], { expectedRevision: 'any' });
     await audit.store.appendToStream(stream, [event()], { expectedRevision: 'any' });
     const error = await fresh.appendToStream(stream, [event()], { expectedRevision: 'no_stream' }).catch((caught: unknown) => caught);
@@ -135,10 +136,40 @@ describe('audit: hash-chained streams', () => {
     const id = deterministicEventId(stream, 'command-1', '0');
     const retried = (correlation: string): EventToAppend => ({ ...event('Noted', { n: '2' }), id, metadata: { $correlationId: correlation } });
     const first = await chainEventStore(audit.raw).appendToStream(stream, [retried('other')], { expectedRevision: 1n });
-    expect(await audit.store.appendToStream(stream, [retried('this')], { expectedRevision: 1n })).to.deep.equal(first);
+    expect(await audit.store.appendToStream(stream, [retried('this')], { expectedRevision: 1n })).to.deep.equal({ ...first, written: false });
     await audit.store.appendToStream(stream, [event()], { expectedRevision: 2n });
     await audit.store.appendToStream(stream, [event()], { expectedRevision: 'any' });
     expect(await collect(audit.raw.readStream(stream))).to.have.length(5);
+    expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
+  });
+
+  it('reads the tail back after an append of derived ids only where the store cannot say it wrote them', async () => {
+    const counting = (answer: (result: AppendResult) => AppendResult) => {
+      const counter = { reads: 0 };
+      const store = chainEventStore(
+        decorateEventStore(audit.raw, {
+          readStream: (streamName, options) => {
+            counter.reads++;
+            return audit.raw.readStream(streamName, options);
+          },
+          appendToStream: async (streamName, events, options) => answer(await audit.raw.appendToStream(streamName, events, options)),
+        }),
+      );
+      return { store, counter };
+    };
+    const derived = (stream: string, n: number): EventToAppend => ({ ...event(), id: deterministicEventId(stream, 'command', String(n)) });
+    const appendThree = async (store: EventStore, stream: string) => {
+      await store.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+      for (let n = 0; n < 3; n++) await store.appendToStream(stream, [derived(stream, n)], { expectedRevision: BigInt(n) });
+    };
+    const embedded = counting((result) => result);
+    await appendThree(embedded.store, accountStream('1000008'));
+    // A stream appended as new is not remembered: its tail is read once, before the first derived append.
+    expect(embedded.counter.reads, 'the store wrote them: the hashes are the ones computed').to.equal(1);
+    // EventStoreDB answers a repeat of another writer's append as it answered the original.
+    const unknowing = counting(({ written: _written, ...result }) => result);
+    await appendThree(unknowing.store, accountStream('1000009'));
+    expect(unknowing.counter.reads, 'and one read of the stored tail after each').to.equal(4);
     expect((await verifyEventStore(audit.store)).problems).to.deep.equal([]);
   });
 

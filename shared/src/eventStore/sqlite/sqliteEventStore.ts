@@ -259,7 +259,7 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       last = selectByRevision.get(request.streamName, after + 1n + BigInt(i));
       if (last === undefined || last.event_id !== request.events[i]!.id) return undefined;
     }
-    return { nextExpectedRevision: last!.revision, position: last!.position };
+    return { nextExpectedRevision: last!.revision, position: last!.position, written: false };
   };
 
   /**
@@ -325,7 +325,7 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
       upsertDeletion!.run(streamName, 0, head.deleted_before, 0);
       head.deleted = 0n;
     }
-    return { nextExpectedRevision: lastRevision, position };
+    return { nextExpectedRevision: lastRevision, position, written: true };
   };
 
   const commitBatch = db.transaction((requests: readonly AppendRequest[]): BatchOutcome<AppendResult>[] => {
