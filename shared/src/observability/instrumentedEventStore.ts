@@ -13,6 +13,8 @@ export const instrumentEventStore = <Store extends EventStore>(eventStore: Store
     try {
       const result = await eventStore.appendToStream(streamName, events, options);
       stop({ outcome: 'appended' });
+      // A repeat of an earlier append (a retried command) stored nothing: its events were counted then.
+      if (result.written === false) return result;
       for (const { type } of events) {
         metrics.eventsAppended.inc({ type });
         if (compensationEventTypes.has(type)) metrics.compensations.inc({ type });
