@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createSnowflakeGenerator,
   holdSoleWriterLock,
@@ -101,6 +101,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
     accounts,
     systemAccounts: createSystemAccounts(accounts, clock),
     clock,
+    newEventId: randomUUID,
   });
   const recovery = createMovementRecovery({
     eventStore,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   accountStream,
   deterministicEventId,
@@ -17,6 +16,7 @@ import {
   type RecordedEvent,
   hasSoleWriter,
 } from '@folio/shared';
+import type { AccountState } from '../accounts/accountState.js';
 import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import { CommandIdReusedError } from '../commandHandling/commandErrors.js';
@@ -45,6 +45,12 @@ export interface MovementProcessDependencies {
   accounts: AccountCommandHandler;
   systemAccounts: SystemAccounts;
   clock: () => Date;
+  /**
+   * Ids of the events a run appends as its own (`MovementOutcomeChosen`): unique to the run, so a
+   * choice another run appended is never taken for this one's. `randomUUID` where the write API is
+   * composed.
+   */
+  newEventId: () => string;
 }
 
 export interface RunContext {
@@ -126,7 +132,7 @@ interface ChosenOutcome {
   revision: bigint;
 }
 
-/** What a movement's stream says: the outcome chosen for it, if any, and how it ended, if it did. */
+/** What a movement's stream says: the outcome that stands for it (the latest chosen), if any, and how it ended, if it did. */
 interface MovementRecord {
   chosen?: ChosenOutcome;
   ended?: { movement: Movement; outcome: MovementOutcome };
@@ -149,9 +155,15 @@ interface MovementRecord {
  * (`MovementOutcomeChosen`, appended only where the stream is still empty), and posts only the
  * leg of the outcome that stands, its own or another run's. A sole writer runs each movement once
  * at a time (see `singleFlight`) and posts as it decides.
+ *
+ * A choice to complete whose second account is closed before that leg is posted can never be
+ * followed (a closed account takes no posting again): the run that finds the account closed on its
+ * stream, without the leg, replaces the choice by one to reverse, appended at the revision of the
+ * choice it replaces, so that runs following either never act on both; a run that loses that race
+ * follows the choice that stands.
  */
 export const createMovementProcess = (deps: MovementProcessDependencies) => {
-  const { eventStore, accounts, systemAccounts, clock } = deps;
+  const { eventStore, accounts, systemAccounts, clock, newEventId } = deps;
   const soleWriter = hasSoleWriter(eventStore);
 
   const contextFor = (plan: MovementPlan, leg: JournalLeg, run: RunContext): CommandContext => ({
@@ -203,6 +215,11 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   const refusalOfSecondLeg = async (plan: MovementPlan, run: RunContext): Promise<MovementFailure | undefined> => {
     if (plan.second.system !== undefined) await systemAccounts.ensureOpen(plan.second.system, run);
     const { state } = await accounts.load(accountStream(plan.second.accountId), { fresh: true });
+    return refusalOfSecondLegOn(plan, state);
+  };
+
+  /** Why the second account, in `state`, would refuse the second leg; undefined when it would accept it. */
+  const refusalOfSecondLegOn = (plan: MovementPlan, state: AccountState): MovementFailure | undefined => {
     try {
       accountDecider.decide(commandFor(plan, 'second', plan.second), state);
       return undefined;
@@ -269,13 +286,13 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   };
 
   /**
-   * What a movement's stream holds: at most an outcome chosen (first, where one was) and how the
-   * movement ended.
+   * What a movement's stream holds: the outcome chosen (first, where one was, then its replacement
+   * where one was appended: the latest stands) and how the movement ended. At most three events.
    */
   const readMovement = async (streamName: string): Promise<MovementRecord> => {
     const record: MovementRecord = {};
     try {
-      for await (const recorded of eventStore.readStream(streamName, { maxCount: 2 })) {
+      for await (const recorded of eventStore.readStream(streamName)) {
         const event = ledgerCatalog.decode(recorded) as LedgerEvent;
         if (event.type === 'MovementOutcomeChosen') {
           record.chosen = { outcome: event.data.outcome, failure: event.data.reason, revision: recorded.revision };
@@ -354,34 +371,49 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   };
 
   /**
-   * Chooses how the movement ends, by whether the second account would take its leg now, unless
-   * another run chose first: the outcome that stands, with its revision on the movement's stream.
+   * Appends a choice of this run's at `expectedRevision` (no stream for a first choice, the
+   * revision of the choice it replaces for a replacement), unless another run got there first:
+   * the outcome that stands then, with its revision on the movement's stream.
    */
-  const chooseOutcome = async (plan: MovementPlan, run: RunContext): Promise<ChosenOutcome | MovementOutcome> => {
-    const failure = await refusalOfSecondLeg(plan, run);
-    const outcome: MovementOutcomeChoice = failure === undefined ? 'complete' : 'reverse';
+  const appendChoice = async (
+    plan: MovementPlan,
+    run: RunContext,
+    outcome: MovementOutcomeChoice,
+    failure: MovementFailure | undefined,
+    replacing?: ChosenOutcome,
+  ): Promise<ChosenOutcome | MovementOutcome> => {
     const chosenAt = clock().toISOString();
     const encoded = ledgerCatalog.encodeTrusted({
       type: 'MovementOutcomeChosen',
       // An id of this run's own: a choice appended by another run, even the same one, is never
       // taken for this one (the append is refused and the other run's choice is followed).
-      id: randomUUID(),
+      id: newEventId(),
       version: 1,
-      data: { kind: plan.kind, journalId: plan.id, outcome, ...(failure === undefined ? {} : { reason: failure }), chosenAt },
+      data: {
+        kind: plan.kind,
+        journalId: plan.id,
+        outcome,
+        ...(failure === undefined ? {} : { reason: failure }),
+        chosenAt,
+        ...(replacing === undefined ? {} : { replaces: replacing.outcome }),
+      },
       metadata: {
         $correlationId: run.correlationId,
         $causationId: `${plan.kind}-${plan.id}`,
         actor: run.actor,
         occurredAt: chosenAt,
-        commandId: `${plan.kind}-${plan.id}:outcome-chosen`,
+        commandId: `${plan.kind}-${plan.id}:${replacing === undefined ? 'outcome-chosen' : 'outcome-replaced'}`,
       },
     } as LedgerEvent);
     try {
-      const result = await eventStore.appendToStream(plan.streamName, [encoded], { expectedRevision: 'no_stream' });
+      const result = await eventStore.appendToStream(plan.streamName, [encoded], {
+        expectedRevision: replacing === undefined ? 'no_stream' : replacing.revision,
+      });
       return { outcome, failure, revision: result.nextExpectedRevision };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
-      // Another run chose first (or, before outcomes were chosen, ended the movement): that stands.
+      // Another run chose first, or replaced the choice first (or, before outcomes were chosen,
+      // ended the movement): that stands.
       const record = await readMovement(plan.streamName);
       const standing = record.ended?.outcome ?? record.chosen;
       if (standing === undefined) throw error;
@@ -390,10 +422,45 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
   };
 
   /**
+   * Chooses how the movement ends, by whether the second account would take its leg now, unless
+   * another run chose first: the outcome that stands, with its revision on the movement's stream.
+   */
+  const chooseOutcome = async (plan: MovementPlan, run: RunContext): Promise<ChosenOutcome | MovementOutcome> => {
+    const failure = await refusalOfSecondLeg(plan, run);
+    return appendChoice(plan, run, failure === undefined ? 'complete' : 'reverse', failure);
+  };
+
+  /**
+   * A choice to complete that can never be followed: its second account is closed, as its stream
+   * reads, and the second leg is not among its postings. A closed account never takes a posting
+   * again (there is no reopening), so no run can post that leg after this look: the choice is
+   * replaced by one to reverse, at its revision, so that no two runs act on different choices.
+   * Undefined where the account is not closed or the leg is posted: the choice stands, and the
+   * movement stays in transit until the leg can be posted.
+   */
+  const replaceUnfollowable = async (
+    plan: MovementPlan,
+    chosen: ChosenOutcome,
+    run: RunContext,
+    firstLegPosition: GlobalPosition,
+  ): Promise<ChosenOutcome | MovementOutcome | undefined> => {
+    const { state } = await accounts.load(accountStream(plan.second.accountId), { fresh: true });
+    if (!state.exists || state.status !== 'closed') return undefined;
+    // Read after the state that shows it closed: any posting of the leg came before the close.
+    if ((await findLeg(plan, 'second', plan.second, firstLegPosition)) !== undefined) return undefined;
+    const failure = refusalOfSecondLegOn(plan, state);
+    if (failure === undefined) return undefined;
+    return appendChoice(plan, run, 'reverse', failure, chosen);
+  };
+
+  /**
    * Posts the leg of the outcome chosen (again, if another run posted it already: its command id,
-   * looked for in the log back to the first leg, makes that a no-op) and records how the movement ended. A refusal of that leg leaves the
-   * movement in transit, for recovery to finish once the account takes it: the other leg may
-   * never be posted instead, since another run may be following the same choice.
+   * looked for in the log back to the first leg, makes that a no-op) and records how the movement
+   * ended. A refusal of that leg leaves the movement in transit, for recovery to finish once the
+   * account takes it: the other leg may never be posted instead, since another run may be
+   * following the same choice. Except where the second account is closed without the second leg:
+   * the choice to complete is then replaced by one to reverse (see `replaceUnfollowable`), and the
+   * choice that stands after that is followed.
    */
   const follow = async (
     plan: MovementPlan,
@@ -402,7 +469,18 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     firstLegPosition: GlobalPosition,
   ): Promise<MovementOutcome> => {
     if (chosen.outcome === 'complete') {
-      await post(plan, 'second', plan.second, run, { firstLegPosition });
+      try {
+        await post(plan, 'second', plan.second, run, { firstLegPosition });
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        // Why the leg was refused is read from the account's stream, not from the error.
+        const standing = await replaceUnfollowable(plan, chosen, run, firstLegPosition);
+        if (standing === undefined) throw error;
+        if ('status' in standing) return standing;
+        // No replacement chooses to complete: only a choice to reverse can stand in its place.
+        if (standing.outcome === 'complete') throw error;
+        return follow(plan, standing, run, firstLegPosition);
+      }
       return recordOutcome(plan, undefined, run, chosen);
     }
     const failure = chosen.failure ?? decodeReason(undefined);

@@ -1,4 +1,5 @@
 /** What the movement tests share: plans between test accounts, a process over a store, and a crash after the first leg. */
+import { randomUUID } from 'node:crypto';
 import { accountStream, systemAccountId, type EventStore, type Movement } from '@folio/shared';
 import { createAccountCommandHandler, type AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import type { AccountCommand } from '../../src/accounts/accountDecider.js';
@@ -34,7 +35,7 @@ export const movementPlans = (firstId: bigint) => {
 export const startProcess = (eventStore: EventStore) => {
   const accounts = createAccountCommandHandler(eventStore);
   const systemAccounts = createSystemAccounts(accounts, clock);
-  return { accounts, movements: createMovementProcess({ eventStore, accounts, systemAccounts, clock }) };
+  return { accounts, movements: createMovementProcess({ eventStore, accounts, systemAccounts, clock, newEventId: randomUUID }) };
 };
 
 export const openCustomer = (accounts: AccountCommandHandler, accountId: string) =>

@@ -5,6 +5,7 @@
  * payment's stream) and must find that leg in the log rather than among the account's recent
  * commands: posted again, it would be money out of nothing.
  */
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { createSnowflakeGenerator, systemAccountId, type EventStore } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
@@ -44,7 +45,7 @@ const depositMany = (api: ApiServer, accountId: string, count: number) =>
 const postOnClearing = async (store: EventStore, count: number) => {
   const clock = () => new Date();
   const accounts = createAccountCommandHandler(store);
-  const movements = createMovementProcess({ eventStore: store, accounts, systemAccounts: createSystemAccounts(accounts, clock), clock });
+  const movements = createMovementProcess({ eventStore: store, accounts, systemAccounts: createSystemAccounts(accounts, clock), clock, newEventId: randomUUID });
   const ids = createSnowflakeGenerator({ nodeId: 1000, clock: () => Date.now() });
   const run = { correlationId: 'other-payments', actor: 'test' };
   const correction = async (from: string, to: string) => {

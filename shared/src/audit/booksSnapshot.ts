@@ -12,21 +12,24 @@ import { lastWhere, type PointInTime } from './pointInTime.js';
 
 /**
  * A snapshot of the whole books after the event at `position`, so a trial balance folds only the
- * log since the nearest one: every account's figures, the journals still open with the outcome a
- * run chose for each (a later leg, outcome event or choice contradicting it is a broken rule), the
- * holds, the ids of the journals that have ended since the snapshot before (a later posting or
+ * log since the nearest one: every account's figures, the accounts closed, the journals still open
+ * with the outcome a run chose for each and the account of their later leg (a later leg, outcome
+ * event or choice contradicting it is a broken rule, and a replacement of the choice is judged on
+ * that account's closure), the holds, the ids of the journals that have ended since the snapshot before (a later posting or
  * outcome on one is a broken rule, not a new movement in transit) and whether the books had broken
  * any rule by then. Listing each ended journal once keeps every snapshot as small as the books'
  * activity between two; folding from one reads the lists of those before it. It keeps no detail of
  * the broken rules or the ended journals: once the books break a rule, before or after the
  * snapshot, a trial balance folds the whole log, so that its answer is always a full replay's.
  *
- * Its `format` is `folio-books-snapshot/3`; a snapshot of an older format is never folded from:
- * format 1 lacks the ended journals, and format 2 the chosen outcomes, which it cannot be read as
- * "none chosen" since a journal open there may have had its outcome chosen before it.
+ * Its `format` is `folio-books-snapshot/4`; a snapshot of an older format is never folded from:
+ * format 1 lacks the ended journals, format 2 the chosen outcomes, which it cannot be read as
+ * "none chosen" since a journal open there may have had its outcome chosen before it, and format 3
+ * the closed accounts and each open journal's second account, without which a justified
+ * replacement of a choice after it would be reported as a broken rule.
  */
 export const BOOKS_SNAPSHOT_STREAM = 'snapshot-books';
-export const BOOKS_SNAPSHOT_FORMAT = 'folio-books-snapshot/3';
+export const BOOKS_SNAPSHOT_FORMAT = 'folio-books-snapshot/4';
 
 const figures = z.object({
   accountId: z.string(),
@@ -46,8 +49,10 @@ const openJournal = z.object({
   net: bigintString,
   legs: z.array(z.string()),
   startedAt: bigintString,
-  /** The outcome a run chose for it (`MovementOutcomeChosen`), `null` while none has. */
+  /** The outcome a run chose for it (`MovementOutcomeChosen`, the replacement where one stands), `null` while none has. */
   chosen: z.enum(movementOutcomes).nullable(),
+  /** The account of its later leg, as its first leg names it; `null` for a journal folded without its first leg. */
+  secondAccountId: z.string().nullable(),
 });
 
 const endedJournalsSchema = z.partialRecord(z.enum(journalKinds), z.array(z.string()));
@@ -64,6 +69,8 @@ export const booksSnapshotted = defineEvent({
     completedJournals: z.number().int().nonnegative(),
     failedJournals: z.number().int().nonnegative(),
     accounts: z.array(figures),
+    /** Ids of the accounts closed by `position`. */
+    closedAccounts: z.array(z.string()),
     openJournals: z.array(openJournal),
     /** Holds still open (payouts awaiting the provider): they count against available balances. */
     openHolds: z.array(z.object({ accountId: z.string(), holdId: z.string(), amount: bigintString })),
@@ -92,8 +99,15 @@ export const foldFromSnapshot = (snapshot: BooksSnapshot): LedgerFold => {
     fold.accounts.set(account.accountId, { ...account });
     fold.totalBalance.set(account.currency, (fold.totalBalance.get(account.currency) ?? 0n) + account.balance);
   }
-  for (const { chosen, ...journal } of snapshot.openJournals) {
-    fold.journals.set(`${journal.kind}-${journal.id}`, { ...journal, legs: new Set(journal.legs), ended: false, ...(chosen === null ? {} : { chosen }) });
+  for (const accountId of snapshot.closedAccounts) fold.closedAccounts.add(accountId);
+  for (const { chosen, secondAccountId, ...journal } of snapshot.openJournals) {
+    fold.journals.set(`${journal.kind}-${journal.id}`, {
+      ...journal,
+      legs: new Set(journal.legs),
+      ended: false,
+      ...(chosen === null ? {} : { chosen }),
+      ...(secondAccountId === null ? {} : { secondAccountId }),
+    });
   }
   for (const [kind, ids] of Object.entries(snapshot.endedJournals) as [JournalKind, string[]][]) {
     for (const id of ids) fold.journals.set(`${kind}-${id}`, endedJournal(kind, id));
@@ -127,9 +141,19 @@ export const writeBooksSnapshot = async (
     completedJournals: fold.completedJournals,
     failedJournals: fold.failedJournals,
     accounts: [...fold.accounts.values()],
+    closedAccounts: [...fold.closedAccounts],
     openJournals: journals
       .filter((journal) => !journal.ended)
-      .map(({ kind, id, currency, net, legs, startedAt, chosen }) => ({ kind, id, currency, net, legs: [...legs], startedAt, chosen: chosen ?? null })),
+      .map(({ kind, id, currency, net, legs, startedAt, chosen, secondAccountId }) => ({
+        kind,
+        id,
+        currency,
+        net,
+        legs: [...legs],
+        startedAt,
+        chosen: chosen ?? null,
+        secondAccountId: secondAccountId ?? null,
+      })),
     openHolds: [...fold.holds].flatMap(([accountId, holds]) => [...holds].map(([holdId, amount]) => ({ accountId, holdId, amount }))),
     endedJournals,
     rulesBroken: fold.violations.length > 0,

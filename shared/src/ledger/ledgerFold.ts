@@ -38,8 +38,13 @@ export interface JournalFacts {
   ended: boolean;
   /** Position of its first posting. */
   startedAt: bigint;
-  /** How a run chose to end it, where one did (see `MovementOutcomeChosen`): no leg may contradict it. */
+  /**
+   * How a run chose to end it, where one did (see `MovementOutcomeChosen`): no leg may contradict
+   * it. A choice to complete becomes one to reverse where a justified replacement says so.
+   */
   chosen?: MovementOutcomeChoice;
+  /** The account of its later leg, as its first leg names it (`counterpartyAccountId`); unknown without a first leg. */
+  secondAccountId?: string;
 }
 
 export interface LedgerFold {
@@ -47,6 +52,8 @@ export interface LedgerFold {
   /** Open holds by account, then by hold id: money pending debits have set aside. */
   holds: Map<string, Map<string, bigint>>;
   journals: Map<string, JournalFacts>;
+  /** Accounts closed (`AccountClosed`): none takes a journal's later leg any more, which justifies replacing a choice to complete. */
+  closedAccounts: Set<string>;
   totalBalance: Map<string, bigint>;
   completedJournals: number;
   failedJournals: number;
@@ -69,18 +76,24 @@ const foldedData = {
     kind: z.enum(accountKinds),
     overdraftLimit: nonNegativeAmountSchema,
   }),
+  AccountClosed: z.object({ accountId: snowflakeIdSchema }),
   AccountFundsHeld: holdSchema,
   AccountHoldReleased: holdSchema,
   AccountDebited: z.object({
     accountId: snowflakeIdSchema,
-    journal: journalRefSchema.pick({ id: true, kind: true, leg: true }),
+    journal: journalRefSchema.pick({ id: true, kind: true, leg: true, counterpartyAccountId: true }),
     amount: positiveAmountSchema,
     currency: currencyCodeSchema,
   }),
   TransferCompleted: z.object({ transferId: snowflakeIdSchema }),
   DepositCompleted: z.object({ depositId: snowflakeIdSchema }),
   JournalCompleted: z.object({ kind: z.enum(providerJournalKinds), journalId: snowflakeIdSchema }),
-  MovementOutcomeChosen: z.object({ kind: z.enum(journalKinds), journalId: snowflakeIdSchema, outcome: z.enum(movementOutcomes) }),
+  MovementOutcomeChosen: z.object({
+    kind: z.enum(journalKinds),
+    journalId: snowflakeIdSchema,
+    outcome: z.enum(movementOutcomes),
+    replaces: z.enum(movementOutcomes).optional(),
+  }),
 };
 const foldedSchemas: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
   ...Object.entries(foldedData),
@@ -93,6 +106,7 @@ const foldedSchemas: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>
 type Folded<T extends keyof typeof foldedData> = z.output<(typeof foldedData)[T]>;
 type FoldedEvent =
   | { type: 'AccountOpened'; data: Folded<'AccountOpened'> }
+  | { type: 'AccountClosed'; data: Folded<'AccountClosed'> }
   | { type: 'AccountFundsHeld' | 'AccountHoldReleased'; data: Folded<'AccountFundsHeld'> }
   | { type: 'AccountDebited' | 'AccountCredited'; data: Folded<'AccountDebited'> }
   | { type: 'TransferCompleted' | 'TransferFailed'; data: Folded<'TransferCompleted'> }
@@ -120,6 +134,7 @@ export const emptyLedgerFold = (): LedgerFold => ({
   accounts: new Map(),
   holds: new Map(),
   journals: new Map(),
+  closedAccounts: new Set(),
   totalBalance: new Map(),
   completedJournals: 0,
   failedJournals: 0,
@@ -175,6 +190,25 @@ const endJournal = (fold: LedgerFold, key: string, position: bigint, outcome: 'c
   else fold.failedJournals++;
 };
 
+/**
+ * Why a choice replacing the journal's standing one is not justified by what the fold knows;
+ * undefined when it is: a choice to complete replaced by one to reverse, after the account of the
+ * journal's later leg was closed and before that leg was posted (a closed account never takes it).
+ */
+const unjustifiedReplacement = (
+  fold: LedgerFold,
+  journal: JournalFacts,
+  outcome: MovementOutcomeChoice,
+  replaces: MovementOutcomeChoice,
+): string | undefined => {
+  if (replaces !== journal.chosen) return `it replaces ${replaces} where ${journal.chosen ?? 'nothing'} was chosen`;
+  if (replaces !== 'complete' || outcome !== 'reverse') return `only a choice to complete may be replaced, by one to reverse`;
+  const second = journal.secondAccountId;
+  if (second === undefined || !fold.closedAccounts.has(second)) return `its second account ${second ?? '(unknown)'} is not closed`;
+  if (journal.legs.has(`second:${second}`)) return `its second leg is posted on ${second}`;
+  return undefined;
+};
+
 const heldOn = (fold: LedgerFold, accountId: string): bigint => {
   let held = 0n;
   for (const amount of fold.holds.get(accountId)?.values() ?? []) held += amount;
@@ -191,6 +225,9 @@ export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void
   switch (event?.type) {
     case 'AccountOpened':
       fold.accounts.set(event.data.accountId, openedAccountFigures(event.data));
+      break;
+    case 'AccountClosed':
+      fold.closedAccounts.add(event.data.accountId);
       break;
     case 'AccountFundsHeld': {
       const { accountId, holdId, amount } = event.data;
@@ -233,6 +270,7 @@ export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void
       if (facts === undefined) {
         if (journal.leg !== 'first') violations.push(`${at}: ${journal.leg} leg of ${key} before its first leg`);
         facts = { kind: journal.kind, id: journal.id, currency, net: 0n, legs: new Set(), ended: false, startedAt: recorded.position };
+        if (journal.leg === 'first') facts.secondAccountId = journal.counterpartyAccountId;
         fold.journals.set(key, facts);
       }
       if (facts.ended) violations.push(`${at}: posting on ${key} after it ended`);
@@ -272,10 +310,18 @@ export const foldLedgerEvent = (fold: LedgerFold, recorded: RecordedEvent): void
     case 'MovementOutcomeChosen': {
       const key = `${event.data.kind}-${event.data.journalId}`;
       const facts = fold.journals.get(key);
+      const { outcome, replaces } = event.data;
       if (facts === undefined) violations.push(`${at}: outcome of ${key} chosen without any posting`);
       else if (facts.ended) violations.push(`${at}: outcome of ${key} chosen after it ended`);
-      else if (facts.chosen !== undefined) violations.push(`${at}: outcome of ${key} chosen twice`);
-      else facts.chosen = event.data.outcome;
+      else if (replaces === undefined) {
+        if (facts.chosen !== undefined) violations.push(`${at}: outcome of ${key} chosen twice`);
+        else facts.chosen = outcome;
+      } else {
+        // A replacement stands only where the fold itself justifies it; otherwise the choice before stands.
+        const unjustified = unjustifiedReplacement(fold, facts, outcome, replaces);
+        if (unjustified !== undefined) violations.push(`${at}: outcome of ${key} replaced by ${outcome} though ${unjustified}`);
+        else facts.chosen = outcome;
+      }
       break;
     }
     default:

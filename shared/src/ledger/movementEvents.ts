@@ -74,6 +74,13 @@ export type MovementOutcomeChoice = (typeof movementOutcomes)[number];
  * the first event of the movement's stream, so the choice of only one of the runs that may race on
  * a movement (several write-side processes) stands, and every run follows it: a destination that
  * refused one run and accepts another can never be both credited and reversed.
+ *
+ * One choice may be replaced, once, by a later one on the same stream (`replaces` names the outcome
+ * it replaces, appended at that choice's revision so that only one run replaces it): a choice to
+ * `complete` whose second account was closed before that leg was posted becomes a choice to
+ * `reverse` (a closed account never takes a posting again, so no run can post that leg any more).
+ * Any other replacement, or a second choice without `replaces`, breaks the books' rules. Choices
+ * written before replacements existed have no `replaces`, and read as first choices.
  */
 export const movementOutcomeChosen = defineEvent({
   type: 'MovementOutcomeChosen',
@@ -84,6 +91,8 @@ export const movementOutcomeChosen = defineEvent({
     outcome: z.enum(movementOutcomes),
     reason: failureSchema.optional(),
     chosenAt: z.iso.datetime(),
+    /** Set on a replacement: the outcome chosen before, which this choice replaces. */
+    replaces: z.enum(movementOutcomes).optional(),
   }),
 });
 

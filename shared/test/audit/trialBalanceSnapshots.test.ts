@@ -182,7 +182,7 @@ describe('audit: trial balances from books snapshots', () => {
     await snapshotEvery(1);
     const [, current, ...more] = await collect(audit.raw.readStream(BOOKS_SNAPSHOT_STREAM));
     expect(more).to.deep.equal([]);
-    expect(current!.data.format).to.equal('folio-books-snapshot/3');
+    expect(current!.data.format).to.equal('folio-books-snapshot/4');
     expect(BigInt(current!.data.position as string) > position).to.equal(true);
     await expectSnapshotsChangeNothing(audit);
   });
@@ -217,7 +217,7 @@ describe('audit: trial balances from books snapshots', () => {
     await expectSnapshotsChangeNothing(audit);
     await snapshotEvery(1);
     const formats = (await collect(audit.raw.readStream(BOOKS_SNAPSHOT_STREAM))).map((snapshot) => snapshot.data.format);
-    expect(formats).to.deep.equal(['folio-books-snapshot/2', 'folio-books-snapshot/3']);
+    expect(formats).to.deep.equal(['folio-books-snapshot/2', 'folio-books-snapshot/4']);
     await expectSnapshotsChangeNothing(audit);
   });
 
