@@ -26,6 +26,7 @@ import { createSystemAccounts } from './movements/systemAccountOpener.js';
 import { operationsRoutes } from './operations/operationsRoutes.js';
 import { createPaymentCommandHandler } from './payments/paymentCommandHandler.js';
 import { paymentRoutes } from './payments/paymentRoutes.js';
+import { createMerchantJournalsWaiting } from './payments/merchantJournalsWaiting.js';
 import { createPaymentService } from './payments/paymentService.js';
 import { createRefundRecovery, type RefundRecoveryOptions } from './payments/refundRecovery.js';
 import { createPayoutCommandHandler } from './payouts/payoutCommandHandler.js';
@@ -128,11 +129,19 @@ export const createWriteApi = (options: WriteApiOptions) => {
       return { status: problem.status, body: problem as JsonValue, headers: { 'Content-Type': 'application/problem+json' } };
     },
   });
+  const paymentJournals = createMerchantJournalsWaiting({
+    eventStore,
+    clock,
+    checkpointEveryMs: options.recoveryCheckpoint?.everyMs ?? DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE.everyMs,
+    onError,
+    onWarning,
+  });
   const deps: WriteApiDependencies = {
     eventStore,
     accounts,
     movements,
     recovery,
+    paymentJournals,
     idempotency,
     ids: createSnowflakeGenerator({ nodeId: options.nodeId, clock: () => clock().getTime() }),
     clock,
@@ -230,10 +239,12 @@ export const createWriteApi = (options: WriteApiOptions) => {
       await recovery.start();
       await payoutService.start();
       refundRecovery.start();
+      paymentJournals.start();
     },
     stop: async () => {
       payoutService.stop();
       await refundRecovery.stop();
+      await paymentJournals.stop();
       await recovery.stop();
       lock?.release();
       lock = undefined;

@@ -2,8 +2,9 @@ import { accountStream, WrongExpectedRevisionError } from '@folio/shared';
 import type { CommandContext } from '../commandHandling/decider.js';
 import type { CommandResult } from '../commandHandling/commandHandler.js';
 import type { MovementRecovery } from '../movements/movementRecovery.js';
+import type { MerchantJournalsWaiting } from '../payments/merchantJournalsWaiting.js';
 import type { AccountCommandHandler } from './accountCommandHandler.js';
-import { AccountMoneyInTransitError, MovementsNotKnownYetError } from './accountErrors.js';
+import { AccountMoneyInTransitError, AccountPaymentJournalsWaitingError, MovementsNotKnownYetError } from './accountErrors.js';
 import type { AccountState } from './accountState.js';
 
 /** How long a close waits for the open movements to be read up to the account's last event. */
@@ -17,9 +18,18 @@ const CLOSE_ATTEMPTS = 3;
  * account would then hold money nobody can move. So the open movements (followed from the log by
  * movement recovery) are read up to the account's last event, a close is refused while one is
  * from or to the account, and the close is decided only if the stream has not moved since.
+ *
+ * Nor can it tell a payment's capture or refund routed to it and waiting while it refuses them
+ * (frozen, spent): closed, it would never take them. So a close is refused too while one waits, as
+ * the log followed up to its head says. A journal routed there after that look (another instance
+ * choosing the route meanwhile) finds the account closed, and its payment books it to suspense.
  */
 export const closeAccount = async (
-  deps: { accounts: AccountCommandHandler; recovery: Pick<MovementRecovery, 'open' | 'waitFor'> },
+  deps: {
+    accounts: AccountCommandHandler;
+    recovery: Pick<MovementRecovery, 'open' | 'waitFor'>;
+    paymentJournals: Pick<MerchantJournalsWaiting, 'waitingOn'>;
+  },
   accountId: string,
   context: CommandContext,
 ): Promise<CommandResult<AccountState>> => {
@@ -34,6 +44,9 @@ export const closeAccount = async (
       .filter(({ movement }) => movement.fromAccountId === accountId || movement.toAccountId === accountId)
       .map(({ kind, id }) => `${kind}-${id}`);
     if (inTransit.length > 0) throw new AccountMoneyInTransitError(accountId, inTransit);
+    const waiting = await deps.paymentJournals.waitingOn(accountId, IN_TRANSIT_WAIT_MS);
+    if (waiting === undefined) throw new MovementsNotKnownYetError(accountId);
+    if (waiting.length > 0) throw new AccountPaymentJournalsWaitingError(accountId, waiting);
     try {
       return await deps.accounts.handle(stream, { type: 'CloseAccount', accountId }, context, revision === undefined ? {} : { expectedRevision: revision });
     } catch (error) {

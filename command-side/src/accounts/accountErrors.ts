@@ -160,6 +160,33 @@ export class AccountMoneyInTransitError extends FolioError {
   }
 }
 
+/**
+ * A close refused while a payment's capture or refund journal is routed to the account and not
+ * posted yet (it waits while the account refuses it: frozen, or spent). Closed, the account would
+ * never take it, and the provider's money would stay in clearing. The refusal holds until those
+ * journals post, which needs the account to take them (unfrozen, or funded): it carries no retry
+ * hint.
+ */
+export class AccountPaymentJournalsWaitingError extends FolioError {
+  readonly type = 'account-payment-journals-waiting';
+  readonly status = 409;
+
+  constructor(
+    readonly accountId: string,
+    readonly journals: readonly { paymentId: string; move: string; journalId: string }[],
+  ) {
+    super(
+      `account ${accountId} cannot be closed while payment journals wait to post to it ` +
+        `(${journals.map(({ paymentId, move, journalId }) => `payment ${paymentId} ${move} ${journalId}`).join(', ')}); ` +
+        'let the account take them (unfreeze or fund it: the next touch of each payment posts them), then close it',
+    );
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, journals: this.journals.map(({ paymentId, move, journalId }) => ({ paymentId, move, journalId })) };
+  }
+}
+
 /** The movements in transit could not be known in time (the log is being read): the answer is not known yet. */
 export class MovementsNotKnownYetError extends FolioError {
   readonly type = 'movements-not-known-yet';

@@ -6,6 +6,7 @@ import type { CommandContext } from '../commandHandling/decider.js';
 import type { IdempotencyStore } from '../idempotency/index.js';
 import type { MovementProcess } from '../movements/movementProcess.js';
 import type { MovementRecovery } from '../movements/movementRecovery.js';
+import type { MerchantJournalsWaiting } from '../payments/merchantJournalsWaiting.js';
 import type { DiscrepancyLookup } from '../reconciliation/discrepancyLookup.js';
 
 /** What the write API's routes work with. */
@@ -14,6 +15,8 @@ export interface WriteApiDependencies {
   accounts: AccountCommandHandler;
   movements: MovementProcess;
   recovery: MovementRecovery;
+  /** Payment journals routed to merchants' accounts and not posted yet: a close of such an account is refused. */
+  paymentJournals: MerchantJournalsWaiting;
   idempotency: IdempotencyStore;
   ids: SnowflakeGenerator;
   clock: () => Date;

@@ -1,5 +1,6 @@
 import type { CallbackOutcome, CurrencyCode, PaymentProvider, PaymentStateName } from '@folio/shared';
 import type { Decider, EventPayload } from '../commandHandling/decider.js';
+import type { AccountStatus } from '../accounts/accountState.js';
 import { ProviderDeclinedError } from '../providers/providerErrors.js';
 import type { ReferenceOwner } from '../providers/providerReferences.js';
 import {
@@ -85,6 +86,14 @@ export type PaymentCommand =
    * refused it (`refusal`). The route chosen first stands.
    */
   | { type: 'ChooseRoute'; refundId?: string; to: MoneyRoute['to']; refusal?: string; at: string }
+  /**
+   * Replaces the merchant route of the capture under way (no `refundId`) or of an accepted refund
+   * by suspense: its journal waits for the merchant's account, which `accountStatus` (as that
+   * account's stream shows it) says is closed, so it never takes the journal. No other status
+   * allows it: a frozen or spent account may take the journal later, and another writer may be
+   * posting it.
+   */
+  | { type: 'RerouteFromClosedAccount'; refundId?: string; accountStatus: AccountStatus; refusal: string; at: string }
   /** `redelivery`: a deferred callback tried again; otherwise one just received. */
   | { type: 'ReceiveCallback'; callback: PaymentCallback; redelivery: boolean; at: string }
   /** The books refused a callback recorded as applied (its move no longer fits the payment). */
@@ -347,6 +356,32 @@ const captureCallbackOf = (payment: ExistingPayment, callbackEventId: string | u
     providerCreatedAt: at,
   };
 
+/** The capture under way (no `refundId`) or the accepted refund whose route is chosen, if it is open. */
+const routedMove = (payment: ExistingPayment, refundId: string | undefined): { route?: MoneyRoute } | undefined => {
+  if (refundId === undefined) return payment.capturing;
+  const refund = payment.refundsInFlight[refundId];
+  return refund?.awaitingProvider === undefined ? refund : undefined;
+};
+
+const routeChosenEvent = (
+  payment: ExistingPayment,
+  refundId: string | undefined,
+  route: MoneyRoute,
+  at: string,
+  replaces?: 'merchant',
+): Event => ({
+  type: 'PaymentRouteChosen',
+  data: {
+    paymentId: payment.paymentId,
+    move: refundId === undefined ? 'capture' : 'refund',
+    journalId: refundId ?? payment.captureJournalId,
+    route: route.to,
+    ...(route.to === 'merchant' ? { accountId: payment.merchantAccountId } : { refusal: route.refusal }),
+    ...(replaces === undefined ? {} : { replaces }),
+    chosenAt: at,
+  },
+});
+
 const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
   if (command.type === 'CreatePayment') {
     if (state.exists) {
@@ -570,24 +605,23 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       ];
     }
     case 'ChooseRoute': {
-      const { refundId } = command;
-      const refund = refundId === undefined ? undefined : payment.refundsInFlight[refundId];
+      const open = routedMove(payment, command.refundId);
       // Chosen already, or the move ended (another writer recorded it): the route that stands.
-      const open = refundId === undefined ? payment.capturing : refund?.awaitingProvider === undefined ? refund : undefined;
       if (open === undefined || open.route !== undefined) return [];
-      return [
-        {
-          type: 'PaymentRouteChosen',
-          data: {
-            paymentId,
-            move: refundId === undefined ? 'capture' : 'refund',
-            journalId: refundId ?? payment.captureJournalId,
-            route: command.to,
-            ...(command.to === 'suspense' ? { refusal: command.refusal ?? 'refused' } : {}),
-            chosenAt: command.at,
-          },
-        },
-      ];
+      const route: MoneyRoute = command.to === 'merchant' ? { to: 'merchant' } : { to: 'suspense', refusal: command.refusal ?? 'refused' };
+      return [routeChosenEvent(payment, command.refundId, route, command.at)];
+    }
+    case 'RerouteFromClosedAccount': {
+      const open = routedMove(payment, command.refundId);
+      // The move ended, or another writer replaced the route first: the route that stands.
+      if (open === undefined || open.route?.to === 'suspense') return [];
+      const move = `book the ${command.refundId === undefined ? 'capture' : 'refund'} to suspense`;
+      if (open.route === undefined) throw new IllegalPaymentTransitionError(paymentId, payment.state, move, 'no route was chosen for it');
+      if (command.accountStatus !== 'closed') {
+        const why = `its money was routed to the merchant, whose account is ${command.accountStatus} and may take it yet`;
+        throw new IllegalPaymentTransitionError(paymentId, payment.state, move, why);
+      }
+      return [routeChosenEvent(payment, command.refundId, { to: 'suspense', refusal: command.refusal }, command.at, 'merchant')];
     }
     case 'ReceiveCallback': {
       const classification = classifyCallback(payment, command.callback, command.redelivery);

@@ -9,10 +9,12 @@ import {
   type PaymentProvider,
   type ProviderJournalKind,
   type SnowflakeGenerator,
+  WrongExpectedRevisionError,
 } from '@folio/shared';
 import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
 import { AccountCurrencyMismatchError, AccountNotFoundError } from '../accounts/accountErrors.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
+import type { AccountStatus } from '../accounts/accountState.js';
 import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
 import { providerJournalPlan } from '../movements/movement.js';
@@ -209,13 +211,60 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     );
   };
 
-  /** Posts a journal to the merchant's account chosen for it; a refusal now leaves it waiting for the account. */
-  const runMerchantJournal = async (payment: ExistingPayment, journalId: string, journal: () => Promise<void>) => {
+  /**
+   * Replaces by suspense the merchant route of a journal (a refund's, or the capture's without
+   * `refundId`) that the merchant's account refuses, `accountStatus` being that account's status
+   * as its stream shows it (the decider takes only `closed`). Decided at the revision of the
+   * payment's stream read here, so two writers never act on different routes: a writer that moved
+   * the payment meanwhile (replaced the route first) is followed, not contradicted.
+   */
+  const rerouteFromClosedAccount = async (
+    payment: ExistingPayment,
+    refundId: string | undefined,
+    accountStatus: AccountStatus,
+    refusal: string,
+    run: RunContext,
+  ) => {
+    const { revision } = await payments.load(paymentStream(payment.paymentId), { fresh: true });
     try {
-      await journal();
+      await payments.handle(
+        paymentStream(payment.paymentId),
+        { type: 'RerouteFromClosedAccount', ...(refundId === undefined ? {} : { refundId }), accountStatus, refusal, at: now() },
+        contextOf(run, `route-replaced-${refundId ?? `capture-${payment.paymentId}`}`),
+        revision === undefined ? {} : { expectedRevision: revision },
+      );
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+    }
+  };
+
+  /**
+   * Posts a journal to the merchant's account chosen for it (`journal(retry)`); a refusal now leaves
+   * it waiting for the account, unless the account's stream shows it closed: a closed account never
+   * takes a posting again, so the journal's money is booked to suspense instead and nothing can
+   * reach the merchant on top of it. Returns whether it was posted; false: the route was replaced
+   * (by this run or another writer), and the caller follows the route that stands now.
+   */
+  const runMerchantJournal = async (
+    payment: ExistingPayment,
+    refundId: string | undefined,
+    journal: (retry: boolean) => Promise<void>,
+    run: RunContext,
+    retry: boolean,
+  ): Promise<boolean> => {
+    try {
+      await journal(retry);
+      return true;
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      throw new PaymentJournalWaitingError(payment.paymentId, journalId, `${error.type}: ${error.message}`);
+      const refusal = `${error.type}: ${error.message}`;
+      const journalId = refundId ?? payment.captureJournalId;
+      const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
+      if (!merchant.exists || merchant.status !== 'closed') throw new PaymentJournalWaitingError(payment.paymentId, journalId, refusal);
+      // Posted before the close by a run this one does not know of: the log says so, and it stands.
+      if (!retry && (await runMerchantJournal(payment, refundId, journal, run, true))) return true;
+      await rerouteFromClosedAccount(payment, refundId, merchant.status, refusal, run);
+      return false;
     }
   };
 
@@ -262,9 +311,19 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       return;
     }
     const toMerchant = { ...clearing, to: payment.merchantAccountId };
-    await runMerchantJournal(payment, payment.captureJournalId, () =>
-      runJournal('capture', payment.captureJournalId, payment, toMerchant, run, again),
+    const posted = await runMerchantJournal(
+      payment,
+      undefined,
+      (journalRetry) => runJournal('capture', payment.captureJournalId, payment, toMerchant, run, journalRetry),
+      run,
+      again,
     );
+    if (!posted) {
+      const { payment: rerouted } = await load(payment.paymentId, true);
+      // Recorded by another writer meanwhile.
+      if (rerouted.capturing !== undefined) await postCapture(rerouted, run, true, callbackEventId);
+      return;
+    }
     await handle(
       payment.paymentId,
       { type: 'CapturePayment', at: now(), ...cause(callbackEventId) },
@@ -375,7 +434,19 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     const refusal = refund.route?.to === 'suspense' ? refund.route.refusal : undefined;
     if (merchantPart > 0n && refusal === undefined) {
       const fromMerchant = { from: payment.merchantAccountId, to, amount: merchantPart };
-      await runMerchantJournal(payment, refundId, () => runJournal('refund', refundId, payment, fromMerchant, run, again));
+      const posted = await runMerchantJournal(
+        payment,
+        refundId,
+        (journalRetry) => runJournal('refund', refundId, payment, fromMerchant, run, journalRetry),
+        run,
+        again,
+      );
+      if (!posted) {
+        const { payment: rerouted } = await load(payment.paymentId, true);
+        // Ended by another writer meanwhile.
+        if (rerouted.refundsInFlight[refundId] !== undefined) await postRefund(rerouted, refundId, run, true);
+        return;
+      }
     }
     const fromSuspense = refusal === undefined ? refund.fromCaptureInSuspense : refund.amount;
     if (fromSuspense > 0n) {

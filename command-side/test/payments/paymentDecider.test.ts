@@ -757,6 +757,7 @@ describe('payment decider', () => {
         move,
         journalId: move === 'capture' ? '7400000000000000001' : REFUND,
         route: to,
+        ...(to === 'merchant' ? { accountId: MERCHANT } : {}),
         ...(refusal === undefined ? {} : { refusal }),
         chosenAt: CHOSEN_AT,
       },

@@ -297,6 +297,10 @@ export const paymentSettlementStarted = defineEvent({
  * (unfrozen in between) is never paid on top of a suspense booking. A refund wholly paid from the
  * capture's suspense booking has none. Streams from before it chose where the money went while
  * posting it.
+ *
+ * The one route recorded after another (`replaces`) is suspense replacing the merchant: the
+ * merchant's account was closed with the journal still waiting for it, and a closed account never
+ * takes a posting again, so nothing can reach it on top of the suspense booking.
  */
 export const paymentRouteChosen = defineEvent({
   type: 'PaymentRouteChosen',
@@ -306,8 +310,15 @@ export const paymentRouteChosen = defineEvent({
     move: z.enum(['capture', 'refund']),
     journalId: snowflakeIdSchema,
     route: z.enum(['merchant', 'suspense']),
+    /**
+     * The merchant's account, on the merchant route: a close of it is refused while the journal
+     * waits to post there. Absent in events from before it was kept.
+     */
+    accountId: snowflakeIdSchema.optional(),
     /** Set for the suspense route only. */
     refusal: z.string().min(1).optional(),
+    /** Set on a suspense route replacing the merchant route, once the merchant's account was closed. */
+    replaces: z.literal('merchant').optional(),
     chosenAt: z.iso.datetime(),
   }),
 });
