@@ -190,6 +190,9 @@ const toRow = (entry: XmlElement): { row: StatementRow; booking: EntryBooking } 
       const records = childAt(charges, 'Rcrd') !== undefined ? childrenNamed(charges, 'Rcrd') : childrenNamed(entry, 'Chrgs');
       for (const record of records) {
         const part = amountOf(childAt(record, 'Amt'), record);
+        if (fee !== undefined && part.currency !== fee.currency) {
+          throw new EntryProblem(childAt(record, 'Amt')!.line, 'Amt', `the entry's charges are in ${fee.currency} and in ${part.currency}: they cannot be added into one fee`);
+        }
         const cost = textAt(record, 'CdtDbtInd') === 'CRDT' ? -part.amount : part.amount;
         fee = { amount: (fee?.amount ?? 0n) + cost, currency: part.currency };
       }
@@ -303,10 +306,10 @@ const transactionsSummary = (
 
 const toStatement = (
   statement: XmlElement,
+  statementId: string,
   groupHeader: XmlElement | undefined,
   entryCurrency: CurrencyCode | undefined,
 ): { info: ParsedStatementInfo; declared?: DeclaredEntryTotals } => {
-  const statementId = required(statement, 'Id', statement);
   const account = accountOf(statement);
   if (account === undefined) throw new EntryProblem(statement.line, 'Acct', 'the statement has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)');
   const accountCurrency = textAt(statement, 'Acct', 'Ccy');
@@ -349,10 +352,27 @@ export const camt053Importer: StatementImporter = {
     const queue: ParsedItem[] = [];
     let groupHeader: XmlElement | undefined;
     let statement: XmlElement | undefined;
+    /** The open statement's id within the file, once its Id has been read. */
+    let statementId: string | undefined;
+    const statementIds = new Set<string>();
     let ordinal = 0;
     let statements = 0;
     let tally = new EntryTally();
     let entriesRead = true;
+    /**
+     * The open statement's `Id`, made unique within the file: banks name the day's statement of each
+     * account alike, and rows and totals go to the statement their id names.
+     */
+    const statementIdOf = (owner: XmlElement): string => {
+      if (statementId === undefined) {
+        const id = required(owner, 'Id', owner);
+        let unique = id;
+        for (let n = 2; statementIds.has(unique); n += 1) unique = `${id}#${n}`;
+        statementIds.add(unique);
+        statementId = unique;
+      }
+      return statementId;
+    };
     /** Whether `work` went through; its problem is an issue of the file otherwise. */
     const guard = (work: () => void): boolean => {
       try {
@@ -383,6 +403,7 @@ export const camt053Importer: StatementImporter = {
         started: (path, element) => {
           if (samePath(path, STATEMENT_PATH)) {
             statement = element;
+            statementId = undefined;
             ordinal = 0;
             tally = new EntryTally();
             entriesRead = true;
@@ -397,7 +418,7 @@ export const camt053Importer: StatementImporter = {
             const entryOrdinal = ordinal;
             const read = guard(() => {
               const account = accountOf(owner) ?? '';
-              const statementId = required(owner, 'Id', owner);
+              const id = required(owner, 'Id', owner);
               // Several entries of one statement may each say NOTPROVIDED: that is no identity to key them on.
               const reference = referenceAt(element, 'AcctSvcrRef');
               const entryReference = referenceAt(element, 'NtryRef');
@@ -411,16 +432,16 @@ export const camt053Importer: StatementImporter = {
                   ? `${account}/${reference}`
                   : entryReference !== undefined
                     ? `${account}/ntry:${entryReference}`
-                    : `${account}/${statementId}${page === undefined ? '' : `/${page}`}#${entryOrdinal}`;
+                    : `${account}/${id}${page === undefined ? '' : `/${page}`}#${entryOrdinal}`;
               const { row, booking } = toRow(element);
-              queue.push({ kind: 'row', row: { rowKey, statementId, row } });
+              queue.push({ kind: 'row', row: { rowKey, statementId: statementIdOf(owner), row } });
               tally.add(booking);
             });
             entriesRead &&= read;
           } else if (samePath(path, STATEMENT_PATH)) {
             statements += 1;
             guard(() => {
-              const { info, declared } = toStatement(element, groupHeader, tally.firstCurrency);
+              const { info, declared } = toStatement(element, statementIdOf(element), groupHeader, tally.firstCurrency);
               // An entry that could not be read is an issue already; the totals would only disagree for want of it.
               const disagreements = declared === undefined || !entriesRead ? [] : tally.disagreements(declared);
               for (const issue of disagreements) issues.add(issue);

@@ -36,6 +36,13 @@ const mappedColumns = (mapping: CsvMapping): Record<string, boolean> => {
   return Object.fromEntries(names.map((name) => [name, true]));
 };
 
+/**
+ * The key of a row from its key columns, joined with "|". A "|" or a backslash inside a value is
+ * escaped, so that "A|1" + "2" and "A" + "1|2" stay two rows; values without either keep their key.
+ */
+const rowKeyOf = (parts: readonly string[]): string =>
+  parts.length === 1 ? (parts[0] as string) : parts.map((part) => part.replace(/[\\|]/g, '\\$&')).join('|');
+
 const rowSchema = (mapping: CsvMapping) =>
   z.record(z.string(), z.string()).transform((record, ctx): { rowKey: string; statementId?: string; row: Omit<StatementRow, 'line'> } => {
     const value = (name: string | undefined) => (name === undefined ? undefined : present(record[name]));
@@ -108,7 +115,7 @@ const rowSchema = (mapping: CsvMapping) =>
       ...optional('valueDate', date(mapping.valueDate)),
       ...optional('transactionDate', date(mapping.transactionDate)),
     };
-    return { rowKey: keyParts.join('|'), ...optional('statementId', value(mapping.statementId)), row };
+    return { rowKey: rowKeyOf(keyParts.map((part) => part ?? '')), ...optional('statementId', value(mapping.statementId)), row };
   });
 
 /** A CSV statement of any provider, read through a column mapping. */

@@ -126,7 +126,9 @@ const toRow = (
   const [, valueText, entryText, mark, , amountText, type, references] = match as unknown as string[];
   const valueDate = dateOf(field, valueText!);
   const amount = amountOf(field, amountText!, currency);
-  const [customerReference = '', bankReference] = references!.split('//');
+  const [customerText = '', bankReference] = references!.split('//');
+  // Fixed-width exports pad the 16x reference with spaces, which are no part of it.
+  const customerReference = customerText.trim();
   const credit = mark === 'C' || mark === 'RD';
   const refs: StatementReference[] = [];
   if (customerReference !== '' && customerReference !== 'NONREF') refs.push({ kind: 'customer_reference', value: customerReference });

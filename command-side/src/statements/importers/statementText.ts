@@ -52,20 +52,42 @@ const linesBeforeInvalidUtf8 = (bytes: Buffer): number => {
   return breaks;
 };
 
-/** Splits text chunks into lines (without their `\r\n` or `\n`), numbered from 1. */
+/**
+ * Splits text chunks into lines (without their `\r\n`, `\n` or lone `\r`: classic Mac exports end
+ * lines with a CR alone), numbered from 1.
+ */
 export async function* statementLines(text: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string }> {
   let pending = '';
+  /** The last chunk ended in a CR, which `pending` leaves out: a line break, whether or not an LF follows. */
+  let carriageReturn = false;
   let line = 0;
   for await (const chunk of text) {
-    // Only the new chunk is searched: rescanning a long unfinished line with every chunk is quadratic.
+    if (chunk === '') continue;
     let start = 0;
-    for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+    if (carriageReturn) {
       line += 1;
-      yield { line, text: (pending + chunk.slice(start, end)).replace(/\r$/, '') };
+      yield { line, text: pending };
       pending = '';
-      start = end + 1;
+      carriageReturn = false;
+      if (chunk.startsWith('\n')) start = 1;
+    }
+    // Only the new chunk is searched: rescanning a long unfinished line with every chunk is quadratic.
+    const breaks = /\r\n|\r|\n/g;
+    breaks.lastIndex = start;
+    for (let found = breaks.exec(chunk); found !== null; found = breaks.exec(chunk)) {
+      if (found[0] === '\r' && found.index === chunk.length - 1) {
+        // Perhaps the first half of a CRLF: the next chunk tells.
+        carriageReturn = true;
+        pending += chunk.slice(start, found.index);
+        start = chunk.length;
+        break;
+      }
+      line += 1;
+      yield { line, text: pending + chunk.slice(start, found.index) };
+      pending = '';
+      start = found.index + found[0].length;
     }
     pending += chunk.slice(start);
   }
-  if (pending !== '') yield { line: line + 1, text: pending.replace(/\r$/, '') };
+  if (pending !== '' || carriageReturn) yield { line: line + 1, text: pending };
 }
