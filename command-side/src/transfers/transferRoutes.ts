@@ -23,17 +23,23 @@ const movementParamsSchema = z.strictObject({ id: accountIdSchema });
 /** A full batch of 1000 transfers with references and metadata fits. */
 const BATCH_BODY_LIMIT = 1024 * 1024;
 
-/** An item's errors name their place in the batch (`body.transfers.3.amount`). */
+/** Issues quoted in an item's detail, as `parseRequest` quotes them; the problem lists them all. */
+const ISSUES_IN_DETAIL = 3;
+
+/**
+ * An item's errors name their place in the batch (`body.transfers.3.amount`), in its detail as in
+ * its list: the detail is written again from the placed issues, since the one `parseRequest` wrote
+ * quotes the paths of a lone transfer.
+ */
 const parseBatchItem = (item: unknown, index: number) => {
   try {
     return parseRequest(transferRequestSchema, item, 'body');
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    const place = (path: string) => path.replace(/^body/, `body.transfers.${index}`);
-    throw new ValidationError(
-      error.message.replace(/^invalid request body/, `invalid transfer ${index} of the batch`),
-      error.issues.map((issue) => ({ ...issue, path: place(issue.path) })),
-    );
+    const issues = error.issues.map((issue) => ({ ...issue, path: issue.path.replace(/^body/, `body.transfers.${index}`) }));
+    const quoted = issues.slice(0, ISSUES_IN_DETAIL).map(({ path, message }) => `${path}: ${message}`);
+    const more = issues.length - quoted.length;
+    throw new ValidationError(`invalid transfer ${index} of the batch: ${quoted.join('; ')}${more > 0 ? `; and ${more} more` : ''}`, issues);
   }
 };
 
