@@ -170,4 +170,38 @@ describe('read model lease', () => {
     await lease.release();
     expect(await storedClaims()).to.deep.equal([]);
   });
+
+  it('claimed again after a lapse, holds on when a renewal asked for before the lapse goes through late', async () => {
+    const { clock, advanceTo } = manualClock();
+    const reported: unknown[] = [];
+    const lease = createReadModelLease({
+      documents: store(),
+      readModels: [READ_MODEL],
+      kind: 'projector',
+      ttlMs: TTL_MS,
+      onRenewalError: (error) => reported.push(error),
+      clock,
+    });
+    await lease.acquire();
+    let resume!: () => void;
+    stalled = new Promise((resolve) => {
+      resume = resolve;
+    });
+    await advanceTo(TTL_MS);
+    expect(lease.held()).to.equal(false);
+
+    // The store answers again, but the renewal asked for at 1 s still hangs.
+    stalled = undefined;
+    await advanceTo(5_000);
+    await lease.acquire();
+    resume();
+    await advanceTo(5_001);
+    expect(lease.held(), 'the late renewal does not cut the new claim short').to.equal(true);
+    expect(reported).to.have.length(1);
+
+    await advanceTo(10 * TTL_MS);
+    expect(lease.held(), 'renewed from then on').to.equal(true);
+    expect(reported).to.have.length(1);
+    await lease.release();
+  });
 });

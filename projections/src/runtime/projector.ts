@@ -16,7 +16,7 @@ import {
 import { createBatchSizing } from './batchSizing.js';
 import { createPositionWaiters } from './positionWaiters.js';
 import { readAhead, type ReadAhead } from './readAhead.js';
-import { createReadModelLease, ReadModelBusyError } from './readModelLease.js';
+import { createReadModelLease, ReadModelBusyError, ReadModelLeaseLapsedError } from './readModelLease.js';
 import {
   CHECKPOINTS_COLLECTION,
   isSearchIndexOfVersion,
@@ -68,8 +68,10 @@ export interface ProjectorGroupOptions {
   onCommit?: (position: GlobalPosition, events: readonly RecordedEvent[]) => void;
   /**
    * Whether the projector claims its read models (`readModelLease`) while it runs, so that a
-   * rebuild or a prune of them is refused meanwhile, and waits while one holds them. True by
-   * default; a rebuild, which holds them itself, passes false.
+   * rebuild or a prune of them is refused meanwhile, and waits while one holds them. A claim that
+   * lapsed (the store away longer than it lasts) stops the writing: the projector claims them
+   * again, waiting for a rebuild or a prune that took them meanwhile, and goes on from the
+   * checkpoints it finds. True by default; a rebuild, which holds them itself, passes false.
    */
   leased?: boolean;
   /** How long its claim outlives the process when it is killed outright. */
@@ -131,7 +133,6 @@ interface Landing {
   reached: Map<RunningReadModel, Date | undefined>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** How often a projector kept from its read models by a rebuild or a prune asks again. */
 const LEASE_RETRY_MS = 500;
 /** Events taken into a batch between two turns of the event loop. */
@@ -180,9 +181,10 @@ const sharedFilter = (definitions: readonly ProjectionDefinition[]): EventFilter
  * hands each the events it reads, in order and in batches, and commits a batch's read-model
  * changes together with every checkpoint in one transaction, so a crash can only replay a batch
  * (which the projections absorb), never skip one. A read model already past an event does not
- * get it again. A dropped subscription is resumed from the checkpoints with backoff. A batch the
- * document store refuses for its size or duration is read again from them at once, in smaller
- * batches (`batchSizing`); one of a single event, with backoff.
+ * get it again. A dropped subscription, or one the store ended, is resumed from the checkpoints
+ * with backoff, as is any other failure (the document store away, say) for as long as it lasts. A
+ * batch the document store refuses for its size or duration is read again from them at once, in
+ * smaller batches (`batchSizing`); one of a single event, with backoff.
  */
 export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   const { eventStore, documents } = options;
@@ -285,8 +287,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   let caughtUp = false;
   let stopped = false;
   /**
-   * Subscriptions that failed since the last committed batch: the resubscribe backoff grows with
-   * them, and a subscription that made progress before it failed starts it over.
+   * Subscriptions that failed or ended since the last committed batch: the resubscribe backoff
+   * grows with them, and a subscription that made progress before it failed starts it over.
    */
   let failuresInARow = 0;
   let subscription: Subscription | undefined;
@@ -300,6 +302,19 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
    */
   let landing: Landing | undefined;
   let running: Promise<void> | undefined;
+  /** Waits under way, which `stop` cuts short: stopping never sits out a backoff. */
+  const pauses = new Set<() => void>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      pauses.add(wake);
+    });
+  const backoff = () => pause(Math.min(5_000, 50 * 2 ** Math.min(failuresInARow, 7)));
   let checkpointsReadOnce!: () => void;
   const checkpointsRead = new Promise<void>((resolve) => {
     checkpointsReadOnce = resolve;
@@ -354,6 +369,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       const writing = new Set<RunningReadModel>();
       let failure: { reason: unknown } | undefined;
       try {
+        // A rebuild or a prune may hold the read models once the claim has lapsed.
+        lease?.requireHeld();
         for (const readModel of handlingOrder(moving)) {
           if (readModel.batch.length === 0) continue;
           const handled = await readModel.handler!.handle(readModel.batch, session);
@@ -377,6 +394,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       for (const written of mustLand) {
         await reader?.readWhile(written);
         failure ??= (await written).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      }
+      // A claim that lapsed while the batch was handled: its checkpoints are not written.
+      try {
+        lease?.requireHeld();
+      } catch (error) {
+        failure ??= { reason: error };
       }
       if (failure !== undefined) {
         // Whatever happened, nothing of this batch may still be running when the next one starts.
@@ -529,6 +552,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           through = message.position;
         } else if (message.kind === 'caughtUp') {
           if (pendingCommit()) await flush();
+          lease?.requireHeld();
           // Every index write has landed: a new version's indexes are complete once loaded.
           for (const index of indexesToFinish) {
             await options.searchIndex!.finishLoading(index);
@@ -562,7 +586,11 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           readModels: readModels.map(({ checkpointId }) => checkpointId),
           kind: 'projector',
           ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }),
-          onRenewalError: onError,
+          onRenewalError: (error) => {
+            onError(error);
+            // Nothing more is written: the subscription ends, and the read models are claimed again.
+            if (error instanceof ReadModelLeaseLapsedError) void subscription?.unsubscribe().catch(() => undefined);
+          },
         });
   /**
    * A rebuild or a prune swaps and drops what the projector writes: it waits until they have
@@ -579,30 +607,52 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         if (!(error instanceof ReadModelBusyError)) throw error;
         if (!told) onError(error);
         told = true;
-        await sleep(LEASE_RETRY_MS);
+        await pause(LEASE_RETRY_MS);
       }
     }
   };
 
+  /**
+   * Claims the read models when they are not held (at start, and after a lapse), reads the
+   * checkpoints, and consumes subscriptions until stopped. Whatever fails (the claim, the
+   * checkpoints, the subscription, a commit) is reported and tried again with backoff, as is a
+   * subscription the store ended: the store may be away for a while, and comes back.
+   */
   const run = async (): Promise<void> => {
-    if (lease !== undefined && !(await acquireLease())) return;
-    // Checkpoints first: they name the search indexes a read model already writes.
-    await readCheckpoints();
-    checkpointsReadOnce();
-    for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
+    /** Whether the handlers were made for the claim held now: a rebuild may have swapped what they write. */
+    let prepared = false;
     while (!stopped) {
       try {
+        if (lease !== undefined && !lease.held()) {
+          prepared = false;
+          if (!(await acquireLease())) return;
+        }
+        // Checkpoints first: they name the search indexes a read model already writes. After a
+        // failure, the last committed ones: the uncommitted batch is read again.
+        await readCheckpoints();
+        checkpointsReadOnce();
+        if (!prepared) {
+          aliasesToMove.length = 0;
+          indexesToFinish.clear();
+          for (const readModel of readModels) readModel.handler = await prepareTarget(readModel);
+          prepared = true;
+        }
         await consume();
+        if (stopped) return;
+        // Ended without an error (a server restarting closes it): a store that ends every
+        // subscription at once would otherwise be asked again and again without a pause.
+        failuresInARow += 1;
+        await backoff();
       } catch (error) {
         if (stopped) return;
-        if (!(error instanceof SubscriptionDroppedError)) onError(error);
-        // Back to the last committed checkpoints: the uncommitted batch is read again, smaller
-        // and at once when it was refused for its size.
+        // A lapsed claim was reported as it lapsed.
+        if (!(error instanceof SubscriptionDroppedError || error instanceof ReadModelLeaseLapsedError)) onError(error);
+        // Read again smaller and at once when the batch was refused for its size.
         const smaller = shrunk;
         shrunk = false;
-        if (!smaller) failuresInARow += 1;
-        await readCheckpoints();
-        if (!smaller) await sleep(Math.min(5_000, 50 * 2 ** Math.min(failuresInARow, 7)));
+        if (smaller) continue;
+        failuresInARow += 1;
+        await backoff();
       }
     }
   };
@@ -623,6 +673,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     waitFor: waiters.waitFor,
     async stop(): Promise<void> {
       stopped = true;
+      for (const wake of pauses) wake();
       await subscription?.unsubscribe();
       try {
         await running;

@@ -151,9 +151,10 @@ export interface ReadModelLeaseOptions {
  *
  * The holder counts its claim from before each claim was sent (never later than the store's
  * record of it), so it stops holding no later than others may start. Once that time has passed
- * without a renewal the claim has lapsed for good: `onRenewalError` gets
- * `ReadModelLeaseLapsedError` at that moment, `held` turns false, and no renewal is tried again,
- * since a later one would hide that others may have worked on the read models in between.
+ * without a renewal the claim has lapsed: `onRenewalError` gets `ReadModelLeaseLapsedError` at
+ * that moment, `held` turns false, and no renewal is tried again, since a later one would hide
+ * that others may have worked on the read models in between. Only `acquire` claims them anew, as
+ * any claimant would (a live projector does, once it has stopped writing).
  */
 export const createReadModelLease = ({
   documents,
@@ -205,7 +206,8 @@ export const createReadModelLease = ({
       renewing = claim(documents, readModels, holder, kind, ttlMs, clock)
         .then(
           () => {
-            if (lapsed === undefined) holdUntil(askedAt + ttlMs);
+            // One asked for before a later `acquire` (after a lapse) tells nothing new, and must not cut its claim short.
+            if (lapsed === undefined && askedAt + ttlMs > heldUntil) holdUntil(askedAt + ttlMs);
           },
           (error: unknown) => {
             if (lapsed === undefined) onRenewalError(error);
