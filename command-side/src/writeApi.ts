@@ -50,6 +50,8 @@ export interface WriteApiOptions {
   nodeId: number;
   clock?: () => Date;
   idempotencyRetentionMs?: number;
+  /** The largest append the event store accepts, in bytes (EventStoreDB's `MaxAppendSize`); none on the embedded store. */
+  eventStoreMaxAppendBytes?: number;
   /** A movement open longer than this is reported as stuck. */
   stuckAfterMs?: number;
   callerOf?: (request: Request) => string;
@@ -121,6 +123,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     eventStore,
     clock,
     retentionMs: options.idempotencyRetentionMs ?? DEFAULT_RETENTION_MS,
+    // Answers larger than one append of the store are recorded in parts.
+    ...(options.eventStoreMaxAppendBytes === undefined ? {} : { maxAppendBytes: options.eventStoreMaxAppendBytes }),
     // Claims of an earlier run are from a crash when this process is the only writer.
     soleWriter: hasSoleWriter(eventStore),
     // A remembered rejection answers exactly as the live one did.

@@ -23,6 +23,7 @@ export interface WriteApiCompositionOptions {
     FolioConfig,
     | 'nodeId'
     | 'idempotencyRetentionMs'
+    | 'eventStoreMaxAppendBytes'
     | 'stuckAfterMs'
     | 'recoveryCheckpoint'
     | 'maxInFlightCommands'
@@ -58,6 +59,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     },
     nodeId: config.nodeId,
     idempotencyRetentionMs: config.idempotencyRetentionMs,
+    ...(config.eventStoreMaxAppendBytes === undefined ? {} : { eventStoreMaxAppendBytes: config.eventStoreMaxAppendBytes }),
     stuckAfterMs: config.stuckAfterMs,
     recoveryCheckpoint: config.recoveryCheckpoint,
     sandboxProviders: config.sandboxProviders,

@@ -2,7 +2,8 @@
  * The events of an idempotency record, one stream per (caller, key). A record lives in cycles:
  * `Started` claims the key, `Completed` or `Abandoned` ends the attempt; a takeover or a retry
  * after `Abandoned` appends another `Started` with the same `resourceId`; once `expiresAt` has
- * passed, a new cycle (new `resourceId`) may begin on the same stream.
+ * passed, a new cycle (new `resourceId`) may begin on the same stream. A response too large for one
+ * append of the store is recorded as `ResponsePart`s followed by `CompletedInParts`.
  */
 import { createEventCatalog, defineEvent } from '@folio/shared';
 import { z } from 'zod';
@@ -41,6 +42,33 @@ export const idempotentRequestCompleted = defineEvent({
   }),
 });
 
+/** A slice of the JSON text of a response body too large for one append; see `CompletedInParts`. */
+export const idempotentResponsePart = defineEvent({
+  type: 'IdempotentResponsePart',
+  version: 1,
+  schema: z.object({
+    /** The execution that wrote it: only its own completion names it. */
+    attemptId: z.string().min(1),
+    index: z.number().int().min(0),
+    text: z.string(),
+  }),
+});
+
+/**
+ * `Completed` for a body recorded in parts: the body is the JSON text of parts `0 … parts - 1` of
+ * `attemptId`, all written before this event in the same cycle.
+ */
+export const idempotentRequestCompletedInParts = defineEvent({
+  type: 'IdempotentRequestCompletedInParts',
+  version: 1,
+  schema: z.object({
+    status: z.number().int().min(100).max(599),
+    headers: z.record(z.string(), z.string()).optional(),
+    attemptId: z.string().min(1),
+    parts: z.number().int().min(1),
+  }),
+});
+
 export const idempotentRequestAbandoned = defineEvent({
   type: 'IdempotentRequestAbandoned',
   version: 1,
@@ -55,6 +83,8 @@ export const idempotencyCatalog = createEventCatalog([
   idempotentRequestStarted,
   idempotentRequestCompleted,
   idempotentRequestAbandoned,
+  idempotentResponsePart,
+  idempotentRequestCompletedInParts,
 ]);
 
 /** Prefix of every idempotency stream, for subscribers that want to skip them. */

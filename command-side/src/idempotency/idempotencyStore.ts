@@ -42,6 +42,18 @@
  * execution is recognised by the store, while two executions racing for the same revision get
  * different ids, so the store cannot mistake the loser's append for a retry of the winner's.
  *
+ * A response larger than one append of the store may hold (`maxAppendBytes`: EventStoreDB refuses
+ * an append, all its events together, above its `MaxAppendSize`) is recorded in parts: the JSON
+ * text of its body in slices, one `IdempotentResponsePart` per append, then
+ * `IdempotentRequestCompletedInParts` naming the attempt and the number of parts. Parts rather
+ * than a compact form rebuilt from the ledger: it works for any response the routes give, whatever
+ * they echo, and a replay needs nothing but this stream to be byte for byte the first answer. The
+ * completion comes last, so a crash between parts leaves the claim open (taken over like any
+ * other); parts carry the id of the attempt that wrote them, so parts of an attempt that lost a
+ * race or crashed are never mistaken for another's, and the parts already written stay valid when
+ * a takeover lands among them. Each part's event id is derived like every other append's, so a
+ * retried part is recognised by the store.
+ *
  * A key becomes reusable once `expiresAt` (first claim + retention) has passed; a new cycle then
  * starts on the same stream. Validation failures must be raised before `execute` so they never
  * claim the key.
@@ -56,15 +68,19 @@ import {
   toTrustedEventToAppend,
   type EventDataOf,
   type EventStore,
+  type EventToAppend,
   type JsonValue,
 } from '@folio/shared';
+import { appendedBytes, sliceForEncoding } from './appendSize.js';
 import { IdempotencyKeyReusedError, IdempotentRequestInProgressError, PartlyAnsweredError } from './errors.js';
 import {
   IDEMPOTENCY_STREAM_PREFIX,
   idempotencyCatalog,
   idempotentRequestAbandoned,
   idempotentRequestCompleted,
+  idempotentRequestCompletedInParts,
   idempotentRequestStarted,
+  idempotentResponsePart,
 } from './idempotencyEvents.js';
 
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -73,6 +89,12 @@ export const DEFAULT_IN_FLIGHT_WAIT_MS = 5 * 1000;
 
 /** Requests in flight usually finish within a second; a longer hint would only slow clients. */
 const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Room left under `maxAppendBytes` for what the server may count beyond the data, metadata and type
+ * `appendedBytes` measures (the content type, the event id), with plenty to spare.
+ */
+const APPEND_HEADROOM_BYTES = 1024;
 
 /** Each lost race means another writer made progress, so a few rounds settle any real contention. */
 const MAX_WRITE_ROUNDS = 5;
@@ -138,6 +160,11 @@ export interface IdempotencyStoreOptions {
   toProblem?: (error: FolioError) => IdempotentResponse;
   /** Distinguishes concurrent executions in event ids. */
   newAttemptId?: () => string;
+  /**
+   * The largest append the event store accepts, in bytes (EventStoreDB's `MaxAppendSize`);
+   * responses that would not fit in one event are recorded in parts. None on the embedded store.
+   */
+  maxAppendBytes?: number;
 }
 
 export const idempotencyStreamName = (callerId: string, key: string): string =>
@@ -173,6 +200,22 @@ export const isBusinessRejection = (error: unknown): error is FolioError =>
   !(error instanceof WrongExpectedRevisionError);
 
 type StartedData = EventDataOf<typeof idempotentRequestStarted>;
+
+type IdempotencyEventDefinition =
+  | typeof idempotentRequestStarted
+  | typeof idempotentRequestCompleted
+  | typeof idempotentRequestAbandoned
+  | typeof idempotentResponsePart
+  | typeof idempotentRequestCompletedInParts;
+
+/** A completion in parts, read before its parts are. */
+interface CompletionInParts {
+  status: number;
+  headers: Record<string, string> | undefined;
+  attemptId: string;
+  texts: (string | undefined)[];
+  missing: number;
+}
 
 type RecordState =
   | { kind: 'in-progress' }
@@ -232,29 +275,55 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
   const inFlightWaitMs = requirePositive('inFlightWaitMs', options.inFlightWaitMs ?? DEFAULT_IN_FLIGHT_WAIT_MS);
   const toProblem = options.toProblem ?? defaultToProblem;
   const newAttemptId = options.newAttemptId ?? randomUUID;
+  const appendBudget =
+    options.maxAppendBytes === undefined ? undefined : requirePositive('maxAppendBytes', options.maxAppendBytes) - APPEND_HEADROOM_BYTES;
   const inFlight = new Map<string, Flight>();
 
-  /** The latest cycle of the stream, read backwards down to its latest `Started`. */
+  /**
+   * The latest cycle of the stream, read backwards down to its latest `Started`, and further down
+   * to the parts of its completion when they were written before a takeover's claim.
+   */
   const readRecord = async (streamName: string): Promise<KeyRecord | undefined> => {
     let revision: bigint | undefined;
-    let state: RecordState = { kind: 'in-progress' };
+    let started: StartedData | undefined;
+    // Any completion of the cycle wins (the operation happened and that is its response), then an abandonment.
+    let completed: IdempotentResponse | CompletionInParts | undefined;
+    let abandoned: { finalParts: FinalParts | undefined } | undefined;
+    const state = (): RecordState => {
+      if (completed === undefined) return abandoned === undefined ? { kind: 'in-progress' } : { kind: 'abandoned', ...abandoned };
+      if (!('attemptId' in completed)) return { kind: 'completed', response: completed };
+      const { status, headers, texts } = completed;
+      const body = JSON.parse(texts.join('')) as JsonValue;
+      return { kind: 'completed', response: { status, body, ...(headers === undefined ? {} : { headers }) } };
+    };
     try {
       for await (const recorded of eventStore.readStream(streamName, { direction: 'backwards' })) {
         revision ??= recorded.revision;
         const event = idempotencyCatalog.decode(recorded);
-        if (event.type === idempotentRequestStarted.type) return { started: event.data, revision, state };
-        // Any completion of the cycle wins: the operation happened and that is its response.
-        if (event.type === idempotentRequestCompleted.type && state.kind !== 'completed') {
-          state = { kind: 'completed', response: event.data };
-        } else if (event.type === idempotentRequestAbandoned.type && state.kind === 'in-progress') {
-          state = { kind: 'abandoned', finalParts: event.data.finalParts };
+        if (started === undefined) {
+          if (event.type === idempotentRequestStarted.type) started = event.data;
+          else if (event.type === idempotentRequestCompleted.type) completed ??= event.data;
+          else if (event.type === idempotentRequestCompletedInParts.type) {
+            const { status, headers, attemptId, parts } = event.data;
+            completed ??= { status, headers, attemptId, texts: new Array<string | undefined>(parts).fill(undefined), missing: parts };
+          } else if (event.type === idempotentRequestAbandoned.type) abandoned ??= { finalParts: event.data.finalParts };
         }
+        if (event.type === idempotentResponsePart.type && completed !== undefined && 'attemptId' in completed) {
+          const { attemptId, index, text } = event.data;
+          if (attemptId === completed.attemptId && index < completed.texts.length && completed.texts[index] === undefined) {
+            completed.texts[index] = text;
+            completed.missing--;
+          }
+        }
+        const partsMissing = completed !== undefined && 'attemptId' in completed && completed.missing > 0;
+        if (started !== undefined && !partsMissing) return { started, revision, state: state() };
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
       throw error;
     }
-    throw new Error(`idempotency stream ${streamName} has no IdempotentRequestStarted event`);
+    if (started === undefined) throw new Error(`idempotency stream ${streamName} has no IdempotentRequestStarted event`);
+    throw new Error(`idempotency stream ${streamName} lacks parts of the response its IdempotentRequestCompletedInParts names`);
   };
 
   /** Whether the latest claim may still be running: not ended, not stale, not a crashed run of ours. */
@@ -302,15 +371,12 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     }
   };
 
-  const append = async <
-    D extends typeof idempotentRequestStarted | typeof idempotentRequestCompleted | typeof idempotentRequestAbandoned,
-  >(
+  const encode = <D extends IdempotencyEventDefinition>(
     execution: Execution,
-    expectedRevision: bigint | 'no_stream',
+    revision: bigint,
     definition: D,
     data: EventDataOf<D>,
-  ): Promise<bigint> => {
-    const revision = expectedRevision === 'no_stream' ? 0n : expectedRevision + 1n;
+  ): EventToAppend => {
     const envelope = createEnvelope(definition, {
       id: deterministicEventId(execution.streamName, revision.toString(), execution.attemptId),
       data,
@@ -322,10 +388,41 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
       },
     });
     // What this store built itself (a claim, the response the route produced): the trusted path.
-    const result = await eventStore.appendToStream(execution.streamName, [toTrustedEventToAppend(envelope, definition)], {
-      expectedRevision,
-    });
+    return toTrustedEventToAppend(envelope, definition);
+  };
+
+  const append = async <D extends IdempotencyEventDefinition>(
+    execution: Execution,
+    expectedRevision: bigint | 'no_stream',
+    definition: D,
+    data: EventDataOf<D>,
+  ): Promise<bigint> => {
+    const revision = expectedRevision === 'no_stream' ? 0n : expectedRevision + 1n;
+    const event = encode(execution, revision, definition, data);
+    const result = await eventStore.appendToStream(execution.streamName, [event], { expectedRevision });
     return result.nextExpectedRevision;
+  };
+
+  /** The appends that record `response`, one event each, the completion last. */
+  const completionAppends = (execution: Execution, response: IdempotentResponse): ((expected: bigint) => Promise<bigint>)[] => {
+    const whole = (expected: bigint) => append(execution, expected, idempotentRequestCompleted, response);
+    if (appendBudget === undefined || appendedBytes(encode(execution, 0n, idempotentRequestCompleted, response)) <= appendBudget) {
+      return [whole];
+    }
+    const { attemptId } = execution;
+    // A part's own weight, measured with the longest index it could carry.
+    const emptyPart = appendedBytes(encode(execution, 0n, idempotentResponsePart, { attemptId, index: Number.MAX_SAFE_INTEGER, text: '' }));
+    const texts = sliceForEncoding(JSON.stringify(response.body), appendBudget - emptyPart);
+    return [
+      ...texts.map((text, index) => (expected: bigint) => append(execution, expected, idempotentResponsePart, { attemptId, index, text })),
+      (expected: bigint) =>
+        append(execution, expected, idempotentRequestCompletedInParts, {
+          status: response.status,
+          ...(response.headers === undefined ? {} : { headers: response.headers }),
+          attemptId,
+          parts: texts.length,
+        }),
+    ];
   };
 
   const recordCompletion = async (
@@ -333,15 +430,18 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     claimRevision: bigint,
     response: IdempotentResponse,
   ): Promise<IdempotentOutcome> => {
+    const appends = completionAppends(execution, response);
+    let written = 0;
     let expected = claimRevision;
     for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
       try {
-        await append(execution, expected, idempotentRequestCompleted, response);
+        for (; written < appends.length; written++) expected = await appends[written]!(expected);
         return outcomeOf(response, false);
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
       }
-      // The claim went stale and another execution took it over: the first completion wins.
+      // The claim went stale and another execution took it over: the first completion wins. The
+      // parts already written stay where they are; the rest follow the takeover's claim.
       const record = await readRecord(execution.streamName);
       if (record === undefined || record.started.resourceId !== execution.resourceId) break;
       if (record.state.kind === 'completed') return outcomeOf(record.state.response, true);

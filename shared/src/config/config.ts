@@ -39,6 +39,8 @@ const environmentSchema = z.object({
   FOLIO_EVENTSTORE_READ_IDLE_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_EVENTSTORE_SUBSCRIPTION_IDLE_SECONDS: z.coerce.number().positive().default(30),
+  // EventStoreDB's own default and ceiling for MaxAppendSize; Folio's largest single events need the floor.
+  FOLIO_EVENTSTORE_MAX_APPEND_BYTES: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024).default(1024 * 1024),
   FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
   FOLIO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
@@ -85,6 +87,11 @@ export interface FolioConfig {
   eventStoreUrl: string | undefined;
   /** How long EventStoreDB may stay silent before a read, a write or a subscription gives up on it. */
   eventStoreTimeouts: { readIdleMs: number; writeMs: number; subscriptionIdleMs: number };
+  /**
+   * The largest append EventStoreDB accepts, in bytes: its `MaxAppendSize`, which this must not
+   * exceed. `undefined` on the embedded store, which has no such limit.
+   */
+  eventStoreMaxAppendBytes: number | undefined;
   mongoUrl: string | undefined;
   /** The MongoDB database of the read models, when `mongoUrl` is set. */
   mongoDatabase: string;
@@ -142,6 +149,7 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
       everyMs: env.FOLIO_RECOVERY_CHECKPOINT_SECONDS * 1000,
     },
     eventStoreUrl: env.EVENTSTORE_URL,
+    eventStoreMaxAppendBytes: env.EVENTSTORE_URL === undefined ? undefined : env.FOLIO_EVENTSTORE_MAX_APPEND_BYTES,
     eventStoreTimeouts: {
       readIdleMs: env.FOLIO_EVENTSTORE_READ_IDLE_SECONDS * 1000,
       writeMs: env.FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS * 1000,
