@@ -38,7 +38,7 @@ const progress = Router().get('/v1/projections', (_request, response) => {
   });
 });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, guard: security.middleware, routers: [progress], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, guard: security.middleware, routers: [progress], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds, readyMaxFailingSeconds: config.readyMaxFailingSeconds }),
   port: config.port,
   host: config.host,
   service: 'projections',

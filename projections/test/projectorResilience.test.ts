@@ -82,6 +82,42 @@ describe('projector resilience', () => {
     await projector.stop();
   });
 
+  it('tells in its status that it is failing, since when and how many times in a row, until it commits again', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    const projector = createProjector({ eventStore: log, documents: flakyDocuments(), definition: balancesProjection, onError: () => undefined });
+    await projector.start();
+    expect(projector.status().failing, 'caught up').to.equal(undefined);
+
+    reachable = false;
+    const awayAt = Date.now();
+    await writeLedgerHistory(log, { accounts: 2, transfers: 5, firstAccountId: 3_000_000, seed: 3 });
+    expect(await eventually(() => (projector.status().failing?.failures ?? 0) >= 2, 1_000), 'fails again and again').to.equal(true);
+    const { since, lastError } = projector.status().failing!;
+    expect(since.getTime(), 'since its first failure').to.be.within(awayAt, Date.now());
+    expect(lastError).to.match(/document store is unreachable/);
+
+    reachable = true;
+    expect(await projector.waitFor((await log.headPosition())!, 3_000)).to.equal(true);
+    expect(projector.status().failing, 'works again').to.equal(undefined);
+    await projector.stop();
+  });
+
+  it('is failing from its start while it cannot read its checkpoints, and not once it has caught up', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    reachable = false;
+    const startedAt = Date.now();
+    const projector = createProjector({ eventStore: log, documents: flakyDocuments(), definition: balancesProjection, onError: () => undefined });
+    const caughtUp = projector.start();
+    expect(projector.status().failing, 'reading its checkpoints').to.include({ failures: 0 });
+    expect(await eventually(() => (projector.status().failing?.failures ?? 0) >= 1, 1_000)).to.equal(true);
+    expect(projector.status().failing!.since.getTime(), 'since its start').to.be.within(startedAt, startedAt + 50);
+
+    reachable = true;
+    await caughtUp;
+    expect(projector.status().failing).to.equal(undefined);
+    await projector.stop();
+  });
+
   it('waits before resubscribing to a subscription that ended without an error, longer with each in a row', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
     const started: number[] = [];

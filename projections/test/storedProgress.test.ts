@@ -3,6 +3,7 @@ import {
   openSqliteDocumentStore,
   openSqliteEventStore,
   openSqliteSearchIndex,
+  StoreUnavailableError,
   type DocumentStore,
   type SearchIndex,
   type SqliteEventStore,
@@ -57,6 +58,42 @@ describe('projection progress read from stored checkpoints (a query side apart f
 
     await projections.stop();
     progress.stop();
+  });
+
+  it('tells every read model failing while the checkpoints cannot be read, and none once they can be again', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    let reachable = true;
+    const flaky = new Proxy(documents, {
+      get(target, property) {
+        const member = Reflect.get(target, property, target) as unknown;
+        if (property !== 'get') return member;
+        return (...args: Parameters<DocumentStore['get']>) =>
+          reachable ? target.get(...args) : Promise.reject(new StoreUnavailableError('test: the document store is unreachable'));
+      },
+    });
+    const progress = createStoredProgress({ documents: flaky, eventStore: log, definitions: projectionDefinitions, pollMs: 10 });
+    const quiet = console.error;
+    console.error = () => undefined;
+    try {
+      await progress.start();
+      expect(progress.status().map(({ failing }) => failing)).to.deep.equal(projectionDefinitions.map(() => undefined));
+
+      reachable = false;
+      const awayAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const { name, failing } of progress.status()) {
+        expect(failing?.failures, name).to.be.at.least(2);
+        expect(failing?.since.getTime(), name).to.be.within(awayAt, awayAt + 50);
+        expect(failing?.lastError, name).to.match(/document store is unreachable/);
+      }
+
+      reachable = true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(progress.status().map(({ failing }) => failing)).to.deep.equal(projectionDefinitions.map(() => undefined));
+    } finally {
+      console.error = quiet;
+      progress.stop();
+    }
   });
 
   it('reads whether a read model has caught up once: not from a checkpoint stored before that was recorded, and once its projector has', async () => {

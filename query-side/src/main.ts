@@ -61,6 +61,7 @@ serveUntilSignalled({
     metrics,
     lag,
     readyMaxLagSeconds: config.readyMaxLagSeconds,
+    readyMaxFailingSeconds: config.readyMaxFailingSeconds,
   }),
   port: config.port,
   host: config.host,

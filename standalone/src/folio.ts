@@ -78,6 +78,7 @@ export const openFolio = async (
       metrics,
       lag,
       readyMaxLagSeconds: config.readyMaxLagSeconds,
+      readyMaxFailingSeconds: config.readyMaxFailingSeconds,
     }),
     eventStore,
     projections,

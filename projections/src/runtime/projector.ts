@@ -8,6 +8,7 @@ import {
   type EventStore,
   type GlobalPosition,
   type JsonValue,
+  type ProjectionFailing,
   type RecordedEvent,
   type SearchIndex,
   type Subscription,
@@ -89,6 +90,12 @@ export interface ProjectorStatus {
   lastEventAt: Date | undefined;
   /** The events the read model reads. */
   filter: EventFilter;
+  /**
+   * Set while the projector cannot work: from its start until it first commits or catches up,
+   * and from a failure until it next does (re-reading the checkpoints in between is not working:
+   * its stores may answer reads and refuse writes). A projector catching up commits batches.
+   */
+  failing?: ProjectionFailing;
 }
 
 interface CheckpointDocument {
@@ -291,6 +298,15 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
    * grows with them, and a subscription that made progress before it failed starts it over.
    */
   let failuresInARow = 0;
+  /** What `status` tells of failures: unlike `failuresInARow`, a catch-up ends it too. */
+  let failing: ProjectionFailing | undefined;
+  const recordFailure = (error: unknown): void => {
+    failing = {
+      since: failing?.since ?? new Date(),
+      failures: (failing?.failures ?? 0) + 1,
+      lastError: error instanceof Error ? error.message : String(error),
+    };
+  };
   let subscription: Subscription | undefined;
   let reader: ReadAhead<readonly SubscriptionMessage[]> | undefined;
   /**
@@ -331,6 +347,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       caughtUp,
       lastEventAt,
       filter: definition.filter,
+      ...(failing === undefined ? {} : { failing }),
     }));
   const waiters = createPositionWaiters(status);
   const wakeWaiters = (): void => waiters.wake();
@@ -431,6 +448,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
     });
     landing = left;
     failuresInARow = 0;
+    failing = undefined;
     for (const [readModel, { position, at }] of checkpoints) {
       readModel.position = position;
       readModel.lastEventAt = at;
@@ -565,6 +583,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           }
           await recordCaughtUp();
           caughtUp = true;
+          failing = undefined;
           limit = limitNow();
           caughtUpOnce();
         } else {
@@ -589,7 +608,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           onRenewalError: (error) => {
             onError(error);
             // Nothing more is written: the subscription ends, and the read models are claimed again.
-            if (error instanceof ReadModelLeaseLapsedError) void subscription?.unsubscribe().catch(() => undefined);
+            // A renewal that failed without a lapse is tried again, and nothing tells when one succeeds:
+            // the projector still works meanwhile.
+            if (error instanceof ReadModelLeaseLapsedError) {
+              recordFailure(error);
+              void subscription?.unsubscribe().catch(() => undefined);
+            }
           },
         });
   /**
@@ -605,7 +629,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         return true;
       } catch (error) {
         if (!(error instanceof ReadModelBusyError)) throw error;
-        if (!told) onError(error);
+        if (!told) {
+          onError(error);
+          recordFailure(error);
+        }
         told = true;
         await pause(LEASE_RETRY_MS);
       }
@@ -621,6 +648,7 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   const run = async (): Promise<void> => {
     /** Whether the handlers were made for the claim held now: a rebuild may have swapped what they write. */
     let prepared = false;
+    failing = { since: new Date(), failures: 0, lastError: undefined };
     while (!stopped) {
       try {
         if (lease !== undefined && !lease.held()) {
@@ -645,8 +673,9 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
         await backoff();
       } catch (error) {
         if (stopped) return;
-        // A lapsed claim was reported as it lapsed.
+        // A lapsed claim was reported and recorded as it lapsed.
         if (!(error instanceof SubscriptionDroppedError || error instanceof ReadModelLeaseLapsedError)) onError(error);
+        if (!(error instanceof ReadModelLeaseLapsedError)) recordFailure(error);
         // Read again smaller and at once when the batch was refused for its size.
         const smaller = shrunk;
         shrunk = false;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DocumentStore, EventStore } from '@folio/shared';
+import type { DocumentStore, EventStore, ProjectionFailing } from '@folio/shared';
 import { CHECKPOINTS_COLLECTION, type ProjectionDefinition } from './projection.js';
 import type { ProjectorStatus } from './projector.js';
 import { createPositionWaiters } from './positionWaiters.js';
@@ -25,7 +25,9 @@ export const storedCheckpointSchema = z.object({
 /**
  * The projections' progress as their stored checkpoints tell it: what a query side running apart
  * from the projectors knows of them. It polls the checkpoints (and the head of the log, for the
- * caught-up flag) and offers the same `status` and `waitFor` as the projectors themselves.
+ * caught-up flag) and offers the same `status` and `waitFor` as the projectors themselves. While
+ * the checkpoints cannot be read, every read model is `failing`: this process cannot read them
+ * either, though what it last read shows no lag.
  */
 export const createStoredProgress = ({ documents, eventStore, definitions, pollMs = 100 }: StoredProgressOptions) => {
   let statuses: ProjectorStatus[] = definitions.map(({ name, filter }) => ({
@@ -38,6 +40,7 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
   const waiters = createPositionWaiters(() => statuses);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let failing: ProjectionFailing | undefined;
 
   const refresh = async (): Promise<void> => {
     const head = await eventStore.headPosition();
@@ -55,13 +58,17 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
         };
       }),
     );
+    failing = undefined;
     waiters.wake();
   };
 
   const poll = (): void => {
     if (stopped) return;
     refresh()
-      .catch((error: unknown) => console.error(JSON.stringify({ msg: 'reading projection checkpoints failed', error: (error as Error).message })))
+      .catch((error: unknown) => {
+        console.error(JSON.stringify({ msg: 'reading projection checkpoints failed', error: (error as Error).message }));
+        failing = { since: failing?.since ?? new Date(), failures: (failing?.failures ?? 0) + 1, lastError: (error as Error).message };
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(poll, pollMs);
       });
@@ -73,7 +80,10 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
       await refresh();
       timer = setTimeout(poll, pollMs);
     },
-    status: (): ProjectorStatus[] => statuses,
+    status: (): ProjectorStatus[] => {
+      const unread = failing;
+      return unread === undefined ? statuses : statuses.map((status) => ({ ...status, failing: unread }));
+    },
     waitFor: waiters.waitFor,
     stop: (): void => {
       stopped = true;

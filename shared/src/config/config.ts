@@ -18,6 +18,9 @@ const rateVariables = (name: string, perSecond: number, burst: number) => ({
   [`FOLIO_RATE_${name}_BURST`]: z.coerce.number().int().positive().default(burst),
 });
 
+/** How long a projection may be failing before `/readyz` answers 503: several of its retries (at most 5 s apart). */
+export const DEFAULT_READY_MAX_FAILING_SECONDS = 15;
+
 export interface BucketLimit {
   perSecond: number;
   burst: number;
@@ -44,6 +47,7 @@ const environmentSchema = z.object({
   FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
   FOLIO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
+  FOLIO_READY_MAX_FAILING_SECONDS: z.coerce.number().positive().default(DEFAULT_READY_MAX_FAILING_SECONDS),
   FOLIO_MAX_IN_FLIGHT_COMMANDS: z.coerce.number().int().positive().default(1000),
   FOLIO_SHED_AT_LAG_SECONDS: z.coerce.number().positive().default(60),
   FOLIO_SANDBOX_PROVIDERS: z
@@ -101,6 +105,8 @@ export interface FolioConfig {
   logLevel: string;
   /** `/readyz` answers 503 while a projection is further behind than this. */
   readyMaxLagSeconds: number;
+  /** `/readyz` answers 503 once a projection has been failing (its stores refusing) longer than this. */
+  readyMaxFailingSeconds: number;
   /** Commands the write API handles at once before it sheds new ones with 503. */
   maxInFlightCommands: number;
   /** The write API sheds commands with 503 while the projections are further behind than this. */
@@ -161,6 +167,7 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     elasticRequestTimeoutMs: env.FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS * 1000,
     logLevel: env.FOLIO_LOG_LEVEL,
     readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,
+    readyMaxFailingSeconds: env.FOLIO_READY_MAX_FAILING_SECONDS,
     maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,
     shedAtLagSeconds: env.FOLIO_SHED_AT_LAG_SECONDS,
     sandboxProviders: env.FOLIO_SANDBOX_PROVIDERS,

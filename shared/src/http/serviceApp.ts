@@ -21,6 +21,8 @@ export interface ServiceAppOptions {
   /** The projections this process runs or serves, for `/readyz`. */
   lag?: LagMonitor;
   readyMaxLagSeconds: number;
+  /** With `lag`: how long a projection may be failing before `/readyz` answers 503 (`FOLIO_READY_MAX_FAILING_SECONDS`). */
+  readyMaxFailingSeconds?: number;
 }
 
 /**
@@ -29,14 +31,23 @@ export interface ServiceAppOptions {
  * and problem+json for everything that goes wrong. One shape whether the services run together
  * (`npm start`) or apart (docker-compose).
  */
-export const createServiceApp = ({ eventStore, guard, routers, logger, metrics, lag, readyMaxLagSeconds }: ServiceAppOptions): Express => {
+export const createServiceApp = ({
+  eventStore,
+  guard,
+  routers,
+  logger,
+  metrics,
+  lag,
+  readyMaxLagSeconds,
+  readyMaxFailingSeconds,
+}: ServiceAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(correlationId());
   app.use(requestLog(logger));
   app.use(healthRouter({ version: folioVersion, eventStore }));
-  app.use(readinessEndpoint({ eventStore, ...(lag === undefined ? {} : { lag }), readyMaxLagSeconds }));
+  app.use(readinessEndpoint({ eventStore, ...(lag === undefined ? {} : { lag }), readyMaxLagSeconds, readyMaxFailingSeconds }));
   app.use(guard);
   app.use(metricsEndpoint(metrics));
   for (const router of routers) app.use(router);

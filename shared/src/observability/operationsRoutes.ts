@@ -1,6 +1,7 @@
 import { Router } from 'express';
+import { DEFAULT_READY_MAX_FAILING_SECONDS } from '../config/config.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import type { LagMonitor } from './projectionLag.js';
+import type { LagMonitor, ProjectionLag } from './projectionLag.js';
 import type { Metrics } from './metrics.js';
 
 export interface OperationsEndpointsOptions {
@@ -10,6 +11,12 @@ export interface OperationsEndpointsOptions {
   lag?: LagMonitor;
   /** Above this lag, in seconds, the process is not ready to serve reads. */
   readyMaxLagSeconds: number;
+  /**
+   * Past this many seconds of failing (see `ProjectionFailing`), a projection makes the process
+   * unready whatever its lag: a read side that cannot read or write its read models may show no
+   * lag at all while no event arrives.
+   */
+  readyMaxFailingSeconds?: number;
 }
 
 /**
@@ -22,10 +29,47 @@ export const metricsEndpoint = (metrics: Metrics): Router =>
   });
 
 /**
- * `GET /readyz`, open for the platform's probes: 200 when the event store answers and every
- * projection is within its lag threshold, 503 otherwise, with the reason.
+ * A projection's readiness: `failing` (or `starting`, before its first reading of the
+ * checkpoints has ended) once that has lasted longer than its grace, else `lagging` beyond the
+ * lag threshold, else `ok`. A failure within its grace is told, and does not count yet: a store
+ * that blinks does not take the process out of its load balancer.
  */
-export const readinessEndpoint = ({ eventStore, lag, readyMaxLagSeconds }: Omit<OperationsEndpointsOptions, 'metrics'>): Router => {
+const projectionReadiness = (
+  { name, positions, seconds, failing }: ProjectionLag,
+  readyMaxLagSeconds: number,
+  readyMaxFailingSeconds: number,
+  now: Date,
+) => {
+  const failingSeconds = failing === undefined ? undefined : Math.max(0, (now.getTime() - failing.since.getTime()) / 1000);
+  const status =
+    failingSeconds !== undefined && failingSeconds > readyMaxFailingSeconds
+      ? failing!.failures === 0
+        ? 'starting'
+        : 'failing'
+      : seconds <= readyMaxLagSeconds
+        ? 'ok'
+        : 'lagging';
+  return {
+    name,
+    status,
+    lagPositions: positions.toString(),
+    lagSeconds: seconds,
+    ...(failing === undefined
+      ? {}
+      : { failingSince: failing.since.toISOString(), failingSeconds, failures: failing.failures, lastError: failing.lastError ?? null }),
+  };
+};
+
+/**
+ * `GET /readyz`, open for the platform's probes: 200 when the event store answers and every
+ * projection works and is within its lag threshold, 503 otherwise, with the reason.
+ */
+export const readinessEndpoint = ({
+  eventStore,
+  lag,
+  readyMaxLagSeconds,
+  readyMaxFailingSeconds = DEFAULT_READY_MAX_FAILING_SECONDS,
+}: Omit<OperationsEndpointsOptions, 'metrics'>): Router => {
   const router = Router();
   router.get('/readyz', async (_request, response) => {
     const checks: Record<string, unknown> = {};
@@ -39,14 +83,12 @@ export const readinessEndpoint = ({ eventStore, lag, readyMaxLagSeconds }: Omit<
     }
     if (lag !== undefined) {
       try {
-        const projections = (await lag.refresh()).map(({ name, positions, seconds }) => ({
-          name,
-          status: seconds <= readyMaxLagSeconds ? 'ok' : 'lagging',
-          lagPositions: positions.toString(),
-          lagSeconds: seconds,
-        }));
+        const now = new Date();
+        const projections = (await lag.refresh()).map((projection) =>
+          projectionReadiness(projection, readyMaxLagSeconds, readyMaxFailingSeconds, now),
+        );
         if (projections.some(({ status }) => status !== 'ok')) ready = false;
-        checks.projections = { maxLagSeconds: readyMaxLagSeconds, projections };
+        checks.projections = { maxLagSeconds: readyMaxLagSeconds, maxFailingSeconds: readyMaxFailingSeconds, projections };
       } catch (error) {
         ready = false;
         checks.projections = { status: 'unknown', error: (error as Error).message };

@@ -1,5 +1,19 @@
 import type { EventFilter, EventStore, GlobalPosition, RecordedEvent } from '../eventStore/eventStore.js';
 
+/**
+ * A projection that cannot move: its stores refuse, or it has not yet read its checkpoints. Its
+ * lag may stay small meanwhile (nothing is behind while no event arrives), so readiness looks at
+ * how long this has lasted too.
+ */
+export interface ProjectionFailing {
+  /** Since when: its start, or the first failure after its last committed batch or catch-up. */
+  since: Date;
+  /** Failures in a row; 0 while it is still reading its checkpoints at start. */
+  failures: number;
+  /** What the last failure said. */
+  lastError: string | undefined;
+}
+
 /** What a lag monitor needs to know of each projection (a projector's status, or a stored one). */
 export interface ProjectionProgress {
   name: string;
@@ -8,6 +22,8 @@ export interface ProjectionProgress {
   lastEventAt: Date | undefined;
   /** The events the projection reads: one behind the head only by events it skips is not behind. */
   filter?: EventFilter;
+  /** Absent while it works. */
+  failing?: ProjectionFailing;
 }
 
 export interface ProjectionLag {
@@ -19,6 +35,8 @@ export interface ProjectionLag {
    * filter: the last event it reflects).
    */
   seconds: number;
+  /** As its progress told at the same refresh. */
+  failing?: ProjectionFailing;
 }
 
 export interface LagMonitorOptions {
@@ -88,14 +106,16 @@ export const createLagMonitor = ({ eventStore, progress, everyMs = 1_000, onErro
             : firstWantedAfter(name, position, filter, head.position).then((event) => event ?? null),
       ),
     );
-    lags = statuses.map(({ name, position, lastEventAt }, index) => {
+    lags = statuses.map(({ name, position, lastEventAt, failing }, index) => {
       const lacking = unreflected[index];
-      if (head === undefined || lacking === null) return { name, positions: 0n, seconds: 0 };
+      const failingNow = failing === undefined ? {} : { failing };
+      if (head === undefined || lacking === null) return { name, positions: 0n, seconds: 0, ...failingNow };
       const reflected = lacking?.created ?? lastEventAt ?? logStart ?? head.created;
       return {
         name,
         positions: head.position - (position ?? 0n),
         seconds: Math.max(0, (head.created.getTime() - reflected.getTime()) / 1000),
+        ...failingNow,
       };
     });
     return lags;

@@ -22,6 +22,20 @@ describe('configuration', () => {
     }
   });
 
+  describe('FOLIO_READY_MAX_FAILING_SECONDS', () => {
+    it('lets a projection fail for 15 s before /readyz answers 503, by default, and takes seconds', () => {
+      expect(loadConfig({}).readyMaxFailingSeconds).to.equal(15);
+      expect(loadConfig({ FOLIO_READY_MAX_FAILING_SECONDS: '2.5' }).readyMaxFailingSeconds).to.equal(2.5);
+    });
+
+    it('stops start-up naming the variable when it is not a positive number', () => {
+      expect(() => loadConfig({ FOLIO_READY_MAX_FAILING_SECONDS: '0' }))
+        .to.throw(ValidationError)
+        .with.property('message')
+        .that.contains('FOLIO_READY_MAX_FAILING_SECONDS');
+    });
+  });
+
   describe('how long EventStoreDB and Elasticsearch may stay silent', () => {
     it('waits 10 s for a read or a write, 30 s for a quiet subscription and an Elasticsearch request, by default', () => {
       const config = loadConfig({});
