@@ -6,7 +6,6 @@ import {
   paymentCatalog,
   snowflakeIdSchema,
   type EventStore,
-  type GlobalPosition,
   type RecordedEvent,
 } from '@folio/shared';
 import { z } from 'zod';
@@ -103,43 +102,17 @@ const ACTOR = 'folio:merchant-journals';
 export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOptions) => {
   const { eventStore, clock } = options;
   let waiting = createWaitingJournals();
-  let checkpointed: GlobalPosition | undefined;
-  let checkpointedAt: number | undefined;
-  let progressAt: number | undefined;
-
-  const checkpoint = (): Promise<unknown> => {
-    const current = log.position();
-    const writing = log.writing();
-    if (writing !== undefined || current === undefined || (checkpointed !== undefined && current <= checkpointed)) {
-      return writing ?? Promise.resolve();
-    }
-    const event = merchantJournalsCheckpointCatalog.encode({
-      type: merchantJournalsWaitingCheckpointed.type,
-      // Two processes checkpointing the same position write the same event: the store keeps one.
-      id: deterministicEventId(MERCHANT_JOURNALS_CHECKPOINT_STREAM, current.toString()),
-      version: merchantJournalsWaitingCheckpointed.version,
-      data: { position: current, journals: waiting.list() },
-      metadata: { $correlationId: 'merchant-journals', actor: ACTOR, occurredAt: clock().toISOString() },
-    });
-    return log.write(event, {
-      written: (at) => {
-        checkpointed = at;
-        checkpointedAt = clock().getTime();
-      },
-    });
-  };
 
   const log = createCheckpointedLogFold({
     eventStore,
     checkpoints: {
       streamName: MERCHANT_JOURNALS_CHECKPOINT_STREAM,
       name: 'merchant journals checkpoint',
-      decode: (recorded) => ({ ...merchantJournalsCheckpointCatalog.decode(recorded).data, writtenAt: recorded.position }),
+      decode: (recorded) => merchantJournalsCheckpointCatalog.decode(recorded).data,
     },
     filter: FOLDED,
     seed: (latest) => {
       waiting = createWaitingJournals(latest.journals);
-      checkpointed = latest.writtenAt;
       return latest.position;
     },
     apply: (recorded) => {
@@ -150,13 +123,18 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
       }
     },
     followsScans: true,
-    // Only right after progress, so never while the log is idle (as refund recovery's).
-    moved: () => {
-      progressAt = clock().getTime();
-      if (log.caughtUp() && checkpointedAt !== undefined && progressAt - checkpointedAt >= options.checkpointEveryMs) void checkpoint();
-    },
-    caughtUp: () => {
-      checkpointedAt = clock().getTime();
+    schedule: {
+      everyMs: options.checkpointEveryMs,
+      clock,
+      encode: (position) =>
+        merchantJournalsCheckpointCatalog.encode({
+          type: merchantJournalsWaitingCheckpointed.type,
+          // Two processes checkpointing the same position write the same event: the store keeps one.
+          id: deterministicEventId(MERCHANT_JOURNALS_CHECKPOINT_STREAM, position.toString()),
+          version: merchantJournalsWaitingCheckpointed.version,
+          data: { position, journals: waiting.list() },
+          metadata: { $correlationId: 'merchant-journals', actor: ACTOR, occurredAt: clock().toISOString() },
+        }),
     },
     onError: options.onError,
     onWarning: options.onWarning,
@@ -173,10 +151,7 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
       if (!(await log.waitForHead(timeoutMs))) return undefined;
       return waiting.list().filter((journal) => journal.accountId === accountId);
     },
-    async stop(): Promise<void> {
-      await log.stop();
-      if (log.caughtUp() && progressAt !== undefined && clock().getTime() - progressAt < options.checkpointEveryMs) await checkpoint();
-    },
+    stop: (): Promise<void> => log.stop(),
   };
 };
 

@@ -9,7 +9,6 @@ import {
   positiveAmountSchema,
   snowflakeIdSchema,
   type EventStore,
-  type GlobalPosition,
   type RecordedEvent,
   type RefundsAwaitingProviderStatus,
 } from '@folio/shared';
@@ -150,15 +149,6 @@ const everyInterval = (check: () => void, everyMs: number) => {
 export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   const { eventStore, clock } = options;
   let awaiting = createAwaitingRefunds();
-  /**
-   * Where the latest checkpoint this process wrote or started from lies in the log: a restart reads
-   * little more than the log after it, so a fold not past it has nothing worth checkpointing.
-   */
-  let checkpointed: GlobalPosition | undefined;
-  /** When this process last wrote a checkpoint, or first caught up. */
-  let checkpointedAt: number | undefined;
-  /** When the fold last moved on (local time). */
-  let progressAt: number | undefined;
   let cancelChecks: (() => void) | undefined;
   /** Resolved on stop: a pass waiting for the fold goes on with what it has. */
   let endWaits!: () => void;
@@ -220,45 +210,17 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     status = [...counted.values()].map(({ oldest, ...group }) => ({ ...group, oldestAgeSeconds: (now - oldest) / 1_000 }));
   };
 
-  /**
-   * The reservations as they are now, with the position they reflect, unless the fold has not moved
-   * past the latest checkpoint. The snapshot is taken between two messages, so the two agree.
-   */
-  const checkpoint = (): Promise<unknown> => {
-    const current = log.position();
-    const writing = log.writing();
-    if (writing !== undefined || current === undefined || (checkpointed !== undefined && current <= checkpointed)) {
-      return writing ?? Promise.resolve();
-    }
-    const event = refundRecoveryCheckpointCatalog.encode({
-      type: refundsAwaitingProviderCheckpointed.type,
-      // Two processes checkpointing the same position write the same event: the store keeps one.
-      id: deterministicEventId(REFUND_RECOVERY_CHECKPOINT_STREAM, current.toString()),
-      version: refundsAwaitingProviderCheckpointed.version,
-      data: { position: current, refunds: awaiting.list() },
-      metadata: { $correlationId: 'refund-recovery', actor: REFUND_RECOVERY_ACTOR, occurredAt: clock().toISOString() },
-    });
-    // A failed write is tried again at the next progress: a restart then reads a little more of the log.
-    return log.write(event, {
-      written: (at) => {
-        checkpointed = at;
-        checkpointedAt = clock().getTime();
-      },
-    });
-  };
-
   const log = createCheckpointedLogFold({
     eventStore,
     checkpoints: {
       streamName: REFUND_RECOVERY_CHECKPOINT_STREAM,
       name: 'refund recovery checkpoint',
-      decode: (recorded) => ({ ...refundRecoveryCheckpointCatalog.decode(recorded).data, writtenAt: recorded.position }),
+      decode: (recorded) => refundRecoveryCheckpointCatalog.decode(recorded).data,
     },
     filter: FOLDED,
     seed: (latest) => {
       awaiting = createAwaitingRefunds(latest.refunds);
       count();
-      checkpointed = latest.writtenAt;
       return latest.position;
     },
     apply: (recorded) => {
@@ -270,18 +232,19 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     },
     // Everything up to the position is folded, events delivered or scanned and filtered out.
     followsScans: true,
-    /**
-     * Once caught up, a checkpoint follows when the last one is older than the schedule: only right
-     * after progress, so never while the log is idle (a checkpoint would then be the head of the
-     * log long after the last event, and projection lag is measured against it).
-     */
-    moved: () => {
-      progressAt = clock().getTime();
-      if (log.caughtUp() && checkpointedAt !== undefined && progressAt - checkpointedAt >= options.checkpointEveryMs) void checkpoint();
-    },
-    caughtUp: () => {
-      // What the start folded is checkpointed at the first progress after the schedule's time.
-      checkpointedAt = clock().getTime();
+    // The reservations as they are at the position: the snapshot is taken between two messages, so the two agree.
+    schedule: {
+      everyMs: options.checkpointEveryMs,
+      clock,
+      encode: (position) =>
+        refundRecoveryCheckpointCatalog.encode({
+          type: refundsAwaitingProviderCheckpointed.type,
+          // Two processes checkpointing the same position write the same event: the store keeps one.
+          id: deterministicEventId(REFUND_RECOVERY_CHECKPOINT_STREAM, position.toString()),
+          version: refundsAwaitingProviderCheckpointed.version,
+          data: { position, refunds: awaiting.list() },
+          metadata: { $correlationId: 'refund-recovery', actor: REFUND_RECOVERY_ACTOR, occurredAt: clock().toISOString() },
+        }),
     },
     onError: options.onError,
     onWarning: options.onWarning,
@@ -344,12 +307,11 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     status: (): RefundsAwaitingProviderStatus[] => status,
     async stop(): Promise<void> {
       cancelChecks?.();
+      // With the last checkpoint: a checkpoint written meanwhile or at stop holds the reservations as folded.
       await log.stop();
       // A pass waiting for the fold goes on with what it has, and stops before the next refund.
       endWaits();
       await pass;
-      // Unless the log was idle that long, as for the periodic checkpoints.
-      if (log.caughtUp() && progressAt !== undefined && clock().getTime() - progressAt < options.checkpointEveryMs) await checkpoint();
     },
   };
 

@@ -2,7 +2,8 @@
  * A fold of part of the log kept current in the write-side process by following `$all`, and
  * checkpointed on a stream of its own so that a start folds only the log after the latest
  * checkpoint. Movement recovery (open journals) and refund recovery (refunds awaiting the provider)
- * are such folds; each keeps what it folds, when it checkpoints, and what it does with the fold.
+ * are such folds; each keeps what it folds and what it does with the fold, and checkpoints on a
+ * schedule of its own or on the fold's (`schedule`).
  */
 import {
   collect,
@@ -66,10 +67,20 @@ export interface CheckpointedLogFoldOptions<Checkpoint> {
    * fold too, or only the events folded do.
    */
   followsScans: boolean;
-  /** The fold moved to `position()`: where a checkpoint schedule looks whether one is due. */
-  moved: () => void;
+  /** The fold moved to `position()`: where a checkpoint schedule of the caller's looks whether one is due. */
+  moved?: () => void;
   /** The first time the fold reaches the head of the log; the fold goes on once it resolves. */
-  caughtUp: () => Promise<void> | void;
+  caughtUp?: () => Promise<void> | void;
+  /**
+   * Checkpoints written by the fold itself: once caught up, when the fold moves on and the last
+   * checkpoint (or the catch-up) is older than `everyMs`, and on stop unless the log was idle that
+   * long. Only right after progress, so never while the log is idle: a checkpoint would then be the
+   * head of the log long after the last event, and projection lag is measured against it. A fold
+   * not past the latest checkpoint (the one it started from, or wrote) writes none: a restart reads
+   * little more than the log after it. Two processes checkpointing the same position should encode
+   * the same event id, so that the store keeps one.
+   */
+  schedule?: { everyMs: number; clock: () => Date; encode: (position: GlobalPosition) => EventToAppend };
   onError: (error: unknown) => void;
   onWarning: (message: string, error: unknown) => void;
 }
@@ -85,6 +96,12 @@ export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFo
   let limited = false;
   /** Callers waiting for the fold to reach a position (see `waitFor`). */
   let waiters: { target: GlobalPosition; resolve: (reached: boolean) => void }[] = [];
+  /** Where the latest checkpoint this process wrote or started from lies in the log. */
+  let checkpointedThrough: GlobalPosition | undefined;
+  /** When the fold's schedule last wrote a checkpoint, or first caught up (local time). */
+  let checkpointedAt: number | undefined;
+  /** When the fold last moved on (local time). */
+  let progressAt: number | undefined;
 
   /** Resolves true once the fold reaches `target`, false after `timeoutMs`. */
   const waitFor = (target: GlobalPosition, timeoutMs: number): Promise<boolean> => {
@@ -109,13 +126,21 @@ export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFo
         return false;
       });
     }
-    options.moved();
+    options.moved?.();
+    const { schedule } = options;
+    if (schedule === undefined) return;
+    progressAt = schedule.clock().getTime();
+    if (caughtUpOnce && checkpointedAt !== undefined && progressAt - checkpointedAt >= schedule.everyMs) void checkpoint();
   };
 
   /** A bad checkpoint is never trusted: the whole log is then folded, as without one. */
   const readCheckpoint = async (): Promise<Checkpoint | undefined> => {
     try {
-      return await readLatestCheckpoint(eventStore, checkpoints.streamName, checkpoints.decode);
+      return await readLatestCheckpoint(eventStore, checkpoints.streamName, (recorded) => {
+        const checkpoint = checkpoints.decode(recorded);
+        checkpointedThrough = recorded.position;
+        return checkpoint;
+      });
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       options.onWarning(`${checkpoints.name} ignored, folding the whole log`, error);
@@ -153,7 +178,9 @@ export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFo
               advance(message.position);
             } else if (message.kind === 'caughtUp' && !caughtUpOnce) {
               caughtUpOnce = true;
-              await options.caughtUp();
+              // What the start folded is checkpointed at the first progress after the schedule's time.
+              if (options.schedule !== undefined) checkpointedAt = options.schedule.clock().getTime();
+              await options.caughtUp?.();
               if (stopped) return;
             }
           }
@@ -164,6 +191,37 @@ export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFo
         await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS));
       }
     }
+  };
+
+  const write = (event: EventToAppend, outcome: { written: (at: GlobalPosition) => void; failed?: () => void }): Promise<boolean> => {
+    writing = (async () => {
+      try {
+        if (!limited) limited = await limit();
+        const result = await eventStore.appendToStream(checkpoints.streamName, [event], { expectedRevision: 'any' });
+        outcome.written(result.position);
+        return true;
+      } catch (error) {
+        outcome.failed?.();
+        options.onWarning(`${checkpoints.name} not written, tried again later`, error);
+        return false;
+      } finally {
+        writing = undefined;
+      }
+    })();
+    return writing;
+  };
+
+  /** The schedule's checkpoint of the fold as it is now, unless one is being written or the fold is not past the latest. */
+  const checkpoint = (): Promise<unknown> => {
+    const { schedule } = options;
+    if (schedule === undefined || writing !== undefined || position === undefined) return writing ?? Promise.resolve();
+    if (checkpointedThrough !== undefined && position <= checkpointedThrough) return Promise.resolve();
+    return write(schedule.encode(position), {
+      written: (at) => {
+        checkpointedThrough = at;
+        checkpointedAt = schedule.clock().getTime();
+      },
+    });
   };
 
   return {
@@ -183,34 +241,25 @@ export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFo
      * and resolves whether it was written. `written` and `failed` run before the next write can
      * start; a failed write is warned about, and the caller's schedule tries again later.
      */
-    write(event: EventToAppend, outcome: { written: (at: GlobalPosition) => void; failed?: () => void }): Promise<boolean> {
-      writing = (async () => {
-        try {
-          if (!limited) limited = await limit();
-          const result = await eventStore.appendToStream(checkpoints.streamName, [event], { expectedRevision: 'any' });
-          outcome.written(result.position);
-          return true;
-        } catch (error) {
-          outcome.failed?.();
-          options.onWarning(`${checkpoints.name} not written, tried again later`, error);
-          return false;
-        } finally {
-          writing = undefined;
-        }
-      })();
-      return writing;
-    },
+    write,
     waitFor,
     /** Resolves true once the fold reaches the head of the log as it is now, false after `timeoutMs`. */
     async waitForHead(timeoutMs: number): Promise<boolean> {
       const head = await eventStore.headPosition();
       return head === undefined || waitFor(head, timeoutMs);
     },
-    /** Stops following the log; resolves once the checkpoint being written, if any, is. */
+    /**
+     * Stops following the log; resolves once the checkpoint being written, if any, is, and the
+     * schedule's last one (unless the log was idle as long as its period).
+     */
     async stop(): Promise<void> {
       stopped = true;
       await subscription?.unsubscribe();
       while (writing !== undefined) await writing;
+      const { schedule } = options;
+      if (schedule !== undefined && caughtUpOnce && progressAt !== undefined && schedule.clock().getTime() - progressAt < schedule.everyMs) {
+        await checkpoint();
+      }
     },
   };
 };
