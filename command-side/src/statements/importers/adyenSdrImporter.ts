@@ -1,8 +1,9 @@
-import type { CurrencyCode, StatementMoney } from '@folio/shared';
+import { statementRowSchema, type CurrencyCode, type StatementMoney } from '@folio/shared';
 import { z } from 'zod';
+import { canonicalJson } from '../canonicalJson.js';
 import { CsvHeader, csvRecords } from './csvRecords.js';
 import { StatementIssues } from './malformedStatementError.js';
-import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
+import type { ParsedItem, ParsedRow, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { cell, convert, currencyIn, isoLocalDateTime, optional, optionalCell, referencesOf } from './rowFields.js';
 import { parseMajorUnits } from './statementAmounts.js';
 
@@ -12,9 +13,17 @@ import { parseMajorUnits } from './statementAmounts.js';
  * `… Credit`), never the `Type`. Gross is in the transaction currency, net and fees in the
  * settlement currency.
  *
- * Row identity: merchant account, batch, type, PSP reference, modification reference and booking
- * date. Batch-level rows (fees, payout) have no PSP reference and may repeat that tuple, so theirs
- * also carries their ordinal among equal tuples in the file (`#1`, `#2`).
+ * Row identity. A row with a PSP reference is keyed on merchant account, batch, type, PSP
+ * reference, modification reference and booking date: Adyen's own references, which a re-export
+ * keeps. Rows without one (fees, the merchant payout, balance transfers, invoice deductions…) may
+ * share that tuple, and Adyen may write them in another order when it generates the batch's report
+ * again, so they add their ordinal among the file's rows of the same tuple (`#1`, `#2`), counted
+ * not in the order of the lines but in that of what describes each row: gross and net currency,
+ * creation date, merchant reference, modification merchant reference and payment method, then
+ * amounts and fees. The same rows in any order get the same keys; two identical rows stay two rows;
+ * a corrected amount restates its own row (among rows alike in all but the amount, which one
+ * changed cannot be told: the totals stay right). A row alone with its tuple keeps `#1`, and
+ * identical rows their numbers, as keyed before, so batches already imported are not restated.
  */
 
 const FEE_COLUMNS = [
@@ -172,8 +181,53 @@ const rowSchema = z
         record['Booking Date'] ?? '',
       ],
       batchLevel: record['Psp Reference'] === undefined,
+      details: [
+        record['Gross Currency'] ?? '',
+        record['Net Currency'] ?? '',
+        record['Creation Date'],
+        record['Merchant Reference'] ?? '',
+        record['Modification Merchant Reference'] ?? '',
+        record['Payment Method Variant'] ?? record['Payment Method'] ?? '',
+      ],
     };
   });
+
+/** A row without a PSP reference, held until the whole file is read: its ordinal depends on its peers. */
+interface BatchLevelRow {
+  /** Merchant account, batch, type, PSP and modification reference, booking date. */
+  identity: readonly string[];
+  /** What else describes the row: currencies, creation date, our references, payment method. */
+  details: readonly string[];
+  parsed: Omit<ParsedRow, 'rowKey'>;
+}
+
+const textOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The row's content without its line, comparable as text. */
+const contentOf = ({ row }: Omit<ParsedRow, 'rowKey'>): string => {
+  const { line: _line, ...content } = statementRowSchema.encode(row);
+  return canonicalJson(content);
+};
+
+/**
+ * Keys the rows without a PSP reference: each is its identity tuple and its ordinal among the
+ * file's rows of that tuple, counted in the order of their details, then of their content.
+ */
+const keyBatchLevelRows = (rows: readonly BatchLevelRow[]): ParsedRow[] => {
+  const peers = new Map<string, { row: BatchLevelRow; order: string }[]>();
+  for (const row of rows) {
+    const tuple = row.identity.join('|');
+    const group = peers.get(tuple) ?? [];
+    group.push({ row, order: canonicalJson([row.details, contentOf(row.parsed)]) });
+    peers.set(tuple, group);
+  }
+  const keys = new Map<BatchLevelRow, string>();
+  for (const [tuple, group] of peers) {
+    group.sort((a, b) => textOrder(a.order, b.order));
+    group.forEach(({ row }, index) => keys.set(row, `${tuple}#${index + 1}`));
+  }
+  return rows.map((row) => ({ rowKey: keys.get(row) as string, ...row.parsed }));
+};
 
 export const adyenSdrImporter: StatementImporter = {
   format: 'adyen-sdr',
@@ -181,7 +235,7 @@ export const adyenSdrImporter: StatementImporter = {
     const issues = new StatementIssues('adyen-sdr');
     let header: CsvHeader<Column> | undefined;
     const batches = new Map<string, ParsedStatementInfo>();
-    const ordinals = new Map<string, number>();
+    const batchLevelRows: BatchLevelRow[] = [];
     for await (const { line, fields } of csvRecords(text, 'adyen-sdr')) {
       if (header === undefined) {
         header = new CsvHeader(line, fields, COLUMNS, (issue) => issues.fail(issue));
@@ -196,22 +250,18 @@ export const adyenSdrImporter: StatementImporter = {
         issues.addZodIssues(line, parsed.error);
         continue;
       }
-      const { identity, batchLevel, ...row } = parsed.data;
+      const { identity, batchLevel, details, ...row } = parsed.data;
       const [merchantAccount, batch] = identity as [string, string];
-      let rowKey = identity.join('|');
-      if (batchLevel) {
-        const ordinal = (ordinals.get(rowKey) ?? 0) + 1;
-        ordinals.set(rowKey, ordinal);
-        rowKey = `${rowKey}#${ordinal}`;
-      }
       const statementId = `${merchantAccount}/${batch}`;
       if (!batches.has(statementId)) {
         batches.set(statementId, { statementId, account: merchantAccount, sequenceNumber: BigInt(batch), balances: [] });
       }
-      yield { kind: 'row', row: { rowKey, statementId, row: { line, ...row } } };
+      if (batchLevel) batchLevelRows.push({ identity, details, parsed: { statementId, row: { line, ...row } } });
+      else yield { kind: 'row', row: { rowKey: identity.join('|'), statementId, row: { line, ...row } } };
     }
     if (header === undefined) issues.fail({ line: 1, reason: 'the file is empty: expected a header line' });
     issues.throwIfAny();
+    for (const row of keyBatchLevelRows(batchLevelRows)) yield { kind: 'row', row };
     for (const statement of batches.values()) yield { kind: 'statement', statement };
   },
 };
