@@ -29,7 +29,7 @@ const metrics = createMetrics();
 const eventStore = chainEventStore(instrumentEventStore(openEventStore(config), metrics));
 const { runtime: auditRuntime } = composeAuditRuntime({ eventStore, audit: loadAuditConfig(), dataDir: config.dataDir, logger });
 const documents = openDocumentStore(config);
-const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });
+const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, logger });
 await progress.start();
 const security = composeSecurity({ eventStore, config, logger, metrics });
 const discrepancies = readModelDiscrepancies({ documents, progress });

@@ -22,6 +22,8 @@ export interface ProjectionsOptions {
   documents: DocumentStore;
   searchIndex: SearchIndex;
   onError?: (error: unknown) => void;
+  /** What went wrong without stopping the projectors (a claim not released on stop). */
+  onWarning?: (error: unknown) => void;
   onCommit?: (position: GlobalPosition, events: readonly RecordedEvent[]) => void;
 }
 

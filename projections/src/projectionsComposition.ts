@@ -37,6 +37,7 @@ export const composeProjections = ({ eventStore, documents, searchIndex, logger,
     documents,
     searchIndex,
     onError: (error) => logger.error({ err: error }, 'projector error'),
+    onWarning: (error) => logger.warn({ err: error }, 'projector warning'),
     // At debug level a request can be followed by its correlation id into the read models.
     onCommit: (position, events) => {
       if (events.length === 0 || !logger.isLevelEnabled('debug')) return;

@@ -10,7 +10,7 @@ import {
 import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { CHECKPOINTS_COLLECTION, liveCheckpointId } from '../src/runtime/projection.js';
 import { createProjector } from '../src/runtime/projector.js';
-import { createReadModelLease, ReadModelBusyError, ReadModelLeaseLapsedError } from '../src/runtime/readModelLease.js';
+import { createReadModelLease, ReadModelBusyError, ReadModelLeaseLapsedError, ReadModelLeaseNotReleasedError } from '../src/runtime/readModelLease.js';
 import { tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -184,5 +184,25 @@ describe('projector resilience', () => {
     expect(await storedPosition()).to.equal(head.toString());
     expect(unhandled).to.deep.equal([]);
     await projector.stop();
+  });
+
+  it('stops while the document store is unreachable, warning that its claim on the read models lapses by itself', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    const warnings: unknown[] = [];
+    const projector = createProjector({
+      eventStore: log,
+      documents: flakyDocuments(),
+      definition: balancesProjection,
+      onError: () => undefined,
+      onWarning: (warning) => warnings.push(warning),
+    });
+    await projector.start();
+
+    reachable = false;
+    await projector.stop();
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.be.instanceOf(ReadModelLeaseNotReleasedError);
+    expect((warnings[0] as Error).message).to.match(/^the claim on balances_v\d+ was not released \(test: the document store is unreachable\): it lapses by itself/);
+    expect(unhandled).to.deep.equal([]);
   });
 });

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { openSqliteDocumentStore, StoreUnavailableError, type DocumentStore } from '@folio/shared';
-import { createReadModelLease, LEASES_COLLECTION, ReadModelLeaseLapsedError, type LeaseClaim, type LeaseClock } from '../src/runtime/readModelLease.js';
+import {
+  createReadModelLease,
+  LEASES_COLLECTION,
+  ReadModelLeaseLapsedError,
+  ReadModelLeaseNotReleasedError,
+  type LeaseClaim,
+  type LeaseClock,
+} from '../src/runtime/readModelLease.js';
 import { tempPath } from './fixtures/ledgerFixture.js';
 
 const TTL_MS = 3000;
@@ -203,5 +210,48 @@ describe('read model lease', () => {
     expect(lease.held(), 'renewed from then on').to.equal(true);
     expect(reported).to.have.length(1);
     await lease.release();
+  });
+  it('is not released while the store refuses, says so, and renews it no more: it lapses by itself', async () => {
+    const { clock, advanceTo } = manualClock();
+    const lease = createReadModelLease({ documents: store(), readModels: [READ_MODEL], kind: 'projector', ttlMs: TTL_MS, onRenewalError: () => undefined, clock });
+    await lease.acquire();
+    reachable = false;
+    const released = await lease.release().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(released).to.be.instanceOf(ReadModelLeaseNotReleasedError);
+    expect((released as Error).message).to.match(/balances_v1 was not released \(test: the store is unreachable\): it lapses by itself 3 s after its last renewal/);
+    expect((released as Error).cause).to.be.instanceOf(StoreUnavailableError);
+
+    const attempted = transactions;
+    await advanceTo(10 * TTL_MS);
+    expect(transactions, 'no renewal after the release').to.equal(attempted);
+    expect(lease.held()).to.equal(false);
+  });
+
+  it('gives up releasing once the store has not answered in time, rather than wait for it', async () => {
+    const { clock, advanceTo } = manualClock();
+    const lease = createReadModelLease({
+      documents: store(),
+      readModels: [READ_MODEL],
+      kind: 'projector',
+      ttlMs: TTL_MS,
+      releaseTimeoutMs: 500,
+      onRenewalError: () => undefined,
+      clock,
+    });
+    await lease.acquire();
+    stalled = new Promise(() => undefined);
+    let released: unknown = 'pending';
+    void lease.release().then(
+      () => (released = undefined),
+      (error: unknown) => (released = error),
+    );
+    await advanceTo(499);
+    expect(released, 'waits for the store a while').to.equal('pending');
+    await advanceTo(500);
+    expect(released).to.be.instanceOf(ReadModelLeaseNotReleasedError);
+    expect((released as Error).message).to.match(/the store did not answer within 500 ms/);
   });
 });

@@ -33,7 +33,7 @@ const eventStore = chainEventStore(openEventStore(config));
 const signer = loadSigner(loadAuditConfig(), config.dataDir);
 const documents = openDocumentStore(config);
 const searchIndex = openSearchIndex(config);
-const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions });
+const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, logger });
 await progress.start();
 const lag = createLagMonitor({
   eventStore,

@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import express, { type Router } from 'express';
 import {
   correlationId,
+  createLogger,
   notFoundHandler,
   openSqliteDocumentStore,
   openSqliteEventStore,
@@ -92,7 +93,7 @@ export class ReadStack {
     const projections = createProjections({ eventStore, documents, searchIndex });
     const storedProgress =
       options.projectLater === true
-        ? createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, pollMs: 20 })
+        ? createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, pollMs: 20, logger: createLogger({ service: 'query-side', level: 'silent' }) })
         : undefined;
     const writeApi = createWriteApi({
       eventStore,

@@ -62,6 +62,11 @@ export interface ProjectorGroupOptions {
   lingerMs?: number;
   onError?: (error: unknown) => void;
   /**
+   * A failure that stops neither the projector nor its stop: a claim on the read models the store
+   * did not let `stop` release (`ReadModelLeaseNotReleasedError`), which lapses by itself.
+   */
+  onWarning?: (error: unknown) => void;
+  /**
    * Called after each committed batch with the position its documents reached and its events
    * (logs, metrics, tests); a read model whose index writes are still landing checkpoints that
    * position with a later commit.
@@ -203,6 +208,8 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
   let shrunk = false;
   const names = options.readModels.map(({ definition }) => definition.name).join(', ');
   const onError = options.onError ?? ((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'projector error', projection: names, error: String(error) })));
+  const onWarning =
+    options.onWarning ?? ((error: unknown) => console.error(JSON.stringify({ level: 'warn', msg: 'projector warning', projection: names, error: String(error) })));
   const readModels: RunningReadModel[] = options.readModels.map((target) => {
     const { definition } = target;
     if (Object.keys(definition.searchRoles ?? {}).length > 0 && options.searchIndex === undefined) {
@@ -707,8 +714,10 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       try {
         await running;
       } finally {
-        // A projector that failed holds nothing either: a rebuild can repair what it left.
-        await lease?.release();
+        // A projector that failed holds nothing either: a rebuild can repair what it left. A claim
+        // the store keeps (it is down, or does not answer in time) lapses by itself: the stop, and
+        // the closing of the stores after it, go on.
+        await lease?.release().catch(onWarning);
       }
     },
   };

@@ -70,6 +70,27 @@ export class ReadModelLeaseLapsedError extends IllegalStateError {
   }
 }
 
+/**
+ * `release` could not remove the claim (the store refused, or did not answer in time). The claim
+ * lapses by itself a time to live after its last renewal, and the read models are free then.
+ */
+export class ReadModelLeaseNotReleasedError extends Error {
+  readonly readModels: readonly string[];
+
+  constructor(readModels: readonly string[], ttlMs: number, cause: unknown) {
+    super(
+      `the claim on ${readModels.join(', ')} was not released (${cause instanceof Error ? cause.message : String(cause)}): ` +
+        `it lapses by itself ${ttlMs / 1000} s after its last renewal`,
+      { cause },
+    );
+    this.name = 'ReadModelLeaseNotReleasedError';
+    this.readModels = readModels;
+  }
+}
+
+/** How long `release` waits for the store before it gives up. */
+export const DEFAULT_LEASE_RELEASE_TIMEOUT_MS = 5_000;
+
 /** The time and timers a lease runs on: the system's, or a test's. */
 export interface LeaseClock {
   now(): number;
@@ -141,6 +162,8 @@ export interface ReadModelLeaseOptions {
   ttlMs?: number;
   /** A renewal that failed: the store, or (after a stall longer than the lease) an exclusive holder took over. */
   onRenewalError: (error: unknown) => void;
+  /** How long `release` waits for the store: a stop must not hang on one that does not answer. */
+  releaseTimeoutMs?: number;
   clock?: LeaseClock;
 }
 
@@ -162,6 +185,7 @@ export const createReadModelLease = ({
   kind,
   ttlMs = DEFAULT_LEASE_TTL_MS,
   onRenewalError,
+  releaseTimeoutMs = DEFAULT_LEASE_RELEASE_TIMEOUT_MS,
   clock = systemClock,
 }: ReadModelLeaseOptions) => {
   const holder = randomUUID();
@@ -240,12 +264,31 @@ export const createReadModelLease = ({
     requireHeld(): void {
       if (!held()) throw lapsed ?? new ReadModelLeaseLapsedError(readModels, heldUntil);
     },
+    /**
+     * Removes the claim. Throws `ReadModelLeaseNotReleasedError` when the store refuses, or has not
+     * answered within `releaseTimeoutMs`; the claim is no longer renewed either way.
+     */
     async release(): Promise<void> {
       if (!acquired) return;
       acquired = false;
       stopTimers();
-      await renewing;
-      await unclaim(documents, readModels, holder, clock);
+      const releasing = (async () => {
+        await renewing;
+        await unclaim(documents, readModels, holder, clock);
+      })();
+      // Given up on, it may still fail later: nobody waits for it then.
+      releasing.catch(() => undefined);
+      let giveUp: { unref(): unknown } | undefined;
+      const unanswered = new Promise<never>((_, reject) => {
+        giveUp = timeout(() => reject(new Error(`the store did not answer within ${releaseTimeoutMs} ms`)), releaseTimeoutMs);
+      });
+      try {
+        await Promise.race([releasing, unanswered]);
+      } catch (error) {
+        throw new ReadModelLeaseNotReleasedError(readModels, ttlMs, error);
+      } finally {
+        clock.clearTimeout(giveUp!);
+      }
     },
   };
 };

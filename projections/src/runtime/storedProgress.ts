@@ -10,7 +10,21 @@ export interface StoredProgressOptions {
   definitions: readonly ProjectionDefinition[];
   /** How often the checkpoints are read again. */
   pollMs?: number;
+  /** Where failures to read them, and their end, are told. */
+  logger: StoredProgressLogger;
+  /** How often a failure that lasts is told again. */
+  failingReminderMs?: number;
+  /** The time failures are counted from: the system's, or a test's. */
+  now?: () => number;
 }
+
+/** The part of a logger (pino's) the stored progress writes to. */
+export interface StoredProgressLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+const DEFAULT_FAILING_REMINDER_MS = 60_000;
 
 /**
  * What a reader of the checkpoints needs of one: how far its read model reflects the log, and
@@ -29,7 +43,15 @@ export const storedCheckpointSchema = z.object({
  * the checkpoints cannot be read, every read model is `failing`: this process cannot read them
  * either, though what it last read shows no lag.
  */
-export const createStoredProgress = ({ documents, eventStore, definitions, pollMs = 100 }: StoredProgressOptions) => {
+export const createStoredProgress = ({
+  documents,
+  eventStore,
+  definitions,
+  pollMs = 100,
+  logger,
+  failingReminderMs = DEFAULT_FAILING_REMINDER_MS,
+  now = Date.now,
+}: StoredProgressOptions) => {
   let statuses: ProjectorStatus[] = definitions.map(({ name, filter }) => ({
     name,
     position: undefined,
@@ -41,6 +63,35 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let failing: ProjectionFailing | undefined;
+  /** When a failure that lasts was last told. */
+  let toldAt = 0;
+  const secondsSince = (since: Date): number => Math.round((now() - since.getTime()) / 1000);
+
+  /**
+   * A poll fails every `pollMs` while the store is away: told when it starts, then every
+   * `failingReminderMs` at most, and once it ends.
+   */
+  const recordFailure = (error: unknown): void => {
+    const lastError = error instanceof Error ? error.message : String(error);
+    if (failing === undefined) {
+      failing = { since: new Date(now()), failures: 1, lastError };
+      toldAt = now();
+      logger.warn({ err: error }, 'reading projection checkpoints failed: every read model reads as failing until they can be read again');
+      return;
+    }
+    failing = { ...failing, failures: failing.failures + 1, lastError };
+    if (now() - toldAt < failingReminderMs) return;
+    toldAt = now();
+    logger.warn(
+      { failingSeconds: secondsSince(failing.since), failures: failing.failures, lastError },
+      'reading projection checkpoints still fails',
+    );
+  };
+  const recordRecovery = (): void => {
+    if (failing === undefined) return;
+    logger.info({ failedSeconds: secondsSince(failing.since), failures: failing.failures }, 'reading projection checkpoints works again');
+    failing = undefined;
+  };
 
   const refresh = async (): Promise<void> => {
     const head = await eventStore.headPosition();
@@ -58,17 +109,14 @@ export const createStoredProgress = ({ documents, eventStore, definitions, pollM
         };
       }),
     );
-    failing = undefined;
+    recordRecovery();
     waiters.wake();
   };
 
   const poll = (): void => {
     if (stopped) return;
     refresh()
-      .catch((error: unknown) => {
-        console.error(JSON.stringify({ msg: 'reading projection checkpoints failed', error: (error as Error).message }));
-        failing = { since: failing?.since ?? new Date(), failures: (failing?.failures ?? 0) + 1, lastError: (error as Error).message };
-      })
+      .catch(recordFailure)
       .finally(() => {
         if (!stopped) timer = setTimeout(poll, pollMs);
       });

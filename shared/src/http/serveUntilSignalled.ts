@@ -17,13 +17,27 @@ export interface ServeOptions {
   stop: () => Promise<void>;
   /** How long in-flight requests may take to finish before their connections are cut. */
   drainTimeoutMs?: number;
+  /** How long `stop` may take before the process exits without it: a store that does not answer must not hold it forever. */
+  stopTimeoutMs?: number;
 }
 
 /**
  * Listens until SIGINT or SIGTERM, then stops accepting connections, lets in-flight requests
- * finish, runs `stop` (which flushes and closes the stores) and exits.
+ * finish, runs `stop` (which flushes and closes the stores) and exits: with an error when `stop`
+ * fails or has not ended within `stopTimeoutMs`.
  */
-export const serveUntilSignalled = ({ app, port, host, service, logger, describe = {}, onListening, stop, drainTimeoutMs = 20_000 }: ServeOptions): void => {
+export const serveUntilSignalled = ({
+  app,
+  port,
+  host,
+  service,
+  logger,
+  describe = {},
+  onListening,
+  stop,
+  drainTimeoutMs = 20_000,
+  stopTimeoutMs = 10_000,
+}: ServeOptions): void => {
   const server = app.listen(port, host, () => {
     const address = server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
@@ -38,6 +52,10 @@ export const serveUntilSignalled = ({ app, port, host, service, logger, describe
     stopping = true;
     logger.info({ signal }, `${service} stopping`);
     server.close(() => {
+      setTimeout(() => {
+        logger.error({ stopTimeoutMs }, `${service} did not stop within ${stopTimeoutMs} ms: exiting without it`);
+        process.exit(1);
+      }, stopTimeoutMs);
       stop().then(
         () => process.exit(0),
         (error: unknown) => {

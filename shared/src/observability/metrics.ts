@@ -84,8 +84,11 @@ export const createMetrics = () => {
     compensations,
     loadShed,
     securityRefusals,
-    /** Reports the projections' lag, read at every scrape. */
-    observeProjectionLag(read: () => readonly ProjectionLag[]): void {
+    /**
+     * Reports the projections' lag, and how long each has been failing (`now` reads the time of
+     * the scrape), read at every scrape.
+     */
+    observeProjectionLag(read: () => readonly ProjectionLag[], now: () => number = Date.now): void {
       new Gauge({
         name: 'folio_projection_lag_positions',
         help: 'Global positions between the head of the log and what each projection reflects',
@@ -102,6 +105,18 @@ export const createMetrics = () => {
         registers: [registry],
         collect() {
           for (const lag of read()) this.set({ projection: lag.name }, lag.seconds);
+        },
+      });
+      // Its lag may stay small while it fails (nothing is behind while no event arrives): alerts need this too.
+      new Gauge({
+        name: 'folio_projection_failing_seconds',
+        help: 'Seconds each projection has been failing (its stores refusing, or its checkpoints not yet read at start), 0 while it works',
+        labelNames: ['projection'] as const,
+        registers: [registry],
+        collect() {
+          for (const { name, failing } of read()) {
+            this.set({ projection: name }, failing === undefined ? 0 : Math.max(0, (now() - failing.since.getTime()) / 1000));
+          }
         },
       });
     },
