@@ -173,6 +173,25 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
     return { summary: first.event.data, position: first.position };
   };
 
+  /**
+   * The rows under the keys they are imported by. A statement some of whose rows carry the key the
+   * previous version gave them by their place was imported by that version when the log holds any
+   * of those keys (all are looked up, as a statement sent again in another order may put its first
+   * such row where none stood): its rows keep those keys, as they did then. Otherwise they take the
+   * keys their importer gives them now, which no positional key can equal.
+   */
+  const withKeysOfImportsBefore = async (provider: string, rows: readonly ParsedRow[]): Promise<ParsedRow[]> => {
+    const importedBefore = new Set<string>();
+    const positional = rows.flatMap((row) => (row.positional === undefined ? [] : [row.positional]));
+    await forEachConcurrently(positional, concurrency, async ({ statement, rowKey }) => {
+      if (importedBefore.has(statement)) return;
+      if ((await readStream(statementRowStream(provider, rowKey))).length > 0) importedBefore.add(statement);
+    });
+    return rows.map(({ positional: previous, ...row }) =>
+      previous !== undefined && importedBefore.has(previous.statement) ? { ...row, rowKey: previous.rowKey } : row,
+    );
+  };
+
   const importStatement = async (request: StatementImportRequest, context: StatementImportContext): Promise<StatementImportResult> => {
     const provider = statementProviderSchema.safeParse(request.provider);
     if (!provider.success) {
@@ -308,7 +327,7 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
         return;
       }
     };
-    await forEachConcurrently(groupByIdentity(rows), concurrency, importRow);
+    await forEachConcurrently(groupByIdentity(await withKeysOfImportsBefore(provider.data, rows)), concurrency, importRow);
 
     const summary: StatementImportSummary = {
       provider: provider.data,

@@ -236,7 +236,8 @@ describe('statement importers: ISO 20022 camt.053', () => {
         ].join('\n'),
       );
       const { rows } = await parseStatement(camt, { text });
-      expect(rows.map(({ rowKey }) => rowKey)).to.deep.equal(['DE02100100109307118603/STMT-0603#1', 'DE02100100109307118603/STMT-0603#2']);
+      expect(rows.map(({ rowKey }) => rowKey)).to.deep.equal(['DE02100100109307118603/STMT-0603~1', 'DE02100100109307118603/STMT-0603~2']);
+      expect(rows.map(({ positional }) => positional?.rowKey)).to.deep.equal(['DE02100100109307118603/STMT-0603#1', 'DE02100100109307118603/STMT-0603#2']);
     });
 
     it('keys entries without references by page too: page 2 of a statement does not restate page 1, which keys as a statement without pages', async () => {
@@ -246,9 +247,9 @@ describe('statement importers: ISO 20022 camt.053', () => {
       const second = await parseStatement(camt, { text: page('2') });
       const unpaged = await parseStatement(camt, { text: statementWith('02', entry('10.00', 'CRDT', '')) });
       expect([unpaged.rows[0]!.rowKey, first.rows[0]!.rowKey, second.rows[0]!.rowKey]).to.deep.equal([
-        'DE02100100109307118603/STMT-0603#1',
-        'DE02100100109307118603/STMT-0603#1',
-        'DE02100100109307118603/STMT-0603/2#1',
+        'DE02100100109307118603/STMT-0603~1',
+        'DE02100100109307118603/STMT-0603~1',
+        'DE02100100109307118603/STMT-0603/2~1',
       ]);
     });
 

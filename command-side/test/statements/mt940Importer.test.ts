@@ -118,8 +118,8 @@ describe('statement importers: SWIFT MT940', () => {
     const monday = day('240602', '240603', '2406030603C1,00');
     const tuesday = day('240603', '240604', '2406040604D1,00');
     const keys = async (text: string) => (await parseStatement(mt940, { text })).rows.map(({ rowKey }) => rowKey);
-    expect(await keys(monday)).to.deep.equal(['DE02100100100006820101/STARTUMS/0/2024-06-02/2024-06-03/2024-06-03#1']);
-    expect(await keys(tuesday)).to.deep.equal(['DE02100100100006820101/STARTUMS/0/2024-06-03/2024-06-04/2024-06-04#1']);
+    expect(await keys(monday)).to.deep.equal(['DE02100100100006820101/STARTUMS/0/2024-06-02/2024-06-03/2024-06-03~1']);
+    expect(await keys(tuesday)).to.deep.equal(['DE02100100100006820101/STARTUMS/0/2024-06-03/2024-06-04/2024-06-04~1']);
     // The same bytes, the same keys; and a day's keys do not depend on the other days in its file.
     expect(await keys(monday)).to.deep.equal(await keys(monday));
     expect(await keys(`${monday}\n${tuesday}`)).to.deep.equal([...(await keys(monday)), ...(await keys(tuesday))]);
@@ -229,6 +229,10 @@ describe('statement importers: SWIFT MT940', () => {
     ].join('\n');
     const { rows } = await parseStatement(mt940, { text });
     expect(rows.map(({ rowKey }) => rowKey)).to.deep.equal([
+      'DE02100100109307118603/STMT0603/7/1/2024-06-02/2024-06-03/2024-06-03~1',
+      'DE02100100109307118603/STMT0603/7/1/2024-06-02/2024-06-03/2024-06-03~2',
+    ]);
+    expect(rows.map(({ positional }) => positional?.rowKey)).to.deep.equal([
       'DE02100100109307118603/STMT0603/7/1/2024-06-02/2024-06-03/2024-06-03#1',
       'DE02100100109307118603/STMT0603/7/1/2024-06-02/2024-06-03/2024-06-03#2',
     ]);

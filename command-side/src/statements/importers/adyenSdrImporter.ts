@@ -1,10 +1,10 @@
-import { statementRowSchema, type CurrencyCode, type StatementMoney } from '@folio/shared';
+import type { CurrencyCode, StatementMoney } from '@folio/shared';
 import { z } from 'zod';
-import { canonicalJson } from '../canonicalJson.js';
 import { CsvHeader, csvRecords } from './csvRecords.js';
 import { StatementIssues } from './malformedStatementError.js';
-import type { ParsedItem, ParsedRow, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
+import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { cell, convert, currencyIn, isoLocalDateTime, optional, optionalCell, referencesOf } from './rowFields.js';
+import { keyRows, type PeerRow } from './rowOrdinals.js';
 import { parseMajorUnits } from './statementAmounts.js';
 
 /**
@@ -192,50 +192,13 @@ const rowSchema = z
     };
   });
 
-/** A row without a PSP reference, held until the whole file is read: its ordinal depends on its peers. */
-interface BatchLevelRow {
-  /** Merchant account, batch, type, PSP and modification reference, booking date. */
-  identity: readonly string[];
-  /** What else describes the row: currencies, creation date, our references, payment method. */
-  details: readonly string[];
-  parsed: Omit<ParsedRow, 'rowKey'>;
-}
-
-const textOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The row's content without its line, comparable as text. */
-const contentOf = ({ row }: Omit<ParsedRow, 'rowKey'>): string => {
-  const { line: _line, ...content } = statementRowSchema.encode(row);
-  return canonicalJson(content);
-};
-
-/**
- * Keys the rows without a PSP reference: each is its identity tuple and its ordinal among the
- * file's rows of that tuple, counted in the order of their details, then of their content.
- */
-const keyBatchLevelRows = (rows: readonly BatchLevelRow[]): ParsedRow[] => {
-  const peers = new Map<string, { row: BatchLevelRow; order: string }[]>();
-  for (const row of rows) {
-    const tuple = row.identity.join('|');
-    const group = peers.get(tuple) ?? [];
-    group.push({ row, order: canonicalJson([row.details, contentOf(row.parsed)]) });
-    peers.set(tuple, group);
-  }
-  const keys = new Map<BatchLevelRow, string>();
-  for (const [tuple, group] of peers) {
-    group.sort((a, b) => textOrder(a.order, b.order));
-    group.forEach(({ row }, index) => keys.set(row, `${tuple}#${index + 1}`));
-  }
-  return rows.map((row) => ({ rowKey: keys.get(row) as string, ...row.parsed }));
-};
-
 export const adyenSdrImporter: StatementImporter = {
   format: 'adyen-sdr',
   async *parse(text): AsyncGenerator<ParsedItem> {
     const issues = new StatementIssues('adyen-sdr');
     let header: CsvHeader<Column> | undefined;
     const batches = new Map<string, ParsedStatementInfo>();
-    const batchLevelRows: BatchLevelRow[] = [];
+    const batchLevelRows: PeerRow[] = [];
     for await (const { line, fields } of csvRecords(text, 'adyen-sdr')) {
       if (header === undefined) {
         header = new CsvHeader(line, fields, COLUMNS, (issue) => issues.fail(issue));
@@ -256,12 +219,12 @@ export const adyenSdrImporter: StatementImporter = {
       if (!batches.has(statementId)) {
         batches.set(statementId, { statementId, account: merchantAccount, sequenceNumber: BigInt(batch), balances: [] });
       }
-      if (batchLevel) batchLevelRows.push({ identity, details, parsed: { statementId, row: { line, ...row } } });
+      if (batchLevel) batchLevelRows.push({ tuple: identity.join('|'), traits: details, parsed: { statementId, row: { line, ...row } } });
       else yield { kind: 'row', row: { rowKey: identity.join('|'), statementId, row: { line, ...row } } };
     }
     if (header === undefined) issues.fail({ line: 1, reason: 'the file is empty: expected a header line' });
     issues.throwIfAny();
-    for (const row of keyBatchLevelRows(batchLevelRows)) yield { kind: 'row', row };
+    for (const row of keyRows(batchLevelRows, '#')) yield { kind: 'row', row };
     for (const statement of batches.values()) yield { kind: 'statement', statement };
   },
 };

@@ -8,10 +8,12 @@ import {
   type StatementReference,
   type StatementRow,
 } from '@folio/shared';
+import { canonicalJson } from '../canonicalJson.js';
 import { EntryTally, type DeclaredEntryTotals, type DeclaredFigure, type EntryBooking, type EntryDirection } from './declaredEntryTotals.js';
 import { StatementIssues } from './malformedStatementError.js';
-import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
+import type { ParsedItem, ParsedRow, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { optional } from './rowFields.js';
+import { keyRows, type PeerRow } from './rowOrdinals.js';
 import { childAt, childrenNamed, textAt, xmlElements, type XmlElement } from './xmlElements.js';
 
 /**
@@ -24,8 +26,25 @@ import { childAt, childrenNamed, textAt, xmlElements, type XmlElement } from './
  * entry of its amount however many `TxDtls` it holds. A statement whose entries disagree with
  * them is rejected at the line of the figure.
  *
- * Row identity: the account, then the entry's `AcctSvcrRef`, else its `NtryRef`, else the
- * statement id and the entry's ordinal in the statement.
+ * Row identity: the account, then the entry's `AcctSvcrRef`, else its `NtryRef`: the bank's own
+ * references, which a statement delivered again keeps. An entry with neither (many banks give card
+ * fees, charges and some credits none, or write NOTPROVIDED) is keyed on the account, statement id
+ * (and page), `~` and its ordinal among the statement's entries without a reference. A bank that sends
+ * a statement again (corrected, regenerated, through another channel) may list its entries in
+ * another order, so the ordinal is counted not in the order of the entries but in that of what
+ * describes each: booking and value dates, credit or debit, reversal, currency, bank transaction
+ * code, additional information, references, and each transaction's counterparty and remittance
+ * information; then amounts and the rest. The same entries in any order get the same keys; two
+ * identical entries stay two rows; a corrected amount restates its own entry (among entries alike
+ * in all but the amount, which one changed cannot be told: the totals stay right). An end-to-end
+ * id is no key of its own: the payer writes it, and returns and batches repeat it.
+ *
+ * The previous version keyed such an entry `#` and its place among all the statement's entries, in
+ * file order. Each entry carries that key too: a statement imported then keeps it when delivered
+ * again (the import decides), since a key counted otherwise would name another entry or a new one.
+ * Such a statement sent again in another order is keyed by place still, as it was then: its entries
+ * restate those that stood at their places. A positional key ends in `#` and digits, a key of now
+ * in `~` and digits: they never meet.
  */
 
 const NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}$/;
@@ -218,6 +237,19 @@ const toRow = (entry: XmlElement): { row: StatementRow; booking: EntryBooking } 
   };
 };
 
+/** What describes an entry besides its amounts and status: what orders it among entries without a reference. */
+const traitsOf = (entry: XmlElement, row: StatementRow): string[] => [
+  row.bookingDate ?? '',
+  row.valueDate ?? '',
+  textAt(entry, 'CdtDbtInd') ?? '',
+  String(row.reversal ?? ''),
+  row.net?.currency ?? '',
+  row.category,
+  row.description ?? '',
+  canonicalJson(row.references),
+  canonicalJson((row.details ?? []).map(({ counterparty, remittance }) => [counterparty ?? '', remittance ?? ''])),
+];
+
 const sequence = (element: XmlElement, name: string): bigint | undefined => {
   const value = textAt(element, name);
   if (value === undefined) return undefined;
@@ -355,6 +387,9 @@ export const camt053Importer: StatementImporter = {
     /** The open statement's id within the file, once its Id has been read. */
     let statementId: string | undefined;
     const statementIds = new Set<string>();
+    /** The open statement's rows, held until it ends: an entry without a reference is numbered among its peers. */
+    let entries: (ParsedRow | PeerRow)[] = [];
+    /** The open statement's entries so far: how the previous version numbered an entry without a reference. */
     let ordinal = 0;
     let statements = 0;
     let tally = new EntryTally();
@@ -404,6 +439,7 @@ export const camt053Importer: StatementImporter = {
           if (samePath(path, STATEMENT_PATH)) {
             statement = element;
             statementId = undefined;
+            entries = [];
             ordinal = 0;
             tally = new EntryTally();
             entriesRead = true;
@@ -427,19 +463,21 @@ export const camt053Importer: StatementImporter = {
               // statement imported then and sent again restates its rows instead of doubling them.
               const pageNumber = textAt(childAt(owner, 'StmtPgntn') ?? childAt(groupHeader, 'MsgPgntn'), 'PgNb');
               const page = pageNumber === undefined || /^0*1$/.test(pageNumber) ? undefined : pageNumber;
-              const rowKey =
-                reference !== undefined
-                  ? `${account}/${reference}`
-                  : entryReference !== undefined
-                    ? `${account}/ntry:${entryReference}`
-                    : `${account}/${id}${page === undefined ? '' : `/${page}`}#${entryOrdinal}`;
               const { row, booking } = toRow(element);
-              queue.push({ kind: 'row', row: { rowKey, statementId: statementIdOf(owner), row } });
+              const parsed = { statementId: statementIdOf(owner), row };
+              if (reference !== undefined) entries.push({ rowKey: `${account}/${reference}`, ...parsed });
+              else if (entryReference !== undefined) entries.push({ rowKey: `${account}/ntry:${entryReference}`, ...parsed });
+              else {
+                const tuple = `${account}/${id}${page === undefined ? '' : `/${page}`}`;
+                const positional = { statement: tuple, rowKey: `${tuple}#${entryOrdinal}` };
+                entries.push({ tuple, traits: traitsOf(element, row), parsed: { ...parsed, positional } });
+              }
               tally.add(booking);
             });
             entriesRead &&= read;
           } else if (samePath(path, STATEMENT_PATH)) {
             statements += 1;
+            for (const row of keyRows(entries, '~')) queue.push({ kind: 'row', row });
             guard(() => {
               const { info, declared } = toStatement(element, statementIdOf(element), groupHeader, tally.firstCurrency);
               // An entry that could not be read is an issue already; the totals would only disagree for want of it.

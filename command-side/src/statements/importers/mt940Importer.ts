@@ -1,8 +1,9 @@
 import { ValidationError, parseCurrencyCode, type CurrencyCode, type StatementReference, type StatementRow } from '@folio/shared';
 import { EntryTally, type DeclaredFigure, type EntryBooking } from './declaredEntryTotals.js';
 import { StatementIssues, type StatementIssue } from './malformedStatementError.js';
-import type { ParsedItem, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
+import type { ParsedItem, ParsedRow, ParsedStatementInfo, StatementImporter } from './parsedStatement.js';
 import { optional } from './rowFields.js';
+import { keyRows, type PeerRow } from './rowOrdinals.js';
 import { parseMajorUnits } from './statementAmounts.js';
 import { statementLines } from './statementText.js';
 
@@ -15,10 +16,24 @@ import { statementLines } from './statementText.js';
  * declare the number and sum of the credit and debit lines: a statement whose lines disagree is
  * rejected at the line of the declaration.
  *
- * Row identity: the account and the bank reference (after `//`). A line without one is keyed on what
- * the statement and the line say of themselves: the account, `:20:` reference, `:28C:` number (and
- * page), the opening balance date, the line's value and entry dates and its ordinal in the message.
- * The dates matter: many banks send the same `:20:STARTUMS` / `:28C:0` every day.
+ * Row identity: the account and the bank reference (after `//`), which a statement delivered again
+ * keeps. A line without one (`NONREF`, or none at all) is keyed on what the statement and the line
+ * say of themselves: the account, `:20:` reference, `:28C:` number (and page), the opening balance
+ * date, the line's value and entry dates, `~` and its ordinal among the statement's lines without a
+ * bank reference of those dates. The dates matter: many banks send the same `:20:STARTUMS` / `:28C:0`
+ * every day. A bank that sends a statement again (corrected, regenerated, through another channel)
+ * may list its lines in another order, so the ordinal is counted not in the order of the lines but
+ * in that of what describes each: mark, transaction type, customer reference, supplementary details
+ * and `:86:` text (with the end-to-end reference in it); then amount. The same lines in any order get
+ * the same keys; two identical lines stay two rows; a corrected amount restates its own line (among
+ * lines alike in all but the amount, which one changed cannot be told: the totals stay right).
+ *
+ * The previous version ended such a key in `#` and the line's place among all the statement's lines,
+ * in file order. Each line carries that key too: a statement imported then keeps it when delivered
+ * again (the import decides), since a key counted otherwise would name another line or a new one.
+ * Such a statement sent again in another order is keyed by place still, as it was then: its lines
+ * restate those that stood at their places. A positional key ends in `#` and digits, a key of now
+ * in `~` and digits: they never meet.
  */
 
 interface Field {
@@ -112,12 +127,15 @@ const informationReferences = (information: string): StatementReference[] => {
   return endToEnd === undefined || endToEnd === 'NOTPROVIDED' ? [] : [{ kind: 'end_to_end_id', value: endToEnd.trim() }];
 };
 
-/** The row of a `:61:` line, its bank reference, and how it was booked: what `:90C:`/`:90D:` count. */
+/**
+ * The row of a `:61:` line, its bank reference, what describes it besides its amount (what orders
+ * it among lines without a bank reference), and how it was booked: what `:90C:`/`:90D:` count.
+ */
 const toRow = (
   field: Field,
   information: Field | undefined,
   currency: CurrencyCode,
-): { row: StatementRow; bankReference?: string; booking: EntryBooking } => {
+): { row: StatementRow; bankReference?: string; traits: string[]; booking: EntryBooking } => {
   const [first = '', ...supplementary] = field.value.split('\n');
   const match = STATEMENT_LINE.exec(first);
   if (match === null) {
@@ -138,11 +156,12 @@ const toRow = (
   const text = information?.value;
   if (text !== undefined) refs.push(...informationReferences(text));
   const details = supplementary.join(' ').trim();
+  const description = [details, text?.replace(/\n/g, ' ')].filter((part) => part !== undefined && part !== '').join(' ');
   return {
     row: {
       line: field.line,
       category: type!,
-      ...optional('description', [details, text?.replace(/\n/g, ' ')].filter((part) => part !== undefined && part !== '').join(' ') || undefined),
+      ...optional('description', description || undefined),
       net: { amount: credit ? amount : -amount, currency },
       references: refs,
       valueDate,
@@ -150,6 +169,7 @@ const toRow = (
       ...(mark!.startsWith('R') ? { reversal: true } : {}),
     },
     ...optional('bankReference', bank === '' ? undefined : bank),
+    traits: [mark!, type!, customerReference, description],
     // RD (a debit reversed) brings money back: a credit line, counted in :90C: as its row is signed; RC in :90D:.
     booking: { direction: credit ? 'credit' : 'debit', amount, currency, line: field.line, column: ':61:' },
   };
@@ -233,6 +253,9 @@ export const mt940Importer: StatementImporter = {
         // Not the file-unique statementId: a statement's lines keep their keys whatever else its file holds.
         const statementKey = [account, reference!.value.trim(), number[1], ...(number[2] === undefined ? [] : [number[2]]), opening.date].join('/');
         const balances = [opening];
+        /** The statement's rows, held until it ends: a line without a bank reference is numbered among its peers. */
+        const rows: (ParsedRow | PeerRow)[] = [];
+        /** The statement's lines so far: how the previous version numbered a line without a bank reference. */
         let ordinal = 0;
         let closing = false;
         let credits: { count: number; amount: bigint } | undefined;
@@ -244,10 +267,13 @@ export const mt940Importer: StatementImporter = {
             if (closing) throw problem(field, 'a statement line after the closing balance');
             ordinal += 1;
             const next = fields[index + 1];
-            const { row, bankReference, booking } = toRow(field, next?.tag === '86' ? next : undefined, currency);
+            const { row, bankReference, traits, booking } = toRow(field, next?.tag === '86' ? next : undefined, currency);
             tally.add(booking);
-            const rowKey = bankReference !== undefined ? `${account}/${bankReference}` : `${statementKey}/${row.valueDate}/${row.bookingDate}#${ordinal}`;
-            items.push({ kind: 'row', row: { rowKey, statementId, row } });
+            if (bankReference !== undefined) rows.push({ rowKey: `${account}/${bankReference}`, statementId, row });
+            else {
+              const tuple = `${statementKey}/${row.valueDate}/${row.bookingDate}`;
+              rows.push({ tuple, traits, parsed: { statementId, row, positional: { statement: statementKey, rowKey: `${tuple}#${ordinal}` } } });
+            }
           } else if (/^6[245][FM]?$/.test(field.tag) && field !== openingField) {
             const balance = balanceOf(field);
             if (balance.currency !== currency) throw problem(field, `the balance is in ${balance.currency} but the statement is in ${currency}`);
@@ -269,6 +295,7 @@ export const mt940Importer: StatementImporter = {
           }
         }
         if (!closing) throw problem(start, 'the statement has no closing balance (:62F:)');
+        for (const row of keyRows(rows, '~')) items.push({ kind: 'row', row });
         const disagreements = tally.disagreements({ currency, decimalSeparator: ',', figures });
         if (disagreements.length > 0) {
           for (const issue of disagreements) issues.add(issue);

@@ -5,6 +5,12 @@ export interface ParsedRow {
   rowKey: string;
   statementId?: string;
   row: StatementRow;
+  /**
+   * The key the previous version gave the row, by its place in its statement, where the key above
+   * numbers it otherwise; with the statement it counted that place in. A statement imported before
+   * keeps such keys (the import decides), so that it is not restated or counted twice.
+   */
+  positional?: { statement: string; rowKey: string };
 }
 
 /** A statement's own facts; the import adds the totals of its rows. */
