@@ -102,6 +102,36 @@ describe('projector resilience', () => {
     await projector.stop();
   });
 
+  it('is failing from the first renewal of its claim the document store refuses while caught up, and not once one succeeds', async () => {
+    await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
+    const errors: unknown[] = [];
+    // Renewed every 400 ms: the store comes back well before the claim could lapse.
+    const projector = createProjector({
+      eventStore: log,
+      documents: flakyDocuments(),
+      definition: balancesProjection,
+      leaseTtlMs: 1_200,
+      onError: (error) => errors.push(error),
+    });
+    await projector.start();
+    expect(projector.status().failing, 'caught up').to.equal(undefined);
+
+    reachable = false;
+    const awayAt = Date.now();
+    expect(await eventually(() => projector.status().failing !== undefined, 600), 'failing after the first refused renewal').to.equal(true);
+    const { since, failures, lastError } = projector.status().failing!;
+    expect(since.getTime()).to.be.within(awayAt, Date.now());
+    expect(failures).to.equal(1);
+    expect(lastError).to.match(/document store is unreachable/);
+    expect(errors.some((error) => error instanceof ReadModelLeaseLapsedError), 'before the claim lapses').to.equal(false);
+
+    reachable = true;
+    expect(await eventually(() => projector.status().failing === undefined, 600), 'not failing once a renewal succeeds').to.equal(true);
+    expect(errors.some((error) => error instanceof ReadModelLeaseLapsedError), 'the claim never lapsed').to.equal(false);
+    expect(projector.status()).to.include({ caughtUp: true });
+    await projector.stop();
+  });
+
   it('is failing from its start while it cannot read its checkpoints, and not once it has caught up', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
     reachable = false;

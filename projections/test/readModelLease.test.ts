@@ -122,6 +122,29 @@ describe('read model lease', () => {
     expect(await storedClaims()).to.deep.equal([]);
   });
 
+  it('tells its holder of each renewal that succeeded, as of each that failed', async () => {
+    const { clock, advanceTo } = manualClock();
+    const told: string[] = [];
+    const lease = createReadModelLease({
+      documents: store(),
+      readModels: [READ_MODEL],
+      kind: 'projector',
+      ttlMs: TTL_MS,
+      onRenewalError: () => told.push('failed'),
+      onRenewed: () => told.push('renewed'),
+      clock,
+    });
+    await lease.acquire();
+    expect(told, 'acquiring is no renewal').to.deep.equal([]);
+    await advanceTo(1000);
+    reachable = false;
+    await advanceTo(2000);
+    reachable = true;
+    await advanceTo(3000);
+    expect(told).to.deep.equal(['renewed', 'failed', 'renewed']);
+    await lease.release();
+  });
+
   it('holds as long as renewals succeed, each counted from when it was asked for', async () => {
     const { clock, advanceTo } = manualClock();
     const reported: unknown[] = [];

@@ -98,7 +98,9 @@ export interface ProjectorStatus {
   /**
    * Set while the projector cannot work: from its start until it first commits or catches up,
    * and from a failure until it next does (re-reading the checkpoints in between is not working:
-   * its stores may answer reads and refuse writes). A projector catching up commits batches.
+   * its stores may answer reads and refuse writes). A projector catching up commits batches. One
+   * whose only failures are refused renewals of its claim on the read models works again once a
+   * renewal succeeds.
    */
   failing?: ProjectionFailing;
 }
@@ -314,6 +316,12 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
       lastError: error instanceof Error ? error.message : String(error),
     };
   };
+  /**
+   * `failing` while refused renewals of the claim are all of it (the projector worked until the
+   * first): a renewal that succeeds ends it then. One that holds another failure, or a start not
+   * yet caught up, waits for a commit or a catch-up.
+   */
+  let failingFromRenewals: ProjectionFailing | undefined;
   let subscription: Subscription | undefined;
   let reader: ReadAhead<readonly SubscriptionMessage[]> | undefined;
   /**
@@ -614,13 +622,17 @@ export const createProjectorGroup = (options: ProjectorGroupOptions) => {
           ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }),
           onRenewalError: (error) => {
             onError(error);
+            const lapsed = error instanceof ReadModelLeaseLapsedError;
+            // A caught-up projector with nothing to write learns of its store's outage here first. A
+            // lapse ends only as other failures do: the read models are claimed and read again.
+            const fromRenewals = !lapsed && (failing === undefined || failing === failingFromRenewals);
+            recordFailure(error);
+            failingFromRenewals = fromRenewals ? failing : undefined;
             // Nothing more is written: the subscription ends, and the read models are claimed again.
-            // A renewal that failed without a lapse is tried again, and nothing tells when one succeeds:
-            // the projector still works meanwhile.
-            if (error instanceof ReadModelLeaseLapsedError) {
-              recordFailure(error);
-              void subscription?.unsubscribe().catch(() => undefined);
-            }
+            if (lapsed) void subscription?.unsubscribe().catch(() => undefined);
+          },
+          onRenewed: () => {
+            if (failing !== undefined && failing === failingFromRenewals) failing = undefined;
           },
         });
   /**

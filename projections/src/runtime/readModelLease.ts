@@ -162,6 +162,8 @@ export interface ReadModelLeaseOptions {
   ttlMs?: number;
   /** A renewal that failed: the store, or (after a stall longer than the lease) an exclusive holder took over. */
   onRenewalError: (error: unknown) => void;
+  /** A renewal that succeeded: the store answers again after renewals that failed. */
+  onRenewed?: () => void;
   /** How long `release` waits for the store: a stop must not hang on one that does not answer. */
   releaseTimeoutMs?: number;
   clock?: LeaseClock;
@@ -185,6 +187,7 @@ export const createReadModelLease = ({
   kind,
   ttlMs = DEFAULT_LEASE_TTL_MS,
   onRenewalError,
+  onRenewed,
   releaseTimeoutMs = DEFAULT_LEASE_RELEASE_TIMEOUT_MS,
   clock = systemClock,
 }: ReadModelLeaseOptions) => {
@@ -230,8 +233,10 @@ export const createReadModelLease = ({
       renewing = claim(documents, readModels, holder, kind, ttlMs, clock)
         .then(
           () => {
+            if (lapsed !== undefined) return;
             // One asked for before a later `acquire` (after a lapse) tells nothing new, and must not cut its claim short.
-            if (lapsed === undefined && askedAt + ttlMs > heldUntil) holdUntil(askedAt + ttlMs);
+            if (askedAt + ttlMs > heldUntil) holdUntil(askedAt + ttlMs);
+            onRenewed?.();
           },
           (error: unknown) => {
             if (lapsed === undefined) onRenewalError(error);
