@@ -10,6 +10,7 @@ import {
 } from '@folio/shared';
 import { z } from 'zod';
 import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
+import { readPaymentCreation } from './paymentCreation.js';
 
 /** A capture's or refund's journal routed to the merchant's account and not posted yet. */
 export interface WaitingJournal {
@@ -19,6 +20,12 @@ export interface WaitingJournal {
   /** The merchant's account it is to be posted to. */
   accountId: string;
 }
+
+/**
+ * A journal as folded: a route recorded before `PaymentRouteChosen` named the merchant's account
+ * leaves it unknown until it is read from the payment's stream.
+ */
+type FoldedJournal = Omit<WaitingJournal, 'accountId'> & { accountId?: string };
 
 /**
  * Where the journals waiting are checkpointed, so that a start folds only the log after the latest
@@ -38,7 +45,8 @@ export const merchantJournalsWaitingCheckpointed = defineEvent({
         paymentId: snowflakeIdSchema,
         move: z.enum(['capture', 'refund']),
         journalId: snowflakeIdSchema,
-        accountId: snowflakeIdSchema,
+        /** Absent while not yet read from the payment's stream: read again after a start. */
+        accountId: snowflakeIdSchema.optional(),
       }),
     ),
   }),
@@ -51,36 +59,53 @@ const FOLDED = { eventTypePrefixes: ['PaymentRouteChosen', 'PaymentCaptured', 'P
 
 /**
  * Folds payment events into the journals waiting to post to a merchant's account: one opens with
- * its merchant route (`PaymentRouteChosen` naming the account; routes recorded before the account
- * was named are left to the payment's own repair) and ends when the move is recorded
- * (`PaymentCaptured`, `PaymentRefunded`, `PaymentRefundFailed`) or the route is replaced by suspense.
+ * its merchant route (`PaymentRouteChosen`, the account named by it or, recorded before it named
+ * one, by `named` once read) and ends when the move is recorded (`PaymentCaptured`,
+ * `PaymentRefunded`, `PaymentRefundFailed`) or the route is replaced by suspense. `apply` tells the
+ * payment whose merchant account is to be read, when the route it folded did not name it.
  */
-export const createWaitingJournals = (seed: readonly WaitingJournal[] = []) => {
+export const createWaitingJournals = (seed: readonly FoldedJournal[] = []) => {
   const waiting = new Map(seed.map((journal) => [journal.journalId, journal]));
   return {
-    apply(recorded: RecordedEvent): void {
+    apply(recorded: RecordedEvent): string | undefined {
       const event = paymentCatalog.decode(recorded);
       switch (event.type) {
         case 'PaymentRouteChosen': {
           const { paymentId, move, journalId, route, accountId } = event.data;
-          if (route === 'merchant' && accountId !== undefined) waiting.set(journalId, { paymentId, move, journalId, accountId });
-          else waiting.delete(journalId);
-          return;
+          if (route !== 'merchant') {
+            waiting.delete(journalId);
+            return undefined;
+          }
+          waiting.set(journalId, { paymentId, move, journalId, ...(accountId === undefined ? {} : { accountId }) });
+          return accountId === undefined ? paymentId : undefined;
         }
         case 'PaymentCaptured':
           waiting.delete(event.data.journalId);
-          return;
+          return undefined;
         case 'PaymentRefunded':
         case 'PaymentRefundFailed':
           waiting.delete(event.data.refundId);
-          return;
+          return undefined;
         default:
-          return;
+          return undefined;
       }
     },
-    list: (): WaitingJournal[] => [...waiting.values()],
+    /** The payment's merchant account, read from its stream, for its journals waiting without one. */
+    named(paymentId: string, accountId: string): void {
+      for (const journal of waiting.values()) if (journal.paymentId === paymentId && journal.accountId === undefined) journal.accountId = accountId;
+    },
+    /** The payments with a journal waiting on a merchant account not read yet. */
+    unnamed: (): string[] => [...new Set([...waiting.values()].filter((journal) => journal.accountId === undefined).map((journal) => journal.paymentId))],
+    list: (): FoldedJournal[] => [...waiting.values()],
   };
 };
+
+/** Resolves true once `work` has, false after `timeoutMs`. */
+const within = (work: Promise<unknown>, timeoutMs: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    setTimeout(() => resolve(false), Math.max(0, timeoutMs)).unref();
+    void work.then(() => resolve(true));
+  });
 
 export interface MerchantJournalsWaitingOptions {
   eventStore: EventStore;
@@ -102,6 +127,24 @@ const ACTOR = 'folio:merchant-journals';
 export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOptions) => {
   const { eventStore, clock } = options;
   let waiting = createWaitingJournals();
+  /**
+   * The reads of a payment's merchant account running now, by payment id: started as the fold meets
+   * a route that does not name it (never holding the fold up), and again by a close while one failed.
+   */
+  const naming = new Map<string, Promise<void>>();
+  const name = (paymentId: string): Promise<void> => {
+    const running = naming.get(paymentId);
+    if (running !== undefined) return running;
+    const read = readPaymentCreation(eventStore, paymentId)
+      .then(
+        ({ merchantAccountId }) => waiting.named(paymentId, merchantAccountId),
+        (error: unknown) => options.onWarning(`merchant account of payment ${paymentId} not read yet: closes of merchant accounts wait for it`, error),
+      )
+      .finally(() => naming.delete(paymentId));
+    naming.set(paymentId, read);
+    return read;
+  };
+  const nameUnnamed = (): Promise<unknown> => Promise.all(waiting.unnamed().map(name));
 
   const log = createCheckpointedLogFold({
     eventStore,
@@ -113,11 +156,13 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
     filter: FOLDED,
     seed: (latest) => {
       waiting = createWaitingJournals(latest.journals);
+      void nameUnnamed();
       return latest.position;
     },
     apply: (recorded) => {
       try {
-        waiting.apply(recorded);
+        const unnamed = waiting.apply(recorded);
+        if (unnamed !== undefined) void name(unnamed);
       } catch (error) {
         options.onError(error);
       }
@@ -144,14 +189,20 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
     /** Starts following the log; returns at once. */
     start: (): void => log.start(),
     /**
-     * The journals waiting to post to `accountId`, with the log folded up to its head as it is now;
-     * undefined when the fold could not reach it within `timeoutMs`.
+     * The journals waiting to post to `accountId`, with the log folded up to its head as it is now
+     * and every merchant account their routes did not name read; undefined when that could not be
+     * done within `timeoutMs`: a journal on an account not read yet may wait on this one.
      */
     async waitingOn(accountId: string, timeoutMs: number): Promise<WaitingJournal[] | undefined> {
+      const deadline = Date.now() + timeoutMs;
       if (!(await log.waitForHead(timeoutMs))) return undefined;
-      return waiting.list().filter((journal) => journal.accountId === accountId);
+      if (!(await within(nameUnnamed(), deadline - Date.now())) || waiting.unnamed().length > 0) return undefined;
+      return waiting.list().filter((journal): journal is WaitingJournal => journal.accountId === accountId);
     },
-    stop: (): Promise<void> => log.stop(),
+    async stop(): Promise<void> {
+      await log.stop();
+      await Promise.all(naming.values());
+    },
   };
 };
 

@@ -1,11 +1,9 @@
 import {
   bigintString,
-  collect,
   createEventCatalog,
   defineEvent,
   deterministicEventId,
   paymentCatalog,
-  paymentStream,
   positiveAmountSchema,
   snowflakeIdSchema,
   type EventStore,
@@ -14,6 +12,7 @@ import {
 } from '@folio/shared';
 import { z } from 'zod';
 import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
+import { readPaymentCreation } from './paymentCreation.js';
 
 /** A refund reserved on its payment's stream for a request to the provider whose answer is not recorded. */
 export interface AwaitingRefund {
@@ -119,14 +118,6 @@ const CATCH_UP_WAIT_MS = 5_000;
 /** What the refunds awaiting the provider are counted under: their payment's provider and currency. */
 type PaymentLabels = Pick<RefundsAwaitingProviderStatus, 'provider' | 'currency'>;
 
-/** A payment's provider and currency, from the event that created it: the first of its stream. */
-const readPaymentLabels = async (eventStore: EventStore, paymentId: string): Promise<PaymentLabels> => {
-  const [first] = await collect(eventStore.readStream(paymentStream(paymentId), { maxCount: 1 }));
-  const created = first === undefined ? undefined : paymentCatalog.decode(first);
-  if (created?.type !== 'PaymentCreated') throw new Error(`payment ${paymentId} does not start with PaymentCreated`);
-  return { provider: created.data.provider, currency: created.data.currency };
-};
-
 const everyInterval = (check: () => void, everyMs: number) => {
   const timer = setInterval(check, everyMs);
   timer.unref();
@@ -169,10 +160,10 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   const reading = new Set<string>();
   const readPayment = (paymentId: string): void => {
     reading.add(paymentId);
-    void readPaymentLabels(eventStore, paymentId)
+    void readPaymentCreation(eventStore, paymentId)
       .then(
-        (labels) => {
-          payments.set(paymentId, labels);
+        ({ provider, currency }) => {
+          payments.set(paymentId, { provider, currency });
           count();
         },
         // Read again at the next count: the fold's next reservation or the next pass.
