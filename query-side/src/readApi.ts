@@ -53,7 +53,7 @@ import {
 } from './readYourWrites.js';
 import { mountReconciliationReads, type ReadRoute } from './reconciliation/reconciliationRoutes.js';
 import { getTransactionDetail } from './transactionDetail.js';
-import { createTransactionFinder, TRANSACTION_SORTS } from './transactionSearch.js';
+import { createTransactionFinder, TRANSACTION_SORTS, type VisibleAccounts } from './transactionSearch.js';
 
 export interface ReadApiOptions {
   documents: DocumentStore;
@@ -66,16 +66,16 @@ export interface ReadApiOptions {
   /** How long a read carrying `?position=` waits for the read models (`FOLIO_READ_WAIT_MS`). */
   readWaitMs?: number;
   /** The accounts the caller may see, when it may not see them all (a customer's or merchant's own). */
-  visibleAccounts?: (response: Response) => readonly string[] | undefined;
+  visibleAccounts?: (response: Response) => VisibleAccounts | undefined;
 }
 
 /** A holder's key sees the accounts of its kind opened for its holder; staff keys see everything. */
 export const visibleAccountsOf =
   (directory: Pick<CredentialDirectory, 'accountsOf'>) =>
-  (response: Response): readonly string[] | undefined => {
+  (response: Response): VisibleAccounts | undefined => {
     const principal = principalOf(response);
     if (principal === undefined || !holderRoles.has(principal.role) || principal.ownerId === undefined) return undefined;
-    return directory.accountsOf(principal.ownerId, principal.role);
+    return { owner: `${principal.role}\n${principal.ownerId}`, accounts: directory.accountsOf(principal.ownerId, principal.role) };
   };
 
 const MAX_PAGE = 100;
@@ -229,14 +229,13 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   router.get(
     '/v1/transactions',
     readHistory(noParams, searchQuery, async (_params, query, response) => {
-      // A holder's search runs within its own accounts: another's account finds nothing, as an unknown one does.
+      // A holder's search runs within its own accounts.
       const visible = options.visibleAccounts?.(response);
-      const account = visible === undefined ? query.account : query.account === undefined ? visible : visible.filter((id) => id === query.account);
-      if (account !== undefined && typeof account !== 'string' && account.length === 0) return { items: [], nextCursor: null };
       return findTransactions({
+        ...(visible === undefined ? {} : { visible }),
         filters: {
           ...(query.q === undefined ? {} : { text: query.q }),
-          ...(account === undefined ? {} : { account }),
+          ...(query.account === undefined ? {} : { account: query.account }),
           ...(query.type === undefined ? {} : { type: query.type }),
           ...(query.status === undefined ? {} : { status: query.status }),
           ...(query.currency === undefined ? {} : { currency: query.currency }),
@@ -281,7 +280,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     readHistory(transactionParams, onlyPosition, async ({ id }, _query, response) => {
       const detail = await getTransactionDetail(documents, await collectionsOf(transactionHistoryProjection), id);
       const visible = options.visibleAccounts?.(response);
-      if (visible !== undefined && !visible.includes(detail.fromAccountId) && !visible.includes(detail.toAccountId)) {
+      if (visible !== undefined && !visible.accounts.includes(detail.fromAccountId) && !visible.accounts.includes(detail.toAccountId)) {
         throw new NotFoundError('transaction', id, { type: 'transaction-not-found' });
       }
       return detail;

@@ -59,8 +59,17 @@ export interface TransactionFilters {
   to?: string;
 }
 
+/** The accounts a holder's key may see, and whose they are. */
+export interface VisibleAccounts {
+  /** The holder (its role and owner id): a cursor stays theirs while their list of accounts grows. */
+  owner: string;
+  accounts: readonly string[];
+}
+
 export interface TransactionPageRequest {
   filters: TransactionFilters;
+  /** Narrows the search to these accounts; absent for a caller who sees every account. */
+  visible?: VisibleAccounts;
   sort: TransactionSort;
   limit: number;
   cursor?: string;
@@ -113,9 +122,9 @@ const toSearchQuery = (filters: TransactionFilters, sort: TransactionSort): Sear
  * Our cursor wraps the index's with a digest of the query it pages, so a cursor replayed with
  * other filters or another sort is refused rather than silently continuing a different list.
  */
-const fingerprint = (query: SearchQuery): string =>
+const fingerprint = (query: SearchQuery, owner: string | undefined): string =>
   createHash('sha256')
-    .update(JSON.stringify(query, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)))
+    .update(JSON.stringify({ query, owner }, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)))
     .digest('base64url')
     .slice(0, 16);
 
@@ -178,10 +187,16 @@ export const createTransactionFinder = ({ documents, searchIndex, readModels, re
     return found.filter((document): document is TransactionDocument => document !== undefined);
   };
 
-  return async ({ filters, sort, limit, cursor, refresh }: TransactionPageRequest): Promise<TransactionPage> => {
-    const query = toSearchQuery(filters, sort);
-    const queryId = fingerprint(query);
+  return async ({ filters, visible, sort, limit, cursor, refresh }: TransactionPageRequest): Promise<TransactionPage> => {
+    // The cursor pages what the caller asked for, so it is bound to the holder, not to the list of
+    // accounts it has today: one opened while it pages must not void its cursor.
+    const queryId = fingerprint(toSearchQuery(filters, sort), visible?.owner);
     const after = cursor === undefined ? undefined : decodeCursor(cursor, queryId);
+    const asked = filters.account === undefined ? undefined : typeof filters.account === 'string' ? [filters.account] : filters.account;
+    const account = visible === undefined ? filters.account : visible.accounts.filter((id) => asked === undefined || asked.includes(id));
+    // Another holder's account finds nothing, as an unknown one does.
+    if (account !== undefined && typeof account !== 'string' && account.length === 0) return { items: [], nextCursor: null };
+    const query = toSearchQuery({ ...filters, ...(account === undefined ? {} : { account }) }, sort);
     let result: SearchResult;
     try {
       if (refresh === true) await searchIndex.refresh(SEARCH_ALIAS);
