@@ -46,9 +46,12 @@ export const discrepancyEventTypes: DiscrepancyEvent['type'][] = [
   'DiscrepancyResolved',
 ];
 
-/** Releases the claim of a journal that did not post; a claim it does not hold (released already, another's) stays. */
+/**
+ * Releases the claim of a journal that did not post; a claim it does not hold (released already,
+ * another's) stays, and so does a resolution its journal recorded first: that outcome stands.
+ */
 const releaseClaim = (command: Extract<DiscrepancyCommand, { type: 'fail-resolution' }>, state: DiscrepancyCase): DiscrepancyEvent[] => {
-  if (state.resolving?.journalId !== command.journalId) return [];
+  if (state.resolved !== undefined || state.resolving?.journalId !== command.journalId) return [];
   const { discrepancyId, journalId, failure, by, reason, at } = command;
   return [{ type: 'DiscrepancyResolutionFailed', data: { discrepancyId, journalId, failure, by, reason, failedAt: at } }];
 };
@@ -122,6 +125,11 @@ export const discrepancyDecider: Decider<DiscrepancyCase, DiscrepancyCommand, Di
       case 'resolve':
         if (state.resolving !== undefined && state.resolving.journalId !== command.journalId)
           throw new DiscrepancyBeingResolvedError(discrepancyId, state.resolving.resolution, state.resolving.journalId, command.type);
+        if (command.journalId !== undefined) {
+          // A journal whose failure was recorded first keeps that outcome: its claim is released.
+          const failure = state.failed.get(command.journalId);
+          if (failure !== undefined) throw new CorrectingJournalFailedError(discrepancyId, command.journalId, failure);
+        }
         return [
           {
             type: 'DiscrepancyResolved',

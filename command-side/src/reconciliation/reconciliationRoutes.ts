@@ -85,6 +85,9 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
     if (refusal !== undefined) throw refusal;
   };
 
+  const recordedBefore = async (id: string, commandId: string): Promise<boolean> =>
+    (await cases.load(reconciliationStream(id), { fresh: true })).recentCommands.has(commandId);
+
   const record = async (request: Request, commandId: string, command: DiscrepancyCommand) => {
     const result = await cases.handle(reconciliationStream(command.discrepancyId), command, commandContextOf(deps, request, request.res!, commandId));
     return {
@@ -111,7 +114,8 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
         resourceIdFactory: deps.ids.nextId,
         parse: parseWith(schema),
         handle: async (request, { id, body }, commandId) => {
-          await admit(id, action);
+          // Recorded by an earlier attempt whose answer was lost: recorded again, it replays, whatever the read model shows since.
+          if (!(await recordedBefore(id, `${action}-${commandId}`))) await admit(id, action);
           return record(request, `${action}-${commandId}`, command(id, body, deps.callerOf(request)));
         },
       }),
@@ -186,6 +190,11 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
       parse: parseWith(resolveSchema),
       handle: async (request, { id, body }, journalId, attempt) => {
         const by = deps.callerOf(request);
+        const resolveWithoutMoney = () =>
+          record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution: body.resolution, by, reason: body.reason, at: at() });
+        // A resolution moving no money that an earlier attempt recorded: recorded again, it replays,
+        // whatever the read model and the case show since.
+        if (body.resolution === 'no_action' && (await recordedBefore(id, `resolve-${journalId}`))) return resolveWithoutMoney();
         const caseOf = async () => (await cases.load(reconciliationStream(id), { fresh: true })).state;
         let state = await caseOf();
         if (!begunBy(state, journalId)) await admit(id, 'resolve', body.correction);
@@ -197,8 +206,7 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
         }
         const refusal = resolutionRefusal(state, id, journalId, attempt);
         if (refusal !== undefined) throw refusal;
-        if (body.resolution === 'no_action' || body.correction === undefined)
-          return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution: body.resolution, by, reason: body.reason, at: at() });
+        if (body.resolution === 'no_action' || body.correction === undefined) return resolveWithoutMoney();
 
         const claim = { resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason };
         // Claimed first, with the stream's expected revision: of requests resolving at once,
