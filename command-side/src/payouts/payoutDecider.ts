@@ -36,6 +36,9 @@ const requirePayout = (state: PayoutState): ExistingPayout => {
   return state;
 };
 
+/** Why a payout fails that the provider reported failed without a reason. */
+export const REFUSED_BY_PROVIDER = 'refused by the provider';
+
 const stateReported = (callback: PayoutCallback): 'PAID' | 'FAILED' =>
   callback.callbackType === 'payout.paid' ? 'PAID' : 'FAILED';
 
@@ -113,14 +116,16 @@ const decide = (command: PayoutCommand, state: PayoutState): Event[] => {
     case 'MarkPayoutPaid':
       if (!isOpen(payout)) throw new IllegalPayoutTransitionError(payout, 'pay');
       return [{ type: 'PayoutPaid', data: { payoutId, journalId: payoutId, paidAt: command.at, ...cause } }];
-    case 'MarkPayoutFailed':
+    case 'MarkPayoutFailed': {
       if (!isOpen(payout) || reportedPaid(payout)) throw new IllegalPayoutTransitionError(payout, 'fail');
-      return [
-        {
-          type: 'PayoutFailed',
-          data: { payoutId, reason: command.reason, timedOut: command.timedOut, failedAt: command.at, ...cause },
-        },
-      ];
+      // The provider reported it failed: it fails as it said, whoever records it (a deadline racing the answer).
+      const { answer } = payout;
+      const failure =
+        answer === undefined
+          ? { reason: command.reason, timedOut: command.timedOut, ...cause }
+          : { reason: answer.reason ?? REFUSED_BY_PROVIDER, timedOut: false, callbackEventId: answer.eventId };
+      return [{ type: 'PayoutFailed', data: { payoutId, ...failure, failedAt: command.at } }];
+    }
     case 'ReceivePayoutCallback': {
       const { callback } = command;
       const classification = classifyPayoutCallback(payout, callback);

@@ -19,7 +19,7 @@ import { ProviderRefusedError, ProviderUnavailableError } from '../providers/pro
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PayoutCommandHandler } from './payoutCommandHandler.js';
-import { classifyPayoutCallback, type PayoutCommand } from './payoutDecider.js';
+import { classifyPayoutCallback, REFUSED_BY_PROVIDER, type PayoutCommand } from './payoutDecider.js';
 import { PayoutJournalRefusedError, PayoutNotFoundError } from './payoutErrors.js';
 import { isOpen, type ExistingPayout, type PayoutCallback } from './payoutState.js';
 import { payoutView, type PayoutView } from './payoutView.js';
@@ -127,7 +127,10 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     callbackEventId?: string,
   ) => {
     await recordFailure(payout, reason, timedOut, run, callbackEventId);
-    await releaseHold(payout, reason, run);
+    // Released for the failure recorded (the provider's answer's, if it came first), as any other
+    // release of this hold is: one release command, whoever runs it.
+    const { payout: failed } = await load(payout.payoutId);
+    await releaseHold(payout, failed.failureReason ?? reason, run);
   };
 
   const recordFailure = async (
@@ -170,7 +173,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   const effect = (payout: ExistingPayout, answer: PayoutCallback, run: RunContext, retry: boolean) =>
     answer.callbackType === 'payout.paid'
       ? post(payout, run, retry, answer.eventId)
-      : release(payout, answer.reason ?? 'refused by the provider', false, run, answer.eventId);
+      : release(payout, answer.reason ?? REFUSED_BY_PROVIDER, false, run, answer.eventId);
 
   /**
    * The payout, with what an interrupted run left of it completed from the log first: a posted
