@@ -1,4 +1,4 @@
-import { collect, statementCatalog, type EventStore, type StatementEvent } from '@folio/shared';
+import { bytesOf, rowEvents } from './statementRowEvents.js';
 import { expect } from 'chai';
 import { createStatementImportService } from '../../src/statements/statementImportService.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
@@ -21,18 +21,6 @@ const ROWS = {
 };
 
 const fileOf = (rows: readonly string[]) => [HEADER, ...rows].join('\n');
-
-async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text);
-}
-
-const rowEvents = async (store: EventStore) =>
-  (await collect(store.readAll()))
-    .filter((event) => event.streamName.startsWith('statement'))
-    .map((recorded) => statementCatalog.decode(recorded))
-    .filter((event): event is Extract<StatementEvent, { type: 'StatementRowRecorded' | 'StatementRowRestated' }> =>
-      event.type === 'StatementRowRecorded' || event.type === 'StatementRowRestated',
-    );
 
 describe('statement import: Adyen rows without a PSP reference keep their identity when the batch is exported again', () => {
   let temp: TempStore;

@@ -1,4 +1,5 @@
-import { collect, statementCatalog, type EventStore, type StatementEvent } from '@folio/shared';
+import type { StatementEvent } from '@folio/shared';
+import { bytesOf, rowEvents } from './statementRowEvents.js';
 import { expect } from 'chai';
 import { createStatementImportService } from '../../src/statements/statementImportService.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
@@ -37,18 +38,6 @@ const statementOf = (entries: readonly string[]) =>
     ...entries,
     '</Stmt></BkToCstmrStmt></Document>',
   ].join('\n');
-
-async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text);
-}
-
-const rowEvents = async (store: EventStore) =>
-  (await collect(store.readAll()))
-    .filter((event) => event.streamName.startsWith('statement'))
-    .map((recorded) => statementCatalog.decode(recorded))
-    .filter((event): event is Extract<StatementEvent, { type: 'StatementRowRecorded' | 'StatementRowRestated' }> =>
-      event.type === 'StatementRowRecorded' || event.type === 'StatementRowRestated',
-    );
 
 describe('statement import: camt.053 entries without a reference keep their identity when the statement comes again in another order', () => {
   let temp: TempStore;

@@ -1,4 +1,4 @@
-import { collect, statementCatalog, type EventStore, type StatementEvent } from '@folio/shared';
+import { bytesOf, rowEvents } from './statementRowEvents.js';
 import { expect } from 'chai';
 import { createStatementImportService } from '../../src/statements/statementImportService.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
@@ -19,18 +19,6 @@ const LINES = {
 
 const statementOf = (lines: readonly (readonly string[])[]) =>
   [':20:STARTUMS', ':25:DE02100100100006820101', ':28C:0', ':60F:C240602EUR1000,00', ...lines.flat(), ':62F:C240603EUR1123,62'].join('\n');
-
-async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text);
-}
-
-const rowEvents = async (store: EventStore) =>
-  (await collect(store.readAll()))
-    .filter((event) => event.streamName.startsWith('statement'))
-    .map((recorded) => statementCatalog.decode(recorded))
-    .filter((event): event is Extract<StatementEvent, { type: 'StatementRowRecorded' | 'StatementRowRestated' }> =>
-      event.type === 'StatementRowRecorded' || event.type === 'StatementRowRestated',
-    );
 
 describe('statement import: MT940 lines without a bank reference keep their identity when the statement comes again in another order', () => {
   let temp: TempStore;

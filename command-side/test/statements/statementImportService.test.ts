@@ -9,6 +9,7 @@ import {
   type EventToAppend,
   type StatementEvent,
 } from '@folio/shared';
+import { bytesOf } from './statementRowEvents.js';
 import { expect } from 'chai';
 import { MalformedStatementError } from '../../src/statements/importers/malformedStatementError.js';
 import { createStatementImportService, type StatementImportRequest } from '../../src/statements/statementImportService.js';
@@ -16,10 +17,6 @@ import { openTempStore, type TempStore } from '../tempEventStore.js';
 import { sampleBytes, sampleText } from './statementSamples.js';
 
 const context = { correlationId: 'import-test', actor: 'finance-ops', now: new Date('2024-06-05T08:00:00Z') };
-
-async function* bytesOf(content: Buffer | string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(content);
-}
 
 const request = (provider: string, sample: string, extra: Partial<StatementImportRequest> = {}): StatementImportRequest => ({
   provider,
