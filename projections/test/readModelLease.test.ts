@@ -83,20 +83,26 @@ describe('read model lease', () => {
       },
     });
 
+  /** A claim on READ_MODEL through the test's store and clock, with what its renewals report. */
+  const leaseOf = (kind: 'projector' | 'rebuild', clock: LeaseClock) => {
+    const reported: unknown[] = [];
+    const lease = createReadModelLease({
+      documents: store(),
+      readModels: [READ_MODEL],
+      kind,
+      ttlMs: TTL_MS,
+      onRenewalError: (error) => reported.push(error),
+      clock,
+    });
+    return { lease, reported };
+  };
+
   const storedClaims = async (): Promise<LeaseClaim[]> =>
     Object.values((await documents.get<{ _id: string; claims: Record<string, LeaseClaim> }>(LEASES_COLLECTION, READ_MODEL))?.claims ?? {});
 
   it('stops holding as soon as its time has passed without a renewal, tells its holder, and does not claim again', async () => {
     const { clock, advanceTo } = manualClock();
-    const reported: unknown[] = [];
-    const lease = createReadModelLease({
-      documents: store(),
-      readModels: [READ_MODEL],
-      kind: 'rebuild',
-      ttlMs: TTL_MS,
-      onRenewalError: (error) => reported.push(error),
-      clock,
-    });
+    const { lease, reported } = leaseOf('rebuild', clock);
     await lease.acquire();
     reachable = false;
 
@@ -147,15 +153,7 @@ describe('read model lease', () => {
 
   it('holds as long as renewals succeed, each counted from when it was asked for', async () => {
     const { clock, advanceTo } = manualClock();
-    const reported: unknown[] = [];
-    const lease = createReadModelLease({
-      documents: store(),
-      readModels: [READ_MODEL],
-      kind: 'rebuild',
-      ttlMs: TTL_MS,
-      onRenewalError: (error) => reported.push(error),
-      clock,
-    });
+    const { lease, reported } = leaseOf('rebuild', clock);
     await lease.acquire();
     // A renewal that fails now and then, never for the whole lease, keeps it.
     for (let time = 500; time <= 10 * TTL_MS; time += 500) {
@@ -173,15 +171,7 @@ describe('read model lease', () => {
 
   it('lapses while a renewal hangs, and a renewal that succeeds after the lapse does not bring the claim back', async () => {
     const { clock, advanceTo } = manualClock();
-    const reported: unknown[] = [];
-    const lease = createReadModelLease({
-      documents: store(),
-      readModels: [READ_MODEL],
-      kind: 'projector',
-      ttlMs: TTL_MS,
-      onRenewalError: (error) => reported.push(error),
-      clock,
-    });
+    const { lease, reported } = leaseOf('projector', clock);
     await lease.acquire();
     let resume!: () => void;
     stalled = new Promise((resolve) => {
@@ -203,15 +193,7 @@ describe('read model lease', () => {
 
   it('claimed again after a lapse, holds on when a renewal asked for before the lapse goes through late', async () => {
     const { clock, advanceTo } = manualClock();
-    const reported: unknown[] = [];
-    const lease = createReadModelLease({
-      documents: store(),
-      readModels: [READ_MODEL],
-      kind: 'projector',
-      ttlMs: TTL_MS,
-      onRenewalError: (error) => reported.push(error),
-      clock,
-    });
+    const { lease, reported } = leaseOf('projector', clock);
     await lease.acquire();
     let resume!: () => void;
     stalled = new Promise((resolve) => {
