@@ -176,8 +176,15 @@ const routeParam = (segment: string | undefined): string | undefined => {
   }
 };
 
+/**
+ * Express routes a path whatever its case: a rule matched case-sensitively would let
+ * `/v1/payments/:id/Capture` miss the capture rule, fall to a broader one, and still reach the
+ * capture route. The policy judges the route Express will pick.
+ */
+const routeRules: readonly RouteRule[] = rules.map((rule) => ({ ...rule, path: new RegExp(rule.path.source, `${rule.path.flags}i`) }));
+
 const ruleFor = (method: string, path: string): { rule: RouteRule; pathId: string | undefined } | undefined => {
-  for (const rule of rules) {
+  for (const rule of routeRules) {
     if (rule.methods !== 'any' && !rule.methods.includes(method)) continue;
     const match = rule.path.exec(path);
     if (match !== null) return { rule, pathId: routeParam(match[1]) };

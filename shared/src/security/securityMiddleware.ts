@@ -163,7 +163,7 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
         }
         return;
       case 'resource': {
-        const kind = /^\/v1\/(\w+?)s\//.exec(request.path)?.[1] ?? 'resource';
+        const kind = /^\/v1\/(\w+?)s\//i.exec(request.path)?.[1]?.toLowerCase() ?? 'resource';
         const accounts = isId(pathId)
           ? ((await resourceAccounts(ownership.streams(pathId))) ?? (ownership.inTransit === true ? options.movementInTransit?.(kind, pathId) : undefined))
           : undefined;
