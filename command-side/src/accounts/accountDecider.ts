@@ -103,13 +103,20 @@ const checkPosting = (account: OpenAccountState, posting: Posting, what: string)
 };
 
 /**
- * Balances stay within the money bound, so every figure the books show is exact. A reversal is
- * bounded too, yet it restores figures the account had, which were within the bound: it can be
- * refused only if postings between its legs filled the room the first leg freed. Its movement then
- * stays in transit, reported as stuck, until recovery can finish it one way or the other.
+ * Balances stay within the money bound, so every figure the books show is exact. Holds lower the
+ * available balance only until they are released, which no bound may refuse, so the available
+ * balance is bounded as it will be without them: the posted balance plus the overdraft limit. A
+ * reversal is bounded too, yet it restores figures the account had, which were within the bound:
+ * it can be refused only if postings between its legs filled the room the first leg freed. Its
+ * movement then stays in transit, reported as stuck, until recovery can finish it one way or the
+ * other.
  */
 const checkBounds = (account: OpenAccountState, effect: bigint): void => {
-  const figures = [postedBalance(account) + effect, availableBalance(account) + effect];
+  const figures = [
+    postedBalance(account) + effect,
+    availableBalance(account) + effect,
+    postedBalance(account) + account.overdraftLimit + effect,
+  ];
   if (figures.some((figure) => figure > MAX_MINOR_UNITS || figure < -MAX_MINOR_UNITS)) {
     throw new BalanceOutOfRangeError(account.accountId);
   }

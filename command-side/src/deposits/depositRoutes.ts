@@ -1,7 +1,7 @@
 import {
   accountIdSchema,
-  accountStream,
   depositStream,
+  isSystemAccountId,
   jsonBody,
   NotFoundError,
   amountSchema,
@@ -76,8 +76,9 @@ export const depositRoutes = (deps: WriteApiDependencies): Router => {
           const ended = await deps.movements.read(depositStream(depositId));
           if (ended !== undefined) return { status: 201, body: depositView(depositId, ended.outcome), headers };
         }
-        const { state } = await deps.accounts.load(accountStream(body.accountId));
-        if (state.exists && state.kind === 'system') throw new SystemAccountNotAllowedError(body.accountId);
+        // Told by its id, not its stream: a system account not opened yet may be opened by any
+        // request of its currency before this deposit's credit, and would then take it.
+        if (isSystemAccountId(body.accountId)) throw new SystemAccountNotAllowedError(body.accountId);
         const movement: Movement = {
           fromAccountId: systemAccountId({ role: 'bank', currency: body.currency }),
           toAccountId: body.accountId,
