@@ -3,6 +3,8 @@ import {
   actorOf,
   createCredentialCommands,
   ForbiddenError,
+  holderRoleSchema,
+  isHolderRole,
   NotFoundError,
   isEd25519PublicKey,
   jsonBody,
@@ -22,6 +24,8 @@ const registerDeviceSchema = z.strictObject({
   publicKey: z.string().max(100),
   /** Whose device: implied by a customer or merchant key; named by an admin registering for a holder. */
   ownerId: referenceSchema.optional(),
+  /** The customer's or the merchant's of `ownerId`: implied by a holder's key; named by an admin. */
+  role: holderRoleSchema.optional(),
 });
 
 /**
@@ -55,35 +59,46 @@ export const deviceRoutes = ({
         { path: 'body.ownerId', message: 'required for a key without a holder' },
       ]);
     }
-    if (principal.ownerId !== undefined && body.ownerId !== undefined && body.ownerId !== principal.ownerId) {
+    const holderKey = isHolderRole(principal.role) ? principal.role : undefined;
+    if (
+      (principal.ownerId !== undefined && body.ownerId !== undefined && body.ownerId !== principal.ownerId) ||
+      (holderKey !== undefined && body.role !== undefined && body.role !== holderKey)
+    ) {
       throw new ForbiddenError('a holder registers devices for itself only');
+    }
+    const role = holderKey ?? body.role;
+    if (role === undefined) {
+      throw new ValidationError('invalid request body: body.role: required for a key without a holder (customer or merchant)', [
+        { path: 'body.role', message: 'required for a key without a holder (customer or merchant)' },
+      ]);
     }
     const deviceId = randomUUID();
     const commands = createCredentialCommands({ eventStore, clock, actor: actorOf(principal) });
-    const { event, position } = await commands.registerDevice(deviceId, ownerId, body.publicKey);
+    const { event, position } = await commands.registerDevice(deviceId, ownerId, body.publicKey, role);
     directory.apply(event);
     response
       .status(201)
       .location(`/v1/devices/${deviceId}`)
-      .json({ deviceId, ownerId, publicKey: body.publicKey, position: position.toString() });
+      .json({ deviceId, ownerId, role, publicKey: body.publicKey, position: position.toString() });
   });
 
   // A holder revokes its own devices with its key alone: taking trust away needs no step-up, and
-  // a holder whose every device is lost could not sign for it. Another's device answers as a missing
-  // one; a device revoked already is revoked again, answering as the first time (a lost answer's retry).
+  // a holder whose every device is lost could not sign for it. Another's device (the other holder
+  // of the same owner id's too) answers as a missing one; a device revoked already is revoked
+  // again, answering as the first time (a lost answer's retry).
   router.post('/v1/devices/:id/revoke', jsonBody(), async (request, response) => {
     const principal = principalOf(request.res!);
     if (principal === undefined) throw new UnauthenticatedError();
     parseRequest(z.strictObject({}), request.body, 'body');
     const deviceId = String(request.params.id);
     const device = /^[\x21-\x7e]{1,100}$/.test(deviceId) ? await directory.registeredDevice(deviceId) : undefined;
-    if (device === undefined || (principal.ownerId !== undefined && device.ownerId !== principal.ownerId)) {
+    if (device === undefined || (principal.ownerId !== undefined && (device.ownerId !== principal.ownerId || device.role !== principal.role))) {
       throw new NotFoundError('device', deviceId);
     }
     const commands = createCredentialCommands({ eventStore, clock, actor: actorOf(principal) });
     const { event, position } = await commands.revokeDevice(deviceId);
     directory.apply(event);
-    response.json({ deviceId, ownerId: device.ownerId, revoked: true, position: position.toString() });
+    response.json({ deviceId, ownerId: device.ownerId, role: device.role, revoked: true, position: position.toString() });
   });
   return router;
 };

@@ -7,7 +7,7 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import { createEnvelope } from '../events/envelope.js';
 import { deterministicEventId } from '../ids/eventIds.js';
 import { digestSecret, generateApiKey, parseApiKey, secretMatches, type NewApiKey } from './apiKeys.js';
-import type { Role } from './principal.js';
+import type { HolderRole, Role } from './principal.js';
 import {
   API_KEY_STREAM_PREFIX,
   apiKeyCreated,
@@ -101,10 +101,11 @@ export const createCredentialCommands = ({ eventStore, clock, actor }: Credentia
       return encoded;
     },
 
-    async registerDevice(deviceId: string, ownerId: string, publicKey: string) {
+    /** A device of the holder `role` `ownerId`. */
+    async registerDevice(deviceId: string, ownerId: string, publicKey: string, role: HolderRole) {
       const event = createEnvelope(deviceKeyRegistered, {
         id: deterministicEventId('device', deviceId),
-        data: { deviceId, ownerId, publicKey },
+        data: { deviceId, ownerId, role, publicKey },
         metadata: metadata(),
       });
       const encoded = securityCatalog.encode(event);

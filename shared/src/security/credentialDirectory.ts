@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import { StreamNotFoundError, SubscriptionDroppedError } from '../eventStore/errors.js';
-import type { EventStore, GlobalPosition, RecordedEvent } from '../eventStore/eventStore.js';
+import type { EventStore, GlobalPosition, JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
 import { accountStream, ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { secretMatches, parseApiKey } from './apiKeys.js';
-import type { Principal, Role } from './principal.js';
-import { roleSchema } from './principal.js';
+import type { HolderRole, Principal, Role } from './principal.js';
+import { holderRoleSchema, isHolderRole, roleSchema } from './principal.js';
 import { API_KEY_STREAM_PREFIX, apiKeyStream, DEVICE_STREAM_PREFIX, deviceStream } from './securityEvents.js';
 
 interface KnownKey {
@@ -23,6 +23,8 @@ interface KnownKey {
 export interface DeviceKey {
   deviceId: string;
   ownerId: string;
+  /** Whose device of `ownerId`; `undefined` when that cannot be told (see `roleOf`): no holder's. */
+  role: HolderRole | undefined;
   /** Raw Ed25519 public key, base64url. */
   publicKey: string;
 }
@@ -34,9 +36,22 @@ const keyCreatedData = z.object({
   secretHash: z.string(),
 });
 const keyRevokedData = z.object({ keyId: z.string() });
-const deviceData = z.object({ deviceId: z.string(), ownerId: z.string(), publicKey: z.string() });
+const deviceData = z.object({ deviceId: z.string(), ownerId: z.string(), role: holderRoleSchema.optional(), publicKey: z.string() });
 const deviceRevokedData = z.object({ deviceId: z.string() });
 const accountOpenedData = z.object({ accountId: z.string(), ownerId: z.string(), kind: z.string() });
+
+/** An event's `actor` when a key acted (see `actorOf`). */
+const KEY_ACTOR = /^key:([0-9a-f]{16})$/;
+
+interface KnownDevice {
+  deviceId: string;
+  ownerId: string;
+  /** As recorded; absent on devices registered before the role was. */
+  role: HolderRole | undefined;
+  publicKey: string;
+  /** The key that registered it, from the event's `actor`. */
+  registeredBy: string | undefined;
+}
 
 /** Whose an account is, and of what kind: a holder's key acts on the accounts of its own kind only. */
 export interface AccountHolder {
@@ -58,12 +73,15 @@ export interface CredentialDirectory {
   device(deviceId: string): Promise<DeviceKey | undefined>;
   /** A registered device, revoked or not: whose it is, for revoking it again. */
   registeredDevice(deviceId: string): Promise<DeviceKey | undefined>;
-  /** Whether `ownerId` has registered a device that this process has seen, revoked ones included. */
-  hasDevice(ownerId: string): boolean;
+  /**
+   * Whether the holder `role` `ownerId` has registered a device that this
+   * process has seen, revoked ones included.
+   */
+  hasDevice(ownerId: string, role: HolderRole): boolean;
   /** Keys known, revoked ones included. */
   keyCount(): number;
   /** Applies an event this process has just appended, without waiting for the subscription. */
-  apply(event: Pick<RecordedEvent, 'type' | 'data'>): void;
+  apply(event: Pick<RecordedEvent, 'type' | 'data'> & { metadata?: JsonObject | undefined }): void;
 }
 
 export interface CredentialDirectoryOptions {
@@ -76,15 +94,28 @@ const ownedBy = (ownerId: string, kind: string): string => `${kind}\n${ownerId}`
 
 export const createCredentialDirectory = ({ eventStore, onError }: CredentialDirectoryOptions): CredentialDirectory => {
   const keys = new Map<string, KnownKey>();
-  const devices = new Map<string, DeviceKey>();
+  const devices = new Map<string, KnownDevice>();
   const revokedDevices = new Set<string>();
-  const deviceOwners = new Set<string>();
+  const devicesByOwner = new Map<string, KnownDevice[]>();
   const holders = new Map<string, AccountHolder>();
   const accountsByOwner = new Map<string, string[]>();
   let stopped = false;
   let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
 
-  const apply = ({ type, data }: Pick<RecordedEvent, 'type' | 'data'>): void => {
+  /**
+   * Whose a device is. A device registered before its role was recorded is read as the role of
+   * the key that registered it, when that was a holder's key of the device's owner id: the only
+   * key that registered devices for its holder itself. One an admin registered (or whose key this
+   * process does not know) could be either holder's: it is nobody's, so it signs for no holder and
+   * no holder revokes it, while it still counts as enrolling both (see `hasDevice`).
+   */
+  const roleOf = (device: KnownDevice): HolderRole | undefined => {
+    if (device.role !== undefined) return device.role;
+    const key = device.registeredBy === undefined ? undefined : keys.get(device.registeredBy);
+    return key !== undefined && isHolderRole(key.role) && key.ownerId === device.ownerId ? key.role : undefined;
+  };
+
+  const apply = ({ type, data, metadata }: Pick<RecordedEvent, 'type' | 'data'> & { metadata?: JsonObject | undefined }): void => {
     switch (type) {
       case 'ApiKeyCreated': {
         const parsed = keyCreatedData.safeParse(data);
@@ -107,9 +138,15 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
       }
       case 'DeviceKeyRegistered': {
         const parsed = deviceData.safeParse(data);
-        if (!parsed.success) return;
-        devices.set(parsed.data.deviceId, parsed.data);
-        deviceOwners.add(parsed.data.ownerId);
+        // The same event arrives twice: from the route that appended it and from the log.
+        if (!parsed.success || devices.has(parsed.data.deviceId)) return;
+        const actor = typeof metadata?.actor === 'string' ? KEY_ACTOR.exec(metadata.actor) : null;
+        const { deviceId, ownerId, role, publicKey } = parsed.data;
+        const device: KnownDevice = { deviceId, ownerId, role, publicKey, registeredBy: actor?.[1] };
+        devices.set(device.deviceId, device);
+        const list = devicesByOwner.get(device.ownerId) ?? [];
+        list.push(device);
+        devicesByOwner.set(device.ownerId, list);
         return;
       }
       case 'DeviceKeyRevoked': {
@@ -171,7 +208,12 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
 
   const registeredDevice = async (deviceId: string): Promise<DeviceKey | undefined> => {
     if (!devices.has(deviceId)) await readThrough(deviceStream(deviceId));
-    return devices.get(deviceId);
+    const device = devices.get(deviceId);
+    if (device === undefined) return undefined;
+    if (device.role === undefined && device.registeredBy !== undefined && !keys.has(device.registeredBy)) {
+      await readThrough(apiKeyStream(device.registeredBy));
+    }
+    return { deviceId, ownerId: device.ownerId, role: roleOf(device), publicKey: device.publicKey };
   };
 
   return {
@@ -202,7 +244,12 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
       return revokedDevices.has(deviceId) ? undefined : device;
     },
     registeredDevice,
-    hasDevice: (ownerId) => deviceOwners.has(ownerId),
+    // A device whose holder cannot be told enrols both of its owner id: a bearer key alone adds no device beside it.
+    hasDevice: (ownerId, role) =>
+      (devicesByOwner.get(ownerId) ?? []).some((device) => {
+        const holder = roleOf(device);
+        return holder === undefined || holder === role;
+      }),
     apply,
   };
 };

@@ -8,6 +8,15 @@ export const roleSchema = z.enum(roles);
 /** Roles whose keys act for one account holder and see only that holder's accounts. */
 export const holderRoles: ReadonlySet<Role> = new Set(['customer', 'merchant']);
 
+/**
+ * The kind of an account holder. An owner id names a customer and a merchant alike (both come
+ * from the product's own records), so a holder is its role and its owner id together.
+ */
+export const holderRoleSchema = z.enum(['customer', 'merchant']);
+export type HolderRole = z.infer<typeof holderRoleSchema>;
+
+export const isHolderRole = (role: Role): role is HolderRole => holderRoles.has(role);
+
 /** Who is calling, once the bearer credential checked out. */
 export interface Principal {
   keyId: string;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { createEventCatalog } from '../events/catalog.js';
 import { defineEvent } from '../events/eventDefinition.js';
-import { roleSchema } from './principal.js';
+import { holderRoleSchema, roleSchema } from './principal.js';
 
 export const API_KEY_STREAM_PREFIX = 'apikey-';
 export const DEVICE_STREAM_PREFIX = 'device-';
@@ -40,6 +40,11 @@ export const deviceKeyRegistered = defineEvent({
   schema: z.object({
     deviceId: z.string().min(1),
     ownerId: z.string().min(1),
+    /**
+     * Whose device of `ownerId`: the customer's or the merchant's. Absent on devices registered
+     * before it was recorded; the credential directory reads those from the key that registered them.
+     */
+    role: holderRoleSchema.optional(),
     /** The raw 32-byte Ed25519 public key, base64url. */
     publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   }),

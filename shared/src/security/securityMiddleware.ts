@@ -16,7 +16,7 @@ import { snowflakeIdSchema } from '../ids/snowflake.js';
 import { bearerTokenOf } from './apiKeys.js';
 import { decideAccess, isPublicRoute, type Ownership, type StepUp } from './accessPolicy.js';
 import type { CredentialDirectory } from './credentialDirectory.js';
-import { normaliseOwnerId, type Principal } from './principal.js';
+import { isHolderRole, normaliseOwnerId, type Principal } from './principal.js';
 import type { BucketRule, RateLimiter } from './rateLimiter.js';
 import type { ReplayGuard } from './replayGuard.js';
 import { ForbiddenError, OverdraftNotPermittedError, RateLimitedError, StepUpFailedError, UnauthenticatedError } from './securityErrors.js';
@@ -200,7 +200,8 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
     }
     if (!/^[\x21-\x7e]{1,100}$/.test(deviceId)) return refuse('unknown device');
     const device = await directory.device(deviceId);
-    if (device === undefined || device.ownerId !== principal.ownerId) return refuse('unknown device');
+    // The same owner id may be a customer and a merchant: a device signs for its own holder only.
+    if (device === undefined || device.ownerId !== principal.ownerId || device.role !== principal.role) return refuse('unknown device');
     limit(`device:${deviceId}`, limits.perDevice, 'signed requests from this device');
     const raw = (request as unknown as Record<symbol, Buffer | undefined>)[RAW_BODY] ?? Buffer.alloc(0);
     const message = Buffer.from(
@@ -226,7 +227,8 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
 
   /** A holder that has a device signs with it to add another, so a bearer key alone cannot enrol its own. */
   const needsSignature = (stepUp: StepUp, principal: Principal): boolean =>
-    stepUp === 'always' || (stepUp === 'onceEnrolled' && principal.ownerId !== undefined && directory.hasDevice(principal.ownerId));
+    stepUp === 'always' ||
+    (stepUp === 'onceEnrolled' && principal.ownerId !== undefined && isHolderRole(principal.role) && directory.hasDevice(principal.ownerId, principal.role));
 
   return async (request, response, next) => {
     try {

@@ -62,13 +62,13 @@ describe('credentials in the event store', () => {
     await server.start();
     try {
       const cli = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'cli' });
-      await cli.registerDevice('phone', 'alice', 'A'.repeat(43));
+      await cli.registerDevice('phone', 'alice', 'A'.repeat(43), 'customer');
       expect((await server.device('phone'))?.ownerId).to.equal('alice');
       await cli.revokeDevice('phone');
       const deadline = Date.now() + 1000;
       while ((await server.device('phone')) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(await server.device('phone')).to.equal(undefined);
-      expect(server.hasDevice('alice')).to.equal(true);
+      expect(server.hasDevice('alice', 'customer')).to.equal(true);
       // A process that never saw the device learns both events from its stream.
       const fresh = createCredentialDirectory({ eventStore: other, onError: (error) => expect.fail(String(error)) });
       expect(await fresh.device('phone')).to.equal(undefined);

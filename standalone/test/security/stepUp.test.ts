@@ -163,7 +163,7 @@ describe("security: step-up signatures on customers' money movements", function 
       await expectRefused(await register(shop), /send Folio-Device-Id/, before);
       const admin = await system.request('POST', '/v1/devices', {
         key: system.folio.adminKey,
-        body: { publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey), ownerId: 'dora-shop' },
+        body: { publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey), ownerId: 'dora-shop', role: 'merchant' },
       });
       expect(admin.status).to.equal(201);
     });
