@@ -183,10 +183,14 @@ const routeParam = (segment: string | undefined): string | undefined => {
  */
 const routeRules: readonly RouteRule[] = rules.map((rule) => ({ ...rule, path: new RegExp(rule.path.source, `${rule.path.flags}i`) }));
 
+/** Express routes a path with one trailing slash as the path without it, and so is it judged. */
+const routedPath = (path: string): string => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+
 const ruleFor = (method: string, path: string): { rule: RouteRule; pathId: string | undefined } | undefined => {
+  const routed = routedPath(path);
   for (const rule of routeRules) {
     if (rule.methods !== 'any' && !rule.methods.includes(method)) continue;
-    const match = rule.path.exec(path);
+    const match = rule.path.exec(routed);
     if (match !== null) return { rule, pathId: routeParam(match[1]) };
   }
   return undefined;

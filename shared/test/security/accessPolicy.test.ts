@@ -72,6 +72,14 @@ describe('access policy', () => {
     expect(undecodable).to.not.have.property('pathId');
   });
 
+  it('judges a path with one trailing slash as the route Express serves it: the same rule, money limits included', () => {
+    expect(decideAccess('POST', '/v1/transfers/', as('admin'))).to.include({ kind: 'allowed', moneyMoving: true });
+    expect(decideAccess('POST', '/v1/payments/42/refunds/', as('admin'))).to.include({ moneyMoving: true });
+    expect(decideAccess('POST', '/v1/transfers/', as('customer', 'c'))).to.deep.equal(decideAccess('POST', '/v1/transfers', as('customer', 'c')));
+    expect(decideAccess('POST', '/v1/payments/42/capture/', as('merchant', 'm')).kind).to.equal('denied');
+    expect(decideAccess('GET', '/v1/accounts/42/', as('customer', 'c'))).to.deep.include({ pathId: '42', ownership: { of: 'pathAccount' } });
+  });
+
   it('opens the UI and provider callbacks to callers without a key, nothing else', () => {
     expect(isPublicRoute('GET', '/')).to.equal(true);
     expect(isPublicRoute('GET', '/ui/js/main.js')).to.equal(true);
