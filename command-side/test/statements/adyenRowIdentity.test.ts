@@ -1,4 +1,4 @@
-import { bytesOf, rowEvents } from './statementRowEvents.js';
+import { bytesOf, expectNetRestated, rowEvents } from './statementRowEvents.js';
 import { expect } from 'chai';
 import { createStatementImportService } from '../../src/statements/statementImportService.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
@@ -64,11 +64,6 @@ describe('statement import: Adyen rows without a PSP reference keep their identi
     const changed = reordered.map((row) => (row === ROWS.earlyFee ? row.replace('EUR,0.40,', 'EUR,0.45,') : row));
     const result = await service.importStatement({ provider: 'adyen', content: bytesOf(fileOf(changed)) }, context);
     expect(result.summary.rows).to.deep.equal({ total: 9, recorded: 0, restated: 1, unchanged: 8, duplicated: 0 });
-    const [restatement] = (await rowEvents(temp.store)).filter(({ type }) => type === 'StatementRowRestated');
-    if (restatement?.type !== 'StatementRowRestated') expect.fail('no restatement');
-    expect(restatement.data.rowKey).to.equal(earlyFeeKey);
-    expect(restatement.data.previous.net?.amount).to.equal(-40n);
-    expect(restatement.data.row.net?.amount).to.equal(-45n);
-    expect(restatement.data.changedFields).to.deep.equal(['net']);
+    await expectNetRestated(temp.store, earlyFeeKey, -40n, -45n);
   });
 });

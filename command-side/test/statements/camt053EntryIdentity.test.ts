@@ -1,5 +1,5 @@
 import type { StatementEvent } from '@folio/shared';
-import { bytesOf, rowEvents } from './statementRowEvents.js';
+import { bytesOf, expectNetRestated, rowEvents } from './statementRowEvents.js';
 import { expect } from 'chai';
 import { createStatementImportService } from '../../src/statements/statementImportService.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
@@ -72,12 +72,7 @@ describe('statement import: camt.053 entries without a reference keep their iden
     const corrected = reordered.map((entry) => (entry === ENTRIES.stripe ? entry.replace('>120.00<', '>121.50<') : entry));
     const result = await importOf(corrected);
     expect(result.summary.rows).to.deep.equal({ total: 8, recorded: 0, restated: 1, unchanged: 7, duplicated: 0 });
-    const [restatement] = (await rowEvents(temp.store)).filter(({ type }) => type === 'StatementRowRestated');
-    if (restatement?.type !== 'StatementRowRestated') expect.fail('no restatement');
-    expect(restatement.data.rowKey).to.equal(stripeKey);
-    expect(restatement.data.previous.net?.amount).to.equal(12000n);
-    expect(restatement.data.row.net?.amount).to.equal(12150n);
-    expect(restatement.data.changedFields).to.deep.equal(['net']);
+    await expectNetRestated(temp.store, stripeKey, 12000n, 12150n);
   });
 });
 
