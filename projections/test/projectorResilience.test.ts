@@ -56,13 +56,19 @@ describe('projector resilience', () => {
       },
     });
 
+  /** A balances projector on the flaky document store, the errors it reports collected. */
+  const flakyProjector = (more: { leaseTtlMs?: number } = {}) => {
+    const errors: unknown[] = [];
+    const projector = createProjector({ eventStore: log, documents: flakyDocuments(), definition: balancesProjection, onError: (error) => errors.push(error), ...more });
+    return { projector, errors };
+  };
+
   const storedPosition = async (): Promise<string | undefined> =>
     (await documents.get<{ _id: string; position: string }>(CHECKPOINTS_COLLECTION, liveCheckpointId(balancesProjection)))?.position;
 
   it('keeps retrying with growing waits while the document store is unreachable, reports each failure, and resumes from its checkpoint', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
-    const errors: unknown[] = [];
-    const projector = createProjector({ eventStore: log, documents: flakyDocuments(), definition: balancesProjection, onError: (error) => errors.push(error) });
+    const { projector, errors } = flakyProjector();
     await projector.start();
     const reached = projector.status().position;
 
@@ -84,7 +90,7 @@ describe('projector resilience', () => {
 
   it('tells in its status that it is failing, since when and how many times in a row, until it commits again', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
-    const projector = createProjector({ eventStore: log, documents: flakyDocuments(), definition: balancesProjection, onError: () => undefined });
+    const { projector } = flakyProjector();
     await projector.start();
     expect(projector.status().failing, 'caught up').to.equal(undefined);
 
@@ -104,15 +110,8 @@ describe('projector resilience', () => {
 
   it('is failing from the first renewal of its claim the document store refuses while caught up, and not once one succeeds', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
-    const errors: unknown[] = [];
     // Renewed every 400 ms: the store comes back well before the claim could lapse.
-    const projector = createProjector({
-      eventStore: log,
-      documents: flakyDocuments(),
-      definition: balancesProjection,
-      leaseTtlMs: 1_200,
-      onError: (error) => errors.push(error),
-    });
+    const { projector, errors } = flakyProjector({ leaseTtlMs: 1_200 });
     await projector.start();
     expect(projector.status().failing, 'caught up').to.equal(undefined);
 
@@ -136,7 +135,7 @@ describe('projector resilience', () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
     reachable = false;
     const startedAt = Date.now();
-    const projector = createProjector({ eventStore: log, documents: flakyDocuments(), definition: balancesProjection, onError: () => undefined });
+    const { projector } = flakyProjector();
     const caughtUp = projector.start();
     expect(projector.status().failing, 'reading its checkpoints').to.include({ failures: 0 });
     expect(await eventually(() => (projector.status().failing?.failures ?? 0) >= 1, 1_000)).to.equal(true);
@@ -185,14 +184,7 @@ describe('projector resilience', () => {
 
   it('stops writing a read model whose claim lapsed while a rebuild holds it, and goes on once the rebuild has ended', async () => {
     await writeLedgerHistory(log, { accounts: 3, transfers: 10 });
-    const errors: unknown[] = [];
-    const projector = createProjector({
-      eventStore: log,
-      documents: flakyDocuments(),
-      definition: balancesProjection,
-      leaseTtlMs: 150,
-      onError: (error) => errors.push(error),
-    });
+    const { projector, errors } = flakyProjector({ leaseTtlMs: 150 });
     await projector.start();
     const reached = (await storedPosition())!;
 
