@@ -1,15 +1,13 @@
 import {
   bigintString,
-  createEventCatalog,
   defineEvent,
-  deterministicEventId,
   paymentCatalog,
   snowflakeIdSchema,
   type EventStore,
   type RecordedEvent,
 } from '@folio/shared';
 import { z } from 'zod';
-import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
+import { createCheckpointedLogFold, snapshotCheckpoints } from '../recovery/checkpointedLogFold.js';
 import { readPaymentCreation } from './paymentCreation.js';
 
 /** A capture's or refund's journal routed to the merchant's account and not posted yet. */
@@ -51,8 +49,6 @@ export const merchantJournalsWaitingCheckpointed = defineEvent({
     ),
   }),
 });
-
-export const merchantJournalsCheckpointCatalog = createEventCatalog([merchantJournalsWaitingCheckpointed]);
 
 /** The events that route a journal to a merchant and end it, by type alone (see `refundRecovery.ts`). */
 const FOLDED = { eventTypePrefixes: ['PaymentRouteChosen', 'PaymentCaptured', 'PaymentRefunded', 'PaymentRefundFailed'] };
@@ -148,11 +144,16 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
 
   const log = createCheckpointedLogFold({
     eventStore,
-    checkpoints: {
+    ...snapshotCheckpoints({
       streamName: MERCHANT_JOURNALS_CHECKPOINT_STREAM,
       name: 'merchant journals checkpoint',
-      decode: (recorded) => merchantJournalsCheckpointCatalog.decode(recorded).data,
-    },
+      definition: merchantJournalsWaitingCheckpointed,
+      actor: ACTOR,
+      correlationId: 'merchant-journals',
+      everyMs: options.checkpointEveryMs,
+      clock,
+      snapshot: (position) => ({ position, journals: waiting.list() }),
+    }),
     filter: FOLDED,
     seed: (latest) => {
       waiting = createWaitingJournals(latest.journals);
@@ -168,19 +169,6 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
       }
     },
     followsScans: true,
-    schedule: {
-      everyMs: options.checkpointEveryMs,
-      clock,
-      encode: (position) =>
-        merchantJournalsCheckpointCatalog.encode({
-          type: merchantJournalsWaitingCheckpointed.type,
-          // Two processes checkpointing the same position write the same event: the store keeps one.
-          id: deterministicEventId(MERCHANT_JOURNALS_CHECKPOINT_STREAM, position.toString()),
-          version: merchantJournalsWaitingCheckpointed.version,
-          data: { position, journals: waiting.list() },
-          metadata: { $correlationId: 'merchant-journals', actor: ACTOR, occurredAt: clock().toISOString() },
-        }),
-    },
     onError: options.onError,
     onWarning: options.onWarning,
   });

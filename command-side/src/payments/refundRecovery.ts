@@ -1,8 +1,6 @@
 import {
   bigintString,
-  createEventCatalog,
   defineEvent,
-  deterministicEventId,
   paymentCatalog,
   positiveAmountSchema,
   snowflakeIdSchema,
@@ -11,7 +9,7 @@ import {
   type RefundsAwaitingProviderStatus,
 } from '@folio/shared';
 import { z } from 'zod';
-import { createCheckpointedLogFold } from '../recovery/checkpointedLogFold.js';
+import { createCheckpointedLogFold, snapshotCheckpoints } from '../recovery/checkpointedLogFold.js';
 import { readPaymentCreation } from './paymentCreation.js';
 
 /** A refund reserved on its payment's stream for a request to the provider whose answer is not recorded. */
@@ -46,8 +44,6 @@ export const refundsAwaitingProviderCheckpointed = defineEvent({
     ),
   }),
 });
-
-export const refundRecoveryCheckpointCatalog = createEventCatalog([refundsAwaitingProviderCheckpointed]);
 
 /**
  * The events that open and end a reservation: a payment's refund events, which no other stream
@@ -203,11 +199,17 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
 
   const log = createCheckpointedLogFold({
     eventStore,
-    checkpoints: {
+    ...snapshotCheckpoints({
       streamName: REFUND_RECOVERY_CHECKPOINT_STREAM,
       name: 'refund recovery checkpoint',
-      decode: (recorded) => refundRecoveryCheckpointCatalog.decode(recorded).data,
-    },
+      definition: refundsAwaitingProviderCheckpointed,
+      actor: REFUND_RECOVERY_ACTOR,
+      correlationId: 'refund-recovery',
+      everyMs: options.checkpointEveryMs,
+      clock,
+      // The reservations as they are at the position: the snapshot is taken between two messages, so the two agree.
+      snapshot: (position) => ({ position, refunds: awaiting.list() }),
+    }),
     filter: FOLDED,
     seed: (latest) => {
       awaiting = createAwaitingRefunds(latest.refunds);
@@ -223,20 +225,6 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     },
     // Everything up to the position is folded, events delivered or scanned and filtered out.
     followsScans: true,
-    // The reservations as they are at the position: the snapshot is taken between two messages, so the two agree.
-    schedule: {
-      everyMs: options.checkpointEveryMs,
-      clock,
-      encode: (position) =>
-        refundRecoveryCheckpointCatalog.encode({
-          type: refundsAwaitingProviderCheckpointed.type,
-          // Two processes checkpointing the same position write the same event: the store keeps one.
-          id: deterministicEventId(REFUND_RECOVERY_CHECKPOINT_STREAM, position.toString()),
-          version: refundsAwaitingProviderCheckpointed.version,
-          data: { position, refunds: awaiting.list() },
-          metadata: { $correlationId: 'refund-recovery', actor: REFUND_RECOVERY_ACTOR, occurredAt: clock().toISOString() },
-        }),
-    },
     onError: options.onError,
     onWarning: options.onWarning,
   });

@@ -7,9 +7,13 @@
  */
 import {
   collect,
+  createEventCatalog,
+  deterministicEventId,
   StoreUnavailableError,
   StreamNotFoundError,
   SubscriptionDroppedError,
+  type AnyEventDefinition,
+  type EventDataOf,
   type EventFilter,
   type EventStore,
   type EventToAppend,
@@ -84,6 +88,43 @@ export interface CheckpointedLogFoldOptions<Checkpoint> {
   onError: (error: unknown) => void;
   onWarning: (message: string, error: unknown) => void;
 }
+
+/**
+ * The `checkpoints` and `schedule` of a fold that snapshots what it folded as one event type of
+ * its own, written by `schedule`: the latest snapshot seeds a start. Two processes checkpointing
+ * the same position write the same event id, so the store keeps one.
+ */
+export const snapshotCheckpoints = <Definition extends AnyEventDefinition>(spec: {
+  streamName: string;
+  /** What warnings call one ('refund recovery checkpoint'). */
+  name: string;
+  definition: Definition;
+  /** Who writes them, and the correlation id they carry, in their metadata. */
+  actor: string;
+  correlationId: string;
+  everyMs: number;
+  clock: () => Date;
+  /** What the fold holds at `position`. */
+  snapshot: (position: GlobalPosition) => EventDataOf<Definition>;
+}): Required<Pick<CheckpointedLogFoldOptions<EventDataOf<Definition>>, 'checkpoints' | 'schedule'>> => {
+  const catalog = createEventCatalog([spec.definition]);
+  const { streamName, definition, clock } = spec;
+  return {
+    checkpoints: { streamName, name: spec.name, decode: (recorded) => catalog.decode(recorded).data as EventDataOf<Definition> },
+    schedule: {
+      everyMs: spec.everyMs,
+      clock,
+      encode: (position) =>
+        catalog.encode({
+          type: definition.type,
+          id: deterministicEventId(streamName, position.toString()),
+          version: definition.version,
+          data: spec.snapshot(position),
+          metadata: { $correlationId: spec.correlationId, actor: spec.actor, occurredAt: clock().toISOString() },
+        } as Parameters<typeof catalog.encode>[0]),
+    },
+  };
+};
 
 export const createCheckpointedLogFold = <Checkpoint>(options: CheckpointedLogFoldOptions<Checkpoint>) => {
   const { eventStore, checkpoints } = options;

@@ -3,12 +3,11 @@
  * that account open while its journal waits: the account is read from the payment's stream.
  */
 import { expect } from 'chai';
-import { collect, deterministicEventId, paymentStream, type AppendOptions, type EventStore, type EventToAppend } from '@folio/shared';
+import { collect, createEventCatalog, deterministicEventId, paymentStream, type AppendOptions, type EventStore, type EventToAppend } from '@folio/shared';
 import { appendPayment, paymentEvent, paymentIdOf, snowflakeOf } from '@folio/shared/testing';
 import {
   createMerchantJournalsWaiting,
   MERCHANT_JOURNALS_CHECKPOINT_STREAM,
-  merchantJournalsCheckpointCatalog,
   merchantJournalsWaitingCheckpointed,
 } from '../../src/payments/merchantJournalsWaiting.js';
 import { ApiServer, expectProblem, openTempStore } from '../api/apiHarness.js';
@@ -94,7 +93,7 @@ describe('merchant journals checkpointed before their account was read', () => {
     const route = { paymentId, move: 'capture' as const, journalId, route: 'merchant' as const, chosenAt: at };
     const { position } = await temp.store.appendToStream(paymentStream(paymentId), [paymentEvent({ type: 'PaymentRouteChosen', data: route }, at)]);
     await temp.store.appendToStream(MERCHANT_JOURNALS_CHECKPOINT_STREAM, [
-      merchantJournalsCheckpointCatalog.encode({
+      createEventCatalog([merchantJournalsWaitingCheckpointed]).encode({
         type: merchantJournalsWaitingCheckpointed.type,
         id: deterministicEventId(MERCHANT_JOURNALS_CHECKPOINT_STREAM, position.toString()),
         version: merchantJournalsWaitingCheckpointed.version,
