@@ -67,7 +67,7 @@ describe('read API: payments and payouts from the payments read model', () => {
 
   it("closes the payment's journals in the history and finds them by the provider's reference", async () => {
     const payment = await createPayment('2500', { description: 'journal check' });
-    await stack.post(`/v1/payments/${payment.id}/submit`, { providerRef: `ch_ref${payment.id}` }, 200);
+    const { providerRef } = await stack.post(`/v1/payments/${payment.id}/submit`, {}, 200);
     const captured = await stack.post(`/v1/payments/${payment.id}/capture`, {}, 200);
     const read = (await stack.read(`/v1/payments/${payment.id}/activity?position=${captured.position}`)).body;
 
@@ -80,11 +80,11 @@ describe('read API: payments and payouts from the payments read model', () => {
       toAccountId: merchant,
       paymentId: payment.id,
       provider: 'sandbox',
-      providerRef: `ch_ref${payment.id}`,
+      providerRef,
     });
     expect(capture.body.endedAt).to.be.a('string');
 
-    const byReference = await stack.read(`/v1/transactions?q=${encodeURIComponent(`ch_ref${payment.id}`)}&position=${captured.position}`);
+    const byReference = await stack.read(`/v1/transactions?q=${encodeURIComponent(providerRef)}&position=${captured.position}`);
     expect(byReference.body.items.map(({ id }: { id: string }) => id)).to.deep.equal([read.journals.capture]);
     const byPayment = await stack.read(`/v1/transactions?payment=${payment.id}&type=capture`);
     expect(byPayment.body.items.map(({ id }: { id: string }) => id)).to.deep.equal([read.journals.capture]);
@@ -96,7 +96,7 @@ describe('read API: payments and payouts from the payments read model', () => {
     for (let i = 0; i < 3; i++) {
       created.push(await stack.post('/v1/payments', { merchantAccountId: otherMerchant, amount: `${100 + i}`, currency: 'EUR', provider: 'sandbox' }, 201));
     }
-    const submitted = await stack.post(`/v1/payments/${created[1].id}/submit`, { providerRef: 'pi_list_me' }, 200);
+    const submitted = await stack.post(`/v1/payments/${created[1].id}/submit`, {}, 200);
     const at = `position=${submitted.position}`;
 
     const all = await stack.read(`/v1/payments?merchant=${otherMerchant}&${at}`);
@@ -117,11 +117,11 @@ describe('read API: payments and payouts from the payments read model', () => {
     const first = await stack.read(`/v1/payments?merchant=${otherMerchant}&limit=1`);
     expectValidation(await stack.read(`/v1/payments?merchant=${merchant}&limit=1&cursor=${first.body.nextCursor}`), 'query.cursor');
 
-    const byReference = await stack.read(`/v1/payments?provider=sandbox&providerRef=pi_list_me&${at}`);
+    const byReference = await stack.read(`/v1/payments?provider=sandbox&providerRef=${submitted.providerRef}&${at}`);
     expect(byReference.body.items.map(({ id }: { id: string }) => id)).to.deep.equal([created[1].id]);
     const pending = await stack.read(`/v1/payments?merchant=${otherMerchant}&state=PENDING`);
     expect(pending.body.items.map(({ id }: { id: string }) => id)).to.deep.equal([created[1].id]);
-    const none = await stack.read(`/v1/payments?provider=stripe&providerRef=pi_list_me`);
+    const none = await stack.read(`/v1/payments?provider=stripe&providerRef=${submitted.providerRef}`);
     expect(none.body).to.deep.equal({ items: [], nextCursor: null });
   });
 

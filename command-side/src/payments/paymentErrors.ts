@@ -101,6 +101,52 @@ export class ProviderReferenceTakenError extends FolioError {
   }
 }
 
+/** The provider holds no payment under the reference the caller gave for a payment. */
+export class ProviderReferenceUnknownError extends FolioError {
+  readonly type = 'provider-reference-unknown';
+  readonly status = 422;
+
+  constructor(
+    readonly provider: string,
+    readonly providerRef: string,
+  ) {
+    super(
+      `${provider} holds no payment under the reference ${providerRef}: give the reference ${provider} answered ` +
+        'for this payment, or submit without one and Folio asks the provider',
+    );
+  }
+
+  override problemExtensions() {
+    return { provider: this.provider, providerRef: this.providerRef };
+  }
+}
+
+/**
+ * The provider holds the reference the caller gave, but not as this payment: for another Folio
+ * payment (whose amount and currency are not told), or with another amount or currency.
+ */
+export class ProviderReferenceMismatchError extends FolioError {
+  readonly type = 'provider-reference-mismatch';
+  readonly status = 422;
+
+  constructor(
+    readonly provider: string,
+    readonly providerRef: string,
+    readonly paymentId: string,
+    /** What the provider holds that differs from the payment, in the detail's words. */
+    differences: readonly string[],
+  ) {
+    super(
+      `${provider} holds ${providerRef} for ${differences.join(' and ')}, not as payment ${paymentId}: ` +
+        `give the reference ${provider} answered for this payment, or submit without one and Folio asks the provider`,
+    );
+  }
+
+  override problemExtensions() {
+    return { provider: this.provider, providerRef: this.providerRef, paymentId: this.paymentId };
+  }
+}
+
 /** A journal of the payment ended failed: the account named in `type` refused its leg. */
 export class PaymentJournalRefusedError extends FolioError {
   readonly status = 422;

@@ -1,5 +1,6 @@
 import {
   accountStream,
+  formatMinorUnits,
   journalStream,
   paymentStream,
   systemAccountId,
@@ -19,7 +20,13 @@ import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import { isRefusal, type MovementProcess, type RunContext } from '../movements/movementProcess.js';
-import { ProviderDeclinedError, ProviderRefusedError, providerRequestError } from '../providers/providerErrors.js';
+import type { ProviderPayment } from '../providers/providerAdapter.js';
+import {
+  ProviderDeclinedError,
+  ProviderRefusedError,
+  providerRequestError,
+  ProviderUnavailableError,
+} from '../providers/providerErrors.js';
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
@@ -30,7 +37,9 @@ import {
   PaymentJournalRefusedError,
   PaymentJournalWaitingError,
   PaymentNotFoundError,
+  ProviderReferenceMismatchError,
   ProviderReferenceTakenError,
+  ProviderReferenceUnknownError,
 } from './paymentErrors.js';
 import { refundSource, suspensePartOf, type ExistingPayment, type PaymentCallback, type RefundInFlight } from './paymentState.js';
 import { paymentView, type PaymentView } from './paymentView.js';
@@ -627,11 +636,39 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     await askProvider(reserved, refundId, amount, run);
   };
 
+  /**
+   * Refuses a reference the caller gives unless the provider holds it for this payment, its amount
+   * and currency: the provider's callbacks under a reference move money to whichever payment
+   * claimed it, so a reference of another payment (guessed, or leaked) would take its money.
+   */
+  const checkGivenReference = async (payment: ExistingPayment, providerRef: string): Promise<void> => {
+    let held: ProviderPayment | undefined;
+    try {
+      held = await providers.adapterFor(payment.provider).findPayment(providerRef);
+    } catch (error) {
+      throw new ProviderUnavailableError(payment.provider, error instanceof Error ? error.message : String(error));
+    }
+    if (held === undefined) throw new ProviderReferenceUnknownError(payment.provider, providerRef);
+    const mismatch = (differences: string[]) =>
+      new ProviderReferenceMismatchError(payment.provider, providerRef, payment.paymentId, differences);
+    // Another payment's amount and currency are not the caller's to learn.
+    if (held.paymentId !== payment.paymentId) throw mismatch(['another Folio payment']);
+    const differences = [
+      ...(held.amount === payment.amount
+        ? []
+        : [`amount ${formatMinorUnits(held.amount)} (the payment's is ${formatMinorUnits(payment.amount)})`]),
+      ...(held.currency === payment.currency ? [] : [`currency ${held.currency} (the payment's is ${payment.currency})`]),
+    ];
+    if (differences.length > 0) throw mismatch(differences);
+  };
+
   const submit = async (paymentId: string, givenRef: string | undefined, run: RunContext) => {
     const payment = await journalsRepaired(paymentId, run);
     // Without a reference no submission is a repeat of the recorded one (references are never empty):
     // the provider is asked only for a payment not yet submitted.
     check(payment, { type: 'SubmitPayment', providerRef: givenRef ?? '', at: now() });
+    // Checked before it is claimed; the reference this payment recorded was checked when it was.
+    if (givenRef !== undefined && givenRef !== payment.providerRef) await checkGivenReference(payment, givenRef);
     let providerRef = givenRef;
     if (providerRef === undefined) {
       try {
@@ -657,10 +694,10 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     try {
       await references.claim(payment.provider, providerRef, { resource: 'payment', resourceId: paymentId }, run);
     } catch (error) {
-      // A reference the caller gave is the caller's mistake; one the provider answered with is a
-      // charge it holds for this payment that Folio cannot book: it is recorded, flagged, and the
-      // provider is not asked again.
-      if (!(error instanceof ProviderReferenceTakenError) || givenRef !== undefined) throw error;
+      // The provider holds a charge for this payment under the reference (it answered with it, or
+      // it was checked there) that Folio cannot book: it is recorded, flagged, and the provider is
+      // not asked again.
+      if (!(error instanceof ProviderReferenceTakenError)) throw error;
       const takenBy = await references.lookup(payment.provider, providerRef);
       await handle(
         paymentId,

@@ -23,6 +23,16 @@ export interface PayoutSubmission {
 }
 
 /**
+ * A payment as the provider holds it: the Folio payment it was created for (Folio's id, passed
+ * with the submission, or by a merchant's checkout that created it), its amount and currency.
+ */
+export interface ProviderPayment {
+  paymentId: string;
+  amount: bigint;
+  currency: CurrencyCode;
+}
+
+/**
  * The port every payment provider is reached through. Each call carries Folio's id, which the
  * adapter passes to the provider as its idempotency key: asking twice gives the same reference.
  * A provider's outright refusal is thrown as a `ProviderRefusedError`; any other error may come
@@ -32,6 +42,8 @@ export interface PayoutSubmission {
 export interface ProviderAdapter {
   readonly provider: PaymentProvider;
   submitPayment(submission: PaymentSubmission): Promise<{ providerRef: string }>;
+  /** The payment the provider holds under `providerRef`; `undefined` when it holds none. */
+  findPayment(providerRef: string): Promise<ProviderPayment | undefined>;
   refundPayment(submission: RefundSubmission): Promise<{ providerRefundRef: string }>;
   submitPayout(submission: PayoutSubmission): Promise<{ providerRef: string }>;
 }

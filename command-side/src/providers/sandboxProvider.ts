@@ -1,7 +1,13 @@
 import { formatMinorUnits, type CurrencyCode, type PaymentProvider } from '@folio/shared';
 import type { CallbackPayloadWire } from './callbackPayload.js';
 import { signCallback } from './callbackSignature.js';
-import type { PaymentSubmission, PayoutSubmission, ProviderAdapter, RefundSubmission } from './providerAdapter.js';
+import type {
+  PaymentSubmission,
+  PayoutSubmission,
+  ProviderAdapter,
+  ProviderPayment,
+  RefundSubmission,
+} from './providerAdapter.js';
 import { ProviderRefusedError } from './providerErrors.js';
 import { sandboxBankStatement, type BankCredit, type BankStatementFaults } from './sandboxBankStatement.js';
 import { stripeSettlementReport, type ReportFaults, type TargetedReportFaults } from './stripeSettlementReport.js';
@@ -79,9 +85,10 @@ const REFERENCE_PREFIX: Record<PaymentProvider, { payment: string; payout: strin
 
 /**
  * A simulated payment provider, in-process: it takes submissions, refunds and payouts like a
- * real one (the same Folio id gives the same reference), then answers with signed callbacks after
- * random delays, with failures, duplicates and reordering as configured, and retries a delivery
- * that did not go through. It remembers its traffic, so it can write a settlement report for it.
+ * real one (the same Folio id gives the same reference, and a reference finds its payment), then
+ * answers with signed callbacks after random delays, with failures, duplicates and reordering as
+ * configured, and retries a delivery that did not go through. It remembers its traffic, so it can
+ * write a settlement report for it.
  */
 export const createSandboxProvider = (options: SandboxOptions) => {
   const faults = { ...defaultFaults, ...options.faults };
@@ -90,6 +97,8 @@ export const createSandboxProvider = (options: SandboxOptions) => {
   const maxAttempts = options.maxDeliveryAttempts ?? 5;
   const prefix = REFERENCE_PREFIX[options.provider];
   const charges = new Map<string, SandboxCharge>();
+  /** The same charges, by the reference each is held under. */
+  const chargesByRef = new Map<string, SandboxCharge>();
   const payoutRefs = new Map<string, string>();
   /** Payouts it paid (to the merchant's bank account), for the bank statement. */
   const paidPayouts: BankCredit[] = [];
@@ -163,6 +172,7 @@ export const createSandboxProvider = (options: SandboxOptions) => {
         refunds: [],
       };
       charges.set(submission.paymentId, charge);
+      chargesByRef.set(providerRef, charge);
       if (chance(faults.paymentSilenceRate)) return { providerRef };
       const data = { reference: providerRef, folioId: submission.paymentId, currency: submission.currency };
       if (failed) {
@@ -176,6 +186,10 @@ export const createSandboxProvider = (options: SandboxOptions) => {
         }
       }
       return { providerRef };
+    },
+    async findPayment(providerRef: string): Promise<ProviderPayment | undefined> {
+      const charge = chargesByRef.get(providerRef);
+      return charge === undefined ? undefined : { paymentId: charge.paymentId, amount: charge.amount, currency: charge.currency };
     },
     async refundPayment(submission: RefundSubmission) {
       const providerRefundRef = `${prefix.refund}${submission.refundId}`;

@@ -30,6 +30,7 @@ describe('captures the merchant account refuses', () => {
     provider: 'sandbox',
     submitPayment: async ({ paymentId }) => ({ providerRef: `pi_${paymentId}` }),
     refundPayment: async ({ refundId }) => ({ providerRefundRef: `re_${refundId}` }),
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

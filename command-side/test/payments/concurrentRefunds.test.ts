@@ -34,6 +34,7 @@ describe('refunds racing on one payment (property)', function () {
       if (!asked.has(providerRefundRef)) asked.set(providerRefundRef, amount);
       return { providerRefundRef };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

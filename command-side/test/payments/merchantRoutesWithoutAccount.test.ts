@@ -57,7 +57,7 @@ describe('payment journals waiting on a merchant account named only by their pay
     });
     const merchant = await openMerchant(instances.a);
     const created = await createPayment(instances.a, merchant);
-    const payment = expectMoved(await move(instances.a, created.id, 'submit', { providerRef: `pi_${created.id}` }), 'PENDING');
+    const payment = expectMoved(await move(instances.a, created.id, 'submit'), 'PENDING');
     const reported = sendCallback(instances.a, paymentCallback('payment.captured', payment));
     await gate.reached;
     expect((await lifecycle(instances.b, merchant, 'freeze')).status).to.equal(200);

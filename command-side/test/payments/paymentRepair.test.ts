@@ -53,7 +53,7 @@ describe('payments interrupted between their money and their record', () => {
   it('records a capture whose journal completed when the payment is next read', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_repair' }), 'PENDING');
+    expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
     failNext = 'PaymentCaptured';
     const interrupted = await move(api, payment.id, 'capture');
     expect(interrupted.status, interrupted.text).to.be.at.least(500);
@@ -66,7 +66,7 @@ describe('payments interrupted between their money and their record', () => {
   it('finishes a settlement whose net was posted, with the fee it had', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    await move(api, payment.id, 'submit', { providerRef: 'pi_repair_settle' });
+    await move(api, payment.id, 'submit');
     expectMoved(await move(api, payment.id, 'capture'), 'PAID');
     failNext = 'PaymentSettled';
     expect((await move(api, payment.id, 'settle', { fee: '120' })).status).to.be.at.least(500);
@@ -79,7 +79,7 @@ describe('payments interrupted between their money and their record', () => {
   it('completes a refund whose journal ran, and counts it once', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    await move(api, payment.id, 'submit', { providerRef: 'pi_repair_refund' });
+    await move(api, payment.id, 'submit');
     expectMoved(await move(api, payment.id, 'capture'), 'PAID');
     failNext = 'PaymentRefunded';
     expect((await move(api, payment.id, 'refunds', { amount: '4000' })).status).to.be.at.least(500);
@@ -91,7 +91,7 @@ describe('payments interrupted between their money and their record', () => {
   it('answers a refund retried with its key after an interruption without refunding twice', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    await move(api, payment.id, 'submit', { providerRef: 'pi_repair_retry' });
+    await move(api, payment.id, 'submit');
     expectMoved(await move(api, payment.id, 'capture'), 'PAID');
     failNext = 'PaymentRefunded';
     const key = uniqueKey('refund');
@@ -106,7 +106,7 @@ describe('payments interrupted between their money and their record', () => {
   it('answers a capture retried with its key after an interruption with the payment, not a conflict', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    await move(api, payment.id, 'submit', { providerRef: 'pi_repair_capture_retry' });
+    await move(api, payment.id, 'submit');
     failNext = 'PaymentCaptured';
     const key = uniqueKey('capture');
     expect((await move(api, payment.id, 'capture', {}, key)).status).to.be.at.least(500);
@@ -117,7 +117,7 @@ describe('payments interrupted between their money and their record', () => {
   it('applies a settlement callback that waited for a capture whose record was interrupted, once the capture is completed', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_repair_capture_waiting' }), 'PENDING');
+    const pending = expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
     const settled = await sendCallback(api, paymentCallback('payment.settled', pending, { fee: '290' }));
     expect(settled.body.outcome, settled.text).to.equal('deferred');
     failNext = 'PaymentCaptured';
@@ -131,7 +131,7 @@ describe('payments interrupted between their money and their record', () => {
   it('applies a settlement callback that waited for the capture when applying it was interrupted', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_repair_deferred' }), 'PENDING');
+    const pending = expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
     const settled = await sendCallback(api, paymentCallback('payment.settled', pending, { fee: '290' }));
     expect(settled.body.outcome, settled.text).to.equal('deferred');
     failNextPosting = 'settlement';

@@ -45,10 +45,29 @@ export const expectMoved = (response: ApiResponse, state: string): any => {
   return payment;
 };
 
-/** A payment submitted with the reference given, then captured: PAID. */
+/**
+ * Creates the payment at the sandbox as a merchant's checkout would, naming Folio's payment id,
+ * for the amount and currency given (the payment's by default): the sandbox's reference of it.
+ */
+export const checkoutAtSandbox = async (
+  api: ApiServer,
+  payment: { id: string; amount: string; currency: CurrencyCode },
+  charged: { amount?: string; currency?: CurrencyCode } = {},
+): Promise<string> => {
+  const sandbox = api.writeApi.sandbox('sandbox');
+  if (sandbox === undefined) throw new Error('this write API has no sandbox');
+  const { providerRef } = await sandbox.adapter.submitPayment({
+    paymentId: payment.id,
+    amount: BigInt(charged.amount ?? payment.amount),
+    currency: charged.currency ?? payment.currency,
+  });
+  return providerRef;
+};
+
+/** A payment submitted (the provider gives its reference), then captured: PAID. */
 export const paidPayment = async (api: ApiServer, merchant: string, amount = '10000'): Promise<any> => {
   const payment = await createPayment(api, merchant, amount);
-  expectMoved(await move(api, payment.id, 'submit', { providerRef: `ref-${payment.id}` }), 'PENDING');
+  expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
   return expectMoved(await move(api, payment.id, 'capture'), 'PAID');
 };
 

@@ -14,6 +14,7 @@ import {
   type ApiServer,
 } from '../api/apiHarness.js';
 import {
+  checkoutAtSandbox,
   clearingId,
   createPayment,
   expectBooksUntouched,
@@ -146,7 +147,7 @@ describe('payments API', () => {
       'customer abandoned',
     );
     const second = await createPayment(api, merchant);
-    expectMoved(await move(api, second.id, 'submit', { providerRef: 'ref-fail' }), 'PENDING');
+    expectMoved(await move(api, second.id, 'submit'), 'PENDING');
     expectMoved(await move(api, second.id, 'fail', { reason: 'declined' }), 'FAILED');
     const problem = expectProblem(
       await expectBooksUntouched(harness.store, () => move(api, second.id, 'capture')),
@@ -209,17 +210,23 @@ describe('payments API', () => {
 
   it('refuses to submit a submitted payment again, without asking the provider or claiming a reference, whatever its reference', async () => {
     const merchant = await openMerchant(api);
-    for (const providerRef of ['pi_first', 'unknown']) {
+    const sandbox = api.writeApi.sandbox('sandbox')!;
+    for (const given of [true, false]) {
       const payment = await createPayment(api, merchant);
-      expectMoved(await move(api, payment.id, 'submit', { providerRef }), 'PENDING');
-      const problem = expectProblem(
-        await expectBooksUntouched(harness.store, () => move(api, payment.id, 'submit')),
-        409,
-        'illegal-payment-transition',
-      );
-      expect(problem.currentState).to.equal('PENDING');
+      const body = given ? { providerRef: await checkoutAtSandbox(api, payment) } : {};
+      const { providerRef } = expectMoved(await move(api, payment.id, 'submit', body), 'PENDING');
+      const charges = sandbox.charges().length;
+      for (const again of [{}, { providerRef: 'pi_another' }]) {
+        const problem = expectProblem(
+          await expectBooksUntouched(harness.store, () => move(api, payment.id, 'submit', again)),
+          409,
+          'illegal-payment-transition',
+        );
+        expect(problem.currentState).to.equal('PENDING');
+      }
+      expect(sandbox.charges()).to.have.length(charges);
       expect((await api.get(`/v1/payments/${payment.id}`)).body.providerRef).to.equal(providerRef);
-      expectProblem(await api.get(`/v1/payments?provider=sandbox&providerRef=sbx_pay_${payment.id}`), 404, 'not-found');
+      expectProblem(await api.get('/v1/payments?provider=sandbox&providerRef=pi_another'), 404, 'not-found');
     }
   });
 
@@ -227,14 +234,15 @@ describe('payments API', () => {
     const merchant = await openMerchant(api);
     const first = await createPayment(api, merchant);
     const second = await createPayment(api, merchant);
-    expectMoved(await move(api, first.id, 'submit', { providerRef: 'pi_shared' }), 'PENDING');
+    const shared = await checkoutAtSandbox(api, first);
+    expectMoved(await move(api, first.id, 'submit', { providerRef: shared }), 'PENDING');
     expectProblem(
-      await expectBooksUntouched(harness.store, () => move(api, second.id, 'submit', { providerRef: 'pi_shared' })),
-      409,
-      'provider-reference-taken',
+      await expectBooksUntouched(harness.store, () => move(api, second.id, 'submit', { providerRef: shared })),
+      422,
+      'provider-reference-mismatch',
     );
     expect((await api.get(`/v1/payments/${second.id}`)).body.state).to.equal('CREATED');
-    const found = await api.get('/v1/payments?provider=sandbox&providerRef=pi_shared');
+    const found = await api.get(`/v1/payments?provider=sandbox&providerRef=${shared}`);
     expect(found.status, found.text).to.equal(200);
     expect(found.body.items.map((item: { id: string }) => item.id)).to.deep.equal([first.id]);
     expectProblem(await api.get('/v1/payments?provider=sandbox&providerRef=pi_nothing'), 404, 'not-found');
@@ -243,7 +251,7 @@ describe('payments API', () => {
   it('applies a money move once per idempotency key and requires a key where money moves', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    await move(api, payment.id, 'submit', { providerRef: 'ref-idem' });
+    await move(api, payment.id, 'submit');
     expectProblem(await api.post(`/v1/payments/${payment.id}/capture`, {}), 400, 'idempotency-key-required');
     const key = uniqueKey('capture');
     const first = await move(api, payment.id, 'capture', {}, key);

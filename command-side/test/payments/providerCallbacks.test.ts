@@ -7,6 +7,7 @@ import { collect, paymentCatalog, paymentStream, type PaymentCatalogEvent } from
 import { signCallback } from '../../src/providers/callbackSignature.js';
 import { expectBooksBalanced, expectProblem, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
 import {
+  checkoutAtSandbox,
   clearingId,
   createPayment,
   eachTestWithMerchant,
@@ -94,11 +95,12 @@ describe('provider callbacks', () => {
 
   it('applies a success that arrived before the submission once the submission is recorded', async () => {
     const payment = await createPayment(api, merchant);
-    const early = await sendCallback(api, paymentCallback('payment.captured', { id: payment.id, providerRef: 'pi_early' }));
+    const providerRef = await checkoutAtSandbox(api, payment);
+    const early = await sendCallback(api, paymentCallback('payment.captured', { id: payment.id, providerRef }));
     expect(early.status, early.text).to.equal(200);
     expect(early.body.outcome).to.equal('deferred');
     expect((await state(payment.id)).state).to.equal('CREATED');
-    expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_early' }), 'PAID');
+    expectMoved(await move(api, payment.id, 'submit', { providerRef }), 'PAID');
     expect(await postedOf(api, merchant)).to.equal(10_000n);
   });
 

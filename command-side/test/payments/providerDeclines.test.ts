@@ -41,6 +41,7 @@ describe('requests the provider declines', () => {
       asked.refunds += 1;
       throw new ProviderRefusedError('the balance at the provider is too low');
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

@@ -59,6 +59,7 @@ describe('refunds whose provider answer was lost, asked again without a client r
       if (answer === 'take-then-time-out') throw new Error('timed out');
       return { providerRefundRef: `re_${refundId}` };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

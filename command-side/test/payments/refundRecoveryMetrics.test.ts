@@ -36,6 +36,7 @@ describe('refund recovery metrics', () => {
       if (!reachable.has(name)) throw new Error('timed out');
       return { providerRefundRef: `re_${refundId}` };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   });
 

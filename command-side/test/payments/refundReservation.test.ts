@@ -47,6 +47,7 @@ describe('refunds asked of the provider by two write API instances', () => {
       }
       return { providerRefundRef: `re_${refundId}` };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

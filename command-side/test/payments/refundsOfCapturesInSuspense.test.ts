@@ -37,6 +37,7 @@ describe('refunds of captures booked to suspense', () => {
       refundsAsked.push(refundId);
       return { providerRefundRef: `re_${refundId}` };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

@@ -37,6 +37,7 @@ describe('refunds the merchant account refuses', () => {
       await whileRefunding?.();
       return { providerRefundRef: `re_${refundId}` };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

@@ -40,6 +40,7 @@ describe('refunds the provider reports before Folio recorded them', () => {
       }
       return { providerRefundRef };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

@@ -27,6 +27,7 @@ describe('a payment read by a caller that only reads', () => {
       asked.refunds += 1;
       return { providerRefundRef: `re_${refundId}` };
     },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
     submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
   };
 

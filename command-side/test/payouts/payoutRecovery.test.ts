@@ -259,6 +259,7 @@ describe('payouts interrupted or retried', () => {
             adapter: {
               provider: 'sandbox' as PaymentProvider,
               submitPayment: () => Promise.reject(new Error('not in this test')),
+              findPayment: () => Promise.reject(new Error('not in this test')),
               refundPayment: () => Promise.reject(new Error('not in this test')),
               submitPayout: async (submission) => {
                 submitted.push(submission);
@@ -297,6 +298,7 @@ describe('payouts interrupted or retried', () => {
       const adapter = (submitPayout: ProviderAdapter['submitPayout']): ProviderAdapter => ({
         provider: 'sandbox' as PaymentProvider,
         submitPayment: () => Promise.reject(new Error('not in this test')),
+        findPayment: () => Promise.reject(new Error('not in this test')),
         refundPayment: () => Promise.reject(new Error('not in this test')),
         submitPayout,
       });
@@ -363,6 +365,7 @@ describe('payouts interrupted or retried', () => {
       const adapter: ProviderAdapter = {
         provider: 'sandbox' as PaymentProvider,
         submitPayment: () => Promise.reject(new Error('not in this test')),
+        findPayment: () => Promise.reject(new Error('not in this test')),
         refundPayment: () => Promise.reject(new Error('not in this test')),
         submitPayout: async (submission) => {
           submitted.push(submission);
@@ -396,6 +399,7 @@ describe('payouts interrupted or retried', () => {
       const adapter: ProviderAdapter = {
         provider: 'sandbox' as PaymentProvider,
         submitPayment: () => Promise.reject(new Error('not in this test')),
+        findPayment: () => Promise.reject(new Error('not in this test')),
         refundPayment: () => Promise.reject(new Error('not in this test')),
         submitPayout: async (submission) => {
           submitted.push(submission);

@@ -156,6 +156,7 @@ describe('payouts on two write API instances', () => {
     const adapter: ProviderAdapter = {
       provider: 'sandbox' as PaymentProvider,
       submitPayment: () => Promise.reject(new Error('not in this test')),
+      findPayment: () => Promise.reject(new Error('not in this test')),
       refundPayment: () => Promise.reject(new Error('not in this test')),
       submitPayout: async (submission) => {
         submitted.push(submission);

@@ -6,10 +6,12 @@
 import { expect } from 'chai';
 import { collect, paymentStream, providerCallbacksStream, StoreUnavailableError } from '@folio/shared';
 import { signCallback } from '../../src/providers/callbackSignature.js';
+import { createProviderReferences } from '../../src/providers/providerReferences.js';
 import { interceptAppends } from '../commandHandling/testSupport.js';
 import { ApiServer, expectProblem } from '../api/apiHarness.js';
 import { openTempStore, type TempStore } from '../tempEventStore.js';
 import {
+  checkoutAtSandbox,
   createPayment,
   expectMoved,
   move,
@@ -65,7 +67,10 @@ describe('provider callback routing', () => {
     const victim = await createPayment(api, owner);
     const taker = await createPayment(api, squatter);
     const reference = `sbx_pay_${victim.id}`;
-    expectMoved(await move(api, taker.id, 'submit', { providerRef: reference }), 'PENDING');
+    // Claimed as a submission naming it claimed it before given references were checked with the provider.
+    const run = { correlationId: 'unchecked-submission', actor: 'merchant-1' };
+    const claimant = { resource: 'payment', resourceId: taker.id } as const;
+    await createProviderReferences(temp.store, () => new Date()).claim('sandbox', reference, claimant, run);
     expectProblem(await move(api, victim.id, 'submit'), 409, 'provider-reference-taken');
     const callback = paymentCallback('payment.captured', { id: victim.id, providerRef: reference }, { amount: '10000' });
     const response = await sendCallback(api, callback);
@@ -75,7 +80,7 @@ describe('provider callback routing', () => {
     // The provider's retry is answered the same way and recorded once.
     const retried = await sendCallback(api, callback, { timestamp: Math.floor(Date.now() / 1000) - 1 });
     expect(retried.status, retried.text).to.equal(202);
-    expect((await api.get(`/v1/payments/${taker.id}`)).body.state).to.equal('PENDING');
+    expect((await api.get(`/v1/payments/${taker.id}`)).body.state).to.equal('CREATED');
     expect((await api.get(`/v1/payments/${victim.id}`)).body.state).to.equal('CREATED');
     expect(await postedOf(api, squatter)).to.equal(0n);
     expect(await postedOf(api, owner)).to.equal(0n);
@@ -87,11 +92,12 @@ describe('provider callback routing', () => {
   it('applies a callback naming a payment by its id but with a reference that is not the payment\'s to none, flagged', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_its_own' }), 'PENDING');
+    const itsOwn = await checkoutAtSandbox(api, payment);
+    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: itsOwn }), 'PENDING');
     const captured = await sendCallback(api, paymentCallback('payment.captured', { id: pending.id, providerRef: 'pi_another' }));
     expect(captured.status, captured.text).to.equal(202);
     expect(captured.body).to.include({ outcome: 'unmatched', flaggedForReconciliation: true });
-    expect(captured.body.detail).to.include('pi_its_own').and.include('pi_another');
+    expect(captured.body.detail).to.include(itsOwn).and.include('pi_another');
     expect((await api.get(`/v1/payments/${payment.id}`)).body.state).to.equal('PENDING');
     expect(await postedOf(api, merchant)).to.equal(0n);
     expect(await recordedCallbacks(payment.id)).to.deep.equal([]);
@@ -106,7 +112,7 @@ describe('provider callback routing', () => {
   it('refuses the second of two concurrent copies of one signed callback as a replay, writing once', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_concurrent_copies' }), 'PENDING');
+    const pending = expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
     const send = signed(paymentCallback('payment.captured', pending));
     paymentAppendDelayMs = 50;
     const answers = await Promise.all([send(), send()]);
@@ -119,7 +125,7 @@ describe('provider callback routing', () => {
   it('lets the same signed callback through again after handling it failed', async () => {
     const merchant = await openMerchant(api);
     const payment = await createPayment(api, merchant);
-    const pending = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_retried_copy' }), 'PENDING');
+    const pending = expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
     const send = signed(paymentCallback('payment.captured', pending));
     failNextPaymentAppend = true;
     expect((await send()).status).to.be.at.least(500);

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { collect, paymentCatalog, paymentStream, type PaymentCatalogEvent } from '@folio/shared';
 import { createApiHarness, expectBooksBalanced, type ApiHarness, type ApiServer } from '../api/apiHarness.js';
 import {
+  checkoutAtSandbox,
   clearingId,
   createPayment,
   expectMoved,
@@ -40,7 +41,8 @@ describe('callbacks that waited for the submission', () => {
     const payment = await createPayment(api, merchant);
     const early = await sendCallback(api, paymentCallback('payment.captured', { id: payment.id, providerRef: 'pi_their_charge' }));
     expect(early.body.outcome, early.text).to.equal('deferred');
-    const submitted = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_our_charge' }), 'PENDING');
+    const ourCharge = await checkoutAtSandbox(api, payment);
+    const submitted = expectMoved(await move(api, payment.id, 'submit', { providerRef: ourCharge }), 'PENDING');
     expect(submitted.flaggedForReconciliation).to.equal(true);
     expect(await postedOf(api, merchant)).to.equal(0n);
     expect(await postedOf(api, clearingId())).to.equal(0n);
@@ -50,7 +52,7 @@ describe('callbacks that waited for the submission', () => {
       ['refused', true, 'pi_their_charge'],
     ]);
     // A capture about its own charge still moves it.
-    const own = await sendCallback(api, paymentCallback('payment.captured', { id: payment.id, providerRef: 'pi_our_charge' }));
+    const own = await sendCallback(api, paymentCallback('payment.captured', { id: payment.id, providerRef: ourCharge }));
     expect(own.body.outcome, own.text).to.equal('applied');
     expect(await postedOf(api, merchant)).to.equal(10_000n);
     await expectBooksBalanced(harness.store);
@@ -58,10 +60,10 @@ describe('callbacks that waited for the submission', () => {
 
   it('applies a waiting capture and settlement that name the reference the payment is submitted under', async () => {
     const payment = await createPayment(api, merchant);
-    const ref = { id: payment.id, providerRef: 'pi_same_charge' };
+    const ref = { id: payment.id, providerRef: await checkoutAtSandbox(api, payment) };
     expect((await sendCallback(api, paymentCallback('payment.settled', ref, { fee: '300' }))).body.outcome).to.equal('deferred');
     expect((await sendCallback(api, paymentCallback('payment.captured', ref))).body.outcome).to.equal('deferred');
-    const settled = expectMoved(await move(api, payment.id, 'submit', { providerRef: 'pi_same_charge' }), 'SETTLED');
+    const settled = expectMoved(await move(api, payment.id, 'submit', { providerRef: ref.providerRef }), 'SETTLED');
     expect(settled).to.include({ fee: '300', net: '9700', flaggedForReconciliation: false });
     expect(await postedOf(api, merchant)).to.equal(10_000n);
     expect(await postedOf(api, clearingId())).to.equal(0n);
