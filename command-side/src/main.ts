@@ -12,7 +12,7 @@ import {
   openEventStore,
   serveUntilSignalled,
 } from '@folio/shared';
-import { createStoredProgress, projectionDefinitions } from '@folio/projections';
+import { createStoredProgress, projectionDefinitions, readWaitMsFromEnvironment } from '@folio/projections';
 import { readModelDiscrepancies } from './reconciliation/readModelDiscrepancies.js';
 import { composeWriteApi } from './writeApiComposition.js';
 
@@ -32,7 +32,7 @@ const documents = openDocumentStore(config);
 const progress = createStoredProgress({ documents, eventStore, definitions: projectionDefinitions, logger });
 await progress.start();
 const security = composeSecurity({ eventStore, config, logger, metrics });
-const discrepancies = readModelDiscrepancies({ documents, progress });
+const discrepancies = readModelDiscrepancies({ documents, progress, log: eventStore, waitMs: readWaitMsFromEnvironment() });
 const { writeApi, guard, routers } = composeWriteApi({ eventStore, config, logger, metrics, security, discrepancies });
 await security.start({ bootstrap: true });
 // Movements a crash interrupted are finished before new requests come in.

@@ -12,6 +12,7 @@ export * from './runtime/storedProgress.js';
 export * from './runtime/slowestPosition.js';
 export { statusesOf } from './runtime/positionWaiters.js';
 export * from './servedVersions.js';
+export * from './readModelWait.js';
 export * from './projectionsComposition.js';
 export * from './cli/projectionsCommand.js';
 export * from './rebuild/rebuildProjection.js';

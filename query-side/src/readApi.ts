@@ -47,7 +47,8 @@ import {
   formatReadPosition,
   READ_POSITION_HEADER,
   ReadModelBehindError,
-  waitForPosition,
+  waitForPositionWithFollowers,
+  type LogFollower,
   type WaitLog,
   type ReadModelProgress,
 } from './readYourWrites.js';
@@ -66,17 +67,32 @@ export interface ReadApiOptions {
   /** How long a read carrying `?position=` waits for the read models (`FOLIO_READ_WAIT_MS`). */
   readWaitMs?: number;
   /** The accounts the caller may see, when it may not see them all (a customer's or merchant's own). */
-  visibleAccounts?: (response: Response) => VisibleAccounts | undefined;
+  visibleAccounts?: AccountVisibility;
 }
 
+/** Which accounts a caller may see, as this process has learnt them from the log. */
+export interface AccountVisibility {
+  /** `undefined` for a caller who sees every account. */
+  of(response: Response): VisibleAccounts | undefined;
+  /** How far the lists follow the log: a read with `?position=` by a caller who sees only its own waits for them too. */
+  follower: LogFollower;
+}
+
+/** What a `read-model-behind` answer calls the accounts of each holder that this process knows. */
+const HOLDER_ACCOUNTS = 'holder-accounts';
+
 /** A holder's key sees the accounts of its kind opened for its holder; staff keys see everything. */
-export const visibleAccountsOf =
-  (directory: Pick<CredentialDirectory, 'accountsOf'>) =>
-  (response: Response): VisibleAccounts | undefined => {
+export const visibleAccountsOf = (directory: Pick<CredentialDirectory, 'accountsOf' | 'follows' | 'progress' | 'waitFor'>): AccountVisibility => ({
+  of: (response) => {
     const principal = principalOf(response);
     if (principal === undefined || !holderRoles.has(principal.role) || principal.ownerId === undefined) return undefined;
     return { owner: `${principal.role}\n${principal.ownerId}`, accounts: directory.accountsOf(principal.ownerId, principal.role) };
-  };
+  },
+  follower: {
+    status: () => ({ name: HOLDER_ACCOUNTS, ...directory.progress(), lastEventAt: undefined, filter: directory.follows }),
+    waitFor: (target, timeoutMs) => directory.waitFor(target, timeoutMs),
+  },
+});
 
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 25;
@@ -144,11 +160,12 @@ const pointsQuery = z
  * Validates a request, waits for `?position=` if given, and answers JSON. Every response carries
  * `Folio-Read-Position` of the read model versions read, stamped before they are read, so it is a
  * lower bound of what the answer shows. A route names the read models it reads: it waits for
- * those only, and its header is theirs.
+ * those only, and its header is theirs. A route that shows a holder its own accounts only names
+ * their `visibility`: a holder's read waits for its accounts too.
  */
 const createReader =
   ({ readModels, readWaitMs, log }: { readModels: ServedReadModels; readWaitMs: number; log?: WaitLog }) =>
-  (readsFrom: readonly ProjectionDefinition[] = projectionDefinitions) => {
+  (readsFrom: readonly ProjectionDefinition[] = projectionDefinitions, visibility?: AccountVisibility) => {
     const names = readsFrom.map(({ name }) => name);
     const stampReadPosition = (response: Response) =>
       response.set(READ_POSITION_HEADER, formatReadPosition(slowestPosition(readModels.status(names))));
@@ -163,7 +180,10 @@ const createReader =
         try {
           const params = parseRequest(paramsSchema, request.params, 'params');
           const query = parseRequest(querySchema, request.query, 'query');
-          if (query.position !== undefined) await waitForPosition(readModels, query.position, readWaitMs, { ...(log === undefined ? {} : { log }), names });
+          if (query.position !== undefined) {
+            const followers = visibility === undefined || visibility.of(response) === undefined ? [] : [visibility.follower];
+            await waitForPositionWithFollowers(readModels, query.position, readWaitMs, { ...(log === undefined ? {} : { log }), names, followers });
+          }
           stampReadPosition(response);
           response.json(await answer(params, query, response));
         } catch (error) {
@@ -219,7 +239,8 @@ export const createReadApi = (options: ReadApiOptions): Router => {
   const findTransactions = createTransactionFinder({ documents, searchIndex, readModels, readWaitMs });
   const reader = createReader({ readModels, readWaitMs, log: eventStore });
   const read = reader();
-  const readHistory = reader([transactionHistoryProjection]);
+  // Every read of the history shows a holder its own accounts only.
+  const readHistory = reader([transactionHistoryProjection], options.visibleAccounts);
   const readPayments = reader([paymentsProjection]);
   const readBalances = reader([balancesProjection]);
 
@@ -230,7 +251,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     '/v1/transactions',
     readHistory(noParams, searchQuery, async (_params, query, response) => {
       // A holder's search runs within its own accounts.
-      const visible = options.visibleAccounts?.(response);
+      const visible = options.visibleAccounts?.of(response);
       return findTransactions({
         ...(visible === undefined ? {} : { visible }),
         filters: {
@@ -279,7 +300,7 @@ export const createReadApi = (options: ReadApiOptions): Router => {
     '/v1/transactions/:id',
     readHistory(transactionParams, onlyPosition, async ({ id }, _query, response) => {
       const detail = await getTransactionDetail(documents, await collectionsOf(transactionHistoryProjection), id);
-      const visible = options.visibleAccounts?.(response);
+      const visible = options.visibleAccounts?.of(response);
       if (visible !== undefined && !visible.accounts.includes(detail.fromAccountId) && !visible.accounts.includes(detail.toAccountId)) {
         throw new NotFoundError('transaction', id, { type: 'transaction-not-found' });
       }

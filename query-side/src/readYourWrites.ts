@@ -1,135 +1,94 @@
 /**
  * Read-your-writes (DESIGN, "Consistency for readers"): a reader passes the `position` a write
- * answered with, and the read waits, bounded, until every read model reflects it.
+ * answered with, and the read waits, bounded, until every read model reflects it. The wait itself
+ * is the projections' (`readModelWait.ts`): the write side waits the same way.
  */
-import { FolioError, ValidationError, type EventStore, type GlobalPosition } from '@folio/shared';
-import { slowestPosition, statusesOf, type ProjectorStatus, type ReadModelProgress } from '@folio/projections';
+import type { GlobalPosition } from '@folio/shared';
+import {
+  PositionNotWrittenError,
+  ReadModelBehindError,
+  statusesOf,
+  waitForPosition,
+  type ProjectorStatus,
+  type ReadModelProgress,
+  type WaitLog,
+  type WaitOptions,
+} from '@folio/projections';
 
 /** What the read API needs of the projections: how far they are, and a way to wait for them. */
 export type { ReadModelProgress };
+export {
+  DEFAULT_READ_WAIT_MS,
+  PositionNotWrittenError,
+  ReadModelBehindError,
+  readWaitMsFromEnvironment,
+  waitForPosition,
+  type WaitLog,
+  type WaitOptions,
+} from '@folio/projections';
 
 /** The position every read model reflects at least, on every response. */
 export const READ_POSITION_HEADER = 'Folio-Read-Position';
 
-/** How long a read waits for the read models by default (`FOLIO_READ_WAIT_MS`). */
-export const DEFAULT_READ_WAIT_MS = 2_000;
-const MAX_READ_WAIT_MS = 60_000;
-
 /** The header's value; `-1` (below every position) before the read models reflect any event. */
 export const formatReadPosition = (position: GlobalPosition | undefined): string => (position ?? -1n).toString();
 
-/** The read models did not reach the position a reader asked for within the wait bound. */
-export class ReadModelBehindError extends FolioError {
-  readonly type = 'read-model-behind';
-  readonly status = 503;
-  /** Seconds the client should wait before retrying (the `Retry-After` header). */
-  override readonly retryAfterSeconds = 1;
-
-  constructor(
-    readonly requestedPosition: GlobalPosition,
-    readonly waitedMs: number,
-    readonly projectors: readonly ProjectorStatus[],
-  ) {
-    const reached = slowestPosition(projectors);
-    super(
-      `the read models have not caught up with position ${requestedPosition} within ${waitedMs} ms ` +
-        `(they reflect position ${reached ?? 'none yet'}): this answer would not include that write yet, so retry later`,
-    );
-  }
-
-  override problemExtensions(): Record<string, unknown> {
-    return {
-      requestedPosition: this.requestedPosition.toString(),
-      readPosition: slowestPosition(this.projectors)?.toString() ?? null,
-      waitedMs: this.waitedMs,
-      projections: this.projectors.map(({ name, position, caughtUp }) => ({
-        name,
-        position: position?.toString() ?? null,
-        caughtUp,
-      })),
-    };
-  }
+/**
+ * What an answer reads beside the read models that follows the log on its own (the accounts of
+ * each holder, as the credential directory knows them): a read waiting for a position waits for
+ * it too, within the same bound.
+ */
+export interface LogFollower {
+  /** As a read model's: what a `read-model-behind` answer names, and the filter that tells the events it skips. */
+  status(): ProjectorStatus;
+  /** Resolves true once it reflects `target`, or false after `timeoutMs`. */
+  waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean>;
 }
 
-/**
- * A position no write can have answered with: it lies past the head of the log. Retrying would
- * never help, so it is the caller's mistake (a position from another deployment, or mistyped).
- */
-export class PositionNotWrittenError extends ValidationError {
-  constructor(
-    readonly position: GlobalPosition,
-    readonly head: GlobalPosition | undefined,
-  ) {
-    const where = head === undefined ? 'the log is empty' : `the head of the log is ${head}`;
-    super(`invalid request query: query.position: ${position} was never written (${where})`, [
-      { path: 'query.position', message: `beyond the head of the log (${head ?? 'empty'}): no write answered with it` },
-    ]);
-  }
-}
-
-/** The log, as a wait reads it to learn whether anything the read models take lies ahead. */
-export type WaitLog = Pick<EventStore, 'readAll' | 'headPosition'>;
+/** A follower as the progress of one read model, for the projections' wait. */
+const progressOf = (follower: LogFollower): ReadModelProgress => ({
+  status: () => [follower.status()],
+  waitFor: (target, timeoutMs) => follower.waitFor(target, timeoutMs),
+});
 
 /**
- * Whether every read model reflects every event up to `target` that it takes, although its
- * position is short of it: the events in between are all ones it skips. An EventStoreDB filtered
- * subscription reports nothing at an idle head, so a read model stays at its last event while
- * events it skips (keys, devices, audit checkpoints) are appended after it; a write answered with
- * such an event's position would otherwise wait out the bound. A target beyond the head is not
- * reflected, whatever lies before it.
+ * Whether a follower reflects `position` within `waitMs`. It takes few events, so a write's
+ * position is nearly always one it skips, and an idle EventStoreDB head leaves it at the last event
+ * it took: each time it moves, the projections' wait is asked again whether only events it skips
+ * remain up to the position. Already there, it reads nothing.
  */
-const nothingAheadUpTo = async (log: WaitLog, statuses: readonly ProjectorStatus[], target: GlobalPosition): Promise<boolean> => {
-  const head = await log.headPosition();
-  if (head === undefined || head < target) return false;
-  for (const { position, filter } of statuses) {
-    if (position !== undefined && position >= target) continue;
-    // `fromPosition` is inclusive: the event at the read model's own position may come first.
-    for await (const event of log.readAll({ fromPosition: position ?? 'start', filter, maxCount: 2 })) {
-      if (position !== undefined && event.position <= position) continue;
-      if (event.position <= target) return false;
-      break;
+const followerReflects = async (follower: LogFollower, position: GlobalPosition, waitMs: number, log: WaitLog | undefined): Promise<boolean> => {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const at = follower.status().position;
+    if (at !== undefined && at >= position) return true;
+    if (log === undefined) return follower.waitFor(position, Math.max(0, deadline - Date.now()));
+    try {
+      await waitForPosition(progressOf(follower), position, 0, { log });
+      return true;
+    } catch (error) {
+      // Behind, or the position not at the head yet (the read models' wait judges that).
+      if (!(error instanceof ReadModelBehindError || error instanceof PositionNotWrittenError)) throw error;
     }
+    const left = deadline - Date.now();
+    if (left <= 0 || !(await follower.waitFor(at === undefined ? 0n : at + 1n, left))) return false;
   }
-  return true;
 };
 
-export interface WaitOptions {
-  /** With the log, a wait tells a position past only skipped events, or past the head, at once. */
-  log?: WaitLog;
-  /** The read models the answer reads (all without names): no other one holds the read back. */
-  names?: readonly string[];
-}
-
 /**
- * Waits until the read models reflect `position`; throws `ReadModelBehindError` past `waitMs`.
- * With the log, a position past only events the read models skip is reflected at once, and one
- * still past the head once the bound is over is refused (`PositionNotWrittenError`). The head is
- * read only then, so a log node a moment behind the one that answered the write refuses nothing.
+ * `waitForPosition`, and the followers within the same bound: past it, `read-model-behind` names
+ * them beside the read models.
  */
-export const waitForPosition = async (
+export const waitForPositionWithFollowers = async (
   progress: ReadModelProgress,
   position: GlobalPosition,
   waitMs: number,
-  { log, names }: WaitOptions = {},
+  { followers = [], ...options }: WaitOptions & { followers?: readonly LogFollower[] },
 ): Promise<void> => {
-  if (await progress.waitFor(position, 0, names)) return;
-  if (log !== undefined && (await nothingAheadUpTo(log, statusesOf(progress.status(), names), position))) return;
-  if (await progress.waitFor(position, waitMs, names)) return;
-  if (log !== undefined) {
-    const head = await log.headPosition();
-    if (head === undefined || position > head) throw new PositionNotWrittenError(position, head);
-  }
-  throw new ReadModelBehindError(position, waitMs, statusesOf(progress.status(), names));
-};
-
-/** `FOLIO_READ_WAIT_MS` from the environment; a bad value stops start-up with the variable named. */
-export const readWaitMsFromEnvironment = (environment: NodeJS.ProcessEnv = process.env): number => {
-  const text = environment.FOLIO_READ_WAIT_MS;
-  if (text === undefined || text === '') return DEFAULT_READ_WAIT_MS;
-  const value = /^[0-9]{1,6}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= 1 && value <= MAX_READ_WAIT_MS)) {
-    const message = `expected milliseconds from 1 to ${MAX_READ_WAIT_MS}, got ${JSON.stringify(text)}`;
-    throw new ValidationError(`invalid configuration: FOLIO_READ_WAIT_MS: ${message}`, [{ path: 'FOLIO_READ_WAIT_MS', message }]);
-  }
-  return value;
+  const [, ...reflected] = await Promise.all([
+    waitForPosition(progress, position, waitMs, options),
+    ...followers.map((follower) => followerReflects(follower, position, waitMs, options.log)),
+  ]);
+  if (reflected.every(Boolean)) return;
+  throw new ReadModelBehindError(position, waitMs, [...statusesOf(progress.status(), options.names), ...followers.map((follower) => follower.status())]);
 };

@@ -25,7 +25,7 @@ import {
 import { createWriteApi, readModelDiscrepancies, type WriteApi, type WriteApiOptions } from '@folio/command-side';
 import { createProjections, createStoredProgress, projectionDefinitions, type Projections, type StoredProgress } from '@folio/projections';
 import { createReadApi } from '../src/readApi.js';
-import { ReadModelBehindError } from '../src/readYourWrites.js';
+import { DEFAULT_READ_WAIT_MS, ReadModelBehindError } from '../src/readYourWrites.js';
 import { createWebUi } from '../src/webUi.js';
 
 export interface ApiResponse {
@@ -101,7 +101,7 @@ export class ReadStack {
       clock: () => new Date(time.now),
       onError: () => {},
       onStuck: () => {},
-      discrepancies: readModelDiscrepancies({ documents, progress: storedProgress ?? projections }),
+      discrepancies: readModelDiscrepancies({ documents, progress: storedProgress ?? projections, log: eventStore, waitMs: options.readWaitMs ?? DEFAULT_READ_WAIT_MS }),
       ...options.write,
     });
     await writeApi.start();

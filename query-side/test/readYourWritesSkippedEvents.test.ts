@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { openSqliteEventStore, type GlobalPosition, type SqliteEventStore } from '@folio/shared';
 import type { ProjectorStatus } from '@folio/projections';
-import { PositionNotWrittenError, ReadModelBehindError, waitForPosition, type ReadModelProgress } from '../src/readYourWrites.js';
+import {
+  PositionNotWrittenError,
+  ReadModelBehindError,
+  waitForPosition,
+  waitForPositionWithFollowers,
+  type LogFollower,
+  type ReadModelProgress,
+} from '../src/readYourWrites.js';
 
 /**
  * Read models whose positions stay where they are, as at an idle EventStoreDB head: a filtered
@@ -28,6 +35,33 @@ const stalledAt = (positions: Record<string, GlobalPosition>): ReadModelProgress
       return false;
     },
   };
+};
+
+/** The accounts of each holder, following the log: they stay where the test puts them, as at an idle EventStoreDB head. */
+const holderAccountsAt = (start: GlobalPosition) => {
+  let position = start;
+  const waiting = new Set<() => void>();
+  const follower: LogFollower = {
+    status: () => ({ name: 'holder-accounts', position, caughtUp: true, lastEventAt: undefined, filter: { streamNamePrefixes: ['account-'] } }),
+    waitFor: (target, timeoutMs) =>
+      new Promise((resolve) => {
+        const reached = () => {
+          if (position < target) return;
+          waiting.delete(reached);
+          resolve(true);
+        };
+        waiting.add(reached);
+        reached();
+        setTimeout(() => {
+          if (waiting.delete(reached)) resolve(false);
+        }, timeoutMs);
+      }),
+  };
+  const moveTo = (to: GlobalPosition) => {
+    position = to;
+    for (const reached of [...waiting]) reached();
+  };
+  return { follower, moveTo };
 };
 
 describe('read-your-writes past events the read models skip', () => {
@@ -73,6 +107,46 @@ describe('read-your-writes past events the read models skip', () => {
     expect((error as PositionNotWrittenError).status).to.equal(400);
     expect((error as PositionNotWrittenError).issues).to.deep.equal([
       { path: 'query.position', message: `beyond the head of the log (${history}): no write answered with it` },
+    ]);
+  });
+
+  it('answers at once for a position past only events the holder accounts skip', async () => {
+    const account = await append('account-1');
+    const transfer = await append('history-1');
+    const { follower } = holderAccountsAt(account);
+    const started = Date.now();
+    await waitForPositionWithFollowers(stalledAt({ history: transfer }), transfer, 1_000, { log, followers: [follower] });
+    expect(Date.now() - started).to.be.below(500);
+  });
+
+  it('waits for the holder accounts to take an account opened before the position, then answers though they stay short of it', async () => {
+    const known = await append('account-1');
+    const opened = await append('account-2');
+    const deposit = await append('history-1');
+    const { follower, moveTo } = holderAccountsAt(known);
+    let answered = false;
+    const wait = waitForPositionWithFollowers(stalledAt({ history: deposit }), deposit, 10_000, { log, followers: [follower] }).then(() => {
+      answered = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered, 'not before the account is known').to.equal(false);
+    moveTo(opened);
+    await wait;
+  });
+
+  it('says read-model-behind naming the holder accounts when they do not take that account within the bound', async () => {
+    const known = await append('account-1');
+    await append('account-2');
+    const deposit = await append('history-1');
+    const { follower } = holderAccountsAt(known);
+    const error = await waitForPositionWithFollowers(stalledAt({ history: deposit }), deposit, 300, { log, followers: [follower] }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).to.be.instanceOf(ReadModelBehindError);
+    expect((error as ReadModelBehindError).problemExtensions().projections).to.deep.equal([
+      { name: 'history', position: deposit.toString(), caughtUp: true },
+      { name: 'holder-accounts', position: known.toString(), caughtUp: true },
     ]);
   });
 });

@@ -48,8 +48,9 @@ export const openFolio = async (
   const searchIndex = openSearchIndex(config);
   const { projections, lag } = composeProjections({ eventStore, documents, searchIndex, logger, metrics });
   const security = composeSecurity({ eventStore, config, logger, metrics });
-  // The exception workflow acts on the discrepancies the read side knows, in the version it reads.
-  const discrepancies = readModelDiscrepancies({ documents, progress: projections });
+  // The exception workflow acts on the discrepancies the read side knows, in the version it reads,
+  // once that has caught up with the log.
+  const discrepancies = readModelDiscrepancies({ documents, progress: projections, log: eventStore, waitMs: readWaitMs });
   const { writeApi, guard, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security, discrepancies });
   await security.start({ bootstrap: true });
   await writeApi.start();

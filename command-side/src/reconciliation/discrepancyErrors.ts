@@ -1,4 +1,4 @@
-import { FolioError, IllegalStateError, NotFoundError, UnprocessableError } from '@folio/shared';
+import { FolioError, formatMinorUnits, IllegalStateError, NotFoundError, UnprocessableError } from '@folio/shared';
 import type { MovementFailure } from '../movements/movementProcess.js';
 
 /** The reconciliation read model knows no discrepancy by this id: nothing explains acting on it. */
@@ -34,6 +34,32 @@ export class CorrectionMismatchError extends UnprocessableError {
 
   override problemExtensions(): Record<string, unknown> {
     return { field: `correction.${this.field}`, discrepancy: this.discrepancyValue, correction: this.correctionValue };
+  }
+}
+
+/**
+ * A correction would move more than the discrepancy leaves unexplained (nothing, for a class with
+ * no money at issue): a mistyped amount would otherwise be booked between system accounts.
+ */
+export class CorrectionExceedsDiscrepancyError extends UnprocessableError {
+  constructor(
+    readonly discrepancyId: string,
+    readonly code: string,
+    readonly amountAtIssue: bigint,
+    readonly currency: string | null,
+    readonly correction: bigint,
+  ) {
+    const units = currency === null ? 'minor units' : `minor units of ${currency}`;
+    super(
+      amountAtIssue === 0n
+        ? `discrepancy ${discrepancyId} (${code}) leaves no money unexplained: no correcting journal applies, resolve it with no_action`
+        : `the correction of ${formatMinorUnits(correction)} exceeds the ${formatMinorUnits(amountAtIssue)} that discrepancy ${discrepancyId} (${code}) leaves unexplained (${units}): correct at most ${formatMinorUnits(amountAtIssue)}, or less to write off part of it`,
+      { type: 'correction-exceeds-discrepancy' },
+    );
+  }
+
+  override problemExtensions(): Record<string, unknown> {
+    return { field: 'correction.amount', amountAtIssue: formatMinorUnits(this.amountAtIssue), currency: this.currency, correction: formatMinorUnits(this.correction) };
   }
 }
 

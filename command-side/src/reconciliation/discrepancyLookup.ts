@@ -7,6 +7,8 @@ export interface KnownDiscrepancy {
   provider: string;
   /** `null` when its evidence names no currency (a row without amounts, a statement without balances). */
   currency: string | null;
+  /** Facts of the finding, amounts as minor-unit strings (which depend on its code). */
+  detail: Readonly<Record<string, string>>;
 }
 
 /**

@@ -19,7 +19,8 @@ describe('reconciliation resolutions whose correcting journal does not post', ()
     const sandboxUsd = { provider: 'sandbox', currency: 'USD' };
     harness = await createApiHarness({
       discrepancies: knownDiscrepancies({
-        ['0'.repeat(32)]: sandboxUsd,
+        // A ghost charge as large as an account may hold: its correction fills the accounts.
+        ['0'.repeat(32)]: { ...sandboxUsd, detail: { rowKey: 'txn_fill', gross: BOUND, currency: 'USD' } },
         ['1'.repeat(32)]: { provider: 'stripe', currency: 'USD' },
         // Its evidence names no currency: a correction may go in any.
         ['2'.repeat(32)]: { provider: 'sandbox', currency: null },

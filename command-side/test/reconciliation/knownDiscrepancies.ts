@@ -1,7 +1,13 @@
 import type { DiscrepancyLookup, KnownDiscrepancy } from '../../src/reconciliation/discrepancyLookup.js';
 
-/** An open ghost charge of the sandbox in EUR: what a test's discrepancy is unless it says otherwise. */
-const ghostCharge: KnownDiscrepancy = { code: 'PROVIDER_UNMATCHED', status: 'open', provider: 'sandbox', currency: 'EUR' };
+/** An open ghost charge of 10.00 EUR through the sandbox: what a test's discrepancy is unless it says otherwise. */
+const ghostCharge: KnownDiscrepancy = {
+  code: 'PROVIDER_UNMATCHED',
+  status: 'open',
+  provider: 'sandbox',
+  currency: 'EUR',
+  detail: { rowKey: 'txn_ghost', gross: '1000', currency: 'EUR' },
+};
 
 /**
  * The read model's view of the discrepancies a test works on, by id, for a write API that runs

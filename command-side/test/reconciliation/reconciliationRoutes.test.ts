@@ -1,12 +1,18 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { journalStream, reconciliationCatalog, reconciliationStream, systemAccountId, type ReconciliationEvent } from '@folio/shared';
-import { createApiHarness, readAllEvents, uniqueKey, type ApiHarness } from '../api/apiHarness.js';
+import { createApiHarness, expectProblem, ledgerEvents, readAllEvents, uniqueKey, type ApiHarness } from '../api/apiHarness.js';
 import { knownDiscrepancies } from './knownDiscrepancies.js';
 
 const id = 'b'.repeat(32);
 /** Found with no currency: its evidence names none. */
 const currencyless = '9'.repeat(32);
+/** A ghost charge of 10.00 EUR, written off in part. */
+const ghost = '6'.repeat(32);
+/** The provider charged 9.99 EUR for a payment the ledger captured for 10.00 EUR: 0.01 EUR unexplained. */
+const centOff = '8'.repeat(32);
+/** A statement of the sequence was never imported: no money is unexplained. */
+const gap = '7'.repeat(32);
 const path = (action: string, discrepancy = id) => `/v1/reconciliation/discrepancies/${discrepancy}/${action}`;
 
 describe('reconciliation exception workflow over HTTP', () => {
@@ -15,7 +21,16 @@ describe('reconciliation exception workflow over HTTP', () => {
   before(async () => {
     const open = {};
     harness = await createApiHarness({
-      discrepancies: knownDiscrepancies({ [id]: open, ['d'.repeat(32)]: open, ['e'.repeat(32)]: open, ['f'.repeat(32)]: open, [currencyless]: { currency: null } }),
+      discrepancies: knownDiscrepancies({
+        [id]: open,
+        ['d'.repeat(32)]: open,
+        ['e'.repeat(32)]: open,
+        ['f'.repeat(32)]: open,
+        [currencyless]: { currency: null },
+        [ghost]: open,
+        [centOff]: { code: 'AMOUNT_MISMATCH', detail: { paymentId: 'pay_1', captured: '1000', gross: '999', difference: '-1', currency: 'EUR' } },
+        [gap]: { code: 'STATEMENT_GAP', detail: { account: 'DE89', missingSequenceNumber: '7' } },
+      }),
     });
   });
   after(() => harness.close());
@@ -128,6 +143,39 @@ describe('reconciliation exception workflow over HTTP', () => {
     const resolved = await harness.api.post(path('resolve', currencyless), body, { key: uniqueKey() });
     expect(resolved.status, resolved.text).to.equal(200);
     expect(resolved.body.correction).to.include({ amount: '5', currency: 'JPY' });
+  });
+
+  /** The books and the workflow: every event but idempotency records (a remembered refusal writes its own). */
+  const books = async () => (await ledgerEvents(harness.store)).length;
+
+  it('refuses a correction larger than what the discrepancy leaves unexplained with a 422 naming that amount, moving no money', async () => {
+    const body = { resolution: 'suspense', reason: 'typed too much', correction: { amount: '1000000', currency: 'EUR', provider: 'sandbox' } };
+    const before = await books();
+    const problem = expectProblem(await harness.api.post(path('resolve', centOff), body, { key: uniqueKey() }), 422, 'correction-exceeds-discrepancy');
+    expect(problem).to.include({ field: 'correction.amount', amountAtIssue: '1', currency: 'EUR', correction: '1000000' });
+    expect(problem.detail).to.include('1000000').and.to.include(' 1 ').and.to.include('EUR');
+    expect(await books(), 'no journal, no workflow event').to.equal(before);
+  });
+
+  it('writes off part of what a discrepancy leaves unexplained, and all of it', async () => {
+    const partial = { resolution: 'write_off', reason: 'the rest is being disputed', correction: { amount: '400', currency: 'EUR', provider: 'sandbox' } };
+    const resolved = await harness.api.post(path('resolve', ghost), partial, { key: uniqueKey() });
+    expect(resolved.status, resolved.text).to.equal(200);
+    expect(resolved.body.correction).to.include({ amount: '400', currency: 'EUR' });
+    const all = { resolution: 'suspense', reason: 'the cent is the provider\'s', correction: { amount: '1', currency: 'EUR', provider: 'sandbox' } };
+    const whole = await harness.api.post(path('resolve', centOff), all, { key: uniqueKey() });
+    expect(whole.status, whole.text).to.equal(200);
+  });
+
+  it('refuses any correcting journal for a discrepancy that leaves no money unexplained, and takes no_action', async () => {
+    const body = { resolution: 'write_off', reason: 'missing statement', correction: { amount: '1', currency: 'EUR', provider: 'sandbox' } };
+    const before = await books();
+    const problem = expectProblem(await harness.api.post(path('resolve', gap), body, { key: uniqueKey() }), 422, 'correction-exceeds-discrepancy');
+    expect(problem).to.include({ amountAtIssue: '0', currency: 'EUR' });
+    expect(problem.detail).to.include('STATEMENT_GAP').and.to.include('no_action');
+    expect(await books(), 'no journal, no workflow event').to.equal(before);
+    const explained = await harness.api.post(path('resolve', gap), { resolution: 'no_action', reason: 'statement 7 imported by hand' }, { key: uniqueKey() });
+    expect(explained.status, explained.text).to.equal(200);
   });
 
   const bad: [string, string, unknown, string][] = [

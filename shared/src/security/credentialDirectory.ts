@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { StreamNotFoundError, SubscriptionDroppedError } from '../eventStore/errors.js';
-import type { EventStore, GlobalPosition, JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
+import type { EventFilter, EventStore, GlobalPosition, JsonObject, RecordedEvent } from '../eventStore/eventStore.js';
 import { accountStream, ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { secretMatches, parseApiKey } from './apiKeys.js';
 import type { HolderRole, Principal, Role } from './principal.js';
@@ -59,15 +59,31 @@ export interface AccountHolder {
   kind: string;
 }
 
+/** How far a directory has followed the log. */
+export interface DirectoryProgress {
+  /**
+   * The position of the last event it applied, or past which the log reported only events it
+   * skips; `undefined` before either.
+   */
+  position: GlobalPosition | undefined;
+  /** Whether its subscription is live: caught up with the log, and not fallen behind since. */
+  caughtUp: boolean;
+}
+
 export interface CredentialDirectory {
   /** Follows the log; resolves once everything committed so far is known. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The events it follows: it skips every other, so its position may stay short of the head. */
+  readonly follows: EventFilter;
+  progress(): DirectoryProgress;
+  /** Resolves true once its position has reached `target` (at once when it has), or false after `timeoutMs`. */
+  waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean>;
   /** The principal of a valid, unrevoked bearer token; `undefined` for anything else. */
   authenticate(token: string): Promise<Principal | undefined>;
   /** Whose `accountId` is and its kind; `undefined` for an account never opened. */
   holderOfAccount(accountId: string): Promise<AccountHolder | undefined>;
-  /** The accounts of `kind` opened for `ownerId` that this process has seen. */
+  /** The accounts of `kind` opened for `ownerId` that this process has seen: every one up to `progress().position` at least. */
   accountsOf(ownerId: string, kind: string): readonly string[];
   /** A registered device that is not revoked. */
   device(deviceId: string): Promise<DeviceKey | undefined>;
@@ -89,6 +105,11 @@ export interface CredentialDirectoryOptions {
   onError: (error: unknown) => void;
 }
 
+const FOLLOWED: EventFilter = {
+  streamNamePrefixes: [API_KEY_STREAM_PREFIX, DEVICE_STREAM_PREFIX, ACCOUNT_STREAM_PREFIX],
+  eventTypePrefixes: ['ApiKey', 'DeviceKey', 'AccountOpened'],
+};
+
 /** Owner ids are free text; a newline is not in any kind, so the pair cannot be mistaken. */
 const ownedBy = (ownerId: string, kind: string): string => `${kind}\n${ownerId}`;
 
@@ -101,6 +122,20 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
   const accountsByOwner = new Map<string, string[]>();
   let stopped = false;
   let subscription: ReturnType<EventStore['subscribeToAll']> | undefined;
+  let position: GlobalPosition | undefined;
+  let caughtUp = false;
+  const waiters = new Set<{ target: GlobalPosition; resolve: () => void }>();
+
+  const advance = (to: GlobalPosition): void => {
+    if (position !== undefined && to <= position) return;
+    position = to;
+    for (const waiter of waiters) {
+      if (waiter.target <= to) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
 
   /**
    * Whose a device is. A device registered before its role was recorded is read as the role of
@@ -179,27 +214,27 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
     }
   };
 
-  const follow = async (caughtUp: () => void): Promise<void> => {
-    let from: 'start' | GlobalPosition = 'start';
+  const follow = async (started: () => void): Promise<void> => {
     while (!stopped) {
-      subscription = eventStore.subscribeToAll({
-        fromPosition: from,
-        filter: {
-          streamNamePrefixes: [API_KEY_STREAM_PREFIX, DEVICE_STREAM_PREFIX, ACCOUNT_STREAM_PREFIX],
-          eventTypePrefixes: ['ApiKey', 'DeviceKey', 'AccountOpened'],
-        },
-      });
+      subscription = eventStore.subscribeToAll({ fromPosition: position ?? 'start', filter: FOLLOWED });
       try {
         for await (const message of subscription) {
           if (message.kind === 'event') {
             apply(message.event);
-            from = message.event.position;
+            advance(message.event.position);
+          } else if (message.kind === 'checkpoint') {
+            advance(message.position);
           } else if (message.kind === 'caughtUp') {
-            caughtUp();
+            caughtUp = true;
+            started();
+          } else {
+            // Fallen behind: catching up again.
+            caughtUp = false;
           }
         }
         return;
       } catch (error) {
+        caughtUp = false;
         if (!(error instanceof SubscriptionDroppedError)) onError(error);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
@@ -224,6 +259,18 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
     async stop() {
       stopped = true;
       await subscription?.unsubscribe();
+    },
+    follows: FOLLOWED,
+    progress: () => ({ position, caughtUp }),
+    waitFor(target, timeoutMs) {
+      if (position !== undefined && position >= target) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiter = { target, resolve: () => resolve(true) };
+        waiters.add(waiter);
+        setTimeout(() => {
+          if (waiters.delete(waiter)) resolve(false);
+        }, timeoutMs).unref();
+      });
     },
     async authenticate(token) {
       const parts = parseApiKey(token);

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
+  accountStream,
   createCredentialCommands,
   createCredentialDirectory,
   generateApiKey,
@@ -72,6 +74,27 @@ describe('credentials in the event store', () => {
       // A process that never saw the device learns both events from its stream.
       const fresh = createCredentialDirectory({ eventStore: other, onError: (error) => expect.fail(String(error)) });
       expect(await fresh.device('phone')).to.equal(undefined);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('tells how far it has followed the log, past the events it skips, and waits for a position within a bound', async () => {
+    const server = createCredentialDirectory({ eventStore: store, onError: (error) => expect.fail(String(error)) });
+    await server.start();
+    try {
+      const opened = (
+        await other.appendToStream(accountStream('acct-1'), [
+          { id: randomUUID(), type: 'AccountOpened', data: { accountId: 'acct-1', ownerId: 'alice', kind: 'customer' } },
+        ])
+      ).position;
+      expect(await server.waitFor(opened, 5_000)).to.equal(true);
+      expect(server.accountsOf('alice', 'customer')).to.deep.equal(['acct-1']);
+      expect(await server.waitFor(opened, 0), 'at once, once there').to.equal(true);
+      const transfer = (await other.appendToStream('transfer-1', [{ id: randomUUID(), type: 'TransferRequested', data: {} }])).position;
+      expect(await server.waitFor(transfer, 5_000), 'past an event it skips, as the log reports it').to.equal(true);
+      expect(server.progress()).to.deep.equal({ position: transfer, caughtUp: true });
+      expect(await server.waitFor(transfer + 1_000n, 100), 'a position not written').to.equal(false);
     } finally {
       await server.stop();
     }
