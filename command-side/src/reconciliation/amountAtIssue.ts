@@ -49,9 +49,10 @@ const unexplained: Readonly<Record<DiscrepancyCode, (detail: Detail, currency: s
   FEE_MISMATCH: (detail) => gap(detail, 'providerFee', 'ledgerFee'),
   PAYOUT_LINES_MISMATCH: (detail) => magnitude(amountOf(detail, 'difference')),
   STATEMENT_BALANCE_BREAK: (detail) => magnitude(amountOf(detail, 'difference')),
-  // Money is at issue, but the projection records only the payment, no amount: unbounded, as a row without amounts.
-  DUPLICATE_CHARGE: () => undefined,
-  STATUS_SUPERSEDED: () => undefined,
+  // The charges beyond the one the payment explains.
+  DUPLICATE_CHARGE: (detail) => magnitude(amountOf(detail, 'duplicated')),
+  // What the provider captured of a payment failed in the ledger, or still holds back of one it took back.
+  STATUS_SUPERSEDED: (detail) => magnitude(amountOf(detail, 'gross') ?? amountOf(detail, 'reversed')),
   // Nothing to correct in the books: a match to make by hand, a file or statement to ask for, an outcome to apply.
   DUPLICATE_PROVIDER_ROW: noMoney,
   PROVIDER_ROW_RESTATED: noMoney,
@@ -63,8 +64,9 @@ const unexplained: Readonly<Record<DiscrepancyCode, (detail: Detail, currency: s
 /**
  * The most a correcting journal may move for a discrepancy, in minor units of its currency: the
  * amount it leaves unexplained (0 for a class with no money at issue), or `undefined` when its
- * detail names none (a row without amounts), which, like a discrepancy without a currency, takes
- * a correction of any amount.
+ * detail names none (a row without amounts, a duplicate charge or superseded status found by a
+ * read model version before 12), which, like a discrepancy without a currency, takes a correction
+ * of any amount.
  */
 export const amountAtIssue = ({ code, currency, detail }: Pick<KnownDiscrepancy, 'code' | 'currency' | 'detail'>): bigint | undefined =>
   unexplained[code](detail, currency);

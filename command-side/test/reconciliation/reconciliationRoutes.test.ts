@@ -13,6 +13,8 @@ const ghost = '6'.repeat(32);
 const centOff = '8'.repeat(32);
 /** A statement of the sequence was never imported: no money is unexplained. */
 const gap = '7'.repeat(32);
+/** The provider charged a payment of 10.00 EUR twice: 10.00 EUR charged beyond the payment's charge. */
+const chargedTwice = '5'.repeat(32);
 const path = (action: string, discrepancy = id) => `/v1/reconciliation/discrepancies/${discrepancy}/${action}`;
 
 describe('reconciliation exception workflow over HTTP', () => {
@@ -30,6 +32,7 @@ describe('reconciliation exception workflow over HTTP', () => {
         [ghost]: open,
         [centOff]: { code: 'AMOUNT_MISMATCH', detail: { paymentId: 'pay_1', captured: '1000', gross: '999', difference: '-1', currency: 'EUR' } },
         [gap]: { code: 'STATEMENT_GAP', detail: { account: 'DE89', missingSequenceNumber: '7' } },
+        [chargedTwice]: { code: 'DUPLICATE_CHARGE', detail: { paymentId: 'pay_2', charges: '2', duplicated: '1000', currency: 'EUR' } },
       }),
     });
   });
@@ -155,6 +158,17 @@ describe('reconciliation exception workflow over HTTP', () => {
     expect(problem).to.include({ field: 'correction.amount', amountAtIssue: '1', currency: 'EUR', correction: '1000000' });
     expect(problem.detail).to.include('1000000').and.to.include(' 1 ').and.to.include('EUR');
     expect(await books(), 'no journal, no workflow event').to.equal(before);
+  });
+
+  it('bounds a correction for a duplicate charge by the charge duplicated: refuses more, moving no money, and takes exactly that', async () => {
+    const correction = (amount: string) => ({ resolution: 'suspense', reason: 'refund the second charge', correction: { amount, currency: 'EUR', provider: 'sandbox' } });
+    const before = await books();
+    const problem = expectProblem(await harness.api.post(path('resolve', chargedTwice), correction('1000000'), { key: uniqueKey() }), 422, 'correction-exceeds-discrepancy');
+    expect(problem).to.include({ field: 'correction.amount', amountAtIssue: '1000', currency: 'EUR', correction: '1000000' });
+    expect(await books(), 'no journal, no workflow event').to.equal(before);
+    const resolved = await harness.api.post(path('resolve', chargedTwice), correction('1000'), { key: uniqueKey() });
+    expect(resolved.status, resolved.text).to.equal(200);
+    expect(resolved.body.correction).to.include({ amount: '1000', currency: 'EUR' });
   });
 
   it('writes off part of what a discrepancy leaves unexplained, and all of it', async () => {

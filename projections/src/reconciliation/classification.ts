@@ -91,6 +91,33 @@ const totalOf = (rows: readonly RowFacts[], currency: string): bigint => {
   return total;
 };
 
+/** Σ of the rows' amounts (gross, else net), when every one names one in `currency`: else what they amount to is not known. */
+const knownTotalOf = (rows: readonly RowFacts[], currency: string): bigint | undefined => {
+  let total = 0n;
+  for (const row of rows) {
+    const amount = row.gross ?? row.net;
+    if (amount === undefined || amount.currency !== currency) return undefined;
+    total += BigInt(amount.amount);
+  }
+  return total;
+};
+
+/**
+ * The charge the payment explains among the charge rows matched to it: the first for what the
+ * ledger captured (for a payment not captured, what it was created for), less what the provider
+ * released of its capture; else the first matched. It alone is compared with the capture; the
+ * others are what the provider charged twice.
+ */
+const chargeOfPayment = (payment: PaymentFacts, charges: readonly RowFacts[], released: bigint): RowFacts | undefined => {
+  const expected = BigInt(payment.captured ?? payment.amount);
+  const fits = (row: RowFacts) => row.gross !== undefined && row.gross.currency === payment.currency && BigInt(row.gross.amount) + released === expected;
+  return charges.find(fits) ?? charges[0];
+};
+
+/** An amount of a finding's detail, with its currency, when it is known. */
+const amountDetail = (field: string, amount: bigint | undefined, currency: string): Record<string, string> =>
+  amount === undefined ? {} : { [field]: amount.toString(), currency };
+
 /** Whether reversals still hold money that reversals of them did not give back (one of unknown amount holds it all). */
 const stillReversed = (reversals: readonly RowFacts[], reversalReversals: readonly RowFacts[]): boolean =>
   reversals.some((row) => {
@@ -122,12 +149,17 @@ export const classifyPayment = (
   const ledger = payment.evidence;
   const nowMs = Date.parse(now);
   let nextDeadline: string | undefined;
+  const charge = chargeOfPayment(payment, charges, totalOf(captureReversals, payment.currency));
 
   if (charges.length > 1)
     findings.push({
       code: 'DUPLICATE_CHARGE',
       explanation: `The provider charged payment ${payment.paymentId} ${charges.length} times under different rows.`,
-      detail: { paymentId: payment.paymentId, charges: String(charges.length) },
+      detail: {
+        paymentId: payment.paymentId,
+        charges: String(charges.length),
+        ...amountDetail('duplicated', knownTotalOf(charges.filter((row) => row !== charge), payment.currency), payment.currency),
+      },
       evidence: [...ledger, ...charges.map((row) => row.evidence)],
     });
 
@@ -143,24 +175,36 @@ export const classifyPayment = (
     else nextDeadline = new Date(due).toISOString();
   }
 
-  if (payment.state === 'FAILED' && charges.length > 0)
+  // What the provider captured is its charge's, less what it released; charges beyond it are the duplicate's.
+  if (payment.state === 'FAILED' && charge !== undefined)
     findings.push({
       code: 'STATUS_SUPERSEDED',
       explanation: `Folio recorded payment ${payment.paymentId} as failed, but the provider captured it.`,
-      detail: { paymentId: payment.paymentId, ledgerState: payment.state, providerOutcome: 'captured' },
+      detail: {
+        paymentId: payment.paymentId,
+        ledgerState: payment.state,
+        providerOutcome: 'captured',
+        ...amountDetail('gross', charge.gross === undefined ? undefined : knownTotalOf([charge, ...captureReversals], payment.currency), payment.currency),
+      },
       evidence: [...ledger, ...charges.map((row) => row.evidence)],
     });
   // A reversal the provider reversed again (a dispute won) gave the money back: only what it still holds counts.
-  if ((payment.state === 'PAID' || payment.state === 'SETTLED') && stillReversed(reversals, reversalReversals))
+  if ((payment.state === 'PAID' || payment.state === 'SETTLED') && stillReversed(reversals, reversalReversals)) {
+    const held = knownTotalOf([...reversals, ...reversalReversals], payment.currency);
     findings.push({
       code: 'STATUS_SUPERSEDED',
       explanation: `The provider took back payment ${payment.paymentId} (${reversals[0]!.category}) after Folio recorded it as ${payment.state.toLowerCase()}.`,
-      detail: { paymentId: payment.paymentId, ledgerState: payment.state, providerOutcome: reversals[0]!.category },
+      detail: {
+        paymentId: payment.paymentId,
+        ledgerState: payment.state,
+        providerOutcome: reversals[0]!.category,
+        ...amountDetail('reversed', held === undefined ? undefined : -held, payment.currency),
+      },
       evidence: [...ledger, ...reversals.map((row) => row.evidence), ...reversalReversals.map((row) => row.evidence)],
     });
+  }
 
   if (CAPTURED_STATES.has(payment.state) && payment.captured !== undefined) {
-    const charge = charges[0];
     const ambiguousRows = payment.ambiguousRows ?? [];
     if (charge === undefined && ambiguousRows.length > 1)
       findings.push({

@@ -86,8 +86,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // 10: a reference outranks a rule match, a capture or payout already ambiguous is joined rather than
     // taken, a payout is judged after its credit is looked for and in its payout row's currency (rules 4)
     // 11: only a charge row is a capture's charge; PayPal withdrawals are payouts; row dates in their file's zone (rules 5)
+    // 12: a duplicate charge and a superseded status name the money at issue; a payment's charge is the one for its capture
     // (each a rebuild into new collections).
-    version: 11,
+    version: 12,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

@@ -102,6 +102,47 @@ describe('reconciliation matching engine', () => {
     expect(short[0]!.evidence).to.have.length(3);
   });
 
+  it('names what a failure the provider contradicts and a chargeback after settlement put at issue', () => {
+    const signed = (rowKey: string, category: string, amount: string) =>
+      row({ rowKey, category, gross: { amount, currency: 'EUR' }, fee: { amount: '0', currency: 'EUR' }, net: { amount, currency: 'EUR' } });
+    const [failed] = classifyPayment(payment({ state: 'FAILED', captured: undefined }), [row()], rules, NOW).findings;
+    expect(failed!.detail).to.deep.equal({ paymentId: '42', ledgerState: 'FAILED', providerOutcome: 'captured', gross: '1000', currency: 'EUR' });
+    const partly = classifyPayment(payment({ state: 'FAILED', captured: undefined }), [row(), signed('txn_pcr', 'partial_capture_reversal', '-300')], rules, NOW);
+    expect(partly.findings[0]!.detail, 'less what the provider released of its capture').to.include({ gross: '700' });
+
+    const settled = payment({ state: 'SETTLED' });
+    const [chargedBack] = classifyPayment(settled, [row(), signed('txn_du', 'dispute', '-1000')], rules, NOW).findings;
+    expect(chargedBack!.detail).to.deep.equal({ paymentId: '42', ledgerState: 'SETTLED', providerOutcome: 'dispute', reversed: '1000', currency: 'EUR' });
+    const partlyWon = classifyPayment(settled, [row(), signed('txn_du', 'dispute', '-1000'), signed('txn_dr', 'dispute_reversal', '400')], rules, NOW);
+    expect(partlyWon.findings[0]!.detail, 'net of what the provider gave back').to.include({ reversed: '600' });
+    const unknown = classifyPayment(settled, [row(), row({ rowKey: 'txn_du', category: 'dispute', gross: undefined, net: undefined })], rules, NOW);
+    expect(unknown.findings[0]!.detail, 'a reversal without amounts names none').to.not.have.property('reversed');
+  });
+
+  it('puts at issue the charges beyond the one for what the ledger captured, and compares only that one with the capture', () => {
+    const charged = (rowKey: string, amount: string) => row({ rowKey, gross: { amount, currency: 'EUR' }, net: { amount, currency: 'EUR' } });
+    const twice = classifyPayment(payment(), [charged('txn_1', '1000'), charged('txn_2', '1000'), charged('txn_3', '1000')], rules, NOW).findings;
+    expect(twice.map((finding) => finding.detail)).to.deep.equal([{ paymentId: '42', charges: '3', duplicated: '2000', currency: 'EUR' }]);
+    // The first row is not the payment's charge: the one for the captured 10.00 is.
+    const otherFirst = classifyPayment(payment(), [charged('txn_1', '1200'), charged('txn_2', '1000')], rules, NOW).findings;
+    expect(codes(otherFirst)).to.deep.equal(['DUPLICATE_CHARGE']);
+    expect(otherFirst[0]!.detail).to.include({ duplicated: '1200' });
+    // None is for the capture: the first is the payment's, compared with the capture; the others are duplicates.
+    const noneFits = classifyPayment(payment(), [charged('txn_1', '1100'), charged('txn_2', '1200')], rules, NOW).findings;
+    expect(noneFits.map((finding) => [finding.code, finding.detail.duplicated ?? finding.detail.difference])).to.deep.equal([
+      ['DUPLICATE_CHARGE', '1200'],
+      ['AMOUNT_MISMATCH', '100'],
+    ]);
+    // Not captured: the one for what the payment was created for.
+    const failedTwice = classifyPayment(payment({ state: 'FAILED', captured: undefined }), [charged('txn_1', '900'), charged('txn_2', '1000')], rules, NOW).findings;
+    expect(failedTwice.map((finding) => [finding.code, finding.detail.duplicated ?? finding.detail.gross])).to.deep.equal([
+      ['DUPLICATE_CHARGE', '900'],
+      ['STATUS_SUPERSEDED', '1000'],
+    ]);
+    const withoutAmounts = classifyPayment(payment(), [row(), row({ rowKey: 'txn_2', gross: undefined, net: undefined })], rules, NOW).findings;
+    expect(withoutAmounts[0]!.detail, 'a duplicate without amounts names none').to.deep.equal({ paymentId: '42', charges: '2' });
+  });
+
   it('reports two charge rows for one payment, a fee the ledger did not book, and a row that does not add up', () => {
     expect(codes(classifyPayment(payment(), [row(), row({ rowKey: 'txn_2' })], rules, NOW).findings)).to.deep.equal(['DUPLICATE_CHARGE']);
     const fee = row({ fee: { amount: '35', currency: 'EUR' }, net: { amount: '965', currency: 'EUR' } });

@@ -10,11 +10,10 @@ import { catchUpReconciliation, labelOf, LOG_START, useScenarioStores } from './
 const collections = liveCollections(reconciliationProjection);
 const at = new Date(LOG_START).toISOString();
 
-const labels = async (documents: DocumentStore, status = 'open') =>
+const discrepancies = async (documents: DocumentStore, status = 'open') =>
   ((await documents.find<DiscrepancyDocument & { [key: string]: never }>(collections.discrepancies!, { limit: 1000 })).items as DiscrepancyDocument[])
-    .filter((discrepancy) => discrepancy.status === status)
-    .map(labelOf)
-    .sort();
+    .filter((discrepancy) => discrepancy.status === status);
+const labels = async (documents: DocumentStore, status = 'open') => (await discrepancies(documents, status)).map(labelOf).sort();
 const summary = (documents: DocumentStore) => documents.get<SummaryDocument & { [key: string]: never }>(collections.summary!, 'sandbox:EUR');
 
 const expectRebuildIdentical = async (log: SqliteEventStore, documents: DocumentStore) => {
@@ -43,6 +42,7 @@ describe('reconciliation: what the provider holds of a payment, net of what it r
     await catchUpReconciliation(stores);
     expect(await labels(stores.documents)).to.deep.equal([`STATUS_SUPERSEDED ${paymentIdOf(1)}`]);
     expect(await summary(stores.documents)).to.include({ delta: '1000' });
+    expect((await discrepancies(stores.documents))[0]!.detail).to.include({ providerOutcome: 'dispute', reversed: '1000', currency: 'EUR' });
 
     await row(stores.log, 'txn_dr', chargeRow(1, 1000n, { category: 'dispute_reversal', fee: -1500n }));
     await catchUpReconciliation(stores);
@@ -65,6 +65,7 @@ describe('reconciliation: what the provider holds of a payment, net of what it r
     await catchUpReconciliation(stores);
     expect(await labels(stores.documents)).to.deep.equal([`STATUS_SUPERSEDED ${paymentIdOf(2)}`]);
     expect(await summary(stores.documents)).to.include({ delta: '4000' });
+    expect((await discrepancies(stores.documents))[0]!.detail, 'the second chargeback, the first given back').to.include({ reversed: '4000', currency: 'EUR' });
   });
 
   it('compares a Stripe partial capture with what the provider captured: the charge less its partial capture reversal', async () => {

@@ -72,6 +72,8 @@ describe('reconciliation projection', () => {
     expect(byLabel.get('PAYOUT_LINES_MISMATCH po_1')!.detail).to.include({ paidOut: '6099', linesTotal: '6100', difference: '-1', lines: '2' });
     expect(byLabel.get('PAYOUT_LINES_MISMATCH po_1')!.evidence).to.have.length(3);
     expect(byLabel.get('STATEMENT_BALANCE_BREAK S1')!.detail).to.include({ opening: '1000', entries: '400', closing: '1500', difference: '100' });
+    expect(byLabel.get(`DUPLICATE_CHARGE ${paymentIdOf(7)}`)!.detail).to.include({ charges: '2', duplicated: '700', currency: 'EUR' });
+    expect(byLabel.get(`STATUS_SUPERSEDED ${paymentIdOf(13)}`)!.detail).to.include({ ledgerState: 'FAILED', gross: '1300', currency: 'EUR' });
 
     // Cleared by later events: the restated row's correction, the payment arriving after its
     // row, the capture of a payment submitted long ago.
