@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEnvironment } from './parseEnvironment.js';
@@ -8,6 +10,62 @@ const optionalUrl = z
   .trim()
   .optional()
   .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+/** The `encoded` value of Elasticsearch's create API key answer: base64 of `<id>:<api_key>`. */
+const elasticApiKey = optionalUrl.pipe(
+  z
+    .string()
+    .refine(
+      (key) => /^[A-Za-z0-9+/]+={0,2}$/.test(key) && /^[^:]+:.+$/.test(Buffer.from(key, 'base64').toString('utf8')),
+      'expected the `encoded` value of the create API key answer (base64 of <id>:<api_key>)',
+    )
+    .optional(),
+);
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** A file of PEM certificates, read at start-up: its text, each certificate in it checked. */
+const elasticCaFile = optionalUrl.transform((path, context) => {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+  const certificates = text.match(PEM_CERTIFICATE) ?? [];
+  const parses = (certificate: string): boolean => {
+    try {
+      new X509Certificate(certificate);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (certificates.length === 0 || !certificates.every(parses)) {
+    context.addIssue({
+      code: 'custom',
+      message: `${path} holds no PEM certificate (-----BEGIN CERTIFICATE----- …), as Elasticsearch's http_ca.crt does`,
+    });
+    return z.NEVER;
+  }
+  return text;
+});
+
+/** ELASTIC_URL's scheme and whether it holds a user, when it parses. */
+const elasticUrlParts = (url: string): { https: boolean; user: boolean } | undefined => {
+  if (!URL.canParse(url)) return undefined;
+  const { protocol, username, password } = new URL(url);
+  return { https: protocol === 'https:', user: username !== '' || password !== '' };
+};
+
+/**
+ * Credentials that serialise, as a logged configuration does, without their value: the logger's
+ * redaction reaches one level into what is logged, the configuration nests deeper.
+ */
+const unlogged = <Credentials extends object>(credentials: Credentials): Credentials =>
+  Object.defineProperty(credentials, 'toJSON', { value: () => '[redacted]', enumerable: false });
 
 /** `FOLIO_PROVIDER_SECRET_STRIPE` holds the key Stripe's callbacks are signed with. */
 export const secretVariable = (provider: PaymentProvider): string => `FOLIO_PROVIDER_SECRET_${provider.toUpperCase()}`;
@@ -39,6 +97,8 @@ const environmentSchema = z.object({
   MONGO_URL: optionalUrl,
   FOLIO_MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('folio'),
   ELASTIC_URL: optionalUrl,
+  ELASTIC_API_KEY: elasticApiKey,
+  ELASTIC_CA_FILE: elasticCaFile,
   FOLIO_EVENTSTORE_READ_IDLE_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_EVENTSTORE_SUBSCRIPTION_IDLE_SECONDS: z.coerce.number().positive().default(30),
@@ -73,6 +133,22 @@ const environmentSchema = z.object({
   FOLIO_RATE_FAILURES_PER_MINUTE: z.coerce.number().positive().default(10),
   FOLIO_RATE_FAILURES_BURST: z.coerce.number().int().positive().default(20),
   ...Object.fromEntries(paymentProviders.map((provider) => [secretVariable(provider), z.string().min(16).optional()])),
+}).superRefine((env, context) => {
+  const refuse = (variable: string, message: string) => context.addIssue({ code: 'custom', path: [variable], message });
+  const given = (['ELASTIC_API_KEY', 'ELASTIC_CA_FILE'] as const).filter((name) => env[name] !== undefined);
+  if (env.ELASTIC_URL === undefined) {
+    // Without it the embedded index is used, which a deployment securing its cluster does not mean.
+    for (const variable of given) refuse(variable, 'applies to Elasticsearch only: set ELASTIC_URL too, or leave it unset');
+    return;
+  }
+  const url = elasticUrlParts(env.ELASTIC_URL);
+  if (url === undefined) return;
+  if (env.ELASTIC_API_KEY !== undefined && url.user) {
+    refuse('ELASTIC_API_KEY', 'ELASTIC_URL holds a user too: authenticate with one of them, not both');
+  }
+  for (const variable of given.filter((name) => name !== 'ELASTIC_API_KEY')) {
+    if (!url.https) refuse(variable, 'ELASTIC_URL is http, which no certificate secures: use https or leave it unset');
+  }
 });
 
 export interface FolioConfig {
@@ -100,6 +176,10 @@ export interface FolioConfig {
   /** The MongoDB database of the read models, when `mongoUrl` is set. */
   mongoDatabase: string;
   elasticUrl: string | undefined;
+  /** The API key Folio authenticates to Elasticsearch with (the client's `auth`); never logged. */
+  elasticAuth: { apiKey: string } | undefined;
+  /** The PEM certificates of the CAs Elasticsearch's certificate is verified against, besides Node's own. */
+  elasticCa: string | undefined;
   /** How long an Elasticsearch request may go unanswered before it fails. */
   elasticRequestTimeoutMs: number;
   logLevel: string;
@@ -164,6 +244,8 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     mongoUrl: env.MONGO_URL,
     mongoDatabase: env.FOLIO_MONGO_DATABASE,
     elasticUrl: env.ELASTIC_URL,
+    elasticAuth: env.ELASTIC_API_KEY === undefined ? undefined : unlogged({ apiKey: env.ELASTIC_API_KEY }),
+    elasticCa: env.ELASTIC_CA_FILE,
     elasticRequestTimeoutMs: env.FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS * 1000,
     logLevel: env.FOLIO_LOG_LEVEL,
     readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,

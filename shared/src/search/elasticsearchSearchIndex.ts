@@ -44,8 +44,15 @@ import type {
 } from './searchIndex.js';
 
 export type ElasticsearchSearchIndexOptions =
-  /** `requestTimeoutMs`: how long a request may go unanswered before it fails (default 30 s). */
-  | { node: string; requestTimeoutMs?: number }
+  | {
+      node: string;
+      /** How long a request may go unanswered before it fails (default 30 s). */
+      requestTimeoutMs?: number;
+      /** The encoded API key every request carries (the client prefers it to a user in `node`). */
+      apiKey?: string;
+      /** PEM certificates of the CAs the node's certificate is verified against, besides Node's own. */
+      ca?: string;
+    }
   /** A client the caller owns: `close()` leaves it open. */
   | { client: Client };
 
@@ -325,7 +332,12 @@ export const createElasticsearchSearchIndex = (options: ElasticsearchSearchIndex
   const client =
     'client' in options
       ? options.client
-      : new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS });
+      : new Client({
+          node: options.node,
+          requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+          ...(options.apiKey === undefined ? {} : { auth: { apiKey: options.apiKey } }),
+          ...(options.ca === undefined ? {} : { tls: { ca: options.ca } }),
+        });
 
   /** A request on an index read a moment before: a 404 means it was dropped in between. */
   const onIndex = async <T>(index: string, request: Promise<T>): Promise<T> => {

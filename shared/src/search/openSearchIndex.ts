@@ -8,10 +8,18 @@ import { openSqliteSearchIndex } from './sqliteSearchIndex.js';
 export const embeddedSearchIndexPath = (dataDir: string): string => join(dataDir, 'search.sqlite');
 
 /**
- * Elasticsearch when `ELASTIC_URL` is configured, otherwise the embedded SQLite FTS5 index, its
- * writes on a thread of their own (the projections index while they fold the next read model).
+ * Elasticsearch when `ELASTIC_URL` is configured (with its API key and CA, if any), otherwise the
+ * embedded SQLite FTS5 index, its writes on a thread of their own (the projections index while
+ * they fold the next read model).
  */
-export const openSearchIndex = (config: Pick<FolioConfig, 'dataDir' | 'elasticUrl' | 'elasticRequestTimeoutMs'>): SearchIndex =>
+export const openSearchIndex = (
+  config: Pick<FolioConfig, 'dataDir' | 'elasticUrl' | 'elasticRequestTimeoutMs' | 'elasticAuth' | 'elasticCa'>,
+): SearchIndex =>
   config.elasticUrl !== undefined
-    ? createElasticsearchSearchIndex({ node: config.elasticUrl, requestTimeoutMs: config.elasticRequestTimeoutMs })
+    ? createElasticsearchSearchIndex({
+        node: config.elasticUrl,
+        requestTimeoutMs: config.elasticRequestTimeoutMs,
+        apiKey: config.elasticAuth?.apiKey,
+        ca: config.elasticCa,
+      })
     : openSqliteSearchIndex({ path: embeddedSearchIndexPath(config.dataDir), writeThread: true });

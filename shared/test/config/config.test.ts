@@ -1,5 +1,20 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { loadConfig, ValidationError } from '../../src/index.js';
+import { createLogger, loadConfig, ValidationError } from '../../src/index.js';
+import { createNodeCertificates } from '../search/localElasticsearchNode.js';
+
+const refusalOf = (environment: NodeJS.ProcessEnv): string => {
+  try {
+    loadConfig(environment);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ValidationError);
+    return (error as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+};
 
 describe('configuration', () => {
   describe('FOLIO_REFUND_RETRY_SECONDS', () => {
@@ -62,5 +77,97 @@ describe('configuration', () => {
           .that.contains(variable);
       });
     }
+  });
+
+  describe('connecting to a secured Elasticsearch', () => {
+    const secured = 'https://es.internal:9200';
+    // The `encoded` value of Elasticsearch's create API key answer: base64 of `<id>:<api_key>`.
+    const apiKey = Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64');
+    let directory: string;
+    let caFile: string;
+    let caCertificate: string;
+
+    before(() => {
+      directory = mkdtempSync(join(tmpdir(), 'folio-config-'));
+      caFile = join(directory, 'http_ca.crt');
+      ({ caCertificate } = createNodeCertificates());
+      writeFileSync(caFile, caCertificate);
+    });
+
+    after(() => {
+      rmSync(directory, { recursive: true, force: true });
+    });
+
+    it('uses neither credentials nor a CA of its own by default', () => {
+      const config = loadConfig({ ELASTIC_URL: secured });
+      expect(config.elasticAuth).to.equal(undefined);
+      expect(config.elasticCa).to.equal(undefined);
+    });
+
+    it('takes an encoded API key and a CA file read at start-up', () => {
+      const config = loadConfig({ ELASTIC_URL: secured, ELASTIC_API_KEY: apiKey, ELASTIC_CA_FILE: caFile });
+      expect(config.elasticAuth).to.deep.equal({ apiKey });
+      expect(config.elasticCa).to.equal(caCertificate);
+    });
+
+    it('stops start-up naming ELASTIC_API_KEY when it is not an encoded API key', () => {
+      // The `api_key` field alone, or `<id>:<api_key>` not encoded, are what gets pasted by mistake.
+      const mistakes = ['ui2lp2axTNmsyakw9tvNnw', 'VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw', Buffer.from('no-colon').toString('base64')];
+      for (const value of mistakes) {
+        expect(refusalOf({ ELASTIC_URL: secured, ELASTIC_API_KEY: value }), value).to.contain('ELASTIC_API_KEY').and.contain('encoded');
+      }
+    });
+
+    it('stops start-up when both an API key and a user in ELASTIC_URL are given, as it cannot tell which to use', () => {
+      const message = refusalOf({ ELASTIC_URL: 'https://folio:secret@es.internal:9200', ELASTIC_API_KEY: apiKey });
+      expect(message).to.contain('ELASTIC_API_KEY').and.contain('ELASTIC_URL');
+      expect(message).to.not.contain('secret');
+    });
+
+    it('stops start-up naming ELASTIC_CA_FILE when the file cannot be read or holds no PEM certificate', () => {
+      expect(refusalOf({ ELASTIC_URL: secured, ELASTIC_CA_FILE: join(directory, 'missing.crt') }))
+        .to.contain('ELASTIC_CA_FILE')
+        .and.contain('cannot read');
+      const notPem = join(directory, 'http_ca.p12');
+      writeFileSync(notPem, Buffer.from([0x30, 0x82, 0x01, 0x00]));
+      expect(refusalOf({ ELASTIC_URL: secured, ELASTIC_CA_FILE: notPem }))
+        .to.contain('ELASTIC_CA_FILE')
+        .and.contain('PEM');
+      const brokenPem = join(directory, 'broken.crt');
+      writeFileSync(brokenPem, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+      expect(refusalOf({ ELASTIC_URL: secured, ELASTIC_CA_FILE: brokenPem }))
+        .to.contain('ELASTIC_CA_FILE')
+        .and.contain('PEM');
+    });
+
+    it('stops start-up when a CA is given for an http ELASTIC_URL, which no certificate secures', () => {
+      expect(refusalOf({ ELASTIC_URL: 'http://es.internal:9200', ELASTIC_CA_FILE: caFile }))
+        .to.contain('ELASTIC_CA_FILE')
+        .and.contain('https');
+    });
+
+    it('stops start-up when the Elasticsearch variables are given without ELASTIC_URL, rather than use the embedded index', () => {
+      const variables = [['ELASTIC_API_KEY', apiKey], ['ELASTIC_CA_FILE', caFile]] as const;
+      for (const [variable, value] of variables) {
+        expect(refusalOf({ [variable]: value }), variable).to.contain(variable).and.contain('ELASTIC_URL');
+      }
+    });
+
+    it('never lets the API key reach a log line, however the configuration is logged', () => {
+      const text: string[] = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          text.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      const logger = createLogger({ service: 'folio', destination });
+      const config = loadConfig({ ELASTIC_URL: secured, ELASTIC_API_KEY: apiKey });
+      logger.info({ config }, 'configuration');
+      logger.info(config, 'configuration');
+      logger.info({ search: { elasticsearch: config } }, 'configuration');
+      expect(text).to.have.length(3);
+      expect(text.join('')).to.not.contain(apiKey);
+    });
   });
 });
