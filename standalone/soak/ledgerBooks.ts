@@ -41,6 +41,34 @@ const verifyIntegrity = (events: readonly RecordedEvent[]): VerificationReport =
 const LEDGER_TYPES = new Set<string>(ledgerCatalog.types);
 
 /** Reads the embedded log of `dataDir` read-only (the server may be running) and checks the books. */
+/**
+ * Resolves once the log has taken no event for `quietMs` (or `atMostMs` passed): the provider's
+ * callbacks keep arriving after the last answer (each after its own delay, a capture before its
+ * settlement, failed deliveries retried), and books read before the last of them would not show
+ * money the read models and the payments already do.
+ */
+export const waitForQuietLog = async (dataDir: string, { quietMs, atMostMs }: { quietMs: number; atMostMs: number }): Promise<void> => {
+  const headOf = async () => {
+    const store = openSqliteEventStore({ path: join(dataDir, 'events.sqlite'), readonly: true });
+    try {
+      return await store.headPosition();
+    } finally {
+      await store.close();
+    }
+  };
+  const deadline = Date.now() + atMostMs;
+  let head = await headOf();
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < quietMs && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await headOf();
+    if (now !== head) {
+      head = now;
+      quietSince = Date.now();
+    }
+  }
+};
+
 export const readBooks = async (dataDir: string): Promise<Books> => {
   const store = openSqliteEventStore({ path: join(dataDir, 'events.sqlite'), readonly: true });
   let events: RecordedEvent[];

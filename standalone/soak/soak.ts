@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { killHard, startFolioProcess, stopGracefully, type FolioProcess } from './folioProcess.js';
 import { call, SOAK_ADMIN_KEY, type Answer } from './httpCall.js';
-import { readBooks, transferOutcomeProblems } from './ledgerBooks.js';
+import { readBooks, transferOutcomeProblems, waitForQuietLog } from './ledgerBooks.js';
 import { seededRandom } from './seededRandom.js';
 import type { Operation } from './operation.js';
 import { createPaymentWorkload } from './paymentWorkload.js';
@@ -255,7 +255,7 @@ while (Date.now() < endAt) {
 
 // The provider's last callbacks land, then the read models must reach the last acknowledged
 // write and agree with the log.
-await new Promise((resolve) => setTimeout(resolve, 2_000));
+await waitForQuietLog(dataDir, { quietMs: 3_000, atMostMs: 60_000 });
 const readModelProblems: string[] = [];
 const books = await readBooks(dataDir);
 const paymentProblems = await payments.problems(folio.base, books);
