@@ -24,6 +24,22 @@ export class IdempotentRequestInProgressError extends FolioError {
   }
 }
 
+/**
+ * The run's claim on its key is near the age at which another process may take it over and run the
+ * request again (see `RunAttempt.claimValidUntil`): money moved now could contradict that run's
+ * answer, so none is. Not an answer to remember: the same request with the same key runs again
+ * under a fresh claim.
+ */
+export class IdempotencyClaimExpiredError extends FolioError {
+  readonly type = 'idempotency-claim-expired';
+  readonly status = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super('this request ran too long to start moving money under its Idempotency-Key; nothing was moved: retry it with the same Idempotency-Key');
+  }
+}
+
 /** A money-moving request came without the `Idempotency-Key` header it must carry. */
 export class IdempotencyKeyRequiredError extends FolioError {
   readonly type = 'idempotency-key-required';

@@ -31,7 +31,23 @@
  *    4xx with a retry hint) is not a rejection: remembering it would refuse the key for the whole
  *    retention.
  *    If the claim was taken over meanwhile, the first completion recorded wins and later ones
- *    answer with it.
+ *    answer with it; but a run whose lease (below) has run out records nothing after a takeover
+ *    that has not answered yet, which may decide otherwise (funds arrived meanwhile), and answers
+ *    409 with Retry-After, as to a request whose key is in progress: the takeover's answer will be
+ *    the key's.
+ *
+ * Leases: a run may start new work (a movement nothing was posted for yet, a payout's hold) only
+ * while its claim surely is not stale: before `RunAttempt.claimValidUntil`, its `startedAt` +
+ * `staleAfterMs` / 2. Past it the work is refused with `IdempotencyClaimExpiredError` (503, not
+ * remembered; see `ensureClaimLeaseHeld`). The other half of the claim's life is the margin in which
+ * the append that starts the work, checked right before it, lands or fails before another process
+ * may take the claim over. It must exceed the store's write timeout (EventStoreDB gives up after
+ * `FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS`, 10 s by default, against a margin of 30 s by default)
+ * plus the drift between the clocks of the write processes, assumed well under a second (NTP). A
+ * run paused longer than the margin between its check and that append is not covered: a lease
+ * bounds pauses, it cannot rule them out. Finishing work already started is always allowed: it
+ * contradicts no answer. A sole writer's runs get no lease: it takes over only claims of runs that
+ * crashed, never one still running.
  *
  * A run may fail as a whole yet answer some parts for good (`PartlyAnsweredError`: a batch's
  * rejected items in its 503). Those parts go into the `Abandoned` event, before the error reaches
@@ -125,6 +141,12 @@ export interface RunAttempt {
   retry: boolean;
   /** The parts earlier executions answered for good (see `PartlyAnsweredError`): answer them so. */
   finalParts: FinalParts;
+  /**
+   * The lease of this run's claim: no new work (no movement nothing was posted for yet) may start
+   * from this instant on, since the claim may soon be taken over (see "Leases" above). None where
+   * the request holds no claim (it came without a key) or the store has a sole writer.
+   */
+  claimValidUntil?: Date;
 }
 
 export interface ExecuteRequest {
@@ -242,6 +264,8 @@ interface Execution {
   attemptId: string;
   retry: boolean;
   finalParts: FinalParts;
+  /** The end of the lease of the execution's claim (see "Leases"); none for a sole writer. */
+  claimValidUntil: Date | undefined;
 }
 
 type Settled = { ok: true; outcome: IdempotentOutcome } | { ok: false; error: unknown };
@@ -270,6 +294,8 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
   const { eventStore, clock } = options;
   const retentionMs = requirePositive('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_MS);
   const staleAfterMs = requirePositive('staleAfterMs', options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+  // Half the claim's life: the other half is the margin (see "Leases").
+  const leaseMs = staleAfterMs / 2;
   const processId = options.processId ?? randomUUID();
   const soleWriter = options.soleWriter ?? false;
   const inFlightWaitMs = requirePositive('inFlightWaitMs', options.inFlightWaitMs ?? DEFAULT_IN_FLIGHT_WAIT_MS);
@@ -445,6 +471,11 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
       const record = await readRecord(execution.streamName);
       if (record === undefined || record.started.resourceId !== execution.resourceId) break;
       if (record.state.kind === 'completed') return outcomeOf(record.state.response, true);
+      // The takeover may have decided otherwise since this run's lease ran out: its answer is the key's.
+      const { claimValidUntil } = execution;
+      if (claimValidUntil !== undefined && clock().getTime() >= claimValidUntil.getTime()) {
+        throw new IdempotentRequestInProgressError(RETRY_AFTER_SECONDS);
+      }
       expected = record.revision;
     }
     // The cycle expired under us or writers kept racing: the operation did happen, so say so.
@@ -459,6 +490,8 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
    * parts afresh contradicts nothing it saw; after the record, every later run answers them from it.
    * Parts that could not be recorded must not be seen: the recording failure is thrown instead
    * (an append that failed but landed only means a retry shows the parts for the first time).
+   * The record goes only right after this run's own claim, never after a takeover's, whatever the
+   * lease: a takeover decides those parts again, and no part this run answered may contradict it.
    */
   const recordAbandonment = async (execution: Execution, claimRevision: bigint, error: unknown): Promise<void> => {
     const answered =
@@ -485,7 +518,8 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
   ): Promise<IdempotentOutcome> => {
     let response: IdempotentResponse;
     try {
-      response = await run(execution.resourceId, { retry: execution.retry, finalParts: execution.finalParts });
+      const { retry, finalParts, claimValidUntil } = execution;
+      response = await run(execution.resourceId, { retry, finalParts, ...(claimValidUntil === undefined ? {} : { claimValidUntil }) });
     } catch (error) {
       if (!isBusinessRejection(error)) {
         await recordAbandonment(execution, claimRevision, error);
@@ -513,6 +547,7 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
         attemptId,
         retry: decision.retry,
         finalParts: decision.started.finalParts ?? {},
+        claimValidUntil: soleWriter ? undefined : new Date(Date.parse(decision.started.startedAt) + leaseMs),
       };
       let claimRevision: bigint;
       try {

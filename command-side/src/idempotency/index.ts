@@ -1,3 +1,4 @@
+export * from './claimLease.js';
 export * from './errors.js';
 export * from './idempotencyEvents.js';
 export * from './idempotencyStore.js';

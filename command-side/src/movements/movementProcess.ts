@@ -21,6 +21,7 @@ import { accountDecider, type AccountCommand } from '../accounts/accountDecider.
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import { CommandIdReusedError } from '../commandHandling/commandErrors.js';
 import type { CommandContext } from '../commandHandling/decider.js';
+import { ensureClaimLeaseHeld } from '../idempotency/claimLease.js';
 import { planOf, type MovementLeg, type MovementPlan } from './movement.js';
 import type { SystemAccounts } from './systemAccountOpener.js';
 
@@ -56,6 +57,17 @@ export interface MovementProcessDependencies {
 export interface RunContext {
   correlationId: string;
   actor: string;
+}
+
+/** What a run of a movement knows of earlier runs of its request, and until when it may start one. */
+export interface MovementAttempt {
+  /** An earlier run may have done part of it: the log is consulted before anything is posted. */
+  retry: boolean;
+  /**
+   * The lease of the idempotency claim the request runs under (`RunAttempt.claimValidUntil`): a
+   * movement nothing was posted for yet starts only before it. None: the request holds no claim.
+   */
+  claimValidUntil?: Date;
 }
 
 export interface ResumeFrom {
@@ -572,8 +584,9 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
     /**
      * Runs a movement. A refused first leg is thrown: nothing was written. With `retry`, an
      * earlier run may have done part of it, so the log is consulted before anything is posted.
+     * Past `claimValidUntil`, one not started yet is refused with `IdempotencyClaimExpiredError`.
      */
-    run: (plan: MovementPlan, run: RunContext, attempt: { retry: boolean } = { retry: false }) =>
+    run: (plan: MovementPlan, run: RunContext, attempt: MovementAttempt = { retry: false }) =>
       singleFlight(plan, async () => {
         if (attempt.retry) {
           const recorded = await readOutcome(plan);
@@ -581,6 +594,8 @@ export const createMovementProcess = (deps: MovementProcessDependencies) => {
           const first = await findFirstLeg(plan);
           if (first !== undefined) return resume(recordedPlan(plan, first), run, { firstLegPosition: first.position });
         }
+        // Nothing posted for it yet: a new movement, started only within the lease of the request's claim.
+        ensureClaimLeaseHeld(attempt.claimValidUntil, clock);
         const first = await post(plan, 'first', plan.first, run);
         if (first.replayed) {
           const recorded = await readOutcome(plan);

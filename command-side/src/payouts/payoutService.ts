@@ -13,8 +13,9 @@ import { AccountCurrencyMismatchError, AccountNotFoundError, SystemAccountNotAll
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
+import { ensureClaimLeaseHeld } from '../idempotency/claimLease.js';
 import { providerJournalPlan } from '../movements/movement.js';
-import type { MovementProcess, RunContext } from '../movements/movementProcess.js';
+import type { MovementAttempt, MovementProcess, RunContext } from '../movements/movementProcess.js';
 import { ProviderRefusedError, ProviderUnavailableError } from '../providers/providerErrors.js';
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
@@ -294,8 +295,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     /**
      * `retry`: an earlier attempt may have requested the payout. It is then answered from the
      * payout's state: its hold is not placed again, and a payout that ended is not sent again.
+     * A payout not requested yet is placed only within the lease of the request's claim.
      */
-    async request(payoutId: string, request: PayoutRequest, run: RunContext, attempt: { retry: boolean }): Promise<PayoutView> {
+    async request(payoutId: string, request: PayoutRequest, run: RunContext, attempt: MovementAttempt): Promise<PayoutView> {
       const { state: account } = await accounts.load(accountStream(request.accountId));
       if (!account.exists) throw new AccountNotFoundError(request.accountId);
       if (account.kind === 'system') throw new SystemAccountNotAllowedError(request.accountId);
@@ -306,6 +308,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       providers.adapterFor(request.provider);
       return locked(payoutId, async () => {
         const requested = attempt.retry && (await find(payoutId)) !== undefined;
+        if (!requested) ensureClaimLeaseHeld(attempt.claimValidUntil, clock);
         const payout = requested ? await repaired(payoutId, run) : await place(payoutId, request, run, attempt.retry);
         if (payout.state === 'PENDING' && (!requested || awaitsSubmission(payout))) await submit(payout, run);
         const loaded = await load(payoutId);

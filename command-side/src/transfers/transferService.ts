@@ -6,7 +6,7 @@ import {
 } from '../accounts/accountErrors.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import { transferPlan } from '../movements/movement.js';
-import type { MovementProcess, RunContext } from '../movements/movementProcess.js';
+import type { MovementAttempt, MovementProcess, RunContext } from '../movements/movementProcess.js';
 import type { TransferRequest } from './transferRequest.js';
 import { transferView } from './transferView.js';
 
@@ -22,7 +22,8 @@ export const createTransferService = (deps: {
   movements: MovementProcess;
   clock: () => Date;
 }) => ({
-  async transfer(transferId: string, request: TransferRequest, run: RunContext, attempt: { retry: boolean }) {
+  /** `attempt`: what earlier runs of the request may have done, and the lease of its claim. */
+  async transfer(transferId: string, request: TransferRequest, run: RunContext, attempt: MovementAttempt) {
     if (attempt.retry) {
       // An earlier run may have finished it: answer with what the log says it was.
       const ended = await deps.movements.read(transferStream(transferId));

@@ -70,6 +70,8 @@ describe('idempotency store', () => {
     now = new Date(now.getTime() + ms);
   };
   const newResourceId = (): string => `res-${++minted}`;
+  /** Until when a run claiming the key at `startedAt` may start new work: half the claim's life. */
+  const leaseOf = (startedAt: Date): Date => new Date(startedAt.getTime() + STALE_AFTER_MS / 2);
 
   const storeOn = (eventStore: EventStore, options: Partial<IdempotencyStoreOptions> = {}) =>
     createIdempotencyStore({
@@ -297,6 +299,7 @@ describe('idempotency store', () => {
   it('records the parts a failure answered for good and gives them to every later run, a takeover included', async () => {
     const store = storeOn(temp.store);
     const other = storeOn(temp.openAnother());
+    const start = now;
     const attempts: RunAttempt[] = [];
     const rejected = (item: number) => ({ index: item, status: 422, body: { type: 'insufficient-funds' } });
     const answering = (parts: Record<string, JsonValue>, gate?: Promise<void>) => async (_resourceId: string, attempt: RunAttempt) => {
@@ -330,11 +333,12 @@ describe('idempotency store', () => {
     );
 
     expect(finished).to.deep.equal({ ...created('res-1'), replayed: false });
+    const takenOver = new Date(start.getTime() + STALE_AFTER_MS);
     expect(attempts).to.deep.equal([
-      { retry: false, finalParts: {} },
-      { retry: true, finalParts: { 1: rejected(1) } },
-      { retry: true, finalParts: { 1: rejected(1) } },
-      { retry: true, finalParts: { 1: rejected(1), 2: rejected(2) } },
+      { retry: false, finalParts: {}, claimValidUntil: leaseOf(start) },
+      { retry: true, finalParts: { 1: rejected(1) }, claimValidUntil: leaseOf(start) },
+      { retry: true, finalParts: { 1: rejected(1) }, claimValidUntil: leaseOf(takenOver) },
+      { retry: true, finalParts: { 1: rejected(1), 2: rejected(2) }, claimValidUntil: leaseOf(takenOver) },
     ]);
   });
 
@@ -371,7 +375,7 @@ describe('idempotency store', () => {
         return created(resourceId);
       }),
     );
-    expect(attempts).to.deep.equal([{ retry: true, finalParts: {} }]);
+    expect(attempts).to.deep.equal([{ retry: true, finalParts: {}, claimValidUntil: leaseOf(now) }]);
   });
 
   it('executes 20 concurrent requests with one key exactly once, with 20 identical outcomes', async () => {
@@ -552,9 +556,10 @@ describe('idempotency store', () => {
     expect(await streamEvents()).to.have.length(3);
   });
 
-  it('lets the first completion win when a stale process finishes before the one that took over', async () => {
+  it('lets the first completion win when a process finishes within its lease before the one that took over', async () => {
     const slow = storeOn(temp.store);
-    const other = storeOn(temp.openAnother());
+    // A clock ahead of the slow process's took its claim for stale while its lease still held.
+    const other = storeOn(temp.openAnother(), { clock: () => new Date(now.getTime() + STALE_AFTER_MS) });
     const releaseSlow = deferred();
     const releaseOther = deferred();
     const calls: string[] = [];
@@ -565,7 +570,6 @@ describe('idempotency store', () => {
     };
     const slowExecution = slow.execute(request(gated(releaseSlow.promise, 'slow')));
     await eventually(() => calls.length === 1);
-    advance(STALE_AFTER_MS);
     const otherExecution = other.execute(request(gated(releaseOther.promise, 'takeover')));
     await eventually(() => calls.length === 2);
 
@@ -578,6 +582,81 @@ describe('idempotency store', () => {
     expect(second).to.deep.equal({ ...first, replayed: true });
     expect(await slow.execute(request(gated(Promise.resolve(), 'later')))).to.deep.equal(second);
     expect(calls).to.deep.equal(['res-1', 'res-1']);
+  });
+
+  it('records nothing for a process whose lease ran out before a takeover it finishes ahead of: 409, and the takeover answers', async () => {
+    const slow = storeOn(temp.store);
+    const other = storeOn(temp.openAnother());
+    const releaseSlow = deferred();
+    const releaseOther = deferred();
+    const calls: string[] = [];
+    const gated = (gate: Promise<void>, response: IdempotentResponse) => async (resourceId: string) => {
+      calls.push(resourceId);
+      await gate;
+      return response;
+    };
+    const refused: IdempotentResponse = { status: 422, body: { type: 'insufficient-funds' } };
+    const slowExecution = rejectionOf(slow.execute(request(gated(releaseSlow.promise, refused))));
+    await eventually(() => calls.length === 1);
+    advance(STALE_AFTER_MS);
+    const otherExecution = other.execute(request(gated(releaseOther.promise, created('res-1'))));
+    await eventually(() => calls.length === 2);
+
+    // The slow run decided before the takeover ran again, which may decide otherwise: its answer is not the key's.
+    releaseSlow.resolve();
+    const error = await slowExecution;
+    expect(error).to.be.instanceOf(IdempotentRequestInProgressError);
+    expect(error).to.have.property('retryAfterSeconds', 1);
+    releaseOther.resolve();
+
+    expect(await otherExecution).to.deep.equal({ ...created('res-1'), replayed: false });
+    expect(await slow.execute(request(gated(Promise.resolve(), refused)))).to.deep.equal({ ...created('res-1'), replayed: true });
+    expect(calls).to.deep.equal(['res-1', 'res-1']);
+    expect((await streamEvents()).map((event) => event.type)).to.deep.equal([
+      'IdempotentRequestStarted',
+      'IdempotentRequestStarted',
+      'IdempotentRequestCompleted',
+    ]);
+  });
+
+  it('gives a run the lease of its claim: half its life, renewed by every takeover', async () => {
+    const attempts: RunAttempt[] = [];
+    const stalled = deferred();
+    const stalledExecution = rejectionOf(
+      storeOn(temp.store).execute(
+        request(async (_resourceId, attempt) => {
+          attempts.push(attempt);
+          await stalled.promise;
+          throw new StoreUnavailableError('the store is unreachable');
+        }),
+      ),
+    );
+    await eventually(() => attempts.length === 1);
+    const claimed = now;
+    advance(STALE_AFTER_MS);
+
+    await storeOn(temp.openAnother()).execute(
+      request(async (resourceId, attempt) => {
+        attempts.push(attempt);
+        return created(resourceId);
+      }),
+    );
+    stalled.resolve();
+    await stalledExecution;
+
+    expect(attempts.map((attempt) => attempt.claimValidUntil)).to.deep.equal([leaseOf(claimed), leaseOf(now)]);
+  });
+
+  it("gives a sole writer's runs no lease: none of its claims is taken over while it runs", async () => {
+    const attempts: RunAttempt[] = [];
+    await storeOn(temp.store, { soleWriter: true }).execute(
+      request(async (resourceId, attempt) => {
+        attempts.push(attempt);
+        return created(resourceId);
+      }),
+    );
+
+    expect(attempts).to.deep.equal([{ retry: false, finalParts: {} }]);
   });
 
   it('keeps a key past its retention in progress while its latest claim may still run, then starts a new cycle', async () => {

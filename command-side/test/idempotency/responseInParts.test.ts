@@ -142,7 +142,7 @@ describe('idempotency store: responses larger than one append', () => {
         return largeResponse('takeover');
       }),
     );
-    expect(attempts).to.deep.equal([{ retry: true, finalParts: {} }]);
+    expect(attempts).to.deep.equal([{ retry: true, finalParts: {}, claimValidUntil: new Date(now.getTime() + STALE_AFTER_MS / 2) }]);
     expect(takeover).to.deep.equal({ ...largeResponse('takeover'), replayed: false });
 
     const replay = await storeOn(temp.openAnother()).execute(request(neverRuns));

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   accountStream,
   collect,
+  createSnowflakeGenerator,
   depositStream,
   ledgerCatalog,
   StoreUnavailableError,
@@ -15,6 +16,7 @@ import {
 import type { AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { InsufficientFundsError } from '../../src/accounts/accountErrors.js';
 import { CommandIdReusedError } from '../../src/commandHandling/commandErrors.js';
+import { IdempotencyClaimExpiredError, isBusinessRejection } from '../../src/idempotency/index.js';
 import { legCommandId, MovementIncompleteError, type MovementProcess } from '../../src/movements/movementProcess.js';
 import { createOpenJournals } from '../../src/movements/openJournals.js';
 import {
@@ -442,5 +444,55 @@ describe('movement process (SQLite store, fixed clock)', () => {
     expect((error as MovementIncompleteError).cause).to.be.instanceOf(CommandIdReusedError);
     expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
     expect(await decodedStream(temp.store, transferStream(plan.id))).to.deep.equal([]);
+  });
+
+  describe('under the lease of an idempotency claim (the clock reads NOW)', () => {
+    const expired = { claimValidUntil: NOW };
+    const held = { claimValidUntil: new Date(NOW.getTime() + 1) };
+
+    for (const retry of [false, true]) {
+      it(`starts no movement once the lease has run out (${retry ? 'a retry' : 'a first run'}): a 503 to retry, nothing written`, async () => {
+        await fund(ALICE, 1_000n);
+        const head = await temp.store.headPosition();
+
+        const error = await rejectionOf(movements.run(transfer(ALICE, BOB, 300n), RUN, { retry, ...expired }));
+
+        expect(error).to.be.instanceOf(IdempotencyClaimExpiredError);
+        expect(error).to.deep.include({ status: 503, type: 'idempotency-claim-expired', retryAfterSeconds: 1 });
+        expect(isBusinessRejection(error)).to.equal(false);
+        expect(await temp.store.headPosition()).to.equal(head);
+      });
+    }
+
+    it('starts a movement while the lease holds', async () => {
+      await fund(ALICE, 1_000n);
+
+      const outcome = await movements.run(transfer(ALICE, BOB, 300n), RUN, { retry: false, ...held });
+
+      expect(outcome.status).to.equal('completed');
+      const books = await checkBooks(temp.store);
+      expect([books.balanceOf(ALICE), books.balanceOf(BOB)]).to.deep.equal([700n, 300n]);
+    });
+
+    it('finishes a movement whose first leg is posted, though the lease has run out', async () => {
+      await fund(ALICE, 1_000n);
+      // Minted now, as a request's movement is: a retry looks for its first leg from then on.
+      const plan = movementPlans(BigInt(createSnowflakeGenerator({ nodeId: 1, clock: Date.now }).nextId())).transfer(ALICE, BOB, 300n);
+      await postFirstLegOnly(accounts, plan);
+
+      const outcome = await startProcess(temp.openAnother()).movements.run(plan, RUN, { retry: true, ...expired });
+
+      expect(outcome.status).to.equal('completed');
+      expect(await postingsOf(temp.store, ALICE, plan.id)).to.have.length(1);
+      expect(await postingsOf(temp.store, BOB, plan.id)).to.have.length(1);
+    });
+
+    it('answers a finished movement with its outcome, though the lease has run out', async () => {
+      await fund(ALICE, 1_000n);
+      const plan = transfer(ALICE, BOB, 300n);
+      const outcome = await movements.run(plan, RUN, { retry: false, ...held });
+
+      expect(await movements.run(plan, RUN, { retry: true, ...expired })).to.deep.equal(outcome);
+    });
   });
 });

@@ -5,11 +5,22 @@
  * a payout the provider reported failed is never paid on the books, and the provider is asked once.
  */
 import { expect } from 'chai';
-import type { EventStore, PaymentProvider } from '@folio/shared';
+import { accountStream, type EventStore, type PaymentProvider } from '@folio/shared';
+import { DEFAULT_STALE_AFTER_MS } from '../../src/idempotency/index.js';
 import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ApiServer, eventually, expectProblem, readAllEvents, uniqueKey } from '../api/apiHarness.js';
 import type { AppendCall } from '../commandHandling/testSupport.js';
-import { asSharedLog, expectBooksRight, holdAppends, startTwoInstances, type AppendGate, type TwoInstances } from '../concurrency/twoInstances.js';
+import {
+  asSharedLog,
+  expectBooksRight,
+  holdAppends,
+  readsOfAfter,
+  startTwoInstances,
+  type AppendGate,
+  type TwoInstances,
+} from '../concurrency/twoInstances.js';
+import { deferred } from '../idempotency/testSupport.js';
+import { openCustomer, startProcess } from '../movements/movementScenario.js';
 import { quietSandbox, requestPayout, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
 
 const appendsTo = (call: AppendCall, prefix: string, type: string) =>
@@ -204,5 +215,37 @@ describe('payouts on two write API instances', () => {
     } finally {
       await starting.stop();
     }
+  });
+
+  it('holds nothing for a request stalled past its claim once the other instance, taking it over, refused it', async () => {
+    const account = '7300000000000009101';
+    const accountRead = deferred();
+    let offsetMs = 0;
+    instances = await startTwoInstances({
+      api: { ...quietSandbox, payoutTimeoutMs: 60_000, clock: () => new Date(Date.now() + offsetMs) },
+      prepare: async (store) => {
+        await openCustomer(startProcess(store).accounts, account);
+      },
+      // A stops before it looks at the account, past the claim of the key and before the hold.
+      wrap: { a: (store) => readsOfAfter(store, accountStream(account), accountRead.promise) },
+    });
+    const { a, b, store } = instances;
+    const key = uniqueKey('payout');
+
+    const stalled = requestPayout(a, account, key);
+    await eventually(async () => (await readAllEvents(store)).some((event) => event.streamName.startsWith('idempotency-')), 'the claim of A');
+    offsetMs += DEFAULT_STALE_AFTER_MS;
+    expectProblem(await requestPayout(b, account, key), 422, 'insufficient-funds');
+    // The money arrives before A goes on: the account would afford the payout now.
+    expect((await b.deposit(account, '10000')).status).to.equal(201);
+    accountRead.resolve();
+
+    const answered = await stalled;
+    expectProblem(answered, 503, 'idempotency-claim-expired');
+    expect(answered.headers['retry-after']).to.equal('1');
+    expectProblem(await requestPayout(a, account, key), 422, 'insufficient-funds');
+    expect((await readAllEvents(store)).filter((event) => event.type === 'AccountFundsHeld')).to.deep.equal([]);
+    expect((await b.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+    await expectBooksRight(store);
   });
 });
