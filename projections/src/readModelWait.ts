@@ -66,36 +66,50 @@ export class PositionNotWrittenError extends ValidationError {
 export type WaitLog = Pick<EventStore, 'readAll' | 'headPosition'>;
 
 /**
- * The position of the first event up to `target` that a read model takes and does not reflect
- * yet, or `undefined` when the events between each one's position and `target` are all ones it
- * skips. An EventStoreDB filtered subscription reports nothing at an idle head, so a read model
- * stays at its last event while events it skips (keys, devices, audit checkpoints, idempotency
- * records) are appended after it; a wait for such an event's position would otherwise wait out
- * the bound.
+ * Each read model that takes an event up to `target` it does not reflect yet, with the first such
+ * event; none when the events between each one's position and `target` are all ones it skips. An
+ * EventStoreDB filtered subscription reports nothing at an idle head, so a read model stays at its
+ * last event while events it skips (keys, devices, audit checkpoints, idempotency records) are
+ * appended after it; a wait for such an event's position would otherwise wait out the bound.
  */
-const firstUnreflectedUpTo = async (log: WaitLog, statuses: readonly ProjectorStatus[], target: GlobalPosition): Promise<GlobalPosition | undefined> => {
-  let first: GlobalPosition | undefined;
-  for (const { position, filter } of statuses) {
+const unreflectedUpTo = async (
+  log: WaitLog,
+  statuses: readonly ProjectorStatus[],
+  target: GlobalPosition,
+): Promise<{ name: string; next: GlobalPosition }[]> => {
+  const ahead: { name: string; next: GlobalPosition }[] = [];
+  for (const { name, position, filter } of statuses) {
     if (position !== undefined && position >= target) continue;
     // `fromPosition` is inclusive: the event at the read model's own position may come first.
     for await (const event of log.readAll({ fromPosition: position ?? 'start', filter, maxCount: 2 })) {
       if (position !== undefined && event.position <= position) continue;
-      if (event.position <= target && (first === undefined || event.position < first)) first = event.position;
+      if (event.position <= target) ahead.push({ name, next: event.position });
       break;
     }
   }
-  return first;
+  return ahead;
 };
 
 /**
- * Whether every read model reflects every event up to `target` that it takes, although its
- * position is short of it: the events in between are all ones it skips. A target beyond the head
- * is not reflected, whatever lies before it.
+ * Whether, by `deadline`, every read model named reflects every event it takes up to `target`
+ * (`target` at most the head). Reaching the next event it takes is not reaching `target`: events
+ * it skips may follow, which it never reports; so each time one moves, what lies ahead is looked
+ * at again.
  */
-const nothingAheadUpTo = async (log: WaitLog, statuses: readonly ProjectorStatus[], target: GlobalPosition): Promise<boolean> => {
-  const head = await log.headPosition();
-  if (head === undefined || head < target) return false;
-  return (await firstUnreflectedUpTo(log, statuses, target)) === undefined;
+const reflectsBy = async (
+  progress: ReadModelProgress,
+  log: WaitLog,
+  target: GlobalPosition,
+  deadline: number,
+  names: readonly string[] | undefined,
+): Promise<boolean> => {
+  for (;;) {
+    const ahead = await unreflectedUpTo(log, statusesOf(progress.status(), names), target);
+    if (ahead.length === 0) return true;
+    // Each waits for its own next event only: another may stay short of it for good, past events it skips.
+    const reached = await Promise.all(ahead.map(({ name, next }) => progress.waitFor(next, Math.max(0, deadline - Date.now()), [name])));
+    if (!reached.every(Boolean)) return false;
+  }
 };
 
 export interface WaitOptions {
@@ -107,9 +121,11 @@ export interface WaitOptions {
 
 /**
  * Waits until the read models reflect `position`; throws `ReadModelBehindError` past `waitMs`.
- * With the log, a position past only events the read models skip is reflected at once, and one
- * still past the head once the bound is over is refused (`PositionNotWrittenError`). The head is
- * read only then, so a log node a moment behind the one that answered the write refuses nothing.
+ * With the log, a read model is judged on the events it takes: one short of `position` past only
+ * events it skips reflects it (at once, or once it takes the last event it does take before it).
+ * A position beyond the head is waited for until the bound, then refused if still beyond it
+ * (`PositionNotWrittenError`): the head is read once more then, so a log node a moment behind the
+ * one that answered the write refuses nothing.
  */
 export const waitForPosition = async (
   progress: ReadModelProgress,
@@ -118,13 +134,20 @@ export const waitForPosition = async (
   { log, names }: WaitOptions = {},
 ): Promise<void> => {
   if (await progress.waitFor(position, 0, names)) return;
-  if (log !== undefined && (await nothingAheadUpTo(log, statusesOf(progress.status(), names), position))) return;
-  if (await progress.waitFor(position, waitMs, names)) return;
-  if (log !== undefined) {
-    const head = await log.headPosition();
-    if (head === undefined || position > head) throw new PositionNotWrittenError(position, head);
+  const behind = () => new ReadModelBehindError(position, waitMs, statusesOf(progress.status(), names));
+  if (log === undefined) {
+    if (await progress.waitFor(position, waitMs, names)) return;
+    throw behind();
   }
-  throw new ReadModelBehindError(position, waitMs, statusesOf(progress.status(), names));
+  const deadline = Date.now() + waitMs;
+  const head = await log.headPosition();
+  if (head === undefined || head < position) {
+    if (await progress.waitFor(position, waitMs, names)) return;
+    const later = await log.headPosition();
+    if (later === undefined || position > later) throw new PositionNotWrittenError(position, later);
+  }
+  if (await reflectsBy(progress, log, position, deadline, names)) return;
+  throw behind();
 };
 
 /**
@@ -135,14 +158,7 @@ export const waitForPosition = async (
 export const waitForHead = async (progress: ReadModelProgress, log: WaitLog, waitMs: number, names?: readonly string[]): Promise<void> => {
   const head = await log.headPosition();
   if (head === undefined || (await progress.waitFor(head, 0, names))) return;
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    // Reaching the next event it takes is not reaching the head: events it skips may follow, which it never reports.
-    const next = await firstUnreflectedUpTo(log, statusesOf(progress.status(), names), head);
-    if (next === undefined) return;
-    if (!(await progress.waitFor(next, Math.max(0, deadline - Date.now()), names)))
-      throw new ReadModelBehindError(head, waitMs, statusesOf(progress.status(), names));
-  }
+  if (!(await reflectsBy(progress, log, head, Date.now() + waitMs, names))) throw new ReadModelBehindError(head, waitMs, statusesOf(progress.status(), names));
 };
 
 /** `FOLIO_READ_WAIT_MS` from the environment; a bad value stops start-up with the variable named. */

@@ -4,16 +4,7 @@
  * is the projections' (`readModelWait.ts`): the write side waits the same way.
  */
 import type { GlobalPosition } from '@folio/shared';
-import {
-  PositionNotWrittenError,
-  ReadModelBehindError,
-  statusesOf,
-  waitForPosition,
-  type ProjectorStatus,
-  type ReadModelProgress,
-  type WaitLog,
-  type WaitOptions,
-} from '@folio/projections';
+import { statusesOf, waitForPosition, type ProjectorStatus, type ReadModelProgress, type WaitOptions } from '@folio/projections';
 
 /** What the read API needs of the projections: how far they are, and a way to wait for them. */
 export type { ReadModelProgress };
@@ -45,50 +36,37 @@ export interface LogFollower {
   waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean>;
 }
 
-/** A follower as the progress of one read model, for the projections' wait. */
-const progressOf = (follower: LogFollower): ReadModelProgress => ({
-  status: () => [follower.status()],
-  waitFor: (target, timeoutMs) => follower.waitFor(target, timeoutMs),
-});
-
 /**
- * Whether a follower reflects `position` within `waitMs`. It takes few events, so a write's
- * position is nearly always one it skips, and an idle EventStoreDB head leaves it at the last event
- * it took: each time it moves, the projections' wait is asked again whether only events it skips
- * remain up to the position. Already there, it reads nothing.
+ * The read models named and the followers as one progress: each is judged on the events it takes,
+ * so a follower taking few events (a write's position is nearly always one it skips) reflects a
+ * position once it has taken the last event it takes before it.
  */
-const followerReflects = async (follower: LogFollower, position: GlobalPosition, waitMs: number, log: WaitLog | undefined): Promise<boolean> => {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const at = follower.status().position;
-    if (at !== undefined && at >= position) return true;
-    if (log === undefined) return follower.waitFor(position, Math.max(0, deadline - Date.now()));
-    try {
-      await waitForPosition(progressOf(follower), position, 0, { log });
-      return true;
-    } catch (error) {
-      // Behind, or the position not at the head yet (the read models' wait judges that).
-      if (!(error instanceof ReadModelBehindError || error instanceof PositionNotWrittenError)) throw error;
-    }
-    const left = deadline - Date.now();
-    if (left <= 0 || !(await follower.waitFor(at === undefined ? 0n : at + 1n, left))) return false;
-  }
+const withFollowers = (progress: ReadModelProgress, names: readonly string[] | undefined, followers: readonly LogFollower[]): ReadModelProgress => {
+  const followerNames = new Set(followers.map((follower) => follower.status().name));
+  return {
+    status: () => [...statusesOf(progress.status(), names), ...followers.map((follower) => follower.status())],
+    waitFor: async (target, timeoutMs, only) => {
+      const modelNames = only === undefined ? names : only.filter((name) => !followerNames.has(name));
+      const waited = followers.filter((follower) => only === undefined || only.includes(follower.status().name));
+      const reached = await Promise.all([
+        modelNames === undefined || modelNames.length > 0 ? progress.waitFor(target, timeoutMs, modelNames) : true,
+        ...waited.map((follower) => follower.waitFor(target, timeoutMs)),
+      ]);
+      return reached.every(Boolean);
+    },
+  };
 };
 
 /**
  * `waitForPosition`, and the followers within the same bound: past it, `read-model-behind` names
  * them beside the read models.
  */
-export const waitForPositionWithFollowers = async (
+export const waitForPositionWithFollowers = (
   progress: ReadModelProgress,
   position: GlobalPosition,
   waitMs: number,
-  { followers = [], ...options }: WaitOptions & { followers?: readonly LogFollower[] },
-): Promise<void> => {
-  const [, ...reflected] = await Promise.all([
-    waitForPosition(progress, position, waitMs, options),
-    ...followers.map((follower) => followerReflects(follower, position, waitMs, options.log)),
-  ]);
-  if (reflected.every(Boolean)) return;
-  throw new ReadModelBehindError(position, waitMs, [...statusesOf(progress.status(), options.names), ...followers.map((follower) => follower.status())]);
-};
+  { followers = [], names, ...options }: WaitOptions & { followers?: readonly LogFollower[] },
+): Promise<void> =>
+  followers.length === 0
+    ? waitForPosition(progress, position, waitMs, { ...options, ...(names === undefined ? {} : { names }) })
+    : waitForPosition(withFollowers(progress, names, followers), position, waitMs, options);
