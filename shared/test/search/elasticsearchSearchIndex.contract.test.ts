@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createElasticsearchSearchIndex } from '../../src/search/elasticsearchSearchIndex.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openSearchIndex } from '../../src/search/openSearchIndex.js';
 import { describeSearchIndexContract } from '../../src/testing/searchIndexContract.js';
 
-const node = process.env.ELASTIC_URL;
-
-if (node) {
+if (process.env.ELASTIC_URL) {
+  // As every process opens it: a secured cluster's API key and CA (ELASTIC_API_KEY, ELASTIC_CA_FILE) apply too.
+  const config = loadConfig();
   describeSearchIndexContract({
     name: 'elasticsearch',
-    create: async () => createElasticsearchSearchIndex({ node }),
+    create: async () => openSearchIndex(config),
     // The server is shared: this run's indexes and aliases are recognisable by their prefix.
     prefix: `folio-contract-${randomUUID().slice(0, 8)}-`,
   });
