@@ -24,6 +24,7 @@ import {
 } from './movements/movementRecovery.js';
 import { createSystemAccounts } from './movements/systemAccountOpener.js';
 import { operationsRoutes } from './operations/operationsRoutes.js';
+import { completeWithRepair, createCallbackRecovery, type CallbackRecoveryOptions } from './payments/callbackRecovery.js';
 import { createPaymentCommandHandler } from './payments/paymentCommandHandler.js';
 import { paymentRoutes } from './payments/paymentRoutes.js';
 import { createMerchantJournalsWaiting } from './payments/merchantJournalsWaiting.js';
@@ -75,6 +76,10 @@ export interface WriteApiOptions {
   refundRetryMs?: number;
   /** How refund recovery's periodic check is scheduled (a timer by default; tests run passes themselves). */
   refundRecoveryChecks?: RefundRecoveryOptions['every'];
+  /** A provider callback recorded as applied whose change has not followed this long after is completed (default 60 s). */
+  callbackRetryMs?: number;
+  /** How callback recovery's periodic check is scheduled (a timer by default; tests run passes themselves). */
+  callbackRecoveryChecks?: CallbackRecoveryOptions['every'];
   /** The discrepancies the reconciliation read model knows; without it the exception workflow refuses every id. */
   discrepancies?: DiscrepancyLookup;
   /**
@@ -195,6 +200,18 @@ export const createWriteApi = (options: WriteApiOptions) => {
     onError,
     onWarning,
   });
+  const callbackRetryMs = options.callbackRetryMs ?? 60_000;
+  const callbackRecovery = createCallbackRecovery({
+    eventStore,
+    complete: completeWithRepair(paymentService),
+    clock,
+    retryAfterMs: callbackRetryMs,
+    checkEveryMs: Math.min(callbackRetryMs, 10_000),
+    ...(options.callbackRecoveryChecks === undefined ? {} : { every: options.callbackRecoveryChecks }),
+    checkpointEveryMs: options.recoveryCheckpoint?.everyMs ?? DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE.everyMs,
+    onError,
+    onWarning,
+  });
   const payoutService = createPayoutService({
     eventStore,
     payouts: createPayoutCommandHandler(eventStore),
@@ -237,10 +254,12 @@ export const createWriteApi = (options: WriteApiOptions) => {
   let lock: { release(): void } | undefined;
   return {
     router,
-    /** Follows the log and resumes interrupted movements; resolves once they are resumed. */
+    /** Follows the log and resumes interrupted movements and callbacks; resolves once they are resumed. */
     start: async () => {
       if (options.soleWriterLock !== undefined) lock ??= holdSoleWriterLock(options.soleWriterLock);
       await recovery.start();
+      // After the movements: a capture whose journal was under way is completed from its legs.
+      await callbackRecovery.start();
       await payoutService.start();
       refundRecovery.start();
       paymentJournals.start();
@@ -248,6 +267,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
     stop: async () => {
       payoutService.stop();
       await refundRecovery.stop();
+      await callbackRecovery.stop();
       await paymentJournals.stop();
       await recovery.stop();
       lock?.release();
@@ -263,6 +283,10 @@ export const createWriteApi = (options: WriteApiOptions) => {
     refundsAwaitingProvider: () => refundRecovery.awaiting(),
     /** Their number, those overdue and the oldest one's age, as refund recovery last counted them (for the metrics). */
     refundsAwaitingProviderStatus: () => refundRecovery.status(),
+    /** Completes every provider callback whose change is overdue now (what the periodic check runs). */
+    recoverCallbacks: () => callbackRecovery.recoverDue(),
+    /** Provider callbacks recorded as applied whose change has not followed, as far as this process has followed the log. */
+    callbacksAwaitingEffect: () => callbackRecovery.awaiting(),
     /** The in-process sandbox standing in for `provider`, if any. */
     sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };
