@@ -15,6 +15,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
+import type { MovementAttempt } from '../movements/movementProcess.js';
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import { PAYMENT_ID_BLOCK, type PaymentService } from './paymentService.js';
 
@@ -64,7 +65,7 @@ export const paymentRoutes = (deps: WriteApiDependencies, payments: PaymentServi
     name: string,
     options: { required: boolean; newId?: boolean },
     parse: (body: unknown) => Input,
-    run: (paymentId: string, input: Input, request: Request, resourceId: string, attempt: { retry: boolean }) => Promise<unknown>,
+    run: (paymentId: string, input: Input, request: Request, resourceId: string, attempt: MovementAttempt) => Promise<unknown>,
   ) =>
     router.post(
       `/v1/payments/:id/${name}`,
@@ -113,9 +114,9 @@ export const paymentRoutes = (deps: WriteApiDependencies, payments: PaymentServi
     'refunds',
     { required: true, newId: true },
     (body) => parseRequest(refundSchema, body, 'body'),
-    async (id, input, request, refundId) => ({
+    async (id, input, request, refundId, attempt) => ({
       refundId,
-      payment: await payments.refund(id, refundId, input.amount, runOf(request)),
+      payment: await payments.refund(id, refundId, input.amount, runOf(request), attempt),
     }),
   );
 

@@ -18,8 +18,9 @@ import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js
 import type { AccountStatus } from '../accounts/accountState.js';
 import type { CommandContext } from '../commandHandling/decider.js';
 import { createKeyedLock } from '../concurrency/keyedLock.js';
+import { ensureClaimLeaseHeld } from '../idempotency/claimLease.js';
 import { providerJournalPlan } from '../movements/movement.js';
-import { isRefusal, type MovementProcess, type RunContext } from '../movements/movementProcess.js';
+import { isRefusal, type MovementAttempt, type MovementProcess, type RunContext } from '../movements/movementProcess.js';
 import type { ProviderPayment } from '../providers/providerAdapter.js';
 import {
   ProviderDeclinedError,
@@ -62,6 +63,15 @@ export interface CreatePaymentRequest {
   provider: PaymentProvider;
   description?: string;
   customerRef?: string;
+}
+
+/**
+ * What a move comes from: the provider's report of it (`callbackEventId`: it happened there), or a
+ * request, which starts it only within the lease of its idempotency claim (`claimValidUntil`).
+ */
+interface MoveOrigin {
+  callbackEventId?: string;
+  claimValidUntil?: Date;
 }
 
 /** The actor of what a read of a payment completes. */
@@ -535,17 +545,21 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     return payment;
   };
 
-  const capture = async (paymentId: string, run: RunContext, callbackEventId?: string) => {
+  const capture = async (paymentId: string, run: RunContext, { callbackEventId, claimValidUntil }: MoveOrigin = {}) => {
     const payment = await journalsRepaired(paymentId, run);
     check(payment, { type: 'CapturePayment', at: now() });
     // A capture the provider reported has happened; one Folio is asked to record happens only if the books take it now.
     if (callbackEventId === undefined) await checkMerchantTakes(payment);
+    // One under way (its journal waiting for the merchant's account) is carried on at any time; none: this starts it.
+    if (payment.capturing === undefined) ensureClaimLeaseHeld(claimValidUntil, clock);
     await postCapture(payment, run, false, callbackEventId);
   };
 
-  const settle = async (paymentId: string, fee: bigint, run: RunContext, callbackEventId?: string) => {
+  const settle = async (paymentId: string, fee: bigint, run: RunContext, { callbackEventId, claimValidUntil }: MoveOrigin = {}) => {
     const payment = await journalsRepaired(paymentId, run);
     check(payment, { type: 'StartSettlement', fee, at: now() });
+    // A settlement under way was completed above: this starts one.
+    ensureClaimLeaseHeld(claimValidUntil, clock);
     await postSettlement(payment, fee, run, callbackEventId);
   };
 
@@ -602,7 +616,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     refundId: string,
     amount: bigint,
     run: RunContext,
-    origin: { callbackEventId?: string; providerRefundRef?: string } = {},
+    origin: MoveOrigin & { providerRefundRef?: string } = {},
   ) => {
     const payment = await journalsRepaired(paymentId, run);
     // The same refund asked again (a retried request): it ended, or the repair above ended it.
@@ -629,6 +643,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     let reserved = payment;
     if (payment.refundsInFlight[refundId] === undefined) {
       await checkMerchantPays(payment, refundId, amount);
+      ensureClaimLeaseHeld(origin.claimValidUntil, clock);
       const requested = await handle(paymentId, { ...request, awaitsProvider: true }, run, `refund-${refundId}`);
       reserved = requested.state as ExistingPayment;
     }
@@ -715,11 +730,11 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     try {
       switch (callback.callbackType) {
         case 'payment.captured':
-          return await capture(paymentId, run, callback.eventId);
+          return await capture(paymentId, run, { callbackEventId: callback.eventId });
         case 'payment.failed':
           return await fail(paymentId, callback.reason ?? 'failed at the provider', run, callback.eventId);
         case 'payment.settled':
-          return await settle(paymentId, callback.fee ?? 0n, run, callback.eventId);
+          return await settle(paymentId, callback.fee ?? 0n, run, { callbackEventId: callback.eventId });
         case 'payment.refunded':
           return await refund(paymentId, ids.nextId(), callback.amount ?? 0n, run, {
             callbackEventId: callback.eventId,
@@ -792,7 +807,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const move = (
     paymentId: string,
     run: RunContext,
-    attempt: { retry: boolean },
+    attempt: MovementAttempt,
     tookEffect: (payment: ExistingPayment) => boolean,
     work: () => Promise<void>,
   ): Promise<PaymentView> =>
@@ -835,28 +850,40 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       );
       return paymentView(result.state as ExistingPayment, result.position);
     },
-    submit: (paymentId: string, providerRef: string | undefined, run: RunContext, attempt = { retry: false }) =>
+    /**
+     * Not held to the lease of the request's claim: a submission posts no money, the provider answers
+     * a payment asked again under its id as it did the first time, and what a takeover decided
+     * (submitted, declined, its reference taken) is on the payment's stream, which refuses it again.
+     */
+    submit: (paymentId: string, providerRef: string | undefined, run: RunContext, attempt: MovementAttempt = { retry: false }) =>
       move(paymentId, run, attempt, reached('PENDING', 'PAID', 'SETTLED', 'REFUNDED'), () => submit(paymentId, providerRef, run)),
-    capture: (paymentId: string, run: RunContext, attempt = { retry: false }) =>
-      move(paymentId, run, attempt, reached('PAID', 'SETTLED', 'REFUNDED'), () => capture(paymentId, run)),
-    settle: (paymentId: string, fee: bigint, run: RunContext, attempt = { retry: false }) =>
+    /** A capture not under way yet is started only within the lease of the request's claim. */
+    capture: (paymentId: string, run: RunContext, attempt: MovementAttempt = { retry: false }) =>
+      move(paymentId, run, attempt, reached('PAID', 'SETTLED', 'REFUNDED'), () =>
+        capture(paymentId, run, { claimValidUntil: attempt.claimValidUntil }),
+      ),
+    /** A settlement is started only within the lease of the request's claim. */
+    settle: (paymentId: string, fee: bigint, run: RunContext, attempt: MovementAttempt = { retry: false }) =>
       move(
         paymentId,
         run,
         attempt,
         (payment) => payment.fee !== undefined,
-        () => settle(paymentId, fee, run),
+        () => settle(paymentId, fee, run, { claimValidUntil: attempt.claimValidUntil }),
       ),
-    fail: (paymentId: string, reason: string, run: RunContext, attempt = { retry: false }) =>
+    fail: (paymentId: string, reason: string, run: RunContext, attempt: MovementAttempt = { retry: false }) =>
       move(paymentId, run, attempt, reached('FAILED'), () => fail(paymentId, reason, run)),
-    /** A refund id asked again changes nothing, retried or not. */
-    refund: (paymentId: string, refundId: string, amount: bigint, run: RunContext) =>
+    /**
+     * A refund id asked again changes nothing, retried or not. A refund not reserved yet is reserved
+     * only within the lease of the request's claim; one reserved already is carried on.
+     */
+    refund: (paymentId: string, refundId: string, amount: bigint, run: RunContext, attempt: MovementAttempt = { retry: false }) =>
       move(
         paymentId,
         run,
         { retry: false },
         () => false,
-        () => refund(paymentId, refundId, amount, run),
+        () => refund(paymentId, refundId, amount, run, { claimValidUntil: attempt.claimValidUntil }),
       ),
 
     /** Records a provider callback about the payment and applies it by precedence; returns its outcome. */

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
 import { providerJournalPlan } from '../movements/movement.js';
-import { isRefusal, type MovementFailure } from '../movements/movementProcess.js';
+import { isRefusal, type MovementAttempt, type MovementFailure } from '../movements/movementProcess.js';
 import { correctionRoute } from './correctingJournal.js';
 import { resolutionRefusal, type Correction, type DiscrepancyCase, type DiscrepancyCommand, type MoneyResolution } from './discrepancyDecider.js';
 import { createDiscrepancyCommandHandler } from './discrepancyCommandHandler.js';
@@ -126,7 +126,7 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
   step('assign', assignSchema, (id, body, by) => ({ type: 'assign', discrepancyId: id, assignee: body.assignee, by, reason: body.reason, at: at() }));
 
   /** The correcting journal of a claimed resolution, posted between system accounts. */
-  const postCorrection = async (request: Request, id: string, claim: Claim, attempt: { retry: boolean }) => {
+  const postCorrection = async (request: Request, id: string, claim: Claim, attempt: MovementAttempt) => {
     const { amount, currency, provider } = claim.correction;
     const route = correctionRoute(claim.resolution, provider, currency);
     const movement: Movement = {
@@ -144,7 +144,7 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
   };
 
   /** Why a claimed correction did not post, or undefined once its journal completed. */
-  const correctionFailure = async (request: Request, id: string, claim: Claim, attempt: { retry: boolean }): Promise<MovementFailure | undefined> => {
+  const correctionFailure = async (request: Request, id: string, claim: Claim, attempt: MovementAttempt): Promise<MovementFailure | undefined> => {
     try {
       const outcome = await postCorrection(request, id, claim, attempt);
       if (outcome.status === 'completed') return undefined;
@@ -161,7 +161,7 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
    * Posts a claimed resolution's journal, then records the resolution if the journal completed;
    * otherwise releases the claim, so that another resolution can be tried, and throws why.
    */
-  const finishClaim = async (request: Request, id: string, claim: Claim, attempt: { retry: boolean }) => {
+  const finishClaim = async (request: Request, id: string, claim: Claim, attempt: MovementAttempt) => {
     const failure = await correctionFailure(request, id, claim, attempt);
     const { resolution, journalId, by, reason } = claim;
     if (failure === undefined) return record(request, `resolve-${journalId}`, { type: 'resolve', discrepancyId: id, resolution, journalId, by, reason, at: at() });

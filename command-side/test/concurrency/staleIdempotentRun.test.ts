@@ -1,16 +1,20 @@
 /**
  * A run of an idempotent request that stalls on one write-side process past its claim's staleness
  * (a VM pause, a long GC, a partition) while the other process takes the claim over and runs the
- * request again, with the accounts changed in between: whatever each run decided, the key's answer
- * must agree with the books, its transfer's journal posted if and only if it answers 201.
+ * request again, with the accounts or the payment changed in between: whatever each run decided,
+ * the key's answer must agree with the books, its transfer's journal posted if and only if it
+ * answers 201, its payment moved or refunded only if it answers so.
  */
 import { expect } from 'chai';
-import { accountStream, type EventStore, type JsonValue } from '@folio/shared';
+import { accountStream, paymentStream, type EventStore, type JsonValue, type ReadStreamOptions } from '@folio/shared';
 import { DEFAULT_STALE_AFTER_MS, idempotencyStreamName } from '../../src/idempotency/index.js';
+import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import { expectProblem, eventually, ledgerEvents, readAllEvents, uniqueKey, type ApiResponse, type ApiServer } from '../api/apiHarness.js';
 import type { AppendCall } from '../commandHandling/testSupport.js';
 import { deferred } from '../idempotency/testSupport.js';
 import { openCustomer, startProcess } from '../movements/movementScenario.js';
+import { createPayment, expectMoved, move, openMerchant, postedOf, SANDBOX_SECRET } from '../payments/paymentTestSupport.js';
 import { expectBooksRight, holdAppends, readsOfAfter, startTwoInstances, type TwoInstances } from './twoInstances.js';
 
 const SOURCE = '7300000000000009001';
@@ -139,6 +143,182 @@ describe('a run of an idempotent request stalled past its claim while another pr
       const expired = name === 'a transfer' ? stalled.body : (stalled.body.results as { body: JsonValue }[])[0]!.body;
       expect(expired).to.deep.include({ type: 'urn:folio:problem:idempotency-claim-expired', status: 503 });
       await expectKeyAgreesWithBooks(route, key, 422);
+    });
+  }
+});
+
+/** Reads of payment streams wait until `until` resolves: the process looks at no payment before the test lets it. */
+const readsOfPaymentsAfter = (store: EventStore, until: Promise<void>): EventStore =>
+  new Proxy(store, {
+    get(target, property) {
+      if (property === 'readStream') {
+        return (name: string, readOptions?: ReadStreamOptions) =>
+          !name.startsWith(paymentStream(''))
+            ? target.readStream(name, readOptions)
+            : (async function* () {
+                await until;
+                yield* target.readStream(name, readOptions);
+              })();
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+
+describe('a payment move of a run stalled past its claim while another process took the claim over', () => {
+  let offsetMs: number;
+  const clock = () => new Date(Date.now() + offsetMs);
+  let instances: TwoInstances | undefined;
+  /** The amounts the provider paid back. */
+  let refundedAtProvider: bigint[];
+  /** How the provider answers a refund of `OTHER_REFUND`: its answer is lost at first, later as a test says. */
+  let otherRefundAnswer: 'lost' | 'declined' | 'taken';
+  const OTHER_REFUND = '7000';
+  const REFUND = '5000';
+
+  const provider: ProviderAdapter = {
+    provider: 'sandbox',
+    submitPayment: async ({ paymentId }) => ({ providerRef: `pi_${paymentId}` }),
+    async refundPayment({ refundId, amount }) {
+      if (amount === BigInt(OTHER_REFUND)) {
+        if (otherRefundAnswer === 'lost') throw new Error('timed out');
+        if (otherRefundAnswer === 'declined') throw new ProviderRefusedError('the card account is closed');
+      }
+      refundedAtProvider.push(amount);
+      return { providerRefundRef: `re_${refundId}` };
+    },
+    findPayment: () => Promise.reject(new Error('no references given in these tests')),
+    submitPayout: () => Promise.reject(new Error('no payouts in these tests')),
+  };
+
+  beforeEach(() => {
+    offsetMs = 0;
+    instances = undefined;
+    refundedAtProvider = [];
+    otherRefundAnswer = 'lost';
+  });
+
+  afterEach(async () => {
+    await instances?.close();
+  });
+
+  /**
+   * A looks at no payment before `paymentRead` resolves: a request sent to it claims its key and
+   * stalls before anything of its move. Refund recovery never asks the provider by itself here.
+   */
+  const start = async (paymentRead: Promise<void>) => {
+    instances = await startTwoInstances({
+      api: { clock, sandboxProviders: [], providers: [{ adapter: provider, secret: SANDBOX_SECRET }], refundRecoveryChecks: () => () => {} },
+      wrap: { a: (store) => readsOfPaymentsAfter(store, paymentRead) },
+    });
+    const merchant = await openMerchant(instances.b);
+    const payment = await createPayment(instances.b, merchant);
+    return { ...instances, merchant, paymentId: payment.id as string };
+  };
+
+  /** Sends `action` to A under `key` and waits until A has claimed the key: A stalls there, its answer to come. */
+  const stallOnA = async (a: ApiServer, store: EventStore, paymentId: string, action: string, body: unknown, key: string) => {
+    const claims = async () =>
+      (await readAllEvents(store)).filter(
+        (event) => event.streamName === idempotencyStreamName(CALLER, key) && event.type === 'IdempotentRequestStarted',
+      ).length;
+    const earlier = await claims();
+    const answering = move(a, paymentId, action, body, key);
+    await eventually(async () => (await claims()) > earlier, 'the claim of A');
+    return { answering };
+  };
+
+  /** The events of the payment's stream, by type. */
+  const paymentEventTypes = async (store: EventStore, paymentId: string): Promise<string[]> =>
+    (await readAllEvents(store)).filter((event) => event.streamName === paymentStream(paymentId)).map((event) => event.type);
+
+  it('a refund stalled before its reservation reserves nothing after the takeover refused it for capacity another refund released since', async () => {
+    const paymentRead = deferred();
+    const { a, b, store, merchant, paymentId } = await start(paymentRead.promise);
+    expectMoved(await move(b, paymentId, 'submit'), 'PENDING');
+    expectMoved(await move(b, paymentId, 'capture'), 'PAID');
+    const otherKey = uniqueKey('other-refund');
+    // Another refund holds 7000 of the 10000: its provider answer was lost, its reservation stands.
+    expect((await move(b, paymentId, 'refunds', { amount: OTHER_REFUND }, otherKey)).status).to.equal(502);
+
+    const key = uniqueKey('stale-refund');
+    const { answering: answeringA } = await stallOnA(a, store, paymentId, 'refunds', { amount: REFUND }, key);
+    offsetMs += DEFAULT_STALE_AFTER_MS;
+    expectProblem(await move(b, paymentId, 'refunds', { amount: REFUND }, key), 422, 'refund-exceeds-captured');
+    // The other refund fails at the provider before A goes on: its capacity is free again.
+    otherRefundAnswer = 'declined';
+    expectProblem(await move(b, paymentId, 'refunds', { amount: OTHER_REFUND }, otherKey), 422, 'provider-declined');
+    paymentRead.resolve();
+    const stalled = await answeringA;
+
+    const reservations = (await paymentEventTypes(store, paymentId)).filter((type) => type === 'PaymentRefundRequested');
+    expect(reservations, 'only the other refund reserved').to.have.length(1);
+    expect(refundedAtProvider).to.deep.equal([]);
+    expectProblem(stalled, 503, 'idempotency-claim-expired');
+    expect(stalled.headers['retry-after']).to.equal('1');
+
+    const replay = await move(b, paymentId, 'refunds', { amount: REFUND }, key);
+    expect(replay.headers['idempotent-replayed'], replay.text).to.equal('true');
+    expectProblem(replay, 422, 'refund-exceeds-captured');
+    const read = (await b.get(`/v1/payments/${paymentId}`)).body;
+    expect(read.refunded).to.equal('0');
+    expect(await postedOf(b, merchant)).to.equal(10_000n);
+    // A refund under a new key runs as ever.
+    expectMoved(await move(a, paymentId, 'refunds', { amount: REFUND }), 'PAID');
+    expect(refundedAtProvider).to.deep.equal([5000n]);
+    await expectBooksRight(store);
+  });
+
+  it('a refund an earlier run of its key reserved is carried on past the lease of the retry', async () => {
+    const paymentRead = deferred();
+    const { a, b, store, merchant, paymentId } = await start(paymentRead.promise);
+    expectMoved(await move(b, paymentId, 'submit'), 'PENDING');
+    expectMoved(await move(b, paymentId, 'capture'), 'PAID');
+    const key = uniqueKey('reserved-refund');
+    expect((await move(b, paymentId, 'refunds', { amount: OTHER_REFUND }, key)).status).to.equal(502);
+
+    otherRefundAnswer = 'taken';
+    const { answering } = await stallOnA(a, store, paymentId, 'refunds', { amount: OTHER_REFUND }, key);
+    // Past the lease of A's claim, not yet stale: nobody took it over.
+    offsetMs += DEFAULT_STALE_AFTER_MS / 2;
+    paymentRead.resolve();
+    const carriedOn = await answering;
+
+    expect(expectMoved(carriedOn, 'PAID').refunded).to.equal(OTHER_REFUND);
+    expect(refundedAtProvider).to.deep.equal([7000n]);
+    expect(await postedOf(b, merchant)).to.equal(3000n);
+    await expectBooksRight(store);
+  });
+
+  /** Operator moves refused by the takeover for the payment's state, which a step taken since allows. */
+  const operatorMoves: Record<string, { action: string; body: unknown; before: string[]; since: string; stands: string; started: string; after: string }> = {
+    'a capture': { action: 'capture', body: {}, before: [], since: 'submit', stands: 'PENDING', started: 'PaymentCaptureStarted', after: 'PAID' },
+    'a settlement': { action: 'settle', body: { fee: '100' }, before: ['submit'], since: 'capture', stands: 'PAID', started: 'PaymentSettlementStarted', after: 'SETTLED' },
+  };
+
+  for (const [name, step] of Object.entries(operatorMoves)) {
+    it(`${name} stalled before it started moves no money after the takeover refused it for the payment's state`, async () => {
+      const paymentRead = deferred();
+      const { a, b, store, paymentId } = await start(paymentRead.promise);
+      for (const earlier of step.before) expect((await move(b, paymentId, earlier)).status).to.equal(200);
+      const key = uniqueKey(`stale-${step.action}`);
+      const { answering: answeringA } = await stallOnA(a, store, paymentId, step.action, step.body, key);
+      offsetMs += DEFAULT_STALE_AFTER_MS;
+      expectProblem(await move(b, paymentId, step.action, step.body, key), 409, 'illegal-payment-transition');
+      // The payment moves on before A goes on: it would take the move now.
+      expectMoved(await move(b, paymentId, step.since), step.stands);
+      paymentRead.resolve();
+      const stalled = await answeringA;
+
+      expect(await paymentEventTypes(store, paymentId)).to.not.include(step.started);
+      expectProblem(stalled, 503, 'idempotency-claim-expired');
+      const replay = await move(b, paymentId, step.action, step.body, key);
+      expect(replay.headers['idempotent-replayed'], replay.text).to.equal('true');
+      expectProblem(replay, 409, 'illegal-payment-transition');
+      expect((await b.get(`/v1/payments/${paymentId}`)).body.state).to.equal(step.stands);
+      // The same move under a new key runs as ever.
+      expectMoved(await move(a, paymentId, step.action, step.body), step.after);
+      await expectBooksRight(store);
     });
   }
 });
