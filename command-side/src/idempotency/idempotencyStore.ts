@@ -36,7 +36,8 @@
  *    409 with Retry-After, as to a request whose key is in progress: the takeover's answer will be
  *    the key's.
  *
- * Leases: a run may start new work (a movement nothing was posted for yet, a payout's hold) only
+ * Leases: a run may start new work (a movement nothing was posted for yet, a payout's hold, a
+ * payment's capture, settlement or refund reservation, a discrepancy's resolution claim) only
  * while its claim surely is not stale: before `RunAttempt.claimValidUntil`, its `startedAt` +
  * `staleAfterMs` / 2. Past it the work is refused with `IdempotencyClaimExpiredError` (503, not
  * remembered; see `ensureClaimLeaseHeld`). The other half of the claim's life is the margin in which

@@ -16,6 +16,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { commandContextOf, type WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler } from '../idempotency/index.js';
+import { ensureClaimLeaseHeld } from '../idempotency/claimLease.js';
 import { providerJournalPlan } from '../movements/movement.js';
 import { isRefusal, type MovementAttempt, type MovementFailure } from '../movements/movementProcess.js';
 import { correctionRoute } from './correctingJournal.js';
@@ -211,6 +212,9 @@ export const reconciliationRoutes = (deps: WriteApiDependencies): Router => {
         const claim = { resolution: body.resolution, journalId, correction: body.correction, by, reason: body.reason };
         // Claimed first, with the stream's expected revision: of requests resolving at once,
         // one claims the discrepancy and posts its journal, the others are refused before any money moves.
+        // A claim is new work, started only within the lease of the request's own: a claim left by a
+        // run past it would be finished by a later resolution under another key.
+        if (!begunBy(state, journalId)) ensureClaimLeaseHeld(attempt.claimValidUntil, deps.clock);
         if (state.resolved === undefined)
           await cases.handle(
             reconciliationStream(id),

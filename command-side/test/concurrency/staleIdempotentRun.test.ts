@@ -6,7 +6,7 @@
  * answers 201, its payment moved or refunded only if it answers so.
  */
 import { expect } from 'chai';
-import { accountStream, paymentStream, type EventStore, type JsonValue, type ReadStreamOptions } from '@folio/shared';
+import { accountStream, paymentStream, reconciliationStream, type EventStore, type JsonValue, type ReadStreamOptions } from '@folio/shared';
 import { DEFAULT_STALE_AFTER_MS, idempotencyStreamName } from '../../src/idempotency/index.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
@@ -15,6 +15,7 @@ import type { AppendCall } from '../commandHandling/testSupport.js';
 import { deferred } from '../idempotency/testSupport.js';
 import { openCustomer, startProcess } from '../movements/movementScenario.js';
 import { createPayment, expectMoved, move, openMerchant, postedOf, SANDBOX_SECRET } from '../payments/paymentTestSupport.js';
+import { knownDiscrepancies } from '../reconciliation/knownDiscrepancies.js';
 import { expectBooksRight, holdAppends, readsOfAfter, startTwoInstances, type TwoInstances } from './twoInstances.js';
 
 const SOURCE = '7300000000000009001';
@@ -321,4 +322,43 @@ describe('a payment move of a run stalled past its claim while another process t
       await expectBooksRight(store);
     });
   }
+});
+
+describe('a resolution of a discrepancy by a run stalled past its claim', () => {
+  const DISCREPANCY = 'c'.repeat(32);
+  let offsetMs: number;
+  const clock = () => new Date(Date.now() + offsetMs);
+  let instances: TwoInstances | undefined;
+
+  beforeEach(() => {
+    offsetMs = 0;
+    instances = undefined;
+  });
+
+  afterEach(async () => {
+    await instances?.close();
+  });
+
+  it('claims nothing once the lease ran out: a claim it left would be finished by a later resolution, posting the journal of a key it never answered', async () => {
+    const caseRead = deferred();
+    instances = await startTwoInstances({
+      api: { clock, discrepancies: knownDiscrepancies({ [DISCREPANCY]: {} }) },
+      wrap: { a: (store) => readsOfAfter(store, reconciliationStream(DISCREPANCY), caseRead.promise) },
+    });
+    const { a, store } = instances;
+    const key = uniqueKey('stale-resolve');
+    const claims = async () =>
+      (await readAllEvents(store)).filter((event) => event.streamName === idempotencyStreamName(CALLER, key) && event.type === 'IdempotentRequestStarted')
+        .length;
+    const body = { resolution: 'suspense', reason: 'no order found', correction: { amount: '500', currency: 'EUR', provider: 'sandbox' } };
+    const answering = a.post(`/v1/reconciliation/discrepancies/${DISCREPANCY}/resolve`, body, { key });
+    await eventually(async () => (await claims()) > 0, 'the claim of A');
+    offsetMs += DEFAULT_STALE_AFTER_MS;
+    caseRead.resolve();
+
+    expectProblem(await answering, 503, 'idempotency-claim-expired');
+    const workflow = (await readAllEvents(store)).filter((event) => event.streamName === reconciliationStream(DISCREPANCY));
+    expect(workflow.map((event) => event.type)).to.deep.equal([]);
+    expect((await ledgerEvents(store)).filter((event) => (event.data as { journal?: { kind: string } }).journal?.kind === 'correction')).to.deep.equal([]);
+  });
 });
