@@ -5,14 +5,13 @@ import {
   paymentCallbackTypes,
   paymentCatalog,
   snowflakeIdSchema,
-  type EventStore,
   type PaymentCallbackType,
   type PaymentStateName,
   type RecordedEvent,
 } from '@folio/shared';
 import { z } from 'zod';
 import type { RunContext } from '../movements/movementProcess.js';
-import { createCheckpointedLogFold, snapshotCheckpoints } from '../recovery/checkpointedLogFold.js';
+import { createDueWorkRecovery, type DueWorkRecoveryOptions } from '../recovery/dueWorkRecovery.js';
 import { awaitsEffect } from './paymentDecider.js';
 import type { PaymentService } from './paymentService.js';
 
@@ -156,39 +155,20 @@ export const completeWithRepair =
     return !(payment?.applied.some((callback) => callback.eventId === eventId && awaitsEffect(payment, callback)) ?? false);
   };
 
-export interface CallbackRecoveryOptions {
-  eventStore: EventStore;
+export interface CallbackRecoveryOptions extends DueWorkRecoveryOptions {
   /**
    * Completes the callback's change: resolves whether it has followed now (false while its journal
    * waits for the merchant's account), throws while it cannot be completed (see `completeWithRepair`).
    */
   complete: (callback: CallbackAwaitingEffect) => Promise<boolean>;
-  clock: () => Date;
   /** A callback whose change has not followed this long after it was recorded is completed. */
   retryAfterMs: number;
-  /** How often due callbacks are looked for. */
-  checkEveryMs: number;
-  /** Runs `check` every `everyMs` until the returned function is called (a timer by default). */
-  every?: (check: () => void, everyMs: number) => () => void;
-  /** Once the fold moves on, a checkpoint is written when this long has passed since the last one (or the start). */
-  checkpointEveryMs: number;
-  onError: (error: unknown) => void;
-  onWarning: (message: string, error: unknown) => void;
 }
 
-/** A completion still failing is tried again later each time, up to this long after the last attempt. */
-const MAX_BACKOFF_MS = 3_600_000;
-
-/** How long a pass waits for the fold to reach the head of the log before working on what it has. */
-const CATCH_UP_WAIT_MS = 5_000;
-
-const everyInterval = (check: () => void, everyMs: number) => {
-  const timer = setInterval(check, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-};
-
 const keyOf = ({ paymentId, eventId }: CallbackAwaitingEffect) => `${paymentId} ${eventId}`;
+
+const what = ({ paymentId, eventId, callbackType, recordedAt }: CallbackAwaitingEffect) =>
+  `callback ${eventId} (${callbackType}) on payment ${paymentId}, recorded as applied at ${recordedAt}`;
 
 /**
  * Finds provider callbacks recorded as applied whose change never followed (a process stopped, or
@@ -206,134 +186,58 @@ const keyOf = ({ paymentId, eventId }: CallbackAwaitingEffect) => `${paymentId} 
  * the payment's stream revision, so its change is booked once.
  */
 export const createCallbackRecovery = (options: CallbackRecoveryOptions) => {
-  const { eventStore, clock } = options;
-  const soleWriter = hasSoleWriter(eventStore);
   let awaiting = createCallbacksAwaitingEffect();
-  let cancelChecks: (() => void) | undefined;
-  /** Resolved on stop: a pass waiting for the fold goes on with what it has. */
-  let endWaits!: () => void;
-  const waitsEnded = new Promise<void>((resolve) => {
-    endWaits = resolve;
-  });
-  let started!: () => void;
-  const ready = new Promise<void>((resolve) => {
-    started = resolve;
-  });
-  /** Failed completions in a row and when the next one is due, by callback. */
-  const attempts = new Map<string, { failures: number; nextAt: number }>();
   /** Callbacks found waiting for the merchant's account, warned of once. */
   const waiting = new Set<string>();
-  const running = new Set<string>();
-  /** The pass running now: a check while one runs joins it. */
-  let pass: Promise<void> | undefined;
 
-  const dueAt = (callback: CallbackAwaitingEffect) =>
-    attempts.get(keyOf(callback))?.nextAt ?? Date.parse(callback.recordedAt) + options.retryAfterMs;
-
-  const recoverOne = async (callback: CallbackAwaitingEffect) => {
-    const key = keyOf(callback);
-    const { paymentId, eventId, callbackType, recordedAt } = callback;
-    const what = `callback ${eventId} (${callbackType}) on payment ${paymentId}, recorded as applied at ${recordedAt}`;
-    running.add(key);
-    try {
-      const followed = await options.complete(callback);
-      attempts.delete(key);
-      if (followed) {
-        awaiting.end(callback);
-        waiting.delete(key);
-      } else if (!waiting.has(key)) {
-        waiting.add(key);
-        options.onWarning(`${what}, waits for the merchant's account to take its journal: completed once it does`, undefined);
-      }
-    } catch (error) {
-      options.onWarning(`${what}, has not taken effect: completed again later`, error);
-      const failures = (attempts.get(key)?.failures ?? 0) + 1;
-      const wait = Math.max(options.retryAfterMs, Math.min(MAX_BACKOFF_MS, options.retryAfterMs * 2 ** failures));
-      attempts.set(key, { failures, nextAt: clock().getTime() + wait });
-    } finally {
-      running.delete(key);
-    }
-  };
-
-  /** Completes the callbacks `chosen` picks, one at a time (the store under strain is not stormed). */
-  const passOver = async (chosen: (callback: CallbackAwaitingEffect) => boolean, catchUp: boolean): Promise<void> => {
-    if (catchUp) await Promise.race([log.waitForHead(CATCH_UP_WAIT_MS), waitsEnded]);
-    const open = awaiting.list();
-    const openKeys = new Set(open.map(keyOf));
-    for (const key of attempts.keys()) if (!openKeys.has(key)) attempts.delete(key);
-    for (const key of waiting) if (!openKeys.has(key)) waiting.delete(key);
-    for (const callback of open) {
-      if (log.stopped()) return;
-      if (running.has(keyOf(callback)) || !chosen(callback)) continue;
-      await recoverOne(callback);
-    }
-  };
-
-  const isDue = (callback: CallbackAwaitingEffect) => clock().getTime() >= dueAt(callback);
-
-  const recover = (chosen: (callback: CallbackAwaitingEffect) => boolean, catchUp: boolean): Promise<void> =>
-    (pass ??= passOver(chosen, catchUp)
-      .catch(options.onError)
-      .finally(() => {
-        pass = undefined;
-      }));
-
-  const log = createCheckpointedLogFold({
-    eventStore,
-    ...snapshotCheckpoints({
+  const recovery = createDueWorkRecovery(options, {
+    checkpoints: {
       streamName: CALLBACK_RECOVERY_CHECKPOINT_STREAM,
       name: 'callback recovery checkpoint',
       definition: callbacksAwaitingEffectCheckpointed,
       actor: CALLBACK_RECOVERY_ACTOR,
       correlationId: 'callback-recovery',
-      everyMs: options.checkpointEveryMs,
-      clock,
       // The callbacks as they are at the position: the snapshot is taken between two messages, so the two agree.
       snapshot: (position) => ({ position, callbacks: awaiting.list() }),
-    }),
+    },
     filter: FOLDED,
     seed: (latest) => {
       awaiting = createCallbacksAwaitingEffect(latest.callbacks);
       return latest.position;
     },
     apply: (recorded) => {
-      try {
-        awaiting.apply(recorded);
-      } catch (error) {
-        options.onError(error);
+      awaiting.apply(recorded);
+    },
+    open: () => awaiting.list(),
+    keyOf,
+    openedAt: (callback) => callback.recordedAt,
+    work: (callback) => options.complete(callback),
+    worked: (callback, followed) => {
+      const key = keyOf(callback);
+      if (followed) {
+        awaiting.end(callback);
+        waiting.delete(key);
+      } else if (!waiting.has(key)) {
+        waiting.add(key);
+        options.onWarning(`${what(callback)}, waits for the merchant's account to take its journal: completed once it does`, undefined);
       }
     },
-    followsScans: true,
-    caughtUp: async () => {
-      // A pass asked for meanwhile ends first; then this one, at the head as it was: the fold waits
-      // for it, so it must not wait for the fold.
-      while (pass !== undefined) await pass;
-      await recover(soleWriter ? () => true : isDue, false);
-      if (!log.stopped()) cancelChecks = (options.every ?? everyInterval)(() => void recover(isDue, true), options.checkEveryMs);
-      started();
+    failed: (callback) => `${what(callback)}, has not taken effect: completed again later`,
+    pruned: (openKeys) => {
+      for (const key of waiting) if (!openKeys.has(key)) waiting.delete(key);
     },
-    onError: options.onError,
-    onWarning: options.onWarning,
+    atStart: hasSoleWriter(options.eventStore) ? 'all' : 'due',
   });
 
   return {
     /** Starts following the log; resolves once what it held is completed, then looks for due callbacks periodically. */
-    start(): Promise<void> {
-      log.start();
-      return ready;
-    },
+    start: (): Promise<void> => recovery.start(),
     /** One pass over the callbacks due now (the periodic check runs the same); resolves when it ends. */
-    recoverDue: (): Promise<void> => recover(isDue, true),
+    recoverDue: (): Promise<void> => recovery.recoverDue(),
     /** The callbacks awaiting their change, as far as the log is folded. */
     awaiting: (): CallbackAwaitingEffect[] => awaiting.list(),
-    async stop(): Promise<void> {
-      cancelChecks?.();
-      // With the last checkpoint: a checkpoint written meanwhile or at stop holds the callbacks as folded.
-      await log.stop();
-      // A pass waiting for the fold goes on with what it has, and stops before the next callback.
-      endWaits();
-      await pass;
-    },
+    /** With the last checkpoint, holding the callbacks as folded; a pass under way stops before the next callback. */
+    stop: (): Promise<void> => recovery.stop(),
   };
 };
 

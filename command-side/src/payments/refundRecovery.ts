@@ -4,12 +4,11 @@ import {
   paymentCatalog,
   positiveAmountSchema,
   snowflakeIdSchema,
-  type EventStore,
   type RecordedEvent,
   type RefundsAwaitingProviderStatus,
 } from '@folio/shared';
 import { z } from 'zod';
-import { createCheckpointedLogFold, snapshotCheckpoints } from '../recovery/checkpointedLogFold.js';
+import { createDueWorkRecovery, type DueWorkRecoveryOptions } from '../recovery/dueWorkRecovery.js';
 import { readPaymentCreation } from './paymentCreation.js';
 
 /** A refund reserved on its payment's stream for a request to the provider whose answer is not recorded. */
@@ -82,43 +81,21 @@ export const createAwaitingRefunds = (seed: readonly AwaitingRefund[] = []) => {
   };
 };
 
-export interface RefundRecoveryOptions {
-  eventStore: EventStore;
+export interface RefundRecoveryOptions extends DueWorkRecoveryOptions {
   /**
    * Asks the provider again about one reservation, under its refund id, and records the answer:
    * resolves once it is recorded (or was, meanwhile), throws while the provider cannot be reached.
    */
   recover: (refund: AwaitingRefund) => Promise<void>;
-  clock: () => Date;
   /** A reservation unanswered this long after it was made is asked again. */
   retryAfterMs: number;
-  /** How often due reservations are looked for. */
-  checkEveryMs: number;
-  /** Runs `check` every `everyMs` until the returned function is called (a timer by default). */
-  every?: (check: () => void, everyMs: number) => () => void;
-  /** Once the fold moves on, a checkpoint is written when this long has passed since the last one (or the start). */
-  checkpointEveryMs: number;
-  onError: (error: unknown) => void;
-  onWarning: (message: string, error: unknown) => void;
 }
 
 /** Who asks the provider again, in the events it causes. */
 export const REFUND_RECOVERY_ACTOR = 'folio:refund-recovery';
 
-/** A provider still unreachable is asked again later each time, up to this long after the last attempt. */
-const MAX_BACKOFF_MS = 3_600_000;
-
-/** How long a pass waits for the fold to reach the head of the log before working on what it has. */
-const CATCH_UP_WAIT_MS = 5_000;
-
 /** What the refunds awaiting the provider are counted under: their payment's provider and currency. */
 type PaymentLabels = Pick<RefundsAwaitingProviderStatus, 'provider' | 'currency'>;
-
-const everyInterval = (check: () => void, everyMs: number) => {
-  const timer = setInterval(check, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-};
 
 /**
  * Finds refunds whose provider answer was lost (a timeout, a dropped connection, a process stopped
@@ -136,17 +113,6 @@ const everyInterval = (check: () => void, everyMs: number) => {
 export const createRefundRecovery = (options: RefundRecoveryOptions) => {
   const { eventStore, clock } = options;
   let awaiting = createAwaitingRefunds();
-  let cancelChecks: (() => void) | undefined;
-  /** Resolved on stop: a pass waiting for the fold goes on with what it has. */
-  let endWaits!: () => void;
-  const waitsEnded = new Promise<void>((resolve) => {
-    endWaits = resolve;
-  });
-  /** Failed attempts in a row and when the next one is due, by refund id. */
-  const attempts = new Map<string, { failures: number; nextAt: number }>();
-  const running = new Set<string>();
-  /** The pass running now: a check while one runs joins it. */
-  let pass: Promise<void> | undefined;
   /**
    * The provider and currency of each payment with a reservation open, which its reservations are
    * counted under. The refund events do not carry them: the payment's first event does, read once
@@ -197,19 +163,16 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
     status = [...counted.values()].map(({ oldest, ...group }) => ({ ...group, oldestAgeSeconds: (now - oldest) / 1_000 }));
   };
 
-  const log = createCheckpointedLogFold({
-    eventStore,
-    ...snapshotCheckpoints({
+  const recovery = createDueWorkRecovery(options, {
+    checkpoints: {
       streamName: REFUND_RECOVERY_CHECKPOINT_STREAM,
       name: 'refund recovery checkpoint',
       definition: refundsAwaitingProviderCheckpointed,
       actor: REFUND_RECOVERY_ACTOR,
       correlationId: 'refund-recovery',
-      everyMs: options.checkpointEveryMs,
-      clock,
       // The reservations as they are at the position: the snapshot is taken between two messages, so the two agree.
       snapshot: (position) => ({ position, refunds: awaiting.list() }),
-    }),
+    },
     filter: FOLDED,
     seed: (latest) => {
       awaiting = createAwaitingRefunds(latest.refunds);
@@ -217,83 +180,31 @@ export const createRefundRecovery = (options: RefundRecoveryOptions) => {
       return latest.position;
     },
     apply: (recorded) => {
-      try {
-        if (awaiting.apply(recorded)) count();
-      } catch (error) {
-        options.onError(error);
-      }
+      if (awaiting.apply(recorded)) count();
     },
-    // Everything up to the position is folded, events delivered or scanned and filtered out.
-    followsScans: true,
-    onError: options.onError,
-    onWarning: options.onWarning,
+    open: () => awaiting.list(),
+    keyOf: (refund) => refund.refundId,
+    openedAt: (refund) => refund.requestedAt,
+    work: (refund) => options.recover(refund),
+    failed: ({ paymentId, refundId, amount, requestedAt }) =>
+      `refund ${refundId} of ${amount} on payment ${paymentId}, reserved at ${requestedAt}, still awaits the provider: asked again later`,
+    passing: count,
   });
-
-  const dueAt = (refund: AwaitingRefund) =>
-    attempts.get(refund.refundId)?.nextAt ?? Date.parse(refund.requestedAt) + options.retryAfterMs;
-
-  const recoverOne = async (refund: AwaitingRefund) => {
-    running.add(refund.refundId);
-    try {
-      await options.recover(refund);
-      attempts.delete(refund.refundId);
-    } catch (error) {
-      const { paymentId, refundId, amount, requestedAt } = refund;
-      options.onWarning(
-        `refund ${refundId} of ${amount} on payment ${paymentId}, reserved at ${requestedAt}, still awaits the provider: asked again later`,
-        error,
-      );
-      const failures = (attempts.get(refund.refundId)?.failures ?? 0) + 1;
-      const wait = Math.max(options.retryAfterMs, Math.min(MAX_BACKOFF_MS, options.retryAfterMs * 2 ** failures));
-      attempts.set(refund.refundId, { failures, nextAt: clock().getTime() + wait });
-    } finally {
-      running.delete(refund.refundId);
-    }
-  };
-
-  /** Asks the provider again about every reservation due now, one at a time (a provider down is not stormed). */
-  const passOverDue = async (): Promise<void> => {
-    await Promise.race([log.waitForHead(CATCH_UP_WAIT_MS), waitsEnded]);
-    count();
-    const open = awaiting.list();
-    const openIds = new Set(open.map((refund) => refund.refundId));
-    for (const refundId of attempts.keys()) if (!openIds.has(refundId)) attempts.delete(refundId);
-    for (const refund of open) {
-      if (log.stopped()) return;
-      if (running.has(refund.refundId) || clock().getTime() < dueAt(refund)) continue;
-      await recoverOne(refund);
-    }
-  };
-
-  const recoverDue = (): Promise<void> =>
-    (pass ??= passOverDue()
-      .catch(options.onError)
-      .finally(() => {
-        pass = undefined;
-      }));
 
   return {
     /** Starts following the log and looking for due reservations; returns at once. */
     start(): void {
-      log.start();
-      cancelChecks = (options.every ?? everyInterval)(() => void recoverDue(), options.checkEveryMs);
+      void recovery.start();
     },
     /** One pass over the reservations due now (the periodic check runs the same); resolves when it ends. */
-    recoverDue: (): Promise<void> => recoverDue(),
+    recoverDue: (): Promise<void> => recovery.recoverDue(),
     /** The reservations awaiting the provider, as far as the log is folded. */
     awaiting: (): AwaitingRefund[] => awaiting.list(),
     /** How many reservations await each provider, per currency, and since when, as last counted. */
     status: (): RefundsAwaitingProviderStatus[] => status,
-    async stop(): Promise<void> {
-      cancelChecks?.();
-      // With the last checkpoint: a checkpoint written meanwhile or at stop holds the reservations as folded.
-      await log.stop();
-      // A pass waiting for the fold goes on with what it has, and stops before the next refund.
-      endWaits();
-      await pass;
-    },
+    /** With the last checkpoint, holding the reservations as folded; a pass under way stops before the next refund. */
+    stop: (): Promise<void> => recovery.stop(),
   };
-
 };
 
 export type RefundRecovery = ReturnType<typeof createRefundRecovery>;

@@ -89,12 +89,8 @@ export interface CheckpointedLogFoldOptions<Checkpoint> {
   onWarning: (message: string, error: unknown) => void;
 }
 
-/**
- * The `checkpoints` and `schedule` of a fold that snapshots what it folded as one event type of
- * its own, written by `schedule`: the latest snapshot seeds a start. Two processes checkpointing
- * the same position write the same event id, so the store keeps one.
- */
-export const snapshotCheckpoints = <Definition extends AnyEventDefinition>(spec: {
+/** The snapshots of what a fold holds, as one event type of its own, and how often they are written. */
+export interface SnapshotCheckpointsSpec<Definition extends AnyEventDefinition> {
   streamName: string;
   /** What warnings call one ('refund recovery checkpoint'). */
   name: string;
@@ -106,7 +102,16 @@ export const snapshotCheckpoints = <Definition extends AnyEventDefinition>(spec:
   clock: () => Date;
   /** What the fold holds at `position`. */
   snapshot: (position: GlobalPosition) => EventDataOf<Definition>;
-}): Required<Pick<CheckpointedLogFoldOptions<EventDataOf<Definition>>, 'checkpoints' | 'schedule'>> => {
+}
+
+/**
+ * The `checkpoints` and `schedule` of a fold that snapshots what it folded as one event type of
+ * its own, written by `schedule`: the latest snapshot seeds a start. Two processes checkpointing
+ * the same position write the same event id, so the store keeps one.
+ */
+export const snapshotCheckpoints = <Definition extends AnyEventDefinition>(
+  spec: SnapshotCheckpointsSpec<Definition>,
+): Required<Pick<CheckpointedLogFoldOptions<EventDataOf<Definition>>, 'checkpoints' | 'schedule'>> => {
   const catalog = createEventCatalog([spec.definition]);
   const { streamName, definition, clock } = spec;
   return {
