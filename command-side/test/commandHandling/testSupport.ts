@@ -3,6 +3,7 @@ import {
   type AppendResult,
   type EventStore,
   type EventToAppend,
+  type SubscribeToAllOptions,
 } from '@folio/shared';
 import type { CommandContext } from '../../src/commandHandling/decider.js';
 
@@ -39,6 +40,32 @@ export const recordAppends = (store: EventStore): { store: EventStore; calls: Ap
       return proceed();
     }),
     calls,
+  };
+};
+
+/**
+ * The store, and the position every `$all` subscription made through it started from (only those
+ * `which` picks, by their options: a fold's filter tells whose it is).
+ */
+export const recordSubscriptions = (
+  store: EventStore,
+  which: (options: SubscribeToAllOptions | undefined) => boolean = () => true,
+): { store: EventStore; from: Array<SubscribeToAllOptions['fromPosition']> } => {
+  const from: Array<SubscribeToAllOptions['fromPosition']> = [];
+  return {
+    store: new Proxy(store, {
+      get(target, property) {
+        if (property === 'subscribeToAll') {
+          return (options?: SubscribeToAllOptions) => {
+            if (which(options)) from.push(options?.fromPosition);
+            return target.subscribeToAll(options);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }),
+    from,
   };
 };
 

@@ -7,7 +7,6 @@ import {
   type EventStore,
   type GlobalPosition,
   type LedgerEvent,
-  type SubscribeToAllOptions,
 } from '@folio/shared';
 import type { AccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import type { MovementPlan } from '../../src/movements/movement.js';
@@ -20,7 +19,7 @@ import {
   RECOVERY_CHECKPOINT_STREAM,
 } from '../../src/movements/recoveryCheckpoint.js';
 import { readLatestCheckpoint } from '../../src/recovery/checkpointedLogFold.js';
-import { interceptAppends, NOW, openTempStore, type TempStore } from '../commandHandling/testSupport.js';
+import { interceptAppends, NOW, openTempStore, recordSubscriptions, type TempStore } from '../commandHandling/testSupport.js';
 import { movementPlans, openCustomer, postFirstLegOnly, RUN, startProcess } from './movementScenario.js';
 
 const { transfer, deposit } = movementPlans(7300000000000002000n);
@@ -66,26 +65,6 @@ const postingsOf = async (store: EventStore, accountId: string, journalId: strin
         ? [`${event.type}:${event.data.journal.leg}`]
         : [],
     );
-
-/** The store, and the position every `$all` subscription made through it started from. */
-const recordSubscriptions = (store: EventStore): { store: EventStore; from: Array<SubscribeToAllOptions['fromPosition']> } => {
-  const from: Array<SubscribeToAllOptions['fromPosition']> = [];
-  return {
-    store: new Proxy(store, {
-      get(target, property) {
-        if (property === 'subscribeToAll') {
-          return (options?: SubscribeToAllOptions) => {
-            from.push(options?.fromPosition);
-            return target.subscribeToAll(options);
-          };
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }),
-    from,
-  };
-};
 
 /** The process, recording which movements it was asked to resume. */
 const recordResumes = (process: MovementProcess): { process: MovementProcess; resumed: string[] } => {

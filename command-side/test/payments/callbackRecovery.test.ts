@@ -7,11 +7,11 @@
  * clock, and the recovery's passes are run by the tests, never by a timer.
  */
 import { expect } from 'chai';
-import { collect, paymentCatalog, paymentStream, StoreUnavailableError, type EventStore, type SubscribeToAllOptions } from '@folio/shared';
+import { collect, paymentCatalog, paymentStream, StoreUnavailableError, type EventStore } from '@folio/shared';
 import { CALLBACK_RECOVERY_CHECKPOINT_STREAM } from '../../src/payments/callbackRecovery.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ApiServer, openTempStore, readAllEvents, type TempStore } from '../api/apiHarness.js';
-import { interceptAppends } from '../commandHandling/testSupport.js';
+import { interceptAppends, recordSubscriptions } from '../commandHandling/testSupport.js';
 import { expectBooksRight, startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
 import { createPayment, expectMoved, move, openMerchant, paymentCallback, postedOf, SANDBOX_SECRET, sendCallback } from './paymentTestSupport.js';
 
@@ -204,21 +204,9 @@ describe('provider callbacks recorded as applied whose change never followed, co
       });
 
       // The next start follows the log after the checkpoint only.
-      const followedFrom: unknown[] = [];
-      const watched = new Proxy(temp.store, {
-        get(target, property) {
-          if (property === 'subscribeToAll') {
-            return (subscribe: SubscribeToAllOptions) => {
-              if (subscribe.filter?.eventTypePrefixes?.includes('PaymentCallbackRecorded')) followedFrom.push(subscribe.fromPosition);
-              return target.subscribeToAll(subscribe);
-            };
-          }
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      api = await ApiServer.start(temp.store, { ...apiOptions, eventStore: watched });
-      expect(followedFrom).to.deep.equal([BigInt((checkpoints.at(-1)!.data as { position: string }).position)]);
+      const watched = recordSubscriptions(temp.store, (subscribe) => subscribe?.filter?.eventTypePrefixes?.includes('PaymentCallbackRecorded') ?? false);
+      api = await ApiServer.start(temp.store, { ...apiOptions, eventStore: watched.store });
+      expect(watched.from).to.deep.equal([BigInt((checkpoints.at(-1)!.data as { position: string }).position)]);
       expect(await capturesOf(temp.store, paymentId)).to.have.length(1);
       expect(await postedOf(api, merchant)).to.equal(10_000n);
       await expectBooksRight(temp.store);

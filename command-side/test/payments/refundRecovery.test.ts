@@ -6,13 +6,13 @@
  * clock, and the recovery's passes are run by the tests, never by a timer.
  */
 import { expect } from 'chai';
-import { collect, paymentStream, type EventStore, type SubscribeToAllOptions } from '@folio/shared';
+import { collect, paymentStream, type EventStore } from '@folio/shared';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import { REFUND_RECOVERY_CHECKPOINT_STREAM } from '../../src/payments/refundRecovery.js';
 import { ApiServer, expectProblem, openTempStore, readAllEvents, uniqueKey, type TempStore } from '../api/apiHarness.js';
 import { expectBooksRight, startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
-import { interceptAppends } from '../commandHandling/testSupport.js';
+import { interceptAppends, recordSubscriptions } from '../commandHandling/testSupport.js';
 import { clearingId, createPayment, expectMoved, move, openMerchant, postedOf, SANDBOX_SECRET } from './paymentTestSupport.js';
 
 const RETRY_MS = 60_000;
@@ -272,23 +272,11 @@ describe('refunds whose provider answer was lost, asked again without a client r
       });
 
       // The next start follows the log after the checkpoint only.
-      const followedFrom: unknown[] = [];
-      const watched = new Proxy(temp.store, {
-        get(target, property) {
-          if (property === 'subscribeToAll') {
-            return (subscribe: SubscribeToAllOptions) => {
-              if (subscribe.filter?.eventTypePrefixes?.includes('PaymentRefund')) followedFrom.push(subscribe.fromPosition);
-              return target.subscribeToAll(subscribe);
-            };
-          }
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      api = await ApiServer.start(temp.store, { ...apiOptions, eventStore: watched });
+      const watched = recordSubscriptions(temp.store, (subscribe) => subscribe?.filter?.eventTypePrefixes?.includes('PaymentRefund') ?? false);
+      api = await ApiServer.start(temp.store, { ...apiOptions, eventStore: watched.store });
       advance(RETRY_MS);
       await api.writeApi.recoverRefunds();
-      expect(followedFrom).to.deep.equal([BigInt((checkpoints.at(-1)!.data as { position: string }).position)]);
+      expect(watched.from).to.deep.equal([BigInt((checkpoints.at(-1)!.data as { position: string }).position)]);
       expect(requests).to.deep.equal([refundId, refundId]);
       expect(await view(api, paymentId)).to.include({ refunded: '4000' });
       expect(await postedOf(api, merchant)).to.equal(6_000n);
