@@ -24,11 +24,13 @@ export class ReadModelBehindError extends FolioError {
     readonly requestedPosition: GlobalPosition,
     readonly waitedMs: number,
     readonly projectors: readonly ProjectorStatus[],
+    /** Why the position matters, for the detail: by default, a reader's own write. */
+    consequence = 'this answer would not include that write yet',
   ) {
     const reached = slowestPosition(projectors);
     super(
       `the read models have not caught up with position ${requestedPosition} within ${waitedMs} ms ` +
-        `(they reflect position ${reached ?? 'none yet'}): this answer would not include that write yet, so retry later`,
+        `(they reflect position ${reached ?? 'none yet'}): ${consequence}, so retry later`,
     );
   }
 
@@ -155,10 +157,18 @@ export const waitForPosition = async (
  * head of the log as it is now; throws `ReadModelBehindError` past `waitMs`. Caught up, it costs a
  * read of the head, and at most a couple of events read after each read model's position.
  */
-export const waitForHead = async (progress: ReadModelProgress, log: WaitLog, waitMs: number, names?: readonly string[]): Promise<void> => {
+export const waitForHead = async (
+  progress: ReadModelProgress,
+  log: WaitLog,
+  waitMs: number,
+  names?: readonly string[],
+  /** Why the head matters, for the detail of the error. */
+  consequence = 'what they show may miss what the log holds',
+): Promise<void> => {
   const head = await log.headPosition();
   if (head === undefined || (await progress.waitFor(head, 0, names))) return;
-  if (!(await reflectsBy(progress, log, head, Date.now() + waitMs, names))) throw new ReadModelBehindError(head, waitMs, statusesOf(progress.status(), names));
+  if (!(await reflectsBy(progress, log, head, Date.now() + waitMs, names)))
+    throw new ReadModelBehindError(head, waitMs, statusesOf(progress.status(), names), consequence);
 };
 
 /** `FOLIO_READ_WAIT_MS` from the environment; a bad value stops start-up with the variable named. */

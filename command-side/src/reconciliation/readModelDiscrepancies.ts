@@ -40,7 +40,7 @@ export const readModelDiscrepancies = ({ documents, progress, log, waitMs }: Rea
   const readModels = createServedReadModels({ documents, projections: progress });
   const names = [reconciliationProjection.name];
   return async (discrepancyId) => {
-    await waitForHead(readModels, log, waitMs, names);
+    await waitForHead(readModels, log, waitMs, names, 'a step judged on them now could act on a discrepancy that later events changed or cleared');
     const { collections } = await readModels.serving(reconciliationProjection);
     const stored = await documents.get(collections.discrepancies!, discrepancyId);
     return stored === undefined ? undefined : knownDiscrepancySchema.parse(stored);

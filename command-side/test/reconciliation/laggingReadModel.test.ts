@@ -102,6 +102,7 @@ describe('the exception workflow on a reconciliation read model behind the log',
       const answer = await api.post(path(id, action), body, { key: uniqueKey() });
       expectProblem(answer, 503, 'read-model-behind');
       expect(answer.headers['retry-after'], action).to.equal('1');
+      expect(answer.body.detail, action).to.contain('could act on a discrepancy that later events changed or cleared');
     }
     expect(await books(), 'no journal, no workflow event').to.equal(before);
   });
