@@ -75,6 +75,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
   });
   metrics.observeStuckMovements(() => writeApi.stuckMovements().length);
   metrics.observeRefundsAwaitingProvider(() => writeApi.refundsAwaitingProviderStatus());
+  metrics.observeCallbacksAwaitingEffect(() => writeApi.callbacksAwaitingEffect());
   const routers: RequestHandler[] = [
     commandMetrics(metrics),
     loadShedding({

@@ -158,6 +158,38 @@ export const createMetrics = () => {
       });
     },
     /**
+     * Reports callback recovery's provider callbacks recorded as applied whose change has not
+     * followed, by callback type, and the age of the oldest, at every scrape: one that stays (its
+     * journal waiting for a frozen merchant account, the store refusing) shows as a count that does
+     * not fall and an age that grows.
+     */
+    observeCallbacksAwaitingEffect(
+      read: () => readonly { callbackType: string; recordedAt: string }[],
+      now: () => number = Date.now,
+    ): void {
+      new Gauge({
+        name: 'folio_provider_callbacks_awaiting_effect',
+        help: 'Provider callbacks recorded as applied whose change (capture, failure, settlement, refund) has not followed',
+        labelNames: ['callback_type'] as const,
+        registers: [registry],
+        collect() {
+          this.reset();
+          const counts = new Map<string, number>();
+          for (const { callbackType } of read()) counts.set(callbackType, (counts.get(callbackType) ?? 0) + 1);
+          for (const [callbackType, count] of counts) this.set({ callback_type: callbackType }, count);
+        },
+      });
+      new Gauge({
+        name: 'folio_provider_callbacks_awaiting_effect_oldest_age_seconds',
+        help: 'Seconds since the oldest provider callback awaiting its change was recorded (0 with none)',
+        registers: [registry],
+        collect() {
+          const oldest = Math.min(...read().map(({ recordedAt }) => Date.parse(recordedAt)));
+          this.set(Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0);
+        },
+      });
+    },
+    /**
      * Reports refund recovery's count of refunds awaiting the provider at every scrape, by provider
      * and currency: a provider that stops answering shows as its own series. A provider and currency
      * none awaits any more has no series, rather than one left at its last value.
