@@ -1,8 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { EventStoreDBClient } from '@eventstore/db-client';
+import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { parseEnvironment } from './parseEnvironment.js';
+import { redactCredentials } from './redactCredentials.js';
 import { paymentProviders, type PaymentProvider } from '../ledger/systemAccounts.js';
 
 const optionalUrl = z
@@ -53,6 +56,49 @@ const elasticCaFile = optionalUrl.transform((path, context) => {
   return text;
 });
 
+/**
+ * A server's connection string, checked at start-up as its driver will parse it. A malformed one
+ * stops start-up with the variable named and what is wrong, never with the driver's error, which
+ * may quote the string whole, password included. `problemOf` says what is wrong, if anything.
+ */
+const connectionString = (problemOf: (url: string) => string | undefined) =>
+  optionalUrl.superRefine((url, context) => {
+    const problem = url === undefined ? undefined : problemOf(url);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  });
+
+const eventStoreUrl = connectionString((url) => {
+  try {
+    // Connects on first use only.
+    EventStoreDBClient.connectionString(url);
+    return undefined;
+  } catch (error) {
+    // Its parse error says where it stopped and what it expected there, and quotes the string around it.
+    const { expected, location } = error as { expected?: unknown; location?: unknown };
+    const problem =
+      typeof expected === 'string' && Array.isArray(location)
+        ? `expected ${expected} at position ${String(location[0])}`
+        : redactCredentials((error as Error).message);
+    return `not an EventStoreDB connection string (esdb://host:port or esdb+discover://host:port, with user:password@ before the host and ?key=value options if needed): ${problem}`;
+  }
+});
+
+const mongoUrl = connectionString((url) => {
+  try {
+    // Connects on first use only.
+    new MongoClient(url);
+    return undefined;
+  } catch (error) {
+    return `not a MongoDB connection string (mongodb:// or mongodb+srv://): ${redactCredentials((error as Error).message)}`;
+  }
+});
+
+const elasticUrl = connectionString((url) =>
+  URL.canParse(url) && ['http:', 'https:'].includes(new URL(url).protocol)
+    ? undefined
+    : 'not an Elasticsearch URL: expected http://host:port or https://host:port',
+);
+
 /** ELASTIC_URL's scheme and whether it holds a user, when it parses. */
 const elasticUrlParts = (url: string): { https: boolean; user: boolean } | undefined => {
   if (!URL.canParse(url)) return undefined;
@@ -93,10 +139,10 @@ const environmentSchema = z.object({
   FOLIO_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(30),
   FOLIO_RECOVERY_CHECKPOINT_EVENTS: z.coerce.number().int().positive().default(10_000),
   FOLIO_RECOVERY_CHECKPOINT_SECONDS: z.coerce.number().positive().default(30),
-  EVENTSTORE_URL: optionalUrl,
-  MONGO_URL: optionalUrl,
+  EVENTSTORE_URL: eventStoreUrl,
+  MONGO_URL: mongoUrl,
   FOLIO_MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('folio'),
-  ELASTIC_URL: optionalUrl,
+  ELASTIC_URL: elasticUrl,
   ELASTIC_API_KEY: elasticApiKey,
   ELASTIC_CA_FILE: elasticCaFile,
   FOLIO_EVENTSTORE_READ_IDLE_SECONDS: z.coerce.number().positive().default(10),
@@ -220,10 +266,28 @@ const bucketOf = (env: Record<string, unknown>, name: string): BucketLimit => ({
   burst: env[`FOLIO_RATE_${name}_BURST`] as number,
 });
 
+/**
+ * The configuration serialises, nested deeper than the logger's redaction reaches, with the
+ * servers' passwords and the admin key hidden; what connects reads its members as given.
+ */
+const loggedWithoutSecrets = (config: FolioConfig): FolioConfig => {
+  const redacted = (url: string | undefined) => (url === undefined ? undefined : redactCredentials(url));
+  return Object.defineProperty(config, 'toJSON', {
+    value: () => ({
+      ...config,
+      eventStoreUrl: redacted(config.eventStoreUrl),
+      mongoUrl: redacted(config.mongoUrl),
+      elasticUrl: redacted(config.elasticUrl),
+      bootstrapAdminKey: config.bootstrapAdminKey === undefined ? undefined : '[redacted]',
+    }),
+    enumerable: false,
+  });
+};
+
 /** Reads configuration from the environment; a bad value stops start-up with the variable named. */
 export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioConfig => {
   const env = parseEnvironment(environmentSchema, environment);
-  return {
+  return loggedWithoutSecrets({
     port: env.PORT,
     host: env.HOST,
     dataDir: resolve(env.FOLIO_DATA_DIR),
@@ -253,11 +317,13 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,
     shedAtLagSeconds: env.FOLIO_SHED_AT_LAG_SECONDS,
     sandboxProviders: env.FOLIO_SANDBOX_PROVIDERS,
-    providerSecrets: Object.fromEntries(
-      paymentProviders.flatMap((provider) => {
-        const secret = (env as Record<string, unknown>)[secretVariable(provider)];
-        return typeof secret === 'string' ? [[provider, secret]] : [];
-      }),
+    providerSecrets: unlogged(
+      Object.fromEntries(
+        paymentProviders.flatMap((provider) => {
+          const secret = (env as Record<string, unknown>)[secretVariable(provider)];
+          return typeof secret === 'string' ? [[provider, secret]] : [];
+        }),
+      ),
     ),
     callbackToleranceSeconds: env.FOLIO_CALLBACK_TOLERANCE_SECONDS,
     payoutTimeoutMs: env.FOLIO_PAYOUT_TIMEOUT_SECONDS * 1000,
@@ -271,5 +337,5 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
       perDevice: bucketOf(env, 'DEVICE'),
       failuresPerIp: { perSecond: env.FOLIO_RATE_FAILURES_PER_MINUTE / 60, burst: env.FOLIO_RATE_FAILURES_BURST },
     },
-  };
+  });
 };

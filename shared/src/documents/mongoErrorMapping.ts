@@ -8,6 +8,7 @@ import {
   MongoServerError,
   MongoServerSelectionError,
 } from 'mongodb';
+import { redactCredentials } from '../config/redactCredentials.js';
 import { FolioError } from '../errors/folioError.js';
 import { InvalidArgumentError, StoreUnavailableError, TransactionLimitExceededError } from '../eventStore/errors.js';
 
@@ -102,12 +103,14 @@ export const toPortError = (error: unknown): unknown => {
     return new InvalidArgumentError(`MongoDB cannot take the document as BSON: ${error.message}`, { cause: error });
   }
   if (error instanceof FolioError || !(error instanceof MongoError)) return error;
+  // Messages callers may be answered with: a connection string the driver quoted loses its password.
+  const said = redactCredentials(error.message);
   const serverCode = error instanceof MongoServerError ? error.code : undefined;
   const transactionLimit = typeof serverCode === 'number' ? TRANSACTION_LIMIT_CODES.get(serverCode) : undefined;
   if (transactionLimit !== undefined) {
     return new TransactionLimitExceededError(
       `MongoDB aborted a transaction too large or too long (${transactionLimit}): it fails again unless it ` +
-        `writes less, or the server allows more: ${error.message}`,
+        `writes less, or the server allows more: ${said}`,
       { cause: error },
     );
   }
@@ -115,27 +118,27 @@ export const toPortError = (error: unknown): unknown => {
     return new TransactionLimitExceededError(
       `MongoDB aborted the transaction while it ran (most often for running longer than ` +
         `transactionLifetimeLimitSeconds, or for outgrowing its cache): it fails again unless it writes less, ` +
-        `or the server allows more: ${error.message}`,
+        `or the server allows more: ${said}`,
       { cause: error },
     );
   }
   if (error.hasErrorLabel(MongoErrorLabel.UnknownTransactionCommitResult)) {
     return new StoreUnavailableError(
       `MongoDB did not confirm the commit (no majority within the time allowed, or the answer was lost): ` +
-        `the transaction may or may not have committed: ${error.message}`,
+        `the transaction may or may not have committed: ${said}`,
       { cause: error },
     );
   }
   if (isUnavailable(error)) {
-    return new StoreUnavailableError(`MongoDB is unavailable: ${error.message}`, { cause: error });
+    return new StoreUnavailableError(`MongoDB is unavailable: ${said}`, { cause: error });
   }
   const unstorable = typeof serverCode === 'number' && UNSTORABLE_DOCUMENT_CODES.has(serverCode);
   if (error instanceof MongoInvalidArgumentError || unstorable) {
-    return new InvalidArgumentError(`MongoDB rejected the request: ${error.message}`, { cause: error });
+    return new InvalidArgumentError(`MongoDB rejected the request: ${said}`, { cause: error });
   }
   if (serverCode === ILLEGAL_OPERATION && /replica set/i.test(error.message)) {
     return new Error(
-      `the MongoDB document store needs a replica set (a single-node one will do) for transactions: ${error.message}`,
+      `the MongoDB document store needs a replica set (a single-node one will do) for transactions: ${said}`,
       { cause: error },
     );
   }

@@ -12,6 +12,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors/commonErrors.js';
 import { FolioError } from '../errors/folioError.js';
+import { redactCredentials } from '../config/redactCredentials.js';
 import { describeValue } from '../money/describeValue.js';
 
 export const PROBLEM_TYPE_PREFIX = 'urn:folio:problem:';
@@ -189,10 +190,11 @@ const MAX_LOGGED_CAUSES = 5;
 function describeError(error: unknown, depth = 0): unknown {
   if (!(error instanceof Error)) return { value: String(error) };
   const followCause = error.cause !== undefined && depth < MAX_LOGGED_CAUSES;
+  // A driver's message may quote a connection string: its credentials stay out of the line.
   return {
     name: error.name,
-    message: error.message,
-    stack: error.stack,
+    message: redactCredentials(error.message),
+    stack: error.stack === undefined ? undefined : redactCredentials(error.stack),
     ...(followCause ? { cause: describeError(error.cause, depth + 1) } : {}),
   };
 }

@@ -12,6 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
+import { redactCredentials } from '../config/redactCredentials.js';
 import { sortableBigint } from '../documents/documentStore.js';
 import { NotFoundError } from '../errors/commonErrors.js';
 import { StoreUnavailableError } from '../eventStore/errors.js';
@@ -212,7 +213,10 @@ const unavailableOf = (error: unknown): unknown => {
     error instanceof errors.TimeoutError ||
     error instanceof errors.NoLivingConnectionsError ||
     (error instanceof errors.ResponseError && UNAVAILABLE_STATUSES.has(error.statusCode ?? 0));
-  return unanswered ? new StoreUnavailableError(`Elasticsearch is unavailable: ${(error as Error).message}`, { cause: error }) : error;
+  // The message is answered to callers: a node URL the client quoted loses its password.
+  return unanswered
+    ? new StoreUnavailableError(`Elasticsearch is unavailable: ${redactCredentials((error as Error).message)}`, { cause: error })
+    : error;
 };
 
 /** The index with every method's transport failures reported as `unavailableOf` says. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { createLogger, loadConfig, ValidationError } from '../../src/index.js';
+import { createLogger, generateApiKey, loadConfig, ValidationError } from '../../src/index.js';
 import { createNodeCertificates } from '../search/localElasticsearchNode.js';
 
 const refusalOf = (environment: NodeJS.ProcessEnv): string => {
@@ -77,6 +77,67 @@ describe('configuration', () => {
           .that.contains(variable);
       });
     }
+  });
+
+  describe('secrets in the configuration', () => {
+    const password = 's3cret-Pa55word';
+    const providerSecret = 'whsec_0123456789abcdef';
+
+    for (const [variable, value, what] of [
+      ['EVENTSTORE_URL', `esdb://admin:${password}@[node1]:2113`, 'esdb://'],
+      ['EVENTSTORE_URL', `https://admin:${password}@node1:2113`, 'esdb://'],
+      ['EVENTSTORE_URL', `esdb://admin:${password}@node1:2113?tls=maybe`, 'esdb://'],
+      ['MONGO_URL', `mongodb://folio:${password}@`, 'mongodb://'],
+      ['MONGO_URL', `postgres://folio:${password}@db:5432`, 'mongodb://'],
+      ['ELASTIC_URL', `https://elastic:${password}@[es`, 'https://'],
+      ['ELASTIC_URL', `ftp://elastic:${password}@es:9200`, 'https://'],
+    ] as const) {
+      it(`stops start-up naming ${variable} when it is not a connection string (${value.replace(password, '…')}), without echoing its password`, () => {
+        const message = refusalOf({ [variable]: value });
+        expect(message).to.contain(variable).and.contain(what);
+        expect(message).to.not.contain(password);
+      });
+    }
+
+    it('stops start-up naming a provider secret that is too short, without echoing it', () => {
+      const message = refusalOf({ FOLIO_PROVIDER_SECRET_STRIPE: 'whsec_short' });
+      expect(message).to.contain('FOLIO_PROVIDER_SECRET_STRIPE');
+      expect(message).to.not.contain('whsec_short');
+    });
+
+    it('never lets a password, a provider secret or the admin key reach a log line, however the configuration is logged', () => {
+      const text: string[] = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          text.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      const logger = createLogger({ service: 'folio', destination });
+      const { token: adminKey } = generateApiKey();
+      const environment = {
+        EVENTSTORE_URL: `esdb://admin:${password}@node1:2113?tls=false`,
+        MONGO_URL: `mongodb://folio:${password}@db:27017/?replicaSet=rs0`,
+        ELASTIC_URL: `https://elastic:${password}@es.internal:9200`,
+        FOLIO_PROVIDER_SECRET_STRIPE: providerSecret,
+        FOLIO_BOOTSTRAP_ADMIN_KEY: adminKey,
+      };
+      const config = loadConfig(environment);
+      logger.info({ config }, 'configuration');
+      logger.info(config, 'configuration');
+      logger.info({ search: { elasticsearch: config } }, 'configuration');
+      expect(text).to.have.length(3);
+      const logged = text.join('');
+      for (const secret of [password, providerSecret, adminKey]) expect(logged).to.not.contain(secret);
+      // Where the configuration is logged whole, it still says which servers it uses.
+      expect(logged).to.contain('https://elastic:[redacted]@es.internal:9200');
+      // What connects and verifies reads the values as given.
+      expect(config.eventStoreUrl).to.equal(environment.EVENTSTORE_URL);
+      expect(config.mongoUrl).to.equal(environment.MONGO_URL);
+      expect(config.elasticUrl).to.equal(environment.ELASTIC_URL);
+      expect(config.providerSecrets.stripe).to.equal(providerSecret);
+      expect(config.bootstrapAdminKey).to.equal(adminKey);
+    });
   });
 
   describe('connecting to a secured Elasticsearch', () => {

@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { InvalidArgumentError, StoreUnavailableError, TransactionLimitExceededError } from '../../src/eventStore/errors.js';
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import { toPortError } from '../../src/documents/mongoErrorMapping.js';
+import { toProblem } from '../../src/http/problemDetails.js';
 
 const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
   try {
@@ -51,6 +52,13 @@ describe('MongoDB document store error mapping', () => {
       expect(mapped, what).to.be.instanceOf(StoreUnavailableError);
       expect((mapped as Error).cause, `${what}: cause`).to.equal(error);
     }
+  });
+
+  it('answers an unavailable server without the password of a connection string the driver quoted', () => {
+    const mapped = toPortError(new MongoNetworkError('connection to mongodb://folio:s3cret@db:27017/?replicaSet=rs0 closed'));
+    expect(mapped).to.be.instanceOf(StoreUnavailableError);
+    const { detail } = toProblem(mapped, '/v1/accounts');
+    expect(detail).to.contain('mongodb://folio:[redacted]@db:27017').and.not.contain('s3cret');
   });
 
   it('maps reads and transactions the server cut short, which another attempt may complete, to StoreUnavailableError', () => {

@@ -26,6 +26,7 @@ import {
 } from '../../src/eventStore/errors.js';
 import { collect, type EventStore, type JsonObject, type SubscriptionMessage } from '../../src/eventStore/eventStore.js';
 import { toActualRevision, toPortError } from '../../src/eventStore/eventStoreDB/errorMapping.js';
+import { toProblem } from '../../src/http/problemDetails.js';
 import { createEventStoreDBEventStore } from '../../src/eventStore/eventStoreDB/eventStoreDBEventStore.js';
 
 const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
@@ -126,6 +127,17 @@ describe('EventStoreDB error mapping', () => {
     const mapped = toPortError(raw);
     expect(mapped).to.be.instanceOf(StoreUnavailableError);
     expect((mapped as Error).cause).to.be.instanceOf(UnavailableError);
+  });
+
+  it('answers an unavailable server without the password of a connection string the client quoted', () => {
+    const raw = Object.assign(new Error('14 UNAVAILABLE: no node of esdb://admin:changeit@node1:2113,node2:2113 answered'), {
+      code: 14,
+      details: 'no node of esdb://admin:changeit@node1:2113,node2:2113 answered',
+    });
+    const mapped = toPortError(raw);
+    expect(mapped).to.be.instanceOf(StoreUnavailableError);
+    const { detail } = toProblem(mapped, '/v1/transfers');
+    expect(detail).to.contain('esdb://admin:[redacted]@node1:2113').and.not.contain('changeit');
   });
 
   it("recognizes a client error by its type slug when it comes from another copy of the client", () => {

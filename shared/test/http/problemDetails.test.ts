@@ -367,7 +367,7 @@ describe('problemDetailsHandler default reporting', () => {
   it('writes one JSON line to stderr for a 500, with the stack but not to the client', async () => {
     const app = express();
     app.get('/boom', () => {
-      throw new Error('kaboom', { cause: new Error('root cause') });
+      throw new Error('kaboom', { cause: new Error('root cause at esdb://admin:changeit@eventstore:2113') });
     });
     app.use(problemDetailsHandler());
     const server = await listen(app);
@@ -387,9 +387,11 @@ describe('problemDetailsHandler default reporting', () => {
     expect(lines).to.have.length(1);
     const [line] = lines[0] as [string];
     expect(line).not.to.include('\n');
+    // A driver's message quoting a connection string keeps its credentials out of the line.
+    expect(line).not.to.include('changeit');
     const logged = JSON.parse(line) as Record<string, unknown>;
     expect(logged).to.deep.include({ level: 'error', method: 'GET', path: '/boom' });
     expect(logged.error).to.deep.include({ name: 'Error', message: 'kaboom' });
-    expect((logged.error as { cause: unknown }).cause).to.deep.include({ message: 'root cause' });
+    expect((logged.error as { cause: unknown }).cause).to.deep.include({ message: 'root cause at esdb://admin:[redacted]@eventstore:2113' });
   });
 });

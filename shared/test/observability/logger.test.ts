@@ -31,6 +31,17 @@ describe('structured logs', () => {
     expect(JSON.stringify(line)).to.not.match(/key_123|whsec_1|other/);
   });
 
+  it('keeps the credentials of a connection string out of a logged error, its causes and its stack', () => {
+    const { lines, destination } = captured();
+    const logger = createLogger({ service: 'projections', destination });
+    const driver = new Error('failed to connect to mongodb://folio:s3cret-pass@mongo.internal:27017/?replicaSet=rs0');
+    logger.error({ err: new Error('store unavailable', { cause: driver }) }, 'projector failed');
+    logger.error(driver, 'as the entry itself');
+    expect(lines).to.have.length(2);
+    expect(JSON.stringify(lines)).to.not.contain('s3cret-pass');
+    expect(JSON.stringify(lines)).to.contain('mongodb://folio:[redacted]@mongo.internal');
+  });
+
   it('logs a failed request with its correlation id, and a successful one only at debug level', async () => {
     const { lines, destination } = captured();
     const app = express();

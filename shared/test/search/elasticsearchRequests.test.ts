@@ -14,6 +14,7 @@ import { sortableBigint } from '../../src/documents/documentStore.js';
 import { NotFoundError } from '../../src/errors/commonErrors.js';
 import { ValidationError } from '../../src/errors/folioError.js';
 import { StoreUnavailableError } from '../../src/eventStore/errors.js';
+import { toProblem } from '../../src/http/problemDetails.js';
 import { createElasticsearchSearchIndex } from '../../src/search/elasticsearchSearchIndex.js';
 import type { SearchDocument, SearchIndex, SearchSchema } from '../../src/search/searchIndex.js';
 import { openSqliteSearchIndex } from '../../src/search/sqliteSearchIndex.js';
@@ -711,6 +712,16 @@ describe('Elasticsearch search index: requests', () => {
         if (unavailable) expect(error, String(statusCode)).to.be.instanceOf(StoreUnavailableError);
         else expect(error, String(statusCode)).to.be.instanceOf(errors.ResponseError).and.not.be.instanceOf(StoreUnavailableError);
       }
+    });
+
+    it('answers an unreachable node without the password of the URL the client quoted', async () => {
+      const cluster = new FakeCluster()
+        .withIndex()
+        .on('POST', `/${INDEX}/_search`, () => new errors.ConnectionError('no answer from https://elastic:s3cret@es.internal:9200/'));
+      const error = await rejectionOf(cluster.index.search(INDEX, {}));
+      expect(error).to.be.instanceOf(StoreUnavailableError);
+      const { detail } = toProblem(error, '/v1/transactions');
+      expect(detail).to.contain('https://elastic:[redacted]@es.internal:9200').and.not.contain('s3cret');
     });
   });
 

@@ -12,6 +12,7 @@ import {
   WrongExpectedVersionError,
   convertToCommandError,
 } from '@eventstore/db-client';
+import { redactCredentials } from '../../config/redactCredentials.js';
 import { FolioError } from '../../errors/folioError.js';
 import {
   InvalidArgumentError,
@@ -103,8 +104,9 @@ export const withCause = <E extends Error>(mapped: E, cause: unknown): E => {
   return mapped;
 };
 
+/** What the client said, for a message a caller may be answered with: any connection string in it without its password. */
 const messageOf = (error: unknown): string =>
-  error instanceof Error && error.message.length > 0 ? error.message : String(error);
+  redactCredentials(error instanceof Error && error.message.length > 0 ? error.message : String(error));
 
 /**
  * The one place where errors of `@eventstore/db-client` become the port's errors. Port errors
