@@ -37,8 +37,11 @@ const stalledAt = (positions: Record<string, GlobalPosition>): ReadModelProgress
   };
 };
 
-/** `stalledAt`, but a read model moves on when the test says: it takes an event, then stalls again. */
-const movingAt = (positions: Record<string, GlobalPosition>) => {
+/**
+ * `stalledAt`, but a read model moves on when the test says: it takes an event, then stalls again.
+ * Each takes the events of streams named after it, unless `prefixes` says otherwise.
+ */
+const movingAt = (positions: Record<string, GlobalPosition>, prefixes: Record<string, string> = {}) => {
   const waiting = new Set<() => void>();
   const status = (): ProjectorStatus[] =>
     Object.entries(positions).map(([name, position]) => ({
@@ -46,7 +49,7 @@ const movingAt = (positions: Record<string, GlobalPosition>) => {
       position,
       caughtUp: true,
       lastEventAt: undefined,
-      filter: { streamNamePrefixes: [`${name}-`] },
+      filter: { streamNamePrefixes: [prefixes[name] ?? `${name}-`] },
     }));
   const progress: ReadModelProgress = {
     status,
@@ -74,29 +77,12 @@ const movingAt = (positions: Record<string, GlobalPosition>) => {
 
 /** The accounts of each holder, following the log: they stay where the test puts them, as at an idle EventStoreDB head. */
 const holderAccountsAt = (start: GlobalPosition) => {
-  let position = start;
-  const waiting = new Set<() => void>();
+  const { progress, moveTo } = movingAt({ 'holder-accounts': start }, { 'holder-accounts': 'account-' });
   const follower: LogFollower = {
-    status: () => ({ name: 'holder-accounts', position, caughtUp: true, lastEventAt: undefined, filter: { streamNamePrefixes: ['account-'] } }),
-    waitFor: (target, timeoutMs) =>
-      new Promise((resolve) => {
-        const reached = () => {
-          if (position < target) return;
-          waiting.delete(reached);
-          resolve(true);
-        };
-        waiting.add(reached);
-        reached();
-        setTimeout(() => {
-          if (waiting.delete(reached)) resolve(false);
-        }, timeoutMs);
-      }),
+    status: () => progress.status()[0]!,
+    waitFor: (target, timeoutMs) => progress.waitFor(target, timeoutMs),
   };
-  const moveTo = (to: GlobalPosition) => {
-    position = to;
-    for (const reached of [...waiting]) reached();
-  };
-  return { follower, moveTo };
+  return { follower, moveTo: (to: GlobalPosition) => moveTo('holder-accounts', to) };
 };
 
 describe('read-your-writes past events the read models skip', () => {

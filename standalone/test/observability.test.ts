@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createLogger } from '@folio/shared';
+import { capturedLog } from '@folio/shared/testing';
 import { startFolioInProcess } from './fixtures/inProcessFolio.js';
 
 const post = async (url: string, body: unknown, key: string, auth: { authorization: string }) => {
@@ -96,13 +96,7 @@ describe('operations endpoints of the running system', function () {
   });
 
   it('follows a request by its correlation id from the HTTP log line through its events into the projections', async () => {
-    const lines: { msg: string; correlationId?: string; correlationIds?: string[] }[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as (typeof lines)[number]);
-        done();
-      },
-    });
+    const { destination, lines: linesOf } = capturedLog<{ msg: string; correlationId?: string; correlationIds?: string[] }>();
     const running = await startFolioInProcess('folio-trace-', {}, createLogger({ service: 'folio', level: 'debug', destination }));
     try {
       const response = await fetch(`${running.baseUrl}/v1/accounts`, {
@@ -114,6 +108,7 @@ describe('operations endpoints of the running system', function () {
       expect(await running.system.projections.waitFor(BigInt(position), 5_000)).to.equal(true);
       const events = await running.system.eventStore.readAll({ direction: 'backwards', maxCount: 1, filter: { streamNamePrefixes: ['account-'] } });
       for await (const event of events) expect(event.metadata?.['$correlationId'], 'the event carries it').to.equal('support-case-7');
+      const lines = linesOf();
       expect(lines.find((line) => line.msg === 'request answered' && line.correlationId === 'support-case-7'), 'the request line').to.not.equal(undefined);
       expect(lines.find((line) => line.msg === 'projected' && line.correlationIds?.includes('support-case-7')), 'the projection line').to.not.equal(undefined);
     } finally {

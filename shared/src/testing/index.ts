@@ -5,3 +5,4 @@ export { describeSearchIndexContract, type SearchIndexContractFactory } from './
 export * from './reconciliationEvents.js';
 export { median } from './median.js';
 export { numberFromEnv } from './benchEnvironment.js';
+export { capturedLog } from './capturedLog.js';

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createLogger, generateApiKey, loadConfig, ValidationError } from '../../src/index.js';
+import { capturedLog } from '../../src/testing/index.js';
 import { createNodeCertificates } from '../search/localElasticsearchNode.js';
 
 const refusalOf = (environment: NodeJS.ProcessEnv): string => {
@@ -106,13 +106,7 @@ describe('configuration', () => {
     });
 
     it('never lets a password, a provider secret or the admin key reach a log line, however the configuration is logged', () => {
-      const text: string[] = [];
-      const destination = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          text.push(chunk.toString('utf8'));
-          done();
-        },
-      });
+      const { text, destination } = capturedLog();
       const logger = createLogger({ service: 'folio', destination });
       const { token: adminKey } = generateApiKey();
       const environment = {
@@ -215,13 +209,7 @@ describe('configuration', () => {
     });
 
     it('never lets the API key reach a log line, however the configuration is logged', () => {
-      const text: string[] = [];
-      const destination = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          text.push(chunk.toString('utf8'));
-          done();
-        },
-      });
+      const { text, destination } = capturedLog();
       const logger = createLogger({ service: 'folio', destination });
       const config = loadConfig({ ELASTIC_URL: secured, ELASTIC_API_KEY: apiKey });
       logger.info({ config }, 'configuration');

@@ -1,16 +1,10 @@
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createLogger, generateApiKey, loadConfig } from '../../src/index.js';
+import { capturedLog } from '../../src/testing/index.js';
 
 describe('logs never carry credentials', () => {
   it('redacts API keys wherever they are logged: headers, tokens, the configuration', () => {
-    const text: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        text.push(chunk.toString('utf8'));
-        done();
-      },
-    });
+    const { text, destination } = capturedLog();
     const logger = createLogger({ service: 'folio', destination });
     // The secret is base64url, so it may hold '_' itself: it is taken whole, not split out of the token.
     const { token: key, secret } = generateApiKey();
