@@ -146,7 +146,14 @@ const environmentSchema = z.object({
   ELASTIC_API_KEY: elasticApiKey,
   ELASTIC_CA_FILE: elasticCaFile,
   FOLIO_EVENTSTORE_READ_IDLE_SECONDS: z.coerce.number().positive().default(10),
-  FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+  // An append that starts money moving under an idempotency claim lands or fails within the
+  // 30 s margin the claim's lease leaves before another instance may take it over, with room for
+  // the instances' clocks to drift (see "Leases" in the idempotency store).
+  FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .positive()
+    .lt(20, 'must be below 20: an append must land or fail within the 30 s margin an idempotency claim leaves its run')
+    .default(10),
   FOLIO_EVENTSTORE_SUBSCRIPTION_IDLE_SECONDS: z.coerce.number().positive().default(30),
   // EventStoreDB's own default and ceiling for MaxAppendSize; Folio's largest single events need the floor.
   FOLIO_EVENTSTORE_MAX_APPEND_BYTES: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024).default(1024 * 1024),

@@ -69,6 +69,15 @@ describe('configuration', () => {
       expect(config.elasticRequestTimeoutMs).to.equal(90_000);
     });
 
+    it('stops start-up when a write may wait 20 s or more, past the margin an idempotency claim leaves its run', () => {
+      expect(() => loadConfig({ FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: '20' }))
+        .to.throw(ValidationError)
+        .with.property('message')
+        .that.contains('FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS')
+        .and.contains('below 20');
+      expect(loadConfig({ FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS: '19.5' }).eventStoreTimeouts.writeMs).to.equal(19_500);
+    });
+
     for (const variable of ['FOLIO_EVENTSTORE_WRITE_TIMEOUT_SECONDS', 'FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS']) {
       it(`stops start-up naming ${variable} when it is not a positive number`, () => {
         expect(() => loadConfig({ [variable]: '0' }))
