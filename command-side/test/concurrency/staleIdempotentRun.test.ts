@@ -10,39 +10,24 @@ import { accountStream, paymentStream, reconciliationStream, type EventStore, ty
 import { DEFAULT_STALE_AFTER_MS, idempotencyStreamName } from '../../src/idempotency/index.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
-import { expectProblem, eventually, ledgerEvents, readAllEvents, uniqueKey, type ApiResponse, type ApiServer } from '../api/apiHarness.js';
-import type { AppendCall } from '../commandHandling/testSupport.js';
+import { expectProblem, eventually, ledgerEvents, readAllEvents, uniqueKey, type ApiServer } from '../api/apiHarness.js';
 import { deferred } from '../idempotency/testSupport.js';
 import { openCustomer, startProcess } from '../movements/movementScenario.js';
 import { createPayment, expectMoved, move, openMerchant, postedOf, SANDBOX_SECRET } from '../payments/paymentTestSupport.js';
 import { knownDiscrepancies } from '../reconciliation/knownDiscrepancies.js';
-import { expectBooksRight, holdAppends, readsOfAfter, startTwoInstances, type TwoInstances } from './twoInstances.js';
-
-const SOURCE = '7300000000000009001';
-const DESTINATION = '7300000000000009002';
-/** Callers are not authenticated yet: every request is this caller's. */
-const CALLER = 'anonymous';
-
-interface Answer {
-  status: number;
-  body: any;
-}
-
-/** The transfer asked for, alone or as the only item of a batch, and how to read its own answer. */
-const routes: Record<string, { send: (api: ApiServer, key: string) => Promise<ApiResponse>; answerOf: (response: ApiResponse) => Answer }> = {
-  'a transfer': {
-    send: (api, key) => api.transfer(SOURCE, DESTINATION, '500', { key }),
-    answerOf: (response) => response,
-  },
-  'a batch item': {
-    send: (api, key) =>
-      api.post('/v1/transfers/batch', { transfers: [{ fromAccountId: SOURCE, toAccountId: DESTINATION, amount: '500', currency: 'EUR' }] }, { key }),
-    answerOf: (response) => {
-      expect(response.status, response.text).to.equal(200);
-      return response.body.results[0] as Answer;
-    },
-  },
-};
+import {
+  CALLER,
+  completionOf,
+  DESTINATION,
+  expectBooksRight,
+  holdAppends,
+  readsOfAfter,
+  SOURCE,
+  startTwoInstances,
+  transferRoutes,
+  type TransferRoute,
+  type TwoInstances,
+} from './twoInstances.js';
 
 /** Debits of the source by transfers: one per transfer whose journal was posted. */
 const transfersPosted = async (store: EventStore): Promise<number> =>
@@ -77,7 +62,7 @@ describe('a run of an idempotent request stalled past its claim while another pr
   });
 
   /** The key answers, replayed, what the books show; a request under a new key runs as ever. */
-  const expectKeyAgreesWithBooks = async (route: (typeof routes)[string], key: string, expected: number) => {
+  const expectKeyAgreesWithBooks = async (route: TransferRoute, key: string, expected: number) => {
     const { a, b, store } = instances!;
     const replay = await route.send(b, key);
     expect(replay.headers['idempotent-replayed'], replay.text).to.equal('true');
@@ -91,13 +76,11 @@ describe('a run of an idempotent request stalled past its claim while another pr
     await expectBooksRight(store);
   };
 
-  for (const [name, route] of Object.entries(routes)) {
+  for (const [name, route] of Object.entries(transferRoutes)) {
     it(`${name}: a refusal decided before the stall is not recorded over the takeover that moved the money`, async () => {
       const key = uniqueKey('stale-refusal');
-      const completionOfKey = (call: AppendCall) =>
-        call.streamName === idempotencyStreamName(CALLER, key) && call.events.some((event) => event.type === 'IdempotentRequestCompleted');
-      const aRecording = holdAppends(completionOfKey);
-      const bRecording = holdAppends(completionOfKey);
+      const aRecording = holdAppends(completionOf(key));
+      const bRecording = holdAppends(completionOf(key));
       instances = await start({ a: aRecording.wrap, b: bRecording.wrap });
       const { a, b } = instances;
 

@@ -13,7 +13,8 @@ import {
   type ReadStreamOptions,
   type SqliteEventStore,
 } from '@folio/shared';
-import { ApiServer, openTempStore, readAllEvents, totalsPerCurrency, type StartApiOptions, type TempStore } from '../api/apiHarness.js';
+import { idempotencyStreamName } from '../../src/idempotency/index.js';
+import { ApiServer, openTempStore, readAllEvents, totalsPerCurrency, type ApiResponse, type StartApiOptions, type TempStore } from '../api/apiHarness.js';
 import { interceptAppends, type AppendCall } from '../commandHandling/testSupport.js';
 
 /**
@@ -153,3 +154,40 @@ export const expectBooksRight = async (store: EventStore): Promise<LedgerReport>
   for (const [currency, total] of totalsPerCurrency(report)) expect(total, currency).to.equal(0n);
   return report;
 };
+
+export const SOURCE = '7300000000000009001';
+export const DESTINATION = '7300000000000009002';
+/** Callers are not authenticated yet: every request is this caller's. */
+export const CALLER = 'anonymous';
+
+export interface Answer {
+  status: number;
+  body: any;
+}
+
+export interface TransferRoute {
+  send: (api: ApiServer, key: string) => Promise<ApiResponse>;
+  answerOf: (response: ApiResponse) => Answer;
+}
+
+/** The transfer asked for, alone or as the only item of a batch, and how to read its own answer. */
+export const transferRoutes: Record<string, TransferRoute> = {
+  'a transfer': {
+    send: (api, key) => api.transfer(SOURCE, DESTINATION, '500', { key }),
+    answerOf: (response) => response,
+  },
+  'a batch item': {
+    send: (api, key) =>
+      api.post('/v1/transfers/batch', { transfers: [{ fromAccountId: SOURCE, toAccountId: DESTINATION, amount: '500', currency: 'EUR' }] }, { key }),
+    answerOf: (response) => {
+      expect(response.status, response.text).to.equal(200);
+      return response.body.results[0] as Answer;
+    },
+  },
+};
+
+/** The append recording the answer to `key` of `CALLER`. */
+export const completionOf =
+  (key: string) =>
+  (call: AppendCall): boolean =>
+    call.streamName === idempotencyStreamName(CALLER, key) && call.events.some((event) => event.type === 'IdempotentRequestCompleted');
