@@ -3,6 +3,12 @@
  * and 100 concurrent single-event writers and with batched appends, beside raw better-sqlite3
  * inserts on the same pragmas measured in the same run. Prints medians of several rounds and the
  * ratios the foundation's goals are stated in.
+ *
+ * Also the appends of money movements alone: many concurrent movements, each a debit on its
+ * source account's stream at the exact expected revision, a credit on a destination's stream and
+ * a completion on a stream of its own (the fewest appends a movement across streams takes), with
+ * nothing else of a transfer (no HTTP, validation, idempotency or hash chain). It is the ceiling
+ * the store puts on transfers per second on this machine.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,6 +77,41 @@ const storeAppends = async (writers: number, eventsPerAppend: number): Promise<n
   return rate;
 };
 
+/**
+ * `movements` concurrent movements, each writer moving money out of an account of its own (so its
+ * debit's expected revision is exact and never conflicts) into one of 2,000 destinations. Returns
+ * appends per second; a movement is three of them.
+ */
+const movementAppends = async (movements: number): Promise<number> => {
+  const { path, cleanup } = freshPath();
+  const store = openSqliteEventStore({ path });
+  let appends = 0;
+  let destination = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: movements }, async (_, writer) => {
+      let sourceRevision: bigint | 'no_stream' = 'no_stream';
+      while (performance.now() < deadline) {
+        const debited = await store.appendToStream(`account-source-${writer}`, [{ id: randomUUID(), type: 'AccountDebited', data: payload }], {
+          expectedRevision: sourceRevision,
+        });
+        sourceRevision = debited.nextExpectedRevision;
+        destination = (destination + 1) % 2_000;
+        await store.appendToStream(`account-destination-${destination}`, [{ id: randomUUID(), type: 'AccountCredited', data: payload }]);
+        await store.appendToStream(`transfer-${randomUUID()}`, [{ id: randomUUID(), type: 'TransferCompleted', data: payload }], {
+          expectedRevision: 'no_stream',
+        });
+        appends += 3;
+      }
+    }),
+  );
+  const rate = appends / ((performance.now() - started) / 1000);
+  await store.close();
+  cleanup();
+  return rate;
+};
+
 const scenarios: { name: string; run: () => Promise<number> | number }[] = [
   { name: 'raw better-sqlite3, 1 insert per transaction', run: () => rawInserts(1) },
   { name: 'raw better-sqlite3, 100 inserts per transaction', run: () => rawInserts(100) },
@@ -78,6 +119,8 @@ const scenarios: { name: string; run: () => Promise<number> | number }[] = [
   { name: 'event store, 10 writers, 1 event per append', run: () => storeAppends(10, 1) },
   { name: 'event store, 100 writers, 1 event per append', run: () => storeAppends(100, 1) },
   { name: 'event store, 10 writers, 100 events per append', run: () => storeAppends(10, 100) },
+  { name: 'event store, 50 concurrent movements of 3 appends', run: () => movementAppends(50) },
+  { name: 'event store, 1,000 concurrent movements of 3 appends', run: () => movementAppends(1_000) },
 ];
 
 const results = new Map<string, number[]>();
@@ -104,3 +147,8 @@ for (const scenario of scenarios) {
 }
 console.log(`\n100 writers / 1 writer: ${(hundredWriters / oneWriter).toFixed(1)}x (goal ≥ 10x)`);
 console.log(`100 writers / raw batched 100 per transaction: ${(hundredWriters / rawBatched).toFixed(2)} (goal ≥ 0.5)`);
+console.log('\nMovements per second the store allows, with nothing else of a transfer (three appends each):');
+for (const scenario of scenarios.filter(({ name }) => name.includes('movements'))) {
+  console.log(`- ${scenario.name}: ${Math.round(medianOf(scenario.name) / 3)} movements/s`);
+}
+console.log(`- raw better-sqlite3 inserts batched 100 per transaction, three rows a movement: ${Math.round(rawBatched / 3)} movements/s`);
