@@ -83,7 +83,12 @@ export const instantSchema = (endOfDay: boolean) =>
     const normalised = millis === undefined ? undefined : new Date(millis).toISOString();
     // An offset can carry year 0000 or 9999 across the four-digit years the stores accept.
     if (normalised === undefined || !/^\d{4}-/.test(normalised)) {
-      ctx.issues.push({ code: 'custom', message: `${JSON.stringify(text)} is not a valid timestamp: ${EXPECTED_INSTANT}`, input: text });
+      // A query string reads `+` as a space: `+02:00` typed into a URL arrives as ` 02:00`.
+      const plusAsSpace = text.includes(' ') && parseInstant(text.replace(' ', '+'), endOfDay) !== undefined;
+      const expected = plusAsSpace
+        ? `the "+" of its offset arrived as a space: write it as %2B in the URL, such as ${text.replace(' ', '%2B')}`
+        : EXPECTED_INSTANT;
+      ctx.issues.push({ code: 'custom', message: `${JSON.stringify(text)} is not a valid timestamp: ${expected}`, input: text });
       return z.NEVER;
     }
     return normalised;

@@ -118,6 +118,18 @@ describe('read API: bad parameters are 400 problems naming them, never 500', () 
     });
   }
 
+  it("tells to write a zone offset's + as %2B, which a query string reads as a space", async () => {
+    for (const [path, parameter] of [
+      ['/v1/transactions?from=2026-03-01T12:00:00+02:00', 'query.from'],
+      [`/v1/accounts/${account}/balance-points?to=2026-03-01T12:00+01:00`, 'query.to'],
+    ] as const) {
+      const problem = expectValidation(await stack.read(path), parameter);
+      const issue = problem.errors.find((error: { path: string }) => error.path === parameter);
+      expect(issue.message, path).to.include('%2B');
+      expect((await stack.read(path.replace('+', '%2B'))).status, path).to.equal(200);
+    }
+  });
+
   it('accepts the good forms next to the bad ones', async () => {
     for (const path of [
       '/v1/transactions?minAmount=0&maxAmount=999999999999999999',
