@@ -62,6 +62,8 @@ const MAX_PROBLEMS = 100;
 export interface LogVerifier {
   /** Each event of the log, in `$all` order. */
   add(event: VerifiableEvent): void;
+  /** A problem of the event just added that the log alone does not show (how the store reads its stream back). */
+  reportAt(event: VerifiableEvent, reason: string): void;
   finish(): VerificationReport;
 }
 
@@ -236,7 +238,7 @@ export const createLogVerifier = (
     };
   };
 
-  return { add, finish };
+  return { add, reportAt: (event, reason) => report(event, reason), finish };
 };
 
 /** The checkpoint an event of the checkpoint stream carries, or `undefined` when it is unreadable. */

@@ -1,6 +1,6 @@
 import { collect, type EventStore, type RecordedEvent } from '../eventStore/eventStore.js';
-import { StreamNotFoundError } from '../eventStore/errors.js';
-import { CHECKPOINT_STREAM } from './eventHash.js';
+import { StreamDeletedError, StreamNotFoundError } from '../eventStore/errors.js';
+import { CHECKPOINT_STREAM, isChainedStream } from './eventHash.js';
 import { checkpointOf, createLogVerifier, type VerificationReport } from './logVerifier.js';
 import type { Checkpoint } from './checkpoints.js';
 
@@ -19,9 +19,46 @@ export const readCheckpoints = async (eventStore: EventStore): Promise<{ checkpo
   });
 };
 
+/** Stream reads in flight while the log is read on: on a server store, each is a round trip. */
+const READS_IN_FLIGHT = 32;
+/** Events held back behind an unanswered read, whose problem the report places before theirs. */
+const EVENTS_HELD = 4096;
+
 /**
- * Verifies the whole log of an event store: every chain, every checkpoint (see `logVerifier.ts`).
- * `upTo` stops at a position (checkpoints beyond it are not checked).
+ * Why a chained stream does not read back from `first`, the first of its events in the log;
+ * `undefined` when it does. The chained store refuses to delete, tombstone or truncate one, but
+ * done on the store itself that leaves the events in `$all`, where chains and checkpoints verify,
+ * while every as-of query reads the stream.
+ */
+const readBackProblem = async (eventStore: EventStore, first: RecordedEvent): Promise<string | undefined> => {
+  let read: RecordedEvent | undefined;
+  try {
+    [read] = await collect(eventStore.readStream(first.streamName, { maxCount: 1 }));
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return 'its stream reads as deleted, though the log holds its events: as-of queries cannot see them';
+    if (error instanceof StreamDeletedError) return 'its stream is tombstoned, though the log holds its events: as-of queries cannot read them';
+    throw error;
+  }
+  if (read?.revision === first.revision) return undefined;
+  return (
+    `its stream reads back ${read === undefined ? 'empty' : `from revision ${read.revision}`}, not from this event: ` +
+    'truncated, expired or deleted on the store itself, it hides the events before from as-of queries'
+  );
+};
+
+/** A read's answer, to take in turn: a failure is thrown then, never left unhandled meanwhile. */
+const settled = <T>(promise: Promise<T>): Promise<() => T> =>
+  promise.then(
+    (value) => () => value,
+    (error: unknown) => () => {
+      throw error;
+    },
+  );
+
+/**
+ * Verifies the whole log of an event store: every chain, every checkpoint (see `logVerifier.ts`),
+ * and that each chained stream reads back from its first event in the log. `upTo` stops at a
+ * position (checkpoints beyond it are not checked).
  */
 export const verifyEventStore = async (
   eventStore: EventStore,
@@ -31,9 +68,32 @@ export const verifyEventStore = async (
     ({ checkpoint }) => options.upTo === undefined || BigInt(checkpoint.payload.position) <= options.upTo,
   );
   const verifier = createLogVerifier(checkpoints, options.trustedKeyId);
+  // Streams are read back while the log is read on; a stream's problem is reported right after
+  // its first event, so that problems stay in log order.
+  const seen = new Set<string>();
+  const held: { event: RecordedEvent; readBack?: Promise<() => string | undefined> }[] = [];
+  let reads = 0;
+  const release = async (readsLeft: number, eventsLeft: number): Promise<void> => {
+    while (held.length > 0 && (held[0]!.readBack === undefined || reads > readsLeft || held.length > eventsLeft)) {
+      const { event, readBack } = held.shift()!;
+      verifier.add(event);
+      if (readBack === undefined) continue;
+      reads--;
+      const problem = (await readBack)();
+      if (problem !== undefined) verifier.reportAt(event, problem);
+    }
+  };
   for await (const event of eventStore.readAll()) {
     if (options.upTo !== undefined && event.position > options.upTo) break;
-    verifier.add(event);
+    if (isChainedStream(event.streamName) && !seen.has(event.streamName)) {
+      seen.add(event.streamName);
+      reads++;
+      held.push({ event, readBack: settled(readBackProblem(eventStore, event)) });
+    } else {
+      held.push({ event });
+    }
+    await release(READS_IN_FLIGHT, EVENTS_HELD);
   }
+  await release(-1, 0);
   return verifier.finish();
 };
