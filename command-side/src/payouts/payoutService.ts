@@ -21,7 +21,7 @@ import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PayoutCommandHandler } from './payoutCommandHandler.js';
 import { classifyPayoutCallback, REFUSED_BY_PROVIDER, type PayoutCommand } from './payoutDecider.js';
-import { PayoutJournalRefusedError, PayoutNotFoundError } from './payoutErrors.js';
+import { IllegalPayoutTransitionError, PayoutJournalRefusedError, PayoutNotFoundError } from './payoutErrors.js';
 import { isOpen, type ExistingPayout, type PayoutCallback } from './payoutState.js';
 import { payoutView, type PayoutView } from './payoutView.js';
 
@@ -118,7 +118,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   /**
    * Fails the payout, then releases its hold: recorded before its money moves, so an interruption
    * between the two leaves a FAILED payout still holding, which repair releases, never an open
-   * payout with nothing held. A payout the provider reported paid is refused here, hold kept.
+   * payout with nothing held. Its deadline stays armed until the hold is released: no answer or
+   * retry may come to release it otherwise (a payout the provider refused). A payout the provider
+   * reported paid is refused here, hold kept.
    */
   const release = async (
     payout: ExistingPayout,
@@ -132,6 +134,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     // release of this hold is: one release command, whoever runs it.
     const { payout: failed } = await load(payout.payoutId);
     await releaseHold(payout, failed.failureReason ?? reason, run);
+    clearTimer(payout.payoutId);
   };
 
   const recordFailure = async (
@@ -143,7 +146,6 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   ) => {
     const failed: PayoutCommand = { type: 'MarkPayoutFailed', reason, timedOut, at: now(), ...cause(callbackEventId) };
     await handle(payout.payoutId, failed, run, `failed-${payout.payoutId}`);
-    clearTimer(payout.payoutId);
   };
 
   /** `retry`: an earlier run may have posted part of the journal, so the log is consulted first. */
@@ -193,6 +195,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     else if (journal === undefined && !(await holdsOpen(payout))) {
       // Its hold is gone already, released under this payout's release command: nothing to release.
       await recordFailure(payout, 'its hold was released before the payout ended', false, run);
+      clearTimer(payoutId);
     } else return payout;
     return (await load(payoutId)).payout;
   };
@@ -284,7 +287,25 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       throw new ProviderUnavailableError(payout.provider, error instanceof Error ? error.message : String(error));
     }
     await references.claim(payout.provider, providerRef, { resource: 'payout', resourceId: payoutId }, run);
-    await handle(payoutId, { type: 'SubmitPayout', providerRef, at: now() }, run, `submit-${payoutId}`);
+    try {
+      await handle(payoutId, { type: 'SubmitPayout', providerRef, at: now() }, run, `submit-${payoutId}`);
+    } catch (error) {
+      // Ended meanwhile by another instance (the provider's answer, naming the payout by its id,
+      // overtook this one, or a deadline passed there): the request answers the payout as it ended.
+      if (!(error instanceof IllegalPayoutTransitionError) || isOpen((await load(payoutId, true)).payout)) throw error;
+    }
+  };
+
+  /**
+   * The payout as a request answers it, at the position of the request's last event: a failed
+   * payout's hold is released after its failure is recorded, on the account's stream, and a
+   * reader given the position must see it released.
+   */
+  const requestAnswer = async (payoutId: string): Promise<PayoutView> => {
+    const { payout, position } = await load(payoutId);
+    if (payout.state !== 'FAILED') return payoutView(payout, position);
+    const { position: released } = await accounts.load(accountStream(payout.accountId), { fresh: true });
+    return payoutView(payout, released !== undefined && (position === undefined || released > position) ? released : position);
   };
 
   /** A payout the provider may not have been asked about yet, and may still be asked about. */
@@ -311,8 +332,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
         if (!requested) ensureClaimLeaseHeld(attempt.claimValidUntil, clock);
         const payout = requested ? await repaired(payoutId, run) : await place(payoutId, request, run, attempt.retry);
         if (payout.state === 'PENDING' && (!requested || awaitsSubmission(payout))) await submit(payout, run);
-        const loaded = await load(payoutId);
-        return payoutView(loaded.payout, loaded.position);
+        return requestAnswer(payoutId);
       });
     },
 

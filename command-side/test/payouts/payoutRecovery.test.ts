@@ -198,6 +198,26 @@ describe('payouts interrupted or retried', () => {
       await expectBooksBalanced(temp.store);
     });
 
+    it('releases at its deadline the hold of a payout the provider refused whose release was interrupted, with no retry', async () => {
+      const server = await startApi({
+        payoutTimeoutMs: 1500,
+        sandboxFaults: { ...quietSandbox.sandboxFaults, submitErrorRate: 1 },
+      });
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      failing = (streamName, events) =>
+        streamName === accountStream(account) && events.some((event) => event.type === 'AccountHoldReleased');
+      expect((await requestPayout(server, account)).status).to.be.at.least(500);
+      failing = undefined;
+      const payoutId = await requestedPayoutId();
+      expect(await payoutState(server, payoutId)).to.include({ state: 'FAILED', timedOut: false });
+      expect(await server.available(account)).to.equal('6000');
+
+      await eventually(async () => (await server.available(account)) === '10000', 'the hold to be released at the deadline', 8000);
+      expect((await server.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      expect((await payoutState(server, payoutId)).failureReason).to.match(/declined the payout/);
+      await expectBooksBalanced(temp.store);
+    });
+
     it('fails, and flags a late paid answer for, a payout whose hold an earlier release took without recording its failure', async () => {
       const server = await startApi();
       const account = await server.openFundedAccount('10000', { kind: 'merchant' });
