@@ -103,6 +103,13 @@ describe('statement importers: ISO 20022 camt.053', () => {
     expect(empty.issues[0]!.reason).to.equal('the document has no statement (Stmt)');
   });
 
+  it('rejects XML broken mid-statement at the line of the break, whether the file arrives whole or in pieces', async () => {
+    // Read past the break, the rest of the document misnests: its entries and totals would seem wrong instead.
+    const expected = [{ line: 42, reason: 'not well-formed XML: unexpected close tag.' }];
+    expect((await rejectionOf(camt, { sample: 'camt053/mistyped-close-tag.xml' })).issues).to.deep.equal(expected);
+    expect((await rejectionOf(camt, { text: sampleText('camt053/mistyped-close-tag.xml') })).issues).to.deep.equal(expected);
+  });
+
   it('rejects an unknown currency and a statement without its account', async () => {
     const currency = await rejectionOf(camt, { text: sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">50.00</Amt>', '<Amt Ccy="EURO">50.00</Amt>') });
     expect(currency.issues[0]).to.include({ line: 73, column: 'Amt' });

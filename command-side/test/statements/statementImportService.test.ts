@@ -96,6 +96,17 @@ describe('statement import service', () => {
     expect(restatement.data.changedFields).to.deep.equal(['fee', 'net']);
   });
 
+  it('writes nothing for a Stripe report delivered again with its metadata columns in another order', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const first = ['balance_transaction_id,currency,gross,reporting_category,payment_metadata[order_id],payment_metadata[ledger_tx_id]', 'txn_M,eur,10.00,charge,ord_1,ltx_1'];
+    const swapped = ['balance_transaction_id,currency,gross,reporting_category,payment_metadata[ledger_tx_id],payment_metadata[order_id]', 'txn_M,eur,10.00,charge,ltx_1,ord_1'];
+    await service.importStatement({ provider: 'stripe', content: bytesOf(first.join('\n')) }, context);
+    const again = await service.importStatement({ provider: 'stripe', content: bytesOf(swapped.join('\n')) }, context);
+    expect(again.summary.rows).to.deep.equal({ total: 1, recorded: 0, restated: 0, unchanged: 1, duplicated: 0 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_M')))).map((event) => statementCatalog.decode(event));
+    expect(history.map(({ type }) => type)).to.deep.equal(['StatementRowRecorded']);
+  });
+
   it('records a row identity repeated within a file beside its first occurrence', async () => {
     const service = createStatementImportService({ eventStore: temp.store });
     const csv = [

@@ -114,10 +114,14 @@ export const stripeBalanceImporter: StatementImporter = {
     for await (const { line, fields } of csvRecords(text, 'stripe-balance')) {
       if (header === undefined || schema === undefined) {
         header = new CsvHeader(line, fields, COLUMNS, (issue) => issues.fail(issue));
-        metadata = fields.flatMap((field, position) => {
-          const match = METADATA_COLUMN.exec(field.trim());
-          return match === null ? [] : [{ kind: `${match[1]}:${match[2]}`, name: field.trim(), position }];
-        });
+        // In the order of their kinds, not of their columns: a report run with its columns in another
+        // order carries the same references, and so restates nothing.
+        metadata = fields
+          .flatMap((field, position) => {
+            const match = METADATA_COLUMN.exec(field.trim());
+            return match === null ? [] : [{ kind: `${match[1]}:${match[2]}`, name: field.trim(), position }];
+          })
+          .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
         schema = recordSchema(metadata);
         continue;
       }

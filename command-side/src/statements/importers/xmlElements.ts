@@ -71,8 +71,14 @@ export async function* xmlElements<T>(
   parser.on('error', (error) => {
     failure ??= new MalformedStatementError(format, [{ line: parser.line, reason: `not well-formed XML: ${error.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')}` }]);
   });
-  parser.on('doctype', () => fail('a DOCTYPE is not accepted in a statement'));
+  // The parser reads on past an error to the end of its chunk, nesting what follows wrongly: those
+  // elements would be taken for entries or a root, and their problems reported instead of the break.
+  const broken = () => failure !== undefined;
+  parser.on('doctype', () => {
+    if (!broken()) fail('a DOCTYPE is not accepted in a statement');
+  });
   parser.on('opentag', (tag: SaxesTagNS) => {
+    if (broken()) return;
     if (path.length >= MAX_XML_DEPTH) fail(`elements nest deeper than ${MAX_XML_DEPTH} levels, which no statement does`, parser.line, tag.local);
     if (path.length === 0) events.root({ name: tag.local, uri: tag.uri, line: parser.line });
     path.push(tag.local);
@@ -90,12 +96,14 @@ export async function* xmlElements<T>(
     if (!attached) events.started?.(path, element);
   });
   const appendText = (value: string) => {
+    if (broken()) return;
     const current = open[open.length - 1]?.element;
     if (current !== undefined) current.text += value;
   };
   parser.on('text', appendText);
   parser.on('cdata', appendText);
   parser.on('closetag', () => {
+    if (broken()) return;
     const closed = open.pop();
     if (closed?.element !== undefined && closed.root) events.element(path, closed.element);
     path.pop();
