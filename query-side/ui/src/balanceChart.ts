@@ -9,9 +9,17 @@ import { formatTime } from './format.js';
 
 const WIDTH = 720;
 const HEIGHT = 260;
-const MARGIN = { top: 16, right: 16, bottom: 32, left: 120 };
-const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
+const MARGIN = { top: 16, right: 16, bottom: 32 };
 const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
+/** Space between a balance label and the plot. */
+const LABEL_GAP = 8;
+/**
+ * A character of a 12px label, on the wide side of common fonts: the left margin grows with the
+ * longest balance label, since the chart's box cuts off what lies left of it, and a cut amount
+ * reads as another amount.
+ */
+const LABEL_CHARACTER_WIDTH = 7.5;
+const MIN_LEFT_MARGIN = 120;
 /** Hundredths of a pixel, so the bigint division keeps sub-pixel precision. */
 const SUBPIXELS = 100n;
 
@@ -21,6 +29,9 @@ export interface ChartPoint {
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+
+/** "2026-03-01 10:00 UTC": to the minute, in the zone every other time on the page is shown in. */
+const axisTime = (iso: string): string => `${formatTime(iso).slice(0, 16)} UTC`;
 
 export const balanceChart = (points: readonly ChartPoint[], currency: string, exponent: number, titleId: string): SVGElement => {
   const values = points.map((point) => BigInt(point.posted));
@@ -32,21 +43,23 @@ export const balanceChart = (points: readonly ChartPoint[], currency: string, ex
   const times = points.map((point) => Date.parse(point.at));
   const first = times[0] ?? 0;
   const last = times.at(-1) ?? 0;
-  const x = (time: number) => MARGIN.left + (last === first ? PLOT_WIDTH : ((time - first) / (last - first)) * PLOT_WIDTH);
+  const levels = [...new Set([max, 0n, min])].map((value) => ({ value, label: formatMoney(value.toString(), currency, exponent) }));
+  const left = Math.max(MIN_LEFT_MARGIN, Math.ceil(Math.max(...levels.map(({ label }) => label.length)) * LABEL_CHARACTER_WIDTH) + 2 * LABEL_GAP);
+  const plotWidth = WIDTH - left - MARGIN.right;
+  const x = (time: number) => left + (last === first ? plotWidth : ((time - first) / (last - first)) * plotWidth);
 
   let path = '';
   points.forEach((_, i) => {
     const px = round(x(times[i]!));
     const py = round(y(values[i]!));
-    path += i === 0 ? `M${MARGIN.left},${py} H${px}` : ` H${px} V${py}`;
+    path += i === 0 ? `M${left},${py} H${px}` : ` H${px} V${py}`;
   });
-  if (points.length > 0) path += ` H${MARGIN.left + PLOT_WIDTH}`;
+  if (points.length > 0) path += ` H${left + plotWidth}`;
 
-  const gridLine = (value: bigint, label: string) => [
-    svg('line', { x1: MARGIN.left, x2: MARGIN.left + PLOT_WIDTH, y1: round(y(value)), y2: round(y(value)), class: value === 0n ? 'chart-zero' : 'chart-grid' }),
-    svg('text', { x: MARGIN.left - 8, y: round(y(value)) + 4, 'text-anchor': 'end', class: 'chart-label' }, label),
+  const gridLine = ({ value, label }: { value: bigint; label: string }) => [
+    svg('line', { x1: left, x2: left + plotWidth, y1: round(y(value)), y2: round(y(value)), class: value === 0n ? 'chart-zero' : 'chart-grid' }),
+    svg('text', { x: left - LABEL_GAP, y: round(y(value)) + 4, 'text-anchor': 'end', class: 'chart-label' }, label),
   ];
-  const levels = [...new Set([max, 0n, min])];
 
   const lastValue = values.at(-1) ?? 0n;
   const summary =
@@ -60,14 +73,14 @@ export const balanceChart = (points: readonly ChartPoint[], currency: string, ex
     { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-labelledby': `${titleId} ${titleId}-desc`, class: 'chart', preserveAspectRatio: 'xMidYMid meet' },
     svg('title', { id: titleId }, `Balance over time, ${currency}`),
     svg('desc', { id: `${titleId}-desc` }, summary),
-    ...levels.flatMap((level) => gridLine(level, formatMoney(level.toString(), currency, exponent))),
+    ...levels.flatMap(gridLine),
     svg('path', { d: path, class: 'chart-line', fill: 'none' }),
     ...(points.length === 0
       ? []
       : [
-          svg('text', { x: MARGIN.left, y: HEIGHT - 8, class: 'chart-label' }, formatTime(points[0]!.at).slice(0, 16)),
-          svg('text', { x: MARGIN.left + PLOT_WIDTH, y: HEIGHT - 8, 'text-anchor': 'end', class: 'chart-label' }, formatTime(points.at(-1)!.at).slice(0, 16)),
-          svg('circle', { cx: MARGIN.left + PLOT_WIDTH, cy: round(y(lastValue)), r: 4, class: 'chart-dot' }),
+          svg('text', { x: left, y: HEIGHT - 8, class: 'chart-label' }, axisTime(points[0]!.at)),
+          svg('text', { x: left + plotWidth, y: HEIGHT - 8, 'text-anchor': 'end', class: 'chart-label' }, axisTime(points.at(-1)!.at)),
+          svg('circle', { cx: left + plotWidth, cy: round(y(lastValue)), r: 4, class: 'chart-dot' }),
         ]),
   );
 };

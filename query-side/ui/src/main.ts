@@ -52,6 +52,7 @@ const render = async () => {
       await renderAuditPage(view, route.query);
       break;
     case 'not-found':
+      document.title = 'Page not found · Folio';
       replaceChildren(view, el('h1', {}, 'Page not found'), el('p', {}, el('a', { href: '#/' }, 'Search transactions')));
   }
 };
@@ -117,7 +118,12 @@ async function start(): Promise<void> {
       signInAgain(KEY_REFUSED);
       return;
     }
-    replaceChildren(view, el('h1', {}, 'Folio is not reachable'), el('p', { role: 'alert' }, 'The server did not answer. Reload the page to try again.'));
+    // The server did answer (rate limited, say): its problem detail says why and when to try again.
+    replaceChildren(
+      view,
+      el('h1', {}, error instanceof ApiError ? 'Folio could not be opened' : 'Folio is not reachable'),
+      el('p', { role: 'alert' }, error instanceof ApiError ? error.message : 'The server did not answer. Reload the page to try again.'),
+    );
   }
 }
 

@@ -10,6 +10,7 @@ export const showLoadError = (view: HTMLElement, what: string, error: unknown): 
         ? `${what} not found. It may not exist, or the read models have not caught up with it yet.`
         : error.message
       : 'The server could not be reached. Try again in a moment.';
+  document.title = `${what} unavailable · Folio`;
   replaceChildren(
     view,
     el('h1', { tabindex: '-1' }, `${what} unavailable`),
