@@ -241,8 +241,15 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
     }
   };
 
+  /**
+   * Whether what this process knows of a key or device may be used as is. While its subscription
+   * is not live (fallen behind, dropped and catching up), a revocation may be in the log and not
+   * here yet: the credential's own stream is read again at each use until it is.
+   */
+  const isCurrent = (known: boolean): boolean => known && caughtUp;
+
   const registeredDevice = async (deviceId: string): Promise<DeviceKey | undefined> => {
-    if (!devices.has(deviceId)) await readThrough(deviceStream(deviceId));
+    if (!isCurrent(devices.has(deviceId))) await readThrough(deviceStream(deviceId));
     const device = devices.get(deviceId);
     if (device === undefined) return undefined;
     if (device.role === undefined && device.registeredBy !== undefined && !keys.has(device.registeredBy)) {
@@ -275,7 +282,7 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
     async authenticate(token) {
       const parts = parseApiKey(token);
       if (parts === undefined) return undefined;
-      if (!keys.has(parts.keyId)) await readThrough(apiKeyStream(parts.keyId));
+      if (!isCurrent(keys.has(parts.keyId))) await readThrough(apiKeyStream(parts.keyId));
       const known = keys.get(parts.keyId);
       if (known === undefined || known.revoked || !secretMatches(parts.secret, known.secretHash)) return undefined;
       return { keyId: parts.keyId, role: known.role, ...(known.ownerId === undefined ? {} : { ownerId: known.ownerId }) };

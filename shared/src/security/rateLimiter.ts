@@ -19,6 +19,8 @@ export interface RateLimiter {
 interface Bucket {
   tokens: number;
   at: number;
+  /** When it holds its whole burst again if nothing is taken: the sweep may forget it from then on. */
+  fullAt: number;
 }
 
 /** Buckets idle long enough to be full again are dropped, so memory stays bounded by recent callers. */
@@ -28,15 +30,17 @@ export const createInMemoryRateLimiter = (clock: () => number = Date.now): RateL
 
   const current = (key: string, rule: BucketRule, now: number): Bucket => {
     const bucket = buckets.get(key);
-    if (bucket === undefined) return { tokens: rule.burst, at: now };
+    if (bucket === undefined) return { tokens: rule.burst, at: now, fullAt: now };
     const refilled = Math.min(rule.burst, bucket.tokens + ((now - bucket.at) / 1000) * rule.perSecond);
-    return { tokens: refilled, at: now };
+    return { tokens: refilled, at: now, fullAt: bucket.fullAt };
   };
 
+  // Only a full bucket is forgotten: one dropped earlier would come back full, and a slow rule
+  // (a failure a minute) would refill faster than it says.
   const sweep = (now: number) => {
     if (now < nextSweep) return;
     nextSweep = now + 60_000;
-    for (const [key, bucket] of buckets) if (now - bucket.at > 600_000) buckets.delete(key);
+    for (const [key, bucket] of buckets) if (now >= bucket.fullAt) buckets.delete(key);
   };
 
   const decide = (bucket: Bucket, rule: BucketRule, cost: number): RateDecision =>
@@ -51,6 +55,7 @@ export const createInMemoryRateLimiter = (clock: () => number = Date.now): RateL
       const bucket = current(key, rule, now);
       const decision = decide(bucket, rule, cost);
       if (decision.allowed) bucket.tokens -= cost;
+      bucket.fullAt = now + ((rule.burst - bucket.tokens) / rule.perSecond) * 1000;
       buckets.set(key, bucket);
       return decision;
     },

@@ -25,6 +25,18 @@ describe('token buckets', () => {
     expect(limiter.take('ip', rule).allowed).to.equal(true);
     expect(limiter.take('ip', rule).allowed).to.equal(false);
   });
+
+  it('forget an idle bucket only once it has refilled: a slow one is not full again after ten minutes', () => {
+    let now = 0;
+    const limiter = createInMemoryRateLimiter(() => now);
+    // FOLIO_RATE_FAILURES_PER_MINUTE=1, FOLIO_RATE_FAILURES_BURST=20: emptied, it takes twenty minutes to refill.
+    const rule = { perSecond: 1 / 60, burst: 20 };
+    for (let failure = 0; failure < 20; failure++) limiter.take('failures:198.51.100.7', rule);
+    expect(limiter.peek('failures:198.51.100.7', rule).allowed).to.equal(false);
+    now += 11 * 60_000;
+    const taken = Array.from({ length: 20 }, () => limiter.take('failures:198.51.100.7', rule).allowed).filter(Boolean);
+    expect(taken, 'eleven minutes refill eleven tokens').to.have.length(11);
+  });
 });
 
 describe('replay guard', () => {
