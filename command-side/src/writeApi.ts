@@ -32,6 +32,11 @@ import { createPaymentService } from './payments/paymentService.js';
 import { createRefundRecovery, type RefundRecoveryOptions } from './payments/refundRecovery.js';
 import { createPayoutCommandHandler } from './payouts/payoutCommandHandler.js';
 import { payoutRoutes } from './payouts/payoutRoutes.js';
+import {
+  createPayoutDeadlineRecovery,
+  PAYOUT_DEADLINE_GRACE_MS,
+  type PayoutDeadlineRecoveryOptions,
+} from './payouts/payoutDeadlineRecovery.js';
 import { createPayoutService } from './payouts/payoutService.js';
 import { createCallbackReceiver } from './providers/callbackReceiver.js';
 import { callbackRoutes } from './providers/callbackRoutes.js';
@@ -80,6 +85,8 @@ export interface WriteApiOptions {
   callbackRetryMs?: number;
   /** How callback recovery's periodic check is scheduled (a timer by default; tests run passes themselves). */
   callbackRecoveryChecks?: CallbackRecoveryOptions['every'];
+  /** How payout deadline recovery's periodic check is scheduled (a timer by default; tests run passes themselves). */
+  payoutDeadlineRecoveryChecks?: PayoutDeadlineRecoveryOptions['every'];
   /** The discrepancies the reconciliation read model knows; without it the exception workflow refuses every id. */
   discrepancies?: DiscrepancyLookup;
   /**
@@ -224,6 +231,17 @@ export const createWriteApi = (options: WriteApiOptions) => {
     timeoutMs: options.payoutTimeoutMs ?? 600_000,
     onError,
   });
+  const payoutDeadlineRecovery = createPayoutDeadlineRecovery({
+    eventStore,
+    end: ({ payoutId }) => payoutService.endPastDeadline(payoutId),
+    clock,
+    retryAfterMs: PAYOUT_DEADLINE_GRACE_MS,
+    checkEveryMs: Math.min(PAYOUT_DEADLINE_GRACE_MS, 10_000),
+    ...(options.payoutDeadlineRecoveryChecks === undefined ? {} : { every: options.payoutDeadlineRecoveryChecks }),
+    checkpointEveryMs: options.recoveryCheckpoint?.everyMs ?? DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE.everyMs,
+    onError,
+    onWarning,
+  });
   const callbacks = createCallbackReceiver({
     eventStore,
     providers: providerRegistry,
@@ -261,11 +279,13 @@ export const createWriteApi = (options: WriteApiOptions) => {
       // After the movements: a capture whose journal was under way is completed from its legs.
       await callbackRecovery.start();
       await payoutService.start();
+      payoutDeadlineRecovery.start();
       refundRecovery.start();
       paymentJournals.start();
     },
     stop: async () => {
       payoutService.stop();
+      await payoutDeadlineRecovery.stop();
       await refundRecovery.stop();
       await callbackRecovery.stop();
       await paymentJournals.stop();
@@ -287,6 +307,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     recoverCallbacks: () => callbackRecovery.recoverDue(),
     /** Provider callbacks recorded as applied whose change has not followed, as far as this process has followed the log. */
     callbacksAwaitingEffect: () => callbackRecovery.awaiting(),
+    /** Ends every payout past its deadline and due now, whichever process took it (what the periodic check runs). */
+    recoverPayoutDeadlines: () => payoutDeadlineRecovery.recoverDue(),
     /** The in-process sandbox standing in for `provider`, if any. */
     sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };

@@ -208,13 +208,22 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   /** Failed runs of a deadline in a row, by payout: the next one waits longer. */
   const expiryFailures = new Map<string, number>();
 
+  /**
+   * What the deadline does, its callers holding the payout's lock: what an interrupted run left is
+   * completed first (the provider's answer decides), and a payout still open fails as timed out,
+   * its hold released. Throws while it cannot be done.
+   */
+  const endAtDeadline = async (payoutId: string) => {
+    const run = { correlationId: `payout-${payoutId}`, actor: TIMEOUT_ACTOR };
+    const payout = await repaired(payoutId, run);
+    if (isOpen(payout)) await release(payout, 'no answer from the provider before the deadline', true, run);
+  };
+
   /** A deadline whose run failed (the store unreachable) is run again, or the payout would stay open. */
   const expire = (payoutId: string) =>
     locked(payoutId, async () => {
       timers.delete(payoutId);
-      const run = { correlationId: `payout-${payoutId}`, actor: TIMEOUT_ACTOR };
-      const payout = await repaired(payoutId, run);
-      if (isOpen(payout)) await release(payout, 'no answer from the provider before the deadline', true, run);
+      await endAtDeadline(payoutId);
       expiryFailures.delete(payoutId);
     }).catch((error: unknown) => {
       deps.onError(error);
@@ -373,6 +382,13 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
 
     /** The payout with this id, if there is one (for callbacks that name Folio's id). */
     find,
+
+    /**
+     * Ends a payout past its deadline as its deadline does, whichever process took it (its timer
+     * may have gone with that process): the deadline's commands are the same, whoever runs them,
+     * so the payout fails and its hold is released once. Throws while it cannot be done.
+     */
+    endPastDeadline: (payoutId: string): Promise<void> => locked(payoutId, () => endAtDeadline(payoutId)),
 
     /**
      * After a restart: effects the answers a crash kept from moving their money, re-arms the

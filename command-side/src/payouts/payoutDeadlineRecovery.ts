@@ -1,0 +1,170 @@
+import { bigintString, defineEvent, ledgerCatalog, paymentCatalog, snowflakeIdSchema, type RecordedEvent } from '@folio/shared';
+import { z } from 'zod';
+import { createDueWorkRecovery, type DueWorkRecoveryOptions } from '../recovery/dueWorkRecovery.js';
+
+/** A payout requested whose deadline may still have to end it: it is not paid, or its failure's hold is not released yet. */
+export interface OpenPayout {
+  payoutId: string;
+  /** When its deadline passes (as its request recorded it). */
+  deadline: string;
+  /** Recorded failed (its hold may still be held). */
+  failed: boolean;
+  /** Its hold released (its failure may not be recorded yet). */
+  released: boolean;
+}
+
+/**
+ * Where the open payouts are checkpointed, so that a start folds only the log after the latest
+ * checkpoint. No ledger, audit chain or projection reads it (none of their stream-name prefixes
+ * matches it, nor does its event type: not `payout-`, not `Payout`), as `refund-recovery-checkpoints`.
+ */
+export const PAYOUT_DEADLINE_RECOVERY_CHECKPOINT_STREAM = 'deadline-recovery-checkpoints';
+
+export const openPayoutsCheckpointed = defineEvent({
+  type: 'OpenPayoutsCheckpointed',
+  version: 1,
+  schema: z.object({
+    /** The log up to here is folded into `payouts`: a start follows it after this position. */
+    position: bigintString,
+    payouts: z.array(
+      z.object({
+        payoutId: snowflakeIdSchema,
+        deadline: z.iso.datetime(),
+        failed: z.boolean(),
+        released: z.boolean(),
+      }),
+    ),
+  }),
+});
+
+/**
+ * The events that open and end a payout's wait: its request, its end, and its hold's release. By
+ * type alone (see `refundRecovery.ts`).
+ */
+const FOLDED = { eventTypePrefixes: ['PayoutRequested', 'PayoutPaid', 'PayoutFailed', 'AccountHoldReleased'] };
+
+/**
+ * Folds payout and account events into the open payouts: one opens with `PayoutRequested`, and
+ * ends with `PayoutPaid` (its hold posted) or once it is both recorded failed and its hold
+ * released, in either order, as its deadline would finish both.
+ */
+export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
+  const open = new Map(seed.map((payout) => [payout.payoutId, { ...payout }]));
+  const settle = (payout: OpenPayout): void => {
+    if (payout.failed && payout.released) open.delete(payout.payoutId);
+  };
+  return {
+    apply(recorded: RecordedEvent): void {
+      if (recorded.type === 'AccountHoldReleased') {
+        const event = ledgerCatalog.decode(recorded);
+        if (event.type !== 'AccountHoldReleased') return;
+        const payout = open.get(event.data.holdId);
+        // A hold posted is the payout's journal: `PayoutPaid` follows it, or the deadline records it.
+        if (payout === undefined || event.data.outcome !== 'released') return;
+        payout.released = true;
+        settle(payout);
+        return;
+      }
+      const event = paymentCatalog.decode(recorded);
+      switch (event.type) {
+        case 'PayoutRequested': {
+          const { payoutId, deadline } = event.data;
+          open.set(payoutId, { payoutId, deadline, failed: false, released: false });
+          return;
+        }
+        case 'PayoutPaid':
+          open.delete(event.data.payoutId);
+          return;
+        case 'PayoutFailed': {
+          const payout = open.get(event.data.payoutId);
+          if (payout === undefined) return;
+          payout.failed = true;
+          settle(payout);
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    /** Ends one its deadline's run ended, whatever the fold has seen of it yet. */
+    end: (payout: OpenPayout): void => {
+      open.delete(payout.payoutId);
+    },
+    list: (): OpenPayout[] => [...open.values()].map((payout) => ({ ...payout })),
+  };
+};
+
+/** Who writes the checkpoints (the deadline's commands run under the payout timeout's name). */
+export const PAYOUT_DEADLINE_RECOVERY_ACTOR = 'folio:payout-deadline-recovery';
+
+/** Another process's timer ends a payout at its deadline; this long after it, any process does. */
+export const PAYOUT_DEADLINE_GRACE_MS = 60_000;
+
+export interface PayoutDeadlineRecoveryOptions extends DueWorkRecoveryOptions {
+  /**
+   * Ends the payout as its deadline does (`PayoutService.endPastDeadline`): resolves once it is
+   * ended, paid or failed with its hold released, throws while it cannot be.
+   */
+  end: (payout: OpenPayout) => Promise<void>;
+  /** A payout still open this long after its deadline is ended here. */
+  retryAfterMs: number;
+}
+
+/**
+ * Ends payouts past their deadline whichever process took them. The deadline's timer lives only in
+ * the process that took the request (or that restarted since), so a process stopped for good (an
+ * instance scaled in) would leave its unanswered payouts holding their amounts, money the account
+ * holder cannot use, until some process restarts.
+ *
+ * It follows the log as refund recovery does, from its latest checkpoint, keeping the payouts open
+ * whichever process requested them. A payout is due `retryAfterMs` after its deadline, once the
+ * timer of the process that took it had its turn; ended, failing, it waits twice as long each time
+ * before the next attempt. Several processes may end the same payout at once, and with its own
+ * timer: the deadline's commands have fixed ids and the same content whoever runs them (its
+ * failure, its hold's release), so it fails and its hold is released once, and the provider's
+ * answer recorded first decides, never the deadline.
+ */
+export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOptions) => {
+  let open = createOpenPayouts();
+
+  const recovery = createDueWorkRecovery(options, {
+    checkpoints: {
+      streamName: PAYOUT_DEADLINE_RECOVERY_CHECKPOINT_STREAM,
+      name: 'payout deadline recovery checkpoint',
+      definition: openPayoutsCheckpointed,
+      actor: PAYOUT_DEADLINE_RECOVERY_ACTOR,
+      correlationId: 'payout-deadline-recovery',
+      // The payouts as they are at the position: the snapshot is taken between two messages, so the two agree.
+      snapshot: (position) => ({ position, payouts: open.list() }),
+    },
+    filter: FOLDED,
+    seed: (latest) => {
+      open = createOpenPayouts(latest.payouts);
+      return latest.position;
+    },
+    apply: (recorded) => open.apply(recorded),
+    open: () => open.list(),
+    keyOf: (payout) => payout.payoutId,
+    // Due `retryAfterMs` after the deadline, not after the request.
+    openedAt: (payout) => payout.deadline,
+    work: (payout) => options.end(payout),
+    // Ended, paid or released, even where no event the fold sees says so (a hold released before
+    // the payout was requested, as an abandoned payout's is).
+    worked: (payout) => open.end(payout),
+    failed: ({ payoutId, deadline }) =>
+      `payout ${payoutId}, past its deadline at ${deadline}, is not ended yet: ended again later`,
+  });
+
+  return {
+    /** Starts following the log and looking for payouts past their deadline; returns at once. */
+    start(): void {
+      void recovery.start();
+    },
+    /** One pass over the payouts due now (the periodic check runs the same); resolves when it ends. */
+    recoverDue: (): Promise<void> => recovery.recoverDue(),
+    /** With the last checkpoint, holding the open payouts as folded; a pass under way stops before the next payout. */
+    stop: (): Promise<void> => recovery.stop(),
+  };
+};
+
+export type PayoutDeadlineRecovery = ReturnType<typeof createPayoutDeadlineRecovery>;
