@@ -5,8 +5,8 @@
  * its key would replay while the money moved.
  */
 import { expect } from 'chai';
-import type { PaymentProvider } from '@folio/shared';
-import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import type { PayoutSubmission } from '../../src/providers/providerAdapter.js';
+import { payoutOnlyProvider } from './payoutOnlyProvider.js';
 import { ApiServer, uniqueKey, type ApiResponse } from '../api/apiHarness.js';
 import { expectBooksRight, startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
 import { quietSandbox, requestPayout, SANDBOX_SECRET, sendCallback } from '../payments/paymentTestSupport.js';
@@ -27,29 +27,23 @@ describe('a payout answered on another instance before its submission is recorde
     const submitted: PayoutSubmission[] = [];
     const callbacks: ApiResponse[] = [];
     let b!: ApiServer;
-    const adapter: ProviderAdapter = {
-      provider: 'sandbox' as PaymentProvider,
-      submitPayment: () => Promise.reject(new Error('not in this test')),
-      findPayment: () => Promise.reject(new Error('not in this test')),
-      refundPayment: () => Promise.reject(new Error('not in this test')),
-      submitPayout: async (submission) => {
-        submitted.push(submission);
-        const providerRef = `po_${submission.payoutId}`;
-        callbacks.push(
-          await sendCallback(b, {
-            id: uniqueKey('evt'),
-            type,
-            createdAt: new Date().toISOString(),
-            data: {
-              reference: providerRef,
-              folioId: submission.payoutId,
-              ...(type === 'payout.failed' ? { reason: 'account_closed' } : {}),
-            },
-          }),
-        );
-        return { providerRef };
-      },
-    };
+    const adapter = payoutOnlyProvider(async (submission) => {
+      submitted.push(submission);
+      const providerRef = `po_${submission.payoutId}`;
+      callbacks.push(
+        await sendCallback(b, {
+          id: uniqueKey('evt'),
+          type,
+          createdAt: new Date().toISOString(),
+          data: {
+            reference: providerRef,
+            folioId: submission.payoutId,
+            ...(type === 'payout.failed' ? { reason: 'account_closed' } : {}),
+          },
+        }),
+      );
+      return { providerRef };
+    });
     instances = await startTwoInstances({
       api: { ...quietSandbox, sandboxProviders: [], providers: [{ adapter, secret: SANDBOX_SECRET }], payoutTimeoutMs: 60_000 },
     });

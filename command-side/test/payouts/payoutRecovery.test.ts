@@ -13,10 +13,10 @@ import {
   type AppendOptions,
   type EventStore,
   type EventToAppend,
-  type PaymentProvider,
 } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import { payoutOnlyProvider } from './payoutOnlyProvider.js';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import {
   ApiServer,
@@ -276,17 +276,11 @@ describe('payouts interrupted or retried', () => {
         sandboxProviders: [],
         providers: [
           {
-            adapter: {
-              provider: 'sandbox' as PaymentProvider,
-              submitPayment: () => Promise.reject(new Error('not in this test')),
-              findPayment: () => Promise.reject(new Error('not in this test')),
-              refundPayment: () => Promise.reject(new Error('not in this test')),
-              submitPayout: async (submission) => {
-                submitted.push(submission);
-                if (submitted.length === 1) throw new ProviderRefusedError('temporarily declined');
-                return { providerRef: `po_${submission.payoutId}` };
-              },
-            },
+            adapter: payoutOnlyProvider(async (submission) => {
+              submitted.push(submission);
+              if (submitted.length === 1) throw new ProviderRefusedError('temporarily declined');
+              return { providerRef: `po_${submission.payoutId}` };
+            }),
             secret: SANDBOX_SECRET,
           },
         ],
@@ -315,16 +309,9 @@ describe('payouts interrupted or retried', () => {
 
     it('does not send a payout that failed at its deadline to the provider again', async () => {
       const submitted: PayoutSubmission[] = [];
-      const adapter = (submitPayout: ProviderAdapter['submitPayout']): ProviderAdapter => ({
-        provider: 'sandbox' as PaymentProvider,
-        submitPayment: () => Promise.reject(new Error('not in this test')),
-        findPayment: () => Promise.reject(new Error('not in this test')),
-        refundPayment: () => Promise.reject(new Error('not in this test')),
-        submitPayout,
-      });
       const withAdapter = (submitPayout: ProviderAdapter['submitPayout']) => ({
         sandboxProviders: [],
-        providers: [{ adapter: adapter(submitPayout), secret: SANDBOX_SECRET }],
+        providers: [{ adapter: payoutOnlyProvider(submitPayout), secret: SANDBOX_SECRET }],
         payoutTimeoutMs: 300,
       });
       // The first process dies while it asks the provider.
@@ -382,16 +369,10 @@ describe('payouts interrupted or retried', () => {
 
     it('answers a payout whose hold a restart released before it was requested as failed, without holding or sending it', async () => {
       const submitted: PayoutSubmission[] = [];
-      const adapter: ProviderAdapter = {
-        provider: 'sandbox' as PaymentProvider,
-        submitPayment: () => Promise.reject(new Error('not in this test')),
-        findPayment: () => Promise.reject(new Error('not in this test')),
-        refundPayment: () => Promise.reject(new Error('not in this test')),
-        submitPayout: async (submission) => {
-          submitted.push(submission);
-          return { providerRef: `po_${submission.payoutId}` };
-        },
-      };
+      const adapter = payoutOnlyProvider(async (submission) => {
+        submitted.push(submission);
+        return { providerRef: `po_${submission.payoutId}` };
+      });
       const options = { sandboxProviders: [], providers: [{ adapter, secret: SANDBOX_SECRET }] };
       const server = await startApi(options);
       const account = await server.openFundedAccount('10000', { kind: 'merchant' });
@@ -416,17 +397,11 @@ describe('payouts interrupted or retried', () => {
     /** A provider whose first payout call fails in transit (it may have taken the payout), the rest answer. */
     const unreachableOnce = () => {
       const submitted: PayoutSubmission[] = [];
-      const adapter: ProviderAdapter = {
-        provider: 'sandbox' as PaymentProvider,
-        submitPayment: () => Promise.reject(new Error('not in this test')),
-        findPayment: () => Promise.reject(new Error('not in this test')),
-        refundPayment: () => Promise.reject(new Error('not in this test')),
-        submitPayout: async (submission) => {
-          submitted.push(submission);
-          if (submitted.length === 1) throw new Error('socket hang up');
-          return { providerRef: `po_${submission.payoutId}` };
-        },
-      };
+      const adapter = payoutOnlyProvider(async (submission) => {
+        submitted.push(submission);
+        if (submitted.length === 1) throw new Error('socket hang up');
+        return { providerRef: `po_${submission.payoutId}` };
+      });
       return { submitted, options: { sandboxProviders: [], providers: [{ adapter, secret: SANDBOX_SECRET }] } };
     };
 

@@ -5,9 +5,10 @@
  * a payout the provider reported failed is never paid on the books, and the provider is asked once.
  */
 import { expect } from 'chai';
-import { accountStream, type EventStore, type PaymentProvider } from '@folio/shared';
+import { accountStream, type EventStore } from '@folio/shared';
 import { DEFAULT_STALE_AFTER_MS } from '../../src/idempotency/index.js';
-import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
+import type { PayoutSubmission } from '../../src/providers/providerAdapter.js';
+import { payoutOnlyProvider } from './payoutOnlyProvider.js';
 import { ApiServer, eventually, expectProblem, readAllEvents, uniqueKey } from '../api/apiHarness.js';
 import type { AppendCall } from '../commandHandling/testSupport.js';
 import {
@@ -164,17 +165,11 @@ describe('payouts on two write API instances', () => {
     const submitted: PayoutSubmission[] = [];
     let answerProvider!: () => void;
     const providerAnswers = new Promise<void>((resolve) => (answerProvider = resolve));
-    const adapter: ProviderAdapter = {
-      provider: 'sandbox' as PaymentProvider,
-      submitPayment: () => Promise.reject(new Error('not in this test')),
-      findPayment: () => Promise.reject(new Error('not in this test')),
-      refundPayment: () => Promise.reject(new Error('not in this test')),
-      submitPayout: async (submission) => {
-        submitted.push(submission);
-        await providerAnswers;
-        return { providerRef: `po_${submission.payoutId}` };
-      },
-    };
+    const adapter = payoutOnlyProvider(async (submission) => {
+      submitted.push(submission);
+      await providerAnswers;
+      return { providerRef: `po_${submission.payoutId}` };
+    });
     const { a, b } = await start({ api: { sandboxProviders: [], providers: [{ adapter, secret: SANDBOX_SECRET }] } });
     const account = await a.openFundedAccount('10000', { kind: 'merchant' });
     const key = uniqueKey('payout');
