@@ -187,20 +187,33 @@ const judge = async (context: Context, credit: BankCreditSubject): Promise<void>
   putSubject(context, credit);
 };
 
+/** The payouts a credit's references name, in the order it names them. */
+const payoutsNamedBy = async (context: Context, credit: BankCreditFacts): Promise<BankPayoutSubject[]> => {
+  const named: BankPayoutSubject[] = [];
+  for (const value of credit.references)
+    for (const id of await membersOf(context, payoutByReference(value))) {
+      const payout = await getSubject<BankPayoutSubject>(context, id);
+      if (payout !== undefined) named.push(payout);
+    }
+  return named;
+};
+
+/**
+ * Whether a credit names a payout that another credit took: it is that payout's second credit, and
+ * is given no other payout by amount, whichever of it and that other payout arrived first.
+ */
+const namesTakenPayout = async (context: Context, credit: BankCreditFacts): Promise<boolean> =>
+  (await payoutsNamedBy(context, credit)).some((payout) => payout.credit !== undefined);
+
 /** Looks for the payout a credit is: by reference, else by the rules; else it waits for one. */
 const matchCredit = async (context: Context, credit: BankCreditSubject): Promise<void> => {
   const facts = credit.bankCredit;
-  let named = false;
-  for (const value of facts.references)
-    for (const id of await membersOf(context, payoutByReference(value))) {
-      const payout = await getSubject<BankPayoutSubject>(context, id);
-      if (payout === undefined) continue;
-      if (payout.credit === undefined) return link(context, credit, payout);
-      named = true;
-    }
+  const named = await payoutsNamedBy(context, facts);
+  const free = named.find((payout) => payout.credit === undefined);
+  if (free !== undefined) return link(context, credit, free);
   const open: BankPayoutSubject[] = [];
-  // A credit naming a payout that another credit took is not given a different one by amount.
-  for (const amount of named ? [] : near(context, facts.credited.amount))
+  // Every payout it names is taken: it is a second credit for one of them, not another's by amount.
+  for (const amount of named.length > 0 ? [] : near(context, facts.credited.amount))
     for (const id of await membersOf(context, payoutByAmount(facts.credited.currency, amount))) {
       const payout = await getSubject<BankPayoutSubject>(context, id);
       if (payout !== undefined && payout.credit === undefined) open.push(payout);
@@ -226,6 +239,26 @@ const matchCredit = async (context: Context, credit: BankCreditSubject): Promise
   await offerPayout(context, only._id, only.sortableLastPosition, only.bankPayout);
 };
 
+/** Whether a credit's new version can be matched by anything its last version could not. */
+const matchedDifferently = (previous: BankCreditFacts, current: BankCreditFacts): boolean =>
+  previous.credited.amount !== current.credited.amount ||
+  previous.credited.currency !== current.credited.currency ||
+  previous.date !== current.date ||
+  previous.references.join('\n') !== current.references.join('\n');
+
+/**
+ * Gives back the payout a credit's last version took, listed again as a payout no credit took:
+ * the new version is matched as a new credit would be, and may take it back first.
+ */
+const releasePayout = async (context: Context, credit: BankCreditSubject): Promise<BankPayoutSubject | undefined> => {
+  const payout = credit.payout === undefined ? undefined : await getSubject<BankPayoutSubject>(context, credit.payout);
+  delete credit.payout;
+  if (payout === undefined) return undefined;
+  delete payout.credit;
+  await listPayout(context, payout);
+  return payout;
+};
+
 const placeCredit = async (context: Context, row: RowSubject, credited: { amount: string; currency: string }): Promise<void> => {
   const id = `bank-credit:${row.facts.stream}`;
   const facts: BankCreditFacts = {
@@ -242,6 +275,7 @@ const placeCredit = async (context: Context, row: RowSubject, credited: { amount
     sortableLastPosition: row.sortableLastPosition,
     bankCredit: facts,
   };
+  const released = existing?.payout !== undefined && matchedDifferently(existing.bankCredit, facts) ? await releasePayout(context, credit) : undefined;
   if (credit.payout === undefined) {
     const waitedFor = credit.ambiguousFor ?? [];
     delete credit.ambiguousFor;
@@ -251,6 +285,8 @@ const placeCredit = async (context: Context, row: RowSubject, credited: { amount
     putSubject(context, credit);
     await reofferPayouts(context, credit._id, waitedFor);
   }
+  // Not taken back by the new version: the payout waits for, or takes, another credit.
+  if (released !== undefined && released.credit === undefined) await offerPayout(context, released._id, released.sortableLastPosition, released.bankPayout);
   await judge(context, credit);
 };
 
@@ -330,6 +366,17 @@ const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> 
   await rematchCredits(context, id, contested);
 };
 
+/** Lists a payout under the references the bank may show for it and, while no credit took it, under its amount and as open. */
+const listPayout = async (context: Context, payout: BankPayoutSubject): Promise<void> => {
+  const { paidOut, references } = payout.bankPayout;
+  await unlistAll(context, payout);
+  payout.listedUnder = [
+    ...references.map(payoutByReference),
+    ...(payout.credit === undefined ? [payoutByAmount(paidOut.currency, BigInt(paidOut.amount)), openPayouts(paidOut.currency)] : []),
+  ];
+  for (const key of payout.listedUnder) await list(context, key, payout._id);
+};
+
 /**
  * A payout the bank should show (a provider's payout row, or Folio's own payout once paid), new or
  * changed: listed for credits to come, and given a credit already waiting for it.
@@ -342,12 +389,7 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
     sortableLastPosition,
     bankPayout,
   };
-  await unlistAll(context, payout);
-  payout.listedUnder = [
-    ...bankPayout.references.map(payoutByReference),
-    ...(payout.credit === undefined ? [payoutByAmount(paidOut.currency, BigInt(paidOut.amount)), openPayouts(paidOut.currency)] : []),
-  ];
-  for (const key of payout.listedUnder) await list(context, key, id);
+  await listPayout(context, payout);
   // Judged only once its credit has been looked for: a payout a waiting credit takes now was never missing.
   if (payout.credit !== undefined) {
     await judgePayout(context, payout);
@@ -368,6 +410,7 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
       const credit = await getSubject<BankCreditSubject>(context, creditId);
       // A credit that already fits several payouts stays reported: one more does not settle it.
       if (credit === undefined || credit.payout !== undefined || credit.candidates !== undefined) continue;
+      if (await namesTakenPayout(context, credit.bankCredit)) continue;
       if (fittingPayouts(credit.bankCredit, [bankPayout], context.rules).length === 1) fitting.push(credit);
     }
   if (fitting.length === 1) {

@@ -87,8 +87,10 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // taken, a payout is judged after its credit is looked for and in its payout row's currency (rules 4)
     // 11: only a charge row is a capture's charge; PayPal withdrawals are payouts; row dates in their file's zone (rules 5)
     // 12: a duplicate charge and a superseded status name the money at issue; a payment's charge is the one for its capture
+    // 13: a credit naming a payout another credit took is given no other payout by amount, whichever arrives first;
+    // a credit restated into a version matched by something else gives back its payout and is matched afresh
     // (each a rebuild into new collections).
-    version: 12,
+    version: 13,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

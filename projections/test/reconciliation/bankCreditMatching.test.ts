@@ -147,6 +147,27 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
   });
 
+  for (const order of ['second credit first', 'other payout first']) {
+    it(`gives a credit naming a payout another credit took no other payout by amount, whichever arrives first (${order})`, async () => {
+      await payout(stores.log, 'po_1', 10_000n);
+      await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+      const second = () => credit(stores.log, 'B2', 10_000n, { reference: 'po_1' });
+      const other = () => payout(stores.log, 'po_2', 10_000n);
+      if (order === 'second credit first') {
+        await second();
+        await other();
+      } else {
+        await other();
+        await second();
+      }
+      await credit(stores.log, 'B3', 10_000n);
+      await catchUpReconciliation(stores);
+      // po_2 is B3's, the credit that names no payout; B2 is a second credit for po_1.
+      expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED B2']);
+      await expectSameAtBatchSizes(stores);
+    });
+  }
+
   it('gives a payout back when the credit that consumed it is restated as reversed, and a credit back when its payout is restated away', async () => {
     await payout(stores.log, 'po_1', 10_000n);
     await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
@@ -161,6 +182,31 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     await catchUpReconciliation(stores);
     // B3 takes po_1 that B1 no longer holds; B2 lost its payout and names no other.
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED B1', 'PROVIDER_ROW_RESTATED txn_po_2', 'PROVIDER_UNMATCHED B2']);
+  });
+
+  it('matches a credit the bank restates to another amount afresh: the payout its last version took is free for the credit that fits it', async () => {
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 20_000n);
+    await credit(stores.log, 'B1', 10_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
+
+    // The bank corrects B1 to 200.00: it is po_2's credit, and po_1's arrives next.
+    await restate(stores.log, 'bank', 'camt053', 'B1', bankCredit(10_000n), bankCredit(20_000n));
+    await credit(stores.log, 'B2', 10_000n);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED B1']);
+    await expectSameAtBatchSizes(stores);
+  });
+
+  it('keeps a credit restated to another amount on the payout it names, and reports the difference', async () => {
+    await payout(stores.log, 'po_1', 10_000n);
+    await payout(stores.log, 'po_2', 20_000n);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+    await restate(stores.log, 'bank', 'camt053', 'B1', bankCredit(10_000n, { reference: 'po_1' }), bankCredit(20_000n, { reference: 'po_1' }));
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMOUNT_MISMATCH B1 po_1', 'PROVIDER_ROW_RESTATED B1']);
+    await expectSameAtBatchSizes(stores);
   });
 
   it('gives the credit of a payout row restated into another payout to that payout, and forgets the payout it was', async () => {
