@@ -9,6 +9,7 @@ import {
   StreamNotFoundError as ClientStreamNotFoundError,
   TimeoutError,
   UnavailableError,
+  UnknownError,
   WrongExpectedVersionError,
   convertToCommandError,
 } from '@eventstore/db-client';
@@ -45,6 +46,7 @@ const clientErrorTypes = {
   timeout: [TimeoutError, 'timeout'],
   invalidArgument: [ClientInvalidArgumentError, 'invalid-argument'],
   maxAppendSizeExceeded: [MaxAppendSizeExceededError, 'maximum-append-size-exceeded'],
+  unknown: [UnknownError, 'unknown'],
 } as const;
 
 type ClientErrorKind = keyof typeof clientErrorTypes;
@@ -68,8 +70,19 @@ const transientKinds: readonly ClientErrorKind[] = ['unavailable', 'cancelled', 
 const isFailedDiscovery = (error: unknown): boolean =>
   error instanceof Error && /^Failed to discover after \d+ attempts\.$/.test(error.message);
 
+/**
+ * A node that does not take a batched append (not ready, as during a leader election; too busy;
+ * no leader known) answers it with a status the client does not recognize, so it arrives as
+ * `UnknownError` "Could not recognize <reason>". Nothing was written; another try may be taken.
+ */
+const NOT_HANDLED_APPEND =
+  /^Could not recognize (Server Is Not Ready|Server Is Busy|No leader info available in response|Unknown NotHandledReason \(\d+\))$/;
+
+const isNotHandledAppend = (error: unknown): boolean =>
+  is(error, 'unknown') && NOT_HANDLED_APPEND.test((error as Error).message);
+
 const isTransientClientError = (error: unknown): boolean =>
-  transientKinds.some((kind) => is(error, kind)) || isFailedDiscovery(error);
+  transientKinds.some((kind) => is(error, kind)) || isFailedDiscovery(error) || isNotHandledAppend(error);
 
 /**
  * The client reports a missing stream as `'no_stream'` (or `-1` on its gRPC error path); a number
