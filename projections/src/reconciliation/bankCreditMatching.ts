@@ -8,7 +8,7 @@
 import { paymentProviders, type StatementInfo, type StatementRow } from '@folio/shared';
 import { classifyBankCredit, classifyPayoutAtBank, fittingPayouts, type BankCreditFacts, type ProviderPayoutFacts } from './bankCreditClassification.js';
 import type { RowSubject, StatementSubject } from './reconciliationDocuments.js';
-import type { RowFacts } from './reconciliationFacts.js';
+import type { MoneyFact, RowFacts } from './reconciliationFacts.js';
 import { type Context, getSubject, putSubject, syncFindings } from './reconciliationContext.js';
 import { instantOf } from './rowMatching.js';
 import { payoutIdOfPayoutRow, payoutKeyOf } from './subjectEvaluation.js';
@@ -231,18 +231,28 @@ const matchCredit = async (context: Context, credit: BankCreditSubject): Promise
       putSubject(context, payout);
     }
   } else delete credit.candidates;
-  credit.listedUnder = [creditByAmount(facts.credited.currency, BigInt(facts.credited.amount)), ...facts.references.map(creditByReference)];
-  for (const id of credit.listedUnder) await list(context, id, credit._id);
+  await listCredit(context, credit);
   if (only === undefined) return;
   // Stored first: the payout looks again among the waiting credits, this one with them.
   putSubject(context, credit);
   await offerPayout(context, only._id, only.sortableLastPosition, only.bankPayout);
 };
 
-/** Whether a credit's new version can be matched by anything its last version could not. */
-const matchedDifferently = (previous: BankCreditFacts, current: BankCreditFacts): boolean =>
-  previous.credited.amount !== current.credited.amount ||
-  previous.credited.currency !== current.credited.currency ||
+/** Lists a credit no payout took under its amount and the references it shows, for payouts to come. */
+const listCredit = async (context: Context, credit: BankCreditSubject): Promise<void> => {
+  const { credited, references } = credit.bankCredit;
+  await unlistAll(context, credit);
+  credit.listedUnder = [creditByAmount(credited.currency, BigInt(credited.amount)), ...references.map(creditByReference)];
+  for (const key of credit.listedUnder) await list(context, key, credit._id);
+};
+
+/** The money a credit brought in, or a payout sent. */
+const moneyOf = (facts: BankCreditFacts | ProviderPayoutFacts): MoneyFact => ('credited' in facts ? facts.credited : facts.paidOut);
+
+/** Whether a credit's or a payout's new version can be matched by anything its last version could not. */
+const matchedDifferently = <Facts extends BankCreditFacts | ProviderPayoutFacts>(previous: Facts, current: Facts): boolean =>
+  moneyOf(previous).amount !== moneyOf(current).amount ||
+  moneyOf(previous).currency !== moneyOf(current).currency ||
   previous.date !== current.date ||
   previous.references.join('\n') !== current.references.join('\n');
 
@@ -378,17 +388,32 @@ const listPayout = async (context: Context, payout: BankPayoutSubject): Promise<
 };
 
 /**
+ * Gives back the credit a payout's last version took, listed again as a credit no payout took: the
+ * new version is matched as a new payout would be, and may take it back. A credit naming the new
+ * version keeps it (and reports the difference): a second credit naming it is not its credit.
+ */
+const releaseCredit = async (context: Context, payout: BankPayoutSubject): Promise<BankCreditSubject | undefined> => {
+  const credit = payout.credit === undefined ? undefined : await getSubject<BankCreditSubject>(context, payout.credit);
+  if (credit?.bankCredit.references.some((value) => payout.bankPayout.references.includes(value)) === true) return undefined;
+  delete payout.credit;
+  if (credit === undefined) return undefined;
+  delete credit.payout;
+  await listCredit(context, credit);
+  return credit;
+};
+
+/**
  * A payout the bank should show (a provider's payout row, or Folio's own payout once paid), new or
  * changed: listed for credits to come, and given a credit already waiting for it.
  */
 export const offerPayout = async (context: Context, id: string, sortableLastPosition: string, bankPayout: ProviderPayoutFacts): Promise<void> => {
-  const { paidOut } = bankPayout;
   const existing = await getSubject<BankPayoutSubject>(context, id);
   const payout: BankPayoutSubject = {
     ...(existing ?? { _id: id, kind: 'statement' as const, findings: {}, listedUnder: [] }),
     sortableLastPosition,
     bankPayout,
   };
+  const released = existing?.credit !== undefined && matchedDifferently(existing.bankPayout, bankPayout) ? await releaseCredit(context, payout) : undefined;
   await listPayout(context, payout);
   // Judged only once its credit has been looked for: a payout a waiting credit takes now was never missing.
   if (payout.credit !== undefined) {
@@ -397,6 +422,18 @@ export const offerPayout = async (context: Context, id: string, sortableLastPosi
     if (credit !== undefined) await judge(context, credit);
     return;
   }
+  await matchPayout(context, payout);
+  // Not taken back by the new version: the credit takes, or waits for, another payout.
+  if (released !== undefined && released.payout === undefined) {
+    await matchCredit(context, released);
+    await judge(context, released);
+  }
+};
+
+/** Looks for the credit a payout is among the credits waiting: by reference, else by the rules; else it waits for one. */
+const matchPayout = async (context: Context, payout: BankPayoutSubject): Promise<void> => {
+  const { _id: id, bankPayout } = payout;
+  const { paidOut } = bankPayout;
   for (const value of bankPayout.references)
     for (const creditId of await membersOf(context, creditByReference(value))) {
       const credit = await getSubject<BankCreditSubject>(context, creditId);

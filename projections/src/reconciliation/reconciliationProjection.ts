@@ -88,7 +88,8 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // 11: only a charge row is a capture's charge; PayPal withdrawals are payouts; row dates in their file's zone (rules 5)
     // 12: a duplicate charge and a superseded status name the money at issue; a payment's charge is the one for its capture
     // 13: a credit naming a payout another credit took is given no other payout by amount, whichever arrives first;
-    // a credit restated into a version matched by something else gives back its payout and is matched afresh
+    // a credit restated into a version matched by something else gives back its payout and is matched afresh, and a
+    // payout restated so gives back its credit unless the credit names it
     // (each a rebuild into new collections).
     version: 13,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },

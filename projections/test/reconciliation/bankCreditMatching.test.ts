@@ -209,6 +209,52 @@ describe('reconciliation: a bank credit to the provider payout that sent it', ()
     await expectSameAtBatchSizes(stores);
   });
 
+  for (const change of ['amount', 'date'])
+    for (const order of ['restated first', 'restated last']) {
+      it(`matches a payout the provider restates to another ${change} afresh: the credit its last version took goes to the payout it fits (${order})`, async () => {
+        await payout(stores.log, 'po_1', 10_000n);
+        await credit(stores.log, 'B1', 10_000n);
+        await catchUpReconciliation(stores);
+        expect(await labels(stores.documents)).to.deep.equal([]);
+
+        // The provider corrects po_1 to 200.00 (B2 is its credit), or to a day long before B1: B1 is po_2's credit.
+        const corrected = change === 'amount' ? payoutRow('po_1', 20_000n) : payoutRow('po_1', 10_000n, day(-10));
+        const restatement = () => restate(stores.log, 'stripe', 'stripe-balance', 'txn_po_1', payoutRow('po_1', 10_000n), corrected);
+        const others = async () => {
+          await payout(stores.log, 'po_2', 10_000n);
+          await credit(stores.log, 'B2', 20_000n);
+        };
+        if (order === 'restated first') {
+          await restatement();
+          await others();
+        } else {
+          await others();
+          await restatement();
+        }
+        // The bank reports its account past the day the payouts were due.
+        await credit(stores.log, 'B9', 5_000n, { reference: 'rent', date: day(4) });
+        await catchUpReconciliation(stores);
+        expect(await labels(stores.documents)).to.deep.equal(
+          change === 'amount'
+            ? ['PROVIDER_ROW_RESTATED txn_po_1', 'PROVIDER_UNMATCHED B9']
+            : ['INTERNAL_UNMATCHED po_1', 'PROVIDER_ROW_RESTATED txn_po_1', 'PROVIDER_UNMATCHED B2', 'PROVIDER_UNMATCHED B9'],
+        );
+        await expectSameAtBatchSizes(stores);
+      });
+    }
+
+  it('keeps a payout restated to another amount on the credit that names it, before a second credit naming it, and reports the difference', async () => {
+    await payout(stores.log, 'po_1', 10_000n);
+    await credit(stores.log, 'B1', 10_000n, { reference: 'po_1' });
+    await credit(stores.log, 'B2', 20_000n, { reference: 'po_1' });
+    await payout(stores.log, 'po_2', 20_000n);
+    await restate(stores.log, 'stripe', 'stripe-balance', 'txn_po_1', payoutRow('po_1', 10_000n), payoutRow('po_1', 20_000n));
+    await catchUpReconciliation(stores);
+    // B2 is a second credit for po_1, neither given it now it fits B2's amount nor given po_2 by amount.
+    expect(await labels(stores.documents)).to.deep.equal(['AMOUNT_MISMATCH B1 po_1', 'PROVIDER_ROW_RESTATED txn_po_1', 'PROVIDER_UNMATCHED B2']);
+    await expectSameAtBatchSizes(stores);
+  });
+
   it('gives the credit of a payout row restated into another payout to that payout, and forgets the payout it was', async () => {
     await payout(stores.log, 'po_1', 10_000n);
     await credit(stores.log, 'B1', 10_000n);
