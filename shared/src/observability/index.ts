@@ -6,3 +6,4 @@ export * from './commandMetrics.js';
 export * from './loadShedding.js';
 export * from './operationsRoutes.js';
 export * from './requestLog.js';
+export * from './onceAnswered.js';

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { FolioError } from '../errors/folioError.js';
 import type { Metrics } from './metrics.js';
+import { onceAnswered } from './onceAnswered.js';
 import type { LagMonitor } from './projectionLag.js';
 
 /** The write API refused a command because it is saturated; nothing was written. */
@@ -68,7 +69,8 @@ export const loadShedding = ({ metrics, maxInFlight, lag, shedAtLagSeconds, retr
       return;
     }
     inFlight += 1;
-    response.once('close', () => {
+    // Until it has answered, though its caller hung up: else commands would pile up as callers give up.
+    onceAnswered(response, () => {
       inFlight -= 1;
     });
     next();

@@ -7,6 +7,18 @@ export interface ReconciliationTotals {
   deltas: { provider: string; currency: string; minorUnits: bigint }[];
 }
 
+/** How long a scrape waits for the reconciliation read model before it goes on without its series. */
+export const RECONCILIATION_SCRAPE_WAIT_MS = 2_000;
+
+/** What `reading` resolves to, or undefined when it fails or has not settled within `waitMs`. */
+const settledWithin = <T>(reading: Promise<T>, waitMs: number): Promise<T | undefined> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), waitMs).unref();
+    void reading
+      .then(resolve, () => resolve(undefined))
+      .finally(() => clearTimeout(timer));
+  });
+
 /**
  * Refunds asked of a provider whose answer is not recorded, as refund recovery last counted them,
  * for one provider and currency (the payment's).
@@ -120,11 +132,15 @@ export const createMetrics = () => {
         },
       });
     },
-    /** Reports the reconciliation's open discrepancies and its ledger-vs-provider deltas, read at every scrape. */
-    observeReconciliation(read: () => Promise<ReconciliationTotals>): void {
+    /**
+     * Reports the reconciliation's open discrepancies and its ledger-vs-provider deltas, read at
+     * every scrape. A read that fails or takes longer than `waitMs` (its store down) leaves these
+     * series out of that scrape rather than failing it: the projections' series tell of the outage.
+     */
+    observeReconciliation(read: () => Promise<ReconciliationTotals>, waitMs = RECONCILIATION_SCRAPE_WAIT_MS): void {
       let latest: Promise<ReconciliationTotals> | undefined;
-      // Both gauges are filled from one read per scrape.
-      const totals = () => (latest ??= read().finally(() => setImmediate(() => (latest = undefined))));
+      // Both gauges are filled from one read per scrape; a read that outlasts its scrape serves the next ones.
+      const totals = () => settledWithin((latest ??= read().finally(() => setImmediate(() => (latest = undefined)))), waitMs);
       new Gauge({
         name: 'folio_reconciliation_open_discrepancies',
         help: 'Open reconciliation discrepancies, by class',
@@ -132,7 +148,7 @@ export const createMetrics = () => {
         registers: [registry],
         async collect() {
           this.reset();
-          for (const [code, count] of Object.entries((await totals()).open)) this.set({ code }, count);
+          for (const [code, count] of Object.entries((await totals())?.open ?? {})) this.set({ code }, count);
         },
       });
       new Gauge({
@@ -142,7 +158,7 @@ export const createMetrics = () => {
         registers: [registry],
         async collect() {
           this.reset();
-          for (const { provider, currency, minorUnits } of (await totals()).deltas) this.set({ provider, currency }, Number(minorUnits));
+          for (const { provider, currency, minorUnits } of (await totals())?.deltas ?? []) this.set({ provider, currency }, Number(minorUnits));
         },
       });
     },

@@ -1,16 +1,18 @@
 import type { RequestHandler } from 'express';
 import { correlationIdOf } from '../http/correlation.js';
 import type { Logger } from './logger.js';
+import { onceAnswered } from './onceAnswered.js';
 
 /**
  * One log line per answered request, with its correlation id: failures (4xx at `info`, 5xx at
- * `error`) always, successes at `debug` so that a busy write API does not pay for them.
+ * `error`) and answers whose caller had hung up (`callerHungUp`, at `info` at least) always,
+ * other successes at `debug` so that a busy write API does not pay for them.
  */
 export const requestLog = (logger: Logger): RequestHandler => (request, response, next) => {
   const started = process.hrtime.bigint();
-  response.once('finish', () => {
+  onceAnswered(response, ({ callerHungUp }) => {
     const status = response.statusCode;
-    const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+    const level = status >= 500 ? 'error' : status >= 400 || callerHungUp ? 'info' : 'debug';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
@@ -19,6 +21,7 @@ export const requestLog = (logger: Logger): RequestHandler => (request, response
         path: request.path,
         status,
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        ...(callerHungUp ? { callerHungUp } : {}),
       },
       'request answered',
     );

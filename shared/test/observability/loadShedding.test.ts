@@ -50,6 +50,29 @@ describe('load shedding on the write API', () => {
     }
   });
 
+  it('holds a command\'s place until it has answered, though its caller hung up, then takes commands again', async () => {
+    const { app, handled, release } = appWith({ maxInFlight: 1 });
+    const server = await listen(app);
+    try {
+      const hangUp = new AbortController();
+      const abandoned = fetch(`${server.url}/v1/transfers/slow`, { method: 'POST', signal: hangUp.signal }).catch(() => 'hung up');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      hangUp.abort();
+      expect(await abandoned).to.equal('hung up');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const refused = await fetch(`${server.url}/v1/transfers/second`, { method: 'POST' });
+      expect(refused.status, 'the abandoned command still runs: it holds the only place').to.equal(503);
+
+      release();
+      while (!handled.includes('slow')) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect((await fetch(`${server.url}/v1/transfers/third`, { method: 'POST' })).status).to.equal(201);
+      expect(handled).to.deep.equal(['slow', 'third']);
+    } finally {
+      release();
+      await server.close();
+    }
+  });
+
   it('refuses commands while the projections lag beyond the limit', async () => {
     const { app, handled } = appWith({ maxInFlight: 10, lag: lagOf(45) });
     const server = await listen(app);
