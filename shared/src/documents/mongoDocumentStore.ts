@@ -264,8 +264,13 @@ export const createMongoDocumentStore = (options: MongoDocumentStoreOptions): Do
         requireDocumentIds(ids);
         const found = new Map<string, D>();
         for (const query of idQueries(ids)) {
+          // One batch for every document the query can find, and one more: the server's first
+          // batch is 101 documents by default, and one it fills exactly leaves the cursor open, so
+          // either would cost another round trip inside the transaction.
           const documents = await inTurn(() =>
-            collectionOf(collection).find({ _id: { $in: query } }, { session: mongoSession }).toArray(),
+            collectionOf(collection)
+              .find({ _id: { $in: query } }, { session: mongoSession, batchSize: query.length + 1 })
+              .toArray(),
           );
           for (const document of documents) found.set(document._id, document as unknown as D);
         }

@@ -82,8 +82,12 @@ const collectionAnswer = (collection: string, documents: readonly BSON.Document[
     return batch;
   };
 
-  const reply = (cursorId: number, cursor: Cursor, batch: BSON.Document[], first: boolean): BSON.Document => {
-    const open = cursor.remaining.length > 0;
+  /**
+   * A batch that filled `batchSize` leaves its cursor open, as a server's does: it stops reading
+   * once the batch is full, and finds out that nothing follows only on the next `getMore`.
+   */
+  const reply = (cursorId: number, cursor: Cursor, batch: BSON.Document[], batchSize: number, first: boolean): BSON.Document => {
+    const open = cursor.remaining.length > 0 || batch.length === batchSize;
     if (open) cursors.set(cursorId, cursor);
     else cursors.delete(cursorId);
     return {
@@ -121,7 +125,7 @@ const collectionAnswer = (collection: string, documents: readonly BSON.Document[
       };
       // A first batch holds 101 documents unless the command says otherwise.
       const batchSize = typeof command.batchSize === 'number' ? command.batchSize : 101;
-      return reply(nextCursorId++, cursor, takeBatch(cursor, batchSize), true);
+      return reply(nextCursorId++, cursor, takeBatch(cursor, batchSize), batchSize, true);
     }
     if ('getMore' in command) {
       await sleep(limits.batchMs);
@@ -133,7 +137,7 @@ const collectionAnswer = (collection: string, documents: readonly BSON.Document[
         return serverError(239, 'SnapshotTooOld', 'Read timestamp is older than the oldest available timestamp');
       }
       const batchSize = typeof command.batchSize === 'number' ? command.batchSize : Infinity;
-      return reply(cursorId, cursor, takeBatch(cursor, batchSize), false);
+      return reply(cursorId, cursor, takeBatch(cursor, batchSize), batchSize, false);
     }
     if ('killCursors' in command) {
       for (const id of command.cursors as unknown[]) cursors.delete(Number(id));
@@ -207,6 +211,20 @@ describe('MongoDB document store reads at scale (fake primary)', () => {
     for (const query of queries) expect(BSON.calculateObjectSize(query)).to.be.at.most(MAX_COMMAND_BYTES);
     const asked = queries.flatMap((query) => ((query.filter as BSON.Document)._id as { $in: string[] }).$in);
     expect(asked, 'every id asked for once').to.have.members([...many, ...longest]);
+  });
+
+  it('getMany reads each query of up to 1000 ids in one round trip, not a first batch of 101 and then the rest', async () => {
+    const documents = Array.from({ length: 1200 }, (_, n) => ({ _id: `d${String(n).padStart(4, '0')}`, amount: String(n) }));
+    const documentStore = await open(documents, roomy);
+    // Two queries' worth of ids, a few of them missing.
+    const ids = [...documents.map((document) => document._id), 'missing-1', 'missing-2'];
+    server!.commands.length = 0;
+
+    const found = await documentStore.withTransaction((session) => session.getMany<Document>('balances', ids));
+
+    expect(found.size).to.equal(documents.length);
+    const reads = server!.commands.filter((command) => 'find' in command || 'getMore' in command);
+    expect(reads.map((command) => Object.keys(command)[0])).to.deep.equal(['find', 'find']);
   });
 
   it('refuses an id, id prefix or cursor over the bound before sending anything, where the driver would throw', async () => {
