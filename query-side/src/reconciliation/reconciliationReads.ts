@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { NotFoundError, ValidationError, type DocumentStore, type Where } from '@folio/shared';
+import { InvalidArgumentError, NotFoundError, ValidationError, type DocumentStore, type Where } from '@folio/shared';
 import { discrepancyCodes, discrepancyStatuses, type DiscrepancyDocument, type ServedVersion, type SummaryDocument } from '@folio/projections';
 import { z } from 'zod';
 import { cursorSchema, limitSchema, positionSchema } from '../readParameters.js';
@@ -69,7 +69,9 @@ export const listDiscrepancies = async (
       ...(after === undefined ? {} : { after }),
     });
   } catch (error) {
-    if (after !== undefined && error instanceof Error && /cursor/.test(error.message)) throw badCursor('not a cursor this API issued');
+    // The store refusing the inner cursor is the caller's to fix; any other failure (a server that
+    // lost its own cursor, say) is not, whatever its message says.
+    if (after !== undefined && error instanceof InvalidArgumentError) throw badCursor('not a cursor this API issued');
     throw error;
   }
   return {
