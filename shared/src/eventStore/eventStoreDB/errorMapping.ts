@@ -12,6 +12,7 @@ import {
   UnknownError,
   WrongExpectedVersionError,
   convertToCommandError,
+  isCommandError,
 } from '@eventstore/db-client';
 import { redactCredentials } from '../../config/redactCredentials.js';
 import { FolioError } from '../../errors/folioError.js';
@@ -83,6 +84,15 @@ const isNotHandledAppend = (error: unknown): boolean =>
 
 const isTransientClientError = (error: unknown): boolean =>
   transientKinds.some((kind) => is(error, kind)) || isFailedDiscovery(error) || isNotHandledAppend(error);
+
+/**
+ * Whether an append failed before it was sent: the client turns every failure of the append itself
+ * into one of its errors, and lets through as they came only those of what precedes it (its check
+ * of the server's capabilities, a cluster discovery that found no node).
+ */
+export const failedBeforeSending = (error: unknown): boolean =>
+  !(error instanceof FolioError) &&
+  !(error instanceof Error && (isCommandError(error) || typeof (error as { type?: unknown }).type === 'string'));
 
 /**
  * The client reports a missing stream as `'no_stream'` (or `-1` on its gRPC error path); a number

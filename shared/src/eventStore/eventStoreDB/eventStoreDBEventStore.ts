@@ -63,7 +63,7 @@ import {
   serializeEvents,
 } from '../argumentChecks.js';
 import { fromStoredMetadata, toStoredMetadata } from '../storedStreamMetadata.js';
-import { toPortError, withCause, type ErrorContext } from './errorMapping.js';
+import { failedBeforeSending, toPortError, withCause, type ErrorContext } from './errorMapping.js';
 import {
   createResubscribingSubscription,
   type ResubscribeOptions,
@@ -157,6 +157,15 @@ interface ClientResolvedEvent {
 }
 
 type ClientRead = AsyncIterable<ClientResolvedEvent> & { cancel(): Promise<void> };
+
+/** The client appends go through, and what tells whether it is stuck. */
+interface AppendingClient {
+  readonly client: EventStoreDBClient;
+  /** How many of its appends it has answered or failed. */
+  answered: number;
+  /** Replaced after it answered nothing for the write timeout: closing it cut short its appends still waiting. */
+  givenUp: boolean;
+}
 
 /** Some client versions return numbers (KurrentDB-Client-NodeJS#423, #513), which lose precision past 2^53. */
 const requireBigInt = (value: unknown, what: string): bigint => {
@@ -399,6 +408,32 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
   let disposed = false;
 
   /**
+   * The client checks the server's capabilities before its first append and keeps the answer for
+   * its life, forgetting it only after an unavailable, cancelled or not-leader error: a check that
+   * failed otherwise (a cluster discovery that found no node, an internal error) fails every later
+   * append, and one never answered (it has no deadline) stalls them, while reads and subscriptions
+   * go on. So an owned client's appends go through a client of their own, replaced when an append
+   * failed before it was sent, or waited for the write timeout while the client answered nothing.
+   */
+  const openAppendingClient = (): AppendingClient => ({
+    client: 'connectionString' in options ? EventStoreDBClient.connectionString(options.connectionString) : options.client,
+    answered: 0,
+    givenUp: false,
+  });
+  let appending = openAppendingClient();
+
+  /**
+   * Later appends go through a new client, and the stuck one is closed. Closing it cuts short its
+   * calls still waiting, which only a stalled one has: one that failed before sending opened none.
+   */
+  const replaceAppendingClient = (stuck: AppendingClient, stalled: boolean): void => {
+    if (!ownsClient || disposed || appending !== stuck) return;
+    stuck.givenUp = stalled;
+    appending = openAppendingClient();
+    void stuck.client.dispose().catch(() => undefined);
+  };
+
+  /**
    * Maps the client's read to recorded events; stopping early cancels the server call, and so
    * does a server that sends nothing for `readIdleMs` while the reader waits.
    */
@@ -561,17 +596,35 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
     events: EventData[],
     expectedRevision: ExpectedRevision,
   ): Promise<AppendResult> => {
+    const used = appending;
+    const answeredBefore = used.answered;
+    let settled = false;
     let result: ClientAppendResult;
     try {
-      result = await boundedWrite(
-        (deadline) =>
-          client.appendToStream(streamName, events, {
-            expectedRevision: toClientExpectedRevision(expectedRevision),
-            deadline,
-          }),
-        `the append to ${streamName}`,
-      );
+      result = await boundedWrite((deadline) => {
+        const call = used.client.appendToStream(streamName, events, {
+          expectedRevision: toClientExpectedRevision(expectedRevision),
+          deadline,
+        });
+        const answered = (): void => {
+          settled = true;
+          used.answered += 1;
+        };
+        void call.then(answered, answered);
+        return call;
+      }, `the append to ${streamName}`);
     } catch (error) {
+      if (used.givenUp) {
+        throw new StoreUnavailableError(
+          `EventStoreDB answered no append for ${writeMs} ms, so the append to ${streamName} was given up: ` +
+            'it may or may not have been written',
+          { cause: error },
+        );
+      }
+      // Unsettled, the call was given up by the write timeout; stuck, if the client answered nothing meanwhile.
+      if (failedBeforeSending(error) || (!settled && used.answered === answeredBefore)) {
+        replaceAppendingClient(used, !settled);
+      }
       const mapped = toPortError(error, { streamName, expectedRevision });
       // EventStoreDB refuses 'stream_exists' on a soft-deleted stream as if it were tombstoned,
       // where the port sees no stream; a read tells them apart, failing only on a tombstone.
@@ -724,7 +777,7 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
       await Promise.all([...openSubscriptions].map((subscription) => subscription.unsubscribe()));
       if (ownsClient) {
         disposed = true;
-        await client.dispose();
+        await Promise.all([client.dispose(), appending.client.dispose()]);
       }
     },
   };
