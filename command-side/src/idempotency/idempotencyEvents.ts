@@ -23,7 +23,7 @@ export const idempotentRequestStarted = defineEvent({
     /** The id the operation creates, kept across takeovers so a re-run is the same operation. */
     resourceId: z.string().min(1),
     startedAt: isoInstant,
-    /** When the key may be used for a new request; a takeover keeps the first attempt's value. */
+    /** When the key may be used for a new request; a takeover keeps the first attempt's value unless it has passed. */
     expiresAt: isoInstant,
     /** The process that claimed the key (one id per process start). */
     processId: z.string().min(1).optional(),

@@ -72,8 +72,10 @@
  * retried part is recognised by the store.
  *
  * A key becomes reusable once `expiresAt` (first claim + retention) has passed; a new cycle then
- * starts on the same stream. Validation failures must be raised before `execute` so they never
- * claim the key.
+ * starts on the same stream. A cycle never answered is the exception for its own request: retried
+ * later, it is taken over as within the retention (its money may be moving under its resource id),
+ * and the claim that answers it keeps the answer a retention from then. Validation failures must be
+ * raised before `execute` so they never claim the key.
  */
 import { randomUUID, createHash } from 'node:crypto';
 import {
@@ -360,7 +362,10 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     now.getTime() - Date.parse(record.started.startedAt) < staleAfterMs;
 
   const decide = (record: KeyRecord | undefined, request: ExecuteRequest, now: Date): Decision => {
-    const expired = record !== undefined && Date.parse(record.started.expiresAt) <= now.getTime();
+    // A request never answered (a 5xx, a crash) may have moved money under its resource id: retried
+    // past the retention, it finishes that operation, and its answer is then kept a retention again.
+    const unanswered = record !== undefined && record.state.kind !== 'completed' && record.started.fingerprint === request.fingerprint;
+    const expired = record !== undefined && !unanswered && Date.parse(record.started.expiresAt) <= now.getTime();
     // A key past its retention starts a new cycle, but not while its latest claim may still run
     // (taken over shortly before): the two runs would race, and the first one's caller could be
     // answered with the new request's response.
@@ -382,9 +387,18 @@ export const createIdempotencyStore = (options: IdempotencyStoreOptions): Idempo
     if (record.started.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
     // The parts the abandoned attempt answered for good (its own and those it carried) ride along.
     const answered = record.state.kind === 'abandoned' ? record.state.finalParts : undefined;
+    // A takeover keeps the first claim's retention, unless it has passed (`unanswered` above).
+    const expiresAt =
+      Date.parse(record.started.expiresAt) <= now.getTime() ? new Date(now.getTime() + retentionMs).toISOString() : record.started.expiresAt;
     const retake: Decision = {
       kind: 'claim',
-      started: { ...record.started, ...(answered === undefined ? {} : { finalParts: answered }), startedAt: now.toISOString(), processId },
+      started: {
+        ...record.started,
+        ...(answered === undefined ? {} : { finalParts: answered }),
+        startedAt: now.toISOString(),
+        expiresAt,
+        processId,
+      },
       retry: true,
     };
     switch (record.state.kind) {

@@ -698,6 +698,53 @@ describe('idempotency store', () => {
     });
   });
 
+  it('finishes a request never answered when it is retried past its retention: same resource id, answer kept again', async () => {
+    const store = storeOn(temp.store);
+    const calls: string[] = [];
+    const attempts: RunAttempt[] = [];
+    await rejectionOf(
+      store.execute(
+        request(async (resourceId) => {
+          calls.push(resourceId);
+          throw new StoreUnavailableError('event store unreachable');
+        }),
+      ),
+    );
+
+    advance(HOUR + 1);
+    const retried = await store.execute(
+      request(async (resourceId, attempt) => {
+        attempts.push(attempt);
+        return recordingRun(calls)(resourceId);
+      }),
+    );
+
+    // The first run may have moved money under res-1: only that operation may answer the request.
+    expect(calls).to.deep.equal(['res-1', 'res-1']);
+    expect(attempts.map(({ retry }) => retry)).to.deep.equal([true]);
+    expect(retried).to.deep.equal({ ...created('res-1'), replayed: false });
+    advance(HOUR - 1);
+    expect(await store.execute(request(recordingRun(calls)))).to.deep.equal({ ...retried, replayed: true });
+    expect(calls).to.have.length(2);
+    // Another request may use the key once the answer's retention has passed.
+    advance(1);
+    await store.execute(request(recordingRun(calls), { fingerprint: 'fingerprint-2' }));
+    expect(calls).to.have.length(3);
+    expect(calls[2]).to.not.equal('res-1');
+  });
+
+  it('takes over, past its retention, the stale claim of a run that never answered, for the same request', async () => {
+    await appendStartedDirectly('res-crashed', new Date(now.getTime() - HOUR), now);
+    const store = storeOn(temp.store);
+    const calls: string[] = [];
+
+    advance(1);
+    const takeover = await store.execute(request(recordingRun(calls)));
+
+    expect(calls).to.deep.equal(['res-crashed']);
+    expect(takeover).to.deep.equal({ ...created('res-crashed'), replayed: false });
+  });
+
   it('scopes keys per caller', async () => {
     const store = storeOn(temp.store);
     const calls: string[] = [];
