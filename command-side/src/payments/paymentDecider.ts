@@ -206,7 +206,9 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
         }
         return apply('settled');
       }
-      if (state === 'SETTLED') {
+      // Refunded in full after it was settled, the payment keeps what was settled: a confirmation
+      // of that settlement trails what is known, as it does for a settled payment.
+      if (state === 'SETTLED' || (state === 'REFUNDED' && payment.fee !== undefined)) {
         const settled = (payment.fee ?? 0n) + (payment.net ?? 0n);
         if (callback.amount !== undefined && callback.amount !== settled) {
           return { outcome: 'refused', flagged: true, detail: `settled ${callback.amount}, the books settled ${settled}` };

@@ -13,7 +13,7 @@ import {
   WrongExpectedRevisionError,
 } from '@folio/shared';
 import { accountDecider, type AccountCommand } from '../accounts/accountDecider.js';
-import { AccountCurrencyMismatchError, AccountNotFoundError } from '../accounts/accountErrors.js';
+import { AccountNotFoundError } from '../accounts/accountErrors.js';
 import type { AccountCommandHandler } from '../accounts/accountCommandHandler.js';
 import type { AccountStatus } from '../accounts/accountState.js';
 import type { CommandContext } from '../commandHandling/decider.js';
@@ -137,7 +137,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     paymentDecider.decide(command, payment);
   };
 
-  const clearingOf = (payment: ExistingPayment) =>
+  const clearingOf = (payment: Pick<ExistingPayment, 'currency' | 'provider'>) =>
     systemAccountId({ role: 'provider_clearing', currency: payment.currency, provider: payment.provider });
 
   const suspenseOf = (payment: ExistingPayment) => systemAccountId({ role: 'suspense', currency: payment.currency });
@@ -196,7 +196,9 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   };
 
   /** The first leg of the capture's journal: the merchant credited. */
-  const captureCredit = (payment: ExistingPayment): AccountCommand => ({
+  const captureCredit = (
+    payment: Pick<ExistingPayment, 'merchantAccountId' | 'captureJournalId' | 'amount' | 'currency' | 'provider'>,
+  ): AccountCommand => ({
     type: 'PostCredit',
     accountId: payment.merchantAccountId,
     journal: { id: payment.captureJournalId, kind: 'capture', leg: 'first', counterpartyAccountId: clearingOf(payment) },
@@ -358,6 +360,16 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
   const checkMerchantTakes = async (payment: ExistingPayment) => {
     const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
     accountDecider.decide(captureCredit(payment), merchant);
+  };
+
+  /**
+   * Refuses, with nothing written, a payment whose merchant's account was closed: it never takes a
+   * posting again, so the customer would be charged for money only suspense could hold. A frozen
+   * account may be unfrozen before the capture, which is checked then.
+   */
+  const checkMerchantOpen = async (payment: ExistingPayment) => {
+    const { state: merchant } = await accounts.load(accountStream(payment.merchantAccountId), { fresh: true });
+    if (merchant.exists && merchant.status === 'closed') accountDecider.decide(captureCredit(payment), merchant);
   };
 
   /**
@@ -686,6 +698,9 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     if (givenRef !== undefined && givenRef !== payment.providerRef) await checkGivenReference(payment, givenRef);
     let providerRef = givenRef;
     if (providerRef === undefined) {
+      // Only Folio's own submission charges the customer: a reference given is a charge the
+      // provider holds already, recorded whatever the account says.
+      await checkMerchantOpen(payment);
       try {
         ({ providerRef } = await providers.adapterFor(payment.provider).submitPayment({
           paymentId,
@@ -826,28 +841,23 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
 
   return {
     async create(paymentId: string, request: CreatePaymentRequest, run: RunContext): Promise<PaymentView> {
-      const { state: merchant } = await accounts.load(accountStream(request.merchantAccountId));
+      const { state: merchant } = await accounts.load(accountStream(request.merchantAccountId), { fresh: true });
       if (!merchant.exists) throw new AccountNotFoundError(request.merchantAccountId);
       if (merchant.kind !== 'merchant') throw new NotAMerchantAccountError(merchant.accountId, merchant.kind);
-      if (merchant.currency !== request.currency) {
-        throw new AccountCurrencyMismatchError(merchant.accountId, merchant.currency, request.currency);
-      }
-      providers.adapterFor(request.provider);
       const first = BigInt(paymentId);
-      const result = await handle(
+      const creation = {
+        type: 'CreatePayment',
         paymentId,
-        {
-          type: 'CreatePayment',
-          paymentId,
-          ...request,
-          captureJournalId: (first + 1n).toString(),
-          settlementJournalId: (first + 2n).toString(),
-          feeJournalId: (first + 3n).toString(),
-          at: now(),
-        },
-        run,
-        `create-${paymentId}`,
-      );
+        ...request,
+        captureJournalId: (first + 1n).toString(),
+        settlementJournalId: (first + 2n).toString(),
+        feeJournalId: (first + 3n).toString(),
+        at: now(),
+      } as const;
+      // An account that would refuse the capture now (another currency, frozen, closed) takes no payment.
+      accountDecider.decide(captureCredit(creation), merchant);
+      providers.adapterFor(request.provider);
+      const result = await handle(paymentId, creation, run, `create-${paymentId}`);
       return paymentView(result.state as ExistingPayment, result.position);
     },
     /**

@@ -484,6 +484,22 @@ describe('payment decider', () => {
       expect(outcomeOf('SETTLED', settle('e20', 10_000n))).to.include({ outcome: 'outdated', flagged: false });
     });
 
+    it('judges a settlement of a payment refunded in full after its settlement as of a settled one, and flags one never settled', () => {
+      const refundedAfterSettlement = stateAfter([
+        ...historyOf.SETTLED,
+        refundRequested('7500000000000000001', 10_000n, 'bank'),
+        refunded('7500000000000000001', 10_000n, 10_000n),
+      ]);
+      const settle = (eventId: string, extra: Partial<PaymentCallback>) => callback(eventId, 'payment.settled', extra);
+      const outcomeAfterRefund = (received: PaymentCallback) => classifyCallback(refundedAfterSettlement, received, false);
+      expect(refundedAfterSettlement.state).to.equal('REFUNDED');
+      expect(outcomeAfterRefund(settle('e22', { amount: 10_000n, fee: 300n }))).to.include({ outcome: 'outdated', flagged: false });
+      expect(outcomeAfterRefund(settle('e23', {}))).to.include({ outcome: 'outdated', flagged: false });
+      expect(outcomeAfterRefund(settle('e24', { amount: 9_700n, fee: 300n }))).to.include({ outcome: 'refused', flagged: true });
+      expect(outcomeAfterRefund(settle('e25', { amount: 10_000n, fee: 310n }))).to.include({ outcome: 'refused', flagged: true });
+      expect(outcomeOf('REFUNDED', settle('e26', { amount: 10_000n, fee: 300n }))).to.include({ outcome: 'superseded', flagged: true });
+    });
+
     it('refuses and flags a refund without the provider\'s refund reference in every state, never booking it', () => {
       for (const state of Object.keys(historyOf) as PaymentStateName[]) {
         const unnamed = callback(`e21-${state}`, 'payment.refunded', { amount: 1_000n });

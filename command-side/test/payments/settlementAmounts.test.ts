@@ -84,4 +84,21 @@ describe('settlement callbacks of another amount than the books settle', () => {
     expect(await postedOf(api, bank)).to.equal(-9_710n);
     await expectBooksBalanced(harness.store);
   });
+
+  it('takes the late confirmation of a payment settled and then refunded in full as outdated, and flags one for another amount or fee', async () => {
+    const payment = await paidPayment();
+    expectMoved(await move(api, payment.id, 'settle', { fee: '290' }), 'SETTLED');
+    expectMoved(await move(api, payment.id, 'refunds', { amount: '10000' }), 'REFUNDED');
+    const same = await sendCallback(api, paymentCallback('payment.settled', payment, { amount: '10000', fee: '290' }));
+    expect(same.body, same.text).to.include({ outcome: 'outdated', flaggedForReconciliation: false });
+    expect(await state(payment.id)).to.include({ state: 'REFUNDED', fee: '290', net: '9710', flaggedForReconciliation: false });
+    const otherFee = await sendCallback(api, paymentCallback('payment.settled', payment, { amount: '10000', fee: '310' }));
+    expect(otherFee.body, otherFee.text).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    const otherAmount = await sendCallback(api, paymentCallback('payment.settled', payment, { amount: '9000', fee: '290' }));
+    expect(otherAmount.body, otherAmount.text).to.include({ outcome: 'refused', flaggedForReconciliation: true });
+    expect(await state(payment.id)).to.include({ state: 'REFUNDED', refunded: '10000', flaggedForReconciliation: true });
+    expect(await postedOf(api, bank)).to.equal(290n);
+    expect(await postedOf(api, merchant)).to.equal(0n);
+    await expectBooksBalanced(harness.store);
+  });
 });
