@@ -13,6 +13,13 @@ const IN_TRANSIT_WAIT_MS = 2_000;
 const CLOSE_ATTEMPTS = 3;
 
 /**
+ * Whether waiting for money in transit could ever let the account close. A system account, or one
+ * closed already, never closes: its decider answers so at once, rather than a refusal that asks the
+ * caller to try again once movements (always some, on a busy bank account) have ended.
+ */
+const mayEverClose = (state: AccountState): boolean => state.exists && state.kind !== 'system' && state.status !== 'closed';
+
+/**
  * Closes an account. Its stream cannot tell whether money debited from it is still on its way to
  * an account that may refuse it: the refusal reverses the debit onto this account, and a closed
  * account would then hold money nobody can move. So the open movements (followed from the log by
@@ -35,18 +42,20 @@ export const closeAccount = async (
 ): Promise<CommandResult<AccountState>> => {
   const stream = accountStream(accountId);
   for (let attempt = 1; ; attempt++) {
-    const { revision, position } = await deps.accounts.load(stream, { fresh: true });
-    if (position !== undefined && !(await deps.recovery.waitFor(position, IN_TRANSIT_WAIT_MS))) {
-      throw new MovementsNotKnownYetError(accountId);
+    const { state, revision, position } = await deps.accounts.load(stream, { fresh: true });
+    if (mayEverClose(state)) {
+      if (position !== undefined && !(await deps.recovery.waitFor(position, IN_TRANSIT_WAIT_MS))) {
+        throw new MovementsNotKnownYetError(accountId);
+      }
+      const inTransit = deps.recovery
+        .open()
+        .filter(({ movement }) => movement.fromAccountId === accountId || movement.toAccountId === accountId)
+        .map(({ kind, id }) => `${kind}-${id}`);
+      if (inTransit.length > 0) throw new AccountMoneyInTransitError(accountId, inTransit);
+      const waiting = await deps.paymentJournals.waitingOn(accountId, IN_TRANSIT_WAIT_MS);
+      if (waiting === undefined) throw new MovementsNotKnownYetError(accountId);
+      if (waiting.length > 0) throw new AccountPaymentJournalsWaitingError(accountId, waiting);
     }
-    const inTransit = deps.recovery
-      .open()
-      .filter(({ movement }) => movement.fromAccountId === accountId || movement.toAccountId === accountId)
-      .map(({ kind, id }) => `${kind}-${id}`);
-    if (inTransit.length > 0) throw new AccountMoneyInTransitError(accountId, inTransit);
-    const waiting = await deps.paymentJournals.waitingOn(accountId, IN_TRANSIT_WAIT_MS);
-    if (waiting === undefined) throw new MovementsNotKnownYetError(accountId);
-    if (waiting.length > 0) throw new AccountPaymentJournalsWaitingError(accountId, waiting);
     try {
       return await deps.accounts.handle(stream, { type: 'CloseAccount', accountId }, context, revision === undefined ? {} : { expectedRevision: revision });
     } catch (error) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { accountStream } from '@folio/shared';
+import { accountStream, systemAccountId } from '@folio/shared';
 import { createFlakyApiHarness, expectBooksBalanced, expectProblem, uniqueKey, type ApiServer, type FlakyApiHarness } from './apiHarness.js';
 
 describe('write API over HTTP: closing an account with money in transit', () => {
@@ -49,6 +49,23 @@ describe('write API over HTTP: closing an account with money in transit', () => 
 
     expect(closed.status, closed.text).to.equal(200);
     expect(closed.body.status).to.equal('closed');
+  });
+
+  it('refuses to close a system account as allowing no transition, not as money in transit to wait for', async () => {
+    await api.openFundedAccount('1'); // opens the EUR bank account on first use
+    const bank = systemAccountId({ role: 'bank', currency: 'EUR' });
+    const to = (await api.openAccount()).id;
+    const depositKey = uniqueKey('in-transit');
+    harness.failing.stream = accountStream(bank);
+    expect((await api.deposit(to, '300', 'EUR', depositKey)).status).to.equal(503);
+    harness.failing.stream = undefined;
+
+    const refused = await harness.expectNothingWritten(() => api.post(`/v1/accounts/${bank}/close`, {}));
+
+    const problem = expectProblem(refused, 409, 'illegal-account-transition');
+    expect(problem.allowedTransitions).to.deep.equal([]);
+    expect(refused.headers['retry-after']).to.equal(undefined);
+    expect((await api.deposit(to, '300', 'EUR', depositKey)).body.status).to.equal('completed');
   });
 
   it('does not remember a refusal for money in transit under an Idempotency-Key: the same key closes the account once the movements ended', async () => {
