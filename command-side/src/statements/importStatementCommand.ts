@@ -45,23 +45,30 @@ export const runImportStatementCommand = async (args: readonly string[]): Promis
     console.error(`${problem}\n${importStatementUsage}`);
     return 2;
   }
+  let mappingText: string | undefined;
+  try {
+    mappingText = mappingOf(mapping);
+  } catch (error) {
+    // Named here: the error of a directory read names no path.
+    console.error(`cannot read ${mapping} (${(error as NodeJS.ErrnoException).code})`);
+    return 1;
+  }
   const config = loadConfig();
   requireExistingStores(config);
   const eventStore = openEventStore(config);
   try {
     const service = createStatementImportService({ eventStore });
     const result = await service.importStatement(
-      { provider, format, mapping: mappingOf(mapping), fileName: basename(file), content: createReadStream(file) },
+      { provider, format, mapping: mappingText, fileName: basename(file), content: createReadStream(file) },
       { correlationId: randomUUID(), actor: 'cli', now: new Date() },
     );
     const summary = statementImported.schema.encode(result.summary);
     console.log(JSON.stringify({ ...summary, alreadyImported: result.alreadyImported, position: result.position.toString() }, null, 2));
     return 0;
   } catch (error) {
-    const { code, path } = error as NodeJS.ErrnoException;
+    const { code } = error as NodeJS.ErrnoException;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-      // The statement or the mapping file: whichever could not be read.
-      console.error(`cannot read ${path ?? file} (${code})`);
+      console.error(`cannot read ${file} (${code})`);
       return 1;
     }
     if (!(error instanceof FolioError) || error.status >= 500) throw error;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 import { AUDIT_USAGE, KEYS_USAGE, runAuditCli, runKeysCommand } from '@folio/shared';
 import { importStatementUsage, runImportStatementCommand } from '@folio/command-side';
 import { projectionsUsage, runProjectionsCommand } from '@folio/projections';
@@ -23,6 +24,20 @@ const EXIT_CODES = 'exit codes: 0 done; 1 failed (a store, a file, a refusal, a 
 const allUsages = [...Object.values(usages), EXIT_CODES].join('\n');
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
+/**
+ * The first option given twice, as typed. Each command would take the last one silently: a period
+ * closed at the date typed second, a key made with the role typed second.
+ */
+const repeatedOption = (args: readonly string[]): string | undefined => {
+  const seen = new Set<string>();
+  for (const token of parseArgs({ args: [...args], strict: false, allowPositionals: true, tokens: true }).tokens) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) return token.rawName;
+    seen.add(token.name);
+  }
+  return undefined;
+};
+
 const run = async ([command, ...args]: readonly string[]): Promise<number> => {
   if (command === undefined) {
     process.stderr.write(`no command given\n${allUsages}\n`);
@@ -40,6 +55,11 @@ const run = async ([command, ...args]: readonly string[]): Promise<number> => {
   if (args.some(isHelp)) {
     process.stdout.write(`${usage}\n${EXIT_CODES}\n`);
     return 0;
+  }
+  const repeated = repeatedOption(args);
+  if (repeated !== undefined) {
+    process.stderr.write(`${repeated} given twice\n${usage}\n`);
+    return 2;
   }
   switch (command) {
     case 'projections':
