@@ -66,7 +66,8 @@ const FOLDED = {
 const AWAITED_IN: Record<PaymentCallbackType, readonly PaymentStateName[]> = {
   'payment.captured': ['PENDING'],
   'payment.failed': ['CREATED', 'PENDING'],
-  'payment.settled': ['PAID'],
+  // Refunded in full by a refund that held it back, a payment never settled: the settlement is refused then.
+  'payment.settled': ['PAID', 'REFUNDED'],
   'payment.refunded': ['PAID', 'SETTLED'],
 };
 
@@ -144,7 +145,8 @@ export const CALLBACK_RECOVERY_ACTOR = 'folio:callback-recovery';
  * its lock and the system's name, every callback recorded as applied whose change never followed,
  * each decided at the payment's stream revision, so a completion racing another (a request, a
  * read, another process's recovery) books its change once. Resolves whether the callback's change
- * has followed; not while its journal waits for the merchant's account to take it.
+ * has followed; not while its journal waits for the merchant's account to take it, nor while a
+ * move under way on the payment holds it back (a refund reserved holds off a settlement).
  */
 export const completeWithRepair =
   (payments: Pick<PaymentService, 'get' | 'find'>) =>
@@ -158,7 +160,8 @@ export const completeWithRepair =
 export interface CallbackRecoveryOptions extends DueWorkRecoveryOptions {
   /**
    * Completes the callback's change: resolves whether it has followed now (false while its journal
-   * waits for the merchant's account), throws while it cannot be completed (see `completeWithRepair`).
+   * waits for the merchant's account, or a move under way holds it back), throws while it cannot be
+   * completed (see `completeWithRepair`).
    */
   complete: (callback: CallbackAwaitingEffect) => Promise<boolean>;
   /** A callback whose change has not followed this long after it was recorded is completed. */
@@ -219,7 +222,8 @@ export const createCallbackRecovery = (options: CallbackRecoveryOptions) => {
         waiting.delete(key);
       } else if (!waiting.has(key)) {
         waiting.add(key);
-        options.onWarning(`${what(callback)}, waits for the merchant's account to take its journal: completed once it does`, undefined);
+        const why = "waits for the merchant's account to take its journal, or for a move under way on the payment to end";
+        options.onWarning(`${what(callback)}, ${why}: completed once it does`, undefined);
       }
     },
     failed: (callback) => `${what(callback)}, has not taken effect: completed again later`,

@@ -96,7 +96,10 @@ export type PaymentCommand =
   | { type: 'RerouteFromClosedAccount'; refundId?: string; accountStatus: AccountStatus; refusal: string; at: string }
   /** `redelivery`: a deferred callback tried again; otherwise one just received. */
   | { type: 'ReceiveCallback'; callback: PaymentCallback; redelivery: boolean; at: string }
-  /** The books refused a callback recorded as applied (its move no longer fits the payment). */
+  /**
+   * The books refused a callback recorded as applied (its move no longer fits the payment); one a
+   * move under way holds back (`heldBack`) is not refused, it waits for that move to end.
+   */
   | { type: 'RefuseCallback'; callback: PaymentCallback; detail: string; at: string };
 
 type Event = EventPayload<PaymentEvent>;
@@ -151,6 +154,14 @@ export const classifyCallback = (payment: ExistingPayment, callback: PaymentCall
   if (seen !== undefined && !(redelivery && seen === 'deferred')) {
     return { outcome: 'duplicate', flagged: false, detail: `event ${callback.eventId} was already received (${seen})` };
   }
+  return judgeCallback(payment, callback);
+};
+
+/**
+ * What a callback means for the payment's books as they are now, whether it was received before
+ * or not: a callback recorded as applied whose change has not followed is judged again by it.
+ */
+export const judgeCallback = (payment: ExistingPayment, callback: PaymentCallback): Classification => {
   const { state } = payment;
   const apply = (detail: string): Classification => ({ outcome: 'applied', flagged: false, detail });
   const defer = (detail: string): Classification => ({ outcome: 'deferred', flagged: false, detail });
@@ -263,7 +274,9 @@ export const awaitsEffect = (payment: ExistingPayment, callback: PaymentCallback
     case 'payment.failed':
       return payment.state === 'CREATED' || payment.state === 'PENDING';
     case 'payment.settled':
-      return payment.state === 'PAID';
+      // Refunded in full while a refund held it back, a payment never settled: judged again, the
+      // settlement is refused and flagged rather than left unbooked unseen.
+      return payment.state === 'PAID' || (payment.state === 'REFUNDED' && payment.fee === undefined);
     case 'payment.refunded':
       // A refund the books hold under its reference took effect, whichever callback started it.
       return (
@@ -273,6 +286,15 @@ export const awaitsEffect = (payment: ExistingPayment, callback: PaymentCallback
       );
   }
 };
+
+/**
+ * Whether a callback recorded as applied waits for a move under way on the payment to end before
+ * its change can follow: a refund reserved or being posted holds off a settlement, a settlement
+ * being posted holds off a refund. That move ends, either way, and the callback is judged again
+ * then, as one received then would be; the provider was answered already and never sends it again.
+ */
+export const heldBack = (payment: ExistingPayment, callback: PaymentCallback): boolean =>
+  awaitsEffect(payment, callback) && judgeCallback(payment, callback).outcome === 'deferred';
 
 const callbackData = (payment: ExistingPayment, callback: PaymentCallback, classification: Classification, at: string) => ({
   paymentId: payment.paymentId,
@@ -630,6 +652,8 @@ const decide = (command: PaymentCommand, state: PaymentState): Event[] => {
       return [{ type: 'PaymentCallbackRecorded', data: callbackData(payment, command.callback, classification, command.at) }];
     }
     case 'RefuseCallback':
+      // Refused by a move under way, not by the books: the callback stays awaiting its change.
+      if (heldBack(payment, command.callback)) return [];
       return [
         {
           type: 'PaymentCallbackRecorded',

@@ -31,7 +31,15 @@ import {
 import type { ProviderReferences } from '../providers/providerReferences.js';
 import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PaymentCommandHandler } from './paymentCommandHandler.js';
-import { awaitsEffect, callbackRank, classifyCallback, paymentDecider, type PaymentCommand } from './paymentDecider.js';
+import {
+  awaitsEffect,
+  callbackRank,
+  classifyCallback,
+  heldBack,
+  judgeCallback,
+  paymentDecider,
+  type PaymentCommand,
+} from './paymentDecider.js';
 import {
   IllegalPaymentTransitionError,
   NotAMerchantAccountError,
@@ -740,8 +748,23 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     await handle(paymentId, { type: 'SubmitPayment', providerRef, at: now() }, run, `submit-${paymentId}`);
   };
 
-  /** Applies a callback recorded as applied; if the books refuse it, that is recorded and flagged. */
+  const refuseCallback = (paymentId: string, callback: PaymentCallback, detail: string, run: RunContext) =>
+    handle(paymentId, { type: 'RefuseCallback', callback, detail, at: now() }, run, `callback-refused-${callback.eventId}-${ids.nextId()}`);
+
+  /**
+   * Applies a callback recorded as applied; if the books refuse it, that is recorded and flagged.
+   * It is judged on the books as they are first: a move under way may have held it back since it
+   * was recorded (it waits for that move to end, `heldBack`), and what that move booked may
+   * contradict it now (a refund posted meanwhile changes what a settlement takes).
+   */
   const applyCallback = async (paymentId: string, callback: PaymentCallback, run: RunContext) => {
+    const { payment } = await load(paymentId);
+    const judged = judgeCallback(payment, callback);
+    if (judged.outcome === 'deferred') return;
+    if (judged.outcome === 'refused' || judged.outcome === 'superseded') {
+      await refuseCallback(paymentId, callback, judged.detail, run);
+      return;
+    }
     try {
       switch (callback.callbackType) {
         case 'payment.captured':
@@ -758,23 +781,21 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
       }
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      await handle(
-        paymentId,
-        { type: 'RefuseCallback', callback, detail: `${error.type}: ${error.message}`, at: now() },
-        run,
-        `callback-refused-${callback.eventId}-${ids.nextId()}`,
-      );
+      // Decided on the stream as it is: a move another writer started meanwhile leaves it awaiting its change.
+      await refuseCallback(paymentId, callback, `${error.type}: ${error.message}`, run);
     }
   };
 
-  const unfinishedCallback = (payment: ExistingPayment) => payment.applied.find((callback) => awaitsEffect(payment, callback));
+  /** A callback recorded as applied whose change has not followed, and which no move under way holds back. */
+  const unfinishedCallback = (payment: ExistingPayment) =>
+    payment.applied.find((callback) => awaitsEffect(payment, callback) && !heldBack(payment, callback));
 
   /**
-   * The payment with every interrupted change completed: its journals' records first, then the
-   * callbacks recorded as applied whose change never followed (the run applying them failed).
+   * The payment with the callbacks recorded as applied whose change never followed completed (the
+   * run applying them failed, or a move under way held them back and has ended).
    */
-  const repaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> => {
-    let payment = await journalsRepaired(paymentId, run);
+  const callbacksCompleted = async (paymentId: string, run: RunContext, from: ExistingPayment): Promise<ExistingPayment> => {
+    let payment = from;
     for (let callback = unfinishedCallback(payment); callback !== undefined; callback = unfinishedCallback(payment)) {
       try {
         await applyCallback(paymentId, callback, run);
@@ -788,8 +809,13 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
     return payment;
   };
 
+  /** The payment with every interrupted change completed: its journals' records first, then its callbacks. */
+  const repaired = async (paymentId: string, run: RunContext): Promise<ExistingPayment> =>
+    callbacksCompleted(paymentId, run, await journalsRepaired(paymentId, run));
+
   /**
-   * Applies the deferred callbacks the payment's state now allows, lowest rank first. Each try is
+   * Applies the callbacks the payment's state now allows: those recorded as applied that a move
+   * which has ended held back, then the deferred ones, lowest rank first. Each try is
    * recorded as decided on the stream as it is then (another writer may have moved it, deferring
    * the callback again), and applied only if recorded so. Its command id is its own: a later try
    * under the id of one recorded as deferred would be answered as that one, leaving the callback
@@ -797,7 +823,7 @@ export const createPaymentService = (deps: PaymentServiceDependencies) => {
    */
   const applyDeferred = async (paymentId: string, run: RunContext) => {
     for (;;) {
-      const { payment } = await load(paymentId);
+      const payment = await callbacksCompleted(paymentId, run, (await load(paymentId)).payment);
       const ready = [...payment.deferred]
         .sort(
           (a, b) =>

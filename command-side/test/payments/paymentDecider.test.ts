@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { PaymentStateName } from '@folio/shared';
 import type { EventPayload } from '../../src/commandHandling/decider.js';
-import { awaitsEffect, classifyCallback, paymentDecider, type PaymentCommand } from '../../src/payments/paymentDecider.js';
+import { awaitsEffect, classifyCallback, heldBack, paymentDecider, type PaymentCommand } from '../../src/payments/paymentDecider.js';
 import {
   FeeExceedsSettlementError,
   IllegalPaymentTransitionError,
@@ -639,6 +639,66 @@ describe('payment decider', () => {
         .when({ type: 'RequestRefund', refundId: '7500000000000000002', amount: 2_500n, providerRefundRef: 're_1', callbackEventId: 'e6', at: AT })
         .thenNothing();
       expect(awaitsEffect(stateAfter(history), second)).to.equal(false);
+    });
+
+    it('leaves a callback recorded as applied awaiting its change while a move another writer started holds it back', () => {
+      const recordedApplied = (callback: PaymentCallback): Event => ({
+        type: 'PaymentCallbackRecorded',
+        data: {
+          paymentId: PAYMENT,
+          provider: 'sandbox',
+          eventId: callback.eventId,
+          callbackType: callback.callbackType,
+          ...(callback.fee === undefined ? {} : { fee: callback.fee }),
+          ...(callback.amount === undefined ? {} : { amount: callback.amount }),
+          ...(callback.providerRefundRef === undefined ? {} : { providerRefundRef: callback.providerRefundRef }),
+          providerCreatedAt: AT,
+          outcome: 'applied',
+          flaggedForReconciliation: false,
+          detail: 'applied',
+          receivedAt: AT,
+        },
+      });
+      const refuse = (callback: PaymentCallback): PaymentCommand => ({ type: 'RefuseCallback', callback, detail: 'refused by a move', at: AT });
+      const settlement = settledCallback('e8', 300n);
+      const reserved = refundRequested('7500000000000000001', 2_500n, 'clearing', { awaitsProvider: true });
+      const reservedMeanwhile = [...historyOf.PAID, recordedApplied(settlement), reserved];
+      expect(heldBack(stateAfter(reservedMeanwhile), settlement)).to.equal(true);
+      spec.given(reservedMeanwhile).when(refuse(settlement)).thenNothing();
+      // The refund ended: the settlement is no longer held back, and the books take it.
+      const refundEnded: Event = {
+        type: 'PaymentRefundFailed',
+        data: {
+          paymentId: PAYMENT,
+          refundId: '7500000000000000001',
+          amount: 2_500n,
+          reason: { type: 'provider-declined', detail: 'no' },
+          failedAt: AT,
+        },
+      };
+      const released = stateAfter([...reservedMeanwhile, refundEnded]);
+      expect(awaitsEffect(released, settlement)).to.equal(true);
+      expect(heldBack(released, settlement)).to.equal(false);
+      // Refunded in full instead, the payment never settled: the settlement awaits a judgement, refused and flagged.
+      const refundedInFull = [
+        ...historyOf.PAID,
+        recordedApplied(settlement),
+        refundRequested('7500000000000000001', 10_000n),
+        refunded('7500000000000000001', 10_000n, 10_000n),
+      ];
+      expect(awaitsEffect(stateAfter(refundedInFull), settlement)).to.equal(true);
+      const [refusal] = paymentDecider.decide(refuse(settlement), stateAfter(refundedInFull));
+      expect(refusal?.data).to.include({ eventId: 'e8', outcome: 'refused', flaggedForReconciliation: true });
+      const refund: PaymentCallback = {
+        eventId: 'e9',
+        callbackType: 'payment.refunded',
+        amount: 1_000n,
+        providerRefundRef: 're_9',
+        providerCreatedAt: AT,
+      };
+      const settlingMeanwhile = [...historyOf.PAID, recordedApplied(refund), settlementStarted(300n)];
+      expect(heldBack(stateAfter(settlingMeanwhile), refund)).to.equal(true);
+      spec.given(settlingMeanwhile).when(refuse(refund)).thenNothing();
     });
 
     it('refuses and flags a waiting callback about another reference than the one submitted', () => {
