@@ -10,6 +10,8 @@ import {
   ledgerCatalog,
   openSqliteDocumentStore,
   openSqliteEventStore,
+  paymentCatalog,
+  paymentStream,
   type DocumentStore,
   type SearchIndex,
   type SqliteEventStore,
@@ -18,10 +20,11 @@ import { balancesProjection } from '../src/balances/balancesProjection.js';
 import { transactionHistoryProjection } from '../src/history/transactionHistoryProjection.js';
 import { rebuildProjection } from '../src/rebuild/rebuildProjection.js';
 import { CHECKPOINTS_COLLECTION, liveCheckpointId, liveCollections, searchAliases, type ProjectionDefinition } from '../src/runtime/projection.js';
-import { createProjector } from '../src/runtime/projector.js';
+import { createProjector, createProjectorGroup } from '../src/runtime/projector.js';
 import { readModelChecksum } from '../src/runtime/readModelChecksum.js';
 import { leaseClaims, ReadModelBusyError } from '../src/runtime/readModelLease.js';
 import { openEmbeddedStores, tempPath, writeLedgerHistory } from './fixtures/ledgerFixture.js';
+import { quietHeadEventStore } from './fixtures/quietHeadEventStore.js';
 
 const liveProjectorScript = new URL('./fixtures/liveProjectorProcess.js', import.meta.url).pathname;
 
@@ -142,6 +145,54 @@ describe('projection rebuild', () => {
       await after.stop();
     });
   }
+
+  it('rebuilds a read model whose live checkpoint passed its last event, on a log that reports no events skipped at its head (EventStoreDB)', async () => {
+    const quiet = quietHeadEventStore(log);
+    // The live read model is fed beside another one, which takes the last event of the log: its
+    // checkpoint moves past its own last event with it. A rebuild alone stays at that event.
+    await log.appendToStream(paymentStream('7300000000000000001'), [
+      paymentCatalog.encode({
+        type: 'PaymentSubmitted',
+        data: { paymentId: '7300000000000000001', provider: 'sandbox', providerRef: 'pi_42', submittedAt: new Date(Date.UTC(2026, 1, 1)).toISOString() },
+        id: randomUUID(),
+        version: 1,
+        metadata: { $correlationId: 'test', actor: 'test', occurredAt: new Date(Date.UTC(2026, 1, 1)).toISOString() },
+      }),
+    ]);
+    const head = (await log.headPosition())!;
+    const live = createProjectorGroup({
+      eventStore: quiet,
+      documents,
+      searchIndex,
+      readModels: [{ definition: balancesProjection }, { definition: transactionHistoryProjection }],
+    });
+    await live.start();
+    await live.stop();
+    expect(live.status()[0]!.position, 'the live balances moved with the history').to.equal(head);
+
+    // Subscriptions the rebuild makes beyond these mean it goes on catching up without end: it
+    // is told so, and the log refuses it more (the projector then waits between its tries).
+    let subscriptions = 0;
+    const endless = new Promise<never>((_, reject) => {
+      quiet.subscribeToAll = ((subscribe) => (options) => {
+        if (++subscriptions < 50) return subscribe(options);
+        const error = new Error(`the rebuild subscribed ${subscriptions} times to a log that did not grow`);
+        reject(error);
+        throw error;
+      })(quiet.subscribeToAll.bind(quiet));
+    });
+    const report = await Promise.race([
+      rebuildProjection({ eventStore: quiet, documents, searchIndex, definition: balancesProjection, rebuildId: 'r1' }),
+      endless,
+    ]);
+
+    expect(report.identical, JSON.stringify(report.checksums)).to.equal(true);
+    await expectEqualToLog(balancesProjection);
+    const after = createProjector({ eventStore: quiet, documents, definition: balancesProjection });
+    await after.start();
+    await after.stop();
+    await expectEqualToLog(balancesProjection);
+  });
 
   /**
    * Opens `count` more accounts. More of `writeLedgerHistory` would open its bank account again,

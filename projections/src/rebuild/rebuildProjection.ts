@@ -1,4 +1,11 @@
-import { SearchIndexDisagreementError, type DocumentStore, type EventStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
+import {
+  SearchIndexDisagreementError,
+  type DocumentStore,
+  type EventFilter,
+  type EventStore,
+  type GlobalPosition,
+  type SearchIndex,
+} from '@folio/shared';
 import {
   CHECKPOINTS_COLLECTION,
   isSearchIndexOfVersion,
@@ -17,7 +24,10 @@ import { readModelChecksum } from '../runtime/readModelChecksum.js';
 
 export interface RebuildReport {
   projection: string;
-  /** The log position both the live and the rebuilt read model reflected when compared. */
+  /**
+   * The rebuilt read model's log position when compared, which the live checkpoint takes. The live
+   * one reflected the same events; its position may differ by events the read model skips.
+   */
   position: GlobalPosition | undefined;
   /**
    * Per collection role, and per search role (`search:<role>`): live and rebuilt checksums. A live
@@ -116,13 +126,15 @@ const rebuildHeld = async (options: Parameters<typeof rebuildProjection>[0], req
     return projector.status().position;
   };
 
-  // Both catch up until they stop at the same position (the log may grow in between).
+  // Both catch up until they reflect the same events (the log may grow in between). Their
+  // positions may differ by events the read model skips: the live one, fed beside other read
+  // models, passes its last event with theirs, and a log that reports no skipped events at its
+  // head (EventStoreDB) leaves the rebuilt one at its last event.
   let position = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
   for (;;) {
     const livePosition = await catchUp(live, liveCheckpoint);
-    const rebuiltPosition = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
-    position = rebuiltPosition;
-    if (livePosition === rebuiltPosition) break;
+    position = await catchUp(rebuilt, rebuildCheckpointId, rebuiltSearch);
+    if (await reflectSameEvents(eventStore, definition.filter, livePosition, position)) break;
   }
 
   const checksums: RebuildReport['checksums'] = {};
@@ -181,6 +193,22 @@ const rebuildHeld = async (options: Parameters<typeof rebuildProjection>[0], req
     checksums,
     identical: Object.values(checksums).every(({ live: a, rebuilt: b }) => a === b),
   };
+};
+
+/** Whether read models at positions `a` and `b` reflect the same events: none that `filter` lets through lies between. */
+const reflectSameEvents = async (
+  eventStore: EventStore,
+  filter: EventFilter,
+  a: GlobalPosition | undefined,
+  b: GlobalPosition | undefined,
+): Promise<boolean> => {
+  if (a === b) return true;
+  const [from, to] = b === undefined || (a !== undefined && a > b) ? [b, a!] : [a, b];
+  // From `from` inclusive: the event there, if the read model reads it, both reflect.
+  for await (const event of eventStore.readAll({ fromPosition: from ?? 'start', filter, maxCount: 2 })) {
+    if (from === undefined || event.position > from) return event.position > to;
+  }
+  return true;
 };
 
 /** The indexes of this version of a role: the first one its projector built, and those rebuilds built. */
