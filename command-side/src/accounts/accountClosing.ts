@@ -4,7 +4,12 @@ import type { CommandResult } from '../commandHandling/commandHandler.js';
 import type { MovementRecovery } from '../movements/movementRecovery.js';
 import type { MerchantJournalsWaiting } from '../payments/merchantJournalsWaiting.js';
 import type { AccountCommandHandler } from './accountCommandHandler.js';
-import { AccountMoneyInTransitError, AccountPaymentJournalsWaitingError, MovementsNotKnownYetError } from './accountErrors.js';
+import {
+  AccountMoneyInTransitError,
+  AccountPaymentJournalsWaitingError,
+  AccountPaymentsOpenError,
+  MovementsNotKnownYetError,
+} from './accountErrors.js';
 import type { AccountState } from './accountState.js';
 
 /** How long a close waits for the open movements to be read up to the account's last event. */
@@ -30,6 +35,11 @@ const mayEverClose = (state: AccountState): boolean => state.exists && state.kin
  * (frozen, spent): closed, it would never take them. So a close is refused too while one waits, as
  * the log followed up to its head says. A journal routed there after that look (another instance
  * choosing the route meanwhile) finds the account closed, and its payment books it to suspense.
+ *
+ * Nor can it tell a payment to it still open: created or submitted, the provider may capture it
+ * any moment, and a refund under way debits it once the provider answers. So a close is refused
+ * while one is, as the same fold of the log says. A payment created after that look is not handed
+ * to the provider once the account closed.
  */
 export const closeAccount = async (
   deps: {
@@ -54,7 +64,8 @@ export const closeAccount = async (
       if (inTransit.length > 0) throw new AccountMoneyInTransitError(accountId, inTransit);
       const waiting = await deps.paymentJournals.waitingOn(accountId, IN_TRANSIT_WAIT_MS);
       if (waiting === undefined) throw new MovementsNotKnownYetError(accountId);
-      if (waiting.length > 0) throw new AccountPaymentJournalsWaitingError(accountId, waiting);
+      if (waiting.journals.length > 0) throw new AccountPaymentJournalsWaitingError(accountId, waiting.journals);
+      if (waiting.payments.length > 0) throw new AccountPaymentsOpenError(accountId, waiting.payments);
     }
     try {
       return await deps.accounts.handle(stream, { type: 'CloseAccount', accountId }, context, revision === undefined ? {} : { expectedRevision: revision });

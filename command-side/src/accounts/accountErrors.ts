@@ -187,6 +187,36 @@ export class AccountPaymentJournalsWaitingError extends FolioError {
   }
 }
 
+/**
+ * A close refused while payments to the account are open: created or submitted (the provider may
+ * capture them any moment) or with a refund under way that the account pays. Closed, the account
+ * would never take the capture (booked to suspense instead, for manual work) nor pay the refund.
+ * Like the refusal for journals waiting, it holds until those payments move on, which is the
+ * caller's (or the provider's) doing, not a moment's wait: it carries no retry hint.
+ */
+export class AccountPaymentsOpenError extends FolioError {
+  readonly type = 'account-payments-open';
+  readonly status = 409;
+
+  constructor(
+    readonly accountId: string,
+    readonly payments: readonly { paymentId: string; awaiting: 'capture' | 'refund' }[],
+  ) {
+    const open = payments.length === 1 ? '1 payment to it is open' : `${payments.length} payments to it are open`;
+    const awaited = { capture: 'its capture', refund: 'the end of a refund' };
+    super(
+      `account ${accountId} cannot be closed while ${open} ` +
+        `(${payments.map(({ paymentId, awaiting }) => `payment ${paymentId} awaits ${awaited[awaiting]}`).join(', ')}); ` +
+        'capture or fail each payment awaiting its capture, and let each refund end (its request retried with its Idempotency-Key ' +
+        'until the provider answers), then close it',
+    );
+  }
+
+  override problemExtensions() {
+    return { accountId: this.accountId, payments: this.payments.map(({ paymentId, awaiting }) => ({ paymentId, awaiting })) };
+  }
+}
+
 /** The movements in transit could not be known in time (the log is being read): the answer is not known yet. */
 export class MovementsNotKnownYetError extends FolioError {
   readonly type = 'movements-not-known-yet';

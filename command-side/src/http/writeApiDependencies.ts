@@ -15,7 +15,7 @@ export interface WriteApiDependencies {
   accounts: AccountCommandHandler;
   movements: MovementProcess;
   recovery: MovementRecovery;
-  /** Payment journals routed to merchants' accounts and not posted yet: a close of such an account is refused. */
+  /** Payment journals routed to merchants' accounts and not posted yet, and payments open on them: a close of such an account is refused. */
   paymentJournals: MerchantJournalsWaiting;
   idempotency: IdempotencyStore;
   ids: SnowflakeGenerator;

@@ -4,10 +4,11 @@ import {
   paymentCatalog,
   snowflakeIdSchema,
   type EventStore,
-  type RecordedEvent,
+  type PaymentCatalogEvent,
 } from '@folio/shared';
 import { z } from 'zod';
 import { createCheckpointedLogFold, snapshotCheckpoints } from '../recovery/checkpointedLogFold.js';
+import { createOpenPayments, foldedPaymentSchema, type OpenPayment } from './openMerchantPayments.js';
 import { readPaymentCreation } from './paymentCreation.js';
 
 /** A capture's or refund's journal routed to the merchant's account and not posted yet. */
@@ -26,9 +27,9 @@ export interface WaitingJournal {
 type FoldedJournal = Omit<WaitingJournal, 'accountId'> & { accountId?: string };
 
 /**
- * Where the journals waiting are checkpointed, so that a start folds only the log after the latest
- * checkpoint. No ledger, audit chain or projection reads it (none of their stream-name prefixes
- * matches it, nor does its event type), as `refund-recovery-checkpoints`.
+ * Where the journals waiting and the payments open are checkpointed, so that a start folds only
+ * the log after the latest checkpoint. No ledger, audit chain or projection reads it (none of their
+ * stream-name prefixes matches it, nor does its event type), as `refund-recovery-checkpoints`.
  */
 export const MERCHANT_JOURNALS_CHECKPOINT_STREAM = 'merchant-journals-checkpoints';
 
@@ -36,7 +37,7 @@ export const merchantJournalsWaitingCheckpointed = defineEvent({
   type: 'MerchantJournalsWaitingCheckpointed',
   version: 1,
   schema: z.object({
-    /** The log up to here is folded into `journals`: a start follows it after this position. */
+    /** The log up to here is folded into `journals` and `payments`: a start follows it after this position. */
     position: bigintString,
     journals: z.array(
       z.object({
@@ -47,11 +48,36 @@ export const merchantJournalsWaitingCheckpointed = defineEvent({
         accountId: snowflakeIdSchema.optional(),
       }),
     ),
+    /**
+     * The payments open on merchants' accounts. Absent in checkpoints from before they were folded,
+     * which hold none of the payments created before them: such a checkpoint seeds no start.
+     */
+    payments: z.array(foldedPaymentSchema).optional(),
   }),
 });
 
-/** The events that route a journal to a merchant and end it, by type alone (see `refundRecovery.ts`). */
-const FOLDED = { eventTypePrefixes: ['PaymentRouteChosen', 'PaymentCaptured', 'PaymentRefunded', 'PaymentRefundFailed'] };
+/** A checkpoint from before payments were folded would leave out every payment created before it. */
+const withPayments = (checkpoint: z.output<typeof merchantJournalsWaitingCheckpointed.schema>) => {
+  const { payments } = checkpoint;
+  if (payments === undefined) throw new Error('written before the payments open on merchant accounts were folded');
+  return { ...checkpoint, payments };
+};
+
+/**
+ * The events that route a journal to a merchant and end it, and that open and end a payment, by
+ * type alone (see `refundRecovery.ts`).
+ */
+const FOLDED = {
+  eventTypePrefixes: [
+    'PaymentRouteChosen',
+    'PaymentCaptured',
+    'PaymentRefunded',
+    'PaymentRefundFailed',
+    'PaymentCreated',
+    'PaymentFailed',
+    'PaymentRefundRequested',
+  ],
+};
 
 /**
  * Folds payment events into the journals waiting to post to a merchant's account: one opens with
@@ -63,8 +89,7 @@ const FOLDED = { eventTypePrefixes: ['PaymentRouteChosen', 'PaymentCaptured', 'P
 export const createWaitingJournals = (seed: readonly FoldedJournal[] = []) => {
   const waiting = new Map(seed.map((journal) => [journal.journalId, journal]));
   return {
-    apply(recorded: RecordedEvent): string | undefined {
-      const event = paymentCatalog.decode(recorded);
+    apply(event: PaymentCatalogEvent): string | undefined {
       switch (event.type) {
         case 'PaymentRouteChosen': {
           const { paymentId, move, journalId, route, accountId } = event.data;
@@ -116,16 +141,19 @@ export interface MerchantJournalsWaitingOptions {
 const ACTOR = 'folio:merchant-journals';
 
 /**
- * Keeps the journals waiting to post to merchants' accounts current by following the log, whichever
- * process routed them, so that a close of an account is refused while one waits for it: closed, the
- * account would never take it. Checkpointed as refund recovery is.
+ * Keeps the journals waiting to post to merchants' accounts, and the payments open on them, current
+ * by following the log, whichever process routed or created them, so that a close of an account is
+ * refused while one waits for it or one is open: closed, the account would never take the money.
+ * Checkpointed as refund recovery is.
  */
 export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOptions) => {
   const { eventStore, clock } = options;
   let waiting = createWaitingJournals();
+  let open = createOpenPayments();
   /**
    * The reads of a payment's merchant account running now, by payment id: started as the fold meets
-   * a route that does not name it (never holding the fold up), and again by a close while one failed.
+   * a route or a refund that does not name it (never holding the fold up), and again by a close
+   * while one failed.
    */
   const naming = new Map<string, Promise<void>>();
   const name = (paymentId: string): Promise<void> => {
@@ -133,37 +161,44 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
     if (running !== undefined) return running;
     const read = readPaymentCreation(eventStore, paymentId)
       .then(
-        ({ merchantAccountId }) => waiting.named(paymentId, merchantAccountId),
+        ({ merchantAccountId }) => {
+          waiting.named(paymentId, merchantAccountId);
+          open.named(paymentId, merchantAccountId);
+        },
         (error: unknown) => options.onWarning(`merchant account of payment ${paymentId} not read yet: closes of merchant accounts wait for it`, error),
       )
       .finally(() => naming.delete(paymentId));
     naming.set(paymentId, read);
     return read;
   };
-  const nameUnnamed = (): Promise<unknown> => Promise.all(waiting.unnamed().map(name));
+  const unnamed = (): Set<string> => new Set([...waiting.unnamed(), ...open.unnamed()]);
+  const nameUnnamed = (): Promise<unknown> => Promise.all([...unnamed()].map(name));
 
+  const snapshots = snapshotCheckpoints({
+    streamName: MERCHANT_JOURNALS_CHECKPOINT_STREAM,
+    name: 'merchant journals checkpoint',
+    definition: merchantJournalsWaitingCheckpointed,
+    actor: ACTOR,
+    correlationId: 'merchant-journals',
+    everyMs: options.checkpointEveryMs,
+    clock,
+    snapshot: (position) => ({ position, journals: waiting.list(), payments: open.list() }),
+  });
   const log = createCheckpointedLogFold({
     eventStore,
-    ...snapshotCheckpoints({
-      streamName: MERCHANT_JOURNALS_CHECKPOINT_STREAM,
-      name: 'merchant journals checkpoint',
-      definition: merchantJournalsWaitingCheckpointed,
-      actor: ACTOR,
-      correlationId: 'merchant-journals',
-      everyMs: options.checkpointEveryMs,
-      clock,
-      snapshot: (position) => ({ position, journals: waiting.list() }),
-    }),
+    checkpoints: { ...snapshots.checkpoints, decode: (recorded) => withPayments(snapshots.checkpoints.decode(recorded)) },
+    schedule: snapshots.schedule,
     filter: FOLDED,
     seed: (latest) => {
       waiting = createWaitingJournals(latest.journals);
+      open = createOpenPayments(latest.payments);
       void nameUnnamed();
       return latest.position;
     },
     apply: (recorded) => {
       try {
-        const unnamed = waiting.apply(recorded);
-        if (unnamed !== undefined) void name(unnamed);
+        const event = paymentCatalog.decode(recorded);
+        for (const paymentId of [waiting.apply(event), open.apply(event)]) if (paymentId !== undefined) void name(paymentId);
       } catch (error) {
         options.onError(error);
       }
@@ -177,15 +212,19 @@ export const createMerchantJournalsWaiting = (options: MerchantJournalsWaitingOp
     /** Starts following the log; returns at once. */
     start: (): void => log.start(),
     /**
-     * The journals waiting to post to `accountId`, with the log folded up to its head as it is now
-     * and every merchant account their routes did not name read; undefined when that could not be
-     * done within `timeoutMs`: a journal on an account not read yet may wait on this one.
+     * The journals waiting to post to `accountId` and the payments open on it, with the log folded
+     * up to its head as it is now and every merchant account their events did not name read;
+     * undefined when that could not be done within `timeoutMs`: a journal or payment on an account
+     * not read yet may be this one's.
      */
-    async waitingOn(accountId: string, timeoutMs: number): Promise<WaitingJournal[] | undefined> {
+    async waitingOn(accountId: string, timeoutMs: number): Promise<{ journals: WaitingJournal[]; payments: OpenPayment[] } | undefined> {
       const deadline = Date.now() + timeoutMs;
       if (!(await log.waitForHead(timeoutMs))) return undefined;
-      if (!(await within(nameUnnamed(), deadline - Date.now())) || waiting.unnamed().length > 0) return undefined;
-      return waiting.list().filter((journal): journal is WaitingJournal => journal.accountId === accountId);
+      if (!(await within(nameUnnamed(), deadline - Date.now())) || unnamed().size > 0) return undefined;
+      return {
+        journals: waiting.list().filter((journal): journal is WaitingJournal => journal.accountId === accountId),
+        payments: open.on(accountId),
+      };
     },
     async stop(): Promise<void> {
       await log.stop();

@@ -119,7 +119,7 @@ const chosenToCompleteThenClosed = async (store: SqliteEventStore, ids: ReturnTy
   expect(await movementStream(store, plan)).to.deep.equal(['MovementOutcomeChosen:complete']);
 
   // Nothing else keeps the close from being decided: no payment journal waits on the destination.
-  const closing = { accounts, recovery: recoveryReadUpTo(store), paymentJournals: { waitingOn: async () => [] } };
+  const closing = { accounts, recovery: recoveryReadUpTo(store), paymentJournals: { waitingOn: async () => ({ journals: [], payments: [] }) } };
   const closed = await closeAccount(closing, DESTINATION, contextFor(`close-${DESTINATION}`));
   expect(closed.state.exists && closed.state.status).to.equal('closed');
   const [open] = (await openJournalsOf(store)).filter((journal) => journal.id === plan.id);

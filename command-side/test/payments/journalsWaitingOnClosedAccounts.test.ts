@@ -5,11 +5,21 @@
  * (before closes were refused so, or by a race between instances) is booked to suspense, once.
  */
 import { expect } from 'chai';
-import { accountStream, collect, journalStream, paymentStream, systemAccountId } from '@folio/shared';
-import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import { collect, journalStream, paymentStream, systemAccountId } from '@folio/shared';
 import { ApiServer, expectProblem } from '../api/apiHarness.js';
 import { expectBooksRight, holdAppends, journalOf, startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
-import { clearingId, createPayment, expectMoved, move, openMerchant, paymentCallback, postedOf, quietSandbox, sendCallback } from './paymentTestSupport.js';
+import {
+  clearingId,
+  closedUnchecked,
+  createPayment,
+  expectMoved,
+  move,
+  openMerchant,
+  paymentCallback,
+  postedOf,
+  quietSandbox,
+  sendCallback,
+} from './paymentTestSupport.js';
 
 const suspense = systemAccountId({ role: 'suspense', currency: 'EUR' });
 
@@ -19,15 +29,6 @@ const lifecycle = (api: ApiServer, accountId: string, action: 'freeze' | 'unfree
 const expectLifecycle = async (api: ApiServer, accountId: string, action: 'freeze' | 'unfreeze' | 'close') => {
   const response = await lifecycle(api, accountId, action);
   expect(response.status, response.text).to.equal(200);
-};
-
-/** Closes the account on its stream, as a close did before it looked for journals waiting on it. */
-const closedUnchecked = async (instances: TwoInstances, accountId: string) => {
-  await createAccountCommandHandler(instances.store).handle(
-    accountStream(accountId),
-    { type: 'CloseAccount', accountId },
-    { commandId: `close-${accountId}`, correlationId: `close-${accountId}`, actor: 'operator', now: new Date() },
-  );
 };
 
 const moneyOf = async (api: ApiServer, merchant: string) => ({
@@ -102,7 +103,7 @@ describe('payment journals waiting on a merchant account that is closed', () => 
 
   it('books to suspense, once, a capture left waiting on a merchant account closed all the same, whoever touches it', async () => {
     const { merchant, payment } = await captureWaiting();
-    await closedUnchecked(instances, merchant);
+    await closedUnchecked(instances.store, merchant);
     const touches = await Promise.all([
       instances.a.get(`/v1/payments/${payment.id}`),
       instances.b.get(`/v1/payments/${payment.id}`),
@@ -133,7 +134,7 @@ describe('payment journals waiting on a merchant account that is closed', () => 
     expect(spent.status, spent.text).to.be.oneOf([200, 201]);
     gate.release();
     expect((await reported).status).to.equal(503);
-    await closedUnchecked(instances, merchant);
+    await closedUnchecked(instances.store, merchant);
     const touches = await Promise.all([instances.a.get(`/v1/payments/${payment.id}`), instances.b.get(`/v1/payments/${payment.id}`)]);
     for (const touch of touches) expect(touch.status, touch.text).to.equal(200);
     expect((await instances.b.get(`/v1/payments/${payment.id}`)).body).to.include({

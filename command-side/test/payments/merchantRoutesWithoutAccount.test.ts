@@ -97,7 +97,7 @@ describe('merchant journals checkpointed before their account was read', () => {
         type: merchantJournalsWaitingCheckpointed.type,
         id: deterministicEventId(MERCHANT_JOURNALS_CHECKPOINT_STREAM, position.toString()),
         version: merchantJournalsWaitingCheckpointed.version,
-        data: { position, journals: [{ paymentId, move: 'capture', journalId }] },
+        data: { position, journals: [{ paymentId, move: 'capture', journalId }], payments: [] },
         metadata: { $correlationId: 'merchant-journals', actor: 'folio:merchant-journals', occurredAt: at },
       }),
     ]);
@@ -111,8 +111,8 @@ describe('merchant journals checkpointed before their account was read', () => {
     });
     try {
       journals.start();
-      expect(await journals.waitingOn(merchant, 2_000)).to.deep.equal([{ paymentId, move: 'capture', journalId, accountId: merchant }]);
-      expect(await journals.waitingOn(snowflakeOf(1_000_001), 2_000)).to.deep.equal([]);
+      expect((await journals.waitingOn(merchant, 2_000))?.journals).to.deep.equal([{ paymentId, move: 'capture', journalId, accountId: merchant }]);
+      expect((await journals.waitingOn(snowflakeOf(1_000_001), 2_000))?.journals).to.deep.equal([]);
       expect(problems).to.deep.equal([]);
     } finally {
       await journals.stop();

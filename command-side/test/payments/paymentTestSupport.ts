@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { StoreUnavailableError, systemAccountId, type CurrencyCode, type PaymentProvider } from '@folio/shared';
+import { accountStream, StoreUnavailableError, systemAccountId, type CurrencyCode, type EventStore, type PaymentProvider } from '@folio/shared';
+import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { signCallback } from '../../src/providers/callbackSignature.js';
 import type { CallbackPayloadWire } from '../../src/providers/callbackPayload.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
@@ -69,6 +70,18 @@ export const paidPayment = async (api: ApiServer, merchant: string, amount = '10
   const payment = await createPayment(api, merchant, amount);
   expectMoved(await move(api, payment.id, 'submit'), 'PENDING');
   return expectMoved(await move(api, payment.id, 'capture'), 'PAID');
+};
+
+/**
+ * Closes the account on its stream, as a close did before it looked for journals waiting on it and
+ * payments open on it (or as a close on another instance racing them does).
+ */
+export const closedUnchecked = async (store: EventStore, accountId: string): Promise<void> => {
+  await createAccountCommandHandler(store).handle(
+    accountStream(accountId),
+    { type: 'CloseAccount', accountId },
+    { commandId: `close-${accountId}`, correlationId: `close-${accountId}`, actor: 'operator', now: new Date() },
+  );
 };
 
 export const clearingId = (currency: CurrencyCode = 'EUR', provider: PaymentProvider = 'sandbox') =>
