@@ -18,6 +18,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
   stop_grace_period?: string;
+  init?: boolean;
 }
 
 /**
@@ -177,6 +178,13 @@ describe('docker-compose.yml', () => {
       // Compose sends SIGKILL once the period has passed: a process still committing its projectors' batches would lose them.
       expect(durationMs(services[name]!.stop_grace_period), `${name}: stop_grace_period`).to.be.greaterThan(shutdownMs);
     }
+  });
+
+  it('runs each Folio service under an init process, so a stop during its start-up ends it at once', () => {
+    const { services } = readCompose();
+    // Node as PID 1 ignores SIGTERM until the service installs its handler, once it listens: a
+    // stop while it reads the log at start would wait out the whole grace period, then kill it.
+    for (const name of ['command-side', 'projections', 'query-side']) expect(services[name]!.init, `${name}: init`).to.equal(true);
   });
 
   it('wires every Folio service to the servers by their service names', () => {
