@@ -180,6 +180,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('gives each Folio service a start-up period its first read of a large log fits in', () => {
+    const { services } = readCompose();
+    for (const name of ['command-side', 'projections', 'query-side']) {
+      const { start_period: startPeriod } = services[name]!.healthcheck as { start_period?: string };
+      // Without one, 24 failed checks 5 s apart (two minutes) would mark a long first start unhealthy.
+      expect(durationMs(startPeriod), `${name}: healthcheck.start_period`).to.be.at.least(5 * 60_000);
+    }
+  });
+
   it('runs each Folio service under an init process, so a stop during its start-up ends it at once', () => {
     const { services } = readCompose();
     // Node as PID 1 ignores SIGTERM until the service installs its handler, once it listens: a
