@@ -11,6 +11,7 @@ import { accountStream, ACCOUNT_STREAM_PREFIX } from '../ledger/streams.js';
 import { secretMatches, parseApiKey } from './apiKeys.js';
 import type { HolderRole, Principal, Role } from './principal.js';
 import { holderRoleSchema, isHolderRole, roleSchema } from './principal.js';
+import { CredentialsCatchingUpError } from './securityErrors.js';
 import { API_KEY_STREAM_PREFIX, apiKeyStream, DEVICE_STREAM_PREFIX, deviceStream } from './securityEvents.js';
 
 interface KnownKey {
@@ -91,7 +92,8 @@ export interface CredentialDirectory {
   registeredDevice(deviceId: string): Promise<DeviceKey | undefined>;
   /**
    * Whether the holder `role` `ownerId` has registered a device that this
-   * process has seen, revoked ones included.
+   * process has seen, revoked ones included. Throws `CredentialsCatchingUpError` for one it has
+   * seen none of while its subscription is not live: another process may have enrolled one.
    */
   hasDevice(ownerId: string, role: HolderRole): boolean;
   /** Keys known, revoked ones included. */
@@ -298,12 +300,16 @@ export const createCredentialDirectory = ({ eventStore, onError }: CredentialDir
       return revokedDevices.has(deviceId) ? undefined : device;
     },
     registeredDevice,
-    // A device whose holder cannot be told enrols both of its owner id: a bearer key alone adds no device beside it.
-    hasDevice: (ownerId, role) =>
-      (devicesByOwner.get(ownerId) ?? []).some((device) => {
+    hasDevice(ownerId, role) {
+      // A device whose holder cannot be told enrols both of its owner id: a bearer key alone adds no device beside it.
+      const enrolled = (devicesByOwner.get(ownerId) ?? []).some((device) => {
         const holder = roleOf(device);
         return holder === undefined || holder === role;
-      }),
+      });
+      // An enrolment is never undone, so a device seen is current; none seen is, only while live.
+      if (!enrolled && !caughtUp) throw new CredentialsCatchingUpError();
+      return enrolled;
+    },
     apply,
   };
 };

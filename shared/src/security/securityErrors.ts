@@ -43,3 +43,19 @@ export class RateLimitedError extends FolioError {
     super(`too many ${what}; retry after ${retryAfterSeconds} s`);
   }
 }
+
+/**
+ * This process follows the log behind it for now, so it cannot tell whether the holder already
+ * has a device, which decides whether its key alone may enrol one; nothing was written.
+ */
+export class CredentialsCatchingUpError extends FolioError {
+  readonly type = 'credentials-catching-up';
+  readonly status = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super(
+      'this server is catching up with the log and cannot tell yet whether the holder already has a device (a further one must be signed by it); nothing was written: retry after 1 s',
+    );
+  }
+}

@@ -3,41 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { decorateEventStore } from '../../src/eventStore/decorateEventStore.js';
 import {
   accountStream,
   createCredentialCommands,
   createCredentialDirectory,
+  CredentialsCatchingUpError,
   generateApiKey,
   openSqliteEventStore,
-  runsOfOne,
-  type EventStore,
   type SqliteEventStore,
-  type Subscription,
-  type SubscriptionMessage,
 } from '../../src/index.js';
-
-/**
- * `eventStore` whose subscriptions to the log go live at once, then, once `fallBehind` is called,
- * report they fell behind and deliver nothing more: a server whose credential subscription lags
- * (a busy log, a dropped connection catching up) and has not reached the latest events yet.
- */
-const lagging = (eventStore: EventStore) => {
-  let fallBehind!: () => void;
-  const behind = new Promise<void>((resolve) => (fallBehind = resolve));
-  const subscribeToAll = (): Subscription => {
-    let unsubscribed!: () => void;
-    const ended = new Promise<void>((resolve) => (unsubscribed = resolve));
-    async function* messages(): AsyncGenerator<SubscriptionMessage> {
-      yield { kind: 'caughtUp', position: undefined };
-      if (await Promise.race([behind.then(() => true), ended.then(() => false)])) yield { kind: 'fellBehind' };
-      await ended;
-    }
-    const iterator = messages();
-    return { [Symbol.asyncIterator]: () => iterator, runs: () => runsOfOne(iterator), unsubscribe: async () => unsubscribed() };
-  };
-  return { store: decorateEventStore(eventStore, { subscribeToAll }), fallBehind };
-};
+import { lagging } from './laggingSubscription.js';
 
 describe('credentials in the event store', () => {
   let directory: string;
@@ -123,6 +98,28 @@ describe('credentials in the event store', () => {
       await cli.revokeDevice('phone');
       expect(await server.authenticate(token), 'the revoked key').to.equal(undefined);
       expect(await server.device('phone'), 'the revoked device').to.equal(undefined);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses to tell whether a holder has a device while its subscription lags, unless it saw one enrol', async () => {
+    const { store: followed, fallBehind } = lagging(store);
+    const server = createCredentialDirectory({ eventStore: followed, onError: (error) => expect.fail(String(error)) });
+    await server.start();
+    try {
+      const cli = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'cli' });
+      await cli.registerDevice('phone', 'alice', 'A'.repeat(43), 'customer');
+      expect((await server.device('phone'))?.ownerId).to.equal('alice');
+      fallBehind();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(server.progress().caughtUp).to.equal(false);
+      // Another instance enrols bob: this one has not seen it.
+      await cli.registerDevice('tablet', 'bob', 'B'.repeat(43), 'customer');
+      expect(server.hasDevice('alice', 'customer'), 'an enrolment is never undone').to.equal(true);
+      expect(() => server.hasDevice('bob', 'customer'), 'bob, whose device it has not seen')
+        .to.throw(CredentialsCatchingUpError)
+        .that.includes({ status: 503, retryAfterSeconds: 1 });
     } finally {
       await server.stop();
     }

@@ -1,0 +1,88 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import express from 'express';
+import {
+  composeSecurity,
+  createCredentialCommands,
+  createLogger,
+  loadConfig,
+  openSqliteEventStore,
+  problemDetailsHandler,
+  rawPublicKey,
+  type SqliteEventStore,
+} from '../../src/index.js';
+import { listen, type TestServer } from '../http/httpTestServer.js';
+import { lagging } from './laggingSubscription.js';
+
+/**
+ * A holder's first device comes with its key alone, a further one signed by a device it has. A
+ * server whose following of the log lags may not have seen a device another instance enrolled:
+ * it does not take a bearer key alone as a first enrolment then.
+ */
+describe('security: enrolling a device while the credentials lag behind the log', () => {
+  let directory: string;
+  let store: SqliteEventStore;
+  let other: SqliteEventStore;
+  let server: TestServer | undefined;
+  let security: ReturnType<typeof composeSecurity> | undefined;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'folio-enrolment-'));
+    store = openSqliteEventStore({ path: join(directory, 'events.sqlite') });
+    // Another instance of the write API on the same log.
+    other = openSqliteEventStore({ path: join(directory, 'events.sqlite') });
+  });
+
+  afterEach(async () => {
+    await server?.close();
+    await security?.stop();
+    await store.close();
+    await other.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("passes a holder's first device on its key alone while live, and answers one 503 credentials-catching-up with Retry-After while behind", async () => {
+    const { store: followed, fallBehind } = lagging(store);
+    security = composeSecurity({ eventStore: followed, config: loadConfig({}), logger: createLogger({ service: 'folio', level: 'silent' }) });
+    await security.start({ bootstrap: false });
+    const reached: string[] = [];
+    const app = express();
+    app.use(security.middleware);
+    // Stands in for the devices route: the gate in front of it is what is judged.
+    app.post('/v1/devices', (_request, response) => {
+      reached.push('enrolment');
+      response.status(201).json({});
+    });
+    app.use(problemDetailsHandler());
+    server = await listen(app);
+
+    const elsewhere = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'test' });
+    const alice = (await elsewhere.createKey({ role: 'customer', ownerId: 'alice' })).token;
+    const bob = (await elsewhere.createKey({ role: 'customer', ownerId: 'bob' })).token;
+    const enrolAlone = (key: string) =>
+      fetch(`${server!.url}/v1/devices`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey) }),
+      });
+
+    expect((await enrolAlone(bob)).status, "bob's first device, while live").to.equal(201);
+
+    fallBehind();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(security.directory.progress().caughtUp).to.equal(false);
+    await elsewhere.registerDevice('alices-phone', 'alice', rawPublicKey(generateKeyPairSync('ed25519').publicKey), 'customer');
+
+    const refused = await enrolAlone(alice);
+    expect(refused.status).to.equal(503);
+    expect(refused.headers.get('retry-after')).to.equal('1');
+    expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    const problem = (await refused.json()) as { type: string; detail: string };
+    expect(problem.type).to.equal('urn:folio:problem:credentials-catching-up');
+    expect(problem.detail).to.match(/retry/);
+    expect(reached, 'the refused enrolment never reached the route').to.deep.equal(['enrolment']);
+  });
+});
