@@ -22,6 +22,7 @@ import type { ProviderRegistry } from '../providers/providerRegistry.js';
 import type { PayoutCommandHandler } from './payoutCommandHandler.js';
 import { classifyPayoutCallback, REFUSED_BY_PROVIDER, type PayoutCommand } from './payoutDecider.js';
 import { IllegalPayoutTransitionError, PayoutJournalRefusedError, PayoutNotFoundError } from './payoutErrors.js';
+import { holdPlacementCommandId, openHoldReleaseCommandId } from './payoutHoldCommands.js';
 import { isOpen, type ExistingPayout, type PayoutCallback } from './payoutState.js';
 import { payoutView, type PayoutView } from './payoutView.js';
 
@@ -102,17 +103,24 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     return state.exists ? state : undefined;
   };
 
-  /** Releases the payout's hold; nothing happens once it is gone. */
-  const releaseHold = (payout: ExistingPayout, reason: string, run: RunContext) =>
-    accounts.handle(
-      accountStream(payout.accountId),
-      { type: 'ReleaseHold', accountId: payout.accountId, holdId: payout.payoutId, reason },
-      contextOf(run, `release-${payout.payoutId}`),
-    );
+  type HoldOf = Pick<ExistingPayout, 'accountId' | 'payoutId'>;
 
-  const holdsOpen = async (payout: ExistingPayout): Promise<boolean> => {
-    const { state: account } = await accounts.load(accountStream(payout.accountId), { fresh: true });
-    return account.exists && account.holds[payout.payoutId] !== undefined;
+  const holdsOpen = async ({ accountId, payoutId }: HoldOf): Promise<boolean> => {
+    const { state: account } = await accounts.load(accountStream(accountId), { fresh: true });
+    return account.exists && account.holds[payoutId] !== undefined;
+  };
+
+  /** Releases the payout's hold open on its account, under its placement's release; nothing happens once it is gone. */
+  const releaseHold = async (hold: HoldOf, reason: string, run: RunContext) => {
+    if (!(await holdsOpen(hold))) return;
+    const { accountId, payoutId } = hold;
+    const commandId = await openHoldReleaseCommandId(deps.eventStore, accountId, payoutId);
+    if (commandId === undefined) return;
+    await accounts.handle(
+      accountStream(accountId),
+      { type: 'ReleaseHold', accountId, holdId: payoutId, reason },
+      contextOf(run, commandId),
+    );
   };
 
   /**
@@ -263,9 +271,9 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
         },
         // Retried before the payout was requested, the hold is either still open (placing it again
         // changes nothing) or was released by a restart abandoning the payout meanwhile: then it is
-        // placed again and released once the request finds the payout abandoned, so the command is
-        // decided on the account's holds, not replayed by its id.
-        contextOf(run, retry ? `hold-${payoutId}-${deps.ids.nextId()}` : `hold-${payoutId}`),
+        // placed again and released, under this placement's release, once the request finds the
+        // payout abandoned, so the command is decided on the account's holds, not replayed by its id.
+        contextOf(run, holdPlacementCommandId(payoutId, retry ? deps.ids.nextId() : undefined)),
       );
     }
     const deadline = new Date(clock().getTime() + deps.timeoutMs).toISOString();
@@ -454,12 +462,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
           { type: 'AbandonPayout', payoutId: holdId, accountId, reason: ABANDONED, at: now() },
           contextOf(run, `abandon-${holdId}`),
         );
-        if (abandoned.state.exists) continue;
-        await accounts.handle(
-          accountStream(accountId),
-          { type: 'ReleaseHold', accountId, holdId, reason: ABANDONED },
-          contextOf(run, `release-${holdId}`),
-        );
+        if (!abandoned.state.exists) await releaseHold({ accountId, payoutId: holdId }, ABANDONED, run);
       }
     },
 

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import {
   accountStream,
   ledgerCatalog,
+  payoutStream,
   systemAccountId,
   StoreUnavailableError,
   type AppendOptions,
@@ -15,6 +16,8 @@ import {
   type EventToAppend,
 } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
+import { createPayoutCommandHandler } from '../../src/payouts/payoutCommandHandler.js';
+import { PAYOUT_HOLD } from '../../src/payouts/payoutService.js';
 import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { payoutOnlyProvider } from './payoutOnlyProvider.js';
 import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
@@ -389,6 +392,38 @@ describe('payouts interrupted or retried', () => {
       expect(submitted).to.deep.equal([]);
       expect(await holdsPlaced()).to.equal(1);
       expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('releases at a restart the hold a retry placed again after a restart released the first, whose release it was taken for', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const payoutId = '7300000000000000888';
+      const accounts = createAccountCommandHandler(temp.store);
+      const payouts = createPayoutCommandHandler(temp.store);
+      const context = (commandId: string) => ({ commandId, correlationId: 'interrupted', actor: 'test', now: new Date() });
+      const reason = 'the payout was interrupted before the provider was asked';
+      const hold = { type: 'PlaceHold', accountId: account, holdId: payoutId, amount: 4_000n, currency: 'EUR', purpose: PAYOUT_HOLD } as const;
+      const release = { type: 'ReleaseHold', accountId: account, holdId: payoutId, reason } as const;
+      // What a restart abandoning the payout and a retry of its request racing with it left behind.
+      await accounts.handle(accountStream(account), hold, context(`hold-${payoutId}`));
+      await payouts.handle(
+        payoutStream(payoutId),
+        { type: 'AbandonPayout', payoutId, accountId: account, reason, at: new Date().toISOString() },
+        context(`abandon-${payoutId}`),
+      );
+      await accounts.handle(accountStream(account), release, context(`release-${payoutId}`));
+      await accounts.handle(accountStream(account), hold, context(`hold-${payoutId}-7300000000000000999`));
+      const at = new Date().toISOString();
+      const request = { accountId: account, amount: 4_000n, currency: 'EUR', provider: 'sandbox', destination: 'DE89370400440532013000' } as const;
+      await payouts.handle(payoutStream(payoutId), { type: 'RequestPayout', payoutId, ...request, at, deadline: at }, context(`request-${payoutId}`));
+      // The release of the second hold, taken for a repeat of the first one's.
+      expect(await accounts.handle(accountStream(account), release, context(`release-${payoutId}`))).to.include({ replayed: true });
+      expect(await server.available(account)).to.equal('6000');
+
+      const restarted = await startApi();
+      expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      expect(await payoutState(restarted, payoutId)).to.include({ state: 'FAILED', failureReason: reason });
       await expectBooksBalanced(temp.store);
     });
   });

@@ -5,12 +5,12 @@
  * a payout the provider reported failed is never paid on the books, and the provider is asked once.
  */
 import { expect } from 'chai';
-import { accountStream, type EventStore } from '@folio/shared';
+import { accountStream, StoreUnavailableError, type EventStore } from '@folio/shared';
 import { DEFAULT_STALE_AFTER_MS } from '../../src/idempotency/index.js';
 import type { PayoutSubmission } from '../../src/providers/providerAdapter.js';
 import { payoutOnlyProvider } from './payoutOnlyProvider.js';
 import { ApiServer, eventually, expectProblem, readAllEvents, uniqueKey } from '../api/apiHarness.js';
-import type { AppendCall } from '../commandHandling/testSupport.js';
+import { interceptAppends, type AppendCall } from '../commandHandling/testSupport.js';
 import {
   asSharedLog,
   expectBooksRight,
@@ -207,6 +207,45 @@ describe('payouts on two write API instances', () => {
       const paid = await answer(starting, { providerRef: `po_${answered.body.id}` }, 'payout.paid');
       expect(paid.status, paid.text).to.equal(202);
       await expectUntouched(a, account);
+    } finally {
+      await starting.stop();
+    }
+  });
+
+  it('releases the hold a retry placed again on the other instance while a starting instance took the payout for abandoned', async () => {
+    // A holds the amount but cannot record the request; B, which knew the account before A's hold,
+    // retries it and stops before holding the amount again.
+    const requestRefused = (store: EventStore) =>
+      interceptAppends(store, (call, proceed) =>
+        appendsTo(call, 'payout-', 'PayoutRequested') ? Promise.reject(new StoreUnavailableError('the store is unreachable')) : proceed(),
+      );
+    const holdAgain = holdAppends((call) => appendsTo(call, 'account-', 'AccountFundsHeld'));
+    instances = await startTwoInstances({
+      api: { ...quietSandbox, payoutTimeoutMs: 60_000 },
+      wrap: { a: requestRefused, b: holdAgain.wrap },
+    });
+    const { a, b, store } = instances;
+    const account = await b.openFundedAccount('10000', { kind: 'merchant' });
+    const key = uniqueKey('payout');
+    expect((await requestPayout(a, account, key)).status).to.be.at.least(500);
+    expect(await a.available(account)).to.equal('6000');
+
+    const retried = requestPayout(b, account, key);
+    await holdAgain.reached;
+    // A third instance starts meanwhile: it abandons the payout and releases the first hold.
+    const starting = await ApiServer.start(store, { ...quietSandbox, payoutTimeoutMs: 60_000, eventStore: asSharedLog(store) });
+    try {
+      expect(await starting.available(account)).to.equal('10000');
+      holdAgain.release();
+      const answered = await retried;
+
+      expect(answered.status, answered.text).to.equal(201);
+      expect(answered.body).to.include({ state: 'FAILED', failureReason: 'the payout was interrupted before the provider was asked' });
+      const events = await readAllEvents(store);
+      // Each of the two holds released once.
+      expect(events.filter((event) => event.type === 'AccountFundsHeld')).to.have.length(2);
+      expect(events.filter((event) => event.type === 'AccountHoldReleased')).to.have.length(2);
+      for (const server of [a, b, starting]) await expectUntouched(server, account);
     } finally {
       await starting.stop();
     }
