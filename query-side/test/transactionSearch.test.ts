@@ -123,6 +123,17 @@ describe('read API: transaction search', () => {
     expect(none.body).to.deep.equal({ items: [], nextCursor: null });
   });
 
+  it('refuses a search text with no letter or digit rather than list every transaction; an empty one or one of spaces filters nothing', async () => {
+    for (const q of ['%F0%9F%98%80', '%23', '--', '%3F!']) {
+      const problem = expectValidation(await stack.get(`/v1/transactions?q=${q}`), 'query.q');
+      expect(problem.detail, q).to.include('query.q: holds no letter or digit to search for');
+    }
+    const everything = ids(await stack.get('/v1/transactions?limit=100'));
+    expect(everything.length).to.be.above(25);
+    expect(ids(await stack.get('/v1/transactions?q=&limit=100'))).to.deep.equal(everything);
+    expect(ids(await stack.get('/v1/transactions?q=+%09+&limit=100'))).to.deep.equal(everything);
+  });
+
   it('filters by account on either side of the movement', async () => {
     expect(ids(await stack.get(`/v1/transactions?account=${carol}`))).to.have.members([lunch.id, failed.id]);
     expect(ids(await stack.get(`/v1/transactions?account=${bob}`))).to.have.members(Object.values(rent).map((t) => t.id));

@@ -127,6 +127,10 @@ export const planQuery = (schema: SearchSchema, query: SearchQuery): PlannedQuer
     if (query.text.length > MAX_TEXT_CHARS) throw invalid('text', `longer than ${MAX_TEXT_CHARS} characters`);
     plan.words = searchWordsOf(query.text);
     if (plan.words.length > MAX_WORDS) throw invalid('text', `more than ${MAX_WORDS} words`);
+    // Dropping text that holds no word would answer everything, which reads as matches.
+    if (plan.words.length === 0 && query.text.trim() !== '') {
+      throw invalid('text', 'holds no letter or digit to search for: add a word or number, or leave it empty to search without text');
+    }
     if (plan.words.length > 0 && !Object.values(schema.fields).includes('text')) {
       throw invalid('text', 'this index has no text field');
     }

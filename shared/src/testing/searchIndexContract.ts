@@ -383,7 +383,7 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
       it('treats query syntax as plain words and never fails on it', async () => {
         expect(await found('coffee* "beans')).to.deep.equal(['a', 'd']);
         expect(await found('(beans) AND: coffee')).to.deep.equal([]);
-        for (const text of ['"', '*', 'NEAR(coffee', '-rent', 'description:coffee', 'a OR b', "it's", '^ {} []']) {
+        for (const text of ['"coffee', 'coffee*', 'NEAR(coffee', '-rent', 'description:coffee', 'a OR b', "it's", '^ {a} []']) {
           await store.search(index, { text });
         }
       });
@@ -402,9 +402,16 @@ export const describeSearchIndexContract = (factory: SearchIndexContractFactory)
         expect(await search(marked, { text: 'น' })).to.deep.equal([]);
       });
 
-      it('ignores text without any word, and combines words with filters', async () => {
-        expect(await found(' ?! ')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
+      it('ignores empty text or text of spaces only, and combines words with filters', async () => {
+        expect(await found('')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
+        expect(await found(' \t\n ')).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
         expect(await found('coffee', { equals: { status: 'PAID' } })).to.deep.equal(['a', 'd']);
+      });
+
+      it('refuses text with no letter or digit in it, naming text, rather than find everything', async () => {
+        for (const text of [' ?! ', '"', '*', '^ {} []', '#', '--', '\u{1F600}', '\u0301']) {
+          await expectInvalid(store.search(index, { text }), 'text', `text ${JSON.stringify(text)}`);
+        }
       });
 
       it('finds every word a long prefix starts, whether few or many words start with it, beside filters', async () => {

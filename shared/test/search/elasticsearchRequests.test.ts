@@ -623,6 +623,20 @@ describe('Elasticsearch search index: requests', () => {
       expect(cluster.sent('POST', `/${INDEX}/_search`)).to.deep.equal([]);
     });
 
+    it('refuses text with no letter or digit before sending it, and sends no text condition for text of spaces only', async () => {
+      const cluster = clusterAnswering([]);
+      for (const text of ['\u{1F600}', '#', '--']) {
+        const error = (await rejectionOf(cluster.index.search(INDEX, { text }))) as Error;
+        expect(error, text).to.be.instanceOf(ValidationError);
+        expect(error.message, text).to.include('text: holds no letter or digit');
+      }
+      expect(cluster.sent('POST', `/${INDEX}/_search`)).to.deep.equal([]);
+
+      await cluster.index.search(INDEX, { text: '  ' });
+      const { body } = cluster.only('POST', `/${INDEX}/_search`) as { body: Record<string, unknown> };
+      expect(body.query).to.deep.equal({ bool: {} });
+    });
+
     it('refuses a page that some shards did not answer, rather than return it and a cursor past what they hold', async () => {
       const cluster = new FakeCluster().withIndex().on('POST', `/${INDEX}/_search`, () => ({
         timed_out: false,
