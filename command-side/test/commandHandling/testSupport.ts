@@ -8,6 +8,7 @@ import {
 import type { CommandContext } from '../../src/commandHandling/decider.js';
 
 export { openTempStore, type TempStore } from '../tempEventStore.js';
+export { rejectionOf } from '@folio/shared/testing';
 
 export interface AppendCall {
   streamName: string;
@@ -79,11 +80,3 @@ export const contextFor = (commandId: string): CommandContext => ({
 });
 
 /** Resolves to the rejection of `promise`, failing when it fulfils. */
-export const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-};

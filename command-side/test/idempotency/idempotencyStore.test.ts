@@ -469,7 +469,7 @@ describe('idempotency store', () => {
     const executions = [store.execute(request(failing)), store.execute(request(failing))];
     release.resolve();
 
-    const errors = await Promise.all(executions.map(rejectionOf));
+    const errors = await Promise.all(executions.map((execution) => rejectionOf(execution)));
 
     expect(errors).to.deep.equal([failure, failure]);
     expect(calls).to.equal(1);

@@ -1,4 +1,5 @@
 export { openTempStore, type TempStore } from '../tempEventStore.js';
+export { rejectionOf } from '@folio/shared/testing';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -23,11 +24,3 @@ export const eventually = async (condition: () => boolean, timeoutMs = 5_000): P
 };
 
 /** Resolves to the rejection of `promise`, failing when it fulfils. */
-export const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-};

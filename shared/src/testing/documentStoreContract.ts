@@ -3,6 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { Document, DocumentSession, DocumentStore, FindOptions } from '../documents/documentStore.js';
 import { InvalidArgumentError } from '../eventStore/errors.js';
+import { rejectionOf } from './rejectionOf.js';
 
 /** How the contract suite gets a store of the adapter under test. */
 export interface DocumentStoreContractFactory {
@@ -18,14 +19,6 @@ export interface DocumentStoreContractFactory {
 /** A prefix no other test (or run, on a shared server) uses; collection names start with a letter. */
 const uniquePrefix = (): string => `c${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 
-const rejectionOf = async (promise: Promise<unknown>, what: string): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected ${what} to fail, but it succeeded`);
-};
 
 const expectInvalidArgument = async (promise: Promise<unknown>, what: string): Promise<void> => {
   const error = await rejectionOf(promise, what);

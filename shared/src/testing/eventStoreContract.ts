@@ -21,6 +21,7 @@ import {
   type SubscriptionMessage,
 } from '../eventStore/eventStore.js';
 import type { EventStoreContractFactory } from './eventStoreContractFactory.js';
+import { rejectionOf } from './rejectionOf.js';
 
 /** Upper bound on any single wait for a subscription message. */
 const WAIT_MS = 5_000;
@@ -52,14 +53,6 @@ const withTimeout = async <T>(promise: Promise<T>, what: string, ms = WAIT_MS): 
   }
 };
 
-const rejectionOf = async (promise: Promise<unknown>, what: string): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected ${what} to fail, but it succeeded`);
-};
 
 const expectFailure = async <E extends Error>(
   promise: Promise<unknown>,

@@ -6,3 +6,4 @@ export * from './reconciliationEvents.js';
 export { median } from './median.js';
 export { numberFromEnv } from './benchEnvironment.js';
 export { capturedLog } from './capturedLog.js';
+export { rejectionOf } from './rejectionOf.js';

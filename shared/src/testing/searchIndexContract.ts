@@ -11,6 +11,7 @@ import type {
   SearchResult,
   SearchSchema,
 } from '../search/searchIndex.js';
+import { rejectionOf } from './rejectionOf.js';
 
 /** How the contract suite gets a search index of the adapter under test. */
 export interface SearchIndexContractFactory {
@@ -45,14 +46,6 @@ const doc = (id: string, version: bigint, fields: Fields): SearchDocument => ({ 
 
 const idsOf = (result: SearchResult): string[] => result.hits.map((hit) => hit.id);
 
-const rejectionOf = async (promise: Promise<unknown>, what: string): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected ${what} to fail, but it succeeded`);
-};
 
 /** Expects a `ValidationError` whose message names `field`. */
 const expectInvalid = async (promise: Promise<unknown>, field: string, what: string): Promise<void> => {

@@ -16,6 +16,7 @@ import {
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import { openSqliteDocumentStore } from '../../src/documents/sqliteDocumentStore.js';
 import { InvalidArgumentError } from '../../src/eventStore/errors.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
 /**
  * The limits MongoDB sets on a document (16 MiB of BSON, 100 levels of nesting), and the port's
@@ -23,14 +24,6 @@ import { InvalidArgumentError } from '../../src/eventStore/errors.js';
  * other takes too.
  */
 
-const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure, but the write succeeded');
-};
 
 /** `{ _id, text }` whose size as the port counts it (BSON, `_id` counted twice) is exactly `bytes`. */
 const documentOfSize = (id: string, bytes: number): Document => {

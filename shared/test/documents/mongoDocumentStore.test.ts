@@ -12,15 +12,8 @@ import { InvalidArgumentError, StoreUnavailableError, TransactionLimitExceededEr
 import { createMongoDocumentStore } from '../../src/documents/mongoDocumentStore.js';
 import { toPortError } from '../../src/documents/mongoErrorMapping.js';
 import { toProblem } from '../../src/http/problemDetails.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
-const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 /** What the driver's BSON serializer throws for `document`, before anything reaches a server. */
 const bsonRefusal = (document: Record<string, unknown>): unknown => {
@@ -171,16 +164,16 @@ describe('MongoDB document store without a server', () => {
     const store = unreachable();
     try {
       expect(store.kind).to.equal('mongodb');
-      expect(await failureOf(store.get('balances', 'a'))).to.be.instanceOf(StoreUnavailableError);
+      expect(await rejectionOf(store.get('balances', 'a'))).to.be.instanceOf(StoreUnavailableError);
       let ran = false;
-      const failure = await failureOf(
+      const failure = await rejectionOf(
         store.withTransaction(async () => {
           ran = true;
         }),
       );
       expect(failure).to.be.instanceOf(StoreUnavailableError);
       expect(ran, 'work ran without a server').to.equal(false);
-      expect(await failureOf(store.listCollections())).to.be.instanceOf(StoreUnavailableError);
+      expect(await rejectionOf(store.listCollections())).to.be.instanceOf(StoreUnavailableError);
     } finally {
       await store.close();
     }
@@ -189,10 +182,10 @@ describe('MongoDB document store without a server', () => {
   it('checks its arguments before any I/O', async () => {
     const store = unreachable();
     try {
-      expect(await failureOf(store.get('bad name', 'a'))).to.be.instanceOf(InvalidArgumentError);
-      expect(await failureOf(store.find('balances', { limit: 0 }))).to.be.instanceOf(InvalidArgumentError);
-      expect(await failureOf(store.ensureIndex('balances', ['a.b']))).to.be.instanceOf(InvalidArgumentError);
-      expect(await failureOf(store.renameCollection('a', 'a'))).to.be.instanceOf(InvalidArgumentError);
+      expect(await rejectionOf(store.get('bad name', 'a'))).to.be.instanceOf(InvalidArgumentError);
+      expect(await rejectionOf(store.find('balances', { limit: 0 }))).to.be.instanceOf(InvalidArgumentError);
+      expect(await rejectionOf(store.ensureIndex('balances', ['a.b']))).to.be.instanceOf(InvalidArgumentError);
+      expect(await rejectionOf(store.renameCollection('a', 'a'))).to.be.instanceOf(InvalidArgumentError);
     } finally {
       await store.close();
     }

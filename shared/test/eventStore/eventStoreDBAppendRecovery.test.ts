@@ -17,6 +17,7 @@ import {
   createEventStoreDBEventStore,
   type EventStoreDBTimeouts,
 } from '../../src/eventStore/eventStoreDB/eventStoreDBEventStore.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
 // Generated protobuf modules are CommonJS whose exports Node cannot name statically.
 const { GossipService } = gossipServices;
@@ -123,14 +124,6 @@ const refusal = (message: string, typeName: string, details: Uint8Array): status
   return new Status().setMessage(message).setDetails(packed);
 };
 
-const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 const event = () => ({ id: randomUUID(), type: 'Deposited', data: { amount: '10' } });
 
@@ -156,7 +149,7 @@ describe('EventStoreDB appends after a failed connection (real client, fake node
   it('appends again once the node answers, after its check of capabilities failed with an internal error', async () => {
     const { node, store } = await storeOn({ check: (n) => (n === 1 ? 'internal error' : 'supported methods') }, singleNode);
 
-    await failureOf(store.appendToStream('account-70', [event()]));
+    await rejectionOf(store.appendToStream('account-70', [event()]));
     const written = await store.appendToStream('account-70', [event()]);
 
     expect(written.nextExpectedRevision).to.equal(0n);
@@ -169,7 +162,7 @@ describe('EventStoreDB appends after a failed connection (real client, fake node
       (port) => `esdb+discover://127.0.0.1:${port}?tls=false&maxDiscoverAttempts=1&discoveryInterval=1`,
     );
 
-    const failure = await failureOf(store.appendToStream('account-71', [event()]));
+    const failure = await rejectionOf(store.appendToStream('account-71', [event()]));
     const written = await store.appendToStream('account-71', [event()]);
 
     expect(failure).to.be.instanceOf(StoreUnavailableError);
@@ -182,7 +175,7 @@ describe('EventStoreDB appends after a failed connection (real client, fake node
       writeMs: 2_000,
     });
 
-    const failure = await failureOf(store.appendToStream('account-72', [event()]));
+    const failure = await rejectionOf(store.appendToStream('account-72', [event()]));
     const written = await store.appendToStream('account-72', [event()]);
 
     expect(failure).to.be.instanceOf(StoreUnavailableError);
@@ -204,9 +197,9 @@ describe('EventStoreDB appends after a failed connection (real client, fake node
     };
     const { node, store } = await storeOn({ append }, singleNode, { writeMs: 2_000 });
 
-    const first = failureOf(store.appendToStream('account-73', [event()]));
+    const first = rejectionOf(store.appendToStream('account-73', [event()]));
     await received;
-    const waiting = failureOf(store.appendToStream('account-74', [event()]));
+    const waiting = rejectionOf(store.appendToStream('account-74', [event()]));
     const failures = [await first, await waiting];
     const written = await store.appendToStream('account-75', [event()]);
 
@@ -229,8 +222,8 @@ describe('EventStoreDB appends after a failed connection (real client, fake node
     const { node, store } = await storeOn({ append: (n) => answers[n - 1] ?? 'written' }, singleNode);
 
     await store.appendToStream('account-76', [event()]);
-    const refused = await failureOf(store.appendToStream('account-76', [event()], { expectedRevision: 0n }));
-    const conflicting = await failureOf(store.appendToStream('account-76', [event()], { expectedRevision: 1n }));
+    const refused = await rejectionOf(store.appendToStream('account-76', [event()], { expectedRevision: 0n }));
+    const conflicting = await rejectionOf(store.appendToStream('account-76', [event()], { expectedRevision: 1n }));
     await store.appendToStream('account-76', [event()]);
 
     expect(refused).to.be.instanceOf(StoreUnavailableError);

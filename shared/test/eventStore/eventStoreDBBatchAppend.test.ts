@@ -11,6 +11,7 @@ import emptyMessages from 'google-protobuf/google/protobuf/empty_pb.js';
 import { StoreUnavailableError, WrongExpectedRevisionError } from '../../src/eventStore/errors.js';
 import { createEventStoreDBEventStore } from '../../src/eventStore/eventStoreDB/eventStoreDBEventStore.js';
 import { toProblem } from '../../src/http/problemDetails.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
 // Generated protobuf modules are CommonJS whose exports Node cannot name statically.
 const { WrongExpectedVersion } = sharedMessages;
@@ -67,14 +68,6 @@ const batchAppendingClient = (answer: () => statusMessages.Status): EventStoreDB
   } as unknown as EventStoreDBClient;
 };
 
-const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 const event = () => ({ id: randomUUID(), type: 'Deposited', data: { amount: '10' } });
 
@@ -87,7 +80,7 @@ describe('EventStoreDB batched appends (real client, fake server)', () => {
       ),
     });
 
-    const error = await failureOf(store.appendToStream('account-60', [event()], { expectedRevision: 1n }));
+    const error = await rejectionOf(store.appendToStream('account-60', [event()], { expectedRevision: 1n }));
 
     expect(error).to.be.instanceOf(WrongExpectedRevisionError);
     const { streamName, expectedRevision, actualRevision } = error as WrongExpectedRevisionError;
@@ -101,7 +94,7 @@ describe('EventStoreDB batched appends (real client, fake server)', () => {
         client: batchAppendingClient(() => serverError(reason, 'google.protobuf.Empty', new Empty().serializeBinary())),
       });
 
-      const error = await failureOf(store.appendToStream('account-61', [event()], { expectedRevision: 4n }));
+      const error = await rejectionOf(store.appendToStream('account-61', [event()], { expectedRevision: 4n }));
 
       expect(error, reason).to.be.instanceOf(StoreUnavailableError);
       expect((error as Error).cause, reason).to.be.instanceOf(UnknownError);

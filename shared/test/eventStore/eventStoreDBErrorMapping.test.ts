@@ -28,15 +28,8 @@ import { collect, type EventStore, type JsonObject, type SubscriptionMessage } f
 import { toActualRevision, toPortError } from '../../src/eventStore/eventStoreDB/errorMapping.js';
 import { toProblem } from '../../src/http/problemDetails.js';
 import { createEventStoreDBEventStore } from '../../src/eventStore/eventStoreDB/eventStoreDBEventStore.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
-const failureOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('EventStoreDB error mapping', () => {
   it("maps a wrong expected version to the port's conflict, keeping what the adapter expected", () => {
@@ -237,7 +230,7 @@ describe('EventStoreDB adapter mapping (fake client)', () => {
       ['a negative maxCount', () => collect(store.readAll({ maxCount: -1 }))],
     ];
     for (const [what, attempt] of attempts) {
-      expect(await failureOf(attempt()), what).to.be.instanceOf(InvalidArgumentError);
+      expect(await rejectionOf(attempt()), what).to.be.instanceOf(InvalidArgumentError);
     }
     expect(() => store.subscribeToAll({ checkpointInterval: 0 })).to.throw(InvalidArgumentError);
     expect(() => store.subscribeToAll({ fromPosition: -5n })).to.throw(InvalidArgumentError);
@@ -294,7 +287,7 @@ describe('EventStoreDB adapter mapping (fake client)', () => {
       },
     });
 
-    const error = await failureOf(store.appendToStream('account-9', [event()], { expectedRevision: 3n }));
+    const error = await rejectionOf(store.appendToStream('account-9', [event()], { expectedRevision: 3n }));
 
     expect(error).to.be.instanceOf(WrongExpectedRevisionError);
     expect((error as WrongExpectedRevisionError).actualRevision).to.equal('no_stream');
@@ -307,8 +300,8 @@ describe('EventStoreDB adapter mapping (fake client)', () => {
         clientRead([], streamName === 'gone' ? ClientStreamDeletedError.fromStreamName('gone') : new ClientStreamNotFoundError()),
     });
 
-    const missing = await failureOf(collect(store.readStream('missing')));
-    const gone = await failureOf(collect(store.readStream('gone')));
+    const missing = await rejectionOf(collect(store.readStream('missing')));
+    const gone = await rejectionOf(collect(store.readStream('gone')));
 
     expect(missing).to.be.instanceOf(StreamNotFoundError);
     expect((missing as StreamNotFoundError).streamName).to.equal('missing');
@@ -334,7 +327,7 @@ describe('EventStoreDB adapter mapping (fake client)', () => {
       data: { amount: '5' },
       metadata: undefined,
     });
-    expect(await failureOf(collect(store.readStream('numbers')))).to.be.instanceOf(TypeError);
+    expect(await rejectionOf(collect(store.readStream('numbers')))).to.be.instanceOf(TypeError);
   });
 
   it('filters readAll here and skips events without a resolved event', async () => {
@@ -592,8 +585,8 @@ describe('EventStoreDB adapter where the server and client answer unlike the emb
 
     await store.close();
 
-    expect(await failureOf(reading.next()), 'the rest of the stream').to.be.instanceOf(StoreUnavailableError);
-    expect(await failureOf(head), 'the head of a log that is not empty').to.be.instanceOf(StoreUnavailableError);
+    expect(await rejectionOf(reading.next()), 'the rest of the stream').to.be.instanceOf(StoreUnavailableError);
+    expect(await rejectionOf(head), 'the head of a log that is not empty').to.be.instanceOf(StoreUnavailableError);
   });
 
   it("answers 'stream_exists' on a soft-deleted stream with a conflict at 'no_stream', not as a tombstone", async () => {
@@ -613,9 +606,9 @@ describe('EventStoreDB adapter where the server and client answer unlike the emb
     });
     const event = { id: randomUUID(), type: 'Deposited', data: { amount: '10' } };
 
-    const softDeleted = await failureOf(store.appendToStream('account-22', [event], { expectedRevision: 'stream_exists' }));
-    const tombstoned = await failureOf(store.appendToStream('account-23', [event], { expectedRevision: 'stream_exists' }));
-    const tombstonedAny = await failureOf(store.appendToStream('account-23', [event]));
+    const softDeleted = await rejectionOf(store.appendToStream('account-22', [event], { expectedRevision: 'stream_exists' }));
+    const tombstoned = await rejectionOf(store.appendToStream('account-23', [event], { expectedRevision: 'stream_exists' }));
+    const tombstonedAny = await rejectionOf(store.appendToStream('account-23', [event]));
 
     expect(softDeleted).to.be.instanceOf(WrongExpectedRevisionError);
     const conflict = softDeleted as WrongExpectedRevisionError;
@@ -664,8 +657,8 @@ describe('EventStoreDB adapter when the server stalls without closing the connec
 
     const reading = store.readStream('account-30')[Symbol.asyncIterator]();
     expect((await unlessHung(reading.next(), 'the first event')).value?.revision).to.equal(0n);
-    const stalled = await unlessHung(failureOf(reading.next()), 'the stalled read');
-    const head = await unlessHung(failureOf(store.headPosition()), 'the head position');
+    const stalled = await unlessHung(rejectionOf(reading.next()), 'the stalled read');
+    const head = await unlessHung(rejectionOf(store.headPosition()), 'the head position');
 
     expect(stalled).to.be.instanceOf(StoreUnavailableError);
     expect(head).to.be.instanceOf(StoreUnavailableError);
@@ -716,9 +709,9 @@ describe('EventStoreDB adapter when the server stalls without closing the connec
     const event = { id: randomUUID(), type: 'Deposited', data: { amount: '10' } };
 
     const failures = [
-      await unlessHung(failureOf(store.appendToStream('account-32', [event], { expectedRevision: 4n })), 'the append'),
-      await unlessHung(failureOf(store.deleteStream('account-32')), 'the delete'),
-      await unlessHung(failureOf(store.tombstoneStream('account-32')), 'the tombstone'),
+      await unlessHung(rejectionOf(store.appendToStream('account-32', [event], { expectedRevision: 4n })), 'the append'),
+      await unlessHung(rejectionOf(store.deleteStream('account-32')), 'the delete'),
+      await unlessHung(rejectionOf(store.tombstoneStream('account-32')), 'the tombstone'),
     ];
 
     for (const failure of failures) {
@@ -845,9 +838,9 @@ describe('EventStoreDB adapter on soft-deleted streams, as the embedded store an
         streamName === 'account-40' ? softDeletedRead(streamName) : clientRead([clientEvent(streamName, 2n, 900n)]),
     });
 
-    const onDeleted = await failureOf(store.appendToStream('account-40', [event()], { expectedRevision: 0n }));
-    const deletingDeleted = await failureOf(store.deleteStream('account-40', { expectedRevision: 0n }));
-    const onLive = await failureOf(store.appendToStream('account-41', [event()], { expectedRevision: 0n }));
+    const onDeleted = await rejectionOf(store.appendToStream('account-40', [event()], { expectedRevision: 0n }));
+    const deletingDeleted = await rejectionOf(store.deleteStream('account-40', { expectedRevision: 0n }));
+    const onLive = await rejectionOf(store.appendToStream('account-41', [event()], { expectedRevision: 0n }));
 
     for (const conflict of [onDeleted, deletingDeleted]) {
       expect(conflict).to.be.instanceOf(WrongExpectedRevisionError);
@@ -868,9 +861,9 @@ describe('EventStoreDB adapter on soft-deleted streams, as the embedded store an
       readStream: (streamName: string) => clientRead([], new ClientStreamNotFoundError(undefined, streamName)),
     });
 
-    const onAny = await failureOf(store.deleteStream('account-42'));
-    const onNoStream = await failureOf(store.deleteStream('account-42', { expectedRevision: 'no_stream' }));
-    const onRevision = await failureOf(store.deleteStream('account-42', { expectedRevision: 3n }));
+    const onAny = await rejectionOf(store.deleteStream('account-42'));
+    const onNoStream = await rejectionOf(store.deleteStream('account-42', { expectedRevision: 'no_stream' }));
+    const onRevision = await rejectionOf(store.deleteStream('account-42', { expectedRevision: 3n }));
 
     for (const missing of [onAny, onNoStream]) {
       expect(missing).to.be.instanceOf(StreamNotFoundError);

@@ -7,18 +7,11 @@ import { expect } from 'chai';
 import { StreamDeletedError, WrongExpectedRevisionError } from '../../src/eventStore/errors.js';
 import { collect, type EventToAppend } from '../../src/eventStore/eventStore.js';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
 const newEvents = (count: number, type = 'Counted'): EventToAppend[] =>
   Array.from({ length: count }, (_, i) => ({ id: randomUUID(), type, data: { i } }));
 
-const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the append to fail');
-};
 
 /**
  * The writer remembers stream heads and the log's end between its transactions; these tests pin

@@ -18,6 +18,7 @@ import { toProblem } from '../../src/http/problemDetails.js';
 import { createElasticsearchSearchIndex } from '../../src/search/elasticsearchSearchIndex.js';
 import type { SearchDocument, SearchIndex, SearchSchema } from '../../src/search/searchIndex.js';
 import { openSqliteSearchIndex } from '../../src/search/sqliteSearchIndex.js';
+import { rejectionOf } from '../../src/testing/rejectionOf.js';
 
 /**
  * What the Elasticsearch adapter sends, checked without a server: the requests are answered by
@@ -76,14 +77,6 @@ class FakeCluster {
   }
 }
 
-const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 type Analysis = Record<'analyzer' | 'char_filter' | 'tokenizer' | 'filter', Record<string, any>>;
 
