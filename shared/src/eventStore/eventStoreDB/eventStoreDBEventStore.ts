@@ -626,6 +626,14 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
         replaceAppendingClient(used, !settled);
       }
       const mapped = toPortError(error, { streamName, expectedRevision });
+      // What failed before the append was sent (its check of the server's capabilities) wrote nothing.
+      if (failedBeforeSending(error) && !(mapped instanceof StoreUnavailableError)) {
+        throw new StoreUnavailableError(
+          `EventStoreDB could not be asked for the append to ${streamName} (${error instanceof Error ? error.message : String(error)}): ` +
+            'nothing was written',
+          { cause: error },
+        );
+      }
       // EventStoreDB refuses 'stream_exists' on a soft-deleted stream as if it were tombstoned,
       // where the port sees no stream; a read tells them apart, failing only on a tombstone.
       if (mapped instanceof StreamDeletedError && expectedRevision === 'stream_exists') {
