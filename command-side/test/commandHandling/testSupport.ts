@@ -80,3 +80,20 @@ export const contextFor = (commandId: string): CommandContext => ({
 });
 
 /** Resolves to the rejection of `promise`, failing when it fulfils. */
+
+/** A clock the test moves forward (`advance`) and sets back to real time (`reset`, in a `beforeEach`). */
+export const steppedClock = () => {
+  let offsetMs = 0;
+  return {
+    clock: (): Date => new Date(Date.now() + offsetMs),
+    advance: (ms: number): void => {
+      offsetMs += ms;
+    },
+    reset: (): void => {
+      offsetMs = 0;
+    },
+  };
+};
+
+/** A recovery's periodic check that never fires: the test runs every pass itself. */
+export const noPeriodicCheck = () => () => {};

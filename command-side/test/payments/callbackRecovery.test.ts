@@ -11,21 +11,15 @@ import { collect, paymentCatalog, paymentStream, StoreUnavailableError, type Eve
 import { CALLBACK_RECOVERY_CHECKPOINT_STREAM } from '../../src/payments/callbackRecovery.js';
 import type { ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { ApiServer, openTempStore, readAllEvents, type TempStore } from '../api/apiHarness.js';
-import { interceptAppends, recordSubscriptions } from '../commandHandling/testSupport.js';
+import { interceptAppends, noPeriodicCheck, recordSubscriptions, steppedClock } from '../commandHandling/testSupport.js';
 import { expectBooksRight, startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
 import { createPayment, expectMoved, move, openMerchant, paymentCallback, postedOf, SANDBOX_SECRET, sendCallback } from './paymentTestSupport.js';
 
 const RETRY_MS = 60_000;
 
-/** No periodic check: the tests run every pass. */
-const noTimer = () => () => {};
 
 describe('provider callbacks recorded as applied whose change never followed, completed with no touch of the payment', () => {
-  let offsetMs: number;
-  const clock = () => new Date(Date.now() + offsetMs);
-  const advance = (ms: number) => {
-    offsetMs += ms;
-  };
+  const { clock, advance, reset: resetClock } = steppedClock();
   /** The next append of an event of this type to a payment's stream fails, as a crash or a store gone away would leave it. */
   let failNext: string | undefined;
   /** What the write side warned an operator of. */
@@ -43,7 +37,7 @@ describe('provider callbacks recorded as applied whose change never followed, co
     sandboxProviders: [],
     providers: [{ adapter: provider, secret: SANDBOX_SECRET }],
     callbackRetryMs: RETRY_MS,
-    callbackRecoveryChecks: noTimer,
+    callbackRecoveryChecks: noPeriodicCheck,
     onWarning: (message: string) => warnings.push(message),
   };
   const failing = (store: EventStore) =>
@@ -56,7 +50,7 @@ describe('provider callbacks recorded as applied whose change never followed, co
     });
 
   beforeEach(() => {
-    offsetMs = 0;
+    resetClock();
     failNext = undefined;
     warnings = [];
   });

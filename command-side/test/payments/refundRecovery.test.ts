@@ -12,7 +12,7 @@ import { ProviderRefusedError } from '../../src/providers/providerErrors.js';
 import { REFUND_RECOVERY_CHECKPOINT_STREAM } from '../../src/payments/refundRecovery.js';
 import { ApiServer, expectProblem, openTempStore, readAllEvents, uniqueKey, type TempStore } from '../api/apiHarness.js';
 import { expectBooksRight, startTwoInstances, type TwoInstances } from '../concurrency/twoInstances.js';
-import { interceptAppends, recordSubscriptions } from '../commandHandling/testSupport.js';
+import { interceptAppends, noPeriodicCheck, recordSubscriptions, steppedClock } from '../commandHandling/testSupport.js';
 import { clearingId, createPayment, expectMoved, move, openMerchant, postedOf, SANDBOX_SECRET } from './paymentTestSupport.js';
 
 const RETRY_MS = 60_000;
@@ -20,15 +20,9 @@ const RETRY_MS = 60_000;
 /** How the fake provider answers a refund request: each request takes the next, then `take`. */
 type Answer = 'take' | 'take-then-time-out' | 'time-out' | 'decline';
 
-/** No periodic check: the tests run every pass. */
-const noTimer = () => () => {};
 
 describe('refunds whose provider answer was lost, asked again without a client retry', () => {
-  let offsetMs: number;
-  const clock = () => new Date(Date.now() + offsetMs);
-  const advance = (ms: number) => {
-    offsetMs += ms;
-  };
+  const { clock, advance, reset: resetClock } = steppedClock();
   /** Every request for a refund the provider got, by refund id, repeats included. */
   let requests: string[];
   /** What the provider paid back, by Folio's refund id. */
@@ -70,12 +64,12 @@ describe('refunds whose provider answer was lost, asked again without a client r
     sandboxProviders: [],
     providers: [{ adapter: provider, secret: SANDBOX_SECRET }],
     refundRetryMs: RETRY_MS,
-    refundRecoveryChecks: noTimer,
+    refundRecoveryChecks: noPeriodicCheck,
     onWarning: (message: string) => warnings.push(message),
   };
 
   beforeEach(() => {
-    offsetMs = 0;
+    resetClock();
     requests = [];
     refunded = new Map();
     answers = [];

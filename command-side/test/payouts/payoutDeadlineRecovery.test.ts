@@ -17,7 +17,7 @@ import {
 } from '@folio/shared';
 import { openPayoutsCheckpointed, PAYOUT_DEADLINE_RECOVERY_CHECKPOINT_STREAM } from '../../src/payouts/payoutDeadlineRecovery.js';
 import { ApiServer, openTempStore, readAllEvents, uniqueKey, type TempStore } from '../api/apiHarness.js';
-import { interceptAppends, recordSubscriptions, type AppendCall } from '../commandHandling/testSupport.js';
+import { interceptAppends, noPeriodicCheck, recordSubscriptions, steppedClock, type AppendCall } from '../commandHandling/testSupport.js';
 import { asSharedLog, expectBooksRight, holdAppends, type AppendGate } from '../concurrency/twoInstances.js';
 import { quietSandbox, requestPayout, sendCallback } from '../payments/paymentTestSupport.js';
 
@@ -25,20 +25,14 @@ const TIMEOUT_MS = 60_000;
 /** How long after its deadline another instance steps in for the one that took the payout. */
 const GRACE_MS = 60_000;
 
-/** No periodic check: the tests run every pass. */
-const noTimer = () => () => {};
 
 describe('payouts past their deadline whose instance stopped for good', () => {
-  let offsetMs: number;
-  const clock = () => new Date(Date.now() + offsetMs);
-  const advance = (ms: number) => {
-    offsetMs += ms;
-  };
+  const { clock, advance, reset: resetClock } = steppedClock();
   let temp: TempStore;
   /** The instances still running, stopped after each test. */
   let running: ApiServer[];
 
-  const apiOptions = { ...quietSandbox, clock, payoutTimeoutMs: TIMEOUT_MS, payoutDeadlineRecoveryChecks: noTimer };
+  const apiOptions = { ...quietSandbox, clock, payoutTimeoutMs: TIMEOUT_MS, payoutDeadlineRecoveryChecks: noPeriodicCheck };
 
   /** An instance on the shared log, as one of several write-side processes. */
   const startInstance = async (wrap: (store: EventStore) => EventStore = (store) => store, options: object = {}) => {
@@ -53,7 +47,7 @@ describe('payouts past their deadline whose instance stopped for good', () => {
   };
 
   beforeEach(() => {
-    offsetMs = 0;
+    resetClock();
     running = [];
     temp = openTempStore(clock);
   });
