@@ -7,9 +7,10 @@
  * traffic; a few faults are injected (0.1 % each: a skewed amount, a missing row, a ghost row) so
  * the discrepancy path is exercised too.
  *
- * Measured in the same run, interleaved: the baseline (reading the same events raw with the
- * projection's filter, and reading them plus the catalogs' decode), then the projection's
- * catch-up on fresh on-disk read-model stores. BENCH_ROUNDS rounds (default 1), medians.
+ * Measured in the same run, interleaved: the baselines (reading the same events raw with the
+ * projection's filter; reading them plus the catalogs' decode; the floor of `reconciliationFloor.ts`,
+ * the least any reconciliation does), then the projection's catch-up on fresh on-disk read-model
+ * stores. BENCH_ROUNDS rounds (default 1), medians.
  *
  * Wall and CPU time are both reported: the machine is shared, and CPU time per event is what
  * compares across runs.
@@ -34,6 +35,7 @@ import {
 import { chargeRow, median, numberFromEnv, paymentEvents, paymentIdOf, rowStreamOf, statementEvent } from '@folio/shared/testing';
 import { createHash } from 'node:crypto';
 import { createProjector, liveCollections, reconciliationProjection, type SummaryDocument } from '../src/index.js';
+import { reconciliationFloor } from './reconciliationFloor.js';
 
 const PAYMENTS = numberFromEnv('BENCH_RECON_PAYMENTS', 1_000_000);
 const ROUNDS = numberFromEnv('BENCH_ROUNDS', 1);
@@ -165,6 +167,13 @@ const baselineDecode = async (): Promise<number> => {
   return events;
 };
 
+const baselineFloor = async (): Promise<number> => {
+  const dir = mkdtempSync(join(workDir, 'floor-'));
+  const outcome = await reconciliationFloor(store, filter, dir);
+  rmSync(dir, { recursive: true, force: true });
+  return outcome.events;
+};
+
 const collections = liveCollections(reconciliationProjection);
 
 const projection = async (): Promise<{ events: number; check: string }> => {
@@ -185,14 +194,15 @@ const projection = async (): Promise<{ events: number; check: string }> => {
   return { events: written.events, check };
 };
 
-const results: Record<string, number[]> = { raw: [], decode: [], projection: [] };
-const cpuResults: Record<string, number[]> = { raw: [], decode: [], projection: [] };
+const results: Record<string, number[]> = { raw: [], decode: [], floor: [], projection: [] };
+const cpuResults: Record<string, number[]> = { raw: [], decode: [], floor: [], projection: [] };
 const loadBefore = loadavg();
 let check = '';
 for (let round = 1; round <= ROUNDS; round++) {
   for (const [name, work] of [
     ['raw', baselineRaw],
     ['decode', baselineDecode],
+    ['floor', baselineFloor],
     ['projection', async () => {
       const outcome = await projection();
       check = outcome.check;
@@ -217,6 +227,7 @@ rmSync(workDir, { recursive: true, force: true });
 const projectionSeconds = median(results.projection!);
 const rawSeconds = median(results.raw!);
 const decodeSeconds = median(results.decode!);
+const floorSeconds = median(results.floor!);
 const cpu = (name: string) => median(cpuResults[name]!);
 const perEvent = (seconds: number) => ((seconds * 1e6) / written.events).toFixed(1);
 const loadAfter = loadavg();
@@ -231,6 +242,7 @@ Load average (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(1)).join(',
 |---|---:|---:|---:|---:|---:|---:|
 | baseline: read the events (projection's filter) | ${rawSeconds.toFixed(1)} | ${thousands(written.events / rawSeconds)} | 1.0 | ${cpu('raw').toFixed(1)} | ${perEvent(cpu('raw'))} | 1.0 |
 | baseline: read + decode with the catalogs | ${decodeSeconds.toFixed(1)} | ${thousands(written.events / decodeSeconds)} | ${(decodeSeconds / rawSeconds).toFixed(1)} | ${cpu('decode').toFixed(1)} | ${perEvent(cpu('decode'))} | ${(cpu('decode') / cpu('raw')).toFixed(1)} |
+| baseline: the least a reconciliation does (\`reconciliationFloor.ts\`: decode, match by reference in memory, one record per payment and row) | ${floorSeconds.toFixed(1)} | ${thousands(written.events / floorSeconds)} | ${(floorSeconds / rawSeconds).toFixed(1)} | ${cpu('floor').toFixed(1)} | ${perEvent(cpu('floor'))} | ${(cpu('floor') / cpu('raw')).toFixed(1)} |
 | reconciliation projection, from position 0 | ${projectionSeconds.toFixed(1)} | ${thousands(written.events / projectionSeconds)} | ${(projectionSeconds / rawSeconds).toFixed(1)} | ${cpu('projection').toFixed(1)} | ${perEvent(cpu('projection'))} | ${(cpu('projection') / cpu('raw')).toFixed(1)} |
 
 Goal: at most ${GOAL_SECONDS} s for ${thousands(GOAL_PAYMENTS)} payments — ${PAYMENTS !== GOAL_PAYMENTS ? 'not judged on a log of another size' : projectionSeconds <= GOAL_SECONDS ? 'met' : `**missed** (${(projectionSeconds / GOAL_SECONDS).toFixed(1)} × the goal)`}. Check: ${check}.
