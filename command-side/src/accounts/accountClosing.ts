@@ -30,6 +30,9 @@ const mayEverClose = (state: AccountState): boolean => state.exists && state.kin
  * account would then hold money nobody can move. So the open movements (followed from the log by
  * movement recovery) are read up to the account's last event, a close is refused while one is
  * from or to the account, and the close is decided only if the stream has not moved since.
+ * A movement to the account whose first leg (on the other account's stream) is read later is not
+ * seen, and the close goes through: the closed account then refuses its credit, the first leg is
+ * reversed, and the movement fails as `account-closed`, so no money waits on a closed account.
  *
  * Nor can it tell a payment's capture or refund routed to it and waiting while it refuses them
  * (frozen, spent): closed, it would never take them. So a close is refused too while one waits, as

@@ -3,7 +3,10 @@ import {
   type AppendResult,
   type EventStore,
   type EventToAppend,
+  type RecordedEvent,
   type SubscribeToAllOptions,
+  type Subscription,
+  type SubscriptionMessage,
 } from '@folio/shared';
 import type { CommandContext } from '../../src/commandHandling/decider.js';
 
@@ -67,6 +70,69 @@ export const recordSubscriptions = (
       },
     }),
     from,
+  };
+};
+
+/**
+ * The store, with every `$all` subscription `which` picks (by its options: a fold's filter tells
+ * whose it is) stopped just before the first event `held` picks until `release`: a fold lagging
+ * behind the log (a busy process) for as long as a test needs. `reached` resolves once one has
+ * delivered everything before that event.
+ */
+export const holdSubscriptionsBefore = (
+  store: EventStore,
+  held: (event: RecordedEvent) => boolean,
+  which: (options: SubscribeToAllOptions | undefined) => boolean = () => true,
+): { store: EventStore; reached: Promise<void>; release: () => void } => {
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  let open = false;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = () => {
+      open = true;
+      resolve();
+    };
+  });
+  const holding = (subscription: Subscription): Subscription => {
+    const source = subscription.runs();
+    async function* runs(): AsyncGenerator<readonly SubscriptionMessage[]> {
+      for await (const run of { [Symbol.asyncIterator]: () => source }) {
+        const at = open ? -1 : run.findIndex((message) => message.kind === 'event' && held(message.event));
+        if (at < 0) {
+          yield run;
+          continue;
+        }
+        if (at > 0) yield run.slice(0, at);
+        reach();
+        await released;
+        yield run.slice(at);
+      }
+    }
+    const heldRuns = runs();
+    async function* messages(): AsyncGenerator<SubscriptionMessage> {
+      for await (const run of { [Symbol.asyncIterator]: () => heldRuns }) yield* run;
+    }
+    const heldMessages = messages();
+    return {
+      [Symbol.asyncIterator]: () => heldMessages,
+      runs: () => heldRuns,
+      unsubscribe: () => subscription.unsubscribe(),
+    };
+  };
+  return {
+    store: new Proxy(store, {
+      get(target, property) {
+        if (property === 'subscribeToAll') {
+          return (options?: SubscribeToAllOptions) =>
+            which(options) ? holding(target.subscribeToAll(options)) : target.subscribeToAll(options);
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }),
+    reached,
+    release,
   };
 };
 
