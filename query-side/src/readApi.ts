@@ -310,22 +310,25 @@ export const createReadApi = (options: ReadApiOptions): Router => {
 
   // What formats amounts: the minor unit exponent of every currency Folio accepts.
   const currencies = { items: currencyCodes.map((code) => ({ code, exponent: currencyExponent(code) })) };
+  // They read no read model, so a read with `?position=` waits for none.
   router.get(
     '/v1/currencies',
-    read(noParams, onlyPosition, async () => currencies),
+    reader([])(noParams, onlyPosition, async () => currencies),
   );
 
   router.get(
     '/v1/accounts/:id/history',
     reader([balancesProjection, transactionHistoryProjection])(accountParams, historyQuery, async ({ id }, query) => {
-      await loadAccount(documents, await collectionsOf(balancesProjection), id);
-      return findTransactions({
+      // The search checks the cursor before the account is looked up, so a bad one is refused whether it exists or not.
+      const page = await findTransactions({
         filters: { account: id },
         sort: '-requestedAt',
         limit: query.limit ?? DEFAULT_PAGE,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
         refresh: query.position !== undefined,
       });
+      await loadAccount(documents, await collectionsOf(balancesProjection), id);
+      return page;
     }),
   );
 

@@ -194,8 +194,8 @@ export const createTransactionFinder = ({ documents, searchIndex, readModels, re
     const after = cursor === undefined ? undefined : decodeCursor(cursor, queryId);
     const asked = filters.account === undefined ? undefined : typeof filters.account === 'string' ? [filters.account] : filters.account;
     const account = visible === undefined ? filters.account : visible.accounts.filter((id) => asked === undefined || asked.includes(id));
-    // Another holder's account finds nothing, as an unknown one does.
-    if (account !== undefined && typeof account !== 'string' && account.length === 0) return { items: [], nextCursor: null };
+    // Another holder's account finds nothing, as an unknown one does; the index still checks the
+    // query, so a bad parameter is refused whatever accounts the holder has.
     const query = toSearchQuery({ ...filters, ...(account === undefined ? {} : { account }) }, sort);
     let result: SearchResult;
     try {

@@ -69,6 +69,7 @@ describe('read API: bad parameters are 400 problems naming them, never 500', () 
     ['an account id with leading zeros (history)', () => '/v1/accounts/00/history', 'params.id'],
     ['an account id of letters (points)', () => '/v1/accounts/x1/balance-points', 'params.id'],
     ['a bad history cursor', () => `/v1/accounts/${account}/history?cursor=%E2%9C%93`, 'query.cursor'],
+    ['a bad history cursor of an account that does not exist', () => '/v1/accounts/999/history?cursor=%E2%9C%93', 'query.cursor'],
     ['history limit 0', () => `/v1/accounts/${account}/history?limit=0`, 'query.limit'],
     ['history limit 101', () => `/v1/accounts/${account}/history?limit=101`, 'query.limit'],
     ['a history filter it does not take', () => `/v1/accounts/${account}/history?status=failed`, 'query.status'],

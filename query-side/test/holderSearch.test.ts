@@ -105,4 +105,26 @@ describe('read API: a holder paging through its own transactions', () => {
     expect((await search(`account=${other}`)).body.items).to.deep.equal([]);
     expect((await search('limit=100', otherKey)).body.items.map((item: { reference: string }) => item.reference)).to.deep.equal(['theirs']);
   });
+
+  it('refuses a bad search text whatever accounts the holder has: none, or another holder’s asked for', async () => {
+    const commands = createCredentialCommands({ eventStore: stack.eventStore, clock: () => new Date(), actor: 'test' });
+    const emptyKey = (await commands.createKey({ role: 'customer', ownerId: 'owner-without-accounts' })).token;
+    const opened = await stack.request('POST', '/v1/accounts', { ownerId: 'owner-3', currency: 'EUR', kind: 'customer' });
+    const others = opened.body.id as string;
+    for (let tries = 0; (await search('limit=1', emptyKey)).status === 401; tries++) {
+      expect(tries, 'the directory follows the new key').to.be.below(100);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const tooManyWords = Array.from({ length: 40 }, (_, i) => `w${i}`).join('+');
+    for (const [query, key] of [
+      ['q=%23', emptyKey],
+      [`q=${tooManyWords}`, emptyKey],
+      [`q=%23&account=${others}`, holderKey],
+    ] as const) {
+      const refused = await search(query, key);
+      expect(refused.status, `${query}: ${JSON.stringify(refused.body)}`).to.equal(400);
+      expect(refused.body.errors.map((issue: { path: string }) => issue.path), query).to.deep.equal(['query.q']);
+    }
+    expect((await search('q=rent', emptyKey)).body.items).to.deep.equal([]);
+  });
 });

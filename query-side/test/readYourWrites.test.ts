@@ -125,6 +125,15 @@ describe('read API: read-your-writes', () => {
       expect(summary.headers['folio-read-position']).to.equal('-1');
       expectProblem(await partly.read(`/v1/projections?position=${rent.position}`), 503, 'read-model-behind');
     });
+
+    it('answers the currencies at once: they read no read model, so none holds them back', async () => {
+      const response = await partly.read(`/v1/currencies?position=${rent.position}`);
+      expect(response.status, response.text).to.equal(200);
+      expect(response.body.items).to.deep.include({ code: 'EUR', exponent: 2 });
+      // A position no write answered with is still refused.
+      const beyond = (await partly.eventStore.headPosition())! + 1_000_000n;
+      expectProblem(await partly.read(`/v1/currencies?position=${beyond}`), 400, 'validation');
+    });
   });
 
   it('answers at once for a position the read models have passed, and stamps every answer', async () => {

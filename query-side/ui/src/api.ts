@@ -208,16 +208,24 @@ export interface Discrepancy {
   history: WorkflowEntry[];
 }
 
+/** What a 400 `validation` problem says of each parameter it refuses (`query.q`, say). */
+export interface ProblemIssue {
+  path: string;
+  message: string;
+}
+
 interface Problem {
   title?: string;
   detail?: string;
   status?: number;
+  errors?: ProblemIssue[];
 }
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly issues: readonly ProblemIssue[] = [],
   ) {
     super(message);
   }
@@ -240,7 +248,7 @@ const getJson = async <T>(path: string, signal?: AbortSignal): Promise<T> => {
   if (response.status === 401 && key !== null && key === storedKey()) keyRefused();
   if (!response.ok) {
     const problem = (await response.json().catch(() => ({}))) as Problem;
-    throw new ApiError(response.status, problem.detail ?? problem.title ?? `the server answered ${response.status}`);
+    throw new ApiError(response.status, problem.detail ?? problem.title ?? `the server answered ${response.status}`, problem.errors ?? []);
   }
   return (await response.json()) as T;
 };

@@ -305,6 +305,12 @@ export const renderSearchPage = (view: HTMLElement, initial: URLSearchParams): (
       showPage(page);
     } catch (error) {
       if (controller.signal.aborted) return;
+      // A search text the API refuses is the box's problem: the results of the last search stay.
+      const textIssue = error instanceof ApiError && error.status === 400 ? error.issues.find(({ path }) => path === 'query.q') : undefined;
+      if (textIssue !== undefined) {
+        showError('q', textIssue.message);
+        return;
+      }
       const message = error instanceof ApiError ? error.message : 'The server could not be reached. Try again in a moment.';
       status.textContent = 'The search failed.';
       replaceChildren(results, el('p', { class: 'error', role: 'alert' }, message));

@@ -119,6 +119,25 @@ describe('transaction search in Chromium: pages, keyboard, refusals', function (
     expect(await page.locator('.results .error').count(), 'no API refusal shown').to.equal(0);
   });
 
+  it('says at the search box what the API refuses in the search text, keeping the results shown', async () => {
+    await page.goto(`${folio.baseUrl}/#/?account=${alice}`);
+    await until('rows', () => referencesOf(page), (rows) => rows.length === 25);
+    const box = page.getByRole('searchbox', { name: 'Search transactions' });
+    await box.fill('#');
+    await until(
+      'the text refused',
+      () => page.locator('#q-error').textContent(),
+      (text) => text === 'holds no letter or digit to search for: add a word or number, or leave it empty to search without text',
+    );
+    expect(await box.getAttribute('aria-invalid')).to.equal('true');
+    expect(await page.locator('.results .error').count(), 'no failure in the results').to.equal(0);
+    expect(await referencesOf(page)).to.have.length(25);
+    await box.fill('ORDER-07');
+    expect(await until('the search', () => referencesOf(page), (rows) => rows.length === 1)).to.deep.equal(['ORDER-07']);
+    expect(await page.locator('#q-error').textContent()).to.equal('');
+    expect(await box.getAttribute('aria-invalid')).to.equal('false');
+  });
+
   it('shows the page asked for last, not a slower earlier one', async () => {
     await page.goto(`${folio.baseUrl}/#/?account=${alice}`);
     await until('rows', () => referencesOf(page), (rows) => rows.length === 25);
