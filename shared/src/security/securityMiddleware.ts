@@ -19,7 +19,14 @@ import type { CredentialDirectory } from './credentialDirectory.js';
 import { isHolderRole, normaliseOwnerId, type Principal } from './principal.js';
 import type { BucketRule, RateLimiter } from './rateLimiter.js';
 import type { ReplayGuard } from './replayGuard.js';
-import { ForbiddenError, OverdraftNotPermittedError, RateLimitedError, StepUpFailedError, UnauthenticatedError } from './securityErrors.js';
+import {
+  CredentialsCatchingUpError,
+  ForbiddenError,
+  OverdraftNotPermittedError,
+  RateLimitedError,
+  StepUpFailedError,
+  UnauthenticatedError,
+} from './securityErrors.js';
 import type { SignatureVerifier } from './signatureVerifier.js';
 import { canonicalRequest, DEVICE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './stepUpSignature.js';
 
@@ -63,6 +70,9 @@ export const principalOf = (response: Response): Principal | undefined => {
   const value: unknown = response.locals[PRINCIPAL];
   return typeof value === 'object' && value !== null ? (value as Principal) : undefined;
 };
+
+/** Device ids are printable ASCII: anything else names no device, and no stream is read for it. */
+const isDeviceId = (value: string): boolean => /^[\x21-\x7e]{1,100}$/.test(value);
 
 /** Account, movement and payment ids are all snowflakes. */
 const isId = (value: unknown): value is string => snowflakeIdSchema.safeParse(value).success;
@@ -198,11 +208,15 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
     if (!/^[A-Za-z0-9_-]{86}$/.test(signature) || signatureBytes.toString('base64url') !== signature) {
       return refuse(`${SIGNATURE_HEADER} must be a base64url Ed25519 signature, canonically encoded`);
     }
-    if (!/^[\x21-\x7e]{1,100}$/.test(deviceId)) return refuse('unknown device');
+    if (!isDeviceId(deviceId)) return refuse('unknown device');
     const device = await directory.device(deviceId);
     // The same owner id may be a customer and a merchant: a device signs for its own holder only.
     if (device === undefined || device.ownerId !== principal.ownerId || device.role !== principal.role) return refuse('unknown device');
-    limit(`device:${deviceId}`, limits.perDevice, 'signed requests from this device');
+    // Only the device's own signatures spend its bucket, or naming it would be enough to throttle
+    // it; one already empty refuses before the signature costs a verification.
+    const deviceBucket = `device:${deviceId}`;
+    const spent = limiter.peek(deviceBucket, limits.perDevice);
+    if (!spent.allowed) throw new RateLimitedError(spent.retryAfterSeconds, 'signed requests from this device');
     const raw = (request as unknown as Record<symbol, Buffer | undefined>)[RAW_BODY] ?? Buffer.alloc(0);
     const message = Buffer.from(
       canonicalRequest({
@@ -223,12 +237,29 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
     if (!valid) return refuse('the signature does not verify');
     const expiresAtMs = (seconds + options.signatureToleranceSeconds) * 1000 + 1000;
     if (!options.replayGuard.claim(signatureBytes, expiresAtMs)) return refuse('this signature was already used');
+    limit(deviceBucket, limits.perDevice, 'signed requests from this device');
   };
 
-  /** A holder that has a device signs with it to add another, so a bearer key alone cannot enrol its own. */
-  const needsSignature = (stepUp: StepUp, principal: Principal): boolean =>
-    stepUp === 'always' ||
-    (stepUp === 'onceEnrolled' && principal.ownerId !== undefined && isHolderRole(principal.role) && directory.hasDevice(principal.ownerId, principal.role));
+  /**
+   * A holder that has a device signs with it to add another, so a bearer key alone cannot enrol its
+   * own. A process catching up that has seen none of the holder's devices reads the one the request
+   * names from its own stream: if it is the holder's (revoked or not), the holder is enrolled and
+   * the signature decides; else it cannot tell, and answers 503.
+   */
+  const needsSignature = async (stepUp: StepUp, principal: Principal, request: Request): Promise<boolean> => {
+    if (stepUp === 'always') return true;
+    if (stepUp !== 'onceEnrolled' || principal.ownerId === undefined || !isHolderRole(principal.role)) return false;
+    try {
+      return directory.hasDevice(principal.ownerId, principal.role);
+    } catch (error) {
+      const deviceId = request.get(DEVICE_ID_HEADER);
+      if (!(error instanceof CredentialsCatchingUpError) || deviceId === undefined || !isDeviceId(deviceId)) throw error;
+      const named = await directory.registeredDevice(deviceId);
+      // A device whose holder cannot be told enrols both of its owner id, as `hasDevice` counts it.
+      if (named === undefined || named.ownerId !== principal.ownerId || (named.role !== undefined && named.role !== principal.role)) throw error;
+      return true;
+    }
+  };
 
   return async (request, response, next) => {
     try {
@@ -254,7 +285,7 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       response.locals[PRINCIPAL] = principal;
       if (decision.kind === 'allowed') {
         if (decision.moneyMoving) limit(`money:${principal.keyId}`, limits.moneyPerKey, 'money movements with this key');
-        const signed = needsSignature(decision.stepUp, principal);
+        const signed = await needsSignature(decision.stepUp, principal, request);
         const needsBody = signed || decision.ownership?.of === 'bodyAccounts' || decision.ownership?.of === 'newAccount';
         if (needsBody) await parseBody(request, response, decision.bodyLimit);
         if (signed) await checkSignature(request, principal, ip);

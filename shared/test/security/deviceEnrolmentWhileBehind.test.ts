@@ -12,6 +12,7 @@ import {
   openSqliteEventStore,
   problemDetailsHandler,
   rawPublicKey,
+  signRequest,
   type SqliteEventStore,
 } from '../../src/index.js';
 import { listen, type TestServer } from '../http/httpTestServer.js';
@@ -84,5 +85,50 @@ describe('security: enrolling a device while the credentials lag behind the log'
     expect(problem.type).to.equal('urn:folio:problem:credentials-catching-up');
     expect(problem.detail).to.match(/retry/);
     expect(reached, 'the refused enrolment never reached the route').to.deep.equal(['enrolment']);
+  });
+
+  it("decides an enrolment signed by the holder's device while behind: its own stream shows the holder enrolled", async () => {
+    const { store: followed, fallBehind } = lagging(store);
+    security = composeSecurity({ eventStore: followed, config: loadConfig({}), logger: createLogger({ service: 'folio', level: 'silent' }) });
+    await security.start({ bootstrap: false });
+    const reached: string[] = [];
+    const app = express();
+    app.use(security.middleware);
+    // Stands in for the devices route: the gate in front of it is what is judged.
+    app.post('/v1/devices', (_request, response) => {
+      reached.push('enrolment');
+      response.status(201).json({});
+    });
+    app.use(problemDetailsHandler());
+    server = await listen(app);
+
+    const elsewhere = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'test' });
+    const alice = (await elsewhere.createKey({ role: 'customer', ownerId: 'alice' })).token;
+    const bob = (await elsewhere.createKey({ role: 'customer', ownerId: 'bob' })).token;
+    fallBehind();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(security.directory.progress().caughtUp).to.equal(false);
+    const alicesPhone = generateKeyPairSync('ed25519');
+    await elsewhere.registerDevice('alices-phone', 'alice', rawPublicKey(alicesPhone.publicKey), 'customer');
+    await elsewhere.registerDevice('bobs-phone', 'bob', rawPublicKey(generateKeyPairSync('ed25519').publicKey), 'customer');
+
+    const enrolSigned = (key: string, privateKey: typeof alicesPhone.privateKey, deviceId: string) => {
+      const body = JSON.stringify({ publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey) });
+      const headers = signRequest(privateKey, deviceId, { method: 'POST', path: '/v1/devices', body, idempotencyKey: undefined, timestamp: Math.floor(Date.now() / 1000) });
+      return fetch(`${server!.url}/v1/devices`, {
+        method: 'POST',
+        headers: { ...headers, authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+      });
+    };
+
+    // A device it cannot find tells nothing of whether alice has one.
+    const unknown = await enrolSigned(alice, generateKeyPairSync('ed25519').privateKey, 'no-such-device');
+    expect(unknown.status, 'naming a device never registered').to.equal(503);
+    expect((await enrolSigned(alice, alicesPhone.privateKey, 'alices-phone')).status, "signed by alice's phone").to.equal(201);
+    const forged = await enrolSigned(bob, generateKeyPairSync('ed25519').privateKey, 'bobs-phone');
+    expect(forged.status, "naming bob's phone without its key").to.equal(401);
+    expect(((await forged.json()) as { type: string }).type).to.equal('urn:folio:problem:step-up-required');
+    expect(reached).to.deep.equal(['enrolment']);
   });
 });

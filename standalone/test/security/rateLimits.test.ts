@@ -1,6 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { get } from 'node:http';
 import { expect } from 'chai';
-import { startSecuredFolio } from './securityHarness.js';
+import { startSecuredFolio, type Device } from './securityHarness.js';
 
 /** `GET /metrics` from another loopback address (fetch cannot choose its source address). */
 const scrapeFrom = (localAddress: string, baseUrl: string, key: string): Promise<string> =>
@@ -74,6 +75,28 @@ describe('security: rate limits', function () {
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 3; attempt++) statuses.push((await system.request('POST', '/v1/transfers', { key: alice, body })).status);
       expect(statuses).to.deep.equal([401, 401, 429]);
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it("spends a device's bucket on its own signatures only: requests naming it that do not verify leave it whole", async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_DEVICE_BURST: '2', FOLIO_RATE_DEVICE_PER_SECOND: '0.01' });
+    try {
+      const alice = await system.key({ role: 'customer', ownerId: 'alice' });
+      const phone = await system.device(alice);
+      const from = await system.fundedAccount('alice');
+      const to = await system.fundedAccount('bob');
+      const transfer = (device: Device) =>
+        system.request('POST', '/v1/transfers', { key: alice, device, body: { fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' } });
+      // Alice's key and her phone's id, without the phone's private key.
+      const forged = { deviceId: phone.deviceId, privateKey: generateKeyPairSync('ed25519').privateKey };
+      const forgedStatuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) forgedStatuses.push((await transfer(forged)).status);
+      expect(forgedStatuses).to.deep.equal([401, 401, 401]);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) statuses.push((await transfer(phone)).status);
+      expect(statuses, 'the phone still has its whole burst, and no more').to.deep.equal([201, 201, 429]);
     } finally {
       await system.stop();
     }
