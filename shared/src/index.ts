@@ -23,6 +23,7 @@ export * from './http/correlation.js';
 export * from './http/serviceApp.js';
 export * from './observability/index.js';
 export * from './http/serveUntilSignalled.js';
+export * from './http/draining.js';
 export * from './documents/documentStore.js';
 export { createChecksum } from './documents/documentArguments.js';
 export * from './search/searchIndex.js';

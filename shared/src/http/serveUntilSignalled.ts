@@ -1,3 +1,4 @@
+import { beginDraining } from './draining.js';
 import { answerMalformedRequests } from './malformedRequests.js';
 import type { Express } from 'express';
 import type { Logger } from '../observability/logger.js';
@@ -22,9 +23,9 @@ export interface ServeOptions {
 }
 
 /**
- * Listens until SIGINT or SIGTERM, then stops accepting connections, lets in-flight requests
- * finish, runs `stop` (which flushes and closes the stores) and exits: with an error when `stop`
- * fails or has not ended within `stopTimeoutMs`.
+ * Listens until SIGINT or SIGTERM, then answers readiness with 503 (`beginDraining`), stops
+ * accepting connections, lets in-flight requests finish, runs `stop` (which flushes and closes the
+ * stores) and exits: with an error when `stop` fails or has not ended within `stopTimeoutMs`.
  */
 export const serveUntilSignalled = ({
   app,
@@ -50,6 +51,7 @@ export const serveUntilSignalled = ({
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    beginDraining(app);
     logger.info({ signal }, `${service} stopping`);
     server.close(() => {
       setTimeout(() => {

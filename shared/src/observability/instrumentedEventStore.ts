@@ -1,11 +1,13 @@
 import { decorateEventStore } from '../eventStore/decorateEventStore.js';
+import { WrongExpectedRevisionError } from '../eventStore/errors.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { compensationEventTypes } from '../ledger/compensations.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * The event store with its appends measured: latency until durable, events by type, and the
- * compensations among them. Everything else passes through untouched.
+ * The event store with its appends measured: latency until durable (by outcome: `appended`,
+ * `conflict` for a stream not at the expected revision, `refused` for any other failure), events by
+ * type, and the compensations among them. Everything else passes through untouched.
  */
 export const instrumentEventStore = <Store extends EventStore>(eventStore: Store, metrics: Metrics): Store => {
   const appendToStream: EventStore['appendToStream'] = async (streamName, events, options) => {
@@ -21,7 +23,8 @@ export const instrumentEventStore = <Store extends EventStore>(eventStore: Store
       }
       return result;
     } catch (error) {
-      stop({ outcome: 'refused' });
+      // A conflict is expected under concurrency, and retried: it must not read as the store failing.
+      stop({ outcome: error instanceof WrongExpectedRevisionError ? 'conflict' : 'refused' });
       throw error;
     }
   };

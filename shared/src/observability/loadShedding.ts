@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { FolioError } from '../errors/folioError.js';
 import type { Metrics } from './metrics.js';
 import { onceAnswered } from './onceAnswered.js';
+import { markShed } from './requestLog.js';
 import type { LagMonitor } from './projectionLag.js';
 
 /** The write API refused a command because it is saturated; nothing was written. */
@@ -47,6 +48,7 @@ export const loadShedding = ({ metrics, maxInFlight, lag, shedAtLagSeconds, retr
     }
     if (inFlight >= maxInFlight) {
       metrics.loadShed.inc({ reason: 'commands-in-flight' });
+      markShed(response);
       next(
         new OverloadedError(
           'commands-in-flight',
@@ -59,6 +61,7 @@ export const loadShedding = ({ metrics, maxInFlight, lag, shedAtLagSeconds, retr
     const lagSeconds = lag?.worstSeconds() ?? 0;
     if (lagSeconds > shedAtLagSeconds) {
       metrics.loadShed.inc({ reason: 'projections-lagging' });
+      markShed(response);
       next(
         new OverloadedError(
           'projections-lagging',

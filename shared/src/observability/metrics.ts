@@ -56,7 +56,7 @@ export const createMetrics = () => {
   });
   const appendDuration = new Histogram({
     name: 'folio_append_duration_seconds',
-    help: 'Time to append to a stream of the event store, until durable',
+    help: 'Time to append to a stream of the event store, until durable, by outcome: appended, conflict (not at the expected revision) or refused',
     labelNames: ['outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],

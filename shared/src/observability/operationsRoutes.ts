@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { DEFAULT_READY_MAX_FAILING_SECONDS } from '../config/config.js';
 import type { EventStore } from '../eventStore/eventStore.js';
+import { isDraining, ShuttingDownError } from '../http/draining.js';
 import type { LagMonitor, ProjectionLag } from './projectionLag.js';
 import type { Metrics } from './metrics.js';
 
@@ -62,7 +63,8 @@ const projectionReadiness = (
 
 /**
  * `GET /readyz`, open for the platform's probes: 200 when the event store answers and every
- * projection works and is within its lag threshold, 503 otherwise, with the reason.
+ * projection works and is within its lag threshold, 503 otherwise, with the reason; 503
+ * `shutting-down` once the process drains, so that no new traffic is sent to it.
  */
 export const readinessEndpoint = ({
   eventStore,
@@ -71,7 +73,7 @@ export const readinessEndpoint = ({
   readyMaxFailingSeconds = DEFAULT_READY_MAX_FAILING_SECONDS,
 }: Omit<OperationsEndpointsOptions, 'metrics'>): Router => {
   const router = Router();
-  router.get('/readyz', async (_request, response) => {
+  router.get('/readyz', async (request, response, next) => {
     const checks: Record<string, unknown> = {};
     let ready = true;
     try {
@@ -93,6 +95,11 @@ export const readinessEndpoint = ({
         ready = false;
         checks.projections = { status: 'unknown', error: (error as Error).message };
       }
+    }
+    // Told at the answer: a probe still running its checks when shutdown began must not say ready.
+    if (isDraining(request.app)) {
+      next(new ShuttingDownError());
+      return;
     }
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks });
   });

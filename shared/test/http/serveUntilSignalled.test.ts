@@ -35,6 +35,31 @@ const servingRequests = `
   });
 `;
 
+/**
+ * A service app serving until signalled, whose event store answers the readiness probe only once
+ * the process has been signalled: the probe is in flight when shutdown begins.
+ */
+const probedWhileSignalled = `
+  import { createLogger, createMetrics, createServiceApp, serveUntilSignalled } from ${JSON.stringify(new URL('../../src/index.js', import.meta.url).href)};
+  const eventStore = {
+    kind: 'sqlite',
+    headPosition: () => {
+      console.log('readiness asked');
+      return new Promise((resolve) => process.once('SIGTERM', () => resolve(7n)));
+    },
+  };
+  const logger = createLogger({ service: 'ledger' });
+  serveUntilSignalled({
+    app: createServiceApp({ eventStore, guard: (_request, _response, next) => next(), routers: [], logger, metrics: createMetrics(), readyMaxLagSeconds: 10 }),
+    port: 0,
+    host: '127.0.0.1',
+    service: 'ledger',
+    logger,
+    onListening: (url) => console.log('serving at ' + url),
+    stop: async () => undefined,
+  });
+`;
+
 const exitOf = (child: ChildProcess, withinMs: number): Promise<number | null> =>
   new Promise((resolve) => {
     const hung = setTimeout(() => {
@@ -91,6 +116,40 @@ describe('serving until signalled', () => {
     agent.destroy();
     expect(exitCode, 'exited well within its 30 s drain').to.equal(0);
     expect(answersAfterSignal.filter((connection) => connection === 'keep-alive'), 'answers that kept the connection open').to.deep.equal([]);
+  });
+
+  it('answers readiness with 503 shutting-down once signalled, though the probe came before, and exits once it has answered', async () => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', probedWhileSignalled], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let output = '';
+    const waiting: (() => void)[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const check of waiting) check();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const printed = (text: RegExp) =>
+      new Promise<RegExpExecArray>((resolve) => {
+        const check = () => {
+          const found = text.exec(output);
+          if (found !== null) resolve(found);
+        };
+        waiting.push(check);
+        check();
+      });
+    try {
+      const url = (await printed(/serving at (\S+)/))[1]!;
+      const probe = fetch(`${url}/readyz`);
+      await printed(/readiness asked/);
+      child.kill('SIGTERM');
+      const answer = await probe;
+      expect(answer.status, output).to.equal(503);
+      expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(((await answer.json()) as { type: string }).type).to.equal('urn:folio:problem:shutting-down');
+      expect(await exited, output).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('exits with an error once its stop has not ended in time, rather than hang', async () => {

@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import express from 'express';
-import { createMetrics, loadShedding, problemDetailsHandler, type LagMonitor } from '../../src/index.js';
+import {
+  createLogger,
+  createMetrics,
+  loadShedding,
+  problemDetailsHandler,
+  requestLog,
+  StoreUnavailableError,
+  type LagMonitor,
+} from '../../src/index.js';
+import { capturedLog } from '../../src/testing/index.js';
 import { listen } from '../http/httpTestServer.js';
 
 const lagOf = (seconds: number): LagMonitor =>
@@ -11,16 +20,24 @@ const appWith = (options: { maxInFlight: number; lag?: LagMonitor }) => {
   const handled: string[] = [];
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const slowArrived = new Promise<void>((resolve) => (arrived = resolve));
+  const log = capturedLog();
   const app = express();
+  app.use(requestLog(createLogger({ service: 'command-side', destination: log.destination })));
   app.use(loadShedding({ metrics, shedAtLagSeconds: 30, ...options }));
   app.post('/v1/transfers/:name', async (request, response) => {
-    if (request.params['name'] === 'slow') await held;
+    if (request.params['name'] === 'slow') {
+      arrived();
+      await held;
+    }
+    if (request.params['name'] === 'unreachable') throw new StoreUnavailableError('the event store did not answer');
     handled.push(request.params['name']!);
     response.status(201).json({});
   });
   app.get('/v1/transactions', (_request, response) => void response.json({ items: [] }));
   app.use(problemDetailsHandler());
-  return { app, metrics, handled, release };
+  return { app, metrics, handled, release, slowArrived, logLines: log.lines };
 };
 
 describe('load shedding on the write API', () => {
@@ -71,6 +88,27 @@ describe('load shedding on the write API', () => {
       release();
       await server.close();
     }
+  });
+
+  it('logs a shed command at warn, as the process protecting itself, and a command that failed at error', async () => {
+    const { app, release, slowArrived, logLines } = appWith({ maxInFlight: 1 });
+    const server = await listen(app);
+    try {
+      expect((await fetch(`${server.url}/v1/transfers/unreachable`, { method: 'POST' })).status).to.equal(503);
+      const slow = fetch(`${server.url}/v1/transfers/slow`, { method: 'POST' });
+      await slowArrived;
+      expect((await fetch(`${server.url}/v1/transfers/second`, { method: 'POST' })).status).to.equal(503);
+      release();
+      expect((await slow).status).to.equal(201);
+    } finally {
+      release();
+      await server.close();
+    }
+    const answered = logLines().filter(({ msg }) => msg === 'request answered');
+    expect(answered.map(({ path, status, level }) => ({ path, status, level }))).to.have.deep.members([
+      { path: '/v1/transfers/unreachable', status: 503, level: 'error' },
+      { path: '/v1/transfers/second', status: 503, level: 'warn' },
+    ]);
   });
 
   it('refuses commands while the projections lag beyond the limit', async () => {
