@@ -366,7 +366,9 @@ const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> 
     payoutId,
     paidOut: { amount: (-BigInt(net.amount)).toString(), currency: net.currency },
     ...(facts.date === undefined ? {} : { date: facts.date }),
-    references: [...new Set([payoutId, ...referenceValues(row)])],
+    // A batch keyed by its account (an Adyen merchant account's) shares its number with other accounts' batches, and
+    // the bank line does not say which account: that number names none of them, the amount and date find it.
+    references: [...new Set([...(facts.account === undefined ? [payoutId] : []), ...referenceValues(row)])],
     evidence: facts.evidence,
   });
   if (contested.length === 0) return;

@@ -297,9 +297,13 @@ export const classifyPayout = (payout: PayoutFacts): Finding[] => {
 const OPENING = new Set(['OPBD', 'PRCD', '60F', '60M']);
 const CLOSING = new Set(['CLBD', '62F', '62M']);
 
+/** The balance a statement starts from. */
+export const openingBalanceOf = (statement: StatementInfo): StatementInfo['balances'][number] | undefined =>
+  statement.balances.find((balance) => OPENING.has(balance.type));
+
 /** A statement whose opening balance plus its entries is not its closing balance. */
 export const classifyStatement = (statement: StatementInfo, evidence: Evidence): Finding[] => {
-  const opening = statement.balances.find((balance) => OPENING.has(balance.type));
+  const opening = openingBalanceOf(statement);
   const closing = statement.balances.find((balance) => CLOSING.has(balance.type));
   if (opening === undefined || closing === undefined || opening.currency !== closing.currency) return [];
   const totals = statement.rowTotals.find((total) => total.currency === opening.currency);

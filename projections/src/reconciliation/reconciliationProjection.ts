@@ -90,8 +90,10 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // 13: a credit naming a payout another credit took is given no other payout by amount, whichever arrives first;
     // a credit restated into a version matched by something else gives back its payout and is matched afresh, and a
     // payout restated so gives back its credit unless the credit names it
+    // 14: a statement sent again in another file is judged as its earlier version, whose balance break it clears or updates;
+    // a bank credit showing a batch number is not given an account's batch by it (other accounts number theirs alike)
     // (each a rebuild into new collections).
-    version: 13,
+    version: 14,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

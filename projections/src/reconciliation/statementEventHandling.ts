@@ -12,6 +12,7 @@ import { inTimeZone } from './zonedDates.js';
 import { type Context, getSubject, money, putSubject, syncFindings } from './reconciliationContext.js';
 import { matchRowByRules } from './ambiguousRows.js';
 import { matchedDifferently, releaseRow, reofferPayment } from './rowRestatement.js';
+import { statementSubjectIdOf } from './statementVersions.js';
 import {
   type OrphanList,
   evaluatePayment,
@@ -187,7 +188,7 @@ export const applyStatementImported = async (context: Context, recorded: Recorde
       statementId: statement.statementId,
     };
     await bankStatementSeen(context, provider, event.data.format, statement);
-    const id = `statement:${provider}:${fileHash}:${statement.statementId}`;
+    const id = await statementSubjectIdOf(context, provider, fileHash, statement);
     const sortable = sortableBigint(recorded.position);
     const existing = await getSubject<Subject>(context, id);
     if (existing !== undefined && existing.sortableLastPosition >= sortable) continue;

@@ -147,9 +147,9 @@ const merchantPayout = (net: bigint): StatementRow => ({
   bookingDate: `${day(0)}T12:00:00`,
 });
 
-/** A credit on the bank statement with no reference: matched to a payout by amount, currency and date. */
-const appendBankCredit = (log: SqliteEventStore, rowKey: string, amount: bigint) => {
-  const row: StatementRow = { line: 20, category: 'PMNT/RCDT/ESCT', net: { amount, currency: 'EUR' }, references: [], bookingDate: day(1), valueDate: day(1), status: 'BOOK' };
+/** A credit on the bank statement, with no reference unless given one. */
+const appendBankCredit = (log: SqliteEventStore, rowKey: string, amount: bigint, references: StatementRow['references'] = []) => {
+  const row: StatementRow = { line: 20, category: 'PMNT/RCDT/ESCT', net: { amount, currency: 'EUR' }, references, bookingDate: day(1), valueDate: day(1), status: 'BOOK' };
   return log.appendToStream(statementRowStream('bank', rowKey), [
     statementEvent({ type: 'StatementRowRecorded', data: { provider: 'bank', format: 'camt053', fileHash: hash('camt'), rowKey, versionHash: hash(rowKey), row } }, at),
   ]);
@@ -168,6 +168,23 @@ describe('reconciliation: Adyen payouts of two merchant accounts with the same b
     await catchUpReconciliation(stores);
     // No payments in this log: the settled rows are unmatched, and that is all.
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED AcmeCOM|settled', 'PROVIDER_UNMATCHED AcmeEU|settled']);
+    await expectRebuildIdentical(stores.log, stores.documents);
+  });
+
+  it('gives a bank credit showing the batch number the batch of the merchant account it pays, whichever arrives first', async () => {
+    const namingBatch = [{ kind: 'end_to_end_id', value: '134' }];
+    // AcmeEU's credit waits for its batch; AcmeCOM's batch arrives first.
+    await appendBankCredit(stores.log, 'B2', 5000n, namingBatch);
+    await appendAdyenRow(stores.log, 'AcmeCOM', 'settled', settled('8815147012345678', 3237n));
+    await appendAdyenRow(stores.log, 'AcmeCOM', 'payout', merchantPayout(3237n));
+    await appendAdyenRow(stores.log, 'AcmeEU', 'settled', settled('8815147000009999', 5000n));
+    await appendAdyenRow(stores.log, 'AcmeEU', 'payout', merchantPayout(5000n));
+    // AcmeCOM's credit comes once both batches 134 are known.
+    await appendBankCredit(stores.log, 'B1', 3237n, namingBatch);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED AcmeCOM|settled', 'PROVIDER_UNMATCHED AcmeEU|settled']);
+    // Unexplained only while its batch had not come.
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED B2']);
     await expectRebuildIdentical(stores.log, stores.documents);
   });
 });
