@@ -15,7 +15,7 @@ import {
 import type { RequestHandler } from 'express';
 import type { DiscrepancyLookup } from './reconciliation/discrepancyLookup.js';
 import { deviceRoutes } from './security/deviceRoutes.js';
-import { createWriteApi } from './writeApi.js';
+import { createWriteApi, type WriteApiOptions } from './writeApi.js';
 
 export interface WriteApiCompositionOptions {
   eventStore: EventStore;
@@ -43,13 +43,15 @@ export interface WriteApiCompositionOptions {
   security: Security;
   /** The discrepancies the reconciliation read model knows (`readModelDiscrepancies`): what the exception workflow acts on. */
   discrepancies: DiscrepancyLookup;
+  /** How the sandbox providers misbehave; tests that need a payment to stay as they left it silence them. */
+  sandboxFaults?: WriteApiOptions['sandboxFaults'];
 }
 
 /**
  * The write API as a process runs it: logged, measured, and shedding load when saturated. Its
  * routes go after the operations endpoints of the service app.
  */
-export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, security, discrepancies }: WriteApiCompositionOptions) => {
+export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, security, discrepancies, sandboxFaults }: WriteApiCompositionOptions) => {
   const writeApi = createWriteApi({
     eventStore,
     // Idempotency keys are scoped per key, and events record the key that caused them.
@@ -64,6 +66,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     recoveryCheckpoint: config.recoveryCheckpoint,
     sandboxProviders: config.sandboxProviders,
     providerSecrets: config.providerSecrets,
+    ...(sandboxFaults === undefined ? {} : { sandboxFaults }),
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
     refundRetryMs: config.refundRetryMs,

@@ -15,7 +15,7 @@ import {
   type FolioConfig,
   type Logger,
 } from '@folio/shared';
-import { composeWriteApi, readModelDiscrepancies } from '@folio/command-side';
+import { composeWriteApi, readModelDiscrepancies, type WriteApiCompositionOptions } from '@folio/command-side';
 import { composeProjections, type Projections } from '@folio/projections';
 import { createAuditApi, createPaymentListApi, createReadApi, createWebUi, visibleAccountsOf } from '@folio/query-side';
 
@@ -38,7 +38,12 @@ export interface Folio {
  */
 export const openFolio = async (
   config: FolioConfig,
-  { logger, readWaitMs, audit = loadAuditConfig() }: { logger: Logger; readWaitMs: number; audit?: AuditConfig },
+  {
+    logger,
+    readWaitMs,
+    audit = loadAuditConfig(),
+    sandboxFaults,
+  }: { logger: Logger; readWaitMs: number; audit?: AuditConfig; sandboxFaults?: WriteApiCompositionOptions['sandboxFaults'] },
 ): Promise<Folio> => {
   const metrics = createMetrics();
   // Every append of the running system goes through the hash chain.
@@ -51,7 +56,16 @@ export const openFolio = async (
   // The exception workflow acts on the discrepancies the read side knows, in the version it reads,
   // once that has caught up with the log.
   const discrepancies = readModelDiscrepancies({ documents, progress: projections, log: eventStore, waitMs: readWaitMs });
-  const { writeApi, guard, routers: writeRouters } = composeWriteApi({ eventStore, config, logger, metrics, lag, security, discrepancies });
+  const { writeApi, guard, routers: writeRouters } = composeWriteApi({
+    eventStore,
+    config,
+    logger,
+    metrics,
+    lag,
+    security,
+    discrepancies,
+    ...(sandboxFaults === undefined ? {} : { sandboxFaults }),
+  });
   await security.start({ bootstrap: true });
   await writeApi.start();
   // Readers wait for the positions they need, bounded, while the read models catch up.

@@ -33,7 +33,9 @@ export interface RequestOptions {
 }
 
 export const startSecuredFolio = async (environment: Record<string, string> = {}) => {
-  const folio: RunningFolio = await startFolioInProcess('folio-security-', environment);
+  // The sandbox never answers a payment here: what a test does to one is all that happens to it,
+  // not a capture, failure or settlement the sandbox sends at a random moment.
+  const folio: RunningFolio = await startFolioInProcess('folio-security-', environment, undefined, { sandboxFaults: { paymentSilenceRate: 1 } });
   const commands = createCredentialCommands({ eventStore: folio.system.eventStore, clock: () => new Date(), actor: 'test' });
   /** The first device registered with each key: it signs the registration of the next ones. */
   const enrolled = new Map<string, Device>();
