@@ -7,7 +7,8 @@
  * 2. Catch-up from position 0 to the head, each on fresh on-disk read-model stores: every
  *    projection together (`createProjections`), balances alone, history + search alone; beside
  *    baselines in the same run that only read the log (`readAll`; the projectors' subscription;
- *    `readAll` plus the catalog's decode). Rounds are interleaved; medians are reported.
+ *    `readAll` plus the catalog's decode) and the floor of `projectionsFloor.ts`, the least the
+ *    read models need. Rounds are interleaved; medians are reported.
  * 3. Freshness while live: every projection caught up on an empty log of its own, then movements
  *    are appended at a steady rate (BENCH_LIVE_RATE events/s for BENCH_LIVE_SECONDS), and each
  *    chunk's time from committed to reflected by every read model (`waitFor`) is recorded.
@@ -49,6 +50,7 @@ import {
   transactionHistoryProjection,
 } from '../src/index.js';
 import { LedgerPlanner, transactionDocumentOf, writeLedgerLog, type WrittenLog } from './ledgerWorkload.js';
+import { projectionsFloor } from './projectionsFloor.js';
 import { measureSearch, searchKinds, statsOf, type LatencyStats } from './searchWorkload.js';
 import { median, numberFromEnv } from '@folio/shared/testing';
 
@@ -343,6 +345,18 @@ const scenarios: Scenario[] = [
           ledgerCatalog.decode(event);
           events += 1;
         }
+        return events;
+      }),
+  },
+  {
+    key: 'floor',
+    name: 'baseline: the least the read models need (`projectionsFloor.ts`: decode, fold, one SQLite file, indexes at the end)',
+    baseline: true,
+    run: () =>
+      timed(async () => {
+        const dir = mkdtempSync(join(workDir, 'floor-'));
+        const events = await projectionsFloor(store, dir);
+        rmSync(dir, { recursive: true, force: true });
         return events;
       }),
   },
