@@ -45,24 +45,32 @@ describe('security: enrolling a device while the credentials lag behind the log'
     rmSync(directory, { recursive: true, force: true });
   });
 
-  it("passes a holder's first device on its key alone while live, and answers one 503 credentials-catching-up with Retry-After while behind", async () => {
+  /**
+   * The gate in front of a stand-in devices route (what reaches it is recorded), following a log
+   * that another instance writes keys for alice and bob to, and able to fall behind it.
+   */
+  const gateOverLaggingLog = async () => {
     const { store: followed, fallBehind } = lagging(store);
-    security = composeSecurity({ eventStore: followed, config: loadConfig({}), logger: createLogger({ service: 'folio', level: 'silent' }) });
-    await security.start({ bootstrap: false });
+    const started = composeSecurity({ eventStore: followed, config: loadConfig({}), logger: createLogger({ service: 'folio', level: 'silent' }) });
+    security = started;
+    await started.start({ bootstrap: false });
     const reached: string[] = [];
     const app = express();
-    app.use(security.middleware);
-    // Stands in for the devices route: the gate in front of it is what is judged.
+    app.use(started.middleware);
     app.post('/v1/devices', (_request, response) => {
       reached.push('enrolment');
       response.status(201).json({});
     });
     app.use(problemDetailsHandler());
     server = await listen(app);
-
     const elsewhere = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'test' });
     const alice = (await elsewhere.createKey({ role: 'customer', ownerId: 'alice' })).token;
     const bob = (await elsewhere.createKey({ role: 'customer', ownerId: 'bob' })).token;
+    return { security: started, fallBehind, reached, elsewhere, alice, bob };
+  };
+
+  it("passes a holder's first device on its key alone while live, and answers one 503 credentials-catching-up with Retry-After while behind", async () => {
+    const { security, fallBehind, reached, elsewhere, alice, bob } = await gateOverLaggingLog();
     const enrolAlone = (key: string) =>
       fetch(`${server!.url}/v1/devices`, {
         method: 'POST',
@@ -88,23 +96,7 @@ describe('security: enrolling a device while the credentials lag behind the log'
   });
 
   it("decides an enrolment signed by the holder's device while behind: its own stream shows the holder enrolled", async () => {
-    const { store: followed, fallBehind } = lagging(store);
-    security = composeSecurity({ eventStore: followed, config: loadConfig({}), logger: createLogger({ service: 'folio', level: 'silent' }) });
-    await security.start({ bootstrap: false });
-    const reached: string[] = [];
-    const app = express();
-    app.use(security.middleware);
-    // Stands in for the devices route: the gate in front of it is what is judged.
-    app.post('/v1/devices', (_request, response) => {
-      reached.push('enrolment');
-      response.status(201).json({});
-    });
-    app.use(problemDetailsHandler());
-    server = await listen(app);
-
-    const elsewhere = createCredentialCommands({ eventStore: other, clock: () => new Date(), actor: 'test' });
-    const alice = (await elsewhere.createKey({ role: 'customer', ownerId: 'alice' })).token;
-    const bob = (await elsewhere.createKey({ role: 'customer', ownerId: 'bob' })).token;
+    const { security, fallBehind, reached, elsewhere, alice, bob } = await gateOverLaggingLog();
     fallBehind();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(security.directory.progress().caughtUp).to.equal(false);
