@@ -234,6 +234,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
   const payoutDeadlineRecovery = createPayoutDeadlineRecovery({
     eventStore,
     end: ({ payoutId }) => payoutService.endPastDeadline(payoutId),
+    abandon: (hold) => payoutService.abandonUnrequested(hold),
     clock,
     retryAfterMs: PAYOUT_DEADLINE_GRACE_MS,
     checkEveryMs: Math.min(PAYOUT_DEADLINE_GRACE_MS, 10_000),

@@ -1,16 +1,22 @@
 import { bigintString, defineEvent, ledgerCatalog, paymentCatalog, snowflakeIdSchema, type RecordedEvent } from '@folio/shared';
 import { z } from 'zod';
 import { createDueWorkRecovery, type DueWorkRecoveryOptions } from '../recovery/dueWorkRecovery.js';
+import { PAYOUT_HOLD } from './payoutService.js';
 
-/** A payout requested whose deadline may still have to end it: it is not paid, or its failure's hold is not released yet. */
+/**
+ * A payout requested whose deadline may still have to end it: it is not paid, or its failure's
+ * hold is not released yet. Or one whose hold is placed without its request recorded yet.
+ */
 export interface OpenPayout {
   payoutId: string;
-  /** When its deadline passes (as its request recorded it). */
+  /** When its deadline passes (as its request recorded it); without its request, when its hold was placed. */
   deadline: string;
   /** Recorded failed (its hold may still be held). */
   failed: boolean;
   /** Its hold released (its failure may not be recorded yet). */
   released: boolean;
+  /** Only while its request is not recorded: the account its hold is placed on. */
+  accountId?: string;
 }
 
 /**
@@ -32,21 +38,25 @@ export const openPayoutsCheckpointed = defineEvent({
         deadline: z.iso.datetime(),
         failed: z.boolean(),
         released: z.boolean(),
+        accountId: snowflakeIdSchema.optional(),
       }),
     ),
   }),
 });
 
 /**
- * The events that open and end a payout's wait: its request, its end, and its hold's release. By
- * type alone (see `refundRecovery.ts`).
+ * The events that open and end a payout's wait: its hold's placement, its request, its end, and
+ * its hold's release. By type alone (see `refundRecovery.ts`).
  */
-const FOLDED = { eventTypePrefixes: ['PayoutRequested', 'PayoutPaid', 'PayoutFailed', 'AccountHoldReleased'] };
+const FOLDED = {
+  eventTypePrefixes: ['AccountFundsHeld', 'PayoutRequested', 'PayoutPaid', 'PayoutFailed', 'AccountHoldReleased'],
+};
 
 /**
  * Folds payout and account events into the open payouts: one opens with `PayoutRequested`, and
  * ends with `PayoutPaid` (its hold posted) or once it is both recorded failed and its hold
- * released, in either order, as its deadline would finish both.
+ * released, in either order, as its deadline would finish both. A payout's hold placed before its
+ * request opens it too, until its request is recorded or the hold is released.
  */
 export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
   const open = new Map(seed.map((payout) => [payout.payoutId, { ...payout }]));
@@ -55,12 +65,27 @@ export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
   };
   return {
     apply(recorded: RecordedEvent): void {
+      if (recorded.type === 'AccountFundsHeld') {
+        const event = ledgerCatalog.decode(recorded);
+        if (event.type !== 'AccountFundsHeld' || event.data.purpose !== PAYOUT_HOLD) return;
+        const { holdId: payoutId, accountId } = event.data;
+        // Placed again by a retry of a payout already requested, it is that payout's hold.
+        if (open.has(payoutId)) return;
+        open.set(payoutId, { payoutId, deadline: recorded.created.toISOString(), failed: false, released: false, accountId });
+        return;
+      }
       if (recorded.type === 'AccountHoldReleased') {
         const event = ledgerCatalog.decode(recorded);
         if (event.type !== 'AccountHoldReleased') return;
         const payout = open.get(event.data.holdId);
+        if (payout === undefined) return;
+        // Released before its payout was requested (abandoned), nothing is left to end.
+        if (payout.accountId !== undefined) {
+          open.delete(payout.payoutId);
+          return;
+        }
         // A hold posted is the payout's journal: `PayoutPaid` follows it, or the deadline records it.
-        if (payout === undefined || event.data.outcome !== 'released') return;
+        if (event.data.outcome !== 'released') return;
         payout.released = true;
         settle(payout);
         return;
@@ -86,9 +111,12 @@ export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
           return;
       }
     },
-    /** Ends one its deadline's run ended, whatever the fold has seen of it yet. */
+    /**
+     * Ends one its deadline's run ended, whatever the fold has seen of it yet; a hold found
+     * requested when it was to be abandoned stays open as the request the fold has seen since.
+     */
     end: (payout: OpenPayout): void => {
-      open.delete(payout.payoutId);
+      if (open.get(payout.payoutId)?.accountId === payout.accountId) open.delete(payout.payoutId);
     },
     list: (): OpenPayout[] => [...open.values()].map((payout) => ({ ...payout })),
   };
@@ -106,6 +134,11 @@ export interface PayoutDeadlineRecoveryOptions extends DueWorkRecoveryOptions {
    * ended, paid or failed with its hold released, throws while it cannot be.
    */
   end: (payout: OpenPayout) => Promise<void>;
+  /**
+   * Releases the hold of a payout whose request is not recorded, unless it is recorded meanwhile
+   * (`PayoutService.abandonUnrequested`): resolves once done, throws while it cannot be.
+   */
+  abandon: (hold: { payoutId: string; accountId: string }) => Promise<void>;
   /** A payout still open this long after its deadline is ended here. */
   retryAfterMs: number;
 }
@@ -123,6 +156,10 @@ export interface PayoutDeadlineRecoveryOptions extends DueWorkRecoveryOptions {
  * timer: the deadline's commands have fixed ids and the same content whoever runs them (its
  * failure, its hold's release), so it fails and its hold is released once, and the provider's
  * answer recorded first decides, never the deadline.
+ *
+ * A payout's hold placed by a run that failed to record its request (the store unreachable) would
+ * hold its amount until a restart abandons it: it is due `retryAfterMs` after its placement, and
+ * abandoned as a restart does, on the payout's stream first, so a request recorded first keeps it.
  */
 export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOptions) => {
   let open = createOpenPayouts();
@@ -147,12 +184,15 @@ export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOpti
     keyOf: (payout) => payout.payoutId,
     // Due `retryAfterMs` after the deadline, not after the request.
     openedAt: (payout) => payout.deadline,
-    work: (payout) => options.end(payout),
+    work: (payout) =>
+      payout.accountId === undefined ? options.end(payout) : options.abandon({ payoutId: payout.payoutId, accountId: payout.accountId }),
     // Ended, paid or released, even where no event the fold sees says so (a hold released before
     // the payout was requested, as an abandoned payout's is).
     worked: (payout) => open.end(payout),
-    failed: ({ payoutId, deadline }) =>
-      `payout ${payoutId}, past its deadline at ${deadline}, is not ended yet: ended again later`,
+    failed: ({ payoutId, deadline, accountId }) =>
+      accountId === undefined
+        ? `payout ${payoutId}, past its deadline at ${deadline}, is not ended yet: ended again later`
+        : `the hold of payout ${payoutId}, placed at ${deadline} without its request recorded, is not released yet: released again later`,
   });
 
   return {

@@ -124,6 +124,21 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
   };
 
   /**
+   * Releases the hold of a payout whose request is not recorded (the provider was never asked).
+   * Another process may be requesting it still: the payout's stream decides which of the two comes
+   * first, its request or its abandonment, so a hold is never released under a recorded request.
+   */
+  const abandon = async (hold: HoldOf, run: RunContext) => {
+    const { accountId, payoutId } = hold;
+    const abandoned = await payouts.handle(
+      payoutStream(payoutId),
+      { type: 'AbandonPayout', payoutId, accountId, reason: ABANDONED, at: now() },
+      contextOf(run, `abandon-${payoutId}`),
+    );
+    if (!abandoned.state.exists) await releaseHold(hold, ABANDONED, run);
+  };
+
+  /**
    * Fails the payout, then releases its hold: recorded before its money moves, so an interruption
    * between the two leaves a FAILED payout still holding, which repair releases, never an open
    * payout with nothing held. Its deadline stays armed until the hold is released: no answer or
@@ -399,6 +414,14 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
     endPastDeadline: (payoutId: string): Promise<void> => locked(payoutId, () => endAtDeadline(payoutId)),
 
     /**
+     * Releases the hold of a payout whose request a run that placed it failed to record (the store
+     * unreachable, the run interrupted), unless the payout was requested meanwhile, as a restart
+     * does. Throws while it cannot be done.
+     */
+    abandonUnrequested: (hold: HoldOf): Promise<void> =>
+      locked(hold.payoutId, () => abandon(hold, { correlationId: `payout-${hold.payoutId}`, actor: RECOVERY_ACTOR })),
+
+    /**
      * After a restart: effects the answers a crash kept from moving their money, re-arms the
      * deadlines of the payouts still waiting for the provider, and releases the holds of payouts
      * a crash interrupted before they were requested (the provider was never asked) or after they
@@ -455,14 +478,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
           continue;
         }
         if (requested.has(holdId)) continue;
-        // Another process may be requesting it still: the payout's stream decides which of the two
-        // comes first, its request or its abandonment, so its hold is never released under it.
-        const abandoned = await payouts.handle(
-          payoutStream(holdId),
-          { type: 'AbandonPayout', payoutId: holdId, accountId, reason: ABANDONED, at: now() },
-          contextOf(run, `abandon-${holdId}`),
-        );
-        if (!abandoned.state.exists) await releaseHold({ accountId, payoutId: holdId }, ABANDONED, run);
+        await abandon({ accountId, payoutId: holdId }, run);
       }
     },
 

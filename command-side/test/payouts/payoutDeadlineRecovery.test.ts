@@ -233,4 +233,72 @@ describe('payouts past their deadline whose instance stopped for good', () => {
     await stopForGood(b);
     expect(cancelled).to.equal(true);
   });
+
+  describe('holds placed whose payout request was not recorded', () => {
+    /** The append recording a payout's request. */
+    const recordingRequest = (call: AppendCall) =>
+      call.streamName.startsWith('payout-') && call.events.some((event) => event.type === 'PayoutRequested');
+    const holdOf = async () => (await readAllEvents(temp.store)).find((event) => event.type === 'AccountFundsHeld')!;
+
+    it('releases, without a restart, the hold of a request that failed to record its payout, once past the grace period', async () => {
+      let unreachable = true;
+      const api = await startInstance((store) =>
+        interceptAppends(store, (call, proceed) =>
+          unreachable && recordingRequest(call) ? Promise.reject(new StoreUnavailableError('the store is unreachable')) : proceed(),
+        ),
+      );
+      const account = await api.openFundedAccount('10000', { kind: 'merchant' });
+      const key = uniqueKey('payout');
+      const failed = await requestPayout(api, account, key);
+      expect(failed.status, failed.text).to.be.at.least(500);
+      unreachable = false;
+      const payoutId = (await holdOf()).data.holdId as string;
+
+      advance(GRACE_MS - 1_000);
+      await api.writeApi.recoverPayoutDeadlines();
+      expect(await api.available(account)).to.equal('6000');
+
+      advance(1_000);
+      await api.writeApi.recoverPayoutDeadlines();
+      expect((await api.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      expect(await endingsOf(payoutId)).to.deep.equal(['AccountHoldReleased']);
+      // Retried after, the request answers the payout failed, holding nothing and asking no provider.
+      const retried = await requestPayout(api, account, key);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.body).to.include({ id: payoutId, state: 'FAILED', failureReason: 'the payout was interrupted before the provider was asked' });
+      expect(await api.available(account)).to.equal('10000');
+      await expectBooksRight(temp.store);
+    });
+
+    it('never releases the hold of a payout whose request was recorded before its deadline', async () => {
+      const api = await startInstance((store) => store, { payoutTimeoutMs: 10 * GRACE_MS });
+      const { account, payout } = await unansweredPayout(api);
+
+      advance(5 * GRACE_MS);
+      await api.writeApi.recoverPayoutDeadlines();
+      expect(await payoutOn(api, payout.id)).to.include({ state: 'SUBMITTED' });
+      expect(await api.available(account)).to.equal('6000');
+      expect(await endingsOf(payout.id)).to.deep.equal([]);
+    });
+
+    it('answers failed, its hold released once, a request still recording its payout when another instance released its hold', async () => {
+      const gate = holdAppends(recordingRequest);
+      const a = await startInstance((store) => gate.wrap(store));
+      const b = await startInstance();
+      const account = await a.openFundedAccount('10000', { kind: 'merchant' });
+      const requested = requestPayout(a, account);
+      const payoutId = (await gate.reached).events[0]!.data.payoutId as string;
+
+      advance(GRACE_MS);
+      await b.writeApi.recoverPayoutDeadlines();
+      expect(await b.available(account)).to.equal('10000');
+      gate.release();
+      const answered = await requested;
+      expect(answered.status, answered.text).to.equal(201);
+      expect(answered.body).to.include({ id: payoutId, state: 'FAILED' });
+      expect((await a.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      expect(await endingsOf(payoutId)).to.deep.equal(['AccountHoldReleased', 'PayoutFailed']);
+      await expectBooksRight(temp.store);
+    });
+  });
 });
