@@ -89,6 +89,10 @@ const near = (context: Context, amount: string): bigint[] => {
 
 const referenceValues = (row: RowSubject): string[] => [...new Set(row.facts.references.map((reference) => reference.value))];
 
+/** What a payout row's references say at the bank: only those naming the payout, not an account with many. */
+const payoutReferenceValues = (context: Context, facts: RowFacts): string[] =>
+  facts.references.filter((reference) => context.rules.bankPayoutReferenceKinds.includes(reference.kind)).map((reference) => reference.value);
+
 const link = async (context: Context, credit: BankCreditSubject, payout: BankPayoutSubject): Promise<void> => {
   credit.payout = payout._id;
   delete credit.candidates;
@@ -368,7 +372,7 @@ const offerPayoutRow = async (context: Context, row: RowSubject): Promise<void> 
     ...(facts.date === undefined ? {} : { date: facts.date }),
     // A batch keyed by its account (an Adyen merchant account's) shares its number with other accounts' batches, and
     // the bank line does not say which account: that number names none of them, the amount and date find it.
-    references: [...new Set([...(facts.account === undefined ? [payoutId] : []), ...referenceValues(row)])],
+    references: [...new Set([...(facts.account === undefined ? [payoutId] : []), ...payoutReferenceValues(context, facts)])],
     evidence: facts.evidence,
   });
   if (contested.length === 0) return;

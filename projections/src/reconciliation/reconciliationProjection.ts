@@ -92,8 +92,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // payout restated so gives back its credit unless the credit names it
     // 14: a statement sent again in another file is judged as its earlier version, whose balance break it clears or updates;
     // a bank credit showing a batch number is not given an account's batch by it (other accounts number theirs alike)
+    // 15: a payout is known at the bank only by the references that name it, not by its account's name (rules 6)
     // (each a rebuild into new collections).
-    version: 14,
+    version: 15,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

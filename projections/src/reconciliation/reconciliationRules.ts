@@ -32,6 +32,11 @@ export const reconciliationRulesSchema = z.strictObject({
    * Stripe balance report's payout row names it as `source_id` (its first reference is the balance transaction).
    */
   payoutReferenceKinds: z.array(z.string().min(1)),
+  /**
+   * Reference kinds of a payout row that name that payout, so a bank credit showing one is its credit. Never an
+   * account's (an Adyen merchant or company account, a Stripe connected account): it names every payout of the account.
+   */
+  bankPayoutReferenceKinds: z.array(z.string().min(1)),
   /** Statement formats of bank accounts: their credits are matched to the providers' payouts. */
   bankFormats: z.array(z.string().min(1)).default(['camt053', 'mt940']),
   /** Statement sources that are banks whatever the format (a bank's CSV export, say). */
@@ -48,7 +53,7 @@ export const reconciliationRulesSchema = z.strictObject({
 export type ReconciliationRules = z.output<typeof reconciliationRulesSchema>;
 
 export const defaultReconciliationRules: ReconciliationRules = reconciliationRulesSchema.parse({
-  version: 5,
+  version: 6,
   // A PayPal charge row carries its `Transaction ID`, the id its refunds and chargebacks name it by (`paypal_reference:TXN`).
   referenceKinds: ['payment_intent', 'charge', 'psp_reference', 'transaction_id', 'paypal_reference:TXN', 'merchant_reference', 'end_to_end_id'],
   paymentIdReferenceKinds: ['payment_metadata:folio_payment_id'],
@@ -61,6 +66,8 @@ export const defaultReconciliationRules: ReconciliationRules = reconciliationRul
   payoutCategories: ['payout', 'MerchantPayout', 'T0400', 'T0401', 'T0402', 'T0403'],
   // A PayPal withdrawal is known by its `Transaction ID`.
   payoutReferenceKinds: ['source', 'transaction_id'],
+  // Stripe's payout (`source`), its balance transaction and the `trace_id` its bank shows; PayPal's withdrawal and its `Bank Reference ID`.
+  bankPayoutReferenceKinds: ['source', 'balance_transaction', 'trace_id', 'transaction_id', 'bank_reference'],
   amountToleranceMinorUnits: 0,
   dateWindowMs: 3 * 24 * 3_600_000,
   settlementGraceMs: 3 * 24 * 3_600_000,

@@ -116,8 +116,8 @@ const appendAdyenRow = (log: SqliteEventStore, account: string, rowKey: string, 
         data: {
           provider: 'adyen',
           format: 'adyen-sdr',
-          fileHash: hash(`batch-134-${account}`),
-          statementId: `${account}/134`,
+          fileHash: hash(`batch-${row.payoutId}-${account}`),
+          statementId: `${account}/${row.payoutId}`,
           account,
           rowKey: `${account}|${rowKey}`,
           versionHash: hash(`${account}|${rowKey}`),
@@ -145,6 +145,16 @@ const merchantPayout = (net: bigint): StatementRow => ({
   references: [],
   payoutId: '134',
   bookingDate: `${day(0)}T12:00:00`,
+});
+
+/** A batch's `MerchantPayout` row as the importer records it: its merchant and company accounts among its references. */
+const accountPayout = (merchantAccount: string, batch: string, net: bigint): StatementRow => ({
+  ...merchantPayout(net),
+  references: [
+    { kind: 'merchant_account', value: merchantAccount },
+    { kind: 'company_account', value: 'AcmeCo' },
+  ],
+  payoutId: batch,
 });
 
 /** A credit on the bank statement, with no reference unless given one. */
@@ -185,6 +195,39 @@ describe('reconciliation: Adyen payouts of two merchant accounts with the same b
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_UNMATCHED AcmeCOM|settled', 'PROVIDER_UNMATCHED AcmeEU|settled']);
     // Unexplained only while its batch had not come.
     expect(await labels(stores.documents, 'cleared')).to.deep.equal(['PROVIDER_UNMATCHED B2']);
+    await expectRebuildIdentical(stores.log, stores.documents);
+  });
+});
+
+describe('reconciliation: a bank credit naming an Adyen account, which names no batch of it', () => {
+  const stores = useScenarioStores('folio-recon-adyen-account-');
+  const batches = async () => {
+    await appendAdyenRow(stores.log, 'AcmeCOM', 'payout-134', accountPayout('AcmeCOM', '134', 3237n));
+    await appendAdyenRow(stores.log, 'AcmeCOM', 'payout-135', accountPayout('AcmeCOM', '135', 5000n));
+    await appendAdyenRow(stores.log, 'AcmeEU', 'payout-134', accountPayout('AcmeEU', '134', 4100n));
+  };
+
+  for (const shown of ['AcmeCOM', 'AcmeCo'])
+    for (const order of ['credit first', 'batches first'])
+      it(`matches a credit showing ${shown} to the batch its amount and date fit, and leaves the others to their credits (${order})`, async () => {
+        const namingAccount = () => appendBankCredit(stores.log, 'B1', 5000n, [{ kind: 'end_to_end_id', value: shown }]);
+        if (order === 'credit first') await namingAccount();
+        await batches();
+        if (order === 'batches first') await namingAccount();
+        await appendBankCredit(stores.log, 'B2', 3237n);
+        await appendBankCredit(stores.log, 'B3', 4100n);
+        await catchUpReconciliation(stores);
+        // Taken by the account's name, AcmeCOM's batch 134 would have left B1 an amount mismatch and B2 unexplained.
+        expect(await labels(stores.documents)).to.deep.equal([]);
+        await expectRebuildIdentical(stores.log, stores.documents);
+      });
+
+  it('reports a credit showing a merchant account whose batches both fit it as ambiguous, and takes neither', async () => {
+    await appendAdyenRow(stores.log, 'AcmeCOM', 'payout-134', accountPayout('AcmeCOM', '134', 5000n));
+    await appendAdyenRow(stores.log, 'AcmeCOM', 'payout-135', accountPayout('AcmeCOM', '135', 5000n));
+    await appendBankCredit(stores.log, 'B1', 5000n, [{ kind: 'end_to_end_id', value: 'AcmeCOM' }]);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['AMBIGUOUS_MATCH B1']);
     await expectRebuildIdentical(stores.log, stores.documents);
   });
 });
