@@ -122,6 +122,14 @@ describe('EventStoreDB error mapping', () => {
     expect((mapped as Error).cause).to.be.instanceOf(UnavailableError);
   });
 
+  it('answers a call whose stream the server reset (RST_STREAM, code 13 is INTERNAL) with 503 store-unavailable', () => {
+    const details = 'Received RST_STREAM with code 2 (Internal server error)';
+    const raw = Object.assign(new Error(`13 INTERNAL: ${details}`), { code: 13, details });
+    const mapped = toPortError(raw, { streamName: 'account-7' });
+    expect(mapped).to.be.instanceOf(StoreUnavailableError);
+    expect(toProblem(mapped, '/v1/accounts/7').status).to.equal(503);
+  });
+
   it('answers an unavailable server without the password of a connection string the client quoted', () => {
     const raw = Object.assign(new Error('14 UNAVAILABLE: no node of esdb://admin:changeit@node1:2113,node2:2113 answered'), {
       code: 14,

@@ -82,8 +82,30 @@ const NOT_HANDLED_APPEND =
 const isNotHandledAppend = (error: unknown): boolean =>
   is(error, 'unknown') && NOT_HANDLED_APPEND.test((error as Error).message);
 
+/**
+ * A call whose HTTP/2 stream the server reset (RST_STREAM) ends in gRPC INTERNAL "Received
+ * RST_STREAM with code <n>", which the client has no class for, so it arrives as `UnknownError`.
+ * Whatever the call was doing was cut off wherever it had got to.
+ */
+const RESET_STREAM = /^13 INTERNAL: Received RST_STREAM with code \d+/;
+
+export const isResetStream = (raw: unknown): boolean => {
+  const error = raw instanceof Error ? convertToCommandError(raw) : raw;
+  return is(error, 'unknown') && RESET_STREAM.test((error as Error).message);
+};
+
+/**
+ * A server with `MaxAppendEventSize` set refuses an append holding a larger event with a status
+ * the client does not know, so it arrives as `UnknownError`, without the event or the limit.
+ */
+const isEventTooLarge = (error: unknown): boolean =>
+  is(error, 'unknown') && (error as Error).message === 'Could not recognize MaximumAppendEventSizeExceeded';
+
 const isTransientClientError = (error: unknown): boolean =>
-  transientKinds.some((kind) => is(error, kind)) || isFailedDiscovery(error) || isNotHandledAppend(error);
+  transientKinds.some((kind) => is(error, kind)) ||
+  isFailedDiscovery(error) ||
+  isNotHandledAppend(error) ||
+  isResetStream(error);
 
 /**
  * Whether an append failed before it was sent: the client turns every failure of the append itself
@@ -168,6 +190,14 @@ export const toPortError = (raw: unknown, context: ErrorContext = {}): unknown =
     return new InvalidArgumentError(
       `the append${stream === '' ? '' : ` to ${stream}`} is larger than EventStoreDB's maximum append size` +
         `${typeof limit === 'number' ? ` of ${limit} bytes` : ''} (its MaxAppendSize setting): nothing was written`,
+      { cause: error },
+    );
+  }
+  if (isEventTooLarge(error)) {
+    const stream = streamNameOf(error, context);
+    return new InvalidArgumentError(
+      `an event of the append${stream === '' ? '' : ` to ${stream}`} is larger than EventStoreDB's maximum event size` +
+        ' (its MaxAppendEventSize setting): nothing was written',
       { cause: error },
     );
   }

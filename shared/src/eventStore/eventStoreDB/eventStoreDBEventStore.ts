@@ -63,7 +63,7 @@ import {
   serializeEvents,
 } from '../argumentChecks.js';
 import { fromStoredMetadata, toStoredMetadata } from '../storedStreamMetadata.js';
-import { failedBeforeSending, toPortError, withCause, type ErrorContext } from './errorMapping.js';
+import { failedBeforeSending, isResetStream, toPortError, withCause, type ErrorContext } from './errorMapping.js';
 import {
   createResubscribingSubscription,
   type ResubscribeOptions,
@@ -624,6 +624,14 @@ export const createEventStoreDBEventStore = (options: EventStoreDBEventStoreOpti
       // Unsettled, the call was given up by the write timeout; stuck, if the client answered nothing meanwhile.
       if (failedBeforeSending(error) || (!settled && used.answered === answeredBefore)) {
         replaceAppendingClient(used, !settled);
+      }
+      // Cut off after it was sent, the append may have been committed all the same.
+      if (isResetStream(error) && !failedBeforeSending(error)) {
+        throw new StoreUnavailableError(
+          `the append to ${streamName} was cut off by a reset of its gRPC call (${messageOf(error)}): ` +
+            'it may or may not have been written',
+          { cause: error },
+        );
       }
       const mapped = toPortError(error, { streamName, expectedRevision });
       // What failed before the append was sent (its check of the server's capabilities) wrote nothing.
