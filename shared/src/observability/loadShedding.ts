@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { FolioError } from '../errors/folioError.js';
 import type { Metrics } from './metrics.js';
 import { onceAnswered } from './onceAnswered.js';
-import { markShed } from './requestLog.js';
+import { markNotAFault } from './requestLog.js';
 import type { LagMonitor } from './projectionLag.js';
 
 /** The write API refused a command because it is saturated; nothing was written. */
@@ -48,7 +48,7 @@ export const loadShedding = ({ metrics, maxInFlight, lag, shedAtLagSeconds, retr
     }
     if (inFlight >= maxInFlight) {
       metrics.loadShed.inc({ reason: 'commands-in-flight' });
-      markShed(response);
+      markNotAFault(response);
       next(
         new OverloadedError(
           'commands-in-flight',
@@ -61,7 +61,7 @@ export const loadShedding = ({ metrics, maxInFlight, lag, shedAtLagSeconds, retr
     const lagSeconds = lag?.worstSeconds() ?? 0;
     if (lagSeconds > shedAtLagSeconds) {
       metrics.loadShed.inc({ reason: 'projections-lagging' });
-      markShed(response);
+      markNotAFault(response);
       next(
         new OverloadedError(
           'projections-lagging',

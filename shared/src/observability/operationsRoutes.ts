@@ -4,6 +4,7 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import { isDraining, ShuttingDownError } from '../http/draining.js';
 import type { LagMonitor, ProjectionLag } from './projectionLag.js';
 import type { Metrics } from './metrics.js';
+import { markNotAFault } from './requestLog.js';
 
 export interface OperationsEndpointsOptions {
   metrics: Metrics;
@@ -96,6 +97,8 @@ export const readinessEndpoint = ({
         checks.projections = { status: 'unknown', error: (error as Error).message };
       }
     }
+    // A state, not a fault: what made it unready is logged where it happened.
+    markNotAFault(response);
     // Told at the answer: a probe still running its checks when shutdown began must not say ready.
     if (isDraining(request.app)) {
       next(new ShuttingDownError());

@@ -4,16 +4,17 @@ import type { Logger } from './logger.js';
 import { onceAnswered } from './onceAnswered.js';
 
 /**
- * Marks a request refused by load shedding: the process protecting itself under load, not a
- * fault, so its 503 is logged at `warn` rather than `error`.
+ * Marks a 5xx that is no fault of the request's own: load shedding protecting the process, or
+ * readiness telling its state (the faults behind an unready answer are logged where they
+ * happen). Logged at `warn` rather than `error`.
  */
-export const markShed = (response: Response): void => {
-  response.locals.shed = true;
+export const markNotAFault = (response: Response): void => {
+  response.locals.notAFault = true;
 };
 
 /**
  * One log line per answered request, with its correlation id: failures (4xx at `info`, 5xx at
- * `error`, shed ones at `warn`) and answers whose caller had hung up (`callerHungUp`, at `info` at
+ * `error`, those marked no fault at `warn`) and answers whose caller had hung up (`callerHungUp`, at `info` at
  * least) always, other successes at `debug` so that a busy write API does not pay for them.
  */
 export const requestLog = (logger: Logger): RequestHandler => (request, response, next) => {
@@ -21,7 +22,7 @@ export const requestLog = (logger: Logger): RequestHandler => (request, response
   onceAnswered(response, ({ callerHungUp }) => {
     const status = response.statusCode;
     const level =
-      status >= 500 ? (response.locals.shed === true ? 'warn' : 'error') : status >= 400 || callerHungUp ? 'info' : 'debug';
+      status >= 500 ? (response.locals.notAFault === true ? 'warn' : 'error') : status >= 400 || callerHungUp ? 'info' : 'debug';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
