@@ -19,6 +19,7 @@ interface ComposeService {
   healthcheck?: unknown;
   stop_grace_period?: string;
   init?: boolean;
+  restart?: string;
 }
 
 /**
@@ -194,6 +195,14 @@ describe('docker-compose.yml', () => {
     // Node as PID 1 ignores SIGTERM until the service installs its handler, once it listens: a
     // stop while it reads the log at start would wait out the whole grace period, then kill it.
     for (const name of ['command-side', 'projections', 'query-side']) expect(services[name]!.init, `${name}: init`).to.equal(true);
+  });
+
+  it('restarts every service that stops on its own, and none that an operator stopped', () => {
+    const { services } = readCompose();
+    // A ledger that exits on an unrecoverable store error is meant to come back once the store does.
+    for (const name of ['eventstore', 'mongo', 'elasticsearch', 'command-side', 'projections', 'query-side']) {
+      expect(services[name]!.restart, `${name}: restart`).to.equal('unless-stopped');
+    }
   });
 
   it('wires every Folio service to the servers by their service names', () => {
