@@ -181,7 +181,7 @@ const environmentSchema = z.object({
   // Above what one process serves (README, "Rate limits"), so only abuse meets them.
   ...rateVariables('IP', 5000, 10000),
   ...rateVariables('KEY', 5000, 10000),
-  ...rateVariables('MONEY', 2000, 4000),
+  ...rateVariables('MONEY', 10000, 20000),
   ...rateVariables('DEVICE', 20, 40),
   FOLIO_RATE_FAILURES_PER_MINUTE: z.coerce.number().positive().default(10),
   FOLIO_RATE_FAILURES_BURST: z.coerce.number().int().positive().default(20),

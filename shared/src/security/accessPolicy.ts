@@ -35,6 +35,8 @@ interface RouteRule {
   holders?: { roles: readonly Role[]; owns: Ownership };
   /** Moves money: stricter rate limits, and a device signature from customers. */
   moneyMoving?: true;
+  /** How many money movements the body carries, each a token of the key's money bucket (one when absent). */
+  movementsIn?: (body: Record<string, unknown>) => number;
   /** Adds a signing device: a holder that has one signs with it, so a bearer key alone cannot add its own. */
   enrolsDevice?: true;
   /** For a body the middleware reads to check ownership (the route reads it again). */
@@ -79,6 +81,8 @@ const rules: readonly RouteRule[] = [
       },
     },
     moneyMoving: true,
+    // A body without a list of transfers is the route's 400 to answer, and costs one.
+    movementsIn: (body) => (Array.isArray(body.transfers) ? Math.max(1, body.transfers.length) : 1),
     bodyLimit: 1024 * 1024,
   },
   {
@@ -159,6 +163,8 @@ export type AccessDecision =
        */
       pathId?: string;
       moneyMoving: boolean;
+      /** Set when the body says how many money movements the request makes. */
+      movementsIn?: (body: Record<string, unknown>) => number;
       stepUp: StepUp;
       bodyLimit?: number;
     };
@@ -213,6 +219,7 @@ export const decideAccess = (method: string, path: string, principal: Principal)
     moneyMoving,
     ...(found?.pathId === undefined ? {} : { pathId: found.pathId }),
     ...(found?.rule.bodyLimit === undefined ? {} : { bodyLimit: found.rule.bodyLimit }),
+    ...(found?.rule.movementsIn === undefined ? {} : { movementsIn: found.rule.movementsIn }),
   };
   if (principal.role === 'admin') return { kind: 'allowed', ...common, stepUp: 'never' };
   if (found === undefined) return { kind: 'denied' };

@@ -45,6 +45,19 @@ export class RateLimitedError extends FolioError {
 }
 
 /**
+ * A request making more money movements than the key's bucket ever holds (a batch): no wait lets
+ * it through, so the answer says how to split it, with no `Retry-After`.
+ */
+export class MovementsOverBurstError extends FolioError {
+  readonly type = 'rate-limited';
+  readonly status = 429;
+
+  constructor(movements: number, burst: number) {
+    super(`this request makes ${movements} money movements, more than the ${burst} this key may make at once: send at most ${burst} in one batch`);
+  }
+}
+
+/**
  * This process follows the log behind it for now, so it cannot tell whether the holder already
  * has a device, which decides whether its key alone may enrol one; nothing was written.
  */

@@ -14,6 +14,7 @@ import { jsonBody } from '../http/jsonBody.js';
 import { nonNegativeMinorUnitsSchema } from '../http/wireSchemas.js';
 import { snowflakeIdSchema } from '../ids/snowflake.js';
 import { bearerTokenOf } from './apiKeys.js';
+import { clientOf } from './clientAddress.js';
 import { decideAccess, isPublicRoute, type Ownership, type StepUp } from './accessPolicy.js';
 import type { CredentialDirectory } from './credentialDirectory.js';
 import { isHolderRole, normaliseOwnerId, type Principal } from './principal.js';
@@ -22,6 +23,7 @@ import type { ReplayGuard } from './replayGuard.js';
 import {
   CredentialsCatchingUpError,
   ForbiddenError,
+  MovementsOverBurstError,
   OverdraftNotPermittedError,
   RateLimitedError,
   StepUpFailedError,
@@ -31,7 +33,7 @@ import type { SignatureVerifier } from './signatureVerifier.js';
 import { canonicalRequest, DEVICE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './stepUpSignature.js';
 
 export interface RateLimits {
-  /** Every request, by client IP. */
+  /** Every request, by client address (an IPv6 client by its /64). */
   perIp: BucketRule;
   /** Every authenticated request, by key. */
   perKey: BucketRule;
@@ -39,7 +41,7 @@ export interface RateLimits {
   moneyPerKey: BucketRule;
   /** Signed requests, by device. */
   perDevice: BucketRule;
-  /** Failed authentications and signatures, by client IP: card testing and key guessing stop here. */
+  /** Failed authentications and signatures, by client address: card testing and key guessing stop here. */
   failuresPerIp: BucketRule;
 }
 
@@ -112,13 +114,13 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
   const parseBody = (request: Request, response: Response, limit: number | undefined) =>
     new Promise<void>((resolve, reject) => bodyReader(limit)(request, response, (error?: unknown) => (error === undefined ? resolve() : reject(error))));
 
-  const limit = (bucket: string, rule: BucketRule, what: string) => {
-    const decision = limiter.take(bucket, rule);
+  const limit = (bucket: string, rule: BucketRule, what: string, cost = 1) => {
+    const decision = limiter.take(bucket, rule, cost);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, what);
   };
 
-  const failed = (ip: string) => {
-    limiter.take(`failures:${ip}`, limits.failuresPerIp);
+  const failed = (client: string) => {
+    limiter.take(`failures:${client}`, limits.failuresPerIp);
   };
 
   /**
@@ -185,9 +187,9 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
     }
   };
 
-  const checkSignature = async (request: Request, principal: Principal, ip: string) => {
+  const checkSignature = async (request: Request, principal: Principal, client: string) => {
     const refuse = (detail: string): never => {
-      failed(ip);
+      failed(client);
       throw new StepUpFailedError(`this request needs a signature by one of the holder's devices: ${detail}`);
     };
     const deviceId = request.get(DEVICE_ID_HEADER);
@@ -263,18 +265,18 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
 
   return async (request, response, next) => {
     try {
-      const ip = request.ip ?? request.socket.remoteAddress ?? 'unknown';
-      limit(`ip:${ip}`, limits.perIp, 'requests from this address');
+      const client = clientOf(request.ip ?? request.socket.remoteAddress ?? 'unknown');
+      limit(`ip:${client}`, limits.perIp, 'requests from this address');
       if (isPublicRoute(request.method, request.path)) {
         next();
         return;
       }
-      const lockout = limiter.peek(`failures:${ip}`, limits.failuresPerIp);
+      const lockout = limiter.peek(`failures:${client}`, limits.failuresPerIp);
       if (!lockout.allowed) throw new RateLimitedError(lockout.retryAfterSeconds, 'failed authentications from this address');
       const token = bearerTokenOf(request.get('Authorization'));
       const principal = token === undefined ? undefined : await directory.authenticate(token);
       if (principal === undefined) {
-        failed(ip);
+        failed(client);
         throw new UnauthenticatedError();
       }
       limit(`key:${principal.keyId}`, limits.perKey, 'requests with this key');
@@ -284,11 +286,17 @@ export const securityMiddleware = (options: SecurityOptions): RequestHandler => 
       }
       response.locals[PRINCIPAL] = principal;
       if (decision.kind === 'allowed') {
-        if (decision.moneyMoving) limit(`money:${principal.keyId}`, limits.moneyPerKey, 'money movements with this key');
         const signed = await needsSignature(decision.stepUp, principal, request);
-        const needsBody = signed || decision.ownership?.of === 'bodyAccounts' || decision.ownership?.of === 'newAccount';
+        const needsBody =
+          signed || decision.movementsIn !== undefined || decision.ownership?.of === 'bodyAccounts' || decision.ownership?.of === 'newAccount';
         if (needsBody) await parseBody(request, response, decision.bodyLimit);
-        if (signed) await checkSignature(request, principal, ip);
+        if (decision.moneyMoving) {
+          // A batch spends a token per movement, all or none, or batching would multiply the limit.
+          const movements = decision.movementsIn?.(request.body as Record<string, unknown>) ?? 1;
+          if (movements > limits.moneyPerKey.burst) throw new MovementsOverBurstError(movements, limits.moneyPerKey.burst);
+          limit(`money:${principal.keyId}`, limits.moneyPerKey, 'money movements with this key', movements);
+        }
+        if (signed) await checkSignature(request, principal, client);
         if (decision.ownership !== undefined) await checkOwnership(request, principal, decision.ownership, decision.pathId);
       }
       next();

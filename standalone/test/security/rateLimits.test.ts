@@ -46,6 +46,54 @@ describe('security: rate limits', function () {
     }
   });
 
+  it('charges a batch of transfers a money movement for each: refused whole, writing nothing, when the key has not that many left', async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_MONEY_BURST: '5', FOLIO_RATE_MONEY_PER_SECOND: '0.01' });
+    try {
+      const from = await system.fundedAccount('alice');
+      const to = await system.fundedAccount('bob');
+      const admin = system.folio.adminKey;
+      const batch = (count: number) =>
+        system.request('POST', '/v1/transfers/batch', {
+          key: admin,
+          body: { transfers: Array.from({ length: count }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
+        });
+      // fundedAccount made two deposits with the admin key: three tokens left.
+      const before = await system.head();
+      const limited = await batch(4);
+      expect(limited.status).to.equal(429);
+      expect(limited.body.type).to.equal('urn:folio:problem:rate-limited');
+      expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 100);
+      expect(await system.head()).to.equal(before);
+      const moved = await batch(3);
+      expect(moved.status).to.equal(200);
+      expect(moved.body.results.map((result: { status: number }) => result.status)).to.deep.equal([201, 201, 201]);
+      const single = await system.request('POST', '/v1/transfers', { key: admin, body: { fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' } });
+      expect(single.status, 'the batch spent the last three').to.equal(429);
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it('refuses a batch carrying more transfers than the key may ever move at once, saying how to split it', async () => {
+    const system = await startSecuredFolio({ FOLIO_RATE_MONEY_BURST: '5', FOLIO_RATE_MONEY_PER_SECOND: '0.01' });
+    try {
+      const from = await system.fundedAccount('alice');
+      const to = await system.fundedAccount('bob');
+      const before = await system.head();
+      const refused = await system.request('POST', '/v1/transfers/batch', {
+        key: system.folio.adminKey,
+        body: { transfers: Array.from({ length: 6 }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
+      });
+      expect(refused.status).to.equal(429);
+      expect(refused.body.type).to.equal('urn:folio:problem:rate-limited');
+      expect(refused.body.detail).to.match(/at most 5/);
+      expect(refused.headers.get('retry-after'), 'no wait lets it through').to.equal(null);
+      expect(await system.head()).to.equal(before);
+    } finally {
+      await system.stop();
+    }
+  });
+
   it('locks an address out after repeated failed authentications, even for a good key (card testing)', async () => {
     const system = await startSecuredFolio({ FOLIO_RATE_FAILURES_BURST: '5', FOLIO_RATE_FAILURES_PER_MINUTE: '1' });
     try {
