@@ -77,6 +77,8 @@ export interface WriteApiOptions {
   providerSecrets?: Partial<Record<PaymentProvider, string>>;
   callbackToleranceSeconds?: number;
   payoutTimeoutMs?: number;
+  /** A payout still open this long after its deadline is ended by any process (default 60 s). */
+  payoutDeadlineGraceMs?: number;
   /** A refund asked of the provider whose answer is not recorded this long after is asked again (default 60 s). */
   refundRetryMs?: number;
   /** How refund recovery's periodic check is scheduled (a timer by default; tests run passes themselves). */
@@ -231,13 +233,14 @@ export const createWriteApi = (options: WriteApiOptions) => {
     timeoutMs: options.payoutTimeoutMs ?? 600_000,
     onError,
   });
+  const payoutDeadlineGraceMs = options.payoutDeadlineGraceMs ?? PAYOUT_DEADLINE_GRACE_MS;
   const payoutDeadlineRecovery = createPayoutDeadlineRecovery({
     eventStore,
     end: ({ payoutId }) => payoutService.endPastDeadline(payoutId),
     abandon: (hold) => payoutService.abandonUnrequested(hold),
     clock,
-    retryAfterMs: PAYOUT_DEADLINE_GRACE_MS,
-    checkEveryMs: Math.min(PAYOUT_DEADLINE_GRACE_MS, 10_000),
+    retryAfterMs: payoutDeadlineGraceMs,
+    checkEveryMs: Math.min(payoutDeadlineGraceMs, 10_000),
     ...(options.payoutDeadlineRecoveryChecks === undefined ? {} : { every: options.payoutDeadlineRecoveryChecks }),
     checkpointEveryMs: options.recoveryCheckpoint?.everyMs ?? DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE.everyMs,
     onError,
@@ -310,6 +313,19 @@ export const createWriteApi = (options: WriteApiOptions) => {
     callbacksAwaitingEffect: () => callbackRecovery.awaiting(),
     /** Ends every payout past its deadline and due now, whichever process took it (what the periodic check runs). */
     recoverPayoutDeadlines: () => payoutDeadlineRecovery.recoverDue(),
+    /**
+     * Payouts whose deadline may still have to end them, with their deadlines, as far as this process
+     * has followed the log. A hold whose payout's request is not recorded is due a grace period after
+     * its placement (when it is released): before that, it is most often a request still being recorded.
+     */
+    openPayouts: () =>
+      payoutDeadlineRecovery
+        .open()
+        .map((payout) =>
+          payout.accountId === undefined
+            ? payout
+            : { ...payout, deadline: new Date(Date.parse(payout.deadline) + payoutDeadlineGraceMs).toISOString() },
+        ),
     /** The in-process sandbox standing in for `provider`, if any. */
     sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };

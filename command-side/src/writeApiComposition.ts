@@ -32,6 +32,7 @@ export interface WriteApiCompositionOptions {
     | 'providerSecrets'
     | 'callbackToleranceSeconds'
     | 'payoutTimeoutMs'
+    | 'payoutDeadlineGraceMs'
     | 'refundRetryMs'
     | 'dataDir'
   >;
@@ -69,6 +70,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
     ...(sandboxFaults === undefined ? {} : { sandboxFaults }),
     callbackToleranceSeconds: config.callbackToleranceSeconds,
     payoutTimeoutMs: config.payoutTimeoutMs,
+    payoutDeadlineGraceMs: config.payoutDeadlineGraceMs,
     refundRetryMs: config.refundRetryMs,
     discrepancies,
     ...(hasSoleWriter(eventStore) ? { soleWriterLock: join(config.dataDir, 'write-api.lock') } : {}),
@@ -79,6 +81,7 @@ export const composeWriteApi = ({ eventStore, config, logger, metrics, lag, secu
   metrics.observeStuckMovements(() => writeApi.stuckMovements().length);
   metrics.observeRefundsAwaitingProvider(() => writeApi.refundsAwaitingProviderStatus());
   metrics.observeCallbacksAwaitingEffect(() => writeApi.callbacksAwaitingEffect());
+  metrics.observePayoutsPastDeadline(() => writeApi.openPayouts());
   const routers: RequestHandler[] = [
     commandMetrics(metrics),
     loadShedding({

@@ -125,7 +125,10 @@ export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
 /** Who writes the checkpoints (the deadline's commands run under the payout timeout's name). */
 export const PAYOUT_DEADLINE_RECOVERY_ACTOR = 'folio:payout-deadline-recovery';
 
-/** Another process's timer ends a payout at its deadline; this long after it, any process does. */
+/**
+ * Another process's timer ends a payout at its deadline; this long after it, any process does
+ * (by default; `FOLIO_PAYOUT_DEADLINE_GRACE_SECONDS`).
+ */
 export const PAYOUT_DEADLINE_GRACE_MS = 60_000;
 
 export interface PayoutDeadlineRecoveryOptions extends DueWorkRecoveryOptions {
@@ -200,6 +203,8 @@ export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOpti
     start(): void {
       void recovery.start();
     },
+    /** The payouts open now, as far as the log is folded (their deadlines, for the metrics). */
+    open: (): OpenPayout[] => open.list(),
     /** One pass over the payouts due now (the periodic check runs the same); resolves when it ends. */
     recoverDue: (): Promise<void> => recovery.recoverDue(),
     /** With the last checkpoint, holding the open payouts as folded; a pass under way stops before the next payout. */

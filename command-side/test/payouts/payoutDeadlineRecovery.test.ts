@@ -234,6 +234,33 @@ describe('payouts past their deadline whose instance stopped for good', () => {
     expect(cancelled).to.equal(true);
   });
 
+  it('ends a payout sooner, and looks for it more often, with a shorter grace period set', async () => {
+    const shorterGraceMs = 5_000;
+    let checkEveryMs: number | undefined;
+    const a = await startInstance();
+    const b = await startInstance((store) => store, {
+      payoutDeadlineGraceMs: shorterGraceMs,
+      payoutDeadlineRecoveryChecks: (_run: () => void, everyMs: number) => {
+        checkEveryMs = everyMs;
+        return () => {};
+      },
+    });
+    expect(checkEveryMs).to.equal(shorterGraceMs);
+    const { account, payout } = await unansweredPayout(a);
+    await stopForGood(a);
+
+    advance(TIMEOUT_MS + shorterGraceMs - 1_000);
+    await b.writeApi.recoverPayoutDeadlines();
+    expect(await payoutOn(b, payout.id)).to.include({ state: 'SUBMITTED' });
+
+    // Well before the default grace period would have passed.
+    advance(1_000);
+    await b.writeApi.recoverPayoutDeadlines();
+    expect(await payoutOn(b, payout.id)).to.include({ state: 'FAILED', timedOut: true });
+    expect((await b.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+    expect(await endingsOf(payout.id)).to.deep.equal(['PayoutFailed', 'AccountHoldReleased']);
+  });
+
   describe('holds placed whose payout request was not recorded', () => {
     /** The append recording a payout's request. */
     const recordingRequest = (call: AppendCall) =>

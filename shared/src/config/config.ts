@@ -170,6 +170,7 @@ const environmentSchema = z.object({
     .pipe(z.array(z.enum(paymentProviders))),
   FOLIO_CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   FOLIO_PAYOUT_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
+  FOLIO_PAYOUT_DEADLINE_GRACE_SECONDS: z.coerce.number().positive().default(60),
   FOLIO_REFUND_RETRY_SECONDS: z.coerce.number().positive().default(60),
   FOLIO_BOOTSTRAP_ADMIN_KEY: optionalUrl.pipe(
     z
@@ -252,6 +253,8 @@ export interface FolioConfig {
   callbackToleranceSeconds: number;
   /** A payout the provider has not answered by then is released. */
   payoutTimeoutMs: number;
+  /** A payout still open this long after its deadline is ended by any instance, not only the one that took it. */
+  payoutDeadlineGraceMs: number;
   /** A refund asked of the provider whose answer is not recorded by then is asked again (same refund id). */
   refundRetryMs: number;
   /** An admin key created at start-up if missing (first runs, tests); never logged. */
@@ -334,6 +337,7 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     ),
     callbackToleranceSeconds: env.FOLIO_CALLBACK_TOLERANCE_SECONDS,
     payoutTimeoutMs: env.FOLIO_PAYOUT_TIMEOUT_SECONDS * 1000,
+    payoutDeadlineGraceMs: env.FOLIO_PAYOUT_DEADLINE_GRACE_SECONDS * 1000,
     refundRetryMs: env.FOLIO_REFUND_RETRY_SECONDS * 1000,
     bootstrapAdminKey: env.FOLIO_BOOTSTRAP_ADMIN_KEY,
     signatureToleranceSeconds: env.FOLIO_SIGNATURE_TOLERANCE_SECONDS,

@@ -36,7 +36,7 @@ export interface RefundsAwaitingProviderStatus {
 /**
  * Folio's Prometheus metrics, one registry per process. Gauges read when scraped are registered
  * by the parts a process runs (`observeProjectionLag`, `observeStuckMovements`, `observeReconciliation`,
- * `observeRefundsAwaitingProvider`).
+ * `observeRefundsAwaitingProvider`, `observeCallbacksAwaitingEffect`, `observePayoutsPastDeadline`).
  */
 export const createMetrics = () => {
   const registry = new Registry();
@@ -202,6 +202,37 @@ export const createMetrics = () => {
         collect() {
           const oldest = Math.min(...read().map(({ recordedAt }) => Date.parse(recordedAt)));
           this.set(Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0);
+        },
+      });
+    },
+    /**
+     * Reports payout deadline recovery's payouts open past their deadline, and how long past it the
+     * oldest is, at every scrape: one it cannot end (the provider or the store unreachable) holds
+     * its amount, and shows as a count that does not fall and an age that grows. A hold placed
+     * without its payout's request recorded is due when it should have been released.
+     */
+    observePayoutsPastDeadline(read: () => readonly { deadline: string }[], now: () => number = Date.now): void {
+      const deadlinesPassed = () => {
+        const at = now();
+        return read()
+          .map(({ deadline }) => Date.parse(deadline))
+          .filter((deadline) => deadline <= at)
+          .map((deadline) => (at - deadline) / 1000);
+      };
+      new Gauge({
+        name: 'folio_payouts_past_deadline',
+        help: 'Payouts open past their deadline: not paid, or failed with their hold not released yet',
+        registers: [registry],
+        collect() {
+          this.set(deadlinesPassed().length);
+        },
+      });
+      new Gauge({
+        name: 'folio_payouts_past_deadline_oldest_age_seconds',
+        help: 'Seconds since the deadline of the oldest payout open past it (0 with none)',
+        registers: [registry],
+        collect() {
+          this.set(Math.max(0, ...deadlinesPassed()));
         },
       });
     },
