@@ -110,6 +110,20 @@ describe('statement importers: ISO 20022 camt.053', () => {
     expect((await rejectionOf(camt, { text: sampleText('camt053/mistyped-close-tag.xml') })).issues).to.deep.equal(expected);
   });
 
+  it('rejects a bare & at its line, not where the parser gives up on the entity it seems to start', async () => {
+    const sample = sampleText('camt053/statement-20240603.xml');
+    const expected = [{ line: 41, reason: 'not well-formed XML: "&" starts no entity or character reference (write a literal & as &amp;)' }];
+    const bare = sample.replace('<Nm>Adyen N.V.</Nm>', '<Nm>Adyen & Co N.V.</Nm>');
+    expect((await rejectionOf(camt, { text: bare })).issues).to.deep.equal(expected);
+    // A reference further down ends what the parser took for an entity name: still the & is at fault.
+    const beforeReference = bare.replace('<Nm>Paper Supplies B.V.</Nm>', '<Nm>Paper Supplies &amp; Co B.V.</Nm>');
+    expect((await rejectionOf(camt, { text: beforeReference })).issues).to.deep.equal(expected);
+    const inAttribute = sample.replace('<Amt Ccy="EUR">239.50</Amt>', '<Amt Ccy="EUR&">239.50</Amt>');
+    expect((await rejectionOf(camt, { text: inAttribute })).issues).to.deep.equal([{ ...expected[0], line: 29 }]);
+    const referenced = await parseStatement(camt, { text: sample.replace('<Nm>Adyen N.V.</Nm>', '<!-- Adyen & Co --><Nm>Adyen &amp; Co <![CDATA[&]]></Nm>') });
+    expect(referenced.rows[0]!.row.details![0]!.counterparty).to.equal('Adyen & Co &');
+  });
+
   it('rejects an unknown currency and a statement without its account', async () => {
     const currency = await rejectionOf(camt, { text: sampleText('camt053/statement-20240603.xml').replace('<Amt Ccy="EUR">50.00</Amt>', '<Amt Ccy="EURO">50.00</Amt>') });
     expect(currency.issues[0]).to.include({ line: 73, column: 'Amt' });

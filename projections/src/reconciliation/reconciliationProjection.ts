@@ -93,8 +93,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // 14: a statement sent again in another file is judged as its earlier version, whose balance break it clears or updates;
     // a bank credit showing a batch number is not given an account's batch by it (other accounts number theirs alike)
     // 15: a payout is known at the bank only by the references that name it, not by its account's name (rules 6)
+    // 16: a row restated in a file that does not repeat it no longer counts its repeats in earlier files
     // (each a rebuild into new collections).
-    version: 15,
+    version: 16,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

@@ -144,8 +144,9 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
       ...row,
       sortableLastPosition: sortable,
       facts: {
+        // A corrected delivery: the repeats of earlier files no longer repeat the row, and the
+        // repeats of this version's file follow it on the row's stream.
         ...current,
-        duplicates: row.facts.duplicates,
         ...(row.facts.match === undefined ? {} : { match: row.facts.match }),
         ...(row.facts.ambiguousCandidates === undefined ? {} : { ambiguousCandidates: row.facts.ambiguousCandidates }),
         restated: {

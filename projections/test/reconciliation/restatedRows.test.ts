@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { paymentStream, type DocumentStore, type SqliteEventStore, type StatementRow } from '@folio/shared';
-import { appendPayment, appendRowRecorded, appendRowRestated, chargeRow, paymentEvents, paymentIdOf, rowStreamOf, type RowScript } from '@folio/shared/testing';
+import { appendPayment, appendRowDuplicated, appendRowRecorded, appendRowRestated, chargeRow, paymentEvents, paymentIdOf, rowStreamOf, type RowScript } from '@folio/shared/testing';
 import type { DiscrepancyDocument, SummaryDocument } from '../../src/reconciliation/reconciliationDocuments.js';
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
@@ -160,6 +160,37 @@ describe('reconciliation: a row the provider restates', () => {
     await catchUpReconciliation(stores);
     expect(await labels(stores.documents)).to.deep.equal(['PROVIDER_ROW_RESTATED txn_a', 'PROVIDER_UNMATCHED txn_a']);
     expect(await labels(stores.documents, 'cleared')).to.deep.equal([`AMBIGUOUS_MATCH ${paymentIdOf(1)}`, 'PROVIDER_UNMATCHED txn_b']);
+    await expectSameWhateverTheBatches(stores.log, stores.documents);
+  });
+
+  it('clears the repeat of a row once the provider restates the row and repeats it no more', async () => {
+    await appendPayment(stores.log, { n: 5, amount: 500n, at: at(), until: 'captured' });
+    await appendRowRecorded(stores.log, script('txn_5', chargeRow(5, 500n)), at());
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 500n, { line: 99 })), 6, at());
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['DUPLICATE_PROVIDER_ROW txn_5']);
+
+    // The corrected report holds the row once, with the amount the repeat had hidden.
+    await restate(stores.log, 'txn_5', chargeRow(5, 500n), chargeRow(5, 510n), ['gross', 'net']);
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([`AMOUNT_MISMATCH ${paymentIdOf(5)}`, 'PROVIDER_ROW_RESTATED txn_5']);
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['DUPLICATE_PROVIDER_ROW txn_5']);
+    expect((await summary(stores.documents))!.open).to.not.have.property('DUPLICATE_PROVIDER_ROW');
+    await expectSameWhateverTheBatches(stores.log, stores.documents);
+  });
+
+  it('keeps the repeat of a row open while the restating report repeats the row too', async () => {
+    await appendRowRecorded(stores.log, script('txn_5', chargeRow(5, 500n)), at());
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 500n, { line: 99 })), 6, at());
+    await catchUpReconciliation(stores);
+
+    await restate(stores.log, 'txn_5', chargeRow(5, 500n), chargeRow(5, 510n), ['gross', 'net']);
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 510n, { line: 98 }), 'report-2'), 6, at());
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['DUPLICATE_PROVIDER_ROW txn_5', 'PROVIDER_ROW_RESTATED txn_5', 'PROVIDER_UNMATCHED txn_5']);
+    const [duplicate] = (await discrepancies(stores.documents)).filter((discrepancy) => discrepancy.code === 'DUPLICATE_PROVIDER_ROW');
+    expect(duplicate!.detail).to.include({ repeats: '1' });
+    expect(duplicate!.evidence.map((evidence) => (evidence.kind === 'statement-row' ? evidence.line : undefined))).to.deep.equal([6, 98]);
     await expectSameWhateverTheBatches(stores.log, stores.documents);
   });
 

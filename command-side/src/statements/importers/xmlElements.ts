@@ -8,6 +8,24 @@ import { MalformedStatementError } from './malformedStatementError.js';
  */
 const MAX_XML_DEPTH = 64;
 
+/**
+ * In order: markup in which `&` stands for itself (comments, CDATA sections, processing
+ * instructions, each possibly cut off by the end of the text), a reference whose name ends on its
+ * own line (the parser judges it there), and any other `&`.
+ */
+const AMPERSANDS = /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<\?[\s\S]*?(?:\?>|$)|&(?:#[0-9]+|#x[0-9a-fA-F]+|[^\s<>&;'"]+);|&/g;
+
+/** Line breaks as the parser counts them. */
+const LINE_BREAKS = /\r\n?|\n/g;
+
+/** How many lines `text` starts before its first `&` that starts no reference, if it has one. */
+const linesBeforeBareAmpersand = (text: string): number | undefined => {
+  for (const match of text.matchAll(AMPERSANDS)) {
+    if (match[0] === '&') return text.slice(0, match.index).match(LINE_BREAKS)?.length ?? 0;
+  }
+  return undefined;
+};
+
 /** An element read whole: small subtrees only (a statement header, one entry), never the document. */
 export interface XmlElement {
   name: string;
@@ -68,8 +86,25 @@ export async function* xmlElements<T>(
   const fail = (reason: string, line = parser.line, column?: string): never => {
     throw new MalformedStatementError(format, [{ line, reason, ...(column === undefined ? {} : { column }) }]);
   };
+  // A bare `&` has the parser read an entity name up to the next `;`, over lines and tags, and
+  // break there or at the end of the file. The text from the end of the last tag read on is kept
+  // (`kept`, from `keptFrom` in the document), so that a break is reported at such an `&` in it.
+  let kept = '';
+  let keptFrom = 0;
+  let tagEnd = 0;
+  let tagEndLine = 1;
+  const tagRead = () => {
+    tagEnd = parser.position;
+    tagEndLine = parser.line;
+  };
   parser.on('error', (error) => {
-    failure ??= new MalformedStatementError(format, [{ line: parser.line, reason: `not well-formed XML: ${error.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')}` }]);
+    if (failure !== undefined) return;
+    const lines = linesBeforeBareAmpersand(kept.slice(tagEnd - keptFrom, parser.position - keptFrom));
+    failure = new MalformedStatementError(format, [
+      lines === undefined
+        ? { line: parser.line, reason: `not well-formed XML: ${error.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')}` }
+        : { line: tagEndLine + lines, reason: 'not well-formed XML: "&" starts no entity or character reference (write a literal & as &amp;)' },
+    ]);
   });
   // The parser reads on past an error to the end of its chunk, nesting what follows wrongly: those
   // elements would be taken for entries or a root, and their problems reported instead of the break.
@@ -79,6 +114,7 @@ export async function* xmlElements<T>(
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
     if (broken()) return;
+    tagRead();
     if (path.length >= MAX_XML_DEPTH) fail(`elements nest deeper than ${MAX_XML_DEPTH} levels, which no statement does`, parser.line, tag.local);
     if (path.length === 0) events.root({ name: tag.local, uri: tag.uri, line: parser.line });
     path.push(tag.local);
@@ -104,6 +140,7 @@ export async function* xmlElements<T>(
   parser.on('cdata', appendText);
   parser.on('closetag', () => {
     if (broken()) return;
+    tagRead();
     const closed = open.pop();
     if (closed?.element !== undefined && closed.root) events.element(path, closed.element);
     path.pop();
@@ -117,9 +154,14 @@ export async function* xmlElements<T>(
       failure ??= error as Error;
     }
     if (failure !== undefined) throw failure;
+    kept = kept.slice(tagEnd - keptFrom);
+    keptFrom = tagEnd;
     return drain();
   };
-  for await (const chunk of text) yield* step(() => parser.write(chunk));
+  for await (const chunk of text) {
+    kept += chunk;
+    yield* step(() => parser.write(chunk));
+  }
   yield* step(() => parser.close());
   if (failure !== undefined) throw failure;
 }
