@@ -112,4 +112,39 @@ describe('payout deadline recovery metrics', () => {
     expect(await b.available(account)).to.equal('10000');
     expect(await gauges()).to.deep.equal({ pastDeadline: 0, oldestAgeSeconds: 0 });
   });
+
+  it('counts a hold whose payout request was never recorded only once it should have been released', async () => {
+    let refusing = true;
+    const api = await ApiServer.start(temp.store, {
+      ...apiOptions,
+      eventStore: interceptAppends(temp.store, (call, proceed) =>
+        refusing && call.streamName.startsWith('payout-') && call.events.some((event) => ['PayoutRequested', 'PayoutAbandoned'].includes(event.type))
+          ? Promise.reject(new StoreUnavailableError('the store is unreachable'))
+          : proceed(),
+      ),
+    });
+    running.push(api);
+    metrics.observePayoutsPastDeadline(() => api.writeApi.openPayouts(), () => clock().getTime());
+    const account = await api.openFundedAccount('10000', { kind: 'merchant' });
+    const failed = await requestPayout(api, account);
+    expect(failed.status, failed.text).to.be.at.least(500);
+    await eventually(async () => api.writeApi.openPayouts().length === 1, 'the hold folded');
+
+    // A request still being recorded looks the same: not counted before its release is due.
+    advance(GRACE_MS - 1_000);
+    await api.writeApi.recoverPayoutDeadlines();
+    expect(await gauges()).to.deep.equal({ pastDeadline: 0, oldestAgeSeconds: 0 });
+
+    // Due, and its abandonment refused: held past when it should have been released.
+    advance(1_000 + GRACE_MS);
+    await api.writeApi.recoverPayoutDeadlines();
+    expect(await api.available(account)).to.equal('6000');
+    await expectGauges(1, GRACE_MS / 1_000);
+
+    refusing = false;
+    advance(2 * GRACE_MS);
+    await api.writeApi.recoverPayoutDeadlines();
+    expect(await api.available(account)).to.equal('10000');
+    expect(await gauges()).to.deep.equal({ pastDeadline: 0, oldestAgeSeconds: 0 });
+  });
 });
