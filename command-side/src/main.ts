@@ -39,7 +39,7 @@ await security.start({ bootstrap: true });
 await writeApi.start();
 auditRuntime.start();
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, guard, routers, logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds }),
+  app: createServiceApp({ eventStore, guard, routers, logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds, trustProxy: config.trustProxy }),
   port: config.port,
   host: config.host,
   service: 'command-side',

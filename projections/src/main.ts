@@ -38,7 +38,17 @@ const progress = Router().get('/v1/projections', (_request, response) => {
   });
 });
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, guard: security.middleware, routers: [progress], logger, metrics, lag, readyMaxLagSeconds: config.readyMaxLagSeconds, readyMaxFailingSeconds: config.readyMaxFailingSeconds }),
+  app: createServiceApp({
+    eventStore,
+    guard: security.middleware,
+    routers: [progress],
+    logger,
+    metrics,
+    lag,
+    readyMaxLagSeconds: config.readyMaxLagSeconds,
+    readyMaxFailingSeconds: config.readyMaxFailingSeconds,
+    trustProxy: config.trustProxy,
+  }),
   port: config.port,
   host: config.host,
   service: 'projections',

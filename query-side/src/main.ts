@@ -62,6 +62,7 @@ serveUntilSignalled({
     lag,
     readyMaxLagSeconds: config.readyMaxLagSeconds,
     readyMaxFailingSeconds: config.readyMaxFailingSeconds,
+    trustProxy: config.trustProxy,
   }),
   port: config.port,
   host: config.host,

@@ -94,6 +94,7 @@ export const openFolio = async (
       lag,
       readyMaxLagSeconds: config.readyMaxLagSeconds,
       readyMaxFailingSeconds: config.readyMaxFailingSeconds,
+      trustProxy: config.trustProxy,
     }),
     eventStore,
     projections,

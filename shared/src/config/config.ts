@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EventStoreDBClient } from '@eventstore/db-client';
+import ipaddr from 'ipaddr.js';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { parseEnvironment } from './parseEnvironment.js';
@@ -117,6 +118,42 @@ const unlogged = <Credentials extends object>(credentials: Credentials): Credent
 export const secretVariable = (provider: PaymentProvider): string => `FOLIO_PROVIDER_SECRET_${provider.toUpperCase()}`;
 
 /** `FOLIO_RATE_<NAME>_PER_SECOND` and `FOLIO_RATE_<NAME>_BURST`: one token bucket's refill rate and size. */
+/** The names express gives the usual proxy subnets (`trust proxy`). */
+const PROXY_SUBNET_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `FOLIO_TRUST_PROXY`: the proxies whose `X-Forwarded-For` names the client, as express's
+ * `trust proxy` takes them: `false` (none: the peer is the client), a hop count, or addresses,
+ * subnets and subnet names, comma-separated.
+ */
+const trustProxySchema = z
+  .string()
+  .default('false')
+  .transform((text, ctx): false | number | string => {
+    const value = text.trim();
+    if (value === 'false' || value === '') return false;
+    if (/^[0-9]+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim());
+    const bad = entries.find((entry) => {
+      if (PROXY_SUBNET_NAMES.has(entry)) return false;
+      if (!entry.includes('/')) return !ipaddr.isValid(entry);
+      try {
+        ipaddr.parseCIDR(entry);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(bad)} is no proxy address: give false, a hop count, or addresses, subnets (10.0.0.0/8) and loopback, linklocal, uniquelocal, comma-separated`,
+      });
+      return z.NEVER;
+    }
+    return entries.join(',');
+  });
+
 const rateVariables = (name: string, perSecond: number, burst: number) => ({
   [`FOLIO_RATE_${name}_PER_SECOND`]: z.coerce.number().positive().default(perSecond),
   [`FOLIO_RATE_${name}_BURST`]: z.coerce.number().int().positive().default(burst),
@@ -159,6 +196,7 @@ const environmentSchema = z.object({
   FOLIO_EVENTSTORE_MAX_APPEND_BYTES: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024).default(1024 * 1024),
   FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
   FOLIO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FOLIO_TRUST_PROXY: trustProxySchema,
   FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
   FOLIO_READY_MAX_FAILING_SECONDS: z.coerce.number().positive().default(DEFAULT_READY_MAX_FAILING_SECONDS),
   FOLIO_MAX_IN_FLIGHT_COMMANDS: z.coerce.number().int().positive().default(1000),
@@ -237,6 +275,11 @@ export interface FolioConfig {
   /** How long an Elasticsearch request may go unanswered before it fails. */
   elasticRequestTimeoutMs: number;
   logLevel: string;
+  /**
+   * The reverse proxies in front, whose `X-Forwarded-For` names the client the buckets by address
+   * limit (express's `trust proxy`); `false`: the peer is the client.
+   */
+  trustProxy: false | number | string;
   /** `/readyz` answers 503 while a projection is further behind than this. */
   readyMaxLagSeconds: number;
   /** `/readyz` answers 503 once a projection has been failing (its stores refusing) longer than this. */
@@ -322,6 +365,7 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     elasticCa: env.ELASTIC_CA_FILE,
     elasticRequestTimeoutMs: env.FOLIO_ELASTIC_REQUEST_TIMEOUT_SECONDS * 1000,
     logLevel: env.FOLIO_LOG_LEVEL,
+    trustProxy: env.FOLIO_TRUST_PROXY,
     readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,
     readyMaxFailingSeconds: env.FOLIO_READY_MAX_FAILING_SECONDS,
     maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,

@@ -23,6 +23,8 @@ export interface ServiceAppOptions {
   readyMaxLagSeconds: number;
   /** With `lag`: how long a projection may be failing before `/readyz` answers 503 (`FOLIO_READY_MAX_FAILING_SECONDS`). */
   readyMaxFailingSeconds?: number;
+  /** The reverse proxies whose `X-Forwarded-For` names the client (`FOLIO_TRUST_PROXY`); none by default. */
+  trustProxy?: boolean | number | string;
 }
 
 /**
@@ -40,9 +42,12 @@ export const createServiceApp = ({
   lag,
   readyMaxLagSeconds,
   readyMaxFailingSeconds,
+  trustProxy = false,
 }: ServiceAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a proxy every peer is the proxy: the gate's buckets by address need the client it names.
+  app.set('trust proxy', trustProxy);
   app.set('etag', false);
   app.use(correlationId());
   app.use(requestLog(logger));

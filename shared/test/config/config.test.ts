@@ -37,6 +37,24 @@ describe('configuration', () => {
     }
   });
 
+  describe('FOLIO_TRUST_PROXY', () => {
+    it('trusts no proxy by default, so a client cannot name its own address', () => {
+      expect(loadConfig({}).trustProxy).to.equal(false);
+    });
+
+    it('takes a hop count, or the addresses and subnets of the proxies in front', () => {
+      expect(loadConfig({ FOLIO_TRUST_PROXY: '1' }).trustProxy).to.equal(1);
+      expect(loadConfig({ FOLIO_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).trustProxy).to.equal('loopback,10.0.0.0/8,fd00::/8');
+      expect(loadConfig({ FOLIO_TRUST_PROXY: 'false' }).trustProxy).to.equal(false);
+    });
+
+    for (const value of ['true', 'proxy.internal', '10.0.0.0/33', '-1']) {
+      it(`stops start-up naming the variable for ${JSON.stringify(value)}`, () => {
+        expect(refusalOf({ FOLIO_TRUST_PROXY: value })).to.contain('FOLIO_TRUST_PROXY');
+      });
+    }
+  });
+
   describe('FOLIO_READY_MAX_FAILING_SECONDS', () => {
     it('lets a projection fail for 15 s before /readyz answers 503, by default, and takes seconds', () => {
       expect(loadConfig({}).readyMaxFailingSeconds).to.equal(15);
