@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   NotFoundError,
+  searchTextWords,
   ValidationError,
   type DocumentStore,
   type SearchHit,
@@ -199,6 +200,8 @@ export const createTransactionFinder = ({ documents, searchIndex, readModels, re
     const query = toSearchQuery({ ...filters, ...(account === undefined ? {} : { account }) }, sort);
     let result: SearchResult;
     try {
+      // Checked here as the index checks it, so a bad text is refused before the index exists too.
+      if (query.text !== undefined) searchTextWords(query.text);
       if (refresh === true) await searchIndex.refresh(SEARCH_ALIAS);
       result = await searchIndex.search(SEARCH_ALIAS, { ...query, limit, ...(after === undefined ? {} : { after }) });
     } catch (error) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NotFoundError, type DocumentStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
+import { NotFoundError, ValidationError, type DocumentStore, type GlobalPosition, type SearchIndex } from '@folio/shared';
 import type { TransactionDocument } from '@folio/projections';
 import { ReadModelBehindError } from '../src/readYourWrites.js';
 import { createTransactionFinder, type TransactionFinderOptions } from '../src/transactionSearch.js';
@@ -98,5 +98,27 @@ describe('transaction finder: a hit ahead of its document', () => {
     const readModels = { waitFor: async () => true, status: () => [] } as unknown as TransactionFinderOptions['readModels'];
     const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
     expect(await find(page)).to.deep.equal({ items: [], nextCursor: null });
+  });
+
+  it('refuses a search text the index would refuse, as it would, before the history projector has created its index', async () => {
+    const searchIndex = {
+      search: async () => {
+        throw new NotFoundError('search index', 'history-transactions');
+      },
+    } as unknown as SearchIndex;
+    const readModels = { waitFor: async () => true, status: () => [] } as unknown as TransactionFinderOptions['readModels'];
+    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
+    const refusals: [string, string][] = [
+      ['#', 'holds no letter or digit to search for: add a word or number, or leave it empty to search without text'],
+      [Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), 'more than 32 words'],
+    ];
+    for (const [text, message] of refusals) {
+      const error = await find({ ...page, filters: { text } }).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error, text).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).issues, text).to.deep.equal([{ path: 'query.q', message }]);
+    }
   });
 });

@@ -118,19 +118,28 @@ export const encodeCursor = (plan: PlannedQuery, id: string, fields: WireFields)
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 };
 
+/**
+ * The words a search text asks for. Throws the `ValidationError` (at `text`) any index throws for
+ * it, whatever its schema: a caller may check a text before there is an index to ask.
+ */
+export const searchTextWords = (text: unknown): string[] => {
+  if (typeof text !== 'string') throw invalid('text', `expected a string, got ${describeValue(text)}`);
+  if (text.length > MAX_TEXT_CHARS) throw invalid('text', `longer than ${MAX_TEXT_CHARS} characters`);
+  const words = searchWordsOf(text);
+  if (words.length > MAX_WORDS) throw invalid('text', `more than ${MAX_WORDS} words`);
+  // Dropping text that holds no word would answer everything, which reads as matches.
+  if (words.length === 0 && text.trim() !== '') {
+    throw invalid('text', 'holds no letter or digit to search for: add a word or number, or leave it empty to search without text');
+  }
+  return words;
+};
+
 /** Throws `ValidationError` naming the field for anything the schema does not allow. */
 export const planQuery = (schema: SearchSchema, query: SearchQuery): PlannedQuery => {
   const plan: PlannedQuery = { words: [], equals: [], amountRanges: [], dateRanges: [], limit: DEFAULT_LIMIT };
 
   if (query.text !== undefined) {
-    if (typeof query.text !== 'string') throw invalid('text', `expected a string, got ${describeValue(query.text)}`);
-    if (query.text.length > MAX_TEXT_CHARS) throw invalid('text', `longer than ${MAX_TEXT_CHARS} characters`);
-    plan.words = searchWordsOf(query.text);
-    if (plan.words.length > MAX_WORDS) throw invalid('text', `more than ${MAX_WORDS} words`);
-    // Dropping text that holds no word would answer everything, which reads as matches.
-    if (plan.words.length === 0 && query.text.trim() !== '') {
-      throw invalid('text', 'holds no letter or digit to search for: add a word or number, or leave it empty to search without text');
-    }
+    plan.words = searchTextWords(query.text);
     if (plan.words.length > 0 && !Object.values(schema.fields).includes('text')) {
       throw invalid('text', 'this index has no text field');
     }
