@@ -11,6 +11,7 @@ import {
   statementProviderSchema,
   statementRowDuplicated,
   statementRowRecorded,
+  statementRowRedelivered,
   statementRowRestated,
   statementInfoSchema,
   statementRowSchema,
@@ -73,13 +74,15 @@ interface VersionedRow extends ParsedRow {
 /** A row's first occurrence in the file, and the occurrences of its identity after it. */
 interface RowGroup {
   row: VersionedRow;
-  /** Each with its occurrence number among the file's rows of the same identity and content. */
-  repeats: { row: VersionedRow; occurrence: number }[];
+  repeats: VersionedRow[];
 }
 
 type RowOutcome = 'recorded' | 'restated' | 'unchanged';
 
 type RowEvent = Extract<StatementEvent, { type: 'StatementRowRecorded' | 'StatementRowRestated' }>;
+
+/** The events after which a row's repeats are those of the event's file. */
+const deliveryTypes: ReadonlySet<StatementEvent['type']> = new Set(['StatementRowRecorded', 'StatementRowRestated', 'StatementRowRedelivered']);
 
 /** Attempts at a row whose stream another import moved meanwhile. */
 const MAX_ROW_ATTEMPTS = 5;
@@ -102,27 +105,19 @@ const changedFields = (previous: StatementRow, next: StatementRow): string[] => 
 
 /** Groups the file's rows by identity: one seen again in the same file is a repeat, recorded beside the first occurrence. */
 const groupByIdentity = (rows: readonly ParsedRow[]): RowGroup[] => {
-  const groups = new Map<string, RowGroup & { occurrences: Map<string, number> }>();
+  const groups = new Map<string, RowGroup>();
   for (const parsed of rows) {
     const row = { ...parsed, versionHash: versionHashOf(parsed.row) };
     const group = groups.get(row.rowKey);
-    if (group === undefined) {
-      groups.set(row.rowKey, { row, repeats: [], occurrences: new Map([[row.versionHash, 1]]) });
-      continue;
-    }
-    const occurrence = (group.occurrences.get(row.versionHash) ?? 0) + 1;
-    group.occurrences.set(row.versionHash, occurrence);
-    group.repeats.push({ row, occurrence });
+    if (group === undefined) groups.set(row.rowKey, { row, repeats: [] });
+    else group.repeats.push(row);
   }
   return [...groups.values()];
 };
 
-/**
- * A repeat is named by its identity, content and occurrence number, not by its file: the same rows
- * delivered again in other bytes repeat nothing new, while one more repeat in a file does.
- */
-const duplicatedEventId = (provider: string, repeat: VersionedRow, occurrence: number): string =>
-  deterministicEventId('statement-row', provider, repeat.rowKey, 'duplicated', repeat.versionHash, String(occurrence));
+/** Repeats compared by content only: the same rows on other lines repeat the row alike. */
+const sameRepeats = (left: readonly string[], right: readonly string[]): boolean =>
+  canonicalJson([...left].sort()) === canonicalJson([...right].sort());
 
 const optionalAccount = (account: string | undefined) => (account === undefined ? {} : { account });
 
@@ -146,19 +141,20 @@ const withRowTotals = (statements: readonly ParsedStatementInfo[], rows: readonl
  * Imports statement files into the log. The whole file is read and validated before anything is
  * written, so a malformed file leaves no trace. Then every row goes to its own stream, keyed by
  * the row's identity: a row seen for the first time is recorded, a row whose content changed is
- * restated (the stream keeps every version), a row delivered again unchanged writes nothing. Each
+ * restated (the stream keeps every version), a row delivered again unchanged writes nothing unless
+ * the file repeats it otherwise than the stream last said, and a file's repeats follow its row. Each
  * row stream is written with its expected revision, so two imports racing on one row cannot both
  * restate it from the same version. Last, `StatementImported` goes to the file's stream, named by
  * the file's SHA-256: importing the same bytes again finds it and answers the first import's
  * result. An import interrupted before that last append is completed by importing the file again,
- * since every event's id is derived from the row (and a version's from the file too).
+ * since every event's id is derived from the file and the row.
  */
 export const createStatementImportService = ({ eventStore, concurrency = 16 }: StatementImportServiceOptions) => {
   const readStream = async (streamName: string) => {
-    const events: { event: StatementEvent; revision: bigint; position: GlobalPosition; id: string }[] = [];
+    const events: { event: StatementEvent; revision: bigint; position: GlobalPosition }[] = [];
     try {
       for await (const recorded of eventStore.readStream(streamName)) {
-        events.push({ event: statementCatalog.decode(recorded), revision: recorded.revision, position: recorded.position, id: recorded.id });
+        events.push({ event: statementCatalog.decode(recorded), revision: recorded.revision, position: recorded.position });
       }
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
@@ -263,14 +259,17 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
         const versions = history.filter((entry): entry is typeof entry & { event: RowEvent } =>
           entry.event.type === 'StatementRowRecorded' || entry.event.type === 'StatementRowRestated',
         );
-        const own = versions.find((entry) => entry.event.data.fileHash === fileHash);
+        const lastDelivery = history.findLastIndex((entry) => deliveryTypes.has(entry.event.type));
+        const own = history.find((entry) => deliveryTypes.has(entry.event.type) && entry.event.data.fileHash === fileHash);
         const latest = versions[versions.length - 1];
+        // The repeats the row's stream last said its identity has: those of the file that last delivered it.
+        const standingRepeats = history.slice(lastDelivery + 1).flatMap(({ event }) => (event.type === 'StatementRowDuplicated' ? [event.data.versionHash] : []));
         const expected: ExpectedRevision = history.length === 0 ? 'no_stream' : history[history.length - 1]!.revision;
         const pending = [];
         let outcome: RowOutcome;
         if (own !== undefined) {
-          // An earlier, interrupted import of this very file wrote it.
-          outcome = own.event.type === 'StatementRowRecorded' ? 'recorded' : 'restated';
+          // An earlier, interrupted import of this very file wrote it, with its repeats.
+          outcome = own.event.type === 'StatementRowRecorded' ? 'recorded' : own.event.type === 'StatementRowRestated' ? 'restated' : 'unchanged';
         } else if (latest === undefined) {
           outcome = 'recorded';
           pending.push(
@@ -284,6 +283,17 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
           );
         } else if (latest.event.data.versionHash === row.versionHash) {
           outcome = 'unchanged';
+          if (!sameRepeats(standingRepeats, repeats.map(({ versionHash }) => versionHash))) {
+            pending.push(
+              statementCatalog.encode(
+                createEnvelope(statementRowRedelivered, {
+                  id: deterministicEventId('statement-row', provider.data, fileHash, row.rowKey, 'redelivered'),
+                  data: { ...base(row), occurrences: repeats.length + 1 },
+                  metadata,
+                }),
+              ),
+            );
+          }
         } else {
           outcome = 'restated';
           const previous = latest.event.data;
@@ -303,16 +313,17 @@ export const createStatementImportService = ({ eventStore, concurrency = 16 }: S
             ),
           );
         }
-        for (const { row: repeat, occurrence } of repeats) {
-          const id = duplicatedEventId(provider.data, repeat, occurrence);
-          if (history.some((entry) => entry.id === id)) continue;
+        // The file's repeats follow its delivery of the row, when it says something the stream did not.
+        if (pending.length > 0) {
           pending.push(
-            statementCatalog.encode(
-              createEnvelope(statementRowDuplicated, {
-                id,
-                data: { ...base(repeat), firstLine: row.row.line, identical: repeat.versionHash === row.versionHash },
-                metadata,
-              }),
+            ...repeats.map((repeat, index) =>
+              statementCatalog.encode(
+                createEnvelope(statementRowDuplicated, {
+                  id: deterministicEventId('statement-row', provider.data, fileHash, row.rowKey, 'duplicated', String(index + 1)),
+                  data: { ...base(repeat), firstLine: row.row.line, identical: repeat.versionHash === row.versionHash },
+                  metadata,
+                }),
+              ),
             ),
           );
         }

@@ -126,7 +126,7 @@ describe('statement import service', () => {
     ]);
   });
 
-  it('writes nothing for in-file repeats delivered again in other bytes, and records one more repeat', async () => {
+  it('writes nothing for in-file repeats delivered again in other bytes, and records all repeats of a file repeating once more', async () => {
     const service = createStatementImportService({ eventStore: temp.store });
     const lines = ['balance_transaction_id,currency,gross,reporting_category', 'txn_A,eur,10.00,charge', 'txn_A,eur,10.00,charge', 'txn_A,eur,12.00,charge'];
     await service.importStatement({ provider: 'stripe', content: bytesOf(lines.join('\n')) }, context);
@@ -145,8 +145,48 @@ describe('statement import service', () => {
       ['StatementRowRecorded', 2],
       ['StatementRowDuplicated', 3],
       ['StatementRowDuplicated', 4],
+      // The latest file's repeats replace the earlier file's.
+      ['StatementRowRedelivered', 2],
+      ['StatementRowDuplicated', 3],
+      ['StatementRowDuplicated', 4],
       ['StatementRowDuplicated', 5],
     ]);
+  });
+
+  it('records the repeat of a restating file even when an earlier file repeated the row alike', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const file = (...grosses: string[]) => ['balance_transaction_id,currency,gross,reporting_category', ...grosses.map((gross) => `txn_A,eur,${gross},charge`)].join('\n');
+    await service.importStatement({ provider: 'stripe', content: bytesOf(file('10.00', '11.00')) }, context);
+    // Corrected: the first occurrence changes, the repeat stays as it was.
+    const corrected = await service.importStatement({ provider: 'stripe', content: bytesOf(file('12.00', '11.00')) }, context);
+    expect(corrected.summary.rows).to.deep.equal({ total: 2, recorded: 0, restated: 1, unchanged: 0, duplicated: 1 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_A')))).map((event) => statementCatalog.decode(event));
+    expect(history.map((event) => [event.type, event.data.fileHash])).to.deep.equal([
+      ['StatementRowRecorded', history[0]!.data.fileHash],
+      ['StatementRowDuplicated', history[0]!.data.fileHash],
+      ['StatementRowRestated', corrected.summary.fileHash],
+      ['StatementRowDuplicated', corrected.summary.fileHash],
+    ]);
+  });
+
+  it('records that a later file holds an unchanged row once where the stream last had it repeated', async () => {
+    const service = createStatementImportService({ eventStore: temp.store });
+    const file = (...grosses: string[]) => ['balance_transaction_id,currency,gross,reporting_category', ...grosses.map((gross) => `txn_A,eur,${gross},charge`)].join('\n');
+    await service.importStatement({ provider: 'stripe', content: bytesOf(file('10.00', '10.00')) }, context);
+    const corrected = await service.importStatement({ provider: 'stripe', content: bytesOf(file('10.00')) }, context);
+    expect(corrected.summary.rows).to.deep.equal({ total: 1, recorded: 0, restated: 0, unchanged: 1, duplicated: 0 });
+    const history = (await collect(temp.store.readStream(statementRowStream('stripe', 'txn_A')))).map((event) => statementCatalog.decode(event));
+    const last = history[history.length - 1]!;
+    expect([last.type, last.data.fileHash, 'occurrences' in last.data ? last.data.occurrences : undefined]).to.deep.equal([
+      'StatementRowRedelivered',
+      corrected.summary.fileHash,
+      1,
+    ]);
+
+    // Once more in other bytes: the stream already says the row stands once.
+    const before = await statementEvents(temp.store);
+    await service.importStatement({ provider: 'stripe', content: bytesOf(file('10.00').replaceAll('\n', '\r\n')) }, context);
+    expect((await statementEvents(temp.store)).slice(before.length).map(({ type }) => type)).to.deep.equal(['StatementImported']);
   });
 
   it('writes nothing for a restatement delivered again in other bytes', async () => {

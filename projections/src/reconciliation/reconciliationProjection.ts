@@ -94,8 +94,9 @@ export const createReconciliationProjection = (rules: ReconciliationRules = defa
     // a bank credit showing a batch number is not given an account's batch by it (other accounts number theirs alike)
     // 15: a payout is known at the bank only by the references that name it, not by its account's name (rules 6)
     // 16: a row restated in a file that does not repeat it no longer counts its repeats in earlier files
+    // 17: a row delivered unchanged by a file that repeats it otherwise counts only that file's repeats
     // (each a rebuild into new collections).
-    version: 16,
+    version: 17,
     filter: { streamNamePrefixes: ['payment-', 'payout-', 'statement-', 'statementrow-', 'reconciliation-'] },
     roles: ['subjects', 'lookups', 'discrepancies', 'summary'],
     // Only what the query side filters or sorts by: subjects and lookups are read by id alone,

@@ -161,6 +161,9 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
       released = await releaseRow(context, row, previous);
       payment = await matchNewRow(context, row);
     } else if (row.facts.match !== undefined) payment = await getSubject<PaymentSubject>(context, paymentSubjectId(row.facts.match.paymentId));
+  } else if (event.type === 'StatementRowRedelivered') {
+    // The same version from a file that repeats it otherwise: its repeats, which follow, replace the earlier file's.
+    row = { ...row, sortableLastPosition: sortable, facts: { ...row.facts, evidence, duplicates: [] } };
   } else {
     row = { ...row, sortableLastPosition: sortable, facts: { ...row.facts, duplicates: [...row.facts.duplicates, evidence] } };
   }
@@ -169,7 +172,7 @@ export const applyRowEvent = async (context: Context, recorded: RecordedEvent): 
   await evaluateRow(context, row);
   if (released !== undefined) await reofferPayment(context, released);
   if (payment !== undefined && payment._id !== released?._id) await evaluatePayment(context, payment);
-  if (event.type !== 'StatementRowDuplicated') {
+  if (event.type === 'StatementRowRecorded' || event.type === 'StatementRowRestated') {
     await evaluatePayout(context, row, previous);
     await reconcileBankSide(context, row, data.row, data.format, previous);
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { paymentStream, type DocumentStore, type SqliteEventStore, type StatementRow } from '@folio/shared';
-import { appendPayment, appendRowDuplicated, appendRowRecorded, appendRowRestated, chargeRow, paymentEvents, paymentIdOf, rowStreamOf, type RowScript } from '@folio/shared/testing';
+import { appendPayment, appendRowDuplicated, appendRowRecorded, appendRowRedelivered, appendRowRestated, chargeRow, paymentEvents, paymentIdOf, rowStreamOf, type RowScript } from '@folio/shared/testing';
 import type { DiscrepancyDocument, SummaryDocument } from '../../src/reconciliation/reconciliationDocuments.js';
 import { reconciliationProjection } from '../../src/reconciliation/reconciliationProjection.js';
 import { rebuildProjection } from '../../src/rebuild/rebuildProjection.js';
@@ -191,6 +191,37 @@ describe('reconciliation: a row the provider restates', () => {
     const [duplicate] = (await discrepancies(stores.documents)).filter((discrepancy) => discrepancy.code === 'DUPLICATE_PROVIDER_ROW');
     expect(duplicate!.detail).to.include({ repeats: '1' });
     expect(duplicate!.evidence.map((evidence) => (evidence.kind === 'statement-row' ? evidence.line : undefined))).to.deep.equal([6, 98]);
+    await expectSameWhateverTheBatches(stores.log, stores.documents);
+  });
+
+  it('clears the repeat of a row once a later file holds the row unchanged and once', async () => {
+    await appendPayment(stores.log, { n: 5, amount: 500n, at: at(), until: 'captured' });
+    await appendRowRecorded(stores.log, script('txn_5', chargeRow(5, 500n)), at());
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 500n, { line: 99 })), 6, at());
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal(['DUPLICATE_PROVIDER_ROW txn_5']);
+
+    await appendRowRedelivered(stores.log, script('txn_5', chargeRow(5, 500n, { line: 7 }), 'report-2'), 1, at());
+    await catchUpReconciliation(stores);
+    expect(await labels(stores.documents)).to.deep.equal([]);
+    expect(await labels(stores.documents, 'cleared')).to.deep.equal(['DUPLICATE_PROVIDER_ROW txn_5']);
+    expect(await summary(stores.documents)).to.include({ payments: 1, matched: 1 });
+    await expectSameWhateverTheBatches(stores.log, stores.documents);
+  });
+
+  it('judges the repeats of a row by the latest file that holds it unchanged', async () => {
+    await appendRowRecorded(stores.log, script('txn_5', chargeRow(5, 500n)), at());
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 500n, { line: 99 })), 6, at());
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 500n, { line: 100 })), 6, at());
+    await catchUpReconciliation(stores);
+
+    // The next file repeats the row once, not twice.
+    await appendRowRedelivered(stores.log, script('txn_5', chargeRow(5, 500n, { line: 7 }), 'report-2'), 2, at());
+    await appendRowDuplicated(stores.log, script('txn_5', chargeRow(5, 500n, { line: 40 }), 'report-2'), 7, at());
+    await catchUpReconciliation(stores);
+    const [duplicate] = (await discrepancies(stores.documents)).filter((discrepancy) => discrepancy.code === 'DUPLICATE_PROVIDER_ROW');
+    expect(duplicate!.detail).to.include({ repeats: '1' });
+    expect(duplicate!.evidence.map((evidence) => (evidence.kind === 'statement-row' ? evidence.line : undefined))).to.deep.equal([7, 40]);
     await expectSameWhateverTheBatches(stores.log, stores.documents);
   });
 

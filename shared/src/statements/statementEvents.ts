@@ -205,6 +205,20 @@ export const statementRowRestated = defineEvent({
   }),
 });
 
+/**
+ * A later file delivered a row unchanged, but repeats it otherwise than the file the row's stream
+ * last heard from: those repeats no longer stand, and this file's own repeats follow.
+ */
+export const statementRowRedelivered = defineEvent({
+  type: 'StatementRowRedelivered',
+  version: 1,
+  schema: z.object({
+    ...rowEventBase,
+    /** How many times the file holds the row's identity, the first occurrence included. */
+    occurrences: z.number().int().positive(),
+  }),
+});
+
 /** A row's identity appeared again in the same file; the first occurrence stays the row's version. */
 export const statementRowDuplicated = defineEvent({
   type: 'StatementRowDuplicated',
@@ -222,5 +236,6 @@ export const statementEventDefinitions = [
   statementImported,
   statementRowRecorded,
   statementRowRestated,
+  statementRowRedelivered,
   statementRowDuplicated,
 ] as const;
