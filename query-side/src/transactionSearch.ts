@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   NotFoundError,
+  searchCursorPosition,
   searchTextWords,
   ValidationError,
   type DocumentStore,
@@ -14,7 +15,14 @@ import {
   type SearchQuery,
   type SearchResult,
 } from '@folio/shared';
-import { searchAliases, transactionHistoryProjection, type ServedReadModels, type ServedVersion, type TransactionDocument } from '@folio/projections';
+import {
+  searchAliases,
+  transactionHistoryProjection,
+  transactionSearchSchema,
+  type ServedReadModels,
+  type ServedVersion,
+  type TransactionDocument,
+} from '@folio/projections';
 import { waitForPosition } from './readYourWrites.js';
 
 const SEARCH_ALIAS = searchAliases(transactionHistoryProjection).transactions!;
@@ -200,8 +208,9 @@ export const createTransactionFinder = ({ documents, searchIndex, readModels, re
     const query = toSearchQuery({ ...filters, ...(account === undefined ? {} : { account }) }, sort);
     let result: SearchResult;
     try {
-      // Checked here as the index checks it, so a bad text is refused before the index exists too.
+      // Checked here as the index checks them, so a bad text or position is refused before the index exists too.
       if (query.text !== undefined) searchTextWords(query.text);
+      if (after !== undefined) searchCursorPosition(transactionSearchSchema, query.sort, after);
       if (refresh === true) await searchIndex.refresh(SEARCH_ALIAS);
       result = await searchIndex.search(SEARCH_ALIAS, { ...query, limit, ...(after === undefined ? {} : { after }) });
     } catch (error) {

@@ -100,6 +100,35 @@ describe('transaction finder: a hit ahead of its document', () => {
     expect(await find(page)).to.deep.equal({ items: [], nextCursor: null });
   });
 
+  it('refuses a cursor whose position the index would refuse, as it would, before the history projector has created its index', async () => {
+    let created = true;
+    const searchIndex = {
+      search: async () => {
+        if (!created) throw new NotFoundError('search index', 'history-transactions');
+        return { hits: [], nextCursor: 'issued-by-the-index' };
+      },
+    } as unknown as SearchIndex;
+    const status = { name: 'history', position: 10n, caughtUp: true, lastEventAt: undefined, filter: {} };
+    const readModels: TransactionFinderOptions['readModels'] = {
+      serving: async () => ({ collections: { transactions: 'history_transactions' }, status }),
+      waitFor: async () => true,
+      status: () => [status],
+    };
+    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
+    const { nextCursor } = await find(page);
+    // This query's cursor, around a position of the other sort direction.
+    const issued = JSON.parse(Buffer.from(nextCursor!, 'base64url').toString('utf8')) as { q: string; a: string };
+    const ascending = Buffer.from(JSON.stringify({ f: 'requestedAt', d: 'asc', k: '0', id: '42' }), 'utf8').toString('base64url');
+    const cursor = Buffer.from(JSON.stringify({ ...issued, a: ascending }), 'utf8').toString('base64url');
+    created = false;
+    const error = await find({ ...page, cursor }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(ValidationError);
+    expect((error as ValidationError).issues).to.deep.equal([{ path: 'query.cursor', message: 'not a cursor of this query: it belongs to another sort order' }]);
+  });
+
   it('refuses a search text the index would refuse, as it would, before the history projector has created its index', async () => {
     const searchIndex = {
       search: async () => {

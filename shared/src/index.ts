@@ -27,7 +27,7 @@ export * from './http/draining.js';
 export * from './documents/documentStore.js';
 export { createChecksum } from './documents/documentArguments.js';
 export * from './search/searchIndex.js';
-export { searchTextWords } from './search/searchQueries.js';
+export { searchCursorPosition, searchTextWords } from './search/searchQueries.js';
 export * from './documents/sqliteDocumentStore.js';
 export * from './documents/mongoDocumentStore.js';
 export * from './documents/openDocumentStore.js';

@@ -25,6 +25,3 @@ export const transferRequestSchema = z
   });
 
 export type TransferRequest = z.output<typeof transferRequestSchema>;
-
-/** Transfers one batch may carry; larger sets are split by the caller. */
-export const MAX_BATCH_TRANSFERS = 1000;

@@ -2,6 +2,7 @@ import {
   accountIdSchema,
   correlationIdOf,
   jsonBody,
+  MAX_BATCH_TRANSFERS,
   NotFoundError,
   ValidationError,
   parseRequest,
@@ -14,7 +15,7 @@ import { z } from 'zod';
 import type { WriteApiDependencies } from '../http/writeApiDependencies.js';
 import { idempotentHandler, isBusinessRejection } from '../idempotency/index.js';
 import { BatchIncompleteError } from './batchIncompleteError.js';
-import { MAX_BATCH_TRANSFERS, transferRequestSchema } from './transferRequest.js';
+import { transferRequestSchema } from './transferRequest.js';
 import type { TransferService } from './transferService.js';
 import { inTransitView, transferView } from './transferView.js';
 

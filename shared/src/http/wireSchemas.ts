@@ -27,6 +27,9 @@ export const MAX_DESCRIPTION_LENGTH = 500;
 export const MAX_METADATA_KEYS = 50;
 export const MAX_METADATA_VALUE_LENGTH = 500;
 
+/** Transfers one batch may carry; larger sets are split by the caller. */
+export const MAX_BATCH_TRANSFERS = 1000;
+
 /**
  * Control characters (C0, DEL, C1: newlines and tabs included), lone surrogates (which no UTF-8
  * store can hold) and the bidirectional embedding, override and isolate controls, which make

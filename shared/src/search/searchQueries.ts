@@ -193,3 +193,10 @@ export const planQuery = (schema: SearchSchema, query: SearchQuery): PlannedQuer
   if (query.after !== undefined) plan.after = decodeCursor(query.after, plan.sort);
   return plan;
 };
+
+/**
+ * Where a cursor of a search sorted by `sort` resumes. Throws the `ValidationError` (at `after`)
+ * any index of `schema` throws for it: a caller may check a cursor before there is an index to ask.
+ */
+export const searchCursorPosition = (schema: SearchSchema, sort: SearchQuery['sort'], cursor: string): KeysetPosition =>
+  decodeCursor(cursor, planQuery(schema, sort === undefined ? {} : { sort }).sort);

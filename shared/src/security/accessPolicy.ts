@@ -4,6 +4,7 @@
  * ("holders") act on their own accounts only: a rule says how a request names the accounts it
  * touches, and the security middleware checks each of them belongs to the caller.
  */
+import { MAX_BATCH_TRANSFERS } from '../http/wireSchemas.js';
 import type { Principal, Role } from './principal.js';
 
 /** How a holder's request names the accounts it acts on. */
@@ -81,8 +82,9 @@ const rules: readonly RouteRule[] = [
       },
     },
     moneyMoving: true,
-    // A body without a list of transfers is the route's 400 to answer, and costs one.
-    movementsIn: (body) => (Array.isArray(body.transfers) ? Math.max(1, body.transfers.length) : 1),
+    // A body without a list of transfers, or with more than a batch may carry, is the route's 400
+    // to answer, and costs one: a refused request must not spend a token per transfer.
+    movementsIn: (body) => (Array.isArray(body.transfers) && body.transfers.length <= MAX_BATCH_TRANSFERS ? Math.max(1, body.transfers.length) : 1),
     bodyLimit: 1024 * 1024,
   },
   {

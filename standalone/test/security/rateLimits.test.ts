@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { get } from 'node:http';
+import { MAX_BATCH_TRANSFERS } from '@folio/shared';
 import { expect } from 'chai';
 import { startSecuredFolio, type Device } from './securityHarness.js';
 
@@ -89,6 +90,31 @@ describe('security: rate limits', function () {
       expect(refused.body.detail).to.match(/at most 5/);
       expect(refused.headers.get('retry-after'), 'no wait lets it through').to.equal(null);
       expect(await system.head()).to.equal(before);
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it('refuses a batch over the route\'s maximum as the route does, for one money movement, not one per transfer', async () => {
+    // Room for the two deposits of fundedAccount, the refused batch's one, and a full batch.
+    const system = await startSecuredFolio({ FOLIO_RATE_MONEY_BURST: String(MAX_BATCH_TRANSFERS + 3), FOLIO_RATE_MONEY_PER_SECOND: '0.01' });
+    try {
+      const from = await system.fundedAccount('alice');
+      const to = await system.fundedAccount('bob');
+      const admin = system.folio.adminKey;
+      const batch = (count: number) =>
+        system.request('POST', '/v1/transfers/batch', {
+          key: admin,
+          body: { transfers: Array.from({ length: count }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
+        });
+      const before = await system.head();
+      const refused = await batch(MAX_BATCH_TRANSFERS + 1);
+      expect(refused.status).to.equal(400);
+      expect(refused.body.type).to.equal('urn:folio:problem:validation');
+      expect(refused.body.detail).to.contain(String(MAX_BATCH_TRANSFERS));
+      expect(await system.head()).to.equal(before);
+      const full = await batch(MAX_BATCH_TRANSFERS);
+      expect(full.status, 'the refused batch spent one token, leaving a full batch\'s').to.equal(200);
     } finally {
       await system.stop();
     }
