@@ -2,6 +2,7 @@ import {
   accountIdSchema,
   correlationIdOf,
   jsonBody,
+  MAX_BATCH_BODY_BYTES,
   MAX_BATCH_TRANSFERS,
   NotFoundError,
   ValidationError,
@@ -20,9 +21,6 @@ import type { TransferService } from './transferService.js';
 import { inTransitView, transferView } from './transferView.js';
 
 const movementParamsSchema = z.strictObject({ id: accountIdSchema });
-
-/** A full batch of 1000 transfers with references and metadata fits. */
-const BATCH_BODY_LIMIT = 1024 * 1024;
 
 /** Issues quoted in an item's detail, as `parseRequest` quotes them; the problem lists them all. */
 const ISSUES_IN_DETAIL = 3;
@@ -79,7 +77,7 @@ export const transferRoutes = (deps: WriteApiDependencies, transfers: TransferSe
 
   router.post(
     '/v1/transfers/batch',
-    jsonBody({ limit: BATCH_BODY_LIMIT }),
+    jsonBody({ limit: MAX_BATCH_BODY_BYTES }),
     idempotentHandler({
       store: deps.idempotency,
       required: true,

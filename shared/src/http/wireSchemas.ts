@@ -30,6 +30,9 @@ export const MAX_METADATA_VALUE_LENGTH = 500;
 /** Transfers one batch may carry; larger sets are split by the caller. */
 export const MAX_BATCH_TRANSFERS = 1000;
 
+/** The body of a batch: a full one of 1000 transfers with references and metadata fits. */
+export const MAX_BATCH_BODY_BYTES = 1024 * 1024;
+
 /**
  * Control characters (C0, DEL, C1: newlines and tabs included), lone surrogates (which no UTF-8
  * store can hold) and the bidirectional embedding, override and isolate controls, which make

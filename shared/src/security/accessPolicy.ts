@@ -4,7 +4,7 @@
  * ("holders") act on their own accounts only: a rule says how a request names the accounts it
  * touches, and the security middleware checks each of them belongs to the caller.
  */
-import { MAX_BATCH_TRANSFERS } from '../http/wireSchemas.js';
+import { MAX_BATCH_BODY_BYTES, MAX_BATCH_TRANSFERS } from '../http/wireSchemas.js';
 import type { Principal, Role } from './principal.js';
 
 /** How a holder's request names the accounts it acts on. */
@@ -85,7 +85,7 @@ const rules: readonly RouteRule[] = [
     // A body without a list of transfers, or with more than a batch may carry, is the route's 400
     // to answer, and costs one: a refused request must not spend a token per transfer.
     movementsIn: (body) => (Array.isArray(body.transfers) && body.transfers.length <= MAX_BATCH_TRANSFERS ? Math.max(1, body.transfers.length) : 1),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_BATCH_BODY_BYTES,
   },
   {
     methods: ['GET', 'HEAD'],
