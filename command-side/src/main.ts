@@ -4,6 +4,7 @@ import {
   createLogger,
   createMetrics,
   createServiceApp,
+  serviceAppSettingsOf,
   composeSecurity,
   instrumentEventStore,
   loadAuditConfig,
@@ -39,7 +40,7 @@ await security.start({ bootstrap: true });
 await writeApi.start();
 auditRuntime.start();
 serveUntilSignalled({
-  app: createServiceApp({ eventStore, guard, routers, logger, metrics, readyMaxLagSeconds: config.readyMaxLagSeconds, trustProxy: config.trustProxy }),
+  app: createServiceApp({ eventStore, guard, routers, logger, metrics, ...serviceAppSettingsOf(config) }),
   port: config.port,
   host: config.host,
   service: 'command-side',

@@ -89,14 +89,19 @@ describe('transaction finder: a hit ahead of its document', () => {
     expect((error as ReadModelBehindError).problemExtensions()).to.deep.include({ requestedPosition: '20', readPosition: '10' });
   });
 
-  it('finds nothing, rather than failing, before the history projector has created its index', async () => {
+  /** A finder over a search index the history projector has not created yet. */
+  const finderWithoutIndex = () => {
     const searchIndex = {
       search: async () => {
         throw new NotFoundError('search index', 'history-transactions');
       },
     } as unknown as SearchIndex;
     const readModels = { waitFor: async () => true, status: () => [] } as unknown as TransactionFinderOptions['readModels'];
-    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
+    return createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
+  };
+
+  it('finds nothing, rather than failing, before the history projector has created its index', async () => {
+    const find = finderWithoutIndex();
     expect(await find(page)).to.deep.equal({ items: [], nextCursor: null });
   });
 
@@ -130,13 +135,7 @@ describe('transaction finder: a hit ahead of its document', () => {
   });
 
   it('refuses a search text the index would refuse, as it would, before the history projector has created its index', async () => {
-    const searchIndex = {
-      search: async () => {
-        throw new NotFoundError('search index', 'history-transactions');
-      },
-    } as unknown as SearchIndex;
-    const readModels = { waitFor: async () => true, status: () => [] } as unknown as TransactionFinderOptions['readModels'];
-    const find = createTransactionFinder({ documents: {} as DocumentStore, searchIndex, readModels, readWaitMs: 50 });
+    const find = finderWithoutIndex();
     const refusals: [string, string][] = [
       ['#', 'holds no letter or digit to search for: add a word or number, or leave it empty to search without text'],
       [Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), 'more than 32 words'],

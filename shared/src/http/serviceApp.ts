@@ -1,4 +1,5 @@
 import express, { type Express, type RequestHandler } from 'express';
+import type { FolioConfig } from '../config/config.js';
 import { folioVersion } from '../config/version.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../observability/logger.js';
@@ -26,6 +27,17 @@ export interface ServiceAppOptions {
   /** The reverse proxies whose `X-Forwarded-For` names the client (`FOLIO_TRUST_PROXY`); none by default. */
   trustProxy?: boolean | number | string;
 }
+
+/** What a process's configuration sets of its service app: readiness thresholds and the proxies it trusts. */
+export const serviceAppSettingsOf = ({
+  readyMaxLagSeconds,
+  readyMaxFailingSeconds,
+  trustProxy,
+}: Pick<FolioConfig, 'readyMaxLagSeconds' | 'readyMaxFailingSeconds' | 'trustProxy'>) => ({
+  readyMaxLagSeconds,
+  readyMaxFailingSeconds,
+  trustProxy,
+});
 
 /**
  * The express app every Folio process serves: correlation ids, request logs, `/healthz` and

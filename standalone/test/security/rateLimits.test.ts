@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { get } from 'node:http';
 import { MAX_BATCH_TRANSFERS } from '@folio/shared';
 import { expect } from 'chai';
-import { startSecuredFolio, type Device } from './securityHarness.js';
+import { startSecuredFolio, type Device, type SecuredFolio } from './securityHarness.js';
 
 /** `GET /metrics` from another loopback address (fetch cannot choose its source address). */
 const scrapeFrom = (localAddress: string, baseUrl: string, key: string): Promise<string> =>
@@ -13,6 +13,13 @@ const scrapeFrom = (localAddress: string, baseUrl: string, key: string): Promise
       response.on('data', (chunk: string) => (text += chunk));
       response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics answered ${response.statusCode}: ${text}`))));
     }).on('error', reject);
+  });
+
+/** A batch of `count` transfers of one cent from `from` to `to`, sent with the admin key. */
+const batchOf = (system: SecuredFolio, from: string, to: string, count: number) =>
+  system.request('POST', '/v1/transfers/batch', {
+    key: system.folio.adminKey,
+    body: { transfers: Array.from({ length: count }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
   });
 
 describe('security: rate limits', function () {
@@ -53,11 +60,7 @@ describe('security: rate limits', function () {
       const from = await system.fundedAccount('alice');
       const to = await system.fundedAccount('bob');
       const admin = system.folio.adminKey;
-      const batch = (count: number) =>
-        system.request('POST', '/v1/transfers/batch', {
-          key: admin,
-          body: { transfers: Array.from({ length: count }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
-        });
+      const batch = (count: number) => batchOf(system, from, to, count);
       // fundedAccount made two deposits with the admin key: three tokens left.
       const before = await system.head();
       const limited = await batch(4);
@@ -81,10 +84,7 @@ describe('security: rate limits', function () {
       const from = await system.fundedAccount('alice');
       const to = await system.fundedAccount('bob');
       const before = await system.head();
-      const refused = await system.request('POST', '/v1/transfers/batch', {
-        key: system.folio.adminKey,
-        body: { transfers: Array.from({ length: 6 }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
-      });
+      const refused = await batchOf(system, from, to, 6);
       expect(refused.status).to.equal(429);
       expect(refused.body.type).to.equal('urn:folio:problem:rate-limited');
       expect(refused.body.detail).to.match(/at most 5/);
@@ -101,12 +101,7 @@ describe('security: rate limits', function () {
     try {
       const from = await system.fundedAccount('alice');
       const to = await system.fundedAccount('bob');
-      const admin = system.folio.adminKey;
-      const batch = (count: number) =>
-        system.request('POST', '/v1/transfers/batch', {
-          key: admin,
-          body: { transfers: Array.from({ length: count }, () => ({ fromAccountId: from, toAccountId: to, amount: '1', currency: 'EUR' })) },
-        });
+      const batch = (count: number) => batchOf(system, from, to, count);
       const before = await system.head();
       const refused = await batch(MAX_BATCH_TRANSFERS + 1);
       expect(refused.status).to.equal(400);
