@@ -313,19 +313,8 @@ export const createWriteApi = (options: WriteApiOptions) => {
     callbacksAwaitingEffect: () => callbackRecovery.awaiting(),
     /** Ends every payout past its deadline and due now, whichever process took it (what the periodic check runs). */
     recoverPayoutDeadlines: () => payoutDeadlineRecovery.recoverDue(),
-    /**
-     * Payouts whose deadline may still have to end them, with their deadlines, as far as this process
-     * has followed the log. A hold whose payout's request is not recorded is due a grace period after
-     * its placement (when it is released): before that, it is most often a request still being recorded.
-     */
-    openPayouts: () =>
-      payoutDeadlineRecovery
-        .open()
-        .map((payout) =>
-          payout.accountId === undefined
-            ? payout
-            : { ...payout, deadline: new Date(Date.parse(payout.deadline) + payoutDeadlineGraceMs).toISOString() },
-        ),
+    /** Payouts open as far as this process has followed the log, each with when it is late (for the metrics). */
+    openPayouts: () => payoutDeadlineRecovery.open(),
     /** The in-process sandbox standing in for `provider`, if any. */
     sandbox: (provider: PaymentProvider): SandboxProvider | undefined => sandboxes.get(provider),
   };

@@ -203,8 +203,16 @@ export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOpti
     start(): void {
       void recovery.start();
     },
-    /** The payouts open now, as far as the log is folded (their deadlines, for the metrics). */
-    open: (): OpenPayout[] => open.list(),
+    /**
+     * The payouts open now, as far as the log is folded, each with when it is late (for the metrics):
+     * its deadline; for a hold without its request, when it is due for release (before that, it is
+     * most often a request still being recorded).
+     */
+    open: (): { payoutId: string; deadline: string }[] =>
+      open.list().map(({ payoutId, deadline, accountId }) => ({
+        payoutId,
+        deadline: accountId === undefined ? deadline : new Date(Date.parse(deadline) + options.retryAfterMs).toISOString(),
+      })),
     /** One pass over the payouts due now (the periodic check runs the same); resolves when it ends. */
     recoverDue: (): Promise<void> => recovery.recoverDue(),
     /** With the last checkpoint, holding the open payouts as folded; a pass under way stops before the next payout. */
