@@ -208,16 +208,20 @@ export const createTransactionFinder = ({ documents, searchIndex, readModels, re
     const query = toSearchQuery({ ...filters, ...(account === undefined ? {} : { account }) }, sort);
     let result: SearchResult;
     try {
-      // Checked here as the index checks them, so a bad text or position is refused before the index exists too.
-      if (query.text !== undefined) searchTextWords(query.text);
-      if (after !== undefined) searchCursorPosition(transactionSearchSchema, query.sort, after);
       if (refresh === true) await searchIndex.refresh(SEARCH_ALIAS);
       result = await searchIndex.search(SEARCH_ALIAS, { ...query, limit, ...(after === undefined ? {} : { after }) });
     } catch (error) {
-      // Until the history projector first starts, its index does not exist: nothing to find yet.
-      if (error instanceof NotFoundError && error.resource === 'search index') return { items: [], nextCursor: null };
       if (error instanceof ValidationError) throw asParameterError(error);
-      throw error;
+      if (!(error instanceof NotFoundError && error.resource === 'search index')) throw error;
+      // Until the history projector first starts, its index does not exist: nothing to find yet,
+      // once the text and position are checked as the index would, so a bad one is refused as ever.
+      try {
+        if (query.text !== undefined) searchTextWords(query.text);
+        if (after !== undefined) searchCursorPosition(transactionSearchSchema, query.sort, after);
+      } catch (refused) {
+        throw refused instanceof ValidationError ? asParameterError(refused) : refused;
+      }
+      return { items: [], nextCursor: null };
     }
     const items = (await documentsOf(result.hits)).map(transactionView);
     return { items, nextCursor: result.nextCursor === undefined ? null : encodeCursor(queryId, result.nextCursor) };
