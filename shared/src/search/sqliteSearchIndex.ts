@@ -173,6 +173,19 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     arrayRows: number;
   }
 
+  /** An FTS5 query for documents holding any of `values` of a multi-valued keyword in its array. */
+  const keyMatchOf = (column: string, values: readonly string[]): string =>
+    `${KEYS_COLUMN} : (${values.map((value) => quoted(keyToken(column, value))).join(' OR ')})`;
+
+  /**
+   * The documents holding any of `wanted` in their array of `field`, as a subquery with its
+   * parameters: the side table's rows where the index has one, the FTS5 table's tokens otherwise.
+   */
+  const inArraysOf = (index: OpenIndex, field: string, column: string, wanted: readonly string[]): { sql: string; params: Bindable[] } =>
+    index.values === undefined
+      ? { sql: `SELECT rowid FROM ${index.text} WHERE ${index.text} MATCH ?`, params: [keyMatchOf(column, wanted)] }
+      : { sql: `SELECT doc FROM ${index.values} WHERE field = ? AND value IN (${placeholders(wanted.length)})`, params: [field, ...wanted] };
+
   /**
    * The filter's values as FTS5 tokens, when every document it matches holds them in an array
    * (only array values are tokens), so adding them to the full-text query keeps its answer exact.
@@ -180,22 +193,25 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   const keyTokensOf = (index: OpenIndex, equality: Equality): string[] | undefined => {
     if (!index.keyTokens || equality.arrayRows === 0 || equality.rows >= COUNT_CAP) return undefined;
     const { field, column, wanted } = equality;
+    // A document whose column holds a wanted value (its own, or its array's smallest) and whose
+    // array holds none of them has that value alone, and so no token.
+    const inArrays = inArraysOf(index, field, column, wanted);
     const plainValue = statement(
       `SELECT 1 FROM ${index.docs} d WHERE d.${column} IN (${placeholders(wanted.length)})
-       AND NOT EXISTS (SELECT 1 FROM ${index.values} v WHERE v.doc = d.doc AND v.field = ?) LIMIT 1`,
-    ).get(...wanted, field);
+       AND d.doc NOT IN (${inArrays.sql}) LIMIT 1`,
+    ).get(...wanted, ...inArrays.params);
     return plainValue === undefined ? wanted.map((value) => keyToken(column, value)) : undefined;
   };
 
   /** The plan's filters as SQL conditions, each with how many rows it matches (up to `COUNT_CAP`). */
   const conditionsOf = (index: OpenIndex, plan: PlannedQuery): Condition[] => {
     const conditions: Condition[] = [];
-    const { docs, values, text } = index;
+    const { docs, text } = index;
     const equalities: Equality[] = plan.equals.map(({ field, values: wanted }) => {
       const column = index.columns.get(field)!;
-      const list = placeholders(wanted.length);
-      const columnRows = countUpTo(`SELECT doc FROM ${docs} WHERE ${column} IN (${list})`, wanted);
-      const arrayRows = countUpTo(`SELECT doc FROM ${values} WHERE field = ? AND value IN (${list})`, [field, ...wanted]);
+      const columnRows = countUpTo(`SELECT doc FROM ${docs} WHERE ${column} IN (${placeholders(wanted.length)})`, wanted);
+      const inArrays = inArraysOf(index, field, column, wanted);
+      const arrayRows = countUpTo(inArrays.sql, inArrays.params);
       return { field, column, wanted, rows: Math.min(COUNT_CAP, columnRows + arrayRows), arrayRows };
     });
     if (plan.words.length > 0) {
@@ -208,7 +224,7 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
         .map((equality) => ({ equality, tokens: keyTokensOf(index, equality) }))
         .filter(({ tokens }) => tokens !== undefined)
         .sort((a, b) => a.equality.rows - b.equality.rows)[0];
-      if (narrowing !== undefined) match = `${match} AND ${KEYS_COLUMN} : (${narrowing.tokens!.map(quoted).join(' OR ')})`;
+      if (narrowing !== undefined) match = `${match} AND ${keyMatchOf(narrowing.equality.column, narrowing.equality.wanted)}`;
       // Read once into a table of their own: FTS5 materialises a prefix longer than its prefix
       // indexes in full anyway, and the next pages of the same search reuse the table.
       const { table, rows } = matches.rowsOf(text!, match);
@@ -216,16 +232,16 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
     }
     for (const { field, column, wanted, rows, arrayRows } of equalities) {
       const list = placeholders(wanted.length);
-      const inArrays = `SELECT doc FROM ${values} WHERE field = ? AND value IN (${list})`;
-      // The column holds a multi-valued field's smallest value; the side table holds all of them,
-      // and is left out when no document of the index has such a value.
+      // The column holds a multi-valued field's smallest value; the tokens (or the side table)
+      // hold all of them, and are left out when no document of the index has such a value.
+      const inArrays = inArraysOf(index, field, column, wanted);
       conditions.push(
         arrayRows === 0
           ? { field, sql: (u) => `${u}d.${column} IN (${list})`, params: wanted, rows }
           : {
               field,
-              sql: (u) => `(${u}d.${column} IN (${list}) OR ${u}d.doc IN (${inArrays}))`,
-              params: [...wanted, field, ...wanted],
+              sql: (u) => `(${u}d.${column} IN (${list}) OR ${u}d.doc IN (${inArrays.sql}))`,
+              params: [...wanted, ...inArrays.params],
               rows,
             },
       );
@@ -334,7 +350,8 @@ export const openSqliteSearchIndex = (options: SqliteSearchIndexOptions): Search
   const drop = db.transaction((name: string) => {
     const index = find(name);
     if (index === undefined) return;
-    db.exec(`DROP TABLE IF EXISTS ${index.docs}; DROP TABLE IF EXISTS ${index.values};`);
+    db.exec(`DROP TABLE IF EXISTS ${index.docs}`);
+    if (index.values !== undefined) db.exec(`DROP TABLE IF EXISTS ${index.values}`);
     if (index.text !== undefined) db.exec(`DROP TABLE IF EXISTS ${index.text}`);
     deleteIndex.run(index.tag);
     deleteAliasesOf.run(index.name);

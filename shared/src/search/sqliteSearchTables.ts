@@ -4,12 +4,14 @@
  *
  * Per index, a documents table keeps each document's wire JSON plus one column per keyword,
  * amount and date field for filtering and sorting (amounts as 64-bit INTEGERs, exact; dates as
- * epoch milliseconds; a multi-valued keyword as its smallest value, with every value of the array
- * in a side table), and a contentless FTS5 table indexes the text fields. The FTS5 table also
- * holds each multi-valued keyword's values as tokens of their own, so words and such a filter
- * (a text search within one account's transactions) are answered together by FTS5. An index made
- * by an earlier version keeps the FTS5 layout it was made with (positions, one-letter prefixes,
- * the tokenizer's default word characters): every query is written so that it runs on both.
+ * epoch milliseconds; a multi-valued keyword as its smallest value), and a contentless FTS5 table
+ * indexes the text fields. The FTS5 table also holds every value of each multi-valued keyword as
+ * a token of its own, so a filter on such a field is answered by FTS5, alone or together with
+ * words (a text search within one account's transactions). An index without text fields has no
+ * FTS5 table and keeps those values in a side table instead. An index made by an earlier version
+ * keeps the layout it was made with (a side table beside the tokens, positions, one-letter
+ * prefixes, the tokenizer's default word characters): every query is written so that it runs on
+ * all of them.
  */
 import { makeDirectories } from '../files/makeDirectories.js';
 import { dirname } from 'node:path';
@@ -51,7 +53,8 @@ export interface OpenIndex {
   name: string;
   schema: SearchSchema;
   docs: string;
-  values: string;
+  /** The side table of multi-valued keywords' values; absent where the FTS5 table's tokens are the only record of them. */
+  values: string | undefined;
   /** Undefined when the schema has no text field. */
   text: string | undefined;
   /** Column of each keyword, amount and date field. */
@@ -67,8 +70,8 @@ export interface OpenIndex {
   selectOne: Database.Statement<[string], DocumentRow>;
   insert: Database.Statement<Bindable[]>;
   update: Database.Statement<Bindable[]>;
-  deleteValues: Database.Statement<[bigint]>;
-  insertValue: Database.Statement<[string, string, bigint]>;
+  deleteValues: Database.Statement<[bigint]> | undefined;
+  insertValue: Database.Statement<[string, string, bigint]> | undefined;
   deleteText: Database.Statement<[bigint]> | undefined;
   insertText: Database.Statement<Bindable[]> | undefined;
   /** The highest row number: about how many documents the index holds. */
@@ -165,6 +168,7 @@ export const createSearchTables = (db: Database.Database) => {
   const selectTextColumn = db.prepare<[string, string], { found: bigint }>(
     'SELECT 1 AS found FROM pragma_table_info(?) WHERE name = ?',
   );
+  const selectTable = db.prepare<[string], { found: bigint }>("SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = ?");
 
   const openIndexes = new Map<bigint, OpenIndex>();
 
@@ -218,15 +222,20 @@ export const createSearchTables = (db: Database.Database) => {
         fields  TEXT    NOT NULL${columnDefs.map((def) => `,\n        ${def}`).join('')}
       );
       ${loading ? '' : deferredIndexesSql(docs, columns).join('\n')}
-      CREATE TABLE ${values} (
-        field TEXT    NOT NULL,
-        value TEXT    NOT NULL,
-        doc   INTEGER NOT NULL,
-        PRIMARY KEY (field, value, doc)
-      ) WITHOUT ROWID;
-      CREATE INDEX ${values}_doc ON ${values} (doc);
     `);
-    if (text !== undefined) {
+    // With an FTS5 table, its tokens are the only record of the arrays' values: a side table as
+    // well would cost every document another B-tree insert per value, plus one in its index.
+    if (text === undefined) {
+      db.exec(`
+        CREATE TABLE ${values} (
+          field TEXT    NOT NULL,
+          value TEXT    NOT NULL,
+          doc   INTEGER NOT NULL,
+          PRIMARY KEY (field, value, doc)
+        ) WITHOUT ROWID;
+        CREATE INDEX ${values}_doc ON ${values} (doc);
+      `);
+    } else {
       // Contentless: the text already lives in the documents' JSON. Searches match words by
       // prefix within columns and never by position, so no positions are kept (detail=column).
       // Marks, and letters newer than the tokenizer's Unicode tables (`Cn` to it), are word
@@ -244,9 +253,10 @@ export const createSearchTables = (db: Database.Database) => {
     const known = openIndexes.get(tag);
     if (known !== undefined) return known;
     const schema = JSON.parse(schemaJson) as SearchSchema;
-    const { docs, values, text, columns, textFields, columnOf } = layoutOf(tag, schema);
+    const { docs, text, columns, textFields, columnOf, ...layout } = layoutOf(tag, schema);
     const columnList = [...columns.values()];
     const keyTokens = text !== undefined && selectTextColumn.get(text, KEYS_COLUMN) !== undefined;
+    const values = selectTable.get(layout.values) === undefined ? undefined : layout.values;
     const textColumns = textFields.map(columnOf);
     const ftsColumns = [...textColumns, ...(keyTokens ? [KEYS_COLUMN] : [])];
     const opened: OpenIndex = {
@@ -270,8 +280,8 @@ export const createSearchTables = (db: Database.Database) => {
       update: db.prepare<Bindable[]>(
         `UPDATE ${docs} SET version = ?, fields = ?${columnList.map((c) => `, ${c} = ?`).join('')} WHERE doc = ?`,
       ),
-      deleteValues: db.prepare(`DELETE FROM ${values} WHERE doc = ?`),
-      insertValue: db.prepare(`INSERT OR IGNORE INTO ${values} (field, value, doc) VALUES (?, ?, ?)`),
+      deleteValues: values === undefined ? undefined : db.prepare(`DELETE FROM ${values} WHERE doc = ?`),
+      insertValue: values === undefined ? undefined : db.prepare(`INSERT OR IGNORE INTO ${values} (field, value, doc) VALUES (?, ?, ?)`),
       deleteText: text === undefined ? undefined : db.prepare(`DELETE FROM ${text} WHERE rowid = ?`),
       insertText:
         text === undefined
@@ -310,20 +320,20 @@ export const createSearchTables = (db: Database.Database) => {
     const texts = ftsValues(index, document.fields);
     let doc: bigint;
     // A new version often changes only a status: its side-table and full-text rows stay as they are.
-    let sameValues = false;
+    let sameValues = index.insertValue === undefined;
     let sameText = false;
     if (head === undefined) {
       doc = BigInt(index.insert.run(document.id, document.version, document.fieldsJson, ...columns).lastInsertRowid);
     } else {
       doc = head.doc;
       const stored = JSON.parse(head.fields) as WireFields;
-      sameValues = [...index.columns.keys()].every((field) => sameArray(stored[field], document.fields[field]));
+      sameValues ||= [...index.columns.keys()].every((field) => sameArray(stored[field], document.fields[field]));
       sameText = ftsValues(index, stored).every((text, n) => text === texts[n]);
       index.update.run(document.version, document.fieldsJson, ...columns, doc);
-      if (!sameValues) index.deleteValues.run(doc);
+      if (!sameValues) index.deleteValues!.run(doc);
       if (!sameText) index.deleteText?.run(doc);
     }
-    if (!sameValues) for (const [field, item] of sideValues(index, document.fields)) index.insertValue.run(field, item, doc);
+    if (!sameValues) for (const [field, item] of sideValues(index, document.fields)) index.insertValue!.run(field, item, doc);
     if (!sameText && texts.some((text) => text !== null)) index.insertText?.run(doc, ...texts);
   };
 

@@ -1,6 +1,7 @@
 /**
  * The embedded index's checksum, verified. Searches read an index's filter and sort columns, its
- * side table of array values and its FTS5 postings, never the documents' JSON the checksum hashes:
+ * FTS5 postings (array values' tokens included) and, in an index that has one, its side table of
+ * array values, never the documents' JSON the checksum hashes:
  * before it hashes them, every one of those is checked against what the JSON derives (with the
  * functions writes use, `sqliteSearchTables.ts`), in the snapshot it hashes. Two indexes that pass
  * and checksum equal then answer every search the same, whatever their row numbers.
@@ -103,7 +104,7 @@ export const verifiedChecksum = (path: string, index: OpenIndex): string => {
     }
     live.exec('BEGIN');
     try {
-      for (const table of [index.docs, index.values, ...(index.text === undefined ? [] : [index.text])]) {
+      for (const table of [index.docs, index.values, index.text].filter((name) => name !== undefined)) {
         const found = live.prepare<[], string>(`PRAGMA integrity_check(${JSON.stringify(table)})`).pluck().all();
         if (found.join() !== 'ok') throw new SearchIndexDisagreementError(index.name, `SQLite finds ${table} damaged: ${found.slice(0, 3).join('; ')}`);
       }
@@ -140,11 +141,14 @@ const checkRows = (live: Database.Database, shadow: Database.Database, index: Op
       `SELECT doc, fields${columns.map((column) => `, ${column}`).join('')} FROM ${index.docs} WHERE doc > ? ORDER BY doc LIMIT ${PAGE}`,
     )
     .raw();
-  const values = live
-    .prepare<[bigint, bigint], [bigint, string, string]>(
-      `SELECT doc, field, value FROM ${index.values} WHERE doc > ? AND doc <= ? ORDER BY doc`,
-    )
-    .raw();
+  const values =
+    index.values === undefined
+      ? undefined
+      : live
+          .prepare<[bigint, bigint], [bigint, string, string]>(
+            `SELECT doc, field, value FROM ${index.values} WHERE doc > ? AND doc <= ? ORDER BY doc`,
+          )
+          .raw();
   const insertText =
     index.text === undefined
       ? undefined
@@ -157,7 +161,7 @@ const checkRows = (live: Database.Database, shadow: Database.Database, index: Op
     // The last page reaches every row number above, so side-table rows of no document are read too.
     const upTo = rows.length < PAGE ? MAX_ROW : rows.at(-1)![0];
     const stored = new Map<bigint, Set<string>>();
-    for (const [doc, field, value] of values.all(after, upTo)) {
+    for (const [doc, field, value] of values?.all(after, upTo) ?? []) {
       let set = stored.get(doc);
       if (set === undefined) stored.set(doc, (set = new Set()));
       set.add(`${field}\u0000${value}`);
@@ -169,7 +173,7 @@ const checkRows = (live: Database.Database, shadow: Database.Database, index: Op
       if (differing >= 0) {
         throw failure(doc, `its ${fieldOfColumn[differing]} column holds ${shown(actual[differing])} where its fields give ${shown(expected[differing])}`);
       }
-      const wanted = new Set(sideValues(index, fields).map(([field, value]) => `${field}\u0000${value}`));
+      const wanted = new Set(values === undefined ? [] : sideValues(index, fields).map(([field, value]) => `${field}\u0000${value}`));
       const held = stored.get(doc) ?? new Set<string>();
       stored.delete(doc);
       const missing = [...wanted].find((entry) => !held.has(entry));

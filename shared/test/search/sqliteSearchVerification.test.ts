@@ -121,20 +121,14 @@ describe('SQLite search index checksum: what searches read agrees with the docum
       problem: 'at document "d0400": the full-text index has the word "yacht" in description, which its fields do not',
     },
     {
-      what: 'an array value missing from the side table',
+      what: "a stale array value's token in the full-text index",
       corrupt: () => {
-        raw.prepare("DELETE FROM search_1_values WHERE doc = ? AND value = 'acc-shared'").run(rowOf(VICTIM));
-      },
-      query: { equals: { account: 'acc-shared' } },
-      problem: 'at document "d0040": the side table lacks account = "acc-shared"',
-    },
-    {
-      what: 'a stale array value in the side table',
-      corrupt: () => {
-        raw.prepare("INSERT INTO search_1_values (field, value, doc) VALUES ('account', 'acc-gone', ?)").run(rowOf(VICTIM));
+        const doc = rowOf(VICTIM);
+        raw.prepare('DELETE FROM search_1_text WHERE rowid = ?').run(doc);
+        raw.prepare('INSERT INTO search_1_text (rowid, f0, keys) VALUES (?, ?, ?)').run(doc, 'coffee rent item40', `${VICTIM_TOKENS} ${keyToken('f1', 'acc-gone')}`);
       },
       query: { equals: { account: 'acc-gone' } },
-      problem: 'at document "d0040": the side table has account = "acc-gone", which its fields do not',
+      problem: 'at document "d0040": the full-text index has the value "acc-gone" of account, which its fields do not',
     },
     {
       what: 'a filter column that differs from the JSON',
@@ -169,15 +163,16 @@ describe('SQLite search index checksum: what searches read agrees with the docum
     });
   }
 
-  it('refuses full-text or side-table rows of a row number no document has, naming the row', async () => {
+  it('refuses full-text rows of a row number no document has, naming the row', async () => {
     const orphan = rowOf('d0399') + 5n;
     raw.prepare('INSERT INTO search_1_text (rowid, f0) VALUES (?, ?)').run(orphan, 'yacht');
     await expectRefused(index, `at row ${orphan}, which holds no document: the full-text index has the word "yacht" in description, which its fields do not`);
     raw.prepare('DELETE FROM search_1_text WHERE rowid = ?').run(orphan);
     expect(await index.checksum('tx')).to.equal(await twin.checksum('tx'));
+  });
 
-    raw.prepare("INSERT INTO search_1_values (field, value, doc) VALUES ('account', 'acc-gone', ?)").run(orphan);
-    await expectRefused(index, `at row ${orphan}, which holds no document: the side table has account = "acc-gone" for it`);
+  it("keeps an array's values only as full-text tokens where the index has a full-text table", () => {
+    expect(raw.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'search_1_values%'").pluck().all()).to.deep.equal([]);
   });
 
   it('checks an index without text fields, which has no full-text table', async () => {
@@ -188,10 +183,11 @@ describe('SQLite search index checksum: what searches read agrees with the docum
     raw.prepare("DELETE FROM search_2_values WHERE value = 'y'").run();
     await expectRefused(index, 'at document "a": the side table lacks account = "y"', 'accounts');
   });
-  it('checks an index made by the earlier layout, which keeps word positions, to the position', async () => {
-    const earlierPath = join(directory, 'earlier.db');
-    const file = new Database(earlierPath);
-    // What an earlier version made for `ensureIndex('tx', SCHEMA)` (see sqliteSearchIndex.test.ts).
+
+  /** What an earlier version made for `ensureIndex('tx', SCHEMA)` (see sqliteSearchIndex.test.ts), opened raw. */
+  const earlierFile = (): Database.Database => {
+    const file = new Database(join(directory, 'earlier.db'));
+    file.defaultSafeIntegers(true);
     file.exec(`
       CREATE TABLE search_indexes (tag INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, schema TEXT NOT NULL);
       CREATE TABLE search_aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID;
@@ -207,7 +203,12 @@ describe('SQLite search index checksum: what searches read agrees with the docum
         content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
       INSERT INTO search_indexes (tag, name, schema) VALUES (1, 'tx', '${JSON.stringify(SCHEMA)}');
     `);
-    const earlier = openSqliteSearchIndex({ path: earlierPath });
+    return file;
+  };
+
+  it('checks an index made by the earlier layout, which keeps word positions, to the position', async () => {
+    const file = earlierFile();
+    const earlier = openSqliteSearchIndex({ path: join(directory, 'earlier.db') });
     try {
       await earlier.upsert('tx', DOCUMENTS);
       expect(await earlier.checksum('tx')).to.equal(await twin.checksum('tx'));
@@ -215,6 +216,33 @@ describe('SQLite search index checksum: what searches read agrees with the docum
       file.prepare('DELETE FROM search_1_text WHERE rowid = ?').run(doc);
       file.prepare('INSERT INTO search_1_text (rowid, f0, keys) VALUES (?, ?, ?)').run(doc, 'rent coffee item40', VICTIM_TOKENS);
       await expectRefused(earlier, 'at document "d0040": the full-text index lacks the word "coffee" in description at word 0');
+    } finally {
+      file.close();
+      await earlier.close();
+    }
+  });
+
+  it('checks the side table of an index made by the earlier layout against the arrays of its documents', async () => {
+    const file = earlierFile();
+    const earlier = openSqliteSearchIndex({ path: join(directory, 'earlier.db') });
+    try {
+      await earlier.upsert('tx', DOCUMENTS);
+      expect(await earlier.checksum('tx')).to.equal(await twin.checksum('tx'));
+      const doc = file.prepare<[string], bigint>('SELECT doc FROM search_1_docs WHERE id = ?').pluck().get(VICTIM)!;
+      const orphan = file.prepare<[], bigint>('SELECT max(doc) FROM search_1_docs').pluck().get()! + 5n;
+      const shared = `DELETE FROM search_1_values WHERE doc = ${doc} AND value = 'acc-shared'`;
+      const gone = (row: bigint) => `INSERT INTO search_1_values (field, value, doc) VALUES ('account', 'acc-gone', ${row})`;
+      const sideRows: [corrupt: string, restore: string, problem: string][] = [
+        [shared, `INSERT INTO search_1_values (field, value, doc) VALUES ('account', 'acc-shared', ${doc})`, 'at document "d0040": the side table lacks account = "acc-shared"'],
+        [gone(doc), `DELETE FROM search_1_values WHERE doc = ${doc} AND value = 'acc-gone'`, 'at document "d0040": the side table has account = "acc-gone", which its fields do not'],
+        [gone(orphan), `DELETE FROM search_1_values WHERE doc = ${orphan}`, `at row ${orphan}, which holds no document: the side table has account = "acc-gone" for it`],
+      ];
+      for (const [corrupt, restore, problem] of sideRows) {
+        file.exec(corrupt);
+        await expectRefused(earlier, problem);
+        file.exec(restore);
+      }
+      expect(await earlier.checksum('tx')).to.equal(await twin.checksum('tx'));
     } finally {
       file.close();
       await earlier.close();
