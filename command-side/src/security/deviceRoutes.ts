@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import {
   actorOf,
   createCredentialCommands,
+  ed25519PublicKeyProblem,
   ForbiddenError,
   holderRoleSchema,
   isHolderRole,
   NotFoundError,
-  isEd25519PublicKey,
   jsonBody,
   parseRequest,
   principalOf,
@@ -48,10 +48,13 @@ export const deviceRoutes = ({
     const principal = principalOf(request.res!);
     if (principal === undefined) throw new UnauthenticatedError();
     const body = parseRequest(registerDeviceSchema, request.body, 'body');
-    if (!isEd25519PublicKey(body.publicKey)) {
-      throw new ValidationError('invalid request body: body.publicKey: expected a raw Ed25519 public key, base64url (43 characters)', [
-        { path: 'body.publicKey', message: 'expected a raw Ed25519 public key, base64url (43 characters)' },
-      ]);
+    const keyProblem = ed25519PublicKeyProblem(body.publicKey);
+    if (keyProblem !== undefined) {
+      const message =
+        keyProblem === 'malformed'
+          ? 'expected a raw Ed25519 public key, base64url (43 characters)'
+          : 'a weak Ed25519 key (a point of small order, or outside the prime-order group), for which signatures can be forged: generate a key pair with an Ed25519 implementation';
+      throw new ValidationError(`invalid request body: body.publicKey: ${message}`, [{ path: 'body.publicKey', message }]);
     }
     const ownerId = principal.ownerId ?? body.ownerId;
     if (ownerId === undefined) {

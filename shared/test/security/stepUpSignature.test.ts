@@ -1,10 +1,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { expect } from 'chai';
 import {
   canonicalRequest,
   createEd25519Verifier,
   ed25519PrivateKeyFromSeed,
-  isEd25519PublicKey,
+  ed25519PublicKeyProblem,
   rawPublicKey,
   signRequest,
   SIGNATURE_HEADER,
@@ -46,7 +47,40 @@ describe('step-up signatures', () => {
   it('derive the same key from a raw seed, as a device stores it', () => {
     const seed = randomBytes(32);
     const key = ed25519PrivateKeyFromSeed(seed);
-    expect(isEd25519PublicKey(rawPublicKey(key))).to.equal(true);
+    expect(ed25519PublicKeyProblem(rawPublicKey(key))).to.equal(undefined);
     expect(rawPublicKey(ed25519PrivateKeyFromSeed(seed))).to.equal(rawPublicKey(key));
+  });
+
+  describe('weak keys', () => {
+    const P = 2n ** 255n - 19n;
+    const littleEndian = (value: bigint): Buffer => Buffer.from(value.toString(16).padStart(64, '0'), 'hex').reverse();
+    const identity = littleEndian(1n).toString('base64url');
+    const genuine = rawPublicKey(generateKeyPairSync('ed25519').publicKey);
+    const mixedOrder = ed25519.Point.fromBytes(Buffer.from(genuine, 'base64url')).add(ed25519.Point.fromHex(ED25519_TORSION_SUBGROUP[1]!));
+    const weak: [string, string][] = [
+      ['the identity', identity],
+      // Every point of order 2, 4 or 8, as canonically encoded.
+      ...ED25519_TORSION_SUBGROUP.slice(1).map((hex, n): [string, string] => [`small-order point ${n + 1}`, Buffer.from(hex, 'hex').toString('base64url')]),
+      ['a genuine key plus a point of order 8', Buffer.from(mixedOrder.toBytes()).toString('base64url')],
+    ];
+
+    it('are told apart from malformed keys and from genuine ones', () => {
+      expect(ed25519PublicKeyProblem(genuine)).to.equal(undefined);
+      for (const [what, key] of weak) expect(ed25519PublicKeyProblem(key), what).to.equal('weak');
+      // Not a point of the curve at all: y = 2 has no x.
+      expect(ed25519PublicKeyProblem(littleEndian(2n).toString('base64url'))).to.equal('malformed');
+      expect(ed25519PublicKeyProblem('AAAA')).to.equal('malformed');
+      // The identity again, with y = p + 1: not canonically encoded.
+      expect(ed25519PublicKeyProblem(littleEndian(P + 1n).toString('base64url'))).to.equal('malformed');
+    });
+
+    it('verify nothing, not even the signature anyone can make for any message with the identity', async () => {
+      // R = the identity, S = 0: [S]B = R + [k]A holds for A = the identity whatever the message.
+      const forged = Buffer.concat([littleEndian(1n), Buffer.alloc(32)]);
+      const verifier = createEd25519Verifier();
+      for (const message of ['pay 1,000,000 to mallory', 'anything else']) {
+        expect(await verifier.verify({ deviceId: 'd', publicKey: identity, message: Buffer.from(message), signature: forged }), message).to.equal(false);
+      }
+    });
   });
 });

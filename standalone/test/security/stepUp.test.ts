@@ -1,9 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
-import { rawPublicKey, signRequest } from '@folio/shared';
+import { DEVICE_ID_HEADER, rawPublicKey, SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from '@folio/shared';
 import { startSecuredFolio, type Device, type SecuredFolio } from './securityHarness.js';
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The neutral point as an Ed25519 public key: of small order, so signatures under it can be forged. */
+const IDENTITY_KEY = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]).toString('base64url');
 
 describe("security: step-up signatures on customers' money movements", function () {
   this.timeout(30_000);
@@ -211,6 +213,15 @@ describe("security: step-up signatures on customers' money movements", function 
     }
     const rsa = await system.request('POST', '/v1/devices', { key: alice, device, body: { publicKey: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' } });
     expect(rsa.status).to.equal(400);
+    const weak = await system.request('POST', '/v1/devices', { key: alice, device, body: { publicKey: IDENTITY_KEY } });
+    expect(weak.status).to.equal(400);
+    expect(weak.body.errors).to.deep.equal([
+      {
+        path: 'body.publicKey',
+        message:
+          'a weak Ed25519 key (a point of small order, or outside the prime-order group), for which signatures can be forged: generate a key pair with an Ed25519 implementation',
+      },
+    ]);
     const forBob = await system.request('POST', '/v1/devices', {
       key: alice,
       device,
@@ -218,5 +229,20 @@ describe("security: step-up signatures on customers' money movements", function 
     });
     expect(forBob.status).to.equal(403);
     expect(await system.head()).to.equal(before);
+  });
+
+  it('verifies nothing with a weak key registered before weak keys were refused', async () => {
+    const deviceId = `weak-${Date.now()}`;
+    await system.commands.registerDevice(deviceId, 'alice', IDENTITY_KEY, 'customer');
+    const before = await system.head();
+    const body = JSON.stringify(transfer());
+    // R = the identity, S = 0: what verifies for any message under the identity as a key.
+    const forged = Buffer.concat([Buffer.from(IDENTITY_KEY, 'base64url'), Buffer.alloc(32)]).toString('base64url');
+    const answer = await system.request('POST', '/v1/transfers', {
+      key: alice,
+      rawBody: body,
+      headers: { [DEVICE_ID_HEADER]: deviceId, [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)), [SIGNATURE_HEADER]: forged },
+    });
+    await expectRefused(answer, /the signature does not verify/, before);
   });
 });
