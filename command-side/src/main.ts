@@ -45,6 +45,7 @@ serveUntilSignalled({
   host: config.host,
   service: 'command-side',
   logger,
+  shutdownDelayMs: config.shutdownDelayMs,
   describe: { eventStore: eventStore.kind },
   stop: async () => {
     await writeApi.stop();

@@ -52,6 +52,7 @@ serveUntilSignalled({
   host: config.host,
   service: 'projections',
   logger,
+  shutdownDelayMs: config.shutdownDelayMs,
   // The projectors commit what they hold, with its checkpoint, before the stores close.
   stop: async () => {
     lag.stop();

@@ -67,6 +67,7 @@ serveUntilSignalled({
   host: config.host,
   service: 'query-side',
   logger,
+  shutdownDelayMs: config.shutdownDelayMs,
   stop: async () => {
     lag.stop();
     progress.stop();

@@ -18,6 +18,7 @@ serveUntilSignalled({
   host: config.host,
   service: 'folio',
   logger,
+  shutdownDelayMs: config.shutdownDelayMs,
   describe: { eventStore: folio.eventStore.kind, dataDir: config.dataDir },
   onListening: (url, port) => {
     if (!empty) return;

@@ -198,6 +198,7 @@ const environmentSchema = z.object({
   FOLIO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FOLIO_TRUST_PROXY: trustProxySchema,
   FOLIO_READY_MAX_LAG_SECONDS: z.coerce.number().positive().default(10),
+  FOLIO_SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).default(0),
   FOLIO_READY_MAX_FAILING_SECONDS: z.coerce.number().positive().default(DEFAULT_READY_MAX_FAILING_SECONDS),
   FOLIO_MAX_IN_FLIGHT_COMMANDS: z.coerce.number().int().positive().default(1000),
   FOLIO_SHED_AT_LAG_SECONDS: z.coerce.number().positive().default(60),
@@ -282,6 +283,8 @@ export interface FolioConfig {
   trustProxy: false | number | string;
   /** `/readyz` answers 503 while a projection is further behind than this. */
   readyMaxLagSeconds: number;
+  /** How long a signalled process keeps taking connections, unready, before it stops accepting them. */
+  shutdownDelayMs: number;
   /** `/readyz` answers 503 once a projection has been failing (its stores refusing) longer than this. */
   readyMaxFailingSeconds: number;
   /** Commands the write API handles at once before it sheds new ones with 503. */
@@ -367,6 +370,7 @@ export const loadConfig = (environment: NodeJS.ProcessEnv = process.env): FolioC
     logLevel: env.FOLIO_LOG_LEVEL,
     trustProxy: env.FOLIO_TRUST_PROXY,
     readyMaxLagSeconds: env.FOLIO_READY_MAX_LAG_SECONDS,
+    shutdownDelayMs: env.FOLIO_SHUTDOWN_DELAY_SECONDS * 1000,
     readyMaxFailingSeconds: env.FOLIO_READY_MAX_FAILING_SECONDS,
     maxInFlightCommands: env.FOLIO_MAX_IN_FLIGHT_COMMANDS,
     shedAtLagSeconds: env.FOLIO_SHED_AT_LAG_SECONDS,

@@ -16,6 +16,12 @@ export interface ServeOptions {
   onListening?: (url: string, port: number) => void;
   /** Releases the process's resources once no request is in flight any more. */
   stop: () => Promise<void>;
+  /**
+   * How long after the signal the process still takes new connections, answering readiness with
+   * 503, before it stops accepting: the time a load balancer needs to see it unready and send
+   * traffic elsewhere. A second signal ends it at once.
+   */
+  shutdownDelayMs?: number;
   /** How long in-flight requests may take to finish before their connections are cut. */
   drainTimeoutMs?: number;
   /** How long `stop` may take before the process exits without it: a store that does not answer must not hold it forever. */
@@ -23,9 +29,10 @@ export interface ServeOptions {
 }
 
 /**
- * Listens until SIGINT or SIGTERM, then answers readiness with 503 (`beginDraining`), stops
- * accepting connections, lets in-flight requests finish, runs `stop` (which flushes and closes the
- * stores) and exits: with an error when `stop` fails or has not ended within `stopTimeoutMs`.
+ * Listens until SIGINT or SIGTERM, then answers readiness with 503 (`beginDraining`), keeps
+ * serving for `shutdownDelayMs`, stops accepting connections, lets in-flight requests finish, runs
+ * `stop` (which flushes and closes the stores) and exits: with an error when `stop` fails or has
+ * not ended within `stopTimeoutMs`.
  */
 export const serveUntilSignalled = ({
   app,
@@ -36,6 +43,7 @@ export const serveUntilSignalled = ({
   describe = {},
   onListening,
   stop,
+  shutdownDelayMs = 0,
   drainTimeoutMs = 20_000,
   stopTimeoutMs = 10_000,
 }: ServeOptions): void => {
@@ -48,11 +56,24 @@ export const serveUntilSignalled = ({
   });
   answerMalformedRequests(server);
   let stopping = false;
+  let delayed: NodeJS.Timeout | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      if (delayed !== undefined) {
+        logger.info({ signal }, `${service} stopping at once`);
+        clearTimeout(delayed);
+        closeListener();
+      }
+      return;
+    }
     stopping = true;
     beginDraining(app);
-    logger.info({ signal }, `${service} stopping`);
+    logger.info({ signal, ...(shutdownDelayMs > 0 ? { shutdownDelayMs } : {}) }, `${service} stopping`);
+    if (shutdownDelayMs > 0) delayed = setTimeout(closeListener, shutdownDelayMs);
+    else closeListener();
+  };
+  const closeListener = () => {
+    delayed = undefined;
     server.close(() => {
       setTimeout(() => {
         logger.error({ stopTimeoutMs }, `${service} did not stop within ${stopTimeoutMs} ms: exiting without it`);

@@ -69,6 +69,22 @@ describe('configuration', () => {
     });
   });
 
+  describe('FOLIO_SHUTDOWN_DELAY_SECONDS', () => {
+    it('stops accepting connections as soon as signalled, by default, and takes seconds', () => {
+      expect(loadConfig({}).shutdownDelayMs).to.equal(0);
+      expect(loadConfig({ FOLIO_SHUTDOWN_DELAY_SECONDS: '7.5' }).shutdownDelayMs).to.equal(7_500);
+    });
+
+    it('stops start-up naming the variable when it is negative or not a number', () => {
+      for (const value of ['-1', 'soon']) {
+        expect(() => loadConfig({ FOLIO_SHUTDOWN_DELAY_SECONDS: value }), value)
+          .to.throw(ValidationError)
+          .with.property('message')
+          .that.contains('FOLIO_SHUTDOWN_DELAY_SECONDS');
+      }
+    });
+  });
+
   describe('how long EventStoreDB and Elasticsearch may stay silent', () => {
     it('waits 10 s for a read or a write, 30 s for a quiet subscription and an Elasticsearch request, by default', () => {
       const config = loadConfig({});

@@ -60,6 +60,23 @@ const probedWhileSignalled = `
   });
 `;
 
+/** A service app serving until signalled that keeps taking connections `delayMs` after the signal. */
+const servingWithDelay = (delayMs: number): string => `
+  import { createLogger, createMetrics, createServiceApp, serveUntilSignalled } from ${JSON.stringify(new URL('../../src/index.js', import.meta.url).href)};
+  const eventStore = { kind: 'sqlite', headPosition: async () => 7n };
+  const logger = createLogger({ service: 'ledger' });
+  serveUntilSignalled({
+    app: createServiceApp({ eventStore, guard: (_request, _response, next) => next(), routers: [], logger, metrics: createMetrics(), readyMaxLagSeconds: 10 }),
+    port: 0,
+    host: '127.0.0.1',
+    service: 'ledger',
+    logger,
+    shutdownDelayMs: ${delayMs},
+    onListening: (url) => console.log('serving at ' + url),
+    stop: async () => undefined,
+  });
+`;
+
 const exitOf = (child: ChildProcess, withinMs: number): Promise<number | null> =>
   new Promise((resolve) => {
     const hung = setTimeout(() => {
@@ -174,5 +191,47 @@ describe('serving until signalled', () => {
     });
     expect(exitCode, output).to.equal(1);
     expect(output).to.match(/"level":"error".*"msg":"ledger did not stop within 200 ms: exiting without it"/);
+  });
+
+  describe('with a shutdown delay', () => {
+    /** Starts the process, sends it SIGTERM once it serves, and returns its URL and exit. */
+    const signalled = async (delayMs: number) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', servingWithDelay(delayMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const served = /serving at (\S+)/.exec(output);
+          if (served !== null) resolve(served[1]!);
+        });
+        child.once('exit', () => reject(new Error(`exited before serving: ${output}`)));
+      });
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { child, url, signalledAt, output: () => output, exited: exitOf(child, 20_000) };
+    };
+
+    it('keeps taking new connections, unready, until the delay has passed, then exits', async function () {
+      this.timeout(30_000);
+      const { url, signalledAt, output, exited } = await signalled(1_500);
+      // Fresh connections, as a load balancer's probes and the traffic it still sends make.
+      const readiness = await fetch(`${url}/readyz`, { headers: { connection: 'close' } });
+      expect(readiness.status, output()).to.equal(503);
+      expect(((await readiness.json()) as { type: string }).type).to.equal('urn:folio:problem:shutting-down');
+      expect((await fetch(`${url}/healthz`, { headers: { connection: 'close' } })).status).to.equal(200);
+      expect(await exited, output()).to.equal(0);
+      expect(Date.now() - signalledAt, 'exited only once the delay had passed').to.be.at.least(1_500);
+    });
+
+    it('stops at once on a second signal', async function () {
+      this.timeout(30_000);
+      const { child, url, output, exited } = await signalled(60_000);
+      expect((await fetch(`${url}/readyz`, { headers: { connection: 'close' } })).status).to.equal(503);
+      child.kill('SIGTERM');
+      expect(await exited, output()).to.equal(0);
+      expect(output()).to.match(/"msg":"ledger stopping at once"/);
+    });
   });
 });
