@@ -240,6 +240,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
     abandon: (hold) => payoutService.abandonUnrequested(hold),
     clock,
     retryAfterMs: payoutDeadlineGraceMs,
+    resume: (open) => payoutService.resume(open),
     checkEveryMs: Math.min(payoutDeadlineGraceMs, 10_000),
     ...(options.payoutDeadlineRecoveryChecks === undefined ? {} : { every: options.payoutDeadlineRecoveryChecks }),
     checkpointEveryMs: options.recoveryCheckpoint?.everyMs ?? DEFAULT_RECOVERY_CHECKPOINT_SCHEDULE.everyMs,
@@ -282,8 +283,7 @@ export const createWriteApi = (options: WriteApiOptions) => {
       await recovery.start();
       // After the movements: a capture whose journal was under way is completed from its legs.
       await callbackRecovery.start();
-      await payoutService.start();
-      payoutDeadlineRecovery.start();
+      await payoutDeadlineRecovery.start();
       refundRecovery.start();
       paymentJournals.start();
     },

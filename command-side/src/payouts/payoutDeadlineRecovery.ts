@@ -15,6 +15,12 @@ export interface OpenPayout {
   failed: boolean;
   /** Its hold released (its failure may not be recorded yet). */
   released: boolean;
+  /**
+   * An answer of the provider's was applied to it, whose money may not have moved yet (a restart
+   * effects it). Absent from checkpoints written before it was kept: such a payout's answer is
+   * effected at its deadline instead.
+   */
+  answered?: boolean;
   /** Only while its request is not recorded: the account its hold is placed on. */
   accountId?: string;
 }
@@ -38,6 +44,7 @@ export const openPayoutsCheckpointed = defineEvent({
         deadline: z.iso.datetime(),
         failed: z.boolean(),
         released: z.boolean(),
+        answered: z.boolean().optional(),
         accountId: snowflakeIdSchema.optional(),
       }),
     ),
@@ -45,11 +52,11 @@ export const openPayoutsCheckpointed = defineEvent({
 });
 
 /**
- * The events that open and end a payout's wait: its hold's placement, its request, its end, and
- * its hold's release. By type alone (see `refundRecovery.ts`).
+ * The events that open and end a payout's wait: its hold's placement, its request, the provider's
+ * answers, its end, and its hold's release. By type alone (see `refundRecovery.ts`).
  */
 const FOLDED = {
-  eventTypePrefixes: ['AccountFundsHeld', 'PayoutRequested', 'PayoutPaid', 'PayoutFailed', 'AccountHoldReleased'],
+  eventTypePrefixes: ['AccountFundsHeld', 'PayoutRequested', 'PayoutCallbackRecorded', 'PayoutPaid', 'PayoutFailed', 'AccountHoldReleased'],
 };
 
 /**
@@ -95,6 +102,11 @@ export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
         case 'PayoutRequested': {
           const { payoutId, deadline } = event.data;
           open.set(payoutId, { payoutId, deadline, failed: false, released: false });
+          return;
+        }
+        case 'PayoutCallbackRecorded': {
+          const payout = open.get(event.data.payoutId);
+          if (payout !== undefined && event.data.outcome === 'applied') payout.answered = true;
           return;
         }
         case 'PayoutPaid':
@@ -144,6 +156,11 @@ export interface PayoutDeadlineRecoveryOptions extends DueWorkRecoveryOptions {
   abandon: (hold: { payoutId: string; accountId: string }) => Promise<void>;
   /** A payout still open this long after its deadline is ended here. */
   retryAfterMs: number;
+  /**
+   * Once the log is folded up to its head at start, with the payouts open then
+   * (`PayoutService.resume`): what a restart does for them before the periodic checks begin.
+   */
+  resume: (open: readonly OpenPayout[]) => Promise<void>;
 }
 
 /**
@@ -184,6 +201,7 @@ export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOpti
     },
     apply: (recorded) => open.apply(recorded),
     open: () => open.list(),
+    atStart: (payouts) => options.resume(payouts),
     keyOf: (payout) => payout.payoutId,
     // Due `retryAfterMs` after the deadline, not after the request.
     openedAt: (payout) => payout.deadline,
@@ -199,10 +217,11 @@ export const createPayoutDeadlineRecovery = (options: PayoutDeadlineRecoveryOpti
   });
 
   return {
-    /** Starts following the log and looking for payouts past their deadline; returns at once. */
-    start(): void {
-      void recovery.start();
-    },
+    /**
+     * Starts following the log from the latest checkpoint; resolves once it has reached the head
+     * and `resume` has run over the payouts open then. Then looks for payouts past their deadline.
+     */
+    start: (): Promise<void> => recovery.start(),
     /**
      * The payouts open now, as far as the log is folded, each with when it is late (for the metrics):
      * its deadline; for a hold without its request, when it is due for release (before that, it is

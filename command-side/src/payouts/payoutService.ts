@@ -25,6 +25,7 @@ import { IllegalPayoutTransitionError, PayoutJournalRefusedError, PayoutNotFound
 import { holdPlacementCommandId, openHoldReleaseCommandId } from './payoutHoldCommands.js';
 import { isOpen, type ExistingPayout, type PayoutCallback } from './payoutState.js';
 import { payoutView, type PayoutView } from './payoutView.js';
+import type { OpenPayout } from './payoutDeadlineRecovery.js';
 
 export interface PayoutRequest {
   accountId: string;
@@ -422,63 +423,22 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
       locked(hold.payoutId, () => abandon(hold, { correlationId: `payout-${hold.payoutId}`, actor: RECOVERY_ACTOR })),
 
     /**
-     * After a restart: effects the answers a crash kept from moving their money, re-arms the
-     * deadlines of the payouts still waiting for the provider, and releases the holds of payouts
-     * a crash interrupted before they were requested (the provider was never asked) or after they
-     * were recorded failed.
+     * After a restart, over the payouts open as deadline recovery folded them up to the head of
+     * the log: effects the answers a crash kept from moving their money, re-arms the deadlines of
+     * the payouts still waiting for the provider, and releases the holds of payouts a crash
+     * interrupted before they were requested (the provider was never asked) or after they were
+     * recorded failed. What cannot be done now is reported; deadline recovery tries it again.
      */
-    async start(): Promise<void> {
-      const waiting = new Map<string, string>();
-      const answered = new Set<string>();
-      const requested = new Set<string>();
-      const failed = new Set<string>();
-      const holds = new Map<string, string>();
-      const filter = { eventTypePrefixes: ['Payout', 'AccountFundsHeld', 'AccountHoldReleased'] };
-      for await (const recorded of deps.eventStore.readAll({ filter })) {
-        const data = recorded.data as {
-          payoutId?: string;
-          deadline?: string;
-          outcome?: string;
-          holdId?: string;
-          accountId?: string;
-          purpose?: string;
-        };
-        switch (recorded.type) {
-          case 'PayoutRequested':
-            waiting.set(data.payoutId!, data.deadline!);
-            requested.add(data.payoutId!);
-            break;
-          case 'PayoutCallbackRecorded':
-            if (data.outcome === 'applied') answered.add(data.payoutId!);
-            break;
-          case 'PayoutPaid':
-            waiting.delete(data.payoutId!);
-            break;
-          case 'PayoutFailed':
-            waiting.delete(data.payoutId!);
-            failed.add(data.payoutId!);
-            break;
-          case 'AccountFundsHeld':
-            if (data.purpose === PAYOUT_HOLD) holds.set(data.holdId!, data.accountId!);
-            break;
-          case 'AccountHoldReleased':
-            holds.delete(data.holdId!);
-            break;
-        }
-      }
+    async resume(open: readonly OpenPayout[]): Promise<void> {
       const run = { correlationId: 'payout-recovery', actor: RECOVERY_ACTOR };
-      for (const [payoutId, deadline] of waiting) {
-        schedule(payoutId, deadline);
-        // Left to the deadline if it fails now.
-        if (answered.has(payoutId)) await locked(payoutId, () => repaired(payoutId, run)).catch(deps.onError);
-      }
-      for (const [holdId, accountId] of holds) {
-        if (failed.has(holdId)) {
-          await locked(holdId, () => repaired(holdId, run)).catch(deps.onError);
+      for (const { payoutId, deadline, failed, answered, accountId } of open) {
+        if (accountId !== undefined) {
+          await locked(payoutId, () => abandon({ accountId, payoutId }, run)).catch(deps.onError);
           continue;
         }
-        if (requested.has(holdId)) continue;
-        await abandon({ accountId, payoutId: holdId }, run);
+        if (!failed) schedule(payoutId, deadline);
+        // Left to the deadline if it fails now.
+        if (failed || answered === true) await locked(payoutId, () => repaired(payoutId, run)).catch(deps.onError);
       }
     },
 

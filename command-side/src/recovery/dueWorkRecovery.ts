@@ -52,10 +52,11 @@ export interface DueWork<Item, Definition extends AnyEventDefinition, Outcome> {
   pruned?: (openKeys: ReadonlySet<string>) => void;
   /**
    * A pass once the fold first reaches the head of the log, which `start` resolves after: over
-   * every open item (`all`) or those due (`due`). Without it, `start` resolves at once and the
-   * periodic check runs from then.
+   * every open item (`all`) or those due (`due`) with `work`, or a pass of its own over the items
+   * open then (whose failure is reported). Without it, `start` resolves at once and the periodic
+   * check runs from then.
    */
-  atStart?: 'all' | 'due';
+  atStart?: 'all' | 'due' | ((open: readonly Item[]) => Promise<void>);
 }
 
 /** Work still failing is tried again later each time, up to this long after the last attempt. */
@@ -168,7 +169,8 @@ export const createDueWorkRecovery = <Item, Definition extends AnyEventDefinitio
             // A pass asked for meanwhile ends first; then this one, at the head as it was: the fold
             // waits for it, so it must not wait for the fold.
             while (pass !== undefined) await pass;
-            await recover(atStart === 'all' ? () => true : isDue, false);
+            if (typeof atStart === 'function') await atStart(due.open()).catch(options.onError);
+            else await recover(atStart === 'all' ? () => true : isDue, false);
             if (!log.stopped()) startChecks();
             started();
           },

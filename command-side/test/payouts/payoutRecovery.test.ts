@@ -14,6 +14,7 @@ import {
   type AppendOptions,
   type EventStore,
   type EventToAppend,
+  type ReadAllOptions,
 } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { createPayoutCommandHandler } from '../../src/payouts/payoutCommandHandler.js';
@@ -135,6 +136,36 @@ describe('payouts interrupted or retried', () => {
       const { payout } = await paidButNotPosted(server, account);
 
       await expectPaid(await startApi(), account, payout.id);
+    });
+
+    it('posts the hold at a restart that folds only the log after the open payouts were last checkpointed', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      const { payout } = await paidButNotPosted(server, account);
+      // Stopped right after the answer, it checkpoints the open payouts, this one answered.
+      await server.stop();
+      api = undefined;
+      const checkpoints = (await readAllEvents(temp.store)).filter((event) => event.type === 'OpenPayoutsCheckpointed');
+      expect(checkpoints.at(-1)?.data.payouts).to.deep.equal([
+        { payoutId: payout.id, deadline: payout.deadline, failed: false, released: false, answered: true },
+      ]);
+
+      /** The filters of the reads of the log from its start. */
+      const wholeLogReads: unknown[] = [];
+      const recording = new Proxy(temp.store, {
+        get(target, property) {
+          if (property === 'readAll') {
+            return (options?: ReadAllOptions) => {
+              if ((options?.fromPosition ?? 'start') === 'start' && options?.direction !== 'backwards') wholeLogReads.push(options?.filter);
+              return target.readAll(options);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      await expectPaid(await startApi({ eventStore: recording }), account, payout.id);
+      expect(JSON.stringify(wholeLogReads), 'reads of the whole log for payout events').to.not.match(/Payout/);
     });
 
     it('records it paid at the deadline when its journal posted but the payout was not recorded paid', async () => {
