@@ -15,12 +15,8 @@ export interface OpenPayout {
   failed: boolean;
   /** Its hold released (its failure may not be recorded yet). */
   released: boolean;
-  /**
-   * An answer of the provider's was applied to it, whose money may not have moved yet (a restart
-   * effects it). Absent from checkpoints written before it was kept: such a payout's answer is
-   * effected at its deadline instead.
-   */
-  answered?: boolean;
+  /** An answer of the provider's was applied to it, whose money may not have moved yet (a restart effects it). */
+  answered: boolean;
   /** Only while its request is not recorded: the account its hold is placed on. */
   accountId?: string;
 }
@@ -34,7 +30,15 @@ export const PAYOUT_DEADLINE_RECOVERY_CHECKPOINT_STREAM = 'deadline-recovery-che
 
 export const openPayoutsCheckpointed = defineEvent({
   type: 'OpenPayoutsCheckpointed',
-  version: 1,
+  // 2: a restart resumes payouts from it, so it keeps their applied answers (`answered`) and
+  //    holds placed without a request (`accountId`). A version 1 checkpoint may lack either: it is
+  //    refused, and the log's payout events are folded from the start once instead.
+  version: 2,
+  upcasters: {
+    1: () => {
+      throw new Error('written before open payouts kept their applied answers and their holds placed without a request');
+    },
+  },
   schema: z.object({
     /** The log up to here is folded into `payouts`: a start follows it after this position. */
     position: bigintString,
@@ -44,7 +48,7 @@ export const openPayoutsCheckpointed = defineEvent({
         deadline: z.iso.datetime(),
         failed: z.boolean(),
         released: z.boolean(),
-        answered: z.boolean().optional(),
+        answered: z.boolean(),
         accountId: snowflakeIdSchema.optional(),
       }),
     ),
@@ -78,7 +82,7 @@ export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
         const { holdId: payoutId, accountId } = event.data;
         // Placed again by a retry of a payout already requested, it is that payout's hold.
         if (open.has(payoutId)) return;
-        open.set(payoutId, { payoutId, deadline: recorded.created.toISOString(), failed: false, released: false, accountId });
+        open.set(payoutId, { payoutId, deadline: recorded.created.toISOString(), failed: false, released: false, answered: false, accountId });
         return;
       }
       if (recorded.type === 'AccountHoldReleased') {
@@ -101,7 +105,7 @@ export const createOpenPayouts = (seed: readonly OpenPayout[] = []) => {
       switch (event.type) {
         case 'PayoutRequested': {
           const { payoutId, deadline } = event.data;
-          open.set(payoutId, { payoutId, deadline, failed: false, released: false });
+          open.set(payoutId, { payoutId, deadline, failed: false, released: false, answered: false });
           return;
         }
         case 'PayoutCallbackRecorded': {

@@ -438,7 +438,7 @@ export const createPayoutService = (deps: PayoutServiceDependencies) => {
         }
         if (!failed) schedule(payoutId, deadline);
         // Left to the deadline if it fails now.
-        if (failed || answered === true) await locked(payoutId, () => repaired(payoutId, run)).catch(deps.onError);
+        if (failed || answered) await locked(payoutId, () => repaired(payoutId, run)).catch(deps.onError);
       }
     },
 

@@ -175,7 +175,7 @@ describe('payouts past their deadline whose instance stopped for good', () => {
     const requested = (await readAllEvents(temp.store)).find((event) => event.type === 'PayoutRequested')!;
     const { deadline } = requested.data as { deadline: string };
     expect(checkpoints.at(-1)?.data, 'checkpointed on stop').to.deep.include({
-      payouts: [{ payoutId: payout.id, deadline, failed: false, released: false }],
+      payouts: [{ payoutId: payout.id, deadline, failed: false, released: false, answered: false }],
     });
 
     // The next instance follows the log after the checkpoint only.

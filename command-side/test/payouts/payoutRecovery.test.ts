@@ -18,6 +18,7 @@ import {
 } from '@folio/shared';
 import { createAccountCommandHandler } from '../../src/accounts/accountCommandHandler.js';
 import { createPayoutCommandHandler } from '../../src/payouts/payoutCommandHandler.js';
+import { PAYOUT_DEADLINE_RECOVERY_CHECKPOINT_STREAM } from '../../src/payouts/payoutDeadlineRecovery.js';
 import { PAYOUT_HOLD } from '../../src/payouts/payoutService.js';
 import type { PayoutSubmission, ProviderAdapter } from '../../src/providers/providerAdapter.js';
 import { payoutOnlyProvider } from './payoutOnlyProvider.js';
@@ -423,6 +424,29 @@ describe('payouts interrupted or retried', () => {
       expect(submitted).to.deep.equal([]);
       expect(await holdsPlaced()).to.equal(1);
       expect((await restarted.account(account)).balance).to.deep.equal({ posted: '10000', pending: '0', available: '10000' });
+      await expectBooksBalanced(temp.store);
+    });
+
+    it('releases at a restart the hold of a request that failed to record its payout, past a checkpoint of the earlier version that lacks it', async () => {
+      const server = await startApi();
+      const account = await server.openFundedAccount('10000', { kind: 'merchant' });
+      failing = (streamName) => streamName.startsWith('payout-');
+      expect((await requestPayout(server, account)).status).to.be.at.least(500);
+      failing = undefined;
+      await server.stop();
+      api = undefined;
+      // What a build before version 2 could have written: no hold of an unrecorded request, no answers.
+      const head = (await temp.store.headPosition())!;
+      await temp.store.appendToStream(PAYOUT_DEADLINE_RECOVERY_CHECKPOINT_STREAM, [
+        {
+          id: randomUUID(),
+          type: 'OpenPayoutsCheckpointed',
+          data: { position: head.toString(), payouts: [] },
+          metadata: { $correlationId: 'payout-deadline-recovery', actor: 'folio:payout-deadline-recovery', occurredAt: new Date().toISOString(), schemaVersion: 1 },
+        },
+      ]);
+      const restarted = await startApi();
+      expect(await restarted.available(account)).to.equal('10000');
       await expectBooksBalanced(temp.store);
     });
 
