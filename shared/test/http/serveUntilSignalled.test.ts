@@ -36,18 +36,12 @@ const servingRequests = `
 `;
 
 /**
- * A service app serving until signalled, whose event store answers the readiness probe only once
- * the process has been signalled: the probe is in flight when shutdown begins.
+ * A service app serving until signalled, with the event store's `headPosition` given as source,
+ * and a `shutdownDelayMs` if any.
  */
-const probedWhileSignalled = `
+const serviceAppServing = (headPosition: string, shutdownDelayMs?: number): string => `
   import { createLogger, createMetrics, createServiceApp, serveUntilSignalled } from ${JSON.stringify(new URL('../../src/index.js', import.meta.url).href)};
-  const eventStore = {
-    kind: 'sqlite',
-    headPosition: () => {
-      console.log('readiness asked');
-      return new Promise((resolve) => process.once('SIGTERM', () => resolve(7n)));
-    },
-  };
+  const eventStore = { kind: 'sqlite', headPosition: ${headPosition} };
   const logger = createLogger({ service: 'ledger' });
   serveUntilSignalled({
     app: createServiceApp({ eventStore, guard: (_request, _response, next) => next(), routers: [], logger, metrics: createMetrics(), readyMaxLagSeconds: 10 }),
@@ -55,27 +49,20 @@ const probedWhileSignalled = `
     host: '127.0.0.1',
     service: 'ledger',
     logger,
+    ${shutdownDelayMs === undefined ? '' : `shutdownDelayMs: ${shutdownDelayMs},`}
     onListening: (url) => console.log('serving at ' + url),
     stop: async () => undefined,
   });
 `;
 
-/** A service app serving until signalled that keeps taking connections `delayMs` after the signal. */
-const servingWithDelay = (delayMs: number): string => `
-  import { createLogger, createMetrics, createServiceApp, serveUntilSignalled } from ${JSON.stringify(new URL('../../src/index.js', import.meta.url).href)};
-  const eventStore = { kind: 'sqlite', headPosition: async () => 7n };
-  const logger = createLogger({ service: 'ledger' });
-  serveUntilSignalled({
-    app: createServiceApp({ eventStore, guard: (_request, _response, next) => next(), routers: [], logger, metrics: createMetrics(), readyMaxLagSeconds: 10 }),
-    port: 0,
-    host: '127.0.0.1',
-    service: 'ledger',
-    logger,
-    shutdownDelayMs: ${delayMs},
-    onListening: (url) => console.log('serving at ' + url),
-    stop: async () => undefined,
-  });
-`;
+/** Its event store answers the readiness probe only once the process has been signalled: the probe is in flight when shutdown begins. */
+const probedWhileSignalled = serviceAppServing(`() => {
+  console.log('readiness asked');
+  return new Promise((resolve) => process.once('SIGTERM', () => resolve(7n)));
+}`);
+
+/** Keeps taking connections `delayMs` after the signal. */
+const servingWithDelay = (delayMs: number): string => serviceAppServing('async () => 7n', delayMs);
 
 const exitOf = (child: ChildProcess, withinMs: number): Promise<number | null> =>
   new Promise((resolve) => {

@@ -206,29 +206,32 @@ describe('SQLite search index checksum: what searches read agrees with the docum
     return file;
   };
 
-  it('checks an index made by the earlier layout, which keeps word positions, to the position', async () => {
+  /**
+   * Runs `check` on an index of the earlier layout holding the documents, checked equal to the
+   * clean twin first, with the file opened raw and the row of the victim document.
+   */
+  const withEarlierIndex = async (check: (earlier: SearchIndex, file: Database.Database, doc: bigint) => Promise<void>): Promise<void> => {
     const file = earlierFile();
     const earlier = openSqliteSearchIndex({ path: join(directory, 'earlier.db') });
     try {
       await earlier.upsert('tx', DOCUMENTS);
       expect(await earlier.checksum('tx')).to.equal(await twin.checksum('tx'));
-      const doc = file.prepare<[string], bigint>('SELECT doc FROM search_1_docs WHERE id = ?').pluck().get(VICTIM)!;
-      file.prepare('DELETE FROM search_1_text WHERE rowid = ?').run(doc);
-      file.prepare('INSERT INTO search_1_text (rowid, f0, keys) VALUES (?, ?, ?)').run(doc, 'rent coffee item40', VICTIM_TOKENS);
-      await expectRefused(earlier, 'at document "d0040": the full-text index lacks the word "coffee" in description at word 0');
+      await check(earlier, file, file.prepare<[string], bigint>('SELECT doc FROM search_1_docs WHERE id = ?').pluck().get(VICTIM)!);
     } finally {
       file.close();
       await earlier.close();
     }
-  });
+  };
 
-  it('checks the side table of an index made by the earlier layout against the arrays of its documents', async () => {
-    const file = earlierFile();
-    const earlier = openSqliteSearchIndex({ path: join(directory, 'earlier.db') });
-    try {
-      await earlier.upsert('tx', DOCUMENTS);
-      expect(await earlier.checksum('tx')).to.equal(await twin.checksum('tx'));
-      const doc = file.prepare<[string], bigint>('SELECT doc FROM search_1_docs WHERE id = ?').pluck().get(VICTIM)!;
+  it('checks an index made by the earlier layout, which keeps word positions, to the position', () =>
+    withEarlierIndex(async (earlier, file, doc) => {
+      file.prepare('DELETE FROM search_1_text WHERE rowid = ?').run(doc);
+      file.prepare('INSERT INTO search_1_text (rowid, f0, keys) VALUES (?, ?, ?)').run(doc, 'rent coffee item40', VICTIM_TOKENS);
+      await expectRefused(earlier, 'at document "d0040": the full-text index lacks the word "coffee" in description at word 0');
+    }));
+
+  it('checks the side table of an index made by the earlier layout against the arrays of its documents', () =>
+    withEarlierIndex(async (earlier, file, doc) => {
       const orphan = file.prepare<[], bigint>('SELECT max(doc) FROM search_1_docs').pluck().get()! + 5n;
       const shared = `DELETE FROM search_1_values WHERE doc = ${doc} AND value = 'acc-shared'`;
       const gone = (row: bigint) => `INSERT INTO search_1_values (field, value, doc) VALUES ('account', 'acc-gone', ${row})`;
@@ -243,11 +246,7 @@ describe('SQLite search index checksum: what searches read agrees with the docum
         file.exec(restore);
       }
       expect(await earlier.checksum('tx')).to.equal(await twin.checksum('tx'));
-    } finally {
-      file.close();
-      await earlier.close();
-    }
-  });
+    }));
 });
 
 const expectRefused = async (index: SearchIndex, problem: string, name = 'tx'): Promise<void> => {
