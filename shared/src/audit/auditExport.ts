@@ -202,7 +202,7 @@ export const verifyExport = (files: ExportFiles, options: { trustedKeyId?: strin
     const checkpoint = checkpointSchema.safeParse(event.data);
     return checkpoint.success ? [{ checkpoint: checkpoint.data, event }] : [];
   });
-  const verifier = createLogVerifier(checkpoints, options.trustedKeyId ?? manifest.keyId);
+  const verifier = createLogVerifier(checkpoints, { trustedKeyId: options.trustedKeyId ?? manifest.keyId });
   for (const event of events) verifier.add(event);
   const log = verifier.finish();
   try {

@@ -10,6 +10,7 @@ import {
 } from './checkpoints.js';
 import { chainFieldsOf, CHECKPOINT_STREAM, computeEventHash, hasChainFields, isChainedStream, isMerkleLeafStream } from './eventHash.js';
 import { addLeaf, emptyFrontier, leafHash, merkleRoot, type MerkleFrontier } from './merkle.js';
+import { createStreamMemory, type StreamValueCodec } from './streamMemory.js';
 
 /**
  * Verifies a log read in `$all` order, trusting nothing stored but the signatures: recomputes every
@@ -57,6 +58,21 @@ interface StreamState {
   chained: boolean;
 }
 
+const streamStateCodec: StreamValueCodec<StreamState> = {
+  encode: ({ revision, hash, chained }) => `${revision} ${chained ? 1 : 0} ${hash}`,
+  decode: (text) => {
+    const [revision, chained, hash] = text.split(' ') as [string, string, string];
+    return { revision: BigInt(revision), hash, chained: chained === '1' };
+  },
+};
+
+export interface LogVerifierOptions {
+  /** When given, every checkpoint must be signed by this key. */
+  trustedKeyId?: string;
+  /** The streams whose state is kept in memory; the others go to a temporary file (`streamMemory.ts`). */
+  streamsInMemory?: number;
+}
+
 const MAX_PROBLEMS = 100;
 
 export interface LogVerifier {
@@ -64,19 +80,21 @@ export interface LogVerifier {
   add(event: VerifiableEvent): void;
   /** A problem of the event just added that the log alone does not show (how the store reads its stream back). */
   reportAt(event: VerifiableEvent, reason: string): void;
+  /** The report, once every event is added; releases what the streams' states took on disk. */
   finish(): VerificationReport;
+  /** Releases what the streams' states took on disk, when the verification ends without a report. */
+  abandon(): void;
 }
 
 /**
  * @param checkpoints every checkpoint to check, in any order (read first, so each root is taken
- *   exactly at its position);
- * @param trustedKeyId when given, every checkpoint must be signed by this key.
+ *   exactly at its position).
  */
 export const createLogVerifier = (
   checkpoints: readonly { checkpoint: Checkpoint; event?: VerifiableEvent }[],
-  trustedKeyId?: string,
+  { trustedKeyId, streamsInMemory }: LogVerifierOptions = {},
 ): LogVerifier => {
-  const streams = new Map<string, StreamState>();
+  const streams = createStreamMemory(streamStateCodec, streamsInMemory);
   const problems: IntegrityProblem[] = [];
   let firstBroken: IntegrityProblem | undefined;
   let eventsChecked = 0;
@@ -223,6 +241,7 @@ export const createLogVerifier = (
 
   const finish = (): VerificationReport => {
     checkCheckpointsUpTo(undefined);
+    streams.close();
     return {
       ok: firstBroken === undefined,
       eventsChecked,
@@ -238,7 +257,7 @@ export const createLogVerifier = (
     };
   };
 
-  return { add, reportAt: (event, reason) => report(event, reason), finish };
+  return { add, reportAt: (event, reason) => report(event, reason), finish, abandon: () => streams.close() };
 };
 
 /** The checkpoint an event of the checkpoint stream carries, or `undefined` when it is unreadable. */

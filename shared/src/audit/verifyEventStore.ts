@@ -1,7 +1,8 @@
 import { collect, type EventStore, type RecordedEvent } from '../eventStore/eventStore.js';
 import { StreamDeletedError, StreamNotFoundError } from '../eventStore/errors.js';
 import { CHECKPOINT_STREAM, isChainedStream } from './eventHash.js';
-import { checkpointOf, createLogVerifier, type VerificationReport } from './logVerifier.js';
+import { checkpointOf, createLogVerifier, type LogVerifierOptions, type VerificationReport } from './logVerifier.js';
+import { createStreamMemory } from './streamMemory.js';
 import type { Checkpoint } from './checkpoints.js';
 
 /** Every readable checkpoint the store holds, with the event carrying it (the verifier reports the others as it meets them in the log). */
@@ -62,15 +63,15 @@ const settled = <T>(promise: Promise<T>): Promise<() => T> =>
  */
 export const verifyEventStore = async (
   eventStore: EventStore,
-  options: { trustedKeyId?: string; upTo?: bigint } = {},
+  options: LogVerifierOptions & { upTo?: bigint } = {},
 ): Promise<VerificationReport> => {
   const checkpoints = (await readCheckpoints(eventStore)).filter(
     ({ checkpoint }) => options.upTo === undefined || BigInt(checkpoint.payload.position) <= options.upTo,
   );
-  const verifier = createLogVerifier(checkpoints, options.trustedKeyId);
+  const verifier = createLogVerifier(checkpoints, options);
   // Streams are read back while the log is read on; a stream's problem is reported right after
   // its first event, so that problems stay in log order.
-  const seen = new Set<string>();
+  const seen = createStreamMemory<true>({ encode: () => '', decode: () => true }, options.streamsInMemory);
   const held: { event: RecordedEvent; readBack?: Promise<() => string | undefined> }[] = [];
   let reads = 0;
   const release = async (readsLeft: number, eventsLeft: number): Promise<void> => {
@@ -83,17 +84,24 @@ export const verifyEventStore = async (
       if (problem !== undefined) verifier.reportAt(event, problem);
     }
   };
-  for await (const event of eventStore.readAll()) {
-    if (options.upTo !== undefined && event.position > options.upTo) break;
-    if (isChainedStream(event.streamName) && !seen.has(event.streamName)) {
-      seen.add(event.streamName);
-      reads++;
-      held.push({ event, readBack: settled(readBackProblem(eventStore, event)) });
-    } else {
-      held.push({ event });
+  try {
+    for await (const event of eventStore.readAll()) {
+      if (options.upTo !== undefined && event.position > options.upTo) break;
+      if (isChainedStream(event.streamName) && seen.get(event.streamName) === undefined) {
+        seen.set(event.streamName, true);
+        reads++;
+        held.push({ event, readBack: settled(readBackProblem(eventStore, event)) });
+      } else {
+        held.push({ event });
+      }
+      await release(READS_IN_FLIGHT, EVENTS_HELD);
     }
-    await release(READS_IN_FLIGHT, EVENTS_HELD);
+    await release(-1, 0);
+  } catch (error) {
+    verifier.abandon();
+    throw error;
+  } finally {
+    seen.close();
   }
-  await release(-1, 0);
   return verifier.finish();
 };

@@ -172,6 +172,25 @@ describe('audit: verify finds tampering in the embedded store file', () => {
     expect(report.firstBroken!.reason).to.match(/is not a readable CheckpointRecorded/);
   });
 
+  it('finds the same with all but two streams kept on disk while it verifies', async () => {
+    const compare = () =>
+      withCopy(async (store) => {
+        const inMemory = await verifyEventStore(store, { trustedKeyId: signer.keyId });
+        expect(await verifyEventStore(store, { trustedKeyId: signer.keyId, streamsInMemory: 2 })).to.deep.equal(inMemory);
+        return inMemory;
+      });
+    expect((await compare()).ok).to.equal(true);
+    const altered = tamper((db) => {
+      const row = posting(db, 2);
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace(/"amount":"(\d+)"/, '"amount":"9$1"'), row.position);
+      return row;
+    });
+    tamper((db) => db.prepare('DELETE FROM events WHERE position = ?').run(posting(db, 20).position));
+    const report = await compare();
+    expect(report.firstBroken).to.include({ eventId: altered.event_id });
+    expect(report.problems.length).to.be.at.least(2);
+  });
+
   it('names an event whose amount was altered', async () => {
     const altered = tamper((db) => {
       const row = posting(db);
